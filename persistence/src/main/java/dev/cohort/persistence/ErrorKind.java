@@ -1,0 +1,31 @@
+package dev.cohort.persistence;
+
+/**
+ * The classes of business error every Cohort service reports. The gateway maps each to one HTTP
+ * status; the embedded API throws a {@link CohortException} carrying it. Written by ordinal: add
+ * kinds only at the end.
+ */
+public enum ErrorKind implements CohortSerializable {
+  /** The request is malformed or breaks a rule (HTTP 400). */
+  INVALID(400),
+  /** The named resource does not exist (HTTP 404). */
+  NOT_FOUND(404),
+  /** The request conflicts with current state (HTTP 409). */
+  CONFLICT(409),
+  /** The request or a value in it is over a size limit (HTTP 413). */
+  TOO_LARGE(413),
+  /** The service cannot answer now: not ready, overloaded, or a dependency is down (HTTP 503). */
+  UNAVAILABLE(503),
+  /** The answer did not come within the deadline; the outcome is unknown (HTTP 504). */
+  TIMEOUT(504);
+
+  private final int httpStatus;
+
+  ErrorKind(int httpStatus) {
+    this.httpStatus = httpStatus;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+}
