@@ -1,0 +1,50 @@
+package dev.cohort.cluster;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SelfUp;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/** Joining the cluster: seed nodes from configuration, or the node alone. */
+public final class Membership {
+  private Membership() {}
+
+  /**
+   * Makes a node without seed nodes join itself, forming a one-node cluster. Nodes with seeds join
+   * them automatically (Pekko reads {@code pekko.cluster.seed-nodes}).
+   */
+  public static void joinIfAlone(ActorSystem<?> system, NodeSettings settings) {
+    if (settings.seeds().isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  /** Completes when this node's member status becomes Up, or fails after {@code timeout}. */
+  public static CompletionStage<Void> whenUp(ActorSystem<?> system, Duration timeout) {
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    ActorRef<SelfUp> listener =
+        system.systemActorOf(
+            completeOnSelfUp(up), "cohort-self-up-" + System.nanoTime(), Props.empty());
+    Cluster.get(system).subscriptions().tell(Subscribe.create(listener, SelfUp.class));
+    return up.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Pekko sends SelfUp once, then the subscriber may stop. */
+  private static Behavior<SelfUp> completeOnSelfUp(CompletableFuture<Void> up) {
+    return Behaviors.receiveMessage(
+        selfUp -> {
+          up.complete(null);
+          return Behaviors.stopped();
+        });
+  }
+}

@@ -1,0 +1,61 @@
+package dev.cohort.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.cohort.persistence.PersistenceSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Assembles a node's complete configuration. Cohort's own keys ({@code cohort.node.*}, {@code
+ * cohort.persistence.*}) are the user-facing ones; the Pekko keys they imply (Artery address, seed
+ * nodes, roles, journal plugin) are derived here and sit <em>below</em> the user's configuration, so
+ * an operator can still override any Pekko key directly.
+ */
+public final class NodeConfig {
+  private static final Pattern HOST_PORT = Pattern.compile("^[A-Za-z0-9._\\-\\[\\]:]+:\\d{1,5}$");
+
+  private NodeConfig() {}
+
+  /**
+   * The full, resolved configuration for a node.
+   *
+   * @param user the user's settings (overrides and configuration file), unresolved
+   * @throws IllegalArgumentException when a setting is invalid, naming the key
+   */
+  public static Config assemble(Config user) {
+    Config reference = user.withFallback(ConfigFactory.load()).resolve();
+    NodeSettings node = NodeSettings.create(reference);
+    PersistenceSettings persistence = PersistenceSettings.create(reference);
+    Config derived =
+        ConfigFactory.empty()
+            .withValue(
+                "pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(node.host()))
+            .withValue(
+                "pekko.remote.artery.canonical.port",
+                ConfigValueFactory.fromAnyRef(node.remotePort()))
+            .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(node.roles()))
+            .withValue(
+                "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses(node)))
+            .withFallback(persistence.pluginConfig());
+    return user.withFallback(derived).withFallback(ConfigFactory.load()).resolve();
+  }
+
+  /**
+   * Seed node addresses for Pekko's automatic join. With no seeds the list is empty and {@link
+   * Membership#joinIfAlone} makes the node join itself once its (possibly ephemeral) port is bound.
+   */
+  static List<String> seedAddresses(NodeSettings node) {
+    List<String> addresses = new ArrayList<>();
+    for (String seed : node.seeds()) {
+      if (!HOST_PORT.matcher(seed).matches()) {
+        throw new IllegalArgumentException(
+            "cohort.node.seeds: '" + seed + "' is not host:port (for example 10.0.0.5:2552)");
+      }
+      addresses.add("pekko://" + NodeSettings.SYSTEM_NAME + "@" + seed);
+    }
+    return addresses;
+  }
+}
