@@ -1,0 +1,123 @@
+package dev.cohort.gateway;
+
+import dev.cohort.persistence.CohortException;
+import dev.cohort.persistence.ErrorKind;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.MissingQueryParamRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
+import org.apache.pekko.http.javadsl.server.ValidationRejection;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.pattern.AskTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns every failure into the one JSON error shape with the right status: business errors
+ * ({@link CohortException}) by their kind, timeouts as 504, oversized bodies as 413, Pekko HTTP's
+ * rejections (no route, wrong method, bad query parameter) as 4xx, and anything unexpected as 500
+ * with a log line — never an HTML page or a dropped connection.
+ */
+final class ErrorHandling extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ErrorHandling.class);
+
+  Route handle(java.util.function.Supplier<Route> inner) {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), inner));
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder().matchAny(e -> complete(toResponse(e))).build();
+  }
+
+  static org.apache.pekko.http.javadsl.model.HttpResponse toResponse(Throwable thrown) {
+    Throwable e = unwrap(thrown);
+    if (e instanceof CohortException c) {
+      return Json.error(c.kind().httpStatus(), c.code(), c.getMessage());
+    }
+    if (e instanceof AskTimeoutException || e instanceof TimeoutException) {
+      return Json.error(
+          ErrorKind.TIMEOUT.httpStatus(),
+          "timeout",
+          "no answer within the deadline; the outcome is unknown: " + e.getMessage());
+    }
+    if (e instanceof EntityStreamSizeException size) {
+      return Json.error(413, "body_too_large", tooLarge(size));
+    }
+    log.error("unexpected failure while handling a request", e);
+    return Json.error(500, "internal_error", "unexpected " + e.getClass().getSimpleName());
+  }
+
+  private static String tooLarge(EntityStreamSizeException size) {
+    return "request body is larger than the limit of " + size.limit() + " bytes";
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable current = e;
+    while ((current instanceof CompletionException || current instanceof ExecutionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  private RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handle(
+            MalformedRequestContentRejection.class,
+            r ->
+                r.getCause() instanceof EntityStreamSizeException size
+                    ? complete(Json.error(413, "body_too_large", tooLarge(size)))
+                    : complete(Json.error(400, "malformed_body", r.message())))
+        .handle(
+            UnsupportedRequestContentTypeRejection.class,
+            r -> complete(Json.error(415, "unsupported_media_type", "send application/json")))
+        .handle(
+            MissingQueryParamRejection.class,
+            r ->
+                complete(
+                    Json.error(
+                        400, "missing_parameter", "query parameter '" + r.parameterName()
+                            + "' is required")))
+        .handle(
+            MalformedQueryParamRejection.class,
+            r ->
+                complete(
+                    Json.error(
+                        400, "invalid_parameter", "query parameter '" + r.parameterName()
+                            + "': " + r.errorMsg())))
+        .handle(
+            ValidationRejection.class, r -> complete(Json.error(400, "invalid_request", r.message())))
+        .handleAll(
+            MethodRejection.class,
+            rs ->
+                complete(
+                    Json.error(
+                        405,
+                        "method_not_allowed",
+                        "allowed methods: "
+                            + rs.stream()
+                                .map(r -> r.supported().name())
+                                .distinct()
+                                .collect(Collectors.joining(", ")))))
+        .handleNotFound(
+            extractRequest(
+                request ->
+                    complete(
+                        Json.error(
+                            404,
+                            "not_found",
+                            "no route for " + request.method().name() + " "
+                                + request.getUri().path()))))
+        .build()
+        .seal();
+  }
+}

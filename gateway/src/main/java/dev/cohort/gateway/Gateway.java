@@ -1,0 +1,31 @@
+package dev.cohort.gateway;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding
+ * takes part in coordinated shutdown: it stops accepting, lets in-flight requests finish within
+ * {@link GatewaySettings#shutdownDeadline()}, then closes.
+ */
+public final class Gateway {
+  private Gateway() {}
+
+  public static CompletionStage<InetSocketAddress> bind(
+      ActorSystem<?> system, GatewaySettings settings, List<Route> routes) {
+    Route all = new HttpApi(system, settings).wrap(routes);
+    return Http.get(system)
+        .newServerAt(settings.host(), settings.port())
+        .bind(all)
+        .thenApply(
+            binding -> {
+              binding.addToCoordinatedShutdown(settings.shutdownDeadline(), system);
+              return binding.localAddress();
+            });
+  }
+
+}

@@ -1,0 +1,99 @@
+package dev.cohort.gateway;
+
+import dev.cohort.observability.Metrics;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
+ * metrics, error handling, the request body size limit. Routes name themselves with {@link
+ * #named} so that metrics carry a route template ({@code /v1/counters/{name}}) rather than raw
+ * paths, which would give every key its own series.
+ */
+public final class HttpApi extends AllDirectives {
+  private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
+  private static final AttributeKey<AtomicReference> ROUTE_NAME =
+      AttributeKey.create("cohort-route", AtomicReference.class);
+
+  private final Counter requests;
+  private final Histogram latency;
+  private final long maxBodyBytes;
+
+  public HttpApi(ActorSystem<?> system, GatewaySettings settings) {
+    Metrics metrics = Metrics.get(system);
+    this.requests =
+        metrics.counter(
+            "cohort_http_requests", "HTTP requests by route, method and status", "route",
+            "method", "status");
+    this.latency =
+        metrics.histogram(
+            "cohort_http_request_seconds", "HTTP request latency to the response head",
+            "route", "status");
+    this.maxBodyBytes = settings.maxBodyBytes();
+  }
+
+  /** Wraps {@code routes} (tried in order) with access log, metrics, errors and size limit. */
+  public Route wrap(List<Route> routes) {
+    return extractRequest(
+        request -> {
+          long start = System.nanoTime();
+          AtomicReference<String> routeName = new AtomicReference<>("unmatched");
+          return mapRequest(
+              r -> r.addAttribute(ROUTE_NAME, routeName),
+              () ->
+                  mapResponse(
+                      response -> record(request, response, routeName.get(), start),
+                      () ->
+                          new ErrorHandling()
+                              .handle(
+                                  () ->
+                                      withSizeLimit(
+                                          maxBodyBytes,
+                                          () -> concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new))))));
+        });
+  }
+
+  /** Names the matched route for metrics and the access log; call inside the path match. */
+  public static Route named(String template, Supplier<Route> inner) {
+    return new HttpApi.Directives().nameRoute(template, inner);
+  }
+
+  private HttpResponse record(
+      HttpRequest request, HttpResponse response, String route, long start) {
+    double seconds = (System.nanoTime() - start) / 1e9;
+    String status = Integer.toString(response.status().intValue());
+    requests.labelValues(route, request.method().name(), status).inc();
+    latency.labelValues(route, status).observe(seconds);
+    accessLog.info(
+        "{} {} {} {}ms",
+        request.method().name(),
+        request.getUri().path(),
+        status,
+        String.format("%.1f", seconds * 1000));
+    return response;
+  }
+
+  private static final class Directives extends AllDirectives {
+    @SuppressWarnings("unchecked")
+    Route nameRoute(String template, Supplier<Route> inner) {
+      return extractRequest(
+          request -> {
+            request
+                .getAttribute(ROUTE_NAME)
+                .ifPresent(holder -> ((AtomicReference<String>) holder).set(template));
+            return inner.get();
+          });
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.cohort.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.cluster.ClusterStatus;
+import dev.cohort.cluster.NodeHealth;
+import dev.cohort.observability.Metrics;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The node's own endpoints: {@code GET /health/alive}, {@code GET /health/ready}, {@code GET
+ * /v1/cluster} and {@code GET /metrics}.
+ */
+public final class NodeRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final NodeHealth health;
+  private final Metrics metrics;
+
+  public NodeRoutes(ActorSystem<?> system) {
+    this.system = system;
+    this.health = new NodeHealth(system);
+    this.metrics = Metrics.get(system);
+  }
+
+  public Route route() {
+    return concat(
+        path(
+            PathMatchers.segment("health").slash("alive"),
+            () -> HttpApi.named("/health/alive", () -> get(this::alive))),
+        path(
+            PathMatchers.segment("health").slash("ready"),
+            () -> HttpApi.named("/health/ready", () -> get(this::ready))),
+        path(
+            PathMatchers.segment("v1").slash("cluster"),
+            () -> HttpApi.named("/v1/cluster", () -> get(this::cluster))),
+        path("metrics", () -> HttpApi.named("/metrics", () -> get(this::metrics))));
+  }
+
+  private Route alive() {
+    ObjectNode body = Json.object();
+    body.put("status", "alive");
+    return complete(Json.ok(body));
+  }
+
+  private Route ready() {
+    return onSuccess(
+        health.readiness(),
+        readiness -> {
+          ObjectNode body = Json.object();
+          body.put("ready", readiness.ready());
+          body.put("memberStatus", readiness.memberStatus());
+          body.put("journal", readiness.journalAnswers() ? "ok" : "not answering");
+          return complete(
+              Json.response(
+                  readiness.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));
+        });
+  }
+
+  private Route cluster() {
+    ClusterStatus status = ClusterStatus.of(system);
+    ObjectNode body = Json.object();
+    body.put("self", status.self());
+    body.put("selfStatus", status.selfStatus());
+    body.put("leader", status.leader().orElse(null));
+    body.put("oldest", status.oldest().orElse(null));
+    ArrayNode members = body.putArray("members");
+    for (ClusterStatus.MemberInfo member : status.members()) {
+      ObjectNode m = members.addObject();
+      m.put("address", member.address());
+      m.put("status", member.status());
+      member.roles().forEach(m.putArray("roles")::add);
+      m.put("reachable", member.reachable());
+    }
+    return complete(Json.ok(body));
+  }
+
+  private Route metrics() {
+    return complete(
+        org.apache.pekko.http.javadsl.model.HttpResponse.create()
+            .withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())));
+  }
+}

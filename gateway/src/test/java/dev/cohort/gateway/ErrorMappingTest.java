@@ -1,0 +1,169 @@
+package dev.cohort.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import dev.cohort.observability.Metrics;
+import dev.cohort.persistence.CohortException;
+import dev.cohort.persistence.ErrorKind;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every kind of failure reaches the client as the one JSON error shape with the right status. */
+class ErrorMappingTest extends AllDirectives {
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+                  "pekko.actor.provider = local\ncohort.gateway { port = 0, max-body-bytes = 1KiB }")
+              .withFallback(ConfigFactory.load()));
+  private static final HttpClient client = HttpClient.newHttpClient();
+  private static String base;
+
+  @BeforeAll
+  static void bind() throws Exception {
+    GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());
+    InetSocketAddress address =
+        Gateway.bind(testKit.system(), settings, List.of(new ErrorMappingTest().testRoutes()))
+            .toCompletableFuture()
+            .get();
+    base = "http://127.0.0.1:" + address.getPort();
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private Route testRoutes() {
+    return pathPrefix(
+        "test",
+        () ->
+            path(
+                PathMatchers.segment(),
+                id ->
+                    HttpApi.named(
+                        "/test/{id}",
+                        () ->
+                            concat(
+                                get(() -> failWith(id)),
+                                post(
+                                    () ->
+                                        entity(
+                                            Unmarshaller.entityToString(),
+                                            body -> echo(Json.parseObject(body))))))));
+  }
+
+  private Route failWith(String id) {
+    return switch (id) {
+      case "invalid" -> throw new CohortException(ErrorKind.INVALID, "bad_thing", "thing is bad");
+      case "async-missing" ->
+          onSuccess(
+              CompletableFuture.<String>failedFuture(
+                  new CohortException(ErrorKind.NOT_FOUND, "key_not_found", "no key 'k'")),
+              value -> complete(value));
+      case "boom" -> throw new IllegalStateException("internal detail");
+      default -> complete(Json.ok(Json.object().put("id", id)));
+    };
+  }
+
+  private Route echo(JsonNode body) {
+    return complete(Json.ok(Json.object().put("n", Json.optionalLong(body, "n").orElse(-1L))));
+  }
+
+  private static HttpResponse<String> send(String method, String path, String body)
+      throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(10))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", "application/json")
+            .build();
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void assertError(HttpResponse<String> response, int status, String code)
+      throws Exception {
+    assertEquals(status, response.statusCode(), response.body());
+    assertTrue(
+        response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+    JsonNode error = Json.MAPPER.readTree(response.body()).get("error");
+    assertEquals(code, error.get("code").asText(), response.body());
+    assertTrue(!error.get("message").asText().isBlank());
+  }
+
+  @Test
+  void unknownRouteIsAJson404NamingThePath() throws Exception {
+    var response = send("GET", "/nowhere/at-all", null);
+    assertError(response, 404, "not_found");
+    assertTrue(response.body().contains("/nowhere/at-all"));
+  }
+
+  @Test
+  void businessErrorsMapByKind() throws Exception {
+    assertError(send("GET", "/test/invalid", null), 400, "bad_thing");
+    assertError(send("GET", "/test/async-missing", null), 404, "key_not_found");
+  }
+
+  @Test
+  void malformedJsonNamesThePosition() throws Exception {
+    var response = send("POST", "/test/x", "{\"n\": 1,,}");
+    assertError(response, 400, "malformed_json");
+    assertTrue(response.body().contains("column"), response.body());
+  }
+
+  @Test
+  void wrongJsonTypeNamesTheField() throws Exception {
+    var response = send("POST", "/test/x", "{\"n\": \"seven\"}");
+    assertError(response, 400, "invalid_field");
+    assertTrue(response.body().contains("'n'"), response.body());
+    assertEquals(200, send("POST", "/test/x", "{\"n\": 7}").statusCode());
+  }
+
+  @Test
+  void oversizedBodyIs413() throws Exception {
+    assertError(send("POST", "/test/x", "{\"pad\":\"" + "x".repeat(2048) + "\"}"), 413, "body_too_large");
+  }
+
+  @Test
+  void wrongMethodIs405() throws Exception {
+    assertError(send("DELETE", "/test/x", null), 405, "method_not_allowed");
+  }
+
+  @Test
+  void unexpectedFailureIs500WithoutInternals() throws Exception {
+    var response = send("GET", "/test/boom", null);
+    assertError(response, 500, "internal_error");
+    assertTrue(!response.body().contains("internal detail"));
+  }
+
+  @Test
+  void requestsAreCountedByRouteTemplateAndStatus() throws Exception {
+    send("GET", "/test/invalid", null);
+    String scrape = Metrics.get(testKit.system()).scrape();
+    assertTrue(
+        scrape.contains(
+            "cohort_http_requests_total{method=\"GET\",route=\"/test/{id}\",status=\"400\"}"),
+        scrape);
+    assertTrue(scrape.contains("cohort_http_request_seconds_bucket{route=\"/test/{id}\""));
+  }
+}
