@@ -1,0 +1,102 @@
+package dev.cohort.training;
+
+import com.typesafe.config.Config;
+import dev.cohort.training.collective.Backend;
+import java.time.Duration;
+
+/**
+ * The training module's settings, read from {@code cohort.training} (every key is commented in
+ * {@code reference.conf}).
+ *
+ * @param backend the collective backend jobs use unless they name one
+ * @param cpuSlots CPU workers a node without GPUs offers
+ * @param computeThreads threads per CPU worker for the model's loops (already resolved, at least 1)
+ * @param bucketCapMb default gradient bucket size in MiB
+ * @param collectiveTimeout longest time one collective or one communicator set-up may take
+ * @param chunkBytes ring backend: bytes of one pipelined segment
+ * @param connectTimeout ring backend: how long connecting to the next rank may take
+ * @param host ring backend: the address ring listeners bind to and advertise
+ * @param socketBufferBytes ring backend: socket buffer size, 0 for the OS default
+ * @param ncclLibraryPath configured path of libnccl.so.2 or its directory, empty to search
+ * @param cudartPath configured path of libcudart or its directory, empty to search
+ * @param ncclPollInterval how often waiting NCCL calls poll for completion or errors
+ */
+public record TrainingSettings(
+    Backend backend,
+    int cpuSlots,
+    int computeThreads,
+    int bucketCapMb,
+    Duration collectiveTimeout,
+    int chunkBytes,
+    Duration connectTimeout,
+    String host,
+    int socketBufferBytes,
+    String ncclLibraryPath,
+    String cudartPath,
+    Duration ncclPollInterval) {
+
+  public TrainingSettings {
+    if (cpuSlots < 1) {
+      throw new IllegalArgumentException("cohort.training.cpu-slots must be at least 1, not " + cpuSlots);
+    }
+    if (computeThreads < 1) {
+      throw new IllegalArgumentException("compute threads must be at least 1, not " + computeThreads);
+    }
+    if (bucketCapMb < 1) {
+      throw new IllegalArgumentException("cohort.training.bucket-cap-mb must be at least 1, not " + bucketCapMb);
+    }
+    // Segments carry whole float32 values: a segment boundary inside a float would make the
+    // receiver reduce half a value.
+    if (chunkBytes < 4 || chunkBytes % 4 != 0) {
+      throw new IllegalArgumentException(
+          "cohort.training.collective.chunk-bytes must be a positive multiple of 4, not " + chunkBytes);
+    }
+    if (collectiveTimeout.isZero() || collectiveTimeout.isNegative()) {
+      throw new IllegalArgumentException("cohort.training.collective.timeout must be positive");
+    }
+  }
+
+  public static TrainingSettings create(Config config) {
+    Config c = config.getConfig("cohort.training");
+    int cpuSlots = c.getInt("cpu-slots");
+    int threads = c.getInt("compute-threads");
+    if (threads == 0) {
+      threads = Math.max(1, Runtime.getRuntime().availableProcessors() / cpuSlots);
+    }
+    return new TrainingSettings(
+        Backend.parse(c.getString("backend")),
+        cpuSlots,
+        threads,
+        c.getInt("bucket-cap-mb"),
+        c.getDuration("collective.timeout"),
+        Math.toIntExact(c.getBytes("collective.chunk-bytes")),
+        c.getDuration("collective.connect-timeout"),
+        c.getString("collective.host"),
+        Math.toIntExact(c.getBytes("collective.socket-buffer-bytes")),
+        c.getString("nccl.library-path"),
+        c.getString("nccl.cudart-path"),
+        c.getDuration("nccl.poll-interval"));
+  }
+
+  /** A copy with another collective timeout (tests and callers that bound one job tighter). */
+  public TrainingSettings withCollectiveTimeout(Duration timeout) {
+    return new TrainingSettings(
+        backend, cpuSlots, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
+        socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval);
+  }
+
+  /** A copy with another ring segment size. */
+  public TrainingSettings withChunkBytes(int bytes) {
+    return new TrainingSettings(
+        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
+        host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval);
+  }
+
+  /** A copy with another NCCL library path. */
+  public TrainingSettings withNcclLibraryPath(String path) {
+    return new TrainingSettings(
+        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval);
+  }
+
+}
