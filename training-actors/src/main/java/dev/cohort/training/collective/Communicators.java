@@ -2,6 +2,8 @@ package dev.cohort.training.collective;
 
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.internal.NcclCommunicator;
+import dev.cohort.training.internal.NcclProbe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -45,5 +47,61 @@ public final class Communicators {
       throw failure;
     }
     return result;
+  }
+
+  /**
+   * Resolves {@code requested} against this machine: {@code auto} picks nccl when libcudart and
+   * libnccl load and a GPU is visible, otherwise ring; {@code nccl} fails with code {@code
+   * backend_unavailable} (an invalid request, HTTP 400) when it cannot run, naming what is
+   * missing; {@code ring} always works.
+   */
+  public static BackendChoice chooseBackend(Backend requested, TrainingSettings settings) {
+    return switch (requested) {
+      case RING -> new BackendChoice(Backend.RING, "ring requested");
+      case NCCL -> {
+        NcclProbe probe = NcclProbe.run(settings);
+        if (!probe.usable()) {
+          throw new CollectiveException(
+              ErrorKind.INVALID, "backend_unavailable", "nccl requested but " + probe.reason());
+        }
+        yield new BackendChoice(Backend.NCCL, "nccl requested: " + probe.reason());
+      }
+      case AUTO -> {
+        NcclProbe probe = NcclProbe.run(settings);
+        yield probe.usable()
+            ? new BackendChoice(Backend.NCCL, "auto: " + probe.reason() + "; using nccl")
+            : new BackendChoice(Backend.RING, "auto: " + probe.reason() + "; using ring");
+      }
+    };
+  }
+
+  /**
+   * A new {@code ncclUniqueId} (128 bytes) for one communicator; the coordinator's side calls it
+   * once per generation and sends it to every rank in a {@link NcclRendezvous}.
+   */
+  public static byte[] ncclUniqueId(TrainingSettings settings) {
+    NcclProbe probe = NcclProbe.run(settings);
+    var nccl =
+        probe.nccl()
+            .orElseThrow(() -> new CollectiveException(ErrorKind.INVALID, "backend_unavailable", probe.reason()));
+    byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
+    int rc = nccl.getUniqueId(id);
+    if (rc != 0) {
+      throw new CollectiveException(
+          ErrorKind.UNAVAILABLE, "nccl_error", "ncclGetUniqueId failed: " + nccl.describe(rc, 0));
+    }
+    return id;
+  }
+
+  /**
+   * Joins an NCCL communicator; blocks until every rank joined or the collective timeout passed.
+   * Every rank calls it concurrently with the same rendezvous id.
+   */
+  public static Communicator nccl(NcclRendezvous rendezvous, TrainingSettings settings) {
+    NcclProbe probe = NcclProbe.run(settings);
+    if (!probe.usable()) {
+      throw new CollectiveException(ErrorKind.INVALID, "backend_unavailable", "nccl: " + probe.reason());
+    }
+    return NcclCommunicator.create(probe.nccl().orElseThrow(), probe.cudart().orElseThrow(), rendezvous, settings);
   }
 }
