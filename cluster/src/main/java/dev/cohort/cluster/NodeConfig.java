@@ -26,7 +26,7 @@ public final class NodeConfig {
    * @throws IllegalArgumentException when a setting is invalid, naming the key
    */
   public static Config assemble(Config user) {
-    Config reference = user.withFallback(ConfigFactory.load()).resolve();
+    Config reference = user.withFallback(pekkoDefaults()).resolve();
     NodeSettings node = NodeSettings.create(reference);
     PersistenceSettings persistence = PersistenceSettings.create(reference);
     Config derived =
@@ -40,7 +40,16 @@ public final class NodeConfig {
             .withValue(
                 "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses(node)))
             .withFallback(persistence.pluginConfig());
-    return user.withFallback(derived).withFallback(ConfigFactory.load()).resolve();
+    return user.withFallback(derived).withFallback(pekkoDefaults()).resolve();
+  }
+
+  /**
+   * Every module's {@code cohort-pekko.conf} (the Pekko settings Cohort changes) over the
+   * classpath's {@code reference.conf}s. Pekko's own reference.conf defines those keys too, and
+   * reference files merge in classpath order, so Cohort's values must sit in a separate layer.
+   */
+  public static Config pekkoDefaults() {
+    return ConfigFactory.parseResources("cohort-pekko.conf").withFallback(ConfigFactory.load());
   }
 
   /**

@@ -1,0 +1,95 @@
+package dev.cohort.platform;
+
+import com.typesafe.config.Config;
+import dev.cohort.cluster.ClusterMetrics;
+import dev.cohort.cluster.Membership;
+import dev.cohort.cluster.NodeConfig;
+import dev.cohort.cluster.NodeSettings;
+import dev.cohort.gateway.CounterRoutes;
+import dev.cohort.gateway.Gateway;
+import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.gateway.NodeRoutes;
+import dev.cohort.observability.Metrics;
+import dev.cohort.persistence.JournalProbe;
+import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.sharding.Counters;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * The embedded entry point: starts a Cohort node inside the caller's JVM.
+ *
+ * <pre>{@code
+ * try (CohortNode node = Cohort.start(CohortConfig.builder().dataDir(Path.of("data")).build())) {
+ *   long value = node.counters().increment("visits", 1).toCompletableFuture().join();
+ * }
+ * }</pre>
+ *
+ * Several nodes can run in one JVM when they use different ports and data directories.
+ */
+public final class Cohort {
+  private static final long BIND_TIMEOUT_SECONDS = 30;
+
+  private Cohort() {}
+
+  /**
+   * Starts a node and returns once its gateway is bound. The node joins its seed nodes (or itself)
+   * in the background; {@code GET /health/ready} turns 200 when it is Up and its journal answers.
+   *
+   * @throws IllegalArgumentException when the configuration is invalid, naming the key
+   * @throws dev.cohort.persistence.JournalUnavailableException when the journal cannot be prepared
+   */
+  public static CohortNode start(CohortConfig cohortConfig) {
+    Config config = NodeConfig.assemble(cohortConfig.userConfig());
+    NodeSettings node = NodeSettings.create(config);
+    Path dataDir = node.dataDir().toAbsolutePath();
+    createDirectories(dataDir);
+    new JournalProbe(PersistenceSettings.create(config)).prepareSchema();
+
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, config);
+    try {
+      Metrics.get(system);
+      ClusterMetrics.register(system);
+      Membership.joinIfAlone(system, node);
+      Counters counters = Counters.start(system);
+      List<org.apache.pekko.http.javadsl.server.Route> routes =
+          List.of(new NodeRoutes(system).route(), new CounterRoutes(counters).route());
+      InetSocketAddress http =
+          Gateway.bind(system, GatewaySettings.create(config), routes)
+              .toCompletableFuture()
+              .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return new CohortNode(system, http, dataDir, counters);
+    } catch (ExecutionException e) {
+      system.terminate();
+      throw new IllegalStateException(
+          "cannot start the HTTP gateway: " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      system.terminate();
+      throw new IllegalStateException("the HTTP gateway did not bind within 30 s", e);
+    } catch (InterruptedException e) {
+      system.terminate();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (RuntimeException e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  private static void createDirectories(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + dataDir, e);
+    }
+  }
+}

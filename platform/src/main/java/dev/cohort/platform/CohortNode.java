@@ -1,0 +1,72 @@
+package dev.cohort.platform;
+
+import dev.cohort.sharding.Counters;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * A running Cohort node: its actor system, its services' embedded APIs and its gateway address.
+ * {@link #close()} shuts it down gracefully (leave the cluster, hand shards off, close the gateway
+ * and the journal) and waits until that is done. Thread-safe.
+ */
+public final class CohortNode implements AutoCloseable {
+  private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
+
+  private final ActorSystem<Void> system;
+  private final InetSocketAddress httpAddress;
+  private final Path dataDir;
+  private final Counters counters;
+
+  CohortNode(
+      ActorSystem<Void> system, InetSocketAddress httpAddress, Path dataDir, Counters counters) {
+    this.system = system;
+    this.httpAddress = httpAddress;
+    this.dataDir = dataDir;
+    this.counters = counters;
+  }
+
+  /** The node's typed actor system, for users who run their own actors next to Cohort's. */
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** Where the HTTP gateway listens. */
+  public InetSocketAddress httpAddress() {
+    return httpAddress;
+  }
+
+  /** The node's data directory (absolute). */
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** Durable named counters, the foundation's smoke service. */
+  public Counters counters() {
+    return counters;
+  }
+
+  /** Completes when the actor system has terminated, for whatever reason. */
+  public java.util.concurrent.CompletionStage<org.apache.pekko.Done> whenTerminated() {
+    return system.getWhenTerminated();
+  }
+
+  @Override
+  public void close() {
+    try {
+      CoordinatedShutdown.get(system)
+          .runAll(CoordinatedShutdown.unknownReason())
+          .toCompletableFuture()
+          .get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while shutting down", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("node did not shut down within " + SHUTDOWN_TIMEOUT, e);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.cohort.platform;
+
+import dev.cohort.platform.internal.RunCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code cohort} command line. {@code run} starts a node; client subcommands talk to a running
+ * node's gateway. Adding a subcommand is one class annotated with {@link Command} listed here.
+ */
+@Command(
+    name = "cohort",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Cohort: an actor-based unified data platform.",
+    subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+  public static void main(String[] args) {
+    int exit = new CommandLine(new Main()).execute(args);
+    if (exit != 0 || !RunCommand.keepsRunning(args)) {
+      System.exit(exit);
+    }
+  }
+
+  /** The version from the build's configuration. */
+  public static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version =
+          com.typesafe.config.ConfigFactory.load().getString("cohort.observability.version");
+      return new String[] {"cohort " + version};
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.cohort.platform;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.Config;
+import dev.cohort.cluster.NodeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CohortConfigTest {
+
+  @Test
+  void defaultsMatchTheReadme() {
+    Config config = NodeConfig.assemble(CohortConfig.builder().build().userConfig());
+    assertEquals("data", config.getString("cohort.node.data-dir"));
+    assertEquals("127.0.0.1", config.getString("cohort.gateway.host"));
+    assertEquals(8080, config.getInt("cohort.gateway.port"));
+    assertEquals(2552, config.getInt("pekko.remote.artery.canonical.port"));
+    assertEquals("h2", config.getString("cohort.persistence.journal"));
+  }
+
+  @Test
+  void builderWinsOverFileAndOverridesWinOverBuilder() throws IOException {
+    Path file = Files.createTempFile("cohort", ".conf");
+    Files.writeString(
+        file, "cohort.gateway.port = 9000\ncohort.node.remote-port = 2700\ncohort.node.roles = [a]\n");
+    Config config =
+        NodeConfig.assemble(
+            CohortConfig.builder()
+                .configFile(file)
+                .httpPort(9100)
+                .host("127.0.0.2")
+                .seed("127.0.0.2:2700")
+                .override("cohort.node.remote-port", 2800)
+                .build()
+                .userConfig());
+    assertEquals(9100, config.getInt("cohort.gateway.port"));
+    assertEquals(2800, config.getInt("pekko.remote.artery.canonical.port"));
+    assertEquals("127.0.0.2", config.getString("cohort.gateway.host"));
+    assertEquals(List.of("a"), config.getStringList("pekko.cluster.roles"));
+    assertEquals(
+        List.of("pekko://cohort@127.0.0.2:2700"), config.getStringList("pekko.cluster.seed-nodes"));
+  }
+
+  @Test
+  void invalidValuesAreRefusedWithAClearMessage() {
+    var port = assertThrows(IllegalArgumentException.class, () -> CohortConfig.builder().httpPort(70000));
+    assertEquals("http port must be 0..65535, got 70000", port.getMessage());
+    var file =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CohortConfig.builder().configFile(Path.of("/nonexistent/cohort.conf")));
+    assertEquals("configuration file /nonexistent/cohort.conf does not exist", file.getMessage());
+  }
+}

@@ -1,0 +1,139 @@
+package dev.cohort.platform;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A node started as a real process through the {@code ./cohort run} launcher, on free ports. The
+ * launcher runs with {@code COHORT_SKIP_BUILD=1}: the build that runs these tests has just packaged
+ * the classpath the launcher uses.
+ */
+final class NodeProcess implements AutoCloseable {
+  private static final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final Path dataDir;
+  final int httpPort;
+  final int remotePort;
+  final Path log;
+  private final Process process;
+
+  private NodeProcess(Path dataDir, int httpPort, int remotePort, Path log, Process process) {
+    this.dataDir = dataDir;
+    this.httpPort = httpPort;
+    this.remotePort = remotePort;
+    this.log = log;
+    this.process = process;
+  }
+
+  static Path repositoryRoot() {
+    Path root = Path.of("").toAbsolutePath().getParent();
+    if (!Files.isExecutable(root.resolve("cohort"))) {
+      throw new IllegalStateException("the ./cohort launcher is not at " + root);
+    }
+    return root;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  static NodeProcess start(Path dataDir, int httpPort, int remotePort, String... extraArgs)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(repositoryRoot().resolve("cohort").toString());
+    command.addAll(
+        List.of(
+            "run",
+            "--data-dir", dataDir.toString(),
+            "--http-port", Integer.toString(httpPort),
+            "--remote-port", Integer.toString(remotePort)));
+    command.addAll(List.of(extraArgs));
+    Path log = Files.createTempFile("cohort-node-" + httpPort + "-", ".log");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().put("COHORT_SKIP_BUILD", "1");
+    builder.environment().put("COHORT_JAVA_OPTS", "-Xmx384m");
+    return new NodeProcess(dataDir, httpPort, remotePort, log, builder.start());
+  }
+
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(uri(path))
+            .timeout(Duration.ofSeconds(15))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + httpPort + path);
+  }
+
+  /** Waits until {@code GET /health/ready} answers 200; fails with the node's log otherwise. */
+  void awaitReady(Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new AssertionError("node exited with " + process.exitValue() + ":\n" + logText());
+      }
+      try {
+        if (get("/health/ready").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notListeningYet) {
+        // the gateway is not bound yet: poll again
+      }
+      LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+    }
+    throw new AssertionError("node not ready within " + timeout + ":\n" + logText());
+  }
+
+  /** Sends SIGTERM and returns the exit status, or fails if the node does not exit in time. */
+  int terminate(Duration timeout) throws InterruptedException, IOException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("node did not exit within " + timeout + " of SIGTERM:\n" + logText());
+    }
+    return process.exitValue();
+  }
+
+  /** SIGKILL: the process dies without any shutdown. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+  }
+
+  String logText() throws IOException {
+    return Files.readString(log);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}

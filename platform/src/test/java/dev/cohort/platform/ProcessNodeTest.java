@@ -1,0 +1,84 @@
+package dev.cohort.platform;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Real node processes started through {@code ./cohort run}, stopped by signals. */
+@Tag("fault")
+class ProcessNodeTest {
+  private static final ObjectMapper json = new ObjectMapper();
+  private static final Duration READY = Duration.ofSeconds(60);
+
+  @Test
+  void nodeServesStateSurvivesSigtermAndRestartsOnTheSameData() throws Exception {
+    Path data = Files.createTempDirectory("cohort-process");
+    int http = NodeProcess.freePort();
+    int remote = NodeProcess.freePort();
+    try (NodeProcess node = NodeProcess.start(data, http, remote)) {
+      node.awaitReady(READY);
+      JsonNode cluster = json.readTree(node.get("/v1/cluster").body());
+      assertEquals(1, cluster.get("members").size());
+      assertEquals("Up", cluster.get("members").get(0).get("status").asText());
+      assertEquals("pekko://cohort@127.0.0.1:" + remote, cluster.get("self").asText());
+
+      String metrics = node.get("/metrics").body();
+      assertTrue(metrics.contains("\njvm_memory_used_bytes{"), "no jvm_ series");
+      assertTrue(metrics.contains("\ncohort_cluster_members{status=\"Up\"} 1.0"), metrics);
+      assertTrue(metrics.contains("\ncohort_build_info{"));
+
+      assertEquals(200, node.post("/v1/counters/orders", "{\"delta\":40}").statusCode());
+      var second = node.post("/v1/counters/orders", "{\"delta\":2}");
+      assertEquals(42, json.readTree(second.body()).get("value").asLong());
+
+      assertEquals(0, node.terminate(Duration.ofSeconds(30)), node.logText());
+      assertTrue(node.logText().contains("gateway: http://127.0.0.1:" + http));
+    }
+    try (NodeProcess again = NodeProcess.start(data, http, remote)) {
+      again.awaitReady(READY);
+      var read = again.get("/v1/counters/orders");
+      assertEquals(42, json.readTree(read.body()).get("value").asLong(), read.body());
+      assertEquals(0, again.terminate(Duration.ofSeconds(30)));
+    }
+  }
+
+  @Test
+  void secondNodeJoinsThroughSeedAndBothSeeTwoUpMembers() throws Exception {
+    int seedRemote = NodeProcess.freePort();
+    try (NodeProcess first =
+            NodeProcess.start(
+                Files.createTempDirectory("cohort-seed"), NodeProcess.freePort(), seedRemote);
+        NodeProcess second =
+            NodeProcess.start(
+                Files.createTempDirectory("cohort-joiner"),
+                NodeProcess.freePort(),
+                NodeProcess.freePort(),
+                "--seed",
+                "127.0.0.1:" + seedRemote)) {
+      first.awaitReady(READY);
+      second.awaitReady(READY);
+      for (NodeProcess node : new NodeProcess[] {first, second}) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long up = 0;
+        while (up < 2 && System.nanoTime() < deadline) {
+          JsonNode members = json.readTree(node.get("/v1/cluster").body()).get("members");
+          up = 0;
+          for (JsonNode member : members) {
+            up += member.get("status").asText().equals("Up") ? 1 : 0;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
+        }
+        assertEquals(2, up, "Up members seen by the node on port " + node.httpPort);
+      }
+      assertEquals(0, second.terminate(Duration.ofSeconds(30)), second.logText());
+      assertEquals(0, first.terminate(Duration.ofSeconds(30)), first.logText());
+    }
+  }
+}
