@@ -1,0 +1,78 @@
+package dev.cohort.kv;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The settings of the kv service, read from {@code cohort.kv} (every key is described in the
+ * module's {@code reference.conf}).
+ */
+public record KvSettings(
+    Duration askTimeout,
+    int defaultPartitions,
+    int maxPartitions,
+    int maxValueBytes,
+    int rangeMaxLimit,
+    long historyKeepRevisions,
+    Duration historyKeepDuration,
+    int snapshotEveryEvents,
+    int batchMaxCommands,
+    int lessors,
+    Duration leaseCheckInterval,
+    Duration leaseMinTtl,
+    Duration leaseMaxTtl,
+    Duration leaseRevokedRetention,
+    int watchBufferEvents,
+    String locksKeyspace,
+    String locksPrefix,
+    String electionPrefix) {
+
+  /** Keys are 1 to this many bytes of UTF-8; fixed by the API, not configurable. */
+  public static final int MAX_KEY_BYTES = 1024;
+
+  public static KvSettings create(Config config) {
+    Config c = config.getConfig("cohort.kv");
+    KvSettings s =
+        new KvSettings(
+            c.getDuration("ask-timeout"),
+            c.getInt("default-partitions"),
+            c.getInt("max-partitions"),
+            c.getBytes("max-value-bytes").intValue(),
+            c.getInt("range-max-limit"),
+            c.getLong("history.keep-revisions"),
+            c.getDuration("history.keep-duration"),
+            c.getInt("snapshot-every-events"),
+            c.getInt("batch.max-commands"),
+            c.getInt("lease.lessors"),
+            c.getDuration("lease.check-interval"),
+            c.getDuration("lease.min-ttl"),
+            c.getDuration("lease.max-ttl"),
+            c.getDuration("lease.revoked-retention"),
+            c.getInt("watch.buffer-events"),
+            c.getString("locks.keyspace"),
+            c.getString("locks.prefix"),
+            c.getString("locks.election-prefix"));
+    s.check();
+    return s;
+  }
+
+  private void check() {
+    require(defaultPartitions >= 1 && defaultPartitions <= maxPartitions,
+        "default-partitions must be within 1..max-partitions");
+    require(maxValueBytes >= 1, "max-value-bytes must be positive");
+    require(historyKeepRevisions >= 1, "history.keep-revisions must be at least 1");
+    require(snapshotEveryEvents >= 1, "snapshot-every-events must be at least 1");
+    require(batchMaxCommands >= 1, "batch.max-commands must be at least 1");
+    require(lessors >= 1 && lessors <= 1024, "lease.lessors must be within 1..1024");
+    require(rangeMaxLimit >= 1, "range-max-limit must be at least 1");
+    require(watchBufferEvents >= 16, "watch.buffer-events must be at least 16");
+    require(leaseRevokedRetention.compareTo(askTimeout) > 0,
+        "lease.revoked-retention must exceed ask-timeout");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException("cohort.kv." + message);
+    }
+  }
+}

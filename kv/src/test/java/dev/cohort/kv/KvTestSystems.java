@@ -1,0 +1,91 @@
+package dev.cohort.kv;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+
+/** One-node clusters on the in-memory journal, for tests. */
+final class KvTestSystems {
+  private KvTestSystems() {}
+
+  static Config config(String extra) {
+    return ConfigFactory.parseString(
+            """
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.actor.serialize-messages = on
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.cluster.sharding.passivation.strategy = none
+            pekko.loglevel = WARNING
+            cohort.kv.lease.check-interval = 100ms
+            cohort.kv.ask-timeout = 3s
+            """
+                + extra)
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.load());
+  }
+
+  /** A test kit whose system is a one-node cluster that has joined itself. */
+  static ActorTestKit cluster(String name, String extra) {
+    ActorTestKit kit = ActorTestKit.create(name, config(extra));
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    await(Duration.ofSeconds(10), () -> cluster.selfMember().status() == MemberStatus.up());
+    return kit;
+  }
+
+  /** Waits until {@code condition} holds, polling; fails after {@code deadline}. */
+  static void await(Duration deadline, BooleanSupplier condition) {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        fail("condition not met within " + deadline);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  static <T> T join(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(15, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new CompletionException(e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("no answer within 15 s", e);
+    }
+  }
+
+  /** The error code {@code stage} fails with; fails the test if it succeeds. */
+  static String errorCode(CompletionStage<?> stage) {
+    try {
+      Object value = join(stage);
+      return fail("expected a failure, got " + value);
+    } catch (KvException e) {
+      return e.code();
+    }
+  }
+}
