@@ -47,6 +47,24 @@ class CohortConfigTest {
   }
 
   @Test
+  void shippedConfigurationFilesAssemble() {
+    Path conf = Path.of("").toAbsolutePath().getParent().resolve("conf");
+    Config single =
+        NodeConfig.assemble(
+            CohortConfig.builder().configFile(conf.resolve("single-node.conf")).build().userConfig());
+    assertEquals("h2", single.getString("cohort.persistence.journal"));
+    assertEquals(List.of(), single.getStringList("pekko.cluster.seed-nodes"));
+    Config cluster =
+        NodeConfig.assemble(
+            CohortConfig.builder().configFile(conf.resolve("cluster-node.conf")).build().userConfig());
+    assertEquals("postgresql", cluster.getString("cohort.persistence.journal"));
+    assertEquals(
+        "slick.jdbc.PostgresProfile$",
+        cluster.getString("pekko-persistence-jdbc.shared-databases.slick.profile"));
+    assertEquals(1, cluster.getStringList("pekko.cluster.seed-nodes").size());
+  }
+
+  @Test
   void invalidValuesAreRefusedWithAClearMessage() {
     var port = assertThrows(IllegalArgumentException.class, () -> CohortConfig.builder().httpPort(70000));
     assertEquals("http port must be 0..65535, got 70000", port.getMessage());

@@ -50,7 +50,10 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
       for (int i = 0; i < recordComponents.length; i++) {
         RecordComponent rc = recordComponents[i];
         rc.getAccessor().setAccessible(true);
-        MethodHandle accessor = MethodHandles.lookup().unreflect(rc.getAccessor());
+        MethodHandle accessor =
+            MethodHandles.lookup()
+                .unreflect(rc.getAccessor())
+                .asType(MethodType.methodType(Object.class, Object.class));
         components[i] = new Component(rc.getName(), rc.getName().hashCode(), rc.getType(), accessor);
         defaults[i] = defaultValue(rc.getType());
         parameterTypes[i] = rc.getType();
@@ -64,7 +67,11 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
       }
       Constructor<T> canonical = type.getDeclaredConstructor(parameterTypes);
       canonical.setAccessible(true);
-      constructor = MethodHandles.lookup().unreflectConstructor(canonical);
+      constructor =
+          MethodHandles.lookup()
+              .unreflectConstructor(canonical)
+              .asSpreader(Object[].class, parameterTypes.length)
+              .asType(MethodType.methodType(Object.class, Object[].class));
     } catch (ReflectiveOperationException e) {
       throw new IllegalArgumentException("cannot access record " + type.getName(), e);
     }
@@ -79,7 +86,7 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
     for (Component component : components) {
       Object value;
       try {
-        value = component.accessor.invoke(record);
+        value = (Object) component.accessor.invokeExact((Object) record);
       } catch (Throwable e) {
         throw new KryoException("cannot read " + type.getName() + "." + component.name, e);
       }
@@ -119,7 +126,7 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
     }
     try {
       @SuppressWarnings("unchecked")
-      T record = (T) constructor.invokeWithArguments(arguments);
+      T record = (T) (Object) constructor.invokeExact(arguments);
       return record;
     } catch (Throwable e) {
       throw new KryoException("cannot construct " + type.getName() + ": " + e.getMessage(), e);
