@@ -1,0 +1,202 @@
+package dev.cohort.training;
+
+import dev.cohort.persistence.ErrorKind;
+import dev.cohort.training.collective.CollectiveException;
+import dev.cohort.training.collective.Communicator;
+import dev.cohort.training.collective.ReduceOp;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * One rank of synchronous data-parallel training, the loop PyTorch DDP runs: each step every rank
+ * computes gradients on its own share of the batch, the gradients are summed across ranks, and
+ * every rank applies the same update, so the replicas stay identical.
+ *
+ * <p>Per step: take this rank's next {@link DistributedSampler} indices; run forward and backward;
+ * as soon as the backward pass completes a {@link GradientBucket}, copy it off-heap and start its
+ * allreduce (buckets run in order on the communicator while the backward pass goes on); allreduce
+ * the loss; wait for all; copy the summed gradients back; step the optimizer.
+ *
+ * <p>Exact averaging with uneven shares: each rank scales its gradient by {@code 1 / global batch}
+ * (the number of samples all ranks process in this step, which every rank computes from the
+ * sampler) and the ranks SUM, so the result is the mean gradient over exactly the samples seen,
+ * also in the last step of an epoch when some ranks have fewer or none.
+ *
+ * <p>Identical replicas: the communicator gives every rank the same bits, the optimizer is
+ * element-wise and deterministic, and {@link #broadcastParameters} starts all ranks from rank 0's
+ * parameters. Not thread-safe: one thread drives one trainer.
+ */
+public final class DataParallelTrainer implements AutoCloseable {
+  private final Communicator comm;
+  private final Mlp model;
+  private final Optimizer optimizer;
+  private final TrainingData data;
+  private final int batchSize;
+  private final DistributedSampler sampler;
+  private final List<GradientBucket> buckets;
+  private final Arena arena = Arena.ofShared();
+  private final MemorySegment[] bucketBuffers;
+  private final MemorySegment lossBuffer;
+  private final float[] batchX;
+  private final int[] batchLabels;
+  private int epoch;
+  private int stepInEpoch;
+  private long globalStep;
+  private int[] epochIndices;
+
+  /**
+   * One step's outcome, the same on every rank except the timings.
+   *
+   * @param epoch epoch of the step
+   * @param step step within the epoch
+   * @param globalStep steps completed by this trainer, including this one
+   * @param loss mean cross-entropy over all ranks' samples of this step (before the update)
+   * @param samples samples all ranks processed in this step
+   * @param computeNanos this rank's forward and backward time
+   * @param exposedCommNanos time this rank waited for allreduces after its backward pass ended
+   */
+  public record StepResult(
+      int epoch, int step, long globalStep, double loss, int samples, long computeNanos, long exposedCommNanos) {}
+
+  private DataParallelTrainer(
+      Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
+    if (data.features() != model.spec().inputs() || data.classes() != model.spec().classes()) {
+      throw TrainingException.invalid(
+          "dataset_mismatch",
+          "the dataset has " + data.features() + " features and " + data.classes() + " classes, the model "
+              + model.spec().layers() + " expects " + model.spec().inputs() + " and " + model.spec().classes());
+    }
+    if (batchSize < 1) {
+      throw TrainingException.invalid("invalid_batch_size", "batchSize must be at least 1, not " + batchSize);
+    }
+    this.comm = comm;
+    this.model = model;
+    this.optimizer = optimizer;
+    this.data = data;
+    this.batchSize = batchSize;
+    this.sampler = new DistributedSampler(data.size(), comm.size(), comm.rank(), seed);
+    this.buckets = model.buckets(bucketCapBytes);
+    this.bucketBuffers = new MemorySegment[buckets.size()];
+    for (GradientBucket b : buckets) {
+      bucketBuffers[b.index()] = arena.allocate((long) b.length() * Float.BYTES, 64);
+    }
+    this.lossBuffer = arena.allocate(Float.BYTES * 2L, 8);
+    this.batchX = new float[batchSize * data.features()];
+    this.batchLabels = new int[batchSize];
+  }
+
+  /**
+   * @param bucketCapBytes gradient bucket size ({@code bucketCapMb << 20})
+   * @param seed seeds the per-epoch shuffles; must be the same on every rank
+   */
+  public static DataParallelTrainer create(
+      Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
+    return new DataParallelTrainer(comm, model, optimizer, data, batchSize, bucketCapBytes, seed);
+  }
+
+  /** Copies rank 0's parameters to every rank (call once before the first step on every rank). */
+  public void broadcastParameters() {
+    float[] p = model.parameters();
+    MemorySegment buffer = arena.allocate((long) p.length * Float.BYTES, 64);
+    MemorySegment.copy(p, 0, buffer, ValueLayout.JAVA_FLOAT, 0, p.length);
+    await(comm.broadcast(buffer, 0).toCompletableFuture());
+    MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, 0, p, 0, p.length);
+  }
+
+  public int stepsPerEpoch() {
+    return sampler.stepsPerEpoch(batchSize);
+  }
+
+  public int epoch() {
+    return epoch;
+  }
+
+  public long globalStep() {
+    return globalStep;
+  }
+
+  public Mlp model() {
+    return model;
+  }
+
+  /** Runs one synchronous step on this rank; every rank must call it the same number of times. */
+  public StepResult step() {
+    if (epochIndices == null) {
+      epochIndices = sampler.indices(epoch);
+    }
+    int local = sampler.localBatch(comm.rank(), stepInEpoch, batchSize);
+    int global = sampler.globalBatch(stepInEpoch, batchSize);
+    data.gather(epochIndices, stepInEpoch * batchSize, local, batchX, batchLabels);
+
+    float[] grads = model.gradients();
+    List<CompletableFuture<Void>> pending = new ArrayList<>(buckets.size() + 1);
+    long start = System.nanoTime();
+    double lossSum;
+    if (local > 0) {
+      int[] next = {0};
+      lossSum =
+          model.forwardBackward(batchX, batchLabels, local, 1f / global, layer -> {
+            while (next[0] < buckets.size() && buckets.get(next[0]).readyAfterLayer() == layer) {
+              pending.add(launch(buckets.get(next[0]++), grads));
+            }
+          });
+    } else {
+      // This rank's share ran out: it contributes zeros, but must still take part in every
+      // collective, in the same order as the others.
+      java.util.Arrays.fill(grads, 0f);
+      lossSum = 0;
+      for (GradientBucket b : buckets) {
+        pending.add(launch(b, grads));
+      }
+    }
+    long computed = System.nanoTime();
+    lossBuffer.set(ValueLayout.JAVA_FLOAT, 0, (float) lossSum);
+    pending.add(comm.allReduce(lossBuffer.asSlice(0, Float.BYTES), ReduceOp.SUM).toCompletableFuture());
+    for (CompletableFuture<Void> f : pending) {
+      await(f);
+    }
+    long communicated = System.nanoTime();
+    for (GradientBucket b : buckets) {
+      MemorySegment.copy(bucketBuffers[b.index()], ValueLayout.JAVA_FLOAT, 0, grads, b.offset(), b.length());
+    }
+    optimizer.step(model.parameters(), grads);
+    double loss = lossBuffer.get(ValueLayout.JAVA_FLOAT, 0) / (double) global;
+
+    StepResult result =
+        new StepResult(epoch, stepInEpoch, ++globalStep, loss, global, computed - start, communicated - computed);
+    if (++stepInEpoch == stepsPerEpoch()) {
+      stepInEpoch = 0;
+      epoch++;
+      epochIndices = null;
+    }
+    return result;
+  }
+
+  private CompletableFuture<Void> launch(GradientBucket b, float[] grads) {
+    MemorySegment buffer = bucketBuffers[b.index()];
+    MemorySegment.copy(grads, b.offset(), buffer, ValueLayout.JAVA_FLOAT, 0, b.length());
+    return comm.allReduce(buffer, ReduceOp.SUM).toCompletableFuture();
+  }
+
+  private static void await(CompletableFuture<Void> f) {
+    try {
+      f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof CollectiveException c) {
+        throw c;
+      }
+      throw new CollectiveException(ErrorKind.UNAVAILABLE, "peer_failed", "collective failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /** Frees the off-heap bucket buffers; the communicator and the model belong to the caller. */
+  @Override
+  public void close() {
+    arena.close();
+  }
+}
