@@ -1,6 +1,7 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.persistence.KryoRegistrations;
+import dev.cohort.training.MlpSpec;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.ReduceOp;
@@ -17,5 +18,6 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4001, ReduceOp.class);
     r.add(4002, RingRendezvous.class);
     r.add(4003, NcclRendezvous.class);
+    r.add(4004, MlpSpec.class);
   }
 }
