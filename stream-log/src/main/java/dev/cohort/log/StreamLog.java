@@ -1,0 +1,124 @@
+package dev.cohort.log;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * Cohort's stream log: Kafka-like topics of ordered, durable partitions, producers, consumers and
+ * consumer groups, served by sharded event-sourced entities. Obtain one with {@link
+ * StreamLogService#start}.
+ *
+ * <p>Every method is asynchronous and thread-safe; a failed stage carries a {@link LogException}
+ * with a stable code (see its class comment). Validation happens here and again in the entities: a
+ * rejected request writes nothing.
+ */
+public interface StreamLog {
+
+  // ---- topics ----
+
+  /**
+   * Creates a topic with {@code partitions} (1 to {@code cohort.log.max-partitions}) and
+   * Kafka-named {@code configs} over the defaults of {@code cohort.log.topic-defaults}.
+   */
+  CompletionStage<TopicDescription> createTopic(
+      String name, int partitions, Map<String, String> configs);
+
+  /** Names of all topics, sorted. */
+  CompletionStage<List<String>> listTopics();
+
+  /** A topic's configuration and per-partition offsets and sizes; {@code unknown_topic_or_partition}. */
+  CompletionStage<TopicDescription> describeTopic(String name);
+
+  /** Applies Kafka-named config overrides to an existing topic. */
+  CompletionStage<TopicDescription> alterTopicConfigs(String name, Map<String, String> configs);
+
+  /** Raises the partition count to {@code totalPartitions}; partitions are never removed. */
+  CompletionStage<TopicDescription> createPartitions(String name, int totalPartitions);
+
+  /** Deletes a topic and all its records (journal events and snapshots are deleted). */
+  CompletionStage<Done> deleteTopic(String name);
+
+  // ---- producing ----
+
+  /** A new producer with the node's default producer settings. Close it when done. */
+  Producer producer();
+
+  /** A new producer with these settings. Close it when done. */
+  Producer producer(ProducerSettings settings);
+
+  /**
+   * Sends records as one request with {@code acks=all}, one batch per partition, without client
+   * batching or retries: the shape of an HTTP produce request. Answers one result per record, in
+   * request order.
+   */
+  CompletionStage<List<RecordMetadata>> send(String topic, List<ProducerRecord> records);
+
+  // ---- consuming ----
+
+  /**
+   * Reads from {@code offset} of one partition, waiting up to {@code fetch.max.wait.ms} at the log
+   * end; at most {@code max.poll.records} records and about {@code fetch.max.bytes}. An offset
+   * outside [logStartOffset, logEndOffset] fails with {@code offset_out_of_range}.
+   */
+  CompletionStage<FetchResult> fetch(
+      String topic, int partition, long offset, ConsumerSettings settings);
+
+  /** {@link #fetch} with the node's default consumer settings. */
+  CompletionStage<FetchResult> fetch(String topic, int partition, long offset);
+
+  /**
+   * An endless, backpressured stream of one partition from {@code offset} (negative: resolve by
+   * {@code auto.offset.reset}); a fetch is issued only when downstream demands. Out-of-range
+   * positions reset by {@code auto.offset.reset}, or fail the stream when it is {@code none}.
+   */
+  Source<ConsumerRecord, NotUsed> source(
+      String topic, int partition, long offset, ConsumerSettings settings);
+
+  /** The node's default consumer settings ({@code cohort.log.consumer}). */
+  ConsumerSettings consumerSettings();
+
+  /** The node's default producer settings ({@code cohort.log.producer}). */
+  ProducerSettings producerSettings();
+
+  // ---- consumer groups (the protocol, for gateways) ----
+
+  /**
+   * Joins {@code groupId} (memberId null for a new member) subscribing to {@code topics}; answers
+   * the member id, the generation and the member's assignment.
+   */
+  CompletionStage<GroupAssignment> joinGroup(
+      String groupId, String memberId, List<String> topics, ConsumerSettings settings);
+
+  /** Keeps a member alive; answers the current generation and the member's assignment. */
+  CompletionStage<GroupAssignment> heartbeat(String groupId, String memberId, int generation);
+
+  /** Removes a member; its partitions move to the others. */
+  CompletionStage<Done> leaveGroup(String groupId, String memberId);
+
+  /**
+   * Commits offsets for a member of generation {@code generation}; {@code illegal_generation}
+   * when the group has moved on, {@code unknown_member_id} for an unknown member. A member id of
+   * null commits as a standalone consumer (only allowed while the group has no members).
+   */
+  CompletionStage<Done> commitOffsets(
+      String groupId, String memberId, int generation, Map<TopicPartition, OffsetAndMetadata> offsets);
+
+  /** The group's committed offsets. */
+  CompletionStage<Map<TopicPartition, OffsetAndMetadata>> committedOffsets(String groupId);
+
+  /** State, members, assignment, committed offsets and lag per partition. */
+  CompletionStage<GroupDescription> describeGroup(String groupId);
+
+  /** Ids of groups known on this node or created through it, sorted. */
+  CompletionStage<List<String>> listGroups();
+
+  /**
+   * A group consumer that joins {@code groupId}, heartbeats, follows rebalances and fetches from
+   * its assigned partitions. Close it to leave the group.
+   */
+  GroupConsumer groupConsumer(String groupId, List<String> topics, ConsumerSettings settings);
+}

@@ -1,0 +1,140 @@
+package dev.cohort.log.internal;
+
+import dev.cohort.log.TopicPartition;
+import dev.cohort.observability.Metrics;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The stream-log metrics of one node. Entities publish their live numbers into node-local maps
+ * that the gauges read at scrape time: a partition's offsets and size (and whether its entity is
+ * failing), a group's member count and committed offsets. Lag is computed at scrape time from a
+ * group's committed offsets and the log end offsets of partitions hosted on the same node.
+ * Thread-safe.
+ */
+public final class LogMetrics implements Extension {
+
+  /** A partition's live numbers, written by its entity only. */
+  public static final class PartitionStats {
+    volatile long logStartOffset;
+    volatile long logEndOffset;
+    volatile long sizeBytes;
+    volatile boolean failing;
+  }
+
+  private static final ExtensionId<LogMetrics> ID =
+      new ExtensionId<>() {
+        @Override
+        public LogMetrics createExtension(ActorSystem<?> system) {
+          return new LogMetrics(Metrics.get(system));
+        }
+      };
+
+  final Counter producedRecords;
+  final Counter producedBytes;
+  final Counter fetchedRecords;
+  final Histogram produceSeconds;
+  final Counter rebalances;
+  private final Map<TopicPartition, PartitionStats> partitions = new ConcurrentHashMap<>();
+  private final Map<String, Integer> groupMembers = new ConcurrentHashMap<>();
+  private final Map<String, Map<TopicPartition, Long>> groupCommitted = new ConcurrentHashMap<>();
+
+  private LogMetrics(Metrics metrics) {
+    producedRecords =
+        metrics.counter(
+            "cohort_log_produced_records", "Records appended to partitions on this node", "topic");
+    producedBytes =
+        metrics.counter(
+            "cohort_log_produced_bytes",
+            "Batch bytes (as stored, after compression) appended on this node",
+            "topic");
+    fetchedRecords =
+        metrics.counter(
+            "cohort_log_fetched_records", "Records returned to consumers on this node", "topic");
+    produceSeconds =
+        metrics.histogram(
+            "cohort_log_produce_seconds",
+            "From a produce request reaching its partition to its journal write completing");
+    rebalances =
+        metrics.counter("cohort_log_rebalances", "Consumer group rebalances", "group");
+    metrics.gauge(
+        "cohort_log_partition_log_end_offset",
+        "Log end offset of partitions hosted on this node",
+        sink -> partitions.forEach((tp, s) -> sink.set(s.logEndOffset, tp.topic(), p(tp))),
+        "topic",
+        "partition");
+    metrics.gauge(
+        "cohort_log_partition_log_start_offset",
+        "Log start offset of partitions hosted on this node",
+        sink -> partitions.forEach((tp, s) -> sink.set(s.logStartOffset, tp.topic(), p(tp))),
+        "topic",
+        "partition");
+    metrics.gauge(
+        "cohort_log_partition_size_bytes",
+        "Retained batch bytes of partitions hosted on this node",
+        sink -> partitions.forEach((tp, s) -> sink.set(s.sizeBytes, tp.topic(), p(tp))),
+        "topic",
+        "partition");
+    metrics.gauge(
+        "cohort_log_under_replicated_partitions",
+        "Partitions hosted on this node whose entity is restarting after a journal failure or"
+            + " failed to recover",
+        sink -> sink.set(partitions.values().stream().filter(s -> s.failing).count()));
+    metrics.gauge(
+        "cohort_log_consumer_group_members",
+        "Members of consumer groups coordinated on this node",
+        sink -> groupMembers.forEach((g, n) -> sink.set(n, g)),
+        "group");
+    metrics.gauge(
+        "cohort_log_consumer_group_lag",
+        "Log end offset minus committed offset, for partitions hosted on the coordinator's node",
+        sink ->
+            groupCommitted.forEach(
+                (group, offsets) ->
+                    offsets.forEach(
+                        (tp, committed) -> {
+                          PartitionStats stats = partitions.get(tp);
+                          if (stats != null) {
+                            sink.set(
+                                Math.max(0, stats.logEndOffset - committed),
+                                group,
+                                tp.topic(),
+                                p(tp));
+                          }
+                        })),
+        "group",
+        "topic",
+        "partition");
+  }
+
+  private static String p(TopicPartition tp) {
+    return Integer.toString(tp.partition());
+  }
+
+  public static LogMetrics get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  PartitionStats partition(TopicPartition tp) {
+    return partitions.computeIfAbsent(tp, k -> new PartitionStats());
+  }
+
+  void partitionStopped(TopicPartition tp) {
+    partitions.remove(tp);
+  }
+
+  void group(String groupId, int members, Map<TopicPartition, Long> committed) {
+    groupMembers.put(groupId, members);
+    groupCommitted.put(groupId, committed);
+  }
+
+  void groupStopped(String groupId) {
+    groupMembers.remove(groupId);
+    groupCommitted.remove(groupId);
+  }
+}

@@ -1,0 +1,733 @@
+package dev.cohort.log.internal;
+
+import dev.cohort.log.ConsumerRecord;
+import dev.cohort.log.ConsumerSettings;
+import dev.cohort.log.FetchResult;
+import dev.cohort.log.GroupAssignment;
+import dev.cohort.log.GroupConsumer;
+import dev.cohort.log.GroupDescription;
+import dev.cohort.log.LogException;
+import dev.cohort.log.OffsetAndMetadata;
+import dev.cohort.log.Producer;
+import dev.cohort.log.ProducerRecord;
+import dev.cohort.log.ProducerSettings;
+import dev.cohort.log.RecordMetadata;
+import dev.cohort.log.StreamLog;
+import dev.cohort.log.TopicConfig;
+import dev.cohort.log.TopicDescription;
+import dev.cohort.log.TopicPartition;
+import dev.cohort.persistence.ErrorKind;
+import dev.cohort.persistence.Rejection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The embedded {@link StreamLog}: initialises the three entity types on this node's Cluster
+ * Sharding and talks to them with asks whose timeouts come from {@code cohort.log}. Keeps a
+ * per-node cache of topic metadata ({@code metadata-max-age}). Thread-safe.
+ */
+public final class StreamLogImpl implements StreamLog {
+  private final ActorSystem<?> system;
+  private final LogSettings settings;
+  private final ClusterSharding sharding;
+  private final LogMetrics metrics;
+  private final Map<String, CachedMetadata> metadata = new ConcurrentHashMap<>();
+  private final Set<String> registeredGroups = ConcurrentHashMap.newKeySet();
+  private final AtomicLong producerCount = new AtomicLong();
+
+  private record CachedMetadata(TopicRegistry.TopicMetadata metadata, long loadedNanos) {}
+
+  private StreamLogImpl(ActorSystem<?> system, LogSettings settings) {
+    this.system = system;
+    this.settings = settings;
+    this.sharding = ClusterSharding.get(system);
+    this.metrics = LogMetrics.get(system);
+  }
+
+  /** Initialises the entity types on {@code system} (which must be a cluster member). */
+  public static StreamLogImpl start(ActorSystem<?> system) {
+    LogSettings settings = LogSettings.create(system.settings().config());
+    TopicRegistry.init(system, settings);
+    PartitionEntity.init(system, settings);
+    GroupCoordinator.init(system, settings);
+    return new StreamLogImpl(system, settings);
+  }
+
+  public LogSettings settings() {
+    return settings;
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+
+  // ---- plumbing ----
+
+  EntityRef<TopicRegistry.Command> registry() {
+    return sharding.entityRefFor(TopicRegistry.ENTITY_TYPE_KEY, TopicRegistry.ENTITY_ID);
+  }
+
+  EntityRef<PartitionEntity.Command> partition(TopicPartition tp) {
+    return sharding.entityRefFor(
+        PartitionEntity.ENTITY_TYPE_KEY, PartitionEntity.entityId(tp.topic(), tp.partition()));
+  }
+
+  EntityRef<GroupCoordinator.Command> group(String groupId) {
+    return sharding.entityRefFor(GroupCoordinator.ENTITY_TYPE_KEY, groupId);
+  }
+
+  private <C, R> CompletableFuture<R> ask(
+      EntityRef<C> ref, Function<ActorRef<R>, C> command, Duration timeout) {
+    return ref.ask(command::apply, timeout)
+        .toCompletableFuture()
+        .exceptionallyCompose(
+            failure -> CompletableFuture.failedFuture(translate(failure, ref.getEntityId())));
+  }
+
+  private static Throwable translate(Throwable failure, String what) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof LogException) {
+      return cause;
+    }
+    if (cause instanceof TimeoutException) {
+      return new LogException(
+          ErrorKind.TIMEOUT, "request_timeout", "no answer from " + what + " in time", cause);
+    }
+    return new LogException(
+        ErrorKind.UNAVAILABLE, "not_ready", what + " is unavailable: " + cause, cause);
+  }
+
+  private static <T> CompletableFuture<T> failed(Rejection rejection) {
+    return CompletableFuture.failedFuture(LogException.of(rejection));
+  }
+
+  private static <T> CompletableFuture<T> invalid(String code, String message) {
+    return CompletableFuture.failedFuture(new LogException(ErrorKind.INVALID, code, message));
+  }
+
+  private CompletableFuture<TopicRegistry.TopicMetadata> expectTopic(TopicRegistry.Reply reply) {
+    return switch (reply) {
+      case TopicRegistry.TopicMetadata m -> CompletableFuture.completedFuture(m);
+      case TopicRegistry.Rejected r -> failed(r.rejection());
+      default -> CompletableFuture.failedFuture(new IllegalStateException("unexpected " + reply));
+    };
+  }
+
+  private CompletableFuture<TopicRegistry.TopicMetadata> registryTopicAsk(
+      Function<ActorRef<TopicRegistry.Reply>, TopicRegistry.Command> command) {
+    return this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+            registry(), command, settings.askTimeout())
+        .thenCompose(this::expectTopic);
+  }
+
+  /** A topic's metadata, from the cache when younger than {@code metadata-max-age}. */
+  public CompletableFuture<TopicRegistry.TopicMetadata> metadata(String topic) {
+    CachedMetadata cached = metadata.get(topic);
+    if (cached != null
+        && System.nanoTime() - cached.loadedNanos() < settings.metadataMaxAge().toNanos()) {
+      return CompletableFuture.completedFuture(cached.metadata());
+    }
+    return freshMetadata(topic);
+  }
+
+  private CompletableFuture<TopicRegistry.TopicMetadata> freshMetadata(String topic) {
+    Rejection bad = TopicRegistry.validateName(topic);
+    if (bad != null) {
+      return failed(bad);
+    }
+    return registryTopicAsk(replyTo -> new TopicRegistry.DescribeTopic(topic, replyTo))
+        .whenComplete(
+            (m, e) -> {
+              if (m != null) {
+                metadata.put(topic, new CachedMetadata(m, System.nanoTime()));
+              } else {
+                metadata.remove(topic);
+              }
+            });
+  }
+
+  private CompletableFuture<PartitionEntity.Reply> askPartition(
+      TopicPartition tp,
+      Function<ActorRef<PartitionEntity.Reply>, PartitionEntity.Command> command,
+      Duration timeout) {
+    return this.<PartitionEntity.Command, PartitionEntity.Reply>ask(partition(tp), command, timeout);
+  }
+
+  private CompletableFuture<PartitionEntity.Status> configure(
+      TopicRegistry.TopicMetadata meta, int p) {
+    return askPartition(
+            new TopicPartition(meta.name(), p),
+            replyTo -> new PartitionEntity.Configure(meta.topicId(), meta.config(), replyTo),
+            settings.askTimeout())
+        .thenCompose(StreamLogImpl::expectStatus);
+  }
+
+  private static CompletableFuture<PartitionEntity.Status> expectStatus(PartitionEntity.Reply r) {
+    return switch (r) {
+      case PartitionEntity.Status s -> CompletableFuture.completedFuture(s);
+      case PartitionEntity.Rejected rj -> failed(rj.rejection());
+      default -> CompletableFuture.failedFuture(new IllegalStateException("unexpected " + r));
+    };
+  }
+
+  private CompletableFuture<List<PartitionEntity.Status>> configureAll(
+      TopicRegistry.TopicMetadata meta) {
+    List<CompletableFuture<PartitionEntity.Status>> all = new ArrayList<>();
+    for (int p = 0; p < meta.partitions(); p++) {
+      all.add(configure(meta, p));
+    }
+    return sequence(all);
+  }
+
+  private static <T> CompletableFuture<List<T>> sequence(List<CompletableFuture<T>> all) {
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> all.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** The partition's status; configures it first when a crash interrupted its configuration. */
+  private CompletableFuture<PartitionEntity.Status> status(
+      TopicRegistry.TopicMetadata meta, int p) {
+    return askPartition(
+            new TopicPartition(meta.name(), p),
+            PartitionEntity.GetStatus::new,
+            settings.askTimeout())
+        .thenCompose(StreamLogImpl::expectStatus)
+        .thenCompose(
+            s ->
+                s.topicId().equals(meta.topicId()) && meta.config().equals(s.config())
+                    ? CompletableFuture.completedFuture(s)
+                    : configure(meta, p));
+  }
+
+  private CompletableFuture<TopicDescription> describe(TopicRegistry.TopicMetadata meta) {
+    List<CompletableFuture<PartitionEntity.Status>> all = new ArrayList<>();
+    for (int p = 0; p < meta.partitions(); p++) {
+      all.add(status(meta, p));
+    }
+    return sequence(all)
+        .thenApply(
+            statuses -> {
+              List<TopicDescription.PartitionDescription> parts = new ArrayList<>();
+              for (int p = 0; p < statuses.size(); p++) {
+                PartitionEntity.Status s = statuses.get(p);
+                parts.add(
+                    new TopicDescription.PartitionDescription(
+                        p, s.logStartOffset(), s.logEndOffset(), s.sizeBytes(), s.node()));
+              }
+              return new TopicDescription(
+                  meta.name(), meta.topicId(), meta.config(), List.copyOf(parts));
+            });
+  }
+
+  // ---- topics ----
+
+  @Override
+  public CompletionStage<TopicDescription> createTopic(
+      String name, int partitions, Map<String, String> configs) {
+    Rejection bad = TopicRegistry.validateName(name);
+    if (bad != null) {
+      return failed(bad);
+    }
+    if (partitions < 1 || partitions > settings.maxPartitions()) {
+      return invalid(
+          "invalid_partitions",
+          "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
+    }
+    try {
+      settings.topicDefaults().with(configs == null ? Map.of() : configs);
+    } catch (LogException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    Map<String, String> copy = Map.copyOf(configs == null ? Map.of() : configs);
+    return registryTopicAsk(
+            replyTo -> new TopicRegistry.CreateTopic(name, partitions, copy, replyTo))
+        .thenCompose(meta -> configureAll(meta).thenCompose(s -> describe(meta)))
+        .whenComplete((d, e) -> metadata.remove(name));
+  }
+
+  @Override
+  public CompletionStage<List<String>> listTopics() {
+    return this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+            registry(), TopicRegistry.ListTopics::new, settings.askTimeout())
+        .thenApply(r -> ((TopicRegistry.Names) r).names());
+  }
+
+  @Override
+  public CompletionStage<TopicDescription> describeTopic(String name) {
+    return freshMetadata(name).thenCompose(this::describe);
+  }
+
+  @Override
+  public CompletionStage<TopicDescription> alterTopicConfigs(
+      String name, Map<String, String> configs) {
+    Rejection bad = TopicRegistry.validateName(name);
+    if (bad != null) {
+      return failed(bad);
+    }
+    Map<String, String> copy = Map.copyOf(configs);
+    return registryTopicAsk(replyTo -> new TopicRegistry.AlterConfigs(name, copy, replyTo))
+        .thenCompose(meta -> configureAll(meta).thenCompose(s -> describe(meta)))
+        .whenComplete((d, e) -> metadata.remove(name));
+  }
+
+  @Override
+  public CompletionStage<TopicDescription> createPartitions(String name, int totalPartitions) {
+    Rejection bad = TopicRegistry.validateName(name);
+    if (bad != null) {
+      return failed(bad);
+    }
+    return registryTopicAsk(
+            replyTo -> new TopicRegistry.AddPartitions(name, totalPartitions, replyTo))
+        .thenCompose(meta -> configureAll(meta).thenCompose(s -> describe(meta)))
+        .whenComplete((d, e) -> metadata.remove(name));
+  }
+
+  @Override
+  public CompletionStage<Done> deleteTopic(String name) {
+    Rejection bad = TopicRegistry.validateName(name);
+    if (bad != null) {
+      return failed(bad);
+    }
+    return registryTopicAsk(replyTo -> new TopicRegistry.DeleteTopic(name, replyTo))
+        .thenCompose(
+            meta -> {
+              List<CompletableFuture<PartitionEntity.Reply>> all = new ArrayList<>();
+              for (int p = 0; p < meta.partitions(); p++) {
+                all.add(
+                    askPartition(
+                        new TopicPartition(name, p),
+                        replyTo -> new PartitionEntity.DeletePartition(meta.topicId(), replyTo),
+                        settings.askTimeout()));
+              }
+              return sequence(all);
+            })
+        .thenApply(v -> Done.getInstance())
+        .whenComplete((d, e) -> metadata.remove(name));
+  }
+
+  // ---- producing ----
+
+  @Override
+  public Producer producer() {
+    return producer(settings.producer());
+  }
+
+  @Override
+  public Producer producer(ProducerSettings producerSettings) {
+    return producer(producerSettings, shardingTransport());
+  }
+
+  /** A producer over {@code transport} (tests inject faults there). */
+  public Producer producer(ProducerSettings producerSettings, ProduceTransport transport) {
+    ActorRef<ProducerActor.Command> actor =
+        system.systemActorOf(
+            ProducerActor.create(
+                producerSettings, transport, this::metadata, settings.metadataMaxAge()),
+            "log-producer-" + producerCount.incrementAndGet(),
+            Props.empty());
+    return new ProducerImpl(actor, producerSettings);
+  }
+
+  /** The real transport: an ask to the partition entity through Cluster Sharding. */
+  public ProduceTransport shardingTransport() {
+    return (tp, command, timeout) ->
+        this.<PartitionEntity.Command, PartitionEntity.Reply>ask(
+            partition(tp), command::apply, timeout);
+  }
+
+  @Override
+  public CompletionStage<List<RecordMetadata>> send(String topic, List<ProducerRecord> records) {
+    if (records.isEmpty()) {
+      return invalid("invalid_request", "a produce request needs at least one record");
+    }
+    return metadata(topic).thenCompose(meta -> sendBatches(meta, records));
+  }
+
+  private CompletableFuture<List<RecordMetadata>> sendBatches(
+      TopicRegistry.TopicMetadata meta, List<ProducerRecord> records) {
+    int sticky = ThreadLocalRandom.current().nextInt(meta.partitions());
+    int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
+    Map<Integer, List<Integer>> byPartition = new TreeMap<>();
+    for (int i = 0; i < records.size(); i++) {
+      ProducerRecord r = records.get(i);
+      int p;
+      if (r.partition() != null) {
+        p = r.partition();
+        if (p < 0 || p >= meta.partitions()) {
+          return failed(
+              Rejection.notFound(
+                  "unknown_topic_or_partition",
+                  "topic '" + meta.name() + "' has " + meta.partitions()
+                      + " partitions; partition " + p + " does not exist"));
+        }
+      } else {
+        p = r.key() != null ? Partitioners.partitionForKey(r.key(), meta.partitions()) : sticky;
+      }
+      if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
+        return failed(
+            new Rejection(
+                ErrorKind.TOO_LARGE,
+                "record_too_large",
+                "record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
+                    + " of topic '" + meta.name() + "'"));
+      }
+      byPartition.computeIfAbsent(p, k -> new ArrayList<>()).add(i);
+    }
+    TopicConfig.CompressionType codec = meta.config().compressionType();
+    if (codec == TopicConfig.CompressionType.PRODUCER) {
+      codec = settings.producer().compressionType();
+    }
+    long now = System.currentTimeMillis();
+    RecordMetadata[] out = new RecordMetadata[records.size()];
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (Map.Entry<Integer, List<Integer>> e : byPartition.entrySet()) {
+      RecordBatches.Builder builder = new RecordBatches.Builder();
+      long[] timestamps = new long[e.getValue().size()];
+      int n = 0;
+      for (int i : e.getValue()) {
+        ProducerRecord r = records.get(i);
+        timestamps[n++] = r.timestamp() != null ? r.timestamp() : now;
+        builder.add(r.key(), r.value(), r.headers(), timestamps[n - 1]);
+      }
+      RecordBatches.Encoded encoded = builder.build(codec);
+      TopicPartition tp = new TopicPartition(meta.name(), e.getKey());
+      all.add(
+          produceRepairing(meta, tp, encoded, true)
+              .thenAccept(
+                  appended -> {
+                    for (int k = 0; k < e.getValue().size(); k++) {
+                      long ts =
+                          appended.logAppendTime() >= 0 ? appended.logAppendTime() : timestamps[k];
+                      out[e.getValue().get(k)] =
+                          new RecordMetadata(tp.topic(), tp.partition(), appended.baseOffset() + k, ts);
+                    }
+                  }));
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> List.of(out));
+  }
+
+  private CompletableFuture<PartitionEntity.Appended> produceRepairing(
+      TopicRegistry.TopicMetadata meta, TopicPartition tp, RecordBatches.Encoded encoded,
+      boolean repair) {
+    return askPartition(
+            tp,
+            replyTo -> new PartitionEntity.Produce(meta.topicId(), -1, 0, 0, encoded, replyTo),
+            settings.askTimeout())
+        .thenCompose(
+            reply ->
+                switch (reply) {
+                  case PartitionEntity.Appended a -> CompletableFuture.completedFuture(a);
+                  case PartitionEntity.Rejected r
+                      when repair && r.rejection().code().equals("unknown_topic_or_partition") ->
+                      configure(meta, tp.partition())
+                          .thenCompose(s -> produceRepairing(meta, tp, encoded, false));
+                  case PartitionEntity.Rejected r -> failed(r.rejection());
+                  default ->
+                      CompletableFuture.failedFuture(new IllegalStateException("unexpected " + reply));
+                });
+  }
+
+  // ---- consuming ----
+
+  @Override
+  public ConsumerSettings consumerSettings() {
+    return settings.consumer();
+  }
+
+  @Override
+  public ProducerSettings producerSettings() {
+    return settings.producer();
+  }
+
+  @Override
+  public CompletionStage<FetchResult> fetch(String topic, int partition, long offset) {
+    return fetch(topic, partition, offset, settings.consumer());
+  }
+
+  @Override
+  public CompletionStage<FetchResult> fetch(
+      String topic, int partition, long offset, ConsumerSettings consumer) {
+    return fetch(topic, partition, offset, consumer, consumer.fetchMaxWait());
+  }
+
+  CompletableFuture<FetchResult> fetch(
+      String topic, int partition, long offset, ConsumerSettings consumer, Duration maxWait) {
+    return metadata(topic)
+        .thenCompose(
+            meta -> {
+              if (partition < 0 || partition >= meta.partitions()) {
+                return failed(
+                    Rejection.notFound(
+                        "unknown_topic_or_partition",
+                        "topic '" + topic + "' has " + meta.partitions() + " partitions; partition "
+                            + partition + " does not exist"));
+              }
+              TopicPartition tp = new TopicPartition(topic, partition);
+              long wait = Math.min(maxWait.toMillis(), settings.maxFetchWait().toMillis());
+              return askPartition(
+                      tp,
+                      replyTo ->
+                          new PartitionEntity.Fetch(
+                              offset, consumer.fetchMaxBytes(), consumer.maxPollRecords(), wait,
+                              replyTo),
+                      settings.askTimeout().plusMillis(wait))
+                  .thenCompose(reply -> decodeFetch(tp, offset, consumer.maxPollRecords(), reply));
+            });
+  }
+
+  private CompletableFuture<FetchResult> decodeFetch(
+      TopicPartition tp, long offset, int maxRecords, PartitionEntity.Reply reply) {
+    if (reply instanceof PartitionEntity.Rejected r) {
+      return failed(r.rejection());
+    }
+    PartitionEntity.Fetched fetched = (PartitionEntity.Fetched) reply;
+    List<ConsumerRecord> records = new ArrayList<>();
+    long next = fetched.nextOffset();
+    for (StoredBatch batch : fetched.batches()) {
+      records.addAll(
+          RecordBatches.decode(tp.topic(), tp.partition(), batch, offset, maxRecords - records.size()));
+      if (records.size() >= maxRecords) {
+        next = records.getLast().offset() + 1;
+        break;
+      }
+    }
+    if (!records.isEmpty()) {
+      metrics.fetchedRecords.labelValues(tp.topic()).inc(records.size());
+    }
+    return CompletableFuture.completedFuture(
+        new FetchResult(
+            List.copyOf(records), fetched.highWatermark(), fetched.logStartOffset(), next));
+  }
+
+  /** The partition's [logStartOffset, logEndOffset]. */
+  CompletableFuture<long[]> offsets(TopicPartition tp) {
+    return metadata(tp.topic())
+        .thenCompose(meta -> status(meta, tp.partition()))
+        .thenApply(s -> new long[] {s.logStartOffset(), s.logEndOffset()});
+  }
+
+  /** Where a consumer without a valid position starts, by {@code auto.offset.reset}. */
+  CompletableFuture<Long> resetOffset(TopicPartition tp, ConsumerSettings consumer, long wanted) {
+    return switch (consumer.autoOffsetReset()) {
+      case EARLIEST -> offsets(tp).thenApply(o -> o[0]);
+      case LATEST -> offsets(tp).thenApply(o -> o[1]);
+      case NONE ->
+          CompletableFuture.failedFuture(
+              new LogException(
+                  ErrorKind.INVALID,
+                  "offset_out_of_range",
+                  "no valid position " + wanted + " for " + tp + " and auto.offset.reset = none"));
+    };
+  }
+
+  @Override
+  public Source<ConsumerRecord, NotUsed> source(
+      String topic, int partition, long offset, ConsumerSettings consumer) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    return Source.unfoldAsync(
+            offset,
+            position -> {
+              CompletableFuture<Long> start =
+                  position < 0
+                      ? resetOffset(tp, consumer, position)
+                      : CompletableFuture.completedFuture(position);
+              return start
+                  .thenCompose(
+                      from ->
+                          fetch(topic, partition, from, consumer)
+                              .toCompletableFuture()
+                              .exceptionallyCompose(
+                                  failure -> {
+                                    Throwable cause = translate(failure, tp.toString());
+                                    if (cause instanceof LogException le
+                                        && le.code().equals("offset_out_of_range")) {
+                                      return resetOffset(tp, consumer, from)
+                                          .thenCompose(
+                                              reset -> fetch(topic, partition, reset, consumer));
+                                    }
+                                    return CompletableFuture.failedFuture(cause);
+                                  }))
+                  .thenApply(r -> Optional.of(Pair.create(r.nextOffset(), r.records())));
+            })
+        .mapConcat(records -> records);
+  }
+
+  // ---- groups ----
+
+  private CompletableFuture<GroupCoordinator.Reply> askGroup(
+      String groupId, Function<ActorRef<GroupCoordinator.Reply>, GroupCoordinator.Command> command) {
+    if (groupId == null || groupId.isBlank() || groupId.length() > 249) {
+      return invalid("invalid_group_id", "a group id must be 1 to 249 characters");
+    }
+    return this.<GroupCoordinator.Command, GroupCoordinator.Reply>ask(
+            group(groupId), command, settings.askTimeout())
+        .thenCompose(
+            r ->
+                r instanceof GroupCoordinator.Rejected rj
+                    ? failed(rj.rejection())
+                    : CompletableFuture.completedFuture(r));
+  }
+
+  private static GroupAssignment toAssignment(String groupId, GroupCoordinator.Reply reply) {
+    GroupCoordinator.Assignment a = (GroupCoordinator.Assignment) reply;
+    return new GroupAssignment(groupId, a.memberId(), a.generation(), a.partitions(), a.rebalancing());
+  }
+
+  @Override
+  public CompletionStage<GroupAssignment> joinGroup(
+      String groupId, String memberId, List<String> topics, ConsumerSettings consumer) {
+    if (topics == null || topics.isEmpty()) {
+      return invalid("invalid_request", "subscribe to at least one topic");
+    }
+    for (String topic : topics) {
+      Rejection bad = TopicRegistry.validateName(topic);
+      if (bad != null) {
+        return failed(bad);
+      }
+    }
+    List<String> subscribed = List.copyOf(topics);
+    CompletableFuture<Void> registered =
+        registeredGroups.contains(groupId) || groupId == null || groupId.isBlank()
+            ? CompletableFuture.completedFuture(null)
+            : this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+                    registry(),
+                    replyTo -> new TopicRegistry.RegisterGroup(groupId, replyTo),
+                    settings.askTimeout())
+                .thenAccept(r -> registeredGroups.add(groupId));
+    return registered
+        .thenCompose(
+            v ->
+                this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+                    registry(),
+                    replyTo -> new TopicRegistry.GetPartitionCounts(subscribed, replyTo),
+                    settings.askTimeout()))
+        .thenCompose(
+            counts ->
+                askGroup(
+                    groupId,
+                    replyTo ->
+                        new GroupCoordinator.Join(
+                            memberId == null ? "" : memberId,
+                            consumer.clientId(),
+                            subscribed,
+                            consumer.assignor(),
+                            consumer.sessionTimeout().toMillis(),
+                            ((TopicRegistry.PartitionCounts) counts).counts(),
+                            replyTo)))
+        .thenApply(r -> toAssignment(groupId, r));
+  }
+
+  @Override
+  public CompletionStage<GroupAssignment> heartbeat(
+      String groupId, String memberId, int generation) {
+    return askGroup(groupId, replyTo -> new GroupCoordinator.Heartbeat(memberId, generation, replyTo))
+        .thenApply(r -> toAssignment(groupId, r));
+  }
+
+  @Override
+  public CompletionStage<Done> leaveGroup(String groupId, String memberId) {
+    return askGroup(groupId, replyTo -> new GroupCoordinator.Leave(memberId, replyTo))
+        .thenApply(r -> Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<Done> commitOffsets(
+      String groupId, String memberId, int generation,
+      Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Map<TopicPartition, OffsetAndMetadata> copy = Map.copyOf(offsets);
+    return askGroup(
+            groupId,
+            replyTo ->
+                new GroupCoordinator.Commit(
+                    memberId == null ? "" : memberId, generation, copy, replyTo))
+        .thenApply(r -> Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<Map<TopicPartition, OffsetAndMetadata>> committedOffsets(String groupId) {
+    return askGroup(groupId, GroupCoordinator.GetOffsets::new)
+        .thenApply(r -> ((GroupCoordinator.Offsets) r).offsets());
+  }
+
+  @Override
+  public CompletionStage<GroupDescription> describeGroup(String groupId) {
+    return askGroup(groupId, GroupCoordinator.Describe::new)
+        .thenCompose(
+            r -> {
+              GroupCoordinator.Description d = (GroupCoordinator.Description) r;
+              Map<TopicPartition, OffsetAndMetadata> committed = new TreeMap<>(d.offsets());
+              Set<TopicPartition> partitions = new java.util.TreeSet<>(committed.keySet());
+              d.members().forEach(m -> partitions.addAll(m.target()));
+              Map<TopicPartition, CompletableFuture<Long>> ends = new LinkedHashMap<>();
+              for (TopicPartition tp : partitions) {
+                ends.put(tp, offsets(tp).thenApply(o -> o[1]).exceptionally(e -> -1L));
+              }
+              return CompletableFuture.allOf(ends.values().toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      v -> {
+                        List<GroupDescription.PartitionOffset> offsets = new ArrayList<>();
+                        ends.forEach(
+                            (tp, end) -> {
+                              OffsetAndMetadata c = committed.get(tp);
+                              long logEnd = end.join();
+                              long lag =
+                                  c == null || logEnd < 0 ? -1 : Math.max(0, logEnd - c.offset());
+                              offsets.add(
+                                  new GroupDescription.PartitionOffset(
+                                      tp, c == null ? -1 : c.offset(),
+                                      c == null ? "" : c.metadata(), logEnd, lag));
+                            });
+                        List<GroupDescription.Member> members = new ArrayList<>();
+                        d.members()
+                            .forEach(
+                                m ->
+                                    members.add(
+                                        new GroupDescription.Member(
+                                            m.memberId(), m.clientId(), m.topics(), m.owned())));
+                        return new GroupDescription(
+                            groupId, d.state(), d.generation(), d.assignor(),
+                            List.copyOf(members), List.copyOf(offsets));
+                      });
+            });
+  }
+
+  @Override
+  public CompletionStage<List<String>> listGroups() {
+    return this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+            registry(), TopicRegistry.ListGroups::new, settings.askTimeout())
+        .thenApply(r -> ((TopicRegistry.Names) r).names());
+  }
+
+  @Override
+  public GroupConsumer groupConsumer(
+      String groupId, List<String> topics, ConsumerSettings consumer) {
+    return new GroupConsumerImpl(this, groupId, List.copyOf(topics), consumer);
+  }
+}

@@ -1,0 +1,111 @@
+package dev.cohort.log.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.cohort.log.LogException;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+
+/**
+ * A one-node cluster with the in-memory journal and snapshot store, every message serialized, and
+ * stream-log settings tightened so that tests run fast. Helpers await with deadlines, never sleep.
+ */
+public final class LogTestKit {
+  private LogTestKit() {}
+
+  public static Config config(String overrides) {
+    return ConfigFactory.parseString(overrides)
+        .withFallback(
+            ConfigFactory.parseString(
+                """
+                pekko.actor.provider = cluster
+                pekko.remote.artery.canonical.hostname = 127.0.0.1
+                pekko.remote.artery.canonical.port = 0
+                pekko.actor.serialize-messages = on
+                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+                pekko.coordinated-shutdown.terminate-actor-system = on
+                pekko.loglevel = WARNING
+                cohort.log.metadata-max-age = 200ms
+                cohort.log.group.check-interval = 100ms
+                cohort.log.partition.retention-check-interval = 1h
+                cohort.log.partition.snapshot-every = 4
+                cohort.log.consumer.heartbeat.interval.ms = 100
+                cohort.log.consumer.session.timeout.ms = 3000
+                cohort.log.consumer.fetch.max.wait.ms = 200
+                """))
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.load());
+  }
+
+  /** An actor test kit whose system has joined itself as a one-node cluster. */
+  public static ActorTestKit cluster(String overrides) {
+    ActorTestKit kit = ActorTestKit.create(config(overrides));
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    await(Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
+    return kit;
+  }
+
+  public static void await(Duration deadline, BooleanSupplier condition) {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        fail("condition not met within " + deadline);
+      }
+      Thread.onSpinWait();
+      try {
+        // A short park between checks of a condition that another thread makes true; the
+        // deadline above, not this pause, decides the outcome.
+        TimeUnit.MILLISECONDS.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted");
+      }
+    }
+  }
+
+  public static <T> T get(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  /** The {@link LogException} the stage fails with; fails the test if it succeeds. */
+  public static LogException failure(CompletionStage<?> stage) {
+    try {
+      Object value = stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+      fail("expected a failure, got " + value);
+      return null;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      return assertInstanceOf(LogException.class, cause, () -> "cause: " + e.getCause());
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  public static void assertCode(String code, CompletionStage<?> stage) {
+    assertEquals(code, failure(stage).code());
+  }
+}
