@@ -8,6 +8,9 @@ import dev.cohort.cluster.NodeSettings;
 import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.gateway.KvRoutes;
+import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvService;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.JournalProbe;
@@ -61,13 +64,17 @@ public final class Cohort {
       ClusterMetrics.register(system);
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
+      Kv kv = KvService.start(system);
       List<org.apache.pekko.http.javadsl.server.Route> routes =
-          List.of(new NodeRoutes(system).route(), new CounterRoutes(counters).route());
+          List.of(
+              new NodeRoutes(system).route(),
+              new CounterRoutes(counters).route(),
+              new KvRoutes(kv).route());
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters);
+      return new CohortNode(system, http, dataDir, counters, kv);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -1,5 +1,6 @@
 package dev.cohort.platform;
 
+import dev.cohort.kv.Kv;
 import dev.cohort.sharding.Counters;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -20,13 +21,24 @@ public final class CohortNode implements AutoCloseable {
   private final InetSocketAddress httpAddress;
   private final Path dataDir;
   private final Counters counters;
+  private final Kv kv;
 
   CohortNode(
-      ActorSystem<Void> system, InetSocketAddress httpAddress, Path dataDir, Counters counters) {
+      ActorSystem<Void> system,
+      InetSocketAddress httpAddress,
+      Path dataDir,
+      Counters counters,
+      Kv kv) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.dataDir = dataDir;
     this.counters = counters;
+    this.kv = kv;
+  }
+
+  /** The CP key-value service: keyspaces, keys, transactions, leases, watches, locks. */
+  public Kv kv() {
+    return kv;
   }
 
   /** The node's typed actor system, for users who run their own actors next to Cohort's. */
