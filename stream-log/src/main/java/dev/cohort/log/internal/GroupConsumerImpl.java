@@ -45,6 +45,7 @@ final class GroupConsumerImpl implements GroupConsumer {
   private List<TopicPartition> assignment = List.of();
   private final Map<TopicPartition, Long> positions = new HashMap<>();
   private CompletableFuture<Void> joined;
+  private CompletableFuture<Void> pendingRevocation = CompletableFuture.completedFuture(null);
   private long lastAutoCommitNanos = System.nanoTime();
   private volatile boolean closed;
 
@@ -88,7 +89,14 @@ final class GroupConsumerImpl implements GroupConsumer {
   }
 
   private CompletableFuture<Void> heartbeat(String member, int gen) {
-    return log_.heartbeat(groupId, member, gen)
+    CompletableFuture<Void> revocation;
+    synchronized (this) {
+      revocation = pendingRevocation;
+    }
+    // The next heartbeat acknowledges revoked partitions, so it waits for their commit.
+    return revocation
+        .handle((v, e) -> null)
+        .thenCompose(v -> log_.heartbeat(groupId, member, gen))
         .toCompletableFuture()
         .thenAccept(this::onAssignment)
         .exceptionally(
@@ -115,8 +123,22 @@ final class GroupConsumerImpl implements GroupConsumer {
     memberId = a.memberId();
     generation = a.generation();
     if (!new HashSet<>(a.assignment()).equals(new HashSet<>(assignment))) {
+      Map<TopicPartition, OffsetAndMetadata> revoked = new HashMap<>();
+      positions.forEach(
+          (tp, p) -> {
+            if (!a.assignment().contains(tp)) {
+              revoked.put(tp, OffsetAndMetadata.of(p));
+            }
+          });
       positions.keySet().retainAll(new HashSet<>(a.assignment()));
       assignment = List.copyOf(a.assignment());
+      if (settings.enableAutoCommit() && !revoked.isEmpty()) {
+        // Commit what was consumed from the partitions that move, before acknowledging them.
+        pendingRevocation =
+            log_.commitOffsets(groupId, memberId, generation, revoked)
+                .toCompletableFuture()
+                .handle((d, e) -> null);
+      }
     }
   }
 

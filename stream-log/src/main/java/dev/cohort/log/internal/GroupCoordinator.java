@@ -126,8 +126,13 @@ public final class GroupCoordinator
       String reason)
       implements Event {}
 
-  /** A member was told its assignment; it owns exactly {@code owned} from now on. */
-  public record AssignmentDelivered(String memberId, List<TopicPartition> owned) implements Event {}
+  /**
+   * A member was told its assignment: it owns {@code owned} from now on and is giving up {@code
+   * revoking}, which no other member gets until this one acknowledges with its next heartbeat.
+   */
+  public record AssignmentDelivered(
+      String memberId, List<TopicPartition> owned, List<TopicPartition> revoking)
+      implements Event {}
 
   public record OffsetsCommitted(Map<TopicPartition, OffsetAndMetadata> offsets)
       implements Event {}
@@ -136,7 +141,8 @@ public final class GroupCoordinator
 
   /**
    * A member: {@code target} is what the assignor gave it in the current generation, {@code owned}
-   * what it was last told it may consume.
+   * what it was last told it may consume, {@code revoking} what it was told to give up and has
+   * not yet acknowledged (it may still be committing them).
    */
   public record Member(
       String memberId,
@@ -144,15 +150,16 @@ public final class GroupCoordinator
       List<String> topics,
       long sessionTimeoutMs,
       List<TopicPartition> target,
-      List<TopicPartition> owned)
+      List<TopicPartition> owned,
+      List<TopicPartition> revoking)
       implements CohortSerializable {
 
-    Member withOwned(List<TopicPartition> next) {
-      return new Member(memberId, clientId, topics, sessionTimeoutMs, target, next);
+    Member withOwned(List<TopicPartition> next, List<TopicPartition> nextRevoking) {
+      return new Member(memberId, clientId, topics, sessionTimeoutMs, target, next, nextRevoking);
     }
 
     Member withTarget(List<TopicPartition> next) {
-      return new Member(memberId, clientId, topics, sessionTimeoutMs, next, owned);
+      return new Member(memberId, clientId, topics, sessionTimeoutMs, next, owned, revoking);
     }
   }
 
@@ -169,13 +176,17 @@ public final class GroupCoordinator
       return new State(0, null, Map.of(), Map.of(), Map.of());
     }
 
-    /** What {@code memberId} may consume now: its target minus what others still own. */
+    /**
+     * What {@code memberId} may consume now: its target minus what others still own or have not
+     * yet acknowledged giving up.
+     */
     List<TopicPartition> deliverable(String memberId) {
       Set<TopicPartition> ownedByOthers = new HashSet<>();
       members.forEach(
           (id, m) -> {
             if (!id.equals(memberId)) {
               ownedByOthers.addAll(m.owned());
+              ownedByOthers.addAll(m.revoking());
             }
           });
       List<TopicPartition> out = new ArrayList<>();
@@ -189,7 +200,8 @@ public final class GroupCoordinator
 
     boolean rebalancing() {
       for (Member m : members.values()) {
-        if (!new HashSet<>(m.owned()).equals(new HashSet<>(m.target()))) {
+        if (!m.revoking().isEmpty()
+            || !new HashSet<>(m.owned()).equals(new HashSet<>(m.target()))) {
           return true;
         }
       }
@@ -214,7 +226,7 @@ public final class GroupCoordinator
           Map<String, Member> next = new TreeMap<>(members);
           Member m = next.get(e.memberId());
           if (m != null) {
-            next.put(e.memberId(), m.withOwned(e.owned()));
+            next.put(e.memberId(), m.withOwned(e.owned(), e.revoking()));
           }
           yield new State(generation, assignor, Map.copyOf(next), partitionCounts, offsets);
         }
@@ -357,7 +369,8 @@ public final class GroupCoordinator
             topics,
             command.sessionTimeoutMs(),
             existing == null ? List.of() : existing.target(),
-            existing == null ? List.of() : existing.owned());
+            existing == null ? List.of() : existing.owned(),
+            existing == null ? List.of() : existing.revoking());
     Map<String, Member> members = new TreeMap<>(state.members());
     members.put(memberId, joined);
     Map<String, Integer> counts = new TreeMap<>(state.partitionCounts());
@@ -386,12 +399,28 @@ public final class GroupCoordinator
     return deliverAndReply(state, new ArrayList<>(), command.memberId(), command.replyTo());
   }
 
-  /** Persists {@code events} plus the member's new ownership if it changed, then answers it. */
+  /**
+   * Persists {@code events} plus the member's new ownership if it changed, then answers it. A
+   * heartbeat or re-join acknowledges the revocations of the previous answer: the member has
+   * stopped consuming (and, with auto commit, committed) those partitions, so they may move.
+   */
   private ReplyEffect<Event, State> deliverAndReply(
       State state, List<Event> events, String memberId, ActorRef<Reply> replyTo) {
-    List<TopicPartition> deliver = state.deliverable(memberId);
-    if (!new HashSet<>(deliver).equals(new HashSet<>(state.members().get(memberId).owned()))) {
-      events.add(new AssignmentDelivered(memberId, deliver));
+    Member member = state.members().get(memberId);
+    State acknowledged = state;
+    if (!member.revoking().isEmpty()) {
+      Map<String, Member> next = new TreeMap<>(state.members());
+      next.put(memberId, member.withOwned(member.owned(), List.of()));
+      acknowledged =
+          new State(state.generation(), state.assignor(), Map.copyOf(next),
+              state.partitionCounts(), state.offsets());
+    }
+    List<TopicPartition> deliver = acknowledged.deliverable(memberId);
+    Set<TopicPartition> revoking = new java.util.TreeSet<>(member.owned());
+    revoking.removeAll(deliver);
+    if (!new HashSet<>(deliver).equals(new HashSet<>(member.owned()))
+        || !new HashSet<>(revoking).equals(new HashSet<>(member.revoking()))) {
+      events.add(new AssignmentDelivered(memberId, deliver, List.copyOf(revoking)));
     }
     if (events.isEmpty()) {
       return Effect().reply(replyTo, assignment(state, memberId));
