@@ -171,7 +171,9 @@ public final class KvLessor
 
       @Override
       public State fromJournal(Object from) {
-        return (State) from;
+        // Copied too: an in-memory snapshot store hands out the object it holds, which this
+        // entity's event handler would otherwise change under the store.
+        return ((State) from).copy();
       }
     };
   }

@@ -405,7 +405,9 @@ public final class KvPartition
 
       @Override
       public State fromJournal(Object from) {
-        return (State) from;
+        // Copied too: an in-memory snapshot store hands out the object it holds, which this
+        // entity's event handler would otherwise change under the store.
+        return ((State) from).copy();
       }
     };
   }
@@ -465,6 +467,7 @@ public final class KvPartition
     List<Change> changes = new ArrayList<>();
     List<Pending> replies = new ArrayList<>(commands.size());
     long revision = state.revision();
+    Set<Long> revokedInBatch = new HashSet<>();
     for (WriteCommand command : commands) {
       if (state.dropped()) {
         replies.add(new Pending(command.replyTo(), new Rejected(droppedRejection(keyspace))));
@@ -472,9 +475,12 @@ public final class KvPartition
       }
       Decision d =
           switch (command) {
-            case Txn txn -> decideTxn(state, view, txn.txn(), revision + 1, now);
-            case DeleteRange range -> decideDeleteRange(view, range, revision + 1, now);
-            case RevokeLease revoke -> decideRevoke(view, revoke, revision + 1, now);
+            case Txn txn -> decideTxn(state, revokedInBatch, view, txn.txn(), revision + 1);
+            case DeleteRange range -> decideDeleteRange(view, range);
+            case RevokeLease revoke -> {
+              revokedInBatch.add(revoke.lease());
+              yield decideRevoke(view, revoke);
+            }
           };
       if (d.mutations != null) {
         long eventRevision = d.mutations.isEmpty() ? revision : revision + 1;
@@ -518,8 +524,9 @@ public final class KvPartition
     }
   }
 
-  private Decision decideTxn(State state, Overlay view, TxnRequest txn, long revision, long now) {
-    Rejection problem = checkTxn(state, txn);
+  private Decision decideTxn(
+      State state, Set<Long> revokedInBatch, Overlay view, TxnRequest txn, long revision) {
+    Rejection problem = checkTxn(state, revokedInBatch, txn);
     if (problem != null) {
       return Decision.reject(problem);
     }
@@ -574,7 +581,7 @@ public final class KvPartition
   }
 
   /** Re-checks in the entity what the API edge checked: a bad request must change nothing. */
-  private Rejection checkTxn(State state, TxnRequest txn) {
+  private Rejection checkTxn(State state, Set<Long> revokedInBatch, TxnRequest txn) {
     if (txn == null || txn.compare() == null || txn.success() == null || txn.failure() == null) {
       return Rejection.invalid("malformed_txn", "transaction is missing its compare or op lists");
     }
@@ -611,7 +618,9 @@ public final class KvPartition
           if (o.lease() < 0) {
             return Rejection.invalid("invalid_request", "lease must not be negative");
           }
-          if (o.lease() != 0 && state.revokedLeases().containsKey(o.lease())) {
+          if (o.lease() != 0
+              && (state.revokedLeases().containsKey(o.lease())
+                  || revokedInBatch.contains(o.lease()))) {
             return Rejection.notFound("lease_not_found", "lease " + o.lease() + " was revoked");
           }
         }
@@ -643,7 +652,7 @@ public final class KvPartition
     return null;
   }
 
-  private Decision decideDeleteRange(Overlay view, DeleteRange range, long revision, long now) {
+  private Decision decideDeleteRange(Overlay view, DeleteRange range) {
     if (range.from() == null) {
       return Decision.reject(Rejection.invalid("invalid_request", "delete range needs a start key"));
     }
@@ -663,7 +672,7 @@ public final class KvPartition
         h -> new DeleteReply(h, deleted, answered));
   }
 
-  private Decision decideRevoke(Overlay view, RevokeLease revoke, long revision, long now) {
+  private Decision decideRevoke(Overlay view, RevokeLease revoke) {
     List<Mutation> mutations = new ArrayList<>();
     for (String key : view.keysWithLease(revoke.lease())) {
       mutations.add(new DeleteKey(key));

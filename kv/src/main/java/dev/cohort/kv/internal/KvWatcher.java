@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -108,10 +109,7 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     return newReceiveBuilder()
         .onMessage(Feed.class, this::onFeed)
         .onMessage(PartitionStopped.class, this::onPartitionStopped)
-        .onMessage(Resubscribe.class, r -> {
-          subscribe(r.partition());
-          return this;
-        })
+        .onMessage(Resubscribe.class, this::onResubscribe)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, signal -> {
           metrics.watcherClosed();
@@ -132,6 +130,13 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
         .tell(new KvPartition.Subscribe(spec.filter(), after, getContext().getSelf()));
     // Sent again unless a feed from the partition answers in time.
     timers.startSingleTimer(partition, new Resubscribe(partition), resubscribeAfter);
+  }
+
+  private Behavior<Command> onResubscribe(Resubscribe resubscribe) {
+    if (!CoordinatedShutdown.get(getContext().getSystem()).getShutdownReason().isPresent()) {
+      subscribe(resubscribe.partition());
+    }
+    return this;
   }
 
   private Behavior<Command> onFeed(Feed feed) {
@@ -219,6 +224,14 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   }
 
   private Behavior<Command> onPartitionStopped(PartitionStopped stopped) {
+    if (CoordinatedShutdown.get(getContext().getSystem()).getShutdownReason().isPresent()) {
+      // Resubscribing would keep the node's shard regions from handing off; end the watch.
+      queue.fail(
+          new KvException(
+              ErrorKind.UNAVAILABLE, "unavailable",
+              "the node is shutting down; resume the watch elsewhere from the last token"));
+      return Behaviors.stopped();
+    }
     if (stopped.source().equals(sources.get(stopped.partition()))) {
       sources.remove(stopped.partition());
       subscribe(stopped.partition());

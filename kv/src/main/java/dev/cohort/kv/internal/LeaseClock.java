@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KvSettings;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -25,8 +26,12 @@ public final class LeaseClock {
           return Behaviors.setup(
               context -> {
                 ClusterSharding sharding = ClusterSharding.get(context.getSystem());
+                CoordinatedShutdown shutdown = CoordinatedShutdown.get(context.getSystem());
                 return Behaviors.receiveMessage(
                     tick -> {
+                      if (shutdown.getShutdownReason().isPresent()) {
+                        return Behaviors.stopped(); // let the lessor region hand off
+                      }
                       for (int i = 0; i < settings.lessors(); i++) {
                         sharding
                             .entityRefFor(KvLessor.ENTITY_TYPE_KEY, Integer.toString(i))

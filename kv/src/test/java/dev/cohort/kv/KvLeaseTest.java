@@ -1,0 +1,109 @@
+package dev.cohort.kv;
+
+import static dev.cohort.kv.KvTestSystems.await;
+import static dev.cohort.kv.KvTestSystems.errorCode;
+import static dev.cohort.kv.KvTestSystems.join;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Leases: expiry and revocation delete attached keys (watchers see it), keepalive extends. */
+@Tag("integration")
+class KvLeaseTest {
+  private static ActorTestKit kit;
+  private static Kv kv;
+
+  @BeforeAll
+  static void start() {
+    kit = KvTestSystems.cluster("KvLeaseTest", "cohort.kv.default-partitions = 8\n");
+    kv = KvService.start(kit.system());
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  private static PutOptions lease(long id) {
+    return PutOptions.withLease(id);
+  }
+
+  private static byte[] v(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static boolean gone(String key) {
+    try {
+      join(kv.get("default", key));
+      return false;
+    } catch (KvException e) {
+      assertEquals("key_not_found", e.code());
+      return true;
+    }
+  }
+
+  @Test
+  void expiryDeletesAttachedKeysWithinTtlPlusOneSecond() {
+    ConcurrentLinkedQueue<WatchEvent> seen = new ConcurrentLinkedQueue<>();
+    kv.watch("default", WatchRequest.prefix("exp/"))
+        .runWith(Sink.foreach(seen::add), kit.system());
+    long granted = System.nanoTime();
+    LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(1)));
+    for (String key : List.of("exp/a", "exp/b", "exp/c")) {
+      join(kv.put("default", key, v("x"), lease(grant.id())));
+    }
+    join(kv.put("default", "exp/kept", "no lease"));
+    LeaseInfo info = join(kv.lease(grant.id()));
+    assertEquals(Set.of("exp/a", "exp/b", "exp/c"),
+        info.keys().stream().map(LeaseInfo.LeaseKey::key).collect(Collectors.toSet()));
+
+    await(Duration.ofSeconds(5), () -> gone("exp/a") && gone("exp/b") && gone("exp/c"));
+    long elapsedMs = (System.nanoTime() - granted) / 1_000_000;
+    assertTrue(elapsedMs <= 2_000, "keys deleted " + elapsedMs + " ms after grant; TTL 1 s + 1 s");
+    assertEquals("no lease", join(kv.get("default", "exp/kept")).kv().valueUtf8());
+    assertEquals("lease_not_found", errorCode(kv.keepAlive(grant.id())));
+    assertEquals("lease_not_found", errorCode(kv.put("default", "exp/late", v("x"), lease(grant.id()))));
+    await(Duration.ofSeconds(5),
+        () -> seen.stream().filter(e -> e.type() == WatchEvent.Type.DELETE).count() == 3);
+  }
+
+  @Test
+  void revokeDeletesKeysBeforeItCompletes() {
+    LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(60)));
+    join(kv.put("default", "rev/a", v("1"), lease(grant.id())));
+    join(kv.put("default", "rev/b", v("2"), lease(grant.id())));
+    join(kv.revokeLease(grant.id()));
+    assertTrue(gone("rev/a") && gone("rev/b"));
+    assertEquals("lease_not_found", errorCode(kv.lease(grant.id())));
+    assertEquals("lease_not_found", errorCode(kv.revokeLease(12345)));
+    assertEquals("invalid_ttl", errorCode(kv.grantLease(Duration.ofMillis(1500))));
+  }
+
+  @Test
+  void keepAliveExtendsAndIgnoreLeaseKeepsIt() throws InterruptedException {
+    LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(1)));
+    join(kv.put("default", "ka/a", v("1"), lease(grant.id())));
+    join(kv.put("default", "ka/a", v("2"), new PutOptions(0, false, true)));
+    assertEquals(grant.id(), join(kv.get("default", "ka/a")).kv().lease());
+    long end = System.nanoTime() + Duration.ofMillis(2_200).toNanos();
+    while (System.nanoTime() < end) {
+      LeaseInfo renewed = join(kv.keepAlive(grant.id()));
+      assertTrue(renewed.remainingMillis() > 700, "renewed to " + renewed.remainingMillis());
+      Thread.sleep(300); // paces the client's keepalives; not a wait for a condition
+    }
+    assertEquals("2", join(kv.get("default", "ka/a")).kv().valueUtf8());
+    await(Duration.ofSeconds(3), () -> gone("ka/a"));
+  }
+}
