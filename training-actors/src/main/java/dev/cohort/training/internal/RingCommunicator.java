@@ -306,7 +306,11 @@ public final class RingCommunicator implements Communicator {
   /** Records the first failure and closes both connections, which unblocks every thread here. */
   private void fail(CollectiveException cause) {
     if (failure.compareAndSet(null, cause)) {
-      log.warn("ring rank {} of {} aborted: {}", rank, size, cause.getMessage());
+      if (cause.code().equals("communicator_closed")) {
+        log.debug("ring rank {} of {} closed: {}", rank, size, cause.getMessage());
+      } else {
+        log.warn("ring rank {} of {} aborted: {}", rank, size, cause.getMessage());
+      }
     }
     Progress p = progress;
     if (p != null) {
