@@ -9,8 +9,11 @@ import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
+import dev.cohort.gateway.LogRoutes;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
+import dev.cohort.log.StreamLog;
+import dev.cohort.log.StreamLogService;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.JournalProbe;
@@ -65,16 +68,18 @@ public final class Cohort {
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
+      StreamLog log = StreamLogService.start(system);
       List<org.apache.pekko.http.javadsl.server.Route> routes =
           List.of(
               new NodeRoutes(system).route(),
               new CounterRoutes(counters).route(),
-              new KvRoutes(kv).route());
+              new KvRoutes(kv).route(),
+              new LogRoutes(log).route());
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters, kv);
+      return new CohortNode(system, http, dataDir, counters, kv, log);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

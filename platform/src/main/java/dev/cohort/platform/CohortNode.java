@@ -1,6 +1,7 @@
 package dev.cohort.platform;
 
 import dev.cohort.kv.Kv;
+import dev.cohort.log.StreamLog;
 import dev.cohort.sharding.Counters;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,18 +23,26 @@ public final class CohortNode implements AutoCloseable {
   private final Path dataDir;
   private final Counters counters;
   private final Kv kv;
+  private final StreamLog log;
 
   CohortNode(
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
       Path dataDir,
       Counters counters,
-      Kv kv) {
+      Kv kv,
+      StreamLog log) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.dataDir = dataDir;
     this.counters = counters;
     this.kv = kv;
+    this.log = log;
+  }
+
+  /** The stream log: topics, producers, consumers and consumer groups. */
+  public StreamLog log() {
+    return log;
   }
 
   /** The CP key-value service: keyspaces, keys, transactions, leases, watches, locks. */
