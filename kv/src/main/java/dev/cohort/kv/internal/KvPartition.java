@@ -124,9 +124,10 @@ public final class KvPartition
 
   /**
    * Answers {@link Owner} once {@code key} has the lowest create revision of the keys with {@code
-   * prefix} (lock and election queues), or {@code lock_not_found} once the key is gone.
+   * prefix} (lock and election queues), or {@code lock_not_found} once the key is gone. With
+   * {@code waits} false it answers at once, {@code not_first} when another key is ahead.
    */
-  public record AwaitFirst(String prefix, String key, ActorRef<Reply> replyTo)
+  public record AwaitFirst(String prefix, String key, boolean waits, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** Marks the partition of a deleted keyspace: every later command is refused. */
@@ -860,6 +861,12 @@ public final class KvPartition
     Reply decided = decideWaiter(state, await);
     if (decided != null) {
       return Effect().reply(await.replyTo(), decided);
+    }
+    if (!await.waits()) {
+      return Effect()
+          .reply(
+              await.replyTo(),
+              new Rejected(Rejection.conflict("not_first", "another key is ahead in the queue")));
     }
     waiters.add(await);
     return Effect().noReply();

@@ -755,14 +755,19 @@ public final class KvServiceImpl implements Kv {
   private CompletionStage<KvPartition.Owner> awaitFirst(
       String entityId, String prefix, String key, long deadline) {
     long left = deadline - System.nanoTime();
-    if (left <= 0) {
-      return CompletableFuture.failedFuture(new TimeoutException("wait elapsed"));
-    }
-    Duration slice = Duration.ofNanos(Math.min(left, settings.askTimeout().toNanos()));
+    boolean waits = left > 0;
+    // Without time left the partition is asked once, to answer at once.
+    Duration slice = waits
+        ? Duration.ofNanos(Math.min(left, settings.askTimeout().toNanos()))
+        : settings.askTimeout();
     return this.<KvPartition.Command, KvPartition.Reply>ask(
-            partitionRef(entityId), r -> new KvPartition.AwaitFirst(prefix, key, r), slice)
+            partitionRef(entityId), r -> new KvPartition.AwaitFirst(prefix, key, waits, r), slice)
         .handle((reply, failure) -> {
           if (failure == null) {
+            if (reply instanceof KvPartition.Rejected r && r.rejection().code().equals("not_first")) {
+              return CompletableFuture.<KvPartition.Owner>failedFuture(
+                  new TimeoutException("not first when the wait ended"));
+            }
             return CompletableFuture.completedFuture(expect(reply, KvPartition.Owner.class));
           }
           if (toKvException(failure).kind() == ErrorKind.TIMEOUT && System.nanoTime() < deadline) {
