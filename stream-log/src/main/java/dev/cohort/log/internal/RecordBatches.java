@@ -113,7 +113,8 @@ public final class RecordBatches {
       int recordCount,
       long baseTimestamp,
       long maxTimestamp,
-      boolean anyNullKey) {}
+      boolean anyNullKey)
+      implements dev.cohort.persistence.CohortSerializable {}
 
   /** One decoded record with its offset (the topic and partition are the caller's). */
   public record Entry(

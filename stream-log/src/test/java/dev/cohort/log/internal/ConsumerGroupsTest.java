@@ -251,6 +251,10 @@ class ConsumerGroupsTest {
     assertEquals(10, committed);
     assertTrue(d.offsets().stream().allMatch(o -> o.lag() == 0));
     assertTrue(get(log.listGroups()).contains("order-processor-group"));
+    String scrape = dev.cohort.observability.Metrics.get(kit.system()).scrape();
+    assertTrue(scrape.contains("cohort_log_consumer_group_lag{group=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"), scrape);
+    assertTrue(scrape.contains("cohort_log_consumer_group_members{group=\"order-processor-group\"} 0.0"));
+    assertTrue(scrape.contains("cohort_log_rebalances_total{group=\"order-processor-group\"}"));
     // A restarted consumer continues after the committed offsets: nothing is processed twice.
     try (GroupConsumer again = log.groupConsumer("order-processor-group", List.of("orders"), manual)) {
       assertTrue(get(again.poll(Duration.ofMillis(300))).isEmpty());

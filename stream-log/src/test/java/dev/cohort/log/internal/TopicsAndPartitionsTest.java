@@ -284,4 +284,20 @@ class TopicsAndPartitionsTest {
     var failed = log.source("src", 0, 99, none).runWith(Sink.head(), kit.system());
     assertCode("offset_out_of_range", failed);
   }
+
+  @Test
+  void metricsReportProducedFetchedAndPartitionOffsets() {
+    get(log.createTopic("metered", 2, Map.of()));
+    get(log.send("metered", records("metered", 1, 3, "m")));
+    get(log.fetch("metered", 1, 0));
+    String scrape = dev.cohort.observability.Metrics.get(kit.system()).scrape();
+    assertTrue(scrape.contains("cohort_log_produced_records_total{topic=\"metered\"} 3.0"), scrape);
+    assertTrue(scrape.contains("cohort_log_produced_bytes_total{topic=\"metered\"}"));
+    assertTrue(scrape.contains("cohort_log_fetched_records_total{topic=\"metered\"} 3.0"));
+    assertTrue(scrape.contains("cohort_log_partition_log_end_offset{partition=\"1\",topic=\"metered\"} 3.0"));
+    assertTrue(scrape.contains("cohort_log_partition_log_start_offset{partition=\"1\",topic=\"metered\"} 0.0"));
+    assertTrue(scrape.contains("cohort_log_partition_size_bytes{partition=\"1\",topic=\"metered\"}"));
+    assertTrue(scrape.contains("cohort_log_produce_seconds_count"));
+    assertTrue(scrape.contains("cohort_log_under_replicated_partitions 0.0"));
+  }
 }
