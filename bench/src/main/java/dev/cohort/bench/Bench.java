@@ -22,6 +22,8 @@ public final class Bench {
 
   static {
     WORKLOADS.put("counter", new CounterWorkload());
+    WORKLOADS.put("kv-http", new KvHttpWorkload());
+    WORKLOADS.put("log", new LogWorkload());
     WORKLOADS.put("serialization", new SerializationWorkload());
   }
 

@@ -1,0 +1,135 @@
+package dev.cohort.bench;
+
+import dev.cohort.log.FetchResult;
+import dev.cohort.log.Producer;
+import dev.cohort.log.ProducerRecord;
+import dev.cohort.log.StreamLog;
+import dev.cohort.platform.Cohort;
+import dev.cohort.platform.CohortConfig;
+import dev.cohort.platform.CohortNode;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Mirrors Kafka's perf tools on the embedded default: ProducerPerformance ({@code records} ×
+ * {@code bytes}, {@code acks}, {@code linger.ms}=5, unkeyed), ConsumerPerformance (read them all
+ * back from offset 0 of every partition) and EndToEndLatency (one record at a time: send, wait
+ * for the acknowledgement, fetch it).
+ */
+final class LogWorkload implements Bench.Workload {
+
+  @Override
+  public String description() {
+    return "Kafka-style produce/consume/e2e, embedded; records=1000000 bytes=100 partitions=1 acks=all e2e=10000";
+  }
+
+  @Override
+  public void run(Bench.Params params) throws Exception {
+    int records = params.intValue("records", 1_000_000);
+    int bytes = params.intValue("bytes", 100);
+    int partitions = params.intValue("partitions", 1);
+    int e2e = params.intValue("e2e", 10_000);
+    String acks = params.values().getOrDefault("acks", "all");
+    CohortConfig config =
+        CohortConfig.builder()
+            .dataDir(Files.createTempDirectory("cohort-bench-log"))
+            .httpPort(0)
+            .remotePort(0)
+            .build();
+    try (CohortNode node = Cohort.start(config)) {
+      StreamLog log = node.log();
+      String topic = "perf-" + partitions + "-" + bytes;
+      log.createTopic(topic, partitions, Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      produce(log, topic, records, bytes, partitions, acks);
+      consume(log, topic, records, bytes, partitions);
+      if (e2e > 0) {
+        endToEnd(log, "e2e-" + bytes, e2e, bytes);
+      }
+    }
+  }
+
+  private static void produce(
+      StreamLog log, String topic, int records, int bytes, int partitions, String acks)
+      throws Exception {
+    byte[] value = new byte[bytes];
+    new Random(42).nextBytes(value);
+    Semaphore inFlight = new Semaphore(32 * 1024 * 1024 / Math.max(1, bytes));
+    AtomicLong failed = new AtomicLong();
+    Latencies latencies = new Latencies();
+    try (Producer producer =
+        log.producer(log.producerSettings().with(Map.of("acks", acks, "linger.ms", "5")))) {
+      long start = System.nanoTime();
+      for (int i = 0; i < records; i++) {
+        inFlight.acquire();
+        long sent = System.nanoTime();
+        producer
+            .send(ProducerRecord.of(topic, (byte[]) null, value))
+            .whenComplete(
+                (metadata, error) -> {
+                  inFlight.release();
+                  if (error != null) {
+                    failed.incrementAndGet();
+                  } else if ((metadata.offset() & 63) == 0) {
+                    latencies.record(System.nanoTime() - sent);
+                  }
+                });
+      }
+      producer.flush().toCompletableFuture().get(5, TimeUnit.MINUTES);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.out.printf(
+          "bench=log_produce records=%d bytes=%d partitions=%d acks=%s linger_ms=5 records_per_s=%.0f mb_per_s=%.2f p50_ms=%.1f p99_ms=%.1f errors=%d%n",
+          records, bytes, partitions, acks, records / seconds, records * (double) bytes / seconds / (1 << 20),
+          latencies.percentileMillis(50), latencies.percentileMillis(99), failed.get());
+    }
+  }
+
+  private static void consume(StreamLog log, String topic, int records, int bytes, int partitions)
+      throws Exception {
+    var settings = log.consumerSettings().with(Map.of("max.poll.records", "10000", "fetch.max.bytes", "8388608", "fetch.max.wait.ms", "0"));
+    long start = System.nanoTime();
+    long read = 0;
+    for (int p = 0; p < partitions; p++) {
+      long offset = 0;
+      while (true) {
+        FetchResult result = log.fetch(topic, p, offset, settings).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        read += result.records().size();
+        offset = result.nextOffset();
+        if (offset >= result.highWatermark()) {
+          break;
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "bench=log_consume records=%d bytes=%d partitions=%d records_per_s=%.0f mb_per_s=%.2f%n",
+        read, bytes, partitions, read / seconds, read * (double) bytes / seconds / (1 << 20));
+    if (read != records) {
+      System.out.printf("bench=log_consume_mismatch expected=%d read=%d%n", records, read);
+    }
+  }
+
+  private static void endToEnd(StreamLog log, String topic, int count, int bytes) throws Exception {
+    log.createTopic(topic, 1, Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    byte[] value = new byte[bytes];
+    var settings = log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0"));
+    Latencies latencies = new Latencies();
+    try (Producer producer = log.producer(log.producerSettings().with(Map.of("acks", "1", "linger.ms", "0", "enable.idempotence", "false")))) {
+      for (int i = 0; i < count; i++) {
+        long start = System.nanoTime();
+        long offset = producer.send(ProducerRecord.of(topic, (byte[]) null, value)).toCompletableFuture().get().offset();
+        FetchResult fetched = log.fetch(topic, 0, offset, settings).toCompletableFuture().get();
+        if (fetched.records().isEmpty()) {
+          throw new IllegalStateException("record at offset " + offset + " not readable after its ack");
+        }
+        latencies.record(System.nanoTime() - start);
+      }
+    }
+    System.out.printf(
+        "bench=log_e2e records=%d bytes=%d p50_ms=%.3f p99_ms=%.3f%n",
+        count, bytes, latencies.percentileMillis(50), latencies.percentileMillis(99));
+  }
+}
