@@ -60,7 +60,7 @@ public record TrainingSettings(
     Config c = config.getConfig("cohort.training");
     int cpuSlots = c.getInt("cpu-slots");
     int threads = c.getInt("compute-threads");
-    if (threads == 0) {
+    if (threads == 0 && cpuSlots >= 1) { // cpu-slots < 1 is rejected by the constructor
       threads = Math.max(1, Runtime.getRuntime().availableProcessors() / cpuSlots);
     }
     return new TrainingSettings(
