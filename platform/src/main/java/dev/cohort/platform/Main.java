@@ -1,6 +1,11 @@
 package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.ConsumeCommand;
+import dev.cohort.platform.internal.cli.GroupsCommand;
+import dev.cohort.platform.internal.cli.KvCommand;
+import dev.cohort.platform.internal.cli.ProduceCommand;
+import dev.cohort.platform.internal.cli.TopicCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,11 +18,26 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Cohort: an actor-based unified data platform.",
-    subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      KvCommand.class,
+      TopicCommand.class,
+      ProduceCommand.class,
+      ConsumeCommand.class,
+      GroupsCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
 
   public static void main(String[] args) {
-    int exit = new CommandLine(new Main()).execute(args);
+    int exit =
+        new CommandLine(new Main())
+            .setExecutionExceptionHandler(
+                (error, command, parsed) -> {
+                  command.getErr().println("error: " + error.getMessage());
+                  return 1;
+                })
+            .execute(args);
     if (exit != 0 || !RunCommand.keepsRunning(args)) {
       System.exit(exit);
     }

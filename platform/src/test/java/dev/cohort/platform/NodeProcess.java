@@ -88,6 +88,40 @@ final class NodeProcess implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  HttpResponse<String> put(String path, String body) throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(uri(path))
+            .timeout(Duration.ofSeconds(15))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Runs {@code ./cohort ARGS} as a client against this node; returns exit status and output. */
+  CliResult cli(String stdin, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(repositoryRoot().resolve("cohort").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("COHORT_SKIP_BUILD", "1");
+    builder.environment().put("COHORT_ENDPOINT", "http://127.0.0.1:" + httpPort);
+    Process cli = builder.start();
+    if (stdin != null) {
+      cli.getOutputStream().write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    cli.getOutputStream().close();
+    String out = new String(cli.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String err = new String(cli.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!cli.waitFor(60, TimeUnit.SECONDS)) {
+      cli.destroyForcibly();
+      throw new AssertionError("cli did not finish: " + command);
+    }
+    return new CliResult(cli.exitValue(), out, err);
+  }
+
+  record CliResult(int exit, String out, String err) {}
+
   private URI uri(String path) {
     return URI.create("http://127.0.0.1:" + httpPort + path);
   }

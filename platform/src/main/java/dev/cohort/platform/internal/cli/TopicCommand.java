@@ -1,0 +1,78 @@
+package dev.cohort.platform.internal.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cohort topic create|list|describe|alter|delete}. */
+@Command(
+    name = "topic",
+    mixinStandardHelpOptions = true,
+    description = "Manage stream-log topics.",
+    subcommands = {
+      TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
+      TopicCommand.Alter.class, TopicCommand.Delete.class
+    })
+public final class TopicCommand {
+
+  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
+  static final class Create extends ClientCommand implements Runnable {
+    @Parameters(index = "0") String name;
+    @Option(names = "--partitions", defaultValue = "1") int partitions;
+    @Option(names = "--config", description = "Kafka topic config, e.g. retention.ms=60000; repeatable")
+    Map<String, String> configs = new LinkedHashMap<>();
+
+    @Override
+    public void run() {
+      print(post("/v1/topics", Map.of("name", name, "partitions", partitions, "configs", configs)));
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List topics.")
+  static final class ListTopics extends ClientCommand implements Runnable {
+    @Override
+    public void run() {
+      get("/v1/topics").path("topics").forEach(t -> System.out.println(t.asText()));
+    }
+  }
+
+  @Command(name = "describe", mixinStandardHelpOptions = true, description = "Configs and partition offsets.")
+  static final class Describe extends ClientCommand implements Runnable {
+    @Parameters(index = "0") String name;
+
+    @Override
+    public void run() {
+      print(get("/v1/topics/" + encode(name)));
+    }
+  }
+
+  @Command(name = "alter", mixinStandardHelpOptions = true, description = "Change configs or add partitions.")
+  static final class Alter extends ClientCommand implements Runnable {
+    @Parameters(index = "0") String name;
+    @Option(names = "--partitions", description = "new total partition count") Integer partitions;
+    @Option(names = "--config", description = "Kafka topic config key=value; repeatable")
+    Map<String, String> configs = new LinkedHashMap<>();
+
+    @Override
+    public void run() {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("configs", configs);
+      if (partitions != null) {
+        body.put("partitions", partitions);
+      }
+      print(patch("/v1/topics/" + encode(name), body));
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a topic and its records.")
+  static final class Delete extends ClientCommand implements Runnable {
+    @Parameters(index = "0") String name;
+
+    @Override
+    public void run() {
+      print(delete("/v1/topics/" + encode(name)));
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package dev.cohort.platform;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The client subcommands of {@code ./cohort} against a real node process. */
+@Tag("fault")
+class CliTest {
+
+  @Test
+  void kvTopicProduceConsumeAndGroupsCommandsTalkToTheGateway() throws Exception {
+    try (NodeProcess node =
+        NodeProcess.start(Files.createTempDirectory("cohort-cli"), NodeProcess.freePort(), NodeProcess.freePort())) {
+      node.awaitReady(Duration.ofSeconds(60));
+      assertEquals(0, node.cli(null, "kv", "put", "app/name", "cohort").exit());
+      var got = node.cli(null, "kv", "get", "app/name");
+      assertTrue(got.out().contains("\"value\" : \"cohort\""), got.out());
+      var missing = node.cli(null, "kv", "get", "nope");
+      assertEquals(1, missing.exit());
+      assertTrue(missing.err().contains("key_not_found"), missing.err());
+
+      assertEquals(0, node.cli(null, "topic", "create", "clicks", "--partitions", "2").exit());
+      var produced = node.cli("u1:a\nu2:b\nu1:c\n", "produce", "clicks", "--key-separator", ":");
+      assertEquals(0, produced.exit(), produced.err());
+      var consumed = node.cli(null, "consume", "clicks", "--from-beginning", "--max", "3", "--group", "cli-group");
+      assertEquals(0, consumed.exit(), consumed.err());
+      assertEquals(3, consumed.out().lines().count(), consumed.out());
+      assertTrue(consumed.out().contains("u1\ta") && consumed.out().contains("u1\tc"), consumed.out());
+      var described = node.cli(null, "groups", "describe", "cli-group");
+      assertTrue(described.out().contains("\"lag\" : 0"), described.out());
+      assertEquals(0, node.terminate(Duration.ofSeconds(30)));
+    }
+  }
+}
