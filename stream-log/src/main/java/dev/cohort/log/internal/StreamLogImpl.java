@@ -73,7 +73,38 @@ public final class StreamLogImpl implements StreamLog {
     TopicRegistry.init(system, settings);
     PartitionEntity.init(system, settings);
     GroupCoordinator.init(system, settings);
-    return new StreamLogImpl(system, settings);
+    StreamLogImpl log = new StreamLogImpl(system, settings);
+    Duration every = settings.retentionCheckInterval();
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(every, every, log::sweepRetention, system.executionContext());
+    return log;
+  }
+
+  /**
+   * Wakes every partition of every topic whose retention or compaction can remove data, so that
+   * partitions whose entity passivated are cleaned too. Every node sweeps; a partition checked
+   * twice in one interval simply finds nothing more to remove.
+   */
+  private void sweepRetention() {
+    listTopics()
+        .thenAccept(
+            names ->
+                names.forEach(
+                    name ->
+                        freshMetadata(name)
+                            .thenAccept(
+                                meta -> {
+                                  TopicConfig c = meta.config();
+                                  boolean removes =
+                                      c.cleanupPolicy().compacts()
+                                          || c.retentionMs() >= 0
+                                          || c.retentionBytes() >= 0;
+                                  for (int p = 0; removes && p < meta.partitions(); p++) {
+                                    partition(new TopicPartition(name, p))
+                                        .tell(new PartitionEntity.CheckRetention(system.ignoreRef()));
+                                  }
+                                })));
   }
 
   public LogSettings settings() {
