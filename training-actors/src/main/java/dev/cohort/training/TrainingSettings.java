@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param ncclLibraryPath configured path of libnccl.so.2 or its directory, empty to search
  * @param cudartPath configured path of libcudart or its directory, empty to search
  * @param ncclPollInterval how often waiting NCCL calls poll for completion or errors
+ * @param rendezvousWait how long a rendezvous with at least workers.min workers waits for more
+ * @param maxLossPoints how many (step, loss) points a job's status keeps
  */
 public record TrainingSettings(
     Backend backend,
@@ -33,7 +35,9 @@ public record TrainingSettings(
     int socketBufferBytes,
     String ncclLibraryPath,
     String cudartPath,
-    Duration ncclPollInterval) {
+    Duration ncclPollInterval,
+    Duration rendezvousWait,
+    int maxLossPoints) {
 
   public TrainingSettings {
     if (cpuSlots < 1) {
@@ -50,6 +54,9 @@ public record TrainingSettings(
     if (chunkBytes < 4 || chunkBytes % 4 != 0) {
       throw new IllegalArgumentException(
           "cohort.training.collective.chunk-bytes must be a positive multiple of 4, not " + chunkBytes);
+    }
+    if (maxLossPoints < 1) {
+      throw new IllegalArgumentException("cohort.training.coordinator.max-loss-points must be at least 1");
     }
     if (collectiveTimeout.isZero() || collectiveTimeout.isNegative()) {
       throw new IllegalArgumentException("cohort.training.collective.timeout must be positive");
@@ -75,28 +82,41 @@ public record TrainingSettings(
         Math.toIntExact(c.getBytes("collective.socket-buffer-bytes")),
         c.getString("nccl.library-path"),
         c.getString("nccl.cudart-path"),
-        c.getDuration("nccl.poll-interval"));
+        c.getDuration("nccl.poll-interval"),
+        c.getDuration("coordinator.rendezvous-wait"),
+        c.getInt("coordinator.max-loss-points"));
   }
 
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
   public TrainingSettings withCollectiveTimeout(Duration timeout) {
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
-        socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval);
+        socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
+        maxLossPoints);
   }
 
   /** A copy with another ring segment size. */
   public TrainingSettings withChunkBytes(int bytes) {
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
-        host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval);
+        host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
+        maxLossPoints);
+  }
+
+  /** A copy with another rendezvous wait. */
+  public TrainingSettings withRendezvousWait(Duration wait) {
+    return new TrainingSettings(
+        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
+        maxLossPoints);
   }
 
   /** A copy with another NCCL library path. */
   public TrainingSettings withNcclLibraryPath(String path) {
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
-        connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval);
+        connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
+        maxLossPoints);
   }
 
 }

@@ -2,6 +2,8 @@ package dev.cohort.training.internal;
 
 import dev.cohort.persistence.KryoRegistrations;
 import dev.cohort.training.MlpSpec;
+import dev.cohort.training.OptimizerSpec;
+import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.ReduceOp;
@@ -19,5 +21,34 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4002, RingRendezvous.class);
     r.add(4003, NcclRendezvous.class);
     r.add(4004, MlpSpec.class);
+    r.add(4005, OptimizerSpec.class);
+    r.add(4006, TrainingJobSpec.class);
+    // TrainingCoordinator: commands 4010-4029, worker messages 4030-4039, replies 4040-4049,
+    // events 4050-4069, state 4070-4079.
+    r.add(4010, TrainingCoordinator.Submit.class);
+    r.add(4011, TrainingCoordinator.Join.class);
+    r.add(4012, TrainingCoordinator.WorkerLost.class);
+    r.add(4013, TrainingCoordinator.ReportProgress.class);
+    r.add(4014, TrainingCoordinator.Finish.class);
+    r.add(4015, TrainingCoordinator.Cancel.class);
+    r.add(4016, TrainingCoordinator.Get.class);
+    r.add(4017, TrainingCoordinator.Fail.class);
+    r.add(4018, TrainingCoordinator.RendezvousDeadline.class);
+    r.add(4030, TrainingCoordinator.Assignment.class);
+    r.add(4031, TrainingCoordinator.Abort.class);
+    r.add(4040, TrainingCoordinator.JobStatus.class);
+    r.add(4041, TrainingCoordinator.LossPoint.class);
+    r.add(4042, TrainingCoordinator.Phase.class);
+    r.add(4050, TrainingCoordinator.JobSubmitted.class);
+    r.add(4051, TrainingCoordinator.WorkerJoined.class);
+    r.add(4052, TrainingCoordinator.GenerationFormed.class);
+    r.add(4053, TrainingCoordinator.GenerationAborted.class);
+    r.add(4054, TrainingCoordinator.ProgressReported.class);
+    r.add(4055, TrainingCoordinator.JobCompleted.class);
+    r.add(4056, TrainingCoordinator.JobCancelled.class);
+    r.add(4057, TrainingCoordinator.JobFailed.class);
+    r.add(4058, TrainingCoordinator.WorkerLeft.class);
+    r.add(4070, TrainingCoordinator.State.class);
+    r.add(4071, TrainingCoordinator.Member.class);
   }
 }

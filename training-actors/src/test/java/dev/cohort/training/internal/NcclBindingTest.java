@@ -128,6 +128,8 @@ class NcclBindingTest {
       }
       assertNotEquals(Nccl.IN_PROGRESS, state[0], "init still in progress after 30 s");
       assertNotEquals(Nccl.SUCCESS, state[0], "init succeeded without a GPU");
+      // Without a driver NCCL reports the CUDA failure as such, not as an internal error.
+      assertEquals(Nccl.UNHANDLED_CUDA_ERROR, state[0], nccl.describe(state[0], comm[0]));
       assertFalse(nccl.errorString(state[0]).isBlank());
       if (comm[0] != 0) {
         nccl.commAbort(comm[0]);

@@ -1,0 +1,32 @@
+package dev.cohort.training;
+
+import dev.cohort.persistence.CohortSerializable;
+import java.util.Locale;
+
+/**
+ * The optimizer a job asks for: {@code {"type":"sgd|adam","lr":…}} in the job JSON.
+ *
+ * @param type {@code sgd} or {@code adam}
+ * @param lr learning rate, positive
+ * @param momentum SGD momentum in [0, 1); ignored by Adam
+ */
+public record OptimizerSpec(String type, float lr, float momentum) implements CohortSerializable {
+
+  public OptimizerSpec {
+    type = type == null ? "" : type.toLowerCase(Locale.ROOT);
+    if (!type.equals("sgd") && !type.equals("adam")) {
+      throw TrainingException.invalid("invalid_optimizer", "optimizer.type must be sgd or adam, not '" + type + "'");
+    }
+    if (!(lr > 0) || !Float.isFinite(lr)) {
+      throw TrainingException.invalid("invalid_optimizer", "optimizer.lr must be a positive number, not " + lr);
+    }
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw TrainingException.invalid("invalid_optimizer", "optimizer.momentum must be in [0, 1), not " + momentum);
+    }
+  }
+
+  /** A fresh optimizer for a model of {@code parameters} parameters. */
+  public Optimizer create(int parameters) {
+    return type.equals("adam") ? Optimizer.adam(lr, parameters) : Optimizer.sgd(lr, momentum, parameters);
+  }
+}

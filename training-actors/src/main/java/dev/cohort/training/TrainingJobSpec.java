@@ -1,0 +1,61 @@
+package dev.cohort.training;
+
+import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.training.collective.Backend;
+
+/**
+ * A training job as submitted ({@code POST /v1/training/jobs}). The constructor validates every
+ * field and names the broken rule ({@link TrainingException}, {@link
+ * dev.cohort.persistence.ErrorKind#INVALID}), so a spec that exists is a valid spec; the gateway,
+ * the embedded API and the coordinator entity all rely on that.
+ *
+ * @param name a label for people, 1–200 characters
+ * @param model the MLP
+ * @param datasetTopic the stream-log topic holding {@link SampleCodec} records
+ * @param minWorkers the job runs (and continues after a loss) with at least this many workers
+ * @param maxWorkers it never uses more; a rendezvous closes as soon as this many joined
+ * @param backend auto, ring or nccl
+ * @param epochs passes over the dataset, at least 1
+ * @param batchSize samples per worker per step, at least 1
+ * @param optimizer the optimizer
+ * @param seed seeds initialisation and shuffling
+ * @param checkpointEverySteps steps between checkpoints, at least 1
+ * @param bucketCapMb gradient bucket size in MiB, at least 1
+ */
+public record TrainingJobSpec(
+    String name,
+    MlpSpec model,
+    String datasetTopic,
+    int minWorkers,
+    int maxWorkers,
+    Backend backend,
+    int epochs,
+    int batchSize,
+    OptimizerSpec optimizer,
+    long seed,
+    int checkpointEverySteps,
+    int bucketCapMb)
+    implements CohortSerializable {
+
+  public TrainingJobSpec {
+    require(name != null && !name.isBlank() && name.length() <= 200, "invalid_name", "name must be 1 to 200 characters");
+    require(model != null, "invalid_model", "model is required");
+    require(datasetTopic != null && !datasetTopic.isBlank(), "invalid_dataset", "dataset.topic is required");
+    require(minWorkers >= 1, "invalid_workers", "workers.min must be at least 1, not " + minWorkers);
+    require(maxWorkers >= minWorkers, "invalid_workers",
+        "workers.min (" + minWorkers + ") must not exceed workers.max (" + maxWorkers + ")");
+    require(backend != null, "unknown_backend", "backend is required");
+    require(epochs >= 1, "invalid_epochs", "epochs must be at least 1, not " + epochs);
+    require(batchSize >= 1, "invalid_batch_size", "batchSize must be at least 1, not " + batchSize);
+    require(optimizer != null, "invalid_optimizer", "optimizer is required");
+    require(checkpointEverySteps >= 1, "invalid_checkpoint_interval",
+        "checkpointEverySteps must be at least 1, not " + checkpointEverySteps);
+    require(bucketCapMb >= 1, "invalid_bucket_cap", "bucketCapMb must be at least 1, not " + bucketCapMb);
+  }
+
+  private static void require(boolean ok, String code, String message) {
+    if (!ok) {
+      throw TrainingException.invalid(code, message);
+    }
+  }
+}

@@ -1,0 +1,234 @@
+package dev.cohort.training.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.cohort.training.MlpSpec;
+import dev.cohort.training.OptimizerSpec;
+import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingJobSpec;
+import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.collective.Backend;
+import dev.cohort.training.internal.TrainingCoordinator.Abort;
+import dev.cohort.training.internal.TrainingCoordinator.Assignment;
+import dev.cohort.training.internal.TrainingCoordinator.Command;
+import dev.cohort.training.internal.TrainingCoordinator.Event;
+import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
+import dev.cohort.training.internal.TrainingCoordinator.Phase;
+import dev.cohort.training.internal.TrainingCoordinator.State;
+import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coordinator's rendezvous and lifecycle. The test kit serializes every command, event and
+ * state through Kryo. Invariants: {@code OneRingPerGeneration} (all members get the same peers,
+ * ranks 0..n-1, one token), {@code FreshTokenPerGeneration}, {@code LossEndsTheGeneration}.
+ */
+class TrainingCoordinatorTest {
+  static final ActorTestKit testKit =
+      ActorTestKit.create(
+          EventSourcedBehaviorTestKit.config()
+              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
+              .withFallback(ConfigFactory.load()));
+  static final TrainingSettings SETTINGS =
+      TrainingSettings.create(testKit.system().settings().config()).withRendezvousWait(Duration.ofMillis(200));
+
+  final EventSourcedBehaviorTestKit<Command, Event, State> kit =
+      EventSourcedBehaviorTestKit.create(testKit.system(), TrainingCoordinator.create("job-1", SETTINGS));
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void clear() {
+    kit.clear();
+  }
+
+  static TrainingJobSpec spec(int min, int max) {
+    return new TrainingJobSpec("mnist-ish", MlpSpec.of(16, 32, 4), "synthetic", min, max, Backend.RING, 2, 32,
+        new OptimizerSpec("adam", 0.01f, 0f), 7, 100, 25);
+  }
+
+  JobStatus submit(TrainingJobSpec spec) {
+    return kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Submit(spec, r)).reply().getValue();
+  }
+
+  StatusReply<JobStatus> join(String id, TestProbe<WorkerMessage> worker) {
+    return kit.<StatusReply<JobStatus>>runCommand(
+        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), worker.ref(), r)).reply();
+  }
+
+  JobStatus status() {
+    return kit.<StatusReply<JobStatus>>runCommand(TrainingCoordinator.Get::new).reply().getValue();
+  }
+
+  static Assignment assignment(TestProbe<WorkerMessage> p) {
+    return assertInstanceOf(Assignment.class, p.receiveMessage(Duration.ofSeconds(5)));
+  }
+
+  static void assertOneRing(List<Assignment> assignments) {
+    Set<Integer> ranks = new HashSet<>();
+    for (Assignment a : assignments) {
+      assertEquals(assignments.get(0).rendezvous().peers(), a.rendezvous().peers(), "OneRingPerGeneration: peers");
+      assertEquals(assignments.get(0).rendezvous().token(), a.rendezvous().token(), "OneRingPerGeneration: token");
+      assertEquals(assignments.get(0).generation(), a.generation());
+      ranks.add(a.rendezvous().rank());
+    }
+    assertEquals(assignments.size(), assignments.get(0).rendezvous().size());
+    for (int r = 0; r < assignments.size(); r++) {
+      assertTrue(ranks.contains(r), "rank " + r + " assigned");
+    }
+  }
+
+  @Test
+  void specsAreValidatedWithTheBrokenRule() {
+    TrainingException minMax = assertThrows(TrainingException.class, () -> spec(3, 2));
+    assertEquals("invalid_workers", minMax.code());
+    assertTrue(minMax.getMessage().contains("workers.min (3)"), minMax.getMessage());
+    TrainingException opt = assertThrows(TrainingException.class, () -> new OptimizerSpec("rmsprop", 0.1f, 0));
+    assertEquals("invalid_optimizer", opt.code());
+    TrainingException backend = assertThrows(TrainingException.class, () -> Backend.parse("tpu"));
+    assertEquals("unknown_backend", backend.code());
+  }
+
+  @Test
+  void rendezvousFormsAGenerationAsSoonAsMaxWorkersJoined() {
+    assertEquals(Phase.RENDEZVOUS, submit(spec(2, 3)).phase());
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    TestProbe<WorkerMessage> c = testKit.createTestProbe();
+    assertTrue(join("a", a).isSuccess());
+    assertTrue(join("b", b).isSuccess());
+    var third = kit.<StatusReply<JobStatus>>runCommand(
+        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", c.ref(), r));
+    assertEquals(2, third.events().size(), "joined, then formed");
+    assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
+    assertOneRing(List.of(assignment(a), assignment(b), assignment(c)));
+    JobStatus s = status();
+    assertEquals(Phase.RUNNING, s.phase());
+    assertEquals(List.of("a", "b", "c"), s.members());
+    TestProbe<WorkerMessage> d = testKit.createTestProbe();
+    assertTrue(join("d", d).isError(), "workers.max reached");
+  }
+
+  @Test
+  void rendezvousWithMinWorkersFormsAfterTheWait() {
+    submit(spec(2, 4));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    join("a", a);
+    a.expectNoMessage(Duration.ofMillis(50)); // one worker is below workers.min: nothing forms
+    join("b", b);
+    assertOneRing(List.of(assignment(a), assignment(b)));
+    assertEquals(Phase.RUNNING, status().phase());
+  }
+
+  @Test
+  void lostWorkerAbortsTheGenerationAndSurvivorsFormTheNext() {
+    submit(spec(2, 3));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    TestProbe<WorkerMessage> c = testKit.createTestProbe();
+    join("a", a);
+    join("b", b);
+    join("c", c);
+    long firstToken = assignment(a).rendezvous().token();
+    assignment(b);
+    assignment(c);
+
+    var lost = kit.runCommand(new TrainingCoordinator.WorkerLost("b", "node down"));
+    assertInstanceOf(TrainingCoordinator.GenerationAborted.class, lost.event());
+    Abort abortA = assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5)));
+    assertFalse(abortA.jobEnded());
+    assertInstanceOf(Abort.class, c.receiveMessage(Duration.ofSeconds(5)));
+    b.expectNoMessage(Duration.ofMillis(50));
+    JobStatus aborted = status();
+    assertEquals(Phase.RENDEZVOUS, aborted.phase());
+    assertEquals(1, aborted.recoveries());
+    assertTrue(aborted.reason().orElseThrow().contains("node down"));
+
+    // Stale reports of generation 1 change nothing.
+    kit.runCommand(new TrainingCoordinator.ReportProgress(1, 0, 10, 0.5, 100));
+    assertEquals(List.of(), status().losses());
+
+    join("a", a);
+    join("c", c);
+    Assignment a2 = assignment(a);
+    assertOneRing(List.of(a2, assignment(c)));
+    assertEquals(2, a2.generation());
+    assertNotEquals(firstToken, a2.rendezvous().token(), "FreshTokenPerGeneration");
+  }
+
+  @Test
+  void progressFinishAndRestart() {
+    submit(spec(1, 1));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    join("a", a);
+    Assignment first = assignment(a);
+    kit.runCommand(new TrainingCoordinator.ReportProgress(first.generation(), 0, 1, 1.25, 300));
+    kit.runCommand(new TrainingCoordinator.ReportProgress(first.generation(), 0, 2, 0.75, 310));
+    kit.restart();
+    JobStatus recovered = status();
+    assertEquals(Phase.RUNNING, recovered.phase());
+    assertEquals(List.of(new TrainingCoordinator.LossPoint(1, 1.25), new TrainingCoordinator.LossPoint(2, 0.75)), recovered.losses());
+    kit.runCommand(new TrainingCoordinator.Finish(first.generation()));
+    assertEquals(Phase.COMPLETED, status().phase());
+    assertTrue(join("late", testKit.createTestProbe()).isError(), "a completed job takes no workers");
+  }
+
+  @Test
+  void cancelStopsEveryMemberAndResubmitIsIdempotent() {
+    TrainingJobSpec spec = spec(2, 2);
+    submit(spec);
+    assertEquals(Phase.RENDEZVOUS, submit(spec).phase(), "same spec: same answer");
+    var other = kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Submit(spec(1, 2), r));
+    assertTrue(other.reply().isError());
+    assertTrue(other.events().isEmpty());
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    join("a", a);
+    join("b", b);
+    assignment(a);
+    assignment(b);
+    JobStatus cancelled = kit.<StatusReply<JobStatus>>runCommand(TrainingCoordinator.Cancel::new).reply().getValue();
+    assertEquals(Phase.CANCELLED, cancelled.phase());
+    assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
+    assertTrue(assertInstanceOf(Abort.class, b.receiveMessage(Duration.ofSeconds(5))).jobEnded());
+  }
+
+  @Test
+  void workerFailureFailsTheJobWithItsReason() {
+    submit(spec(1, 1));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    join("a", a);
+    Assignment first = assignment(a);
+    kit.runCommand(new TrainingCoordinator.Fail(first.generation(), "record 7: label 9 is outside [0, 4)"));
+    JobStatus failed = status();
+    assertEquals(Phase.FAILED, failed.phase());
+    assertTrue(failed.reason().orElseThrow().contains("record 7"));
+    assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
+  }
+
+  @Test
+  void unknownJobRefusesWorkers() {
+    assertTrue(join("a", testKit.createTestProbe()).isError());
+    assertEquals(Phase.PENDING, status().phase());
+  }
+}
