@@ -75,6 +75,12 @@ public interface Kv {
 
   CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn);
 
+  /**
+   * A resume token for a watch of {@code keyspace} that starts right after the given positions
+   * (for example the header of a put); partitions not named start at their current revision.
+   */
+  CompletionStage<String> resumeToken(String keyspace, List<Header> headers);
+
   // Leases
 
   /** Grants a lease of {@code ttl} (whole seconds, at least 1). */

@@ -192,6 +192,40 @@ class KvServiceTest {
     assertEquals(1, join(kv.range("default", RangeRequest.prefix("bad/"))).count());
   }
 
+  private static double sample(String scrape, String series) {
+    return scrape.lines().filter(l -> l.startsWith(series + " ") || l.startsWith(series + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  /** Concurrent writes to one partition share journal writes (BatchedJournalWrites). */
+  @Test
+  void concurrentWritesToOnePartitionAreBatchedAndMetered() {
+    var metrics = dev.cohort.observability.Metrics.get(kit.system());
+    String before = metrics.scrape();
+    int writes = 400;
+    List<java.util.concurrent.CompletableFuture<PutResult>> puts = new ArrayList<>();
+    for (int i = 0; i < writes; i++) {
+      puts.add(kv.put("default", "{hot}/k" + (i % 50), "v" + i).toCompletableFuture());
+    }
+    java.util.Set<Long> revisions = new java.util.HashSet<>();
+    puts.forEach(p -> revisions.add(join(p).header().revision()));
+    assertEquals(writes, revisions.size(), "every write got its own revision");
+    String after = metrics.scrape();
+    double journalWrites = sample(after, "cohort_kv_journal_batch_events_count")
+        - sample(before, "cohort_kv_journal_batch_events_count");
+    double events = sample(after, "cohort_kv_journal_batch_events_sum")
+        - sample(before, "cohort_kv_journal_batch_events_sum");
+    assertEquals(writes, events, 0.0);
+    assertTrue(journalWrites < writes / 2.0,
+        writes + " writes took " + journalWrites + " journal writes");
+    System.out.printf("kv batching: %d puts to one partition in %.0f journal writes%n", writes, journalWrites);
+    assertTrue(after.contains("cohort_kv_requests_total{keyspace=\"default\",op=\"put\",outcome=\"ok\"}"), after);
+    assertTrue(after.contains("cohort_kv_request_seconds_bucket"));
+    assertTrue(after.contains("cohort_kv_keys{keyspace=\"default\"}"));
+    assertTrue(after.contains("cohort_kv_leases"));
+    assertTrue(after.contains("cohort_kv_watchers"));
+  }
+
   @Test
   void keyOfExactly1024BytesIsAccepted() {
     String key = "é".repeat(512);

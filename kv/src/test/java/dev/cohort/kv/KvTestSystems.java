@@ -38,6 +38,7 @@ final class KvTestSystems {
                 + extra)
         .withFallback(PersistenceTestKitPlugin.getInstance().config())
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
         .withFallback(ConfigFactory.load());
   }
 

@@ -180,7 +180,7 @@ class KvWatchTest {
     KeyspaceInfo ks = join(kv.keyspace("default"));
     PutResult put = join(kv.put("default", "wk", "one"));
     Collector watch = new Collector("default",
-        WatchRequest.key("wk").withPrevKv().from(Tokens.resume(ks.incarnation(), List.of(put.header()))));
+        WatchRequest.key("wk").withPrevKv().from(join(kv.resumeToken("default", List.of(put.header())))));
     join(kv.put("default", "wk-other", "x"));
     join(kv.put("default", "wk", "two"));
     join(kv.delete("default", "wk", false));

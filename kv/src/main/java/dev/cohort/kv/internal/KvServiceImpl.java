@@ -581,6 +581,18 @@ public final class KvServiceImpl implements Kv {
     return List.copyOf(keys);
   }
 
+  @Override
+  public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
+    return call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
+      for (Header h : headers) {
+        if (h.partition() < 0 || h.partition() >= ks.partitions() || h.revision() < 0) {
+          throw KvException.invalid("invalid_request", "header " + h + " is not of this keyspace");
+        }
+      }
+      return CompletableFuture.completedFuture(Tokens.resume(ks.incarnation(), headers));
+    }));
+  }
+
   // ------------------------------------------------------------------------------ leases
 
   @Override
