@@ -117,6 +117,18 @@ public interface StreamLog {
   CompletionStage<List<String>> listGroups();
 
   /**
+   * Reads for a member that joined with {@link #joinGroup} (the shape of the gateway's {@code GET
+   * /v1/groups/{g}/members/{m}/records}): heartbeats for the member, follows its assignment and
+   * reads from its positions, which this node keeps between calls (the committed offset or {@code
+   * auto.offset.reset} at first). At most {@code max.poll.records}; waits up to {@code maxWait}
+   * when nothing is there. Commit with {@link #commitOffsets}; with {@code enable.auto.commit}
+   * positions are committed every {@code auto.commit.interval.ms}. Fails with {@code
+   * unknown_member_id} once the member is gone.
+   */
+  CompletionStage<List<ConsumerRecord>> pollMember(
+      String groupId, String memberId, ConsumerSettings settings, java.time.Duration maxWait);
+
+  /**
    * A group consumer that joins {@code groupId}, heartbeats, follows rebalances and fetches from
    * its assigned partitions. Close it to leave the group.
    */

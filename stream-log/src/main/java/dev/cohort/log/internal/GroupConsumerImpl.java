@@ -40,6 +40,8 @@ final class GroupConsumerImpl implements GroupConsumer {
   private final List<String> topics;
   private final ConsumerSettings settings;
   private final Cancellable heartbeats;
+  private final boolean attached;
+  private volatile long lastPollNanos = System.nanoTime();
   private String memberId = "";
   private int generation = -1;
   private List<TopicPartition> assignment = List.of();
@@ -55,6 +57,7 @@ final class GroupConsumerImpl implements GroupConsumer {
     this.groupId = groupId;
     this.topics = topics;
     this.settings = settings;
+    this.attached = false;
     this.heartbeats =
         log.system()
             .scheduler()
@@ -63,6 +66,33 @@ final class GroupConsumerImpl implements GroupConsumer {
                 settings.heartbeatInterval(),
                 this::heartbeatNow,
                 log.system().executionContext());
+  }
+
+  /**
+   * A consumer for a member that joined through the protocol API (the HTTP gateway): it does not
+   * join or heartbeat on its own; each poll heartbeats first to learn the current assignment, and
+   * keeps the member's positions between polls.
+   */
+  private GroupConsumerImpl(
+      StreamLogImpl log, String groupId, String memberId, ConsumerSettings settings) {
+    this.log_ = log;
+    this.groupId = groupId;
+    this.topics = List.of();
+    this.settings = settings;
+    this.attached = true;
+    this.heartbeats = null;
+    this.memberId = memberId;
+    this.joined = CompletableFuture.completedFuture(null);
+  }
+
+  static GroupConsumerImpl attach(
+      StreamLogImpl log, String groupId, String memberId, ConsumerSettings settings) {
+    return new GroupConsumerImpl(log, groupId, memberId, settings);
+  }
+
+  /** For attached consumers: the time of the last poll (System.nanoTime). */
+  long lastPollNanos() {
+    return lastPollNanos;
   }
 
   private synchronized CompletableFuture<Void> ensureJoined() {
@@ -149,7 +179,19 @@ final class GroupConsumerImpl implements GroupConsumer {
           new LogException(dev.cohort.persistence.ErrorKind.INVALID, "consumer_closed",
               "the consumer is closed"));
     }
-    return ensureJoined()
+    lastPollNanos = System.nanoTime();
+    CompletableFuture<Void> ready;
+    if (attached) {
+      String member;
+      synchronized (this) {
+        member = memberId;
+      }
+      ready =
+          log_.heartbeat(groupId, member, -1).toCompletableFuture().thenAccept(this::onAssignment);
+    } else {
+      ready = ensureJoined();
+    }
+    return ready
         .thenCompose(v -> maybeAutoCommit())
         .thenCompose(v -> resolvePositions())
         .thenCompose(v -> fetchAll(Duration.ZERO))
@@ -226,7 +268,11 @@ final class GroupConsumerImpl implements GroupConsumer {
       CompletableFuture.delayedExecutor(pause.toMillis(), TimeUnit.MILLISECONDS)
           .execute(() -> delay.complete(null));
       return delay
-          .thenCompose(v -> member.isEmpty() ? CompletableFuture.completedFuture(null) : heartbeat(member, gen))
+          .thenCompose(
+              v ->
+                  member.isEmpty() || attached
+                      ? CompletableFuture.completedFuture(null)
+                      : heartbeat(member, gen))
           .thenApply(v -> List.of());
     }
     List<TopicPartition> order = new ArrayList<>(snapshot.keySet());
@@ -347,6 +393,10 @@ final class GroupConsumerImpl implements GroupConsumer {
   @Override
   public void close() {
     if (closed) {
+      return;
+    }
+    if (attached) {
+      closed = true;
       return;
     }
     heartbeats.cancel();

@@ -57,6 +57,7 @@ public final class StreamLogImpl implements StreamLog {
   private final Map<String, CachedMetadata> metadata = new ConcurrentHashMap<>();
   private final Set<String> registeredGroups = ConcurrentHashMap.newKeySet();
   private final AtomicLong producerCount = new AtomicLong();
+  private final Map<String, GroupConsumerImpl> memberSessions = new ConcurrentHashMap<>();
 
   private record CachedMetadata(TopicRegistry.TopicMetadata metadata, long loadedNanos) {}
 
@@ -87,6 +88,7 @@ public final class StreamLogImpl implements StreamLog {
    * twice in one interval simply finds nothing more to remove.
    */
   private void sweepRetention() {
+    evictIdleSessions();
     listTopics()
         .thenAccept(
             names ->
@@ -684,6 +686,7 @@ public final class StreamLogImpl implements StreamLog {
 
   @Override
   public CompletionStage<Done> leaveGroup(String groupId, String memberId) {
+    memberSessions.remove(groupId + "\u0000" + memberId);
     return askGroup(groupId, replyTo -> new GroupCoordinator.Leave(memberId, replyTo))
         .thenApply(r -> Done.getInstance());
   }
@@ -754,6 +757,35 @@ public final class StreamLogImpl implements StreamLog {
     return this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
             registry(), TopicRegistry.ListGroups::new, settings.askTimeout())
         .thenApply(r -> ((TopicRegistry.Names) r).names());
+  }
+
+  @Override
+  public CompletionStage<List<ConsumerRecord>> pollMember(
+      String groupId, String memberId, ConsumerSettings consumer, Duration maxWait) {
+    if (memberId == null || memberId.isBlank()) {
+      return invalid("invalid_request", "a member id is required");
+    }
+    String key = groupId + "\u0000" + memberId;
+    GroupConsumerImpl session =
+        memberSessions.computeIfAbsent(
+            key, k -> GroupConsumerImpl.attach(this, groupId, memberId, consumer));
+    return session
+        .poll(maxWait)
+        .whenComplete(
+            (records, failure) -> {
+              if (failure != null
+                  && translate(failure, groupId) instanceof LogException e
+                  && e.code().equals("unknown_member_id")) {
+                memberSessions.remove(key);
+              }
+            });
+  }
+
+  /** Forgets member sessions not polled for longer than the longest session timeout. */
+  private void evictIdleSessions() {
+    long idle = settings.maxSessionTimeout().toNanos();
+    long now = System.nanoTime();
+    memberSessions.entrySet().removeIf(e -> now - e.getValue().lastPollNanos() > idle);
   }
 
   @Override

@@ -293,4 +293,33 @@ class ConsumerGroupsTest {
     GroupDescription d = get(log.describeGroup("sharing"));
     assertEquals(200, d.offsets().stream().mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
   }
+
+  /** The gateway's flow: join, then read and commit by member id, then leave. */
+  @Test
+  void membersPollByIdAsTheGatewayDoes() {
+    get(log.createTopic("http", 2, Map.of()));
+    get(log.send("http", List.of(ProducerRecord.of("http", "a", "1"), ProducerRecord.of("http", "b", "2"),
+        ProducerRecord.of("http", "c", "3"))));
+    ConsumerSettings s =
+        settings("range", 10_000).with(Map.of("enable.auto.commit", "false", "max.poll.records", "2"));
+    GroupAssignment member = get(log.joinGroup("gateway", null, List.of("http"), s));
+    List<ConsumerRecord> got = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (got.size() < 3 && System.nanoTime() < deadline) {
+      List<ConsumerRecord> batch = get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(100)));
+      assertTrue(batch.size() <= 2);
+      got.addAll(batch);
+    }
+    assertEquals(3, got.size());
+    assertTrue(get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(50))).isEmpty());
+    Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+    got.forEach(r -> commit.merge(r.topicPartition(), OffsetAndMetadata.of(r.offset() + 1),
+        (x, y) -> x.offset() > y.offset() ? x : y));
+    GroupAssignment now = get(log.heartbeat("gateway", member.memberId(), member.generation()));
+    get(log.commitOffsets("gateway", member.memberId(), now.generation(), commit));
+    get(log.leaveGroup("gateway", member.memberId()));
+    assertCode("unknown_member_id", log.pollMember("gateway", member.memberId(), s, Duration.ZERO));
+    assertEquals(3, get(log.describeGroup("gateway")).offsets().stream()
+        .mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
+  }
 }
