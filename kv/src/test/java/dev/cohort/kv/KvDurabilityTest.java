@@ -74,7 +74,7 @@ class KvDurabilityTest {
 
   @Test
   void acknowledgedWritesSurviveANodeRestart(@TempDir Path dataDir) throws Exception {
-    int writes = 400;
+    int writes = 300;
     int inFlight = 16;
     List<PutResult> acknowledged = new ArrayList<>();
     ActorSystem<Void> first = node(dataDir);

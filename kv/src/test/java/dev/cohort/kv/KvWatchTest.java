@@ -176,6 +176,15 @@ class KvWatchTest {
   }
 
   @Test
+  void watchOfAMissingKeyspaceFailsWithItsCode() {
+    assertEquals("keyspace_not_found",
+        errorCode(kv.watch("nosuch", WatchRequest.prefix("")).runWith(Sink.ignore(), kit.system())));
+    assertEquals("invalid_request",
+        errorCode(kv.watch("default", new WatchRequest(null, null, null, false))
+            .runWith(Sink.ignore(), kit.system())));
+  }
+
+  @Test
   void keyWatchWithPrevKvFromAGetsHeader() {
     KeyspaceInfo ks = join(kv.keyspace("default"));
     PutResult put = join(kv.put("default", "wk", "one"));

@@ -645,8 +645,9 @@ public final class KvServiceImpl implements Kv {
             for (String partition : s.partitions()) {
               String ks = partition.substring(0, partition.indexOf(':'));
               parts.add(read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
-                  .thenApply(rep -> expect(rep, KvPartition.LeaseKeysReply.class).keys().stream()
-                      .map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()));
+                  .thenApply(rep -> rep instanceof KvPartition.LeaseKeysReply keys
+                      ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
+                      : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
             }
             return all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
                 s.remainingMillis(), lists.stream().flatMap(List::stream).toList()));
@@ -686,7 +687,14 @@ public final class KvServiceImpl implements Kv {
       }
       return resolve(keyspace).thenApply(ks -> watchSource(ks, request));
     });
-    return Source.completionStageSource(source).mapMaterializedValue(m -> NotUsed.getInstance());
+    return lazily(source);
+  }
+
+  /** The source once {@code stage} completes; a failed stage fails it with the KvException. */
+  private static <T> Source<T, NotUsed> lazily(CompletionStage<Source<T, NotUsed>> stage) {
+    CompletionStage<Source<T, NotUsed>> unwrapped =
+        stage.handle((s, failure) -> failure == null ? s : Source.failed(toKvException(failure)));
+    return Source.completionStageSource(unwrapped).mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
   private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
@@ -938,7 +946,11 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public Source<Leader, NotUsed> observe(String name) {
-    checkName(name, "invalid_election_name");
+    try {
+      checkName(name, "invalid_election_name");
+    } catch (KvException e) {
+      return Source.failed(e);
+    }
     String prefix = electionPrefix(name);
     CompletionStage<Source<Leader, NotUsed>> source =
         range(settings.locksKeyspace(), RangeRequest.prefix(prefix)).thenApply(initial -> {
@@ -972,7 +984,7 @@ public final class KvServiceImpl implements Kv {
               .filter(Optional::isPresent)
               .map(Optional::get);
         });
-    return Source.completionStageSource(source).mapMaterializedValue(m -> NotUsed.getInstance());
+    return lazily(source);
   }
 
   private static Optional<KeyValue> lowest(TreeMap<String, KeyValue> kvs) {
