@@ -108,6 +108,63 @@ public final class DataParallelTrainer implements AutoCloseable {
     MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, 0, p, 0, p.length);
   }
 
+  /**
+   * Makes every rank a copy of rank 0's replica: parameters, optimizer state and position (epoch,
+   * step in epoch, global step). A new generation calls it first, so that survivors of a lost
+   * worker and newcomers continue from the most advanced replica (the coordinator ranks it 0).
+   * The position travels as raw int bits inside the float buffer: broadcast copies bytes, so no
+   * rounding can touch it.
+   */
+  public void synchronizeReplicas() {
+    float[] p = model.parameters();
+    float[][] state = optimizer.state();
+    long total = p.length + 5L;
+    for (float[] s : state) {
+      total += s.length;
+    }
+    MemorySegment buffer = arena.allocate(total * Float.BYTES, 64);
+    long at = 0;
+    MemorySegment.copy(p, 0, buffer, ValueLayout.JAVA_FLOAT, 0, p.length);
+    at += p.length;
+    for (float[] s : state) {
+      MemorySegment.copy(s, 0, buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, s.length);
+      at += s.length;
+    }
+    long steps = optimizer.steps();
+    int[] position = {epoch, stepInEpoch, (int) globalStep, (int) (steps >>> 32), (int) steps};
+    for (int v : position) {
+      buffer.setAtIndex(ValueLayout.JAVA_INT, at++, v);
+    }
+    await(comm.broadcast(buffer, 0).toCompletableFuture());
+    at = 0;
+    MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, 0, p, 0, p.length);
+    at += p.length;
+    for (float[] s : state) {
+      MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, s, 0, s.length);
+      at += s.length;
+    }
+    epoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at);
+    stepInEpoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at + 1);
+    globalStep = buffer.getAtIndex(ValueLayout.JAVA_INT, at + 2);
+    optimizer.restoreSteps(((long) buffer.getAtIndex(ValueLayout.JAVA_INT, at + 3) << 32)
+        | (buffer.getAtIndex(ValueLayout.JAVA_INT, at + 4) & 0xFFFFFFFFL));
+    epochIndices = null; // the shares depend on the number of ranks, which may have changed
+  }
+
+  /**
+   * Continues from another trainer's position on the same replica (a new generation on the same
+   * model and optimizer); call {@link #synchronizeReplicas} after it on every rank.
+   */
+  public void resumeFrom(DataParallelTrainer previous) {
+    this.epoch = previous.epoch;
+    this.stepInEpoch = Math.min(previous.stepInEpoch, stepsPerEpoch());
+    this.globalStep = previous.globalStep;
+    if (stepInEpoch == stepsPerEpoch()) {
+      stepInEpoch = 0;
+      epoch++;
+    }
+  }
+
   public int stepsPerEpoch() {
     return sampler.stepsPerEpoch(batchSize);
   }

@@ -17,6 +17,12 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adam {
   /** Steps taken. */
   long steps();
 
+  /**
+   * Overwrites the step count (the state arrays are written in place through {@link #state()}):
+   * used when a replica takes over another replica's optimizer state.
+   */
+  void restoreSteps(long steps);
+
   static Optimizer sgd(float lr) {
     return new Sgd(lr, 0f, 0);
   }
@@ -70,6 +76,11 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adam {
     public long steps() {
       return steps;
     }
+
+    @Override
+    public void restoreSteps(long steps) {
+      this.steps = steps;
+    }
   }
 
   /** Adam (Kingma and Ba) with bias correction. */
@@ -117,6 +128,11 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adam {
     @Override
     public long steps() {
       return steps;
+    }
+
+    @Override
+    public void restoreSteps(long steps) {
+      this.steps = steps;
     }
   }
 }

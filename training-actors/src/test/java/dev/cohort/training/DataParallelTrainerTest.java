@@ -91,4 +91,48 @@ class DataParallelTrainerTest {
     Run again = train(5, 2);
     assertEquals(first.losses(), again.losses(), "SameSeedSameCurve");
   }
+
+  @Test
+  void aNewcomerTakesOverRankZerosReplicaPositionAndOptimizerState() {
+    TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
+    Mlp veteran = Mlp.create(SPEC, 1, 1);
+    Optimizer veteranAdam = Optimizer.adam(0.01f, SPEC.parameterCount());
+    List<Communicator> solo = Communicators.localRing(1, settings);
+    DataParallelTrainer alone = DataParallelTrainer.create(solo.getFirst(), veteran, veteranAdam, DATA, 32, 2048, 5);
+    for (int i = 0; i < 40; i++) {
+      alone.step(); // 40 steps: into the second epoch of 64 steps at one rank
+    }
+    solo.forEach(Communicator::close);
+
+    Mlp newcomer = Mlp.create(SPEC, 99, 1);
+    Optimizer newcomerAdam = Optimizer.adam(0.01f, SPEC.parameterCount());
+    List<Communicator> pair = Communicators.localRing(2, settings);
+    try {
+      var first = CompletableFuture.supplyAsync(() -> {
+        try (DataParallelTrainer t = DataParallelTrainer.create(pair.get(0), veteran, veteranAdam, DATA, 32, 2048, 5)) {
+          t.resumeFrom(alone);
+          t.synchronizeReplicas();
+          return new long[] {t.epoch(), t.globalStep()};
+        }
+      }, Thread::startVirtualThread);
+      var second = CompletableFuture.supplyAsync(() -> {
+        try (DataParallelTrainer t = DataParallelTrainer.create(pair.get(1), newcomer, newcomerAdam, DATA, 32, 2048, 5)) {
+          t.synchronizeReplicas();
+          return new long[] {t.epoch(), t.globalStep()};
+        }
+      }, Thread::startVirtualThread);
+      long[] p0 = first.orTimeout(30, TimeUnit.SECONDS).join();
+      long[] p1 = second.orTimeout(30, TimeUnit.SECONDS).join();
+      assertEquals(veteran.checksum(), newcomer.checksum(), "parameters copied");
+      assertEquals(java.util.Arrays.toString(p0), java.util.Arrays.toString(p1), "position copied");
+      assertEquals(40, p1[1]);
+      assertEquals(veteranAdam.steps(), newcomerAdam.steps());
+      for (int k = 0; k < 2; k++) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(veteranAdam.state()[k], newcomerAdam.state()[k], "Adam moment " + k);
+      }
+    } finally {
+      pair.forEach(Communicator::close);
+      alone.close();
+    }
+  }
 }

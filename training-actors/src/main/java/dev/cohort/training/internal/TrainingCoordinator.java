@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -65,12 +66,22 @@ public final class TrainingCoordinator
   /** Creates the job; repeating the same spec is answered again (idempotent submit). */
   public record Submit(TrainingJobSpec spec, ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
 
-  /** A worker offers itself for the next generation, listening on {@code ringAddress}. */
-  public record Join(String workerId, String ringAddress, ActorRef<WorkerMessage> worker,
+  /**
+   * A worker offers itself for the next generation, listening on {@code ringAddress}; {@code
+   * replicaStep} is the global step of the model replica it holds (-1 for none), so that the
+   * most advanced replica becomes rank 0, the one every other rank copies.
+   */
+  public record Join(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker,
       ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
 
-  /** A worker died or left (watch, node down, or its own report); ends its generation. */
+  /** A worker died or left (its actor stopped, its node went down); ends its generation. */
   public record WorkerLost(String workerId, String reason) implements Command {}
+
+  /**
+   * A member's communicator failed in {@code generation} (a peer vanished, a collective timed
+   * out); ends that generation only, so a late report cannot end a newer one.
+   */
+  public record GenerationFailed(long generation, String workerId, String reason) implements Command {}
 
   /** Rank 0's progress report after a step of {@code generation}. */
   public record ReportProgress(long generation, int epoch, long step, double loss, double samplesPerSecond)
@@ -125,7 +136,8 @@ public final class TrainingCoordinator
 
   public record JobSubmitted(TrainingJobSpec spec) implements Event {}
 
-  public record WorkerJoined(String workerId, String ringAddress, ActorRef<WorkerMessage> worker) implements Event {}
+  public record WorkerJoined(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker)
+      implements Event {}
 
   public record GenerationFormed(long generation, long token) implements Event {}
 
@@ -143,7 +155,8 @@ public final class TrainingCoordinator
 
   // State --------------------------------------------------------------------------------------
 
-  public record Member(String workerId, String ringAddress, ActorRef<WorkerMessage> worker) implements CohortSerializable {}
+  public record Member(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker)
+      implements CohortSerializable {}
 
   /**
    * @param joined workers gathered for the next generation (RENDEZVOUS) or its members (RUNNING)
@@ -186,7 +199,12 @@ public final class TrainingCoordinator
     }
 
     State formed(GenerationFormed e) {
-      return new State(Phase.RUNNING, spec, e.generation(), e.token(), joined, waiting, epoch, step, losses, samplesPerSecond, recoveries, reason);
+      // Rank order: most advanced replica first (rank 0 is copied by all), then join order.
+      List<Member> ranked = joined.stream()
+          .sorted(java.util.Comparator.comparingLong(Member::replicaStep).reversed())
+          .toList();
+      return new State(Phase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses, samplesPerSecond,
+          recoveries, reason);
     }
 
     State aborted(GenerationAborted e) {
@@ -220,6 +238,7 @@ public final class TrainingCoordinator
   private final String jobId;
   private final TrainingSettings settings;
   private final TimerScheduler<Command> timers;
+  private final ActorContext<Command> context;
 
   public static void init(ActorSystem<?> system, TrainingSettings settings) {
     ClusterSharding.get(system)
@@ -227,14 +246,17 @@ public final class TrainingCoordinator
   }
 
   public static Behavior<Command> create(String jobId, TrainingSettings settings) {
-    return Behaviors.withTimers(timers -> new TrainingCoordinator(jobId, settings, timers));
+    return Behaviors.setup(context ->
+        Behaviors.withTimers(timers -> new TrainingCoordinator(jobId, settings, timers, context)));
   }
 
-  private TrainingCoordinator(String jobId, TrainingSettings settings, TimerScheduler<Command> timers) {
+  private TrainingCoordinator(
+      String jobId, TrainingSettings settings, TimerScheduler<Command> timers, ActorContext<Command> context) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), jobId));
     this.jobId = jobId;
     this.settings = settings;
     this.timers = timers;
+    this.context = context;
   }
 
   @Override
@@ -246,7 +268,7 @@ public final class TrainingCoordinator
   public SignalHandler<State> signalHandler() {
     // Timers do not survive a restart: re-arm the rendezvous wait if it was running.
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::armRendezvousTimer)
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .build();
   }
 
@@ -257,6 +279,7 @@ public final class TrainingCoordinator
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(Join.class, this::onJoin)
         .onCommand(WorkerLost.class, this::onWorkerLost)
+        .onCommand(GenerationFailed.class, this::onGenerationFailed)
         .onCommand(ReportProgress.class, this::onProgress)
         .onCommand(Finish.class, this::onFinish)
         .onCommand(Cancel.class, this::onCancel)
@@ -285,14 +308,15 @@ public final class TrainingCoordinator
       return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' is " + state.phase()));
     }
     TrainingJobSpec spec = state.spec().orElseThrow();
-    Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.worker());
+    Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.worker());
     if (state.phase() == Phase.RUNNING) {
       // Elastic growth: take part from the next generation on (never more than workers.max).
       if (state.joined().size() + state.waiting().size() >= spec.maxWorkers()) {
         return Effect().reply(cmd.replyTo(),
             StatusReply.error("job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
       }
-      return Effect().persist(new WorkerJoined(member.workerId(), member.ringAddress(), member.worker()))
+      return Effect().persist(joined(member))
+          .thenRun(next -> watch(member))
           .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
     }
     boolean known = state.isMember(cmd.workerId());
@@ -302,13 +326,35 @@ public final class TrainingCoordinator
           StatusReply.error("job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
     }
     List<Event> events = new ArrayList<>();
-    events.add(new WorkerJoined(member.workerId(), member.ringAddress(), member.worker()));
+    events.add(joined(member));
     if (count == spec.maxWorkers()) {
       events.add(formed(state));
     }
     return Effect().persist(events)
+        .thenRun(next -> watch(member))
         .thenRun(this::afterRendezvousChange)
         .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
+  }
+
+  private static WorkerJoined joined(Member m) {
+    return new WorkerJoined(m.workerId(), m.ringAddress(), m.replicaStep(), m.worker());
+  }
+
+  /**
+   * Death watch: a worker whose actor stops (or whose node the cluster downs) becomes a {@link
+   * WorkerLost}. The message is a pure function of the worker id, so watching again on a re-join
+   * is allowed (Pekko refuses a second watch with a different message).
+   */
+  private void watch(Member m) {
+    context.watchWith(m.worker(), new WorkerLost(m.workerId(), "worker actor stopped"));
+  }
+
+  private void onRecovered(State state) {
+    if (!state.ended()) {
+      state.joined().forEach(this::watch);
+      state.waiting().forEach(this::watch);
+    }
+    armRendezvousTimer(state);
   }
 
   private GenerationFormed formed(State state) {
@@ -365,6 +411,16 @@ public final class TrainingCoordinator
     return Effect().noReply();
   }
 
+  private ReplyEffect<Event, State> onGenerationFailed(State state, GenerationFailed cmd) {
+    if (state.phase() != Phase.RUNNING || cmd.generation() != state.generation()) {
+      return Effect().noReply(); // already aborted, or a report about an older generation
+    }
+    return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
+        .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(),
+            "worker " + cmd.workerId() + " reported: " + cmd.reason(), false)))
+        .thenNoReply();
+  }
+
   private ReplyEffect<Event, State> onFail(State state, Fail cmd) {
     if (state.ended() || state.phase() == Phase.PENDING || cmd.generation() != state.generation()) {
       return Effect().noReply();
@@ -388,7 +444,10 @@ public final class TrainingCoordinator
     if (state.phase() != Phase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply();
     }
-    return Effect().persist(new JobCompleted(cmd.generation())).thenNoReply();
+    // Members wait for this before they stop: a member stopping first would look like a loss.
+    return Effect().persist(new JobCompleted(cmd.generation()))
+        .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(), "job completed", true)))
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onCancel(State state, Cancel cmd) {
@@ -416,7 +475,7 @@ public final class TrainingCoordinator
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(JobSubmitted.class, (state, e) -> state.submitted(e.spec()))
-        .onEvent(WorkerJoined.class, (state, e) -> state.withJoined(new Member(e.workerId(), e.ringAddress(), e.worker())))
+        .onEvent(WorkerJoined.class, (state, e) -> state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.worker())))
         .onEvent(GenerationFormed.class, State::formed)
         .onEvent(GenerationAborted.class, State::aborted)
         .onEvent(ProgressReported.class, (state, e) -> state.progressed(e, settings.maxLossPoints()))

@@ -72,7 +72,7 @@ class TrainingCoordinatorTest {
 
   StatusReply<JobStatus> join(String id, TestProbe<WorkerMessage> worker) {
     return kit.<StatusReply<JobStatus>>runCommand(
-        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), worker.ref(), r)).reply();
+        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), -1, worker.ref(), r)).reply();
   }
 
   JobStatus status() {
@@ -117,7 +117,7 @@ class TrainingCoordinatorTest {
     assertTrue(join("a", a).isSuccess());
     assertTrue(join("b", b).isSuccess());
     var third = kit.<StatusReply<JobStatus>>runCommand(
-        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", c.ref(), r));
+        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, c.ref(), r));
     assertEquals(2, third.events().size(), "joined, then formed");
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
     assertOneRing(List.of(assignment(a), assignment(b), assignment(c)));
@@ -230,5 +230,38 @@ class TrainingCoordinatorTest {
   void unknownJobRefusesWorkers() {
     assertTrue(join("a", testKit.createTestProbe()).isError());
     assertEquals(Phase.PENDING, status().phase());
+  }
+
+  @Test
+  void mostAdvancedReplicaBecomesRankZeroAndStaleFailuresAreIgnored() {
+    submit(spec(2, 2));
+    TestProbe<WorkerMessage> fresh = testKit.createTestProbe();
+    TestProbe<WorkerMessage> survivor = testKit.createTestProbe();
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, fresh.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, survivor.ref(), r));
+    assertEquals(0, assignment(survivor).rendezvous().rank(), "the replica at step 40 is copied by all");
+    Assignment f = assignment(fresh);
+    assertEquals(1, f.rendezvous().rank());
+    kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation() - 1, "fresh", "old news"));
+    assertEquals(Phase.RUNNING, status().phase(), "a failure of an older generation changes nothing");
+    kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation(), "fresh", "peer vanished"));
+    assertEquals(Phase.RENDEZVOUS, status().phase());
+    assertInstanceOf(Abort.class, survivor.receiveMessage(Duration.ofSeconds(5)));
+  }
+
+  @Test
+  void aStoppedWorkerIsNoticedThroughDeathWatch() {
+    submit(spec(2, 2));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    join("a", a);
+    join("b", b);
+    assignment(a);
+    assignment(b);
+    b.stop();
+    assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(10)));
+    JobStatus s = status();
+    assertEquals(Phase.RENDEZVOUS, s.phase());
+    assertTrue(s.reason().orElseThrow().contains("stopped"), s.reason().orElseThrow());
   }
 }

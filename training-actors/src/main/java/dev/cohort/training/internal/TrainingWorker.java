@@ -1,0 +1,286 @@
+package dev.cohort.training.internal;
+
+import dev.cohort.training.DataParallelTrainer;
+import dev.cohort.training.DatasetSource;
+import dev.cohort.training.Mlp;
+import dev.cohort.training.Optimizer;
+import dev.cohort.training.TrainingData;
+import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingJobSpec;
+import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.collective.Backend;
+import dev.cohort.training.collective.CollectiveException;
+import dev.cohort.training.collective.Communicator;
+import dev.cohort.training.collective.RingEndpoint;
+import dev.cohort.training.internal.TrainingCoordinator.Abort;
+import dev.cohort.training.internal.TrainingCoordinator.Assignment;
+import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
+import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * One training worker (one CPU slot): joins its job's coordinator, runs each generation it is
+ * assigned on a dedicated thread, and joins again after a generation was aborted.
+ *
+ * <p>Per generation: bind a ring endpoint, {@code Join} with its address and the step of the
+ * replica it holds; on {@code Assignment} connect the ring, read and decode the dataset, copy rank
+ * 0's replica ({@link DataParallelTrainer#synchronizeReplicas}) and train to the last epoch; rank 0
+ * reports progress after every step and {@code Finish} at the end. The model and optimizer survive
+ * generations inside this actor (the replica), so survivors of a lost worker continue where they
+ * were instead of starting over.
+ *
+ * <p>Threads: training never runs on the actor's thread (it blocks on sockets); the training
+ * thread only tells messages (to the coordinator, and its result to this actor through {@code
+ * pipeToSelf}) and reads the current communicator through a volatile field that {@code Abort}
+ * uses to stop it.
+ *
+ * <p>Only the ring backend runs here yet; a job asking for nccl fails with the reason.
+ */
+public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
+
+  /**
+   * The worker's own messages. Nothing outside sends them (the coordinator talks to the worker's
+   * {@link WorkerMessage} adapter), so they never cross the wire and need no serializer.
+   */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
+
+  private record FromCoordinator(WorkerMessage message) implements Command {}
+
+  private record Joined(JobStatus status, Throwable failure) implements Command {}
+
+  /** The training thread ended: completed, aborted, or failed with {@code error}. */
+  private record GenerationEnded(long generation, boolean completed, Throwable error) implements Command {}
+
+  private final String workerId;
+  private final ActorRef<TrainingCoordinator.Command> coordinator;
+  private final DatasetSource datasets;
+  private final TrainingSettings settings;
+  private final ActorRef<WorkerMessage> self;
+  private RingEndpoint endpoint;
+  // Written by the training thread, read by the actor after the thread's result arrived.
+  private volatile Replica replica;
+  private volatile Communicator current;
+  private volatile long abortedGeneration = -1;
+  private boolean running;
+  private boolean jobEnded;
+  private long rejoinedAfter = -1;
+
+  /** The model replica and training position that outlive one generation. */
+  private static final class Replica {
+    final Mlp model;
+    final Optimizer optimizer;
+    DataParallelTrainer lastTrainer;
+
+    Replica(Mlp model, Optimizer optimizer) {
+      this.model = model;
+      this.optimizer = optimizer;
+    }
+
+    long step() {
+      return lastTrainer == null ? 0 : lastTrainer.globalStep();
+    }
+  }
+
+  public static Behavior<Command> create(
+      String workerId, ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings) {
+    return Behaviors.setup(context -> new TrainingWorker(context, workerId, coordinator, datasets, settings));
+  }
+
+  private TrainingWorker(ActorContext<Command> context, String workerId,
+      ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings) {
+    super(context);
+    this.workerId = workerId;
+    this.coordinator = coordinator;
+    this.datasets = datasets;
+    this.settings = settings;
+    this.self = context.messageAdapter(WorkerMessage.class, FromCoordinator::new);
+    join();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(FromCoordinator.class, this::onCoordinator)
+        .onMessage(Joined.class, this::onJoined)
+        .onMessage(GenerationEnded.class, this::onEnded)
+        .onSignal(PostStop.class, signal -> onStop())
+        .build();
+  }
+
+  private void join() {
+    if (endpoint != null) {
+      endpoint.close(); // a listener from an earlier attempt that no ring will use
+    }
+    endpoint = RingEndpoint.bind(settings);
+    long step = replica == null ? -1 : replica.step();
+    getContext().askWithStatus(
+        JobStatus.class,
+        coordinator,
+        Duration.ofSeconds(30),
+        (ActorRef<StatusReply<JobStatus>> replyTo) ->
+            new TrainingCoordinator.Join(workerId, endpoint.address(), step, self, replyTo),
+        Joined::new);
+  }
+
+  private Behavior<Command> onJoined(Joined msg) {
+    if (msg.failure() != null) {
+      getContext().getLog().info("worker {} not taken: {}", workerId, msg.failure().getMessage());
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCoordinator(FromCoordinator msg) {
+    return switch (msg.message()) {
+      case Assignment a -> onAssignment(a);
+      case Abort a -> onAbort(a);
+    };
+  }
+
+  private Behavior<Command> onAssignment(Assignment a) {
+    if (running) {
+      getContext().getLog().warn("worker {} got generation {} while still running one", workerId, a.generation());
+      return this;
+    }
+    running = true;
+    RingEndpoint ep = endpoint;
+    CompletableFuture<Boolean> result = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("cohort-train-" + workerId + "-g" + a.generation())
+        .start(() -> {
+          try {
+            result.complete(runGeneration(a, ep));
+          } catch (Throwable t) {
+            result.completeExceptionally(t);
+          }
+        });
+    getContext().pipeToSelf(result, (completed, error) ->
+        new GenerationEnded(a.generation(), completed != null && completed, unwrap(error)));
+    return this;
+  }
+
+  private Behavior<Command> onAbort(Abort a) {
+    abortedGeneration = a.generation();
+    jobEnded |= a.jobEnded();
+    Communicator c = current;
+    if (c != null) {
+      c.abort(a.reason()); // the training thread fails out of its next collective
+    }
+    if (running) {
+      return this; // onEnded decides once the training thread is out
+    }
+    if (jobEnded) {
+      return Behaviors.stopped();
+    }
+    if (a.generation() == rejoinedAfter) {
+      return this; // we noticed the failure ourselves and already joined again
+    }
+    rejoinedAfter = a.generation();
+    join(); // a worker that waited while this generation ran joins the next
+    return this;
+  }
+
+  private Behavior<Command> onEnded(GenerationEnded e) {
+    running = false;
+    current = null;
+    if (e.completed()) {
+      // Stay until the coordinator confirms the job completed (an Abort with jobEnded): stopping
+      // now would look like a lost worker if rank 0's Finish has not reached the coordinator.
+      getContext().getLog().info("worker {} finished generation {}", workerId, e.generation());
+      return jobEnded ? Behaviors.stopped() : this;
+    }
+    if (e.error() instanceof TrainingException te && !(te instanceof CollectiveException)) {
+      // The job cannot run (bad dataset, unknown backend): no new generation fixes that.
+      coordinator.tell(new TrainingCoordinator.Fail(e.generation(), te.getMessage()));
+      return Behaviors.stopped();
+    }
+    if (abortedGeneration != e.generation()) {
+      // Our own communicator failed first (a peer vanished): tell the coordinator, which aborts
+      // the generation and tells everyone to join again.
+      coordinator.tell(new TrainingCoordinator.GenerationFailed(e.generation(), workerId, String.valueOf(e.error())));
+    }
+    if (jobEnded) {
+      return Behaviors.stopped();
+    }
+    rejoinedAfter = e.generation();
+    join();
+    return this;
+  }
+
+  private Behavior<Command> onStop() {
+    Communicator c = current;
+    if (c != null) {
+      c.abort("worker " + workerId + " stopped");
+    }
+    if (endpoint != null) {
+      endpoint.close();
+    }
+    return this;
+  }
+
+  // On the training thread ---------------------------------------------------------------------
+
+  private boolean runGeneration(Assignment a, RingEndpoint ep) throws Exception {
+    TrainingJobSpec spec = a.spec();
+    if (spec.backend() == Backend.NCCL) {
+      throw TrainingException.invalid("backend_unavailable", "the nccl backend is not wired into workers yet; use ring or auto");
+    }
+    TrainingData data;
+    try {
+      data = TrainingData.decode(
+          datasets.read(spec.datasetTopic()).toCompletableFuture().get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS),
+          spec.model().inputs(), spec.model().classes());
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+    if (replica == null) {
+      Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
+      replica = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
+    }
+    try (Communicator comm = ep.join(a.rendezvous())) {
+      current = comm;
+      if (abortedGeneration == a.generation()) {
+        comm.abort("aborted before it started");
+      }
+      try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, replica.model, replica.optimizer, data,
+          spec.batchSize(), (long) spec.bucketCapMb() << 20, spec.seed())) {
+        if (replica.lastTrainer != null) {
+          trainer.resumeFrom(replica.lastTrainer);
+        }
+        trainer.synchronizeReplicas();
+        long start = System.nanoTime();
+        long samples = 0;
+        while (trainer.epoch() < spec.epochs()) {
+          DataParallelTrainer.StepResult r = trainer.step();
+          replica.lastTrainer = trainer;
+          samples += r.samples();
+          if (comm.rank() == 0) {
+            double perSecond = samples / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+            coordinator.tell(new TrainingCoordinator.ReportProgress(a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+          }
+        }
+        if (comm.rank() == 0) {
+          coordinator.tell(new TrainingCoordinator.Finish(a.generation()));
+        }
+        return true;
+      }
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}
