@@ -57,10 +57,12 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2103, PartitionEntity.GetStatus.class);
     r.add(2104, PartitionEntity.DeletePartition.class);
     r.add(2105, PartitionEntity.CheckRetention.class);
+    r.add(2106, PartitionEntity.ProduceBatches.class);
     r.add(2115, PartitionEntity.Appended.class);
     r.add(2116, PartitionEntity.Fetched.class);
     r.add(2117, PartitionEntity.Status.class);
     r.add(2118, PartitionEntity.Rejected.class);
+    r.add(2119, PartitionEntity.AppendedBatches.class);
     r.add(2125, PartitionEntity.PartitionConfigured.class);
     r.add(2126, PartitionEntity.BatchAppended.class);
     r.add(2127, PartitionEntity.LogTruncated.class);

@@ -104,6 +104,19 @@ public final class PartitionEntity
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * Appends several batches of one producer in one atomic journal write; answered with {@link
+   * AppendedBatches}, one result per batch in order (or one {@link Rejected} for the request).
+   */
+  public record ProduceBatches(
+      String topicId,
+      long producerId,
+      int producerEpoch,
+      List<Integer> baseSequences,
+      List<RecordBatches.Encoded> batches,
+      ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** Reads batches from {@code offset}, waiting up to {@code maxWaitMs} at the log end. */
   public record Fetch(
       long offset, int maxBytes, int maxRecords, long maxWaitMs, ActorRef<Reply> replyTo)
@@ -136,6 +149,9 @@ public final class PartitionEntity
   /** The batch's first offset (records follow contiguously) and its append time. */
   public record Appended(long baseOffset, long logAppendTime, boolean duplicate)
       implements Reply {}
+
+  /** One {@link Appended} or {@link Rejected} per batch of a {@link ProduceBatches}. */
+  public record AppendedBatches(List<Reply> results) implements Reply {}
 
   public record Fetched(
       List<StoredBatch> batches, long highWatermark, long logStartOffset, long nextOffset)
@@ -181,6 +197,25 @@ public final class PartitionEntity
   public record ProducerEntry(int epoch, List<ProducerBatch> recent) implements CohortSerializable {
     int lastSequence() {
       return recent.isEmpty() ? -1 : recent.getLast().lastSequence();
+    }
+
+    /** The entry after {@code event} (a batch of this producer) was appended. */
+    static ProducerEntry after(ProducerEntry entry, BatchAppended event) {
+      StoredBatch b = event.batch();
+      List<ProducerBatch> recent =
+          entry == null || entry.epoch() != event.producerEpoch()
+              ? new ArrayList<>()
+              : new ArrayList<>(entry.recent());
+      recent.add(
+          new ProducerBatch(
+              event.baseSequence(),
+              event.baseSequence() + b.recordCount() - 1,
+              b.baseOffset(),
+              b.logAppendTime()));
+      while (recent.size() > PRODUCER_WINDOW) {
+        recent.removeFirst();
+      }
+      return new ProducerEntry(event.producerEpoch(), List.copyOf(recent));
     }
 
     ProducerBatch find(int first, int last) {
@@ -273,21 +308,7 @@ public final class PartitionEntity
       sizeBytes += b.sizeBytes();
       dirtyBytes += b.sizeBytes();
       if (e.producerId() >= 0) {
-        ProducerEntry entry = producers.get(e.producerId());
-        List<ProducerBatch> recent =
-            entry == null || entry.epoch() != e.producerEpoch()
-                ? new ArrayList<>()
-                : new ArrayList<>(entry.recent());
-        recent.add(
-            new ProducerBatch(
-                e.baseSequence(),
-                e.baseSequence() + b.recordCount() - 1,
-                b.baseOffset(),
-                b.logAppendTime()));
-        while (recent.size() > PRODUCER_WINDOW) {
-          recent.removeFirst();
-        }
-        producers.put(e.producerId(), new ProducerEntry(e.producerEpoch(), List.copyOf(recent)));
+        producers.put(e.producerId(), ProducerEntry.after(producers.get(e.producerId()), e));
       }
       return this;
     }
@@ -516,6 +537,7 @@ public final class PartitionEntity
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Produce.class, this::onProduce)
+        .onCommand(ProduceBatches.class, this::onProduceBatches)
         .onCommand(Fetch.class, this::onFetch)
         .onCommand(GetStatus.class, (s, c) -> Effect().reply(c.replyTo(), status(s)))
         .onCommand(Configure.class, this::onConfigure)
@@ -528,89 +550,162 @@ public final class PartitionEntity
   }
 
   private ReplyEffect<Event, State> onProduce(State state, Produce command) {
-    long started = System.nanoTime();
-    Rejection invalid = validate(state, command);
-    if (invalid != null) {
-      return Effect().reply(command.replyTo(), new Rejected(invalid));
+    return append(
+        state,
+        command.topicId(),
+        command.producerId(),
+        command.producerEpoch(),
+        List.of(command.baseSequence()),
+        List.of(command.batch()),
+        command.replyTo(),
+        false);
+  }
+
+  private ReplyEffect<Event, State> onProduceBatches(State state, ProduceBatches command) {
+    if (command.batches().isEmpty()
+        || command.baseSequences().size() != command.batches().size()) {
+      return Effect()
+          .reply(
+              command.replyTo(),
+              new Rejected(Rejection.invalid("invalid_request", "one sequence per batch")));
     }
-    RecordBatches.Encoded batch = command.batch();
-    if (command.producerId() >= 0) {
-      ProducerEntry entry = state.producers.get(command.producerId());
-      int last = command.baseSequence() + batch.recordCount() - 1;
-      if (entry != null && command.producerEpoch() < entry.epoch()) {
-        return Effect()
-            .reply(
-                command.replyTo(),
-                rejected(
-                    ErrorKind.CONFLICT,
-                    "invalid_producer_epoch",
-                    "producer " + command.producerId() + " epoch " + command.producerEpoch()
-                        + " is older than " + entry.epoch()));
-      }
-      boolean sameEpoch = entry != null && command.producerEpoch() == entry.epoch();
-      if (sameEpoch) {
-        ProducerBatch duplicate = entry.find(command.baseSequence(), last);
-        if (duplicate != null) {
-          return Effect()
-              .reply(
-                  command.replyTo(),
-                  new Appended(duplicate.baseOffset(), duplicate.appendTime(), true));
-        }
-      }
-      int expected = sameEpoch ? entry.lastSequence() + 1 : 0;
-      if (command.baseSequence() != expected) {
-        return Effect()
-            .reply(
-                command.replyTo(),
-                rejected(
-                    ErrorKind.CONFLICT,
-                    "out_of_order_sequence",
-                    "producer " + command.producerId() + " sent sequence "
-                        + command.baseSequence() + " to " + topicPartition + "; expected "
-                        + expected));
-      }
+    return append(
+        state,
+        command.topicId(),
+        command.producerId(),
+        command.producerEpoch(),
+        command.baseSequences(),
+        command.batches(),
+        command.replyTo(),
+        true);
+  }
+
+  /**
+   * Decides the batches of one request in order against the state plus the batches accepted
+   * before them in the same request, then writes every accepted batch in one atomic journal write
+   * (group commit) and answers after it completed. Once a batch is refused, the later ones are
+   * refused too, so that a request never leaves a gap in a producer's sequence.
+   */
+  private ReplyEffect<Event, State> append(
+      State state,
+      String topicId,
+      long producerId,
+      int producerEpoch,
+      List<Integer> baseSequences,
+      List<RecordBatches.Encoded> batches,
+      ActorRef<Reply> replyTo,
+      boolean many) {
+    long started = System.nanoTime();
+    Rejection topicInvalid = validateTopic(state, topicId);
+    if (topicInvalid != null) {
+      return Effect().reply(replyTo, new Rejected(topicInvalid));
     }
     long appendTime =
         state.config.timestampType() == TopicConfig.TimestampType.LOG_APPEND_TIME
             ? System.currentTimeMillis()
             : -1;
-    StoredBatch stored =
-        new StoredBatch(
-            state.logEndOffset,
-            state.logEndOffset + batch.recordCount() - 1,
-            batch.recordCount(),
-            batch.baseTimestamp(),
-            batch.maxTimestamp(),
-            appendTime,
-            batch.codec(),
-            batch.uncompressedBytes(),
-            batch.payload());
-    BatchAppended event =
-        new BatchAppended(
-            stored, command.producerId(), command.producerEpoch(), command.baseSequence());
+    ProducerEntry entry = producerId >= 0 ? state.producers.get(producerId) : null;
+    long nextOffset = state.logEndOffset;
+    List<Event> events = new ArrayList<>();
+    List<Reply> results = new ArrayList<>();
+    Rejected refused = null;
+    for (int i = 0; i < batches.size(); i++) {
+      RecordBatches.Encoded batch = batches.get(i);
+      int baseSequence = baseSequences.get(i);
+      if (refused != null) {
+        results.add(
+            rejected(
+                ErrorKind.CONFLICT,
+                "out_of_order_sequence",
+                "an earlier batch of the same request was refused: "
+                    + refused.rejection().message()));
+        continue;
+      }
+      Rejection invalid = validateBatch(state, batch);
+      if (invalid == null && producerId >= 0) {
+        int last = baseSequence + batch.recordCount() - 1;
+        if (entry != null && producerEpoch < entry.epoch()) {
+          invalid =
+              new Rejection(
+                  ErrorKind.CONFLICT,
+                  "invalid_producer_epoch",
+                  "producer " + producerId + " epoch " + producerEpoch + " is older than "
+                      + entry.epoch());
+        } else {
+          boolean sameEpoch = entry != null && producerEpoch == entry.epoch();
+          ProducerBatch duplicate = sameEpoch ? entry.find(baseSequence, last) : null;
+          if (duplicate != null) {
+            results.add(new Appended(duplicate.baseOffset(), duplicate.appendTime(), true));
+            continue;
+          }
+          int expected = sameEpoch ? entry.lastSequence() + 1 : 0;
+          if (baseSequence != expected) {
+            invalid =
+                new Rejection(
+                    ErrorKind.CONFLICT,
+                    "out_of_order_sequence",
+                    "producer " + producerId + " sent sequence " + baseSequence + " to "
+                        + topicPartition + "; expected " + expected);
+          }
+        }
+      }
+      if (invalid != null) {
+        refused = new Rejected(invalid);
+        results.add(refused);
+        continue;
+      }
+      StoredBatch stored =
+          new StoredBatch(
+              nextOffset,
+              nextOffset + batch.recordCount() - 1,
+              batch.recordCount(),
+              batch.baseTimestamp(),
+              batch.maxTimestamp(),
+              appendTime,
+              batch.codec(),
+              batch.uncompressedBytes(),
+              batch.payload());
+      nextOffset += batch.recordCount();
+      BatchAppended event = new BatchAppended(stored, producerId, producerEpoch, baseSequence);
+      if (producerId >= 0) {
+        entry = ProducerEntry.after(entry, event);
+      }
+      events.add(event);
+      results.add(new Appended(stored.baseOffset(), appendTime, false));
+    }
+    Reply answer = many ? new AppendedBatches(List.copyOf(results)) : results.getFirst();
+    if (events.isEmpty()) {
+      return Effect().reply(replyTo, answer);
+    }
     String topic = topicPartition.topic();
     // Persist before replying: a reply sent first could acknowledge a write that a crash loses.
     return Effect()
-        .persist(event)
+        .persist(events)
         .thenRun(
             s -> {
               stats.failing = false;
-              metrics.producedRecords.labelValues(topic).inc(stored.recordCount());
-              metrics.producedBytes.labelValues(topic).inc(stored.sizeBytes());
+              for (Event e : events) {
+                StoredBatch b = ((BatchAppended) e).batch();
+                metrics.producedRecords.labelValues(topic).inc(b.recordCount());
+                metrics.producedBytes.labelValues(topic).inc(b.sizeBytes());
+              }
               metrics.produceSeconds.observe((System.nanoTime() - started) / 1e9);
               published(s);
               answerWaiters(s);
             })
-        .thenReply(command.replyTo(), s -> new Appended(stored.baseOffset(), appendTime, false));
+        .thenReply(replyTo, s -> answer);
   }
 
-  private Rejection validate(State state, Produce command) {
-    if (!state.configured() || !state.topicId.equals(command.topicId())) {
+  private Rejection validateTopic(State state, String topicId) {
+    if (!state.configured() || !state.topicId.equals(topicId)) {
       return Rejection.notFound(
           "unknown_topic_or_partition", "partition " + topicPartition + " does not exist");
     }
-    RecordBatches.Encoded batch = command.batch();
-    if (batch.recordCount() < 1 || batch.payload() == null) {
+    return null;
+  }
+
+  private Rejection validateBatch(State state, RecordBatches.Encoded batch) {
+    if (batch == null || batch.recordCount() < 1 || batch.payload() == null) {
       return Rejection.invalid("invalid_request", "a produce batch must hold records");
     }
     if (batch.codec() == TopicConfig.CompressionType.PRODUCER) {

@@ -15,6 +15,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 public interface ProduceTransport {
   CompletionStage<PartitionEntity.Reply> produce(
       TopicPartition partition,
-      Function<ActorRef<PartitionEntity.Reply>, PartitionEntity.Produce> command,
+      Function<ActorRef<PartitionEntity.Reply>, PartitionEntity.Command> command,
       Duration timeout);
 }

@@ -60,7 +60,8 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
   private record RetryDue(TopicPartition tp) implements Command {}
 
   private record Answered(
-      TopicPartition tp, long batchId, int attempt, PartitionEntity.Reply reply, Throwable failure)
+      TopicPartition tp, List<Batch> batches, List<Integer> attempts, PartitionEntity.Reply reply,
+      Throwable failure)
       implements Command {}
 
   private record Stop() implements Command {}
@@ -95,6 +96,8 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     Batch open;
     final TreeMap<Long, Batch> ready = new TreeMap<>();
     final TreeMap<Long, Batch> inFlight = new TreeMap<>();
+    /** Requests sent and not answered; each carries one or more batches. */
+    int requestsInFlight;
     int nextSequence;
     int epoch;
     boolean retrying;
@@ -103,6 +106,9 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
   }
 
   private record Meta(TopicRegistry.TopicMetadata metadata, long loadedNanos) {}
+
+  /** The most payload bytes one produce request carries (several batches of one partition). */
+  static final int MAX_REQUEST_BYTES = 1 << 20;
 
   private final ProducerSettings settings;
   private final ProduceTransport transport;
@@ -307,15 +313,23 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     return this;
   }
 
-  /** Sends what the in-flight limit, the retry mode and the backoff allow. */
+  /**
+   * Sends what the in-flight limit, the retry mode and the backoff allow. A request carries the
+   * ready batches of the partition that fit in the in-flight limit (counted in batches) and {@link
+   * #MAX_REQUEST_BYTES}; the partition writes them in one journal write (group commit). While
+   * retrying: one batch per request and one request in flight, in sequence order.
+   */
   private void drain(TopicPartition tp, PartitionQueue queue) {
     long now = System.nanoTime();
     if (now < queue.backoffUntilNanos) {
+      // Still backing off (a timer set for a shorter backoff may fire first): look again then.
+      timers.startSingleTimer(
+          "retry-" + tp, new RetryDue(tp), Duration.ofNanos(queue.backoffUntilNanos - now));
       return;
     }
     while (true) {
       if (queue.needsNewEpoch) {
-        if (!queue.inFlight.isEmpty()) {
+        if (queue.requestsInFlight > 0) {
           return;
         }
         queue.epoch++;
@@ -324,58 +338,107 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
         queue.needsNewEpoch = false;
         queue.retrying = false;
       }
-      if (queue.ready.isEmpty() || queue.inFlight.size() >= settings.maxInFlight()) {
+      // Batches in flight, not requests, are bounded: the partition recognises a retried
+      // duplicate among the last five batches of a producer only.
+      int room = settings.maxInFlight() - queue.inFlight.size();
+      if (queue.ready.isEmpty() || room <= 0) {
         return;
       }
-      if (queue.retrying && !queue.inFlight.isEmpty()) {
+      if (queue.retrying && queue.requestsInFlight > 0) {
         return;
       }
-      Batch batch = queue.ready.pollFirstEntry().getValue();
-      if (now > batch.deadlineNanos) {
-        fail(queue, batch, deliveryTimeout(batch, null));
-        continue;
+      List<Batch> request = new ArrayList<>();
+      long bytes = 0;
+      while (!queue.ready.isEmpty()) {
+        Batch batch = queue.ready.firstEntry().getValue();
+        if (!request.isEmpty()
+            && (queue.retrying
+                || request.size() >= room
+                || bytes + batch.encoded.payload().length > MAX_REQUEST_BYTES)) {
+          break;
+        }
+        queue.ready.pollFirstEntry();
+        if (now > batch.deadlineNanos) {
+          fail(queue, batch, deliveryTimeout(batch, null));
+          if (queue.needsNewEpoch) {
+            break;
+          }
+          continue;
+        }
+        if (producerId >= 0 && batch.baseSequence < 0) {
+          batch.baseSequence = queue.nextSequence;
+          batch.epoch = queue.epoch;
+          queue.nextSequence += batch.encoded.recordCount();
+        }
+        request.add(batch);
+        bytes += batch.encoded.payload().length;
       }
-      if (producerId >= 0 && batch.baseSequence < 0) {
-        batch.baseSequence = queue.nextSequence;
-        batch.epoch = queue.epoch;
-        queue.nextSequence += batch.encoded.recordCount();
+      if (!request.isEmpty()) {
+        send(queue, request);
       }
-      send(queue, batch);
     }
   }
 
-  private void send(PartitionQueue queue, Batch batch) {
-    batch.attempts++;
-    Function<org.apache.pekko.actor.typed.ActorRef<PartitionEntity.Reply>, PartitionEntity.Produce>
+  private void send(PartitionQueue queue, List<Batch> request) {
+    Batch first = request.getFirst();
+    List<Integer> attempts = new ArrayList<>();
+    List<Integer> sequences = new ArrayList<>();
+    List<RecordBatches.Encoded> encoded = new ArrayList<>();
+    for (Batch batch : request) {
+      batch.attempts++;
+      attempts.add(batch.attempts);
+      sequences.add(batch.baseSequence);
+      encoded.add(batch.encoded);
+    }
+    Function<org.apache.pekko.actor.typed.ActorRef<PartitionEntity.Reply>, PartitionEntity.Command>
         command =
             replyTo ->
-                new PartitionEntity.Produce(
-                    batch.topicId, producerId, batch.epoch, batch.baseSequence, batch.encoded,
-                    replyTo);
+                new PartitionEntity.ProduceBatches(
+                    first.topicId, producerId, first.epoch, List.copyOf(sequences),
+                    List.copyOf(encoded), replyTo);
     if (settings.acks() == ProducerSettings.Acks.NONE) {
-      transport.produce(batch.tp, command, settings.requestTimeout());
-      for (int i = 0; i < batch.futures.size(); i++) {
-        batch.futures.get(i).complete(
-            new RecordMetadata(batch.tp.topic(), batch.tp.partition(), -1, batch.timestamps.get(i)));
+      transport.produce(first.tp, command, settings.requestTimeout());
+      for (Batch batch : request) {
+        for (int i = 0; i < batch.futures.size(); i++) {
+          batch.futures.get(i).complete(
+              new RecordMetadata(batch.tp.topic(), batch.tp.partition(), -1, batch.timestamps.get(i)));
+        }
       }
       return;
     }
-    queue.inFlight.put(batch.id, batch);
-    int attempt = batch.attempts;
+    request.forEach(b -> queue.inFlight.put(b.id, b));
+    queue.requestsInFlight++;
+    List<Batch> batches = List.copyOf(request);
+    List<Integer> sent = List.copyOf(attempts);
     getContext()
         .pipeToSelf(
-            transport.produce(batch.tp, command, settings.requestTimeout()),
-            (reply, failure) -> new Answered(batch.tp, batch.id, attempt, reply, failure));
+            transport.produce(first.tp, command, settings.requestTimeout()),
+            (reply, failure) -> new Answered(first.tp, batches, sent, reply, failure));
   }
 
   private Behavior<Command> onAnswered(Answered answered) {
     PartitionQueue queue = partitions.get(answered.tp());
-    Batch batch = queue == null ? null : queue.inFlight.get(answered.batchId());
-    if (batch == null || batch.attempts != answered.attempt()) {
-      return this;
+    queue.requestsInFlight--;
+    for (int i = 0; i < answered.batches().size(); i++) {
+      Batch batch = answered.batches().get(i);
+      if (queue.inFlight.get(batch.id) != batch || batch.attempts != answered.attempts().get(i)) {
+        continue;
+      }
+      queue.inFlight.remove(batch.id);
+      PartitionEntity.Reply result =
+          answered.reply() instanceof PartitionEntity.AppendedBatches all
+                  && all.results().size() == answered.batches().size()
+              ? all.results().get(i)
+              : answered.reply();
+      onResult(queue, batch, result, answered.failure());
     }
-    queue.inFlight.remove(batch.id);
-    if (answered.reply() instanceof PartitionEntity.Appended appended) {
+    drain(answered.tp(), queue);
+    return this;
+  }
+
+  private void onResult(
+      PartitionQueue queue, Batch batch, PartitionEntity.Reply result, Throwable failure) {
+    if (result instanceof PartitionEntity.Appended appended) {
       for (int i = 0; i < batch.futures.size(); i++) {
         long ts = appended.logAppendTime() >= 0 ? appended.logAppendTime() : batch.timestamps.get(i);
         batch.futures.get(i).complete(
@@ -386,7 +449,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
           && queue.ready.values().stream().noneMatch(b -> b.attempts > 0)) {
         queue.retrying = false;
       }
-    } else if (answered.reply() instanceof PartitionEntity.Rejected rejected) {
+    } else if (result instanceof PartitionEntity.Rejected rejected) {
       var r = rejected.rejection();
       boolean retriable =
           r.code().equals("out_of_order_sequence")
@@ -401,10 +464,8 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
         fail(queue, batch, LogException.of(r));
       }
     } else {
-      retry(queue, batch, answered.failure());
+      retry(queue, batch, failure != null ? failure : new IllegalStateException("no answer"));
     }
-    drain(answered.tp(), queue);
-    return this;
   }
 
   private void retry(PartitionQueue queue, Batch batch, Throwable cause) {

@@ -143,9 +143,11 @@ class ProducerTest {
     };
   }
 
-  @Test
-  void idempotentProducerWritesEachRecordOnceInOrderDespiteLostDuplicatedAndReorderedRequests() {
-    get(log.createTopic("faulty", 3, Map.of()));
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(longs = {11, 12, 13})
+  void idempotentProducerWritesEachRecordOnceInOrderDespiteLostDuplicatedAndReorderedRequests(long seed) {
+    String topic = "faulty-" + seed;
+    get(log.createTopic(topic, 3, Map.of()));
     ProducerSettings settings =
         log.producerSettings()
             .with(
@@ -156,12 +158,12 @@ class ProducerTest {
                     "retry.backoff.max.ms", "20",
                     "max.in.flight.requests.per.connection", "5"));
     AtomicInteger faults = new AtomicInteger();
-    Producer producer = log.producer(settings, faulty(log.shardingTransport(), 11, faults));
-    var acks = sendKeyed(producer, "faulty", 1500, 23);
+    Producer producer = log.producer(settings, faulty(log.shardingTransport(), seed, faults));
+    var acks = sendKeyed(producer, topic, 1500, 23);
     get(producer.flush());
     producer.close();
-    assertTrue(faults.get() > 20, "faults were injected: " + faults.get());
-    assertExactlyOnceInOrder("faulty", 3, 1500, 23, acks);
+    assertTrue(faults.get() >= 10, "faults were injected: " + faults.get());
+    assertExactlyOnceInOrder(topic, 3, 1500, 23, acks);
   }
 
   /** The same faults without idempotence do duplicate records: the test above has teeth. */
