@@ -24,6 +24,7 @@ public final class Bench {
     WORKLOADS.put("counter", new CounterWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());
     WORKLOADS.put("log", new LogWorkload());
+    WORKLOADS.put("ring", new RingWorkload());
     WORKLOADS.put("serialization", new SerializationWorkload());
   }
 

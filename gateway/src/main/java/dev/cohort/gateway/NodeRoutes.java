@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.cluster.ClusterStatus;
 import dev.cohort.cluster.NodeHealth;
 import dev.cohort.observability.Metrics;
+import dev.cohort.sharding.ShardPlacement;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -18,6 +19,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * /v1/cluster} and {@code GET /metrics}.
  */
 public final class NodeRoutes extends AllDirectives {
+  private static final java.time.Duration SHARD_STATS_TIMEOUT = java.time.Duration.ofSeconds(5);
+
   private final ActorSystem<?> system;
   private final NodeHealth health;
   private final Metrics metrics;
@@ -39,6 +42,9 @@ public final class NodeRoutes extends AllDirectives {
         path(
             PathMatchers.segment("v1").slash("cluster"),
             () -> HttpApi.named("/v1/cluster", () -> get(this::cluster))),
+        path(
+            PathMatchers.segment("v1").slash("cluster").slash("shards"),
+            () -> HttpApi.named("/v1/cluster/shards", () -> get(this::shards))),
         path("metrics", () -> HttpApi.named("/metrics", () -> get(this::metrics))));
   }
 
@@ -78,6 +84,29 @@ public final class NodeRoutes extends AllDirectives {
       m.put("reachable", member.reachable());
     }
     return complete(Json.ok(body));
+  }
+
+  private Route shards() {
+    return onSuccess(
+        ShardPlacement.of(system, SHARD_STATS_TIMEOUT),
+        placements -> {
+          ObjectNode body = Json.object();
+          ArrayNode types = body.putArray("entityTypes");
+          for (ShardPlacement placement : placements) {
+            ObjectNode type = types.addObject().put("name", placement.entityType());
+            ArrayNode nodes = type.putArray("nodes");
+            for (ShardPlacement.NodeShards node : placement.nodes()) {
+              ObjectNode n =
+                  nodes
+                      .addObject()
+                      .put("address", node.address())
+                      .put("shardCount", node.shards().size())
+                      .put("entities", node.entities());
+              node.shards().forEach(n.putArray("shards")::add);
+            }
+          }
+          return complete(Json.ok(body));
+        });
   }
 
   private Route metrics() {

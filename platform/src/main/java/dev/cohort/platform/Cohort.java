@@ -19,6 +19,7 @@ import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
 import dev.cohort.sharding.Counters;
+import dev.cohort.sharding.ShardMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -44,6 +45,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 public final class Cohort {
   private static final long BIND_TIMEOUT_SECONDS = 30;
+  private static final java.time.Duration SHARD_METRICS_INTERVAL = java.time.Duration.ofSeconds(10);
 
   private Cohort() {}
 
@@ -65,6 +67,7 @@ public final class Cohort {
     try {
       Metrics.get(system);
       ClusterMetrics.register(system);
+      ShardMetrics.start(system, SHARD_METRICS_INTERVAL);
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);

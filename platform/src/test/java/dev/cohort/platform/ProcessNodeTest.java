@@ -49,6 +49,32 @@ class ProcessNodeTest {
     }
   }
 
+  /** Counters spread over both nodes exactly as the consistent-hash ring of the two places them. */
+  private static void assertShardsPlacedByTheRing(NodeProcess first, NodeProcess second) throws Exception {
+    for (int i = 0; i < 30; i++) {
+      assertEquals(200, first.post("/v1/counters/ring-" + i, "{\"delta\":1}").statusCode());
+    }
+    JsonNode counterType = null;
+    for (JsonNode type : json.readTree(second.get("/v1/cluster/shards").body()).get("entityTypes")) {
+      if (type.get("name").asText().equals("Counter")) {
+        counterType = type;
+      }
+    }
+    assertTrue(counterType != null, "no Counter entity type in /v1/cluster/shards");
+    java.util.List<String> members = new java.util.ArrayList<>();
+    counterType.get("nodes").forEach(n -> members.add(n.get("address").asText()));
+    assertEquals(2, members.size(), counterType.toString());
+    dev.cohort.sharding.ConsistentHashRing ring = new dev.cohort.sharding.ConsistentHashRing(members, 150);
+    int shards = 0;
+    for (JsonNode node : counterType.get("nodes")) {
+      for (JsonNode shard : node.get("shards")) {
+        assertEquals(ring.nodeFor(shard.asText()), node.get("address").asText(), "shard " + shard);
+        shards++;
+      }
+    }
+    assertTrue(shards >= 10, counterType.toString());
+  }
+
   @Test
   void secondNodeJoinsThroughSeedAndBothSeeTwoUpMembers() throws Exception {
     int seedRemote = NodeProcess.freePort();
@@ -77,6 +103,7 @@ class ProcessNodeTest {
         }
         assertEquals(2, up, "Up members seen by the node on port " + node.httpPort);
       }
+      assertShardsPlacedByTheRing(first, second);
       assertEquals(0, second.terminate(Duration.ofSeconds(30)), second.logText());
       assertEquals(0, first.terminate(Duration.ofSeconds(30)), first.logText());
     }

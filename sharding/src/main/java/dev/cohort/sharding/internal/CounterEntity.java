@@ -1,10 +1,10 @@
 package dev.cohort.sharding.internal;
 
 import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.sharding.EntityTypes;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -42,8 +42,7 @@ public final class CounterEntity
   }
 
   public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId())));
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId())));
   }
 
   public static Behavior<Command> create(String name) {
