@@ -48,6 +48,8 @@ public final class DataParallelTrainer implements AutoCloseable {
   private int stepInEpoch;
   private long globalStep;
   private int[] epochIndices;
+  private long firstLaunch;
+  private final java.util.concurrent.atomic.AtomicLong lastDone = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * One step's outcome, the same on every rank except the timings.
@@ -59,9 +61,14 @@ public final class DataParallelTrainer implements AutoCloseable {
    * @param samples samples all ranks processed in this step
    * @param computeNanos this rank's forward and backward time
    * @param exposedCommNanos time this rank waited for allreduces after its backward pass ended
+   * @param allreduceOps gradient allreduces this step ran (one per bucket)
+   * @param allreduceBytes bytes those allreduces reduced (the buffer sizes, not the wire bytes)
+   * @param allreduceNanos from the first bucket's launch to the last bucket's completion (the
+   *     buckets run one after another on the communicator, overlapping the backward pass)
    */
   public record StepResult(
-      int epoch, int step, long globalStep, double loss, int samples, long computeNanos, long exposedCommNanos) {}
+      int epoch, int step, long globalStep, double loss, int samples, long computeNanos, long exposedCommNanos,
+      int allreduceOps, long allreduceBytes, long allreduceNanos) {}
 
   private DataParallelTrainer(
       Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
@@ -192,6 +199,8 @@ public final class DataParallelTrainer implements AutoCloseable {
 
     float[] grads = model.gradients();
     List<CompletableFuture<Void>> pending = new ArrayList<>(buckets.size() + 1);
+    firstLaunch = 0;
+    lastDone.set(0);
     long start = System.nanoTime();
     double lossSum;
     if (local > 0) {
@@ -225,7 +234,8 @@ public final class DataParallelTrainer implements AutoCloseable {
     double loss = lossBuffer.get(ValueLayout.JAVA_FLOAT, 0) / (double) global;
 
     StepResult result =
-        new StepResult(epoch, stepInEpoch, ++globalStep, loss, global, computed - start, communicated - computed);
+        new StepResult(epoch, stepInEpoch, ++globalStep, loss, global, computed - start, communicated - computed,
+            buckets.size(), (long) model.gradients().length * Float.BYTES, Math.max(0, lastDone.get() - firstLaunch));
     if (++stepInEpoch == stepsPerEpoch()) {
       stepInEpoch = 0;
       epoch++;
@@ -237,7 +247,11 @@ public final class DataParallelTrainer implements AutoCloseable {
   private CompletableFuture<Void> launch(GradientBucket b, float[] grads) {
     MemorySegment buffer = bucketBuffers[b.index()];
     MemorySegment.copy(grads, b.offset(), buffer, ValueLayout.JAVA_FLOAT, 0, b.length());
-    return comm.allReduce(buffer, ReduceOp.SUM).toCompletableFuture();
+    if (firstLaunch == 0) {
+      firstLaunch = System.nanoTime();
+    }
+    return comm.allReduce(buffer, ReduceOp.SUM).toCompletableFuture()
+        .whenComplete((ok, error) -> lastDone.accumulateAndGet(System.nanoTime(), Math::max));
   }
 
   private static void await(CompletableFuture<Void> f) {

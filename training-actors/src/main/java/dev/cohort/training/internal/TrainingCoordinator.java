@@ -239,6 +239,7 @@ public final class TrainingCoordinator
   private final TrainingSettings settings;
   private final TimerScheduler<Command> timers;
   private final ActorContext<Command> context;
+  private final TrainingMetrics metrics;
 
   public static void init(ActorSystem<?> system, TrainingSettings settings) {
     ClusterSharding.get(system)
@@ -257,6 +258,7 @@ public final class TrainingCoordinator
     this.settings = settings;
     this.timers = timers;
     this.context = context;
+    this.metrics = TrainingMetrics.get(context.getSystem());
   }
 
   @Override
@@ -269,6 +271,7 @@ public final class TrainingCoordinator
     // Timers do not survive a restart: re-arm the rendezvous wait if it was running.
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> metrics.forget(jobId))
         .build();
   }
 
@@ -350,6 +353,7 @@ public final class TrainingCoordinator
   }
 
   private void onRecovered(State state) {
+    publish(state);
     if (!state.ended()) {
       state.joined().forEach(this::watch);
       state.waiting().forEach(this::watch);
@@ -398,6 +402,7 @@ public final class TrainingCoordinator
   private ReplyEffect<Event, State> onWorkerLost(State state, WorkerLost cmd) {
     if (state.phase() == Phase.RUNNING && state.isMember(cmd.workerId())) {
       return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
+          .thenRun(next -> metrics.recovered(jobId))
           .thenRun(next -> tellAll(state.without(cmd.workerId()), new Abort(jobId, state.generation(),
               "worker " + cmd.workerId() + " lost: " + cmd.reason(), false)))
           .thenNoReply();
@@ -416,6 +421,7 @@ public final class TrainingCoordinator
       return Effect().noReply(); // already aborted, or a report about an older generation
     }
     return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
+        .thenRun(next -> metrics.recovered(jobId))
         .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(),
             "worker " + cmd.workerId() + " reported: " + cmd.reason(), false)))
         .thenNoReply();
@@ -470,19 +476,34 @@ public final class TrainingCoordinator
     state.waiting().forEach(m -> m.worker().tell(message));
   }
 
+  /** Mirrors the state into this node's gauges (idempotent, so replaying events is harmless). */
+  private State publish(State state) {
+    metrics.job(jobId, state.phase(), state.phase() == Phase.RUNNING ? state.joined().size() : 0);
+    return state;
+  }
+
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(JobSubmitted.class, (state, e) -> state.submitted(e.spec()))
-        .onEvent(WorkerJoined.class, (state, e) -> state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.worker())))
-        .onEvent(GenerationFormed.class, State::formed)
-        .onEvent(GenerationAborted.class, State::aborted)
-        .onEvent(ProgressReported.class, (state, e) -> state.progressed(e, settings.maxLossPoints()))
-        .onEvent(JobCompleted.class, (state, e) -> state.ended(Phase.COMPLETED, Optional.empty()))
-        .onEvent(JobCancelled.class, (state, e) -> state.ended(Phase.CANCELLED, Optional.of("cancelled")))
-        .onEvent(JobFailed.class, (state, e) -> state.ended(Phase.FAILED, Optional.of(e.reason())))
-        .onEvent(WorkerLeft.class, (state, e) -> state.without(e.workerId()))
-        .build();
+        .onAnyEvent(this::applyAndPublish);
+  }
+
+  private State applyAndPublish(State state, Event event) {
+    return publish(apply(state, event));
+  }
+
+  private State apply(State state, Event event) {
+    return switch (event) {
+      case JobSubmitted e -> state.submitted(e.spec());
+      case WorkerJoined e -> state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.worker()));
+      case GenerationFormed e -> state.formed(e);
+      case GenerationAborted e -> state.aborted(e);
+      case ProgressReported e -> state.progressed(e, settings.maxLossPoints());
+      case JobCompleted e -> state.ended(Phase.COMPLETED, Optional.empty());
+      case JobCancelled e -> state.ended(Phase.CANCELLED, Optional.of("cancelled"));
+      case JobFailed e -> state.ended(Phase.FAILED, Optional.of(e.reason()));
+      case WorkerLeft e -> state.without(e.workerId());
+    };
   }
 }

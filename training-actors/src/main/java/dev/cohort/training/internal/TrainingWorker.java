@@ -67,6 +67,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private final DatasetSource datasets;
   private final TrainingSettings settings;
   private final ActorRef<WorkerMessage> self;
+  private final TrainingMetrics metrics;
   private RingEndpoint endpoint;
   // Written by the training thread, read by the actor after the thread's result arrived.
   private volatile Replica replica;
@@ -105,6 +106,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     this.datasets = datasets;
     this.settings = settings;
     this.self = context.messageAdapter(WorkerMessage.class, FromCoordinator::new);
+    this.metrics = TrainingMetrics.get(context.getSystem());
     join();
   }
 
@@ -264,6 +266,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
           DataParallelTrainer.StepResult r = trainer.step();
           replica.lastTrainer = trainer;
           samples += r.samples();
+          metrics.step(a.jobId(), comm.rank(), comm.size(), comm.backend(), r);
           if (comm.rank() == 0) {
             double perSecond = samples / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
             coordinator.tell(new TrainingCoordinator.ReportProgress(a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));

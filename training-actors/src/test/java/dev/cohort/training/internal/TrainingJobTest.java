@@ -44,7 +44,9 @@ class TrainingJobTest {
               .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
               .withFallback(ConfigFactory.load()));
   static final TrainingSettings SETTINGS =
-      TrainingSettings.create(testKit.system().settings().config())
+      // Keep every loss point: the LossFalls check compares the first step with the last.
+      TrainingSettings.create(ConfigFactory.parseString("cohort.training.coordinator.max-loss-points = 100000")
+              .withFallback(testKit.system().settings().config()))
           .withRendezvousWait(Duration.ofMillis(300))
           .withCollectiveTimeout(Duration.ofSeconds(10));
   static final List<byte[]> GOOD = SyntheticDataset.records(1500, 16, 4, 3);
@@ -103,6 +105,19 @@ class TrainingJobTest {
     double first = done.losses().getFirst().loss();
     double last = done.losses().getLast().loss();
     assertTrue(last < first / 2, "LossFalls: " + first + " -> " + last);
+
+    String scrape = dev.cohort.observability.Metrics.get(testKit.system()).scrape();
+    for (String series : List.of(
+        "cohort_training_samples_total{job=\"e2e-1\"}",
+        "cohort_training_recoveries_total{job=\"e2e-1\"}",
+        "cohort_training_loss{job=\"e2e-1\"}",
+        "cohort_training_busbw_bytes_per_second{job=\"e2e-1\"}",
+        "cohort_training_allreduce_bytes_total{backend=\"ring\"}",
+        "cohort_training_allreduce_seconds_count{backend=\"ring\"}",
+        "cohort_training_step_seconds_count",
+        "cohort_training_jobs{state=\"completed\"}")) {
+      assertTrue(scrape.contains(series), "metrics lack " + series);
+    }
   }
 
   @Test
