@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -434,10 +435,7 @@ public final class PartitionEntity
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       LogSettings settings) {
-    super(
-        persistenceId,
-        SupervisorStrategy.restartWithBackoff(
-            settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    super(persistenceId);
     this.context = context;
     this.timers = timers;
     this.settings = settings;
@@ -447,17 +445,28 @@ public final class PartitionEntity
     this.node = context.getSystem().address().toString();
   }
 
+  /**
+   * The entity, restarted with backoff after a journal failure. The restart runs this factory
+   * again on purpose: Pekko keeps the {@code emptyState()} object of a behavior instance across
+   * its own persist-failure restarts, and this entity's state is mutable, so a restart inside the
+   * instance would replay the journal onto the half-updated state.
+   */
   public static Behavior<Command> create(
       PersistenceId persistenceId, TopicPartition topicPartition, LogSettings settings) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> {
-                  timers.startTimerWithFixedDelay(
-                      RetentionTick.INSTANCE, settings.retentionCheckInterval());
-                  return new PartitionEntity(
-                      persistenceId, topicPartition, context, timers, settings);
-                }));
+    Behavior<Command> entity =
+        Behaviors.setup(
+            context ->
+                Behaviors.withTimers(
+                    timers -> {
+                      timers.startTimerWithFixedDelay(
+                          RetentionTick.INSTANCE, settings.retentionCheckInterval());
+                      return new PartitionEntity(
+                          persistenceId, topicPartition, context, timers, settings);
+                    }));
+    return Behaviors.supervise(entity)
+        .onFailure(
+            SupervisorStrategy.restartWithBackoff(
+                settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
@@ -523,6 +532,9 @@ public final class PartitionEntity
               published(s);
             })
         .onSignal(RecoveryFailed.class, (s, f) -> stats.failing = true)
+        // A journal failure restarts the entity with backoff; until it has recovered it is not
+        // serving, which cohort_log_under_replicated_partitions reports.
+        .onSignal(PreRestart.instance(), s -> stats.failing = true)
         .onSignal(
             SnapshotCompleted.class,
             (s, done) ->

@@ -300,4 +300,44 @@ class TopicsAndPartitionsTest {
     assertTrue(scrape.contains("cohort_log_produce_seconds_count"));
     assertTrue(scrape.contains("cohort_log_under_replicated_partitions 0.0"));
   }
+
+  /** Acknowledged means durable: a failed journal write is never acknowledged. */
+  @Test
+  void aFailedJournalWriteIsNotAcknowledgedAndThePartitionRecovers() {
+    get(log.createTopic("fragile", 1, Map.of()));
+    get(log.send("fragile", records("fragile", 0, 1, "before")));
+    journal.failNextPersisted();
+    var tp = new dev.cohort.log.TopicPartition("fragile", 0);
+    RecordBatches.Builder builder = new RecordBatches.Builder();
+    builder.add(null, new byte[] {1}, Map.of(), 1);
+    RecordBatches.Encoded batch = builder.build(TopicConfig.CompressionType.NONE);
+    String topicId = get(log.describeTopic("fragile")).topicId();
+    var lost =
+        log.partition(tp)
+            .<PartitionEntity.Reply>ask(
+                r -> new PartitionEntity.Produce(topicId, -1, 0, 0, batch, r), Duration.ofSeconds(1));
+    assertTrue(
+        assertThrowsCause(lost) instanceof java.util.concurrent.TimeoutException,
+        "no acknowledgement for a write that failed");
+    await(Duration.ofSeconds(10), () -> {
+      try {
+        return get(log.send("fragile", records("fragile", 0, 1, "after"))).getFirst().offset() == 1;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    });
+    List<ConsumerRecord> all = get(log.fetch("fragile", 0, 0)).records();
+    assertEquals(List.of("before0", "after0"), all.stream().map(ConsumerRecord::valueString).toList());
+  }
+
+  private static Throwable assertThrowsCause(CompletionStage<?> stage) {
+    try {
+      stage.toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      return e;
+    }
+    throw new AssertionError("expected a failure");
+  }
 }
