@@ -22,6 +22,16 @@ public interface KryoRegistrations {
   /** Adds this module's classes to {@code registry}. */
   void register(Registry registry);
 
+  /**
+   * Valid instances of this module's registered types whose constructors reject arbitrary values
+   * (a rank must be below the ring size, an optimizer must be sgd or adam, …). The serialization
+   * coverage test round-trips these instead of generated ones, and uses them wherever such a type
+   * is nested in another.
+   */
+  default java.util.List<Object> samples() {
+    return java.util.List.of();
+  }
+
   /** Receives registrations. */
   interface Registry {
     /**
