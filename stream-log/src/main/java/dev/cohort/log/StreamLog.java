@@ -57,6 +57,14 @@ public interface StreamLog {
    */
   CompletionStage<List<RecordMetadata>> send(String topic, List<ProducerRecord> records);
 
+  /**
+   * {@link #send(String, List)} with {@code acks}: {@code ALL} and {@code LEADER} answer after the
+   * journal write (they are the same in Cohort); {@code NONE} answers at once with offset -1 and
+   * reports no failure.
+   */
+  CompletionStage<List<RecordMetadata>> send(
+      String topic, List<ProducerRecord> records, ProducerSettings.Acks acks);
+
   // ---- consuming ----
 
   /**

@@ -396,10 +396,30 @@ public final class StreamLogImpl implements StreamLog {
 
   @Override
   public CompletionStage<List<RecordMetadata>> send(String topic, List<ProducerRecord> records) {
-    if (records.isEmpty()) {
+    return send(topic, records, ProducerSettings.Acks.ALL);
+  }
+
+  @Override
+  public CompletionStage<List<RecordMetadata>> send(
+      String topic, List<ProducerRecord> records, ProducerSettings.Acks acks) {
+    if (records == null || records.isEmpty()) {
       return invalid("invalid_request", "a produce request needs at least one record");
     }
-    return metadata(topic).thenCompose(meta -> sendBatches(meta, records));
+    List<ProducerRecord> copy = List.copyOf(records);
+    CompletableFuture<List<RecordMetadata>> written =
+        metadata(topic).thenCompose(meta -> sendBatches(meta, copy));
+    if (acks != ProducerSettings.Acks.NONE) {
+      return written;
+    }
+    long now = System.currentTimeMillis();
+    List<RecordMetadata> unknown = new ArrayList<>();
+    for (ProducerRecord r : copy) {
+      unknown.add(
+          new RecordMetadata(
+              topic, r.partition() == null ? -1 : r.partition(), -1,
+              r.timestamp() == null ? now : r.timestamp()));
+    }
+    return CompletableFuture.completedFuture(List.copyOf(unknown));
   }
 
   private CompletableFuture<List<RecordMetadata>> sendBatches(
@@ -633,6 +653,17 @@ public final class StreamLogImpl implements StreamLog {
     return new GroupAssignment(groupId, a.memberId(), a.generation(), a.partitions(), a.rebalancing());
   }
 
+  private CompletableFuture<Void> registerGroup(String groupId) {
+    if (groupId == null || groupId.isBlank() || registeredGroups.contains(groupId)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
+            registry(),
+            replyTo -> new TopicRegistry.RegisterGroup(groupId, replyTo),
+            settings.askTimeout())
+        .thenAccept(r -> registeredGroups.add(groupId));
+  }
+
   @Override
   public CompletionStage<GroupAssignment> joinGroup(
       String groupId, String memberId, List<String> topics, ConsumerSettings consumer) {
@@ -646,15 +677,7 @@ public final class StreamLogImpl implements StreamLog {
       }
     }
     List<String> subscribed = List.copyOf(topics);
-    CompletableFuture<Void> registered =
-        registeredGroups.contains(groupId) || groupId == null || groupId.isBlank()
-            ? CompletableFuture.completedFuture(null)
-            : this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
-                    registry(),
-                    replyTo -> new TopicRegistry.RegisterGroup(groupId, replyTo),
-                    settings.askTimeout())
-                .thenAccept(r -> registeredGroups.add(groupId));
-    return registered
+    return registerGroup(groupId)
         .thenCompose(
             v ->
                 this.<TopicRegistry.Command, TopicRegistry.Reply>ask(
@@ -696,6 +719,10 @@ public final class StreamLogImpl implements StreamLog {
       String groupId, String memberId, int generation,
       Map<TopicPartition, OffsetAndMetadata> offsets) {
     Map<TopicPartition, OffsetAndMetadata> copy = Map.copyOf(offsets);
+    if (memberId == null || memberId.isEmpty()) {
+      // A standalone consumer's group is listed like any other.
+      registerGroup(groupId);
+    }
     return askGroup(
             groupId,
             replyTo ->

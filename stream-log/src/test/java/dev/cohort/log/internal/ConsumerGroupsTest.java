@@ -322,4 +322,18 @@ class ConsumerGroupsTest {
     assertEquals(3, get(log.describeGroup("gateway")).offsets().stream()
         .mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
   }
+
+  @Test
+  void aStandaloneConsumerCommitsToAGroupWithoutMembers() {
+    get(log.createTopic("solo", 1, Map.of()));
+    TopicPartition tp = new TopicPartition("solo", 0);
+    get(log.commitOffsets("standalone", null, -1, Map.of(tp, new OffsetAndMetadata(4, "manual"))));
+    assertEquals(new OffsetAndMetadata(4, "manual"), get(log.committedOffsets("standalone")).get(tp));
+    assertTrue(get(log.listGroups()).contains("standalone"));
+    GroupAssignment member = get(log.joinGroup("standalone", null, List.of("solo"), settings("range", 10_000)));
+    assertCode("illegal_generation", log.commitOffsets("standalone", null, -1, Map.of(tp, OffsetAndMetadata.of(9))));
+    assertCode("invalid_request", log.commitOffsets("standalone", member.memberId(), member.generation(),
+        Map.of(tp, OffsetAndMetadata.of(-2))));
+    assertEquals(4, get(log.committedOffsets("standalone")).get(tp).offset());
+  }
 }

@@ -40,6 +40,7 @@ public final class LogTestKit {
                 pekko.loglevel = WARNING
                 cohort.log.metadata-max-age = 200ms
                 cohort.log.group.check-interval = 100ms
+                cohort.log.group.min-session-timeout = 100ms
                 cohort.log.partition.retention-check-interval = 1h
                 cohort.log.partition.snapshot-every = 4
                 cohort.log.consumer.heartbeat.interval.ms = 100

@@ -138,6 +138,15 @@ class TopicsAndPartitionsTest {
   }
 
   @Test
+  void sendWithAcksZeroAnswersBeforeTheWrite() {
+    get(log.createTopic("acks0", 1, Map.of()));
+    List<RecordMetadata> answered =
+        get(log.send("acks0", records("acks0", 0, 2, "x"), dev.cohort.log.ProducerSettings.Acks.NONE));
+    assertEquals(List.of(-1L, -1L), answered.stream().map(RecordMetadata::offset).toList());
+    await(Duration.ofSeconds(10), () -> get(log.fetch("acks0", 0, 0)).records().size() == 2);
+  }
+
+  @Test
   void longPollIsAnsweredWhenDataArrives() {
     get(log.createTopic("poll", 1, Map.of()));
     ConsumerSettings patient = log.consumerSettings().with(Map.of("fetch.max.wait.ms", "20000"));
