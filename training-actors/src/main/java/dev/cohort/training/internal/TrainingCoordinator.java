@@ -240,6 +240,7 @@ public final class TrainingCoordinator
   private final TimerScheduler<Command> timers;
   private final ActorContext<Command> context;
   private final TrainingMetrics metrics;
+  private final ActorRef<Recruiter.Msg> recruiter;
 
   public static void init(ActorSystem<?> system, TrainingSettings settings) {
     ClusterSharding.get(system)
@@ -259,6 +260,7 @@ public final class TrainingCoordinator
     this.timers = timers;
     this.context = context;
     this.metrics = TrainingMetrics.get(context.getSystem());
+    this.recruiter = context.spawn(Recruiter.create(jobId, context.getSelf()), "recruiter");
   }
 
   @Override
@@ -295,6 +297,7 @@ public final class TrainingCoordinator
   private ReplyEffect<Event, State> onSubmit(State state, Submit cmd) {
     if (state.phase() == Phase.PENDING) {
       return Effect().persist(new JobSubmitted(cmd.spec()))
+          .thenRun(next -> recruiter.tell(new Recruiter.Need(cmd.spec().maxWorkers())))
           .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
     }
     if (state.spec().equals(Optional.of(cmd.spec()))) {
@@ -354,6 +357,10 @@ public final class TrainingCoordinator
 
   private void onRecovered(State state) {
     publish(state);
+    if (state.phase() == Phase.RENDEZVOUS) {
+      // After a restart of the coordinator: gather again what the job misses.
+      recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers() - state.joined().size()));
+    }
     if (!state.ended()) {
       state.joined().forEach(this::watch);
       state.waiting().forEach(this::watch);
@@ -403,6 +410,7 @@ public final class TrainingCoordinator
     if (state.phase() == Phase.RUNNING && state.isMember(cmd.workerId())) {
       return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
           .thenRun(next -> metrics.recovered(jobId))
+          .thenRun(next -> recruiter.tell(new Recruiter.Need(1))) // a replacement, if a slot is free
           .thenRun(next -> tellAll(state.without(cmd.workerId()), new Abort(jobId, state.generation(),
               "worker " + cmd.workerId() + " lost: " + cmd.reason(), false)))
           .thenNoReply();

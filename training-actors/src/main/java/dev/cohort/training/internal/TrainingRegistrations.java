@@ -51,5 +51,6 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4058, TrainingCoordinator.WorkerLeft.class);
     r.add(4070, TrainingCoordinator.State.class);
     r.add(4071, TrainingCoordinator.Member.class);
+    r.add(4080, WorkerPool.Recruit.class);
   }
 }
