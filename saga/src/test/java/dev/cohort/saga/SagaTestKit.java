@@ -1,0 +1,138 @@
+package dev.cohort.saga;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvService;
+import dev.cohort.log.StreamLog;
+import dev.cohort.log.StreamLogService;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+
+/** A one-node cluster on the in-memory journal with kv, stream log and sagas started. */
+final class SagaTestKit implements AutoCloseable {
+  final ActorTestKit kit;
+  final Kv kv;
+  final StreamLog log;
+  final Sagas sagas;
+
+  private SagaTestKit(ActorTestKit kit) {
+    this.kit = kit;
+    this.kv = KvService.start(kit.system());
+    this.log = StreamLogService.start(kit.system());
+    this.sagas = SagaService.start(kit.system(), kv, log);
+  }
+
+  static Config config(String extra) {
+    return ConfigFactory.parseString(
+            """
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.actor.serialize-messages = on
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.cluster.sharding.passivation.strategy = none
+            pekko.loglevel = WARNING
+            cohort.kv.ask-timeout = 5s
+            cohort.saga.ask-timeout = 5s
+            cohort.saga.wake-interval = 500ms
+            """
+                + extra)
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
+        .withFallback(ConfigFactory.load());
+  }
+
+  static SagaTestKit start(String name) {
+    return start(name, "");
+  }
+
+  static SagaTestKit start(String name, String extra) {
+    ActorTestKit kit = ActorTestKit.create(name, config(extra));
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    await(Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
+    return new SagaTestKit(kit);
+  }
+
+  /** Polls the instance until {@code condition} holds; fails after {@code deadline}. */
+  SagaInstance awaitInstance(String id, Duration deadline, Predicate<SagaInstance> condition) {
+    long end = System.nanoTime() + deadline.toNanos();
+    SagaInstance last = null;
+    while (System.nanoTime() < end) {
+      last = join(sagas.get(id));
+      if (condition.test(last)) {
+        return last;
+      }
+      pause();
+    }
+    return fail("instance " + id + " did not reach the condition within " + deadline
+        + "; last seen: " + last);
+  }
+
+  SagaInstance awaitState(String id, SagaState state) {
+    return awaitInstance(id, Duration.ofSeconds(20), i -> i.state() == state);
+  }
+
+  @Override
+  public void close() {
+    kit.shutdownTestKit();
+  }
+
+  static void await(Duration deadline, BooleanSupplier condition) {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        fail("condition not met within " + deadline);
+      }
+      pause();
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(25);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  static <T> T join(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new CompletionException(e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("no answer within 20 s", e);
+    }
+  }
+
+  /** The error code {@code stage} fails with; fails the test if it succeeds. */
+  static String errorCode(CompletionStage<?> stage) {
+    try {
+      Object value = join(stage);
+      return fail("expected a failure, got " + value);
+    } catch (SagaException e) {
+      return e.code();
+    }
+  }
+}
