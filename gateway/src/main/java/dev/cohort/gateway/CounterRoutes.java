@@ -2,16 +2,14 @@ package dev.cohort.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.sharding.Counters;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * {@code GET /v1/counters/{name}} reads a durable counter; {@code POST /v1/counters/{name}} with
  * {@code {"delta":n}} (default 1) adds to it and answers once the increment is in the journal.
  */
-public final class CounterRoutes extends AllDirectives {
+public final class CounterRoutes extends JsonRoutes {
   private final Counters counters;
 
   public CounterRoutes(Counters counters) {
@@ -34,20 +32,19 @@ public final class CounterRoutes extends AllDirectives {
   }
 
   private Route read(String name) {
-    return onSuccess(counters.get(name), value -> complete(Json.ok(body(name, value))));
+    return onSuccess(counters.get(name), value -> complete(Json.ok(counter(name, value))));
   }
 
   private Route add(String name) {
-    return entity(
-        Unmarshaller.entityToString(),
-        text -> {
-          long delta = Json.optionalLong(Json.parseObject(text), "delta").orElse(1L);
+    return body(
+        json -> {
+          long delta = Json.optionalLong(json, "delta").orElse(1L);
           return onSuccess(
-              counters.increment(name, delta), value -> complete(Json.ok(body(name, value))));
+              counters.increment(name, delta), value -> complete(Json.ok(counter(name, value))));
         });
   }
 
-  private static ObjectNode body(String name, long value) {
+  private static ObjectNode counter(String name, long value) {
     ObjectNode body = Json.object();
     body.put("name", name);
     body.put("value", value);

@@ -34,7 +34,6 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -45,7 +44,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * server-sent events whose {@code id:} is a resume token. Every error is a {@link KvException}
  * rendered in the gateway's one error shape.
  */
-public final class KvRoutes extends AllDirectives {
+public final class KvRoutes extends JsonRoutes {
   private static final Duration SSE_KEEPALIVE = Duration.ofSeconds(15);
 
   private final Kv kv;
@@ -426,9 +425,6 @@ public final class KvRoutes extends AllDirectives {
 
   // JSON in
 
-  private Route body(Function<JsonNode, Route> handler) {
-    return entity(Unmarshaller.entityToString(), text -> handler.apply(Json.parseObject(text)));
-  }
 
   private static byte[] value(JsonNode json, String textField, String base64Field) {
     Optional<String> text = Json.optionalText(json, textField);

@@ -30,10 +30,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records, and
@@ -45,7 +43,7 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * serves them, as a Kafka client keeps its positions: a position starts at the group's committed
  * offset (or by {@code auto.offset.reset}) and advances with each fetch; only commits are durable.
  */
-public final class LogRoutes extends AllDirectives {
+public final class LogRoutes extends JsonRoutes {
   private final StreamLog log;
   /** Fetch positions of HTTP group members: group → member → partition → next offset. */
   private final Map<String, Map<String, Map<TopicPartition, Long>>> positions =
@@ -467,9 +465,6 @@ public final class LogRoutes extends AllDirectives {
 
   // JSON
 
-  private Route body(Function<JsonNode, Route> handler) {
-    return entity(Unmarshaller.entityToString(), text -> handler.apply(Json.parseObject(text)));
-  }
 
   private static ObjectNode fetchBody(GroupAssignment assignment, List<ConsumerRecord> records) {
     ObjectNode body = Json.object();

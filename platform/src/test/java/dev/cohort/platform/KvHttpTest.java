@@ -2,10 +2,11 @@ package dev.cohort.platform;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static dev.cohort.platform.HttpTestClient.assertError;
+import static dev.cohort.platform.HttpTestClient.ok;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -26,10 +27,8 @@ import org.junit.jupiter.api.Test;
 /** The kv service through the HTTP gateway of an embedded node: shapes, codes, no partial writes. */
 @Tag("integration")
 class KvHttpTest {
-  private static final ObjectMapper json = new ObjectMapper();
-  private static final HttpClient client = HttpClient.newHttpClient();
   private static CohortNode node;
-  private static String base;
+  private static HttpTestClient http;
 
   @BeforeAll
   static void start() throws Exception {
@@ -41,7 +40,7 @@ class KvHttpTest {
                 .remotePort(0)
                 .override("cohort.kv.max-value-bytes", 1024)
                 .build());
-    base = "http://127.0.0.1:" + node.httpAddress().getPort();
+    http = new HttpTestClient(node);
   }
 
   @AfterAll
@@ -49,128 +48,108 @@ class KvHttpTest {
     node.close();
   }
 
-  private static HttpResponse<String> send(String method, String path, String body)
-      throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
-    request.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-  }
 
-  private static JsonNode ok(HttpResponse<String> response) throws Exception {
-    assertTrue(response.statusCode() / 100 == 2, response.statusCode() + " " + response.body());
-    return json.readTree(response.body());
-  }
 
-  private static void assertError(HttpResponse<String> response, int status, String code)
-      throws Exception {
-    assertEquals(status, response.statusCode(), response.body());
-    assertEquals(code, json.readTree(response.body()).path("error").path("code").asText(), response.body());
-  }
 
   @Test
   void keyspaceLifecycle() throws Exception {
-    assertEquals(201, send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":8}").statusCode());
-    assertEquals(200, send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":8}").statusCode());
-    assertError(send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":4}"), 409, "keyspace_exists");
-    assertEquals(8, ok(send("GET", "/v1/keyspaces/orders-http", null)).get("partitions").asInt());
+    assertEquals(201, http.send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":8}").statusCode());
+    assertEquals(200, http.send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":8}").statusCode());
+    assertError(http.send("PUT", "/v1/keyspaces/orders-http", "{\"mode\":\"cp\",\"partitions\":4}"), 409, "keyspace_exists");
+    assertEquals(8, ok(http.send("GET", "/v1/keyspaces/orders-http", null)).get("partitions").asInt());
     List<String> names = new ArrayList<>();
-    ok(send("GET", "/v1/keyspaces", null)).get("keyspaces").forEach(k -> names.add(k.get("name").asText()));
+    ok(http.send("GET", "/v1/keyspaces", null)).get("keyspaces").forEach(k -> names.add(k.get("name").asText()));
     assertTrue(names.contains("default") && names.contains("orders-http"), names.toString());
-    assertError(send("PUT", "/v1/keyspaces/Bad_Name", "{}"), 400, "invalid_keyspace_name");
+    assertError(http.send("PUT", "/v1/keyspaces/Bad_Name", "{}"), 400, "invalid_keyspace_name");
   }
 
   @Test
   void putGetRangeDeleteWithTextAndBinaryValues() throws Exception {
-    JsonNode put = ok(send("PUT", "/v1/kv/default/keys/app/config/db%20url", "{\"value\":\"postgres://x\"}"));
+    JsonNode put = ok(http.send("PUT", "/v1/kv/default/keys/app/config/db%20url", "{\"value\":\"postgres://x\"}"));
     assertTrue(put.get("header").get("revision").asLong() > 0);
-    JsonNode got = ok(send("GET", "/v1/kv/default/keys/app/config/db%20url", null));
+    JsonNode got = ok(http.send("GET", "/v1/kv/default/keys/app/config/db%20url", null));
     assertEquals("app/config/db url", got.get("kv").get("key").asText());
     assertEquals("postgres://x", got.get("kv").get("value").asText());
     assertEquals(1, got.get("kv").get("version").asLong());
 
-    ok(send("PUT", "/v1/kv/default/keys/app/bin", "{\"valueBase64\":\"/w==\"}"));
-    assertEquals("/w==", ok(send("GET", "/v1/kv/default/keys/app/bin", null)).get("kv").get("valueBase64").asText());
+    ok(http.send("PUT", "/v1/kv/default/keys/app/bin", "{\"valueBase64\":\"/w==\"}"));
+    assertEquals("/w==", ok(http.send("GET", "/v1/kv/default/keys/app/bin", null)).get("kv").get("valueBase64").asText());
 
-    JsonNode range = ok(send("GET", "/v1/kv/default/keys?prefix=app/&limit=1", null));
+    JsonNode range = ok(http.send("GET", "/v1/kv/default/keys?prefix=app/&limit=1", null));
     assertEquals(2, range.get("count").asLong());
     assertEquals(1, range.get("kvs").size());
     assertTrue(range.get("more").asBoolean());
     assertEquals("app/bin", range.get("kvs").get(0).get("key").asText());
 
-    assertEquals(2, ok(send("DELETE", "/v1/kv/default/keys?prefix=app/", null)).get("deleted").asLong());
-    assertError(send("GET", "/v1/kv/default/keys/app/bin", null), 404, "key_not_found");
+    assertEquals(2, ok(http.send("DELETE", "/v1/kv/default/keys?prefix=app/", null)).get("deleted").asLong());
+    assertError(http.send("GET", "/v1/kv/default/keys/app/bin", null), 404, "key_not_found");
   }
 
   @Test
   void transactionCompareAndSwap() throws Exception {
-    ok(send("PUT", "/v1/kv/default/keys/%7Bacct%7D/balance", "{\"value\":\"10\"}"));
+    ok(http.send("PUT", "/v1/kv/default/keys/%7Bacct%7D/balance", "{\"value\":\"10\"}"));
     String cas =
         """
         {"compare":[{"key":"{acct}/balance","target":"value","op":"=","value":"10"}],
          "success":[{"put":{"key":"{acct}/balance","value":"20"}},{"get":{"key":"{acct}/balance"}}],
          "failure":[{"get":{"key":"{acct}/balance"}}]}
         """;
-    JsonNode first = ok(send("POST", "/v1/kv/default/txn", cas));
+    JsonNode first = ok(http.send("POST", "/v1/kv/default/txn", cas));
     assertTrue(first.get("succeeded").asBoolean());
     assertEquals("20", first.get("responses").get(1).get("get").get("kv").get("value").asText());
-    JsonNode second = ok(send("POST", "/v1/kv/default/txn", cas));
+    JsonNode second = ok(http.send("POST", "/v1/kv/default/txn", cas));
     assertFalse(second.get("succeeded").asBoolean());
     assertEquals("20", second.get("responses").get(0).get("get").get("kv").get("value").asText());
   }
 
   @Test
   void badInputIsA4xxAndChangesNothing() throws Exception {
-    ok(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"original\"}"));
-    long revision = ok(send("GET", "/v1/kv/default/keys/guarded", null)).get("kv").get("modRevision").asLong();
+    ok(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"original\"}"));
+    long revision = ok(http.send("GET", "/v1/kv/default/keys/guarded", null)).get("kv").get("modRevision").asLong();
 
-    assertError(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\": 5}"), 400, "invalid_field");
-    assertError(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"x\",\"valueBase64\":\"eA==\"}"), 400, "invalid_field");
-    assertError(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"" + "x".repeat(2000) + "\"}"), 413, "value_too_large");
-    assertError(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"x\",\"lease\":987654321}"), 404, "lease_not_found");
-    assertError(send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":"), 400, "malformed_json");
-    assertError(send("PUT", "/v1/kv/default/keys/" + "k".repeat(1100), "{\"value\":\"x\"}"), 413, "key_too_large");
-    assertError(send("POST", "/v1/kv/default/txn", "{\"compare\":[{\"key\":\"guarded\",\"target\":\"colour\",\"op\":\"=\",\"value\":\"x\"}]}"), 400, "malformed_txn");
-    assertError(send("POST", "/v1/kv/default/txn", "{\"success\":[{\"put\":{\"key\":\"guarded\"}}]}"), 400, "invalid_field");
-    assertError(send("PUT", "/v1/kv/no-such-space/keys/a", "{\"value\":\"x\"}"), 404, "keyspace_not_found");
+    assertError(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\": 5}"), 400, "invalid_field");
+    assertError(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"x\",\"valueBase64\":\"eA==\"}"), 400, "invalid_field");
+    assertError(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"" + "x".repeat(2000) + "\"}"), 413, "value_too_large");
+    assertError(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"x\",\"lease\":987654321}"), 404, "lease_not_found");
+    assertError(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":"), 400, "malformed_json");
+    assertError(http.send("PUT", "/v1/kv/default/keys/" + "k".repeat(1100), "{\"value\":\"x\"}"), 413, "key_too_large");
+    assertError(http.send("POST", "/v1/kv/default/txn", "{\"compare\":[{\"key\":\"guarded\",\"target\":\"colour\",\"op\":\"=\",\"value\":\"x\"}]}"), 400, "malformed_txn");
+    assertError(http.send("POST", "/v1/kv/default/txn", "{\"success\":[{\"put\":{\"key\":\"guarded\"}}]}"), 400, "invalid_field");
+    assertError(http.send("PUT", "/v1/kv/no-such-space/keys/a", "{\"value\":\"x\"}"), 404, "keyspace_not_found");
 
-    JsonNode after = ok(send("GET", "/v1/kv/default/keys/guarded", null)).get("kv");
+    JsonNode after = ok(http.send("GET", "/v1/kv/default/keys/guarded", null)).get("kv");
     assertEquals("original", after.get("value").asText());
     assertEquals(revision, after.get("modRevision").asLong());
   }
 
   @Test
   void leaseKeysAndLocks() throws Exception {
-    JsonNode lease = ok(send("POST", "/v1/leases", "{\"ttlSeconds\":30}"));
+    JsonNode lease = ok(http.send("POST", "/v1/leases", "{\"ttlSeconds\":30}"));
     long id = lease.get("id").asLong();
-    ok(send("PUT", "/v1/kv/default/keys/session/1", "{\"value\":\"alive\",\"lease\":" + id + "}"));
-    JsonNode info = ok(send("GET", "/v1/leases/" + id, null));
+    ok(http.send("PUT", "/v1/kv/default/keys/session/1", "{\"value\":\"alive\",\"lease\":" + id + "}"));
+    JsonNode info = ok(http.send("GET", "/v1/leases/" + id, null));
     assertEquals("session/1", info.get("keys").get(0).get("key").asText());
-    assertTrue(ok(send("POST", "/v1/leases/" + id + "/keepalive", null)).get("ttlSeconds").asLong() > 25);
-    ok(send("DELETE", "/v1/leases/" + id, null));
-    assertError(send("GET", "/v1/kv/default/keys/session/1", null), 404, "key_not_found");
+    assertTrue(ok(http.send("POST", "/v1/leases/" + id + "/keepalive", null)).get("ttlSeconds").asLong() > 25);
+    ok(http.send("DELETE", "/v1/leases/" + id, null));
+    assertError(http.send("GET", "/v1/kv/default/keys/session/1", null), 404, "key_not_found");
 
-    JsonNode lock = ok(send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":1000}"));
-    assertError(send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":200}"), 409, "lock_timeout");
+    JsonNode lock = ok(http.send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":1000}"));
+    assertError(http.send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":200}"), 409, "lock_timeout");
     String key = lock.get("key").asText();
-    ok(send("DELETE", "/v1/locks/jobs/" + java.net.URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20"), null));
-    JsonNode next = ok(send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":1000}"));
+    ok(http.send("DELETE", "/v1/locks/jobs/" + java.net.URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20"), null));
+    JsonNode next = ok(http.send("POST", "/v1/locks/jobs", "{\"ttlSeconds\":30,\"waitMs\":1000}"));
     assertTrue(next.get("fencingToken").asLong() > lock.get("fencingToken").asLong());
   }
 
   @Test
   void watchStreamsChangesAsServerSentEventsWithResumeTokens() throws Exception {
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create(base + "/v1/kv/default/watch?prefix=w/")).build();
-    HttpResponse<InputStream> stream = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        HttpRequest.newBuilder(URI.create(http.base() + "/v1/kv/default/watch?prefix=w/")).build();
+    HttpResponse<InputStream> stream = http.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, stream.statusCode());
     assertTrue(stream.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
-    ok(send("PUT", "/v1/kv/default/keys/w/1", "{\"value\":\"a\"}"));
-    ok(send("DELETE", "/v1/kv/default/keys/w/1", null));
+    ok(http.send("PUT", "/v1/kv/default/keys/w/1", "{\"value\":\"a\"}"));
+    ok(http.send("DELETE", "/v1/kv/default/keys/w/1", null));
     List<String> lines = new ArrayList<>();
     try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
       String line;
