@@ -10,6 +10,7 @@ import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLog;
@@ -18,6 +19,8 @@ import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.saga.SagaService;
+import dev.cohort.saga.Sagas;
 import dev.cohort.sharding.Counters;
 import dev.cohort.sharding.ShardMetrics;
 import java.io.IOException;
@@ -72,17 +75,19 @@ public final class Cohort {
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       StreamLog log = StreamLogService.start(system);
+      Sagas sagas = SagaService.start(system, kv, log);
       List<org.apache.pekko.http.javadsl.server.Route> routes =
           List.of(
               new NodeRoutes(system).route(),
               new CounterRoutes(counters).route(),
               new KvRoutes(kv).route(),
-              new LogRoutes(log).route());
+              new LogRoutes(log).route(),
+              new SagaRoutes(sagas).route());
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters, kv, log);
+      return new CohortNode(system, http, dataDir, counters, kv, log, sagas);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -2,6 +2,7 @@ package dev.cohort.platform;
 
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
+import dev.cohort.saga.Sagas;
 import dev.cohort.sharding.Counters;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ public final class CohortNode implements AutoCloseable {
   private final Counters counters;
   private final Kv kv;
   private final StreamLog log;
+  private final Sagas sagas;
 
   CohortNode(
       ActorSystem<Void> system,
@@ -31,13 +33,20 @@ public final class CohortNode implements AutoCloseable {
       Path dataDir,
       Counters counters,
       Kv kv,
-      StreamLog log) {
+      StreamLog log,
+      Sagas sagas) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.dataDir = dataDir;
     this.counters = counters;
     this.kv = kv;
     this.log = log;
+    this.sagas = sagas;
+  }
+
+  /** Durable sagas: definitions, instances, compensation. */
+  public Sagas sagas() {
+    return sagas;
   }
 
   /** The stream log: topics, producers, consumers and consumer groups. */
