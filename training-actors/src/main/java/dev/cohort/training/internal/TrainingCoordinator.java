@@ -1,6 +1,9 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.training.JobPhase;
+import dev.cohort.training.JobStatus;
+import dev.cohort.training.JobStatus.LossPoint;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.RingRendezvous;
@@ -113,22 +116,7 @@ public final class TrainingCoordinator
   /** Stop {@code generation}: abort its communicator; join again unless the job ended. */
   public record Abort(String jobId, long generation, String reason, boolean jobEnded) implements WorkerMessage {}
 
-  // Reply --------------------------------------------------------------------------------------
-
-  /**
-   * What {@code GET /v1/training/jobs/{id}} shows.
-   *
-   * @param losses the most recent (step, loss) points, oldest first
-   */
-  public record JobStatus(String jobId, Phase phase, Optional<TrainingJobSpec> spec, long generation,
-      List<String> members, List<String> waiting, int epoch, long step, List<LossPoint> losses,
-      double samplesPerSecond, int recoveries, Optional<String> reason) implements CohortSerializable {}
-
-  public record LossPoint(long step, double loss) implements CohortSerializable {}
-
-  public enum Phase implements CohortSerializable {
-    PENDING, RENDEZVOUS, RUNNING, COMPLETED, FAILED, CANCELLED
-  }
+  // Reply: dev.cohort.training.JobStatus (public, the gateway and the embedded API show it).
 
   // Event --------------------------------------------------------------------------------------
 
@@ -163,16 +151,16 @@ public final class TrainingCoordinator
    * @param waiting workers that joined while a generation ran; they are told to join again at
    *     the next rendezvous
    */
-  public record State(Phase phase, Optional<TrainingJobSpec> spec, long generation, long token,
+  public record State(JobPhase phase, Optional<TrainingJobSpec> spec, long generation, long token,
       List<Member> joined, List<Member> waiting, int epoch, long step, List<LossPoint> losses,
       double samplesPerSecond, int recoveries, Optional<String> reason) implements CohortSerializable {
 
     static State empty() {
-      return new State(Phase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
+      return new State(JobPhase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
     }
 
     boolean ended() {
-      return phase == Phase.COMPLETED || phase == Phase.FAILED || phase == Phase.CANCELLED;
+      return phase.ended();
     }
 
     boolean isMember(String workerId) {
@@ -180,14 +168,14 @@ public final class TrainingCoordinator
     }
 
     State submitted(TrainingJobSpec s) {
-      return new State(Phase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
+      return new State(JobPhase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
     }
 
     State withJoined(Member m) {
-      List<Member> next = new ArrayList<>(phase == Phase.RUNNING ? waiting : joined);
+      List<Member> next = new ArrayList<>(phase == JobPhase.RUNNING ? waiting : joined);
       next.removeIf(x -> x.workerId().equals(m.workerId())); // a re-join replaces the old address
       next.add(m);
-      return phase == Phase.RUNNING
+      return phase == JobPhase.RUNNING
           ? new State(phase, spec, generation, token, joined, List.copyOf(next), epoch, step, losses, samplesPerSecond, recoveries, reason)
           : new State(phase, spec, generation, token, List.copyOf(next), waiting, epoch, step, losses, samplesPerSecond, recoveries, reason);
     }
@@ -203,13 +191,13 @@ public final class TrainingCoordinator
       List<Member> ranked = joined.stream()
           .sorted(java.util.Comparator.comparingLong(Member::replicaStep).reversed())
           .toList();
-      return new State(Phase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses, samplesPerSecond,
+      return new State(JobPhase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses, samplesPerSecond,
           recoveries, reason);
     }
 
     State aborted(GenerationAborted e) {
       // Everyone gathers again with fresh endpoints: the old ring is gone.
-      return new State(Phase.RENDEZVOUS, spec, generation, token, List.of(), List.of(), epoch, step, losses, 0, recoveries + 1,
+      return new State(JobPhase.RENDEZVOUS, spec, generation, token, List.of(), List.of(), epoch, step, losses, 0, recoveries + 1,
           Optional.of(e.reason()));
     }
 
@@ -223,7 +211,7 @@ public final class TrainingCoordinator
           recoveries, reason);
     }
 
-    State ended(Phase end, Optional<String> why) {
+    State ended(JobPhase end, Optional<String> why) {
       return new State(end, spec, generation, token, joined, waiting, epoch, step, losses, 0, recoveries, why);
     }
 
@@ -295,7 +283,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onSubmit(State state, Submit cmd) {
-    if (state.phase() == Phase.PENDING) {
+    if (state.phase() == JobPhase.PENDING) {
       return Effect().persist(new JobSubmitted(cmd.spec()))
           .thenRun(next -> recruiter.tell(new Recruiter.Need(cmd.spec().maxWorkers())))
           .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
@@ -307,7 +295,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onJoin(State state, Join cmd) {
-    if (state.phase() == Phase.PENDING) {
+    if (state.phase() == JobPhase.PENDING) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' does not exist"));
     }
     if (state.ended()) {
@@ -315,7 +303,7 @@ public final class TrainingCoordinator
     }
     TrainingJobSpec spec = state.spec().orElseThrow();
     Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.worker());
-    if (state.phase() == Phase.RUNNING) {
+    if (state.phase() == JobPhase.RUNNING) {
       // Elastic growth: take part from the next generation on (never more than workers.max).
       if (state.joined().size() + state.waiting().size() >= spec.maxWorkers()) {
         return Effect().reply(cmd.replyTo(),
@@ -357,7 +345,7 @@ public final class TrainingCoordinator
 
   private void onRecovered(State state) {
     publish(state);
-    if (state.phase() == Phase.RENDEZVOUS) {
+    if (state.phase() == JobPhase.RENDEZVOUS) {
       // After a restart of the coordinator: gather again what the job misses.
       recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers() - state.joined().size()));
     }
@@ -376,7 +364,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onDeadline(State state, RendezvousDeadline cmd) {
-    if (state.phase() != Phase.RENDEZVOUS || cmd.generation() != state.generation()
+    if (state.phase() != JobPhase.RENDEZVOUS || cmd.generation() != state.generation()
         || state.joined().size() < state.spec().orElseThrow().minWorkers()) {
       return Effect().noReply();
     }
@@ -385,7 +373,7 @@ public final class TrainingCoordinator
 
   /** After a join or a formed generation: send assignments, or arm the wait for more workers. */
   private void afterRendezvousChange(State state) {
-    if (state.phase() == Phase.RUNNING) {
+    if (state.phase() == JobPhase.RUNNING) {
       timers.cancel(RENDEZVOUS_TIMER);
       List<String> peers = state.joined().stream().map(Member::ringAddress).toList();
       for (int rank = 0; rank < state.joined().size(); rank++) {
@@ -399,7 +387,7 @@ public final class TrainingCoordinator
   }
 
   private void armRendezvousTimer(State state) {
-    if (state.phase() == Phase.RENDEZVOUS && state.spec().isPresent()
+    if (state.phase() == JobPhase.RENDEZVOUS && state.spec().isPresent()
         && state.joined().size() >= state.spec().get().minWorkers() && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
       Duration wait = settings.rendezvousWait();
       timers.startSingleTimer(RENDEZVOUS_TIMER, new RendezvousDeadline(state.generation()), wait);
@@ -407,7 +395,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onWorkerLost(State state, WorkerLost cmd) {
-    if (state.phase() == Phase.RUNNING && state.isMember(cmd.workerId())) {
+    if (state.phase() == JobPhase.RUNNING && state.isMember(cmd.workerId())) {
       return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
           .thenRun(next -> metrics.recovered(jobId))
           .thenRun(next -> recruiter.tell(new Recruiter.Need(1))) // a replacement, if a slot is free
@@ -425,7 +413,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onGenerationFailed(State state, GenerationFailed cmd) {
-    if (state.phase() != Phase.RUNNING || cmd.generation() != state.generation()) {
+    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply(); // already aborted, or a report about an older generation
     }
     return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
@@ -436,7 +424,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onFail(State state, Fail cmd) {
-    if (state.ended() || state.phase() == Phase.PENDING || cmd.generation() != state.generation()) {
+    if (state.ended() || state.phase() == JobPhase.PENDING || cmd.generation() != state.generation()) {
       return Effect().noReply();
     }
     return Effect().persist(new JobFailed(cmd.reason()))
@@ -448,14 +436,14 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onProgress(State state, ReportProgress cmd) {
-    if (state.phase() != Phase.RUNNING || cmd.generation() != state.generation()) {
+    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply(); // a report from an aborted generation
     }
     return Effect().persist(new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond())).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onFinish(State state, Finish cmd) {
-    if (state.phase() != Phase.RUNNING || cmd.generation() != state.generation()) {
+    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply();
     }
     // Members wait for this before they stop: a member stopping first would look like a loss.
@@ -465,7 +453,7 @@ public final class TrainingCoordinator
   }
 
   private ReplyEffect<Event, State> onCancel(State state, Cancel cmd) {
-    if (state.phase() == Phase.PENDING) {
+    if (state.phase() == JobPhase.PENDING) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' does not exist"));
     }
     if (state.ended()) {
@@ -486,7 +474,7 @@ public final class TrainingCoordinator
 
   /** Mirrors the state into this node's gauges (idempotent, so replaying events is harmless). */
   private State publish(State state) {
-    metrics.job(jobId, state.phase(), state.phase() == Phase.RUNNING ? state.joined().size() : 0);
+    metrics.job(jobId, state.phase(), state.phase() == JobPhase.RUNNING ? state.joined().size() : 0);
     return state;
   }
 
@@ -508,9 +496,9 @@ public final class TrainingCoordinator
       case GenerationFormed e -> state.formed(e);
       case GenerationAborted e -> state.aborted(e);
       case ProgressReported e -> state.progressed(e, settings.maxLossPoints());
-      case JobCompleted e -> state.ended(Phase.COMPLETED, Optional.empty());
-      case JobCancelled e -> state.ended(Phase.CANCELLED, Optional.of("cancelled"));
-      case JobFailed e -> state.ended(Phase.FAILED, Optional.of(e.reason()));
+      case JobCompleted e -> state.ended(JobPhase.COMPLETED, Optional.empty());
+      case JobCancelled e -> state.ended(JobPhase.CANCELLED, Optional.of("cancelled"));
+      case JobFailed e -> state.ended(JobPhase.FAILED, Optional.of(e.reason()));
       case WorkerLeft e -> state.without(e.workerId());
     };
   }

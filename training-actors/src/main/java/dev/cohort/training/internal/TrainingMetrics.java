@@ -25,7 +25,7 @@ public final class TrainingMetrics {
   private final Map<String, Double> loss = new ConcurrentHashMap<>();
   private final Map<String, Double> busbw = new ConcurrentHashMap<>();
   private final Map<String, Integer> workers = new ConcurrentHashMap<>();
-  private final Map<String, TrainingCoordinator.Phase> jobs = new ConcurrentHashMap<>();
+  private final Map<String, dev.cohort.training.JobPhase> jobs = new ConcurrentHashMap<>();
 
   private TrainingMetrics(Metrics m) {
     stepSeconds = m.histogram("cohort_training_step_seconds", "Time of one data-parallel training step on one worker.");
@@ -39,9 +39,9 @@ public final class TrainingMetrics {
         sink -> busbw.forEach((job, v) -> sink.set(v, job)), "job");
     m.gauge("cohort_training_workers", "Members of a job's running generation.", sink -> workers.forEach((job, v) -> sink.set(v, job)), "job");
     m.gauge("cohort_training_jobs", "Jobs whose coordinator runs on this node, by state.", sink -> {
-      Map<TrainingCoordinator.Phase, Integer> counts = new java.util.EnumMap<>(TrainingCoordinator.Phase.class);
+      Map<dev.cohort.training.JobPhase, Integer> counts = new java.util.EnumMap<>(dev.cohort.training.JobPhase.class);
       jobs.values().forEach(p -> counts.merge(p, 1, Integer::sum));
-      for (TrainingCoordinator.Phase p : TrainingCoordinator.Phase.values()) {
+      for (dev.cohort.training.JobPhase p : dev.cohort.training.JobPhase.values()) {
         sink.set(counts.getOrDefault(p, 0), p.name().toLowerCase(java.util.Locale.ROOT));
       }
     }, "state");
@@ -68,7 +68,7 @@ public final class TrainingMetrics {
     }
   }
 
-  void job(String job, TrainingCoordinator.Phase phase, int members) {
+  void job(String job, dev.cohort.training.JobPhase phase, int members) {
     jobs.put(job, phase);
     workers.put(job, members);
   }

@@ -1,6 +1,8 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.persistence.KryoRegistrations;
+import dev.cohort.training.JobPhase;
+import dev.cohort.training.JobStatus;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
 import dev.cohort.training.TrainingJobSpec;
@@ -37,9 +39,9 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4019, TrainingCoordinator.GenerationFailed.class);
     r.add(4030, TrainingCoordinator.Assignment.class);
     r.add(4031, TrainingCoordinator.Abort.class);
-    r.add(4040, TrainingCoordinator.JobStatus.class);
-    r.add(4041, TrainingCoordinator.LossPoint.class);
-    r.add(4042, TrainingCoordinator.Phase.class);
+    r.add(4040, JobStatus.class);
+    r.add(4041, JobStatus.LossPoint.class);
+    r.add(4042, JobPhase.class);
     r.add(4050, TrainingCoordinator.JobSubmitted.class);
     r.add(4051, TrainingCoordinator.WorkerJoined.class);
     r.add(4052, TrainingCoordinator.GenerationFormed.class);

@@ -14,7 +14,7 @@ import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.RingEndpoint;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
-import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
+import dev.cohort.training.JobStatus;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -18,8 +18,8 @@ import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.Command;
 import dev.cohort.training.internal.TrainingCoordinator.Event;
-import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
-import dev.cohort.training.internal.TrainingCoordinator.Phase;
+import dev.cohort.training.JobStatus;
+import dev.cohort.training.JobPhase;
 import dev.cohort.training.internal.TrainingCoordinator.State;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
@@ -110,7 +110,7 @@ class TrainingCoordinatorTest {
 
   @Test
   void rendezvousFormsAGenerationAsSoonAsMaxWorkersJoined() {
-    assertEquals(Phase.RENDEZVOUS, submit(spec(2, 3)).phase());
+    assertEquals(JobPhase.RENDEZVOUS, submit(spec(2, 3)).phase());
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
     TestProbe<WorkerMessage> b = testKit.createTestProbe();
     TestProbe<WorkerMessage> c = testKit.createTestProbe();
@@ -122,7 +122,7 @@ class TrainingCoordinatorTest {
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
     assertOneRing(List.of(assignment(a), assignment(b), assignment(c)));
     JobStatus s = status();
-    assertEquals(Phase.RUNNING, s.phase());
+    assertEquals(JobPhase.RUNNING, s.phase());
     assertEquals(List.of("a", "b", "c"), s.members());
     TestProbe<WorkerMessage> d = testKit.createTestProbe();
     assertTrue(join("d", d).isError(), "workers.max reached");
@@ -137,7 +137,7 @@ class TrainingCoordinatorTest {
     a.expectNoMessage(Duration.ofMillis(50)); // one worker is below workers.min: nothing forms
     join("b", b);
     assertOneRing(List.of(assignment(a), assignment(b)));
-    assertEquals(Phase.RUNNING, status().phase());
+    assertEquals(JobPhase.RUNNING, status().phase());
   }
 
   @Test
@@ -160,7 +160,7 @@ class TrainingCoordinatorTest {
     assertInstanceOf(Abort.class, c.receiveMessage(Duration.ofSeconds(5)));
     b.expectNoMessage(Duration.ofMillis(50));
     JobStatus aborted = status();
-    assertEquals(Phase.RENDEZVOUS, aborted.phase());
+    assertEquals(JobPhase.RENDEZVOUS, aborted.phase());
     assertEquals(1, aborted.recoveries());
     assertTrue(aborted.reason().orElseThrow().contains("node down"));
 
@@ -186,10 +186,10 @@ class TrainingCoordinatorTest {
     kit.runCommand(new TrainingCoordinator.ReportProgress(first.generation(), 0, 2, 0.75, 310));
     kit.restart();
     JobStatus recovered = status();
-    assertEquals(Phase.RUNNING, recovered.phase());
-    assertEquals(List.of(new TrainingCoordinator.LossPoint(1, 1.25), new TrainingCoordinator.LossPoint(2, 0.75)), recovered.losses());
+    assertEquals(JobPhase.RUNNING, recovered.phase());
+    assertEquals(List.of(new JobStatus.LossPoint(1, 1.25), new JobStatus.LossPoint(2, 0.75)), recovered.losses());
     kit.runCommand(new TrainingCoordinator.Finish(first.generation()));
-    assertEquals(Phase.COMPLETED, status().phase());
+    assertEquals(JobPhase.COMPLETED, status().phase());
     assertTrue(join("late", testKit.createTestProbe()).isError(), "a completed job takes no workers");
   }
 
@@ -197,7 +197,7 @@ class TrainingCoordinatorTest {
   void cancelStopsEveryMemberAndResubmitIsIdempotent() {
     TrainingJobSpec spec = spec(2, 2);
     submit(spec);
-    assertEquals(Phase.RENDEZVOUS, submit(spec).phase(), "same spec: same answer");
+    assertEquals(JobPhase.RENDEZVOUS, submit(spec).phase(), "same spec: same answer");
     var other = kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Submit(spec(1, 2), r));
     assertTrue(other.reply().isError());
     assertTrue(other.events().isEmpty());
@@ -208,7 +208,7 @@ class TrainingCoordinatorTest {
     assignment(a);
     assignment(b);
     JobStatus cancelled = kit.<StatusReply<JobStatus>>runCommand(TrainingCoordinator.Cancel::new).reply().getValue();
-    assertEquals(Phase.CANCELLED, cancelled.phase());
+    assertEquals(JobPhase.CANCELLED, cancelled.phase());
     assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
     assertTrue(assertInstanceOf(Abort.class, b.receiveMessage(Duration.ofSeconds(5))).jobEnded());
   }
@@ -221,7 +221,7 @@ class TrainingCoordinatorTest {
     Assignment first = assignment(a);
     kit.runCommand(new TrainingCoordinator.Fail(first.generation(), "record 7: label 9 is outside [0, 4)"));
     JobStatus failed = status();
-    assertEquals(Phase.FAILED, failed.phase());
+    assertEquals(JobPhase.FAILED, failed.phase());
     assertTrue(failed.reason().orElseThrow().contains("record 7"));
     assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
   }
@@ -229,7 +229,7 @@ class TrainingCoordinatorTest {
   @Test
   void unknownJobRefusesWorkers() {
     assertTrue(join("a", testKit.createTestProbe()).isError());
-    assertEquals(Phase.PENDING, status().phase());
+    assertEquals(JobPhase.PENDING, status().phase());
   }
 
   @Test
@@ -243,9 +243,9 @@ class TrainingCoordinatorTest {
     Assignment f = assignment(fresh);
     assertEquals(1, f.rendezvous().rank());
     kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation() - 1, "fresh", "old news"));
-    assertEquals(Phase.RUNNING, status().phase(), "a failure of an older generation changes nothing");
+    assertEquals(JobPhase.RUNNING, status().phase(), "a failure of an older generation changes nothing");
     kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation(), "fresh", "peer vanished"));
-    assertEquals(Phase.RENDEZVOUS, status().phase());
+    assertEquals(JobPhase.RENDEZVOUS, status().phase());
     assertInstanceOf(Abort.class, survivor.receiveMessage(Duration.ofSeconds(5)));
   }
 
@@ -261,7 +261,7 @@ class TrainingCoordinatorTest {
     b.stop();
     assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(10)));
     JobStatus s = status();
-    assertEquals(Phase.RENDEZVOUS, s.phase());
+    assertEquals(JobPhase.RENDEZVOUS, s.phase());
     assertTrue(s.reason().orElseThrow().contains("stopped"), s.reason().orElseThrow());
   }
 }

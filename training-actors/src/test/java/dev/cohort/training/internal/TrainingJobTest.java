@@ -14,8 +14,8 @@ import dev.cohort.training.TrainingException;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
-import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
-import dev.cohort.training.internal.TrainingCoordinator.Phase;
+import dev.cohort.training.JobStatus;
+import dev.cohort.training.JobPhase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,17 +88,17 @@ class TrainingJobTest {
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("e2e-1", SETTINGS));
     TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
     coordinator.tell(new TrainingCoordinator.Submit(spec("synthetic", 40), submitted.ref()));
-    assertEquals(Phase.RENDEZVOUS, submitted.receiveMessage().getValue().phase());
+    assertEquals(JobPhase.RENDEZVOUS, submitted.receiveMessage().getValue().phase());
     List<ActorRef<TrainingWorker.Command>> workers = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
       workers.add(testKit.spawn(TrainingWorker.create("w" + w, coordinator, SOURCE, SETTINGS), "w" + w));
     }
-    JobStatus running = awaitStatus(coordinator, Duration.ofSeconds(60), s -> s.phase() == Phase.RUNNING && s.step() >= 30);
+    JobStatus running = awaitStatus(coordinator, Duration.ofSeconds(60), s -> s.phase() == JobPhase.RUNNING && s.step() >= 30);
     assertEquals(3, running.members().size());
     testKit.stop(workers.get(1), Duration.ofSeconds(10));
 
-    JobStatus done = awaitStatus(coordinator, Duration.ofSeconds(90), s -> s.phase().ordinal() >= Phase.COMPLETED.ordinal());
-    assertEquals(Phase.COMPLETED, done.phase(), () -> "reason: " + done.reason());
+    JobStatus done = awaitStatus(coordinator, Duration.ofSeconds(90), s -> s.phase().ordinal() >= JobPhase.COMPLETED.ordinal());
+    assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason: " + done.reason());
     assertTrue(done.recoveries() >= 1, "recoveries " + done.recoveries());
     assertTrue(done.generation() >= 2, "generation " + done.generation());
     assertEquals(2, done.members().size(), "the last generation ran with the two survivors");
@@ -130,7 +130,7 @@ class TrainingJobTest {
       for (int w = 0; w < 2; w++) {
         testKit.spawn(TrainingWorker.create(topic + w, coordinator, SOURCE, SETTINGS));
       }
-      JobStatus failed = awaitStatus(coordinator, Duration.ofSeconds(30), s -> s.phase() == Phase.FAILED);
+      JobStatus failed = awaitStatus(coordinator, Duration.ofSeconds(30), s -> s.phase() == JobPhase.FAILED);
       String reason = failed.reason().orElseThrow();
       assertTrue(topic.equals("bad") ? reason.contains("record 1: label 9") : reason.contains("does not exist"), reason);
     }

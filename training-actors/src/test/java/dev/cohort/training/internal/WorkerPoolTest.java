@@ -11,8 +11,8 @@ import dev.cohort.training.SyntheticDataset;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
-import dev.cohort.training.internal.TrainingCoordinator.JobStatus;
-import dev.cohort.training.internal.TrainingCoordinator.Phase;
+import dev.cohort.training.JobStatus;
+import dev.cohort.training.JobPhase;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +67,7 @@ class WorkerPoolTest {
     JobStatus done = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
       coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
       JobStatus s = probe.receiveMessage().getValue();
-      assertEquals(Phase.COMPLETED, s.phase(), () -> "phase " + s.phase() + " members " + s.members() + " reason " + s.reason());
+      assertEquals(JobPhase.COMPLETED, s.phase(), () -> "phase " + s.phase() + " members " + s.members() + " reason " + s.reason());
       return s;
     });
     assertEquals(2, done.members().size());

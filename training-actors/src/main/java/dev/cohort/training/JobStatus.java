@@ -1,0 +1,40 @@
+package dev.cohort.training;
+
+import dev.cohort.persistence.CohortSerializable;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What {@code GET /v1/training/jobs/{id}} shows.
+ *
+ * @param jobId the job's id
+ * @param phase its state
+ * @param spec the submitted spec (empty for an unknown job)
+ * @param generation the current (or last) generation number, 0 before the first
+ * @param members worker ids of the running generation, rank order (or gathered so far)
+ * @param waiting workers that joined while a generation ran
+ * @param epoch epoch of the last reported step
+ * @param step global step of the last reported step
+ * @param losses the most recent (step, loss) points, oldest first
+ * @param samplesPerSecond all ranks' samples per second in the current generation
+ * @param recoveries generations aborted by a lost or failed worker
+ * @param reason why the job failed, or why the last generation was aborted
+ */
+public record JobStatus(
+    String jobId,
+    JobPhase phase,
+    Optional<TrainingJobSpec> spec,
+    long generation,
+    List<String> members,
+    List<String> waiting,
+    int epoch,
+    long step,
+    List<LossPoint> losses,
+    double samplesPerSecond,
+    int recoveries,
+    Optional<String> reason)
+    implements CohortSerializable {
+
+  /** One point of the loss curve. */
+  public record LossPoint(long step, double loss) implements CohortSerializable {}
+}
