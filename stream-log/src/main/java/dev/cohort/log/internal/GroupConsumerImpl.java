@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 final class GroupConsumerImpl implements GroupConsumer {
   private static final Logger log = LoggerFactory.getLogger(GroupConsumerImpl.class);
 
-  private final StreamLogImpl log_;
+  private final StreamLogImpl streamLog;
   private final String groupId;
   private final List<String> topics;
   private final ConsumerSettings settings;
@@ -53,7 +53,7 @@ final class GroupConsumerImpl implements GroupConsumer {
 
   GroupConsumerImpl(
       StreamLogImpl log, String groupId, List<String> topics, ConsumerSettings settings) {
-    this.log_ = log;
+    this.streamLog = log;
     this.groupId = groupId;
     this.topics = topics;
     this.settings = settings;
@@ -75,7 +75,7 @@ final class GroupConsumerImpl implements GroupConsumer {
    */
   private GroupConsumerImpl(
       StreamLogImpl log, String groupId, String memberId, ConsumerSettings settings) {
-    this.log_ = log;
+    this.streamLog = log;
     this.groupId = groupId;
     this.topics = List.of();
     this.settings = settings;
@@ -98,7 +98,7 @@ final class GroupConsumerImpl implements GroupConsumer {
   private synchronized CompletableFuture<Void> ensureJoined() {
     if (joined == null || joined.isCompletedExceptionally()) {
       joined =
-          log_.joinGroup(groupId, null, topics, settings)
+          streamLog.joinGroup(groupId, null, topics, settings)
               .toCompletableFuture()
               .thenAccept(this::onAssignment);
     }
@@ -126,7 +126,7 @@ final class GroupConsumerImpl implements GroupConsumer {
     // The next heartbeat acknowledges revoked partitions, so it waits for their commit.
     return revocation
         .handle((v, e) -> null)
-        .thenCompose(v -> log_.heartbeat(groupId, member, gen))
+        .thenCompose(v -> streamLog.heartbeat(groupId, member, gen))
         .toCompletableFuture()
         .thenAccept(this::onAssignment)
         .exceptionally(
@@ -165,7 +165,7 @@ final class GroupConsumerImpl implements GroupConsumer {
       if (settings.enableAutoCommit() && !revoked.isEmpty()) {
         // Commit what was consumed from the partitions that move, before acknowledging them.
         pendingRevocation =
-            log_.commitOffsets(groupId, memberId, generation, revoked)
+            streamLog.commitOffsets(groupId, memberId, generation, revoked)
                 .toCompletableFuture()
                 .handle((d, e) -> null);
       }
@@ -187,7 +187,7 @@ final class GroupConsumerImpl implements GroupConsumer {
         member = memberId;
       }
       ready =
-          log_.heartbeat(groupId, member, -1).toCompletableFuture().thenAccept(this::onAssignment);
+          streamLog.heartbeat(groupId, member, -1).toCompletableFuture().thenAccept(this::onAssignment);
     } else {
       ready = ensureJoined();
     }
@@ -224,7 +224,7 @@ final class GroupConsumerImpl implements GroupConsumer {
     if (missing.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    return log_.committedOffsets(groupId)
+    return streamLog.committedOffsets(groupId)
         .toCompletableFuture()
         .thenCompose(
             committed -> {
@@ -234,7 +234,7 @@ final class GroupConsumerImpl implements GroupConsumer {
                 CompletableFuture<Long> start =
                     c != null
                         ? CompletableFuture.completedFuture(c.offset())
-                        : log_.resetOffset(tp, settings, -1);
+                        : streamLog.resetOffset(tp, settings, -1);
                 all.add(start.thenAccept(offset -> setPosition(tp, offset, true)));
               }
               return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
@@ -281,12 +281,12 @@ final class GroupConsumerImpl implements GroupConsumer {
     for (TopicPartition tp : order) {
       long position = snapshot.get(tp);
       fetches.add(
-          log_.fetch(tp.topic(), tp.partition(), position, settings, wait)
+          streamLog.fetch(tp.topic(), tp.partition(), position, settings, wait)
               .exceptionallyCompose(
                   failure -> {
                     if (cause(failure) instanceof LogException e
                         && e.code().equals("offset_out_of_range")) {
-                      return log_.resetOffset(tp, settings, position)
+                      return streamLog.resetOffset(tp, settings, position)
                           .thenApply(
                               reset -> {
                                 setPosition(tp, reset, false);
@@ -343,7 +343,7 @@ final class GroupConsumerImpl implements GroupConsumer {
       member = memberId;
       gen = generation;
     }
-    return log_.commitOffsets(groupId, member, gen, offsets)
+    return streamLog.commitOffsets(groupId, member, gen, offsets)
         .toCompletableFuture()
         .exceptionallyCompose(
             failure -> {
@@ -368,7 +368,7 @@ final class GroupConsumerImpl implements GroupConsumer {
                           }
                           return still.isEmpty()
                               ? CompletableFuture.completedFuture(Done.getInstance())
-                              : log_.commitOffsets(groupId, m, g, still).toCompletableFuture();
+                              : streamLog.commitOffsets(groupId, m, g, still).toCompletableFuture();
                         });
               }
               return CompletableFuture.failedFuture(cause(failure));
@@ -414,7 +414,7 @@ final class GroupConsumerImpl implements GroupConsumer {
     }
     if (!member.isEmpty()) {
       try {
-        log_.leaveGroup(groupId, member).toCompletableFuture().get(askMillis(), TimeUnit.MILLISECONDS);
+        streamLog.leaveGroup(groupId, member).toCompletableFuture().get(askMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         log.debug("leave of {} failed: {}", groupId, e.toString());
       }
@@ -422,7 +422,7 @@ final class GroupConsumerImpl implements GroupConsumer {
   }
 
   private long askMillis() {
-    return log_.settings().askTimeout().toMillis();
+    return streamLog.settings().askTimeout().toMillis();
   }
 
   private static Throwable cause(Throwable t) {

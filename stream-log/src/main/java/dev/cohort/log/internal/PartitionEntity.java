@@ -764,13 +764,14 @@ public final class PartitionEntity
 
   private Fetched read(State state, Fetch command) {
     List<StoredBatch> out = new ArrayList<>();
+    long maxBytes = Math.min(command.maxBytes(), settings.maxFetchReplyBytes());
     long bytes = 0;
     long records = 0;
     long next = state.logEndOffset;
     for (int i = state.indexFor(command.offset()); i < state.batchCount(); i++) {
       StoredBatch b = state.batch(i);
       if (!out.isEmpty()
-          && (bytes + b.sizeBytes() > command.maxBytes() || records >= command.maxRecords())) {
+          && (bytes + b.sizeBytes() > maxBytes || records >= command.maxRecords())) {
         break;
       }
       out.add(b);

@@ -20,7 +20,8 @@ import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /**
- * A one-node cluster with the in-memory journal and snapshot store, every message serialized, and
+ * A one-node cluster with Cohort's Pekko settings (Java serialization off), the in-memory journal
+ * and snapshot store, every message serialized, and
  * stream-log settings tightened so that tests run fast. Helpers await with deadlines, never sleep.
  */
 public final class LogTestKit {
@@ -49,7 +50,7 @@ public final class LogTestKit {
                 """))
         .withFallback(PersistenceTestKitPlugin.getInstance().config())
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.load());
+        .withFallback(dev.cohort.cluster.NodeConfig.pekkoDefaults());
   }
 
   /** An actor test kit whose system has joined itself as a one-node cluster. */
