@@ -62,4 +62,9 @@ public record SagaInstance(
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no step " + name));
   }
+
+  /** This instance as JSON (input, context and outputs embedded), as the gateway returns it. */
+  public String toJson() {
+    return dev.cohort.saga.internal.JsonViews.instance(this).toString();
+  }
 }

@@ -5,4 +5,10 @@ import java.time.Instant;
 
 /** One line of {@link Sagas#list}: an instance's id, definition, state and last change. */
 public record SagaSummary(String id, String definition, int version, SagaState state,
-    Instant updatedAt) implements CohortSerializable {}
+    Instant updatedAt) implements CohortSerializable {
+
+  /** This summary as JSON. */
+  public String toJson() {
+    return dev.cohort.saga.internal.JsonViews.summary(this).toString();
+  }
+}

@@ -12,9 +12,10 @@ import java.util.Optional;
  * @param definition the definition name
  * @param version the definition version
  * @param event {@code started}, {@code step_started}, {@code step_succeeded}, {@code
- *     step_attempt_failed}, {@code step_failed}, {@code compensation_started}, {@code
- *     compensation_succeeded}, {@code compensation_attempt_failed}, {@code completed}, {@code
- *     compensated}, {@code compensation_failed}, {@code retried}, {@code resolved}
+ *     step_attempt_failed} (another attempt follows), {@code step_failed} (for good), {@code
+ *     compensation_started}, {@code compensation_step_started}, {@code compensation_succeeded},
+ *     {@code compensation_attempt_failed}, {@code completed}, {@code compensated}, {@code
+ *     compensation_failed}, {@code retried}, {@code resolved}
  * @param state the instance's state after the change
  * @param step the step concerned, if any
  * @param attempt the attempt number concerned, or 0
@@ -36,5 +37,10 @@ public record SagaUpdate(
   public SagaUpdate {
     step = step == null ? Optional.empty() : step;
     error = error == null ? Optional.empty() : error;
+  }
+
+  /** This update as JSON, as the events topic carries it. */
+  public String toJson() {
+    return dev.cohort.saga.internal.JsonViews.update(this).toString();
   }
 }

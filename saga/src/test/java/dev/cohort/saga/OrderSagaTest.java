@@ -33,8 +33,19 @@ class OrderSagaTest {
   /** The context each compensation saw. */
   private static final List<StepContext> seen = new CopyOnWriteArrayList<>();
 
+  /** Every generic step call, as "sagaId phase step". */
+  private static final List<String> trace = new CopyOnWriteArrayList<>();
+
   static {
     Sagas sagas = node.sagas;
+    sagas.registerFunction("step_ok", ctx -> {
+      trace.add(ctx.sagaId() + " " + ctx.phase() + " " + ctx.step());
+      return CompletableFuture.completedFuture(Map.of(ctx.step() + "_done", true));
+    });
+    sagas.registerFunction("step_fail", ctx -> {
+      trace.add(ctx.sagaId() + " " + ctx.phase() + " " + ctx.step());
+      throw StepFailure.permanent("declined");
+    });
     sagas.registerFunction("create_order", ctx -> call(ctx, Map.of("order_id", "ORD-001")));
     sagas.registerFunction("cancel_order", ctx -> call(ctx, Map.of()));
     sagas.registerFunction("deduct_inventory",
@@ -122,12 +133,61 @@ class OrderSagaTest {
         done.contextMap().get("steps") instanceof Map<?, ?> steps
             ? ((Map<?, ?>) steps.get("create_order")).get("output") : null);
     assertEquals(50000, done.inputMap().get("amount"));
+    var json = dev.cohort.saga.internal.JsonValues.parseObject(done.toJson());
+    assertEquals("COMPENSATED", json.get("state"));
+    assertEquals("ORD-001", ((Map<?, ?>) json.get("context")).get("order_id"));
 
     // every attempt is timestamped in order
     List<java.time.Instant> starts = new ArrayList<>();
     done.steps().forEach(s -> s.attempts().forEach(a -> starts.add(a.startedAt())));
     assertTrue(done.updatedAt().isAfter(done.startedAt()) || done.updatedAt().equals(done.startedAt()));
     starts.forEach(t -> assertFalse(t.isBefore(done.startedAt())));
+  }
+
+  /**
+   * CompensationsReverseOrder, over seeded random sagas: whichever step fails, exactly the steps
+   * whose action completed (and that have a compensation) are compensated, last first; the failed
+   * step and the steps after it are never compensated.
+   */
+  @Test
+  void compensationsRunInReverseOrderWhicheverStepFails() {
+    java.util.Random random = new java.util.Random(20261129L);
+    Map<String, List<String>> expected = new java.util.HashMap<>();
+    for (int run = 0; run < 12; run++) {
+      int n = 2 + random.nextInt(6);
+      int failAt = random.nextInt(n + 1); // n: nothing fails
+      SagaDefinition.Builder b = SagaDefinition.builder("reverse-" + run);
+      List<String> want = new ArrayList<>();
+      List<String> undo = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String name = "s" + i;
+        boolean undoable = i == n - 1 || random.nextInt(4) > 0;
+        StepAction action = StepAction.java(i == failAt ? "step_fail" : "step_ok");
+        b.step(undoable ? SagaStep.of(name, action, StepAction.java("step_ok"))
+            .withRetry(RetryPolicy.NONE) : SagaStep.withoutCompensation(name, action));
+        if (i <= failAt) {
+          want.add("ACTION " + name);
+        }
+        if (failAt < n && i < failAt && undoable) {
+          undo.add(0, "COMPENSATION " + name);
+        }
+      }
+      want.addAll(undo);
+      String id = "rev-" + run;
+      expected.put(id, want);
+      join(node.sagas.define(b.build()));
+      join(node.sagas.start("reverse-" + run, id, Map.of()));
+    }
+    for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+      SagaInstance done = node.awaitInstance(e.getKey(), Duration.ofSeconds(20),
+          i -> i.state().terminal());
+      List<String> ran = trace.stream().filter(t -> t.startsWith(e.getKey() + " "))
+          .map(t -> t.substring(e.getKey().length() + 1)).toList();
+      assertEquals(e.getValue(), ran, e.getKey() + " ended " + done.state());
+      boolean failed = e.getValue().stream().anyMatch(t -> t.startsWith("COMPENSATION"))
+          || done.steps().stream().anyMatch(st -> st.status() == StepStatus.FAILED);
+      assertEquals(failed ? SagaState.COMPENSATED : SagaState.COMPLETED, done.state());
+    }
   }
 
   @Test

@@ -5,7 +5,6 @@ import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaUpdate;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -59,20 +58,8 @@ final class SagaEventsLog {
     if (!settings.publishEvents()) {
       return;
     }
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("id", update.id());
-    json.put("definition", update.definition());
-    json.put("version", update.version());
-    json.put("event", update.event());
-    json.put("state", update.state().name());
-    update.step().ifPresent(s -> json.put("step", s));
-    if (update.attempt() > 0) {
-      json.put("attempt", update.attempt());
-    }
-    update.error().ifPresent(e -> json.put("error", e));
-    json.put("at", update.at().toString());
     ProducerRecord record = ProducerRecord.of(settings.eventsTopic(), update.id(),
-        JsonValues.write(json));
+        update.toJson());
     ensureTopic()
         .thenCompose(ignored -> log.send(settings.eventsTopic(), List.of(record)))
         .whenComplete((done, failure) -> {

@@ -470,7 +470,12 @@ public final class SagaInstanceEntity
 
   /** Decides the next thing to do; persists it (and starts its side effect) when there is one. */
   private ReplyEffect<Event, State> onWake(State state) {
-    if (!state.started() || !state.status().active() || inFlight != null) {
+    if (!state.started()) {
+      // woken for an index placeholder whose start never happened: do not stay in memory
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+      return Effect().noReply();
+    }
+    if (!state.status().active() || inFlight != null) {
       return Effect().noReply();
     }
     Instant now = Instant.now();
