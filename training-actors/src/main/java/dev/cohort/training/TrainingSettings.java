@@ -22,6 +22,7 @@ import java.time.Duration;
  * @param ncclPollInterval how often waiting NCCL calls poll for completion or errors
  * @param rendezvousWait how long a rendezvous with at least workers.min workers waits for more
  * @param maxLossPoints how many (step, loss) points a job's status keeps
+ * @param recruitInterval how often a gathering job asks worker pools again
  */
 public record TrainingSettings(
     Backend backend,
@@ -37,7 +38,8 @@ public record TrainingSettings(
     String cudartPath,
     Duration ncclPollInterval,
     Duration rendezvousWait,
-    int maxLossPoints) {
+    int maxLossPoints,
+    Duration recruitInterval) {
 
   public TrainingSettings {
     if (cpuSlots < 1) {
@@ -84,7 +86,8 @@ public record TrainingSettings(
         c.getString("nccl.cudart-path"),
         c.getDuration("nccl.poll-interval"),
         c.getDuration("coordinator.rendezvous-wait"),
-        c.getInt("coordinator.max-loss-points"));
+        c.getInt("coordinator.max-loss-points"),
+        c.getDuration("coordinator.recruit-interval"));
   }
 
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
@@ -92,7 +95,7 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
         socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints);
+        maxLossPoints, recruitInterval);
   }
 
   /** A copy with another ring segment size. */
@@ -100,7 +103,7 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
         host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints);
+        maxLossPoints, recruitInterval);
   }
 
   /** A copy with another rendezvous wait. */
@@ -108,7 +111,7 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
-        maxLossPoints);
+        maxLossPoints, recruitInterval);
   }
 
   /** A copy with another NCCL library path. */
@@ -116,7 +119,7 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints);
+        maxLossPoints, recruitInterval);
   }
 
 }

@@ -61,6 +61,7 @@ public final class TrainingCoordinator
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "TrainingJob");
   private static final String RENDEZVOUS_TIMER = "rendezvous";
+  private static final String RECRUIT_TIMER = "recruit";
 
   // Command ------------------------------------------------------------------------------------
 
@@ -104,6 +105,9 @@ public final class TrainingCoordinator
   /** The rendezvous wait after workers.min joined has passed (timer). */
   // Package-private, not private, only so that TrainingRegistrations can give it a Kryo id.
   record RendezvousDeadline(long generation) implements Command {}
+
+  /** Time to ask the worker pools again (periodic timer while gathering). Package-private as above. */
+  enum RecruitTick implements Command { INSTANCE }
 
   // Messages to workers -------------------------------------------------------------------------
 
@@ -278,6 +282,7 @@ public final class TrainingCoordinator
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Fail.class, this::onFail)
         .onCommand(RendezvousDeadline.class, this::onDeadline)
+        .onCommand(RecruitTick.class, this::onRecruitTick)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), StatusReply.success(state.status(jobId))))
         .build();
   }
@@ -286,6 +291,7 @@ public final class TrainingCoordinator
     if (state.phase() == JobPhase.PENDING) {
       return Effect().persist(new JobSubmitted(cmd.spec()))
           .thenRun(next -> recruiter.tell(new Recruiter.Need(cmd.spec().maxWorkers())))
+          .thenRun(next -> armRecruitTimer())
           .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
     }
     if (state.spec().equals(Optional.of(cmd.spec()))) {
@@ -348,6 +354,7 @@ public final class TrainingCoordinator
     if (state.phase() == JobPhase.RENDEZVOUS) {
       // After a restart of the coordinator: gather again what the job misses.
       recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers() - state.joined().size()));
+      armRecruitTimer();
     }
     if (!state.ended()) {
       state.joined().forEach(this::watch);
@@ -386,6 +393,19 @@ public final class TrainingCoordinator
     }
   }
 
+  private ReplyEffect<Event, State> onRecruitTick(State state, RecruitTick tick) {
+    if (state.phase() != JobPhase.RENDEZVOUS) {
+      timers.cancel(RECRUIT_TIMER);
+      return Effect().noReply();
+    }
+    int missing = state.spec().orElseThrow().maxWorkers() - state.joined().size();
+    return Effect().none().thenRun(s -> recruiter.tell(new Recruiter.Need(missing))).thenNoReply();
+  }
+
+  private void armRecruitTimer() {
+    timers.startTimerWithFixedDelay(RECRUIT_TIMER, RecruitTick.INSTANCE, settings.recruitInterval());
+  }
+
   private void armRendezvousTimer(State state) {
     if (state.phase() == JobPhase.RENDEZVOUS && state.spec().isPresent()
         && state.joined().size() >= state.spec().get().minWorkers() && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
@@ -399,6 +419,7 @@ public final class TrainingCoordinator
       return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
           .thenRun(next -> metrics.recovered(jobId))
           .thenRun(next -> recruiter.tell(new Recruiter.Need(1))) // a replacement, if a slot is free
+          .thenRun(next -> armRecruitTimer())
           .thenRun(next -> tellAll(state.without(cmd.workerId()), new Abort(jobId, state.generation(),
               "worker " + cmd.workerId() + " lost: " + cmd.reason(), false)))
           .thenNoReply();
@@ -418,6 +439,7 @@ public final class TrainingCoordinator
     }
     return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
         .thenRun(next -> metrics.recovered(jobId))
+        .thenRun(next -> armRecruitTimer())
         .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(),
             "worker " + cmd.workerId() + " reported: " + cmd.reason(), false)))
         .thenNoReply();

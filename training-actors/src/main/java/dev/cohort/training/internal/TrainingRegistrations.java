@@ -37,6 +37,7 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4017, TrainingCoordinator.Fail.class);
     r.add(4018, TrainingCoordinator.RendezvousDeadline.class);
     r.add(4019, TrainingCoordinator.GenerationFailed.class);
+    r.add(4020, TrainingCoordinator.RecruitTick.class);
     r.add(4030, TrainingCoordinator.Assignment.class);
     r.add(4031, TrainingCoordinator.Abort.class);
     r.add(4040, JobStatus.class);
