@@ -5,6 +5,7 @@ import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
 import dev.cohort.platform.internal.cli.KvCommand;
 import dev.cohort.platform.internal.cli.ProduceCommand;
+import dev.cohort.platform.internal.cli.SagaCommand;
 import dev.cohort.platform.internal.cli.TopicCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,6 +26,7 @@ import picocli.CommandLine.Command;
       ProduceCommand.class,
       ConsumeCommand.class,
       GroupsCommand.class,
+      SagaCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -33,6 +33,18 @@ class CliTest {
       assertTrue(consumed.out().contains("u1\ta") && consumed.out().contains("u1\tc"), consumed.out());
       var described = node.cli(null, "groups", "describe", "cli-group");
       assertTrue(described.out().contains("\"lag\" : 0"), described.out());
+
+      java.nio.file.Path definition = Files.createTempFile("saga", ".json");
+      Files.writeString(
+          definition,
+          "{\"steps\":[{\"name\":\"mark\",\"action\":{\"kv\":{\"op\":\"put\",\"keyspace\":\"default\","
+              + "\"key\":\"saga/${sagaId}\",\"value\":\"${input.note}\"}}}]}");
+      assertEquals(0, node.cli(null, "saga", "define", "marker", definition.toString()).exit());
+      var started = node.cli(null, "saga", "start", "marker", "--id", "s1", "--input", "{\"note\":\"hi\"}");
+      assertEquals(0, started.exit(), started.err());
+      var badInput = node.cli(null, "saga", "start", "marker", "--input", "not json");
+      assertEquals(1, badInput.exit());
+      assertTrue(badInput.err().contains("--input"), badInput.err());
       assertEquals(0, node.terminate(Duration.ofSeconds(30)));
     }
   }
