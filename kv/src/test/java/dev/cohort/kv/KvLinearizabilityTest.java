@@ -37,7 +37,7 @@ class KvLinearizabilityTest {
   @BeforeAll
   static void start() {
     kit = KvTestSystems.cluster("KvLinearizabilityTest", "");
-    kv = KvService.start(kit.system());
+    kv = KvTestSystems.startKv(kit);
   }
 
   @AfterAll

@@ -31,7 +31,7 @@ class KvLockTest {
   @BeforeAll
   static void start() {
     kit = KvTestSystems.cluster("KvLockTest", "cohort.kv.default-partitions = 8\n");
-    kv = KvService.start(kit.system());
+    kv = KvTestSystems.startKv(kit);
   }
 
   @AfterAll

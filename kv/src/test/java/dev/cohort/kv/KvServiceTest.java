@@ -28,7 +28,7 @@ class KvServiceTest {
   @BeforeAll
   static void start() {
     kit = KvTestSystems.cluster("KvServiceTest", "cohort.kv.default-partitions = 8\n");
-    kv = KvService.start(kit.system());
+    kv = KvTestSystems.startKv(kit);
   }
 
   @AfterAll

@@ -33,7 +33,7 @@ final class KvTestSystems {
             pekko.cluster.sharding.passivation.strategy = none
             pekko.loglevel = WARNING
             cohort.kv.lease.check-interval = 100ms
-            cohort.kv.ask-timeout = 3s
+            cohort.kv.ask-timeout = 5s
             """
                 + extra)
         .withFallback(PersistenceTestKitPlugin.getInstance().config())
@@ -49,6 +49,26 @@ final class KvTestSystems {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     await(Duration.ofSeconds(10), () -> cluster.selfMember().status() == MemberStatus.up());
     return kit;
+  }
+
+  /**
+   * Starts the kv service and waits until it answers: the first request after a node starts
+   * waits for sharding's coordinator, which on a busy machine can take longer than an ask.
+   */
+  static Kv startKv(ActorTestKit kit) {
+    Kv kv = KvService.start(kit.system());
+    long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        join(kv.keyspaces());
+        join(kv.range(Kv.DEFAULT_KEYSPACE, RangeRequest.prefix("").withCountOnly()));
+        return kv;
+      } catch (KvException e) {
+        if (!e.code().equals("timeout") || System.nanoTime() > end) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** Waits until {@code condition} holds, polling; fails after {@code deadline}. */

@@ -37,7 +37,7 @@ class KvWatchTest {
   @BeforeAll
   static void start() {
     kit = KvTestSystems.cluster("KvWatchTest", "cohort.kv.history.keep-revisions = 20\n");
-    kv = KvService.start(kit.system());
+    kv = KvTestSystems.startKv(kit);
   }
 
   @AfterAll

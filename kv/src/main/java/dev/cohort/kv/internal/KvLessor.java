@@ -100,7 +100,14 @@ public final class KvLessor
 
   // State
   public record Lease(long id, long ttlMillis, long deadlineMillis, List<String> partitions)
-      implements CohortSerializable {}
+      implements CohortSerializable {
+
+    Lease withPartition(String partitionEntityId) {
+      List<String> more = new ArrayList<>(partitions);
+      more.add(partitionEntityId);
+      return new Lease(id, ttlMillis, deadlineMillis, List.copyOf(more));
+    }
+  }
 
   /**
    * @param nextSeq the sequence of the next lease id
@@ -112,6 +119,36 @@ public final class KvLessor
 
     State copy() {
       return new State(nextSeq, new HashMap<>(live), new HashMap<>(revoking));
+    }
+
+    State granted(LeaseGranted e, int lessors) {
+      live.put(e.id(), new Lease(e.id(), e.ttlMillis(), e.deadlineMillis(), List.of()));
+      return new State(Math.max(nextSeq, e.id() / lessors + 1), live, revoking);
+    }
+
+    State keptAlive(LeaseKeptAlive e) {
+      live.computeIfPresent(
+          e.id(), (id, l) -> new Lease(id, l.ttlMillis(), e.deadlineMillis(), l.partitions()));
+      return this;
+    }
+
+    State attached(LeaseAttached e) {
+      live.computeIfPresent(e.id(), (id, l) -> l.withPartition(e.partitionEntityId()));
+      return this;
+    }
+
+    /** A revoked lease waits in {@code revoking} until its partitions cleared its keys. */
+    State revoked(LeaseRevoked e) {
+      Lease lease = live.remove(e.id());
+      if (lease != null && !lease.partitions().isEmpty()) {
+        revoking.put(e.id(), lease);
+      }
+      return this;
+    }
+
+    State finished(RevocationFinished e) {
+      revoking.remove(e.id());
+      return this;
     }
   }
 
@@ -345,46 +382,11 @@ public final class KvLessor
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(LeaseGranted.class, this::applyGranted)
-        .onEvent(LeaseKeptAlive.class, (s, e) -> update(s, e.id(), l ->
-            new Lease(l.id(), l.ttlMillis(), e.deadlineMillis(), l.partitions())))
-        .onEvent(LeaseAttached.class, (s, e) -> update(s, e.id(), l -> withPartition(l, e)))
-        .onEvent(LeaseRevoked.class, this::applyRevoked)
-        .onEvent(RevocationFinished.class, (s, e) -> {
-          s.revoking().remove(e.id());
-          return s;
-        })
+        .onEvent(LeaseGranted.class, (state, e) -> state.granted(e, settings.lessors()))
+        .onEvent(LeaseKeptAlive.class, State::keptAlive)
+        .onEvent(LeaseAttached.class, State::attached)
+        .onEvent(LeaseRevoked.class, State::revoked)
+        .onEvent(RevocationFinished.class, State::finished)
         .build();
-  }
-
-  private State applyGranted(State state, LeaseGranted e) {
-    state.live().put(e.id(), new Lease(e.id(), e.ttlMillis(), e.deadlineMillis(), List.of()));
-    long seq = e.id() / settings.lessors() + 1;
-    return new State(Math.max(state.nextSeq(), seq), state.live(), state.revoking());
-  }
-
-  private static Lease withPartition(Lease l, LeaseAttached e) {
-    List<String> partitions = new ArrayList<>(l.partitions());
-    partitions.add(e.partitionEntityId());
-    return new Lease(l.id(), l.ttlMillis(), l.deadlineMillis(), List.copyOf(partitions));
-  }
-
-  private static State update(State state, long id, java.util.function.UnaryOperator<Lease> f) {
-    Lease lease = state.live().get(id);
-    if (lease != null) {
-      state.live().put(id, f.apply(lease));
-    }
-    return state;
-  }
-
-  private State applyRevoked(State state, LeaseRevoked e) {
-    Lease lease = state.live().remove(e.id());
-    if (lease != null) {
-      if (lease.partitions().isEmpty()) {
-        return state; // nothing to clear
-      }
-      state.revoking().put(e.id(), lease);
-    }
-    return state;
   }
 }

@@ -111,10 +111,7 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
         .onMessage(PartitionStopped.class, this::onPartitionStopped)
         .onMessage(Resubscribe.class, this::onResubscribe)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
-        .onSignal(PostStop.class, signal -> {
-          metrics.watcherClosed();
-          return this;
-        })
+        .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
@@ -236,6 +233,11 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
       sources.remove(stopped.partition());
       subscribe(stopped.partition());
     }
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    metrics.watcherClosed();
     return this;
   }
 
