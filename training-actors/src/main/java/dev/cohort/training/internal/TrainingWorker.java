@@ -82,6 +82,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     final Mlp model;
     final Optimizer optimizer;
     DataParallelTrainer lastTrainer;
+    TrainingData data;
 
     Replica(Mlp model, Optimizer optimizer) {
       this.model = model;
@@ -237,23 +238,18 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     if (spec.backend() == Backend.NCCL) {
       throw TrainingException.invalid("backend_unavailable", "the nccl backend is not wired into workers yet; use ring or auto");
     }
-    TrainingData data;
-    try {
-      data = TrainingData.decode(
-          datasets.read(spec.datasetTopic()).toCompletableFuture().get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS),
-          spec.model().inputs(), spec.model().classes());
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
     if (replica == null) {
       Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
       replica = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
     }
+    // Connect first: the peers wait for this connection only connect-timeout, while the first
+    // collective below waits the (longer) collective timeout for a rank still reading its data.
     try (Communicator comm = ep.join(a.rendezvous())) {
       current = comm;
       if (abortedGeneration == a.generation()) {
         comm.abort("aborted before it started");
       }
+      TrainingData data = data(spec);
       try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, replica.model, replica.optimizer, data,
           spec.batchSize(), (long) spec.bucketCapMb() << 20, spec.seed())) {
         if (replica.lastTrainer != null) {
@@ -278,6 +274,20 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         return true;
       }
     }
+  }
+
+  /** The decoded dataset, read once per worker and kept across generations. */
+  private TrainingData data(TrainingJobSpec spec) throws Exception {
+    if (replica.data == null) {
+      try {
+        replica.data = TrainingData.decode(
+            datasets.read(spec.datasetTopic()).toCompletableFuture().get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS),
+            spec.model().inputs(), spec.model().classes());
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
+    }
+    return replica.data;
   }
 
   private static Throwable unwrap(Throwable t) {
