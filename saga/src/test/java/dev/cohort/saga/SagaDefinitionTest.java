@@ -109,6 +109,19 @@ class SagaDefinitionTest {
   }
 
   @Test
+  void theReadmeExampleIsValid() throws Exception {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+    int start = readme.indexOf("```json\n") + "```json\n".length();
+    String json = readme.substring(start, readme.indexOf("```", start));
+    SagaDefinition d = SagaDefinition.fromJson("readme", json);
+    assertEquals(5, d.steps().size());
+    assertEquals(60000, d.deadlineMs());
+    assertEquals(StepAction.KvOp.TXN, ((StepAction.Kv) d.step("reserve").action()).op());
+    assertEquals(new RetryPolicy(10, 500, 10_000, 2.0), d.step("process_payment")
+        .compensationRetry());
+  }
+
+  @Test
   void theDslValidatesToo() {
     SagaException e = assertThrows(SagaException.class, () -> SagaDefinition.builder("x")
         .step("a", StepAction.java("f"), null)
