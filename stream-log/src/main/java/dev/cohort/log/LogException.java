@@ -14,7 +14,8 @@ import dev.cohort.persistence.Rejection;
  *   <li>{@code unknown_topic_or_partition}, {@code unknown_member_id}, {@code group_not_found}
  *       (NOT_FOUND)
  *   <li>{@code topic_already_exists}, {@code illegal_generation}, {@code out_of_order_sequence},
- *       {@code invalid_producer_epoch}, {@code rebalance_in_progress} (CONFLICT)
+ *       {@code invalid_producer_epoch}, {@code unknown_producer_id}, {@code
+ *       inconsistent_group_protocol} (CONFLICT)
  *   <li>{@code offset_out_of_range} (INVALID, as a 416-like client error mapped to 400)
  *   <li>{@code record_too_large} (TOO_LARGE)
  *   <li>{@code request_timeout}, {@code delivery_timeout} (TIMEOUT), {@code not_ready} (UNAVAILABLE)

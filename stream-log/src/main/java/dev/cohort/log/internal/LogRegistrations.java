@@ -68,6 +68,7 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2127, PartitionEntity.LogTruncated.class);
     r.add(2128, PartitionEntity.LogCompacted.class);
     r.add(2129, PartitionEntity.PartitionDeleted.class);
+    r.add(2130, PartitionEntity.ProducersExpired.class);
     r.add(2135, PartitionEntity.Snapshot.class);
     r.add(2136, PartitionEntity.ProducerEntry.class);
     r.add(2137, PartitionEntity.ProducerBatch.class);

@@ -177,8 +177,16 @@ public final class PartitionEntity
 
   public record PartitionConfigured(String topicId, TopicConfig config) implements Event {}
 
+  /**
+   * One produce batch. {@code appendedAt} is the partition's clock at the append (0 in events
+   * written before it existed); it ages the producer's idempotence state.
+   */
   public record BatchAppended(
-      StoredBatch batch, long producerId, int producerEpoch, int baseSequence) implements Event {}
+      StoredBatch batch, long producerId, int producerEpoch, int baseSequence, long appendedAt)
+      implements Event {}
+
+  /** The idempotence state of producers silent for {@code producer-id-expiration} was dropped. */
+  public record ProducersExpired(List<Long> producerIds) implements Event {}
 
   /** Retention removed every batch wholly below {@code logStartOffset}. */
   public record LogTruncated(long logStartOffset) implements Event {}
@@ -195,7 +203,8 @@ public final class PartitionEntity
   public record ProducerBatch(int firstSequence, int lastSequence, long baseOffset, long appendTime)
       implements CohortSerializable {}
 
-  public record ProducerEntry(int epoch, List<ProducerBatch> recent) implements CohortSerializable {
+  public record ProducerEntry(int epoch, List<ProducerBatch> recent, long lastAppendedAt)
+      implements CohortSerializable {
     int lastSequence() {
       return recent.isEmpty() ? -1 : recent.getLast().lastSequence();
     }
@@ -216,7 +225,7 @@ public final class PartitionEntity
       while (recent.size() > PRODUCER_WINDOW) {
         recent.removeFirst();
       }
-      return new ProducerEntry(event.producerEpoch(), List.copyOf(recent));
+      return new ProducerEntry(event.producerEpoch(), List.copyOf(recent), event.appendedAt());
     }
 
     ProducerBatch find(int first, int last) {
@@ -311,6 +320,11 @@ public final class PartitionEntity
       if (e.producerId() >= 0) {
         producers.put(e.producerId(), ProducerEntry.after(producers.get(e.producerId()), e));
       }
+      return this;
+    }
+
+    State applyProducersExpired(ProducersExpired e) {
+      e.producerIds().forEach(producers::remove);
       return this;
     }
 
@@ -555,7 +569,7 @@ public final class PartitionEntity
         .onCommand(Configure.class, this::onConfigure)
         .onCommand(DeletePartition.class, this::onDelete)
         .onCommand(CheckRetention.class, this::onCheckRetention)
-        .onCommand(RetentionTick.class, (s, c) -> retention(s, null))
+        .onCommand(RetentionTick.class, this::onRetentionTick)
         .onCommand(FetchWaitExpired.class, this::onWaitExpired)
         .onCommand(CompactionDone.class, this::onCompactionDone)
         .build();
@@ -612,10 +626,9 @@ public final class PartitionEntity
     if (topicInvalid != null) {
       return Effect().reply(replyTo, new Rejected(topicInvalid));
     }
+    long now = System.currentTimeMillis();
     long appendTime =
-        state.config.timestampType() == TopicConfig.TimestampType.LOG_APPEND_TIME
-            ? System.currentTimeMillis()
-            : -1;
+        state.config.timestampType() == TopicConfig.TimestampType.LOG_APPEND_TIME ? now : -1;
     ProducerEntry entry = producerId >= 0 ? state.producers.get(producerId) : null;
     long nextOffset = state.logEndOffset;
     List<Event> events = new ArrayList<>();
@@ -651,7 +664,15 @@ public final class PartitionEntity
             continue;
           }
           int expected = sameEpoch ? entry.lastSequence() + 1 : 0;
-          if (baseSequence != expected) {
+          if (entry == null && baseSequence != 0) {
+            // Its state expired (or was never here): the producer must start a new epoch.
+            invalid =
+                new Rejection(
+                    ErrorKind.CONFLICT,
+                    "unknown_producer_id",
+                    "partition " + topicPartition + " has no state for producer " + producerId
+                        + "; start a new epoch at sequence 0");
+          } else if (baseSequence != expected) {
             invalid =
                 new Rejection(
                     ErrorKind.CONFLICT,
@@ -678,7 +699,8 @@ public final class PartitionEntity
               batch.uncompressedBytes(),
               batch.payload());
       nextOffset += batch.recordCount();
-      BatchAppended event = new BatchAppended(stored, producerId, producerEpoch, baseSequence);
+      BatchAppended event =
+          new BatchAppended(stored, producerId, producerEpoch, baseSequence, now);
       if (producerId >= 0) {
         entry = ProducerEntry.after(entry, event);
       }
@@ -859,6 +881,23 @@ public final class PartitionEntity
         .thenReply(command.replyTo(), this::status);
   }
 
+  private ReplyEffect<Event, State> onRetentionTick(State state, RetentionTick tick) {
+    long cutoff = System.currentTimeMillis() - settings.producerIdExpiration().toMillis();
+    List<Long> expired = new ArrayList<>();
+    state.producers.forEach(
+        (id, entry) -> {
+          if (entry.lastAppendedAt() < cutoff) {
+            expired.add(id);
+          }
+        });
+    if (!expired.isEmpty()) {
+      // Written on its own; retention runs at the next tick. An expired producer that sends
+      // again starts over at sequence 0, as in Kafka after producer.id.expiration.ms.
+      return Effect().persist(new ProducersExpired(List.copyOf(expired))).thenNoReply();
+    }
+    return retention(state, null);
+  }
+
   private ReplyEffect<Event, State> onCheckRetention(State state, CheckRetention command) {
     return retention(state, command.replyTo());
   }
@@ -969,6 +1008,7 @@ public final class PartitionEntity
         .onEvent(PartitionConfigured.class, State::applyConfigured)
         .onEvent(BatchAppended.class, State::applyAppended)
         .onEvent(LogTruncated.class, State::applyTruncated)
+        .onEvent(ProducersExpired.class, State::applyProducersExpired)
         .onEvent(LogCompacted.class, State::applyCompacted)
         .onEvent(PartitionDeleted.class, (s, e) -> s.applyDeleted())
         .build();

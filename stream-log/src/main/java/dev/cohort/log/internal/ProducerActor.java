@@ -458,7 +458,12 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
       if (r.code().equals("unknown_topic_or_partition")) {
         metadata.remove(batch.tp.topic());
       }
-      if (retriable) {
+      if (r.code().equals("unknown_producer_id")) {
+        // The partition forgot this producer (producer-id-expiration): nothing was written;
+        // resend under a new epoch whose sequences start at 0.
+        queue.needsNewEpoch = true;
+        retry(queue, batch, LogException.of(r));
+      } else if (retriable) {
         retry(queue, batch, LogException.of(r));
       } else {
         fail(queue, batch, LogException.of(r));

@@ -113,7 +113,7 @@ class PartitionEntityTest {
     assertEquals(0, dup.baseOffset());
     assertTrue(dup.duplicate());
     assertEquals("out_of_order_sequence", code(produce(7, 0, 9, 1)));
-    assertEquals("out_of_order_sequence", code(produce(8, 0, 4, 1)), "a new producer starts at 0");
+    assertEquals("unknown_producer_id", code(produce(8, 0, 4, 1)), "a new producer starts at 0");
     // A new epoch restarts sequences; the old epoch is fenced.
     assertEquals(5, ((PartitionEntity.Appended) produce(7, 1, 0, 1)).baseOffset());
     assertEquals("invalid_producer_epoch", code(produce(7, 0, 5, 1)));
@@ -170,5 +170,43 @@ class PartitionEntityTest {
     var reply =
         entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Fetch(3, 1000, 10, 0, r)).reply();
     assertEquals("offset_out_of_range", code(reply));
+  }
+
+  @Test
+  void idleProducersExpireAndStartOver() {
+    LogSettings quick =
+        LogSettings.create(
+            ConfigFactory.parseString(
+                    "cohort.log.partition.producer-id-expiration = 1ms\n"
+                        + "cohort.log.partition.retention-check-interval = 50ms")
+                .withFallback(kit.system().settings().config()));
+    var expiring =
+        EventSourcedBehaviorTestKit
+            .<PartitionEntity.Command, PartitionEntity.Event, PartitionEntity.State>create(
+                kit.system(),
+                PartitionEntity.create(
+                    PersistenceId.of(PartitionEntity.ENTITY_TYPE_KEY.name(), "expiring/0"),
+                    PartitionEntity.parseEntityId("expiring/0"),
+                    quick),
+                EventSourcedBehaviorTestKit.enabledSerializationSettings()
+                    .withVerifyEquality(false)
+                    .withVerifyState(false));
+    expiring.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Configure("tid", config, r));
+    var first =
+        expiring.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.Produce("tid", 7, 0, 0, batch(2, 1), r));
+    assertEquals(0, ((PartitionEntity.Appended) first.reply()).baseOffset());
+    // Until its state expires the same batch is a duplicate; afterwards it is a new batch.
+    LogTestKit.await(
+        java.time.Duration.ofSeconds(10),
+        () -> {
+          var again =
+              (PartitionEntity.Appended)
+                  expiring
+                      .<PartitionEntity.Reply>runCommand(
+                          r -> new PartitionEntity.Produce("tid", 7, 0, 0, batch(2, 1), r))
+                      .reply();
+          return !again.duplicate() && again.baseOffset() == 2;
+        });
   }
 }

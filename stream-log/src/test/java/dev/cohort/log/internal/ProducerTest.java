@@ -239,4 +239,39 @@ class ProducerTest {
       assertEquals(1, partitions.size(), "one linger window, one sticky partition");
     }
   }
+
+  /** A partition that forgot an idle producer makes it start a new epoch; nothing is lost. */
+  @Test
+  void aProducerWhoseStateExpiredStartsANewEpoch() {
+    ActorTestKit quick =
+        LogTestKit.cluster(
+            "cohort.log.partition.producer-id-expiration = 1ms\n"
+                + "cohort.log.partition.retention-check-interval = 50ms");
+    try {
+      StreamLogImpl quickLog = StreamLogImpl.start(quick.system());
+      get(quickLog.createTopic("forgetful", 1, Map.of()));
+      try (Producer producer = quickLog.producer()) {
+        assertEquals(0, get(producer.send(ProducerRecord.of("forgetful", "k", "v0"))).offset());
+        // Wait until the partition has journaled that it dropped the producer's state.
+        var journal = org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(quick.system());
+        String pid = PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("forgetful", 0);
+        LogTestKit.await(
+            Duration.ofSeconds(10),
+            () -> journal.persistedInStorage(pid).stream()
+                .anyMatch(e -> e instanceof PartitionEntity.ProducersExpired));
+        long offset = 0;
+        for (int i = 1; i <= 5; i++) {
+          offset = get(producer.send(ProducerRecord.of("forgetful", "k", "v" + i))).offset();
+        }
+        assertEquals(5, offset);
+      }
+      List<ConsumerRecord> all = get(quickLog.fetch("forgetful", 0, 0)).records();
+      assertEquals(6, all.size());
+      for (int k = 0; k < all.size(); k++) {
+        assertEquals("v" + k, all.get(k).valueString(), "each record once, in order");
+      }
+    } finally {
+      quick.shutdownTestKit();
+    }
+  }
 }
