@@ -15,6 +15,7 @@ public record KvSettings(
     int rangeMaxLimit,
     long historyKeepRevisions,
     Duration historyKeepDuration,
+    long historyMaxBytes,
     int snapshotEveryEvents,
     int batchMaxCommands,
     int lessors,
@@ -41,6 +42,7 @@ public record KvSettings(
             c.getInt("range-max-limit"),
             c.getLong("history.keep-revisions"),
             c.getDuration("history.keep-duration"),
+            c.getBytes("history.max-bytes"),
             c.getInt("snapshot-every-events"),
             c.getInt("batch.max-commands"),
             c.getInt("lease.lessors"),
@@ -61,6 +63,7 @@ public record KvSettings(
         "default-partitions must be within 1..max-partitions");
     require(maxValueBytes >= 1, "max-value-bytes must be positive");
     require(historyKeepRevisions >= 1, "history.keep-revisions must be at least 1");
+    require(historyMaxBytes >= 0, "history.max-bytes must not be negative");
     require(snapshotEveryEvents >= 1, "snapshot-every-events must be at least 1");
     require(batchMaxCommands >= 1, "batch.max-commands must be at least 1");
     require(lessors >= 1 && lessors <= 1024, "lease.lessors must be within 1..1024");

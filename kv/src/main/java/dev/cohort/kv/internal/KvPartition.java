@@ -206,6 +206,7 @@ public final class KvPartition
    * @param history the changes after {@code compactedRevision}, oldest first
    * @param revokedLeases recently revoked leases and when
    * @param bytes the bytes of all keys and values
+   * @param historyBytes the bytes of the keys and values (new and previous) in {@code history}
    */
   public record State(
       long revision,
@@ -215,27 +216,31 @@ public final class KvPartition
       TreeMap<String, KeyValue> kvs,
       ArrayList<Change> history,
       HashMap<Long, Long> revokedLeases,
-      long bytes)
+      long bytes,
+      long historyBytes)
       implements CohortSerializable {
 
     public static State empty() {
-      return new State(0, 0, 0, false, new TreeMap<>(), new ArrayList<>(), new HashMap<>(), 0);
+      return new State(0, 0, 0, false, new TreeMap<>(), new ArrayList<>(), new HashMap<>(), 0, 0);
     }
 
     State applyWritten(Written w, KvSettings settings) {
       long size = bytes;
+      long historySize = historyBytes;
       for (Mutation m : w.mutations()) {
         switch (m) {
           case PutKv put -> {
             KeyValue kv = put.kv();
             KeyValue prev = kvs.put(kv.key(), kv);
             size += sizeOf(kv) - sizeOf(prev);
+            historySize += sizeOf(kv) + sizeOf(prev);
             history.add(new Change(w.revision(), w.atMillis(), kv.key(), kv, prev));
           }
           case DeleteKey delete -> {
             KeyValue prev = kvs.remove(delete.key());
             if (prev != null) {
               size -= sizeOf(prev);
+              historySize += sizeOf(prev);
               history.add(new Change(w.revision(), w.atMillis(), delete.key(), null, prev));
             }
           }
@@ -247,36 +252,56 @@ public final class KvPartition
       long forgetBefore = w.atMillis() - settings.leaseRevokedRetention().toMillis();
       revokedLeases.values().removeIf(at -> at < forgetBefore);
       long newRevision = w.mutations().isEmpty() ? revision : w.revision();
-      long compacted = compact(newRevision, w.atMillis(), settings);
+      int cut = compactionCut(newRevision, w.atMillis(), historySize, settings);
+      long compacted = compactedRevision;
+      if (cut > 0) {
+        compacted = history.get(cut - 1).revision();
+        List<Change> removed = history.subList(0, cut);
+        for (Change c : removed) {
+          historySize -= sizeOf(c.kv()) + sizeOf(c.prev());
+        }
+        removed.clear();
+      }
       return new State(
-          newRevision, compacted, Math.max(lastAtMillis, w.atMillis()), dropped, kvs, history,
-          revokedLeases, size);
+          newRevision, compacted, Math.max(lastAtMillis, w.atMillis()), this.dropped, kvs, history,
+          revokedLeases, size, historySize);
     }
 
     /**
-     * Drops history older than keep-revisions or keep-duration. Removal is amortized: it waits
-     * until an eighth of the history (at least 64 changes) is removable.
+     * How many of the oldest changes to compact: those older than keep-revisions or keep-duration,
+     * and as many more as bring the history under max-bytes. Removal is amortized: it waits until
+     * an eighth of the history (at least 64 changes) is removable, unless over max-bytes.
      */
-    private long compact(long newRevision, long nowMillis, KvSettings settings) {
+    private int compactionCut(
+        long newRevision, long nowMillis, long historySize, KvSettings settings) {
       if (history.isEmpty()) {
-        return compactedRevision;
+        return 0;
       }
       long byRevision = newRevision - settings.historyKeepRevisions();
       long oldestKeptAt = nowMillis - settings.historyKeepDuration().toMillis();
       int cut = firstIndexAfter(byRevision);
       int byTime = firstIndexAtOrAfterTime(oldestKeptAt);
       cut = Math.max(cut, byTime);
+      boolean overSize = historySize > settings.historyMaxBytes();
+      if (overSize) {
+        // Leave about three quarters of the budget, so that the next writes do not compact again.
+        long excess = historySize - settings.historyMaxBytes() * 3 / 4;
+        int bySize = 0;
+        while (excess > 0 && bySize < history.size()) {
+          Change c = history.get(bySize++);
+          excess -= sizeOf(c.kv()) + sizeOf(c.prev());
+        }
+        cut = Math.max(cut, bySize);
+      }
       // Never split one revision's changes: move the cut to a revision boundary.
       while (cut > 0 && cut < history.size()
           && history.get(cut).revision() == history.get(cut - 1).revision()) {
         cut++;
       }
-      if (cut == 0 || (cut < 64 && cut < history.size()) || cut < history.size() / 8) {
-        return compactedRevision;
+      if (!overSize && ((cut < 64 && cut < history.size()) || cut < history.size() / 8)) {
+        return 0;
       }
-      long newCompacted = history.get(cut - 1).revision();
-      history.subList(0, cut).clear();
-      return newCompacted;
+      return cut;
     }
 
     private int firstIndexAfter(long revision) {
@@ -310,14 +335,14 @@ public final class KvPartition
     State drop(Dropped d) {
       return new State(
           revision, compactedRevision, Math.max(lastAtMillis, d.atMillis()), true, kvs, history,
-          revokedLeases, bytes);
+          revokedLeases, bytes, historyBytes);
     }
 
     /** A copy whose collections no later event changes, for snapshots. */
     State copy() {
       return new State(
           revision, compactedRevision, lastAtMillis, dropped, new TreeMap<>(kvs),
-          new ArrayList<>(history), new HashMap<>(revokedLeases), bytes);
+          new ArrayList<>(history), new HashMap<>(revokedLeases), bytes, historyBytes);
     }
 
     static long sizeOf(KeyValue kv) {

@@ -91,6 +91,28 @@ class KvPartitionModelTest {
     }
   }
 
+  /** HistoryBoundedByBytes: large values compact history early, whole revisions at a time. */
+  @Test
+  void historyStaysUnderMaxBytes() {
+    KvSettings small = KvSettings.create(ConfigFactory.parseString(
+            "cohort.kv.history.max-bytes = 16KiB\ncohort.kv.max-value-bytes = 4KiB")
+        .withFallback(ConfigFactory.load()));
+    KvPartition.State state = KvPartition.State.empty();
+    for (long rev = 1; rev <= 200; rev++) {
+      KeyValue kv = new KeyValue("k" + (rev % 5), new byte[1000], rev, rev, 1, 0);
+      state = state.applyWritten(
+          new KvPartition.Written(rev, rev, List.of(new KvPartition.PutKv(kv)), 0), small);
+      long counted = state.history().stream()
+          .mapToLong(c -> KvPartition.State.sizeOf(c.kv()) + KvPartition.State.sizeOf(c.prev()))
+          .sum();
+      assertEquals(counted, state.historyBytes(), "historyBytes is the sum of the history");
+      assertTrue(state.historyBytes() <= 16 * 1024 + 2 * 1002, "history " + state.historyBytes());
+      assertTrue(state.history().isEmpty()
+          || state.history().getFirst().revision() == state.compactedRevision() + 1);
+    }
+    assertTrue(state.compactedRevision() > 150, "compacted up to " + state.compactedRevision());
+  }
+
   private static byte[] b(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
