@@ -31,8 +31,9 @@ public sealed interface StepAction extends CohortSerializable {
   /**
    * Calls a participant service. The request carries {@code Idempotency-Key: <sagaId>:<step>:<
    * action|compensation>}, the same on every attempt. A status in {@code successStatus} succeeds
-   * (its JSON object body, if any, is the output); 408, 429 and 5xx, connection errors and
-   * timeouts are retried; any other status fails the step for good.
+   * (its JSON object body, if any, is the output); statuses in {@code retryableStatus} (default
+   * 408, 429 and 5xx), connection errors and timeouts are retried; any other status fails the
+   * step for good.
    *
    * @param method GET, POST, PUT, PATCH or DELETE
    * @param url template; an absolute http or https URL once filled
@@ -40,13 +41,21 @@ public sealed interface StepAction extends CohortSerializable {
    * @param body a JSON template (JSON text whose strings may hold placeholders; a string that is
    *     exactly one placeholder takes the value's JSON type), empty for no body
    * @param successStatus statuses that mean success; empty means any 2xx
+   * @param retryableStatus failure statuses worth another attempt; empty means 408, 429 and 5xx
    */
   record Http(String method, String url, Map<String, String> headers, String body,
-      List<Integer> successStatus) implements StepAction {
+      List<Integer> successStatus, List<Integer> retryableStatus) implements StepAction {
     public Http {
       headers = headers == null ? Map.of() : Map.copyOf(headers);
       body = body == null ? "" : body;
       successStatus = successStatus == null ? List.of() : List.copyOf(successStatus);
+      retryableStatus = retryableStatus == null ? List.of() : List.copyOf(retryableStatus);
+    }
+
+    /** Whether a failure with {@code status} may be tried again. */
+    public boolean retryable(int status) {
+      return retryableStatus.isEmpty() ? status >= 500 || status == 408 || status == 429
+          : retryableStatus.contains(status);
     }
 
     @Override
@@ -55,15 +64,19 @@ public sealed interface StepAction extends CohortSerializable {
     }
 
     public Http withBody(String jsonTemplate) {
-      return new Http(method, url, headers, jsonTemplate, successStatus);
+      return new Http(method, url, headers, jsonTemplate, successStatus, retryableStatus);
     }
 
     public Http withHeaders(Map<String, String> newHeaders) {
-      return new Http(method, url, newHeaders, body, successStatus);
+      return new Http(method, url, newHeaders, body, successStatus, retryableStatus);
     }
 
     public Http withSuccessStatus(List<Integer> statuses) {
-      return new Http(method, url, headers, body, statuses);
+      return new Http(method, url, headers, body, statuses, retryableStatus);
+    }
+
+    public Http withRetryableStatus(List<Integer> statuses) {
+      return new Http(method, url, headers, body, successStatus, statuses);
     }
   }
 
@@ -135,7 +148,7 @@ public sealed interface StepAction extends CohortSerializable {
   }
 
   static Http http(String method, String url) {
-    return new Http(method, url, Map.of(), "", List.of());
+    return new Http(method, url, Map.of(), "", List.of(), List.of());
   }
 
   static Kv kvPut(String keyspace, String key, String value) {

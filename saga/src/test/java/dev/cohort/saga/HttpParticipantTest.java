@@ -114,6 +114,19 @@ class HttpParticipantTest {
         "the payment never completed, so it is not refunded");
   }
 
+  @Test
+  void retryableStatusesArePerStep() {
+    join(node.sagas.defineJson("conflict-retry", issueExample().replace(
+        "\"successStatus\":[200,201]", "\"successStatus\":[200,201],\"retryableStatus\":[409]")));
+    String id = "conflict-1";
+    participant.failNext("/pay", 1, 409);
+    join(node.sagas.start("conflict-retry", id, Map.of("amount", 3)));
+    SagaInstance done = node.awaitState(id, SagaState.COMPLETED);
+    assertEquals(2, done.step("process_payment").attempts().size());
+    assertTrue(done.step("process_payment").attempts().get(0).error().orElseThrow()
+        .startsWith("HTTP 409"));
+  }
+
   private static String releaseSaga() {
     return """
         {"steps":[

@@ -103,6 +103,9 @@ class SagaDefinitionTest {
     assertInvalid("maxAttempts must be 1 to 1000",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"java\":\"f\"},\"retry\":{\"maxAttempts\":0}}]}");
     assertInvalid("has no steps", "{\"steps\":[]}");
+    assertInvalid("is set by Cohort itself",
+        "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"http://h/\","
+            + "\"headers\":{\"Host\":\"x\"}}}}]}");
     assertInvalid("not valid JSON", "{\"steps\":[");
     assertInvalid("does not match", "{\"name\":\"bad name\",\"steps\":[{\"name\":\"a\","
         + "\"action\":{\"java\":\"f\"}}]}");

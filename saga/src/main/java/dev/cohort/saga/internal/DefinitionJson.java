@@ -103,17 +103,13 @@ public final class DefinitionJson {
       }
       case "http" -> {
         ObjectNode o = obj(spec, at);
-        only(o, Set.of("method", "url", "headers", "body", "successStatus"), at);
-        List<Integer> statuses = new ArrayList<>();
-        JsonNode success = o.get("successStatus");
-        if (success != null && success.isArray()) {
-          success.forEach(s -> statuses.add((int) number(s, at + " successStatus")));
-        } else if (success != null) {
-          statuses.add((int) number(success, at + " successStatus"));
-        }
+        only(o, Set.of("method", "url", "headers", "body", "successStatus", "retryableStatus"),
+            at);
         String body = !o.hasNonNull("body") ? "" : o.get("body").toString();
         yield new StepAction.Http(req(o, "method", at).toUpperCase(Locale.ROOT),
-            req(o, "url", at), strings(o.get("headers"), at + " headers"), body, statuses);
+            req(o, "url", at), strings(o.get("headers"), at + " headers"), body,
+            statuses(o.get("successStatus"), at + " successStatus"),
+            statuses(o.get("retryableStatus"), at + " retryableStatus"));
       }
       case "kv" -> {
         ObjectNode o = obj(spec, at);
@@ -139,6 +135,16 @@ public final class DefinitionJson {
       }
       default -> throw new AssertionError(kind);
     };
+  }
+
+  private static List<Integer> statuses(JsonNode node, String where) {
+    List<Integer> statuses = new ArrayList<>();
+    if (node != null && node.isArray()) {
+      node.forEach(s -> statuses.add((int) number(s, where)));
+    } else if (node != null && !node.isNull()) {
+      statuses.add((int) number(node, where));
+    }
+    return statuses;
   }
 
   private static StepAction.KvTxn txn(JsonNode node, String where) {
@@ -244,6 +250,10 @@ public final class DefinitionJson {
         if (!http.successStatus().isEmpty()) {
           ArrayNode statuses = o.putArray("successStatus");
           http.successStatus().forEach(statuses::add);
+        }
+        if (!http.retryableStatus().isEmpty()) {
+          ArrayNode statuses = o.putArray("retryableStatus");
+          http.retryableStatus().forEach(statuses::add);
         }
       }
       case StepAction.Kv kv -> {

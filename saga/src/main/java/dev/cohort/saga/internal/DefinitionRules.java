@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
 public final class DefinitionRules {
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern HEADER = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
+  /** Headers the JDK client sets itself and refuses to take from a request. */
+  private static final Set<String> RESTRICTED =
+      Set.of("connection", "content-length", "expect", "host", "upgrade", "idempotency-key");
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
   private static final Set<String> TARGETS = Set.of("value", "version", "create", "mod", "lease");
   private static final Set<String> OPS = Set.of("=", "==", "!=", "<", ">");
@@ -144,6 +147,9 @@ public final class DefinitionRules {
       if (!HEADER.matcher(header.getKey()).matches()) {
         throw bad(where + ": '" + header.getKey() + "' is not a valid header name");
       }
+      if (RESTRICTED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
+        throw bad(where + ": header '" + header.getKey() + "' is set by Cohort itself");
+      }
       if (header.getValue() == null || header.getValue().indexOf('\n') >= 0
           || header.getValue().indexOf('\r') >= 0) {
         throw bad(where + ": header '" + header.getKey() + "' has an invalid value");
@@ -153,6 +159,11 @@ public final class DefinitionRules {
     if (!http.body().isEmpty()) {
       JsonValues.tree(http.body(), "invalid_definition", where + " body");
       templates(where, visible, http.body());
+    }
+    for (Integer status : http.retryableStatus()) {
+      if (status == null || status < 100 || status > 599 || http.successStatus().contains(status)) {
+        throw bad(where + ": retryableStatus " + status + " is not an HTTP failure status");
+      }
     }
     for (Integer status : http.successStatus()) {
       if (status == null || status < 100 || status > 599) {

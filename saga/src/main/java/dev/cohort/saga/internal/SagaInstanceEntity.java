@@ -8,6 +8,7 @@ import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.RetryPolicy;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaState;
@@ -410,6 +411,13 @@ public final class SagaInstanceEntity
                 + "', not '" + start.definition().name() + "'")));
       }
       return Effect().reply(start.replyTo(), new Answer(state.view(), false));
+    }
+    // validated at the edge already; again here, so that no path stores a broken instance
+    try {
+      start.definition().validate();
+      JsonValues.objectTree(start.input(), "invalid_input", "input");
+    } catch (SagaException e) {
+      return Effect().reply(start.replyTo(), new Refused(e.toRejection()));
     }
     int bytes = start.input().getBytes(StandardCharsets.UTF_8).length;
     if (bytes > deps.settings().maxContextBytes()) {

@@ -144,8 +144,12 @@ public final class StepExecutor {
     } catch (IllegalArgumentException e) {
       throw StepFailure.permanent("url '" + url + "' is malformed: " + e.getMessage());
     }
-    h.headers().forEach((name, value) -> request.header(name, Templates.fill(value, context)));
-    request.setHeader("Idempotency-Key", key);
+    try {
+      h.headers().forEach((name, value) -> request.header(name, Templates.fill(value, context)));
+      request.setHeader("Idempotency-Key", key);
+    } catch (IllegalArgumentException e) {
+      throw StepFailure.permanent("invalid request header: " + e.getMessage());
+    }
     HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
     if (!h.body().isEmpty()) {
       JsonNode filled = Templates.fillJson(JsonValues.tree(h.body(), "invalid_definition", "body"),
@@ -181,7 +185,7 @@ public final class StepExecutor {
       output.put("status", status);
       return Result.ok(JsonValues.write(output));
     }
-    boolean retryable = status >= 500 || status == 408 || status == 429;
+    boolean retryable = h.retryable(status);
     String snippet = text.length() > 200 ? text.substring(0, 200) + "…" : text;
     return Result.failed("HTTP " + status + " from " + h.method() + " " + url
         + (snippet.isBlank() ? "" : ": " + snippet), retryable);
