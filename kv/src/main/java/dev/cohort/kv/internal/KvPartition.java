@@ -39,6 +39,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -516,28 +517,27 @@ public final class KvPartition
       }
       replies.add(new Pending(command.replyTo(), d.reply.apply(new Header(partition, revision))));
     }
+    EffectBuilder<Event, State> effect;
     if (events.isEmpty()) {
-      return Effect()
-          .none()
-          .thenRun(s -> replies.forEach(p -> p.replyTo().tell(p.reply())))
-          .thenReply(batcherOrDeadLetters(batcher), s -> new BatchDone(commands.size(), s.revision()));
+      effect = Effect().none().thenRun(s -> replies.forEach(p -> p.replyTo().tell(p.reply())));
+    } else {
+      int eventCount = events.size();
+      effect =
+          Effect()
+              .persist(events)
+              .thenRun(
+                  s -> {
+                    replies.forEach(p -> p.replyTo().tell(p.reply()));
+                    metrics.batch(eventCount);
+                    metrics.keys(entityId, keyspace, s.kvs().size());
+                    publish(s, changes);
+                    checkWaiters(s);
+                  });
     }
-    int eventCount = events.size();
-    return Effect()
-        .persist(events)
-        .thenRun(
-            s -> {
-              replies.forEach(p -> p.replyTo().tell(p.reply()));
-              metrics.batch(eventCount);
-              metrics.keys(entityId, keyspace, s.kvs().size());
-              publish(s, changes);
-              checkWaiters(s);
-            })
-        .thenReply(batcherOrDeadLetters(batcher), s -> new BatchDone(commands.size(), s.revision()));
-  }
-
-  private ActorRef<BatchDone> batcherOrDeadLetters(ActorRef<BatchDone> batcher) {
-    return batcher != null ? batcher : context.getSystem().deadLetters();
+    // A write sent alone (not in a batch) was answered above; only a batch's sender waits more.
+    return batcher == null
+        ? effect.thenNoReply()
+        : effect.thenReply(batcher, s -> new BatchDone(commands.size(), s.revision()));
   }
 
   /** What one write command decided: the mutations to persist (null: none) and its reply. */
