@@ -18,6 +18,7 @@ public final class Partitioners {
   private final Map<String, Integer> sticky = new ConcurrentHashMap<>();
 
   /** MurmurHash2, 32-bit, seed 0x9747b28c, as Kafka computes it (little-endian 4-byte blocks). */
+  @SuppressWarnings("fallthrough") // the tail mixes 3, 2 then 1 remaining bytes, by design
   public static int murmur2(byte[] data) {
     int length = data.length;
     int h = SEED ^ length;

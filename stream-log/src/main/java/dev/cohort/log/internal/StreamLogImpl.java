@@ -76,9 +76,19 @@ public final class StreamLogImpl implements StreamLog {
     GroupCoordinator.init(system, settings);
     StreamLogImpl log = new StreamLogImpl(system, settings);
     Duration every = settings.retentionCheckInterval();
-    system
-        .scheduler()
-        .scheduleWithFixedDelay(every, every, log::sweepRetention, system.executionContext());
+    org.apache.pekko.actor.Cancellable sweep =
+        system
+            .scheduler()
+            .scheduleWithFixedDelay(every, every, log::sweepRetention, system.executionContext());
+    // Stop sweeping before sharding hands partitions off, or the sweep would keep waking them.
+    org.apache.pekko.actor.CoordinatedShutdown.get(system)
+        .addTask(
+            org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "stop-log-retention-sweep",
+            () -> {
+              sweep.cancel();
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
     return log;
   }
 
