@@ -111,7 +111,10 @@ public final class KvServiceImpl implements Kv {
                 return CompletableFuture.completedFuture(value);
               }
               KvException error = toKvException(failure);
-              metrics.request(keyspace, op, error.code(), start);
+              // A name that is not a keyspace must not become a label value: labels stay bounded.
+              boolean noSuchKeyspace = error.code().equals("keyspace_not_found")
+                  || error.code().equals("invalid_keyspace_name");
+              metrics.request(noSuchKeyspace ? "_unknown" : keyspace, op, error.code(), start);
               return CompletableFuture.<T>failedFuture(error);
             })
         .thenCompose(Function.identity());
