@@ -909,14 +909,6 @@ public final class PartitionEntity
     }
     TopicConfig config = state.config;
     long now = System.currentTimeMillis();
-    if (config.cleanupPolicy().compacts() && !compacting) {
-      boolean dirty =
-          state.dirtyBytes > 0
-              && state.dirtyBytes >= config.minCleanableDirtyRatio() * state.sizeBytes;
-      if (dirty || now >= state.tombstonesExpireAt) {
-        startCompaction(state, now);
-      }
-    }
     long newStart = state.logStartOffset;
     if (config.cleanupPolicy().deletes()) {
       long remaining = state.sizeBytes;
@@ -932,6 +924,15 @@ public final class PartitionEntity
       }
     }
     if (newStart <= state.logStartOffset) {
+      // Compaction only in a check that truncated nothing: a truncation would void its result.
+      if (config.cleanupPolicy().compacts() && !compacting) {
+        boolean dirty =
+            state.dirtyBytes > 0
+                && state.dirtyBytes >= config.minCleanableDirtyRatio() * state.sizeBytes;
+        if (dirty || now >= state.tombstonesExpireAt) {
+          startCompaction(state, now);
+        }
+      }
       return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, status(state));
     }
     var effect =
