@@ -56,4 +56,16 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4071, TrainingCoordinator.Member.class);
     r.add(4080, WorkerPool.Recruit.class);
   }
+
+  /** Valid instances of the types whose constructors check their values. */
+  @Override
+  public java.util.List<Object> samples() {
+    MlpSpec model = MlpSpec.of(4, 8, 2);
+    OptimizerSpec optimizer = new OptimizerSpec("adam", 0.001f, 0.9f);
+    return java.util.List.of(
+        model,
+        optimizer,
+        new TrainingJobSpec("sample", model, "dataset", 1, 2, Backend.RING, 1, 16, optimizer, 7, 10, 25),
+        new NcclRendezvous(0, 1, new byte[NcclRendezvous.UNIQUE_ID_BYTES], 0));
+  }
 }
