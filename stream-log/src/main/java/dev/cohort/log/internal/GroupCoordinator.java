@@ -273,15 +273,16 @@ public final class GroupCoordinator
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                ENTITY_TYPE_KEY,
-                ctx ->
-                    create(
-                        PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()),
-                        ctx.getEntityId(),
-                        settings)));
+    // Placed by Cohort's consistent-hash ring, like every Cohort entity type.
+    dev.cohort.sharding.EntityTypes.init(
+        system,
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            ctx ->
+                create(
+                    PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()),
+                    ctx.getEntityId(),
+                    settings)));
   }
 
   static void registerPrivate(dev.cohort.persistence.KryoRegistrations.Registry registry) {

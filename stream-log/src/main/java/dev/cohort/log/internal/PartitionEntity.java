@@ -26,7 +26,6 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -484,15 +483,16 @@ public final class PartitionEntity
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                ENTITY_TYPE_KEY,
-                ctx ->
-                    create(
-                        PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()),
-                        parseEntityId(ctx.getEntityId()),
-                        settings)));
+    // Placed by Cohort's consistent-hash ring, like every Cohort entity type.
+    dev.cohort.sharding.EntityTypes.init(
+        system,
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            ctx ->
+                create(
+                    PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()),
+                    parseEntityId(ctx.getEntityId()),
+                    settings)));
   }
 
   /** Registers the messages the entity sends only to itself (they are private). */

@@ -15,7 +15,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -148,13 +147,14 @@ public final class TopicRegistry
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                ENTITY_TYPE_KEY,
-                ctx ->
-                    create(
-                        PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()), settings)));
+    // Placed by Cohort's consistent-hash ring, like every Cohort entity type.
+    dev.cohort.sharding.EntityTypes.init(
+        system,
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            ctx ->
+                create(
+                    PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()), settings)));
   }
 
   @Override
