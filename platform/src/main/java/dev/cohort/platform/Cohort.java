@@ -11,6 +11,7 @@ import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
 import dev.cohort.gateway.SagaRoutes;
+import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLog;
@@ -22,7 +23,11 @@ import dev.cohort.persistence.PersistenceSettings;
 import dev.cohort.saga.SagaService;
 import dev.cohort.saga.Sagas;
 import dev.cohort.sharding.Counters;
+import dev.cohort.platform.internal.StreamLogDatasets;
 import dev.cohort.sharding.ShardMetrics;
+import dev.cohort.sharding.ShardingSettings;
+import dev.cohort.training.TrainingJobs;
+import dev.cohort.training.TrainingSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -76,18 +81,25 @@ public final class Cohort {
       Kv kv = KvService.start(system);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
+      TrainingJobs training =
+          TrainingJobs.start(
+              system,
+              TrainingSettings.create(config),
+              new StreamLogDatasets(log),
+              ShardingSettings.create(config).askTimeout());
       List<org.apache.pekko.http.javadsl.server.Route> routes =
           List.of(
               new NodeRoutes(system).route(),
               new CounterRoutes(counters).route(),
               new KvRoutes(kv).route(),
               new LogRoutes(log).route(),
-              new SagaRoutes(sagas).route());
+              new SagaRoutes(sagas).route(),
+              new TrainingRoutes(training).route());
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters, kv, log, sagas);
+      return new CohortNode(system, http, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

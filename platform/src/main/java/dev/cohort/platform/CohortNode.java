@@ -3,6 +3,7 @@ package dev.cohort.platform;
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Sagas;
+import dev.cohort.training.TrainingJobs;
 import dev.cohort.sharding.Counters;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ public final class CohortNode implements AutoCloseable {
   private final Kv kv;
   private final StreamLog log;
   private final Sagas sagas;
+  private final TrainingJobs training;
 
   CohortNode(
       ActorSystem<Void> system,
@@ -34,7 +36,8 @@ public final class CohortNode implements AutoCloseable {
       Counters counters,
       Kv kv,
       StreamLog log,
-      Sagas sagas) {
+      Sagas sagas,
+      TrainingJobs training) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.dataDir = dataDir;
@@ -42,6 +45,12 @@ public final class CohortNode implements AutoCloseable {
     this.kv = kv;
     this.log = log;
     this.sagas = sagas;
+    this.training = training;
+  }
+
+  /** Data-parallel training jobs (submit, get, cancel). */
+  public TrainingJobs training() {
+    return training;
   }
 
   /** Durable sagas: definitions, instances, compensation. */

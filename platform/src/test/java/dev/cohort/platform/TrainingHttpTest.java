@@ -1,0 +1,89 @@
+package dev.cohort.platform;
+
+import static dev.cohort.platform.HttpTestClient.assertError;
+import static dev.cohort.platform.HttpTestClient.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cohort.log.ProducerRecord;
+import dev.cohort.training.SyntheticDataset;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** A training job submitted over HTTP on a dataset in a topic, run by the node's CPU workers. */
+@Tag("integration")
+class TrainingHttpTest {
+  private static CohortNode node;
+  private static HttpTestClient http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node =
+        Cohort.start(
+            CohortConfig.builder()
+                .dataDir(Files.createTempDirectory("cohort-training-http"))
+                .httpPort(0)
+                .remotePort(0)
+                .build());
+    http = new HttpTestClient(node);
+    node.log().createTopic("synthetic", 2, Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    List<ProducerRecord> records =
+        SyntheticDataset.records(512, 8, 3, 11).stream()
+            .map(bytes -> ProducerRecord.of("synthetic", (byte[]) null, bytes))
+            .toList();
+    node.log().send("synthetic", records).toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  private static String job(String extra) {
+    return """
+        {"name":"tiny","model":{"type":"mlp","layers":[8,16,3],"activation":"relu"},
+         "dataset":{"topic":"synthetic"},"workers":{"min":1,"max":2},"backend":"ring",
+         "epochs":3,"batchSize":16,"optimizer":{"type":"adam","lr":0.01},"seed":5,
+         "checkpointEverySteps":20,"bucketCapMb":1%s}
+        """
+        .formatted(extra);
+  }
+
+  @Test
+  void aJobRunsToCompletionAndItsLossFalls() throws Exception {
+    var submitted = http.send("POST", "/v1/training/jobs", job(",\"id\":\"job-1\""));
+    assertEquals(201, submitted.statusCode(), submitted.body());
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    JsonNode status = ok(http.send("GET", "/v1/training/jobs/job-1", null));
+    while (!List.of("COMPLETED", "FAILED", "CANCELLED").contains(status.get("state").asText())
+        && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+      status = ok(http.send("GET", "/v1/training/jobs/job-1", null));
+    }
+    assertEquals("COMPLETED", status.get("state").asText(), status.toString());
+    JsonNode losses = status.get("losses");
+    assertTrue(losses.size() >= 2, status.toString());
+    double first = losses.get(0).get("loss").asDouble();
+    double last = losses.get(losses.size() - 1).get("loss").asDouble();
+    assertTrue(last < first, "loss did not fall: " + losses);
+  }
+
+  @Test
+  void badJobsAreRefusedWithTheRuleNamed() throws Exception {
+    assertError(http.send("POST", "/v1/training/jobs", job(",\"backend\":\"tpu\"").replace("\"backend\":\"ring\",", "")), 400, "unknown_backend");
+    assertError(http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[8,0,3]")), 400, "invalid_model");
+    assertError(http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[]")), 400, "invalid_model");
+    assertError(http.send("POST", "/v1/training/jobs", job("").replace("\"min\":1,\"max\":2", "\"min\":3,\"max\":2")), 400, "invalid_workers");
+    assertError(http.send("POST", "/v1/training/jobs", "{\"name\":\"x\"}"), 400, "invalid_field");
+    assertError(http.send("GET", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
+  }
+}
