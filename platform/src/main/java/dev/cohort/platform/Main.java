@@ -2,11 +2,13 @@ package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
+import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
 import dev.cohort.platform.internal.cli.KvCommand;
 import dev.cohort.platform.internal.cli.ProduceCommand;
 import dev.cohort.platform.internal.cli.SagaCommand;
 import dev.cohort.platform.internal.cli.TopicCommand;
+import dev.cohort.platform.internal.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,6 +29,8 @@ import picocli.CommandLine.Command;
       ConsumeCommand.class,
       GroupsCommand.class,
       SagaCommand.class,
+      TrainCommand.class,
+      DatasetCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -42,6 +42,16 @@ class CliTest {
       assertEquals(0, node.cli(null, "saga", "define", "marker", definition.toString()).exit());
       var started = node.cli(null, "saga", "start", "marker", "--id", "s1", "--input", "{\"note\":\"hi\"}");
       assertEquals(0, started.exit(), started.err());
+      var synth = node.cli(null, "dataset", "synth", "--topic", "digits", "--samples", "200", "--features", "8", "--classes", "3");
+      assertEquals(0, synth.exit(), synth.err());
+      java.nio.file.Path job = Files.createTempFile("job", ".json");
+      Files.writeString(
+          job,
+          "{\"id\":\"cli-job\",\"name\":\"cli\",\"model\":{\"layers\":[8,8,3]},\"dataset\":{\"topic\":\"digits\"},"
+              + "\"backend\":\"ring\",\"epochs\":1,\"batchSize\":20}");
+      var submitted = node.cli(null, "train", "submit", job.toString());
+      assertEquals(0, submitted.exit(), submitted.err());
+      assertTrue(node.cli(null, "train", "get", "cli-job").out().contains("\"id\" : \"cli-job\""));
       var badInput = node.cli(null, "saga", "start", "marker", "--input", "not json");
       assertEquals(1, badInput.exit());
       assertTrue(badInput.err().contains("--input"), badInput.err());
