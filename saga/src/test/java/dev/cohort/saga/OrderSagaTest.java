@@ -60,6 +60,8 @@ class OrderSagaTest {
       calls.add("pay_ok " + ctx.sagaId());
       return Map.of("paid", ctx.input().get("amount"));
     });
+    sagas.registerFunction("huge_output",
+        ctx -> CompletableFuture.completedFuture(Map.of("blob", "x".repeat(70 * 1024))));
     sagas.registerFunction("always_retry", ctx -> {
       calls.add("always_retry " + ctx.sagaId());
       return CompletableFuture.failedFuture(StepFailure.retryable("not yet"));
@@ -318,7 +320,7 @@ class OrderSagaTest {
     assertEquals(before, join(node.sagas.definitions()));
 
     join(node.sagas.define(orderSaga()));
-    String big = "x".repeat(300 * 1024);
+    String big = "x".repeat(65 * 1024);
     assertEquals("context_too_large", errorCode(node.sagas.start("order", "big-1",
         Map.of("blob", big))));
     assertEquals("instance_not_found", errorCode(node.sagas.get("big-1")));
@@ -331,6 +333,21 @@ class OrderSagaTest {
     join(node.sagas.define(unknownFn));
     assertEquals("unknown_function", errorCode(node.sagas.start("unknown-fn", "u-1", Map.of())));
     assertEquals("instance_not_found", errorCode(node.sagas.get("u-1")));
+  }
+
+  @Test
+  void anOutputThatOverflowsTheContextFailsTheStepForGood() {
+    join(node.sagas.define(SagaDefinition.builder("huge")
+        .step("reserve", StepAction.java("deduct_inventory"), StepAction.java("restore_inventory"))
+        .step("huge", StepAction.java("huge_output"), null)
+        .build()));
+    join(node.sagas.start("huge", "huge-1", Map.of()));
+    SagaInstance done = node.awaitState("huge-1", SagaState.COMPENSATED);
+    assertEquals(1, done.step("huge").attempts().size(), "not retried");
+    assertTrue(done.error().orElseThrow().contains("makes the context"), done.error().toString());
+    assertTrue(done.context().length() < 64 * 1024);
+    assertEquals(StepStatus.COMPENSATED, done.step("reserve").status());
+    assertEquals(2, callsOf("huge-1").size(), "reserve ran once and was undone once");
   }
 
   @Test

@@ -125,6 +125,17 @@ class SagaDefinitionTest {
   }
 
   @Test
+  void startRequestsAreReadStrictly() {
+    assertEquals(new StartRequest("o-1", "{\"amount\":5}"),
+        StartRequest.fromJson("{\"id\":\"o-1\",\"input\":{\"amount\":5}}"));
+    assertEquals(new StartRequest(null, "{}"), StartRequest.fromJson("{}"));
+    for (String bad : List.of("[]", "{\"input\":[1]}", "{\"id\":5}", "{\"inputs\":{}}", "{")) {
+      assertEquals("invalid_input",
+          assertThrows(SagaException.class, () -> StartRequest.fromJson(bad)).code(), bad);
+    }
+  }
+
+  @Test
   void theDslValidatesToo() {
     SagaException e = assertThrows(SagaException.class, () -> SagaDefinition.builder("x")
         .step("a", StepAction.java("f"), null)

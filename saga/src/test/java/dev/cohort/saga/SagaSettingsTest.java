@@ -28,7 +28,7 @@ class SagaSettingsTest {
     assertEquals(List.of(), uncommented, "keys without a comment");
     SagaSettings settings = SagaSettings.create(ConfigFactory.load());
     assertEquals(Duration.ofSeconds(10), settings.defaultStepTimeout());
-    assertEquals(256 * 1024, settings.maxContextBytes());
+    assertEquals(64 * 1024, settings.maxContextBytes());
     assertEquals("_cohort.saga-events", settings.eventsTopic());
     assertEquals(3, settings.defaultRetry().maxAttempts());
   }

@@ -569,6 +569,9 @@ public final class SagaInstanceEntity
       State state, AttemptDone done, String error, boolean retryable, Instant now) {
     SagaStep step = state.definition().steps().get(done.step());
     RetryPolicy policy = step.retryFor(done.phase() == StepPhase.COMPENSATION);
+    if (policy == null) {
+      policy = deps.settings().defaultRetry(); // definitions stored by Sagas.define never lack one
+    }
     int used = state.attemptsUsed(done.step(), done.phase());
     if (retryable && used < policy.maxAttempts()) {
       Instant nextAt = now.plus(policy.backoffBefore(used + 1));
