@@ -91,10 +91,11 @@ class HttpParticipantTest {
     join(node.sagas.start("slow-pay", id, Map.of("amount", 10)));
     SagaInstance done = node.awaitState(id, SagaState.COMPLETED);
     List<Attempt> attempts = done.step("process_payment").attempts();
-    assertEquals(2, attempts.size());
+    // two attempts, unless a loaded machine made a later one time out as well
+    assertTrue(attempts.size() >= 2, attempts.toString());
     assertTrue(attempts.get(0).error().orElseThrow().contains("timed out"),
         attempts.get(0).error().toString());
-    assertEquals(2, participant.requests("/pay").stream()
+    assertEquals(attempts.size(), participant.requests("/pay").stream()
         .filter(r -> r.key().equals(id + ":process_payment:action")).count());
     assertEquals(1, participant.effects("/pay").stream().filter(e -> e.contains(id + ":")).count());
   }
@@ -204,7 +205,7 @@ class HttpParticipantTest {
         """.formatted(participant.url(""));
     join(node.sagas.defineJson("restart", definition));
     String id = "restart-1";
-    participant.slowNext("/reserve-slow", 1500);
+    participant.slowNext("/reserve-slow", 3000);
     join(node.sagas.start("restart", id, Map.of()));
     SagaTestKit.await(Duration.ofSeconds(10),
         () -> participant.requests("/reserve-slow").stream().anyMatch(r -> r.key().startsWith(id)));
