@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
-import dev.cohort.log.FetchResult;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
 import dev.cohort.log.LogException;
@@ -17,7 +16,6 @@ import dev.cohort.log.TopicDescription;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.ErrorKind;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -25,10 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -39,16 +35,13 @@ import org.apache.pekko.http.javadsl.server.Route;
  * valid UTF-8 and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64})
  * otherwise; a null value is a tombstone.
  *
- * <p>Group members that consume over HTTP keep their fetch positions on the gateway node that
- * serves them, as a Kafka client keeps its positions: a position starts at the group's committed
- * offset (or by {@code auto.offset.reset}) and advances with each fetch; only commits are durable.
+ * <p>Group members that consume over HTTP have their fetch positions kept by the node that serves
+ * them, as a Kafka client keeps its positions: a position starts at the group's committed offset
+ * (or by {@code auto.offset.reset}) and advances with each fetch; only commits are durable.
  */
 public final class LogRoutes extends JsonRoutes {
   private final StreamLog log;
-  /** Fetch positions of HTTP group members: group → member → partition → next offset. */
-  private final Map<String, Map<String, Map<TopicPartition, Long>>> positions =
-      new ConcurrentHashMap<>();
-  /** The offset reset policy each HTTP member joined with. */
+  /** The consumer settings (offset reset, session timeout) each HTTP member joined with. */
   private final Map<String, ConsumerSettings> memberSettings = new ConcurrentHashMap<>();
 
   public LogRoutes(StreamLog log) {
@@ -316,7 +309,7 @@ public final class LogRoutes extends JsonRoutes {
                                 onSuccess(
                                     log.leaveGroup(group, member),
                                     done -> {
-                                      forget(group, member);
+                                      memberSettings.remove(key(group, member));
                                       return complete(Json.ok(Json.object().put("left", member)));
                                     })))),
         path(
@@ -346,7 +339,7 @@ public final class LogRoutes extends JsonRoutes {
     return onSuccess(
         log.joinGroup(group, null, topics, settings),
         assignment -> {
-          memberSettings.put(group + "\u0000" + assignment.memberId(), settings);
+          memberSettings.put(key(group, assignment.memberId()), settings);
           return complete(Json.ok(assignment(assignment)));
         });
   }
@@ -372,95 +365,26 @@ public final class LogRoutes extends JsonRoutes {
   }
 
   /**
-   * Fetches from every partition assigned to the member, from its positions, in parallel; each
-   * partition long-polls up to maxWaitMs, so an idle fetch takes maxWaitMs in all.
+   * Reads for the member from its positions, which the node keeps between calls (the service's
+   * {@code pollMember}); the answer carries the generation the client commits with.
    */
   private Route memberFetch(String group, String member) {
     return parameterMap(
         params -> {
           ConsumerSettings settings =
-              overrides(memberSettings.getOrDefault(group + "\u0000" + member, log.consumerSettings()), params);
+              overrides(memberSettings.getOrDefault(key(group, member), log.consumerSettings()), params);
           CompletionStage<ObjectNode> result =
               log.heartbeat(group, member, 0)
-                  .thenCompose(assignment -> fetchAssigned(group, member, assignment, settings));
+                  .thenCompose(
+                      assignment ->
+                          log.pollMember(group, member, settings, settings.fetchMaxWait())
+                              .thenApply(records -> fetchBody(assignment, records)));
           return onSuccess(result, body -> complete(Json.ok(body)));
         });
   }
 
-  private CompletionStage<ObjectNode> fetchAssigned(
-      String group, String member, GroupAssignment assignment, ConsumerSettings settings) {
-    Map<TopicPartition, Long> memberPositions =
-        positions.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).computeIfAbsent(member, m -> new ConcurrentHashMap<>());
-    memberPositions.keySet().retainAll(assignment.assignment());
-    List<TopicPartition> assigned = assignment.assignment();
-    if (assigned.isEmpty()) {
-      return CompletableFuture.completedFuture(fetchBody(assignment, List.of()));
-    }
-    int perPartition = Math.max(1, settings.maxPollRecords() / assigned.size());
-    ConsumerSettings share = settings.with(Map.of("max.poll.records", Integer.toString(perPartition)));
-    return log.committedOffsets(group)
-        .thenCompose(
-            committed -> {
-              List<CompletableFuture<List<ConsumerRecord>>> fetches = new ArrayList<>();
-              for (TopicPartition tp : assigned) {
-                fetches.add(fetchPartition(tp, memberPositions, committed, share).toCompletableFuture());
-              }
-              return CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      done -> {
-                        List<ConsumerRecord> all = new ArrayList<>();
-                        fetches.forEach(f -> all.addAll(f.join()));
-                        return fetchBody(assignment, all);
-                      });
-            });
-  }
-
-  private CompletionStage<List<ConsumerRecord>> fetchPartition(
-      TopicPartition tp,
-      Map<TopicPartition, Long> memberPositions,
-      Map<TopicPartition, OffsetAndMetadata> committed,
-      ConsumerSettings settings) {
-    Long position = memberPositions.get(tp);
-    if (position == null && committed.containsKey(tp)) {
-      position = committed.get(tp).offset();
-    }
-    CompletionStage<Long> start =
-        position != null
-            ? CompletableFuture.completedFuture(position)
-            : resetPosition(tp, settings);
-    return start.thenCompose(
-        offset ->
-            log.fetch(tp.topic(), tp.partition(), offset, settings)
-                .thenApply(
-                    (FetchResult result) -> {
-                      memberPositions.put(tp, result.nextOffset());
-                      return result.records();
-                    }));
-  }
-
-  private CompletionStage<Long> resetPosition(TopicPartition tp, ConsumerSettings settings) {
-    return log.describeTopic(tp.topic())
-        .thenApply(
-            d -> {
-              TopicDescription.PartitionDescription p = d.partitions().get(tp.partition());
-              return switch (settings.autoOffsetReset()) {
-                case EARLIEST -> p.logStartOffset();
-                case LATEST -> p.logEndOffset();
-                case NONE ->
-                    throw new LogException(
-                        ErrorKind.INVALID,
-                        "offset_out_of_range",
-                        "no committed offset for " + tp + " and auto.offset.reset is none");
-              };
-            });
-  }
-
-  private void forget(String group, String member) {
-    Map<String, Map<TopicPartition, Long>> members = positions.get(group);
-    if (members != null) {
-      members.remove(member);
-    }
-    memberSettings.remove(group + "\u0000" + member);
+  private static String key(String group, String member) {
+    return group + "\u0000" + member;
   }
 
   // JSON
