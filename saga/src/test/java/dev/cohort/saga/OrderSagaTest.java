@@ -123,6 +123,8 @@ class OrderSagaTest {
         && a.error().orElseThrow().contains("Payment gateway timeout")));
     assertTrue(payment.attempts(StepPhase.COMPENSATION).isEmpty());
     assertTrue(done.error().orElseThrow().contains("process_payment"));
+    assertTrue(Metrics.get(node.kit.system()).scrape()
+        .contains("cohort_saga_compensations_total{definition=\"order\"}"));
 
     // the compensations saw the context the actions built, output merged
     StepContext cancel = seen.stream()

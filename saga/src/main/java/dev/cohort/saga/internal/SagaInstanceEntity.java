@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -36,6 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -364,6 +366,12 @@ public final class SagaInstanceEntity
   private final Deps deps;
   /** The attempt this incarnation runs ("step:phase:attempt"), or null. */
   private String inFlight;
+
+  /** Registers the entity type with Cluster Sharding on this node. */
+  public static void init(ActorSystem<?> system, Deps deps) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
+        ctx -> create(ctx.getEntityId(), ctx.getShard(), deps)));
+  }
 
   public static Behavior<Command> create(
       String id, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {

@@ -39,7 +39,6 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
@@ -83,12 +82,9 @@ public final class SagasImpl implements Sagas {
     ClusterSharding sharding = ClusterSharding.get(system);
     SagaInstanceEntity.Deps deps =
         new SagaInstanceEntity.Deps(executor, metrics, events, updates, sharding, settings);
-    sharding.init(Entity.of(SagaInstanceEntity.ENTITY_TYPE_KEY,
-        ctx -> SagaInstanceEntity.create(ctx.getEntityId(), ctx.getShard(), deps)));
-    sharding.init(Entity.of(SagaDefinitionsEntity.ENTITY_TYPE_KEY,
-        ctx -> SagaDefinitionsEntity.create(ctx.getEntityId())));
-    sharding.init(Entity.of(SagaIndexEntity.ENTITY_TYPE_KEY,
-        ctx -> SagaIndexEntity.create(ctx.getEntityId())));
+    SagaInstanceEntity.init(system, deps);
+    SagaDefinitionsEntity.init(system);
+    SagaIndexEntity.init(system);
     SagasImpl sagas = new SagasImpl(system, settings, executor, sharding, updates);
     Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
         ? settings.wakeInterval() : Duration.ofSeconds(2);
