@@ -1,0 +1,60 @@
+package dev.cohort.kv.ap;
+
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * One AP keyspace: keys replicated on every node by Pekko Distributed Data, each a last-writer-wins
+ * register ordered by hybrid logical clock timestamps, read and written at a per-request {@link
+ * Consistency}.
+ *
+ * <p>Every operation returns a stage that fails with a {@link dev.cohort.kv.KvException}: {@code
+ * invalid_key}, {@code key_too_large}, {@code value_too_large}, {@code invalid_ttl}, {@code
+ * invalid_request} (400/413, nothing stored); {@code key_not_found} (404); {@code
+ * consistency_unavailable} (503) when the consistency level was not reached in time. A write that
+ * fails with {@code consistency_unavailable} was applied on this node's replica and may still
+ * spread to the others (it is not rolled back, as with a Cassandra write timeout); it is never
+ * reported as a success at a weaker level.
+ *
+ * <p>Thread-safe.
+ */
+public interface ApKeyspace {
+
+  String name();
+
+  /**
+   * Writes {@code value} under {@code key}; {@code ttlSeconds > 0} makes the key expire (read as
+   * absent, then purged) on every replica that long after the write.
+   */
+  CompletionStage<ApWriteResult> put(String key, byte[] value, long ttlSeconds, Consistency consistency);
+
+  /** The key's value, or {@code key_not_found} (also when it was deleted or expired). */
+  CompletionStage<ApValue> get(String key, Consistency consistency);
+
+  /** Writes a tombstone for {@code key}; succeeds whether or not the key existed. */
+  CompletionStage<ApWriteResult> delete(String key, Consistency consistency);
+
+  /**
+   * The live keys starting with {@code prefix} (empty: all), sorted, at most {@code limit} (0: no
+   * limit). Best effort: every bucket is read at {@code consistency} on its own, so the answer is
+   * not a point-in-time snapshot; at {@code ONE} only the buckets this node holds are read.
+   */
+  CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency);
+
+  /**
+   * The changes of this node's replica to keys starting with {@code prefix}, from now on, as a
+   * stream that never ends by itself. Replicated changes arrive within {@code
+   * cohort.kv.ap.notify-interval} of reaching this node; several changes of one key within one
+   * interval may arrive as only the last. Fails with {@code watch_overflow} when the consumer falls
+   * {@code cohort.kv.ap.watch.buffer-events} behind.
+   */
+  Source<ApWatchEvent, NotUsed> watch(String prefix);
+
+  /**
+   * Deletes every bucket of this keyspace cluster-wide (Distributed Data deletes; the keyspace's
+   * storage ids cannot be used again, which is why they carry the incarnation). Completes with the
+   * number of buckets deleted.
+   */
+  CompletionStage<Integer> drop();
+}

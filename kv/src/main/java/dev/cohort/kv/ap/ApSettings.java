@@ -1,0 +1,95 @@
+package dev.cohort.kv.ap;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The settings of AP keyspaces, read from {@code cohort.kv.ap} (every key is described where it is
+ * defined, with its unit, default and whether it must match across the cluster).
+ *
+ * @param buckets Distributed Data entries per keyspace (cluster-wide, fixed)
+ * @param defaultConsistency the consistency of a request that names none
+ * @param requestTimeout how long a quorum or all request waits for the replicas
+ * @param maxValueBytes largest value accepted by a put
+ * @param maxTtl longest per-key TTL
+ * @param tombstoneTtl how long tombstones and expired values are kept before purging (cluster-wide)
+ * @param gossipInterval Distributed Data's gossip interval
+ * @param notifyInterval how often watches are told about changes
+ * @param sweepInterval how often each node purges tombstones and recounts keys
+ * @param rangeParallelism buckets a range read reads at once
+ * @param watchBufferEvents events buffered for a slow watch consumer
+ * @param durable whether buckets are kept on disk
+ * @param durableDirectory where (resolved against {@code cohort.node.data-dir})
+ * @param fsync whether durable writes are forced to the device before they are acknowledged
+ * @param writeBehindInterval how long changes that arrived by replication may wait to be stored
+ */
+public record ApSettings(
+    int buckets,
+    Consistency defaultConsistency,
+    Duration requestTimeout,
+    int maxValueBytes,
+    Duration maxTtl,
+    Duration tombstoneTtl,
+    Duration gossipInterval,
+    Duration notifyInterval,
+    Duration sweepInterval,
+    int rangeParallelism,
+    int watchBufferEvents,
+    boolean durable,
+    Path durableDirectory,
+    boolean fsync,
+    Duration writeBehindInterval) {
+
+  /**
+   * Where the defaults live until they move into the module's {@code reference.conf}: read as a
+   * fallback so that a deployment's {@code cohort.kv.ap} overrides still win.
+   */
+  static final String DEFAULTS_RESOURCE = "cohort-kv-ap.conf";
+
+  public static ApSettings create(Config config) {
+    Config all = config.withFallback(ConfigFactory.parseResources(DEFAULTS_RESOURCE)).resolve();
+    Config c = all.getConfig("cohort.kv.ap");
+    String dir = c.getString("durable.directory");
+    Path dataDir = Path.of(all.getString("cohort.node.data-dir"));
+    ApSettings s =
+        new ApSettings(
+            c.getInt("buckets"),
+            Consistency.parse(c.getString("default-consistency"), null),
+            c.getDuration("request-timeout"),
+            c.getBytes("max-value-bytes").intValue(),
+            c.getDuration("max-ttl"),
+            c.getDuration("tombstone-ttl"),
+            c.getDuration("gossip-interval"),
+            c.getDuration("notify-interval"),
+            c.getDuration("sweep-interval"),
+            c.getInt("range-parallelism"),
+            c.getInt("watch.buffer-events"),
+            c.getBoolean("durable.enabled"),
+            dir.isEmpty() ? dataDir.resolve("ddata") : dataDir.resolve(dir),
+            c.getBoolean("durable.fsync"),
+            c.getDuration("durable.write-behind-interval"));
+    s.check();
+    return s;
+  }
+
+  private void check() {
+    require(buckets >= 1 && buckets <= 65536, "buckets must be within 1..65536");
+    require(defaultConsistency != null, "default-consistency must be one, quorum or all");
+    require(!requestTimeout.isNegative() && !requestTimeout.isZero(),
+        "request-timeout must be positive");
+    require(maxValueBytes >= 1, "max-value-bytes must be positive");
+    require(maxTtl.toSeconds() >= 1, "max-ttl must be at least 1s");
+    require(tombstoneTtl.toMillis() >= 1, "tombstone-ttl must be positive");
+    require(sweepInterval.toMillis() >= 1, "sweep-interval must be positive");
+    require(rangeParallelism >= 1, "range-parallelism must be at least 1");
+    require(watchBufferEvents >= 16, "watch.buffer-events must be at least 16");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException("cohort.kv.ap." + message);
+    }
+  }
+}
