@@ -86,7 +86,12 @@ class ApPartitionTest {
     }
   }
 
-  /** Drops (or lets through again) all traffic between node {@code cut} and every other node. */
+  /**
+   * Drops (or lets through again) all traffic between node {@code cut} and every other node.
+   * Artery's test mode still takes the classic transport's throttle commands (deprecated with
+   * classic remoting, but the only blackhole Pekko 1.7 offers without the multi-node test kit).
+   */
+  @SuppressWarnings("deprecation")
   private static void partition(ApTestCluster c, int cut, boolean blackhole) throws Exception {
     var mode = blackhole
         ? ThrottlerTransportAdapter$.MODULE$.blackholeThrottleMode()
@@ -100,6 +105,7 @@ class ApPartitionTest {
     }
   }
 
+  @SuppressWarnings("deprecation")
   private static void command(ApTestCluster c, int node, Address to,
       ThrottlerTransportAdapter.ThrottleMode mode) throws Exception {
     var transport =

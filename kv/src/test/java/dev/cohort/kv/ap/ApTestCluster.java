@@ -50,7 +50,7 @@ final class ApTestCluster implements AutoCloseable {
             cohort.kv.ap.buckets = 16
             cohort.kv.ap.gossip-interval = 200ms
             cohort.kv.ap.notify-interval = 50ms
-            cohort.kv.ap.request-timeout = 1500ms
+            cohort.kv.ap.request-timeout = 3s
             cohort.kv.ap.sweep-interval = 300ms
             cohort.kv.ap.durable.fsync = off
             cohort.kv.ap.durable.write-behind-interval = 50ms
@@ -83,7 +83,32 @@ final class ApTestCluster implements AutoCloseable {
     for (ActorTestKit kit : c.kits) {
       c.nodes.add(ApService.start(kit.system()));
     }
+    c.awaitReady(n);
     return c;
+  }
+
+  /**
+   * Waits until every replicator has loaded its durable store and sees all {@code n} replicas, and
+   * a write at ALL goes through: the replicators learn of each other from cluster events after
+   * they start, and a loaded 2-core machine can take a while.
+   */
+  private void awaitReady(int n) {
+    for (ActorTestKit kit : kits) {
+      var replicator = Adapter.toClassic(kit.system()).actorSelection("/system/cohortKvAp");
+      await(Duration.ofSeconds(20), () -> {
+        Object count = join(Patterns.ask(replicator, Replicator.GetReplicaCount$.MODULE$,
+            Duration.ofSeconds(10)));
+        return count instanceof Replicator.ReplicaCount r && r.n() == n;
+      });
+    }
+    await(Duration.ofSeconds(20), () -> {
+      try {
+        join(ks(0, "ready").put("ready", new byte[] {1}, 0, Consistency.ALL));
+        return true;
+      } catch (dev.cohort.kv.KvException e) {
+        return false;
+      }
+    });
   }
 
   ApKeyspace ks(int node, String name) {

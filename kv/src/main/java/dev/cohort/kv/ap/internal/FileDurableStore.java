@@ -99,6 +99,7 @@ public final class FileDurableStore extends AbstractActorWithTimers {
     flush();
   }
 
+  @SuppressWarnings("unchecked") // Scala's Map.updated, seen from Java, widens the value type
   private void onLoadAll() throws IOException {
     Files.createDirectories(directory);
     scala.collection.immutable.Map<String, DurableDataEnvelope> loaded =
