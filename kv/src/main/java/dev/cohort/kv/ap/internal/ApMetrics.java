@@ -51,6 +51,11 @@ final class ApMetrics {
     requestSeconds.labelValues(level).observe((System.nanoTime() - startNanos) / 1e9);
   }
 
+  /** Forgets the counts of buckets that no longer exist (a dropped keyspace). */
+  void retainBuckets(java.util.Set<String> existing) {
+    keysByBucket.keySet().retainAll(existing);
+  }
+
   void keys(String bucketId, int liveKeys) {
     if (liveKeys == 0) {
       keysByBucket.remove(bucketId);

@@ -75,6 +75,7 @@ final class ApSweeper extends AbstractBehavior<ApSweeper.Command> {
   }
 
   private Behavior<Command> onKeyIds(KeyIds ids) {
+    metrics.retainBuckets(ids.result().getKeyIds());
     for (String id : ids.result().getKeyIds()) {
       if (id.startsWith(ApBucketKey.PREFIX)) {
         replicator.tell(new Replicator.Get<>(new ApBucketKey(id), Replicator.readLocal()), gets);

@@ -93,6 +93,10 @@ final class ApWatcher extends AbstractBehavior<ApWatcher.Command> {
   }
 
   private Behavior<Command> onChanged(Changed changed) {
+    if (changed.response() instanceof Replicator.Deleted<?>) {
+      queue.fail(KvException.notFound("keyspace_not_found", "the watched AP keyspace was deleted"));
+      return Behaviors.stopped();
+    }
     if (!(changed.response() instanceof Replicator.Changed<?> c)) {
       return this;
     }
