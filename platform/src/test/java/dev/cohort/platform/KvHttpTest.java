@@ -141,6 +141,65 @@ class KvHttpTest {
     assertTrue(next.get("fencingToken").asLong() > lock.get("fencingToken").asLong());
   }
 
+  /**
+   * Contenders over HTTP increment one counter under a lock: no update is lost, and fencing tokens
+   * strictly increase in the order the lock was granted.
+   */
+  @Test
+  void lockContendersOverHttpLoseNoUpdate() throws Exception {
+    ok(http.send("PUT", "/v1/kv/default/keys/locked/counter", "{\"value\":\"0\"}"));
+    List<Long> tokens = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Thread> contenders = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      contenders.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < 5; i++) {
+                        JsonNode lock = ok(http.send("POST", "/v1/locks/counter", "{\"ttlSeconds\":30,\"waitMs\":20000}"));
+                        tokens.add(lock.get("fencingToken").asLong());
+                        long value = Long.parseLong(ok(http.send("GET", "/v1/kv/default/keys/locked/counter", null)).get("kv").get("value").asText());
+                        ok(http.send("PUT", "/v1/kv/default/keys/locked/counter", "{\"value\":\"" + (value + 1) + "\"}"));
+                        String key = java.net.URLEncoder.encode(lock.get("key").asText(), StandardCharsets.UTF_8).replace("+", "%20");
+                        ok(http.send("DELETE", "/v1/locks/counter/" + key, null));
+                      }
+                    } catch (Throwable e) {
+                      failures.add(e);
+                    }
+                  }));
+    }
+    for (Thread contender : contenders) {
+      contender.join(120_000);
+    }
+    assertEquals(List.of(), failures);
+    assertEquals("20", ok(http.send("GET", "/v1/kv/default/keys/locked/counter", null)).get("kv").get("value").asText());
+    for (int i = 1; i < tokens.size(); i++) {
+      assertTrue(tokens.get(i) > tokens.get(i - 1), "fencing tokens in grant order: " + tokens);
+    }
+  }
+
+  @Test
+  void electionCampaignProclaimResign() throws Exception {
+    JsonNode leader = ok(http.send("POST", "/v1/elections/scheduler/campaign", "{\"value\":\"node-a\",\"ttlSeconds\":30,\"waitMs\":5000}"));
+    assertEquals("node-a", ok(http.send("GET", "/v1/elections/scheduler", null)).get("value").asText());
+    String leadership =
+        "{\"key\":\"" + leader.get("key").asText() + "\",\"lease\":" + leader.get("lease").asLong()
+            + ",\"term\":" + leader.get("term").asLong();
+    ok(http.send("POST", "/v1/elections/scheduler/proclaim", leadership + ",\"value\":\"node-a2\"}"));
+    assertEquals("node-a2", ok(http.send("GET", "/v1/elections/scheduler", null)).get("value").asText());
+    ok(http.send("POST", "/v1/elections/scheduler/resign", leadership + "}"));
+    assertError(http.send("GET", "/v1/elections/scheduler", null), 404, "no_leader");
+  }
+
+  @Test
+  void aHolderWhoseLeaseExpiresLosesTheLockToTheWaiter() throws Exception {
+    JsonNode abandoned = ok(http.send("POST", "/v1/locks/abandoned", "{\"ttlSeconds\":1,\"waitMs\":1000}"));
+    JsonNode next = ok(http.send("POST", "/v1/locks/abandoned", "{\"ttlSeconds\":30,\"waitMs\":15000}"));
+    assertTrue(next.get("fencingToken").asLong() > abandoned.get("fencingToken").asLong());
+  }
+
   @Test
   void watchStreamsChangesAsServerSentEventsWithResumeTokens() throws Exception {
     HttpRequest request =
