@@ -5,6 +5,7 @@ import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
+import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -84,8 +84,7 @@ public final class KeyspaceRegistry
   }
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
   public static Behavior<Command> create(String entityId, KvSettings settings) {

@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
+import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -154,8 +155,7 @@ public final class KvLessor
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
     KvMetrics metrics = KvMetrics.get(system);
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, metrics)));
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, metrics)));
   }
 
   public static Behavior<Command> create(String entityId, KvSettings settings, KvMetrics metrics) {

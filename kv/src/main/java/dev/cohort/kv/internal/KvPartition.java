@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.Compare;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KvSettings;
@@ -8,9 +9,9 @@ import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
-import dev.cohort.kv.Compare;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
+import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -355,9 +356,7 @@ public final class KvPartition
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
     KvMetrics metrics = KvMetrics.get(system);
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
+    EntityTypes.init(system, Entity.of(
                 ENTITY_TYPE_KEY,
                 entityContext ->
                     Behaviors.setup(

@@ -18,6 +18,7 @@ import dev.cohort.saga.SagaUpdate;
 import dev.cohort.saga.StepPhase;
 import dev.cohort.saga.StepRecord;
 import dev.cohort.saga.StepStatus;
+import dev.cohort.sharding.EntityTypes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -369,7 +370,7 @@ public final class SagaInstanceEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY,
         ctx -> create(ctx.getEntityId(), ctx.getShard(), deps)));
   }
 

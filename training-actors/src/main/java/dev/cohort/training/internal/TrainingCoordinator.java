@@ -1,9 +1,10 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.sharding.EntityTypes;
 import dev.cohort.training.JobPhase;
-import dev.cohort.training.JobStatus;
 import dev.cohort.training.JobStatus.LossPoint;
+import dev.cohort.training.JobStatus;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.RingRendezvous;
@@ -17,7 +18,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
@@ -235,8 +235,7 @@ public final class TrainingCoordinator
   private final ActorRef<Recruiter.Msg> recruiter;
 
   public static void init(ActorSystem<?> system, TrainingSettings settings) {
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings)));
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings)));
   }
 
   public static Behavior<Command> create(String jobId, TrainingSettings settings) {
