@@ -96,7 +96,9 @@ public final class FileDurableStore extends AbstractActorWithTimers {
 
   @Override
   public void postStop() {
-    flush();
+    // Stores still waiting for write-behind; stores still in the mailbox are lost (replication
+    // brings them back), acknowledged ones never are: they were written before their reply.
+    writePending();
   }
 
   @SuppressWarnings("unchecked") // Scala's Map.updated, seen from Java, widens the value type
@@ -143,6 +145,10 @@ public final class FileDurableStore extends AbstractActorWithTimers {
   private void flush() {
     flushQueued = false;
     getTimers().cancel(Flush.INSTANCE);
+    writePending();
+  }
+
+  private void writePending() {
     if (pending.isEmpty()) {
       return;
     }
