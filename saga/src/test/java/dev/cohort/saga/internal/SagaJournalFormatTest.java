@@ -23,7 +23,6 @@ import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Journal format version 1 of a saga instance: the events of a compensated order saga, written
@@ -113,10 +112,16 @@ class SagaJournalFormatTest {
         new SagaInstanceEntity.Compensated(t.plusMillis(7)));
   }
 
-  /** Writes the fixture; run once by hand when the format version is introduced. */
-  @Test
-  @EnabledIfSystemProperty(named = "cohort.fixtures.write", matches = "true")
-  void writeFixture() throws IOException {
+  /**
+   * Writes the fixture. Not a test: run it by hand, once, when a new format version is introduced
+   * (from the saga module directory, with the test classpath).
+   */
+  public static void main(String[] args) throws IOException {
+    writeFixture();
+    kit.shutdownTestKit();
+  }
+
+  private static void writeFixture() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       List<SagaInstanceEntity.Event> events = versionOneEvents();
