@@ -1,5 +1,6 @@
 package dev.cohort.kv;
 
+import dev.cohort.kv.ap.Consistency;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -74,6 +75,35 @@ public interface Kv {
   CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv);
 
   CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn);
+
+  // AP keyspaces (mode "ap", see kv/README-ap.md). The operations above work on AP keyspaces too,
+  // at cohort.kv.ap.default-consistency; these take the consistency per request. On a CP keyspace
+  // the consistency is ignored: every CP operation is linearizable, stronger than ALL. Features
+  // only CP keyspaces have (transactions, leases, revisions, resume tokens) fail on an AP keyspace
+  // with not_supported_in_ap_mode (400), naming the CP alternative.
+
+  /**
+   * Writes at {@code consistency} (null: the default); on an AP keyspace {@code ttlSeconds > 0}
+   * expires the key on every replica. On a CP keyspace {@code ttlSeconds} must be 0 (attach a
+   * lease instead). Fails with {@code consistency_unavailable} (503) when the level is not reached
+   * in time; the write may still have been applied on some replicas.
+   */
+  CompletionStage<PutResult> put(
+      String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
+      long ttlSeconds);
+
+  /** The key's current value read at {@code consistency} (null: the default). */
+  CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency);
+
+  /** Deletes one key at {@code consistency} (null: the default). */
+  CompletionStage<DeleteResult> delete(
+      String keyspace, String key, boolean prevKv, Consistency consistency);
+
+  /**
+   * A range read at {@code consistency} (null: the default). On an AP keyspace it is best effort:
+   * not a snapshot, and a from/to range scans the whole keyspace.
+   */
+  CompletionStage<RangeResult> range(String keyspace, RangeRequest request, Consistency consistency);
 
   /**
    * A resume token for a watch of {@code keyspace} that starts right after the given positions

@@ -18,7 +18,9 @@ import dev.cohort.persistence.Rejection;
  * {@code lock_timeout} (409), {@code lock_not_found} (404), {@code invalid_lock_name}, {@code
  * election_timeout} (409), {@code not_leader} (409), {@code no_leader} (404), {@code
  * watch_overflow} (503, resume with the last token), {@code timeout} (504, outcome unknown),
- * {@code unavailable} (503).
+ * {@code unavailable} (503); for AP keyspaces also {@code invalid_consistency} (400), {@code
+ * not_supported_in_ap_mode} (400, names the CP alternative) and {@code consistency_unavailable}
+ * (503, the consistency level was not reached in time).
  */
 public class KvException extends CohortException {
 

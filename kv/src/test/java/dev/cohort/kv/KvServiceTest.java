@@ -71,7 +71,7 @@ class KvServiceTest {
     assertEquals("invalid_keyspace_name", errorCode(kv.createKeyspace("Bad!", KeyspaceSpec.cp(4))));
     assertEquals("invalid_partitions", errorCode(kv.createKeyspace("zero", KeyspaceSpec.cp(-1))));
     assertEquals("unsupported_mode",
-        errorCode(kv.createKeyspace("ap1", new KeyspaceSpec("ap", 4))));
+        errorCode(kv.createKeyspace("ap1", new KeyspaceSpec("eventual", 4))));
     List<String> names = join(kv.keyspaces()).stream().map(KeyspaceInfo::name).toList();
     assertTrue(names.contains("default") && names.contains("orders"), names.toString());
 

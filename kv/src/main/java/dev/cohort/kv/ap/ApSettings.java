@@ -1,13 +1,13 @@
 package dev.cohort.kv.ap;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The settings of AP keyspaces, read from {@code cohort.kv.ap} (every key is described where it is
- * defined, with its unit, default and whether it must match across the cluster).
+ * The settings of AP keyspaces, read from {@code cohort.kv.ap} (every key is described in the kv
+ * module's {@code reference.conf}, with its unit, default and whether it must match across the
+ * cluster).
  *
  * @param buckets Distributed Data entries per keyspace (cluster-wide, fixed)
  * @param defaultConsistency the consistency of a request that names none
@@ -42,17 +42,10 @@ public record ApSettings(
     boolean fsync,
     Duration writeBehindInterval) {
 
-  /**
-   * Where the defaults live until they move into the module's {@code reference.conf}: read as a
-   * fallback so that a deployment's {@code cohort.kv.ap} overrides still win.
-   */
-  static final String DEFAULTS_RESOURCE = "cohort-kv-ap.conf";
-
   public static ApSettings create(Config config) {
-    Config all = config.withFallback(ConfigFactory.parseResources(DEFAULTS_RESOURCE)).resolve();
-    Config c = all.getConfig("cohort.kv.ap");
+    Config c = config.getConfig("cohort.kv.ap");
     String dir = c.getString("durable.directory");
-    Path dataDir = Path.of(all.getString("cohort.node.data-dir"));
+    Path dataDir = Path.of(config.getString("cohort.node.data-dir"));
     ApSettings s =
         new ApSettings(
             c.getInt("buckets"),

@@ -167,9 +167,16 @@ public final class KeyspaceRegistry
           "invalid_keyspace_name",
           "keyspace name '" + create.name() + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
-    if (!"cp".equals(create.mode())) {
+    if (!"cp".equals(create.mode()) && !"ap".equals(create.mode())) {
       return Rejection.invalid(
-          "unsupported_mode", "keyspace mode must be 'cp' (got '" + create.mode() + "')");
+          "unsupported_mode", "keyspace mode must be 'cp' or 'ap' (got '" + create.mode() + "')");
+    }
+    if ("ap".equals(create.mode())) {
+      // AP keyspaces live in Distributed Data buckets (cohort.kv.ap.buckets), not in partitions.
+      return create.partitions() == 0
+          ? null
+          : Rejection.invalid("invalid_partitions", "an AP keyspace has no partitions (got "
+              + create.partitions() + ")");
     }
     if (create.partitions() < 1 || create.partitions() > settings.maxPartitions()) {
       return Rejection.invalid(

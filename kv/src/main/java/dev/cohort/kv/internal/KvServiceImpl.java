@@ -25,6 +25,9 @@ import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.kv.ap.ApService;
+import dev.cohort.kv.ap.Consistency;
+import dev.cohort.kv.ap.internal.ApKvRouter;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.time.Duration;
@@ -73,6 +76,8 @@ public final class KvServiceImpl implements Kv {
   private final ActorRef<PartitionBatcher.Command> batcher;
   private final Map<String, KeyspaceInfo> keyspaces = new ConcurrentHashMap<>();
   private final KeyspaceInfo defaultKeyspace;
+  /** Serves the operations on AP keyspaces (mode "ap"). */
+  private final ApKvRouter ap;
 
   private KvServiceImpl(ActorSystem<?> system, KvSettings settings) {
     this.system = system;
@@ -83,6 +88,7 @@ public final class KvServiceImpl implements Kv {
     KeyspaceRegistry.init(system, settings);
     KvPartition.init(system, settings);
     KvLessor.init(system, settings);
+    this.ap = new ApKvRouter(ApService.start(system));
     this.batcher =
         system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty());
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
@@ -268,6 +274,37 @@ public final class KvServiceImpl implements Kv {
     }
   }
 
+  /**
+   * Runs {@code apPath} when {@code keyspace} is an AP keyspace, else {@code cpPath}, which also
+   * reports a bad name or a missing keyspace exactly as before AP keyspaces existed.
+   */
+  private <T> CompletionStage<T> routed(
+      String keyspace, Function<KeyspaceInfo, CompletionStage<T>> apPath,
+      Supplier<CompletionStage<T>> cpPath) {
+    CompletionStage<KeyspaceInfo> info;
+    try {
+      info = resolve(keyspace);
+    } catch (RuntimeException e) {
+      return cpPath.get();
+    }
+    return info
+        .handle((ks, failure) -> {
+          if (failure != null || !ApKvRouter.isAp(ks)) {
+            return cpPath.get();
+          }
+          try {
+            return apPath.apply(ks);
+          } catch (RuntimeException e) {
+            return CompletableFuture.<T>failedFuture(e);
+          }
+        })
+        .thenCompose(Function.identity());
+  }
+
+  private static <T> CompletionStage<T> notInAp(KeyspaceInfo ks, String what, String instead) {
+    return CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), what, instead));
+  }
+
   // ------------------------------------------------------------------------------ keyspaces
 
   @Override
@@ -277,8 +314,10 @@ public final class KvServiceImpl implements Kv {
       if (spec == null) {
         throw KvException.invalid("invalid_request", "keyspace settings are missing");
       }
-      int partitions = spec.partitions() == 0 ? settings.defaultPartitions() : spec.partitions();
       String mode = spec.mode() == null ? "cp" : spec.mode();
+      // AP keyspaces have no partitions: their keys spread over cohort.kv.ap.buckets buckets.
+      int partitions = ApKvRouter.MODE.equals(mode) ? 0
+          : spec.partitions() == 0 ? settings.defaultPartitions() : spec.partitions();
       return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
               registry(), r -> new KeyspaceRegistry.Create(name, mode, partitions, r),
               settings.askTimeout())
@@ -299,6 +338,9 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<KeyspaceStats> keyspaceStats(String name) {
     return call(name, "keyspace_stats", () -> keyspace(name).thenCompose(info -> {
+      if (ApKvRouter.isAp(info)) {
+        return ap.stats(info);
+      }
       List<CompletionStage<KvPartition.StatsReply>> parts = new ArrayList<>();
       for (int p = 0; p < info.partitions(); p++) {
         parts.add(read(entityId(info, p), KvPartition.Stats::new)
@@ -335,6 +377,11 @@ public final class KvServiceImpl implements Kv {
           .thenApply(KvServiceImpl::registryAnswer)
           .thenCompose(info -> {
             keyspaces.remove(name);
+            if (ApKvRouter.isAp(info)) {
+              // Best effort: the registry no longer names it, so its buckets are unreachable
+              // even if some are not deleted now.
+              return ap.drop(info).exceptionally(e -> null);
+            }
             // The catalogue no longer names the keyspace; dropping its partitions makes nodes
             // with a stale cache notice, and frees nothing yet (see README: limits).
             List<CompletionStage<KvPartition.Reply>> drops = new ArrayList<>();
@@ -351,7 +398,24 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<PutResult> put(
       String keyspace, String key, byte[] value, PutOptions options) {
+    return put(keyspace, key, value, options, null, 0);
+  }
+
+  @Override
+  public CompletionStage<PutResult> put(
+      String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
+      long ttlSeconds) {
+    return routed(keyspace, ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
+        () -> cpPut(keyspace, key, value, options, ttlSeconds));
+  }
+
+  private CompletionStage<PutResult> cpPut(
+      String keyspace, String key, byte[] value, PutOptions options, long ttlSeconds) {
     return call(keyspace, "put", () -> {
+      if (ttlSeconds != 0) {
+        throw KvException.invalid("invalid_request", "ttlSeconds applies to AP keyspaces; on CP"
+            + " keyspace '" + keyspace + "' attach the key to a lease instead");
+      }
       Keys.checkKey(key);
       checkValue(value);
       PutOptions o = options == null ? PutOptions.NONE : options;
@@ -406,7 +470,17 @@ public final class KvServiceImpl implements Kv {
   }
 
   @Override
+  public CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency) {
+    return routed(keyspace, ks -> ap.get(ks, key, 0, consistency), () -> cpGet(keyspace, key, 0));
+  }
+
+  @Override
   public CompletionStage<GetResult> get(String keyspace, String key, long revision) {
+    return routed(keyspace, ks -> ap.get(ks, key, revision, null),
+        () -> cpGet(keyspace, key, revision));
+  }
+
+  private CompletionStage<GetResult> cpGet(String keyspace, String key, long revision) {
     return call(keyspace, "get", () -> {
       Keys.checkKey(key);
       if (revision < 0) {
@@ -426,6 +500,31 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<RangeResult> range(String keyspace, RangeRequest request) {
+    return range(keyspace, request, null);
+  }
+
+  @Override
+  public CompletionStage<RangeResult> range(
+      String keyspace, RangeRequest request, Consistency consistency) {
+    return routed(keyspace, ks -> apRange(ks, request, consistency), () -> cpRange(keyspace, request));
+  }
+
+  private CompletionStage<RangeResult> apRange(
+      KeyspaceInfo ks, RangeRequest request, Consistency consistency) {
+    if (request == null || (request.prefix() == null) == (request.from() == null)) {
+      throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
+    }
+    if (request.limit() < 0) {
+      throw KvException.invalid("invalid_request", "limit must not be negative");
+    }
+    int limit = request.limit() == 0 ? settings.rangeMaxLimit()
+        : Math.min(request.limit(), settings.rangeMaxLimit());
+    String after = request.page() == null || request.page().isEmpty()
+        ? null : Tokens.parsePage(request.page());
+    return ap.range(ks, request, limit, after, Tokens::page, consistency);
+  }
+
+  private CompletionStage<RangeResult> cpRange(String keyspace, RangeRequest request) {
     return call(keyspace, "range", () -> {
       if (request == null || (request.prefix() == null) == (request.from() == null)) {
         throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
@@ -484,6 +583,17 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<DeleteResult> delete(String keyspace, String key, boolean prevKv) {
+    return delete(keyspace, key, prevKv, null);
+  }
+
+  @Override
+  public CompletionStage<DeleteResult> delete(
+      String keyspace, String key, boolean prevKv, Consistency consistency) {
+    return routed(keyspace, ks -> ap.delete(ks, key, prevKv, consistency),
+        () -> cpDelete(keyspace, key, prevKv));
+  }
+
+  private CompletionStage<DeleteResult> cpDelete(String keyspace, String key, boolean prevKv) {
     return call(keyspace, "delete", () -> {
       Keys.checkKey(key);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
@@ -498,6 +608,12 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
+    return routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
+        () -> cpDeletePrefix(keyspace, prefix, prevKv));
+  }
+
+  private CompletionStage<DeleteResult> cpDeletePrefix(
+      String keyspace, String prefix, boolean prevKv) {
     return call(keyspace, "delete_prefix", () -> {
       if (prefix == null) {
         throw KvException.invalid("invalid_request", "prefix must not be null");
@@ -528,6 +644,13 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
+    return routed(keyspace,
+        ks -> notInAp(ks, "a transaction",
+            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions"),
+        () -> cpTxn(keyspace, txn));
+  }
+
+  private CompletionStage<TxnResult> cpTxn(String keyspace, TxnRequest txn) {
     return call(keyspace, "txn", () -> {
       List<String> keys = checkTxn(txn);
       return withKeyspace(keyspace, ks -> {
@@ -587,6 +710,10 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
     return call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
+      if (ApKvRouter.isAp(ks)) {
+        return notInAp(ks, "a resume token",
+            "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"})");
+      }
       for (Header h : headers) {
         if (h.partition() < 0 || h.partition() >= ks.partitions() || h.revision() < 0) {
           throw KvException.invalid("invalid_request", "header " + h + " is not of this keyspace");
@@ -688,7 +815,8 @@ public final class KvServiceImpl implements Kv {
       if (request.key() != null) {
         Keys.checkKey(request.key());
       }
-      return resolve(keyspace).thenApply(ks -> watchSource(ks, request));
+      return resolve(keyspace).thenApply(
+          ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
     });
     return lazily(source);
   }
