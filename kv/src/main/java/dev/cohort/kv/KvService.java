@@ -1,8 +1,9 @@
 package dev.cohort.kv;
 
 import dev.cohort.kv.internal.KvServiceImpl;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -16,7 +17,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * and {@code pekko.actor.provider = cluster}.
  */
 public final class KvService {
-  private static final Map<ActorSystem<?>, Kv> RUNNING = new ConcurrentHashMap<>();
+  // By identity: typed actor systems compare equal by path, and several systems of one name
+  // (a cluster in one JVM, a node restarted in the same JVM) share a path.
+  private static final Map<ActorSystem<?>, Kv> RUNNING =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   private KvService() {}
 

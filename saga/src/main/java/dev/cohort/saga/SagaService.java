@@ -3,8 +3,9 @@ package dev.cohort.saga;
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.internal.SagasImpl;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -15,7 +16,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * same system returns the same instance.
  */
 public final class SagaService {
-  private static final Map<ActorSystem<?>, Sagas> RUNNING = new ConcurrentHashMap<>();
+  // By identity: typed actor systems compare equal by path, and several systems of one name
+  // (a cluster in one JVM, a node restarted in the same JVM) share a path.
+  private static final Map<ActorSystem<?>, Sagas> RUNNING =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   private SagaService() {}
 

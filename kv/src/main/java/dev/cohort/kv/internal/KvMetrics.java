@@ -4,6 +4,8 @@ import dev.cohort.observability.Metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.HashMap;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,7 +56,10 @@ public final class KvMetrics {
     metrics.gauge("cohort_kv_watchers", "open watches on this node", sink -> sink.set(watchers.get()));
   }
 
-  private static final Map<ActorSystem<?>, KvMetrics> BY_SYSTEM = new ConcurrentHashMap<>();
+  // By identity: typed actor systems compare equal by path, and several systems of one name
+  // (a cluster in one JVM, a node restarted in the same JVM) share a path.
+  private static final Map<ActorSystem<?>, KvMetrics> BY_SYSTEM =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   /** The metrics of {@code system}'s node (one instance per actor system). */
   public static KvMetrics get(ActorSystem<?> system) {

@@ -5,6 +5,8 @@ import dev.cohort.training.DataParallelTrainer;
 import dev.cohort.training.collective.Backend;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -15,7 +17,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * local worker or coordinator forgets it. Thread-safe: training threads record steps directly.
  */
 public final class TrainingMetrics {
-  private static final Map<ActorSystem<?>, TrainingMetrics> BY_SYSTEM = new ConcurrentHashMap<>();
+  // By identity: typed actor systems compare equal by path, and several systems of one name
+  // (a cluster in one JVM, a node restarted in the same JVM) share a path.
+  private static final Map<ActorSystem<?>, TrainingMetrics> BY_SYSTEM =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   private final Histogram stepSeconds;
   private final Counter samples;
