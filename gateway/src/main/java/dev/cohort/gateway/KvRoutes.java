@@ -19,6 +19,7 @@ import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.kv.ap.Consistency;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,37 +149,51 @@ public final class KvRoutes extends JsonRoutes {
 
   private Route key(String keyspace, String key) {
     return concat(
-        put(() -> body(json -> putKey(keyspace, key, json))),
+        put(() -> consistency(c -> body(json -> putKey(keyspace, key, json, c)))),
         get(
             () ->
                 parameterOptional(
                     "revision",
                     revision ->
+                        consistency(
+                            c ->
                         onSuccess(
                             revision.isPresent()
                                 ? kv.get(keyspace, key, longParam("revision", revision.get()))
-                                : kv.get(keyspace, key),
+                                : kv.get(keyspace, key, c),
                             result -> {
                               ObjectNode node = Json.object();
                               node.set("header", header(result.header()));
                               node.set("kv", keyValue(result.kv()));
                               return complete(Json.ok(node));
-                            }))),
+                            })))),
         delete(
             () ->
                 parameterOptional(
                     "prevKv",
                     prevKv ->
-                        onSuccess(
-                            kv.delete(keyspace, key, boolParam("prevKv", prevKv)),
-                            result -> complete(Json.ok(deleteResult(result)))))));
+                        consistency(
+                            c ->
+                                onSuccess(
+                                    kv.delete(keyspace, key, boolParam("prevKv", prevKv), c),
+                                    result -> complete(Json.ok(deleteResult(result))))))));
   }
 
-  private Route putKey(String keyspace, String key, JsonNode json) {
+  /**
+   * The request's {@code ?consistency=one|quorum|all} for AP keyspaces (absent: the configured
+   * default); CP keyspaces are linearizable per partition whatever it says.
+   */
+  private Route consistency(Function<Consistency, Route> inner) {
+    return parameterOptional(
+        "consistency", text -> inner.apply(Consistency.parse(text.orElse(null), null)));
+  }
+
+  private Route putKey(String keyspace, String key, JsonNode json, Consistency consistency) {
     byte[] value = value(json, "value", "valueBase64");
     PutOptions options = putOptions(json);
+    long ttlSeconds = Json.optionalLong(json, "ttlSeconds").orElse(0L);
     return onSuccess(
-        kv.put(keyspace, key, value, options),
+        kv.put(keyspace, key, value, options, consistency, ttlSeconds),
         result -> {
           ObjectNode node = Json.object();
           node.set("header", header(result.header()));
@@ -190,6 +205,7 @@ public final class KvRoutes extends JsonRoutes {
   private Route range(String keyspace) {
     return parameterMap(
         params -> {
+          Consistency consistency = Consistency.parse(params.get("consistency"), null);
           if (params.containsKey("prefix") == params.containsKey("from")) {
             throw KvException.invalid(
                 "invalid_request", "give exactly one of the query parameters 'prefix' and 'from'");
@@ -204,7 +220,7 @@ public final class KvRoutes extends JsonRoutes {
                   boolParam("countOnly", Optional.ofNullable(params.get("countOnly"))),
                   params.get("page"));
           return onSuccess(
-              kv.range(keyspace, request),
+              kv.range(keyspace, request, consistency),
               result -> {
                 ObjectNode node = Json.object();
                 ArrayNode kvs = node.putArray("kvs");

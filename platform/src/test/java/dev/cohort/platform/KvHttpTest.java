@@ -181,6 +181,21 @@ class KvHttpTest {
   }
 
   @Test
+  void apKeyspaceTakesAConsistencyPerRequestAndRefusesCpOnlyFeatures() throws Exception {
+    assertEquals(201, http.send("PUT", "/v1/keyspaces/sessions-ap", "{\"mode\":\"ap\"}").statusCode());
+    ok(http.send("PUT", "/v1/kv/sessions-ap/keys/u1?consistency=all", "{\"value\":\"alive\",\"ttlSeconds\":60}"));
+    assertEquals("alive", ok(http.send("GET", "/v1/kv/sessions-ap/keys/u1?consistency=one", null)).get("kv").get("value").asText());
+    assertEquals(1, ok(http.send("GET", "/v1/kv/sessions-ap/keys?prefix=u&consistency=quorum", null)).get("count").asLong());
+    assertError(http.send("GET", "/v1/kv/sessions-ap/keys/u1?consistency=most", null), 400, "invalid_consistency");
+    assertError(
+        http.send("POST", "/v1/kv/sessions-ap/txn", "{\"success\":[{\"get\":{\"key\":\"u1\"}}]}"),
+        400,
+        "not_supported_in_ap_mode");
+    ok(http.send("DELETE", "/v1/kv/sessions-ap/keys/u1?consistency=quorum", null));
+    assertError(http.send("GET", "/v1/kv/sessions-ap/keys/u1", null), 404, "key_not_found");
+  }
+
+  @Test
   void electionCampaignProclaimResign() throws Exception {
     JsonNode leader = ok(http.send("POST", "/v1/elections/scheduler/campaign", "{\"value\":\"node-a\",\"ttlSeconds\":30,\"waitMs\":5000}"));
     assertEquals("node-a", ok(http.send("GET", "/v1/elections/scheduler", null)).get("value").asText());
