@@ -3,10 +3,6 @@ package dev.cohort.bench;
 import dev.cohort.platform.Cohort;
 import dev.cohort.platform.CohortConfig;
 import dev.cohort.platform.CohortNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The kv service over HTTP in etcd's load shape: closed-loop clients (one thread each, a request
  * then its reply), 16-byte keys out of 10,000, 100-byte values; ops put, get and txn (a
- * compare-and-swap on the client's own key that always succeeds).
+ * compare-and-swap on the client's own key that always succeeds). Clients speak HTTP/1.1 over one
+ * keep-alive connection each ({@link PlainHttp}), as etcd's load generator keeps grpc channels open.
  */
 final class KvHttpWorkload implements Bench.Workload {
   private static final int KEYS = 10_000;
@@ -44,10 +41,10 @@ final class KvHttpWorkload implements Bench.Workload {
             .remotePort(0)
             .build();
     try (CohortNode node = Cohort.start(config)) {
-      String base = "http://127.0.0.1:" + node.httpAddress().getPort() + "/v1/kv/default";
-      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      String base = "/v1/kv/default";
+      PlainHttp client = new PlainHttp("127.0.0.1", node.httpAddress().getPort());
       for (int k = 0; k < KEYS; k++) {
-        call(client, put(base, key(k)));
+        put(client, base, key(k));
       }
       for (String op : ops) {
         for (int clients : clientCounts) {
@@ -57,7 +54,7 @@ final class KvHttpWorkload implements Bench.Workload {
     }
   }
 
-  private static void measure(HttpClient client, String base, String op, int clients, int warmup, int seconds)
+  private static void measure(PlainHttp client, String base, String op, int clients, int warmup, int seconds)
       throws InterruptedException {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
@@ -76,8 +73,8 @@ final class KvHttpWorkload implements Bench.Workload {
                       long start = System.nanoTime();
                       try {
                         switch (op) {
-                          case "put" -> call(client, put(base, key(ThreadLocalRandom.current().nextInt(KEYS))));
-                          case "get" -> call(client, HttpRequest.newBuilder(URI.create(base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)))).build());
+                          case "put" -> put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
+                          case "get" -> client.send("GET", base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)), null);
                           default -> modRevision = cas(client, base, own, modRevision);
                         }
                         if (start >= recordFrom) {
@@ -99,13 +96,12 @@ final class KvHttpWorkload implements Bench.Workload {
   }
 
   /** CAS on the client's own key: if modRevision == last then put else get; returns the new one. */
-  private static long cas(HttpClient client, String base, String key, long last) throws Exception {
+  private static long cas(PlainHttp client, String base, String key, long last) throws Exception {
     String body =
         "{\"compare\":[{\"key\":\"" + key + "\",\"target\":\"modRevision\",\"op\":\"=\",\"value\":" + last + "}],"
             + "\"success\":[{\"put\":{\"key\":\"" + key + "\",\"value\":\"" + VALUE + "\"}}],"
             + "\"failure\":[{\"get\":{\"key\":\"" + key + "\"}}]}";
-    String response =
-        call(client, HttpRequest.newBuilder(URI.create(base + "/txn")).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    String response = client.send("POST", base + "/txn", body);
     int at = response.indexOf("\"revision\":");
     long revision = Long.parseLong(response.substring(at + 11, response.indexOf('}', at)));
     if (response.contains("\"succeeded\":false")) {
@@ -115,21 +111,11 @@ final class KvHttpWorkload implements Bench.Workload {
     return revision;
   }
 
-  private static HttpRequest put(String base, String key) {
-    return HttpRequest.newBuilder(URI.create(base + "/keys/" + key))
-        .PUT(HttpRequest.BodyPublishers.ofString("{\"value\":\"" + VALUE + "\"}"))
-        .build();
+  private static void put(PlainHttp client, String base, String key) throws Exception {
+    client.send("PUT", base + "/keys/" + key, "{\"value\":\"" + VALUE + "\"}");
   }
 
   private static String key(int k) {
     return String.format("k%015d", k);
-  }
-
-  private static String call(HttpClient client, HttpRequest request) throws Exception {
-    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() / 100 != 2) {
-      throw new IllegalStateException(response.statusCode() + " " + response.body());
-    }
-    return response.body();
   }
 }
