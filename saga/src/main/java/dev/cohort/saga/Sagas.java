@@ -101,4 +101,9 @@ public interface Sagas {
    * a slow consumer drops the oldest buffered updates).
    */
   Source<SagaUpdate, NotUsed> updates();
+
+  // ---- projections ----
+
+  /** CQRS projections: read models in kv keyspaces built from topics (same node service). */
+  Projections projections();
 }

@@ -2,6 +2,9 @@ package dev.cohort.saga.internal;
 
 import dev.cohort.persistence.KryoRegistrations;
 import dev.cohort.saga.Attempt;
+import dev.cohort.saga.ProjectionDefinition;
+import dev.cohort.saga.ProjectionState;
+import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.RetryPolicy;
 import dev.cohort.saga.SagaDefinition;
 import dev.cohort.saga.SagaInstance;
@@ -89,5 +92,43 @@ public final class SagaRegistrations implements KryoRegistrations {
     r.add(3311, SagaIndexEntity.Listing.class);
     r.add(3320, SagaIndexEntity.Indexed.class);
     r.add(3340, SagaIndexEntity.State.class);
+
+    // projections: public records 3400-3419, entity 3420-3479, registry 3480-3499
+    r.add(3400, ProjectionDefinition.class);
+    r.add(3401, ProjectionDefinition.Mode.class);
+    r.add(3402, ProjectionState.class);
+    r.add(3403, ProjectionStatus.class);
+    r.add(3404, ProjectionStatus.PartitionStatus.class);
+    r.add(3420, ProjectionEntity.Create.class);
+    r.add(3421, ProjectionEntity.GetStatus.class);
+    r.add(3422, ProjectionEntity.Rebuild.class);
+    r.add(3423, ProjectionEntity.StopRunning.class);
+    r.add(3424, ProjectionEntity.Resume.class);
+    r.add(3425, ProjectionEntity.Delete.class);
+    r.add(3426, ProjectionEntity.Wake.class);
+    r.add(3427, ProjectionEntity.ReportProgress.class);
+    r.add(3428, ProjectionEntity.CommitOffsets.class);
+    r.add(3429, ProjectionEntity.ReportCleared.class);
+    r.add(3430, ProjectionEntity.ReportFailure.class);
+    r.add(3431, ProjectionEntity.RunnerTerminated.class);
+    r.add(3440, ProjectionEntity.Status.class);
+    r.add(3441, ProjectionEntity.Removed.class);
+    r.add(3442, ProjectionEntity.Refused.class);
+    r.add(3450, ProjectionEntity.Defined.class);
+    r.add(3451, ProjectionEntity.RebuildStarted.class);
+    r.add(3452, ProjectionEntity.ViewCleared.class);
+    r.add(3453, ProjectionEntity.OffsetsCommitted.class);
+    r.add(3454, ProjectionEntity.ProjectionFailed.class);
+    r.add(3455, ProjectionEntity.Stopped.class);
+    r.add(3456, ProjectionEntity.Resumed.class);
+    r.add(3457, ProjectionEntity.Deleted.class);
+    r.add(3470, ProjectionEntity.State.class);
+    r.add(3480, ProjectionRegistryEntity.Register.class);
+    r.add(3481, ProjectionRegistryEntity.Unregister.class);
+    r.add(3482, ProjectionRegistryEntity.ListNames.class);
+    r.add(3483, ProjectionRegistryEntity.Names.class);
+    r.add(3484, ProjectionRegistryEntity.NameRegistered.class);
+    r.add(3485, ProjectionRegistryEntity.NameUnregistered.class);
+    r.add(3486, ProjectionRegistryEntity.State.class);
   }
 }

@@ -12,6 +12,7 @@ import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaStep;
 import dev.cohort.saga.SagaSummary;
 import dev.cohort.saga.SagaUpdate;
+import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
 import dev.cohort.saga.StartResult;
 import dev.cohort.saga.StepAction;
@@ -58,14 +59,17 @@ public final class SagasImpl implements Sagas {
   private final StepExecutor executor;
   private final ClusterSharding sharding;
   private final ActorRef<Topic.Command<SagaUpdate>> updates;
+  private final Projections projections;
 
   private SagasImpl(ActorSystem<?> system, SagaSettings settings, StepExecutor executor,
-      ClusterSharding sharding, ActorRef<Topic.Command<SagaUpdate>> updates) {
+      ClusterSharding sharding, ActorRef<Topic.Command<SagaUpdate>> updates,
+      Projections projections) {
     this.system = system;
     this.settings = settings;
     this.executor = executor;
     this.sharding = sharding;
     this.updates = updates;
+    this.projections = projections;
   }
 
   public static Sagas start(ActorSystem<?> system, Kv kv, StreamLog log, SagaSettings settings) {
@@ -85,7 +89,8 @@ public final class SagasImpl implements Sagas {
     SagaInstanceEntity.init(system, deps);
     SagaDefinitionsEntity.init(system);
     SagaIndexEntity.init(system);
-    SagasImpl sagas = new SagasImpl(system, settings, executor, sharding, updates);
+    SagasImpl sagas = new SagasImpl(system, settings, executor, sharding, updates,
+        ProjectionsImpl.start(system, kv, log));
     Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
         ? settings.wakeInterval() : Duration.ofSeconds(2);
     system.scheduler().scheduleWithFixedDelay(first, settings.wakeInterval(), sagas::wakeActive,
@@ -352,6 +357,11 @@ public final class SagasImpl implements Sagas {
           updates.tell(Topic.subscribe(ref));
           return NotUsed.getInstance();
         });
+  }
+
+  @Override
+  public Projections projections() {
+    return projections;
   }
 
   /**
