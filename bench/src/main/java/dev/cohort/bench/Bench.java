@@ -25,6 +25,7 @@ public final class Bench {
     WORKLOADS.put("kv-http", new KvHttpWorkload());
     WORKLOADS.put("log", new LogWorkload());
     WORKLOADS.put("ring", new RingWorkload());
+    WORKLOADS.put("saga", new SagaWorkload());
     WORKLOADS.put("serialization", new SerializationWorkload());
   }
 

@@ -10,6 +10,7 @@ import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kv.Kv;
@@ -94,6 +95,7 @@ public final class Cohort {
               new KvRoutes(kv).route(),
               new LogRoutes(log).route(),
               new SagaRoutes(sagas).route(),
+              new ProjectionRoutes(sagas.projections()).route(),
               new TrainingRoutes(training).route());
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)

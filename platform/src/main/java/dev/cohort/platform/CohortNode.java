@@ -2,6 +2,7 @@ package dev.cohort.platform;
 
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
+import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
 import dev.cohort.training.TrainingJobs;
 import dev.cohort.sharding.Counters;
@@ -56,6 +57,11 @@ public final class CohortNode implements AutoCloseable {
   /** Durable sagas: definitions, instances, compensation. */
   public Sagas sagas() {
     return sagas;
+  }
+
+  /** CQRS projections: read models in kv keyspaces built from topics (same as sagas().projections()). */
+  public Projections projections() {
+    return sagas.projections();
   }
 
   /** The stream log: topics, producers, consumers and consumer groups. */

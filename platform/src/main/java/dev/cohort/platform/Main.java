@@ -6,6 +6,7 @@ import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
 import dev.cohort.platform.internal.cli.KvCommand;
 import dev.cohort.platform.internal.cli.ProduceCommand;
+import dev.cohort.platform.internal.cli.ProjectionCommand;
 import dev.cohort.platform.internal.cli.SagaCommand;
 import dev.cohort.platform.internal.cli.TopicCommand;
 import dev.cohort.platform.internal.cli.TrainCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
       ConsumeCommand.class,
       GroupsCommand.class,
       SagaCommand.class,
+      ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
       CommandLine.HelpCommand.class

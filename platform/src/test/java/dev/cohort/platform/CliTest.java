@@ -34,6 +34,18 @@ class CliTest {
       var described = node.cli(null, "groups", "describe", "cli-group");
       assertTrue(described.out().contains("\"lag\" : 0"), described.out());
 
+      var projection = node.cli(null, "projection", "create", "clicks-per-user", "--topic", "clicks",
+          "--keyspace", "clicks-view", "--mode", "count");
+      assertEquals(0, projection.exit(), projection.err());
+      assertTrue(node.cli(null, "projection", "get", "clicks-per-user").out()
+          .contains("\"mode\" : \"count\""));
+      var rebuilt = node.cli(null, "projection", "rebuild", "clicks-per-user");
+      assertTrue(rebuilt.out().contains("\"state\" : \"REBUILDING\""), rebuilt.out());
+      var badMode = node.cli(null, "projection", "create", "bad", "--topic", "clicks",
+          "--keyspace", "clicks-view", "--mode", "median");
+      assertEquals(1, badMode.exit());
+      assertTrue(badMode.err().contains("invalid_projection"), badMode.err());
+
       java.nio.file.Path definition = Files.createTempFile("saga", ".json");
       Files.writeString(
           definition,
