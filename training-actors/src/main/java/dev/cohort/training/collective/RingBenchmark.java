@@ -118,7 +118,10 @@ public final class RingBenchmark {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
         outputs.add(out);
         String line = out.readLine();
-        if (line == null || !line.startsWith("ADDRESS ")) {
+        while (line != null && !line.startsWith("ADDRESS ")) {
+          line = out.readLine(); // JVM start-up output, e.g. a flight recording's banner
+        }
+        if (line == null) {
           throw new IOException("rank " + r + " did not report its address: " + line);
         }
         peers.add(line.substring("ADDRESS ".length()));

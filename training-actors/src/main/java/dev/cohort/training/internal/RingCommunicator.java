@@ -12,13 +12,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,14 +42,15 @@ import org.slf4j.LoggerFactory;
  * the same bits, and the same inputs always give the same bits. {@code AVG} divides by {@code n} at
  * the owner, before the all-gather, for the same reason.
  *
- * <p>Pipelining: every chunk travels in segments of {@code chunk-bytes}. A sender thread writes
- * segments while this communicator's operation thread receives and reduces; the sender may send
- * segment {@code k} of step {@code t} as soon as the receiver finished segment {@code k} of step
- * {@code t-1} ({@link Progress}), so all steps overlap.
+ * <p>Pipelining: every chunk travels in segments of {@code chunk-bytes}. The operation thread
+ * drives both sockets without blocking ({@link #exchange}): it may send segment {@code k} of step
+ * {@code t} as soon as it has received and reduced segment {@code k} of step {@code t-1}, so all
+ * steps overlap, and it reduces received bytes as they arrive.
  *
  * <p>Failure: a watchdog aborts the operation when the collective timeout passes; aborting closes
- * both sockets, which makes the neighbours' reads and writes fail at once, so a failure travels
- * around the ring in milliseconds instead of each rank waiting out its own timeout.
+ * both sockets and the selector, which ends a waiting select and makes the neighbours' reads and
+ * writes fail at once, so a failure travels around the ring in milliseconds instead of each rank
+ * waiting out its own timeout.
  *
  * <p>Thread-safety: public methods may be called from any thread; operations are queued on one
  * operation thread per communicator and run in issue order.
@@ -56,6 +58,12 @@ import org.slf4j.LoggerFactory;
 public final class RingCommunicator implements Communicator {
   private static final Logger log = LoggerFactory.getLogger(RingCommunicator.class);
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+
+  /**
+   * Most bytes one read takes before they are reduced: small enough that the received values are
+   * still in the L2 cache when the reduction reads them, large enough to keep reads few.
+   */
+  private static final int READ_STEP = 256 * 1024;
 
   private static final ScheduledExecutorService WATCHDOG =
       Executors.newSingleThreadScheduledExecutor(
@@ -68,15 +76,15 @@ public final class RingCommunicator implements Communicator {
   private final Duration timeout;
   private final int segmentElements;
   private final ExecutorService opThread;
-  private final ExecutorService sendThread;
+  private final Selector selector;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment scratch;
   private final ByteBuffer scratchBuffer;
   private final AtomicReference<CollectiveException> failure = new AtomicReference<>();
-  private volatile Progress progress;
 
   RingCommunicator(
-      int rank, int size, SocketChannel toNext, SocketChannel fromPrev, TrainingSettings settings) {
+      int rank, int size, SocketChannel toNext, SocketChannel fromPrev, TrainingSettings settings)
+      throws IOException {
     this.rank = rank;
     this.size = size;
     this.toNext = toNext;
@@ -86,9 +94,15 @@ public final class RingCommunicator implements Communicator {
     this.opThread =
         Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("cohort-ring-op-" + rank).factory());
-    this.sendThread =
-        Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().daemon().name("cohort-ring-send-" + rank).factory());
+    if (size > 1) {
+      toNext.configureBlocking(false);
+      fromPrev.configureBlocking(false);
+      this.selector = Selector.open();
+      toNext.register(selector, 0);
+      fromPrev.register(selector, 0);
+    } else {
+      this.selector = null;
+    }
     this.scratch = arena.allocate(settings.chunkBytes(), 64);
     this.scratchBuffer = scratch.asByteBuffer();
   }
@@ -143,8 +157,7 @@ public final class RingCommunicator implements Communicator {
         "reducescatter",
         () -> {
           // The ring reduces in place; work on a copy so that send keeps the caller's values.
-          // Shared, not confined: the sender thread reads it too.
-          try (Arena temp = Arena.ofShared()) {
+          try (Arena temp = Arena.ofConfined()) {
             MemorySegment work = temp.allocate(send.byteSize(), 64);
             work.copyFrom(send);
             ring(work, op, true, false);
@@ -189,7 +202,7 @@ public final class RingCommunicator implements Communicator {
         () -> {
           // An allreduce of one value: its only chunk passes every rank in reduce-scatter and
           // again in all-gather, so no rank finishes before every rank has started.
-          try (Arena temp = Arena.ofShared()) {
+          try (Arena temp = Arena.ofConfined()) {
             ring(temp.allocate(Float.BYTES), ReduceOp.SUM, true, true);
           }
         });
@@ -206,11 +219,9 @@ public final class RingCommunicator implements Communicator {
   public void close() {
     abort("communicator closed");
     opThread.shutdown();
-    sendThread.shutdown();
     try {
       // The arena backs the scratch buffer: free it only when no operation can still use it.
-      if (opThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          && sendThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (opThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         arena.close();
       }
     } catch (InterruptedException e) {
@@ -228,7 +239,7 @@ public final class RingCommunicator implements Communicator {
   // ---------------------------------------------------------------------------------------------
 
   private interface Op {
-    void run() throws IOException, InterruptedException;
+    void run() throws IOException;
   }
 
   private CompletionStage<Void> submit(String name, Op op) {
@@ -303,7 +314,11 @@ public final class RingCommunicator implements Communicator {
         e);
   }
 
-  /** Records the first failure and closes both connections, which unblocks every thread here. */
+  /**
+   * Records the first failure and closes both connections and the selector, which ends the
+   * operation thread's select. Closing the selector also completes the close of the channels: a
+   * channel registered with a selector keeps its socket open until it is deregistered.
+   */
   private void fail(CollectiveException cause) {
     if (failure.compareAndSet(null, cause)) {
       if (cause.code().equals("communicator_closed")) {
@@ -312,12 +327,15 @@ public final class RingCommunicator implements Communicator {
         log.warn("ring rank {} of {} aborted: {}", rank, size, cause.getMessage());
       }
     }
-    Progress p = progress;
-    if (p != null) {
-      p.fail();
-    }
     closeQuietly(toNext);
     closeQuietly(fromPrev);
+    if (selector != null) {
+      try {
+        selector.close();
+      } catch (IOException ignored) {
+        // closing is best effort; the failure is already recorded
+      }
+    }
   }
 
   private static void closeQuietly(SocketChannel channel) {
@@ -347,9 +365,13 @@ public final class RingCommunicator implements Communicator {
    * Runs reduce-scatter steps (when {@code reduce}) and/or all-gather steps (when {@code gather})
    * on {@code buffer} in place. Reduce-scatter alone leaves chunk {@code rank} reduced; all-gather
    * alone expects chunk {@code rank} to hold this rank's values.
+   *
+   * <p>Entry {@code t·segments + k} is segment {@code k} of step {@code t}. At step {@code t} a rank
+   * sends the chunk it received at step {@code t-1}, so sending segment {@code k} of step {@code t}
+   * waits only for receiving (and reducing) segment {@code k} of step {@code t-1}.
    */
   private void ring(MemorySegment buffer, ReduceOp op, boolean reduce, boolean gather)
-      throws IOException, InterruptedException {
+      throws IOException {
     long count = Communicator.elements(buffer);
     int n = size;
     if (n == 1 || count == 0) {
@@ -359,68 +381,62 @@ public final class RingCommunicator implements Communicator {
     int steps = rsSteps + (gather ? n - 1 : 0);
     long maxChunk = (count + n - 1) / n;
     int segments = (int) Math.max(1, (maxChunk + segmentElements - 1) / segmentElements);
-    Progress p = new Progress(steps * (long) segments);
-    progress = p;
-    if (failure.get() != null) {
-      throw failure.get();
-    }
-    Future<?> sender =
-        sendThread.submit(
-            () -> {
-              for (int t = 0; t < steps; t++) {
-                int chunk = t < rsSteps ? mod(rank - t - 1) : mod(rank - (t - rsSteps));
-                Shard c = Communicator.shard(count, n, chunk);
-                for (int k = 0; k < segments; k++) {
-                  if (t > 0) {
-                    p.awaitAtLeast((t - 1) * (long) segments + k + 1);
-                  }
-                  long len = segmentLength(c, k);
-                  if (len > 0) {
-                    writeFully(buffer.asSlice((c.offset() + k * (long) segmentElements) * 4, len * 4));
-                  }
-                }
-              }
-              return null;
-            });
-    try {
-      for (int t = 0; t < steps; t++) {
-        boolean reducing = t < rsSteps;
-        int chunk = reducing ? mod(rank - t - 2) : mod(rank - (t - rsSteps) - 1);
-        boolean finalReduction = reducing && t == rsSteps - 1;
-        Shard c = Communicator.shard(count, n, chunk);
-        for (int k = 0; k < segments; k++) {
-          long len = segmentLength(c, k);
-          if (len > 0) {
-            MemorySegment target =
-                buffer.asSlice((c.offset() + k * (long) segmentElements) * 4, len * 4);
-            if (reducing) {
-              readFully(scratchBuffer.clear().limit((int) (len * 4)));
-              reduceInto(target, scratch, len, op, finalReduction && op == ReduceOp.AVG ? n : 0);
-            } else {
-              readFully(target.asByteBuffer());
-            }
+    int entries = steps * segments;
+    exchange(
+        new Plan() {
+          @Override
+          int sends() {
+            return entries;
           }
-          p.advance();
-        }
-      }
-      sender.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException("ring sender failed: " + cause, cause);
-    } finally {
-      progress = null;
-      sender.cancel(true);
-    }
+
+          @Override
+          MemorySegment send(int i) {
+            int t = i / segments;
+            return segment(t < rsSteps ? mod(rank - t - 1) : mod(rank - (t - rsSteps)), i % segments);
+          }
+
+          @Override
+          int sendAfter(int i) {
+            return i < segments ? 0 : i - segments + 1;
+          }
+
+          @Override
+          int receives() {
+            return entries;
+          }
+
+          @Override
+          MemorySegment receive(int i) {
+            int t = i / segments;
+            int chunk = t < rsSteps ? mod(rank - t - 2) : mod(rank - (t - rsSteps) - 1);
+            return segment(chunk, i % segments);
+          }
+
+          @Override
+          boolean reduces(int i) {
+            return i / segments < rsSteps;
+          }
+
+          @Override
+          int divisor(int i) {
+            return op == ReduceOp.AVG && i / segments == rsSteps - 1 ? n : 0;
+          }
+
+          private MemorySegment segment(int chunk, int k) {
+            Shard c = Communicator.shard(count, n, chunk);
+            long start = k * (long) segmentElements;
+            long len = Math.max(0, Math.min(segmentElements, c.count() - start));
+            return buffer.asSlice((c.offset() + start) * Float.BYTES, len * Float.BYTES);
+          }
+        },
+        op);
   }
 
   /**
    * Broadcast along the chain root, root+1, ...: each rank receives a segment and forwards it, so
    * the segments stream through all ranks at once.
    */
-  private void chain(MemorySegment buffer, int root) throws IOException, InterruptedException {
+  private void chain(MemorySegment buffer, int root) throws IOException {
     long count = Communicator.elements(buffer);
     if (size == 1 || count == 0) {
       return;
@@ -428,29 +444,179 @@ public final class RingCommunicator implements Communicator {
     int segments = (int) ((count + segmentElements - 1) / segmentElements);
     boolean forwards = mod(rank + 1) != root;
     boolean receives = rank != root;
-    for (int k = 0; k < segments; k++) {
-      long offset = k * (long) segmentElements;
-      long len = Math.min(segmentElements, count - offset);
-      MemorySegment slice = buffer.asSlice(offset * 4, len * 4);
-      if (receives) {
-        readFully(slice.asByteBuffer());
+    exchange(
+        new Plan() {
+          @Override
+          int sends() {
+            return forwards ? segments : 0;
+          }
+
+          @Override
+          MemorySegment send(int i) {
+            return segment(i);
+          }
+
+          @Override
+          int sendAfter(int i) {
+            return receives ? i + 1 : 0;
+          }
+
+          @Override
+          int receives() {
+            return receives ? segments : 0;
+          }
+
+          @Override
+          MemorySegment receive(int i) {
+            return segment(i);
+          }
+
+          @Override
+          boolean reduces(int i) {
+            return false;
+          }
+
+          @Override
+          int divisor(int i) {
+            return 0;
+          }
+
+          private MemorySegment segment(int k) {
+            long offset = k * (long) segmentElements;
+            long len = Math.min(segmentElements, count - offset);
+            return buffer.asSlice(offset * Float.BYTES, len * Float.BYTES);
+          }
+        },
+        ReduceOp.SUM);
+  }
+
+  /**
+   * What one operation sends to the next rank and receives from the previous one: numbered
+   * entries, each a slice of the caller's buffer (possibly empty), sent and received in order.
+   */
+  private abstract static class Plan {
+    abstract int sends();
+
+    abstract MemorySegment send(int i);
+
+    /** How many receives must be complete (and reduced) before send {@code i} may start. */
+    abstract int sendAfter(int i);
+
+    abstract int receives();
+
+    abstract MemorySegment receive(int i);
+
+    /** Whether receive {@code i} is reduced into its slice (else it is copied in verbatim). */
+    abstract boolean reduces(int i);
+
+    /** Divide receive {@code i}'s reduced values by this (AVG's final step), or 0 for none. */
+    abstract int divisor(int i);
+  }
+
+  /**
+   * Moves a {@link Plan} with non-blocking sockets on the calling thread: it writes whatever the
+   * next rank's socket takes and reads whatever the previous rank's socket holds, and waits in the
+   * selector only when neither moves. Sending and receiving overlap without a second thread, which
+   * matters when ranks share few cores: a dedicated sender thread costs a wake-up and a context
+   * switch whenever a socket buffer fills or drains, and competes with the reducing thread.
+   *
+   * <p>Reduction happens as bytes arrive, at most {@link #READ_STEP} bytes per read, so the
+   * received values are reduced while they are still in the cache the kernel copied them into.
+   */
+  private void exchange(Plan plan, ReduceOp op) throws IOException {
+    int sends = plan.sends();
+    int receives = plan.receives();
+    int sent = 0;
+    int received = 0;
+    ByteBuffer out = null;
+    ByteBuffer in = null;
+    MemorySegment target = null;
+    boolean reducing = false;
+    int divisor = 0;
+    long reduced = 0;
+    while (sent < sends || received < receives) {
+      CollectiveException failed = failure.get();
+      if (failed != null) {
+        throw failed;
       }
-      if (forwards) {
-        // Sent from this thread: in a chain the write to the next rank never waits for a read
-        // on this rank, so the kernel socket buffers give enough overlap.
-        writeFully(slice);
+      boolean moved = false;
+      if (sent < sends && received >= plan.sendAfter(sent)) {
+        if (out == null) {
+          out = plan.send(sent).asByteBuffer();
+        }
+        if (out.hasRemaining() && toNext.write(out) > 0) {
+          moved = true;
+        }
+        if (!out.hasRemaining()) {
+          sent++;
+          out = null;
+          moved = true;
+        }
+      }
+      if (received < receives) {
+        if (in == null) {
+          target = plan.receive(received);
+          reducing = plan.reduces(received);
+          divisor = plan.divisor(received);
+          reduced = 0;
+          in = reducing ? scratchBuffer.clear().limit(0) : target.asByteBuffer().limit(0);
+        }
+        long length = target.byteSize();
+        if (in.position() < length) {
+          in.limit((int) Math.min(length, in.position() + (long) READ_STEP));
+          int read = fromPrev.read(in);
+          if (read < 0) {
+            throw new EOFException("rank " + mod(rank - 1) + " closed its connection");
+          }
+          if (read > 0) {
+            moved = true;
+            long whole = in.position() & ~(long) (Float.BYTES - 1);
+            if (reducing && whole > reduced) {
+              reduceInto(
+                  target.asSlice(reduced, whole - reduced),
+                  scratch.asSlice(reduced, whole - reduced),
+                  (whole - reduced) / Float.BYTES,
+                  op,
+                  divisor);
+              reduced = whole;
+            }
+          }
+        }
+        if (in.position() == length) {
+          received++;
+          in = null;
+          moved = true;
+        }
+      }
+      if (!moved) {
+        await(
+            received < receives,
+            sent < sends && received >= plan.sendAfter(sent));
       }
     }
   }
 
-  private long segmentLength(Shard c, int k) {
-    long start = k * (long) segmentElements;
-    return Math.max(0, Math.min(segmentElements, c.count() - start));
+  /** Waits until the previous rank's socket is readable or the next rank's is writable. */
+  private void await(boolean read, boolean write) throws IOException {
+    fromPrev.keyFor(selector).interestOps(read ? SelectionKey.OP_READ : 0);
+    toNext.keyFor(selector).interestOps(write ? SelectionKey.OP_WRITE : 0);
+    // No timeout: the watchdog's fail() closes the selector, which ends the select.
+    selector.select();
+    selector.selectedKeys().clear();
   }
 
   /** target = op(received, target), then divided by {@code divisor} when it is not 0. */
   private static void reduceInto(
       MemorySegment target, MemorySegment received, long len, ReduceOp op, int divisor) {
+    // One counted loop per case, without branches inside, so that C2 vectorises it. AVG divides
+    // in the same pass; the rounding is the same as adding first and dividing afterwards.
+    if (divisor != 0) {
+      float d = divisor;
+      for (long j = 0; j < len; j++) {
+        target.setAtIndex(F32, j, (received.getAtIndex(F32, j) + target.getAtIndex(F32, j)) / d);
+      }
+      return;
+    }
     switch (op) {
       case SUM, AVG -> {
         for (long j = 0; j < len; j++) {
@@ -468,63 +634,9 @@ public final class RingCommunicator implements Communicator {
         }
       }
     }
-    if (divisor != 0) {
-      float d = divisor;
-      for (long j = 0; j < len; j++) {
-        target.setAtIndex(F32, j, target.getAtIndex(F32, j) / d);
-      }
-    }
-  }
-
-  private void writeFully(MemorySegment slice) throws IOException {
-    ByteBuffer b = slice.asByteBuffer();
-    while (b.hasRemaining()) {
-      toNext.write(b);
-    }
-  }
-
-  private void readFully(ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      if (fromPrev.read(b) < 0) {
-        throw new EOFException("rank " + mod(rank - 1) + " closed its connection");
-      }
-    }
   }
 
   private int mod(int r) {
     return Math.floorMod(r, size);
-  }
-
-  /**
-   * How many segments the receiver has finished in the current operation; the sender waits on it.
-   * A monitor is cheap at one wake-up per segment of about a megabyte.
-   */
-  private static final class Progress {
-    private final long total;
-    private long done;
-    private boolean failed;
-
-    Progress(long total) {
-      this.total = total;
-    }
-
-    synchronized void advance() {
-      done++;
-      notifyAll();
-    }
-
-    synchronized void fail() {
-      failed = true;
-      notifyAll();
-    }
-
-    synchronized void awaitAtLeast(long n) throws InterruptedException, IOException {
-      while (done < Math.min(n, total) && !failed) {
-        wait();
-      }
-      if (failed) {
-        throw new IOException("operation aborted");
-      }
-    }
   }
 }
