@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param maxValueBytes largest value accepted by a put
  * @param maxTtl longest per-key TTL
  * @param tombstoneTtl how long tombstones and expired values are kept before purging (cluster-wide)
+ * @param maxClockOffset how far ahead of this node's wall clock a timestamp it observes may be
+ *     before the node refuses to follow it (zero: no limit)
  * @param gossipInterval Distributed Data's gossip interval
  * @param notifyInterval how often watches are told about changes
  * @param sweepInterval how often each node purges tombstones and recounts keys
@@ -32,6 +34,7 @@ public record ApSettings(
     int maxValueBytes,
     Duration maxTtl,
     Duration tombstoneTtl,
+    Duration maxClockOffset,
     Duration gossipInterval,
     Duration notifyInterval,
     Duration sweepInterval,
@@ -54,6 +57,7 @@ public record ApSettings(
             c.getBytes("max-value-bytes").intValue(),
             c.getDuration("max-ttl"),
             c.getDuration("tombstone-ttl"),
+            c.getDuration("max-clock-offset"),
             c.getDuration("gossip-interval"),
             c.getDuration("notify-interval"),
             c.getDuration("sweep-interval"),
@@ -75,6 +79,7 @@ public record ApSettings(
     require(maxValueBytes >= 1, "max-value-bytes must be positive");
     require(maxTtl.toSeconds() >= 1, "max-ttl must be at least 1s");
     require(tombstoneTtl.toMillis() >= 1, "tombstone-ttl must be positive");
+    require(!maxClockOffset.isNegative(), "max-clock-offset must not be negative");
     require(sweepInterval.toMillis() >= 1, "sweep-interval must be positive");
     require(rangeParallelism >= 1, "range-parallelism must be at least 1");
     require(watchBufferEvents >= 16, "watch.buffer-events must be at least 16");

@@ -12,14 +12,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.kv.KvException;
+import dev.cohort.kv.ap.internal.ApBucket;
+import dev.cohort.kv.ap.internal.ApBucketKey;
 import dev.cohort.kv.ap.internal.ApEntry;
+import dev.cohort.kv.ap.internal.HybridLogicalClock;
 import dev.cohort.observability.Metrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.ddata.Replicator;
+import org.apache.pekko.pattern.Patterns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -233,5 +240,36 @@ class ApKeyspacesClusterTest {
         text);
     assertTrue(text.contains("cohort_kv_ap_request_seconds_bucket{consistency=\"quorum\""), text);
     assertTrue(Objects.nonNull(text));
+  }
+
+  /**
+   * A node with a runaway clock: an entry stamped a minute ahead (planted straight into the
+   * replicas, as a node whose wall clock runs a minute fast would write it) is served, but a write
+   * over it fails with clock_offset_exceeded and leaves it in place, instead of pulling this node's
+   * clock a minute forward.
+   */
+  @Test
+  void entryStampedBeyondTheMaximumClockOffsetIsServedButNotFollowed() {
+    long future = HybridLogicalClock.pack(System.currentTimeMillis() + 60_000, 0);
+    ApEntry planted = new ApEntry(bytes("from-the-future"), future, "pekko://fast-clock@10.0.0.9:1", 0, 0);
+    var replicator = Adapter.toClassic(cluster.kits.get(0).system()).actorSelection("/system/cohortKvAp");
+    int bucket = ApBucketKey.bucketOf("ahead", cluster.nodes.get(0).settings().buckets());
+    Object reply = join(Patterns.ask(replicator,
+        new Replicator.Update<ApBucket>(ApBucketKey.of("skew", 0, bucket), ApBucket.EMPTY,
+            Replicator.writeLocal(), Optional.empty(), b -> b.put("ahead", planted)),
+        Duration.ofSeconds(5)));
+    assertTrue(reply instanceof Replicator.UpdateSuccess<?>, String.valueOf(reply));
+    ApKeyspace ks = cluster.ks(0, "skew");
+
+    assertEquals("from-the-future", join(ks.get("ahead", Consistency.ONE)).valueUtf8());
+    KvException refused = error(ks.put("ahead", bytes("now"), 0, Consistency.ONE));
+    assertEquals("clock_offset_exceeded", refused.code());
+    assertTrue(refused.getMessage().contains("ms ahead"), refused.getMessage());
+    assertEquals(future, cluster.rawBucket(0, "skew", "ahead").entry("ahead").timestamp());
+    long issued = join(ks.put("other", bytes("fine"), 0, Consistency.ONE)).timestamp();
+    assertTrue(HybridLogicalClock.physicalMillis(issued) < System.currentTimeMillis() + 1_000,
+        "the node's clock followed the runaway timestamp: " + HybridLogicalClock.format(issued));
+    assertTrue(Metrics.get(cluster.kits.get(0).system()).scrape()
+        .contains("cohort_kv_ap_clock_offset_rejections_total 2.0"));
   }
 }

@@ -74,7 +74,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
   private ApKeyspacesImpl(ActorSystem<?> system, ApSettings settings) {
     this.system = system;
     this.settings = settings;
-    this.clock = HybridLogicalClock.system();
+    this.clock = HybridLogicalClock.system(settings.maxClockOffset().toMillis());
     this.cluster = Cluster.get(Adapter.toClassic(system));
     this.selfNode = cluster.selfAddress().toString();
     this.metrics = new ApMetrics(Metrics.get(system));
@@ -83,6 +83,21 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
             .systemActorOf(Replicator.props(replicatorSettings()), REPLICATOR_NAME);
     system.systemActorOf(
         ApSweeper.create(replicator, settings, metrics), "kv-ap-sweeper", Props.empty());
+  }
+
+  /**
+   * Lets the clock follow a timestamp read from a replica. One stamped beyond the maximum clock
+   * offset is still served (it is the replicas' data) but not followed, so one node's runaway clock
+   * cannot drag this one along.
+   */
+  private void observe(long timestamp) {
+    try {
+      clock.observe(timestamp);
+    } catch (HybridLogicalClock.OffsetExceeded e) {
+      metrics.clockOffsetRejected();
+      system.log().warn("AP keyspaces: not following a read {}; check the writer's time synchronisation",
+          e.getMessage());
+    }
   }
 
   public static ApKeyspaces start(ActorSystem<?> system, ApSettings settings) {
@@ -277,6 +292,8 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       java.util.function.Function<ApBucket, ApBucket> modify = bucket -> {
         long now = System.currentTimeMillis();
         ApEntry current = bucket.entry(key);
+        // Throws OffsetExceeded for an entry stamped too far ahead; the replicator answers
+        // ModifyFailure and nothing is written.
         long ts = current == null ? clock.now() : clock.observe(current.timestamp());
         result.set(new ApWriteResult(
             key, ts, current != null && current.liveAt(now) ? toValue(key, current) : null));
@@ -298,6 +315,15 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
         if (reply instanceof Replicator.StoreFailure<?>) {
           throw new KvException(ErrorKind.UNAVAILABLE, "unavailable",
               "the durable store of this node failed to write the " + what + " of '" + key + "'");
+        }
+        if (reply instanceof Replicator.ModifyFailure<?> failure
+            && failure.cause() instanceof HybridLogicalClock.OffsetExceeded offset) {
+          metrics.clockOffsetRejected();
+          throw new KvException(ErrorKind.UNAVAILABLE, "clock_offset_exceeded",
+              what + " of key '" + key + "' in AP keyspace '" + name + "' refused, nothing written: "
+                  + "the key's current entry carries " + offset.getMessage()
+                  + " (cohort.kv.ap.max-clock-offset); the node that wrote it has a clock running"
+                  + " ahead: check its time synchronisation");
         }
         throw new KvException(ErrorKind.UNAVAILABLE, "unavailable", "replicator answered " + reply);
       });
@@ -330,7 +356,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
         return readBucket(bucketKey(key), consistency, "read of key '" + key + "'").thenApply(b -> {
           ApEntry e = b.entry(key);
           if (e != null) {
-            clock.observe(e.timestamp());
+            observe(e.timestamp());
           }
           if (e == null || !e.liveAt(System.currentTimeMillis())) {
             throw KvException.notFound("key_not_found",

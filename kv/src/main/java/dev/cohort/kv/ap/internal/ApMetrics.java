@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ApMetrics {
   private final Counter requests;
   private final Histogram requestSeconds;
+  private final Counter clockOffsetRejections;
   /** Live keys per bucket id, as of its last sweep. */
   private final Map<String, Integer> keysByBucket = new ConcurrentHashMap<>();
 
@@ -29,6 +30,11 @@ final class ApMetrics {
         metrics.histogram(
             "cohort_kv_ap_request_seconds", "AP keyspace request latency by consistency",
             "consistency");
+    clockOffsetRejections =
+        metrics.counter(
+            "cohort_kv_ap_clock_offset_rejections",
+            "timestamps seen further ahead of this node's wall clock than cohort.kv.ap.max-clock-offset,"
+                + " which the node's hybrid logical clock refused to follow");
     metrics.gauge(
         "cohort_kv_ap_keys", "live keys in this node's replica of each AP keyspace",
         sink -> {
@@ -49,6 +55,10 @@ final class ApMetrics {
     String level = consistency == null ? "none" : consistency.wireName();
     requests.labelValues(keyspace, op, level, outcome).inc();
     requestSeconds.labelValues(level).observe((System.nanoTime() - startNanos) / 1e9);
+  }
+
+  void clockOffsetRejected() {
+    clockOffsetRejections.inc();
   }
 
   /** Forgets the counts of buckets that no longer exist (a dropped keyspace). */

@@ -80,4 +80,18 @@ class HybridLogicalClockTest {
     ApEntry later = new ApEntry(new byte[] {0}, ts + 1, "pekko://c@127.0.0.1:0", 0, 0);
     assertTrue(later.beats(fromB));
   }
+
+  @Test
+  void refusesToFollowATimestampBeyondTheMaximumOffset() {
+    HybridLogicalClock bounded = new HybridLogicalClock(wall::get, 500);
+    long before = bounded.now();
+    long withinBound = bounded.observe(HybridLogicalClock.pack(1_000_500, 0));
+    assertEquals(1_000_500, HybridLogicalClock.physicalMillis(withinBound));
+    HybridLogicalClock.OffsetExceeded refused = org.junit.jupiter.api.Assertions.assertThrows(
+        HybridLogicalClock.OffsetExceeded.class,
+        () -> bounded.observe(HybridLogicalClock.pack(1_000_501, 0)));
+    assertEquals(501, refused.aheadMillis());
+    assertEquals(withinBound, bounded.current(), "a refused timestamp must leave the clock alone");
+    assertTrue(bounded.now() > before);
+  }
 }
