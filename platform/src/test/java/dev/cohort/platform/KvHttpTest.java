@@ -196,6 +196,27 @@ class KvHttpTest {
   }
 
   @Test
+  void apKeyspaceBadInputIsA4xxAndChangesNothing() throws Exception {
+    assertEquals(201, http.send("PUT", "/v1/keyspaces/guarded-ap", "{\"mode\":\"ap\"}").statusCode());
+    assertError(http.send("PUT", "/v1/keyspaces/other-ap", "{\"mode\":\"eventual\"}"), 400, "unsupported_mode");
+    String key = "/v1/kv/guarded-ap/keys/g";
+    ok(http.send("PUT", key + "?consistency=all", "{\"value\":\"original\"}"));
+    assertError(http.send("PUT", key, "{\"value\": 5}"), 400, "invalid_field");
+    assertError(http.send("PUT", key, "{\"value\":"), 400, "malformed_json");
+    assertError(http.send("PUT", key, "{\"value\":\"x\",\"ttlSeconds\":-1}"), 400, "invalid_ttl");
+    assertError(http.send("PUT", key, "{\"value\":\"x\",\"ttlSeconds\":\"soon\"}"), 400, "invalid_field");
+    assertError(http.send("PUT", key, "{\"value\":\"" + "x".repeat(70_000) + "\"}"), 413, "value_too_large");
+    assertError(http.send("PUT", "/v1/kv/guarded-ap/keys/" + "k".repeat(1100), "{\"value\":\"x\"}"), 413, "key_too_large");
+    assertError(http.send("PUT", key, "{\"value\":\"x\",\"lease\":7}"), 400, "not_supported_in_ap_mode");
+    assertError(http.send("PUT", key + "?consistency=every", "{\"value\":\"x\"}"), 400, "invalid_consistency");
+    assertError(http.send("GET", key + "?revision=3", null), 400, "not_supported_in_ap_mode");
+    assertError(http.send("DELETE", key + "?consistency=none", null), 400, "invalid_consistency");
+    assertEquals("original",
+        ok(http.send("GET", key + "?consistency=all", null)).get("kv").get("value").asText());
+    assertEquals(1, ok(http.send("GET", "/v1/kv/guarded-ap/keys?prefix=&consistency=all", null)).get("count").asLong());
+  }
+
+  @Test
   void electionCampaignProclaimResign() throws Exception {
     JsonNode leader = ok(http.send("POST", "/v1/elections/scheduler/campaign", "{\"value\":\"node-a\",\"ttlSeconds\":30,\"waitMs\":5000}"));
     assertEquals("node-a", ok(http.send("GET", "/v1/elections/scheduler", null)).get("value").asText());
