@@ -2,6 +2,7 @@ package dev.cohort.kv;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The settings of the kv service, read from {@code cohort.kv} (every key is described in the
@@ -26,7 +27,12 @@ public record KvSettings(
     int watchBufferEvents,
     String locksKeyspace,
     String locksPrefix,
-    String electionPrefix) {
+    String electionPrefix,
+    Duration txnPrepareTimeout,
+    Duration txnLockWait,
+    Duration txnRetryInterval,
+    int txnRememberOutcomes,
+    String txnFailpoint) {
 
   /** Keys are 1 to this many bytes of UTF-8; fixed by the API, not configurable. */
   public static final int MAX_KEY_BYTES = 1024;
@@ -53,7 +59,12 @@ public record KvSettings(
             c.getInt("watch.buffer-events"),
             c.getString("locks.keyspace"),
             c.getString("locks.prefix"),
-            c.getString("locks.election-prefix"));
+            c.getString("locks.election-prefix"),
+            c.getDuration("txn.prepare-timeout"),
+            c.getDuration("txn.lock-wait"),
+            c.getDuration("txn.retry-interval"),
+            c.getInt("txn.remember-outcomes"),
+            c.getString("txn.failpoint"));
     s.check();
     return s;
   }
@@ -71,6 +82,14 @@ public record KvSettings(
     require(watchBufferEvents >= 16, "watch.buffer-events must be at least 16");
     require(leaseRevokedRetention.compareTo(askTimeout) > 0,
         "lease.revoked-retention must exceed ask-timeout");
+    require(txnLockWait.compareTo(askTimeout) < 0, "txn.lock-wait must be shorter than ask-timeout");
+    require(!txnPrepareTimeout.isNegative() && !txnPrepareTimeout.isZero(),
+        "txn.prepare-timeout must be positive");
+    require(!txnRetryInterval.isNegative() && !txnRetryInterval.isZero(),
+        "txn.retry-interval must be positive");
+    require(txnRememberOutcomes >= 1, "txn.remember-outcomes must be at least 1");
+    require(List.of("", "crash-before-decision", "crash-after-decision").contains(txnFailpoint),
+        "txn.failpoint must be \"\", crash-before-decision or crash-after-decision");
   }
 
   private static void require(boolean condition, String message) {

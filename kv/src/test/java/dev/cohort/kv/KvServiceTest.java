@@ -160,12 +160,17 @@ class KvServiceTest {
       other = "x" + i;
     }
     String o = other;
-    KvException cross = org.junit.jupiter.api.Assertions.assertThrows(KvException.class,
-        () -> join(kv.txn("default", new TxnRequest(List.of(),
-            List.of(new TxnOp.Put("x1", "a"), new TxnOp.Put(o, "b")), List.of()))));
-    assertEquals("cross_partition_txn", cross.code());
-    assertTrue(cross.getMessage().contains("[" ), cross.getMessage());
-    assertEquals("key_not_found", errorCode(kv.get("default", "x1")));
+    // Keys in two partitions: the transaction runs through two-phase commit, same result shape.
+    TxnResult cross = join(kv.txn("default", new TxnRequest(
+        List.of(Compare.createRevision("x1", Compare.Op.EQUAL, 0)),
+        List.of(new TxnOp.Put("x1", "a"), new TxnOp.Put(o, "b"), new TxnOp.Get("x1")),
+        List.of())));
+    assertTrue(cross.succeeded());
+    assertEquals(3, cross.responses().size());
+    assertEquals("a", ((TxnOpResult.Get) cross.responses().get(2)).kv().orElseThrow().valueUtf8());
+    assertEquals(2, cross.headers().size());
+    assertEquals("a", join(kv.get("default", "x1")).kv().valueUtf8());
+    assertEquals("b", join(kv.get("default", o)).kv().valueUtf8());
   }
 
   @Test

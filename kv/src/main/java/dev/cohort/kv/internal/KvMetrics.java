@@ -23,6 +23,7 @@ public final class KvMetrics {
   private final Histogram requestSeconds;
   private final Histogram batchEvents;
   private final Histogram lockWaitSeconds;
+  private final Counter txn2pc;
   private final Map<String, KeyCount> keysByPartition = new ConcurrentHashMap<>();
   private final Map<Integer, Integer> leasesByLessor = new ConcurrentHashMap<>();
   private final AtomicInteger watchers = new AtomicInteger();
@@ -42,6 +43,12 @@ public final class KvMetrics {
             BATCH_BUCKETS);
     lockWaitSeconds =
         metrics.histogram("cohort_kv_lock_wait_seconds", "time from lock request to acquisition");
+    txn2pc =
+        metrics.counter(
+            "cohort_txn_2pc_total",
+            "cross-partition kv transactions decided by their two-phase-commit coordinator on this"
+                + " node, by outcome (committed or aborted)",
+            "outcome");
     metrics.gauge(
         "cohort_kv_keys", "keys held by the kv partitions on this node",
         sink -> {
@@ -79,6 +86,11 @@ public final class KvMetrics {
 
   public void lockWait(long startNanos) {
     lockWaitSeconds.observe((System.nanoTime() - startNanos) / 1e9);
+  }
+
+  /** A two-phase-commit coordinator journaled its decision: committed or aborted. */
+  public void txn2pc(String outcome) {
+    txn2pc.labelValues(outcome).inc();
   }
 
   public void keys(String partitionEntityId, String keyspace, long keys) {

@@ -146,6 +146,38 @@ public final class KvPartition
   /** A subscriber stopped (sent by the watch on it). */
   record SubscriberGone(ActorRef<KvWatcher.Command> subscriber) implements Command {}
 
+  /**
+   * Phase one of a cross-partition transaction {@code txnId}: {@code txn} holds only this
+   * partition's compares and ops. Checks it like a {@link Txn}, evaluates the compares, dry-runs
+   * both branches, locks every key it names and journals all of that before answering a {@link
+   * Vote}; a restarted partition still holds the locks. Waits like a write while another prepared
+   * transaction holds one of the keys. Repeating it answers the same vote.
+   */
+  public record Prepare(String txnId, TxnRequest txn, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * Phase two, commit: runs the prepared ops of the branch the coordinator chose ({@code
+   * succeeded}: the success ops) and releases the locks, in one journal write. Answers {@link
+   * TxnDone}; repeating it answers the remembered outcome.
+   */
+  public record Commit(String txnId, boolean succeeded, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * Phase two, abort: releases the locks without writing. Journaled even for a transaction this
+   * partition never prepared, so that a prepare arriving late is refused. Answers {@link TxnDone}.
+   */
+  public record Abort(String txnId, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A prepared transaction waited cohort.kv.txn.prepare-timeout for its decision. */
+  record DecisionDue(String txnId) implements Command {}
+
+  /** A parked write or prepare waited cohort.kv.txn.lock-wait. */
+  record LockWaitOver(long parkedId) implements Command {}
+
+  /** A prepared transaction finished: the parked command may proceed if its keys are free. */
+  record LocksReleased(long parkedId) implements Command {}
+
   // ---------------------------------------------------------------------------------- Reply
 
   /** Every answer of a partition. */
@@ -170,6 +202,21 @@ public final class KvPartition
 
   public record Rejected(Rejection rejection) implements Reply {}
 
+  /**
+   * A yes vote of a {@link Prepare}: the keys are locked. {@code comparesHold} says whether every
+   * compare on this partition holds; a problem (null: none) says that branch cannot run here (as a
+   * single-partition transaction taking it would be rejected with it).
+   */
+  public record Vote(
+      String txnId, boolean comparesHold, Rejection successProblem, Rejection failureProblem)
+      implements Reply {}
+
+  /**
+   * A {@link Commit} or {@link Abort} is journaled; {@code result} (commit only) holds this
+   * partition's op results in its sub-request's order and its header.
+   */
+  public record TxnDone(String txnId, boolean committed, TxnResult result) implements Reply {}
+
   /** The answer to a {@link Batch}, once every command in it was answered. */
   public record BatchDone(int commands, long revision) implements CohortSerializable {}
 
@@ -186,6 +233,19 @@ public final class KvPartition
 
   /** The keyspace was deleted. */
   public record Dropped(long atMillis) implements Event {}
+
+  /** A cross-partition transaction was prepared here: its keys are locked until it resolves. */
+  public record TxnPrepared(
+      String txnId, TxnRequest txn, boolean comparesHold, Rejection successProblem,
+      Rejection failureProblem, long atMillis)
+      implements Event {}
+
+  /**
+   * A cross-partition transaction resolved here; a commit's {@link Written} is in the same
+   * journal write. {@code result} is null for an abort.
+   */
+  public record TxnResolved(String txnId, boolean committed, TxnResult result, long atMillis)
+      implements Event {}
 
   /** One key change inside {@link Written}. */
   public sealed interface Mutation extends CohortSerializable {}
@@ -209,6 +269,10 @@ public final class KvPartition
    * @param revokedLeases recently revoked leases and when
    * @param bytes the bytes of all keys and values
    * @param historyBytes the bytes of the keys and values (new and previous) in {@code history}
+   * @param prepared the prepared cross-partition transactions awaiting their decision, by id
+   * @param locks the keys of the prepared transactions, to the id of the one holding each
+   * @param outcomes the latest resolved cross-partition transactions, oldest first (at most
+   *     cohort.kv.txn.remember-outcomes)
    */
   public record State(
       long revision,
@@ -219,11 +283,53 @@ public final class KvPartition
       ArrayList<Change> history,
       HashMap<Long, Long> revokedLeases,
       long bytes,
-      long historyBytes)
+      long historyBytes,
+      HashMap<String, TxnPrepared> prepared,
+      HashMap<String, String> locks,
+      LinkedHashMap<String, TxnResolved> outcomes)
       implements CohortSerializable {
 
+    public State {
+      // Snapshots written before cross-partition transactions existed lack these three.
+      prepared = prepared == null ? new HashMap<>() : prepared;
+      locks = locks == null ? new HashMap<>() : locks;
+      outcomes = outcomes == null ? new LinkedHashMap<>() : outcomes;
+    }
+
     public static State empty() {
-      return new State(0, 0, 0, false, new TreeMap<>(), new ArrayList<>(), new HashMap<>(), 0, 0);
+      return new State(
+          0, 0, 0, false, new TreeMap<>(), new ArrayList<>(), new HashMap<>(), 0, 0, null, null,
+          null);
+    }
+
+    State prepare(TxnPrepared p) {
+      prepared.put(p.txnId(), p);
+      for (String key : keysOf(p.txn())) {
+        locks.put(key, p.txnId());
+      }
+      return at(p.atMillis());
+    }
+
+    State resolve(TxnResolved r, int remember) {
+      TxnPrepared p = prepared.remove(r.txnId());
+      if (p != null) {
+        for (String key : keysOf(p.txn())) {
+          locks.remove(key, r.txnId());
+        }
+      }
+      outcomes.put(r.txnId(), r);
+      Iterator<String> oldest = outcomes.keySet().iterator();
+      while (outcomes.size() > remember) {
+        oldest.next();
+        oldest.remove();
+      }
+      return at(r.atMillis());
+    }
+
+    private State at(long atMillis) {
+      return new State(
+          revision, compactedRevision, Math.max(lastAtMillis, atMillis), dropped, kvs, history,
+          revokedLeases, bytes, historyBytes, prepared, locks, outcomes);
     }
 
     State applyWritten(Written w, KvSettings settings) {
@@ -266,7 +372,7 @@ public final class KvPartition
       }
       return new State(
           newRevision, compacted, Math.max(lastAtMillis, w.atMillis()), this.dropped, kvs, history,
-          revokedLeases, size, historySize);
+          revokedLeases, size, historySize, prepared, locks, outcomes);
     }
 
     /**
@@ -337,14 +443,15 @@ public final class KvPartition
     State drop(Dropped d) {
       return new State(
           revision, compactedRevision, Math.max(lastAtMillis, d.atMillis()), true, kvs, history,
-          revokedLeases, bytes, historyBytes);
+          revokedLeases, bytes, historyBytes, prepared, locks, outcomes);
     }
 
     /** A copy whose collections no later event changes, for snapshots. */
     State copy() {
       return new State(
           revision, compactedRevision, lastAtMillis, dropped, new TreeMap<>(kvs),
-          new ArrayList<>(history), new HashMap<>(revokedLeases), bytes, historyBytes);
+          new ArrayList<>(history), new HashMap<>(revokedLeases), bytes, historyBytes,
+          new HashMap<>(prepared), new HashMap<>(locks), new LinkedHashMap<>(outcomes));
     }
 
     static long sizeOf(KeyValue kv) {
@@ -387,6 +494,15 @@ public final class KvPartition
   private final List<AwaitFirst> waiters = new ArrayList<>();
   /** The shard hosting this entity (null outside sharding, as in unit tests). */
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+  /**
+   * Writes and prepares waiting for keys locked by a prepared transaction, in arrival order; not
+   * persisted: after a restart their senders' asks time out, and nothing of them was written.
+   */
+  private final Map<Long, Parked> parked = new LinkedHashMap<>();
+  private long lastParkedId;
+
+  /** A command waiting for locked keys; answered {@code key_locked} after lock-wait. */
+  private record Parked(Command command, ActorRef<Reply> replyTo, String key, String holder) {}
 
   private KvPartition(
       ActorContext<Command> context, String entityId, KvSettings settings, KvMetrics metrics,
@@ -441,11 +557,30 @@ public final class KvPartition
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(
-            RecoveryCompleted.instance(),
-            state -> metrics.keys(entityId, keyspace, state.kvs().size()))
-        .onSignal(PostStop.instance(), state -> metrics.partitionStopped(entityId))
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .onSignal(PostStop.instance(), state -> onStopped())
         .build();
+  }
+
+  private void onStopped() {
+    metrics.partitionStopped(entityId);
+    // Parked commands wrote nothing; their senders learn it now rather than by a timeout.
+    for (long id : List.copyOf(parked.keySet())) {
+      Parked p = parked.remove(id);
+      p.replyTo().tell(keyLocked(p));
+    }
+  }
+
+  private void onRecovered(State state) {
+    metrics.keys(entityId, keyspace, state.kvs().size());
+    // A prepared transaction outlives a restart; ask for its decision when its wait is over,
+    // at once when it was prepared before an outage longer than prepare-timeout.
+    long now = System.currentTimeMillis();
+    for (TxnPrepared p : state.prepared().values()) {
+      long due = p.atMillis() + settings.txnPrepareTimeout().toMillis() - now;
+      context.scheduleOnce(
+          Duration.ofMillis(Math.max(0, due)), context.getSelf(), new DecisionDue(p.txnId()));
+    }
   }
 
   // ---------------------------------------------------------------------------------- commands
@@ -466,6 +601,12 @@ public final class KvPartition
         .onCommand(AwaitFirst.class, this::onAwaitFirst)
         .onCommand(Drop.class, this::onDrop)
         .onCommand(Passivate.class, (state, c) -> onPassivate())
+        .onCommand(Prepare.class, this::onPrepare)
+        .onCommand(Commit.class, this::onCommit)
+        .onCommand(Abort.class, this::onAbort)
+        .onCommand(DecisionDue.class, this::onDecisionDue)
+        .onCommand(LockWaitOver.class, (state, c) -> onLockWaitOver(c.parkedId()))
+        .onCommand(LocksReleased.class, this::onLocksReleased)
         .build();
   }
 
@@ -497,6 +638,11 @@ public final class KvPartition
     for (WriteCommand command : commands) {
       if (state.dropped()) {
         replies.add(new Pending(command.replyTo(), new Rejected(droppedRejection(keyspace))));
+        continue;
+      }
+      String locked = lockedKey(state, command);
+      if (locked != null) {
+        park(state, command, command.replyTo(), locked);
         continue;
       }
       Decision d =
@@ -555,15 +701,31 @@ public final class KvPartition
     if (problem != null) {
       return Decision.reject(problem);
     }
-    boolean succeeded = true;
+    boolean succeeded = comparesHold(view, txn);
+    Branch branch = runBranch(view, succeeded ? txn.success() : txn.failure(), revision);
+    if (branch.problem() != null) {
+      return Decision.reject(branch.problem());
+    }
+    List<TxnOpResult> answered = branch.results();
+    return new Decision(
+        branch.mutations().isEmpty() ? null : branch.mutations(), 0,
+        h -> new TxnReply(new TxnResult(h, succeeded, answered)));
+  }
+
+  private static boolean comparesHold(Overlay view, TxnRequest txn) {
     for (Compare compare : txn.compare()) {
       if (!compare.holds(view.get(compare.key()))) {
-        succeeded = false;
-        break;
+        return false;
       }
     }
-    List<TxnOp> ops = succeeded ? txn.success() : txn.failure();
-    // Ops run in order on a scratch view, so a get after a put in the same branch sees the put.
+    return true;
+  }
+
+  /** What a branch's ops do: mutations and results, or the problem that refuses the branch. */
+  private record Branch(List<Mutation> mutations, List<TxnOpResult> results, Rejection problem) {}
+
+  /** Runs {@code ops} in order on a scratch view, so a get after a put sees the put. */
+  private static Branch runBranch(Overlay view, List<TxnOp> ops, long revision) {
     Overlay scratch = view.child();
     List<Mutation> mutations = new ArrayList<>();
     List<TxnOpResult> results = new ArrayList<>(ops.size());
@@ -573,9 +735,8 @@ public final class KvPartition
           KeyValue prev = scratch.get(put.key());
           PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
           if (o.ignoreLease() && prev == null) {
-            return Decision.reject(
-                Rejection.notFound(
-                    "key_not_found", "ignoreLease needs an existing key; '" + put.key() + "' has none"));
+            return new Branch(List.of(), List.of(), Rejection.notFound(
+                "key_not_found", "ignoreLease needs an existing key; '" + put.key() + "' has none"));
           }
           long lease = o.ignoreLease() ? prev.lease() : o.lease();
           KeyValue kv =
@@ -598,11 +759,7 @@ public final class KvPartition
         }
       }
     }
-    boolean ok = succeeded;
-    List<TxnOpResult> answered = List.copyOf(results);
-    return new Decision(
-        mutations.isEmpty() ? null : List.copyOf(mutations), 0,
-        h -> new TxnReply(new TxnResult(h, ok, answered)));
+    return new Branch(List.copyOf(mutations), List.copyOf(results), null);
   }
 
   /** Re-checks in the entity what the API edge checked: a bad request must change nothing. */
@@ -656,11 +813,11 @@ public final class KvPartition
       }
     }
     if (!foreign.isEmpty()) {
-      foreign.add(partition);
+      // The edge splits a cross-partition transaction per partition; this is a routing bug.
       return Rejection.invalid(
-          "cross_partition_txn",
-          "transaction keys span partitions " + foreign + " of keyspace '" + keyspace
-              + "'; a transaction must stay in one partition (use a hash tag)");
+          "wrong_partition",
+          "transaction keys of partitions " + foreign + " of keyspace '" + keyspace
+              + "' reached partition " + partition);
     }
     return null;
   }
@@ -675,6 +832,274 @@ public final class KvPartition
       foreign.add(p2);
     }
     return null;
+  }
+
+  // ------------------------------------------------------------ cross-partition transactions
+
+  /** Every key {@code txn} names (compares and both branches); null entries are skipped. */
+  static Set<String> keysOf(TxnRequest txn) {
+    Set<String> keys = new TreeSet<>();
+    if (txn == null) {
+      return keys;
+    }
+    for (Compare c : txn.compare()) {
+      if (c != null && c.key() != null) {
+        keys.add(c.key());
+      }
+    }
+    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
+      for (TxnOp op : branch) {
+        if (op != null && op.key() != null) {
+          keys.add(op.key());
+        }
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * A key {@code command} would change or read that a prepared transaction other than {@code
+   * self} (null: any) holds, or null. A lease revocation counts a prepared put naming the lease,
+   * which its commit would otherwise attach to a lease already gone.
+   */
+  private static String lockedKey(State state, Command command, String self) {
+    if (state.locks().isEmpty()) {
+      return null;
+    }
+    switch (command) {
+      case Txn txn -> {
+        return lockedAmong(state, keysOf(txn.txn()), self);
+      }
+      case Prepare prepare -> {
+        return lockedAmong(state, keysOf(prepare.txn()), prepare.txnId());
+      }
+      case DeleteRange range -> {
+        if (range.from() == null) {
+          return null;
+        }
+        for (String key : state.locks().keySet()) {
+          if (key.compareTo(range.from()) >= 0 && (range.to() == null || key.compareTo(range.to()) < 0)) {
+            return key;
+          }
+        }
+        return null;
+      }
+      case RevokeLease revoke -> {
+        for (Map.Entry<String, String> lock : state.locks().entrySet()) {
+          KeyValue kv = state.kvs().get(lock.getKey());
+          if (kv != null && kv.lease() == revoke.lease()) {
+            return lock.getKey();
+          }
+        }
+        for (TxnPrepared p : state.prepared().values()) {
+          for (List<TxnOp> branch : List.of(p.txn().success(), p.txn().failure())) {
+            for (TxnOp op : branch) {
+              if (op instanceof TxnOp.Put put && put.options() != null
+                  && put.options().lease() == revoke.lease()) {
+                return put.key();
+              }
+            }
+          }
+        }
+        return null;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private static String lockedKey(State state, WriteCommand command) {
+    return lockedKey(state, command, null);
+  }
+
+  private static String lockedAmong(State state, Set<String> keys, String self) {
+    for (String key : keys) {
+      String holder = state.locks().get(key);
+      if (holder != null && !holder.equals(self)) {
+        return key;
+      }
+    }
+    return null;
+  }
+
+  /** Holds {@code command} until the lock on {@code key} goes or lock-wait passes. */
+  private void park(State state, Command command, ActorRef<Reply> replyTo, String key) {
+    long id = ++lastParkedId;
+    parked.put(id, new Parked(command, replyTo, key, state.locks().get(key)));
+    context.scheduleOnce(settings.txnLockWait(), context.getSelf(), new LockWaitOver(id));
+  }
+
+  private ReplyEffect<Event, State> onLockWaitOver(long id) {
+    Parked p = parked.remove(id);
+    if (p == null) {
+      return Effect().noReply();
+    }
+    return Effect().reply(p.replyTo(), keyLocked(p));
+  }
+
+  private Rejected keyLocked(Parked p) {
+    return new Rejected(
+        Rejection.conflict(
+            "key_locked",
+            "key '" + p.key() + "' is locked by the prepared cross-partition transaction "
+                + p.holder() + "; waited at most cohort.kv.txn.lock-wait ("
+                + settings.txnLockWait().toMillis() + " ms)"));
+  }
+
+  private ReplyEffect<Event, State> onLocksReleased(State state, LocksReleased released) {
+    Parked p = parked.get(released.parkedId());
+    if (p == null || lockedKey(state, p.command(), null) != null) {
+      return Effect().noReply();
+    }
+    parked.remove(released.parkedId());
+    return switch (p.command()) {
+      case WriteCommand write -> onWrites(state, List.of(write), null);
+      case Prepare prepare -> onPrepare(state, prepare);
+      default -> throw new IllegalStateException("parked " + p.command());
+    };
+  }
+
+  /** Lets every parked command try again; those still blocked stay parked with their deadline. */
+  private void releaseParked() {
+    for (long id : parked.keySet()) {
+      context.getSelf().tell(new LocksReleased(id));
+    }
+  }
+
+  private ReplyEffect<Event, State> onPrepare(State state, Prepare prepare) {
+    if (state.dropped()) {
+      return Effect().reply(prepare.replyTo(), new Rejected(droppedRejection(keyspace)));
+    }
+    TxnPrepared again = state.prepared().get(prepare.txnId());
+    if (again != null) {
+      return Effect().reply(prepare.replyTo(), vote(again));
+    }
+    if (state.outcomes().containsKey(prepare.txnId())) {
+      return Effect()
+          .reply(
+              prepare.replyTo(),
+              new Rejected(
+                  Rejection.conflict(
+                      "txn_finished",
+                      "cross-partition transaction " + prepare.txnId() + " already finished")));
+    }
+    Rejection problem = checkTxn(state, Set.of(), prepare.txn());
+    if (problem != null) {
+      return Effect().reply(prepare.replyTo(), new Rejected(problem));
+    }
+    String locked = lockedKey(state, prepare, prepare.txnId());
+    if (locked != null) {
+      park(state, prepare, prepare.replyTo(), locked);
+      return Effect().noReply();
+    }
+    TxnRequest txn = prepare.txn();
+    Overlay view = new Overlay(state.kvs());
+    long revision = state.revision() + 1;
+    // Both branches are dry-run now: the keys stay locked until the decision, so whichever the
+    // coordinator picks runs then exactly as it ran here, and the commit cannot fail.
+    TxnPrepared prepared =
+        new TxnPrepared(
+            prepare.txnId(), txn, comparesHold(view, txn),
+            runBranch(view, txn.success(), revision).problem(),
+            runBranch(view, txn.failure(), revision).problem(),
+            Math.max(System.currentTimeMillis(), state.lastAtMillis()));
+    return Effect()
+        .persist(prepared)
+        .thenRun(
+            s ->
+                context.scheduleOnce(
+                    settings.txnPrepareTimeout(), context.getSelf(),
+                    new DecisionDue(prepare.txnId())))
+        .thenReply(prepare.replyTo(), s -> vote(prepared));
+  }
+
+  private static Vote vote(TxnPrepared p) {
+    return new Vote(p.txnId(), p.comparesHold(), p.successProblem(), p.failureProblem());
+  }
+
+  private ReplyEffect<Event, State> onCommit(State state, Commit commit) {
+    TxnPrepared prepared = state.prepared().get(commit.txnId());
+    if (prepared == null) {
+      return Effect().reply(commit.replyTo(), remembered(state, commit.txnId()));
+    }
+    long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
+    TxnRequest txn = prepared.txn();
+    Overlay view = new Overlay(state.kvs());
+    long revision = state.revision() + 1;
+    Branch branch =
+        runBranch(view, commit.succeeded() ? txn.success() : txn.failure(), revision);
+    if (branch.problem() != null) {
+      // The prepare ran this branch on the same locked keys and voted that it can run.
+      throw new IllegalStateException(
+          "prepared branch of " + commit.txnId() + " failed at commit: " + branch.problem());
+    }
+    List<Event> events = new ArrayList<>(2);
+    List<Change> changes = new ArrayList<>();
+    long at = state.revision();
+    if (!branch.mutations().isEmpty()) {
+      at = revision;
+      events.add(new Written(revision, now, branch.mutations(), 0));
+      view.apply(branch.mutations(), revision, now, changes);
+    }
+    TxnResult result =
+        new TxnResult(new Header(partition, at), commit.succeeded(), branch.results());
+    // One journal write holds the ops and the resolution: a crash keeps both or neither.
+    events.add(new TxnResolved(commit.txnId(), true, result, now));
+    return Effect()
+        .persist(events)
+        .thenRun(
+            s -> {
+              metrics.keys(entityId, keyspace, s.kvs().size());
+              publish(s, changes);
+              checkWaiters(s);
+              releaseParked();
+            })
+        .thenReply(commit.replyTo(), s -> new TxnDone(commit.txnId(), true, result));
+  }
+
+  private ReplyEffect<Event, State> onAbort(State state, Abort abort) {
+    if (!state.prepared().containsKey(abort.txnId())
+        && (state.dropped() || state.outcomes().containsKey(abort.txnId()))) {
+      return Effect().reply(abort.replyTo(), remembered(state, abort.txnId()));
+    }
+    long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
+    return Effect()
+        .persist(new TxnResolved(abort.txnId(), false, null, now))
+        .thenRun(s -> releaseParked())
+        .thenReply(abort.replyTo(), s -> new TxnDone(abort.txnId(), false, null));
+  }
+
+  /** The answer to a decision for a transaction no longer prepared here. */
+  private Reply remembered(State state, String txnId) {
+    TxnResolved outcome = state.outcomes().get(txnId);
+    if (outcome != null) {
+      return new TxnDone(txnId, outcome.committed(), outcome.result());
+    }
+    if (state.dropped()) {
+      return new Rejected(droppedRejection(keyspace));
+    }
+    return new Rejected(
+        Rejection.notFound(
+            "txn_not_prepared",
+            "cross-partition transaction " + txnId + " is neither prepared nor remembered in"
+                + " partition " + partition));
+  }
+
+  private ReplyEffect<Event, State> onDecisionDue(State state, DecisionDue due) {
+    if (!state.prepared().containsKey(due.txnId())) {
+      return Effect().noReply();
+    }
+    // Never abort on our own: the coordinator may have decided commit, and other partitions may
+    // have applied it. Ask it; an undecided coordinator decides abort (presumed abort).
+    context.getLog().info(
+        "partition {} still holds prepared transaction {}; asking its coordinator",
+        entityId, due.txnId());
+    ClusterSharding.get(context.getSystem())
+        .entityRefFor(TxnCoordinator.ENTITY_TYPE_KEY, due.txnId())
+        .tell(new TxnCoordinator.Resolve(entityId));
+    context.scheduleOnce(settings.txnPrepareTimeout(), context.getSelf(), due);
+    return Effect().noReply();
   }
 
   private Decision decideDeleteRange(Overlay view, DeleteRange range) {
@@ -951,6 +1376,8 @@ public final class KvPartition
         .forAnyState()
         .onEvent(Written.class, (state, w) -> state.applyWritten(w, settings))
         .onEvent(Dropped.class, State::drop)
+        .onEvent(TxnPrepared.class, State::prepare)
+        .onEvent(TxnResolved.class, (state, r) -> state.resolve(r, settings.txnRememberOutcomes()))
         .build();
   }
 

@@ -15,8 +15,9 @@ import dev.cohort.persistence.KryoRegistrations;
 
 /**
  * The kv module's serializable classes, ids 1000–1999. Ids are part of the journal format: never
- * reuse or renumber one; add new classes with new ids. Blocks: 1000 public API, 1100 partition,
- * 1200 keyspace registry, 1300 lessor, 1400 watch.
+ * reuse or renumber one; add new classes with new ids. Blocks: 1000 public API, 1100 partition
+ * (1160 its cross-partition transaction messages), 1200 keyspace registry, 1300 lessor, 1400
+ * watch, 1500 transaction coordinator; 1700–1799 belong to AP keyspaces ({@code ApRegistrations}).
  */
 public final class KvRegistrations implements KryoRegistrations {
   @Override
@@ -72,6 +73,16 @@ public final class KvRegistrations implements KryoRegistrations {
     r.add(1142, KvPartition.PutKv.class);
     r.add(1143, KvPartition.DeleteKey.class);
     r.add(1150, KvPartition.State.class);
+    r.add(1160, KvPartition.Prepare.class);
+    r.add(1161, KvPartition.Commit.class);
+    r.add(1162, KvPartition.Abort.class);
+    r.add(1163, KvPartition.DecisionDue.class);
+    r.add(1164, KvPartition.LockWaitOver.class);
+    r.add(1165, KvPartition.LocksReleased.class);
+    r.add(1170, KvPartition.Vote.class);
+    r.add(1171, KvPartition.TxnDone.class);
+    r.add(1180, KvPartition.TxnPrepared.class);
+    r.add(1181, KvPartition.TxnResolved.class);
 
     // keyspace registry
     r.add(1200, KeyspaceRegistry.Create.class);
@@ -105,5 +116,20 @@ public final class KvRegistrations implements KryoRegistrations {
 
     // watch
     r.add(1400, KvWatcher.Feed.class);
+
+    // cross-partition transaction coordinator
+    r.add(1500, TxnCoordinator.Start.class);
+    r.add(1501, TxnCoordinator.Resolve.class);
+    r.add(1502, TxnCoordinator.Voted.class);
+    r.add(1503, TxnCoordinator.Acknowledged.class);
+    r.add(1504, TxnCoordinator.Retry.class);
+    r.add(1520, TxnCoordinator.Finished.class);
+    r.add(1521, TxnCoordinator.Failed.class);
+    r.add(1530, TxnCoordinator.Participant.class);
+    r.add(1540, TxnCoordinator.TxnStarted.class);
+    r.add(1541, TxnCoordinator.TxnDecided.class);
+    r.add(1542, TxnCoordinator.TxnEnded.class);
+    r.add(1550, TxnCoordinator.State.class);
+    r.add(1551, TxnCoordinator.Phase.class);
   }
 }

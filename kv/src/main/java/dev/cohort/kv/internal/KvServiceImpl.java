@@ -88,6 +88,7 @@ public final class KvServiceImpl implements Kv {
     KeyspaceRegistry.init(system, settings);
     KvPartition.init(system, settings);
     KvLessor.init(system, settings);
+    TxnCoordinator.init(system, settings);
     this.ap = new ApKvRouter(ApService.start(system));
     this.batcher =
         system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty());
@@ -438,20 +439,8 @@ public final class KvServiceImpl implements Kv {
 
   /** Attaches the txn's leases to the partition, then sends it through the batcher. */
   private CompletionStage<TxnResult> runTxn(KeyspaceInfo ks, String entityId, TxnRequest txn) {
-    Set<Long> leases = new TreeSet<>();
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      for (TxnOp op : branch) {
-        if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
-          leases.add(put.options().lease());
-        }
-      }
-    }
-    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (long lease : leases) {
-      attaches.add(this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::leaseAnswer));
-    }
+    List<CompletionStage<KvLessor.LeaseState>> attaches =
+        attachLeases(entityId, txn.success(), txn.failure());
     return all(attaches)
         .thenCompose(x -> write(entityId, r -> new KvPartition.Txn(txn, r)))
         .thenApply(reply -> expect(reply, KvPartition.TxnReply.class).result());
@@ -659,15 +648,93 @@ public final class KvServiceImpl implements Kv {
           partitions.add(Keys.partitionOf(key, ks.partitions()));
         }
         if (partitions.size() > 1) {
-          throw KvException.invalid("cross_partition_txn",
-              "transaction keys span partitions " + partitions + " of keyspace '" + keyspace
-                  + "'; a transaction must stay in one partition until two-phase commit lands"
-                  + " (use a hash tag such as {tag} in the keys to co-locate them)");
+          return runTwoPhase(ks, txn);
         }
         int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
         return runTxn(ks, entityId(ks, partition), txn);
       });
     });
+  }
+
+  /** One partition's share of a cross-partition transaction, while it is being split. */
+  private record Share(
+      List<Compare> compare, List<TxnOp> success, List<Integer> successSlots, List<TxnOp> failure,
+      List<Integer> failureSlots) {
+    Share() {
+      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+          new ArrayList<>());
+    }
+  }
+
+  /**
+   * Splits a transaction whose keys span partitions into one share per partition and runs it
+   * through a new {@link TxnCoordinator} (two-phase commit). Leases are attached to every
+   * partition that may put a key with one before anything is prepared, as for a single partition.
+   */
+  private CompletionStage<TxnResult> runTwoPhase(KeyspaceInfo ks, TxnRequest txn) {
+    TreeMap<Integer, Share> shares = new TreeMap<>();
+    for (Compare c : txn.compare()) {
+      shares.computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
+          .compare().add(c);
+    }
+    for (int i = 0; i < txn.success().size(); i++) {
+      TxnOp op = txn.success().get(i);
+      Share share =
+          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
+      share.success().add(op);
+      share.successSlots().add(i);
+    }
+    for (int i = 0; i < txn.failure().size(); i++) {
+      TxnOp op = txn.failure().get(i);
+      Share share =
+          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
+      share.failure().add(op);
+      share.failureSlots().add(i);
+    }
+    List<TxnCoordinator.Participant> participants = new ArrayList<>();
+    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
+    for (Map.Entry<Integer, Share> e : shares.entrySet()) {
+      Share share = e.getValue();
+      String entityId = entityId(ks, e.getKey());
+      participants.add(
+          new TxnCoordinator.Participant(
+              entityId, e.getKey(), new TxnRequest(share.compare(), share.success(), share.failure()),
+              List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
+      attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
+    }
+    String txnId = java.util.UUID.randomUUID().toString();
+    // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
+    Duration timeout = settings.askTimeout().multipliedBy(2);
+    return all(attaches)
+        .thenCompose(x -> this.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
+            sharding.entityRefFor(TxnCoordinator.ENTITY_TYPE_KEY, txnId),
+            r -> new TxnCoordinator.Start(
+                List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
+            timeout))
+        .thenApply(reply -> switch (reply) {
+          case TxnCoordinator.Finished f -> f.result();
+          case TxnCoordinator.Failed f -> throw KvException.of(f.rejection());
+        });
+  }
+
+  /** Asks the lessors to record that {@code entityId} may hold keys of the ops' leases. */
+  private List<CompletionStage<KvLessor.LeaseState>> attachLeases(
+      String entityId, List<TxnOp> success, List<TxnOp> failure) {
+    Set<Long> leases = new TreeSet<>();
+    for (List<TxnOp> branch : List.of(success, failure)) {
+      for (TxnOp op : branch) {
+        if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
+          leases.add(put.options().lease());
+        }
+      }
+    }
+    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
+    for (long lease : leases) {
+      attaches.add(this.<KvLessor.Command, KvLessor.Reply>ask(
+              lessorRef(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
+          .thenApply(KvServiceImpl::leaseAnswer));
+    }
+    return attaches;
   }
 
   /** Validates a transaction at the edge; returns every key it names. */

@@ -52,7 +52,7 @@ class KvJournalFormatTest {
             List.of(new KvPartition.PutKv(b), new KvPartition.DeleteKey("k/x")), 0),
         new KvPartition.Written(6, 2_000, List.of(), 9),
         new KvPartition.Dropped(3_000),
-        new KvPartition.State(6, 2, 2_000, false, kvs, history, revoked, 42, 0),
+        new KvPartition.State(6, 2, 2_000, false, kvs, history, revoked, 42, 0, null, null, null),
         new KeyspaceRegistry.KeyspaceCreated(new KeyspaceInfo("orders", "cp", 8, 4, 1_000, false)),
         new KeyspaceRegistry.KeyspaceDeleted("orders", 2_000),
         new KvLessor.LeaseGranted(17, 10_000, 99_000),

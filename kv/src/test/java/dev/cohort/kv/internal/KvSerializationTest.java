@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,9 +132,10 @@ class KvSerializationTest {
       list.add(sample(arg, depth + 1));
       return list;
     }
-    if (raw == TreeMap.class || raw == HashMap.class) {
+    if (raw == TreeMap.class || raw == HashMap.class || raw == LinkedHashMap.class) {
       Type value = ((ParameterizedType) type).getActualTypeArguments()[1];
-      Map map = raw == TreeMap.class ? new TreeMap() : new HashMap();
+      Map map = raw == TreeMap.class ? new TreeMap()
+          : raw == HashMap.class ? new HashMap() : new LinkedHashMap();
       map.put(sample(arg, depth + 1), sample(value, depth + 1));
       return map;
     }
