@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The kv service over HTTP in etcd's load shape: closed-loop clients (one thread each, a request
  * then its reply), 16-byte keys out of 10,000, 100-byte values; ops put, get and txn (a
- * compare-and-swap on the client's own key that always succeeds). Clients speak HTTP/1.1 over one
+ * compare-and-swap on the client's own key that always succeeds) and txn2pc (the same on two own
+ * keys in different partitions, so every request runs a two-phase commit). Clients speak HTTP/1.1 over one
  * keep-alive connection each ({@link PlainHttp}), as etcd's load generator keeps grpc channels open.
  */
 final class KvHttpWorkload implements Bench.Workload {
@@ -22,14 +23,14 @@ final class KvHttpWorkload implements Bench.Workload {
 
   @Override
   public String description() {
-    return "kv over HTTP, closed loop; ops=put,get,txn clients=1,16,64 seconds=3 warmup=1";
+    return "kv over HTTP, closed loop; ops=put,get,txn,txn2pc clients=1,16,64 seconds=3 warmup=1";
   }
 
   @Override
   public void run(Bench.Params params) throws Exception {
     int seconds = params.intValue("seconds", 3);
     int warmup = params.intValue("warmup", 1);
-    List<String> ops = List.of(params.values().getOrDefault("ops", "put,get,txn").split(","));
+    List<String> ops = List.of(params.values().getOrDefault("ops", "put,get,txn,txn2pc").split(","));
     List<Integer> clientCounts = new ArrayList<>();
     for (String c : params.values().getOrDefault("clients", "1,16,64").split(",")) {
       clientCounts.add(Integer.parseInt(c));
@@ -55,9 +56,15 @@ final class KvHttpWorkload implements Bench.Workload {
   }
 
   private static void measure(PlainHttp client, String base, String op, int clients, int warmup, int seconds)
-      throws InterruptedException {
+      throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
+    List<String[]> pairs = new ArrayList<>();
+    if (op.equals("txn2pc")) {
+      for (int c = 0; c < clients; c++) {
+        pairs.add(pairInTwoPartitions(client, base, c));
+      }
+    }
     long recordFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
     long end = recordFrom + Duration.ofSeconds(seconds).toNanos();
     List<Thread> threads = new ArrayList<>();
@@ -68,6 +75,7 @@ final class KvHttpWorkload implements Bench.Workload {
               .start(
                   () -> {
                     long modRevision = 0;
+                    long version = 0;
                     String own = String.format("t%015d", clientId);
                     while (System.nanoTime() < end) {
                       long start = System.nanoTime();
@@ -75,6 +83,7 @@ final class KvHttpWorkload implements Bench.Workload {
                         switch (op) {
                           case "put" -> put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
                           case "get" -> client.send("GET", base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)), null);
+                          case "txn2pc" -> version = cas2(client, base, pairs.get(clientId), version);
                           default -> modRevision = cas(client, base, own, modRevision);
                         }
                         if (start >= recordFrom) {
@@ -111,8 +120,44 @@ final class KvHttpWorkload implements Bench.Workload {
     return revision;
   }
 
-  private static void put(PlainHttp client, String base, String key) throws Exception {
-    client.send("PUT", base + "/keys/" + key, "{\"value\":\"" + VALUE + "\"}");
+  /** Two keys of client {@code c} whose puts land in different partitions (the answer says where). */
+  private static String[] pairInTwoPartitions(PlainHttp client, String base, int c) throws Exception {
+    String a = String.format("ta%014d", c);
+    int pa = partitionOf(put(client, base, a));
+    for (int i = 0; ; i++) {
+      String b = String.format("tb%08d-%05d", c, i);
+      if (partitionOf(put(client, base, b)) != pa) {
+        return new String[] {a, b};
+      }
+    }
+  }
+
+  private static int partitionOf(String putAnswer) {
+    int at = putAnswer.indexOf("\"partition\":");
+    return Integer.parseInt(putAnswer.substring(at + 12, putAnswer.indexOf(',', at)));
+  }
+
+  /**
+   * CAS on both keys of a pair: if both are at {@code version} then put both, else get the first;
+   * returns the version the pair is at now.
+   */
+  private static long cas2(PlainHttp client, String base, String[] pair, long version) throws Exception {
+    String body =
+        "{\"compare\":[{\"key\":\"" + pair[0] + "\",\"target\":\"version\",\"op\":\"=\",\"value\":" + version + "},"
+            + "{\"key\":\"" + pair[1] + "\",\"target\":\"version\",\"op\":\"=\",\"value\":" + version + "}],"
+            + "\"success\":[{\"put\":{\"key\":\"" + pair[0] + "\",\"value\":\"" + VALUE + "\"}},"
+            + "{\"put\":{\"key\":\"" + pair[1] + "\",\"value\":\"" + VALUE + "\"}}],"
+            + "\"failure\":[{\"get\":{\"key\":\"" + pair[0] + "\"}}]}";
+    String response = client.send("POST", base + "/txn", body);
+    if (response.contains("\"succeeded\":false")) {
+      int at = response.indexOf("\"version\":");
+      return Long.parseLong(response.substring(at + 10, response.indexOf(',', at)));
+    }
+    return version + 1;
+  }
+
+  private static String put(PlainHttp client, String base, String key) throws Exception {
+    return client.send("PUT", base + "/keys/" + key, "{\"value\":\"" + VALUE + "\"}");
   }
 
   private static String key(int k) {

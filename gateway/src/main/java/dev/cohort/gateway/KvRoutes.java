@@ -260,6 +260,9 @@ public final class KvRoutes extends JsonRoutes {
           node.put("succeeded", result.succeeded());
           ArrayNode responses = node.putArray("responses");
           result.responses().forEach(r -> responses.add(txnOpResult(r)));
+          // One per partition touched: several when the transaction ran a two-phase commit.
+          ArrayNode headers = node.putArray("headers");
+          result.headers().forEach(h -> headers.add(header(h)));
           return complete(Json.ok(node));
         });
   }

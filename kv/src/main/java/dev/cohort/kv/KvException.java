@@ -13,7 +13,10 @@ import dev.cohort.persistence.Rejection;
  * {@code keyspace_not_found} (404), {@code default_keyspace} (400, delete of {@code default}),
  * {@code key_not_found} (404), {@code value_too_large} (413), {@code key_too_large} (413), {@code
  * lease_not_found} (404), {@code invalid_ttl}, {@code malformed_txn}, {@code duplicate_key_in_txn},
- * {@code cross_partition_txn} (400, message names the partitions), {@code revision_compacted}
+ * {@code key_locked} (409, a prepared cross-partition transaction holds the key; retry), {@code
+ * txn_aborted} (503, a cross-partition transaction's coordinator lost it before deciding; nothing
+ * was written), {@code participant_unavailable} (503, a partition did not vote in time; nothing
+ * was written), {@code revision_compacted}
  * (404), {@code future_revision} (400), {@code invalid_page_token}, {@code invalid_resume_token},
  * {@code lock_timeout} (409), {@code lock_not_found} (404), {@code invalid_lock_name}, {@code
  * election_timeout} (409), {@code not_leader} (409), {@code no_leader} (404), {@code

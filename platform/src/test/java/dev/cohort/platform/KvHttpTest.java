@@ -103,6 +103,43 @@ class KvHttpTest {
   }
 
   @Test
+  void crossPartitionTransactionRunsTwoPhaseCommitWithTheUsualShape() throws Exception {
+    // Two keys whose puts answer with different partitions in their headers.
+    String a = "xfer/a";
+    int pa = ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"100\"}"))
+        .get("header").get("partition").asInt();
+    String b = null;
+    for (int i = 0; b == null; i++) {
+      String candidate = "xfer/b" + i;
+      int p = ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"0\"}"))
+          .get("header").get("partition").asInt();
+      if (p != pa) {
+        b = candidate;
+      }
+    }
+    String transfer = """
+        {"compare":[{"key":"%1$s","target":"value","op":"=","value":"100"},
+                    {"key":"%2$s","target":"value","op":"=","value":"0"}],
+         "success":[{"put":{"key":"%1$s","value":"60"}},{"put":{"key":"%2$s","value":"40"}},
+                    {"get":{"key":"%2$s"}}],
+         "failure":[{"get":{"key":"%1$s"}}]}
+        """.formatted(a, b);
+    JsonNode first = ok(http.send("POST", "/v1/kv/default/txn", transfer));
+    assertTrue(first.get("succeeded").asBoolean());
+    assertEquals(3, first.get("responses").size());
+    assertEquals("40", first.get("responses").get(2).get("get").get("kv").get("value").asText());
+    assertTrue(first.get("header").get("revision").asLong() > 0);
+    assertEquals(2, first.get("headers").size());
+    assertEquals("60", ok(http.send("GET", "/v1/kv/default/keys/" + a, null)).get("kv").get("value").asText());
+    assertEquals("40", ok(http.send("GET", "/v1/kv/default/keys/" + b, null)).get("kv").get("value").asText());
+
+    JsonNode again = ok(http.send("POST", "/v1/kv/default/txn", transfer));
+    assertFalse(again.get("succeeded").asBoolean());
+    assertEquals("60", again.get("responses").get(0).get("get").get("kv").get("value").asText());
+    assertEquals("40", ok(http.send("GET", "/v1/kv/default/keys/" + b, null)).get("kv").get("value").asText());
+  }
+
+  @Test
   void badInputIsA4xxAndChangesNothing() throws Exception {
     ok(http.send("PUT", "/v1/kv/default/keys/guarded", "{\"value\":\"original\"}"));
     long revision = ok(http.send("GET", "/v1/kv/default/keys/guarded", null)).get("kv").get("modRevision").asLong();

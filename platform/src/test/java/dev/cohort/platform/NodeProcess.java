@@ -155,6 +155,14 @@ final class NodeProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Waits for the process to end by itself (a failpoint halts it); returns its exit status. */
+  int awaitExit(Duration timeout) throws InterruptedException, IOException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("node still running after " + timeout + ":\n" + logText());
+    }
+    return process.exitValue();
+  }
+
   /** SIGKILL: the process dies without any shutdown. */
   void kill() throws InterruptedException {
     process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
