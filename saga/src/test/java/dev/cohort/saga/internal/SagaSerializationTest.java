@@ -129,6 +129,7 @@ class SagaSerializationTest {
     if (type == Rejection.class) return Rejection.invalid("code", "message");
     if (type.isEnum()) return type.getEnumConstants()[type.getEnumConstants().length - 1];
     if (type == List.class) return depth > 3 ? List.of() : List.of(argument(generic, 0, depth));
+    if (type == Set.class) return depth > 3 ? Set.of() : Set.of(argument(generic, 0, depth));
     if (type == Map.class) {
       return depth > 3 ? Map.of() : Map.of(argument(generic, 0, depth), argument(generic, 1, depth));
     }
