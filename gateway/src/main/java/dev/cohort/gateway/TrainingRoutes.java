@@ -21,7 +21,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Training jobs over HTTP: {@code POST /v1/training/jobs} submits a job described as in the issue
  * ({@code name, model, dataset, workers, backend, epochs, batchSize, optimizer, seed,
  * checkpointEverySteps, bucketCapMb}); {@code GET /v1/training/jobs/{id}} reports its state,
- * progress and losses; {@code DELETE} cancels it.
+ * progress, losses, recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET
+ * /v1/training/jobs} lists every job (id, name, state, epoch, step, workers).
  */
 public final class TrainingRoutes extends JsonRoutes {
   private final TrainingJobs jobs;
@@ -36,7 +37,9 @@ public final class TrainingRoutes extends JsonRoutes {
         () ->
             concat(
                 pathEndOrSingleSlash(
-                    () -> HttpApi.named("/v1/training/jobs", () -> post(() -> body(this::submit)))),
+                    () -> HttpApi.named("/v1/training/jobs", () -> concat(
+                        post(() -> body(this::submit)),
+                        get(() -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list)))))))),
                 path(
                     PathMatchers.segment(),
                     id ->
@@ -127,6 +130,20 @@ public final class TrainingRoutes extends JsonRoutes {
     return node.doubleValue();
   }
 
+  /** {@code {"jobs":[{"id","name","state","epoch","step","workers"}]}}, in submission order. */
+  private static ObjectNode list(List<JobStatus> statuses) {
+    ObjectNode node = Json.object();
+    ArrayNode items = node.putArray("jobs");
+    for (JobStatus s : statuses) {
+      ObjectNode item = items.addObject().put("id", s.jobId());
+      s.spec().ifPresent(spec -> item.put("name", spec.name()));
+      item.put("state", s.phase().name()).put("epoch", s.epoch()).put("step", s.step());
+      ArrayNode workers = item.putArray("workers");
+      s.members().forEach(workers::add);
+    }
+    return node;
+  }
+
   private static ObjectNode status(JobStatus s) {
     ObjectNode node =
         Json.object()
@@ -136,13 +153,28 @@ public final class TrainingRoutes extends JsonRoutes {
             .put("epoch", s.epoch())
             .put("step", s.step())
             .put("samplesPerSecond", s.samplesPerSecond())
-            .put("recoveries", s.recoveries());
+            .put("recoveryCount", s.recoveries());
     s.spec().ifPresent(spec -> node.put("name", spec.name()).put("backend", spec.backend().name().toLowerCase()));
     s.reason().ifPresent(r -> node.put("reason", r));
     ArrayNode workers = node.putArray("workers");
     s.members().forEach(workers::add);
     ArrayNode losses = node.putArray("losses");
     s.losses().forEach(p -> losses.addObject().put("step", p.step()).put("loss", p.loss()));
+    ArrayNode recoveries = node.putArray("recoveries");
+    s.recoveryLog().forEach(r -> recoveries.addObject()
+        .put("generation", r.generation())
+        .put("reason", r.reason())
+        .put("startedAt", r.startedAt().toString())
+        .put("durationMs", r.durationMs())
+        .put("resumedFromStep", r.resumedFromStep())
+        .put("resumedFrom", r.resumedFrom()));
+    s.checkpoint().ifPresent(c -> node.putObject("checkpoint")
+        .put("generation", c.generation())
+        .put("epoch", c.epoch())
+        .put("step", c.step())
+        .put("chunks", c.chunks())
+        .put("bytes", c.bytes())
+        .put("savedAt", c.savedAt().toString()));
     return node;
   }
 }

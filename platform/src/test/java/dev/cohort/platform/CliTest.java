@@ -64,6 +64,9 @@ class CliTest {
       var submitted = node.cli(null, "train", "submit", job.toString());
       assertEquals(0, submitted.exit(), submitted.err());
       assertTrue(node.cli(null, "train", "get", "cli-job").out().contains("\"id\" : \"cli-job\""));
+      var listed = node.cli(null, "train", "list");
+      assertEquals(0, listed.exit(), listed.err());
+      assertTrue(listed.out().contains("\"id\" : \"cli-job\"") && listed.out().contains("\"jobs\""), listed.out());
       var badInput = node.cli(null, "saga", "start", "marker", "--input", "not json");
       assertEquals(1, badInput.exit());
       assertTrue(badInput.err().contains("--input"), badInput.err());

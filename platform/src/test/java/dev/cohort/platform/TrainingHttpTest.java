@@ -75,6 +75,20 @@ class TrainingHttpTest {
     double first = losses.get(0).get("loss").asDouble();
     double last = losses.get(losses.size() - 1).get("loss").asDouble();
     assertTrue(last < first, "loss did not fall: " + losses);
+    assertTrue(status.get("recoveries").isArray() && status.get("recoveries").isEmpty(), status.toString());
+
+    JsonNode listed = ok(http.send("GET", "/v1/training/jobs", null)).get("jobs");
+    JsonNode item = null;
+    for (JsonNode j : listed) {
+      if (j.get("id").asText().equals("job-1")) {
+        item = j;
+      }
+    }
+    assertTrue(item != null, "job-1 is listed: " + listed);
+    assertEquals("tiny", item.get("name").asText());
+    assertEquals("COMPLETED", item.get("state").asText());
+    assertEquals(status.get("step").asLong(), item.get("step").asLong());
+    assertTrue(item.get("workers").isArray() && item.has("epoch"), item.toString());
   }
 
   @Test

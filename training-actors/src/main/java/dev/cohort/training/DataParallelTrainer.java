@@ -159,17 +159,39 @@ public final class DataParallelTrainer implements AutoCloseable {
   }
 
   /**
+   * Where training stands: the next step to run is step {@code stepInEpoch} of {@code epoch}, and
+   * {@code globalStep} steps ran before it. What a checkpoint and a new generation carry over.
+   */
+  public record Position(int epoch, int stepInEpoch, long globalStep) {
+    public static final Position START = new Position(0, 0, 0);
+  }
+
+  public Position position() {
+    return new Position(epoch, stepInEpoch, globalStep);
+  }
+
+  /**
    * Continues from another trainer's position on the same replica (a new generation on the same
    * model and optimizer); call {@link #synchronizeReplicas} after it on every rank.
    */
   public void resumeFrom(DataParallelTrainer previous) {
-    this.epoch = previous.epoch;
-    this.stepInEpoch = Math.min(previous.stepInEpoch, stepsPerEpoch());
-    this.globalStep = previous.globalStep;
+    resumeFrom(previous.position());
+  }
+
+  /**
+   * Continues from {@code position} (a survivor's replica or a loaded checkpoint). The step index
+   * within the epoch is kept, clamped to this generation's steps per epoch (fewer ranks mean more
+   * steps per epoch, more ranks fewer); call {@link #synchronizeReplicas} after it on every rank.
+   */
+  public void resumeFrom(Position position) {
+    this.epoch = position.epoch();
+    this.stepInEpoch = Math.min(position.stepInEpoch(), stepsPerEpoch());
+    this.globalStep = position.globalStep();
     if (stepInEpoch == stepsPerEpoch()) {
       stepInEpoch = 0;
       epoch++;
     }
+    epochIndices = null;
   }
 
   public int stepsPerEpoch() {

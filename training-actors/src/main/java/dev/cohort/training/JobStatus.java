@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param samplesPerSecond all ranks' samples per second in the current generation
  * @param recoveries generations aborted by a lost or failed worker
  * @param reason why the job failed, or why the last generation was aborted
+ * @param recoveryLog the most recent recoveries, oldest first
+ * @param checkpoint the latest committed checkpoint, if any
  */
 public record JobStatus(
     String jobId,
@@ -32,7 +34,9 @@ public record JobStatus(
     List<LossPoint> losses,
     double samplesPerSecond,
     int recoveries,
-    Optional<String> reason)
+    Optional<String> reason,
+    List<RecoveryInfo> recoveryLog,
+    Optional<CheckpointInfo> checkpoint)
     implements CohortSerializable {
 
   /** One point of the loss curve. */

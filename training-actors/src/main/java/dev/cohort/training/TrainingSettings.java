@@ -23,6 +23,12 @@ import java.time.Duration;
  * @param rendezvousWait how long a rendezvous with at least workers.min workers waits for more
  * @param maxLossPoints how many (step, loss) points a job's status keeps
  * @param recruitInterval how often a gathering job asks worker pools again
+ * @param wakeInterval how often each node wakes the coordinators of unfinished jobs
+ * @param checkpointChunkBytes largest journal event one checkpoint chunk is written as
+ * @param checkpointsKept how many committed checkpoints a job keeps (older ones are deleted)
+ * @param checkpointTimeout longest time writing or reading one checkpoint may take
+ * @param preferReplicas whether a new generation continues from a survivor's in-memory replica
+ *     when it is newer than the last checkpoint (otherwise always from the checkpoint)
  */
 public record TrainingSettings(
     Backend backend,
@@ -39,7 +45,12 @@ public record TrainingSettings(
     Duration ncclPollInterval,
     Duration rendezvousWait,
     int maxLossPoints,
-    Duration recruitInterval) {
+    Duration recruitInterval,
+    Duration wakeInterval,
+    int checkpointChunkBytes,
+    int checkpointsKept,
+    Duration checkpointTimeout,
+    boolean preferReplicas) {
 
   public TrainingSettings {
     if (cpuSlots < 1) {
@@ -62,6 +73,15 @@ public record TrainingSettings(
     }
     if (collectiveTimeout.isZero() || collectiveTimeout.isNegative()) {
       throw new IllegalArgumentException("cohort.training.collective.timeout must be positive");
+    }
+    if (checkpointChunkBytes < 1) {
+      throw new IllegalArgumentException("cohort.training.checkpoint.chunk-bytes must be positive");
+    }
+    if (checkpointsKept < 1) {
+      throw new IllegalArgumentException("cohort.training.checkpoint.keep must be at least 1, not " + checkpointsKept);
+    }
+    if (checkpointTimeout.isZero() || checkpointTimeout.isNegative() || wakeInterval.isZero() || wakeInterval.isNegative()) {
+      throw new IllegalArgumentException("cohort.training.checkpoint.timeout and coordinator.wake-interval must be positive");
     }
   }
 
@@ -87,7 +107,12 @@ public record TrainingSettings(
         c.getDuration("nccl.poll-interval"),
         c.getDuration("coordinator.rendezvous-wait"),
         c.getInt("coordinator.max-loss-points"),
-        c.getDuration("coordinator.recruit-interval"));
+        c.getDuration("coordinator.recruit-interval"),
+        c.getDuration("coordinator.wake-interval"),
+        Math.toIntExact(c.getBytes("checkpoint.chunk-bytes")),
+        c.getInt("checkpoint.keep"),
+        c.getDuration("checkpoint.timeout"),
+        c.getBoolean("recovery.prefer-replicas"));
   }
 
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
@@ -95,7 +120,8 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
         socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval);
+        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
+        preferReplicas);
   }
 
   /** A copy with another ring segment size. */
@@ -103,7 +129,8 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
         host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval);
+        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
+        preferReplicas);
   }
 
   /** A copy with another rendezvous wait. */
@@ -111,7 +138,8 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
-        maxLossPoints, recruitInterval);
+        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
+        preferReplicas);
   }
 
   /** A copy with another NCCL library path. */
@@ -119,7 +147,16 @@ public record TrainingSettings(
     return new TrainingSettings(
         backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval);
+        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
+        preferReplicas);
   }
 
+  /** A copy that continues new generations from the last checkpoint only ({@code false}). */
+  public TrainingSettings withPreferReplicas(boolean prefer) {
+    return new TrainingSettings(
+        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
+        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
+        prefer);
+  }
 }

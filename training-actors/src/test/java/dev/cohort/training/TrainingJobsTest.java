@@ -90,6 +90,14 @@ class TrainingJobsTest {
     assertEquals("job_not_found", missing.code());
     TrainingException missingCancel = failure(() -> await(jobs.cancel("nope")));
     assertEquals("job_not_found", missingCancel.code());
+
+    // The list holds every submitted job with its status; a failed submit leaves no job in it.
+    TrainingException invalidId = assertThrows(TrainingException.class, () -> jobs.submit("", spec(1)));
+    assertEquals("invalid_job_id", invalidId.code());
+    List<JobStatus> listed = await(jobs.list());
+    assertEquals(List.of("api-1"), listed.stream().map(JobStatus::jobId).toList());
+    assertEquals(JobPhase.COMPLETED, listed.getFirst().phase());
+    assertEquals(done.step(), listed.getFirst().step());
   }
 
   static TrainingException failure(Runnable r) {

@@ -2,13 +2,16 @@ package dev.cohort.training.internal;
 
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.sharding.EntityTypes;
+import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.JobStatus.LossPoint;
 import dev.cohort.training.JobStatus;
+import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.RingRendezvous;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -102,6 +105,22 @@ public final class TrainingCoordinator
 
   public record Get(ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
 
+  /**
+   * Rank 0 of {@code generation} wrote every chunk of a checkpoint durably; the coordinator
+   * commits its manifest (only then may it be loaded) and deletes checkpoints beyond {@code
+   * checkpoint.keep}.
+   */
+  public record CheckpointSaved(long generation, CheckpointInfo checkpoint) implements Command {}
+
+  /**
+   * Starts the entity if it is not running (the job index's waker sends it to unfinished jobs):
+   * recovery then resumes the job. No reply.
+   */
+  public enum Wake implements Command { INSTANCE }
+
+  /** The entity recovered in RUNNING: the generation it ran lost its coordinator. Package-private as above. */
+  record Restarted(long generation) implements Command {}
+
   /** The rendezvous wait after workers.min joined has passed (timer). */
   // Package-private, not private, only so that TrainingRegistrations can give it a Kryo id.
   record RendezvousDeadline(long generation) implements Command {}
@@ -113,12 +132,29 @@ public final class TrainingCoordinator
 
   public sealed interface WorkerMessage extends CohortSerializable {}
 
-  /** You are {@code rendezvous.rank()} of {@code generation}: form the ring and train. */
-  public record Assignment(String jobId, long generation, TrainingJobSpec spec, RingRendezvous rendezvous)
+  /**
+   * You are {@code rendezvous.rank()} of {@code generation}: form the ring and train, starting from
+   * {@code resume} (rank 0 loads it; every other rank copies rank 0). {@code coordinator} is the
+   * coordinator's current incarnation, the one to report to.
+   */
+  public record Assignment(String jobId, long generation, TrainingJobSpec spec, RingRendezvous rendezvous,
+      Resume resume, ActorRef<Command> coordinator) implements WorkerMessage {}
+
+  /**
+   * Stop {@code generation}: abort its communicator; join again (with {@code coordinator}, which
+   * may be a new incarnation after a restart) unless the job ended.
+   */
+  public record Abort(String jobId, long generation, String reason, boolean jobEnded, ActorRef<Command> coordinator)
       implements WorkerMessage {}
 
-  /** Stop {@code generation}: abort its communicator; join again unless the job ended. */
-  public record Abort(String jobId, long generation, String reason, boolean jobEnded) implements WorkerMessage {}
+  /**
+   * Where a generation starts: {@code from} is {@link RecoveryInfo#FROM_CHECKPOINT} (rank 0 loads
+   * {@code checkpoint}), {@link RecoveryInfo#FROM_REPLICA} (rank 0 keeps its in-memory replica,
+   * at {@code step}) or {@link RecoveryInfo#FROM_START} (rank 0 starts from the seed).
+   */
+  public record Resume(String from, long step, Optional<CheckpointInfo> checkpoint) implements CohortSerializable {
+    static final Resume START = new Resume(RecoveryInfo.FROM_START, 0, Optional.empty());
+  }
 
   // Reply: dev.cohort.training.JobStatus (public, the gateway and the embedded API show it).
 
@@ -145,6 +181,18 @@ public final class TrainingCoordinator
 
   public record WorkerLeft(String workerId) implements Event {}
 
+  /** A checkpoint's manifest: every chunk was durable before this was written. */
+  public record CheckpointCommitted(CheckpointInfo checkpoint) implements Event {}
+
+  /** A generation ended by a loss, a failure or a restart: a recovery begins. */
+  public record RecoveryStarted(String reason, Instant at) implements Event {}
+
+  /** Persisted with every {@link GenerationFormed}: where that generation starts. */
+  public record GenerationResumed(long generation, Resume resume) implements Event {}
+
+  /** The first step of {@code generation} after a recovery completed: the recovery ended. */
+  public record TrainingResumed(long generation, Instant at) implements Event {}
+
   // State --------------------------------------------------------------------------------------
 
   public record Member(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker)
@@ -154,13 +202,21 @@ public final class TrainingCoordinator
    * @param joined workers gathered for the next generation (RENDEZVOUS) or its members (RUNNING)
    * @param waiting workers that joined while a generation ran; they are told to join again at
    *     the next rendezvous
+   * @param checkpoints committed checkpoints still stored, oldest first (at most checkpoint.keep)
+   * @param recoveryLog the most recent recoveries, oldest first
+   * @param resume where the current (or last) generation started
    */
   public record State(JobPhase phase, Optional<TrainingJobSpec> spec, long generation, long token,
       List<Member> joined, List<Member> waiting, int epoch, long step, List<LossPoint> losses,
-      double samplesPerSecond, int recoveries, Optional<String> reason) implements CohortSerializable {
+      double samplesPerSecond, int recoveries, Optional<String> reason, List<CheckpointInfo> checkpoints,
+      List<RecoveryInfo> recoveryLog, Resume resume) implements CohortSerializable {
+
+    /** Recoveries a job's status keeps; older ones are dropped first (the count stays exact). */
+    static final int MAX_RECOVERIES_SHOWN = 100;
 
     static State empty() {
-      return new State(JobPhase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
+      return new State(JobPhase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty(),
+          List.of(), List.of(), Resume.START);
     }
 
     boolean ended() {
@@ -171,23 +227,35 @@ public final class TrainingCoordinator
       return joined.stream().anyMatch(m -> m.workerId().equals(workerId));
     }
 
+    Optional<CheckpointInfo> latestCheckpoint() {
+      return checkpoints.isEmpty() ? Optional.empty() : Optional.of(checkpoints.getLast());
+    }
+
+    Optional<RecoveryInfo> recoveryInProgress() {
+      return recoveryLog.isEmpty() || !recoveryLog.getLast().inProgress() ? Optional.empty() : Optional.of(recoveryLog.getLast());
+    }
+
     State submitted(TrainingJobSpec s) {
-      return new State(JobPhase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty());
+      return new State(JobPhase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0,
+          Optional.empty(), List.of(), List.of(), Resume.START);
+    }
+
+    State withMembers(JobPhase p, List<Member> j, List<Member> w) {
+      return new State(p, spec, generation, token, j, w, epoch, step, losses, samplesPerSecond, recoveries, reason,
+          checkpoints, recoveryLog, resume);
     }
 
     State withJoined(Member m) {
       List<Member> next = new ArrayList<>(phase == JobPhase.RUNNING ? waiting : joined);
       next.removeIf(x -> x.workerId().equals(m.workerId())); // a re-join replaces the old address
       next.add(m);
-      return phase == JobPhase.RUNNING
-          ? new State(phase, spec, generation, token, joined, List.copyOf(next), epoch, step, losses, samplesPerSecond, recoveries, reason)
-          : new State(phase, spec, generation, token, List.copyOf(next), waiting, epoch, step, losses, samplesPerSecond, recoveries, reason);
+      return phase == JobPhase.RUNNING ? withMembers(phase, joined, List.copyOf(next)) : withMembers(phase, List.copyOf(next), waiting);
     }
 
     State without(String workerId) {
       List<Member> j = joined.stream().filter(m -> !m.workerId().equals(workerId)).toList();
       List<Member> w = waiting.stream().filter(m -> !m.workerId().equals(workerId)).toList();
-      return new State(phase, spec, generation, token, j, w, epoch, step, losses, samplesPerSecond, recoveries, reason);
+      return withMembers(phase, j, w);
     }
 
     State formed(GenerationFormed e) {
@@ -196,13 +264,13 @@ public final class TrainingCoordinator
           .sorted(java.util.Comparator.comparingLong(Member::replicaStep).reversed())
           .toList();
       return new State(JobPhase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses, samplesPerSecond,
-          recoveries, reason);
+          recoveries, reason, checkpoints, recoveryLog, resume);
     }
 
     State aborted(GenerationAborted e) {
       // Everyone gathers again with fresh endpoints: the old ring is gone.
       return new State(JobPhase.RENDEZVOUS, spec, generation, token, List.of(), List.of(), epoch, step, losses, 0, recoveries + 1,
-          Optional.of(e.reason()));
+          Optional.of(e.reason()), checkpoints, recoveryLog, resume);
     }
 
     State progressed(ProgressReported e, int maxPoints) {
@@ -212,16 +280,63 @@ public final class TrainingCoordinator
         next = next.subList(next.size() - maxPoints, next.size());
       }
       return new State(phase, spec, generation, token, joined, waiting, e.epoch(), e.step(), List.copyOf(next), e.samplesPerSecond(),
-          recoveries, reason);
+          recoveries, reason, checkpoints, recoveryLog, resume);
     }
 
     State ended(JobPhase end, Optional<String> why) {
-      return new State(end, spec, generation, token, joined, waiting, epoch, step, losses, 0, recoveries, why);
+      return new State(end, spec, generation, token, joined, waiting, epoch, step, losses, 0, recoveries, why, checkpoints,
+          recoveryLog, resume);
+    }
+
+    State committed(CheckpointInfo c, int keep) {
+      List<CheckpointInfo> next = new ArrayList<>(checkpoints);
+      next.add(c);
+      while (next.size() > keep) {
+        next.removeFirst();
+      }
+      return new State(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries, reason,
+          List.copyOf(next), recoveryLog, resume);
+    }
+
+    State withRecoveries(List<RecoveryInfo> log, Resume r) {
+      List<RecoveryInfo> next = log.size() > MAX_RECOVERIES_SHOWN ? log.subList(log.size() - MAX_RECOVERIES_SHOWN, log.size()) : log;
+      return new State(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries, reason,
+          checkpoints, List.copyOf(next), r);
+    }
+
+    State recoveryStarted(RecoveryStarted e) {
+      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
+      next.add(new RecoveryInfo(0, e.reason(), e.at(), -1, -1, ""));
+      return withRecoveries(next, resume);
+    }
+
+    State resumed(GenerationResumed e) {
+      Optional<RecoveryInfo> open = recoveryInProgress();
+      if (open.isEmpty() || open.get().generation() != 0) {
+        return withRecoveries(recoveryLog, e.resume());
+      }
+      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
+      RecoveryInfo r = open.get();
+      next.set(next.size() - 1, new RecoveryInfo(e.generation(), r.reason(), r.startedAt(), -1, e.resume().step(), e.resume().from()));
+      return withRecoveries(next, e.resume());
+    }
+
+    State trainingResumed(TrainingResumed e) {
+      Optional<RecoveryInfo> open = recoveryInProgress();
+      if (open.isEmpty() || open.get().generation() != e.generation()) {
+        return this;
+      }
+      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
+      RecoveryInfo r = open.get();
+      long ms = Math.max(0, Duration.between(r.startedAt(), e.at()).toMillis());
+      next.set(next.size() - 1, new RecoveryInfo(r.generation(), r.reason(), r.startedAt(), ms, r.resumedFromStep(), r.resumedFrom()));
+      return withRecoveries(next, resume);
     }
 
     JobStatus status(String jobId) {
       return new JobStatus(jobId, phase, spec, generation, joined.stream().map(Member::workerId).toList(),
-          waiting.stream().map(Member::workerId).toList(), epoch, step, losses, samplesPerSecond, recoveries, reason);
+          waiting.stream().map(Member::workerId).toList(), epoch, step, losses, samplesPerSecond, recoveries, reason,
+          recoveryLog, latestCheckpoint());
     }
   }
 
@@ -233,18 +348,26 @@ public final class TrainingCoordinator
   private final ActorContext<Command> context;
   private final TrainingMetrics metrics;
   private final ActorRef<Recruiter.Msg> recruiter;
+  private final CheckpointStore checkpoints;
+  private final TrainingJobIndex.Client index;
 
-  public static void init(ActorSystem<?> system, TrainingSettings settings) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings)));
+  /** Registers the entity type; coordinators report ended jobs to {@code index}. */
+  public static void init(ActorSystem<?> system, TrainingSettings settings, TrainingJobIndex.Client index) {
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings, index)));
   }
 
+  /** A coordinator outside sharding and without a job index (tests of one job). */
   public static Behavior<Command> create(String jobId, TrainingSettings settings) {
-    return Behaviors.setup(context ->
-        Behaviors.withTimers(timers -> new TrainingCoordinator(jobId, settings, timers, context)));
+    return create(jobId, settings, TrainingJobIndex.Client.NONE);
   }
 
-  private TrainingCoordinator(
-      String jobId, TrainingSettings settings, TimerScheduler<Command> timers, ActorContext<Command> context) {
+  public static Behavior<Command> create(String jobId, TrainingSettings settings, TrainingJobIndex.Client index) {
+    return Behaviors.setup(context ->
+        Behaviors.withTimers(timers -> new TrainingCoordinator(jobId, settings, index, timers, context)));
+  }
+
+  private TrainingCoordinator(String jobId, TrainingSettings settings, TrainingJobIndex.Client index,
+      TimerScheduler<Command> timers, ActorContext<Command> context) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), jobId));
     this.jobId = jobId;
     this.settings = settings;
@@ -252,6 +375,8 @@ public final class TrainingCoordinator
     this.context = context;
     this.metrics = TrainingMetrics.get(context.getSystem());
     this.recruiter = context.spawn(Recruiter.create(jobId, context.getSelf()), "recruiter");
+    this.checkpoints = new CheckpointStore(context.getSystem());
+    this.index = index;
   }
 
   @Override
@@ -282,6 +407,9 @@ public final class TrainingCoordinator
         .onCommand(Fail.class, this::onFail)
         .onCommand(RendezvousDeadline.class, this::onDeadline)
         .onCommand(RecruitTick.class, this::onRecruitTick)
+        .onCommand(CheckpointSaved.class, this::onCheckpointSaved)
+        .onCommand(Restarted.class, this::onRestarted)
+        .onCommand(Wake.class, (state, wake) -> Effect().noReply())
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), StatusReply.success(state.status(jobId))))
         .build();
   }
@@ -327,7 +455,9 @@ public final class TrainingCoordinator
     List<Event> events = new ArrayList<>();
     events.add(joined(member));
     if (count == spec.maxWorkers()) {
-      events.add(formed(state));
+      GenerationFormed formed = formed(state);
+      events.add(formed);
+      events.add(new GenerationResumed(formed.generation(), resumePlan(state.withJoined(member))));
     }
     return Effect().persist(events)
         .thenRun(next -> watch(member))
@@ -350,6 +480,13 @@ public final class TrainingCoordinator
 
   private void onRecovered(State state) {
     publish(state);
+    if (state.ended()) {
+      index.ended(jobId, state.phase()); // again: the first report may have been lost with its node
+    }
+    if (state.phase() == JobPhase.RUNNING) {
+      // The generation's members report to the incarnation that died: end it and gather again.
+      context.getSelf().tell(new Restarted(state.generation()));
+    }
     if (state.phase() == JobPhase.RENDEZVOUS) {
       // After a restart of the coordinator: gather again what the job misses.
       recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers() - state.joined().size()));
@@ -374,7 +511,10 @@ public final class TrainingCoordinator
         || state.joined().size() < state.spec().orElseThrow().minWorkers()) {
       return Effect().noReply();
     }
-    return Effect().persist(formed(state)).thenRun(this::afterRendezvousChange).thenNoReply();
+    GenerationFormed formed = formed(state);
+    return Effect().persist(List.of(formed, new GenerationResumed(formed.generation(), resumePlan(state))))
+        .thenRun(this::afterRendezvousChange)
+        .thenNoReply();
   }
 
   /** After a join or a formed generation: send assignments, or arm the wait for more workers. */
@@ -385,11 +525,26 @@ public final class TrainingCoordinator
       for (int rank = 0; rank < state.joined().size(); rank++) {
         Member m = state.joined().get(rank);
         m.worker().tell(new Assignment(jobId, state.generation(), state.spec().orElseThrow(),
-            new RingRendezvous(state.token(), rank, peers)));
+            new RingRendezvous(state.token(), rank, peers), state.resume(), context.getSelf()));
       }
     } else {
       armRendezvousTimer(state);
     }
+  }
+
+  /**
+   * Where the next generation starts: from the newest of the last checkpoint and (when {@code
+   * recovery.prefer-replicas}) the most advanced replica among the gathered workers; rank 0 is
+   * the holder of that replica (see {@link State#formed}).
+   */
+  private Resume resumePlan(State state) {
+    long bestReplica = state.joined().stream().mapToLong(Member::replicaStep).max().orElse(-1);
+    Optional<CheckpointInfo> checkpoint = state.latestCheckpoint();
+    boolean replicaNewer = settings.preferReplicas() && bestReplica > checkpoint.map(CheckpointInfo::step).orElse(0L);
+    if (replicaNewer) {
+      return new Resume(RecoveryInfo.FROM_REPLICA, bestReplica, Optional.empty());
+    }
+    return checkpoint.map(c -> new Resume(RecoveryInfo.FROM_CHECKPOINT, c.step(), Optional.of(c))).orElse(Resume.START);
   }
 
   private ReplyEffect<Event, State> onRecruitTick(State state, RecruitTick tick) {
@@ -415,12 +570,12 @@ public final class TrainingCoordinator
 
   private ReplyEffect<Event, State> onWorkerLost(State state, WorkerLost cmd) {
     if (state.phase() == JobPhase.RUNNING && state.isMember(cmd.workerId())) {
-      return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
+      String why = "worker " + cmd.workerId() + " lost: " + cmd.reason();
+      return Effect().persist(abortEvents(state, cmd.workerId(), why))
           .thenRun(next -> metrics.recovered(jobId))
           .thenRun(next -> recruiter.tell(new Recruiter.Need(1))) // a replacement, if a slot is free
           .thenRun(next -> armRecruitTimer())
-          .thenRun(next -> tellAll(state.without(cmd.workerId()), new Abort(jobId, state.generation(),
-              "worker " + cmd.workerId() + " lost: " + cmd.reason(), false)))
+          .thenRun(next -> tellAll(state.without(cmd.workerId()), abort(state, why, false)))
           .thenNoReply();
     }
     boolean gathered = state.isMember(cmd.workerId())
@@ -436,11 +591,50 @@ public final class TrainingCoordinator
     if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply(); // already aborted, or a report about an older generation
     }
-    return Effect().persist(new GenerationAborted(state.generation(), cmd.workerId(), cmd.reason()))
+    String why = "worker " + cmd.workerId() + " reported: " + cmd.reason();
+    return Effect().persist(abortEvents(state, cmd.workerId(), why))
         .thenRun(next -> metrics.recovered(jobId))
         .thenRun(next -> armRecruitTimer())
-        .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(),
-            "worker " + cmd.workerId() + " reported: " + cmd.reason(), false)))
+        .thenRun(next -> tellAll(state, abort(state, why, false)))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onRestarted(State state, Restarted cmd) {
+    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
+      return Effect().noReply();
+    }
+    String why = "the coordinator restarted";
+    return Effect().persist(abortEvents(state, "coordinator", why))
+        .thenRun(next -> metrics.recovered(jobId))
+        .thenRun(next -> recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers())))
+        .thenRun(next -> armRecruitTimer())
+        .thenRun(next -> tellAll(state, abort(state, why, false)))
+        .thenNoReply();
+  }
+
+  private static List<Event> abortEvents(State state, String workerId, String reason) {
+    return List.of(new GenerationAborted(state.generation(), workerId, reason), new RecoveryStarted(reason, Instant.now()));
+  }
+
+  private Abort abort(State state, String reason, boolean jobEnded) {
+    return new Abort(jobId, state.generation(), reason, jobEnded, context.getSelf());
+  }
+
+  private ReplyEffect<Event, State> onCheckpointSaved(State state, CheckpointSaved cmd) {
+    CheckpointInfo c = cmd.checkpoint();
+    boolean current = state.phase() == JobPhase.RUNNING && cmd.generation() == state.generation()
+        && c.generation() == state.generation();
+    if (!current || state.latestCheckpoint().map(l -> l.step() >= c.step()).orElse(false)) {
+      // Not committed, so never loaded: its chunks are garbage.
+      checkpoints.delete(CheckpointStore.persistenceId(jobId, c.generation(), c.step()));
+      return Effect().noReply();
+    }
+    return Effect().persist(new CheckpointCommitted(c))
+        .thenRun(next -> state.checkpoints().stream()
+            .filter(old -> !next.checkpoints().contains(old))
+            // Deleted only after the newer manifest is durable: a crash in between leaves an
+            // extra checkpoint, never none.
+            .forEach(old -> checkpoints.delete(CheckpointStore.persistenceId(jobId, old.generation(), old.step()))))
         .thenNoReply();
   }
 
@@ -451,7 +645,8 @@ public final class TrainingCoordinator
     return Effect().persist(new JobFailed(cmd.reason()))
         .thenRun(next -> {
           timers.cancel(RENDEZVOUS_TIMER);
-          tellAll(state, new Abort(jobId, state.generation(), "job failed: " + cmd.reason(), true));
+          tellAll(state, abort(state, "job failed: " + cmd.reason(), true));
+          index.ended(jobId, JobPhase.FAILED);
         })
         .thenNoReply();
   }
@@ -460,7 +655,11 @@ public final class TrainingCoordinator
     if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
       return Effect().noReply(); // a report from an aborted generation
     }
-    return Effect().persist(new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond())).thenNoReply();
+    ProgressReported progress = new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond());
+    if (state.recoveryInProgress().map(r -> r.generation() == cmd.generation()).orElse(false)) {
+      return Effect().persist(List.of(progress, new TrainingResumed(cmd.generation(), Instant.now()))).thenNoReply();
+    }
+    return Effect().persist(progress).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onFinish(State state, Finish cmd) {
@@ -469,7 +668,8 @@ public final class TrainingCoordinator
     }
     // Members wait for this before they stop: a member stopping first would look like a loss.
     return Effect().persist(new JobCompleted(cmd.generation()))
-        .thenRun(next -> tellAll(state, new Abort(jobId, state.generation(), "job completed", true)))
+        .thenRun(next -> tellAll(state, abort(state, "job completed", true)))
+        .thenRun(next -> index.ended(jobId, JobPhase.COMPLETED))
         .thenNoReply();
   }
 
@@ -483,7 +683,8 @@ public final class TrainingCoordinator
     return Effect().persist(new JobCancelled())
         .thenRun(next -> {
           timers.cancel(RENDEZVOUS_TIMER);
-          tellAll(state, new Abort(jobId, state.generation(), "job cancelled", true));
+          tellAll(state, abort(state, "job cancelled", true));
+          index.ended(jobId, JobPhase.CANCELLED);
         })
         .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
   }
@@ -521,6 +722,10 @@ public final class TrainingCoordinator
       case JobCancelled e -> state.ended(JobPhase.CANCELLED, Optional.of("cancelled"));
       case JobFailed e -> state.ended(JobPhase.FAILED, Optional.of(e.reason()));
       case WorkerLeft e -> state.without(e.workerId());
+      case CheckpointCommitted e -> state.committed(e.checkpoint(), settings.checkpointsKept());
+      case RecoveryStarted e -> state.recoveryStarted(e);
+      case GenerationResumed e -> state.resumed(e);
+      case TrainingResumed e -> state.trainingResumed(e);
     };
   }
 }

@@ -38,7 +38,7 @@ public final class TrainingMetrics {
     allreduceSeconds = m.histogram("cohort_training_allreduce_seconds",
         "Gradient allreduce time per step (first bucket launched to last completed).", "backend");
     allreduceBytes = m.counter("cohort_training_allreduce_bytes", "Gradient bytes allreduced by this node's workers.", "backend");
-    recoveries = m.counter("cohort_training_recoveries", "Generations of a job aborted by a lost or failed worker.", "job");
+    recoveries = m.counter("cohort_training_recoveries", "Recoveries of a job: generations ended by a lost or failed worker or by a restart of its coordinator.", "job");
     m.gauge("cohort_training_loss", "Latest global training loss of a job.", sink -> loss.forEach((job, v) -> sink.set(v, job)), "job");
     m.gauge("cohort_training_busbw_bytes_per_second", "Allreduce bus bandwidth of a job's last step (nccl-tests definition).",
         sink -> busbw.forEach((job, v) -> sink.set(v, job)), "job");

@@ -54,7 +54,28 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4058, TrainingCoordinator.WorkerLeft.class);
     r.add(4070, TrainingCoordinator.State.class);
     r.add(4071, TrainingCoordinator.Member.class);
+    r.add(4021, TrainingCoordinator.CheckpointSaved.class);
+    r.add(4022, TrainingCoordinator.Wake.class);
+    r.add(4023, TrainingCoordinator.Restarted.class);
+    r.add(4032, TrainingCoordinator.Resume.class);
+    r.add(4043, dev.cohort.training.CheckpointInfo.class);
+    r.add(4044, dev.cohort.training.RecoveryInfo.class);
+    r.add(4059, TrainingCoordinator.CheckpointCommitted.class);
+    r.add(4060, TrainingCoordinator.RecoveryStarted.class);
+    r.add(4061, TrainingCoordinator.GenerationResumed.class);
+    r.add(4062, TrainingCoordinator.TrainingResumed.class);
     r.add(4080, WorkerPool.Recruit.class);
+    // Checkpoint chunks (journal events of their own persistence ids) 4090-4099.
+    r.add(4090, CheckpointStore.ChunkWritten.class);
+    // TrainingJobIndex: commands 4100-4109, replies 4110-4119, events 4120-4129, state 4130-4139.
+    r.add(4100, TrainingJobIndex.Register.class);
+    r.add(4101, TrainingJobIndex.MarkEnded.class);
+    r.add(4102, TrainingJobIndex.Query.class);
+    r.add(4110, TrainingJobIndex.Listing.class);
+    r.add(4120, TrainingJobIndex.JobRegistered.class);
+    r.add(4121, TrainingJobIndex.JobEnded.class);
+    r.add(4130, TrainingJobIndex.State.class);
+    r.add(4131, TrainingJobIndex.Entry.class);
   }
 
   /** Valid instances of the types whose constructors check their values. */

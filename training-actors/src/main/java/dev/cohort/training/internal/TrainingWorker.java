@@ -1,9 +1,12 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.DataParallelTrainer;
+import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.Mlp;
 import dev.cohort.training.Optimizer;
+import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingData;
 import dev.cohort.training.TrainingException;
 import dev.cohort.training.TrainingJobSpec;
@@ -17,6 +20,8 @@ import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -34,11 +39,14 @@ import org.apache.pekko.pattern.StatusReply;
  * assigned on a dedicated thread, and joins again after a generation was aborted.
  *
  * <p>Per generation: bind a ring endpoint, {@code Join} with its address and the step of the
- * replica it holds; on {@code Assignment} connect the ring, read and decode the dataset, copy rank
- * 0's replica ({@link DataParallelTrainer#synchronizeReplicas}) and train to the last epoch; rank 0
- * reports progress after every step and {@code Finish} at the end. The model and optimizer survive
- * generations inside this actor (the replica), so survivors of a lost worker continue where they
- * were instead of starting over.
+ * replica it holds; on {@code Assignment} connect the ring, read and decode the dataset; rank 0
+ * prepares the state the coordinator chose ({@code Resume}: load the job's last checkpoint, keep
+ * its own replica, or start from the seed); every rank copies rank 0's replica ({@link
+ * DataParallelTrainer#synchronizeReplicas}) and trains to the last epoch. Rank 0 reports progress
+ * after every step, writes a checkpoint every {@code checkpointEverySteps} steps (reported to the
+ * coordinator once every chunk is durable) and sends {@code Finish} at the end. The model and
+ * optimizer survive generations inside this actor (the replica), so survivors of a lost worker
+ * can continue where they were.
  *
  * <p>Threads: training never runs on the actor's thread (it blocks on sockets); the training
  * thread only tells messages (to the coordinator, and its result to this actor through {@code
@@ -48,6 +56,8 @@ import org.apache.pekko.pattern.StatusReply;
  * <p>Only the ring backend runs here yet; a job asking for nccl fails with the reason.
  */
 public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
+  // The training thread logs here: an actor's own logger may only be used on its thread.
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingWorker.class);
 
   /**
    * The worker's own messages. Nothing outside sends them (the coordinator talks to the worker's
@@ -57,13 +67,18 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
 
   private record FromCoordinator(WorkerMessage message) implements Command {}
 
-  private record Joined(JobStatus status, Throwable failure) implements Command {}
+  /** The answer to join attempt {@code attempt} (an older attempt's answer is ignored). */
+  private record Joined(long attempt, JobStatus status, Throwable failure) implements Command {}
 
   /** The training thread ended: completed, aborted, or failed with {@code error}. */
   private record GenerationEnded(long generation, boolean completed, Throwable error) implements Command {}
 
   private final String workerId;
-  private final ActorRef<TrainingCoordinator.Command> coordinator;
+  // The coordinator's current incarnation: Assignment and Abort carry it (it changes when the
+  // coordinator's entity restarts, on this node or another).
+  private ActorRef<TrainingCoordinator.Command> coordinator;
+  private final CheckpointStore checkpoints;
+  private long joinAttempt;
   private final DatasetSource datasets;
   private final TrainingSettings settings;
   private final ActorRef<WorkerMessage> self;
@@ -81,7 +96,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private static final class Replica {
     final Mlp model;
     final Optimizer optimizer;
-    DataParallelTrainer lastTrainer;
+    Position position = Position.START;
     TrainingData data;
 
     Replica(Mlp model, Optimizer optimizer) {
@@ -90,7 +105,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     }
 
     long step() {
-      return lastTrainer == null ? 0 : lastTrainer.globalStep();
+      return position.globalStep();
     }
   }
 
@@ -107,6 +122,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     this.datasets = datasets;
     this.settings = settings;
     this.self = context.messageAdapter(WorkerMessage.class, FromCoordinator::new);
+    this.checkpoints = new CheckpointStore(context.getSystem());
     this.metrics = TrainingMetrics.get(context.getSystem());
     join();
   }
@@ -127,16 +143,20 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     }
     endpoint = RingEndpoint.bind(settings);
     long step = replica == null ? -1 : replica.step();
+    long attempt = ++joinAttempt;
     getContext().askWithStatus(
         JobStatus.class,
         coordinator,
         Duration.ofSeconds(30),
         (ActorRef<StatusReply<JobStatus>> replyTo) ->
             new TrainingCoordinator.Join(workerId, endpoint.address(), step, self, replyTo),
-        Joined::new);
+        (status, failure) -> new Joined(attempt, status, failure));
   }
 
   private Behavior<Command> onJoined(Joined msg) {
+    if (msg.attempt() != joinAttempt) {
+      return this; // superseded: a newer coordinator incarnation told us to join again
+    }
     if (msg.failure() != null) {
       getContext().getLog().info("worker {} not taken: {}", workerId, msg.failure().getMessage());
       return Behaviors.stopped();
@@ -157,6 +177,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       return this;
     }
     running = true;
+    coordinator = a.coordinator();
     RingEndpoint ep = endpoint;
     CompletableFuture<Boolean> result = new CompletableFuture<>();
     Thread.ofPlatform().daemon().name("cohort-train-" + workerId + "-g" + a.generation())
@@ -173,6 +194,10 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   }
 
   private Behavior<Command> onAbort(Abort a) {
+    // A new incarnation of the coordinator (its entity restarted) no longer knows this worker's
+    // earlier join: join it again even if we already joined the old one.
+    boolean newCoordinator = !a.coordinator().equals(coordinator);
+    coordinator = a.coordinator();
     abortedGeneration = a.generation();
     jobEnded |= a.jobEnded();
     Communicator c = current;
@@ -185,7 +210,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     if (jobEnded) {
       return Behaviors.stopped();
     }
-    if (a.generation() == rejoinedAfter) {
+    if (a.generation() == rejoinedAfter && !newCoordinator) {
       return this; // we noticed the failure ourselves and already joined again
     }
     rejoinedAfter = a.generation();
@@ -239,8 +264,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       throw TrainingException.invalid("backend_unavailable", "the nccl backend is not wired into workers yet; use ring or auto");
     }
     if (replica == null) {
-      Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
-      replica = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
+      replica = freshReplica(spec);
     }
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
@@ -250,29 +274,108 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         comm.abort("aborted before it started");
       }
       TrainingData data = data(spec);
+      if (comm.rank() == 0) {
+        prepareResume(a);
+      }
       try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, replica.model, replica.optimizer, data,
           spec.batchSize(), (long) spec.bucketCapMb() << 20, spec.seed())) {
-        if (replica.lastTrainer != null) {
-          trainer.resumeFrom(replica.lastTrainer);
-        }
+        trainer.resumeFrom(replica.position);
         trainer.synchronizeReplicas();
+        replica.position = trainer.position();
         long start = System.nanoTime();
         long samples = 0;
+        CompletableFuture<?> checkpointWrite = CompletableFuture.completedFuture(null);
         while (trainer.epoch() < spec.epochs()) {
           DataParallelTrainer.StepResult r = trainer.step();
-          replica.lastTrainer = trainer;
+          replica.position = trainer.position();
           samples += r.samples();
           metrics.step(a.jobId(), comm.rank(), comm.size(), comm.backend(), r);
           if (comm.rank() == 0) {
             double perSecond = samples / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-            coordinator.tell(new TrainingCoordinator.ReportProgress(a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+            a.coordinator().tell(new TrainingCoordinator.ReportProgress(a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+            if (r.globalStep() % spec.checkpointEverySteps() == 0 && trainer.epoch() < spec.epochs()) {
+              checkpointWrite = checkpoint(a, checkpointWrite);
+            }
           }
         }
         if (comm.rank() == 0) {
-          coordinator.tell(new TrainingCoordinator.Finish(a.generation()));
+          a.coordinator().tell(new TrainingCoordinator.Finish(a.generation()));
         }
         return true;
       }
+    }
+  }
+
+  private Replica freshReplica(TrainingJobSpec spec) {
+    Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
+    Replica fresh = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
+    if (replica != null) {
+      fresh.data = replica.data;
+    }
+    return fresh;
+  }
+
+  /**
+   * Rank 0 puts its replica where the coordinator said this generation starts; the others copy
+   * it in {@code synchronizeReplicas}, so only rank 0 reads a checkpoint.
+   */
+  private void prepareResume(Assignment a) throws Exception {
+    TrainingCoordinator.Resume resume = a.resume();
+    switch (resume.from()) {
+      case RecoveryInfo.FROM_CHECKPOINT -> {
+        CheckpointInfo c = resume.checkpoint().orElseThrow();
+        List<byte[]> chunks = await(checkpoints.read(
+            CheckpointStore.persistenceId(a.jobId(), c.generation(), c.step()), c.chunks()).toCompletableFuture());
+        byte[] bytes = CheckpointCodec.join(chunks);
+        if (bytes.length != c.bytes() || CheckpointCodec.crc32(bytes) != c.crc32()) {
+          throw new IllegalStateException("checkpoint at step " + c.step() + " is corrupt: size or CRC-32 differs from its manifest");
+        }
+        replica.position = CheckpointCodec.decode(bytes, replica.model, replica.optimizer);
+        LOG.info("worker {} resumes job {} from the checkpoint at step {}", workerId, a.jobId(), c.step());
+      }
+      case RecoveryInfo.FROM_START -> {
+        if (replica.step() != 0) {
+          replica = freshReplica(a.spec());
+        }
+      }
+      default -> { } // FROM_REPLICA: this rank holds the most advanced replica (ranked 0 for it)
+    }
+  }
+
+  /**
+   * Rank 0 encodes a checkpoint of its replica now (a copy, so training goes on) and writes it in
+   * the background; the coordinator is told once every chunk is durable. A write still running
+   * from the previous checkpoint makes this one skip: checkpoints never queue up behind a slow
+   * journal.
+   */
+  private CompletableFuture<?> checkpoint(Assignment a, CompletableFuture<?> previous) {
+    if (!previous.isDone()) {
+      LOG.warn("job {}: checkpoint at step {} skipped, the previous one is still being written",
+          a.jobId(), replica.step());
+      return previous;
+    }
+    Position position = replica.position;
+    byte[] bytes = CheckpointCodec.encode(replica.model, replica.optimizer, position);
+    List<byte[]> chunks = CheckpointCodec.split(bytes, settings.checkpointChunkBytes());
+    long crc = CheckpointCodec.crc32(bytes);
+    String id = CheckpointStore.persistenceId(a.jobId(), a.generation(), position.globalStep());
+    return checkpoints.write(id, chunks).toCompletableFuture()
+        .orTimeout(settings.checkpointTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((ok, error) -> {
+          if (error != null) {
+            LOG.warn("job {}: checkpoint at step {} not written: {}", a.jobId(), position.globalStep(), error.toString());
+          } else {
+            a.coordinator().tell(new TrainingCoordinator.CheckpointSaved(a.generation(), new CheckpointInfo(
+                a.generation(), position.epoch(), position.globalStep(), chunks.size(), bytes.length, crc, Instant.now())));
+          }
+        });
+  }
+
+  private <T> T await(CompletableFuture<T> f) throws Exception {
+    try {
+      return f.get(settings.checkpointTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
     }
   }
 

@@ -118,8 +118,10 @@ class TrainingCoordinatorTest {
     assertTrue(join("b", b).isSuccess());
     var third = kit.<StatusReply<JobStatus>>runCommand(
         r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, c.ref(), r));
-    assertEquals(2, third.events().size(), "joined, then formed");
+    assertEquals(3, third.events().size(), "joined, then formed, with where it starts");
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
+    assertEquals(TrainingCoordinator.Resume.START,
+        assertInstanceOf(TrainingCoordinator.GenerationResumed.class, third.events().get(2)).resume());
     assertOneRing(List.of(assignment(a), assignment(b), assignment(c)));
     JobStatus s = status();
     assertEquals(JobPhase.RUNNING, s.phase());
@@ -185,11 +187,26 @@ class TrainingCoordinatorTest {
     kit.runCommand(new TrainingCoordinator.ReportProgress(first.generation(), 0, 1, 1.25, 300));
     kit.runCommand(new TrainingCoordinator.ReportProgress(first.generation(), 0, 2, 0.75, 310));
     kit.restart();
+    // The generation's members reported to the incarnation that stopped: the restarted one ends
+    // that generation, tells its members to join it again, and records a recovery.
+    Abort abort = assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(first.generation(), abort.generation());
+    assertFalse(abort.jobEnded());
     JobStatus recovered = status();
-    assertEquals(JobPhase.RUNNING, recovered.phase());
+    assertEquals(JobPhase.RENDEZVOUS, recovered.phase());
     assertEquals(List.of(new JobStatus.LossPoint(1, 1.25), new JobStatus.LossPoint(2, 0.75)), recovered.losses());
-    kit.runCommand(new TrainingCoordinator.Finish(first.generation()));
-    assertEquals(JobPhase.COMPLETED, status().phase());
+    assertEquals("the coordinator restarted", recovered.recoveryLog().getFirst().reason());
+    join("a", a);
+    Assignment second = assignment(a);
+    assertEquals(first.generation() + 1, second.generation());
+    kit.runCommand(new TrainingCoordinator.ReportProgress(second.generation(), 0, 1, 1.2, 300));
+    kit.runCommand(new TrainingCoordinator.Finish(second.generation()));
+    JobStatus done = status();
+    assertEquals(JobPhase.COMPLETED, done.phase());
+    var recovery = done.recoveryLog().getFirst();
+    assertEquals(second.generation(), recovery.generation());
+    assertTrue(recovery.durationMs() >= 0, "the recovery ended with the first step: " + recovery);
+    assertEquals(0, recovery.resumedFromStep(), "no checkpoint yet: from the start");
     assertTrue(join("late", testKit.createTestProbe()).isError(), "a completed job takes no workers");
   }
 
@@ -263,5 +280,47 @@ class TrainingCoordinatorTest {
     JobStatus s = status();
     assertEquals(JobPhase.RENDEZVOUS, s.phase());
     assertTrue(s.reason().orElseThrow().contains("stopped"), s.reason().orElseThrow());
+  }
+
+  @Test
+  void checkpointsAreCommittedKeptAndResumedFrom() {
+    submit(spec(1, 2));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    join("a", a);
+    join("b", b);
+    long g = assignment(a).generation();
+    assignment(b);
+    for (long step : List.of(10L, 20L, 30L)) {
+      kit.runCommand(new TrainingCoordinator.CheckpointSaved(g, checkpoint(g, step)));
+    }
+    // A stale checkpoint (an older step, or another generation) is never committed.
+    kit.runCommand(new TrainingCoordinator.CheckpointSaved(g, checkpoint(g, 25)));
+    kit.runCommand(new TrainingCoordinator.CheckpointSaved(g - 1, checkpoint(g - 1, 40)));
+    assertEquals(30, status().checkpoint().orElseThrow().step());
+    kit.restart();
+    assertEquals(List.of(checkpoint(g, 20), checkpoint(g, 30)), kit.getState().checkpoints(), "KeepsTwo, durable");
+
+    // Restart ended generation g; both join again, one with a replica at step 35.
+    a.receiveMessage(Duration.ofSeconds(5));
+    b.receiveMessage(Duration.ofSeconds(5));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, a.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, b.ref(), r));
+    Assignment resumed = assignment(a);
+    assignment(b);
+    assertEquals(0, resumed.rendezvous().rank(), "the most advanced replica is rank 0");
+    // prefer-replicas is on by default: the replica at 35 is newer than the checkpoint at 30.
+    assertEquals(new TrainingCoordinator.Resume("replica", 35, java.util.Optional.empty()), resumed.resume());
+
+    kit.runCommand(new TrainingCoordinator.WorkerLost("a", "stopped"));
+    b.receiveMessage(Duration.ofSeconds(5)); // Abort
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, b.ref(), r));
+    kit.runCommand(new TrainingCoordinator.RendezvousDeadline(status().generation()));
+    Assignment fromCheckpoint = assignment(b);
+    assertEquals(new TrainingCoordinator.Resume("checkpoint", 30, java.util.Optional.of(checkpoint(g, 30))), fromCheckpoint.resume());
+  }
+
+  static dev.cohort.training.CheckpointInfo checkpoint(long generation, long step) {
+    return new dev.cohort.training.CheckpointInfo(generation, 0, step, 1, 100, 7, java.time.Instant.EPOCH);
   }
 }

@@ -6,12 +6,12 @@ import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code cohort train submit|get|cancel}. */
+/** {@code cohort train submit|get|list|cancel}. */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     description = "Submit and follow training jobs.",
-    subcommands = {TrainCommand.Submit.class, TrainCommand.Get.class, TrainCommand.Cancel.class})
+    subcommands = {TrainCommand.Submit.class, TrainCommand.Get.class, TrainCommand.List.class, TrainCommand.Cancel.class})
 public final class TrainCommand {
 
   @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submit a job described in a JSON file.")
@@ -35,6 +35,14 @@ public final class TrainCommand {
     @Override
     public void run() {
       print(get("/v1/training/jobs/" + encode(id)));
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Every job: id, name, state, epoch, step, workers.")
+  static final class List extends ClientCommand implements Runnable {
+    @Override
+    public void run() {
+      print(get("/v1/training/jobs"));
     }
   }
 
