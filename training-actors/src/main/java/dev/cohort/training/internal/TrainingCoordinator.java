@@ -118,6 +118,13 @@ public final class TrainingCoordinator
    */
   public enum Wake implements Command { INSTANCE }
 
+  /**
+   * Sharding's hand-off message: stop once the events being persisted are written. The default
+   * (PoisonPill) waits behind a coordinator that persists progress every step, and hand-off
+   * then gives up after its timeout.
+   */
+  public enum Passivate implements Command { INSTANCE }
+
   /** The entity recovered in RUNNING: the generation it ran lost its coordinator. Package-private as above. */
   record Restarted(long generation) implements Command {}
 
@@ -353,7 +360,8 @@ public final class TrainingCoordinator
 
   /** Registers the entity type; coordinators report ended jobs to {@code index}. */
   public static void init(ActorSystem<?> system, TrainingSettings settings, TrainingJobIndex.Client index) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings, index)));
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings, index))
+        .withStopMessage(Passivate.INSTANCE));
   }
 
   /** A coordinator outside sharding and without a job index (tests of one job). */
@@ -410,6 +418,7 @@ public final class TrainingCoordinator
         .onCommand(CheckpointSaved.class, this::onCheckpointSaved)
         .onCommand(Restarted.class, this::onRestarted)
         .onCommand(Wake.class, (state, wake) -> Effect().noReply())
+        .onCommand(Passivate.class, (state, stop) -> Effect().stop().thenNoReply())
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), StatusReply.success(state.status(jobId))))
         .build();
   }

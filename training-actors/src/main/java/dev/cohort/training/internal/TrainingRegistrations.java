@@ -57,6 +57,7 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4021, TrainingCoordinator.CheckpointSaved.class);
     r.add(4022, TrainingCoordinator.Wake.class);
     r.add(4023, TrainingCoordinator.Restarted.class);
+    r.add(4024, TrainingCoordinator.Passivate.class);
     r.add(4032, TrainingCoordinator.Resume.class);
     r.add(4043, dev.cohort.training.CheckpointInfo.class);
     r.add(4044, dev.cohort.training.RecoveryInfo.class);
