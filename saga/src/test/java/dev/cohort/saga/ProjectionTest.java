@@ -126,6 +126,20 @@ class ProjectionTest {
   }
 
   @Test
+  void partitionsAddedLaterAreConsumed() {
+    join(t.log.createTopic("orders-grow", 1, Map.of()));
+    Projecting.produce(t.log, "orders-grow", 0, 20);
+    join(projections.createJson("grow-count", """
+        {"source":{"topic":"orders-grow"},"sink":{"keyspace":"grow-count"},"mode":"count",
+         "keyFrom":"field:user_id"}"""));
+    awaitCaughtUp("grow-count", Projecting.countsByUser(20), "grow-count");
+    join(t.log.createPartitions("orders-grow", 3));
+    Projecting.produce(t.log, "orders-grow", 20, 80);
+    awaitCaughtUp("grow-count", Projecting.countsByUser(80), "grow-count");
+    assertEquals(3, join(projections.get("grow-count")).partitions().size());
+  }
+
+  @Test
   void badInputIsRefusedAndNothingIsStored() {
     join(t.log.createTopic("orders-bad", 1, Map.of()));
     Map<String, String> bad = Map.of(

@@ -83,6 +83,8 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   private final Set<Integer> stalled = new HashSet<>();
   private Map<Integer, Long> lastCheckpoint = Map.of();
   private boolean caughtUpReported;
+  /** False until the clear this generation asked for is done: nothing is fetched before. */
+  private boolean cleared;
 
   static Behavior<Command> create(ProjectionDefinition definition, long generation,
       Map<Integer, Long> committed, boolean clearFirst, boolean rebuilding, Deps deps) {
@@ -114,12 +116,17 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   }
 
   private void begin(boolean clearFirst) {
+    cleared = !clearFirst;
     if (clearFirst) {
       clear();
     } else {
       context.getSelf().tell(Describe.INSTANCE);
     }
     timers.startTimerWithFixedDelay(Checkpoint.INSTANCE, deps.settings().checkpointInterval());
+    // partitions added to the topic later are found by describing it again now and then; a
+    // deleted topic is noticed the same way and fails the projection
+    timers.startTimerWithFixedDelay("rediscover", Describe.INSTANCE,
+        deps.settings().wakeInterval());
   }
 
   private Behavior<Command> clear() {
@@ -145,11 +152,15 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   }
 
   private Behavior<Command> onCleared() {
+    cleared = true;
     entity.tell(new ProjectionEntity.ReportCleared(generation));
     return onDescribe();
   }
 
   private Behavior<Command> onDescribe() {
+    if (!cleared) {
+      return this;
+    }
     context.pipeToSelf(deps.log().describeTopic(definition.topic()), (topic, failure) ->
         failure == null ? new Described(topic) : new Failed("describe", -1, failure));
     return this;
