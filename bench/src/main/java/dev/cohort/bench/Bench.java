@@ -21,6 +21,7 @@ public final class Bench {
   private static final Map<String, Workload> WORKLOADS = new TreeMap<>();
 
   static {
+    WORKLOADS.put("ap-load", new ApLoadWorkload());
     WORKLOADS.put("counter", new CounterWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());
     WORKLOADS.put("log", new LogWorkload());
