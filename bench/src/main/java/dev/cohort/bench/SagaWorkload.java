@@ -20,7 +20,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  * Sagas of three java steps on one embedded node (H2 journal, no HTTP), started open-loop at each
  * offered rate for {@code seconds}: completion latency is start call → the instance's {@code
  * completed} update (every step journaled). Completions are counted until {@code drain} seconds
- * after the last start; what has not completed by then counts as an error.
+ * after the last start; what has not completed by then counts as an error ({@code
+ * start_failures}: of those, the starts that failed, e.g. timed out).
  */
 final class SagaWorkload implements Bench.Workload {
 
@@ -38,6 +39,8 @@ final class SagaWorkload implements Bench.Workload {
         .dataDir(Files.createTempDirectory("cohort-bench-saga"))
         .httpPort(0)
         .remotePort(0)
+        // completions are observed through updates(): a buffer that never drops them
+        .override("cohort.saga.updates-buffer-size", 1_000_000)
         .build();
     try (CohortNode node = Cohort.start(config)) {
       Sagas sagas = node.sagas();
@@ -101,9 +104,9 @@ final class SagaWorkload implements Bench.Workload {
     }
     double elapsed = Math.max(1e-9, (last - begin) / 1e9);
     System.out.printf(
-        "bench=saga steps=3 offered_per_s=%d started=%d completed_per_s=%.1f p50_ms=%.1f p99_ms=%.1f errors=%d%n",
+        "bench=saga steps=3 offered_per_s=%d started=%d completed_per_s=%.1f p50_ms=%.1f p99_ms=%.1f errors=%d start_failures=%d%n",
         rate, count, finished / elapsed, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), count - finished);
+        latencies.percentileMillis(99), count - finished, errors.get());
   }
 
   private static int done(String prefix, int count, Map<String, Long> completed) {
