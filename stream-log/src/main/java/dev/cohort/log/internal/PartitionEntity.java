@@ -47,9 +47,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>Storage: each produce request is one {@link BatchAppended} journal event holding the whole
  * batch as the producer compressed it; offsets are assigned here, contiguous from 0. The retained
  * log is held in memory (recovered from the latest snapshot plus later events); a snapshot is the
- * retained log, saved every {@code snapshot-every} events and after every truncation, compaction or
- * deletion, and events before the previous snapshot are deleted — so retention and compaction free
- * journal rows, and recovery reads at most one snapshot and {@code 2 × snapshot-every} events.
+ * retained log, saved after every truncation, compaction or deletion and otherwise once at least
+ * {@code snapshot-every} events <em>and</em> at least as many bytes as the previous snapshot held
+ * have been appended since it. Events before a snapshot are then deleted, so retention and
+ * compaction free journal rows. The byte rule keeps snapshotting linear: a snapshot copies the
+ * whole retained log, so taking one every fixed number of small batches would copy a growing log
+ * over and over (quadratic work); with it, snapshots write at most about twice the bytes produced,
+ * and recovery reads one snapshot plus at most about as many bytes of events as the log holds.
  *
  * <p>Invariants: {@code logStartOffset <= logEndOffset}; batches are ordered by offset, disjoint,
  * and lie in [logStartOffset, logEndOffset); offsets never change (compaction leaves gaps). A
@@ -266,6 +270,11 @@ public final class PartitionEntity
     long tombstonesExpireAt = Long.MAX_VALUE;
     /** Rises on every truncation, compaction or deletion; a compaction result must match it. */
     long logVersion;
+    /** Appended since the last snapshot (or since recovery started from it); not persisted. */
+    long eventsSinceSnapshot;
+    long bytesSinceSnapshot;
+    /** Retained bytes when the last snapshot was taken or recovered. */
+    long bytesAtSnapshot;
     private final ArrayList<StoredBatch> batches = new ArrayList<>();
     private int head;
     final Map<Long, ProducerEntry> producers = new HashMap<>();
@@ -316,6 +325,8 @@ public final class PartitionEntity
       logEndOffset = b.lastOffset() + 1;
       sizeBytes += b.sizeBytes();
       dirtyBytes += b.sizeBytes();
+      eventsSinceSnapshot++;
+      bytesSinceSnapshot += b.sizeBytes();
       if (e.producerId() >= 0) {
         producers.put(e.producerId(), ProducerEntry.after(producers.get(e.producerId()), e));
       }
@@ -422,6 +433,7 @@ public final class PartitionEntity
           state.dirtyBytes += b.sizeBytes();
         }
       }
+      state.bytesAtSnapshot = state.sizeBytes;
       return state;
     }
   }
@@ -509,16 +521,29 @@ public final class PartitionEntity
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    // Snapshots every snapshot-every events bound recovery; the events they cover are deleted in
-    // the SnapshotCompleted handler (all of them, not only those older than snapshot-every).
-    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 1);
+    // shouldSnapshot decides; the SnapshotCompleted handler deletes the events a snapshot covers
+    // and the older snapshots (all of them, which count-based retention would not).
+    return RetentionCriteria.disabled();
   }
 
+  /**
+   * Called with the state after {@code event}. Resets the since-snapshot counters when it answers
+   * true: the state is confined to this actor and the snapshot is taken from it right after.
+   */
   @Override
   public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
-    return event instanceof LogTruncated
-        || event instanceof LogCompacted
-        || event instanceof PartitionDeleted;
+    boolean due =
+        event instanceof LogTruncated
+            || event instanceof LogCompacted
+            || event instanceof PartitionDeleted
+            || (state.eventsSinceSnapshot >= settings.snapshotEvery()
+                && state.bytesSinceSnapshot >= state.bytesAtSnapshot);
+    if (due) {
+      state.eventsSinceSnapshot = 0;
+      state.bytesSinceSnapshot = 0;
+      state.bytesAtSnapshot = state.sizeBytes;
+    }
+    return due;
   }
 
   @Override
