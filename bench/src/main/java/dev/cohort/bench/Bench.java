@@ -28,6 +28,7 @@ public final class Bench {
     WORKLOADS.put("ring", new RingWorkload());
     WORKLOADS.put("saga", new SagaWorkload());
     WORKLOADS.put("serialization", new SerializationWorkload());
+    WORKLOADS.put("training", new TrainingWorkload());
   }
 
   public static void main(String[] args) throws Exception {
