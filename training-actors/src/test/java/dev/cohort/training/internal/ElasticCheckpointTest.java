@@ -76,7 +76,7 @@ class ElasticCheckpointTest {
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("elastic-1", SETTINGS));
     TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
     coordinator.tell(new TrainingCoordinator.Submit(spec, submitted.ref()));
-    submitted.receiveMessage();
+    submitted.receiveMessage(Duration.ofSeconds(20));
     List<ActorRef<TrainingWorker.Command>> workers = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
       workers.add(testKit.spawn(TrainingWorker.create("k" + w, coordinator, SOURCE, SETTINGS), "k" + w));
@@ -95,14 +95,18 @@ class ElasticCheckpointTest {
     assertEquals(RecoveryInfo.FROM_CHECKPOINT, recovery.resumedFrom(), "ResumesAtCheckpoint: " + recovery);
     assertTrue(recovery.resumedFromStep() >= before.checkpoint().orElseThrow().step(), "ResumesAtCheckpoint: " + recovery);
     assertEquals(0, recovery.resumedFromStep() % 10, "ResumesAtCheckpoint: a checkpoint step, " + recovery);
-    assertTrue(recovery.generation() >= 2 && recovery.durationMs() >= 0 && recovery.reason().contains("k2"),
+    // Whichever the coordinator hears first: the stopped worker's death watch, or a survivor whose
+    // ring connection to it broke.
+    assertTrue(recovery.generation() >= 2 && recovery.durationMs() >= 0 && (recovery.reason().contains("k2") || recovery.reason().contains("ring connection")),
         "RecoveryRecorded: " + recovery);
     // The loss curve shows the restart: after the recovery the step number goes back to the checkpoint's.
     List<LossPoint> losses = done.losses();
     boolean restartedAtCheckpoint = false;
     for (int i = 1; i < losses.size(); i++) {
       if (losses.get(i).step() <= losses.get(i - 1).step()) {
-        assertEquals(recovery.resumedFromStep() + 1, losses.get(i).step(), "ResumesAtCheckpoint");
+        long restartedAt = losses.get(i).step();
+        assertTrue(done.recoveryLog().stream().anyMatch(r -> r.resumedFromStep() + 1 == restartedAt),
+            "ResumesAtCheckpoint: step " + restartedAt + " follows a recovery's checkpoint " + done.recoveryLog());
         restartedAtCheckpoint = true;
       }
     }
