@@ -5,6 +5,7 @@ import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.ProjectionDefinition;
 import dev.cohort.saga.ProjectionState;
 import dev.cohort.saga.ProjectionStatus;
+import dev.cohort.saga.SagaException;
 import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -260,7 +261,7 @@ public final class ProjectionEntity
     }
     try {
       create.definition().validate();
-    } catch (dev.cohort.saga.SagaException e) {
+    } catch (SagaException e) {
       return Effect().reply(create.replyTo(), new Refused(e.toRejection()));
     }
     return Effect()
