@@ -46,6 +46,7 @@ final class LogWorkload implements Bench.Workload {
       log.createTopic(topic, partitions, Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       produce(log, topic, records, bytes, partitions, acks);
       consume(log, topic, records, bytes, partitions);
+      consumeOverHttp(node.httpAddress().getPort(), topic, records, bytes, partitions);
       if (e2e > 0) {
         endToEnd(log, "e2e-" + bytes, e2e, bytes);
       }
@@ -110,6 +111,49 @@ final class LogWorkload implements Bench.Workload {
     if (read != records) {
       System.out.printf("bench=log_consume_mismatch expected=%d read=%d%n", records, read);
     }
+  }
+
+  /**
+   * The same read-back as {@link #consume} but from another process's point of view, as Kafka's
+   * ConsumerPerformance reads over TCP: fetches of up to 10,000 records over HTTP/1.1 on one
+   * keep-alive connection, each reply a JSON document the node encodes (values base64, since the
+   * bench's values are random bytes). The client reads only the reply's next offset.
+   */
+  private static void consumeOverHttp(int port, String topic, int records, int bytes, int partitions)
+      throws Exception {
+    PlainHttp http = new PlainHttp("127.0.0.1", port);
+    long start = System.nanoTime();
+    long read = 0;
+    long replyBytes = 0;
+    for (int p = 0; p < partitions; p++) {
+      long offset = 0;
+      while (true) {
+        String reply = http.send("GET", "/v1/topics/" + topic + "/partitions/" + p
+            + "/records?offset=" + offset + "&maxRecords=10000&maxWaitMs=0&maxBytes=8388608", null);
+        replyBytes += reply.length();
+        long next = numberAfter(reply, "\"nextOffset\":");
+        read += next - offset;
+        offset = next;
+        if (offset >= numberAfter(reply, "\"highWatermark\":")) {
+          break;
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "bench=log_consume_http records=%d bytes=%d partitions=%d records_per_s=%.0f mb_per_s=%.2f"
+            + " json_mb_per_s=%.2f%n",
+        read, bytes, partitions, read / seconds, read * (double) bytes / seconds / (1 << 20),
+        replyBytes / seconds / (1 << 20));
+  }
+
+  private static long numberAfter(String json, String field) {
+    int at = json.lastIndexOf(field) + field.length();
+    int end = at;
+    while (end < json.length() && Character.isDigit(json.charAt(end))) {
+      end++;
+    }
+    return Long.parseLong(json.substring(at, end));
   }
 
   private static void endToEnd(StreamLog log, String topic, int count, int bytes) throws Exception {
