@@ -21,6 +21,7 @@ public final class Bench {
   private static final Map<String, Workload> WORKLOADS = new TreeMap<>();
 
   static {
+    WORKLOADS.put("allreduce", new AllreduceWorkload());
     WORKLOADS.put("ap-load", new ApLoadWorkload());
     WORKLOADS.put("counter", new CounterWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());
@@ -58,6 +59,10 @@ public final class Bench {
   record Params(Map<String, String> values) {
     int intValue(String key, int defaultValue) {
       return values.containsKey(key) ? Integer.parseInt(values.get(key)) : defaultValue;
+    }
+
+    String stringValue(String key, String defaultValue) {
+      return values.getOrDefault(key, defaultValue);
     }
   }
 }

@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  * <p>Usage: {@code RingBenchmark [--processes] [ranks] [sizeMB ...]} (defaults: 2 ranks, 1 4 16 64
  * 256 MB). With {@code --processes} every rank is its own JVM (started by this one, which only
  * relays the rendezvous), as separate workers would be; without it the ranks are threads of this
- * JVM. The bench module's {@code allreduce} workload calls {@link #processes}.
+ * JVM. The bench module's {@code allreduce} workload calls {@link #processes}. System properties
+ * {@code -Dcohort.…} of this JVM are passed on to the rank processes.
  *
  * <p>Method: first {@value #JIT_WARMUP_ITERATIONS} allreduces of 4 MB so that the JIT has compiled
  * the transfer and reduction loops (a JVM's one-time cost, not a per-operation one); then per size
@@ -145,10 +146,11 @@ public final class RingBenchmark {
       for (int r = 0; r < ranks; r++) {
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "-Xmx256m", "-XX:+UseParallelGC"));
-        String logback = System.getProperty("logback.configurationFile");
-        if (logback != null) {
-          cmd.add("-Dlogback.configurationFile=" + logback);
-        }
+        // Settings given to this JVM (-Dcohort.training.collective.…) apply to the ranks too.
+        System.getProperties().stringPropertyNames().stream()
+            .filter(k -> k.startsWith("cohort.") || k.equals("logback.configurationFile"))
+            .sorted()
+            .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RingBenchmark.class.getName(), CHILD));
         sizes.forEach(b -> cmd.add(Long.toString(b >> 20)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
