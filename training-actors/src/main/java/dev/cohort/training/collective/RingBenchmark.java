@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  * JVM. The bench module's {@code allreduce} workload calls {@link #processes}. System properties
  * {@code -Dcohort.…} of this JVM are passed on to the rank processes.
  *
- * <p>Method: first {@value #JIT_WARMUP_ITERATIONS} allreduces of 4 MB so that the JIT has compiled
- * the transfer and reduction loops (a JVM's one-time cost, not a per-operation one); then per size
+ * <p>Method: first {@value #JIT_WARMUP_ITERATIONS} allreduces of 4 MB and 3 of up to 64 MB so that
+ * the JIT has compiled the transfer and reduction loops (a JVM's one-time cost, not a per-operation
+ * one, and its compiler threads' CPU time would otherwise land in the first size); then per size
  * 2 warm-up iterations (as the Gloo anchor script does), a barrier, and 5 (≥ 64 MB) or 20 timed
  * iterations. {@code time_ms} is the mean per allreduce of the slowest rank; {@code cpu_ms} is the
  * CPU time per allreduce of all rank processes together (user + system, JIT and GC included),
@@ -106,6 +107,7 @@ public final class RingBenchmark {
         buffers.add(b);
       }
       runAll(ring, buffers, 4L << 20, JIT_WARMUP_ITERATIONS);
+      runAll(ring, buffers, Math.min(max, 64L << 20), 3);
       for (long bytes : sizes) {
         int iterations = iterations(bytes);
         runAll(ring, buffers, bytes, 2);
@@ -200,6 +202,20 @@ public final class RingBenchmark {
     throw new IOException("rank " + rank + " ended without reporting '" + prefix.trim() + "'");
   }
 
+  /**
+   * Small allreduces until the JIT has compiled the hot loops, then a few large ones so that the
+   * compilations they trigger (and their CPU time) fall before the first measured size.
+   */
+  private static void warmUp(Communicator comm, MemorySegment buffer) {
+    for (int i = 0; i < JIT_WARMUP_ITERATIONS; i++) {
+      comm.allReduce(buffer.asSlice(0, 4L << 20), ReduceOp.SUM).toCompletableFuture().join();
+    }
+    MemorySegment large = buffer.asSlice(0, Math.min(buffer.byteSize(), 64L << 20));
+    for (int i = 0; i < 3; i++) {
+      comm.allReduce(large, ReduceOp.SUM).toCompletableFuture().join();
+    }
+  }
+
   private static void child(List<Long> sizes) throws IOException {
     TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
     RingEndpoint endpoint = RingEndpoint.bind(settings);
@@ -213,9 +229,7 @@ public final class RingBenchmark {
       long max = Math.max(4L << 20, sizes.stream().mapToLong(Long::longValue).max().orElseThrow());
       MemorySegment buffer = arena.allocate(max, 64);
       buffer.fill((byte) 0);
-      for (int i = 0; i < JIT_WARMUP_ITERATIONS; i++) {
-        comm.allReduce(buffer.asSlice(0, 4L << 20), ReduceOp.SUM).toCompletableFuture().join();
-      }
+      warmUp(comm, buffer);
       for (long bytes : sizes) {
         int iterations = iterations(bytes);
         MemorySegment slice = buffer.asSlice(0, bytes);

@@ -12,14 +12,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,15 +42,16 @@ import org.slf4j.LoggerFactory;
  * the same bits, and the same inputs always give the same bits. {@code AVG} divides by {@code n} at
  * the owner, before the all-gather, for the same reason.
  *
- * <p>Pipelining: every chunk travels in segments of {@code chunk-bytes}. The operation thread
- * drives both sockets without blocking ({@link #exchange}): it may send segment {@code k} of step
- * {@code t} as soon as it has received and reduced segment {@code k} of step {@code t-1}, so all
- * steps overlap, and it reduces received bytes as they arrive.
+ * <p>Pipelining: every chunk travels in segments of {@code chunk-bytes}. A sender thread writes
+ * segments while this communicator's operation thread receives and reduces ({@link #exchange}); the
+ * sender may send segment {@code k} of step {@code t} as soon as the receiver finished segment
+ * {@code k} of step {@code t-1} ({@link Progress}), so all steps overlap. The receiver reduces
+ * bytes as they arrive, in reads of at most {@link #READ_STEP} bytes.
  *
  * <p>Failure: a watchdog aborts the operation when the collective timeout passes; aborting closes
- * both sockets and the selector, which ends a waiting select and makes the neighbours' reads and
- * writes fail at once, so a failure travels around the ring in milliseconds instead of each rank
- * waiting out its own timeout.
+ * both sockets, which unblocks this rank's reads and writes and makes the neighbours' fail at once,
+ * so a failure travels around the ring in milliseconds instead of each rank waiting out its own
+ * timeout.
  *
  * <p>Thread-safety: public methods may be called from any thread; operations are queued on one
  * operation thread per communicator and run in issue order.
@@ -76,15 +77,15 @@ public final class RingCommunicator implements Communicator {
   private final Duration timeout;
   private final int segmentElements;
   private final ExecutorService opThread;
-  private final Selector selector;
+  private final ExecutorService sendThread;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment scratch;
   private final ByteBuffer scratchBuffer;
   private final AtomicReference<CollectiveException> failure = new AtomicReference<>();
+  private volatile Progress progress;
 
   RingCommunicator(
-      int rank, int size, SocketChannel toNext, SocketChannel fromPrev, TrainingSettings settings)
-      throws IOException {
+      int rank, int size, SocketChannel toNext, SocketChannel fromPrev, TrainingSettings settings) {
     this.rank = rank;
     this.size = size;
     this.toNext = toNext;
@@ -94,15 +95,9 @@ public final class RingCommunicator implements Communicator {
     this.opThread =
         Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("cohort-ring-op-" + rank).factory());
-    if (size > 1) {
-      toNext.configureBlocking(false);
-      fromPrev.configureBlocking(false);
-      this.selector = Selector.open();
-      toNext.register(selector, 0);
-      fromPrev.register(selector, 0);
-    } else {
-      this.selector = null;
-    }
+    this.sendThread =
+        Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("cohort-ring-send-" + rank).factory());
     this.scratch = arena.allocate(settings.chunkBytes(), 64);
     this.scratchBuffer = scratch.asByteBuffer();
   }
@@ -157,7 +152,8 @@ public final class RingCommunicator implements Communicator {
         "reducescatter",
         () -> {
           // The ring reduces in place; work on a copy so that send keeps the caller's values.
-          try (Arena temp = Arena.ofConfined()) {
+          // Shared, not confined: the sender thread reads it too.
+          try (Arena temp = Arena.ofShared()) {
             MemorySegment work = temp.allocate(send.byteSize(), 64);
             work.copyFrom(send);
             ring(work, op, true, false);
@@ -202,7 +198,7 @@ public final class RingCommunicator implements Communicator {
         () -> {
           // An allreduce of one value: its only chunk passes every rank in reduce-scatter and
           // again in all-gather, so no rank finishes before every rank has started.
-          try (Arena temp = Arena.ofConfined()) {
+          try (Arena temp = Arena.ofShared()) {
             ring(temp.allocate(Float.BYTES), ReduceOp.SUM, true, true);
           }
         });
@@ -219,9 +215,11 @@ public final class RingCommunicator implements Communicator {
   public void close() {
     abort("communicator closed");
     opThread.shutdown();
+    sendThread.shutdown();
     try {
       // The arena backs the scratch buffer: free it only when no operation can still use it.
-      if (opThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (opThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          && sendThread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         arena.close();
       }
     } catch (InterruptedException e) {
@@ -239,7 +237,7 @@ public final class RingCommunicator implements Communicator {
   // ---------------------------------------------------------------------------------------------
 
   private interface Op {
-    void run() throws IOException;
+    void run() throws IOException, InterruptedException;
   }
 
   private CompletionStage<Void> submit(String name, Op op) {
@@ -314,11 +312,7 @@ public final class RingCommunicator implements Communicator {
         e);
   }
 
-  /**
-   * Records the first failure and closes both connections and the selector, which ends the
-   * operation thread's select. Closing the selector also completes the close of the channels: a
-   * channel registered with a selector keeps its socket open until it is deregistered.
-   */
+  /** Records the first failure and closes both connections, which unblocks every thread here. */
   private void fail(CollectiveException cause) {
     if (failure.compareAndSet(null, cause)) {
       if (cause.code().equals("communicator_closed")) {
@@ -327,15 +321,12 @@ public final class RingCommunicator implements Communicator {
         log.warn("ring rank {} of {} aborted: {}", rank, size, cause.getMessage());
       }
     }
+    Progress p = progress;
+    if (p != null) {
+      p.fail();
+    }
     closeQuietly(toNext);
     closeQuietly(fromPrev);
-    if (selector != null) {
-      try {
-        selector.close();
-      } catch (IOException ignored) {
-        // closing is best effort; the failure is already recorded
-      }
-    }
   }
 
   private static void closeQuietly(SocketChannel channel) {
@@ -371,7 +362,7 @@ public final class RingCommunicator implements Communicator {
    * waits only for receiving (and reducing) segment {@code k} of step {@code t-1}.
    */
   private void ring(MemorySegment buffer, ReduceOp op, boolean reduce, boolean gather)
-      throws IOException {
+      throws IOException, InterruptedException {
     long count = Communicator.elements(buffer);
     int n = size;
     if (n == 1 || count == 0) {
@@ -436,7 +427,7 @@ public final class RingCommunicator implements Communicator {
    * Broadcast along the chain root, root+1, ...: each rank receives a segment and forwards it, so
    * the segments stream through all ranks at once.
    */
-  private void chain(MemorySegment buffer, int root) throws IOException {
+  private void chain(MemorySegment buffer, int root) throws IOException, InterruptedException {
     long count = Communicator.elements(buffer);
     if (size == 1 || count == 0) {
       return;
@@ -514,95 +505,83 @@ public final class RingCommunicator implements Communicator {
   }
 
   /**
-   * Moves a {@link Plan} with non-blocking sockets on the calling thread: it writes whatever the
-   * next rank's socket takes and reads whatever the previous rank's socket holds, and waits in the
-   * selector only when neither moves. Sending and receiving overlap without a second thread, which
-   * matters when ranks share few cores: a dedicated sender thread costs a wake-up and a context
-   * switch whenever a socket buffer fills or drains, and competes with the reducing thread.
-   *
-   * <p>Reduction happens as bytes arrive, at most {@link #READ_STEP} bytes per read, so the
-   * received values are reduced while they are still in the cache the kernel copied them into.
+   * Moves a {@link Plan}: a sender thread writes the sends in order, each once the receives it
+   * depends on are done, while this thread reads and reduces the receives. One thread per
+   * direction, with blocking sockets, is what makes loopback TCP fast: each side copies into or out
+   * of the kernel while the other side's copy of the same bytes is still in the cache, instead of a
+   * single thread alternating between directions and letting socket buffers fill up.
    */
-  private void exchange(Plan plan, ReduceOp op) throws IOException {
+  private void exchange(Plan plan, ReduceOp op) throws IOException, InterruptedException {
     int sends = plan.sends();
     int receives = plan.receives();
-    int sent = 0;
-    int received = 0;
-    ByteBuffer out = null;
-    ByteBuffer in = null;
-    MemorySegment target = null;
-    boolean reducing = false;
-    int divisor = 0;
-    long reduced = 0;
-    while (sent < sends || received < receives) {
-      CollectiveException failed = failure.get();
-      if (failed != null) {
-        throw failed;
+    Progress p = new Progress(receives);
+    progress = p;
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+    Future<?> sender =
+        sends == 0
+            ? null
+            : sendThread.submit(
+                () -> {
+                  for (int i = 0; i < sends; i++) {
+                    p.awaitAtLeast(plan.sendAfter(i));
+                    writeFully(plan.send(i));
+                  }
+                  return null;
+                });
+    try {
+      for (int i = 0; i < receives; i++) {
+        MemorySegment target = plan.receive(i);
+        if (plan.reduces(i)) {
+          receiveAndReduce(target, op, plan.divisor(i));
+        } else {
+          readFully(target.asByteBuffer());
+        }
+        p.advance();
       }
-      boolean moved = false;
-      if (sent < sends && received >= plan.sendAfter(sent)) {
-        if (out == null) {
-          out = plan.send(sent).asByteBuffer();
-        }
-        if (out.hasRemaining() && toNext.write(out) > 0) {
-          moved = true;
-        }
-        if (!out.hasRemaining()) {
-          sent++;
-          out = null;
-          moved = true;
-        }
+      if (sender != null) {
+        sender.get();
       }
-      if (received < receives) {
-        if (in == null) {
-          target = plan.receive(received);
-          reducing = plan.reduces(received);
-          divisor = plan.divisor(received);
-          reduced = 0;
-          in = reducing ? scratchBuffer.clear().limit(0) : target.asByteBuffer().limit(0);
-        }
-        long length = target.byteSize();
-        if (in.position() < length) {
-          in.limit((int) Math.min(length, in.position() + (long) READ_STEP));
-          int read = fromPrev.read(in);
-          if (read < 0) {
-            throw new EOFException("rank " + mod(rank - 1) + " closed its connection");
-          }
-          if (read > 0) {
-            moved = true;
-            long whole = in.position() & ~(long) (Float.BYTES - 1);
-            if (reducing && whole > reduced) {
-              reduceInto(
-                  target.asSlice(reduced, whole - reduced),
-                  scratch.asSlice(reduced, whole - reduced),
-                  (whole - reduced) / Float.BYTES,
-                  op,
-                  divisor);
-              reduced = whole;
-            }
-          }
-        }
-        if (in.position() == length) {
-          received++;
-          in = null;
-          moved = true;
-        }
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
       }
-      if (!moved) {
-        await(
-            received < receives,
-            sent < sends && received >= plan.sendAfter(sent));
+      throw new IOException("ring sender failed: " + cause, cause);
+    } finally {
+      progress = null;
+      if (sender != null) {
+        sender.cancel(true);
       }
     }
   }
 
-  /** Waits until the previous rank's socket is readable or the next rank's is writable. */
-  private void await(boolean read, boolean write) throws IOException {
-    fromPrev.keyFor(selector).interestOps(read ? SelectionKey.OP_READ : 0);
-    toNext.keyFor(selector).interestOps(write ? SelectionKey.OP_WRITE : 0);
-    // No timeout: the watchdog's fail() closes the selector, which ends the select.
-    selector.select();
-    selector.selectedKeys().clear();
+  /**
+   * Reads {@code target}'s length into the scratch buffer and reduces into {@code target} whatever
+   * whole floats have arrived after each read, so the values are reduced while still in the cache
+   * the kernel copied them into; reads take at most {@link #READ_STEP} bytes for the same reason.
+   */
+  private void receiveAndReduce(MemorySegment target, ReduceOp op, int divisor) throws IOException {
+    long length = target.byteSize();
+    ByteBuffer in = scratchBuffer.clear();
+    long reduced = 0;
+    while (in.position() < length) {
+      in.limit((int) Math.min(length, in.position() + (long) READ_STEP));
+      if (fromPrev.read(in) < 0) {
+        throw new EOFException("rank " + mod(rank - 1) + " closed its connection");
+      }
+      long whole = in.position() & ~(long) (Float.BYTES - 1);
+      if (whole > reduced) {
+        reduceInto(
+            target.asSlice(reduced, whole - reduced),
+            scratch.asSlice(reduced, whole - reduced),
+            (whole - reduced) / Float.BYTES,
+            op,
+            divisor);
+        reduced = whole;
+      }
+    }
   }
 
   /** target = op(received, target), then divided by {@code divisor} when it is not 0. */
@@ -636,7 +615,55 @@ public final class RingCommunicator implements Communicator {
     }
   }
 
+  private void writeFully(MemorySegment slice) throws IOException {
+    ByteBuffer b = slice.asByteBuffer();
+    while (b.hasRemaining()) {
+      toNext.write(b);
+    }
+  }
+
+  private void readFully(ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      if (fromPrev.read(b) < 0) {
+        throw new EOFException("rank " + mod(rank - 1) + " closed its connection");
+      }
+    }
+  }
+
   private int mod(int r) {
     return Math.floorMod(r, size);
+  }
+
+  /**
+   * How many receives the receiver has finished in the current operation; the sender waits on it.
+   * A monitor is cheap at one wake-up per segment of about a megabyte.
+   */
+  private static final class Progress {
+    private final long total;
+    private long done;
+    private boolean failed;
+
+    Progress(long total) {
+      this.total = total;
+    }
+
+    synchronized void advance() {
+      done++;
+      notifyAll();
+    }
+
+    synchronized void fail() {
+      failed = true;
+      notifyAll();
+    }
+
+    synchronized void awaitAtLeast(long n) throws InterruptedException, IOException {
+      while (done < Math.min(n, total) && !failed) {
+        wait();
+      }
+      if (failed) {
+        throw new IOException("operation aborted");
+      }
+    }
   }
 }

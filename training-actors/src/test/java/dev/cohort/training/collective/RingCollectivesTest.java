@@ -140,6 +140,31 @@ class RingCollectivesTest {
   }
 
   @Test
+  void largeBuffersWithTheDefaultSegmentSizeMatchReference() {
+    // Default 1 MiB segments: several per chunk, each arriving in several reads that are reduced
+    // as they arrive (a read may end inside a float), which the 4 KiB rings above never need.
+    TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
+    int count = 1_500_007;
+    for (int n = 2; n <= 3; n++) {
+      List<Communicator> ring = Communicators.localRing(n, settings);
+      try {
+        for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.AVG}) {
+          float[][] in = inputs(n, count, 11L * n + op.ordinal());
+          String what = "large allreduce " + op + " n=" + n;
+          List<float[]> out = onAll(ring, (c, r) -> {
+            MemorySegment b = segment(in[r]);
+            return new Run(c.allReduce(b, op), b);
+          });
+          assertSameBits(out, what);
+          assertMatchesReference(in, out.get(0), 0, op, what);
+        }
+      } finally {
+        ring.forEach(Communicator::close);
+      }
+    }
+  }
+
+  @Test
   void allReduceOutOfPlaceLeavesSendUntouched() {
     for (List<Communicator> ring : rings) {
       int n = ring.size();
