@@ -34,14 +34,14 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The coordinator of one training job: a sharded, event-sourced entity that owns the job's
- * lifecycle and its rendezvous. Phase 2 scope so far: job submission, worker rendezvous into
+ * lifecycle, its rendezvous and its checkpoint manifests: job submission, worker rendezvous into
  * numbered generations of a ring, loss of a worker (abort the generation, gather the survivors
- * again), progress, completion and cancellation. Worker actors, checkpoints and the nccl
- * rendezvous come next.
+ * again), checkpoint commits, recovery records, progress, completion and cancellation, and its
+ * own restart (a RUNNING job resumes from the latest checkpoint, or a newer surviving replica).
+ * The nccl rendezvous comes next.
  *
- * <p>A growing job: a worker that joins while a generation runs waits; the coordinator does not
- * yet end a healthy generation to let it in (that needs a checkpoint to restart from, phase 2),
- * so it joins at the next rendezvous, after a loss.
+ * <p>A growing job: a worker that joins while a generation runs waits and takes part from the
+ * next generation (after a loss or a restart); a healthy generation is not ended to let it in.
  *
  * <p>States: {@code PENDING} (no job yet) → {@code RENDEZVOUS} (gathering workers) → {@code
  * RUNNING} (a generation is training) → {@code COMPLETED | FAILED | CANCELLED}; a lost worker
