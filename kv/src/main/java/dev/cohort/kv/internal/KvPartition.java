@@ -212,8 +212,9 @@ public final class KvPartition
       implements Reply {}
 
   /**
-   * A {@link Commit} or {@link Abort} is journaled; {@code result} (commit only) holds this
-   * partition's op results in its sub-request's order and its header.
+   * A {@link Commit} or {@link Abort} is journaled; {@code result} holds this partition's op
+   * results in its sub-request's order and its header, for the commit that applied the ops only
+   * (null for an abort and for a repeated commit).
    */
   public record TxnDone(String txnId, boolean committed, TxnResult result) implements Reply {}
 
@@ -242,10 +243,10 @@ public final class KvPartition
 
   /**
    * A cross-partition transaction resolved here; a commit's {@link Written} is in the same
-   * journal write. {@code result} is null for an abort.
+   * journal write. The op results are not kept (they may hold whole values): a repeated commit
+   * learns the outcome only.
    */
-  public record TxnResolved(String txnId, boolean committed, TxnResult result, long atMillis)
-      implements Event {}
+  public record TxnResolved(String txnId, boolean committed, long atMillis) implements Event {}
 
   /** One key change inside {@link Written}. */
   public sealed interface Mutation extends CohortSerializable {}
@@ -1045,7 +1046,7 @@ public final class KvPartition
     TxnResult result =
         new TxnResult(new Header(partition, at), commit.succeeded(), branch.results());
     // One journal write holds the ops and the resolution: a crash keeps both or neither.
-    events.add(new TxnResolved(commit.txnId(), true, result, now));
+    events.add(new TxnResolved(commit.txnId(), true, now));
     return Effect()
         .persist(events)
         .thenRun(
@@ -1065,7 +1066,7 @@ public final class KvPartition
     }
     long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
     return Effect()
-        .persist(new TxnResolved(abort.txnId(), false, null, now))
+        .persist(new TxnResolved(abort.txnId(), false, now))
         .thenRun(s -> releaseParked())
         .thenReply(abort.replyTo(), s -> new TxnDone(abort.txnId(), false, null));
   }
@@ -1074,7 +1075,7 @@ public final class KvPartition
   private Reply remembered(State state, String txnId) {
     TxnResolved outcome = state.outcomes().get(txnId);
     if (outcome != null) {
-      return new TxnDone(txnId, outcome.committed(), outcome.result());
+      return new TxnDone(txnId, outcome.committed(), null);
     }
     if (state.dropped()) {
       return new Rejected(droppedRejection(keyspace));

@@ -426,11 +426,13 @@ public final class TxnCoordinator
     for (Participant p : state.participants()) {
       TxnResult r = confirmed.get(p.entityId());
       if (r == null) {
+        // The first commit's answer was lost (ask timeout) and a repeated one learns the outcome
+        // only: the caller gets the same "outcome unknown" it would get from its own timeout.
         return new Failed(
             new Rejection(
                 ErrorKind.TIMEOUT, "timeout",
-                "transaction " + txnId + " was decided, but partition " + p.partition()
-                    + " no longer remembers its results"));
+                "transaction " + txnId + " committed, but the op results of partition "
+                    + p.partition() + " were lost with a retried commit; read the keys"));
       }
       List<Integer> slots = state.succeeded() ? p.successSlots() : p.failureSlots();
       for (int i = 0; i < slots.size(); i++) {
