@@ -64,6 +64,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * and for watch resumes, until compacted by {@code cohort.kv.history.*}. Compaction runs in the
  * event handler with the events' timestamps, so replay rebuilds the same history.
  *
+ * <p>Cross-partition transactions ({@link TxnCoordinator}): a {@link Prepare} journals the
+ * partition's share and locks its keys; writes and other prepares touching a locked key are
+ * parked until the {@link Commit} or {@link Abort} releases it, or answered {@code key_locked}
+ * after {@code cohort.kv.txn.lock-wait}. Reads serve the last committed value. A prepared
+ * transaction without a decision after {@code cohort.kv.txn.prepare-timeout} makes the partition
+ * ask its coordinator; the partition never aborts it on its own.
+ *
  * <p>The state's collections are mutable and only the event handler changes them; the snapshot
  * adapter copies them, because a snapshot is serialized after the entity has moved on.
  *
@@ -497,7 +504,8 @@ public final class KvPartition
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   /**
    * Writes and prepares waiting for keys locked by a prepared transaction, in arrival order; not
-   * persisted: after a restart their senders' asks time out, and nothing of them was written.
+   * persisted: nothing of them was written, and when the entity stops they are answered {@code
+   * key_locked}.
    */
   private final Map<Long, Parked> parked = new LinkedHashMap<>();
   private long lastParkedId;

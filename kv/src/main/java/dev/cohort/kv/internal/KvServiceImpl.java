@@ -40,6 +40,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -702,7 +703,7 @@ public final class KvServiceImpl implements Kv {
               List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
       attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
     }
-    String txnId = java.util.UUID.randomUUID().toString();
+    String txnId = UUID.randomUUID().toString();
     // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
     Duration timeout = settings.askTimeout().multipliedBy(2);
     return all(attaches)
