@@ -49,7 +49,7 @@ final class ApLoadWorkload implements Bench.Workload {
     Path root = Files.createTempDirectory("cohort-bench-ap");
     Path config = root.resolve("node.conf");
     // The key-count gauge is refreshed by the sweep; a short interval makes convergence visible.
-    Files.writeString(config, "cohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.durable.fsync = " + fsync + "\n");
+    Files.writeString(config, "cohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.durable.fsync = " + fsync + "\ncohort.kv.ap.durable.enabled = " + params.values().getOrDefault("durable", "on") + "\n");
 
     List<Node> cluster = new ArrayList<>();
     try {
