@@ -14,8 +14,9 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * The stream-log metrics of one node. Entities publish their live numbers into node-local maps
  * that the gauges read at scrape time: a partition's offsets and size (and whether its entity is
  * failing), a group's member count and committed offsets. Lag is computed at scrape time from a
- * group's committed offsets and the log end offsets of partitions hosted on the same node.
- * Thread-safe.
+ * group's committed offsets and the log end offset of each partition: live for partitions hosted
+ * on the same node, and for the others as last fetched by {@link StreamLogImpl} (every {@code
+ * cohort.log.group.lag-refresh-interval}). Thread-safe.
  */
 public final class LogMetrics implements Extension {
 
@@ -43,6 +44,8 @@ public final class LogMetrics implements Extension {
   private final Map<TopicPartition, PartitionStats> partitions = new ConcurrentHashMap<>();
   private final Map<String, Integer> groupMembers = new ConcurrentHashMap<>();
   private final Map<String, Map<TopicPartition, Long>> groupCommitted = new ConcurrentHashMap<>();
+  /** Log end offsets of partitions hosted on other nodes, as last fetched. */
+  private final Map<TopicPartition, Long> remoteLogEndOffsets = new ConcurrentHashMap<>();
 
   private LogMetrics(Metrics metrics) {
     producedRecords =
@@ -92,19 +95,16 @@ public final class LogMetrics implements Extension {
         "group");
     metrics.gauge(
         "cohort_log_consumer_group_lag",
-        "Log end offset minus committed offset, for partitions hosted on the coordinator's node",
+        "Log end offset minus committed offset, on the node that coordinates the group",
         sink ->
             groupCommitted.forEach(
                 (group, offsets) ->
                     offsets.forEach(
                         (tp, committed) -> {
                           PartitionStats stats = partitions.get(tp);
-                          if (stats != null) {
-                            sink.set(
-                                Math.max(0, stats.logEndOffset - committed),
-                                group,
-                                tp.topic(),
-                                p(tp));
+                          Long end = stats != null ? stats.logEndOffset : remoteLogEndOffsets.get(tp);
+                          if (end != null) {
+                            sink.set(Math.max(0, end - committed), group, tp.topic(), p(tp));
                           }
                         })),
         "group",
@@ -126,6 +126,22 @@ public final class LogMetrics implements Extension {
 
   void partitionStopped(TopicPartition tp) {
     partitions.remove(tp);
+  }
+
+  /** Partitions with offsets committed by groups coordinated here that this node does not host. */
+  java.util.Set<TopicPartition> committedPartitionsHostedElsewhere() {
+    java.util.Set<TopicPartition> elsewhere = new java.util.HashSet<>();
+    groupCommitted.values().forEach(offsets -> offsets.keySet().forEach(tp -> {
+      if (!partitions.containsKey(tp)) {
+        elsewhere.add(tp);
+      }
+    }));
+    remoteLogEndOffsets.keySet().retainAll(elsewhere);
+    return elsewhere;
+  }
+
+  void remoteLogEndOffset(TopicPartition tp, long logEndOffset) {
+    remoteLogEndOffsets.put(tp, logEndOffset);
   }
 
   void group(String groupId, int members, Map<TopicPartition, Long> committed) {

@@ -25,6 +25,7 @@ public record LogSettings(
     Duration minSessionTimeout,
     Duration maxSessionTimeout,
     Duration groupCheckInterval,
+    Duration lagRefreshInterval,
     ProducerSettings producer,
     ConsumerSettings consumer) {
 
@@ -65,6 +66,7 @@ public record LogSettings(
         g.getDuration("min-session-timeout"),
         g.getDuration("max-session-timeout"),
         g.getDuration("check-interval"),
+        g.getDuration("lag-refresh-interval"),
         ProducerSettings.create(c.getConfig("producer")),
         ConsumerSettings.create(c.getConfig("consumer")));
   }

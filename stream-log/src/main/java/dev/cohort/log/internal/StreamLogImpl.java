@@ -80,6 +80,12 @@ public final class StreamLogImpl implements StreamLog {
         system
             .scheduler()
             .scheduleWithFixedDelay(every, every, log::sweepRetention, system.executionContext());
+    Duration lagEvery = settings.lagRefreshInterval();
+    org.apache.pekko.actor.Cancellable lagRefresh =
+        system
+            .scheduler()
+            .scheduleWithFixedDelay(
+                lagEvery, lagEvery, log::refreshRemoteLogEndOffsets, system.executionContext());
     // Stop sweeping before sharding hands partitions off, or the sweep would keep waking them.
     org.apache.pekko.actor.CoordinatedShutdown.get(system)
         .addTask(
@@ -87,9 +93,20 @@ public final class StreamLogImpl implements StreamLog {
             "stop-log-retention-sweep",
             () -> {
               sweep.cancel();
+              lagRefresh.cancel();
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     return log;
+  }
+
+  /**
+   * Fetches the log end offsets that the consumer-group lag gauge of this node's groups needs from
+   * partitions hosted elsewhere. A partition that does not answer keeps its last value.
+   */
+  private void refreshRemoteLogEndOffsets() {
+    for (TopicPartition tp : metrics.committedPartitionsHostedElsewhere()) {
+      offsets(tp).thenAccept(o -> metrics.remoteLogEndOffset(tp, o[1]));
+    }
   }
 
   /**

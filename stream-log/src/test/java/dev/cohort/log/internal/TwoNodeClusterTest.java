@@ -37,7 +37,8 @@ class TwoNodeClusterTest {
 
   @Test
   void produceAndConsumeAcrossNodes() {
-    String frame = "pekko.remote.artery.advanced.maximum-frame-size = 4MiB";
+    String frame = "pekko.remote.artery.advanced.maximum-frame-size = 4MiB\n"
+        + "cohort.log.group.lag-refresh-interval = 200ms";
     ActorTestKit first = ActorTestKit.create("cohort", LogTestKit.config(frame));
     ActorTestKit second = ActorTestKit.create("cohort", LogTestKit.config(frame));
     Cluster.get(first.system()).manager().tell(Join.create(Cluster.get(first.system()).selfMember().address()));
@@ -84,8 +85,34 @@ class TwoNodeClusterTest {
           get(b.poll(Duration.ofMillis(50))).forEach(r -> seen.add(r.valueString()));
         }
         assertTrue(a.assignment().size() + b.assignment().size() <= 8);
+        get(a.commitSync());
+        get(b.commitSync());
       }
       assertEquals(2000, seen.size());
+
+      // The group's coordinator lives on one node, half the partitions on the other: its lag
+      // gauge covers all eight, the remote ones from fetched log end offsets.
+      int lagging;
+      try (Producer producer = two.producer()) {
+        List<RecordMetadata> late = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+          late.add(get(producer.send(ProducerRecord.of("spread", "late-key", "late-" + i))));
+        }
+        lagging = late.getFirst().partition();
+      }
+      int laggingPartition = lagging;
+      await(Duration.ofSeconds(20), () -> {
+        String scraped = dev.cohort.observability.Metrics.get(first.system()).scrape()
+            + dev.cohort.observability.Metrics.get(second.system()).scrape();
+        for (int p = 0; p < 8; p++) {
+          String line = "cohort_log_consumer_group_lag{group=\"spread-group\",partition=\"" + p
+              + "\",topic=\"spread\"} " + (p == laggingPartition ? "30.0" : "0.0");
+          if (!scraped.contains(line)) {
+            return false;
+          }
+        }
+        return true;
+      });
     } finally {
       second.shutdownTestKit();
       first.shutdownTestKit();
