@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KeyPlacement;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.Rejection;
@@ -11,9 +12,9 @@ import java.util.regex.Pattern;
  * partition, and prefix ranges. Stateless and thread-safe.
  *
  * <p>Placement is part of the storage format: a key's partition is FNV-1a (64 bit) of the UTF-8
- * bytes of its hash tag, or of the whole key when it has none, modulo the partition count. The hash
- * tag is the text between the first '{' and the next '}' when that text is not empty (as in Redis
- * Cluster). Never change this function: it would move keys away from the entity that holds them.
+ * bytes of its {@link KeyPlacement#placementText placement text} (the hash tag, or the whole key
+ * when it has none), modulo the partition count. Never change this function: it would move keys
+ * away from the entity that holds them.
  */
 public final class Keys {
   private static final Pattern KEYSPACE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -73,7 +74,7 @@ public final class Keys {
 
   /** The partition of {@code key} among {@code partitions}. */
   public static int partitionOf(String key, int partitions) {
-    return (int) Long.remainderUnsigned(fnv1a(placementText(key)), partitions);
+    return (int) Long.remainderUnsigned(fnv1a(KeyPlacement.placementText(key)), partitions);
   }
 
   /**
@@ -90,17 +91,6 @@ public final class Keys {
       return -1;
     }
     return partitionOf(prefix, partitions);
-  }
-
-  static String placementText(String key) {
-    int open = key.indexOf('{');
-    if (open >= 0) {
-      int close = key.indexOf('}', open + 1);
-      if (close > open + 1) {
-        return key.substring(open + 1, close);
-      }
-    }
-    return key;
   }
 
   private static long fnv1a(String text) {

@@ -2,6 +2,7 @@ package dev.cohort.saga.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cohort.kv.Compare;
+import dev.cohort.kv.KeyPlacement;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.PutOptions;
@@ -61,21 +62,9 @@ public final class ViewWriter {
     this.definition = definition;
   }
 
-  /** The text kv places {@code key} by: its hash tag, or the whole key (as kv's Keys). */
-  static String placementText(String key) {
-    int open = key.indexOf('{');
-    if (open >= 0) {
-      int close = key.indexOf('}', open + 1);
-      if (close > open + 1) {
-        return key.substring(open + 1, close);
-      }
-    }
-    return key;
-  }
-
   /** The marker of (view key, source partition), or a {@link ViewFailure} when impossible. */
   public static String markerKey(String projection, int partition, String viewKey) {
-    String placement = placementText(viewKey);
+    String placement = KeyPlacement.placementText(viewKey);
     if (placement.indexOf('}') >= 0) {
       throw new ViewFailure("view key '" + viewKey + "' has no hash tag and contains '}': its "
           + "offset marker cannot be placed in its kv partition");
