@@ -21,7 +21,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Training jobs over HTTP: {@code POST /v1/training/jobs} submits a job described as in the issue
  * ({@code name, model, dataset, workers, backend, epochs, batchSize, optimizer, seed,
  * checkpointEverySteps, bucketCapMb}); {@code GET /v1/training/jobs/{id}} reports its state,
- * progress, losses, recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET
+ * progress, losses, workers (id, the backend their generation runs on, device "cpu" or "cuda:N"),
+ * recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET
  * /v1/training/jobs} lists every job (id, name, state, epoch, step, workers).
  */
 public final class TrainingRoutes extends JsonRoutes {
@@ -157,7 +158,7 @@ public final class TrainingRoutes extends JsonRoutes {
     s.spec().ifPresent(spec -> node.put("name", spec.name()).put("backend", spec.backend().name().toLowerCase()));
     s.reason().ifPresent(r -> node.put("reason", r));
     ArrayNode workers = node.putArray("workers");
-    s.members().forEach(workers::add);
+    s.workers().forEach(w -> workers.addObject().put("id", w.workerId()).put("backend", w.backend()).put("device", w.device()));
     ArrayNode losses = node.putArray("losses");
     s.losses().forEach(p -> losses.addObject().put("step", p.step()).put("loss", p.loss()));
     ArrayNode recoveries = node.putArray("recoveries");

@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param spec the submitted spec (empty for an unknown job)
  * @param generation the current (or last) generation number, 0 before the first
  * @param members worker ids of the running generation, rank order (or gathered so far)
+ * @param workers the members again, rank order, each with the backend its generation runs (or
+ *     will run) on and its device ("cpu" or "cuda:N")
  * @param waiting workers that joined while a generation ran
  * @param epoch epoch of the last reported step
  * @param step global step of the last reported step
@@ -28,6 +30,7 @@ public record JobStatus(
     Optional<TrainingJobSpec> spec,
     long generation,
     List<String> members,
+    List<Worker> workers,
     List<String> waiting,
     int epoch,
     long step,
@@ -38,6 +41,9 @@ public record JobStatus(
     List<RecoveryInfo> recoveryLog,
     Optional<CheckpointInfo> checkpoint)
     implements CohortSerializable {
+
+  /** A member of the job's current (or last) generation. */
+  public record Worker(String workerId, String backend, String device) implements CohortSerializable {}
 
   /** One point of the loss curve. */
   public record LossPoint(long step, double loss) implements CohortSerializable {}

@@ -10,6 +10,8 @@ import java.time.Duration;
  *
  * @param backend the collective backend jobs use unless they name one
  * @param cpuSlots CPU workers a node without GPUs offers
+ * @param gpus GPU workers a node offers when the nccl backend can run there: -1 for one per
+ *     visible GPU, 0 for none (the node offers its CPU slots), n for at most n
  * @param computeThreads threads per CPU worker for the model's loops (already resolved, at least 1)
  * @param bucketCapMb default gradient bucket size in MiB
  * @param collectiveTimeout longest time one collective or one communicator set-up may take
@@ -33,6 +35,7 @@ import java.time.Duration;
 public record TrainingSettings(
     Backend backend,
     int cpuSlots,
+    int gpus,
     int computeThreads,
     int bucketCapMb,
     Duration collectiveTimeout,
@@ -55,6 +58,9 @@ public record TrainingSettings(
   public TrainingSettings {
     if (cpuSlots < 1) {
       throw new IllegalArgumentException("cohort.training.cpu-slots must be at least 1, not " + cpuSlots);
+    }
+    if (gpus < -1) {
+      throw new IllegalArgumentException("cohort.training.gpus must be -1 (every visible GPU), 0 or a count, not " + gpus);
     }
     if (computeThreads < 1) {
       throw new IllegalArgumentException("compute threads must be at least 1, not " + computeThreads);
@@ -95,6 +101,7 @@ public record TrainingSettings(
     return new TrainingSettings(
         Backend.parse(c.getString("backend")),
         cpuSlots,
+        c.getInt("gpus"),
         threads,
         c.getInt("bucket-cap-mb"),
         c.getDuration("collective.timeout"),
@@ -118,7 +125,7 @@ public record TrainingSettings(
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
   public TrainingSettings withCollectiveTimeout(Duration timeout) {
     return new TrainingSettings(
-        backend, cpuSlots, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
+        backend, cpuSlots, gpus, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
         socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
         preferReplicas);
@@ -127,7 +134,7 @@ public record TrainingSettings(
   /** A copy with another ring segment size. */
   public TrainingSettings withChunkBytes(int bytes) {
     return new TrainingSettings(
-        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
+        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
         host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
         preferReplicas);
@@ -136,7 +143,7 @@ public record TrainingSettings(
   /** A copy with another rendezvous wait. */
   public TrainingSettings withRendezvousWait(Duration wait) {
     return new TrainingSettings(
-        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
         preferReplicas);
@@ -145,7 +152,7 @@ public record TrainingSettings(
   /** A copy with another NCCL library path. */
   public TrainingSettings withNcclLibraryPath(String path) {
     return new TrainingSettings(
-        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
         preferReplicas);
@@ -154,7 +161,7 @@ public record TrainingSettings(
   /** A copy that continues new generations from the last checkpoint only ({@code false}). */
   public TrainingSettings withPreferReplicas(boolean prefer) {
     return new TrainingSettings(
-        backend, cpuSlots, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
+        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
         prefer);

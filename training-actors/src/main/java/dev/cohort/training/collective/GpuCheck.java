@@ -2,34 +2,59 @@ package dev.cohort.training.collective;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.DataParallelTrainer;
+import dev.cohort.training.DatasetSource;
+import dev.cohort.training.JobStatus;
 import dev.cohort.training.Mlp;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.Optimizer;
+import dev.cohort.training.OptimizerSpec;
 import dev.cohort.training.SyntheticDataset;
 import dev.cohort.training.TrainingData;
+import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.internal.CudaRuntime;
 import dev.cohort.training.internal.Nccl;
 import dev.cohort.training.internal.NcclCommunicator;
 import dev.cohort.training.internal.NcclProbe;
+import dev.cohort.training.internal.TrainingCoordinator;
+import dev.cohort.training.internal.TrainingWorker;
+import dev.cohort.training.internal.WorkerDevice;
+import dev.cohort.training.internal.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The entry point of {@code training-actors/gpu-check.sh}: checks the nccl backend on this machine
  * and prints one line per check.
  *
- * <p>CPU side (always): libcudart and libnccl.so.2 load, NCCL's version, a unique id. GPU side
- * (only where the CUDA runtime sees a GPU): a 1-rank allreduce on device buffers, verified; a
- * 2-rank allreduce on one GPU where NCCL ≥ 2.30 allows it ({@code NCCL_MULTI_RANK_GPU_ENABLE=1});
- * algbw and busbw (nccl-tests definitions) for 1 MB to 1 GB; a short 2-rank training run on the
- * nccl backend. Exit status 0 when every check that could run passed, 1 otherwise.
+ * <p>CPU side (always): libcudart and libnccl.so.2 load, NCCL's version, a unique id, the auto
+ * choice; without a GPU also a job asking for nccl through the real worker path (a node's worker
+ * pool, the coordinator, its workers), which must end FAILED naming why. GPU side (only where the
+ * CUDA runtime sees a GPU): a 1-rank allreduce on device buffers, verified; a 2-rank allreduce on
+ * one GPU where NCCL ≥ 2.30 allows it ({@code NCCL_MULTI_RANK_GPU_ENABLE=1}); algbw and busbw
+ * (nccl-tests definitions) for 1 MB to 1 GB; a short data-parallel run of {@link
+ * DataParallelTrainer} on nccl communicators (identical replicas); and a short training job on
+ * the nccl backend through the coordinator and worker actors (rendezvous of the NCCL unique id
+ * through actor messages, one worker per rank on GPU 0). Exit status 0 when every check that
+ * could run passed, 1 otherwise.
+ *
+ * <p>The jobs run in an actor system of this process with Pekko's in-memory journal: nothing is
+ * written to disk, and checkpoints are not what is checked here.
  */
 public final class GpuCheck {
   private static final long MB = 1L << 20;
@@ -70,8 +95,9 @@ public final class GpuCheck {
     BackendChoice auto = Communicators.chooseBackend(Backend.AUTO, settings);
     System.out.println("check=backend_auto result=ok chose=" + auto.backend().id() + " reason=\"" + auto.reason() + "\"");
     if (!probe.usable()) {
+      boolean failsClearly = ncclJobWithoutGpu(settings, probe);
       System.out.println("GPU checks SKIPPED: " + probe.reason());
-      return true;
+      return failsClearly;
     }
     boolean ok = true;
     try {
@@ -84,6 +110,7 @@ public final class GpuCheck {
             + "NCCL_MULTI_RANK_GPU_ENABLE=1 to put two ranks on one GPU\"");
       }
       ok &= training(nccl, cuda, settings, multi ? 2 : 1);
+      ok &= trainingJob(settings, probe, multi ? 2 : 1);
     } catch (RuntimeException e) {
       System.out.println("check=gpu result=FAIL error=\"" + e + "\"");
       return false;
@@ -248,6 +275,107 @@ public final class GpuCheck {
       return same && learned;
     } finally {
       comms.forEach(NcclCommunicator::close);
+    }
+  }
+
+  // The real worker path ------------------------------------------------------------------------
+
+  private static final DatasetSource SYNTHETIC = topic -> CompletableFuture.completedFuture(SyntheticDataset.records(2048, 16, 4, 1));
+
+  private static TrainingJobSpec jobSpec(String name, int ranks) {
+    return new TrainingJobSpec(name, MlpSpec.of(16, 64, 4), "synthetic", ranks, ranks, Backend.NCCL, 3, 32,
+        new OptimizerSpec("adam", 0.01f, 0f), 5, 1000, 1);
+  }
+
+  /** Submits {@code spec} to a coordinator of its own, starts workers, and waits until the job ended. */
+  private static JobStatus runJob(TrainingSettings settings, TrainingJobSpec spec, Duration max,
+      BiConsumer<ActorSystem<Void>, ActorRef<TrainingCoordinator.Command>> startWorkers) throws Exception {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gpu-check", ConfigFactory.parseString(
+        "pekko.actor.provider = local\n"
+            + "pekko.loglevel = WARNING\n"
+            + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
+            + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
+            + "pekko.persistence.snapshot-store.local.dir = \"" + Files.createTempDirectory("gpu-check") + "\"\n")
+        .withFallback(ConfigFactory.load()));
+    try {
+      ActorRef<TrainingCoordinator.Command> coordinator =
+          system.systemActorOf(TrainingCoordinator.create(spec.name(), settings), "coordinator", Props.empty());
+      ask(system, coordinator, r -> new TrainingCoordinator.Submit(spec, r));
+      startWorkers.accept(system, coordinator);
+      long deadline = System.nanoTime() + max.toNanos();
+      while (true) {
+        JobStatus s = ask(system, coordinator, TrainingCoordinator.Get::new);
+        if (s.phase().ended() || System.nanoTime() > deadline) {
+          return s;
+        }
+        Thread.sleep(200); // polling the job's status until it ended or the deadline passed
+      }
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static JobStatus ask(ActorSystem<Void> system, ActorRef<TrainingCoordinator.Command> coordinator,
+      org.apache.pekko.japi.function.Function<ActorRef<StatusReply<JobStatus>>, TrainingCoordinator.Command> message)
+      throws Exception {
+    StatusReply<JobStatus> reply = AskPattern.ask(coordinator, message, Duration.ofSeconds(10), system.scheduler())
+        .toCompletableFuture().get(15, TimeUnit.SECONDS);
+    return reply.getValue();
+  }
+
+  /**
+   * Without a usable GPU: this node's worker pool offers CPU workers, and a job asking for nccl
+   * must end FAILED naming the probe's reason (not hang in its rendezvous).
+   */
+  private static boolean ncclJobWithoutGpu(TrainingSettings settings, NcclProbe probe) {
+    try {
+      JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-no-gpu", 1),
+          Duration.ofSeconds(60),
+          (system, coordinator) -> system.systemActorOf(WorkerPool.create(SYNTHETIC, settings), "pool", Props.empty()));
+      return ncclJobWithoutGpuResult(s, probe);
+    } catch (Exception e) {
+      System.out.println("check=nccl_job_without_gpu result=FAIL error=\"" + e + "\"");
+      return false;
+    }
+  }
+
+  private static boolean ncclJobWithoutGpuResult(JobStatus s, NcclProbe probe) {
+    String reason = s.reason().orElse("");
+    boolean ok = s.phase() == dev.cohort.training.JobPhase.FAILED && reason.contains("backend_unavailable")
+        && reason.contains(probe.reason());
+    System.out.println("check=nccl_job_without_gpu result=" + (ok ? "ok" : "FAIL") + " state=" + s.phase()
+        + " reason=\"" + reason + "\"");
+    return ok;
+  }
+
+  /**
+   * A short job on the nccl backend through the coordinator and {@code ranks} worker actors on
+   * GPU 0: rank 0 creates the unique id, the coordinator hands it to every rank, each rank's
+   * communicator stages the CPU model's gradient buckets through the GPU.
+   */
+  private static boolean trainingJob(TrainingSettings settings, NcclProbe probe, int ranks) {
+    try {
+      JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-job", ranks),
+          Duration.ofSeconds(120), (system, coordinator) -> {
+            for (int r = 0; r < ranks; r++) {
+              String id = "gpu-check-worker-" + r;
+              system.systemActorOf(TrainingWorker.create(id, coordinator, SYNTHETIC, settings, new WorkerDevice(0, probe.reason())),
+                  id, Props.empty());
+            }
+          });
+      boolean completed = s.phase() == dev.cohort.training.JobPhase.COMPLETED && !s.losses().isEmpty();
+      double first = completed ? s.losses().getFirst().loss() : Double.NaN;
+      double last = completed ? s.losses().getLast().loss() : Double.NaN;
+      boolean onNccl = s.workers().size() == ranks && s.workers().stream().allMatch(w -> w.backend().equals("nccl"));
+      boolean ok = completed && onNccl && last < first / 2;
+      System.out.println(String.format(Locale.ROOT,
+          "check=nccl_training_job ranks=%d result=%s state=%s steps=%d loss_start=%.4f loss_end=%.4f workers=%s reason=\"%s\"",
+          ranks, ok ? "ok" : "FAIL", s.phase(), s.step(), first, last, s.workers(), s.reason().orElse("")));
+      return ok;
+    } catch (Exception e) {
+      System.out.println("check=nccl_training_job result=FAIL error=\"" + e + "\"");
+      return false;
     }
   }
 }

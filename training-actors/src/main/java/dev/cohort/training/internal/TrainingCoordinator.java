@@ -9,6 +9,8 @@ import dev.cohort.training.JobStatus;
 import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.collective.Backend;
+import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingRendezvous;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,7 +40,6 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * numbered generations of a ring, loss of a worker (abort the generation, gather the survivors
  * again), checkpoint commits, recovery records, progress, completion and cancellation, and its
  * own restart (a RUNNING job resumes from the latest checkpoint, or a newer surviving replica).
- * The nccl rendezvous comes next.
  *
  * <p>A growing job: a worker that joins while a generation runs waits and takes part from the
  * next generation (after a loss or a restart); a healthy generation is not ended to let it in.
@@ -53,6 +54,16 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * Assignment} carrying a {@link RingRendezvous} whose token is unique to (job, generation), so a
  * worker of an older generation cannot connect into a newer ring. After an abort every survivor
  * must join again with a fresh endpoint: its old connections are gone with the old ring.
+ *
+ * <p>Backend: every worker's {@link Join} says whether it holds a GPU (its node's worker pool
+ * probed libcudart, libnccl.so.2 and the devices). A generation runs on one backend ({@link
+ * State#backend}): ring or nccl as the spec asks; auto is nccl only when every member has a GPU,
+ * otherwise ring. A job asking for nccl fails (FAILED, {@code backend_unavailable}, with the
+ * worker's probe finding) as soon as a worker without a GPU joins, rather than waiting for GPU
+ * workers that may never come. nccl rendezvous: the {@link Assignment} names the backend; rank 0
+ * creates the NCCL unique id and sends it in {@link NcclIdCreated}; the coordinator hands every
+ * member its {@link NcclRendezvous} (rank, size, the id, its GPU) in {@link NcclStart}. The id is
+ * not persisted: a restarted coordinator ends the generation anyway.
  *
  * <p>Invariants: one generation runs at a time; a generation's member list never changes (a loss
  * ends the generation); every member of a generation got the same peer list.
@@ -76,10 +87,12 @@ public final class TrainingCoordinator
   /**
    * A worker offers itself for the next generation, listening on {@code ringAddress}; {@code
    * replicaStep} is the global step of the model replica it holds (-1 for none), so that the
-   * most advanced replica becomes rank 0, the one every other rank copies.
+   * most advanced replica becomes rank 0, the one every other rank copies. {@code device} is its
+   * GPU ({@link WorkerDevice#CPU} for none) and {@code deviceNote} its node's probe finding, which
+   * decide whether the job's generations can run on nccl.
    */
-  public record Join(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker,
-      ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
+  public record Join(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
+      ActorRef<WorkerMessage> worker, ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
 
   /** A worker died or left (its actor stopped, its node went down); ends its generation. */
   public record WorkerLost(String workerId, String reason) implements Command {}
@@ -99,6 +112,14 @@ public final class TrainingCoordinator
 
   /** A worker hit an error no new generation can fix (malformed dataset, backend unavailable). */
   public record Fail(long generation, String reason) implements Command {}
+
+  /**
+   * Rank 0 of an nccl {@code generation} created the communicator's unique id ({@code
+   * ncclGetUniqueId}, which also starts NCCL's bootstrap root in rank 0's process); the
+   * coordinator hands it to every member in {@link NcclStart}. Not persisted: a restarted
+   * coordinator ends the generation anyway.
+   */
+  public record NcclIdCreated(long generation, NcclRendezvous rankZero) implements Command {}
 
   /** Cancels the job (DELETE); members are told to stop. */
   public record Cancel(ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
@@ -140,12 +161,17 @@ public final class TrainingCoordinator
   public sealed interface WorkerMessage extends CohortSerializable {}
 
   /**
-   * You are {@code rendezvous.rank()} of {@code generation}: form the ring and train, starting from
+   * You are {@code rendezvous.rank()} of {@code generation}: form the communicator of {@code
+   * backend} (ring: connect to the peers; nccl: rank 0 creates the unique id and sends it in
+   * {@link NcclIdCreated}, every rank then waits for {@link NcclStart}) and train, starting from
    * {@code resume} (rank 0 loads it; every other rank copies rank 0). {@code coordinator} is the
    * coordinator's current incarnation, the one to report to.
    */
-  public record Assignment(String jobId, long generation, TrainingJobSpec spec, RingRendezvous rendezvous,
-      Resume resume, ActorRef<Command> coordinator) implements WorkerMessage {}
+  public record Assignment(String jobId, long generation, TrainingJobSpec spec, Backend backend,
+      RingRendezvous rendezvous, Resume resume, ActorRef<Command> coordinator) implements WorkerMessage {}
+
+  /** The nccl rendezvous of {@code generation} for the receiving rank (its rank, size, id and GPU). */
+  public record NcclStart(String jobId, long generation, NcclRendezvous rendezvous) implements WorkerMessage {}
 
   /**
    * Stop {@code generation}: abort its communicator; join again (with {@code coordinator}, which
@@ -171,8 +197,8 @@ public final class TrainingCoordinator
 
   public record JobSubmitted(TrainingJobSpec spec) implements Event {}
 
-  public record WorkerJoined(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker)
-      implements Event {}
+  public record WorkerJoined(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
+      ActorRef<WorkerMessage> worker) implements Event {}
 
   public record GenerationFormed(long generation, long token) implements Event {}
 
@@ -202,8 +228,8 @@ public final class TrainingCoordinator
 
   // State --------------------------------------------------------------------------------------
 
-  public record Member(String workerId, String ringAddress, long replicaStep, ActorRef<WorkerMessage> worker)
-      implements CohortSerializable {}
+  public record Member(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
+      ActorRef<WorkerMessage> worker) implements CohortSerializable {}
 
   /**
    * @param joined workers gathered for the next generation (RENDEZVOUS) or its members (RUNNING)
@@ -228,6 +254,19 @@ public final class TrainingCoordinator
 
     boolean ended() {
       return phase.ended();
+    }
+
+    /**
+     * The backend of the current (or forming) generation, the same for all its ranks: ring or
+     * nccl as the spec says; auto is nccl only when every member has a GPU (all ranks must run
+     * one backend, and a CPU worker cannot join an NCCL communicator), otherwise ring.
+     */
+    Backend backend() {
+      Backend requested = spec.map(TrainingJobSpec::backend).orElse(Backend.AUTO);
+      if (requested != Backend.AUTO) {
+        return requested;
+      }
+      return !joined.isEmpty() && joined.stream().allMatch(m -> m.device() >= 0) ? Backend.NCCL : Backend.RING;
     }
 
     boolean isMember(String workerId) {
@@ -341,7 +380,10 @@ public final class TrainingCoordinator
     }
 
     JobStatus status(String jobId) {
+      String backend = backend().id();
       return new JobStatus(jobId, phase, spec, generation, joined.stream().map(Member::workerId).toList(),
+          joined.stream().map(m -> new JobStatus.Worker(m.workerId(), backend, m.device() >= 0 ? "cuda:" + m.device() : "cpu"))
+              .toList(),
           waiting.stream().map(Member::workerId).toList(), epoch, step, losses, samplesPerSecond, recoveries, reason,
           recoveryLog, latestCheckpoint());
     }
@@ -413,6 +455,7 @@ public final class TrainingCoordinator
         .onCommand(Finish.class, this::onFinish)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Fail.class, this::onFail)
+        .onCommand(NcclIdCreated.class, this::onNcclId)
         .onCommand(RendezvousDeadline.class, this::onDeadline)
         .onCommand(RecruitTick.class, this::onRecruitTick)
         .onCommand(CheckpointSaved.class, this::onCheckpointSaved)
@@ -444,7 +487,20 @@ public final class TrainingCoordinator
       return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' is " + state.phase()));
     }
     TrainingJobSpec spec = state.spec().orElseThrow();
-    Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.worker());
+    Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.device(), cmd.deviceNote(), cmd.worker());
+    if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
+      // No new generation can fix this on this worker, and waiting for GPU workers that may not
+      // exist would hang the job: fail it, naming what the worker's node lacks.
+      String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no usable GPU: "
+          + cmd.deviceNote();
+      return Effect().persist(new JobFailed(why))
+          .thenRun(next -> {
+            timers.cancel(RENDEZVOUS_TIMER);
+            tellAll(state, abort(state, "job failed: " + why, true));
+            index.ended(jobId, JobPhase.FAILED);
+          })
+          .thenReply(cmd.replyTo(), next -> StatusReply.error("job '" + jobId + "' failed: " + why));
+    }
     if (state.phase() == JobPhase.RUNNING) {
       // Elastic growth: take part from the next generation on (never more than workers.max).
       if (state.joined().size() + state.waiting().size() >= spec.maxWorkers()) {
@@ -475,7 +531,7 @@ public final class TrainingCoordinator
   }
 
   private static WorkerJoined joined(Member m) {
-    return new WorkerJoined(m.workerId(), m.ringAddress(), m.replicaStep(), m.worker());
+    return new WorkerJoined(m.workerId(), m.ringAddress(), m.replicaStep(), m.device(), m.deviceNote(), m.worker());
   }
 
   /**
@@ -531,9 +587,11 @@ public final class TrainingCoordinator
     if (state.phase() == JobPhase.RUNNING) {
       timers.cancel(RENDEZVOUS_TIMER);
       List<String> peers = state.joined().stream().map(Member::ringAddress).toList();
+      Backend backend = state.backend();
+      context.getLog().info("job {} generation {}: {} ranks on {}", jobId, state.generation(), peers.size(), backend.id());
       for (int rank = 0; rank < state.joined().size(); rank++) {
         Member m = state.joined().get(rank);
-        m.worker().tell(new Assignment(jobId, state.generation(), state.spec().orElseThrow(),
+        m.worker().tell(new Assignment(jobId, state.generation(), state.spec().orElseThrow(), backend,
             new RingRendezvous(state.token(), rank, peers), state.resume(), context.getSelf()));
       }
     } else {
@@ -647,6 +705,20 @@ public final class TrainingCoordinator
         .thenNoReply();
   }
 
+  /** Rank 0's unique id: every member gets its own rank of the same id, on its own GPU. */
+  private ReplyEffect<Event, State> onNcclId(State state, NcclIdCreated cmd) {
+    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation() || state.backend() != Backend.NCCL) {
+      return Effect().noReply(); // an aborted generation's id: its ranks are gone
+    }
+    byte[] id = cmd.rankZero().uniqueId();
+    int size = state.joined().size();
+    for (int rank = 0; rank < size; rank++) {
+      Member m = state.joined().get(rank);
+      m.worker().tell(new NcclStart(jobId, state.generation(), new NcclRendezvous(rank, size, id, m.device())));
+    }
+    return Effect().noReply();
+  }
+
   private ReplyEffect<Event, State> onFail(State state, Fail cmd) {
     if (state.ended() || state.phase() == JobPhase.PENDING || cmd.generation() != state.generation()) {
       return Effect().noReply();
@@ -723,7 +795,8 @@ public final class TrainingCoordinator
   private State apply(State state, Event event) {
     return switch (event) {
       case JobSubmitted e -> state.submitted(e.spec());
-      case WorkerJoined e -> state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.worker()));
+      case WorkerJoined e ->
+          state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.device(), e.deviceNote(), e.worker()));
       case GenerationFormed e -> state.formed(e);
       case GenerationAborted e -> state.aborted(e);
       case ProgressReported e -> state.progressed(e, settings.maxLossPoints());

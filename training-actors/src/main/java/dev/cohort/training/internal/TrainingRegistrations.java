@@ -59,8 +59,11 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4023, TrainingCoordinator.Restarted.class);
     r.add(4024, TrainingCoordinator.Passivate.class);
     r.add(4032, TrainingCoordinator.Resume.class);
+    r.add(4025, TrainingCoordinator.NcclIdCreated.class);
+    r.add(4033, TrainingCoordinator.NcclStart.class);
     r.add(4043, dev.cohort.training.CheckpointInfo.class);
     r.add(4044, dev.cohort.training.RecoveryInfo.class);
+    r.add(4045, JobStatus.Worker.class);
     r.add(4059, TrainingCoordinator.CheckpointCommitted.class);
     r.add(4060, TrainingCoordinator.RecoveryStarted.class);
     r.add(4061, TrainingCoordinator.GenerationResumed.class);

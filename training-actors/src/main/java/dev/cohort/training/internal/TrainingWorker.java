@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.DataParallelTrainer;
 import dev.cohort.training.DataParallelTrainer.Position;
@@ -14,9 +15,12 @@ import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.CollectiveException;
 import dev.cohort.training.collective.Communicator;
+import dev.cohort.training.collective.Communicators;
+import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingEndpoint;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
+import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
@@ -24,6 +28,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,11 +40,13 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * One training worker (one CPU slot): joins its job's coordinator, runs each generation it is
- * assigned on a dedicated thread, and joins again after a generation was aborted.
+ * One training worker (one CPU slot or one GPU, its {@link WorkerDevice}): joins its job's
+ * coordinator, runs each generation it is assigned on a dedicated thread, and joins again after a
+ * generation was aborted.
  *
- * <p>Per generation: bind a ring endpoint, {@code Join} with its address and the step of the
- * replica it holds; on {@code Assignment} connect the ring, read and decode the dataset; rank 0
+ * <p>Per generation: bind a ring endpoint, {@code Join} with its address, its device and the step
+ * of the replica it holds; on {@code Assignment} form the communicator of the generation's
+ * backend (below), read and decode the dataset; rank 0
  * prepares the state the coordinator chose ({@code Resume}: load the job's last checkpoint, keep
  * its own replica, or start from the seed); every rank copies rank 0's replica ({@link
  * DataParallelTrainer#synchronizeReplicas}) and trains to the last epoch. Rank 0 reports progress
@@ -53,7 +60,15 @@ import org.apache.pekko.pattern.StatusReply;
  * pipeToSelf}) and reads the current communicator through a volatile field that {@code Abort}
  * uses to stop it.
  *
- * <p>Only the ring backend runs here yet; a job asking for nccl fails with the reason.
+ * <p>Backends: ring connects to the peers of the assignment's {@code RingRendezvous}. nccl
+ * (the coordinator assigns it only to workers with a GPU): rank 0 calls {@code ncclGetUniqueId}
+ * and sends the id to the coordinator ({@code NcclIdCreated}), which hands every rank its {@code
+ * NcclRendezvous} ({@code NcclStart}); each rank waits for it at most {@code collective.timeout}
+ * and then creates its {@link NcclCommunicator} (non-blocking init on that communicator's own
+ * device thread, aborted at the deadline). The model stays on the CPU: the trainer's gradient
+ * buckets are off-heap host segments, which the nccl communicator stages through device memory.
+ * A worker whose node cannot run nccl fails the job ({@code backend_unavailable}) rather than
+ * retrying. Hazard: nothing of the nccl path has run on a GPU in this project yet (see the README).
  */
 public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
   // The training thread logs here: an actor's own logger may only be used on its thread.
@@ -83,7 +98,12 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private final TrainingSettings settings;
   private final ActorRef<WorkerMessage> self;
   private final TrainingMetrics metrics;
+  private final WorkerDevice device;
   private RingEndpoint endpoint;
+  // An nccl generation's rendezvous: created by the actor on Assignment (so that an early
+  // NcclStart is not lost), completed by NcclStart or failed by Abort, awaited by the training thread.
+  private long ncclGeneration = -1;
+  private CompletableFuture<NcclRendezvous> ncclStart = new CompletableFuture<>();
   // Written by the training thread, read by the actor after the thread's result arrived.
   private volatile Replica replica;
   private volatile Communicator current;
@@ -109,15 +129,24 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     }
   }
 
+  /** A CPU worker (ring only). */
   public static Behavior<Command> create(
       String workerId, ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings) {
-    return Behaviors.setup(context -> new TrainingWorker(context, workerId, coordinator, datasets, settings));
+    return create(workerId, coordinator, datasets, settings, WorkerDevice.cpu("a CPU worker (no GPU assigned)"));
+  }
+
+  /** A worker on {@code device} (its node's {@link WorkerPool} chose it). */
+  public static Behavior<Command> create(String workerId, ActorRef<TrainingCoordinator.Command> coordinator,
+      DatasetSource datasets, TrainingSettings settings, WorkerDevice device) {
+    return Behaviors.setup(context -> new TrainingWorker(context, workerId, coordinator, datasets, settings, device));
   }
 
   private TrainingWorker(ActorContext<Command> context, String workerId,
-      ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings) {
+      ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings,
+      WorkerDevice device) {
     super(context);
     this.workerId = workerId;
+    this.device = device;
     this.coordinator = coordinator;
     this.datasets = datasets;
     this.settings = settings;
@@ -149,7 +178,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         coordinator,
         Duration.ofSeconds(30),
         (ActorRef<StatusReply<JobStatus>> replyTo) ->
-            new TrainingCoordinator.Join(workerId, endpoint.address(), step, self, replyTo),
+            new TrainingCoordinator.Join(workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
         (status, failure) -> new Joined(attempt, status, failure));
   }
 
@@ -168,7 +197,15 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     return switch (msg.message()) {
       case Assignment a -> onAssignment(a);
       case Abort a -> onAbort(a);
+      case NcclStart n -> onNcclStart(n);
     };
+  }
+
+  private Behavior<Command> onNcclStart(NcclStart n) {
+    if (n.generation() == ncclGeneration) {
+      ncclStart.complete(n.rendezvous());
+    }
+    return this;
   }
 
   private Behavior<Command> onAssignment(Assignment a) {
@@ -179,11 +216,14 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     running = true;
     coordinator = a.coordinator();
     RingEndpoint ep = endpoint;
+    CompletableFuture<NcclRendezvous> nccl = new CompletableFuture<>();
+    ncclGeneration = a.generation();
+    ncclStart = nccl;
     CompletableFuture<Boolean> result = new CompletableFuture<>();
     Thread.ofPlatform().daemon().name("cohort-train-" + workerId + "-g" + a.generation())
         .start(() -> {
           try {
-            result.complete(runGeneration(a, ep));
+            result.complete(runGeneration(a, ep, nccl));
           } catch (Throwable t) {
             result.completeExceptionally(t);
           }
@@ -203,6 +243,10 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     Communicator c = current;
     if (c != null) {
       c.abort(a.reason()); // the training thread fails out of its next collective
+    }
+    if (a.generation() == ncclGeneration) {
+      ncclStart.completeExceptionally(new CollectiveException(ErrorKind.CONFLICT, "communicator_closed",
+          "generation " + a.generation() + " aborted before its nccl rendezvous: " + a.reason()));
     }
     if (running) {
       return this; // onEnded decides once the training thread is out
@@ -227,8 +271,9 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       getContext().getLog().info("worker {} finished generation {}", workerId, e.generation());
       return jobEnded ? Behaviors.stopped() : this;
     }
-    if (e.error() instanceof TrainingException te && !(te instanceof CollectiveException)) {
-      // The job cannot run (bad dataset, unknown backend): no new generation fixes that.
+    if (e.error() instanceof TrainingException te
+        && (!(te instanceof CollectiveException) || te.code().equals("backend_unavailable"))) {
+      // The job cannot run (bad dataset, no usable nccl here): no new generation fixes that.
       coordinator.tell(new TrainingCoordinator.Fail(e.generation(), te.getMessage()));
       return Behaviors.stopped();
     }
@@ -258,17 +303,14 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
 
   // On the training thread ---------------------------------------------------------------------
 
-  private boolean runGeneration(Assignment a, RingEndpoint ep) throws Exception {
+  private boolean runGeneration(Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl) throws Exception {
     TrainingJobSpec spec = a.spec();
-    if (spec.backend() == Backend.NCCL) {
-      throw TrainingException.invalid("backend_unavailable", "the nccl backend is not wired into workers yet; use ring or auto");
-    }
     if (replica == null) {
       replica = freshReplica(spec);
     }
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
-    try (Communicator comm = ep.join(a.rendezvous())) {
+    try (Communicator comm = a.backend() == Backend.NCCL ? ncclCommunicator(a, nccl) : ep.join(a.rendezvous())) {
       current = comm;
       if (abortedGeneration == a.generation()) {
         comm.abort("aborted before it started");
@@ -304,6 +346,33 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         return true;
       }
     }
+  }
+
+  /**
+   * Rank 0 creates the generation's NCCL unique id and sends it to the coordinator; every rank
+   * waits (at most collective.timeout) for its rendezvous and joins the communicator on its GPU.
+   */
+  private Communicator ncclCommunicator(Assignment a, CompletableFuture<NcclRendezvous> start) throws Exception {
+    if (!device.hasGpu()) {
+      throw new CollectiveException(ErrorKind.INVALID, "backend_unavailable",
+          "generation " + a.generation() + " runs on nccl but worker " + workerId + " has no GPU: " + device.note());
+    }
+    int size = a.rendezvous().peers().size();
+    if (a.rendezvous().rank() == 0) {
+      byte[] id = Communicators.ncclUniqueId(settings);
+      a.coordinator().tell(new TrainingCoordinator.NcclIdCreated(a.generation(), new NcclRendezvous(0, size, id, device.gpu())));
+    }
+    NcclRendezvous mine;
+    try {
+      mine = start.get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new CollectiveException(ErrorKind.TIMEOUT, "rendezvous_failed", "no nccl unique id for generation "
+          + a.generation() + " within " + settings.collectiveTimeout().toMillis() + " ms");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+    LOG.info("worker {} joins nccl rank {} of {} on GPU {}", workerId, mine.rank(), mine.size(), mine.device());
+    return Communicators.nccl(mine, settings);
   }
 
   private Replica freshReplica(TrainingJobSpec spec) {

@@ -14,10 +14,12 @@ import dev.cohort.training.TrainingException;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
+import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.Command;
 import dev.cohort.training.internal.TrainingCoordinator.Event;
+import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.internal.TrainingCoordinator.State;
@@ -72,7 +74,7 @@ class TrainingCoordinatorTest {
 
   StatusReply<JobStatus> join(String id, TestProbe<WorkerMessage> worker) {
     return kit.<StatusReply<JobStatus>>runCommand(
-        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), -1, worker.ref(), r)).reply();
+        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), -1, -1, "cpu", worker.ref(), r)).reply();
   }
 
   JobStatus status() {
@@ -97,6 +99,80 @@ class TrainingCoordinatorTest {
     }
   }
 
+  static TrainingJobSpec spec(int min, int max, Backend backend) {
+    return new TrainingJobSpec("gpu-ish", MlpSpec.of(16, 32, 4), "synthetic", min, max, backend, 2, 32,
+        new OptimizerSpec("adam", 0.01f, 0f), 7, 100, 25);
+  }
+
+  StatusReply<JobStatus> joinOn(String id, int gpu, TestProbe<WorkerMessage> worker) {
+    String note = gpu >= 0 ? "1 GPU(s), NCCL 2.30.7" : "no usable GPU: cudaGetDeviceCount returned cudaErrorNoDevice (100)";
+    return kit.<StatusReply<JobStatus>>runCommand(
+        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (6000 + id.hashCode() % 1000), -1, gpu, note, worker.ref(), r)).reply();
+  }
+
+  /**
+   * NcclRendezvousThroughActors: an auto job whose workers all have a GPU runs on nccl; rank 0's
+   * unique id reaches every rank with its own rank and GPU.
+   */
+  @Test
+  void autoWithGpuWorkersRunsNcclAndHandsRankZerosIdToEveryRank() {
+    submit(spec(2, 2, Backend.AUTO));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    assertTrue(joinOn("a", 0, a).isSuccess());
+    assertTrue(joinOn("b", 1, b).isSuccess());
+    Assignment aa = assignment(a);
+    Assignment ab = assignment(b);
+    assertEquals(Backend.NCCL, aa.backend());
+    assertEquals(Backend.NCCL, ab.backend());
+    assertEquals(List.of(new JobStatus.Worker("a", "nccl", "cuda:0"), new JobStatus.Worker("b", "nccl", "cuda:1")),
+        status().workers());
+
+    byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
+    id[0] = 42;
+    id[127] = 7;
+    kit.runCommand(new TrainingCoordinator.NcclIdCreated(aa.generation(), new NcclRendezvous(0, 2, id, 0)));
+    NcclStart sa = assertInstanceOf(NcclStart.class, a.receiveMessage(Duration.ofSeconds(5)));
+    NcclStart sb = assertInstanceOf(NcclStart.class, b.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(new NcclRendezvous(aa.rendezvous().rank(), 2, id, 0), sa.rendezvous());
+    assertEquals(new NcclRendezvous(ab.rendezvous().rank(), 2, id, 1), sb.rendezvous());
+
+    // An id from an older generation is not handed out.
+    kit.runCommand(new TrainingCoordinator.NcclIdCreated(aa.generation() - 1, new NcclRendezvous(0, 2, id, 0)));
+    a.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void autoWithACpuWorkerRunsOnTheRing() {
+    submit(spec(2, 2, Backend.AUTO));
+    TestProbe<WorkerMessage> a = testKit.createTestProbe();
+    TestProbe<WorkerMessage> b = testKit.createTestProbe();
+    joinOn("a", 0, a);
+    joinOn("b", -1, b);
+    assertEquals(Backend.RING, assignment(a).backend());
+    assertEquals(Backend.RING, assignment(b).backend());
+    assertEquals(List.of(new JobStatus.Worker("a", "ring", "cuda:0"), new JobStatus.Worker("b", "ring", "cpu")),
+        status().workers());
+  }
+
+  /** NcclWithoutGpuFails: never a hang waiting for GPU workers; the reason names what is missing. */
+  @Test
+  void ncclJobFailsWhenAWorkerWithoutAGpuJoins() {
+    submit(spec(2, 2, Backend.NCCL));
+    TestProbe<WorkerMessage> gpu = testKit.createTestProbe();
+    TestProbe<WorkerMessage> cpu = testKit.createTestProbe();
+    assertTrue(joinOn("gpu", 0, gpu).isSuccess());
+    StatusReply<JobStatus> refused = joinOn("cpu", -1, cpu);
+    assertTrue(refused.isError());
+    JobStatus s = status();
+    assertEquals(JobPhase.FAILED, s.phase());
+    String reason = s.reason().orElseThrow();
+    assertTrue(reason.contains("backend_unavailable") && reason.contains("worker cpu")
+        && reason.contains("cudaErrorNoDevice"), reason);
+    Abort abort = assertInstanceOf(Abort.class, gpu.receiveMessage(Duration.ofSeconds(5)));
+    assertTrue(abort.jobEnded(), "the GPU worker is told the job ended");
+  }
+
   @Test
   void specsAreValidatedWithTheBrokenRule() {
     TrainingException minMax = assertThrows(TrainingException.class, () -> spec(3, 2));
@@ -117,7 +193,7 @@ class TrainingCoordinatorTest {
     assertTrue(join("a", a).isSuccess());
     assertTrue(join("b", b).isSuccess());
     var third = kit.<StatusReply<JobStatus>>runCommand(
-        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, c.ref(), r));
+        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, -1, "cpu", c.ref(), r));
     assertEquals(3, third.events().size(), "joined, then formed, with where it starts");
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
     assertEquals(TrainingCoordinator.Resume.START,
@@ -254,8 +330,8 @@ class TrainingCoordinatorTest {
     submit(spec(2, 2));
     TestProbe<WorkerMessage> fresh = testKit.createTestProbe();
     TestProbe<WorkerMessage> survivor = testKit.createTestProbe();
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, fresh.ref(), r));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, survivor.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, -1, "cpu", fresh.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, -1, "cpu", survivor.ref(), r));
     assertEquals(0, assignment(survivor).rendezvous().rank(), "the replica at step 40 is copied by all");
     Assignment f = assignment(fresh);
     assertEquals(1, f.rendezvous().rank());
@@ -304,8 +380,8 @@ class TrainingCoordinatorTest {
     // Restart ended generation g; both join again, one with a replica at step 35.
     a.receiveMessage(Duration.ofSeconds(5));
     b.receiveMessage(Duration.ofSeconds(5));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, a.ref(), r));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, b.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, -1, "cpu", a.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, -1, "cpu", b.ref(), r));
     Assignment resumed = assignment(a);
     assignment(b);
     assertEquals(0, resumed.rendezvous().rank(), "the most advanced replica is rank 0");
@@ -314,7 +390,7 @@ class TrainingCoordinatorTest {
 
     kit.runCommand(new TrainingCoordinator.WorkerLost("a", "stopped"));
     b.receiveMessage(Duration.ofSeconds(5)); // Abort
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, b.ref(), r));
+    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, -1, "cpu", b.ref(), r));
     kit.runCommand(new TrainingCoordinator.RendezvousDeadline(status().generation()));
     Assignment fromCheckpoint = assignment(b);
     assertEquals(new TrainingCoordinator.Resume("checkpoint", 30, java.util.Optional.of(checkpoint(g, 30))), fromCheckpoint.resume());

@@ -2,6 +2,7 @@ package dev.cohort.training.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.DatasetSource;
@@ -39,7 +40,9 @@ class WorkerPoolTest {
               .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
               .withFallback(ConfigFactory.load()));
   static final TrainingSettings SETTINGS =
-      TrainingSettings.create(testKit.system().settings().config()).withRendezvousWait(Duration.ofMillis(300));
+      // gpus = 0: CPU slots even on a GPU machine, so that two workers exist there too.
+      TrainingSettings.create(ConfigFactory.parseString("cohort.training.gpus = 0").withFallback(testKit.system().settings().config()))
+          .withRendezvousWait(Duration.ofMillis(300));
   static final List<byte[]> DATA = SyntheticDataset.records(1000, 16, 4, 5);
   static final DatasetSource SOURCE = topic -> CompletableFuture.completedFuture(DATA);
 
@@ -72,5 +75,7 @@ class WorkerPoolTest {
     });
     assertEquals(2, done.members().size());
     assertEquals(1, done.generation());
+    assertTrue(done.workers().stream().allMatch(w -> w.backend().equals("ring") && w.device().equals("cpu")),
+        () -> "auto on CPU workers runs the ring: " + done.workers());
   }
 }

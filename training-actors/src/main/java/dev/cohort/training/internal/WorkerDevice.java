@@ -1,0 +1,27 @@
+package dev.cohort.training.internal;
+
+/**
+ * What one training worker computes and communicates on: a GPU ({@code gpu >= 0}, a CUDA device
+ * ordinal of its node; the worker can run the nccl backend) or the CPU ({@code gpu = -1}; ring
+ * only). Chosen by the node's {@link WorkerPool} from one {@link NcclProbe}.
+ *
+ * @param gpu the CUDA device ordinal, or -1 for a CPU worker
+ * @param note why: the probe's finding (libraries, GPUs), shown when a job cannot use nccl here
+ */
+public record WorkerDevice(int gpu, String note) {
+  public static final int CPU = -1;
+
+  /** A CPU worker; {@code why} says why it has no GPU (e.g. the probe's reason). */
+  public static WorkerDevice cpu(String why) {
+    return new WorkerDevice(CPU, why);
+  }
+
+  public boolean hasGpu() {
+    return gpu >= 0;
+  }
+
+  /** "cpu" or "cuda:N", as the job status shows it. */
+  public String label() {
+    return hasGpu() ? "cuda:" + gpu : "cpu";
+  }
+}
