@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.training.SyntheticDataset;
+import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.internal.NcclProbe;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -15,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -76,6 +80,10 @@ class TrainingHttpTest {
     double last = losses.get(losses.size() - 1).get("loss").asDouble();
     assertTrue(last < first, "loss did not fall: " + losses);
     assertTrue(status.get("recoveries").isArray() && status.get("recoveries").isEmpty(), status.toString());
+    for (JsonNode w : status.get("workers")) {
+      assertEquals("ring", w.get("backend").asText(), status.toString());
+      assertEquals("cpu", w.get("device").asText(), status.toString());
+    }
 
     JsonNode listed = ok(http.send("GET", "/v1/training/jobs", null)).get("jobs");
     JsonNode item = null;
@@ -89,6 +97,26 @@ class TrainingHttpTest {
     assertEquals("COMPLETED", item.get("state").asText());
     assertEquals(status.get("step").asLong(), item.get("step").asLong());
     assertTrue(item.get("workers").isArray() && item.has("epoch"), item.toString());
+  }
+
+  /** nccl on a node without a usable GPU: the job ends FAILED with the node's reason, never hangs. */
+  @Test
+  void ncclWithoutAGpuEndsFailedWithTheReason() throws Exception {
+    NcclProbe probe = NcclProbe.run(TrainingSettings.create(ConfigFactory.load()));
+    Assumptions.assumeFalse(probe.usable(), "a GPU is usable here: " + probe.reason());
+    var submitted = http.send("POST", "/v1/training/jobs",
+        job(",\"id\":\"nccl-1\"").replace("\"backend\":\"ring\"", "\"backend\":\"nccl\""));
+    assertEquals(201, submitted.statusCode(), submitted.body());
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    JsonNode status = ok(http.send("GET", "/v1/training/jobs/nccl-1", null));
+    while (!List.of("COMPLETED", "FAILED", "CANCELLED").contains(status.get("state").asText())
+        && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+      status = ok(http.send("GET", "/v1/training/jobs/nccl-1", null));
+    }
+    assertEquals("FAILED", status.get("state").asText(), status.toString());
+    String reason = status.get("reason").asText();
+    assertTrue(reason.contains("backend_unavailable") && reason.contains(probe.reason()), reason);
   }
 
   @Test
