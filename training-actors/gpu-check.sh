@@ -4,9 +4,11 @@
 # With an NVIDIA GPU: 1-rank allreduce on device buffers (verified), 2 ranks on one GPU where
 # NCCL >= 2.30 allows it (NCCL_MULTI_RANK_GPU_ENABLE=1, set below), algbw/busbw lines
 #   bench=nccl_allreduce ranks=N bytes=B time_us=T algbw_gbps=A busbw_gbps=B
-# for 1 MB .. 1 GB, and a short 2-rank training run on the nccl backend.
+# for 1 MB .. 1 GB, a short 2-rank DataParallelTrainer run on nccl communicators, and a short
+# training job on the nccl backend through the coordinator and worker actors (the real worker path).
 # Without a GPU: the CPU-side checks (libcudart and libnccl.so.2 load, NCCL version, unique id,
-# backend choice), then "GPU checks SKIPPED: <reason>".
+# backend choice, a job asking for nccl through a worker pool ends FAILED naming why), then
+# "GPU checks SKIPPED: <reason>". Logs: warnings and errors only, on stderr (gpu-check-logback.xml).
 #
 # Environment: COHORT_JAVA_HOME / JAVA_HOME (a JDK 25), COHORT_NCCL_LIBRARY (libnccl.so.2 or its
 # directory; otherwise the usual places, see README.md, then `pip download` into target/nccl).
@@ -73,5 +75,5 @@ fi
 # Two ranks of one communicator on one GPU are refused unless NCCL >= 2.30 and this is set.
 export NCCL_MULTI_RANK_GPU_ENABLE=1
 exec timeout 270 java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx4g \
-  "${NCCL_PROP[@]}" -Dcohort.training.collective.timeout=60s -Dcohort.training.nccl.poll-interval=50us \
+  -Dlogback.configurationFile="$MODULE_DIR/gpu-check-logback.xml" "${NCCL_PROP[@]}" -Dcohort.training.collective.timeout=60s -Dcohort.training.nccl.poll-interval=50us \
   -cp "training-actors/target/classes:$(cat "$CP_FILE")" dev.cohort.training.collective.GpuCheck

@@ -287,8 +287,12 @@ public final class GpuCheck {
         new OptimizerSpec("adam", 0.01f, 0f), 5, 1000, 1);
   }
 
-  /** Submits {@code spec} to a coordinator of its own, starts workers, and waits until the job ended. */
-  private static JobStatus runJob(TrainingSettings settings, TrainingJobSpec spec, Duration max,
+  /**
+   * Submits {@code spec} to a coordinator of its own in a fresh actor system and waits until the
+   * job ended; {@code pool} first starts a worker pool there, {@code startWorkers} then spawns
+   * workers for the coordinator.
+   */
+  private static JobStatus runJob(TrainingSettings settings, TrainingJobSpec spec, Duration max, boolean pool,
       BiConsumer<ActorSystem<Void>, ActorRef<TrainingCoordinator.Command>> startWorkers) throws Exception {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gpu-check", ConfigFactory.parseString(
         "pekko.actor.provider = local\n"
@@ -298,6 +302,10 @@ public final class GpuCheck {
             + "pekko.persistence.snapshot-store.local.dir = \"" + Files.createTempDirectory("gpu-check") + "\"\n")
         .withFallback(ConfigFactory.load()));
     try {
+      if (pool) {
+        // Before the coordinator: its first recruitment finds the pool (else the next, 5 s later).
+        system.systemActorOf(WorkerPool.create(SYNTHETIC, settings), "pool", Props.empty());
+      }
       ActorRef<TrainingCoordinator.Command> coordinator =
           system.systemActorOf(TrainingCoordinator.create(spec.name(), settings), "coordinator", Props.empty());
       ask(system, coordinator, r -> new TrainingCoordinator.Submit(spec, r));
@@ -331,8 +339,7 @@ public final class GpuCheck {
   private static boolean ncclJobWithoutGpu(TrainingSettings settings, NcclProbe probe) {
     try {
       JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-no-gpu", 1),
-          Duration.ofSeconds(60),
-          (system, coordinator) -> system.systemActorOf(WorkerPool.create(SYNTHETIC, settings), "pool", Props.empty()));
+          Duration.ofSeconds(60), true, (system, coordinator) -> { });
       return ncclJobWithoutGpuResult(s, probe);
     } catch (Exception e) {
       System.out.println("check=nccl_job_without_gpu result=FAIL error=\"" + e + "\"");
@@ -357,7 +364,7 @@ public final class GpuCheck {
   private static boolean trainingJob(TrainingSettings settings, NcclProbe probe, int ranks) {
     try {
       JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-job", ranks),
-          Duration.ofSeconds(120), (system, coordinator) -> {
+          Duration.ofSeconds(120), false, (system, coordinator) -> {
             for (int r = 0; r < ranks; r++) {
               String id = "gpu-check-worker-" + r;
               system.systemActorOf(TrainingWorker.create(id, coordinator, SYNTHETIC, settings, new WorkerDevice(0, probe.reason())),

@@ -491,7 +491,7 @@ public final class TrainingCoordinator
     if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
       // No new generation can fix this on this worker, and waiting for GPU workers that may not
       // exist would hang the job: fail it, naming what the worker's node lacks.
-      String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no usable GPU: "
+      String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no GPU: "
           + cmd.deviceNote();
       return Effect().persist(new JobFailed(why))
           .thenRun(next -> {
