@@ -44,12 +44,16 @@ public final class NodeConfig {
   }
 
   /**
-   * Every module's {@code cohort-pekko.conf} (the Pekko settings Cohort changes) over the
-   * classpath's {@code reference.conf}s. Pekko's own reference.conf defines those keys too, and
-   * reference files merge in classpath order, so Cohort's values must sit in a separate layer.
+   * JVM system properties over every module's {@code cohort-pekko.conf} (the Pekko settings Cohort
+   * changes) over the classpath's {@code reference.conf}s. Pekko's own reference.conf defines those
+   * keys too, and reference files merge in classpath order, so Cohort's values must sit in a
+   * separate layer; system properties stay above it, as in {@link ConfigFactory#load()}, so that
+   * {@code -Djdbc-journal.parallelism=4} still overrides a value Cohort changed.
    */
   public static Config pekkoDefaults() {
-    return ConfigFactory.parseResources("cohort-pekko.conf").withFallback(ConfigFactory.load());
+    return ConfigFactory.systemProperties()
+        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
+        .withFallback(ConfigFactory.load());
   }
 
   /**

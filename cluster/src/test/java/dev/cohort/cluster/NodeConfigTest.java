@@ -50,6 +50,20 @@ class NodeConfigTest {
   }
 
   @Test
+  void systemPropertiesOverrideThePekkoSettingsCohortChanges() {
+    Config before = NodeConfig.assemble(ConfigFactory.empty());
+    assertEquals(2, before.getInt("jdbc-journal.parallelism"));
+    System.setProperty("jdbc-journal.parallelism", "5");
+    ConfigFactory.invalidateCaches();
+    try {
+      assertEquals(5, NodeConfig.assemble(ConfigFactory.empty()).getInt("jdbc-journal.parallelism"));
+    } finally {
+      System.clearProperty("jdbc-journal.parallelism");
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void explicitPekkoKeysStillWin() {
     Config config =
         NodeConfig.assemble(
