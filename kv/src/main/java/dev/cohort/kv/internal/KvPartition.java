@@ -681,9 +681,11 @@ public final class KvPartition
               .persist(events)
               .thenRun(
                   s -> {
-                    replies.forEach(p -> p.replyTo().tell(p.reply()));
+                    // Metered before the replies go out, so that a client that has its answer
+                    // also finds its write in a scrape.
                     metrics.batch(eventCount);
                     metrics.keys(entityId, keyspace, s.kvs().size());
+                    replies.forEach(p -> p.replyTo().tell(p.reply()));
                     publish(s, changes);
                     checkWaiters(s);
                   });
