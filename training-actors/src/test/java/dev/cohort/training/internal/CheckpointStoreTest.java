@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.Mlp;
 import dev.cohort.training.MlpSpec;
@@ -16,7 +15,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +24,7 @@ import org.junit.jupiter.api.Test;
  * refuses a second write of one id, and deletes.
  */
 class CheckpointStoreTest {
-  static final ActorTestKit testKit = ActorTestKit.create(
-      EventSourcedBehaviorTestKit.config()
-          .withFallback(ConfigFactory.parseString("pekko.actor.provider = local\npekko.actor.serialize-messages = on"))
-          .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit = TrainingTestKits.local("pekko.actor.serialize-messages = on");
 
   @AfterAll
   static void stop() {

@@ -3,7 +3,6 @@ package dev.cohort.training.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.JobPhase;
@@ -24,7 +23,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -39,13 +37,8 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class ElasticCheckpointTest {
-  static final ActorTestKit testKit = ActorTestKit.create(
-      EventSourcedBehaviorTestKit.config()
-          .withFallback(ConfigFactory.parseString("""
-              pekko.actor.provider = local
-              cohort.training.coordinator.max-loss-points = 100000
-              """))
-          .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit =
+      TrainingTestKits.local("cohort.training.coordinator.max-loss-points = 100000");
   static final TrainingSettings SETTINGS = TrainingSettings.create(testKit.system().settings().config())
       .withRendezvousWait(Duration.ofMillis(300))
       .withCollectiveTimeout(Duration.ofSeconds(10))

@@ -3,7 +3,6 @@ package dev.cohort.training.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.JobStatus;
@@ -20,7 +19,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -35,11 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class NcclJobTest {
-  static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
       TrainingSettings.create(testKit.system().settings().config())
           .withNcclLibraryPath(NativeLibraries.ncclSearch().found().map(Object::toString).orElse(""))

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
 import dev.cohort.training.TrainingException;
@@ -42,11 +41,7 @@ import org.junit.jupiter.api.Test;
  * ranks 0..n-1, one token), {@code FreshTokenPerGeneration}, {@code LossEndsTheGeneration}.
  */
 class TrainingCoordinatorTest {
-  static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
       TrainingSettings.create(testKit.system().settings().config()).withRendezvousWait(Duration.ofMillis(200));
 

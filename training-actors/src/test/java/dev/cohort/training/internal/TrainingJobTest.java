@@ -25,7 +25,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -38,11 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class TrainingJobTest {
-  static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
       // Keep every loss point: the LossFalls check compares the first step with the last.
       TrainingSettings.create(ConfigFactory.parseString("cohort.training.coordinator.max-loss-points = 100000")

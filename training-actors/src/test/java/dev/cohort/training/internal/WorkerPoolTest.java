@@ -22,7 +22,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -34,11 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class WorkerPoolTest {
-  static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
-              .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
       // gpus = 0: CPU slots even on a GPU machine, so that two workers exist there too.
       TrainingSettings.create(ConfigFactory.parseString("cohort.training.gpus = 0").withFallback(testKit.system().settings().config()))
