@@ -15,11 +15,14 @@ import java.util.Properties;
 
 /**
  * Where the journal and snapshots live, read from {@code cohort.persistence} (see {@code
- * reference.conf}). The embedded default is an H2 file database in the node's data directory; a
- * cluster uses one shared PostgreSQL database.
+ * reference.conf}). The embedded default keeps events in Cohort's append-only file journal and
+ * snapshots in an H2 file database, both in the node's data directory; a cluster keeps both in one
+ * shared PostgreSQL database.
  *
- * @param journal which database holds the journal
- * @param h2Directory the directory of the H2 database files (embedded default only)
+ * @param journal where events live
+ * @param h2Directory the directory of the H2 database files (embedded journals only)
+ * @param fileDirectory the directory of the file journal's segments ({@code file} only)
+ * @param segmentBytes the size at which the file journal starts a new segment file
  * @param postgresUrl JDBC url of the PostgreSQL database (cluster only)
  * @param user database user
  * @param password database password
@@ -29,15 +32,21 @@ import java.util.Properties;
 public record PersistenceSettings(
     Journal journal,
     Path h2Directory,
+    Path fileDirectory,
+    long segmentBytes,
     String postgresUrl,
     String user,
     String password,
     int maxConnections,
     Duration probeTimeout) {
 
-  /** The journal databases Cohort supports. */
+  /** Where events can live. */
   public enum Journal {
+    /** Cohort's append-only segment files; snapshots in H2. One node. */
+    FILE,
+    /** Events and snapshots in an embedded H2 database. One node. */
     H2,
+    /** Events and snapshots in a shared PostgreSQL database. Any number of nodes. */
     POSTGRESQL
   }
 
@@ -46,20 +55,34 @@ public record PersistenceSettings(
     String kind = c.getString("journal").toLowerCase(Locale.ROOT);
     Journal journal =
         switch (kind) {
+          case "file" -> Journal.FILE;
           case "h2" -> Journal.H2;
           case "postgresql", "postgres" -> Journal.POSTGRESQL;
           default ->
               throw new IllegalArgumentException(
-                  "cohort.persistence.journal must be 'h2' or 'postgresql', not '" + kind + "'");
+                  "cohort.persistence.journal must be 'file', 'h2' or 'postgresql', not '"
+                      + kind
+                      + "'");
         };
     String h2Dir = c.getString("h2.directory");
     Path dataDir = Path.of(config.getString("cohort.node.data-dir"));
     Path h2Directory =
         (h2Dir.isEmpty() ? dataDir.resolve("journal") : Path.of(h2Dir)).toAbsolutePath();
-    boolean h2 = journal == Journal.H2;
+    String fileDir = c.getString("file.directory");
+    Path fileDirectory =
+        (fileDir.isEmpty() ? dataDir.resolve("journal").resolve("events") : Path.of(fileDir))
+            .toAbsolutePath();
+    long segmentBytes = c.getBytes("file.segment-size");
+    if (segmentBytes < 1024 * 1024) {
+      throw new IllegalArgumentException(
+          "cohort.persistence.file.segment-size must be at least 1MiB, not " + segmentBytes);
+    }
+    boolean h2 = journal != Journal.POSTGRESQL;
     return new PersistenceSettings(
         journal,
         h2Directory,
+        fileDirectory,
+        segmentBytes,
         c.getString("postgresql.url"),
         h2 ? "sa" : c.getString("postgresql.user"),
         h2 ? "" : c.getString("postgresql.password"),
@@ -75,7 +98,7 @@ public record PersistenceSettings(
    */
   public String jdbcUrl() {
     return switch (journal) {
-      case H2 ->
+      case FILE, H2 ->
           "jdbc:h2:file:"
               + h2Directory.resolve("cohort")
               + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000";
@@ -97,22 +120,35 @@ public record PersistenceSettings(
   }
 
   /**
-   * The pekko-persistence-jdbc configuration for this journal: journal, snapshot store and read
-   * journal share one Slick database (one connection pool).
+   * The Pekko persistence plugins' configuration: with {@code file}, the journal plugin is Cohort's
+   * file journal in {@link #fileDirectory}; the pekko-persistence-jdbc plugins (snapshot store,
+   * and the journal otherwise) share one Slick database (one connection pool).
    */
   public Config pluginConfig() {
     Map<String, Object> db = new HashMap<>();
     db.put("url", jdbcUrl());
     db.put("user", user);
     db.put("password", password);
-    db.put("driver", journal == Journal.H2 ? "org.h2.Driver" : "org.postgresql.Driver");
+    boolean h2 = journal != Journal.POSTGRESQL;
+    db.put("driver", h2 ? "org.h2.Driver" : "org.postgresql.Driver");
     db.put("numThreads", maxConnections);
     db.put("maxConnections", maxConnections);
     db.put("minConnections", 1);
     db.put("connectionTimeout", probeTimeout.toMillis());
-    String profile =
-        journal == Journal.H2 ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$";
-    return ConfigFactory.empty()
+    String profile = h2 ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$";
+    Config journalPlugin =
+        journal == Journal.FILE
+            ? ConfigFactory.empty()
+                .withValue(
+                    "pekko.persistence.journal.plugin",
+                    ConfigValueFactory.fromAnyRef("cohort-file-journal"))
+                .withValue(
+                    "cohort-file-journal.directory",
+                    ConfigValueFactory.fromAnyRef(fileDirectory.toString()))
+                .withValue(
+                    "cohort-file-journal.segment-size", ConfigValueFactory.fromAnyRef(segmentBytes))
+            : ConfigFactory.empty();
+    return journalPlugin
         .withValue(
             "pekko-persistence-jdbc.shared-databases.slick.profile",
             ConfigValueFactory.fromAnyRef(profile))

@@ -20,7 +20,9 @@ class CohortConfigTest {
     assertEquals("127.0.0.1", config.getString("cohort.gateway.host"));
     assertEquals(8080, config.getInt("cohort.gateway.port"));
     assertEquals(2552, config.getInt("pekko.remote.artery.canonical.port"));
-    assertEquals("h2", config.getString("cohort.persistence.journal"));
+    assertEquals("file", config.getString("cohort.persistence.journal"));
+    assertEquals("cohort-file-journal", config.getString("pekko.persistence.journal.plugin"));
+    assertEquals("jdbc-snapshot-store", config.getString("pekko.persistence.snapshot-store.plugin"));
   }
 
   @Test
@@ -52,12 +54,13 @@ class CohortConfigTest {
     Config single =
         NodeConfig.assemble(
             CohortConfig.builder().configFile(conf.resolve("single-node.conf")).build().userConfig());
-    assertEquals("h2", single.getString("cohort.persistence.journal"));
+    assertEquals("file", single.getString("cohort.persistence.journal"));
     assertEquals(List.of(), single.getStringList("pekko.cluster.seed-nodes"));
     Config cluster =
         NodeConfig.assemble(
             CohortConfig.builder().configFile(conf.resolve("cluster-node.conf")).build().userConfig());
     assertEquals("postgresql", cluster.getString("cohort.persistence.journal"));
+    assertEquals("jdbc-journal", cluster.getString("pekko.persistence.journal.plugin"));
     assertEquals(
         "slick.jdbc.PostgresProfile$",
         cluster.getString("pekko-persistence-jdbc.shared-databases.slick.profile"));

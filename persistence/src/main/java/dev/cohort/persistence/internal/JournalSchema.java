@@ -67,7 +67,7 @@ public final class JournalSchema {
   private static List<String> statements(PersistenceSettings.Journal journal) throws IOException {
     String resource =
         switch (journal) {
-          case H2 -> "schema/h2/h2-create-schema.sql";
+          case FILE, H2 -> "schema/h2/h2-create-schema.sql";
           case POSTGRESQL -> "schema/postgres/postgres-create-schema.sql";
         };
     try (InputStream in = JournalSchema.class.getClassLoader().getResourceAsStream(resource)) {
