@@ -69,6 +69,7 @@ final class KvHttpWorkload implements Bench.Workload {
         pairs.add(pairInTwoPartitions(client, base, c));
       }
     }
+    double[] commitsBefore = journalCommits(client);
     long recordFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
     long end = recordFrom + Duration.ofSeconds(seconds).toNanos();
     List<Thread> threads = new ArrayList<>();
@@ -102,10 +103,32 @@ final class KvHttpWorkload implements Bench.Workload {
     for (Thread t : threads) {
       t.join();
     }
+    double[] commitsAfter = journalCommits(client);
+    double syncs = commitsAfter[0] - commitsBefore[0];
+    String perSync =
+        syncs > 0
+            ? String.format(" journal_writes_per_sync=%.1f", (commitsAfter[1] - commitsBefore[1]) / syncs)
+            : "";
     System.out.printf(
-        "bench=kv_http op=%s clients=%d ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d errors=%d%n",
+        "bench=kv_http op=%s clients=%d ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d errors=%d%s%n",
         op, clients, latencies.count() / (double) seconds, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), latencies.count(), errors.get());
+        latencies.percentileMillis(99), latencies.count(), errors.get(), perSync);
+  }
+
+  /**
+   * The file journal's syncs and the atomic writes they carried so far ({@code
+   * cohort_journal_commit_records} count and sum from {@code /metrics}); zeros with another journal.
+   */
+  private static double[] journalCommits(PlainHttp client) throws Exception {
+    double[] countAndSum = new double[2];
+    for (String line : client.send("GET", "/metrics", null).split("\n")) {
+      if (line.startsWith("cohort_journal_commit_records_count ")) {
+        countAndSum[0] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      } else if (line.startsWith("cohort_journal_commit_records_sum ")) {
+        countAndSum[1] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      }
+    }
+    return countAndSum;
   }
 
   /** CAS on the client's own key: if modRevision == last then put else get; returns the new one. */
