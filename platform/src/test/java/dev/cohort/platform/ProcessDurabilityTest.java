@@ -68,6 +68,9 @@ class ProcessDurabilityTest {
       }
     }
     assertTrue(acknowledged.size() >= 150);
+    assertTrue(
+        Files.size(data.resolve("journal/events/00000000000000000000.log")) > 0,
+        "the node wrote its events to the default file journal");
     try (NodeProcess again = NodeProcess.start(data, http, remote)) {
       again.awaitReady(READY);
       List<String> lost = new ArrayList<>();
