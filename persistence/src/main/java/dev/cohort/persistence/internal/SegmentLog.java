@@ -293,10 +293,12 @@ final class SegmentLog implements AutoCloseable {
         continue;
       }
       queue.drainTo(batch);
-      int stop = batch.indexOf(STOP);
-      if (stop >= 0) {
-        commit(batch.subList(0, stop));
-        return;
+      for (int i = 0; i < batch.size(); i++) {
+        // By identity: a record's equals would compare every queued record's bytes.
+        if (batch.get(i) == STOP) {
+          commit(batch.subList(0, i));
+          return;
+        }
       }
       commit(batch);
       batch.clear();
