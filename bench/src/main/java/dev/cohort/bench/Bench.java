@@ -24,6 +24,7 @@ public final class Bench {
     WORKLOADS.put("allreduce", new AllreduceWorkload());
     WORKLOADS.put("ap-load", new ApLoadWorkload());
     WORKLOADS.put("counter", new CounterWorkload());
+    WORKLOADS.put("journal-open", new JournalOpenWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());
     WORKLOADS.put("log", new LogWorkload());
     WORKLOADS.put("ring", new RingWorkload());
