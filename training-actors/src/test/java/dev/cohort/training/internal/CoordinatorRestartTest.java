@@ -145,14 +145,17 @@ class CoordinatorRestartTest {
     Node restarted = node(config, null);
     try {
       // Nobody asks for the job: the waker finds it in the index and its coordinator resumes it.
+      // The coordinator reports "running" as soon as it has recovered its state; the resume (and
+      // its recovery-log entry) follows once the workers have rendezvoused, so wait for both.
       TestProbe<Object> probe = restarted.kit().createTestProbe();
-      JobStatus running = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+      probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
         String scrape = Metrics.get(restarted.kit().system()).scrape();
         assertTrue(scrape.contains("cohort_training_jobs{state=\"running\"} 1.0")
             || scrape.contains("cohort_training_jobs{state=\"completed\"} 1.0"), "the job's coordinator is back");
-        return await(restarted.jobs().get("whole-restart"));
+        JobStatus running = await(restarted.jobs().get("whole-restart"));
+        assertTrue(running.recoveryLog().size() >= 1, "WholeRestart: " + running.recoveryLog());
+        return running;
       });
-      assertTrue(running.recoveryLog().size() >= 1, "WholeRestart: " + running.recoveryLog());
       JobStatus done = awaitStatus(restarted, "whole-restart", Duration.ofSeconds(120), s -> s.phase().ended());
       assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason " + done.reason());
       RecoveryInfo recovery = done.recoveryLog().getLast();
