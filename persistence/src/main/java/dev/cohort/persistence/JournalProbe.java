@@ -12,9 +12,14 @@ public final class JournalProbe {
     this.settings = settings;
   }
 
-  /** Creates the journal schema if it is missing; throws {@link JournalUnavailableException}. */
+  /**
+   * Creates the journal schema if it is missing; throws {@link JournalUnavailableException}. With
+   * the file journal, also refuses (with an {@link IllegalArgumentException} naming the key) a
+   * data directory whose events are still in the embedded H2 journal.
+   */
   public void prepareSchema() {
     JournalSchema.createIfMissing(settings);
+    JournalSchema.refuseEventsLeftInH2(settings);
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.cohort.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -79,14 +81,20 @@ class FileJournalTest {
   }
 
   private ActorTestKit node() {
-    Config user =
-        ConfigFactory.parseString("cohort.node.data-dir = \"" + dataDir + "\"")
-            .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
-            .withFallback(ConfigFactory.load());
-    PersistenceSettings settings = PersistenceSettings.create(user);
+    PersistenceSettings settings = settings("");
     assertEquals(PersistenceSettings.Journal.FILE, settings.journal());
     new JournalProbe(settings).prepareSchema();
-    return ActorTestKit.create(settings.pluginConfig().withFallback(user));
+    return ActorTestKit.create(settings.pluginConfig().withFallback(userConfig("")));
+  }
+
+  private Config userConfig(String extra) {
+    return ConfigFactory.parseString("cohort.node.data-dir = \"" + dataDir + "\"\n" + extra)
+        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
+        .withFallback(ConfigFactory.load());
+  }
+
+  private PersistenceSettings settings(String extra) {
+    return PersistenceSettings.create(userConfig(extra));
   }
 
   private static List<Object> read(ActorTestKit kit, ActorRef<Command> recorder) {
@@ -161,5 +169,27 @@ class FileJournalTest {
     } finally {
       next.shutdownTestKit();
     }
+  }
+
+  @Test
+  void aDataDirectoryWhoseEventsAreInH2IsRefusedByTheFileJournal() {
+    PersistenceSettings h2 = settings("cohort.persistence.journal = h2");
+    new JournalProbe(h2).prepareSchema();
+    ActorTestKit old = ActorTestKit.create(h2.pluginConfig().withFallback(userConfig("")));
+    try {
+      TestProbe<Integer> acks = old.createTestProbe();
+      old.spawn(new Recorder("in-h2")).tell(new Write(List.of("old"), acks.ref()));
+      assertEquals(1, acks.receiveMessage(Duration.ofSeconds(10)));
+    } finally {
+      old.shutdownTestKit();
+    }
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class, () -> new JournalProbe(settings("")).prepareSchema());
+    assertTrue(refused.getMessage().contains("cohort.persistence.journal"), refused.getMessage());
+    assertFalse(
+        Files.exists(dataDir.resolve("journal").resolve("events")),
+        "nothing was written to a file journal");
+    new JournalProbe(h2).prepareSchema();
   }
 }

@@ -5,12 +5,15 @@ import dev.cohort.persistence.PersistenceSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Creates the journal, snapshot and durable-state tables when they are missing, using the DDL that
@@ -45,6 +48,48 @@ public final class JournalSchema {
     } catch (SQLException | IOException e) {
       throw new JournalUnavailableException(
           "cannot create the journal schema at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * With the file journal, refuses a data directory whose events are still in the embedded H2
+   * journal table (a node that ran with {@code journal = "h2"}, the default before the file
+   * journal): starting would show every entity empty while its events sit unread next to it.
+   *
+   * @throws IllegalArgumentException naming {@code cohort.persistence.journal}
+   */
+  public static void refuseEventsLeftInH2(PersistenceSettings settings) {
+    if (settings.journal() != PersistenceSettings.Journal.FILE
+        || hasSegments(settings.fileDirectory())) {
+      return;
+    }
+    try (Connection connection = settings.openConnection();
+        Statement statement = connection.createStatement();
+        ResultSet row =
+            statement.executeQuery("SELECT 1 FROM PUBLIC.\"event_journal\" LIMIT 1")) {
+      if (row.next()) {
+        throw new IllegalArgumentException(
+            "cohort.persistence.journal is 'file' but the events of this data directory are in"
+                + " its H2 journal ("
+                + settings.h2Directory()
+                + "); set cohort.persistence.journal = h2 to keep using them, or start with an"
+                + " empty data directory");
+      }
+    } catch (SQLException e) {
+      throw new JournalUnavailableException(
+          "cannot read the H2 journal at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean hasSegments(Path directory) {
+    if (!Files.isDirectory(directory)) {
+      return false;
+    }
+    try (Stream<Path> files = Files.list(directory)) {
+      return files.anyMatch(file -> file.getFileName().toString().endsWith(".log"));
+    } catch (IOException e) {
+      throw new JournalUnavailableException(
+          "cannot list the file journal at " + directory + ": " + e.getMessage(), e);
     }
   }
 
