@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.observability.Metrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,7 +105,7 @@ class FileJournalTest {
   }
 
   @Test
-  void eventsWrittenByOneActorSystemAreRecoveredByTheNext() {
+  void eventsWrittenByOneActorSystemAreRecoveredByTheNext() throws Exception {
     int entities = 8;
     int writesEach = 25;
     ActorTestKit first = node();
@@ -129,6 +130,18 @@ class FileJournalTest {
         "the events live in <data-dir>/journal/events");
     ActorTestKit second = node();
     try {
+      Path segment = dataDir.resolve("journal/events/00000000000000000000.log");
+      assertTrue(Files.size(segment) > 0, "the first system wrote its events to the segment");
+      read(second, second.spawn(new Recorder("recorder-0")));
+      String scrape = Metrics.get(second.system()).scrape();
+      double reported =
+          scrape
+              .lines()
+              .filter(line -> line.startsWith("cohort_journal_bytes "))
+              .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no cohort_journal_bytes in\n" + scrape));
+      assertEquals(Files.size(segment), reported, "cohort_journal_bytes reports the segment's size");
       for (int e = 0; e < entities; e++) {
         List<Object> expected = new ArrayList<>();
         for (int n = 0; n < writesEach; n++) {

@@ -40,7 +40,8 @@ public final class FileJournal extends AsyncWriteJournal {
   private final long segmentBytes;
   private final Serializer reprSerializer;
   private final Executor reads;
-  private SegmentLog log;
+  /** Set in preStart; volatile because the metrics scrape reads it from another thread. */
+  private volatile SegmentLog log;
 
   public FileJournal(Config config) throws IOException {
     String configured = config.getString("directory");
@@ -69,6 +70,19 @@ public final class FileJournal extends AsyncWriteJournal {
             "cohort_journal_commit_seconds",
             "time of one write and fdatasync of the embedded journal",
             Metrics.LATENCY_BUCKETS_SECONDS);
+    metrics.gauge(
+        "cohort_journal_bytes",
+        "bytes in the embedded journal's segment files (never reclaimed: no entity deletes events)",
+        sink -> {
+          SegmentLog current = log;
+          if (current != null) {
+            try {
+              sink.set(current.sizeBytes());
+            } catch (IOException e) {
+              // A scrape must not fail on the journal: leave the gauge out this time.
+            }
+          }
+        });
     log =
         SegmentLog.open(
             directory,

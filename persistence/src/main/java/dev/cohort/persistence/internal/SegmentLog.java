@@ -244,6 +244,12 @@ final class SegmentLog implements AutoCloseable {
     }
   }
 
+  /** Bytes in all segment files: the log's size on disk, which only grows. */
+  long sizeBytes() throws IOException {
+    Segment last = segments.lastEntry().getValue();
+    return last.base + last.reader().size() - segments.firstKey();
+  }
+
   /** Writes what is queued, stops the writer and closes the files. */
   @Override
   public void close() {
