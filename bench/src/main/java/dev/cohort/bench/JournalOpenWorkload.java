@@ -2,6 +2,7 @@ package dev.cohort.bench;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.cluster.NodeConfig;
 import dev.cohort.persistence.PersistenceSettings;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -123,8 +124,7 @@ final class JournalOpenWorkload implements Bench.Workload {
   private static Config journalConfig(Path data) {
     Config base =
         ConfigFactory.parseString("cohort.node.data-dir = \"" + data + "\"")
-            .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
-            .withFallback(ConfigFactory.load());
+            .withFallback(NodeConfig.pekkoDefaults());
     PersistenceSettings settings = PersistenceSettings.create(base);
     if (settings.journal() != PersistenceSettings.Journal.FILE) {
       throw new IllegalArgumentException(

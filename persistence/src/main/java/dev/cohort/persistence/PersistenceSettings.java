@@ -47,7 +47,12 @@ public record PersistenceSettings(
     /** Events and snapshots in an embedded H2 database. One node. */
     H2,
     /** Events and snapshots in a shared PostgreSQL database. Any number of nodes. */
-    POSTGRESQL
+    POSTGRESQL;
+
+    /** Whether the JDBC plugins (snapshots, and events with {@code h2}) use the embedded H2. */
+    public boolean embeddedH2() {
+      return this != POSTGRESQL;
+    }
   }
 
   public static PersistenceSettings create(Config config) {
@@ -77,7 +82,7 @@ public record PersistenceSettings(
       throw new IllegalArgumentException(
           "cohort.persistence.file.segment-size must be at least 1MiB, not " + segmentBytes);
     }
-    boolean h2 = journal != Journal.POSTGRESQL;
+    boolean h2 = journal.embeddedH2();
     return new PersistenceSettings(
         journal,
         h2Directory,
@@ -129,7 +134,7 @@ public record PersistenceSettings(
     db.put("url", jdbcUrl());
     db.put("user", user);
     db.put("password", password);
-    boolean h2 = journal != Journal.POSTGRESQL;
+    boolean h2 = journal.embeddedH2();
     db.put("driver", h2 ? "org.h2.Driver" : "org.postgresql.Driver");
     db.put("numThreads", maxConnections);
     db.put("maxConnections", maxConnections);
