@@ -1,9 +1,11 @@
 package dev.cohort.cluster;
 
+import dev.cohort.cluster.internal.SharedJournalRule;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,5 +48,30 @@ public final class Membership {
           up.complete(null);
           return Behaviors.stopped();
         });
+  }
+
+  /**
+   * Why this node's membership ended, for a node that stopped without being asked to: the split-brain
+   * resolver or an operator downed it, it could not join its seeds, or the cluster refused its
+   * configuration (a node-local journal, see {@link SharedJournalRule}).
+   */
+  public static String endReason(ActorSystem<?> system) {
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .map(
+            reason -> {
+              if (reason == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
+                return "the cluster refused this node's configuration (the errors above say why). "
+                    + SharedJournalRule.REMEDY;
+              }
+              if (reason == CoordinatedShutdown.clusterDowningReason()) {
+                return "the cluster downed this node (the split-brain resolver, or an operator)";
+              }
+              if (reason == CoordinatedShutdown.clusterJoinUnsuccessfulReason()) {
+                return "it could not join its seed nodes";
+              }
+              return "shutdown reason " + reason;
+            })
+        .orElse("no shutdown reason was recorded (the actor system failed)");
   }
 }

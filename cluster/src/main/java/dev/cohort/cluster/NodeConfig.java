@@ -3,6 +3,7 @@ package dev.cohort.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.cohort.cluster.internal.SharedJournalRule;
 import dev.cohort.persistence.PersistenceSettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,10 @@ public final class NodeConfig {
             .withValue(
                 "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses(node)))
             .withFallback(persistence.pluginConfig());
-    return user.withFallback(derived).withFallback(pekkoDefaults()).resolve();
+    Config assembled = user.withFallback(derived).withFallback(pekkoDefaults()).resolve();
+    SharedJournalRule.refuseLocalJournalWithOtherSeeds(
+        assembled, node.host() + ":" + node.remotePort(), node.seeds());
+    return assembled;
   }
 
   /**

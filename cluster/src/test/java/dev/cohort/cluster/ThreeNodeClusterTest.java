@@ -43,7 +43,9 @@ class ThreeNodeClusterTest {
   private ActorSystem<Void> start(int port, int seedPort, Path dataDir) {
     Config user =
         ConfigFactory.parseString(
-            "cohort.node { remote-port = %d, seeds = [\"127.0.0.1:%d\"], data-dir = \"%s\" }"
+            // membership only: no entity of this test keeps events
+            ("cohort.node { remote-port = %d, seeds = [\"127.0.0.1:%d\"], data-dir = \"%s\","
+                    + " allow-local-journal-in-cluster = on }")
                 .formatted(port, seedPort, dataDir));
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, NodeConfig.assemble(user));

@@ -31,6 +31,8 @@ final class H2Nodes {
                 pekko.loglevel = WARNING
                 cohort.node.data-dir = "%s"
                 cohort.persistence.journal = h2
+                # every node of a test shares this one H2 database in this JVM
+                cohort.node.allow-local-journal-in-cluster = on
                 cohort.saga.wake-interval = 500ms
                 """
                     .formatted(dataDir.toString().replace("\\", "/")))

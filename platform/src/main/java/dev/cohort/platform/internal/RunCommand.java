@@ -1,5 +1,6 @@
 package dev.cohort.platform.internal;
 
+import dev.cohort.cluster.Membership;
 import dev.cohort.platform.Cohort;
 import dev.cohort.platform.CohortConfig;
 import dev.cohort.platform.CohortNode;
@@ -90,7 +91,9 @@ public final class RunCommand implements Callable<Integer> {
     System.out.flush();
     node.whenTerminated().toCompletableFuture().join();
     if (!stopRequested.get()) {
-      log.error("the node stopped without being asked to (downed or failed); exiting with 1");
+      log.error(
+          "the node stopped without being asked to: {}; exiting with 1",
+          Membership.endReason(node.system()));
       System.exit(1);
     }
     return 0;
