@@ -31,8 +31,8 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records, and
- * consumer groups ({@code /v1/groups}). Keys, values and headers travel as text when they are
+ * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records,
+ * idempotent producer ids ({@code /v1/producers}), and consumer groups ({@code /v1/groups}). Keys, values and headers travel as text when they are
  * valid UTF-8 and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64})
  * otherwise; a null value is a tombstone.
  *
