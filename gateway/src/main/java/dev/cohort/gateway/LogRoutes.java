@@ -9,6 +9,7 @@ import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
 import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
+import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.StreamLog;
@@ -30,8 +31,8 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records, and
- * consumer groups ({@code /v1/groups}). Keys, values and headers travel as text when they are
+ * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records,
+ * idempotent producer ids ({@code /v1/producers}), and consumer groups ({@code /v1/groups}). Keys, values and headers travel as text when they are
  * valid UTF-8 and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64})
  * otherwise; a null value is a tombstone.
  *
@@ -54,6 +55,7 @@ public final class LogRoutes extends JsonRoutes {
         () ->
             concat(
                 pathPrefix("topics", this::topics),
+                pathPrefix("producers", this::producers),
                 pathPrefix("groups", this::groups)));
   }
 
@@ -144,6 +146,12 @@ public final class LogRoutes extends JsonRoutes {
     return configs;
   }
 
+  /**
+   * {@code POST /v1/topics/{t}/records}. With {@code producerId}, {@code producerEpoch} and {@code
+   * baseSequence} the records are one idempotent batch (Kafka's record batch) to the top-level
+   * {@code partition}: a retry with the same sequence is answered with the first offsets and
+   * written once. Without them each partition's records are one batch, as before.
+   */
   private Route produce(String topic, JsonNode json) {
     String acks = Json.optionalText(json, "acks").orElse("all");
     if (!List.of("0", "1", "all", "-1").contains(acks)) {
@@ -153,11 +161,28 @@ public final class LogRoutes extends JsonRoutes {
     if (array == null || !array.isArray() || array.isEmpty()) {
       throw Json.invalid("records", "must be a non-empty array");
     }
+    Optional<Integer> partition = Json.optionalLong(json, "partition").map(LogRoutes::clamp);
     List<ProducerRecord> records = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
-      records.add(producerRecord(topic, "records[" + i + "]", array.get(i)));
+      String where = "records[" + i + "]";
+      ProducerRecord record = producerRecord(topic, where, array.get(i));
+      if (partition.isPresent()) {
+        if (record.partition() != null && !record.partition().equals(partition.get())) {
+          throw Json.invalid(
+              where + ".partition",
+              "must be absent or equal to the request's partition " + partition.get());
+        }
+        record = record.withPartition(partition.get());
+      }
+      records.add(record);
     }
-    CompletionStage<List<RecordMetadata>> sent = log.send(topic, records);
+    Optional<Sequenced> sequenced = sequenced(json, partition, acks);
+    CompletionStage<List<RecordMetadata>> sent =
+        sequenced.isPresent()
+            ? log.send(
+                topic, partition.get(), sequenced.get().producer(), sequenced.get().baseSequence(),
+                records)
+            : log.send(topic, records);
     if (acks.equals("0")) {
       return complete(Json.response(StatusCodes.ACCEPTED, Json.object().putArray("offsets")));
     }
@@ -173,14 +198,95 @@ public final class LogRoutes extends JsonRoutes {
         });
   }
 
+  /** The idempotent producer fields of a produce request. */
+  private record Sequenced(ProducerIdAndEpoch producer, int baseSequence) {}
+
+  /**
+   * The request's {@code producerId}, {@code producerEpoch} and {@code baseSequence}: all three or
+   * none; with them {@code partition} is required (sequences count per partition) and {@code
+   * acks} must not be "0" (as Kafka requires acks=all for idempotence: a retry must learn the
+   * first attempt's offsets).
+   */
+  private static Optional<Sequenced> sequenced(JsonNode json, Optional<Integer> partition, String acks) {
+    Optional<Long> id = Json.optionalLong(json, "producerId");
+    Optional<Long> epoch = Json.optionalLong(json, "producerEpoch");
+    Optional<Long> sequence = Json.optionalLong(json, "baseSequence");
+    if (id.isEmpty() && epoch.isEmpty() && sequence.isEmpty()) {
+      return Optional.empty();
+    }
+    for (Map.Entry<String, Optional<Long>> field :
+        List.of(Map.entry("producerId", id), Map.entry("producerEpoch", epoch), Map.entry("baseSequence", sequence))) {
+      if (field.getValue().isEmpty()) {
+        throw Json.invalid(
+            field.getKey(), "is required with producerId, producerEpoch and baseSequence (give all three or none)");
+      }
+    }
+    if (partition.isEmpty()) {
+      throw Json.invalid("partition", "is required with baseSequence: an idempotent batch goes to one partition");
+    }
+    if (acks.equals("0")) {
+      throw Json.invalid("acks", "must be \"all\" or \"1\" for an idempotent batch");
+    }
+    return Optional.of(
+        new Sequenced(
+            producer(id.get(), epoch.get()),
+            Math.toIntExact(nonNegativeInt("baseSequence", sequence.get()))));
+  }
+
+  private static ProducerIdAndEpoch producer(long id, long epoch) {
+    if (id < 0) {
+      throw Json.invalid("producerId", "must be at least 0, got " + id);
+    }
+    return new ProducerIdAndEpoch(id, Math.toIntExact(nonNegativeInt("producerEpoch", epoch)));
+  }
+
+  private static long nonNegativeInt(String field, long value) {
+    if (value < 0 || value > Integer.MAX_VALUE) {
+      throw Json.invalid(field, "must be 0 to " + Integer.MAX_VALUE + ", got " + value);
+    }
+    return value;
+  }
+
+  private static int clamp(long partition) {
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, partition));
+  }
+
+  // Producers
+
+  /**
+   * {@code POST /v1/producers}: Kafka's InitProducerId. An empty body gives a new producer id with
+   * epoch 0; {@code {"producerId":…,"producerEpoch":…}} gives the same id with the next epoch.
+   */
+  private Route producers() {
+    return pathEndOrSingleSlash(
+        () -> HttpApi.named("/v1/producers", () -> post(() -> body(this::initProducer))));
+  }
+
+  private Route initProducer(JsonNode json) {
+    Optional<Long> id = Json.optionalLong(json, "producerId");
+    Optional<Long> epoch = Json.optionalLong(json, "producerEpoch");
+    if (id.isPresent() != epoch.isPresent()) {
+      throw Json.invalid(
+          id.isPresent() ? "producerEpoch" : "producerId",
+          "is required with " + (id.isPresent() ? "producerId" : "producerEpoch")
+              + " (both bump the epoch, neither gives a new producer)");
+    }
+    ProducerIdAndEpoch current = id.isPresent() ? producer(id.get(), epoch.get()) : null;
+    return onSuccess(
+        log.initProducerId(current),
+        p ->
+            complete(
+                Json.ok(
+                    Json.object().put("producerId", p.producerId()).put("producerEpoch", p.epoch()))));
+  }
+
   private static ProducerRecord producerRecord(String topic, String where, JsonNode json) {
     if (!json.isObject()) {
       throw Json.invalid(where, "must be an object");
     }
     byte[] key = bytes(json, where, "key", "keyBase64");
     byte[] value = bytes(json, where, "value", "valueBase64");
-    Integer partition =
-        Json.optionalLong(json, "partition").map(p -> (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, p))).orElse(null);
+    Integer partition = Json.optionalLong(json, "partition").map(LogRoutes::clamp).orElse(null);
     Long timestamp = Json.optionalLong(json, "timestamp").orElse(null);
     Map<String, byte[]> headers = new HashMap<>();
     JsonNode headerNode = json.get("headers");

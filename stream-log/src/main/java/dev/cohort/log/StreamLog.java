@@ -65,6 +65,33 @@ public interface StreamLog {
   CompletionStage<List<RecordMetadata>> send(
       String topic, List<ProducerRecord> records, ProducerSettings.Acks acks);
 
+  /**
+   * Kafka's InitProducerId, for clients that number their own batches (the gateway's HTTP
+   * producers): {@code current} null gives a new producer id with epoch 0; the caller's current
+   * id and epoch give the same id with the next epoch (KIP-360), whose batches start again at
+   * sequence 0 on every partition and fence the older epoch. The embedded {@link Producer} gets
+   * its id the same way.
+   */
+  CompletionStage<ProducerIdAndEpoch> initProducerId(ProducerIdAndEpoch current);
+
+  /**
+   * Sends {@code records} as one idempotent batch to one partition, numbered from {@code
+   * baseSequence} in {@code producer}'s sequence for that partition and epoch ({@code acks=all},
+   * no retries: the caller retries). The partition checks it as it checks the embedded
+   * producer's batches: a batch it already wrote (the same id, epoch, first and last sequence,
+   * among the producer's last 5 batches) is answered with its original offsets and not written
+   * again; a sequence that does not follow the last written one fails with {@code
+   * out_of_order_sequence}, an epoch older than the newest stored with {@code
+   * invalid_producer_epoch}, a sequence above 0 from an id the partition does not know with {@code
+   * unknown_producer_id}. A record naming another partition fails with {@code invalid_request}.
+   */
+  CompletionStage<List<RecordMetadata>> send(
+      String topic,
+      int partition,
+      ProducerIdAndEpoch producer,
+      int baseSequence,
+      List<ProducerRecord> records);
+
   // ---- consuming ----
 
   /**

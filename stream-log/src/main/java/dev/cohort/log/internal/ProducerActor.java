@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -137,7 +136,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     this.metadataLoader = metadataLoader;
     this.metadataMaxAge = metadataMaxAge;
     this.producerId =
-        settings.enableIdempotence() ? ThreadLocalRandom.current().nextLong(Long.MAX_VALUE) : -1;
+        settings.enableIdempotence() ? ProducerIds.newProducerId() : -1;
   }
 
   static Behavior<Command> create(

@@ -9,6 +9,7 @@ import dev.cohort.log.GroupDescription;
 import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.Producer;
+import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
@@ -452,60 +453,33 @@ public final class StreamLogImpl implements StreamLog {
   private CompletableFuture<List<RecordMetadata>> sendBatches(
       TopicRegistry.TopicMetadata meta, List<ProducerRecord> records) {
     int sticky = ThreadLocalRandom.current().nextInt(meta.partitions());
-    int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
     Map<Integer, List<Integer>> byPartition = new TreeMap<>();
     for (int i = 0; i < records.size(); i++) {
       ProducerRecord r = records.get(i);
-      int p;
-      if (r.partition() != null) {
-        p = r.partition();
-        if (p < 0 || p >= meta.partitions()) {
-          return failed(
-              Rejection.notFound(
-                  "unknown_topic_or_partition",
-                  "topic '" + meta.name() + "' has " + meta.partitions()
-                      + " partitions; partition " + p + " does not exist"));
-        }
-      } else {
-        p = r.key() != null ? Partitioners.partitionForKey(r.key(), meta.partitions()) : sticky;
-      }
-      if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
-        return failed(
-            new Rejection(
-                ErrorKind.TOO_LARGE,
-                "record_too_large",
-                "record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
-                    + " of topic '" + meta.name() + "'"));
+      int p =
+          r.partition() != null
+              ? r.partition()
+              : r.key() != null ? Partitioners.partitionForKey(r.key(), meta.partitions()) : sticky;
+      Rejection bad = checkRecord(meta, p, i, r);
+      if (bad != null) {
+        return failed(bad);
       }
       byPartition.computeIfAbsent(p, k -> new ArrayList<>()).add(i);
-    }
-    TopicConfig.CompressionType codec = meta.config().compressionType();
-    if (codec == TopicConfig.CompressionType.PRODUCER) {
-      codec = settings.producer().compressionType();
     }
     long now = System.currentTimeMillis();
     RecordMetadata[] out = new RecordMetadata[records.size()];
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (Map.Entry<Integer, List<Integer>> e : byPartition.entrySet()) {
-      RecordBatches.Builder builder = new RecordBatches.Builder();
-      long[] timestamps = new long[e.getValue().size()];
-      int n = 0;
-      for (int i : e.getValue()) {
-        ProducerRecord r = records.get(i);
-        timestamps[n++] = r.timestamp() != null ? r.timestamp() : now;
-        builder.add(r.key(), r.value(), r.headers(), timestamps[n - 1]);
-      }
-      RecordBatches.Encoded encoded = builder.build(codec);
+      List<ProducerRecord> batch = e.getValue().stream().map(records::get).toList();
+      long[] timestamps = timestamps(batch, now);
       TopicPartition tp = new TopicPartition(meta.name(), e.getKey());
       all.add(
-          produceRepairing(meta, tp, encoded, true)
+          produceRepairing(meta, tp, encode(meta, batch, timestamps), -1, 0, 0, true)
               .thenAccept(
                   appended -> {
-                    for (int k = 0; k < e.getValue().size(); k++) {
-                      long ts =
-                          appended.logAppendTime() >= 0 ? appended.logAppendTime() : timestamps[k];
-                      out[e.getValue().get(k)] =
-                          new RecordMetadata(tp.topic(), tp.partition(), appended.baseOffset() + k, ts);
+                    List<RecordMetadata> written = written(tp, appended, timestamps);
+                    for (int k = 0; k < written.size(); k++) {
+                      out[e.getValue().get(k)] = written.get(k);
                     }
                   }));
     }
@@ -513,12 +487,127 @@ public final class StreamLogImpl implements StreamLog {
         .thenApply(v -> List.of(out));
   }
 
+  @Override
+  public CompletionStage<ProducerIdAndEpoch> initProducerId(ProducerIdAndEpoch current) {
+    return CompletableFuture.completedFuture(ProducerIds.init(current));
+  }
+
+  @Override
+  public CompletionStage<List<RecordMetadata>> send(
+      String topic,
+      int partition,
+      ProducerIdAndEpoch producer,
+      int baseSequence,
+      List<ProducerRecord> records) {
+    if (records == null || records.isEmpty()) {
+      return invalid("invalid_request", "a produce request needs at least one record");
+    }
+    if (producer == null) {
+      return invalid("invalid_request", "an idempotent batch needs a producer id and epoch");
+    }
+    // The partition numbers the batch's last record baseSequence + count - 1 in an int.
+    if (baseSequence < 0 || (long) baseSequence + records.size() - 1 > Integer.MAX_VALUE) {
+      return invalid(
+          "invalid_request",
+          "baseSequence must be at least 0 and leave room for " + records.size()
+              + " records below 2^31; got " + baseSequence + " (start a new epoch at 0)");
+    }
+    for (int i = 0; i < records.size(); i++) {
+      Integer named = records.get(i).partition();
+      if (named != null && named != partition) {
+        return invalid(
+            "invalid_request",
+            "record " + i + " names partition " + named + " but the batch goes to partition "
+                + partition + ": a sequenced batch has one partition");
+      }
+    }
+    List<ProducerRecord> copy = List.copyOf(records);
+    return metadata(topic)
+        .thenCompose(
+            meta -> {
+              for (int i = 0; i < copy.size(); i++) {
+                Rejection bad = checkRecord(meta, partition, i, copy.get(i));
+                if (bad != null) {
+                  return failed(bad);
+                }
+              }
+              long[] timestamps = timestamps(copy, System.currentTimeMillis());
+              TopicPartition tp = new TopicPartition(meta.name(), partition);
+              return produceRepairing(
+                      meta, tp, encode(meta, copy, timestamps), producer.producerId(),
+                      producer.epoch(), baseSequence, true)
+                  .thenApply(appended -> written(tp, appended, timestamps));
+            });
+  }
+
+  /** Why record {@code i}, bound for {@code partition}, cannot be sent; null when it can. */
+  private static Rejection checkRecord(
+      TopicRegistry.TopicMetadata meta, int partition, int i, ProducerRecord r) {
+    if (partition < 0 || partition >= meta.partitions()) {
+      return Rejection.notFound(
+          "unknown_topic_or_partition",
+          "topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
+              + partition + " does not exist");
+    }
+    int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
+    if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
+      return new Rejection(
+          ErrorKind.TOO_LARGE,
+          "record_too_large",
+          "record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
+              + " of topic '" + meta.name() + "'");
+    }
+    return null;
+  }
+
+  private static long[] timestamps(List<ProducerRecord> batch, long now) {
+    long[] timestamps = new long[batch.size()];
+    for (int k = 0; k < timestamps.length; k++) {
+      Long ts = batch.get(k).timestamp();
+      timestamps[k] = ts != null ? ts : now;
+    }
+    return timestamps;
+  }
+
+  /** One batch in the topic's codec ("producer": the node's default producer codec). */
+  private RecordBatches.Encoded encode(
+      TopicRegistry.TopicMetadata meta, List<ProducerRecord> batch, long[] timestamps) {
+    TopicConfig.CompressionType codec = meta.config().compressionType();
+    if (codec == TopicConfig.CompressionType.PRODUCER) {
+      codec = settings.producer().compressionType();
+    }
+    RecordBatches.Builder builder = new RecordBatches.Builder();
+    for (int k = 0; k < batch.size(); k++) {
+      ProducerRecord r = batch.get(k);
+      builder.add(r.key(), r.value(), r.headers(), timestamps[k]);
+    }
+    return builder.build(codec);
+  }
+
+  /** Where each record of an appended batch was written, in batch order. */
+  private static List<RecordMetadata> written(
+      TopicPartition tp, PartitionEntity.Appended appended, long[] timestamps) {
+    List<RecordMetadata> out = new ArrayList<>(timestamps.length);
+    for (int k = 0; k < timestamps.length; k++) {
+      long ts = appended.logAppendTime() >= 0 ? appended.logAppendTime() : timestamps[k];
+      out.add(new RecordMetadata(tp.topic(), tp.partition(), appended.baseOffset() + k, ts));
+    }
+    return out;
+  }
+
+  /**
+   * Asks the partition to append one batch ({@code producerId} -1: without idempotence); a
+   * partition that does not know the topic yet (created while it was passivated) is configured
+   * once and asked again.
+   */
   private CompletableFuture<PartitionEntity.Appended> produceRepairing(
       TopicRegistry.TopicMetadata meta, TopicPartition tp, RecordBatches.Encoded encoded,
-      boolean repair) {
+      long producerId, int producerEpoch, int baseSequence, boolean repair) {
     return askPartition(
             tp,
-            replyTo -> new PartitionEntity.Produce(meta.topicId(), -1, 0, 0, encoded, replyTo),
+            replyTo ->
+                new PartitionEntity.Produce(
+                    meta.topicId(), producerId, producerEpoch, baseSequence, encoded, replyTo),
             settings.askTimeout())
         .thenCompose(
             reply ->
@@ -527,7 +616,11 @@ public final class StreamLogImpl implements StreamLog {
                   case PartitionEntity.Rejected r
                       when repair && r.rejection().code().equals("unknown_topic_or_partition") ->
                       configure(meta, tp.partition())
-                          .thenCompose(s -> produceRepairing(meta, tp, encoded, false));
+                          .thenCompose(
+                              s ->
+                                  produceRepairing(
+                                      meta, tp, encoded, producerId, producerEpoch, baseSequence,
+                                      false));
                   case PartitionEntity.Rejected r -> failed(r.rejection());
                   default ->
                       CompletableFuture.failedFuture(new IllegalStateException("unexpected " + reply));
