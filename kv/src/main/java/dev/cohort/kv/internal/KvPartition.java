@@ -11,6 +11,7 @@ import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
+import dev.cohort.persistence.WriterFence;
 import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -181,6 +182,12 @@ public final class KvPartition
 
   /** A parked write or prepare waited cohort.kv.txn.lock-wait. */
   record LockWaitOver(long parkedId) implements Command {}
+
+  /**
+   * The journal's answer to a {@link ReadFence} check: the highest sequence number it holds for
+   * this partition above the checked one ({@code -1} with an error when it did not answer).
+   */
+  record FenceChecked(long highest, String error) implements Command {}
 
   /** A prepared transaction finished: the parked command may proceed if its keys are free. */
   record LocksReleased(long parkedId) implements Command {}
@@ -513,6 +520,9 @@ public final class KvPartition
   /** A command waiting for locked keys; answered {@code key_locked} after lock-wait. */
   private record Parked(Command command, ActorRef<Reply> replyTo, String key, String holder) {}
 
+  /** Answers given from memory wait for the journal to confirm no other node wrote meanwhile. */
+  private final ReadFence readFence;
+
   private KvPartition(
       ActorContext<Command> context, String entityId, KvSettings settings, KvMetrics metrics,
       ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -528,6 +538,11 @@ public final class KvPartition
     this.settings = settings;
     this.metrics = metrics;
     this.shard = shard;
+    this.readFence =
+        new ReadFence(
+            WriterFence.of(context.getSystem()),
+            PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId).id(),
+            context);
   }
 
   @Override
@@ -616,7 +631,33 @@ public final class KvPartition
         .onCommand(DecisionDue.class, this::onDecisionDue)
         .onCommand(LockWaitOver.class, (state, c) -> onLockWaitOver(c.parkedId()))
         .onCommand(LocksReleased.class, this::onLocksReleased)
+        .onCommand(FenceChecked.class, this::onFenceChecked)
         .build();
+  }
+
+  /**
+   * Answers from memory: at once on a node-local journal; on the shared journal once the {@link
+   * ReadFence} confirmed that no other node wrote this partition since its last event.
+   */
+  private ReplyEffect<Event, State> answerFromMemory(ActorRef<Reply> replyTo, Reply reply) {
+    if (!readFence.enabled()) {
+      return Effect().reply(replyTo, reply);
+    }
+    readFence.hold(replyTo, reply, lastSequenceNumber(context));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onFenceChecked(State state, FenceChecked checked) {
+    if (readFence.checked(checked, lastSequenceNumber(context), entityId)) {
+      context
+          .getLog()
+          .warn(
+              "kv partition {} was written by another node since its last event (this node was"
+                  + " unreachable while it moved); stopping, to reload from the journal",
+              entityId);
+      return Effect().stop().thenNoReply();
+    }
+    return Effect().noReply();
   }
 
   private Header header(State state) {
@@ -673,7 +714,20 @@ public final class KvPartition
     }
     EffectBuilder<Event, State> effect;
     if (events.isEmpty()) {
-      effect = Effect().none().thenRun(s -> replies.forEach(p -> p.replyTo().tell(p.reply())));
+      // Nothing written: the answers come from memory (reads, failed compares) and are fenced.
+      effect =
+          Effect()
+              .none()
+              .thenRun(
+                  s ->
+                      replies.forEach(
+                          p -> {
+                            if (readFence.enabled()) {
+                              readFence.hold(p.replyTo(), p.reply(), lastSequenceNumber(context));
+                            } else {
+                              p.replyTo().tell(p.reply());
+                            }
+                          }));
     } else {
       int eventCount = events.size();
       effect =
@@ -1163,7 +1217,7 @@ public final class KvPartition
                         "revision " + at + " is ahead of partition " + partition + " at "
                             + state.revision())));
       }
-      return Effect().reply(get.replyTo(), new GetReply(header(state), Optional.ofNullable(current)));
+      return answerFromMemory(get.replyTo(), new GetReply(header(state), Optional.ofNullable(current)));
     }
     if (at < state.compactedRevision()) {
       return Effect()
@@ -1205,8 +1259,7 @@ public final class KvPartition
         kvs.add(range.keysOnly() ? kv.withoutValue() : kv);
       }
     }
-    return Effect()
-        .reply(range.replyTo(), new RangeReply(header(state), List.copyOf(kvs), count, more));
+    return answerFromMemory(range.replyTo(), new RangeReply(header(state), List.copyOf(kvs), count, more));
   }
 
   static NavigableMap<String, KeyValue> select(

@@ -79,6 +79,7 @@ public final class KvRegistrations implements KryoRegistrations {
     r.add(1163, KvPartition.DecisionDue.class);
     r.add(1164, KvPartition.LockWaitOver.class);
     r.add(1165, KvPartition.LocksReleased.class);
+    r.add(1166, KvPartition.FenceChecked.class);
     r.add(1170, KvPartition.Vote.class);
     r.add(1171, KvPartition.TxnDone.class);
     r.add(1180, KvPartition.TxnPrepared.class);
