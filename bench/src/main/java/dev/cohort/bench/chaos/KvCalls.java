@@ -76,6 +76,12 @@ final class KvCalls {
    */
   static Map<String, String> scan(Gateways g, String keyspace, String prefix, String consistency)
       throws InterruptedException {
+    return scan(g, null, keyspace, prefix, consistency);
+  }
+
+  /** As {@link #scan(Gateways, String, String, String)}, through {@code node} only (null: any). */
+  static Map<String, String> scan(Gateways g, URI node, String keyspace, String prefix, String consistency)
+      throws InterruptedException {
     Map<String, String> all = new LinkedHashMap<>();
     String page = null;
     do {
@@ -83,7 +89,7 @@ final class KvCalls {
           + (page == null ? "" : "&page=" + ChaosHttp.query(page))
           + (consistency == null ? "" : "&consistency=" + consistency);
       Reply r = SetUp.until("range " + keyspace + " " + prefix, SetUp.DEADLINE,
-          () -> ChaosHttp.get(g, ChaosHttp.any(g), path), Reply::ok);
+          () -> ChaosHttp.get(g, node == null ? ChaosHttp.any(g) : node, path), Reply::ok);
       ArrayNode kvs = (ArrayNode) r.body().path("kvs");
       kvs.forEach(kv -> all.put(kv.path("key").asText(), kv.path("value").asText(null)));
       page = r.body().path("more").asBoolean(false) ? r.body().path("next").asText(null) : null;

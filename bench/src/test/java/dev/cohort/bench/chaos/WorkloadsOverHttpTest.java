@@ -98,4 +98,18 @@ class WorkloadsOverHttpTest {
     assertTrue(Long.parseLong(r.figures().get("acknowledged")) > 0, r.line());
     assertTrue(w.history().stream().anyMatch(o -> o.f().equals("commit") && o.ok()), r.line());
   }
+
+  @Test
+  void apWritesConvergeOnTheFakesSingleReplicaAndTheProbeReportsAnswers() throws Exception {
+    fake.dropAnswers = 0.05;
+    ApWorkload w = new ApWorkload(Duration.ofSeconds(5));
+    w.setUp(gateways);
+    w.run(gateways, after(Duration.ofSeconds(1)), 3);
+    fake.dropAnswers = 0;
+    CheckResult r = w.check(gateways);
+    assertValid(r);
+    assertEquals("true", r.figures().get("converged"));
+    ApProbe.Result probe = ApProbe.probe(gateways, fake.uri(), "quorum");
+    assertTrue(probe.writeOk() && probe.readOk(), probe.toString());
+  }
 }
