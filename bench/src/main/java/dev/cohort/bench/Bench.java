@@ -23,6 +23,7 @@ public final class Bench {
   static {
     WORKLOADS.put("allreduce", new AllreduceWorkload());
     WORKLOADS.put("ap-load", new ApLoadWorkload());
+    WORKLOADS.put("chaos", new ChaosBench());
     WORKLOADS.put("counter", new CounterWorkload());
     WORKLOADS.put("journal-open", new JournalOpenWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());

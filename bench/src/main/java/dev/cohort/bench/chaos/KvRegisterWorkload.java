@@ -33,11 +33,24 @@ public final class KvRegisterWorkload implements ChaosWorkload {
   private final AtomicLongArray slotOps;
   private final Set<String> keysUsed = ConcurrentHashMap.newKeySet();
 
+  /** The keyspace of this run: {@link #KEYSPACE} plus the run's suffix. */
+  private final String keyspace;
+
   public KvRegisterWorkload() {
-    this(8, 120, 500_000);
+    this("");
+  }
+
+  /** Names its keyspace {@code chaos_reg<suffix>}, so that each run starts from empty registers. */
+  public KvRegisterWorkload(String suffix) {
+    this(suffix, 8, 120, 500_000);
   }
 
   public KvRegisterWorkload(int slots, int opsPerKey, long maxStatesPerKey) {
+    this("", slots, opsPerKey, maxStatesPerKey);
+  }
+
+  public KvRegisterWorkload(String suffix, int slots, int opsPerKey, long maxStatesPerKey) {
+    this.keyspace = KEYSPACE + suffix;
     this.slots = slots;
     this.opsPerKey = opsPerKey;
     this.maxStatesPerKey = maxStatesPerKey;
@@ -51,7 +64,7 @@ public final class KvRegisterWorkload implements ChaosWorkload {
 
   @Override
   public void setUp(Gateways g) throws Exception {
-    KvCalls.createKeyspace(g, KEYSPACE, "cp", 16);
+    KvCalls.createKeyspace(g, keyspace, "cp", 16);
   }
 
   @Override
@@ -83,7 +96,7 @@ public final class KvRegisterWorkload implements ChaosWorkload {
 
   private Op read(Gateways g, URI node, int client, String key, Map<String, String> seen) {
     long invoke = System.nanoTime();
-    Reply r = KvCalls.get(g, node, KEYSPACE, key);
+    Reply r = KvCalls.get(g, node, keyspace, key);
     if (KvCalls.isRead(r)) {
       String value = KvCalls.value(r);
       if (seen != null) {
@@ -97,7 +110,7 @@ public final class KvRegisterWorkload implements ChaosWorkload {
 
   private void write(Gateways g, URI node, int client, String key, String value, Map<String, String> seen) {
     long invoke = System.nanoTime();
-    Reply r = KvCalls.put(g, node, KEYSPACE, key, value);
+    Reply r = KvCalls.put(g, node, keyspace, key, value);
     Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
     if (outcome == Outcome.OK) {
       seen.put(key, value);
@@ -109,7 +122,7 @@ public final class KvRegisterWorkload implements ChaosWorkload {
       Map<String, String> seen) {
     ObjectNode txn = KvCalls.cas(key, expected, value);
     long invoke = System.nanoTime();
-    Reply r = ChaosHttp.post(g, node, "/v1/kv/" + KEYSPACE + "/txn", txn);
+    Reply r = ChaosHttp.post(g, node, "/v1/kv/" + keyspace + "/txn", txn);
     Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
     String observed;
     if (outcome == Outcome.OK) {

@@ -5,12 +5,10 @@ import java.net.URI;
 import java.util.List;
 
 /**
- * How the stream-log workload's producers put a batch on the wire. Two shapes exist: the plain
- * produce of today's gateway ({@link Plain}), and an idempotent one with Kafka's producer id,
- * epoch and base sequence ({@link Idempotent}), which the gateway does not have yet. The
- * idempotent shape is a guess from Kafka's semantics; adapting it to the shape that lands means
- * changing {@link Idempotent#body} and {@link Idempotent#INIT_PATH} (and the response fields read
- * in {@link Idempotent#init}), nothing else.
+ * How the stream-log workload's producers put a batch on the wire: the plain produce ({@link
+ * Plain}, where a retried batch may be written twice) or the idempotent one with Kafka's producer
+ * id, epoch and base sequence ({@link Idempotent}, stream-log README "Idempotent producing over
+ * HTTP"), where a retry of the same batch is answered with its first offsets.
  */
 public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProduceProtocol.Idempotent {
   /** One producer batch: every record goes to {@code partition}; the first one has {@code baseSequence}. */
@@ -71,8 +69,8 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
   }
 
   /**
-   * Kafka's idempotent producer over HTTP (assumed shape): {@code POST /v1/producers} answers
-   * {@code {"producerId":…, "producerEpoch":…}}; a produce carries {@code producerId},
+   * Kafka's idempotent producer over HTTP (stream-log README): {@code POST /v1/producers} answers
+   * {@code {"producerId":…, "producerEpoch":…}}; a produce to one {@code partition} carries {@code producerId},
    * {@code producerEpoch} and the batch's {@code baseSequence} (per partition, counting records
    * from 0 in each epoch). A retried batch keeps its sequence, so the partition answers a
    * duplicate with the original offsets instead of appending it again.
@@ -99,7 +97,8 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
     @Override
     public ObjectNode body(Batch batch, Identity identity) {
       ObjectNode body = new Plain().body(batch, identity);
-      body.put("producerId", identity.producerId())
+      body.put("partition", batch.partition())
+          .put("producerId", identity.producerId())
           .put("producerEpoch", identity.producerEpoch())
           .put("baseSequence", batch.baseSequence());
       return body;

@@ -51,12 +51,24 @@ public final class StreamLogWorkload implements ChaosWorkload {
   private final AtomicLong epochBumps = new AtomicLong();
   private final AtomicLong rejoins = new AtomicLong();
 
+  /** The topic and group of this run: {@link #TOPIC} and {@link #GROUP} plus the run's suffix. */
+  private final String topic;
+
+  private final String group;
+
   public StreamLogWorkload() {
     this(Mode.AUTO);
   }
 
   public StreamLogWorkload(Mode mode) {
+    this(mode, "");
+  }
+
+  /** Names its topic {@code chaos_log<suffix>} and group {@code chaos_g<suffix>}: each run starts empty. */
+  public StreamLogWorkload(Mode mode, String suffix) {
     this.mode = mode;
+    this.topic = TOPIC + suffix;
+    this.group = GROUP + suffix;
   }
 
   @Override
@@ -66,9 +78,9 @@ public final class StreamLogWorkload implements ChaosWorkload {
 
   @Override
   public void setUp(Gateways g) throws Exception {
-    ObjectNode topic = ChaosHttp.object().put("name", TOPIC).put("partitions", PARTITIONS);
-    SetUp.until("create topic " + TOPIC, SetUp.DEADLINE,
-        () -> ChaosHttp.post(g, ChaosHttp.any(g), "/v1/topics", topic), SetUp.okOr("topic_already_exists"));
+    ObjectNode create = ChaosHttp.object().put("name", topic).put("partitions", PARTITIONS);
+    SetUp.until("create topic " + topic, SetUp.DEADLINE,
+        () -> ChaosHttp.post(g, ChaosHttp.any(g), "/v1/topics", create), SetUp.okOr("topic_already_exists"));
     if (mode != Mode.PLAIN) {
       ProduceProtocol idempotent = new ProduceProtocol.Idempotent();
       Reply probe = SetUp.until("init producer", SetUp.DEADLINE,
@@ -158,7 +170,7 @@ public final class StreamLogWorkload implements ChaosWorkload {
             batch = new ProduceProtocol.Batch(partition, 0, values);
           }
         }
-        last = ChaosHttp.post(g, node, ProduceProtocol.path(TOPIC), proto.body(batch, identity));
+        last = ChaosHttp.post(g, node, ProduceProtocol.path(topic), proto.body(batch, identity));
         if (last.ok()) {
           nextSequence += BATCH;
           history.record(client, "partition-" + partition, "send", String.join(",", values),
@@ -198,8 +210,8 @@ public final class StreamLogWorkload implements ChaosWorkload {
       }
       if (member == null) {
         ObjectNode join = ChaosHttp.object().put("autoOffsetReset", "earliest").put("sessionTimeoutMs", 10_000);
-        join.putArray("topics").add(TOPIC);
-        Reply r = ChaosHttp.post(g, home, "/v1/groups/" + GROUP + "/members", join);
+        join.putArray("topics").add(topic);
+        Reply r = ChaosHttp.post(g, home, "/v1/groups/" + group + "/members", join);
         if (!r.ok()) {
           silentPolls += r.answered() ? 0 : 1;
           Clients.pause(200);
@@ -210,7 +222,7 @@ public final class StreamLogWorkload implements ChaosWorkload {
       }
       long invoke = System.nanoTime();
       Reply poll = ChaosHttp.send(g, home, "GET",
-          "/v1/groups/" + GROUP + "/members/" + ChaosHttp.query(member) + "/records?maxRecords=200&maxWaitMs=500",
+          "/v1/groups/" + group + "/members/" + ChaosHttp.query(member) + "/records?maxRecords=200&maxWaitMs=500",
           null, g.requestTimeout().plusMillis(500));
       if (!poll.ok()) {
         // The gateway advances an HTTP member's positions when it serves a fetch: a poll whose
@@ -239,10 +251,10 @@ public final class StreamLogWorkload implements ChaosWorkload {
           String.join(",", offsets.stream().map(String::valueOf).toList()), member, null, invoke, Outcome.OK));
       ObjectNode commit = ChaosHttp.object().put("memberId", member).put("generation", generation);
       ArrayNode offsets = commit.putArray("offsets");
-      byPartition.forEach((p, list) -> offsets.addObject().put("topic", TOPIC).put("partition", p)
+      byPartition.forEach((p, list) -> offsets.addObject().put("topic", topic).put("partition", p)
           .put("offset", list.get(list.size() - 1) + 1));
       long commitInvoke = System.nanoTime();
-      Reply r = ChaosHttp.post(g, home, "/v1/groups/" + GROUP + "/offsets", commit);
+      Reply r = ChaosHttp.post(g, home, "/v1/groups/" + group + "/offsets", commit);
       Outcome outcome = ChaosHttp.writeOutcome(r, Set.of());
       byPartition.forEach((p, list) -> history.record(client, "partition-" + p, "commit",
           Long.toString(list.get(list.size() - 1) + 1), member, r.ok() ? null : r.describe(), commitInvoke, outcome));
@@ -253,7 +265,7 @@ public final class StreamLogWorkload implements ChaosWorkload {
 
     void leave(Gateways g) {
       if (member != null) {
-        ChaosHttp.delete(g, home, "/v1/groups/" + GROUP + "/members/" + ChaosHttp.query(member));
+        ChaosHttp.delete(g, home, "/v1/groups/" + group + "/members/" + ChaosHttp.query(member));
       }
     }
   }
@@ -284,14 +296,14 @@ public final class StreamLogWorkload implements ChaosWorkload {
     return CheckResult.of("stream-log", ops, valid, figures, UniquePutWorkload.truncate(violations));
   }
 
-  private static List<String> readPartition(Gateways g, int partition) throws InterruptedException {
+  private List<String> readPartition(Gateways g, int partition) throws InterruptedException {
     List<String> values = new ArrayList<>();
     long offset = 0;
     long highWatermark = Long.MAX_VALUE;
     while (offset < highWatermark) {
-      String path = "/v1/topics/" + TOPIC + "/partitions/" + partition + "/records?offset=" + offset
+      String path = "/v1/topics/" + topic + "/partitions/" + partition + "/records?offset=" + offset
           + "&maxRecords=1000&maxWaitMs=0";
-      Reply r = SetUp.until("read " + TOPIC + "/" + partition + " at " + offset, SetUp.DEADLINE,
+      Reply r = SetUp.until("read " + topic + "/" + partition + " at " + offset, SetUp.DEADLINE,
           () -> ChaosHttp.get(g, ChaosHttp.any(g), path), Reply::ok);
       if (highWatermark == Long.MAX_VALUE) {
         highWatermark = r.body().path("highWatermark").asLong();
@@ -309,12 +321,12 @@ public final class StreamLogWorkload implements ChaosWorkload {
     return values;
   }
 
-  private static Map<Integer, Long> committedOffsets(Gateways g) throws InterruptedException {
-    Reply r = SetUp.until("describe group " + GROUP, SetUp.DEADLINE,
-        () -> ChaosHttp.get(g, ChaosHttp.any(g), "/v1/groups/" + GROUP), x -> x.ok() || x.status() == 404);
+  private Map<Integer, Long> committedOffsets(Gateways g) throws InterruptedException {
+    Reply r = SetUp.until("describe group " + group, SetUp.DEADLINE,
+        () -> ChaosHttp.get(g, ChaosHttp.any(g), "/v1/groups/" + group), x -> x.ok() || x.status() == 404);
     Map<Integer, Long> committed = new TreeMap<>();
     for (JsonNode o : r.body().path("offsets")) {
-      if (TOPIC.equals(o.path("topic").asText())) {
+      if (topic.equals(o.path("topic").asText())) {
         committed.put(o.path("partition").asInt(), o.path("committedOffset").asLong());
       }
     }

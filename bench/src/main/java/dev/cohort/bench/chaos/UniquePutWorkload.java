@@ -18,6 +18,17 @@ public final class UniquePutWorkload implements ChaosWorkload {
   static final String PREFIX = "u/";
 
   private final History history = new History();
+  /** The keyspace of this run: {@link #KEYSPACE} plus the run's suffix. */
+  private final String keyspace;
+
+  public UniquePutWorkload() {
+    this("");
+  }
+
+  /** Names its keyspace {@code chaos_unique<suffix>}, so that each run starts empty. */
+  public UniquePutWorkload(String suffix) {
+    this.keyspace = KEYSPACE + suffix;
+  }
 
   @Override
   public String name() {
@@ -26,7 +37,7 @@ public final class UniquePutWorkload implements ChaosWorkload {
 
   @Override
   public void setUp(Gateways g) throws Exception {
-    KvCalls.createKeyspace(g, KEYSPACE, "cp", 16);
+    KvCalls.createKeyspace(g, keyspace, "cp", 16);
   }
 
   @Override
@@ -38,7 +49,7 @@ public final class UniquePutWorkload implements ChaosWorkload {
       String value = "v" + client + "-" + n;
       URI node = ChaosHttp.any(g);
       long invoke = System.nanoTime();
-      Reply r = KvCalls.put(g, node, KEYSPACE, key, value);
+      Reply r = KvCalls.put(g, node, keyspace, key, value);
       Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
       history.record(client, key, "put", value, null, r.ok() ? null : r.describe(), invoke, outcome);
     });
@@ -46,14 +57,14 @@ public final class UniquePutWorkload implements ChaosWorkload {
 
   @Override
   public CheckResult check(Gateways g) throws Exception {
-    Map<String, String> present = KvCalls.scan(g, KEYSPACE, PREFIX, null);
+    Map<String, String> present = KvCalls.scan(g, keyspace, PREFIX, null);
     List<Op> ops = history.snapshot();
     // A key the range did not show is read directly before calling it lost: the range and the
     // point read are different paths, and the verdict should not hang on one of them.
     for (Op op : ops) {
       if (op.ok() && !present.containsKey(op.key())) {
         Reply r = SetUp.until("read " + op.key(), SetUp.DEADLINE,
-            () -> KvCalls.get(g, ChaosHttp.any(g), KEYSPACE, op.key()), KvCalls::isRead);
+            () -> KvCalls.get(g, ChaosHttp.any(g), keyspace, op.key()), KvCalls::isRead);
         String value = KvCalls.value(r);
         if (value != null) {
           present.put(op.key(), value);
