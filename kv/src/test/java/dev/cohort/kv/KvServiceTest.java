@@ -5,8 +5,6 @@ import static dev.cohort.kv.KvTestSystems.join;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.kv.internal.Keys;
@@ -237,7 +235,7 @@ class KvServiceTest {
     assertEquals(1024, Keys.utf8Length(key));
     join(kv.put("default", key, "ok"));
     assertArrayEquals(bytes("ok"), join(kv.get("default", key)).kv().value());
-    assertNotNull(join(kv.delete("default", key, false)));
-    assertNull(null);
+    assertEquals(1, join(kv.delete("default", key, false)).deleted());
+    assertEquals("key_not_found", errorCode(kv.get("default", key)));
   }
 }

@@ -284,19 +284,52 @@ class KvHttpTest {
     assertTrue(stream.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
     ok(http.send("PUT", "/v1/kv/default/keys/w/1", "{\"value\":\"a\"}"));
     ok(http.send("DELETE", "/v1/kv/default/keys/w/1", null));
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
-      String line;
-      int events = 0;
-      while (events < 2 && (line = reader.readLine()) != null) {
-        lines.add(line);
-        if (line.startsWith("id:")) {
-          events++;
-        }
-      }
-    }
+    List<String> lines = readEvents(stream.body(), 2, Duration.ofSeconds(20));
     assertTrue(lines.contains("event:put"), lines.toString());
     assertTrue(lines.contains("event:delete"), lines.toString());
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("id:") && l.length() > 10), lines.toString());
+  }
+
+  /**
+   * The lines of the server-sent event stream up to its {@code events}-th {@code id:} line. A
+   * reader thread does the blocking reads; this thread waits for them with a deadline and fails
+   * when it passes, closing the stream, which ends the reader.
+   */
+  private static List<String> readEvents(InputStream body, int events, Duration deadline) throws Exception {
+    // Lines as they arrive; empty when the stream ended.
+    java.util.concurrent.BlockingQueue<java.util.Optional<String>> received =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    Thread reader = Thread.ofVirtual().start(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          received.add(java.util.Optional.of(line));
+        }
+      } catch (java.io.IOException closed) {
+        // closed below after the deadline or the last event
+      }
+      received.add(java.util.Optional.empty());
+    });
+    List<String> lines = new ArrayList<>();
+    long until = System.nanoTime() + deadline.toNanos();
+    try {
+      int seen = 0;
+      while (seen < events) {
+        java.util.Optional<String> next =
+            received.poll(Math.max(0, until - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (next == null) {
+          throw new AssertionError("no " + events + " events within " + deadline + ": " + lines);
+        }
+        String line = next.orElseThrow(() -> new AssertionError("the stream ended after " + lines));
+        lines.add(line);
+        if (line.startsWith("id:")) {
+          seen++;
+        }
+      }
+      return lines;
+    } finally {
+      body.close();
+      reader.join(Duration.ofSeconds(5));
+    }
   }
 }

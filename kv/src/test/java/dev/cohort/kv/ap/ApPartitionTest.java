@@ -13,11 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.remote.RARP;
-import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
-import org.apache.pekko.remote.transport.ThrottlerTransportAdapter$;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +36,7 @@ class ApPartitionTest {
       join(c.ks(0, "p").put("shared", bytes("before"), 0, Consistency.ALL));
       join(c.ks(0, "p").put("doomed", bytes("d"), 0, Consistency.ALL));
 
-      partition(c, 2, true);
+      c.partition(2, true);
 
       // Majority side: quorum reads and writes still succeed.
       join(c.ks(0, "p").put("majority", bytes("m"), 0, Consistency.QUORUM));
@@ -67,7 +62,7 @@ class ApPartitionTest {
               && c.address(0).toString().compareTo(c.address(2).toString()) > 0))
           ? "majority" : "minority";
 
-      partition(c, 2, false);
+      c.partition(2, false);
 
       // ConvergeAfterHeal: every replica ends with the same values, last writer (by HLC) winning,
       // tombstones included.
@@ -84,34 +79,5 @@ class ApPartitionTest {
       // timeout is not a rollback (documented).
       assertEquals("x", join(c.ks(0, "p").get("minority-q", Consistency.ALL)).valueUtf8());
     }
-  }
-
-  /**
-   * Drops (or lets through again) all traffic between node {@code cut} and every other node.
-   * Artery's test mode still takes the classic transport's throttle commands (deprecated with
-   * classic remoting, but the only blackhole Pekko 1.7 offers without the multi-node test kit).
-   */
-  @SuppressWarnings("deprecation")
-  private static void partition(ApTestCluster c, int cut, boolean blackhole) throws Exception {
-    var mode = blackhole
-        ? ThrottlerTransportAdapter$.MODULE$.blackholeThrottleMode()
-        : ThrottlerTransportAdapter$.MODULE$.unthrottledThrottleMode();
-    for (int other = 0; other < c.kits.size(); other++) {
-      if (other == cut) {
-        continue;
-      }
-      command(c, cut, c.address(other), mode);
-      command(c, other, c.address(cut), mode);
-    }
-  }
-
-  @SuppressWarnings("deprecation")
-  private static void command(ApTestCluster c, int node, Address to,
-      ThrottlerTransportAdapter.ThrottleMode mode) throws Exception {
-    var transport =
-        ((RARP) RARP.get(Adapter.toClassic(c.kits.get(node).system()))).provider().transport();
-    var done = transport.managementCommand(new ThrottlerTransportAdapter.SetThrottle(
-        to, ThrottlerTransportAdapter$.MODULE$.bothDirection(), mode));
-    scala.concurrent.Await.result(done, scala.concurrent.duration.Duration.create(5, "s"));
   }
 }

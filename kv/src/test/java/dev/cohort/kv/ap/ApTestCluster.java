@@ -26,6 +26,9 @@ import org.apache.pekko.cluster.ddata.Replicator;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.remote.RARP;
+import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
+import org.apache.pekko.remote.transport.ThrottlerTransportAdapter$;
 
 /**
  * Several cluster nodes in one JVM for AP keyspace tests: Artery TCP on 127.0.0.1 with free
@@ -117,6 +120,36 @@ final class ApTestCluster implements AutoCloseable {
 
   Address address(int node) {
     return Cluster.get(kits.get(node).system()).selfMember().address();
+  }
+
+  /**
+   * Drops (or lets through again) all traffic between node {@code cut} and every other node; the
+   * cluster must run with {@code pekko.remote.artery.advanced.test-mode = on}. Artery's test mode
+   * still takes the classic transport's throttle commands (deprecated with classic remoting, but
+   * the only blackhole Pekko 1.7 offers without the multi-node test kit).
+   */
+  @SuppressWarnings("deprecation")
+  void partition(int cut, boolean blackhole) throws Exception {
+    var mode = blackhole
+        ? ThrottlerTransportAdapter$.MODULE$.blackholeThrottleMode()
+        : ThrottlerTransportAdapter$.MODULE$.unthrottledThrottleMode();
+    for (int other = 0; other < kits.size(); other++) {
+      if (other == cut) {
+        continue;
+      }
+      throttle(cut, address(other), mode);
+      throttle(other, address(cut), mode);
+    }
+  }
+
+  @SuppressWarnings("deprecation")
+  private void throttle(int node, Address to, ThrottlerTransportAdapter.ThrottleMode mode)
+      throws Exception {
+    var transport =
+        ((RARP) RARP.get(Adapter.toClassic(kits.get(node).system()))).provider().transport();
+    var done = transport.managementCommand(new ThrottlerTransportAdapter.SetThrottle(
+        to, ThrottlerTransportAdapter$.MODULE$.bothDirection(), mode));
+    scala.concurrent.Await.result(done, scala.concurrent.duration.Duration.create(5, "s"));
   }
 
   /** This node's raw replica of the bucket holding {@code key} (empty when it has none). */

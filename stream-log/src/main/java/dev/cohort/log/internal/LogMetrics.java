@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.ExtensionId;
 /**
  * The stream-log metrics of one node. Entities publish their live numbers into node-local maps
  * that the gauges read at scrape time: a partition's offsets and size (and whether its entity is
- * failing), a group's member count and committed offsets. Lag is computed at scrape time from a
+ * serving), a group's member count and committed offsets. Lag is computed at scrape time from a
  * group's committed offsets and the log end offset of each partition: live for partitions hosted
  * on the same node, and for the others as last fetched by {@link StreamLogImpl} (every {@code
  * cohort.log.group.lag-refresh-interval}). Thread-safe.
@@ -25,7 +25,11 @@ public final class LogMetrics implements Extension {
     volatile long logStartOffset;
     volatile long logEndOffset;
     volatile long sizeBytes;
-    volatile boolean failing;
+    /**
+     * Whether the entity is not serving: from its start (or its restart with backoff after an
+     * exception) until its recovery from the journal completes.
+     */
+    volatile boolean unavailable = true;
   }
 
   private static final ExtensionId<LogMetrics> ID =
@@ -83,11 +87,13 @@ public final class LogMetrics implements Extension {
         sink -> partitions.forEach((tp, s) -> sink.set(s.sizeBytes, tp.topic(), p(tp))),
         "topic",
         "partition");
+    // The name is Kafka's, kept for dashboards that alert on it; Cohort does not replicate
+    // partitions (the journal is the replication), so what it counts is partitions not serving.
     metrics.gauge(
         "cohort_log_under_replicated_partitions",
-        "Partitions hosted on this node whose entity is restarting after a journal failure or"
-            + " failed to recover",
-        sink -> sink.set(partitions.values().stream().filter(s -> s.failing).count()));
+        "Partitions hosted on this node whose entity has started but not yet recovered from the"
+            + " journal (also while it waits to restart after an exception)",
+        sink -> sink.set(partitions.values().stream().filter(s -> s.unavailable).count()));
     metrics.gauge(
         "cohort_log_consumer_group_members",
         "Members of consumer groups coordinated on this node",

@@ -467,6 +467,8 @@ public final class PartitionEntity
     this.topicPartition = topicPartition;
     this.metrics = LogMetrics.get(context.getSystem());
     this.stats = metrics.partition(topicPartition);
+    // Not serving until the recovery below completes (also after a restart, which runs this again).
+    stats.unavailable = true;
     this.node = context.getSystem().address().toString();
   }
 
@@ -567,13 +569,15 @@ public final class PartitionEntity
         .onSignal(
             RecoveryCompleted.instance(),
             s -> {
-              stats.failing = false;
+              stats.unavailable = false;
               published(s);
             })
-        .onSignal(RecoveryFailed.class, (s, f) -> stats.failing = true)
-        // A journal failure restarts the entity with backoff; until it has recovered it is not
-        // serving, which cohort_log_under_replicated_partitions reports.
-        .onSignal(PreRestart.instance(), s -> stats.failing = true)
+        .onSignal(RecoveryFailed.class, (s, f) -> stats.unavailable = true)
+        // An exception restarts the entity with backoff; until it has recovered it is not
+        // serving, which cohort_log_under_replicated_partitions reports. (A journal failure does
+        // not come here: Pekko's default persist-failure supervision stops the entity, PostStop
+        // drops its stats, and the next request starts it again, counted while it recovers.)
+        .onSignal(PreRestart.instance(), s -> stats.unavailable = true)
         .onSignal(
             SnapshotCompleted.class,
             (s, done) ->
@@ -742,7 +746,7 @@ public final class PartitionEntity
         .persist(events)
         .thenRun(
             s -> {
-              stats.failing = false;
+              stats.unavailable = false;
               for (Event e : events) {
                 StoredBatch b = ((BatchAppended) e).batch();
                 metrics.producedRecords.labelValues(topic).inc(b.recordCount());

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.Test;
  * WholeRestart} (one node stopped mid-run and started again on the same data directory; nobody
  * asks for the job, the waker resumes it from its checkpoint and it completes), and checkpoint
  * chunks round-trip through H2. Runs with {@code recovery.prefer-replicas = off} so that the
- * checkpoint is what a job resumes from. {@link CoordinatorNodeDeathTest} shares the set-up.
+ * checkpoint is what a job resumes from. {@link CoordinatorNodeLeaveTest} shares the set-up. Both stop
+ * nodes gracefully; none of them kills a process.
  */
 @Tag("integration")
 class CoordinatorRestartTest {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Elastic recovery from a checkpoint: three workers train, rank 0 checkpoints every 10 steps, one
- * worker is stopped mid-epoch, and with {@code recovery.prefer-replicas = off} the two survivors
+ * worker actor is stopped mid-epoch (a graceful actor stop in this JVM, not a process death:
+ * {@code RingProcessDeathTest} kills a rank's process), and with {@code recovery.prefer-replicas = off} the two survivors
  * continue from the last committed checkpoint and complete. Invariants: {@code
  * ResumesAtCheckpoint} (the recovery record names a committed checkpoint's step and the next
  * reported step follows it), {@code KeepsTwo} (at most checkpoint.keep manifests), {@code
@@ -63,7 +64,7 @@ class ElasticCheckpointTest {
   }
 
   @Test
-  void killOneOfThreeWorkersAndTheOthersContinueFromTheLastCheckpoint() {
+  void stopOneOfThreeWorkersAndTheOthersContinueFromTheLastCheckpoint() {
     TrainingJobSpec spec = new TrainingJobSpec("elastic", MlpSpec.of(16, 32, 4), "synthetic", 2, 3, Backend.RING, 30, 16,
         new OptimizerSpec("adam", 0.01f, 0f), 5, 10, 1);
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("elastic-1", SETTINGS));

@@ -27,16 +27,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Concurrent clients put, get and compare-and-swap a few keys while their partitions are
- * restarted (stopped and recovered from the journal) over and over; the recorded history of each
- * key must be linearizable. The checker itself is shown to reject a history that is not.
+ * passivated over and over (sharding stops the entity gracefully; the next command recovers it
+ * from the journal); the recorded history of each key must be linearizable. Passivation is the
+ * only restart here: nothing crashes and no process dies. The checker itself is shown to reject a
+ * history that is not.
  */
-class KvLinearizabilityTest {
+class KvPassivationLinearizabilityTest {
   private static ActorTestKit kit;
   private static Kv kv;
 
   @BeforeAll
   static void start() {
-    kit = KvTestSystems.cluster("KvLinearizabilityTest", "");
+    kit = KvTestSystems.cluster("KvPassivationLinearizabilityTest", "");
     kv = KvTestSystems.startKv(kit);
   }
 
@@ -48,12 +50,12 @@ class KvLinearizabilityTest {
   private record Recorded(String key, Op op) {}
 
   @Test
-  void historyRecordedWhilePartitionsRestartIsLinearizable() throws Exception {
+  void historyRecordedWhilePartitionsArePassivatedIsLinearizable() throws Exception {
     KeyspaceInfo ks = join(kv.createKeyspace("lin", KeyspaceSpec.cp(2)));
     List<String> keys = List.of("a", "b", "c");
     List<Recorded> history = Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean running = new AtomicBoolean(true);
-    AtomicInteger restarts = new AtomicInteger();
+    AtomicInteger passivations = new AtomicInteger();
     int clients = 4;
     ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
     try {
@@ -65,9 +67,9 @@ class KvLinearizabilityTest {
                     KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), p))
                 .tell(KvPartition.Passivate.INSTANCE);
           }
-          restarts.incrementAndGet();
+          passivations.incrementAndGet();
           try {
-            Thread.sleep(25); // the restart rhythm of the fault injector, not a wait
+            Thread.sleep(25); // the passivation rhythm of the fault injector, not a wait
           } catch (InterruptedException e) {
             return;
           }
@@ -84,7 +86,7 @@ class KvLinearizabilityTest {
     } finally {
       pool.shutdownNow();
     }
-    assertTrue(restarts.get() > 3, "partitions restarted " + restarts.get() + " times");
+    assertTrue(passivations.get() > 3, "partitions asked to passivate " + passivations.get() + " times");
     Map<String, List<Op>> byKey = new HashMap<>();
     history.forEach(r -> byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.op()));
     for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {

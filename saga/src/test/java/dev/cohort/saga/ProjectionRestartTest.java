@@ -18,13 +18,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Exactly-once across a crash: a node on the H2 journal stops while its projections are in the
- * middle of the topic, with nothing committed (the checkpoint interval is an hour), so the node
- * that starts on the same data replays every record that was already applied. Counts and sums
- * must still equal the produced records exactly: a replayed record must change nothing.
+ * Exactly-once across a restart: a node on the H2 journal is shut down gracefully ({@code
+ * shutdownTestKit}) while its projections are in the middle of the topic, with nothing committed
+ * (the checkpoint interval is an hour), so the node that starts on the same data replays every
+ * record that was already applied. Counts and sums must still equal the produced records exactly:
+ * a replayed record must change nothing. No process dies here; {@code ProjectionProcessKillTest}
+ * in the platform module SIGKILLs a node process mid-stream.
  */
 @Tag("integration")
-class ProjectionCrashTest {
+class ProjectionRestartTest {
   private static final Duration DEADLINE = Duration.ofSeconds(40);
 
   @TempDir Path data;
@@ -62,14 +64,14 @@ class ProjectionCrashTest {
     join(sagas.projections().createJson("sum", """
         {"source":{"topic":"orders"},"sink":{"keyspace":"sum-view"},"mode":"sum",
          "field":"amount","keyFrom":"field:user_id"}"""));
-    // crash mid-stream: some records applied, not all
+    // stop mid-stream: some records applied, not all
     await(DEADLINE, () -> applied(kv, "count-view") >= 60);
     long appliedBefore = applied(kv, "count-view");
     ProjectionStatus status = join(sagas.projections().get("count"));
     assertTrue(status.partitions().stream().allMatch(p -> p.committedOffset() == 0),
-        "nothing may be committed before the crash: " + status);
+        "nothing may be committed before the stop: " + status);
     first.shutdownTestKit();
-    assertTrue(appliedBefore < 600, "the crash must come before the end: " + appliedBefore);
+    assertTrue(appliedBefore < 600, "the stop must come before the end: " + appliedBefore);
 
     ActorTestKit second = H2Nodes.node(config());
     try {
