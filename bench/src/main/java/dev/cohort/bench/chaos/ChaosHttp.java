@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -62,15 +63,16 @@ public final class ChaosHttp {
     }
     try {
       HttpResponse<String> response = g.http().send(request.build(), HttpResponse.BodyHandlers.ofString());
+      avoidUntil.remove(node);
       JsonNode parsed = parse(response.body());
       JsonNode code = parsed.path("error").path("code");
       return new Reply(response.statusCode(), parsed, code.isTextual() ? code.textValue() : null, null);
     } catch (HttpConnectTimeoutException e) {
-      return new Reply(0, MissingNode.getInstance(), null, "connect_timeout");
+      return unanswered(node, "connect_timeout");
     } catch (HttpTimeoutException e) {
-      return new Reply(0, MissingNode.getInstance(), null, "timeout");
+      return unanswered(node, "timeout");
     } catch (IOException e) {
-      return new Reply(0, MissingNode.getInstance(), null, "io:" + e.getClass().getSimpleName());
+      return unanswered(node, "io:" + e.getClass().getSimpleName());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Reply(0, MissingNode.getInstance(), null, "interrupted");
@@ -105,9 +107,30 @@ public final class ChaosHttp {
     return Outcome.FAIL;
   }
 
-  /** A gateway chosen at random. */
+  /** How long a gateway that did not answer is passed over by {@link #any}. */
+  static final long UNANSWERED_AVOID_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+
+  /** Until when (System.nanoTime) each gateway that did not answer is passed over. */
+  private static final java.util.Map<URI, Long> avoidUntil = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A gateway chosen at random among those that answered their last request (or whose last
+   * unanswered request is over {@link #UNANSWERED_AVOID_NANOS} old); any when none did. As etcd's
+   * client balancer skips an endpoint that failed, so a client does not keep sending to a node
+   * that is dead or paused: the harness then measures the cluster's failover, not client luck.
+   */
   public static URI any(Gateways g) {
-    return g.nodes().get(ThreadLocalRandom.current().nextInt(g.nodes().size()));
+    long now = System.nanoTime();
+    List<URI> answering = g.nodes().stream()
+        .filter(node -> avoidUntil.getOrDefault(node, Long.MIN_VALUE) - now < 0)
+        .toList();
+    List<URI> from = answering.isEmpty() ? g.nodes() : answering;
+    return from.get(ThreadLocalRandom.current().nextInt(from.size()));
+  }
+
+  private static Reply unanswered(URI node, String error) {
+    avoidUntil.put(node, System.nanoTime() + UNANSWERED_AVOID_NANOS);
+    return new Reply(0, MissingNode.getInstance(), null, error);
   }
 
   public static ObjectNode object() {

@@ -34,11 +34,12 @@ public final class ChaosRun {
 
   /** One phase's verdict on one workload. */
   public record Result(Nemesis nemesis, int nodes, CheckResult check, double unavailableP99Seconds,
-      double unavailableMaxSeconds, Nemesis.Fault fault) {
+      double unavailableMaxSeconds, String worstStream, Nemesis.Fault fault) {
     public String line() {
       return "bench=chaos nemesis=" + nemesis.label() + " nodes=" + nodes + " " + check.line()
           + " unavailable_p99_s=" + String.format("%.2f", unavailableP99Seconds)
-          + " unavailable_max_s=" + String.format("%.2f", unavailableMaxSeconds);
+          + " unavailable_max_s=" + String.format("%.2f", unavailableMaxSeconds)
+          + (worstStream.isEmpty() ? "" : " worst=" + worstStream);
     }
   }
 
@@ -121,7 +122,8 @@ public final class ChaosRun {
       CheckResult check = workload.check(gateways);
       List<Op> history = workload.history();
       Result result = new Result(nemesis, plan.nodes(), check,
-          Unavailability.p99Seconds(history, fault.starts()), Unavailability.maxSeconds(history, fault.starts()), fault);
+          Unavailability.p99Seconds(history, fault.starts()), Unavailability.maxSeconds(history, fault.starts()),
+          Unavailability.worst(history, fault.starts()), fault);
       out.accept(result.line());
       for (String violation : check.violations().subList(0, Math.min(10, check.violations().size()))) {
         out.accept("#   violation: " + violation);

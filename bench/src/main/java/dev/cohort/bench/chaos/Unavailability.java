@@ -30,6 +30,26 @@ public final class Unavailability {
 
   /** Every (fault, key) sample in seconds, unsorted. */
   public static double[] samples(List<Op> history, List<Long> faultStartNanos) {
+    return byStream(history, faultStartNanos).values().stream()
+        .flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
+  }
+
+  /** The stream that stayed unavailable longest, as {@code stream:seconds} (empty: none). */
+  public static String worst(List<Op> history, List<Long> faultStartNanos) {
+    String worst = "";
+    double longest = -1;
+    for (Map.Entry<String, List<Double>> e : byStream(history, faultStartNanos).entrySet()) {
+      for (double seconds : e.getValue()) {
+        if (seconds > longest) {
+          longest = seconds;
+          worst = e.getKey() + ":" + String.format("%.2f", seconds);
+        }
+      }
+    }
+    return worst;
+  }
+
+  private static Map<String, List<Double>> byStream(List<Op> history, List<Long> faultStartNanos) {
     Map<String, List<Op>> okByKey = new HashMap<>();
     long end = Long.MIN_VALUE;
     for (Op op : history) {
@@ -38,9 +58,10 @@ public final class Unavailability {
         end = Math.max(end, op.completeNanos());
       }
     }
-    List<Double> samples = new ArrayList<>();
+    Map<String, List<Double>> samples = new HashMap<>();
     for (long start : faultStartNanos) {
-      for (List<Op> ops : okByKey.values()) {
+      for (Map.Entry<String, List<Op>> stream : okByKey.entrySet()) {
+        List<Op> ops = stream.getValue();
         boolean before = false;
         long firstAfter = Long.MAX_VALUE;
         for (Op op : ops) {
@@ -53,11 +74,11 @@ public final class Unavailability {
         }
         if (before) {
           long until = firstAfter == Long.MAX_VALUE ? Math.max(end, start) : firstAfter;
-          samples.add((until - start) / 1e9);
+          samples.computeIfAbsent(stream.getKey(), k -> new ArrayList<>()).add((until - start) / 1e9);
         }
       }
     }
-    return samples.stream().mapToDouble(Double::doubleValue).toArray();
+    return samples;
   }
 
   /** The stream a key belongs to: the key without a trailing {@code /<digits>}. */

@@ -17,8 +17,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 /**
  * Groups this node's writes per partition: at most one {@link KvPartition.Batch} per partition is
  * in flight from this node; writes submitted meanwhile wait and go together in the next batch, so
- * that a partition under load writes many events per journal write. A batch that fails or times
- * out releases the partition (its writers' own asks time out and report {@code timeout}).
+ * that a partition under load writes many events per journal write. A batch that fails, or is not
+ * answered within {@code batch.release-after}, releases the partition: its writers' own asks still
+ * get the partition's answer, or time out and report {@code timeout}.
  *
  * <p>One per node. Local only: its messages never cross the wire.
  */
@@ -66,7 +67,11 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   }
 
   private Behavior<Command> onFinished(Finished finished) {
-    if (finished.failure() != null) {
+    if (finished.failure() instanceof java.util.concurrent.TimeoutException) {
+      getContext()
+          .getLog()
+          .debug("kv batch to {} unanswered after release-after; sending the next", finished.entityId());
+    } else if (finished.failure() != null) {
       getContext()
           .getLog()
           .warn("kv batch to {} failed: {}", finished.entityId(), finished.failure().toString());
@@ -90,7 +95,7 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
         .ask(
             KvPartition.BatchDone.class,
             sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId),
-            settings.askTimeout(),
+            settings.batchReleaseAfter(),
             replyTo -> new KvPartition.Batch(writes, replyTo),
             (done, failure) -> new Finished(entityId, failure));
   }

@@ -62,6 +62,10 @@ public final class StreamLogImpl implements StreamLog {
 
   private record CachedMetadata(TopicRegistry.TopicMetadata metadata, long loadedNanos) {}
 
+  /** The background metadata refresh in flight per topic (at most one). */
+  private final Map<String, CompletableFuture<TopicRegistry.TopicMetadata>> refreshing =
+      new ConcurrentHashMap<>();
+
   private StreamLogImpl(ActorSystem<?> system, LogSettings settings) {
     this.system = system;
     this.settings = settings;
@@ -184,6 +188,17 @@ public final class StreamLogImpl implements StreamLog {
         ErrorKind.UNAVAILABLE, "not_ready", what + " is unavailable: " + cause, cause);
   }
 
+  /** Whether the registry answered with a refusal (the topic is gone), not a timeout or an outage. */
+  private static boolean isRejection(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof LogException e
+        && e.kind() != ErrorKind.TIMEOUT
+        && e.kind() != ErrorKind.UNAVAILABLE;
+  }
+
   private static <T> CompletableFuture<T> failed(Rejection rejection) {
     return CompletableFuture.failedFuture(LogException.of(rejection));
   }
@@ -210,11 +225,17 @@ public final class StreamLogImpl implements StreamLog {
   /** A topic's metadata, from the cache when younger than {@code metadata-max-age}. */
   public CompletableFuture<TopicRegistry.TopicMetadata> metadata(String topic) {
     CachedMetadata cached = metadata.get(topic);
-    if (cached != null
-        && System.nanoTime() - cached.loadedNanos() < settings.metadataMaxAge().toNanos()) {
-      return CompletableFuture.completedFuture(cached.metadata());
+    if (cached == null) {
+      return freshMetadata(topic);
     }
-    return freshMetadata(topic);
+    if (System.nanoTime() - cached.loadedNanos() >= settings.metadataMaxAge().toNanos()) {
+      // Refreshed in the background: a produce must not wait for the topic registry, whose node
+      // may just have died (its ask would take the whole ask-timeout). A topic deleted meanwhile
+      // shows as the partition's rejection, as a Kafka client's stale metadata does.
+      refreshing.computeIfAbsent(
+          topic, t -> freshMetadata(t).whenComplete((m, e) -> refreshing.remove(t)));
+    }
+    return CompletableFuture.completedFuture(cached.metadata());
   }
 
   private CompletableFuture<TopicRegistry.TopicMetadata> freshMetadata(String topic) {
@@ -227,7 +248,8 @@ public final class StreamLogImpl implements StreamLog {
             (m, e) -> {
               if (m != null) {
                 metadata.put(topic, new CachedMetadata(m, System.nanoTime()));
-              } else {
+              } else if (e != null && isRejection(e)) {
+                // The registry answered: the topic is gone. A timeout keeps the cached entry.
                 metadata.remove(topic);
               }
             });
