@@ -28,6 +28,8 @@ import java.util.Properties;
  * @param password database password
  * @param maxConnections connection pool size for the journal
  * @param probeTimeout how long a readiness probe waits for the database to answer
+ * @param idleInTransactionTimeout after how long PostgreSQL ends a session that holds a transaction
+ *     open without using it (a paused or cut-off node's half-done journal write)
  */
 public record PersistenceSettings(
     Journal journal,
@@ -38,7 +40,8 @@ public record PersistenceSettings(
     String user,
     String password,
     int maxConnections,
-    Duration probeTimeout) {
+    Duration probeTimeout,
+    Duration idleInTransactionTimeout) {
 
   /** Where events can live. */
   public enum Journal {
@@ -92,7 +95,8 @@ public record PersistenceSettings(
         h2 ? "sa" : c.getString("postgresql.user"),
         h2 ? "" : c.getString("postgresql.password"),
         c.getInt("max-connections"),
-        c.getDuration("probe-timeout"));
+        c.getDuration("probe-timeout"),
+        c.getDuration("postgresql.idle-in-transaction-timeout"));
   }
 
   /**
@@ -140,6 +144,17 @@ public record PersistenceSettings(
     db.put("maxConnections", maxConnections);
     db.put("minConnections", 1);
     db.put("connectionTimeout", probeTimeout.toMillis());
+    if (journal == Journal.POSTGRESQL) {
+      // A node paused (GC, SIGSTOP) or cut off in the middle of a journal write keeps its
+      // transaction, and the locks of the rows it inserted, open; the node that took its entities
+      // over would wait on those locks to write the same sequence numbers until it came back.
+      // PostgreSQL ends such a session after this long, so the half-done write is rolled back.
+      db.put(
+          "properties",
+          Map.of(
+              "options",
+              "-c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis()));
+    }
     String profile = h2 ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$";
     Config journalPlugin =
         journal == Journal.FILE

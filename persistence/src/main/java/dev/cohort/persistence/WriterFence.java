@@ -1,8 +1,10 @@
 package dev.cohort.persistence;
 
 import com.typesafe.config.Config;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -25,23 +27,27 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class WriterFence {
   private final ActorSystem<?> system;
   private final JdbcReadJournal journal;
+  private final Duration timeout;
 
-  private WriterFence(ActorSystem<?> system, JdbcReadJournal journal) {
+  private WriterFence(ActorSystem<?> system, JdbcReadJournal journal, Duration timeout) {
     this.system = system;
     this.journal = journal;
+    this.timeout = timeout;
   }
 
   /** The fence for this node's journal (disabled unless events live in the shared PostgreSQL). */
   public static WriterFence of(ActorSystem<?> system) {
     Config config = system.settings().config();
+    PersistenceSettings settings = PersistenceSettings.create(config);
     boolean shared =
         config.getString("pekko.persistence.journal.plugin").equals("jdbc-journal")
-            && PersistenceSettings.create(config).journal() == PersistenceSettings.Journal.POSTGRESQL;
+            && settings.journal() == PersistenceSettings.Journal.POSTGRESQL;
     return new WriterFence(
         system,
         shared
             ? PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())
-            : null);
+            : null,
+        settings.probeTimeout());
   }
 
   public boolean enabled() {
@@ -50,7 +56,9 @@ public final class WriterFence {
 
   /**
    * The highest sequence number the journal holds for {@code persistenceId} above {@code after},
-   * or {@code after} when there is none. Fails when the journal does not answer.
+   * or {@code after} when there is none. Fails when the journal does not answer within {@code
+   * cohort.persistence.probe-timeout}: a query to a database that went away can hang much longer,
+   * and every read of the entity waits for it.
    */
   public CompletionStage<Long> highestAfter(String persistenceId, long after) {
     if (journal == null) {
@@ -58,6 +66,8 @@ public final class WriterFence {
     }
     return journal
         .currentEventsByPersistenceId(persistenceId, after + 1, Long.MAX_VALUE)
-        .runWith(Sink.fold(after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())), system);
+        .runWith(Sink.fold(after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())), system)
+        .toCompletableFuture()
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 }
