@@ -28,6 +28,8 @@ public final class SagasWorkload implements ChaosWorkload {
   static final String LAST = "confirm";
 
   private final History history = new History();
+  /** Part of every saga id, so that runs on one cluster never reuse an id (a reused id never runs). */
+  private final String instance = Long.toString(System.nanoTime(), 36);
   private final Duration finishDeadline;
   private final double participantFailures;
   private final long startPauseMillis;
@@ -93,7 +95,7 @@ public final class SagasWorkload implements ChaosWorkload {
   public void run(Gateways g, BooleanSupplier stop, int clients) throws Exception {
     long[] next = new long[clients];
     Clients.run(name(), clients, stop, g.requestTimeout().multipliedBy(2).plusSeconds(5), client -> {
-      String id = "s-" + client + "-" + next[client]++;
+      String id = "s-" + instance + "-" + client + "-" + next[client]++;
       boolean fail = ThreadLocalRandom.current().nextInt(4) == 0;
       ObjectNode start = ChaosHttp.object().put("id", id);
       start.putObject("input").put("fail", Boolean.toString(fail));

@@ -1,6 +1,9 @@
 package dev.cohort.bench.chaos;
 
-/** The harness's workloads by name, each instance on resources of its own (names end in a suffix). */
+/**
+ * The harness's workloads by name. The register, unique-put and stream-log workloads run each
+ * instance on resources of their own (names end in the suffix), so that every run starts empty.
+ */
 final class Workloads {
   private Workloads() {}
 
@@ -9,9 +12,12 @@ final class Workloads {
       case "kv-register" -> new KvRegisterWorkload(suffix);
       case "unique-put" -> new UniquePutWorkload(suffix);
       case "stream-log" -> new StreamLogWorkload(StreamLogWorkload.Mode.IDEMPOTENT, suffix);
+      // One lock and one saga definition serve every run: tokens only grow, saga ids are unique.
+      case "locks" -> new LocksWorkload();
+      case "sagas" -> new SagasWorkload();
       default ->
           throw new IllegalArgumentException(
-              "unknown workload '" + name + "'; known: kv-register, unique-put, stream-log");
+              "unknown workload '" + name + "'; known: kv-register, unique-put, stream-log, locks, sagas");
     };
   }
 }
