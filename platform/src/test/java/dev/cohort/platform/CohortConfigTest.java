@@ -38,6 +38,8 @@ class CohortConfigTest {
                 .host("127.0.0.2")
                 .seed("127.0.0.2:2700")
                 .override("cohort.node.remote-port", 2800)
+                // a seed other than this node: a cluster, which needs the shared journal
+                .override("cohort.persistence.journal", "postgresql")
                 .build()
                 .userConfig());
     assertEquals(9100, config.getInt("cohort.gateway.port"));
