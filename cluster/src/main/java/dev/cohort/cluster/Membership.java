@@ -51,6 +51,26 @@ public final class Membership {
   }
 
   /**
+   * Makes a node that the cluster refuses to join (see {@link SharedJournalRule}) say why and what to
+   * do, whenever the refusal comes: Pekko's own message does not name Cohort's settings, and the
+   * refusal may end the node before it has finished starting.
+   */
+  public static void explainRefusedJoin(ActorSystem<?> system) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "cohort-explain-refused-join",
+        () -> {
+          if (shutdown.getShutdownReason().orElse(null)
+              == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
+            org.slf4j.LoggerFactory.getLogger(Membership.class)
+                .error("{}", endReason(system));
+          }
+          return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.done());
+        });
+  }
+
+  /**
    * Why this node's membership ended, for a node that stopped without being asked to: the split-brain
    * resolver or an operator downed it, it could not join its seeds, or the cluster refused its
    * configuration (a node-local journal, see {@link SharedJournalRule}).

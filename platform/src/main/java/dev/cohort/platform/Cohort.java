@@ -77,6 +77,7 @@ public final class Cohort {
       Metrics.get(system);
       ClusterMetrics.register(system);
       ShardMetrics.start(system, SHARD_METRICS_INTERVAL);
+      Membership.explainRefusedJoin(system);
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);

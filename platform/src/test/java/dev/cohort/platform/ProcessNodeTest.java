@@ -78,14 +78,18 @@ class ProcessNodeTest {
   @Test
   void secondNodeJoinsThroughSeedAndBothSeeTwoUpMembers() throws Exception {
     int seedRemote = NodeProcess.freePort();
+    // A cluster of two keeps its events in the shared PostgreSQL journal, as the README says.
+    String clusterConf = NodeProcess.repositoryRoot().resolve("conf/cluster-node.conf").toString();
     try (NodeProcess first =
             NodeProcess.start(
-                Files.createTempDirectory("cohort-seed"), NodeProcess.freePort(), seedRemote);
+                Files.createTempDirectory("cohort-seed"), NodeProcess.freePort(), seedRemote,
+                "--config", clusterConf, "--seed", "127.0.0.1:" + seedRemote);
         NodeProcess second =
             NodeProcess.start(
                 Files.createTempDirectory("cohort-joiner"),
                 NodeProcess.freePort(),
                 NodeProcess.freePort(),
+                "--config", clusterConf,
                 "--seed",
                 "127.0.0.1:" + seedRemote)) {
       first.awaitReady(READY);
