@@ -31,6 +31,7 @@ public final class ChaosCluster implements AutoCloseable {
   static final Duration START = Duration.ofSeconds(180);
 
   private final List<ChaosNode> nodes = new ArrayList<>();
+  private final List<String> lateRestarts = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final PostgresAdmin postgres;
   private final String database;
@@ -133,9 +134,23 @@ public final class ChaosCluster implements AutoCloseable {
     return restarted;
   }
 
-  /** Waits until every node is ready and every node sees all nodes Up and reachable. */
+  /**
+   * Waits until every node is ready and every node sees all nodes Up and reachable, restarting (as
+   * a supervisor would) any node that exits meanwhile: a node that was slow to answer heartbeats
+   * after its restart may be downed again. Such restarts are kept in {@link #takeLateRestarts}.
+   */
   public void awaitHealthy(Duration timeout) throws Exception {
-    awaitUntil(timeout, "all " + nodes.size() + " nodes Up, reachable and ready", this::healthy, this);
+    awaitUntil(timeout, "all " + nodes.size() + " nodes Up, reachable and ready", () -> {
+      lateRestarts.addAll(restartExited());
+      return healthy();
+    }, this);
+  }
+
+  /** Nodes restarted while waiting for health since the last call, as {@code name:exit status}. */
+  List<String> takeLateRestarts() {
+    List<String> taken = List.copyOf(lateRestarts);
+    lateRestarts.clear();
+    return taken;
   }
 
   private boolean healthy() {

@@ -105,6 +105,10 @@ public final class ChaosRun {
         out.accept("# " + phase + " restarted after exit: " + restarted);
       }
       cluster.awaitHealthy(ChaosCluster.START);
+      List<String> late = cluster.takeLateRestarts();
+      if (!late.isEmpty()) {
+        out.accept("# " + phase + " downed again while rejoining, restarted: " + late);
+      }
       LockSupport.parkNanos(AFTER_HEAL.toNanos());
     } finally {
       stop.set(true);
