@@ -18,6 +18,17 @@ final class HttpTestClient {
   private final HttpClient client = HttpClient.newHttpClient();
   private final String base;
 
+  /**
+   * An embedded node's configuration for the HTTP tests: a fresh data directory named after the
+   * test, the gateway and remoting on free ports.
+   */
+  static CohortConfig.Builder embeddedNode(String dataDirPrefix) throws java.io.IOException {
+    return CohortConfig.builder()
+        .dataDir(java.nio.file.Files.createTempDirectory(dataDirPrefix))
+        .httpPort(0)
+        .remotePort(0);
+  }
+
   HttpTestClient(CohortNode node) {
     this.base = "http://127.0.0.1:" + node.httpAddress().getPort();
   }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -28,12 +27,7 @@ class IdempotentProduceHttpTest {
   @BeforeAll
   static void start() throws Exception {
     node =
-        Cohort.start(
-            CohortConfig.builder()
-                .dataDir(Files.createTempDirectory("cohort-idempotent-http"))
-                .httpPort(0)
-                .remotePort(0)
-                .build());
+        Cohort.start(HttpTestClient.embeddedNode("cohort-idempotent-http").build());
     http = new HttpTestClient(node);
   }
 

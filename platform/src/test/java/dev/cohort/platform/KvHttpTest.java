@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +33,7 @@ class KvHttpTest {
   static void start() throws Exception {
     node =
         Cohort.start(
-            CohortConfig.builder()
-                .dataDir(Files.createTempDirectory("cohort-kv-http"))
-                .httpPort(0)
-                .remotePort(0)
+            HttpTestClient.embeddedNode("cohort-kv-http")
                 .override("cohort.kv.max-value-bytes", 1024)
                 .build());
     http = new HttpTestClient(node);

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -28,12 +27,7 @@ class LogHttpTest {
   @BeforeAll
   static void start() throws Exception {
     node =
-        Cohort.start(
-            CohortConfig.builder()
-                .dataDir(Files.createTempDirectory("cohort-log-http"))
-                .httpPort(0)
-                .remotePort(0)
-                .build());
+        Cohort.start(HttpTestClient.embeddedNode("cohort-log-http").build());
     http = new HttpTestClient(node);
   }
 

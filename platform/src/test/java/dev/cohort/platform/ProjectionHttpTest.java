@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cohort.log.ProducerRecord;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,11 +27,7 @@ class ProjectionHttpTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = Cohort.start(CohortConfig.builder()
-        .dataDir(Files.createTempDirectory("cohort-projection-http"))
-        .httpPort(0)
-        .remotePort(0)
-        .build());
+    node = Cohort.start(HttpTestClient.embeddedNode("cohort-projection-http").build());
     http = new HttpTestClient(node);
     node.log().createTopic("orders", 2, Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<ProducerRecord> records = new ArrayList<>();

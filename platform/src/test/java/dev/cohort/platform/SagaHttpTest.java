@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,12 +42,7 @@ class SagaHttpTest {
         });
     participant.start();
     node =
-        Cohort.start(
-            CohortConfig.builder()
-                .dataDir(Files.createTempDirectory("cohort-saga-http"))
-                .httpPort(0)
-                .remotePort(0)
-                .build());
+        Cohort.start(HttpTestClient.embeddedNode("cohort-saga-http").build());
     http = new HttpTestClient(node);
     ok(http.send("PUT", "/v1/keyspaces/orders", "{\"mode\":\"cp\",\"partitions\":4}"));
   }

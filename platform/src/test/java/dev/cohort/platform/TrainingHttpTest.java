@@ -11,7 +11,6 @@ import dev.cohort.log.ProducerRecord;
 import dev.cohort.training.SyntheticDataset;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.internal.NcclProbe;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,12 +31,7 @@ class TrainingHttpTest {
   @BeforeAll
   static void start() throws Exception {
     node =
-        Cohort.start(
-            CohortConfig.builder()
-                .dataDir(Files.createTempDirectory("cohort-training-http"))
-                .httpPort(0)
-                .remotePort(0)
-                .build());
+        Cohort.start(HttpTestClient.embeddedNode("cohort-training-http").build());
     http = new HttpTestClient(node);
     node.log().createTopic("synthetic", 2, Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<ProducerRecord> records =
