@@ -97,13 +97,14 @@ class KvPartitionModelTest {
     KvSettings small = KvSettings.create(ConfigFactory.parseString(
             "cohort.kv.history.max-bytes = 16KiB\ncohort.kv.max-value-bytes = 4KiB")
         .withFallback(ConfigFactory.load()));
+    PartitionStore store = new PartitionStore(0, small);
     KvPartition.State state = KvPartition.State.empty();
     for (long rev = 1; rev <= 200; rev++) {
       KeyValue kv = new KeyValue("k" + (rev % 5), new byte[1000], rev, rev, 1, 0);
-      state = state.applyWritten(
-          new KvPartition.Written(rev, rev, List.of(new KvPartition.PutKv(kv)), 0), small);
+      state = store.applyWritten(
+          state, new KvPartition.Written(rev, rev, List.of(new KvPartition.PutKv(kv)), 0));
       long counted = state.history().stream()
-          .mapToLong(c -> KvPartition.State.sizeOf(c.kv()) + KvPartition.State.sizeOf(c.prev()))
+          .mapToLong(c -> PartitionStore.sizeOf(c.kv()) + PartitionStore.sizeOf(c.prev()))
           .sum();
       assertEquals(counted, state.historyBytes(), "historyBytes is the sum of the history");
       assertTrue(state.historyBytes() <= 16 * 1024 + 2 * 1002, "history " + state.historyBytes());
@@ -224,7 +225,7 @@ class KvPartitionModelTest {
     if (kind < 18) {
       String from = "k" + random.nextInt(8);
       String to = "k" + random.nextInt(9);
-      List<String> keys = new ArrayList<>(KvPartition.select(model.kvs, from, to).keySet());
+      List<String> keys = new ArrayList<>(PartitionStore.select(model.kvs, from, to).keySet());
       List<KeyValue> prevs = keys.stream().map(model.kvs::get).toList();
       if (!keys.isEmpty()) {
         model.revision++;
