@@ -68,7 +68,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class KvPartition
     extends EventSourcedBehaviorWithEnforcedReplies<
-        KvPartition.Command, KvPartition.Event, KvPartition.State> {
+        KvPartition.Command, KvPartition.Event, KvPartition.Stage> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "kv-partition");
@@ -262,12 +262,13 @@ public final class KvPartition
   // ---------------------------------------------------------------------------------- State
 
   /**
-   * The partition's keys and history.
+   * The partition's keys and history. This is what snapshots hold, with {@code dropped} saying the
+   * stage ({@link Live} or {@link Gone}), so that snapshots written before stages existed read.
    *
    * @param revision the revision of the last write
    * @param compactedRevision history holds every change after this revision
    * @param lastAtMillis the timestamp of the last event (event timestamps never go back)
-   * @param dropped whether the keyspace was deleted
+   * @param dropped whether the keyspace was deleted: false in {@link Live}, true in {@link Gone}
    * @param kvs the current keys
    * @param history the changes after {@code compactedRevision}, oldest first
    * @param revokedLeases recently revoked leases and when
@@ -315,6 +316,38 @@ public final class KvPartition
     }
   }
 
+  /**
+   * The partition's stage in its lifecycle, holding its {@link State}. The stage selects the
+   * command handlers, so that a command that makes no sense once the keyspace is deleted has no
+   * handler that could run it. Not journaled: snapshots hold the {@link State}.
+   */
+  public sealed interface Stage extends CohortSerializable permits Live, Gone {
+    State state();
+
+    /** The same stage holding {@code next}. */
+    Stage with(State next);
+  }
+
+  /** The keyspace exists: reads, writes, prepares and lock waits are served. */
+  public record Live(State state) implements Stage {
+    @Override
+    public Live with(State next) {
+      return new Live(next);
+    }
+  }
+
+  /**
+   * The keyspace was deleted ({@link Dropped}): reads, writes, prepares and lock waits are refused
+   * with {@code keyspace_not_found}; decisions for transactions prepared before still run, since
+   * other partitions may have committed them.
+   */
+  public record Gone(State state) implements Stage {
+    @Override
+    public Gone with(State next) {
+      return new Gone(next);
+    }
+  }
+
   // ---------------------------------------------------------------------------------- wiring
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
@@ -346,6 +379,8 @@ public final class KvPartition
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   /** Answers given from memory wait for the journal to confirm no other node wrote meanwhile. */
   private final ReadFence readFence;
+  /** The answer to what a partition of a deleted keyspace refuses. */
+  private final Rejected dropped;
   private final PartitionStore store;
   private final TxnEvaluator evaluator;
   private final TxnParticipant participant;
@@ -372,17 +407,22 @@ public final class KvPartition
             WriterFence.of(context.getSystem()),
             PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId).id(),
             context);
+    this.dropped =
+        new Rejected(
+            Rejection.notFound("keyspace_not_found", "keyspace '" + keyspace + "' was deleted"));
     this.store = new PartitionStore(partition, settings);
     this.evaluator = new TxnEvaluator(settings, keyspace, partitions, partition);
     this.participant =
-        new TxnParticipant(context, Effect(), settings, entityId, partition, evaluator, this::written);
+        new TxnParticipant(
+            context, Effect(), settings, entityId, partition, evaluator, dropped.rejection(),
+            this::written);
     this.watches = new WatchHub(context, partition);
     this.waiters = new FirstKeyWaiters(store);
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public Stage emptyState() {
+    return new Live(State.empty());
   }
 
   @Override
@@ -391,33 +431,34 @@ public final class KvPartition
   }
 
   @Override
-  public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
+  public boolean shouldSnapshot(Stage stage, Event event, long sequenceNr) {
     // snapshotEvery alone may miss a multiple inside one multi-event write; this catches it.
     return sequenceNr % settings.snapshotEveryEvents() == 0;
   }
 
   @Override
-  public SnapshotAdapter<State> snapshotAdapter() {
+  public SnapshotAdapter<Stage> snapshotAdapter() {
     return new SnapshotAdapter<>() {
       @Override
-      public Object toJournal(State state) {
-        return state.copy();
+      public Object toJournal(Stage stage) {
+        return stage.state().copy();
       }
 
       @Override
-      public State fromJournal(Object from) {
+      public Stage fromJournal(Object from) {
         // Copied too: an in-memory snapshot store hands out the object it holds, which this
         // entity's event handler would otherwise change under the store.
-        return ((State) from).copy();
+        State state = ((State) from).copy();
+        return state.dropped() ? new Gone(state) : new Live(state);
       }
     };
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<Stage> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(PostStop.instance(), state -> onStopped())
+        .onSignal(PostStop.instance(), stage -> onStopped())
         .build();
   }
 
@@ -427,115 +468,65 @@ public final class KvPartition
     participant.stopped();
   }
 
-  private void onRecovered(State state) {
-    metrics.keys(entityId, keyspace, state.kvs().size());
-    participant.recovered(state);
+  private void onRecovered(Stage stage) {
+    metrics.keys(entityId, keyspace, stage.state().kvs().size());
+    participant.recovered(stage.state());
   }
 
   // ---------------------------------------------------------------------------------- commands
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Batch.class, (state, batch) -> onWrites(state, batch.commands(), batch.replyTo()))
-        .onCommand(WriteCommand.class, (state, write) -> onWrites(state, List.of(write), null))
+  public CommandHandlerWithReply<Command, Event, Stage> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder
+        .forStateType(Live.class)
+        .onCommand(Batch.class, (live, batch) -> onWrites(live, batch.commands(), batch.replyTo()))
+        .onCommand(WriteCommand.class, (live, write) -> onWrites(live, List.of(write), null))
         .onCommand(Get.class, this::onGet)
-        .onCommand(Range.class, this::onRange)
-        .onCommand(LeaseKeys.class, (state, c) -> Effect().reply(c.replyTo(), store.leaseKeys(state, c)))
-        .onCommand(Stats.class, this::onStats)
-        .onCommand(Subscribe.class, this::onSubscribe)
-        .onCommand(Unsubscribe.class, (state, c) -> onUnsubscribe(c.subscriber()))
-        .onCommand(SubscriberGone.class, (state, c) -> onUnsubscribe(c.subscriber()))
+        .onCommand(Range.class, (live, c) -> answerFromMemory(c.replyTo(), store.range(live.state(), c)))
+        .onCommand(Stats.class, (live, c) -> Effect().reply(c.replyTo(), store.stats(live.state())))
         .onCommand(AwaitFirst.class, this::onAwaitFirst)
         .onCommand(Drop.class, this::onDrop)
-        .onCommand(Passivate.class, (state, c) -> onPassivate())
-        .onCommand(Prepare.class, this::onPrepare)
-        .onCommand(Commit.class, this::onCommit)
-        .onCommand(Abort.class, this::onAbort)
+        .onCommand(Prepare.class, participant::onPrepare)
+        .onCommand(Commit.class, (live, c) -> participant.onCommit(live, c))
+        .onCommand(Abort.class, (live, c) -> participant.onAbort(live, c))
+        .onCommand(LocksReleased.class, this::onLocksReleased);
+    builder
+        .forStateType(Gone.class)
+        .onCommand(Batch.class, (gone, batch) -> refuseWrites(batch.commands(), batch.replyTo()))
+        .onCommand(WriteCommand.class, (gone, write) -> refuseWrites(List.of(write), null))
+        .onCommand(Get.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
+        .onCommand(Range.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
+        .onCommand(Stats.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
+        .onCommand(AwaitFirst.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
+        .onCommand(Drop.class, (gone, c) -> Effect().reply(c.replyTo(), new Done(store.header(gone.state()))))
+        .onCommand(Prepare.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
+        .onCommand(Commit.class, (gone, c) -> participant.onCommit(gone, c))
+        .onCommand(Abort.class, (gone, c) -> participant.onAbort(gone, c))
+        .onCommand(LocksReleased.class, this::onLocksReleased);
+    builder
+        .forAnyState()
+        .onCommand(LeaseKeys.class, (stage, c) -> Effect().reply(c.replyTo(), store.leaseKeys(stage.state(), c)))
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Unsubscribe.class, (stage, c) -> onUnsubscribe(c.subscriber()))
+        .onCommand(SubscriberGone.class, (stage, c) -> onUnsubscribe(c.subscriber()))
+        .onCommand(Passivate.class, (stage, c) -> onPassivate())
         .onCommand(DecisionDue.class, participant::onDecisionDue)
-        .onCommand(LockWaitOver.class, (state, c) -> participant.onLockWaitOver(c))
-        .onCommand(LocksReleased.class, this::onLocksReleased)
-        .onCommand(FenceChecked.class, this::onFenceChecked)
-        .build();
+        .onCommand(LockWaitOver.class, (stage, c) -> participant.onLockWaitOver(c))
+        .onCommand(FenceChecked.class, this::onFenceChecked);
+    return builder.build();
   }
 
   /**
    * Answers from memory: at once on a node-local journal; on the shared journal once the {@link
    * ReadFence} confirmed that no other node wrote this partition since its last event.
    */
-  private ReplyEffect<Event, State> answerFromMemory(ActorRef<Reply> replyTo, Reply reply) {
+  private ReplyEffect<Event, Stage> answerFromMemory(ActorRef<Reply> replyTo, Reply reply) {
     if (!readFence.enabled()) {
       return Effect().reply(replyTo, reply);
     }
     readFence.hold(replyTo, reply, lastSequenceNumber(context));
     return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onFenceChecked(State state, FenceChecked checked) {
-    if (readFence.checked(checked, lastSequenceNumber(context), entityId)) {
-      context
-          .getLog()
-          .warn(
-              "kv partition {} was written by another node since its last event (this node was"
-                  + " unreachable while it moved); stopping, to reload from the journal",
-              entityId);
-      return Effect().stop().thenNoReply();
-    }
-    return Effect().noReply();
-  }
-
-  private Rejected dropped() {
-    return new Rejected(
-        Rejection.notFound("keyspace_not_found", "keyspace '" + keyspace + "' was deleted"));
-  }
-
-  /**
-   * Decides {@code commands} in order (see {@link TxnEvaluator}) and persists the events of all of
-   * them in one journal write; those touching a key locked by a prepared transaction are parked
-   * (see {@link TxnParticipant}). Every reply waits for that write, including rejections and reads
-   * inside transactions, which may have seen an earlier write of the same batch.
-   */
-  private ReplyEffect<Event, State> onWrites(
-      State state, List<WriteCommand> commands, ActorRef<BatchDone> batcher) {
-    EffectBuilder<Event, State> effect;
-    if (state.dropped()) {
-      Rejected refused = dropped();
-      List<TxnEvaluator.Pending> replies = new ArrayList<>(commands.size());
-      for (WriteCommand command : commands) {
-        replies.add(new TxnEvaluator.Pending(command.replyTo(), refused));
-      }
-      effect = Effect().none().thenRun(s -> sendFromMemory(replies));
-    } else {
-      long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
-      TxnEvaluator.Outcome decided =
-          evaluator.decide(state, participant.parkLocked(state, commands), now);
-      effect = persistWrites(decided);
-    }
-    // A write sent alone (not in a batch) was answered above; only a batch's sender waits more.
-    return batcher == null
-        ? effect.thenNoReply()
-        : effect.thenReply(batcher, s -> new BatchDone(commands.size(), s.revision()));
-  }
-
-  private EffectBuilder<Event, State> persistWrites(TxnEvaluator.Outcome decided) {
-    if (decided.events().isEmpty()) {
-      // Nothing written: the answers come from memory (reads, failed compares) and are fenced.
-      return Effect().none().thenRun(s -> sendFromMemory(decided.replies()));
-    }
-    int eventCount = decided.events().size();
-    return Effect()
-        .persist(decided.events())
-        .thenRun(
-            s -> {
-              // Metered before the replies go out, so that a client that has its answer also
-              // finds its write in a scrape.
-              metrics.batch(eventCount);
-              metrics.keys(entityId, keyspace, s.kvs().size());
-              decided.replies().forEach(p -> p.replyTo().tell(p.reply()));
-              watches.publish(s, decided.changes());
-              waiters.check(s);
-            });
   }
 
   private void sendFromMemory(List<TxnEvaluator.Pending> replies) {
@@ -548,45 +539,99 @@ public final class KvPartition
     }
   }
 
-  /** After a journal write that changed keys: meter them, feed watches, answer waiters. */
-  private void written(State state, List<Change> changes) {
-    metrics.keys(entityId, keyspace, state.kvs().size());
-    watches.publish(state, changes);
-    waiters.check(state);
-  }
-
-  private ReplyEffect<Event, State> onPrepare(State state, Prepare prepare) {
-    if (state.dropped()) {
-      return Effect().reply(prepare.replyTo(), dropped());
+  private ReplyEffect<Event, Stage> onFenceChecked(Stage stage, FenceChecked checked) {
+    if (readFence.checked(checked, lastSequenceNumber(context), entityId)) {
+      context
+          .getLog()
+          .warn(
+              "kv partition {} was written by another node since its last event (this node was"
+                  + " unreachable while it moved); stopping, to reload from the journal",
+              entityId);
+      return Effect().stop().thenNoReply();
     }
-    return participant.onPrepare(state, prepare);
+    return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onCommit(State state, Commit commit) {
-    Rejection unknown =
-        state.dropped() ? dropped().rejection() : participant.notPrepared(commit.txnId());
-    return participant.onCommit(state, commit, unknown);
+  /**
+   * Decides {@code commands} in order (see {@link TxnEvaluator}) and persists the events of all of
+   * them in one journal write; those touching a key locked by a prepared transaction are parked
+   * (see {@link TxnParticipant}). Every reply waits for that write, including rejections and reads
+   * inside transactions, which may have seen an earlier write of the same batch.
+   */
+  private ReplyEffect<Event, Stage> onWrites(
+      Live live, List<WriteCommand> commands, ActorRef<BatchDone> batcher) {
+    State state = live.state();
+    long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
+    TxnEvaluator.Outcome decided =
+        evaluator.decide(state, participant.parkLocked(state, commands), now);
+    EffectBuilder<Event, Stage> effect;
+    if (decided.events().isEmpty()) {
+      // Nothing written: the answers come from memory (reads, failed compares) and are fenced.
+      effect = Effect().none().thenRun(s -> sendFromMemory(decided.replies()));
+    } else {
+      int eventCount = decided.events().size();
+      effect =
+          Effect()
+              .persist(decided.events())
+              .thenRun(
+                  s -> {
+                    // Metered before the replies go out, so that a client that has its answer
+                    // also finds its write in a scrape.
+                    metrics.batch(eventCount);
+                    metrics.keys(entityId, keyspace, s.state().kvs().size());
+                    decided.replies().forEach(p -> p.replyTo().tell(p.reply()));
+                    watches.publish(s.state(), decided.changes());
+                    waiters.check(s.state());
+                  });
+    }
+    return answerBatch(effect, commands.size(), batcher);
   }
 
-  private ReplyEffect<Event, State> onAbort(State state, Abort abort) {
-    Rejection unknown =
-        state.dropped() ? dropped().rejection() : participant.notPrepared(abort.txnId());
-    return participant.onAbort(state, abort, !state.dropped(), unknown);
+  /** Refuses every write of a deleted keyspace; the refusals are answers from memory. */
+  private ReplyEffect<Event, Stage> refuseWrites(
+      List<WriteCommand> commands, ActorRef<BatchDone> batcher) {
+    List<TxnEvaluator.Pending> replies = new ArrayList<>(commands.size());
+    for (WriteCommand command : commands) {
+      replies.add(new TxnEvaluator.Pending(command.replyTo(), dropped));
+    }
+    return answerBatch(Effect().none().thenRun(s -> sendFromMemory(replies)), commands.size(), batcher);
   }
 
-  private ReplyEffect<Event, State> onLocksReleased(State state, LocksReleased released) {
-    return switch (participant.unpark(state, released)) {
+  /** A write sent alone (not in a batch) was answered by {@code effect}; a batch's sender waits more. */
+  private static ReplyEffect<Event, Stage> answerBatch(
+      EffectBuilder<Event, Stage> effect, int commands, ActorRef<BatchDone> batcher) {
+    return batcher == null
+        ? effect.thenNoReply()
+        : effect.thenReply(batcher, s -> new BatchDone(commands, s.state().revision()));
+  }
+
+  /** After a journal write that changed keys: meter them, feed watches, answer waiters. */
+  private void written(Stage stage, List<Change> changes) {
+    metrics.keys(entityId, keyspace, stage.state().kvs().size());
+    watches.publish(stage.state(), changes);
+    waiters.check(stage.state());
+  }
+
+  private ReplyEffect<Event, Stage> onLocksReleased(Live live, LocksReleased released) {
+    return switch (participant.unpark(live.state(), released)) {
       case null -> Effect().noReply();
-      case WriteCommand write -> onWrites(state, List.of(write), null);
-      case Prepare prepare -> onPrepare(state, prepare);
+      case WriteCommand write -> onWrites(live, List.of(write), null);
+      case Prepare prepare -> participant.onPrepare(live, prepare);
       default -> throw new IllegalStateException("parked " + released);
     };
   }
 
-  private ReplyEffect<Event, State> onGet(State state, Get get) {
-    if (state.dropped()) {
-      return Effect().reply(get.replyTo(), dropped());
-    }
+  private ReplyEffect<Event, Stage> onLocksReleased(Gone gone, LocksReleased released) {
+    return switch (participant.unpark(gone.state(), released)) {
+      case null -> Effect().noReply();
+      case WriteCommand write -> refuseWrites(List.of(write), null);
+      case Prepare prepare -> Effect().reply(prepare.replyTo(), dropped);
+      default -> throw new IllegalStateException("parked " + released);
+    };
+  }
+
+  private ReplyEffect<Event, Stage> onGet(Live live, Get get) {
+    State state = live.state();
     Rejection problem = store.getProblem(state, get);
     if (problem != null) {
       return Effect().reply(get.replyTo(), new Rejected(problem));
@@ -599,39 +644,22 @@ public final class KvPartition
         : Effect().reply(get.replyTo(), reply);
   }
 
-  private ReplyEffect<Event, State> onRange(State state, Range range) {
-    if (state.dropped()) {
-      return Effect().reply(range.replyTo(), dropped());
-    }
-    return answerFromMemory(range.replyTo(), store.range(state, range));
-  }
-
-  private ReplyEffect<Event, State> onStats(State state, Stats stats) {
-    if (state.dropped()) {
-      return Effect().reply(stats.replyTo(), dropped());
-    }
-    return Effect().reply(stats.replyTo(), store.stats(state));
-  }
-
-  private ReplyEffect<Event, State> onSubscribe(State state, Subscribe subscribe) {
-    watches.subscribe(state, subscribe);
+  private ReplyEffect<Event, Stage> onSubscribe(Stage stage, Subscribe subscribe) {
+    watches.subscribe(stage.state(), subscribe);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onUnsubscribe(ActorRef<KvWatcher.Command> subscriber) {
+  private ReplyEffect<Event, Stage> onUnsubscribe(ActorRef<KvWatcher.Command> subscriber) {
     watches.unsubscribe(subscriber);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onAwaitFirst(State state, AwaitFirst await) {
-    if (state.dropped()) {
-      return Effect().reply(await.replyTo(), dropped());
-    }
-    Reply now = waiters.await(state, await);
+  private ReplyEffect<Event, Stage> onAwaitFirst(Live live, AwaitFirst await) {
+    Reply now = waiters.await(live.state(), await);
     return now == null ? Effect().noReply() : Effect().reply(await.replyTo(), now);
   }
 
-  private ReplyEffect<Event, State> onPassivate() {
+  private ReplyEffect<Event, Stage> onPassivate() {
     if (shard != null) {
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
       return Effect().noReply();
@@ -639,28 +667,26 @@ public final class KvPartition
     return Effect().stop().thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onDrop(State state, Drop drop) {
-    if (state.dropped()) {
-      return Effect().reply(drop.replyTo(), new Done(store.header(state)));
-    }
+  private ReplyEffect<Event, Stage> onDrop(Live live, Drop drop) {
     return Effect()
         .persist(new Dropped(System.currentTimeMillis()))
-        .thenRun(s -> waiters.refuseAll(dropped()))
-        .thenReply(drop.replyTo(), s -> new Done(store.header(s)));
+        .thenRun(s -> waiters.refuseAll(dropped))
+        .thenReply(drop.replyTo(), s -> new Done(store.header(s.state())));
   }
 
   // ---------------------------------------------------------------------------------- events
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<Stage, Event> eventHandler() {
+    int remember = settings.txnRememberOutcomes();
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Written.class, store::applyWritten)
-        .onEvent(Dropped.class, PartitionStore::drop)
-        .onEvent(TxnPrepared.class, TxnParticipant::prepared)
+        .onEvent(Written.class, (stage, w) -> stage.with(store.applyWritten(stage.state(), w)))
+        .onEvent(Dropped.class, (stage, d) -> new Gone(PartitionStore.drop(stage.state(), d)))
+        .onEvent(TxnPrepared.class, (stage, p) -> stage.with(TxnParticipant.prepared(stage.state(), p)))
         .onEvent(
             TxnResolved.class,
-            (state, r) -> TxnParticipant.resolved(state, r, settings.txnRememberOutcomes()))
+            (stage, r) -> stage.with(TxnParticipant.resolved(stage.state(), r, remember)))
         .build();
   }
 }

@@ -13,12 +13,15 @@ import dev.cohort.kv.internal.KvPartition.Commit;
 import dev.cohort.kv.internal.KvPartition.DecisionDue;
 import dev.cohort.kv.internal.KvPartition.DeleteRange;
 import dev.cohort.kv.internal.KvPartition.Event;
+import dev.cohort.kv.internal.KvPartition.Gone;
+import dev.cohort.kv.internal.KvPartition.Live;
 import dev.cohort.kv.internal.KvPartition.LockWaitOver;
 import dev.cohort.kv.internal.KvPartition.LocksReleased;
 import dev.cohort.kv.internal.KvPartition.Prepare;
 import dev.cohort.kv.internal.KvPartition.Rejected;
 import dev.cohort.kv.internal.KvPartition.Reply;
 import dev.cohort.kv.internal.KvPartition.RevokeLease;
+import dev.cohort.kv.internal.KvPartition.Stage;
 import dev.cohort.kv.internal.KvPartition.State;
 import dev.cohort.kv.internal.KvPartition.Txn;
 import dev.cohort.kv.internal.KvPartition.TxnDone;
@@ -64,13 +67,15 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  */
 final class TxnParticipant {
   private final ActorContext<Command> context;
-  private final EffectFactories<Event, State> effects;
+  private final EffectFactories<Event, Stage> effects;
   private final KvSettings settings;
   private final String entityId;
   private final int partition;
   private final TxnEvaluator evaluator;
+  /** Why a decision or prepare finds nothing to do in a partition whose keyspace is gone. */
+  private final Rejection dropped;
   /** Called once a commit's journal write completed, with the changes it made. */
-  private final BiConsumer<State, List<Change>> written;
+  private final BiConsumer<Stage, List<Change>> written;
   /** Writes and prepares waiting for locked keys, in arrival order. */
   private final Map<Long, Parked> parked = new LinkedHashMap<>();
   private long lastParkedId;
@@ -79,15 +84,16 @@ final class TxnParticipant {
   private record Parked(Command command, ActorRef<Reply> replyTo, String key, String holder) {}
 
   TxnParticipant(
-      ActorContext<Command> context, EffectFactories<Event, State> effects, KvSettings settings,
-      String entityId, int partition, TxnEvaluator evaluator,
-      BiConsumer<State, List<Change>> written) {
+      ActorContext<Command> context, EffectFactories<Event, Stage> effects, KvSettings settings,
+      String entityId, int partition, TxnEvaluator evaluator, Rejection dropped,
+      BiConsumer<Stage, List<Change>> written) {
     this.context = context;
     this.effects = effects;
     this.settings = settings;
     this.entityId = entityId;
     this.partition = partition;
     this.evaluator = evaluator;
+    this.dropped = dropped;
     this.written = written;
   }
 
@@ -231,7 +237,7 @@ final class TxnParticipant {
     context.scheduleOnce(settings.txnLockWait(), context.getSelf(), new LockWaitOver(id));
   }
 
-  ReplyEffect<Event, State> onLockWaitOver(LockWaitOver over) {
+  ReplyEffect<Event, Stage> onLockWaitOver(LockWaitOver over) {
     Parked p = parked.remove(over.parkedId());
     if (p == null) {
       return effects.noReply();
@@ -292,7 +298,8 @@ final class TxnParticipant {
 
   // ---------------------------------------------------------------------------------- phases
 
-  ReplyEffect<Event, State> onPrepare(State state, Prepare prepare) {
+  ReplyEffect<Event, Stage> onPrepare(Live live, Prepare prepare) {
+    State state = live.state();
     TxnPrepared again = state.prepared().get(prepare.txnId());
     if (again != null) {
       return effects.reply(prepare.replyTo(), vote(again));
@@ -341,14 +348,31 @@ final class TxnParticipant {
 
   /**
    * Runs the chosen branch of a prepared transaction and releases its locks in one journal write;
-   * a transaction no longer prepared here is answered from the remembered outcomes, or with {@code
-   * unknown}.
+   * a transaction no longer prepared here is answered from the remembered outcomes.
    */
-  ReplyEffect<Event, State> onCommit(State state, Commit commit, Rejection unknown) {
-    TxnPrepared prepared = state.prepared().get(commit.txnId());
+  ReplyEffect<Event, Stage> onCommit(Live live, Commit commit) {
+    TxnPrepared prepared = live.state().prepared().get(commit.txnId());
     if (prepared == null) {
-      return effects.reply(commit.replyTo(), remembered(state, commit.txnId(), unknown));
+      Rejection unknown = notPrepared(commit.txnId());
+      return effects.reply(commit.replyTo(), remembered(live.state(), commit.txnId(), unknown));
     }
+    return commit(live.state(), prepared, commit);
+  }
+
+  /**
+   * As in a live partition: a transaction prepared before the keyspace was deleted still commits
+   * (other partitions may have committed it); one unknown here is answered {@code
+   * keyspace_not_found}.
+   */
+  ReplyEffect<Event, Stage> onCommit(Gone gone, Commit commit) {
+    TxnPrepared prepared = gone.state().prepared().get(commit.txnId());
+    if (prepared == null) {
+      return effects.reply(commit.replyTo(), remembered(gone.state(), commit.txnId(), dropped));
+    }
+    return commit(gone.state(), prepared, commit);
+  }
+
+  private ReplyEffect<Event, Stage> commit(State state, TxnPrepared prepared, Commit commit) {
     long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
     TxnRequest txn = prepared.txn();
     Overlay view = new Overlay(state.kvs());
@@ -383,16 +407,31 @@ final class TxnParticipant {
   }
 
   /**
-   * Releases the locks of {@code abort}'s transaction. With {@code journalUnknown} an abort of a
-   * transaction this partition neither holds nor remembers is journaled too, so that a prepare
-   * arriving late is refused; without, it is answered with {@code unknown}.
+   * Releases the locks of {@code abort}'s transaction. Journaled even for a transaction this
+   * partition never prepared, so that a prepare arriving late is refused; a remembered outcome is
+   * answered as it was.
    */
-  ReplyEffect<Event, State> onAbort(
-      State state, Abort abort, boolean journalUnknown, Rejection unknown) {
-    if (!state.prepared().containsKey(abort.txnId())
-        && (!journalUnknown || state.outcomes().containsKey(abort.txnId()))) {
-      return effects.reply(abort.replyTo(), remembered(state, abort.txnId(), unknown));
+  ReplyEffect<Event, Stage> onAbort(Live live, Abort abort) {
+    State state = live.state();
+    TxnResolved outcome = state.outcomes().get(abort.txnId());
+    if (outcome != null && !state.prepared().containsKey(abort.txnId())) {
+      return effects.reply(abort.replyTo(), new TxnDone(abort.txnId(), outcome.committed(), null));
     }
+    return abort(state, abort);
+  }
+
+  /**
+   * Releases the locks of a transaction prepared before the keyspace was deleted; no prepare can
+   * come any more, so an unknown one is answered from memory ({@code keyspace_not_found}).
+   */
+  ReplyEffect<Event, Stage> onAbort(Gone gone, Abort abort) {
+    if (!gone.state().prepared().containsKey(abort.txnId())) {
+      return effects.reply(abort.replyTo(), remembered(gone.state(), abort.txnId(), dropped));
+    }
+    return abort(gone.state(), abort);
+  }
+
+  private ReplyEffect<Event, Stage> abort(State state, Abort abort) {
     long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
     return effects
         .persist(new TxnResolved(abort.txnId(), false, now))
@@ -410,15 +449,15 @@ final class TxnParticipant {
   }
 
   /** Why a decision for {@code txnId} finds nothing here, in a partition that is live. */
-  Rejection notPrepared(String txnId) {
+  private Rejection notPrepared(String txnId) {
     return Rejection.notFound(
         "txn_not_prepared",
         "cross-partition transaction " + txnId + " is neither prepared nor remembered in"
             + " partition " + partition);
   }
 
-  ReplyEffect<Event, State> onDecisionDue(State state, DecisionDue due) {
-    if (!state.prepared().containsKey(due.txnId())) {
+  ReplyEffect<Event, Stage> onDecisionDue(Stage stage, DecisionDue due) {
+    if (!stage.state().prepared().containsKey(due.txnId())) {
       return effects.noReply();
     }
     // Never abort on our own: the coordinator may have decided commit, and other partitions may

@@ -48,7 +48,7 @@ class KvPartitionModelTest {
               .withFallback(ConfigFactory.load()));
   private static final int PARTITIONS = 1;
 
-  private EventSourcedBehaviorTestKit<KvPartition.Command, KvPartition.Event, KvPartition.State> es;
+  private EventSourcedBehaviorTestKit<KvPartition.Command, KvPartition.Event, KvPartition.Stage> es;
 
   @AfterAll
   static void shutdown() {
@@ -112,6 +112,47 @@ class KvPartitionModelTest {
           || state.history().getFirst().revision() == state.compactedRevision() + 1);
     }
     assertTrue(state.compactedRevision() > 150, "compacted up to " + state.compactedRevision());
+  }
+
+  /**
+   * DroppedStaysDropped: once its keyspace is deleted a partition refuses reads, writes, prepares
+   * and lock waits with keyspace_not_found, also after recovering from the snapshot taken with the
+   * drop (snapshot-every-events is 7 here); lease keys are still listed, as before stages existed.
+   */
+  @Test
+  void droppedPartitionRefusesAlsoAfterRecovery() {
+    for (int i = 0; i < 6; i++) {
+      TxnRequest put = new TxnRequest(List.of(), List.of(
+          new TxnOp.Put("k" + i, b("v"), PutOptions.withLease(i == 0 ? 5 : 0))), List.of());
+      assertInstanceOf(KvPartition.TxnReply.class,
+          es.<KvPartition.Reply>runCommand(r -> new KvPartition.Txn(put, r)).reply());
+    }
+    assertInstanceOf(KvPartition.Done.class,
+        es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
+    assertInstanceOf(KvPartition.Gone.class, es.getState());
+    es.restart();
+    assertInstanceOf(KvPartition.Gone.class, es.getState(), "recovered from the drop's snapshot");
+    TxnRequest put = new TxnRequest(List.of(), List.of(new TxnOp.Put("k9", b("v"), PutOptions.NONE)), List.of());
+    List<java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<KvPartition.Reply>, KvPartition.Command>> refused =
+        List.of(
+            r -> new KvPartition.Get("k1", 0, r),
+            r -> new KvPartition.Txn(put, r),
+            r -> new KvPartition.DeleteRange("k", null, false, r),
+            r -> new KvPartition.Range("", null, 0, false, false, r),
+            KvPartition.Stats::new,
+            r -> new KvPartition.AwaitFirst("k", "k1", true, r),
+            r -> new KvPartition.Prepare("t1", put, r),
+            r -> new KvPartition.Commit("t1", true, r),
+            r -> new KvPartition.Abort("t1", r));
+    for (var command : refused) {
+      var reply = es.<KvPartition.Reply>runCommand(command::apply).reply();
+      KvPartition.Rejected rejected = assertInstanceOf(KvPartition.Rejected.class, reply);
+      assertEquals("keyspace_not_found", rejected.rejection().code(), reply.toString());
+    }
+    var keys = es.<KvPartition.Reply>runCommand(r -> new KvPartition.LeaseKeys(5, r)).reply();
+    assertEquals(List.of("k0"), assertInstanceOf(KvPartition.LeaseKeysReply.class, keys).keys());
+    assertInstanceOf(KvPartition.Done.class,
+        es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
   }
 
   private static byte[] b(String s) {
