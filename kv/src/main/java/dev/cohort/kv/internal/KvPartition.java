@@ -44,20 +44,24 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * served from memory, and since Pekko stashes commands while a write is in flight, a read never
  * sees an unacknowledged write.
  *
- * <p>Throughput: a node's {@link PartitionBatcher} sends the writes that queued up while the
- * previous batch was in flight as one {@link Batch}; the entity decides them in order against an
- * overlay of the state, persists all resulting events in one journal write, and then answers each.
+ * <p>This class holds the protocol and routes each command, by the partition's {@link Stage}
+ * ({@link Live}, or {@link Gone} once the keyspace is deleted), to the collaborator that owns it:
  *
- * <p>History: every change is kept (with the key's previous value) for reads at a past revision
- * and for watch resumes, until compacted by {@code cohort.kv.history.*}. Compaction runs in the
- * event handler with the events' timestamps, so replay rebuilds the same history.
- *
- * <p>Cross-partition transactions ({@link TxnCoordinator}): a {@link Prepare} journals the
- * partition's share and locks its keys; writes and other prepares touching a locked key are
- * parked until the {@link Commit} or {@link Abort} releases it, or answered {@code key_locked}
- * after {@code cohort.kv.txn.lock-wait}. Reads serve the last committed value. A prepared
- * transaction without a decision after {@code cohort.kv.txn.prepare-timeout} makes the partition
- * ask its coordinator; the partition never aborts it on its own.
+ * <ul>
+ *   <li>{@link PartitionStore}: the keys and revision history (applying {@link Written},
+ *       compaction by {@code cohort.kv.history.*}, reads now and at a past revision);
+ *   <li>{@link TxnEvaluator} with its {@link Overlay}: deciding a {@link Batch} of writes in order
+ *       (a node's {@link PartitionBatcher} sends the writes that queued up while the previous batch
+ *       was in flight as one), whose events this class persists in one journal write before
+ *       answering each;
+ *   <li>{@link TxnParticipant}: the partition's side of cross-partition transactions ({@link
+ *       Prepare}, {@link Commit}, {@link Abort}, locked keys, parked writes, asking the {@link
+ *       TxnCoordinator} when a decision is due);
+ *   <li>{@link WatchHub} (watches) and {@link FirstKeyWaiters} (lock and election queues), told
+ *       after each journal write;
+ *   <li>{@link ReadFence}: answers from memory wait until the shared journal confirms that no
+ *       other node wrote the partition meanwhile.
+ * </ul>
  *
  * <p>The state's collections are mutable and only the event handler changes them; the snapshot
  * adapter copies them, because a snapshot is serialized after the entity has moved on.
