@@ -21,6 +21,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The keys and revision history of one kv partition, as etcd's {@code kvstore.go} and {@code
@@ -116,8 +117,8 @@ final class PartitionStore {
     }
     long byRevision = newRevision - settings.historyKeepRevisions();
     long oldestKeptAt = nowMillis - settings.historyKeepDuration().toMillis();
-    int cut = firstIndexAfter(history, byRevision);
-    int byTime = firstIndexAtOrAfterTime(history, oldestKeptAt);
+    int cut = firstKept(history, c -> c.revision() > byRevision);
+    int byTime = firstKept(history, c -> c.atMillis() >= oldestKeptAt);
     cut = Math.max(cut, byTime);
     boolean overSize = historySize > settings.historyMaxBytes();
     if (overSize) {
@@ -141,29 +142,16 @@ final class PartitionStore {
     return cut;
   }
 
-  private static int firstIndexAfter(List<Change> history, long revision) {
+  /** The index of the first change {@code kept} holds for; it holds for every later one too. */
+  private static int firstKept(List<Change> history, Predicate<Change> kept) {
     int lo = 0;
     int hi = history.size();
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (history.get(mid).revision() <= revision) {
-        lo = mid + 1;
-      } else {
+      if (kept.test(history.get(mid))) {
         hi = mid;
-      }
-    }
-    return lo;
-  }
-
-  private static int firstIndexAtOrAfterTime(List<Change> history, long atMillis) {
-    int lo = 0;
-    int hi = history.size();
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (history.get(mid).atMillis() < atMillis) {
-        lo = mid + 1;
       } else {
-        hi = mid;
+        lo = mid + 1;
       }
     }
     return lo;
