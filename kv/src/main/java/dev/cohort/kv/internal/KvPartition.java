@@ -321,7 +321,8 @@ public final class KvPartition
   /**
    * The partition's stage in its lifecycle, holding its {@link State}. The stage selects the
    * command handlers, so that a command that makes no sense once the keyspace is deleted has no
-   * handler that could run it. Not journaled: snapshots hold the {@link State}.
+   * handler that could run it. Not journaled: snapshots hold the {@link State}; registered with Kryo
+   * only so that test kits can verify the entity's state.
    */
   public sealed interface Stage extends CohortSerializable permits Live, Gone {
     State state();
@@ -485,7 +486,8 @@ public final class KvPartition
         .onCommand(Batch.class, (live, batch) -> onWrites(live, batch.commands(), batch.replyTo()))
         .onCommand(WriteCommand.class, (live, write) -> onWrites(live, List.of(write), null))
         .onCommand(Get.class, this::onGet)
-        .onCommand(Range.class, (live, c) -> answerFromMemory(c.replyTo(), store.range(live.state(), c)))
+        .onCommand(
+            Range.class, (live, c) -> answerFromMemory(c.replyTo(), store.range(live.state(), c)))
         .onCommand(Stats.class, (live, c) -> Effect().reply(c.replyTo(), store.stats(live.state())))
         .onCommand(AwaitFirst.class, this::onAwaitFirst)
         .onCommand(Drop.class, this::onDrop)
@@ -501,14 +503,17 @@ public final class KvPartition
         .onCommand(Range.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(Stats.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(AwaitFirst.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
-        .onCommand(Drop.class, (gone, c) -> Effect().reply(c.replyTo(), new Done(store.header(gone.state()))))
+        .onCommand(
+            Drop.class, (gone, c) -> Effect().reply(c.replyTo(), new Done(store.header(gone.state()))))
         .onCommand(Prepare.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(Commit.class, (gone, c) -> participant.onCommit(gone, c))
         .onCommand(Abort.class, (gone, c) -> participant.onAbort(gone, c))
         .onCommand(LocksReleased.class, this::onLocksReleased);
     builder
         .forAnyState()
-        .onCommand(LeaseKeys.class, (stage, c) -> Effect().reply(c.replyTo(), store.leaseKeys(stage.state(), c)))
+        .onCommand(
+            LeaseKeys.class,
+            (stage, c) -> Effect().reply(c.replyTo(), store.leaseKeys(stage.state(), c)))
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, (stage, c) -> onUnsubscribe(c.subscriber()))
         .onCommand(SubscriberGone.class, (stage, c) -> onUnsubscribe(c.subscriber()))
@@ -596,10 +601,11 @@ public final class KvPartition
     for (WriteCommand command : commands) {
       replies.add(new TxnEvaluator.Pending(command.replyTo(), dropped));
     }
-    return answerBatch(Effect().none().thenRun(s -> sendFromMemory(replies)), commands.size(), batcher);
+    EffectBuilder<Event, Stage> effect = Effect().none().thenRun(s -> sendFromMemory(replies));
+    return answerBatch(effect, commands.size(), batcher);
   }
 
-  /** A write sent alone (not in a batch) was answered by {@code effect}; a batch's sender waits more. */
+  /** A write sent alone (not in a batch) is answered by {@code effect}; a batch's sender waits more. */
   private static ReplyEffect<Event, Stage> answerBatch(
       EffectBuilder<Event, Stage> effect, int commands, ActorRef<BatchDone> batcher) {
     return batcher == null
@@ -685,7 +691,8 @@ public final class KvPartition
         .forAnyState()
         .onEvent(Written.class, (stage, w) -> stage.with(store.applyWritten(stage.state(), w)))
         .onEvent(Dropped.class, (stage, d) -> new Gone(PartitionStore.drop(stage.state(), d)))
-        .onEvent(TxnPrepared.class, (stage, p) -> stage.with(TxnParticipant.prepared(stage.state(), p)))
+        .onEvent(
+            TxnPrepared.class, (stage, p) -> stage.with(TxnParticipant.prepared(stage.state(), p)))
         .onEvent(
             TxnResolved.class,
             (stage, r) -> stage.with(TxnParticipant.resolved(stage.state(), r, remember)))

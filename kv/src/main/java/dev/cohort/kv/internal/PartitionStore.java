@@ -238,7 +238,7 @@ final class PartitionStore {
     return new StatsReply(header(state), state.kvs().size(), state.bytes());
   }
 
-  /** The keys in {@code [from, to)} ({@code from} null: from the first; {@code to} null: to the last). */
+  /** The keys in {@code [from, to)}; {@code from} null: from the first, {@code to} null: to the end. */
   static NavigableMap<String, KeyValue> select(
       TreeMap<String, KeyValue> kvs, String from, String to) {
     String start = from == null ? "" : from;

@@ -36,8 +36,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Transaction evaluation in one kv partition, as etcd's {@code kvstore_txn.go}: decides a batch of
- * writes (transactions, range deletes, lease revocations) in order against an {@link Overlay} of the
- * state, and says which events to persist and what to answer each write.
+ * writes (transactions, range deletes, lease revocations) in order against an {@link Overlay} of
+ * the state, and says which events to persist and what to answer each write.
  *
  * <p>Invariants: a write that is refused (bad input, a revoked lease, a refused branch) contributes
  * no mutation, so a bad request changes nothing; a write that changes a key gets the next revision,
@@ -65,7 +65,8 @@ final class TxnEvaluator {
   record Outcome(List<Event> events, List<Change> changes, List<Pending> replies) {}
 
   /** What one write decided: the mutations to persist (null: none) and its reply. */
-  private record Decision(List<Mutation> mutations, long revokedLease, Function<Header, Reply> reply) {
+  private record Decision(
+      List<Mutation> mutations, long revokedLease, Function<Header, Reply> reply) {
     static Decision reject(Rejection rejection) {
       Rejected r = new Rejected(rejection);
       return new Decision(null, 0, h -> r);
@@ -127,7 +128,8 @@ final class TxnEvaluator {
 
   private static Decision decideDeleteRange(Overlay view, DeleteRange range) {
     if (range.from() == null) {
-      return Decision.reject(Rejection.invalid("invalid_request", "delete range needs a start key"));
+      return Decision.reject(
+          Rejection.invalid("invalid_request", "delete range needs a start key"));
     }
     List<Mutation> mutations = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();

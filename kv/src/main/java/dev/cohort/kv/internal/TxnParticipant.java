@@ -72,7 +72,7 @@ final class TxnParticipant {
   private final String entityId;
   private final int partition;
   private final TxnEvaluator evaluator;
-  /** Why a decision or prepare finds nothing to do in a partition whose keyspace is gone. */
+  /** The answer to a decision for a transaction unknown here once the keyspace is gone. */
   private final Rejection dropped;
   /** Called once a commit's journal write completed, with the changes it made. */
   private final BiConsumer<Stage, List<Change>> written;
@@ -133,7 +133,7 @@ final class TxnParticipant {
   // ---------------------------------------------------------------------------------- locks
 
   /** Every key {@code txn} names (compares and both branches); null entries are skipped. */
-  static Set<String> keysOf(TxnRequest txn) {
+  private static Set<String> keysOf(TxnRequest txn) {
     Set<String> keys = new TreeSet<>();
     if (txn == null) {
       return keys;
@@ -213,7 +213,7 @@ final class TxnParticipant {
     return null;
   }
 
-  /** Parks the writes of {@code commands} that touch a locked key; answers the others, in order. */
+  /** Parks the writes of {@code commands} that touch a locked key; returns the others, in order. */
   List<WriteCommand> parkLocked(State state, List<WriteCommand> commands) {
     if (state.locks().isEmpty()) {
       return commands;

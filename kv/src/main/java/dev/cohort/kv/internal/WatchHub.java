@@ -14,8 +14,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
  * The watches open on one kv partition, as etcd's {@code watchable_store.go}: subscribes a {@link
- * KvWatcher} from a revision (its backlog comes from the history, or a snapshot of the matching keys
- * when that history was compacted) and feeds it every later change its filter matches.
+ * KvWatcher} from a revision (its backlog comes from the history, or a snapshot of the matching
+ * keys when that history was compacted) and feeds it every later change its filter matches.
  *
  * <p>Invariants: a subscriber gets each change after its start revision once and in revision
  * order, because its backlog and every later feed are sent by the partition's actor, which applies
