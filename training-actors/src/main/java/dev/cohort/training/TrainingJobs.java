@@ -44,7 +44,7 @@ public final class TrainingJobs {
    */
   public static TrainingJobs start(
       ActorSystem<?> system, TrainingSettings settings, DatasetSource datasets, Duration askTimeout) {
-    TrainingJobIndex.init(system);
+    TrainingJobIndex.init(system, settings);
     TrainingJobIndex.Client index = TrainingJobIndex.client(system, askTimeout);
     TrainingCoordinator.init(system, settings, index);
     // System actors: typed systems with their own user guardian refuse top-level spawns.
