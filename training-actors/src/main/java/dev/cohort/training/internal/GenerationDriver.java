@@ -1,5 +1,7 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.training.JobPhase;
+import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingRendezvous;
@@ -12,7 +14,6 @@ import dev.cohort.training.internal.TrainingCoordinator.RecruitTick;
 import dev.cohort.training.internal.TrainingCoordinator.RendezvousDeadline;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerLost;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
-import dev.cohort.training.TrainingSettings;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -90,7 +91,7 @@ final class GenerationDriver {
   }
 
   void armRendezvousTimer(Job job) {
-    if (job.phase() == dev.cohort.training.JobPhase.RENDEZVOUS && job.spec().isPresent()
+    if (job.phase() == JobPhase.RENDEZVOUS && job.spec().isPresent()
         && job.joined().size() >= job.spec().get().minWorkers() && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
       timers.startSingleTimer(RENDEZVOUS_TIMER, new RendezvousDeadline(job.generation()), settings.rendezvousWait());
     }
