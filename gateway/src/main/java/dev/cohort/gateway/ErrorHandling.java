@@ -2,10 +2,15 @@ package dev.cohort.gateway;
 
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Allow;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
@@ -38,7 +43,7 @@ final class ErrorHandling extends AllDirectives {
     return ExceptionHandler.newBuilder().matchAny(e -> complete(toResponse(e))).build();
   }
 
-  static org.apache.pekko.http.javadsl.model.HttpResponse toResponse(Throwable thrown) {
+  static HttpResponse toResponse(Throwable thrown) {
     Throwable e = unwrap(thrown);
     if (e instanceof CohortException c) {
       return Json.error(c.kind().httpStatus(), c.code(), c.getMessage());
@@ -69,6 +74,15 @@ final class ErrorHandling extends AllDirectives {
     return current;
   }
 
+  /** 405 naming the allowed methods, in the body and in the {@code Allow} header HTTP requires. */
+  private static HttpResponse methodNotAllowed(List<MethodRejection> rejections) {
+    HttpMethod[] allowed =
+        rejections.stream().map(MethodRejection::supported).distinct().toArray(HttpMethod[]::new);
+    String names = Arrays.stream(allowed).map(HttpMethod::name).collect(Collectors.joining(", "));
+    return Json.error(405, "method_not_allowed", "allowed methods: " + names)
+        .addHeader(Allow.create(allowed));
+  }
+
   private RejectionHandler rejections() {
     return RejectionHandler.newBuilder()
         .handle(
@@ -96,18 +110,7 @@ final class ErrorHandling extends AllDirectives {
                             + "': " + r.errorMsg())))
         .handle(
             ValidationRejection.class, r -> complete(Json.error(400, "invalid_request", r.message())))
-        .handleAll(
-            MethodRejection.class,
-            rs ->
-                complete(
-                    Json.error(
-                        405,
-                        "method_not_allowed",
-                        "allowed methods: "
-                            + rs.stream()
-                                .map(r -> r.supported().name())
-                                .distinct()
-                                .collect(Collectors.joining(", ")))))
+        .handleAll(MethodRejection.class, rs -> complete(methodNotAllowed(rs)))
         .handleNotFound(
             extractRequest(
                 request ->
