@@ -50,15 +50,14 @@ final class ErrorHandling extends AllDirectives {
     }
     if (e instanceof AskTimeoutException || e instanceof TimeoutException) {
       return Json.error(
-          ErrorKind.TIMEOUT.httpStatus(),
-          "timeout",
+          GatewayError.TIMEOUT,
           "no answer within the deadline; the outcome is unknown: " + e.getMessage());
     }
     if (e instanceof EntityStreamSizeException size) {
-      return Json.error(413, "body_too_large", tooLarge(size));
+      return Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size));
     }
     log.error("unexpected failure while handling a request", e);
-    return Json.error(500, "internal_error", "unexpected " + e.getClass().getSimpleName());
+    return Json.error(GatewayError.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName());
   }
 
   private static String tooLarge(EntityStreamSizeException size) {
@@ -79,7 +78,7 @@ final class ErrorHandling extends AllDirectives {
     HttpMethod[] allowed =
         rejections.stream().map(MethodRejection::supported).distinct().toArray(HttpMethod[]::new);
     String names = Arrays.stream(allowed).map(HttpMethod::name).collect(Collectors.joining(", "));
-    return Json.error(405, "method_not_allowed", "allowed methods: " + names)
+    return Json.error(GatewayError.METHOD_NOT_ALLOWED, "allowed methods: " + names)
         .addHeader(Allow.create(allowed));
   }
 
@@ -89,35 +88,34 @@ final class ErrorHandling extends AllDirectives {
             MalformedRequestContentRejection.class,
             r ->
                 r.getCause() instanceof EntityStreamSizeException size
-                    ? complete(Json.error(413, "body_too_large", tooLarge(size)))
-                    : complete(Json.error(400, "malformed_body", r.message())))
+                    ? complete(Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size)))
+                    : complete(Json.error(GatewayError.MALFORMED_BODY, r.message())))
         .handle(
             UnsupportedRequestContentTypeRejection.class,
-            r -> complete(Json.error(415, "unsupported_media_type", "send application/json")))
+            r -> complete(Json.error(GatewayError.UNSUPPORTED_MEDIA_TYPE, "send application/json")))
         .handle(
             MissingQueryParamRejection.class,
             r ->
                 complete(
                     Json.error(
-                        400, "missing_parameter", "query parameter '" + r.parameterName()
+                        GatewayError.MISSING_PARAMETER, "query parameter '" + r.parameterName()
                             + "' is required")))
         .handle(
             MalformedQueryParamRejection.class,
             r ->
                 complete(
                     Json.error(
-                        400, "invalid_parameter", "query parameter '" + r.parameterName()
+                        GatewayError.INVALID_PARAMETER, "query parameter '" + r.parameterName()
                             + "': " + r.errorMsg())))
         .handle(
-            ValidationRejection.class, r -> complete(Json.error(400, "invalid_request", r.message())))
+            ValidationRejection.class, r -> complete(Json.error(GatewayError.INVALID_REQUEST, r.message())))
         .handleAll(MethodRejection.class, rs -> complete(methodNotAllowed(rs)))
         .handleNotFound(
             extractRequest(
                 request ->
                     complete(
                         Json.error(
-                            404,
-                            "not_found",
+                            GatewayError.NOT_FOUND,
                             "no route for " + request.method().name() + " "
                                 + request.getUri().path()))))
         .build()

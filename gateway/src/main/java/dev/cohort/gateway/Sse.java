@@ -51,7 +51,7 @@ final class Sse {
       error.put("code", c.code()).put("message", c.getMessage());
     } else {
       error
-          .put("code", "stream_failed")
+          .put("code", GatewayError.STREAM_FAILED.code())
           .put("message", "the stream failed: " + e.getClass().getSimpleName());
     }
     return ServerSentEvent.create(body.toString(), "error");
