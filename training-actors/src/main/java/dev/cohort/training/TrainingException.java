@@ -12,7 +12,7 @@ import dev.cohort.persistence.Rejection;
 public class TrainingException extends CohortException {
 
   public TrainingException(TrainingError error, String message) {
-    super(error.kind(), error.code(), message);
+    super(error, message);
   }
 
   /** For the collectives' codes ({@link dev.cohort.training.collective.CollectiveException}). */

@@ -83,7 +83,7 @@ public final class TrainingJobs {
 
   private static boolean notFound(Throwable error) {
     Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    return t instanceof TrainingException te && TrainingError.JOB_NOT_FOUND.matches(te);
+    return t instanceof TrainingException te && te.is(TrainingError.JOB_NOT_FOUND);
   }
 
   private static JobStatus rethrow(Throwable error) {
