@@ -73,8 +73,8 @@ public final class KvServiceImpl implements Kv {
   private final ActorSystem<?> system;
   private final KvSettings settings;
   private final KvMetrics metrics;
-  private final ClusterSharding sharding;
-  private final ActorRef<PartitionBatcher.Command> batcher;
+  private final EntityAsks asks;
+  private final MeteredCalls calls;
   private final Map<String, KeyspaceInfo> keyspaces = new ConcurrentHashMap<>();
   private final KeyspaceInfo defaultKeyspace;
   /** Serves the operations on AP keyspaces (mode "ap"). */
@@ -84,15 +84,15 @@ public final class KvServiceImpl implements Kv {
     this.system = system;
     this.settings = settings;
     this.metrics = KvMetrics.get(system);
-    this.sharding = ClusterSharding.get(system);
+    this.calls = new MeteredCalls(metrics);
     this.defaultKeyspace = KeyspaceRegistry.defaultKeyspace(settings);
     KeyspaceRegistry.init(system, settings);
     KvPartition.init(system, settings);
     KvLessor.init(system, settings);
     TxnCoordinator.init(system, settings);
     this.ap = new ApKvRouter(ApService.start(system));
-    this.batcher =
-        system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty());
+    this.asks = new EntityAsks(system, settings,
+        system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
   }
 
@@ -101,96 +101,6 @@ public final class KvServiceImpl implements Kv {
   }
 
   // ------------------------------------------------------------------------------ plumbing
-
-  /** Runs {@code op}, turning an edge-validation exception into a failed stage, and meters it. */
-  private <T> CompletionStage<T> call(String keyspace, String op, Supplier<CompletionStage<T>> body) {
-    long start = System.nanoTime();
-    CompletionStage<T> stage;
-    try {
-      stage = body.get();
-    } catch (RuntimeException e) {
-      stage = CompletableFuture.failedFuture(e);
-    }
-    return stage
-        .handle(
-            (value, failure) -> {
-              if (failure == null) {
-                metrics.request(keyspace, op, "ok", start);
-                return CompletableFuture.completedFuture(value);
-              }
-              KvException error = toKvException(failure);
-              // A name that is not a keyspace must not become a label value: labels stay bounded.
-              boolean noSuchKeyspace = error.code().equals("keyspace_not_found")
-                  || error.code().equals("invalid_keyspace_name");
-              metrics.request(noSuchKeyspace ? "_unknown" : keyspace, op, error.code(), start);
-              return CompletableFuture.<T>failedFuture(error);
-            })
-        .thenCompose(Function.identity());
-  }
-
-  static KvException toKvException(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof KvException e) {
-      return e;
-    }
-    if (cause instanceof dev.cohort.persistence.CohortException e) {
-      return new KvException(e.kind(), e.code(), e.getMessage(), e);
-    }
-    if (cause instanceof TimeoutException) {
-      return new KvException(
-          ErrorKind.TIMEOUT, "timeout",
-          "no answer within cohort.kv.ask-timeout; the operation may or may not have taken effect",
-          cause);
-    }
-    return new KvException(ErrorKind.UNAVAILABLE, "unavailable", String.valueOf(cause), cause);
-  }
-
-  private <Req, R> CompletionStage<R> ask(
-      RecipientRef<Req> target, Function<ActorRef<R>, Req> message, Duration timeout) {
-    return AskPattern.ask(target, message::apply, timeout, system.scheduler());
-  }
-
-  private <R> CompletionStage<R> ask(
-      RecipientRef<KvPartition.Command> target, Function<ActorRef<R>, KvPartition.Command> m) {
-    return ask(target, m, settings.askTimeout());
-  }
-
-  private EntityRef<KvPartition.Command> partitionRef(String entityId) {
-    return sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId);
-  }
-
-  private EntityRef<KvLessor.Command> lessorRef(long lease) {
-    return sharding.entityRefFor(KvLessor.ENTITY_TYPE_KEY, KvLessor.entityIdOf(lease, settings.lessors()));
-  }
-
-  private EntityRef<KeyspaceRegistry.Command> registry() {
-    return sharding.entityRefFor(KeyspaceRegistry.ENTITY_TYPE_KEY, KeyspaceRegistry.ENTITY_ID);
-  }
-
-  /** Sends a write through the batcher; the partition answers the ask directly. */
-  private CompletionStage<KvPartition.Reply> write(
-      String entityId, Function<ActorRef<KvPartition.Reply>, KvPartition.WriteCommand> command) {
-    return ask(
-        batcher,
-        replyTo -> new PartitionBatcher.Submit(entityId, command.apply(replyTo)),
-        settings.askTimeout());
-  }
-
-  private CompletionStage<KvPartition.Reply> read(
-      String entityId, Function<ActorRef<KvPartition.Reply>, KvPartition.Command> command) {
-    return ask(partitionRef(entityId), command);
-  }
-
-  /** The reply as {@code type}, or the failure its rejection names. */
-  private static <T extends KvPartition.Reply> T expect(KvPartition.Reply reply, Class<T> type) {
-    if (reply instanceof KvPartition.Rejected r) {
-      throw KvException.of(r.rejection());
-    }
-    return type.cast(reply);
-  }
 
   private CompletionStage<KeyspaceInfo> resolve(String keyspace) {
     Keys.checkKeyspaceName(keyspace);
@@ -201,8 +111,8 @@ public final class KvServiceImpl implements Kv {
     if (cached != null) {
       return CompletableFuture.completedFuture(cached);
     }
-    return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-            registry(), r -> new KeyspaceRegistry.Get(keyspace, r), settings.askTimeout())
+    return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
+            asks.registry(), r -> new KeyspaceRegistry.Get(keyspace, r), settings.askTimeout())
         .thenApply(
             reply -> {
               KeyspaceInfo info = registryAnswer(reply);
@@ -233,7 +143,7 @@ public final class KvServiceImpl implements Kv {
               if (failure == null) {
                 return CompletableFuture.completedFuture(value);
               }
-              KvException e = toKvException(failure);
+              KvException e = AskFailures.toKvException(failure);
               if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null && cached) {
                 return resolve(keyspace).thenCompose(body);
               }
@@ -248,13 +158,6 @@ public final class KvServiceImpl implements Kv {
 
   private static String entityIdOfKey(KeyspaceInfo ks, String key) {
     return entityId(ks, Keys.partitionOf(key, ks.partitions()));
-  }
-
-  private static <T> CompletionStage<List<T>> all(List<CompletionStage<T>> stages) {
-    CompletableFuture<?>[] futures =
-        stages.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(futures)
-        .thenApply(v -> stages.stream().map(s -> s.toCompletableFuture().join()).toList());
   }
 
   private List<Integer> scope(KeyspaceInfo ks, String prefix) {
@@ -311,7 +214,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<KeyspaceInfo> createKeyspace(String name, KeyspaceSpec spec) {
-    return call(name, "keyspace_create", () -> {
+    return calls.call(name, "keyspace_create", () -> {
       Keys.checkKeyspaceName(name);
       if (spec == null) {
         throw KvException.invalid("invalid_request", "keyspace settings are missing");
@@ -320,8 +223,8 @@ public final class KvServiceImpl implements Kv {
       // AP keyspaces have no partitions: their keys spread over cohort.kv.ap.buckets buckets.
       int partitions = ApKvRouter.MODE.equals(mode) ? 0
           : spec.partitions() == 0 ? settings.defaultPartitions() : spec.partitions();
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Create(name, mode, partitions, r),
+      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
+              asks.registry(), r -> new KeyspaceRegistry.Create(name, mode, partitions, r),
               settings.askTimeout())
           .thenApply(KvServiceImpl::registryAnswer);
     });
@@ -329,26 +232,26 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<KeyspaceInfo> keyspace(String name) {
-    return call(name, "keyspace_get", () -> {
+    return calls.call(name, "keyspace_get", () -> {
       Keys.checkKeyspaceName(name);
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Get(name, r), settings.askTimeout())
+      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
+              asks.registry(), r -> new KeyspaceRegistry.Get(name, r), settings.askTimeout())
           .thenApply(KvServiceImpl::registryAnswer);
     });
   }
 
   @Override
   public CompletionStage<KeyspaceStats> keyspaceStats(String name) {
-    return call(name, "keyspace_stats", () -> keyspace(name).thenCompose(info -> {
+    return calls.call(name, "keyspace_stats", () -> keyspace(name).thenCompose(info -> {
       if (ApKvRouter.isAp(info)) {
         return ap.stats(info);
       }
       List<CompletionStage<KvPartition.StatsReply>> parts = new ArrayList<>();
       for (int p = 0; p < info.partitions(); p++) {
-        parts.add(read(entityId(info, p), KvPartition.Stats::new)
-            .thenApply(r -> expect(r, KvPartition.StatsReply.class)));
+        parts.add(asks.read(entityId(info, p), KvPartition.Stats::new)
+            .thenApply(r -> EntityAsks.expect(r, KvPartition.StatsReply.class)));
       }
-      return all(parts).thenApply(replies -> {
+      return EntityAsks.all(parts).thenApply(replies -> {
         long keys = replies.stream().mapToLong(KvPartition.StatsReply::keys).sum();
         long bytes = replies.stream().mapToLong(KvPartition.StatsReply::bytes).sum();
         String token = Tokens.resume(
@@ -360,9 +263,9 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<List<KeyspaceInfo>> keyspaces() {
-    return call("", "keyspace_list", () ->
-        this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-                registry(), KeyspaceRegistry.ListAll::new, settings.askTimeout())
+    return calls.call("", "keyspace_list", () ->
+        asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
+                asks.registry(), KeyspaceRegistry.ListAll::new, settings.askTimeout())
             .thenApply(reply -> switch (reply) {
               case KeyspaceRegistry.Listed l -> l.keyspaces();
               case KeyspaceRegistry.Rejected r -> throw KvException.of(r.rejection());
@@ -372,10 +275,10 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Void> deleteKeyspace(String name) {
-    return call(name, "keyspace_delete", () -> {
+    return calls.call(name, "keyspace_delete", () -> {
       Keys.checkKeyspaceName(name);
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Delete(name, r), settings.askTimeout())
+      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
+              asks.registry(), r -> new KeyspaceRegistry.Delete(name, r), settings.askTimeout())
           .thenApply(KvServiceImpl::registryAnswer)
           .thenCompose(info -> {
             keyspaces.remove(name);
@@ -388,9 +291,9 @@ public final class KvServiceImpl implements Kv {
             // with a stale cache notice, and frees nothing yet (see README: limits).
             List<CompletionStage<KvPartition.Reply>> drops = new ArrayList<>();
             for (int p = 0; p < info.partitions(); p++) {
-              drops.add(read(entityId(info, p), KvPartition.Drop::new));
+              drops.add(asks.read(entityId(info, p), KvPartition.Drop::new));
             }
-            return all(drops).thenApply(x -> (Void) null);
+            return EntityAsks.all(drops).thenApply(x -> (Void) null);
           });
     });
   }
@@ -413,7 +316,7 @@ public final class KvServiceImpl implements Kv {
 
   private CompletionStage<PutResult> cpPut(
       String keyspace, String key, byte[] value, PutOptions options, long ttlSeconds) {
-    return call(keyspace, "put", () -> {
+    return calls.call(keyspace, "put", () -> {
       if (ttlSeconds != 0) {
         throw KvException.invalid("invalid_request", "ttlSeconds applies to AP keyspaces; on CP"
             + " keyspace '" + keyspace + "' attach the key to a lease instead");
@@ -442,9 +345,9 @@ public final class KvServiceImpl implements Kv {
   private CompletionStage<TxnResult> runTxn(KeyspaceInfo ks, String entityId, TxnRequest txn) {
     List<CompletionStage<KvLessor.LeaseState>> attaches =
         attachLeases(entityId, txn.success(), txn.failure());
-    return all(attaches)
-        .thenCompose(x -> write(entityId, r -> new KvPartition.Txn(txn, r)))
-        .thenApply(reply -> expect(reply, KvPartition.TxnReply.class).result());
+    return EntityAsks.all(attaches)
+        .thenCompose(x -> asks.write(entityId, r -> new KvPartition.Txn(txn, r)))
+        .thenApply(reply -> EntityAsks.expect(reply, KvPartition.TxnReply.class).result());
   }
 
   private static KvLessor.LeaseState leaseAnswer(KvLessor.Reply reply) {
@@ -471,15 +374,15 @@ public final class KvServiceImpl implements Kv {
   }
 
   private CompletionStage<GetResult> cpGet(String keyspace, String key, long revision) {
-    return call(keyspace, "get", () -> {
+    return calls.call(keyspace, "get", () -> {
       Keys.checkKey(key);
       if (revision < 0) {
         throw KvException.invalid("invalid_request", "revision must not be negative");
       }
-      return withKeyspace(keyspace, ks -> read(
+      return withKeyspace(keyspace, ks -> asks.read(
               entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
           .thenApply(reply -> {
-            KvPartition.GetReply got = expect(reply, KvPartition.GetReply.class);
+            KvPartition.GetReply got = EntityAsks.expect(reply, KvPartition.GetReply.class);
             KeyValue kv = got.kv().orElseThrow(() -> KvException.notFound(
                 "key_not_found", "key '" + key + "' does not exist in keyspace '" + keyspace + "'"
                     + (revision > 0 ? " at revision " + revision : "")));
@@ -515,7 +418,7 @@ public final class KvServiceImpl implements Kv {
   }
 
   private CompletionStage<RangeResult> cpRange(String keyspace, RangeRequest request) {
-    return call(keyspace, "range", () -> {
+    return calls.call(keyspace, "range", () -> {
       if (request == null || (request.prefix() == null) == (request.from() == null)) {
         throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
       }
@@ -538,11 +441,11 @@ public final class KvServiceImpl implements Kv {
         List<Integer> partitions = request.prefix() != null ? scope(ks, request.prefix()) : scope(ks, "");
         List<CompletionStage<KvPartition.RangeReply>> parts = new ArrayList<>();
         for (int p : partitions) {
-          parts.add(read(entityId(ks, p), r -> new KvPartition.Range(
+          parts.add(asks.read(entityId(ks, p), r -> new KvPartition.Range(
                   start, to, limit, request.keysOnly(), request.countOnly(), r))
-              .thenApply(reply -> expect(reply, KvPartition.RangeReply.class)));
+              .thenApply(reply -> EntityAsks.expect(reply, KvPartition.RangeReply.class)));
         }
-        return all(parts).thenApply(replies -> merge(ks, replies, limit, request.countOnly()));
+        return EntityAsks.all(parts).thenApply(replies -> merge(ks, replies, limit, request.countOnly()));
       });
     });
   }
@@ -584,7 +487,7 @@ public final class KvServiceImpl implements Kv {
   }
 
   private CompletionStage<DeleteResult> cpDelete(String keyspace, String key, boolean prevKv) {
-    return call(keyspace, "delete", () -> {
+    return calls.call(keyspace, "delete", () -> {
       Keys.checkKey(key);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
       return withKeyspace(keyspace, ks -> runTxn(ks, entityIdOfKey(ks, key), txn)
@@ -604,7 +507,7 @@ public final class KvServiceImpl implements Kv {
 
   private CompletionStage<DeleteResult> cpDeletePrefix(
       String keyspace, String prefix, boolean prevKv) {
-    return call(keyspace, "delete_prefix", () -> {
+    return calls.call(keyspace, "delete_prefix", () -> {
       if (prefix == null) {
         throw KvException.invalid("invalid_request", "prefix must not be null");
       }
@@ -612,10 +515,10 @@ public final class KvServiceImpl implements Kv {
       return withKeyspace(keyspace, ks -> {
         List<CompletionStage<KvPartition.DeleteReply>> parts = new ArrayList<>();
         for (int p : scope(ks, prefix)) {
-          parts.add(write(entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
-              .thenApply(reply -> expect(reply, KvPartition.DeleteReply.class)));
+          parts.add(asks.write(entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
+              .thenApply(reply -> EntityAsks.expect(reply, KvPartition.DeleteReply.class)));
         }
-        return all(parts).thenApply(replies -> {
+        return EntityAsks.all(parts).thenApply(replies -> {
           long deleted = 0;
           List<KeyValue> prevKvs = new ArrayList<>();
           List<Header> headers = new ArrayList<>();
@@ -641,7 +544,7 @@ public final class KvServiceImpl implements Kv {
   }
 
   private CompletionStage<TxnResult> cpTxn(String keyspace, TxnRequest txn) {
-    return call(keyspace, "txn", () -> {
+    return calls.call(keyspace, "txn", () -> {
       List<String> keys = checkTxn(txn);
       return withKeyspace(keyspace, ks -> {
         Set<Integer> partitions = new TreeSet<>();
@@ -706,9 +609,9 @@ public final class KvServiceImpl implements Kv {
     String txnId = UUID.randomUUID().toString();
     // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
     Duration timeout = settings.askTimeout().multipliedBy(2);
-    return all(attaches)
-        .thenCompose(x -> this.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
-            sharding.entityRefFor(TxnCoordinator.ENTITY_TYPE_KEY, txnId),
+    return EntityAsks.all(attaches)
+        .thenCompose(x -> asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
+            asks.coordinator(txnId),
             r -> new TxnCoordinator.Start(
                 List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
             timeout))
@@ -731,8 +634,8 @@ public final class KvServiceImpl implements Kv {
     }
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
     for (long lease : leases) {
-      attaches.add(this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
+      attaches.add(asks.<KvLessor.Command, KvLessor.Reply>ask(
+              asks.lessorOf(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
           .thenApply(KvServiceImpl::leaseAnswer));
     }
     return attaches;
@@ -777,7 +680,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
-    return call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
+    return calls.call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
       if (ApKvRouter.isAp(ks)) {
         return notInAp(ks, "a resume token",
             "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"})");
@@ -795,15 +698,15 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<LeaseGrant> grantLease(Duration ttl) {
-    return call("", "lease_grant", () -> {
+    return calls.call("", "lease_grant", () -> {
       if (ttl == null || ttl.toMillis() % 1000 != 0 || ttl.compareTo(settings.leaseMinTtl()) < 0
           || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
         throw KvException.invalid("invalid_ttl", "lease TTL must be whole seconds within "
             + settings.leaseMinTtl().toSeconds() + ".." + settings.leaseMaxTtl().toSeconds());
       }
       int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              sharding.entityRefFor(KvLessor.ENTITY_TYPE_KEY, Integer.toString(lessor)),
+      return asks.<KvLessor.Command, KvLessor.Reply>ask(
+              asks.lessor(Integer.toString(lessor)),
               r -> new KvLessor.Grant(ttl.toMillis(), r), settings.askTimeout())
           .thenApply(reply -> {
             KvLessor.LeaseState s = leaseAnswer(reply);
@@ -820,10 +723,10 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<LeaseInfo> keepAlive(long leaseId) {
-    return call("", "lease_keepalive", () -> {
+    return calls.call("", "lease_keepalive", () -> {
       checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.KeepAlive(leaseId, r), settings.askTimeout())
+      return asks.<KvLessor.Command, KvLessor.Reply>ask(
+              asks.lessorOf(leaseId), r -> new KvLessor.KeepAlive(leaseId, r), settings.askTimeout())
           .thenApply(reply -> {
             KvLessor.LeaseState s = leaseAnswer(reply);
             return new LeaseInfo(s.id(), s.ttlMillis() / 1000, s.remainingMillis(), List.of());
@@ -833,21 +736,21 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<LeaseInfo> lease(long leaseId) {
-    return call("", "lease_get", () -> {
+    return calls.call("", "lease_get", () -> {
       checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.GetLease(leaseId, r), settings.askTimeout())
+      return asks.<KvLessor.Command, KvLessor.Reply>ask(
+              asks.lessorOf(leaseId), r -> new KvLessor.GetLease(leaseId, r), settings.askTimeout())
           .thenCompose(reply -> {
             KvLessor.LeaseState s = leaseAnswer(reply);
             List<CompletionStage<List<LeaseInfo.LeaseKey>>> parts = new ArrayList<>();
             for (String partition : s.partitions()) {
               String ks = partition.substring(0, partition.indexOf(':'));
-              parts.add(read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
+              parts.add(asks.read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
                   .thenApply(rep -> rep instanceof KvPartition.LeaseKeysReply keys
                       ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
                       : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
             }
-            return all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
+            return EntityAsks.all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
                 s.remainingMillis(), lists.stream().flatMap(List::stream).toList()));
           });
     });
@@ -855,19 +758,19 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Void> revokeLease(long leaseId) {
-    return call("", "lease_revoke", () -> {
+    return calls.call("", "lease_revoke", () -> {
       checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.Revoke(leaseId, r), settings.askTimeout())
+      return asks.<KvLessor.Command, KvLessor.Reply>ask(
+              asks.lessorOf(leaseId), r -> new KvLessor.Revoke(leaseId, r), settings.askTimeout())
           .thenCompose(reply -> {
             KvLessor.LeaseState s = leaseAnswer(reply);
             // The lessor clears the partitions too; clearing them here as well lets the revoke
             // answer only once the keys are gone. Both are idempotent.
             List<CompletionStage<KvPartition.Reply>> clears = new ArrayList<>();
             for (String partition : s.partitions()) {
-              clears.add(write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
+              clears.add(asks.write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
             }
-            return all(clears).thenApply(x -> (Void) null);
+            return EntityAsks.all(clears).thenApply(x -> (Void) null);
           });
     });
   }
@@ -876,7 +779,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
-    CompletionStage<Source<WatchEvent, NotUsed>> source = call(keyspace, "watch", () -> {
+    CompletionStage<Source<WatchEvent, NotUsed>> source = calls.call(keyspace, "watch", () -> {
       if (request == null || (request.key() == null) == (request.prefix() == null)) {
         throw KvException.invalid("invalid_request", "a watch needs either a key or a prefix");
       }
@@ -886,14 +789,7 @@ public final class KvServiceImpl implements Kv {
       return resolve(keyspace).thenApply(
           ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
     });
-    return lazily(source);
-  }
-
-  /** The source once {@code stage} completes; a failed stage fails it with the KvException. */
-  private static <T> Source<T, NotUsed> lazily(CompletionStage<Source<T, NotUsed>> stage) {
-    CompletionStage<Source<T, NotUsed>> unwrapped =
-        stage.handle((s, failure) -> failure == null ? s : Source.failed(toKvException(failure)));
-    return Source.completionStageSource(unwrapped).mapMaterializedValue(m -> NotUsed.getInstance());
+    return AskFailures.lazily(source);
   }
 
   private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
@@ -958,7 +854,7 @@ public final class KvServiceImpl implements Kv {
             if (failure == null) {
               return CompletableFuture.completedFuture(owner);
             }
-            KvException e = toKvException(failure);
+            KvException e = AskFailures.toKvException(failure);
             KvException reported = e.kind() == ErrorKind.TIMEOUT || e.code().equals("lock_not_found")
                 ? KvException.conflict(timeoutCode, "not acquired within " + wait.toMillis()
                     + " ms" + (e.code().equals("lock_not_found") ? " (its lease expired)" : ""))
@@ -979,17 +875,17 @@ public final class KvServiceImpl implements Kv {
     Duration slice = waits
         ? Duration.ofNanos(Math.min(left, settings.askTimeout().toNanos()))
         : settings.askTimeout();
-    return this.<KvPartition.Command, KvPartition.Reply>ask(
-            partitionRef(entityId), r -> new KvPartition.AwaitFirst(prefix, key, waits, r), slice)
+    return asks.<KvPartition.Command, KvPartition.Reply>ask(
+            asks.partition(entityId), r -> new KvPartition.AwaitFirst(prefix, key, waits, r), slice)
         .handle((reply, failure) -> {
           if (failure == null) {
             if (reply instanceof KvPartition.Rejected r && r.rejection().code().equals("not_first")) {
               return CompletableFuture.<KvPartition.Owner>failedFuture(
                   new TimeoutException("not first when the wait ended"));
             }
-            return CompletableFuture.completedFuture(expect(reply, KvPartition.Owner.class));
+            return CompletableFuture.completedFuture(EntityAsks.expect(reply, KvPartition.Owner.class));
           }
-          if (toKvException(failure).kind() == ErrorKind.TIMEOUT && System.nanoTime() < deadline) {
+          if (AskFailures.toKvException(failure).kind() == ErrorKind.TIMEOUT && System.nanoTime() < deadline) {
             return awaitFirst(entityId, prefix, key, deadline);
           }
           return CompletableFuture.<KvPartition.Owner>failedFuture(failure);
@@ -1000,7 +896,7 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<KvLock> lock(String name, Duration ttl, Duration wait) {
     long start = System.nanoTime();
-    return call(settings.locksKeyspace(), "lock", () -> {
+    return calls.call(settings.locksKeyspace(), "lock", () -> {
       checkName(name, "invalid_lock_name");
       return enqueue(lockPrefix(name), new byte[0], ttl, wait, "lock_timeout")
           .thenApply(owner -> {
@@ -1013,7 +909,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Void> unlock(String name, String key) {
-    return call(settings.locksKeyspace(), "unlock", () -> {
+    return calls.call(settings.locksKeyspace(), "unlock", () -> {
       checkName(name, "invalid_lock_name");
       if (key == null || !key.startsWith(lockPrefix(name))) {
         throw KvException.notFound("lock_not_found", "'" + key + "' is not a key of lock " + name);
@@ -1021,7 +917,7 @@ public final class KvServiceImpl implements Kv {
       return get(settings.locksKeyspace(), key)
           .handle((got, failure) -> {
             if (failure != null) {
-              KvException e = toKvException(failure);
+              KvException e = AskFailures.toKvException(failure);
               throw e.code().equals("key_not_found")
                   ? KvException.notFound("lock_not_found", "lock " + name + " is not held by " + key)
                   : e;
@@ -1067,7 +963,7 @@ public final class KvServiceImpl implements Kv {
       try {
         revokeLease(lease).toCompletableFuture().join();
       } catch (CompletionException e) {
-        KvException error = toKvException(e);
+        KvException error = AskFailures.toKvException(e);
         if (!error.code().equals("lease_not_found")) {
           throw error;
         }
@@ -1084,7 +980,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait) {
-    return call(settings.locksKeyspace(), "campaign", () -> {
+    return calls.call(settings.locksKeyspace(), "campaign", () -> {
       checkName(name, "invalid_election_name");
       checkValue(value);
       return enqueue(electionPrefix(name), value, ttl, wait, "election_timeout")
@@ -1098,7 +994,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Leader> proclaim(Leader leadership, byte[] value) {
-    return call(settings.locksKeyspace(), "proclaim", () -> {
+    return calls.call(settings.locksKeyspace(), "proclaim", () -> {
       if (leadership == null) {
         throw KvException.invalid("invalid_request", "leadership is missing");
       }
@@ -1120,9 +1016,9 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Void> resign(Leader leadership) {
-    return call(settings.locksKeyspace(), "resign", () -> revokeLease(leadership.lease())
+    return calls.call(settings.locksKeyspace(), "resign", () -> revokeLease(leadership.lease())
         .exceptionally(failure -> {
-          KvException e = toKvException(failure);
+          KvException e = AskFailures.toKvException(failure);
           if (e.code().equals("lease_not_found")) {
             return null;
           }
@@ -1132,7 +1028,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<Leader> leader(String name) {
-    return call(settings.locksKeyspace(), "leader", () -> {
+    return calls.call(settings.locksKeyspace(), "leader", () -> {
       checkName(name, "invalid_election_name");
       return range(settings.locksKeyspace(), RangeRequest.prefix(electionPrefix(name)))
           .thenApply(r -> r.kvs().stream()
@@ -1183,7 +1079,7 @@ public final class KvServiceImpl implements Kv {
               .filter(Optional::isPresent)
               .map(Optional::get);
         });
-    return lazily(source);
+    return AskFailures.lazily(source);
   }
 
   private static Optional<KeyValue> lowest(TreeMap<String, KeyValue> kvs) {
