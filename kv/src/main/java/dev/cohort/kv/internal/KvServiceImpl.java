@@ -75,8 +75,7 @@ public final class KvServiceImpl implements Kv {
   private final KvMetrics metrics;
   private final EntityAsks asks;
   private final MeteredCalls calls;
-  private final Map<String, KeyspaceInfo> keyspaces = new ConcurrentHashMap<>();
-  private final KeyspaceInfo defaultKeyspace;
+  private final KeyspaceDirectory directory;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
 
@@ -85,7 +84,6 @@ public final class KvServiceImpl implements Kv {
     this.settings = settings;
     this.metrics = KvMetrics.get(system);
     this.calls = new MeteredCalls(metrics);
-    this.defaultKeyspace = KeyspaceRegistry.defaultKeyspace(settings);
     KeyspaceRegistry.init(system, settings);
     KvPartition.init(system, settings);
     KvLessor.init(system, settings);
@@ -94,6 +92,7 @@ public final class KvServiceImpl implements Kv {
     this.asks = new EntityAsks(system, settings,
         system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
+    this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
@@ -102,108 +101,11 @@ public final class KvServiceImpl implements Kv {
 
   // ------------------------------------------------------------------------------ plumbing
 
-  private CompletionStage<KeyspaceInfo> resolve(String keyspace) {
-    Keys.checkKeyspaceName(keyspace);
-    if (Kv.DEFAULT_KEYSPACE.equals(keyspace)) {
-      return CompletableFuture.completedFuture(defaultKeyspace);
-    }
-    KeyspaceInfo cached = keyspaces.get(keyspace);
-    if (cached != null) {
-      return CompletableFuture.completedFuture(cached);
-    }
-    return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-            asks.registry(), r -> new KeyspaceRegistry.Get(keyspace, r), settings.askTimeout())
-        .thenApply(
-            reply -> {
-              KeyspaceInfo info = registryAnswer(reply);
-              keyspaces.put(keyspace, info);
-              return info;
-            });
-  }
-
-  private static KeyspaceInfo registryAnswer(KeyspaceRegistry.Reply reply) {
-    return switch (reply) {
-      case KeyspaceRegistry.Found f -> f.info();
-      case KeyspaceRegistry.Rejected r -> throw KvException.of(r.rejection());
-      case KeyspaceRegistry.Listed l -> throw new IllegalStateException("unexpected " + l);
-    };
-  }
-
-  /**
-   * Runs {@code body} with the keyspace's settings; when a partition says the keyspace is gone
-   * and the settings came from the cache, forgets them and runs once more with fresh ones.
-   */
-  private <T> CompletionStage<T> withKeyspace(
-      String keyspace, Function<KeyspaceInfo, CompletionStage<T>> body) {
-    boolean cached = keyspaces.containsKey(keyspace);
-    return resolve(keyspace)
-        .thenCompose(body)
-        .handle(
-            (value, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(value);
-              }
-              KvException e = AskFailures.toKvException(failure);
-              if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null && cached) {
-                return resolve(keyspace).thenCompose(body);
-              }
-              return CompletableFuture.<T>failedFuture(e);
-            })
-        .thenCompose(Function.identity());
-  }
-
-  private static String entityId(KeyspaceInfo ks, int partition) {
-    return KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), partition);
-  }
-
-  private static String entityIdOfKey(KeyspaceInfo ks, String key) {
-    return entityId(ks, Keys.partitionOf(key, ks.partitions()));
-  }
-
-  private List<Integer> scope(KeyspaceInfo ks, String prefix) {
-    int pinned = Keys.partitionOfPrefix(prefix, ks.partitions());
-    if (pinned >= 0) {
-      return List.of(pinned);
-    }
-    List<Integer> all = new ArrayList<>(ks.partitions());
-    for (int p = 0; p < ks.partitions(); p++) {
-      all.add(p);
-    }
-    return all;
-  }
-
   private void checkValue(byte[] value) {
     Rejection p = Keys.valueProblem(value, settings.maxValueBytes());
     if (p != null) {
       throw KvException.of(p);
     }
-  }
-
-  /**
-   * Runs {@code apPath} when {@code keyspace} is an AP keyspace, else {@code cpPath}, which also
-   * reports a bad name or a missing keyspace exactly as before AP keyspaces existed.
-   */
-  private <T> CompletionStage<T> routed(
-      String keyspace, Function<KeyspaceInfo, CompletionStage<T>> apPath,
-      Supplier<CompletionStage<T>> cpPath) {
-    CompletionStage<KeyspaceInfo> info;
-    try {
-      info = resolve(keyspace);
-    } catch (RuntimeException e) {
-      return cpPath.get();
-    }
-    return info
-        .handle((ks, failure) -> {
-          if (failure != null || !ApKvRouter.isAp(ks)) {
-            return cpPath.get();
-          }
-          try {
-            return apPath.apply(ks);
-          } catch (RuntimeException e) {
-            return CompletableFuture.<T>failedFuture(e);
-          }
-        })
-        .thenCompose(Function.identity());
   }
 
   private static <T> CompletionStage<T> notInAp(KeyspaceInfo ks, String what, String instead) {
@@ -214,88 +116,27 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<KeyspaceInfo> createKeyspace(String name, KeyspaceSpec spec) {
-    return calls.call(name, "keyspace_create", () -> {
-      Keys.checkKeyspaceName(name);
-      if (spec == null) {
-        throw KvException.invalid("invalid_request", "keyspace settings are missing");
-      }
-      String mode = spec.mode() == null ? "cp" : spec.mode();
-      // AP keyspaces have no partitions: their keys spread over cohort.kv.ap.buckets buckets.
-      int partitions = ApKvRouter.MODE.equals(mode) ? 0
-          : spec.partitions() == 0 ? settings.defaultPartitions() : spec.partitions();
-      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              asks.registry(), r -> new KeyspaceRegistry.Create(name, mode, partitions, r),
-              settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer);
-    });
+    return directory.createKeyspace(name, spec);
   }
 
   @Override
   public CompletionStage<KeyspaceInfo> keyspace(String name) {
-    return calls.call(name, "keyspace_get", () -> {
-      Keys.checkKeyspaceName(name);
-      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              asks.registry(), r -> new KeyspaceRegistry.Get(name, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer);
-    });
+    return directory.keyspace(name);
   }
 
   @Override
   public CompletionStage<KeyspaceStats> keyspaceStats(String name) {
-    return calls.call(name, "keyspace_stats", () -> keyspace(name).thenCompose(info -> {
-      if (ApKvRouter.isAp(info)) {
-        return ap.stats(info);
-      }
-      List<CompletionStage<KvPartition.StatsReply>> parts = new ArrayList<>();
-      for (int p = 0; p < info.partitions(); p++) {
-        parts.add(asks.read(entityId(info, p), KvPartition.Stats::new)
-            .thenApply(r -> EntityAsks.expect(r, KvPartition.StatsReply.class)));
-      }
-      return EntityAsks.all(parts).thenApply(replies -> {
-        long keys = replies.stream().mapToLong(KvPartition.StatsReply::keys).sum();
-        long bytes = replies.stream().mapToLong(KvPartition.StatsReply::bytes).sum();
-        String token = Tokens.resume(
-            info.incarnation(), replies.stream().map(KvPartition.StatsReply::header).toList());
-        return new KeyspaceStats(info, keys, bytes, token);
-      });
-    }));
+    return directory.keyspaceStats(name);
   }
 
   @Override
   public CompletionStage<List<KeyspaceInfo>> keyspaces() {
-    return calls.call("", "keyspace_list", () ->
-        asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-                asks.registry(), KeyspaceRegistry.ListAll::new, settings.askTimeout())
-            .thenApply(reply -> switch (reply) {
-              case KeyspaceRegistry.Listed l -> l.keyspaces();
-              case KeyspaceRegistry.Rejected r -> throw KvException.of(r.rejection());
-              case KeyspaceRegistry.Found f -> throw new IllegalStateException("unexpected " + f);
-            }));
+    return directory.keyspaces();
   }
 
   @Override
   public CompletionStage<Void> deleteKeyspace(String name) {
-    return calls.call(name, "keyspace_delete", () -> {
-      Keys.checkKeyspaceName(name);
-      return asks.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              asks.registry(), r -> new KeyspaceRegistry.Delete(name, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer)
-          .thenCompose(info -> {
-            keyspaces.remove(name);
-            if (ApKvRouter.isAp(info)) {
-              // Best effort: the registry no longer names it, so its buckets are unreachable
-              // even if some are not deleted now.
-              return ap.drop(info).exceptionally(e -> null);
-            }
-            // The catalogue no longer names the keyspace; dropping its partitions makes nodes
-            // with a stale cache notice, and frees nothing yet (see README: limits).
-            List<CompletionStage<KvPartition.Reply>> drops = new ArrayList<>();
-            for (int p = 0; p < info.partitions(); p++) {
-              drops.add(asks.read(entityId(info, p), KvPartition.Drop::new));
-            }
-            return EntityAsks.all(drops).thenApply(x -> (Void) null);
-          });
-    });
+    return directory.deleteKeyspace(name);
   }
 
   // ------------------------------------------------------------------------------ keys
@@ -310,7 +151,7 @@ public final class KvServiceImpl implements Kv {
   public CompletionStage<PutResult> put(
       String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
       long ttlSeconds) {
-    return routed(keyspace, ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
+    return directory.routed(keyspace, ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
         () -> cpPut(keyspace, key, value, options, ttlSeconds));
   }
 
@@ -326,7 +167,7 @@ public final class KvServiceImpl implements Kv {
       PutOptions o = options == null ? PutOptions.NONE : options;
       checkPutOptions(o);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Put(key, value, o)), List.of());
-      return withKeyspace(keyspace, ks -> runTxn(ks, entityIdOfKey(ks, key), txn))
+      return directory.withKeyspace(keyspace, ks -> runTxn(ks, KeyspaceDirectory.entityIdOfKey(ks, key), txn))
           .thenApply(r -> new PutResult(
               r.header(), ((TxnOpResult.Put) r.responses().getFirst()).prevKv()));
     });
@@ -364,12 +205,12 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency) {
-    return routed(keyspace, ks -> ap.get(ks, key, 0, consistency), () -> cpGet(keyspace, key, 0));
+    return directory.routed(keyspace, ks -> ap.get(ks, key, 0, consistency), () -> cpGet(keyspace, key, 0));
   }
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, long revision) {
-    return routed(keyspace, ks -> ap.get(ks, key, revision, null),
+    return directory.routed(keyspace, ks -> ap.get(ks, key, revision, null),
         () -> cpGet(keyspace, key, revision));
   }
 
@@ -379,8 +220,8 @@ public final class KvServiceImpl implements Kv {
       if (revision < 0) {
         throw KvException.invalid("invalid_request", "revision must not be negative");
       }
-      return withKeyspace(keyspace, ks -> asks.read(
-              entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
+      return directory.withKeyspace(keyspace, ks -> asks.read(
+              KeyspaceDirectory.entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
           .thenApply(reply -> {
             KvPartition.GetReply got = EntityAsks.expect(reply, KvPartition.GetReply.class);
             KeyValue kv = got.kv().orElseThrow(() -> KvException.notFound(
@@ -399,7 +240,7 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<RangeResult> range(
       String keyspace, RangeRequest request, Consistency consistency) {
-    return routed(keyspace, ks -> apRange(ks, request, consistency), () -> cpRange(keyspace, request));
+    return directory.routed(keyspace, ks -> apRange(ks, request, consistency), () -> cpRange(keyspace, request));
   }
 
   private CompletionStage<RangeResult> apRange(
@@ -437,11 +278,11 @@ public final class KvServiceImpl implements Kv {
       int limit = request.limit() == 0 ? settings.rangeMaxLimit()
           : Math.min(request.limit(), settings.rangeMaxLimit());
       String start = from;
-      return withKeyspace(keyspace, ks -> {
-        List<Integer> partitions = request.prefix() != null ? scope(ks, request.prefix()) : scope(ks, "");
+      return directory.withKeyspace(keyspace, ks -> {
+        List<Integer> partitions = request.prefix() != null ? KeyspaceDirectory.scope(ks, request.prefix()) : KeyspaceDirectory.scope(ks, "");
         List<CompletionStage<KvPartition.RangeReply>> parts = new ArrayList<>();
         for (int p : partitions) {
-          parts.add(asks.read(entityId(ks, p), r -> new KvPartition.Range(
+          parts.add(asks.read(KeyspaceDirectory.entityId(ks, p), r -> new KvPartition.Range(
                   start, to, limit, request.keysOnly(), request.countOnly(), r))
               .thenApply(reply -> EntityAsks.expect(reply, KvPartition.RangeReply.class)));
         }
@@ -482,7 +323,7 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<DeleteResult> delete(
       String keyspace, String key, boolean prevKv, Consistency consistency) {
-    return routed(keyspace, ks -> ap.delete(ks, key, prevKv, consistency),
+    return directory.routed(keyspace, ks -> ap.delete(ks, key, prevKv, consistency),
         () -> cpDelete(keyspace, key, prevKv));
   }
 
@@ -490,7 +331,7 @@ public final class KvServiceImpl implements Kv {
     return calls.call(keyspace, "delete", () -> {
       Keys.checkKey(key);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
-      return withKeyspace(keyspace, ks -> runTxn(ks, entityIdOfKey(ks, key), txn)
+      return directory.withKeyspace(keyspace, ks -> runTxn(ks, KeyspaceDirectory.entityIdOfKey(ks, key), txn)
           .thenApply(r -> {
             TxnOpResult.Delete d = (TxnOpResult.Delete) r.responses().getFirst();
             return new DeleteResult(d.deleted(), d.prevKvs(), List.of(r.header()),
@@ -501,7 +342,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
-    return routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
+    return directory.routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
         () -> cpDeletePrefix(keyspace, prefix, prevKv));
   }
 
@@ -512,10 +353,10 @@ public final class KvServiceImpl implements Kv {
         throw KvException.invalid("invalid_request", "prefix must not be null");
       }
       String end = Keys.prefixEnd(prefix);
-      return withKeyspace(keyspace, ks -> {
+      return directory.withKeyspace(keyspace, ks -> {
         List<CompletionStage<KvPartition.DeleteReply>> parts = new ArrayList<>();
-        for (int p : scope(ks, prefix)) {
-          parts.add(asks.write(entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
+        for (int p : KeyspaceDirectory.scope(ks, prefix)) {
+          parts.add(asks.write(KeyspaceDirectory.entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
               .thenApply(reply -> EntityAsks.expect(reply, KvPartition.DeleteReply.class)));
         }
         return EntityAsks.all(parts).thenApply(replies -> {
@@ -537,7 +378,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
-    return routed(keyspace,
+    return directory.routed(keyspace,
         ks -> notInAp(ks, "a transaction",
             "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions"),
         () -> cpTxn(keyspace, txn));
@@ -546,7 +387,7 @@ public final class KvServiceImpl implements Kv {
   private CompletionStage<TxnResult> cpTxn(String keyspace, TxnRequest txn) {
     return calls.call(keyspace, "txn", () -> {
       List<String> keys = checkTxn(txn);
-      return withKeyspace(keyspace, ks -> {
+      return directory.withKeyspace(keyspace, ks -> {
         Set<Integer> partitions = new TreeSet<>();
         for (String key : keys) {
           partitions.add(Keys.partitionOf(key, ks.partitions()));
@@ -555,7 +396,7 @@ public final class KvServiceImpl implements Kv {
           return runTwoPhase(ks, txn);
         }
         int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
-        return runTxn(ks, entityId(ks, partition), txn);
+        return runTxn(ks, KeyspaceDirectory.entityId(ks, partition), txn);
       });
     });
   }
@@ -599,7 +440,7 @@ public final class KvServiceImpl implements Kv {
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
     for (Map.Entry<Integer, Share> e : shares.entrySet()) {
       Share share = e.getValue();
-      String entityId = entityId(ks, e.getKey());
+      String entityId = KeyspaceDirectory.entityId(ks, e.getKey());
       participants.add(
           new TxnCoordinator.Participant(
               entityId, e.getKey(), new TxnRequest(share.compare(), share.success(), share.failure()),
@@ -680,7 +521,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
-    return calls.call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
+    return calls.call(keyspace, "token", () -> directory.withKeyspace(keyspace, ks -> {
       if (ApKvRouter.isAp(ks)) {
         return notInAp(ks, "a resume token",
             "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"})");
@@ -786,7 +627,7 @@ public final class KvServiceImpl implements Kv {
       if (request.key() != null) {
         Keys.checkKey(request.key());
       }
-      return resolve(keyspace).thenApply(
+      return directory.resolve(keyspace).thenApply(
           ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
     });
     return AskFailures.lazily(source);
@@ -795,7 +636,7 @@ public final class KvServiceImpl implements Kv {
   private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
     List<Integer> scope = request.key() != null
         ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
-        : scope(ks, request.prefix());
+        : KeyspaceDirectory.scope(ks, request.prefix());
     Map<Integer, Tokens.Position> from = request.from() == null || request.from().isEmpty()
         ? Map.of()
         : Tokens.parseResume(request.from(), ks.incarnation(), ks.partitions());
@@ -848,8 +689,8 @@ public final class KvServiceImpl implements Kv {
     return grantLease(ttl).thenCompose(grant -> {
       String key = prefix + Long.toHexString(grant.id());
       return put(settings.locksKeyspace(), key, value, PutOptions.withLease(grant.id()))
-          .thenCompose(put -> resolve(settings.locksKeyspace()))
-          .thenCompose(ks -> awaitFirst(entityIdOfKey(ks, key), prefix, key, deadline))
+          .thenCompose(put -> directory.resolve(settings.locksKeyspace()))
+          .thenCompose(ks -> awaitFirst(KeyspaceDirectory.entityIdOfKey(ks, key), prefix, key, deadline))
           .handle((owner, failure) -> {
             if (failure == null) {
               return CompletableFuture.completedFuture(owner);
