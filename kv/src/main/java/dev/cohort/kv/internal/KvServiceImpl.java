@@ -76,6 +76,7 @@ public final class KvServiceImpl implements Kv {
   private final EntityAsks asks;
   private final MeteredCalls calls;
   private final KeyspaceDirectory directory;
+  private final Leases leases;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
 
@@ -93,6 +94,7 @@ public final class KvServiceImpl implements Kv {
         system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
     this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
+    this.leases = new Leases(settings, asks, calls);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
@@ -189,13 +191,6 @@ public final class KvServiceImpl implements Kv {
     return EntityAsks.all(attaches)
         .thenCompose(x -> asks.write(entityId, r -> new KvPartition.Txn(txn, r)))
         .thenApply(reply -> EntityAsks.expect(reply, KvPartition.TxnReply.class).result());
-  }
-
-  private static KvLessor.LeaseState leaseAnswer(KvLessor.Reply reply) {
-    return switch (reply) {
-      case KvLessor.LeaseState s -> s;
-      case KvLessor.Rejected r -> throw KvException.of(r.rejection());
-    };
   }
 
   @Override
@@ -465,19 +460,17 @@ public final class KvServiceImpl implements Kv {
   /** Asks the lessors to record that {@code entityId} may hold keys of the ops' leases. */
   private List<CompletionStage<KvLessor.LeaseState>> attachLeases(
       String entityId, List<TxnOp> success, List<TxnOp> failure) {
-    Set<Long> leases = new TreeSet<>();
+    Set<Long> used = new TreeSet<>();
     for (List<TxnOp> branch : List.of(success, failure)) {
       for (TxnOp op : branch) {
         if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
-          leases.add(put.options().lease());
+          used.add(put.options().lease());
         }
       }
     }
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (long lease : leases) {
-      attaches.add(asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::leaseAnswer));
+    for (long lease : used) {
+      attaches.add(leases.attach(lease, entityId));
     }
     return attaches;
   }
@@ -539,81 +532,22 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<LeaseGrant> grantLease(Duration ttl) {
-    return calls.call("", "lease_grant", () -> {
-      if (ttl == null || ttl.toMillis() % 1000 != 0 || ttl.compareTo(settings.leaseMinTtl()) < 0
-          || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
-        throw KvException.invalid("invalid_ttl", "lease TTL must be whole seconds within "
-            + settings.leaseMinTtl().toSeconds() + ".." + settings.leaseMaxTtl().toSeconds());
-      }
-      int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessor(Integer.toString(lessor)),
-              r -> new KvLessor.Grant(ttl.toMillis(), r), settings.askTimeout())
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            return new LeaseGrant(s.id(), s.ttlMillis() / 1000);
-          });
-    });
-  }
-
-  private static void checkLeaseId(long id) {
-    if (id <= 0) {
-      throw KvException.notFound("lease_not_found", "lease " + id + " does not exist");
-    }
+    return leases.grant(ttl);
   }
 
   @Override
   public CompletionStage<LeaseInfo> keepAlive(long leaseId) {
-    return calls.call("", "lease_keepalive", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.KeepAlive(leaseId, r), settings.askTimeout())
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            return new LeaseInfo(s.id(), s.ttlMillis() / 1000, s.remainingMillis(), List.of());
-          });
-    });
+    return leases.keepAlive(leaseId);
   }
 
   @Override
   public CompletionStage<LeaseInfo> lease(long leaseId) {
-    return calls.call("", "lease_get", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.GetLease(leaseId, r), settings.askTimeout())
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            List<CompletionStage<List<LeaseInfo.LeaseKey>>> parts = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              String ks = partition.substring(0, partition.indexOf(':'));
-              parts.add(asks.read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
-                  .thenApply(rep -> rep instanceof KvPartition.LeaseKeysReply keys
-                      ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
-                      : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
-            }
-            return EntityAsks.all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
-                s.remainingMillis(), lists.stream().flatMap(List::stream).toList()));
-          });
-    });
+    return leases.lease(leaseId);
   }
 
   @Override
   public CompletionStage<Void> revokeLease(long leaseId) {
-    return calls.call("", "lease_revoke", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.Revoke(leaseId, r), settings.askTimeout())
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            // The lessor clears the partitions too; clearing them here as well lets the revoke
-            // answer only once the keys are gone. Both are idempotent.
-            List<CompletionStage<KvPartition.Reply>> clears = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              clears.add(asks.write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
-            }
-            return EntityAsks.all(clears).thenApply(x -> (Void) null);
-          });
-    });
+    return leases.revoke(leaseId);
   }
 
   // ------------------------------------------------------------------------------ watches
