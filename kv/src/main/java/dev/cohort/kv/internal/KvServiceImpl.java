@@ -77,6 +77,8 @@ public final class KvServiceImpl implements Kv {
   private final MeteredCalls calls;
   private final KeyspaceDirectory directory;
   private final Leases leases;
+  private final EdgeChecks checks;
+  private final TxnRouter txns;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
 
@@ -95,6 +97,8 @@ public final class KvServiceImpl implements Kv {
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
     this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
     this.leases = new Leases(settings, asks, calls);
+    this.checks = new EdgeChecks(settings);
+    this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
@@ -102,13 +106,6 @@ public final class KvServiceImpl implements Kv {
   }
 
   // ------------------------------------------------------------------------------ plumbing
-
-  private void checkValue(byte[] value) {
-    Rejection p = Keys.valueProblem(value, settings.maxValueBytes());
-    if (p != null) {
-      throw KvException.of(p);
-    }
-  }
 
   private static <T> CompletionStage<T> notInAp(KeyspaceInfo ks, String what, String instead) {
     return CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), what, instead));
@@ -165,32 +162,14 @@ public final class KvServiceImpl implements Kv {
             + " keyspace '" + keyspace + "' attach the key to a lease instead");
       }
       Keys.checkKey(key);
-      checkValue(value);
+      checks.value(value);
       PutOptions o = options == null ? PutOptions.NONE : options;
-      checkPutOptions(o);
+      EdgeChecks.putOptions(o);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Put(key, value, o)), List.of());
-      return directory.withKeyspace(keyspace, ks -> runTxn(ks, KeyspaceDirectory.entityIdOfKey(ks, key), txn))
+      return directory.withKeyspace(keyspace, ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn))
           .thenApply(r -> new PutResult(
               r.header(), ((TxnOpResult.Put) r.responses().getFirst()).prevKv()));
     });
-  }
-
-  private static void checkPutOptions(PutOptions o) {
-    if (o.lease() < 0) {
-      throw KvException.invalid("invalid_request", "lease must not be negative");
-    }
-    if (o.ignoreLease() && o.lease() != 0) {
-      throw KvException.invalid("invalid_request", "ignoreLease and lease cannot both be set");
-    }
-  }
-
-  /** Attaches the txn's leases to the partition, then sends it through the batcher. */
-  private CompletionStage<TxnResult> runTxn(KeyspaceInfo ks, String entityId, TxnRequest txn) {
-    List<CompletionStage<KvLessor.LeaseState>> attaches =
-        attachLeases(entityId, txn.success(), txn.failure());
-    return EntityAsks.all(attaches)
-        .thenCompose(x -> asks.write(entityId, r -> new KvPartition.Txn(txn, r)))
-        .thenApply(reply -> EntityAsks.expect(reply, KvPartition.TxnReply.class).result());
   }
 
   @Override
@@ -326,7 +305,7 @@ public final class KvServiceImpl implements Kv {
     return calls.call(keyspace, "delete", () -> {
       Keys.checkKey(key);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
-      return directory.withKeyspace(keyspace, ks -> runTxn(ks, KeyspaceDirectory.entityIdOfKey(ks, key), txn)
+      return directory.withKeyspace(keyspace, ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn)
           .thenApply(r -> {
             TxnOpResult.Delete d = (TxnOpResult.Delete) r.responses().getFirst();
             return new DeleteResult(d.deleted(), d.prevKvs(), List.of(r.header()),
@@ -376,140 +355,7 @@ public final class KvServiceImpl implements Kv {
     return directory.routed(keyspace,
         ks -> notInAp(ks, "a transaction",
             "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions"),
-        () -> cpTxn(keyspace, txn));
-  }
-
-  private CompletionStage<TxnResult> cpTxn(String keyspace, TxnRequest txn) {
-    return calls.call(keyspace, "txn", () -> {
-      List<String> keys = checkTxn(txn);
-      return directory.withKeyspace(keyspace, ks -> {
-        Set<Integer> partitions = new TreeSet<>();
-        for (String key : keys) {
-          partitions.add(Keys.partitionOf(key, ks.partitions()));
-        }
-        if (partitions.size() > 1) {
-          return runTwoPhase(ks, txn);
-        }
-        int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
-        return runTxn(ks, KeyspaceDirectory.entityId(ks, partition), txn);
-      });
-    });
-  }
-
-  /** One partition's share of a cross-partition transaction, while it is being split. */
-  private record Share(
-      List<Compare> compare, List<TxnOp> success, List<Integer> successSlots, List<TxnOp> failure,
-      List<Integer> failureSlots) {
-    Share() {
-      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-          new ArrayList<>());
-    }
-  }
-
-  /**
-   * Splits a transaction whose keys span partitions into one share per partition and runs it
-   * through a new {@link TxnCoordinator} (two-phase commit). Leases are attached to every
-   * partition that may put a key with one before anything is prepared, as for a single partition.
-   */
-  private CompletionStage<TxnResult> runTwoPhase(KeyspaceInfo ks, TxnRequest txn) {
-    TreeMap<Integer, Share> shares = new TreeMap<>();
-    for (Compare c : txn.compare()) {
-      shares.computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
-          .compare().add(c);
-    }
-    for (int i = 0; i < txn.success().size(); i++) {
-      TxnOp op = txn.success().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.success().add(op);
-      share.successSlots().add(i);
-    }
-    for (int i = 0; i < txn.failure().size(); i++) {
-      TxnOp op = txn.failure().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.failure().add(op);
-      share.failureSlots().add(i);
-    }
-    List<TxnCoordinator.Participant> participants = new ArrayList<>();
-    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (Map.Entry<Integer, Share> e : shares.entrySet()) {
-      Share share = e.getValue();
-      String entityId = KeyspaceDirectory.entityId(ks, e.getKey());
-      participants.add(
-          new TxnCoordinator.Participant(
-              entityId, e.getKey(), new TxnRequest(share.compare(), share.success(), share.failure()),
-              List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
-      attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
-    }
-    String txnId = UUID.randomUUID().toString();
-    // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
-    Duration timeout = settings.askTimeout().multipliedBy(2);
-    return EntityAsks.all(attaches)
-        .thenCompose(x -> asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
-            asks.coordinator(txnId),
-            r -> new TxnCoordinator.Start(
-                List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
-            timeout))
-        .thenApply(reply -> switch (reply) {
-          case TxnCoordinator.Finished f -> f.result();
-          case TxnCoordinator.Failed f -> throw KvException.of(f.rejection());
-        });
-  }
-
-  /** Asks the lessors to record that {@code entityId} may hold keys of the ops' leases. */
-  private List<CompletionStage<KvLessor.LeaseState>> attachLeases(
-      String entityId, List<TxnOp> success, List<TxnOp> failure) {
-    Set<Long> used = new TreeSet<>();
-    for (List<TxnOp> branch : List.of(success, failure)) {
-      for (TxnOp op : branch) {
-        if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
-          used.add(put.options().lease());
-        }
-      }
-    }
-    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (long lease : used) {
-      attaches.add(leases.attach(lease, entityId));
-    }
-    return attaches;
-  }
-
-  /** Validates a transaction at the edge; returns every key it names. */
-  private List<String> checkTxn(TxnRequest txn) {
-    if (txn == null) {
-      throw KvException.invalid("malformed_txn", "transaction is missing");
-    }
-    Set<String> keys = new LinkedHashSet<>();
-    for (Compare c : txn.compare()) {
-      if (c == null || c.target() == null || c.op() == null) {
-        throw KvException.invalid("malformed_txn", "a compare needs a key, a target and an op");
-      }
-      if (c.target() == Compare.Target.VALUE && c.value() == null) {
-        throw KvException.invalid("malformed_txn", "a value compare needs a value");
-      }
-      Keys.checkKey(c.key());
-      keys.add(c.key());
-    }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Set<String> written = new java.util.HashSet<>();
-      for (TxnOp op : branch) {
-        if (op == null) {
-          throw KvException.invalid("malformed_txn", "a transaction op is null");
-        }
-        Keys.checkKey(op.key());
-        keys.add(op.key());
-        if (op instanceof TxnOp.Put put) {
-          checkValue(put.value());
-          checkPutOptions(put.options() == null ? PutOptions.NONE : put.options());
-        }
-        if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-          throw KvException.invalid("duplicate_key_in_txn",
-              "key '" + op.key() + "' is written twice in one branch");
-        }
-      }
-    }
-    return List.copyOf(keys);
+        () -> txns.txn(keyspace, txn));
   }
 
   @Override
@@ -757,7 +603,7 @@ public final class KvServiceImpl implements Kv {
   public CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait) {
     return calls.call(settings.locksKeyspace(), "campaign", () -> {
       checkName(name, "invalid_election_name");
-      checkValue(value);
+      checks.value(value);
       return enqueue(electionPrefix(name), value, ttl, wait, "election_timeout")
           .thenApply(owner -> leaderOf(name, owner.kv()));
     });
@@ -773,7 +619,7 @@ public final class KvServiceImpl implements Kv {
       if (leadership == null) {
         throw KvException.invalid("invalid_request", "leadership is missing");
       }
-      checkValue(value);
+      checks.value(value);
       TxnRequest txn = new TxnRequest(
           List.of(Compare.createRevision(leadership.key(), Compare.Op.EQUAL, leadership.term())),
           List.of(new TxnOp.Put(leadership.key(), value, new PutOptions(0, false, true))),
