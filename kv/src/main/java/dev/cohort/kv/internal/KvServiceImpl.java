@@ -79,6 +79,7 @@ public final class KvServiceImpl implements Kv {
   private final Leases leases;
   private final EdgeChecks checks;
   private final TxnRouter txns;
+  private final CpKeys keys;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
 
@@ -99,16 +100,11 @@ public final class KvServiceImpl implements Kv {
     this.leases = new Leases(settings, asks, calls);
     this.checks = new EdgeChecks(settings);
     this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases);
+    this.keys = new CpKeys(asks, calls, checks, directory, txns);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
     return new KvServiceImpl(system, settings);
-  }
-
-  // ------------------------------------------------------------------------------ plumbing
-
-  private static <T> CompletionStage<T> notInAp(KeyspaceInfo ks, String what, String instead) {
-    return CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), what, instead));
   }
 
   // ------------------------------------------------------------------------------ keyspaces
@@ -150,26 +146,9 @@ public final class KvServiceImpl implements Kv {
   public CompletionStage<PutResult> put(
       String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
       long ttlSeconds) {
-    return directory.routed(keyspace, ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
-        () -> cpPut(keyspace, key, value, options, ttlSeconds));
-  }
-
-  private CompletionStage<PutResult> cpPut(
-      String keyspace, String key, byte[] value, PutOptions options, long ttlSeconds) {
-    return calls.call(keyspace, "put", () -> {
-      if (ttlSeconds != 0) {
-        throw KvException.invalid("invalid_request", "ttlSeconds applies to AP keyspaces; on CP"
-            + " keyspace '" + keyspace + "' attach the key to a lease instead");
-      }
-      Keys.checkKey(key);
-      checks.value(value);
-      PutOptions o = options == null ? PutOptions.NONE : options;
-      EdgeChecks.putOptions(o);
-      TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Put(key, value, o)), List.of());
-      return directory.withKeyspace(keyspace, ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn))
-          .thenApply(r -> new PutResult(
-              r.header(), ((TxnOpResult.Put) r.responses().getFirst()).prevKv()));
-    });
+    return directory.routed(keyspace,
+        ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
+        () -> keys.put(keyspace, key, value, options, ttlSeconds));
   }
 
   @Override
@@ -179,31 +158,14 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency) {
-    return directory.routed(keyspace, ks -> ap.get(ks, key, 0, consistency), () -> cpGet(keyspace, key, 0));
+    return directory.routed(keyspace,
+        ks -> ap.get(ks, key, 0, consistency), () -> keys.get(keyspace, key, 0));
   }
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, long revision) {
-    return directory.routed(keyspace, ks -> ap.get(ks, key, revision, null),
-        () -> cpGet(keyspace, key, revision));
-  }
-
-  private CompletionStage<GetResult> cpGet(String keyspace, String key, long revision) {
-    return calls.call(keyspace, "get", () -> {
-      Keys.checkKey(key);
-      if (revision < 0) {
-        throw KvException.invalid("invalid_request", "revision must not be negative");
-      }
-      return directory.withKeyspace(keyspace, ks -> asks.read(
-              KeyspaceDirectory.entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
-          .thenApply(reply -> {
-            KvPartition.GetReply got = EntityAsks.expect(reply, KvPartition.GetReply.class);
-            KeyValue kv = got.kv().orElseThrow(() -> KvException.notFound(
-                "key_not_found", "key '" + key + "' does not exist in keyspace '" + keyspace + "'"
-                    + (revision > 0 ? " at revision " + revision : "")));
-            return new GetResult(got.header(), kv);
-          });
-    });
+    return directory.routed(keyspace,
+        ks -> ap.get(ks, key, revision, null), () -> keys.get(keyspace, key, revision));
   }
 
   @Override
@@ -214,79 +176,16 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<RangeResult> range(
       String keyspace, RangeRequest request, Consistency consistency) {
-    return directory.routed(keyspace, ks -> apRange(ks, request, consistency), () -> cpRange(keyspace, request));
+    return directory.routed(keyspace,
+        ks -> apRange(ks, request, consistency), () -> keys.range(keyspace, request));
   }
 
   private CompletionStage<RangeResult> apRange(
       KeyspaceInfo ks, RangeRequest request, Consistency consistency) {
-    if (request == null || (request.prefix() == null) == (request.from() == null)) {
-      throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
-    }
-    if (request.limit() < 0) {
-      throw KvException.invalid("invalid_request", "limit must not be negative");
-    }
-    int limit = request.limit() == 0 ? settings.rangeMaxLimit()
-        : Math.min(request.limit(), settings.rangeMaxLimit());
+    int limit = checks.rangeLimit(request);
     String after = request.page() == null || request.page().isEmpty()
         ? null : Tokens.parsePage(request.page());
     return ap.range(ks, request, limit, after, Tokens::page, consistency);
-  }
-
-  private CompletionStage<RangeResult> cpRange(String keyspace, RangeRequest request) {
-    return calls.call(keyspace, "range", () -> {
-      if (request == null || (request.prefix() == null) == (request.from() == null)) {
-        throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
-      }
-      if (request.limit() < 0) {
-        throw KvException.invalid("invalid_request", "limit must not be negative");
-      }
-      String from = request.prefix() != null ? request.prefix() : request.from();
-      String to = request.prefix() != null ? Keys.prefixEnd(request.prefix())
-          : (request.to() == null || request.to().isEmpty() ? null : request.to());
-      if (request.page() != null && !request.page().isEmpty()) {
-        String after = Tokens.parsePage(request.page()) + "\0";
-        if (after.compareTo(from) > 0) {
-          from = after;
-        }
-      }
-      int limit = request.limit() == 0 ? settings.rangeMaxLimit()
-          : Math.min(request.limit(), settings.rangeMaxLimit());
-      String start = from;
-      return directory.withKeyspace(keyspace, ks -> {
-        List<Integer> partitions = request.prefix() != null ? KeyspaceDirectory.scope(ks, request.prefix()) : KeyspaceDirectory.scope(ks, "");
-        List<CompletionStage<KvPartition.RangeReply>> parts = new ArrayList<>();
-        for (int p : partitions) {
-          parts.add(asks.read(KeyspaceDirectory.entityId(ks, p), r -> new KvPartition.Range(
-                  start, to, limit, request.keysOnly(), request.countOnly(), r))
-              .thenApply(reply -> EntityAsks.expect(reply, KvPartition.RangeReply.class)));
-        }
-        return EntityAsks.all(parts).thenApply(replies -> merge(ks, replies, limit, request.countOnly()));
-      });
-    });
-  }
-
-  private static RangeResult merge(
-      KeyspaceInfo ks, List<KvPartition.RangeReply> replies, int limit, boolean countOnly) {
-    long count = 0;
-    boolean more = false;
-    List<KeyValue> kvs = new ArrayList<>();
-    List<Header> headers = new ArrayList<>();
-    for (KvPartition.RangeReply r : replies) {
-      count += r.count();
-      more |= r.more();
-      kvs.addAll(r.kvs());
-      headers.add(r.header());
-    }
-    kvs.sort(Comparator.comparing(KeyValue::key));
-    if (kvs.size() > limit) {
-      kvs = kvs.subList(0, limit);
-      more = true;
-    }
-    if (countOnly) {
-      more = false;
-    }
-    String next = more && !kvs.isEmpty() ? Tokens.page(kvs.getLast().key()) : null;
-    return new RangeResult(List.copyOf(kvs), count, more, next, Tokens.resume(ks.incarnation(), headers));
   }
 
   @Override
@@ -297,81 +196,27 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<DeleteResult> delete(
       String keyspace, String key, boolean prevKv, Consistency consistency) {
-    return directory.routed(keyspace, ks -> ap.delete(ks, key, prevKv, consistency),
-        () -> cpDelete(keyspace, key, prevKv));
-  }
-
-  private CompletionStage<DeleteResult> cpDelete(String keyspace, String key, boolean prevKv) {
-    return calls.call(keyspace, "delete", () -> {
-      Keys.checkKey(key);
-      TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
-      return directory.withKeyspace(keyspace, ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn)
-          .thenApply(r -> {
-            TxnOpResult.Delete d = (TxnOpResult.Delete) r.responses().getFirst();
-            return new DeleteResult(d.deleted(), d.prevKvs(), List.of(r.header()),
-                Tokens.resume(ks.incarnation(), List.of(r.header())));
-          }));
-    });
+    return directory.routed(keyspace,
+        ks -> ap.delete(ks, key, prevKv, consistency), () -> keys.delete(keyspace, key, prevKv));
   }
 
   @Override
   public CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
     return directory.routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
-        () -> cpDeletePrefix(keyspace, prefix, prevKv));
-  }
-
-  private CompletionStage<DeleteResult> cpDeletePrefix(
-      String keyspace, String prefix, boolean prevKv) {
-    return calls.call(keyspace, "delete_prefix", () -> {
-      if (prefix == null) {
-        throw KvException.invalid("invalid_request", "prefix must not be null");
-      }
-      String end = Keys.prefixEnd(prefix);
-      return directory.withKeyspace(keyspace, ks -> {
-        List<CompletionStage<KvPartition.DeleteReply>> parts = new ArrayList<>();
-        for (int p : KeyspaceDirectory.scope(ks, prefix)) {
-          parts.add(asks.write(KeyspaceDirectory.entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
-              .thenApply(reply -> EntityAsks.expect(reply, KvPartition.DeleteReply.class)));
-        }
-        return EntityAsks.all(parts).thenApply(replies -> {
-          long deleted = 0;
-          List<KeyValue> prevKvs = new ArrayList<>();
-          List<Header> headers = new ArrayList<>();
-          for (KvPartition.DeleteReply r : replies) {
-            deleted += r.deleted();
-            prevKvs.addAll(r.prevKvs());
-            headers.add(r.header());
-          }
-          prevKvs.sort(Comparator.comparing(KeyValue::key));
-          return new DeleteResult(deleted, List.copyOf(prevKvs), List.copyOf(headers),
-              Tokens.resume(ks.incarnation(), headers));
-        });
-      });
-    });
+        () -> keys.deletePrefix(keyspace, prefix, prevKv));
   }
 
   @Override
   public CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
     return directory.routed(keyspace,
-        ks -> notInAp(ks, "a transaction",
-            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions"),
+        ks -> CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), "a transaction",
+            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions")),
         () -> txns.txn(keyspace, txn));
   }
 
   @Override
   public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
-    return calls.call(keyspace, "token", () -> directory.withKeyspace(keyspace, ks -> {
-      if (ApKvRouter.isAp(ks)) {
-        return notInAp(ks, "a resume token",
-            "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"})");
-      }
-      for (Header h : headers) {
-        if (h.partition() < 0 || h.partition() >= ks.partitions() || h.revision() < 0) {
-          throw KvException.invalid("invalid_request", "header " + h + " is not of this keyspace");
-        }
-      }
-      return CompletableFuture.completedFuture(Tokens.resume(ks.incarnation(), headers));
-    }));
+    return keys.resumeToken(keyspace, headers);
   }
 
   // ------------------------------------------------------------------------------ leases
