@@ -68,8 +68,6 @@ import org.apache.pekko.stream.javadsl.Source;
  * Thread-safe.
  */
 public final class KvServiceImpl implements Kv {
-  private static final AtomicLong WATCH_IDS = new AtomicLong();
-
   private final ActorSystem<?> system;
   private final KvSettings settings;
   private final KvMetrics metrics;
@@ -80,6 +78,7 @@ public final class KvServiceImpl implements Kv {
   private final EdgeChecks checks;
   private final TxnRouter txns;
   private final CpKeys keys;
+  private final Watches watches;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
 
@@ -101,6 +100,7 @@ public final class KvServiceImpl implements Kv {
     this.checks = new EdgeChecks(settings);
     this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases);
     this.keys = new CpKeys(asks, calls, checks, directory, txns);
+    this.watches = new Watches(system, settings, metrics, calls, directory, ap);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
@@ -245,43 +245,7 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
-    CompletionStage<Source<WatchEvent, NotUsed>> source = calls.call(keyspace, "watch", () -> {
-      if (request == null || (request.key() == null) == (request.prefix() == null)) {
-        throw KvException.invalid("invalid_request", "a watch needs either a key or a prefix");
-      }
-      if (request.key() != null) {
-        Keys.checkKey(request.key());
-      }
-      return directory.resolve(keyspace).thenApply(
-          ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
-    });
-    return AskFailures.lazily(source);
-  }
-
-  private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
-    List<Integer> scope = request.key() != null
-        ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
-        : KeyspaceDirectory.scope(ks, request.prefix());
-    Map<Integer, Tokens.Position> from = request.from() == null || request.from().isEmpty()
-        ? Map.of()
-        : Tokens.parseResume(request.from(), ks.incarnation(), ks.partitions());
-    TreeMap<Integer, Tokens.Position> inScope = new TreeMap<>();
-    from.forEach((p, pos) -> {
-      if (scope.contains(p)) {
-        inScope.put(p, pos);
-      }
-    });
-    Filter filter = new Filter(request.key(), request.prefix());
-    KvWatcher.Spec spec = new KvWatcher.Spec(ks.name(), ks.incarnation(), ks.partitions(), scope,
-        filter, request.prevKv(), inScope);
-    return Source.<WatchEvent>queue(settings.watchBufferEvents())
-        .mapMaterializedValue(queue -> system.systemActorOf(
-            KvWatcher.create(spec, queue, settings.askTimeout(), metrics),
-            "kv-watch-" + WATCH_IDS.incrementAndGet(), Props.empty()))
-        .watchTermination((watcher, done) -> {
-          done.whenComplete((d, e) -> watcher.tell(KvWatcher.Stop.INSTANCE));
-          return NotUsed.getInstance();
-        });
+    return watches.watch(keyspace, request);
   }
 
   // ------------------------------------------------------------------------------ locks
