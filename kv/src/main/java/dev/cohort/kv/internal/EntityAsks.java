@@ -29,7 +29,8 @@ final class EntityAsks {
   private final ClusterSharding sharding;
   private final ActorRef<PartitionBatcher.Command> batcher;
 
-  EntityAsks(ActorSystem<?> system, KvSettings settings, ActorRef<PartitionBatcher.Command> batcher) {
+  EntityAsks(
+      ActorSystem<?> system, KvSettings settings, ActorRef<PartitionBatcher.Command> batcher) {
     this.system = system;
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);

@@ -83,7 +83,8 @@ final class KeyspaceDirectory {
                 return CompletableFuture.completedFuture(value);
               }
               KvException e = AskFailures.toKvException(failure);
-              if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null && cached) {
+              if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null
+                  && cached) {
                 return resolve(keyspace).thenCompose(body);
               }
               return CompletableFuture.<T>failedFuture(e);

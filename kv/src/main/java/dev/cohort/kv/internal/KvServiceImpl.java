@@ -177,7 +177,8 @@ public final class KvServiceImpl implements Kv {
   }
 
   @Override
-  public CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
+  public CompletionStage<DeleteResult> deletePrefix(
+      String keyspace, String prefix, boolean prevKv) {
     return directory.routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
         () -> keys.deletePrefix(keyspace, prefix, prevKv));
   }

@@ -77,8 +77,9 @@ final class Leases {
                       ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
                       : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
             }
-            return EntityAsks.all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
-                s.remainingMillis(), lists.stream().flatMap(List::stream).toList()));
+            return EntityAsks.all(parts).thenApply(lists -> new LeaseInfo(
+                s.id(), s.ttlMillis() / 1000, s.remainingMillis(),
+                lists.stream().flatMap(List::stream).toList()));
           });
     });
   }

@@ -60,7 +60,8 @@ final class Locks {
             if (failure != null) {
               KvException e = AskFailures.toKvException(failure);
               throw e.code().equals("key_not_found")
-                  ? KvException.notFound("lock_not_found", "lock " + name + " is not held by " + key)
+                  ? KvException.notFound(
+                      "lock_not_found", "lock " + name + " is not held by " + key)
                   : e;
             }
             return got.kv().lease();

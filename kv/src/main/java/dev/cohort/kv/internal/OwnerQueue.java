@@ -65,9 +65,10 @@ final class OwnerQueue {
               return CompletableFuture.completedFuture(owner);
             }
             KvException e = AskFailures.toKvException(failure);
-            KvException reported = e.kind() == ErrorKind.TIMEOUT || e.code().equals("lock_not_found")
+            boolean expired = e.code().equals("lock_not_found");
+            KvException reported = e.kind() == ErrorKind.TIMEOUT || expired
                 ? KvException.conflict(timeoutCode, "not acquired within " + wait.toMillis()
-                    + " ms" + (e.code().equals("lock_not_found") ? " (its lease expired)" : ""))
+                    + " ms" + (expired ? " (its lease expired)" : ""))
                 : e;
             return api.revokeLease(grant.id()).handle((x, y) -> (KvPartition.Owner) null)
                 .thenCompose(x -> CompletableFuture.<KvPartition.Owner>failedFuture(reported));
@@ -89,7 +90,8 @@ final class OwnerQueue {
             asks.partition(entityId), r -> new KvPartition.AwaitFirst(prefix, key, waits, r), slice)
         .handle((reply, failure) -> {
           if (failure == null) {
-            if (reply instanceof KvPartition.Rejected r && r.rejection().code().equals("not_first")) {
+            if (reply instanceof KvPartition.Rejected r
+                && r.rejection().code().equals("not_first")) {
               return CompletableFuture.<KvPartition.Owner>failedFuture(
                   new TimeoutException("not first when the wait ended"));
             }

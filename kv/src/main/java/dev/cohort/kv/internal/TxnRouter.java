@@ -97,7 +97,8 @@ final class TxnRouter {
       String entityId = KeyspaceDirectory.entityId(ks, e.getKey());
       participants.add(
           new TxnCoordinator.Participant(
-              entityId, e.getKey(), new TxnRequest(share.compare(), share.success(), share.failure()),
+              entityId, e.getKey(),
+              new TxnRequest(share.compare(), share.success(), share.failure()),
               List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
       attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
     }
