@@ -131,7 +131,7 @@ final class Elections {
                       kvs -> Optional.empty());
           return leaderChanges(name, Source.single(lowest(start)).concat(changes));
         });
-    return AskFailures.lazily(source);
+    return KvFailures.lazily(source);
   }
 
   /** The leaders of {@code firsts} (the first key after each change), each change once. */

@@ -82,7 +82,7 @@ final class KeyspaceDirectory {
               if (failure == null) {
                 return CompletableFuture.completedFuture(value);
               }
-              KvException e = AskFailures.toKvException(failure);
+              KvException e = KvFailures.toKvException(failure);
               if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null
                   && cached) {
                 return resolve(keyspace).thenCompose(body);

@@ -58,7 +58,7 @@ final class Locks {
       return api.get(settings.locksKeyspace(), key)
           .handle((got, failure) -> {
             if (failure != null) {
-              KvException e = AskFailures.toKvException(failure);
+              KvException e = KvFailures.toKvException(failure);
               throw e.code().equals("key_not_found")
                   ? KvException.notFound(
                       "lock_not_found", "lock " + name + " is not held by " + key)
@@ -106,7 +106,7 @@ final class Locks {
       try {
         queue.release(lease).toCompletableFuture().join();
       } catch (CompletionException e) {
-        throw AskFailures.toKvException(e);
+        throw KvFailures.toKvException(e);
       }
     }
 

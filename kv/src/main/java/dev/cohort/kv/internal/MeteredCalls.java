@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  *
  * <p>Invariants: every operation it runs completes its stage — an exception thrown while
  * validating at the edge becomes a failed stage, never a throw to the caller; every failure leaves
- * as a {@link KvException} (through {@link AskFailures}); every outcome is counted once, as
+ * as a {@link KvException} (through {@link KvFailures}); every outcome is counted once, as
  * {@code ok} or its error code; the keyspace label stays bounded, since a name that is not a
  * keyspace is counted as {@code _unknown}. Thread-safe.
  */
@@ -39,7 +39,7 @@ final class MeteredCalls {
                 metrics.request(keyspace, op, "ok", start);
                 return CompletableFuture.completedFuture(value);
               }
-              KvException error = AskFailures.toKvException(failure);
+              KvException error = KvFailures.toKvException(failure);
               // A name that is not a keyspace must not become a label value: labels stay bounded.
               boolean noSuchKeyspace = error.code().equals("keyspace_not_found")
                   || error.code().equals("invalid_keyspace_name");

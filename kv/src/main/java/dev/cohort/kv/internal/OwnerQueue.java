@@ -64,7 +64,7 @@ final class OwnerQueue {
             if (failure == null) {
               return CompletableFuture.completedFuture(owner);
             }
-            KvException e = AskFailures.toKvException(failure);
+            KvException e = KvFailures.toKvException(failure);
             boolean expired = e.code().equals("lock_not_found");
             KvException reported = e.kind() == ErrorKind.TIMEOUT || expired
                 ? KvException.conflict(timeoutCode, "not acquired within " + wait.toMillis()
@@ -98,7 +98,7 @@ final class OwnerQueue {
             return CompletableFuture.completedFuture(
                 EntityAsks.expect(reply, KvPartition.Owner.class));
           }
-          if (AskFailures.toKvException(failure).kind() == ErrorKind.TIMEOUT
+          if (KvFailures.toKvException(failure).kind() == ErrorKind.TIMEOUT
               && System.nanoTime() < deadline) {
             return awaitFirst(entityId, prefix, key, deadline);
           }
@@ -110,7 +110,7 @@ final class OwnerQueue {
   /** Removes an entry by revoking its lease; a lease already gone (expired, revoked) is fine. */
   CompletionStage<Void> release(long lease) {
     return api.revokeLease(lease).exceptionally(failure -> {
-      KvException e = AskFailures.toKvException(failure);
+      KvException e = KvFailures.toKvException(failure);
       if (e.code().equals("lease_not_found")) {
         return null;
       }

@@ -59,7 +59,7 @@ final class Watches {
       return directory.resolve(keyspace).thenApply(
           ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
     });
-    return AskFailures.lazily(source);
+    return KvFailures.lazily(source);
   }
 
   private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
