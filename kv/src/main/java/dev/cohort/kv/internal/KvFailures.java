@@ -19,31 +19,13 @@ import org.apache.pekko.stream.javadsl.Source;
  * ApKeyspacesImpl}.
  */
 final class KvFailures {
-  /** The two codes the translation needs, until kv declares all of its codes as one type. */
-  private enum Code implements ErrorCode {
-    TIMEOUT(ErrorKind.TIMEOUT),
-    UNAVAILABLE(ErrorKind.UNAVAILABLE);
-
-    private final ErrorKind kind;
-
-    Code(ErrorKind kind) {
-      this.kind = kind;
-    }
-
-    @Override
-    public String code() {
-      return ErrorCode.snakeCase(this);
-    }
-
-    @Override
-    public ErrorKind kind() {
-      return kind;
-    }
-  }
+  /** A code the translation needs, until kv declares all of its codes as one type. */
+  private record Code(String code, ErrorKind kind) implements ErrorCode {}
 
   private static final AskFailures.Vocabulary<KvException> VOCABULARY =
       new AskFailures.Vocabulary<>(
-          KvException.class, KvException::new, Code.TIMEOUT, Code.UNAVAILABLE);
+          KvException.class, KvException::new,
+          new Code("timeout", ErrorKind.TIMEOUT), new Code("unavailable", ErrorKind.UNAVAILABLE));
 
   private KvFailures() {}
 

@@ -124,21 +124,21 @@ final class TxnRouter {
       shares.computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
           .compare().add(c);
     }
-    for (int i = 0; i < txn.success().size(); i++) {
-      TxnOp op = txn.success().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.success().add(op);
-      share.successSlots().add(i);
-    }
-    for (int i = 0; i < txn.failure().size(); i++) {
-      TxnOp op = txn.failure().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.failure().add(op);
-      share.failureSlots().add(i);
-    }
+    place(shares, ks, txn.success(), true);
+    place(shares, ks, txn.failure(), false);
     return shares;
+  }
+
+  /** Adds each op of a branch to its partition's share, with its slot in the branch. */
+  private static void place(
+      TreeMap<Integer, Share> shares, KeyspaceInfo ks, List<TxnOp> branch, boolean success) {
+    for (int i = 0; i < branch.size(); i++) {
+      TxnOp op = branch.get(i);
+      Share share =
+          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
+      (success ? share.success() : share.failure()).add(op);
+      (success ? share.successSlots() : share.failureSlots()).add(i);
+    }
   }
 
   /** Asks the lessors to record that {@code entityId} may hold keys of the ops' leases. */
