@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * partition entity holds a key or may hold a prefix's keys; and the keyspace operations of {@code
  * Kv} (create, get, stats, list, delete).
  *
- * <p>Invariants: {@code default} is answered from configuration, never asked for nor cached; a
+ * <p>Invariants: resolving {@code default} asks nothing, its settings come from configuration; a
  * cached entry is dropped when this node deletes the keyspace or when a partition answers {@code
  * keyspace_not_found}, and an operation that ran on cached settings then runs once more, with
  * fresh ones — never more than once; a key's partition entity id is part of the storage format

@@ -37,7 +37,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * and lease clock, sends each operation on an AP keyspace to {@link ApKvRouter}, and delegates
  * every CP operation to the class that owns its capability — {@link KeyspaceDirectory}, {@link
  * CpKeys}, {@link TxnRouter}, {@link Leases}, {@link Watches}, {@link Locks}, {@link Elections}
- * (kv/README.md, "Where things are: the service").
+ * (kv/README.md, "Where things are: the service side").
  *
  * <p>Invariants: it decides nothing itself beyond the AP-or-CP choice, which the keyspace's mode
  * makes (a bad name or a missing keyspace is reported by the CP path, as before AP keyspaces
