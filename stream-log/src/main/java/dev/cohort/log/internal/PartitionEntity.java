@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -323,10 +322,7 @@ public final class PartitionEntity
                       return new PartitionEntity(
                           persistenceId, topicPartition, context, timers, settings);
                     }));
-    return Behaviors.supervise(entity)
-        .onFailure(
-            SupervisorStrategy.restartWithBackoff(
-                settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    return Behaviors.supervise(entity).onFailure(settings.restartWithBackoff());
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
