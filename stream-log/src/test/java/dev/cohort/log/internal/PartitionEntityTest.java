@@ -168,7 +168,8 @@ class PartitionEntityTest {
     configure();
     produce(7, 0, 0, 3);
     var deleted =
-        entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.DeletePartition("tid", r));
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.DeletePartition("tid", r));
     // (Its event is gone from the journal already: the snapshot after a deletion replaces it.)
     assertInstanceOf(UnconfiguredPartition.class, deleted.state());
     assertEquals("", ((PartitionEntity.Status) deleted.reply()).topicId());
@@ -181,7 +182,8 @@ class PartitionEntityTest {
     assertTrue(fetch.hasNoEvents());
     // The topic created again (a new topic id): an empty log, and no state for producer 7.
     var recreated =
-        entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Configure("tid2", config, r));
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.Configure("tid2", config, r));
     var configured = assertInstanceOf(ConfiguredPartition.class, recreated.state());
     assertEquals(0, configured.log().logEndOffset());
     var first =
