@@ -133,7 +133,7 @@ final class LogValidator {
   }
 
   /** The batch as stored: its offsets from {@code baseOffset}, the partition's append time. */
-  private static StoredBatch stored(RecordBatches.Encoded batch, long baseOffset, long appendTime) {
+  static StoredBatch stored(RecordBatches.Encoded batch, long baseOffset, long appendTime) {
     return new StoredBatch(
         baseOffset,
         baseOffset + batch.recordCount() - 1,

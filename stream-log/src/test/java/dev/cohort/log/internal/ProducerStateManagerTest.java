@@ -37,9 +37,7 @@ class ProducerStateManagerTest {
 
   @Test
   void theNextSequenceIsAcceptedAndAGapRefused() {
-    ProducerStateManager state = new ProducerStateManager();
-    state.apply(appended(7, 0, 0, 0, 3, 10));
-    var entry = state.entry(7);
+    var entry = ProducerStateManager.after(null, appended(7, 0, 0, 0, 3, 10));
     assertEquals(ACCEPTED, check(entry, 0, 3, 2));
     assertEquals("out_of_order_sequence", refused(check(entry, 0, 5, 1)));
   }
@@ -52,9 +50,7 @@ class ProducerStateManagerTest {
     }
     var entry = state.entry(7);
     assertEquals(ProducerStateManager.PRODUCER_WINDOW, entry.recent().size());
-    var duplicate =
-        assertInstanceOf(
-            ProducerStateManager.Duplicate.class, check(entry, 0, 2, 2));
+    var duplicate = assertInstanceOf(ProducerStateManager.Duplicate.class, check(entry, 0, 2, 2));
     assertEquals(102, duplicate.batch().baseOffset());
     // The first batch fell out of the window: no longer recognised, and not the next sequence.
     assertEquals("out_of_order_sequence", refused(check(entry, 0, 0, 2)));

@@ -26,17 +26,9 @@ final class TestBatches {
     return stored(builder.build(TopicConfig.CompressionType.NONE), baseOffset);
   }
 
+  /** {@code e} as a CreateTime partition stores it from {@code baseOffset}. */
   static StoredBatch stored(RecordBatches.Encoded e, long baseOffset) {
-    return new StoredBatch(
-        baseOffset,
-        baseOffset + e.recordCount() - 1,
-        e.recordCount(),
-        e.baseTimestamp(),
-        e.maxTimestamp(),
-        -1,
-        e.codec(),
-        e.uncompressedBytes(),
-        e.payload());
+    return LogValidator.stored(e, baseOffset, -1);
   }
 
   private static byte[] bytes(String s) {
