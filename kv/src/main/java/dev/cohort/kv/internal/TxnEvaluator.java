@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.TxnOp;
@@ -129,7 +130,7 @@ final class TxnEvaluator {
   private static Decision decideDeleteRange(Overlay view, DeleteRange range) {
     if (range.from() == null) {
       return Decision.reject(
-          Rejection.invalid("invalid_request", "delete range needs a start key"));
+          KvError.INVALID_REQUEST.rejection("delete range needs a start key"));
     }
     List<Mutation> mutations = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();
@@ -176,8 +177,7 @@ final class TxnEvaluator {
           KeyValue prev = scratch.get(put.key());
           PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
           if (o.ignoreLease() && prev == null) {
-            return new Branch(List.of(), List.of(), Rejection.notFound(
-                "key_not_found", "ignoreLease needs an existing key; '" + put.key() + "' has none"));
+            return new Branch(List.of(), List.of(), KvError.KEY_NOT_FOUND.rejection("ignoreLease needs an existing key; '" + put.key() + "' has none"));
           }
           long lease = o.ignoreLease() ? prev.lease() : o.lease();
           KeyValue kv =
@@ -206,13 +206,13 @@ final class TxnEvaluator {
   /** Re-checks in the entity what the API edge checked: a bad request must change nothing. */
   Rejection checkTxn(State state, Set<Long> revokedInBatch, TxnRequest txn) {
     if (txn == null || txn.compare() == null || txn.success() == null || txn.failure() == null) {
-      return Rejection.invalid("malformed_txn", "transaction is missing its compare or op lists");
+      return KvError.MALFORMED_TXN.rejection("transaction is missing its compare or op lists");
     }
     Set<Integer> foreign = new TreeSet<>();
     for (Compare c : txn.compare()) {
       if (c == null || c.target() == null || c.op() == null
           || (c.target() == Compare.Target.VALUE && c.value() == null)) {
-        return Rejection.invalid("malformed_txn", "a compare needs a key, target, op and operand");
+        return KvError.MALFORMED_TXN.rejection("a compare needs a key, target, op and operand");
       }
       Rejection p = keyCheck(c.key(), foreign);
       if (p != null) {
@@ -227,9 +227,7 @@ final class TxnEvaluator {
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.
-      return Rejection.invalid(
-          "wrong_partition",
-          "transaction keys of partitions " + foreign + " of keyspace '" + keyspace
+      return KvError.WRONG_PARTITION.rejection("transaction keys of partitions " + foreign + " of keyspace '" + keyspace
               + "' reached partition " + partition);
     }
     return null;
@@ -240,7 +238,7 @@ final class TxnEvaluator {
     Set<String> written = new HashSet<>();
     for (TxnOp op : branch) {
       if (op == null) {
-        return Rejection.invalid("malformed_txn", "a transaction op is null");
+        return KvError.MALFORMED_TXN.rejection("a transaction op is null");
       }
       Rejection p = keyCheck(op.key(), foreign);
       if (p != null) {
@@ -253,8 +251,7 @@ final class TxnEvaluator {
         }
       }
       if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-        return Rejection.invalid(
-            "duplicate_key_in_txn", "key '" + op.key() + "' is written twice in one branch");
+        return KvError.DUPLICATE_KEY_IN_TXN.rejection("key '" + op.key() + "' is written twice in one branch");
       }
     }
     return null;
@@ -267,14 +264,14 @@ final class TxnEvaluator {
     }
     PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
     if (o.ignoreLease() && o.lease() != 0) {
-      return Rejection.invalid("invalid_request", "ignoreLease and lease cannot both be set");
+      return KvError.INVALID_REQUEST.rejection("ignoreLease and lease cannot both be set");
     }
     if (o.lease() < 0) {
-      return Rejection.invalid("invalid_request", "lease must not be negative");
+      return KvError.INVALID_REQUEST.rejection("lease must not be negative");
     }
     if (o.lease() != 0
         && (state.revokedLeases().containsKey(o.lease()) || revokedInBatch.contains(o.lease()))) {
-      return Rejection.notFound("lease_not_found", "lease " + o.lease() + " was revoked");
+      return KvError.LEASE_NOT_FOUND.rejection("lease " + o.lease() + " was revoked");
     }
     return null;
   }
