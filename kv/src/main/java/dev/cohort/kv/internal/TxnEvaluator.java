@@ -203,27 +203,20 @@ final class TxnEvaluator {
     return new Branch(List.copyOf(mutations), List.copyOf(results), null);
   }
 
-  /** Re-checks in the entity what the API edge checked: a bad request must change nothing. */
+  /**
+   * Re-checks in the entity what the API edge checked ({@link TxnRules}), plus what only the
+   * partition knows: leases revoked here, and keys of other partitions (a routing bug).
+   */
   Rejection checkTxn(State state, Set<Long> revokedInBatch, TxnRequest txn) {
-    if (txn == null || txn.compare() == null || txn.success() == null || txn.failure() == null) {
-      return KvError.MALFORMED_TXN.rejection("transaction is missing its compare or op lists");
-    }
     Set<Integer> foreign = new TreeSet<>();
-    for (Compare c : txn.compare()) {
-      if (c == null || c.target() == null || c.op() == null
-          || (c.target() == Compare.Target.VALUE && c.value() == null)) {
-        return KvError.MALFORMED_TXN.rejection("a compare needs a key, target, op and operand");
-      }
-      Rejection p = keyCheck(c.key(), foreign);
-      if (p != null) {
-        return p;
-      }
-    }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Rejection p = checkBranch(state, revokedInBatch, branch, foreign);
-      if (p != null) {
-        return p;
-      }
+    Rejection p =
+        TxnRules.problem(
+            txn,
+            settings.maxValueBytes(),
+            key -> keyCheck(key, foreign),
+            put -> revokedLease(state, revokedInBatch, put));
+    if (p != null) {
+      return p;
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.
@@ -233,45 +226,10 @@ final class TxnEvaluator {
     return null;
   }
 
-  private Rejection checkBranch(
-      State state, Set<Long> revokedInBatch, List<TxnOp> branch, Set<Integer> foreign) {
-    Set<String> written = new HashSet<>();
-    for (TxnOp op : branch) {
-      if (op == null) {
-        return KvError.MALFORMED_TXN.rejection("a transaction op is null");
-      }
-      Rejection p = keyCheck(op.key(), foreign);
-      if (p != null) {
-        return p;
-      }
-      if (op instanceof TxnOp.Put put) {
-        p = checkPut(state, revokedInBatch, put);
-        if (p != null) {
-          return p;
-        }
-      }
-      if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-        return KvError.DUPLICATE_KEY_IN_TXN.rejection("key '" + op.key() + "' is written twice in one branch");
-      }
-    }
-    return null;
-  }
-
-  private Rejection checkPut(State state, Set<Long> revokedInBatch, TxnOp.Put put) {
-    Rejection p = Keys.valueProblem(put.value(), settings.maxValueBytes());
-    if (p != null) {
-      return p;
-    }
-    PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
-    if (o.ignoreLease() && o.lease() != 0) {
-      return KvError.INVALID_REQUEST.rejection("ignoreLease and lease cannot both be set");
-    }
-    if (o.lease() < 0) {
-      return KvError.INVALID_REQUEST.rejection("lease must not be negative");
-    }
-    if (o.lease() != 0
-        && (state.revokedLeases().containsKey(o.lease()) || revokedInBatch.contains(o.lease()))) {
-      return KvError.LEASE_NOT_FOUND.rejection("lease " + o.lease() + " was revoked");
+  private static Rejection revokedLease(State state, Set<Long> revokedInBatch, TxnOp.Put put) {
+    long lease = put.options() == null ? 0 : put.options().lease();
+    if (lease != 0 && (state.revokedLeases().containsKey(lease) || revokedInBatch.contains(lease))) {
+      return KvError.LEASE_NOT_FOUND.rejection("lease " + lease + " was revoked");
     }
     return null;
   }
