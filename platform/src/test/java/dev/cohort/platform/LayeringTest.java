@@ -27,6 +27,7 @@ class LayeringTest {
       Map.ofEntries(
           Map.entry("observability", "observability"),
           Map.entry("persistence", "persistence"),
+          Map.entry("testkit", "testkit"),
           Map.entry("cluster", "cluster"),
           Map.entry("sharding", "sharding"),
           Map.entry("kv", "kv"),
@@ -42,6 +43,7 @@ class LayeringTest {
       Map.ofEntries(
           Map.entry("observability", Set.of()),
           Map.entry("persistence", Set.of("observability")),
+          Map.entry("testkit", Set.of("observability", "persistence")),
           Map.entry("cluster", Set.of("observability", "persistence")),
           Map.entry("sharding", Set.of("observability", "persistence", "cluster")),
           Map.entry("kv", Set.of("observability", "persistence", "cluster", "sharding")),
