@@ -19,6 +19,7 @@ import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.Consistency;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
@@ -47,11 +50,15 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class KvRoutes extends JsonRoutes {
   private static final Duration SSE_KEEPALIVE = Duration.ofSeconds(15);
+  private static final String AP = "ap";
 
   private final Kv kv;
+  private final ApKeyspaces ap;
 
-  public KvRoutes(Kv kv) {
+  /** {@code ap}: the node's AP keyspaces, for replication factors (the same as {@code kv} uses). */
+  public KvRoutes(Kv kv, ApKeyspaces ap) {
     this.kv = kv;
+    this.ap = ap;
   }
 
   public Route route() {
@@ -94,6 +101,10 @@ public final class KvRoutes extends JsonRoutes {
                                         kv.keyspaceStats(name),
                                         stats -> {
                                           ObjectNode node = info(stats.info());
+                                          if (AP.equals(stats.info().mode())) {
+                                            node.put("replicationFactor", ap.keyspace(
+                                                name, stats.info().incarnation()).replicationFactor());
+                                          }
                                           node.put("keys", stats.keys());
                                           node.put("bytes", stats.bytes());
                                           node.put("token", stats.token());
@@ -114,10 +125,34 @@ public final class KvRoutes extends JsonRoutes {
     if (partitions < 1 || partitions > Integer.MAX_VALUE) {
       throw Json.invalid("partitions", "must be a positive integer");
     }
+    Optional<Long> replicationFactor = Json.optionalLong(json, "replicationFactor");
+    if (replicationFactor.isPresent() && !AP.equals(mode)) {
+      throw Json.invalid("replicationFactor", "is a setting of AP keyspaces (\"mode\":\"ap\")");
+    }
+    long rf = replicationFactor.orElse(0L);
+    if (replicationFactor.isPresent() && (rf < 1 || rf > 15)) {
+      throw Json.invalid("replicationFactor", "must be within 1..15, got " + rf);
+    }
     return onSuccess(
-        kv.createKeyspace(name, new KeyspaceSpec(mode, (int) partitions)),
-        info ->
-            complete(Json.response(info.created() ? StatusCodes.CREATED : StatusCodes.OK, info(info))));
+        kv.createKeyspace(name, new KeyspaceSpec(mode, (int) partitions))
+            .thenCompose(info -> described(info, (int) rf)),
+        node ->
+            complete(Json.response(
+                node.get("created").asBoolean() ? StatusCodes.CREATED : StatusCodes.OK,
+                node.without("created"))));
+  }
+
+  /**
+   * The keyspace as JSON; for an AP keyspace with its replication factor, recorded now when the
+   * keyspace was just created ({@code rf} 0: the default, min(3, cluster size)).
+   */
+  private CompletionStage<ObjectNode> described(KeyspaceInfo info, int rf) {
+    ObjectNode node = info(info).put("created", info.created());
+    if (!AP.equals(info.mode())) {
+      return CompletableFuture.completedFuture(node);
+    }
+    return ap.configure(info.name(), info.incarnation(), rf)
+        .thenApply(recorded -> node.put("replicationFactor", recorded));
   }
 
   // Keys, ranges, transactions, watches
