@@ -123,9 +123,16 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
     String node = ApRing.address(changed.event().member());
     switch (changed.event()) {
-      case ClusterEvent.MemberRemoved removed when removed.previousStatus() == MemberStatus.down() ->
-          ring.departed(node, System.currentTimeMillis());
-      case ClusterEvent.MemberRemoved removed -> ring.returned(node);
+      case ClusterEvent.MemberRemoved removed when removed.previousStatus() == MemberStatus.down() -> {
+        getContext().getLog().info("AP ring: {} was downed and removed; it stays on the ring as"
+            + " departed for hints.window", node);
+        ring.departed(node, System.currentTimeMillis());
+      }
+      case ClusterEvent.MemberRemoved removed -> {
+        getContext().getLog().info("AP ring: {} left ({}); off the ring", node,
+            removed.previousStatus());
+        ring.returned(node);
+      }
       case ClusterEvent.MemberUp up -> {
         ring.returned(node);
         getContext().getSelf().tell(Tick.HINTS);
@@ -155,12 +162,15 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
 
   /** The target left the ring: its hints can never be delivered (repair covers its ranges). */
   private void dropHints(String target) {
+    getContext().getLog().warn("AP hints: {} is off the ring; dropping its hints (repair covers"
+        + " its ranges)", target);
     store.hints(target, Integer.MAX_VALUE).keySet().forEach(k ->
         store.removeHint(k).thenRun(() -> metrics.hint("dropped")));
   }
 
   private void replay(String target) {
     var self = getContext().getSelf();
+    var log = getContext().getLog();
     CompletableFuture.supplyAsync(() -> store.hints(target, HINTS_PER_ROUND), io)
         .thenCompose(hints -> {
           List<CompletableFuture<Boolean>> sent = new ArrayList<>();
@@ -171,11 +181,17 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
               .thenCompose(ack -> store.removeHint(key))
               .thenApply(removed -> {
                 metrics.hint("replayed");
+                log.debug("AP hints: replayed {} to {}", hint.key(), target);
                 return removed;
               })));
           return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
         })
-        .whenComplete((v, failure) -> self.tell(new ReplayDone(target)));
+        .whenComplete((v, failure) -> {
+          if (failure != null) {
+            log.info("AP hints: replay to {} incomplete ({}); retrying", target, failure.toString());
+          }
+          self.tell(new ReplayDone(target));
+        });
   }
 
   // ---------------------------------------------------------------------------------- sweep

@@ -11,7 +11,8 @@ import org.apache.pekko.cluster.MemberStatus;
 
 /**
  * Which nodes are on this node's placement ring, and which of them are alive. The ring holds the
- * cluster's members (up, leaving, exiting, or down but not yet removed) and the <em>departed</em>
+ * cluster's members (joining, up, leaving, exiting, or down but not yet removed) and the
+ * <em>departed</em>
  * nodes: members the cluster removed after downing them (a crash, the split-brain resolver),
  * kept on the ring for {@code hints.window} as Cassandra keeps a dead node's tokens, so that a
  * crash does not move keys (a write for a dead replica becomes a hint and {@code all} stays
@@ -45,9 +46,10 @@ final class ApRing {
     return m.address().toString();
   }
 
+  /** Joining members are on the ring (writes for them become hints until they serve). */
   private static boolean onRing(MemberStatus s) {
-    return s == MemberStatus.up() || s == MemberStatus.weaklyUp() || s == MemberStatus.leaving()
-        || s == MemberStatus.exiting() || s == MemberStatus.down();
+    return s == MemberStatus.joining() || s == MemberStatus.up() || s == MemberStatus.weaklyUp()
+        || s == MemberStatus.leaving() || s == MemberStatus.exiting() || s == MemberStatus.down();
   }
 
   private static boolean serving(MemberStatus s) {
@@ -93,11 +95,12 @@ final class ApRing {
 
   /**
    * Records that the cluster removed {@code node} after downing it (or learnt so from a peer);
-   * ignored while it is a member that is not down (it came back).
+   * ignored while it serves (it came back). A new incarnation that is still joining does not
+   * count: the removed one departed, and the node stays on the ring either way.
    */
   void departed(String node, long atMillis) {
     for (Member m : cluster.state().getMembers()) {
-      if (address(m).equals(node) && m.status() != MemberStatus.down()) {
+      if (address(m).equals(node) && serving(m.status())) {
         return;
       }
     }
