@@ -53,8 +53,12 @@ final class ApLoadWorkload implements Bench.Workload {
     Path root = Files.createTempDirectory("cohort-bench-ap");
     Path config = root.resolve("node.conf");
     // The key-count gauge is refreshed by the sweep; a short interval makes convergence visible.
-    Files.writeString(config, "cohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.store.sync = " + fsync
-        + "\n");
+    // A generous heartbeat pause: on a shared 2-core machine a starting JVM can stall for seconds,
+    // and a node downed while it starts would end the run (this measures throughput, not failover).
+    // A cluster runs on the shared PostgreSQL journal (COHORT_PG_URL), as conf/cluster-node.conf.
+    Files.writeString(config, Files.readString(launcher.resolveSibling("conf/cluster-node.conf"))
+        + "\ncohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.store.sync = " + fsync
+        + "\npekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s\n");
 
     List<Node> cluster = new ArrayList<>();
     try {
@@ -297,10 +301,13 @@ final class ApLoadWorkload implements Bench.Workload {
       return new Node(pb.start(), dataDir, httpPort);
     }
 
-    void checkAlive() {
+    /** Fails with the end of the node's log (the directory is deleted afterwards). */
+    void checkAlive() throws IOException {
       if (!process.isAlive()) {
+        List<String> log = Files.readAllLines(dataDir.resolve("node.log"));
         throw new IllegalStateException("node on port " + httpPort + " exited with "
-            + process.exitValue() + "; see " + dataDir.resolve("node.log"));
+            + process.exitValue() + "; the end of its log:\n"
+            + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
       }
     }
 

@@ -61,18 +61,7 @@ public final class ConsistentHashRing {
     if (points.length == 0) {
       throw new IllegalStateException("the ring has no nodes");
     }
-    long h = hash(key);
-    int low = 0;
-    int high = points.length;
-    while (low < high) {
-      int mid = (low + high) >>> 1;
-      if (Long.compareUnsigned(points[mid], h) < 0) {
-        low = mid + 1;
-      } else {
-        high = mid;
-      }
-    }
-    return owners[low == points.length ? 0 : low];
+    return owners[firstPointAtOrAfter(hash(key))];
   }
 
   /**
@@ -142,6 +131,11 @@ public final class ConsistentHashRing {
       h ^= b & 0xff;
       h *= 0x100000001b3L;
     }
+    return mix64(h);
+  }
+
+  /** MurmurHash3's 64-bit finalizer: every input bit affects every output bit. */
+  public static long mix64(long h) {
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;

@@ -37,17 +37,16 @@ public interface ApKeyspace {
 
   /**
    * The live keys starting with {@code prefix} (empty: all), sorted, at most {@code limit} (0: no
-   * limit). Best effort: every bucket is read at {@code consistency} on its own, so the answer is
-   * not a point-in-time snapshot; at {@code ONE} only the buckets this node holds are read.
+   * limit). Best effort: every live node's store is scanned and the newest entry of each key kept,
+   * after checking that every token range has the live replicas {@code consistency} needs; not a
+   * point-in-time snapshot, and it reads the whole keyspace (keys are placed by hash).
    */
   CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency);
 
   /**
-   * The changes of this node's replica to keys starting with {@code prefix}, from now on, as a
-   * stream that never ends by itself. Replicated changes arrive within {@code
-   * cohort.kv.ap.notify-interval} of reaching this node; several changes of one key within one
-   * interval may arrive as only the last. Fails with {@code watch_overflow} when the consumer falls
-   * {@code cohort.kv.ap.watch.buffer-events} behind.
+   * The changes of this node's store to keys starting with {@code prefix} (the keys this node
+   * replicates), from now on, as each is written, as a stream that never ends by itself. Fails with
+   * {@code watch_overflow} when the consumer falls {@code cohort.kv.ap.watch.buffer-events} behind.
    */
   Source<ApWatchEvent, NotUsed> watch(String prefix);
 

@@ -1,5 +1,6 @@
 package dev.cohort.kv.ap.internal;
 
+import dev.cohort.sharding.ConsistentHashRing;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 
@@ -76,11 +77,6 @@ final class ApMerkle {
   }
 
   private static long mix(long h) {
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    return h;
+    return ConsistentHashRing.mix64(h);
   }
 }
