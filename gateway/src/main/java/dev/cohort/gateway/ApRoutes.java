@@ -3,13 +3,13 @@ package dev.cohort.gateway;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.kv.Kv;
-import dev.cohort.kv.KvException;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.ap.ApEndpoints;
 import dev.cohort.kv.ap.ApKeyspace;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApRepairResult;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -28,23 +28,20 @@ public final class ApRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix("v1", () -> pathPrefix(
-        PathMatchers.segment("kv").slash(PathMatchers.segment()),
-        keyspace -> concat(
-            path("endpoints", () -> HttpApi.named("/v1/kv/{ks}/endpoints", () -> get(() ->
-                parameterOptional("key", key -> onSuccess(
-                    apKeyspace(keyspace).thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
-                    node -> complete(Json.ok(node))))))),
-            path("repair", () -> HttpApi.named("/v1/kv/{ks}/repair", () -> post(() -> onSuccess(
-                apKeyspace(keyspace).thenCompose(ApKeyspace::repair),
-                result -> complete(Json.ok(repair(keyspace, result))))))))));
+    return Endpoints.route(List.of(
+        Endpoint.get("/v1/kv/{ks}/endpoints", p -> parameterOptional("key", key -> onSuccess(
+            apKeyspace(p.get("ks")).thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
+            node -> complete(Json.ok(node))))),
+        Endpoint.post("/v1/kv/{ks}/repair", p -> onSuccess(
+            apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
+            result -> complete(Json.ok(repair(p.get("ks"), result)))))));
   }
 
   /** The AP keyspace named {@code name}; fails for a CP keyspace or one that does not exist. */
   private CompletionStage<ApKeyspace> apKeyspace(String name) {
     return kv.keyspace(name).thenApply(info -> {
       if (!"ap".equals(info.mode())) {
-        throw KvException.invalid("not_supported_in_cp_mode", "keyspace '" + name
+        throw KvError.NOT_SUPPORTED_IN_CP_MODE.exception("keyspace '" + name
             + "' is a CP keyspace: its keys live in partitions (see its stats), not on the AP ring;"
             + " endpoints and repair are for AP keyspaces");
       }

@@ -1,6 +1,6 @@
 package dev.cohort.kv.ap;
 
-import dev.cohort.kv.KvException;
+import dev.cohort.kv.KvError;
 import java.util.Locale;
 
 /**
@@ -44,9 +44,7 @@ public enum Consistency {
       case "quorum" -> QUORUM;
       case "all" -> ALL;
       default ->
-          throw KvException.invalid(
-              "invalid_consistency",
-              "consistency must be one, quorum or all (got '" + text + "')");
+          throw KvError.INVALID_CONSISTENCY.exception("consistency must be one, quorum or all (got '" + text + "')");
     };
   }
 }

@@ -1,9 +1,9 @@
 package dev.cohort.kv.ap.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.ap.ApSettings;
 import dev.cohort.kv.ap.Consistency;
-import dev.cohort.persistence.ErrorKind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,8 +90,7 @@ final class ApCoordinator {
 
   static KvException unavailable(String what, Consistency c, int required, List<String> replicas,
       int alive, int acknowledged, String why) {
-    return new KvException(ErrorKind.UNAVAILABLE, "consistency_unavailable",
-        what + " at " + c.wireName() + " needs " + required + " of " + replicas.size()
+    return KvError.CONSISTENCY_UNAVAILABLE.exception(what + " at " + c.wireName() + " needs " + required + " of " + replicas.size()
             + " replicas " + replicas + " (required=" + required + ", alive=" + alive
             + ", acknowledged=" + acknowledged + "): " + why);
   }
@@ -143,8 +142,7 @@ final class ApCoordinator {
       return null;
     }
     metrics.clockOffsetRejected();
-    return new KvException(ErrorKind.UNAVAILABLE, "clock_offset_exceeded",
-        "the key's current entry carries a timestamp " + ahead + " ms ahead of this node's clock"
+    return KvError.CLOCK_OFFSET_EXCEEDED.exception("the key's current entry carries a timestamp " + ahead + " ms ahead of this node's clock"
             + " (over cohort.kv.ap.max-clock-offset), which the write could not beat; the node that"
             + " wrote it (" + current.writer() + ") has a clock running ahead: check its time"
             + " synchronisation");

@@ -1,5 +1,6 @@
 package dev.cohort.kv.ap.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.ap.ApEndpoints;
@@ -14,7 +15,6 @@ import dev.cohort.kv.ap.ApWriteResult;
 import dev.cohort.kv.ap.Consistency;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.CohortException;
-import dev.cohort.persistence.ErrorKind;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,8 +118,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
 
   private static void checkName(String name) {
     if (name == null || !KEYSPACE_NAME.matcher(name).matches()) {
-      throw KvException.invalid("invalid_keyspace_name",
-          "keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      throw KvError.INVALID_KEYSPACE_NAME.exception("keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
   }
 
@@ -161,7 +160,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     try {
       checkName(name);
       if (replicationFactor < 0 || replicationFactor > MAX_REPLICATION_FACTOR) {
-        throw KvException.invalid("invalid_replication_factor", "replicationFactor must be within"
+        throw KvError.INVALID_REPLICATION_FACTOR.exception("replicationFactor must be within"
             + " 1.." + MAX_REPLICATION_FACTOR + " (0 or absent: min("
             + settings.defaultReplicationFactor() + ", cluster size)), got " + replicationFactor);
       }
@@ -171,8 +170,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     Integer known = catalog.replicationFactor(name, incarnation);
     if (known != null) {
       if (replicationFactor != 0 && replicationFactor != known) {
-        return CompletableFuture.failedFuture(KvException.conflict("replication_factor_conflict",
-            "AP keyspace '" + name + "' has replicationFactor " + known + " (fixed at creation),"
+        return CompletableFuture.failedFuture(KvError.REPLICATION_FACTOR_CONFLICT.exception("AP keyspace '" + name + "' has replicationFactor " + known + " (fixed at creation),"
                 + " not " + replicationFactor));
       }
       return CompletableFuture.completedFuture(known);
@@ -216,9 +214,9 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       return new KvException(e.kind(), e.code(), e.getMessage(), e);
     }
     if (cause instanceof TimeoutException) {
-      return new KvException(ErrorKind.TIMEOUT, "timeout", "a replica did not answer", cause);
+      return KvError.TIMEOUT.exception("a replica did not answer", cause);
     }
-    return new KvException(ErrorKind.UNAVAILABLE, "unavailable", String.valueOf(cause), cause);
+    return KvError.UNAVAILABLE.exception(String.valueOf(cause), cause);
   }
 
   static ApValue toValue(String key, ApEntry e) {
@@ -227,12 +225,11 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
 
   static void checkKey(String key) {
     if (key == null || key.isEmpty()) {
-      throw KvException.invalid("invalid_key", "key must not be empty");
+      throw KvError.INVALID_KEY.exception("key must not be empty");
     }
     int bytes = key.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > KvSettings.MAX_KEY_BYTES) {
-      throw KvException.tooLarge("key_too_large",
-          "key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
+      throw KvError.KEY_TOO_LARGE.exception("key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
     }
   }
 
@@ -266,7 +263,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       CompletionStage<T> stage;
       try {
         if (c == null) {
-          throw KvException.invalid("invalid_consistency", "consistency must be one, quorum or all");
+          throw KvError.INVALID_CONSISTENCY.exception("consistency must be one, quorum or all");
         }
         stage = body.get();
       } catch (RuntimeException e) {
@@ -289,14 +286,14 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       return call("put", consistency, () -> {
         checkKey(key);
         if (value == null) {
-          throw KvException.invalid("invalid_request", "value is missing");
+          throw KvError.INVALID_REQUEST.exception("value is missing");
         }
         if (value.length > settings.maxValueBytes()) {
-          throw KvException.tooLarge("value_too_large", "value of " + value.length
+          throw KvError.VALUE_TOO_LARGE.exception("value of " + value.length
               + " bytes exceeds cohort.kv.ap.max-value-bytes = " + settings.maxValueBytes());
         }
         if (ttlSeconds < 0 || ttlSeconds > settings.maxTtl().toSeconds()) {
-          throw KvException.invalid("invalid_ttl", "ttlSeconds must be within 0.."
+          throw KvError.INVALID_TTL.exception("ttlSeconds must be within 0.."
               + settings.maxTtl().toSeconds() + " (0: no TTL), got " + ttlSeconds);
         }
         byte[] copy = value.clone();
@@ -336,8 +333,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
                 "read of key '" + key + "' in AP keyspace '" + name + "'")
             .thenApply(e -> {
               if (e == null || !e.liveAt(System.currentTimeMillis())) {
-                throw KvException.notFound("key_not_found",
-                    "key '" + key + "' not found in AP keyspace '" + name + "'");
+                throw KvError.KEY_NOT_FOUND.exception("key '" + key + "' not found in AP keyspace '" + name + "'");
               }
               return toValue(key, e);
             });
@@ -348,10 +344,10 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     public CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency) {
       return call("range", consistency, () -> {
         if (prefix == null) {
-          throw KvException.invalid("invalid_request", "prefix is missing (use \"\" for all keys)");
+          throw KvError.INVALID_REQUEST.exception("prefix is missing (use \"\" for all keys)");
         }
         if (limit < 0) {
-          throw KvException.invalid("invalid_request", "limit must not be negative");
+          throw KvError.INVALID_REQUEST.exception("limit must not be negative");
         }
         return ranges.read(name, incarnation, replicationFactor(), prefix, consistency)
             .thenApply(all -> {
@@ -371,7 +367,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     @Override
     public Source<ApWatchEvent, NotUsed> watch(String prefix) {
       if (prefix == null) {
-        return Source.failed(KvException.invalid("invalid_request", "prefix is missing"));
+        return Source.failed(KvError.INVALID_REQUEST.exception("prefix is missing"));
       }
       return Source.<ApWatchEvent>queue(settings.watchBufferEvents())
           .watchTermination((queue, done) -> {
@@ -384,8 +380,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
                   live ? ApWatchEvent.Type.PUT : ApWatchEvent.Type.DELETE, key,
                   live ? entry.value() : null, entry.timestamp()));
               if (offered == QueueOfferResult.dropped()) {
-                queue.fail(new KvException(ErrorKind.UNAVAILABLE, "watch_overflow",
-                    "the watch consumer fell " + settings.watchBufferEvents()
+                queue.fail(KvError.WATCH_OVERFLOW.exception("the watch consumer fell " + settings.watchBufferEvents()
                         + " events behind (cohort.kv.ap.watch.buffer-events); watch again"));
               }
             };

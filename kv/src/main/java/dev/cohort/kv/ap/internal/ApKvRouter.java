@@ -6,6 +6,7 @@ import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceStats;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.PutResult;
@@ -63,9 +64,7 @@ public final class ApKvRouter {
 
   /** The error for a CP-only feature used on an AP keyspace. */
   public static KvException notSupported(String keyspace, String what, String cpAlternative) {
-    return KvException.invalid(
-        "not_supported_in_ap_mode",
-        what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
+    return KvError.NOT_SUPPORTED_IN_AP_MODE.exception(what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
   }
 
   /** AP keys have no partition; the header's partition is 0 (use the endpoints for placement). */
