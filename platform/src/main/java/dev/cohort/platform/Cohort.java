@@ -5,6 +5,7 @@ import dev.cohort.cluster.ClusterMetrics;
 import dev.cohort.cluster.Membership;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
+import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
@@ -15,6 +16,8 @@ import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
+import dev.cohort.kv.ap.ApKeyspaces;
+import dev.cohort.kv.ap.ApService;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
 import dev.cohort.gateway.NodeRoutes;
@@ -81,6 +84,7 @@ public final class Cohort {
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
+      ApKeyspaces ap = ApService.start(system);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
       TrainingJobs training =
@@ -93,7 +97,8 @@ public final class Cohort {
           List.of(
               new NodeRoutes(system).route(),
               new CounterRoutes(counters).route(),
-              new KvRoutes(kv).route(),
+              new ApRoutes(kv, ap).route(),
+              new KvRoutes(kv, ap).route(),
               new LogRoutes(log).route(),
               new SagaRoutes(sagas).route(),
               new ProjectionRoutes(sagas.projections()).route(),
