@@ -25,6 +25,7 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -236,6 +237,24 @@ public final class Tracing implements Extension {
   /** {@link #enter(Context)} for a span. */
   public TraceScope enter(Span span) {
     return enabled() ? enter(Context.current().with(span)) : TraceScope.NOOP;
+  }
+
+  /**
+   * An executor that runs each task of {@code delegate} inside {@code context}, MDC included: for
+   * continuations of asynchronous work (futures completing on other threads) that must stay in the
+   * trace. Returns {@code delegate} itself when tracing is off.
+   */
+  public Executor executor(Context context, Executor delegate) {
+    if (!enabled()) {
+      return delegate;
+    }
+    return task ->
+        delegate.execute(
+            () -> {
+              try (TraceScope ignored = enter(context)) {
+                task.run();
+              }
+            });
   }
 
   /**
