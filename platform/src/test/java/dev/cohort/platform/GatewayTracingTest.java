@@ -100,7 +100,7 @@ class GatewayTracingTest {
     assertNotEquals(CALLER_SPAN, serverSpan);
 
     JsonNode span = awaitSpan(serverSpan);
-    assertEquals("put /v1/kv/{ks}/keys/{key}", span.path("name").asText());
+    assertEquals("put /v1/kv/{ks}/keys/{key*}", span.path("name").asText());
     assertEquals(CALLER_TRACE, span.path("traceId").asText());
     assertEquals(CALLER_SPAN, span.path("parentId").asText());
     assertEquals("SERVER", span.path("kind").asText());
@@ -139,7 +139,7 @@ class GatewayTracingTest {
     assertTrue(
         metrics.body().lines()
             .anyMatch(l -> l.startsWith("cohort_http_request_seconds_bucket{")
-                && l.contains("route=\"/v1/kv/{ks}/keys/{key}\"") && l.contains("trace_id=\"")),
+                && l.contains("route=\"/v1/kv/{ks}/keys/{key*}\"") && l.contains("trace_id=\"")),
         "no exemplar on the kv route's latency buckets");
     String plain = http.send("GET", "/metrics", null).body();
     assertTrue(plain.contains("cohort_http_request_seconds_bucket{") && !plain.contains("trace_id="));
