@@ -78,6 +78,9 @@ public final class FileJournal extends AsyncWriteJournal {
             "writes and replays of the embedded journal that failed with an I/O or other error"
                 + " (a failed write stops the entity that made it; a failed replay keeps it down)",
             "op");
+    // Both series exist from the start (at zero), so that increase() sees the first error.
+    errors.labelValues("write");
+    errors.labelValues("replay");
     metrics.gauge(
         "cohort_journal_disk_free_bytes",
         "bytes usable on the file system that holds the embedded journal",

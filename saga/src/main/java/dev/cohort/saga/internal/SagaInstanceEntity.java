@@ -2,7 +2,13 @@ package dev.cohort.saga.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.TraceScope;
+import dev.cohort.observability.Traced;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.Attempt;
@@ -27,6 +33,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -78,15 +85,20 @@ public final class SagaInstanceEntity
       SagaEventsLog events,
       ActorRef<Topic.Command<SagaUpdate>> updates,
       ClusterSharding sharding,
-      SagaSettings settings) {}
+      SagaSettings settings,
+      Tracing tracing) {}
 
   // ---- Command ----
 
   public sealed interface Command extends CohortSerializable {}
 
-  /** Starts the instance with this definition (idempotent: an existing instance is answered). */
-  public record Start(SagaDefinition definition, String input, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * Starts the instance with this definition (idempotent: an existing instance is answered).
+   * {@code trace} is the starter's context: the instance's steps run as its child spans.
+   */
+  public record Start(
+      SagaDefinition definition, String input, TraceContext trace, ActorRef<Reply> replyTo)
+      implements Command, Traced {}
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
@@ -130,7 +142,9 @@ public final class SagaInstanceEntity
 
   public sealed interface Event extends CohortSerializable {}
 
-  public record Started(String id, SagaDefinition definition, String input, Instant at)
+  /** {@code trace}: the starter's context, kept so that a resumed instance continues its trace. */
+  public record Started(
+      String id, SagaDefinition definition, String input, Instant at, TraceContext trace)
       implements Event {}
 
   public record AttemptStarted(int step, StepPhase phase, int attempt, Instant at)
@@ -182,7 +196,8 @@ public final class SagaInstanceEntity
       Instant updatedAt,
       Optional<Instant> deadline,
       Optional<String> error,
-      Optional<String> resolution)
+      Optional<String> resolution,
+      TraceContext trace)
       implements CohortSerializable {
 
     private static final Set<String> RESERVED = Set.of("sagaId", "input", "steps");
@@ -197,7 +212,7 @@ public final class SagaInstanceEntity
 
     static State empty(String id) {
       return new State(id, null, null, "{}", "{}", List.of(), -1, 0, Optional.empty(), null, null,
-          Optional.empty(), Optional.empty(), Optional.empty());
+          Optional.empty(), Optional.empty(), Optional.empty(), null);
     }
 
     boolean started() {
@@ -255,7 +270,7 @@ public final class SagaInstanceEntity
           ? Optional.of(e.at().plusMillis(e.definition().deadlineMs())) : Optional.empty();
       return new State(e.id(), e.definition(), SagaState.RUNNING, e.input(), ctx.toString(),
           records, -1, 0, Optional.empty(), e.at(), e.at(), due, Optional.empty(),
-          Optional.empty());
+          Optional.empty(), e.trace());
     }
 
     State attemptStarted(AttemptStarted e) {
@@ -299,12 +314,12 @@ public final class SagaInstanceEntity
       }
       return new State(id, definition, SagaState.COMPENSATING, input, context, records, budgetStep,
           attemptBase, Optional.empty(), startedAt, e.at(), deadline, Optional.of(e.reason()),
-          resolution);
+          resolution, trace);
     }
 
     State withStatus(SagaState next, Instant at, Optional<String> newError) {
       return new State(id, definition, next, input, context, steps, budgetStep, attemptBase,
-          Optional.empty(), startedAt, at, deadline, newError, resolution);
+          Optional.empty(), startedAt, at, deadline, newError, resolution, trace);
     }
 
     State retried(RetryRequested e) {
@@ -316,25 +331,25 @@ public final class SagaInstanceEntity
         base = steps.get(target).attempts(StepPhase.COMPENSATION).size();
       }
       return new State(id, definition, SagaState.COMPENSATING, input, context, records, target,
-          base, Optional.empty(), startedAt, e.at(), deadline, error, resolution);
+          base, Optional.empty(), startedAt, e.at(), deadline, error, resolution, trace);
     }
 
     State resolved(Resolved e) {
       return new State(id, definition, SagaState.RESOLVED, input, context, steps, budgetStep,
           attemptBase, Optional.empty(), startedAt, e.at(), deadline, error,
-          Optional.of(e.reason()));
+          Optional.of(e.reason()), trace);
     }
 
     private State with(int index, StepRecord step, Optional<Instant> wake, Instant at) {
       List<StepRecord> records = new ArrayList<>(steps);
       records.set(index, step);
       return new State(id, definition, status, input, context, records, budgetStep, attemptBase,
-          wake, startedAt, at, deadline, error, resolution);
+          wake, startedAt, at, deadline, error, resolution, trace);
     }
 
     private State withContext(String newContext) {
       return new State(id, definition, status, input, newContext, steps, budgetStep, attemptBase,
-          wakeAt, startedAt, updatedAt, deadline, error, resolution);
+          wakeAt, startedAt, updatedAt, deadline, error, resolution, trace);
     }
 
     /**
@@ -371,7 +386,8 @@ public final class SagaInstanceEntity
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
     EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), ctx.getShard(), deps)));
+        ctx -> deps.tracing().traced("saga", ctx.getEntityId(),
+            create(ctx.getEntityId(), ctx.getShard(), deps))));
   }
 
   public static Behavior<Command> create(
@@ -434,7 +450,8 @@ public final class SagaInstanceEntity
           "context_too_large", "input is " + bytes + " bytes; at most "
               + deps.settings().maxContextBytes())));
     }
-    Started started = new Started(id, start.definition(), start.input(), Instant.now());
+    Started started =
+        new Started(id, start.definition(), start.input(), Instant.now(), start.trace());
     return Effect()
         .persist(started)
         .thenRun(next -> afterPersist(next, List.of(started)))
@@ -542,10 +559,35 @@ public final class SagaInstanceEntity
         .thenNoReply();
   }
 
+  /**
+   * Runs an attempt in a span that is a child of the instance's trace (the one it was started in,
+   * also after a crash): {@code saga <definition> <step> action|compensation}. The step's own work
+   * (an HTTP call carrying traceparent, a kv write) continues the span.
+   */
   private void execute(State state, int step, StepPhase phase, int number) {
     inFlight = step + ":" + phase + ":" + number;
+    Span span =
+        deps.tracing()
+            .tracer()
+            .spanBuilder("saga " + state.definition().name() + " "
+                + state.steps().get(step).name() + " " + phase.label())
+            .setParent(deps.tracing().contextOf(state.trace()))
+            .setAttribute("saga.id", id)
+            .setAttribute("saga.attempt", number)
+            .startSpan();
+    CompletionStage<StepExecutor.Result> attempt;
+    try (TraceScope ignored = deps.tracing().enter(span)) {
+      attempt = deps.executor().run(id, state.definition(), step, phase, number, state.context());
+    }
+    attempt.whenComplete(
+        (result, failure) -> {
+          if (failure != null || !result.succeeded()) {
+            span.setStatus(StatusCode.ERROR, failure != null ? String.valueOf(failure) : result.error());
+          }
+          span.end();
+        });
     context.pipeToSelf(
-        deps.executor().run(id, state.definition(), step, phase, number, state.context()),
+        attempt,
         (result, failure) -> failure == null
             ? new AttemptDone(step, phase, number, result.succeeded(), result.output(),
                 result.error(), result.retryable())

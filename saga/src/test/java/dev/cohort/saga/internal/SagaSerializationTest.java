@@ -104,7 +104,9 @@ class SagaSerializationTest {
            "body":{"amount":"${input.amount}"}}}}
         ]}""");
     var state = SagaInstanceEntity.State.empty("i-1")
-        .start(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now()))
+        .start(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now(),
+            new dev.cohort.observability.TraceContext(
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null)))
         .attemptStarted(new SagaInstanceEntity.AttemptStarted(0, dev.cohort.saga.StepPhase.ACTION,
             1, Instant.now()))
         .attemptSucceeded(new SagaInstanceEntity.AttemptSucceeded(0,
