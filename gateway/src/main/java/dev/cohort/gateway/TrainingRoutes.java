@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingJobs;
 import dev.cohort.training.collective.Backend;
@@ -65,11 +65,11 @@ public final class TrainingRoutes extends JsonRoutes {
     JsonNode model = object(json, "model");
     String type = Json.optionalText(model, "type").orElse("mlp");
     if (!type.equals("mlp")) {
-      throw TrainingException.invalid("invalid_model", "model.type must be mlp, not '" + type + "'");
+      throw TrainingError.INVALID_MODEL.exception("model.type must be mlp, not '" + type + "'");
     }
     String activation = Json.optionalText(model, "activation").orElse("relu");
     if (!activation.equals("relu")) {
-      throw TrainingException.invalid("invalid_model", "model.activation must be relu, not '" + activation + "'");
+      throw TrainingError.INVALID_MODEL.exception("model.activation must be relu, not '" + activation + "'");
     }
     JsonNode layersNode = model.get("layers");
     if (layersNode == null || !layersNode.isArray()) {
