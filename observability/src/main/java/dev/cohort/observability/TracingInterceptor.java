@@ -1,5 +1,6 @@
 package dev.cohort.observability;
 
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -14,6 +15,9 @@ import org.apache.pekko.actor.typed.TypedActorContext;
  * Installed by {@link Tracing#traced} only when tracing is on. One instance per actor; not shared.
  */
 final class TracingInterceptor<T> extends BehaviorInterceptor<T, T> {
+  private static final AttributeKey<String> MODULE = AttributeKey.stringKey("cohort.module");
+  private static final AttributeKey<String> ENTITY_ID = AttributeKey.stringKey("cohort.entity_id");
+
   private final Tracing tracing;
   private final String[] mdcKeys;
   private final String[] mdcValues;
@@ -34,8 +38,14 @@ final class TracingInterceptor<T> extends BehaviorInterceptor<T, T> {
       return target.apply(ctx, msg);
     }
     Span span =
-        tracing.startSpan(
-            module + " " + msg.getClass().getSimpleName(), SpanKind.INTERNAL, traced.trace());
+        tracing
+            .tracer()
+            .spanBuilder(module + " " + msg.getClass().getSimpleName())
+            .setSpanKind(SpanKind.INTERNAL)
+            .setParent(tracing.contextOf(traced.trace()))
+            .setAttribute(MODULE, module)
+            .setAttribute(ENTITY_ID, mdcValues[2])
+            .startSpan();
     try (TraceScope scope =
         TraceScope.open(Context.root().with(span), mdcKeys, mdcValues)) {
       return target.apply(ctx, msg);
