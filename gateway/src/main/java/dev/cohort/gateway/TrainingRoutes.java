@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -33,24 +32,17 @@ public final class TrainingRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix(
-        PathMatchers.segment("v1").slash("training").slash("jobs"),
-        () ->
-            concat(
-                pathEndOrSingleSlash(
-                    () -> HttpApi.named("/v1/training/jobs", () -> concat(
-                        post(() -> body(this::submit)),
-                        get(() -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list)))))))),
-                path(
-                    PathMatchers.segment(),
-                    id ->
-                        HttpApi.named(
-                            "/v1/training/jobs/{id}",
-                            () ->
-                                concat(
-                                    get(() -> onSuccess(jobs.get(id), s -> complete(Json.ok(status(s))))),
-                                    delete(
-                                        () -> onSuccess(jobs.cancel(id), s -> complete(Json.ok(status(s))))))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
+            Endpoint.get(
+                "/v1/training/jobs", p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
+            Endpoint.get(
+                "/v1/training/jobs/{id}",
+                p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
+            Endpoint.delete(
+                "/v1/training/jobs/{id}",
+                p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s)))))));
   }
 
   private Route submit(JsonNode json) {
