@@ -62,7 +62,7 @@ final class TxnRouter {
           partitions.add(Keys.partitionOf(key, ks.partitions()));
         }
         if (partitions.size() > 1) {
-          return twoPhase(ks, txn);
+          return twoPhase(ks, txn, trace);
         }
         int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
         return onePartition(KeyspaceDirectory.entityId(ks, partition), txn, trace);
@@ -97,7 +97,7 @@ final class TxnRouter {
    * commit). Leases are attached to every partition that may put a key with one before anything
    * is prepared, as for a single partition.
    */
-  private CompletionStage<TxnResult> twoPhase(KeyspaceInfo ks, TxnRequest txn) {
+  private CompletionStage<TxnResult> twoPhase(KeyspaceInfo ks, TxnRequest txn, TraceContext trace) {
     List<TxnCoordinator.Participant> participants = new ArrayList<>();
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
     for (Map.Entry<Integer, Share> e : split(ks, txn).entrySet()) {
@@ -117,7 +117,7 @@ final class TxnRouter {
         .thenCompose(x -> asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
             asks.coordinator(txnId),
             r -> new TxnCoordinator.Start(
-                List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
+                List.copyOf(participants), txn.success().size(), txn.failure().size(), trace, r),
             timeout))
         .thenApply(reply -> switch (reply) {
           case TxnCoordinator.Finished f -> f.result();
