@@ -33,16 +33,10 @@ class PrometheusNodeDownAlertTest {
   @Test
   void killedNodeRaisesNodeDownInPrometheus() throws Exception {
     Path root = NodeProcess.repositoryRoot();
-    String clusterConf = root.resolve("conf/cluster-node.conf").toString();
     int seedRemote = NodeProcess.freePort();
-    try (NodeProcess first =
-            NodeProcess.start(
-                Files.createTempDirectory("cohort-prom-a"), NodeProcess.freePort(), seedRemote,
-                "--config", clusterConf, "--seed", "127.0.0.1:" + seedRemote);
+    try (NodeProcess first = NodeProcess.startClusterNode("cohort-prom-a", seedRemote, seedRemote);
         NodeProcess second =
-            NodeProcess.start(
-                Files.createTempDirectory("cohort-prom-b"), NodeProcess.freePort(),
-                NodeProcess.freePort(), "--config", clusterConf, "--seed", "127.0.0.1:" + seedRemote)) {
+            NodeProcess.startClusterNode("cohort-prom-b", NodeProcess.freePort(), seedRemote)) {
       first.awaitReady(READY);
       second.awaitReady(READY);
       String firstTarget = "127.0.0.1:" + first.httpPort;

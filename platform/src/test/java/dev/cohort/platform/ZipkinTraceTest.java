@@ -319,6 +319,41 @@ class ZipkinTraceTest {
     }, "a log fetch span of the second node");
   }
 
+  /**
+   * A transaction over two partitions: its trace holds one span per phase of the two-phase commit
+   * (prepare, then commit) under the gateway's span, and one span per participant under each.
+   */
+  @Test
+  void twoPhaseCommitHasASpanPerPhaseAndParticipant() throws Exception {
+    HttpTestClient http = new HttpTestClient(first);
+    String a = "zipkin/2pc-a-" + RUN;
+    int pa = ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"1\"}")).get("header").get("partition").asInt();
+    String b = null;
+    for (int i = 0; b == null; i++) {
+      String candidate = "zipkin/2pc-b-" + RUN + "-" + i;
+      if (ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"2\"}")).get("header").get("partition").asInt() != pa) {
+        b = candidate;
+      }
+    }
+    HttpResponse<String> txn = http.send("POST", "/v1/kv/default/txn",
+        "{\"success\":[{\"put\":{\"key\":\"%s\",\"value\":\"3\"}},{\"put\":{\"key\":\"%s\",\"value\":\"4\"}}]}".formatted(a, b));
+    assertTrue(ok(txn).get("succeeded").asBoolean());
+    String traceId = txn.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
+    List<JsonNode> spans = awaitTrace(traceId, Set.of("post /v1/kv/{ks}/txn", "kv 2pc prepare", "kv 2pc commit"));
+    Map<String, JsonNode> byName = new HashMap<>();
+    spans.forEach(s -> byName.put(s.path("name").asText(), s));
+    String root = byName.get("post /v1/kv/{ks}/txn").path("id").asText();
+    for (String phase : List.of("kv 2pc prepare", "kv 2pc commit")) {
+      JsonNode span = byName.get(phase);
+      assertEquals(root, span.path("parentId").asText(), span.toString());
+      long participants = spans.stream()
+          .filter(s -> s.path("parentId").asText().equals(span.path("id").asText())
+              && s.path("name").asText().startsWith(phase + " "))
+          .count();
+      assertEquals(2, participants, phase + " per participant: " + spans);
+    }
+  }
+
   /** The trace's spans once Zipkin holds spans of every name in {@code names}. */
   private static List<JsonNode> awaitTrace(String traceId, Set<String> names) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -455,8 +455,12 @@ public final class TxnCoordinator
       headers.add(r.header());
     }
     headers.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+    // An ArrayList, not Arrays.asList's view: the answer crosses nodes when the caller is on another
+    // one, and Kryo knows ArrayList (found by ZipkinTraceTest's two-node transaction).
     return new Finished(
-        new TxnResult(headers.getFirst(), state.succeeded(), Arrays.asList(responses), headers));
+        new TxnResult(
+            headers.getFirst(), state.succeeded(), new ArrayList<>(Arrays.asList(responses)),
+            headers));
   }
 
   private ReplyEffect<Event, State> onResolve(State state, Resolve resolve) {
