@@ -5,6 +5,7 @@ import dev.cohort.kv.GetResult;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.PutResult;
@@ -56,7 +57,7 @@ final class CpKeys {
     TraceContext trace = tracing.capture();
     return calls.call(keyspace, "put", () -> {
       if (ttlSeconds != 0) {
-        throw KvException.invalid("invalid_request", "ttlSeconds applies to AP keyspaces; on CP"
+        throw KvError.INVALID_REQUEST.exception("ttlSeconds applies to AP keyspaces; on CP"
             + " keyspace '" + keyspace + "' attach the key to a lease instead");
       }
       Keys.checkKey(key);
@@ -76,14 +77,13 @@ final class CpKeys {
     return calls.call(keyspace, "get", () -> {
       Keys.checkKey(key);
       if (revision < 0) {
-        throw KvException.invalid("invalid_request", "revision must not be negative");
+        throw KvError.INVALID_REQUEST.exception("revision must not be negative");
       }
       return directory.withKeyspace(keyspace, ks -> asks.read(
               KeyspaceDirectory.entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
           .thenApply(reply -> {
             KvPartition.GetReply got = EntityAsks.expect(reply, KvPartition.GetReply.class);
-            KeyValue kv = got.kv().orElseThrow(() -> KvException.notFound(
-                "key_not_found", "key '" + key + "' does not exist in keyspace '" + keyspace + "'"
+            KeyValue kv = got.kv().orElseThrow(() -> KvError.KEY_NOT_FOUND.exception("key '" + key + "' does not exist in keyspace '" + keyspace + "'"
                     + (revision > 0 ? " at revision " + revision : "")));
             return new GetResult(got.header(), kv);
           });
@@ -160,7 +160,7 @@ final class CpKeys {
   CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
     return calls.call(keyspace, "delete_prefix", () -> {
       if (prefix == null) {
-        throw KvException.invalid("invalid_request", "prefix must not be null");
+        throw KvError.INVALID_REQUEST.exception("prefix must not be null");
       }
       String end = Keys.prefixEnd(prefix);
       return directory.withKeyspace(keyspace, ks -> {
@@ -198,7 +198,7 @@ final class CpKeys {
       }
       for (Header h : headers) {
         if (h.partition() < 0 || h.partition() >= ks.partitions() || h.revision() < 0) {
-          throw KvException.invalid("invalid_request", "header " + h + " is not of this keyspace");
+          throw KvError.INVALID_REQUEST.exception("header " + h + " is not of this keyspace");
         }
       }
       return CompletableFuture.completedFuture(Tokens.resume(ks.incarnation(), headers));

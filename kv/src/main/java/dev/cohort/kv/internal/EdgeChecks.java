@@ -1,14 +1,12 @@
 package dev.cohort.kv.internal;
 
-import dev.cohort.kv.Compare;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.RangeRequest;
-import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.persistence.Rejection;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -37,47 +35,29 @@ final class EdgeChecks {
   }
 
   static void putOptions(PutOptions o) {
-    if (o.lease() < 0) {
-      throw KvException.invalid("invalid_request", "lease must not be negative");
-    }
-    if (o.ignoreLease() && o.lease() != 0) {
-      throw KvException.invalid("invalid_request", "ignoreLease and lease cannot both be set");
+    Rejection p = TxnRules.putOptionsProblem(o);
+    if (p != null) {
+      throw KvException.of(p);
     }
   }
 
   /** Checks a transaction; returns every key it names, in order of first mention. */
   List<String> txn(TxnRequest txn) {
-    if (txn == null) {
-      throw KvException.invalid("malformed_txn", "transaction is missing");
-    }
     Set<String> keys = new LinkedHashSet<>();
-    for (Compare c : txn.compare()) {
-      if (c == null || c.target() == null || c.op() == null) {
-        throw KvException.invalid("malformed_txn", "a compare needs a key, a target and an op");
-      }
-      if (c.target() == Compare.Target.VALUE && c.value() == null) {
-        throw KvException.invalid("malformed_txn", "a value compare needs a value");
-      }
-      Keys.checkKey(c.key());
-      keys.add(c.key());
-    }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Set<String> written = new HashSet<>();
-      for (TxnOp op : branch) {
-        if (op == null) {
-          throw KvException.invalid("malformed_txn", "a transaction op is null");
-        }
-        Keys.checkKey(op.key());
-        keys.add(op.key());
-        if (op instanceof TxnOp.Put put) {
-          value(put.value());
-          putOptions(put.options() == null ? PutOptions.NONE : put.options());
-        }
-        if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-          throw KvException.invalid("duplicate_key_in_txn",
-              "key '" + op.key() + "' is written twice in one branch");
-        }
-      }
+    Rejection p =
+        TxnRules.problem(
+            txn,
+            settings.maxValueBytes(),
+            key -> {
+              Rejection keyProblem = Keys.keyProblem(key);
+              if (keyProblem == null) {
+                keys.add(key);
+              }
+              return keyProblem;
+            },
+            put -> null);
+    if (p != null) {
+      throw KvException.of(p);
     }
     return List.copyOf(keys);
   }
@@ -88,10 +68,10 @@ final class EdgeChecks {
    */
   int rangeLimit(RangeRequest request) {
     if (request == null || (request.prefix() == null) == (request.from() == null)) {
-      throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
+      throw KvError.INVALID_REQUEST.exception("a range needs either a prefix or a from key");
     }
     if (request.limit() < 0) {
-      throw KvException.invalid("invalid_request", "limit must not be negative");
+      throw KvError.INVALID_REQUEST.exception("limit must not be negative");
     }
     return request.limit() == 0 ? settings.rangeMaxLimit()
         : Math.min(request.limit(), settings.rangeMaxLimit());

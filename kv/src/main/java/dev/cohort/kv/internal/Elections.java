@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.Leader;
@@ -56,9 +57,9 @@ final class Elections {
 
   CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait) {
     return calls.call(settings.locksKeyspace(), "campaign", () -> {
-      OwnerQueue.checkName(name, "invalid_election_name");
+      OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
       checks.value(value);
-      return queue.enqueue(electionPrefix(name), value, ttl, wait, "election_timeout")
+      return queue.enqueue(electionPrefix(name), value, ttl, wait, KvError.ELECTION_TIMEOUT)
           .thenApply(owner -> leaderOf(name, owner.kv()));
     });
   }
@@ -70,7 +71,7 @@ final class Elections {
   CompletionStage<Leader> proclaim(Leader leadership, byte[] value) {
     return calls.call(settings.locksKeyspace(), "proclaim", () -> {
       if (leadership == null) {
-        throw KvException.invalid("invalid_request", "leadership is missing");
+        throw KvError.INVALID_REQUEST.exception("leadership is missing");
       }
       checks.value(value);
       TxnRequest txn = new TxnRequest(
@@ -79,8 +80,7 @@ final class Elections {
           List.of());
       return api.txn(settings.locksKeyspace(), txn).thenApply(r -> {
         if (!r.succeeded()) {
-          throw KvException.conflict("not_leader",
-              "this campaign no longer leads election " + leadership.election());
+          throw KvError.NOT_LEADER.exception("this campaign no longer leads election " + leadership.election());
         }
         return new Leader(leadership.election(), leadership.key(), value, leadership.lease(),
             leadership.term());
@@ -95,19 +95,18 @@ final class Elections {
 
   CompletionStage<Leader> leader(String name) {
     return calls.call(settings.locksKeyspace(), "leader", () -> {
-      OwnerQueue.checkName(name, "invalid_election_name");
+      OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
       return api.range(settings.locksKeyspace(), RangeRequest.prefix(electionPrefix(name)))
           .thenApply(r -> r.kvs().stream()
               .min(Comparator.comparingLong(KeyValue::createRevision))
               .map(kv -> leaderOf(name, kv))
-              .orElseThrow(() -> KvException.notFound("no_leader",
-                  "election " + name + " has no leader")));
+              .orElseThrow(() -> KvError.NO_LEADER.exception("election " + name + " has no leader")));
     });
   }
 
   Source<Leader, NotUsed> observe(String name) {
     try {
-      OwnerQueue.checkName(name, "invalid_election_name");
+      OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
     } catch (KvException e) {
       return Source.failed(e);
     }

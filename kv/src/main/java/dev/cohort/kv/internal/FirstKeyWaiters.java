@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.internal.KvPartition.AwaitFirst;
 import dev.cohort.kv.internal.KvPartition.Owner;
 import dev.cohort.kv.internal.KvPartition.Rejected;
@@ -38,7 +39,7 @@ final class FirstKeyWaiters {
       return decided;
     }
     if (!await.waits()) {
-      return new Rejected(Rejection.conflict("not_first", "another key is ahead in the queue"));
+      return new Rejected(KvError.NOT_FIRST.rejection("another key is ahead in the queue"));
     }
     waiters.add(await);
     return null;
@@ -69,7 +70,7 @@ final class FirstKeyWaiters {
     KeyValue mine = state.kvs().get(await.key());
     if (mine == null) {
       return new Rejected(
-          Rejection.notFound("lock_not_found", "key '" + await.key() + "' no longer exists"));
+          KvError.LOCK_NOT_FOUND.rejection("key '" + await.key() + "' no longer exists"));
     }
     String end = Keys.prefixEnd(await.prefix());
     for (KeyValue kv : PartitionStore.select(state.kvs(), await.prefix(), end).values()) {

@@ -4,6 +4,7 @@ import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.kv.KeyspaceStats;
 import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.ap.internal.ApKvRouter;
@@ -83,7 +84,7 @@ final class KeyspaceDirectory {
                 return CompletableFuture.completedFuture(value);
               }
               KvException e = KvFailures.toKvException(failure);
-              if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null
+              if (e.is(KvError.KEYSPACE_NOT_FOUND) && keyspaces.remove(keyspace) != null
                   && cached) {
                 return resolve(keyspace).thenCompose(body);
               }
@@ -156,7 +157,7 @@ final class KeyspaceDirectory {
     return calls.call(name, "keyspace_create", () -> {
       Keys.checkKeyspaceName(name);
       if (spec == null) {
-        throw KvException.invalid("invalid_request", "keyspace settings are missing");
+        throw KvError.INVALID_REQUEST.exception("keyspace settings are missing");
       }
       String mode = spec.mode() == null ? "cp" : spec.mode();
       // AP keyspaces have no partitions: their keys spread over cohort.kv.ap.buckets buckets.

@@ -1,9 +1,8 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.persistence.AskFailures;
-import dev.cohort.persistence.ErrorCode;
-import dev.cohort.persistence.ErrorKind;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -19,13 +18,10 @@ import org.apache.pekko.stream.javadsl.Source;
  * ApKeyspacesImpl}.
  */
 final class KvFailures {
-  /** A code the translation needs, until kv declares all of its codes as one type. */
-  private record Code(String code, ErrorKind kind) implements ErrorCode {}
-
   private static final AskFailures.Vocabulary<KvException> VOCABULARY =
       new AskFailures.Vocabulary<>(
           KvException.class, KvException::new,
-          new Code("timeout", ErrorKind.TIMEOUT), new Code("unavailable", ErrorKind.UNAVAILABLE));
+          KvError.TIMEOUT, KvError.UNAVAILABLE);
 
   private KvFailures() {}
 

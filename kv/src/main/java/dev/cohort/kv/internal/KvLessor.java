@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
@@ -236,7 +237,7 @@ public final class KvLessor
   }
 
   private static Rejection notFound(long lease) {
-    return Rejection.notFound("lease_not_found", "lease " + lease + " does not exist or expired");
+    return KvError.LEASE_NOT_FOUND.rejection("lease " + lease + " does not exist or expired");
   }
 
   private static LeaseState stateOf(Lease lease, long now, boolean revoked) {
@@ -251,9 +252,7 @@ public final class KvLessor
           .reply(
               grant.replyTo(),
               new Rejected(
-                  Rejection.invalid(
-                      "invalid_ttl",
-                      "lease TTL must be within " + settings.leaseMinTtl().toSeconds() + ".."
+                  KvError.INVALID_TTL.rejection("lease TTL must be within " + settings.leaseMinTtl().toSeconds() + ".."
                           + settings.leaseMaxTtl().toSeconds() + " seconds")));
     }
     long id = state.nextSeq() * settings.lessors() + index;
@@ -351,7 +350,7 @@ public final class KvLessor
                   new PartitionCleared(
                       lease.id(), partition,
                       failure == null && !(reply instanceof KvPartition.Rejected r
-                          && !"keyspace_not_found".equals(r.rejection().code()))));
+                          && !r.rejection().is(KvError.KEYSPACE_NOT_FOUND))));
         }
       }
     }

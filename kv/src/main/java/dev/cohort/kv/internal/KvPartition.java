@@ -2,6 +2,7 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
@@ -428,7 +429,7 @@ public final class KvPartition
             context);
     this.dropped =
         new Rejected(
-            Rejection.notFound("keyspace_not_found", "keyspace '" + keyspace + "' was deleted"));
+            KvError.KEYSPACE_NOT_FOUND.rejection("keyspace '" + keyspace + "' was deleted"));
     this.store = new PartitionStore(partition, settings);
     this.tracing = Tracing.get(context.getSystem());
     this.evaluator = new TxnEvaluator(settings, keyspace, partitions, partition);

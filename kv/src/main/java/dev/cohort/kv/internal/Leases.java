@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.LeaseGrant;
@@ -36,7 +37,7 @@ final class Leases {
     return calls.call("", "lease_grant", () -> {
       if (ttl == null || ttl.toMillis() % 1000 != 0 || ttl.compareTo(settings.leaseMinTtl()) < 0
           || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
-        throw KvException.invalid("invalid_ttl", "lease TTL must be whole seconds within "
+        throw KvError.INVALID_TTL.exception("lease TTL must be whole seconds within "
             + settings.leaseMinTtl().toSeconds() + ".." + settings.leaseMaxTtl().toSeconds());
       }
       int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
@@ -115,7 +116,7 @@ final class Leases {
 
   private static void checkLeaseId(long id) {
     if (id <= 0) {
-      throw KvException.notFound("lease_not_found", "lease " + id + " does not exist");
+      throw KvError.LEASE_NOT_FOUND.exception("lease " + id + " does not exist");
     }
   }
 

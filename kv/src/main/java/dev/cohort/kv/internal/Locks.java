@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvLock;
 import dev.cohort.kv.KvSettings;
@@ -39,8 +40,8 @@ final class Locks {
   CompletionStage<KvLock> lock(String name, Duration ttl, Duration wait) {
     long start = System.nanoTime();
     return calls.call(settings.locksKeyspace(), "lock", () -> {
-      OwnerQueue.checkName(name, "invalid_lock_name");
-      return queue.enqueue(lockPrefix(name), new byte[0], ttl, wait, "lock_timeout")
+      OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
+      return queue.enqueue(lockPrefix(name), new byte[0], ttl, wait, KvError.LOCK_TIMEOUT)
           .thenApply(owner -> {
             metrics.lockWait(start);
             return (KvLock) new HeldLock(name, owner.kv().key(), owner.kv().lease(),
@@ -51,17 +52,16 @@ final class Locks {
 
   CompletionStage<Void> unlock(String name, String key) {
     return calls.call(settings.locksKeyspace(), "unlock", () -> {
-      OwnerQueue.checkName(name, "invalid_lock_name");
+      OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
       if (key == null || !key.startsWith(lockPrefix(name))) {
-        throw KvException.notFound("lock_not_found", "'" + key + "' is not a key of lock " + name);
+        throw KvError.LOCK_NOT_FOUND.exception("'" + key + "' is not a key of lock " + name);
       }
       return api.get(settings.locksKeyspace(), key)
           .handle((got, failure) -> {
             if (failure != null) {
               KvException e = KvFailures.toKvException(failure);
-              throw e.code().equals("key_not_found")
-                  ? KvException.notFound(
-                      "lock_not_found", "lock " + name + " is not held by " + key)
+              throw e.is(KvError.KEY_NOT_FOUND)
+                  ? KvError.LOCK_NOT_FOUND.exception("lock " + name + " is not held by " + key)
                   : e;
             }
             return got.kv().lease();

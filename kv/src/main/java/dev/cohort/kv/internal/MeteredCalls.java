@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -41,8 +42,8 @@ final class MeteredCalls {
               }
               KvException error = KvFailures.toKvException(failure);
               // A name that is not a keyspace must not become a label value: labels stay bounded.
-              boolean noSuchKeyspace = error.code().equals("keyspace_not_found")
-                  || error.code().equals("invalid_keyspace_name");
+              boolean noSuchKeyspace = error.is(KvError.KEYSPACE_NOT_FOUND)
+                  || error.is(KvError.INVALID_KEYSPACE_NAME);
               metrics.request(noSuchKeyspace ? "_unknown" : keyspace, op, error.code(), start);
               return CompletableFuture.<T>failedFuture(error);
             })

@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.PutOptions;
@@ -38,9 +39,9 @@ final class OwnerQueue {
   }
 
   /** Checks a lock or election name; {@code code} is the error to fail with. */
-  static void checkName(String name, String code) {
+  static void checkName(String name, KvError code) {
     if (name == null || !name.matches("[A-Za-z0-9._-]{1,128}")) {
-      throw KvException.invalid(code, "name '" + name + "' must match [A-Za-z0-9._-]{1,128}");
+      throw code.exception("name '" + name + "' must match [A-Za-z0-9._-]{1,128}");
     }
   }
 
@@ -49,9 +50,9 @@ final class OwnerQueue {
    * {@code timeoutCode} after {@code wait}, having removed its key.
    */
   CompletionStage<KvPartition.Owner> enqueue(
-      String prefix, byte[] value, Duration ttl, Duration wait, String timeoutCode) {
+      String prefix, byte[] value, Duration ttl, Duration wait, KvError timeoutCode) {
     if (wait == null || wait.isNegative()) {
-      throw KvException.invalid("invalid_request", "wait must not be negative");
+      throw KvError.INVALID_REQUEST.exception("wait must not be negative");
     }
     long deadline = System.nanoTime() + wait.toNanos();
     return api.grantLease(ttl).thenCompose(grant -> {
@@ -65,9 +66,9 @@ final class OwnerQueue {
               return CompletableFuture.completedFuture(owner);
             }
             KvException e = KvFailures.toKvException(failure);
-            boolean expired = e.code().equals("lock_not_found");
+            boolean expired = e.is(KvError.LOCK_NOT_FOUND);
             KvException reported = e.kind() == ErrorKind.TIMEOUT || expired
-                ? KvException.conflict(timeoutCode, "not acquired within " + wait.toMillis()
+                ? timeoutCode.exception("not acquired within " + wait.toMillis()
                     + " ms" + (expired ? " (its lease expired)" : ""))
                 : e;
             return api.revokeLease(grant.id()).handle((x, y) -> (KvPartition.Owner) null)
@@ -91,7 +92,7 @@ final class OwnerQueue {
         .handle((reply, failure) -> {
           if (failure == null) {
             if (reply instanceof KvPartition.Rejected r
-                && r.rejection().code().equals("not_first")) {
+                && r.rejection().is(KvError.NOT_FIRST)) {
               return CompletableFuture.<KvPartition.Owner>failedFuture(
                   new TimeoutException("not first when the wait ended"));
             }
@@ -111,7 +112,7 @@ final class OwnerQueue {
   CompletionStage<Void> release(long lease) {
     return api.revokeLease(lease).exceptionally(failure -> {
       KvException e = KvFailures.toKvException(failure);
-      if (e.code().equals("lease_not_found")) {
+      if (e.is(KvError.LEASE_NOT_FOUND)) {
         return null;
       }
       throw e;

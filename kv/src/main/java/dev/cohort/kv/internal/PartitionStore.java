@@ -2,6 +2,7 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.internal.KvPartition.DeleteKey;
 import dev.cohort.kv.internal.KvPartition.Dropped;
@@ -171,14 +172,10 @@ final class PartitionStore {
     }
     long at = get.revision();
     if (at > state.revision()) {
-      return Rejection.invalid(
-          "future_revision",
-          "revision " + at + " is ahead of partition " + partition + " at " + state.revision());
+      return KvError.FUTURE_REVISION.rejection("revision " + at + " is ahead of partition " + partition + " at " + state.revision());
     }
     if (at > 0 && at < state.compactedRevision()) {
-      return Rejection.notFound(
-          "revision_compacted",
-          "revision " + at + " of partition " + partition + " was compacted; history starts after "
+      return KvError.REVISION_COMPACTED.rejection("revision " + at + " of partition " + partition + " was compacted; history starts after "
               + state.compactedRevision());
     }
     return null;

@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.TxnOp;
@@ -129,7 +130,7 @@ final class TxnEvaluator {
   private static Decision decideDeleteRange(Overlay view, DeleteRange range) {
     if (range.from() == null) {
       return Decision.reject(
-          Rejection.invalid("invalid_request", "delete range needs a start key"));
+          KvError.INVALID_REQUEST.rejection("delete range needs a start key"));
     }
     List<Mutation> mutations = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();
@@ -176,8 +177,7 @@ final class TxnEvaluator {
           KeyValue prev = scratch.get(put.key());
           PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
           if (o.ignoreLease() && prev == null) {
-            return new Branch(List.of(), List.of(), Rejection.notFound(
-                "key_not_found", "ignoreLease needs an existing key; '" + put.key() + "' has none"));
+            return new Branch(List.of(), List.of(), KvError.KEY_NOT_FOUND.rejection("ignoreLease needs an existing key; '" + put.key() + "' has none"));
           }
           long lease = o.ignoreLease() ? prev.lease() : o.lease();
           KeyValue kv =
@@ -203,78 +203,33 @@ final class TxnEvaluator {
     return new Branch(List.copyOf(mutations), List.copyOf(results), null);
   }
 
-  /** Re-checks in the entity what the API edge checked: a bad request must change nothing. */
+  /**
+   * Re-checks in the entity what the API edge checked ({@link TxnRules}), plus what only the
+   * partition knows: leases revoked here, and keys of other partitions (a routing bug).
+   */
   Rejection checkTxn(State state, Set<Long> revokedInBatch, TxnRequest txn) {
-    if (txn == null || txn.compare() == null || txn.success() == null || txn.failure() == null) {
-      return Rejection.invalid("malformed_txn", "transaction is missing its compare or op lists");
-    }
     Set<Integer> foreign = new TreeSet<>();
-    for (Compare c : txn.compare()) {
-      if (c == null || c.target() == null || c.op() == null
-          || (c.target() == Compare.Target.VALUE && c.value() == null)) {
-        return Rejection.invalid("malformed_txn", "a compare needs a key, target, op and operand");
-      }
-      Rejection p = keyCheck(c.key(), foreign);
-      if (p != null) {
-        return p;
-      }
-    }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Rejection p = checkBranch(state, revokedInBatch, branch, foreign);
-      if (p != null) {
-        return p;
-      }
+    Rejection p =
+        TxnRules.problem(
+            txn,
+            settings.maxValueBytes(),
+            key -> keyCheck(key, foreign),
+            put -> revokedLease(state, revokedInBatch, put));
+    if (p != null) {
+      return p;
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.
-      return Rejection.invalid(
-          "wrong_partition",
-          "transaction keys of partitions " + foreign + " of keyspace '" + keyspace
+      return KvError.WRONG_PARTITION.rejection("transaction keys of partitions " + foreign + " of keyspace '" + keyspace
               + "' reached partition " + partition);
     }
     return null;
   }
 
-  private Rejection checkBranch(
-      State state, Set<Long> revokedInBatch, List<TxnOp> branch, Set<Integer> foreign) {
-    Set<String> written = new HashSet<>();
-    for (TxnOp op : branch) {
-      if (op == null) {
-        return Rejection.invalid("malformed_txn", "a transaction op is null");
-      }
-      Rejection p = keyCheck(op.key(), foreign);
-      if (p != null) {
-        return p;
-      }
-      if (op instanceof TxnOp.Put put) {
-        p = checkPut(state, revokedInBatch, put);
-        if (p != null) {
-          return p;
-        }
-      }
-      if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-        return Rejection.invalid(
-            "duplicate_key_in_txn", "key '" + op.key() + "' is written twice in one branch");
-      }
-    }
-    return null;
-  }
-
-  private Rejection checkPut(State state, Set<Long> revokedInBatch, TxnOp.Put put) {
-    Rejection p = Keys.valueProblem(put.value(), settings.maxValueBytes());
-    if (p != null) {
-      return p;
-    }
-    PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
-    if (o.ignoreLease() && o.lease() != 0) {
-      return Rejection.invalid("invalid_request", "ignoreLease and lease cannot both be set");
-    }
-    if (o.lease() < 0) {
-      return Rejection.invalid("invalid_request", "lease must not be negative");
-    }
-    if (o.lease() != 0
-        && (state.revokedLeases().containsKey(o.lease()) || revokedInBatch.contains(o.lease()))) {
-      return Rejection.notFound("lease_not_found", "lease " + o.lease() + " was revoked");
+  private static Rejection revokedLease(State state, Set<Long> revokedInBatch, TxnOp.Put put) {
+    long lease = put.options() == null ? 0 : put.options().lease();
+    if (lease != 0 && (state.revokedLeases().containsKey(lease) || revokedInBatch.contains(lease))) {
+      return KvError.LEASE_NOT_FOUND.rejection("lease " + lease + " was revoked");
     }
     return null;
   }

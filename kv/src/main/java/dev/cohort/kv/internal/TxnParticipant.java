@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
@@ -247,9 +248,7 @@ final class TxnParticipant {
 
   private Rejected keyLocked(Parked p) {
     return new Rejected(
-        Rejection.conflict(
-            "key_locked",
-            "key '" + p.key() + "' is locked by the prepared cross-partition transaction "
+        KvError.KEY_LOCKED.rejection("key '" + p.key() + "' is locked by the prepared cross-partition transaction "
                 + p.holder() + "; waited at most cohort.kv.txn.lock-wait ("
                 + settings.txnLockWait().toMillis() + " ms)"));
   }
@@ -308,9 +307,7 @@ final class TxnParticipant {
       return effects.reply(
           prepare.replyTo(),
           new Rejected(
-              Rejection.conflict(
-                  "txn_finished",
-                  "cross-partition transaction " + prepare.txnId() + " already finished")));
+              KvError.TXN_FINISHED.rejection("cross-partition transaction " + prepare.txnId() + " already finished")));
     }
     Rejection problem = evaluator.checkTxn(state, Set.of(), prepare.txn());
     if (problem != null) {
@@ -450,9 +447,7 @@ final class TxnParticipant {
 
   /** Why a decision for {@code txnId} finds nothing here, in a partition that is live. */
   private Rejection notPrepared(String txnId) {
-    return Rejection.notFound(
-        "txn_not_prepared",
-        "cross-partition transaction " + txnId + " is neither prepared nor remembered in"
+    return KvError.TXN_NOT_PREPARED.rejection("cross-partition transaction " + txnId + " is neither prepared nor remembered in"
             + " partition " + partition);
   }
 

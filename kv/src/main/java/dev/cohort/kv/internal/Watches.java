@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.WatchEvent;
@@ -51,7 +52,7 @@ final class Watches {
   Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
     CompletionStage<Source<WatchEvent, NotUsed>> source = calls.call(keyspace, "watch", () -> {
       if (request == null || (request.key() == null) == (request.prefix() == null)) {
-        throw KvException.invalid("invalid_request", "a watch needs either a key or a prefix");
+        throw KvError.INVALID_REQUEST.exception("a watch needs either a key or a prefix");
       }
       if (request.key() != null) {
         Keys.checkKey(request.key());
