@@ -1,6 +1,6 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
 import dev.cohort.saga.internal.SagaInstanceEntity;
+import dev.cohort.testkit.Await;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
@@ -71,13 +72,13 @@ class SagaTracingTest {
       root.end();
     }
     String traceId = root.getSpanContext().getTraceId();
-    SagaTestKit.await(Duration.ofSeconds(10),
+    Await.await(Duration.ofSeconds(10),
         () -> participant.requests("/reserve-slow").stream().anyMatch(r -> r.key().startsWith(id)));
     // the entity stops while its attempt runs; it resumes from the journal and runs it again
     ClusterSharding.get(node.kit.system())
         .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
         .tell(SagaInstanceEntity.Stop.INSTANCE);
-    SagaTestKit.await(Duration.ofSeconds(20), () -> join(node.sagas.list(Optional.of("traced"),
+    Await.await(Duration.ofSeconds(20), () -> join(node.sagas.list(Optional.of("traced"),
         Optional.of(SagaState.COMPLETED))).stream().anyMatch(s -> s.id().equals(id)));
 
     List<Participant.Request> calls = participant.requests.stream()
