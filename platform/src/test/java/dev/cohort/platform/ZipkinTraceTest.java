@@ -270,7 +270,8 @@ class ZipkinTraceTest {
    * produce's trace holds the gateway span and a {@code log produce} PRODUCER span under it; each
    * consumed record carries that span as its {@code traceparent} header; the second node reports a
    * {@code log fetch} CONSUMER span for the fetch (its link to the producer is not part of Zipkin's
-   * model, so only the span is asserted here).
+   * model, so only the span is asserted here); a projection of the topic applies the records in a
+   * span under the produce span, with its kv writes below.
    */
   @Test
   void produceThenConsumeOnTheOtherNodeCarriesTheProducingSpanInRecordHeaders() throws Exception {
@@ -278,18 +279,29 @@ class ZipkinTraceTest {
     HttpTestClient producer = new HttpTestClient(first);
     HttpTestClient consumer = new HttpTestClient(second);
     ok(producer.send("POST", "/v1/topics", "{\"name\":\"" + topic + "\",\"partitions\":1}"));
+    String view = "zipkin-view-" + RUN;
+    HttpResponse<String> projection = producer.send("PUT", "/v1/projections/" + view,
+        "{\"source\":{\"topic\":\"" + topic + "\"},\"sink\":{\"keyspace\":\"" + view
+            + "\"},\"mode\":\"latest\",\"keyFrom\":\"key\"}");
+    assertEquals(201, projection.statusCode(), projection.body());
     HttpResponse<String> produced = producer.send("POST", "/v1/topics/" + topic + "/records",
         "{\"records\":[{\"key\":\"a\",\"value\":\"1\"},{\"key\":\"b\",\"value\":\"2\"}]}");
     ok(produced);
     String traceId = produced.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
     List<JsonNode> spans = awaitTrace(traceId, Set.of("post /v1/topics/{topic}/records",
-        "log produce " + topic));
+        "log produce " + topic, "projection " + view + " apply"));
     JsonNode produce = spans.stream()
         .filter(s -> s.path("name").asText().equals("log produce " + topic)).findFirst()
         .orElseThrow(() -> new AssertionError("no produce span: " + spans));
     JsonNode root = spans.stream().filter(s -> s.path("parentId").isMissingNode()).findFirst().orElseThrow();
     assertEquals("PRODUCER", produce.path("kind").asText());
     assertEquals(root.path("id").asText(), produce.path("parentId").asText());
+    // The projection continues the produce's trace into its kv writes.
+    JsonNode applied = spans.stream()
+        .filter(s -> s.path("name").asText().equals("projection " + view + " apply")).findFirst().orElseThrow();
+    assertEquals(produce.path("id").asText(), applied.path("parentId").asText(), applied.toString());
+    assertTrue(spans.stream().anyMatch(s -> s.path("name").asText().equals("kv partition write")),
+        "the view's kv writes are in the trace: " + spans);
 
     String member = ok(consumer.send("POST", "/v1/groups/zipkin-" + RUN + "/members",
         "{\"topics\":[\"" + topic + "\"],\"autoOffsetReset\":\"earliest\"}")).get("memberId").asText();

@@ -42,6 +42,15 @@ final class Participant implements AutoCloseable {
   /** Effects applied, in order: "path key body". */
   final List<String> effects = new CopyOnWriteArrayList<>();
 
+  /** A started participant, for static fields (an I/O failure to bind is a broken test setup). */
+  static Participant start() {
+    try {
+      return new Participant();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   Participant() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", this::handle);

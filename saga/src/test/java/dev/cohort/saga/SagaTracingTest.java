@@ -35,15 +35,7 @@ class SagaTracingTest {
           cohort.observability.tracing.exporter = zipkin
           cohort.observability.tracing.endpoint = "http://127.0.0.1:9/api/v2/spans"
           """);
-  private static final Participant participant = newParticipant();
-
-  private static Participant newParticipant() {
-    try {
-      return new Participant();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+  private static final Participant participant = Participant.start();
 
   @AfterAll
   static void shutdown() {
