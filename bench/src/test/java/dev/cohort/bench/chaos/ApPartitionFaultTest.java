@@ -38,6 +38,13 @@ class ApPartitionFaultTest {
       List<URI> nodes = g.nodes();
       ChaosNode minority = cluster.nodes().get(2);
       Map<String, String> acked = new LinkedHashMap<>();
+      // Through every node first: each caches the keyspace's registry entry, a CP entity whose
+      // shard may be on the other side of the cut (kv/README-ap.md, limits).
+      for (URI node : nodes) {
+        Reply warm = SetUp.until("put at all through " + node, SetUp.DEADLINE,
+            () -> put(g, node, "before/" + System.nanoTime(), "x", "all"), Reply::ok);
+        assertTrue(warm.ok(), warm.describe());
+      }
 
       cluster.firewall().partition(cluster.nodes().subList(0, 2), List.of(minority));
       try {
