@@ -81,6 +81,7 @@ public final class EtcdServer {
     CoordinatedShutdown.get(system).addTask(
         CoordinatedShutdown.PhaseServiceUnbind(), "etcd-listener-" + server.getPort(), () -> {
           server.shutdown();
+          store.abortStreams();
           return CompletableFuture.supplyAsync(() -> {
             try {
               if (!server.awaitTermination(settings.shutdownDeadline().toMillis(), TimeUnit.MILLISECONDS)) {

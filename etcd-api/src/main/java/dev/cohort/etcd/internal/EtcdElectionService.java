@@ -144,7 +144,7 @@ public final class EtcdElectionService extends ElectionGrpc.ElectionImplBase {
 
   @Override
   public void observe(LeaderRequest request, StreamObserver<LeaderResponse> observer) {
-    SerializedObserver<LeaderResponse> out = new SerializedObserver<>(observer);
+    SerializedObserver<LeaderResponse> out = store.stream(observer);
     String name;
     try {
       name = EtcdStore.key(request.getName());

@@ -94,7 +94,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
   @Override
   public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(
       StreamObserver<LeaseKeepAliveResponse> responses) {
-    SerializedObserver<LeaseKeepAliveResponse> out = new SerializedObserver<>(responses);
+    SerializedObserver<LeaseKeepAliveResponse> out = store.stream(responses);
     return new StreamObserver<>() {
       @Override
       public void onNext(LeaseKeepAliveRequest request) {

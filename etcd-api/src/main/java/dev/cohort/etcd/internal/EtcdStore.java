@@ -15,8 +15,10 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -47,6 +49,7 @@ public final class EtcdStore {
   private final AtomicReference<CompletableFuture<KeyspaceInfo>> keyspace = new AtomicReference<>();
   private final AtomicLong lastRevision = new AtomicLong();
   private volatile int boundPort;
+  private final Set<SerializedObserver<?>> streams = ConcurrentHashMap.newKeySet();
 
   public EtcdStore(ActorSystem<?> system, Kv kv, EtcdSettings settings) {
     this.system = system;
@@ -97,6 +100,25 @@ public final class EtcdStore {
 
   public void boundPort(int port) {
     this.boundPort = port;
+  }
+
+  /** Tracks an open response stream until it ends, so that {@link #abortStreams} can end it. */
+  <T> SerializedObserver<T> stream(io.grpc.stub.StreamObserver<T> responses) {
+    SerializedObserver<T> out = new SerializedObserver<>(responses, streams::remove);
+    streams.add(out);
+    return out;
+  }
+
+  /**
+   * Ends every open stream with UNAVAILABLE, as a stopping etcd member does: clients then
+   * reconnect (to this node once it is back, or another) and resume their watches and keepalives
+   * from where they were. A stream cancelled by the server's shutdown instead reads as CANCELLED,
+   * which clients such as jetcd take as final.
+   */
+  public void abortStreams() {
+    for (SerializedObserver<?> s : List.copyOf(streams)) {
+      s.fail(io.grpc.Status.UNAVAILABLE.withDescription("cohort: the node is shutting down").asRuntimeException());
+    }
   }
 
   /** A member id for a Pekko address: positive FNV-1a of its text, stable across restarts. */

@@ -9,10 +9,16 @@ import io.grpc.stub.StreamObserver;
  */
 final class SerializedObserver<T> {
   private final StreamObserver<T> delegate;
+  private final java.util.function.Consumer<SerializedObserver<T>> onClose;
   private boolean closed;
 
   SerializedObserver(StreamObserver<T> delegate) {
+    this(delegate, s -> {});
+  }
+
+  SerializedObserver(StreamObserver<T> delegate, java.util.function.Consumer<SerializedObserver<T>> onClose) {
     this.delegate = delegate;
+    this.onClose = onClose;
   }
 
   synchronized boolean send(T value) {
@@ -24,21 +30,21 @@ final class SerializedObserver<T> {
       return true;
     } catch (RuntimeException cancelled) {
       // the call was cancelled by the client meanwhile
-      closed = true;
+      close();
       return false;
     }
   }
 
   synchronized void fail(Throwable failure) {
     if (!closed) {
-      closed = true;
+      close();
       delegate.onError(EtcdErrors.of(failure));
     }
   }
 
   synchronized void complete() {
     if (!closed) {
-      closed = true;
+      close();
       delegate.onCompleted();
     }
   }
@@ -46,5 +52,6 @@ final class SerializedObserver<T> {
   /** Marks the stream ended without writing (the client cancelled it). */
   synchronized void close() {
     closed = true;
+    onClose.accept(this);
   }
 }

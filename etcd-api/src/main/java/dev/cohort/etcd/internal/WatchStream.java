@@ -68,7 +68,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
   WatchStream(EtcdStore store, CompactionFloor floor, StreamObserver<WatchResponse> responses) {
     this.store = store;
     this.floor = floor;
-    this.out = new SerializedObserver<>(responses);
+    this.out = store.stream(responses);
   }
 
   @Override
@@ -117,9 +117,14 @@ final class WatchStream implements StreamObserver<WatchRequest> {
           });
         }))
         .exceptionally(failure -> {
-          out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(id)
-              .setCreated(true).setCanceled(true)
-              .setCancelReason(EtcdErrors.of(failure).getStatus().getDescription()).build());
+          StatusRuntimeException status = EtcdErrors.of(failure);
+          if (refusesRequest(status)) {
+            out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(id)
+                .setCreated(true).setCanceled(true)
+                .setCancelReason(status.getStatus().getDescription()).build());
+          } else {
+            abort(status);
+          }
           return null;
         });
   }
@@ -142,9 +147,9 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     }
     materialized.second().whenComplete((done, failure) -> {
       if (failure != null && watches.remove(w.id) != null) {
-        out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(w.id)
-            .setCanceled(true).setCancelReason(EtcdErrors.of(failure).getStatus().getDescription())
-            .build());
+        // kv's watch failed (overflow, partition unavailable): end the whole stream as
+        // unavailable, so that the client reconnects and resumes every watch from its revision
+        abort(EtcdErrors.of(failure));
       }
     });
     if (c.getProgressNotify()) {
@@ -212,6 +217,20 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     }
     return store.currentRevision().thenAccept(now ->
         out.send(WatchResponse.newBuilder().setHeader(store.header(now)).setWatchId(-1).build()));
+  }
+
+  /** Whether a create failed on its request (answered as a cancelled watch) rather than on Cohort. */
+  private static boolean refusesRequest(StatusRuntimeException status) {
+    return switch (status.getStatus().getCode()) {
+      case INVALID_ARGUMENT, OUT_OF_RANGE, UNIMPLEMENTED, FAILED_PRECONDITION -> true;
+      default -> false;
+    };
+  }
+
+  private void abort(StatusRuntimeException status) {
+    stopAll();
+    out.fail(io.grpc.Status.UNAVAILABLE.withDescription(status.getStatus().getDescription())
+        .asRuntimeException());
   }
 
   @Override
