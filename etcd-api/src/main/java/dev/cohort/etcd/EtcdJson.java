@@ -32,7 +32,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * as the gRPC listener: the body is the request message in protobuf's JSON mapping (bytes as
  * base64, 64-bit integers as strings or numbers), the answer the response message with etcd's
  * original field names ({@code range_end}, {@code create_revision}) and without default values,
- * as etcd 3.4's gateway prints them. Errors answer {@code {"error","code","message"}} with the
+ * as etcd 3.4's gateway prints them. Errors answer {@code {"error","message","code"}} with the
  * gRPC code, as grpc-gateway does. Thread-safe.
  */
 public final class EtcdJson {
@@ -162,8 +162,8 @@ public final class EtcdJson {
   private static Reply error(Status status) {
     String message = status.getDescription() == null ? status.getCode().name() : status.getDescription();
     return new Reply(httpStatus(status.getCode()),
-        "{\"error\":" + quote(message) + ",\"code\":" + status.getCode().value()
-            + ",\"message\":" + quote(message) + "}");
+        "{\"error\":" + quote(message) + ",\"message\":" + quote(message)
+            + ",\"code\":" + status.getCode().value() + "}");
   }
 
   private static String quote(String s) {

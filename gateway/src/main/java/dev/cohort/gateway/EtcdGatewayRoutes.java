@@ -15,7 +15,7 @@ import org.apache.pekko.util.ByteString;
  * POST /v3/kv/range}, {@code /v3/kv/put}, {@code /v3/kv/deleterange}, {@code /v3/kv/txn}, {@code
  * /v3/lease/grant} (one JSON request and answer, keys and values base64) and {@code POST
  * /v3/watch} (a stream of JSON lines). Bodies and errors are etcd's ({@code
- * {"error","code","message"}} with the gRPC code), not Cohort's {@code /v1} error shape: these
+ * {"error","message","code"}} with the gRPC code), not Cohort's {@code /v1} error shape: these
  * paths speak etcd's protocol.
  */
 public final class EtcdGatewayRoutes extends AllDirectives {

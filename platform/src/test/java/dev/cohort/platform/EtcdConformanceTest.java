@@ -3,7 +3,13 @@ package dev.cohort.platform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,17 +18,22 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conformance with real etcd: one scripted etcdctl session runs against etcd 3.4.23 (Debian's
- * etcd-server, started here on free ports with its own data directory) and against a fresh Cohort
- * node, and the two transcripts (exit code, standard output, standard error) must be equal after
- * these named normalizations, the only allowed differences:
+ * Conformance with real etcd: one scripted etcdctl session, and one session of etcd's JSON
+ * gateway calls, run against etcd 3.4.23 (Debian's etcd-server, started here on free ports with its
+ * own data directory) and against a fresh Cohort node (the JSON calls on its HTTP port), and the
+ * transcripts (exit code or HTTP status, output, error output) must be equal after these named
+ * normalizations, the only allowed differences:
  *
  * <ol>
  *   <li>REVISIONS: absolute revisions differ (etcd's store starts at revision 1, Cohort's keyspace
@@ -35,12 +46,18 @@ import org.junit.jupiter.api.Test;
  *   <li>REMAINING_TTL: a lease's remaining seconds depend on timing and are replaced by {@code
  *       <ttl>};
  *   <li>CLIENT_LOG: etcdctl's own JSON log lines on stderr (retry warnings, timestamps) are
- *       dropped.
+ *       dropped;
+ *   <li>EVENT_GROUPING: etcd sends the events of one revision (a transaction, a range delete) in
+ *       one watch response, Cohort one response per event (kv's watch does not mark the last
+ *       event of a revision); the JSON watch is compared event by event;
+ *   <li>JSON_PARSE_ERROR: the text of the error for a body that is not JSON comes from each
+ *       server's JSON parser (Go's or protobuf-java's); the status and code must still match.
  * </ol>
  */
 @Tag("integration")
 class EtcdConformanceTest {
   private static final Path ETCD = Path.of("/usr/bin/etcd");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One etcdctl invocation; {@code $REV} and {@code $LEASE} are the last captured values. */
   private record Step(String stdin, String... args) {}
@@ -103,44 +120,140 @@ class EtcdConformanceTest {
     return b.append("\n\n").toString();
   }
 
-  @Test
-  void sameSessionSameOutput() throws Exception {
+  private static Path etcdDir;
+  private static Process etcd;
+  private static String etcdEndpoint;
+  private static CohortNode node;
+
+  @BeforeAll
+  static void start() throws Exception {
     Etcdctl.assumeInstalled();
     assumeTrue(Files.isExecutable(ETCD), "etcd is not installed (apt-get install etcd-server)");
-    String reference = runAgainstEtcd();
-    String cohort;
-    try (CohortNode node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-conformance").etcdPort(-1).build())) {
-      cohort = run(new Etcdctl("127.0.0.1:" + node.etcdAddress().orElseThrow().getPort()));
-    }
-    assertEquals(reference, cohort);
-  }
-
-  private static String runAgainstEtcd() throws Exception {
-    Path dir = Files.createTempDirectory("cohort-conformance-etcd");
+    etcdDir = Files.createTempDirectory("cohort-conformance-etcd");
     int client = freePort();
     int peer = freePort();
-    Process etcd = new ProcessBuilder(ETCD.toString(), "--name", "conformance",
-        "--data-dir", dir.resolve("data").toString(),
+    etcd = new ProcessBuilder(ETCD.toString(), "--name", "conformance",
+        "--data-dir", etcdDir.resolve("data").toString(),
         "--listen-client-urls", "http://127.0.0.1:" + client,
         "--advertise-client-urls", "http://127.0.0.1:" + client,
         "--listen-peer-urls", "http://127.0.0.1:" + peer,
         "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
         "--initial-cluster", "conformance=http://127.0.0.1:" + peer)
-        .redirectErrorStream(true).redirectOutput(dir.resolve("etcd.log").toFile()).start();
-    try {
-      Etcdctl etcdctl = new Etcdctl("127.0.0.1:" + client);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (etcdctl.run(null, "endpoint", "health").exit() != 0) {
-        if (System.nanoTime() > deadline || !etcd.isAlive()) {
-          throw new AssertionError("etcd did not start: " + Files.readString(dir.resolve("etcd.log")));
-        }
+        .redirectErrorStream(true).redirectOutput(etcdDir.resolve("etcd.log").toFile()).start();
+    etcdEndpoint = "127.0.0.1:" + client;
+    Etcdctl etcdctl = new Etcdctl(etcdEndpoint);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (etcdctl.run(null, "endpoint", "health").exit() != 0) {
+      if (System.nanoTime() > deadline || !etcd.isAlive()) {
+        throw new AssertionError("etcd did not start: " + Files.readString(etcdDir.resolve("etcd.log")));
       }
-      return run(etcdctl);
-    } finally {
+    }
+    node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-conformance").etcdPort(-1).build());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (etcd != null) {
       etcd.destroy();
       if (!etcd.waitFor(20, TimeUnit.SECONDS)) {
         etcd.destroyForcibly();
       }
+    }
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  void etcdctlSessionSameOutput() throws Exception {
+    String reference = run(new Etcdctl(etcdEndpoint));
+    String cohort = run(new Etcdctl("127.0.0.1:" + node.etcdAddress().orElseThrow().getPort()));
+    assertEquals(reference, cohort);
+  }
+
+  /** One JSON gateway call: its path under /v3/ and its body. */
+  private record Call(String path, String body) {}
+
+  // keys under "j/" (base64 "ai8="); range end "j0" ("ajA=")
+  private static final List<Call> JSON_SESSION = List.of(
+      new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"MQ==\"}"),
+      new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"Mg==\",\"prev_kv\":true}"),
+      new Call("kv/put", "{\"key\":\"ai9i\",\"value\":\"Mw==\"}"),
+      new Call("kv/range", "{\"key\":\"ai9h\"}"),
+      new Call("kv/range", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}"),
+      new Call("kv/range", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"limit\":1,\"keys_only\":true}"),
+      new Call("kv/range", "{\"key\":\"bm9uZQ==\"}"),
+      new Call("kv/txn", "{\"compare\":[{\"target\":\"CREATE\",\"key\":\"ai9h\",\"createRevision\":\"0\"}],"
+          + "\"success\":[{\"requestPut\":{\"key\":\"ai9h\",\"value\":\"eA==\"}}],"
+          + "\"failure\":[{\"requestRange\":{\"key\":\"ai9h\"}}]}"),
+      new Call("kv/txn", "{\"compare\":[{\"target\":\"VALUE\",\"key\":\"ai9h\",\"value\":\"Mg==\"}],"
+          + "\"success\":[{\"request_put\":{\"key\":\"ai9j\",\"value\":\"eQ==\"}},"
+          + "{\"request_delete_range\":{\"key\":\"ai9i\",\"prev_kv\":true}}]}"),
+      new Call("lease/grant", "{\"TTL\":30}"),
+      new Call("kv/deleterange", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"prev_kv\":true}"),
+      new Call("kv/put", "{\"key\":\"\",\"value\":\"MQ==\"}"),
+      new Call("kv/range", "not json"));
+
+  @Test
+  void jsonGatewaySessionSameOutput() throws Exception {
+    String reference = runJson("http://" + etcdEndpoint);
+    String cohort = runJson("http://127.0.0.1:" + node.httpAddress().getPort());
+    assertEquals(reference, cohort);
+  }
+
+  private static String runJson(String base) throws Exception {
+    Normalizer normalizer = new Normalizer();
+    HttpClient http = HttpClient.newHttpClient();
+    StringBuilder transcript = new StringBuilder();
+    for (Call call : JSON_SESSION) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v3/" + call.path()))
+          .POST(HttpRequest.BodyPublishers.ofString(call.body())).build(), HttpResponse.BodyHandlers.ofString());
+      String body = r.body();
+      if (call.body().equals("not json")) {
+        body = body.replaceAll("\"(error|message)\":\"(?:[^\"\\\\]|\\\\.)*\"", "\"$1\":\"<parse error>\"");
+      }
+      transcript.append("POST /v3/").append(call.path()).append(' ').append(call.body()).append('\n')
+          .append(r.statusCode()).append(' ').append(normalizer.apply(body.strip())).append('\n');
+    }
+    HttpRequest watch = HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"create_request\":{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"start_revision\":\"1\"}}"))
+        .build();
+    // the created answer, then the session's 7 changes under j/, one line per event
+    List<String> watched = new ArrayList<>();
+    var lines = http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS).body();
+    CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
+      var it = lines.iterator();
+      while (watched.stream().filter(l -> l.startsWith("event")).count() < 7 && it.hasNext()) {
+        JsonNode result = parse(it.next()).get("result");
+        if (result.path("created").asBoolean()) {
+          synchronized (watched) {
+            watched.add("created " + normalizer.apply(result.get("header").toString()));
+          }
+        }
+        result.path("events").forEach(e -> {
+          synchronized (watched) {
+            watched.add("event " + normalizer.apply(e.toString()));
+          }
+        });
+      }
+    });
+    try {
+      read.get(20, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("the watch did not deliver 7 events in 20 s: " + watched);
+    } finally {
+      lines.close();
+    }
+    watched.forEach(line -> transcript.append("watch ").append(line).append('\n'));
+    return transcript.toString();
+  }
+
+  private static JsonNode parse(String line) {
+    try {
+      return JSON.readTree(line);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("watch line is not JSON: " + line, e);
     }
   }
 
@@ -193,10 +306,12 @@ class EtcdConformanceTest {
     private final Map<Long, String> revisions = new HashMap<>();
     private final Map<Long, String> leases = new LinkedHashMap<>();
     private static final Pattern REVISION = Pattern.compile(
-        "(\"(?:revision|create_revision|mod_revision)\":)(\\d+)|(compacted revision )(\\d+)");
-    private static final Pattern HEADER_IDS = Pattern.compile("\"(cluster_id|member_id|raft_term)\":\\d+,?");
-    private static final Pattern LEASE = Pattern.compile("(lease )([0-9a-f]+)|(\"lease\":)(\\d+)");
-    private static final Pattern REMAINING = Pattern.compile("remaining\\(\\d+s\\)|\"TTL\":\\d+");
+        "(\"(?:revision|create_revision|mod_revision)\":\"?)(\\d+)|(compacted revision )(\\d+)");
+    private static final Pattern HEADER_IDS =
+        Pattern.compile("\"(cluster_id|member_id|raft_term)\":\"?\\d+\"?,?");
+    private static final Pattern LEASE =
+        Pattern.compile("(lease )([0-9a-f]+)|(\"lease\":\"?|\"ID\":\")(\\d+)");
+    private static final Pattern REMAINING = Pattern.compile("remaining\\(\\d+s\\)|\"TTL\":\"?\\d+\"?");
 
     String apply(String text) {
       text = HEADER_IDS.matcher(text).replaceAll("");
