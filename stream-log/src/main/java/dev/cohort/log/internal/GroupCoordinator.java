@@ -19,7 +19,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -251,10 +250,7 @@ public final class GroupCoordinator
   private GroupCoordinator(
       PersistenceId persistenceId, String groupId, ActorContext<Command> context,
       LogSettings settings) {
-    super(
-        persistenceId,
-        SupervisorStrategy.restartWithBackoff(
-            settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    super(persistenceId, settings.restartWithBackoff());
     this.groupId = groupId;
     this.context = context;
     this.settings = settings;
@@ -297,7 +293,9 @@ public final class GroupCoordinator
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(200, 1).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(
+            settings.groupSnapshotEvery(), settings.groupKeepSnapshots())
+        .withDeleteEventsOnSnapshot();
   }
 
   @Override

@@ -14,7 +14,6 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -135,10 +134,7 @@ public final class TopicRegistry
   private final LogSettings settings;
 
   private TopicRegistry(PersistenceId persistenceId, LogSettings settings) {
-    super(
-        persistenceId,
-        SupervisorStrategy.restartWithBackoff(
-            settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    super(persistenceId, settings.restartWithBackoff());
     this.settings = settings;
   }
 
@@ -164,7 +160,9 @@ public final class TopicRegistry
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(
+            settings.registrySnapshotEvery(), settings.registryKeepSnapshots())
+        .withDeleteEventsOnSnapshot();
   }
 
   @Override
