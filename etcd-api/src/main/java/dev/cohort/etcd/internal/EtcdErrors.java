@@ -1,8 +1,10 @@
 package dev.cohort.etcd.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.Arrays;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
@@ -82,16 +84,20 @@ public final class EtcdErrors {
       return s;
     }
     if (t instanceof KvException e) {
-      return switch (e.code()) {
-        case "lease_not_found" -> leaseNotFound();
-        case "revision_compacted" -> compacted();
-        case "future_revision" -> futureRevision();
-        case "key_not_found" -> keyNotFound();
-        case "duplicate_key_in_txn" -> duplicateKey();
-        case "value_too_large" -> requestTooLarge();
-        case "timeout" -> timeout();
-        case "key_locked", "txn_aborted", "participant_unavailable", "unavailable", "stale_owner",
-            "journal_unavailable", "watch_overflow", "keyspace_not_found" ->
+      KvError error = Arrays.stream(KvError.values()).filter(e::is).findFirst().orElse(null);
+      if (error == null) {
+        return invalid("cohort: " + e.getMessage() + " (" + e.code() + ")");
+      }
+      return switch (error) {
+        case LEASE_NOT_FOUND -> leaseNotFound();
+        case REVISION_COMPACTED -> compacted();
+        case FUTURE_REVISION -> futureRevision();
+        case KEY_NOT_FOUND -> keyNotFound();
+        case DUPLICATE_KEY_IN_TXN -> duplicateKey();
+        case VALUE_TOO_LARGE -> requestTooLarge();
+        case TIMEOUT -> timeout();
+        case KEY_LOCKED, TXN_ABORTED, PARTICIPANT_UNAVAILABLE, UNAVAILABLE, STALE_OWNER,
+            JOURNAL_UNAVAILABLE, WATCH_OVERFLOW, KEYSPACE_NOT_FOUND ->
             Status.UNAVAILABLE.withDescription("cohort: " + e.getMessage()).asRuntimeException();
         default -> invalid("cohort: " + e.getMessage() + " (" + e.code() + ")");
       };
@@ -99,9 +105,9 @@ public final class EtcdErrors {
     return Status.INTERNAL.withDescription("cohort: " + t).withCause(t).asRuntimeException();
   }
 
-  /** The kv error code of a failure, or null when it is not a kv error. */
-  public static String kvCode(Throwable failure) {
-    return unwrap(failure) instanceof KvException e ? e.code() : null;
+  /** Whether a failure is kv's {@code error}. */
+  public static boolean is(Throwable failure, KvError error) {
+    return unwrap(failure) instanceof KvException e && e.is(error);
   }
 
   static Throwable unwrap(Throwable t) {

@@ -4,6 +4,7 @@ import dev.cohort.kv.Compare;
 import dev.cohort.kv.DeleteResult;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnOpResult;
@@ -95,7 +96,7 @@ public final class EtcdKvService extends KVGrpc.KVImplBase {
   private CompletionStage<PutResponse> putKeepingValue(String key, PutOptions options) {
     return store.kv().get(store.keyspaceName(), key)
         .exceptionally(failure -> {
-          if ("key_not_found".equals(EtcdErrors.kvCode(failure))) {
+          if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
             throw EtcdErrors.keyNotFound();
           }
           throw EtcdErrors.of(failure);

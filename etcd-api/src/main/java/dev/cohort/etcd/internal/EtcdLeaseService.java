@@ -1,5 +1,6 @@
 package dev.cohort.etcd.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.LeaseInfo;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
@@ -64,7 +65,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
     Async.answer(observer, () -> store.kv().lease(request.getID())
         .handle((info, failure) -> {
           if (failure != null) {
-            if ("lease_not_found".equals(EtcdErrors.kvCode(failure))) {
+            if (EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
               // etcd answers a missing lease with TTL -1, not an error (etcdctl: "already expired").
               return LeaseTimeToLiveResponse.newBuilder()
                   .setHeader(store.header()).setID(request.getID()).setTTL(-1).build();
@@ -103,7 +104,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
               LeaseKeepAliveResponse.newBuilder().setHeader(store.header()).setID(request.getID());
           if (failure == null) {
             b.setTTL(info.remainingSeconds());
-          } else if (!"lease_not_found".equals(EtcdErrors.kvCode(failure))) {
+          } else if (!EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
             out.fail(failure);
             return;
           }

@@ -2,6 +2,7 @@ package dev.cohort.etcd.internal;
 
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.RangeResult;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RangeResponse;
@@ -61,7 +62,7 @@ final class RangeReader {
                 return CompletableFuture.completedFuture(
                     respond(List.of(got.kv()), 1, got.header().revision(), request, false));
               }
-              if ("key_not_found".equals(EtcdErrors.kvCode(failure))) {
+              if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
                 return store.currentRevision().thenApply(now -> respond(List.of(), 0, now, request, false));
               }
               return CompletableFuture.<RangeResponse>failedFuture(failure);
@@ -89,7 +90,7 @@ final class RangeReader {
             return CompletableFuture.completedFuture(
                 respond(List.of(got.kv()), 1, got.header().revision(), request, false));
           }
-          if ("key_not_found".equals(EtcdErrors.kvCode(failure))) {
+          if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
             return store.currentRevision().thenApply(now -> respond(List.of(), 0, now, request, false));
           }
           return CompletableFuture.<RangeResponse>failedFuture(failure);
