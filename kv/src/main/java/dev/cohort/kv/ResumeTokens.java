@@ -26,4 +26,16 @@ public final class ResumeTokens {
     }
     return headers;
   }
+
+  /**
+   * Whether the token's position in {@code partition} covers every change of its revision. The
+   * token of a watch event does for the last event of a revision (the last that the watch matches)
+   * and does not for the events before it, so an adapter can deliver the events of one revision
+   * together, as etcd does.
+   */
+  public static boolean endsRevision(String token, KeyspaceInfo keyspace, int partition) {
+    Tokens.Position at =
+        Tokens.parseResume(token, keyspace.incarnation(), keyspace.partitions()).get(partition);
+    return at != null && at.seen() == 0;
+  }
 }

@@ -1,5 +1,7 @@
 package dev.cohort.etcd.internal;
 
+import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.ResumeTokens;
 import dev.cohort.kv.WatchEvent;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.WatchCancelRequest;
@@ -8,6 +10,8 @@ import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -25,7 +29,7 @@ import org.apache.pekko.stream.javadsl.Sink;
  *
  * <p>Invariants: requests are handled one after another in arrival order (clients match {@code
  * created} answers to their create requests by order); a watch's {@code created} answer goes out
- * before any of its events; a progress answer names a revision up to which every watch of the
+ * before any of its events; the events of one revision go out in one response; a progress answer names a revision up to which every watch of the
  * stream has sent everything (the lowest position of any watch, so possibly an older one); a
  * start revision below the etcd compaction floor, or below kv's own compacted history (kv then
  * begins with a snapshot), cancels the watch with etcd's {@code compact_revision} answer. Thread-safe:
@@ -46,8 +50,9 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     volatile Cancellable progress;
     volatile boolean cancelled;
     volatile long position;
-    volatile long pending;
     volatile boolean quiet = true;
+    /** Events of the revision being delivered, sent together once its last event came. */
+    final List<Event> batch = new ArrayList<>();
 
     Active(long id, long position) {
       this.id = id;
@@ -97,8 +102,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     }
     long start = c.getStartRevision();
     return store.keyspace()
-        .thenCompose(info -> floor.get())
-        .thenCompose(compacted -> store.currentRevision().thenCompose(now -> {
+        .thenCompose(info -> floor.get().thenCompose(compacted -> store.currentRevision().thenCompose(now -> {
           WatchResponse created = WatchResponse.newBuilder()
               .setHeader(store.header(now)).setWatchId(id).setCreated(true).build();
           if (start > 0 && start < compacted) {
@@ -113,9 +117,9 @@ final class WatchStream implements StreamObserver<WatchRequest> {
             Active w = new Active(id, Math.min(after, now));
             watches.put(id, w);
             out.send(created);
-            run(w, range, c, token);
+            run(w, info, range, c, token);
           });
-        }))
+        })))
         .exceptionally(failure -> {
           StatusRuntimeException status = EtcdErrors.of(failure);
           if (refusesRequest(status)) {
@@ -129,7 +133,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
         });
   }
 
-  private void run(Active w, KeyRange range, WatchCreateRequest c, String token) {
+  private void run(Active w, KeyspaceInfo info, KeyRange range, WatchCreateRequest c, String token) {
     dev.cohort.kv.WatchRequest request = range.toWatchRequest().from(token);
     if (c.getPrevKv()) {
       request = request.withPrevKv();
@@ -137,9 +141,8 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     boolean noPut = c.getFiltersList().contains(WatchCreateRequest.FilterType.NOPUT);
     boolean noDelete = c.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
     var materialized = store.kv().watch(store.keyspaceName(), request)
-        .filter(e -> range.contains(e.kv().key()))
         .viaMat(KillSwitches.single(), Keep.right())
-        .toMat(Sink.foreach(e -> deliver(w, e, noPut, noDelete)), Keep.both())
+        .toMat(Sink.foreach(e -> deliver(w, info, e, range, noPut, noDelete)), Keep.both())
         .run(store.materializer());
     w.kill = materialized.first();
     if (w.cancelled) {
@@ -160,7 +163,12 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     }
   }
 
-  private void deliver(Active w, WatchEvent e, boolean noPut, boolean noDelete) {
+  /**
+   * Collects the events of one revision that the watch wants and sends them in one response once
+   * the revision's last event came (kv marks it in the event's token), as etcd groups them.
+   */
+  private void deliver(
+      Active w, KeyspaceInfo info, WatchEvent e, KeyRange range, boolean noPut, boolean noDelete) {
     long revision = e.header().revision();
     if (e.snapshot()) {
       // kv no longer holds the history this watch starts from: etcd's answer is compact_revision.
@@ -172,23 +180,26 @@ final class WatchStream implements StreamObserver<WatchRequest> {
       }
       return;
     }
-    if (revision > w.pending) {
-      w.position = Math.max(w.position, w.pending);
-      w.pending = revision;
-    }
     boolean put = e.type() == WatchEvent.Type.PUT;
-    if ((put && noPut) || (!put && noDelete)) {
+    if (range.contains(e.kv().key()) && !(put && noPut) && !(!put && noDelete)) {
+      Event.Builder event = Event.newBuilder()
+          .setType(put ? Event.EventType.PUT : Event.EventType.DELETE)
+          .setKv(EtcdStore.toEtcd(e.kv(), false));
+      if (e.prevKv() != null) {
+        event.setPrevKv(EtcdStore.toEtcd(e.prevKv(), false));
+      }
+      w.batch.add(event.build());
+    }
+    if (!ResumeTokens.endsRevision(e.token(), info, 0)) {
       return;
     }
-    Event.Builder event = Event.newBuilder()
-        .setType(put ? Event.EventType.PUT : Event.EventType.DELETE)
-        .setKv(EtcdStore.toEtcd(e.kv(), false));
-    if (e.prevKv() != null) {
-      event.setPrevKv(EtcdStore.toEtcd(e.prevKv(), false));
+    w.position = Math.max(w.position, revision);
+    if (!w.batch.isEmpty()) {
+      w.quiet = false;
+      out.send(WatchResponse.newBuilder().setHeader(store.header(revision)).setWatchId(w.id)
+          .addAllEvents(w.batch).build());
+      w.batch.clear();
     }
-    w.quiet = false;
-    out.send(WatchResponse.newBuilder().setHeader(store.header(revision)).setWatchId(w.id)
-        .addEvents(event).build());
   }
 
   private void progressTick(Active w) {
