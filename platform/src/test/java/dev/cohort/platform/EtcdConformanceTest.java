@@ -18,9 +18,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -202,6 +202,19 @@ class EtcdConformanceTest {
     Normalizer normalizer = new Normalizer();
     HttpClient http = HttpClient.newHttpClient();
     StringBuilder transcript = new StringBuilder();
+    // a watch of j/ opened first, so that every change of the session reaches it live
+    HttpRequest watch = HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}}"))
+        .build();
+    BlockingQueue<String> watched = new LinkedBlockingQueue<>();
+    var lines = http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS).body();
+    Thread reader = new Thread(() -> lines.forEach(watched::add), "json-watch-reader");
+    reader.setDaemon(true);
+    reader.start();
+    String created = watched.poll(10, TimeUnit.SECONDS);
+    if (created == null || !parse(created).path("result").path("created").asBoolean()) {
+      throw new AssertionError("no created answer from the watch: " + created);
+    }
     for (Call call : JSON_SESSION) {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v3/" + call.path()))
           .POST(HttpRequest.BodyPublishers.ofString(call.body())).build(), HttpResponse.BodyHandlers.ofString());
@@ -212,33 +225,19 @@ class EtcdConformanceTest {
       transcript.append("POST /v3/").append(call.path()).append(' ').append(call.body()).append('\n')
           .append(r.statusCode()).append(' ').append(normalizer.apply(body.strip())).append('\n');
     }
-    HttpRequest watch = HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"create_request\":{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"start_revision\":\"1\"}}"))
-        .build();
-    // the created answer, then the session's 7 changes under j/ (events of one revision in one
-    // response, as etcd sends them)
-    List<String> watched = new ArrayList<>();
-    int[] events = {0};
-    var lines = http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS).body();
-    CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
-      var it = lines.iterator();
-      while (events[0] < 7 && it.hasNext()) {
-        String line = it.next();
-        synchronized (watched) {
-          watched.add(normalizer.apply(line.strip()));
-        }
-        events[0] += parse(line).path("result").path("events").size();
+    // the session's 7 changes under j/, the events of one revision in one response
+    int events = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (events < 7) {
+      String line = watched.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (line == null) {
+        throw new AssertionError("the watch delivered " + events + " of 7 events in 20 s:\n" + transcript);
       }
-    });
-    try {
-      read.get(20, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      throw new AssertionError("the watch did not deliver 7 events in 20 s: " + watched);
-    } finally {
-      lines.close();
+      JsonNode result = parse(line).path("result");
+      events += result.path("events").size();
+      transcript.append("watch ").append(normalizer.apply(result.path("events").toString())).append('\n');
     }
-    watched.forEach(line -> transcript.append("watch ").append(line).append('\n'));
+    lines.close();
     return transcript.toString();
   }
 

@@ -71,60 +71,49 @@ public final class EtcdElectionService extends ElectionGrpc.ElectionImplBase {
     }
     String key = KeyQueue.keyOf(name, lease);
     byte[] value = request.getValue().toByteArray();
+    // a candidate already in the queue (same lease) with another value proclaims it first, as etcd
+    java.util.function.Function<KeyQueue.Entry, CompletionStage<Void>> currentValue = entry ->
+        entry.created() || Arrays.equals(entry.kv().value(), value)
+            ? Async.done()
+            : store.kv().put(store.keyspaceName(), key, value, PutOptions.withLease(lease)).thenApply(p -> null);
     return store.keyspace()
-        .thenCompose(info -> queue.enter(key, value, lease))
-        .thenCompose(entry -> {
-          CompletionStage<Void> current = entry.created() || Arrays.equals(entry.kv().value(), value)
-              ? Async.done()
-              : store.kv().put(store.keyspaceName(), key, value, PutOptions.withLease(lease))
-                  .thenApply(p -> null);
-          long term = entry.kv().createRevision();
-          return current.thenCompose(v -> {
-            queue.awaitHead(name, term, wait);
-            return wait.done.whenComplete((x, failure) -> {
-              if (failure != null && entry.created()) {
-                store.kv().delete(store.keyspaceName(), key, false);
-              }
-            });
-          }).thenCompose(v -> store.currentRevision()).thenApply(now ->
-              CampaignResponse.newBuilder()
-                  .setHeader(store.header(now))
-                  .setLeader(LeaderKey.newBuilder().setName(request.getName())
-                      .setKey(EtcdStore.bytes(key)).setRev(term).setLease(lease))
-                  .build());
-        });
+        .thenCompose(info -> queue.acquire(name, key, value, lease, wait, currentValue))
+        .thenCompose(entry -> store.currentRevision().thenApply(now ->
+            CampaignResponse.newBuilder()
+                .setHeader(store.header(now))
+                .setLeader(LeaderKey.newBuilder().setName(request.getName())
+                    .setKey(EtcdStore.bytes(key)).setRev(entry.kv().createRevision()).setLease(lease))
+                .build()));
   }
 
   @Override
   public void proclaim(ProclaimRequest request, StreamObserver<ProclaimResponse> observer) {
-    Async.answer(observer, () -> {
-      LeaderKey leader = request.getLeader();
-      String key = EtcdStore.key(leader.getKey());
-      TxnRequest swap = new TxnRequest(
-          List.of(Compare.createRevision(key, Compare.Op.EQUAL, leader.getRev())),
-          List.of(new TxnOp.Put(key, request.getValue().toByteArray(), PutOptions.withLease(leader.getLease()))),
-          List.of());
-      return store.kv().txn(store.keyspaceName(), swap).thenApply(t -> {
-        if (!t.succeeded()) {
-          throw notLeader();
-        }
-        return ProclaimResponse.newBuilder().setHeader(store.header(t.header().revision())).build();
-      });
-    });
+    LeaderKey leader = request.getLeader();
+    Async.answer(observer, () -> asLeader(leader, key ->
+        new TxnOp.Put(key, request.getValue().toByteArray(), PutOptions.withLease(leader.getLease())))
+        .thenApply(t -> {
+          if (!t.succeeded()) {
+            throw notLeader();
+          }
+          return ProclaimResponse.newBuilder().setHeader(store.header(t.header().revision())).build();
+        }));
   }
 
   @Override
   public void resign(ResignRequest request, StreamObserver<ResignResponse> observer) {
-    Async.answer(observer, () -> {
-      LeaderKey leader = request.getLeader();
-      String key = EtcdStore.key(leader.getKey());
-      TxnRequest delete = new TxnRequest(
-          List.of(Compare.createRevision(key, Compare.Op.EQUAL, leader.getRev())),
-          List.of(new TxnOp.Delete(key)),
-          List.of());
-      return store.kv().txn(store.keyspaceName(), delete).thenApply(t ->
-          ResignResponse.newBuilder().setHeader(store.header(t.header().revision())).build());
-    });
+    // resigning when no longer leading changes nothing and is no error, as in etcd
+    Async.answer(observer, () -> asLeader(request.getLeader(), TxnOp.Delete::new)
+        .thenApply(t -> ResignResponse.newBuilder().setHeader(store.header(t.header().revision())).build()));
+  }
+
+  /** Runs {@code op} on the leader key only while it is still that leader's (its term). */
+  private CompletionStage<dev.cohort.kv.TxnResult> asLeader(
+      LeaderKey leader, java.util.function.Function<String, TxnOp> op) {
+    String key = EtcdStore.key(leader.getKey());
+    return store.kv().txn(store.keyspaceName(), new TxnRequest(
+        List.of(Compare.createRevision(key, Compare.Op.EQUAL, leader.getRev())),
+        List.of(op.apply(key)),
+        List.of()));
   }
 
   @Override

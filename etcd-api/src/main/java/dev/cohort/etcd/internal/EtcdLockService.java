@@ -36,21 +36,12 @@ public final class EtcdLockService extends LockGrpc.LockImplBase {
     }
     String key = KeyQueue.keyOf(name, request.getLease());
     return store.keyspace()
-        .thenCompose(info -> queue.enter(key, new byte[0], request.getLease()))
-        .thenCompose(entry -> {
-          queue.awaitHead(name, entry.kv().createRevision(), wait);
-          return wait.done
-              .whenComplete((v, failure) -> {
-                if (failure != null && entry.created()) {
-                  store.kv().delete(store.keyspaceName(), key, false);
-                }
-              })
-              .thenCompose(v -> store.currentRevision())
-              .thenApply(now -> LockResponse.newBuilder()
-                  .setHeader(store.header(now))
-                  .setKey(EtcdStore.bytes(key))
-                  .build());
-        });
+        .thenCompose(info -> queue.acquire(name, key, new byte[0], request.getLease(), wait, e -> Async.done()))
+        .thenCompose(entry -> store.currentRevision())
+        .thenApply(now -> LockResponse.newBuilder()
+            .setHeader(store.header(now))
+            .setKey(EtcdStore.bytes(key))
+            .build());
   }
 
   @Override

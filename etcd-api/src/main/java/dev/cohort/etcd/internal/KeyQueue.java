@@ -56,6 +56,26 @@ final class KeyQueue {
     });
   }
 
+  /**
+   * Enters {@code key} into the queue {@code name} (see {@link #enter}), runs {@code beforeWait}
+   * on the entry, then waits until it heads the queue. When the wait is given up, a key this call
+   * created is deleted again, so an abandoned waiter does not hold its place.
+   */
+  CompletionStage<Entry> acquire(
+      String name, String key, byte[] value, long lease, Wait wait,
+      java.util.function.Function<Entry, CompletionStage<Void>> beforeWait) {
+    return enter(key, value, lease).thenCompose(entry -> beforeWait.apply(entry).thenCompose(v -> {
+      awaitHead(name, entry.kv().createRevision(), wait);
+      return wait.done
+          .whenComplete((x, failure) -> {
+            if (failure != null && entry.created()) {
+              store.kv().delete(store.keyspaceName(), key, false);
+            }
+          })
+          .thenApply(x -> entry);
+    }));
+  }
+
   /** Every key of the queue {@code name}, by create revision. */
   CompletionStage<RangeResult> members(String name) {
     return store.kv().range(store.keyspaceName(), RangeRequest.prefix(name + "/")

@@ -56,18 +56,7 @@ final class RangeReader {
         throw EtcdErrors.compacted();
       }
       if (range.kind() == KeyRange.Kind.SINGLE) {
-        return store.kv().get(store.keyspaceName(), range.key(), revision)
-            .handle((got, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(
-                    respond(List.of(got.kv()), 1, got.header().revision(), request, false));
-              }
-              if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
-                return store.currentRevision().thenApply(now -> respond(List.of(), 0, now, request, false));
-              }
-              return CompletableFuture.<RangeResponse>failedFuture(failure);
-            })
-            .thenCompose(s -> s);
+        return oneKey(store.kv().get(store.keyspaceName(), range.key(), revision), request);
       }
       return store.currentRevision().thenCompose(now -> {
         if (revision > now) {
@@ -84,7 +73,13 @@ final class RangeReader {
   }
 
   private CompletionStage<RangeResponse> single(String key, RangeRequest request) {
-    return store.kv().get(store.keyspaceName(), key)
+    return oneKey(store.kv().get(store.keyspaceName(), key), request);
+  }
+
+  /** The answer for one key's read: the key, or none (a missing key is not an error in etcd). */
+  private CompletionStage<RangeResponse> oneKey(
+      CompletionStage<dev.cohort.kv.GetResult> read, RangeRequest request) {
+    return read
         .handle((got, failure) -> {
           if (failure == null) {
             return CompletableFuture.completedFuture(
@@ -151,7 +146,8 @@ final class RangeReader {
     });
   }
 
-  private static boolean passes(KeyValue kv, RangeRequest r) {
+  /** etcd's min/max mod and create revision filters. */
+  static boolean passes(KeyValue kv, RangeRequest r) {
     return (r.getMinModRevision() == 0 || kv.modRevision() >= r.getMinModRevision())
         && (r.getMaxModRevision() == 0 || kv.modRevision() <= r.getMaxModRevision())
         && (r.getMinCreateRevision() == 0 || kv.createRevision() >= r.getMinCreateRevision())

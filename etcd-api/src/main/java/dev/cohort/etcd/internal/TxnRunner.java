@@ -124,19 +124,12 @@ final class TxnRunner {
         RangeResponse.Builder b = RangeResponse.newBuilder().setHeader(header);
         KeyValue kv = get.kv().orElse(null);
         b.setCount(kv == null ? 0 : 1);
-        if (kv != null && !r.getCountOnly() && passes(kv, r)) {
+        if (kv != null && !r.getCountOnly() && RangeReader.passes(kv, r)) {
           b.addKvs(EtcdStore.toEtcd(kv, r.getKeysOnly()));
         }
         yield ResponseOp.newBuilder().setResponseRange(b).build();
       }
     };
-  }
-
-  private static boolean passes(KeyValue kv, RangeRequest r) {
-    return (r.getMinModRevision() == 0 || kv.modRevision() >= r.getMinModRevision())
-        && (r.getMaxModRevision() == 0 || kv.modRevision() <= r.getMaxModRevision())
-        && (r.getMinCreateRevision() == 0 || kv.createRevision() >= r.getMinCreateRevision())
-        && (r.getMaxCreateRevision() == 0 || kv.createRevision() <= r.getMaxCreateRevision());
   }
 
   private static List<TxnOp> ops(List<Planned> planned) {
