@@ -25,6 +25,7 @@ import java.util.function.BiConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -131,7 +132,11 @@ public final class EtcdJson {
     StreamObserver<WatchRequest> requests = watches.watch(new StreamObserver<>() {
       @Override
       public void onNext(WatchResponse value) {
-        queue.first().offer("{\"result\":" + print(value) + "}\n");
+        // a client this far behind loses its stream (as kv's watch_overflow), never an event
+        if (queue.first().offer("{\"result\":" + print(value) + "}\n") != QueueOfferResult.enqueued()) {
+          queue.first().fail(new IllegalStateException(
+              "watch_overflow: the client fell more than cohort.kv.watch.buffer-events behind"));
+        }
       }
 
       @Override
