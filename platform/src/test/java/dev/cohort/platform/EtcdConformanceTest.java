@@ -84,6 +84,8 @@ class EtcdConformanceTest {
       $("del", "a"),
       $("del", "a"),
       $("del", "--prefix", "c", "--prev-kv"),
+      $("get", "--prefix", "", "--rev=$REV"),
+      $("get", "--prefix", "", "--rev=$REV", "--sort-by=CREATE", "--order=DESCEND", "-w", "json"),
       new Step("value(\"b\") = \"1\"\n\nput b 2\nget b\ndel nothing\n\nput b failed\n\n", "txn"),
       new Step("value(\"b\") = \"1\"\n\nput b 3\n\nget b\n\n", "txn"),
       new Step("mod(\"b\") > \"0\"\nversion(\"b\") = \"2\"\ncreate(\"z\") = \"0\"\n\nput z 1\n\n\n", "txn", "-w", "json"),

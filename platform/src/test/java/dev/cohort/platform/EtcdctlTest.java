@@ -74,6 +74,8 @@ class EtcdctlTest {
     assertTrue(page.get("more").asBoolean());
     assertEquals(1, page.get("kvs").size());
 
+    // the whole prefix as it was before the change (the change replayed back from kv's history)
+    assertEquals("kv/a\n1\nkv/b\n2\nkv/c\n3\n", etcdctl.ok("get", "--prefix", "kv/", "--rev=" + revision));
     assertEquals("3\n", etcdctl.ok("del", "--prefix", "kv/"));
     assertEquals("", etcdctl.ok("get", "--prefix", "kv/"));
     assertEquals("~kw\nother\n", etcdctl.ok("get", "~kw"));

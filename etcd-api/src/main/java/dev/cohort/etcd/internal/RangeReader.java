@@ -20,16 +20,18 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>A read that needs every key of an interval (a sort other than by key ascending, a filter, no
  * limit, or a limit above {@code cohort.kv.range-max-limit}) pages through kv; each page is
- * linearizable, but pages are separate reads. A range at a past revision works for one key; over
- * an interval only at the current revision. Stateless; thread-safe.
+ * linearizable, but pages are separate reads. A range at a past revision reads one key from kv's
+ * history, an interval through {@link HistoricalRange}. Stateless; thread-safe.
  */
 final class RangeReader {
   private final EtcdStore store;
   private final CompactionFloor floor;
+  private final HistoricalRange history;
 
   RangeReader(EtcdStore store, CompactionFloor floor) {
     this.store = store;
     this.floor = floor;
+    this.history = new HistoricalRange(store);
   }
 
   CompletionStage<RangeResponse> range(RangeRequest request) {
@@ -58,17 +60,15 @@ final class RangeReader {
       if (range.kind() == KeyRange.Kind.SINGLE) {
         return oneKey(store.kv().get(store.keyspaceName(), range.key(), revision), request);
       }
-      return store.currentRevision().thenCompose(now -> {
-        if (revision > now) {
-          throw EtcdErrors.futureRevision();
-        }
-        if (revision < now) {
-          throw EtcdErrors.unsupported(
-              "a range over several keys at a past revision is not supported; read each key"
-                  + " at the revision, or watch from it");
-        }
-        return interval(info, range, request);
-      });
+      return readAll(range.toRangeRequest().withLimit(store.kvSettings().rangeMaxLimit()),
+          new ArrayList<>(), 0, null).thenCompose(now -> {
+            long current = store.revisionOf(info, now.token);
+            if (revision > current) {
+              throw EtcdErrors.futureRevision();
+            }
+            return history.at(info, range, revision, now.kvs, current)
+                .thenApply(kvs -> sortedAndFiltered(kvs, kvs.size(), current, request));
+          });
     });
   }
 
@@ -98,10 +98,8 @@ final class RangeReader {
     if (range.kind() == KeyRange.Kind.BETWEEN && range.end().compareTo(range.key()) <= 0) {
       return store.currentRevision().thenApply(now -> respond(List.of(), 0, now, request, false));
     }
-    boolean filtered = request.getMinModRevision() > 0 || request.getMaxModRevision() > 0
-        || request.getMinCreateRevision() > 0 || request.getMaxCreateRevision() > 0;
-    boolean sorted = request.getSortOrder() != RangeRequest.SortOrder.NONE
-        || request.getSortTarget() != RangeRequest.SortTarget.KEY;
+    boolean filtered = filtered(request);
+    boolean sorted = sorted(request);
     int pageMax = store.kvSettings().rangeMaxLimit();
     dev.cohort.kv.RangeRequest base = range.toRangeRequest();
     if (request.getCountOnly() && !filtered) {
@@ -118,16 +116,28 @@ final class RangeReader {
     }
     dev.cohort.kv.RangeRequest all = request.getKeysOnly() ? base.withKeysOnly() : base;
     return readAll(all.withLimit(pageMax), new ArrayList<>(), 0, null)
-        .thenApply(acc -> {
-          List<KeyValue> kvs = acc.kvs;
-          if (filtered) {
-            kvs = kvs.stream().filter(kv -> passes(kv, request)).toList();
-          }
-          if (sorted) {
-            kvs = sort(kvs, request);
-          }
-          return respond(kvs, acc.count, store.revisionOf(info, acc.token), request, false);
-        });
+        .thenApply(acc -> sortedAndFiltered(acc.kvs, acc.count, store.revisionOf(info, acc.token), request));
+  }
+
+  /** etcd's filters and sort over every key of the interval, then the limit. */
+  private RangeResponse sortedAndFiltered(List<KeyValue> kvs, long count, long revision, RangeRequest request) {
+    if (filtered(request)) {
+      kvs = kvs.stream().filter(kv -> passes(kv, request)).toList();
+    }
+    if (sorted(request)) {
+      kvs = sort(kvs, request);
+    }
+    return respond(kvs, count, revision, request, false);
+  }
+
+  private static boolean filtered(RangeRequest r) {
+    return r.getMinModRevision() > 0 || r.getMaxModRevision() > 0
+        || r.getMinCreateRevision() > 0 || r.getMaxCreateRevision() > 0;
+  }
+
+  private static boolean sorted(RangeRequest r) {
+    return r.getSortOrder() != RangeRequest.SortOrder.NONE
+        || r.getSortTarget() != RangeRequest.SortTarget.KEY;
   }
 
   private record Accumulated(List<KeyValue> kvs, long count, String token) {}
