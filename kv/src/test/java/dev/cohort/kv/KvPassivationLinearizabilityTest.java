@@ -1,6 +1,6 @@
 package dev.cohort.kv;
 
-import static dev.cohort.kv.KvTestSystems.join;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,7 +1,7 @@
 package dev.cohort.kv;
 
-import static dev.cohort.kv.KvTestSystems.errorCode;
-import static dev.cohort.kv.KvTestSystems.join;
+import static dev.cohort.testkit.Await.errorCode;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

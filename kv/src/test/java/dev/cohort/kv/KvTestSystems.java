@@ -1,5 +1,7 @@
 package dev.cohort.kv;
 
+import static dev.cohort.testkit.Await.join;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
@@ -71,42 +73,4 @@ final class KvTestSystems {
     }
   }
 
-  /** Waits until {@code condition} holds, polling; fails after {@code deadline}. */
-  static void await(Duration deadline, BooleanSupplier condition) {
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        fail("condition not met within " + deadline);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
-
-  static <T> T join(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(15, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new CompletionException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("no answer within 15 s", e);
-    }
-  }
-
-  /** The error code {@code stage} fails with; fails the test if it succeeds. */
-  static String errorCode(CompletionStage<?> stage) {
-    try {
-      Object value = join(stage);
-      return fail("expected a failure, got " + value);
-    } catch (KvException e) {
-      return e.code();
-    }
-  }
 }

@@ -1,8 +1,8 @@
 package dev.cohort.kv;
 
-import static dev.cohort.kv.KvTestSystems.await;
-import static dev.cohort.kv.KvTestSystems.errorCode;
-import static dev.cohort.kv.KvTestSystems.join;
+import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.errorCode;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -7,6 +7,7 @@ import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLogService;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -46,7 +47,7 @@ final class H2Nodes {
     ActorTestKit kit = ActorTestKit.create("H2Node", config);
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    SagaTestKit.await(Duration.ofSeconds(30),
+    Await.await(Duration.ofSeconds(30),
         () -> cluster.selfMember().status() == MemberStatus.up());
     return kit;
   }

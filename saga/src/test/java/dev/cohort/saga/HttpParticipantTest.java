@@ -1,13 +1,14 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.errorCode;
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.errorCode;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.observability.Metrics;
 import dev.cohort.saga.internal.SagaInstanceEntity;
+import dev.cohort.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -207,7 +208,7 @@ class HttpParticipantTest {
     String id = "restart-1";
     participant.slowNext("/reserve-slow", 3000);
     join(node.sagas.start("restart", id, Map.of()));
-    SagaTestKit.await(Duration.ofSeconds(10),
+    Await.await(Duration.ofSeconds(10),
         () -> participant.requests("/reserve-slow").stream().anyMatch(r -> r.key().startsWith(id)));
 
     // the entity stops while its attempt runs; its outcome is lost with it
@@ -216,7 +217,7 @@ class HttpParticipantTest {
         .tell(SagaInstanceEntity.Stop.INSTANCE);
 
     // only the index is read here: what restarts the instance is the node's waker
-    SagaTestKit.await(Duration.ofSeconds(20), () -> join(node.sagas.list(Optional.of("restart"),
+    Await.await(Duration.ofSeconds(20), () -> join(node.sagas.list(Optional.of("restart"),
         Optional.of(SagaState.COMPLETED))).stream().anyMatch(s -> s.id().equals(id)));
 
     SagaInstance done = join(node.sagas.get(id));

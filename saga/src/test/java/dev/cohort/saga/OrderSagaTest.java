@@ -1,7 +1,7 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.errorCode;
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.errorCode;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.observability.Metrics;
+import dev.cohort.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -282,12 +283,12 @@ class OrderSagaTest {
     assertEquals("completed", events.get(events.size() - 1));
     assertTrue(events.contains("step_succeeded"), events.toString());
 
-    SagaTestKit.await(Duration.ofSeconds(10), () -> join(node.sagas.list(Optional.of("listed"),
+    Await.await(Duration.ofSeconds(10), () -> join(node.sagas.list(Optional.of("listed"),
         Optional.of(SagaState.COMPLETED))).stream().anyMatch(s -> s.id().equals("listed-1")));
     assertTrue(join(node.sagas.list(Optional.of("listed"), Optional.of(SagaState.RUNNING)))
         .isEmpty());
 
-    SagaTestKit.await(Duration.ofSeconds(10), () -> topicValues().stream()
+    Await.await(Duration.ofSeconds(10), () -> topicValues().stream()
         .anyMatch(v -> v.contains("\"id\":\"listed-1\"") && v.contains("\"event\":\"completed\"")));
 
     String scrape = Metrics.get(node.kit.system()).scrape();

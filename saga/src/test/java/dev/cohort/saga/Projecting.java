@@ -1,6 +1,6 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.join;
 
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.Kv;

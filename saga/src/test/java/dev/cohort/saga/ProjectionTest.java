@@ -1,8 +1,8 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.await;
-import static dev.cohort.saga.SagaTestKit.errorCode;
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.errorCode;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

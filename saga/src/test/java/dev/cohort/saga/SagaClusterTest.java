@@ -1,7 +1,7 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.await;
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,6 @@
 package dev.cohort.saga;
 
+import dev.cohort.testkit.Await;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -15,8 +16,8 @@ public final class SagaNodeProcess {
   public static void main(String[] args) throws Exception {
     ActorTestKit kit = H2Nodes.node(H2Nodes.config(Path.of(args[0])));
     Sagas sagas = H2Nodes.sagas(kit);
-    SagaTestKit.join(sagas.defineJson("restart", args[1]));
-    SagaTestKit.join(sagas.start("restart", "k-1", Map.of()));
+    Await.join(sagas.defineJson("restart", args[1]));
+    Await.join(sagas.start("restart", "k-1", Map.of()));
     System.out.println("STARTED");
     System.out.flush();
     Thread.currentThread().join();

@@ -1,5 +1,7 @@
 package dev.cohort.saga;
 
+import static dev.cohort.testkit.Await.join;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
@@ -9,6 +11,7 @@ import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -72,17 +75,19 @@ final class SagaTestKit implements AutoCloseable {
 
   /** Polls the instance until {@code condition} holds; fails after {@code deadline}. */
   SagaInstance awaitInstance(String id, Duration deadline, Predicate<SagaInstance> condition) {
-    long end = System.nanoTime() + deadline.toNanos();
-    SagaInstance last = null;
-    while (System.nanoTime() < end) {
-      last = join(sagas.get(id));
-      if (condition.test(last)) {
-        return last;
-      }
-      pause();
+    AtomicReference<SagaInstance> last = new AtomicReference<>();
+    try {
+      await(
+          deadline,
+          () -> {
+            last.set(join(sagas.get(id)));
+            return condition.test(last.get());
+          });
+    } catch (AssertionError e) {
+      return fail("instance " + id + " did not reach the condition within " + deadline
+          + "; last seen: " + last.get());
     }
-    return fail("instance " + id + " did not reach the condition within " + deadline
-        + "; last seen: " + last);
+    return last.get();
   }
 
   SagaInstance awaitState(String id, SagaState state) {
@@ -94,45 +99,6 @@ final class SagaTestKit implements AutoCloseable {
     kit.shutdownTestKit();
   }
 
-  static void await(Duration deadline, BooleanSupplier condition) {
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        fail("condition not met within " + deadline);
-      }
-      pause();
-    }
-  }
 
-  private static void pause() {
-    try {
-      Thread.sleep(25);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 
-  static <T> T join(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new CompletionException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("no answer within 20 s", e);
-    }
-  }
-
-  /** The error code {@code stage} fails with; fails the test if it succeeds. */
-  static String errorCode(CompletionStage<?> stage) {
-    try {
-      Object value = join(stage);
-      return fail("expected a failure, got " + value);
-    } catch (SagaException e) {
-      return e.code();
-    }
-  }
 }

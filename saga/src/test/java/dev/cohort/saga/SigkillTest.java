@@ -1,8 +1,9 @@
 package dev.cohort.saga;
 
-import static dev.cohort.saga.SagaTestKit.join;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.cohort.testkit.Await;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ class SigkillTest {
             throw new java.io.UncheckedIOException(e);
           }
         }).get(90, TimeUnit.SECONDS);
-        SagaTestKit.await(Duration.ofSeconds(30), () -> participant.requests("/reserve").size() == 1);
+        Await.await(Duration.ofSeconds(30), () -> participant.requests("/reserve").size() == 1);
       } finally {
         node.destroyForcibly(); // SIGKILL mid-step: the attempt's outcome is never journaled
         node.waitFor(30, TimeUnit.SECONDS);
@@ -65,7 +66,7 @@ class SigkillTest {
       ActorTestKit restarted = H2Nodes.node(H2Nodes.config(dir));
       try {
         Sagas sagas = H2Nodes.sagas(restarted);
-        SagaTestKit.await(Duration.ofSeconds(60), () -> join(sagas.list(Optional.of("restart"),
+        Await.await(Duration.ofSeconds(60), () -> join(sagas.list(Optional.of("restart"),
             Optional.of(SagaState.COMPLETED))).stream().anyMatch(s -> s.id().equals("k-1")));
         assertEquals(SagaState.COMPLETED, join(sagas.get("k-1")).state());
         assertEquals(2, participant.requests("/reserve").size());

@@ -1,7 +1,9 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.persistence.AskFailures;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.time.Duration;
@@ -79,18 +81,13 @@ final class EntityAsks {
     return ask(partition(tp), command, timeout);
   }
 
+  private static final AskFailures.Vocabulary<LogException> FAILURES =
+      new AskFailures.Vocabulary<>(
+          LogException.class, LogException::new, LogError.REQUEST_TIMEOUT, LogError.NOT_READY);
+
   /** {@code failure} as a {@link LogException}; {@code what} names who did not answer. */
-  static Throwable translate(Throwable failure, String what) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof LogException) {
-      return cause;
-    }
-    if (cause instanceof TimeoutException) {
-      return new LogException(
-          ErrorKind.TIMEOUT, "request_timeout", "no answer from " + what + " in time", cause);
-    }
-    return new LogException(
-        ErrorKind.UNAVAILABLE, "not_ready", what + " is unavailable: " + cause, cause);
+  static LogException translate(Throwable failure, String what) {
+    return FAILURES.translate(failure, what);
   }
 
   /** Whether an entity answered with a refusal, not a timeout or an outage. */
@@ -112,8 +109,8 @@ final class EntityAsks {
     return CompletableFuture.failedFuture(LogException.of(rejection));
   }
 
-  static <T> CompletableFuture<T> invalid(String code, String message) {
-    return CompletableFuture.failedFuture(new LogException(ErrorKind.INVALID, code, message));
+  static <T> CompletableFuture<T> failed(LogError code, String message) {
+    return CompletableFuture.failedFuture(code.exception(message));
   }
 
   /** One future of every result, in order, once all completed. */

@@ -3,6 +3,7 @@ package dev.cohort.log.internal;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.FetchResult;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.ErrorKind;
@@ -49,9 +50,7 @@ final class FetchClient {
             meta -> {
               if (partition < 0 || partition >= meta.partitions()) {
                 return EntityAsks.failed(
-                    Rejection.notFound(
-                        "unknown_topic_or_partition",
-                        "topic '" + topic + "' has " + meta.partitions() + " partitions; partition "
+                    LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("topic '" + topic + "' has " + meta.partitions() + " partitions; partition "
                             + partition + " does not exist"));
               }
               TopicPartition tp = new TopicPartition(topic, partition);
@@ -99,10 +98,7 @@ final class FetchClient {
       case LATEST -> admin.offsets(tp).thenApply(o -> o[1]);
       case NONE ->
           CompletableFuture.failedFuture(
-              new LogException(
-                  ErrorKind.INVALID,
-                  "offset_out_of_range",
-                  "no valid position " + wanted + " for " + tp + " and auto.offset.reset = none"));
+              LogError.OFFSET_OUT_OF_RANGE.exception("no valid position " + wanted + " for " + tp + " and auto.offset.reset = none"));
     };
   }
 
@@ -130,7 +126,7 @@ final class FetchClient {
         .exceptionallyCompose(
             failure -> {
               Throwable cause = EntityAsks.translate(failure, tp.toString());
-              if (cause instanceof LogException le && le.code().equals("offset_out_of_range")) {
+              if (cause instanceof LogException le && le.is(LogError.OFFSET_OUT_OF_RANGE)) {
                 Duration wait = consumer.fetchMaxWait();
                 return resetOffset(tp, consumer, from)
                     .thenCompose(reset -> fetch(tp.topic(), tp.partition(), reset, consumer, wait));

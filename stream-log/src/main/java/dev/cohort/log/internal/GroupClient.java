@@ -4,6 +4,7 @@ import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.TopicPartition;
@@ -53,7 +54,7 @@ final class GroupClient {
       String groupId,
       Function<ActorRef<GroupCoordinator.Reply>, GroupCoordinator.Command> command) {
     if (groupId == null || groupId.isBlank() || groupId.length() > 249) {
-      return EntityAsks.invalid("invalid_group_id", "a group id must be 1 to 249 characters");
+      return EntityAsks.failed(LogError.INVALID_GROUP_ID, "a group id must be 1 to 249 characters");
     }
     return asks.<GroupCoordinator.Command, GroupCoordinator.Reply>ask(
             asks.group(groupId), command, settings.askTimeout())
@@ -81,7 +82,7 @@ final class GroupClient {
   CompletionStage<GroupAssignment> joinGroup(
       String groupId, String memberId, List<String> topics, ConsumerSettings consumer) {
     if (topics == null || topics.isEmpty()) {
-      return EntityAsks.invalid("invalid_request", "subscribe to at least one topic");
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "subscribe to at least one topic");
     }
     for (String topic : topics) {
       Rejection bad = TopicRegistry.validateName(topic);
@@ -198,7 +199,7 @@ final class GroupClient {
       ConsumerSettings consumer,
       Duration maxWait) {
     if (memberId == null || memberId.isBlank()) {
-      return EntityAsks.invalid("invalid_request", "a member id is required");
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "a member id is required");
     }
     String key = sessionKey(groupId, memberId);
     GroupConsumerImpl session =
@@ -210,7 +211,7 @@ final class GroupClient {
             (records, failure) -> {
               if (failure != null
                   && EntityAsks.translate(failure, groupId) instanceof LogException e
-                  && e.code().equals("unknown_member_id")) {
+                  && e.is(LogError.UNKNOWN_MEMBER_ID)) {
                 memberSessions.remove(key);
               }
             });

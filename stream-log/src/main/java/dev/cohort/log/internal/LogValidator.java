@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.ErrorKind;
@@ -104,32 +105,25 @@ final class LogValidator {
   static Rejection validateBatch(
       TopicPartition tp, TopicConfig config, RecordBatches.Encoded batch) {
     if (batch == null || batch.recordCount() < 1 || batch.payload() == null) {
-      return Rejection.invalid("invalid_request", "a produce batch must hold records");
+      return LogError.INVALID_REQUEST.rejection("a produce batch must hold records");
     }
     if (batch.codec() == TopicConfig.CompressionType.PRODUCER) {
-      return Rejection.invalid("invalid_request", "a batch needs a concrete codec");
+      return LogError.INVALID_REQUEST.rejection("a batch needs a concrete codec");
     }
     long size = batch.payload().length + (long) RecordBatches.BATCH_OVERHEAD_BYTES;
     if (size > config.maxMessageBytes()) {
-      return new Rejection(
-          ErrorKind.TOO_LARGE,
-          "record_too_large",
-          "a batch of " + size + " bytes is over max.message.bytes = " + config.maxMessageBytes()
+      return LogError.RECORD_TOO_LARGE.rejection("a batch of " + size + " bytes is over max.message.bytes = " + config.maxMessageBytes()
               + " of topic '" + tp.topic() + "'");
     }
     if (config.cleanupPolicy().compacts() && batch.anyNullKey()) {
-      return Rejection.invalid(
-          "invalid_record", "topic '" + tp.topic() + "' is compacted: every record needs a key");
+      return LogError.INVALID_RECORD.rejection("topic '" + tp.topic() + "' is compacted: every record needs a key");
     }
     return null;
   }
 
   private static PartitionEntity.Rejected afterRefusal(PartitionEntity.Rejected refused) {
     return new PartitionEntity.Rejected(
-        new Rejection(
-            ErrorKind.CONFLICT,
-            "out_of_order_sequence",
-            "an earlier batch of the same request was refused: " + refused.rejection().message()));
+        LogError.OUT_OF_ORDER_SEQUENCE.rejection("an earlier batch of the same request was refused: " + refused.rejection().message()));
   }
 
   /** The batch as stored: its offsets from {@code baseOffset}, the partition's append time. */

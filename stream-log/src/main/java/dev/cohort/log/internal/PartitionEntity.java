@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.CohortSerializable;
@@ -502,7 +503,7 @@ public final class PartitionEntity
   /** The answer to a request that cannot be appended: malformed, or no such partition. */
   private Rejected refuse(ProduceBatches command) {
     return malformed(command)
-        ? new Rejected(Rejection.invalid("invalid_request", "one sequence per batch"))
+        ? new Rejected(LogError.INVALID_REQUEST.rejection("one sequence per batch"))
         : doesNotExist();
   }
 
@@ -580,8 +581,7 @@ public final class PartitionEntity
     return switch (state) {
       case UnconfiguredPartition u ->
           new Rejected(
-              Rejection.notFound(
-                  "unknown_topic_or_partition", "partition " + topicPartition + " was deleted"));
+              LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " was deleted"));
       case ConfiguredPartition c ->
           c.log().inRange(fetch.offset())
               ? read(c, fetch)
@@ -595,16 +595,13 @@ public final class PartitionEntity
   }
 
   private Rejection outOfRange(State state, long offset) {
-    return Rejection.invalid(
-        "offset_out_of_range",
-        "offset " + offset + " is outside [" + state.log().logStartOffset() + ", "
+    return LogError.OFFSET_OUT_OF_RANGE.rejection("offset " + offset + " is outside [" + state.log().logStartOffset() + ", "
             + state.log().logEndOffset() + "] of " + topicPartition);
   }
 
   private Rejected doesNotExist() {
     return new Rejected(
-        Rejection.notFound(
-            "unknown_topic_or_partition", "partition " + topicPartition + " does not exist"));
+        LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " does not exist"));
   }
 
   // ---- lifecycle ----

@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
@@ -66,7 +67,7 @@ final class ProduceClient {
   CompletionStage<List<RecordMetadata>> send(
       String topic, List<ProducerRecord> records, ProducerSettings.Acks acks) {
     if (records == null || records.isEmpty()) {
-      return EntityAsks.invalid("invalid_request", "a produce request needs at least one record");
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "a produce request needs at least one record");
     }
     List<ProducerRecord> copy = List.copyOf(records);
     CompletableFuture<List<RecordMetadata>> written =
@@ -161,25 +162,20 @@ final class ProduceClient {
   private static <T> CompletableFuture<T> checkSequenced(
       int partition, ProducerIdAndEpoch producer, int baseSequence, List<ProducerRecord> records) {
     if (records == null || records.isEmpty()) {
-      return EntityAsks.invalid("invalid_request", "a produce request needs at least one record");
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "a produce request needs at least one record");
     }
     if (producer == null) {
-      return EntityAsks.invalid(
-          "invalid_request", "an idempotent batch needs a producer id and epoch");
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "an idempotent batch needs a producer id and epoch");
     }
     // The partition numbers the batch's last record baseSequence + count - 1 in an int.
     if (baseSequence < 0 || (long) baseSequence + records.size() - 1 > Integer.MAX_VALUE) {
-      return EntityAsks.invalid(
-          "invalid_request",
-          "baseSequence must be at least 0 and leave room for " + records.size()
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "baseSequence must be at least 0 and leave room for " + records.size()
               + " records below 2^31; got " + baseSequence + " (start a new epoch at 0)");
     }
     for (int i = 0; i < records.size(); i++) {
       Integer named = records.get(i).partition();
       if (named != null && named != partition) {
-        return EntityAsks.invalid(
-            "invalid_request",
-            "record " + i + " names partition " + named + " but the batch goes to partition "
+        return EntityAsks.failed(LogError.INVALID_REQUEST, "record " + i + " names partition " + named + " but the batch goes to partition "
                 + partition + ": a sequenced batch has one partition");
       }
     }
@@ -190,17 +186,12 @@ final class ProduceClient {
   private static Rejection checkRecord(
       TopicRegistry.TopicMetadata meta, int partition, int i, ProducerRecord r) {
     if (partition < 0 || partition >= meta.partitions()) {
-      return Rejection.notFound(
-          "unknown_topic_or_partition",
-          "topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
+      return LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
               + partition + " does not exist");
     }
     int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
     if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
-      return new Rejection(
-          ErrorKind.TOO_LARGE,
-          "record_too_large",
-          "record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
+      return LogError.RECORD_TOO_LARGE.rejection("record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
               + " of topic '" + meta.name() + "'");
     }
     return null;
@@ -260,7 +251,7 @@ final class ProduceClient {
                 switch (reply) {
                   case PartitionEntity.Appended a -> CompletableFuture.completedFuture(a);
                   case PartitionEntity.Rejected r
-                      when repair && r.rejection().code().equals("unknown_topic_or_partition") ->
+                      when repair && r.rejection().is(LogError.UNKNOWN_TOPIC_OR_PARTITION) ->
                       admin
                           .configure(meta, tp.partition())
                           .thenCompose(

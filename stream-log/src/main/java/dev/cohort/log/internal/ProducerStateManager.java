@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
@@ -117,10 +118,7 @@ final class ProducerStateManager {
       int recordCount) {
     if (entry != null && producerEpoch < entry.epoch()) {
       return new Refuse(
-          new Rejection(
-              ErrorKind.CONFLICT,
-              "invalid_producer_epoch",
-              "producer " + producerId + " epoch " + producerEpoch + " is older than "
+          LogError.INVALID_PRODUCER_EPOCH.rejection("producer " + producerId + " epoch " + producerEpoch + " is older than "
                   + entry.epoch()));
     }
     boolean sameEpoch = entry != null && producerEpoch == entry.epoch();
@@ -133,18 +131,12 @@ final class ProducerStateManager {
     if (entry == null && baseSequence != 0) {
       // Its state expired (or was never here): the producer must start a new epoch.
       return new Refuse(
-          new Rejection(
-              ErrorKind.CONFLICT,
-              "unknown_producer_id",
-              "partition " + tp + " has no state for producer " + producerId
+          LogError.UNKNOWN_PRODUCER_ID.rejection("partition " + tp + " has no state for producer " + producerId
                   + "; start a new epoch at sequence 0"));
     }
     if (baseSequence != expected) {
       return new Refuse(
-          new Rejection(
-              ErrorKind.CONFLICT,
-              "out_of_order_sequence",
-              "producer " + producerId + " sent sequence " + baseSequence + " to " + tp
+          LogError.OUT_OF_ORDER_SEQUENCE.rejection("producer " + producerId + " sent sequence " + baseSequence + " to " + tp
                   + "; expected " + expected));
     }
     return Accept.INSTANCE;

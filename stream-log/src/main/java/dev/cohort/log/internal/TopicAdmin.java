@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicDescription;
@@ -43,9 +44,7 @@ final class TopicAdmin {
       return EntityAsks.failed(bad);
     }
     if (partitions < 1 || partitions > settings.maxPartitions()) {
-      return EntityAsks.invalid(
-          "invalid_partitions",
-          "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
+      return EntityAsks.failed(LogError.INVALID_PARTITIONS, "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
     }
     try {
       settings.topicDefaults().with(configs == null ? Map.of() : configs);

@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -62,23 +63,6 @@ public final class LogTestKit {
     return kit;
   }
 
-  public static void await(Duration deadline, BooleanSupplier condition) {
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        fail("condition not met within " + deadline);
-      }
-      Thread.onSpinWait();
-      try {
-        // A short park between checks of a condition that another thread makes true; the
-        // deadline above, not this pause, decides the outcome.
-        TimeUnit.MILLISECONDS.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted");
-      }
-    }
-  }
 
   public static <T> T get(CompletionStage<T> stage) {
     try {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.testkit.Await;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -228,7 +229,7 @@ class PartitionEntityTest {
             r -> new PartitionEntity.Produce("tid", 7, 0, 0, batch(2, 1), r));
     assertEquals(0, ((PartitionEntity.Appended) first.reply()).baseOffset());
     // Until its state expires the same batch is a duplicate; afterwards it is a new batch.
-    LogTestKit.await(
+    Await.await(
         java.time.Duration.ofSeconds(10),
         () -> {
           var again =

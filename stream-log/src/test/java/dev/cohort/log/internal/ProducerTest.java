@@ -12,6 +12,7 @@ import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,7 +196,7 @@ class ProducerTest {
       RecordMetadata m = get(producer.send(ProducerRecord.of("fire", "k", "v")));
       assertEquals(-1, m.offset());
     }
-    LogTestKit.await(Duration.ofSeconds(10), () -> get(log.fetch("fire", 0, 0)).records().size() == 1);
+    Await.await(Duration.ofSeconds(10), () -> get(log.fetch("fire", 0, 0)).records().size() == 1);
   }
 
   @Test
@@ -255,7 +256,7 @@ class ProducerTest {
         // Wait until the partition has journaled that it dropped the producer's state.
         var journal = org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(quick.system());
         String pid = PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("forgetful", 0);
-        LogTestKit.await(
+        Await.await(
             Duration.ofSeconds(10),
             () -> journal.persistedInStorage(pid).stream()
                 .anyMatch(e -> e instanceof PartitionEntity.ProducersExpired));

@@ -10,6 +10,7 @@ import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.persistence.SerializationRegistry;
+import dev.cohort.testkit.SerializationCoverage;
 import dev.cohort.persistence.internal.KryoSerializer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,134 +53,21 @@ class SerializationTest {
     kit.shutdownTestKit();
   }
 
-  private static List<Class<?>> moduleClasses() throws IOException, URISyntaxException {
-    Path root = Path.of(TopicConfig.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    List<Class<?>> classes = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(root.resolve("dev/cohort/log"))) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-        String name = root.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
-        try {
-          classes.add(Class.forName(name, false, SerializationTest.class.getClassLoader()));
-        } catch (ClassNotFoundException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-    return classes;
-  }
-
   @Test
-  void everySerializableTypeIsRegisteredInTheModulesRange() throws Exception {
-    SerializationRegistry registry = SerializationRegistry.load();
-    List<String> missing = new ArrayList<>();
-    for (Class<?> type : moduleClasses()) {
-      boolean concrete = type.isRecord() || type.isEnum();
-      if (concrete && CohortSerializable.class.isAssignableFrom(type) && !registry.isRegistered(type)) {
-        missing.add(type.getName());
-      }
-    }
-    assertEquals(List.of(), missing);
-    registry.byId().forEach(
-        (id, type) -> {
-          if (type.getName().startsWith("dev.cohort.log")) {
-            assertTrue(id >= 2000 && id <= 2999, type + " has id " + id);
-          }
-        });
-  }
-
-  @Test
-  void everyRegisteredRecordRoundTrips() {
-    int checked = 0;
-    for (var entry : SerializationRegistry.load().byId().entrySet()) {
-      Class<?> type = entry.getValue();
-      if (!type.getName().startsWith("dev.cohort.log")) {
-        continue;
-      }
-      Object sample = sample(type, type);
-      byte[] bytes = serialization.serialize(sample).get();
-      assertEquals(
-          KryoSerializer.IDENTIFIER, serialization.findSerializerFor(sample).identifier(), type.getName());
-      Object back = serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
-      assertEquals(type, back.getClass());
-      assertArrayEquals(bytes, serialization.serialize(back).get(), type.getName());
-      checked++;
-    }
-    assertTrue(checked > 60, "checked " + checked);
-  }
-
-  /** A sample value of {@code type}: every field set, nested records built recursively. */
-  private static Object sample(Class<?> type, Type generic) {
-    if (type.isEnum()) {
-      return type.getEnumConstants()[type.getEnumConstants().length - 1];
-    }
-    if (type == String.class) {
-      return "s";
-    }
-    if (type == int.class || type == Integer.class) {
-      return 3;
-    }
-    if (type == long.class || type == Long.class) {
-      return 5L;
-    }
-    if (type == double.class) {
-      return 0.5;
-    }
-    if (type == boolean.class) {
-      return true;
-    }
-    if (type == byte[].class) {
-      return new byte[] {1, 2, 3};
-    }
-    if (type == ActorRef.class) {
-      return probe.getRef();
-    }
-    if (type == Rejection.class) {
-      return new Rejection(ErrorKind.CONFLICT, "code", "message");
-    }
-    if (type == TopicConfig.class) {
-      return kitDefaults();
-    }
-    if (type == Optional.class) {
-      return Optional.empty();
-    }
-    if (type == List.class || type == Set.class || type == Map.class) {
-      Type element =
-          generic instanceof ParameterizedType p ? p.getActualTypeArguments()[0] : Object.class;
-      Object one = element instanceof Class<?> c && c != Object.class ? sample(c, c) : null;
-      if (type == List.class) {
-        return one == null ? List.of() : List.of(one);
-      }
-      if (type == Set.class) {
-        return one == null ? Set.of() : Set.of(one);
-      }
-      Type value = ((ParameterizedType) generic).getActualTypeArguments()[1];
-      Object v = value instanceof Class<?> c ? sample(c, c) : null;
-      return one == null || v == null ? Map.of() : Map.of(one, v);
-    }
-    if (type.isRecord()) {
-      RecordComponent[] components = type.getRecordComponents();
-      Object[] args = new Object[components.length];
-      Class<?>[] types = new Class<?>[components.length];
-      for (int i = 0; i < components.length; i++) {
-        types[i] = components[i].getType();
-        args[i] = sample(types[i], components[i].getGenericType());
-      }
-      try {
-        Constructor<?> c = type.getDeclaredConstructor(types);
-        c.setAccessible(true);
-        return c.newInstance(args);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("cannot build " + type, e);
-      }
-    }
-    if (!Modifier.isAbstract(type.getModifiers())) {
-      throw new IllegalStateException("no sample for " + type);
-    }
-    return null;
-  }
-
-  private static TopicConfig kitDefaults() {
-    return LogSettings.create(kit.system().settings().config()).topicDefaults();
+  void everySerializableTypeIsRegisteredInTheModulesRangeAndRoundTrips() throws Exception {
+    List<Class<?>> log =
+        SerializationCoverage.serializable(SerializationCoverage.classesUnder("dev.cohort.log"));
+    assertTrue(log.size() > 60, "found only " + log.size() + " stream-log classes");
+    SerializationCoverage coverage = new SerializationCoverage(serialization, probe.getRef());
+    assertEquals(List.of(), coverage.failures(log));
+    SerializationRegistry.load()
+        .byId()
+        .forEach(
+            (id, type) -> {
+              if (type.getName().startsWith("dev.cohort.log")) {
+                assertTrue(id >= 2000 && id <= 2999, type + " has id " + id);
+              }
+            });
   }
 
   /**
@@ -249,7 +137,7 @@ class SerializationTest {
     return serialization
         .serialize(
             new PartitionEntity.Snapshot(
-                "tid-1", kitDefaults(), 3, 6, List.of(first, second), Map.of(42L, entry), 4,
+                "tid-1", LogSettings.create(kit.system().settings().config()).topicDefaults(), 3, 6, List.of(first, second), Map.of(42L, entry), 4,
                 Long.MAX_VALUE, 9))
         .get();
   }

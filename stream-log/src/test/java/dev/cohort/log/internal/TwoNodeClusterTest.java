@@ -1,6 +1,6 @@
 package dev.cohort.log.internal;
 
-import static dev.cohort.log.internal.LogTestKit.await;
+import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
