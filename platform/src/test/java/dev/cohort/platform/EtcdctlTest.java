@@ -149,14 +149,16 @@ class EtcdctlTest {
 
   @Test
   void lockSerializesTwoContenders() throws Exception {
-    try (Etcdctl.Running first = etcdctl.new Running("lock", "locks/one");
-        Etcdctl.Running second = etcdctl.new Running("lock", "locks/one")) {
+    try (Etcdctl.Running first = etcdctl.new Running("lock", "locks/one")) {
       String holder = first.lines(1).get(0);
       assertTrue(holder.startsWith("locks/one/"), holder);
-      assertNull(second.next(Duration.ofSeconds(2)), "the second contender must wait");
-      first.interrupt();
-      String next = second.lines(1).get(0);
-      assertTrue(next.startsWith("locks/one/") && !next.equals(holder), next);
+      // the second contender starts once the first holds the lock, and must wait
+      try (Etcdctl.Running second = etcdctl.new Running("lock", "locks/one")) {
+        assertNull(second.next(Duration.ofSeconds(2)), "the second contender must wait");
+        first.interrupt();
+        String next = second.lines(1).get(0);
+        assertTrue(next.startsWith("locks/one/") && !next.equals(holder), next);
+      }
     }
     // with a command: it runs while the lock is held, then etcdctl unlocks
     assertEquals("held\n", etcdctl.ok("lock", "locks/cmd", "--", "echo", "held"));
