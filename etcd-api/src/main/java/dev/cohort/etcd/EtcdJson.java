@@ -64,11 +64,6 @@ public final class EtcdJson {
             (m, o) -> leases.leaseGrant((LeaseGrantRequest) m, (StreamObserver) o)));
   }
 
-  /** Whether {@code path} (after {@code /v3/}) is a unary call served here. */
-  public boolean serves(String path) {
-    return unary.containsKey(path);
-  }
-
   /** Runs the unary call at {@code path} (after {@code /v3/}, e.g. {@code kv/put}). */
   public CompletionStage<Reply> call(String path, String body) {
     Unary u = unary.get(path);

@@ -1,12 +1,12 @@
 package dev.cohort.gateway;
 
 import dev.cohort.etcd.EtcdJson;
+import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.util.ByteString;
 
@@ -26,16 +26,16 @@ public final class EtcdGatewayRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return pathPrefix("v3", () -> post(() -> concat(
-        path("watch", () -> HttpApi.named("/v3/watch", this::watch)),
-        path(PathMatchers.segment().slash(PathMatchers.segment()), (group, call) ->
-            HttpApi.named("/v3/" + group + "/" + call, () -> unary(group + "/" + call))))));
+    return Endpoints.route(List.of(
+        Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
+        Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
+        Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
+        Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
+        Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
+        Endpoint.post("/v3/watch", p -> watch())));
   }
 
   private Route unary(String call) {
-    if (!etcd.serves(call)) {
-      return reject();
-    }
     return entity(
         org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
         body -> onSuccess(etcd.call(call, body), reply -> complete(json(reply))));
