@@ -4,7 +4,10 @@ import dev.cohort.observability.Metrics;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 
-/** Registers the cluster's metrics: {@code cohort_cluster_members{status}}, read at scrape time. */
+/**
+ * Registers the cluster's metrics, read at scrape time: {@code cohort_cluster_members{status}}
+ * and {@code cohort_cluster_leader_present}.
+ */
 public final class ClusterMetrics {
   private static final List<String> STATUSES =
       List.of("Joining", "WeaklyUp", "Up", "Leaving", "Exiting", "Down", "Removed");
@@ -25,5 +28,11 @@ public final class ClusterMetrics {
                   status.members().stream().filter(m -> !m.reachable()).count(), "Unreachable");
             },
             "status");
+    Metrics.get(system)
+        .gauge(
+            "cohort_cluster_leader_present",
+            "1 when this node sees a cluster leader, 0 when it sees none (no member can be moved"
+                + " to Up or removed until one exists)",
+            sink -> sink.set(ClusterStatus.of(system).leader().isPresent() ? 1 : 0));
   }
 }

@@ -1,6 +1,8 @@
 package dev.cohort.gateway;
 
 import dev.cohort.observability.Metrics;
+import dev.cohort.observability.TraceScope;
+import dev.cohort.observability.Tracing;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
@@ -17,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
- * metrics, error handling, the request body size limit. Routes name themselves with {@link
+ * metrics, the request's server span ({@link RequestTracing}), error handling, the request body
+ * size limit. Routes name themselves with {@link
  * #named} so that metrics carry a route template ({@code /v1/counters/{name}}) rather than raw
  * paths, which would give every key its own series.
  */
@@ -29,6 +32,7 @@ public final class HttpApi extends AllDirectives {
   private final Counter requests;
   private final Histogram latency;
   private final long maxBodyBytes;
+  private final Tracing tracing;
 
   public HttpApi(ActorSystem<?> system, GatewaySettings settings) {
     Metrics metrics = Metrics.get(system);
@@ -41,6 +45,7 @@ public final class HttpApi extends AllDirectives {
             "cohort_http_request_seconds", "HTTP request latency to the response head",
             "route", "status");
     this.maxBodyBytes = settings.maxBodyBytes();
+    this.tracing = Tracing.get(system);
   }
 
   /** Wraps {@code routes} (tried in order) with access log, metrics, errors and size limit. */
@@ -49,18 +54,21 @@ public final class HttpApi extends AllDirectives {
         request -> {
           long start = System.nanoTime();
           AtomicReference<String> routeName = new AtomicReference<>("unmatched");
+          RequestTracing trace = RequestTracing.start(tracing, request);
           return mapRequest(
               r -> r.addAttribute(ROUTE_NAME, routeName),
               () ->
                   mapResponse(
-                      response -> record(request, response, routeName.get(), start),
+                      response -> record(request, response, routeName.get(), start, trace),
                       () ->
-                          new ErrorHandling()
-                              .handle(
-                                  () ->
-                                      withSizeLimit(
-                                          maxBodyBytes,
-                                          () -> concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new))))));
+                          trace.around(
+                              () ->
+                                  new ErrorHandling()
+                                      .handle(
+                                          () ->
+                                              withSizeLimit(
+                                                  maxBodyBytes,
+                                                  () -> concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new)))))));
         });
   }
 
@@ -69,19 +77,25 @@ public final class HttpApi extends AllDirectives {
     return new HttpApi.Directives().nameRoute(template, inner);
   }
 
+  /**
+   * Counts the request and logs it with the request's span current, so that the latency
+   * observation carries the trace id as its exemplar and the access log line carries the ids.
+   */
   private HttpResponse record(
-      HttpRequest request, HttpResponse response, String route, long start) {
+      HttpRequest request, HttpResponse response, String route, long start, RequestTracing trace) {
     double seconds = (System.nanoTime() - start) / 1e9;
     String status = Integer.toString(response.status().intValue());
-    requests.labelValues(route, request.method().name(), status).inc();
-    latency.labelValues(route, status).observe(seconds);
-    accessLog.info(
-        "{} {} {} {}ms",
-        request.method().name(),
-        request.getUri().path(),
-        status,
-        String.format("%.1f", seconds * 1000));
-    return response;
+    try (TraceScope ignored = trace.enter()) {
+      requests.labelValues(route, request.method().name(), status).inc();
+      latency.labelValues(route, status).observe(seconds);
+      accessLog.info(
+          "{} {} {} {}ms",
+          request.method().name(),
+          request.getUri().path(),
+          status,
+          String.format("%.1f", seconds * 1000));
+    }
+    return trace.finish(request, route, response);
   }
 
   private static final class Directives extends AllDirectives {

@@ -11,17 +11,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.gateway.PathTemplate.PathParams;
+import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.RangeRequest;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.Consistency;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -35,10 +39,15 @@ import org.apache.pekko.http.javadsl.server.Route;
  * error shape.
  */
 public final class KvRoutes extends JsonRoutes {
-  private final Kv kv;
+  private static final String AP = "ap";
 
-  public KvRoutes(Kv kv) {
+  private final Kv kv;
+  private final ApKeyspaces ap;
+
+  /** {@code ap}: the node's AP keyspaces, for replication factors (the same as {@code kv} uses). */
+  public KvRoutes(Kv kv, ApKeyspaces ap) {
     this.kv = kv;
+    this.ap = ap;
   }
 
   public Route route() {
@@ -85,13 +94,34 @@ public final class KvRoutes extends JsonRoutes {
     if (partitions.isPresent() && (partitions.get() < 1 || partitions.get() > Integer.MAX_VALUE)) {
       throw Json.invalid("partitions", "must be a positive integer");
     }
+    Optional<Long> replicationFactor = Json.optionalLong(json, "replicationFactor");
+    if (replicationFactor.isPresent() && !AP.equals(mode)) {
+      throw Json.invalid("replicationFactor", "is a setting of AP keyspaces (\"mode\":\"ap\")");
+    }
+    long rf = replicationFactor.orElse(0L);
+    if (replicationFactor.isPresent() && (rf < 1 || rf > 15)) {
+      throw Json.invalid("replicationFactor", "must be within 1..15, got " + rf);
+    }
     KeyspaceSpec spec = new KeyspaceSpec(mode, partitions.map(Math::toIntExact).orElse(0));
     return onSuccess(
-        kv.createKeyspace(name, spec),
-        info ->
-            complete(
-                Json.response(
-                    info.created() ? StatusCodes.CREATED : StatusCodes.OK, KvJson.info(info))));
+        kv.createKeyspace(name, spec).thenCompose(info -> described(info, (int) rf)),
+        node ->
+            complete(Json.response(
+                node.get("created").asBoolean() ? StatusCodes.CREATED : StatusCodes.OK,
+                node.without("created"))));
+  }
+
+  /**
+   * The keyspace as JSON; for an AP keyspace with its replication factor, recorded now when the
+   * keyspace was just created ({@code rf} 0: the default, min(3, cluster size)).
+   */
+  private CompletionStage<ObjectNode> described(KeyspaceInfo info, int rf) {
+    ObjectNode node = KvJson.info(info).put("created", info.created());
+    if (!AP.equals(info.mode())) {
+      return CompletableFuture.completedFuture(node);
+    }
+    return ap.configure(info.name(), info.incarnation(), rf)
+        .thenApply(recorded -> node.put("replicationFactor", recorded));
   }
 
   private Route keyspaceStats(String name) {
@@ -99,6 +129,10 @@ public final class KvRoutes extends JsonRoutes {
         kv.keyspaceStats(name),
         stats -> {
           ObjectNode node = KvJson.info(stats.info());
+          if (AP.equals(stats.info().mode())) {
+            node.put("replicationFactor",
+                ap.keyspace(name, stats.info().incarnation()).replicationFactor());
+          }
           node.put("keys", stats.keys());
           node.put("bytes", stats.bytes());
           node.put("token", stats.token());

@@ -102,9 +102,18 @@ public final class NodeRoutes extends AllDirectives {
         });
   }
 
+  /** The Prometheus text format, or OpenMetrics (with exemplars) when the scraper asks for it. */
   private Route metrics() {
-    return complete(
-        org.apache.pekko.http.javadsl.model.HttpResponse.create()
-            .withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())));
+    return optionalHeaderValueByName(
+        "Accept",
+        accept -> {
+          Metrics.Scrape scrape = metrics.scrape(accept.orElse(null));
+          return complete(
+              org.apache.pekko.http.javadsl.model.HttpResponse.create()
+                  .withEntity(
+                      HttpEntities.create(
+                          ContentTypes.parse(scrape.contentType()),
+                          scrape.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        });
   }
 }

@@ -98,7 +98,13 @@ public enum KvError implements ErrorCode {
   /** AP keyspaces: the consistency level was not reached in time. */
   CONSISTENCY_UNAVAILABLE(ErrorKind.UNAVAILABLE),
   /** AP keyspaces: a write's timestamp is too far ahead of this node's clock. */
-  CLOCK_OFFSET_EXCEEDED(ErrorKind.UNAVAILABLE);
+  CLOCK_OFFSET_EXCEEDED(ErrorKind.UNAVAILABLE),
+  /** AP keyspaces: a replication factor outside 1..15. */
+  INVALID_REPLICATION_FACTOR(ErrorKind.INVALID),
+  /** AP keyspaces: another replication factor is recorded for the keyspace (fixed at creation). */
+  REPLICATION_FACTOR_CONFLICT(ErrorKind.CONFLICT),
+  /** An AP-only operation (endpoints, repair) on a CP keyspace. */
+  NOT_SUPPORTED_IN_CP_MODE(ErrorKind.INVALID);
 
   private final ErrorKind kind;
 

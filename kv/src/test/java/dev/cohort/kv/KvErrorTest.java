@@ -54,7 +54,10 @@ class KvErrorTest {
           "invalid_consistency 400",
           "not_supported_in_ap_mode 400",
           "consistency_unavailable 503",
-          "clock_offset_exceeded 503");
+          "clock_offset_exceeded 503",
+          "invalid_replication_factor 400",
+          "replication_factor_conflict 409",
+          "not_supported_in_cp_mode 400");
 
   @Test
   void everyReleasedCodeKeepsItsSpellingAndStatus() {

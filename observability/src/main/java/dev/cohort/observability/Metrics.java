@@ -5,6 +5,8 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.core.metrics.Metric;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -49,6 +51,7 @@ public final class Metrics implements Extension {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Map<String, Metric> metrics = new ConcurrentHashMap<>();
   private final PrometheusTextFormatWriter textWriter = PrometheusTextFormatWriter.create();
+  private final OpenMetricsTextFormatWriter openMetricsWriter = OpenMetricsTextFormatWriter.create();
 
   private Metrics(String version) {
     JvmMetrics.builder().register(registry);
@@ -116,9 +119,26 @@ public final class Metrics implements Extension {
 
   /** The registry in the Prometheus text exposition format (version 0.0.4). */
   public String scrape() {
+    return scrape(textWriter);
+  }
+
+  /**
+   * The registry in the format {@code accept} (an HTTP Accept header, may be null) asks for:
+   * OpenMetrics when it names {@code application/openmetrics-text} (the format that carries
+   * exemplars, which Prometheus asks for with {@code --enable-feature=exemplar-storage}), else the
+   * Prometheus text format.
+   */
+  public Scrape scrape(String accept) {
+    if (openMetricsWriter.accepts(accept)) {
+      return new Scrape(OpenMetricsTextFormatWriter.CONTENT_TYPE, scrape(openMetricsWriter));
+    }
+    return new Scrape(PrometheusTextFormatWriter.CONTENT_TYPE, scrape(textWriter));
+  }
+
+  private String scrape(ExpositionFormatWriter writer) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     try {
-      textWriter.write(out, registry.scrape());
+      writer.write(out, registry.scrape());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -128,6 +148,9 @@ public final class Metrics implements Extension {
   public static String contentType() {
     return PrometheusTextFormatWriter.CONTENT_TYPE;
   }
+
+  /** One scrape's body and the content type it is written in. */
+  public record Scrape(String contentType, String body) {}
 
   private <M extends Metric> M cached(String name, Class<M> type, Supplier<M> create) {
     Metric metric = metrics.computeIfAbsent(name, n -> create.get());

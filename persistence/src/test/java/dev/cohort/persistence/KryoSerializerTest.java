@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.observability.TraceContext;
 import dev.cohort.persistence.internal.KryoSerializer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -108,6 +109,25 @@ class KryoSerializerTest {
     }
     Object event = serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
     assertEquals(new TestTypes.SampleEvent("order-17", 42, List.of()), event);
+  }
+
+  /**
+   * The fixture holds TracedPut("k-1") written before the record gained its trace component:
+   * it reads with no trace, and a message carrying one round-trips with it.
+   */
+  @Test
+  void messageWrittenBeforeItCarriedTraceContextStillReads() throws IOException {
+    byte[] bytes;
+    try (InputStream in = getClass().getResourceAsStream("/fixtures/traced-put-v1.bin")) {
+      bytes = in.readAllBytes();
+    }
+    Object old = serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
+    assertEquals(new TestTypes.TracedPut("k-1", null), old);
+    var traced =
+        new TestTypes.TracedPut(
+            "k-2",
+            new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "a=1"));
+    assertEquals(traced, roundTrip(traced));
   }
 
   @Test

@@ -8,5 +8,6 @@ public final class TestRegistrations implements KryoRegistrations {
     registry.add(9002, TestTypes.Stop.class);
     registry.add(9003, TestTypes.Everything.class);
     registry.add(9004, TestTypes.Nested.class);
+    registry.add(9005, TestTypes.TracedPut.class);
   }
 }

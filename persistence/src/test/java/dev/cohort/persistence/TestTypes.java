@@ -1,5 +1,7 @@
 package dev.cohort.persistence;
 
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Traced;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,9 @@ final class TestTypes {
 
   /** The current shape of an event whose older shape was (String id, long amount, String note). */
   record SampleEvent(String id, long amount, List<String> tags) implements CohortSerializable {}
+
+  /** A command that gained a trace-context component after fixtures/traced-put-v1.bin was written. */
+  record TracedPut(String key, TraceContext trace) implements Command, Traced {}
 
   record Unregistered(String value) implements CohortSerializable {}
 }

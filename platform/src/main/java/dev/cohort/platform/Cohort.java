@@ -6,6 +6,7 @@ import dev.cohort.cluster.Membership;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
 import dev.cohort.etcd.EtcdServer;
+import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
@@ -17,6 +18,8 @@ import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
+import dev.cohort.kv.ap.ApKeyspaces;
+import dev.cohort.kv.ap.ApService;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
 import dev.cohort.gateway.NodeRoutes;
@@ -83,6 +86,7 @@ public final class Cohort {
       Membership.joinIfAlone(system, node);
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
+      ApKeyspaces ap = ApService.start(system);
       EtcdServer etcd = EtcdServer.start(system, kv);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
@@ -96,7 +100,8 @@ public final class Cohort {
           List.of(
               new NodeRoutes(system).route(),
               new CounterRoutes(counters).route(),
-              new KvRoutes(kv).route(),
+              new ApRoutes(kv, ap).route(),
+              new KvRoutes(kv, ap).route(),
               new EtcdGatewayRoutes(etcd.json()).route(),
               new LogRoutes(log).route(),
               new SagaRoutes(sagas).route(),

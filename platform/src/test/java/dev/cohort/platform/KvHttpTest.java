@@ -134,7 +134,7 @@ class KvHttpTest {
     assertEquals("60", again.get("responses").get(0).get("get").get("kv").get("value").asText());
     assertEquals("40", ok(http.send("GET", "/v1/kv/default/keys/" + b, null)).get("kv").get("value").asText());
     String metrics = http.send("GET", "/metrics", null).body();
-    assertTrue(metrics.contains("\ncohort_txn_2pc_total{outcome=\"committed\"} "), metrics);
+    assertTrue(metrics.contains("\ncohort_kv_txn_2pc_total{outcome=\"committed\"} "), metrics);
   }
 
   @Test

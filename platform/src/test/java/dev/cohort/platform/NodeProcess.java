@@ -73,6 +73,18 @@ final class NodeProcess implements AutoCloseable {
     return new NodeProcess(dataDir, httpPort, remotePort, log, builder.start());
   }
 
+  /**
+   * A node of a cluster on the shared PostgreSQL journal ({@code conf/cluster-node.conf}) whose
+   * seed listens on {@code seedRemote}; {@code remotePort == seedRemote} starts the seed itself.
+   */
+  static NodeProcess startClusterNode(String name, int remotePort, int seedRemote)
+      throws IOException {
+    return start(
+        Files.createTempDirectory(name), freePort(), remotePort,
+        "--config", repositoryRoot().resolve("conf/cluster-node.conf").toString(),
+        "--seed", "127.0.0.1:" + seedRemote);
+  }
+
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return client.send(
         HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15)).GET().build(),

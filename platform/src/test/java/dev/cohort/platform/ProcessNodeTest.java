@@ -79,19 +79,9 @@ class ProcessNodeTest {
   void secondNodeJoinsThroughSeedAndBothSeeTwoUpMembers() throws Exception {
     int seedRemote = NodeProcess.freePort();
     // A cluster of two keeps its events in the shared PostgreSQL journal, as the README says.
-    String clusterConf = NodeProcess.repositoryRoot().resolve("conf/cluster-node.conf").toString();
-    try (NodeProcess first =
-            NodeProcess.start(
-                Files.createTempDirectory("cohort-seed"), NodeProcess.freePort(), seedRemote,
-                "--config", clusterConf, "--seed", "127.0.0.1:" + seedRemote);
+    try (NodeProcess first = NodeProcess.startClusterNode("cohort-seed", seedRemote, seedRemote);
         NodeProcess second =
-            NodeProcess.start(
-                Files.createTempDirectory("cohort-joiner"),
-                NodeProcess.freePort(),
-                NodeProcess.freePort(),
-                "--config", clusterConf,
-                "--seed",
-                "127.0.0.1:" + seedRemote)) {
+            NodeProcess.startClusterNode("cohort-joiner", NodeProcess.freePort(), seedRemote)) {
       first.awaitReady(READY);
       second.awaitReady(READY);
       for (NodeProcess node : new NodeProcess[] {first, second}) {

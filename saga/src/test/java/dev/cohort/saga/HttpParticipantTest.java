@@ -25,18 +25,10 @@ import org.junit.jupiter.api.Test;
  */
 class HttpParticipantTest {
   private static final SagaTestKit node = SagaTestKit.start("HttpParticipantTest");
-  private static final Participant participant = newParticipant();
+  private static final Participant participant = Participant.start();
 
   static {
     join(node.kv.createKeyspace("orders", KeyspaceSpec.cp(2)));
-  }
-
-  private static Participant newParticipant() {
-    try {
-      return new Participant();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @AfterAll

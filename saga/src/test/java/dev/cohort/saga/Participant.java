@@ -23,7 +23,8 @@ import java.util.concurrent.Executors;
  */
 final class Participant implements AutoCloseable {
   /** One request as the participant saw it. */
-  record Request(String method, String path, String key, String body) {}
+  /** {@code traceparent}: the W3C header the caller sent, or null. */
+  record Request(String method, String path, String key, String body, String traceparent) {}
 
   private sealed interface Behaviour {}
 
@@ -40,6 +41,15 @@ final class Participant implements AutoCloseable {
   final List<Request> requests = new CopyOnWriteArrayList<>();
   /** Effects applied, in order: "path key body". */
   final List<String> effects = new CopyOnWriteArrayList<>();
+
+  /** A started participant, for static fields (an I/O failure to bind is a broken test setup). */
+  static Participant start() {
+    try {
+      return new Participant();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   Participant() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -91,7 +101,8 @@ final class Participant implements AutoCloseable {
     String path = exchange.getRequestURI().getPath();
     String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
     String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-    requests.add(new Request(exchange.getRequestMethod(), path, key, body));
+    requests.add(new Request(exchange.getRequestMethod(), path, key, body,
+        exchange.getRequestHeaders().getFirst("traceparent")));
     Integer always = failAlways.get(path);
     Behaviour behaviour = always != null ? new Fail(always) : next(path);
     if (behaviour instanceof Fail fail) {

@@ -1,6 +1,7 @@
 package dev.cohort.sharding;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -60,7 +61,51 @@ public final class ConsistentHashRing {
     if (points.length == 0) {
       throw new IllegalStateException("the ring has no nodes");
     }
-    long h = hash(key);
+    return owners[firstPointAtOrAfter(hash(key))];
+  }
+
+  /**
+   * The first {@code count} distinct nodes clockwise from {@code key}'s token (fewer when the ring
+   * has fewer nodes): Cassandra's replica placement (SimpleStrategy) on this ring. The first is
+   * {@link #nodeFor}; each further one is the owner of the next point that belongs to a node not
+   * yet chosen.
+   */
+  public List<String> nodesFor(String key, int count) {
+    return nodesForToken(token(key), count);
+  }
+
+  /** {@link #nodesFor} for a token (a value of {@link #token}). */
+  public List<String> nodesForToken(long token, int count) {
+    if (points.length == 0) {
+      throw new IllegalStateException("the ring has no nodes");
+    }
+    int wanted = Math.min(count, nodes.size());
+    List<String> chosen = new ArrayList<>(wanted);
+    int start = firstPointAtOrAfter(token);
+    for (int k = 0; k < points.length && chosen.size() < wanted; k++) {
+      String owner = owners[(start + k) % points.length];
+      if (!chosen.contains(owner)) {
+        chosen.add(owner);
+      }
+    }
+    return List.copyOf(chosen);
+  }
+
+  /**
+   * The ring's points in token order (unsigned). Point {@code i} closes the token range {@code
+   * (points[i-1], points[i]]} (the first point closes the range that wraps around); every token in
+   * one range has the same {@link #nodesForToken} placement.
+   */
+  public long[] points() {
+    return points.clone();
+  }
+
+  /** A key's position on the ring: the hash that {@link #nodeFor} places. */
+  public static long token(String key) {
+    return hash(key);
+  }
+
+  private int firstPointAtOrAfter(long h) {
     int low = 0;
     int high = points.length;
     while (low < high) {
@@ -71,7 +116,7 @@ public final class ConsistentHashRing {
         high = mid;
       }
     }
-    return owners[low == points.length ? 0 : low];
+    return low == points.length ? 0 : low;
   }
 
   /** The ring's nodes, sorted. */
@@ -86,6 +131,11 @@ public final class ConsistentHashRing {
       h ^= b & 0xff;
       h *= 0x100000001b3L;
     }
+    return mix64(h);
+  }
+
+  /** MurmurHash3's 64-bit finalizer: every input bit affects every output bit. */
+  public static long mix64(long h) {
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;

@@ -52,6 +52,9 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
                 "cohort_sharding_rebalanced_shards",
                 "Shards the consistent-hash allocation moved between nodes, by entity type",
                 "entity_type");
+    // The series exists from the start (at zero), so that rate() and increase() over it see the
+    // first rebalance instead of a series appearing at its first value.
+    rebalanced.labelValues(entityType);
   }
 
   @Override

@@ -76,4 +76,19 @@ class ConsistentHashRingTest {
       assertTrue(max / mean < 1.3, n + " nodes: max/mean " + max / mean);
     }
   }
+
+  /** Replicas: the owner first, then the next distinct owners clockwise; capped by the ring. */
+  @Test
+  void nodesForStartsWithTheOwnerAndNamesDistinctNodes() {
+    ConsistentHashRing ring = new ConsistentHashRing(List.of("a", "b", "c", "d"), 16);
+    for (int i = 0; i < 1_000; i++) {
+      String key = "key-" + i;
+      List<String> three = ring.nodesFor(key, 3);
+      assertEquals(ring.nodeFor(key), three.getFirst());
+      assertEquals(3, three.stream().distinct().count());
+      assertEquals(three.subList(0, 2), ring.nodesFor(key, 2), "a prefix of the longer list");
+      assertEquals(4, ring.nodesFor(key, 9).size());
+      assertEquals(three, ring.nodesForToken(ConsistentHashRing.token(key), 3));
+    }
+  }
 }

@@ -15,9 +15,11 @@ final class Workloads {
       // One lock and one saga definition serve every run: tokens only grow, saga ids are unique.
       case "locks" -> new LocksWorkload();
       case "sagas" -> new SagasWorkload();
+      // Unique keys under a/ in one AP keyspace serve every run.
+      case "ap" -> new ApWorkload();
       default ->
           throw new IllegalArgumentException(
-              "unknown workload '" + name + "'; known: kv-register, unique-put, stream-log, locks, sagas");
+              "unknown workload '" + name + "'; known: kv-register, unique-put, stream-log, locks, sagas, ap");
     };
   }
 }

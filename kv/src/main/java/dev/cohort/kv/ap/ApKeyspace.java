@@ -5,16 +5,16 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * One AP keyspace: keys replicated on every node by Pekko Distributed Data, each a last-writer-wins
- * register ordered by hybrid logical clock timestamps, read and written at a per-request {@link
- * Consistency}.
+ * One AP keyspace: each key replicated on the first {@code replicationFactor} nodes clockwise from
+ * its token on the ring, a last-writer-wins register ordered by hybrid logical clock timestamps,
+ * read and written through any node (the coordinator) at a per-request {@link Consistency}.
  *
  * <p>Every operation returns a stage that fails with a {@link dev.cohort.kv.KvException}: {@code
  * invalid_key}, {@code key_too_large}, {@code value_too_large}, {@code invalid_ttl}, {@code
  * invalid_request} (400/413, nothing stored); {@code key_not_found} (404); {@code
- * consistency_unavailable} (503) when the consistency level was not reached in time. A write that
- * fails with {@code consistency_unavailable} was applied on this node's replica and may still
- * spread to the others (it is not rolled back, as with a Cassandra write timeout); it is never
+ * consistency_unavailable} (503) when too few replicas are alive for the level (nothing written)
+ * or too few acknowledged in time. A write that timed out may have been applied on some replicas
+ * and spreads from there (it is not rolled back, as with a Cassandra write timeout); it is never
  * reported as a success at a weaker level.
  *
  * <p>Thread-safe.
@@ -37,24 +37,35 @@ public interface ApKeyspace {
 
   /**
    * The live keys starting with {@code prefix} (empty: all), sorted, at most {@code limit} (0: no
-   * limit). Best effort: every bucket is read at {@code consistency} on its own, so the answer is
-   * not a point-in-time snapshot; at {@code ONE} only the buckets this node holds are read.
+   * limit). Best effort: every live node's store is scanned and the newest entry of each key kept,
+   * after checking that every token range has the live replicas {@code consistency} needs; not a
+   * point-in-time snapshot, and it reads the whole keyspace (keys are placed by hash).
    */
   CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency);
 
   /**
-   * The changes of this node's replica to keys starting with {@code prefix}, from now on, as a
-   * stream that never ends by itself. Replicated changes arrive within {@code
-   * cohort.kv.ap.notify-interval} of reaching this node; several changes of one key within one
-   * interval may arrive as only the last. Fails with {@code watch_overflow} when the consumer falls
-   * {@code cohort.kv.ap.watch.buffer-events} behind.
+   * The changes of this node's store to keys starting with {@code prefix} (the keys this node
+   * replicates), from now on, as each is written, as a stream that never ends by itself. Fails with
+   * {@code watch_overflow} when the consumer falls {@code cohort.kv.ap.watch.buffer-events} behind.
    */
   Source<ApWatchEvent, NotUsed> watch(String prefix);
 
+  /** The key's replicas on the ring; fails with {@code invalid_key}. */
+  ApEndpoints endpoints(String key);
+
+  /** The keyspace's replication factor. */
+  int replicationFactor();
+
   /**
-   * Deletes every bucket of this keyspace cluster-wide (Distributed Data deletes; the keyspace's
-   * storage ids cannot be used again, which is why they carry the incarnation). Completes with the
-   * number of buckets deleted.
+   * Anti-entropy repair: compares this node's hash trees of every token range it replicates with
+   * the other live replicas' and exchanges the entries that differ, newest winning.
+   */
+  CompletionStage<ApRepairResult> repair();
+
+  /**
+   * Deletes this keyspace incarnation's data on every live node (best effort: a node that is down
+   * keeps its copy, which no request can reach any more since a new incarnation has other storage
+   * keys). Completes with the number of nodes that dropped it.
    */
   CompletionStage<Integer> drop();
 }

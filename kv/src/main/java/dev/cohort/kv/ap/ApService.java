@@ -7,10 +7,10 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Starts AP keyspaces on a node: its Distributed Data replicator ({@code /system/cohortKvAp}, with
- * the durable store under {@code cohort.kv.ap.durable.directory}), the sweeper that purges
- * tombstones and expired keys, and the metrics. Call it on every node, after or while the node
- * joins; calling it again on the same system returns the same instance.
+ * Starts AP keyspaces on a node: its store under {@code <data-dir>/ap} (RocksDB, opened on first
+ * use), the replica actor ({@code /system/kv-ap-replica}) that other coordinators write to and read
+ * from, and the maintenance actor (hints, sweeps, repair, catalog exchange). Call it on every node,
+ * after or while the node joins; calling it again on the same system returns the same instance.
  *
  * <p>Requires {@code pekko.actor.provider = cluster} and Cohort's Kryo serialization.
  */

@@ -1,15 +1,13 @@
 package dev.cohort.kv.ap;
 
-import dev.cohort.kv.KvException;
+import dev.cohort.kv.KvError;
 import java.util.Locale;
 
 /**
- * How many replicas of an AP keyspace a read or write must reach before it answers, as in
- * Cassandra's tunable consistency. Mapped onto Pekko Distributed Data: {@code ONE} is
- * {@code WriteLocal}/{@code ReadLocal} (this node's replica only), {@code QUORUM} is {@code
- * WriteMajority}/{@code ReadMajority} (a majority of the cluster's nodes, this one included) and
- * {@code ALL} is {@code WriteAll}/{@code ReadAll}. A write at {@code QUORUM} read at {@code QUORUM}
- * always overlaps, so the read sees the write.
+ * How many of a key's replicas a read or write must reach before it answers, as in Cassandra's
+ * tunable consistency: {@code ONE} one replica (any: the coordinator need not be one), {@code
+ * QUORUM} a majority of the replication factor, {@code ALL} every replica. A write at {@code
+ * QUORUM} read at {@code QUORUM} always overlaps in a replica, so the read sees the write.
  *
  * <p>Written on the wire by name in the HTTP API ({@code ?consistency=one|quorum|all}); in Java it
  * never travels between nodes.
@@ -18,6 +16,15 @@ public enum Consistency {
   ONE,
   QUORUM,
   ALL;
+
+  /** Replicas of {@code replicationFactor} that must answer. */
+  public int required(int replicationFactor) {
+    return switch (this) {
+      case ONE -> 1;
+      case QUORUM -> replicationFactor / 2 + 1;
+      case ALL -> replicationFactor;
+    };
+  }
 
   /** The lower-case name used by the HTTP API and the configuration. */
   public String wireName() {
@@ -37,9 +44,7 @@ public enum Consistency {
       case "quorum" -> QUORUM;
       case "all" -> ALL;
       default ->
-          throw KvException.invalid(
-              "invalid_consistency",
-              "consistency must be one, quorum or all (got '" + text + "')");
+          throw KvError.INVALID_CONSISTENCY.exception("consistency must be one, quorum or all (got '" + text + "')");
     };
   }
 }

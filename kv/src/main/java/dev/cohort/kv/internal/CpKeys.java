@@ -15,6 +15,8 @@ import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.ap.internal.ApKvRouter;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Tracing;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,9 +40,11 @@ final class CpKeys {
   private final EdgeChecks checks;
   private final KeyspaceDirectory directory;
   private final TxnRouter txns;
+  private final Tracing tracing;
 
   CpKeys(EntityAsks asks, MeteredCalls calls, EdgeChecks checks, KeyspaceDirectory directory,
-      TxnRouter txns) {
+      TxnRouter txns, Tracing tracing) {
+    this.tracing = tracing;
     this.asks = asks;
     this.calls = calls;
     this.checks = checks;
@@ -50,6 +54,7 @@ final class CpKeys {
 
   CompletionStage<PutResult> put(
       String keyspace, String key, byte[] value, PutOptions options, long ttlSeconds) {
+    TraceContext trace = tracing.capture();
     return calls.call(keyspace, "put", () -> {
       if (ttlSeconds != 0) {
         throw KvError.INVALID_REQUEST.exception("ttlSeconds applies to AP keyspaces; on CP"
@@ -61,7 +66,7 @@ final class CpKeys {
       EdgeChecks.putOptions(o);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Put(key, value, o)), List.of());
       return directory.withKeyspace(keyspace,
-              ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn))
+              ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn, trace))
           .thenApply(r -> new PutResult(
               r.header(), ((TxnOpResult.Put) r.responses().getFirst()).prevKv()));
     });
@@ -139,11 +144,12 @@ final class CpKeys {
   }
 
   CompletionStage<DeleteResult> delete(String keyspace, String key, boolean prevKv) {
+    TraceContext trace = tracing.capture();
     return calls.call(keyspace, "delete", () -> {
       Keys.checkKey(key);
       TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
       return directory.withKeyspace(keyspace,
-          ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn).thenApply(r -> {
+          ks -> txns.onePartition(KeyspaceDirectory.entityIdOfKey(ks, key), txn, trace).thenApply(r -> {
             TxnOpResult.Delete d = (TxnOpResult.Delete) r.responses().getFirst();
             return new DeleteResult(d.deleted(), d.prevKvs(), List.of(r.header()),
                 Tokens.resume(ks.incarnation(), List.of(r.header())));

@@ -45,7 +45,7 @@ public final class KvMetrics {
         metrics.histogram("cohort_kv_lock_wait_seconds", "time from lock request to acquisition");
     txn2pc =
         metrics.counter(
-            "cohort_txn_2pc",
+            "cohort_kv_txn_2pc",
             "cross-partition kv transactions decided by their two-phase-commit coordinator on this"
                 + " node, by outcome (committed or aborted)",
             "outcome");

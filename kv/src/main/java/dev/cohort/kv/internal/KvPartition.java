@@ -6,6 +6,9 @@ import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Traced;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.persistence.WriterFence;
@@ -86,8 +89,20 @@ public final class KvPartition
     ActorRef<Reply> replyTo();
   }
 
-  /** A transaction; single puts and deletes are transactions without compares. */
-  public record Txn(TxnRequest txn, ActorRef<Reply> replyTo) implements WriteCommand {}
+  /**
+   * A transaction; single puts and deletes are transactions without compares. {@code trace}: the
+   * caller's span (null untraced), continued by the partition's spans (see {@link WriteSpans}).
+   */
+  public record Txn(TxnRequest txn, ActorRef<Reply> replyTo, TraceContext trace)
+      implements WriteCommand, Traced {
+    public Txn(TxnRequest txn, ActorRef<Reply> replyTo) {
+      this(txn, replyTo, null);
+    }
+
+    Txn withTrace(TraceContext next) {
+      return new Txn(txn, replyTo, next);
+    }
+  }
 
   /** Deletes every key in {@code [from, to)} ({@code to} null: no upper bound). */
   public record DeleteRange(String from, String to, boolean prevKv, ActorRef<Reply> replyTo)
@@ -390,6 +405,7 @@ public final class KvPartition
   private final TxnParticipant participant;
   private final WatchHub watches;
   private final FirstKeyWaiters waiters;
+  private final Tracing tracing;
 
   private KvPartition(
       ActorContext<Command> context, String entityId, KvSettings settings, KvMetrics metrics,
@@ -415,6 +431,7 @@ public final class KvPartition
         new Rejected(
             KvError.KEYSPACE_NOT_FOUND.rejection("keyspace '" + keyspace + "' was deleted"));
     this.store = new PartitionStore(partition, settings);
+    this.tracing = Tracing.get(context.getSystem());
     this.evaluator = new TxnEvaluator(settings, keyspace, partitions, partition);
     this.participant =
         new TxnParticipant(
@@ -570,14 +587,17 @@ public final class KvPartition
       Live live, List<WriteCommand> commands, ActorRef<BatchDone> batcher) {
     State state = live.state();
     long now = Math.max(System.currentTimeMillis(), state.lastAtMillis());
+    WriteSpans spans = WriteSpans.start(tracing, entityId, commands);
     TxnEvaluator.Outcome decided =
         evaluator.decide(state, participant.parkLocked(state, commands), now);
     EffectBuilder<Event, Stage> effect;
     if (decided.events().isEmpty()) {
       // Nothing written: the answers come from memory (reads, failed compares) and are fenced.
+      spans.answeredFromMemory();
       effect = Effect().none().thenRun(s -> sendFromMemory(decided.replies()));
     } else {
       int eventCount = decided.events().size();
+      spans.persisting(eventCount, commands.size());
       effect =
           Effect()
               .persist(decided.events())
@@ -587,7 +607,8 @@ public final class KvPartition
                     // also finds its write in a scrape.
                     metrics.batch(eventCount);
                     metrics.keys(entityId, keyspace, s.state().kvs().size());
-                    decided.replies().forEach(p -> p.replyTo().tell(p.reply()));
+                    spans.written(s.state().revision());
+                    decided.replies().forEach(p -> spans.reply(p.replyTo(), p.reply()));
                     watches.publish(s.state(), decided.changes());
                     waiters.check(s.state());
                   });

@@ -9,6 +9,7 @@ import dev.cohort.kv.KeyspaceStats;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvLock;
 import dev.cohort.kv.KvSettings;
+import dev.cohort.observability.Tracing;
 import dev.cohort.kv.Leader;
 import dev.cohort.kv.LeaseGrant;
 import dev.cohort.kv.LeaseInfo;
@@ -70,8 +71,9 @@ public final class KvServiceImpl implements Kv {
     this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
     this.checks = new EdgeChecks(settings);
     this.leases = new Leases(settings, asks, calls);
-    this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases);
-    this.keys = new CpKeys(asks, calls, checks, directory, txns);
+    Tracing tracing = Tracing.get(system);
+    this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases, tracing);
+    this.keys = new CpKeys(asks, calls, checks, directory, txns, tracing);
     this.watches = new Watches(system, settings, metrics, calls, directory, ap);
     // Locks and elections build on this API (leases, puts, ranges, watches), as etcd's do.
     OwnerQueue queue = new OwnerQueue(this, settings, asks, directory);

@@ -1,6 +1,9 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KvSettings;
+import dev.cohort.observability.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,12 +42,20 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   private final KvSettings settings;
   private final ClusterSharding sharding;
   /** Writes waiting per partition whose batch is in flight; a key present means in flight. */
-  private final Map<String, ArrayDeque<KvPartition.WriteCommand>> inFlight = new HashMap<>();
+  private final Map<String, ArrayDeque<Queued>> inFlight = new HashMap<>();
+  private final Tracing tracing;
+
+  /**
+   * A write and, when it carries a trace, its {@code kv batcher} span: from submission to leaving
+   * in a batch (the wait for the partition's previous batch).
+   */
+  private record Queued(KvPartition.WriteCommand write, Span span) {}
 
   private PartitionBatcher(ActorContext<Command> context, KvSettings settings) {
     super(context);
     this.settings = settings;
     this.sharding = ClusterSharding.get(context.getSystem());
+    this.tracing = Tracing.get(context.getSystem());
   }
 
   @Override
@@ -56,14 +67,27 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   }
 
   private Behavior<Command> onSubmit(Submit submit) {
-    ArrayDeque<KvPartition.WriteCommand> waiting = inFlight.get(submit.entityId());
+    Queued queued = new Queued(submit.write(), batcherSpan(submit));
+    ArrayDeque<Queued> waiting = inFlight.get(submit.entityId());
     if (waiting == null) {
       inFlight.put(submit.entityId(), new ArrayDeque<>());
-      send(submit.entityId(), List.of(submit.write()));
+      send(submit.entityId(), List.of(queued));
     } else {
-      waiting.add(submit.write());
+      waiting.add(queued);
     }
     return this;
+  }
+
+  private Span batcherSpan(Submit submit) {
+    if (!(submit.write() instanceof KvPartition.Txn txn) || txn.trace() == null) {
+      return null;
+    }
+    return tracing
+        .tracer()
+        .spanBuilder("kv batcher")
+        .setParent(tracing.contextOf(txn.trace()))
+        .setAttribute("cohort.entity_id", submit.entityId())
+        .startSpan();
   }
 
   private Behavior<Command> onFinished(Finished finished) {
@@ -76,13 +100,13 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
           .getLog()
           .warn("kv batch to {} failed: {}", finished.entityId(), finished.failure().toString());
     }
-    ArrayDeque<KvPartition.WriteCommand> waiting = inFlight.get(finished.entityId());
+    ArrayDeque<Queued> waiting = inFlight.get(finished.entityId());
     if (waiting == null || waiting.isEmpty()) {
       inFlight.remove(finished.entityId());
       return this;
     }
     int n = Math.min(waiting.size(), settings.batchMaxCommands());
-    List<KvPartition.WriteCommand> next = new ArrayList<>(n);
+    List<Queued> next = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       next.add(waiting.poll());
     }
@@ -90,13 +114,27 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
     return this;
   }
 
-  private void send(String entityId, List<KvPartition.WriteCommand> writes) {
+  /**
+   * Sends one batch; a traced write leaves with its batcher span ended and as its trace, so the
+   * partition's spans are that span's children.
+   */
+  private void send(String entityId, List<Queued> queued) {
+    List<KvPartition.WriteCommand> writes = new ArrayList<>(queued.size());
+    for (Queued q : queued) {
+      if (q.span() == null) {
+        writes.add(q.write());
+        continue;
+      }
+      q.span().setAttribute("kv.batch.commands", queued.size());
+      q.span().end();
+      writes.add(((KvPartition.Txn) q.write()).withTrace(tracing.capture(Context.root().with(q.span()))));
+    }
     getContext()
         .ask(
             KvPartition.BatchDone.class,
             sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId),
             settings.batchReleaseAfter(),
-            replyTo -> new KvPartition.Batch(writes, replyTo),
+            replyTo -> new KvPartition.Batch(List.copyOf(writes), replyTo),
             (done, failure) -> new Finished(entityId, failure));
   }
 }

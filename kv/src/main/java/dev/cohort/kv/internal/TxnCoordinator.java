@@ -6,6 +6,9 @@ import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Traced;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
@@ -74,8 +77,9 @@ public final class TxnCoordinator
    * decision.
    */
   public record Start(
-      List<Participant> participants, int successOps, int failureOps, ActorRef<Reply> replyTo)
-      implements Command {}
+      List<Participant> participants, int successOps, int failureOps, TraceContext trace,
+      ActorRef<Reply> replyTo)
+      implements Command, Traced {}
 
   /** A partition holding this transaction prepared asks for the decision. */
   public record Resolve(String partitionEntityId) implements Command {}
@@ -193,6 +197,9 @@ public final class TxnCoordinator
   private final Map<String, TxnResult> confirmed = new HashMap<>();
   /** Partitions a decision is in flight to. */
   private final Set<String> sending = new HashSet<>();
+  private final Tracing tracing;
+  /** This incarnation's phase and participant spans (none after a recovery). */
+  private TwoPhaseSpans spans = TwoPhaseSpans.NONE;
 
   private TxnCoordinator(
       ActorContext<Command> context, TimerScheduler<Command> timers, String txnId,
@@ -207,6 +214,7 @@ public final class TxnCoordinator
     this.metrics = metrics;
     this.shard = shard;
     this.sharding = ClusterSharding.get(context.getSystem());
+    this.tracing = Tracing.get(context.getSystem());
   }
 
   @Override
@@ -259,6 +267,7 @@ public final class TxnCoordinator
                   KvError.TXN_EXISTS.rejection("transaction " + txnId + " was already started")));
     }
     caller = start.replyTo();
+    spans = TwoPhaseSpans.start(tracing, start.trace(), txnId);
     // The intent is journaled first: a partition that prepared can always find what it is in.
     return Effect()
         .persist(
@@ -270,6 +279,7 @@ public final class TxnCoordinator
   }
 
   private void sendPrepares(State state) {
+    spans.preparing(state.participants());
     for (Participant p : state.participants()) {
       context.ask(
           KvPartition.Reply.class,
@@ -289,6 +299,7 @@ public final class TxnCoordinator
     if (state.phase() != Phase.PREPARING) {
       return Effect().noReply(); // decided already (an earlier refusal, or a partition's ask)
     }
+    spans.voted(voted.partitionEntityId(), voted.reply() instanceof KvPartition.Vote);
     switch (voted.reply()) {
       case KvPartition.Vote v -> votes.put(voted.partitionEntityId(), v);
       case KvPartition.Rejected r -> {
@@ -326,6 +337,7 @@ public final class TxnCoordinator
   /** As {@link #decide(TxnDecided)}, also telling {@code asker} (a partition, null: none). */
   private ReplyEffect<Event, State> decide(TxnDecided decision, String asker) {
     metrics.txn2pc(decision.commit() ? "committed" : "aborted");
+    spans.decided(decision.commit());
     if (!decision.commit()) {
       context.getLog().debug("transaction {} aborts: {}", txnId, decision.reason());
     }
@@ -353,6 +365,7 @@ public final class TxnCoordinator
 
   private void tellDecision(State state, String partitionEntityId) {
     sending.add(partitionEntityId);
+    spans.sending(partitionEntityId);
     context.ask(
         KvPartition.Reply.class,
         sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, partitionEntityId),
@@ -372,6 +385,7 @@ public final class TxnCoordinator
 
   private ReplyEffect<Event, State> onAcknowledged(State state, Acknowledged ack) {
     sending.remove(ack.partitionEntityId());
+    spans.acknowledged(ack.partitionEntityId(), ack.reply() instanceof KvPartition.TxnDone);
     if (state.phase() != Phase.DECIDED) {
       return Effect().noReply();
     }
@@ -407,6 +421,7 @@ public final class TxnCoordinator
   }
 
   private void ended(State state) {
+    spans.ended();
     timers.cancel(Retry.INSTANCE);
     if (shard != null) {
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
@@ -434,8 +449,12 @@ public final class TxnCoordinator
       headers.add(r.header());
     }
     headers.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+    // An ArrayList, not Arrays.asList's view: the answer crosses nodes when the caller is on another
+    // one, and Kryo knows ArrayList (found by ZipkinTraceTest's two-node transaction).
     return new Finished(
-        new TxnResult(headers.getFirst(), state.succeeded(), Arrays.asList(responses), headers));
+        new TxnResult(
+            headers.getFirst(), state.succeeded(), new ArrayList<>(Arrays.asList(responses)),
+            headers));
   }
 
   private ReplyEffect<Event, State> onResolve(State state, Resolve resolve) {

@@ -4,6 +4,8 @@ import dev.cohort.kv.Compare;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Tracing;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
@@ -36,9 +38,11 @@ final class TxnRouter {
   private final EdgeChecks checks;
   private final KeyspaceDirectory directory;
   private final Leases leases;
+  private final Tracing tracing;
 
   TxnRouter(KvSettings settings, EntityAsks asks, MeteredCalls calls, EdgeChecks checks,
-      KeyspaceDirectory directory, Leases leases) {
+      KeyspaceDirectory directory, Leases leases, Tracing tracing) {
+    this.tracing = tracing;
     this.settings = settings;
     this.asks = asks;
     this.calls = calls;
@@ -49,6 +53,7 @@ final class TxnRouter {
 
   /** {@code Kv.txn} on a CP keyspace. */
   CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
+    TraceContext trace = tracing.capture();
     return calls.call(keyspace, "txn", () -> {
       List<String> keys = checks.txn(txn);
       return directory.withKeyspace(keyspace, ks -> {
@@ -57,20 +62,23 @@ final class TxnRouter {
           partitions.add(Keys.partitionOf(key, ks.partitions()));
         }
         if (partitions.size() > 1) {
-          return twoPhase(ks, txn);
+          return twoPhase(ks, txn, trace);
         }
         int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
-        return onePartition(KeyspaceDirectory.entityId(ks, partition), txn);
+        return onePartition(KeyspaceDirectory.entityId(ks, partition), txn, trace);
       });
     });
   }
 
-  /** Attaches the txn's leases to the partition, then sends it through the batcher. */
-  CompletionStage<TxnResult> onePartition(String entityId, TxnRequest txn) {
+  /**
+   * Attaches the txn's leases to the partition, then sends it through the batcher; {@code trace}
+   * is the caller's span, captured where the call entered kv (later stages run on other threads).
+   */
+  CompletionStage<TxnResult> onePartition(String entityId, TxnRequest txn, TraceContext trace) {
     List<CompletionStage<KvLessor.LeaseState>> attaches =
         attachLeases(entityId, txn.success(), txn.failure());
     return EntityAsks.all(attaches)
-        .thenCompose(x -> asks.write(entityId, r -> new KvPartition.Txn(txn, r)))
+        .thenCompose(x -> asks.write(entityId, r -> new KvPartition.Txn(txn, r, trace)))
         .thenApply(reply -> EntityAsks.expect(reply, KvPartition.TxnReply.class).result());
   }
 
@@ -89,7 +97,7 @@ final class TxnRouter {
    * commit). Leases are attached to every partition that may put a key with one before anything
    * is prepared, as for a single partition.
    */
-  private CompletionStage<TxnResult> twoPhase(KeyspaceInfo ks, TxnRequest txn) {
+  private CompletionStage<TxnResult> twoPhase(KeyspaceInfo ks, TxnRequest txn, TraceContext trace) {
     List<TxnCoordinator.Participant> participants = new ArrayList<>();
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
     for (Map.Entry<Integer, Share> e : split(ks, txn).entrySet()) {
@@ -109,7 +117,7 @@ final class TxnRouter {
         .thenCompose(x -> asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
             asks.coordinator(txnId),
             r -> new TxnCoordinator.Start(
-                List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
+                List.copyOf(participants), txn.success().size(), txn.failure().size(), trace, r),
             timeout))
         .thenApply(reply -> switch (reply) {
           case TxnCoordinator.Finished f -> f.result();

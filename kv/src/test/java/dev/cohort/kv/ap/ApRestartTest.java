@@ -28,12 +28,13 @@ class ApRestartTest {
             Consistency.ALL));
       }
       join(c.ks(1, "durable").delete("k0", Consistency.ALL));
-      // Acknowledged at one: stored on node 1's disk before the answer.
+      // Acknowledged at one: on one replica's disk before the answer, on the others soon after.
       join(c.ks(1, "durable").put("one-only", new byte[] {42}, 0, Consistency.ONE));
     }
     for (int n = 0; n < 3; n++) {
-      try (var files = Files.list(root.resolve("node-" + n).resolve("ddata"))) {
-        assertTrue(files.anyMatch(f -> f.toString().endsWith(".ddata")), "no files on node " + n);
+      try (var files = Files.list(root.resolve("node-" + n).resolve("ap"))) {
+        assertTrue(files.anyMatch(f -> f.getFileName().toString().equals("CURRENT")),
+            "no RocksDB store on node " + n);
       }
     }
     try (ApTestCluster c = ApTestCluster.start("ApRestartTest", root, 3, "")) {

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.kv.KvException;
-import dev.cohort.kv.ap.internal.ApBucket;
-import dev.cohort.kv.ap.internal.ApBucketKey;
+import dev.cohort.kv.ap.internal.ApKeyspacesImpl;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,23 +16,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.ddata.Replicator;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.remote.RARP;
 import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
 import org.apache.pekko.remote.transport.ThrottlerTransportAdapter$;
 
 /**
  * Several cluster nodes in one JVM for AP keyspace tests: Artery TCP on 127.0.0.1 with free
- * ports, the first node the seed, {@code serialize-messages = on}, each node with its own data
- * directory, fast gossip and few buckets.
+ * ports, the first node the seed, {@code serialize-messages = on} (so every replica message goes
+ * through Kryo), each node with its own data directory, no downing, fast background work.
  */
 final class ApTestCluster implements AutoCloseable {
   final List<ActorTestKit> kits = new ArrayList<>();
@@ -50,13 +46,12 @@ final class ApTestCluster implements AutoCloseable {
             pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
             pekko.cluster.downing-provider-class = ""
             pekko.loglevel = WARNING
-            cohort.kv.ap.buckets = 16
-            cohort.kv.ap.gossip-interval = 200ms
-            cohort.kv.ap.notify-interval = 50ms
             cohort.kv.ap.request-timeout = 3s
             cohort.kv.ap.sweep-interval = 300ms
-            cohort.kv.ap.durable.fsync = off
-            cohort.kv.ap.durable.write-behind-interval = 50ms
+            cohort.kv.ap.gossip-interval = 300ms
+            cohort.kv.ap.hints.replay-interval = 200ms
+            cohort.kv.ap.repair.interval = 0s
+            cohort.kv.ap.store.sync = off
             """
                 + "cohort.node.data-dir = \"" + dataDir.toString().replace("\\", "/") + "\"\n"
                 + extra)
@@ -68,15 +63,14 @@ final class ApTestCluster implements AutoCloseable {
   static ApTestCluster start(String name, Path root, int n, String extra) {
     ApTestCluster c = new ApTestCluster();
     for (int i = 0; i < n; i++) {
-      ActorTestKit kit = ActorTestKit.create(name, config(root.resolve("node-" + i), extra));
-      c.kits.add(kit);
+      c.kits.add(ActorTestKit.create(name, config(root.resolve("node-" + i), extra)));
     }
     Address seed = Cluster.get(c.kits.get(0).system()).selfMember().address();
     for (ActorTestKit kit : c.kits) {
       Cluster.get(kit.system()).manager().tell(Join.create(seed));
     }
     for (ActorTestKit kit : c.kits) {
-      await(Duration.ofSeconds(20), () -> {
+      await(Duration.ofSeconds(30), () -> {
         var state = Cluster.get(kit.system()).state();
         List<org.apache.pekko.cluster.Member> members = new ArrayList<>();
         state.getMembers().forEach(members::add);
@@ -86,36 +80,33 @@ final class ApTestCluster implements AutoCloseable {
     for (ActorTestKit kit : c.kits) {
       c.nodes.add(ApService.start(kit.system()));
     }
-    c.awaitReady(n);
-    return c;
-  }
-
-  /**
-   * Waits until every replicator has loaded its durable store and sees all {@code n} replicas, and
-   * a write at ALL goes through: the replicators learn of each other from cluster events after
-   * they start, and a loaded 2-core machine can take a while.
-   */
-  private void awaitReady(int n) {
-    for (ActorTestKit kit : kits) {
-      var replicator = Adapter.toClassic(kit.system()).actorSelection("/system/cohortKvAp");
-      await(Duration.ofSeconds(20), () -> {
-        Object count = join(Patterns.ask(replicator, Replicator.GetReplicaCount$.MODULE$,
-            Duration.ofSeconds(10)));
-        return count instanceof Replicator.ReplicaCount r && r.n() == n;
-      });
-    }
     await(Duration.ofSeconds(20), () -> {
       try {
-        join(ks(0, "ready").put("ready", new byte[] {1}, 0, Consistency.ALL));
+        join(c.ks(0, "ready").put("ready", new byte[] {1}, 0, Consistency.ALL));
         return true;
-      } catch (dev.cohort.kv.KvException e) {
+      } catch (KvException e) {
         return false;
       }
     });
+    return c;
   }
 
   ApKeyspace ks(int node, String name) {
     return nodes.get(node).keyspace(name);
+  }
+
+  ApKeyspacesImpl impl(int node) {
+    return (ApKeyspacesImpl) nodes.get(node);
+  }
+
+  /** The node index whose ring address is {@code address}. */
+  int indexOf(String address) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (impl(i).self().equals(address)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no node " + address);
   }
 
   Address address(int node) {
@@ -152,15 +143,16 @@ final class ApTestCluster implements AutoCloseable {
     scala.concurrent.Await.result(done, scala.concurrent.duration.Duration.create(5, "s"));
   }
 
-  /** This node's raw replica of the bucket holding {@code key} (empty when it has none). */
-  ApBucket rawBucket(int node, String keyspace, String key) {
-    var system = Adapter.toClassic(kits.get(node).system());
-    ActorSelection replicator = system.actorSelection("/system/cohortKvAp");
-    int bucket = ApBucketKey.bucketOf(key, nodes.get(node).settings().buckets());
-    Object reply = join(Patterns.ask(replicator,
-        new Replicator.Get<>(ApBucketKey.of(keyspace, 0, bucket), Replicator.readLocal()),
-        Duration.ofSeconds(5)));
-    return reply instanceof Replicator.GetSuccess<?> s ? (ApBucket) s.dataValue() : ApBucket.EMPTY;
+  /** Waits until {@code observer}'s failure detector marks {@code node} unreachable (or back). */
+  void awaitReachable(int observer, int node, boolean reachable) {
+    await(Duration.ofSeconds(30), () -> {
+      var state = Cluster.get(kits.get(observer).system()).state();
+      boolean unreachable = false;
+      for (var m : state.getUnreachable()) {
+        unreachable |= m.address().equals(address(node));
+      }
+      return unreachable != reachable;
+    });
   }
 
   @Override

@@ -49,7 +49,7 @@ class KvApModeTest {
     kit = ActorTestKit.create("KvApModeTest", PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
         .withFallback(ConfigFactory.parseString("pekko.cluster.sharding.passivation.strategy = none"))
-        .withFallback(ApTestCluster.config(root, "cohort.kv.ap.buckets = 8\n"))
+        .withFallback(ApTestCluster.config(root, ""))
         .resolve());
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));

@@ -2,6 +2,7 @@ package dev.cohort.persistence.internal;
 
 import com.typesafe.config.Config;
 import dev.cohort.observability.Metrics;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ public final class FileJournal extends AsyncWriteJournal {
   private final Executor reads;
   /** Set in preStart; volatile because the metrics scrape reads it from another thread. */
   private volatile SegmentLog log;
+  private Counter errors;
 
   public FileJournal(Config config) throws IOException {
     String configured = config.getString("directory");
@@ -70,6 +72,23 @@ public final class FileJournal extends AsyncWriteJournal {
             "cohort_journal_commit_seconds",
             "time of one write and fdatasync of the embedded journal",
             Metrics.LATENCY_BUCKETS_SECONDS);
+    errors =
+        metrics.counter(
+            "cohort_journal_errors",
+            "writes and replays of the embedded journal that failed with an I/O or other error"
+                + " (a failed write stops the entity that made it; a failed replay keeps it down)",
+            "op");
+    // Both series exist from the start (at zero), so that increase() sees the first error.
+    errors.labelValues("write");
+    errors.labelValues("replay");
+    metrics.gauge(
+        "cohort_journal_disk_free_bytes",
+        "bytes usable on the file system that holds the embedded journal",
+        sink -> sink.set(directory.toFile().getUsableSpace()));
+    metrics.gauge(
+        "cohort_journal_disk_size_bytes",
+        "size of the file system that holds the embedded journal",
+        sink -> sink.set(directory.toFile().getTotalSpace()));
     metrics.gauge(
         "cohort_journal_bytes",
         "bytes in the embedded journal's segment files (never reclaimed: no entity deletes events)",
@@ -141,7 +160,15 @@ public final class FileJournal extends AsyncWriteJournal {
       }
     }
     Iterable<Optional<Exception>> answer = results;
-    return FutureConverters.asScala(log.append(appends).thenApply(ignored -> answer));
+    return FutureConverters.asScala(
+        log.append(appends)
+            .whenComplete(
+                (ignored, failure) -> {
+                  if (failure != null) {
+                    errors.labelValues("write").inc();
+                  }
+                })
+            .thenApply(ignored -> answer));
   }
 
   @Override
@@ -170,6 +197,7 @@ public final class FileJournal extends AsyncWriteJournal {
                     replayCallback.accept((PersistentRepr) reprSerializer.fromBinary(bytes)));
             done.complete(null);
           } catch (IOException | RuntimeException e) {
+            errors.labelValues("replay").inc();
             done.completeExceptionally(e);
           }
         });

@@ -2,6 +2,7 @@ package dev.cohort.saga.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.observability.TraceContext;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.SagaDefinition;
@@ -41,7 +42,8 @@ import java.util.Set;
  * context is a JSON object holding {@code sagaId}, {@code input} and each completed action's
  * output under {@code steps.<name>.output}. {@code budgetStep} and {@code attemptBase}: after an
  * operator's retry, the attempts of that step's compensation before it no longer count against
- * its retry budget.
+ * its retry budget. {@code trace} is the starter's context (null without one): every attempt is a
+ * span of that trace, also after the instance recovered on another node.
  */
 public record InstanceData(
     String id,
@@ -57,7 +59,8 @@ public record InstanceData(
     Instant updatedAt,
     Optional<Instant> deadline,
     Optional<String> error,
-    Optional<String> resolution)
+    Optional<String> resolution,
+    TraceContext trace)
     implements CohortSerializable {
 
   private static final Set<String> RESERVED = Set.of("sagaId", "input", "steps");
@@ -139,7 +142,7 @@ public record InstanceData(
         ? Optional.of(e.at().plusMillis(e.definition().deadlineMs())) : Optional.empty();
     return new InstanceData(e.id(), e.definition(), SagaState.RUNNING, e.input(), ctx.toString(),
         records, -1, 0, Optional.empty(), e.at(), e.at(), due, Optional.empty(),
-        Optional.empty());
+        Optional.empty(), e.trace());
   }
 
   private InstanceData attemptStarted(AttemptStarted e) {
@@ -183,12 +186,12 @@ public record InstanceData(
     }
     return new InstanceData(id, definition, SagaState.COMPENSATING, input, context, records, budgetStep,
         attemptBase, Optional.empty(), startedAt, e.at(), deadline, Optional.of(e.reason()),
-        resolution);
+        resolution, trace);
   }
 
   private InstanceData withStatus(SagaState next, Instant at, Optional<String> newError) {
     return new InstanceData(id, definition, next, input, context, steps, budgetStep, attemptBase,
-        Optional.empty(), startedAt, at, deadline, newError, resolution);
+        Optional.empty(), startedAt, at, deadline, newError, resolution, trace);
   }
 
   private InstanceData retried(RetryRequested e) {
@@ -200,25 +203,25 @@ public record InstanceData(
       base = steps.get(target).attempts(StepPhase.COMPENSATION).size();
     }
     return new InstanceData(id, definition, SagaState.COMPENSATING, input, context, records, target,
-        base, Optional.empty(), startedAt, e.at(), deadline, error, resolution);
+        base, Optional.empty(), startedAt, e.at(), deadline, error, resolution, trace);
   }
 
   private InstanceData resolved(Resolved e) {
     return new InstanceData(id, definition, SagaState.RESOLVED, input, context, steps, budgetStep,
         attemptBase, Optional.empty(), startedAt, e.at(), deadline, error,
-        Optional.of(e.reason()));
+        Optional.of(e.reason()), trace);
   }
 
   private InstanceData with(int index, StepRecord step, Optional<Instant> wake, Instant at) {
     List<StepRecord> records = new ArrayList<>(steps);
     records.set(index, step);
     return new InstanceData(id, definition, status, input, context, records, budgetStep, attemptBase,
-        wake, startedAt, at, deadline, error, resolution);
+        wake, startedAt, at, deadline, error, resolution, trace);
   }
 
   private InstanceData withContext(String newContext) {
     return new InstanceData(id, definition, status, input, newContext, steps, budgetStep, attemptBase,
-        wakeAt, startedAt, updatedAt, deadline, error, resolution);
+        wakeAt, startedAt, updatedAt, deadline, error, resolution, trace);
   }
 
   /**

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * {@code cohort_projection_lag{projection}}: records of the source topic not yet applied, for the
+ * {@code cohort_saga_projection_lag{projection}}: records of the source topic not yet applied, for the
  * projections whose runner runs on this node (a projection runs on one node at a time). Thread-safe.
  */
 final class ProjectionMetrics {
@@ -16,7 +16,7 @@ final class ProjectionMetrics {
   private final Map<String, Lag> lag = new ConcurrentHashMap<>();
 
   ProjectionMetrics(ActorSystem<?> system) {
-    Metrics.get(system).gauge("cohort_projection_lag",
+    Metrics.get(system).gauge("cohort_saga_projection_lag",
         "Records of the source topic a projection running on this node has not applied yet",
         sink -> lag.forEach((name, l) -> sink.set(l.value(), name)), "projection");
   }

@@ -107,7 +107,8 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     this.committed = Map.copyOf(committed);
     this.rebuilding = rebuilding;
     this.deps = deps;
-    this.writer = new ViewWriter(deps.kv(), definition);
+    this.writer =
+        new ViewWriter(deps.kv(), definition, dev.cohort.observability.Tracing.get(context.getSystem()));
     this.consumer = deps.log().consumerSettings().with(Map.of(
         "max.poll.records", Integer.toString(deps.settings().maxPollRecords()),
         "fetch.max.wait.ms", Long.toString(deps.settings().fetchMaxWait().toMillis()),

@@ -1,6 +1,12 @@
 package dev.cohort.saga.internal;
 
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.TraceScope;
+import dev.cohort.observability.Traced;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.Attempt;
@@ -23,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -75,15 +82,17 @@ public final class SagaInstanceEntity
       SagaEventsLog events,
       ActorRef<Topic.Command<SagaUpdate>> updates,
       ClusterSharding sharding,
-      SagaSettings settings) {}
+      SagaSettings settings,
+      Tracing tracing) {}
 
   // ---- Command ----
 
   public sealed interface Command extends CohortSerializable {}
 
   /** Starts the instance with this definition (idempotent: an existing instance is answered). */
-  public record Start(SagaDefinition definition, String input, ActorRef<Reply> replyTo)
-      implements Command {}
+  public record Start(
+      SagaDefinition definition, String input, TraceContext trace, ActorRef<Reply> replyTo)
+      implements Command, Traced {}
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
@@ -127,7 +136,9 @@ public final class SagaInstanceEntity
 
   public sealed interface Event extends CohortSerializable {}
 
-  public record Started(String id, SagaDefinition definition, String input, Instant at)
+  /** {@code trace}: the starter's context, kept so that a resumed instance continues its trace. */
+  public record Started(
+      String id, SagaDefinition definition, String input, Instant at, TraceContext trace)
       implements Event {}
 
   public record AttemptStarted(int step, StepPhase phase, int attempt, Instant at)
@@ -174,7 +185,8 @@ public final class SagaInstanceEntity
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
     EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), ctx.getShard(), deps)));
+        ctx -> deps.tracing().traced("saga", ctx.getEntityId(),
+            create(ctx.getEntityId(), ctx.getShard(), deps))));
   }
 
   public static Behavior<Command> create(
@@ -249,7 +261,8 @@ public final class SagaInstanceEntity
           "context_too_large", "input is " + bytes + " bytes; at most "
               + deps.settings().maxContextBytes())));
     }
-    Started started = new Started(id, start.definition(), start.input(), Instant.now());
+    Started started =
+        new Started(id, start.definition(), start.input(), Instant.now(), start.trace());
     return Effect()
         .persist(started)
         .thenRun(next -> afterPersist(next, List.of(started)))
@@ -344,10 +357,35 @@ public final class SagaInstanceEntity
         .thenNoReply();
   }
 
+  /**
+   * Runs an attempt in a span that is a child of the instance's trace (the one it was started in,
+   * also after a crash): {@code saga <definition> <step> action|compensation}. The step's own work
+   * (an HTTP call carrying traceparent, a kv write) continues the span.
+   */
   private void execute(InstanceData state, int step, StepPhase phase, int number) {
     inFlight = step + ":" + phase + ":" + number;
+    Span span =
+        deps.tracing()
+            .tracer()
+            .spanBuilder("saga " + state.definition().name() + " "
+                + state.steps().get(step).name() + " " + phase.label())
+            .setParent(deps.tracing().contextOf(state.trace()))
+            .setAttribute("saga.id", id)
+            .setAttribute("saga.attempt", number)
+            .startSpan();
+    CompletionStage<StepExecutor.Result> attempt;
+    try (TraceScope ignored = deps.tracing().enter(span)) {
+      attempt = deps.executor().run(id, state.definition(), step, phase, number, state.context());
+    }
+    attempt.whenComplete(
+        (result, failure) -> {
+          if (failure != null || !result.succeeded()) {
+            span.setStatus(StatusCode.ERROR, failure != null ? String.valueOf(failure) : result.error());
+          }
+          span.end();
+        });
     context.pipeToSelf(
-        deps.executor().run(id, state.definition(), step, phase, number, state.context()),
+        attempt,
         (result, failure) -> failure == null
             ? new AttemptDone(step, phase, number, result.succeeded(), result.output(),
                 result.error(), result.retryable())

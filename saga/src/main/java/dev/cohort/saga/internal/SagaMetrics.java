@@ -32,21 +32,30 @@ public final class SagaMetrics {
     compensations = metrics.counter("cohort_saga_compensations",
         "Instances that started compensating", "definition");
     metrics.gauge("cohort_saga_instances", "Saga instances hosted on this node by state",
-        sink -> counts(null).forEach((k, v) -> sink.set(v, k.split("\u0000"))),
+        sink -> counts().forEach((k, v) -> sink.set(v, k.split("\u0000"))),
         "definition", "state");
     metrics.gauge("cohort_saga_compensation_failed",
         "Instances hosted on this node waiting in COMPENSATION_FAILED for an operator",
-        sink -> counts(SagaState.COMPENSATION_FAILED)
-            .forEach((k, v) -> sink.set(v, k.split("\u0000")[0])),
+        sink -> compensationFailed().forEach((definition, n) -> sink.set(n, definition)),
         "definition");
   }
 
-  private Map<String, Integer> counts(SagaState only) {
+  /**
+   * COMPENSATION_FAILED instances per definition hosted here, zero included: an alert on the
+   * series then has a value to compare before the first failure.
+   */
+  private Map<String, Integer> compensationFailed() {
+    Map<String, Integer> failed = new TreeMap<>();
+    for (Live l : live.values()) {
+      failed.merge(l.definition(), l.state() == SagaState.COMPENSATION_FAILED ? 1 : 0, Integer::sum);
+    }
+    return failed;
+  }
+
+  private Map<String, Integer> counts() {
     Map<String, Integer> counts = new TreeMap<>();
     for (Live l : live.values()) {
-      if (only == null || l.state() == only) {
-        counts.merge(l.definition() + "\u0000" + l.state().name(), 1, Integer::sum);
-      }
+      counts.merge(l.definition() + "\u0000" + l.state().name(), 1, Integer::sum);
     }
     return counts;
   }

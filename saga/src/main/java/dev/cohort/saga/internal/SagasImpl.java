@@ -2,6 +2,8 @@ package dev.cohort.saga.internal;
 
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.SagaDefinition;
 import dev.cohort.saga.SagaException;
@@ -74,7 +76,7 @@ public final class SagasImpl implements Sagas {
 
   public static Sagas start(ActorSystem<?> system, Kv kv, StreamLog log, SagaSettings settings) {
     StepExecutor executor = new StepExecutor(kv, log,
-        system.dispatchers().lookup(DispatcherSelector.blocking()), settings);
+        system.dispatchers().lookup(DispatcherSelector.blocking()), settings, Tracing.get(system));
     SagaMetrics metrics = new SagaMetrics(system);
     SagaEventsLog events = new SagaEventsLog(log, settings);
     if (settings.publishEvents()) {
@@ -85,7 +87,8 @@ public final class SagasImpl implements Sagas {
         Props.empty());
     ClusterSharding sharding = ClusterSharding.get(system);
     SagaInstanceEntity.Deps deps =
-        new SagaInstanceEntity.Deps(executor, metrics, events, updates, sharding, settings);
+        new SagaInstanceEntity.Deps(executor, metrics, events, updates, sharding, settings,
+            Tracing.get(system));
     SagaInstanceEntity.init(system, deps);
     SagaDefinitionsEntity.init(system, settings);
     SagaIndexEntity.init(system, settings);
@@ -220,6 +223,8 @@ public final class SagasImpl implements Sagas {
   @Override
   public CompletionStage<StartResult> startJson(String definitionName, String id,
       String inputJson) {
+    // The caller's span, captured here: the rest runs on whichever thread completes each stage.
+    TraceContext trace = Tracing.get(system).capture();
     String instanceId = id == null || id.isEmpty() ? UUID.randomUUID().toString() : id;
     String input;
     try {
@@ -256,7 +261,7 @@ public final class SagasImpl implements Sagas {
                 throw timeout(failure);
               })
               .thenCompose(registered -> askInstance(instanceId,
-                  replyTo -> new SagaInstanceEntity.Start(definition, input, replyTo)));
+                  replyTo -> new SagaInstanceEntity.Start(definition, input, trace, replyTo)));
         })
         .thenApply(answer -> new StartResult(answer.instance(), answer.created()));
   }

@@ -1,5 +1,7 @@
 package dev.cohort.saga.internal;
 
+import dev.cohort.observability.Tracing;
+import io.opentelemetry.context.Context;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.kv.Compare;
@@ -66,8 +68,11 @@ public final class StepExecutor {
   private final HttpClient http;
   private final Executor blocking;
   private final SagaSettings settings;
+  private final Tracing tracing;
 
-  public StepExecutor(Kv kv, StreamLog log, Executor blocking, SagaSettings settings) {
+  public StepExecutor(
+      Kv kv, StreamLog log, Executor blocking, SagaSettings settings, Tracing tracing) {
+    this.tracing = tracing;
     this.kv = kv;
     this.log = log;
     this.blocking = blocking;
@@ -147,6 +152,13 @@ public final class StepExecutor {
     try {
       h.headers().forEach((name, value) -> request.header(name, Templates.fill(value, context)));
       request.setHeader("Idempotency-Key", key);
+      // The attempt's span (current while the request is built) reaches the participant as
+      // W3C traceparent/tracestate, unless the definition sets its own.
+      tracing.headers(Context.current()).forEach((name, value) -> {
+        if (h.headers().keySet().stream().noneMatch(name::equalsIgnoreCase)) {
+          request.setHeader(name, value);
+        }
+      });
     } catch (IllegalArgumentException e) {
       throw StepFailure.permanent("invalid request header: " + e.getMessage());
     }

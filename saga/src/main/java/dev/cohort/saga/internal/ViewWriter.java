@@ -14,13 +14,20 @@ import dev.cohort.log.ConsumerRecord;
 import dev.cohort.saga.ProjectionDefinition;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.TraceScope;
+import dev.cohort.observability.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * Applies records of one source partition to a projection's view, each record exactly once.
@@ -56,8 +63,10 @@ public final class ViewWriter {
 
   private final Kv kv;
   private final ProjectionDefinition definition;
+  private final Tracing tracing;
 
-  ViewWriter(Kv kv, ProjectionDefinition definition) {
+  ViewWriter(Kv kv, ProjectionDefinition definition, Tracing tracing) {
+    this.tracing = tracing;
     this.kv = kv;
     this.definition = definition;
   }
@@ -89,11 +98,16 @@ public final class ViewWriter {
   /** Applies {@code records} (offset order, all of partition {@code partition}). */
   CompletionStage<Void> apply(int partition, List<ConsumerRecord> records) {
     Map<String, List<Change>> byKey = new LinkedHashMap<>();
+    Map<String, byte[]> producers = new HashMap<>();
     for (ConsumerRecord r : records) {
       String viewKey = viewKey(r);
       Change change = viewKey == null ? null : change(r);
       if (change != null) {
         byKey.computeIfAbsent(viewKey, k -> new ArrayList<>()).add(change);
+        byte[] traceparent = r.headers().get("traceparent");
+        if (traceparent != null) {
+          producers.put(viewKey, traceparent);
+        }
       }
     }
     List<CompletableFuture<Void>> all = new ArrayList<>();
@@ -104,9 +118,38 @@ public final class ViewWriter {
       } catch (ViewFailure failure) {
         return CompletableFuture.failedFuture(failure);
       }
-      all.add(applyKey(e.getKey(), marker, e.getValue(), 0).toCompletableFuture());
+      all.add(traced(e.getKey(), producers.get(e.getKey()), marker, e.getValue()));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Applies one key's changes in a span continuing the trace of its last record's producer (from
+   * the record's traceparent header), so that the view's kv writes join the produce's trace;
+   * untraced when tracing is off or the record carries no header.
+   */
+  private CompletableFuture<Void> traced(
+      String key, byte[] traceparent, String marker, List<Change> changes) {
+    if (!tracing.enabled() || traceparent == null) {
+      return applyKey(key, marker, changes, 0, Runnable::run).toCompletableFuture();
+    }
+    Span span =
+        tracing
+            .tracer()
+            .spanBuilder("projection " + definition.name() + " apply")
+            .setParent(tracing.contextOf(
+                new TraceContext(new String(traceparent, StandardCharsets.US_ASCII), null)))
+            .setAttribute("cohort.projection", definition.name())
+            .setAttribute("projection.changes", changes.size())
+            .startSpan();
+    Context context = Context.root().with(span);
+    CompletableFuture<Void> applied;
+    try (TraceScope ignored = tracing.enter(context)) {
+      applied =
+          applyKey(key, marker, changes, 0, tracing.executor(context, Runnable::run))
+              .toCompletableFuture();
+    }
+    return applied.whenComplete((done, failure) -> span.end());
   }
 
   private String viewKey(ConsumerRecord r) {
@@ -150,14 +193,14 @@ public final class ViewWriter {
   }
 
   private CompletionStage<Void> applyKey(String key, String marker, List<Change> changes,
-      int round) {
+      int round, Executor continuation) {
     if (round >= MAX_CAS_ROUNDS) {
       return CompletableFuture.failedFuture(new IllegalStateException("view key '" + key
           + "' changed under " + MAX_CAS_ROUNDS + " consecutive transactions; will retry"));
     }
     TxnRequest read = new TxnRequest(List.of(), List.of(new TxnOp.Get(key),
         new TxnOp.Get(marker)), List.of());
-    return kv.txn(definition.keyspace(), read).thenCompose(result -> {
+    return kv.txn(definition.keyspace(), read).thenComposeAsync(result -> {
       Optional<KeyValue> current = ((TxnOpResult.Get) result.responses().get(0)).kv();
       Optional<KeyValue> applied = ((TxnOpResult.Get) result.responses().get(1)).kv();
       long appliedOffset = applied.map(m -> Long.parseLong(m.valueUtf8())).orElse(-1L);
@@ -174,8 +217,8 @@ public final class ViewWriter {
           List.of(unchanged(key, current), unchanged(marker, applied)), writes, List.of());
       return kv.txn(definition.keyspace(), write).thenCompose(done -> done.succeeded()
           ? CompletableFuture.<Void>completedFuture(null)
-          : applyKey(key, marker, changes, round + 1));
-    });
+          : applyKey(key, marker, changes, round + 1, continuation));
+    }, continuation);
   }
 
   private static Compare unchanged(String key, Optional<KeyValue> seen) {

@@ -91,7 +91,8 @@ class SagaJournalFormatTest {
         """).withVersion(1);
     Instant t = Instant.ofEpochSecond(1_764_400_000L);
     return List.of(
-        new SagaInstanceEntity.Started("order-1", definition, "{\"amount\":50000}", t),
+        // written before Started carried the starter's trace context: it reads as none
+        new SagaInstanceEntity.Started("order-1", definition, "{\"amount\":50000}", t, null),
         new SagaInstanceEntity.AttemptStarted(0, StepPhase.ACTION, 1, t.plusMillis(1)),
         new SagaInstanceEntity.AttemptSucceeded(0, StepPhase.ACTION, 1,
             "{\"order_id\":\"ORD-001\"}", t.plusMillis(2)),

@@ -80,7 +80,9 @@ class SagaSerializationTest {
            "body":{"amount":"${input.amount}"}}}}
         ]}""");
     InstanceState state = new InstanceState.NotStarted("i-1")
-        .apply(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now()))
+        .apply(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now(),
+            new dev.cohort.observability.TraceContext(
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null)))
         .apply(new SagaInstanceEntity.AttemptStarted(0, dev.cohort.saga.StepPhase.ACTION, 1,
             Instant.now()))
         .apply(new SagaInstanceEntity.AttemptSucceeded(0, dev.cohort.saga.StepPhase.ACTION, 1,

@@ -6,6 +6,7 @@ import dev.cohort.log.FetchResult;
 import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.time.Duration;
@@ -33,6 +34,7 @@ final class FetchClient {
   private final TopicAdmin admin;
   private final LogSettings settings;
   private final LogMetrics metrics;
+  private final RecordTracing tracing;
 
   FetchClient(EntityAsks asks, TopicMetadataCache metadata, TopicAdmin admin) {
     this.asks = asks;
@@ -40,6 +42,7 @@ final class FetchClient {
     this.admin = admin;
     this.settings = asks.settings();
     this.metrics = LogMetrics.get(asks.system());
+    this.tracing = new RecordTracing(Tracing.get(asks.system()));
   }
 
   CompletableFuture<FetchResult> fetch(
@@ -85,6 +88,7 @@ final class FetchClient {
     }
     if (!records.isEmpty()) {
       metrics.fetchedRecords.labelValues(tp.topic()).inc(records.size());
+      tracing.fetched(tp.topic(), records);
     }
     return CompletableFuture.completedFuture(
         new FetchResult(

@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -50,6 +51,8 @@ public final class LogMetrics implements Extension {
   private final Map<String, Map<TopicPartition, Long>> groupCommitted = new ConcurrentHashMap<>();
   /** Log end offsets of partitions hosted on other nodes, as last fetched. */
   private final Map<TopicPartition, Long> remoteLogEndOffsets = new ConcurrentHashMap<>();
+  /** Partitions per topic this node knows, set by {@link StreamLogImpl}'s metadata cache. */
+  private volatile Supplier<Map<String, Integer>> knownTopics = Map::of;
 
   private LogMetrics(Metrics metrics) {
     producedRecords =
@@ -87,10 +90,10 @@ public final class LogMetrics implements Extension {
         sink -> partitions.forEach((tp, s) -> sink.set(s.sizeBytes, tp.topic(), p(tp))),
         "topic",
         "partition");
-    // The name is Kafka's, kept for dashboards that alert on it; Cohort does not replicate
-    // partitions (the journal is the replication), so what it counts is partitions not serving.
+    // Not Kafka's under-replicated count: Cohort does not replicate partitions (the journal is
+    // the replication), so what can be counted is partitions that do not serve.
     metrics.gauge(
-        "cohort_log_under_replicated_partitions",
+        "cohort_log_partitions_not_serving",
         "Partitions hosted on this node whose entity has started but not yet recovered from the"
             + " journal (also while it waits to restart after an exception)",
         sink -> sink.set(partitions.values().stream().filter(s -> s.unavailable).count()));
@@ -102,20 +105,80 @@ public final class LogMetrics implements Extension {
     metrics.gauge(
         "cohort_log_consumer_group_lag",
         "Log end offset minus committed offset, on the node that coordinates the group",
-        sink ->
-            groupCommitted.forEach(
-                (group, offsets) ->
-                    offsets.forEach(
-                        (tp, committed) -> {
-                          PartitionStats stats = partitions.get(tp);
-                          Long end = stats != null ? stats.logEndOffset : remoteLogEndOffsets.get(tp);
-                          if (end != null) {
-                            sink.set(Math.max(0, end - committed), group, tp.topic(), p(tp));
-                          }
-                        })),
+        sink -> lags((group, tp, lag) -> sink.set(lag, group, tp.topic(), p(tp))),
         "group",
         "topic",
         "partition");
+    registerKafkaExporterSeries(metrics);
+  }
+
+  /**
+   * The same numbers under kafka_exporter's names and labels, so that dashboards and alerts built
+   * for Kafka work unchanged: {@code kafka_topic_partition_current_offset} and {@code
+   * kafka_topic_partition_oldest_offset} (log end and start offset of partitions hosted here),
+   * {@code kafka_consumergroup_current_offset} and {@code kafka_consumergroup_lag} (per group
+   * coordinated here), {@code kafka_topic_partitions} (topics this node has metadata for).
+   */
+  private void registerKafkaExporterSeries(Metrics metrics) {
+    metrics.gauge(
+        "kafka_topic_partition_current_offset",
+        "Log end offset of partitions hosted on this node (kafka_exporter's name)",
+        sink -> partitions.forEach((tp, s) -> sink.set(s.logEndOffset, tp.topic(), p(tp))),
+        "topic",
+        "partition");
+    metrics.gauge(
+        "kafka_topic_partition_oldest_offset",
+        "Log start offset of partitions hosted on this node (kafka_exporter's name)",
+        sink -> partitions.forEach((tp, s) -> sink.set(s.logStartOffset, tp.topic(), p(tp))),
+        "topic",
+        "partition");
+    metrics.gauge(
+        "kafka_consumergroup_current_offset",
+        "Committed offset of groups coordinated on this node (kafka_exporter's name)",
+        sink ->
+            groupCommitted.forEach(
+                (group, offsets) ->
+                    offsets.forEach((tp, committed) -> sink.set(committed, group, tp.topic(), p(tp)))),
+        "consumergroup",
+        "topic",
+        "partition");
+    metrics.gauge(
+        "kafka_consumergroup_lag",
+        "Log end offset minus committed offset, on the node that coordinates the group"
+            + " (kafka_exporter's name)",
+        sink -> lags((group, tp, lag) -> sink.set(lag, group, tp.topic(), p(tp))),
+        "consumergroup",
+        "topic",
+        "partition");
+    metrics.gauge(
+        "kafka_topic_partitions",
+        "Partitions of each topic this node has metadata for (kafka_exporter's name)",
+        sink -> knownTopics.get().forEach((topic, n) -> sink.set(n, topic)),
+        "topic");
+  }
+
+  /** Gives the gauge {@code kafka_topic_partitions} its source: partitions per known topic. */
+  void knownTopics(Supplier<Map<String, Integer>> topics) {
+    knownTopics = topics;
+  }
+
+  /** Every group's lag per partition with a committed offset and a known log end offset. */
+  private void lags(LagSink sink) {
+    groupCommitted.forEach(
+        (group, offsets) ->
+            offsets.forEach(
+                (tp, committed) -> {
+                  PartitionStats stats = partitions.get(tp);
+                  Long end = stats != null ? stats.logEndOffset : remoteLogEndOffsets.get(tp);
+                  if (end != null) {
+                    sink.lag(group, tp, Math.max(0, end - committed));
+                  }
+                }));
+  }
+
+  @FunctionalInterface
+  private interface LagSink {
+    void lag(String group, TopicPartition tp, long lag);
   }
 
   private static String p(TopicPartition tp) {

@@ -404,7 +404,7 @@ public final class PartitionEntity
             })
         .onSignal(RecoveryFailed.class, (s, f) -> stats.unavailable = true)
         // An exception restarts the entity with backoff; until it has recovered it is not
-        // serving, which cohort_log_under_replicated_partitions reports. (A journal failure does
+        // serving, which cohort_log_partitions_not_serving reports. (A journal failure does
         // not come here: Pekko's default persist-failure supervision stops the entity, PostStop
         // drops its stats, and the next request starts it again, counted while it recovers.)
         .onSignal(PreRestart.instance(), s -> stats.unavailable = true)

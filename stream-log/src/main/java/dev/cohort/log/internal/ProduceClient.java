@@ -8,6 +8,7 @@ import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
@@ -39,12 +40,14 @@ final class ProduceClient {
   private final TopicAdmin admin;
   private final LogSettings settings;
   private final AtomicLong producerCount = new AtomicLong();
+  private final RecordTracing tracing;
 
   ProduceClient(EntityAsks asks, TopicMetadataCache metadata, TopicAdmin admin) {
     this.asks = asks;
     this.metadata = metadata;
     this.admin = admin;
     this.settings = asks.settings();
+    this.tracing = new RecordTracing(Tracing.get(asks.system()));
   }
 
   /** A producer over {@code transport} (tests inject faults there). */
@@ -69,9 +72,11 @@ final class ProduceClient {
     if (records == null || records.isEmpty()) {
       return EntityAsks.failed(LogError.INVALID_REQUEST, "a produce request needs at least one record");
     }
-    List<ProducerRecord> copy = List.copyOf(records);
+    RecordTracing.Produce span = tracing.startProduce(topic, records.size());
+    List<ProducerRecord> copy = RecordTracing.withHeaders(records, span);
     CompletableFuture<List<RecordMetadata>> written =
         metadata.metadata(topic).thenCompose(meta -> sendBatches(meta, copy));
+    written.whenComplete((done, failure) -> RecordTracing.end(span, failure));
     if (acks != ProducerSettings.Acks.NONE) {
       return written;
     }
@@ -138,8 +143,9 @@ final class ProduceClient {
     if (malformed != null) {
       return malformed;
     }
-    List<ProducerRecord> copy = List.copyOf(records);
-    return metadata
+    RecordTracing.Produce span = tracing.startProduce(topic, records.size());
+    List<ProducerRecord> copy = RecordTracing.withHeaders(records, span);
+    CompletionStage<List<RecordMetadata>> sent = metadata
         .metadata(topic)
         .thenCompose(
             meta -> {
@@ -156,6 +162,8 @@ final class ProduceClient {
                       producer.epoch(), baseSequence, true)
                   .thenApply(appended -> written(tp, appended, timestamps));
             });
+    sent.whenComplete((done, failure) -> RecordTracing.end(span, failure));
+    return sent;
   }
 
   /** A failed future when a sequenced batch is malformed; null when it is well formed. */

@@ -50,6 +50,7 @@ public final class StreamLogImpl implements StreamLog {
     this.settings = settings;
     this.asks = new EntityAsks(system, settings);
     TopicMetadataCache metadata = new TopicMetadataCache(asks);
+    LogMetrics.get(system).knownTopics(metadata::partitionCounts);
     this.admin = new TopicAdmin(asks, metadata);
     this.produce = new ProduceClient(asks, metadata, admin);
     this.fetch = new FetchClient(asks, metadata, admin);

@@ -65,6 +65,13 @@ final class TopicMetadataCache {
             });
   }
 
+  /** Partitions per topic this node has metadata for (for kafka_topic_partitions). */
+  Map<String, Integer> partitionCounts() {
+    Map<String, Integer> counts = new java.util.TreeMap<>();
+    cache.forEach((topic, cached) -> counts.put(topic, cached.metadata().partitions()));
+    return counts;
+  }
+
   /** Forgets a topic that a topic admin call changed (or tried to). */
   void invalidate(String topic) {
     cache.remove(topic);

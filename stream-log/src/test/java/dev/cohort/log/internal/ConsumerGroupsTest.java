@@ -254,6 +254,10 @@ class ConsumerGroupsTest {
     String scrape = dev.cohort.observability.Metrics.get(kit.system()).scrape();
     assertTrue(scrape.contains("cohort_log_consumer_group_lag{group=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"), scrape);
     assertTrue(scrape.contains("cohort_log_consumer_group_members{group=\"order-processor-group\"} 0.0"));
+    // kafka_exporter's names and labels for the same numbers
+    assertTrue(scrape.contains("kafka_consumergroup_lag{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"), scrape);
+    long committedAt0 = d.offsets().stream().filter(o -> o.topicPartition().partition() == 0).findFirst().orElseThrow().committedOffset();
+    assertTrue(scrape.contains("kafka_consumergroup_current_offset{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} " + committedAt0 + ".0"), scrape);
     assertTrue(scrape.contains("cohort_log_rebalances_total{group=\"order-processor-group\"}"));
     // A restarted consumer continues after the committed offsets: nothing is processed twice.
     try (GroupConsumer again = log.groupConsumer("order-processor-group", List.of("orders"), manual)) {

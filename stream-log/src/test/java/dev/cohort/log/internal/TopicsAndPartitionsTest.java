@@ -307,16 +307,20 @@ class TopicsAndPartitionsTest {
     assertTrue(scrape.contains("cohort_log_partition_log_start_offset{partition=\"1\",topic=\"metered\"} 0.0"));
     assertTrue(scrape.contains("cohort_log_partition_size_bytes{partition=\"1\",topic=\"metered\"}"));
     assertTrue(scrape.contains("cohort_log_produce_seconds_count"));
+    // kafka_exporter's names and labels for the same numbers
+    assertTrue(scrape.contains("kafka_topic_partition_current_offset{partition=\"1\",topic=\"metered\"} 3.0"), scrape);
+    assertTrue(scrape.contains("kafka_topic_partition_oldest_offset{partition=\"1\",topic=\"metered\"} 0.0"));
+    assertTrue(scrape.contains("kafka_topic_partitions{topic=\"metered\"} 2.0"), scrape);
     // Every partition has recovered (one still starting would count).
     await(Duration.ofSeconds(10), () -> unavailablePartitions() == 0);
   }
 
-  /** cohort_log_under_replicated_partitions: partitions hosted on this node that are not serving. */
+  /** cohort_log_partitions_not_serving: partitions hosted on this node that are not serving. */
   private static double unavailablePartitions() {
     return dev.cohort.observability.Metrics.get(kit.system()).scrape().lines()
-        .filter(l -> l.startsWith("cohort_log_under_replicated_partitions "))
+        .filter(l -> l.startsWith("cohort_log_partitions_not_serving "))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .findFirst().orElseThrow(() -> new AssertionError("no cohort_log_under_replicated_partitions"));
+        .findFirst().orElseThrow(() -> new AssertionError("no cohort_log_partitions_not_serving"));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.observability.Tracing;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
@@ -14,6 +15,8 @@ import dev.cohort.training.internal.TrainingCoordinator.RecruitTick;
 import dev.cohort.training.internal.TrainingCoordinator.RendezvousDeadline;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerLost;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -23,7 +26,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The training coordinator's side effects towards its workers and the worker pools, run only from
  * command handlers after the events that decided them are persisted (never from event handlers,
  * which also run in replay): death watch of members, recruiting and its timer, the rendezvous
- * wait, assignments, nccl start messages and aborts.
+ * wait, assignments, nccl start messages and aborts, and the span of each generation (from its
+ * assignments to its end).
  *
  * <p>Invariants: every member of a generation receives the same peer list and token, in rank
  * order; the rendezvous timer runs only while gathering with at least {@code workers.min} workers;
@@ -39,6 +43,9 @@ final class GenerationDriver {
   private final TimerScheduler<Command> timers;
   private final ActorContext<Command> context;
   private final ActorRef<Recruiter.Msg> recruiter;
+  private final Tracing tracing;
+  /** The span of the generation whose assignments went out, until it ends; or null. */
+  private Span generation;
 
   GenerationDriver(String jobId, TrainingSettings settings, TimerScheduler<Command> timers,
       ActorContext<Command> context) {
@@ -47,6 +54,7 @@ final class GenerationDriver {
     this.timers = timers;
     this.context = context;
     this.recruiter = context.spawn(Recruiter.create(jobId, context.getSelf()), "recruiter");
+    this.tracing = Tracing.get(context.getSystem());
   }
 
   /**
@@ -103,6 +111,19 @@ final class GenerationDriver {
     List<String> peers = job.joined().stream().map(Member::ringAddress).toList();
     Backend backend = job.backend();
     context.getLog().info("job {} generation {}: {} ranks on {}", jobId, job.generation(), peers.size(), backend.id());
+    endGeneration("superseded by generation " + job.generation(), false);
+    // One trace per generation, sampled like any other (sampler-ratio): a long job's steps stay
+    // out of the backend, its generations and their ends do not.
+    generation =
+        tracing
+            .tracer()
+            .spanBuilder("training " + jobId + " generation " + job.generation())
+            .setNoParent()
+            .setAttribute("training.job", jobId)
+            .setAttribute("training.generation", job.generation())
+            .setAttribute("training.ranks", peers.size())
+            .setAttribute("training.backend", backend.id())
+            .startSpan();
     for (int rank = 0; rank < job.joined().size(); rank++) {
       Member m = job.joined().get(rank);
       m.worker().tell(new Assignment(jobId, job.generation(), job.spec().orElseThrow(), backend,
@@ -121,9 +142,29 @@ final class GenerationDriver {
 
   /** Tells every member and waiting worker of {@code job} that its generation (or the job) ended. */
   void abortAll(Job job, String reason, boolean jobEnded) {
+    endGeneration(reason, true);
     WorkerMessage abort = new Abort(jobId, job.generation(), reason, jobEnded, context.getSelf());
     job.joined().forEach(m -> m.worker().tell(abort));
     job.waiting().forEach(m -> m.worker().tell(abort));
+  }
+
+  /** The job completed in its running generation: end its span as successful, stop the workers. */
+  void complete(Job job) {
+    endGeneration("job completed", false);
+    abortAll(job, "job completed", true);
+  }
+
+  /** Ends the running generation's span, with {@code reason}; an error unless it completed. */
+  private void endGeneration(String reason, boolean failed) {
+    if (generation == null) {
+      return;
+    }
+    generation.setAttribute("training.end_reason", reason);
+    if (failed) {
+      generation.setStatus(StatusCode.ERROR, reason);
+    }
+    generation.end();
+    generation = null;
   }
 
   /** The job ended: no generation will form, so no rendezvous wait. */

@@ -558,7 +558,7 @@ public final class TrainingCoordinator
     }
     // Members wait for this before they stop: a member stopping first would look like a loss.
     return persist(List.of(new JobCompleted(cmd.generation())))
-        .thenRun(next -> driver.abortAll(job, "job completed", true))
+        .thenRun(next -> driver.complete(job))
         .thenRun(next -> index.ended(jobId, JobPhase.COMPLETED))
         .thenNoReply();
   }

@@ -74,7 +74,10 @@ public final class TrainingMetrics {
   }
 
   void job(String job, dev.cohort.training.JobPhase phase, int members) {
-    jobs.put(job, phase);
+    if (jobs.put(job, phase) == null) {
+      // The job's recovery series starts at zero, so increase() sees its first recovery.
+      recoveries.labelValues(job);
+    }
     workers.put(job, members);
   }
 

@@ -1,12 +1,13 @@
 package dev.cohort.kv.ap.internal;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
+import dev.cohort.kv.ap.ApEndpoints;
 import dev.cohort.kv.ap.ApKeyspace;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApRangeResult;
+import dev.cohort.kv.ap.ApRepairResult;
 import dev.cohort.kv.ap.ApSettings;
 import dev.cohort.kv.ap.ApValue;
 import dev.cohort.kv.ap.ApWatchEvent;
@@ -14,114 +15,94 @@ import dev.cohort.kv.ap.ApWriteResult;
 import dev.cohort.kv.ap.Consistency;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.CohortException;
-import dev.cohort.persistence.ErrorKind;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import java.util.stream.IntStream;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.ddata.Replicator;
-import org.apache.pekko.cluster.ddata.ReplicatorSettings;
-import org.apache.pekko.pattern.Patterns;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The embedded AP keyspace API of one node: validates at the edge, maps each key to its bucket and
- * each request to a Distributed Data {@code Update} or {@code Get} on this node's replicator at the
- * requested consistency, and turns the replicator's answers into results or {@link KvException}s.
- * Timestamps come from the node's {@link HybridLogicalClock}, advanced inside the update function
- * past the entry being replaced, so that a write always beats what this replica had seen of its key.
+ * The embedded AP keyspace API of one node: validates at the edge, places each key on the ring
+ * ({@link ApRing}), and hands reads and writes to the {@link ApCoordinator}. It starts the node's
+ * parts — the store under {@code <data-dir>/ap} (after importing data of the Distributed Data
+ * version, {@link ApLegacyImport}), the catalog of replication factors, the replica actor and the
+ * maintenance actor — and closes the store when the node shuts down.
  *
- * <p>The replicator is Cohort's own ({@code /system/cohortKvAp}, not the {@code DistributedData}
- * extension's), so that its settings (durable keys, store, gossip interval) are AP keyspaces' alone.
- *
- * <p>Thread-safe: state is the clock (atomic) and immutable settings.
+ * <p>Timestamps come from the node's {@link HybridLogicalClock}, which observes every timestamp
+ * a replica answers (bounded by {@code max-clock-offset}). Thread-safe.
  */
 public final class ApKeyspacesImpl implements ApKeyspaces {
   private static final Pattern KEYSPACE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
-  private static final AtomicLong WATCH_IDS = new AtomicLong();
-  static final String REPLICATOR_NAME = "cohortKvAp";
+  static final int MAX_REPLICATION_FACTOR = 15;
 
   private final ActorSystem<?> system;
   private final ApSettings settings;
-  private final ActorRef replicator;
   private final HybridLogicalClock clock;
-  private final String selfNode;
+  private final String self;
   private final ApMetrics metrics;
-  private final Cluster cluster;
+  private final ApStore store;
+  private final ApCatalog catalog;
+  private final ApRing ring;
+  private final ApCoordinator coordinator;
+  private final ApRangeReader ranges;
+  private final ApRepair repairs;
 
   private ApKeyspacesImpl(ActorSystem<?> system, ApSettings settings) {
     this.system = system;
     this.settings = settings;
     this.clock = HybridLogicalClock.system(settings.maxClockOffset().toMillis());
-    this.cluster = Cluster.get(Adapter.toClassic(system));
-    this.selfNode = cluster.selfAddress().toString();
-    this.metrics = new ApMetrics(Metrics.get(system));
-    this.replicator =
-        ((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system))
-            .systemActorOf(Replicator.props(replicatorSettings()), REPLICATOR_NAME);
+    Cluster cluster = Cluster.get(Adapter.toClassic(system));
+    this.self = cluster.selfAddress().toString();
+    Executor io = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.store = ApStore.open(settings.storeDirectory(), settings.sync(), system.executionContext());
+    CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "kv-ap-store-close", () -> {
+          store.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    ApLegacyImport.run(settings.legacyDirectory(), store, system);
+    this.metrics = new ApMetrics(Metrics.get(system), store::hintsPending, () -> {
+      try {
+        return store.diskBytes();
+      } catch (IllegalStateException closed) {
+        return 0;
+      }
+    });
+    this.catalog = new ApCatalog(store);
+    this.ring = new ApRing(cluster, settings.virtualNodes(), settings.hintWindow().toMillis(),
+        System::currentTimeMillis);
+    this.coordinator = new ApCoordinator(system, settings, self, ring, store, clock, metrics);
+    this.ranges = new ApRangeReader(coordinator, ring, store, settings);
+    this.repairs = new ApRepair(coordinator, ring, store, settings, metrics, io);
+    system.systemActorOf(ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME,
+        Props.empty());
     system.systemActorOf(
-        ApSweeper.create(replicator, settings, metrics), "kv-ap-sweeper", Props.empty());
-  }
-
-  /**
-   * Lets the clock follow a timestamp read from a replica. One stamped beyond the maximum clock
-   * offset is still served (it is the replicas' data) but not followed, so one node's runaway clock
-   * cannot drag this one along.
-   */
-  private void observe(long timestamp) {
-    try {
-      clock.observe(timestamp);
-    } catch (HybridLogicalClock.OffsetExceeded e) {
-      metrics.clockOffsetRejected();
-      system.log().warn("AP keyspaces: not following a read {}; check the writer's time synchronisation",
-          e.getMessage());
-    }
+        ApMaintenance.create(settings, store, catalog, ring, coordinator, repairs, metrics, io,
+            this::replicationFactor),
+        "kv-ap-maintenance", Props.empty());
   }
 
   public static ApKeyspaces start(ActorSystem<?> system, ApSettings settings) {
     return new ApKeyspacesImpl(system, settings);
-  }
-
-  private ReplicatorSettings replicatorSettings() {
-    Config base = system.settings().config().getConfig("pekko.cluster.distributed-data");
-    Config overrides =
-        ConfigFactory.parseMap(
-            Map.of(
-                "role", "",
-                "gossip-interval", settings.gossipInterval().toMillis() + "ms",
-                "notify-subscribers-interval", settings.notifyInterval().toMillis() + "ms",
-                "durable.keys",
-                settings.durable() ? List.of(ApBucketKey.PREFIX + "*") : List.of()));
-    ReplicatorSettings rs = ReplicatorSettings.apply(overrides.withFallback(base));
-    if (settings.durable()) {
-      rs =
-          rs.withDurableStoreProps(
-              FileDurableStore.props(
-                  settings.durableDirectory(), settings.fsync(), settings.writeBehindInterval()));
-    }
-    return rs;
   }
 
   @Override
@@ -131,60 +112,94 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
 
   @Override
   public ApKeyspace keyspace(String name, long incarnation) {
-    if (name == null || !KEYSPACE_NAME.matcher(name).matches()) {
-      throw KvException.invalid(
-          "invalid_keyspace_name",
-          "keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
-    }
+    checkName(name);
     return new Keyspace(name, incarnation);
   }
 
-  // ---------------------------------------------------------------------------------- mapping
-
-  private Replicator.WriteConsistency writeLevel(Consistency c) {
-    return switch (c) {
-      case ONE -> Replicator.writeLocal();
-      case QUORUM -> new Replicator.WriteMajority(settings.requestTimeout());
-      case ALL -> new Replicator.WriteAll(settings.requestTimeout());
-    };
-  }
-
-  private Replicator.ReadConsistency readLevel(Consistency c) {
-    return switch (c) {
-      case ONE -> Replicator.readLocal();
-      case QUORUM -> new Replicator.ReadMajority(settings.requestTimeout());
-      case ALL -> new Replicator.ReadAll(settings.requestTimeout());
-    };
-  }
-
-  /** The replicator answers within the consistency timeout; the ask only guards against silence. */
-  private CompletionStage<Object> ask(Object message) {
-    return Patterns.ask(replicator, message, settings.requestTimeout().plus(Duration.ofSeconds(5)));
+  private static void checkName(String name) {
+    if (name == null || !KEYSPACE_NAME.matcher(name).matches()) {
+      throw KvError.INVALID_KEYSPACE_NAME.exception("keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+    }
   }
 
   /**
-   * The {@code consistency_unavailable} error. Distributed Data reports only that the level was
-   * not reached in time, not how many replicas acknowledged; the message says what this node knows:
-   * how many replicas the level needs and how many are reachable from here.
+   * This node's stored entry of a key, read straight from its store without coordination (null:
+   * none): for operators' tools and tests that look at one replica.
    */
-  KvException unavailable(String what, Consistency c) {
-    List<Member> up = new ArrayList<>();
-    cluster.state().getMembers().forEach(m -> {
-      if (m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp()) {
-        up.add(m);
+  public ApEntry localEntry(String keyspace, long incarnation, String key) {
+    return store.get(keyspace, incarnation, key);
+  }
+
+  /**
+   * Merges {@code entry} into this node's store only, bypassing coordination and hints: for tests
+   * that break a replica on purpose and for repair tooling. Completes once it is on disk.
+   */
+  public CompletionStage<Boolean> writeLocal(String keyspace, long incarnation, String key,
+      ApEntry entry) {
+    return store.apply(keyspace, incarnation, key, entry).thenApply(ApStore.Applied::changed);
+  }
+
+  /** This node's address as the ring names it. */
+  public String self() {
+    return self;
+  }
+
+  /** Hints this node keeps for other replicas. */
+  public long hintsPending() {
+    return store.hintsPending();
+  }
+
+  /** The keyspace's recorded replication factor, else the configured default. */
+  int replicationFactor(String name, long incarnation) {
+    Integer rf = catalog.replicationFactor(name, incarnation);
+    return rf != null ? rf : settings.defaultReplicationFactor();
+  }
+
+  @Override
+  public CompletionStage<Integer> configure(String name, long incarnation, int replicationFactor) {
+    try {
+      checkName(name);
+      if (replicationFactor < 0 || replicationFactor > MAX_REPLICATION_FACTOR) {
+        throw KvError.INVALID_REPLICATION_FACTOR.exception("replicationFactor must be within"
+            + " 1.." + MAX_REPLICATION_FACTOR + " (0 or absent: min("
+            + settings.defaultReplicationFactor() + ", cluster size)), got " + replicationFactor);
       }
+    } catch (KvException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    Integer known = catalog.replicationFactor(name, incarnation);
+    if (known != null) {
+      if (replicationFactor != 0 && replicationFactor != known) {
+        return CompletableFuture.failedFuture(KvError.REPLICATION_FACTOR_CONFLICT.exception("AP keyspace '" + name + "' has replicationFactor " + known + " (fixed at creation),"
+                + " not " + replicationFactor));
+      }
+      return CompletableFuture.completedFuture(known);
+    }
+    int rf = replicationFactor != 0 ? replicationFactor
+        : Math.min(settings.defaultReplicationFactor(), servingMembers());
+    Map<String, Integer> entry = Map.of(ApCatalog.id(name, incarnation), rf);
+    return catalog.merge(entry).thenCompose(v -> {
+      List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
+      for (String node : ring.placement().nodes()) {
+        if (!node.equals(self) && ring.alive(node)) {
+          spread.add(coordinator.<ApReplica.CatalogStored>ask(node,
+              r -> new ApReplica.CatalogPut(entry, Map.of(), r)).toCompletableFuture());
+        }
+      }
+      // Nodes that miss it now learn it from the periodic catalog exchange.
+      return CompletableFuture.allOf(spread.toArray(CompletableFuture[]::new))
+          .handle((x, failure) -> rf);
     });
-    int n = Math.max(1, up.size());
-    long unreachable = up.stream().filter(m -> cluster.state().getUnreachable().contains(m)).count();
-    int needed = c == Consistency.ALL ? n : n / 2 + 1;
-    return new KvException(
-        ErrorKind.UNAVAILABLE,
-        "consistency_unavailable",
-        what + " at " + c.wireName() + " needs " + needed + " of " + n + " replicas within "
-            + settings.requestTimeout().toMillis() + " ms and did not get them: " + (n - unreachable)
-            + " of " + n + " replicas (this node included) are reachable from this node"
-            + " (Distributed Data reports that the level was not reached in time, not how many"
-            + " replicas answered)");
+  }
+
+  private int servingMembers() {
+    int n = 0;
+    for (Member m : Cluster.get(Adapter.toClassic(system)).state().getMembers()) {
+      if (m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp()) {
+        n++;
+      }
+    }
+    return Math.max(1, n);
   }
 
   static KvException toKvException(Throwable failure) {
@@ -198,11 +213,24 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     if (cause instanceof CohortException e) {
       return new KvException(e.kind(), e.code(), e.getMessage(), e);
     }
-    if (cause instanceof TimeoutException || cause instanceof org.apache.pekko.pattern.AskTimeoutException) {
-      return new KvException(
-          ErrorKind.TIMEOUT, "timeout", "the AP replicator did not answer; outcome unknown", cause);
+    if (cause instanceof TimeoutException) {
+      return KvError.TIMEOUT.exception("a replica did not answer", cause);
     }
-    return new KvException(ErrorKind.UNAVAILABLE, "unavailable", String.valueOf(cause), cause);
+    return KvError.UNAVAILABLE.exception(String.valueOf(cause), cause);
+  }
+
+  static ApValue toValue(String key, ApEntry e) {
+    return new ApValue(key, e.value(), e.timestamp(), e.writer(), e.expiresAtMillis());
+  }
+
+  static void checkKey(String key) {
+    if (key == null || key.isEmpty()) {
+      throw KvError.INVALID_KEY.exception("key must not be empty");
+    }
+    int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > KvSettings.MAX_KEY_BYTES) {
+      throw KvError.KEY_TOO_LARGE.exception("key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
+    }
   }
 
   // ---------------------------------------------------------------------------------- keyspace
@@ -221,17 +249,21 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       return name;
     }
 
-    private ApBucketKey bucketKey(String key) {
-      return ApBucketKey.of(name, incarnation, ApBucketKey.bucketOf(key, settings.buckets()));
+    @Override
+    public int replicationFactor() {
+      return ApKeyspacesImpl.this.replicationFactor(name, incarnation);
     }
 
-    private <T> CompletionStage<T> call(
-        String op, Consistency c, Supplier<CompletionStage<T>> body) {
+    private List<String> replicas(String key) {
+      return ring.placement().replicas(key, replicationFactor());
+    }
+
+    private <T> CompletionStage<T> call(String op, Consistency c, Supplier<CompletionStage<T>> body) {
       long start = System.nanoTime();
       CompletionStage<T> stage;
       try {
         if (c == null) {
-          throw KvException.invalid("invalid_consistency", "consistency must be one, quorum or all");
+          throw KvError.INVALID_CONSISTENCY.exception("consistency must be one, quorum or all");
         }
         stage = body.get();
       } catch (RuntimeException e) {
@@ -254,21 +286,21 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       return call("put", consistency, () -> {
         checkKey(key);
         if (value == null) {
-          throw KvException.invalid("invalid_request", "value is missing");
+          throw KvError.INVALID_REQUEST.exception("value is missing");
         }
         if (value.length > settings.maxValueBytes()) {
-          throw KvException.tooLarge("value_too_large", "value of " + value.length
+          throw KvError.VALUE_TOO_LARGE.exception("value of " + value.length
               + " bytes exceeds cohort.kv.ap.max-value-bytes = " + settings.maxValueBytes());
         }
         if (ttlSeconds < 0 || ttlSeconds > settings.maxTtl().toSeconds()) {
-          throw KvException.invalid("invalid_ttl", "ttlSeconds must be within 0.."
+          throw KvError.INVALID_TTL.exception("ttlSeconds must be within 0.."
               + settings.maxTtl().toSeconds() + " (0: no TTL), got " + ttlSeconds);
         }
+        byte[] copy = value.clone();
         return write(key, consistency, "put", ts -> {
-          long physical = HybridLogicalClock.physicalMillis(ts);
-          long expires = ttlSeconds == 0 ? 0 : physical + ttlSeconds * 1000;
+          long expires = ttlSeconds == 0 ? 0 : HybridLogicalClock.physicalMillis(ts) + ttlSeconds * 1000;
           long purge = ttlSeconds == 0 ? 0 : expires + settings.tombstoneTtl().toMillis();
-          return new ApEntry(value.clone(), ts, selfNode, expires, purge);
+          return new ApEntry(copy, ts, self, expires, purge);
         });
       });
     }
@@ -277,93 +309,34 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     public CompletionStage<ApWriteResult> delete(String key, Consistency consistency) {
       return call("delete", consistency, () -> {
         checkKey(key);
-        return write(key, consistency, "delete", ts -> new ApEntry(null, ts, selfNode, 0,
+        return write(key, consistency, "delete", ts -> new ApEntry(null, ts, self, 0,
             HybridLogicalClock.physicalMillis(ts) + settings.tombstoneTtl().toMillis()));
       });
     }
 
-    private CompletionStage<ApWriteResult> write(
-        String key, Consistency consistency, String what,
-        java.util.function.LongFunction<ApEntry> entryAt) {
-      ApBucketKey bucketKey = bucketKey(key);
-      AtomicReference<ApWriteResult> result = new AtomicReference<>();
-      // Runs once, inside the replicator: the timestamp is taken after observing the entry it
-      // replaces, so the write beats everything this replica holds for the key.
-      java.util.function.Function<ApBucket, ApBucket> modify = bucket -> {
-        long now = System.currentTimeMillis();
-        ApEntry current = bucket.entry(key);
-        // Throws OffsetExceeded for an entry stamped too far ahead; the replicator answers
-        // ModifyFailure and nothing is written.
-        long ts = current == null ? clock.now() : clock.observe(current.timestamp());
-        result.set(new ApWriteResult(
-            key, ts, current != null && current.liveAt(now) ? toValue(key, current) : null));
-        return bucket.purge(now).put(key, entryAt.apply(ts));
-      };
-      Replicator.Update<ApBucket> update =
-          new Replicator.Update<>(bucketKey, ApBucket.EMPTY, writeLevel(consistency), Optional.empty(), modify);
-      return ask(update).thenApply(reply -> {
-        if (reply instanceof Replicator.UpdateSuccess<?>) {
-          return result.get();
-        }
-        if (reply instanceof Replicator.UpdateTimeout<?>) {
-          throw unavailable(what + " of key '" + key + "' in AP keyspace '" + name
-              + "' (applied on this node's replica, not rolled back)", consistency);
-        }
-        if (reply instanceof Replicator.UpdateDataDeleted<?>) {
-          throw KvException.notFound("keyspace_not_found", "AP keyspace '" + name + "' was deleted");
-        }
-        if (reply instanceof Replicator.StoreFailure<?>) {
-          throw new KvException(ErrorKind.UNAVAILABLE, "unavailable",
-              "the durable store of this node failed to write the " + what + " of '" + key + "'");
-        }
-        if (reply instanceof Replicator.ModifyFailure<?> failure
-            && failure.cause() instanceof HybridLogicalClock.OffsetExceeded offset) {
-          metrics.clockOffsetRejected();
-          throw new KvException(ErrorKind.UNAVAILABLE, "clock_offset_exceeded",
-              what + " of key '" + key + "' in AP keyspace '" + name + "' refused, nothing written: "
-                  + "the key's current entry carries " + offset.getMessage()
-                  + " (cohort.kv.ap.max-clock-offset); the node that wrote it has a clock running"
-                  + " ahead: check its time synchronisation");
-        }
-        throw new KvException(ErrorKind.UNAVAILABLE, "unavailable", "replicator answered " + reply);
-      });
-    }
-
-    /** The bucket as read at {@code consistency}; empty when no replica asked holds it. */
-    private CompletionStage<ApBucket> readBucket(ApBucketKey bucketKey, Consistency consistency,
-        String what) {
-      return ask(new Replicator.Get<>(bucketKey, readLevel(consistency))).thenApply(reply -> {
-        if (reply instanceof Replicator.GetSuccess<?> success) {
-          return (ApBucket) success.dataValue();
-        }
-        if (reply instanceof Replicator.NotFound<?>) {
-          return ApBucket.EMPTY;
-        }
-        if (reply instanceof Replicator.GetFailure<?>) {
-          throw unavailable(what + " in AP keyspace '" + name + "'", consistency);
-        }
-        if (reply instanceof Replicator.GetDataDeleted<?>) {
-          throw KvException.notFound("keyspace_not_found", "AP keyspace '" + name + "' was deleted");
-        }
-        throw new KvException(ErrorKind.UNAVAILABLE, "unavailable", "replicator answered " + reply);
-      });
+    private CompletionStage<ApWriteResult> write(String key, Consistency consistency, String what,
+        LongFunction<ApEntry> entryAt) {
+      long ts = clock.now();
+      ApEntry entry = entryAt.apply(ts);
+      return coordinator.write(name, incarnation, replicas(key), key, entry, consistency,
+              what + " of key '" + key + "' in AP keyspace '" + name + "'")
+          .thenApply(previous -> new ApWriteResult(key, ts,
+              previous != null && previous.liveAt(System.currentTimeMillis())
+                  ? toValue(key, previous) : null));
     }
 
     @Override
     public CompletionStage<ApValue> get(String key, Consistency consistency) {
       return call("get", consistency, () -> {
         checkKey(key);
-        return readBucket(bucketKey(key), consistency, "read of key '" + key + "'").thenApply(b -> {
-          ApEntry e = b.entry(key);
-          if (e != null) {
-            observe(e.timestamp());
-          }
-          if (e == null || !e.liveAt(System.currentTimeMillis())) {
-            throw KvException.notFound("key_not_found",
-                "key '" + key + "' not found in AP keyspace '" + name + "'");
-          }
-          return toValue(key, e);
-        });
+        return coordinator.read(name, incarnation, replicas(key), key, consistency,
+                "read of key '" + key + "' in AP keyspace '" + name + "'")
+            .thenApply(e -> {
+              if (e == null || !e.liveAt(System.currentTimeMillis())) {
+                throw KvError.KEY_NOT_FOUND.exception("key '" + key + "' not found in AP keyspace '" + name + "'");
+              }
+              return toValue(key, e);
+            });
       });
     }
 
@@ -371,91 +344,84 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     public CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency) {
       return call("range", consistency, () -> {
         if (prefix == null) {
-          throw KvException.invalid("invalid_request", "prefix is missing (use \"\" for all keys)");
+          throw KvError.INVALID_REQUEST.exception("prefix is missing (use \"\" for all keys)");
         }
         if (limit < 0) {
-          throw KvException.invalid("invalid_request", "limit must not be negative");
+          throw KvError.INVALID_REQUEST.exception("limit must not be negative");
         }
-        CompletionStage<List<ApBucketKey>> keys = consistency == Consistency.ONE
-            ? localBucketKeys()
-            : CompletableFuture.completedFuture(IntStream.range(0, settings.buckets())
-                .mapToObj(i -> ApBucketKey.of(name, incarnation, i)).toList());
-        return keys.thenCompose(list -> Source.from(list)
-            .mapAsyncUnordered(settings.rangeParallelism(),
-                k -> readBucket(k, consistency, "range read of prefix '" + prefix + "'"))
-            .runWith(Sink.fold(new TreeMap<String, ApValue>(), (acc, bucket) -> {
+        return ranges.read(name, incarnation, replicationFactor(), prefix, consistency)
+            .thenApply(all -> {
               long now = System.currentTimeMillis();
-              bucket.entries().tailMap(prefix, true).forEach((k, e) -> {
-                if (k.startsWith(prefix) && e.liveAt(now)) {
-                  acc.put(k, toValue(k, e));
+              List<ApValue> values = new ArrayList<>();
+              all.forEach((k, e) -> {
+                if (e.liveAt(now)) {
+                  values.add(toValue(k, e));
                 }
               });
-              return acc;
-            }), system))
-            .thenApply(all -> {
-              List<ApValue> values = new ArrayList<>(all.values());
               boolean more = limit > 0 && values.size() > limit;
               return new ApRangeResult(List.copyOf(more ? values.subList(0, limit) : values), more);
             });
       });
     }
 
-    private CompletionStage<List<ApBucketKey>> localBucketKeys() {
-      String storagePrefix = ApBucketKey.storagePrefix(name, incarnation);
-      return ask(Replicator.GetKeyIds$.MODULE$).thenApply(reply ->
-          ((Replicator.GetKeyIdsResult) reply).getKeyIds().stream()
-              .filter(id -> id.startsWith(storagePrefix))
-              .map(ApBucketKey::new)
-              .toList());
-    }
-
     @Override
     public Source<ApWatchEvent, NotUsed> watch(String prefix) {
       if (prefix == null) {
-        return Source.failed(KvException.invalid("invalid_request", "prefix is missing"));
+        return Source.failed(KvError.INVALID_REQUEST.exception("prefix is missing"));
       }
-      List<ApBucketKey> keys = IntStream.range(0, settings.buckets())
-          .mapToObj(i -> ApBucketKey.of(name, incarnation, i)).toList();
       return Source.<ApWatchEvent>queue(settings.watchBufferEvents())
           .watchTermination((queue, done) -> {
-            var watcher = startWatcher(keys, prefix, queue);
-            done.whenComplete((d, failure) -> watcher.tell(ApWatcher.Stop.INSTANCE));
+            ApStore.Listener listener = (ks, inc, key, entry) -> {
+              if (inc != incarnation || !ks.equals(name) || !key.startsWith(prefix)) {
+                return;
+              }
+              boolean live = entry.liveAt(System.currentTimeMillis());
+              QueueOfferResult offered = queue.offer(new ApWatchEvent(
+                  live ? ApWatchEvent.Type.PUT : ApWatchEvent.Type.DELETE, key,
+                  live ? entry.value() : null, entry.timestamp()));
+              if (offered == QueueOfferResult.dropped()) {
+                queue.fail(KvError.WATCH_OVERFLOW.exception("the watch consumer fell " + settings.watchBufferEvents()
+                        + " events behind (cohort.kv.ap.watch.buffer-events); watch again"));
+              }
+            };
+            store.addListener(listener);
+            done.whenComplete((d, failure) -> store.removeListener(listener));
             return NotUsed.getInstance();
           });
     }
 
-    private org.apache.pekko.actor.typed.ActorRef<ApWatcher.Command> startWatcher(
-        List<ApBucketKey> keys, String prefix, BoundedSourceQueue<ApWatchEvent> queue) {
-      return system.systemActorOf(ApWatcher.create(replicator, keys, prefix, queue),
-          "kv-ap-watch-" + WATCH_IDS.incrementAndGet(), Props.empty());
+    @Override
+    public ApEndpoints endpoints(String key) {
+      checkKey(key);
+      List<ApEndpoints.Replica> replicas = new ArrayList<>();
+      for (String node : replicas(key)) {
+        replicas.add(new ApEndpoints.Replica(node, node.equals(self) || ring.alive(node)));
+      }
+      return new ApEndpoints(name, key, Long.toUnsignedString(ApPlacement.token(key)),
+          replicationFactor(), List.copyOf(replicas));
+    }
+
+    @Override
+    public CompletionStage<ApRepairResult> repair() {
+      return repairs.repair(name, incarnation, replicationFactor());
     }
 
     @Override
     public CompletionStage<Integer> drop() {
-      return call("drop", Consistency.QUORUM, () -> localBucketKeys().thenCompose(keys -> {
-        List<CompletableFuture<Object>> deletes = new ArrayList<>();
-        for (ApBucketKey k : keys) {
-          deletes.add(ask(new Replicator.Delete<>(k, writeLevel(Consistency.QUORUM),
-              Optional.empty())).toCompletableFuture());
+      return call("drop", Consistency.ONE, () -> {
+        List<CompletableFuture<Boolean>> drops = new ArrayList<>();
+        for (String node : ring.placement().nodes()) {
+          if (node.equals(self)) {
+            drops.add(store.drop(name, incarnation).thenApply(v -> true));
+          } else if (ring.alive(node)) {
+            drops.add(coordinator.<ApReplica.Dropped>ask(node,
+                    r -> new ApReplica.Drop(name, incarnation, r))
+                .toCompletableFuture().handle((d, failure) -> failure == null));
+          }
         }
-        return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new))
-            .thenApply(v -> keys.size());
-      }));
+        return CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new))
+            .thenApply(v -> (int) drops.stream().filter(CompletableFuture::join).count());
+      });
     }
-
-    private void checkKey(String key) {
-      if (key == null || key.isEmpty()) {
-        throw KvException.invalid("invalid_key", "key must not be empty");
-      }
-      int bytes = key.getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > KvSettings.MAX_KEY_BYTES) {
-        throw KvException.tooLarge("key_too_large",
-            "key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
-      }
-    }
-  }
-
-  static ApValue toValue(String key, ApEntry e) {
-    return new ApValue(key, e.value(), e.timestamp(), e.writer(), e.expiresAtMillis());
   }
 }

@@ -6,6 +6,7 @@ import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceStats;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.PutResult;
@@ -35,8 +36,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * not_supported_in_ap_mode} naming the CP alternative.
  *
  * <p>AP keys have no revisions: in results, {@code modRevision} and the header's {@code revision}
- * carry the write's hybrid logical clock timestamp, the header's {@code partition} the key's
- * bucket, {@code createRevision}, {@code version} and {@code lease} are 0, and there are no resume
+ * carry the write's hybrid logical clock timestamp, the header's {@code partition} is 0 (AP keys
+ * are placed on the ring: see {@code endpoints}), {@code createRevision}, {@code version} and {@code lease} are 0, and there are no resume
  * tokens. Thread-safe.
  */
 public final class ApKvRouter {
@@ -63,17 +64,12 @@ public final class ApKvRouter {
 
   /** The error for a CP-only feature used on an AP keyspace. */
   public static KvException notSupported(String keyspace, String what, String cpAlternative) {
-    return KvException.invalid(
-        "not_supported_in_ap_mode",
-        what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
+    return KvError.NOT_SUPPORTED_IN_AP_MODE.exception(what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
   }
 
-  private int bucketOf(String key) {
-    return ApBucketKey.bucketOf(key, ap.settings().buckets());
-  }
-
-  private Header header(String key, long timestamp) {
-    return new Header(bucketOf(key), timestamp);
+  /** AP keys have no partition; the header's partition is 0 (use the endpoints for placement). */
+  private static Header header(long timestamp) {
+    return new Header(0, timestamp);
   }
 
   private static KeyValue kv(ApValue v, boolean keysOnly) {
@@ -88,7 +84,7 @@ public final class ApKvRouter {
           "use ttlSeconds for expiry, or a CP keyspace ({\"mode\":\"cp\"}) with leases"));
     }
     return keyspace(info).put(key, value, ttlSeconds, consistency(consistency))
-        .thenApply(r -> new PutResult(header(key, r.timestamp()),
+        .thenApply(r -> new PutResult(header(r.timestamp()),
             o.prevKv() && r.previous() != null ? Optional.of(kv(r.previous(), false))
                 : Optional.empty()));
   }
@@ -100,7 +96,7 @@ public final class ApKvRouter {
           "AP keys keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for revisions"));
     }
     return keyspace(info).get(key, consistency(consistency))
-        .thenApply(v -> new GetResult(header(key, v.timestamp()), kv(v, false)));
+        .thenApply(v -> new GetResult(header(v.timestamp()), kv(v, false)));
   }
 
   public CompletionStage<DeleteResult> delete(KeyspaceInfo info, String key, boolean prevKv,
@@ -114,7 +110,7 @@ public final class ApKvRouter {
     List<Header> headers = new ArrayList<>();
     long deleted = 0;
     for (ApWriteResult r : results) {
-      headers.add(header(r.key(), r.timestamp()));
+      headers.add(header(r.timestamp()));
       if (r.existed()) {
         deleted++;
         if (prevKv) {
@@ -188,18 +184,18 @@ public final class ApKvRouter {
           boolean put = e.type() == ApWatchEvent.Type.PUT;
           KeyValue kv = new KeyValue(e.key(), put ? e.value() : new byte[0], 0, e.timestamp(), 0, 0);
           return new WatchEvent(put ? WatchEvent.Type.PUT : WatchEvent.Type.DELETE, kv, null,
-              header(e.key(), e.timestamp()), false, null);
+              header(e.timestamp()), false, null);
         });
   }
 
-  /** Key count and value bytes of this node's replica (a read at one). */
+  /** Key count and value bytes of the keyspace (a range read at one over the live nodes). */
   public CompletionStage<KeyspaceStats> stats(KeyspaceInfo info) {
     return keyspace(info).range("", 0, Consistency.ONE).thenApply(all -> new KeyspaceStats(
         info, all.values().size(),
         all.values().stream().mapToLong(v -> v.key().length() + v.value().length).sum(), null));
   }
 
-  /** Deletes the keyspace's buckets (after the registry deleted the keyspace). */
+  /** Deletes the keyspace's data on every live node (after the registry deleted it). */
   public CompletionStage<Void> drop(KeyspaceInfo info) {
     return keyspace(info).drop().thenApply(n -> (Void) null);
   }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
     description = "Key-value operations against a node's gateway.",
     subcommands = {
       KvCommand.Put.class, KvCommand.Get.class, KvCommand.Del.class, KvCommand.Range.class,
-      KvCommand.Txn.class, KvCommand.Watch.class, KvCommand.Lease.class, KvCommand.Lock.class
+      KvCommand.Txn.class, KvCommand.Watch.class, KvCommand.Lease.class, KvCommand.Lock.class,
+      KvCommand.Endpoints.class, KvCommand.Repair.class
     })
 public final class KvCommand {
 
@@ -124,6 +125,32 @@ public final class KvCommand {
           "/v1/kv/" + encode(keyspace) + "/watch?" + (prefix ? "prefix=" : "key=") + encode(key)
               + (from == null ? "" : "&from=" + encode(from)) + (prevKv ? "&prevKv=true" : "");
       stream(path, System.out::println, System.err);
+    }
+  }
+
+  @Command(
+      name = "endpoints",
+      mixinStandardHelpOptions = true,
+      description = "Show the replicas of a key of an AP keyspace (as nodetool getendpoints).")
+  static final class Endpoints extends KeyspaceCommand implements Runnable {
+    @Parameters(index = "0") String key;
+
+    @Override
+    public void run() {
+      print(get("/v1/kv/" + encode(keyspace) + "/endpoints?key=" + encode(key)));
+    }
+  }
+
+  @Command(
+      name = "repair",
+      mixinStandardHelpOptions = true,
+      description = "Run anti-entropy repair of an AP keyspace from the node asked (as nodetool repair).")
+  static final class Repair extends ClientCommand implements Runnable {
+    @Parameters(index = "0", description = "the AP keyspace") String keyspace;
+
+    @Override
+    public void run() {
+      print(post("/v1/kv/" + encode(keyspace) + "/repair", null));
     }
   }
 

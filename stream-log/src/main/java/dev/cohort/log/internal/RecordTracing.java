@@ -1,0 +1,129 @@
+package dev.cohort.log.internal;
+
+import dev.cohort.log.ConsumerRecord;
+import dev.cohort.log.ProducerRecord;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Trace context in record headers, as Kafka's OpenTelemetry instrumentation carries it. A produce
+ * made while a span is current runs in a {@code PRODUCER} span ({@code log produce <topic>}) whose
+ * W3C {@code traceparent} (and {@code tracestate}) every record gets as headers, unless the
+ * producer set its own. A fetch that returns records is a {@code CONSUMER} span ({@code log fetch
+ * <topic>}) with a link to each record's producing span (at most {@link #MAX_LINKS}): a link, not a
+ * parent, because one fetch carries records of many traces.
+ *
+ * <p>With tracing off, or no current span on produce, nothing is added and nothing is created.
+ * Thread-safe.
+ */
+final class RecordTracing {
+  static final String TRACEPARENT = "traceparent";
+  static final String TRACESTATE = "tracestate";
+  static final int MAX_LINKS = 32;
+
+  private final Tracing tracing;
+
+  RecordTracing(Tracing tracing) {
+    this.tracing = tracing;
+  }
+
+  /** A produce's span and the headers its records carry. */
+  record Produce(Span span, TraceContext carrier) {}
+
+  /** The produce span of {@code records} to {@code topic}, or null when there is no trace. */
+  Produce startProduce(String topic, int records) {
+    if (!tracing.enabled() || !Span.current().getSpanContext().isValid()) {
+      return null;
+    }
+    Span span =
+        tracing
+            .tracer()
+            .spanBuilder("log produce " + topic)
+            .setSpanKind(SpanKind.PRODUCER)
+            .setAttribute("messaging.system", "cohort")
+            .setAttribute("messaging.destination.name", topic)
+            .setAttribute("messaging.batch.message_count", records)
+            .startSpan();
+    return new Produce(span, tracing.capture(Context.current().with(span)));
+  }
+
+  /** {@code records} with the produce's headers added where the producer set no traceparent. */
+  static List<ProducerRecord> withHeaders(List<ProducerRecord> records, Produce produce) {
+    if (produce == null || produce.carrier() == null) {
+      return List.copyOf(records);
+    }
+    List<ProducerRecord> traced = new ArrayList<>(records.size());
+    for (ProducerRecord r : records) {
+      if (r.headers().containsKey(TRACEPARENT)) {
+        traced.add(r);
+        continue;
+      }
+      Map<String, byte[]> headers = new HashMap<>(r.headers());
+      headers.put(TRACEPARENT, produce.carrier().traceparent().getBytes(StandardCharsets.US_ASCII));
+      if (produce.carrier().tracestate() != null && !produce.carrier().tracestate().isEmpty()) {
+        headers.put(TRACESTATE, produce.carrier().tracestate().getBytes(StandardCharsets.US_ASCII));
+      }
+      traced.add(
+          new ProducerRecord(r.topic(), r.partition(), r.key(), r.value(), headers, r.timestamp()));
+    }
+    return List.copyOf(traced);
+  }
+
+  /** Ends a produce span (null: none), an error when the produce failed. */
+  static void end(Produce produce, Throwable failure) {
+    if (produce == null) {
+      return;
+    }
+    if (failure != null) {
+      produce.span().setStatus(StatusCode.ERROR, String.valueOf(failure));
+    }
+    produce.span().end();
+  }
+
+  /** Records a fetch of {@code records} from {@code topic} as a span linking to their producers. */
+  void fetched(String topic, List<ConsumerRecord> records) {
+    if (!tracing.enabled() || records.isEmpty()) {
+      return;
+    }
+    SpanBuilder builder =
+        tracing
+            .tracer()
+            .spanBuilder("log fetch " + topic)
+            .setSpanKind(SpanKind.CONSUMER)
+            .setAttribute("messaging.system", "cohort")
+            .setAttribute("messaging.destination.name", topic)
+            .setAttribute("messaging.batch.message_count", records.size());
+    int links = 0;
+    for (ConsumerRecord r : records) {
+      byte[] parent = r.headers().get(TRACEPARENT);
+      if (parent == null) {
+        continue;
+      }
+      SpanContext producer =
+          Span.fromContext(
+                  tracing.contextOf(
+                      new TraceContext(new String(parent, StandardCharsets.US_ASCII), null)))
+              .getSpanContext();
+      if (producer.isValid()) {
+        builder.addLink(producer);
+        if (++links == MAX_LINKS) {
+          break;
+        }
+      }
+    }
+    if (links > 0) {
+      builder.startSpan().end();
+    }
+  }
+}
