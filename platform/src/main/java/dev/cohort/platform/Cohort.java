@@ -5,8 +5,10 @@ import dev.cohort.cluster.ClusterMetrics;
 import dev.cohort.cluster.Membership;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
+import dev.cohort.etcd.EtcdServer;
 import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.CounterRoutes;
+import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
@@ -62,7 +64,7 @@ public final class Cohort {
   private Cohort() {}
 
   /**
-   * Starts a node and returns once its gateway is bound. The node joins its seed nodes (or itself)
+   * Starts a node and returns once its gateway and its etcd listener are bound. The node joins its seed nodes (or itself)
    * in the background; {@code GET /health/ready} turns 200 when it is Up and its journal answers.
    *
    * @throws IllegalArgumentException when the configuration is invalid, naming the key
@@ -85,6 +87,7 @@ public final class Cohort {
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
+      EtcdServer etcd = EtcdServer.start(system, kv);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
       TrainingJobs training =
@@ -99,6 +102,7 @@ public final class Cohort {
               new CounterRoutes(counters).route(),
               new ApRoutes(kv, ap).route(),
               new KvRoutes(kv, ap).route(),
+              new EtcdGatewayRoutes(etcd.json()).route(),
               new LogRoutes(log).route(),
               new SagaRoutes(sagas).route(),
               new ProjectionRoutes(sagas.projections()).route(),
@@ -107,7 +111,7 @@ public final class Cohort {
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters, kv, log, sagas, training);
+      return new CohortNode(system, http, etcd, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -57,9 +57,10 @@ public final class CohortConfig {
       return set("cohort.node.data-dir", dataDir.toString());
     }
 
-    /** The host other nodes reach this node on; also the default gateway interface. */
+    /** The host other nodes reach this node on; also the gateway's and etcd listener's interface. */
     public Builder host(String host) {
       set("cohort.node.host", host);
+      set("cohort.etcd.host", host);
       return set("cohort.gateway.host", host);
     }
 
@@ -71,6 +72,14 @@ public final class CohortConfig {
     /** The gateway's port; 0 picks a free one. */
     public Builder httpPort(int port) {
       return set("cohort.gateway.port", checkPort(port, "http port"));
+    }
+
+    /** The etcd v3 gRPC listener's port; 0 turns it off, -1 picks a free one. */
+    public Builder etcdPort(int port) {
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException("etcd port must be -1..65535, got " + port);
+      }
+      return set("cohort.etcd.port", port);
     }
 
     /** The Pekko remoting port; 0 picks a free one (then the node cannot be a seed). */

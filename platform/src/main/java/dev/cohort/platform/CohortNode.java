@@ -1,5 +1,6 @@
 package dev.cohort.platform;
 
+import dev.cohort.etcd.EtcdServer;
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Projections;
@@ -9,6 +10,7 @@ import dev.cohort.sharding.Counters;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -23,6 +25,7 @@ public final class CohortNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final InetSocketAddress httpAddress;
+  private final EtcdServer etcd;
   private final Path dataDir;
   private final Counters counters;
   private final Kv kv;
@@ -33,6 +36,7 @@ public final class CohortNode implements AutoCloseable {
   CohortNode(
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
+      EtcdServer etcd,
       Path dataDir,
       Counters counters,
       Kv kv,
@@ -41,6 +45,7 @@ public final class CohortNode implements AutoCloseable {
       TrainingJobs training) {
     this.system = system;
     this.httpAddress = httpAddress;
+    this.etcd = etcd;
     this.dataDir = dataDir;
     this.counters = counters;
     this.kv = kv;
@@ -82,6 +87,11 @@ public final class CohortNode implements AutoCloseable {
   /** Where the HTTP gateway listens. */
   public InetSocketAddress httpAddress() {
     return httpAddress;
+  }
+
+  /** Where the etcd v3 gRPC listener listens, or empty when {@code cohort.etcd.port} is 0. */
+  public Optional<InetSocketAddress> etcdAddress() {
+    return etcd.address();
   }
 
   /** The node's data directory (absolute). */

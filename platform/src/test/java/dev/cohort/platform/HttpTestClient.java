@@ -20,12 +20,14 @@ final class HttpTestClient {
 
   /**
    * An embedded node's configuration for the HTTP tests: a fresh data directory named after the
-   * test, the gateway and remoting on free ports.
+   * test, the gateway and remoting on free ports, the etcd listener off
+   * (many nodes run at once; none may take etcd's port 2379).
    */
   static CohortConfig.Builder embeddedNode(String dataDirPrefix) throws java.io.IOException {
     return CohortConfig.builder()
         .dataDir(java.nio.file.Files.createTempDirectory(dataDirPrefix))
         .httpPort(0)
+        .etcdPort(0)
         .remotePort(0);
   }
 

@@ -31,6 +31,7 @@ class LayeringTest {
           Map.entry("cluster", "cluster"),
           Map.entry("sharding", "sharding"),
           Map.entry("kv", "kv"),
+          Map.entry("etcd-api", "etcd"),
           Map.entry("stream-log", "log"),
           Map.entry("saga", "saga"),
           Map.entry("training-actors", "training"),
@@ -47,6 +48,7 @@ class LayeringTest {
           Map.entry("cluster", Set.of("observability", "persistence")),
           Map.entry("sharding", Set.of("observability", "persistence", "cluster")),
           Map.entry("kv", Set.of("observability", "persistence", "cluster", "sharding")),
+          Map.entry("etcd", Set.of("observability", "persistence", "cluster", "sharding", "kv")),
           Map.entry("log", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry(
               "saga", Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
@@ -56,18 +58,18 @@ class LayeringTest {
           Map.entry(
               "gateway",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
-                  "training")),
+                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
+                  "saga", "training")),
           Map.entry(
               "platform",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
-                  "training", "gateway")),
+                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
+                  "saga", "training", "gateway")),
           Map.entry(
               "bench",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
-                  "training", "gateway", "platform")));
+                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
+                  "saga", "training", "gateway", "platform")));
 
   private static final Pattern IMPORT =
       Pattern.compile("^import\\s+(?:static\\s+)?dev\\.cohort\\.([a-z]+)((?:\\.[A-Za-z_]+)*)", Pattern.MULTILINE);

@@ -37,6 +37,9 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--http-port", description = "HTTP gateway port (default: 8080)")
   Integer httpPort;
 
+  @Option(names = "--etcd-port", description = "etcd v3 gRPC port (default: 2379; 0: off)")
+  Integer etcdPort;
+
   @Option(names = "--remote-port", description = "cluster remoting port (default: 2552)")
   Integer remotePort;
 
@@ -70,6 +73,9 @@ public final class RunCommand implements Callable<Integer> {
     if (httpPort != null) {
       builder.httpPort(httpPort);
     }
+    if (etcdPort != null) {
+      builder.etcdPort(etcdPort);
+    }
     if (remotePort != null) {
       builder.remotePort(remotePort);
     }
@@ -83,9 +89,10 @@ public final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("TERM"), signal -> stop(node, stopRequested));
     Signal.handle(new Signal("INT"), signal -> stop(node, stopRequested));
     System.out.printf(
-        "Cohort node started%n  gateway: http://%s:%d%n  data:    %s%n  member:  %s%n",
+        "Cohort node started%n  gateway: http://%s:%d%n  etcd:    %s%n  data:    %s%n  member:  %s%n",
         node.httpAddress().getHostString(),
         node.httpAddress().getPort(),
+        node.etcdAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("off"),
         node.dataDir(),
         node.system().address());
     System.out.flush();

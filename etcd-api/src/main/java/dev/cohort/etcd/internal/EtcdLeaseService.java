@@ -1,0 +1,127 @@
+package dev.cohort.etcd.internal;
+
+import dev.cohort.kv.KvError;
+import dev.cohort.kv.LeaseInfo;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * etcd's {@code Lease} service over kv's leases, which are cluster-wide (not per keyspace): Grant,
+ * Revoke, the KeepAlive stream and TimeToLive (with the lease's keys in the served keyspace).
+ * Differences from etcd: the lease id is always chosen by Cohort (a request naming one is refused),
+ * a TTL below {@code cohort.kv.lease.min-ttl} is raised to it as etcd raises it to its minimum, and
+ * a lease keeps its remaining TTL across a node restart instead of being renewed. {@code
+ * LeaseLeases} is not among the generated bases jetcd-grpc 0.8.7 ships, so it answers
+ * UNIMPLEMENTED. Stateless; thread-safe.
+ */
+public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
+  private final EtcdStore store;
+
+  public EtcdLeaseService(EtcdStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> observer) {
+    Async.answer(observer, () -> grant(request));
+  }
+
+  CompletionStage<LeaseGrantResponse> grant(LeaseGrantRequest request) {
+    if (request.getID() != 0) {
+      throw EtcdErrors.unsupported("a lease ID chosen by the client is not supported; send ID 0");
+    }
+    Duration max = store.kvSettings().leaseMaxTtl();
+    if (request.getTTL() > max.toSeconds()) {
+      throw EtcdErrors.leaseTtlTooLarge();
+    }
+    long ttl = Math.max(request.getTTL(), store.kvSettings().leaseMinTtl().toSeconds());
+    return store.kv().grantLease(Duration.ofSeconds(ttl))
+        .thenApply(grant -> LeaseGrantResponse.newBuilder()
+            .setHeader(store.header())
+            .setID(grant.id())
+            .setTTL(grant.ttlSeconds())
+            .build());
+  }
+
+  @Override
+  public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> observer) {
+    Async.answer(observer, () -> store.kv().revokeLease(request.getID())
+        .thenApply(v -> LeaseRevokeResponse.newBuilder().setHeader(store.header()).build()));
+  }
+
+  @Override
+  public void leaseTimeToLive(
+      LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> observer) {
+    Async.answer(observer, () -> store.kv().lease(request.getID())
+        .handle((info, failure) -> {
+          if (failure != null) {
+            if (EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
+              // etcd answers a missing lease with TTL -1, not an error (etcdctl: "already expired").
+              return LeaseTimeToLiveResponse.newBuilder()
+                  .setHeader(store.header()).setID(request.getID()).setTTL(-1).build();
+            }
+            throw EtcdErrors.of(failure);
+          }
+          return timeToLive(info, request.getKeys());
+        }));
+  }
+
+  private LeaseTimeToLiveResponse timeToLive(LeaseInfo info, boolean withKeys) {
+    LeaseTimeToLiveResponse.Builder b = LeaseTimeToLiveResponse.newBuilder()
+        .setHeader(store.header())
+        .setID(info.id())
+        .setTTL(info.remainingSeconds())
+        .setGrantedTTL(info.grantedTtlSeconds());
+    if (withKeys) {
+      for (LeaseInfo.LeaseKey key : info.keys()) {
+        if (key.keyspace().equals(store.keyspaceName())) {
+          b.addKeys(EtcdStore.bytes(key.key()));
+        }
+      }
+    }
+    return b.build();
+  }
+
+  @Override
+  public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(
+      StreamObserver<LeaseKeepAliveResponse> responses) {
+    SerializedObserver<LeaseKeepAliveResponse> out = store.stream(responses);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(LeaseKeepAliveRequest request) {
+        store.kv().keepAlive(request.getID()).whenComplete((info, failure) -> {
+          LeaseKeepAliveResponse.Builder b =
+              LeaseKeepAliveResponse.newBuilder().setHeader(store.header()).setID(request.getID());
+          if (failure == null) {
+            b.setTTL(info.remainingSeconds());
+          } else if (!EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
+            out.fail(failure);
+            return;
+          }
+          // etcd answers a keepalive of a missing lease with TTL 0.
+          out.send(b.build());
+        });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        out.close();
+      }
+
+      @Override
+      public void onCompleted() {
+        out.complete();
+      }
+    };
+  }
+}

@@ -1,0 +1,92 @@
+package dev.cohort.etcd.internal;
+
+import com.google.protobuf.ByteString;
+import dev.cohort.kv.RangeRequest;
+import dev.cohort.kv.WatchRequest;
+
+/**
+ * The key interval of an etcd request ({@code key}, {@code range_end}) in the forms etcd clients
+ * send: one key (no range end), a prefix (range end = the key with its last byte incremented), from
+ * a key on (range end {@code "\0"}), every key (key and range end {@code "\0"}), or {@code [key,
+ * rangeEnd)}. Immutable.
+ *
+ * @param kind which form
+ * @param key the key, prefix or first key ({@code ""} for {@link Kind#ALL})
+ * @param end the exclusive end of {@link Kind#BETWEEN}, else null
+ */
+public record KeyRange(Kind kind, String key, String end) {
+  /** The forms of a key interval. */
+  public enum Kind {
+    SINGLE,
+    PREFIX,
+    FROM,
+    ALL,
+    BETWEEN
+  }
+
+  public static KeyRange of(ByteString key, ByteString rangeEnd) {
+    if (rangeEnd.isEmpty()) {
+      return new KeyRange(Kind.SINGLE, EtcdStore.key(key), null);
+    }
+    boolean endIsZero = rangeEnd.size() == 1 && rangeEnd.byteAt(0) == 0;
+    if (endIsZero && (key.isEmpty() || (key.size() == 1 && key.byteAt(0) == 0))) {
+      return new KeyRange(Kind.ALL, "", null);
+    }
+    if (endIsZero) {
+      return new KeyRange(Kind.FROM, EtcdStore.key(key), null);
+    }
+    if (key.isEmpty()) {
+      throw EtcdErrors.emptyKey();
+    }
+    if (rangeEnd.equals(prefixEnd(key))) {
+      return new KeyRange(Kind.PREFIX, EtcdStore.text(key), null);
+    }
+    return new KeyRange(Kind.BETWEEN, EtcdStore.text(key), EtcdStore.text(rangeEnd));
+  }
+
+  /** etcd's prefix end: the last byte below 0xff incremented, the rest cut; {@code "\0"} if none. */
+  static ByteString prefixEnd(ByteString prefix) {
+    byte[] end = prefix.toByteArray();
+    for (int i = end.length - 1; i >= 0; i--) {
+      if ((end[i] & 0xff) < 0xff) {
+        end[i]++;
+        return ByteString.copyFrom(end, 0, i + 1);
+      }
+    }
+    return ByteString.copyFrom(new byte[] {0});
+  }
+
+  /** The kv range read over this interval (not for {@link Kind#SINGLE}). */
+  public RangeRequest toRangeRequest() {
+    return switch (kind) {
+      case PREFIX -> RangeRequest.prefix(key);
+      case ALL -> RangeRequest.prefix("");
+      case FROM -> RangeRequest.between(key, "");
+      case BETWEEN -> RangeRequest.between(key, end);
+      case SINGLE -> RangeRequest.between(key, key + "\0");
+    };
+  }
+
+  /**
+   * The kv watch that covers this interval: the key, the prefix, or the whole keyspace (filtered
+   * with {@link #contains}) for the other forms.
+   */
+  public WatchRequest toWatchRequest() {
+    return switch (kind) {
+      case SINGLE -> WatchRequest.key(key);
+      case PREFIX -> WatchRequest.prefix(key);
+      default -> WatchRequest.prefix("");
+    };
+  }
+
+  /** Whether {@code candidate} lies in the interval (Java string order, as kv sorts keys). */
+  public boolean contains(String candidate) {
+    return switch (kind) {
+      case SINGLE -> candidate.equals(key);
+      case PREFIX -> candidate.startsWith(key);
+      case ALL -> true;
+      case FROM -> candidate.compareTo(key) >= 0;
+      case BETWEEN -> candidate.compareTo(key) >= 0 && candidate.compareTo(end) < 0;
+    };
+  }
+}

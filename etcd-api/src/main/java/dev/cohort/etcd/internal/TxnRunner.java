@@ -1,0 +1,214 @@
+package dev.cohort.etcd.internal;
+
+import dev.cohort.kv.Compare;
+import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.PutOptions;
+import dev.cohort.kv.TxnOp;
+import dev.cohort.kv.TxnOpResult;
+import dev.cohort.kv.TxnRequest;
+import dev.cohort.kv.TxnResult;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.PutRequest;
+import io.etcd.jetcd.api.PutResponse;
+import io.etcd.jetcd.api.RangeRequest;
+import io.etcd.jetcd.api.RangeResponse;
+import io.etcd.jetcd.api.RequestOp;
+import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.ResponseOp;
+import io.etcd.jetcd.api.TxnResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * etcd's {@code Txn} as one kv transaction. Compares map one to one (every target and result);
+ * puts, single-key deletes and single-key reads run inside the kv transaction, atomically at one
+ * revision. A read of a key interval inside a transaction (as etcd's lock and election recipes
+ * issue) runs right after the kv transaction, so it sees the transaction's writes and possibly
+ * later ones; its header says the revision it read at. What kv transactions cannot express is
+ * refused before anything runs: a compare over a key interval, a delete of an interval, {@code
+ * ignore_value} and nested transactions. Stateless; thread-safe.
+ */
+final class TxnRunner {
+  private static final int LEASE_TARGET = 4;
+  private static final int LEASE_FIELD = 8;
+  private final EtcdStore store;
+  private final RangeReader ranges;
+
+  TxnRunner(EtcdStore store, RangeReader ranges) {
+    this.store = store;
+    this.ranges = ranges;
+  }
+
+  /** One etcd op of a branch: its kv op (null for a deferred interval read) and its request. */
+  private record Planned(RequestOp request, TxnOp op) {}
+
+  CompletionStage<TxnResponse> run(io.etcd.jetcd.api.TxnRequest request) {
+    int max = store.settings().maxTxnOps();
+    if (request.getCompareCount() > max || request.getSuccessCount() > max
+        || request.getFailureCount() > max) {
+      throw EtcdErrors.tooManyOps();
+    }
+    List<Compare> compares = new ArrayList<>();
+    for (io.etcd.jetcd.api.Compare c : request.getCompareList()) {
+      compares.add(compare(c));
+    }
+    List<Planned> success = plan(request.getSuccessList());
+    List<Planned> failure = plan(request.getFailureList());
+    TxnRequest txn = new TxnRequest(compares, ops(success), ops(failure));
+    return store.kv().txn(store.keyspaceName(), txn).thenCompose(result -> {
+      List<Planned> branch = result.succeeded() ? success : failure;
+      return respond(result, branch);
+    });
+  }
+
+  private CompletionStage<TxnResponse> respond(TxnResult result, List<Planned> branch) {
+    long revision = result.header().revision();
+    List<CompletionStage<ResponseOp>> answers = new ArrayList<>();
+    int next = 0;
+    for (Planned p : branch) {
+      if (p.op() == null) {
+        answers.add(ranges.range(p.request().getRequestRange())
+            .thenApply(r -> ResponseOp.newBuilder().setResponseRange(inner(r)).build()));
+      } else {
+        answers.add(CompletableFuture.completedFuture(
+            response(p.request(), result.responses().get(next++), revision)));
+      }
+    }
+    CompletableFuture<TxnResponse> all = new CompletableFuture<>();
+    collect(answers, 0, new ArrayList<>(), all, TxnResponse.newBuilder()
+        .setHeader(store.header(revision))
+        .setSucceeded(result.succeeded()));
+    return all;
+  }
+
+  private static void collect(
+      List<CompletionStage<ResponseOp>> answers, int i, List<ResponseOp> done,
+      CompletableFuture<TxnResponse> all, TxnResponse.Builder b) {
+    if (i == answers.size()) {
+      all.complete(b.addAllResponses(done).build());
+      return;
+    }
+    answers.get(i).whenComplete((op, failure) -> {
+      if (failure != null) {
+        all.completeExceptionally(failure);
+      } else {
+        done.add(op);
+        collect(answers, i + 1, done, all, b);
+      }
+    });
+  }
+
+  private static RangeResponse inner(RangeResponse r) {
+    return r.toBuilder().setHeader(ResponseHeader.newBuilder().setRevision(r.getHeader().getRevision())).build();
+  }
+
+  private static ResponseOp response(RequestOp request, TxnOpResult result, long revision) {
+    ResponseHeader header = ResponseHeader.newBuilder().setRevision(revision).build();
+    return switch (result) {
+      case TxnOpResult.Put put -> {
+        PutResponse.Builder b = PutResponse.newBuilder().setHeader(header);
+        put.prevKv().ifPresent(kv -> b.setPrevKv(EtcdStore.toEtcd(kv, false)));
+        yield ResponseOp.newBuilder().setResponsePut(b).build();
+      }
+      case TxnOpResult.Delete delete -> {
+        DeleteRangeResponse.Builder b =
+            DeleteRangeResponse.newBuilder().setHeader(header).setDeleted(delete.deleted());
+        delete.prevKvs().forEach(kv -> b.addPrevKvs(EtcdStore.toEtcd(kv, false)));
+        yield ResponseOp.newBuilder().setResponseDeleteRange(b).build();
+      }
+      case TxnOpResult.Get get -> {
+        RangeRequest r = request.getRequestRange();
+        RangeResponse.Builder b = RangeResponse.newBuilder().setHeader(header);
+        KeyValue kv = get.kv().orElse(null);
+        b.setCount(kv == null ? 0 : 1);
+        if (kv != null && !r.getCountOnly() && RangeReader.passes(kv, r)) {
+          b.addKvs(EtcdStore.toEtcd(kv, r.getKeysOnly()));
+        }
+        yield ResponseOp.newBuilder().setResponseRange(b).build();
+      }
+    };
+  }
+
+  private static List<TxnOp> ops(List<Planned> planned) {
+    List<TxnOp> ops = new ArrayList<>();
+    for (Planned p : planned) {
+      if (p.op() != null) {
+        ops.add(p.op());
+      }
+    }
+    return ops;
+  }
+
+  private static List<Planned> plan(List<RequestOp> requests) {
+    List<Planned> planned = new ArrayList<>();
+    for (RequestOp r : requests) {
+      planned.add(switch (r.getRequestCase()) {
+        case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()));
+        case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()));
+        case REQUEST_RANGE -> {
+          RangeRequest range = r.getRequestRange();
+          KeyRange keys = KeyRange.of(range.getKey(), range.getRangeEnd());
+          boolean simple = keys.kind() == KeyRange.Kind.SINGLE && range.getRevision() == 0;
+          yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null);
+        }
+        case REQUEST_TXN -> throw EtcdErrors.unsupported(
+            "nested transactions are not supported; flatten the request");
+        default -> throw EtcdErrors.invalid("etcdserver: an operation of the txn request is empty");
+      });
+    }
+    return planned;
+  }
+
+  private static TxnOp put(PutRequest p) {
+    String key = EtcdStore.key(p.getKey());
+    if (p.getIgnoreValue()) {
+      throw EtcdErrors.unsupported("ignore_value inside a transaction is not supported");
+    }
+    if (p.getIgnoreLease() && p.getLease() != 0) {
+      throw EtcdErrors.leaseProvided();
+    }
+    return new TxnOp.Put(
+        key, p.getValue().toByteArray(), new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
+  }
+
+  private static TxnOp delete(DeleteRangeRequest d) {
+    KeyRange keys = KeyRange.of(d.getKey(), d.getRangeEnd());
+    if (keys.kind() != KeyRange.Kind.SINGLE) {
+      throw EtcdErrors.unsupported(
+          "a delete of a key interval inside a transaction is not supported; delete single keys");
+    }
+    return new TxnOp.Delete(keys.key(), d.getPrevKv());
+  }
+
+  private static Compare compare(io.etcd.jetcd.api.Compare c) {
+    if (!c.getRangeEnd().isEmpty()) {
+      throw EtcdErrors.unsupported("a compare over a key interval is not supported; compare single keys");
+    }
+    String key = EtcdStore.key(c.getKey());
+    Compare.Op op = switch (c.getResult()) {
+      case EQUAL -> Compare.Op.EQUAL;
+      case NOT_EQUAL -> Compare.Op.NOT_EQUAL;
+      case LESS -> Compare.Op.LESS;
+      case GREATER -> Compare.Op.GREATER;
+      default -> throw EtcdErrors.invalid("cohort: unknown compare result " + c.getResultValue());
+    };
+    return switch (c.getTarget()) {
+      case VALUE -> Compare.value(key, op, c.getValue().toByteArray());
+      case VERSION -> Compare.version(key, op, c.getVersion());
+      case CREATE -> Compare.createRevision(key, op, c.getCreateRevision());
+      case MOD -> Compare.modRevision(key, op, c.getModRevision());
+      default -> {
+        // jetcd-grpc's proto predates etcd 3.3's LEASE target (4, operand in field 8): it
+        // arrives as an unrecognized value with the operand among the unknown fields.
+        if (c.getTargetValue() != LEASE_TARGET) {
+          throw EtcdErrors.invalid("cohort: unknown compare target " + c.getTargetValue());
+        }
+        List<Long> operand = c.getUnknownFields().getField(LEASE_FIELD).getVarintList();
+        yield Compare.lease(key, op, operand.isEmpty() ? 0 : operand.get(operand.size() - 1));
+      }
+    };
+  }
+}

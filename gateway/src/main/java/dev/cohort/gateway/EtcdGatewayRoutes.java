@@ -1,0 +1,58 @@
+package dev.cohort.gateway;
+
+import dev.cohort.etcd.EtcdJson;
+import java.util.List;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * etcd's gRPC-gateway paths on the HTTP port, so that curl recipes written for etcd work: {@code
+ * POST /v3/kv/range}, {@code /v3/kv/put}, {@code /v3/kv/deleterange}, {@code /v3/kv/txn}, {@code
+ * /v3/lease/grant} (one JSON request and answer, keys and values base64) and {@code POST
+ * /v3/watch} (a stream of JSON lines). Bodies and errors are etcd's ({@code
+ * {"error","message","code"}} with the gRPC code), not Cohort's {@code /v1} error shape: these
+ * paths speak etcd's protocol.
+ */
+public final class EtcdGatewayRoutes extends AllDirectives {
+  private final EtcdJson etcd;
+
+  public EtcdGatewayRoutes(EtcdJson etcd) {
+    this.etcd = etcd;
+  }
+
+  public Route route() {
+    return Endpoints.route(List.of(
+        Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
+        Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
+        Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
+        Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
+        Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
+        Endpoint.post("/v3/watch", p -> watch())));
+  }
+
+  private Route unary(String call) {
+    return entity(
+        org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
+        body -> onSuccess(etcd.call(call, body), reply -> complete(json(reply))));
+  }
+
+  private Route watch() {
+    return entity(
+        org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
+        body -> etcd.watchRequestError(body)
+            .map(reply -> complete(json(reply)))
+            .orElseGet(() -> complete(HttpResponse.create().withEntity(HttpEntities.createChunked(
+                ContentTypes.APPLICATION_JSON, etcd.watch(body).map(ByteString::fromString))))));
+  }
+
+  private static HttpResponse json(EtcdJson.Reply reply) {
+    return HttpResponse.create()
+        .withStatus(StatusCodes.get(reply.status()))
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, reply.json()));
+  }
+}
