@@ -98,6 +98,10 @@ final class FakeCohort implements AutoCloseable {
       status[0] = 201;
       return ChaosHttp.object().put("name", parts[3]);
     }
+    if (raw.startsWith("/v1/kv/") && parts[4].equals("repair") && method.equals("POST")) {
+      // one store: nothing to reconcile
+      return ChaosHttp.object().put("keyspace", parts[3]).put("repaired", 0);
+    }
     if (raw.startsWith("/v1/kv/") && parts[4].equals("keys") && parts.length == 5 && method.equals("GET")) {
       ObjectNode node = ChaosHttp.object().put("more", false);
       ArrayNode kvs = node.putArray("kvs");
