@@ -241,7 +241,8 @@ final class ApLoadWorkload implements Bench.Workload {
       Files.createDirectories(dataDir);
       ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run", "--config", config.toString(),
           "--data-dir", dataDir.toString(), "--host", "127.0.0.1",
-          "--http-port", Integer.toString(httpPort), "--remote-port", Integer.toString(remotePort),
+          "--http-port", Integer.toString(httpPort), "--kafka-port", "0",
+          "--remote-port", Integer.toString(remotePort),
           "--seed", "127.0.0.1:" + seedPort);
       pb.environment().put("COHORT_SKIP_BUILD", "1");
       pb.redirectErrorStream(true).redirectOutput(dataDir.resolve("node.log").toFile());

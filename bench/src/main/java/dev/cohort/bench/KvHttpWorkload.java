@@ -43,6 +43,7 @@ final class KvHttpWorkload implements Bench.Workload {
         CohortConfig.builder()
             .dataDir(Files.createTempDirectory("cohort-bench-kv"))
             .httpPort(0)
+            .kafkaPort(0)
             .remotePort(0)
             .build();
     try (CohortNode node = Cohort.start(config)) {

@@ -38,6 +38,7 @@ final class LogWorkload implements Bench.Workload {
         CohortConfig.builder()
             .dataDir(Files.createTempDirectory("cohort-bench-log"))
             .httpPort(0)
+            .kafkaPort(0)
             .remotePort(0)
             .build();
     try (CohortNode node = Cohort.start(config)) {

@@ -38,6 +38,7 @@ final class SagaWorkload implements Bench.Workload {
     CohortConfig config = CohortConfig.builder()
         .dataDir(Files.createTempDirectory("cohort-bench-saga"))
         .httpPort(0)
+        .kafkaPort(0)
         .remotePort(0)
         // completions are observed through updates(): a buffer that never drops them
         .override("cohort.saga.updates-buffer-size", 1_000_000)

@@ -13,6 +13,8 @@ import dev.cohort.gateway.LogRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
+import dev.cohort.kafka.KafkaListener;
+import dev.cohort.kafka.KafkaSettings;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLog;
@@ -102,7 +104,10 @@ public final class Cohort {
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, dataDir, counters, kv, log, sagas, training);
+      KafkaSettings kafkaSettings = KafkaSettings.create(config);
+      InetSocketAddress kafka =
+          kafkaSettings.enabled() ? KafkaListener.start(system, kafkaSettings, log).address() : null;
+      return new CohortNode(system, http, kafka, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -57,9 +57,10 @@ public final class CohortConfig {
       return set("cohort.node.data-dir", dataDir.toString());
     }
 
-    /** The host other nodes reach this node on; also the default gateway interface. */
+    /** The host other nodes reach this node on; also the default gateway and Kafka interface. */
     public Builder host(String host) {
       set("cohort.node.host", host);
+      set("cohort.kafka.host", host);
       return set("cohort.gateway.host", host);
     }
 
@@ -71,6 +72,11 @@ public final class CohortConfig {
     /** The gateway's port; 0 picks a free one. */
     public Builder httpPort(int port) {
       return set("cohort.gateway.port", checkPort(port, "http port"));
+    }
+
+    /** The Kafka listener's port; 0 turns the listener off. */
+    public Builder kafkaPort(int port) {
+      return set("cohort.kafka.port", checkPort(port, "kafka port"));
     }
 
     /** The Pekko remoting port; 0 picks a free one (then the node cannot be a seed). */

@@ -23,6 +23,7 @@ public final class CohortNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final InetSocketAddress httpAddress;
+  private final InetSocketAddress kafkaAddress;
   private final Path dataDir;
   private final Counters counters;
   private final Kv kv;
@@ -33,6 +34,7 @@ public final class CohortNode implements AutoCloseable {
   CohortNode(
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
+      InetSocketAddress kafkaAddress,
       Path dataDir,
       Counters counters,
       Kv kv,
@@ -41,6 +43,7 @@ public final class CohortNode implements AutoCloseable {
       TrainingJobs training) {
     this.system = system;
     this.httpAddress = httpAddress;
+    this.kafkaAddress = kafkaAddress;
     this.dataDir = dataDir;
     this.counters = counters;
     this.kv = kv;
@@ -82,6 +85,11 @@ public final class CohortNode implements AutoCloseable {
   /** Where the HTTP gateway listens. */
   public InetSocketAddress httpAddress() {
     return httpAddress;
+  }
+
+  /** Where the Kafka listener accepts connections; empty when {@code cohort.kafka.port} is 0. */
+  public java.util.Optional<InetSocketAddress> kafkaAddress() {
+    return java.util.Optional.ofNullable(kafkaAddress);
   }
 
   /** The node's data directory (absolute). */

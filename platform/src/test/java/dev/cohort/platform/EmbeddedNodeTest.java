@@ -21,6 +21,7 @@ class EmbeddedNodeTest {
     return CohortConfig.builder()
         .dataDir(data)
         .httpPort(0)
+        .kafkaPort(0)
         .remotePort(0)
         .override("pekko.actor.serialize-messages", "on")
         .build();

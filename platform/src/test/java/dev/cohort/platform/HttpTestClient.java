@@ -26,6 +26,7 @@ final class HttpTestClient {
     return CohortConfig.builder()
         .dataDir(java.nio.file.Files.createTempDirectory(dataDirPrefix))
         .httpPort(0)
+        .kafkaPort(0)
         .remotePort(0);
   }
 

@@ -60,6 +60,7 @@ final class NodeProcess implements AutoCloseable {
             "run",
             "--data-dir", dataDir.toString(),
             "--http-port", Integer.toString(httpPort),
+            "--kafka-port", "0",
             "--remote-port", Integer.toString(remotePort)));
     command.addAll(List.of(extraArgs));
     Path log = Files.createTempFile("cohort-node-" + httpPort + "-", ".log");

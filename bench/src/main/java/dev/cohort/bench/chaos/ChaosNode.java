@@ -71,6 +71,7 @@ public final class ChaosNode {
         "--data-dir", dataDir.toString(),
         "--host", host,
         "--http-port", Integer.toString(httpPort),
+        "--kafka-port", "0",
         "--remote-port", Integer.toString(remotePort)));
     for (String seed : seeds) {
       command.add("--seed");

@@ -37,6 +37,9 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--http-port", description = "HTTP gateway port (default: 8080)")
   Integer httpPort;
 
+  @Option(names = "--kafka-port", description = "Kafka listener port; 0 turns it off (default: 9092)")
+  Integer kafkaPort;
+
   @Option(names = "--remote-port", description = "cluster remoting port (default: 2552)")
   Integer remotePort;
 
@@ -70,6 +73,9 @@ public final class RunCommand implements Callable<Integer> {
     if (httpPort != null) {
       builder.httpPort(httpPort);
     }
+    if (kafkaPort != null) {
+      builder.kafkaPort(kafkaPort);
+    }
     if (remotePort != null) {
       builder.remotePort(remotePort);
     }
@@ -83,9 +89,10 @@ public final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("TERM"), signal -> stop(node, stopRequested));
     Signal.handle(new Signal("INT"), signal -> stop(node, stopRequested));
     System.out.printf(
-        "Cohort node started%n  gateway: http://%s:%d%n  data:    %s%n  member:  %s%n",
+        "Cohort node started%n  gateway: http://%s:%d%n  kafka:   %s%n  data:    %s%n  member:  %s%n",
         node.httpAddress().getHostString(),
         node.httpAddress().getPort(),
+        node.kafkaAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("off"),
         node.dataDir(),
         node.system().address());
     System.out.flush();

@@ -1,0 +1,181 @@
+package dev.cohort.kafka.internal;
+
+import dev.cohort.kafka.KafkaSettings;
+import dev.cohort.log.StreamLog;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.message.*;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
+import org.apache.kafka.common.requests.ResponseHeader;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes one request frame with kafka-clients' generated classes, routes it to the handler of its
+ * API and encodes the answer. A request for an API or version not in {@link SupportedApis} gets
+ * UNSUPPORTED_VERSION in the shape of its API's response; a frame whose header or body does not
+ * parse closes the connection, as Kafka does. Handler failures become the API's error response;
+ * nothing a request does affects another connection.
+ */
+public final class KafkaApis {
+  private static final Logger log = LoggerFactory.getLogger(KafkaApis.class);
+
+  /** What a connection does with a request: send bytes, send nothing (acks=0), or close. */
+  sealed interface Reply {
+    record Send(ByteBuffer bytes) implements Reply {}
+
+    record None() implements Reply {}
+
+    record Close(String reason) implements Reply {}
+  }
+
+  private final Duration answerTimeout;
+  private final MetadataApi metadata;
+  private final ProduceApi produce;
+  private final FetchApi fetch;
+  private final GroupMembershipApi membership;
+  private final GroupOffsetsApi groupOffsets;
+  private final TopicAdminApi admin;
+
+  public KafkaApis(ActorSystem<?> system, KafkaSettings settings, StreamLog log) {
+    BrokerIdentity self = BrokerIdentity.of(system, settings);
+    Duration askTimeout =
+        system.settings().config().getDuration("cohort.log.ask-timeout");
+    this.answerTimeout = askTimeout.multipliedBy(3).plus(settings.maxFetchWait());
+    this.metadata = new MetadataApi(log, self);
+    this.produce = new ProduceApi(log);
+    this.fetch = new FetchApi(log, settings);
+    MemberViews views = new MemberViews();
+    this.membership = new GroupMembershipApi(log, views);
+    this.groupOffsets = new GroupOffsetsApi(log, views);
+    this.admin = new TopicAdminApi(log, topicDefaults(system.settings().config()));
+  }
+
+  private static Map<String, String> topicDefaults(com.typesafe.config.Config config) {
+    Map<String, String> defaults = new TreeMap<>();
+    config.getConfig("cohort.log.topic-defaults").entrySet()
+        .forEach(e -> defaults.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    return defaults;
+  }
+
+  Reply handle(ByteBuffer frame, InetSocketAddress client) {
+    RequestHeader header;
+    try {
+      header = RequestHeader.parse(frame);
+    } catch (RuntimeException e) {
+      return unparsableHeader(frame, e);
+    }
+    ApiKeys key = header.apiKey();
+    short version = header.apiVersion();
+    AbstractRequest request;
+    try {
+      request = AbstractRequest.parseRequest(key, version, new ByteBufferAccessor(frame)).request;
+    } catch (RuntimeException e) {
+      return new Reply.Close("malformed " + key + " v" + version + " request: " + e.getMessage());
+    }
+    ApiMessage response;
+    if (!SupportedApis.supports(key, version)) {
+      response =
+          key == ApiKeys.API_VERSIONS
+              ? SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION)
+              : request.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()).data();
+    } else {
+      try {
+        response = await(route(header, request));
+      } catch (RuntimeException e) {
+        log.debug("{} v{} from {} failed", key, version, client, e);
+        response = request.getErrorResponse(0, KafkaErrors.unwrap(e)).data();
+      }
+    }
+    if (response == null) {
+      return new Reply.None();
+    }
+    return new Reply.Send(serialize(header, response));
+  }
+
+  private static ByteBuffer serialize(RequestHeader header, ApiMessage response) {
+    short version = header.apiVersion();
+    ResponseHeader responseHeader = header.toResponseHeader();
+    return RequestUtils.serialize(
+        responseHeader.data(), responseHeader.headerVersion(), response, version);
+  }
+
+  /**
+   * An ApiVersions request of a version kafka-clients does not know (a newer client) gets a
+   * version-0 answer with UNSUPPORTED_VERSION and the supported ranges, as Kafka answers it, so the
+   * client retries with a version both know. Any other unparsable header closes the connection.
+   */
+  private static Reply unparsableHeader(ByteBuffer frame, RuntimeException e) {
+    if (frame.limit() >= 8 && frame.getShort(0) == ApiKeys.API_VERSIONS.id) {
+      int correlationId = frame.getInt(4);
+      ResponseHeader header = new ResponseHeader(correlationId, (short) 0);
+      return new Reply.Send(
+          RequestUtils.serialize(
+              header.data(), (short) 0, SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION),
+              (short) 0));
+    }
+    return new Reply.Close("unparsable request header: " + e.getMessage());
+  }
+
+  private ApiMessage await(CompletionStage<? extends ApiMessage> stage) {
+    try {
+      return stage.toCompletableFuture().get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new java.util.concurrent.CompletionException(e.getCause());
+    } catch (TimeoutException e) {
+      throw new java.util.concurrent.CompletionException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.util.concurrent.CompletionException(e);
+    }
+  }
+
+  private CompletionStage<? extends ApiMessage> route(RequestHeader header, AbstractRequest request) {
+    short v = header.apiVersion();
+    ApiMessage data = request.data();
+    return switch (header.apiKey()) {
+      case API_VERSIONS -> done(SupportedApis.apiVersions(Errors.NONE));
+      case METADATA -> metadata.metadata((MetadataRequestData) data, v);
+      case DESCRIBE_CLUSTER -> done(metadata.describeCluster());
+      case FIND_COORDINATOR -> done(metadata.findCoordinator((FindCoordinatorRequestData) data, v));
+      case PRODUCE -> produce.produce((ProduceRequestData) data);
+      case INIT_PRODUCER_ID -> produce.initProducerId((InitProducerIdRequestData) data);
+      case FETCH -> fetch.fetch((FetchRequestData) data);
+      case LIST_OFFSETS -> fetch.listOffsets((ListOffsetsRequestData) data);
+      case JOIN_GROUP -> membership.join((JoinGroupRequestData) data, header.clientId());
+      case SYNC_GROUP -> membership.sync((SyncGroupRequestData) data);
+      case HEARTBEAT -> membership.heartbeat((HeartbeatRequestData) data);
+      case LEAVE_GROUP -> membership.leave((LeaveGroupRequestData) data, v);
+      case OFFSET_COMMIT -> groupOffsets.commit((OffsetCommitRequestData) data);
+      case OFFSET_FETCH -> groupOffsets.fetch((OffsetFetchRequestData) data, v);
+      case DESCRIBE_GROUPS -> groupOffsets.describe((DescribeGroupsRequestData) data);
+      case LIST_GROUPS -> groupOffsets.list((ListGroupsRequestData) data);
+      case CREATE_TOPICS -> admin.createTopics((CreateTopicsRequestData) data);
+      case DELETE_TOPICS -> admin.deleteTopics((DeleteTopicsRequestData) data);
+      case CREATE_PARTITIONS -> admin.createPartitions((CreatePartitionsRequestData) data);
+      case DESCRIBE_CONFIGS -> admin.describeConfigs((DescribeConfigsRequestData) data);
+      case INCREMENTAL_ALTER_CONFIGS ->
+          admin.incrementalAlterConfigs((IncrementalAlterConfigsRequestData) data);
+      default -> throw new IllegalStateException("no handler for supported API " + header.apiKey());
+    };
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+}
