@@ -2,7 +2,7 @@ package dev.cohort.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.sharding.Counters;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
+import java.util.List;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -17,18 +17,10 @@ public final class CounterRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix(
-        "v1",
-        () ->
-            pathPrefix(
-                "counters",
-                () ->
-                    path(
-                        PathMatchers.segment(),
-                        name ->
-                            HttpApi.named(
-                                "/v1/counters/{name}",
-                                () -> concat(get(() -> read(name)), post(() -> add(name)))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get("/v1/counters/{name}", p -> read(p.get("name"))),
+            Endpoint.post("/v1/counters/{name}", p -> add(p.get("name")))));
   }
 
   private Route read(String name) {

@@ -2,10 +2,15 @@ package dev.cohort.gateway;
 
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Allow;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
@@ -38,22 +43,21 @@ final class ErrorHandling extends AllDirectives {
     return ExceptionHandler.newBuilder().matchAny(e -> complete(toResponse(e))).build();
   }
 
-  static org.apache.pekko.http.javadsl.model.HttpResponse toResponse(Throwable thrown) {
+  static HttpResponse toResponse(Throwable thrown) {
     Throwable e = unwrap(thrown);
     if (e instanceof CohortException c) {
       return Json.error(c.kind().httpStatus(), c.code(), c.getMessage());
     }
     if (e instanceof AskTimeoutException || e instanceof TimeoutException) {
       return Json.error(
-          ErrorKind.TIMEOUT.httpStatus(),
-          "timeout",
+          GatewayError.TIMEOUT,
           "no answer within the deadline; the outcome is unknown: " + e.getMessage());
     }
     if (e instanceof EntityStreamSizeException size) {
-      return Json.error(413, "body_too_large", tooLarge(size));
+      return Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size));
     }
     log.error("unexpected failure while handling a request", e);
-    return Json.error(500, "internal_error", "unexpected " + e.getClass().getSimpleName());
+    return Json.error(GatewayError.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName());
   }
 
   private static String tooLarge(EntityStreamSizeException size) {
@@ -69,52 +73,49 @@ final class ErrorHandling extends AllDirectives {
     return current;
   }
 
+  /** 405 naming the allowed methods, in the body and in the {@code Allow} header HTTP requires. */
+  private static HttpResponse methodNotAllowed(List<MethodRejection> rejections) {
+    HttpMethod[] allowed =
+        rejections.stream().map(MethodRejection::supported).distinct().toArray(HttpMethod[]::new);
+    String names = Arrays.stream(allowed).map(HttpMethod::name).collect(Collectors.joining(", "));
+    return Json.error(GatewayError.METHOD_NOT_ALLOWED, "allowed methods: " + names)
+        .addHeader(Allow.create(allowed));
+  }
+
   private RejectionHandler rejections() {
     return RejectionHandler.newBuilder()
         .handle(
             MalformedRequestContentRejection.class,
             r ->
                 r.getCause() instanceof EntityStreamSizeException size
-                    ? complete(Json.error(413, "body_too_large", tooLarge(size)))
-                    : complete(Json.error(400, "malformed_body", r.message())))
+                    ? complete(Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size)))
+                    : complete(Json.error(GatewayError.MALFORMED_BODY, r.message())))
         .handle(
             UnsupportedRequestContentTypeRejection.class,
-            r -> complete(Json.error(415, "unsupported_media_type", "send application/json")))
+            r -> complete(Json.error(GatewayError.UNSUPPORTED_MEDIA_TYPE, "send application/json")))
         .handle(
             MissingQueryParamRejection.class,
             r ->
                 complete(
                     Json.error(
-                        400, "missing_parameter", "query parameter '" + r.parameterName()
+                        GatewayError.MISSING_PARAMETER, "query parameter '" + r.parameterName()
                             + "' is required")))
         .handle(
             MalformedQueryParamRejection.class,
             r ->
                 complete(
                     Json.error(
-                        400, "invalid_parameter", "query parameter '" + r.parameterName()
+                        GatewayError.INVALID_PARAMETER, "query parameter '" + r.parameterName()
                             + "': " + r.errorMsg())))
         .handle(
-            ValidationRejection.class, r -> complete(Json.error(400, "invalid_request", r.message())))
-        .handleAll(
-            MethodRejection.class,
-            rs ->
-                complete(
-                    Json.error(
-                        405,
-                        "method_not_allowed",
-                        "allowed methods: "
-                            + rs.stream()
-                                .map(r -> r.supported().name())
-                                .distinct()
-                                .collect(Collectors.joining(", ")))))
+            ValidationRejection.class, r -> complete(Json.error(GatewayError.INVALID_REQUEST, r.message())))
+        .handleAll(MethodRejection.class, rs -> complete(methodNotAllowed(rs)))
         .handleNotFound(
             extractRequest(
                 request ->
                     complete(
                         Json.error(
-                            404,
-                            "not_found",
+                            GatewayError.NOT_FOUND,
                             "no route for " + request.method().name() + " "
                                 + request.getUri().path()))))
         .build()

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.persistence.CohortException;
+import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -43,6 +44,11 @@ public final class Json {
     return response(StatusCodes.OK, body);
   }
 
+  /** The one error shape for a declared code, with its kind's status. */
+  public static HttpResponse error(ErrorCode code, String message) {
+    return error(code.kind().httpStatus(), code.code(), message);
+  }
+
   /** The one error shape: {@code {"error":{"code":…,"message":…}}}. */
   public static HttpResponse error(int status, String code, String message) {
     ObjectNode body = object();
@@ -66,8 +72,7 @@ public final class Json {
       node = MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
       throw new CohortException(
-          ErrorKind.INVALID,
-          "malformed_json",
+          GatewayError.MALFORMED_JSON,
           "request body is not valid JSON: " + e.getOriginalMessage()
               + " (line " + e.getLocation().getLineNr() + ", column "
               + e.getLocation().getColumnNr() + ")");
@@ -121,7 +126,7 @@ public final class Json {
   /** 400 {@code invalid_field}: "field 'x' must be …". */
   public static CohortException invalid(String field, String rule) {
     String subject = field.isEmpty() ? "" : "field '" + field + "' ";
-    return new CohortException(ErrorKind.INVALID, "invalid_field", subject + rule);
+    return new CohortException(GatewayError.INVALID_FIELD, subject + rule);
   }
 
   private static String describe(JsonNode node) {

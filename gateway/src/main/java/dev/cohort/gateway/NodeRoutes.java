@@ -6,12 +6,12 @@ import dev.cohort.cluster.ClusterStatus;
 import dev.cohort.cluster.NodeHealth;
 import dev.cohort.observability.Metrics;
 import dev.cohort.sharding.ShardPlacement;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -32,20 +32,13 @@ public final class NodeRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return concat(
-        path(
-            PathMatchers.segment("health").slash("alive"),
-            () -> HttpApi.named("/health/alive", () -> get(this::alive))),
-        path(
-            PathMatchers.segment("health").slash("ready"),
-            () -> HttpApi.named("/health/ready", () -> get(this::ready))),
-        path(
-            PathMatchers.segment("v1").slash("cluster"),
-            () -> HttpApi.named("/v1/cluster", () -> get(this::cluster))),
-        path(
-            PathMatchers.segment("v1").slash("cluster").slash("shards"),
-            () -> HttpApi.named("/v1/cluster/shards", () -> get(this::shards))),
-        path("metrics", () -> HttpApi.named("/metrics", () -> get(this::metrics))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get("/health/alive", p -> alive()),
+            Endpoint.get("/health/ready", p -> ready()),
+            Endpoint.get("/v1/cluster", p -> cluster()),
+            Endpoint.get("/v1/cluster/shards", p -> shards()),
+            Endpoint.get("/metrics", p -> metrics())));
   }
 
   private Route alive() {

@@ -50,7 +50,7 @@ public final class SagaRoutes extends JsonRoutes {
                             () ->
                                 get(
                                     () ->
-                                        KvRoutes.sse(
+                                        Sse.stream(
                                             sagas
                                                 .updates()
                                                 .map(

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.junit.jupiter.api.AfterAll;
@@ -51,22 +50,12 @@ class ErrorMappingTest extends AllDirectives {
   }
 
   private Route testRoutes() {
-    return pathPrefix(
-        "test",
-        () ->
-            path(
-                PathMatchers.segment(),
-                id ->
-                    HttpApi.named(
-                        "/test/{id}",
-                        () ->
-                            concat(
-                                get(() -> failWith(id)),
-                                post(
-                                    () ->
-                                        entity(
-                                            Unmarshaller.entityToString(),
-                                            body -> echo(Json.parseObject(body))))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get("/test/{id}", p -> failWith(p.get("id"))),
+            Endpoint.post(
+                "/test/{id}",
+                p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body))))));
   }
 
   private Route failWith(String id) {
@@ -146,7 +135,9 @@ class ErrorMappingTest extends AllDirectives {
 
   @Test
   void wrongMethodIs405() throws Exception {
-    assertError(send("DELETE", "/test/x", null), 405, "method_not_allowed");
+    var response = send("DELETE", "/test/x", null);
+    assertError(response, 405, "method_not_allowed");
+    assertEquals("GET, POST", response.headers().firstValue("Allow").orElse(""), response.body());
   }
 
   @Test
@@ -165,5 +156,11 @@ class ErrorMappingTest extends AllDirectives {
             "cohort_http_requests_total{method=\"GET\",route=\"/test/{id}\",status=\"400\"}"),
         scrape);
     assertTrue(scrape.contains("cohort_http_request_seconds_bucket{route=\"/test/{id}\""));
+    send("PUT", "/test/other", null);
+    assertTrue(
+        Metrics.get(testKit.system())
+            .scrape()
+            .contains(
+                "cohort_http_requests_total{method=\"PUT\",route=\"/test/{id}\",status=\"405\"}"));
   }
 }

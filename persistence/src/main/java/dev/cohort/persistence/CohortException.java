@@ -15,6 +15,11 @@ public class CohortException extends RuntimeException {
     this.code = code;
   }
 
+  /** An error with a declared code (its kind comes with it). */
+  public CohortException(ErrorCode code, String message) {
+    this(code.kind(), code.code(), message);
+  }
+
   public CohortException(ErrorKind kind, String code, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;
@@ -27,6 +32,11 @@ public class CohortException extends RuntimeException {
 
   public String code() {
     return code;
+  }
+
+  /** Whether this error carries {@code expected}. */
+  public boolean is(ErrorCode expected) {
+    return expected.matches(this);
   }
 
   public Rejection toRejection() {

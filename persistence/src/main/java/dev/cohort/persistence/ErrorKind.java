@@ -17,7 +17,13 @@ public enum ErrorKind implements CohortSerializable {
   /** The service cannot answer now: not ready, overloaded, or a dependency is down (HTTP 503). */
   UNAVAILABLE(503),
   /** The answer did not come within the deadline; the outcome is unknown (HTTP 504). */
-  TIMEOUT(504);
+  TIMEOUT(504),
+  /** The path exists but not with this method (HTTP 405). */
+  METHOD_NOT_ALLOWED(405),
+  /** The request's body is in a media type the endpoint does not read (HTTP 415). */
+  UNSUPPORTED_MEDIA_TYPE(415),
+  /** A failure the service did not expect: a bug, never the caller's fault (HTTP 500). */
+  INTERNAL(500);
 
   private final int httpStatus;
 

@@ -10,6 +10,16 @@ package dev.cohort.persistence;
  */
 public record Rejection(ErrorKind kind, String code, String message) implements CohortSerializable {
 
+  /** A rejection with a declared code (its kind comes with it). */
+  public static Rejection of(ErrorCode code, String message) {
+    return new Rejection(code.kind(), code.code(), message);
+  }
+
+  /** Whether this rejection carries {@code expected}. */
+  public boolean is(ErrorCode expected) {
+    return expected.matches(this);
+  }
+
   public static Rejection invalid(String code, String message) {
     return new Rejection(ErrorKind.INVALID, code, message);
   }
