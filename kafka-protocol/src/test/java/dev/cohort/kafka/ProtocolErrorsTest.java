@@ -1,0 +1,211 @@
+package dev.cohort.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bad and unsupported requests on raw sockets: an API the listener does not serve is answered
+ * UNSUPPORTED_VERSION on a connection that stays usable; an oversized or unparsable frame closes
+ * only its own connection; a batch with a wrong CRC is refused with CORRUPT_MESSAGE and writes
+ * nothing; an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION.
+ */
+@Tag("integration")
+class ProtocolErrorsTest {
+  private static KafkaTestNode node;
+  private static final AtomicInteger correlation = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws Exception {
+    node =
+        KafkaTestNode.start(
+            Files.createTempDirectory("cohort-kafka-errors"),
+            KafkaTestNode.freePort(),
+            "cohort.kafka.socket.request.max.bytes = 64KiB");
+    node.log().createTopic("t", 1, java.util.Map.of()).toCompletableFuture().get();
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  /** A raw client connection that sends one request and reads one answer at a time. */
+  private static final class Raw implements AutoCloseable {
+    final Socket socket;
+    final DataOutputStream out;
+    final DataInputStream in;
+
+    Raw() throws IOException {
+      socket = new Socket("127.0.0.1", node.port());
+      socket.setSoTimeout(20_000);
+      out = new DataOutputStream(socket.getOutputStream());
+      in = new DataInputStream(socket.getInputStream());
+    }
+
+    AbstractResponse call(ApiKeys key, short version, ApiMessage body) throws IOException {
+      RequestHeader header = new RequestHeader(key, version, "raw", correlation.incrementAndGet());
+      ByteBuffer bytes = RequestUtils.serialize(header.data(), header.headerVersion(), body, version);
+      sendFrame(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+      int size = in.readInt();
+      byte[] answer = new byte[size];
+      in.readFully(answer);
+      return AbstractResponse.parseResponse(ByteBuffer.wrap(answer), header);
+    }
+
+    void sendFrame(byte[] bytes, int offset, int length) throws IOException {
+      out.writeInt(length);
+      out.write(bytes, offset, length);
+      out.flush();
+    }
+
+    boolean closedByServer() throws IOException {
+      try {
+        return in.read() == -1;
+      } catch (EOFException | java.net.SocketException e) {
+        return true;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  private static ApiVersionsResponseData apiVersions(Raw raw) throws IOException {
+    return (ApiVersionsResponseData)
+        raw.call(ApiKeys.API_VERSIONS, (short) 3,
+                new ApiVersionsRequestData().setClientSoftwareName("raw")
+                    .setClientSoftwareVersion("1"))
+            .data();
+  }
+
+  @Test
+  void unsupportedApiIsAnsweredAndTheConnectionStaysUsable() throws Exception {
+    try (Raw raw = new Raw()) {
+      ApiVersionsResponseData versions = apiVersions(raw);
+      assertEquals(Errors.NONE.code(), versions.errorCode());
+      assertTrue(versions.apiKeys().find(ApiKeys.PRODUCE.id) != null);
+      assertTrue(versions.apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id) == null);
+      assertTrue(versions.apiKeys().find(ApiKeys.DELETE_RECORDS.id) == null);
+
+      DeleteRecordsRequestData deleteRecords =
+          new DeleteRecordsRequestData()
+              .setTopics(List.of(new DeleteRecordsRequestData.DeleteRecordsTopic().setName("t")
+                  .setPartitions(List.of(new DeleteRecordsRequestData.DeleteRecordsPartition()
+                      .setPartitionIndex(0).setOffset(0)))));
+      DeleteRecordsResponseData answer =
+          (DeleteRecordsResponseData) raw.call(ApiKeys.DELETE_RECORDS, (short) 2, deleteRecords).data();
+      assertEquals(Errors.UNSUPPORTED_VERSION.code(),
+          answer.topics().find("t").partitions().find(0).errorCode());
+
+      assertEquals(Errors.NONE.code(), apiVersions(raw).errorCode(), "still usable");
+    }
+  }
+
+  @Test
+  void oversizedAndUnparsableFramesCloseOnlyTheirConnection() throws Exception {
+    try (Raw bystander = new Raw(); Raw oversized = new Raw(); Raw garbage = new Raw()) {
+      assertEquals(Errors.NONE.code(), apiVersions(bystander).errorCode());
+
+      oversized.out.writeInt(65 * 1024);
+      oversized.out.write(new byte[1024]);
+      oversized.out.flush();
+      assertTrue(oversized.closedByServer());
+
+      byte[] nonsense = {0x7f, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0};
+      garbage.sendFrame(nonsense, 0, nonsense.length);
+      assertTrue(garbage.closedByServer());
+
+      assertEquals(Errors.NONE.code(), apiVersions(bystander).errorCode());
+    }
+  }
+
+  private static ProduceRequestData produce(String topic, MemoryRecords records) {
+    ProduceRequestData.TopicProduceDataCollection topics =
+        new ProduceRequestData.TopicProduceDataCollection();
+    topics.add(
+        new ProduceRequestData.TopicProduceData()
+            .setName(topic)
+            .setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
+    return new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics);
+  }
+
+  private static long latestOffset(Raw raw) throws IOException {
+    ListOffsetsRequestData request =
+        new ListOffsetsRequestData()
+            .setReplicaId(-1)
+            .setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName("t")
+                .setPartitions(List.of(new ListOffsetsRequestData.ListOffsetsPartition()
+                    .setPartitionIndex(0).setTimestamp(-1)))));
+    ListOffsetsResponseData answer =
+        (ListOffsetsResponseData) raw.call(ApiKeys.LIST_OFFSETS, (short) 7, request).data();
+    return answer.topics().getFirst().partitions().getFirst().offset();
+  }
+
+  @Test
+  void aWrongCrcIsRefusedAndWritesNothingAndUnknownTopicsAreNamed() throws Exception {
+    try (Raw raw = new Raw()) {
+      long before = latestOffset(raw);
+      MemoryRecords good =
+          MemoryRecords.withRecords(Compression.NONE,
+              new SimpleRecord("k".getBytes(), "v".getBytes()));
+      ByteBuffer corrupt = ByteBuffer.allocate(good.sizeInBytes());
+      corrupt.put(good.buffer().duplicate());
+      corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x55));
+      corrupt.flip();
+      ProduceResponseData refused =
+          (ProduceResponseData)
+              raw.call(ApiKeys.PRODUCE, (short) 9,
+                  produce("t", MemoryRecords.readableRecords(corrupt))).data();
+      assertEquals(Errors.CORRUPT_MESSAGE.code(),
+          refused.responses().iterator().next().partitionResponses().getFirst().errorCode());
+      assertEquals(before, latestOffset(raw), "nothing written");
+
+      ProduceResponseData unknown =
+          (ProduceResponseData) raw.call(ApiKeys.PRODUCE, (short) 9, produce("nope", good)).data();
+      assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+          unknown.responses().iterator().next().partitionResponses().getFirst().errorCode());
+
+      ProduceResponseData written =
+          (ProduceResponseData) raw.call(ApiKeys.PRODUCE, (short) 9, produce("t", good)).data();
+      assertEquals(Errors.NONE.code(),
+          written.responses().iterator().next().partitionResponses().getFirst().errorCode());
+      assertEquals(before + 1, latestOffset(raw));
+      assertFalse(raw.socket.isClosed());
+    }
+  }
+}
