@@ -265,7 +265,7 @@ final class FetchApi {
         .setErrorCode(Errors.NONE.code())
         .setOffset(offset)
         .setTimestamp(timestamp)
-        .setLeaderEpoch(0);
+        .setLeaderEpoch(-1);
   }
 
   static ListOffsetsPartitionResponse offsetError(int partition, Errors error) {

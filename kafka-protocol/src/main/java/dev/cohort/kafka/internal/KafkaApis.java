@@ -105,7 +105,12 @@ public final class KafkaApis {
     if (response == null) {
       return new Reply.None();
     }
-    return new Reply.Send(serialize(header, response));
+    try {
+      return new Reply.Send(serialize(header, response));
+    } catch (RuntimeException e) {
+      log.error("cannot encode the {} v{} answer for {}", key, version, client, e);
+      return new Reply.Close("the answer could not be encoded: " + e.getMessage());
+    }
   }
 
   private static ByteBuffer serialize(RequestHeader header, ApiMessage response) {

@@ -85,7 +85,7 @@ final class MetadataApi {
           new MetadataResponsePartition()
               .setPartitionIndex(p.partition())
               .setLeaderId(self.nodeId())
-              .setLeaderEpoch(0)
+              .setLeaderEpoch(-1)
               .setReplicaNodes(List.of(self.nodeId()))
               .setIsrNodes(List.of(self.nodeId()))
               .setOfflineReplicas(List.of()));
