@@ -1,11 +1,15 @@
 package dev.cohort.kafka;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import dev.cohort.kafka.internal.Acceptor;
 import dev.cohort.kafka.internal.KafkaApis;
 import dev.cohort.log.StreamLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -51,6 +55,22 @@ public final class KafkaListener implements AutoCloseable {
               return CompletableFuture.completedFuture(Done.getInstance());
             });
     return listener;
+  }
+
+  /**
+   * {@code config} with this node's Kafka endpoint ({@code advertised-host:port}) added to its
+   * cluster roles, so that every node can name it as a partition's leader in Metadata answers.
+   * Apply it to the configuration the actor system is created with; unchanged when the listener
+   * is off.
+   */
+  public static Config withEndpointRole(Config config) {
+    KafkaSettings settings = KafkaSettings.create(config);
+    if (!settings.enabled()) {
+      return config;
+    }
+    List<String> roles = new ArrayList<>(config.getStringList("pekko.cluster.roles"));
+    roles.add(Acceptor.endpointRole(settings));
+    return config.withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles));
   }
 
   /** Where the listener accepts connections (the bound port, also when 0 was not asked for). */

@@ -36,6 +36,14 @@ final class KafkaTestNode implements AutoCloseable {
   }
 
   static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides) {
+    return start(dataDir, kafkaPort, overrides, null);
+  }
+
+  /**
+   * A node that joins {@code seed}'s cluster (or forms its own when null). Each node keeps its
+   * own H2 journal: tests with several nodes must not move entities between them.
+   */
+  static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides, KafkaTestNode seed) {
     Config base =
         ConfigFactory.parseString(overrides)
             .withFallback(
@@ -46,6 +54,7 @@ final class KafkaTestNode implements AutoCloseable {
                     pekko.remote.artery.canonical.port = 0
                     pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
                     pekko.loglevel = WARNING
+                    pekko.remote.artery.advanced.maximum-frame-size = 4MiB
                     cohort.node.data-dir = "%s"
                     cohort.persistence.journal = h2
                     cohort.log.partition.retention-check-interval = 1h
@@ -56,10 +65,11 @@ final class KafkaTestNode implements AutoCloseable {
             .withFallback(NodeConfig.pekkoDefaults());
     PersistenceSettings persistence = PersistenceSettings.create(base);
     new JournalProbe(persistence).prepareSchema();
-    Config config = persistence.pluginConfig().withFallback(base);
-    ActorTestKit kit = ActorTestKit.create(config);
+    Config config = KafkaListener.withEndpointRole(persistence.pluginConfig().withFallback(base));
+    ActorTestKit kit = ActorTestKit.create("cohort", config);
     Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    cluster.manager().tell(
+        Join.create(seed == null ? cluster.selfMember().address() : seed.address()));
     await(Duration.ofSeconds(30), () -> cluster.selfMember().status() == MemberStatus.up());
     StreamLog log = StreamLogService.start(kit.system());
     KafkaListener listener =
@@ -82,6 +92,20 @@ final class KafkaTestNode implements AutoCloseable {
 
   int port() {
     return listener.address().getPort();
+  }
+
+  org.apache.pekko.actor.Address address() {
+    return Cluster.get(kit.system()).selfMember().address();
+  }
+
+  int upMembers() {
+    int up = 0;
+    for (org.apache.pekko.cluster.Member m : Cluster.get(kit.system()).state().getMembers()) {
+      if (m.status() == MemberStatus.up()) {
+        up++;
+      }
+    }
+    return up;
   }
 
   StreamLog log() {

@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
@@ -23,13 +18,9 @@ import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.requests.AbstractResponse;
-import org.apache.kafka.common.requests.RequestHeader;
-import org.apache.kafka.common.requests.RequestUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -44,7 +35,6 @@ import org.junit.jupiter.api.Test;
 @Tag("integration")
 class ProtocolErrorsTest {
   private static KafkaTestNode node;
-  private static final AtomicInteger correlation = new AtomicInteger();
 
   @BeforeAll
   static void start() throws Exception {
@@ -61,50 +51,7 @@ class ProtocolErrorsTest {
     node.close();
   }
 
-  /** A raw client connection that sends one request and reads one answer at a time. */
-  private static final class Raw implements AutoCloseable {
-    final Socket socket;
-    final DataOutputStream out;
-    final DataInputStream in;
-
-    Raw() throws IOException {
-      socket = new Socket("127.0.0.1", node.port());
-      socket.setSoTimeout(20_000);
-      out = new DataOutputStream(socket.getOutputStream());
-      in = new DataInputStream(socket.getInputStream());
-    }
-
-    AbstractResponse call(ApiKeys key, short version, ApiMessage body) throws IOException {
-      RequestHeader header = new RequestHeader(key, version, "raw", correlation.incrementAndGet());
-      ByteBuffer bytes = RequestUtils.serialize(header.data(), header.headerVersion(), body, version);
-      sendFrame(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-      int size = in.readInt();
-      byte[] answer = new byte[size];
-      in.readFully(answer);
-      return AbstractResponse.parseResponse(ByteBuffer.wrap(answer), header);
-    }
-
-    void sendFrame(byte[] bytes, int offset, int length) throws IOException {
-      out.writeInt(length);
-      out.write(bytes, offset, length);
-      out.flush();
-    }
-
-    boolean closedByServer() throws IOException {
-      try {
-        return in.read() == -1;
-      } catch (EOFException | java.net.SocketException e) {
-        return true;
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
-  private static ApiVersionsResponseData apiVersions(Raw raw) throws IOException {
+  private static ApiVersionsResponseData apiVersions(RawKafkaClient raw) throws IOException {
     return (ApiVersionsResponseData)
         raw.call(ApiKeys.API_VERSIONS, (short) 3,
                 new ApiVersionsRequestData().setClientSoftwareName("raw")
@@ -114,7 +61,7 @@ class ProtocolErrorsTest {
 
   @Test
   void unsupportedApiIsAnsweredAndTheConnectionStaysUsable() throws Exception {
-    try (Raw raw = new Raw()) {
+    try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
       ApiVersionsResponseData versions = apiVersions(raw);
       assertEquals(Errors.NONE.code(), versions.errorCode());
       assertTrue(versions.apiKeys().find(ApiKeys.PRODUCE.id) != null);
@@ -127,7 +74,8 @@ class ProtocolErrorsTest {
                   .setPartitions(List.of(new DeleteRecordsRequestData.DeleteRecordsPartition()
                       .setPartitionIndex(0).setOffset(0)))));
       DeleteRecordsResponseData answer =
-          (DeleteRecordsResponseData) raw.call(ApiKeys.DELETE_RECORDS, (short) 2, deleteRecords).data();
+          (DeleteRecordsResponseData)
+              raw.call(ApiKeys.DELETE_RECORDS, (short) 2, deleteRecords).data();
       assertEquals(Errors.UNSUPPORTED_VERSION.code(),
           answer.topics().find("t").partitions().find(0).errorCode());
 
@@ -137,7 +85,9 @@ class ProtocolErrorsTest {
 
   @Test
   void oversizedAndUnparsableFramesCloseOnlyTheirConnection() throws Exception {
-    try (Raw bystander = new Raw(); Raw oversized = new Raw(); Raw garbage = new Raw()) {
+    try (RawKafkaClient bystander = new RawKafkaClient(node.port());
+        RawKafkaClient oversized = new RawKafkaClient(node.port());
+        RawKafkaClient garbage = new RawKafkaClient(node.port())) {
       assertEquals(Errors.NONE.code(), apiVersions(bystander).errorCode());
 
       oversized.out.writeInt(65 * 1024);
@@ -154,17 +104,10 @@ class ProtocolErrorsTest {
   }
 
   private static ProduceRequestData produce(String topic, MemoryRecords records) {
-    ProduceRequestData.TopicProduceDataCollection topics =
-        new ProduceRequestData.TopicProduceDataCollection();
-    topics.add(
-        new ProduceRequestData.TopicProduceData()
-            .setName(topic)
-            .setPartitionData(List.of(
-                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
-    return new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics);
+    return RawKafkaClient.produce(topic, 0, records);
   }
 
-  private static long latestOffset(Raw raw) throws IOException {
+  private static long latestOffset(RawKafkaClient raw) throws IOException {
     ListOffsetsRequestData request =
         new ListOffsetsRequestData()
             .setReplicaId(-1)
@@ -178,7 +121,7 @@ class ProtocolErrorsTest {
 
   @Test
   void aWrongCrcIsRefusedAndWritesNothingAndUnknownTopicsAreNamed() throws Exception {
-    try (Raw raw = new Raw()) {
+    try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
       long before = latestOffset(raw);
       MemoryRecords good =
           MemoryRecords.withRecords(Compression.NONE,

@@ -68,7 +68,7 @@ public final class Cohort {
    * @throws dev.cohort.persistence.JournalUnavailableException when the journal cannot be prepared
    */
   public static CohortNode start(CohortConfig cohortConfig) {
-    Config config = NodeConfig.assemble(cohortConfig.userConfig());
+    Config config = KafkaListener.withEndpointRole(NodeConfig.assemble(cohortConfig.userConfig()));
     NodeSettings node = NodeSettings.create(config);
     Path dataDir = node.dataDir().toAbsolutePath();
     createDirectories(dataDir);

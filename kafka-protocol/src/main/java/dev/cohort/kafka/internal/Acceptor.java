@@ -53,6 +53,11 @@ public final class Acceptor implements AutoCloseable {
     return acceptor;
   }
 
+  /** The cluster role that carries a node's Kafka endpoint (see {@code ClusterBrokers}). */
+  public static String endpointRole(KafkaSettings settings) {
+    return ClusterBrokers.ROLE_PREFIX + settings.advertisedHost() + ":" + settings.port();
+  }
+
   public InetSocketAddress address() {
     return address;
   }

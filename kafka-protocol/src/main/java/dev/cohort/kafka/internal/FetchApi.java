@@ -47,8 +47,11 @@ final class FetchApi {
   private final Duration maxFetchWait;
   private final ConsumerSettings base;
 
-  FetchApi(StreamLog log, KafkaSettings settings) {
+  private final Leadership leadership;
+
+  FetchApi(StreamLog log, KafkaSettings settings, Leadership leadership) {
     this.log = log;
+    this.leadership = leadership;
     this.maxFetchWait = settings.maxFetchWait();
     this.base = log.consumerSettings();
   }
@@ -151,18 +154,24 @@ final class FetchApi {
             partitionMaxBytes, MAX_RECORDS_PER_READ, wait, base.autoOffsetReset(),
             false, base.autoCommitInterval(), base.sessionTimeout(), base.heartbeatInterval(),
             base.assignor(), base.clientId());
-    return log.fetch(slot.topic(), p.partition(), p.fetchOffset(), settings)
-        .thenApply(result -> data(p.partition(), result))
-        .exceptionally(
-            e ->
-                new PartitionData()
-                    .setPartitionIndex(p.partition())
-                    .setErrorCode(KafkaErrors.of(e).code())
-                    .setHighWatermark(-1)
-                    .setLastStableOffset(-1)
-                    .setLogStartOffset(-1)
-                    .setRecords(MemoryRecords.EMPTY))
+    return leadership.check(slot.topic(), p.partition())
+        .thenCompose(
+            lead -> lead == Errors.NONE
+                ? log.fetch(slot.topic(), p.partition(), p.fetchOffset(), settings)
+                    .thenApply(result -> data(p.partition(), result))
+                : CompletableFuture.completedFuture(error(p.partition(), lead)))
+        .exceptionally(e -> error(p.partition(), KafkaErrors.of(e)))
         .toCompletableFuture();
+  }
+
+  private static PartitionData error(int partition, Errors error) {
+    return new PartitionData()
+        .setPartitionIndex(partition)
+        .setErrorCode(error.code())
+        .setHighWatermark(-1)
+        .setLastStableOffset(-1)
+        .setLogStartOffset(-1)
+        .setRecords(MemoryRecords.EMPTY);
   }
 
   private static PartitionData data(int partition, FetchResult result) {

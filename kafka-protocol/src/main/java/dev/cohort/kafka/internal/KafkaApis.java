@@ -57,9 +57,12 @@ public final class KafkaApis {
     Duration askTimeout =
         system.settings().config().getDuration("cohort.log.ask-timeout");
     this.answerTimeout = askTimeout.multipliedBy(3).plus(settings.maxFetchWait());
-    this.metadata = new MetadataApi(log, self);
-    this.produce = new ProduceApi(log);
-    this.fetch = new FetchApi(log, settings);
+    ClusterBrokers brokers = new ClusterBrokers(system, self);
+    Leadership leadership =
+        new Leadership(log, brokers, system.settings().config().getDuration("cohort.log.metadata-max-age"));
+    this.metadata = new MetadataApi(log, brokers, leadership);
+    this.produce = new ProduceApi(log, leadership);
+    this.fetch = new FetchApi(log, settings, leadership);
     MemberViews views = new MemberViews();
     this.membership = new GroupMembershipApi(log, views);
     this.groupOffsets = new GroupOffsetsApi(log, views);

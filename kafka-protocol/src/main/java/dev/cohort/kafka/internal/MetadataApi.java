@@ -24,18 +24,24 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
- * Metadata, DescribeCluster and FindCoordinator: this node is the only broker clients see and
- * leads every partition (any node reaches any partition entity through Cluster Sharding), and it
- * coordinates every group (the group's coordinator entity is reached the same way). Topics come
- * from the stream-log's registry; Kafka's automatic topic creation is not done.
+ * Metadata, DescribeCluster and FindCoordinator. The brokers are the cluster's members that run a
+ * Kafka listener; a partition's leader is the node hosting its entity (this node when the host
+ * runs no listener, since any node reaches any entity through Cluster Sharding). This node
+ * coordinates every group that asks it: the group's coordinator entity is reached through
+ * sharding too. Topics come from the stream-log's registry; Kafka's automatic topic creation is
+ * not done.
  */
 final class MetadataApi {
   private final StreamLog log;
   private final BrokerIdentity self;
+  private final ClusterBrokers brokers;
+  private final Leadership leadership;
 
-  MetadataApi(StreamLog log, BrokerIdentity self) {
+  MetadataApi(StreamLog log, ClusterBrokers brokers, Leadership leadership) {
     this.log = log;
-    this.self = self;
+    this.self = brokers.self();
+    this.brokers = brokers;
+    this.leadership = leadership;
   }
 
   CompletionStage<MetadataResponseData> metadata(MetadataRequestData request, short version) {
@@ -79,15 +85,20 @@ final class MetadataApi {
   }
 
   private MetadataResponseTopic topic(TopicDescription description) {
+    leadership.learn(description);
     List<MetadataResponsePartition> partitions = new ArrayList<>();
     for (TopicDescription.PartitionDescription p : description.partitions()) {
+      int leader =
+          p.node() == null || leadership.leadsHere(p.node())
+              ? self.nodeId()
+              : brokers.at(p.node()).map(ClusterBrokers.Broker::nodeId).orElse(self.nodeId());
       partitions.add(
           new MetadataResponsePartition()
               .setPartitionIndex(p.partition())
-              .setLeaderId(self.nodeId())
+              .setLeaderId(leader)
               .setLeaderEpoch(-1)
-              .setReplicaNodes(List.of(self.nodeId()))
-              .setIsrNodes(List.of(self.nodeId()))
+              .setReplicaNodes(List.of(leader))
+              .setIsrNodes(List.of(leader))
               .setOfflineReplicas(List.of()));
     }
     return new MetadataResponseTopic()
@@ -107,26 +118,22 @@ final class MetadataApi {
   }
 
   private MetadataResponseBrokerCollection brokers() {
-    MetadataResponseBrokerCollection brokers = new MetadataResponseBrokerCollection();
-    brokers.add(
-        new MetadataResponseBroker()
-            .setNodeId(self.nodeId())
-            .setHost(self.host())
-            .setPort(self.port()));
-    return brokers;
+    MetadataResponseBrokerCollection out = new MetadataResponseBrokerCollection();
+    for (ClusterBrokers.Broker b : brokers.brokers()) {
+      out.add(new MetadataResponseBroker().setNodeId(b.nodeId()).setHost(b.host()).setPort(b.port()));
+    }
+    return out;
   }
 
   DescribeClusterResponseData describeCluster() {
-    DescribeClusterBrokerCollection brokers = new DescribeClusterBrokerCollection();
-    brokers.add(
-        new DescribeClusterBroker()
-            .setBrokerId(self.nodeId())
-            .setHost(self.host())
-            .setPort(self.port()));
+    DescribeClusterBrokerCollection out = new DescribeClusterBrokerCollection();
+    for (ClusterBrokers.Broker b : brokers.brokers()) {
+      out.add(new DescribeClusterBroker().setBrokerId(b.nodeId()).setHost(b.host()).setPort(b.port()));
+    }
     return new DescribeClusterResponseData()
         .setClusterId(self.clusterId())
         .setControllerId(self.nodeId())
-        .setBrokers(brokers);
+        .setBrokers(out);
   }
 
   /**

@@ -31,9 +31,11 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  */
 final class ProduceApi {
   private final StreamLog log;
+  private final Leadership leadership;
 
-  ProduceApi(StreamLog log) {
+  ProduceApi(StreamLog log, Leadership leadership) {
     this.log = log;
+    this.leadership = leadership;
   }
 
   CompletionStage<ProduceResponseData> produce(ProduceRequestData request) {
@@ -52,7 +54,13 @@ final class ProduceApi {
     for (TopicProduceData topic : request.topicData()) {
       List<CompletableFuture<PartitionProduceResponse>> partitions = new ArrayList<>();
       for (PartitionProduceData p : topic.partitionData()) {
-        partitions.add(partition(topic.name(), p, acks).toCompletableFuture());
+        partitions.add(
+            leadership.check(topic.name(), p.index())
+                .thenCompose(
+                    lead -> lead == Errors.NONE ? partition(topic.name(), p, acks)
+                        : CompletableFuture.completedFuture(
+                            failed(p.index(), lead, "this node does not host the partition")))
+                .toCompletableFuture());
       }
       topics.add(
           CompletableFuture.allOf(partitions.toArray(CompletableFuture[]::new))
