@@ -49,14 +49,16 @@ final class KafkaListenerWorkload implements Bench.Workload {
         CohortConfig.builder().dataDir(data).httpPort(0).kafkaPort(port).remotePort(0).build();
     try (CohortNode node = Cohort.start(config)) {
       int listening = node.kafkaAddress().orElseThrow().getPort();
-      measure(listening, 4, 2);
+      measure(listening, 4, 2, false);
       for (String c : counts) {
-        measure(listening, Integer.parseInt(c.strip()), seconds);
+        measure(listening, Integer.parseInt(c.strip()), seconds, true);
       }
     }
   }
 
-  private static void measure(int port, int connections, int seconds) throws Exception {
+  /** One measurement; the first, a warm-up, is not printed. */
+  private static void measure(int port, int connections, int seconds, boolean print)
+      throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong requests = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -72,6 +74,9 @@ final class KafkaListenerWorkload implements Bench.Workload {
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     double cpuUs = (os.getProcessCpuTime() - cpu0) / 1e3;
+    if (!print) {
+      return;
+    }
     System.out.printf(
         "bench=kafka_listener_apiversions connections=%d requests=%d requests_per_s=%.0f"
             + " p50_ms=%.3f p99_ms=%.3f cpu_us_per_req=%.1f%n",

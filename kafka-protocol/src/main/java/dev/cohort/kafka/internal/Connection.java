@@ -7,16 +7,23 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, run on its own virtual thread with blocking channel I/O. It reads
- * size-prefixed request frames and answers them one at a time, in order, as a Kafka broker does
- * (Kafka mutes a connection while a request is in flight): a client that pipelines requests finds
- * them queued in the socket. A frame larger than {@code socket.request.max.bytes}, a negative size,
- * or a request header that cannot be parsed closes this connection only.
+ * One client connection, on two virtual threads with blocking channel I/O: the reader decodes
+ * size-prefixed request frames and starts them in arrival order (so a producer's batches reach
+ * their partition in order), the writer sends the answers in the same order as they complete. At
+ * most {@link #MAX_IN_FLIGHT} requests of a connection are in progress (Kafka clients pipeline up
+ * to five by default): a pipelining producer's next batch is decoded and on its way while the
+ * previous one is being written to the journal. A frame larger than {@code
+ * socket.request.max.bytes}, a negative size, or a request header that cannot be parsed closes
+ * this connection only.
  */
 final class Connection {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -25,8 +32,17 @@ final class Connection {
   private final String name;
   private final KafkaSettings settings;
   private final KafkaApis apis;
+  /** Requests of one connection in progress at once; a full queue stops reading. */
+  static final int MAX_IN_FLIGHT = 5;
+
+  private static final CompletableFuture<KafkaApis.Reply> END =
+      CompletableFuture.completedFuture(new KafkaApis.Reply.None());
+
   private final Consumer<Connection> onClosed;
+  private final BlockingQueue<CompletableFuture<KafkaApis.Reply>> inFlight =
+      new ArrayBlockingQueue<>(MAX_IN_FLIGHT);
   private volatile boolean closed;
+  private volatile String peer = "?";
 
   Connection(
       SocketChannel channel,
@@ -46,23 +62,25 @@ final class Connection {
   }
 
   void run() {
-    String peer = "?";
+    Thread.ofVirtual().name(name + "-writer").start(this::writeAnswers);
     try {
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       peer = String.valueOf(channel.getRemoteAddress());
-      serve(peer);
+      serve();
     } catch (EOFException e) {
       log.debug("{} ({}): client closed the connection", name, peer);
     } catch (IOException e) {
       if (!closed) {
         log.debug("{} ({}): {}", name, peer, e.toString());
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
-      close();
+      enqueue(END);
     }
   }
 
-  private void serve(String peer) throws IOException {
+  private void serve() throws IOException, InterruptedException {
     ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
     InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
     while (!closed) {
@@ -81,15 +99,53 @@ final class Connection {
       ByteBuffer frame = ByteBuffer.allocate(size);
       readFully(frame, false);
       frame.flip();
-      KafkaApis.Reply reply = apis.handle(frame, remote);
-      switch (reply) {
-        case KafkaApis.Reply.Send send -> write(send.bytes());
-        case KafkaApis.Reply.None none -> {}
-        case KafkaApis.Reply.Close close -> {
-          log.warn("{} ({}): {}; closing the connection", name, peer, close.reason());
+      CompletableFuture<KafkaApis.Reply> reply = apis.handle(frame, remote);
+      enqueue(reply);
+      if (reply.isDone() && reply.join() instanceof KafkaApis.Reply.Close) {
+        return;
+      }
+    }
+  }
+
+  /** Waits for room among the requests in flight, unless the connection closed meanwhile. */
+  private void enqueue(CompletableFuture<KafkaApis.Reply> reply) {
+    try {
+      while (!inFlight.offer(reply, 100, TimeUnit.MILLISECONDS)) {
+        if (closed) {
           return;
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The writer: answers in request order until the reader ends or an answer closes. */
+  private void writeAnswers() {
+    try {
+      while (true) {
+        CompletableFuture<KafkaApis.Reply> next = inFlight.take();
+        if (next == END) {
+          return;
+        }
+        switch (next.join()) {
+          case KafkaApis.Reply.Send send -> write(send.bytes());
+          case KafkaApis.Reply.None none -> {}
+          case KafkaApis.Reply.Close close -> {
+            log.warn("{} ({}): {}; closing the connection", name, peer, close.reason());
+            return;
+          }
+        }
+      }
+    } catch (IOException e) {
+      if (!closed) {
+        log.debug("{} ({}): {}", name, peer, e.toString());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      close();
+      inFlight.clear();
     }
   }
 

@@ -9,9 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.message.*;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -76,12 +74,17 @@ public final class KafkaApis {
     return defaults;
   }
 
-  Reply handle(ByteBuffer frame, InetSocketAddress client) {
+  /**
+   * Decodes and starts one request; the answer completes when the stream-log answered (or after
+   * the answer timeout, as the API's error response). Decoding happens on the caller's thread, so
+   * requests of one connection reach the stream-log in the order they arrived.
+   */
+  CompletableFuture<Reply> handle(ByteBuffer frame, InetSocketAddress client) {
     RequestHeader header;
     try {
       header = RequestHeader.parse(frame);
     } catch (RuntimeException e) {
-      return unparsableHeader(frame, e);
+      return CompletableFuture.completedFuture(unparsableHeader(frame, e));
     }
     ApiKeys key = header.apiKey();
     short version = header.apiVersion();
@@ -89,29 +92,47 @@ public final class KafkaApis {
     try {
       request = AbstractRequest.parseRequest(key, version, new ByteBufferAccessor(frame)).request;
     } catch (RuntimeException e) {
-      return new Reply.Close("malformed " + key + " v" + version + " request: " + e.getMessage());
+      return CompletableFuture.completedFuture(
+          new Reply.Close("malformed " + key + " v" + version + " request: " + e.getMessage()));
     }
-    ApiMessage response;
     if (!SupportedApis.supports(key, version)) {
-      response =
+      ApiMessage unsupported =
           key == ApiKeys.API_VERSIONS
               ? SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION)
               : request.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()).data();
-    } else {
-      try {
-        response = await(route(header, request));
-      } catch (RuntimeException e) {
-        log.debug("{} v{} from {} failed", key, version, client, e);
-        response = request.getErrorResponse(0, KafkaErrors.unwrap(e)).data();
-      }
+      return CompletableFuture.completedFuture(encode(header, unsupported, client));
     }
+    CompletableFuture<? extends ApiMessage> answer;
+    try {
+      answer = route(header, request).toCompletableFuture();
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer
+        .orTimeout(answerTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (response, failure) -> {
+              if (failure == null) {
+                return encode(header, response, client);
+              }
+              log.debug("{} v{} from {} failed", key, version, client, failure);
+              Errors error = KafkaErrors.of(failure);
+              return encode(
+                  header,
+                  request.getErrorResponse(0, error.exception(KafkaErrors.message(failure))).data(),
+                  client);
+            });
+  }
+
+  private static Reply encode(RequestHeader header, ApiMessage response, InetSocketAddress client) {
     if (response == null) {
       return new Reply.None();
     }
     try {
       return new Reply.Send(serialize(header, response));
     } catch (RuntimeException e) {
-      log.error("cannot encode the {} v{} answer for {}", key, version, client, e);
+      log.error("cannot encode the {} v{} answer for {}", header.apiKey(), header.apiVersion(),
+          client, e);
       return new Reply.Close("the answer could not be encoded: " + e.getMessage());
     }
   }
@@ -138,19 +159,6 @@ public final class KafkaApis {
               (short) 0));
     }
     return new Reply.Close("unparsable request header: " + e.getMessage());
-  }
-
-  private ApiMessage await(CompletionStage<? extends ApiMessage> stage) {
-    try {
-      return stage.toCompletableFuture().get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw new java.util.concurrent.CompletionException(e.getCause());
-    } catch (TimeoutException e) {
-      throw new java.util.concurrent.CompletionException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.util.concurrent.CompletionException(e);
-    }
   }
 
   private CompletionStage<? extends ApiMessage> route(RequestHeader header, AbstractRequest request) {
