@@ -13,12 +13,12 @@ import org.apache.pekko.http.javadsl.server.Rejections;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Routes requests to a list of {@link Endpoint}s. The first template (in declaration order) that
- * matches the path wins; the request's method then picks the endpoint, or the request is rejected
- * with the template's methods (405 with {@code Allow}). A path no template matches is rejected
- * without a reason, so the next route class is tried and, when none matches, the answer is 404.
- * The route is named after the template before the method is checked, so a 405 is counted under
- * its route too.
+ * Routes requests to a list of {@link Endpoint}s: the first endpoint (in declaration order) whose
+ * template matches the path and whose method is the request's wins, as Pekko's {@code concat}
+ * tries alternatives. When templates match but none with this method, the request is rejected
+ * with their methods (405 with {@code Allow}), counted under the first matching template. A path
+ * no template matches is rejected without a reason, so the next route class is tried and, when
+ * none matches, the answer is 404.
  */
 public final class Endpoints extends AllDirectives {
   private final List<Map.Entry<PathTemplate, List<Endpoint>>> byTemplate;
@@ -49,25 +49,27 @@ public final class Endpoints extends AllDirectives {
   }
 
   private Route dispatch(String path, HttpRequest request) {
+    String firstMatched = null;
+    List<Rejection> wrongMethod = new ArrayList<>();
     for (Map.Entry<PathTemplate, List<Endpoint>> group : byTemplate) {
       Optional<PathParams> params = group.getKey().match(path);
-      if (params.isPresent()) {
-        return HttpApi.named(
-            group.getKey().text(), () -> byMethod(group.getValue(), request, params.get()));
+      if (params.isEmpty()) {
+        continue;
+      }
+      for (Endpoint endpoint : group.getValue()) {
+        if (endpoint.method().equals(request.method())) {
+          return HttpApi.named(group.getKey().text(), () -> endpoint.handler().apply(params.get()));
+        }
+        wrongMethod.add(Rejections.method(endpoint.method()));
+      }
+      if (firstMatched == null) {
+        firstMatched = group.getKey().text();
       }
     }
-    return reject();
-  }
-
-  private Route byMethod(List<Endpoint> endpoints, HttpRequest request, PathParams params) {
-    for (Endpoint endpoint : endpoints) {
-      if (endpoint.method().equals(request.method())) {
-        return endpoint.handler().apply(params);
-      }
+    if (firstMatched == null) {
+      return reject();
     }
-    Rejection first = Rejections.method(endpoints.getFirst().method());
-    Rejection[] rest =
-        endpoints.stream().skip(1).map(e -> Rejections.method(e.method())).toArray(Rejection[]::new);
-    return reject(first, rest);
+    Rejection[] rest = wrongMethod.subList(1, wrongMethod.size()).toArray(Rejection[]::new);
+    return HttpApi.named(firstMatched, () -> reject(wrongMethod.getFirst(), rest));
   }
 }

@@ -8,6 +8,7 @@ import dev.cohort.kv.DeleteResult;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.Leader;
 import dev.cohort.kv.LeaseInfo;
@@ -42,8 +43,7 @@ final class KvJson {
   /** {@code GET /v1/kv/{ks}/keys}: exactly one of {@code prefix} and {@code from}. */
   static RangeRequest rangeRequest(Map<String, String> params) {
     if (params.containsKey("prefix") == params.containsKey("from")) {
-      throw KvException.invalid(
-          "invalid_request", "give exactly one of the query parameters 'prefix' and 'from'");
+      throw KvError.INVALID_REQUEST.exception("give exactly one of the query parameters 'prefix' and 'from'");
     }
     return new RangeRequest(
         params.get("prefix"),
@@ -61,8 +61,7 @@ final class KvJson {
    */
   static WatchRequest watchRequest(Map<String, String> params, Optional<String> lastEventId) {
     if (params.containsKey("key") == params.containsKey("prefix")) {
-      throw KvException.invalid(
-          "invalid_request", "give exactly one of the query parameters 'key' and 'prefix'");
+      throw KvError.INVALID_REQUEST.exception("give exactly one of the query parameters 'key' and 'prefix'");
     }
     return new WatchRequest(
         params.get("key"),
@@ -198,14 +197,14 @@ final class KvJson {
   }
 
   private static KvException malformed(String message) {
-    return KvException.invalid("malformed_txn", message);
+    return KvError.MALFORMED_TXN.exception(message);
   }
 
   static long longParam(String name, String value) {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw KvException.invalid("invalid_request", "query parameter '" + name + "' must be an integer");
+      throw KvError.INVALID_REQUEST.exception("query parameter '" + name + "' must be an integer");
     }
   }
 
@@ -217,8 +216,7 @@ final class KvJson {
                   case "true", "" -> true;
                   case "false" -> false;
                   default ->
-                      throw KvException.invalid(
-                          "invalid_request", "query parameter '" + name + "' must be true or false");
+                      throw KvError.INVALID_REQUEST.exception("query parameter '" + name + "' must be true or false");
                 })
         .orElse(false);
   }

@@ -7,6 +7,7 @@ import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
@@ -204,8 +205,7 @@ final class LogJson {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw new LogException(
-          ErrorKind.INVALID, "invalid_request", "query parameter '" + name + "' must be an integer");
+      throw LogError.INVALID_REQUEST.exception("query parameter '" + name + "' must be an integer");
     }
   }
 

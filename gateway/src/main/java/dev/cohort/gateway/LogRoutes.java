@@ -7,6 +7,7 @@ import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.ProducerIdAndEpoch;
@@ -96,8 +97,7 @@ public final class LogRoutes extends JsonRoutes {
     String name = Json.text(json, "name");
     long partitions = Json.optionalLong(json, "partitions").orElse(1L);
     if (partitions < 1 || partitions > Integer.MAX_VALUE) {
-      throw new LogException(
-          ErrorKind.INVALID, "invalid_partitions", "partitions must be at least 1, got " + partitions);
+      throw LogError.INVALID_PARTITIONS.exception("partitions must be at least 1, got " + partitions);
     }
     return onSuccess(
         log.createTopic(name, (int) partitions, LogJson.configs(json)),

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.Projections;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
@@ -26,47 +26,51 @@ public final class ProjectionRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix(
-        PathMatchers.segment("v1").slash("projections"),
-        () ->
-            concat(
-                pathEndOrSingleSlash(
-                    () -> HttpApi.named("/v1/projections", () -> get(this::list))),
-                path(PathMatchers.segment().slash("rebuild"),
-                    name -> action("/v1/projections/{name}/rebuild", projections.rebuild(name))),
-                path(PathMatchers.segment().slash("stop"),
-                    name -> action("/v1/projections/{name}/stop", projections.stop(name))),
-                path(PathMatchers.segment().slash("resume"),
-                    name -> action("/v1/projections/{name}/resume", projections.resume(name))),
-                path(PathMatchers.segment(), this::projection)));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get("/v1/projections", p -> list()),
+            Endpoint.post(
+                "/v1/projections/{name}/rebuild", p -> action(projections.rebuild(p.get("name")))),
+            Endpoint.post("/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
+            Endpoint.post(
+                "/v1/projections/{name}/resume", p -> action(projections.resume(p.get("name")))),
+            Endpoint.put("/v1/projections/{name}", p -> create(p.get("name"))),
+            Endpoint.get(
+                "/v1/projections/{name}",
+                p -> onSuccess(projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
+            Endpoint.delete("/v1/projections/{name}", p -> delete(p.get("name")))));
   }
 
   private Route list() {
-    return onSuccess(projections.list(), all -> {
-      ObjectNode body = Json.object();
-      ArrayNode list = body.putArray("projections");
-      all.forEach(s -> list.add(s.toJsonTree()));
-      return complete(Json.ok(body));
-    });
+    return onSuccess(
+        projections.list(),
+        all -> {
+          ObjectNode body = Json.object();
+          ArrayNode list = body.putArray("projections");
+          all.forEach(s -> list.add(s.toJsonTree()));
+          return complete(Json.ok(body));
+        });
   }
 
-  private Route action(String template, CompletionStage<ProjectionStatus> stage) {
-    return HttpApi.named(template,
-        () -> post(() -> onSuccess(stage, s -> complete(Json.ok(s.toJsonTree())))));
+  /** Runs only when the endpoint's method matched: a GET never starts a rebuild. */
+  private Route action(CompletionStage<ProjectionStatus> stage) {
+    return onSuccess(stage, s -> complete(Json.ok(s.toJsonTree())));
   }
 
-  private Route projection(String name) {
-    return HttpApi.named(
-        "/v1/projections/{name}",
-        () ->
-            concat(
-                put(() -> entity(Unmarshaller.entityToString(), text -> onSuccess(
-                    projections.createJson(name, text),
-                    s -> complete(Json.response(
-                        s.created() ? StatusCodes.CREATED : StatusCodes.OK, s.toJsonTree()))))),
-                get(() -> onSuccess(projections.get(name),
-                    s -> complete(Json.ok(s.toJsonTree())))),
-                delete(() -> onSuccess(projections.delete(name),
-                    done -> complete(Json.ok(Json.object().put("deleted", name)))))));
+  private Route create(String name) {
+    return entity(
+        Unmarshaller.entityToString(),
+        text ->
+            onSuccess(
+                projections.createJson(name, text),
+                s ->
+                    complete(
+                        Json.response(
+                            s.created() ? StatusCodes.CREATED : StatusCodes.OK, s.toJsonTree()))));
+  }
+
+  private Route delete(String name) {
+    return onSuccess(
+        projections.delete(name), done -> complete(Json.ok(Json.object().put("deleted", name))));
   }
 }

@@ -13,12 +13,12 @@ import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaSummary;
 import dev.cohort.saga.Sagas;
 import dev.cohort.saga.StepRecord;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
@@ -36,126 +36,83 @@ public final class SagaRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix(
-        PathMatchers.segment("v1").slash("sagas"),
-        () ->
-            concat(
-                pathPrefix("definitions", this::definitions),
-                pathPrefix("instances", this::instances),
-                path(
-                    "updates",
-                    () ->
-                        HttpApi.named(
-                            "/v1/sagas/updates",
-                            () ->
-                                get(
-                                    () ->
-                                        Sse.stream(
-                                            sagas
-                                                .updates()
-                                                .map(
-                                                    u ->
-                                                        ServerSentEvent.create(
-                                                            Json.MAPPER.valueToTree(update(u)).toString(),
-                                                            Optional.of(u.event()),
-                                                            Optional.empty(),
-                                                            OptionalInt.empty())))))),
-                path(
-                    PathMatchers.segment().slash("instances"),
-                    definition ->
-                        HttpApi.named(
-                            "/v1/sagas/{definition}/instances",
-                            () -> post(() -> body(json -> start(definition, json)))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get("/v1/sagas/definitions", p -> listDefinitions()),
+            Endpoint.put("/v1/sagas/definitions/{name}", p -> define(p.get("name"))),
+            Endpoint.get(
+                "/v1/sagas/definitions/{name}",
+                p -> onSuccess(sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
+            Endpoint.delete("/v1/sagas/definitions/{name}", p -> deleteDefinition(p.get("name"))),
+            Endpoint.get("/v1/sagas/instances", p -> listInstances()),
+            Endpoint.post(
+                "/v1/sagas/instances/{id}/retry",
+                p -> onSuccess(sagas.retry(p.get("id")), i -> complete(Json.ok(instance(i))))),
+            Endpoint.post("/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
+            Endpoint.get(
+                "/v1/sagas/instances/{id}",
+                p -> onSuccess(sagas.get(p.get("id")), i -> complete(Json.ok(instance(i))))),
+            Endpoint.get("/v1/sagas/updates", p -> updates()),
+            Endpoint.post(
+                "/v1/sagas/{definition}/instances", p -> body(json -> start(p.get("definition"), json)))));
   }
 
-  private Route definitions() {
-    return concat(
-        pathEndOrSingleSlash(
-            () ->
-                HttpApi.named(
-                    "/v1/sagas/definitions",
-                    () ->
-                        get(
-                            () ->
-                                onSuccess(
-                                    sagas.definitions(),
-                                    all -> {
-                                      ObjectNode body = Json.object();
-                                      ArrayNode list = body.putArray("definitions");
-                                      all.forEach(d -> list.add(definition(d)));
-                                      return complete(Json.ok(body));
-                                    })))),
-        path(
-            PathMatchers.segment(),
-            name ->
-                HttpApi.named(
-                    "/v1/sagas/definitions/{name}",
-                    () ->
-                        concat(
-                            put(
-                                () ->
-                                    entity(
-                                        Unmarshaller.entityToString(),
-                                        text ->
-                                            onSuccess(
-                                                sagas.defineJson(name, text),
-                                                d -> complete(Json.ok(definition(d)))))),
-                            get(() -> onSuccess(sagas.definition(name), d -> complete(Json.ok(definition(d))))),
-                            delete(
-                                () ->
-                                    onSuccess(
-                                        sagas.deleteDefinition(name),
-                                        done -> complete(Json.ok(Json.object().put("deleted", name)))))))));
+  private Route updates() {
+    return Sse.stream(
+        sagas
+            .updates()
+            .map(
+                u ->
+                    ServerSentEvent.create(
+                        Json.MAPPER.valueToTree(update(u)).toString(),
+                        Optional.of(u.event()),
+                        Optional.empty(),
+                        OptionalInt.empty())));
   }
 
-  private Route instances() {
-    return concat(
-        pathEndOrSingleSlash(
-            () ->
-                HttpApi.named(
-                    "/v1/sagas/instances",
-                    () ->
-                        get(
-                            () ->
-                                parameterOptional(
-                                    "definition",
-                                    definition ->
-                                        parameterOptional(
-                                            "state",
-                                            state ->
-                                                onSuccess(
-                                                    sagas.list(definition, state.map(SagaRoutes::state)),
-                                                    all -> {
-                                                      ObjectNode body = Json.object();
-                                                      ArrayNode list = body.putArray("instances");
-                                                      all.forEach(s -> list.add(summary(s)));
-                                                      return complete(Json.ok(body));
-                                                    })))))),
-        path(
-            PathMatchers.segment().slash("retry"),
-            id ->
-                HttpApi.named(
-                    "/v1/sagas/instances/{id}/retry",
-                    () -> post(() -> onSuccess(sagas.retry(id), i -> complete(Json.ok(instance(i))))))),
-        path(
-            PathMatchers.segment().slash("resolve"),
-            id ->
-                HttpApi.named(
-                    "/v1/sagas/instances/{id}/resolve",
-                    () ->
-                        post(
-                            () ->
-                                body(
-                                    json ->
-                                        onSuccess(
-                                            sagas.resolve(id, Json.text(json, "reason")),
-                                            i -> complete(Json.ok(instance(i)))))))),
-        path(
-            PathMatchers.segment(),
-            id ->
-                HttpApi.named(
-                    "/v1/sagas/instances/{id}",
-                    () -> get(() -> onSuccess(sagas.get(id), i -> complete(Json.ok(instance(i))))))));
+  private Route listDefinitions() {
+    return onSuccess(
+        sagas.definitions(),
+        all -> {
+          ObjectNode body = Json.object();
+          ArrayNode list = body.putArray("definitions");
+          all.forEach(d -> list.add(definition(d)));
+          return complete(Json.ok(body));
+        });
+  }
+
+  private Route define(String name) {
+    return entity(
+        Unmarshaller.entityToString(),
+        text -> onSuccess(sagas.defineJson(name, text), d -> complete(Json.ok(definition(d)))));
+  }
+
+  private Route deleteDefinition(String name) {
+    return onSuccess(
+        sagas.deleteDefinition(name),
+        done -> complete(Json.ok(Json.object().put("deleted", name))));
+  }
+
+  private Route listInstances() {
+    return parameterOptional(
+        "definition",
+        definition ->
+            parameterOptional(
+                "state",
+                state ->
+                    onSuccess(
+                        sagas.list(definition, state.map(SagaRoutes::state)),
+                        all -> {
+                          ObjectNode body = Json.object();
+                          ArrayNode list = body.putArray("instances");
+                          all.forEach(s -> list.add(summary(s)));
+                          return complete(Json.ok(body));
+                        })));
+  }
+
+  private Route resolve(String id, JsonNode json) {
+    return onSuccess(
+        sagas.resolve(id, Json.text(json, "reason")), i -> complete(Json.ok(instance(i))));
   }
 
   private Route start(String definition, JsonNode json) {

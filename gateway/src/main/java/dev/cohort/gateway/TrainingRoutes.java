@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingJobs;
 import dev.cohort.training.collective.Backend;
@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -33,24 +32,17 @@ public final class TrainingRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return pathPrefix(
-        PathMatchers.segment("v1").slash("training").slash("jobs"),
-        () ->
-            concat(
-                pathEndOrSingleSlash(
-                    () -> HttpApi.named("/v1/training/jobs", () -> concat(
-                        post(() -> body(this::submit)),
-                        get(() -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list)))))))),
-                path(
-                    PathMatchers.segment(),
-                    id ->
-                        HttpApi.named(
-                            "/v1/training/jobs/{id}",
-                            () ->
-                                concat(
-                                    get(() -> onSuccess(jobs.get(id), s -> complete(Json.ok(status(s))))),
-                                    delete(
-                                        () -> onSuccess(jobs.cancel(id), s -> complete(Json.ok(status(s))))))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
+            Endpoint.get(
+                "/v1/training/jobs", p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
+            Endpoint.get(
+                "/v1/training/jobs/{id}",
+                p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
+            Endpoint.delete(
+                "/v1/training/jobs/{id}",
+                p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s)))))));
   }
 
   private Route submit(JsonNode json) {
@@ -65,11 +57,11 @@ public final class TrainingRoutes extends JsonRoutes {
     JsonNode model = object(json, "model");
     String type = Json.optionalText(model, "type").orElse("mlp");
     if (!type.equals("mlp")) {
-      throw TrainingException.invalid("invalid_model", "model.type must be mlp, not '" + type + "'");
+      throw TrainingError.INVALID_MODEL.exception("model.type must be mlp, not '" + type + "'");
     }
     String activation = Json.optionalText(model, "activation").orElse("relu");
     if (!activation.equals("relu")) {
-      throw TrainingException.invalid("invalid_model", "model.activation must be relu, not '" + activation + "'");
+      throw TrainingError.INVALID_MODEL.exception("model.activation must be relu, not '" + activation + "'");
     }
     JsonNode layersNode = model.get("layers");
     if (layersNode == null || !layersNode.isArray()) {

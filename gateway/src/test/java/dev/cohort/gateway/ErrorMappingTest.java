@@ -55,7 +55,8 @@ class ErrorMappingTest extends AllDirectives {
             Endpoint.get("/test/{id}", p -> failWith(p.get("id"))),
             Endpoint.post(
                 "/test/{id}",
-                p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body))))));
+                p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body)))),
+            Endpoint.put("/test/special", p -> complete(Json.ok(Json.object().put("special", true))))));
   }
 
   private Route failWith(String id) {
@@ -138,6 +139,17 @@ class ErrorMappingTest extends AllDirectives {
     var response = send("DELETE", "/test/x", null);
     assertError(response, 405, "method_not_allowed");
     assertEquals("GET, POST", response.headers().firstValue("Allow").orElse(""), response.body());
+  }
+
+  @Test
+  void aLaterTemplateWithTheRequestsMethodWinsOverAnEarlierOneWithout() throws Exception {
+    var put = send("PUT", "/test/special", null);
+    assertEquals(200, put.statusCode(), put.body());
+    assertTrue(put.body().contains("special"), put.body());
+    assertEquals(200, send("GET", "/test/special", null).statusCode());
+    var delete = send("DELETE", "/test/special", null);
+    assertError(delete, 405, "method_not_allowed");
+    assertEquals("GET, POST, PUT", delete.headers().firstValue("Allow").orElse(""));
   }
 
   @Test

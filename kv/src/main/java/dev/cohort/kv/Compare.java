@@ -50,8 +50,7 @@ public record Compare(String key, Target target, Op op, byte[] value, long numbe
         case "<" -> LESS;
         case ">" -> GREATER;
         default ->
-            throw KvException.invalid(
-                "malformed_txn", "compare op must be one of = != < >, not '" + symbol + "'");
+            throw KvError.MALFORMED_TXN.exception("compare op must be one of = != < >, not '" + symbol + "'");
       };
     }
 

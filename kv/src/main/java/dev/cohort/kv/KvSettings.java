@@ -18,6 +18,10 @@ public record KvSettings(
     Duration historyKeepDuration,
     long historyMaxBytes,
     int snapshotEveryEvents,
+    int snapshotKeep,
+    Duration restartBackoffMin,
+    Duration restartBackoffMax,
+    double restartBackoffRandomFactor,
     int batchMaxCommands,
     Duration batchReleaseAfter,
     int lessors,
@@ -51,6 +55,10 @@ public record KvSettings(
             c.getDuration("history.keep-duration"),
             c.getBytes("history.max-bytes"),
             c.getInt("snapshot-every-events"),
+            c.getInt("snapshot-keep"),
+            c.getDuration("restart-backoff-min"),
+            c.getDuration("restart-backoff-max"),
+            c.getDouble("restart-backoff-random-factor"),
             c.getInt("batch.max-commands"),
             c.getDuration("batch.release-after"),
             c.getInt("lease.lessors"),
@@ -78,6 +86,13 @@ public record KvSettings(
     require(historyKeepRevisions >= 1, "history.keep-revisions must be at least 1");
     require(historyMaxBytes >= 0, "history.max-bytes must not be negative");
     require(snapshotEveryEvents >= 1, "snapshot-every-events must be at least 1");
+    require(snapshotKeep >= 1, "snapshot-keep must be at least 1");
+    require(!restartBackoffMin.isNegative() && !restartBackoffMin.isZero(),
+        "restart-backoff-min must be positive");
+    require(restartBackoffMax.compareTo(restartBackoffMin) >= 0,
+        "restart-backoff-max must be at least restart-backoff-min");
+    require(restartBackoffRandomFactor >= 0 && restartBackoffRandomFactor <= 1,
+        "restart-backoff-random-factor must be within 0..1");
     require(batchMaxCommands >= 1, "batch.max-commands must be at least 1");
     require(lessors >= 1 && lessors <= 1024, "lease.lessors must be within 1..1024");
     require(rangeMaxLimit >= 1, "range-max-limit must be at least 1");

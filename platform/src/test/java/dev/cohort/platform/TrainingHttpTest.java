@@ -121,5 +121,21 @@ class TrainingHttpTest {
     assertError(http.send("POST", "/v1/training/jobs", job("").replace("\"min\":1,\"max\":2", "\"min\":3,\"max\":2")), 400, "invalid_workers");
     assertError(http.send("POST", "/v1/training/jobs", "{\"name\":\"x\"}"), 400, "invalid_field");
     assertError(http.send("GET", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
+    assertError(http.send("DELETE", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
+  }
+
+  /** The coordinator's typed refusals reach HTTP with their codes and statuses. */
+  @Test
+  void anotherSpecUnderAnExistingIdConflictsAndCancelAnswersTheEndedJob() throws Exception {
+    String body = job(",\"id\":\"dup-1\"");
+    assertEquals(201, http.send("POST", "/v1/training/jobs", body).statusCode());
+    var again = http.send("POST", "/v1/training/jobs", body);
+    assertEquals(201, again.statusCode(), "the same spec again is answered: " + again.body());
+    assertError(http.send("POST", "/v1/training/jobs", body.replace("\"epochs\":3", "\"epochs\":4")), 409,
+        "job_exists");
+    JsonNode cancelled = ok(http.send("DELETE", "/v1/training/jobs/dup-1", null));
+    assertEquals("CANCELLED", cancelled.get("state").asText(), cancelled.toString());
+    JsonNode twice = ok(http.send("DELETE", "/v1/training/jobs/dup-1", null));
+    assertEquals("CANCELLED", twice.get("state").asText(), "cancelling an ended job answers it: " + twice);
   }
 }

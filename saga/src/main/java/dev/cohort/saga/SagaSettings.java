@@ -2,6 +2,8 @@ package dev.cohort.saga;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 
 /**
  * The settings under {@code cohort.saga} (see the module's {@code reference.conf} for each key's
@@ -21,7 +23,12 @@ public record SagaSettings(
     int eventsTopicPartitions,
     boolean publishEvents,
     Duration httpConnectTimeout,
-    int updatesBufferSize) {
+    int updatesBufferSize,
+    Duration restartMinBackoff,
+    Duration restartMaxBackoff,
+    double restartRandomFactor,
+    int indexSnapshotEvery,
+    int definitionsSnapshotEvery) {
 
   public static SagaSettings create(Config root) {
     Config c = root.getConfig("cohort.saga");
@@ -45,7 +52,12 @@ public record SagaSettings(
             c.getInt("events.partitions"),
             c.getBoolean("events.enabled"),
             c.getDuration("http.connect-timeout"),
-            c.getInt("updates-buffer-size"));
+            c.getInt("updates-buffer-size"),
+            c.getDuration("entity.restart-min-backoff"),
+            c.getDuration("entity.restart-max-backoff"),
+            c.getDouble("entity.restart-random-factor"),
+            c.getInt("entity.snapshot-every.index"),
+            c.getInt("entity.snapshot-every.definitions"));
     settings.check();
     return settings;
   }
@@ -67,6 +79,24 @@ public record SagaSettings(
     require(!eventsTopic.isBlank(), "events.topic must not be empty");
     require(eventsTopicPartitions >= 1, "events.partitions must be at least 1");
     require(updatesBufferSize >= 1, "updates-buffer-size must be at least 1");
+    require(!restartMinBackoff.isNegative() && !restartMinBackoff.isZero(),
+        "entity.restart-min-backoff must be positive");
+    require(restartMaxBackoff.compareTo(restartMinBackoff) >= 0,
+        "entity.restart-max-backoff must not be less than restart-min-backoff");
+    require(restartRandomFactor >= 0.0 && restartRandomFactor <= 1.0,
+        "entity.restart-random-factor must be in [0, 1]");
+    require(indexSnapshotEvery >= 1, "entity.snapshot-every.index must be at least 1");
+    require(definitionsSnapshotEvery >= 1, "entity.snapshot-every.definitions must be at least 1");
+  }
+
+  /**
+   * How the module's entities restart after an infrastructure failure (a journal write or read
+   * that failed): from their journal, after a backoff from {@code entity.restart-min-backoff} up
+   * to {@code entity.restart-max-backoff}.
+   */
+  public BackoffSupervisorStrategy restartStrategy() {
+    return SupervisorStrategy.restartWithBackoff(restartMinBackoff, restartMaxBackoff,
+        restartRandomFactor);
   }
 
   private static void require(boolean condition, String message) {

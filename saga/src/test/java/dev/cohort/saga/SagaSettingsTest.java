@@ -31,6 +31,10 @@ class SagaSettingsTest {
     assertEquals(64 * 1024, settings.maxContextBytes());
     assertEquals("_cohort.saga-events", settings.eventsTopic());
     assertEquals(3, settings.defaultRetry().maxAttempts());
+    assertEquals(Duration.ofMillis(200), settings.restartMinBackoff());
+    assertEquals(Duration.ofSeconds(10), settings.restartMaxBackoff());
+    assertEquals(500, settings.indexSnapshotEvery());
+    assertEquals(100, settings.definitionsSnapshotEvery());
   }
 
   @Test
@@ -40,5 +44,11 @@ class SagaSettingsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SagaSettings.create(bad));
     assertTrue(e.getMessage().contains("cohort.saga.index-buckets"), e.getMessage());
+    Config slower = ConfigFactory.parseString("cohort.saga.entity.restart-max-backoff = 100ms")
+        .withFallback(ConfigFactory.load());
+    IllegalArgumentException backoff = assertThrows(IllegalArgumentException.class,
+        () -> SagaSettings.create(slower));
+    assertTrue(backoff.getMessage().contains("cohort.saga.entity.restart-max-backoff"),
+        backoff.getMessage());
   }
 }

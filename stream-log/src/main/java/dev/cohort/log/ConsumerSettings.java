@@ -50,9 +50,7 @@ public record ConsumerSettings(
         case "latest" -> LATEST;
         case "none" -> NONE;
         default ->
-            throw LogException.invalid(
-                "invalid_config",
-                "auto.offset.reset = '" + text + "' is invalid: expected earliest, latest or none");
+            throw LogError.INVALID_CONFIG.exception("auto.offset.reset = '" + text + "' is invalid: expected earliest, latest or none");
       };
     }
 
@@ -83,17 +81,14 @@ public record ConsumerSettings(
           return assignor;
         }
       }
-      throw LogException.invalid(
-          "invalid_config",
-          "partition.assignment.strategy = '" + text
+      throw LogError.INVALID_CONFIG.exception("partition.assignment.strategy = '" + text
               + "' is invalid: expected range, roundrobin or cooperative-sticky");
     }
   }
 
   public ConsumerSettings {
     if (fetchMaxBytes < 1 || maxPollRecords < 1) {
-      throw LogException.invalid(
-          "invalid_config", "fetch.max.bytes and max.poll.records must be positive");
+      throw LogError.INVALID_CONFIG.exception("fetch.max.bytes and max.poll.records must be positive");
     }
   }
 
@@ -112,7 +107,7 @@ public record ConsumerSettings(
           Assignor.parse(c.getString("partition.assignment.strategy")),
           c.getString("client.id"));
     } catch (com.typesafe.config.ConfigException e) {
-      throw new LogException(ErrorKind.INVALID, "invalid_config", e.getMessage(), e);
+      throw LogError.INVALID_CONFIG.exception(e.getMessage(), e);
     }
   }
 

@@ -63,22 +63,17 @@ public record ProducerSettings(
         case "1" -> LEADER;
         case "all", "-1" -> ALL;
         default ->
-            throw LogException.invalid(
-                "invalid_config", "acks = '" + text + "' is invalid: expected 0, 1 or all");
+            throw LogError.INVALID_CONFIG.exception("acks = '" + text + "' is invalid: expected 0, 1 or all");
       };
     }
   }
 
   public ProducerSettings {
     if (enableIdempotence && (maxInFlight > 5 || acks != Acks.ALL)) {
-      throw LogException.invalid(
-          "invalid_config",
-          "enable.idempotence needs acks=all and max.in.flight.requests.per.connection <= 5");
+      throw LogError.INVALID_CONFIG.exception("enable.idempotence needs acks=all and max.in.flight.requests.per.connection <= 5");
     }
     if (maxInFlight < 1 || batchSize < 1 || retries < 0) {
-      throw LogException.invalid(
-          "invalid_config",
-          "max.in.flight.requests.per.connection and batch.size must be positive, retries >= 0");
+      throw LogError.INVALID_CONFIG.exception("max.in.flight.requests.per.connection and batch.size must be positive, retries >= 0");
     }
   }
 
@@ -99,7 +94,7 @@ public record ProducerSettings(
           TopicConfig.CompressionType.parse(c.getString("compression.type")),
           c.getString("client.id"));
     } catch (com.typesafe.config.ConfigException e) {
-      throw new LogException(ErrorKind.INVALID, "invalid_config", e.getMessage(), e);
+      throw LogError.INVALID_CONFIG.exception(e.getMessage(), e);
     }
   }
 

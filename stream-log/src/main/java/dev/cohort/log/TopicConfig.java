@@ -156,10 +156,7 @@ public record TopicConfig(
                 c.withDeleteRetentionMs(parseLong(DELETE_RETENTION_MS, value, 0, Long.MAX_VALUE));
             case MIN_CLEANABLE_DIRTY_RATIO -> c.withMinCleanableDirtyRatio(parseRatio(value));
             default ->
-                throw new LogException(
-                    dev.cohort.persistence.ErrorKind.INVALID,
-                    "invalid_config",
-                    "unknown topic config '" + entry.getKey() + "'; known: "
+                throw LogError.INVALID_CONFIG.exception("unknown topic config '" + entry.getKey() + "'; known: "
                         + String.join(", ", toMap().keySet()));
           };
     }
@@ -252,9 +249,6 @@ public record TopicConfig(
   }
 
   private static LogException bad(String name, String value, String expected) {
-    return new LogException(
-        dev.cohort.persistence.ErrorKind.INVALID,
-        "invalid_config",
-        "topic config " + name + " = '" + value + "' is invalid: expected " + expected);
+    return LogError.INVALID_CONFIG.exception("topic config " + name + " = '" + value + "' is invalid: expected " + expected);
   }
 }

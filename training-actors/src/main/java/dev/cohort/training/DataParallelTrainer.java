@@ -73,13 +73,11 @@ public final class DataParallelTrainer implements AutoCloseable {
   private DataParallelTrainer(
       Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
     if (data.features() != model.spec().inputs() || data.classes() != model.spec().classes()) {
-      throw TrainingException.invalid(
-          "dataset_mismatch",
-          "the dataset has " + data.features() + " features and " + data.classes() + " classes, the model "
+      throw TrainingError.DATASET_MISMATCH.exception("the dataset has " + data.features() + " features and " + data.classes() + " classes, the model "
               + model.spec().layers() + " expects " + model.spec().inputs() + " and " + model.spec().classes());
     }
     if (batchSize < 1) {
-      throw TrainingException.invalid("invalid_batch_size", "batchSize must be at least 1, not " + batchSize);
+      throw TrainingError.INVALID_BATCH_SIZE.exception("batchSize must be at least 1, not " + batchSize);
     }
     this.comm = comm;
     this.model = model;

@@ -234,7 +234,7 @@ public final class Mlp {
     double sum = 0;
     for (int b = 0; b < batch; b++) {
       if (labels[b] < 0 || labels[b] >= c) {
-        throw TrainingException.invalid("invalid_label", "label " + labels[b] + " is outside [0, " + c + ")");
+        throw TrainingError.INVALID_LABEL.exception("label " + labels[b] + " is outside [0, " + c + ")");
       }
       sum += crossEntropyRow(logits, b * c, c, labels[b], d, b * c, gradScale);
     }

@@ -17,14 +17,12 @@ public record MlpSpec(List<Integer> layers) implements CohortSerializable {
 
   public MlpSpec {
     if (layers == null || layers.size() < 2) {
-      throw TrainingException.invalid(
-          "invalid_model", "an mlp needs at least an input and an output layer, got " + layers);
+      throw TrainingError.INVALID_MODEL.exception("an mlp needs at least an input and an output layer, got " + layers);
     }
     for (int i = 0; i < layers.size(); i++) {
       Integer w = layers.get(i);
       if (w == null || w < 1) {
-        throw TrainingException.invalid(
-            "invalid_model", "layer " + i + " of " + layers + " has width " + w + "; widths must be at least 1");
+        throw TrainingError.INVALID_MODEL.exception("layer " + i + " of " + layers + " has width " + w + "; widths must be at least 1");
       }
     }
     layers = List.copyOf(layers);
@@ -34,7 +32,7 @@ public record MlpSpec(List<Integer> layers) implements CohortSerializable {
     }
     // Parameters live in one float[]: Java arrays stop at 2^31-1 elements.
     if (params > Integer.MAX_VALUE - 8) {
-      throw TrainingException.invalid("invalid_model", layers + " has " + params + " parameters; at most 2^31 are supported");
+      throw TrainingError.INVALID_MODEL.exception(layers + " has " + params + " parameters; at most 2^31 are supported");
     }
   }
 

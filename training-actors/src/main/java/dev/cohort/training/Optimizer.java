@@ -45,7 +45,7 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adam {
 
     Sgd(float lr, float momentum, int parameters) {
       if (!(lr > 0)) {
-        throw TrainingException.invalid("invalid_optimizer", "lr must be positive, not " + lr);
+        throw TrainingError.INVALID_OPTIMIZER.exception("lr must be positive, not " + lr);
       }
       this.lr = lr;
       this.momentum = momentum;
@@ -95,7 +95,7 @@ public sealed interface Optimizer permits Optimizer.Sgd, Optimizer.Adam {
 
     Adam(float lr, float beta1, float beta2, float eps, int parameters) {
       if (!(lr > 0)) {
-        throw TrainingException.invalid("invalid_optimizer", "lr must be positive, not " + lr);
+        throw TrainingError.INVALID_OPTIMIZER.exception("lr must be positive, not " + lr);
       }
       this.lr = lr;
       this.beta1 = beta1;

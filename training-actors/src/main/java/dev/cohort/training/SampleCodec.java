@@ -1,6 +1,5 @@
 package dev.cohort.training;
 
-import dev.cohort.persistence.ErrorKind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -88,7 +87,7 @@ public final class SampleCodec {
     private final String rule;
 
     public MalformedRecordException(String rule, String message) {
-      super(ErrorKind.INVALID, "malformed_record", message);
+      super(TrainingError.MALFORMED_RECORD, message);
       this.rule = rule;
     }
 

@@ -19,9 +19,7 @@ public final class SyntheticDataset {
   /** {@code samples} records in the {@link SampleCodec} format. */
   public static List<byte[]> records(int samples, int features, int classes, long seed) {
     if (samples < 0 || features < 1 || classes < 2) {
-      throw TrainingException.invalid(
-          "invalid_dataset",
-          "samples must be >= 0, features >= 1 and classes >= 2; got " + samples + ", " + features + ", " + classes);
+      throw TrainingError.INVALID_DATASET.exception("samples must be >= 0, features >= 1 and classes >= 2; got " + samples + ", " + features + ", " + classes);
     }
     SplittableRandom random = new SplittableRandom(seed);
     // Teacher weights first, then samples: the teacher does not depend on the sample count.

@@ -1,6 +1,5 @@
 package dev.cohort.training;
 
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.internal.JobWaker;
 import dev.cohort.training.internal.TrainingCoordinator;
 import dev.cohort.training.internal.TrainingJobIndex;
@@ -15,7 +14,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The embedded API of training jobs ({@code cohort.training()}): submit, get, list and cancel
@@ -23,9 +21,9 @@ import org.apache.pekko.pattern.StatusReply;
  * offers this node's {@code cpu-slots} workers to every job in the cluster, and starts the waker
  * that resumes unfinished jobs after a coordinator's node died or the cluster restarted.
  *
- * <p>Errors: an invalid spec is refused when the {@link TrainingJobSpec} is built; a second submit
- * of the same id with another spec fails with {@code job_exists} (CONFLICT); get and cancel of an
- * unknown id fail with {@code job_not_found} (NOT_FOUND). Thread-safe.
+ * <p>Errors ({@link TrainingError}): an invalid spec is refused when the {@link TrainingJobSpec} is
+ * built; a second submit of the same id with another spec fails with {@code job_exists} (CONFLICT);
+ * get and cancel of an unknown id fail with {@code job_not_found} (NOT_FOUND). Thread-safe.
  */
 public final class TrainingJobs {
   private final ClusterSharding sharding;
@@ -46,7 +44,7 @@ public final class TrainingJobs {
    */
   public static TrainingJobs start(
       ActorSystem<?> system, TrainingSettings settings, DatasetSource datasets, Duration askTimeout) {
-    TrainingJobIndex.init(system);
+    TrainingJobIndex.init(system, settings);
     TrainingJobIndex.Client index = TrainingJobIndex.client(system, askTimeout);
     TrainingCoordinator.init(system, settings, index);
     // System actors: typed systems with their own user guardian refuse top-level spawns.
@@ -62,8 +60,8 @@ public final class TrainingJobs {
   public CompletionStage<JobStatus> submit(String jobId, TrainingJobSpec spec) {
     EntityRef<TrainingCoordinator.Command> ref = ref(jobId);
     return index.register(jobId, spec.name())
-        .thenCompose(done -> ref.<StatusReply<JobStatus>>ask(replyTo -> new TrainingCoordinator.Submit(spec, replyTo), askTimeout))
-        .thenApply(reply -> unwrap(reply, ErrorKind.CONFLICT, "job_exists"));
+        .thenCompose(done -> ref.<TrainingCoordinator.Reply>ask(replyTo -> new TrainingCoordinator.Submit(spec, replyTo), askTimeout))
+        .thenApply(TrainingJobs::unwrap);
   }
 
   /**
@@ -85,7 +83,7 @@ public final class TrainingJobs {
 
   private static boolean notFound(Throwable error) {
     Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    return t instanceof TrainingException te && te.code().equals("job_not_found");
+    return t instanceof TrainingException te && te.is(TrainingError.JOB_NOT_FOUND);
   }
 
   private static JobStatus rethrow(Throwable error) {
@@ -94,11 +92,11 @@ public final class TrainingJobs {
 
   public CompletionStage<JobStatus> get(String jobId) {
     return ref(jobId)
-        .<StatusReply<JobStatus>>ask(TrainingCoordinator.Get::new, askTimeout)
+        .<TrainingCoordinator.Reply>ask(TrainingCoordinator.Get::new, askTimeout)
         .thenApply(reply -> {
-          JobStatus status = unwrap(reply, ErrorKind.NOT_FOUND, "job_not_found");
+          JobStatus status = unwrap(reply);
           if (status.phase() == JobPhase.PENDING) {
-            throw new TrainingException(ErrorKind.NOT_FOUND, "job_not_found", "job '" + jobId + "' does not exist");
+            throw TrainingError.JOB_NOT_FOUND.exception("job '" + jobId + "' does not exist");
           }
           return status;
         });
@@ -107,21 +105,21 @@ public final class TrainingJobs {
   /** Cancels the job; cancelling an ended job answers its status unchanged. */
   public CompletionStage<JobStatus> cancel(String jobId) {
     return ref(jobId)
-        .<StatusReply<JobStatus>>ask(TrainingCoordinator.Cancel::new, askTimeout)
-        .thenApply(reply -> unwrap(reply, ErrorKind.NOT_FOUND, "job_not_found"));
+        .<TrainingCoordinator.Reply>ask(TrainingCoordinator.Cancel::new, askTimeout)
+        .thenApply(TrainingJobs::unwrap);
   }
 
   private EntityRef<TrainingCoordinator.Command> ref(String jobId) {
     if (jobId == null || jobId.isBlank() || jobId.length() > 200) {
-      throw TrainingException.invalid("invalid_job_id", "a job id must be 1 to 200 characters");
+      throw TrainingError.INVALID_JOB_ID.exception("a job id must be 1 to 200 characters");
     }
     return sharding.entityRefFor(TrainingCoordinator.ENTITY_TYPE_KEY, jobId);
   }
 
-  private static JobStatus unwrap(StatusReply<JobStatus> reply, ErrorKind kind, String code) {
-    if (reply.isError()) {
-      throw new TrainingException(kind, code, reply.getError().getMessage());
-    }
-    return reply.getValue();
+  private static JobStatus unwrap(TrainingCoordinator.Reply reply) {
+    return switch (reply) {
+      case TrainingCoordinator.Answer answer -> answer.status();
+      case TrainingCoordinator.Rejected rejected -> throw TrainingException.of(rejected.rejection());
+    };
   }
 }

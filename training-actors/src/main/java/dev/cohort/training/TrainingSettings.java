@@ -53,7 +53,8 @@ public record TrainingSettings(
     int checkpointChunkBytes,
     int checkpointsKept,
     Duration checkpointTimeout,
-    boolean preferReplicas) {
+    boolean preferReplicas,
+    int jobIndexSnapshotEvery) {
 
   public TrainingSettings {
     if (cpuSlots < 1) {
@@ -89,6 +90,10 @@ public record TrainingSettings(
     if (checkpointTimeout.isZero() || checkpointTimeout.isNegative() || wakeInterval.isZero() || wakeInterval.isNegative()) {
       throw new IllegalArgumentException("cohort.training.checkpoint.timeout and coordinator.wake-interval must be positive");
     }
+    if (jobIndexSnapshotEvery < 1) {
+      throw new IllegalArgumentException(
+          "cohort.training.job-index.snapshot-every must be at least 1, not " + jobIndexSnapshotEvery);
+    }
   }
 
   public static TrainingSettings create(Config config) {
@@ -119,7 +124,8 @@ public record TrainingSettings(
         Math.toIntExact(c.getBytes("checkpoint.chunk-bytes")),
         c.getInt("checkpoint.keep"),
         c.getDuration("checkpoint.timeout"),
-        c.getBoolean("recovery.prefer-replicas"));
+        c.getBoolean("recovery.prefer-replicas"),
+        c.getInt("job-index.snapshot-every"));
   }
 
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
@@ -128,7 +134,7 @@ public record TrainingSettings(
         backend, cpuSlots, gpus, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
         socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas);
+        preferReplicas, jobIndexSnapshotEvery);
   }
 
   /** A copy with another ring segment size. */
@@ -137,7 +143,7 @@ public record TrainingSettings(
         backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
         host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas);
+        preferReplicas, jobIndexSnapshotEvery);
   }
 
   /** A copy with another rendezvous wait. */
@@ -146,7 +152,7 @@ public record TrainingSettings(
         backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas);
+        preferReplicas, jobIndexSnapshotEvery);
   }
 
   /** A copy with another NCCL library path. */
@@ -155,7 +161,7 @@ public record TrainingSettings(
         backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas);
+        preferReplicas, jobIndexSnapshotEvery);
   }
 
   /** A copy that continues new generations from the last checkpoint only ({@code false}). */
@@ -164,6 +170,6 @@ public record TrainingSettings(
         backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
         connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
         maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        prefer);
+        prefer, jobIndexSnapshotEvery);
   }
 }

@@ -32,6 +32,7 @@ class TrainingSettingsTest {
     }
     TrainingSettings s = TrainingSettings.create(ConfigFactory.load());
     assertTrue(s.computeThreads() >= 1, "compute-threads 0 resolves to at least one thread");
+    assertEquals(500, s.jobIndexSnapshotEvery());
   }
 
   @Test
@@ -53,5 +54,8 @@ class TrainingSettingsTest {
     assertTrue(chunk.getMessage().contains("chunk-bytes"), chunk.getMessage());
     IllegalArgumentException slots = assertThrows(IllegalArgumentException.class, () -> with("cohort.training.cpu-slots = 0"));
     assertTrue(slots.getMessage().contains("cpu-slots"), slots.getMessage());
+    IllegalArgumentException snapshots =
+        assertThrows(IllegalArgumentException.class, () -> with("cohort.training.job-index.snapshot-every = 0"));
+    assertTrue(snapshots.getMessage().contains("job-index.snapshot-every"), snapshots.getMessage());
   }
 }

@@ -37,8 +37,14 @@ final class FakeCohort implements AutoCloseable {
   private String owner;
   private int memberCounter;
   private int writes;
+  private int lostWrites;
   volatile double dropAnswers;
   volatile int loseEveryNthWrite;
+
+  /** How many puts were acknowledged and dropped so far. */
+  synchronized int lostWrites() {
+    return lostWrites;
+  }
 
   FakeCohort() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -108,6 +114,7 @@ final class FakeCohort implements AutoCloseable {
       if (method.equals("PUT")) {
         String value = body.path("value").asText();
         if (loseEveryNthWrite > 0 && ++writes % loseEveryNthWrite == 0) {
+          lostWrites++;
           return ChaosHttp.object(); // acknowledged, never stored
         }
         kv.put(key, value);

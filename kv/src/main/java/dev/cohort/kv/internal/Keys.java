@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyPlacement;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.Rejection;
@@ -29,22 +30,18 @@ public final class Keys {
 
   public static void checkKeyspaceName(String name) {
     if (!validKeyspaceName(name)) {
-      throw KvException.invalid(
-          "invalid_keyspace_name",
-          "keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      throw KvError.INVALID_KEYSPACE_NAME.exception("keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
   }
 
   /** The rejection for an invalid key, or null when the key is valid. */
   public static Rejection keyProblem(String key) {
     if (key == null || key.isEmpty()) {
-      return Rejection.invalid("invalid_key", "key must not be empty");
+      return KvError.INVALID_KEY.rejection("key must not be empty");
     }
     int bytes = utf8Length(key);
     if (bytes > KvSettings.MAX_KEY_BYTES) {
-      return new Rejection(
-          dev.cohort.persistence.ErrorKind.TOO_LARGE,
-          "key_too_large",
+      return KvError.KEY_TOO_LARGE.rejection(
           "key is " + bytes + " bytes of UTF-8; the limit is " + KvSettings.MAX_KEY_BYTES);
     }
     return null;
@@ -53,12 +50,10 @@ public final class Keys {
   /** The rejection for an oversized value, or null. */
   public static Rejection valueProblem(byte[] value, int maxValueBytes) {
     if (value == null) {
-      return Rejection.invalid("invalid_request", "value must not be null");
+      return KvError.INVALID_REQUEST.rejection("value must not be null");
     }
     if (value.length > maxValueBytes) {
-      return new Rejection(
-          dev.cohort.persistence.ErrorKind.TOO_LARGE,
-          "value_too_large",
+      return KvError.VALUE_TOO_LARGE.rejection(
           "value is " + value.length + " bytes; the limit is " + maxValueBytes
               + " (cohort.kv.max-value-bytes)");
     }

@@ -2,18 +2,17 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.Kv;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -97,7 +96,7 @@ public final class KeyspaceRegistry
   private KeyspaceRegistry(String entityId, KvSettings settings) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        EntitySupervision.restartWithBackoff(settings));
     this.settings = settings;
     this.defaultKeyspace = defaultKeyspace(settings);
   }
@@ -141,9 +140,7 @@ public final class KeyspaceRegistry
           .reply(
               create.replyTo(),
               new Rejected(
-                  Rejection.conflict(
-                      "keyspace_exists",
-                      "keyspace '" + create.name() + "' exists with mode " + existing.mode()
+                  KvError.KEYSPACE_EXISTS.rejection("keyspace '" + create.name() + "' exists with mode " + existing.mode()
                           + " and " + existing.partitions() + " partitions")));
     }
     KeyspaceInfo info =
@@ -163,25 +160,20 @@ public final class KeyspaceRegistry
 
   private Rejection check(Create create) {
     if (!Keys.validKeyspaceName(create.name())) {
-      return Rejection.invalid(
-          "invalid_keyspace_name",
-          "keyspace name '" + create.name() + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      return KvError.INVALID_KEYSPACE_NAME.rejection("keyspace name '" + create.name() + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
     if (!"cp".equals(create.mode()) && !"ap".equals(create.mode())) {
-      return Rejection.invalid(
-          "unsupported_mode", "keyspace mode must be 'cp' or 'ap' (got '" + create.mode() + "')");
+      return KvError.UNSUPPORTED_MODE.rejection("keyspace mode must be 'cp' or 'ap' (got '" + create.mode() + "')");
     }
     if ("ap".equals(create.mode())) {
       // AP keyspaces live in Distributed Data buckets (cohort.kv.ap.buckets), not in partitions.
       return create.partitions() == 0
           ? null
-          : Rejection.invalid("invalid_partitions", "an AP keyspace has no partitions (got "
+          : KvError.INVALID_PARTITIONS.rejection("an AP keyspace has no partitions (got "
               + create.partitions() + ")");
     }
     if (create.partitions() < 1 || create.partitions() > settings.maxPartitions()) {
-      return Rejection.invalid(
-          "invalid_partitions",
-          "partitions must be within 1.." + settings.maxPartitions() + " (got "
+      return KvError.INVALID_PARTITIONS.rejection("partitions must be within 1.." + settings.maxPartitions() + " (got "
               + create.partitions() + ")");
     }
     return null;
@@ -196,7 +188,7 @@ public final class KeyspaceRegistry
   }
 
   private static Rejection notFound(String name) {
-    return Rejection.notFound("keyspace_not_found", "keyspace '" + name + "' does not exist");
+    return KvError.KEYSPACE_NOT_FOUND.rejection("keyspace '" + name + "' does not exist");
   }
 
   private ReplyEffect<Event, State> onList(State state, ListAll list) {
@@ -212,7 +204,7 @@ public final class KeyspaceRegistry
           .reply(
               delete.replyTo(),
               new Rejected(
-                  Rejection.invalid("default_keyspace", "the default keyspace cannot be deleted")));
+                  KvError.DEFAULT_KEYSPACE.rejection("the default keyspace cannot be deleted")));
     }
     KeyspaceInfo info = state.keyspaces().get(delete.name());
     if (info == null) {

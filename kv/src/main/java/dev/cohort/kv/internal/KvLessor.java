@@ -1,10 +1,10 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,7 +15,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -180,7 +179,7 @@ public final class KvLessor
       ActorContext<Command> context, String entityId, KvSettings settings, KvMetrics metrics) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        EntitySupervision.restartWithBackoff(settings));
     this.context = context;
     this.index = Integer.parseInt(entityId);
     this.settings = settings;
@@ -195,7 +194,7 @@ public final class KvLessor
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(settings.snapshotEveryEvents(), 2);
+    return RetentionCriteria.snapshotEvery(settings.snapshotEveryEvents(), settings.snapshotKeep());
   }
 
   @Override
@@ -238,7 +237,7 @@ public final class KvLessor
   }
 
   private static Rejection notFound(long lease) {
-    return Rejection.notFound("lease_not_found", "lease " + lease + " does not exist or expired");
+    return KvError.LEASE_NOT_FOUND.rejection("lease " + lease + " does not exist or expired");
   }
 
   private static LeaseState stateOf(Lease lease, long now, boolean revoked) {
@@ -253,9 +252,7 @@ public final class KvLessor
           .reply(
               grant.replyTo(),
               new Rejected(
-                  Rejection.invalid(
-                      "invalid_ttl",
-                      "lease TTL must be within " + settings.leaseMinTtl().toSeconds() + ".."
+                  KvError.INVALID_TTL.rejection("lease TTL must be within " + settings.leaseMinTtl().toSeconds() + ".."
                           + settings.leaseMaxTtl().toSeconds() + " seconds")));
     }
     long id = state.nextSeq() * settings.lessors() + index;
@@ -353,7 +350,7 @@ public final class KvLessor
                   new PartitionCleared(
                       lease.id(), partition,
                       failure == null && !(reply instanceof KvPartition.Rejected r
-                          && !"keyspace_not_found".equals(r.rejection().code()))));
+                          && !r.rejection().is(KvError.KEYSPACE_NOT_FOUND))));
         }
       }
     }

@@ -73,6 +73,9 @@ public final class KvRegistrations implements KryoRegistrations {
     r.add(1142, KvPartition.PutKv.class);
     r.add(1143, KvPartition.DeleteKey.class);
     r.add(1150, KvPartition.State.class);
+    // the lifecycle stages hold a State; snapshots store the State alone (see KvPartition.Stage)
+    r.add(1151, KvPartition.Live.class);
+    r.add(1152, KvPartition.Gone.class);
     r.add(1160, KvPartition.Prepare.class);
     r.add(1161, KvPartition.Commit.class);
     r.add(1162, KvPartition.Abort.class);

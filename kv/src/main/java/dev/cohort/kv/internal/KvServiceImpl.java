@@ -1,15 +1,12 @@
 package dev.cohort.kv.internal;
 
-import dev.cohort.kv.Compare;
 import dev.cohort.kv.DeleteResult;
 import dev.cohort.kv.GetResult;
 import dev.cohort.kv.Header;
-import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.kv.KeyspaceStats;
 import dev.cohort.kv.Kv;
-import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvLock;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.Leader;
@@ -19,8 +16,6 @@ import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.PutResult;
 import dev.cohort.kv.RangeRequest;
 import dev.cohort.kv.RangeResult;
-import dev.cohort.kv.TxnOp;
-import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
 import dev.cohort.kv.WatchEvent;
@@ -28,371 +23,91 @@ import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.ApService;
 import dev.cohort.kv.ap.Consistency;
 import dev.cohort.kv.ap.internal.ApKvRouter;
-import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The embedded API: validates at the edge, routes each key to its partition entity (writes
- * through the node's {@link PartitionBatcher}, reads directly), fans multi-partition operations
- * out and merges them, and records the request metrics. Holds no state of its own beyond a cache
- * of keyspace settings, which a {@code keyspace_not_found} from a partition invalidates.
- * Thread-safe.
+ * The embedded API of one node, as a facade: starts the kv entity types and the node's batcher
+ * and lease clock, sends each operation on an AP keyspace to {@link ApKvRouter}, and delegates
+ * every CP operation to the class that owns its capability — {@link KeyspaceDirectory}, {@link
+ * CpKeys}, {@link TxnRouter}, {@link Leases}, {@link Watches}, {@link Locks}, {@link Elections}
+ * (kv/README.md, "Where things are: the service side").
+ *
+ * <p>Invariants: it decides nothing itself beyond the AP-or-CP choice, which the keyspace's mode
+ * makes (a bad name or a missing keyspace is reported by the CP path, as before AP keyspaces
+ * existed); every collaborator is built once, here, and shares this node's one batcher and one
+ * keyspace cache. Holds no state of its own. Thread-safe.
  */
 public final class KvServiceImpl implements Kv {
-  private static final AtomicLong WATCH_IDS = new AtomicLong();
-
-  private final ActorSystem<?> system;
-  private final KvSettings settings;
-  private final KvMetrics metrics;
-  private final ClusterSharding sharding;
-  private final ActorRef<PartitionBatcher.Command> batcher;
-  private final Map<String, KeyspaceInfo> keyspaces = new ConcurrentHashMap<>();
-  private final KeyspaceInfo defaultKeyspace;
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
+  private final KeyspaceDirectory directory;
+  private final EdgeChecks checks;
+  private final CpKeys keys;
+  private final TxnRouter txns;
+  private final Leases leases;
+  private final Watches watches;
+  private final Locks locks;
+  private final Elections elections;
 
   private KvServiceImpl(ActorSystem<?> system, KvSettings settings) {
-    this.system = system;
-    this.settings = settings;
-    this.metrics = KvMetrics.get(system);
-    this.sharding = ClusterSharding.get(system);
-    this.defaultKeyspace = KeyspaceRegistry.defaultKeyspace(settings);
+    KvMetrics metrics = KvMetrics.get(system);
+    MeteredCalls calls = new MeteredCalls(metrics);
     KeyspaceRegistry.init(system, settings);
     KvPartition.init(system, settings);
     KvLessor.init(system, settings);
     TxnCoordinator.init(system, settings);
     this.ap = new ApKvRouter(ApService.start(system));
-    this.batcher =
-        system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty());
+    EntityAsks asks = new EntityAsks(system, settings,
+        system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
+    this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
+    this.checks = new EdgeChecks(settings);
+    this.leases = new Leases(settings, asks, calls);
+    this.txns = new TxnRouter(settings, asks, calls, checks, directory, leases);
+    this.keys = new CpKeys(asks, calls, checks, directory, txns);
+    this.watches = new Watches(system, settings, metrics, calls, directory, ap);
+    // Locks and elections build on this API (leases, puts, ranges, watches), as etcd's do.
+    OwnerQueue queue = new OwnerQueue(this, settings, asks, directory);
+    this.locks = new Locks(this, settings, metrics, calls, queue);
+    this.elections = new Elections(this, settings, calls, checks, queue);
   }
 
   public static Kv start(ActorSystem<?> system, KvSettings settings) {
     return new KvServiceImpl(system, settings);
   }
 
-  // ------------------------------------------------------------------------------ plumbing
-
-  /** Runs {@code op}, turning an edge-validation exception into a failed stage, and meters it. */
-  private <T> CompletionStage<T> call(String keyspace, String op, Supplier<CompletionStage<T>> body) {
-    long start = System.nanoTime();
-    CompletionStage<T> stage;
-    try {
-      stage = body.get();
-    } catch (RuntimeException e) {
-      stage = CompletableFuture.failedFuture(e);
-    }
-    return stage
-        .handle(
-            (value, failure) -> {
-              if (failure == null) {
-                metrics.request(keyspace, op, "ok", start);
-                return CompletableFuture.completedFuture(value);
-              }
-              KvException error = toKvException(failure);
-              // A name that is not a keyspace must not become a label value: labels stay bounded.
-              boolean noSuchKeyspace = error.code().equals("keyspace_not_found")
-                  || error.code().equals("invalid_keyspace_name");
-              metrics.request(noSuchKeyspace ? "_unknown" : keyspace, op, error.code(), start);
-              return CompletableFuture.<T>failedFuture(error);
-            })
-        .thenCompose(Function.identity());
-  }
-
-  static KvException toKvException(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof KvException e) {
-      return e;
-    }
-    if (cause instanceof dev.cohort.persistence.CohortException e) {
-      return new KvException(e.kind(), e.code(), e.getMessage(), e);
-    }
-    if (cause instanceof TimeoutException) {
-      return new KvException(
-          ErrorKind.TIMEOUT, "timeout",
-          "no answer within cohort.kv.ask-timeout; the operation may or may not have taken effect",
-          cause);
-    }
-    return new KvException(ErrorKind.UNAVAILABLE, "unavailable", String.valueOf(cause), cause);
-  }
-
-  private <Req, R> CompletionStage<R> ask(
-      RecipientRef<Req> target, Function<ActorRef<R>, Req> message, Duration timeout) {
-    return AskPattern.ask(target, message::apply, timeout, system.scheduler());
-  }
-
-  private <R> CompletionStage<R> ask(
-      RecipientRef<KvPartition.Command> target, Function<ActorRef<R>, KvPartition.Command> m) {
-    return ask(target, m, settings.askTimeout());
-  }
-
-  private EntityRef<KvPartition.Command> partitionRef(String entityId) {
-    return sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId);
-  }
-
-  private EntityRef<KvLessor.Command> lessorRef(long lease) {
-    return sharding.entityRefFor(KvLessor.ENTITY_TYPE_KEY, KvLessor.entityIdOf(lease, settings.lessors()));
-  }
-
-  private EntityRef<KeyspaceRegistry.Command> registry() {
-    return sharding.entityRefFor(KeyspaceRegistry.ENTITY_TYPE_KEY, KeyspaceRegistry.ENTITY_ID);
-  }
-
-  /** Sends a write through the batcher; the partition answers the ask directly. */
-  private CompletionStage<KvPartition.Reply> write(
-      String entityId, Function<ActorRef<KvPartition.Reply>, KvPartition.WriteCommand> command) {
-    return ask(
-        batcher,
-        replyTo -> new PartitionBatcher.Submit(entityId, command.apply(replyTo)),
-        settings.askTimeout());
-  }
-
-  private CompletionStage<KvPartition.Reply> read(
-      String entityId, Function<ActorRef<KvPartition.Reply>, KvPartition.Command> command) {
-    return ask(partitionRef(entityId), command);
-  }
-
-  /** The reply as {@code type}, or the failure its rejection names. */
-  private static <T extends KvPartition.Reply> T expect(KvPartition.Reply reply, Class<T> type) {
-    if (reply instanceof KvPartition.Rejected r) {
-      throw KvException.of(r.rejection());
-    }
-    return type.cast(reply);
-  }
-
-  private CompletionStage<KeyspaceInfo> resolve(String keyspace) {
-    Keys.checkKeyspaceName(keyspace);
-    if (Kv.DEFAULT_KEYSPACE.equals(keyspace)) {
-      return CompletableFuture.completedFuture(defaultKeyspace);
-    }
-    KeyspaceInfo cached = keyspaces.get(keyspace);
-    if (cached != null) {
-      return CompletableFuture.completedFuture(cached);
-    }
-    return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-            registry(), r -> new KeyspaceRegistry.Get(keyspace, r), settings.askTimeout())
-        .thenApply(
-            reply -> {
-              KeyspaceInfo info = registryAnswer(reply);
-              keyspaces.put(keyspace, info);
-              return info;
-            });
-  }
-
-  private static KeyspaceInfo registryAnswer(KeyspaceRegistry.Reply reply) {
-    return switch (reply) {
-      case KeyspaceRegistry.Found f -> f.info();
-      case KeyspaceRegistry.Rejected r -> throw KvException.of(r.rejection());
-      case KeyspaceRegistry.Listed l -> throw new IllegalStateException("unexpected " + l);
-    };
-  }
-
-  /**
-   * Runs {@code body} with the keyspace's settings; when a partition says the keyspace is gone
-   * and the settings came from the cache, forgets them and runs once more with fresh ones.
-   */
-  private <T> CompletionStage<T> withKeyspace(
-      String keyspace, Function<KeyspaceInfo, CompletionStage<T>> body) {
-    boolean cached = keyspaces.containsKey(keyspace);
-    return resolve(keyspace)
-        .thenCompose(body)
-        .handle(
-            (value, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(value);
-              }
-              KvException e = toKvException(failure);
-              if (e.code().equals("keyspace_not_found") && keyspaces.remove(keyspace) != null && cached) {
-                return resolve(keyspace).thenCompose(body);
-              }
-              return CompletableFuture.<T>failedFuture(e);
-            })
-        .thenCompose(Function.identity());
-  }
-
-  private static String entityId(KeyspaceInfo ks, int partition) {
-    return KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), partition);
-  }
-
-  private static String entityIdOfKey(KeyspaceInfo ks, String key) {
-    return entityId(ks, Keys.partitionOf(key, ks.partitions()));
-  }
-
-  private static <T> CompletionStage<List<T>> all(List<CompletionStage<T>> stages) {
-    CompletableFuture<?>[] futures =
-        stages.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(futures)
-        .thenApply(v -> stages.stream().map(s -> s.toCompletableFuture().join()).toList());
-  }
-
-  private List<Integer> scope(KeyspaceInfo ks, String prefix) {
-    int pinned = Keys.partitionOfPrefix(prefix, ks.partitions());
-    if (pinned >= 0) {
-      return List.of(pinned);
-    }
-    List<Integer> all = new ArrayList<>(ks.partitions());
-    for (int p = 0; p < ks.partitions(); p++) {
-      all.add(p);
-    }
-    return all;
-  }
-
-  private void checkValue(byte[] value) {
-    Rejection p = Keys.valueProblem(value, settings.maxValueBytes());
-    if (p != null) {
-      throw KvException.of(p);
-    }
-  }
-
-  /**
-   * Runs {@code apPath} when {@code keyspace} is an AP keyspace, else {@code cpPath}, which also
-   * reports a bad name or a missing keyspace exactly as before AP keyspaces existed.
-   */
-  private <T> CompletionStage<T> routed(
-      String keyspace, Function<KeyspaceInfo, CompletionStage<T>> apPath,
-      Supplier<CompletionStage<T>> cpPath) {
-    CompletionStage<KeyspaceInfo> info;
-    try {
-      info = resolve(keyspace);
-    } catch (RuntimeException e) {
-      return cpPath.get();
-    }
-    return info
-        .handle((ks, failure) -> {
-          if (failure != null || !ApKvRouter.isAp(ks)) {
-            return cpPath.get();
-          }
-          try {
-            return apPath.apply(ks);
-          } catch (RuntimeException e) {
-            return CompletableFuture.<T>failedFuture(e);
-          }
-        })
-        .thenCompose(Function.identity());
-  }
-
-  private static <T> CompletionStage<T> notInAp(KeyspaceInfo ks, String what, String instead) {
-    return CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), what, instead));
-  }
-
   // ------------------------------------------------------------------------------ keyspaces
 
   @Override
   public CompletionStage<KeyspaceInfo> createKeyspace(String name, KeyspaceSpec spec) {
-    return call(name, "keyspace_create", () -> {
-      Keys.checkKeyspaceName(name);
-      if (spec == null) {
-        throw KvException.invalid("invalid_request", "keyspace settings are missing");
-      }
-      String mode = spec.mode() == null ? "cp" : spec.mode();
-      // AP keyspaces have no partitions: their keys spread over cohort.kv.ap.buckets buckets.
-      int partitions = ApKvRouter.MODE.equals(mode) ? 0
-          : spec.partitions() == 0 ? settings.defaultPartitions() : spec.partitions();
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Create(name, mode, partitions, r),
-              settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer);
-    });
+    return directory.createKeyspace(name, spec);
   }
 
   @Override
   public CompletionStage<KeyspaceInfo> keyspace(String name) {
-    return call(name, "keyspace_get", () -> {
-      Keys.checkKeyspaceName(name);
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Get(name, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer);
-    });
+    return directory.keyspace(name);
   }
 
   @Override
   public CompletionStage<KeyspaceStats> keyspaceStats(String name) {
-    return call(name, "keyspace_stats", () -> keyspace(name).thenCompose(info -> {
-      if (ApKvRouter.isAp(info)) {
-        return ap.stats(info);
-      }
-      List<CompletionStage<KvPartition.StatsReply>> parts = new ArrayList<>();
-      for (int p = 0; p < info.partitions(); p++) {
-        parts.add(read(entityId(info, p), KvPartition.Stats::new)
-            .thenApply(r -> expect(r, KvPartition.StatsReply.class)));
-      }
-      return all(parts).thenApply(replies -> {
-        long keys = replies.stream().mapToLong(KvPartition.StatsReply::keys).sum();
-        long bytes = replies.stream().mapToLong(KvPartition.StatsReply::bytes).sum();
-        String token = Tokens.resume(
-            info.incarnation(), replies.stream().map(KvPartition.StatsReply::header).toList());
-        return new KeyspaceStats(info, keys, bytes, token);
-      });
-    }));
+    return directory.keyspaceStats(name);
   }
 
   @Override
   public CompletionStage<List<KeyspaceInfo>> keyspaces() {
-    return call("", "keyspace_list", () ->
-        this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-                registry(), KeyspaceRegistry.ListAll::new, settings.askTimeout())
-            .thenApply(reply -> switch (reply) {
-              case KeyspaceRegistry.Listed l -> l.keyspaces();
-              case KeyspaceRegistry.Rejected r -> throw KvException.of(r.rejection());
-              case KeyspaceRegistry.Found f -> throw new IllegalStateException("unexpected " + f);
-            }));
+    return directory.keyspaces();
   }
 
   @Override
   public CompletionStage<Void> deleteKeyspace(String name) {
-    return call(name, "keyspace_delete", () -> {
-      Keys.checkKeyspaceName(name);
-      return this.<KeyspaceRegistry.Command, KeyspaceRegistry.Reply>ask(
-              registry(), r -> new KeyspaceRegistry.Delete(name, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::registryAnswer)
-          .thenCompose(info -> {
-            keyspaces.remove(name);
-            if (ApKvRouter.isAp(info)) {
-              // Best effort: the registry no longer names it, so its buckets are unreachable
-              // even if some are not deleted now.
-              return ap.drop(info).exceptionally(e -> null);
-            }
-            // The catalogue no longer names the keyspace; dropping its partitions makes nodes
-            // with a stale cache notice, and frees nothing yet (see README: limits).
-            List<CompletionStage<KvPartition.Reply>> drops = new ArrayList<>();
-            for (int p = 0; p < info.partitions(); p++) {
-              drops.add(read(entityId(info, p), KvPartition.Drop::new));
-            }
-            return all(drops).thenApply(x -> (Void) null);
-          });
-    });
+    return directory.deleteKeyspace(name);
   }
 
   // ------------------------------------------------------------------------------ keys
@@ -407,51 +122,9 @@ public final class KvServiceImpl implements Kv {
   public CompletionStage<PutResult> put(
       String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
       long ttlSeconds) {
-    return routed(keyspace, ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
-        () -> cpPut(keyspace, key, value, options, ttlSeconds));
-  }
-
-  private CompletionStage<PutResult> cpPut(
-      String keyspace, String key, byte[] value, PutOptions options, long ttlSeconds) {
-    return call(keyspace, "put", () -> {
-      if (ttlSeconds != 0) {
-        throw KvException.invalid("invalid_request", "ttlSeconds applies to AP keyspaces; on CP"
-            + " keyspace '" + keyspace + "' attach the key to a lease instead");
-      }
-      Keys.checkKey(key);
-      checkValue(value);
-      PutOptions o = options == null ? PutOptions.NONE : options;
-      checkPutOptions(o);
-      TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Put(key, value, o)), List.of());
-      return withKeyspace(keyspace, ks -> runTxn(ks, entityIdOfKey(ks, key), txn))
-          .thenApply(r -> new PutResult(
-              r.header(), ((TxnOpResult.Put) r.responses().getFirst()).prevKv()));
-    });
-  }
-
-  private static void checkPutOptions(PutOptions o) {
-    if (o.lease() < 0) {
-      throw KvException.invalid("invalid_request", "lease must not be negative");
-    }
-    if (o.ignoreLease() && o.lease() != 0) {
-      throw KvException.invalid("invalid_request", "ignoreLease and lease cannot both be set");
-    }
-  }
-
-  /** Attaches the txn's leases to the partition, then sends it through the batcher. */
-  private CompletionStage<TxnResult> runTxn(KeyspaceInfo ks, String entityId, TxnRequest txn) {
-    List<CompletionStage<KvLessor.LeaseState>> attaches =
-        attachLeases(entityId, txn.success(), txn.failure());
-    return all(attaches)
-        .thenCompose(x -> write(entityId, r -> new KvPartition.Txn(txn, r)))
-        .thenApply(reply -> expect(reply, KvPartition.TxnReply.class).result());
-  }
-
-  private static KvLessor.LeaseState leaseAnswer(KvLessor.Reply reply) {
-    return switch (reply) {
-      case KvLessor.LeaseState s -> s;
-      case KvLessor.Rejected r -> throw KvException.of(r.rejection());
-    };
+    return directory.routed(keyspace,
+        ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
+        () -> keys.put(keyspace, key, value, options, ttlSeconds));
   }
 
   @Override
@@ -461,31 +134,14 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency) {
-    return routed(keyspace, ks -> ap.get(ks, key, 0, consistency), () -> cpGet(keyspace, key, 0));
+    return directory.routed(keyspace,
+        ks -> ap.get(ks, key, 0, consistency), () -> keys.get(keyspace, key, 0));
   }
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, long revision) {
-    return routed(keyspace, ks -> ap.get(ks, key, revision, null),
-        () -> cpGet(keyspace, key, revision));
-  }
-
-  private CompletionStage<GetResult> cpGet(String keyspace, String key, long revision) {
-    return call(keyspace, "get", () -> {
-      Keys.checkKey(key);
-      if (revision < 0) {
-        throw KvException.invalid("invalid_request", "revision must not be negative");
-      }
-      return withKeyspace(keyspace, ks -> read(
-              entityIdOfKey(ks, key), r -> new KvPartition.Get(key, revision, r)))
-          .thenApply(reply -> {
-            KvPartition.GetReply got = expect(reply, KvPartition.GetReply.class);
-            KeyValue kv = got.kv().orElseThrow(() -> KvException.notFound(
-                "key_not_found", "key '" + key + "' does not exist in keyspace '" + keyspace + "'"
-                    + (revision > 0 ? " at revision " + revision : "")));
-            return new GetResult(got.header(), kv);
-          });
-    });
+    return directory.routed(keyspace,
+        ks -> ap.get(ks, key, revision, null), () -> keys.get(keyspace, key, revision));
   }
 
   @Override
@@ -496,79 +152,16 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<RangeResult> range(
       String keyspace, RangeRequest request, Consistency consistency) {
-    return routed(keyspace, ks -> apRange(ks, request, consistency), () -> cpRange(keyspace, request));
+    return directory.routed(keyspace,
+        ks -> apRange(ks, request, consistency), () -> keys.range(keyspace, request));
   }
 
   private CompletionStage<RangeResult> apRange(
       KeyspaceInfo ks, RangeRequest request, Consistency consistency) {
-    if (request == null || (request.prefix() == null) == (request.from() == null)) {
-      throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
-    }
-    if (request.limit() < 0) {
-      throw KvException.invalid("invalid_request", "limit must not be negative");
-    }
-    int limit = request.limit() == 0 ? settings.rangeMaxLimit()
-        : Math.min(request.limit(), settings.rangeMaxLimit());
+    int limit = checks.rangeLimit(request);
     String after = request.page() == null || request.page().isEmpty()
         ? null : Tokens.parsePage(request.page());
     return ap.range(ks, request, limit, after, Tokens::page, consistency);
-  }
-
-  private CompletionStage<RangeResult> cpRange(String keyspace, RangeRequest request) {
-    return call(keyspace, "range", () -> {
-      if (request == null || (request.prefix() == null) == (request.from() == null)) {
-        throw KvException.invalid("invalid_request", "a range needs either a prefix or a from key");
-      }
-      if (request.limit() < 0) {
-        throw KvException.invalid("invalid_request", "limit must not be negative");
-      }
-      String from = request.prefix() != null ? request.prefix() : request.from();
-      String to = request.prefix() != null ? Keys.prefixEnd(request.prefix())
-          : (request.to() == null || request.to().isEmpty() ? null : request.to());
-      if (request.page() != null && !request.page().isEmpty()) {
-        String after = Tokens.parsePage(request.page()) + "\0";
-        if (after.compareTo(from) > 0) {
-          from = after;
-        }
-      }
-      int limit = request.limit() == 0 ? settings.rangeMaxLimit()
-          : Math.min(request.limit(), settings.rangeMaxLimit());
-      String start = from;
-      return withKeyspace(keyspace, ks -> {
-        List<Integer> partitions = request.prefix() != null ? scope(ks, request.prefix()) : scope(ks, "");
-        List<CompletionStage<KvPartition.RangeReply>> parts = new ArrayList<>();
-        for (int p : partitions) {
-          parts.add(read(entityId(ks, p), r -> new KvPartition.Range(
-                  start, to, limit, request.keysOnly(), request.countOnly(), r))
-              .thenApply(reply -> expect(reply, KvPartition.RangeReply.class)));
-        }
-        return all(parts).thenApply(replies -> merge(ks, replies, limit, request.countOnly()));
-      });
-    });
-  }
-
-  private static RangeResult merge(
-      KeyspaceInfo ks, List<KvPartition.RangeReply> replies, int limit, boolean countOnly) {
-    long count = 0;
-    boolean more = false;
-    List<KeyValue> kvs = new ArrayList<>();
-    List<Header> headers = new ArrayList<>();
-    for (KvPartition.RangeReply r : replies) {
-      count += r.count();
-      more |= r.more();
-      kvs.addAll(r.kvs());
-      headers.add(r.header());
-    }
-    kvs.sort(Comparator.comparing(KeyValue::key));
-    if (kvs.size() > limit) {
-      kvs = kvs.subList(0, limit);
-      more = true;
-    }
-    if (countOnly) {
-      more = false;
-    }
-    String next = more && !kvs.isEmpty() ? Tokens.page(kvs.getLast().key()) : null;
-    return new RangeResult(List.copyOf(kvs), count, more, next, Tokens.resume(ks.incarnation(), headers));
   }
 
   @Override
@@ -579,614 +172,95 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<DeleteResult> delete(
       String keyspace, String key, boolean prevKv, Consistency consistency) {
-    return routed(keyspace, ks -> ap.delete(ks, key, prevKv, consistency),
-        () -> cpDelete(keyspace, key, prevKv));
-  }
-
-  private CompletionStage<DeleteResult> cpDelete(String keyspace, String key, boolean prevKv) {
-    return call(keyspace, "delete", () -> {
-      Keys.checkKey(key);
-      TxnRequest txn = new TxnRequest(List.of(), List.of(new TxnOp.Delete(key, prevKv)), List.of());
-      return withKeyspace(keyspace, ks -> runTxn(ks, entityIdOfKey(ks, key), txn)
-          .thenApply(r -> {
-            TxnOpResult.Delete d = (TxnOpResult.Delete) r.responses().getFirst();
-            return new DeleteResult(d.deleted(), d.prevKvs(), List.of(r.header()),
-                Tokens.resume(ks.incarnation(), List.of(r.header())));
-          }));
-    });
+    return directory.routed(keyspace,
+        ks -> ap.delete(ks, key, prevKv, consistency), () -> keys.delete(keyspace, key, prevKv));
   }
 
   @Override
-  public CompletionStage<DeleteResult> deletePrefix(String keyspace, String prefix, boolean prevKv) {
-    return routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
-        () -> cpDeletePrefix(keyspace, prefix, prevKv));
-  }
-
-  private CompletionStage<DeleteResult> cpDeletePrefix(
+  public CompletionStage<DeleteResult> deletePrefix(
       String keyspace, String prefix, boolean prevKv) {
-    return call(keyspace, "delete_prefix", () -> {
-      if (prefix == null) {
-        throw KvException.invalid("invalid_request", "prefix must not be null");
-      }
-      String end = Keys.prefixEnd(prefix);
-      return withKeyspace(keyspace, ks -> {
-        List<CompletionStage<KvPartition.DeleteReply>> parts = new ArrayList<>();
-        for (int p : scope(ks, prefix)) {
-          parts.add(write(entityId(ks, p), r -> new KvPartition.DeleteRange(prefix, end, prevKv, r))
-              .thenApply(reply -> expect(reply, KvPartition.DeleteReply.class)));
-        }
-        return all(parts).thenApply(replies -> {
-          long deleted = 0;
-          List<KeyValue> prevKvs = new ArrayList<>();
-          List<Header> headers = new ArrayList<>();
-          for (KvPartition.DeleteReply r : replies) {
-            deleted += r.deleted();
-            prevKvs.addAll(r.prevKvs());
-            headers.add(r.header());
-          }
-          prevKvs.sort(Comparator.comparing(KeyValue::key));
-          return new DeleteResult(deleted, List.copyOf(prevKvs), List.copyOf(headers),
-              Tokens.resume(ks.incarnation(), headers));
-        });
-      });
-    });
+    return directory.routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
+        () -> keys.deletePrefix(keyspace, prefix, prevKv));
   }
 
   @Override
   public CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
-    return routed(keyspace,
-        ks -> notInAp(ks, "a transaction",
-            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions"),
-        () -> cpTxn(keyspace, txn));
-  }
-
-  private CompletionStage<TxnResult> cpTxn(String keyspace, TxnRequest txn) {
-    return call(keyspace, "txn", () -> {
-      List<String> keys = checkTxn(txn);
-      return withKeyspace(keyspace, ks -> {
-        Set<Integer> partitions = new TreeSet<>();
-        for (String key : keys) {
-          partitions.add(Keys.partitionOf(key, ks.partitions()));
-        }
-        if (partitions.size() > 1) {
-          return runTwoPhase(ks, txn);
-        }
-        int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
-        return runTxn(ks, entityId(ks, partition), txn);
-      });
-    });
-  }
-
-  /** One partition's share of a cross-partition transaction, while it is being split. */
-  private record Share(
-      List<Compare> compare, List<TxnOp> success, List<Integer> successSlots, List<TxnOp> failure,
-      List<Integer> failureSlots) {
-    Share() {
-      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-          new ArrayList<>());
-    }
-  }
-
-  /**
-   * Splits a transaction whose keys span partitions into one share per partition and runs it
-   * through a new {@link TxnCoordinator} (two-phase commit). Leases are attached to every
-   * partition that may put a key with one before anything is prepared, as for a single partition.
-   */
-  private CompletionStage<TxnResult> runTwoPhase(KeyspaceInfo ks, TxnRequest txn) {
-    TreeMap<Integer, Share> shares = new TreeMap<>();
-    for (Compare c : txn.compare()) {
-      shares.computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
-          .compare().add(c);
-    }
-    for (int i = 0; i < txn.success().size(); i++) {
-      TxnOp op = txn.success().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.success().add(op);
-      share.successSlots().add(i);
-    }
-    for (int i = 0; i < txn.failure().size(); i++) {
-      TxnOp op = txn.failure().get(i);
-      Share share =
-          shares.computeIfAbsent(Keys.partitionOf(op.key(), ks.partitions()), p -> new Share());
-      share.failure().add(op);
-      share.failureSlots().add(i);
-    }
-    List<TxnCoordinator.Participant> participants = new ArrayList<>();
-    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (Map.Entry<Integer, Share> e : shares.entrySet()) {
-      Share share = e.getValue();
-      String entityId = entityId(ks, e.getKey());
-      participants.add(
-          new TxnCoordinator.Participant(
-              entityId, e.getKey(), new TxnRequest(share.compare(), share.success(), share.failure()),
-              List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
-      attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
-    }
-    String txnId = UUID.randomUUID().toString();
-    // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
-    Duration timeout = settings.askTimeout().multipliedBy(2);
-    return all(attaches)
-        .thenCompose(x -> this.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
-            sharding.entityRefFor(TxnCoordinator.ENTITY_TYPE_KEY, txnId),
-            r -> new TxnCoordinator.Start(
-                List.copyOf(participants), txn.success().size(), txn.failure().size(), r),
-            timeout))
-        .thenApply(reply -> switch (reply) {
-          case TxnCoordinator.Finished f -> f.result();
-          case TxnCoordinator.Failed f -> throw KvException.of(f.rejection());
-        });
-  }
-
-  /** Asks the lessors to record that {@code entityId} may hold keys of the ops' leases. */
-  private List<CompletionStage<KvLessor.LeaseState>> attachLeases(
-      String entityId, List<TxnOp> success, List<TxnOp> failure) {
-    Set<Long> leases = new TreeSet<>();
-    for (List<TxnOp> branch : List.of(success, failure)) {
-      for (TxnOp op : branch) {
-        if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
-          leases.add(put.options().lease());
-        }
-      }
-    }
-    List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
-    for (long lease : leases) {
-      attaches.add(this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(lease), r -> new KvLessor.Attach(lease, entityId, r), settings.askTimeout())
-          .thenApply(KvServiceImpl::leaseAnswer));
-    }
-    return attaches;
-  }
-
-  /** Validates a transaction at the edge; returns every key it names. */
-  private List<String> checkTxn(TxnRequest txn) {
-    if (txn == null) {
-      throw KvException.invalid("malformed_txn", "transaction is missing");
-    }
-    Set<String> keys = new LinkedHashSet<>();
-    for (Compare c : txn.compare()) {
-      if (c == null || c.target() == null || c.op() == null) {
-        throw KvException.invalid("malformed_txn", "a compare needs a key, a target and an op");
-      }
-      if (c.target() == Compare.Target.VALUE && c.value() == null) {
-        throw KvException.invalid("malformed_txn", "a value compare needs a value");
-      }
-      Keys.checkKey(c.key());
-      keys.add(c.key());
-    }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Set<String> written = new java.util.HashSet<>();
-      for (TxnOp op : branch) {
-        if (op == null) {
-          throw KvException.invalid("malformed_txn", "a transaction op is null");
-        }
-        Keys.checkKey(op.key());
-        keys.add(op.key());
-        if (op instanceof TxnOp.Put put) {
-          checkValue(put.value());
-          checkPutOptions(put.options() == null ? PutOptions.NONE : put.options());
-        }
-        if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-          throw KvException.invalid("duplicate_key_in_txn",
-              "key '" + op.key() + "' is written twice in one branch");
-        }
-      }
-    }
-    return List.copyOf(keys);
+    return directory.routed(keyspace,
+        ks -> CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), "a transaction",
+            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions")),
+        () -> txns.txn(keyspace, txn));
   }
 
   @Override
   public CompletionStage<String> resumeToken(String keyspace, List<Header> headers) {
-    return call(keyspace, "token", () -> withKeyspace(keyspace, ks -> {
-      if (ApKvRouter.isAp(ks)) {
-        return notInAp(ks, "a resume token",
-            "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"})");
-      }
-      for (Header h : headers) {
-        if (h.partition() < 0 || h.partition() >= ks.partitions() || h.revision() < 0) {
-          throw KvException.invalid("invalid_request", "header " + h + " is not of this keyspace");
-        }
-      }
-      return CompletableFuture.completedFuture(Tokens.resume(ks.incarnation(), headers));
-    }));
+    return keys.resumeToken(keyspace, headers);
   }
 
   // ------------------------------------------------------------------------------ leases
 
   @Override
   public CompletionStage<LeaseGrant> grantLease(Duration ttl) {
-    return call("", "lease_grant", () -> {
-      if (ttl == null || ttl.toMillis() % 1000 != 0 || ttl.compareTo(settings.leaseMinTtl()) < 0
-          || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
-        throw KvException.invalid("invalid_ttl", "lease TTL must be whole seconds within "
-            + settings.leaseMinTtl().toSeconds() + ".." + settings.leaseMaxTtl().toSeconds());
-      }
-      int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              sharding.entityRefFor(KvLessor.ENTITY_TYPE_KEY, Integer.toString(lessor)),
-              r -> new KvLessor.Grant(ttl.toMillis(), r), settings.askTimeout())
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            return new LeaseGrant(s.id(), s.ttlMillis() / 1000);
-          });
-    });
-  }
-
-  private static void checkLeaseId(long id) {
-    if (id <= 0) {
-      throw KvException.notFound("lease_not_found", "lease " + id + " does not exist");
-    }
+    return leases.grant(ttl);
   }
 
   @Override
   public CompletionStage<LeaseInfo> keepAlive(long leaseId) {
-    return call("", "lease_keepalive", () -> {
-      checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.KeepAlive(leaseId, r), settings.askTimeout())
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            return new LeaseInfo(s.id(), s.ttlMillis() / 1000, s.remainingMillis(), List.of());
-          });
-    });
+    return leases.keepAlive(leaseId);
   }
 
   @Override
   public CompletionStage<LeaseInfo> lease(long leaseId) {
-    return call("", "lease_get", () -> {
-      checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.GetLease(leaseId, r), settings.askTimeout())
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            List<CompletionStage<List<LeaseInfo.LeaseKey>>> parts = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              String ks = partition.substring(0, partition.indexOf(':'));
-              parts.add(read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
-                  .thenApply(rep -> rep instanceof KvPartition.LeaseKeysReply keys
-                      ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
-                      : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
-            }
-            return all(parts).thenApply(lists -> new LeaseInfo(s.id(), s.ttlMillis() / 1000,
-                s.remainingMillis(), lists.stream().flatMap(List::stream).toList()));
-          });
-    });
+    return leases.lease(leaseId);
   }
 
   @Override
   public CompletionStage<Void> revokeLease(long leaseId) {
-    return call("", "lease_revoke", () -> {
-      checkLeaseId(leaseId);
-      return this.<KvLessor.Command, KvLessor.Reply>ask(
-              lessorRef(leaseId), r -> new KvLessor.Revoke(leaseId, r), settings.askTimeout())
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = leaseAnswer(reply);
-            // The lessor clears the partitions too; clearing them here as well lets the revoke
-            // answer only once the keys are gone. Both are idempotent.
-            List<CompletionStage<KvPartition.Reply>> clears = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              clears.add(write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
-            }
-            return all(clears).thenApply(x -> (Void) null);
-          });
-    });
+    return leases.revoke(leaseId);
   }
 
   // ------------------------------------------------------------------------------ watches
 
   @Override
   public Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
-    CompletionStage<Source<WatchEvent, NotUsed>> source = call(keyspace, "watch", () -> {
-      if (request == null || (request.key() == null) == (request.prefix() == null)) {
-        throw KvException.invalid("invalid_request", "a watch needs either a key or a prefix");
-      }
-      if (request.key() != null) {
-        Keys.checkKey(request.key());
-      }
-      return resolve(keyspace).thenApply(
-          ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
-    });
-    return lazily(source);
-  }
-
-  /** The source once {@code stage} completes; a failed stage fails it with the KvException. */
-  private static <T> Source<T, NotUsed> lazily(CompletionStage<Source<T, NotUsed>> stage) {
-    CompletionStage<Source<T, NotUsed>> unwrapped =
-        stage.handle((s, failure) -> failure == null ? s : Source.failed(toKvException(failure)));
-    return Source.completionStageSource(unwrapped).mapMaterializedValue(m -> NotUsed.getInstance());
-  }
-
-  private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
-    List<Integer> scope = request.key() != null
-        ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
-        : scope(ks, request.prefix());
-    Map<Integer, Tokens.Position> from = request.from() == null || request.from().isEmpty()
-        ? Map.of()
-        : Tokens.parseResume(request.from(), ks.incarnation(), ks.partitions());
-    TreeMap<Integer, Tokens.Position> inScope = new TreeMap<>();
-    from.forEach((p, pos) -> {
-      if (scope.contains(p)) {
-        inScope.put(p, pos);
-      }
-    });
-    Filter filter = new Filter(request.key(), request.prefix());
-    KvWatcher.Spec spec = new KvWatcher.Spec(ks.name(), ks.incarnation(), ks.partitions(), scope,
-        filter, request.prevKv(), inScope);
-    return Source.<WatchEvent>queue(settings.watchBufferEvents())
-        .mapMaterializedValue(queue -> system.systemActorOf(
-            KvWatcher.create(spec, queue, settings.askTimeout(), metrics),
-            "kv-watch-" + WATCH_IDS.incrementAndGet(), Props.empty()))
-        .watchTermination((watcher, done) -> {
-          done.whenComplete((d, e) -> watcher.tell(KvWatcher.Stop.INSTANCE));
-          return NotUsed.getInstance();
-        });
+    return watches.watch(keyspace, request);
   }
 
   // ------------------------------------------------------------------------------ locks
 
-  private static void checkName(String name, String code) {
-    if (name == null || !name.matches("[A-Za-z0-9._-]{1,128}")) {
-      throw KvException.invalid(code, "name '" + name + "' must match [A-Za-z0-9._-]{1,128}");
-    }
-  }
-
-  private String lockPrefix(String name) {
-    return settings.locksPrefix() + "{" + name + "}/";
-  }
-
-  private String electionPrefix(String name) {
-    return settings.electionPrefix() + "{" + name + "}/";
-  }
-
-  /**
-   * The queue both locks and elections use: a key under the prefix with a fresh lease; the key
-   * whose create revision is lowest holds the lock. Fails with {@code timeoutCode} after {@code
-   * wait}, having removed its key.
-   */
-  private CompletionStage<KvPartition.Owner> enqueue(
-      String prefix, byte[] value, Duration ttl, Duration wait, String timeoutCode) {
-    if (wait == null || wait.isNegative()) {
-      throw KvException.invalid("invalid_request", "wait must not be negative");
-    }
-    long deadline = System.nanoTime() + wait.toNanos();
-    return grantLease(ttl).thenCompose(grant -> {
-      String key = prefix + Long.toHexString(grant.id());
-      return put(settings.locksKeyspace(), key, value, PutOptions.withLease(grant.id()))
-          .thenCompose(put -> resolve(settings.locksKeyspace()))
-          .thenCompose(ks -> awaitFirst(entityIdOfKey(ks, key), prefix, key, deadline))
-          .handle((owner, failure) -> {
-            if (failure == null) {
-              return CompletableFuture.completedFuture(owner);
-            }
-            KvException e = toKvException(failure);
-            KvException reported = e.kind() == ErrorKind.TIMEOUT || e.code().equals("lock_not_found")
-                ? KvException.conflict(timeoutCode, "not acquired within " + wait.toMillis()
-                    + " ms" + (e.code().equals("lock_not_found") ? " (its lease expired)" : ""))
-                : e;
-            return revokeLease(grant.id()).handle((x, y) -> (KvPartition.Owner) null)
-                .thenCompose(x -> CompletableFuture.<KvPartition.Owner>failedFuture(reported));
-          })
-          .thenCompose(Function.identity());
-    });
-  }
-
-  /** Asks the partition, in slices of at most the ask timeout, until first or the deadline. */
-  private CompletionStage<KvPartition.Owner> awaitFirst(
-      String entityId, String prefix, String key, long deadline) {
-    long left = deadline - System.nanoTime();
-    boolean waits = left > 0;
-    // Without time left the partition is asked once, to answer at once.
-    Duration slice = waits
-        ? Duration.ofNanos(Math.min(left, settings.askTimeout().toNanos()))
-        : settings.askTimeout();
-    return this.<KvPartition.Command, KvPartition.Reply>ask(
-            partitionRef(entityId), r -> new KvPartition.AwaitFirst(prefix, key, waits, r), slice)
-        .handle((reply, failure) -> {
-          if (failure == null) {
-            if (reply instanceof KvPartition.Rejected r && r.rejection().code().equals("not_first")) {
-              return CompletableFuture.<KvPartition.Owner>failedFuture(
-                  new TimeoutException("not first when the wait ended"));
-            }
-            return CompletableFuture.completedFuture(expect(reply, KvPartition.Owner.class));
-          }
-          if (toKvException(failure).kind() == ErrorKind.TIMEOUT && System.nanoTime() < deadline) {
-            return awaitFirst(entityId, prefix, key, deadline);
-          }
-          return CompletableFuture.<KvPartition.Owner>failedFuture(failure);
-        })
-        .thenCompose(Function.identity());
-  }
-
   @Override
   public CompletionStage<KvLock> lock(String name, Duration ttl, Duration wait) {
-    long start = System.nanoTime();
-    return call(settings.locksKeyspace(), "lock", () -> {
-      checkName(name, "invalid_lock_name");
-      return enqueue(lockPrefix(name), new byte[0], ttl, wait, "lock_timeout")
-          .thenApply(owner -> {
-            metrics.lockWait(start);
-            return (KvLock) new Lock(name, owner.kv().key(), owner.kv().lease(),
-                owner.kv().createRevision());
-          });
-    });
+    return locks.lock(name, ttl, wait);
   }
 
   @Override
   public CompletionStage<Void> unlock(String name, String key) {
-    return call(settings.locksKeyspace(), "unlock", () -> {
-      checkName(name, "invalid_lock_name");
-      if (key == null || !key.startsWith(lockPrefix(name))) {
-        throw KvException.notFound("lock_not_found", "'" + key + "' is not a key of lock " + name);
-      }
-      return get(settings.locksKeyspace(), key)
-          .handle((got, failure) -> {
-            if (failure != null) {
-              KvException e = toKvException(failure);
-              throw e.code().equals("key_not_found")
-                  ? KvException.notFound("lock_not_found", "lock " + name + " is not held by " + key)
-                  : e;
-            }
-            return got.kv().lease();
-          })
-          .thenCompose(this::revokeLease);
-    });
-  }
-
-  /** A held lock; closing it revokes its lease. */
-  private final class Lock implements KvLock {
-    private final String name;
-    private final String key;
-    private final long lease;
-    private final long fencingToken;
-
-    Lock(String name, String key, long lease, long fencingToken) {
-      this.name = name;
-      this.key = key;
-      this.lease = lease;
-      this.fencingToken = fencingToken;
-    }
-
-    @Override public String name() {
-      return name;
-    }
-
-    @Override public String key() {
-      return key;
-    }
-
-    @Override public long lease() {
-      return lease;
-    }
-
-    @Override public long fencingToken() {
-      return fencingToken;
-    }
-
-    @Override
-    public void close() {
-      try {
-        revokeLease(lease).toCompletableFuture().join();
-      } catch (CompletionException e) {
-        KvException error = toKvException(e);
-        if (!error.code().equals("lease_not_found")) {
-          throw error;
-        }
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "KvLock[" + name + ", key=" + key + ", fencingToken=" + fencingToken + "]";
-    }
+    return locks.unlock(name, key);
   }
 
   // ------------------------------------------------------------------------------ elections
 
   @Override
   public CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait) {
-    return call(settings.locksKeyspace(), "campaign", () -> {
-      checkName(name, "invalid_election_name");
-      checkValue(value);
-      return enqueue(electionPrefix(name), value, ttl, wait, "election_timeout")
-          .thenApply(owner -> leaderOf(name, owner.kv()));
-    });
-  }
-
-  private static Leader leaderOf(String name, KeyValue kv) {
-    return new Leader(name, kv.key(), kv.value(), kv.lease(), kv.createRevision());
+    return elections.campaign(name, value, ttl, wait);
   }
 
   @Override
   public CompletionStage<Leader> proclaim(Leader leadership, byte[] value) {
-    return call(settings.locksKeyspace(), "proclaim", () -> {
-      if (leadership == null) {
-        throw KvException.invalid("invalid_request", "leadership is missing");
-      }
-      checkValue(value);
-      TxnRequest txn = new TxnRequest(
-          List.of(Compare.createRevision(leadership.key(), Compare.Op.EQUAL, leadership.term())),
-          List.of(new TxnOp.Put(leadership.key(), value, new PutOptions(0, false, true))),
-          List.of());
-      return txn(settings.locksKeyspace(), txn).thenApply(r -> {
-        if (!r.succeeded()) {
-          throw KvException.conflict("not_leader",
-              "this campaign no longer leads election " + leadership.election());
-        }
-        return new Leader(leadership.election(), leadership.key(), value, leadership.lease(),
-            leadership.term());
-      });
-    });
+    return elections.proclaim(leadership, value);
   }
 
   @Override
   public CompletionStage<Void> resign(Leader leadership) {
-    return call(settings.locksKeyspace(), "resign", () -> revokeLease(leadership.lease())
-        .exceptionally(failure -> {
-          KvException e = toKvException(failure);
-          if (e.code().equals("lease_not_found")) {
-            return null;
-          }
-          throw e;
-        }));
+    return elections.resign(leadership);
   }
 
   @Override
   public CompletionStage<Leader> leader(String name) {
-    return call(settings.locksKeyspace(), "leader", () -> {
-      checkName(name, "invalid_election_name");
-      return range(settings.locksKeyspace(), RangeRequest.prefix(electionPrefix(name)))
-          .thenApply(r -> r.kvs().stream()
-              .min(Comparator.comparingLong(KeyValue::createRevision))
-              .map(kv -> leaderOf(name, kv))
-              .orElseThrow(() -> KvException.notFound("no_leader",
-                  "election " + name + " has no leader")));
-    });
+    return elections.leader(name);
   }
 
   @Override
   public Source<Leader, NotUsed> observe(String name) {
-    try {
-      checkName(name, "invalid_election_name");
-    } catch (KvException e) {
-      return Source.failed(e);
-    }
-    String prefix = electionPrefix(name);
-    CompletionStage<Source<Leader, NotUsed>> source =
-        range(settings.locksKeyspace(), RangeRequest.prefix(prefix)).thenApply(initial -> {
-          TreeMap<String, KeyValue> start = new TreeMap<>();
-          initial.kvs().forEach(kv -> start.put(kv.key(), kv));
-          Source<Optional<KeyValue>, NotUsed> changes =
-              watch(settings.locksKeyspace(), WatchRequest.prefix(prefix).from(initial.token()))
-                  .statefulMap(
-                      () -> start,
-                      (kvs, event) -> {
-                        if (event.type() == WatchEvent.Type.DELETE) {
-                          kvs.remove(event.kv().key());
-                        } else {
-                          kvs.put(event.kv().key(), event.kv());
-                        }
-                        return org.apache.pekko.japi.Pair.create(kvs, lowest(kvs));
-                      },
-                      kvs -> Optional.empty());
-          return Source.single(lowest(start)).concat(changes)
-              .statefulMap(
-                  () -> new Leader[1],
-                  (last, candidate) -> {
-                    Leader now = candidate.map(kv -> leaderOf(name, kv)).orElse(null);
-                    boolean changed = now != null && (last[0] == null
-                        || !last[0].key().equals(now.key())
-                        || !java.util.Arrays.equals(last[0].value(), now.value()));
-                    last[0] = now;
-                    return org.apache.pekko.japi.Pair.create(last, changed ? Optional.of(now) : Optional.<Leader>empty());
-                  },
-                  last -> Optional.empty())
-              .filter(Optional::isPresent)
-              .map(Optional::get);
-        });
-    return lazily(source);
-  }
-
-  private static Optional<KeyValue> lowest(TreeMap<String, KeyValue> kvs) {
-    return kvs.values().stream().min(Comparator.comparingLong(KeyValue::createRevision));
+    return elections.observe(name);
   }
 }

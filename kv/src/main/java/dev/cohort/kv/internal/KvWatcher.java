@@ -2,6 +2,7 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.persistence.CohortSerializable;
@@ -213,9 +214,7 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     }
     if (result == QueueOfferResult.dropped()) {
       queue.fail(
-          new KvException(
-              ErrorKind.UNAVAILABLE, "watch_overflow",
-              "the watch consumer fell more than the buffer behind; resume from the last token"));
+          KvError.WATCH_OVERFLOW.exception("the watch consumer fell more than the buffer behind; resume from the last token"));
     }
     return false;
   }
@@ -224,9 +223,7 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     if (CoordinatedShutdown.get(getContext().getSystem()).getShutdownReason().isPresent()) {
       // Resubscribing would keep the node's shard regions from handing off; end the watch.
       queue.fail(
-          new KvException(
-              ErrorKind.UNAVAILABLE, "unavailable",
-              "the node is shutting down; resume the watch elsewhere from the last token"));
+          KvError.UNAVAILABLE.exception("the node is shutting down; resume the watch elsewhere from the last token"));
       return Behaviors.stopped();
     }
     if (stopped.source().equals(sources.get(stopped.partition()))) {

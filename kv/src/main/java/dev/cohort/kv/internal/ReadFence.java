@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.persistence.WriterFence;
@@ -22,11 +23,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * the partition stops, to reload from the journal on its next command.
  */
 final class ReadFence {
-  /** What this partition answers when it found it is stale, or could not check. */
-  static final String STALE_OWNER = "stale_owner";
-
-  static final String JOURNAL_UNAVAILABLE = "journal_unavailable";
-
   private final WriterFence fence;
   private final String persistenceId;
   private final ActorContext<KvPartition.Command> context;
@@ -75,10 +71,10 @@ final class ReadFence {
     List<Held> done = covered;
     covered = null;
     if (result.error() != null) {
-      refuse(done, new Rejection(ErrorKind.UNAVAILABLE, JOURNAL_UNAVAILABLE,
+      refuse(done, KvError.JOURNAL_UNAVAILABLE.rejection(
           "partition " + partitionName + " could not confirm its data with the journal: " + result.error()));
     } else if (result.highest() > lastSequenceNr) {
-      Rejection stale = new Rejection(ErrorKind.UNAVAILABLE, STALE_OWNER,
+      Rejection stale = KvError.STALE_OWNER.rejection(
           "partition " + partitionName + " was written by another node (it moved while this node was"
               + " unreachable); it reloads from the journal, retry");
       refuse(done, stale);

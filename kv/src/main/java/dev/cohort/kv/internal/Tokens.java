@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Header;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -103,7 +104,7 @@ public final class Tokens {
   }
 
   private static KvException badResume(String why) {
-    return KvException.invalid("invalid_resume_token", "resume token refused: " + why);
+    return KvError.INVALID_RESUME_TOKEN.exception("resume token refused: " + why);
   }
 
   public static String page(String lastKey) {
@@ -119,7 +120,7 @@ public final class Tokens {
       }
       return text.substring(3);
     } catch (IllegalArgumentException e) {
-      throw KvException.invalid("invalid_page_token", "page token is not one this service issued");
+      throw KvError.INVALID_PAGE_TOKEN.exception("page token is not one this service issued");
     }
   }
 }

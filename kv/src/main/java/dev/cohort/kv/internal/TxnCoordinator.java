@@ -1,6 +1,7 @@
 package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Header;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
@@ -20,7 +21,6 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -199,7 +199,7 @@ public final class TxnCoordinator
       KvSettings settings, KvMetrics metrics, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), txnId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        EntitySupervision.restartWithBackoff(settings));
     this.context = context;
     this.timers = timers;
     this.txnId = txnId;
@@ -256,8 +256,7 @@ public final class TxnCoordinator
           .reply(
               start.replyTo(),
               new Failed(
-                  Rejection.conflict(
-                      "txn_exists", "transaction " + txnId + " was already started")));
+                  KvError.TXN_EXISTS.rejection("transaction " + txnId + " was already started")));
     }
     caller = start.replyTo();
     // The intent is journaled first: a partition that prepared can always find what it is in.
@@ -283,9 +282,7 @@ public final class TxnCoordinator
 
   private static KvPartition.Rejected lost(Participant p, Throwable failure) {
     return new KvPartition.Rejected(
-        new Rejection(
-            ErrorKind.UNAVAILABLE, "participant_unavailable",
-            "partition " + p.partition() + " did not answer: " + failure.getMessage()));
+        KvError.PARTICIPANT_UNAVAILABLE.rejection("partition " + p.partition() + " did not answer: " + failure.getMessage()));
   }
 
   private ReplyEffect<Event, State> onVoted(State state, Voted voted) {
@@ -301,7 +298,7 @@ public final class TxnCoordinator
         return decide(
             new TxnDecided(
                 false, false,
-                Rejection.invalid("unexpected_reply", "unexpected vote " + voted.reply()),
+                KvError.UNEXPECTED_REPLY.rejection("unexpected vote " + voted.reply()),
                 System.currentTimeMillis()));
       }
     }
@@ -370,9 +367,7 @@ public final class TxnCoordinator
                 failure == null
                     ? reply
                     : new KvPartition.Rejected(
-                        new Rejection(
-                            ErrorKind.UNAVAILABLE, "participant_unavailable",
-                            String.valueOf(failure.getMessage())))));
+                        KvError.PARTICIPANT_UNAVAILABLE.rejection(String.valueOf(failure.getMessage())))));
   }
 
   private ReplyEffect<Event, State> onAcknowledged(State state, Acknowledged ack) {
@@ -382,10 +377,10 @@ public final class TxnCoordinator
     }
     switch (ack.reply()) {
       case KvPartition.TxnDone done -> confirmed.put(ack.partitionEntityId(), done.result());
-      case KvPartition.Rejected r when r.rejection().code().equals("keyspace_not_found") ->
+      case KvPartition.Rejected r when r.rejection().is(KvError.KEYSPACE_NOT_FOUND) ->
           // The keyspace was deleted: nothing is left to commit or unlock there.
           confirmed.put(ack.partitionEntityId(), null);
-      case KvPartition.Rejected r when r.rejection().code().equals("txn_not_prepared") -> {
+      case KvPartition.Rejected r when r.rejection().is(KvError.TXN_NOT_PREPARED) -> {
         // Only after its outcome aged out of the partition's memory (remember-outcomes).
         context.getLog().warn(
             "partition {} no longer knows transaction {}: {}", ack.partitionEntityId(), txnId,
@@ -429,9 +424,7 @@ public final class TxnCoordinator
         // The first commit's answer was lost (ask timeout) and a repeated one learns the outcome
         // only: the caller gets the same "outcome unknown" it would get from its own timeout.
         return new Failed(
-            new Rejection(
-                ErrorKind.TIMEOUT, "timeout",
-                "transaction " + txnId + " committed, but the op results of partition "
+            KvError.TIMEOUT.rejection("transaction " + txnId + " committed, but the op results of partition "
                     + p.partition() + " were lost with a retried commit; read the keys"));
       }
       List<Integer> slots = state.succeeded() ? p.successSlots() : p.failureSlots();
@@ -487,7 +480,7 @@ public final class TxnCoordinator
     context.getLog().info("{}: deciding abort", why);
     return decide(
         new TxnDecided(
-            false, false, new Rejection(ErrorKind.UNAVAILABLE, "txn_aborted", why),
+            false, false, KvError.TXN_ABORTED.rejection(why),
             System.currentTimeMillis()),
         asker);
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.cluster.NodeConfig;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
@@ -95,7 +96,7 @@ class KvReadFenceTest {
 
     TestProbe<Object> watcher = first.createTestProbe();
     KvPartition.Reply refused = get(first, stale);
-    assertEquals(ReadFence.STALE_OWNER,
+    assertEquals(KvError.STALE_OWNER.code(),
         assertInstanceOf(KvPartition.Rejected.class, refused).rejection().code(), refused.toString());
     watcher.expectTerminated(stale, WAIT);
 

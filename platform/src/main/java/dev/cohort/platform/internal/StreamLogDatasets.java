@@ -4,9 +4,8 @@ import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.LogException;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.TopicDescription;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.DatasetSource;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +77,7 @@ public final class StreamLogDatasets implements DatasetSource {
   private static RuntimeException translate(String topic, Throwable error) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof LogException log && log.code().equals("unknown_topic_or_partition")) {
-      return new TrainingException(ErrorKind.NOT_FOUND, "dataset_not_found", "dataset topic '" + topic + "' does not exist");
+      return TrainingError.DATASET_NOT_FOUND.exception("dataset topic '" + topic + "' does not exist");
     }
     return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
   }

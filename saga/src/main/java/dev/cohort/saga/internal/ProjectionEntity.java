@@ -7,7 +7,6 @@ import dev.cohort.saga.ProjectionState;
 import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.SagaException;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,6 @@ import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -207,8 +205,7 @@ public final class ProjectionEntity
 
   private ProjectionEntity(String name, ActorContext<Command> context,
       ProjectionRunner.Deps deps) {
-    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), name),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), name), deps.settings().restartStrategy());
     this.name = name;
     this.context = context;
     this.deps = deps;
@@ -221,7 +218,7 @@ public final class ProjectionEntity
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return RetentionCriteria.snapshotEvery(deps.settings().snapshotEvery(), 2);
   }
 
   @Override

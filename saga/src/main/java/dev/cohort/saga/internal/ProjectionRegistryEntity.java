@@ -2,14 +2,12 @@ package dev.cohort.saga.internal;
 
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -82,17 +80,19 @@ public final class ProjectionRegistryEntity
     }
   }
 
-  static void init(ActorSystem<?> system) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId())));
+  static void init(ActorSystem<?> system, ProjectionSettings settings) {
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
-  static Behavior<Command> create(String entityId) {
-    return new ProjectionRegistryEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId));
+  static Behavior<Command> create(String entityId, ProjectionSettings settings) {
+    return new ProjectionRegistryEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId), settings);
   }
 
-  private ProjectionRegistryEntity(PersistenceId persistenceId) {
-    super(persistenceId,
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+  private final int snapshotEvery;
+
+  private ProjectionRegistryEntity(PersistenceId persistenceId, ProjectionSettings settings) {
+    super(persistenceId, settings.restartStrategy());
+    this.snapshotEvery = settings.registrySnapshotEvery();
   }
 
   @Override
@@ -102,7 +102,7 @@ public final class ProjectionRegistryEntity
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override

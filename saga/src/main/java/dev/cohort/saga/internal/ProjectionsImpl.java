@@ -12,6 +12,7 @@ import dev.cohort.saga.ProjectionDefinition;
 import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.SagaException;
+import dev.cohort.saga.SagaSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,13 +49,13 @@ public final class ProjectionsImpl implements Projections {
     this.sharding = sharding;
   }
 
-  static Projections start(ActorSystem<?> system, Kv kv, StreamLog log) {
-    ProjectionSettings settings = ProjectionSettings.create(system.settings().config());
+  static Projections start(ActorSystem<?> system, Kv kv, StreamLog log, SagaSettings saga) {
+    ProjectionSettings settings = ProjectionSettings.create(system.settings().config(), saga);
     ClusterSharding sharding = ClusterSharding.get(system);
     ProjectionRunner.Deps deps =
         new ProjectionRunner.Deps(kv, log, settings, new ProjectionMetrics(system), sharding);
     ProjectionEntity.init(system, deps);
-    ProjectionRegistryEntity.init(system);
+    ProjectionRegistryEntity.init(system, settings);
     ProjectionsImpl projections = new ProjectionsImpl(kv, log, settings, sharding);
     Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
         ? settings.wakeInterval() : Duration.ofSeconds(2);

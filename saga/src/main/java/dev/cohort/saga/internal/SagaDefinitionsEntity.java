@@ -4,8 +4,8 @@ import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.SagaDefinition;
 import dev.cohort.saga.SagaException;
+import dev.cohort.saga.SagaSettings;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +13,6 @@ import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -102,17 +101,19 @@ public final class SagaDefinitionsEntity
   }
 
   /** Registers the entity type with Cluster Sharding on this node. */
-  public static void init(ActorSystem<?> system) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId())));
+  public static void init(ActorSystem<?> system, SagaSettings settings) {
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
-  public static Behavior<Command> create(String entityId) {
-    return new SagaDefinitionsEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId));
+  public static Behavior<Command> create(String entityId, SagaSettings settings) {
+    return new SagaDefinitionsEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId), settings);
   }
 
-  private SagaDefinitionsEntity(PersistenceId persistenceId) {
-    super(persistenceId,
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+  private final int snapshotEvery;
+
+  private SagaDefinitionsEntity(PersistenceId persistenceId, SagaSettings settings) {
+    super(persistenceId, settings.restartStrategy());
+    this.snapshotEvery = settings.definitionsSnapshotEvery();
   }
 
   @Override
@@ -122,7 +123,7 @@ public final class SagaDefinitionsEntity
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override

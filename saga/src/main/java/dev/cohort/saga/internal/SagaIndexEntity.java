@@ -1,10 +1,10 @@
 package dev.cohort.saga.internal;
 
 import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaSummary;
 import dev.cohort.sharding.EntityTypes;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -83,17 +82,19 @@ public final class SagaIndexEntity
   }
 
   /** Registers the entity type with Cluster Sharding on this node. */
-  public static void init(ActorSystem<?> system) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId())));
+  public static void init(ActorSystem<?> system, SagaSettings settings) {
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
-  public static Behavior<Command> create(String bucket) {
-    return new SagaIndexEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), bucket));
+  public static Behavior<Command> create(String bucket, SagaSettings settings) {
+    return new SagaIndexEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), bucket), settings);
   }
 
-  private SagaIndexEntity(PersistenceId persistenceId) {
-    super(persistenceId,
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+  private final int snapshotEvery;
+
+  private SagaIndexEntity(PersistenceId persistenceId, SagaSettings settings) {
+    super(persistenceId, settings.restartStrategy());
+    this.snapshotEvery = settings.indexSnapshotEvery();
   }
 
   @Override
@@ -103,7 +104,7 @@ public final class SagaIndexEntity
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(500, 2);
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override

@@ -1,7 +1,5 @@
 package dev.cohort.saga.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
@@ -13,26 +11,22 @@ import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaStep;
-import dev.cohort.saga.SagaSummary;
 import dev.cohort.saga.SagaUpdate;
 import dev.cohort.saga.StepPhase;
-import dev.cohort.saga.StepRecord;
-import dev.cohort.saga.StepStatus;
+import dev.cohort.saga.internal.InstanceState.Active;
+import dev.cohort.saga.internal.InstanceState.AwaitingOperator;
+import dev.cohort.saga.internal.InstanceState.Existing;
+import dev.cohort.saga.internal.InstanceState.NotStarted;
 import dev.cohort.sharding.EntityTypes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -51,6 +45,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * One saga instance, the only writer of its state: runs the steps' actions in order and, once one
  * fails for good (or the deadline passed), the completed steps' compensations in reverse order.
+ * This class holds the protocol and routes each command to the handler of the instance's stage
+ * ({@link InstanceState}); the instance's data and its pure transitions live in {@link
+ * InstanceData}, and what is announced after each journaled event in {@link InstanceReporter}.
  *
  * <p>Invariants: an attempt is journaled ({@link AttemptStarted}) before its side effect starts,
  * and its outcome is journaled before the next attempt or step starts, so after a crash the
@@ -66,7 +63,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class SagaInstanceEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
-        SagaInstanceEntity.Command, SagaInstanceEntity.Event, SagaInstanceEntity.State> {
+        SagaInstanceEntity.Command, SagaInstanceEntity.Event, InstanceState> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "saga-instance");
@@ -161,202 +158,7 @@ public final class SagaInstanceEntity
 
   public record Resolved(String reason, Instant at) implements Event {}
 
-  // ---- State ----
-
-  /**
-   * The instance. {@code definition} is null until started. {@code budgetStep} and {@code
-   * attemptBase}: after an operator's retry, the attempts of that step's compensation before it
-   * no longer count against its retry budget.
-   */
-  public record State(
-      String id,
-      SagaDefinition definition,
-      SagaState status,
-      String input,
-      String context,
-      List<StepRecord> steps,
-      int budgetStep,
-      int attemptBase,
-      Optional<Instant> wakeAt,
-      Instant startedAt,
-      Instant updatedAt,
-      Optional<Instant> deadline,
-      Optional<String> error,
-      Optional<String> resolution)
-      implements CohortSerializable {
-
-    private static final Set<String> RESERVED = Set.of("sagaId", "input", "steps");
-
-    public State {
-      steps = steps == null ? List.of() : List.copyOf(steps);
-      wakeAt = wakeAt == null ? Optional.empty() : wakeAt;
-      deadline = deadline == null ? Optional.empty() : deadline;
-      error = error == null ? Optional.empty() : error;
-      resolution = resolution == null ? Optional.empty() : resolution;
-    }
-
-    static State empty(String id) {
-      return new State(id, null, null, "{}", "{}", List.of(), -1, 0, Optional.empty(), null, null,
-          Optional.empty(), Optional.empty(), Optional.empty());
-    }
-
-    boolean started() {
-      return definition != null;
-    }
-
-    /** The step whose action runs next (RUNNING), or {@code steps.size()} when all completed. */
-    int nextAction() {
-      for (int i = 0; i < steps.size(); i++) {
-        if (steps.get(i).status() != StepStatus.SUCCEEDED) {
-          return i;
-        }
-      }
-      return steps.size();
-    }
-
-    /** The step to compensate next (the last completed one not yet compensated), or -1. */
-    int nextCompensation() {
-      for (int i = steps.size() - 1; i >= 0; i--) {
-        StepStatus s = steps.get(i).status();
-        boolean completed = s == StepStatus.SUCCEEDED || s == StepStatus.COMPENSATING
-            || s == StepStatus.COMPENSATION_FAILED;
-        if (completed && definition.steps().get(i).compensation().isPresent()) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    /** Attempts of {@code phase} of step {@code i} that count against its retry budget. */
-    int attemptsUsed(int i, StepPhase phase) {
-      int all = steps.get(i).attempts(phase).size();
-      return phase == StepPhase.COMPENSATION && i == budgetStep ? all - attemptBase : all;
-    }
-
-    SagaInstance view() {
-      return new SagaInstance(id, definition.name(), definition.version(), status, input, context,
-          steps, startedAt, updatedAt, deadline, error, resolution);
-    }
-
-    SagaSummary summary() {
-      return new SagaSummary(id, definition.name(), definition.version(), status, updatedAt);
-    }
-
-    State start(Started e) {
-      List<StepRecord> records = new ArrayList<>();
-      for (SagaStep step : e.definition().steps()) {
-        records.add(StepRecord.pending(step.name()));
-      }
-      ObjectNode ctx = JsonValues.MAPPER.createObjectNode();
-      ctx.put("sagaId", e.id());
-      ctx.set("input", JsonValues.objectTree(e.input(), "invalid_input", "input"));
-      ctx.putObject("steps");
-      Optional<Instant> due = e.definition().deadlineMs() > 0
-          ? Optional.of(e.at().plusMillis(e.definition().deadlineMs())) : Optional.empty();
-      return new State(e.id(), e.definition(), SagaState.RUNNING, e.input(), ctx.toString(),
-          records, -1, 0, Optional.empty(), e.at(), e.at(), due, Optional.empty(),
-          Optional.empty());
-    }
-
-    State attemptStarted(AttemptStarted e) {
-      StepRecord step = steps.get(e.step())
-          .withStatus(e.phase() == StepPhase.ACTION ? StepStatus.RUNNING : StepStatus.COMPENSATING)
-          .withAttempt(new Attempt(e.phase(), e.attempt(), e.at(), Optional.empty(),
-              Attempt.Outcome.RUNNING, Optional.empty(), false));
-      return with(e.step(), step, Optional.empty(), e.at());
-    }
-
-    State attemptSucceeded(AttemptSucceeded e) {
-      StepRecord step = steps.get(e.step());
-      Attempt last = step.lastAttempt().orElseThrow()
-          .finish(e.at(), Attempt.Outcome.SUCCEEDED, Optional.empty(), false);
-      step = step.withLastAttempt(last).withError(Optional.empty());
-      if (e.phase() == StepPhase.ACTION) {
-        step = step.withStatus(StepStatus.SUCCEEDED).withOutput(Optional.of(e.output()));
-        State next = with(e.step(), step, Optional.empty(), e.at());
-        return next.withContext(merge(context, step.name(), e.output()));
-      }
-      return with(e.step(), step.withStatus(StepStatus.COMPENSATED), Optional.empty(), e.at());
-    }
-
-    State attemptFailed(AttemptFailed e) {
-      StepRecord step = steps.get(e.step());
-      Attempt last = step.lastAttempt().orElseThrow()
-          .finish(e.at(), Attempt.Outcome.FAILED, Optional.of(e.error()), e.retryable());
-      step = step.withLastAttempt(last).withError(Optional.of(e.error()));
-      if (e.nextAttemptAt().isEmpty()) {
-        step = step.withStatus(e.phase() == StepPhase.ACTION ? StepStatus.FAILED
-            : StepStatus.COMPENSATION_FAILED);
-      }
-      return with(e.step(), step, e.nextAttemptAt(), e.at());
-    }
-
-    State compensationStarted(CompensationStarted e) {
-      List<StepRecord> records = new ArrayList<>();
-      for (StepRecord r : steps) {
-        // an action still retrying never completed: it is not compensated
-        records.add(r.status() == StepStatus.RUNNING ? r.withStatus(StepStatus.FAILED) : r);
-      }
-      return new State(id, definition, SagaState.COMPENSATING, input, context, records, budgetStep,
-          attemptBase, Optional.empty(), startedAt, e.at(), deadline, Optional.of(e.reason()),
-          resolution);
-    }
-
-    State withStatus(SagaState next, Instant at, Optional<String> newError) {
-      return new State(id, definition, next, input, context, steps, budgetStep, attemptBase,
-          Optional.empty(), startedAt, at, deadline, newError, resolution);
-    }
-
-    State retried(RetryRequested e) {
-      int target = nextCompensation();
-      List<StepRecord> records = new ArrayList<>(steps);
-      int base = 0;
-      if (target >= 0) {
-        records.set(target, records.get(target).withStatus(StepStatus.COMPENSATING));
-        base = steps.get(target).attempts(StepPhase.COMPENSATION).size();
-      }
-      return new State(id, definition, SagaState.COMPENSATING, input, context, records, target,
-          base, Optional.empty(), startedAt, e.at(), deadline, error, resolution);
-    }
-
-    State resolved(Resolved e) {
-      return new State(id, definition, SagaState.RESOLVED, input, context, steps, budgetStep,
-          attemptBase, Optional.empty(), startedAt, e.at(), deadline, error,
-          Optional.of(e.reason()));
-    }
-
-    private State with(int index, StepRecord step, Optional<Instant> wake, Instant at) {
-      List<StepRecord> records = new ArrayList<>(steps);
-      records.set(index, step);
-      return new State(id, definition, status, input, context, records, budgetStep, attemptBase,
-          wake, startedAt, at, deadline, error, resolution);
-    }
-
-    private State withContext(String newContext) {
-      return new State(id, definition, status, input, newContext, steps, budgetStep, attemptBase,
-          wakeAt, startedAt, updatedAt, deadline, error, resolution);
-    }
-
-    /**
-     * The context with a step's output under {@code steps.<name>.output} and its top-level fields
-     * merged in (except the reserved {@code sagaId}, {@code input}, {@code steps}).
-     */
-    static String merge(String context, String stepName, String output) {
-      ObjectNode ctx = JsonValues.objectTree(context, "invalid_input", "context");
-      ObjectNode out = JsonValues.objectTree(output, "invalid_input", "output");
-      JsonNode steps = ctx.get("steps");
-      ObjectNode stepsNode = steps instanceof ObjectNode o ? o : ctx.putObject("steps");
-      stepsNode.putObject(stepName).set("output", out);
-      Iterator<Map.Entry<String, JsonNode>> fields = out.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> field = fields.next();
-        if (!RESERVED.contains(field.getKey())) {
-          ctx.set(field.getKey(), field.getValue().deepCopy());
-        }
-      }
-      return ctx.toString();
-    }
-  }
+  // ---- State: InstanceState (the stages) over InstanceData ----
 
   // ---- behaviour ----
 
@@ -365,6 +167,7 @@ public final class SagaInstanceEntity
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Deps deps;
+  private final InstanceReporter reporter;
   /** The attempt this incarnation runs ("step:phase:attempt"), or null. */
   private String inFlight;
 
@@ -383,44 +186,56 @@ public final class SagaInstanceEntity
 
   private SagaInstanceEntity(String id, ActorContext<Command> context,
       TimerScheduler<Command> timers, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
-    super(
-        PersistenceId.of(ENTITY_TYPE_KEY.name(), id),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), id), deps.settings().restartStrategy());
     this.id = id;
     this.context = context;
     this.timers = timers;
     this.shard = shard;
     this.deps = deps;
+    this.reporter = new InstanceReporter(id, deps, context.getLog());
   }
 
   @Override
-  public State emptyState() {
-    return State.empty(id);
+  public InstanceState emptyState() {
+    return new NotStarted(id);
   }
 
+  /**
+   * Handlers by stage: a stage lists the commands it acts on; what falls through is answered the
+   * same way in every stage (a refusal naming the stage, or nothing for stray ticks).
+   */
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
+  public CommandHandlerWithReply<Command, Event, InstanceState> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder.forStateType(NotStarted.class)
         .onCommand(Start.class, this::onStart)
-        .onCommand(Get.class, this::onGet)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), notFound()))
+        .onCommand(Retry.class, (state, retry) -> Effect().reply(retry.replyTo(), notFound()))
+        .onCommand(Resolve.class, (state, resolve) -> Effect().reply(resolve.replyTo(), notFound()))
+        // woken for an index placeholder whose start never happened: do not stay in memory
+        .onCommand(Wake.class, (state, wake) -> onStop());
+    builder.forStateType(Active.class)
+        .onCommand(Wake.class, (state, wake) -> onWake(state.data()))
+        .onCommand(AttemptDone.class, (state, done) -> onAttemptDone(state.data(), done));
+    builder.forStateType(AwaitingOperator.class)
         .onCommand(Retry.class, this::onRetry)
-        .onCommand(Resolve.class, this::onResolve)
-        .onCommand(Wake.class, (state, wake) -> onWake(state))
-        .onCommand(AttemptDone.class, this::onAttemptDone)
+        .onCommand(Resolve.class, this::onResolve);
+    builder.forStateType(Existing.class)
+        .onCommand(Start.class, this::onStartAgain)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(),
+            new Answer(state.data().view(), false)))
+        .onCommand(Retry.class, (state, retry) -> Effect().reply(retry.replyTo(),
+            invalidState(state.data(), "retry")))
+        .onCommand(Resolve.class, (state, resolve) -> Effect().reply(resolve.replyTo(),
+            blank(resolve.reason()) ? noReason() : invalidState(state.data(), "resolve")));
+    builder.forAnyState()
         .onCommand(Stop.class, (state, stop) -> onStop())
-        .build();
+        // a stray tick, or an attempt of an earlier incarnation: nothing to do in this stage
+        .onAnyCommand((state, stray) -> Effect().noReply());
+    return builder.build();
   }
 
-  private ReplyEffect<Event, State> onStart(State state, Start start) {
-    if (state.started()) {
-      if (!state.definition().name().equals(start.definition().name())) {
-        return Effect().reply(start.replyTo(), new Refused(Rejection.conflict("instance_exists",
-            "saga instance '" + id + "' exists with definition '" + state.definition().name()
-                + "', not '" + start.definition().name() + "'")));
-      }
-      return Effect().reply(start.replyTo(), new Answer(state.view(), false));
-    }
+  private ReplyEffect<Event, InstanceState> onStart(NotStarted state, Start start) {
     // validated at the edge already; again here, so that no path stores a broken instance
     try {
       start.definition().validate();
@@ -438,61 +253,47 @@ public final class SagaInstanceEntity
     return Effect()
         .persist(started)
         .thenRun(next -> afterPersist(next, List.of(started)))
-        .thenReply(start.replyTo(), next -> new Answer(next.view(), true));
+        .thenReply(start.replyTo(), next -> new Answer(data(next).view(), true));
   }
 
-  private ReplyEffect<Event, State> onGet(State state, Get get) {
-    if (!state.started()) {
-      return Effect().reply(get.replyTo(), notFound());
+  /** A start of an existing instance is answered with it (idempotent) unless it names another definition. */
+  private ReplyEffect<Event, InstanceState> onStartAgain(Existing state, Start start) {
+    InstanceData data = state.data();
+    if (!data.definition().name().equals(start.definition().name())) {
+      return Effect().reply(start.replyTo(), new Refused(Rejection.conflict("instance_exists",
+          "saga instance '" + id + "' exists with definition '" + data.definition().name()
+              + "', not '" + start.definition().name() + "'")));
     }
-    return Effect().reply(get.replyTo(), new Answer(state.view(), false));
+    return Effect().reply(start.replyTo(), new Answer(data.view(), false));
   }
 
-  private ReplyEffect<Event, State> onRetry(State state, Retry retry) {
-    if (!state.started()) {
-      return Effect().reply(retry.replyTo(), notFound());
-    }
-    if (state.status() != SagaState.COMPENSATION_FAILED) {
-      return Effect().reply(retry.replyTo(), invalidState(state, "retry"));
-    }
+  private ReplyEffect<Event, InstanceState> onRetry(AwaitingOperator state, Retry retry) {
     RetryRequested event = new RetryRequested(Instant.now());
     return Effect()
         .persist(event)
         .thenRun(next -> afterPersist(next, List.of(event)))
-        .thenReply(retry.replyTo(), next -> new Answer(next.view(), false));
+        .thenReply(retry.replyTo(), next -> new Answer(data(next).view(), false));
   }
 
-  private ReplyEffect<Event, State> onResolve(State state, Resolve resolve) {
-    if (!state.started()) {
-      return Effect().reply(resolve.replyTo(), notFound());
-    }
-    if (resolve.reason() == null || resolve.reason().isBlank()) {
-      return Effect().reply(resolve.replyTo(), new Refused(Rejection.invalid("invalid_input",
-          "resolve needs a reason")));
-    }
-    if (state.status() != SagaState.COMPENSATION_FAILED) {
-      return Effect().reply(resolve.replyTo(), invalidState(state, "resolve"));
+  private ReplyEffect<Event, InstanceState> onResolve(AwaitingOperator state, Resolve resolve) {
+    if (blank(resolve.reason())) {
+      return Effect().reply(resolve.replyTo(), noReason());
     }
     Resolved event = new Resolved(resolve.reason(), Instant.now());
     return Effect()
         .persist(event)
         .thenRun(next -> afterPersist(next, List.of(event)))
-        .thenReply(resolve.replyTo(), next -> new Answer(next.view(), false));
+        .thenReply(resolve.replyTo(), next -> new Answer(data(next).view(), false));
   }
 
-  private ReplyEffect<Event, State> onStop() {
+  private ReplyEffect<Event, InstanceState> onStop() {
     shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
     return Effect().noReply();
   }
 
   /** Decides the next thing to do; persists it (and starts its side effect) when there is one. */
-  private ReplyEffect<Event, State> onWake(State state) {
-    if (!state.started()) {
-      // woken for an index placeholder whose start never happened: do not stay in memory
-      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
-      return Effect().noReply();
-    }
-    if (!state.status().active() || inFlight != null) {
+  private ReplyEffect<Event, InstanceState> onWake(InstanceData state) {
+    if (inFlight != null) {
       return Effect().noReply();
     }
     Instant now = Instant.now();
@@ -520,7 +321,8 @@ public final class SagaInstanceEntity
     return attempt(state, next, StepPhase.COMPENSATION, now);
   }
 
-  private ReplyEffect<Event, State> attempt(State state, int step, StepPhase phase, Instant now) {
+  private ReplyEffect<Event, InstanceState> attempt(
+      InstanceData state, int step, StepPhase phase, Instant now) {
     Optional<Attempt> last = state.steps().get(step).lastAttempt()
         .filter(a -> a.phase() == phase && a.outcome() == Attempt.Outcome.RUNNING);
     if (last.isPresent()) {
@@ -537,12 +339,12 @@ public final class SagaInstanceEntity
         .persist(started)
         .thenRun(next -> {
           afterPersist(next, List.of(started));
-          execute(next, step, phase, number);
+          execute(data(next), step, phase, number);
         })
         .thenNoReply();
   }
 
-  private void execute(State state, int step, StepPhase phase, int number) {
+  private void execute(InstanceData state, int step, StepPhase phase, int number) {
     inFlight = step + ":" + phase + ":" + number;
     context.pipeToSelf(
         deps.executor().run(id, state.definition(), step, phase, number, state.context()),
@@ -552,7 +354,7 @@ public final class SagaInstanceEntity
             : new AttemptDone(step, phase, number, false, "", String.valueOf(failure), true));
   }
 
-  private ReplyEffect<Event, State> onAttemptDone(State state, AttemptDone done) {
+  private ReplyEffect<Event, InstanceState> onAttemptDone(InstanceData state, AttemptDone done) {
     if (!(done.step() + ":" + done.phase() + ":" + done.attempt()).equals(inFlight)) {
       return Effect().noReply(); // an attempt of an earlier incarnation or a stale duplicate
     }
@@ -561,7 +363,7 @@ public final class SagaInstanceEntity
     SagaStep step = state.definition().steps().get(done.step());
     if (done.succeeded()) {
       if (done.phase() == StepPhase.ACTION) {
-        String merged = State.merge(state.context(), step.name(), done.output());
+        String merged = InstanceData.merge(state.context(), step.name(), done.output());
         int bytes = merged.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > deps.settings().maxContextBytes()) {
           return failed(state, done, "output of step '" + step.name() + "' makes the context "
@@ -574,8 +376,8 @@ public final class SagaInstanceEntity
     return failed(state, done, done.error(), done.retryable(), now);
   }
 
-  private ReplyEffect<Event, State> failed(
-      State state, AttemptDone done, String error, boolean retryable, Instant now) {
+  private ReplyEffect<Event, InstanceState> failed(
+      InstanceData state, AttemptDone done, String error, boolean retryable, Instant now) {
     SagaStep step = state.definition().steps().get(done.step());
     RetryPolicy policy = step.retryFor(done.phase() == StepPhase.COMPENSATION);
     if (policy == null) {
@@ -597,7 +399,7 @@ public final class SagaInstanceEntity
   }
 
   /** Persists {@code events}, then publishes them and wakes itself for the next decision. */
-  private ReplyEffect<Event, State> persist(List<Event> events) {
+  private ReplyEffect<Event, InstanceState> persist(List<Event> events) {
     return Effect()
         .persist(events)
         .thenRun(next -> {
@@ -607,102 +409,36 @@ public final class SagaInstanceEntity
         .thenNoReply();
   }
 
-  /** Side effects of recorded events: metrics, updates, events topic, index. */
-  private void afterPersist(State state, List<Event> events) {
-    SagaDefinition d = state.definition();
-    boolean statusChanged = false;
+  /** Side effects of recorded events: what the reporter announces, and the timers they start. */
+  private void afterPersist(InstanceState state, List<Event> events) {
+    InstanceData data = data(state);
+    reporter.recorded(data, events);
     for (Event event : events) {
-      SagaUpdate update =
-          switch (event) {
-            case Started e -> {
-              statusChanged = true;
-              state.deadline().ifPresent(due -> timers.startSingleTimer("deadline", Wake.INSTANCE,
-                  positive(Duration.between(Instant.now(), due))));
-              context.getSelf().tell(Wake.INSTANCE);
-              yield update(state, "started", null, 0, null, e.at());
-            }
-            case AttemptStarted e -> update(state, e.phase() == StepPhase.ACTION ? "step_started"
-                : "compensation_step_started", e.step(), e.attempt(), null, e.at());
-            case AttemptSucceeded e -> {
-              boolean action = e.phase() == StepPhase.ACTION;
-              observe(state, e.step(), action ? "succeeded" : "compensated");
-              yield update(state, action ? "step_succeeded" : "compensation_succeeded", e.step(),
-                  e.attempt(), null, e.at());
-            }
-            case AttemptFailed e -> {
-              boolean action = e.phase() == StepPhase.ACTION;
-              boolean again = e.nextAttemptAt().isPresent();
-              observe(state, e.step(), (action ? "" : "compensation_")
-                  + (again ? "retry" : "failed"));
-              yield update(state, action ? (again ? "step_attempt_failed" : "step_failed")
-                  : "compensation_attempt_failed", e.step(), e.attempt(), e.error(), e.at());
-            }
-            case CompensationStarted e -> {
-              statusChanged = true;
-              deps.metrics().compensationStarted(d.name());
-              context.getLog().info("saga {}: compensating: {}", id, e.reason());
-              yield update(state, "compensation_started", null, 0, e.reason(), e.at());
-            }
-            case Completed e -> {
-              statusChanged = true;
-              yield update(state, "completed", null, 0, null, e.at());
-            }
-            case Compensated e -> {
-              statusChanged = true;
-              yield update(state, "compensated", null, 0, null, e.at());
-            }
-            case CompensationFailed e -> {
-              statusChanged = true;
-              context.getLog().warn("saga {}: waits for an operator: {}", id, e.error());
-              yield update(state, "compensation_failed", e.step(), 0, e.error(), e.at());
-            }
-            case RetryRequested e -> {
-              statusChanged = true;
-              context.getSelf().tell(Wake.INSTANCE);
-              yield update(state, "retried", null, 0, null, e.at());
-            }
-            case Resolved e -> {
-              statusChanged = true;
-              yield update(state, "resolved", null, 0, e.reason(), e.at());
-            }
-          };
-      deps.updates().tell(Topic.publish(update));
-      if (!(event instanceof AttemptStarted)) {
-        deps.events().publish(update);
+      if (event instanceof Started) {
+        armDeadline(data);
+        context.getSelf().tell(Wake.INSTANCE);
+      } else if (event instanceof RetryRequested) {
+        context.getSelf().tell(Wake.INSTANCE);
       }
     }
-    if (statusChanged) {
-      report(state);
-    }
   }
 
-  private void observe(State state, int step, String outcome) {
-    Attempt last = state.steps().get(step).lastAttempt().orElseThrow();
-    double seconds = last.finishedAt()
-        .map(f -> Duration.between(last.startedAt(), f).toNanos() / 1e9).orElse(0.0);
-    deps.metrics().attempt(state.definition().name(), state.steps().get(step).name(), outcome,
-        seconds);
-  }
-
-  private SagaUpdate update(State state, String event, Integer step, int attempt, String error,
-      Instant at) {
-    return new SagaUpdate(id, state.definition().name(), state.definition().version(), event,
-        state.status(), step == null ? Optional.empty()
-            : Optional.of(state.steps().get(step).name()), attempt, Optional.ofNullable(error),
-        at);
-  }
-
-  /** Tells the node's gauges and the index where the instance is. */
-  private void report(State state) {
-    deps.metrics().instance(id, state.definition().name(), state.status());
-    deps.sharding()
-        .entityRefFor(SagaIndexEntity.ENTITY_TYPE_KEY,
-            SagaIndexEntity.bucketOf(id, deps.settings().indexBuckets()))
-        .tell(new SagaIndexEntity.Upsert(state.summary()));
+  private void armDeadline(InstanceData data) {
+    data.deadline().ifPresent(due -> timers.startSingleTimer("deadline", Wake.INSTANCE,
+        positive(Duration.between(Instant.now(), due))));
   }
 
   private static Duration positive(Duration d) {
     return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  /** The data of a stage reached by persisting an event: every such stage exists. */
+  private static InstanceData data(InstanceState state) {
+    return ((Existing) state).data();
+  }
+
+  private static boolean blank(String reason) {
+    return reason == null || reason.isBlank();
   }
 
   private Refused notFound() {
@@ -710,47 +446,36 @@ public final class SagaInstanceEntity
         "saga instance '" + id + "' does not exist"));
   }
 
-  private Refused invalidState(State state, String what) {
+  private static Refused noReason() {
+    return new Refused(Rejection.invalid("invalid_input", "resolve needs a reason"));
+  }
+
+  private Refused invalidState(InstanceData state, String what) {
     return new Refused(Rejection.conflict("invalid_state", "cannot " + what + " saga instance '"
         + id + "' in state " + state.status() + "; only in COMPENSATION_FAILED"));
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<InstanceState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(PostStop.instance(), state -> deps.metrics().stopped(id))
+        .onSignal(PostStop.instance(), state -> reporter.stopped())
         .build();
   }
 
-  private void onRecovered(State state) {
-    if (!state.started()) {
-      return;
+  private void onRecovered(InstanceState state) {
+    if (state instanceof Existing existing) {
+      reporter.report(existing.data());
     }
-    report(state);
-    if (state.status().active()) {
-      state.deadline().ifPresent(due -> timers.startSingleTimer("deadline", Wake.INSTANCE,
-          positive(Duration.between(Instant.now(), due))));
+    if (state instanceof Active active) {
+      armDeadline(active.data());
       context.getSelf().tell(Wake.INSTANCE);
     }
   }
 
+  /** Events are applied by one pure function: no metrics or messages here, since replay runs it too. */
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(Started.class, State::start)
-        .onEvent(AttemptStarted.class, State::attemptStarted)
-        .onEvent(AttemptSucceeded.class, State::attemptSucceeded)
-        .onEvent(AttemptFailed.class, State::attemptFailed)
-        .onEvent(CompensationStarted.class, State::compensationStarted)
-        .onEvent(Completed.class, (s, e) -> s.withStatus(SagaState.COMPLETED, e.at(), s.error()))
-        .onEvent(Compensated.class, (s, e) -> s.withStatus(SagaState.COMPENSATED, e.at(),
-            s.error()))
-        .onEvent(CompensationFailed.class, (s, e) -> s.withStatus(SagaState.COMPENSATION_FAILED,
-            e.at(), Optional.of(e.error())))
-        .onEvent(RetryRequested.class, State::retried)
-        .onEvent(Resolved.class, State::resolved)
-        .build();
+  public EventHandler<InstanceState, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(InstanceState::apply);
   }
 }

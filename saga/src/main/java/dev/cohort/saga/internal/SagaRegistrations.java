@@ -68,7 +68,11 @@ public final class SagaRegistrations implements KryoRegistrations {
     r.add(3127, SagaInstanceEntity.CompensationFailed.class);
     r.add(3128, SagaInstanceEntity.RetryRequested.class);
     r.add(3129, SagaInstanceEntity.Resolved.class);
-    r.add(3140, SagaInstanceEntity.State.class);
+    r.add(3140, InstanceData.class); // was SagaInstanceEntity.State: same fields
+    r.add(3141, InstanceState.NotStarted.class);
+    r.add(3142, InstanceState.Active.class);
+    r.add(3143, InstanceState.AwaitingOperator.class);
+    r.add(3144, InstanceState.Ended.class);
 
     // definitions entity: 3200-3299
     r.add(3200, SagaDefinitionsEntity.Define.class);

@@ -87,10 +87,10 @@ public final class SagasImpl implements Sagas {
     SagaInstanceEntity.Deps deps =
         new SagaInstanceEntity.Deps(executor, metrics, events, updates, sharding, settings);
     SagaInstanceEntity.init(system, deps);
-    SagaDefinitionsEntity.init(system);
-    SagaIndexEntity.init(system);
+    SagaDefinitionsEntity.init(system, settings);
+    SagaIndexEntity.init(system, settings);
     SagasImpl sagas = new SagasImpl(system, settings, executor, sharding, updates,
-        ProjectionsImpl.start(system, kv, log));
+        ProjectionsImpl.start(system, kv, log, settings));
     Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
         ? settings.wakeInterval() : Duration.ofSeconds(2);
     system.scheduler().scheduleWithFixedDelay(first, settings.wakeInterval(), sagas::wakeActive,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaStep;
 import dev.cohort.saga.StepAction;
 import java.util.List;
@@ -26,7 +27,8 @@ class SagaDefinitionsEntityTest {
   private final EventSourcedBehaviorTestKit<SagaDefinitionsEntity.Command,
       SagaDefinitionsEntity.Event, SagaDefinitionsEntity.State> entity =
       EventSourcedBehaviorTestKit.create(kit.system(),
-          SagaDefinitionsEntity.create(SagaDefinitionsEntity.ENTITY_ID));
+          SagaDefinitionsEntity.create(SagaDefinitionsEntity.ENTITY_ID,
+              SagaSettings.create(kit.system().settings().config())));
 
   @AfterAll
   static void shutdown() {

@@ -1,6 +1,7 @@
 package dev.cohort.saga.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.saga.SagaDefinition;
@@ -55,7 +56,7 @@ class SagaJournalFormatTest {
             .deserialize(bytes, SagaInstanceEntity.Event.class).get());
       }
     }
-    SagaInstanceEntity.State state = replay(events);
+    InstanceData state = assertInstanceOf(InstanceState.Ended.class, replay(events)).data();
     assertEquals(versionOneEvents(), events);
     assertEquals(SagaState.COMPENSATED, state.status());
     assertEquals(List.of(StepStatus.COMPENSATED, StepStatus.FAILED),
@@ -64,19 +65,11 @@ class SagaJournalFormatTest {
     assertEquals(Optional.of("declined"), state.steps().get(1).error());
   }
 
-  private static SagaInstanceEntity.State replay(List<SagaInstanceEntity.Event> events) {
-    SagaInstanceEntity.State s = SagaInstanceEntity.State.empty("order-1");
+  /** Replays through the entity's own event handling (one pure function of stage and event). */
+  private static InstanceState replay(List<SagaInstanceEntity.Event> events) {
+    InstanceState s = new InstanceState.NotStarted("order-1");
     for (SagaInstanceEntity.Event e : events) {
-      s = switch (e) {
-        case SagaInstanceEntity.Started x -> s.start(x);
-        case SagaInstanceEntity.AttemptStarted x -> s.attemptStarted(x);
-        case SagaInstanceEntity.AttemptSucceeded x -> s.attemptSucceeded(x);
-        case SagaInstanceEntity.AttemptFailed x -> s.attemptFailed(x);
-        case SagaInstanceEntity.CompensationStarted x -> s.compensationStarted(x);
-        case SagaInstanceEntity.Compensated x -> s.withStatus(SagaState.COMPENSATED, x.at(),
-            s.error());
-        default -> throw new AssertionError("not in the fixture: " + e);
-      };
+      s = s.apply(e);
     }
     return s;
   }

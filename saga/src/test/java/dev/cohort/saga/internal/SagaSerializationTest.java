@@ -2,6 +2,7 @@ package dev.cohort.saga.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -103,12 +104,13 @@ class SagaSerializationTest {
           {"name":"pay","action":{"http":{"method":"POST","url":"http://127.0.0.1:9/pay",
            "body":{"amount":"${input.amount}"}}}}
         ]}""");
-    var state = SagaInstanceEntity.State.empty("i-1")
-        .start(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now()))
-        .attemptStarted(new SagaInstanceEntity.AttemptStarted(0, dev.cohort.saga.StepPhase.ACTION,
-            1, Instant.now()))
-        .attemptSucceeded(new SagaInstanceEntity.AttemptSucceeded(0,
-            dev.cohort.saga.StepPhase.ACTION, 1, "{\"revision\":3}", Instant.now()));
+    InstanceState state = new InstanceState.NotStarted("i-1")
+        .apply(new SagaInstanceEntity.Started("i-1", definition, "{\"amount\":5}", Instant.now()))
+        .apply(new SagaInstanceEntity.AttemptStarted(0, dev.cohort.saga.StepPhase.ACTION, 1,
+            Instant.now()))
+        .apply(new SagaInstanceEntity.AttemptSucceeded(0, dev.cohort.saga.StepPhase.ACTION, 1,
+            "{\"revision\":3}", Instant.now()));
+    assertInstanceOf(InstanceState.Active.class, state);
     byte[] bytes = serialization.serialize(state).get();
     var serializer = serialization.findSerializerFor(state);
     Object back = serialization

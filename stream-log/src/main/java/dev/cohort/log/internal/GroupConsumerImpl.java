@@ -5,6 +5,7 @@ import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.FetchResult;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupConsumer;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.TopicPartition;
@@ -131,7 +132,7 @@ final class GroupConsumerImpl implements GroupConsumer {
         .thenAccept(this::onAssignment)
         .exceptionally(
             failure -> {
-              if (cause(failure) instanceof LogException e && e.code().equals("unknown_member_id")) {
+              if (cause(failure) instanceof LogException e && e.is(LogError.UNKNOWN_MEMBER_ID)) {
                 synchronized (this) {
                   // Removed by a session timeout: join again as a new member.
                   memberId = "";
@@ -176,8 +177,7 @@ final class GroupConsumerImpl implements GroupConsumer {
   public CompletionStage<List<ConsumerRecord>> poll(Duration timeout) {
     if (closed) {
       return CompletableFuture.failedFuture(
-          new LogException(dev.cohort.persistence.ErrorKind.INVALID, "consumer_closed",
-              "the consumer is closed"));
+          LogError.CONSUMER_CLOSED.exception("the consumer is closed"));
     }
     lastPollNanos = System.nanoTime();
     CompletableFuture<Void> ready;
@@ -285,7 +285,7 @@ final class GroupConsumerImpl implements GroupConsumer {
               .exceptionallyCompose(
                   failure -> {
                     if (cause(failure) instanceof LogException e
-                        && e.code().equals("offset_out_of_range")) {
+                        && e.is(LogError.OFFSET_OUT_OF_RANGE)) {
                       return streamLog.resetOffset(tp, settings, position)
                           .thenApply(
                               reset -> {
@@ -348,7 +348,7 @@ final class GroupConsumerImpl implements GroupConsumer {
         .exceptionallyCompose(
             failure -> {
               if (cause(failure) instanceof LogException e
-                  && e.code().equals("illegal_generation")) {
+                  && e.is(LogError.ILLEGAL_GENERATION)) {
                 // The group moved on: learn the new generation, then commit what is still ours.
                 return heartbeat(member, gen)
                     .thenCompose(

@@ -1,6 +1,7 @@
 package dev.cohort.log.internal;
 
 import dev.cohort.log.ConsumerSettings.Assignor;
+import dev.cohort.log.LogError;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.CohortSerializable;
@@ -19,7 +20,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -251,10 +251,7 @@ public final class GroupCoordinator
   private GroupCoordinator(
       PersistenceId persistenceId, String groupId, ActorContext<Command> context,
       LogSettings settings) {
-    super(
-        persistenceId,
-        SupervisorStrategy.restartWithBackoff(
-            settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    super(persistenceId, settings.restartWithBackoff());
     this.groupId = groupId;
     this.context = context;
     this.settings = settings;
@@ -297,7 +294,9 @@ public final class GroupCoordinator
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(200, 1).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(
+            settings.groupSnapshotEvery(), settings.groupKeepSnapshots())
+        .withDeleteEventsOnSnapshot();
   }
 
   @Override
@@ -333,24 +332,15 @@ public final class GroupCoordinator
     long min = settings.minSessionTimeout().toMillis();
     long max = settings.maxSessionTimeout().toMillis();
     if (command.sessionTimeoutMs() < min || command.sessionTimeoutMs() > max) {
-      return reject(
-          command.replyTo(),
-          ErrorKind.INVALID,
-          "invalid_session_timeout",
-          "session.timeout.ms must be from " + min + " to " + max + ", not "
+      return reject(command.replyTo(), LogError.INVALID_SESSION_TIMEOUT, "session.timeout.ms must be from " + min + " to " + max + ", not "
               + command.sessionTimeoutMs());
     }
     if (command.topics().isEmpty()) {
-      return reject(command.replyTo(), ErrorKind.INVALID, "invalid_request",
-          "a member must subscribe to at least one topic");
+      return reject(command.replyTo(), LogError.INVALID_REQUEST, "a member must subscribe to at least one topic");
     }
     if (state.assignor() != null && !state.members().isEmpty()
         && state.assignor() != command.assignor()) {
-      return reject(
-          command.replyTo(),
-          ErrorKind.CONFLICT,
-          "inconsistent_group_protocol",
-          "group '" + groupId + "' uses " + state.assignor().kafkaName() + ", not "
+      return reject(command.replyTo(), LogError.INCONSISTENT_GROUP_PROTOCOL, "group '" + groupId + "' uses " + state.assignor().kafkaName() + ", not "
               + command.assignor().kafkaName());
     }
     String memberId = command.memberId() == null ? "" : command.memberId();
@@ -468,23 +458,17 @@ public final class GroupCoordinator
     String memberId = command.memberId() == null ? "" : command.memberId();
     if (memberId.isEmpty()) {
       if (!state.members().isEmpty()) {
-        return reject(command.replyTo(), ErrorKind.CONFLICT, "illegal_generation",
-            "group '" + groupId + "' has members; commit as one of them");
+        return reject(command.replyTo(), LogError.ILLEGAL_GENERATION, "group '" + groupId + "' has members; commit as one of them");
       }
     } else if (!state.members().containsKey(memberId)) {
       return unknownMember(command.replyTo(), memberId);
     } else if (command.generation() != state.generation()) {
-      return reject(
-          command.replyTo(),
-          ErrorKind.CONFLICT,
-          "illegal_generation",
-          "commit from generation " + command.generation() + " of group '" + groupId
+      return reject(command.replyTo(), LogError.ILLEGAL_GENERATION, "commit from generation " + command.generation() + " of group '" + groupId
               + "', which is at generation " + state.generation());
     }
     for (Map.Entry<TopicPartition, OffsetAndMetadata> e : command.offsets().entrySet()) {
       if (e.getValue().offset() < 0 || e.getKey().partition() < 0) {
-        return reject(command.replyTo(), ErrorKind.INVALID, "invalid_request",
-            "offset " + e.getValue().offset() + " for " + e.getKey() + " is negative");
+        return reject(command.replyTo(), LogError.INVALID_REQUEST, "offset " + e.getValue().offset() + " for " + e.getKey() + " is negative");
       }
     }
     if (!memberId.isEmpty()) {
@@ -595,14 +579,12 @@ public final class GroupCoordinator
   }
 
   private ReplyEffect<Event, State> unknownMember(ActorRef<Reply> replyTo, String memberId) {
-    return reject(
-        replyTo, ErrorKind.NOT_FOUND, "unknown_member_id",
-        "member '" + memberId + "' is not in group '" + groupId + "'");
+    return reject(replyTo, LogError.UNKNOWN_MEMBER_ID, "member '" + memberId + "' is not in group '" + groupId + "'");
   }
 
   private ReplyEffect<Event, State> reject(
-      ActorRef<Reply> replyTo, ErrorKind kind, String code, String message) {
-    return Effect().reply(replyTo, new Rejected(new Rejection(kind, code, message)));
+      ActorRef<Reply> replyTo, LogError code, String message) {
+    return Effect().reply(replyTo, new Rejected(code.rejection(message)));
   }
 
   @Override

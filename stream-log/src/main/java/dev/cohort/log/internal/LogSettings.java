@@ -5,6 +5,8 @@ import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.TopicConfig;
 import java.time.Duration;
+import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 
 /**
  * The stream-log settings of one node, read once from {@code cohort.log} (see {@code
@@ -22,12 +24,23 @@ public record LogSettings(
     Duration producerIdExpiration,
     Duration restartBackoffMin,
     Duration restartBackoffMax,
+    double restartBackoffRandomFactor,
+    int registrySnapshotEvery,
+    int registryKeepSnapshots,
     Duration minSessionTimeout,
     Duration maxSessionTimeout,
     Duration groupCheckInterval,
     Duration lagRefreshInterval,
+    int groupSnapshotEvery,
+    int groupKeepSnapshots,
     ProducerSettings producer,
     ConsumerSettings consumer) {
+
+  /** The restart backoff of the module's entities (the {@code restart-backoff-*} keys). */
+  public BackoffSupervisorStrategy restartWithBackoff() {
+    return SupervisorStrategy.restartWithBackoff(
+        restartBackoffMin, restartBackoffMax, restartBackoffRandomFactor);
+  }
 
   public static LogSettings create(Config config) {
     Config c = config.getConfig("cohort.log");
@@ -51,6 +64,7 @@ public record LogSettings(
                 TopicConfig.MESSAGE_TIMESTAMP_TYPE, t.getString("message.timestamp.type")));
     Config p = c.getConfig("partition");
     Config g = c.getConfig("group");
+    Config r = c.getConfig("topic-registry");
     return new LogSettings(
         c.getDuration("ask-timeout"),
         c.getDuration("metadata-max-age"),
@@ -63,10 +77,15 @@ public record LogSettings(
         p.getDuration("producer-id-expiration"),
         p.getDuration("restart-backoff-min"),
         p.getDuration("restart-backoff-max"),
+        p.getDouble("restart-backoff-random-factor"),
+        r.getInt("snapshot-every"),
+        r.getInt("keep-snapshots"),
         g.getDuration("min-session-timeout"),
         g.getDuration("max-session-timeout"),
         g.getDuration("check-interval"),
         g.getDuration("lag-refresh-interval"),
+        g.getInt("snapshot-every"),
+        g.getInt("keep-snapshots"),
         ProducerSettings.create(c.getConfig("producer")),
         ConsumerSettings.create(c.getConfig("consumer")));
   }

@@ -1,28 +1,19 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -42,29 +33,41 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One topic-partition: the single writer of its log, a sharded event-sourced entity (id {@code
- * topic/partition}).
+ * topic/partition}). This class holds the partition's protocol (commands, replies, events, the
+ * snapshot records: their Kryo ids and journal format are fixed), its lifecycle stages ({@link
+ * UnconfiguredPartition}, {@link ConfiguredPartition}, each with its own handlers), its sharding
+ * and snapshot wiring, and handlers that route each command to the collaborator that decides it,
+ * as Kafka's {@code UnifiedLog} does:
  *
- * <p>Storage: each produce request is one {@link BatchAppended} journal event holding the whole
- * batch as the producer compressed it; offsets are assigned here, contiguous from 0. The retained
- * log is held in memory (recovered from the latest snapshot plus later events); a snapshot is the
- * retained log, saved after every truncation, compaction or deletion and otherwise once at least
- * {@code snapshot-every} events <em>and</em> at least as many bytes as the previous snapshot held
- * have been appended since it. Events before a snapshot are then deleted, so retention and
- * compaction free journal rows. The byte rule keeps snapshotting linear: a snapshot copies the
- * whole retained log, so taking one every fixed number of small batches would copy a growing log
- * over and over (quadratic work); with it, snapshots write at most about twice the bytes produced,
- * and recovery reads one snapshot plus at most about as many bytes of events as the log holds.
+ * <ul>
+ *   <li>{@link PartitionLog}: the retained batches and offsets, held in memory;
+ *   <li>{@link LogValidator}: a produce request's batches validated and given offsets;
+ *   <li>{@link ProducerStateManager}: idempotent producers' epochs, sequences and last batches;
+ *   <li>{@link FetchPurgatory}: long-poll fetches parked at the log end;
+ *   <li>{@link LogRetention}: truncation by {@code retention.ms} and {@code retention.bytes};
+ *   <li>{@link LogCleaner}: compaction, off the actor.
+ * </ul>
  *
- * <p>Invariants: {@code logStartOffset <= logEndOffset}; batches are ordered by offset, disjoint,
- * and lie in [logStartOffset, logEndOffset); offsets never change (compaction leaves gaps). A
- * produce is answered only after its event is persisted ("acknowledged means durable"); a
- * duplicate from an idempotent producer (same producer id, epoch and sequence) is answered with the
- * original offsets without writing. Compaction runs off the actor on the blocking dispatcher over
- * an immutable view of the batches and is applied only if no truncation or compaction happened
- * meanwhile, so producers are never blocked by it.
+ * <p>Storage: each produced batch is one {@link BatchAppended} journal event holding the batch
+ * as the producer compressed it (a request of several batches is one atomic write); offsets are
+ * assigned here, contiguous from 0. The retained log is held in memory (recovered from the latest
+ * snapshot plus later events); a snapshot is the retained log, saved after every truncation,
+ * compaction or deletion and otherwise once at least {@code snapshot-every} events <em>and</em> at
+ * least as many bytes as the previous snapshot held have been appended since it. Events before a
+ * snapshot are then deleted, so retention and compaction free journal rows. The byte rule keeps
+ * snapshotting linear: a snapshot copies the whole retained log, so taking one every fixed number
+ * of small batches would copy a growing log over and over (quadratic work); with it, snapshots
+ * write at most about twice the bytes produced, and recovery reads one snapshot plus at most about
+ * as many bytes of events as the log holds.
+ *
+ * <p>Invariants: a produce is answered only after its events are persisted ("acknowledged means
+ * durable"); a duplicate from an idempotent producer (same producer id, epoch and sequence) is
+ * answered with the original offsets without writing; event handlers only apply events (no clock,
+ * metrics or messages), since they also run during recovery. The log's own invariants are in
+ * {@link PartitionLog}.
  *
  * <p>Thread-safety: the mutable {@link State} is confined to the actor; batches are immutable and
- * shared with fetch replies and the compactor.
+ * shared with fetch replies and the cleaner.
  */
 public final class PartitionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -72,9 +75,6 @@ public final class PartitionEntity
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "LogPartition");
-
-  /** Idempotence keeps the last batches of each producer, like Kafka (max in-flight 5). */
-  static final int PRODUCER_WINDOW = 5;
 
   public static String entityId(String topic, int partition) {
     return topic + "/" + partition;
@@ -202,46 +202,18 @@ public final class PartitionEntity
 
   // ---- state ----
 
-  /** The last batches of one producer, for duplicate detection. */
+  /** One of a producer's last batches, for duplicates (see {@link ProducerStateManager}). */
   public record ProducerBatch(int firstSequence, int lastSequence, long baseOffset, long appendTime)
       implements CohortSerializable {}
 
+  /** One producer's idempotence state (see {@link ProducerStateManager}). */
   public record ProducerEntry(int epoch, List<ProducerBatch> recent, long lastAppendedAt)
-      implements CohortSerializable {
-    int lastSequence() {
-      return recent.isEmpty() ? -1 : recent.getLast().lastSequence();
-    }
+      implements CohortSerializable {}
 
-    /** The entry after {@code event} (a batch of this producer) was appended. */
-    static ProducerEntry after(ProducerEntry entry, BatchAppended event) {
-      StoredBatch b = event.batch();
-      List<ProducerBatch> recent =
-          entry == null || entry.epoch() != event.producerEpoch()
-              ? new ArrayList<>()
-              : new ArrayList<>(entry.recent());
-      recent.add(
-          new ProducerBatch(
-              event.baseSequence(),
-              event.baseSequence() + b.recordCount() - 1,
-              b.baseOffset(),
-              b.logAppendTime()));
-      while (recent.size() > PRODUCER_WINDOW) {
-        recent.removeFirst();
-      }
-      return new ProducerEntry(event.producerEpoch(), List.copyOf(recent), event.appendedAt());
-    }
-
-    ProducerBatch find(int first, int last) {
-      for (ProducerBatch b : recent) {
-        if (b.firstSequence() == first && b.lastSequence() == last) {
-          return b;
-        }
-      }
-      return null;
-    }
-  }
-
-  /** The snapshot form of {@link State}: immutable, taken on the actor thread. */
+  /**
+   * The snapshot form of {@link State}: immutable, taken on the actor thread. An {@link
+   * UnconfiguredPartition} has an empty topic id, a null config and no batches or producers.
+   */
   public record Snapshot(
       String topicId,
       TopicConfig config,
@@ -255,204 +227,63 @@ public final class PartitionEntity
       implements CohortSerializable {}
 
   /**
-   * The partition's log in memory. Mutable, confined to the entity's actor; event handlers call
-   * its {@code apply} methods, command handlers only read it.
+   * The partition's lifecycle: {@link UnconfiguredPartition} until its topic configures it, {@link
+   * ConfiguredPartition} until the topic is deleted, then unconfigured again; each stage has its
+   * own command and event handlers. Mutable, confined to the entity's actor; event handlers change
+   * it (returning the next stage), command handlers only read it. Never serialized itself:
+   * snapshots are {@link Snapshot}s.
    */
-  public static final class State {
-    String topicId = "";
-    TopicConfig config;
-    long logStartOffset;
-    long logEndOffset;
-    long sizeBytes;
-    /** Bytes of batches at or after {@link #cleanedUpTo}: written since the last compaction. */
-    long dirtyBytes;
-    long cleanedUpTo;
-    long tombstonesExpireAt = Long.MAX_VALUE;
-    /** Rises on every truncation, compaction or deletion; a compaction result must match it. */
+  public abstract static sealed class State permits UnconfiguredPartition, ConfiguredPartition {
+    /**
+     * Rises on every truncation, compaction, deletion or re-creation; a compaction result must
+     * match it. Carried from stage to stage so that a compaction started before a deletion is
+     * never applied after the partition is configured again.
+     */
     long logVersion;
     /** Appended since the last snapshot (or since recovery started from it); not persisted. */
     long eventsSinceSnapshot;
     long bytesSinceSnapshot;
     /** Retained bytes when the last snapshot was taken or recovered. */
     long bytesAtSnapshot;
-    private final ArrayList<StoredBatch> batches = new ArrayList<>();
-    private int head;
-    final Map<Long, ProducerEntry> producers = new HashMap<>();
 
-    boolean configured() {
-      return config != null;
-    }
+    abstract String topicId();
 
-    int batchCount() {
-      return batches.size() - head;
-    }
+    /** The topic's configs; null while unconfigured. */
+    abstract TopicConfig config();
 
-    StoredBatch batch(int i) {
-      return batches.get(head + i);
-    }
+    /** The retained log; always empty while unconfigured. */
+    abstract PartitionLog log();
 
-    List<StoredBatch> batchesView() {
-      return List.copyOf(batches.subList(head, batches.size()));
-    }
+    abstract Snapshot toSnapshot();
 
-    /** Index of the first batch whose lastOffset >= offset, or batchCount() if none. */
-    int indexFor(long offset) {
-      int lo = 0;
-      int hi = batchCount();
-      while (lo < hi) {
-        int mid = (lo + hi) >>> 1;
-        if (batch(mid).lastOffset() < offset) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
-      }
-      return lo;
-    }
-
-    State applyConfigured(PartitionConfigured e) {
-      if (!e.topicId().equals(topicId)) {
-        clear();
-      }
-      topicId = e.topicId();
-      config = e.config();
-      return this;
-    }
-
-    State applyAppended(BatchAppended e) {
-      StoredBatch b = e.batch();
-      batches.add(b);
-      logEndOffset = b.lastOffset() + 1;
-      sizeBytes += b.sizeBytes();
-      dirtyBytes += b.sizeBytes();
-      eventsSinceSnapshot++;
-      bytesSinceSnapshot += b.sizeBytes();
-      if (e.producerId() >= 0) {
-        producers.put(e.producerId(), ProducerEntry.after(producers.get(e.producerId()), e));
-      }
-      return this;
-    }
-
-    State applyProducersExpired(ProducersExpired e) {
-      e.producerIds().forEach(producers::remove);
-      return this;
-    }
-
-    State applyTruncated(LogTruncated e) {
-      while (head < batches.size() && batches.get(head).lastOffset() < e.logStartOffset()) {
-        StoredBatch removed = batches.get(head);
-        sizeBytes -= removed.sizeBytes();
-        if (removed.baseOffset() >= cleanedUpTo) {
-          dirtyBytes -= removed.sizeBytes();
-        }
-        batches.set(head, null);
-        head++;
-      }
-      if (head > 64 && head > batches.size() / 2) {
-        batches.subList(0, head).clear();
-        head = 0;
-      }
-      logStartOffset = Math.max(logStartOffset, e.logStartOffset());
-      logVersion++;
-      return this;
-    }
-
-    State applyCompacted(LogCompacted e) {
-      List<StoredBatch> kept = new ArrayList<>(e.replacement());
-      for (int i = 0; i < batchCount(); i++) {
-        if (batch(i).lastOffset() >= e.cleanedUpTo()) {
-          kept.add(batch(i));
-        }
-      }
-      batches.clear();
-      head = 0;
-      sizeBytes = 0;
-      dirtyBytes = 0;
-      for (StoredBatch b : kept) {
-        if (b.lastOffset() >= logStartOffset) {
-          batches.add(b);
-          sizeBytes += b.sizeBytes();
-          if (b.baseOffset() >= e.cleanedUpTo()) {
-            dirtyBytes += b.sizeBytes();
-          }
-        }
-      }
-      cleanedUpTo = e.cleanedUpTo();
-      tombstonesExpireAt = e.tombstonesExpireAt();
-      logVersion++;
-      return this;
-    }
-
-    State applyDeleted() {
-      clear();
-      topicId = "";
-      config = null;
-      return this;
-    }
-
-    private void clear() {
-      batches.clear();
-      head = 0;
-      producers.clear();
-      sizeBytes = 0;
-      dirtyBytes = 0;
-      logStartOffset = 0;
-      logEndOffset = 0;
-      cleanedUpTo = 0;
-      tombstonesExpireAt = Long.MAX_VALUE;
-      logVersion++;
-    }
-
-    Snapshot toSnapshot() {
-      return new Snapshot(
-          topicId,
-          config,
-          logStartOffset,
-          logEndOffset,
-          batchesView(),
-          Map.copyOf(producers),
-          cleanedUpTo,
-          tombstonesExpireAt,
-          logVersion);
+    /** {@code next} with this stage's snapshot counters and the next log version. */
+    <S extends State> S handOver(S next) {
+      next.logVersion = logVersion + 1;
+      next.eventsSinceSnapshot = eventsSinceSnapshot;
+      next.bytesSinceSnapshot = bytesSinceSnapshot;
+      next.bytesAtSnapshot = bytesAtSnapshot;
+      return next;
     }
 
     static State fromSnapshot(Snapshot s) {
-      State state = new State();
-      state.topicId = s.topicId() == null ? "" : s.topicId();
-      state.config = s.config();
-      state.logStartOffset = s.logStartOffset();
-      state.logEndOffset = s.logEndOffset();
-      state.cleanedUpTo = s.cleanedUpTo();
-      state.tombstonesExpireAt = s.tombstonesExpireAt();
+      State state =
+          s.config() == null ? new UnconfiguredPartition() : ConfiguredPartition.restore(s);
       state.logVersion = s.logVersion();
-      state.producers.putAll(s.producers());
-      for (StoredBatch b : s.batches()) {
-        state.batches.add(b);
-        state.sizeBytes += b.sizeBytes();
-        if (b.baseOffset() >= s.cleanedUpTo()) {
-          state.dirtyBytes += b.sizeBytes();
-        }
-      }
-      state.bytesAtSnapshot = state.sizeBytes;
+      state.bytesAtSnapshot = state.log().sizeBytes();
       return state;
     }
   }
 
   // ---- behavior ----
 
-  private record Waiter(long id, Fetch fetch) {}
-
   private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
   private final LogSettings settings;
   private final TopicPartition topicPartition;
   private final LogMetrics metrics;
   private final LogMetrics.PartitionStats stats;
   private final String node;
-  /** Parked long-poll fetches, answered when data arrives or their wait expires. Transient. */
-  private final Map<Long, Waiter> waiters = new TreeMap<>();
-  private long nextWaiterId;
-  private boolean compacting;
+  private final FetchPurgatory purgatory;
+  private final LogCleaner cleaner;
 
   private PartitionEntity(
       PersistenceId persistenceId,
@@ -462,7 +293,6 @@ public final class PartitionEntity
       LogSettings settings) {
     super(persistenceId);
     this.context = context;
-    this.timers = timers;
     this.settings = settings;
     this.topicPartition = topicPartition;
     this.metrics = LogMetrics.get(context.getSystem());
@@ -470,6 +300,9 @@ public final class PartitionEntity
     // Not serving until the recovery below completes (also after a restart, which runs this again).
     stats.unavailable = true;
     this.node = context.getSystem().address().toString();
+    this.purgatory = new FetchPurgatory(timers, FetchWaitExpired::new);
+    this.cleaner =
+        new LogCleaner(context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   /**
@@ -490,10 +323,7 @@ public final class PartitionEntity
                       return new PartitionEntity(
                           persistenceId, topicPartition, context, timers, settings);
                     }));
-    return Behaviors.supervise(entity)
-        .onFailure(
-            SupervisorStrategy.restartWithBackoff(
-                settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    return Behaviors.supervise(entity).onFailure(settings.restartWithBackoff());
   }
 
   public static void init(ActorSystem<?> system, LogSettings settings) {
@@ -518,7 +348,7 @@ public final class PartitionEntity
 
   @Override
   public State emptyState() {
-    return new State();
+    return new UnconfiguredPartition();
   }
 
   @Override
@@ -543,7 +373,7 @@ public final class PartitionEntity
     if (due) {
       state.eventsSinceSnapshot = 0;
       state.bytesSinceSnapshot = 0;
-      state.bytesAtSnapshot = state.sizeBytes;
+      state.bytesAtSnapshot = state.log().sizeBytes();
     }
     return due;
   }
@@ -589,301 +419,195 @@ public final class PartitionEntity
 
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder
+        .forStateType(UnconfiguredPartition.class)
+        .onCommand(Produce.class, (s, c) -> Effect().reply(c.replyTo(), doesNotExist()))
+        .onCommand(ProduceBatches.class, (s, c) -> Effect().reply(c.replyTo(), refuse(c)))
+        .onCommand(Fetch.class, (s, c) -> Effect().reply(c.replyTo(), doesNotExist()))
+        .onCommand(DeletePartition.class, (s, c) -> Effect().reply(c.replyTo(), status(s)))
+        .onCommand(CheckRetention.class, (s, c) -> Effect().reply(c.replyTo(), status(s)))
+        .onCommand(RetentionTick.class, (s, c) -> Effect().noReply())
+        .onCommand(CompactionDone.class, (s, c) -> compactionEnded(c, s));
+    builder
+        .forStateType(ConfiguredPartition.class)
         .onCommand(Produce.class, this::onProduce)
         .onCommand(ProduceBatches.class, this::onProduceBatches)
         .onCommand(Fetch.class, this::onFetch)
+        .onCommand(DeletePartition.class, this::onDelete)
+        .onCommand(CheckRetention.class, (s, c) -> retention(s, c.replyTo()))
+        .onCommand(RetentionTick.class, this::onRetentionTick)
+        .onCommand(CompactionDone.class, this::onCompactionDone);
+    builder
+        .forAnyState()
         .onCommand(GetStatus.class, (s, c) -> Effect().reply(c.replyTo(), status(s)))
         .onCommand(Configure.class, this::onConfigure)
-        .onCommand(DeletePartition.class, this::onDelete)
-        .onCommand(CheckRetention.class, this::onCheckRetention)
-        .onCommand(RetentionTick.class, this::onRetentionTick)
-        .onCommand(FetchWaitExpired.class, this::onWaitExpired)
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .build();
+        .onCommand(FetchWaitExpired.class, this::onWaitExpired);
+    return builder.build();
   }
 
-  private ReplyEffect<Event, State> onProduce(State state, Produce command) {
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    var builder = newEventHandlerBuilder();
+    builder
+        .forStateType(UnconfiguredPartition.class)
+        .onEvent(PartitionConfigured.class, UnconfiguredPartition::applyConfigured);
+    builder
+        .forStateType(ConfiguredPartition.class)
+        .onEvent(PartitionConfigured.class, ConfiguredPartition::applyConfigured)
+        .onEvent(BatchAppended.class, ConfiguredPartition::applyAppended)
+        .onEvent(LogTruncated.class, ConfiguredPartition::applyTruncated)
+        .onEvent(ProducersExpired.class, ConfiguredPartition::applyProducersExpired)
+        .onEvent(LogCompacted.class, ConfiguredPartition::applyCompacted)
+        .onEvent(PartitionDeleted.class, (s, e) -> s.applyDeleted());
+    return builder.build();
+  }
+
+  // ---- produce ----
+
+  private ReplyEffect<Event, State> onProduce(ConfiguredPartition state, Produce command) {
     return append(
         state,
         command.topicId(),
-        command.producerId(),
-        command.producerEpoch(),
-        List.of(command.baseSequence()),
-        List.of(command.batch()),
-        command.replyTo(),
-        false);
+        new LogValidator.Request(
+            command.producerId(),
+            command.producerEpoch(),
+            List.of(command.baseSequence()),
+            List.of(command.batch()),
+            false),
+        command.replyTo());
   }
 
-  private ReplyEffect<Event, State> onProduceBatches(State state, ProduceBatches command) {
-    if (command.batches().isEmpty()
-        || command.baseSequences().size() != command.batches().size()) {
-      return Effect()
-          .reply(
-              command.replyTo(),
-              new Rejected(Rejection.invalid("invalid_request", "one sequence per batch")));
+  private ReplyEffect<Event, State> onProduceBatches(
+      ConfiguredPartition state, ProduceBatches command) {
+    if (malformed(command)) {
+      return Effect().reply(command.replyTo(), refuse(command));
     }
     return append(
         state,
         command.topicId(),
-        command.producerId(),
-        command.producerEpoch(),
-        command.baseSequences(),
-        command.batches(),
-        command.replyTo(),
-        true);
+        new LogValidator.Request(
+            command.producerId(),
+            command.producerEpoch(),
+            command.baseSequences(),
+            command.batches(),
+            true),
+        command.replyTo());
+  }
+
+  private static boolean malformed(ProduceBatches command) {
+    return command.batches().isEmpty()
+        || command.baseSequences().size() != command.batches().size();
+  }
+
+  /** The answer to a request that cannot be appended: malformed, or no such partition. */
+  private Rejected refuse(ProduceBatches command) {
+    return malformed(command)
+        ? new Rejected(LogError.INVALID_REQUEST.rejection("one sequence per batch"))
+        : doesNotExist();
   }
 
   /**
-   * Decides the batches of one request in order against the state plus the batches accepted
-   * before them in the same request, then writes every accepted batch in one atomic journal write
-   * (group commit) and answers after it completed. Once a batch is refused, the later ones are
-   * refused too, so that a request never leaves a gap in a producer's sequence.
+   * Lets {@link LogValidator} decide the batches of one request, then writes every accepted batch
+   * in one atomic journal write (group commit) and answers after it completed.
    */
   private ReplyEffect<Event, State> append(
-      State state,
+      ConfiguredPartition state,
       String topicId,
-      long producerId,
-      int producerEpoch,
-      List<Integer> baseSequences,
-      List<RecordBatches.Encoded> batches,
-      ActorRef<Reply> replyTo,
-      boolean many) {
+      LogValidator.Request request,
+      ActorRef<Reply> replyTo) {
     long started = System.nanoTime();
-    Rejection topicInvalid = validateTopic(state, topicId);
-    if (topicInvalid != null) {
-      return Effect().reply(replyTo, new Rejected(topicInvalid));
+    if (!state.topicId().equals(topicId)) {
+      return Effect().reply(replyTo, doesNotExist());
     }
-    long now = System.currentTimeMillis();
-    long appendTime =
-        state.config.timestampType() == TopicConfig.TimestampType.LOG_APPEND_TIME ? now : -1;
-    ProducerEntry entry = producerId >= 0 ? state.producers.get(producerId) : null;
-    long nextOffset = state.logEndOffset;
-    List<Event> events = new ArrayList<>();
-    List<Reply> results = new ArrayList<>();
-    Rejected refused = null;
-    for (int i = 0; i < batches.size(); i++) {
-      RecordBatches.Encoded batch = batches.get(i);
-      int baseSequence = baseSequences.get(i);
-      if (refused != null) {
-        results.add(
-            rejected(
-                ErrorKind.CONFLICT,
-                "out_of_order_sequence",
-                "an earlier batch of the same request was refused: "
-                    + refused.rejection().message()));
-        continue;
-      }
-      Rejection invalid = validateBatch(state, batch);
-      if (invalid == null && producerId >= 0) {
-        int last = baseSequence + batch.recordCount() - 1;
-        if (entry != null && producerEpoch < entry.epoch()) {
-          invalid =
-              new Rejection(
-                  ErrorKind.CONFLICT,
-                  "invalid_producer_epoch",
-                  "producer " + producerId + " epoch " + producerEpoch + " is older than "
-                      + entry.epoch());
-        } else {
-          boolean sameEpoch = entry != null && producerEpoch == entry.epoch();
-          ProducerBatch duplicate = sameEpoch ? entry.find(baseSequence, last) : null;
-          if (duplicate != null) {
-            results.add(new Appended(duplicate.baseOffset(), duplicate.appendTime(), true));
-            continue;
-          }
-          int expected = sameEpoch ? entry.lastSequence() + 1 : 0;
-          if (entry == null && baseSequence != 0) {
-            // Its state expired (or was never here): the producer must start a new epoch.
-            invalid =
-                new Rejection(
-                    ErrorKind.CONFLICT,
-                    "unknown_producer_id",
-                    "partition " + topicPartition + " has no state for producer " + producerId
-                        + "; start a new epoch at sequence 0");
-          } else if (baseSequence != expected) {
-            invalid =
-                new Rejection(
-                    ErrorKind.CONFLICT,
-                    "out_of_order_sequence",
-                    "producer " + producerId + " sent sequence " + baseSequence + " to "
-                        + topicPartition + "; expected " + expected);
-          }
-        }
-      }
-      if (invalid != null) {
-        refused = new Rejected(invalid);
-        results.add(refused);
-        continue;
-      }
-      StoredBatch stored =
-          new StoredBatch(
-              nextOffset,
-              nextOffset + batch.recordCount() - 1,
-              batch.recordCount(),
-              batch.baseTimestamp(),
-              batch.maxTimestamp(),
-              appendTime,
-              batch.codec(),
-              batch.uncompressedBytes(),
-              batch.payload());
-      nextOffset += batch.recordCount();
-      BatchAppended event =
-          new BatchAppended(stored, producerId, producerEpoch, baseSequence, now);
-      if (producerId >= 0) {
-        entry = ProducerEntry.after(entry, event);
-      }
-      events.add(event);
-      results.add(new Appended(stored.baseOffset(), appendTime, false));
+    ProducerEntry entry =
+        request.producerId() >= 0 ? state.producers().entry(request.producerId()) : null;
+    LogValidator.Decision decision =
+        LogValidator.validateAndAssignOffsets(
+            topicPartition,
+            state.config(),
+            state.log().logEndOffset(),
+            entry,
+            request,
+            System.currentTimeMillis());
+    if (decision.events().isEmpty()) {
+      return Effect().reply(replyTo, decision.answer());
     }
-    Reply answer = many ? new AppendedBatches(List.copyOf(results)) : results.getFirst();
-    if (events.isEmpty()) {
-      return Effect().reply(replyTo, answer);
-    }
-    String topic = topicPartition.topic();
     // Persist before replying: a reply sent first could acknowledge a write that a crash loses.
     return Effect()
-        .persist(events)
-        .thenRun(
-            s -> {
-              stats.unavailable = false;
-              for (Event e : events) {
-                StoredBatch b = ((BatchAppended) e).batch();
-                metrics.producedRecords.labelValues(topic).inc(b.recordCount());
-                metrics.producedBytes.labelValues(topic).inc(b.sizeBytes());
-              }
-              metrics.produceSeconds.observe((System.nanoTime() - started) / 1e9);
-              published(s);
-              answerWaiters(s);
-            })
-        .thenReply(replyTo, s -> answer);
+        .persist(decision.events())
+        .thenRun(s -> appended(s, decision.events(), started))
+        .thenReply(replyTo, s -> decision.answer());
   }
 
-  private Rejection validateTopic(State state, String topicId) {
-    if (!state.configured() || !state.topicId.equals(topicId)) {
-      return Rejection.notFound(
-          "unknown_topic_or_partition", "partition " + topicPartition + " does not exist");
+  /** After an append's journal write: metrics, and the parked fetches it satisfies. */
+  private void appended(State state, List<Event> events, long started) {
+    stats.unavailable = false;
+    String topic = topicPartition.topic();
+    for (Event e : events) {
+      StoredBatch b = ((BatchAppended) e).batch();
+      metrics.producedRecords.labelValues(topic).inc(b.recordCount());
+      metrics.producedBytes.labelValues(topic).inc(b.sizeBytes());
     }
-    return null;
+    metrics.produceSeconds.observe((System.nanoTime() - started) / 1e9);
+    published(state);
+    PartitionLog log = state.log();
+    purgatory.answerReady(log.logStartOffset(), log.logEndOffset(), f -> answer(state, f));
   }
 
-  private Rejection validateBatch(State state, RecordBatches.Encoded batch) {
-    if (batch == null || batch.recordCount() < 1 || batch.payload() == null) {
-      return Rejection.invalid("invalid_request", "a produce batch must hold records");
-    }
-    if (batch.codec() == TopicConfig.CompressionType.PRODUCER) {
-      return Rejection.invalid("invalid_request", "a batch needs a concrete codec");
-    }
-    long size = batch.payload().length + (long) RecordBatches.BATCH_OVERHEAD_BYTES;
-    if (size > state.config.maxMessageBytes()) {
-      return new Rejection(
-          ErrorKind.TOO_LARGE,
-          "record_too_large",
-          "a batch of " + size + " bytes is over max.message.bytes = "
-              + state.config.maxMessageBytes() + " of topic '" + topicPartition.topic() + "'");
-    }
-    if (state.config.cleanupPolicy().compacts() && batch.anyNullKey()) {
-      return Rejection.invalid(
-          "invalid_record",
-          "topic '" + topicPartition.topic() + "' is compacted: every record needs a key");
-    }
-    return null;
-  }
+  // ---- fetch ----
 
-  private ReplyEffect<Event, State> onFetch(State state, Fetch command) {
-    if (!state.configured()) {
-      return Effect()
-          .reply(
-              command.replyTo(),
-              new Rejected(
-                  Rejection.notFound(
-                      "unknown_topic_or_partition",
-                      "partition " + topicPartition + " does not exist")));
-    }
-    if (command.offset() < state.logStartOffset || command.offset() > state.logEndOffset) {
+  private ReplyEffect<Event, State> onFetch(ConfiguredPartition state, Fetch command) {
+    if (!state.log().inRange(command.offset())) {
       return Effect().reply(command.replyTo(), new Rejected(outOfRange(state, command.offset())));
     }
-    if (command.offset() == state.logEndOffset && command.maxWaitMs() > 0) {
-      long id = nextWaiterId++;
-      waiters.put(id, new Waiter(id, command));
+    if (command.offset() == state.log().logEndOffset() && command.maxWaitMs() > 0) {
       long wait = Math.min(command.maxWaitMs(), settings.maxFetchWait().toMillis());
-      timers.startSingleTimer(waiterKey(id), new FetchWaitExpired(id), Duration.ofMillis(wait));
+      purgatory.park(command, Duration.ofMillis(wait));
       return Effect().noReply();
     }
     return Effect().reply(command.replyTo(), read(state, command));
   }
 
-  private Fetched read(State state, Fetch command) {
-    List<StoredBatch> out = new ArrayList<>();
+  private Fetched read(ConfiguredPartition state, Fetch command) {
     long maxBytes = Math.min(command.maxBytes(), settings.maxFetchReplyBytes());
-    long bytes = 0;
-    long records = 0;
-    long next = state.logEndOffset;
-    for (int i = state.indexFor(command.offset()); i < state.batchCount(); i++) {
-      StoredBatch b = state.batch(i);
-      if (!out.isEmpty()
-          && (bytes + b.sizeBytes() > maxBytes || records >= command.maxRecords())) {
-        break;
-      }
-      out.add(b);
-      bytes += b.sizeBytes();
-      records += b.recordCount();
-    }
-    if (!out.isEmpty()) {
-      next = out.getLast().lastOffset() + 1;
-    }
-    return new Fetched(List.copyOf(out), state.logEndOffset, state.logStartOffset, next);
+    List<StoredBatch> out = state.log().read(command.offset(), maxBytes, command.maxRecords());
+    long next = out.isEmpty() ? state.log().logEndOffset() : out.getLast().lastOffset() + 1;
+    return new Fetched(out, state.log().logEndOffset(), state.log().logStartOffset(), next);
   }
 
-  private Rejection outOfRange(State state, long offset) {
-    return Rejection.invalid(
-        "offset_out_of_range",
-        "offset " + offset + " is outside [" + state.logStartOffset + ", " + state.logEndOffset
-            + "] of " + topicPartition);
-  }
-
-  private void answerWaiters(State state) {
-    if (waiters.isEmpty()) {
-      return;
-    }
-    Iterator<Waiter> it = waiters.values().iterator();
-    while (it.hasNext()) {
-      Waiter waiter = it.next();
-      if (waiter.fetch().offset() < state.logEndOffset
-          || waiter.fetch().offset() < state.logStartOffset) {
-        it.remove();
-        timers.cancel(waiterKey(waiter.id()));
-        waiter.fetch().replyTo().tell(answer(state, waiter.fetch()));
-      }
-    }
-  }
-
+  /** The answer to a parked fetch in {@code state} (after a write, a deletion, or its wait). */
   private Reply answer(State state, Fetch fetch) {
-    if (!state.configured()) {
-      return new Rejected(
-          Rejection.notFound(
-              "unknown_topic_or_partition", "partition " + topicPartition + " was deleted"));
-    }
-    if (fetch.offset() < state.logStartOffset || fetch.offset() > state.logEndOffset) {
-      return new Rejected(outOfRange(state, fetch.offset()));
-    }
-    return read(state, fetch);
+    return switch (state) {
+      case UnconfiguredPartition u ->
+          new Rejected(
+              LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " was deleted"));
+      case ConfiguredPartition c ->
+          c.log().inRange(fetch.offset())
+              ? read(c, fetch)
+              : new Rejected(outOfRange(c, fetch.offset()));
+    };
   }
 
   private ReplyEffect<Event, State> onWaitExpired(State state, FetchWaitExpired command) {
-    Waiter waiter = waiters.remove(command.waiterId());
-    if (waiter != null) {
-      waiter.fetch().replyTo().tell(answer(state, waiter.fetch()));
-    }
+    purgatory.expire(command.waiterId(), f -> answer(state, f));
     return Effect().noReply();
   }
 
-  private static String waiterKey(long id) {
-    return "fetch-wait-" + id;
+  private Rejection outOfRange(State state, long offset) {
+    return LogError.OFFSET_OUT_OF_RANGE.rejection("offset " + offset + " is outside [" + state.log().logStartOffset() + ", "
+            + state.log().logEndOffset() + "] of " + topicPartition);
   }
 
+  private Rejected doesNotExist() {
+    return new Rejected(
+        LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " does not exist"));
+  }
+
+  // ---- lifecycle ----
+
   private ReplyEffect<Event, State> onConfigure(State state, Configure command) {
-    if (command.topicId().equals(state.topicId) && command.config().equals(state.config)) {
+    if (command.topicId().equals(state.topicId()) && command.config().equals(state.config())) {
       return Effect().reply(command.replyTo(), status(state));
     }
     return Effect()
@@ -892,212 +616,110 @@ public final class PartitionEntity
         .thenReply(command.replyTo(), this::status);
   }
 
-  private ReplyEffect<Event, State> onDelete(State state, DeletePartition command) {
-    if (!state.configured() || !state.topicId.equals(command.topicId())) {
+  private ReplyEffect<Event, State> onDelete(ConfiguredPartition state, DeletePartition command) {
+    if (!state.topicId().equals(command.topicId())) {
       return Effect().reply(command.replyTo(), status(state));
     }
     return Effect()
         .persist(new PartitionDeleted())
-        .thenRun(
-            s -> {
-              published(s);
-              answerWaiters(s);
-              for (Waiter w : List.copyOf(waiters.values())) {
-                waiters.remove(w.id());
-                w.fetch().replyTo().tell(answer(s, w.fetch()));
-              }
-            })
+        .thenRun(this::deleted)
         .thenReply(command.replyTo(), this::status);
   }
 
-  private ReplyEffect<Event, State> onRetentionTick(State state, RetentionTick tick) {
+  /** After the deletion's journal write: every parked fetch learns that the partition is gone. */
+  private void deleted(State state) {
+    published(state);
+    purgatory.answerAll(f -> answer(state, f));
+  }
+
+  // ---- retention and compaction ----
+
+  private ReplyEffect<Event, State> onRetentionTick(ConfiguredPartition state, RetentionTick tick) {
     long cutoff = System.currentTimeMillis() - settings.producerIdExpiration().toMillis();
-    List<Long> expired = new ArrayList<>();
-    state.producers.forEach(
-        (id, entry) -> {
-          if (entry.lastAppendedAt() < cutoff) {
-            expired.add(id);
-          }
-        });
+    List<Long> expired = state.producers().silentSince(cutoff);
     if (!expired.isEmpty()) {
       // Written on its own; retention runs at the next tick. An expired producer that sends
       // again starts over at sequence 0, as in Kafka after producer.id.expiration.ms.
-      return Effect().persist(new ProducersExpired(List.copyOf(expired))).thenNoReply();
+      return Effect().persist(new ProducersExpired(expired)).thenNoReply();
     }
     return retention(state, null);
   }
 
-  private ReplyEffect<Event, State> onCheckRetention(State state, CheckRetention command) {
-    return retention(state, command.replyTo());
-  }
-
   /** Truncates by time and size; starts a compaction when due. Replies status if asked. */
-  private ReplyEffect<Event, State> retention(State state, ActorRef<Reply> replyTo) {
-    if (!state.configured()) {
-      return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, status(state));
-    }
-    TopicConfig config = state.config;
+  private ReplyEffect<Event, State> retention(ConfiguredPartition state, ActorRef<Reply> replyTo) {
     long now = System.currentTimeMillis();
-    long newStart = state.logStartOffset;
-    if (config.cleanupPolicy().deletes()) {
-      long remaining = state.sizeBytes;
-      for (int i = 0; i < state.batchCount(); i++) {
-        StoredBatch b = state.batch(i);
-        boolean expired = config.retentionMs() >= 0 && b.retentionTimestamp() < now - config.retentionMs();
-        boolean oversize = config.retentionBytes() >= 0 && remaining > config.retentionBytes();
-        if (!expired && !oversize) {
-          break;
-        }
-        remaining -= b.sizeBytes();
-        newStart = b.lastOffset() + 1;
-      }
-    }
-    if (newStart <= state.logStartOffset) {
+    long newStart = LogRetention.newLogStart(state.log(), state.config(), now);
+    if (newStart <= state.log().logStartOffset()) {
       // Compaction only in a check that truncated nothing: a truncation would void its result.
-      if (config.cleanupPolicy().compacts() && !compacting) {
-        boolean dirty =
-            state.dirtyBytes > 0
-                && state.dirtyBytes >= config.minCleanableDirtyRatio() * state.sizeBytes;
-        if (dirty || now >= state.tombstonesExpireAt) {
-          startCompaction(state, now);
-        }
+      if (cleaner.due(state.log(), state.config(), now)) {
+        startCompaction(state, now);
       }
       return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, status(state));
     }
-    var effect =
-        Effect()
-            .persist(new LogTruncated(newStart))
-            .thenRun(
-                s -> {
-                  published(s);
-                  context.getLog().debug("{} truncated to offset {}", topicPartition, s.logStartOffset);
-                });
+    var effect = Effect().persist(new LogTruncated(newStart)).thenRun(this::truncated);
     return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, this::status);
   }
 
-  private void startCompaction(State state, long now) {
-    compacting = true;
-    List<StoredBatch> view = state.batchesView();
-    long cleanedUpTo = state.logEndOffset;
-    long version = state.logVersion;
-    long deleteRetentionMs = state.config.deleteRetentionMs();
-    Executor blocking =
-        context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-    CompletableFuture<CompactionDone> result =
-        CompletableFuture.supplyAsync(
-            () -> Compactor.compact(view, cleanedUpTo, version, deleteRetentionMs, now), blocking);
-    context.pipeToSelf(
-        result,
-        (done, failure) ->
-            failure == null
-                ? done
-                : new CompactionDone(version, cleanedUpTo, List.of(), Long.MAX_VALUE,
-                    failure.toString()));
+  private void truncated(State state) {
+    published(state);
+    context
+        .getLog()
+        .debug("{} truncated to offset {}", topicPartition, state.log().logStartOffset());
   }
 
-  private ReplyEffect<Event, State> onCompactionDone(State state, CompactionDone done) {
-    compacting = false;
-    if (done.failure() != null) {
-      context.getLog().warn("compaction of {} failed: {}", topicPartition, done.failure());
-      return Effect().noReply();
+  private void startCompaction(ConfiguredPartition state, long now) {
+    long version = state.logVersion;
+    long cleanedUpTo = state.log().logEndOffset();
+    context.pipeToSelf(
+        cleaner.start(state.log(), state.config(), now),
+        (done, failure) ->
+            failure == null
+                ? new CompactionDone(
+                    version,
+                    done.cleanedUpTo(),
+                    done.replacement(),
+                    done.tombstonesExpireAt(),
+                    null)
+                : new CompactionDone(
+                    version, cleanedUpTo, List.of(), Long.MAX_VALUE, failure.toString()));
+  }
+
+  private ReplyEffect<Event, State> onCompactionDone(
+      ConfiguredPartition state, CompactionDone done) {
+    if (done.failure() != null || done.logVersion() != state.logVersion) {
+      return compactionEnded(done, state);
     }
-    if (done.logVersion() != state.logVersion || !state.configured()) {
-      return Effect().noReply();
-    }
+    cleaner.finished();
     return Effect()
-        .persist(new LogCompacted(done.cleanedUpTo(), done.replacement(), done.tombstonesExpireAt()))
+        .persist(
+            new LogCompacted(done.cleanedUpTo(), done.replacement(), done.tombstonesExpireAt()))
         .thenRun(this::published)
         .thenNoReply();
   }
 
+  /** A compaction that is not applied: it failed, or the log changed (or went) meanwhile. */
+  private ReplyEffect<Event, State> compactionEnded(CompactionDone done, State state) {
+    cleaner.finished();
+    if (done.failure() != null) {
+      context.getLog().warn("compaction of {} failed: {}", topicPartition, done.failure());
+    }
+    return Effect().noReply();
+  }
+
   private void published(State state) {
-    stats.logStartOffset = state.logStartOffset;
-    stats.logEndOffset = state.logEndOffset;
-    stats.sizeBytes = state.sizeBytes;
+    stats.logStartOffset = state.log().logStartOffset();
+    stats.logEndOffset = state.log().logEndOffset();
+    stats.sizeBytes = state.log().sizeBytes();
   }
 
   private Status status(State state) {
     return new Status(
-        state.topicId,
-        state.config,
-        state.logStartOffset,
-        state.logEndOffset,
-        state.sizeBytes,
-        state.batchCount(),
+        state.topicId(),
+        state.config(),
+        state.log().logStartOffset(),
+        state.log().logEndOffset(),
+        state.log().sizeBytes(),
+        state.log().batchCount(),
         node);
-  }
-
-  private static Rejected rejected(ErrorKind kind, String code, String message) {
-    return new Rejected(new Rejection(kind, code, message));
-  }
-
-  @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(PartitionConfigured.class, State::applyConfigured)
-        .onEvent(BatchAppended.class, State::applyAppended)
-        .onEvent(LogTruncated.class, State::applyTruncated)
-        .onEvent(ProducersExpired.class, State::applyProducersExpired)
-        .onEvent(LogCompacted.class, State::applyCompacted)
-        .onEvent(PartitionDeleted.class, (s, e) -> s.applyDeleted())
-        .build();
-  }
-
-  /**
-   * Compaction of an immutable list of batches: keeps the latest record per key (by offset) and
-   * tombstones younger than {@code delete.retention.ms}; rewrites only batches that lose records
-   * and drops batches left empty. Pure and thread-safe.
-   */
-  static final class Compactor {
-    private Compactor() {}
-
-    static CompactionDone compact(
-        List<StoredBatch> batches, long cleanedUpTo, long version, long deleteRetentionMs,
-        long now) {
-      Map<ByteBuffer, Long> latest = new HashMap<>();
-      List<List<RecordBatches.Entry>> decoded = new ArrayList<>(batches.size());
-      for (StoredBatch b : batches) {
-        List<RecordBatches.Entry> entries = RecordBatches.entries(b);
-        decoded.add(entries);
-        for (RecordBatches.Entry entry : entries) {
-          if (entry.key() != null) {
-            latest.put(ByteBuffer.wrap(entry.key()), entry.offset());
-          }
-        }
-      }
-      List<StoredBatch> replacement = new ArrayList<>();
-      long tombstonesExpireAt = Long.MAX_VALUE;
-      ArrayDeque<RecordBatches.Entry> kept = new ArrayDeque<>();
-      for (int i = 0; i < batches.size(); i++) {
-        StoredBatch b = batches.get(i);
-        kept.clear();
-        for (RecordBatches.Entry entry : decoded.get(i)) {
-          if (entry.key() == null) {
-            kept.add(entry);
-            continue;
-          }
-          if (latest.get(ByteBuffer.wrap(entry.key())) != entry.offset()) {
-            continue;
-          }
-          if (entry.value() == null) {
-            long time = b.logAppendTime() >= 0 ? b.logAppendTime() : entry.timestamp();
-            long expiresAt = time + deleteRetentionMs;
-            if (expiresAt <= now) {
-              continue;
-            }
-            tombstonesExpireAt = Math.min(tombstonesExpireAt, expiresAt);
-          }
-          kept.add(entry);
-        }
-        if (kept.size() == b.recordCount()) {
-          replacement.add(b);
-        } else if (!kept.isEmpty()) {
-          replacement.add(RecordBatches.rewrite(b, List.copyOf(kept)));
-        }
-      }
-      return new CompactionDone(
-          version, cleanedUpTo, List.copyOf(replacement), tombstonesExpireAt, null);
-    }
   }
 }

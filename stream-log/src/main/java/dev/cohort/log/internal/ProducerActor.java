@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.ProducerSettings;
@@ -169,7 +170,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
   private Behavior<Command> onSend(Send send) {
     if (closing != null) {
       send.result().completeExceptionally(
-          new LogException(ErrorKind.INVALID, "producer_closed", "the producer is closed"));
+          LogError.PRODUCER_CLOSED.exception("the producer is closed"));
       return this;
     }
     String topic = send.record().topic();
@@ -219,10 +220,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
       partition = record.partition();
       if (partition < 0 || partition >= meta.partitions()) {
         send.result().completeExceptionally(
-            new LogException(
-                ErrorKind.NOT_FOUND,
-                "unknown_topic_or_partition",
-                "topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
+            LogError.UNKNOWN_TOPIC_OR_PARTITION.exception("topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
                     + partition + " does not exist"));
         return;
       }
@@ -235,17 +233,13 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     int size = RecordBatches.estimateSize(record.key(), record.value(), record.headers());
     if (size > limit) {
       send.result().completeExceptionally(
-          new LogException(
-              ErrorKind.TOO_LARGE,
-              "record_too_large",
-              "a record of about " + size + " bytes is over max.message.bytes = "
+          LogError.RECORD_TOO_LARGE.exception("a record of about " + size + " bytes is over max.message.bytes = "
                   + meta.config().maxMessageBytes() + " of topic '" + meta.name() + "'"));
       return;
     }
     if (meta.config().cleanupPolicy().compacts() && record.key() == null) {
       send.result().completeExceptionally(
-          new LogException(ErrorKind.INVALID, "invalid_record",
-              "topic '" + meta.name() + "' is compacted: every record needs a key"));
+          LogError.INVALID_RECORD.exception("topic '" + meta.name() + "' is compacted: every record needs a key"));
       return;
     }
     TopicPartition tp = new TopicPartition(meta.name(), partition);
@@ -451,13 +445,13 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     } else if (result instanceof PartitionEntity.Rejected rejected) {
       var r = rejected.rejection();
       boolean retriable =
-          r.code().equals("out_of_order_sequence")
+          r.is(LogError.OUT_OF_ORDER_SEQUENCE)
               || r.kind() == ErrorKind.UNAVAILABLE
               || r.kind() == ErrorKind.TIMEOUT;
-      if (r.code().equals("unknown_topic_or_partition")) {
+      if (r.is(LogError.UNKNOWN_TOPIC_OR_PARTITION)) {
         metadata.remove(batch.tp.topic());
       }
-      if (r.code().equals("unknown_producer_id")) {
+      if (r.is(LogError.UNKNOWN_PRODUCER_ID)) {
         // The partition forgot this producer (producer-id-expiration): nothing was written;
         // resend under a new epoch whose sequences start at 0.
         queue.needsNewEpoch = true;
@@ -496,13 +490,10 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
 
   private LogException deliveryTimeout(Batch batch, Throwable cause) {
     if (cause instanceof LogException e && e.kind() != ErrorKind.TIMEOUT
-        && !e.code().equals("out_of_order_sequence")) {
+        && !e.is(LogError.OUT_OF_ORDER_SEQUENCE)) {
       return e;
     }
-    return new LogException(
-        ErrorKind.TIMEOUT,
-        "delivery_timeout",
-        "batch for " + batch.tp + " not acknowledged after " + batch.attempts
+    return LogError.DELIVERY_TIMEOUT.exception("batch for " + batch.tp + " not acknowledged after " + batch.attempts
             + " attempts within delivery.timeout.ms"
             + (cause == null ? "" : ": " + cause.getMessage()),
         cause);

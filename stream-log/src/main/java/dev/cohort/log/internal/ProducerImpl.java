@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerRecord;
@@ -27,7 +28,7 @@ final class ProducerImpl implements Producer {
     CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
     if (record == null || record.topic() == null) {
       result.completeExceptionally(
-          new LogException(ErrorKind.INVALID, "invalid_request", "a record needs a topic"));
+          LogError.INVALID_REQUEST.exception("a record needs a topic"));
       return result;
     }
     actor.tell(new ProducerActor.Send(record, result));

@@ -2,6 +2,7 @@ package dev.cohort.log.internal;
 
 import com.github.luben.zstd.Zstd;
 import dev.cohort.log.ConsumerRecord;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicConfig.CompressionType;
 import dev.cohort.log.TopicConfig.TimestampType;
@@ -219,7 +220,7 @@ public final class RecordBatches {
         case ZSTD -> Zstd.compress(raw, ZSTD_LEVEL);
       };
     } catch (IOException e) {
-      throw new LogException(ErrorKind.INVALID, "invalid_record", "cannot compress: " + e, e);
+      throw LogError.INVALID_RECORD.exception("cannot compress: " + e, e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.cohort.log.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.persistence.CohortSerializable;
@@ -14,7 +15,6 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -135,10 +135,7 @@ public final class TopicRegistry
   private final LogSettings settings;
 
   private TopicRegistry(PersistenceId persistenceId, LogSettings settings) {
-    super(
-        persistenceId,
-        SupervisorStrategy.restartWithBackoff(
-            settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+    super(persistenceId, settings.restartWithBackoff());
     this.settings = settings;
   }
 
@@ -164,7 +161,9 @@ public final class TopicRegistry
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(
+            settings.registrySnapshotEvery(), settings.registryKeepSnapshots())
+        .withDeleteEventsOnSnapshot();
   }
 
   @Override
@@ -196,8 +195,7 @@ public final class TopicRegistry
           .reply(
               command.replyTo(),
               new Rejected(
-                  Rejection.conflict(
-                      "topic_already_exists", "topic '" + command.name() + "' already exists")));
+                  LogError.TOPIC_ALREADY_EXISTS.rejection("topic '" + command.name() + "' already exists")));
     }
     TopicConfig config;
     try {
@@ -242,9 +240,7 @@ public final class TopicRegistry
     Rejection invalid = validatePartitions(command.totalPartitions());
     if (invalid == null && command.totalPartitions() < topic.partitions()) {
       invalid =
-          Rejection.invalid(
-              "invalid_partitions",
-              "topic '" + command.name() + "' has " + topic.partitions()
+          LogError.INVALID_PARTITIONS.rejection("topic '" + command.name() + "' has " + topic.partitions()
                   + " partitions; partitions can be added, never removed");
     }
     if (invalid != null) {
@@ -290,9 +286,7 @@ public final class TopicRegistry
 
   private Rejection validatePartitions(int partitions) {
     if (partitions < 1 || partitions > settings.maxPartitions()) {
-      return Rejection.invalid(
-          "invalid_partitions",
-          "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
+      return LogError.INVALID_PARTITIONS.rejection("partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
     }
     return null;
   }
@@ -301,17 +295,14 @@ public final class TopicRegistry
   public static Rejection validateName(String name) {
     if (name == null || !TOPIC_NAME.matcher(name).matches() || name.equals(".")
         || name.equals("..")) {
-      return Rejection.invalid(
-          "invalid_topic_name",
-          "topic name '" + name + "' is invalid: use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
+      return LogError.INVALID_TOPIC_NAME.rejection("topic name '" + name + "' is invalid: use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
     }
     return null;
   }
 
   static Rejected unknown(String name) {
     return new Rejected(
-        Rejection.notFound(
-            "unknown_topic_or_partition", "topic '" + name + "' does not exist"));
+        LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("topic '" + name + "' does not exist"));
   }
 
   @Override

@@ -164,6 +164,37 @@ class PartitionEntityTest {
   }
 
   @Test
+  void aDeletedPartitionIsUnconfiguredUntilItsTopicIsCreatedAgain() {
+    configure();
+    produce(7, 0, 0, 3);
+    var deleted =
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.DeletePartition("tid", r));
+    // (Its event is gone from the journal already: the snapshot after a deletion replaces it.)
+    assertInstanceOf(UnconfiguredPartition.class, deleted.state());
+    assertEquals("", ((PartitionEntity.Status) deleted.reply()).topicId());
+    entity.restart();
+    assertInstanceOf(UnconfiguredPartition.class, entity.getState());
+    assertEquals("unknown_topic_or_partition", code(produce(-1, 0, 0, 1)));
+    var fetch =
+        entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Fetch(0, 1000, 10, 0, r));
+    assertEquals("unknown_topic_or_partition", code(fetch.reply()));
+    assertTrue(fetch.hasNoEvents());
+    // The topic created again (a new topic id): an empty log, and no state for producer 7.
+    var recreated =
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.Configure("tid2", config, r));
+    var configured = assertInstanceOf(ConfiguredPartition.class, recreated.state());
+    assertEquals(0, configured.log().logEndOffset());
+    var first =
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.Produce("tid2", 7, 0, 0, batch(3, 4), r));
+    var appended = assertInstanceOf(PartitionEntity.Appended.class, first.reply());
+    assertEquals(0, appended.baseOffset());
+    assertTrue(!appended.duplicate(), "the deleted topic's producer state is gone");
+  }
+
+  @Test
   void fetchOutsideTheLogIsOutOfRange() {
     configure();
     produce(-1, 0, 0, 2);

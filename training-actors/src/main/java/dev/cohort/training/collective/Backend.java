@@ -1,7 +1,7 @@
 package dev.cohort.training.collective;
 
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import java.util.Locale;
 
 /** The collective backends. Written by ordinal in messages: add values only at the end. */
@@ -20,8 +20,7 @@ public enum Backend implements CohortSerializable {
       case "ring" -> RING;
       case "nccl" -> NCCL;
       default ->
-          throw TrainingException.invalid(
-              "unknown_backend", "backend must be one of auto, ring, nccl, not '" + name + "'");
+          throw TrainingError.UNKNOWN_BACKEND.exception("backend must be one of auto, ring, nccl, not '" + name + "'");
     };
   }
 

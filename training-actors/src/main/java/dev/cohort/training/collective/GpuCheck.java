@@ -36,7 +36,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The entry point of {@code training-actors/gpu-check.sh}: checks the nccl backend on this machine
@@ -325,11 +324,14 @@ public final class GpuCheck {
   }
 
   private static JobStatus ask(ActorSystem<Void> system, ActorRef<TrainingCoordinator.Command> coordinator,
-      org.apache.pekko.japi.function.Function<ActorRef<StatusReply<JobStatus>>, TrainingCoordinator.Command> message)
+      org.apache.pekko.japi.function.Function<ActorRef<TrainingCoordinator.Reply>, TrainingCoordinator.Command> message)
       throws Exception {
-    StatusReply<JobStatus> reply = AskPattern.ask(coordinator, message, Duration.ofSeconds(10), system.scheduler())
+    TrainingCoordinator.Reply reply = AskPattern.ask(coordinator, message, Duration.ofSeconds(10), system.scheduler())
         .toCompletableFuture().get(15, TimeUnit.SECONDS);
-    return reply.getValue();
+    return switch (reply) {
+      case TrainingCoordinator.Answer answer -> answer.status();
+      case TrainingCoordinator.Rejected rejected -> throw rejected.rejection().toException();
+    };
   }
 
   /**

@@ -3,7 +3,7 @@ package dev.cohort.training.internal;
 import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.Mlp;
 import dev.cohort.training.Optimizer;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ final class CheckpointCodec {
       size += 4L * s.length;
     }
     if (size > Integer.MAX_VALUE - 16) {
-      throw TrainingException.invalid("checkpoint_too_large", "a checkpoint of " + size + " bytes does not fit one array");
+      throw TrainingError.CHECKPOINT_TOO_LARGE.exception("a checkpoint of " + size + " bytes does not fit one array");
     }
     ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(MAGIC).putInt(position.epoch()).putInt(position.stepInEpoch()).putLong(position.globalStep());
@@ -114,7 +114,7 @@ final class CheckpointCodec {
 
   private static void require(boolean ok, String what) {
     if (!ok) {
-      throw TrainingException.invalid("checkpoint_mismatch", "checkpoint does not fit this job: " + what);
+      throw TrainingError.CHECKPOINT_MISMATCH.exception("checkpoint does not fit this job: " + what);
     }
   }
 }

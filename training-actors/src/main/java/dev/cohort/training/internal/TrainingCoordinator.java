@@ -1,18 +1,19 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.persistence.CohortSerializable;
+import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
 import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.JobPhase;
-import dev.cohort.training.JobStatus.LossPoint;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.RecoveryInfo;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingRendezvous;
-import java.time.Duration;
+import dev.cohort.training.internal.Job.Member;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,15 +21,16 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -36,8 +38,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The coordinator of one training job: a sharded, event-sourced entity that owns the job's
- * lifecycle, its rendezvous and its checkpoint manifests: job submission, worker rendezvous into
- * numbered generations of a ring, loss of a worker (abort the generation, gather the survivors
+ * protocol and routes each command to the handler of the job's stage ({@link JobState}); the job's
+ * data and its pure transitions live in {@link Job}, the messages to workers and pools in {@link
+ * GenerationDriver}. It owns the job's lifecycle, its rendezvous and its checkpoint manifests:
+ * job submission, worker rendezvous into numbered generations of a ring, loss of a worker (abort the generation, gather the survivors
  * again), checkpoint commits, recovery records, progress, completion and cancellation, and its
  * own restart (a RUNNING job resumes from the latest checkpoint, or a newer surviving replica).
  *
@@ -57,7 +61,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <p>Backend: every worker's {@link Join} says whether it holds a GPU (its node's worker pool
  * probed libcudart, libnccl.so.2 and the devices). A generation runs on one backend ({@link
- * State#backend}): ring or nccl as the spec asks; auto is nccl only when every member has a GPU,
+ * Job#backend}): ring or nccl as the spec asks; auto is nccl only when every member has a GPU,
  * otherwise ring. A job asking for nccl fails (FAILED, {@code backend_unavailable}, with the
  * worker's probe finding) as soon as a worker without a GPU joins, rather than waiting for GPU
  * workers that may never come. nccl rendezvous: the {@link Assignment} names the backend; rank 0
@@ -70,19 +74,17 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class TrainingCoordinator
     extends EventSourcedBehaviorWithEnforcedReplies<
-        TrainingCoordinator.Command, TrainingCoordinator.Event, TrainingCoordinator.State> {
+        TrainingCoordinator.Command, TrainingCoordinator.Event, JobState> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "TrainingJob");
-  private static final String RENDEZVOUS_TIMER = "rendezvous";
-  private static final String RECRUIT_TIMER = "recruit";
 
   // Command ------------------------------------------------------------------------------------
 
   public sealed interface Command extends CohortSerializable {}
 
   /** Creates the job; repeating the same spec is answered again (idempotent submit). */
-  public record Submit(TrainingJobSpec spec, ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
+  public record Submit(TrainingJobSpec spec, ActorRef<Reply> replyTo) implements Command {}
 
   /**
    * A worker offers itself for the next generation, listening on {@code ringAddress}; {@code
@@ -92,7 +94,7 @@ public final class TrainingCoordinator
    * decide whether the job's generations can run on nccl.
    */
   public record Join(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
-      ActorRef<WorkerMessage> worker, ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
+      ActorRef<WorkerMessage> worker, ActorRef<Reply> replyTo) implements Command {}
 
   /** A worker died or left (its actor stopped, its node went down); ends its generation. */
   public record WorkerLost(String workerId, String reason) implements Command {}
@@ -122,9 +124,9 @@ public final class TrainingCoordinator
   public record NcclIdCreated(long generation, NcclRendezvous rankZero) implements Command {}
 
   /** Cancels the job (DELETE); members are told to stop. */
-  public record Cancel(ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
+  public record Cancel(ActorRef<Reply> replyTo) implements Command {}
 
-  public record Get(ActorRef<StatusReply<JobStatus>> replyTo) implements Command {}
+  public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /**
    * Rank 0 of {@code generation} wrote every chunk of a checkpoint durably; the coordinator
@@ -189,7 +191,15 @@ public final class TrainingCoordinator
     static final Resume START = new Resume(RecoveryInfo.FROM_START, 0, Optional.empty());
   }
 
-  // Reply: dev.cohort.training.JobStatus (public, the gateway and the embedded API show it).
+  // Reply --------------------------------------------------------------------------------------
+
+  public sealed interface Reply extends CohortSerializable {}
+
+  /** The job's status (the gateway and the embedded API show it). */
+  public record Answer(JobStatus status) implements Reply {}
+
+  /** The command was refused; nothing changed. Codes: {@link TrainingError}. */
+  public record Rejected(Rejection rejection) implements Reply {}
 
   // Event --------------------------------------------------------------------------------------
 
@@ -226,177 +236,13 @@ public final class TrainingCoordinator
   /** The first step of {@code generation} after a recovery completed: the recovery ended. */
   public record TrainingResumed(long generation, Instant at) implements Event {}
 
-  // State --------------------------------------------------------------------------------------
-
-  public record Member(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
-      ActorRef<WorkerMessage> worker) implements CohortSerializable {}
-
-  /**
-   * @param joined workers gathered for the next generation (RENDEZVOUS) or its members (RUNNING)
-   * @param waiting workers that joined while a generation ran; they are told to join again at
-   *     the next rendezvous
-   * @param checkpoints committed checkpoints still stored, oldest first (at most checkpoint.keep)
-   * @param recoveryLog the most recent recoveries, oldest first
-   * @param resume where the current (or last) generation started
-   */
-  public record State(JobPhase phase, Optional<TrainingJobSpec> spec, long generation, long token,
-      List<Member> joined, List<Member> waiting, int epoch, long step, List<LossPoint> losses,
-      double samplesPerSecond, int recoveries, Optional<String> reason, List<CheckpointInfo> checkpoints,
-      List<RecoveryInfo> recoveryLog, Resume resume) implements CohortSerializable {
-
-    /** Recoveries a job's status keeps; older ones are dropped first (the count stays exact). */
-    static final int MAX_RECOVERIES_SHOWN = 100;
-
-    static State empty() {
-      return new State(JobPhase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0, Optional.empty(),
-          List.of(), List.of(), Resume.START);
-    }
-
-    boolean ended() {
-      return phase.ended();
-    }
-
-    /**
-     * The backend of the current (or forming) generation, the same for all its ranks: ring or
-     * nccl as the spec says; auto is nccl only when every member has a GPU (all ranks must run
-     * one backend, and a CPU worker cannot join an NCCL communicator), otherwise ring.
-     */
-    Backend backend() {
-      Backend requested = spec.map(TrainingJobSpec::backend).orElse(Backend.AUTO);
-      if (requested != Backend.AUTO) {
-        return requested;
-      }
-      return !joined.isEmpty() && joined.stream().allMatch(m -> m.device() >= 0) ? Backend.NCCL : Backend.RING;
-    }
-
-    boolean isMember(String workerId) {
-      return joined.stream().anyMatch(m -> m.workerId().equals(workerId));
-    }
-
-    Optional<CheckpointInfo> latestCheckpoint() {
-      return checkpoints.isEmpty() ? Optional.empty() : Optional.of(checkpoints.getLast());
-    }
-
-    Optional<RecoveryInfo> recoveryInProgress() {
-      return recoveryLog.isEmpty() || !recoveryLog.getLast().inProgress() ? Optional.empty() : Optional.of(recoveryLog.getLast());
-    }
-
-    State submitted(TrainingJobSpec s) {
-      return new State(JobPhase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0,
-          Optional.empty(), List.of(), List.of(), Resume.START);
-    }
-
-    State withMembers(JobPhase p, List<Member> j, List<Member> w) {
-      return new State(p, spec, generation, token, j, w, epoch, step, losses, samplesPerSecond, recoveries, reason,
-          checkpoints, recoveryLog, resume);
-    }
-
-    State withJoined(Member m) {
-      List<Member> next = new ArrayList<>(phase == JobPhase.RUNNING ? waiting : joined);
-      next.removeIf(x -> x.workerId().equals(m.workerId())); // a re-join replaces the old address
-      next.add(m);
-      return phase == JobPhase.RUNNING ? withMembers(phase, joined, List.copyOf(next)) : withMembers(phase, List.copyOf(next), waiting);
-    }
-
-    State without(String workerId) {
-      List<Member> j = joined.stream().filter(m -> !m.workerId().equals(workerId)).toList();
-      List<Member> w = waiting.stream().filter(m -> !m.workerId().equals(workerId)).toList();
-      return withMembers(phase, j, w);
-    }
-
-    State formed(GenerationFormed e) {
-      // Rank order: most advanced replica first (rank 0 is copied by all), then join order.
-      List<Member> ranked = joined.stream()
-          .sorted(java.util.Comparator.comparingLong(Member::replicaStep).reversed())
-          .toList();
-      return new State(JobPhase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses, samplesPerSecond,
-          recoveries, reason, checkpoints, recoveryLog, resume);
-    }
-
-    State aborted(GenerationAborted e) {
-      // Everyone gathers again with fresh endpoints: the old ring is gone.
-      return new State(JobPhase.RENDEZVOUS, spec, generation, token, List.of(), List.of(), epoch, step, losses, 0, recoveries + 1,
-          Optional.of(e.reason()), checkpoints, recoveryLog, resume);
-    }
-
-    State progressed(ProgressReported e, int maxPoints) {
-      List<LossPoint> next = new ArrayList<>(losses);
-      next.add(new LossPoint(e.step(), e.loss()));
-      if (next.size() > maxPoints) {
-        next = next.subList(next.size() - maxPoints, next.size());
-      }
-      return new State(phase, spec, generation, token, joined, waiting, e.epoch(), e.step(), List.copyOf(next), e.samplesPerSecond(),
-          recoveries, reason, checkpoints, recoveryLog, resume);
-    }
-
-    State ended(JobPhase end, Optional<String> why) {
-      return new State(end, spec, generation, token, joined, waiting, epoch, step, losses, 0, recoveries, why, checkpoints,
-          recoveryLog, resume);
-    }
-
-    State committed(CheckpointInfo c, int keep) {
-      List<CheckpointInfo> next = new ArrayList<>(checkpoints);
-      next.add(c);
-      while (next.size() > keep) {
-        next.removeFirst();
-      }
-      return new State(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries, reason,
-          List.copyOf(next), recoveryLog, resume);
-    }
-
-    State withRecoveries(List<RecoveryInfo> log, Resume r) {
-      List<RecoveryInfo> next = log.size() > MAX_RECOVERIES_SHOWN ? log.subList(log.size() - MAX_RECOVERIES_SHOWN, log.size()) : log;
-      return new State(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries, reason,
-          checkpoints, List.copyOf(next), r);
-    }
-
-    State recoveryStarted(RecoveryStarted e) {
-      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
-      next.add(new RecoveryInfo(0, e.reason(), e.at(), -1, -1, ""));
-      return withRecoveries(next, resume);
-    }
-
-    State resumed(GenerationResumed e) {
-      Optional<RecoveryInfo> open = recoveryInProgress();
-      if (open.isEmpty() || open.get().generation() != 0) {
-        return withRecoveries(recoveryLog, e.resume());
-      }
-      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
-      RecoveryInfo r = open.get();
-      next.set(next.size() - 1, new RecoveryInfo(e.generation(), r.reason(), r.startedAt(), -1, e.resume().step(), e.resume().from()));
-      return withRecoveries(next, e.resume());
-    }
-
-    State trainingResumed(TrainingResumed e) {
-      Optional<RecoveryInfo> open = recoveryInProgress();
-      if (open.isEmpty() || open.get().generation() != e.generation()) {
-        return this;
-      }
-      List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
-      RecoveryInfo r = open.get();
-      long ms = Math.max(0, Duration.between(r.startedAt(), e.at()).toMillis());
-      next.set(next.size() - 1, new RecoveryInfo(r.generation(), r.reason(), r.startedAt(), ms, r.resumedFromStep(), r.resumedFrom()));
-      return withRecoveries(next, resume);
-    }
-
-    JobStatus status(String jobId) {
-      String backend = backend().id();
-      return new JobStatus(jobId, phase, spec, generation, joined.stream().map(Member::workerId).toList(),
-          joined.stream().map(m -> new JobStatus.Worker(m.workerId(), backend, m.device() >= 0 ? "cuda:" + m.device() : "cpu"))
-              .toList(),
-          waiting.stream().map(Member::workerId).toList(), epoch, step, losses, samplesPerSecond, recoveries, reason,
-          recoveryLog, latestCheckpoint());
-    }
-  }
-
   // Wiring -------------------------------------------------------------------------------------
 
   private final String jobId;
   private final TrainingSettings settings;
-  private final TimerScheduler<Command> timers;
   private final ActorContext<Command> context;
   private final TrainingMetrics metrics;
-  private final ActorRef<Recruiter.Msg> recruiter;
+  private final GenerationDriver driver;
   private final CheckpointStore checkpoints;
   private final TrainingJobIndex.Client index;
 
@@ -421,393 +267,340 @@ public final class TrainingCoordinator
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), jobId));
     this.jobId = jobId;
     this.settings = settings;
-    this.timers = timers;
     this.context = context;
     this.metrics = TrainingMetrics.get(context.getSystem());
-    this.recruiter = context.spawn(Recruiter.create(jobId, context.getSelf()), "recruiter");
+    this.driver = new GenerationDriver(jobId, settings, timers, context);
     this.checkpoints = new CheckpointStore(context.getSystem());
     this.index = index;
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public JobState emptyState() {
+    return JobState.empty();
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
-    // Timers do not survive a restart: re-arm the rendezvous wait if it was running.
+  public SignalHandler<JobState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> metrics.forget(jobId))
+        .onSignal(PostStop.instance(), state -> metrics.forget(jobId))
         .build();
   }
+
+  /** Events are applied by one pure function: no metrics or messages here, since replay runs it too. */
+  @Override
+  public EventHandler<JobState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onAnyEvent((state, event) -> state.apply(event, settings.maxLossPoints(), settings.checkpointsKept()));
+  }
+
+  // Command routing by stage: a stage lists what it takes; what falls through is answered or
+  // ignored the same way in every stage (late reports of an ended generation, stray ticks).
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
+  public CommandHandlerWithReply<Command, Event, JobState> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder.forStateType(JobState.Pending.class)
         .onCommand(Submit.class, this::onSubmit)
-        .onCommand(Join.class, this::onJoin)
-        .onCommand(WorkerLost.class, this::onWorkerLost)
-        .onCommand(GenerationFailed.class, this::onGenerationFailed)
-        .onCommand(ReportProgress.class, this::onProgress)
-        .onCommand(Finish.class, this::onFinish)
-        .onCommand(Cancel.class, this::onCancel)
-        .onCommand(Fail.class, this::onFail)
-        .onCommand(NcclIdCreated.class, this::onNcclId)
+        .onCommand(Join.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notFound()))
+        .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notFound()));
+    builder.forStateType(JobState.Gathering.class)
+        .onCommand(Join.class, this::onGatheringJoin)
+        .onCommand(WorkerLost.class, (state, cmd) -> onUnassignedLost(state.job(), cmd))
         .onCommand(RendezvousDeadline.class, this::onDeadline)
         .onCommand(RecruitTick.class, this::onRecruitTick)
-        .onCommand(CheckpointSaved.class, this::onCheckpointSaved)
+        .onCommand(Fail.class, (state, cmd) -> onFail(state.job(), cmd))
+        .onCommand(Cancel.class, (state, cmd) -> onCancel(state.job(), cmd));
+    builder.forStateType(JobState.Running.class)
+        .onCommand(Join.class, this::onRunningJoin)
+        .onCommand(WorkerLost.class, this::onRunningLost)
+        .onCommand(GenerationFailed.class, this::onGenerationFailed)
         .onCommand(Restarted.class, this::onRestarted)
-        .onCommand(Wake.class, (state, wake) -> Effect().noReply())
+        .onCommand(ReportProgress.class, this::onProgress)
+        .onCommand(CheckpointSaved.class, this::onCheckpointSaved)
+        .onCommand(NcclIdCreated.class, this::onNcclId)
+        .onCommand(Finish.class, this::onFinish)
+        .onCommand(Fail.class, (state, cmd) -> onFail(state.job(), cmd))
+        .onCommand(Cancel.class, (state, cmd) -> onCancel(state.job(), cmd));
+    builder.forStateType(JobState.Ended.class)
+        .onCommand(Join.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
+            new Rejected(TrainingError.JOB_ENDED.rejection("job '" + jobId + "' is " + state.job().phase()))))
+        .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), answer(state)));
+    builder.forAnyState()
+        .onCommand(Submit.class, this::onSubmitAgain)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), answer(state)))
+        .onCommand(CheckpointSaved.class, (state, cmd) -> discard(cmd.checkpoint()))
+        .onCommand(RecruitTick.class, (state, tick) -> Effect().none().thenRun(s -> driver.stopRecruiting()).thenNoReply())
         .onCommand(Passivate.class, (state, stop) -> Effect().stop().thenNoReply())
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), StatusReply.success(state.status(jobId))))
-        .build();
+        .onAnyCommand((state, stale) -> Effect().noReply());
+    return builder.build();
   }
 
-  private ReplyEffect<Event, State> onSubmit(State state, Submit cmd) {
-    if (state.phase() == JobPhase.PENDING) {
-      return Effect().persist(new JobSubmitted(cmd.spec()))
-          .thenRun(next -> recruiter.tell(new Recruiter.Need(cmd.spec().maxWorkers())))
-          .thenRun(next -> armRecruitTimer())
-          .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
-    }
-    if (state.spec().equals(Optional.of(cmd.spec()))) {
-      return Effect().reply(cmd.replyTo(), StatusReply.success(state.status(jobId)));
-    }
-    return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' already exists with another spec"));
+  private ReplyEffect<Event, JobState> onSubmit(JobState.Pending state, Submit cmd) {
+    return persist(List.of(new JobSubmitted(cmd.spec())))
+        .thenRun(next -> driver.recruit(cmd.spec().maxWorkers()))
+        .thenReply(cmd.replyTo(), this::answer);
   }
 
-  private ReplyEffect<Event, State> onJoin(State state, Join cmd) {
-    if (state.phase() == JobPhase.PENDING) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' does not exist"));
+  private ReplyEffect<Event, JobState> onSubmitAgain(JobState state, Submit cmd) {
+    if (state.job().spec().equals(Optional.of(cmd.spec()))) {
+      return Effect().reply(cmd.replyTo(), answer(state));
     }
-    if (state.ended()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' is " + state.phase()));
+    return Effect().reply(cmd.replyTo(),
+        new Rejected(TrainingError.JOB_EXISTS.rejection("job '" + jobId + "' already exists with another spec")));
+  }
+
+  private void onRecovered(JobState state) {
+    publish(state);
+    Job job = state.job();
+    switch (state) {
+      // again: the first report may have been lost with its node
+      case JobState.Ended ended -> index.ended(jobId, job.phase());
+      // The generation's members report to the incarnation that died: end it and gather again.
+      case JobState.Running running -> context.getSelf().tell(new Restarted(job.generation()));
+      // After a restart of the coordinator: gather again what the job misses.
+      case JobState.Gathering gathering -> driver.recruit(job.spec().orElseThrow().maxWorkers() - job.joined().size());
+      case JobState.Pending pending -> { }
     }
-    TrainingJobSpec spec = state.spec().orElseThrow();
-    Member member = new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.device(), cmd.deviceNote(), cmd.worker());
+    if (!(state instanceof JobState.Ended)) {
+      driver.watchAll(job);
+    }
+    driver.armRendezvousTimer(job);
+  }
+
+  // Joining ------------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, JobState> onGatheringJoin(JobState.Gathering state, Join cmd) {
+    Job job = state.job();
+    TrainingJobSpec spec = job.spec().orElseThrow();
     if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
-      // No new generation can fix this on this worker, and waiting for GPU workers that may not
-      // exist would hang the job: fail it, naming what the worker's node lacks.
-      String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no GPU: "
-          + cmd.deviceNote();
-      return Effect().persist(new JobFailed(why))
-          .thenRun(next -> {
-            timers.cancel(RENDEZVOUS_TIMER);
-            tellAll(state, abort(state, "job failed: " + why, true));
-            index.ended(jobId, JobPhase.FAILED);
-          })
-          .thenReply(cmd.replyTo(), next -> StatusReply.error("job '" + jobId + "' failed: " + why));
+      return failForBackend(job, cmd);
     }
-    if (state.phase() == JobPhase.RUNNING) {
-      // Elastic growth: take part from the next generation on (never more than workers.max).
-      if (state.joined().size() + state.waiting().size() >= spec.maxWorkers()) {
-        return Effect().reply(cmd.replyTo(),
-            StatusReply.error("job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
-      }
-      return Effect().persist(joined(member))
-          .thenRun(next -> watch(member))
-          .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
-    }
-    boolean known = state.isMember(cmd.workerId());
-    int count = state.joined().size() + (known ? 0 : 1);
+    Member member = member(cmd);
+    int count = job.joined().size() + (job.isMember(cmd.workerId()) ? 0 : 1);
     if (count > spec.maxWorkers()) {
-      return Effect().reply(cmd.replyTo(),
-          StatusReply.error("job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
+      return Effect().reply(cmd.replyTo(), full(spec));
     }
     List<Event> events = new ArrayList<>();
     events.add(joined(member));
     if (count == spec.maxWorkers()) {
-      GenerationFormed formed = formed(state);
+      GenerationFormed formed = job.nextGeneration(jobId);
       events.add(formed);
-      events.add(new GenerationResumed(formed.generation(), resumePlan(state.withJoined(member))));
+      events.add(new GenerationResumed(formed.generation(), job.withJoined(member).resumePlan(settings.preferReplicas())));
     }
-    return Effect().persist(events)
-        .thenRun(next -> watch(member))
-        .thenRun(this::afterRendezvousChange)
-        .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
+    return persist(events)
+        .thenRun(next -> driver.watch(member))
+        .thenRun(driver::afterRendezvousChange)
+        .thenReply(cmd.replyTo(), this::answer);
+  }
+
+  /** Elastic growth: a worker joining a running generation takes part from the next one on. */
+  private ReplyEffect<Event, JobState> onRunningJoin(JobState.Running state, Join cmd) {
+    Job job = state.job();
+    TrainingJobSpec spec = job.spec().orElseThrow();
+    if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
+      return failForBackend(job, cmd);
+    }
+    if (job.joined().size() + job.waiting().size() >= spec.maxWorkers()) {
+      return Effect().reply(cmd.replyTo(), full(spec));
+    }
+    Member member = member(cmd);
+    return persist(List.of(joined(member)))
+        .thenRun(next -> driver.watch(member))
+        .thenReply(cmd.replyTo(), this::answer);
+  }
+
+  /**
+   * No new generation can fix a worker without a GPU for an nccl job, and waiting for GPU workers
+   * that may not exist would hang the job: fail it, naming what the worker's node lacks.
+   */
+  private ReplyEffect<Event, JobState> failForBackend(Job job, Join cmd) {
+    String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no GPU: " + cmd.deviceNote();
+    return persist(List.of(new JobFailed(why)))
+        .thenRun(next -> endJob(job, "job failed: " + why, JobPhase.FAILED))
+        .thenReply(cmd.replyTo(), next ->
+            new Rejected(TrainingError.BACKEND_UNAVAILABLE.rejection("job '" + jobId + "' failed: " + why)));
+  }
+
+  private static Member member(Join cmd) {
+    return new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.device(), cmd.deviceNote(), cmd.worker());
   }
 
   private static WorkerJoined joined(Member m) {
     return new WorkerJoined(m.workerId(), m.ringAddress(), m.replicaStep(), m.device(), m.deviceNote(), m.worker());
   }
 
-  /**
-   * Death watch: a worker whose actor stops (or whose node the cluster downs) becomes a {@link
-   * WorkerLost}. The message is a pure function of the worker id, so watching again on a re-join
-   * is allowed (Pekko refuses a second watch with a different message).
-   */
-  private void watch(Member m) {
-    context.watchWith(m.worker(), new WorkerLost(m.workerId(), "worker actor stopped"));
+  private Rejected full(TrainingJobSpec spec) {
+    return new Rejected(TrainingError.JOB_FULL.rejection(
+        "job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
   }
 
-  private void onRecovered(State state) {
-    publish(state);
-    if (state.ended()) {
-      index.ended(jobId, state.phase()); // again: the first report may have been lost with its node
-    }
-    if (state.phase() == JobPhase.RUNNING) {
-      // The generation's members report to the incarnation that died: end it and gather again.
-      context.getSelf().tell(new Restarted(state.generation()));
-    }
-    if (state.phase() == JobPhase.RENDEZVOUS) {
-      // After a restart of the coordinator: gather again what the job misses.
-      recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers() - state.joined().size()));
-      armRecruitTimer();
-    }
-    if (!state.ended()) {
-      state.joined().forEach(this::watch);
-      state.waiting().forEach(this::watch);
-    }
-    armRendezvousTimer(state);
-  }
-
-  private GenerationFormed formed(State state) {
-    long generation = state.generation() + 1;
-    // Unique per (job, generation): a stale worker's handshake carries an older token.
-    long token = jobId.hashCode() * 0x9E3779B97F4A7C15L + generation;
-    return new GenerationFormed(generation, token);
-  }
-
-  private ReplyEffect<Event, State> onDeadline(State state, RendezvousDeadline cmd) {
-    if (state.phase() != JobPhase.RENDEZVOUS || cmd.generation() != state.generation()
-        || state.joined().size() < state.spec().orElseThrow().minWorkers()) {
+  private ReplyEffect<Event, JobState> onDeadline(JobState.Gathering state, RendezvousDeadline cmd) {
+    Job job = state.job();
+    if (cmd.generation() != job.generation() || job.joined().size() < job.spec().orElseThrow().minWorkers()) {
       return Effect().noReply();
     }
-    GenerationFormed formed = formed(state);
-    return Effect().persist(List.of(formed, new GenerationResumed(formed.generation(), resumePlan(state))))
-        .thenRun(this::afterRendezvousChange)
+    GenerationFormed formed = job.nextGeneration(jobId);
+    return persist(List.of(formed, new GenerationResumed(formed.generation(), job.resumePlan(settings.preferReplicas()))))
+        .thenRun(driver::afterRendezvousChange)
         .thenNoReply();
   }
 
-  /** After a join or a formed generation: send assignments, or arm the wait for more workers. */
-  private void afterRendezvousChange(State state) {
-    if (state.phase() == JobPhase.RUNNING) {
-      timers.cancel(RENDEZVOUS_TIMER);
-      List<String> peers = state.joined().stream().map(Member::ringAddress).toList();
-      Backend backend = state.backend();
-      context.getLog().info("job {} generation {}: {} ranks on {}", jobId, state.generation(), peers.size(), backend.id());
-      for (int rank = 0; rank < state.joined().size(); rank++) {
-        Member m = state.joined().get(rank);
-        m.worker().tell(new Assignment(jobId, state.generation(), state.spec().orElseThrow(), backend,
-            new RingRendezvous(state.token(), rank, peers), state.resume(), context.getSelf()));
-      }
-    } else {
-      armRendezvousTimer(state);
-    }
+  private ReplyEffect<Event, JobState> onRecruitTick(JobState.Gathering state, RecruitTick tick) {
+    int missing = state.job().spec().orElseThrow().maxWorkers() - state.job().joined().size();
+    return Effect().none().thenRun(s -> driver.recruitNow(missing)).thenNoReply();
   }
 
-  /**
-   * Where the next generation starts: from the newest of the last checkpoint and (when {@code
-   * recovery.prefer-replicas}) the most advanced replica among the gathered workers; rank 0 is
-   * the holder of that replica (see {@link State#formed}).
-   */
-  private Resume resumePlan(State state) {
-    long bestReplica = state.joined().stream().mapToLong(Member::replicaStep).max().orElse(-1);
-    Optional<CheckpointInfo> checkpoint = state.latestCheckpoint();
-    boolean replicaNewer = settings.preferReplicas() && bestReplica > checkpoint.map(CheckpointInfo::step).orElse(0L);
-    if (replicaNewer) {
-      return new Resume(RecoveryInfo.FROM_REPLICA, bestReplica, Optional.empty());
-    }
-    return checkpoint.map(c -> new Resume(RecoveryInfo.FROM_CHECKPOINT, c.step(), Optional.of(c))).orElse(Resume.START);
-  }
+  // Losing a generation ------------------------------------------------------------------------
 
-  private ReplyEffect<Event, State> onRecruitTick(State state, RecruitTick tick) {
-    if (state.phase() != JobPhase.RENDEZVOUS) {
-      timers.cancel(RECRUIT_TIMER);
-      return Effect().noReply();
-    }
-    int missing = state.spec().orElseThrow().maxWorkers() - state.joined().size();
-    return Effect().none().thenRun(s -> recruiter.tell(new Recruiter.Need(missing))).thenNoReply();
-  }
-
-  private void armRecruitTimer() {
-    timers.startTimerWithFixedDelay(RECRUIT_TIMER, RecruitTick.INSTANCE, settings.recruitInterval());
-  }
-
-  private void armRendezvousTimer(State state) {
-    if (state.phase() == JobPhase.RENDEZVOUS && state.spec().isPresent()
-        && state.joined().size() >= state.spec().get().minWorkers() && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
-      Duration wait = settings.rendezvousWait();
-      timers.startSingleTimer(RENDEZVOUS_TIMER, new RendezvousDeadline(state.generation()), wait);
-    }
-  }
-
-  private ReplyEffect<Event, State> onWorkerLost(State state, WorkerLost cmd) {
-    if (state.phase() == JobPhase.RUNNING && state.isMember(cmd.workerId())) {
-      String why = "worker " + cmd.workerId() + " lost: " + cmd.reason();
-      return Effect().persist(abortEvents(state, cmd.workerId(), why))
-          .thenRun(next -> metrics.recovered(jobId))
-          .thenRun(next -> recruiter.tell(new Recruiter.Need(1))) // a replacement, if a slot is free
-          .thenRun(next -> armRecruitTimer())
-          .thenRun(next -> tellAll(state.without(cmd.workerId()), abort(state, why, false)))
-          .thenNoReply();
-    }
-    boolean gathered = state.isMember(cmd.workerId())
-        || state.waiting().stream().anyMatch(m -> m.workerId().equals(cmd.workerId()));
-    if (!state.ended() && gathered) {
-      // Gathered but not yet in a ring: drop it so that no generation forms with a dead address.
-      return Effect().persist(new WorkerLeft(cmd.workerId())).thenNoReply();
+  /** Gathered but not yet in a ring: drop it so that no generation forms with a dead address. */
+  private ReplyEffect<Event, JobState> onUnassignedLost(Job job, WorkerLost cmd) {
+    if (job.isMember(cmd.workerId()) || job.isWaiting(cmd.workerId())) {
+      return persist(List.of(new WorkerLeft(cmd.workerId()))).thenNoReply();
     }
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onGenerationFailed(State state, GenerationFailed cmd) {
-    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
-      return Effect().noReply(); // already aborted, or a report about an older generation
+  private ReplyEffect<Event, JobState> onRunningLost(JobState.Running state, WorkerLost cmd) {
+    Job job = state.job();
+    if (!job.isMember(cmd.workerId())) {
+      return onUnassignedLost(job, cmd);
     }
-    String why = "worker " + cmd.workerId() + " reported: " + cmd.reason();
-    return Effect().persist(abortEvents(state, cmd.workerId(), why))
-        .thenRun(next -> metrics.recovered(jobId))
-        .thenRun(next -> armRecruitTimer())
-        .thenRun(next -> tellAll(state, abort(state, why, false)))
+    String why = "worker " + cmd.workerId() + " lost: " + cmd.reason();
+    return endGeneration(job, cmd.workerId(), why)
+        .thenRun(next -> driver.recruit(1)) // a replacement, if a slot is free
+        .thenRun(next -> driver.abortAll(job.without(cmd.workerId()), why, false))
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onRestarted(State state, Restarted cmd) {
-    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
+  private ReplyEffect<Event, JobState> onGenerationFailed(JobState.Running state, GenerationFailed cmd) {
+    Job job = state.job();
+    if (cmd.generation() != job.generation()) {
+      return Effect().noReply(); // a report about an older generation
+    }
+    String why = "worker " + cmd.workerId() + " reported: " + cmd.reason();
+    return endGeneration(job, cmd.workerId(), why)
+        .thenRun(next -> driver.armRecruitTimer())
+        .thenRun(next -> driver.abortAll(job, why, false))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, JobState> onRestarted(JobState.Running state, Restarted cmd) {
+    Job job = state.job();
+    if (cmd.generation() != job.generation()) {
       return Effect().noReply();
     }
     String why = "the coordinator restarted";
-    return Effect().persist(abortEvents(state, "coordinator", why))
-        .thenRun(next -> metrics.recovered(jobId))
-        .thenRun(next -> recruiter.tell(new Recruiter.Need(state.spec().orElseThrow().maxWorkers())))
-        .thenRun(next -> armRecruitTimer())
-        .thenRun(next -> tellAll(state, abort(state, why, false)))
+    return endGeneration(job, "coordinator", why)
+        .thenRun(next -> driver.recruit(job.spec().orElseThrow().maxWorkers()))
+        .thenRun(next -> driver.abortAll(job, why, false))
         .thenNoReply();
   }
 
-  private static List<Event> abortEvents(State state, String workerId, String reason) {
-    return List.of(new GenerationAborted(state.generation(), workerId, reason), new RecoveryStarted(reason, Instant.now()));
+  /** Records the end of the running generation and the start of a recovery. */
+  private EffectBuilder<Event, JobState> endGeneration(Job job, String workerId, String reason) {
+    return persist(List.of(new GenerationAborted(job.generation(), workerId, reason),
+            new RecoveryStarted(reason, Instant.now())))
+        .thenRun(next -> metrics.recovered(jobId));
   }
 
-  private Abort abort(State state, String reason, boolean jobEnded) {
-    return new Abort(jobId, state.generation(), reason, jobEnded, context.getSelf());
-  }
+  // Reports of the running generation ----------------------------------------------------------
 
-  private ReplyEffect<Event, State> onCheckpointSaved(State state, CheckpointSaved cmd) {
-    CheckpointInfo c = cmd.checkpoint();
-    boolean current = state.phase() == JobPhase.RUNNING && cmd.generation() == state.generation()
-        && c.generation() == state.generation();
-    if (!current || state.latestCheckpoint().map(l -> l.step() >= c.step()).orElse(false)) {
-      // Not committed, so never loaded: its chunks are garbage.
-      checkpoints.delete(CheckpointStore.persistenceId(jobId, c.generation(), c.step()));
-      return Effect().noReply();
+  private ReplyEffect<Event, JobState> onProgress(JobState.Running state, ReportProgress cmd) {
+    Job job = state.job();
+    if (cmd.generation() != job.generation()) {
+      return Effect().noReply(); // a report from an aborted generation
     }
-    return Effect().persist(new CheckpointCommitted(c))
-        .thenRun(next -> state.checkpoints().stream()
-            .filter(old -> !next.checkpoints().contains(old))
+    ProgressReported progress = new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond());
+    if (job.recoveryInProgress().map(r -> r.generation() == cmd.generation()).orElse(false)) {
+      return persist(List.of(progress, new TrainingResumed(cmd.generation(), Instant.now()))).thenNoReply();
+    }
+    return persist(List.of(progress)).thenNoReply();
+  }
+
+  private ReplyEffect<Event, JobState> onCheckpointSaved(JobState.Running state, CheckpointSaved cmd) {
+    Job job = state.job();
+    CheckpointInfo c = cmd.checkpoint();
+    boolean current = cmd.generation() == job.generation() && c.generation() == job.generation();
+    if (!current || job.latestCheckpoint().map(l -> l.step() >= c.step()).orElse(false)) {
+      return discard(c);
+    }
+    return persist(List.of(new CheckpointCommitted(c)))
+        .thenRun(next -> job.checkpoints().stream()
+            .filter(old -> !next.job().checkpoints().contains(old))
             // Deleted only after the newer manifest is durable: a crash in between leaves an
             // extra checkpoint, never none.
             .forEach(old -> checkpoints.delete(CheckpointStore.persistenceId(jobId, old.generation(), old.step()))))
         .thenNoReply();
   }
 
-  /** Rank 0's unique id: every member gets its own rank of the same id, on its own GPU. */
-  private ReplyEffect<Event, State> onNcclId(State state, NcclIdCreated cmd) {
-    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation() || state.backend() != Backend.NCCL) {
-      return Effect().noReply(); // an aborted generation's id: its ranks are gone
-    }
-    byte[] id = cmd.rankZero().uniqueId();
-    int size = state.joined().size();
-    for (int rank = 0; rank < size; rank++) {
-      Member m = state.joined().get(rank);
-      m.worker().tell(new NcclStart(jobId, state.generation(), new NcclRendezvous(rank, size, id, m.device())));
-    }
+  /** A checkpoint that is not committed is never loaded: its chunks are garbage. */
+  private ReplyEffect<Event, JobState> discard(CheckpointInfo c) {
+    checkpoints.delete(CheckpointStore.persistenceId(jobId, c.generation(), c.step()));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onFail(State state, Fail cmd) {
-    if (state.ended() || state.phase() == JobPhase.PENDING || cmd.generation() != state.generation()) {
-      return Effect().noReply();
+  private ReplyEffect<Event, JobState> onNcclId(JobState.Running state, NcclIdCreated cmd) {
+    Job job = state.job();
+    if (cmd.generation() == job.generation() && job.backend() == Backend.NCCL) {
+      driver.ncclStart(job, cmd.rankZero().uniqueId());
     }
-    return Effect().persist(new JobFailed(cmd.reason()))
-        .thenRun(next -> {
-          timers.cancel(RENDEZVOUS_TIMER);
-          tellAll(state, abort(state, "job failed: " + cmd.reason(), true));
-          index.ended(jobId, JobPhase.FAILED);
-        })
-        .thenNoReply();
+    return Effect().noReply(); // otherwise an aborted generation's id: its ranks are gone
   }
 
-  private ReplyEffect<Event, State> onProgress(State state, ReportProgress cmd) {
-    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
-      return Effect().noReply(); // a report from an aborted generation
-    }
-    ProgressReported progress = new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond());
-    if (state.recoveryInProgress().map(r -> r.generation() == cmd.generation()).orElse(false)) {
-      return Effect().persist(List.of(progress, new TrainingResumed(cmd.generation(), Instant.now()))).thenNoReply();
-    }
-    return Effect().persist(progress).thenNoReply();
-  }
+  // Ending the job -----------------------------------------------------------------------------
 
-  private ReplyEffect<Event, State> onFinish(State state, Finish cmd) {
-    if (state.phase() != JobPhase.RUNNING || cmd.generation() != state.generation()) {
+  private ReplyEffect<Event, JobState> onFinish(JobState.Running state, Finish cmd) {
+    Job job = state.job();
+    if (cmd.generation() != job.generation()) {
       return Effect().noReply();
     }
     // Members wait for this before they stop: a member stopping first would look like a loss.
-    return Effect().persist(new JobCompleted(cmd.generation()))
-        .thenRun(next -> tellAll(state, abort(state, "job completed", true)))
+    return persist(List.of(new JobCompleted(cmd.generation())))
+        .thenRun(next -> driver.abortAll(job, "job completed", true))
         .thenRun(next -> index.ended(jobId, JobPhase.COMPLETED))
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onCancel(State state, Cancel cmd) {
-    if (state.phase() == JobPhase.PENDING) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("job '" + jobId + "' does not exist"));
+  private ReplyEffect<Event, JobState> onFail(Job job, Fail cmd) {
+    if (cmd.generation() != job.generation()) {
+      return Effect().noReply();
     }
-    if (state.ended()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.success(state.status(jobId)));
-    }
-    return Effect().persist(new JobCancelled())
-        .thenRun(next -> {
-          timers.cancel(RENDEZVOUS_TIMER);
-          tellAll(state, abort(state, "job cancelled", true));
-          index.ended(jobId, JobPhase.CANCELLED);
-        })
-        .thenReply(cmd.replyTo(), next -> StatusReply.success(next.status(jobId)));
+    return persist(List.of(new JobFailed(cmd.reason())))
+        .thenRun(next -> endJob(job, "job failed: " + cmd.reason(), JobPhase.FAILED))
+        .thenNoReply();
   }
 
-  private static void tellAll(State state, WorkerMessage message) {
-    state.joined().forEach(m -> m.worker().tell(message));
-    state.waiting().forEach(m -> m.worker().tell(message));
+  private ReplyEffect<Event, JobState> onCancel(Job job, Cancel cmd) {
+    return persist(List.of(new JobCancelled()))
+        .thenRun(next -> endJob(job, "job cancelled", JobPhase.CANCELLED))
+        .thenReply(cmd.replyTo(), this::answer);
   }
 
-  /** Mirrors the state into this node's gauges (idempotent, so replaying events is harmless). */
-  private State publish(State state) {
-    metrics.job(jobId, state.phase(), state.phase() == JobPhase.RUNNING ? state.joined().size() : 0);
-    return state;
+  private void endJob(Job job, String reason, JobPhase end) {
+    driver.endJob(job, reason);
+    index.ended(jobId, end);
   }
 
-  @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onAnyEvent(this::applyAndPublish);
+  // Helpers ------------------------------------------------------------------------------------
+
+  /** Persists {@code events}, then mirrors the new state into this node's gauges. */
+  private EffectBuilder<Event, JobState> persist(List<Event> events) {
+    return Effect().persist(events).thenRun(this::publish);
   }
 
-  private State applyAndPublish(State state, Event event) {
-    return publish(apply(state, event));
+  /** Mirrors the state into this node's gauges (idempotent, so calling it again is harmless). */
+  private void publish(JobState state) {
+    Job job = state.job();
+    metrics.job(jobId, job.phase(), state instanceof JobState.Running ? job.joined().size() : 0);
   }
 
-  private State apply(State state, Event event) {
-    return switch (event) {
-      case JobSubmitted e -> state.submitted(e.spec());
-      case WorkerJoined e ->
-          state.withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.device(), e.deviceNote(), e.worker()));
-      case GenerationFormed e -> state.formed(e);
-      case GenerationAborted e -> state.aborted(e);
-      case ProgressReported e -> state.progressed(e, settings.maxLossPoints());
-      case JobCompleted e -> state.ended(JobPhase.COMPLETED, Optional.empty());
-      case JobCancelled e -> state.ended(JobPhase.CANCELLED, Optional.of("cancelled"));
-      case JobFailed e -> state.ended(JobPhase.FAILED, Optional.of(e.reason()));
-      case WorkerLeft e -> state.without(e.workerId());
-      case CheckpointCommitted e -> state.committed(e.checkpoint(), settings.checkpointsKept());
-      case RecoveryStarted e -> state.recoveryStarted(e);
-      case GenerationResumed e -> state.resumed(e);
-      case TrainingResumed e -> state.trainingResumed(e);
-    };
+  private Answer answer(JobState state) {
+    return new Answer(state.job().status(jobId));
+  }
+
+  private Rejected notFound() {
+    return new Rejected(TrainingError.JOB_NOT_FOUND.rejection("job '" + jobId + "' does not exist"));
   }
 }

@@ -3,6 +3,7 @@ package dev.cohort.training.internal;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.sharding.EntityTypes;
 import dev.cohort.training.JobPhase;
+import dev.cohort.training.TrainingSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,6 @@ public final class TrainingJobIndex
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "TrainingJobIndex");
   static final String ENTITY_ID = "jobs";
-  private static final int SNAPSHOT_EVERY = 500;
 
   // Command ------------------------------------------------------------------------------------
 
@@ -93,12 +93,15 @@ public final class TrainingJobIndex
 
   // Wiring -------------------------------------------------------------------------------------
 
-  public static void init(ActorSystem<?> system) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> new TrainingJobIndex()));
+  private final int snapshotEvery;
+
+  public static void init(ActorSystem<?> system, TrainingSettings settings) {
+    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> new TrainingJobIndex(settings)));
   }
 
-  private TrainingJobIndex() {
+  private TrainingJobIndex(TrainingSettings settings) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), ENTITY_ID));
+    this.snapshotEvery = settings.jobIndexSnapshotEvery();
   }
 
   @Override
@@ -108,7 +111,7 @@ public final class TrainingJobIndex
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
   }
 
   @Override

@@ -52,8 +52,12 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4056, TrainingCoordinator.JobCancelled.class);
     r.add(4057, TrainingCoordinator.JobFailed.class);
     r.add(4058, TrainingCoordinator.WorkerLeft.class);
-    r.add(4070, TrainingCoordinator.State.class);
-    r.add(4071, TrainingCoordinator.Member.class);
+    r.add(4070, Job.class); // was TrainingCoordinator.State: same fields
+    r.add(4071, Job.Member.class); // was TrainingCoordinator.Member
+    r.add(4072, JobState.Pending.class);
+    r.add(4073, JobState.Gathering.class);
+    r.add(4074, JobState.Running.class);
+    r.add(4075, JobState.Ended.class);
     r.add(4021, TrainingCoordinator.CheckpointSaved.class);
     r.add(4022, TrainingCoordinator.Wake.class);
     r.add(4023, TrainingCoordinator.Restarted.class);
@@ -64,6 +68,8 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4043, dev.cohort.training.CheckpointInfo.class);
     r.add(4044, dev.cohort.training.RecoveryInfo.class);
     r.add(4045, JobStatus.Worker.class);
+    r.add(4046, TrainingCoordinator.Answer.class);
+    r.add(4047, TrainingCoordinator.Rejected.class);
     r.add(4059, TrainingCoordinator.CheckpointCommitted.class);
     r.add(4060, TrainingCoordinator.RecoveryStarted.class);
     r.add(4061, TrainingCoordinator.GenerationResumed.class);

@@ -37,7 +37,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * One training worker (one CPU slot or one GPU, its {@link WorkerDevice}): joins its job's
@@ -83,7 +82,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private record FromCoordinator(WorkerMessage message) implements Command {}
 
   /** The answer to join attempt {@code attempt} (an older attempt's answer is ignored). */
-  private record Joined(long attempt, JobStatus status, Throwable failure) implements Command {}
+  private record Joined(long attempt, TrainingCoordinator.Reply reply, Throwable failure) implements Command {}
 
   /** The training thread ended: completed, aborted, or failed with {@code error}. */
   private record GenerationEnded(long generation, boolean completed, Throwable error) implements Command {}
@@ -173,13 +172,13 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     endpoint = RingEndpoint.bind(settings);
     long step = replica == null ? -1 : replica.step();
     long attempt = ++joinAttempt;
-    getContext().askWithStatus(
-        JobStatus.class,
+    getContext().ask(
+        TrainingCoordinator.Reply.class,
         coordinator,
         Duration.ofSeconds(30),
-        (ActorRef<StatusReply<JobStatus>> replyTo) ->
+        (ActorRef<TrainingCoordinator.Reply> replyTo) ->
             new TrainingCoordinator.Join(workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
-        (status, failure) -> new Joined(attempt, status, failure));
+        (reply, failure) -> new Joined(attempt, reply, failure));
   }
 
   private Behavior<Command> onJoined(Joined msg) {
@@ -188,6 +187,10 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     }
     if (msg.failure() != null) {
       getContext().getLog().info("worker {} not taken: {}", workerId, msg.failure().getMessage());
+      return Behaviors.stopped();
+    }
+    if (msg.reply() instanceof TrainingCoordinator.Rejected rejected) {
+      getContext().getLog().info("worker {} not taken: {}", workerId, rejected.rejection().message());
       return Behaviors.stopped();
     }
     return this;

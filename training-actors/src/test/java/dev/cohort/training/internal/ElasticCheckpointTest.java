@@ -22,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -54,10 +53,10 @@ class ElasticCheckpointTest {
 
   static JobStatus awaitStatus(ActorRef<TrainingCoordinator.Command> coordinator, Duration max,
       java.util.function.Predicate<JobStatus> condition) {
-    TestProbe<StatusReply<JobStatus>> probe = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> probe = testKit.createTestProbe();
     return probe.awaitAssert(max, Duration.ofMillis(50), () -> {
       coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
-      JobStatus s = probe.receiveMessage(Duration.ofSeconds(5)).getValue();
+      JobStatus s = TrainingTestKits.status(probe.receiveMessage(Duration.ofSeconds(5)));
       assertTrue(condition.test(s), () -> "status " + s.phase() + " step " + s.step() + " checkpoint " + s.checkpoint());
       return s;
     });
@@ -68,7 +67,7 @@ class ElasticCheckpointTest {
     TrainingJobSpec spec = new TrainingJobSpec("elastic", MlpSpec.of(16, 32, 4), "synthetic", 2, 3, Backend.RING, 30, 16,
         new OptimizerSpec("adam", 0.01f, 0f), 5, 10, 1);
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("elastic-1", SETTINGS));
-    TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> submitted = testKit.createTestProbe();
     coordinator.tell(new TrainingCoordinator.Submit(spec, submitted.ref()));
     submitted.receiveMessage(Duration.ofSeconds(20));
     List<ActorRef<TrainingWorker.Command>> workers = new ArrayList<>();

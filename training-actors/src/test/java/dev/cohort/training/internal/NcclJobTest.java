@@ -18,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -52,10 +51,10 @@ class NcclJobTest {
   }
 
   static JobStatus awaitEnded(ActorRef<TrainingCoordinator.Command> coordinator, Duration max) {
-    TestProbe<StatusReply<JobStatus>> probe = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> probe = testKit.createTestProbe();
     return probe.awaitAssert(max, Duration.ofMillis(100), () -> {
       coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
-      JobStatus s = probe.receiveMessage().getValue();
+      JobStatus s = TrainingTestKits.status(probe.receiveMessage());
       assertTrue(s.phase().ended(), () -> "phase " + s.phase() + " members " + s.members());
       return s;
     });
@@ -68,9 +67,9 @@ class NcclJobTest {
     testKit.spawn(WorkerPool.create(SOURCE, SETTINGS), "pool");
 
     ActorRef<TrainingCoordinator.Command> nccl = testKit.spawn(TrainingCoordinator.create("nccl-no-gpu", SETTINGS));
-    TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> submitted = testKit.createTestProbe();
     nccl.tell(new TrainingCoordinator.Submit(spec("nccl-no-gpu", Backend.NCCL), submitted.ref()));
-    assertEquals(JobPhase.RENDEZVOUS, submitted.receiveMessage().getValue().phase());
+    assertEquals(JobPhase.RENDEZVOUS, TrainingTestKits.status(submitted.receiveMessage()).phase());
     JobStatus failed = awaitEnded(nccl, Duration.ofSeconds(30));
     assertEquals(JobPhase.FAILED, failed.phase());
     String reason = failed.reason().orElseThrow();

@@ -21,7 +21,6 @@ import dev.cohort.training.internal.TrainingCoordinator.Event;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.JobPhase;
-import dev.cohort.training.internal.TrainingCoordinator.State;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
 import java.util.HashSet;
@@ -29,7 +28,6 @@ import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +43,7 @@ class TrainingCoordinatorTest {
   static final TrainingSettings SETTINGS =
       TrainingSettings.create(testKit.system().settings().config()).withRendezvousWait(Duration.ofMillis(200));
 
-  final EventSourcedBehaviorTestKit<Command, Event, State> kit =
+  final EventSourcedBehaviorTestKit<Command, Event, JobState> kit =
       EventSourcedBehaviorTestKit.create(testKit.system(), TrainingCoordinator.create("job-1", SETTINGS));
 
   @AfterAll
@@ -64,16 +62,16 @@ class TrainingCoordinatorTest {
   }
 
   JobStatus submit(TrainingJobSpec spec) {
-    return kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Submit(spec, r)).reply().getValue();
+    return TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Submit(spec, r)).reply());
   }
 
-  StatusReply<JobStatus> join(String id, TestProbe<WorkerMessage> worker) {
-    return kit.<StatusReply<JobStatus>>runCommand(
+  TrainingCoordinator.Reply join(String id, TestProbe<WorkerMessage> worker) {
+    return kit.<TrainingCoordinator.Reply>runCommand(
         r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), -1, -1, "cpu", worker.ref(), r)).reply();
   }
 
   JobStatus status() {
-    return kit.<StatusReply<JobStatus>>runCommand(TrainingCoordinator.Get::new).reply().getValue();
+    return TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Get::new).reply());
   }
 
   static Assignment assignment(TestProbe<WorkerMessage> p) {
@@ -99,9 +97,9 @@ class TrainingCoordinatorTest {
         new OptimizerSpec("adam", 0.01f, 0f), 7, 100, 25);
   }
 
-  StatusReply<JobStatus> joinOn(String id, int gpu, TestProbe<WorkerMessage> worker) {
+  TrainingCoordinator.Reply joinOn(String id, int gpu, TestProbe<WorkerMessage> worker) {
     String note = gpu >= 0 ? "1 GPU(s), NCCL 2.30.7" : "no usable GPU: cudaGetDeviceCount returned cudaErrorNoDevice (100)";
-    return kit.<StatusReply<JobStatus>>runCommand(
+    return kit.<TrainingCoordinator.Reply>runCommand(
         r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (6000 + id.hashCode() % 1000), -1, gpu, note, worker.ref(), r)).reply();
   }
 
@@ -114,8 +112,8 @@ class TrainingCoordinatorTest {
     submit(spec(2, 2, Backend.AUTO));
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
     TestProbe<WorkerMessage> b = testKit.createTestProbe();
-    assertTrue(joinOn("a", 0, a).isSuccess());
-    assertTrue(joinOn("b", 1, b).isSuccess());
+    TrainingTestKits.status(joinOn("a", 0, a));
+    TrainingTestKits.status(joinOn("b", 1, b));
     Assignment aa = assignment(a);
     Assignment ab = assignment(b);
     assertEquals(Backend.NCCL, aa.backend());
@@ -156,9 +154,9 @@ class TrainingCoordinatorTest {
     submit(spec(2, 2, Backend.NCCL));
     TestProbe<WorkerMessage> gpu = testKit.createTestProbe();
     TestProbe<WorkerMessage> cpu = testKit.createTestProbe();
-    assertTrue(joinOn("gpu", 0, gpu).isSuccess());
-    StatusReply<JobStatus> refused = joinOn("cpu", -1, cpu);
-    assertTrue(refused.isError());
+    TrainingTestKits.status(joinOn("gpu", 0, gpu));
+    TrainingCoordinator.Reply refused = joinOn("cpu", -1, cpu);
+    assertEquals("backend_unavailable", TrainingTestKits.rejectedCode(refused));
     JobStatus s = status();
     assertEquals(JobPhase.FAILED, s.phase());
     String reason = s.reason().orElseThrow();
@@ -185,9 +183,9 @@ class TrainingCoordinatorTest {
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
     TestProbe<WorkerMessage> b = testKit.createTestProbe();
     TestProbe<WorkerMessage> c = testKit.createTestProbe();
-    assertTrue(join("a", a).isSuccess());
-    assertTrue(join("b", b).isSuccess());
-    var third = kit.<StatusReply<JobStatus>>runCommand(
+    TrainingTestKits.status(join("a", a));
+    TrainingTestKits.status(join("b", b));
+    var third = kit.<TrainingCoordinator.Reply>runCommand(
         r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, -1, "cpu", c.ref(), r));
     assertEquals(3, third.events().size(), "joined, then formed, with where it starts");
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
@@ -198,7 +196,7 @@ class TrainingCoordinatorTest {
     assertEquals(JobPhase.RUNNING, s.phase());
     assertEquals(List.of("a", "b", "c"), s.members());
     TestProbe<WorkerMessage> d = testKit.createTestProbe();
-    assertTrue(join("d", d).isError(), "workers.max reached");
+    assertEquals("job_full", TrainingTestKits.rejectedCode(join("d", d)), "workers.max reached");
   }
 
   @Test
@@ -278,7 +276,8 @@ class TrainingCoordinatorTest {
     assertEquals(second.generation(), recovery.generation());
     assertTrue(recovery.durationMs() >= 0, "the recovery ended with the first step: " + recovery);
     assertEquals(0, recovery.resumedFromStep(), "no checkpoint yet: from the start");
-    assertTrue(join("late", testKit.createTestProbe()).isError(), "a completed job takes no workers");
+    assertEquals("job_ended", TrainingTestKits.rejectedCode(join("late", testKit.createTestProbe())),
+        "a completed job takes no workers");
   }
 
   @Test
@@ -286,8 +285,8 @@ class TrainingCoordinatorTest {
     TrainingJobSpec spec = spec(2, 2);
     submit(spec);
     assertEquals(JobPhase.RENDEZVOUS, submit(spec).phase(), "same spec: same answer");
-    var other = kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Submit(spec(1, 2), r));
-    assertTrue(other.reply().isError());
+    var other = kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Submit(spec(1, 2), r));
+    assertEquals("job_exists", TrainingTestKits.rejectedCode(other.reply()));
     assertTrue(other.events().isEmpty());
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
     TestProbe<WorkerMessage> b = testKit.createTestProbe();
@@ -295,7 +294,8 @@ class TrainingCoordinatorTest {
     join("b", b);
     assignment(a);
     assignment(b);
-    JobStatus cancelled = kit.<StatusReply<JobStatus>>runCommand(TrainingCoordinator.Cancel::new).reply().getValue();
+    JobStatus cancelled =
+        TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Cancel::new).reply());
     assertEquals(JobPhase.CANCELLED, cancelled.phase());
     assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
     assertTrue(assertInstanceOf(Abort.class, b.receiveMessage(Duration.ofSeconds(5))).jobEnded());
@@ -316,7 +316,7 @@ class TrainingCoordinatorTest {
 
   @Test
   void unknownJobRefusesWorkers() {
-    assertTrue(join("a", testKit.createTestProbe()).isError());
+    assertEquals("job_not_found", TrainingTestKits.rejectedCode(join("a", testKit.createTestProbe())));
     assertEquals(JobPhase.PENDING, status().phase());
   }
 
@@ -325,8 +325,8 @@ class TrainingCoordinatorTest {
     submit(spec(2, 2));
     TestProbe<WorkerMessage> fresh = testKit.createTestProbe();
     TestProbe<WorkerMessage> survivor = testKit.createTestProbe();
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, -1, "cpu", fresh.ref(), r));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, -1, "cpu", survivor.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, -1, "cpu", fresh.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, -1, "cpu", survivor.ref(), r));
     assertEquals(0, assignment(survivor).rendezvous().rank(), "the replica at step 40 is copied by all");
     Assignment f = assignment(fresh);
     assertEquals(1, f.rendezvous().rank());
@@ -370,13 +370,13 @@ class TrainingCoordinatorTest {
     kit.runCommand(new TrainingCoordinator.CheckpointSaved(g - 1, checkpoint(g - 1, 40)));
     assertEquals(30, status().checkpoint().orElseThrow().step());
     kit.restart();
-    assertEquals(List.of(checkpoint(g, 20), checkpoint(g, 30)), kit.getState().checkpoints(), "KeepsTwo, durable");
+    assertEquals(List.of(checkpoint(g, 20), checkpoint(g, 30)), kit.getState().job().checkpoints(), "KeepsTwo, durable");
 
     // Restart ended generation g; both join again, one with a replica at step 35.
     a.receiveMessage(Duration.ofSeconds(5));
     b.receiveMessage(Duration.ofSeconds(5));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, -1, "cpu", a.ref(), r));
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, -1, "cpu", b.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, -1, "cpu", a.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, -1, "cpu", b.ref(), r));
     Assignment resumed = assignment(a);
     assignment(b);
     assertEquals(0, resumed.rendezvous().rank(), "the most advanced replica is rank 0");
@@ -385,7 +385,7 @@ class TrainingCoordinatorTest {
 
     kit.runCommand(new TrainingCoordinator.WorkerLost("a", "stopped"));
     b.receiveMessage(Duration.ofSeconds(5)); // Abort
-    kit.<StatusReply<JobStatus>>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, -1, "cpu", b.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, -1, "cpu", b.ref(), r));
     kit.runCommand(new TrainingCoordinator.RendezvousDeadline(status().generation()));
     Assignment fromCheckpoint = assignment(b);
     assertEquals(new TrainingCoordinator.Resume("checkpoint", 30, java.util.Optional.of(checkpoint(g, 30))), fromCheckpoint.resume());

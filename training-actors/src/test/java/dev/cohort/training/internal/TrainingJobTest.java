@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
 import dev.cohort.training.SampleCodec;
 import dev.cohort.training.SyntheticDataset;
-import dev.cohort.training.TrainingException;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
@@ -24,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -50,7 +48,7 @@ class TrainingJobTest {
     List<byte[]> records = Map.of("synthetic", GOOD, "bad", BAD).get(topic);
     return records != null
         ? CompletableFuture.completedFuture(records)
-        : CompletableFuture.failedFuture(new TrainingException(ErrorKind.NOT_FOUND, "dataset_not_found", "topic '" + topic + "' does not exist"));
+        : CompletableFuture.failedFuture(TrainingError.DATASET_NOT_FOUND.exception("topic '" + topic + "' does not exist"));
   };
 
   @AfterAll
@@ -63,14 +61,14 @@ class TrainingJobTest {
         new OptimizerSpec("adam", 0.01f, 0f), 11, 100, 1);
   }
 
-  static JobStatus get(ActorRef<TrainingCoordinator.Command> coordinator, TestProbe<StatusReply<JobStatus>> probe) {
+  static JobStatus get(ActorRef<TrainingCoordinator.Command> coordinator, TestProbe<TrainingCoordinator.Reply> probe) {
     coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
-    return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
+    return TrainingTestKits.status(probe.receiveMessage(Duration.ofSeconds(5)));
   }
 
   static JobStatus awaitStatus(ActorRef<TrainingCoordinator.Command> coordinator, Duration max,
       java.util.function.Predicate<JobStatus> condition) {
-    TestProbe<StatusReply<JobStatus>> probe = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> probe = testKit.createTestProbe();
     return probe.awaitAssert(max, Duration.ofMillis(50), () -> {
       JobStatus s = get(coordinator, probe);
       assertTrue(condition.test(s), () -> "status " + s.phase() + " step " + s.step() + " generation " + s.generation());
@@ -81,9 +79,9 @@ class TrainingJobTest {
   @Test
   void jobSurvivesTheLossOfAWorkerAndCompletes() {
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("e2e-1", SETTINGS));
-    TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> submitted = testKit.createTestProbe();
     coordinator.tell(new TrainingCoordinator.Submit(spec("synthetic", 40), submitted.ref()));
-    assertEquals(JobPhase.RENDEZVOUS, submitted.receiveMessage().getValue().phase());
+    assertEquals(JobPhase.RENDEZVOUS, TrainingTestKits.status(submitted.receiveMessage()).phase());
     List<ActorRef<TrainingWorker.Command>> workers = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
       workers.add(testKit.spawn(TrainingWorker.create("w" + w, coordinator, SOURCE, SETTINGS), "w" + w));
@@ -119,7 +117,7 @@ class TrainingJobTest {
   void malformedRecordsOrAMissingTopicFailTheJobWithTheReason() {
     for (String topic : List.of("bad", "missing")) {
       ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("e2e-" + topic, SETTINGS));
-      TestProbe<StatusReply<JobStatus>> submitted = testKit.createTestProbe();
+      TestProbe<TrainingCoordinator.Reply> submitted = testKit.createTestProbe();
       coordinator.tell(new TrainingCoordinator.Submit(spec(topic, 1), submitted.ref()));
       submitted.receiveMessage();
       for (int w = 0; w < 2; w++) {

@@ -21,7 +21,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -57,14 +56,14 @@ class WorkerPoolTest {
     });
 
     ActorRef<TrainingCoordinator.Command> coordinator = testKit.spawn(TrainingCoordinator.create("pooled", SETTINGS));
-    TestProbe<StatusReply<JobStatus>> probe = testKit.createTestProbe();
+    TestProbe<TrainingCoordinator.Reply> probe = testKit.createTestProbe();
     // workers.max 3 on a node with 2 slots: the rendezvous forms with the 2 it gets after the wait.
     coordinator.tell(new TrainingCoordinator.Submit(new TrainingJobSpec("pooled", MlpSpec.of(16, 32, 4), "synthetic",
         2, 3, Backend.AUTO, 3, 16, new OptimizerSpec("sgd", 0.05f, 0.9f), 1, 100, 25), probe.ref()));
     probe.receiveMessage();
     JobStatus done = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
       coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
-      JobStatus s = probe.receiveMessage().getValue();
+      JobStatus s = TrainingTestKits.status(probe.receiveMessage());
       assertEquals(JobPhase.COMPLETED, s.phase(), () -> "phase " + s.phase() + " members " + s.members() + " reason " + s.reason());
       return s;
     });

@@ -1,0 +1,119 @@
+package dev.cohort.log.internal;
+
+import dev.cohort.log.TopicConfig;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Compaction of one partition ({@code cleanup.policy=compact}; Kafka's {@code LogCleaner}): decides
+ * when it is due, and runs it off the actor over an immutable view of the batches.
+ *
+ * <p>Owns: whether a compaction of this partition is running (transient, per entity instance).
+ *
+ * <p>Invariants: at most one compaction per partition at a time; compaction keeps the latest record
+ * per key (by offset) and tombstones younger than {@code delete.retention.ms}, rewrites only
+ * batches that lose records, drops batches left empty and never changes an offset. Its result
+ * carries the log version it started from; the entity applies it only if the version is unchanged
+ * (no truncation, compaction or deletion happened meanwhile), so producers never wait for it.
+ *
+ * <p>Thread-safety: an instance is confined to the entity's actor; {@link #compact} is pure and
+ * runs on the blocking dispatcher.
+ */
+final class LogCleaner {
+  /** The cleaner's output for the batches below {@code cleanedUpTo}. */
+  record Cleaned(long cleanedUpTo, List<StoredBatch> replacement, long tombstonesExpireAt) {}
+
+  private final Executor blocking;
+  private boolean running;
+
+  LogCleaner(Executor blocking) {
+    this.blocking = blocking;
+  }
+
+  /**
+   * Whether a compaction should start now: the policy compacts, none is running, and either the
+   * bytes written since the last one reach {@code min.cleanable.dirty.ratio} of the log or a kept
+   * tombstone has expired.
+   */
+  boolean due(PartitionLog log, TopicConfig config, long now) {
+    if (!config.cleanupPolicy().compacts() || running) {
+      return false;
+    }
+    long dirtyBytes = log.dirtyBytes();
+    boolean dirty =
+        dirtyBytes > 0 && dirtyBytes >= config.minCleanableDirtyRatio() * log.sizeBytes();
+    return dirty || now >= log.tombstonesExpireAt();
+  }
+
+  /** Starts compacting every batch of {@code log}; the future completes off the actor. */
+  CompletableFuture<Cleaned> start(PartitionLog log, TopicConfig config, long now) {
+    running = true;
+    List<StoredBatch> view = log.batchesView();
+    long cleanedUpTo = log.logEndOffset();
+    long deleteRetentionMs = config.deleteRetentionMs();
+    return CompletableFuture.supplyAsync(
+        () -> compact(view, cleanedUpTo, deleteRetentionMs, now), blocking);
+  }
+
+  /** The running compaction ended (applied, voided or failed). */
+  void finished() {
+    running = false;
+  }
+
+  /**
+   * Compacts an immutable list of batches: keeps the latest record per key (by offset) and
+   * tombstones younger than {@code deleteRetentionMs}; rewrites only batches that lose records and
+   * drops batches left empty. Pure and thread-safe.
+   */
+  static Cleaned compact(
+      List<StoredBatch> batches, long cleanedUpTo, long deleteRetentionMs, long now) {
+    List<List<RecordBatches.Entry>> decoded = new ArrayList<>(batches.size());
+    Map<ByteBuffer, Long> latest = new HashMap<>();
+    for (StoredBatch b : batches) {
+      List<RecordBatches.Entry> entries = RecordBatches.entries(b);
+      decoded.add(entries);
+      for (RecordBatches.Entry entry : entries) {
+        if (entry.key() != null) {
+          latest.put(ByteBuffer.wrap(entry.key()), entry.offset());
+        }
+      }
+    }
+    List<StoredBatch> replacement = new ArrayList<>();
+    long tombstonesExpireAt = Long.MAX_VALUE;
+    ArrayDeque<RecordBatches.Entry> kept = new ArrayDeque<>();
+    for (int i = 0; i < batches.size(); i++) {
+      StoredBatch b = batches.get(i);
+      kept.clear();
+      for (RecordBatches.Entry entry : decoded.get(i)) {
+        if (entry.key() == null) {
+          kept.add(entry);
+          continue;
+        }
+        if (latest.get(ByteBuffer.wrap(entry.key())) != entry.offset()) {
+          continue;
+        }
+        if (entry.value() == null) {
+          long time = b.logAppendTime() >= 0 ? b.logAppendTime() : entry.timestamp();
+          long expiresAt = time + deleteRetentionMs;
+          if (expiresAt <= now) {
+            continue;
+          }
+          tombstonesExpireAt = Math.min(tombstonesExpireAt, expiresAt);
+        }
+        kept.add(entry);
+      }
+      if (kept.size() == b.recordCount()) {
+        replacement.add(b);
+      } else if (!kept.isEmpty()) {
+        replacement.add(RecordBatches.rewrite(b, List.copyOf(kept)));
+      }
+    }
+    return new Cleaned(cleanedUpTo, List.copyOf(replacement), tombstonesExpireAt);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.cohort.log.internal;
+
+import dev.cohort.log.TopicConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** Batches for the unit tests of the partition's collaborators, built with the real codec. */
+final class TestBatches {
+  private TestBatches() {}
+
+  /** An encoded batch of {@code keys} (null: a keyless record) with values "v" and timestamp ts. */
+  static RecordBatches.Encoded encoded(long timestamp, String... keys) {
+    RecordBatches.Builder builder = new RecordBatches.Builder();
+    for (String key : keys) {
+      builder.add(bytes(key), bytes("v"), Map.of(), timestamp);
+    }
+    return builder.build(TopicConfig.CompressionType.NONE);
+  }
+
+  /** The records {@code key -> value} (value null: a tombstone) stored from {@code baseOffset}. */
+  static StoredBatch stored(long baseOffset, long timestamp, String... keyValues) {
+    RecordBatches.Builder builder = new RecordBatches.Builder();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      builder.add(bytes(keyValues[i]), bytes(keyValues[i + 1]), Map.of(), timestamp);
+    }
+    return stored(builder.build(TopicConfig.CompressionType.NONE), baseOffset);
+  }
+
+  /** {@code e} as a CreateTime partition stores it from {@code baseOffset}. */
+  static StoredBatch stored(RecordBatches.Encoded e, long baseOffset) {
+    return LogValidator.stored(e, baseOffset, -1);
+  }
+
+  private static byte[] bytes(String s) {
+    return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+  }
+}
