@@ -198,17 +198,11 @@ final class GroupOffsetsApi {
 
   private record Committed(Map<TopicPartition, OffsetAndMetadata> offsets, Errors error) {}
 
-  /** The group's committed offsets; an unknown group has none (as in Kafka). */
+  /** The group's committed offsets (an unknown group has none, as in Kafka), or the failure. */
   private CompletionStage<Committed> committed(String groupId) {
     return log.committedOffsets(groupId)
         .thenApply(offsets -> new Committed(offsets, Errors.NONE))
-        .exceptionally(
-            e -> {
-              Errors error = KafkaErrors.of(e);
-              return error == Errors.GROUP_ID_NOT_FOUND
-                  ? new Committed(Map.of(), Errors.NONE)
-                  : new Committed(Map.of(), error);
-            });
+        .exceptionally(e -> new Committed(Map.of(), KafkaErrors.of(e)));
   }
 
   /** The requested partitions by topic, or every committed one when {@code wanted} is null. */
@@ -234,11 +228,9 @@ final class GroupOffsetsApi {
               .thenApply(GroupOffsetsApi::described)
               .exceptionally(
                   e -> {
-                    Errors error = KafkaErrors.of(e);
                     return new DescribedGroup()
                         .setGroupId(groupId)
-                        .setErrorCode(
-                            error == Errors.GROUP_ID_NOT_FOUND ? Errors.NONE.code() : error.code())
+                        .setErrorCode(KafkaErrors.of(e).code())
                         .setGroupState("Dead")
                         .setProtocolType("")
                         .setProtocolData("");

@@ -1,46 +1,56 @@
 package dev.cohort.kafka.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * Maps stream-log failures onto Kafka's error codes. A {@link LogException}'s code names the
- * Kafka error where the concept is Kafka's; anything unexpected is UNKNOWN_SERVER_ERROR.
+ * Maps stream-log failures ({@link LogError}) onto Kafka's error codes; anything unexpected is
+ * UNKNOWN_SERVER_ERROR.
  */
 final class KafkaErrors {
-  private static final Map<String, Errors> BY_CODE =
-      Map.ofEntries(
-          Map.entry("unknown_topic_or_partition", Errors.UNKNOWN_TOPIC_OR_PARTITION),
-          Map.entry("invalid_topic_name", Errors.INVALID_TOPIC_EXCEPTION),
-          Map.entry("invalid_partitions", Errors.INVALID_PARTITIONS),
-          Map.entry("invalid_config", Errors.INVALID_CONFIG),
-          Map.entry("invalid_record", Errors.INVALID_RECORD),
-          Map.entry("invalid_request", Errors.INVALID_REQUEST),
-          Map.entry("invalid_group_id", Errors.INVALID_GROUP_ID),
-          Map.entry("invalid_session_timeout", Errors.INVALID_SESSION_TIMEOUT),
-          Map.entry("offset_out_of_range", Errors.OFFSET_OUT_OF_RANGE),
-          Map.entry("topic_already_exists", Errors.TOPIC_ALREADY_EXISTS),
-          Map.entry("illegal_generation", Errors.ILLEGAL_GENERATION),
-          Map.entry("unknown_member_id", Errors.UNKNOWN_MEMBER_ID),
-          Map.entry("group_not_found", Errors.GROUP_ID_NOT_FOUND),
-          Map.entry("inconsistent_group_protocol", Errors.INCONSISTENT_GROUP_PROTOCOL),
-          Map.entry("out_of_order_sequence", Errors.OUT_OF_ORDER_SEQUENCE_NUMBER),
-          Map.entry("invalid_producer_epoch", Errors.INVALID_PRODUCER_EPOCH),
-          Map.entry("unknown_producer_id", Errors.UNKNOWN_PRODUCER_ID),
-          Map.entry("record_too_large", Errors.MESSAGE_TOO_LARGE),
-          Map.entry("not_ready", Errors.LEADER_NOT_AVAILABLE),
-          Map.entry("request_timeout", Errors.REQUEST_TIMED_OUT),
-          Map.entry("delivery_timeout", Errors.REQUEST_TIMED_OUT));
+  private static final Map<LogError, Errors> BY_ERROR = byError();
+
+  private static Map<LogError, Errors> byError() {
+    Map<LogError, Errors> m = new EnumMap<>(LogError.class);
+    m.put(LogError.UNKNOWN_TOPIC_OR_PARTITION, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    m.put(LogError.INVALID_TOPIC_NAME, Errors.INVALID_TOPIC_EXCEPTION);
+    m.put(LogError.INVALID_PARTITIONS, Errors.INVALID_PARTITIONS);
+    m.put(LogError.INVALID_CONFIG, Errors.INVALID_CONFIG);
+    m.put(LogError.INVALID_RECORD, Errors.INVALID_RECORD);
+    m.put(LogError.INVALID_REQUEST, Errors.INVALID_REQUEST);
+    m.put(LogError.INVALID_GROUP_ID, Errors.INVALID_GROUP_ID);
+    m.put(LogError.INVALID_SESSION_TIMEOUT, Errors.INVALID_SESSION_TIMEOUT);
+    m.put(LogError.OFFSET_OUT_OF_RANGE, Errors.OFFSET_OUT_OF_RANGE);
+    m.put(LogError.TOPIC_ALREADY_EXISTS, Errors.TOPIC_ALREADY_EXISTS);
+    m.put(LogError.ILLEGAL_GENERATION, Errors.ILLEGAL_GENERATION);
+    m.put(LogError.UNKNOWN_MEMBER_ID, Errors.UNKNOWN_MEMBER_ID);
+    m.put(LogError.INCONSISTENT_GROUP_PROTOCOL, Errors.INCONSISTENT_GROUP_PROTOCOL);
+    m.put(LogError.OUT_OF_ORDER_SEQUENCE, Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    m.put(LogError.INVALID_PRODUCER_EPOCH, Errors.INVALID_PRODUCER_EPOCH);
+    m.put(LogError.UNKNOWN_PRODUCER_ID, Errors.UNKNOWN_PRODUCER_ID);
+    m.put(LogError.RECORD_TOO_LARGE, Errors.MESSAGE_TOO_LARGE);
+    m.put(LogError.NOT_READY, Errors.LEADER_NOT_AVAILABLE);
+    m.put(LogError.REQUEST_TIMEOUT, Errors.REQUEST_TIMED_OUT);
+    m.put(LogError.DELIVERY_TIMEOUT, Errors.REQUEST_TIMED_OUT);
+    return m;
+  }
 
   private KafkaErrors() {}
 
   static Errors of(Throwable failure) {
     Throwable cause = unwrap(failure);
     if (cause instanceof LogException e) {
-      return BY_CODE.getOrDefault(e.code(), Errors.UNKNOWN_SERVER_ERROR);
+      for (LogError error : LogError.values()) {
+        if (error.code().equals(e.code())) {
+          return BY_ERROR.getOrDefault(error, Errors.UNKNOWN_SERVER_ERROR);
+        }
+      }
+      return Errors.UNKNOWN_SERVER_ERROR;
     }
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return Errors.REQUEST_TIMED_OUT;
