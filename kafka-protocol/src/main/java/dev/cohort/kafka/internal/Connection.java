@@ -70,9 +70,7 @@ final class Connection {
     } catch (EOFException e) {
       log.debug("{} ({}): client closed the connection", name, peer);
     } catch (IOException e) {
-      if (!closed) {
-        log.debug("{} ({}): {}", name, peer, e.toString());
-      }
+      ioFailed(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
@@ -138,14 +136,19 @@ final class Connection {
         }
       }
     } catch (IOException e) {
-      if (!closed) {
-        log.debug("{} ({}): {}", name, peer, e.toString());
-      }
+      ioFailed(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       close();
       inFlight.clear();
+    }
+  }
+
+  /** A read or write failed: worth a debug line unless the connection was being closed. */
+  private void ioFailed(IOException e) {
+    if (!closed) {
+      log.debug("{} ({}): {}", name, peer, e.toString());
     }
   }
 
