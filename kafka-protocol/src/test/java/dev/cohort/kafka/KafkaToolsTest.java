@@ -118,6 +118,14 @@ class KafkaToolsTest {
         node.log().committedOffsets("tools-group").toCompletableFuture().get();
     assertEquals(3, reset.size());
     assertTrue(reset.values().stream().allMatch(o -> o.offset() == 0), reset.toString());
+
+    tool(GROUPS, null, "--bootstrap-server", bootstrap, "--delete-offsets", "--group",
+        "tools-group", "--topic", "tools:0");
+    assertEquals(2, node.log().committedOffsets("tools-group").toCompletableFuture().get().size());
+    tool(GROUPS, null, "--bootstrap-server", bootstrap, "--delete", "--group", "tools-group");
+    assertTrue(node.log().committedOffsets("tools-group").toCompletableFuture().get().isEmpty());
+    assertTrue(tool(GROUPS, null, "--bootstrap-server", bootstrap, "--list").out().lines()
+        .noneMatch("tools-group"::equals));
   }
 
   @Test

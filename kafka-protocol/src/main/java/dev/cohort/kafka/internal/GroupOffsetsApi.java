@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
@@ -22,12 +24,15 @@ import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponsePartition;
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * OffsetCommit, OffsetFetch, DescribeGroups and ListGroups over the stream-log's consumer groups.
+ * OffsetCommit, OffsetFetch, DeleteGroups, OffsetDelete, DescribeGroups and ListGroups over the
+ * stream-log's consumer groups (deletions only while a group has no members, as in Kafka).
  * A commit from a member is checked by the group's coordinator entity (member and generation); a
  * member that was told to rejoin still commits what it consumed before rejoining (Kafka's eager
  * consumer commits before its JoinGroup), so when such a commit is refused for its old generation
@@ -216,6 +221,58 @@ final class GroupOffsetsApi {
         .sorted()
         .forEach(tp -> all.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition()));
     return all;
+  }
+
+  // ---- DeleteGroups and OffsetDelete ----
+
+  CompletionStage<DeleteGroupsResponseData> deleteGroups(DeleteGroupsRequestData request) {
+    List<CompletableFuture<DeleteGroupsResponseData.DeletableGroupResult>> results =
+        new ArrayList<>();
+    for (String groupId : request.groupsNames()) {
+      results.add(
+          log.deleteGroup(groupId)
+              .thenApply(done -> Errors.NONE)
+              .exceptionally(KafkaErrors::of)
+              .thenApply(
+                  error ->
+                      new DeleteGroupsResponseData.DeletableGroupResult()
+                          .setGroupId(groupId)
+                          .setErrorCode(error.code()))
+              .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+        .thenApply(
+            ignored -> {
+              DeleteGroupsResponseData.DeletableGroupResultCollection collection =
+                  new DeleteGroupsResponseData.DeletableGroupResultCollection();
+              results.forEach(r -> collection.add(r.join()));
+              return new DeleteGroupsResponseData().setResults(collection);
+            });
+  }
+
+  CompletionStage<OffsetDeleteResponseData> deleteOffsets(OffsetDeleteRequestData request) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    request.topics().forEach(
+        t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(), p.partitionIndex()))));
+    return log.deleteOffsets(request.groupId(), partitions)
+        .thenApply(done -> Errors.NONE)
+        .exceptionally(KafkaErrors::of)
+        .thenApply(
+            error -> {
+              OffsetDeleteResponseData.OffsetDeleteResponseTopicCollection topics =
+                  new OffsetDeleteResponseData.OffsetDeleteResponseTopicCollection();
+              for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : request.topics()) {
+                OffsetDeleteResponseData.OffsetDeleteResponsePartitionCollection ps =
+                    new OffsetDeleteResponseData.OffsetDeleteResponsePartitionCollection();
+                t.partitions().forEach(
+                    p -> ps.add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
+                        .setPartitionIndex(p.partitionIndex())
+                        .setErrorCode(Errors.NONE.code())));
+                topics.add(new OffsetDeleteResponseData.OffsetDeleteResponseTopic()
+                    .setName(t.name()).setPartitions(ps));
+              }
+              return new OffsetDeleteResponseData().setErrorCode(error.code()).setTopics(topics);
+            });
   }
 
   // ---- DescribeGroups and ListGroups ----

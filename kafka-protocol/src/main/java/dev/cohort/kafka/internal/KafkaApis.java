@@ -181,6 +181,8 @@ public final class KafkaApis {
       case OFFSET_FETCH -> groupOffsets.fetch((OffsetFetchRequestData) data, v);
       case DESCRIBE_GROUPS -> groupOffsets.describe((DescribeGroupsRequestData) data);
       case LIST_GROUPS -> groupOffsets.list((ListGroupsRequestData) data);
+      case DELETE_GROUPS -> groupOffsets.deleteGroups((DeleteGroupsRequestData) data);
+      case OFFSET_DELETE -> groupOffsets.deleteOffsets((OffsetDeleteRequestData) data);
       case CREATE_TOPICS -> admin.createTopics((CreateTopicsRequestData) data);
       case DELETE_TOPICS -> admin.deleteTopics((DeleteTopicsRequestData) data);
       case CREATE_PARTITIONS -> admin.createPartitions((CreatePartitionsRequestData) data);

@@ -37,6 +37,7 @@ final class KafkaErrors {
     m.put(LogError.NOT_READY, Errors.LEADER_NOT_AVAILABLE);
     m.put(LogError.REQUEST_TIMEOUT, Errors.REQUEST_TIMED_OUT);
     m.put(LogError.DELIVERY_TIMEOUT, Errors.REQUEST_TIMED_OUT);
+    m.put(LogError.NON_EMPTY_GROUP, Errors.NON_EMPTY_GROUP);
     return m;
   }
 

@@ -37,6 +37,8 @@ final class SupportedApis {
     m.put(ApiKeys.OFFSET_FETCH, (short) 9);
     m.put(ApiKeys.DESCRIBE_GROUPS, (short) 5);
     m.put(ApiKeys.LIST_GROUPS, (short) 5);
+    m.put(ApiKeys.DELETE_GROUPS, (short) 2);
+    m.put(ApiKeys.OFFSET_DELETE, (short) 0);
     m.put(ApiKeys.CREATE_TOPICS, (short) 7);
     m.put(ApiKeys.DELETE_TOPICS, (short) 6);
     m.put(ApiKeys.CREATE_PARTITIONS, (short) 3);
