@@ -1,8 +1,6 @@
 package dev.cohort.saga;
 
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.saga.internal.DefinitionJson;
-import dev.cohort.saga.internal.DefinitionRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +60,11 @@ public record SagaDefinition(String name, int version, List<SagaStep> steps, lon
   public SagaDefinition validate() {
     DefinitionRules.validate(this);
     return this;
+  }
+
+  /** Whether {@code name} is a valid definition (or step) name: 1 to 64 of {@code [A-Za-z0-9_.-]}. */
+  public static boolean isValidName(String name) {
+    return name != null && DefinitionRules.NAME.matcher(name).matches();
   }
 
   public SagaStep step(String stepName) {

@@ -65,6 +65,6 @@ public record SagaInstance(
 
   /** This instance as JSON (input, context and outputs embedded), as the gateway returns it. */
   public String toJson() {
-    return dev.cohort.saga.internal.JsonViews.instance(this).toString();
+    return JsonViews.instance(this).toString();
   }
 }

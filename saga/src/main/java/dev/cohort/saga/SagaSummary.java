@@ -9,6 +9,6 @@ public record SagaSummary(String id, String definition, int version, SagaState s
 
   /** This summary as JSON. */
   public String toJson() {
-    return dev.cohort.saga.internal.JsonViews.summary(this).toString();
+    return JsonViews.summary(this).toString();
   }
 }

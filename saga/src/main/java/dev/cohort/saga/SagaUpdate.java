@@ -41,6 +41,6 @@ public record SagaUpdate(
 
   /** This update as JSON, as the events topic carries it. */
   public String toJson() {
-    return dev.cohort.saga.internal.JsonViews.update(this).toString();
+    return JsonViews.update(this).toString();
   }
 }

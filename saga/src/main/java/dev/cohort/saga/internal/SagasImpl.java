@@ -227,7 +227,7 @@ public final class SagasImpl implements Sagas {
         throw SagaException.invalid("invalid_input", "instance id must be 1 to 128 letters, "
             + "digits or '_', '.', ':', '-', not '" + instanceId + "'");
       }
-      if (definitionName == null || !DefinitionRules.NAME.matcher(definitionName).matches()) {
+      if (!SagaDefinition.isValidName(definitionName)) {
         throw SagaException.notFound("definition_not_found",
             "saga definition '" + definitionName + "' does not exist");
       }

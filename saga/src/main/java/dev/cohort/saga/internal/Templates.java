@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * that does not resolve fails the step for good: no retry makes a missing field appear.
  */
 public final class Templates {
-  static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+  public static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
 
   private Templates() {}
 

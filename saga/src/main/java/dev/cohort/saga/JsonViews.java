@@ -1,22 +1,18 @@
-package dev.cohort.saga.internal;
+package dev.cohort.saga;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cohort.saga.Attempt;
-import dev.cohort.saga.SagaInstance;
-import dev.cohort.saga.SagaSummary;
-import dev.cohort.saga.SagaUpdate;
-import dev.cohort.saga.StepRecord;
+import dev.cohort.saga.internal.JsonValues;
 
 /**
  * The JSON shapes of instances, summaries and updates, as the HTTP gateway returns them and the
  * events topic carries them: input, context and outputs are embedded as JSON, times are ISO-8601.
  * Stateless.
  */
-public final class JsonViews {
+final class JsonViews {
   private JsonViews() {}
 
-  public static ObjectNode instance(SagaInstance i) {
+  static ObjectNode instance(SagaInstance i) {
     ObjectNode o = JsonValues.MAPPER.createObjectNode();
     o.put("id", i.id());
     o.put("definition", i.definition());
@@ -54,7 +50,7 @@ public final class JsonViews {
     return o;
   }
 
-  public static ObjectNode summary(SagaSummary s) {
+  static ObjectNode summary(SagaSummary s) {
     ObjectNode o = JsonValues.MAPPER.createObjectNode();
     o.put("id", s.id());
     o.put("definition", s.definition());
@@ -64,7 +60,7 @@ public final class JsonViews {
     return o;
   }
 
-  public static ObjectNode update(SagaUpdate u) {
+  static ObjectNode update(SagaUpdate u) {
     ObjectNode o = JsonValues.MAPPER.createObjectNode();
     o.put("id", u.id());
     o.put("definition", u.definition());

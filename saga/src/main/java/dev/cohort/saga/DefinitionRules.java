@@ -1,10 +1,7 @@
-package dev.cohort.saga.internal;
+package dev.cohort.saga;
 
-import dev.cohort.saga.RetryPolicy;
-import dev.cohort.saga.SagaDefinition;
-import dev.cohort.saga.SagaException;
-import dev.cohort.saga.SagaStep;
-import dev.cohort.saga.StepAction;
+import dev.cohort.saga.internal.JsonValues;
+import dev.cohort.saga.internal.Templates;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -18,7 +15,7 @@ import java.util.regex.Pattern;
  * The rules a definition must satisfy; the first broken one is reported as {@code
  * invalid_definition} with a message naming the step and field. Stateless.
  */
-public final class DefinitionRules {
+final class DefinitionRules {
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern HEADER = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
   /** Headers the JDK client sets itself and refuses to take from a request. */
@@ -34,7 +31,7 @@ public final class DefinitionRules {
 
   private DefinitionRules() {}
 
-  public static void validate(SagaDefinition d) {
+  static void validate(SagaDefinition d) {
     if (d.name() == null || !NAME.matcher(d.name()).matches()) {
       throw bad("definition name must be 1 to 64 letters, digits, '_', '-' or '.', not '"
           + d.name() + "'");

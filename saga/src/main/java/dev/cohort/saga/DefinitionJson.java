@@ -1,13 +1,9 @@
-package dev.cohort.saga.internal;
+package dev.cohort.saga;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cohort.saga.RetryPolicy;
-import dev.cohort.saga.SagaDefinition;
-import dev.cohort.saga.SagaException;
-import dev.cohort.saga.SagaStep;
-import dev.cohort.saga.StepAction;
+import dev.cohort.saga.internal.JsonValues;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -22,7 +18,7 @@ import java.util.Set;
  * error, so that a misspelt {@code "compensaton"} is reported instead of silently ignored — and
  * written back in the same shape. Stateless.
  */
-public final class DefinitionJson {
+final class DefinitionJson {
   private static final Set<String> TOP = Set.of("name", "version", "steps", "deadlineMs");
   private static final Set<String> STEP =
       Set.of("name", "action", "compensation", "retry", "compensationRetry", "timeoutMs",
@@ -31,7 +27,7 @@ public final class DefinitionJson {
 
   private DefinitionJson() {}
 
-  public static SagaDefinition parse(String name, String json) {
+  static SagaDefinition parse(String name, String json) {
     if (json == null) {
       throw bad("definition is empty");
     }
@@ -194,7 +190,7 @@ public final class DefinitionJson {
 
   // ---- writing ----
 
-  public static String write(SagaDefinition d) {
+  static String write(SagaDefinition d) {
     ObjectNode root = JsonValues.MAPPER.createObjectNode();
     root.put("name", d.name());
     root.put("version", d.version());
