@@ -33,6 +33,7 @@ class LayeringTest {
           Map.entry("stream-log", "log"),
           Map.entry("saga", "saga"),
           Map.entry("training-actors", "training"),
+          Map.entry("kafka-protocol", "kafka"),
           Map.entry("gateway", "gateway"),
           Map.entry("platform", "platform"),
           Map.entry("bench", "bench"));
@@ -52,6 +53,8 @@ class LayeringTest {
               "training",
               Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
           Map.entry(
+              "kafka", Set.of("observability", "persistence", "cluster", "sharding", "log")),
+          Map.entry(
               "gateway",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
@@ -60,12 +63,12 @@ class LayeringTest {
               "platform",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
-                  "training", "gateway")),
+                  "training", "kafka", "gateway")),
           Map.entry(
               "bench",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "log", "saga",
-                  "training", "gateway", "platform")));
+                  "training", "kafka", "gateway", "platform")));
 
   private static final Pattern IMPORT =
       Pattern.compile("^import\\s+(?:static\\s+)?dev\\.cohort\\.([a-z]+)((?:\\.[A-Za-z_]+)*)", Pattern.MULTILINE);
