@@ -294,7 +294,7 @@ final class ApLoadWorkload implements Bench.Workload {
       Files.createDirectories(dataDir);
       ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run", "--config", config.toString(),
           "--data-dir", dataDir.toString(), "--host", "127.0.0.1",
-          "--http-port", Integer.toString(httpPort), "--etcd-port", "0",
+          "--http-port", Integer.toString(httpPort), "--etcd-port", "0", "--kafka-port", "0",
           "--remote-port", Integer.toString(remotePort),
           "--seed", "127.0.0.1:" + seedPort);
       pb.environment().put("COHORT_SKIP_BUILD", "1");

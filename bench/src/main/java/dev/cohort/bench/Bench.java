@@ -26,6 +26,7 @@ public final class Bench {
     WORKLOADS.put("chaos", new ChaosBench());
     WORKLOADS.put("counter", new CounterWorkload());
     WORKLOADS.put("journal-open", new JournalOpenWorkload());
+    WORKLOADS.put("kafka-listener", new KafkaListenerWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());
     WORKLOADS.put("log", new LogWorkload());
     WORKLOADS.put("ring", new RingWorkload());

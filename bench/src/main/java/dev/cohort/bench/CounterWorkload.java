@@ -26,7 +26,7 @@ final class CounterWorkload implements Bench.Workload {
     int seconds = params.intValue("seconds", 10);
     Path data = Files.createTempDirectory("cohort-bench-counter");
     CohortConfig config =
-        CohortConfig.builder().dataDir(data).httpPort(0).etcdPort(0).remotePort(0).build();
+        CohortConfig.builder().dataDir(data).httpPort(0).etcdPort(0).kafkaPort(0).remotePort(0).build();
     try (CohortNode node = Cohort.start(config)) {
       for (int c = 0; c < clients; c++) {
         node.counters().increment("warm-" + c, 1).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -44,6 +44,7 @@ final class KvHttpWorkload implements Bench.Workload {
             .dataDir(Files.createTempDirectory("cohort-bench-kv"))
             .httpPort(0)
             .etcdPort(0)
+            .kafkaPort(0)
             .remotePort(0)
             .build();
     try (CohortNode node = Cohort.start(config)) {

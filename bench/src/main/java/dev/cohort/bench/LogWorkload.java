@@ -39,6 +39,7 @@ final class LogWorkload implements Bench.Workload {
             .dataDir(Files.createTempDirectory("cohort-bench-log"))
             .httpPort(0)
             .etcdPort(0)
+            .kafkaPort(0)
             .remotePort(0)
             .build();
     try (CohortNode node = Cohort.start(config)) {

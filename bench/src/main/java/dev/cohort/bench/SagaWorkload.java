@@ -39,6 +39,7 @@ final class SagaWorkload implements Bench.Workload {
         .dataDir(Files.createTempDirectory("cohort-bench-saga"))
         .httpPort(0)
             .etcdPort(0)
+            .kafkaPort(0)
         .remotePort(0)
         // completions are observed through updates(): a buffer that never drops them
         .override("cohort.saga.updates-buffer-size", 1_000_000)

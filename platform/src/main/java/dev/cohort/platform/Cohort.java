@@ -16,6 +16,8 @@ import dev.cohort.gateway.LogRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
+import dev.cohort.kafka.KafkaListener;
+import dev.cohort.kafka.KafkaSettings;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
 import dev.cohort.kv.ap.ApKeyspaces;
@@ -71,7 +73,7 @@ public final class Cohort {
    * @throws dev.cohort.persistence.JournalUnavailableException when the journal cannot be prepared
    */
   public static CohortNode start(CohortConfig cohortConfig) {
-    Config config = NodeConfig.assemble(cohortConfig.userConfig());
+    Config config = KafkaListener.withEndpointRole(NodeConfig.assemble(cohortConfig.userConfig()));
     NodeSettings node = NodeSettings.create(config);
     Path dataDir = node.dataDir().toAbsolutePath();
     createDirectories(dataDir);
@@ -111,7 +113,10 @@ public final class Cohort {
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      return new CohortNode(system, http, etcd, dataDir, counters, kv, log, sagas, training);
+      KafkaSettings kafkaSettings = KafkaSettings.create(config);
+      InetSocketAddress kafka =
+          kafkaSettings.enabled() ? KafkaListener.start(system, kafkaSettings, log).address() : null;
+      return new CohortNode(system, http, etcd, kafka, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

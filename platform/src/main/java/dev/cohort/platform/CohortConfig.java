@@ -61,6 +61,7 @@ public final class CohortConfig {
     public Builder host(String host) {
       set("cohort.node.host", host);
       set("cohort.etcd.host", host);
+      set("cohort.kafka.host", host);
       return set("cohort.gateway.host", host);
     }
 
@@ -80,6 +81,11 @@ public final class CohortConfig {
         throw new IllegalArgumentException("etcd port must be -1..65535, got " + port);
       }
       return set("cohort.etcd.port", port);
+  }
+
+    /** The Kafka listener's port; 0 turns the listener off. */
+    public Builder kafkaPort(int port) {
+      return set("cohort.kafka.port", checkPort(port, "kafka port"));
     }
 
     /** The Pekko remoting port; 0 picks a free one (then the node cannot be a seed). */

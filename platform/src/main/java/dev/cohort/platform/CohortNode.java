@@ -26,6 +26,7 @@ public final class CohortNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final InetSocketAddress httpAddress;
   private final EtcdServer etcd;
+  private final InetSocketAddress kafkaAddress;
   private final Path dataDir;
   private final Counters counters;
   private final Kv kv;
@@ -37,6 +38,7 @@ public final class CohortNode implements AutoCloseable {
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
       EtcdServer etcd,
+      InetSocketAddress kafkaAddress,
       Path dataDir,
       Counters counters,
       Kv kv,
@@ -46,6 +48,7 @@ public final class CohortNode implements AutoCloseable {
     this.system = system;
     this.httpAddress = httpAddress;
     this.etcd = etcd;
+    this.kafkaAddress = kafkaAddress;
     this.dataDir = dataDir;
     this.counters = counters;
     this.kv = kv;
@@ -92,6 +95,11 @@ public final class CohortNode implements AutoCloseable {
   /** Where the etcd v3 gRPC listener listens, or empty when {@code cohort.etcd.port} is 0. */
   public Optional<InetSocketAddress> etcdAddress() {
     return etcd.address();
+  }
+
+  /** Where the Kafka listener accepts connections; empty when {@code cohort.kafka.port} is 0. */
+  public java.util.Optional<InetSocketAddress> kafkaAddress() {
+    return java.util.Optional.ofNullable(kafkaAddress);
   }
 
   /** The node's data directory (absolute). */

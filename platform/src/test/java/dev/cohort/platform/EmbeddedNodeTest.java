@@ -22,6 +22,7 @@ class EmbeddedNodeTest {
         .dataDir(data)
         .httpPort(0)
         .etcdPort(0)
+        .kafkaPort(0)
         .remotePort(0)
         .override("pekko.actor.serialize-messages", "on")
         .build();

@@ -28,6 +28,7 @@ final class HttpTestClient {
         .dataDir(java.nio.file.Files.createTempDirectory(dataDirPrefix))
         .httpPort(0)
         .etcdPort(0)
+        .kafkaPort(0)
         .remotePort(0);
   }
 

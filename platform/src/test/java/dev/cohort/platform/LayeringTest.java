@@ -35,6 +35,7 @@ class LayeringTest {
           Map.entry("stream-log", "log"),
           Map.entry("saga", "saga"),
           Map.entry("training-actors", "training"),
+          Map.entry("kafka-protocol", "kafka"),
           Map.entry("gateway", "gateway"),
           Map.entry("platform", "platform"),
           Map.entry("bench", "bench"));
@@ -56,6 +57,8 @@ class LayeringTest {
               "training",
               Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
           Map.entry(
+              "kafka", Set.of("observability", "persistence", "cluster", "sharding", "log")),
+          Map.entry(
               "gateway",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
@@ -64,12 +67,12 @@ class LayeringTest {
               "platform",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
-                  "saga", "training", "gateway")),
+                  "saga", "training", "kafka", "gateway")),
           Map.entry(
               "bench",
               Set.of(
                   "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
-                  "saga", "training", "gateway", "platform")));
+                  "saga", "training", "kafka", "gateway", "platform")));
 
   private static final Pattern IMPORT =
       Pattern.compile("^import\\s+(?:static\\s+)?dev\\.cohort\\.([a-z]+)((?:\\.[A-Za-z_]+)*)", Pattern.MULTILINE);

@@ -61,6 +61,7 @@ final class NodeProcess implements AutoCloseable {
             "--data-dir", dataDir.toString(),
             "--http-port", Integer.toString(httpPort),
             "--etcd-port", "0",
+            "--kafka-port", "0",
             "--remote-port", Integer.toString(remotePort)));
     command.addAll(List.of(extraArgs));
     Path log = Files.createTempFile("cohort-node-" + httpPort + "-", ".log");

@@ -54,7 +54,9 @@ public enum LogError implements ErrorCode {
   /** A send was not acknowledged within {@code delivery.timeout.ms}. */
   DELIVERY_TIMEOUT(ErrorKind.TIMEOUT),
   /** The entity cannot answer now (recovering, or the journal is down); retry. */
-  NOT_READY(ErrorKind.UNAVAILABLE);
+  NOT_READY(ErrorKind.UNAVAILABLE),
+  /** Offsets or a group deleted while the group has members (Kafka's NON_EMPTY_GROUP). */
+  NON_EMPTY_GROUP(ErrorKind.CONFLICT);
 
   private final ErrorKind kind;
 

@@ -142,6 +142,18 @@ public interface StreamLog {
   CompletionStage<Done> commitOffsets(
       String groupId, String memberId, int generation, Map<TopicPartition, OffsetAndMetadata> offsets);
 
+  /**
+   * Deletes the group's committed offsets of {@code partitions} (Kafka's OffsetDelete); {@code
+   * non_empty_group} while the group has members.
+   */
+  CompletionStage<Done> deleteOffsets(String groupId, java.util.Collection<TopicPartition> partitions);
+
+  /**
+   * Deletes a group without members: its committed offsets, and its id from {@link #listGroups}
+   * (Kafka's DeleteGroups); {@code non_empty_group} while it has members.
+   */
+  CompletionStage<Done> deleteGroup(String groupId);
+
   /** The group's committed offsets. */
   CompletionStage<Map<TopicPartition, OffsetAndMetadata>> committedOffsets(String groupId);
 

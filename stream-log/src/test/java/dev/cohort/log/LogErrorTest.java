@@ -31,7 +31,8 @@ class LogErrorTest {
           "consumer_closed 400",
           "request_timeout 504",
           "delivery_timeout 504",
-          "not_ready 503");
+          "not_ready 503",
+          "non_empty_group 409");
 
   @Test
   void everyReleasedCodeKeepsItsSpellingAndStatus() {

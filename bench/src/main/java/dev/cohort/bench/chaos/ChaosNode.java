@@ -72,6 +72,7 @@ public final class ChaosNode {
         "--host", host,
         "--http-port", Integer.toString(httpPort),
         "--etcd-port", "0",
+        "--kafka-port", "0",
         "--remote-port", Integer.toString(remotePort)));
     for (String seed : seeds) {
       command.add("--seed");

@@ -40,6 +40,9 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--etcd-port", description = "etcd v3 gRPC port (default: 2379; 0: off)")
   Integer etcdPort;
 
+  @Option(names = "--kafka-port", description = "Kafka listener port; 0 turns it off (default: 9092)")
+  Integer kafkaPort;
+
   @Option(names = "--remote-port", description = "cluster remoting port (default: 2552)")
   Integer remotePort;
 
@@ -76,6 +79,9 @@ public final class RunCommand implements Callable<Integer> {
     if (etcdPort != null) {
       builder.etcdPort(etcdPort);
     }
+    if (kafkaPort != null) {
+      builder.kafkaPort(kafkaPort);
+    }
     if (remotePort != null) {
       builder.remotePort(remotePort);
     }
@@ -89,10 +95,11 @@ public final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("TERM"), signal -> stop(node, stopRequested));
     Signal.handle(new Signal("INT"), signal -> stop(node, stopRequested));
     System.out.printf(
-        "Cohort node started%n  gateway: http://%s:%d%n  etcd:    %s%n  data:    %s%n  member:  %s%n",
+        "Cohort node started%n  gateway: http://%s:%d%n  etcd:    %s%n  kafka:   %s%n  data:    %s%n  member:  %s%n",
         node.httpAddress().getHostString(),
         node.httpAddress().getPort(),
         node.etcdAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("off"),
+        node.kafkaAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("off"),
         node.dataDir(),
         node.system().address());
     System.out.flush();

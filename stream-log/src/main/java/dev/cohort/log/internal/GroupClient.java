@@ -12,6 +12,7 @@ import dev.cohort.persistence.Rejection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -137,6 +138,26 @@ final class GroupClient {
             replyTo ->
                 new GroupCoordinator.Commit(
                     memberId == null ? "" : memberId, generation, copy, replyTo))
+        .thenApply(r -> Done.getInstance());
+  }
+
+  CompletionStage<Done> deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return EntityAsks.failed(LogError.INVALID_REQUEST, "name at least one partition");
+    }
+    List<TopicPartition> copy = List.copyOf(partitions);
+    return askGroup(groupId, replyTo -> new GroupCoordinator.DeleteOffsets(copy, replyTo))
+        .thenApply(r -> Done.getInstance());
+  }
+
+  CompletionStage<Done> deleteGroup(String groupId) {
+    return askGroup(groupId, replyTo -> new GroupCoordinator.DeleteOffsets(List.of(), replyTo))
+        .thenCompose(
+            r -> {
+              registeredGroups.remove(groupId);
+              return asks.askRegistry(
+                  replyTo -> new TopicRegistry.UnregisterGroup(groupId, replyTo));
+            })
         .thenApply(r -> Done.getInstance());
   }
 

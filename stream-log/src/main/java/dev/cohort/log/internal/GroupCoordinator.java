@@ -88,6 +88,13 @@ public final class GroupCoordinator
 
   public record Describe(ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Deletes the committed offsets of {@code partitions} (all of them when empty); refused with
+   * {@code non_empty_group} while the group has members.
+   */
+  public record DeleteOffsets(List<TopicPartition> partitions, ActorRef<Reply> replyTo)
+      implements Command {}
+
   private enum Tick implements Command {
     INSTANCE
   }
@@ -136,6 +143,9 @@ public final class GroupCoordinator
 
   public record OffsetsCommitted(Map<TopicPartition, OffsetAndMetadata> offsets)
       implements Event {}
+
+  /** Committed offsets removed: these partitions, or all when the list is empty. */
+  public record OffsetsDeleted(List<TopicPartition> partitions) implements Event {}
 
   // ---- state ----
 
@@ -235,6 +245,15 @@ public final class GroupCoordinator
           next.putAll(e.offsets());
           yield new State(generation, assignor, members, partitionCounts, Map.copyOf(next));
         }
+        case OffsetsDeleted e -> {
+          Map<TopicPartition, OffsetAndMetadata> next = new TreeMap<>(offsets);
+          if (e.partitions().isEmpty()) {
+            next.clear();
+          } else {
+            e.partitions().forEach(next::remove);
+          }
+          yield new State(generation, assignor, members, partitionCounts, Map.copyOf(next));
+        }
       };
     }
   }
@@ -323,6 +342,7 @@ public final class GroupCoordinator
         .onCommand(Commit.class, this::onCommit)
         .onCommand(GetOffsets.class, (s, c) -> Effect().reply(c.replyTo(), new Offsets(s.offsets())))
         .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), describe(s)))
+        .onCommand(DeleteOffsets.class, this::onDeleteOffsets)
         .onCommand(Tick.class, this::onTick)
         .onCommand(CountsRefreshed.class, this::onCountsRefreshed)
         .build();
@@ -451,6 +471,17 @@ public final class GroupCoordinator
               publish(s);
               metrics.rebalances.labelValues(groupId).inc();
             })
+        .thenReply(command.replyTo(), s -> new Ack());
+  }
+
+  private ReplyEffect<Event, State> onDeleteOffsets(State state, DeleteOffsets command) {
+    if (!state.members().isEmpty()) {
+      return Effect().reply(command.replyTo(), new Rejected(LogError.NON_EMPTY_GROUP.rejection(
+          "group '" + groupId + "' has " + state.members().size() + " members; offsets are"
+              + " deleted only while it has none")));
+    }
+    return Effect()
+        .persist(new OffsetsDeleted(List.copyOf(command.partitions())))
         .thenReply(command.replyTo(), s -> new Ack());
   }
 

@@ -40,6 +40,7 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2056, TopicRegistry.GetPartitionCounts.class);
     r.add(2057, TopicRegistry.RegisterGroup.class);
     r.add(2058, TopicRegistry.ListGroups.class);
+    r.add(2059, TopicRegistry.UnregisterGroup.class);
     r.add(2065, TopicRegistry.TopicMetadata.class);
     r.add(2066, TopicRegistry.Names.class);
     r.add(2067, TopicRegistry.PartitionCounts.class);
@@ -49,6 +50,7 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2077, TopicRegistry.PartitionsAdded.class);
     r.add(2078, TopicRegistry.TopicDeleted.class);
     r.add(2079, TopicRegistry.GroupRegistered.class);
+    r.add(2080, TopicRegistry.GroupUnregistered.class);
     r.add(2085, TopicRegistry.State.class);
 
     r.add(2100, PartitionEntity.Configure.class);
@@ -80,6 +82,7 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2203, GroupCoordinator.Commit.class);
     r.add(2204, GroupCoordinator.GetOffsets.class);
     r.add(2205, GroupCoordinator.Describe.class);
+    r.add(2206, GroupCoordinator.DeleteOffsets.class);
     r.add(2215, GroupCoordinator.Assignment.class);
     r.add(2216, GroupCoordinator.Ack.class);
     r.add(2217, GroupCoordinator.Offsets.class);
@@ -88,6 +91,7 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2225, GroupCoordinator.GroupRebalanced.class);
     r.add(2226, GroupCoordinator.AssignmentDelivered.class);
     r.add(2227, GroupCoordinator.OffsetsCommitted.class);
+    r.add(2228, GroupCoordinator.OffsetsDeleted.class);
     r.add(2235, GroupCoordinator.State.class);
     r.add(2236, GroupCoordinator.Member.class);
     GroupCoordinator.registerPrivate(r);

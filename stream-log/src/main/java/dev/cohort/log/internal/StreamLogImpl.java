@@ -257,6 +257,17 @@ public final class StreamLogImpl implements StreamLog {
   }
 
   @Override
+  public CompletionStage<Done> deleteOffsets(
+      String groupId, java.util.Collection<TopicPartition> partitions) {
+    return groups.deleteOffsets(groupId, partitions);
+  }
+
+  @Override
+  public CompletionStage<Done> deleteGroup(String groupId) {
+    return groups.deleteGroup(groupId);
+  }
+
+  @Override
   public CompletionStage<Map<TopicPartition, OffsetAndMetadata>> committedOffsets(String groupId) {
     return groups.committedOffsets(groupId);
   }

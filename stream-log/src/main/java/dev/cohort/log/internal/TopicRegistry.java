@@ -70,6 +70,9 @@ public final class TopicRegistry
 
   public record ListGroups(ActorRef<Reply> replyTo) implements Command {}
 
+  /** Forgets a group id (a deleted group); answers the remaining group ids. */
+  public record UnregisterGroup(String groupId, ActorRef<Reply> replyTo) implements Command {}
+
   // ---- replies ----
 
   public sealed interface Reply extends CohortSerializable {}
@@ -100,6 +103,8 @@ public final class TopicRegistry
 
   public record GroupRegistered(String groupId) implements Event {}
 
+  public record GroupUnregistered(String groupId) implements Event {}
+
   // ---- state ----
 
   /** All topics by name and all group ids; immutable. */
@@ -124,6 +129,12 @@ public final class TopicRegistry
     State withGroup(String groupId) {
       TreeSet<String> next = new TreeSet<>(groups);
       next.add(groupId);
+      return new State(topics, List.copyOf(next));
+    }
+
+    State withoutGroup(String groupId) {
+      TreeSet<String> next = new TreeSet<>(groups);
+      next.remove(groupId);
       return new State(topics, List.copyOf(next));
     }
 
@@ -178,6 +189,7 @@ public final class TopicRegistry
         .onCommand(DeleteTopic.class, this::onDelete)
         .onCommand(GetPartitionCounts.class, this::onCounts)
         .onCommand(RegisterGroup.class, this::onRegisterGroup)
+        .onCommand(UnregisterGroup.class, this::onUnregisterGroup)
         .onCommand(ListGroups.class, (s, c) -> Effect().reply(c.replyTo(), new Names(s.groups())))
         .build();
   }
@@ -280,6 +292,15 @@ public final class TopicRegistry
         .thenReply(command.replyTo(), s -> new Names(s.groups()));
   }
 
+  private ReplyEffect<Event, State> onUnregisterGroup(State state, UnregisterGroup command) {
+    if (!state.groups().contains(command.groupId())) {
+      return Effect().reply(command.replyTo(), new Names(state.groups()));
+    }
+    return Effect()
+        .persist(new GroupUnregistered(command.groupId()))
+        .thenReply(command.replyTo(), s -> new Names(s.groups()));
+  }
+
   private static Names names(State state) {
     return new Names(List.copyOf(new ArrayList<>(new TreeSet<>(state.topics().keySet()))));
   }
@@ -316,6 +337,7 @@ public final class TopicRegistry
         .onEvent(PartitionsAdded.class, (s, e) -> s.with(grown(s.get(e.name()), e.totalPartitions())))
         .onEvent(TopicDeleted.class, (s, e) -> s.without(e.name()))
         .onEvent(GroupRegistered.class, (s, e) -> s.withGroup(e.groupId()))
+        .onEvent(GroupUnregistered.class, (s, e) -> s.withoutGroup(e.groupId()))
         .build();
   }
 

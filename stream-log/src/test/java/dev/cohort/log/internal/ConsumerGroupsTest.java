@@ -4,6 +4,7 @@ import static dev.cohort.log.internal.LogTestKit.assertCode;
 import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -339,5 +340,25 @@ class ConsumerGroupsTest {
     assertCode("invalid_request", log.commitOffsets("standalone", member.memberId(), member.generation(),
         Map.of(tp, OffsetAndMetadata.of(-2))));
     assertEquals(4, get(log.committedOffsets("standalone")).get(tp).offset());
+  }
+
+  @Test
+  void offsetsAndGroupsAreDeletedOnlyWithoutMembers() {
+    get(log.createTopic("deletable", 2, Map.of()));
+    TopicPartition p0 = new TopicPartition("deletable", 0);
+    TopicPartition p1 = new TopicPartition("deletable", 1);
+    get(log.commitOffsets("doomed", null, -1, Map.of(p0, OffsetAndMetadata.of(3), p1, OffsetAndMetadata.of(5))));
+    GroupAssignment member = get(log.joinGroup("doomed", null, List.of("deletable"), settings("range", 10_000)));
+    assertCode("non_empty_group", log.deleteOffsets("doomed", List.of(p0)));
+    assertCode("non_empty_group", log.deleteGroup("doomed"));
+    assertEquals(2, get(log.committedOffsets("doomed")).size(), "a refused deletion changes nothing");
+    get(log.leaveGroup("doomed", member.memberId()));
+
+    get(log.deleteOffsets("doomed", List.of(p0)));
+    assertEquals(Map.of(p1, OffsetAndMetadata.of(5)), get(log.committedOffsets("doomed")));
+    assertTrue(get(log.listGroups()).contains("doomed"));
+    get(log.deleteGroup("doomed"));
+    assertTrue(get(log.committedOffsets("doomed")).isEmpty());
+    assertFalse(get(log.listGroups()).contains("doomed"));
   }
 }

@@ -1,0 +1,199 @@
+package dev.cohort.kafka.internal;
+
+import dev.cohort.kafka.KafkaSettings;
+import dev.cohort.log.StreamLog;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.message.*;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
+import org.apache.kafka.common.requests.ResponseHeader;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes one request frame with kafka-clients' generated classes, routes it to the handler of its
+ * API and encodes the answer. A request for an API or version not in {@link SupportedApis} gets
+ * UNSUPPORTED_VERSION in the shape of its API's response; a frame whose header or body does not
+ * parse closes the connection, as Kafka does. Handler failures become the API's error response;
+ * nothing a request does affects another connection.
+ */
+public final class KafkaApis {
+  private static final Logger log = LoggerFactory.getLogger(KafkaApis.class);
+
+  /** What a connection does with a request: send bytes, send nothing (acks=0), or close. */
+  sealed interface Reply {
+    record Send(ByteBuffer bytes) implements Reply {}
+
+    record None() implements Reply {}
+
+    record Close(String reason) implements Reply {}
+  }
+
+  private final Duration answerTimeout;
+  private final MetadataApi metadata;
+  private final ProduceApi produce;
+  private final FetchApi fetch;
+  private final GroupMembershipApi membership;
+  private final GroupOffsetsApi groupOffsets;
+  private final TopicAdminApi admin;
+
+  public KafkaApis(ActorSystem<?> system, KafkaSettings settings, StreamLog log) {
+    BrokerIdentity self = BrokerIdentity.of(system, settings);
+    Duration askTimeout =
+        system.settings().config().getDuration("cohort.log.ask-timeout");
+    this.answerTimeout = askTimeout.multipliedBy(3).plus(settings.maxFetchWait());
+    ClusterBrokers brokers = new ClusterBrokers(system, self);
+    Leadership leadership =
+        new Leadership(log, brokers, system.settings().config().getDuration("cohort.log.metadata-max-age"));
+    this.metadata = new MetadataApi(log, brokers, leadership);
+    this.produce = new ProduceApi(log, leadership);
+    this.fetch = new FetchApi(log, settings, leadership);
+    MemberViews views = new MemberViews();
+    this.membership = new GroupMembershipApi(log, views);
+    this.groupOffsets = new GroupOffsetsApi(log, views);
+    this.admin = new TopicAdminApi(log, topicDefaults(system.settings().config()));
+  }
+
+  private static Map<String, String> topicDefaults(com.typesafe.config.Config config) {
+    Map<String, String> defaults = new TreeMap<>();
+    config.getConfig("cohort.log.topic-defaults").entrySet()
+        .forEach(e -> defaults.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    return defaults;
+  }
+
+  /**
+   * Decodes and starts one request; the answer completes when the stream-log answered (or after
+   * the answer timeout, as the API's error response). Decoding happens on the caller's thread, so
+   * requests of one connection reach the stream-log in the order they arrived.
+   */
+  CompletableFuture<Reply> handle(ByteBuffer frame, InetSocketAddress client) {
+    RequestHeader header;
+    try {
+      header = RequestHeader.parse(frame);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(unparsableHeader(frame, e));
+    }
+    ApiKeys key = header.apiKey();
+    short version = header.apiVersion();
+    AbstractRequest request;
+    try {
+      request = AbstractRequest.parseRequest(key, version, new ByteBufferAccessor(frame)).request;
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(
+          new Reply.Close("malformed " + key + " v" + version + " request: " + e.getMessage()));
+    }
+    if (!SupportedApis.supports(key, version)) {
+      ApiMessage unsupported =
+          key == ApiKeys.API_VERSIONS
+              ? SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION)
+              : request.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()).data();
+      return CompletableFuture.completedFuture(encode(header, unsupported, client));
+    }
+    CompletableFuture<? extends ApiMessage> answer;
+    try {
+      answer = route(header, request).toCompletableFuture();
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer
+        .orTimeout(answerTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (response, failure) -> {
+              if (failure == null) {
+                return encode(header, response, client);
+              }
+              log.debug("{} v{} from {} failed", key, version, client, failure);
+              Errors error = KafkaErrors.of(failure);
+              return encode(
+                  header,
+                  request.getErrorResponse(0, error.exception(KafkaErrors.message(failure))).data(),
+                  client);
+            });
+  }
+
+  private static Reply encode(RequestHeader header, ApiMessage response, InetSocketAddress client) {
+    if (response == null) {
+      return new Reply.None();
+    }
+    try {
+      return new Reply.Send(serialize(header, response));
+    } catch (RuntimeException e) {
+      log.error("cannot encode the {} v{} answer for {}", header.apiKey(), header.apiVersion(),
+          client, e);
+      return new Reply.Close("the answer could not be encoded: " + e.getMessage());
+    }
+  }
+
+  private static ByteBuffer serialize(RequestHeader header, ApiMessage response) {
+    short version = header.apiVersion();
+    ResponseHeader responseHeader = header.toResponseHeader();
+    return RequestUtils.serialize(
+        responseHeader.data(), responseHeader.headerVersion(), response, version);
+  }
+
+  /**
+   * An ApiVersions request of a version kafka-clients does not know (a newer client) gets a
+   * version-0 answer with UNSUPPORTED_VERSION and the supported ranges, as Kafka answers it, so the
+   * client retries with a version both know. Any other unparsable header closes the connection.
+   */
+  private static Reply unparsableHeader(ByteBuffer frame, RuntimeException e) {
+    if (frame.limit() >= 8 && frame.getShort(0) == ApiKeys.API_VERSIONS.id) {
+      int correlationId = frame.getInt(4);
+      ResponseHeader header = new ResponseHeader(correlationId, (short) 0);
+      return new Reply.Send(
+          RequestUtils.serialize(
+              header.data(), (short) 0, SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION),
+              (short) 0));
+    }
+    return new Reply.Close("unparsable request header: " + e.getMessage());
+  }
+
+  private CompletionStage<? extends ApiMessage> route(RequestHeader header, AbstractRequest request) {
+    short v = header.apiVersion();
+    ApiMessage data = request.data();
+    return switch (header.apiKey()) {
+      case API_VERSIONS -> done(SupportedApis.apiVersions(Errors.NONE));
+      case METADATA -> metadata.metadata((MetadataRequestData) data, v);
+      case DESCRIBE_CLUSTER -> done(metadata.describeCluster());
+      case FIND_COORDINATOR -> done(metadata.findCoordinator((FindCoordinatorRequestData) data, v));
+      case PRODUCE -> produce.produce((ProduceRequestData) data);
+      case INIT_PRODUCER_ID -> produce.initProducerId((InitProducerIdRequestData) data);
+      case FETCH -> fetch.fetch((FetchRequestData) data);
+      case LIST_OFFSETS -> fetch.listOffsets((ListOffsetsRequestData) data);
+      case JOIN_GROUP -> membership.join((JoinGroupRequestData) data, header.clientId());
+      case SYNC_GROUP -> membership.sync((SyncGroupRequestData) data);
+      case HEARTBEAT -> membership.heartbeat((HeartbeatRequestData) data);
+      case LEAVE_GROUP -> membership.leave((LeaveGroupRequestData) data, v);
+      case OFFSET_COMMIT -> groupOffsets.commit((OffsetCommitRequestData) data);
+      case OFFSET_FETCH -> groupOffsets.fetch((OffsetFetchRequestData) data, v);
+      case DESCRIBE_GROUPS -> groupOffsets.describe((DescribeGroupsRequestData) data);
+      case LIST_GROUPS -> groupOffsets.list((ListGroupsRequestData) data);
+      case DELETE_GROUPS -> groupOffsets.deleteGroups((DeleteGroupsRequestData) data);
+      case OFFSET_DELETE -> groupOffsets.deleteOffsets((OffsetDeleteRequestData) data);
+      case CREATE_TOPICS -> admin.createTopics((CreateTopicsRequestData) data);
+      case DELETE_TOPICS -> admin.deleteTopics((DeleteTopicsRequestData) data);
+      case CREATE_PARTITIONS -> admin.createPartitions((CreatePartitionsRequestData) data);
+      case DESCRIBE_CONFIGS -> admin.describeConfigs((DescribeConfigsRequestData) data);
+      case INCREMENTAL_ALTER_CONFIGS ->
+          admin.incrementalAlterConfigs((IncrementalAlterConfigsRequestData) data);
+      default -> throw new IllegalStateException("no handler for supported API " + header.apiKey());
+    };
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+}

@@ -1,0 +1,135 @@
+package dev.cohort.kafka;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.cohort.cluster.NodeConfig;
+import dev.cohort.log.StreamLog;
+import dev.cohort.log.StreamLogService;
+import dev.cohort.persistence.JournalProbe;
+import dev.cohort.persistence.PersistenceSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * A one-node Cohort cluster for the Kafka-protocol tests: a cluster member on the embedded H2
+ * journal in {@code dataDir} (so a restart on the same directory recovers), the stream-log, and
+ * the Kafka listener on {@code kafkaPort} of 127.0.0.1.
+ */
+final class KafkaTestNode implements AutoCloseable {
+  private final ActorTestKit kit;
+  private final StreamLog log;
+  private final KafkaListener listener;
+
+  private KafkaTestNode(ActorTestKit kit, StreamLog log, KafkaListener listener) {
+    this.kit = kit;
+    this.log = log;
+    this.listener = listener;
+  }
+
+  static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides) {
+    return start(dataDir, kafkaPort, overrides, null);
+  }
+
+  /**
+   * A node that joins {@code seed}'s cluster (or forms its own when null). Each node keeps its
+   * own H2 journal: tests with several nodes must not move entities between them.
+   */
+  static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides, KafkaTestNode seed) {
+    Config base =
+        ConfigFactory.parseString(overrides)
+            .withFallback(
+                ConfigFactory.parseString(
+                    """
+                    pekko.actor.provider = cluster
+                    pekko.remote.artery.canonical.hostname = 127.0.0.1
+                    pekko.remote.artery.canonical.port = 0
+                    pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+                    pekko.loglevel = WARNING
+                    pekko.remote.artery.advanced.maximum-frame-size = 4MiB
+                    cohort.node.data-dir = "%s"
+                    cohort.persistence.journal = h2
+                    cohort.log.partition.retention-check-interval = 1h
+                    cohort.log.group.check-interval = 200ms
+                    cohort.kafka.port = %d
+                    """
+                        .formatted(dataDir.toString().replace("\\", "/"), kafkaPort)))
+            .withFallback(NodeConfig.pekkoDefaults());
+    PersistenceSettings persistence = PersistenceSettings.create(base);
+    new JournalProbe(persistence).prepareSchema();
+    Config config = KafkaListener.withEndpointRole(persistence.pluginConfig().withFallback(base));
+    ActorTestKit kit = ActorTestKit.create("cohort", config);
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(
+        Join.create(seed == null ? cluster.selfMember().address() : seed.address()));
+    await(Duration.ofSeconds(30), () -> cluster.selfMember().status() == MemberStatus.up());
+    StreamLog log = StreamLogService.start(kit.system());
+    KafkaListener listener =
+        KafkaListener.start(kit.system(), KafkaSettings.create(kit.system().settings().config()), log);
+    return new KafkaTestNode(kit, log, listener);
+  }
+
+  /** A port nothing listens on right now (the listener takes it a moment later). */
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  String bootstrap() {
+    return "127.0.0.1:" + listener.address().getPort();
+  }
+
+  int port() {
+    return listener.address().getPort();
+  }
+
+  org.apache.pekko.actor.Address address() {
+    return Cluster.get(kit.system()).selfMember().address();
+  }
+
+  int upMembers() {
+    int up = 0;
+    for (org.apache.pekko.cluster.Member m : Cluster.get(kit.system()).state().getMembers()) {
+      if (m.status() == MemberStatus.up()) {
+        up++;
+      }
+    }
+    return up;
+  }
+
+  StreamLog log() {
+    return log;
+  }
+
+  static void await(Duration deadline, BooleanSupplier condition) {
+    Instant end = Instant.now().plus(deadline);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(end)) {
+        throw new AssertionError("condition not met within " + deadline);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted", e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    listener.close();
+    kit.shutdownTestKit();
+  }
+}
