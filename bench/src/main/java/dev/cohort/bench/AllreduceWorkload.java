@@ -47,15 +47,25 @@ final class AllreduceWorkload implements Bench.Workload {
 
   @Override
   public void run(Bench.Params params) throws Exception {
-    List<Integer> ranks = Arrays.stream(params.stringValue("ranks", "2,4").split(","))
-        .map(String::trim).map(Integer::parseInt).toList();
-    List<Long> sizes = Arrays.stream(params.stringValue("sizes", "1,4,16,64,256").split(","))
-        .map(String::trim).map(s -> Long.parseLong(s) << 20).toList();
+    List<Integer> ranks =
+        Arrays.stream(params.stringValue("ranks", "2,4").split(","))
+            .map(String::trim)
+            .map(Integer::parseInt)
+            .toList();
+    List<Long> sizes =
+        Arrays.stream(params.stringValue("sizes", "1,4,16,64,256").split(","))
+            .map(String::trim)
+            .map(s -> Long.parseLong(s) << 20)
+            .toList();
     int socketBuffer = TrainingSettings.create(ConfigFactory.load()).socketBufferBytes();
     System.out.printf(Locale.ROOT, "bench=memcpy bytes=%d gbps=%.2f%n", COPY_BYTES, memcpy());
     for (int streams = 1; streams <= 2; streams++) {
-      System.out.printf(Locale.ROOT, "bench=loopback_tcp streams=%d socket_buffer_bytes=%d gbps=%.2f%n",
-          streams, socketBuffer, loopback(streams, socketBuffer));
+      System.out.printf(
+          Locale.ROOT,
+          "bench=loopback_tcp streams=%d socket_buffer_bytes=%d gbps=%.2f%n",
+          streams,
+          socketBuffer,
+          loopback(streams, socketBuffer));
     }
     for (int n : ranks) {
       RingBenchmark.processes(n, sizes, r -> System.out.println(r.line()));
@@ -122,36 +132,41 @@ final class AllreduceWorkload implements Bench.Workload {
     }
   }
 
-  private static void transfer(List<SocketChannel> channels, int streams, long bytes) throws IOException {
+  private static void transfer(List<SocketChannel> channels, int streams, long bytes)
+      throws IOException {
     List<CompletableFuture<Void>> ends = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
       SocketChannel writer = channels.get(2 * i);
       SocketChannel reader = channels.get(2 * i + 1);
-      ends.add(run(() -> {
-        try (Arena arena = Arena.ofConfined()) {
-          ByteBuffer b = arena.allocate(IO_BYTES, 64).asByteBuffer();
-          for (long sent = 0; sent < bytes; sent += IO_BYTES) {
-            b.clear();
-            while (b.hasRemaining()) {
-              writer.write(b);
-            }
-          }
-        }
-      }));
-      ends.add(run(() -> {
-        try (Arena arena = Arena.ofConfined()) {
-          ByteBuffer b = arena.allocate(IO_BYTES, 64).asByteBuffer();
-          long received = 0;
-          while (received < bytes) {
-            b.clear();
-            int n = reader.read(b);
-            if (n < 0) {
-              throw new IOException("loopback stream closed early");
-            }
-            received += n;
-          }
-        }
-      }));
+      ends.add(
+          run(
+              () -> {
+                try (Arena arena = Arena.ofConfined()) {
+                  ByteBuffer b = arena.allocate(IO_BYTES, 64).asByteBuffer();
+                  for (long sent = 0; sent < bytes; sent += IO_BYTES) {
+                    b.clear();
+                    while (b.hasRemaining()) {
+                      writer.write(b);
+                    }
+                  }
+                }
+              }));
+      ends.add(
+          run(
+              () -> {
+                try (Arena arena = Arena.ofConfined()) {
+                  ByteBuffer b = arena.allocate(IO_BYTES, 64).asByteBuffer();
+                  long received = 0;
+                  while (received < bytes) {
+                    b.clear();
+                    int n = reader.read(b);
+                    if (n < 0) {
+                      throw new IOException("loopback stream closed early");
+                    }
+                    received += n;
+                  }
+                }
+              }));
     }
     try {
       CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new)).join();
@@ -167,14 +182,18 @@ final class AllreduceWorkload implements Bench.Workload {
   /** On a platform thread of its own: the streams block in the kernel, not on a shared pool. */
   private static CompletableFuture<Void> run(Io io) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    Thread.ofPlatform().daemon().name("bench-loopback").start(() -> {
-      try {
-        io.run();
-        done.complete(null);
-      } catch (Throwable e) {
-        done.completeExceptionally(e);
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("bench-loopback")
+        .start(
+            () -> {
+              try {
+                io.run();
+                done.complete(null);
+              } catch (Throwable e) {
+                done.completeExceptionally(e);
+              }
+            });
     return done;
   }
 }

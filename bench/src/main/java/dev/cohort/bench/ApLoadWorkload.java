@@ -56,30 +56,47 @@ final class ApLoadWorkload implements Bench.Workload {
     // A generous heartbeat pause: on a shared 2-core machine a starting JVM can stall for seconds,
     // and a node downed while it starts would end the run (this measures throughput, not failover).
     // A cluster runs on the shared PostgreSQL journal (COHORT_PG_URL), as conf/cluster-node.conf.
-    Files.writeString(config, Files.readString(launcher.resolveSibling("conf/cluster-node.conf"))
-        + "\ncohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.store.sync = " + fsync
-        + "\npekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s\n");
+    Files.writeString(
+        config,
+        Files.readString(launcher.resolveSibling("conf/cluster-node.conf"))
+            + "\ncohort.kv.ap.sweep-interval = 5s\ncohort.kv.ap.store.sync = "
+            + fsync
+            + "\npekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s\n");
 
     List<Node> cluster = new ArrayList<>();
     try {
       int seedPort = freePort();
       for (int i = 0; i < nodes; i++) {
-        cluster.add(Node.start(launcher, config, root.resolve("node-" + i), freePort(),
-            i == 0 ? seedPort : freePort(), seedPort));
+        cluster.add(
+            Node.start(
+                launcher,
+                config,
+                root.resolve("node-" + i),
+                freePort(),
+                i == 0 ? seedPort : freePort(),
+                seedPort));
       }
       PlainHttp setup = new PlainHttp("127.0.0.1", cluster.get(0).httpPort);
-      awaitTrue(Duration.ofSeconds(180), () -> {
-        for (Node n : cluster) {
-          n.checkAlive();
-          if (!ok(new PlainHttp("127.0.0.1", n.httpPort), "GET", "/health/ready", null)) {
-            return false;
-          }
-        }
-        return ok(setup, "PUT", "/v1/keyspaces/" + KEYSPACE,
-                "{\"mode\":\"ap\",\"replicationFactor\":" + rf + "}")
-            && ok(setup, "PUT", "/v1/kv/" + KEYSPACE + "/keys/ready?consistency=all",
-                "{\"value\":\"1\"}");
-      });
+      awaitTrue(
+          Duration.ofSeconds(180),
+          () -> {
+            for (Node n : cluster) {
+              n.checkAlive();
+              if (!ok(new PlainHttp("127.0.0.1", n.httpPort), "GET", "/health/ready", null)) {
+                return false;
+              }
+            }
+            return ok(
+                    setup,
+                    "PUT",
+                    "/v1/keyspaces/" + KEYSPACE,
+                    "{\"mode\":\"ap\",\"replicationFactor\":" + rf + "}")
+                && ok(
+                    setup,
+                    "PUT",
+                    "/v1/kv/" + KEYSPACE + "/keys/ready?consistency=all",
+                    "{\"value\":\"1\"}");
+          });
       ok(setup, "DELETE", "/v1/kv/" + KEYSPACE + "/keys/ready?consistency=all", null);
 
       List<PlainHttp> endpoints = new ArrayList<>();
@@ -93,34 +110,49 @@ final class ApLoadWorkload implements Bench.Workload {
       List<Thread> threads = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
         PlainHttp http = endpoints.get(c % nodes);
-        threads.add(Thread.ofPlatform().start(() -> {
-          for (int k = next.getAndIncrement(); k < keys; k = next.getAndIncrement()) {
-            long t0 = System.nanoTime();
-            try {
-              http.send("PUT", "/v1/kv/" + KEYSPACE + "/keys/" + key(k) + "?consistency=" + consistency,
-                  "{\"value\":\"" + value(k, valueBytes) + "\"}");
-              latencies.record(System.nanoTime() - t0);
-            } catch (IOException e) {
-              errors.incrementAndGet();
-            }
-          }
-        }));
+        threads.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      for (int k = next.getAndIncrement(); k < keys; k = next.getAndIncrement()) {
+                        long t0 = System.nanoTime();
+                        try {
+                          http.send(
+                              "PUT",
+                              "/v1/kv/"
+                                  + KEYSPACE
+                                  + "/keys/"
+                                  + key(k)
+                                  + "?consistency="
+                                  + consistency,
+                              "{\"value\":\"" + value(k, valueBytes) + "\"}");
+                          latencies.record(System.nanoTime() - t0);
+                        } catch (IOException e) {
+                          errors.incrementAndGet();
+                        }
+                      }
+                    }));
       }
-      Thread progress = Thread.ofPlatform().daemon().start(() -> {
-        long previous = 0;
-        try {
-          for (int window = 1; ; window++) {
-            Thread.sleep(10_000);
-            long written = latencies.count();
-            System.out.printf("bench=ap_load_window nodes=%d rf=%d consistency=%s window=%d"
-                    + " keys_written=%d writes_per_s=%.0f%n", nodes, rf, consistency, window,
-                written, (written - previous) / 10.0);
-            previous = written;
-          }
-        } catch (InterruptedException done) {
-          Thread.currentThread().interrupt();
-        }
-      });
+      Thread progress =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    long previous = 0;
+                    try {
+                      for (int window = 1; ; window++) {
+                        Thread.sleep(10_000);
+                        long written = latencies.count();
+                        System.out.printf(
+                            "bench=ap_load_window nodes=%d rf=%d consistency=%s window=%d"
+                                + " keys_written=%d writes_per_s=%.0f%n",
+                            nodes, rf, consistency, window, written, (written - previous) / 10.0);
+                        previous = written;
+                      }
+                    } catch (InterruptedException done) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
       for (Thread t : threads) {
         t.join();
       }
@@ -129,20 +161,33 @@ final class ApLoadWorkload implements Bench.Workload {
       System.out.printf(
           "bench=ap_load nodes=%d rf=%d keys=%d value_bytes=%d consistency=%s fsync=%s clients=%d"
               + " writes_per_s=%.0f p50_ms=%.3f p99_ms=%.3f seconds=%.1f errors=%d%n",
-          nodes, rf, keys, valueBytes, consistency, fsync, clients, latencies.count() / loadSeconds,
-          latencies.percentileMillis(50), latencies.percentileMillis(99), loadSeconds, errors.get());
+          nodes,
+          rf,
+          keys,
+          valueBytes,
+          consistency,
+          fsync,
+          clients,
+          latencies.count() / loadSeconds,
+          latencies.percentileMillis(50),
+          latencies.percentileMillis(99),
+          loadSeconds,
+          errors.get());
 
       long converge = System.nanoTime();
       long expected = keys - errors.get();
       long copies = expected * Math.min(rf, nodes);
-      awaitTrue(Duration.ofMinutes(10), () -> {
-        double held = 0;
-        for (Node n : cluster) {
-          held += metric(n, AP_KEYS);
-        }
-        return held >= copies;
-      });
-      System.out.printf("bench=ap_load_converge nodes=%d rf=%d keys=%d copies=%d seconds=%.1f%n",
+      awaitTrue(
+          Duration.ofMinutes(10),
+          () -> {
+            double held = 0;
+            for (Node n : cluster) {
+              held += metric(n, AP_KEYS);
+            }
+            return held >= copies;
+          });
+      System.out.printf(
+          "bench=ap_load_converge nodes=%d rf=%d keys=%d copies=%d seconds=%.1f%n",
           nodes, rf, expected, copies, (System.nanoTime() - converge) / 1e9);
       readRate(endpoints, clients, keys, valueBytes, consistency, readSeconds, nodes, rf);
 
@@ -151,8 +196,11 @@ final class ApLoadWorkload implements Bench.Workload {
         for (int s = 0; s < sample; s++) {
           int k = ThreadLocalRandom.current().nextInt(keys);
           try {
-            String body = endpoints.get(i).send("GET", "/v1/kv/" + KEYSPACE + "/keys/" + key(k)
-                + "?consistency=one", null);
+            String body =
+                endpoints
+                    .get(i)
+                    .send(
+                        "GET", "/v1/kv/" + KEYSPACE + "/keys/" + key(k) + "?consistency=one", null);
             if (body.contains("\"value\":\"" + value(k, valueBytes) + "\"")) {
               matching++;
             }
@@ -160,14 +208,17 @@ final class ApLoadWorkload implements Bench.Workload {
             // counted as not matching
           }
         }
-        System.out.printf("bench=ap_load_reads node=%d consistency=one sampled=%d matching=%d%n",
+        System.out.printf(
+            "bench=ap_load_reads node=%d consistency=one sampled=%d matching=%d%n",
             i, sample, matching);
       }
 
       for (int i = 0; i < nodes; i++) {
         Node n = cluster.get(i);
         new ProcessBuilder(jcmd(), Long.toString(n.process.pid()), "GC.run")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start()
             .waitFor(60, TimeUnit.SECONDS);
         double heap = metric(n, HEAP_USED);
         double held = metric(n, AP_KEYS);
@@ -175,8 +226,13 @@ final class ApLoadWorkload implements Bench.Workload {
         System.out.printf(
             "bench=ap_load_memory nodes=%d node=%d keys_held=%.0f heap_used_mb_after_gc=%.0f"
                 + " rss_mb=%.0f store_mb=%.1f store_bytes_per_key=%.0f%n",
-            nodes, i, held, heap / (1 << 20), n.rssBytes() / (double) (1 << 20),
-            store / (double) (1 << 20), store / Math.max(1, held));
+            nodes,
+            i,
+            held,
+            heap / (1 << 20),
+            n.rssBytes() / (double) (1 << 20),
+            store / (double) (1 << 20),
+            store / Math.max(1, held));
       }
     } finally {
       for (Node n : cluster) {
@@ -187,38 +243,64 @@ final class ApLoadWorkload implements Bench.Workload {
   }
 
   /** Random reads of loaded keys at {@code consistency} for {@code seconds}, all clients. */
-  private static void readRate(List<PlainHttp> endpoints, int clients, int keys, int valueBytes,
-      String consistency, int seconds, int nodes, int rf) throws InterruptedException {
+  private static void readRate(
+      List<PlainHttp> endpoints,
+      int clients,
+      int keys,
+      int valueBytes,
+      String consistency,
+      int seconds,
+      int nodes,
+      int rf)
+      throws InterruptedException {
     Latencies latencies = new Latencies();
     AtomicLong wrong = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < clients; c++) {
       PlainHttp http = endpoints.get(c % endpoints.size());
-      threads.add(Thread.ofPlatform().start(() -> {
-        while (System.nanoTime() < end) {
-          int k = ThreadLocalRandom.current().nextInt(keys);
-          long t0 = System.nanoTime();
-          try {
-            String body = http.send("GET", "/v1/kv/" + KEYSPACE + "/keys/" + key(k)
-                + "?consistency=" + consistency, null);
-            latencies.record(System.nanoTime() - t0);
-            if (!body.contains("\"value\":\"" + value(k, valueBytes) + "\"")) {
-              wrong.incrementAndGet();
-            }
-          } catch (IOException e) {
-            wrong.incrementAndGet();
-          }
-        }
-      }));
+      threads.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (System.nanoTime() < end) {
+                      int k = ThreadLocalRandom.current().nextInt(keys);
+                      long t0 = System.nanoTime();
+                      try {
+                        String body =
+                            http.send(
+                                "GET",
+                                "/v1/kv/"
+                                    + KEYSPACE
+                                    + "/keys/"
+                                    + key(k)
+                                    + "?consistency="
+                                    + consistency,
+                                null);
+                        latencies.record(System.nanoTime() - t0);
+                        if (!body.contains("\"value\":\"" + value(k, valueBytes) + "\"")) {
+                          wrong.incrementAndGet();
+                        }
+                      } catch (IOException e) {
+                        wrong.incrementAndGet();
+                      }
+                    }
+                  }));
     }
     for (Thread t : threads) {
       t.join();
     }
-    System.out.printf("bench=ap_load_read_rate nodes=%d rf=%d consistency=%s clients=%d"
+    System.out.printf(
+        "bench=ap_load_read_rate nodes=%d rf=%d consistency=%s clients=%d"
             + " reads_per_s=%.0f p50_ms=%.3f p99_ms=%.3f wrong_or_failed=%d%n",
-        nodes, rf, consistency, clients, latencies.count() / (double) seconds,
-        latencies.percentileMillis(50), latencies.percentileMillis(99), wrong.get());
+        nodes,
+        rf,
+        consistency,
+        clients,
+        latencies.count() / (double) seconds,
+        latencies.percentileMillis(50),
+        latencies.percentileMillis(99),
+        wrong.get());
   }
 
   private static String key(int k) {
@@ -241,7 +323,8 @@ final class ApLoadWorkload implements Bench.Workload {
 
   private static double metric(Node node, Pattern pattern) {
     try {
-      Matcher m = pattern.matcher(new PlainHttp("127.0.0.1", node.httpPort).send("GET", "/metrics", null));
+      Matcher m =
+          pattern.matcher(new PlainHttp("127.0.0.1", node.httpPort).send("GET", "/metrics", null));
       return m.find() ? Double.parseDouble(m.group(1)) : 0;
     } catch (IOException e) {
       return 0;
@@ -289,14 +372,30 @@ final class ApLoadWorkload implements Bench.Workload {
 
   /** One {@code ./cohort run} process. */
   private record Node(Process process, Path dataDir, int httpPort) {
-    static Node start(Path launcher, Path config, Path dataDir, int httpPort, int remotePort,
-        int seedPort) throws IOException {
+    static Node start(
+        Path launcher, Path config, Path dataDir, int httpPort, int remotePort, int seedPort)
+        throws IOException {
       Files.createDirectories(dataDir);
-      ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run", "--config", config.toString(),
-          "--data-dir", dataDir.toString(), "--host", "127.0.0.1",
-          "--http-port", Integer.toString(httpPort), "--etcd-port", "0", "--kafka-port", "0",
-          "--remote-port", Integer.toString(remotePort),
-          "--seed", "127.0.0.1:" + seedPort);
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              launcher.toString(),
+              "run",
+              "--config",
+              config.toString(),
+              "--data-dir",
+              dataDir.toString(),
+              "--host",
+              "127.0.0.1",
+              "--http-port",
+              Integer.toString(httpPort),
+              "--etcd-port",
+              "0",
+              "--kafka-port",
+              "0",
+              "--remote-port",
+              Integer.toString(remotePort),
+              "--seed",
+              "127.0.0.1:" + seedPort);
       pb.environment().put("COHORT_SKIP_BUILD", "1");
       pb.redirectErrorStream(true).redirectOutput(dataDir.resolve("node.log").toFile());
       return new Node(pb.start(), dataDir, httpPort);
@@ -306,14 +405,19 @@ final class ApLoadWorkload implements Bench.Workload {
     void checkAlive() throws IOException {
       if (!process.isAlive()) {
         List<String> log = Files.readAllLines(dataDir.resolve("node.log"));
-        throw new IllegalStateException("node on port " + httpPort + " exited with "
-            + process.exitValue() + "; the end of its log:\n"
-            + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
+        throw new IllegalStateException(
+            "node on port "
+                + httpPort
+                + " exited with "
+                + process.exitValue()
+                + "; the end of its log:\n"
+                + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
       }
     }
 
     long rssBytes() throws IOException {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }

@@ -24,19 +24,35 @@ final class ChaosBench implements Bench.Workload {
 
   @Override
   public void run(Bench.Params params) throws Exception {
-    List<Nemesis> nemeses = Arrays.stream(
-            params.stringValue("nemesis", "kill,pause,partition,journal-outage,rolling-restart").split(","))
-        .map(Nemesis::of).toList();
-    List<String> workloads = List.of(params.stringValue("workload", "kv-register,unique-put,stream-log").split(","));
-    ChaosRun.Plan plan = new ChaosRun.Plan(
-        params.intValue("nodes", 3), nemeses, workloads,
-        Duration.ofMinutes(params.intValue("minutes", 0)), params.intValue("clients", 4),
-        params.intValue("seed", 1));
+    List<Nemesis> nemeses =
+        Arrays.stream(
+                params
+                    .stringValue("nemesis", "kill,pause,partition,journal-outage,rolling-restart")
+                    .split(","))
+            .map(Nemesis::of)
+            .toList();
+    List<String> workloads =
+        List.of(params.stringValue("workload", "kv-register,unique-put,stream-log").split(","));
+    ChaosRun.Plan plan =
+        new ChaosRun.Plan(
+            params.intValue("nodes", 3),
+            nemeses,
+            workloads,
+            Duration.ofMinutes(params.intValue("minutes", 0)),
+            params.intValue("clients", 4),
+            params.intValue("seed", 1));
     Path root = Path.of(System.getProperty("cohort.root", ".")).toAbsolutePath();
     Path work = Files.createTempDirectory("cohort-chaos");
     List<ChaosRun.Result> results = ChaosRun.run(root, work, plan, System.out::println);
     long invalid = results.stream().filter(r -> !r.check().valid()).count();
-    System.out.println("bench=chaos_summary nodes=" + plan.nodes() + " phases=" + results.size()
-        + " invalid=" + invalid + " work=" + work);
+    System.out.println(
+        "bench=chaos_summary nodes="
+            + plan.nodes()
+            + " phases="
+            + results.size()
+            + " invalid="
+            + invalid
+            + " work="
+            + work);
   }
 }

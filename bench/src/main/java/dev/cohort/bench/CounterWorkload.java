@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Durable increments through the embedded API: {@code clients} concurrent callers, each on its own
- * counter, each waiting for its acknowledgement (journal write done) before the next. Measures
- * the sharding + event-sourcing + journal path that every Cohort entity shares.
+ * counter, each waiting for its acknowledgement (journal write done) before the next. Measures the
+ * sharding + event-sourcing + journal path that every Cohort entity shares.
  */
 final class CounterWorkload implements Bench.Workload {
 
@@ -26,7 +26,13 @@ final class CounterWorkload implements Bench.Workload {
     int seconds = params.intValue("seconds", 10);
     Path data = Files.createTempDirectory("cohort-bench-counter");
     CohortConfig config =
-        CohortConfig.builder().dataDir(data).httpPort(0).etcdPort(0).kafkaPort(0).remotePort(0).build();
+        CohortConfig.builder()
+            .dataDir(data)
+            .httpPort(0)
+            .etcdPort(0)
+            .kafkaPort(0)
+            .remotePort(0)
+            .build();
     try (CohortNode node = Cohort.start(config)) {
       for (int c = 0; c < clients; c++) {
         node.counters().increment("warm-" + c, 1).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -30,9 +30,9 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * What the default file journal costs at start: {@code ids} entities with one atomic write of
  * {@code events} events each (the shape of a cross-partition transaction's coordinator) are written
- * through Pekko's journal protocol, the actor system is stopped, and a new one opens the log. Prints
- * the time from the first request to the journal until it answered (the whole log is read and
- * indexed) and the heap the index holds after a full GC.
+ * through Pekko's journal protocol, the actor system is stopped, and a new one opens the log.
+ * Prints the time from the first request to the journal until it answered (the whole log is read
+ * and indexed) and the heap the index holds after a full GC.
  */
 final class JournalOpenWorkload implements Bench.Workload {
   private static final int WRITES_PER_REQUEST = 1000;
@@ -112,8 +112,14 @@ final class JournalOpenWorkload implements Bench.Workload {
       System.out.printf(
           "bench=journal_open ids=%d events_per_id=%d event_bytes=%d log_mb=%.1f"
               + " write_s=%.1f open_s=%.2f heap_mb=%.0f heap_bytes_per_id=%.0f%n",
-          ids, events, bytes, logBytes(data.resolve("journal/events")) / 1e6, writeSeconds,
-          openSeconds, (heapAfter - heapBefore) / 1e6, (heapAfter - heapBefore) / (double) ids);
+          ids,
+          events,
+          bytes,
+          logBytes(data.resolve("journal/events")) / 1e6,
+          writeSeconds,
+          openSeconds,
+          (heapAfter - heapBefore) / 1e6,
+          (heapAfter - heapBefore) / (double) ids);
     } finally {
       reader.terminate();
       reader.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -157,8 +163,7 @@ final class JournalOpenWorkload implements Bench.Workload {
     @Override
     public Receive createReceive() {
       return receiveBuilder()
-          .matchEquals(
-              JournalProtocol.WriteMessagesSuccessful$.MODULE$, done -> inFlight.release())
+          .matchEquals(JournalProtocol.WriteMessagesSuccessful$.MODULE$, done -> inFlight.release())
           .match(
               JournalProtocol.WriteMessagesFailed.class,
               failure -> {

@@ -62,7 +62,8 @@ final class KafkaListenerWorkload implements Bench.Workload {
     Latencies latencies = new Latencies();
     AtomicLong requests = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     long start = System.nanoTime();
     List<Thread> threads = new ArrayList<>();
@@ -80,8 +81,12 @@ final class KafkaListenerWorkload implements Bench.Workload {
     System.out.printf(
         "bench=kafka_listener_apiversions connections=%d requests=%d requests_per_s=%.0f"
             + " p50_ms=%.3f p99_ms=%.3f cpu_us_per_req=%.1f%n",
-        connections, requests.get(), requests.get() / elapsed, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), cpuUs / Math.max(1, requests.get()));
+        connections,
+        requests.get(),
+        requests.get() / elapsed,
+        latencies.percentileMillis(50),
+        latencies.percentileMillis(99),
+        cpuUs / Math.max(1, requests.get()));
   }
 
   private static void client(int port, long end, Latencies latencies, AtomicLong requests) {
@@ -95,7 +100,8 @@ final class KafkaListenerWorkload implements Bench.Workload {
       while (System.nanoTime() < end) {
         RequestHeader header =
             new RequestHeader(ApiKeys.API_VERSIONS, (short) 3, "bench", ++correlation);
-        ByteBuffer frame = RequestUtils.serialize(header.data(), header.headerVersion(), body, (short) 3);
+        ByteBuffer frame =
+            RequestUtils.serialize(header.data(), header.headerVersion(), body, (short) 3);
         long sent = System.nanoTime();
         out.writeInt(frame.remaining());
         out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());

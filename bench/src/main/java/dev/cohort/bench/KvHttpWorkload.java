@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The kv service over HTTP in etcd's load shape: closed-loop clients (one thread each, a request
  * then its reply), 16-byte keys out of 10,000, 100-byte values; ops put, get and txn (a
  * compare-and-swap on the client's own key that always succeeds) and txn2pc (the same on two own
- * keys in different partitions, so every request runs a two-phase commit). Clients speak HTTP/1.1 over one
- * keep-alive connection each ({@link PlainHttp}), as etcd's load generator keeps grpc channels open.
+ * keys in different partitions, so every request runs a two-phase commit). Clients speak HTTP/1.1
+ * over one keep-alive connection each ({@link PlainHttp}), as etcd's load generator keeps grpc
+ * channels open.
  *
  * <p>Each point is measured after {@code warmup} seconds of the same load: the node runs in this
  * fresh JVM, and with a 1-second warm-up the put figure measured mostly the JIT (about 1,850 put/s
@@ -34,7 +35,8 @@ final class KvHttpWorkload implements Bench.Workload {
   public void run(Bench.Params params) throws Exception {
     int seconds = params.intValue("seconds", 5);
     int warmup = params.intValue("warmup", 10);
-    List<String> ops = List.of(params.values().getOrDefault("ops", "put,get,txn,txn2pc").split(","));
+    List<String> ops =
+        List.of(params.values().getOrDefault("ops", "put,get,txn,txn2pc").split(","));
     List<Integer> clientCounts = new ArrayList<>();
     for (String c : params.values().getOrDefault("clients", "1,16,64").split(",")) {
       clientCounts.add(Integer.parseInt(c));
@@ -61,7 +63,8 @@ final class KvHttpWorkload implements Bench.Workload {
     }
   }
 
-  private static void measure(PlainHttp client, String base, String op, int clients, int warmup, int seconds)
+  private static void measure(
+      PlainHttp client, String base, String op, int clients, int warmup, int seconds)
       throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
@@ -88,9 +91,15 @@ final class KvHttpWorkload implements Bench.Workload {
                       long start = System.nanoTime();
                       try {
                         switch (op) {
-                          case "put" -> put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
-                          case "get" -> client.send("GET", base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)), null);
-                          case "txn2pc" -> version = cas2(client, base, pairs.get(clientId), version);
+                          case "put" ->
+                              put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
+                          case "get" ->
+                              client.send(
+                                  "GET",
+                                  base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)),
+                                  null);
+                          case "txn2pc" ->
+                              version = cas2(client, base, pairs.get(clientId), version);
                           default -> modRevision = cas(client, base, own, modRevision);
                         }
                         if (start >= recordFrom) {
@@ -109,17 +118,25 @@ final class KvHttpWorkload implements Bench.Workload {
     double syncs = commitsAfter[0] - commitsBefore[0];
     String perSync =
         syncs > 0
-            ? String.format(" journal_writes_per_sync=%.1f", (commitsAfter[1] - commitsBefore[1]) / syncs)
+            ? String.format(
+                " journal_writes_per_sync=%.1f", (commitsAfter[1] - commitsBefore[1]) / syncs)
             : "";
     System.out.printf(
         "bench=kv_http op=%s clients=%d ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d errors=%d%s%n",
-        op, clients, latencies.count() / (double) seconds, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), latencies.count(), errors.get(), perSync);
+        op,
+        clients,
+        latencies.count() / (double) seconds,
+        latencies.percentileMillis(50),
+        latencies.percentileMillis(99),
+        latencies.count(),
+        errors.get(),
+        perSync);
   }
 
   /**
    * The file journal's syncs and the atomic writes they carried so far ({@code
-   * cohort_journal_commit_records} count and sum from {@code /metrics}); zeros with another journal.
+   * cohort_journal_commit_records} count and sum from {@code /metrics}); zeros with another
+   * journal.
    */
   private static double[] journalCommits(PlainHttp client) throws Exception {
     double[] countAndSum = new double[2];
@@ -136,9 +153,19 @@ final class KvHttpWorkload implements Bench.Workload {
   /** CAS on the client's own key: if modRevision == last then put else get; returns the new one. */
   private static long cas(PlainHttp client, String base, String key, long last) throws Exception {
     String body =
-        "{\"compare\":[{\"key\":\"" + key + "\",\"target\":\"modRevision\",\"op\":\"=\",\"value\":" + last + "}],"
-            + "\"success\":[{\"put\":{\"key\":\"" + key + "\",\"value\":\"" + VALUE + "\"}}],"
-            + "\"failure\":[{\"get\":{\"key\":\"" + key + "\"}}]}";
+        "{\"compare\":[{\"key\":\""
+            + key
+            + "\",\"target\":\"modRevision\",\"op\":\"=\",\"value\":"
+            + last
+            + "}],"
+            + "\"success\":[{\"put\":{\"key\":\""
+            + key
+            + "\",\"value\":\""
+            + VALUE
+            + "\"}}],"
+            + "\"failure\":[{\"get\":{\"key\":\""
+            + key
+            + "\"}}]}";
     String response = client.send("POST", base + "/txn", body);
     int at = response.indexOf("\"revision\":");
     long revision = Long.parseLong(response.substring(at + 11, response.indexOf('}', at)));
@@ -149,8 +176,11 @@ final class KvHttpWorkload implements Bench.Workload {
     return revision;
   }
 
-  /** Two keys of client {@code c} whose puts land in different partitions (the answer says where). */
-  private static String[] pairInTwoPartitions(PlainHttp client, String base, int c) throws Exception {
+  /**
+   * Two keys of client {@code c} whose puts land in different partitions (the answer says where).
+   */
+  private static String[] pairInTwoPartitions(PlainHttp client, String base, int c)
+      throws Exception {
     String a = String.format("ta%014d", c);
     int pa = partitionOf(put(client, base, a));
     for (int i = 0; ; i++) {
@@ -170,13 +200,32 @@ final class KvHttpWorkload implements Bench.Workload {
    * CAS on both keys of a pair: if both are at {@code version} then put both, else get the first;
    * returns the version the pair is at now.
    */
-  private static long cas2(PlainHttp client, String base, String[] pair, long version) throws Exception {
+  private static long cas2(PlainHttp client, String base, String[] pair, long version)
+      throws Exception {
     String body =
-        "{\"compare\":[{\"key\":\"" + pair[0] + "\",\"target\":\"version\",\"op\":\"=\",\"value\":" + version + "},"
-            + "{\"key\":\"" + pair[1] + "\",\"target\":\"version\",\"op\":\"=\",\"value\":" + version + "}],"
-            + "\"success\":[{\"put\":{\"key\":\"" + pair[0] + "\",\"value\":\"" + VALUE + "\"}},"
-            + "{\"put\":{\"key\":\"" + pair[1] + "\",\"value\":\"" + VALUE + "\"}}],"
-            + "\"failure\":[{\"get\":{\"key\":\"" + pair[0] + "\"}}]}";
+        "{\"compare\":[{\"key\":\""
+            + pair[0]
+            + "\",\"target\":\"version\",\"op\":\"=\",\"value\":"
+            + version
+            + "},"
+            + "{\"key\":\""
+            + pair[1]
+            + "\",\"target\":\"version\",\"op\":\"=\",\"value\":"
+            + version
+            + "}],"
+            + "\"success\":[{\"put\":{\"key\":\""
+            + pair[0]
+            + "\",\"value\":\""
+            + VALUE
+            + "\"}},"
+            + "{\"put\":{\"key\":\""
+            + pair[1]
+            + "\",\"value\":\""
+            + VALUE
+            + "\"}}],"
+            + "\"failure\":[{\"get\":{\"key\":\""
+            + pair[0]
+            + "\"}}]}";
     String response = client.send("POST", base + "/txn", body);
     if (response.contains("\"succeeded\":false")) {
       int at = response.indexOf("\"version\":");

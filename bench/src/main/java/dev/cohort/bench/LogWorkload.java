@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mirrors Kafka's perf tools on the embedded default: ProducerPerformance ({@code records} ×
- * {@code bytes}, {@code acks}, {@code linger.ms}=5, unkeyed), ConsumerPerformance (read them all
- * back from offset 0 of every partition) and EndToEndLatency (one record at a time: send, wait
- * for the acknowledgement, fetch it).
+ * Mirrors Kafka's perf tools on the embedded default: ProducerPerformance ({@code records} × {@code
+ * bytes}, {@code acks}, {@code linger.ms}=5, unkeyed), ConsumerPerformance (read them all back from
+ * offset 0 of every partition) and EndToEndLatency (one record at a time: send, wait for the
+ * acknowledgement, fetch it).
  */
 final class LogWorkload implements Bench.Workload {
 
@@ -85,20 +85,37 @@ final class LogWorkload implements Bench.Workload {
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
           "bench=log_produce records=%d bytes=%d partitions=%d acks=%s linger_ms=5 records_per_s=%.0f mb_per_s=%.2f p50_ms=%.1f p99_ms=%.1f errors=%d%n",
-          records, bytes, partitions, acks, records / seconds, records * (double) bytes / seconds / (1 << 20),
-          latencies.percentileMillis(50), latencies.percentileMillis(99), failed.get());
+          records,
+          bytes,
+          partitions,
+          acks,
+          records / seconds,
+          records * (double) bytes / seconds / (1 << 20),
+          latencies.percentileMillis(50),
+          latencies.percentileMillis(99),
+          failed.get());
     }
   }
 
   private static void consume(StreamLog log, String topic, int records, int bytes, int partitions)
       throws Exception {
-    var settings = log.consumerSettings().with(Map.of("max.poll.records", "10000", "fetch.max.bytes", "8388608", "fetch.max.wait.ms", "0"));
+    var settings =
+        log.consumerSettings()
+            .with(
+                Map.of(
+                    "max.poll.records",
+                    "10000",
+                    "fetch.max.bytes",
+                    "8388608",
+                    "fetch.max.wait.ms",
+                    "0"));
     long start = System.nanoTime();
     long read = 0;
     for (int p = 0; p < partitions; p++) {
       long offset = 0;
       while (true) {
-        FetchResult result = log.fetch(topic, p, offset, settings).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        FetchResult result =
+            log.fetch(topic, p, offset, settings).toCompletableFuture().get(60, TimeUnit.SECONDS);
         read += result.records().size();
         offset = result.nextOffset();
         if (offset >= result.highWatermark()) {
@@ -121,8 +138,8 @@ final class LogWorkload implements Bench.Workload {
    * keep-alive connection, each reply a JSON document the node encodes (values base64, since the
    * bench's values are random bytes). The client reads only the reply's next offset.
    */
-  private static void consumeOverHttp(int port, String topic, int records, int bytes, int partitions)
-      throws Exception {
+  private static void consumeOverHttp(
+      int port, String topic, int records, int bytes, int partitions) throws Exception {
     PlainHttp http = new PlainHttp("127.0.0.1", port);
     long start = System.nanoTime();
     long read = 0;
@@ -130,8 +147,17 @@ final class LogWorkload implements Bench.Workload {
     for (int p = 0; p < partitions; p++) {
       long offset = 0;
       while (true) {
-        String reply = http.send("GET", "/v1/topics/" + topic + "/partitions/" + p
-            + "/records?offset=" + offset + "&maxRecords=10000&maxWaitMs=0&maxBytes=8388608", null);
+        String reply =
+            http.send(
+                "GET",
+                "/v1/topics/"
+                    + topic
+                    + "/partitions/"
+                    + p
+                    + "/records?offset="
+                    + offset
+                    + "&maxRecords=10000&maxWaitMs=0&maxBytes=8388608",
+                null);
         replyBytes += reply.length();
         long next = numberAfter(reply, "\"nextOffset\":");
         read += next - offset;
@@ -145,7 +171,11 @@ final class LogWorkload implements Bench.Workload {
     System.out.printf(
         "bench=log_consume_http records=%d bytes=%d partitions=%d records_per_s=%.0f mb_per_s=%.2f"
             + " json_mb_per_s=%.2f%n",
-        read, bytes, partitions, read / seconds, read * (double) bytes / seconds / (1 << 20),
+        read,
+        bytes,
+        partitions,
+        read / seconds,
+        read * (double) bytes / seconds / (1 << 20),
         replyBytes / seconds / (1 << 20));
   }
 
@@ -163,13 +193,22 @@ final class LogWorkload implements Bench.Workload {
     byte[] value = new byte[bytes];
     var settings = log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0"));
     Latencies latencies = new Latencies();
-    try (Producer producer = log.producer(log.producerSettings().with(Map.of("acks", "1", "linger.ms", "0", "enable.idempotence", "false")))) {
+    try (Producer producer =
+        log.producer(
+            log.producerSettings()
+                .with(Map.of("acks", "1", "linger.ms", "0", "enable.idempotence", "false")))) {
       for (int i = 0; i < count; i++) {
         long start = System.nanoTime();
-        long offset = producer.send(ProducerRecord.of(topic, (byte[]) null, value)).toCompletableFuture().get().offset();
+        long offset =
+            producer
+                .send(ProducerRecord.of(topic, (byte[]) null, value))
+                .toCompletableFuture()
+                .get()
+                .offset();
         FetchResult fetched = log.fetch(topic, 0, offset, settings).toCompletableFuture().get();
         if (fetched.records().isEmpty()) {
-          throw new IllegalStateException("record at offset " + offset + " not readable after its ack");
+          throw new IllegalStateException(
+              "record at offset " + offset + " not readable after its ack");
         }
         latencies.record(System.nanoTime() - start);
       }

@@ -63,10 +63,15 @@ final class PlainHttp {
       }
       byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
       StringBuilder head = new StringBuilder(160 + path.length());
-      head.append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ").append(host)
+      head.append(method)
+          .append(' ')
+          .append(path)
+          .append(" HTTP/1.1\r\nHost: ")
+          .append(host)
           .append("\r\n");
       if (jsonBody != null) {
-        head.append("Content-Type: application/json\r\nContent-Length: ").append(body.length)
+        head.append("Content-Type: application/json\r\nContent-Length: ")
+            .append(body.length)
             .append("\r\n");
       }
       head.append("\r\n");
@@ -90,13 +95,15 @@ final class PlainHttp {
         String value = line.substring(colon + 1).trim();
         if (name.equalsIgnoreCase("Content-Length")) {
           contentLength = Long.parseLong(value);
-        } else if (name.equalsIgnoreCase("Transfer-Encoding") && value.equalsIgnoreCase("chunked")) {
+        } else if (name.equalsIgnoreCase("Transfer-Encoding")
+            && value.equalsIgnoreCase("chunked")) {
           chunked = true;
         }
       }
       ByteArrayOutputStream body = new ByteArrayOutputStream();
       if (chunked) {
-        for (int size = Integer.parseInt(readLine().trim(), 16); size > 0;
+        for (int size = Integer.parseInt(readLine().trim(), 16);
+            size > 0;
             size = Integer.parseInt(readLine().trim(), 16)) {
           body.write(in.readNBytes(size));
           readLine();

@@ -20,8 +20,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  * Sagas of three java steps on one embedded node (H2 journal, no HTTP), started open-loop at each
  * offered rate for {@code seconds}: completion latency is start call → the instance's {@code
  * completed} update (every step journaled). Completions are counted until {@code drain} seconds
- * after the last start; what has not completed by then counts as an error ({@code
- * start_failures}: of those, the starts that failed, e.g. timed out).
+ * after the last start; what has not completed by then counts as an error ({@code start_failures}:
+ * of those, the starts that failed, e.g. timed out).
  */
 final class SagaWorkload implements Bench.Workload {
 
@@ -35,32 +35,37 @@ final class SagaWorkload implements Bench.Workload {
     String rates = params.values().getOrDefault("rates", "50,100,200,400");
     int seconds = params.intValue("seconds", 5);
     int drain = params.intValue("drain", 20);
-    CohortConfig config = CohortConfig.builder()
-        .dataDir(Files.createTempDirectory("cohort-bench-saga"))
-        .httpPort(0)
+    CohortConfig config =
+        CohortConfig.builder()
+            .dataDir(Files.createTempDirectory("cohort-bench-saga"))
+            .httpPort(0)
             .etcdPort(0)
             .kafkaPort(0)
-        .remotePort(0)
-        // completions are observed through updates(): a buffer that never drops them
-        .override("cohort.saga.updates-buffer-size", 1_000_000)
-        .build();
+            .remotePort(0)
+            // completions are observed through updates(): a buffer that never drops them
+            .override("cohort.saga.updates-buffer-size", 1_000_000)
+            .build();
     try (CohortNode node = Cohort.start(config)) {
       Sagas sagas = node.sagas();
       for (String step : new String[] {"reserve", "charge", "confirm", "undo"}) {
         sagas.registerFunction(step, ctx -> CompletableFuture.completedFuture(Map.of()));
       }
-      sagas.define(SagaDefinition.builder("bench3")
-              .step("reserve", StepAction.java("reserve"), StepAction.java("undo"))
-              .step("charge", StepAction.java("charge"), StepAction.java("undo"))
-              .step("confirm", StepAction.java("confirm"), StepAction.java("undo"))
-              .build())
-          .toCompletableFuture().get(60, TimeUnit.SECONDS);
+      sagas
+          .define(
+              SagaDefinition.builder("bench3")
+                  .step("reserve", StepAction.java("reserve"), StepAction.java("undo"))
+                  .step("charge", StepAction.java("charge"), StepAction.java("undo"))
+                  .step("confirm", StepAction.java("confirm"), StepAction.java("undo"))
+                  .build())
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
       Map<String, Long> started = new ConcurrentHashMap<>();
       Map<String, Long> completed = new ConcurrentHashMap<>();
-      sagas.updates()
+      sagas
+          .updates()
           .filter(u -> u.state() == SagaState.COMPLETED && u.event().equals("completed"))
-          .runWith(Sink.foreach(u -> completed.putIfAbsent(u.id(), System.nanoTime())),
-              node.system());
+          .runWith(
+              Sink.foreach(u -> completed.putIfAbsent(u.id(), System.nanoTime())), node.system());
       // one warm-up saga: entity types, the definition and the journal are ready afterwards
       sagas.start("bench3", "warmup", Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       waitFor(() -> completed.containsKey("warmup"), 60);
@@ -71,8 +76,13 @@ final class SagaWorkload implements Bench.Workload {
     }
   }
 
-  private static void runRate(Sagas sagas, int rate, int seconds, int drain,
-      Map<String, Long> started, Map<String, Long> completed) {
+  private static void runRate(
+      Sagas sagas,
+      int rate,
+      int seconds,
+      int drain,
+      Map<String, Long> started,
+      Map<String, Long> completed) {
     int count = rate * seconds;
     AtomicLong errors = new AtomicLong();
     String prefix = "r" + rate + "-";
@@ -86,11 +96,14 @@ final class SagaWorkload implements Bench.Workload {
       }
       String id = prefix + i;
       started.put(id, System.nanoTime());
-      sagas.start("bench3", id, Map.of("n", i)).whenComplete((result, failure) -> {
-        if (failure != null) {
-          errors.incrementAndGet();
-        }
-      });
+      sagas
+          .start("bench3", id, Map.of("n", i))
+          .whenComplete(
+              (result, failure) -> {
+                if (failure != null) {
+                  errors.incrementAndGet();
+                }
+              });
     }
     waitFor(() -> done(prefix, count, completed) + errors.get() >= count, drain);
     Latencies latencies = new Latencies();
@@ -107,8 +120,13 @@ final class SagaWorkload implements Bench.Workload {
     double elapsed = Math.max(1e-9, (last - begin) / 1e9);
     System.out.printf(
         "bench=saga steps=3 offered_per_s=%d started=%d completed_per_s=%.1f p50_ms=%.1f p99_ms=%.1f errors=%d start_failures=%d%n",
-        rate, count, finished / elapsed, latencies.percentileMillis(50),
-        latencies.percentileMillis(99), count - finished, errors.get());
+        rate,
+        count,
+        finished / elapsed,
+        latencies.percentileMillis(50),
+        latencies.percentileMillis(99),
+        count - finished,
+        errors.get());
   }
 
   private static int done(String prefix, int count, Map<String, Long> completed) {

@@ -18,12 +18,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Data-parallel training throughput of the reference model (SimpleModel 1024-2048-1024-10, Adam)
- * with 1, 2 and 4 CPU workers: each worker a thread of this JVM with its own replica, its share
- * of the batch and a rank of a ring communicator over loopback TCP, running the real trainer
+ * with 1, 2 and 4 CPU workers: each worker a thread of this JVM with its own replica, its share of
+ * the batch and a rank of a ring communicator over loopback TCP, running the real trainer
  * (bucketed, overlapped allreduce). Workers share the machine's cores ({@code cores / workers}
  * compute threads each), so the figure is what one node gets, not a scaling ideal. Prints
  *
- * <pre>bench=training model=simple workers=N batch=B steps=S samples_per_s=… step_ms_p50=… step_ms_max=…</pre>
+ * <pre>
+ * bench=training model=simple workers=N batch=B steps=S samples_per_s=… step_ms_p50=… step_ms_max=…
+ * </pre>
  *
  * where samples/s counts all workers' samples after {@code warmup} steps and step time is rank 0's
  * wall time per step.
@@ -46,20 +48,24 @@ final class TrainingWorkload implements Bench.Workload {
     for (String w : workers.split(",")) {
       int n = Integer.parseInt(w.trim());
       // Enough samples that no rank runs out of its share within the measured steps.
-      List<byte[]> records = SyntheticDataset.records(n * batch * (steps + warmup), spec.inputs(), spec.classes(), 7);
+      List<byte[]> records =
+          SyntheticDataset.records(n * batch * (steps + warmup), spec.inputs(), spec.classes(), 7);
       TrainingData data = TrainingData.decode(records, spec.inputs(), spec.classes());
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / n);
       List<Communicator> ring = Communicators.localRing(n, settings);
       List<CompletableFuture<long[]>> ranks = new ArrayList<>();
       for (Communicator comm : ring) {
         CompletableFuture<long[]> result = new CompletableFuture<>();
-        Thread.ofPlatform().name("bench-train-" + comm.rank()).start(() -> {
-          try {
-            result.complete(train(comm, spec, data, batch, threads, warmup, steps));
-          } catch (Throwable t) {
-            result.completeExceptionally(t);
-          }
-        });
+        Thread.ofPlatform()
+            .name("bench-train-" + comm.rank())
+            .start(
+                () -> {
+                  try {
+                    result.complete(train(comm, spec, data, batch, threads, warmup, steps));
+                  } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                  }
+                });
         ranks.add(result);
       }
       long[] stepNanos = ranks.getFirst().join();
@@ -70,20 +76,36 @@ final class TrainingWorkload implements Bench.Workload {
       long total = Arrays.stream(stepNanos).sum();
       long[] sorted = stepNanos.clone();
       Arrays.sort(sorted);
-      System.out.println(String.format(Locale.ROOT,
-          "bench=training model=simple workers=%d batch=%d steps=%d threads_per_worker=%d samples_per_s=%.1f step_ms_p50=%.1f step_ms_max=%.1f",
-          n, batch, steps, threads, (double) n * batch * steps / (total / 1e9), sorted[sorted.length / 2] / 1e6,
-          sorted[sorted.length - 1] / 1e6));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "bench=training model=simple workers=%d batch=%d steps=%d threads_per_worker=%d samples_per_s=%.1f step_ms_p50=%.1f step_ms_max=%.1f",
+              n,
+              batch,
+              steps,
+              threads,
+              (double) n * batch * steps / (total / 1e9),
+              sorted[sorted.length / 2] / 1e6,
+              sorted[sorted.length - 1] / 1e6));
     }
   }
 
-  /** One rank: warm-up steps, then {@code steps} timed steps; returns each timed step's wall time. */
-  private static long[] train(Communicator comm, MlpSpec spec, TrainingData data, int batch, int threads, int warmup,
+  /**
+   * One rank: warm-up steps, then {@code steps} timed steps; returns each timed step's wall time.
+   */
+  private static long[] train(
+      Communicator comm,
+      MlpSpec spec,
+      TrainingData data,
+      int batch,
+      int threads,
+      int warmup,
       int steps) {
     Mlp model = Mlp.create(spec, 1, threads);
     Optimizer adam = Optimizer.adam(1e-3f, spec.parameterCount());
     long[] times = new long[steps];
-    try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, model, adam, data, batch, 25L << 20, 3)) {
+    try (DataParallelTrainer trainer =
+        DataParallelTrainer.create(comm, model, adam, data, batch, 25L << 20, 3)) {
       trainer.broadcastParameters();
       for (int i = 0; i < warmup; i++) {
         trainer.step();

@@ -5,8 +5,8 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Registers the cluster's metrics, read at scrape time: {@code cohort_cluster_members{status}}
- * and {@code cohort_cluster_leader_present}.
+ * Registers the cluster's metrics, read at scrape time: {@code cohort_cluster_members{status}} and
+ * {@code cohort_cluster_leader_present}.
  */
 public final class ClusterMetrics {
   private static final List<String> STATUSES =

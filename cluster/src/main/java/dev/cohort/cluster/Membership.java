@@ -51,8 +51,8 @@ public final class Membership {
   }
 
   /**
-   * Makes a node that the cluster refuses to join (see {@link SharedJournalRule}) say why and what to
-   * do, whenever the refusal comes: Pekko's own message does not name Cohort's settings, and the
+   * Makes a node that the cluster refuses to join (see {@link SharedJournalRule}) say why and what
+   * to do, whenever the refusal comes: Pekko's own message does not name Cohort's settings, and the
    * refusal may end the node before it has finished starting.
    */
   public static void explainRefusedJoin(ActorSystem<?> system) {
@@ -63,17 +63,17 @@ public final class Membership {
         () -> {
           if (shutdown.getShutdownReason().orElse(null)
               == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
-            org.slf4j.LoggerFactory.getLogger(Membership.class)
-                .error("{}", endReason(system));
+            org.slf4j.LoggerFactory.getLogger(Membership.class).error("{}", endReason(system));
           }
-          return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.done());
+          return java.util.concurrent.CompletableFuture.completedFuture(
+              org.apache.pekko.Done.done());
         });
   }
 
   /**
-   * Why this node's membership ended, for a node that stopped without being asked to: the split-brain
-   * resolver or an operator downed it, it could not join its seeds, or the cluster refused its
-   * configuration (a node-local journal, see {@link SharedJournalRule}).
+   * Why this node's membership ended, for a node that stopped without being asked to: the
+   * split-brain resolver or an operator downed it, it could not join its seeds, or the cluster
+   * refused its configuration (a node-local journal, see {@link SharedJournalRule}).
    */
   public static String endReason(ActorSystem<?> system) {
     return CoordinatedShutdown.get(system)

@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 /**
  * Assembles a node's complete configuration. Cohort's own keys ({@code cohort.node.*}, {@code
  * cohort.persistence.*}) are the user-facing ones; the Pekko keys they imply (Artery address, seed
- * nodes, roles, journal plugin) are derived here and sit <em>below</em> the user's configuration, so
- * an operator can still override any Pekko key directly.
+ * nodes, roles, journal plugin) are derived here and sit <em>below</em> the user's configuration,
+ * so an operator can still override any Pekko key directly.
  */
 public final class NodeConfig {
   private static final Pattern HOST_PORT = Pattern.compile("^[A-Za-z0-9._\\-\\[\\]:]+:\\d{1,5}$");
@@ -33,7 +33,8 @@ public final class NodeConfig {
     Config derived =
         ConfigFactory.empty()
             .withValue(
-                "pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(node.host()))
+                "pekko.remote.artery.canonical.hostname",
+                ConfigValueFactory.fromAnyRef(node.host()))
             .withValue(
                 "pekko.remote.artery.canonical.port",
                 ConfigValueFactory.fromAnyRef(node.remotePort()))

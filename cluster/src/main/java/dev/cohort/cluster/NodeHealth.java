@@ -11,8 +11,8 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * Liveness and readiness of a node. Alive: the process answers. Ready: this node is an Up member
- * of the cluster and its journal database answers, so that entity writes can succeed.
+ * Liveness and readiness of a node. Alive: the process answers. Ready: this node is an Up member of
+ * the cluster and its journal database answers, so that entity writes can succeed.
  */
 public final class NodeHealth {
 
@@ -31,8 +31,7 @@ public final class NodeHealth {
 
   public NodeHealth(ActorSystem<?> system) {
     this.system = system;
-    this.journal =
-        new JournalProbe(PersistenceSettings.create(system.settings().config()));
+    this.journal = new JournalProbe(PersistenceSettings.create(system.settings().config()));
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 

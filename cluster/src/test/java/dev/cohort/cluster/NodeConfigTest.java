@@ -18,7 +18,8 @@ class NodeConfigTest {
     assertEquals(2552, config.getInt("pekko.remote.artery.canonical.port"));
     assertEquals(List.of(), config.getStringList("pekko.cluster.seed-nodes"));
     assertEquals("cluster", config.getString("pekko.actor.provider"));
-    assertEquals("keep-majority", config.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+    assertEquals(
+        "keep-majority", config.getString("pekko.cluster.split-brain-resolver.active-strategy"));
     String url = config.getString("pekko-persistence-jdbc.shared-databases.slick.db.url");
     assertTrue(url.startsWith("jdbc:h2:file:") && url.contains("/data/journal/cohort;"), url);
     assertEquals("off", config.getString("pekko.actor.allow-java-serialization"));
@@ -56,7 +57,8 @@ class NodeConfigTest {
     System.setProperty("jdbc-journal.parallelism", "5");
     ConfigFactory.invalidateCaches();
     try {
-      assertEquals(5, NodeConfig.assemble(ConfigFactory.empty()).getInt("jdbc-journal.parallelism"));
+      assertEquals(
+          5, NodeConfig.assemble(ConfigFactory.empty()).getInt("jdbc-journal.parallelism"));
     } finally {
       System.clearProperty("jdbc-journal.parallelism");
       ConfigFactory.invalidateCaches();
@@ -88,7 +90,9 @@ class NodeConfigTest {
     var error =
         assertThrows(
             IllegalArgumentException.class,
-            () -> NodeConfig.assemble(ConfigFactory.parseString("cohort.persistence.journal = mongo")));
+            () ->
+                NodeConfig.assemble(
+                    ConfigFactory.parseString("cohort.persistence.journal = mongo")));
     assertTrue(error.getMessage().contains("cohort.persistence.journal"), error.getMessage());
   }
 }

@@ -29,12 +29,12 @@ import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * etcd's gRPC-gateway JSON calls ({@code POST /v3/kv/range} and the rest) over the same services
- * as the gRPC listener: the body is the request message in protobuf's JSON mapping (bytes as
- * base64, 64-bit integers as strings or numbers), the answer the response message with etcd's
- * original field names ({@code range_end}, {@code create_revision}) and without default values,
- * as etcd 3.4's gateway prints them. Errors answer {@code {"error","message","code"}} with the
- * gRPC code, as grpc-gateway does. Thread-safe.
+ * etcd's gRPC-gateway JSON calls ({@code POST /v3/kv/range} and the rest) over the same services as
+ * the gRPC listener: the body is the request message in protobuf's JSON mapping (bytes as base64,
+ * 64-bit integers as strings or numbers), the answer the response message with etcd's original
+ * field names ({@code range_end}, {@code create_revision}) and without default values, as etcd
+ * 3.4's gateway prints them. Errors answer {@code {"error","message","code"}} with the gRPC code,
+ * as grpc-gateway does. Thread-safe.
  */
 public final class EtcdJson {
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
@@ -48,27 +48,41 @@ public final class EtcdJson {
   private final Map<String, Unary> unary;
   private final EtcdWatchService watches;
 
-  private record Unary(Message.Builder prototype, BiConsumer<Message, StreamObserver<Message>> call) {}
+  private record Unary(
+      Message.Builder prototype, BiConsumer<Message, StreamObserver<Message>> call) {}
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   EtcdJson(EtcdStore store, EtcdKvService kv, EtcdLeaseService leases, EtcdWatchService watches) {
     this.store = store;
     this.watches = watches;
-    this.unary = Map.of(
-        "kv/range", new Unary(RangeRequest.newBuilder(), (m, o) -> kv.range((RangeRequest) m, (StreamObserver) o)),
-        "kv/put", new Unary(PutRequest.newBuilder(), (m, o) -> kv.put((PutRequest) m, (StreamObserver) o)),
-        "kv/deleterange", new Unary(DeleteRangeRequest.newBuilder(),
-            (m, o) -> kv.deleteRange((DeleteRangeRequest) m, (StreamObserver) o)),
-        "kv/txn", new Unary(TxnRequest.newBuilder(), (m, o) -> kv.txn((TxnRequest) m, (StreamObserver) o)),
-        "lease/grant", new Unary(LeaseGrantRequest.newBuilder(),
-            (m, o) -> leases.leaseGrant((LeaseGrantRequest) m, (StreamObserver) o)));
+    this.unary =
+        Map.of(
+            "kv/range",
+                new Unary(
+                    RangeRequest.newBuilder(),
+                    (m, o) -> kv.range((RangeRequest) m, (StreamObserver) o)),
+            "kv/put",
+                new Unary(
+                    PutRequest.newBuilder(), (m, o) -> kv.put((PutRequest) m, (StreamObserver) o)),
+            "kv/deleterange",
+                new Unary(
+                    DeleteRangeRequest.newBuilder(),
+                    (m, o) -> kv.deleteRange((DeleteRangeRequest) m, (StreamObserver) o)),
+            "kv/txn",
+                new Unary(
+                    TxnRequest.newBuilder(), (m, o) -> kv.txn((TxnRequest) m, (StreamObserver) o)),
+            "lease/grant",
+                new Unary(
+                    LeaseGrantRequest.newBuilder(),
+                    (m, o) -> leases.leaseGrant((LeaseGrantRequest) m, (StreamObserver) o)));
   }
 
   /** Runs the unary call at {@code path} (after {@code /v3/}, e.g. {@code kv/put}). */
   public CompletionStage<Reply> call(String path, String body) {
     Unary u = unary.get(path);
     if (u == null) {
-      return CompletableFuture.completedFuture(error(Status.UNIMPLEMENTED.withDescription("Not Found")));
+      return CompletableFuture.completedFuture(
+          error(Status.UNIMPLEMENTED.withDescription("Not Found")));
     }
     Message request;
     try {
@@ -80,20 +94,27 @@ public final class EtcdJson {
           error(Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
     }
     CompletableFuture<Reply> reply = new CompletableFuture<>();
-    u.call().accept(request, new StreamObserver<>() {
-      @Override
-      public void onNext(Message value) {
-        reply.complete(new Reply(200, print(value)));
-      }
+    u.call()
+        .accept(
+            request,
+            new StreamObserver<>() {
+              @Override
+              public void onNext(Message value) {
+                reply.complete(new Reply(200, print(value)));
+              }
 
-      @Override
-      public void onError(Throwable t) {
-        reply.complete(error(t instanceof StatusRuntimeException s ? s.getStatus() : Status.fromThrowable(t)));
-      }
+              @Override
+              public void onError(Throwable t) {
+                reply.complete(
+                    error(
+                        t instanceof StatusRuntimeException s
+                            ? s.getStatus()
+                            : Status.fromThrowable(t)));
+              }
 
-      @Override
-      public void onCompleted() {}
-    });
+              @Override
+              public void onCompleted() {}
+            });
     return reply;
   }
 
@@ -123,32 +144,43 @@ public final class EtcdJson {
       return Source.failed(e);
     }
     Pair<BoundedSourceQueue<String>, Source<String, NotUsed>> queue =
-        Source.<String>queue(store.kvSettings().watchBufferEvents()).preMaterialize(store.materializer());
-    StreamObserver<WatchRequest> requests = watches.watch(new StreamObserver<>() {
-      @Override
-      public void onNext(WatchResponse value) {
-        // a client this far behind loses its stream (as kv's watch_overflow), never an event
-        if (queue.first().offer("{\"result\":" + print(value) + "}\n") != QueueOfferResult.enqueued()) {
-          queue.first().fail(new IllegalStateException(
-              "watch_overflow: the client fell more than cohort.kv.watch.buffer-events behind"));
-        }
-      }
+        Source.<String>queue(store.kvSettings().watchBufferEvents())
+            .preMaterialize(store.materializer());
+    StreamObserver<WatchRequest> requests =
+        watches.watch(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(WatchResponse value) {
+                // a client this far behind loses its stream (as kv's watch_overflow), never an
+                // event
+                if (queue.first().offer("{\"result\":" + print(value) + "}\n")
+                    != QueueOfferResult.enqueued()) {
+                  queue
+                      .first()
+                      .fail(
+                          new IllegalStateException(
+                              "watch_overflow: the client fell more than cohort.kv.watch.buffer-events behind"));
+                }
+              }
 
-      @Override
-      public void onError(Throwable t) {
-        queue.first().fail(t);
-      }
+              @Override
+              public void onError(Throwable t) {
+                queue.first().fail(t);
+              }
 
-      @Override
-      public void onCompleted() {
-        queue.first().complete();
-      }
-    });
+              @Override
+              public void onCompleted() {
+                queue.first().complete();
+              }
+            });
     requests.onNext(b.build());
-    return queue.second().watchTermination((mat, done) -> {
-      done.whenComplete((d, f) -> requests.onCompleted());
-      return mat;
-    });
+    return queue
+        .second()
+        .watchTermination(
+            (mat, done) -> {
+              done.whenComplete((d, f) -> requests.onCompleted());
+              return mat;
+            });
   }
 
   private static String print(Message m) {
@@ -160,10 +192,17 @@ public final class EtcdJson {
   }
 
   private static Reply error(Status status) {
-    String message = status.getDescription() == null ? status.getCode().name() : status.getDescription();
-    return new Reply(httpStatus(status.getCode()),
-        "{\"error\":" + quote(message) + ",\"message\":" + quote(message)
-            + ",\"code\":" + status.getCode().value() + "}");
+    String message =
+        status.getDescription() == null ? status.getCode().name() : status.getDescription();
+    return new Reply(
+        httpStatus(status.getCode()),
+        "{\"error\":"
+            + quote(message)
+            + ",\"message\":"
+            + quote(message)
+            + ",\"code\":"
+            + status.getCode().value()
+            + "}");
   }
 
   private static String quote(String s) {

@@ -22,11 +22,11 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * A node's etcd v3 endpoint: the gRPC listener (grpc-java's Netty server with the generated
- * service bases of {@code io.etcd:jetcd-grpc}) and the JSON gateway calls ({@link #json()}) over
- * the same services, all serving the one-partition keyspace {@code cohort.etcd.keyspace}. The
- * listener takes part in coordinated shutdown (it stops accepting, lets calls finish within
- * {@code shutdown-deadline}, then closes). Thread-safe.
+ * A node's etcd v3 endpoint: the gRPC listener (grpc-java's Netty server with the generated service
+ * bases of {@code io.etcd:jetcd-grpc}) and the JSON gateway calls ({@link #json()}) over the same
+ * services, all serving the one-partition keyspace {@code cohort.etcd.keyspace}. The listener takes
+ * part in coordinated shutdown (it stops accepting, lets calls finish within {@code
+ * shutdown-deadline}, then closes). Thread-safe.
  */
 public final class EtcdServer {
   private final EtcdStore store;
@@ -59,41 +59,51 @@ public final class EtcdServer {
     if (!settings.enabled()) {
       return new EtcdServer(store, json, null);
     }
-    Server server = NettyServerBuilder
-        .forAddress(new InetSocketAddress(settings.host(), Math.max(settings.port(), 0)))
-        .maxInboundMessageSize(settings.maxRequestBytes())
-        .addService(kvService)
-        .addService(watches)
-        .addService(leases)
-        .addService(new EtcdLockService(store))
-        .addService(new EtcdElectionService(store))
-        .addService(new EtcdClusterService(store))
-        .addService(new EtcdMaintenanceService(store))
-        .build();
+    Server server =
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(settings.host(), Math.max(settings.port(), 0)))
+            .maxInboundMessageSize(settings.maxRequestBytes())
+            .addService(kvService)
+            .addService(watches)
+            .addService(leases)
+            .addService(new EtcdLockService(store))
+            .addService(new EtcdElectionService(store))
+            .addService(new EtcdClusterService(store))
+            .addService(new EtcdMaintenanceService(store))
+            .build();
     try {
       server.start();
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot bind the etcd listener on " + settings.host() + ":" + settings.port()
-              + " (cohort.etcd.port; 0 turns it off)", e);
+          "cannot bind the etcd listener on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + " (cohort.etcd.port; 0 turns it off)",
+          e);
     }
     store.boundPort(server.getPort());
-    CoordinatedShutdown.get(system).addTask(
-        CoordinatedShutdown.PhaseServiceUnbind(), "etcd-listener-" + server.getPort(), () -> {
-          server.shutdown();
-          store.abortStreams();
-          return CompletableFuture.supplyAsync(() -> {
-            try {
-              if (!server.awaitTermination(settings.shutdownDeadline().toMillis(), TimeUnit.MILLISECONDS)) {
-                server.shutdownNow();
-              }
-            } catch (InterruptedException e) {
-              server.shutdownNow();
-              Thread.currentThread().interrupt();
-            }
-            return Done.getInstance();
-          });
-        });
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceUnbind(),
+            "etcd-listener-" + server.getPort(),
+            () -> {
+              server.shutdown();
+              store.abortStreams();
+              return CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      if (!server.awaitTermination(
+                          settings.shutdownDeadline().toMillis(), TimeUnit.MILLISECONDS)) {
+                        server.shutdownNow();
+                      }
+                    } catch (InterruptedException e) {
+                      server.shutdownNow();
+                      Thread.currentThread().interrupt();
+                    }
+                    return Done.getInstance();
+                  });
+            });
     return new EtcdServer(store, json, server);
   }
 
@@ -104,7 +114,9 @@ public final class EtcdServer {
         : Optional.of(new InetSocketAddress(store.settings().host(), server.getPort()));
   }
 
-  /** etcd's JSON gateway calls over the same services, for the HTTP gateway's {@code /v3/} paths. */
+  /**
+   * etcd's JSON gateway calls over the same services, for the HTTP gateway's {@code /v3/} paths.
+   */
   public EtcdJson json() {
     return json;
   }

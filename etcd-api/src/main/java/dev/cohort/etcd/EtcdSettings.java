@@ -34,7 +34,8 @@ public record EtcdSettings(
           "cohort.etcd.port must be -1 (any free port), 0 (off) or 1..65535, got " + port);
     }
     if (maxTxnOps < 1) {
-      throw new IllegalArgumentException("cohort.etcd.max-txn-ops must be at least 1, got " + maxTxnOps);
+      throw new IllegalArgumentException(
+          "cohort.etcd.max-txn-ops must be at least 1, got " + maxTxnOps);
     }
     if (maxRequestBytes < 1024) {
       throw new IllegalArgumentException(

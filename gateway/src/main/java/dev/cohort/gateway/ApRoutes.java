@@ -28,35 +28,52 @@ public final class ApRoutes extends JsonRoutes {
   }
 
   public Route route() {
-    return Endpoints.route(List.of(
-        Endpoint.get("/v1/kv/{ks}/endpoints", p -> parameterOptional("key", key -> onSuccess(
-            apKeyspace(p.get("ks")).thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
-            node -> complete(Json.ok(node))))),
-        Endpoint.post("/v1/kv/{ks}/repair", p -> onSuccess(
-            apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
-            result -> complete(Json.ok(repair(p.get("ks"), result)))))));
+    return Endpoints.route(
+        List.of(
+            Endpoint.get(
+                "/v1/kv/{ks}/endpoints",
+                p ->
+                    parameterOptional(
+                        "key",
+                        key ->
+                            onSuccess(
+                                apKeyspace(p.get("ks"))
+                                    .thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
+                                node -> complete(Json.ok(node))))),
+            Endpoint.post(
+                "/v1/kv/{ks}/repair",
+                p ->
+                    onSuccess(
+                        apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
+                        result -> complete(Json.ok(repair(p.get("ks"), result)))))));
   }
 
   /** The AP keyspace named {@code name}; fails for a CP keyspace or one that does not exist. */
   private CompletionStage<ApKeyspace> apKeyspace(String name) {
-    return kv.keyspace(name).thenApply(info -> {
-      if (!"ap".equals(info.mode())) {
-        throw KvError.NOT_SUPPORTED_IN_CP_MODE.exception("keyspace '" + name
-            + "' is a CP keyspace: its keys live in partitions (see its stats), not on the AP ring;"
-            + " endpoints and repair are for AP keyspaces");
-      }
-      return ap.keyspace(info.name(), info.incarnation());
-    });
+    return kv.keyspace(name)
+        .thenApply(
+            info -> {
+              if (!"ap".equals(info.mode())) {
+                throw KvError.NOT_SUPPORTED_IN_CP_MODE.exception(
+                    "keyspace '"
+                        + name
+                        + "' is a CP keyspace: its keys live in partitions (see its stats), not on the AP ring;"
+                        + " endpoints and repair are for AP keyspaces");
+              }
+              return ap.keyspace(info.name(), info.incarnation());
+            });
   }
 
   private static ObjectNode endpoints(ApEndpoints e) {
-    ObjectNode node = Json.object()
-        .put("keyspace", e.keyspace())
-        .put("key", e.key())
-        .put("token", e.token())
-        .put("replicationFactor", e.replicationFactor());
+    ObjectNode node =
+        Json.object()
+            .put("keyspace", e.keyspace())
+            .put("key", e.key())
+            .put("token", e.token())
+            .put("replicationFactor", e.replicationFactor());
     ArrayNode replicas = node.putArray("endpoints");
-    e.replicas().forEach(r -> replicas.add(Json.object().put("node", r.node()).put("alive", r.alive())));
+    e.replicas()
+        .forEach(r -> replicas.add(Json.object().put("node", r.node()).put("alive", r.alive())));
     return node;
   }
 

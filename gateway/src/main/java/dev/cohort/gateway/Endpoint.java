@@ -7,9 +7,9 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * One HTTP endpoint, declared once: its method, its path template (which both matches and names
- * the route) and the handler that gets the template's variables. Route classes list their
- * endpoints and hand them to {@link Endpoints#route}.
+ * One HTTP endpoint, declared once: its method, its path template (which both matches and names the
+ * route) and the handler that gets the template's variables. Route classes list their endpoints and
+ * hand them to {@link Endpoints#route}.
  */
 public record Endpoint(HttpMethod method, PathTemplate path, Function<PathParams, Route> handler) {
 

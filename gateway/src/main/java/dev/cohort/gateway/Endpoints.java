@@ -14,11 +14,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Routes requests to a list of {@link Endpoint}s: the first endpoint (in declaration order) whose
- * template matches the path and whose method is the request's wins, as Pekko's {@code concat}
- * tries alternatives. When templates match but none with this method, the request is rejected
- * with their methods (405 with {@code Allow}), counted under the first matching template. A path
- * no template matches is rejected without a reason, so the next route class is tried and, when
- * none matches, the answer is 404.
+ * template matches the path and whose method is the request's wins, as Pekko's {@code concat} tries
+ * alternatives. When templates match but none with this method, the request is rejected with their
+ * methods (405 with {@code Allow}), counted under the first matching template. A path no template
+ * matches is rejected without a reason, so the next route class is tried and, when none matches,
+ * the answer is 404.
  */
 public final class Endpoints extends AllDirectives {
   private final List<Map.Entry<PathTemplate, List<Endpoint>>> byTemplate;
@@ -44,8 +44,7 @@ public final class Endpoints extends AllDirectives {
   }
 
   private Route route() {
-    return extractUnmatchedPath(
-        path -> extractRequest(request -> dispatch(path, request)));
+    return extractUnmatchedPath(path -> extractRequest(request -> dispatch(path, request)));
   }
 
   private Route dispatch(String path, HttpRequest request) {

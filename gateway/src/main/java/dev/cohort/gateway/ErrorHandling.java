@@ -1,7 +1,6 @@
 package dev.cohort.gateway;
 
 import dev.cohort.persistence.CohortException;
-import dev.cohort.persistence.ErrorKind;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -27,8 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns every failure into the one JSON error shape with the right status: business errors
- * ({@link CohortException}) by their kind, timeouts as 504, oversized bodies as 413, Pekko HTTP's
+ * Turns every failure into the one JSON error shape with the right status: business errors ({@link
+ * CohortException}) by their kind, timeouts as 504, oversized bodies as 413, Pekko HTTP's
  * rejections (no route, wrong method, bad query parameter) as 4xx, and anything unexpected as 500
  * with a log line — never an HTML page or a dropped connection.
  */
@@ -98,17 +97,18 @@ final class ErrorHandling extends AllDirectives {
             r ->
                 complete(
                     Json.error(
-                        GatewayError.MISSING_PARAMETER, "query parameter '" + r.parameterName()
-                            + "' is required")))
+                        GatewayError.MISSING_PARAMETER,
+                        "query parameter '" + r.parameterName() + "' is required")))
         .handle(
             MalformedQueryParamRejection.class,
             r ->
                 complete(
                     Json.error(
-                        GatewayError.INVALID_PARAMETER, "query parameter '" + r.parameterName()
-                            + "': " + r.errorMsg())))
+                        GatewayError.INVALID_PARAMETER,
+                        "query parameter '" + r.parameterName() + "': " + r.errorMsg())))
         .handle(
-            ValidationRejection.class, r -> complete(Json.error(GatewayError.INVALID_REQUEST, r.message())))
+            ValidationRejection.class,
+            r -> complete(Json.error(GatewayError.INVALID_REQUEST, r.message())))
         .handleAll(MethodRejection.class, rs -> complete(methodNotAllowed(rs)))
         .handleNotFound(
             extractRequest(
@@ -116,7 +116,9 @@ final class ErrorHandling extends AllDirectives {
                     complete(
                         Json.error(
                             GatewayError.NOT_FOUND,
-                            "no route for " + request.method().name() + " "
+                            "no route for "
+                                + request.method().name()
+                                + " "
                                 + request.getUri().path()))))
         .build()
         .seal();

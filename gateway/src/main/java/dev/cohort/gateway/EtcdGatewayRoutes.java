@@ -13,10 +13,9 @@ import org.apache.pekko.util.ByteString;
 /**
  * etcd's gRPC-gateway paths on the HTTP port, so that curl recipes written for etcd work: {@code
  * POST /v3/kv/range}, {@code /v3/kv/put}, {@code /v3/kv/deleterange}, {@code /v3/kv/txn}, {@code
- * /v3/lease/grant} (one JSON request and answer, keys and values base64) and {@code POST
- * /v3/watch} (a stream of JSON lines). Bodies and errors are etcd's ({@code
- * {"error","message","code"}} with the gRPC code), not Cohort's {@code /v1} error shape: these
- * paths speak etcd's protocol.
+ * /v3/lease/grant} (one JSON request and answer, keys and values base64) and {@code POST /v3/watch}
+ * (a stream of JSON lines). Bodies and errors are etcd's ({@code {"error","message","code"}} with
+ * the gRPC code), not Cohort's {@code /v1} error shape: these paths speak etcd's protocol.
  */
 public final class EtcdGatewayRoutes extends AllDirectives {
   private final EtcdJson etcd;
@@ -26,13 +25,14 @@ public final class EtcdGatewayRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return Endpoints.route(List.of(
-        Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
-        Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
-        Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
-        Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
-        Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
-        Endpoint.post("/v3/watch", p -> watch())));
+    return Endpoints.route(
+        List.of(
+            Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
+            Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
+            Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
+            Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
+            Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
+            Endpoint.post("/v3/watch", p -> watch())));
   }
 
   private Route unary(String call) {
@@ -44,10 +44,17 @@ public final class EtcdGatewayRoutes extends AllDirectives {
   private Route watch() {
     return entity(
         org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
-        body -> etcd.watchRequestError(body)
-            .map(reply -> complete(json(reply)))
-            .orElseGet(() -> complete(HttpResponse.create().withEntity(HttpEntities.createChunked(
-                ContentTypes.APPLICATION_JSON, etcd.watch(body).map(ByteString::fromString))))));
+        body ->
+            etcd.watchRequestError(body)
+                .map(reply -> complete(json(reply)))
+                .orElseGet(
+                    () ->
+                        complete(
+                            HttpResponse.create()
+                                .withEntity(
+                                    HttpEntities.createChunked(
+                                        ContentTypes.APPLICATION_JSON,
+                                        etcd.watch(body).map(ByteString::fromString))))));
   }
 
   private static HttpResponse json(EtcdJson.Reply reply) {

@@ -8,9 +8,9 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding
- * takes part in coordinated shutdown: it stops accepting, lets in-flight requests finish within
- * {@link GatewaySettings#shutdownDeadline()}, then closes.
+ * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding takes
+ * part in coordinated shutdown: it stops accepting, lets in-flight requests finish within {@link
+ * GatewaySettings#shutdownDeadline()}, then closes.
  */
 public final class Gateway {
   private Gateway() {}
@@ -27,5 +27,4 @@ public final class Gateway {
               return binding.localAddress();
             });
   }
-
 }

@@ -4,9 +4,9 @@ import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
 
 /**
- * The errors the gateway itself answers with, before or around any service: HTTP-level problems
- * (no route, wrong method, a body that is not JSON) and failures no service described. Services'
- * own codes are declared in their modules.
+ * The errors the gateway itself answers with, before or around any service: HTTP-level problems (no
+ * route, wrong method, a body that is not JSON) and failures no service described. Services' own
+ * codes are declared in their modules.
  */
 public enum GatewayError implements ErrorCode {
   /** No route for the method and path. */

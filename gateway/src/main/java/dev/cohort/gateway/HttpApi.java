@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -20,9 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
  * metrics, the request's server span ({@link RequestTracing}), error handling, the request body
- * size limit. Routes name themselves with {@link
- * #named} so that metrics carry a route template ({@code /v1/counters/{name}}) rather than raw
- * paths, which would give every key its own series.
+ * size limit. Routes name themselves with {@link #named} so that metrics carry a route template
+ * ({@code /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -38,8 +37,11 @@ public final class HttpApi extends AllDirectives {
     Metrics metrics = Metrics.get(system);
     this.requests =
         metrics.counter(
-            "cohort_http_requests", "HTTP requests by route, method and status", "route",
-            "method", "status");
+            "cohort_http_requests",
+            "HTTP requests by route, method and status",
+            "route",
+            "method",
+            "status");
     this.latency =
         metrics.histogram(
             "cohort_http_request_seconds", "HTTP request latency to the response head",
@@ -68,7 +70,12 @@ public final class HttpApi extends AllDirectives {
                                           () ->
                                               withSizeLimit(
                                                   maxBodyBytes,
-                                                  () -> concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new)))))));
+                                                  () ->
+                                                      concat(
+                                                          routes.getFirst(),
+                                                          routes.stream()
+                                                              .skip(1)
+                                                              .toArray(Route[]::new)))))));
         });
   }
 
@@ -78,8 +85,8 @@ public final class HttpApi extends AllDirectives {
   }
 
   /**
-   * Counts the request and logs it with the request's span current, so that the latency
-   * observation carries the trace id as its exemplar and the access log line carries the ids.
+   * Counts the request and logs it with the request's span current, so that the latency observation
+   * carries the trace id as its exemplar and the access log line carries the ids.
    */
   private HttpResponse record(
       HttpRequest request, HttpResponse response, String route, long start, RequestTracing trace) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorCode;
-import dev.cohort.persistence.ErrorKind;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -73,9 +72,13 @@ public final class Json {
     } catch (JsonProcessingException e) {
       throw new CohortException(
           GatewayError.MALFORMED_JSON,
-          "request body is not valid JSON: " + e.getOriginalMessage()
-              + " (line " + e.getLocation().getLineNr() + ", column "
-              + e.getLocation().getColumnNr() + ")");
+          "request body is not valid JSON: "
+              + e.getOriginalMessage()
+              + " (line "
+              + e.getLocation().getLineNr()
+              + ", column "
+              + e.getLocation().getColumnNr()
+              + ")");
     }
     if (!(node instanceof ObjectNode object)) {
       throw invalid("", "the request body must be a JSON object");

@@ -9,7 +9,9 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 /** The base of the services' route classes: directives plus JSON body parsing. */
 abstract class JsonRoutes extends AllDirectives {
 
-  /** Parses the body as a JSON object (400 {@code malformed_json} otherwise) for {@code handler}. */
+  /**
+   * Parses the body as a JSON object (400 {@code malformed_json} otherwise) for {@code handler}.
+   */
   Route body(Function<JsonNode, Route> handler) {
     return entity(Unmarshaller.entityToString(), text -> handler.apply(Json.parseObject(text)));
   }

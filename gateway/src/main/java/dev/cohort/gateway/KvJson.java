@@ -38,12 +38,11 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 final class KvJson {
   private KvJson() {}
 
-
-
   /** {@code GET /v1/kv/{ks}/keys}: exactly one of {@code prefix} and {@code from}. */
   static RangeRequest rangeRequest(Map<String, String> params) {
     if (params.containsKey("prefix") == params.containsKey("from")) {
-      throw KvError.INVALID_REQUEST.exception("give exactly one of the query parameters 'prefix' and 'from'");
+      throw KvError.INVALID_REQUEST.exception(
+          "give exactly one of the query parameters 'prefix' and 'from'");
     }
     return new RangeRequest(
         params.get("prefix"),
@@ -61,7 +60,8 @@ final class KvJson {
    */
   static WatchRequest watchRequest(Map<String, String> params, Optional<String> lastEventId) {
     if (params.containsKey("key") == params.containsKey("prefix")) {
-      throw KvError.INVALID_REQUEST.exception("give exactly one of the query parameters 'key' and 'prefix'");
+      throw KvError.INVALID_REQUEST.exception(
+          "give exactly one of the query parameters 'key' and 'prefix'");
     }
     return new WatchRequest(
         params.get("key"),
@@ -91,7 +91,8 @@ final class KvJson {
     Optional<String> text = Json.optionalText(json, textField);
     Optional<String> base64 = Json.optionalText(json, base64Field);
     if (text.isPresent() == base64.isPresent()) {
-      throw Json.invalid(textField, "give exactly one of '" + textField + "' and '" + base64Field + "'");
+      throw Json.invalid(
+          textField, "give exactly one of '" + textField + "' and '" + base64Field + "'");
     }
     return text.map(t -> t.getBytes(StandardCharsets.UTF_8))
         .orElseGet(() -> PathKeys.fromBase64(base64Field, base64.get()));
@@ -106,7 +107,8 @@ final class KvJson {
 
   static Duration ttl(JsonNode json) {
     return Duration.ofSeconds(
-        Json.optionalLong(json, "ttlSeconds").orElseThrow(() -> Json.invalid("ttlSeconds", "is required")));
+        Json.optionalLong(json, "ttlSeconds")
+            .orElseThrow(() -> Json.invalid("ttlSeconds", "is required")));
   }
 
   static Duration waitFor(JsonNode json) {
@@ -148,7 +150,8 @@ final class KvJson {
           default ->
               throw malformed(
                   "compare target must be value, version, createRevision, modRevision or lease, not '"
-                      + targetName + "'");
+                      + targetName
+                      + "'");
         };
     Compare.Op op;
     try {
@@ -216,11 +219,11 @@ final class KvJson {
                   case "true", "" -> true;
                   case "false" -> false;
                   default ->
-                      throw KvError.INVALID_REQUEST.exception("query parameter '" + name + "' must be true or false");
+                      throw KvError.INVALID_REQUEST.exception(
+                          "query parameter '" + name + "' must be true or false");
                 })
         .orElse(false);
   }
-
 
   static ObjectNode rangeResult(RangeResult result) {
     ObjectNode node = Json.object();
@@ -317,7 +320,8 @@ final class KvJson {
             .put("grantedTtlSeconds", info.grantedTtlSeconds())
             .put("ttlSeconds", info.remainingSeconds());
     ArrayNode keys = node.putArray("keys");
-    info.keys().forEach(k -> keys.add(Json.object().put("keyspace", k.keyspace()).put("key", k.key())));
+    info.keys()
+        .forEach(k -> keys.add(Json.object().put("keyspace", k.keyspace()).put("key", k.key())));
     return node;
   }
 

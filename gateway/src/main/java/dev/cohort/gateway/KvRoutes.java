@@ -8,14 +8,12 @@ import static dev.cohort.gateway.KvJson.lease;
 import static dev.cohort.gateway.KvJson.longParam;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.gateway.PathTemplate.PathParams;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvException;
-import dev.cohort.kv.RangeRequest;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.ApKeyspaces;
@@ -34,9 +32,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * The kv service over HTTP: keyspaces ({@code /v1/keyspaces}), keys, ranges, transactions and
  * watches ({@code /v1/kv/{ks}/…}), leases ({@code /v1/leases}), locks ({@code /v1/locks}) and
  * elections ({@code /v1/elections}). Each endpoint is declared once in {@link #route()}; the JSON
- * codec is {@link KvJson}. Watches and election observers are server-sent events whose {@code
- * id:} is a resume token. Every error is a {@link KvException} rendered in the gateway's one
- * error shape.
+ * codec is {@link KvJson}. Watches and election observers are server-sent events whose {@code id:}
+ * is a resume token. Every error is a {@link KvException} rendered in the gateway's one error
+ * shape.
  */
 public final class KvRoutes extends JsonRoutes {
   private static final String AP = "ap";
@@ -54,7 +52,8 @@ public final class KvRoutes extends JsonRoutes {
     return Endpoints.route(
         List.of(
             Endpoint.get("/v1/keyspaces", p -> listKeyspaces()),
-            Endpoint.put("/v1/keyspaces/{ks}", p -> body(json -> createKeyspace(p.get("ks"), json))),
+            Endpoint.put(
+                "/v1/keyspaces/{ks}", p -> body(json -> createKeyspace(p.get("ks"), json))),
             Endpoint.get("/v1/keyspaces/{ks}", p -> keyspaceStats(p.get("ks"))),
             Endpoint.delete("/v1/keyspaces/{ks}", p -> deleteKeyspace(p.get("ks"))),
             Endpoint.get("/v1/kv/{ks}/keys", p -> range(p.get("ks"))),
@@ -106,9 +105,10 @@ public final class KvRoutes extends JsonRoutes {
     return onSuccess(
         kv.createKeyspace(name, spec).thenCompose(info -> described(info, (int) rf)),
         node ->
-            complete(Json.response(
-                node.get("created").asBoolean() ? StatusCodes.CREATED : StatusCodes.OK,
-                node.without("created"))));
+            complete(
+                Json.response(
+                    node.get("created").asBoolean() ? StatusCodes.CREATED : StatusCodes.OK,
+                    node.without("created"))));
   }
 
   /**
@@ -130,7 +130,8 @@ public final class KvRoutes extends JsonRoutes {
         stats -> {
           ObjectNode node = KvJson.info(stats.info());
           if (AP.equals(stats.info().mode())) {
-            node.put("replicationFactor",
+            node.put(
+                "replicationFactor",
                 ap.keyspace(name, stats.info().incarnation()).replicationFactor());
           }
           node.put("keys", stats.keys());
@@ -142,8 +143,7 @@ public final class KvRoutes extends JsonRoutes {
 
   private Route deleteKeyspace(String name) {
     return onSuccess(
-        kv.deleteKeyspace(name),
-        done -> complete(Json.ok(Json.object().put("deleted", name))));
+        kv.deleteKeyspace(name), done -> complete(Json.ok(Json.object().put("deleted", name))));
   }
 
   // Keys, ranges, transactions, watches
@@ -186,7 +186,8 @@ public final class KvRoutes extends JsonRoutes {
                 c ->
                     onSuccess(
                         revision.isPresent()
-                            ? kv.get(p.get("ks"), p.get("key"), longParam("revision", revision.get()))
+                            ? kv.get(
+                                p.get("ks"), p.get("key"), longParam("revision", revision.get()))
                             : kv.get(p.get("ks"), p.get("key"), c),
                         result -> {
                           ObjectNode node = Json.object();
@@ -232,7 +233,8 @@ public final class KvRoutes extends JsonRoutes {
 
   private Route txn(String keyspace, JsonNode json) {
     TxnRequest request = KvJson.txnRequest(json);
-    return onSuccess(kv.txn(keyspace, request), result -> complete(Json.ok(KvJson.txnResult(result))));
+    return onSuccess(
+        kv.txn(keyspace, request), result -> complete(Json.ok(KvJson.txnResult(result))));
   }
 
   private Route watch(String keyspace) {

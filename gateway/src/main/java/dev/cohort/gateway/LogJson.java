@@ -8,12 +8,10 @@ import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupDescription;
 import dev.cohort.log.LogError;
-import dev.cohort.log.LogException;
 import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicDescription;
-import dev.cohort.persistence.ErrorKind;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,9 +23,9 @@ import java.util.Optional;
 
 /**
  * The stream log's JSON: request bodies and query parameters in (each failure names the field),
- * records, topics and groups out. Keys, values and headers travel as text when they are valid
- * UTF-8 and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64}) otherwise; a
- * null value is a tombstone.
+ * records, topics and groups out. Keys, values and headers travel as text when they are valid UTF-8
+ * and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64}) otherwise; a null
+ * value is a tombstone.
  */
 final class LogJson {
   private LogJson() {}
@@ -57,9 +55,9 @@ final class LogJson {
 
   /**
    * The request's {@code producerId}, {@code producerEpoch} and {@code baseSequence}: all three or
-   * none; with them {@code partition} is required (sequences count per partition) and {@code
-   * acks} must not be "0" (as Kafka requires acks=all for idempotence: a retry must learn the
-   * first attempt's offsets).
+   * none; with them {@code partition} is required (sequences count per partition) and {@code acks}
+   * must not be "0" (as Kafka requires acks=all for idempotence: a retry must learn the first
+   * attempt's offsets).
    */
   static Optional<Sequenced> sequenced(JsonNode json, Optional<Integer> partition, String acks) {
     Optional<Long> id = Json.optionalLong(json, "producerId");
@@ -69,14 +67,19 @@ final class LogJson {
       return Optional.empty();
     }
     for (Map.Entry<String, Optional<Long>> field :
-        List.of(Map.entry("producerId", id), Map.entry("producerEpoch", epoch), Map.entry("baseSequence", sequence))) {
+        List.of(
+            Map.entry("producerId", id),
+            Map.entry("producerEpoch", epoch),
+            Map.entry("baseSequence", sequence))) {
       if (field.getValue().isEmpty()) {
         throw Json.invalid(
-            field.getKey(), "is required with producerId, producerEpoch and baseSequence (give all three or none)");
+            field.getKey(),
+            "is required with producerId, producerEpoch and baseSequence (give all three or none)");
       }
     }
     if (partition.isEmpty()) {
-      throw Json.invalid("partition", "is required with baseSequence: an idempotent batch goes to one partition");
+      throw Json.invalid(
+          "partition", "is required with baseSequence: an idempotent batch goes to one partition");
     }
     if (acks.equals("0")) {
       throw Json.invalid("acks", "must be \"all\" or \"1\" for an idempotent batch");
@@ -164,7 +167,8 @@ final class LogJson {
         if (!header.getValue().isTextual()) {
           throw Json.invalid(where + ".headers." + header.getKey(), "must be a string");
         }
-        headers.put(header.getKey(), header.getValue().textValue().getBytes(StandardCharsets.UTF_8));
+        headers.put(
+            header.getKey(), header.getValue().textValue().getBytes(StandardCharsets.UTF_8));
       }
     }
     return new ProducerRecord(topic, partition, key, value, headers, timestamp);
@@ -175,7 +179,9 @@ final class LogJson {
     Optional<String> text = Json.optionalText(json, textField);
     Optional<String> base64 = Json.optionalText(json, base64Field);
     if (text.isPresent() && base64.isPresent()) {
-      throw Json.invalid(where + "." + textField, "give at most one of '" + textField + "' and '" + base64Field + "'");
+      throw Json.invalid(
+          where + "." + textField,
+          "give at most one of '" + textField + "' and '" + base64Field + "'");
     }
     if (text.isPresent()) {
       return text.get().getBytes(StandardCharsets.UTF_8);
@@ -282,7 +288,9 @@ final class LogJson {
             .put("generation", a.generation())
             .put("rebalancing", a.rebalancing());
     ArrayNode assignment = node.putArray("assignment");
-    a.assignment().forEach(tp -> assignment.addObject().put("topic", tp.topic()).put("partition", tp.partition()));
+    a.assignment()
+        .forEach(
+            tp -> assignment.addObject().put("topic", tp.topic()).put("partition", tp.partition()));
     return node;
   }
 
@@ -295,11 +303,15 @@ final class LogJson {
             .put("assignor", d.assignor());
     ArrayNode members = node.putArray("members");
     for (GroupDescription.Member m : d.members()) {
-      ObjectNode member = members.addObject().put("memberId", m.memberId()).put("clientId", m.clientId());
+      ObjectNode member =
+          members.addObject().put("memberId", m.memberId()).put("clientId", m.clientId());
       ArrayNode topics = member.putArray("topics");
       m.topics().forEach(topics::add);
       ArrayNode assignment = member.putArray("assignment");
-      m.assignment().forEach(tp -> assignment.addObject().put("topic", tp.topic()).put("partition", tp.partition()));
+      m.assignment()
+          .forEach(
+              tp ->
+                  assignment.addObject().put("topic", tp.topic()).put("partition", tp.partition()));
     }
     ArrayNode offsets = node.putArray("offsets");
     for (GroupDescription.PartitionOffset o : d.offsets()) {

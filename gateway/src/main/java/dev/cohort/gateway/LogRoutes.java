@@ -3,12 +3,8 @@ package dev.cohort.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
-import dev.cohort.log.GroupAssignment;
-import dev.cohort.log.GroupDescription;
 import dev.cohort.log.LogError;
-import dev.cohort.log.LogException;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerRecord;
@@ -16,11 +12,8 @@ import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.TopicDescription;
 import dev.cohort.log.TopicPartition;
-import dev.cohort.persistence.ErrorKind;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,14 +21,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records,
- * idempotent producer ids ({@code /v1/producers}), and consumer groups ({@code /v1/groups}). Keys, values and headers travel as text when they are
- * valid UTF-8 and as base64 ({@code keyBase64}, {@code valueBase64}, {@code headersBase64})
- * otherwise; a null value is a tombstone.
+ * The stream log over HTTP: topics ({@code /v1/topics}), producing and fetching records, idempotent
+ * producer ids ({@code /v1/producers}), and consumer groups ({@code /v1/groups}). Keys, values and
+ * headers travel as text when they are valid UTF-8 and as base64 ({@code keyBase64}, {@code
+ * valueBase64}, {@code headersBase64}) otherwise; a null value is a tombstone.
  *
  * <p>Group members that consume over HTTP have their fetch positions kept by the node that serves
  * them, as a Kafka client keeps its positions: a position starts at the group's committed offset
@@ -43,6 +35,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class LogRoutes extends JsonRoutes {
   private final StreamLog log;
+
   /** The consumer settings (offset reset, session timeout) each HTTP member joined with. */
   private final Map<String, ConsumerSettings> memberSettings = new ConcurrentHashMap<>();
 
@@ -56,7 +49,8 @@ public final class LogRoutes extends JsonRoutes {
             Endpoint.post("/v1/topics", p -> body(this::createTopic)),
             Endpoint.get("/v1/topics", p -> listTopics()),
             Endpoint.get("/v1/topics/{topic}", p -> describeTopic(p.get("topic"))),
-            Endpoint.patch("/v1/topics/{topic}", p -> body(json -> alterTopic(p.get("topic"), json))),
+            Endpoint.patch(
+                "/v1/topics/{topic}", p -> body(json -> alterTopic(p.get("topic"), json))),
             Endpoint.delete("/v1/topics/{topic}", p -> deleteTopic(p.get("topic"))),
             Endpoint.post(
                 "/v1/topics/{topic}/records", p -> body(json -> produce(p.get("topic"), json))),
@@ -66,7 +60,8 @@ public final class LogRoutes extends JsonRoutes {
             Endpoint.post("/v1/producers", p -> body(this::initProducer)),
             Endpoint.get("/v1/groups", p -> listGroups()),
             Endpoint.get("/v1/groups/{group}", p -> describeGroup(p.get("group"))),
-            Endpoint.post("/v1/groups/{group}/members", p -> body(json -> join(p.get("group"), json))),
+            Endpoint.post(
+                "/v1/groups/{group}/members", p -> body(json -> join(p.get("group"), json))),
             Endpoint.post(
                 "/v1/groups/{group}/members/{member}/heartbeat",
                 p -> body(json -> heartbeat(p.get("group"), p.get("member"), json))),
@@ -75,7 +70,8 @@ public final class LogRoutes extends JsonRoutes {
                 p -> memberFetch(p.get("group"), p.get("member"))),
             Endpoint.delete(
                 "/v1/groups/{group}/members/{member}", p -> leave(p.get("group"), p.get("member"))),
-            Endpoint.post("/v1/groups/{group}/offsets", p -> body(json -> commit(p.get("group"), json)))));
+            Endpoint.post(
+                "/v1/groups/{group}/offsets", p -> body(json -> commit(p.get("group"), json)))));
   }
 
   // Topics
@@ -97,7 +93,8 @@ public final class LogRoutes extends JsonRoutes {
     String name = Json.text(json, "name");
     long partitions = Json.optionalLong(json, "partitions").orElse(1L);
     if (partitions < 1 || partitions > Integer.MAX_VALUE) {
-      throw LogError.INVALID_PARTITIONS.exception("partitions must be at least 1, got " + partitions);
+      throw LogError.INVALID_PARTITIONS.exception(
+          "partitions must be at least 1, got " + partitions);
     }
     return onSuccess(
         log.createTopic(name, (int) partitions, LogJson.configs(json)),
@@ -112,7 +109,8 @@ public final class LogRoutes extends JsonRoutes {
     CompletionStage<TopicDescription> result =
         partitions.isEmpty()
             ? altered
-            : altered.thenCompose(d -> log.createPartitions(topic, Math.toIntExact(partitions.get())));
+            : altered.thenCompose(
+                d -> log.createPartitions(topic, Math.toIntExact(partitions.get())));
     return onSuccess(result, d -> complete(Json.ok(LogJson.topic(d))));
   }
 
@@ -133,7 +131,10 @@ public final class LogRoutes extends JsonRoutes {
     CompletionStage<List<RecordMetadata>> sent =
         sequenced.isPresent()
             ? log.send(
-                topic, partition.get(), sequenced.get().producer(), sequenced.get().baseSequence(),
+                topic,
+                partition.get(),
+                sequenced.get().producer(),
+                sequenced.get().baseSequence(),
                 records)
             : log.send(topic, records);
     if (acks.equals("0")) {
@@ -154,7 +155,8 @@ public final class LogRoutes extends JsonRoutes {
     if (id.isPresent() != epoch.isPresent()) {
       throw Json.invalid(
           id.isPresent() ? "producerEpoch" : "producerId",
-          "is required with " + (id.isPresent() ? "producerId" : "producerEpoch")
+          "is required with "
+              + (id.isPresent() ? "producerId" : "producerEpoch")
               + " (both bump the epoch, neither gives a new producer)");
     }
     ProducerIdAndEpoch current = id.isPresent() ? LogJson.producer(id.get(), epoch.get()) : null;
@@ -163,7 +165,9 @@ public final class LogRoutes extends JsonRoutes {
         p ->
             complete(
                 Json.ok(
-                    Json.object().put("producerId", p.producerId()).put("producerEpoch", p.epoch()))));
+                    Json.object()
+                        .put("producerId", p.producerId())
+                        .put("producerEpoch", p.epoch()))));
   }
 
   private Route fetch(String topic, int partition) {
@@ -200,8 +204,7 @@ public final class LogRoutes extends JsonRoutes {
   private Route heartbeat(String group, String member, JsonNode json) {
     int generation = Math.toIntExact(Json.optionalLong(json, "generation").orElse(0L));
     return onSuccess(
-        log.heartbeat(group, member, generation),
-        a -> complete(Json.ok(LogJson.assignment(a))));
+        log.heartbeat(group, member, generation), a -> complete(Json.ok(LogJson.assignment(a))));
   }
 
   private Route leave(String group, String member) {
@@ -227,9 +230,12 @@ public final class LogRoutes extends JsonRoutes {
           topics.add(t.textValue());
         });
     Map<String, String> overrides = new HashMap<>();
-    Json.optionalText(json, "assignor").ifPresent(a -> overrides.put("partition.assignment.strategy", a));
-    Json.optionalLong(json, "sessionTimeoutMs").ifPresent(t -> overrides.put("session.timeout.ms", Long.toString(t)));
-    Json.optionalText(json, "autoOffsetReset").ifPresent(r -> overrides.put("auto.offset.reset", r));
+    Json.optionalText(json, "assignor")
+        .ifPresent(a -> overrides.put("partition.assignment.strategy", a));
+    Json.optionalLong(json, "sessionTimeoutMs")
+        .ifPresent(t -> overrides.put("session.timeout.ms", Long.toString(t)));
+    Json.optionalText(json, "autoOffsetReset")
+        .ifPresent(r -> overrides.put("auto.offset.reset", r));
     ConsumerSettings settings = log.consumerSettings().with(overrides);
     return onSuccess(
         log.joinGroup(group, null, topics, settings),
@@ -248,8 +254,12 @@ public final class LogRoutes extends JsonRoutes {
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
     for (JsonNode o : array) {
-      long partition = Json.optionalLong(o, "partition").orElseThrow(() -> Json.invalid("offsets[].partition", "is required"));
-      long offset = Json.optionalLong(o, "offset").orElseThrow(() -> Json.invalid("offsets[].offset", "is required"));
+      long partition =
+          Json.optionalLong(o, "partition")
+              .orElseThrow(() -> Json.invalid("offsets[].partition", "is required"));
+      long offset =
+          Json.optionalLong(o, "offset")
+              .orElseThrow(() -> Json.invalid("offsets[].offset", "is required"));
       offsets.put(
           new TopicPartition(Json.text(o, "topic"), Math.toIntExact(partition)),
           new OffsetAndMetadata(offset, Json.optionalText(o, "metadata").orElse("")));
@@ -267,7 +277,8 @@ public final class LogRoutes extends JsonRoutes {
     return parameterMap(
         params -> {
           ConsumerSettings settings =
-              LogJson.overrides(memberSettings.getOrDefault(key(group, member), log.consumerSettings()), params);
+              LogJson.overrides(
+                  memberSettings.getOrDefault(key(group, member), log.consumerSettings()), params);
           CompletionStage<ObjectNode> result =
               log.heartbeat(group, member, 0)
                   .thenCompose(

@@ -31,13 +31,16 @@ public final class ProjectionRoutes extends JsonRoutes {
             Endpoint.get("/v1/projections", p -> list()),
             Endpoint.post(
                 "/v1/projections/{name}/rebuild", p -> action(projections.rebuild(p.get("name")))),
-            Endpoint.post("/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
+            Endpoint.post(
+                "/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
             Endpoint.post(
                 "/v1/projections/{name}/resume", p -> action(projections.resume(p.get("name")))),
             Endpoint.put("/v1/projections/{name}", p -> create(p.get("name"))),
             Endpoint.get(
                 "/v1/projections/{name}",
-                p -> onSuccess(projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
+                p ->
+                    onSuccess(
+                        projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
             Endpoint.delete("/v1/projections/{name}", p -> delete(p.get("name")))));
   }
 

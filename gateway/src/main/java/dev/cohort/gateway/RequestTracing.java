@@ -96,6 +96,8 @@ final class RequestTracing {
     }
     span.end();
     String traceparent = tracing.headers(context).get("traceparent");
-    return traceparent == null ? response : response.addHeader(RawHeader.create("traceparent", traceparent));
+    return traceparent == null
+        ? response
+        : response.addHeader(RawHeader.create("traceparent", traceparent));
   }
 }

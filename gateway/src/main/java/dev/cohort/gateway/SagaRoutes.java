@@ -42,19 +42,23 @@ public final class SagaRoutes extends JsonRoutes {
             Endpoint.put("/v1/sagas/definitions/{name}", p -> define(p.get("name"))),
             Endpoint.get(
                 "/v1/sagas/definitions/{name}",
-                p -> onSuccess(sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
+                p ->
+                    onSuccess(
+                        sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
             Endpoint.delete("/v1/sagas/definitions/{name}", p -> deleteDefinition(p.get("name"))),
             Endpoint.get("/v1/sagas/instances", p -> listInstances()),
             Endpoint.post(
                 "/v1/sagas/instances/{id}/retry",
                 p -> onSuccess(sagas.retry(p.get("id")), i -> complete(Json.ok(instance(i))))),
-            Endpoint.post("/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
+            Endpoint.post(
+                "/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
             Endpoint.get(
                 "/v1/sagas/instances/{id}",
                 p -> onSuccess(sagas.get(p.get("id")), i -> complete(Json.ok(instance(i))))),
             Endpoint.get("/v1/sagas/updates", p -> updates()),
             Endpoint.post(
-                "/v1/sagas/{definition}/instances", p -> body(json -> start(p.get("definition"), json)))));
+                "/v1/sagas/{definition}/instances",
+                p -> body(json -> start(p.get("definition"), json)))));
   }
 
   private Route updates() {
@@ -127,7 +131,8 @@ public final class SagaRoutes extends JsonRoutes {
         result ->
             complete(
                 Json.response(
-                    result.created() ? StatusCodes.CREATED : StatusCodes.OK, instance(result.instance()))));
+                    result.created() ? StatusCodes.CREATED : StatusCodes.OK,
+                    instance(result.instance()))));
   }
 
   private static SagaState state(String text) {
@@ -135,8 +140,12 @@ public final class SagaRoutes extends JsonRoutes {
       return SagaState.valueOf(text.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new SagaException(
-          ErrorKind.INVALID, "invalid_request", "state must be one of running, compensating, completed, "
-              + "compensated, compensation_failed, resolved; got '" + text + "'");
+          ErrorKind.INVALID,
+          "invalid_request",
+          "state must be one of running, compensating, completed, "
+              + "compensated, compensation_failed, resolved; got '"
+              + text
+              + "'");
     }
   }
 

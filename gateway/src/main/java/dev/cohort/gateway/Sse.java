@@ -17,8 +17,8 @@ import org.apache.pekko.stream.javadsl.Source;
 /**
  * Server-sent event streams for every service (kv watches, election observers, saga events): a
  * keep-alive comment every {@link #KEEPALIVE} so idle proxies keep the connection, and a stream
- * that fails after the response started ends with an {@code error} event carrying the gateway's
- * one error shape (the status line was already sent).
+ * that fails after the response started ends with an {@code error} event carrying the gateway's one
+ * error shape (the status line was already sent).
  */
 final class Sse {
   static final Duration KEEPALIVE = Duration.ofSeconds(15);

@@ -21,8 +21,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * ({@code name, model, dataset, workers, backend, epochs, batchSize, optimizer, seed,
  * checkpointEverySteps, bucketCapMb}); {@code GET /v1/training/jobs/{id}} reports its state,
  * progress, losses, workers (id, the backend their generation runs on, device "cpu" or "cuda:N"),
- * recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET
- * /v1/training/jobs} lists every job (id, name, state, epoch, step, workers).
+ * recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET /v1/training/jobs} lists
+ * every job (id, name, state, epoch, step, workers).
  */
 public final class TrainingRoutes extends JsonRoutes {
   private final TrainingJobs jobs;
@@ -36,7 +36,8 @@ public final class TrainingRoutes extends JsonRoutes {
         List.of(
             Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
             Endpoint.get(
-                "/v1/training/jobs", p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
+                "/v1/training/jobs",
+                p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
             Endpoint.get(
                 "/v1/training/jobs/{id}",
                 p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
@@ -49,10 +50,13 @@ public final class TrainingRoutes extends JsonRoutes {
     String id = Json.optionalText(json, "id").orElse(UUID.randomUUID().toString());
     TrainingJobSpec spec = spec(json);
     return onSuccess(
-        jobs.submit(id, spec), status -> complete(Json.response(StatusCodes.CREATED, status(status))));
+        jobs.submit(id, spec),
+        status -> complete(Json.response(StatusCodes.CREATED, status(status))));
   }
 
-  /** Reads the job description; every rule is checked by the spec records and named in the error. */
+  /**
+   * Reads the job description; every rule is checked by the spec records and named in the error.
+   */
   static TrainingJobSpec spec(JsonNode json) {
     JsonNode model = object(json, "model");
     String type = Json.optionalText(model, "type").orElse("mlp");
@@ -61,7 +65,8 @@ public final class TrainingRoutes extends JsonRoutes {
     }
     String activation = Json.optionalText(model, "activation").orElse("relu");
     if (!activation.equals("relu")) {
-      throw TrainingError.INVALID_MODEL.exception("model.activation must be relu, not '" + activation + "'");
+      throw TrainingError.INVALID_MODEL.exception(
+          "model.activation must be relu, not '" + activation + "'");
     }
     JsonNode layersNode = model.get("layers");
     if (layersNode == null || !layersNode.isArray()) {
@@ -147,27 +152,44 @@ public final class TrainingRoutes extends JsonRoutes {
             .put("step", s.step())
             .put("samplesPerSecond", s.samplesPerSecond())
             .put("recoveryCount", s.recoveries());
-    s.spec().ifPresent(spec -> node.put("name", spec.name()).put("backend", spec.backend().name().toLowerCase()));
+    s.spec()
+        .ifPresent(
+            spec ->
+                node.put("name", spec.name()).put("backend", spec.backend().name().toLowerCase()));
     s.reason().ifPresent(r -> node.put("reason", r));
     ArrayNode workers = node.putArray("workers");
-    s.workers().forEach(w -> workers.addObject().put("id", w.workerId()).put("backend", w.backend()).put("device", w.device()));
+    s.workers()
+        .forEach(
+            w ->
+                workers
+                    .addObject()
+                    .put("id", w.workerId())
+                    .put("backend", w.backend())
+                    .put("device", w.device()));
     ArrayNode losses = node.putArray("losses");
     s.losses().forEach(p -> losses.addObject().put("step", p.step()).put("loss", p.loss()));
     ArrayNode recoveries = node.putArray("recoveries");
-    s.recoveryLog().forEach(r -> recoveries.addObject()
-        .put("generation", r.generation())
-        .put("reason", r.reason())
-        .put("startedAt", r.startedAt().toString())
-        .put("durationMs", r.durationMs())
-        .put("resumedFromStep", r.resumedFromStep())
-        .put("resumedFrom", r.resumedFrom()));
-    s.checkpoint().ifPresent(c -> node.putObject("checkpoint")
-        .put("generation", c.generation())
-        .put("epoch", c.epoch())
-        .put("step", c.step())
-        .put("chunks", c.chunks())
-        .put("bytes", c.bytes())
-        .put("savedAt", c.savedAt().toString()));
+    s.recoveryLog()
+        .forEach(
+            r ->
+                recoveries
+                    .addObject()
+                    .put("generation", r.generation())
+                    .put("reason", r.reason())
+                    .put("startedAt", r.startedAt().toString())
+                    .put("durationMs", r.durationMs())
+                    .put("resumedFromStep", r.resumedFromStep())
+                    .put("resumedFrom", r.resumedFrom()));
+    s.checkpoint()
+        .ifPresent(
+            c ->
+                node.putObject("checkpoint")
+                    .put("generation", c.generation())
+                    .put("epoch", c.epoch())
+                    .put("step", c.step())
+                    .put("chunks", c.chunks())
+                    .put("bytes", c.bytes())
+                    .put("savedAt", c.savedAt().toString()));
     return node;
   }
 }

@@ -56,7 +56,8 @@ class ErrorMappingTest extends AllDirectives {
             Endpoint.post(
                 "/test/{id}",
                 p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body)))),
-            Endpoint.put("/test/special", p -> complete(Json.ok(Json.object().put("special", true))))));
+            Endpoint.put(
+                "/test/special", p -> complete(Json.ok(Json.object().put("special", true))))));
   }
 
   private Route failWith(String id) {
@@ -131,7 +132,8 @@ class ErrorMappingTest extends AllDirectives {
 
   @Test
   void oversizedBodyIs413() throws Exception {
-    assertError(send("POST", "/test/x", "{\"pad\":\"" + "x".repeat(2048) + "\"}"), 413, "body_too_large");
+    assertError(
+        send("POST", "/test/x", "{\"pad\":\"" + "x".repeat(2048) + "\"}"), 413, "body_too_large");
   }
 
   @Test

@@ -23,7 +23,8 @@ class PathTemplateTest {
   @Test
   void segmentVariablesArePercentDecodedAndNeverEmpty() {
     PathTemplate template = PathTemplate.parse("/v1/topics/{topic}/records");
-    assertEquals("a b/c", template.match("/v1/topics/a%20b%2Fc/records").orElseThrow().get("topic"));
+    assertEquals(
+        "a b/c", template.match("/v1/topics/a%20b%2Fc/records").orElseThrow().get("topic"));
     assertTrue(template.match("/v1/topics//records").isEmpty());
     assertTrue(template.match("/v1/topics/t/other").isEmpty());
   }
@@ -34,7 +35,8 @@ class PathTemplateTest {
     PathTemplate.PathParams params = template.match("/v1/kv/orders/keys/o/1001/").orElseThrow();
     assertEquals("orders", params.get("ks"));
     assertEquals("o/1001/", params.get("key"));
-    assertEquals("ключ", template.match("/v1/kv/o/keys/%D0%BA%D0%BB%D1%8E%D1%87").orElseThrow().get("key"));
+    assertEquals(
+        "ключ", template.match("/v1/kv/o/keys/%D0%BA%D0%BB%D1%8E%D1%87").orElseThrow().get("key"));
     assertTrue(template.match("/v1/kv/orders/keys/").isEmpty());
     assertTrue(template.match("/v1/kv/orders/keys").isEmpty());
   }

@@ -16,10 +16,10 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * A node's Kafka wire-protocol listener: Kafka clients, Kafka's tools and kcat produce, fetch,
- * form consumer groups and administer topics over the node's {@link StreamLog}. It owns the
- * listening socket and every client connection; it stops accepting and closes them in the
- * actor system's coordinated shutdown (phase {@code service-unbind}), or on {@link #close()}.
+ * A node's Kafka wire-protocol listener: Kafka clients, Kafka's tools and kcat produce, fetch, form
+ * consumer groups and administer topics over the node's {@link StreamLog}. It owns the listening
+ * socket and every client connection; it stops accepting and closes them in the actor system's
+ * coordinated shutdown (phase {@code service-unbind}), or on {@link #close()}.
  */
 public final class KafkaListener implements AutoCloseable {
   private final Acceptor acceptor;
@@ -60,8 +60,8 @@ public final class KafkaListener implements AutoCloseable {
   /**
    * {@code config} with this node's Kafka endpoint ({@code advertised-host:port}) added to its
    * cluster roles, so that every node can name it as a partition's leader in Metadata answers.
-   * Apply it to the configuration the actor system is created with; unchanged when the listener
-   * is off.
+   * Apply it to the configuration the actor system is created with; unchanged when the listener is
+   * off.
    */
   public static Config withEndpointRole(Config config) {
     KafkaSettings settings = KafkaSettings.create(config);

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -139,8 +138,9 @@ class ConsumerGroupProtocolTest {
       List<Member> all = List.of(m1, m2, m3);
       KafkaTestNode.await(
           Duration.ofSeconds(40),
-          () -> all.stream().allMatch(m -> m.assignment.get().size() == 2)
-              && union(all).containsAll(orders(0, 600)));
+          () ->
+              all.stream().allMatch(m -> m.assignment.get().size() == 2)
+                  && union(all).containsAll(orders(0, 600)));
       Set<TopicPartition> owned = new HashSet<>();
       all.forEach(m -> owned.addAll(m.assignment.get()));
       assertEquals(6, owned.size(), "every partition has exactly one owner");
@@ -165,7 +165,9 @@ class ConsumerGroupProtocolTest {
       try (Member resumed = new Member(node.bootstrap(), "m4")) {
         KafkaTestNode.await(
             Duration.ofSeconds(40), () -> resumed.seen.keySet().containsAll(orders(900, 1000)));
-        assertEquals(orders(900, 1000), resumed.seen.keySet(),
+        assertEquals(
+            orders(900, 1000),
+            resumed.seen.keySet(),
             "the new member starts at the committed offsets, not at the beginning");
         assertTrue(resumed.seen.values().stream().allMatch(n -> n == 1));
       }

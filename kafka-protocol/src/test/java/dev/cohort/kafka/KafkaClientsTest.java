@@ -105,7 +105,9 @@ class KafkaClientsTest {
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
       List<TopicPartition> partitions =
-          List.of(new TopicPartition("idem", 0), new TopicPartition("idem", 1),
+          List.of(
+              new TopicPartition("idem", 0),
+              new TopicPartition("idem", 1),
               new TopicPartition("idem", 2));
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
@@ -122,7 +124,8 @@ class KafkaClientsTest {
     // Per key, values arrive in the order they were sent.
     Map<String, List<Integer>> byKey = new java.util.TreeMap<>();
     for (ConsumerRecord<String, String> r : read) {
-      byKey.computeIfAbsent(r.key(), k -> new ArrayList<>())
+      byKey
+          .computeIfAbsent(r.key(), k -> new ArrayList<>())
           .add(Integer.parseInt(r.value().substring("value-".length())));
     }
     byKey.values().forEach(list -> assertEquals(list.stream().sorted().toList(), list));
@@ -133,8 +136,9 @@ class KafkaClientsTest {
     try (Admin admin = admin()) {
       admin
           .createTopics(
-              List.of(new NewTopic("admin-a", 4, (short) 1)
-                  .configs(Map.of("cleanup.policy", "compact"))))
+              List.of(
+                  new NewTopic("admin-a", 4, (short) 1)
+                      .configs(Map.of("cleanup.policy", "compact"))))
           .all()
           .get();
       ExecutionException exists =
@@ -153,9 +157,13 @@ class KafkaClientsTest {
       assertEquals("compact", config.get("cleanup.policy").value());
 
       Map<ConfigResource, Collection<AlterConfigOp>> alter =
-          Map.of(resource, List.of(
-              new AlterConfigOp(new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET),
-              new AlterConfigOp(new ConfigEntry("cleanup.policy", ""), AlterConfigOp.OpType.DELETE)));
+          Map.of(
+              resource,
+              List.of(
+                  new AlterConfigOp(
+                      new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET),
+                  new AlterConfigOp(
+                      new ConfigEntry("cleanup.policy", ""), AlterConfigOp.OpType.DELETE)));
       admin.incrementalAlterConfigs(alter).all().get();
       Config altered = admin.describeConfigs(List.of(resource)).all().get().get(resource);
       assertEquals("3600000", altered.get("retention.ms").value());
@@ -163,17 +171,32 @@ class KafkaClientsTest {
       assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, altered.get("cleanup.policy").source());
 
       Map<ConfigResource, Collection<AlterConfigOp>> bad =
-          Map.of(resource, List.of(
-              new AlterConfigOp(new ConfigEntry("retention.ms", "soon"), AlterConfigOp.OpType.SET)));
+          Map.of(
+              resource,
+              List.of(
+                  new AlterConfigOp(
+                      new ConfigEntry("retention.ms", "soon"), AlterConfigOp.OpType.SET)));
       assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(bad).all().get());
-      assertEquals("3600000",
-          admin.describeConfigs(List.of(resource)).all().get().get(resource)
-              .get("retention.ms").value());
+      assertEquals(
+          "3600000",
+          admin
+              .describeConfigs(List.of(resource))
+              .all()
+              .get()
+              .get(resource)
+              .get("retention.ms")
+              .value());
 
       admin.createPartitions(Map.of("admin-a", NewPartitions.increaseTo(6))).all().get();
-      assertEquals(6,
-          admin.describeTopics(List.of("admin-a")).allTopicNames().get().get("admin-a")
-              .partitions().size());
+      assertEquals(
+          6,
+          admin
+              .describeTopics(List.of("admin-a"))
+              .allTopicNames()
+              .get()
+              .get("admin-a")
+              .partitions()
+              .size());
 
       admin.deleteTopics(List.of("admin-a")).all().get();
       assertFalse(admin.listTopics().names().get().contains("admin-a"));

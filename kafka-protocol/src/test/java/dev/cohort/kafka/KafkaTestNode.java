@@ -21,8 +21,8 @@ import org.apache.pekko.cluster.typed.Join;
 
 /**
  * A one-node Cohort cluster for the Kafka-protocol tests: a cluster member on the embedded H2
- * journal in {@code dataDir} (so a restart on the same directory recovers), the stream-log, and
- * the Kafka listener on {@code kafkaPort} of 127.0.0.1.
+ * journal in {@code dataDir} (so a restart on the same directory recovers), the stream-log, and the
+ * Kafka listener on {@code kafkaPort} of 127.0.0.1.
  */
 final class KafkaTestNode implements AutoCloseable {
   private final ActorTestKit kit;
@@ -40,8 +40,8 @@ final class KafkaTestNode implements AutoCloseable {
   }
 
   /**
-   * A node that joins {@code seed}'s cluster (or forms its own when null). Each node keeps its
-   * own H2 journal: tests with several nodes must not move entities between them.
+   * A node that joins {@code seed}'s cluster (or forms its own when null). Each node keeps its own
+   * H2 journal: tests with several nodes must not move entities between them.
    */
   static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides, KafkaTestNode seed) {
     Config base =
@@ -68,12 +68,14 @@ final class KafkaTestNode implements AutoCloseable {
     Config config = KafkaListener.withEndpointRole(persistence.pluginConfig().withFallback(base));
     ActorTestKit kit = ActorTestKit.create("cohort", config);
     Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(
-        Join.create(seed == null ? cluster.selfMember().address() : seed.address()));
+    cluster
+        .manager()
+        .tell(Join.create(seed == null ? cluster.selfMember().address() : seed.address()));
     await(Duration.ofSeconds(30), () -> cluster.selfMember().status() == MemberStatus.up());
     StreamLog log = StreamLogService.start(kit.system());
     KafkaListener listener =
-        KafkaListener.start(kit.system(), KafkaSettings.create(kit.system().settings().config()), log);
+        KafkaListener.start(
+            kit.system(), KafkaSettings.create(kit.system().settings().config()), log);
     return new KafkaTestNode(kit, log, listener);
   }
 

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kafka's own command-line tools (kafka-tools 4.4.0 from Maven Central, each run in a child JVM
- * as its script would) and kcat (librdkafka, a second client implementation) against one node.
+ * Kafka's own command-line tools (kafka-tools 4.4.0 from Maven Central, each run in a child JVM as
+ * its script would) and kcat (librdkafka, a second client implementation) against one node.
  */
 @Tag("integration")
 class KafkaToolsTest {
@@ -41,10 +41,14 @@ class KafkaToolsTest {
 
   private record Run(int exit, String out) {}
 
-  private static Run run(List<String> command, String stdin) throws IOException, InterruptedException {
+  private static Run run(List<String> command, String stdin)
+      throws IOException, InterruptedException {
     Path output = Files.createTempFile("kafka-tool", ".out");
     Process process =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
     try (var in = process.getOutputStream()) {
       if (stdin != null) {
         in.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -52,7 +56,8 @@ class KafkaToolsTest {
     }
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError(command + " did not finish within 60 s: " + Files.readString(output));
+      throw new AssertionError(
+          command + " did not finish within 60 s: " + Files.readString(output));
     }
     return new Run(process.exitValue(), Files.readString(output));
   }
@@ -63,7 +68,8 @@ class KafkaToolsTest {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
     command.add("-cp");
-    command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    command.add(
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add(mainClass);
     command.addAll(List.of(args));
     Run result = run(command, stdin);
@@ -79,10 +85,23 @@ class KafkaToolsTest {
   @Test
   void kafkaTopicsConsoleProducerConsumerAndConsumerGroups() throws Exception {
     String bootstrap = node.bootstrap();
-    tool(TOPICS, null, "--bootstrap-server", bootstrap, "--create", "--topic", "tools",
-        "--partitions", "3", "--replication-factor", "1");
-    assertTrue(tool(TOPICS, null, "--bootstrap-server", bootstrap, "--list").out().lines()
-        .anyMatch("tools"::equals));
+    tool(
+        TOPICS,
+        null,
+        "--bootstrap-server",
+        bootstrap,
+        "--create",
+        "--topic",
+        "tools",
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "1");
+    assertTrue(
+        tool(TOPICS, null, "--bootstrap-server", bootstrap, "--list")
+            .out()
+            .lines()
+            .anyMatch("tools"::equals));
     String described =
         tool(TOPICS, null, "--bootstrap-server", bootstrap, "--describe", "--topic", "tools").out();
     assertTrue(described.contains("PartitionCount: 3"), described);
@@ -91,13 +110,34 @@ class KafkaToolsTest {
     for (int i = 0; i < 30; i++) {
       lines.append("k").append(i % 4).append(':').append("line-").append(i).append('\n');
     }
-    tool(PRODUCER, lines.toString(), "--bootstrap-server", bootstrap, "--topic", "tools",
-        "--property", "parse.key=true", "--property", "key.separator=:");
+    tool(
+        PRODUCER,
+        lines.toString(),
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        "tools",
+        "--property",
+        "parse.key=true",
+        "--property",
+        "key.separator=:");
 
     String consumed =
-        tool(CONSUMER, null, "--bootstrap-server", bootstrap, "--topic", "tools",
-            "--group", "tools-group", "--from-beginning", "--max-messages", "30",
-            "--timeout-ms", "30000").out();
+        tool(
+                CONSUMER,
+                null,
+                "--bootstrap-server",
+                bootstrap,
+                "--topic",
+                "tools",
+                "--group",
+                "tools-group",
+                "--from-beginning",
+                "--max-messages",
+                "30",
+                "--timeout-ms",
+                "30000")
+            .out();
     for (int i = 0; i < 30; i++) {
       String expected = "line-" + i;
       assertTrue(consumed.lines().anyMatch(expected::equals), expected + " in " + consumed);
@@ -106,48 +146,86 @@ class KafkaToolsTest {
     String group =
         tool(GROUPS, null, "--bootstrap-server", bootstrap, "--describe", "--group", "tools-group")
             .out();
-    assertEquals(3, group.lines().filter(l -> l.startsWith("tools-group") && l.contains(" tools "))
-        .count(), group);
+    assertEquals(
+        3,
+        group.lines().filter(l -> l.startsWith("tools-group") && l.contains(" tools ")).count(),
+        group);
     Map<TopicPartition, OffsetAndMetadata> committed =
         node.log().committedOffsets("tools-group").toCompletableFuture().get();
     assertEquals(30, committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum());
 
-    tool(GROUPS, null, "--bootstrap-server", bootstrap, "--reset-offsets", "--group",
-        "tools-group", "--topic", "tools", "--to-earliest", "--execute");
+    tool(
+        GROUPS,
+        null,
+        "--bootstrap-server",
+        bootstrap,
+        "--reset-offsets",
+        "--group",
+        "tools-group",
+        "--topic",
+        "tools",
+        "--to-earliest",
+        "--execute");
     Map<TopicPartition, OffsetAndMetadata> reset =
         node.log().committedOffsets("tools-group").toCompletableFuture().get();
     assertEquals(3, reset.size());
     assertTrue(reset.values().stream().allMatch(o -> o.offset() == 0), reset.toString());
 
-    tool(GROUPS, null, "--bootstrap-server", bootstrap, "--delete-offsets", "--group",
-        "tools-group", "--topic", "tools:0");
+    tool(
+        GROUPS,
+        null,
+        "--bootstrap-server",
+        bootstrap,
+        "--delete-offsets",
+        "--group",
+        "tools-group",
+        "--topic",
+        "tools:0");
     assertEquals(2, node.log().committedOffsets("tools-group").toCompletableFuture().get().size());
     tool(GROUPS, null, "--bootstrap-server", bootstrap, "--delete", "--group", "tools-group");
     assertTrue(node.log().committedOffsets("tools-group").toCompletableFuture().get().isEmpty());
-    assertTrue(tool(GROUPS, null, "--bootstrap-server", bootstrap, "--list").out().lines()
-        .noneMatch("tools-group"::equals));
+    assertTrue(
+        tool(GROUPS, null, "--bootstrap-server", bootstrap, "--list")
+            .out()
+            .lines()
+            .noneMatch("tools-group"::equals));
   }
 
   @Test
   void kcatProducesAndConsumes() throws Exception {
     Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/kcat")), "kcat is not installed (.ci/run installs it)");
+        Files.isExecutable(Path.of("/usr/bin/kcat")),
+        "kcat is not installed (.ci/run installs it)");
     node.log().createTopic("kcat", 2, Map.of()).toCompletableFuture().get();
     StringBuilder lines = new StringBuilder();
     for (int i = 0; i < 20; i++) {
       lines.append("key").append(i % 3).append(':').append("kcat-").append(i).append('\n');
     }
     Run produced =
-        run(List.of("kcat", "-P", "-b", node.bootstrap(), "-t", "kcat", "-K", ":"),
+        run(
+            List.of("kcat", "-P", "-b", node.bootstrap(), "-t", "kcat", "-K", ":"),
             lines.toString());
     assertEquals(0, produced.exit(), produced.out());
     Run consumed =
-        run(List.of("kcat", "-C", "-b", node.bootstrap(), "-t", "kcat", "-o", "beginning", "-e",
-            "-f", "%k=%s\n"), null);
+        run(
+            List.of(
+                "kcat",
+                "-C",
+                "-b",
+                node.bootstrap(),
+                "-t",
+                "kcat",
+                "-o",
+                "beginning",
+                "-e",
+                "-f",
+                "%k=%s\n"),
+            null);
     assertEquals(0, consumed.exit(), consumed.out());
     for (int i = 0; i < 20; i++) {
       String expected = "key" + (i % 3) + "=kcat-" + i;
-      assertTrue(consumed.out().lines().anyMatch(expected::equals), expected + " in " + consumed.out());
+      assertTrue(
+          consumed.out().lines().anyMatch(expected::equals), expected + " in " + consumed.out());
     }
   }
 }

@@ -53,8 +53,11 @@ class ProtocolErrorsTest {
 
   private static ApiVersionsResponseData apiVersions(RawKafkaClient raw) throws IOException {
     return (ApiVersionsResponseData)
-        raw.call(ApiKeys.API_VERSIONS, (short) 3,
-                new ApiVersionsRequestData().setClientSoftwareName("raw")
+        raw.call(
+                ApiKeys.API_VERSIONS,
+                (short) 3,
+                new ApiVersionsRequestData()
+                    .setClientSoftwareName("raw")
                     .setClientSoftwareVersion("1"))
             .data();
   }
@@ -70,13 +73,20 @@ class ProtocolErrorsTest {
 
       DeleteRecordsRequestData deleteRecords =
           new DeleteRecordsRequestData()
-              .setTopics(List.of(new DeleteRecordsRequestData.DeleteRecordsTopic().setName("t")
-                  .setPartitions(List.of(new DeleteRecordsRequestData.DeleteRecordsPartition()
-                      .setPartitionIndex(0).setOffset(0)))));
+              .setTopics(
+                  List.of(
+                      new DeleteRecordsRequestData.DeleteRecordsTopic()
+                          .setName("t")
+                          .setPartitions(
+                              List.of(
+                                  new DeleteRecordsRequestData.DeleteRecordsPartition()
+                                      .setPartitionIndex(0)
+                                      .setOffset(0)))));
       DeleteRecordsResponseData answer =
           (DeleteRecordsResponseData)
               raw.call(ApiKeys.DELETE_RECORDS, (short) 2, deleteRecords).data();
-      assertEquals(Errors.UNSUPPORTED_VERSION.code(),
+      assertEquals(
+          Errors.UNSUPPORTED_VERSION.code(),
           answer.topics().find("t").partitions().find(0).errorCode());
 
       assertEquals(Errors.NONE.code(), apiVersions(raw).errorCode(), "still usable");
@@ -111,9 +121,15 @@ class ProtocolErrorsTest {
     ListOffsetsRequestData request =
         new ListOffsetsRequestData()
             .setReplicaId(-1)
-            .setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName("t")
-                .setPartitions(List.of(new ListOffsetsRequestData.ListOffsetsPartition()
-                    .setPartitionIndex(0).setTimestamp(-1)))));
+            .setTopics(
+                List.of(
+                    new ListOffsetsRequestData.ListOffsetsTopic()
+                        .setName("t")
+                        .setPartitions(
+                            List.of(
+                                new ListOffsetsRequestData.ListOffsetsPartition()
+                                    .setPartitionIndex(0)
+                                    .setTimestamp(-1)))));
     ListOffsetsResponseData answer =
         (ListOffsetsResponseData) raw.call(ApiKeys.LIST_OFFSETS, (short) 7, request).data();
     return answer.topics().getFirst().partitions().getFirst().offset();
@@ -124,28 +140,34 @@ class ProtocolErrorsTest {
     try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
       long before = latestOffset(raw);
       MemoryRecords good =
-          MemoryRecords.withRecords(Compression.NONE,
-              new SimpleRecord("k".getBytes(), "v".getBytes()));
+          MemoryRecords.withRecords(
+              Compression.NONE, new SimpleRecord("k".getBytes(), "v".getBytes()));
       ByteBuffer corrupt = ByteBuffer.allocate(good.sizeInBytes());
       corrupt.put(good.buffer().duplicate());
       corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x55));
       corrupt.flip();
       ProduceResponseData refused =
           (ProduceResponseData)
-              raw.call(ApiKeys.PRODUCE, (short) 9,
-                  produce("t", MemoryRecords.readableRecords(corrupt))).data();
-      assertEquals(Errors.CORRUPT_MESSAGE.code(),
+              raw.call(
+                      ApiKeys.PRODUCE,
+                      (short) 9,
+                      produce("t", MemoryRecords.readableRecords(corrupt)))
+                  .data();
+      assertEquals(
+          Errors.CORRUPT_MESSAGE.code(),
           refused.responses().iterator().next().partitionResponses().getFirst().errorCode());
       assertEquals(before, latestOffset(raw), "nothing written");
 
       ProduceResponseData unknown =
           (ProduceResponseData) raw.call(ApiKeys.PRODUCE, (short) 9, produce("nope", good)).data();
-      assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+      assertEquals(
+          Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
           unknown.responses().iterator().next().partitionResponses().getFirst().errorCode());
 
       ProduceResponseData written =
           (ProduceResponseData) raw.call(ApiKeys.PRODUCE, (short) 9, produce("t", good)).data();
-      assertEquals(Errors.NONE.code(),
+      assertEquals(
+          Errors.NONE.code(),
           written.responses().iterator().next().partitionResponses().getFirst().errorCode());
       assertEquals(before + 1, latestOffset(raw));
       assertFalse(raw.socket.isClosed());

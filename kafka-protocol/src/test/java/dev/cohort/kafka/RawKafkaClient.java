@@ -66,10 +66,11 @@ final class RawKafkaClient implements AutoCloseable {
     topics.add(
         new ProduceRequestData.TopicProduceData()
             .setName(topic)
-            .setPartitionData(List.of(
-                new ProduceRequestData.PartitionProduceData()
-                    .setIndex(partition)
-                    .setRecords(records))));
+            .setPartitionData(
+                List.of(
+                    new ProduceRequestData.PartitionProduceData()
+                        .setIndex(partition)
+                        .setRecords(records))));
     return new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics);
   }
 

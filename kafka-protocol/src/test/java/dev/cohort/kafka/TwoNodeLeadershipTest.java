@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two nodes, each with a Kafka listener: Metadata names as each partition's leader the node that
- * hosts its entity, clients bootstrapped on one node produce to and fetch from both, and a
- * produce sent to the node that does not host the partition gets NOT_LEADER_OR_FOLLOWER.
+ * hosts its entity, clients bootstrapped on one node produce to and fetch from both, and a produce
+ * sent to the node that does not host the partition gets NOT_LEADER_OR_FOLLOWER.
  */
 @Tag("integration")
 class TwoNodeLeadershipTest {
@@ -50,11 +50,12 @@ class TwoNodeLeadershipTest {
                 Files.createTempDirectory("cohort-kafka-two-a"), KafkaTestNode.freePort(), "");
         KafkaTestNode second =
             KafkaTestNode.start(
-                Files.createTempDirectory("cohort-kafka-two-b"), KafkaTestNode.freePort(), "",
+                Files.createTempDirectory("cohort-kafka-two-b"),
+                KafkaTestNode.freePort(),
+                "",
                 first)) {
       KafkaTestNode.await(
-          Duration.ofSeconds(30),
-          () -> first.upMembers() == 2 && second.upMembers() == 2);
+          Duration.ofSeconds(30), () -> first.upMembers() == 2 && second.upMembers() == 2);
       TopicDescription created =
           first.log().createTopic("spread", 8, Map.of()).toCompletableFuture().get();
       Set<String> hosts = new HashSet<>();
@@ -66,7 +67,12 @@ class TwoNodeLeadershipTest {
       try (Admin admin = Admin.create(a)) {
         assertEquals(2, admin.describeCluster().nodes().get().size());
         List<TopicPartitionInfo> partitions =
-            admin.describeTopics(List.of("spread")).allTopicNames().get().get("spread").partitions();
+            admin
+                .describeTopics(List.of("spread"))
+                .allTopicNames()
+                .get()
+                .get("spread")
+                .partitions();
         Set<Integer> leaderPorts = new HashSet<>();
         for (TopicPartitionInfo p : partitions) {
           Node leader = p.leader();
@@ -125,12 +131,17 @@ class TwoNodeLeadershipTest {
       assertTrue(onSecond >= 0);
       try (RawKafkaClient raw = new RawKafkaClient(first.port())) {
         MemoryRecords records =
-            MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("k".getBytes(), "v".getBytes()));
+            MemoryRecords.withRecords(
+                Compression.NONE, new SimpleRecord("k".getBytes(), "v".getBytes()));
         ProduceResponseData answer =
             (ProduceResponseData)
-                raw.call(ApiKeys.PRODUCE, (short) 9, RawKafkaClient.produce("spread", onSecond, records))
+                raw.call(
+                        ApiKeys.PRODUCE,
+                        (short) 9,
+                        RawKafkaClient.produce("spread", onSecond, records))
                     .data();
-        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(),
+        assertEquals(
+            Errors.NOT_LEADER_OR_FOLLOWER.code(),
             answer.responses().iterator().next().partitionResponses().getFirst().errorCode());
       }
     }

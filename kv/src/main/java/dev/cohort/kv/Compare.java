@@ -50,7 +50,8 @@ public record Compare(String key, Target target, Op op, byte[] value, long numbe
         case "<" -> LESS;
         case ">" -> GREATER;
         default ->
-            throw KvError.MALFORMED_TXN.exception("compare op must be one of = != < >, not '" + symbol + "'");
+            throw KvError.MALFORMED_TXN.exception(
+                "compare op must be one of = != < >, not '" + symbol + "'");
       };
     }
 

@@ -10,4 +10,5 @@ import java.util.List;
  * @param headers the position of the delete in each partition it touched
  * @param token a resume token over those partitions
  */
-public record DeleteResult(long deleted, List<KeyValue> prevKvs, List<Header> headers, String token) {}
+public record DeleteResult(
+    long deleted, List<KeyValue> prevKvs, List<Header> headers, String token) {}

@@ -41,7 +41,18 @@ public record KeyValue(
 
   @Override
   public String toString() {
-    return "KeyValue[" + key + "=" + valueUtf8() + ", create=" + createRevision + ", mod="
-        + modRevision + ", version=" + version + ", lease=" + lease + "]";
+    return "KeyValue["
+        + key
+        + "="
+        + valueUtf8()
+        + ", create="
+        + createRevision
+        + ", mod="
+        + modRevision
+        + ", version="
+        + version
+        + ", lease="
+        + lease
+        + "]";
   }
 }

@@ -13,6 +13,10 @@ import dev.cohort.persistence.CohortSerializable;
  * @param created true only in the answer to the create that made it (HTTP 201 vs 200)
  */
 public record KeyspaceInfo(
-    String name, String mode, int partitions, long incarnation, long createdAtMillis,
+    String name,
+    String mode,
+    int partitions,
+    long incarnation,
+    long createdAtMillis,
     boolean created)
     implements CohortSerializable {}

@@ -84,12 +84,16 @@ public interface Kv {
 
   /**
    * Writes at {@code consistency} (null: the default); on an AP keyspace {@code ttlSeconds > 0}
-   * expires the key on every replica. On a CP keyspace {@code ttlSeconds} must be 0 (attach a
-   * lease instead). Fails with {@code consistency_unavailable} (503) when the level is not reached
-   * in time; the write may still have been applied on some replicas.
+   * expires the key on every replica. On a CP keyspace {@code ttlSeconds} must be 0 (attach a lease
+   * instead). Fails with {@code consistency_unavailable} (503) when the level is not reached in
+   * time; the write may still have been applied on some replicas.
    */
   CompletionStage<PutResult> put(
-      String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
+      String keyspace,
+      String key,
+      byte[] value,
+      PutOptions options,
+      Consistency consistency,
       long ttlSeconds);
 
   /** The key's current value read at {@code consistency} (null: the default). */
@@ -103,11 +107,12 @@ public interface Kv {
    * A range read at {@code consistency} (null: the default). On an AP keyspace it is best effort:
    * not a snapshot, and a from/to range scans the whole keyspace.
    */
-  CompletionStage<RangeResult> range(String keyspace, RangeRequest request, Consistency consistency);
+  CompletionStage<RangeResult> range(
+      String keyspace, RangeRequest request, Consistency consistency);
 
   /**
-   * A resume token for a watch of {@code keyspace} that starts right after the given positions
-   * (for example the header of a put); partitions not named start at their current revision.
+   * A resume token for a watch of {@code keyspace} that starts right after the given positions (for
+   * example the header of a put); partitions not named start at their current revision.
    */
   CompletionStage<String> resumeToken(String keyspace, List<Header> headers);
 
@@ -128,9 +133,9 @@ public interface Kv {
   // Watches
 
   /**
-   * The changes of a key or prefix, from {@code request.from()} or from now, as a stream that
-   * never ends by itself. Fails with {@code watch_overflow} when the consumer falls behind by more
-   * than {@code cohort.kv.watch.buffer-events}; resume from the last token.
+   * The changes of a key or prefix, from {@code request.from()} or from now, as a stream that never
+   * ends by itself. Fails with {@code watch_overflow} when the consumer falls behind by more than
+   * {@code cohort.kv.watch.buffer-events}; resume from the last token.
    */
   Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request);
 
@@ -148,9 +153,9 @@ public interface Kv {
   // Elections
 
   /**
-   * Campaigns in election {@code name} with {@code value} on a new lease of {@code ttl}, waiting
-   * up to {@code wait} to become leader ({@code election_timeout}). The answer is this
-   * campaigner's leadership; keep it to proclaim or resign.
+   * Campaigns in election {@code name} with {@code value} on a new lease of {@code ttl}, waiting up
+   * to {@code wait} to become leader ({@code election_timeout}). The answer is this campaigner's
+   * leadership; keep it to proclaim or resign.
    */
   CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait);
 

@@ -5,10 +5,10 @@ import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 
 /**
- * Every error code of the kv service, declared once with its kind (which decides the HTTP
- * status). Entities reply with {@link #rejection}, the embedded API throws {@link #exception},
- * and checks compare constants ({@code e.is(KvError.KEY_NOT_FOUND)}), never spellings. Codes are
- * stable: clients match on them.
+ * Every error code of the kv service, declared once with its kind (which decides the HTTP status).
+ * Entities reply with {@link #rejection}, the embedded API throws {@link #exception}, and checks
+ * compare constants ({@code e.is(KvError.KEY_NOT_FOUND)}), never spellings. Codes are stable:
+ * clients match on them.
  */
 public enum KvError implements ErrorCode {
   /** A keyspace name breaks {@code [a-z0-9][a-z0-9._-]{0,63}}. */

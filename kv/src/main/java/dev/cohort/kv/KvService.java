@@ -7,11 +7,10 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Starts the kv service on a node. {@link #start} registers the entity types with Cluster
- * Sharding ({@code kv-keyspaces}, {@code kv-partition}, {@code kv-lessor}), starts the node's write
- * batcher and lease clock, and returns the embedded API. Call it on every node of the cluster,
- * after the node joined (or while it joins); calling it again on the same system returns the same
- * instance.
+ * Starts the kv service on a node. {@link #start} registers the entity types with Cluster Sharding
+ * ({@code kv-keyspaces}, {@code kv-partition}, {@code kv-lessor}), starts the node's write batcher
+ * and lease clock, and returns the embedded API. Call it on every node of the cluster, after the
+ * node joined (or while it joins); calling it again on the same system returns the same instance.
  *
  * <p>Requires the Cohort persistence configuration (journal, snapshot store, Kryo serialization)
  * and {@code pekko.actor.provider = cluster}.

@@ -80,32 +80,41 @@ public record KvSettings(
   }
 
   private void check() {
-    require(defaultPartitions >= 1 && defaultPartitions <= maxPartitions,
+    require(
+        defaultPartitions >= 1 && defaultPartitions <= maxPartitions,
         "default-partitions must be within 1..max-partitions");
     require(maxValueBytes >= 1, "max-value-bytes must be positive");
     require(historyKeepRevisions >= 1, "history.keep-revisions must be at least 1");
     require(historyMaxBytes >= 0, "history.max-bytes must not be negative");
     require(snapshotEveryEvents >= 1, "snapshot-every-events must be at least 1");
     require(snapshotKeep >= 1, "snapshot-keep must be at least 1");
-    require(!restartBackoffMin.isNegative() && !restartBackoffMin.isZero(),
+    require(
+        !restartBackoffMin.isNegative() && !restartBackoffMin.isZero(),
         "restart-backoff-min must be positive");
-    require(restartBackoffMax.compareTo(restartBackoffMin) >= 0,
+    require(
+        restartBackoffMax.compareTo(restartBackoffMin) >= 0,
         "restart-backoff-max must be at least restart-backoff-min");
-    require(restartBackoffRandomFactor >= 0 && restartBackoffRandomFactor <= 1,
+    require(
+        restartBackoffRandomFactor >= 0 && restartBackoffRandomFactor <= 1,
         "restart-backoff-random-factor must be within 0..1");
     require(batchMaxCommands >= 1, "batch.max-commands must be at least 1");
     require(lessors >= 1 && lessors <= 1024, "lease.lessors must be within 1..1024");
     require(rangeMaxLimit >= 1, "range-max-limit must be at least 1");
     require(watchBufferEvents >= 16, "watch.buffer-events must be at least 16");
-    require(leaseRevokedRetention.compareTo(askTimeout) > 0,
+    require(
+        leaseRevokedRetention.compareTo(askTimeout) > 0,
         "lease.revoked-retention must exceed ask-timeout");
-    require(txnLockWait.compareTo(askTimeout) < 0, "txn.lock-wait must be shorter than ask-timeout");
-    require(!txnPrepareTimeout.isNegative() && !txnPrepareTimeout.isZero(),
+    require(
+        txnLockWait.compareTo(askTimeout) < 0, "txn.lock-wait must be shorter than ask-timeout");
+    require(
+        !txnPrepareTimeout.isNegative() && !txnPrepareTimeout.isZero(),
         "txn.prepare-timeout must be positive");
-    require(!txnRetryInterval.isNegative() && !txnRetryInterval.isZero(),
+    require(
+        !txnRetryInterval.isNegative() && !txnRetryInterval.isZero(),
         "txn.retry-interval must be positive");
     require(txnRememberOutcomes >= 1, "txn.remember-outcomes must be at least 1");
-    require(List.of("", "crash-before-decision", "crash-after-decision").contains(txnFailpoint),
+    require(
+        List.of("", "crash-before-decision", "crash-after-decision").contains(txnFailpoint),
         "txn.failpoint must be \"\", crash-before-decision or crash-after-decision");
   }
 

@@ -10,7 +10,8 @@ import java.util.List;
  * @param remainingMillis the time left before it expires (0 when expiring now)
  * @param keys the keys attached to it, as {@code keyspace/key}-pairs (only from {@link Kv#lease})
  */
-public record LeaseInfo(long id, long grantedTtlSeconds, long remainingMillis, List<LeaseKey> keys) {
+public record LeaseInfo(
+    long id, long grantedTtlSeconds, long remainingMillis, List<LeaseKey> keys) {
 
   /** A key attached to a lease. */
   public record LeaseKey(String keyspace, String key) {}

@@ -7,9 +7,9 @@ import java.util.Map;
 
 /**
  * Reads the per-partition positions a resume token records (range, delete and stats answers carry
- * one instead of a header). For adapters that present a partition's revision to their clients:
- * the etcd API serves a one-partition keyspace, whose revision is etcd's store revision. Tokens
- * stay opaque strings otherwise; their format is not part of the API.
+ * one instead of a header). For adapters that present a partition's revision to their clients: the
+ * etcd API serves a one-partition keyspace, whose revision is etcd's store revision. Tokens stay
+ * opaque strings otherwise; their format is not part of the API.
  */
 public final class ResumeTokens {
   private ResumeTokens() {}

@@ -37,22 +37,26 @@ import org.junit.jupiter.api.io.TempDir;
 class KvGracefulRestartDurabilityTest {
 
   private static ActorSystem<Void> node(Path dataDir) {
-    Config base = ConfigFactory.parseString(
-            "cohort.node.data-dir = \"" + dataDir.toString().replace('\\', '/') + "\"\n"
-                + "pekko.actor.provider = cluster\n"
-                + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
-                + "pekko.remote.artery.canonical.port = 0\n"
-                + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                + "pekko.loglevel = WARNING\n"
-                + "cohort.kv.snapshot-every-events = 100\n"
-                + "cohort.kv.default-partitions = 4\n"
-                + "cohort.kv.ask-timeout = 10s\n")
-        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
-        .withFallback(ConfigFactory.load());
+    Config base =
+        ConfigFactory.parseString(
+                "cohort.node.data-dir = \""
+                    + dataDir.toString().replace('\\', '/')
+                    + "\"\n"
+                    + "pekko.actor.provider = cluster\n"
+                    + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
+                    + "pekko.remote.artery.canonical.port = 0\n"
+                    + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                    + "pekko.loglevel = WARNING\n"
+                    + "cohort.kv.snapshot-every-events = 100\n"
+                    + "cohort.kv.default-partitions = 4\n"
+                    + "cohort.kv.ask-timeout = 10s\n")
+            .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
+            .withFallback(ConfigFactory.load());
     PersistenceSettings persistence = PersistenceSettings.create(base);
     new JournalProbe(persistence).prepareSchema();
     Config config = persistence.pluginConfig().withFallback(base);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "KvGracefulRestartDurabilityTest", config);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "KvGracefulRestartDurabilityTest", config);
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     await(Duration.ofSeconds(15), () -> cluster.selfMember().status() == MemberStatus.up());
@@ -90,8 +94,8 @@ class KvGracefulRestartDurabilityTest {
       long start = System.nanoTime();
       for (int i = 0; i < writes; i++) {
         window.acquire();
-        CompletableFuture<PutResult> f = kv.put("durable", String.format("k%04d", i), "v" + i)
-            .toCompletableFuture();
+        CompletableFuture<PutResult> f =
+            kv.put("durable", String.format("k%04d", i), "v" + i).toCompletableFuture();
         f.whenComplete((r, e) -> window.release());
         futures.add(f);
       }
@@ -101,7 +105,8 @@ class KvGracefulRestartDurabilityTest {
       first.terminate();
       first.getWhenTerminated().toCompletableFuture().get();
     }
-    System.out.printf("kv durability: %d puts, %d in flight, file journal: %.0f puts/s%n",
+    System.out.printf(
+        "kv durability: %d puts, %d in flight, file journal: %.0f puts/s%n",
         writes, inFlight, writes / (elapsedNanos / 1e9));
 
     ActorSystem<Void> second = node(dataDir);
@@ -116,11 +121,15 @@ class KvGracefulRestartDurabilityTest {
         assertEquals(acknowledged.get(i).header().revision(), kv0.modRevision());
       }
       PutResult after = join(kv.put("durable", "k0000", "again"));
-      long highest = acknowledged.stream()
-          .filter(r -> r.header().partition() == after.header().partition())
-          .mapToLong(r -> r.header().revision()).max().orElseThrow();
+      long highest =
+          acknowledged.stream()
+              .filter(r -> r.header().partition() == after.header().partition())
+              .mapToLong(r -> r.header().revision())
+              .max()
+              .orElseThrow();
       assertTrue(after.header().revision() > highest, "RevisionsContinueAfterRecovery");
-      assertTrue(Files.size(dataDir.resolve("journal/events/00000000000000000000.log")) > 0,
+      assertTrue(
+          Files.size(dataDir.resolve("journal/events/00000000000000000000.log")) > 0,
           "the events went to the default file journal");
     } finally {
       second.terminate();

@@ -57,8 +57,7 @@ class KvLeaseTest {
   @Test
   void expiryDeletesAttachedKeysWithinTtlPlusOneSecond() {
     ConcurrentLinkedQueue<WatchEvent> seen = new ConcurrentLinkedQueue<>();
-    kv.watch("default", WatchRequest.prefix("exp/"))
-        .runWith(Sink.foreach(seen::add), kit.system());
+    kv.watch("default", WatchRequest.prefix("exp/")).runWith(Sink.foreach(seen::add), kit.system());
     long granted = System.nanoTime();
     LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(1)));
     for (String key : List.of("exp/a", "exp/b", "exp/c")) {
@@ -66,7 +65,8 @@ class KvLeaseTest {
     }
     join(kv.put("default", "exp/kept", "no lease"));
     LeaseInfo info = join(kv.lease(grant.id()));
-    assertEquals(Set.of("exp/a", "exp/b", "exp/c"),
+    assertEquals(
+        Set.of("exp/a", "exp/b", "exp/c"),
         info.keys().stream().map(LeaseInfo.LeaseKey::key).collect(Collectors.toSet()));
 
     await(Duration.ofSeconds(5), () -> gone("exp/a") && gone("exp/b") && gone("exp/c"));
@@ -74,8 +74,10 @@ class KvLeaseTest {
     assertTrue(elapsedMs <= 2_000, "keys deleted " + elapsedMs + " ms after grant; TTL 1 s + 1 s");
     assertEquals("no lease", join(kv.get("default", "exp/kept")).kv().valueUtf8());
     assertEquals("lease_not_found", errorCode(kv.keepAlive(grant.id())));
-    assertEquals("lease_not_found", errorCode(kv.put("default", "exp/late", v("x"), lease(grant.id()))));
-    await(Duration.ofSeconds(5),
+    assertEquals(
+        "lease_not_found", errorCode(kv.put("default", "exp/late", v("x"), lease(grant.id()))));
+    await(
+        Duration.ofSeconds(5),
         () -> seen.stream().filter(e -> e.type() == WatchEvent.Type.DELETE).count() == 3);
   }
 

@@ -49,22 +49,29 @@ class KvLockTest {
     try {
       List<CompletableFuture<Void>> done = new ArrayList<>();
       for (int c = 0; c < contenders; c++) {
-        done.add(CompletableFuture.runAsync(() -> {
-          for (int r = 0; r < rounds; r++) {
-            try (KvLock lock = join(kv.lock("counter", Duration.ofSeconds(10), Duration.ofSeconds(20)))) {
-              tokens.add(lock.fencingToken());
-              int value = Integer.parseInt(join(kv.get("default", "counter")).kv().valueUtf8());
-              join(kv.put("default", "counter", Integer.toString(value + 1)));
-            }
-          }
-        }, pool));
+        done.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  for (int r = 0; r < rounds; r++) {
+                    try (KvLock lock =
+                        join(kv.lock("counter", Duration.ofSeconds(10), Duration.ofSeconds(20)))) {
+                      tokens.add(lock.fencingToken());
+                      int value =
+                          Integer.parseInt(join(kv.get("default", "counter")).kv().valueUtf8());
+                      join(kv.put("default", "counter", Integer.toString(value + 1)));
+                    }
+                  }
+                },
+                pool));
       }
       CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get();
     } finally {
       pool.shutdownNow();
     }
-    assertEquals(contenders * rounds,
-        Integer.parseInt(join(kv.get("default", "counter")).kv().valueUtf8()), "NoLostUpdate");
+    assertEquals(
+        contenders * rounds,
+        Integer.parseInt(join(kv.get("default", "counter")).kv().valueUtf8()),
+        "NoLostUpdate");
     for (int i = 1; i < tokens.size(); i++) {
       assertTrue(tokens.get(i) > tokens.get(i - 1), "FencingTokensIncrease: " + tokens);
     }
@@ -83,7 +90,8 @@ class KvLockTest {
   @Test
   void waiterTimesOutAndLeavesNoKey() {
     KvLock holder = join(kv.lock("busy", Duration.ofSeconds(30), Duration.ZERO));
-    assertEquals("lock_timeout", errorCode(kv.lock("busy", Duration.ofSeconds(30), Duration.ofMillis(300))));
+    assertEquals(
+        "lock_timeout", errorCode(kv.lock("busy", Duration.ofSeconds(30), Duration.ofMillis(300))));
     RangeResult queue = join(kv.range("default", RangeRequest.prefix("locks/{busy}/")));
     assertEquals(List.of(holder.key()), queue.kvs().stream().map(KeyValue::key).toList());
     join(kv.unlock("busy", holder.key()));
@@ -91,7 +99,8 @@ class KvLockTest {
     try (KvLock again = join(kv.lock("busy", Duration.ofSeconds(30), Duration.ZERO))) {
       assertTrue(again.fencingToken() > holder.fencingToken());
     }
-    assertEquals("invalid_lock_name", errorCode(kv.lock("bad name", Duration.ofSeconds(5), Duration.ZERO)));
+    assertEquals(
+        "invalid_lock_name", errorCode(kv.lock("bad name", Duration.ofSeconds(5), Duration.ZERO)));
   }
 
   /** The source document's etcd lock (lease, then put only if createRevision == 0), in Java. */
@@ -99,16 +108,26 @@ class KvLockTest {
   void etcdStyleLockWithLeaseAndCreateRevisionCompare() {
     String lockKey = "/locks/my-resource";
     LeaseGrant lease = join(kv.grantLease(Duration.ofSeconds(10)));
-    TxnRequest acquire = new TxnRequest(
-        List.of(Compare.createRevision(lockKey, Compare.Op.EQUAL, 0)),
-        List.of(new TxnOp.Put(lockKey, "locked".getBytes(StandardCharsets.UTF_8),
-            PutOptions.withLease(lease.id()))),
-        List.of());
+    TxnRequest acquire =
+        new TxnRequest(
+            List.of(Compare.createRevision(lockKey, Compare.Op.EQUAL, 0)),
+            List.of(
+                new TxnOp.Put(
+                    lockKey,
+                    "locked".getBytes(StandardCharsets.UTF_8),
+                    PutOptions.withLease(lease.id()))),
+            List.of());
     assertTrue(join(kv.txn("default", acquire)).succeeded(), "lock acquired");
     LeaseGrant other = join(kv.grantLease(Duration.ofSeconds(10)));
-    TxnRequest competitor = new TxnRequest(acquire.compare(),
-        List.of(new TxnOp.Put(lockKey, "locked".getBytes(StandardCharsets.UTF_8),
-            PutOptions.withLease(other.id()))), List.of());
+    TxnRequest competitor =
+        new TxnRequest(
+            acquire.compare(),
+            List.of(
+                new TxnOp.Put(
+                    lockKey,
+                    "locked".getBytes(StandardCharsets.UTF_8),
+                    PutOptions.withLease(other.id()))),
+            List.of());
     assertTrue(!join(kv.txn("default", competitor)).succeeded(), "lock already held");
     join(kv.revokeLease(lease.id())); // release_lock: revoking the lease deletes the key
     assertTrue(join(kv.txn("default", competitor)).succeeded(), "free again after release");
@@ -118,21 +137,39 @@ class KvLockTest {
   @Test
   void electionCampaignProclaimResignObserve() {
     ConcurrentLinkedQueue<Leader> observed = new ConcurrentLinkedQueue<>();
-    Leader a = join(kv.campaign("e1", "a".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30), Duration.ZERO));
+    Leader a =
+        join(
+            kv.campaign(
+                "e1", "a".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30), Duration.ZERO));
     kv.observe("e1").runWith(Sink.foreach(observed::add), kit.system());
     assertEquals(a.key(), join(kv.leader("e1")).key());
-    assertEquals("election_timeout", errorCode(
-        kv.campaign("e1", "b".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30), Duration.ofMillis(200))));
+    assertEquals(
+        "election_timeout",
+        errorCode(
+            kv.campaign(
+                "e1",
+                "b".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(30),
+                Duration.ofMillis(200))));
     Leader a2 = join(kv.proclaim(a, "a2".getBytes(StandardCharsets.UTF_8)));
     assertEquals("a2", new String(join(kv.leader("e1")).value(), StandardCharsets.UTF_8));
-    CompletableFuture<Leader> b = kv.campaign("e1", "b".getBytes(StandardCharsets.UTF_8),
-        Duration.ofSeconds(30), Duration.ofSeconds(10)).toCompletableFuture();
+    CompletableFuture<Leader> b =
+        kv.campaign(
+                "e1",
+                "b".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(10))
+            .toCompletableFuture();
     join(kv.resign(a2));
     Leader bLeader = join(b);
     assertTrue(bLeader.term() > a.term());
-    assertEquals("not_leader", errorCode(kv.proclaim(a2, "stale".getBytes(StandardCharsets.UTF_8))));
-    await(Duration.ofSeconds(5), () -> observed.stream().anyMatch(l -> l.key().equals(bLeader.key())));
-    List<String> values = observed.stream().map(l -> new String(l.value(), StandardCharsets.UTF_8)).toList();
+    assertEquals(
+        "not_leader", errorCode(kv.proclaim(a2, "stale".getBytes(StandardCharsets.UTF_8))));
+    await(
+        Duration.ofSeconds(5),
+        () -> observed.stream().anyMatch(l -> l.key().equals(bLeader.key())));
+    List<String> values =
+        observed.stream().map(l -> new String(l.value(), StandardCharsets.UTF_8)).toList();
     assertEquals(List.of("a", "a2", "b"), values);
     join(kv.resign(bLeader));
     assertEquals("no_leader", errorCode(kv.leader("e1")));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cohort.kv.LinearizabilityChecker.Kind;
 import dev.cohort.kv.LinearizabilityChecker.Op;
 import dev.cohort.kv.internal.KvPartition;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,11 +25,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Concurrent clients put, get and compare-and-swap a few keys while their partitions are
- * passivated over and over (sharding stops the entity gracefully; the next command recovers it
- * from the journal); the recorded history of each key must be linearizable. Passivation is the
- * only restart here: nothing crashes and no process dies. The checker itself is shown to reject a
- * history that is not.
+ * Concurrent clients put, get and compare-and-swap a few keys while their partitions are passivated
+ * over and over (sharding stops the entity gracefully; the next command recovers it from the
+ * journal); the recorded history of each key must be linearizable. Passivation is the only restart
+ * here: nothing crashes and no process dies. The checker itself is shown to reject a history that
+ * is not.
  */
 class KvPassivationLinearizabilityTest {
   private static ActorTestKit kit;
@@ -59,22 +58,26 @@ class KvPassivationLinearizabilityTest {
     int clients = 4;
     ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
     try {
-      CompletableFuture<Void> restarter = CompletableFuture.runAsync(() -> {
-        while (running.get()) {
-          for (int p = 0; p < ks.partitions(); p++) {
-            ClusterSharding.get(kit.system())
-                .entityRefFor(KvPartition.ENTITY_TYPE_KEY,
-                    KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), p))
-                .tell(KvPartition.Passivate.INSTANCE);
-          }
-          passivations.incrementAndGet();
-          try {
-            Thread.sleep(25); // the passivation rhythm of the fault injector, not a wait
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, pool);
+      CompletableFuture<Void> restarter =
+          CompletableFuture.runAsync(
+              () -> {
+                while (running.get()) {
+                  for (int p = 0; p < ks.partitions(); p++) {
+                    ClusterSharding.get(kit.system())
+                        .entityRefFor(
+                            KvPartition.ENTITY_TYPE_KEY,
+                            KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), p))
+                        .tell(KvPartition.Passivate.INSTANCE);
+                  }
+                  passivations.incrementAndGet();
+                  try {
+                    Thread.sleep(25); // the passivation rhythm of the fault injector, not a wait
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              pool);
       List<CompletableFuture<Void>> done = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
         int client = c;
@@ -86,11 +89,13 @@ class KvPassivationLinearizabilityTest {
     } finally {
       pool.shutdownNow();
     }
-    assertTrue(passivations.get() > 3, "partitions asked to passivate " + passivations.get() + " times");
+    assertTrue(
+        passivations.get() > 3, "partitions asked to passivate " + passivations.get() + " times");
     Map<String, List<Op>> byKey = new HashMap<>();
     history.forEach(r -> byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.op()));
     for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
-      assertTrue(LinearizabilityChecker.linearizable(e.getValue()),
+      assertTrue(
+          LinearizabilityChecker.linearizable(e.getValue()),
           "history of key " + e.getKey() + " is not linearizable: " + e.getValue());
     }
   }
@@ -106,7 +111,8 @@ class KvPassivationLinearizabilityTest {
       try {
         if (kind < 4) {
           join(kv.put("lin", key, value));
-          history.add(new Recorded(key, new Op(Kind.PUT, value, null, null, invoke, System.nanoTime())));
+          history.add(
+              new Recorded(key, new Op(Kind.PUT, value, null, null, invoke, System.nanoTime())));
         } else if (kind < 7) {
           String observed;
           try {
@@ -118,16 +124,24 @@ class KvPassivationLinearizabilityTest {
             observed = null;
           }
           lastSeen.put(key, observed);
-          history.add(new Recorded(key, new Op(Kind.GET, null, null, observed, invoke, System.nanoTime())));
+          history.add(
+              new Recorded(key, new Op(Kind.GET, null, null, observed, invoke, System.nanoTime())));
         } else {
           String expected = lastSeen.get(key);
-          List<Compare> compare = expected == null
-              ? List.of(Compare.createRevision(key, Compare.Op.EQUAL, 0))
-              : List.of(Compare.value(key, Compare.Op.EQUAL, expected));
-          boolean ok = join(kv.txn("lin", new TxnRequest(compare,
-              List.of(new TxnOp.Put(key, value)), List.of()))).succeeded();
-          history.add(new Recorded(key,
-              new Op(Kind.CAS, value, expected, Boolean.toString(ok), invoke, System.nanoTime())));
+          List<Compare> compare =
+              expected == null
+                  ? List.of(Compare.createRevision(key, Compare.Op.EQUAL, 0))
+                  : List.of(Compare.value(key, Compare.Op.EQUAL, expected));
+          boolean ok =
+              join(kv.txn(
+                      "lin",
+                      new TxnRequest(compare, List.of(new TxnOp.Put(key, value)), List.of())))
+                  .succeeded();
+          history.add(
+              new Recorded(
+                  key,
+                  new Op(
+                      Kind.CAS, value, expected, Boolean.toString(ok), invoke, System.nanoTime())));
         }
       } catch (KvException e) {
         if (!e.code().equals("timeout")) {
@@ -135,39 +149,42 @@ class KvPassivationLinearizabilityTest {
         }
         // the outcome is unknown: it may have taken effect at any point after the invocation
         Kind k = kind < 4 ? Kind.PUT : kind < 7 ? Kind.GET : Kind.CAS;
-        history.add(new Recorded(key,
-            new Op(k, value, lastSeen.get(key), null, invoke, Long.MAX_VALUE)));
+        history.add(
+            new Recorded(key, new Op(k, value, lastSeen.get(key), null, invoke, Long.MAX_VALUE)));
       }
     }
   }
 
   @Test
   void checkerRejectsAStaleRead() {
-    List<Op> stale = List.of(
-        new Op(Kind.PUT, "1", null, null, 0, 10),
-        new Op(Kind.PUT, "2", null, null, 20, 30),
-        new Op(Kind.GET, null, null, "1", 40, 50));
+    List<Op> stale =
+        List.of(
+            new Op(Kind.PUT, "1", null, null, 0, 10),
+            new Op(Kind.PUT, "2", null, null, 20, 30),
+            new Op(Kind.GET, null, null, "1", 40, 50));
     assertFalse(LinearizabilityChecker.linearizable(stale));
   }
 
   @Test
   void checkerRejectsTwoWinningSwaps() {
-    List<Op> doubleWin = List.of(
-        new Op(Kind.PUT, "0", null, null, 0, 10),
-        new Op(Kind.CAS, "a", "0", "true", 20, 40),
-        new Op(Kind.CAS, "b", "0", "true", 25, 45),
-        new Op(Kind.GET, null, null, "b", 50, 60));
+    List<Op> doubleWin =
+        List.of(
+            new Op(Kind.PUT, "0", null, null, 0, 10),
+            new Op(Kind.CAS, "a", "0", "true", 20, 40),
+            new Op(Kind.CAS, "b", "0", "true", 25, 45),
+            new Op(Kind.GET, null, null, "b", 50, 60));
     assertFalse(LinearizabilityChecker.linearizable(doubleWin));
   }
 
   @Test
   void checkerAcceptsOverlappingOperationsInEitherOrder() {
-    List<Op> overlapping = List.of(
-        new Op(Kind.PUT, "1", null, null, 0, 100),
-        new Op(Kind.GET, null, null, null, 10, 20),
-        new Op(Kind.GET, null, null, "1", 30, 40),
-        new Op(Kind.PUT, "2", null, null, 50, Long.MAX_VALUE),
-        new Op(Kind.GET, null, null, "1", 110, 120));
+    List<Op> overlapping =
+        List.of(
+            new Op(Kind.PUT, "1", null, null, 0, 100),
+            new Op(Kind.GET, null, null, null, 10, 20),
+            new Op(Kind.GET, null, null, "1", 30, 40),
+            new Op(Kind.PUT, "2", null, null, 50, Long.MAX_VALUE),
+            new Op(Kind.GET, null, null, "1", 110, 120));
     assertTrue(LinearizabilityChecker.linearizable(overlapping));
   }
 }

@@ -55,7 +55,8 @@ class KvServiceTest {
     GetResult old = join(kv.get("default", "svc/a", first.header().revision()));
     assertEquals("1", old.kv().valueUtf8());
     assertEquals("key_not_found", errorCode(kv.get("default", "svc/missing")));
-    assertEquals("future_revision",
+    assertEquals(
+        "future_revision",
         errorCode(kv.get("default", "svc/a", second.header().revision() + 1000)));
   }
 
@@ -68,8 +69,8 @@ class KvServiceTest {
     assertEquals("keyspace_exists", errorCode(kv.createKeyspace("orders", KeyspaceSpec.cp(5))));
     assertEquals("invalid_keyspace_name", errorCode(kv.createKeyspace("Bad!", KeyspaceSpec.cp(4))));
     assertEquals("invalid_partitions", errorCode(kv.createKeyspace("zero", KeyspaceSpec.cp(-1))));
-    assertEquals("unsupported_mode",
-        errorCode(kv.createKeyspace("ap1", new KeyspaceSpec("eventual", 4))));
+    assertEquals(
+        "unsupported_mode", errorCode(kv.createKeyspace("ap1", new KeyspaceSpec("eventual", 4))));
     List<String> names = join(kv.keyspaces()).stream().map(KeyspaceInfo::name).toList();
     assertTrue(names.contains("default") && names.contains("orders"), names.toString());
 
@@ -102,7 +103,8 @@ class KvServiceTest {
     String page = null;
     int pages = 0;
     do {
-      RangeResult r = join(kv.range("ranges", RangeRequest.prefix("r/").withLimit(10).withPage(page)));
+      RangeResult r =
+          join(kv.range("ranges", RangeRequest.prefix("r/").withLimit(10).withPage(page)));
       r.kvs().forEach(k -> seen.add(k.key()));
       page = r.next();
       assertEquals(r.more(), page != null);
@@ -114,8 +116,10 @@ class KvServiceTest {
     RangeResult count = join(kv.range("ranges", RangeRequest.prefix("r/").withCountOnly()));
     assertEquals(25, count.count());
     assertTrue(count.kvs().isEmpty());
-    RangeResult keysOnly = join(kv.range("ranges", RangeRequest.between("r/005", "r/008").withKeysOnly()));
-    assertEquals(List.of("r/005", "r/006", "r/007"), keysOnly.kvs().stream().map(KeyValue::key).toList());
+    RangeResult keysOnly =
+        join(kv.range("ranges", RangeRequest.between("r/005", "r/008").withKeysOnly()));
+    assertEquals(
+        List.of("r/005", "r/006", "r/007"), keysOnly.kvs().stream().map(KeyValue::key).toList());
     assertEquals(0, keysOnly.kvs().getFirst().value().length);
 
     DeleteResult deleted = join(kv.deletePrefix("ranges", "r/", true));
@@ -129,26 +133,42 @@ class KvServiceTest {
   void transactionsCompareAndSwap() {
     String key = "{acct}/balance";
     join(kv.put("default", key, "10"));
-    TxnResult swapped = join(kv.txn("default", new TxnRequest(
-        List.of(Compare.value(key, Compare.Op.EQUAL, "10"), Compare.version(key, Compare.Op.EQUAL, 1)),
-        List.of(new TxnOp.Put(key, "20"), new TxnOp.Put("{acct}/log", "10->20"), new TxnOp.Get(key)),
-        List.of(new TxnOp.Get(key)))));
+    TxnResult swapped =
+        join(
+            kv.txn(
+                "default",
+                new TxnRequest(
+                    List.of(
+                        Compare.value(key, Compare.Op.EQUAL, "10"),
+                        Compare.version(key, Compare.Op.EQUAL, 1)),
+                    List.of(
+                        new TxnOp.Put(key, "20"),
+                        new TxnOp.Put("{acct}/log", "10->20"),
+                        new TxnOp.Get(key)),
+                    List.of(new TxnOp.Get(key)))));
     assertTrue(swapped.succeeded());
     TxnOpResult.Get read = (TxnOpResult.Get) swapped.responses().get(2);
     assertEquals("20", read.kv().orElseThrow().valueUtf8());
     assertEquals(swapped.header().revision(), read.kv().orElseThrow().modRevision());
 
-    TxnResult failed = join(kv.txn("default", new TxnRequest(
-        List.of(Compare.value(key, Compare.Op.EQUAL, "10")),
-        List.of(new TxnOp.Put(key, "30")),
-        List.of(new TxnOp.Get(key)))));
+    TxnResult failed =
+        join(
+            kv.txn(
+                "default",
+                new TxnRequest(
+                    List.of(Compare.value(key, Compare.Op.EQUAL, "10")),
+                    List.of(new TxnOp.Put(key, "30")),
+                    List.of(new TxnOp.Get(key)))));
     assertFalse(failed.succeeded());
-    assertEquals("20", ((TxnOpResult.Get) failed.responses().getFirst()).kv().orElseThrow().valueUtf8());
+    assertEquals(
+        "20", ((TxnOpResult.Get) failed.responses().getFirst()).kv().orElseThrow().valueUtf8());
 
     // the source document's etcd lock: create only when createRevision == 0
-    TxnRequest createOnly = new TxnRequest(
-        List.of(Compare.createRevision("{acct}/lock", Compare.Op.EQUAL, 0)),
-        List.of(new TxnOp.Put("{acct}/lock", "locked")), List.of());
+    TxnRequest createOnly =
+        new TxnRequest(
+            List.of(Compare.createRevision("{acct}/lock", Compare.Op.EQUAL, 0)),
+            List.of(new TxnOp.Put("{acct}/lock", "locked")),
+            List.of());
     assertTrue(join(kv.txn("default", createOnly)).succeeded());
     assertFalse(join(kv.txn("default", createOnly)).succeeded());
 
@@ -159,10 +179,14 @@ class KvServiceTest {
     }
     String o = other;
     // Keys in two partitions: the transaction runs through two-phase commit, same result shape.
-    TxnResult cross = join(kv.txn("default", new TxnRequest(
-        List.of(Compare.createRevision("x1", Compare.Op.EQUAL, 0)),
-        List.of(new TxnOp.Put("x1", "a"), new TxnOp.Put(o, "b"), new TxnOp.Get("x1")),
-        List.of())));
+    TxnResult cross =
+        join(
+            kv.txn(
+                "default",
+                new TxnRequest(
+                    List.of(Compare.createRevision("x1", Compare.Op.EQUAL, 0)),
+                    List.of(new TxnOp.Put("x1", "a"), new TxnOp.Put(o, "b"), new TxnOp.Get("x1")),
+                    List.of())));
     assertTrue(cross.succeeded());
     assertEquals(3, cross.responses().size());
     assertEquals("a", ((TxnOpResult.Get) cross.responses().get(2)).kv().orElseThrow().valueUtf8());
@@ -179,14 +203,28 @@ class KvServiceTest {
     attempts.put("invalid_keyspace_name", kv.put("Not Valid", "k", "v"));
     attempts.put("invalid_key", kv.put("default", "", "v"));
     attempts.put("key_too_large", kv.put("default", "k".repeat(1025), "v"));
-    attempts.put("value_too_large", kv.put("default", "bad/k", new byte[1024 * 1024 + 1], PutOptions.NONE));
-    attempts.put("lease_not_found", kv.put("default", "bad/k", bytes("x"), PutOptions.withLease(999_999)));
-    attempts.put("malformed_txn", kv.txn("default", new TxnRequest(
-        List.of(new Compare("bad/k", null, Compare.Op.EQUAL, null, 0)),
-        List.of(new TxnOp.Put("bad/k", "x")), List.of())));
-    attempts.put("duplicate_key_in_txn", kv.txn("default", new TxnRequest(List.of(),
-        List.of(new TxnOp.Put("bad/k", "x"), new TxnOp.Delete("bad/k")), List.of())));
-    attempts.put("invalid_page_token", kv.range("default", RangeRequest.prefix("bad/").withPage("!!")));
+    attempts.put(
+        "value_too_large", kv.put("default", "bad/k", new byte[1024 * 1024 + 1], PutOptions.NONE));
+    attempts.put(
+        "lease_not_found", kv.put("default", "bad/k", bytes("x"), PutOptions.withLease(999_999)));
+    attempts.put(
+        "malformed_txn",
+        kv.txn(
+            "default",
+            new TxnRequest(
+                List.of(new Compare("bad/k", null, Compare.Op.EQUAL, null, 0)),
+                List.of(new TxnOp.Put("bad/k", "x")),
+                List.of())));
+    attempts.put(
+        "duplicate_key_in_txn",
+        kv.txn(
+            "default",
+            new TxnRequest(
+                List.of(),
+                List.of(new TxnOp.Put("bad/k", "x"), new TxnOp.Delete("bad/k")),
+                List.of())));
+    attempts.put(
+        "invalid_page_token", kv.range("default", RangeRequest.prefix("bad/").withPage("!!")));
     attempts.forEach((code, stage) -> assertEquals(code, errorCode(stage), code));
     GetResult after = join(kv.get("default", "bad/k"));
     assertEquals("keep", after.kv().valueUtf8());
@@ -196,8 +234,11 @@ class KvServiceTest {
   }
 
   private static double sample(String scrape, String series) {
-    return scrape.lines().filter(l -> l.startsWith(series + " ") || l.startsWith(series + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    return scrape
+        .lines()
+        .filter(l -> l.startsWith(series + " ") || l.startsWith(series + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   /** Concurrent writes to one partition share journal writes (BatchedJournalWrites). */
@@ -214,15 +255,20 @@ class KvServiceTest {
     puts.forEach(p -> revisions.add(join(p).header().revision()));
     assertEquals(writes, revisions.size(), "every write got its own revision");
     String after = metrics.scrape();
-    double journalWrites = sample(after, "cohort_kv_journal_batch_events_count")
-        - sample(before, "cohort_kv_journal_batch_events_count");
-    double events = sample(after, "cohort_kv_journal_batch_events_sum")
-        - sample(before, "cohort_kv_journal_batch_events_sum");
+    double journalWrites =
+        sample(after, "cohort_kv_journal_batch_events_count")
+            - sample(before, "cohort_kv_journal_batch_events_count");
+    double events =
+        sample(after, "cohort_kv_journal_batch_events_sum")
+            - sample(before, "cohort_kv_journal_batch_events_sum");
     assertEquals(writes, events, 0.0);
-    assertTrue(journalWrites < writes / 2.0,
-        writes + " writes took " + journalWrites + " journal writes");
-    System.out.printf("kv batching: %d puts to one partition in %.0f journal writes%n", writes, journalWrites);
-    assertTrue(after.contains("cohort_kv_requests_total{keyspace=\"default\",op=\"put\",outcome=\"ok\"}"), after);
+    assertTrue(
+        journalWrites < writes / 2.0, writes + " writes took " + journalWrites + " journal writes");
+    System.out.printf(
+        "kv batching: %d puts to one partition in %.0f journal writes%n", writes, journalWrites);
+    assertTrue(
+        after.contains("cohort_kv_requests_total{keyspace=\"default\",op=\"put\",outcome=\"ok\"}"),
+        after);
     assertTrue(after.contains("cohort_kv_request_seconds_bucket"));
     assertTrue(after.contains("cohort_kv_keys{keyspace=\"default\"}"));
     assertTrue(after.contains("cohort_kv_leases"));

@@ -8,11 +8,14 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The entities' restart backoff and snapshot retention come from reference.conf and are checked. */
+/**
+ * The entities' restart backoff and snapshot retention come from reference.conf and are checked.
+ */
 class KvSettingsTest {
 
   private static KvSettings with(String overrides) {
-    return KvSettings.create(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()));
+    return KvSettings.create(
+        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()));
   }
 
   @Test

@@ -1,18 +1,11 @@
 package dev.cohort.kv;
 
-import static dev.cohort.testkit.Await.join;
 import static dev.cohort.testkit.Await.await;
-import static org.junit.jupiter.api.Assertions.fail;
+import static dev.cohort.testkit.Await.join;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -54,8 +47,8 @@ final class KvTestSystems {
   }
 
   /**
-   * Starts the kv service and waits until it answers: the first request after a node starts
-   * waits for sharding's coordinator, which on a busy machine can take longer than an ask.
+   * Starts the kv service and waits until it answers: the first request after a node starts waits
+   * for sharding's coordinator, which on a busy machine can take longer than an ask.
    */
   static Kv startKv(ActorTestKit kit) {
     Kv kv = KvService.start(kit.system());
@@ -72,5 +65,4 @@ final class KvTestSystems {
       }
     }
   }
-
 }

@@ -41,11 +41,15 @@ class KvTwoPhaseTest {
 
   @BeforeAll
   static void start() {
-    kit = KvTestSystems.cluster("KvTwoPhaseTest", """
+    kit =
+        KvTestSystems.cluster(
+            "KvTwoPhaseTest",
+            """
         cohort.kv.txn.lock-wait = %dms
         cohort.kv.txn.prepare-timeout = %dms
         cohort.kv.txn.retry-interval = 200ms
-        """.formatted(LOCK_WAIT.toMillis(), PREPARE_TIMEOUT.toMillis()));
+        """
+                .formatted(LOCK_WAIT.toMillis(), PREPARE_TIMEOUT.toMillis()));
     kv = KvTestSystems.startKv(kit);
     bank = join(kv.createKeyspace("bank", KeyspaceSpec.cp(PARTITIONS)));
   }
@@ -85,12 +89,16 @@ class KvTwoPhaseTest {
   void resultHasTheSingleTxnShapeAndComparesOnAnyPartitionPickTheBranch() {
     List<String> k = keysInDistinctPartitions("shape/", 3);
     join(kv.put("bank", k.get(0), "0"));
-    TxnRequest swap = new TxnRequest(
-        List.of(Compare.value(k.get(0), Compare.Op.EQUAL, "0"),
-            Compare.createRevision(k.get(1), Compare.Op.EQUAL, 0)),
-        List.of(new TxnOp.Put(k.get(1), "b"), new TxnOp.Get(k.get(0)),
-            new TxnOp.Put(k.get(2), "c")),
-        List.of(new TxnOp.Get(k.get(2)), new TxnOp.Delete(k.get(0), true)));
+    TxnRequest swap =
+        new TxnRequest(
+            List.of(
+                Compare.value(k.get(0), Compare.Op.EQUAL, "0"),
+                Compare.createRevision(k.get(1), Compare.Op.EQUAL, 0)),
+            List.of(
+                new TxnOp.Put(k.get(1), "b"),
+                new TxnOp.Get(k.get(0)),
+                new TxnOp.Put(k.get(2), "c")),
+            List.of(new TxnOp.Get(k.get(2)), new TxnOp.Delete(k.get(0), true)));
     TxnResult first = join(kv.txn("bank", swap));
     assertTrue(first.succeeded());
     assertEquals(3, first.responses().size());
@@ -116,10 +124,13 @@ class KvTwoPhaseTest {
   @Test
   void aBranchOnePartitionRefusesChangesNothingAnywhere() {
     List<String> k = keysInDistinctPartitions("refuse/", 2);
-    TxnRequest txn = new TxnRequest(List.of(),
-        List.of(new TxnOp.Put(k.get(0), "x"),
-            new TxnOp.Put(k.get(1), "y".getBytes(), new PutOptions(0, false, true))),
-        List.of());
+    TxnRequest txn =
+        new TxnRequest(
+            List.of(),
+            List.of(
+                new TxnOp.Put(k.get(0), "x"),
+                new TxnOp.Put(k.get(1), "y".getBytes(), new PutOptions(0, false, true))),
+            List.of());
     assertEquals("key_not_found", errorCode(kv.txn("bank", txn)));
     assertEquals("key_not_found", errorCode(kv.get("bank", k.get(0))));
     // and the locks of the aborted prepare are gone
@@ -129,9 +140,9 @@ class KvTwoPhaseTest {
 
   /**
    * ConservationOfMoney: concurrent transfers between accounts in different partitions, each a
-   * compare-and-swap on both balances, while partitions are restarted at random. Every transfer
-   * is all or nothing and two transfers that read the same balances never both commit, so the
-   * total never changes and the balances are exactly the committed transfers applied.
+   * compare-and-swap on both balances, while partitions are restarted at random. Every transfer is
+   * all or nothing and two transfers that read the same balances never both commit, so the total
+   * never changes and the balances are exactly the committed transfers applied.
    */
   @Test
   void transfersAreAllOrNothingUnderRestartsAndConflicts() throws Exception {
@@ -149,49 +160,64 @@ class KvTwoPhaseTest {
     List<CompletableFuture<Void>> clients = new ArrayList<>();
     for (int c = 0; c < 4; c++) {
       long seed = random.nextLong();
-      clients.add(CompletableFuture.runAsync(() -> {
-        Random r = new Random(seed);
-        for (int i = 0; i < 25; i++) {
-          int from = r.nextInt(accounts.size());
-          int to = (from + 1 + r.nextInt(accounts.size() - 1)) % accounts.size();
-          int amount = 1 + r.nextInt(10);
-          if (r.nextInt(8) == 0) {
-            partitionOf(accounts.get(r.nextInt(accounts.size())))
-                .tell(KvPartition.Passivate.INSTANCE);
-          }
-          try {
-            KeyValue a = join(kv.get("bank", accounts.get(from))).kv();
-            KeyValue b = join(kv.get("bank", accounts.get(to))).kv();
-            // Every fifth transfer compares a stale revision on purpose: it must take the
-            // failure branch, which writes nothing.
-            long staleA = r.nextInt(5) == 0 ? a.modRevision() - 1 : a.modRevision();
-            TxnResult result = join(kv.txn("bank", new TxnRequest(
-                List.of(Compare.modRevision(accounts.get(from), Compare.Op.EQUAL, staleA),
-                    Compare.modRevision(accounts.get(to), Compare.Op.EQUAL, b.modRevision())),
-                List.of(new TxnOp.Put(accounts.get(from),
-                        Integer.toString(Integer.parseInt(a.valueUtf8()) - amount)),
-                    new TxnOp.Put(accounts.get(to),
-                        Integer.toString(Integer.parseInt(b.valueUtf8()) + amount))),
-                List.of(new TxnOp.Get(accounts.get(from))))));
-            if (result.succeeded()) {
-              committed.incrementAndGet();
-              synchronized (model) {
-                expected[from] -= amount;
-                expected[to] += amount;
-              }
-            } else {
-              conflicts.incrementAndGet();
-            }
-          } catch (KvException e) {
-            // key_locked and timeouts under restarts: the outcome is all or nothing either way;
-            // a timeout's outcome is unknown to the client, so the model cannot count it.
-            if (e.code().equals("timeout")) {
-              throw e;
-            }
-            failed.incrementAndGet();
-          }
-        }
-      }));
+      clients.add(
+          CompletableFuture.runAsync(
+              () -> {
+                Random r = new Random(seed);
+                for (int i = 0; i < 25; i++) {
+                  int from = r.nextInt(accounts.size());
+                  int to = (from + 1 + r.nextInt(accounts.size() - 1)) % accounts.size();
+                  int amount = 1 + r.nextInt(10);
+                  if (r.nextInt(8) == 0) {
+                    partitionOf(accounts.get(r.nextInt(accounts.size())))
+                        .tell(KvPartition.Passivate.INSTANCE);
+                  }
+                  try {
+                    KeyValue a = join(kv.get("bank", accounts.get(from))).kv();
+                    KeyValue b = join(kv.get("bank", accounts.get(to))).kv();
+                    // Every fifth transfer compares a stale revision on purpose: it must take the
+                    // failure branch, which writes nothing.
+                    long staleA = r.nextInt(5) == 0 ? a.modRevision() - 1 : a.modRevision();
+                    TxnResult result =
+                        join(
+                            kv.txn(
+                                "bank",
+                                new TxnRequest(
+                                    List.of(
+                                        Compare.modRevision(
+                                            accounts.get(from), Compare.Op.EQUAL, staleA),
+                                        Compare.modRevision(
+                                            accounts.get(to), Compare.Op.EQUAL, b.modRevision())),
+                                    List.of(
+                                        new TxnOp.Put(
+                                            accounts.get(from),
+                                            Integer.toString(
+                                                Integer.parseInt(a.valueUtf8()) - amount)),
+                                        new TxnOp.Put(
+                                            accounts.get(to),
+                                            Integer.toString(
+                                                Integer.parseInt(b.valueUtf8()) + amount))),
+                                    List.of(new TxnOp.Get(accounts.get(from))))));
+                    if (result.succeeded()) {
+                      committed.incrementAndGet();
+                      synchronized (model) {
+                        expected[from] -= amount;
+                        expected[to] += amount;
+                      }
+                    } else {
+                      conflicts.incrementAndGet();
+                    }
+                  } catch (KvException e) {
+                    // key_locked and timeouts under restarts: the outcome is all or nothing either
+                    // way;
+                    // a timeout's outcome is unknown to the client, so the model cannot count it.
+                    if (e.code().equals("timeout")) {
+                      throw e;
+                    }
+                    failed.incrementAndGet();
+                  }
+                }
+              }));
     }
     for (CompletableFuture<Void> client : clients) {
       client.get(50, java.util.concurrent.TimeUnit.SECONDS);
@@ -203,8 +229,9 @@ class KvTwoPhaseTest {
       assertEquals(expected[i], balance, "balance of " + accounts.get(i));
     }
     assertEquals(100 * accounts.size(), total);
-    assertTrue(committed.get() > 10, "committed " + committed + ", conflicts " + conflicts
-        + ", failed " + failed);
+    assertTrue(
+        committed.get() > 10,
+        "committed " + committed + ", conflicts " + conflicts + ", failed " + failed);
     assertTrue(conflicts.get() > 0, "no transfer took the failure branch");
   }
 
@@ -213,16 +240,19 @@ class KvTwoPhaseTest {
     String key = "locked/a";
     join(kv.put("bank", key, "before"));
     TestProbe<KvPartition.Reply> probe = kit.createTestProbe();
-    TxnRequest share = new TxnRequest(
-        List.of(Compare.value(key, Compare.Op.EQUAL, "before")),
-        List.of(new TxnOp.Put(key, "after")), List.of());
+    TxnRequest share =
+        new TxnRequest(
+            List.of(Compare.value(key, Compare.Op.EQUAL, "before")),
+            List.of(new TxnOp.Put(key, "after")),
+            List.of());
     partitionOf(key).tell(new KvPartition.Prepare("held-1", share, probe.getRef()));
     KvPartition.Vote vote = probe.expectMessageClass(KvPartition.Vote.class);
     assertTrue(vote.comparesHold());
 
     long start = System.nanoTime();
     assertEquals("key_locked", errorCode(kv.put("bank", key, "other")));
-    assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(LOCK_WAIT) >= 0,
+    assertTrue(
+        Duration.ofNanos(System.nanoTime() - start).compareTo(LOCK_WAIT) >= 0,
         "failed before lock-wait");
     assertEquals("key_locked", errorCode(kv.delete("bank", key, false)));
     // reads serve the last committed value
@@ -243,26 +273,34 @@ class KvTwoPhaseTest {
     join(kv.put("bank", key, "kept"));
     TestProbe<KvPartition.Reply> probe = kit.createTestProbe();
     // No coordinator ever started "orphan-1": as after a coordinator crash before its decision.
-    partitionOf(key).tell(new KvPartition.Prepare("orphan-1",
-        new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "lost")), List.of()),
-        probe.getRef()));
+    partitionOf(key)
+        .tell(
+            new KvPartition.Prepare(
+                "orphan-1",
+                new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "lost")), List.of()),
+                probe.getRef()));
     probe.expectMessageClass(KvPartition.Vote.class);
     assertEquals("key_locked", errorCode(kv.put("bank", key, "blocked")));
     // after prepare-timeout the partition asks; the coordinator presumes abort
-    await(PREPARE_TIMEOUT.multipliedBy(10), () -> {
-      try {
-        join(kv.put("bank", key, "free"));
-        return true;
-      } catch (KvException e) {
-        assertEquals("key_locked", e.code());
-        return false;
-      }
-    });
+    await(
+        PREPARE_TIMEOUT.multipliedBy(10),
+        () -> {
+          try {
+            join(kv.put("bank", key, "free"));
+            return true;
+          } catch (KvException e) {
+            assertEquals("key_locked", e.code());
+            return false;
+          }
+        });
     assertEquals("free", value(key));
     // a prepare arriving after the abort is refused, so it cannot lock again
-    partitionOf(key).tell(new KvPartition.Prepare("orphan-1",
-        new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "lost")), List.of()),
-        probe.getRef()));
+    partitionOf(key)
+        .tell(
+            new KvPartition.Prepare(
+                "orphan-1",
+                new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "lost")), List.of()),
+                probe.getRef()));
     KvPartition.Rejected late = probe.expectMessageClass(KvPartition.Rejected.class);
     assertEquals("txn_finished", late.rejection().code());
   }
@@ -272,9 +310,12 @@ class KvTwoPhaseTest {
     String key = "restart/a";
     join(kv.put("bank", key, "v1"));
     TestProbe<KvPartition.Reply> probe = kit.createTestProbe();
-    partitionOf(key).tell(new KvPartition.Prepare("restart-1",
-        new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "v2")), List.of()),
-        probe.getRef()));
+    partitionOf(key)
+        .tell(
+            new KvPartition.Prepare(
+                "restart-1",
+                new TxnRequest(List.of(), List.of(new TxnOp.Put(key, "v2")), List.of()),
+                probe.getRef()));
     probe.expectMessageClass(KvPartition.Vote.class);
     partitionOf(key).tell(KvPartition.Passivate.INSTANCE);
     // recovered from the journal: still locked, and the commit still applies the prepared op

@@ -46,9 +46,14 @@ class KvWatchTest {
   }
 
   /** What a watch must report for one change. */
-  private record Seen(int partition, long revision, String key, WatchEvent.Type type, String value) {
+  private record Seen(
+      int partition, long revision, String key, WatchEvent.Type type, String value) {
     static Seen of(WatchEvent e) {
-      return new Seen(e.header().partition(), e.header().revision(), e.kv().key(), e.type(),
+      return new Seen(
+          e.header().partition(),
+          e.header().revision(),
+          e.kv().key(),
+          e.type(),
           e.type() == WatchEvent.Type.PUT ? e.kv().valueUtf8() : null);
     }
   }
@@ -58,10 +63,11 @@ class KvWatchTest {
     final UniqueKillSwitch kill;
 
     Collector(String keyspace, WatchRequest request) {
-      kill = kv.watch(keyspace, request)
-          .viaMat(KillSwitches.single(), Keep.right())
-          .toMat(Sink.foreach(events::add), Keep.left())
-          .run(kit.system());
+      kill =
+          kv.watch(keyspace, request)
+              .viaMat(KillSwitches.single(), Keep.right())
+              .toMat(Sink.foreach(events::add), Keep.left())
+              .run(kit.system());
     }
 
     List<Seen> seen() {
@@ -78,7 +84,8 @@ class KvWatchTest {
   private static void passivateAll(KeyspaceInfo ks) {
     for (int p = 0; p < ks.partitions(); p++) {
       ClusterSharding.get(kit.system())
-          .entityRefFor(KvPartition.ENTITY_TYPE_KEY,
+          .entityRefFor(
+              KvPartition.ENTITY_TYPE_KEY,
               KvPartition.entityId(ks.name(), ks.incarnation(), ks.partitions(), p))
           .tell(KvPartition.Passivate.INSTANCE);
     }
@@ -115,8 +122,12 @@ class KvWatchTest {
 
   /** Whether {@code watch} delivered a change of {@code key} to {@code value}. */
   private static boolean delivered(Collector watch, String key, String value) {
-    return watch.events.stream().anyMatch(e -> e.type() == WatchEvent.Type.PUT
-        && e.kv().key().equals(key) && e.kv().valueUtf8().equals(value));
+    return watch.events.stream()
+        .anyMatch(
+            e ->
+                e.type() == WatchEvent.Type.PUT
+                    && e.kv().key().equals(key)
+                    && e.kv().valueUtf8().equals(value));
   }
 
   @Test
@@ -137,20 +148,30 @@ class KvWatchTest {
           expected.add(new Seen(h.partition(), h.revision(), key, WatchEvent.Type.DELETE, null));
         }
       } else if (i % 9 == 8) {
-        TxnResult t = join(kv.txn("w", new TxnRequest(List.of(),
-            List.of(new TxnOp.Put("w/{t}a", "a" + i), new TxnOp.Put("w/{t}b", "b" + i)), List.of())));
+        TxnResult t =
+            join(
+                kv.txn(
+                    "w",
+                    new TxnRequest(
+                        List.of(),
+                        List.of(new TxnOp.Put("w/{t}a", "a" + i), new TxnOp.Put("w/{t}b", "b" + i)),
+                        List.of())));
         Header h = t.header();
         expected.add(new Seen(h.partition(), h.revision(), "w/{t}a", WatchEvent.Type.PUT, "a" + i));
         expected.add(new Seen(h.partition(), h.revision(), "w/{t}b", WatchEvent.Type.PUT, "b" + i));
       } else {
         PutResult r = join(kv.put("w", key, "v" + i));
-        expected.add(new Seen(r.header().partition(), r.header().revision(), key, WatchEvent.Type.PUT, "v" + i));
+        expected.add(
+            new Seen(
+                r.header().partition(), r.header().revision(), key, WatchEvent.Type.PUT, "v" + i));
       }
     }
     expected.addAll(sentinels(ks, "w/", "end1"));
     await(Duration.ofSeconds(10), () -> first.events.size() >= expected.size());
-    assertEquals(byPartition(expected),
-        byPartition(settledBefore(first, sentinels(ks, "w/", "settled1"))), "SeenExactlyOnceInOrder");
+    assertEquals(
+        byPartition(expected),
+        byPartition(settledBefore(first, sentinels(ks, "w/", "settled1"))),
+        "SeenExactlyOnceInOrder");
     assertTrue(first.events.stream().noneMatch(WatchEvent::snapshot));
 
     // resume from the token of an event in the middle of a two-key transaction's revision
@@ -160,13 +181,17 @@ class KvWatchTest {
       k++;
     }
     Collector resumed = new Collector("w", WatchRequest.prefix("w/").from(all.get(k).token()));
-    List<Seen> expectedAfter = all.subList(k + 1, all.size()).stream().map(Seen::of)
-        .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    List<Seen> expectedAfter =
+        all.subList(k + 1, all.size()).stream()
+            .map(Seen::of)
+            .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     List<Seen> more = sentinels(ks, "w/", "end2");
     expectedAfter.addAll(more);
     await(Duration.ofSeconds(10), () -> resumed.events.size() >= expectedAfter.size());
-    assertEquals(byPartition(expectedAfter),
-        byPartition(settledBefore(resumed, sentinels(ks, "w/", "settled2"))), "ResumeNoGapNoDuplicate");
+    assertEquals(
+        byPartition(expectedAfter),
+        byPartition(settledBefore(resumed, sentinels(ks, "w/", "settled2"))),
+        "ResumeNoGapNoDuplicate");
     first.kill.shutdown();
     resumed.kill.shutdown();
   }
@@ -192,7 +217,8 @@ class KvWatchTest {
     assertEquals(4, events.size(), events.toString());
     assertEquals("c/marker", events.get(3).kv().key());
     assertTrue(events.get(0).snapshot() && events.get(1).snapshot(), "snapshot first");
-    assertEquals(List.of("c/a", "c/b"), List.of(events.get(0).kv().key(), events.get(1).kv().key()));
+    assertEquals(
+        List.of("c/a", "c/b"), List.of(events.get(0).kv().key(), events.get(1).kv().key()));
     assertEquals(join(kv.get("c", "c/a")).kv().valueUtf8(), events.get(0).kv().valueUtf8());
     assertFalse(events.get(2).snapshot());
     assertEquals(live.header().revision(), events.get(2).header().revision());
@@ -201,19 +227,27 @@ class KvWatchTest {
 
   @Test
   void watchOfAMissingKeyspaceFailsWithItsCode() {
-    assertEquals("keyspace_not_found",
-        errorCode(kv.watch("nosuch", WatchRequest.prefix("")).runWith(Sink.ignore(), kit.system())));
-    assertEquals("invalid_request",
-        errorCode(kv.watch("default", new WatchRequest(null, null, null, false))
-            .runWith(Sink.ignore(), kit.system())));
+    assertEquals(
+        "keyspace_not_found",
+        errorCode(
+            kv.watch("nosuch", WatchRequest.prefix("")).runWith(Sink.ignore(), kit.system())));
+    assertEquals(
+        "invalid_request",
+        errorCode(
+            kv.watch("default", new WatchRequest(null, null, null, false))
+                .runWith(Sink.ignore(), kit.system())));
   }
 
   @Test
   void keyWatchWithPrevKvFromAGetsHeader() {
     KeyspaceInfo ks = join(kv.keyspace("default"));
     PutResult put = join(kv.put("default", "wk", "one"));
-    Collector watch = new Collector("default",
-        WatchRequest.key("wk").withPrevKv().from(join(kv.resumeToken("default", List.of(put.header())))));
+    Collector watch =
+        new Collector(
+            "default",
+            WatchRequest.key("wk")
+                .withPrevKv()
+                .from(join(kv.resumeToken("default", List.of(put.header())))));
     join(kv.put("default", "wk-other", "x"));
     join(kv.put("default", "wk", "two"));
     join(kv.delete("default", "wk", false));

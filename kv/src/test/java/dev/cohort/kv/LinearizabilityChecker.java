@@ -10,9 +10,9 @@ import java.util.Set;
 
 /**
  * A Wing–Gong linearizability checker for one register (one key): searches for an order of the
- * operations that respects real time (an operation that completed before another was invoked
- * comes first) and in which every result matches a sequential register. States already explored
- * (set of linearized operations plus register value) are memoized, as in Lowe's refinement.
+ * operations that respects real time (an operation that completed before another was invoked comes
+ * first) and in which every result matches a sequential register. States already explored (set of
+ * linearized operations plus register value) are memoized, as in Lowe's refinement.
  *
  * <p>An operation whose outcome is unknown (it timed out) may take effect at any point after its
  * invocation, or never.

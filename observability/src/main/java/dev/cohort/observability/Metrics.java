@@ -23,8 +23,8 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * The metrics registry of one node, as a Pekko extension: one {@link PrometheusRegistry} per
- * {@link ActorSystem}, so that several nodes in one JVM (as in tests) never share or clash on series.
+ * The metrics registry of one node, as a Pekko extension: one {@link PrometheusRegistry} per {@link
+ * ActorSystem}, so that several nodes in one JVM (as in tests) never share or clash on series.
  *
  * <p>Modules obtain their metrics through {@link #counter}, {@link #histogram} and {@link #gauge},
  * which create a metric on first use and return the same instance afterwards: an entity type
@@ -36,8 +36,8 @@ public final class Metrics implements Extension {
 
   /** Latency buckets in seconds, from 100 µs to 30 s, shared by every request histogram. */
   public static final double[] LATENCY_BUCKETS_SECONDS = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-    10, 30
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    30
   };
 
   private static final ExtensionId<Metrics> ID =
@@ -51,7 +51,8 @@ public final class Metrics implements Extension {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Map<String, Metric> metrics = new ConcurrentHashMap<>();
   private final PrometheusTextFormatWriter textWriter = PrometheusTextFormatWriter.create();
-  private final OpenMetricsTextFormatWriter openMetricsWriter = OpenMetricsTextFormatWriter.create();
+  private final OpenMetricsTextFormatWriter openMetricsWriter =
+      OpenMetricsTextFormatWriter.create();
 
   private Metrics(String version) {
     JvmMetrics.builder().register(registry);

@@ -1,15 +1,15 @@
 package dev.cohort.observability;
 
 /**
- * The trace context a message carries from one actor to the next, on one node or across nodes:
- * the W3C {@code traceparent} and {@code tracestate} header values of the span that sent it.
+ * The trace context a message carries from one actor to the next, on one node or across nodes: the
+ * W3C {@code traceparent} and {@code tracestate} header values of the span that sent it.
  *
  * <p>This is the one carrier every module uses. A message that continues a trace declares a
  * component {@code TraceContext trace} and implements {@link Traced}; {@link Tracing#traced} then
  * makes the context current while its actor handles the message. The record is registered for Kryo
  * by the persistence module (id 102), and records are written field by field there, so adding the
- * component to an existing message or event is compatible: bytes written before it read as
- * {@code null}, meaning "no trace".
+ * component to an existing message or event is compatible: bytes written before it read as {@code
+ * null}, meaning "no trace".
  *
  * <p>The values are kept in their header form and parsed only where they are used, so a malformed
  * value from an old or foreign writer is treated as no context instead of failing a message.

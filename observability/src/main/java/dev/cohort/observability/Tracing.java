@@ -48,18 +48,24 @@ import zipkin2.reporter.urlconnection.URLConnectionSender;
  * coordinated shutdown flushes them.
  *
  * <p>With the exporter {@code none} nothing is created: {@link #capture()} returns null, {@link
- * #traced} returns the behavior itself and {@link #enter} only restores what it found, which is
- * the near-zero cost the tracing-off path promises. Thread-safe.
+ * #traced} returns the behavior itself and {@link #enter} only restores what it found, which is the
+ * near-zero cost the tracing-off path promises. Thread-safe.
  */
 public final class Tracing implements Extension {
-  /** MDC key of the current trace id (32 hex digits) while a traced message or request is handled. */
+  /**
+   * MDC key of the current trace id (32 hex digits) while a traced message or request is handled.
+   */
   public static final String MDC_TRACE_ID = "trace_id";
+
   /** MDC key of the current span id (16 hex digits). */
   public static final String MDC_SPAN_ID = "span_id";
+
   /** MDC key of the node's cluster address. */
   public static final String MDC_NODE = "node";
+
   /** MDC key of the module handling the message ({@code kv}, {@code log}, …). */
   public static final String MDC_MODULE = "module";
+
   /** MDC key of the entity handling the message, where it is one. */
   public static final String MDC_ENTITY_ID = "entity_id";
 
@@ -128,8 +134,10 @@ public final class Tracing implements Extension {
         SdkTracerProvider.builder()
             .setResource(
                 Resource.getDefault()
-                    .merge(Resource.create(Attributes.of(SERVICE_NAME, settings.serviceName(),
-                        SERVICE_INSTANCE, node))))
+                    .merge(
+                        Resource.create(
+                            Attributes.of(
+                                SERVICE_NAME, settings.serviceName(), SERVICE_INSTANCE, node))))
             .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.samplerRatio())))
             .addSpanProcessor(new InstanceAttribute(node))
             .addSpanProcessor(BatchSpanProcessor.builder(exporter(settings)).build())
@@ -195,7 +203,9 @@ public final class Tracing implements Extension {
     return propagator.extract(Context.root(), carrier, CARRIER_GETTER);
   }
 
-  /** The context W3C headers ({@code traceparent}, {@code tracestate}; lower-case keys) describe. */
+  /**
+   * The context W3C headers ({@code traceparent}, {@code tracestate}; lower-case keys) describe.
+   */
   public Context extract(Map<String, String> headers) {
     if (!enabled()) {
       return Context.root();
@@ -277,7 +287,9 @@ public final class Tracing implements Extension {
   private static SpanExporter exporter(TracingSettings settings) {
     return switch (settings.exporter()) {
       case ZIPKIN ->
-          ZipkinSpanExporter.builder().setSender(URLConnectionSender.create(settings.endpoint())).build();
+          ZipkinSpanExporter.builder()
+              .setSender(URLConnectionSender.create(settings.endpoint()))
+              .build();
       case OTLP -> {
         OtlpHttpSpanExporterBuilder builder =
             OtlpHttpSpanExporter.builder().setEndpoint(settings.endpoint());

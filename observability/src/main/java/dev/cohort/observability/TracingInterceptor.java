@@ -46,8 +46,7 @@ final class TracingInterceptor<T> extends BehaviorInterceptor<T, T> {
             .setAttribute(MODULE, module)
             .setAttribute(ENTITY_ID, mdcValues[2])
             .startSpan();
-    try (TraceScope scope =
-        TraceScope.open(Context.root().with(span), mdcKeys, mdcValues)) {
+    try (TraceScope scope = TraceScope.open(Context.root().with(span), mdcKeys, mdcValues)) {
       return target.apply(ctx, msg);
     } catch (RuntimeException e) {
       span.recordException(e);

@@ -15,8 +15,8 @@ import java.util.Map;
  *
  * @param exporter where spans go: {@link Exporter#NONE} turns tracing off entirely
  * @param endpoint the exporter's URL (OTLP/HTTP traces endpoint, or Zipkin's /api/v2/spans)
- * @param samplerRatio fraction of new traces recorded, 0 to 1; a request arriving with a sampled
- *     or unsampled parent follows its parent's decision
+ * @param samplerRatio fraction of new traces recorded, 0 to 1; a request arriving with a sampled or
+ *     unsampled parent follows its parent's decision
  * @param serviceName the {@code service.name} every span is reported under
  * @param otlpHeaders extra headers for the OTLP exporter ({@code OTEL_EXPORTER_OTLP_HEADERS})
  */
@@ -40,12 +40,15 @@ public record TracingSettings(
   public TracingSettings {
     if (samplerRatio < 0 || samplerRatio > 1 || Double.isNaN(samplerRatio)) {
       throw new IllegalArgumentException(
-          "cohort.observability.tracing.sampler-ratio must be between 0 and 1, got " + samplerRatio);
+          "cohort.observability.tracing.sampler-ratio must be between 0 and 1, got "
+              + samplerRatio);
     }
     otlpHeaders = Map.copyOf(otlpHeaders);
   }
 
-  /** Reads {@code cohort.observability.tracing} from {@code config}, with the process environment. */
+  /**
+   * Reads {@code cohort.observability.tracing} from {@code config}, with the process environment.
+   */
   public static TracingSettings create(Config config) {
     return create(config, System.getenv());
   }
@@ -67,7 +70,8 @@ public record TracingSettings(
         c.getString("service-name"),
         parseHeaders(
             env.getOrDefault(
-                "OTEL_EXPORTER_OTLP_TRACES_HEADERS", env.getOrDefault("OTEL_EXPORTER_OTLP_HEADERS", ""))));
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                env.getOrDefault("OTEL_EXPORTER_OTLP_HEADERS", ""))));
   }
 
   private static Exporter parseExporter(String value) {
@@ -77,7 +81,9 @@ public record TracingSettings(
       case "zipkin" -> Exporter.ZIPKIN;
       default ->
           throw new IllegalArgumentException(
-              "cohort.observability.tracing.exporter must be none, otlp or zipkin, got '" + value + "'");
+              "cohort.observability.tracing.exporter must be none, otlp or zipkin, got '"
+                  + value
+                  + "'");
     };
   }
 

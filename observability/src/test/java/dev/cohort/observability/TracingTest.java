@@ -33,6 +33,7 @@ class TracingTest {
                   cohort.observability.tracing.endpoint = "http://127.0.0.1:9/api/v2/spans"
                   """)
               .withFallback(ConfigFactory.load()));
+
   private static final ActorTestKit off = ActorTestKit.create("tracing-off");
 
   @AfterAll
@@ -86,7 +87,9 @@ class TracingTest {
     assertEquals(traceId, sent.traceId());
     assertEquals(traceId, seen.mdc().get(Tracing.MDC_TRACE_ID));
     assertEquals(traceId, seen.passedOn().traceId(), "the actor's own messages continue the trace");
-    assertNotEquals(root.getSpanContext().getSpanId(), seen.mdc().get(Tracing.MDC_SPAN_ID),
+    assertNotEquals(
+        root.getSpanContext().getSpanId(),
+        seen.mdc().get(Tracing.MDC_SPAN_ID),
         "the actor handles the message in a span of its own");
     assertTrue(seen.passedOn().traceparent().contains(seen.mdc().get(Tracing.MDC_SPAN_ID)));
     assertEquals("test", seen.mdc().get(Tracing.MDC_MODULE));
@@ -125,7 +128,8 @@ class TracingTest {
             .withFallback(ConfigFactory.defaultReference());
     assertEquals(
         "http://zipkin:9411/api/v2/spans",
-        TracingSettings.create(zipkin, Map.of("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/api/v2/spans"))
+        TracingSettings.create(
+                zipkin, Map.of("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/api/v2/spans"))
             .endpoint());
     Config otlp =
         ConfigFactory.parseString("cohort.observability.tracing.exporter = otlp")
@@ -133,8 +137,11 @@ class TracingTest {
     TracingSettings fromBase =
         TracingSettings.create(
             otlp,
-            Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/",
-                "OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret, x=y"));
+            Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://collector:4318/",
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "api-key=s3cret, x=y"));
     assertEquals("http://collector:4318/v1/traces", fromBase.endpoint());
     assertEquals(Map.of("api-key", "s3cret", "x", "y"), fromBase.otlpHeaders());
     assertEquals(

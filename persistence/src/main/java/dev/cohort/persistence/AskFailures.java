@@ -38,7 +38,10 @@ public final class AskFailures {
     }
   }
 
-  /** {@code failure} without the {@link CompletionException} and {@link ExecutionException} wrappers. */
+  /**
+   * {@code failure} without the {@link CompletionException} and {@link ExecutionException}
+   * wrappers.
+   */
   public static Throwable unwrap(Throwable failure) {
     Throwable cause = failure;
     while ((cause instanceof CompletionException || cause instanceof ExecutionException)
@@ -48,7 +51,9 @@ public final class AskFailures {
     return cause;
   }
 
-  /** The typed exception for {@code failure}; {@code what} names what was asked, for the message. */
+  /**
+   * The typed exception for {@code failure}; {@code what} names what was asked, for the message.
+   */
   public static <E extends CohortException> E translate(
       Throwable failure, Vocabulary<E> vocabulary, String what) {
     Throwable cause = unwrap(failure);

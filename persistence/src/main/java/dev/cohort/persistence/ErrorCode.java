@@ -22,7 +22,9 @@ public interface ErrorCode {
     return rejection.code().equals(code());
   }
 
-  /** The snake_case spelling of an enum constant's name ({@code KEY_LOCKED} → {@code key_locked}). */
+  /**
+   * The snake_case spelling of an enum constant's name ({@code KEY_LOCKED} → {@code key_locked}).
+   */
   static String snakeCase(Enum<?> constant) {
     return constant.name().toLowerCase(java.util.Locale.ROOT);
   }

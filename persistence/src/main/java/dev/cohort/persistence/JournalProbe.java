@@ -14,8 +14,8 @@ public final class JournalProbe {
 
   /**
    * Creates the journal schema if it is missing; throws {@link JournalUnavailableException}. With
-   * the file journal, also refuses (with an {@link IllegalArgumentException} naming the key) a
-   * data directory whose events are still in the embedded H2 journal.
+   * the file journal, also refuses (with an {@link IllegalArgumentException} naming the key) a data
+   * directory whose events are still in the embedded H2 journal.
    */
   public void prepareSchema() {
     JournalSchema.createIfMissing(settings);

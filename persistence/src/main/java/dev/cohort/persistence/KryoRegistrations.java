@@ -23,8 +23,8 @@ public interface KryoRegistrations {
   void register(Registry registry);
 
   /**
-   * Valid instances of this module's registered types whose constructors reject arbitrary values
-   * (a rank must be below the ring size, an optimizer must be sgd or adam, …). The serialization
+   * Valid instances of this module's registered types whose constructors reject arbitrary values (a
+   * rank must be below the ring size, an optimizer must be sgd or adam, …). The serialization
    * coverage test round-trips these instead of generated ones, and uses them wherever such a type
    * is nested in another.
    */

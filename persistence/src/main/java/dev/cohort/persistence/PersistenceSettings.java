@@ -130,8 +130,8 @@ public record PersistenceSettings(
 
   /**
    * The Pekko persistence plugins' configuration: with {@code file}, the journal plugin is Cohort's
-   * file journal in {@link #fileDirectory}; the pekko-persistence-jdbc plugins (snapshot store,
-   * and the journal otherwise) share one Slick database (one connection pool).
+   * file journal in {@link #fileDirectory}; the pekko-persistence-jdbc plugins (snapshot store, and
+   * the journal otherwise) share one Slick database (one connection pool).
    */
   public Config pluginConfig() {
     Map<String, Object> db = new HashMap<>();
@@ -173,7 +173,6 @@ public record PersistenceSettings(
             "pekko-persistence-jdbc.shared-databases.slick.profile",
             ConfigValueFactory.fromAnyRef(profile))
         .withValue(
-            "pekko-persistence-jdbc.shared-databases.slick.db",
-            ConfigValueFactory.fromMap(db));
+            "pekko-persistence-jdbc.shared-databases.slick.db", ConfigValueFactory.fromMap(db));
   }
 }

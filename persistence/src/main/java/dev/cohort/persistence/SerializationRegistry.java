@@ -45,7 +45,11 @@ public final class SerializationRegistry {
           Class<?> previous = byId.putIfAbsent(id, type);
           if (previous != null) {
             throw new IllegalStateException(
-                "Kryo id " + id + " is registered twice: " + previous.getName() + " and "
+                "Kryo id "
+                    + id
+                    + " is registered twice: "
+                    + previous.getName()
+                    + " and "
                     + type.getName());
           }
           Integer previousId = byClass.putIfAbsent(type, id);

@@ -12,15 +12,15 @@ import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * Confirms that an entity is still the only writer of its events, for answers it gives from memory
- * (a read) rather than through a journal write. On the shared journal a node that was paused or
- * cut off may still hold an entity that the rest of the cluster has already downed, moved and
- * written to; its memory is then stale. A journal write by the stale incarnation fails (a sequence
- * number is written once), but a read would not notice: so before such an answer goes out the
- * entity asks the journal for events after its own last one. None: no other incarnation has
- * written, and the answer was current when it was computed. Any: it must reload.
+ * (a read) rather than through a journal write. On the shared journal a node that was paused or cut
+ * off may still hold an entity that the rest of the cluster has already downed, moved and written
+ * to; its memory is then stale. A journal write by the stale incarnation fails (a sequence number
+ * is written once), but a read would not notice: so before such an answer goes out the entity asks
+ * the journal for events after its own last one. None: no other incarnation has written, and the
+ * answer was current when it was computed. Any: it must reload.
  *
- * <p>Only the shared journal needs this: a node-local journal ({@code file}, {@code h2}) belongs
- * to a cluster of one (see the cluster module's shared-journal rule), and an embedding application's
+ * <p>Only the shared journal needs this: a node-local journal ({@code file}, {@code h2}) belongs to
+ * a cluster of one (see the cluster module's shared-journal rule), and an embedding application's
  * own journal plugin is its own choice. There {@link #enabled()} is false and entities answer at
  * once.
  */
@@ -45,7 +45,8 @@ public final class WriterFence {
     return new WriterFence(
         system,
         shared
-            ? PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())
+            ? PersistenceQuery.get(system)
+                .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())
             : null,
         settings.probeTimeout());
   }
@@ -55,8 +56,8 @@ public final class WriterFence {
   }
 
   /**
-   * The highest sequence number the journal holds for {@code persistenceId} above {@code after},
-   * or {@code after} when there is none. Fails when the journal does not answer within {@code
+   * The highest sequence number the journal holds for {@code persistenceId} above {@code after}, or
+   * {@code after} when there is none. Fails when the journal does not answer within {@code
    * cohort.persistence.probe-timeout}: a query to a database that went away can hang much longer,
    * and every read of the entity waits for it.
    */
@@ -66,7 +67,9 @@ public final class WriterFence {
     }
     return journal
         .currentEventsByPersistenceId(persistenceId, after + 1, Long.MAX_VALUE)
-        .runWith(Sink.fold(after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())), system)
+        .runWith(
+            Sink.fold(after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())),
+            system)
         .toCompletableFuture()
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }

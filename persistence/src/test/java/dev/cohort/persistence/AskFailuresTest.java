@@ -42,7 +42,10 @@ class AskFailuresTest {
 
   private static final AskFailures.Vocabulary<ServiceException> VOCABULARY =
       new AskFailures.Vocabulary<>(
-          ServiceException.class, ServiceException::new, ServiceError.TIMEOUT, ServiceError.NOT_READY);
+          ServiceException.class,
+          ServiceException::new,
+          ServiceError.TIMEOUT,
+          ServiceError.NOT_READY);
 
   @Test
   void theServicesOwnExceptionPassesThroughUnwrapped() {

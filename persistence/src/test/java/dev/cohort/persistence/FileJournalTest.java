@@ -17,7 +17,6 @@ import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -38,7 +37,9 @@ class FileJournalTest {
 
   record Read(ActorRef<List<Object>> replyTo) implements Command {}
 
-  /** An entity whose state is every event it persisted, each tagged "all" (the journal drops tags). */
+  /**
+   * An entity whose state is every event it persisted, each tagged "all" (the journal drops tags).
+   */
   static final class Recorder extends EventSourcedBehavior<Command, Object, List<Object>> {
     Recorder(String id) {
       super(PersistenceId.ofUniqueId(id));
@@ -118,7 +119,9 @@ class FileJournalTest {
       // Every entity writes concurrently with the others; each write is two events, atomically.
       for (int n = 0; n < writesEach; n++) {
         for (int e = 0; e < entities; e++) {
-          recorders.get(e).tell(new Write(List.of(e + ":" + n + "a", e + ":" + n + "b"), acks.ref()));
+          recorders
+              .get(e)
+              .tell(new Write(List.of(e + ":" + n + "a", e + ":" + n + "b"), acks.ref()));
         }
       }
       acks.receiveSeveralMessages(entities * writesEach, Duration.ofSeconds(30));
@@ -141,7 +144,8 @@ class FileJournalTest {
               .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
               .findFirst()
               .orElseThrow(() -> new AssertionError("no cohort_journal_bytes in\n" + scrape));
-      assertEquals(Files.size(segment), reported, "cohort_journal_bytes reports the segment's size");
+      assertEquals(
+          Files.size(segment), reported, "cohort_journal_bytes reports the segment's size");
       for (int e = 0; e < entities; e++) {
         List<Object> expected = new ArrayList<>();
         for (int n = 0; n < writesEach; n++) {
@@ -167,8 +171,7 @@ class FileJournalTest {
       recorder.tell(new Write(List.of("kept"), acks.ref()));
       assertEquals(1, acks.receiveMessage(Duration.ofSeconds(10)));
       // The second event has no Kryo registration: the whole atomic write is rejected.
-      recorder.tell(
-          new Write(List.of("lost", new TestTypes.Unregistered("x")), acks.ref()));
+      recorder.tell(new Write(List.of("lost", new TestTypes.Unregistered("x")), acks.ref()));
       acks.expectNoMessage(Duration.ofMillis(300));
       assertEquals(List.of("kept"), read(kit, recorder));
       recorder.tell(new Write(List.of("after"), acks.ref()));

@@ -112,8 +112,8 @@ class KryoSerializerTest {
   }
 
   /**
-   * The fixture holds TracedPut("k-1") written before the record gained its trace component:
-   * it reads with no trace, and a message carrying one round-trips with it.
+   * The fixture holds TracedPut("k-1") written before the record gained its trace component: it
+   * reads with no trace, and a message carrying one round-trips with it.
    */
   @Test
   void messageWrittenBeforeItCarriedTraceContextStillReads() throws IOException {

@@ -40,7 +40,9 @@ final class TestTypes {
   /** The current shape of an event whose older shape was (String id, long amount, String note). */
   record SampleEvent(String id, long amount, List<String> tags) implements CohortSerializable {}
 
-  /** A command that gained a trace-context component after fixtures/traced-put-v1.bin was written. */
+  /**
+   * A command that gained a trace-context component after fixtures/traced-put-v1.bin was written.
+   */
   record TracedPut(String key, TraceContext trace) implements Command, Traced {}
 
   record Unregistered(String value) implements CohortSerializable {}

@@ -13,6 +13,7 @@ import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
@@ -24,14 +25,13 @@ import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApService;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
-import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.platform.internal.StreamLogDatasets;
 import dev.cohort.saga.SagaService;
 import dev.cohort.saga.Sagas;
 import dev.cohort.sharding.Counters;
-import dev.cohort.platform.internal.StreamLogDatasets;
 import dev.cohort.sharding.ShardMetrics;
 import dev.cohort.sharding.ShardingSettings;
 import dev.cohort.training.TrainingJobs;
@@ -66,8 +66,9 @@ public final class Cohort {
   private Cohort() {}
 
   /**
-   * Starts a node and returns once its gateway and its etcd listener are bound. The node joins its seed nodes (or itself)
-   * in the background; {@code GET /health/ready} turns 200 when it is Up and its journal answers.
+   * Starts a node and returns once its gateway and its etcd listener are bound. The node joins its
+   * seed nodes (or itself) in the background; {@code GET /health/ready} turns 200 when it is Up and
+   * its journal answers.
    *
    * @throws IllegalArgumentException when the configuration is invalid, naming the key
    * @throws dev.cohort.persistence.JournalUnavailableException when the journal cannot be prepared
@@ -79,7 +80,8 @@ public final class Cohort {
     createDirectories(dataDir);
     new JournalProbe(PersistenceSettings.create(config)).prepareSchema();
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, config);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, config);
     try {
       Metrics.get(system);
       ClusterMetrics.register(system);
@@ -115,7 +117,9 @@ public final class Cohort {
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       KafkaSettings kafkaSettings = KafkaSettings.create(config);
       InetSocketAddress kafka =
-          kafkaSettings.enabled() ? KafkaListener.start(system, kafkaSettings, log).address() : null;
+          kafkaSettings.enabled()
+              ? KafkaListener.start(system, kafkaSettings, log).address()
+              : null;
       return new CohortNode(system, http, etcd, kafka, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();

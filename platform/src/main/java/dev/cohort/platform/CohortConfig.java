@@ -57,7 +57,9 @@ public final class CohortConfig {
       return set("cohort.node.data-dir", dataDir.toString());
     }
 
-    /** The host other nodes reach this node on; also the gateway's and etcd listener's interface. */
+    /**
+     * The host other nodes reach this node on; also the gateway's and etcd listener's interface.
+     */
     public Builder host(String host) {
       set("cohort.node.host", host);
       set("cohort.etcd.host", host);
@@ -81,7 +83,7 @@ public final class CohortConfig {
         throw new IllegalArgumentException("etcd port must be -1..65535, got " + port);
       }
       return set("cohort.etcd.port", port);
-  }
+    }
 
     /** The Kafka listener's port; 0 turns the listener off. */
     public Builder kafkaPort(int port) {
@@ -123,9 +125,11 @@ public final class CohortConfig {
             withLists.withValue("cohort.node.seeds", ConfigValueFactory.fromIterable(seeds));
       }
       if (roles != null) {
-        withLists = withLists.withValue("cohort.node.roles", ConfigValueFactory.fromIterable(roles));
+        withLists =
+            withLists.withValue("cohort.node.roles", ConfigValueFactory.fromIterable(roles));
       }
-      Config file = configFile.map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
+      Config file =
+          configFile.map(f -> ConfigFactory.parseFile(f.toFile())).orElse(ConfigFactory.empty());
       return new CohortConfig(overrides.withFallback(withLists).withFallback(file));
     }
 

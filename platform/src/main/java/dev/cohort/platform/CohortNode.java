@@ -5,8 +5,8 @@ import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
-import dev.cohort.training.TrainingJobs;
 import dev.cohort.sharding.Counters;
+import dev.cohort.training.TrainingJobs;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,7 +67,10 @@ public final class CohortNode implements AutoCloseable {
     return sagas;
   }
 
-  /** CQRS projections: read models in kv keyspaces built from topics (same as sagas().projections()). */
+  /**
+   * CQRS projections: read models in kv keyspaces built from topics (same as
+   * sagas().projections()).
+   */
   public Projections projections() {
     return sagas.projections();
   }
@@ -124,7 +127,10 @@ public final class CohortNode implements AutoCloseable {
           .runAll(CoordinatedShutdown.unknownReason())
           .toCompletableFuture()
           .get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      system.getWhenTerminated().toCompletableFuture().get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      system
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while shutting down", e);

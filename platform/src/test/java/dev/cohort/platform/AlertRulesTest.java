@@ -21,7 +21,8 @@ class AlertRulesTest {
     Path conf = NodeProcess.repositoryRoot().resolve("conf");
     List<String> command = new java.util.ArrayList<>(List.of(promtoolBinary()));
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).directory(conf.toFile()).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(command).directory(conf.toFile()).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();

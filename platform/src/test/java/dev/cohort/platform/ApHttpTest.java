@@ -36,24 +36,33 @@ class ApHttpTest {
     var created = http.send("PUT", "/v1/keyspaces/rf-default", "{\"mode\":\"ap\"}");
     assertEquals(201, created.statusCode(), created.body());
     assertEquals(1, ok(created).get("replicationFactor").asInt(), "min(3, cluster size 1)");
-    JsonNode two = ok(http.send("PUT", "/v1/keyspaces/rf-two", "{\"mode\":\"ap\",\"replicationFactor\":2}"));
+    JsonNode two =
+        ok(http.send("PUT", "/v1/keyspaces/rf-two", "{\"mode\":\"ap\",\"replicationFactor\":2}"));
     assertEquals(2, two.get("replicationFactor").asInt());
-    assertEquals(2, ok(http.send("GET", "/v1/keyspaces/rf-two", null)).get("replicationFactor").asInt());
+    assertEquals(
+        2, ok(http.send("GET", "/v1/keyspaces/rf-two", null)).get("replicationFactor").asInt());
     var again = http.send("PUT", "/v1/keyspaces/rf-two", "{\"mode\":\"ap\"}");
     assertEquals(200, again.statusCode());
     assertEquals(2, ok(again).get("replicationFactor").asInt());
-    assertError(http.send("PUT", "/v1/keyspaces/rf-two", "{\"mode\":\"ap\",\"replicationFactor\":3}"),
-        409, "replication_factor_conflict");
+    assertError(
+        http.send("PUT", "/v1/keyspaces/rf-two", "{\"mode\":\"ap\",\"replicationFactor\":3}"),
+        409,
+        "replication_factor_conflict");
   }
 
   @Test
   void badReplicationFactorsCreateNothing() throws Exception {
     for (String bad : new String[] {"0", "16", "-1", "\"3\"", "2.5"}) {
-      assertError(http.send("PUT", "/v1/keyspaces/rf-bad",
-          "{\"mode\":\"ap\",\"replicationFactor\":" + bad + "}"), 400, "invalid_field");
+      assertError(
+          http.send(
+              "PUT", "/v1/keyspaces/rf-bad", "{\"mode\":\"ap\",\"replicationFactor\":" + bad + "}"),
+          400,
+          "invalid_field");
     }
-    assertError(http.send("PUT", "/v1/keyspaces/rf-bad", "{\"mode\":\"cp\",\"replicationFactor\":3}"),
-        400, "invalid_field");
+    assertError(
+        http.send("PUT", "/v1/keyspaces/rf-bad", "{\"mode\":\"cp\",\"replicationFactor\":3}"),
+        400,
+        "invalid_field");
     assertError(http.send("GET", "/v1/keyspaces/rf-bad", null), 404, "keyspace_not_found");
   }
 
@@ -71,10 +80,10 @@ class ApHttpTest {
 
     assertError(http.send("GET", "/v1/kv/placed/endpoints", null), 400, "invalid_key");
     assertError(http.send("GET", "/v1/kv/placed/endpoints?key=", null), 400, "invalid_key");
-    assertError(http.send("GET", "/v1/kv/default/endpoints?key=a", null), 400,
-        "not_supported_in_cp_mode");
+    assertError(
+        http.send("GET", "/v1/kv/default/endpoints?key=a", null), 400, "not_supported_in_cp_mode");
     assertError(http.send("POST", "/v1/kv/default/repair", null), 400, "not_supported_in_cp_mode");
-    assertError(http.send("GET", "/v1/kv/missing-ap/endpoints?key=a", null), 404,
-        "keyspace_not_found");
+    assertError(
+        http.send("GET", "/v1/kv/missing-ap/endpoints?key=a", null), 404, "keyspace_not_found");
   }
 }

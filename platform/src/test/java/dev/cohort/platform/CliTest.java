@@ -15,7 +15,10 @@ class CliTest {
   @Test
   void kvTopicProduceConsumeAndGroupsCommandsTalkToTheGateway() throws Exception {
     try (NodeProcess node =
-        NodeProcess.start(Files.createTempDirectory("cohort-cli"), NodeProcess.freePort(), NodeProcess.freePort())) {
+        NodeProcess.start(
+            Files.createTempDirectory("cohort-cli"),
+            NodeProcess.freePort(),
+            NodeProcess.freePort())) {
       node.awaitReady(Duration.ofSeconds(60));
       assertEquals(0, node.cli(null, "kv", "put", "app/name", "cohort").exit());
       var got = node.cli(null, "kv", "get", "app/name");
@@ -27,22 +30,47 @@ class CliTest {
       assertEquals(0, node.cli(null, "topic", "create", "clicks", "--partitions", "2").exit());
       var produced = node.cli("u1:a\nu2:b\nu1:c\n", "produce", "clicks", "--key-separator", ":");
       assertEquals(0, produced.exit(), produced.err());
-      var consumed = node.cli(null, "consume", "clicks", "--from-beginning", "--max", "3", "--group", "cli-group");
+      var consumed =
+          node.cli(
+              null, "consume", "clicks", "--from-beginning", "--max", "3", "--group", "cli-group");
       assertEquals(0, consumed.exit(), consumed.err());
       assertEquals(3, consumed.out().lines().count(), consumed.out());
-      assertTrue(consumed.out().contains("u1\ta") && consumed.out().contains("u1\tc"), consumed.out());
+      assertTrue(
+          consumed.out().contains("u1\ta") && consumed.out().contains("u1\tc"), consumed.out());
       var described = node.cli(null, "groups", "describe", "cli-group");
       assertTrue(described.out().contains("\"lag\" : 0"), described.out());
 
-      var projection = node.cli(null, "projection", "create", "clicks-per-user", "--topic", "clicks",
-          "--keyspace", "clicks-view", "--mode", "count");
+      var projection =
+          node.cli(
+              null,
+              "projection",
+              "create",
+              "clicks-per-user",
+              "--topic",
+              "clicks",
+              "--keyspace",
+              "clicks-view",
+              "--mode",
+              "count");
       assertEquals(0, projection.exit(), projection.err());
-      assertTrue(node.cli(null, "projection", "get", "clicks-per-user").out()
-          .contains("\"mode\" : \"count\""));
+      assertTrue(
+          node.cli(null, "projection", "get", "clicks-per-user")
+              .out()
+              .contains("\"mode\" : \"count\""));
       var rebuilt = node.cli(null, "projection", "rebuild", "clicks-per-user");
       assertTrue(rebuilt.out().contains("\"state\" : \"REBUILDING\""), rebuilt.out());
-      var badMode = node.cli(null, "projection", "create", "bad", "--topic", "clicks",
-          "--keyspace", "clicks-view", "--mode", "median");
+      var badMode =
+          node.cli(
+              null,
+              "projection",
+              "create",
+              "bad",
+              "--topic",
+              "clicks",
+              "--keyspace",
+              "clicks-view",
+              "--mode",
+              "median");
       assertEquals(1, badMode.exit());
       assertTrue(badMode.err().contains("invalid_projection"), badMode.err());
 
@@ -52,9 +80,22 @@ class CliTest {
           "{\"steps\":[{\"name\":\"mark\",\"action\":{\"kv\":{\"op\":\"put\",\"keyspace\":\"default\","
               + "\"key\":\"saga/${sagaId}\",\"value\":\"${input.note}\"}}}]}");
       assertEquals(0, node.cli(null, "saga", "define", "marker", definition.toString()).exit());
-      var started = node.cli(null, "saga", "start", "marker", "--id", "s1", "--input", "{\"note\":\"hi\"}");
+      var started =
+          node.cli(null, "saga", "start", "marker", "--id", "s1", "--input", "{\"note\":\"hi\"}");
       assertEquals(0, started.exit(), started.err());
-      var synth = node.cli(null, "dataset", "synth", "--topic", "digits", "--samples", "200", "--features", "8", "--classes", "3");
+      var synth =
+          node.cli(
+              null,
+              "dataset",
+              "synth",
+              "--topic",
+              "digits",
+              "--samples",
+              "200",
+              "--features",
+              "8",
+              "--classes",
+              "3");
       assertEquals(0, synth.exit(), synth.err());
       java.nio.file.Path job = Files.createTempFile("job", ".json");
       Files.writeString(
@@ -66,7 +107,9 @@ class CliTest {
       assertTrue(node.cli(null, "train", "get", "cli-job").out().contains("\"id\" : \"cli-job\""));
       var listed = node.cli(null, "train", "list");
       assertEquals(0, listed.exit(), listed.err());
-      assertTrue(listed.out().contains("\"id\" : \"cli-job\"") && listed.out().contains("\"jobs\""), listed.out());
+      assertTrue(
+          listed.out().contains("\"id\" : \"cli-job\"") && listed.out().contains("\"jobs\""),
+          listed.out());
       var badInput = node.cli(null, "saga", "start", "marker", "--input", "not json");
       assertEquals(1, badInput.exit());
       assertTrue(badInput.err().contains("--input"), badInput.err());

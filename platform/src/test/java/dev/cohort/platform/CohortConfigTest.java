@@ -22,14 +22,16 @@ class CohortConfigTest {
     assertEquals(2552, config.getInt("pekko.remote.artery.canonical.port"));
     assertEquals("file", config.getString("cohort.persistence.journal"));
     assertEquals("cohort-file-journal", config.getString("pekko.persistence.journal.plugin"));
-    assertEquals("jdbc-snapshot-store", config.getString("pekko.persistence.snapshot-store.plugin"));
+    assertEquals(
+        "jdbc-snapshot-store", config.getString("pekko.persistence.snapshot-store.plugin"));
   }
 
   @Test
   void builderWinsOverFileAndOverridesWinOverBuilder() throws IOException {
     Path file = Files.createTempFile("cohort", ".conf");
     Files.writeString(
-        file, "cohort.gateway.port = 9000\ncohort.node.remote-port = 2700\ncohort.node.roles = [a]\n");
+        file,
+        "cohort.gateway.port = 9000\ncohort.node.remote-port = 2700\ncohort.node.roles = [a]\n");
     Config config =
         NodeConfig.assemble(
             CohortConfig.builder()
@@ -55,12 +57,18 @@ class CohortConfigTest {
     Path conf = Path.of("").toAbsolutePath().getParent().resolve("conf");
     Config single =
         NodeConfig.assemble(
-            CohortConfig.builder().configFile(conf.resolve("single-node.conf")).build().userConfig());
+            CohortConfig.builder()
+                .configFile(conf.resolve("single-node.conf"))
+                .build()
+                .userConfig());
     assertEquals("file", single.getString("cohort.persistence.journal"));
     assertEquals(List.of(), single.getStringList("pekko.cluster.seed-nodes"));
     Config cluster =
         NodeConfig.assemble(
-            CohortConfig.builder().configFile(conf.resolve("cluster-node.conf")).build().userConfig());
+            CohortConfig.builder()
+                .configFile(conf.resolve("cluster-node.conf"))
+                .build()
+                .userConfig());
     assertEquals("postgresql", cluster.getString("cohort.persistence.journal"));
     assertEquals("jdbc-journal", cluster.getString("pekko.persistence.journal.plugin"));
     assertEquals(
@@ -71,7 +79,8 @@ class CohortConfigTest {
 
   @Test
   void invalidValuesAreRefusedWithAClearMessage() {
-    var port = assertThrows(IllegalArgumentException.class, () -> CohortConfig.builder().httpPort(70000));
+    var port =
+        assertThrows(IllegalArgumentException.class, () -> CohortConfig.builder().httpPort(70000));
     assertEquals("http port must be 0..65535, got 70000", port.getMessage());
     var file =
         assertThrows(

@@ -41,8 +41,10 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class DashboardMetricsTest {
-  private static final Pattern METRIC = Pattern.compile("\\b((?:cohort|kafka|jvm|process)_[a-zA-Z0-9_]+)\\b");
-  private static final Pattern ALERT_EXPR = Pattern.compile("(?m)^\\s+expr:\\s*(>\\s*\\n(?:\\s{10,}.*\\n)+|.*$)");
+  private static final Pattern METRIC =
+      Pattern.compile("\\b((?:cohort|kafka|jvm|process)_[a-zA-Z0-9_]+)\\b");
+  private static final Pattern ALERT_EXPR =
+      Pattern.compile("(?m)^\\s+expr:\\s*(>\\s*\\n(?:\\s{10,}.*\\n)+|.*$)");
 
   private static HttpServer participant;
   private static CohortNode node;
@@ -89,14 +91,18 @@ class DashboardMetricsTest {
       Set<String> now = servedMetrics(http.send("GET", "/metrics", null).body());
       queried.forEach(
           (file, names) ->
-              names.stream().filter(n -> !now.contains(n)).forEach(n -> missing.add(file + ": " + n)));
+              names.stream()
+                  .filter(n -> !now.contains(n))
+                  .forEach(n -> missing.add(file + ": " + n)));
       served = now;
       LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
     } while (!missing.isEmpty() && System.nanoTime() < deadline);
     assertEquals(List.of(), missing, "served: " + served);
   }
 
-  /** Metric names per file: every dashboard's target expressions and variable queries, every rule. */
+  /**
+   * Metric names per file: every dashboard's target expressions and variable queries, every rule.
+   */
   private static TreeMap<String, Set<String>> queriedMetrics() throws IOException {
     Path conf = NodeProcess.repositoryRoot().resolve("conf");
     TreeMap<String, Set<String>> byFile = new TreeMap<>();
@@ -105,11 +111,15 @@ class DashboardMetricsTest {
         JsonNode dashboard = HttpTestClient.JSON.readTree(file.toFile());
         List<String> expressions = new ArrayList<>();
         dashboard.findValues("expr").forEach(e -> expressions.add(e.asText()));
-        dashboard.path("templating").path("list").forEach(v -> {
-          if (v.path("type").asText().equals("query")) {
-            expressions.add(v.path("definition").asText());
-          }
-        });
+        dashboard
+            .path("templating")
+            .path("list")
+            .forEach(
+                v -> {
+                  if (v.path("type").asText().equals("query")) {
+                    expressions.add(v.path("definition").asText());
+                  }
+                });
         assertTrue(expressions.size() > 2, file + " has no queries");
         byFile.put("grafana/" + file.getFileName(), namesIn(file.toString(), expressions));
       }
@@ -121,7 +131,9 @@ class DashboardMetricsTest {
       expressions.add(m.group(1));
     }
     assertTrue(expressions.size() >= 8, "alert expressions found: " + expressions);
-    Set<String> names = namesIn("alerts.yml", expressions.stream().filter(e -> !e.trim().startsWith("up{")).toList());
+    Set<String> names =
+        namesIn(
+            "alerts.yml", expressions.stream().filter(e -> !e.trim().startsWith("up{")).toList());
     byFile.put("prometheus/alerts.yml", names);
     return byFile;
   }
@@ -140,10 +152,14 @@ class DashboardMetricsTest {
     return names;
   }
 
-  /** Sample names in a Prometheus text exposition ({@code name{labels} value} or {@code name value}). */
+  /**
+   * Sample names in a Prometheus text exposition ({@code name{labels} value} or {@code name
+   * value}).
+   */
   private static Set<String> servedMetrics(String exposition) {
     Set<String> names = new TreeSet<>();
-    exposition.lines()
+    exposition
+        .lines()
         .filter(l -> !l.isEmpty() && !l.startsWith("#"))
         .forEach(l -> names.add(l.split("[{ ]", 2)[0]));
     return names;
@@ -151,16 +167,28 @@ class DashboardMetricsTest {
 
   private static void kvWorkload() throws Exception {
     String a = "dash/a";
-    int pa = ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"1\"}")).get("header").get("partition").asInt();
+    int pa =
+        ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"1\"}"))
+            .get("header")
+            .get("partition")
+            .asInt();
     String b = null;
     for (int i = 0; b == null; i++) {
       String candidate = "dash/b" + i;
-      if (ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"2\"}")).get("header").get("partition").asInt() != pa) {
+      if (ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"2\"}"))
+              .get("header")
+              .get("partition")
+              .asInt()
+          != pa) {
         b = candidate;
       }
     }
-    String txn = "{\"success\":[{\"put\":{\"key\":\"%s\",\"value\":\"3\"}},{\"put\":{\"key\":\"%s\",\"value\":\"4\"}}]}";
-    assertTrue(ok(http.send("POST", "/v1/kv/default/txn", txn.formatted(a, b))).get("succeeded").asBoolean());
+    String txn =
+        "{\"success\":[{\"put\":{\"key\":\"%s\",\"value\":\"3\"}},{\"put\":{\"key\":\"%s\",\"value\":\"4\"}}]}";
+    assertTrue(
+        ok(http.send("POST", "/v1/kv/default/txn", txn.formatted(a, b)))
+            .get("succeeded")
+            .asBoolean());
     ok(http.send("POST", "/v1/leases", "{\"ttlSeconds\":30}"));
   }
 
@@ -168,30 +196,69 @@ class DashboardMetricsTest {
     ok(http.send("POST", "/v1/topics", "{\"name\":\"dash-orders\",\"partitions\":2}"));
     StringBuilder records = new StringBuilder("{\"records\":[");
     for (int i = 0; i < 6; i++) {
-      records.append(i == 0 ? "" : ",")
-          .append("{\"key\":\"u").append(i % 3).append("\",\"value\":\"{\\\"user_id\\\":\\\"u")
-          .append(i % 3).append("\\\",\\\"amount\\\":").append(i).append("}\"}");
+      records
+          .append(i == 0 ? "" : ",")
+          .append("{\"key\":\"u")
+          .append(i % 3)
+          .append("\",\"value\":\"{\\\"user_id\\\":\\\"u")
+          .append(i % 3)
+          .append("\\\",\\\"amount\\\":")
+          .append(i)
+          .append("}\"}");
     }
     ok(http.send("POST", "/v1/topics/dash-orders/records", records.append("]}").toString()));
-    String member = ok(http.send("POST", "/v1/groups/dash/members", "{\"topics\":[\"dash-orders\"],\"autoOffsetReset\":\"earliest\"}")).get("memberId").asText();
-    await(() -> ok(http.send("POST", "/v1/groups/dash/members/" + member + "/heartbeat", "{}")).get("assignment").size() == 2,
+    String member =
+        ok(http.send(
+                "POST",
+                "/v1/groups/dash/members",
+                "{\"topics\":[\"dash-orders\"],\"autoOffsetReset\":\"earliest\"}"))
+            .get("memberId")
+            .asText();
+    await(
+        () ->
+            ok(http.send("POST", "/v1/groups/dash/members/" + member + "/heartbeat", "{}"))
+                    .get("assignment")
+                    .size()
+                == 2,
         "the only member owns both partitions");
-    JsonNode fetched = ok(http.send("GET", "/v1/groups/dash/members/" + member + "/records?maxRecords=100&maxWaitMs=200", null));
+    JsonNode fetched =
+        ok(
+            http.send(
+                "GET",
+                "/v1/groups/dash/members/" + member + "/records?maxRecords=100&maxWaitMs=200",
+                null));
     JsonNode first = fetched.get("records").get(0);
-    ok(http.send("POST", "/v1/groups/dash/offsets",
-        "{\"memberId\":\"" + member + "\",\"generation\":" + fetched.get("generation").asInt()
-            + ",\"offsets\":[{\"topic\":\"dash-orders\",\"partition\":" + first.get("partition").asInt()
-            + ",\"offset\":" + (first.get("offset").asLong() + 1) + "}]}"));
-    ok(http.send("PUT", "/v1/projections/dash-amounts",
-        "{\"source\":{\"topic\":\"dash-orders\"},\"sink\":{\"keyspace\":\"dash-amounts\"},"
-            + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}"));
-    await(() -> http.send("GET", "/metrics", null).body().contains("cohort_saga_projection_lag{"),
+    ok(
+        http.send(
+            "POST",
+            "/v1/groups/dash/offsets",
+            "{\"memberId\":\""
+                + member
+                + "\",\"generation\":"
+                + fetched.get("generation").asInt()
+                + ",\"offsets\":[{\"topic\":\"dash-orders\",\"partition\":"
+                + first.get("partition").asInt()
+                + ",\"offset\":"
+                + (first.get("offset").asLong() + 1)
+                + "}]}"));
+    ok(
+        http.send(
+            "PUT",
+            "/v1/projections/dash-amounts",
+            "{\"source\":{\"topic\":\"dash-orders\"},\"sink\":{\"keyspace\":\"dash-amounts\"},"
+                + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}"));
+    await(
+        () -> http.send("GET", "/metrics", null).body().contains("cohort_saga_projection_lag{"),
         "the projection reports its lag");
   }
 
   private static void sagaWorkload() throws Exception {
     int port = participant.getAddress().getPort();
-    ok(http.send("PUT", "/v1/sagas/definitions/dash-checkout", """
+    ok(
+        http.send(
+            "PUT",
+            "/v1/sagas/definitions/dash-checkout",
+            """
         {"steps":[
           {"name":"reserve",
            "action":{"kv":{"op":"put","keyspace":"default","key":"dash/${sagaId}","value":"reserved"}},
@@ -201,28 +268,48 @@ class DashboardMetricsTest {
            "retry":{"maxAttempts":1,"initialBackoffMs":10,"maxBackoffMs":10,"multiplier":1.0},
            "timeoutMs":2000}
         ]}
-        """.formatted(port)));
+        """
+                .formatted(port)));
     ok(http.send("POST", "/v1/sagas/dash-checkout/instances", "{\"id\":\"dash-1\",\"input\":{}}"));
-    await(() -> ok(http.send("GET", "/v1/sagas/instances/dash-1", null)).get("state").asText().equals("COMPENSATED"),
+    await(
+        () ->
+            ok(http.send("GET", "/v1/sagas/instances/dash-1", null))
+                .get("state")
+                .asText()
+                .equals("COMPENSATED"),
         "the declined saga compensated");
   }
 
   private static void trainingWorkload() throws Exception {
-    node.log().createTopic("dash-synthetic", 1, java.util.Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
     node.log()
-        .send("dash-synthetic", SyntheticDataset.records(128, 8, 3, 11).stream()
-            .map(bytes -> ProducerRecord.of("dash-synthetic", (byte[]) null, bytes))
-            .toList())
+        .createTopic("dash-synthetic", 1, java.util.Map.of())
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    node.log()
+        .send(
+            "dash-synthetic",
+            SyntheticDataset.records(128, 8, 3, 11).stream()
+                .map(bytes -> ProducerRecord.of("dash-synthetic", (byte[]) null, bytes))
+                .toList())
         .toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
-    var submitted = http.send("POST", "/v1/training/jobs", """
+    var submitted =
+        http.send(
+            "POST",
+            "/v1/training/jobs",
+            """
         {"id":"dash-job","name":"tiny","model":{"type":"mlp","layers":[8,16,3],"activation":"relu"},
          "dataset":{"topic":"dash-synthetic"},"workers":{"min":2,"max":2},"backend":"ring",
          "epochs":1,"batchSize":16,"optimizer":{"type":"sgd","lr":0.01},"seed":5,
          "checkpointEverySteps":20,"bucketCapMb":1}
         """);
     assertEquals(201, submitted.statusCode(), submitted.body());
-    await(() -> ok(http.send("GET", "/v1/training/jobs/dash-job", null)).get("state").asText().equals("COMPLETED"),
+    await(
+        () ->
+            ok(http.send("GET", "/v1/training/jobs/dash-job", null))
+                .get("state")
+                .asText()
+                .equals("COMPLETED"),
         "the training job completed");
   }
 

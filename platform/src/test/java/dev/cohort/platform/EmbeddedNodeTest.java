@@ -43,8 +43,7 @@ class EmbeddedNodeTest {
 
   private static void awaitReady(CohortNode node) throws Exception {
     HttpClient client = HttpClient.newHttpClient();
-    URI ready =
-        URI.create("http://127.0.0.1:" + node.httpAddress().getPort() + "/health/ready");
+    URI ready = URI.create("http://127.0.0.1:" + node.httpAddress().getPort() + "/health/ready");
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     int status = 0;
     while (status != 200 && System.nanoTime() < deadline) {

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,20 +29,20 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conformance with real etcd: one scripted etcdctl session, and one session of etcd's JSON
- * gateway calls, run against etcd 3.4.23 (Debian's etcd-server, started here on free ports with its
- * own data directory) and against a fresh Cohort node (the JSON calls on its HTTP port), and the
+ * Conformance with real etcd: one scripted etcdctl session, and one session of etcd's JSON gateway
+ * calls, run against etcd 3.4.23 (Debian's etcd-server, started here on free ports with its own
+ * data directory) and against a fresh Cohort node (the JSON calls on its HTTP port), and the
  * transcripts (exit code or HTTP status, output, error output) must be equal after these named
  * normalizations, the only allowed differences:
  *
  * <ol>
  *   <li>REVISIONS: absolute revisions differ (etcd's store starts at revision 1, Cohort's keyspace
- *       at 0), so every revision number is replaced by its rank among the revisions the session
- *       has seen ({@code r1}, {@code r2}, …);
+ *       at 0), so every revision number is replaced by its rank among the revisions the session has
+ *       seen ({@code r1}, {@code r2}, …);
  *   <li>LEASE_IDS: lease ids are chosen by each server; each is replaced by {@code L1}, {@code L2}…
  *       in order of appearance;
- *   <li>HEADER_IDS: {@code cluster_id}, {@code member_id} and {@code raft_term} name each
- *       server's own cluster and are removed;
+ *   <li>HEADER_IDS: {@code cluster_id}, {@code member_id} and {@code raft_term} name each server's
+ *       own cluster and are removed;
  *   <li>REMAINING_TTL: a lease's remaining seconds depend on timing and are replaced by {@code
  *       <ttl>};
  *   <li>CLIENT_LOG: etcdctl's own JSON log lines on stderr (retry warnings, timestamps) are
@@ -63,52 +63,66 @@ class EtcdConformanceTest {
     return new Step(null, args);
   }
 
-  private static final List<Step> SESSION = List.of(
-      $("put", "a", "1", "-w", "json"),
-      $("put", "a", "2", "--prev-kv"),
-      $("get", "a"),
-      $("put", "b", "1"),
-      $("put", "c", "1"),
-      $("put", "c/x", "1"),
-      $("get", "--prefix", ""),
-      $("get", "a", "-w", "json"),
-      $("get", "a", "--rev=$REV"),
-      $("get", "--from-key", "b"),
-      $("get", "--prefix", "c", "--keys-only"),
-      $("get", "--prefix", "", "--limit=1", "-w", "json"),
-      $("get", "--prefix", "", "--sort-by=MODIFY", "--order=DESCEND"),
-      $("get", "--prefix", "", "--sort-by=VALUE", "--order=ASCEND", "--print-value-only"),
-      $("get", "a", "c", "-w", "json"),
-      $("get", "missing"),
-      $("get", "missing", "-w", "json"),
-      $("del", "a"),
-      $("del", "a"),
-      $("del", "--prefix", "c", "--prev-kv"),
-      $("get", "--prefix", "", "--rev=$REV"),
-      $("get", "--prefix", "", "--rev=$REV", "--sort-by=CREATE", "--order=DESCEND", "-w", "json"),
-      new Step("value(\"b\") = \"1\"\n\nput b 2\nget b\ndel nothing\n\nput b failed\n\n", "txn"),
-      new Step("value(\"b\") = \"1\"\n\nput b 3\n\nget b\n\n", "txn"),
-      new Step("mod(\"b\") > \"0\"\nversion(\"b\") = \"2\"\ncreate(\"z\") = \"0\"\n\nput z 1\n\n\n", "txn", "-w", "json"),
-      new Step("c(\"b\") < \"1\"\n\n\nput y 1\n\n", "txn"),
-      $("lease", "grant", "100"),
-      $("put", "leased", "v", "--lease=$LEASE"),
-      $("get", "leased", "-w", "json"),
-      $("lease", "timetolive", "$LEASE", "--keys"),
-      $("lease", "keep-alive", "--once", "$LEASE"),
-      $("lease", "revoke", "$LEASE"),
-      $("get", "leased"),
-      $("lease", "timetolive", "$LEASE"),
-      $("lease", "revoke", "$LEASE"),
-      $("put", "x", "1", "-w", "json"),
-      $("put", "x", "2"),
-      $("compact", "$REV"),
-      $("get", "x", "--rev=$REV"),
-      $("compact", "$REV"),
-      $("get", "a", "--rev=2"),
-      $("watch", "--rev=2", "x"),
-      new Step(tooManyOps(), "txn"),
-      $("del", "--prefix", ""),
-      $("get", "--prefix", ""));
+  private static final List<Step> SESSION =
+      List.of(
+          $("put", "a", "1", "-w", "json"),
+          $("put", "a", "2", "--prev-kv"),
+          $("get", "a"),
+          $("put", "b", "1"),
+          $("put", "c", "1"),
+          $("put", "c/x", "1"),
+          $("get", "--prefix", ""),
+          $("get", "a", "-w", "json"),
+          $("get", "a", "--rev=$REV"),
+          $("get", "--from-key", "b"),
+          $("get", "--prefix", "c", "--keys-only"),
+          $("get", "--prefix", "", "--limit=1", "-w", "json"),
+          $("get", "--prefix", "", "--sort-by=MODIFY", "--order=DESCEND"),
+          $("get", "--prefix", "", "--sort-by=VALUE", "--order=ASCEND", "--print-value-only"),
+          $("get", "a", "c", "-w", "json"),
+          $("get", "missing"),
+          $("get", "missing", "-w", "json"),
+          $("del", "a"),
+          $("del", "a"),
+          $("del", "--prefix", "c", "--prev-kv"),
+          $("get", "--prefix", "", "--rev=$REV"),
+          $(
+              "get",
+              "--prefix",
+              "",
+              "--rev=$REV",
+              "--sort-by=CREATE",
+              "--order=DESCEND",
+              "-w",
+              "json"),
+          new Step(
+              "value(\"b\") = \"1\"\n\nput b 2\nget b\ndel nothing\n\nput b failed\n\n", "txn"),
+          new Step("value(\"b\") = \"1\"\n\nput b 3\n\nget b\n\n", "txn"),
+          new Step(
+              "mod(\"b\") > \"0\"\nversion(\"b\") = \"2\"\ncreate(\"z\") = \"0\"\n\nput z 1\n\n\n",
+              "txn",
+              "-w",
+              "json"),
+          new Step("c(\"b\") < \"1\"\n\n\nput y 1\n\n", "txn"),
+          $("lease", "grant", "100"),
+          $("put", "leased", "v", "--lease=$LEASE"),
+          $("get", "leased", "-w", "json"),
+          $("lease", "timetolive", "$LEASE", "--keys"),
+          $("lease", "keep-alive", "--once", "$LEASE"),
+          $("lease", "revoke", "$LEASE"),
+          $("get", "leased"),
+          $("lease", "timetolive", "$LEASE"),
+          $("lease", "revoke", "$LEASE"),
+          $("put", "x", "1", "-w", "json"),
+          $("put", "x", "2"),
+          $("compact", "$REV"),
+          $("get", "x", "--rev=$REV"),
+          $("compact", "$REV"),
+          $("get", "a", "--rev=2"),
+          $("watch", "--rev=2", "x"),
+          new Step(tooManyOps(), "txn"),
+          $("del", "--prefix", ""),
+          $("get", "--prefix", ""));
 
   /** A transaction of 129 puts, one more than etcd's default --max-txn-ops. */
   private static String tooManyOps() {
@@ -131,23 +145,37 @@ class EtcdConformanceTest {
     etcdDir = Files.createTempDirectory("cohort-conformance-etcd");
     int client = freePort();
     int peer = freePort();
-    etcd = new ProcessBuilder(ETCD.toString(), "--name", "conformance",
-        "--data-dir", etcdDir.resolve("data").toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + client,
-        "--advertise-client-urls", "http://127.0.0.1:" + client,
-        "--listen-peer-urls", "http://127.0.0.1:" + peer,
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
-        "--initial-cluster", "conformance=http://127.0.0.1:" + peer)
-        .redirectErrorStream(true).redirectOutput(etcdDir.resolve("etcd.log").toFile()).start();
+    etcd =
+        new ProcessBuilder(
+                ETCD.toString(),
+                "--name",
+                "conformance",
+                "--data-dir",
+                etcdDir.resolve("data").toString(),
+                "--listen-client-urls",
+                "http://127.0.0.1:" + client,
+                "--advertise-client-urls",
+                "http://127.0.0.1:" + client,
+                "--listen-peer-urls",
+                "http://127.0.0.1:" + peer,
+                "--initial-advertise-peer-urls",
+                "http://127.0.0.1:" + peer,
+                "--initial-cluster",
+                "conformance=http://127.0.0.1:" + peer)
+            .redirectErrorStream(true)
+            .redirectOutput(etcdDir.resolve("etcd.log").toFile())
+            .start();
     etcdEndpoint = "127.0.0.1:" + client;
     Etcdctl etcdctl = new Etcdctl(etcdEndpoint);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (etcdctl.run(null, "endpoint", "health").exit() != 0) {
       if (System.nanoTime() > deadline || !etcd.isAlive()) {
-        throw new AssertionError("etcd did not start: " + Files.readString(etcdDir.resolve("etcd.log")));
+        throw new AssertionError(
+            "etcd did not start: " + Files.readString(etcdDir.resolve("etcd.log")));
       }
     }
-    node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-conformance").etcdPort(-1).build());
+    node =
+        Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-conformance").etcdPort(-1).build());
   }
 
   @AfterAll
@@ -174,24 +202,31 @@ class EtcdConformanceTest {
   private record Call(String path, String body) {}
 
   // keys under "j/" (base64 "ai8="); range end "j0" ("ajA=")
-  private static final List<Call> JSON_SESSION = List.of(
-      new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"MQ==\"}"),
-      new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"Mg==\",\"prev_kv\":true}"),
-      new Call("kv/put", "{\"key\":\"ai9i\",\"value\":\"Mw==\"}"),
-      new Call("kv/range", "{\"key\":\"ai9h\"}"),
-      new Call("kv/range", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}"),
-      new Call("kv/range", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"limit\":1,\"keys_only\":true}"),
-      new Call("kv/range", "{\"key\":\"bm9uZQ==\"}"),
-      new Call("kv/txn", "{\"compare\":[{\"target\":\"CREATE\",\"key\":\"ai9h\",\"createRevision\":\"0\"}],"
-          + "\"success\":[{\"requestPut\":{\"key\":\"ai9h\",\"value\":\"eA==\"}}],"
-          + "\"failure\":[{\"requestRange\":{\"key\":\"ai9h\"}}]}"),
-      new Call("kv/txn", "{\"compare\":[{\"target\":\"VALUE\",\"key\":\"ai9h\",\"value\":\"Mg==\"}],"
-          + "\"success\":[{\"request_put\":{\"key\":\"ai9j\",\"value\":\"eQ==\"}},"
-          + "{\"request_delete_range\":{\"key\":\"ai9i\",\"prev_kv\":true}}]}"),
-      new Call("lease/grant", "{\"TTL\":30}"),
-      new Call("kv/deleterange", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"prev_kv\":true}"),
-      new Call("kv/put", "{\"key\":\"\",\"value\":\"MQ==\"}"),
-      new Call("kv/range", "not json"));
+  private static final List<Call> JSON_SESSION =
+      List.of(
+          new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"MQ==\"}"),
+          new Call("kv/put", "{\"key\":\"ai9h\",\"value\":\"Mg==\",\"prev_kv\":true}"),
+          new Call("kv/put", "{\"key\":\"ai9i\",\"value\":\"Mw==\"}"),
+          new Call("kv/range", "{\"key\":\"ai9h\"}"),
+          new Call("kv/range", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}"),
+          new Call(
+              "kv/range",
+              "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"limit\":1,\"keys_only\":true}"),
+          new Call("kv/range", "{\"key\":\"bm9uZQ==\"}"),
+          new Call(
+              "kv/txn",
+              "{\"compare\":[{\"target\":\"CREATE\",\"key\":\"ai9h\",\"createRevision\":\"0\"}],"
+                  + "\"success\":[{\"requestPut\":{\"key\":\"ai9h\",\"value\":\"eA==\"}}],"
+                  + "\"failure\":[{\"requestRange\":{\"key\":\"ai9h\"}}]}"),
+          new Call(
+              "kv/txn",
+              "{\"compare\":[{\"target\":\"VALUE\",\"key\":\"ai9h\",\"value\":\"Mg==\"}],"
+                  + "\"success\":[{\"request_put\":{\"key\":\"ai9j\",\"value\":\"eQ==\"}},"
+                  + "{\"request_delete_range\":{\"key\":\"ai9i\",\"prev_kv\":true}}]}"),
+          new Call("lease/grant", "{\"TTL\":30}"),
+          new Call("kv/deleterange", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"prev_kv\":true}"),
+          new Call("kv/put", "{\"key\":\"\",\"value\":\"MQ==\"}"),
+          new Call("kv/range", "not json"));
 
   @Test
   void jsonGatewaySessionSameOutput() throws Exception {
@@ -205,11 +240,15 @@ class EtcdConformanceTest {
     HttpClient http = HttpClient.newHttpClient();
     StringBuilder transcript = new StringBuilder();
     // a watch of j/ opened first, so that every change of the session reaches it live
-    HttpRequest watch = HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}}"))
-        .build();
+    HttpRequest watch =
+        HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"create_request\":{\"key\":\"ai8=\",\"range_end\":\"ajA=\"}}"))
+            .build();
     BlockingQueue<String> watched = new LinkedBlockingQueue<>();
-    var lines = http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS).body();
+    var lines =
+        http.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS).body();
     Thread reader = new Thread(() -> lines.forEach(watched::add), "json-watch-reader");
     reader.setDaemon(true);
     reader.start();
@@ -218,14 +257,28 @@ class EtcdConformanceTest {
       throw new AssertionError("no created answer from the watch: " + created);
     }
     for (Call call : JSON_SESSION) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v3/" + call.path()))
-          .POST(HttpRequest.BodyPublishers.ofString(call.body())).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/v3/" + call.path()))
+                  .POST(HttpRequest.BodyPublishers.ofString(call.body()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       String body = r.body();
       if (call.body().equals("not json")) {
-        body = body.replaceAll("\"(error|message)\":\"(?:[^\"\\\\]|\\\\.)*\"", "\"$1\":\"<parse error>\"");
+        body =
+            body.replaceAll(
+                "\"(error|message)\":\"(?:[^\"\\\\]|\\\\.)*\"", "\"$1\":\"<parse error>\"");
       }
-      transcript.append("POST /v3/").append(call.path()).append(' ').append(call.body()).append('\n')
-          .append(r.statusCode()).append(' ').append(normalizer.apply(body.strip())).append('\n');
+      transcript
+          .append("POST /v3/")
+          .append(call.path())
+          .append(' ')
+          .append(call.body())
+          .append('\n')
+          .append(r.statusCode())
+          .append(' ')
+          .append(normalizer.apply(body.strip()))
+          .append('\n');
     }
     // the session's 7 changes under j/, the events of one revision in one response
     int events = 0;
@@ -233,11 +286,15 @@ class EtcdConformanceTest {
     while (events < 7) {
       String line = watched.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       if (line == null) {
-        throw new AssertionError("the watch delivered " + events + " of 7 events in 20 s:\n" + transcript);
+        throw new AssertionError(
+            "the watch delivered " + events + " of 7 events in 20 s:\n" + transcript);
       }
       JsonNode result = parse(line).path("result");
       events += result.path("events").size();
-      transcript.append("watch ").append(normalizer.apply(result.path("events").toString())).append('\n');
+      transcript
+          .append("watch ")
+          .append(normalizer.apply(result.path("events").toString()))
+          .append('\n');
     }
     lines.close();
     return transcript.toString();
@@ -266,7 +323,8 @@ class EtcdConformanceTest {
     for (Step step : SESSION) {
       List<String> args = new ArrayList<>();
       for (String a : step.args()) {
-        args.add(a.replace("$REV", String.valueOf(revision)).replace("$LEASE", String.valueOf(lease)));
+        args.add(
+            a.replace("$REV", String.valueOf(revision)).replace("$LEASE", String.valueOf(lease)));
       }
       Etcdctl.Result r = etcdctl.run(step.stdin(), args.toArray(String[]::new));
       Matcher rev = Pattern.compile("\"header\":\\{[^}]*\"revision\":(\\d+)").matcher(r.out());
@@ -277,8 +335,13 @@ class EtcdConformanceTest {
       if (granted.find()) {
         lease = granted.group(1);
       }
-      transcript.append("$ etcdctl ").append(String.join(" ", step.args())).append('\n')
-          .append("exit ").append(r.exit()).append('\n')
+      transcript
+          .append("$ etcdctl ")
+          .append(String.join(" ", step.args()))
+          .append('\n')
+          .append("exit ")
+          .append(r.exit())
+          .append('\n')
           .append(normalizer.apply(r.out()))
           .append(normalizer.apply(dropClientLog(r.err())));
     }
@@ -299,13 +362,15 @@ class EtcdConformanceTest {
   private static final class Normalizer {
     private final Map<Long, String> revisions = new HashMap<>();
     private final Map<Long, String> leases = new LinkedHashMap<>();
-    private static final Pattern REVISION = Pattern.compile(
-        "(\"(?:revision|create_revision|mod_revision)\":\"?)(\\d+)|(compacted revision )(\\d+)");
+    private static final Pattern REVISION =
+        Pattern.compile(
+            "(\"(?:revision|create_revision|mod_revision)\":\"?)(\\d+)|(compacted revision )(\\d+)");
     private static final Pattern HEADER_IDS =
         Pattern.compile("\"(cluster_id|member_id|raft_term)\":\"?\\d+\"?,?");
     private static final Pattern LEASE =
         Pattern.compile("(lease )([0-9a-f]+)|(\"lease\":\"?|\"ID\":\")(\\d+)");
-    private static final Pattern REMAINING = Pattern.compile("remaining\\(\\d+s\\)|\"TTL\":\"?\\d+\"?");
+    private static final Pattern REMAINING =
+        Pattern.compile("remaining\\(\\d+s\\)|\"TTL\":\"?\\d+\"?");
 
     String apply(String text) {
       text = HEADER_IDS.matcher(text).replaceAll("");
@@ -314,7 +379,8 @@ class EtcdConformanceTest {
       while (m.find()) {
         String prefix = m.group(1) != null ? m.group(1) : m.group(3);
         long value = Long.parseLong(m.group(2) != null ? m.group(2) : m.group(4));
-        String name = value == 0 ? "0" : revisions.computeIfAbsent(value, v -> "r" + (revisions.size() + 1));
+        String name =
+            value == 0 ? "0" : revisions.computeIfAbsent(value, v -> "r" + (revisions.size() + 1));
         m.appendReplacement(out, Matcher.quoteReplacement(prefix + name));
       }
       m.appendTail(out);
@@ -322,9 +388,13 @@ class EtcdConformanceTest {
       StringBuilder out2 = new StringBuilder();
       while (l.find()) {
         // etcdctl prints lease ids in hex, JSON in decimal: both name the same lease
-        long id = l.group(2) != null ? Long.parseUnsignedLong(l.group(2), 16) : Long.parseLong(l.group(4));
+        long id =
+            l.group(2) != null
+                ? Long.parseUnsignedLong(l.group(2), 16)
+                : Long.parseLong(l.group(4));
         String name = leases.computeIfAbsent(id, v -> "L" + (leases.size() + 1));
-        l.appendReplacement(out2, Matcher.quoteReplacement((l.group(1) != null ? l.group(1) : l.group(3)) + name));
+        l.appendReplacement(
+            out2, Matcher.quoteReplacement((l.group(1) != null ? l.group(1) : l.group(3)) + name));
       }
       l.appendTail(out2);
       return REMAINING.matcher(out2.toString()).replaceAll("<ttl>");

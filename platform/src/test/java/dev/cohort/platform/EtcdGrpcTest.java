@@ -46,8 +46,10 @@ class EtcdGrpcTest {
   @BeforeAll
   static void start() throws Exception {
     node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-grpc").etcdPort(-1).build());
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", node.etcdAddress().orElseThrow().getPort())
-        .usePlaintext().build();
+    channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", node.etcdAddress().orElseThrow().getPort())
+            .usePlaintext()
+            .build();
     kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
@@ -66,11 +68,15 @@ class EtcdGrpcTest {
   }
 
   private static long put(String key, String value) {
-    return kv.put(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)).build()).getHeader().getRevision();
+    return kv.put(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)).build())
+        .getHeader()
+        .getRevision();
   }
 
   private static long revision() {
-    return kv.range(RangeRequest.newBuilder().setKey(b("g/none")).build()).getHeader().getRevision();
+    return kv.range(RangeRequest.newBuilder().setKey(b("g/none")).build())
+        .getHeader()
+        .getRevision();
   }
 
   /** A watch stream whose answers a test reads in order. */
@@ -105,8 +111,12 @@ class EtcdGrpcTest {
   @Test
   void watchCreateCancelProgressAndFilters() throws Exception {
     Stream s = new Stream();
-    s.create(WatchCreateRequest.newBuilder().setKey(b("g/w/")).setRangeEnd(b("g/w0"))
-        .addFilters(WatchCreateRequest.FilterType.NODELETE).setPrevKv(true));
+    s.create(
+        WatchCreateRequest.newBuilder()
+            .setKey(b("g/w/"))
+            .setRangeEnd(b("g/w0"))
+            .addFilters(WatchCreateRequest.FilterType.NODELETE)
+            .setPrevKv(true));
     WatchResponse created = s.next();
     assertTrue(created.getCreated());
     long id = created.getWatchId();
@@ -119,13 +129,22 @@ class EtcdGrpcTest {
     assertEquals(last, second.getEvents(0).getKv().getModRevision());
     assertFalse(second.getEvents(0).hasPrevKv(), "re-created after the delete: no previous value");
 
-    s.requests.onNext(WatchRequest.newBuilder().setProgressRequest(WatchProgressRequest.getDefaultInstance()).build());
+    s.requests.onNext(
+        WatchRequest.newBuilder()
+            .setProgressRequest(WatchProgressRequest.getDefaultInstance())
+            .build());
     WatchResponse progress = s.next();
     assertEquals(-1, progress.getWatchId());
-    assertTrue(progress.getHeader().getRevision() >= last - 1 && progress.getHeader().getRevision() <= last,
-        "progress names a revision every event up to which was sent: " + progress.getHeader().getRevision());
+    assertTrue(
+        progress.getHeader().getRevision() >= last - 1
+            && progress.getHeader().getRevision() <= last,
+        "progress names a revision every event up to which was sent: "
+            + progress.getHeader().getRevision());
 
-    s.requests.onNext(WatchRequest.newBuilder().setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(id)).build());
+    s.requests.onNext(
+        WatchRequest.newBuilder()
+            .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(id))
+            .build());
     WatchResponse cancelled = s.next();
     assertTrue(cancelled.getCanceled());
     assertEquals(id, cancelled.getWatchId());
@@ -146,8 +165,10 @@ class EtcdGrpcTest {
     WatchResponse compacted = s.next();
     assertTrue(compacted.getCanceled());
     assertEquals(now, compacted.getCompactRevision());
-    StatusRuntimeException read = assertThrows(StatusRuntimeException.class,
-        () -> kv.range(RangeRequest.newBuilder().setKey(b("g/c/k")).setRevision(old).build()));
+    StatusRuntimeException read =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> kv.range(RangeRequest.newBuilder().setKey(b("g/c/k")).setRevision(old).build()));
     assertEquals(Status.Code.OUT_OF_RANGE, read.getStatus().getCode());
     s.requests.onCompleted();
   }
@@ -157,22 +178,55 @@ class EtcdGrpcTest {
     long before = revision();
     TxnRequest.Builder tooMany = TxnRequest.newBuilder();
     for (int i = 0; i < 129; i++) {
-      tooMany.addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(b("g/bad/" + i))));
+      tooMany.addSuccess(
+          RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(b("g/bad/" + i))));
     }
-    assertRefused(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request",
+    assertRefused(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: too many operations in txn request",
         () -> kv.txn(tooMany.build()));
-    assertRefused(Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided",
+    assertRefused(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: key is not provided",
         () -> kv.put(PutRequest.newBuilder().setValue(b("v")).build()));
-    assertRefused(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided",
-        () -> kv.put(PutRequest.newBuilder().setKey(b("g/bad/x")).setValue(b("v")).setIgnoreValue(true).build()));
-    assertRefused(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found",
-        () -> kv.put(PutRequest.newBuilder().setKey(b("g/bad/missing")).setIgnoreValue(true).build()));
-    assertRefused(Status.Code.NOT_FOUND, "etcdserver: requested lease not found",
-        () -> kv.put(PutRequest.newBuilder().setKey(b("g/bad/y")).setValue(b("v")).setLease(424242).build()));
-    assertRefused(Status.Code.UNIMPLEMENTED, null, () -> kv.txn(TxnRequest.newBuilder()
-        .addSuccess(RequestOp.newBuilder().setRequestTxn(TxnRequest.getDefaultInstance())).build()));
+    assertRefused(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: value is provided",
+        () ->
+            kv.put(
+                PutRequest.newBuilder()
+                    .setKey(b("g/bad/x"))
+                    .setValue(b("v"))
+                    .setIgnoreValue(true)
+                    .build()));
+    assertRefused(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: key not found",
+        () ->
+            kv.put(
+                PutRequest.newBuilder().setKey(b("g/bad/missing")).setIgnoreValue(true).build()));
+    assertRefused(
+        Status.Code.NOT_FOUND,
+        "etcdserver: requested lease not found",
+        () ->
+            kv.put(
+                PutRequest.newBuilder()
+                    .setKey(b("g/bad/y"))
+                    .setValue(b("v"))
+                    .setLease(424242)
+                    .build()));
+    assertRefused(
+        Status.Code.UNIMPLEMENTED,
+        null,
+        () ->
+            kv.txn(
+                TxnRequest.newBuilder()
+                    .addSuccess(
+                        RequestOp.newBuilder().setRequestTxn(TxnRequest.getDefaultInstance()))
+                    .build()));
     assertEquals(before, revision(), "nothing was written");
-    RangeResponse none = kv.range(RangeRequest.newBuilder().setKey(b("g/bad/")).setRangeEnd(b("g/bad0")).build());
+    RangeResponse none =
+        kv.range(RangeRequest.newBuilder().setKey(b("g/bad/")).setRangeEnd(b("g/bad0")).build());
     assertEquals(0, none.getCount());
   }
 
@@ -185,9 +239,15 @@ class EtcdGrpcTest {
     RangeResponse a = kv.range(RangeRequest.newBuilder().setKey(b("g/s/a")).build());
     assertEquals("3", a.getKvs(0).getValue().toStringUtf8());
     assertEquals(2, a.getKvs(0).getVersion());
-    RangeResponse byValue = kv.range(RangeRequest.newBuilder().setKey(b("g/s/")).setRangeEnd(b("g/s0"))
-        .setSortTarget(RangeRequest.SortTarget.VALUE).setSortOrder(RangeRequest.SortOrder.DESCEND)
-        .setLimit(2).build());
+    RangeResponse byValue =
+        kv.range(
+            RangeRequest.newBuilder()
+                .setKey(b("g/s/"))
+                .setRangeEnd(b("g/s0"))
+                .setSortTarget(RangeRequest.SortTarget.VALUE)
+                .setSortOrder(RangeRequest.SortOrder.DESCEND)
+                .setLimit(2)
+                .build());
     assertEquals(3, byValue.getCount());
     assertTrue(byValue.getMore());
     assertEquals("g/s/a", byValue.getKvs(0).getKey().toStringUtf8());

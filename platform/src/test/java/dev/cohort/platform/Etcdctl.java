@@ -30,7 +30,8 @@ final class Etcdctl {
   }
 
   static void assumeInstalled() {
-    assumeTrue(Files.isExecutable(BINARY), "etcdctl is not installed (apt-get install etcd-client)");
+    assumeTrue(
+        Files.isExecutable(BINARY), "etcdctl is not installed (apt-get install etcd-client)");
   }
 
   /** A finished command. */
@@ -46,7 +47,8 @@ final class Etcdctl {
       p.destroyForcibly();
       throw new AssertionError("etcdctl " + String.join(" ", args) + " did not finish in 30 s");
     }
-    return new Result(p.exitValue(),
+    return new Result(
+        p.exitValue(),
         new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
         new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
   }
@@ -55,14 +57,20 @@ final class Etcdctl {
   String ok(String... args) throws IOException, InterruptedException {
     Result r = run(null, args);
     if (r.exit() != 0) {
-      throw new AssertionError("etcdctl " + String.join(" ", args) + " failed (" + r.exit() + "): " + r.err() + r.out());
+      throw new AssertionError(
+          "etcdctl " + String.join(" ", args) + " failed (" + r.exit() + "): " + r.err() + r.out());
     }
     return r.out();
   }
 
   Process start(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(BINARY.toString(), "--endpoints=" + endpoint,
-        "--dial-timeout=5s", "--command-timeout=20s"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                BINARY.toString(),
+                "--endpoints=" + endpoint,
+                "--dial-timeout=5s",
+                "--command-timeout=20s"));
     command.addAll(List.of(args));
     ProcessBuilder b = new ProcessBuilder(command);
     b.environment().put("ETCDCTL_API", "3");
@@ -76,17 +84,21 @@ final class Etcdctl {
 
     Running(String... args) throws IOException {
       process = start(args);
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            lines.add(line);
-          }
-        } catch (IOException e) {
-          lines.add("<read failed: " + e + ">");
-        }
-      }, "etcdctl-reader");
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                  }
+                } catch (IOException e) {
+                  lines.add("<read failed: " + e + ">");
+                }
+              },
+              "etcdctl-reader");
       reader.setDaemon(true);
       reader.start();
     }
@@ -103,7 +115,8 @@ final class Etcdctl {
       while (out.size() < n) {
         String line = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (line == null) {
-          throw new AssertionError("expected " + n + " lines, got " + out + "; stderr: " + stderr());
+          throw new AssertionError(
+              "expected " + n + " lines, got " + out + "; stderr: " + stderr());
         }
         out.add(line);
       }
@@ -112,7 +125,9 @@ final class Etcdctl {
 
     private String stderr() {
       try {
-        return process.isAlive() ? "(running)" : new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return process.isAlive()
+            ? "(running)"
+            : new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
       } catch (IOException e) {
         return e.toString();
       }

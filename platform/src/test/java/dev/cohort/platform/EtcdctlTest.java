@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Debian's etcdctl 3.4 (API v3) end to end against an embedded node's etcd listener: keys,
- * ranges, revisions, transactions fed on stdin, watches, leases, locks, elections and the
- * endpoint and member commands. Each test uses its own key prefix.
+ * Debian's etcdctl 3.4 (API v3) end to end against an embedded node's etcd listener: keys, ranges,
+ * revisions, transactions fed on stdin, watches, leases, locks, elections and the endpoint and
+ * member commands. Each test uses its own key prefix.
  */
 @Tag("integration")
 class EtcdctlTest {
@@ -53,9 +53,11 @@ class EtcdctlTest {
     assertEquals("kv/a\n1\n", etcdctl.ok("get", "kv/a"));
     assertEquals("kv/a\n1\nkv/b\n2\nkv/c\n3\n", etcdctl.ok("get", "--prefix", "kv/"));
     assertEquals("~kw\nother\n~kx\nlast\n", etcdctl.ok("get", "--from-key", "~kw"));
-    assertEquals("kv/a\nkv/b\n", etcdctl.ok("get", "--prefix", "kv/", "--keys-only", "--limit=2")
-        .replace("\n\n", "\n"));
-    assertEquals("kv/c\n3\nkv/b\n2\nkv/a\n1\n",
+    assertEquals(
+        "kv/a\nkv/b\n",
+        etcdctl.ok("get", "--prefix", "kv/", "--keys-only", "--limit=2").replace("\n\n", "\n"));
+    assertEquals(
+        "kv/c\n3\nkv/b\n2\nkv/a\n1\n",
         etcdctl.ok("get", "--prefix", "kv/", "--order=DESCEND", "--sort-by=KEY"));
 
     JsonNode before = JSON.readTree(etcdctl.ok("get", "kv/a", "-w", "json"));
@@ -75,7 +77,8 @@ class EtcdctlTest {
     assertEquals(1, page.get("kvs").size());
 
     // the whole prefix as it was before the change (the change replayed back from kv's history)
-    assertEquals("kv/a\n1\nkv/b\n2\nkv/c\n3\n", etcdctl.ok("get", "--prefix", "kv/", "--rev=" + revision));
+    assertEquals(
+        "kv/a\n1\nkv/b\n2\nkv/c\n3\n", etcdctl.ok("get", "--prefix", "kv/", "--rev=" + revision));
     assertEquals("3\n", etcdctl.ok("del", "--prefix", "kv/"));
     assertEquals("", etcdctl.ok("get", "--prefix", "kv/"));
     assertEquals("~kw\nother\n", etcdctl.ok("get", "~kw"));
@@ -84,7 +87,8 @@ class EtcdctlTest {
   @Test
   void txnFromStdin() throws Exception {
     etcdctl.ok("put", "txn/k", "v1");
-    String script = "value(\"txn/k\") = \"v1\"\n\nput txn/k v2\nput txn/other yes\n\nput txn/failed yes\n\n";
+    String script =
+        "value(\"txn/k\") = \"v1\"\n\nput txn/k v2\nput txn/other yes\n\nput txn/failed yes\n\n";
     Etcdctl.Result won = etcdctl.run(script, "txn");
     assertEquals(0, won.exit(), won.err());
     assertEquals("SUCCESS\n\nOK\n\nOK\n", won.out());
@@ -103,12 +107,17 @@ class EtcdctlTest {
 
   @Test
   void watchFromRevision() throws Exception {
-    long start = JSON.readTree(etcdctl.ok("put", "watch/a", "1", "-w", "json")).at("/header/revision").asLong();
+    long start =
+        JSON.readTree(etcdctl.ok("put", "watch/a", "1", "-w", "json"))
+            .at("/header/revision")
+            .asLong();
     etcdctl.ok("put", "watch/b", "2");
     etcdctl.ok("del", "watch/a");
-    try (Etcdctl.Running watch = etcdctl.new Running("watch", "--prefix", "watch/", "--rev=" + start)) {
+    try (Etcdctl.Running watch =
+        etcdctl.new Running("watch", "--prefix", "watch/", "--rev=" + start)) {
       // a delete prints its key and an empty value
-      assertEquals(List.of("PUT", "watch/a", "1", "PUT", "watch/b", "2", "DELETE", "watch/a", ""),
+      assertEquals(
+          List.of("PUT", "watch/a", "1", "PUT", "watch/b", "2", "DELETE", "watch/a", ""),
           watch.lines(9));
       etcdctl.ok("put", "watch/c", "3");
       assertEquals(List.of("PUT", "watch/c", "3"), watch.lines(3));
@@ -117,15 +126,23 @@ class EtcdctlTest {
 
   @Test
   void leases() throws Exception {
-    Matcher granted = Pattern.compile("lease ([0-9a-f]+) granted with TTL\\((\\d+)s\\)")
-        .matcher(etcdctl.ok("lease", "grant", "60"));
+    Matcher granted =
+        Pattern.compile("lease ([0-9a-f]+) granted with TTL\\((\\d+)s\\)")
+            .matcher(etcdctl.ok("lease", "grant", "60"));
     assertTrue(granted.find());
     String id = granted.group(1);
     assertEquals("60", granted.group(2));
     etcdctl.ok("put", "lease/k", "v", "--lease=" + id);
-    assertEquals("lease " + id + " keepalived with TTL(60)\n", etcdctl.ok("lease", "keep-alive", "--once", id));
+    assertEquals(
+        "lease " + id + " keepalived with TTL(60)\n",
+        etcdctl.ok("lease", "keep-alive", "--once", id));
     String ttl = etcdctl.ok("lease", "timetolive", id, "--keys");
-    assertTrue(ttl.matches("lease " + id + " granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[lease/k\\]\\)\n"), ttl);
+    assertTrue(
+        ttl.matches(
+            "lease "
+                + id
+                + " granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[lease/k\\]\\)\n"),
+        ttl);
     assertEquals("lease " + id + " revoked\n", etcdctl.ok("lease", "revoke", id));
     assertEquals("", etcdctl.ok("get", "lease/k"));
     assertEquals("lease " + id + " already expired\n", etcdctl.ok("lease", "timetolive", id));
@@ -139,10 +156,13 @@ class EtcdctlTest {
     String endpoint = "127.0.0.1:" + node.etcdAddress().orElseThrow().getPort();
     Etcdctl.Result health = etcdctl.run(null, "endpoint", "health");
     assertEquals(0, health.exit(), health.err());
-    assertTrue((health.out() + health.err()).startsWith(endpoint + " is healthy"), health.out() + health.err());
+    assertTrue(
+        (health.out() + health.err()).startsWith(endpoint + " is healthy"),
+        health.out() + health.err());
     JsonNode status = JSON.readTree(etcdctl.ok("endpoint", "status", "-w", "json")).get(0);
     assertEquals("3.4.23", status.at("/Status/version").asText());
-    assertEquals(status.at("/Status/header/member_id").asLong(), status.at("/Status/leader").asLong());
+    assertEquals(
+        status.at("/Status/header/member_id").asLong(), status.at("/Status/leader").asLong());
     String members = etcdctl.ok("member", "list");
     assertTrue(members.contains("started") && members.contains("http://" + endpoint), members);
   }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's side of tracing on an embedded node that exports to a Zipkin-compatible endpoint
- * (a collector in this test that keeps what it receives): W3C headers in and out, the server span
+ * The gateway's side of tracing on an embedded node that exports to a Zipkin-compatible endpoint (a
+ * collector in this test that keeps what it receives): W3C headers in and out, the server span
  * named after the route template and parented on the caller's span, the trace id in the access
  * log's MDC and as the latency histogram's exemplar.
  */
@@ -58,7 +58,8 @@ class GatewayTracingTest {
     collector.start();
     accessLog.start();
     ((Logger) LoggerFactory.getLogger("dev.cohort.gateway.access")).addAppender(accessLog);
-    ((Logger) LoggerFactory.getLogger("dev.cohort.gateway.access")).setLevel(ch.qos.logback.classic.Level.INFO);
+    ((Logger) LoggerFactory.getLogger("dev.cohort.gateway.access"))
+        .setLevel(ch.qos.logback.classic.Level.INFO);
     node =
         Cohort.start(
             HttpTestClient.embeddedNode("cohort-gateway-tracing")
@@ -106,7 +107,9 @@ class GatewayTracingTest {
     assertEquals("SERVER", span.path("kind").asText());
     assertEquals("cohort-gw-test", span.path("localEndpoint").path("serviceName").asText());
     assertEquals("200", span.path("tags").path("http.response.status_code").asText());
-    assertTrue(span.path("tags").path("service.instance.id").asText().startsWith("pekko://"), span.toString());
+    assertTrue(
+        span.path("tags").path("service.instance.id").asText().startsWith("pekko://"),
+        span.toString());
 
     ILoggingEvent line =
         accessLog.list.stream()
@@ -134,15 +137,25 @@ class GatewayTracingTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertTrue(
-        metrics.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"),
+        metrics
+            .headers()
+            .firstValue("Content-Type")
+            .orElse("")
+            .startsWith("application/openmetrics-text"),
         metrics.headers().toString());
     assertTrue(
-        metrics.body().lines()
-            .anyMatch(l -> l.startsWith("cohort_http_request_seconds_bucket{")
-                && l.contains("route=\"/v1/kv/{ks}/keys/{key*}\"") && l.contains("trace_id=\"")),
+        metrics
+            .body()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.startsWith("cohort_http_request_seconds_bucket{")
+                        && l.contains("route=\"/v1/kv/{ks}/keys/{key*}\"")
+                        && l.contains("trace_id=\"")),
         "no exemplar on the kv route's latency buckets");
     String plain = http.send("GET", "/metrics", null).body();
-    assertTrue(plain.contains("cohort_http_request_seconds_bucket{") && !plain.contains("trace_id="));
+    assertTrue(
+        plain.contains("cohort_http_request_seconds_bucket{") && !plain.contains("trace_id="));
   }
 
   /** The span with this id once the node's batch exporter sent it, within a deadline. */

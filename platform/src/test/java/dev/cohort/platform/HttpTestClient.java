@@ -20,8 +20,8 @@ final class HttpTestClient {
 
   /**
    * An embedded node's configuration for the HTTP tests: a fresh data directory named after the
-   * test, the gateway and remoting on free ports, the etcd listener off
-   * (many nodes run at once; none may take etcd's port 2379).
+   * test, the gateway and remoting on free ports, the etcd listener off (many nodes run at once;
+   * none may take etcd's port 2379).
    */
   static CohortConfig.Builder embeddedNode(String dataDirPrefix) throws java.io.IOException {
     return CohortConfig.builder()
@@ -66,6 +66,7 @@ final class HttpTestClient {
   /** The answer is the one error shape with this status and code. */
   static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
     assertEquals(status, response.statusCode(), response.body());
-    assertEquals(code, JSON.readTree(response.body()).path("error").path("code").asText(), response.body());
+    assertEquals(
+        code, JSON.readTree(response.body()).path("error").path("code").asText(), response.body());
   }
 }

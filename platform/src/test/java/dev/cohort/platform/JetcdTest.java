@@ -80,51 +80,68 @@ class JetcdTest {
   @Test
   void kvAndTxn() throws Exception {
     KV kv = client.getKVClient();
-    long created = kv.put(b("j/acct/a"), b("100")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+    long created =
+        kv.put(b("j/acct/a"), b("100")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
     kv.put(b("j/acct/b"), b("50")).get(10, TimeUnit.SECONDS);
     KeyValue a = kv.get(b("j/acct/a")).get(10, TimeUnit.SECONDS).getKvs().get(0);
     assertEquals(created, a.getCreateRevision());
 
     // a transfer guarded by the mod revision of the debited account
-    TxnResponse moved = kv.txn()
-        .If(new Cmp(b("j/acct/a"), Cmp.Op.EQUAL, CmpTarget.modRevision(a.getModRevision())))
-        .Then(Op.put(b("j/acct/a"), b("90"), PutOption.DEFAULT), Op.put(b("j/acct/b"), b("60"), PutOption.DEFAULT))
-        .Else(Op.get(b("j/acct/a"), GetOption.DEFAULT))
-        .commit().get(10, TimeUnit.SECONDS);
+    TxnResponse moved =
+        kv.txn()
+            .If(new Cmp(b("j/acct/a"), Cmp.Op.EQUAL, CmpTarget.modRevision(a.getModRevision())))
+            .Then(
+                Op.put(b("j/acct/a"), b("90"), PutOption.DEFAULT),
+                Op.put(b("j/acct/b"), b("60"), PutOption.DEFAULT))
+            .Else(Op.get(b("j/acct/a"), GetOption.DEFAULT))
+            .commit()
+            .get(10, TimeUnit.SECONDS);
     assertTrue(moved.isSucceeded());
     assertEquals(2, moved.getPutResponses().size());
-    TxnResponse stale = kv.txn()
-        .If(new Cmp(b("j/acct/a"), Cmp.Op.EQUAL, CmpTarget.modRevision(a.getModRevision())))
-        .Then(Op.put(b("j/acct/a"), b("0"), PutOption.DEFAULT))
-        .Else(Op.get(b("j/acct/a"), GetOption.DEFAULT))
-        .commit().get(10, TimeUnit.SECONDS);
+    TxnResponse stale =
+        kv.txn()
+            .If(new Cmp(b("j/acct/a"), Cmp.Op.EQUAL, CmpTarget.modRevision(a.getModRevision())))
+            .Then(Op.put(b("j/acct/a"), b("0"), PutOption.DEFAULT))
+            .Else(Op.get(b("j/acct/a"), GetOption.DEFAULT))
+            .commit()
+            .get(10, TimeUnit.SECONDS);
     assertFalse(stale.isSucceeded());
     assertEquals("90", s(stale.getGetResponses().get(0).getKvs().get(0).getValue()));
-    List<KeyValue> all = kv.get(b("j/acct/"), GetOption.builder().isPrefix(true).build())
-        .get(10, TimeUnit.SECONDS).getKvs();
+    List<KeyValue> all =
+        kv.get(b("j/acct/"), GetOption.builder().isPrefix(true).build())
+            .get(10, TimeUnit.SECONDS)
+            .getKvs();
     assertEquals(List.of("90", "60"), all.stream().map(k -> s(k.getValue())).toList());
     assertEquals(moved.getHeader().getRevision(), all.get(0).getModRevision());
-    assertEquals(all.get(0).getModRevision(), all.get(1).getModRevision(), "one transaction, one revision");
+    assertEquals(
+        all.get(0).getModRevision(), all.get(1).getModRevision(), "one transaction, one revision");
   }
 
   @Test
   void leaseKeepAlive() throws Exception {
     long lease = client.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS).getID();
-    client.getKVClient().put(b("j/leased"), b("v"), PutOption.builder().withLeaseId(lease).build())
+    client
+        .getKVClient()
+        .put(b("j/leased"), b("v"), PutOption.builder().withLeaseId(lease).build())
         .get(10, TimeUnit.SECONDS);
     BlockingQueue<LeaseKeepAliveResponse> answers = new LinkedBlockingQueue<>();
-    try (var keepAlive = client.getLeaseClient().keepAlive(lease, new StreamObserver<>() {
-      @Override
-      public void onNext(LeaseKeepAliveResponse value) {
-        answers.add(value);
-      }
+    try (var keepAlive =
+        client
+            .getLeaseClient()
+            .keepAlive(
+                lease,
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(LeaseKeepAliveResponse value) {
+                    answers.add(value);
+                  }
 
-      @Override
-      public void onError(Throwable t) {}
+                  @Override
+                  public void onError(Throwable t) {}
 
-      @Override
-      public void onCompleted() {}
-    })) {
+                  @Override
+                  public void onCompleted() {}
+                })) {
       // kept alive for three times its TTL: the key must still be there
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
       int seen = 0;
@@ -149,23 +166,54 @@ class JetcdTest {
     long second = client.getLeaseClient().grant(30).get(10, TimeUnit.SECONDS).getID();
     LockResponse held = client.getLockClient().lock(b("j/lock"), first).get(10, TimeUnit.SECONDS);
     CompletableFuture<LockResponse> waiting = client.getLockClient().lock(b("j/lock"), second);
-    assertThrows(TimeoutException.class, () -> waiting.get(1, TimeUnit.SECONDS), "the second holder waits");
+    assertThrows(
+        TimeoutException.class, () -> waiting.get(1, TimeUnit.SECONDS), "the second holder waits");
     client.getLockClient().unlock(held.getKey()).get(10, TimeUnit.SECONDS);
     LockResponse next = waiting.get(10, TimeUnit.SECONDS);
     assertNotEquals(s(held.getKey()), s(next.getKey()));
     client.getLockClient().unlock(next.getKey()).get(10, TimeUnit.SECONDS);
 
-    CampaignResponse leader = client.getElectionClient().campaign(b("j/elect"), first, b("one"))
-        .get(10, TimeUnit.SECONDS);
-    CompletableFuture<CampaignResponse> candidate = client.getElectionClient().campaign(b("j/elect"), second, b("two"));
-    assertEquals("one", s(client.getElectionClient().leader(b("j/elect")).get(10, TimeUnit.SECONDS).getKv().getValue()));
+    CampaignResponse leader =
+        client
+            .getElectionClient()
+            .campaign(b("j/elect"), first, b("one"))
+            .get(10, TimeUnit.SECONDS);
+    CompletableFuture<CampaignResponse> candidate =
+        client.getElectionClient().campaign(b("j/elect"), second, b("two"));
+    assertEquals(
+        "one",
+        s(
+            client
+                .getElectionClient()
+                .leader(b("j/elect"))
+                .get(10, TimeUnit.SECONDS)
+                .getKv()
+                .getValue()));
     client.getElectionClient().proclaim(leader.getLeader(), b("one-b")).get(10, TimeUnit.SECONDS);
-    assertEquals("one-b", s(client.getElectionClient().leader(b("j/elect")).get(10, TimeUnit.SECONDS).getKv().getValue()));
-    assertThrows(TimeoutException.class, () -> candidate.get(1, TimeUnit.SECONDS), "one leader at a time");
+    assertEquals(
+        "one-b",
+        s(
+            client
+                .getElectionClient()
+                .leader(b("j/elect"))
+                .get(10, TimeUnit.SECONDS)
+                .getKv()
+                .getValue()));
+    assertThrows(
+        TimeoutException.class, () -> candidate.get(1, TimeUnit.SECONDS), "one leader at a time");
     client.getLeaseClient().revoke(first).get(10, TimeUnit.SECONDS); // the leader's lease ends
     CampaignResponse takeover = candidate.get(10, TimeUnit.SECONDS);
-    assertTrue(takeover.getLeader().getRevision() > leader.getLeader().getRevision(), "terms increase");
-    assertEquals("two", s(client.getElectionClient().leader(b("j/elect")).get(10, TimeUnit.SECONDS).getKv().getValue()));
+    assertTrue(
+        takeover.getLeader().getRevision() > leader.getLeader().getRevision(), "terms increase");
+    assertEquals(
+        "two",
+        s(
+            client
+                .getElectionClient()
+                .leader(b("j/elect"))
+                .get(10, TimeUnit.SECONDS)
+                .getKv()
+                .getValue()));
     client.getLeaseClient().revoke(second).get(10, TimeUnit.SECONDS);
   }
 
@@ -188,13 +236,19 @@ class JetcdTest {
       attempts.add(acquire(leaderKey, "candidate-" + i, leases.get(i)));
     }
     int first = winner(attempts);
-    long firstTerm = kv.get(leaderKey).get(10, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
+    long firstTerm =
+        kv.get(leaderKey).get(10, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
     assertTrue(fencedWrite(leaderKey, firstTerm, "by-" + first).isSucceeded());
 
     // the others renew their leases and wait for the key to go; the leader stops renewing
     BlockingQueue<WatchEvent> deletions = new LinkedBlockingQueue<>();
-    try (var watcher = client.getWatchClient().watch(leaderKey,
-        WatchOption.builder().withNoPut(true).build(), r -> deletions.addAll(r.getEvents()))) {
+    try (var watcher =
+        client
+            .getWatchClient()
+            .watch(
+                leaderKey,
+                WatchOption.builder().withNoPut(true).build(),
+                r -> deletions.addAll(r.getEvents()))) {
       WatchEvent gone = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (gone == null && System.nanoTime() < deadline) {
@@ -205,25 +259,34 @@ class JetcdTest {
         }
         gone = deletions.poll(500, TimeUnit.MILLISECONDS);
       }
-      assertTrue(gone != null && gone.getEventType() == WatchEvent.EventType.DELETE, "the leader's lease ended");
+      assertTrue(
+          gone != null && gone.getEventType() == WatchEvent.EventType.DELETE,
+          "the leader's lease ended");
     }
     List<CompletableFuture<TxnResponse>> retries = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      retries.add(i == first ? CompletableFuture.completedFuture(null)
-          : acquire(leaderKey, "candidate-" + i, leases.get(i)));
+      retries.add(
+          i == first
+              ? CompletableFuture.completedFuture(null)
+              : acquire(leaderKey, "candidate-" + i, leases.get(i)));
     }
     int second = winner(retries);
     assertNotEquals(first, second);
-    long secondTerm = kv.get(leaderKey).get(10, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
+    long secondTerm =
+        kv.get(leaderKey).get(10, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
     assertTrue(secondTerm > firstTerm, "terms increase");
-    assertFalse(fencedWrite(leaderKey, firstTerm, "stale").isSucceeded(), "the old leader is fenced off");
+    assertFalse(
+        fencedWrite(leaderKey, firstTerm, "stale").isSucceeded(), "the old leader is fenced off");
     assertTrue(fencedWrite(leaderKey, secondTerm, "by-" + second).isSucceeded());
-    assertEquals("by-" + second,
+    assertEquals(
+        "by-" + second,
         s(kv.get(b("j/controller/state")).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue()));
   }
 
   private static CompletableFuture<TxnResponse> acquire(ByteSequence key, String who, long lease) {
-    return client.getKVClient().txn()
+    return client
+        .getKVClient()
+        .txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, b(who), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
@@ -244,11 +307,15 @@ class JetcdTest {
     return winner;
   }
 
-  private static TxnResponse fencedWrite(ByteSequence leaderKey, long term, String value) throws Exception {
-    return client.getKVClient().txn()
+  private static TxnResponse fencedWrite(ByteSequence leaderKey, long term, String value)
+      throws Exception {
+    return client
+        .getKVClient()
+        .txn()
         .If(new Cmp(leaderKey, Cmp.Op.EQUAL, CmpTarget.createRevision(term)))
         .Then(Op.put(b("j/controller/state"), b(value), PutOption.DEFAULT))
-        .commit().get(10, TimeUnit.SECONDS);
+        .commit()
+        .get(10, TimeUnit.SECONDS);
   }
 
   /** Restarts the node (same data directory and port); it serves the other tests again after. */
@@ -258,9 +325,13 @@ class JetcdTest {
     long start = kv.put(b("j/w/1"), b("a")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
     kv.put(b("j/w/2"), b("b")).get(10, TimeUnit.SECONDS);
     BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
-    try (var watcher = client.getWatchClient().watch(b("j/w/"),
-        WatchOption.builder().isPrefix(true).withRevision(start).build(),
-        r -> events.addAll(r.getEvents()))) {
+    try (var watcher =
+        client
+            .getWatchClient()
+            .watch(
+                b("j/w/"),
+                WatchOption.builder().isPrefix(true).withRevision(start).build(),
+                r -> events.addAll(r.getEvents()))) {
       assertEquals(List.of("1", "2"), keys(events, 2));
       node.close();
       node = Cohort.start(config);
@@ -282,7 +353,8 @@ class JetcdTest {
     }
   }
 
-  private static List<String> keys(BlockingQueue<WatchEvent> events, int n) throws InterruptedException {
+  private static List<String> keys(BlockingQueue<WatchEvent> events, int n)
+      throws InterruptedException {
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       WatchEvent e = events.poll(30, TimeUnit.SECONDS);

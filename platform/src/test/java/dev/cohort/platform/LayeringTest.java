@@ -16,10 +16,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Dependencies point one way (DESIGN.md): a module's main sources import only modules below it,
- * and never another module's {@code internal} package; inside a module, a public class and an
- * internal class never refer to each other (the public API may use its internals, and internals
- * implement the API, but not both at once for one pair).
+ * Dependencies point one way (DESIGN.md): a module's main sources import only modules below it, and
+ * never another module's {@code internal} package; inside a module, a public class and an internal
+ * class never refer to each other (the public API may use its internals, and internals implement
+ * the API, but not both at once for one pair).
  */
 class LayeringTest {
   /** Module directory → its Java package under dev.cohort. */
@@ -56,26 +56,53 @@ class LayeringTest {
           Map.entry(
               "training",
               Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
-          Map.entry(
-              "kafka", Set.of("observability", "persistence", "cluster", "sharding", "log")),
+          Map.entry("kafka", Set.of("observability", "persistence", "cluster", "sharding", "log")),
           Map.entry(
               "gateway",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
-                  "saga", "training")),
+                  "observability",
+                  "persistence",
+                  "cluster",
+                  "sharding",
+                  "kv",
+                  "etcd",
+                  "log",
+                  "saga",
+                  "training")),
           Map.entry(
               "platform",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
-                  "saga", "training", "kafka", "gateway")),
+                  "observability",
+                  "persistence",
+                  "cluster",
+                  "sharding",
+                  "kv",
+                  "etcd",
+                  "log",
+                  "saga",
+                  "training",
+                  "kafka",
+                  "gateway")),
           Map.entry(
               "bench",
               Set.of(
-                  "observability", "persistence", "cluster", "sharding", "kv", "etcd", "log",
-                  "saga", "training", "kafka", "gateway", "platform")));
+                  "observability",
+                  "persistence",
+                  "cluster",
+                  "sharding",
+                  "kv",
+                  "etcd",
+                  "log",
+                  "saga",
+                  "training",
+                  "kafka",
+                  "gateway",
+                  "platform")));
 
   private static final Pattern IMPORT =
-      Pattern.compile("^import\\s+(?:static\\s+)?dev\\.cohort\\.([a-z]+)((?:\\.[A-Za-z_]+)*)", Pattern.MULTILINE);
+      Pattern.compile(
+          "^import\\s+(?:static\\s+)?dev\\.cohort\\.([a-z]+)((?:\\.[A-Za-z_]+)*)",
+          Pattern.MULTILINE);
 
   @Test
   void modulesImportOnlyDownwardAndOnlyPublicPackages() throws IOException {
@@ -90,7 +117,8 @@ class LayeringTest {
       try (Stream<Path> walk = Files.walk(sources)) {
         for (Path file : walk.filter(p -> p.toString().endsWith(".java")).toList()) {
           files++;
-          violations.addAll(check(module.getValue(), root.relativize(file), Files.readString(file)));
+          violations.addAll(
+              check(module.getValue(), root.relativize(file), Files.readString(file)));
         }
       }
     }
@@ -115,8 +143,10 @@ class LayeringTest {
     }
   }
 
-  private static final Pattern PACKAGE = Pattern.compile("^package\\s+([\\w.]+);", Pattern.MULTILINE);
-  private static final Pattern QUALIFIED = Pattern.compile("\\b(dev\\.cohort\\.[a-z][\\w.]*?\\.[A-Z]\\w*)");
+  private static final Pattern PACKAGE =
+      Pattern.compile("^package\\s+([\\w.]+);", Pattern.MULTILINE);
+  private static final Pattern QUALIFIED =
+      Pattern.compile("\\b(dev\\.cohort\\.[a-z][\\w.]*?\\.[A-Z]\\w*)");
   private static final Pattern COMMENTS = Pattern.compile("//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
   static ClassRefs refs(String fileName, String source) {
@@ -183,8 +213,11 @@ class LayeringTest {
             "OrderJson.java",
             "package dev.cohort.saga.internal;\nimport dev.cohort.saga.Order;\n"
                 + "/** Writes {@link dev.cohort.saga.Other}. */ class OrderJson {}");
-    assertEquals(List.of("dev.cohort.saga.Order <-> dev.cohort.saga.internal.OrderJson"), cycles(List.of(api, helper)));
-    ClassRefs oneWay = refs("OrderJson.java", "package dev.cohort.saga.internal;\nclass OrderJson {}");
+    assertEquals(
+        List.of("dev.cohort.saga.Order <-> dev.cohort.saga.internal.OrderJson"),
+        cycles(List.of(api, helper)));
+    ClassRefs oneWay =
+        refs("OrderJson.java", "package dev.cohort.saga.internal;\nclass OrderJson {}");
     assertEquals(List.of(), cycles(List.of(api, oneWay)));
     assertEquals(Set.of(), refs("X.java", "package a;\n// dev.cohort.kv.Kv\nclass X {}").refs());
   }

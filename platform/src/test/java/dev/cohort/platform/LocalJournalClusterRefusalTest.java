@@ -29,23 +29,40 @@ class LocalJournalClusterRefusalTest {
   void aSecondNodeIsRefusedWhileEventsLiveInNodeLocalJournals() throws Exception {
     Path root = Files.createTempDirectory("cohort-local-journal-cluster");
     int firstRemote = NodeProcess.freePort();
-    try (NodeProcess first = NodeProcess.start(root.resolve("first"), NodeProcess.freePort(), firstRemote)) {
+    try (NodeProcess first =
+        NodeProcess.start(root.resolve("first"), NodeProcess.freePort(), firstRemote)) {
       first.awaitReady(READY);
-      assertEquals(201, first.put("/v1/keyspaces/orders", "{\"mode\":\"cp\",\"partitions\":16}").statusCode());
+      assertEquals(
+          201,
+          first.put("/v1/keyspaces/orders", "{\"mode\":\"cp\",\"partitions\":16}").statusCode());
       for (int i = 0; i < 64; i++) {
-        assertEquals(200, first.put("/v1/kv/orders/keys/o/" + i, "{\"value\":\"v" + i + "\"}").statusCode());
+        assertEquals(
+            200, first.put("/v1/kv/orders/keys/o/" + i, "{\"value\":\"v" + i + "\"}").statusCode());
       }
-      assertEquals(201, first.post("/v1/topics", "{\"name\":\"events\",\"partitions\":4}").statusCode());
+      assertEquals(
+          201, first.post("/v1/topics", "{\"name\":\"events\",\"partitions\":4}").statusCode());
       for (int i = 0; i < 40; i++) {
         assertEquals(
             200,
-            first.post("/v1/topics/events/records",
-                "{\"acks\":\"all\",\"records\":[{\"key\":\"k" + i + "\",\"value\":\"r" + i + "\"}]}").statusCode());
+            first
+                .post(
+                    "/v1/topics/events/records",
+                    "{\"acks\":\"all\",\"records\":[{\"key\":\"k"
+                        + i
+                        + "\",\"value\":\"r"
+                        + i
+                        + "\"}]}")
+                .statusCode());
       }
 
       String seed = "127.0.0.1:" + firstRemote;
       try (NodeProcess second =
-          NodeProcess.start(root.resolve("second"), NodeProcess.freePort(), NodeProcess.freePort(), "--seed", seed)) {
+          NodeProcess.start(
+              root.resolve("second"),
+              NodeProcess.freePort(),
+              NodeProcess.freePort(),
+              "--seed",
+              seed)) {
         assertNotEquals(0, second.awaitExit(REFUSED), "a second file-journal node must not start");
         String log = second.logText();
         assertTrue(log.contains("cohort.persistence.journal is \"file\""), log);
@@ -55,9 +72,18 @@ class LocalJournalClusterRefusalTest {
 
       Path clusterConf = NodeProcess.repositoryRoot().resolve("conf/cluster-node.conf");
       try (NodeProcess onPostgres =
-          NodeProcess.start(root.resolve("third"), NodeProcess.freePort(), NodeProcess.freePort(),
-              "--config", clusterConf.toString(), "--seed", seed)) {
-        assertEquals(1, onPostgres.awaitExit(REFUSED), "a PostgreSQL node must not join a file-journal node");
+          NodeProcess.start(
+              root.resolve("third"),
+              NodeProcess.freePort(),
+              NodeProcess.freePort(),
+              "--config",
+              clusterConf.toString(),
+              "--seed",
+              seed)) {
+        assertEquals(
+            1,
+            onPostgres.awaitExit(REFUSED),
+            "a PostgreSQL node must not join a file-journal node");
         String log = onPostgres.logText();
         assertTrue(log.contains("the cluster refused this node's configuration"), log);
         assertTrue(log.contains("conf/cluster-node.conf"), log);
@@ -74,9 +100,16 @@ class LocalJournalClusterRefusalTest {
       }
       long records = 0;
       for (int p = 0; p < 4; p++) {
-        records += json.readTree(
-                first.get("/v1/topics/events/partitions/" + p + "/records?offset=0&maxRecords=100&maxWaitMs=0").body())
-            .get("records").size();
+        records +=
+            json.readTree(
+                    first
+                        .get(
+                            "/v1/topics/events/partitions/"
+                                + p
+                                + "/records?offset=0&maxRecords=100&maxWaitMs=0")
+                        .body())
+                .get("records")
+                .size();
       }
       assertEquals(40, records);
     }

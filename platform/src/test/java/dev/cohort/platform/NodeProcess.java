@@ -58,17 +58,20 @@ final class NodeProcess implements AutoCloseable {
     command.addAll(
         List.of(
             "run",
-            "--data-dir", dataDir.toString(),
-            "--http-port", Integer.toString(httpPort),
-            "--etcd-port", "0",
-            "--kafka-port", "0",
-            "--remote-port", Integer.toString(remotePort)));
+            "--data-dir",
+            dataDir.toString(),
+            "--http-port",
+            Integer.toString(httpPort),
+            "--etcd-port",
+            "0",
+            "--kafka-port",
+            "0",
+            "--remote-port",
+            Integer.toString(remotePort)));
     command.addAll(List.of(extraArgs));
     Path log = Files.createTempFile("cohort-node-" + httpPort + "-", ".log");
     ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("COHORT_SKIP_BUILD", "1");
     builder.environment().put("COHORT_JAVA_OPTS", "-Xmx384m");
     return new NodeProcess(dataDir, httpPort, remotePort, log, builder.start());
@@ -81,9 +84,13 @@ final class NodeProcess implements AutoCloseable {
   static NodeProcess startClusterNode(String name, int remotePort, int seedRemote)
       throws IOException {
     return start(
-        Files.createTempDirectory(name), freePort(), remotePort,
-        "--config", repositoryRoot().resolve("conf/cluster-node.conf").toString(),
-        "--seed", "127.0.0.1:" + seedRemote);
+        Files.createTempDirectory(name),
+        freePort(),
+        remotePort,
+        "--config",
+        repositoryRoot().resolve("conf/cluster-node.conf").toString(),
+        "--seed",
+        "127.0.0.1:" + seedRemote);
   }
 
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
@@ -125,8 +132,10 @@ final class NodeProcess implements AutoCloseable {
       cli.getOutputStream().write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     cli.getOutputStream().close();
-    String out = new String(cli.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    String err = new String(cli.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String out =
+        new String(cli.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String err =
+        new String(cli.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (!cli.waitFor(60, TimeUnit.SECONDS)) {
       cli.destroyForcibly();
       throw new AssertionError("cli did not finish: " + command);
@@ -164,7 +173,8 @@ final class NodeProcess implements AutoCloseable {
     process.destroy();
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("node did not exit within " + timeout + " of SIGTERM:\n" + logText());
+      throw new AssertionError(
+          "node did not exit within " + timeout + " of SIGTERM:\n" + logText());
     }
     return process.exitValue();
   }

@@ -17,8 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Acknowledged means durable: writers go through the gateway of a real node process, the process
- * is SIGKILLed mid-stream, restarted on the same data directory, and every acknowledged write must
- * be there.
+ * Acknowledged means durable: writers go through the gateway of a real node process, the process is
+ * SIGKILLed mid-stream, restarted on the same data directory, and every acknowledged write must be
+ * there.
  */
 @Tag("fault")
 class ProcessDurabilityTest {
@@ -58,7 +58,8 @@ class ProcessDurabilityTest {
                         String value = "v-" + writer + "-" + i;
                         try {
                           var response =
-                              node.put("/v1/kv/default/keys/" + key, "{\"value\":\"" + value + "\"}");
+                              node.put(
+                                  "/v1/kv/default/keys/" + key, "{\"value\":\"" + value + "\"}");
                           if (response.statusCode() != 200) {
                             return;
                           }
@@ -70,7 +71,9 @@ class ProcessDurabilityTest {
                       }
                     }));
       }
-      assertTrue(enough.await(60, TimeUnit.SECONDS), "writers made too little progress:\n" + node.logText());
+      assertTrue(
+          enough.await(60, TimeUnit.SECONDS),
+          "writers made too little progress:\n" + node.logText());
       node.kill();
       for (Thread writer : writers) {
         writer.join(30_000);
@@ -86,7 +89,11 @@ class ProcessDurabilityTest {
       for (Map.Entry<String, String> write : acknowledged.entrySet()) {
         var read = again.get("/v1/kv/default/keys/" + write.getKey());
         if (read.statusCode() != 200
-            || !json.readTree(read.body()).path("kv").path("value").asText().equals(write.getValue())) {
+            || !json.readTree(read.body())
+                .path("kv")
+                .path("value")
+                .asText()
+                .equals(write.getValue())) {
           lost.add(write.getKey() + " -> " + read.statusCode() + " " + read.body());
         }
       }
@@ -98,13 +105,13 @@ class ProcessDurabilityTest {
   /**
    * Idempotent HTTP producers write through a SIGKILL: each numbers its batches per partition and
    * resends a batch, unchanged, on a timeout, a 503/504 or a broken connection until it is
-   * acknowledged, through the kill and against the restarted node. A batch written before the
-   * kill whose answer was lost must then be recognised by the producer state the partition
-   * recovered from its journal; without it the retry would be written twice (or refused). Each
-   * writer also resends the batch acknowledged before its first failed attempt, which must be
-   * answered with its original offsets. Invariants: every acknowledged record is stored exactly
-   * once at its acknowledged offset, nothing else is stored, and each producer's records are in
-   * send order per partition.
+   * acknowledged, through the kill and against the restarted node. A batch written before the kill
+   * whose answer was lost must then be recognised by the producer state the partition recovered
+   * from its journal; without it the retry would be written twice (or refused). Each writer also
+   * resends the batch acknowledged before its first failed attempt, which must be answered with its
+   * original offsets. Invariants: every acknowledged record is stored exactly once at its
+   * acknowledged offset, nothing else is stored, and each producer's records are in send order per
+   * partition.
    */
   @Test
   void everyAcknowledgedRecordSurvivesSigkillExactlyOnce() throws Exception {
@@ -118,18 +125,25 @@ class ProcessDurabilityTest {
     try {
       try {
         node.awaitReady(READY);
-        assertEquals(201, node.post("/v1/topics", "{\"name\":\"ledger\",\"partitions\":2}").statusCode());
+        assertEquals(
+            201, node.post("/v1/topics", "{\"name\":\"ledger\",\"partitions\":2}").statusCode());
         for (int w = 0; w < 2; w++) {
           JsonNode producer = json.readTree(node.post("/v1/producers", "").body());
           SequencedWriter writer =
               new SequencedWriter(
-                  w, "http://127.0.0.1:" + http, producer.get("producerId").asLong(),
-                  producer.get("producerEpoch").asInt(), deadline);
+                  w,
+                  "http://127.0.0.1:" + http,
+                  producer.get("producerId").asLong(),
+                  producer.get("producerEpoch").asInt(),
+                  deadline);
           writers.add(writer);
           threads.add(Thread.ofPlatform().name("ledger-writer-" + w).start(writer));
         }
         NodeProcess killed = node;
-        awaitWriters(writers, Duration.ofSeconds(60), () -> acknowledged(writers) >= 30,
+        awaitWriters(
+            writers,
+            Duration.ofSeconds(60),
+            () -> acknowledged(writers) >= 30,
             () -> "writers made too little progress:\n" + killed.logText());
         node.kill();
 
@@ -137,7 +151,9 @@ class ProcessDurabilityTest {
         node.awaitReady(READY);
         int[] atRestart = writers.stream().mapToInt(w -> w.acknowledged.size()).toArray();
         NodeProcess restarted = node;
-        awaitWriters(writers, Duration.ofSeconds(90),
+        awaitWriters(
+            writers,
+            Duration.ofSeconds(90),
             () -> writers.stream().allMatch(w -> w.acknowledged.size() >= atRestart[w.writer] + 5),
             () -> "writers made too little progress after the restart:\n" + restarted.logText());
       } finally {
@@ -147,7 +163,8 @@ class ProcessDurabilityTest {
         }
       }
       assertNoWriterFailed(writers);
-      assertTrue(writers.stream().mapToInt(w -> w.resends).sum() > 0,
+      assertTrue(
+          writers.stream().mapToInt(w -> w.resends).sum() > 0,
           "a batch acknowledged before the kill was resent after it");
 
       List<List<String>> stored = List.of(storedValues(node, 0), storedValues(node, 1));
@@ -160,7 +177,11 @@ class ProcessDurabilityTest {
           for (int r = 0; r < b.values().size(); r++) {
             String value = b.values().get(r);
             long offset = b.offsets().get(r);
-            assertEquals(value, offset < stored.get(b.partition()).size() ? stored.get(b.partition()).get((int) offset) : null,
+            assertEquals(
+                value,
+                offset < stored.get(b.partition()).size()
+                    ? stored.get(b.partition()).get((int) offset)
+                    : null,
                 "acknowledged offset " + offset + " of partition " + b.partition());
             assertEquals(1, copies.get(value), "copies of " + value);
             sent.get(b.partition()).add(value);
@@ -169,11 +190,16 @@ class ProcessDurabilityTest {
         }
         for (int p = 0; p < 2; p++) {
           String prefix = "w" + w.writer + "-";
-          assertEquals(sent.get(p), stored.get(p).stream().filter(v -> v.startsWith(prefix)).toList(),
+          assertEquals(
+              sent.get(p),
+              stored.get(p).stream().filter(v -> v.startsWith(prefix)).toList(),
               "writer " + w.writer + "'s records in send order on partition " + p);
         }
       }
-      assertEquals(records, stored.get(0).size() + stored.get(1).size(), "nothing stored that was not acknowledged");
+      assertEquals(
+          records,
+          stored.get(0).size() + stored.get(1).size(),
+          "nothing stored that was not acknowledged");
       assertEquals(0, node.terminate(Duration.ofSeconds(30)));
     } finally {
       node.close();
@@ -186,7 +212,10 @@ class ProcessDurabilityTest {
 
   /** Waits for {@code condition}; fails at once when a writer failed, or at the deadline. */
   private static void awaitWriters(
-      List<SequencedWriter> writers, Duration timeout, BooleanSupplier condition, Callable<String> why)
+      List<SequencedWriter> writers,
+      Duration timeout,
+      BooleanSupplier condition,
+      Callable<String> why)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
@@ -201,7 +230,8 @@ class ProcessDurabilityTest {
   private static void assertNoWriterFailed(List<SequencedWriter> writers) {
     for (SequencedWriter w : writers) {
       if (w.failure != null) {
-        throw new AssertionError("writer " + w.writer + " failed: " + w.failure.getMessage(), w.failure);
+        throw new AssertionError(
+            "writer " + w.writer + " failed: " + w.failure.getMessage(), w.failure);
       }
     }
   }
@@ -212,7 +242,12 @@ class ProcessDurabilityTest {
     long offset = 0;
     while (true) {
       var response =
-          node.get("/v1/topics/ledger/partitions/" + partition + "/records?offset=" + offset + "&maxRecords=500&maxWaitMs=0");
+          node.get(
+              "/v1/topics/ledger/partitions/"
+                  + partition
+                  + "/records?offset="
+                  + offset
+                  + "&maxRecords=500&maxWaitMs=0");
       assertEquals(200, response.statusCode(), response.body());
       JsonNode fetched = json.readTree(response.body());
       for (JsonNode record : fetched.get("records")) {
@@ -271,12 +306,16 @@ class ProcessDurabilityTest {
             values.add("w" + writer + "-b" + i + "-r" + r);
           }
           Outcome outcome = sendUntilAcknowledged(partition, nextSequence[partition], values);
-          acknowledged.add(new Batch(partition, nextSequence[partition], values, outcome.offsets()));
+          acknowledged.add(
+              new Batch(partition, nextSequence[partition], values, outcome.offsets()));
           nextSequence[partition] += values.size();
           if (outcome.connectionFailed() && acknowledged.size() >= 2) {
             Batch earlier = acknowledged.get(acknowledged.size() - 2);
-            Outcome again = sendUntilAcknowledged(earlier.partition(), earlier.baseSequence(), earlier.values());
-            assertEquals(earlier.offsets(), again.offsets(), "offsets of a resent acknowledged batch");
+            Outcome again =
+                sendUntilAcknowledged(
+                    earlier.partition(), earlier.baseSequence(), earlier.values());
+            assertEquals(
+                earlier.offsets(), again.offsets(), "offsets of a resent acknowledged batch");
             resends++;
           }
         }
@@ -288,10 +327,23 @@ class ProcessDurabilityTest {
     private Outcome sendUntilAcknowledged(int partition, int baseSequence, List<String> values)
         throws Exception {
       StringBuilder body =
-          new StringBuilder("{\"acks\":\"all\",\"producerId\":" + producerId + ",\"producerEpoch\":" + epoch
-              + ",\"partition\":" + partition + ",\"baseSequence\":" + baseSequence + ",\"records\":[");
+          new StringBuilder(
+              "{\"acks\":\"all\",\"producerId\":"
+                  + producerId
+                  + ",\"producerEpoch\":"
+                  + epoch
+                  + ",\"partition\":"
+                  + partition
+                  + ",\"baseSequence\":"
+                  + baseSequence
+                  + ",\"records\":[");
       for (int r = 0; r < values.size(); r++) {
-        body.append(r == 0 ? "" : ",").append("{\"key\":\"k").append(r).append("\",\"value\":\"").append(values.get(r)).append("\"}");
+        body.append(r == 0 ? "" : ",")
+            .append("{\"key\":\"k")
+            .append(r)
+            .append("\",\"value\":\"")
+            .append(values.get(r))
+            .append("\"}");
       }
       HttpRequest request =
           HttpRequest.newBuilder(URI.create(base + "/v1/topics/ledger/records"))
@@ -302,19 +354,29 @@ class ProcessDurabilityTest {
       boolean connectionFailed = false;
       while (true) {
         if (System.nanoTime() > deadlineNanos) {
-          throw new AssertionError("batch " + values.getFirst() + " not acknowledged before the deadline");
+          throw new AssertionError(
+              "batch " + values.getFirst() + " not acknowledged before the deadline");
         }
         try {
-          HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> response =
+              client.send(request, HttpResponse.BodyHandlers.ofString());
           if (response.statusCode() == 200) {
             List<Long> offsets = new ArrayList<>();
-            json.readTree(response.body()).get("offsets").forEach(o -> offsets.add(o.get("offset").asLong()));
+            json.readTree(response.body())
+                .get("offsets")
+                .forEach(o -> offsets.add(o.get("offset").asLong()));
             return new Outcome(offsets, connectionFailed);
           }
           if (response.statusCode() != 503 && response.statusCode() != 504) {
             throw new AssertionError(
-                "batch " + values.getFirst() + " (sequence " + baseSequence + ") answered "
-                    + response.statusCode() + " " + response.body());
+                "batch "
+                    + values.getFirst()
+                    + " (sequence "
+                    + baseSequence
+                    + ") answered "
+                    + response.statusCode()
+                    + " "
+                    + response.body());
           }
         } catch (IOException brokenOrTimedOut) {
           // The node was killed, is restarting, or did not answer in time: the outcome is

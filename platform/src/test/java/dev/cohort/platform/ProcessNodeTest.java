@@ -50,12 +50,14 @@ class ProcessNodeTest {
   }
 
   /** Counters spread over both nodes exactly as the consistent-hash ring of the two places them. */
-  private static void assertShardsPlacedByTheRing(NodeProcess first, NodeProcess second) throws Exception {
+  private static void assertShardsPlacedByTheRing(NodeProcess first, NodeProcess second)
+      throws Exception {
     for (int i = 0; i < 30; i++) {
       assertEquals(200, first.post("/v1/counters/ring-" + i, "{\"delta\":1}").statusCode());
     }
     JsonNode counterType = null;
-    for (JsonNode type : json.readTree(second.get("/v1/cluster/shards").body()).get("entityTypes")) {
+    for (JsonNode type :
+        json.readTree(second.get("/v1/cluster/shards").body()).get("entityTypes")) {
       if (type.get("name").asText().equals("Counter")) {
         counterType = type;
       }
@@ -64,7 +66,8 @@ class ProcessNodeTest {
     java.util.List<String> members = new java.util.ArrayList<>();
     counterType.get("nodes").forEach(n -> members.add(n.get("address").asText()));
     assertEquals(2, members.size(), counterType.toString());
-    dev.cohort.sharding.ConsistentHashRing ring = new dev.cohort.sharding.ConsistentHashRing(members, 150);
+    dev.cohort.sharding.ConsistentHashRing ring =
+        new dev.cohort.sharding.ConsistentHashRing(members, 150);
     int shards = 0;
     for (JsonNode node : counterType.get("nodes")) {
       for (JsonNode shard : node.get("shards")) {

@@ -32,8 +32,9 @@ class ProjectionHttpTest {
     node.log().createTopic("orders", 2, Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<ProducerRecord> records = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      records.add(ProducerRecord.of("orders", "order-" + i,
-          "{\"user_id\":\"u" + (i % 3) + "\",\"amount\":" + i + "}"));
+      records.add(
+          ProducerRecord.of(
+              "orders", "order-" + i, "{\"user_id\":\"u" + (i % 3) + "\",\"amount\":" + i + "}"));
     }
     node.log().send("orders", records).toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
@@ -46,24 +47,35 @@ class ProjectionHttpTest {
   @Test
   void badInputIs400AndStoresNothing() throws Exception {
     String[][] cases = {
-      {"{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"median\"}",
-          "invalid_projection"},
-      {"{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"sum\"}",
-          "invalid_projection"},
-      {"{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"count\","
-          + "\"keyFrom\":\"header:x\"}", "invalid_projection"},
-      {"{\"source\":{\"topic\":\"nope\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"count\"}",
-          "unknown_topic"},
-      {"{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"UPPER\"},\"mode\":\"count\"}",
-          "invalid_keyspace_name"},
+      {
+        "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"median\"}",
+        "invalid_projection"
+      },
+      {
+        "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"sum\"}",
+        "invalid_projection"
+      },
+      {
+        "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"count\","
+            + "\"keyFrom\":\"header:x\"}",
+        "invalid_projection"
+      },
+      {
+        "{\"source\":{\"topic\":\"nope\"},\"sink\":{\"keyspace\":\"v\"},\"mode\":\"count\"}",
+        "unknown_topic"
+      },
+      {
+        "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"UPPER\"},\"mode\":\"count\"}",
+        "invalid_keyspace_name"
+      },
       {"not json", "invalid_projection"},
     };
     for (String[] c : cases) {
       assertError(http.send("PUT", "/v1/projections/bad", c[0]), 400, c[1]);
     }
     assertError(http.send("GET", "/v1/projections/bad", null), 404, "projection_not_found");
-    assertError(http.send("POST", "/v1/projections/bad/rebuild", null), 404,
-        "projection_not_found");
+    assertError(
+        http.send("POST", "/v1/projections/bad/rebuild", null), 404, "projection_not_found");
     for (JsonNode p : ok(http.send("GET", "/v1/projections", null)).get("projections")) {
       assertTrue(!p.get("name").asText().equals("bad"), p.toString());
     }
@@ -72,8 +84,9 @@ class ProjectionHttpTest {
 
   @Test
   void createGetRebuildDelete() throws Exception {
-    String body = "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"amounts\"},"
-        + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}";
+    String body =
+        "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"amounts\"},"
+            + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}";
     HttpResponse<String> created = http.send("PUT", "/v1/projections/amounts", body);
     assertEquals(201, created.statusCode(), created.body());
     assertEquals(200, http.send("PUT", "/v1/projections/amounts", body).statusCode());
@@ -82,18 +95,31 @@ class ProjectionHttpTest {
     assertEquals(2, status.get("partitions").size());
     // u0: 0+3+…+48, u1: 1+4+…+49, u2: 2+5+…+47
     Map<String, String> expected = Map.of("u0", "408", "u1", "425", "u2", "392");
-    expected.forEach((user, sum) -> assertEquals(sum, node.kv().get("amounts", user)
-        .toCompletableFuture().join().kv().valueUtf8(), user));
+    expected.forEach(
+        (user, sum) ->
+            assertEquals(
+                sum,
+                node.kv().get("amounts", user).toCompletableFuture().join().kv().valueUtf8(),
+                user));
 
     JsonNode rebuilding = ok(http.send("POST", "/v1/projections/amounts/rebuild", null));
     assertEquals("REBUILDING", rebuilding.get("state").asText());
     assertEquals(status.get("generation").asLong() + 1, rebuilding.get("generation").asLong());
     awaitCaughtUp("amounts");
-    expected.forEach((user, sum) -> assertEquals(sum, node.kv().get("amounts", user)
-        .toCompletableFuture().join().kv().valueUtf8(), user));
+    expected.forEach(
+        (user, sum) ->
+            assertEquals(
+                sum,
+                node.kv().get("amounts", user).toCompletableFuture().join().kv().valueUtf8(),
+                user));
 
-    assertEquals("amounts", ok(http.send("GET", "/v1/projections", null))
-        .get("projections").get(0).get("name").asText());
+    assertEquals(
+        "amounts",
+        ok(http.send("GET", "/v1/projections", null))
+            .get("projections")
+            .get(0)
+            .get("name")
+            .asText());
     ok(http.send("DELETE", "/v1/projections/amounts", null));
     assertError(http.send("GET", "/v1/projections/amounts", null), 404, "projection_not_found");
   }
@@ -107,8 +133,10 @@ class ProjectionHttpTest {
       for (JsonNode p : status.get("partitions")) {
         reported &= p.get("position").asLong() >= 0;
       }
-      if (status.get("state").asText().equals("RUNNING") && status.get("lag").asLong() == 0
-          && status.get("partitions").size() == 2 && reported) {
+      if (status.get("state").asText().equals("RUNNING")
+          && status.get("lag").asLong() == 0
+          && status.get("partitions").size() == 2
+          && reported) {
         return status;
       }
       LockSupport.parkNanos(Duration.ofMillis(50).toNanos());

@@ -40,7 +40,9 @@ class ProjectionProcessKillTest {
     Path config = Files.createTempFile("cohort-kill-projection-", ".conf");
     // Small fetches keep the projections mid-stream long enough to be killed there; an hour
     // between offset commits means the restart replays everything applied before the kill.
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         cohort.saga.projection.checkpoint-interval = 1h
         cohort.saga.projection.fetch-max-wait = 200ms
         cohort.saga.projection.max-poll-records = 7
@@ -49,24 +51,35 @@ class ProjectionProcessKillTest {
     int remote = NodeProcess.freePort();
     try (NodeProcess node = NodeProcess.start(data, http, remote, "--config", config.toString())) {
       node.awaitReady(READY);
-      assertEquals(201, node.post("/v1/topics", "{\"name\":\"orders\",\"partitions\":3}").statusCode(),
+      assertEquals(
+          201,
+          node.post("/v1/topics", "{\"name\":\"orders\",\"partitions\":3}").statusCode(),
           node.logText());
       produce(node, 0, FIRST);
-      createProjection(node, "count", "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"count-view\"},"
-          + "\"mode\":\"count\",\"keyFrom\":\"field:user_id\"}");
-      createProjection(node, "sum", "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"sum-view\"},"
-          + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}");
+      createProjection(
+          node,
+          "count",
+          "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"count-view\"},"
+              + "\"mode\":\"count\",\"keyFrom\":\"field:user_id\"}");
+      createProjection(
+          node,
+          "sum",
+          "{\"source\":{\"topic\":\"orders\"},\"sink\":{\"keyspace\":\"sum-view\"},"
+              + "\"mode\":\"sum\",\"field\":\"amount\",\"keyFrom\":\"field:user_id\"}");
 
       awaitView(node, "count-view", view -> total(view) >= 100);
       JsonNode count = json.readTree(node.get("/v1/projections/count").body());
       for (JsonNode p : count.get("partitions")) {
-        assertEquals(0, p.get("offset").asLong(), "nothing may be committed before the kill: " + count);
+        assertEquals(
+            0, p.get("offset").asLong(), "nothing may be committed before the kill: " + count);
       }
       long appliedBeforeKill = total(view(node, "count-view"));
       node.kill();
-      assertTrue(appliedBeforeKill < FIRST,
+      assertTrue(
+          appliedBeforeKill < FIRST,
           "the kill must come mid-stream: " + appliedBeforeKill + " of " + FIRST + " applied");
-      System.out.printf("projection kill: SIGKILL after %d of %d records applied, none committed%n",
+      System.out.printf(
+          "projection kill: SIGKILL after %d of %d records applied, none committed%n",
           appliedBeforeKill, FIRST);
     }
     try (NodeProcess again = NodeProcess.start(data, http, remote, "--config", config.toString())) {
@@ -90,8 +103,12 @@ class ProjectionProcessKillTest {
       StringBuilder body = new StringBuilder("{\"acks\":\"all\",\"records\":[");
       for (int i = start; i < Math.min(to, start + 250); i++) {
         body.append(i == start ? "" : ",")
-            .append("{\"key\":\"order-").append(i).append("\",\"value\":")
-            .append(json.writeValueAsString("{\"user_id\":\"u" + (i % USERS) + "\",\"amount\":" + i + "}"))
+            .append("{\"key\":\"order-")
+            .append(i)
+            .append("\",\"value\":")
+            .append(
+                json.writeValueAsString(
+                    "{\"user_id\":\"u" + (i % USERS) + "\",\"amount\":" + i + "}"))
             .append('}');
       }
       var response = node.post("/v1/topics/orders/records", body.append("]}").toString());
@@ -99,7 +116,8 @@ class ProjectionProcessKillTest {
     }
   }
 
-  private static void createProjection(NodeProcess node, String name, String body) throws Exception {
+  private static void createProjection(NodeProcess node, String name, String body)
+      throws Exception {
     var response = node.put("/v1/projections/" + name, body);
     assertEquals(201, response.statusCode(), response.body());
   }
@@ -107,8 +125,13 @@ class ProjectionProcessKillTest {
   /** The view's keys (offset markers left out: they start with their hash tag) and values. */
   private static Map<String, String> view(NodeProcess node, String keyspace) throws Exception {
     Map<String, String> view = new TreeMap<>();
-    var response = node.get("/v1/kv/" + keyspace + "/keys?prefix=" + URLEncoder.encode("u", StandardCharsets.UTF_8)
-        + "&limit=1000");
+    var response =
+        node.get(
+            "/v1/kv/"
+                + keyspace
+                + "/keys?prefix="
+                + URLEncoder.encode("u", StandardCharsets.UTF_8)
+                + "&limit=1000");
     if (response.statusCode() == 404) {
       return view; // the sink keyspace is created with the projection's first write
     }
@@ -125,14 +148,15 @@ class ProjectionProcessKillTest {
     return counts.values().stream().mapToLong(Long::parseLong).sum();
   }
 
-  private static void awaitView(NodeProcess node, String keyspace, Predicate<Map<String, String>> condition)
+  private static void awaitView(
+      NodeProcess node, String keyspace, Predicate<Map<String, String>> condition)
       throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     Map<String, String> view = view(node, keyspace);
     while (!condition.test(view)) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(keyspace + " not as expected within " + DEADLINE + ": " + view
-            + "\n" + node.logText());
+        throw new AssertionError(
+            keyspace + " not as expected within " + DEADLINE + ": " + view + "\n" + node.logText());
       }
       LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
       view = view(node, keyspace);
@@ -147,7 +171,8 @@ class ProjectionProcessKillTest {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(projection + " did not catch up within " + DEADLINE + ": " + status);
+        throw new AssertionError(
+            projection + " did not catch up within " + DEADLINE + ": " + status);
       }
       LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
     }

@@ -69,16 +69,22 @@ class PrometheusNodeDownAlertTest {
               .start();
       String api = "http://127.0.0.1:" + port;
       try {
-        await(api + "/api/v1/query?query=" + encode("sum(up{job=\"cohort\"})"),
-            body -> body.path("data").path("result").path(0).path("value").path(1).asText().equals("2"),
-            "both nodes scraped as up", dir);
+        await(
+            api + "/api/v1/query?query=" + encode("sum(up{job=\"cohort\"})"),
+            body ->
+                body.path("data").path("result").path(0).path("value").path(1).asText().equals("2"),
+            "both nodes scraped as up",
+            dir);
         assertEquals(0, firingNodeDown(api).size(), "no node-down alert while both run");
 
         second.kill();
 
         JsonNode alerts =
-            await(api + "/api/v1/alerts", body -> !firingNodeDown(body).isEmpty(),
-                "CohortNodeDown firing", dir);
+            await(
+                api + "/api/v1/alerts",
+                body -> !firingNodeDown(body).isEmpty(),
+                "CohortNodeDown firing",
+                dir);
         var firing = firingNodeDown(alerts);
         assertEquals(java.util.List.of(secondTarget), firing, alerts.toString());
       } finally {
@@ -108,7 +114,8 @@ class PrometheusNodeDownAlertTest {
 
   private static JsonNode get(String url) throws IOException, InterruptedException {
     HttpResponse<String> response =
-        client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        client.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
             HttpResponse.BodyHandlers.ofString());
     return json.readTree(response.body());
   }
@@ -130,7 +137,11 @@ class PrometheusNodeDownAlertTest {
       LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
     }
     throw new AssertionError(
-        "no " + what + " within 120 s; last answer " + last + "\n"
+        "no "
+            + what
+            + " within 120 s; last answer "
+            + last
+            + "\n"
             + Files.readString(dir.resolve("prometheus.log")));
   }
 

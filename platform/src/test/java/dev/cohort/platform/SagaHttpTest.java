@@ -41,8 +41,7 @@ class SagaHttpTest {
           exchange.close();
         });
     participant.start();
-    node =
-        Cohort.start(HttpTestClient.embeddedNode("cohort-saga-http").build());
+    node = Cohort.start(HttpTestClient.embeddedNode("cohort-saga-http").build());
     http = new HttpTestClient(node);
     ok(http.send("PUT", "/v1/keyspaces/orders", "{\"mode\":\"cp\",\"partitions\":4}"));
   }
@@ -83,30 +82,63 @@ class SagaHttpTest {
   @Test
   void theIssuesExampleRunsAndStartingTwiceRunsOnce() throws Exception {
     ok(http.send("PUT", "/v1/sagas/definitions/checkout", definition("/charge")));
-    var first = http.send("POST", "/v1/sagas/checkout/instances", "{\"id\":\"order-1\",\"input\":{\"amount\":\"42\"}}");
+    var first =
+        http.send(
+            "POST",
+            "/v1/sagas/checkout/instances",
+            "{\"id\":\"order-1\",\"input\":{\"amount\":\"42\"}}");
     assertEquals(201, first.statusCode(), first.body());
     awaitState("order-1", "COMPLETED");
-    var again = http.send("POST", "/v1/sagas/checkout/instances", "{\"id\":\"order-1\",\"input\":{\"amount\":\"42\"}}");
+    var again =
+        http.send(
+            "POST",
+            "/v1/sagas/checkout/instances",
+            "{\"id\":\"order-1\",\"input\":{\"amount\":\"42\"}}");
     assertEquals(200, again.statusCode(), again.body());
     assertEquals(1, calls.stream().filter(c -> c.startsWith("/charge")).count(), calls.toString());
-    assertEquals("created", ok(http.send("GET", "/v1/kv/orders/keys/order-1", null)).get("kv").get("value").asText());
+    assertEquals(
+        "created",
+        ok(http.send("GET", "/v1/kv/orders/keys/order-1", null)).get("kv").get("value").asText());
   }
 
   @Test
   void aFailedPaymentCompensatesTheOrder() throws Exception {
     ok(http.send("PUT", "/v1/sagas/definitions/declined", definition("/pay")));
-    ok(http.send("POST", "/v1/sagas/declined/instances", "{\"id\":\"order-2\",\"input\":{\"amount\":\"7\"}}"));
+    ok(
+        http.send(
+            "POST",
+            "/v1/sagas/declined/instances",
+            "{\"id\":\"order-2\",\"input\":{\"amount\":\"7\"}}"));
     JsonNode instance = awaitState("order-2", "COMPENSATED");
-    assertEquals("cancelled", ok(http.send("GET", "/v1/kv/orders/keys/order-2", null)).get("kv").get("value").asText());
-    assertTrue(calls.stream().noneMatch(c -> c.startsWith("/refund") && c.contains("order-2")), calls.toString());
+    assertEquals(
+        "cancelled",
+        ok(http.send("GET", "/v1/kv/orders/keys/order-2", null)).get("kv").get("value").asText());
+    assertTrue(
+        calls.stream().noneMatch(c -> c.startsWith("/refund") && c.contains("order-2")),
+        calls.toString());
     assertTrue(instance.get("steps").size() >= 2);
   }
 
   @Test
   void badDefinitionsAndUnknownOnesAreRefused() throws Exception {
-    assertError(http.send("PUT", "/v1/sagas/definitions/bad", "{\"steps\":[{\"name\":\"a\",\"action\":{\"ftp\":{}}}]}"), 400, "invalid_definition");
-    assertError(http.send("PUT", "/v1/sagas/definitions/bad", "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"not a url\"}}}]}"), 400, "invalid_definition");
+    assertError(
+        http.send(
+            "PUT",
+            "/v1/sagas/definitions/bad",
+            "{\"steps\":[{\"name\":\"a\",\"action\":{\"ftp\":{}}}]}"),
+        400,
+        "invalid_definition");
+    assertError(
+        http.send(
+            "PUT",
+            "/v1/sagas/definitions/bad",
+            "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"not a url\"}}}]}"),
+        400,
+        "invalid_definition");
     assertError(http.send("GET", "/v1/sagas/definitions/bad", null), 404, "definition_not_found");
-    assertError(http.send("POST", "/v1/sagas/nope/instances", "{\"input\":{}}"), 404, "definition_not_found");
+    assertError(
+        http.send("POST", "/v1/sagas/nope/instances", "{\"input\":{}}"),
+        404,
+        "definition_not_found");
   }
 }

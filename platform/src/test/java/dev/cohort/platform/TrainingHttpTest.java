@@ -30,10 +30,12 @@ class TrainingHttpTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node =
-        Cohort.start(HttpTestClient.embeddedNode("cohort-training-http").build());
+    node = Cohort.start(HttpTestClient.embeddedNode("cohort-training-http").build());
     http = new HttpTestClient(node);
-    node.log().createTopic("synthetic", 2, Map.of()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    node.log()
+        .createTopic("synthetic", 2, Map.of())
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
     List<ProducerRecord> records =
         SyntheticDataset.records(512, 8, 3, 11).stream()
             .map(bytes -> ProducerRecord.of("synthetic", (byte[]) null, bytes))
@@ -73,7 +75,9 @@ class TrainingHttpTest {
     double first = losses.get(0).get("loss").asDouble();
     double last = losses.get(losses.size() - 1).get("loss").asDouble();
     assertTrue(last < first, "loss did not fall: " + losses);
-    assertTrue(status.get("recoveries").isArray() && status.get("recoveries").isEmpty(), status.toString());
+    assertTrue(
+        status.get("recoveries").isArray() && status.get("recoveries").isEmpty(),
+        status.toString());
     for (JsonNode w : status.get("workers")) {
       assertEquals("ring", w.get("backend").asText(), status.toString());
       assertEquals("cpu", w.get("device").asText(), status.toString());
@@ -93,13 +97,18 @@ class TrainingHttpTest {
     assertTrue(item.get("workers").isArray() && item.has("epoch"), item.toString());
   }
 
-  /** nccl on a node without a usable GPU: the job ends FAILED with the node's reason, never hangs. */
+  /**
+   * nccl on a node without a usable GPU: the job ends FAILED with the node's reason, never hangs.
+   */
   @Test
   void ncclWithoutAGpuEndsFailedWithTheReason() throws Exception {
     NcclProbe probe = NcclProbe.run(TrainingSettings.create(ConfigFactory.load()));
     Assumptions.assumeFalse(probe.usable(), "a GPU is usable here: " + probe.reason());
-    var submitted = http.send("POST", "/v1/training/jobs",
-        job(",\"id\":\"nccl-1\"").replace("\"backend\":\"ring\"", "\"backend\":\"nccl\""));
+    var submitted =
+        http.send(
+            "POST",
+            "/v1/training/jobs",
+            job(",\"id\":\"nccl-1\"").replace("\"backend\":\"ring\"", "\"backend\":\"nccl\""));
     assertEquals(201, submitted.statusCode(), submitted.body());
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     JsonNode status = ok(http.send("GET", "/v1/training/jobs/nccl-1", null));
@@ -115,13 +124,32 @@ class TrainingHttpTest {
 
   @Test
   void badJobsAreRefusedWithTheRuleNamed() throws Exception {
-    assertError(http.send("POST", "/v1/training/jobs", job(",\"backend\":\"tpu\"").replace("\"backend\":\"ring\",", "")), 400, "unknown_backend");
-    assertError(http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[8,0,3]")), 400, "invalid_model");
-    assertError(http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[]")), 400, "invalid_model");
-    assertError(http.send("POST", "/v1/training/jobs", job("").replace("\"min\":1,\"max\":2", "\"min\":3,\"max\":2")), 400, "invalid_workers");
+    assertError(
+        http.send(
+            "POST",
+            "/v1/training/jobs",
+            job(",\"backend\":\"tpu\"").replace("\"backend\":\"ring\",", "")),
+        400,
+        "unknown_backend");
+    assertError(
+        http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[8,0,3]")),
+        400,
+        "invalid_model");
+    assertError(
+        http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[]")),
+        400,
+        "invalid_model");
+    assertError(
+        http.send(
+            "POST",
+            "/v1/training/jobs",
+            job("").replace("\"min\":1,\"max\":2", "\"min\":3,\"max\":2")),
+        400,
+        "invalid_workers");
     assertError(http.send("POST", "/v1/training/jobs", "{\"name\":\"x\"}"), 400, "invalid_field");
     assertError(http.send("GET", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
-    assertError(http.send("DELETE", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
+    assertError(
+        http.send("DELETE", "/v1/training/jobs/never-submitted", null), 404, "job_not_found");
   }
 
   /** The coordinator's typed refusals reach HTTP with their codes and statuses. */
@@ -131,11 +159,14 @@ class TrainingHttpTest {
     assertEquals(201, http.send("POST", "/v1/training/jobs", body).statusCode());
     var again = http.send("POST", "/v1/training/jobs", body);
     assertEquals(201, again.statusCode(), "the same spec again is answered: " + again.body());
-    assertError(http.send("POST", "/v1/training/jobs", body.replace("\"epochs\":3", "\"epochs\":4")), 409,
+    assertError(
+        http.send("POST", "/v1/training/jobs", body.replace("\"epochs\":3", "\"epochs\":4")),
+        409,
         "job_exists");
     JsonNode cancelled = ok(http.send("DELETE", "/v1/training/jobs/dup-1", null));
     assertEquals("CANCELLED", cancelled.get("state").asText(), cancelled.toString());
     JsonNode twice = ok(http.send("DELETE", "/v1/training/jobs/dup-1", null));
-    assertEquals("CANCELLED", twice.get("state").asText(), "cancelling an ended job answers it: " + twice);
+    assertEquals(
+        "CANCELLED", twice.get("state").asText(), "cancelling an ended job answers it: " + twice);
   }
 }

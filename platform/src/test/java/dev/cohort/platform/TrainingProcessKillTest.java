@@ -29,7 +29,8 @@ class TrainingProcessKillTest {
   private static final ObjectMapper json = new ObjectMapper();
   private static final Duration READY = Duration.ofSeconds(60);
 
-  private static final String JOB = """
+  private static final String JOB =
+      """
       {"id":"killed","name":"killed","model":{"type":"mlp","layers":[8,32,3],"activation":"relu"},
        "dataset":{"topic":"synthetic"},"workers":{"min":1,"max":2},"backend":"ring",
        "epochs":40,"batchSize":16,"optimizer":{"type":"adam","lr":0.005},"seed":5,
@@ -40,7 +41,9 @@ class TrainingProcessKillTest {
   void jobResumesFromItsCheckpointAfterTheNodeIsSigkilled() throws Exception {
     Path data = Files.createTempDirectory("cohort-kill-training");
     Path config = Files.createTempFile("cohort-kill-training-", ".conf");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         cohort.training.coordinator.max-loss-points = 100000
         cohort.training.coordinator.wake-interval = 500ms
         cohort.training.recovery.prefer-replicas = off
@@ -50,14 +53,18 @@ class TrainingProcessKillTest {
     long checkpointBeforeKill;
     try (NodeProcess node = NodeProcess.start(data, http, remote, "--config", config.toString())) {
       node.awaitReady(READY);
-      assertEquals(201, node.post("/v1/topics", "{\"name\":\"synthetic\",\"partitions\":2}").statusCode(),
+      assertEquals(
+          201,
+          node.post("/v1/topics", "{\"name\":\"synthetic\",\"partitions\":2}").statusCode(),
           node.logText());
       List<byte[]> records = SyntheticDataset.records(1024, 8, 3, 11);
       for (int start = 0; start < records.size(); start += 256) {
         StringBuilder body = new StringBuilder("{\"acks\":\"all\",\"records\":[");
         for (int i = start; i < start + 256; i++) {
-          body.append(i == start ? "" : ",").append("{\"valueBase64\":\"")
-              .append(Base64.getEncoder().encodeToString(records.get(i))).append("\"}");
+          body.append(i == start ? "" : ",")
+              .append("{\"valueBase64\":\"")
+              .append(Base64.getEncoder().encodeToString(records.get(i)))
+              .append("\"}");
         }
         var produced = node.post("/v1/topics/synthetic/records", body.append("]}").toString());
         assertEquals(200, produced.statusCode(), produced.body());
@@ -65,17 +72,26 @@ class TrainingProcessKillTest {
       var submitted = node.post("/v1/training/jobs", JOB);
       assertEquals(201, submitted.statusCode(), submitted.body());
 
-      JsonNode running = awaitJob(node, Duration.ofSeconds(120), s -> s.get("state").asText().equals("RUNNING")
-          && s.path("checkpoint").path("step").asLong() >= 20);
+      JsonNode running =
+          awaitJob(
+              node,
+              Duration.ofSeconds(120),
+              s ->
+                  s.get("state").asText().equals("RUNNING")
+                      && s.path("checkpoint").path("step").asLong() >= 20);
       node.kill();
       checkpointBeforeKill = running.get("checkpoint").get("step").asLong();
-      assertTrue(running.get("step").asLong() < 40 * 32L,
+      assertTrue(
+          running.get("step").asLong() < 40 * 32L,
           "the kill must come before the job's last step: " + running);
     }
     try (NodeProcess again = NodeProcess.start(data, http, remote, "--config", config.toString())) {
       again.awaitReady(READY);
-      JsonNode done = awaitJob(again, Duration.ofSeconds(240), s -> List.of("COMPLETED", "FAILED", "CANCELLED")
-          .contains(s.get("state").asText()));
+      JsonNode done =
+          awaitJob(
+              again,
+              Duration.ofSeconds(240),
+              s -> List.of("COMPLETED", "FAILED", "CANCELLED").contains(s.get("state").asText()));
       assertEquals("COMPLETED", done.get("state").asText(), done.toString());
       JsonNode recovery = null;
       for (JsonNode r : done.get("recoveries")) {
@@ -83,19 +99,28 @@ class TrainingProcessKillTest {
           recovery = r;
         }
       }
-      assertTrue(recovery != null, "ResumesAfterSigkill: no recovery from a checkpoint in " + done.get("recoveries"));
+      assertTrue(
+          recovery != null,
+          "ResumesAfterSigkill: no recovery from a checkpoint in " + done.get("recoveries"));
       long resumedFrom = recovery.get("resumedFromStep").asLong();
-      assertTrue(resumedFrom >= checkpointBeforeKill,
-          "ResumesAfterSigkill: resumed from step " + resumedFrom + ", but step " + checkpointBeforeKill
+      assertTrue(
+          resumedFrom >= checkpointBeforeKill,
+          "ResumesAfterSigkill: resumed from step "
+              + resumedFrom
+              + ", but step "
+              + checkpointBeforeKill
               + " was checkpointed before the kill");
       boolean continued = false;
       for (JsonNode p : done.get("losses")) {
         continued |= p.get("step").asLong() == resumedFrom + 1;
       }
-      assertTrue(continued, "ResumesAfterSigkill: training went on from the step after the checkpoint");
+      assertTrue(
+          continued, "ResumesAfterSigkill: training went on from the step after the checkpoint");
       assertTrue(done.get("step").asLong() > resumedFrom, done.toString());
-      System.out.printf("training kill: SIGKILL with step %d checkpointed, resumed from step %d,"
-          + " completed at step %d%n", checkpointBeforeKill, resumedFrom, done.get("step").asLong());
+      System.out.printf(
+          "training kill: SIGKILL with step %d checkpointed, resumed from step %d,"
+              + " completed at step %d%n",
+          checkpointBeforeKill, resumedFrom, done.get("step").asLong());
       assertEquals(0, again.terminate(Duration.ofSeconds(30)));
     }
   }
@@ -110,8 +135,15 @@ class TrainingProcessKillTest {
         return status;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("job not as expected within " + max + ": " + response.statusCode() + " "
-            + response.body() + "\n" + node.logText());
+        throw new AssertionError(
+            "job not as expected within "
+                + max
+                + ": "
+                + response.statusCode()
+                + " "
+                + response.body()
+                + "\n"
+                + node.logText());
       }
       LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
     }

@@ -18,13 +18,14 @@ import org.junit.jupiter.api.Test;
  * Both crash cases of two-phase commit with a real process: a node started with the test failpoint
  * {@code cohort.kv.txn.failpoint} halts its JVM (as SIGKILL would) in the coordinator of a
  * cross-partition transaction sent over HTTP; it is restarted without the failpoint on the same
- * data directory, and the transaction must then be all there (decision journaled) or not there
- * with its keys writable again (no decision: presumed abort).
+ * data directory, and the transaction must then be all there (decision journaled) or not there with
+ * its keys writable again (no decision: presumed abort).
  */
 @Tag("fault")
 class TwoPhaseCommitCrashTest {
   private static final ObjectMapper json = new ObjectMapper();
   private static final Duration READY = Duration.ofSeconds(60);
+
   /** Recovery needs the partitions' prepare-timeout (2 s here) plus a few journal writes. */
   private static final Duration RECOVERY = Duration.ofSeconds(30);
 
@@ -67,16 +68,19 @@ class TwoPhaseCommitCrashTest {
   private record Restarted(NodeProcess process, String a, String b) {}
 
   /**
-   * Starts a node with {@code failpoint}, writes "old" to two keys of different partitions, sends
-   * a transaction writing "new" to both, waits for the halt, and restarts the node without it.
+   * Starts a node with {@code failpoint}, writes "old" to two keys of different partitions, sends a
+   * transaction writing "new" to both, waits for the halt, and restarts the node without it.
    */
   private static Restarted crashIn(String failpoint) throws Exception {
     Path data = Files.createTempDirectory("cohort-2pc-" + failpoint);
     Path withFailpoint = Files.createTempFile("cohort-2pc-", ".conf");
-    Files.writeString(withFailpoint, """
+    Files.writeString(
+        withFailpoint,
+        """
         cohort.kv.txn.prepare-timeout = 2s
         cohort.kv.txn.failpoint = "%s"
-        """.formatted(failpoint));
+        """
+            .formatted(failpoint));
     Path without = Files.createTempFile("cohort-2pc-", ".conf");
     Files.writeString(without, "cohort.kv.txn.prepare-timeout = 2s\n");
     int http = NodeProcess.freePort();
@@ -86,18 +90,20 @@ class TwoPhaseCommitCrashTest {
     try (NodeProcess node =
         NodeProcess.start(data, http, remote, "--config", withFailpoint.toString())) {
       node.awaitReady(READY);
-      assertEquals(201,
-          node.put("/v1/keyspaces/crash", "{\"mode\":\"cp\",\"partitions\":4}").statusCode());
+      assertEquals(
+          201, node.put("/v1/keyspaces/crash", "{\"mode\":\"cp\",\"partitions\":4}").statusCode());
       int pa = partitionOfPut(node, a);
       for (int i = 0; b == null; i++) {
         if (partitionOfPut(node, "acct/b" + i) != pa) {
           b = "acct/b" + i;
         }
       }
-      String txn = """
+      String txn =
+          """
           {"compare":[{"key":"%1$s","target":"value","op":"=","value":"old"}],
            "success":[{"put":{"key":"%1$s","value":"new"}},{"put":{"key":"%2$s","value":"new"}}]}
-          """.formatted(a, b);
+          """
+              .formatted(a, b);
       try {
         HttpResponse<String> answer = node.post("/v1/kv/crash/txn", txn);
         fail("the node answered instead of halting: " + answer.statusCode() + " " + answer.body());

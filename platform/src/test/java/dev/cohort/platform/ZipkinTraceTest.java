@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
 class ZipkinTraceTest {
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
+
   /** The traceparent each participant request arrived with, by saga id. */
   private static final Map<String, String> participantTraceparents = new ConcurrentHashMap<>();
 
@@ -56,20 +57,29 @@ class ZipkinTraceTest {
   @BeforeAll
   static void start() throws Exception {
     Path jar = Path.of("target/zipkin/zipkin-server-exec.jar");
-    assertTrue(Files.isRegularFile(jar), "no " + jar.toAbsolutePath() + ": the platform build's"
-        + " pre-integration-test phase copies it from Maven (io.zipkin:zipkin-server:3.5.1:exec)");
+    assertTrue(
+        Files.isRegularFile(jar),
+        "no "
+            + jar.toAbsolutePath()
+            + ": the platform build's"
+            + " pre-integration-test phase copies it from Maven (io.zipkin:zipkin-server:3.5.1:exec)");
     int zipkinPort = NodeProcess.freePort();
     ProcessBuilder builder =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar.toString())
+                "-Xmx256m",
+                "-jar",
+                jar.toString())
             .redirectErrorStream(true)
             .redirectOutput(Files.createTempFile("zipkin-", ".log").toFile());
     builder.environment().put("STORAGE_TYPE", "mem");
     builder.environment().put("QUERY_PORT", Integer.toString(zipkinPort));
     zipkin = builder.start();
     zipkinApi = "http://127.0.0.1:" + zipkinPort;
-    await(Duration.ofSeconds(120), () -> status(zipkinApi + "/health") == 200, "Zipkin answers /health");
+    await(
+        Duration.ofSeconds(120),
+        () -> status(zipkinApi + "/health") == 200,
+        "Zipkin answers /health");
 
     participant = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     participant.createContext(
@@ -90,13 +100,16 @@ class ZipkinTraceTest {
     first = Cohort.start(node("zipkin-a", seedPort, seedPort).build());
     second = Cohort.start(node("zipkin-b", 0, seedPort).build());
     HttpTestClient http = new HttpTestClient(first);
-    await(Duration.ofSeconds(60), () -> {
-      int up = 0;
-      for (JsonNode m : ok(http.send("GET", "/v1/cluster", null)).get("members")) {
-        up += m.get("status").asText().equals("Up") ? 1 : 0;
-      }
-      return up == 2;
-    }, "both nodes Up");
+    await(
+        Duration.ofSeconds(60),
+        () -> {
+          int up = 0;
+          for (JsonNode m : ok(http.send("GET", "/v1/cluster", null)).get("members")) {
+            up += m.get("status").asText().equals("Up") ? 1 : 0;
+          }
+          return up == 2;
+        },
+        "both nodes Up");
   }
 
   private static CohortConfig.Builder node(String name, int remotePort, int seedPort)
@@ -138,7 +151,11 @@ class ZipkinTraceTest {
   @Test
   void httpSagaTraceSpansTheGatewayTheStepsAndTheParticipantAcrossNodes() throws Exception {
     HttpTestClient http = new HttpTestClient(first);
-    ok(http.send("PUT", "/v1/sagas/definitions/zipkin-order", """
+    ok(
+        http.send(
+            "PUT",
+            "/v1/sagas/definitions/zipkin-order",
+            """
         {"steps":[
           {"name":"reserve",
            "action":{"kv":{"op":"put","keyspace":"default","key":"zipkin/${sagaId}","value":"held"}},
@@ -146,39 +163,60 @@ class ZipkinTraceTest {
           {"name":"pay",
            "action":{"http":{"method":"POST","url":"http://127.0.0.1:%d/pay","body":{},"successStatus":[201]}}}
         ]}
-        """.formatted(participant.getAddress().getPort())));
+        """
+                .formatted(participant.getAddress().getPort())));
     Set<String> instancesSeen = new TreeSet<>();
     for (int i = 0; i < 8 && instancesSeen.size() < 2; i++) {
       // The shared journal outlives a run: a new id per run, or the instance already completed.
       String id = "zipkin-" + RUN + "-" + i;
       HttpResponse<String> started =
-          http.send("POST", "/v1/sagas/zipkin-order/instances", "{\"id\":\"" + id + "\",\"input\":{}}");
+          http.send(
+              "POST", "/v1/sagas/zipkin-order/instances", "{\"id\":\"" + id + "\",\"input\":{}}");
       ok(started);
       String traceId = started.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
       String[] state = {""};
-      await(Duration.ofSeconds(60), () -> {
-        state[0] = http.send("GET", "/v1/sagas/instances/" + id, null).body();
-        return HttpTestClient.JSON.readTree(state[0]).path("state").asText().equals("COMPLETED");
-      }, () -> "saga " + id + " completed: " + state[0]);
-      List<JsonNode> spans = awaitTrace(traceId, Set.of("post /v1/sagas/{definition}/instances",
-          "saga start", "saga zipkin-order reserve action", "saga zipkin-order pay action"));
+      await(
+          Duration.ofSeconds(60),
+          () -> {
+            state[0] = http.send("GET", "/v1/sagas/instances/" + id, null).body();
+            return HttpTestClient.JSON
+                .readTree(state[0])
+                .path("state")
+                .asText()
+                .equals("COMPLETED");
+          },
+          () -> "saga " + id + " completed: " + state[0]);
+      List<JsonNode> spans =
+          awaitTrace(
+              traceId,
+              Set.of(
+                  "post /v1/sagas/{definition}/instances",
+                  "saga start",
+                  "saga zipkin-order reserve action",
+                  "saga zipkin-order pay action"));
 
       Map<String, JsonNode> byName = new HashMap<>();
       spans.forEach(s -> byName.put(s.path("name").asText(), s));
       JsonNode root = byName.get("post /v1/sagas/{definition}/instances");
-      assertTrue(root != null && root.path("parentId").isMissingNode(), "gateway root span: " + spans);
+      assertTrue(
+          root != null && root.path("parentId").isMissingNode(), "gateway root span: " + spans);
       assertEquals("SERVER", root.path("kind").asText());
       JsonNode handled = byName.get("saga start");
       JsonNode reserve = byName.get("saga zipkin-order reserve action");
       JsonNode pay = byName.get("saga zipkin-order pay action");
-      assertTrue(handled != null && reserve != null && pay != null, "saga spans: " + byName.keySet());
+      assertTrue(
+          handled != null && reserve != null && pay != null, "saga spans: " + byName.keySet());
       for (JsonNode child : List.of(handled, reserve, pay)) {
         assertEquals(root.path("id").asText(), child.path("parentId").asText(), child.toString());
       }
       assertEquals(id, handled.path("tags").path("cohort.entity_id").asText(), handled.toString());
       assertEquals(id, pay.path("tags").path("saga.id").asText(), pay.toString());
-      await(Duration.ofSeconds(10), () -> participantTraceparents.containsKey(id), "participant called");
-      assertEquals("00-" + traceId + "-" + pay.path("id").asText(),
+      await(
+          Duration.ofSeconds(10),
+          () -> participantTraceparents.containsKey(id),
+          "participant called");
+      assertEquals(
+          "00-" + traceId + "-" + pay.path("id").asText(),
           participantTraceparents.get(id).substring(0, 52),
           "the participant continues the pay attempt's span");
 
@@ -196,8 +234,8 @@ class ZipkinTraceTest {
   /**
    * A put through the first node's gateway to a key whose partition lives on the second node: the
    * trace is gateway → kv batcher (first node) → kv partition write (second node) → journal write
-   * (with the batch's command and event counts) and reply; the JSON log lines of the gateway and
-   * of the partition, on two nodes, carry the trace id.
+   * (with the batch's command and event counts) and reply; the JSON log lines of the gateway and of
+   * the partition, on two nodes, carry the trace id.
    */
   @Test
   void crossNodePutTraceAndItsLogLines() throws Exception {
@@ -214,11 +252,19 @@ class ZipkinTraceTest {
       String firstNode = first.system().address().toString();
       String secondNode = second.system().address().toString();
       for (int i = 0; i < 40; i++) {
-        HttpResponse<String> put = http.send("PUT", "/v1/kv/default/keys/zipkin/put-" + i, "{\"value\":\"v\"}");
+        HttpResponse<String> put =
+            http.send("PUT", "/v1/kv/default/keys/zipkin/put-" + i, "{\"value\":\"v\"}");
         ok(put);
         String traceId = put.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
-        List<JsonNode> spans = awaitTrace(traceId, Set.of("put /v1/kv/{ks}/keys/{key*}",
-            "kv batcher", "kv partition write", "kv journal write", "kv reply"));
+        List<JsonNode> spans =
+            awaitTrace(
+                traceId,
+                Set.of(
+                    "put /v1/kv/{ks}/keys/{key*}",
+                    "kv batcher",
+                    "kv partition write",
+                    "kv journal write",
+                    "kv reply"));
         Map<String, JsonNode> byName = new HashMap<>();
         spans.forEach(s -> byName.put(s.path("name").asText(), s));
         JsonNode root = byName.get("put /v1/kv/{ks}/keys/{key*}");
@@ -226,7 +272,8 @@ class ZipkinTraceTest {
         JsonNode write = byName.get("kv partition write");
         JsonNode journal = byName.get("kv journal write");
         JsonNode reply = byName.get("kv reply");
-        assertTrue(root != null && batcher != null && write != null && journal != null && reply != null,
+        assertTrue(
+            root != null && batcher != null && write != null && journal != null && reply != null,
             "put spans: " + byName.keySet());
         assertEquals(root.path("id").asText(), batcher.path("parentId").asText());
         assertEquals(batcher.path("id").asText(), write.path("parentId").asText());
@@ -245,15 +292,30 @@ class ZipkinTraceTest {
         JsonEncoder json = new JsonEncoder();
         json.setContext(partitionLogger.getLoggerContext());
         json.start();
-        List<String> traced = lines.list.stream()
-            .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id")))
-            .map(e -> e.getLoggerName() + " " + new String(json.encode(e), java.nio.charset.StandardCharsets.UTF_8))
-            .toList();
-        assertTrue(traced.stream().anyMatch(l -> l.startsWith("dev.cohort.gateway.access ")
-            && l.contains("\"trace_id\":\"" + traceId + "\"")), "gateway line: " + traced);
+        List<String> traced =
+            lines.list.stream()
+                .filter(e -> traceId.equals(e.getMDCPropertyMap().get("trace_id")))
+                .map(
+                    e ->
+                        e.getLoggerName()
+                            + " "
+                            + new String(json.encode(e), java.nio.charset.StandardCharsets.UTF_8))
+                .toList();
+        assertTrue(
+            traced.stream()
+                .anyMatch(
+                    l ->
+                        l.startsWith("dev.cohort.gateway.access ")
+                            && l.contains("\"trace_id\":\"" + traceId + "\"")),
+            "gateway line: " + traced);
         String escapedNode = secondNode.replace("/", "\\/"); // the JSON encoder escapes '/'
-        assertTrue(traced.stream().anyMatch(l -> l.startsWith("dev.cohort.kv.internal.KvPartition ")
-            && l.contains("\"trace_id\":\"" + traceId + "\"") && l.contains("\"node\":\"" + escapedNode + "\"")),
+        assertTrue(
+            traced.stream()
+                .anyMatch(
+                    l ->
+                        l.startsWith("dev.cohort.kv.internal.KvPartition ")
+                            && l.contains("\"trace_id\":\"" + traceId + "\"")
+                            && l.contains("\"node\":\"" + escapedNode + "\"")),
             "partition line on the second node: " + traced);
         return;
       }
@@ -280,55 +342,109 @@ class ZipkinTraceTest {
     HttpTestClient consumer = new HttpTestClient(second);
     ok(producer.send("POST", "/v1/topics", "{\"name\":\"" + topic + "\",\"partitions\":1}"));
     String view = "zipkin-view-" + RUN;
-    HttpResponse<String> projection = producer.send("PUT", "/v1/projections/" + view,
-        "{\"source\":{\"topic\":\"" + topic + "\"},\"sink\":{\"keyspace\":\"" + view
-            + "\"},\"mode\":\"latest\",\"keyFrom\":\"key\"}");
+    HttpResponse<String> projection =
+        producer.send(
+            "PUT",
+            "/v1/projections/" + view,
+            "{\"source\":{\"topic\":\""
+                + topic
+                + "\"},\"sink\":{\"keyspace\":\""
+                + view
+                + "\"},\"mode\":\"latest\",\"keyFrom\":\"key\"}");
     assertEquals(201, projection.statusCode(), projection.body());
-    HttpResponse<String> produced = producer.send("POST", "/v1/topics/" + topic + "/records",
-        "{\"records\":[{\"key\":\"a\",\"value\":\"1\"},{\"key\":\"b\",\"value\":\"2\"}]}");
+    HttpResponse<String> produced =
+        producer.send(
+            "POST",
+            "/v1/topics/" + topic + "/records",
+            "{\"records\":[{\"key\":\"a\",\"value\":\"1\"},{\"key\":\"b\",\"value\":\"2\"}]}");
     ok(produced);
     String traceId = produced.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
-    List<JsonNode> spans = awaitTrace(traceId, Set.of("post /v1/topics/{topic}/records",
-        "log produce " + topic, "projection " + view + " apply"));
-    JsonNode produce = spans.stream()
-        .filter(s -> s.path("name").asText().equals("log produce " + topic)).findFirst()
-        .orElseThrow(() -> new AssertionError("no produce span: " + spans));
-    JsonNode root = spans.stream().filter(s -> s.path("parentId").isMissingNode()).findFirst().orElseThrow();
+    List<JsonNode> spans =
+        awaitTrace(
+            traceId,
+            Set.of(
+                "post /v1/topics/{topic}/records",
+                "log produce " + topic,
+                "projection " + view + " apply"));
+    JsonNode produce =
+        spans.stream()
+            .filter(s -> s.path("name").asText().equals("log produce " + topic))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no produce span: " + spans));
+    JsonNode root =
+        spans.stream().filter(s -> s.path("parentId").isMissingNode()).findFirst().orElseThrow();
     assertEquals("PRODUCER", produce.path("kind").asText());
     assertEquals(root.path("id").asText(), produce.path("parentId").asText());
     // The projection continues the produce's trace into its kv writes.
-    JsonNode applied = spans.stream()
-        .filter(s -> s.path("name").asText().equals("projection " + view + " apply")).findFirst().orElseThrow();
-    assertEquals(produce.path("id").asText(), applied.path("parentId").asText(), applied.toString());
-    assertTrue(spans.stream().anyMatch(s -> s.path("name").asText().equals("kv partition write")),
+    JsonNode applied =
+        spans.stream()
+            .filter(s -> s.path("name").asText().equals("projection " + view + " apply"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        produce.path("id").asText(), applied.path("parentId").asText(), applied.toString());
+    assertTrue(
+        spans.stream().anyMatch(s -> s.path("name").asText().equals("kv partition write")),
         "the view's kv writes are in the trace: " + spans);
 
-    String member = ok(consumer.send("POST", "/v1/groups/zipkin-" + RUN + "/members",
-        "{\"topics\":[\"" + topic + "\"],\"autoOffsetReset\":\"earliest\"}")).get("memberId").asText();
-    await(Duration.ofSeconds(30), () -> ok(consumer.send("POST", "/v1/groups/zipkin-" + RUN + "/members/"
-        + member + "/heartbeat", "{}")).get("assignment").size() == 1, "the member owns the partition");
-    JsonNode fetched = ok(consumer.send("GET", "/v1/groups/zipkin-" + RUN + "/members/" + member
-        + "/records?maxRecords=10&maxWaitMs=500", null));
+    String member =
+        ok(consumer.send(
+                "POST",
+                "/v1/groups/zipkin-" + RUN + "/members",
+                "{\"topics\":[\"" + topic + "\"],\"autoOffsetReset\":\"earliest\"}"))
+            .get("memberId")
+            .asText();
+    await(
+        Duration.ofSeconds(30),
+        () ->
+            ok(consumer.send(
+                        "POST",
+                        "/v1/groups/zipkin-" + RUN + "/members/" + member + "/heartbeat",
+                        "{}"))
+                    .get("assignment")
+                    .size()
+                == 1,
+        "the member owns the partition");
+    JsonNode fetched =
+        ok(
+            consumer.send(
+                "GET",
+                "/v1/groups/zipkin-"
+                    + RUN
+                    + "/members/"
+                    + member
+                    + "/records?maxRecords=10&maxWaitMs=500",
+                null));
     assertEquals(2, fetched.get("records").size(), fetched.toString());
     for (JsonNode record : fetched.get("records")) {
-      assertEquals("00-" + traceId + "-" + produce.path("id").asText(),
-          record.path("headers").path("traceparent").asText().substring(0, 52), record.toString());
+      assertEquals(
+          "00-" + traceId + "-" + produce.path("id").asText(),
+          record.path("headers").path("traceparent").asText().substring(0, 52),
+          record.toString());
     }
     String secondNode = second.system().address().toString();
-    await(Duration.ofSeconds(30), () -> {
-      JsonNode traces = HttpTestClient.JSON.readTree(get(zipkinApi + "/api/v2/traces?spanName="
-          + java.net.URLEncoder.encode("log fetch " + topic, java.nio.charset.StandardCharsets.UTF_8)
-          + "&limit=5").body());
-      for (JsonNode trace : traces) {
-        for (JsonNode span : trace) {
-          if (span.path("kind").asText().equals("CONSUMER")
-              && span.path("tags").path("service.instance.id").asText().equals(secondNode)) {
-            return true;
+    await(
+        Duration.ofSeconds(30),
+        () -> {
+          JsonNode traces =
+              HttpTestClient.JSON.readTree(
+                  get(zipkinApi
+                          + "/api/v2/traces?spanName="
+                          + java.net.URLEncoder.encode(
+                              "log fetch " + topic, java.nio.charset.StandardCharsets.UTF_8)
+                          + "&limit=5")
+                      .body());
+          for (JsonNode trace : traces) {
+            for (JsonNode span : trace) {
+              if (span.path("kind").asText().equals("CONSUMER")
+                  && span.path("tags").path("service.instance.id").asText().equals(secondNode)) {
+                return true;
+              }
+            }
           }
-        }
-      }
-      return false;
-    }, "a log fetch span of the second node");
+          return false;
+        },
+        "a log fetch span of the second node");
   }
 
   /**
@@ -339,29 +455,45 @@ class ZipkinTraceTest {
   void twoPhaseCommitHasASpanPerPhaseAndParticipant() throws Exception {
     HttpTestClient http = new HttpTestClient(first);
     String a = "zipkin/2pc-a-" + RUN;
-    int pa = ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"1\"}")).get("header").get("partition").asInt();
+    int pa =
+        ok(http.send("PUT", "/v1/kv/default/keys/" + a, "{\"value\":\"1\"}"))
+            .get("header")
+            .get("partition")
+            .asInt();
     String b = null;
     for (int i = 0; b == null; i++) {
       String candidate = "zipkin/2pc-b-" + RUN + "-" + i;
-      if (ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"2\"}")).get("header").get("partition").asInt() != pa) {
+      if (ok(http.send("PUT", "/v1/kv/default/keys/" + candidate, "{\"value\":\"2\"}"))
+              .get("header")
+              .get("partition")
+              .asInt()
+          != pa) {
         b = candidate;
       }
     }
-    HttpResponse<String> txn = http.send("POST", "/v1/kv/default/txn",
-        "{\"success\":[{\"put\":{\"key\":\"%s\",\"value\":\"3\"}},{\"put\":{\"key\":\"%s\",\"value\":\"4\"}}]}".formatted(a, b));
+    HttpResponse<String> txn =
+        http.send(
+            "POST",
+            "/v1/kv/default/txn",
+            "{\"success\":[{\"put\":{\"key\":\"%s\",\"value\":\"3\"}},{\"put\":{\"key\":\"%s\",\"value\":\"4\"}}]}"
+                .formatted(a, b));
     assertTrue(ok(txn).get("succeeded").asBoolean());
     String traceId = txn.headers().firstValue("traceparent").orElseThrow().substring(3, 35);
-    List<JsonNode> spans = awaitTrace(traceId, Set.of("post /v1/kv/{ks}/txn", "kv 2pc prepare", "kv 2pc commit"));
+    List<JsonNode> spans =
+        awaitTrace(traceId, Set.of("post /v1/kv/{ks}/txn", "kv 2pc prepare", "kv 2pc commit"));
     Map<String, JsonNode> byName = new HashMap<>();
     spans.forEach(s -> byName.put(s.path("name").asText(), s));
     String root = byName.get("post /v1/kv/{ks}/txn").path("id").asText();
     for (String phase : List.of("kv 2pc prepare", "kv 2pc commit")) {
       JsonNode span = byName.get(phase);
       assertEquals(root, span.path("parentId").asText(), span.toString());
-      long participants = spans.stream()
-          .filter(s -> s.path("parentId").asText().equals(span.path("id").asText())
-              && s.path("name").asText().startsWith(phase + " "))
-          .count();
+      long participants =
+          spans.stream()
+              .filter(
+                  s ->
+                      s.path("parentId").asText().equals(span.path("id").asText())
+                          && s.path("name").asText().startsWith(phase + " "))
+              .count();
       assertEquals(2, participants, phase + " per participant: " + spans);
     }
   }
@@ -384,11 +516,13 @@ class ZipkinTraceTest {
       }
       LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
     }
-    throw new AssertionError("trace " + traceId + " lacks some of " + names + " in Zipkin: " + last);
+    throw new AssertionError(
+        "trace " + traceId + " lacks some of " + names + " in Zipkin: " + last);
   }
 
   private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -21,7 +21,13 @@ import java.util.Set;
 final class DefinitionJson {
   private static final Set<String> TOP = Set.of("name", "version", "steps", "deadlineMs");
   private static final Set<String> STEP =
-      Set.of("name", "action", "compensation", "retry", "compensationRetry", "timeoutMs",
+      Set.of(
+          "name",
+          "action",
+          "compensation",
+          "retry",
+          "compensationRetry",
+          "timeoutMs",
           "noCompensation");
   private static final Set<String> KINDS = Set.of("java", "http", "kv", "log");
 
@@ -73,8 +79,8 @@ final class DefinitionJson {
             ? retry(step.get("compensationRetry"), where + " compensationRetry")
             : null;
     long timeout = step.has("timeoutMs") ? number(step.get("timeoutMs"), where + " timeoutMs") : 0;
-    boolean none = step.has("noCompensation") && bool(step.get("noCompensation"),
-        where + " noCompensation");
+    boolean none =
+        step.has("noCompensation") && bool(step.get("noCompensation"), where + " noCompensation");
     return new SagaStep(name, action, compensation, retry, compensationRetry, timeout, none);
   }
 
@@ -99,11 +105,13 @@ final class DefinitionJson {
       }
       case "http" -> {
         ObjectNode o = obj(spec, at);
-        only(o, Set.of("method", "url", "headers", "body", "successStatus", "retryableStatus"),
-            at);
+        only(o, Set.of("method", "url", "headers", "body", "successStatus", "retryableStatus"), at);
         String body = !o.hasNonNull("body") ? "" : o.get("body").toString();
-        yield new StepAction.Http(req(o, "method", at).toUpperCase(Locale.ROOT),
-            req(o, "url", at), strings(o.get("headers"), at + " headers"), body,
+        yield new StepAction.Http(
+            req(o, "method", at).toUpperCase(Locale.ROOT),
+            req(o, "url", at),
+            strings(o.get("headers"), at + " headers"),
+            body,
             statuses(o.get("successStatus"), at + " successStatus"),
             statuses(o.get("retryableStatus"), at + " retryableStatus"));
       }
@@ -120,14 +128,17 @@ final class DefinitionJson {
             };
         Optional<StepAction.KvTxn> txn =
             o.hasNonNull("txn") ? Optional.of(txn(o.get("txn"), at + " txn")) : Optional.empty();
-        yield new StepAction.Kv(kvOp, req(o, "keyspace", at), opt(o, "key"), valueText(o, "value"),
-            txn);
+        yield new StepAction.Kv(
+            kvOp, req(o, "keyspace", at), opt(o, "key"), valueText(o, "value"), txn);
       }
       case "log" -> {
         ObjectNode o = obj(spec, at);
         only(o, Set.of("topic", "key", "value", "headers"), at);
-        yield new StepAction.Log(req(o, "topic", at), opt(o, "key"),
-            o.has("value") ? valueText(o, "value") : "", strings(o.get("headers"), at + " headers"));
+        yield new StepAction.Log(
+            req(o, "topic", at),
+            opt(o, "key"),
+            o.has("value") ? valueText(o, "value") : "",
+            strings(o.get("headers"), at + " headers"));
       }
       default -> throw new AssertionError(kind);
     };
@@ -150,10 +161,16 @@ final class DefinitionJson {
     for (JsonNode c : array(o.get("compare"), where + " compare")) {
       ObjectNode co = obj(c, where + " compare");
       only(co, Set.of("key", "target", "op", "value"), where + " compare");
-      compares.add(new StepAction.KvCompare(req(co, "key", where), req(co, "target", where)
-          .toLowerCase(Locale.ROOT), req(co, "op", where), valueText(co, "value")));
+      compares.add(
+          new StepAction.KvCompare(
+              req(co, "key", where),
+              req(co, "target", where).toLowerCase(Locale.ROOT),
+              req(co, "op", where),
+              valueText(co, "value")));
     }
-    return new StepAction.KvTxn(compares, writes(o.get("success"), where + " success"),
+    return new StepAction.KvTxn(
+        compares,
+        writes(o.get("success"), where + " success"),
         writes(o.get("failure"), where + " failure"));
   }
 
@@ -162,8 +179,11 @@ final class DefinitionJson {
     for (JsonNode w : array(node, where)) {
       ObjectNode wo = obj(w, where);
       only(wo, Set.of("op", "key", "value"), where);
-      writes.add(new StepAction.KvWrite(req(wo, "op", where).toLowerCase(Locale.ROOT),
-          req(wo, "key", where), wo.has("value") ? valueText(wo, "value") : null));
+      writes.add(
+          new StepAction.KvWrite(
+              req(wo, "op", where).toLowerCase(Locale.ROOT),
+              req(wo, "key", where),
+              wo.has("value") ? valueText(wo, "value") : null));
     }
     return writes;
   }
@@ -175,8 +195,8 @@ final class DefinitionJson {
       throw bad(where + " needs maxAttempts");
     }
     long initial = o.has("initialBackoffMs") ? number(o.get("initialBackoffMs"), where) : 100;
-    long max = o.has("maxBackoffMs") ? number(o.get("maxBackoffMs"), where)
-        : Math.max(initial, 10_000);
+    long max =
+        o.has("maxBackoffMs") ? number(o.get("maxBackoffMs"), where) : Math.max(initial, 10_000);
     double multiplier = 2.0;
     if (o.has("multiplier")) {
       if (!o.get("multiplier").isNumber()) {
@@ -184,8 +204,8 @@ final class DefinitionJson {
       }
       multiplier = o.get("multiplier").asDouble();
     }
-    return new RetryPolicy((int) number(o.get("maxAttempts"), where + " maxAttempts"), initial,
-        max, multiplier);
+    return new RetryPolicy(
+        (int) number(o.get("maxAttempts"), where + " maxAttempts"), initial, max, multiplier);
   }
 
   // ---- writing ----
@@ -261,14 +281,23 @@ final class DefinitionJson {
         if (kv.op() == StepAction.KvOp.PUT) {
           o.put("value", kv.value());
         }
-        kv.txn().ifPresent(txn -> {
-          ObjectNode t = o.putObject("txn");
-          ArrayNode compares = t.putArray("compare");
-          txn.compare().forEach(c -> compares.addObject().put("key", c.key())
-              .put("target", c.target()).put("op", c.op()).put("value", c.value()));
-          writes(t.putArray("success"), txn.success());
-          writes(t.putArray("failure"), txn.failure());
-        });
+        kv.txn()
+            .ifPresent(
+                txn -> {
+                  ObjectNode t = o.putObject("txn");
+                  ArrayNode compares = t.putArray("compare");
+                  txn.compare()
+                      .forEach(
+                          c ->
+                              compares
+                                  .addObject()
+                                  .put("key", c.key())
+                                  .put("target", c.target())
+                                  .put("op", c.op())
+                                  .put("value", c.value()));
+                  writes(t.putArray("success"), txn.success());
+                  writes(t.putArray("failure"), txn.failure());
+                });
       }
       case StepAction.Log log -> {
         o.put("topic", log.topic());
@@ -301,8 +330,13 @@ final class DefinitionJson {
     while (names.hasNext()) {
       String name = names.next();
       if (!allowed.contains(name)) {
-        throw bad(where + ": unknown field '" + name + "' (allowed: "
-            + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+        throw bad(
+            where
+                + ": unknown field '"
+                + name
+                + "' (allowed: "
+                + String.join(", ", new java.util.TreeSet<>(allowed))
+                + ")");
       }
     }
   }
@@ -371,8 +405,8 @@ final class DefinitionJson {
       return out;
     }
     ObjectNode o = obj(node, where);
-    o.fields().forEachRemaining(e -> out.put(e.getKey(), text(e.getValue(), where + " "
-        + e.getKey())));
+    o.fields()
+        .forEachRemaining(e -> out.put(e.getKey(), text(e.getValue(), where + " " + e.getKey())));
     return out;
   }
 

@@ -18,12 +18,15 @@ import java.util.regex.Pattern;
 final class DefinitionRules {
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern HEADER = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
+
   /** Headers the JDK client sets itself and refuses to take from a request. */
   private static final Set<String> RESTRICTED =
       Set.of("connection", "content-length", "expect", "host", "upgrade", "idempotency-key");
+
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
   private static final Set<String> TARGETS = Set.of("value", "version", "create", "mod", "lease");
   private static final Set<String> OPS = Set.of("=", "==", "!=", "<", ">");
+
   /** Hard limits independent of the node's settings (which may be lower). */
   static final int MAX_STEPS = 1000;
 
@@ -33,15 +36,17 @@ final class DefinitionRules {
 
   static void validate(SagaDefinition d) {
     if (d.name() == null || !NAME.matcher(d.name()).matches()) {
-      throw bad("definition name must be 1 to 64 letters, digits, '_', '-' or '.', not '"
-          + d.name() + "'");
+      throw bad(
+          "definition name must be 1 to 64 letters, digits, '_', '-' or '.', not '"
+              + d.name()
+              + "'");
     }
     if (d.steps().isEmpty()) {
       throw bad("definition '" + d.name() + "' has no steps");
     }
     if (d.steps().size() > MAX_STEPS) {
-      throw bad("definition '" + d.name() + "' has " + d.steps().size() + " steps; at most "
-          + MAX_STEPS);
+      throw bad(
+          "definition '" + d.name() + "' has " + d.steps().size() + " steps; at most " + MAX_STEPS);
     }
     if (d.deadlineMs() < 0 || d.deadlineMs() > 365 * DAY_MS) {
       throw bad("deadlineMs must be 0 (none) to one year, not " + d.deadlineMs());
@@ -50,8 +55,12 @@ final class DefinitionRules {
     for (int i = 0; i < d.steps().size(); i++) {
       SagaStep step = d.steps().get(i);
       if (step == null || step.name() == null || !NAME.matcher(step.name()).matches()) {
-        throw bad("step " + (i + 1) + ": name must be 1 to 64 letters, digits, '_', '-' or '.', not '"
-            + (step == null ? null : step.name()) + "'");
+        throw bad(
+            "step "
+                + (i + 1)
+                + ": name must be 1 to 64 letters, digits, '_', '-' or '.', not '"
+                + (step == null ? null : step.name())
+                + "'");
       }
       if (!names.add(step.name())) {
         throw bad("duplicate step name '" + step.name() + "'");
@@ -69,14 +78,18 @@ final class DefinitionRules {
         }
         action(where + " compensation", step.compensation().get(), Set.copyOf(names));
       } else if (!last && !step.noCompensation()) {
-        throw bad(where + " has no compensation; every step but the last needs one (set "
-            + "\"noCompensation\": true for a step with nothing to undo)");
+        throw bad(
+            where
+                + " has no compensation; every step but the last needs one (set "
+                + "\"noCompensation\": true for a step with nothing to undo)");
       }
       retry(where + " retry", step.retry());
       retry(where + " compensationRetry", step.compensationRetry());
       if (step.timeoutMs() < 0 || step.timeoutMs() > DAY_MS) {
-        throw bad(where + ": timeoutMs must be 1 ms to 24 h (0: the node default), not "
-            + step.timeoutMs());
+        throw bad(
+            where
+                + ": timeoutMs must be 1 ms to 24 h (0: the node default), not "
+                + step.timeoutMs());
       }
     }
   }
@@ -89,8 +102,12 @@ final class DefinitionRules {
       throw bad(where + ": maxAttempts must be 1 to 1000, not " + p.maxAttempts());
     }
     if (p.initialBackoffMs() < 0 || p.maxBackoffMs() < p.initialBackoffMs()) {
-      throw bad(where + ": backoff must satisfy 0 <= initialBackoffMs <= maxBackoffMs, not "
-          + p.initialBackoffMs() + " and " + p.maxBackoffMs());
+      throw bad(
+          where
+              + ": backoff must satisfy 0 <= initialBackoffMs <= maxBackoffMs, not "
+              + p.initialBackoffMs()
+              + " and "
+              + p.maxBackoffMs());
     }
     if (p.maxBackoffMs() > DAY_MS) {
       throw bad(where + ": maxBackoffMs must be at most 24 h, not " + p.maxBackoffMs());
@@ -103,7 +120,9 @@ final class DefinitionRules {
   private static void action(String where, StepAction action, Set<String> visibleSteps) {
     switch (action) {
       case StepAction.Java java -> {
-        if (java.function() == null || java.function().isBlank() || java.function().length() > 200) {
+        if (java.function() == null
+            || java.function().isBlank()
+            || java.function().length() > 200) {
           throw bad(where + ": java function name must be 1 to 200 characters");
         }
       }
@@ -121,8 +140,11 @@ final class DefinitionRules {
 
   private static void http(String where, StepAction.Http http, Set<String> visible) {
     if (http.method() == null || !METHODS.contains(http.method())) {
-      throw bad(where + ": http method must be one of GET, POST, PUT, PATCH, DELETE, not '"
-          + http.method() + "'");
+      throw bad(
+          where
+              + ": http method must be one of GET, POST, PUT, PATCH, DELETE, not '"
+              + http.method()
+              + "'");
     }
     if (http.url() == null || http.url().isBlank()) {
       throw bad(where + ": http step needs a url");
@@ -147,7 +169,8 @@ final class DefinitionRules {
       if (RESTRICTED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
         throw bad(where + ": header '" + header.getKey() + "' is set by Cohort itself");
       }
-      if (header.getValue() == null || header.getValue().indexOf('\n') >= 0
+      if (header.getValue() == null
+          || header.getValue().indexOf('\n') >= 0
           || header.getValue().indexOf('\r') >= 0) {
         throw bad(where + ": header '" + header.getKey() + "' has an invalid value");
       }
@@ -192,20 +215,30 @@ final class DefinitionRules {
           throw bad(where + ": kv txn has no operations");
         }
         for (StepAction.KvCompare c : txn.compare()) {
-          if (c.key() == null || c.key().isBlank() || !TARGETS.contains(c.target())
+          if (c.key() == null
+              || c.key().isBlank()
+              || !TARGETS.contains(c.target())
               || !OPS.contains(c.op())) {
-            throw bad(where + ": txn compare needs a key, a target (value, version, create, mod, "
-                + "lease) and an op (= != < >): " + c);
+            throw bad(
+                where
+                    + ": txn compare needs a key, a target (value, version, create, mod, "
+                    + "lease) and an op (= != < >): "
+                    + c);
           }
           templates(where, visible, c.key(), c.value());
         }
         for (List<StepAction.KvWrite> branch : List.of(txn.success(), txn.failure())) {
           for (StepAction.KvWrite w : branch) {
             boolean put = "put".equals(w.op());
-            if (w.key() == null || w.key().isBlank() || !(put || "delete".equals(w.op()))
+            if (w.key() == null
+                || w.key().isBlank()
+                || !(put || "delete".equals(w.op()))
                 || (put && w.value() == null)) {
-              throw bad(where + ": txn operation needs op put (with a value) or delete, and a "
-                  + "key: " + w);
+              throw bad(
+                  where
+                      + ": txn operation needs op put (with a value) or delete, and a "
+                      + "key: "
+                      + w);
             }
             templates(where, visible, w.key(), w.value());
           }
@@ -234,16 +267,25 @@ final class DefinitionRules {
                   yield false;
                 }
                 if (!visible.contains(parts[1])) {
-                  throw bad(where + ": placeholder ${" + path + "} reads step '" + parts[1]
-                      + "', which has not completed at that point");
+                  throw bad(
+                      where
+                          + ": placeholder ${"
+                          + path
+                          + "} reads step '"
+                          + parts[1]
+                          + "', which has not completed at that point");
                 }
                 yield true;
               }
               default -> false;
             };
         if (!ok) {
-          throw bad(where + ": placeholder ${" + path + "} must be ${sagaId}, ${input.<field>} "
-              + "or ${steps.<step>.output.<field>}");
+          throw bad(
+              where
+                  + ": placeholder ${"
+                  + path
+                  + "} must be ${sagaId}, ${input.<field>} "
+                  + "or ${steps.<step>.output.<field>}");
         }
       }
     }

@@ -25,8 +25,8 @@ final class JsonViews {
       ObjectNode step = steps.addObject();
       step.put("name", s.name());
       step.put("status", s.status().name());
-      s.output().ifPresent(out -> step.set("output", JsonValues.tree(out, "invalid_input",
-          "output")));
+      s.output()
+          .ifPresent(out -> step.set("output", JsonValues.tree(out, "invalid_input", "output")));
       s.error().ifPresent(e -> step.put("error", e));
       ArrayNode attempts = step.putArray("attempts");
       for (Attempt a : s.attempts()) {
@@ -36,10 +36,12 @@ final class JsonViews {
         attempt.put("outcome", a.outcome().name());
         attempt.put("startedAt", a.startedAt().toString());
         a.finishedAt().ifPresent(f -> attempt.put("finishedAt", f.toString()));
-        a.error().ifPresent(e -> {
-          attempt.put("error", e);
-          attempt.put("retryable", a.retryable());
-        });
+        a.error()
+            .ifPresent(
+                e -> {
+                  attempt.put("error", e);
+                  attempt.put("retryable", a.retryable());
+                });
       }
     }
     o.put("startedAt", i.startedAt().toString());

@@ -43,23 +43,33 @@ public record ProjectionDefinition(
 
   /** Throws {@code invalid_projection} naming the first problem. */
   public void validate() {
-    require(name != null && NAME.matcher(name).matches(),
+    require(
+        name != null && NAME.matcher(name).matches(),
         "projection name must match [A-Za-z0-9_.-]{1,64}, not '" + name + "'");
-    require(topic != null && TOPIC.matcher(topic).matches() && !topic.equals(".")
-        && !topic.equals(".."), "source.topic '" + topic + "' is not a valid topic name");
+    require(
+        topic != null
+            && TOPIC.matcher(topic).matches()
+            && !topic.equals(".")
+            && !topic.equals(".."),
+        "source.topic '" + topic + "' is not a valid topic name");
     if (keyspace == null || !KEYSPACE.matcher(keyspace).matches()) {
-      throw SagaException.invalid("invalid_keyspace_name", "sink.keyspace '" + keyspace
-          + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      throw SagaException.invalid(
+          "invalid_keyspace_name",
+          "sink.keyspace '" + keyspace + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
     require(mode != null, "mode must be one of latest, count, sum");
     if (mode == Mode.SUM) {
-      require(field != null && FIELD.matcher(field).matches(),
+      require(
+          field != null && FIELD.matcher(field).matches(),
           "mode sum needs \"field\": the JSON numeric field of the record value to add up");
     } else {
       require(field == null, "\"field\" is only for mode sum");
     }
-    require(keyFrom != null && (keyFrom.equals("key") || (keyFrom.startsWith("field:")
-            && FIELD.matcher(keyFrom.substring("field:".length())).matches())),
+    require(
+        keyFrom != null
+            && (keyFrom.equals("key")
+                || (keyFrom.startsWith("field:")
+                    && FIELD.matcher(keyFrom.substring("field:".length())).matches())),
         "keyFrom must be \"key\" or \"field:<name>\", not '" + keyFrom + "'");
   }
 
@@ -73,12 +83,14 @@ public record ProjectionDefinition(
       String f = it.next();
       require(FIELDS.contains(f), "unknown field \"" + f + "\"; expected " + FIELDS);
     }
-    ProjectionDefinition d = new ProjectionDefinition(name,
-        text(root.path("source"), "topic", "source"),
-        text(root.path("sink"), "keyspace", "sink"),
-        mode(root.get("mode")),
-        optionalText(root, "field"),
-        root.has("keyFrom") ? optionalText(root, "keyFrom") : "key");
+    ProjectionDefinition d =
+        new ProjectionDefinition(
+            name,
+            text(root.path("source"), "topic", "source"),
+            text(root.path("sink"), "keyspace", "sink"),
+            mode(root.get("mode")),
+            optionalText(root, "field"),
+            root.has("keyFrom") ? optionalText(root, "keyFrom") : "key");
     d.validate();
     return d;
   }
@@ -90,7 +102,8 @@ public record ProjectionDefinition(
       require(f.equals(field), "unknown field \"" + object + "." + f + "\"");
     }
     JsonNode value = parent.get(field);
-    require(value != null && value.isTextual(), "\"" + object + "." + field + "\" must be a string");
+    require(
+        value != null && value.isTextual(), "\"" + object + "." + field + "\" must be a string");
     return value.asText();
   }
 
@@ -108,7 +121,8 @@ public record ProjectionDefinition(
     try {
       return Mode.valueOf(node.asText().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw SagaException.invalid("invalid_projection",
+      throw SagaException.invalid(
+          "invalid_projection",
           "unknown mode '" + node.asText() + "'; expected latest, count or sum");
     }
   }

@@ -14,8 +14,8 @@ import java.util.List;
  * @param generation 1 at creation, one more with every rebuild
  * @param partitions per source partition: the committed offset (the runner restarts there), the
  *     runner's position (the next offset it applies; -1 when no runner reported yet), the log end
- *     offset it last saw and the lag (log end minus position, or minus the committed offset
- *     before the runner reported)
+ *     offset it last saw and the lag (log end minus position, or minus the committed offset before
+ *     the runner reported)
  * @param lag the sum of the partitions' lag
  * @param created true only in the answer to the create that made it (HTTP 201 vs 200)
  */

@@ -8,16 +8,16 @@ import org.apache.pekko.Done;
  * CQRS projections: read models in kv CP keyspaces built from stream-log topics, each record
  * applied to its view key exactly once, also across crashes and restarts (see saga/README.md,
  * "Projections"). Each projection is a sharded, event-sourced entity that holds its definition,
- * state and committed offsets and runs the projection's runner on its node. Obtain one with
- * {@link Sagas#projections()}.
+ * state and committed offsets and runs the projection's runner on its node. Obtain one with {@link
+ * Sagas#projections()}.
  *
- * <p>Every operation returns a {@link CompletionStage} failing with a {@link SagaException}:
- * {@code invalid_projection} (400: unknown mode, sum without field, bad keyFrom or name), {@code
+ * <p>Every operation returns a {@link CompletionStage} failing with a {@link SagaException}: {@code
+ * invalid_projection} (400: unknown mode, sum without field, bad keyFrom or name), {@code
  * invalid_keyspace_name} (400), {@code unknown_topic} (400: the source topic does not exist),
  * {@code invalid_sink} (400: the sink keyspace is not a CP keyspace), {@code projection_exists}
  * (409: the name holds another definition), {@code projection_not_found} (404), {@code
- * invalid_state} (409), {@code timeout} (504), {@code unavailable} (503). A failed operation
- * stores nothing. Thread-safe.
+ * invalid_state} (409), {@code timeout} (504), {@code unavailable} (503). A failed operation stores
+ * nothing. Thread-safe.
  */
 public interface Projections {
 

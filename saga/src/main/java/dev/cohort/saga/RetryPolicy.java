@@ -8,15 +8,17 @@ import java.time.Duration;
  * failure: attempt {@code n} (from 2) waits {@code min(initialBackoffMs * multiplier^(n-2),
  * maxBackoffMs)}. {@code maxAttempts} counts the first attempt.
  */
-public record RetryPolicy(int maxAttempts, long initialBackoffMs, long maxBackoffMs, double multiplier)
+public record RetryPolicy(
+    int maxAttempts, long initialBackoffMs, long maxBackoffMs, double multiplier)
     implements CohortSerializable {
 
   /** One attempt, no retries. */
   public static final RetryPolicy NONE = new RetryPolicy(1, 100, 100, 1.0);
 
-  public static RetryPolicy of(int maxAttempts, Duration initialBackoff, Duration maxBackoff,
-      double multiplier) {
-    return new RetryPolicy(maxAttempts, initialBackoff.toMillis(), maxBackoff.toMillis(), multiplier);
+  public static RetryPolicy of(
+      int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier) {
+    return new RetryPolicy(
+        maxAttempts, initialBackoff.toMillis(), maxBackoff.toMillis(), multiplier);
   }
 
   /** The wait before attempt {@code nextAttempt} (2 for the first retry). */

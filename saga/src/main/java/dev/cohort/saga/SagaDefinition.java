@@ -10,14 +10,14 @@ import java.util.List;
  * step fails for good. Built with {@link #builder} (the source document's {@code
  * SagaOrchestrator([SagaStep(...), ...])}) or read from JSON with {@link #fromJson}.
  *
- * <p>Definitions are versioned when stored ({@link Sagas#define}): {@code version} is 0 until
- * then. An instance keeps a copy of the version it started with.
+ * <p>Definitions are versioned when stored ({@link Sagas#define}): {@code version} is 0 until then.
+ * An instance keeps a copy of the version it started with.
  *
  * @param name letters, digits, {@code _ - .}, 1 to 64 characters
  * @param version assigned by {@link Sagas#define}, from 1
  * @param steps at least one, names unique
- * @param deadlineMs the whole saga's deadline from its start; when it passes while steps still
- *     run, the saga compensates. 0: no deadline
+ * @param deadlineMs the whole saga's deadline from its start; when it passes while steps still run,
+ *     the saga compensates. 0: no deadline
  */
 public record SagaDefinition(String name, int version, List<SagaStep> steps, long deadlineMs)
     implements CohortSerializable {
@@ -62,7 +62,9 @@ public record SagaDefinition(String name, int version, List<SagaStep> steps, lon
     return this;
   }
 
-  /** Whether {@code name} is a valid definition (or step) name: 1 to 64 of {@code [A-Za-z0-9_.-]}. */
+  /**
+   * Whether {@code name} is a valid definition (or step) name: 1 to 64 of {@code [A-Za-z0-9_.-]}.
+   */
   public static boolean isValidName(String name) {
     return name != null && DefinitionRules.NAME.matcher(name).matches();
   }

@@ -9,11 +9,11 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Starts the saga service on a node: registers the {@code saga-instance}, {@code
- * saga-definitions} and {@code saga-index} entity types with Cluster Sharding, starts the waker
- * that resumes active instances after a restart, and returns the embedded API. Call it on every
- * node, after {@code KvService.start} and {@code StreamLogService.start}; calling it again on the
- * same system returns the same instance.
+ * Starts the saga service on a node: registers the {@code saga-instance}, {@code saga-definitions}
+ * and {@code saga-index} entity types with Cluster Sharding, starts the waker that resumes active
+ * instances after a restart, and returns the embedded API. Call it on every node, after {@code
+ * KvService.start} and {@code StreamLogService.start}; calling it again on the same system returns
+ * the same instance.
  */
 public final class SagaService {
   // By identity: typed actor systems compare equal by path, and several systems of one name

@@ -64,10 +64,12 @@ public record SagaSettings(
 
   private void check() {
     require(!askTimeout.isNegative() && !askTimeout.isZero(), "ask-timeout must be positive");
-    require(!defaultStepTimeout.isNegative() && !defaultStepTimeout.isZero(),
+    require(
+        !defaultStepTimeout.isNegative() && !defaultStepTimeout.isZero(),
         "default-step-timeout must be positive");
     require(defaultRetry.maxAttempts() >= 1, "default-retry.max-attempts must be at least 1");
-    require(defaultRetry.initialBackoffMs() <= defaultRetry.maxBackoffMs(),
+    require(
+        defaultRetry.initialBackoffMs() <= defaultRetry.maxBackoffMs(),
         "default-retry.initial-backoff must not exceed max-backoff");
     require(defaultRetry.multiplier() >= 1.0, "default-retry.multiplier must be at least 1.0");
     require(maxSteps >= 1, "max-steps must be at least 1");
@@ -79,24 +81,27 @@ public record SagaSettings(
     require(!eventsTopic.isBlank(), "events.topic must not be empty");
     require(eventsTopicPartitions >= 1, "events.partitions must be at least 1");
     require(updatesBufferSize >= 1, "updates-buffer-size must be at least 1");
-    require(!restartMinBackoff.isNegative() && !restartMinBackoff.isZero(),
+    require(
+        !restartMinBackoff.isNegative() && !restartMinBackoff.isZero(),
         "entity.restart-min-backoff must be positive");
-    require(restartMaxBackoff.compareTo(restartMinBackoff) >= 0,
+    require(
+        restartMaxBackoff.compareTo(restartMinBackoff) >= 0,
         "entity.restart-max-backoff must not be less than restart-min-backoff");
-    require(restartRandomFactor >= 0.0 && restartRandomFactor <= 1.0,
+    require(
+        restartRandomFactor >= 0.0 && restartRandomFactor <= 1.0,
         "entity.restart-random-factor must be in [0, 1]");
     require(indexSnapshotEvery >= 1, "entity.snapshot-every.index must be at least 1");
     require(definitionsSnapshotEvery >= 1, "entity.snapshot-every.definitions must be at least 1");
   }
 
   /**
-   * How the module's entities restart after an infrastructure failure (a journal write or read
-   * that failed): from their journal, after a backoff from {@code entity.restart-min-backoff} up
-   * to {@code entity.restart-max-backoff}.
+   * How the module's entities restart after an infrastructure failure (a journal write or read that
+   * failed): from their journal, after a backoff from {@code entity.restart-min-backoff} up to
+   * {@code entity.restart-max-backoff}.
    */
   public BackoffSupervisorStrategy restartStrategy() {
-    return SupervisorStrategy.restartWithBackoff(restartMinBackoff, restartMaxBackoff,
-        restartRandomFactor);
+    return SupervisorStrategy.restartWithBackoff(
+        restartMinBackoff, restartMaxBackoff, restartRandomFactor);
   }
 
   private static void require(boolean condition, String message) {

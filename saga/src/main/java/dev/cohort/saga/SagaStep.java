@@ -42,8 +42,8 @@ public record SagaStep(
   }
 
   public SagaStep withRetry(RetryPolicy policy) {
-    return new SagaStep(name, action, compensation, policy, compensationRetry, timeoutMs,
-        noCompensation);
+    return new SagaStep(
+        name, action, compensation, policy, compensationRetry, timeoutMs, noCompensation);
   }
 
   public SagaStep withCompensationRetry(RetryPolicy policy) {
@@ -51,8 +51,8 @@ public record SagaStep(
   }
 
   public SagaStep withTimeout(Duration timeout) {
-    return new SagaStep(name, action, compensation, retry, compensationRetry, timeout.toMillis(),
-        noCompensation);
+    return new SagaStep(
+        name, action, compensation, retry, compensationRetry, timeout.toMillis(), noCompensation);
   }
 
   /** The retry policy of the action or of the compensation. */

@@ -38,9 +38,9 @@ public interface Sagas {
   // ---- definitions ----
 
   /**
-   * Validates and stores a definition as the next version of its name (node defaults filled in
-   * for retry policies and timeouts left unset). Storing one equal to the latest version returns
-   * that version unchanged. Answers the stored definition with its version.
+   * Validates and stores a definition as the next version of its name (node defaults filled in for
+   * retry policies and timeouts left unset). Storing one equal to the latest version returns that
+   * version unchanged. Answers the stored definition with its version.
    */
   CompletionStage<SagaDefinition> define(SagaDefinition definition);
 
@@ -85,8 +85,8 @@ public interface Sagas {
   CompletionStage<List<SagaSummary>> list(Optional<String> definition, Optional<SagaState> state);
 
   /**
-   * Resumes compensating an instance in {@code COMPENSATION_FAILED} (the failed compensation gets
-   * a fresh retry budget); {@code invalid_state} otherwise.
+   * Resumes compensating an instance in {@code COMPENSATION_FAILED} (the failed compensation gets a
+   * fresh retry budget); {@code invalid_state} otherwise.
    */
   CompletionStage<SagaInstance> retry(String id);
 
@@ -97,8 +97,8 @@ public interface Sagas {
   CompletionStage<SagaInstance> resolve(String id, String reason);
 
   /**
-   * Every change of every instance in the cluster from now on, as it is recorded (at most once:
-   * a slow consumer drops the oldest buffered updates).
+   * Every change of every instance in the cluster from now on, as it is recorded (at most once: a
+   * slow consumer drops the oldest buffered updates).
    */
   Source<SagaUpdate, NotUsed> updates();
 

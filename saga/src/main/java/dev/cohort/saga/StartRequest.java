@@ -14,7 +14,9 @@ import java.util.Iterator;
  */
 public record StartRequest(String id, String input) {
 
-  /** Reads a start request; throws {@link SagaException} {@code invalid_input} naming the problem. */
+  /**
+   * Reads a start request; throws {@link SagaException} {@code invalid_input} naming the problem.
+   */
   public static StartRequest fromJson(String body) {
     if (body == null || body.isBlank()) {
       return new StartRequest(null, "{}");
@@ -24,8 +26,8 @@ public record StartRequest(String id, String input) {
     while (fields.hasNext()) {
       String field = fields.next();
       if (!field.equals("id") && !field.equals("input")) {
-        throw SagaException.invalid("invalid_input",
-            "start request: unknown field '" + field + "' (allowed: id, input)");
+        throw SagaException.invalid(
+            "invalid_input", "start request: unknown field '" + field + "' (allowed: id, input)");
       }
     }
     JsonNode id = root.get("id");
@@ -36,7 +38,8 @@ public record StartRequest(String id, String input) {
     if (input != null && !input.isNull() && !input.isObject()) {
       throw SagaException.invalid("invalid_input", "start request: input must be a JSON object");
     }
-    return new StartRequest(id == null || id.isNull() ? null : id.asText(),
+    return new StartRequest(
+        id == null || id.isNull() ? null : id.asText(),
         input == null || input.isNull() ? "{}" : input.toString());
   }
 }

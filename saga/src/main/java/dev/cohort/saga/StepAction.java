@@ -18,8 +18,8 @@ public sealed interface StepAction extends CohortSerializable {
   String kind();
 
   /**
-   * Calls the function registered under {@code function} with {@link Sagas#registerFunction} on
-   * the node that runs the step; its output (a JSON-like map) is merged into the context.
+   * Calls the function registered under {@code function} with {@link Sagas#registerFunction} on the
+   * node that runs the step; its output (a JSON-like map) is merged into the context.
    */
   record Java(String function) implements StepAction {
     @Override
@@ -32,8 +32,8 @@ public sealed interface StepAction extends CohortSerializable {
    * Calls a participant service. The request carries {@code Idempotency-Key: <sagaId>:<step>:<
    * action|compensation>}, the same on every attempt. A status in {@code successStatus} succeeds
    * (its JSON object body, if any, is the output); statuses in {@code retryableStatus} (default
-   * 408, 429 and 5xx), connection errors and timeouts are retried; any other status fails the
-   * step for good.
+   * 408, 429 and 5xx), connection errors and timeouts are retried; any other status fails the step
+   * for good.
    *
    * @param method GET, POST, PUT, PATCH or DELETE
    * @param url template; an absolute http or https URL once filled
@@ -43,8 +43,14 @@ public sealed interface StepAction extends CohortSerializable {
    * @param successStatus statuses that mean success; empty means any 2xx
    * @param retryableStatus failure statuses worth another attempt; empty means 408, 429 and 5xx
    */
-  record Http(String method, String url, Map<String, String> headers, String body,
-      List<Integer> successStatus, List<Integer> retryableStatus) implements StepAction {
+  record Http(
+      String method,
+      String url,
+      Map<String, String> headers,
+      String body,
+      List<Integer> successStatus,
+      List<Integer> retryableStatus)
+      implements StepAction {
     public Http {
       headers = headers == null ? Map.of() : Map.copyOf(headers);
       body = body == null ? "" : body;
@@ -54,7 +60,8 @@ public sealed interface StepAction extends CohortSerializable {
 
     /** Whether a failure with {@code status} may be tried again. */
     public boolean retryable(int status) {
-      return retryableStatus.isEmpty() ? status >= 500 || status == 408 || status == 429
+      return retryableStatus.isEmpty()
+          ? status >= 500 || status == 408 || status == 429
           : retryableStatus.contains(status);
     }
 
@@ -89,8 +96,8 @@ public sealed interface StepAction extends CohortSerializable {
 
   /**
    * Writes to a kv keyspace through {@code dev.cohort.kv.Kv}: a put of {@code value} under {@code
-   * key}, a delete of {@code key}, or a transaction {@code txn} (which fails the step for good
-   * when its compares do not hold). Key, value and txn texts are templates.
+   * key}, a delete of {@code key}, or a transaction {@code txn} (which fails the step for good when
+   * its compares do not hold). Key, value and txn texts are templates.
    */
   record Kv(KvOp op, String keyspace, String key, String value, Optional<KvTxn> txn)
       implements StepAction {
@@ -105,8 +112,8 @@ public sealed interface StepAction extends CohortSerializable {
   }
 
   /**
-   * A kv transaction: compares (target {@code value}, {@code version}, {@code create},
-   * {@code mod} or {@code lease}; op {@code = != < >}) and the writes of each branch.
+   * A kv transaction: compares (target {@code value}, {@code version}, {@code create}, {@code mod}
+   * or {@code lease}; op {@code = != < >}) and the writes of each branch.
    */
   record KvTxn(List<KvCompare> compare, List<KvWrite> success, List<KvWrite> failure)
       implements CohortSerializable {

@@ -19,7 +19,6 @@ import org.apache.pekko.cluster.typed.Join;
 final class H2Nodes {
   private H2Nodes() {}
 
-
   static Config config(Path dataDir) {
     Config base =
         ConfigFactory.parseString(
@@ -47,13 +46,12 @@ final class H2Nodes {
     ActorTestKit kit = ActorTestKit.create("H2Node", config);
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Await.await(Duration.ofSeconds(30),
-        () -> cluster.selfMember().status() == MemberStatus.up());
+    Await.await(Duration.ofSeconds(30), () -> cluster.selfMember().status() == MemberStatus.up());
     return kit;
   }
 
   static Sagas sagas(ActorTestKit kit) {
-    return SagaService.start(kit.system(), KvService.start(kit.system()),
-        StreamLogService.start(kit.system()));
+    return SagaService.start(
+        kit.system(), KvService.start(kit.system()), StreamLogService.start(kit.system()));
   }
 }

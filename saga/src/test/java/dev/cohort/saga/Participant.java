@@ -17,9 +17,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A participant service over real HTTP on 127.0.0.1: every path applies an effect once per
- * {@code Idempotency-Key} (a repeated key answers the first answer again without a second effect)
- * and can be told to fail, hang or reject its next requests. Records every request it receives.
+ * A participant service over real HTTP on 127.0.0.1: every path applies an effect once per {@code
+ * Idempotency-Key} (a repeated key answers the first answer again without a second effect) and can
+ * be told to fail, hang or reject its next requests. Records every request it receives.
  */
 final class Participant implements AutoCloseable {
   /** One request as the participant saw it. */
@@ -39,6 +39,7 @@ final class Participant implements AutoCloseable {
   private final Map<String, Integer> failAlways = new ConcurrentHashMap<>();
   private final Map<String, String> answered = new ConcurrentHashMap<>();
   final List<Request> requests = new CopyOnWriteArrayList<>();
+
   /** Effects applied, in order: "path key body". */
   final List<String> effects = new CopyOnWriteArrayList<>();
 
@@ -101,8 +102,13 @@ final class Participant implements AutoCloseable {
     String path = exchange.getRequestURI().getPath();
     String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
     String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-    requests.add(new Request(exchange.getRequestMethod(), path, key, body,
-        exchange.getRequestHeaders().getFirst("traceparent")));
+    requests.add(
+        new Request(
+            exchange.getRequestMethod(),
+            path,
+            key,
+            body,
+            exchange.getRequestHeaders().getFirst("traceparent")));
     Integer always = failAlways.get(path);
     Behaviour behaviour = always != null ? new Fail(always) : next(path);
     if (behaviour instanceof Fail fail) {

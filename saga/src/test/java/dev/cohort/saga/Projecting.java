@@ -21,9 +21,16 @@ final class Projecting {
 
   /** Order {@code i}: key {@code order-<i % 9>}, user {@code u<i % 5>}, amount i·1.25. */
   static ProducerRecord order(String topic, int i) {
-    return ProducerRecord.of(topic, "order-" + (i % 9), "{\"user_id\":\"u" + (i % 5)
-        + "\",\"amount\":" + new BigDecimal(i).multiply(new BigDecimal("1.25")).toPlainString()
-        + ",\"seq\":" + i + "}");
+    return ProducerRecord.of(
+        topic,
+        "order-" + (i % 9),
+        "{\"user_id\":\"u"
+            + (i % 5)
+            + "\",\"amount\":"
+            + new BigDecimal(i).multiply(new BigDecimal("1.25")).toPlainString()
+            + ",\"seq\":"
+            + i
+            + "}");
   }
 
   static void produce(StreamLog log, String topic, int from, int to) {
@@ -49,8 +56,8 @@ final class Projecting {
   static Map<String, String> sumsByUser(int n) {
     Map<String, BigDecimal> sums = new TreeMap<>();
     for (int i = 0; i < n; i++) {
-      sums.merge("u" + (i % 5), new BigDecimal(i).multiply(new BigDecimal("1.25")),
-          BigDecimal::add);
+      sums.merge(
+          "u" + (i % 5), new BigDecimal(i).multiply(new BigDecimal("1.25")), BigDecimal::add);
     }
     Map<String, String> view = new TreeMap<>();
     sums.forEach((k, v) -> view.put(k, v.toPlainString()));
@@ -69,9 +76,10 @@ final class Projecting {
 
   /** Every key of {@code keyspace} that is not an offset marker, with its value. */
   static Map<String, String> view(Kv kv, String keyspace) {
-    return withRevisions(kv, keyspace).entrySet().stream().collect(
-        java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().valueUtf8(),
-            (a, b) -> a, TreeMap::new));
+    return withRevisions(kv, keyspace).entrySet().stream()
+        .collect(
+            java.util.stream.Collectors.toMap(
+                Map.Entry::getKey, e -> e.getValue().valueUtf8(), (a, b) -> a, TreeMap::new));
   }
 
   static Map<String, KeyValue> withRevisions(Kv kv, String keyspace) {
@@ -79,8 +87,8 @@ final class Projecting {
     String page = null;
     do {
       RangeRequest request = RangeRequest.prefix("");
-      RangeResult result = join(kv.range(keyspace, page == null ? request
-          : request.withPage(page)));
+      RangeResult result =
+          join(kv.range(keyspace, page == null ? request : request.withPage(page)));
       for (KeyValue k : result.kvs()) {
         if (!k.key().contains("}@projection/")) {
           view.put(k.key(), k);

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three nodes (ActorSystems) in one JVM on one H2 journal: sagas started on the first node run as
- * entities spread over all three and complete; then the third node leaves while sagas it hosts
- * are in the middle of a step, and those sagas finish on the remaining nodes.
+ * entities spread over all three and complete; then the third node leaves while sagas it hosts are
+ * in the middle of a step, and those sagas finish on the remaining nodes.
  */
 @Tag("integration")
 class SagaClusterTest {
@@ -40,38 +40,47 @@ class SagaClusterTest {
 
   /** Instance id → the nodes its java steps ran on. */
   private final Map<String, Set<String>> ranOn = new ConcurrentHashMap<>();
+
   /** Step "work" waits for this while {@link #held} is set. */
   private volatile CompletableFuture<Map<String, Object>> gate =
       CompletableFuture.completedFuture(Map.of());
+
   private final Set<String> held = ConcurrentHashMap.newKeySet();
 
   private Sagas node(ActorTestKit kit) {
-    Sagas sagas = SagaService.start(kit.system(), KvService.start(kit.system()),
-        StreamLogService.start(kit.system()));
+    Sagas sagas =
+        SagaService.start(
+            kit.system(), KvService.start(kit.system()), StreamLogService.start(kit.system()));
     String address = Cluster.get(kit.system()).selfMember().address().toString();
-    SagaFunction record = ctx -> {
-      ranOn.computeIfAbsent(ctx.sagaId(), id -> ConcurrentHashMap.newKeySet()).add(address);
-      return CompletableFuture.completedFuture(Map.of());
-    };
+    SagaFunction record =
+        ctx -> {
+          ranOn.computeIfAbsent(ctx.sagaId(), id -> ConcurrentHashMap.newKeySet()).add(address);
+          return CompletableFuture.completedFuture(Map.of());
+        };
     sagas.registerFunction("begin", record);
     sagas.registerFunction("finish", record);
     sagas.registerFunction("undo", record);
-    sagas.registerFunction("work", ctx -> {
-      ranOn.computeIfAbsent(ctx.sagaId(), id -> ConcurrentHashMap.newKeySet()).add(address);
-      held.add(ctx.sagaId());
-      return gate;
-    });
+    sagas.registerFunction(
+        "work",
+        ctx -> {
+          ranOn.computeIfAbsent(ctx.sagaId(), id -> ConcurrentHashMap.newKeySet()).add(address);
+          held.add(ctx.sagaId());
+          return gate;
+        });
     return sagas;
   }
 
   @Test
   void sagasRunAcrossThreeNodesAndSurviveALeave() {
-    Config config = ConfigFactory.parseString("""
+    Config config =
+        ConfigFactory.parseString(
+                """
         cohort.saga.ask-timeout = 15s
         cohort.kv.ask-timeout = 15s
         cohort.log.ask-timeout = 15s
         pekko.cluster.sharding.passivation.strategy = none
-        """).withFallback(H2Nodes.config(data));
+        """)
+            .withFallback(H2Nodes.config(data));
     List<ActorTestKit> kits = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -79,18 +88,25 @@ class SagaClusterTest {
       }
       var seed = Cluster.get(kits.get(0).system()).selfMember().address();
       kits.forEach(k -> Cluster.get(k.system()).manager().tell(Join.create(seed)));
-      await(DEADLINE, () -> kits.stream().allMatch(k -> {
-        Cluster c = Cluster.get(k.system());
-        return c.selfMember().status() == MemberStatus.up()
-            && c.state().getMembers().spliterator().estimateSize() == 3;
-      }));
+      await(
+          DEADLINE,
+          () ->
+              kits.stream()
+                  .allMatch(
+                      k -> {
+                        Cluster c = Cluster.get(k.system());
+                        return c.selfMember().status() == MemberStatus.up()
+                            && c.state().getMembers().spliterator().estimateSize() == 3;
+                      }));
       List<Sagas> nodes = kits.stream().map(this::node).toList();
       Sagas first = nodes.get(0);
-      join(first.define(SagaDefinition.builder("spread")
-          .step("begin", StepAction.java("begin"), StepAction.java("undo"))
-          .step("work", StepAction.java("work"), StepAction.java("undo"))
-          .step("finish", StepAction.java("finish"), StepAction.java("undo"))
-          .build()));
+      join(
+          first.define(
+              SagaDefinition.builder("spread")
+                  .step("begin", StepAction.java("begin"), StepAction.java("undo"))
+                  .step("work", StepAction.java("work"), StepAction.java("undo"))
+                  .step("finish", StepAction.java("finish"), StepAction.java("undo"))
+                  .build()));
 
       for (int i = 0; i < 30; i++) {
         join(first.start("spread", "a-" + i, Map.of()));
@@ -120,10 +136,14 @@ class SagaClusterTest {
         }
       }
       assertTrue(!affected.isEmpty(), "some sagas must be hosted on the leaving node");
-      Cluster.get(kits.get(2).system()).manager().tell(
-          Leave.create(Cluster.get(kits.get(2).system()).selfMember().address()));
-      await(DEADLINE, () -> Cluster.get(kits.get(0).system()).state().getMembers()
-          .spliterator().estimateSize() == 2);
+      Cluster.get(kits.get(2).system())
+          .manager()
+          .tell(Leave.create(Cluster.get(kits.get(2).system()).selfMember().address()));
+      await(
+          DEADLINE,
+          () ->
+              Cluster.get(kits.get(0).system()).state().getMembers().spliterator().estimateSize()
+                  == 2);
       kits.remove(2).shutdownTestKit();
       gate.complete(Map.of());
 
@@ -133,7 +153,8 @@ class SagaClusterTest {
       for (String id : affected) {
         SagaInstance instance = join(first.get(id));
         assertEquals(SagaState.COMPLETED, instance.state());
-        assertTrue(ranOn.get(id).size() >= 2,
+        assertTrue(
+            ranOn.get(id).size() >= 2,
             id + " moved off the leaving node to finish: " + ranOn.get(id));
       }
     } finally {

@@ -30,7 +30,8 @@ class SagaDefinitionTest {
   @Test
   void theIssueExampleIsAcceptedAsWritten() {
     SagaDefinition d = SagaDefinition.fromJson("orders", ISSUE_EXAMPLE);
-    assertEquals(List.of("create_order", "process_payment"),
+    assertEquals(
+        List.of("create_order", "process_payment"),
         d.steps().stream().map(SagaStep::name).toList());
     StepAction.Kv create = (StepAction.Kv) d.steps().get(0).action();
     assertEquals(StepAction.KvOp.PUT, create.op());
@@ -51,17 +52,28 @@ class SagaDefinitionTest {
   void jsonRoundTripsThroughToJson() {
     SagaDefinition d = SagaDefinition.fromJson("orders", ISSUE_EXAMPLE);
     assertEquals(d, SagaDefinition.fromJson(d.toJson()));
-    SagaDefinition withEveryKind = SagaDefinition.builder("kinds")
-        .step(SagaStep.of("j", StepAction.java("fn"), StepAction.java("undo")))
-        .step(SagaStep.of("t", StepAction.kvTxn("ks", new StepAction.KvTxn(
-            List.of(new StepAction.KvCompare("k", "version", "=", "0")),
-            List.of(new StepAction.KvWrite("put", "k", "${input.v}")),
-            List.of())), StepAction.kvDelete("ks", "k")))
-        .step(SagaStep.withoutCompensation("l", new StepAction.Log("events", "${sagaId}",
-            "{\"x\":1}", Map.of("h", "v"))))
-        .step("h", StepAction.http("PUT", "https://example.com/a/${sagaId}")
-            .withHeaders(Map.of("X-Trace", "${input.trace}")), null)
-        .build();
+    SagaDefinition withEveryKind =
+        SagaDefinition.builder("kinds")
+            .step(SagaStep.of("j", StepAction.java("fn"), StepAction.java("undo")))
+            .step(
+                SagaStep.of(
+                    "t",
+                    StepAction.kvTxn(
+                        "ks",
+                        new StepAction.KvTxn(
+                            List.of(new StepAction.KvCompare("k", "version", "=", "0")),
+                            List.of(new StepAction.KvWrite("put", "k", "${input.v}")),
+                            List.of())),
+                    StepAction.kvDelete("ks", "k")))
+            .step(
+                SagaStep.withoutCompensation(
+                    "l", new StepAction.Log("events", "${sagaId}", "{\"x\":1}", Map.of("h", "v"))))
+            .step(
+                "h",
+                StepAction.http("PUT", "https://example.com/a/${sagaId}")
+                    .withHeaders(Map.of("X-Trace", "${input.trace}")),
+                null)
+            .build();
     assertEquals(withEveryKind, SagaDefinition.fromJson(withEveryKind.toJson()));
   }
 
@@ -69,46 +81,59 @@ class SagaDefinitionTest {
   void theOrderSagaOfTheSourceDocumentBuildsWithTheDsl() {
     SagaDefinition order = Examples.orderSaga();
     assertEquals(3, order.steps().size());
-    assertEquals(Optional.of(StepAction.java("refund_payment")),
+    assertEquals(
+        Optional.of(StepAction.java("refund_payment")),
         order.step("process_payment").compensation());
   }
 
   @Test
   void malformedDefinitionsNameTheProblem() {
-    assertInvalid("unknown step kind 'grpc'",
-        "{\"steps\":[{\"name\":\"a\",\"action\":{\"grpc\":{}}}]}");
-    assertInvalid("step 'a' has no compensation",
+    assertInvalid(
+        "unknown step kind 'grpc'", "{\"steps\":[{\"name\":\"a\",\"action\":{\"grpc\":{}}}]}");
+    assertInvalid(
+        "step 'a' has no compensation",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"java\":\"f\"}},"
             + "{\"name\":\"b\",\"action\":{\"java\":\"g\"}}]}");
-    assertInvalid("duplicate step name 'a'",
+    assertInvalid(
+        "duplicate step name 'a'",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"java\":\"f\"},\"compensation\":{\"java\":\"g\"}},"
             + "{\"name\":\"a\",\"action\":{\"java\":\"g\"}}]}");
-    assertInvalid("must be an absolute http or https URL",
+    assertInvalid(
+        "must be an absolute http or https URL",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"ftp://x/y\"}}}]}");
-    assertInvalid("has no host",
+    assertInvalid(
+        "has no host",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"http:///pay\"}}}]}");
-    assertInvalid("is malformed",
+    assertInvalid(
+        "is malformed",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"http://a b/\"}}}]}");
-    assertInvalid("http method must be one of",
+    assertInvalid(
+        "http method must be one of",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"FETCH\",\"url\":\"http://h/\"}}}]}");
-    assertInvalid("unknown field 'compensaton'",
+    assertInvalid(
+        "unknown field 'compensaton'",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"java\":\"f\"},\"compensaton\":{\"java\":\"g\"}}]}");
-    assertInvalid("has not completed at that point",
+    assertInvalid(
+        "has not completed at that point",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"kv\":{\"op\":\"put\",\"keyspace\":\"k\","
             + "\"key\":\"${steps.b.output.id}\",\"value\":\"v\"}},\"compensation\":{\"java\":\"g\"}},"
             + "{\"name\":\"b\",\"action\":{\"java\":\"g\"}}]}");
-    assertInvalid("placeholder ${order} must be",
+    assertInvalid(
+        "placeholder ${order} must be",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"kv\":{\"op\":\"put\",\"keyspace\":\"k\","
             + "\"key\":\"${order}\",\"value\":\"v\"}}}]}");
-    assertInvalid("maxAttempts must be 1 to 1000",
+    assertInvalid(
+        "maxAttempts must be 1 to 1000",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"java\":\"f\"},\"retry\":{\"maxAttempts\":0}}]}");
     assertInvalid("has no steps", "{\"steps\":[]}");
-    assertInvalid("is set by Cohort itself",
+    assertInvalid(
+        "is set by Cohort itself",
         "{\"steps\":[{\"name\":\"a\",\"action\":{\"http\":{\"method\":\"POST\",\"url\":\"http://h/\","
             + "\"headers\":{\"Host\":\"x\"}}}}]}");
     assertInvalid("not valid JSON", "{\"steps\":[");
-    assertInvalid("does not match", "{\"name\":\"bad name\",\"steps\":[{\"name\":\"a\","
-        + "\"action\":{\"java\":\"f\"}}]}");
+    assertInvalid(
+        "does not match",
+        "{\"name\":\"bad name\",\"steps\":[{\"name\":\"a\"," + "\"action\":{\"java\":\"f\"}}]}");
   }
 
   @Test
@@ -120,27 +145,34 @@ class SagaDefinitionTest {
     assertEquals(5, d.steps().size());
     assertEquals(60000, d.deadlineMs());
     assertEquals(StepAction.KvOp.TXN, ((StepAction.Kv) d.step("reserve").action()).op());
-    assertEquals(new RetryPolicy(10, 500, 10_000, 2.0), d.step("process_payment")
-        .compensationRetry());
+    assertEquals(
+        new RetryPolicy(10, 500, 10_000, 2.0), d.step("process_payment").compensationRetry());
   }
 
   @Test
   void startRequestsAreReadStrictly() {
-    assertEquals(new StartRequest("o-1", "{\"amount\":5}"),
+    assertEquals(
+        new StartRequest("o-1", "{\"amount\":5}"),
         StartRequest.fromJson("{\"id\":\"o-1\",\"input\":{\"amount\":5}}"));
     assertEquals(new StartRequest(null, "{}"), StartRequest.fromJson("{}"));
     for (String bad : List.of("[]", "{\"input\":[1]}", "{\"id\":5}", "{\"inputs\":{}}", "{")) {
-      assertEquals("invalid_input",
-          assertThrows(SagaException.class, () -> StartRequest.fromJson(bad)).code(), bad);
+      assertEquals(
+          "invalid_input",
+          assertThrows(SagaException.class, () -> StartRequest.fromJson(bad)).code(),
+          bad);
     }
   }
 
   @Test
   void theDslValidatesToo() {
-    SagaException e = assertThrows(SagaException.class, () -> SagaDefinition.builder("x")
-        .step("a", StepAction.java("f"), null)
-        .step("b", StepAction.java("g"), null)
-        .build());
+    SagaException e =
+        assertThrows(
+            SagaException.class,
+            () ->
+                SagaDefinition.builder("x")
+                    .step("a", StepAction.java("f"), null)
+                    .step("b", StepAction.java("g"), null)
+                    .build());
     assertEquals("invalid_definition", e.code());
   }
 
@@ -153,10 +185,10 @@ class SagaDefinitionTest {
   }
 
   private static void assertInvalid(String expected, String json) {
-    SagaException e = assertThrows(SagaException.class, () -> SagaDefinition.fromJson("d", json),
-        json);
+    SagaException e =
+        assertThrows(SagaException.class, () -> SagaDefinition.fromJson("d", json), json);
     assertEquals("invalid_definition", e.code(), e.getMessage());
-    assertTrue(e.getMessage().contains(expected), "'" + e.getMessage() + "' lacks '" + expected
-        + "'");
+    assertTrue(
+        e.getMessage().contains(expected), "'" + e.getMessage() + "' lacks '" + expected + "'");
   }
 }

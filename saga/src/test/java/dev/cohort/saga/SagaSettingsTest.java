@@ -39,16 +39,19 @@ class SagaSettingsTest {
 
   @Test
   void badValuesAreRefusedWithTheKeyName() {
-    Config bad = ConfigFactory.parseString("cohort.saga.index-buckets = 0")
-        .withFallback(ConfigFactory.load());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SagaSettings.create(bad));
+    Config bad =
+        ConfigFactory.parseString("cohort.saga.index-buckets = 0")
+            .withFallback(ConfigFactory.load());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> SagaSettings.create(bad));
     assertTrue(e.getMessage().contains("cohort.saga.index-buckets"), e.getMessage());
-    Config slower = ConfigFactory.parseString("cohort.saga.entity.restart-max-backoff = 100ms")
-        .withFallback(ConfigFactory.load());
-    IllegalArgumentException backoff = assertThrows(IllegalArgumentException.class,
-        () -> SagaSettings.create(slower));
-    assertTrue(backoff.getMessage().contains("cohort.saga.entity.restart-max-backoff"),
+    Config slower =
+        ConfigFactory.parseString("cohort.saga.entity.restart-max-backoff = 100ms")
+            .withFallback(ConfigFactory.load());
+    IllegalArgumentException backoff =
+        assertThrows(IllegalArgumentException.class, () -> SagaSettings.create(slower));
+    assertTrue(
+        backoff.getMessage().contains("cohort.saga.entity.restart-max-backoff"),
         backoff.getMessage());
   }
 }

@@ -1,7 +1,7 @@
 package dev.cohort.saga;
 
-import static dev.cohort.testkit.Await.join;
 import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
@@ -12,12 +12,6 @@ import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
@@ -84,8 +78,13 @@ final class SagaTestKit implements AutoCloseable {
             return condition.test(last.get());
           });
     } catch (AssertionError e) {
-      return fail("instance " + id + " did not reach the condition within " + deadline
-          + "; last seen: " + last.get());
+      return fail(
+          "instance "
+              + id
+              + " did not reach the condition within "
+              + deadline
+              + "; last seen: "
+              + last.get());
     }
     return last.get();
   }
@@ -98,7 +97,4 @@ final class SagaTestKit implements AutoCloseable {
   public void close() {
     kit.shutdownTestKit();
   }
-
-
-
 }

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A saga started inside a trace runs its steps as child spans of that trace: HTTP participants
- * receive a traceparent of the caller's trace (each attempt its own span), also after the
- * instance was stopped mid-step and resumed from its journal, which keeps the starter's context.
- * Spans go to a Zipkin endpoint nobody listens on; only the propagated context is checked here.
+ * receive a traceparent of the caller's trace (each attempt its own span), also after the instance
+ * was stopped mid-step and resumed from its journal, which keeps the starter's context. Spans go to
+ * a Zipkin endpoint nobody listens on; only the propagated context is checked here.
  */
 class SagaTracingTest {
   private static final SagaTestKit node =
@@ -45,14 +45,16 @@ class SagaTracingTest {
 
   @Test
   void stepsContinueTheStartersTraceAlsoAfterTheInstanceResumes() {
-    String definition = """
+    String definition =
+        """
         {"steps":[
           {"name":"reserve",
            "action":{"http":{"method":"POST","url":"%1$s/reserve-slow","body":{"saga":"${sagaId}"}}},
            "noCompensation":true, "timeoutMs":5000},
           {"name":"confirm","action":{"http":{"method":"PUT","url":"%1$s/confirm/${sagaId}"}}}
         ]}
-        """.formatted(participant.url(""));
+        """
+            .formatted(participant.url(""));
     join(node.sagas.defineJson("traced", definition));
     String id = "traced-1";
     participant.slowNext("/reserve-slow", 3000);
@@ -64,22 +66,30 @@ class SagaTracingTest {
       root.end();
     }
     String traceId = root.getSpanContext().getTraceId();
-    Await.await(Duration.ofSeconds(10),
+    Await.await(
+        Duration.ofSeconds(10),
         () -> participant.requests("/reserve-slow").stream().anyMatch(r -> r.key().startsWith(id)));
     // the entity stops while its attempt runs; it resumes from the journal and runs it again
     ClusterSharding.get(node.kit.system())
         .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
         .tell(SagaInstanceEntity.Stop.INSTANCE);
-    Await.await(Duration.ofSeconds(20), () -> join(node.sagas.list(Optional.of("traced"),
-        Optional.of(SagaState.COMPLETED))).stream().anyMatch(s -> s.id().equals(id)));
+    Await.await(
+        Duration.ofSeconds(20),
+        () ->
+            join(node.sagas.list(Optional.of("traced"), Optional.of(SagaState.COMPLETED))).stream()
+                .anyMatch(s -> s.id().equals(id)));
 
-    List<Participant.Request> calls = participant.requests.stream()
-        .filter(r -> r.key() != null && r.key().startsWith(id + ":")).toList();
+    List<Participant.Request> calls =
+        participant.requests.stream()
+            .filter(r -> r.key() != null && r.key().startsWith(id + ":"))
+            .toList();
     assertEquals(3, calls.size(), calls.toString());
     for (Participant.Request call : calls) {
       assertNotNull(call.traceparent(), call.toString());
       assertEquals(traceId, call.traceparent().substring(3, 35), "same trace: " + call);
-      assertNotEquals(root.getSpanContext().getSpanId(), call.traceparent().substring(36, 52),
+      assertNotEquals(
+          root.getSpanContext().getSpanId(),
+          call.traceparent().substring(36, 52),
           "each attempt is a span of its own under the saga's trace");
     }
     assertEquals(3, calls.stream().map(c -> c.traceparent().substring(36, 52)).distinct().count());

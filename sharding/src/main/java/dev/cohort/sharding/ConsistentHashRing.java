@@ -9,8 +9,8 @@ import java.util.TreeSet;
 
 /**
  * A consistent-hash ring with virtual nodes: each node owns {@code virtualNodes} points on a 64-bit
- * ring, and a key belongs to the node owning the first point at or after the key's hash. When a node
- * joins or leaves, only the keys between its points and their predecessors move — about 1/n of
+ * ring, and a key belongs to the node owning the first point at or after the key's hash. When a
+ * node joins or leaves, only the keys between its points and their predecessors move — about 1/n of
  * them — instead of almost all, as with {@code hash % n}.
  *
  * <p>Placement depends only on the set of node names and the virtual-node count, so every member
@@ -47,7 +47,10 @@ public final class ConsistentHashRing {
     // Equal hashes (vanishingly rare) are ordered by node name so every member agrees.
     Arrays.sort(
         order,
-        (a, b) -> hashes[a] != hashes[b] ? Long.compareUnsigned(hashes[a], hashes[b]) : names[a].compareTo(names[b]));
+        (a, b) ->
+            hashes[a] != hashes[b]
+                ? Long.compareUnsigned(hashes[a], hashes[b])
+                : names[a].compareTo(names[b]));
     points = new long[size];
     owners = new String[size];
     for (int k = 0; k < size; k++) {

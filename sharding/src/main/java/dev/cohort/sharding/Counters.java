@@ -10,9 +10,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * Durable named counters: the smallest sharded, event-sourced entity, which proves sharding,
- * the journal and recovery end to end (the process tests write through it). Each counter is one
- * entity; an increment is acknowledged only after its event is in the journal.
+ * Durable named counters: the smallest sharded, event-sourced entity, which proves sharding, the
+ * journal and recovery end to end (the process tests write through it). Each counter is one entity;
+ * an increment is acknowledged only after its event is in the journal.
  */
 public final class Counters {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");

@@ -2,9 +2,9 @@ package dev.cohort.sharding;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
-import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 
 /**
  * Registers an entity type with Cluster Sharding the Cohort way: shards placed by a {@link
@@ -15,7 +15,8 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 public final class EntityTypes {
   private EntityTypes() {}
 
-  public static <M> ActorRef<ShardingEnvelope<M>> init(ActorSystem<?> system, Entity<M, ShardingEnvelope<M>> entity) {
+  public static <M> ActorRef<ShardingEnvelope<M>> init(
+      ActorSystem<?> system, Entity<M, ShardingEnvelope<M>> entity) {
     ShardingSettings settings = ShardingSettings.create(system.settings().config());
     return ClusterSharding.get(system)
         .init(

@@ -12,8 +12,8 @@ import org.apache.pekko.pattern.Patterns;
 
 /**
  * {@code cohort_sharding_shards{entity_type}}: the shards this node hosts per entity type. A scrape
- * cannot wait for the regions, so their state is polled every {@code interval} and the gauge reports
- * the latest answer.
+ * cannot wait for the regions, so their state is polled every {@code interval} and the gauge
+ * reports the latest answer.
  */
 public final class ShardMetrics {
   private ShardMetrics() {}
@@ -34,9 +34,15 @@ public final class ShardMetrics {
             interval,
             () -> {
               for (String type : sharding.getShardTypeNames()) {
-                Patterns.ask(sharding.shardRegion(type), ShardRegion.getShardRegionStateInstance(), interval)
+                Patterns.ask(
+                        sharding.shardRegion(type),
+                        ShardRegion.getShardRegionStateInstance(),
+                        interval)
                     .thenAccept(
-                        state -> shards.put(type, ((ShardRegion.CurrentShardRegionState) state).getShards().size()));
+                        state ->
+                            shards.put(
+                                type,
+                                ((ShardRegion.CurrentShardRegionState) state).getShards().size()));
               }
             },
             system.executionContext());

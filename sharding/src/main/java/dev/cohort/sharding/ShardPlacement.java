@@ -56,7 +56,8 @@ public record ShardPlacement(String entityType, List<NodeShards> nodes) {
       Map<String, Object> shards = region.getValue().getStats();
       long entities = shards.values().stream().mapToLong(n -> ((Number) n).longValue()).sum();
       nodes.add(
-          new NodeShards(region.getKey().toString(), shards.keySet().stream().sorted().toList(), entities));
+          new NodeShards(
+              region.getKey().toString(), shards.keySet().stream().sorted().toList(), entities));
     }
     return new ShardPlacement(type, nodes);
   }

@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param virtualNodes points per node on the shard-allocation ring
  * @param maxSimultaneousRebalance most shards of one entity type moving at once
  */
-public record ShardingSettings(Duration askTimeout, int virtualNodes, int maxSimultaneousRebalance) {
+public record ShardingSettings(
+    Duration askTimeout, int virtualNodes, int maxSimultaneousRebalance) {
 
   public static ShardingSettings create(Config config) {
     Config c = config.getConfig("cohort.sharding");

@@ -11,7 +11,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class ConsistentHashRingTest {
-  private static final List<String> SHARDS = IntStream.range(0, 10_000).mapToObj(Integer::toString).toList();
+  private static final List<String> SHARDS =
+      IntStream.range(0, 10_000).mapToObj(Integer::toString).toList();
 
   private static List<String> nodes(int n) {
     List<String> nodes = new ArrayList<>();
@@ -31,7 +32,8 @@ class ConsistentHashRingTest {
   void samePlacementForTheSameMembershipInAnyOrder() {
     List<String> reversed = new ArrayList<>(nodes(5));
     java.util.Collections.reverse(reversed);
-    assertEquals(place(new ConsistentHashRing(nodes(5), 150)), place(new ConsistentHashRing(reversed, 150)));
+    assertEquals(
+        place(new ConsistentHashRing(nodes(5), 150)), place(new ConsistentHashRing(reversed, 150)));
   }
 
   @Test
@@ -69,7 +71,9 @@ class ConsistentHashRingTest {
   void virtualNodesSpreadShardsEvenly() {
     for (int n : new int[] {3, 5, 10}) {
       Map<String, Integer> counts = new HashMap<>();
-      place(new ConsistentHashRing(nodes(n), 150)).values().forEach(node -> counts.merge(node, 1, Integer::sum));
+      place(new ConsistentHashRing(nodes(n), 150))
+          .values()
+          .forEach(node -> counts.merge(node, 1, Integer::sum));
       double mean = SHARDS.size() / (double) n;
       double max = counts.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
       assertEquals(n, counts.size());

@@ -19,8 +19,7 @@ class CounterEntityTest {
 
   private final EventSourcedBehaviorTestKit<
           CounterEntity.Command, CounterEntity.Incremented, CounterEntity.State>
-      kit =
-          EventSourcedBehaviorTestKit.create(testKit.system(), CounterEntity.create("c1"));
+      kit = EventSourcedBehaviorTestKit.create(testKit.system(), CounterEntity.create("c1"));
 
   @AfterAll
   static void shutdown() {

@@ -62,10 +62,12 @@ class PostgresJournalTest {
     JournalProbe probe = new JournalProbe(PersistenceSettings.create(config));
     assertTrue(
         probe.answers(),
-        "PostgreSQL does not answer at " + probe.settings().jdbcUrl()
+        "PostgreSQL does not answer at "
+            + probe.settings().jdbcUrl()
             + " — start it as .ci/run does (apt-get install postgresql, pg_ctlcluster, createdb)");
     probe.prepareSchema();
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, config);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), NodeSettings.SYSTEM_NAME, config);
     systems.add(system);
     return system;
   }

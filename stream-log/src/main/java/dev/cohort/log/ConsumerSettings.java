@@ -2,7 +2,6 @@ package dev.cohort.log;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.cohort.persistence.ErrorKind;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -16,8 +15,8 @@ import java.util.Map;
  * @param maxPollRecords {@code max.poll.records}: the most records one fetch or poll returns
  * @param fetchMaxWait {@code fetch.max.wait.ms}: how long a fetch at the log end waits for data
  * @param autoOffsetReset {@code auto.offset.reset}: where to start without a valid position
- * @param enableAutoCommit {@code enable.auto.commit}: a group consumer commits its positions
- *     every {@code auto.commit.interval.ms} during polls and on close
+ * @param enableAutoCommit {@code enable.auto.commit}: a group consumer commits its positions every
+ *     {@code auto.commit.interval.ms} during polls and on close
  * @param autoCommitInterval {@code auto.commit.interval.ms}
  * @param sessionTimeout {@code session.timeout.ms}: a member not heard from for this long is
  *     removed from its group
@@ -50,7 +49,8 @@ public record ConsumerSettings(
         case "latest" -> LATEST;
         case "none" -> NONE;
         default ->
-            throw LogError.INVALID_CONFIG.exception("auto.offset.reset = '" + text + "' is invalid: expected earliest, latest or none");
+            throw LogError.INVALID_CONFIG.exception(
+                "auto.offset.reset = '" + text + "' is invalid: expected earliest, latest or none");
       };
     }
 
@@ -81,14 +81,17 @@ public record ConsumerSettings(
           return assignor;
         }
       }
-      throw LogError.INVALID_CONFIG.exception("partition.assignment.strategy = '" + text
+      throw LogError.INVALID_CONFIG.exception(
+          "partition.assignment.strategy = '"
+              + text
               + "' is invalid: expected range, roundrobin or cooperative-sticky");
     }
   }
 
   public ConsumerSettings {
     if (fetchMaxBytes < 1 || maxPollRecords < 1) {
-      throw LogError.INVALID_CONFIG.exception("fetch.max.bytes and max.poll.records must be positive");
+      throw LogError.INVALID_CONFIG.exception(
+          "fetch.max.bytes and max.poll.records must be positive");
     }
   }
 
@@ -111,7 +114,9 @@ public record ConsumerSettings(
     }
   }
 
-  /** These settings with Kafka-named overrides, such as {@code Map.of("max.poll.records", "10")}. */
+  /**
+   * These settings with Kafka-named overrides, such as {@code Map.of("max.poll.records", "10")}.
+   */
   public ConsumerSettings with(Map<String, String> overrides) {
     return create(ConfigFactory.parseMap(overrides).withFallback(toConfig()));
   }

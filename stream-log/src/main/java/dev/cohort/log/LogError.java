@@ -5,10 +5,10 @@ import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 
 /**
- * Every error code of the stream log, declared once with its kind (which decides the HTTP
- * status). Codes follow Kafka's error names where the concept is Kafka's. Entities reply with
- * {@link #rejection}, the API throws {@link #exception}, and checks compare constants, never
- * spellings. Codes are stable: clients match on them.
+ * Every error code of the stream log, declared once with its kind (which decides the HTTP status).
+ * Codes follow Kafka's error names where the concept is Kafka's. Entities reply with {@link
+ * #rejection}, the API throws {@link #exception}, and checks compare constants, never spellings.
+ * Codes are stable: clients match on them.
  */
 public enum LogError implements ErrorCode {
   /** A topic name breaks Kafka's rule (1-249 of {@code [a-zA-Z0-9._-]}, not . or ..). */

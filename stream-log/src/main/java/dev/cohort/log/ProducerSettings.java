@@ -2,7 +2,6 @@ package dev.cohort.log;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.cohort.persistence.ErrorKind;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -63,17 +62,20 @@ public record ProducerSettings(
         case "1" -> LEADER;
         case "all", "-1" -> ALL;
         default ->
-            throw LogError.INVALID_CONFIG.exception("acks = '" + text + "' is invalid: expected 0, 1 or all");
+            throw LogError.INVALID_CONFIG.exception(
+                "acks = '" + text + "' is invalid: expected 0, 1 or all");
       };
     }
   }
 
   public ProducerSettings {
     if (enableIdempotence && (maxInFlight > 5 || acks != Acks.ALL)) {
-      throw LogError.INVALID_CONFIG.exception("enable.idempotence needs acks=all and max.in.flight.requests.per.connection <= 5");
+      throw LogError.INVALID_CONFIG.exception(
+          "enable.idempotence needs acks=all and max.in.flight.requests.per.connection <= 5");
     }
     if (maxInFlight < 1 || batchSize < 1 || retries < 0) {
-      throw LogError.INVALID_CONFIG.exception("max.in.flight.requests.per.connection and batch.size must be positive, retries >= 0");
+      throw LogError.INVALID_CONFIG.exception(
+          "max.in.flight.requests.per.connection and batch.size must be positive, retries >= 0");
     }
   }
 

@@ -30,7 +30,10 @@ public interface StreamLog {
   /** Names of all topics, sorted. */
   CompletionStage<List<String>> listTopics();
 
-  /** A topic's configuration and per-partition offsets and sizes; {@code unknown_topic_or_partition}. */
+  /**
+   * A topic's configuration and per-partition offsets and sizes; {@code
+   * unknown_topic_or_partition}.
+   */
   CompletionStage<TopicDescription> describeTopic(String name);
 
   /** Applies Kafka-named config overrides to an existing topic. */
@@ -67,23 +70,23 @@ public interface StreamLog {
 
   /**
    * Kafka's InitProducerId, for clients that number their own batches (the gateway's HTTP
-   * producers): {@code current} null gives a new producer id with epoch 0; the caller's current
-   * id and epoch give the same id with the next epoch (KIP-360), whose batches start again at
-   * sequence 0 on every partition and fence the older epoch. The embedded {@link Producer} gets
-   * its id the same way.
+   * producers): {@code current} null gives a new producer id with epoch 0; the caller's current id
+   * and epoch give the same id with the next epoch (KIP-360), whose batches start again at sequence
+   * 0 on every partition and fence the older epoch. The embedded {@link Producer} gets its id the
+   * same way.
    */
   CompletionStage<ProducerIdAndEpoch> initProducerId(ProducerIdAndEpoch current);
 
   /**
    * Sends {@code records} as one idempotent batch to one partition, numbered from {@code
-   * baseSequence} in {@code producer}'s sequence for that partition and epoch ({@code acks=all},
-   * no retries: the caller retries). The partition checks it as it checks the embedded
-   * producer's batches: a batch it already wrote (the same id, epoch, first and last sequence,
-   * among the producer's last 5 batches) is answered with its original offsets and not written
-   * again; a sequence that does not follow the last written one fails with {@code
-   * out_of_order_sequence}, an epoch older than the newest stored with {@code
-   * invalid_producer_epoch}, a sequence above 0 from an id the partition does not know with {@code
-   * unknown_producer_id}. A record naming another partition fails with {@code invalid_request}.
+   * baseSequence} in {@code producer}'s sequence for that partition and epoch ({@code acks=all}, no
+   * retries: the caller retries). The partition checks it as it checks the embedded producer's
+   * batches: a batch it already wrote (the same id, epoch, first and last sequence, among the
+   * producer's last 5 batches) is answered with its original offsets and not written again; a
+   * sequence that does not follow the last written one fails with {@code out_of_order_sequence}, an
+   * epoch older than the newest stored with {@code invalid_producer_epoch}, a sequence above 0 from
+   * an id the partition does not know with {@code unknown_producer_id}. A record naming another
+   * partition fails with {@code invalid_request}.
    */
   CompletionStage<List<RecordMetadata>> send(
       String topic,
@@ -135,18 +138,22 @@ public interface StreamLog {
   CompletionStage<Done> leaveGroup(String groupId, String memberId);
 
   /**
-   * Commits offsets for a member of generation {@code generation}; {@code illegal_generation}
-   * when the group has moved on, {@code unknown_member_id} for an unknown member. A member id of
-   * null commits as a standalone consumer (only allowed while the group has no members).
+   * Commits offsets for a member of generation {@code generation}; {@code illegal_generation} when
+   * the group has moved on, {@code unknown_member_id} for an unknown member. A member id of null
+   * commits as a standalone consumer (only allowed while the group has no members).
    */
   CompletionStage<Done> commitOffsets(
-      String groupId, String memberId, int generation, Map<TopicPartition, OffsetAndMetadata> offsets);
+      String groupId,
+      String memberId,
+      int generation,
+      Map<TopicPartition, OffsetAndMetadata> offsets);
 
   /**
    * Deletes the group's committed offsets of {@code partitions} (Kafka's OffsetDelete); {@code
    * non_empty_group} while the group has members.
    */
-  CompletionStage<Done> deleteOffsets(String groupId, java.util.Collection<TopicPartition> partitions);
+  CompletionStage<Done> deleteOffsets(
+      String groupId, java.util.Collection<TopicPartition> partitions);
 
   /**
    * Deletes a group without members: its committed offsets, and its id from {@link #listGroups}

@@ -5,8 +5,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Starts the stream log on a node: registers the topic-registry, partition and group-coordinator
- * entity types with Cluster Sharding (the system must be a cluster member, as every Cohort node
- * is) and returns the embedded API. Call once per actor system, on every node of the cluster.
+ * entity types with Cluster Sharding (the system must be a cluster member, as every Cohort node is)
+ * and returns the embedded API. Call once per actor system, on every node of the cluster.
  */
 public final class StreamLogService {
   private StreamLogService() {}

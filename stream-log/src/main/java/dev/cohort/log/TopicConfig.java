@@ -131,8 +131,8 @@ public record TopicConfig(
   }
 
   /**
-   * This configuration with {@code overrides} (Kafka names to text values) applied; an unknown
-   * name or a value out of range fails with {@code invalid_config}.
+   * This configuration with {@code overrides} (Kafka names to text values) applied; an unknown name
+   * or a value out of range fails with {@code invalid_config}.
    */
   public TopicConfig with(Map<String, String> overrides) {
     TopicConfig c = this;
@@ -156,7 +156,10 @@ public record TopicConfig(
                 c.withDeleteRetentionMs(parseLong(DELETE_RETENTION_MS, value, 0, Long.MAX_VALUE));
             case MIN_CLEANABLE_DIRTY_RATIO -> c.withMinCleanableDirtyRatio(parseRatio(value));
             default ->
-                throw LogError.INVALID_CONFIG.exception("unknown topic config '" + entry.getKey() + "'; known: "
+                throw LogError.INVALID_CONFIG.exception(
+                    "unknown topic config '"
+                        + entry.getKey()
+                        + "'; known: "
                         + String.join(", ", toMap().keySet()));
           };
     }
@@ -179,48 +182,120 @@ public record TopicConfig(
   }
 
   public TopicConfig withRetentionMs(long v) {
-    return new TopicConfig(v, retentionBytes, cleanupPolicy, compressionType, maxMessageBytes,
-        timestampType, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        v,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withRetentionBytes(long v) {
-    return new TopicConfig(retentionMs, v, cleanupPolicy, compressionType, maxMessageBytes,
-        timestampType, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        v,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withCleanupPolicy(CleanupPolicy v) {
-    return new TopicConfig(retentionMs, retentionBytes, v, compressionType, maxMessageBytes,
-        timestampType, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        v,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withCompressionType(CompressionType v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, v, maxMessageBytes,
-        timestampType, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        v,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withMaxMessageBytes(int v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, compressionType, v,
-        timestampType, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        v,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withTimestampType(TimestampType v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, compressionType,
-        maxMessageBytes, v, minInsyncReplicas, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        v,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withMinInsyncReplicas(int v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, compressionType,
-        maxMessageBytes, timestampType, v, deleteRetentionMs, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        v,
+        deleteRetentionMs,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withDeleteRetentionMs(long v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, compressionType,
-        maxMessageBytes, timestampType, minInsyncReplicas, v, minCleanableDirtyRatio);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        v,
+        minCleanableDirtyRatio);
   }
 
   public TopicConfig withMinCleanableDirtyRatio(double v) {
-    return new TopicConfig(retentionMs, retentionBytes, cleanupPolicy, compressionType,
-        maxMessageBytes, timestampType, minInsyncReplicas, deleteRetentionMs, v);
+    return new TopicConfig(
+        retentionMs,
+        retentionBytes,
+        cleanupPolicy,
+        compressionType,
+        maxMessageBytes,
+        timestampType,
+        minInsyncReplicas,
+        deleteRetentionMs,
+        v);
   }
 
   private static long parseLong(String name, String value, long min, long max) {
@@ -249,6 +324,7 @@ public record TopicConfig(
   }
 
   private static LogException bad(String name, String value, String expected) {
-    return LogError.INVALID_CONFIG.exception("topic config " + name + " = '" + value + "' is invalid: expected " + expected);
+    return LogError.INVALID_CONFIG.exception(
+        "topic config " + name + " = '" + value + "' is invalid: expected " + expected);
   }
 }

@@ -6,7 +6,9 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Clients match on the stream log's codes and statuses: a released one must not change by accident. */
+/**
+ * Clients match on the stream log's codes and statuses: a released one must not change by accident.
+ */
 class LogErrorTest {
   private static final List<String> RELEASED =
       List.of(

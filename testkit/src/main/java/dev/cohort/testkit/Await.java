@@ -13,8 +13,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Waiting in tests, always with a deadline: a condition polled until it holds, an answer joined
- * until it comes, the error code a call fails with. Never a sleep that hopes a condition came
- * true: a test that waits names what it waits for and fails when it does not come.
+ * until it comes, the error code a call fails with. Never a sleep that hopes a condition came true:
+ * a test that waits names what it waits for and fails when it does not come.
  */
 public final class Await {
   /** How long {@link #join} waits for an answer: generous, for a loaded 2-core CI machine. */

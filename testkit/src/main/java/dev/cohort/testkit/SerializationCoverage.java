@@ -177,7 +177,9 @@ public final class SerializationCoverage {
     }
   }
 
-  /** An instance of {@code type} with every component set; {@code generic} carries type arguments. */
+  /**
+   * An instance of {@code type} with every component set; {@code generic} carries type arguments.
+   */
   public Object instanceOf(Class<?> type, Type generic, int depth) throws Exception {
     if (samples.containsKey(type)) {
       return samples.get(type);

@@ -49,7 +49,8 @@ public final class DataParallelTrainer implements AutoCloseable {
   private long globalStep;
   private int[] epochIndices;
   private long firstLaunch;
-  private final java.util.concurrent.atomic.AtomicLong lastDone = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong lastDone =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * One step's outcome, the same on every rank except the timings.
@@ -67,17 +68,41 @@ public final class DataParallelTrainer implements AutoCloseable {
    *     buckets run one after another on the communicator, overlapping the backward pass)
    */
   public record StepResult(
-      int epoch, int step, long globalStep, double loss, int samples, long computeNanos, long exposedCommNanos,
-      int allreduceOps, long allreduceBytes, long allreduceNanos) {}
+      int epoch,
+      int step,
+      long globalStep,
+      double loss,
+      int samples,
+      long computeNanos,
+      long exposedCommNanos,
+      int allreduceOps,
+      long allreduceBytes,
+      long allreduceNanos) {}
 
   private DataParallelTrainer(
-      Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
+      Communicator comm,
+      Mlp model,
+      Optimizer optimizer,
+      TrainingData data,
+      int batchSize,
+      long bucketCapBytes,
+      long seed) {
     if (data.features() != model.spec().inputs() || data.classes() != model.spec().classes()) {
-      throw TrainingError.DATASET_MISMATCH.exception("the dataset has " + data.features() + " features and " + data.classes() + " classes, the model "
-              + model.spec().layers() + " expects " + model.spec().inputs() + " and " + model.spec().classes());
+      throw TrainingError.DATASET_MISMATCH.exception(
+          "the dataset has "
+              + data.features()
+              + " features and "
+              + data.classes()
+              + " classes, the model "
+              + model.spec().layers()
+              + " expects "
+              + model.spec().inputs()
+              + " and "
+              + model.spec().classes());
     }
     if (batchSize < 1) {
-      throw TrainingError.INVALID_BATCH_SIZE.exception("batchSize must be at least 1, not " + batchSize);
+      throw TrainingError.INVALID_BATCH_SIZE.exception(
+          "batchSize must be at least 1, not " + batchSize);
     }
     this.comm = comm;
     this.model = model;
@@ -100,7 +125,13 @@ public final class DataParallelTrainer implements AutoCloseable {
    * @param seed seeds the per-epoch shuffles; must be the same on every rank
    */
   public static DataParallelTrainer create(
-      Communicator comm, Mlp model, Optimizer optimizer, TrainingData data, int batchSize, long bucketCapBytes, long seed) {
+      Communicator comm,
+      Mlp model,
+      Optimizer optimizer,
+      TrainingData data,
+      int batchSize,
+      long bucketCapBytes,
+      long seed) {
     return new DataParallelTrainer(comm, model, optimizer, data, batchSize, bucketCapBytes, seed);
   }
 
@@ -116,8 +147,8 @@ public final class DataParallelTrainer implements AutoCloseable {
   /**
    * Makes every rank a copy of rank 0's replica: parameters, optimizer state and position (epoch,
    * step in epoch, global step). A new generation calls it first, so that survivors of a lost
-   * worker and newcomers continue from the most advanced replica (the coordinator ranks it 0).
-   * The position travels as raw int bits inside the float buffer: broadcast copies bytes, so no
+   * worker and newcomers continue from the most advanced replica (the coordinator ranks it 0). The
+   * position travels as raw int bits inside the float buffer: broadcast copies bytes, so no
    * rounding can touch it.
    */
   public void synchronizeReplicas() {
@@ -151,8 +182,9 @@ public final class DataParallelTrainer implements AutoCloseable {
     epoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at);
     stepInEpoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at + 1);
     globalStep = buffer.getAtIndex(ValueLayout.JAVA_INT, at + 2);
-    optimizer.restoreSteps(((long) buffer.getAtIndex(ValueLayout.JAVA_INT, at + 3) << 32)
-        | (buffer.getAtIndex(ValueLayout.JAVA_INT, at + 4) & 0xFFFFFFFFL));
+    optimizer.restoreSteps(
+        ((long) buffer.getAtIndex(ValueLayout.JAVA_INT, at + 3) << 32)
+            | (buffer.getAtIndex(ValueLayout.JAVA_INT, at + 4) & 0xFFFFFFFFL));
     epochIndices = null; // the shares depend on the number of ranks, which may have changed
   }
 
@@ -226,11 +258,17 @@ public final class DataParallelTrainer implements AutoCloseable {
     if (local > 0) {
       int[] next = {0};
       lossSum =
-          model.forwardBackward(batchX, batchLabels, local, 1f / global, layer -> {
-            while (next[0] < buckets.size() && buckets.get(next[0]).readyAfterLayer() == layer) {
-              pending.add(launch(buckets.get(next[0]++), grads));
-            }
-          });
+          model.forwardBackward(
+              batchX,
+              batchLabels,
+              local,
+              1f / global,
+              layer -> {
+                while (next[0] < buckets.size()
+                    && buckets.get(next[0]).readyAfterLayer() == layer) {
+                  pending.add(launch(buckets.get(next[0]++), grads));
+                }
+              });
     } else {
       // This rank's share ran out: it contributes zeros, but must still take part in every
       // collective, in the same order as the others.
@@ -242,20 +280,31 @@ public final class DataParallelTrainer implements AutoCloseable {
     }
     long computed = System.nanoTime();
     lossBuffer.set(ValueLayout.JAVA_FLOAT, 0, (float) lossSum);
-    pending.add(comm.allReduce(lossBuffer.asSlice(0, Float.BYTES), ReduceOp.SUM).toCompletableFuture());
+    pending.add(
+        comm.allReduce(lossBuffer.asSlice(0, Float.BYTES), ReduceOp.SUM).toCompletableFuture());
     for (CompletableFuture<Void> f : pending) {
       await(f);
     }
     long communicated = System.nanoTime();
     for (GradientBucket b : buckets) {
-      MemorySegment.copy(bucketBuffers[b.index()], ValueLayout.JAVA_FLOAT, 0, grads, b.offset(), b.length());
+      MemorySegment.copy(
+          bucketBuffers[b.index()], ValueLayout.JAVA_FLOAT, 0, grads, b.offset(), b.length());
     }
     optimizer.step(model.parameters(), grads);
     double loss = lossBuffer.get(ValueLayout.JAVA_FLOAT, 0) / (double) global;
 
     StepResult result =
-        new StepResult(epoch, stepInEpoch, ++globalStep, loss, global, computed - start, communicated - computed,
-            buckets.size(), (long) model.gradients().length * Float.BYTES, Math.max(0, lastDone.get() - firstLaunch));
+        new StepResult(
+            epoch,
+            stepInEpoch,
+            ++globalStep,
+            loss,
+            global,
+            computed - start,
+            communicated - computed,
+            buckets.size(),
+            (long) model.gradients().length * Float.BYTES,
+            Math.max(0, lastDone.get() - firstLaunch));
     if (++stepInEpoch == stepsPerEpoch()) {
       stepInEpoch = 0;
       epoch++;
@@ -270,7 +319,8 @@ public final class DataParallelTrainer implements AutoCloseable {
     if (firstLaunch == 0) {
       firstLaunch = System.nanoTime();
     }
-    return comm.allReduce(buffer, ReduceOp.SUM).toCompletableFuture()
+    return comm.allReduce(buffer, ReduceOp.SUM)
+        .toCompletableFuture()
         .whenComplete((ok, error) -> lastDone.accumulateAndGet(System.nanoTime(), Math::max));
   }
 
@@ -281,7 +331,8 @@ public final class DataParallelTrainer implements AutoCloseable {
       if (e.getCause() instanceof CollectiveException c) {
         throw c;
       }
-      throw new CollectiveException(ErrorKind.UNAVAILABLE, "peer_failed", "collective failed: " + e.getCause(), e.getCause());
+      throw new CollectiveException(
+          ErrorKind.UNAVAILABLE, "peer_failed", "collective failed: " + e.getCause(), e.getCause());
     }
   }
 

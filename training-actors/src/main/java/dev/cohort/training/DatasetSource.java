@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionStage;
 public interface DatasetSource {
 
   /**
-   * Every record of {@code topic}; fails with a {@link TrainingException} of kind NOT_FOUND
-   * (code {@code dataset_not_found}) when the topic does not exist.
+   * Every record of {@code topic}; fails with a {@link TrainingException} of kind NOT_FOUND (code
+   * {@code dataset_not_found}) when the topic does not exist.
    */
   CompletionStage<List<byte[]>> read(String topic);
 }

@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
  * Which samples each rank reads in an epoch, as PyTorch's {@code DistributedSampler} but without
  * padding: every epoch, the indices {@code 0 .. size-1} are shuffled with a generator seeded from
  * {@code (seed, epoch)}, and rank {@code r} of {@code n} takes positions {@code r, r+n, r+2n, ...}.
- * So the ranks' shares are disjoint, together they hold every sample exactly once, shares differ
- * by at most one sample (lower ranks get the extra), and every rank computes every other rank's
- * share without talking to it.
+ * So the ranks' shares are disjoint, together they hold every sample exactly once, shares differ by
+ * at most one sample (lower ranks get the extra), and every rank computes every other rank's share
+ * without talking to it.
  *
  * <p>PyTorch repeats samples to make shares equal; we do not (the issue asks for no sample twice).
  * The trainer keeps ranks in lock step by running {@code ceil(largest share / batch)} steps and
@@ -21,7 +21,12 @@ public record DistributedSampler(int datasetSize, int replicas, int rank, long s
   public DistributedSampler {
     if (replicas < 1 || rank < 0 || rank >= replicas || datasetSize < 0) {
       throw new IllegalArgumentException(
-          "need 0 <= rank < replicas and size >= 0, got rank " + rank + " of " + replicas + ", size " + datasetSize);
+          "need 0 <= rank < replicas and size >= 0, got rank "
+              + rank
+              + " of "
+              + replicas
+              + ", size "
+              + datasetSize);
     }
   }
 
@@ -54,7 +59,10 @@ public record DistributedSampler(int datasetSize, int replicas, int rank, long s
     return total;
   }
 
-  /** How many samples rank {@code r} processes in {@code step} of an epoch (0 once its share ran out). */
+  /**
+   * How many samples rank {@code r} processes in {@code step} of an epoch (0 once its share ran
+   * out).
+   */
   public int localBatch(int r, int step, int batch) {
     return Math.max(0, Math.min(batch, shareSize(r) - step * batch));
   }
@@ -66,7 +74,9 @@ public record DistributedSampler(int datasetSize, int replicas, int rank, long s
     }
     // Fisher-Yates with a generator of (seed, epoch): mixing the epoch through SplittableRandom's
     // own seeding keeps epochs' orders unrelated.
-    SplittableRandom random = new SplittableRandom(new SplittableRandom(seed).split().nextLong() ^ (epoch * 0x9E3779B97F4A7C15L));
+    SplittableRandom random =
+        new SplittableRandom(
+            new SplittableRandom(seed).split().nextLong() ^ (epoch * 0x9E3779B97F4A7C15L));
     for (int i = datasetSize - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int t = perm[i];

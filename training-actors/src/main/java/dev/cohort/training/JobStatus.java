@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param spec the submitted spec (empty for an unknown job)
  * @param generation the current (or last) generation number, 0 before the first
  * @param members worker ids of the running generation, rank order (or gathered so far)
- * @param workers the members again, rank order, each with the backend its generation runs (or
- *     will run) on and its device ("cpu" or "cuda:N")
+ * @param workers the members again, rank order, each with the backend its generation runs (or will
+ *     run) on and its device ("cpu" or "cuda:N")
  * @param waiting workers that joined while a generation ran
  * @param epoch epoch of the last reported step
  * @param step global step of the last reported step
@@ -43,7 +43,8 @@ public record JobStatus(
     implements CohortSerializable {
 
   /** A member of the job's current (or last) generation. */
-  public record Worker(String workerId, String backend, String device) implements CohortSerializable {}
+  public record Worker(String workerId, String backend, String device)
+      implements CohortSerializable {}
 
   /** One point of the loss curve. */
   public record LossPoint(long step, double loss) implements CohortSerializable {}

@@ -14,14 +14,14 @@ import java.util.stream.IntStream;
  * <p>Flat layout: all parameters live in one {@code float[]}, and the gradients in another of the
  * same shape, <em>in reverse layer order</em>: the last layer's weights ({@code [out][in]}, row
  * major) and bias first, then the layer before it, down to layer 0. The backward pass produces
- * gradients in that order, so {@link #buckets} are contiguous ranges that become complete one
- * after the other, and a bucket's allreduce can start while the backward pass continues.
+ * gradients in that order, so {@link #buckets} are contiguous ranges that become complete one after
+ * the other, and a bucket's allreduce can start while the backward pass continues.
  *
  * <p>Performance: the loops keep one weight row in L1 while they sweep the batch (forward and
- * weight gradient), or a block of batch rows while they sweep the weights (input gradient), and
- * use several accumulators in dot products; rows are split over {@code threads} threads. Every
- * output element is computed by one thread in a fixed order, so results do not depend on the
- * number of threads or on scheduling: the same inputs give the same bits.
+ * weight gradient), or a block of batch rows while they sweep the weights (input gradient), and use
+ * several accumulators in dot products; rows are split over {@code threads} threads. Every output
+ * element is computed by one thread in a fixed order, so results do not depend on the number of
+ * threads or on scheduling: the same inputs give the same bits.
  *
  * <p>Thread-safety: not thread-safe; one worker owns one model.
  */
@@ -108,8 +108,8 @@ public final class Mlp {
 
   /**
    * Groups the gradient buffer into buckets of at most {@code capBytes} bytes, whole layers each,
-   * in the order the backward pass completes them. A layer larger than the cap gets a bucket of
-   * its own (as in PyTorch DDP).
+   * in the order the backward pass completes them. A layer larger than the cap gets a bucket of its
+   * own (as in PyTorch DDP).
    */
   public List<GradientBucket> buckets(long capBytes) {
     List<GradientBucket> result = new ArrayList<>();
@@ -134,7 +134,8 @@ public final class Mlp {
    * {@code layerDone} with each layer index as soon as that layer's gradients are final (from the
    * last layer down to 0). Returns the summed (not averaged) cross-entropy of the batch.
    */
-  public double forwardBackward(float[] x, int[] labels, int batch, float gradScale, IntConsumer layerDone) {
+  public double forwardBackward(
+      float[] x, int[] labels, int batch, float gradScale, IntConsumer layerDone) {
     forward(x, batch);
     double lossSum = softmaxCrossEntropy(labels, batch, gradScale);
     for (int l = depth - 1; l >= 0; l--) {
@@ -200,7 +201,8 @@ public final class Mlp {
 
   private void forward(float[] x, int batch) {
     if (x.length < batch * widths[0]) {
-      throw new IllegalArgumentException("x holds " + x.length + " values, a batch of " + batch + " needs " + batch * widths[0]);
+      throw new IllegalArgumentException(
+          "x holds " + x.length + " values, a batch of " + batch + " needs " + batch * widths[0]);
     }
     ensureCapacity(batch);
     System.arraycopy(x, 0, activations[0], 0, batch * widths[0]);
@@ -212,17 +214,19 @@ public final class Mlp {
       int wOff = weightOffset[l];
       int bOff = biasOffset[l];
       boolean relu = l < depth - 1;
-      parallel((out + ROW_BLOCK - 1) / ROW_BLOCK, block -> {
-        int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
-        for (int o = block * ROW_BLOCK; o < oEnd; o++) {
-          int w = wOff + o * in;
-          float bias = params[bOff + o];
-          for (int b = 0; b < batch; b++) {
-            float z = dot(params, w, input, b * in, in) + bias;
-            output[b * out + o] = relu && z < 0 ? 0f : z;
-          }
-        }
-      });
+      parallel(
+          (out + ROW_BLOCK - 1) / ROW_BLOCK,
+          block -> {
+            int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
+            for (int o = block * ROW_BLOCK; o < oEnd; o++) {
+              int w = wOff + o * in;
+              float bias = params[bOff + o];
+              for (int b = 0; b < batch; b++) {
+                float z = dot(params, w, input, b * in, in) + bias;
+                output[b * out + o] = relu && z < 0 ? 0f : z;
+              }
+            }
+          });
     }
   }
 
@@ -234,7 +238,8 @@ public final class Mlp {
     double sum = 0;
     for (int b = 0; b < batch; b++) {
       if (labels[b] < 0 || labels[b] >= c) {
-        throw TrainingError.INVALID_LABEL.exception("label " + labels[b] + " is outside [0, " + c + ")");
+        throw TrainingError.INVALID_LABEL.exception(
+            "label " + labels[b] + " is outside [0, " + c + ")");
       }
       sum += crossEntropyRow(logits, b * c, c, labels[b], d, b * c, gradScale);
     }
@@ -242,7 +247,8 @@ public final class Mlp {
   }
 
   /** Cross-entropy of one row with a max-shifted softmax; writes its scaled gradient if asked. */
-  private static double crossEntropyRow(float[] logits, int off, int c, int label, float[] d, int dOff, float scale) {
+  private static double crossEntropyRow(
+      float[] logits, int off, int c, int label, float[] d, int dOff, float scale) {
     float max = Float.NEGATIVE_INFINITY;
     for (int k = 0; k < c; k++) {
       max = Math.max(max, logits[off + k]);
@@ -269,46 +275,50 @@ public final class Mlp {
     int wOff = weightOffset[l];
     int bOff = biasOffset[l];
     // Weight and bias gradients: row o of dW is Σ_b delta[b][o] · input[b].
-    parallel((out + ROW_BLOCK - 1) / ROW_BLOCK, block -> {
-      int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
-      for (int o = block * ROW_BLOCK; o < oEnd; o++) {
-        int g = wOff + o * in;
-        java.util.Arrays.fill(grads, g, g + in, 0f);
-        float bias = 0;
-        for (int b = 0; b < batch; b++) {
-          float s = delta[b * out + o];
-          bias += s;
-          if (s != 0f) {
-            axpy(s, input, b * in, grads, g, in);
+    parallel(
+        (out + ROW_BLOCK - 1) / ROW_BLOCK,
+        block -> {
+          int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
+          for (int o = block * ROW_BLOCK; o < oEnd; o++) {
+            int g = wOff + o * in;
+            java.util.Arrays.fill(grads, g, g + in, 0f);
+            float bias = 0;
+            for (int b = 0; b < batch; b++) {
+              float s = delta[b * out + o];
+              bias += s;
+              if (s != 0f) {
+                axpy(s, input, b * in, grads, g, in);
+              }
+            }
+            grads[bOff + o] = bias;
           }
-        }
-        grads[bOff + o] = bias;
-      }
-    });
+        });
     if (l == 0) {
       return; // nobody needs the gradient of the input data
     }
     // Input gradient through ReLU: delta[l][b] = (Σ_o delta[b][o] · W[o]) ⊙ (input[b] > 0).
     float[] prev = deltas[l];
-    parallel((batch + ROW_BLOCK - 1) / ROW_BLOCK, block -> {
-      int bStart = block * ROW_BLOCK;
-      int bEnd = Math.min(batch, bStart + ROW_BLOCK);
-      java.util.Arrays.fill(prev, bStart * in, bEnd * in, 0f);
-      for (int o = 0; o < out; o++) {
-        int w = wOff + o * in;
-        for (int b = bStart; b < bEnd; b++) {
-          float s = delta[b * out + o];
-          if (s != 0f) {
-            axpy(s, params, w, prev, b * in, in);
+    parallel(
+        (batch + ROW_BLOCK - 1) / ROW_BLOCK,
+        block -> {
+          int bStart = block * ROW_BLOCK;
+          int bEnd = Math.min(batch, bStart + ROW_BLOCK);
+          java.util.Arrays.fill(prev, bStart * in, bEnd * in, 0f);
+          for (int o = 0; o < out; o++) {
+            int w = wOff + o * in;
+            for (int b = bStart; b < bEnd; b++) {
+              float s = delta[b * out + o];
+              if (s != 0f) {
+                axpy(s, params, w, prev, b * in, in);
+              }
+            }
           }
-        }
-      }
-      for (int i = bStart * in; i < bEnd * in; i++) {
-        if (input[i] <= 0f) {
-          prev[i] = 0f;
-        }
-      }
-    });
+          for (int i = bStart * in; i < bEnd * in; i++) {
+            if (input[i] <= 0f) {
+              prev[i] = 0f;
+            }
+          }
+        });
   }
 
   private void parallel(int blocks, IntConsumer body) {

@@ -4,9 +4,9 @@ import dev.cohort.persistence.CohortSerializable;
 import java.util.List;
 
 /**
- * The shape of a multi-layer perceptron: {@code layers.get(0)} inputs, hidden layers with ReLU,
- * and {@code layers.getLast()} output logits trained with softmax cross-entropy. The source
- * document's SimpleModel is {@code [1024, 2048, 1024, 10]}.
+ * The shape of a multi-layer perceptron: {@code layers.get(0)} inputs, hidden layers with ReLU, and
+ * {@code layers.getLast()} output logits trained with softmax cross-entropy. The source document's
+ * SimpleModel is {@code [1024, 2048, 1024, 10]}.
  *
  * @param layers widths, input first; at least two, each at least 1
  */
@@ -17,12 +17,14 @@ public record MlpSpec(List<Integer> layers) implements CohortSerializable {
 
   public MlpSpec {
     if (layers == null || layers.size() < 2) {
-      throw TrainingError.INVALID_MODEL.exception("an mlp needs at least an input and an output layer, got " + layers);
+      throw TrainingError.INVALID_MODEL.exception(
+          "an mlp needs at least an input and an output layer, got " + layers);
     }
     for (int i = 0; i < layers.size(); i++) {
       Integer w = layers.get(i);
       if (w == null || w < 1) {
-        throw TrainingError.INVALID_MODEL.exception("layer " + i + " of " + layers + " has width " + w + "; widths must be at least 1");
+        throw TrainingError.INVALID_MODEL.exception(
+            "layer " + i + " of " + layers + " has width " + w + "; widths must be at least 1");
       }
     }
     layers = List.copyOf(layers);
@@ -32,7 +34,8 @@ public record MlpSpec(List<Integer> layers) implements CohortSerializable {
     }
     // Parameters live in one float[]: Java arrays stop at 2^31-1 elements.
     if (params > Integer.MAX_VALUE - 8) {
-      throw TrainingError.INVALID_MODEL.exception(layers + " has " + params + " parameters; at most 2^31 are supported");
+      throw TrainingError.INVALID_MODEL.exception(
+          layers + " has " + params + " parameters; at most 2^31 are supported");
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Forward + backward + Adam throughput of one worker on a model (default the reference
- * SimpleModel 1024-2048-1024-10), printing
+ * Forward + backward + Adam throughput of one worker on a model (default the reference SimpleModel
+ * 1024-2048-1024-10), printing
  *
  * <pre>bench=mlp_train model=1024-2048-1024-10 batch=64 threads=1 samples_per_s=…</pre>
  *
@@ -48,9 +48,15 @@ public final class ModelBenchmark {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     String shape = String.join("-", spec.layers().stream().map(String::valueOf).toList());
-    System.out.println(String.format(Locale.ROOT,
-        "bench=mlp_train model=%s batch=%d threads=%d step_ms=%.1f samples_per_s=%.1f",
-        shape, batch, threads, seconds * 1e3 / steps, steps * (double) batch / seconds));
+    System.out.println(
+        String.format(
+            Locale.ROOT,
+            "bench=mlp_train model=%s batch=%d threads=%d step_ms=%.1f samples_per_s=%.1f",
+            shape,
+            batch,
+            threads,
+            seconds * 1e3 / steps,
+            steps * (double) batch / seconds));
     model.close();
   }
 }

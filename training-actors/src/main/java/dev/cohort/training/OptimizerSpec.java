@@ -15,18 +15,23 @@ public record OptimizerSpec(String type, float lr, float momentum) implements Co
   public OptimizerSpec {
     type = type == null ? "" : type.toLowerCase(Locale.ROOT);
     if (!type.equals("sgd") && !type.equals("adam")) {
-      throw TrainingError.INVALID_OPTIMIZER.exception("optimizer.type must be sgd or adam, not '" + type + "'");
+      throw TrainingError.INVALID_OPTIMIZER.exception(
+          "optimizer.type must be sgd or adam, not '" + type + "'");
     }
     if (!(lr > 0) || !Float.isFinite(lr)) {
-      throw TrainingError.INVALID_OPTIMIZER.exception("optimizer.lr must be a positive number, not " + lr);
+      throw TrainingError.INVALID_OPTIMIZER.exception(
+          "optimizer.lr must be a positive number, not " + lr);
     }
     if (!(momentum >= 0 && momentum < 1)) {
-      throw TrainingError.INVALID_OPTIMIZER.exception("optimizer.momentum must be in [0, 1), not " + momentum);
+      throw TrainingError.INVALID_OPTIMIZER.exception(
+          "optimizer.momentum must be in [0, 1), not " + momentum);
     }
   }
 
   /** A fresh optimizer for a model of {@code parameters} parameters. */
   public Optimizer create(int parameters) {
-    return type.equals("adam") ? Optimizer.adam(lr, parameters) : Optimizer.sgd(lr, momentum, parameters);
+    return type.equals("adam")
+        ? Optimizer.adam(lr, parameters)
+        : Optimizer.sgd(lr, momentum, parameters);
   }
 }

@@ -53,9 +53,15 @@ public final class SampleCodec {
       String shape = len >= 4 && (len - 4) % 4 == 0 ? " (" + (len - 4) / 4 + " features)" : "";
       throw new MalformedRecordException(
           "record_size",
-          "a record of " + features + " features has " + recordBytes(features)
-              + " bytes ([int32 label][float32 × " + features + "], little-endian), this one has "
-              + len + shape);
+          "a record of "
+              + features
+              + " features has "
+              + recordBytes(features)
+              + " bytes ([int32 label][float32 × "
+              + features
+              + "], little-endian), this one has "
+              + len
+              + shape);
     }
     ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN);
     int label = b.getInt();

@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 
 /**
  * A learnable synthetic classification dataset: features drawn from N(0, 1), labels given by a
- * fixed random teacher network (features → 32 ReLU units → classes, argmax), both from one seed.
- * A student MLP can fit it well, so a falling loss shows that training works; the same arguments
- * give the same bytes everywhere ({@code ./cohort dataset synth} writes these records to a topic).
+ * fixed random teacher network (features → 32 ReLU units → classes, argmax), both from one seed. A
+ * student MLP can fit it well, so a falling loss shows that training works; the same arguments give
+ * the same bytes everywhere ({@code ./cohort dataset synth} writes these records to a topic).
  */
 public final class SyntheticDataset {
   /** Hidden width of the teacher network. */
@@ -19,7 +19,13 @@ public final class SyntheticDataset {
   /** {@code samples} records in the {@link SampleCodec} format. */
   public static List<byte[]> records(int samples, int features, int classes, long seed) {
     if (samples < 0 || features < 1 || classes < 2) {
-      throw TrainingError.INVALID_DATASET.exception("samples must be >= 0, features >= 1 and classes >= 2; got " + samples + ", " + features + ", " + classes);
+      throw TrainingError.INVALID_DATASET.exception(
+          "samples must be >= 0, features >= 1 and classes >= 2; got "
+              + samples
+              + ", "
+              + features
+              + ", "
+              + classes);
     }
     SplittableRandom random = new SplittableRandom(seed);
     // Teacher weights first, then samples: the teacher does not depend on the sample count.

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A decoded dataset in memory: {@code size} samples of {@code features} float32 values (row major
- * in one array) and their labels. Immutable after construction by convention; shared by the
- * worker threads of one JVM.
+ * in one array) and their labels. Immutable after construction by convention; shared by the worker
+ * threads of one JVM.
  *
  * @param features features per sample
  * @param classes number of classes
@@ -22,7 +22,8 @@ public record TrainingData(int features, int classes, float[] x, int[] labels) {
       try {
         labels[i] = SampleCodec.decodeInto(records.get(i), features, classes, x, i * features);
       } catch (SampleCodec.MalformedRecordException e) {
-        throw new SampleCodec.MalformedRecordException(e.rule(), "record " + i + ": " + e.getMessage());
+        throw new SampleCodec.MalformedRecordException(
+            e.rule(), "record " + i + ": " + e.getMessage());
       }
     }
     return new TrainingData(features, classes, x, labels);

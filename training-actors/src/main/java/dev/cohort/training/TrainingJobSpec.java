@@ -38,19 +38,38 @@ public record TrainingJobSpec(
     implements CohortSerializable {
 
   public TrainingJobSpec {
-    require(name != null && !name.isBlank() && name.length() <= 200, TrainingError.INVALID_NAME, "name must be 1 to 200 characters");
+    require(
+        name != null && !name.isBlank() && name.length() <= 200,
+        TrainingError.INVALID_NAME,
+        "name must be 1 to 200 characters");
     require(model != null, TrainingError.INVALID_MODEL, "model is required");
-    require(datasetTopic != null && !datasetTopic.isBlank(), TrainingError.INVALID_DATASET, "dataset.topic is required");
-    require(minWorkers >= 1, TrainingError.INVALID_WORKERS, "workers.min must be at least 1, not " + minWorkers);
-    require(maxWorkers >= minWorkers, TrainingError.INVALID_WORKERS,
+    require(
+        datasetTopic != null && !datasetTopic.isBlank(),
+        TrainingError.INVALID_DATASET,
+        "dataset.topic is required");
+    require(
+        minWorkers >= 1,
+        TrainingError.INVALID_WORKERS,
+        "workers.min must be at least 1, not " + minWorkers);
+    require(
+        maxWorkers >= minWorkers,
+        TrainingError.INVALID_WORKERS,
         "workers.min (" + minWorkers + ") must not exceed workers.max (" + maxWorkers + ")");
     require(backend != null, TrainingError.UNKNOWN_BACKEND, "backend is required");
     require(epochs >= 1, TrainingError.INVALID_EPOCHS, "epochs must be at least 1, not " + epochs);
-    require(batchSize >= 1, TrainingError.INVALID_BATCH_SIZE, "batchSize must be at least 1, not " + batchSize);
+    require(
+        batchSize >= 1,
+        TrainingError.INVALID_BATCH_SIZE,
+        "batchSize must be at least 1, not " + batchSize);
     require(optimizer != null, TrainingError.INVALID_OPTIMIZER, "optimizer is required");
-    require(checkpointEverySteps >= 1, TrainingError.INVALID_CHECKPOINT_INTERVAL,
+    require(
+        checkpointEverySteps >= 1,
+        TrainingError.INVALID_CHECKPOINT_INTERVAL,
         "checkpointEverySteps must be at least 1, not " + checkpointEverySteps);
-    require(bucketCapMb >= 1, TrainingError.INVALID_BUCKET_CAP, "bucketCapMb must be at least 1, not " + bucketCapMb);
+    require(
+        bucketCapMb >= 1,
+        TrainingError.INVALID_BUCKET_CAP,
+        "bucketCapMb must be at least 1, not " + bucketCapMb);
   }
 
   private static void require(boolean ok, TrainingError error, String message) {

@@ -16,8 +16,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The embedded API of training jobs ({@code cohort.training()}): submit, get, list and cancel
- * jobs, each answered by the job's coordinator entity (sharded, event-sourced). {@link #start} also
+ * The embedded API of training jobs ({@code cohort.training()}): submit, get, list and cancel jobs,
+ * each answered by the job's coordinator entity (sharded, event-sourced). {@link #start} also
  * offers this node's {@code cpu-slots} workers to every job in the cluster, and starts the waker
  * that resumes unfinished jobs after a coordinator's node died or the cluster restarted.
  *
@@ -43,13 +43,18 @@ public final class TrainingJobs {
    * @param askTimeout how long a submit, get or cancel waits for the coordinator
    */
   public static TrainingJobs start(
-      ActorSystem<?> system, TrainingSettings settings, DatasetSource datasets, Duration askTimeout) {
+      ActorSystem<?> system,
+      TrainingSettings settings,
+      DatasetSource datasets,
+      Duration askTimeout) {
     TrainingJobIndex.init(system, settings);
     TrainingJobIndex.Client index = TrainingJobIndex.client(system, askTimeout);
     TrainingCoordinator.init(system, settings, index);
     // System actors: typed systems with their own user guardian refuse top-level spawns.
-    system.systemActorOf(WorkerPool.create(datasets, settings), "cohort-training-pool", Props.empty());
-    system.systemActorOf(JobWaker.create(index, settings.wakeInterval()), "cohort-training-waker", Props.empty());
+    system.systemActorOf(
+        WorkerPool.create(datasets, settings), "cohort-training-pool", Props.empty());
+    system.systemActorOf(
+        JobWaker.create(index, settings.wakeInterval()), "cohort-training-waker", Props.empty());
     return new TrainingJobs(system, askTimeout, index);
   }
 
@@ -59,8 +64,12 @@ public final class TrainingJobs {
    */
   public CompletionStage<JobStatus> submit(String jobId, TrainingJobSpec spec) {
     EntityRef<TrainingCoordinator.Command> ref = ref(jobId);
-    return index.register(jobId, spec.name())
-        .thenCompose(done -> ref.<TrainingCoordinator.Reply>ask(replyTo -> new TrainingCoordinator.Submit(spec, replyTo), askTimeout))
+    return index
+        .register(jobId, spec.name())
+        .thenCompose(
+            done ->
+                ref.<TrainingCoordinator.Reply>ask(
+                    replyTo -> new TrainingCoordinator.Submit(spec, replyTo), askTimeout))
         .thenApply(TrainingJobs::unwrap);
   }
 
@@ -69,20 +78,32 @@ public final class TrainingJobs {
    * workers). A job whose coordinator does not answer within the ask timeout fails the list.
    */
   public CompletionStage<List<JobStatus>> list() {
-    return index.list(false).thenCompose(entries -> {
-      List<CompletableFuture<JobStatus>> statuses = new ArrayList<>();
-      for (TrainingJobIndex.Entry e : entries) {
-        // An entry whose submit failed has no job: get answers job_not_found, and it is skipped.
-        statuses.add(get(e.jobId()).toCompletableFuture()
-            .exceptionally(error -> notFound(error) ? null : rethrow(error)));
-      }
-      return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new))
-          .thenApply(all -> statuses.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
-    });
+    return index
+        .list(false)
+        .thenCompose(
+            entries -> {
+              List<CompletableFuture<JobStatus>> statuses = new ArrayList<>();
+              for (TrainingJobIndex.Entry e : entries) {
+                // An entry whose submit failed has no job: get answers job_not_found, and it is
+                // skipped.
+                statuses.add(
+                    get(e.jobId())
+                        .toCompletableFuture()
+                        .exceptionally(error -> notFound(error) ? null : rethrow(error)));
+              }
+              return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      all ->
+                          statuses.stream()
+                              .map(CompletableFuture::join)
+                              .filter(java.util.Objects::nonNull)
+                              .toList());
+            });
   }
 
   private static boolean notFound(Throwable error) {
-    Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable t =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     return t instanceof TrainingException te && te.is(TrainingError.JOB_NOT_FOUND);
   }
 
@@ -93,13 +114,14 @@ public final class TrainingJobs {
   public CompletionStage<JobStatus> get(String jobId) {
     return ref(jobId)
         .<TrainingCoordinator.Reply>ask(TrainingCoordinator.Get::new, askTimeout)
-        .thenApply(reply -> {
-          JobStatus status = unwrap(reply);
-          if (status.phase() == JobPhase.PENDING) {
-            throw TrainingError.JOB_NOT_FOUND.exception("job '" + jobId + "' does not exist");
-          }
-          return status;
-        });
+        .thenApply(
+            reply -> {
+              JobStatus status = unwrap(reply);
+              if (status.phase() == JobPhase.PENDING) {
+                throw TrainingError.JOB_NOT_FOUND.exception("job '" + jobId + "' does not exist");
+              }
+              return status;
+            });
   }
 
   /** Cancels the job; cancelling an ended job answers its status unchanged. */
@@ -119,7 +141,8 @@ public final class TrainingJobs {
   private static JobStatus unwrap(TrainingCoordinator.Reply reply) {
     return switch (reply) {
       case TrainingCoordinator.Answer answer -> answer.status();
-      case TrainingCoordinator.Rejected rejected -> throw TrainingException.of(rejected.rejection());
+      case TrainingCoordinator.Rejected rejected ->
+          throw TrainingException.of(rejected.rejection());
     };
   }
 }

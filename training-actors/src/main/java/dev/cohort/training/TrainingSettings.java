@@ -10,8 +10,8 @@ import java.time.Duration;
  *
  * @param backend the collective backend jobs use unless they name one
  * @param cpuSlots CPU workers a node without GPUs offers
- * @param gpus GPU workers a node offers when the nccl backend can run there: -1 for one per
- *     visible GPU, 0 for none (the node offers its CPU slots), n for at most n
+ * @param gpus GPU workers a node offers when the nccl backend can run there: -1 for one per visible
+ *     GPU, 0 for none (the node offers its CPU slots), n for at most n
  * @param computeThreads threads per CPU worker for the model's loops (already resolved, at least 1)
  * @param bucketCapMb default gradient bucket size in MiB
  * @param collectiveTimeout longest time one collective or one communicator set-up may take
@@ -29,8 +29,8 @@ import java.time.Duration;
  * @param checkpointChunkBytes largest journal event one checkpoint chunk is written as
  * @param checkpointsKept how many committed checkpoints a job keeps (older ones are deleted)
  * @param checkpointTimeout longest time writing or reading one checkpoint may take
- * @param preferReplicas whether a new generation continues from a survivor's in-memory replica
- *     when it is newer than the last checkpoint (otherwise always from the checkpoint)
+ * @param preferReplicas whether a new generation continues from a survivor's in-memory replica when
+ *     it is newer than the last checkpoint (otherwise always from the checkpoint)
  */
 public record TrainingSettings(
     Backend backend,
@@ -58,25 +58,31 @@ public record TrainingSettings(
 
   public TrainingSettings {
     if (cpuSlots < 1) {
-      throw new IllegalArgumentException("cohort.training.cpu-slots must be at least 1, not " + cpuSlots);
+      throw new IllegalArgumentException(
+          "cohort.training.cpu-slots must be at least 1, not " + cpuSlots);
     }
     if (gpus < -1) {
-      throw new IllegalArgumentException("cohort.training.gpus must be -1 (every visible GPU), 0 or a count, not " + gpus);
+      throw new IllegalArgumentException(
+          "cohort.training.gpus must be -1 (every visible GPU), 0 or a count, not " + gpus);
     }
     if (computeThreads < 1) {
-      throw new IllegalArgumentException("compute threads must be at least 1, not " + computeThreads);
+      throw new IllegalArgumentException(
+          "compute threads must be at least 1, not " + computeThreads);
     }
     if (bucketCapMb < 1) {
-      throw new IllegalArgumentException("cohort.training.bucket-cap-mb must be at least 1, not " + bucketCapMb);
+      throw new IllegalArgumentException(
+          "cohort.training.bucket-cap-mb must be at least 1, not " + bucketCapMb);
     }
     // Segments carry whole float32 values: a segment boundary inside a float would make the
     // receiver reduce half a value.
     if (chunkBytes < 4 || chunkBytes % 4 != 0) {
       throw new IllegalArgumentException(
-          "cohort.training.collective.chunk-bytes must be a positive multiple of 4, not " + chunkBytes);
+          "cohort.training.collective.chunk-bytes must be a positive multiple of 4, not "
+              + chunkBytes);
     }
     if (maxLossPoints < 1) {
-      throw new IllegalArgumentException("cohort.training.coordinator.max-loss-points must be at least 1");
+      throw new IllegalArgumentException(
+          "cohort.training.coordinator.max-loss-points must be at least 1");
     }
     if (collectiveTimeout.isZero() || collectiveTimeout.isNegative()) {
       throw new IllegalArgumentException("cohort.training.collective.timeout must be positive");
@@ -85,14 +91,20 @@ public record TrainingSettings(
       throw new IllegalArgumentException("cohort.training.checkpoint.chunk-bytes must be positive");
     }
     if (checkpointsKept < 1) {
-      throw new IllegalArgumentException("cohort.training.checkpoint.keep must be at least 1, not " + checkpointsKept);
+      throw new IllegalArgumentException(
+          "cohort.training.checkpoint.keep must be at least 1, not " + checkpointsKept);
     }
-    if (checkpointTimeout.isZero() || checkpointTimeout.isNegative() || wakeInterval.isZero() || wakeInterval.isNegative()) {
-      throw new IllegalArgumentException("cohort.training.checkpoint.timeout and coordinator.wake-interval must be positive");
+    if (checkpointTimeout.isZero()
+        || checkpointTimeout.isNegative()
+        || wakeInterval.isZero()
+        || wakeInterval.isNegative()) {
+      throw new IllegalArgumentException(
+          "cohort.training.checkpoint.timeout and coordinator.wake-interval must be positive");
     }
     if (jobIndexSnapshotEvery < 1) {
       throw new IllegalArgumentException(
-          "cohort.training.job-index.snapshot-every must be at least 1, not " + jobIndexSnapshotEvery);
+          "cohort.training.job-index.snapshot-every must be at least 1, not "
+              + jobIndexSnapshotEvery);
     }
   }
 
@@ -131,45 +143,135 @@ public record TrainingSettings(
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
   public TrainingSettings withCollectiveTimeout(Duration timeout) {
     return new TrainingSettings(
-        backend, cpuSlots, gpus, computeThreads, bucketCapMb, timeout, chunkBytes, connectTimeout, host,
-        socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas, jobIndexSnapshotEvery);
+        backend,
+        cpuSlots,
+        gpus,
+        computeThreads,
+        bucketCapMb,
+        timeout,
+        chunkBytes,
+        connectTimeout,
+        host,
+        socketBufferBytes,
+        ncclLibraryPath,
+        cudartPath,
+        ncclPollInterval,
+        rendezvousWait,
+        maxLossPoints,
+        recruitInterval,
+        wakeInterval,
+        checkpointChunkBytes,
+        checkpointsKept,
+        checkpointTimeout,
+        preferReplicas,
+        jobIndexSnapshotEvery);
   }
 
   /** A copy with another ring segment size. */
   public TrainingSettings withChunkBytes(int bytes) {
     return new TrainingSettings(
-        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, bytes, connectTimeout,
-        host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas, jobIndexSnapshotEvery);
+        backend,
+        cpuSlots,
+        gpus,
+        computeThreads,
+        bucketCapMb,
+        collectiveTimeout,
+        bytes,
+        connectTimeout,
+        host,
+        socketBufferBytes,
+        ncclLibraryPath,
+        cudartPath,
+        ncclPollInterval,
+        rendezvousWait,
+        maxLossPoints,
+        recruitInterval,
+        wakeInterval,
+        checkpointChunkBytes,
+        checkpointsKept,
+        checkpointTimeout,
+        preferReplicas,
+        jobIndexSnapshotEvery);
   }
 
   /** A copy with another rendezvous wait. */
   public TrainingSettings withRendezvousWait(Duration wait) {
     return new TrainingSettings(
-        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
-        connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, wait,
-        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas, jobIndexSnapshotEvery);
+        backend,
+        cpuSlots,
+        gpus,
+        computeThreads,
+        bucketCapMb,
+        collectiveTimeout,
+        chunkBytes,
+        connectTimeout,
+        host,
+        socketBufferBytes,
+        ncclLibraryPath,
+        cudartPath,
+        ncclPollInterval,
+        wait,
+        maxLossPoints,
+        recruitInterval,
+        wakeInterval,
+        checkpointChunkBytes,
+        checkpointsKept,
+        checkpointTimeout,
+        preferReplicas,
+        jobIndexSnapshotEvery);
   }
 
   /** A copy with another NCCL library path. */
   public TrainingSettings withNcclLibraryPath(String path) {
     return new TrainingSettings(
-        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
-        connectTimeout, host, socketBufferBytes, path, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        preferReplicas, jobIndexSnapshotEvery);
+        backend,
+        cpuSlots,
+        gpus,
+        computeThreads,
+        bucketCapMb,
+        collectiveTimeout,
+        chunkBytes,
+        connectTimeout,
+        host,
+        socketBufferBytes,
+        path,
+        cudartPath,
+        ncclPollInterval,
+        rendezvousWait,
+        maxLossPoints,
+        recruitInterval,
+        wakeInterval,
+        checkpointChunkBytes,
+        checkpointsKept,
+        checkpointTimeout,
+        preferReplicas,
+        jobIndexSnapshotEvery);
   }
 
   /** A copy that continues new generations from the last checkpoint only ({@code false}). */
   public TrainingSettings withPreferReplicas(boolean prefer) {
     return new TrainingSettings(
-        backend, cpuSlots, gpus, computeThreads, bucketCapMb, collectiveTimeout, chunkBytes,
-        connectTimeout, host, socketBufferBytes, ncclLibraryPath, cudartPath, ncclPollInterval, rendezvousWait,
-        maxLossPoints, recruitInterval, wakeInterval, checkpointChunkBytes, checkpointsKept, checkpointTimeout,
-        prefer, jobIndexSnapshotEvery);
+        backend,
+        cpuSlots,
+        gpus,
+        computeThreads,
+        bucketCapMb,
+        collectiveTimeout,
+        chunkBytes,
+        connectTimeout,
+        host,
+        socketBufferBytes,
+        ncclLibraryPath,
+        cudartPath,
+        ncclPollInterval,
+        rendezvousWait,
+        maxLossPoints,
+        recruitInterval,
+        wakeInterval,
+        checkpointChunkBytes,
+        checkpointsKept,
+        checkpointTimeout,
+        prefer,
+        jobIndexSnapshotEvery);
   }
 }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class DataParallelTrainerTest {
   static final MlpSpec SPEC = MlpSpec.of(16, 64, 4);
   // 2047: the shares differ by one sample and the last batch of an epoch is ragged.
-  static final TrainingData DATA = TrainingData.decode(SyntheticDataset.records(2047, 16, 4, 1), 16, 4);
+  static final TrainingData DATA =
+      TrainingData.decode(SyntheticDataset.records(2047, 16, 4, 1), 16, 4);
   static final int EPOCHS = 4;
 
   record Run(List<Double> losses, List<long[]> checksums) {}
@@ -34,7 +35,8 @@ class DataParallelTrainerTest {
       List<CompletableFuture<List<Step>>> workers = new ArrayList<>();
       for (int r = 0; r < ranks; r++) {
         Communicator comm = ring.get(r);
-        workers.add(CompletableFuture.supplyAsync(() -> worker(comm, seed), Thread::startVirtualThread));
+        workers.add(
+            CompletableFuture.supplyAsync(() -> worker(comm, seed), Thread::startVirtualThread));
       }
       List<List<Step>> perRank = new ArrayList<>();
       for (var w : workers) {
@@ -46,7 +48,8 @@ class DataParallelTrainerTest {
         losses.add(perRank.get(0).get(step).loss());
         long[] sums = new long[ranks];
         for (int r = 0; r < ranks; r++) {
-          assertEquals(losses.get(step), perRank.get(r).get(step).loss(), "every rank sees the global loss");
+          assertEquals(
+              losses.get(step), perRank.get(r).get(step).loss(), "every rank sees the global loss");
           sums[r] = perRank.get(r).get(step).checksum();
         }
         checksums.add(sums);
@@ -63,7 +66,8 @@ class DataParallelTrainerTest {
     Mlp model = Mlp.create(SPEC, seed + comm.rank(), 1);
     Optimizer adam = Optimizer.adam(0.01f, SPEC.parameterCount());
     // A 2 KB cap splits the model into several buckets, so the overlapped path is exercised.
-    try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
+    try (DataParallelTrainer trainer =
+        DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
       trainer.broadcastParameters();
       List<Step> out = new ArrayList<>();
       while (trainer.epoch() < EPOCHS) {
@@ -84,7 +88,11 @@ class DataParallelTrainerTest {
       assertEquals(sums[0], sums[1], "IdenticalReplicas after step " + step);
     }
     double start = first.losses().getFirst();
-    double end = first.losses().subList(steps - 8, steps).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    double end =
+        first.losses().subList(steps - 8, steps).stream()
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElseThrow();
     assertTrue(end < start / 4, "LossFalls: " + start + " -> " + end);
     System.out.printf("loss %.4f -> %.4f over %d steps%n", start, end, steps);
 
@@ -98,7 +106,8 @@ class DataParallelTrainerTest {
     Mlp veteran = Mlp.create(SPEC, 1, 1);
     Optimizer veteranAdam = Optimizer.adam(0.01f, SPEC.parameterCount());
     List<Communicator> solo = Communicators.localRing(1, settings);
-    DataParallelTrainer alone = DataParallelTrainer.create(solo.getFirst(), veteran, veteranAdam, DATA, 32, 2048, 5);
+    DataParallelTrainer alone =
+        DataParallelTrainer.create(solo.getFirst(), veteran, veteranAdam, DATA, 32, 2048, 5);
     for (int i = 0; i < 40; i++) {
       alone.step(); // 40 steps: into the second epoch of 64 steps at one rank
     }
@@ -108,19 +117,29 @@ class DataParallelTrainerTest {
     Optimizer newcomerAdam = Optimizer.adam(0.01f, SPEC.parameterCount());
     List<Communicator> pair = Communicators.localRing(2, settings);
     try {
-      var first = CompletableFuture.supplyAsync(() -> {
-        try (DataParallelTrainer t = DataParallelTrainer.create(pair.get(0), veteran, veteranAdam, DATA, 32, 2048, 5)) {
-          t.resumeFrom(alone);
-          t.synchronizeReplicas();
-          return new long[] {t.epoch(), t.globalStep()};
-        }
-      }, Thread::startVirtualThread);
-      var second = CompletableFuture.supplyAsync(() -> {
-        try (DataParallelTrainer t = DataParallelTrainer.create(pair.get(1), newcomer, newcomerAdam, DATA, 32, 2048, 5)) {
-          t.synchronizeReplicas();
-          return new long[] {t.epoch(), t.globalStep()};
-        }
-      }, Thread::startVirtualThread);
+      var first =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (DataParallelTrainer t =
+                    DataParallelTrainer.create(
+                        pair.get(0), veteran, veteranAdam, DATA, 32, 2048, 5)) {
+                  t.resumeFrom(alone);
+                  t.synchronizeReplicas();
+                  return new long[] {t.epoch(), t.globalStep()};
+                }
+              },
+              Thread::startVirtualThread);
+      var second =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (DataParallelTrainer t =
+                    DataParallelTrainer.create(
+                        pair.get(1), newcomer, newcomerAdam, DATA, 32, 2048, 5)) {
+                  t.synchronizeReplicas();
+                  return new long[] {t.epoch(), t.globalStep()};
+                }
+              },
+              Thread::startVirtualThread);
       long[] p0 = first.orTimeout(30, TimeUnit.SECONDS).join();
       long[] p1 = second.orTimeout(30, TimeUnit.SECONDS).join();
       assertEquals(veteran.checksum(), newcomer.checksum(), "parameters copied");
@@ -128,7 +147,8 @@ class DataParallelTrainerTest {
       assertEquals(40, p1[1]);
       assertEquals(veteranAdam.steps(), newcomerAdam.steps());
       for (int k = 0; k < 2; k++) {
-        org.junit.jupiter.api.Assertions.assertArrayEquals(veteranAdam.state()[k], newcomerAdam.state()[k], "Adam moment " + k);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+            veteranAdam.state()[k], newcomerAdam.state()[k], "Adam moment " + k);
       }
     } finally {
       pair.forEach(Communicator::close);

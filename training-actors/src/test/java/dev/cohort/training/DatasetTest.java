@@ -33,25 +33,38 @@ class DatasetTest {
 
   @Test
   void malformedRecordsNameTheBrokenRule() {
-    var shortRecord = assertThrows(SampleCodec.MalformedRecordException.class, () -> SampleCodec.decode(new byte[3], 2, 4));
+    var shortRecord =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () -> SampleCodec.decode(new byte[3], 2, 4));
     assertEquals("record_size", shortRecord.rule());
     assertEquals("malformed_record", shortRecord.code());
-    var wrongWidth = assertThrows(
-        SampleCodec.MalformedRecordException.class, () -> SampleCodec.decode(SampleCodec.encode(1, new float[3]), 2, 4));
+    var wrongWidth =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () -> SampleCodec.decode(SampleCodec.encode(1, new float[3]), 2, 4));
     assertTrue(wrongWidth.getMessage().contains("(3 features)"), wrongWidth.getMessage());
-    var label = assertThrows(
-        SampleCodec.MalformedRecordException.class, () -> SampleCodec.decode(SampleCodec.encode(4, new float[2]), 2, 4));
+    var label =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () -> SampleCodec.decode(SampleCodec.encode(4, new float[2]), 2, 4));
     assertEquals("record_label", label.rule());
-    var negative = assertThrows(
-        SampleCodec.MalformedRecordException.class, () -> SampleCodec.decode(SampleCodec.encode(-1, new float[2]), 2, 4));
+    var negative =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () -> SampleCodec.decode(SampleCodec.encode(-1, new float[2]), 2, 4));
     assertEquals("record_label", negative.rule());
-    var nan = assertThrows(
-        SampleCodec.MalformedRecordException.class,
-        () -> SampleCodec.decode(SampleCodec.encode(0, new float[] {0f, Float.NaN}), 2, 4));
+    var nan =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () -> SampleCodec.decode(SampleCodec.encode(0, new float[] {0f, Float.NaN}), 2, 4));
     assertEquals("record_feature", nan.rule());
-    var inDataset = assertThrows(
-        SampleCodec.MalformedRecordException.class,
-        () -> TrainingData.decode(List.of(SampleCodec.encode(0, new float[2]), new byte[5]), 2, 4));
+    var inDataset =
+        assertThrows(
+            SampleCodec.MalformedRecordException.class,
+            () ->
+                TrainingData.decode(
+                    List.of(SampleCodec.encode(0, new float[2]), new byte[5]), 2, 4));
     assertTrue(inDataset.getMessage().startsWith("record 1:"), inDataset.getMessage());
   }
 
@@ -100,8 +113,10 @@ class DatasetTest {
     }
     DistributedSampler s = new DistributedSampler(1000, 2, 0, 42);
     assertFalse(java.util.Arrays.equals(s.indices(0), s.indices(1)), "epochs are reshuffled");
-    assertArrayEquals(s.indices(3), new DistributedSampler(1000, 2, 0, 42).indices(3), "seed + epoch decide");
-    assertFalse(java.util.Arrays.equals(s.indices(0), new DistributedSampler(1000, 2, 0, 43).indices(0)));
+    assertArrayEquals(
+        s.indices(3), new DistributedSampler(1000, 2, 0, 42).indices(3), "seed + epoch decide");
+    assertFalse(
+        java.util.Arrays.equals(s.indices(0), new DistributedSampler(1000, 2, 0, 43).indices(0)));
   }
 
   @Test

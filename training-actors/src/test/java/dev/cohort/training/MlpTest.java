@@ -127,7 +127,8 @@ class MlpTest {
     for (String kind : List.of("sgd", "adam")) {
       MlpSpec spec = MlpSpec.of(8, 16, 3);
       Mlp model = Mlp.create(spec, 5, 1);
-      Optimizer opt = kind.equals("sgd") ? Optimizer.sgd(0.1f) : Optimizer.adam(0.01f, spec.parameterCount());
+      Optimizer opt =
+          kind.equals("sgd") ? Optimizer.sgd(0.1f) : Optimizer.adam(0.01f, spec.parameterCount());
       float[] x = randomInputs(16 * 8, 11);
       int[] labels = new int[16];
       for (int b = 0; b < 16; b++) {

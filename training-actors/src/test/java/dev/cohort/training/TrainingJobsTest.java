@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.collective.Backend;
+import dev.cohort.training.internal.WorkerPool;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,7 +14,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import dev.cohort.training.internal.WorkerPool;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
 class TrainingJobsTest {
   static final ActorTestKit testKit =
       ActorTestKit.create(
-          ConfigFactory.parseString("""
+          ConfigFactory.parseString(
+                  """
               pekko.actor.provider = cluster
               pekko.remote.artery.canonical.port = 0
               pekko.remote.artery.canonical.hostname = 127.0.0.1
@@ -52,8 +53,19 @@ class TrainingJobsTest {
   }
 
   static TrainingJobSpec spec(int epochs) {
-    return new TrainingJobSpec("api", MlpSpec.of(16, 32, 4), "synthetic", 2, 2, Backend.RING, epochs, 16,
-        new OptimizerSpec("adam", 0.01f, 0f), 3, 100, 25);
+    return new TrainingJobSpec(
+        "api",
+        MlpSpec.of(16, 32, 4),
+        "synthetic",
+        2,
+        2,
+        Backend.RING,
+        epochs,
+        16,
+        new OptimizerSpec("adam", 0.01f, 0f),
+        3,
+        100,
+        25);
   }
 
   @Test
@@ -61,28 +73,43 @@ class TrainingJobsTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     TrainingSettings settings = TrainingSettings.create(testKit.system().settings().config());
-    TrainingJobs jobs = TrainingJobs.start(testKit.system(), settings,
-        topic -> CompletableFuture.completedFuture(DATA), Duration.ofSeconds(10));
+    TrainingJobs jobs =
+        TrainingJobs.start(
+            testKit.system(),
+            settings,
+            topic -> CompletableFuture.completedFuture(DATA),
+            Duration.ofSeconds(10));
 
     TestProbe<Object> probe = testKit.createTestProbe();
     // The pool registers with the receptionist asynchronously, and a coordinator recruits once at
     // submit: submit only after the pool is listed.
-    probe.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(100), () -> {
-      TestProbe<Receptionist.Listing> listing = testKit.createTestProbe();
-      testKit.system().receptionist().tell(Receptionist.find(WorkerPool.KEY, listing.ref()));
-      assertEquals(1, listing.receiveMessage().getServiceInstances(WorkerPool.KEY).size());
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(20),
+        Duration.ofMillis(100),
+        () -> {
+          TestProbe<Receptionist.Listing> listing = testKit.createTestProbe();
+          testKit.system().receptionist().tell(Receptionist.find(WorkerPool.KEY, listing.ref()));
+          assertEquals(1, listing.receiveMessage().getServiceInstances(WorkerPool.KEY).size());
+          return null;
+        });
 
     JobStatus submitted = await(jobs.submit("api-1", spec(3)));
     assertEquals(JobPhase.RENDEZVOUS, submitted.phase());
-    JobStatus done = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
-      JobStatus s = await(jobs.get("api-1"));
-      assertEquals(JobPhase.COMPLETED, s.phase(), () -> "phase " + s.phase() + " " + s.reason());
-      return s;
-    });
+    JobStatus done =
+        probe.awaitAssert(
+            Duration.ofSeconds(60),
+            Duration.ofMillis(100),
+            () -> {
+              JobStatus s = await(jobs.get("api-1"));
+              assertEquals(
+                  JobPhase.COMPLETED, s.phase(), () -> "phase " + s.phase() + " " + s.reason());
+              return s;
+            });
     assertEquals(2, done.members().size());
-    assertEquals(JobPhase.COMPLETED, await(jobs.cancel("api-1")).phase(), "cancelling an ended job changes nothing");
+    assertEquals(
+        JobPhase.COMPLETED,
+        await(jobs.cancel("api-1")).phase(),
+        "cancelling an ended job changes nothing");
 
     TrainingException conflict = failure(() -> await(jobs.submit("api-1", spec(4))));
     assertEquals("job_exists", conflict.code());
@@ -92,7 +119,8 @@ class TrainingJobsTest {
     assertEquals("job_not_found", missingCancel.code());
 
     // The list holds every submitted job with its status; a failed submit leaves no job in it.
-    TrainingException invalidId = assertThrows(TrainingException.class, () -> jobs.submit("", spec(1)));
+    TrainingException invalidId =
+        assertThrows(TrainingException.class, () -> jobs.submit("", spec(1)));
     assertEquals("invalid_job_id", invalidId.code());
     List<JobStatus> listed = await(jobs.list());
     assertEquals(List.of("api-1"), listed.stream().map(JobStatus::jobId).toList());

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class TrainingSettingsTest {
 
   static TrainingSettings with(String overrides) {
-    return TrainingSettings.create(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()));
+    return TrainingSettings.create(
+        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()));
   }
 
   @Test
@@ -28,7 +29,9 @@ class TrainingSettingsTest {
       reference = ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
     for (Map.Entry<String, ConfigValue> e : reference.getConfig("cohort.training").entrySet()) {
-      assertTrue(!e.getValue().origin().comments().isEmpty(), "cohort.training." + e.getKey() + " has no comment");
+      assertTrue(
+          !e.getValue().origin().comments().isEmpty(),
+          "cohort.training." + e.getKey() + " has no comment");
     }
     TrainingSettings s = TrainingSettings.create(ConfigFactory.load());
     assertTrue(s.computeThreads() >= 1, "compute-threads 0 resolves to at least one thread");
@@ -37,7 +40,9 @@ class TrainingSettingsTest {
 
   @Test
   void overridesAreParsedWithUnits() {
-    TrainingSettings s = with("cohort.training { backend = RING, collective.chunk-bytes = 64 KiB, collective.timeout = 5s, compute-threads = 3 }");
+    TrainingSettings s =
+        with(
+            "cohort.training { backend = RING, collective.chunk-bytes = 64 KiB, collective.timeout = 5s, compute-threads = 3 }");
     assertEquals(Backend.RING, s.backend());
     assertEquals(65536, s.chunkBytes());
     assertEquals(5_000, s.collectiveTimeout().toMillis());
@@ -46,16 +51,22 @@ class TrainingSettingsTest {
 
   @Test
   void badValuesAreRejectedWithTheKeyName() {
-    TrainingException backend = assertThrows(TrainingException.class, () -> with("cohort.training.backend = gpu"));
+    TrainingException backend =
+        assertThrows(TrainingException.class, () -> with("cohort.training.backend = gpu"));
     assertEquals("unknown_backend", backend.code());
     assertTrue(backend.getMessage().contains("'gpu'"), backend.getMessage());
     IllegalArgumentException chunk =
-        assertThrows(IllegalArgumentException.class, () -> with("cohort.training.collective.chunk-bytes = 6"));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> with("cohort.training.collective.chunk-bytes = 6"));
     assertTrue(chunk.getMessage().contains("chunk-bytes"), chunk.getMessage());
-    IllegalArgumentException slots = assertThrows(IllegalArgumentException.class, () -> with("cohort.training.cpu-slots = 0"));
+    IllegalArgumentException slots =
+        assertThrows(IllegalArgumentException.class, () -> with("cohort.training.cpu-slots = 0"));
     assertTrue(slots.getMessage().contains("cpu-slots"), slots.getMessage());
     IllegalArgumentException snapshots =
-        assertThrows(IllegalArgumentException.class, () -> with("cohort.training.job-index.snapshot-every = 0"));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> with("cohort.training.job-index.snapshot-every = 0"));
     assertTrue(snapshots.getMessage().contains("job-index.snapshot-every"), snapshots.getMessage());
   }
 }

@@ -11,13 +11,13 @@ import java.util.TreeSet;
  * holds the consistency level the write asked for.
  *
  * <ul>
- *   <li>{@code diverged}: keys whose value differs between nodes' replicas (read at {@code one}
- *       on each node after the convergence deadline);
+ *   <li>{@code diverged}: keys whose value differs between nodes' replicas (read at {@code one} on
+ *       each node after the convergence deadline);
  *   <li>{@code lost}: keys acknowledged at {@code quorum} or {@code all} that are absent or hold
  *       another value on some replica;
- *   <li>{@code lost_one}: the same for writes acknowledged at {@code one} (each was on that
- *       node's disk before the answer, so it should survive too, but the workload's promise is
- *       about quorum and all);
+ *   <li>{@code lost_one}: the same for writes acknowledged at {@code one} (each was on that node's
+ *       disk before the answer, so it should survive too, but the workload's promise is about
+ *       quorum and all);
  *   <li>{@code failed_present}: a write refused with a definite error (4xx) that is present.
  * </ul>
  */
@@ -26,8 +26,11 @@ public final class ApConvergenceChecker {
 
   public record Counts(long diverged, long lost, long lostOne, long failedPresent) {}
 
-  /** @param replicas each node's replica: key to value, in node order */
-  public static Counts check(List<Op> history, List<Map<String, String>> replicas, List<String> violations) {
+  /**
+   * @param replicas each node's replica: key to value, in node order
+   */
+  public static Counts check(
+      List<Op> history, List<Map<String, String>> replicas, List<String> violations) {
     long diverged = 0;
     TreeSet<String> keys = new TreeSet<>();
     replicas.forEach(r -> keys.addAll(r.keySet()));
@@ -59,15 +62,30 @@ public final class ApConvergenceChecker {
               lostOne++;
             } else {
               lost++;
-              violations.add("lost: " + op.key() + "=" + op.value() + " acknowledged at " + op.expected()
-                  + " is " + replicas.get(n).get(op.key()) + " on node " + n);
+              violations.add(
+                  "lost: "
+                      + op.key()
+                      + "="
+                      + op.value()
+                      + " acknowledged at "
+                      + op.expected()
+                      + " is "
+                      + replicas.get(n).get(op.key())
+                      + " on node "
+                      + n);
             }
             break;
           }
         }
-      } else if (op.outcome() == Outcome.FAIL && replicas.stream().anyMatch(r -> r.containsKey(op.key()))) {
+      } else if (op.outcome() == Outcome.FAIL
+          && replicas.stream().anyMatch(r -> r.containsKey(op.key()))) {
         failedPresent++;
-        violations.add("failed_present: " + op.key() + " was refused with " + op.observed() + " but is present");
+        violations.add(
+            "failed_present: "
+                + op.key()
+                + " was refused with "
+                + op.observed()
+                + " but is present");
       }
     }
     return new Counts(diverged, lost, lostOne, failedPresent);

@@ -17,7 +17,8 @@ public final class ApProbe {
    *     may be 404 {@code key_not_found} or 503
    * @param readCode the read's error code, null when it succeeded
    */
-  public record Result(String consistency, int writeStatus, String writeCode, int readStatus, String readCode) {
+  public record Result(
+      String consistency, int writeStatus, String writeCode, int readStatus, String readCode) {
     public boolean writeOk() {
       return writeStatus >= 200 && writeStatus < 300;
     }
@@ -26,7 +27,10 @@ public final class ApProbe {
       return readStatus >= 200 && readStatus < 300;
     }
 
-    /** Both refused with 503 {@code consistency_unavailable}: the level was not reached, never downgraded. */
+    /**
+     * Both refused with 503 {@code consistency_unavailable}: the level was not reached, never
+     * downgraded.
+     */
     public boolean consistencyUnavailable() {
       return writeStatus == 503 && "consistency_unavailable".equals(writeCode);
     }
@@ -37,8 +41,12 @@ public final class ApProbe {
   public static Result probe(Gateways g, URI node, String consistency) {
     String key = "probe/" + UUID.randomUUID();
     String query = "?consistency=" + consistency;
-    Reply put = ChaosHttp.put(g, node, KvCalls.keyPath(ApWorkload.KEYSPACE, key) + query,
-        ChaosHttp.object().put("value", "probe"));
+    Reply put =
+        ChaosHttp.put(
+            g,
+            node,
+            KvCalls.keyPath(ApWorkload.KEYSPACE, key) + query,
+            ChaosHttp.object().put("value", "probe"));
     Reply get = ChaosHttp.get(g, node, KvCalls.keyPath(ApWorkload.KEYSPACE, key) + query);
     return new Result(consistency, put.status(), put.code(), get.status(), get.code());
   }

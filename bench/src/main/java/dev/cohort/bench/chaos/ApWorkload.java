@@ -16,9 +16,9 @@ import java.util.function.BooleanSupplier;
  * node's view of the cluster; the first time a node sees a majority of the others unreachable (a
  * partition's minority), it probes that node and one node of the majority with {@link ApProbe}:
  * {@code quorum} must succeed on the majority and answer 503 {@code consistency_unavailable} on the
- * minority, {@code one} must succeed on both (a minority already downed by the split-brain
- * resolver cannot answer; that is recorded, not judged). After healing, an anti-entropy repair runs
- * through every node, then every node's range at {@code one} is read until all agree or {@link
+ * minority, {@code one} must succeed on both (a minority already downed by the split-brain resolver
+ * cannot answer; that is recorded, not judged). After healing, an anti-entropy repair runs through
+ * every node, then every node's range at {@code one} is read until all agree or {@link
  * #convergeDeadline} passes, and {@link ApConvergenceChecker} judges (a range merges the live
  * nodes' stores, so after repair it is each node's view of the converged keyspace). Unique keys
  * make "lost" checkable under last-writer-wins.
@@ -57,7 +57,8 @@ public final class ApWorkload implements ChaosWorkload {
 
   @Override
   public void run(Gateways g, BooleanSupplier stop, int clients) throws Exception {
-    Thread watcher = Thread.ofPlatform().name("chaos-ap-probe").start(() -> watchForPartition(g, stop));
+    Thread watcher =
+        Thread.ofPlatform().name("chaos-ap-probe").start(() -> watchForPartition(g, stop));
     try {
       write(g, stop, clients);
     } finally {
@@ -103,11 +104,14 @@ public final class ApWorkload implements ChaosWorkload {
     ApProbe.Result minorityQuorum = ApProbe.probe(g, minority, "quorum");
     ApProbe.Result majorityQuorum = ApProbe.probe(g, majority, "quorum");
     ApProbe.Result majorityOne = ApProbe.probe(g, majority, "one");
-    figuresFromConvergence.put("probe_minority", minorityOne.writeStatus() + "/"
-        + minorityQuorum.writeStatus() + (minorityQuorum.writeCode() == null ? ""
-            : ":" + minorityQuorum.writeCode()));
-    figuresFromConvergence.put("probe_majority", majorityOne.writeStatus() + "/"
-        + majorityQuorum.writeStatus());
+    figuresFromConvergence.put(
+        "probe_minority",
+        minorityOne.writeStatus()
+            + "/"
+            + minorityQuorum.writeStatus()
+            + (minorityQuorum.writeCode() == null ? "" : ":" + minorityQuorum.writeCode()));
+    figuresFromConvergence.put(
+        "probe_majority", majorityOne.writeStatus() + "/" + majorityQuorum.writeStatus());
     if (!majorityQuorum.writeOk() || !majorityQuorum.readOk()) {
       probeViolations.add("quorum failed on the majority side: " + majorityQuorum);
     }
@@ -117,36 +121,61 @@ public final class ApWorkload implements ChaosWorkload {
     if (minorityOne.writeStatus() != 0 && !minorityOne.writeOk()) {
       probeViolations.add("one failed on the minority side before it was downed: " + minorityOne);
     }
-    if (minorityQuorum.writeOk() || minorityQuorum.writeStatus() != 0
-        && !minorityQuorum.consistencyUnavailable()) {
-      probeViolations.add("quorum on the minority side did not answer consistency_unavailable: "
-          + minorityQuorum);
+    if (minorityQuorum.writeOk()
+        || minorityQuorum.writeStatus() != 0 && !minorityQuorum.consistencyUnavailable()) {
+      probeViolations.add(
+          "quorum on the minority side did not answer consistency_unavailable: " + minorityQuorum);
     }
   }
 
   private void write(Gateways g, BooleanSupplier stop, int clients) throws Exception {
     long[] next = new long[clients];
-    Clients.run(name(), clients, stop, g.requestTimeout().multipliedBy(2).plusSeconds(5), client -> {
-      URI node = ChaosHttp.any(g);
-      int dice = ThreadLocalRandom.current().nextInt(10);
-      if (dice == 0 && next[client] > 0) {
-        String key = PREFIX + client + "/" + ThreadLocalRandom.current().nextLong(next[client]);
-        long invoke = System.nanoTime();
-        Reply r = ChaosHttp.get(g, node, KvCalls.keyPath(KEYSPACE, key) + "?consistency=one");
-        history.record(client, key, "read", null, "one", KvCalls.isRead(r) ? KvCalls.value(r) : r.describe(), invoke,
-            KvCalls.isRead(r) ? Outcome.OK : r.answered() && r.status() < 500 ? Outcome.FAIL : Outcome.INDETERMINATE);
-        return;
-      }
-      String consistency = dice <= 6 ? "quorum" : dice <= 8 ? "one" : "all";
-      long n = next[client]++;
-      String key = PREFIX + client + "/" + n;
-      String value = "v" + client + "-" + n;
-      long invoke = System.nanoTime();
-      Reply r = ChaosHttp.put(g, node, KvCalls.keyPath(KEYSPACE, key) + "?consistency=" + consistency,
-          ChaosHttp.object().put("value", value));
-      history.record(client, key, "put", value, consistency, r.ok() ? null : r.describe(), invoke,
-          ChaosHttp.writeOutcome(r, Set.of()));
-    });
+    Clients.run(
+        name(),
+        clients,
+        stop,
+        g.requestTimeout().multipliedBy(2).plusSeconds(5),
+        client -> {
+          URI node = ChaosHttp.any(g);
+          int dice = ThreadLocalRandom.current().nextInt(10);
+          if (dice == 0 && next[client] > 0) {
+            String key = PREFIX + client + "/" + ThreadLocalRandom.current().nextLong(next[client]);
+            long invoke = System.nanoTime();
+            Reply r = ChaosHttp.get(g, node, KvCalls.keyPath(KEYSPACE, key) + "?consistency=one");
+            history.record(
+                client,
+                key,
+                "read",
+                null,
+                "one",
+                KvCalls.isRead(r) ? KvCalls.value(r) : r.describe(),
+                invoke,
+                KvCalls.isRead(r)
+                    ? Outcome.OK
+                    : r.answered() && r.status() < 500 ? Outcome.FAIL : Outcome.INDETERMINATE);
+            return;
+          }
+          String consistency = dice <= 6 ? "quorum" : dice <= 8 ? "one" : "all";
+          long n = next[client]++;
+          String key = PREFIX + client + "/" + n;
+          String value = "v" + client + "-" + n;
+          long invoke = System.nanoTime();
+          Reply r =
+              ChaosHttp.put(
+                  g,
+                  node,
+                  KvCalls.keyPath(KEYSPACE, key) + "?consistency=" + consistency,
+                  ChaosHttp.object().put("value", value));
+          history.record(
+              client,
+              key,
+              "put",
+              value,
+              consistency,
+              r.ok() ? null : r.describe(),
+              invoke,
+              ChaosHttp.writeOutcome(r, Set.of()));
+        });
   }
 
   @Override
@@ -154,8 +183,11 @@ public final class ApWorkload implements ChaosWorkload {
     long start = System.nanoTime();
     long deadline = start + convergeDeadline.toNanos();
     for (URI node : g.nodes()) {
-      SetUp.until("repair " + KEYSPACE + " through " + node, SetUp.DEADLINE,
-          () -> ChaosHttp.post(g, node, "/v1/kv/" + KEYSPACE + "/repair", null), Reply::ok);
+      SetUp.until(
+          "repair " + KEYSPACE + " through " + node,
+          SetUp.DEADLINE,
+          () -> ChaosHttp.post(g, node, "/v1/kv/" + KEYSPACE + "/repair", null),
+          Reply::ok);
     }
     List<Map<String, String>> replicas;
     int rounds = 0;
@@ -171,7 +203,8 @@ public final class ApWorkload implements ChaosWorkload {
       }
       Clients.pause(1_000);
     }
-    figuresFromConvergence.put("converge_s", String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    figuresFromConvergence.put(
+        "converge_s", String.format("%.1f", (System.nanoTime() - start) / 1e9));
     figuresFromConvergence.put("converge_rounds", Integer.toString(rounds));
     CheckResult verdict = verdict(history.snapshot(), replicas, figuresFromConvergence);
     if (probeViolations.isEmpty()) {
@@ -182,7 +215,8 @@ public final class ApWorkload implements ChaosWorkload {
     return CheckResult.of("ap", history.snapshot(), false, verdict.figures(), violations);
   }
 
-  static CheckResult verdict(List<Op> ops, List<Map<String, String>> replicas, Map<String, String> extra) {
+  static CheckResult verdict(
+      List<Op> ops, List<Map<String, String>> replicas, Map<String, String> extra) {
     List<String> violations = new ArrayList<>();
     ApConvergenceChecker.Counts c = ApConvergenceChecker.check(ops, replicas, violations);
     Map<String, String> figures = new LinkedHashMap<>();

@@ -21,10 +21,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A cluster of real node processes on 127.0.0.1 … 127.0.0.N over the shared PostgreSQL journal, as
- * {@code conf/cluster-node.conf} sets one up, for the fault harness. Each run gets a database of its
- * own (created next to {@code COHORT_PG_URL}'s and dropped at close), so histories start from empty
- * registers. Every node lists every node as a seed, so a restarted first seed rejoins the running
- * cluster instead of forming a new one.
+ * {@code conf/cluster-node.conf} sets one up, for the fault harness. Each run gets a database of
+ * its own (created next to {@code COHORT_PG_URL}'s and dropped at close), so histories start from
+ * empty registers. Every node lists every node as a seed, so a restarted first seed rejoins the
+ * running cluster instead of forming a new one.
  */
 public final class ChaosCluster implements AutoCloseable {
   private static final ObjectMapper json = new ObjectMapper();
@@ -32,7 +32,8 @@ public final class ChaosCluster implements AutoCloseable {
 
   private final List<ChaosNode> nodes = new ArrayList<>();
   private final List<String> lateRestarts = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final PostgresAdmin postgres;
   private final String database;
   private Firewall firewall;
@@ -49,7 +50,8 @@ public final class ChaosCluster implements AutoCloseable {
    * @param work a scratch directory for data directories, configuration and logs
    * @param partitions whether to enroll the nodes in the firewall (needs root)
    */
-  public static ChaosCluster start(Path root, Path work, int count, boolean partitions) throws Exception {
+  public static ChaosCluster start(Path root, Path work, int count, boolean partitions)
+      throws Exception {
     PostgresAdmin postgres = PostgresAdmin.fromEnvironment();
     String database = "cohort_chaos_" + System.currentTimeMillis();
     postgres.createDatabase(database);
@@ -69,11 +71,25 @@ public final class ChaosCluster implements AutoCloseable {
       }
       for (int i = 0; i < count; i++) {
         Path config = work.resolve("n" + (i + 1) + ".conf");
-        Files.writeString(config, template + "\n# fault harness\n"
-            + "cohort.gateway.host = \"127.0.0." + (i + 1) + "\"\n"
-            + "cohort.persistence.postgresql.url = \"" + postgres.urlOf(database) + "\"\n");
-        ChaosNode node = new ChaosNode(i, httpPorts.get(i), remotePorts.get(i),
-            work.resolve("n" + (i + 1)), config, root.resolve("cohort"), seeds);
+        Files.writeString(
+            config,
+            template
+                + "\n# fault harness\n"
+                + "cohort.gateway.host = \"127.0.0."
+                + (i + 1)
+                + "\"\n"
+                + "cohort.persistence.postgresql.url = \""
+                + postgres.urlOf(database)
+                + "\"\n");
+        ChaosNode node =
+            new ChaosNode(
+                i,
+                httpPorts.get(i),
+                remotePorts.get(i),
+                work.resolve("n" + (i + 1)),
+                config,
+                root.resolve("cohort"),
+                seeds);
         cluster.nodes.add(node);
       }
       // The first seed forms the cluster; the others join it.
@@ -121,7 +137,9 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
-  /** Restarts every node that has exited (downed, killed); returns their names and exit statuses. */
+  /**
+   * Restarts every node that has exited (downed, killed); returns their names and exit statuses.
+   */
   List<String> restartExited() throws IOException {
     List<String> restarted = new ArrayList<>();
     for (ChaosNode node : nodes) {
@@ -140,10 +158,14 @@ public final class ChaosCluster implements AutoCloseable {
    * after its restart may be downed again. Such restarts are kept in {@link #takeLateRestarts}.
    */
   public void awaitHealthy(Duration timeout) throws Exception {
-    awaitUntil(timeout, "all " + nodes.size() + " nodes Up, reachable and ready", () -> {
-      lateRestarts.addAll(restartExited());
-      return healthy();
-    }, this);
+    awaitUntil(
+        timeout,
+        "all " + nodes.size() + " nodes Up, reachable and ready",
+        () -> {
+          lateRestarts.addAll(restartExited());
+          return healthy();
+        },
+        this);
   }
 
   /** Nodes restarted while waiting for health since the last call, as {@code name:exit status}. */
@@ -159,13 +181,18 @@ public final class ChaosCluster implements AutoCloseable {
         return false;
       }
       try {
-        HttpResponse<String> response = http.send(
-            HttpRequest.newBuilder(node.gateway().resolve("/v1/cluster")).timeout(Duration.ofSeconds(2)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+            http.send(
+                HttpRequest.newBuilder(node.gateway().resolve("/v1/cluster"))
+                    .timeout(Duration.ofSeconds(2))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonNode members = json.readTree(response.body()).path("members");
         long upAndReachable = 0;
         for (JsonNode member : members) {
-          if (member.path("status").asText().equals("Up") && member.path("reachable").asBoolean(true)) {
+          if (member.path("status").asText().equals("Up")
+              && member.path("reachable").asBoolean(true)) {
             upAndReachable++;
           }
         }
@@ -186,7 +213,8 @@ public final class ChaosCluster implements AutoCloseable {
     boolean holds() throws Exception;
   }
 
-  static void awaitUntil(Duration timeout, String what, Condition condition, ChaosCluster cluster) throws Exception {
+  static void awaitUntil(Duration timeout, String what, Condition condition, ChaosCluster cluster)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (condition.holds()) {
@@ -196,7 +224,11 @@ public final class ChaosCluster implements AutoCloseable {
     }
     StringBuilder logs = new StringBuilder();
     for (ChaosNode node : cluster.nodes) {
-      logs.append("\n--- ").append(node.name()).append(" (exit ").append(node.exitStatus()).append(")\n")
+      logs.append("\n--- ")
+          .append(node.name())
+          .append(" (exit ")
+          .append(node.exitStatus())
+          .append(")\n")
           .append(node.logTail());
     }
     throw new IllegalStateException("not within " + timeout + ": " + what + logs);
@@ -235,8 +267,10 @@ public final class ChaosCluster implements AutoCloseable {
     }
 
     static PostgresAdmin fromEnvironment() {
-      String url = System.getenv().getOrDefault("COHORT_PG_URL", "jdbc:postgresql://127.0.0.1:5432/cohort");
-      return new PostgresAdmin(url,
+      String url =
+          System.getenv().getOrDefault("COHORT_PG_URL", "jdbc:postgresql://127.0.0.1:5432/cohort");
+      return new PostgresAdmin(
+          url,
           System.getenv().getOrDefault("COHORT_PG_USER", "cohort"),
           System.getenv().getOrDefault("COHORT_PG_PASSWORD", "cohort"));
     }
@@ -249,9 +283,11 @@ public final class ChaosCluster implements AutoCloseable {
     }
 
     void createDatabase(String database) throws SQLException {
-      execute("CREATE DATABASE " + database,
+      execute(
+          "CREATE DATABASE " + database,
           "the fault harness creates a database per run: the role needs CREATEDB (ALTER ROLE "
-              + user + " CREATEDB), as .ci/run grants");
+              + user
+              + " CREATEDB), as .ci/run grants");
     }
 
     void dropDatabase(String database) throws SQLException {
@@ -270,8 +306,12 @@ public final class ChaosCluster implements AutoCloseable {
     /** Stops or starts the local server through Debian's pg_ctlcluster (journal outage). */
     void control(String action) throws IOException, InterruptedException {
       try (var versions = Files.list(Path.of("/etc/postgresql"))) {
-        String version = versions.map(p -> p.getFileName().toString()).sorted().reduce((a, b) -> b)
-            .orElseThrow(() -> new IOException("no PostgreSQL cluster under /etc/postgresql"));
+        String version =
+            versions
+                .map(p -> p.getFileName().toString())
+                .sorted()
+                .reduce((a, b) -> b)
+                .orElseThrow(() -> new IOException("no PostgreSQL cluster under /etc/postgresql"));
         List<String> command = new ArrayList<>(List.of("pg_ctlcluster", version, "main", action));
         if (action.equals("stop")) {
           command.addAll(List.of("-m", "fast"));

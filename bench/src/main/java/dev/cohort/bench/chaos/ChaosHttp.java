@@ -48,7 +48,8 @@ public final class ChaosHttp {
    * Sends one request. {@code body} is a Jackson node, a JSON string, or null. A long poll passes a
    * {@code timeout} longer than the wait it asks the server for.
    */
-  public static Reply send(Gateways g, URI node, String method, String path, Object body, Duration timeout) {
+  public static Reply send(
+      Gateways g, URI node, String method, String path, Object body, Duration timeout) {
     String json = body == null ? null : body instanceof String s ? s : body.toString();
     HttpRequest.Builder request =
         HttpRequest.newBuilder(node.resolve(path))
@@ -62,11 +63,13 @@ public final class ChaosHttp {
       request.header("Content-Type", "application/json");
     }
     try {
-      HttpResponse<String> response = g.http().send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          g.http().send(request.build(), HttpResponse.BodyHandlers.ofString());
       avoidUntil.remove(node);
       JsonNode parsed = parse(response.body());
       JsonNode code = parsed.path("error").path("code");
-      return new Reply(response.statusCode(), parsed, code.isTextual() ? code.textValue() : null, null);
+      return new Reply(
+          response.statusCode(), parsed, code.isTextual() ? code.textValue() : null, null);
     } catch (HttpConnectTimeoutException e) {
       return unanswered(node, "connect_timeout");
     } catch (HttpTimeoutException e) {
@@ -111,19 +114,21 @@ public final class ChaosHttp {
   static final long UNANSWERED_AVOID_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
 
   /** Until when (System.nanoTime) each gateway that did not answer is passed over. */
-  private static final java.util.Map<URI, Long> avoidUntil = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.Map<URI, Long> avoidUntil =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * A gateway chosen at random among those that answered their last request (or whose last
    * unanswered request is over {@link #UNANSWERED_AVOID_NANOS} old); any when none did. As etcd's
-   * client balancer skips an endpoint that failed, so a client does not keep sending to a node
-   * that is dead or paused: the harness then measures the cluster's failover, not client luck.
+   * client balancer skips an endpoint that failed, so a client does not keep sending to a node that
+   * is dead or paused: the harness then measures the cluster's failover, not client luck.
    */
   public static URI any(Gateways g) {
     long now = System.nanoTime();
-    List<URI> answering = g.nodes().stream()
-        .filter(node -> avoidUntil.getOrDefault(node, Long.MIN_VALUE) - now < 0)
-        .toList();
+    List<URI> answering =
+        g.nodes().stream()
+            .filter(node -> avoidUntil.getOrDefault(node, Long.MIN_VALUE) - now < 0)
+            .toList();
     List<URI> from = answering.isEmpty() ? g.nodes() : answering;
     return from.get(ThreadLocalRandom.current().nextInt(from.size()));
   }
@@ -145,11 +150,18 @@ public final class ChaosHttp {
     StringBuilder b = new StringBuilder();
     for (byte x : key.getBytes(StandardCharsets.UTF_8)) {
       int c = x & 0xff;
-      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-          || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '-'
+          || c == '_'
+          || c == '.'
+          || c == '~'
+          || c == '/') {
         b.append((char) c);
       } else {
-        b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+        b.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
       }
     }

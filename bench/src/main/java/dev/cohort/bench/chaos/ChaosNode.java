@@ -29,7 +29,14 @@ public final class ChaosNode {
   private final List<Path> logs = new ArrayList<>();
   private Process process;
 
-  ChaosNode(int index, int httpPort, int remotePort, Path dataDir, Path config, Path launcher, List<String> seeds) {
+  ChaosNode(
+      int index,
+      int httpPort,
+      int remotePort,
+      Path dataDir,
+      Path config,
+      Path launcher,
+      List<String> seeds) {
     this.index = index;
     this.host = "127.0.0." + (index + 1);
     this.httpPort = httpPort;
@@ -65,22 +72,33 @@ public final class ChaosNode {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name() + " is still running");
     }
-    List<String> command = new ArrayList<>(List.of(
-        launcher.toString(), "run",
-        "--config", config.toString(),
-        "--data-dir", dataDir.toString(),
-        "--host", host,
-        "--http-port", Integer.toString(httpPort),
-        "--etcd-port", "0",
-        "--kafka-port", "0",
-        "--remote-port", Integer.toString(remotePort)));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                launcher.toString(),
+                "run",
+                "--config",
+                config.toString(),
+                "--data-dir",
+                dataDir.toString(),
+                "--host",
+                host,
+                "--http-port",
+                Integer.toString(httpPort),
+                "--etcd-port",
+                "0",
+                "--kafka-port",
+                "0",
+                "--remote-port",
+                Integer.toString(remotePort)));
     for (String seed : seeds) {
       command.add("--seed");
       command.add(seed);
     }
     Path log = dataDir.resolveSibling(name() + "-" + logs.size() + ".log");
     logs.add(log);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("COHORT_SKIP_BUILD", "1");
     builder.environment().put("COHORT_JAVA_OPTS", "-Xmx384m -XX:+UseParallelGC");
     process = builder.start();
@@ -150,9 +168,13 @@ public final class ChaosNode {
   /** Whether {@code /health/ready} answers 200 now. */
   boolean ready(HttpClient http) {
     try {
-      HttpResponse<Void> response = http.send(
-          HttpRequest.newBuilder(gateway().resolve("/health/ready")).timeout(Duration.ofSeconds(2)).GET().build(),
-          HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> response =
+          http.send(
+              HttpRequest.newBuilder(gateway().resolve("/health/ready"))
+                  .timeout(Duration.ofSeconds(2))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       return response.statusCode() == 200;
     } catch (IOException e) {
       return false;

@@ -8,11 +8,14 @@ import java.util.function.BooleanSupplier;
  * runner injects faults, and the checkers that judge that history once the cluster healed.
  *
  * <p>The runner calls {@link #setUp}, then {@link #run} (which blocks until {@code stop} is true),
- * heals the cluster, then calls {@link #check}. {@link #history()} may be read after {@code run}.
- * A workload instance is used for one run.
+ * heals the cluster, then calls {@link #check}. {@link #history()} may be read after {@code run}. A
+ * workload instance is used for one run.
  */
 public interface ChaosWorkload {
-  /** {@code kv-register}, {@code unique-put}, {@code stream-log}, {@code locks}, {@code sagas}, {@code ap}. */
+  /**
+   * {@code kv-register}, {@code unique-put}, {@code stream-log}, {@code locks}, {@code sagas},
+   * {@code ap}.
+   */
   String name();
 
   /** Creates keyspaces, topics, definitions; retries until the cluster answers (deadline 120 s). */

@@ -50,7 +50,8 @@ final class Clients {
     }
   }
 
-  private static void loop(int client, BooleanSupplier stop, Step step, AtomicReference<Throwable> failure) {
+  private static void loop(
+      int client, BooleanSupplier stop, Step step, AtomicReference<Throwable> failure) {
     while (!stop.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
       try {
         step.run(client);

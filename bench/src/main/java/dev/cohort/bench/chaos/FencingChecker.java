@@ -14,8 +14,8 @@ import java.util.TreeMap;
  * <ul>
  *   <li>{@code tokens_decreasing}: a successful fenced write invoked after another successful one
  *       completed, with a lower token (tokens only grow from holder to holder);
- *   <li>{@code interleaved}: a holder's successful writes with another holder's successful write
- *       in between in real time (two holders at once);
+ *   <li>{@code interleaved}: a holder's successful writes with another holder's successful write in
+ *       between in real time (two holders at once);
  *   <li>{@code lost}: the fenced key's final token below the highest token of an acknowledged
  *       successful write, and no indeterminate write that could explain it.
  * </ul>
@@ -23,7 +23,8 @@ import java.util.TreeMap;
 public final class FencingChecker {
   private FencingChecker() {}
 
-  public record Counts(long writes, long holders, long tokensDecreasing, long interleaved, long lost) {}
+  public record Counts(
+      long writes, long holders, long tokensDecreasing, long interleaved, long lost) {}
 
   /**
    * @param finalToken the token of the fenced key's final value, or -1 when it is absent
@@ -55,22 +56,34 @@ public final class FencingChecker {
       }
       if (token(w) < highest) {
         decreasing++;
-        violations.add("tokens_decreasing: client " + w.client() + " wrote with token " + token(w)
-            + " after a write with token " + highest + " had been acknowledged");
+        violations.add(
+            "tokens_decreasing: client "
+                + w.client()
+                + " wrote with token "
+                + token(w)
+                + " after a write with token "
+                + highest
+                + " had been acknowledged");
       }
     }
     Map<Long, List<Op>> byToken = new TreeMap<>();
     writes.forEach(w -> byToken.computeIfAbsent(token(w), t -> new ArrayList<>()).add(w));
     long interleaved = 0;
     for (Map.Entry<Long, List<Op>> holder : byToken.entrySet()) {
-      long firstComplete = holder.getValue().stream().mapToLong(Op::completeNanos).min().orElseThrow();
+      long firstComplete =
+          holder.getValue().stream().mapToLong(Op::completeNanos).min().orElseThrow();
       long lastInvoke = holder.getValue().stream().mapToLong(Op::invokeNanos).max().orElseThrow();
       for (Op other : writes) {
-        if (token(other) != holder.getKey() && other.invokeNanos() > firstComplete
+        if (token(other) != holder.getKey()
+            && other.invokeNanos() > firstComplete
             && other.completeNanos() < lastInvoke) {
           interleaved++;
-          violations.add("interleaved: the holder with token " + holder.getKey() + " wrote before and after"
-              + " a write by the holder with token " + token(other));
+          violations.add(
+              "interleaved: the holder with token "
+                  + holder.getKey()
+                  + " wrote before and after"
+                  + " a write by the holder with token "
+                  + token(other));
           break;
         }
       }
@@ -79,7 +92,11 @@ public final class FencingChecker {
     long lost = 0;
     if (finalToken < highestAcked && maxIndeterminate < highestAcked) {
       lost = 1;
-      violations.add("lost: the fenced key ends with token " + finalToken + " below the acknowledged " + highestAcked);
+      violations.add(
+          "lost: the fenced key ends with token "
+              + finalToken
+              + " below the acknowledged "
+              + highestAcked);
     }
     return new Counts(writes.size(), byToken.size(), decreasing, interleaved, lost);
   }

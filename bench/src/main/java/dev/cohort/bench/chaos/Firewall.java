@@ -10,11 +10,11 @@ import java.util.List;
 
 /**
  * Network partitions between node processes that all run on loopback, with the kernel firewall.
- * Artery's outbound connections do not bind the node's own address, so rules by source address
- * miss them; instead each node's JVM is put into its own v1 {@code net_cls} cgroup with a class id,
- * and a partition drops, in both directions, TCP from one side's class ids to the other side's
- * remote ports. Gateways and PostgreSQL stay reachable from every node: the dangerous case, a node
- * cut off from its peers that still answers clients.
+ * Artery's outbound connections do not bind the node's own address, so rules by source address miss
+ * them; instead each node's JVM is put into its own v1 {@code net_cls} cgroup with a class id, and
+ * a partition drops, in both directions, TCP from one side's class ids to the other side's remote
+ * ports. Gateways and PostgreSQL stay reachable from every node: the dangerous case, a node cut off
+ * from its peers that still answers clients.
  *
  * <p>Invariant: every rule lives in one chain of its own ({@value #CHAIN}) jumped to from OUTPUT;
  * {@link #close} removes the jump, the chain and the cgroups, also after a failure.
@@ -66,7 +66,8 @@ final class Firewall implements AutoCloseable {
   }
 
   /** Cuts every connection between a node of {@code side} and a node of {@code other}. */
-  void partition(Collection<ChaosNode> side, Collection<ChaosNode> other) throws IOException, InterruptedException {
+  void partition(Collection<ChaosNode> side, Collection<ChaosNode> other)
+      throws IOException, InterruptedException {
     for (ChaosNode a : side) {
       for (ChaosNode b : other) {
         drop(a, b);
@@ -76,8 +77,20 @@ final class Firewall implements AutoCloseable {
   }
 
   private void drop(ChaosNode from, ChaosNode to) throws IOException, InterruptedException {
-    iptables(true, "-A", CHAIN, "-m", "cgroup", "--cgroup", Integer.toString(classId(from)),
-        "-p", "tcp", "--dport", Integer.toString(to.remotePort()), "-j", "DROP");
+    iptables(
+        true,
+        "-A",
+        CHAIN,
+        "-m",
+        "cgroup",
+        "--cgroup",
+        Integer.toString(classId(from)),
+        "-p",
+        "tcp",
+        "--dport",
+        Integer.toString(to.remotePort()),
+        "-j",
+        "DROP");
   }
 
   void heal() throws IOException, InterruptedException {
@@ -103,7 +116,8 @@ final class Firewall implements AutoCloseable {
     }
   }
 
-  private static void iptables(boolean mustSucceed, String... args) throws IOException, InterruptedException {
+  private static void iptables(boolean mustSucceed, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("iptables", "-w"));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

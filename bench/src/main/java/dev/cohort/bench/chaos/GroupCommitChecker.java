@@ -17,10 +17,10 @@ import java.util.TreeMap;
  *   <li>{@code commits_backwards}: an acknowledged commit that started after another acknowledged
  *       commit of the same partition ended, with a lower offset (committed offsets never move
  *       back), and the group's final committed offset below the highest acknowledged one;
- *   <li>{@code skipped}: offsets below the highest acknowledged commit that no member ever
- *       received (a commit covered a record nobody saw), and, per member, offsets between two of
- *       its consecutive commits of a partition that it did not receive, when no other member
- *       committed that partition in between.
+ *   <li>{@code skipped}: offsets below the highest acknowledged commit that no member ever received
+ *       (a commit covered a record nobody saw), and, per member, offsets between two of its
+ *       consecutive commits of a partition that it did not receive, when no other member committed
+ *       that partition in between.
  * </ul>
  */
 public final class GroupCommitChecker {
@@ -32,20 +32,26 @@ public final class GroupCommitChecker {
    * @param finalCommitted the group's committed offset per partition read after healing (absent
    *     partitions are not checked)
    */
-  public static Counts check(List<Op> history, Map<Integer, Long> finalCommitted, List<String> violations) {
+  public static Counts check(
+      List<Op> history, Map<Integer, Long> finalCommitted, List<String> violations) {
     Map<Integer, List<Op>> commits = new TreeMap<>();
     Map<Integer, BitSet> received = new TreeMap<>();
     Map<String, List<Op>> byMemberPartition = new HashMap<>();
     for (Op op : history) {
       if (op.f().equals("commit") && op.ok()) {
-        commits.computeIfAbsent(StreamLogChecker.partitionOf(op.key()), p -> new ArrayList<>()).add(op);
+        commits
+            .computeIfAbsent(StreamLogChecker.partitionOf(op.key()), p -> new ArrayList<>())
+            .add(op);
       }
       if (op.f().equals("poll") && op.ok()) {
-        BitSet seen = received.computeIfAbsent(StreamLogChecker.partitionOf(op.key()), p -> new BitSet());
+        BitSet seen =
+            received.computeIfAbsent(StreamLogChecker.partitionOf(op.key()), p -> new BitSet());
         offsets(op).forEach(o -> seen.set(Math.toIntExact(o)));
       }
       if ((op.f().equals("poll") || op.f().equals("commit")) && op.ok()) {
-        byMemberPartition.computeIfAbsent(op.expected() + "|" + op.key(), k -> new ArrayList<>()).add(op);
+        byMemberPartition
+            .computeIfAbsent(op.expected() + "|" + op.key(), k -> new ArrayList<>())
+            .add(op);
       }
     }
     long backwards = 0;
@@ -71,23 +77,46 @@ public final class GroupCommitChecker {
         }
         if (Long.parseLong(c.value()) < highest) {
           backwards++;
-          violations.add("commit_backwards: partition " + partition + " committed " + c.value() + " by member "
-              + c.expected() + " after " + highest + " by member " + highestOp.expected() + " was acknowledged");
+          violations.add(
+              "commit_backwards: partition "
+                  + partition
+                  + " committed "
+                  + c.value()
+                  + " by member "
+                  + c.expected()
+                  + " after "
+                  + highest
+                  + " by member "
+                  + highestOp.expected()
+                  + " was acknowledged");
         }
       }
       long maxAcked = list.stream().mapToLong(c -> Long.parseLong(c.value())).max().orElse(0);
       Long last = finalCommitted.get(partition);
       if (last != null && last < maxAcked) {
         backwards++;
-        violations.add("commit_backwards: partition " + partition + " ends committed at " + last
-            + " below the acknowledged commit " + maxAcked);
+        violations.add(
+            "commit_backwards: partition "
+                + partition
+                + " ends committed at "
+                + last
+                + " below the acknowledged commit "
+                + maxAcked);
       }
       BitSet seen = received.getOrDefault(partition, new BitSet());
       int missing = (int) maxAcked - seen.get(0, (int) maxAcked).cardinality();
       if (missing > 0) {
         skipped += missing;
-        violations.add("skipped: partition " + partition + " has " + missing + " offsets below the committed "
-            + maxAcked + " that no member received (first: " + seen.nextClearBit(0) + ")");
+        violations.add(
+            "skipped: partition "
+                + partition
+                + " has "
+                + missing
+                + " offsets below the committed "
+                + maxAcked
+                + " that no member received (first: "
+                + seen.nextClearBit(0)
+                + ")");
       }
     }
     for (List<Op> ops : byMemberPartition.values()) {
@@ -97,7 +126,8 @@ public final class GroupCommitChecker {
   }
 
   /** Per member and partition: between consecutive own commits, its polls cover the offsets. */
-  private static long memberGaps(List<Op> ops, Map<Integer, List<Op>> commits, List<String> violations) {
+  private static long memberGaps(
+      List<Op> ops, Map<Integer, List<Op>> commits, List<String> violations) {
     ops.sort(Comparator.comparingLong(Op::invokeNanos));
     long gaps = 0;
     Op previous = null;
@@ -114,8 +144,20 @@ public final class GroupCommitChecker {
           int missing = (to - from) - seen.get(from, to).cardinality();
           if (missing > 0) {
             gaps += missing;
-            violations.add("skipped: member " + op.expected() + " committed " + op.key() + " from " + from + " to "
-                + to + " without receiving " + missing + " of those offsets (first: " + seen.nextClearBit(from) + ")");
+            violations.add(
+                "skipped: member "
+                    + op.expected()
+                    + " committed "
+                    + op.key()
+                    + " from "
+                    + from
+                    + " to "
+                    + to
+                    + " without receiving "
+                    + missing
+                    + " of those offsets (first: "
+                    + seen.nextClearBit(from)
+                    + ")");
           }
         }
       }
@@ -127,7 +169,8 @@ public final class GroupCommitChecker {
 
   private static boolean otherCommitBetween(Op a, Op b, Map<Integer, List<Op>> commits) {
     for (Op c : commits.getOrDefault(StreamLogChecker.partitionOf(a.key()), List.of())) {
-      if (!c.expected().equals(a.expected()) && c.completeNanos() >= a.invokeNanos()
+      if (!c.expected().equals(a.expected())
+          && c.completeNanos() >= a.invokeNanos()
           && c.invokeNanos() <= b.completeNanos()) {
         return true;
       }

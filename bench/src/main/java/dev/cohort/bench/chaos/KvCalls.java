@@ -20,14 +20,17 @@ final class KvCalls {
   private KvCalls() {}
 
   /** Creates a keyspace, retrying until a gateway says created or already there. */
-  static void createKeyspace(Gateways g, String name, String mode, int partitions) throws InterruptedException {
+  static void createKeyspace(Gateways g, String name, String mode, int partitions)
+      throws InterruptedException {
     ObjectNode body = ChaosHttp.object().put("mode", mode);
     if (partitions > 0) {
       body.put("partitions", partitions);
     }
     SetUp.until(
-        "create keyspace " + name, SetUp.DEADLINE,
-        () -> ChaosHttp.put(g, ChaosHttp.any(g), "/v1/keyspaces/" + name, body), Reply::ok);
+        "create keyspace " + name,
+        SetUp.DEADLINE,
+        () -> ChaosHttp.put(g, ChaosHttp.any(g), "/v1/keyspaces/" + name, body),
+        Reply::ok);
   }
 
   static String keyPath(String keyspace, String key) {
@@ -42,7 +45,9 @@ final class KvCalls {
     return ChaosHttp.put(g, node, keyPath(keyspace, key), ChaosHttp.object().put("value", value));
   }
 
-  /** A read's answer: 200 with a value, or 404 {@code key_not_found} (absent). Others are not reads. */
+  /**
+   * A read's answer: 200 with a value, or 404 {@code key_not_found} (absent). Others are not reads.
+   */
   static boolean isRead(Reply r) {
     return r.ok() || r.status() == 404 && "key_not_found".equals(r.code());
   }
@@ -80,16 +85,26 @@ final class KvCalls {
   }
 
   /** As {@link #scan(Gateways, String, String, String)}, through {@code node} only (null: any). */
-  static Map<String, String> scan(Gateways g, URI node, String keyspace, String prefix, String consistency)
+  static Map<String, String> scan(
+      Gateways g, URI node, String keyspace, String prefix, String consistency)
       throws InterruptedException {
     Map<String, String> all = new LinkedHashMap<>();
     String page = null;
     do {
-      String path = "/v1/kv/" + keyspace + "/keys?prefix=" + ChaosHttp.query(prefix) + "&limit=1000"
-          + (page == null ? "" : "&page=" + ChaosHttp.query(page))
-          + (consistency == null ? "" : "&consistency=" + consistency);
-      Reply r = SetUp.until("range " + keyspace + " " + prefix, SetUp.DEADLINE,
-          () -> ChaosHttp.get(g, node == null ? ChaosHttp.any(g) : node, path), Reply::ok);
+      String path =
+          "/v1/kv/"
+              + keyspace
+              + "/keys?prefix="
+              + ChaosHttp.query(prefix)
+              + "&limit=1000"
+              + (page == null ? "" : "&page=" + ChaosHttp.query(page))
+              + (consistency == null ? "" : "&consistency=" + consistency);
+      Reply r =
+          SetUp.until(
+              "range " + keyspace + " " + prefix,
+              SetUp.DEADLINE,
+              () -> ChaosHttp.get(g, node == null ? ChaosHttp.any(g) : node, path),
+              Reply::ok);
       ArrayNode kvs = (ArrayNode) r.body().path("kvs");
       kvs.forEach(kv -> all.put(kv.path("key").asText(), kv.path("value").asText(null)));
       page = r.body().path("more").asBoolean(false) ? r.body().path("next").asText(null) : null;

@@ -19,9 +19,9 @@ import java.util.function.BooleanSupplier;
  * {@code chaos_reg} through random gateways; every key's history must be linearizable.
  *
  * <p>Keys rotate: slot {@code s} is {@code r<s>/<generation>}, and a slot moves to its next
- * generation after {@code opsPerKey} operations, so that each key's history stays short enough
- * for the Wing–Gong search (its cost grows with the indeterminate operations pending at once).
- * Written values are unique ({@code c<client>-<n>}), so a read names the write it saw.
+ * generation after {@code opsPerKey} operations, so that each key's history stays short enough for
+ * the Wing–Gong search (its cost grows with the indeterminate operations pending at once). Written
+ * values are unique ({@code c<client>-<n>}), so a read names the write it saw.
  */
 public final class KvRegisterWorkload implements ChaosWorkload {
   static final String KEYSPACE = "chaos_reg";
@@ -74,24 +74,29 @@ public final class KvRegisterWorkload implements ChaosWorkload {
       lastSeen.add(new HashMap<>());
     }
     long[] counters = new long[clients];
-    Clients.run(name(), clients, stop, g.requestTimeout().multipliedBy(2).plusSeconds(5), client -> {
-      int slot = ThreadLocalRandom.current().nextInt(slots);
-      String key = "r" + slot + "/" + slotOps.getAndIncrement(slot) / opsPerKey;
-      keysUsed.add(key);
-      URI node = ChaosHttp.any(g);
-      Map<String, String> seen = lastSeen.get(client);
-      int dice = ThreadLocalRandom.current().nextInt(4);
-      if (dice < 2) {
-        read(g, node, client, key, seen);
-      } else {
-        String value = "c" + client + "-" + counters[client]++;
-        if (dice == 2) {
-          write(g, node, client, key, value, seen);
-        } else {
-          cas(g, node, client, key, seen.get(key), value, seen);
-        }
-      }
-    });
+    Clients.run(
+        name(),
+        clients,
+        stop,
+        g.requestTimeout().multipliedBy(2).plusSeconds(5),
+        client -> {
+          int slot = ThreadLocalRandom.current().nextInt(slots);
+          String key = "r" + slot + "/" + slotOps.getAndIncrement(slot) / opsPerKey;
+          keysUsed.add(key);
+          URI node = ChaosHttp.any(g);
+          Map<String, String> seen = lastSeen.get(client);
+          int dice = ThreadLocalRandom.current().nextInt(4);
+          if (dice < 2) {
+            read(g, node, client, key, seen);
+          } else {
+            String value = "c" + client + "-" + counters[client]++;
+            if (dice == 2) {
+              write(g, node, client, key, value, seen);
+            } else {
+              cas(g, node, client, key, seen.get(key), value, seen);
+            }
+          }
+        });
   }
 
   private Op read(Gateways g, URI node, int client, String key, Map<String, String> seen) {
@@ -108,17 +113,25 @@ public final class KvRegisterWorkload implements ChaosWorkload {
     return history.record(client, key, "read", null, null, r.describe(), invoke, outcome);
   }
 
-  private void write(Gateways g, URI node, int client, String key, String value, Map<String, String> seen) {
+  private void write(
+      Gateways g, URI node, int client, String key, String value, Map<String, String> seen) {
     long invoke = System.nanoTime();
     Reply r = KvCalls.put(g, node, keyspace, key, value);
     Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
     if (outcome == Outcome.OK) {
       seen.put(key, value);
     }
-    history.record(client, key, "write", value, null, r.ok() ? null : r.describe(), invoke, outcome);
+    history.record(
+        client, key, "write", value, null, r.ok() ? null : r.describe(), invoke, outcome);
   }
 
-  private void cas(Gateways g, URI node, int client, String key, String expected, String value,
+  private void cas(
+      Gateways g,
+      URI node,
+      int client,
+      String key,
+      String expected,
+      String value,
       Map<String, String> seen) {
     ObjectNode txn = KvCalls.cas(key, expected, value);
     long invoke = System.nanoTime();
@@ -154,7 +167,8 @@ public final class KvRegisterWorkload implements ChaosWorkload {
 
   /** The checker over a recorded history (also used by tests). */
   static CheckResult verdict(List<Op> ops, long maxStatesPerKey) {
-    Map<String, LinearizabilityChecker.Result> results = LinearizabilityChecker.checkAll(ops, maxStatesPerKey);
+    Map<String, LinearizabilityChecker.Result> results =
+        LinearizabilityChecker.checkAll(ops, maxStatesPerKey);
     List<String> violations = new ArrayList<>();
     int bad = 0;
     int unknown = 0;

@@ -14,16 +14,15 @@ import java.util.TreeMap;
  * A Wing–Gong linearizability checker for registers, one key at a time, with Lowe's memoization of
  * explored configurations (the set of linearized operations plus the register's value).
  *
- * <p>Operations ({@link Op#f()}): {@code read} (observed: the value, null when absent),
- * {@code write} (value) and {@code cas} (expected: the value compared with, null for "absent";
- * value: the new value; observed: {@code true}/{@code false}). Every key starts absent.
+ * <p>Operations ({@link Op#f()}): {@code read} (observed: the value, null when absent), {@code
+ * write} (value) and {@code cas} (expected: the value compared with, null for "absent"; value: the
+ * new value; observed: {@code true}/{@code false}). Every key starts absent.
  *
  * <ul>
  *   <li>OK operations take effect at one instant between invocation and completion.
- *   <li>INDETERMINATE writes and cas may take effect at any instant after invocation, or never;
- *       an indeterminate cas is judged by whether its comparison holds at that instant.
- *   <li>INDETERMINATE reads and FAILed operations are dropped (a FAIL is a definite "not
- *       applied").
+ *   <li>INDETERMINATE writes and cas may take effect at any instant after invocation, or never; an
+ *       indeterminate cas is judged by whether its comparison holds at that instant.
+ *   <li>INDETERMINATE reads and FAILed operations are dropped (a FAIL is a definite "not applied").
  * </ul>
  *
  * <p>Each pending indeterminate operation doubles the configurations to explore, so a search is
@@ -74,7 +73,11 @@ public final class LinearizabilityChecker {
     try {
       found = search.run(new BitSet(ops.size()), null);
     } catch (BudgetExceeded e) {
-      return new Result(key, Verdict.UNKNOWN, ops.size(), search.states,
+      return new Result(
+          key,
+          Verdict.UNKNOWN,
+          ops.size(),
+          search.states,
           "search stopped after " + maxStates + " configurations");
     }
     if (found) {
@@ -151,18 +154,26 @@ public final class LinearizabilityChecker {
     String explain() {
       List<String> pending = new ArrayList<>();
       long earliest = Long.MAX_VALUE;
-      for (int i = deepestDone.nextClearBit(0); i < ops.size(); i = deepestDone.nextClearBit(i + 1)) {
+      for (int i = deepestDone.nextClearBit(0);
+          i < ops.size();
+          i = deepestDone.nextClearBit(i + 1)) {
         earliest = Math.min(earliest, ops.get(i).completeNanos());
       }
-      for (int i = deepestDone.nextClearBit(0); i < ops.size() && pending.size() < 4;
+      for (int i = deepestDone.nextClearBit(0);
+          i < ops.size() && pending.size() < 4;
           i = deepestDone.nextClearBit(i + 1)) {
         Op op = ops.get(i);
         if (op.invokeNanos() <= earliest && !op.indeterminate()) {
           pending.add(describe(op));
         }
       }
-      return "linearized " + Math.max(0, deepest) + " of " + ops.size() + " ops; then the register held "
-          + (deepestValue == null ? "nothing" : "'" + deepestValue + "'") + " and none of these fits: "
+      return "linearized "
+          + Math.max(0, deepest)
+          + " of "
+          + ops.size()
+          + " ops; then the register held "
+          + (deepestValue == null ? "nothing" : "'" + deepestValue + "'")
+          + " and none of these fits: "
           + String.join("; ", pending);
     }
   }
@@ -188,13 +199,20 @@ public final class LinearizabilityChecker {
   }
 
   static String describe(Op op) {
-    String what = switch (op.f()) {
-      case "read" -> "read -> " + (op.observed() == null ? "absent" : "'" + op.observed() + "'");
-      case "write" -> "write '" + op.value() + "'";
-      case "cas" -> "cas " + (op.expected() == null ? "absent" : "'" + op.expected() + "'") + " -> '"
-          + op.value() + "' = " + op.observed();
-      default -> op.f();
-    };
+    String what =
+        switch (op.f()) {
+          case "read" ->
+              "read -> " + (op.observed() == null ? "absent" : "'" + op.observed() + "'");
+          case "write" -> "write '" + op.value() + "'";
+          case "cas" ->
+              "cas "
+                  + (op.expected() == null ? "absent" : "'" + op.expected() + "'")
+                  + " -> '"
+                  + op.value()
+                  + "' = "
+                  + op.observed();
+          default -> op.f();
+        };
     return "client " + op.client() + " " + what + " [" + op.outcome() + "]";
   }
 }

@@ -35,8 +35,11 @@ public enum Nemesis {
       hold(HOLD);
       victim.resume();
       Integer exit = victim.awaitExit(DOWNED_EXIT);
-      return new Fault(List.of(start), List.of(victim.name() + " paused, exit " + exit),
-          List.of(victim.name() + ":" + exit), List.of());
+      return new Fault(
+          List.of(start),
+          List.of(victim.name() + " paused, exit " + exit),
+          List.of(victim.name() + ":" + exit),
+          List.of());
     }
   },
   /**
@@ -67,8 +70,11 @@ public enum Nemesis {
       for (ChaosNode node : majority) {
         majorityExits.add(node.name() + ":" + node.exitStatus());
       }
-      return new Fault(List.of(start), List.of("minority " + names(minority) + " cut off from " + names(majority)),
-          minorityExits, majorityExits);
+      return new Fault(
+          List.of(start),
+          List.of("minority " + names(minority) + " cut off from " + names(majority)),
+          minorityExits,
+          majorityExits);
     }
   },
   /** Stops PostgreSQL, the shared journal, for 10 s, then starts it again. */
@@ -82,7 +88,11 @@ public enum Nemesis {
       } finally {
         cluster.postgres().control("start");
       }
-      return new Fault(List.of(start), List.of("PostgreSQL stopped for " + HOLD.toSeconds() + " s"), List.of(), List.of());
+      return new Fault(
+          List.of(start),
+          List.of("PostgreSQL stopped for " + HOLD.toSeconds() + " s"),
+          List.of(),
+          List.of());
     }
   },
   /** SIGTERM each node in turn (graceful leave and handoff), restart it, wait until it is back. */
@@ -103,6 +113,7 @@ public enum Nemesis {
 
   /** How long a fault lasts: past failure detection, stable-after and the removal margin. */
   static final Duration HOLD = Duration.ofSeconds(10);
+
   /** How long a downed node may take to notice and exit after it can talk again. */
   static final Duration DOWNED_EXIT = Duration.ofSeconds(30);
 
@@ -122,8 +133,11 @@ public enum Nemesis {
         return nemesis;
       }
     }
-    throw new IllegalArgumentException("unknown nemesis '" + label + "'; known: kill, pause, partition,"
-        + " journal-outage, rolling-restart");
+    throw new IllegalArgumentException(
+        "unknown nemesis '"
+            + label
+            + "'; known: kill, pause, partition,"
+            + " journal-outage, rolling-restart");
   }
 
   abstract Fault inject(ChaosCluster cluster, Random random) throws Exception;
@@ -137,7 +151,11 @@ public enum Nemesis {
    *     null}: still running)
    * @param survivorExits the same for the nodes it did not hit (partition: the majority)
    */
-  public record Fault(List<Long> starts, List<String> notes, List<String> faultedExits, List<String> survivorExits) {}
+  public record Fault(
+      List<Long> starts,
+      List<String> notes,
+      List<String> faultedExits,
+      List<String> survivorExits) {}
 
   private static ChaosNode pick(ChaosCluster cluster, Random random) {
     List<ChaosNode> nodes = cluster.nodes();

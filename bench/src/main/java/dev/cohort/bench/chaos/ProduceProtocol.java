@@ -11,7 +11,10 @@ import java.util.List;
  * HTTP"), where a retry of the same batch is answered with its first offsets.
  */
 public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProduceProtocol.Idempotent {
-  /** One producer batch: every record goes to {@code partition}; the first one has {@code baseSequence}. */
+  /**
+   * One producer batch: every record goes to {@code partition}; the first one has {@code
+   * baseSequence}.
+   */
   record Batch(int partition, long baseSequence, List<String> values) {}
 
   /** A producer's identity in the idempotent protocol (none for the plain one). */
@@ -58,7 +61,9 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
     public ObjectNode body(Batch batch, Identity identity) {
       ObjectNode body = ChaosHttp.object().put("acks", "all");
       var records = body.putArray("records");
-      batch.values().forEach(v -> records.addObject().put("partition", batch.partition()).put("value", v));
+      batch
+          .values()
+          .forEach(v -> records.addObject().put("partition", batch.partition()).put("value", v));
       return body;
     }
 
@@ -70,10 +75,10 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
 
   /**
    * Kafka's idempotent producer over HTTP (stream-log README): {@code POST /v1/producers} answers
-   * {@code {"producerId":…, "producerEpoch":…}}; a produce to one {@code partition} carries {@code producerId},
-   * {@code producerEpoch} and the batch's {@code baseSequence} (per partition, counting records
-   * from 0 in each epoch). A retried batch keeps its sequence, so the partition answers a
-   * duplicate with the original offsets instead of appending it again.
+   * {@code {"producerId":…, "producerEpoch":…}}; a produce to one {@code partition} carries {@code
+   * producerId}, {@code producerEpoch} and the batch's {@code baseSequence} (per partition,
+   * counting records from 0 in each epoch). A retried batch keeps its sequence, so the partition
+   * answers a duplicate with the original offsets instead of appending it again.
    */
   record Idempotent() implements ProduceProtocol {
     static final String INIT_PATH = "/v1/producers";
@@ -91,7 +96,8 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
     @Override
     public Identity identity(Reply initReply) {
       return new Identity(
-          initReply.body().path("producerId").asLong(), initReply.body().path("producerEpoch").asInt());
+          initReply.body().path("producerId").asLong(),
+          initReply.body().path("producerEpoch").asInt());
     }
 
     @Override
@@ -106,8 +112,10 @@ public sealed interface ProduceProtocol permits ProduceProtocol.Plain, ProducePr
 
     @Override
     public boolean fenced(Reply reply) {
-      return reply.status() == 409 && ("invalid_producer_epoch".equals(reply.code())
-          || "unknown_producer_id".equals(reply.code()) || "out_of_order_sequence".equals(reply.code()));
+      return reply.status() == 409
+          && ("invalid_producer_epoch".equals(reply.code())
+              || "unknown_producer_id".equals(reply.code())
+              || "out_of_order_sequence".equals(reply.code()));
     }
   }
 }

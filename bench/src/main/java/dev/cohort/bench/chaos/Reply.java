@@ -20,7 +20,10 @@ public record Reply(int status, JsonNode body, String code, String failure) {
     return status >= 200 && status < 300;
   }
 
-  /** A short description for histories and messages: {@code 200}, {@code 503 not_ready}, {@code timeout}. */
+  /**
+   * A short description for histories and messages: {@code 200}, {@code 503 not_ready}, {@code
+   * timeout}.
+   */
   public String describe() {
     if (!answered()) {
       return failure;

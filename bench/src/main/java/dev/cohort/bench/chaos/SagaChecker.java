@@ -4,16 +4,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks sagas against the participant's record of effects. Every saga whose start was
- * acknowledged must end COMPLETED or COMPENSATED; a COMPLETED saga has each step's action applied
- * exactly once and no compensation; a COMPENSATED one (the workload makes only the last step fail
- * for good) has every compensable step's action undone exactly once and the failing step without
- * effect. Whatever the state, no (saga, step, phase) is applied more than once.
+ * Checks sagas against the participant's record of effects. Every saga whose start was acknowledged
+ * must end COMPLETED or COMPENSATED; a COMPLETED saga has each step's action applied exactly once
+ * and no compensation; a COMPENSATED one (the workload makes only the last step fail for good) has
+ * every compensable step's action undone exactly once and the failing step without effect. Whatever
+ * the state, no (saga, step, phase) is applied more than once.
  */
 public final class SagaChecker {
   private SagaChecker() {}
 
-  public record Counts(long started, long completed, long compensated, long notFinished, long doubleEffects,
+  public record Counts(
+      long started,
+      long completed,
+      long compensated,
+      long notFinished,
+      long doubleEffects,
       long wrongEffects) {}
 
   /**
@@ -23,8 +28,13 @@ public final class SagaChecker {
    * @param compensable the step names that have a compensation, in order
    * @param last the last step's name (no compensation; fails for sagas started with fail=true)
    */
-  public static Counts check(Map<String, String> states, java.util.Set<String> acknowledged,
-      Map<String, SagaParticipant.Effects> effects, List<String> compensable, String last, List<String> violations) {
+  public static Counts check(
+      Map<String, String> states,
+      java.util.Set<String> acknowledged,
+      Map<String, SagaParticipant.Effects> effects,
+      List<String> compensable,
+      String last,
+      List<String> violations) {
     long completed = 0;
     long compensated = 0;
     long notFinished = 0;
@@ -33,8 +43,13 @@ public final class SagaChecker {
     for (Map.Entry<String, SagaParticipant.Effects> e : effects.entrySet()) {
       if (e.getValue().applied() > 1) {
         doubles++;
-        violations.add("double_effect: " + e.getKey() + " applied " + e.getValue().applied() + " times with keys "
-            + e.getValue().keys());
+        violations.add(
+            "double_effect: "
+                + e.getKey()
+                + " applied "
+                + e.getValue().applied()
+                + " times with keys "
+                + e.getValue().keys());
       }
     }
     for (Map.Entry<String, String> s : states.entrySet()) {
@@ -73,17 +88,32 @@ public final class SagaChecker {
     return new Counts(states.size(), completed, compensated, notFinished, doubles, wrong);
   }
 
-  private static int applied(Map<String, SagaParticipant.Effects> effects, String saga, String step, String phase) {
+  private static int applied(
+      Map<String, SagaParticipant.Effects> effects, String saga, String step, String phase) {
     SagaParticipant.Effects e = effects.get(saga + "|" + step + "|" + phase);
     return e == null ? 0 : e.applied();
   }
 
-  private static int expect(Map<String, SagaParticipant.Effects> effects, String saga, String step, String phase,
-      int expected, List<String> violations) {
+  private static int expect(
+      Map<String, SagaParticipant.Effects> effects,
+      String saga,
+      String step,
+      String phase,
+      int expected,
+      List<String> violations) {
     int applied = applied(effects, saga, step, phase);
     if (applied != expected) {
-      violations.add("wrong_effects: saga " + saga + " step " + step + " " + phase + " applied " + applied
-          + " times, expected " + expected);
+      violations.add(
+          "wrong_effects: saga "
+              + saga
+              + " step "
+              + step
+              + " "
+              + phase
+              + " applied "
+              + applied
+              + " times, expected "
+              + expected);
       return 1;
     }
     return 0;

@@ -20,10 +20,10 @@ import java.util.concurrent.Executors;
  * effect once per {@code Idempotency-Key} (a repeated key gets the first answer again) and
  * remembers, per (saga, step, phase), the effects applied and the keys that applied them.
  *
- * <p>Faults of its own, so that retries and compensations run: a share of calls answers 503
- * before applying anything (retryable), and an action whose body says {@code "fail":"true"}
- * answers 422 without an effect (a definite failure that makes the saga compensate). Binds
- * 127.0.0.1 on a free port; thread-safe.
+ * <p>Faults of its own, so that retries and compensations run: a share of calls answers 503 before
+ * applying anything (retryable), and an action whose body says {@code "fail":"true"} answers 422
+ * without an effect (a definite failure that makes the saga compensate). Binds 127.0.0.1 on a free
+ * port; thread-safe.
  */
 public final class SagaParticipant implements AutoCloseable {
   /** What happened to one (saga, step, phase). */
@@ -40,11 +40,14 @@ public final class SagaParticipant implements AutoCloseable {
   public SagaParticipant(double transientFailures) throws IOException {
     this.transientFailures = transientFailures;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-    executor = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "saga-participant");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newFixedThreadPool(
+            8,
+            r -> {
+              Thread t = new Thread(r, "saga-participant");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/effect", this::handle);
     server.start();
@@ -60,9 +63,18 @@ public final class SagaParticipant implements AutoCloseable {
       try {
         JsonNode body = ChaosHttp.JSON.readTree(exchange.getRequestBody().readAllBytes());
         String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
-        String id = body.path("saga").asText() + "|" + body.path("step").asText() + "|" + body.path("phase").asText();
-        status = decide(key, id, "action".equals(body.path("phase").asText())
-            && "true".equals(body.path("fail").asText()));
+        String id =
+            body.path("saga").asText()
+                + "|"
+                + body.path("step").asText()
+                + "|"
+                + body.path("phase").asText();
+        status =
+            decide(
+                key,
+                id,
+                "action".equals(body.path("phase").asText())
+                    && "true".equals(body.path("fail").asText()));
       } catch (IOException | RuntimeException e) {
         status = 400;
       }

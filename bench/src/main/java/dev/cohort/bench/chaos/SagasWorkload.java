@@ -14,13 +14,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 
 /**
- * Sagas with http steps against a {@link SagaParticipant} inside the harness. The definition
- * {@code chaos_saga} has three steps — {@code reserve} and {@code charge} with compensations, and
- * {@code confirm}, which fails for good (422) in sagas started with {@code fail=true} (a quarter
- * of them), so that compensation runs. Clients start sagas with unique ids; a start without an
- * answer is repeated with the same id (the gateway starts an id at most once). After healing,
- * {@link #check} waits up to {@link #finishDeadline} for every saga to end, then judges the
- * participant's effects with {@link SagaChecker}.
+ * Sagas with http steps against a {@link SagaParticipant} inside the harness. The definition {@code
+ * chaos_saga} has three steps — {@code reserve} and {@code charge} with compensations, and {@code
+ * confirm}, which fails for good (422) in sagas started with {@code fail=true} (a quarter of them),
+ * so that compensation runs. Clients start sagas with unique ids; a start without an answer is
+ * repeated with the same id (the gateway starts an id at most once). After healing, {@link #check}
+ * waits up to {@link #finishDeadline} for every saga to end, then judges the participant's effects
+ * with {@link SagaChecker}.
  */
 public final class SagasWorkload implements ChaosWorkload {
   static final String DEFINITION = "chaos_saga";
@@ -28,8 +28,12 @@ public final class SagasWorkload implements ChaosWorkload {
   static final String LAST = "confirm";
 
   private final History history = new History();
-  /** Part of every saga id, so that runs on one cluster never reuse an id (a reused id never runs). */
+
+  /**
+   * Part of every saga id, so that runs on one cluster never reuse an id (a reused id never runs).
+   */
   private final String instance = Long.toString(System.nanoTime(), 36);
+
   private final Duration finishDeadline;
   private final double participantFailures;
   private final long startPauseMillis;
@@ -54,8 +58,11 @@ public final class SagasWorkload implements ChaosWorkload {
   public void setUp(Gateways g) throws Exception {
     participant = new SagaParticipant(participantFailures);
     String definition = definition(participant.uri()).toString();
-    SetUp.until("define saga " + DEFINITION, SetUp.DEADLINE,
-        () -> ChaosHttp.put(g, ChaosHttp.any(g), "/v1/sagas/definitions/" + DEFINITION, definition), Reply::ok);
+    SetUp.until(
+        "define saga " + DEFINITION,
+        SetUp.DEADLINE,
+        () -> ChaosHttp.put(g, ChaosHttp.any(g), "/v1/sagas/definitions/" + DEFINITION, definition),
+        Reply::ok);
   }
 
   /** The saga definition (README: http steps, retry, compensationRetry, timeoutMs, deadlineMs). */
@@ -80,36 +87,58 @@ public final class SagasWorkload implements ChaosWorkload {
 
   private static ObjectNode call(URI participant, String step, String phase) {
     ObjectNode http = ChaosHttp.object().put("method", "POST").put("url", participant + "/effect");
-    http.putObject("body").put("saga", "${sagaId}").put("step", step).put("phase", phase).put("fail", "${input.fail}");
+    http.putObject("body")
+        .put("saga", "${sagaId}")
+        .put("step", step)
+        .put("phase", phase)
+        .put("fail", "${input.fail}");
     ObjectNode action = ChaosHttp.object();
     action.set("http", http);
     return action;
   }
 
   private static ObjectNode retry() {
-    return ChaosHttp.object().put("maxAttempts", 30).put("initialBackoffMs", 100).put("maxBackoffMs", 2_000)
+    return ChaosHttp.object()
+        .put("maxAttempts", 30)
+        .put("initialBackoffMs", 100)
+        .put("maxBackoffMs", 2_000)
         .put("multiplier", 2.0);
   }
 
   @Override
   public void run(Gateways g, BooleanSupplier stop, int clients) throws Exception {
     long[] next = new long[clients];
-    Clients.run(name(), clients, stop, g.requestTimeout().multipliedBy(2).plusSeconds(5), client -> {
-      String id = "s-" + instance + "-" + client + "-" + next[client]++;
-      boolean fail = ThreadLocalRandom.current().nextInt(4) == 0;
-      ObjectNode start = ChaosHttp.object().put("id", id);
-      start.putObject("input").put("fail", Boolean.toString(fail));
-      long invoke = System.nanoTime();
-      Reply r;
-      do {
-        r = ChaosHttp.post(g, ChaosHttp.any(g), "/v1/sagas/" + DEFINITION + "/instances", start);
-      } while (ChaosHttp.writeOutcome(r, Set.of()) == Outcome.INDETERMINATE && !stop.getAsBoolean()
-          && pause(200));
-      Outcome outcome = ChaosHttp.writeOutcome(r, Set.of());
-      history.record(client, "sagas/" + client + "/" + (next[client] - 1), "start", id,
-          Boolean.toString(fail), r.ok() ? null : r.describe(), invoke, outcome);
-      pause(startPauseMillis);
-    });
+    Clients.run(
+        name(),
+        clients,
+        stop,
+        g.requestTimeout().multipliedBy(2).plusSeconds(5),
+        client -> {
+          String id = "s-" + instance + "-" + client + "-" + next[client]++;
+          boolean fail = ThreadLocalRandom.current().nextInt(4) == 0;
+          ObjectNode start = ChaosHttp.object().put("id", id);
+          start.putObject("input").put("fail", Boolean.toString(fail));
+          long invoke = System.nanoTime();
+          Reply r;
+          do {
+            r =
+                ChaosHttp.post(
+                    g, ChaosHttp.any(g), "/v1/sagas/" + DEFINITION + "/instances", start);
+          } while (ChaosHttp.writeOutcome(r, Set.of()) == Outcome.INDETERMINATE
+              && !stop.getAsBoolean()
+              && pause(200));
+          Outcome outcome = ChaosHttp.writeOutcome(r, Set.of());
+          history.record(
+              client,
+              "sagas/" + client + "/" + (next[client] - 1),
+              "start",
+              id,
+              Boolean.toString(fail),
+              r.ok() ? null : r.describe(),
+              invoke,
+              outcome);
+          pause(startPauseMillis);
+        });
   }
 
   private static boolean pause(long millis) throws InterruptedException {
@@ -155,18 +184,27 @@ public final class SagasWorkload implements ChaosWorkload {
         }
         Clients.pause(500);
       }
-      return verdict(ops, states, acknowledged, participant.effects(), participant.callsWithoutKey());
+      return verdict(
+          ops, states, acknowledged, participant.effects(), participant.callsWithoutKey());
     } finally {
       participant.close();
     }
   }
 
-  static CheckResult verdict(List<Op> ops, Map<String, String> states, Set<String> acknowledged,
-      Map<String, SagaParticipant.Effects> effects, long callsWithoutKey) {
+  static CheckResult verdict(
+      List<Op> ops,
+      Map<String, String> states,
+      Set<String> acknowledged,
+      Map<String, SagaParticipant.Effects> effects,
+      long callsWithoutKey) {
     List<String> violations = new ArrayList<>();
-    SagaChecker.Counts c = SagaChecker.check(states, acknowledged, effects, COMPENSABLE, LAST, violations);
+    SagaChecker.Counts c =
+        SagaChecker.check(states, acknowledged, effects, COMPENSABLE, LAST, violations);
     if (callsWithoutKey > 0) {
-      violations.add("no_idempotency_key: " + callsWithoutKey + " participant calls carried no Idempotency-Key");
+      violations.add(
+          "no_idempotency_key: "
+              + callsWithoutKey
+              + " participant calls carried no Idempotency-Key");
     }
     Map<String, String> figures = new LinkedHashMap<>();
     figures.put("sagas", Long.toString(c.started()));
@@ -175,7 +213,11 @@ public final class SagasWorkload implements ChaosWorkload {
     figures.put("not_finished", Long.toString(c.notFinished()));
     figures.put("double_effects", Long.toString(c.doubleEffects()));
     figures.put("wrong_effects", Long.toString(c.wrongEffects()));
-    boolean valid = c.notFinished() == 0 && c.doubleEffects() == 0 && c.wrongEffects() == 0 && callsWithoutKey == 0;
+    boolean valid =
+        c.notFinished() == 0
+            && c.doubleEffects() == 0
+            && c.wrongEffects() == 0
+            && callsWithoutKey == 0;
     return CheckResult.of("sagas", ops, valid, figures, UniquePutWorkload.truncate(violations));
   }
 

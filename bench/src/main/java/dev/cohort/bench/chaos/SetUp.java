@@ -15,8 +15,8 @@ final class SetUp {
 
   /**
    * Calls {@code call} (which should pick a gateway itself) until {@code accept} holds for its
-   * reply; throws {@link IllegalStateException} naming {@code what} and the last answer once
-   * {@code deadline} passed.
+   * reply; throws {@link IllegalStateException} naming {@code what} and the last answer once {@code
+   * deadline} passed.
    */
   static Reply until(String what, Duration deadline, Supplier<Reply> call, Predicate<Reply> accept)
       throws InterruptedException {
@@ -30,7 +30,13 @@ final class SetUp {
       }
       if (System.nanoTime() > end) {
         throw new IllegalStateException(
-            what + ": no acceptable answer within " + deadline + "; last: " + last.describe() + " " + last.body());
+            what
+                + ": no acceptable answer within "
+                + deadline
+                + "; last: "
+                + last.describe()
+                + " "
+                + last.body());
       }
       Thread.sleep(backoff);
       backoff = Math.min(2_000, backoff * 2);

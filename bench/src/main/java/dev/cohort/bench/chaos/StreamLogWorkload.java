@@ -17,16 +17,16 @@ import java.util.function.BooleanSupplier;
 /**
  * Producers and consumer-group members on the topic {@code chaos_log} (4 partitions).
  *
- * <p>Producer {@code c} owns partition {@code c mod 4} and sends batches of {@link #BATCH}
- * records {@code p<c>-<n>} ({@code n} counting up); a batch that is not acknowledged is sent
- * again — the same batch, with the same base sequence under the idempotent protocol — until it is
- * acknowledged or the run stops. Only then comes the next batch, so acknowledged records must be
- * in the log exactly once (idempotent) or at least once (plain), in send order per producer.
+ * <p>Producer {@code c} owns partition {@code c mod 4} and sends batches of {@link #BATCH} records
+ * {@code p<c>-<n>} ({@code n} counting up); a batch that is not acknowledged is sent again — the
+ * same batch, with the same base sequence under the idempotent protocol — until it is acknowledged
+ * or the run stops. Only then comes the next batch, so acknowledged records must be in the log
+ * exactly once (idempotent) or at least once (plain), in send order per producer.
  *
  * <p>{@link #CONSUMERS} members join group {@code chaos_g}, poll through one home gateway (the
  * gateway keeps an HTTP member's fetch positions) and commit after every poll; a member whose poll
- * failed leaves and joins again (see {@code Consumer#step}); see
- * {@link GroupCommitChecker}. They are extra threads beside the {@code clients} producers.
+ * failed leaves and joins again (see {@code Consumer#step}); see {@link GroupCommitChecker}. They
+ * are extra threads beside the {@code clients} producers.
  */
 public final class StreamLogWorkload implements ChaosWorkload {
   static final String TOPIC = "chaos_log";
@@ -34,10 +34,14 @@ public final class StreamLogWorkload implements ChaosWorkload {
   static final int PARTITIONS = 4;
   static final int BATCH = 3;
   static final int CONSUMERS = 2;
+
   /** Consumers record ops with client ids from here on. */
   static final int CONSUMER_CLIENT_BASE = 1000;
 
-  /** Which produce shape to use. AUTO tries the idempotent one and falls back when the gateway lacks it. */
+  /**
+   * Which produce shape to use. AUTO tries the idempotent one and falls back when the gateway lacks
+   * it.
+   */
   public enum Mode {
     PLAIN,
     IDEMPOTENT,
@@ -64,7 +68,10 @@ public final class StreamLogWorkload implements ChaosWorkload {
     this(mode, "");
   }
 
-  /** Names its topic {@code chaos_log<suffix>} and group {@code chaos_g<suffix>}: each run starts empty. */
+  /**
+   * Names its topic {@code chaos_log<suffix>} and group {@code chaos_g<suffix>}: each run starts
+   * empty.
+   */
   public StreamLogWorkload(Mode mode, String suffix) {
     this.mode = mode;
     this.topic = TOPIC + suffix;
@@ -79,17 +86,28 @@ public final class StreamLogWorkload implements ChaosWorkload {
   @Override
   public void setUp(Gateways g) throws Exception {
     ObjectNode create = ChaosHttp.object().put("name", topic).put("partitions", PARTITIONS);
-    SetUp.until("create topic " + topic, SetUp.DEADLINE,
-        () -> ChaosHttp.post(g, ChaosHttp.any(g), "/v1/topics", create), SetUp.okOr("topic_already_exists"));
+    SetUp.until(
+        "create topic " + topic,
+        SetUp.DEADLINE,
+        () -> ChaosHttp.post(g, ChaosHttp.any(g), "/v1/topics", create),
+        SetUp.okOr("topic_already_exists"));
     if (mode != Mode.PLAIN) {
       ProduceProtocol idempotent = new ProduceProtocol.Idempotent();
-      Reply probe = SetUp.until("init producer", SetUp.DEADLINE,
-          () -> idempotent.init(g, ChaosHttp.any(g)), r -> r.ok() || r.status() == 404 || r.status() == 405);
+      Reply probe =
+          SetUp.until(
+              "init producer",
+              SetUp.DEADLINE,
+              () -> idempotent.init(g, ChaosHttp.any(g)),
+              r -> r.ok() || r.status() == 404 || r.status() == 405);
       if (probe.ok()) {
         protocol = idempotent;
       } else if (mode == Mode.IDEMPOTENT) {
-        throw new IllegalStateException("the gateway has no idempotent produce (" + ProduceProtocol.Idempotent.INIT_PATH
-            + " answered " + probe.describe() + ")");
+        throw new IllegalStateException(
+            "the gateway has no idempotent produce ("
+                + ProduceProtocol.Idempotent.INIT_PATH
+                + " answered "
+                + probe.describe()
+                + ")");
       }
     }
   }
@@ -105,14 +123,19 @@ public final class StreamLogWorkload implements ChaosWorkload {
       consumers.put(clients + c, new Consumer(CONSUMER_CLIENT_BASE + c));
     }
     Duration grace = g.requestTimeout().multipliedBy(3).plusSeconds(5);
-    Clients.run(name(), clients + CONSUMERS, stop, grace, client -> {
-      Producer p = producers.get(client);
-      if (p != null) {
-        p.sendNextBatch(g, stop);
-      } else {
-        consumers.get(client).step(g);
-      }
-    });
+    Clients.run(
+        name(),
+        clients + CONSUMERS,
+        stop,
+        grace,
+        client -> {
+          Producer p = producers.get(client);
+          if (p != null) {
+            p.sendNextBatch(g, stop);
+          } else {
+            consumers.get(client).step(g);
+          }
+        });
     for (Consumer c : consumers.values()) {
       c.leave(g);
     }
@@ -173,8 +196,15 @@ public final class StreamLogWorkload implements ChaosWorkload {
         last = ChaosHttp.post(g, node, ProduceProtocol.path(topic), proto.body(batch, identity));
         if (last.ok()) {
           nextSequence += BATCH;
-          history.record(client, "partition-" + partition, "send", String.join(",", values),
-              resentInNewEpoch ? "resent-in-new-epoch" : "seq=" + batch.baseSequence(), null, invoke, Outcome.OK);
+          history.record(
+              client,
+              "partition-" + partition,
+              "send",
+              String.join(",", values),
+              resentInNewEpoch ? "resent-in-new-epoch" : "seq=" + batch.baseSequence(),
+              null,
+              invoke,
+              Outcome.OK);
           return;
         }
         if (proto.fenced(last)) {
@@ -185,9 +215,14 @@ public final class StreamLogWorkload implements ChaosWorkload {
       // Stopped before an acknowledgement. The next batch (if the runner calls again) keeps the
       // sequence moving past this one, so that it cannot be mistaken for a retry.
       nextSequence += BATCH;
-      history.record(client, "partition-" + partition, "send", String.join(",", values),
+      history.record(
+          client,
+          "partition-" + partition,
+          "send",
+          String.join(",", values),
           resentInNewEpoch ? "resent-in-new-epoch" : "seq=" + batch.baseSequence(),
-          last == null ? "not sent" : last.describe(), invoke,
+          last == null ? "not sent" : last.describe(),
+          invoke,
           anyIndeterminate || last == null ? Outcome.INDETERMINATE : Outcome.FAIL);
     }
   }
@@ -209,7 +244,8 @@ public final class StreamLogWorkload implements ChaosWorkload {
         silentPolls = 0;
       }
       if (member == null) {
-        ObjectNode join = ChaosHttp.object().put("autoOffsetReset", "earliest").put("sessionTimeoutMs", 10_000);
+        ObjectNode join =
+            ChaosHttp.object().put("autoOffsetReset", "earliest").put("sessionTimeoutMs", 10_000);
         join.putArray("topics").add(topic);
         Reply r = ChaosHttp.post(g, home, "/v1/groups/" + group + "/members", join);
         if (!r.ok()) {
@@ -221,9 +257,18 @@ public final class StreamLogWorkload implements ChaosWorkload {
         rejoins.incrementAndGet();
       }
       long invoke = System.nanoTime();
-      Reply poll = ChaosHttp.send(g, home, "GET",
-          "/v1/groups/" + group + "/members/" + ChaosHttp.query(member) + "/records?maxRecords=200&maxWaitMs=500",
-          null, g.requestTimeout().plusMillis(500));
+      Reply poll =
+          ChaosHttp.send(
+              g,
+              home,
+              "GET",
+              "/v1/groups/"
+                  + group
+                  + "/members/"
+                  + ChaosHttp.query(member)
+                  + "/records?maxRecords=200&maxWaitMs=500",
+              null,
+              g.requestTimeout().plusMillis(500));
       if (!poll.ok()) {
         // The gateway advances an HTTP member's positions when it serves a fetch: a poll whose
         // answer was lost may have moved them past records this member never saw, and its next
@@ -241,23 +286,47 @@ public final class StreamLogWorkload implements ChaosWorkload {
       int generation = poll.body().path("generation").asInt();
       Map<Integer, List<Long>> byPartition = new TreeMap<>();
       for (JsonNode record : poll.body().path("records")) {
-        byPartition.computeIfAbsent(record.path("partition").asInt(), p -> new ArrayList<>())
+        byPartition
+            .computeIfAbsent(record.path("partition").asInt(), p -> new ArrayList<>())
             .add(record.path("offset").asLong());
       }
       if (byPartition.isEmpty()) {
         return;
       }
-      byPartition.forEach((p, offsets) -> history.record(client, "partition-" + p, "poll",
-          String.join(",", offsets.stream().map(String::valueOf).toList()), member, null, invoke, Outcome.OK));
+      byPartition.forEach(
+          (p, offsets) ->
+              history.record(
+                  client,
+                  "partition-" + p,
+                  "poll",
+                  String.join(",", offsets.stream().map(String::valueOf).toList()),
+                  member,
+                  null,
+                  invoke,
+                  Outcome.OK));
       ObjectNode commit = ChaosHttp.object().put("memberId", member).put("generation", generation);
       ArrayNode offsets = commit.putArray("offsets");
-      byPartition.forEach((p, list) -> offsets.addObject().put("topic", topic).put("partition", p)
-          .put("offset", list.get(list.size() - 1) + 1));
+      byPartition.forEach(
+          (p, list) ->
+              offsets
+                  .addObject()
+                  .put("topic", topic)
+                  .put("partition", p)
+                  .put("offset", list.get(list.size() - 1) + 1));
       long commitInvoke = System.nanoTime();
       Reply r = ChaosHttp.post(g, home, "/v1/groups/" + group + "/offsets", commit);
       Outcome outcome = ChaosHttp.writeOutcome(r, Set.of());
-      byPartition.forEach((p, list) -> history.record(client, "partition-" + p, "commit",
-          Long.toString(list.get(list.size() - 1) + 1), member, r.ok() ? null : r.describe(), commitInvoke, outcome));
+      byPartition.forEach(
+          (p, list) ->
+              history.record(
+                  client,
+                  "partition-" + p,
+                  "commit",
+                  Long.toString(list.get(list.size() - 1) + 1),
+                  member,
+                  r.ok() ? null : r.describe(),
+                  commitInvoke,
+                  outcome));
       if (r.status() == 404) {
         member = null;
       }
@@ -277,13 +346,23 @@ public final class StreamLogWorkload implements ChaosWorkload {
       log.put(p, readPartition(g, p));
     }
     Map<Integer, Long> committed = committedOffsets(g);
-    return verdict(history.snapshot(), log, committed, protocol.idempotent(),
+    return verdict(
+        history.snapshot(),
+        log,
+        committed,
+        protocol.idempotent(),
         Map.of("retries", retries.get(), "epoch_bumps", epochBumps.get(), "joins", rejoins.get()));
   }
 
-  /** The checkers over a history, the log read back and the group's final offsets (also for tests). */
-  static CheckResult verdict(List<Op> ops, Map<Integer, List<String>> log, Map<Integer, Long> committed,
-      boolean idempotent, Map<String, Long> extra) {
+  /**
+   * The checkers over a history, the log read back and the group's final offsets (also for tests).
+   */
+  static CheckResult verdict(
+      List<Op> ops,
+      Map<Integer, List<String>> log,
+      Map<Integer, Long> committed,
+      boolean idempotent,
+      Map<String, Long> extra) {
     List<String> violations = new ArrayList<>();
     StreamLogChecker.Counts counts = StreamLogChecker.check(ops, log, violations);
     Map<String, String> figures = StreamLogChecker.newFigures();
@@ -293,7 +372,8 @@ public final class StreamLogWorkload implements ChaosWorkload {
     figures.put("skipped", Long.toString(group.skipped()));
     extra.forEach((k, v) -> figures.put(k, Long.toString(v)));
     valid &= group.commitsBackwards() == 0 && group.skipped() == 0;
-    return CheckResult.of("stream-log", ops, valid, figures, UniquePutWorkload.truncate(violations));
+    return CheckResult.of(
+        "stream-log", ops, valid, figures, UniquePutWorkload.truncate(violations));
   }
 
   private List<String> readPartition(Gateways g, int partition) throws InterruptedException {
@@ -301,10 +381,20 @@ public final class StreamLogWorkload implements ChaosWorkload {
     long offset = 0;
     long highWatermark = Long.MAX_VALUE;
     while (offset < highWatermark) {
-      String path = "/v1/topics/" + topic + "/partitions/" + partition + "/records?offset=" + offset
-          + "&maxRecords=1000&maxWaitMs=0";
-      Reply r = SetUp.until("read " + topic + "/" + partition + " at " + offset, SetUp.DEADLINE,
-          () -> ChaosHttp.get(g, ChaosHttp.any(g), path), Reply::ok);
+      String path =
+          "/v1/topics/"
+              + topic
+              + "/partitions/"
+              + partition
+              + "/records?offset="
+              + offset
+              + "&maxRecords=1000&maxWaitMs=0";
+      Reply r =
+          SetUp.until(
+              "read " + topic + "/" + partition + " at " + offset,
+              SetUp.DEADLINE,
+              () -> ChaosHttp.get(g, ChaosHttp.any(g), path),
+              Reply::ok);
       if (highWatermark == Long.MAX_VALUE) {
         highWatermark = r.body().path("highWatermark").asLong();
       }
@@ -322,8 +412,12 @@ public final class StreamLogWorkload implements ChaosWorkload {
   }
 
   private Map<Integer, Long> committedOffsets(Gateways g) throws InterruptedException {
-    Reply r = SetUp.until("describe group " + group, SetUp.DEADLINE,
-        () -> ChaosHttp.get(g, ChaosHttp.any(g), "/v1/groups/" + group), x -> x.ok() || x.status() == 404);
+    Reply r =
+        SetUp.until(
+            "describe group " + group,
+            SetUp.DEADLINE,
+            () -> ChaosHttp.get(g, ChaosHttp.any(g), "/v1/groups/" + group),
+            x -> x.ok() || x.status() == 404);
     Map<Integer, Long> committed = new TreeMap<>();
     for (JsonNode o : r.body().path("offsets")) {
       if (topic.equals(o.path("topic").asText())) {

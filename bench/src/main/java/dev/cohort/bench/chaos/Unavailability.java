@@ -10,12 +10,12 @@ import java.util.Map;
  * How long keys stayed unavailable after each fault started. For each fault start {@code t} and
  * each key (or stream) with a successful operation completed before {@code t}: the seconds from
  * {@code t} to the completion of the first successful operation on that key invoked at or after
- * {@code t}. A key that never succeeded again counts until the last completion in the history
- * (the end of the run), so that an outage that never healed is not hidden.
+ * {@code t}. A key that never succeeded again counts until the last completion in the history (the
+ * end of the run), so that an outage that never healed is not hidden.
  *
- * <p>Workloads that move on to fresh keys name them {@code <stream>/<n>} (the kv register's
- * {@code r3/17}, unique puts' {@code u/2/40}); a trailing {@code /<digits>} is stripped, so such
- * a key counts as its stream ({@code r3}, {@code u/2}).
+ * <p>Workloads that move on to fresh keys name them {@code <stream>/<n>} (the kv register's {@code
+ * r3/17}, unique puts' {@code u/2/40}); a trailing {@code /<digits>} is stripped, so such a key
+ * counts as its stream ({@code r3}, {@code u/2}).
  */
 public final class Unavailability {
   private Unavailability() {}
@@ -31,7 +31,9 @@ public final class Unavailability {
   /** Every (fault, key) sample in seconds, unsorted. */
   public static double[] samples(List<Op> history, List<Long> faultStartNanos) {
     return byStream(history, faultStartNanos).values().stream()
-        .flatMap(List::stream).mapToDouble(Double::doubleValue).toArray();
+        .flatMap(List::stream)
+        .mapToDouble(Double::doubleValue)
+        .toArray();
   }
 
   /** The stream that stayed unavailable longest, as {@code stream:seconds} (empty: none). */
@@ -74,7 +76,9 @@ public final class Unavailability {
         }
         if (before) {
           long until = firstAfter == Long.MAX_VALUE ? Math.max(end, start) : firstAfter;
-          samples.computeIfAbsent(stream.getKey(), k -> new ArrayList<>()).add((until - start) / 1e9);
+          samples
+              .computeIfAbsent(stream.getKey(), k -> new ArrayList<>())
+              .add((until - start) / 1e9);
         }
       }
     }

@@ -18,6 +18,7 @@ public final class UniquePutWorkload implements ChaosWorkload {
   static final String PREFIX = "u/";
 
   private final History history = new History();
+
   /** The keyspace of this run: {@link #KEYSPACE} plus the run's suffix. */
   private final String keyspace;
 
@@ -43,16 +44,22 @@ public final class UniquePutWorkload implements ChaosWorkload {
   @Override
   public void run(Gateways g, BooleanSupplier stop, int clients) throws Exception {
     long[] next = new long[clients];
-    Clients.run(name(), clients, stop, g.requestTimeout().multipliedBy(2).plusSeconds(5), client -> {
-      long n = next[client]++;
-      String key = PREFIX + client + "/" + n;
-      String value = "v" + client + "-" + n;
-      URI node = ChaosHttp.any(g);
-      long invoke = System.nanoTime();
-      Reply r = KvCalls.put(g, node, keyspace, key, value);
-      Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
-      history.record(client, key, "put", value, null, r.ok() ? null : r.describe(), invoke, outcome);
-    });
+    Clients.run(
+        name(),
+        clients,
+        stop,
+        g.requestTimeout().multipliedBy(2).plusSeconds(5),
+        client -> {
+          long n = next[client]++;
+          String key = PREFIX + client + "/" + n;
+          String value = "v" + client + "-" + n;
+          URI node = ChaosHttp.any(g);
+          long invoke = System.nanoTime();
+          Reply r = KvCalls.put(g, node, keyspace, key, value);
+          Outcome outcome = ChaosHttp.writeOutcome(r, KvCalls.CP_DEFINITE_503);
+          history.record(
+              client, key, "put", value, null, r.ok() ? null : r.describe(), invoke, outcome);
+        });
   }
 
   @Override
@@ -63,8 +70,12 @@ public final class UniquePutWorkload implements ChaosWorkload {
     // point read are different paths, and the verdict should not hang on one of them.
     for (Op op : ops) {
       if (op.ok() && !present.containsKey(op.key())) {
-        Reply r = SetUp.until("read " + op.key(), SetUp.DEADLINE,
-            () -> KvCalls.get(g, ChaosHttp.any(g), keyspace, op.key()), KvCalls::isRead);
+        Reply r =
+            SetUp.until(
+                "read " + op.key(),
+                SetUp.DEADLINE,
+                () -> KvCalls.get(g, ChaosHttp.any(g), keyspace, op.key()),
+                KvCalls::isRead);
         String value = KvCalls.value(r);
         if (value != null) {
           present.put(op.key(), value);
@@ -97,14 +108,25 @@ public final class UniquePutWorkload implements ChaosWorkload {
             violations.add("lost: acknowledged put " + op.key() + "=" + op.value() + " is absent");
           } else if (!found.equals(op.value())) {
             wrong++;
-            violations.add("wrong value: " + op.key() + " holds '" + found + "', acknowledged '" + op.value() + "'");
+            violations.add(
+                "wrong value: "
+                    + op.key()
+                    + " holds '"
+                    + found
+                    + "', acknowledged '"
+                    + op.value()
+                    + "'");
           }
         }
         case FAIL -> {
           if (found != null) {
             failedPresent++;
-            violations.add("failed_present: put " + op.key() + " answered " + op.observed()
-                + " (a definite failure) but the key is there");
+            violations.add(
+                "failed_present: put "
+                    + op.key()
+                    + " answered "
+                    + op.observed()
+                    + " (a definite failure) but the key is there");
           }
         }
         case INDETERMINATE -> indeterminatePresent += found != null ? 1 : 0;

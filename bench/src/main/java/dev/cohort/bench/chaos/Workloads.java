@@ -19,7 +19,9 @@ final class Workloads {
       case "ap" -> new ApWorkload();
       default ->
           throw new IllegalArgumentException(
-              "unknown workload '" + name + "'; known: kv-register, unique-put, stream-log, locks, sagas, ap");
+              "unknown workload '"
+                  + name
+                  + "'; known: kv-register, unique-put, stream-log, locks, sagas, ap");
     };
   }
 }

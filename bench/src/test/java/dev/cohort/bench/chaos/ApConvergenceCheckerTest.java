@@ -10,11 +10,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ApConvergenceCheckerTest {
-  private final List<Op> history = List.of(
-      op(0, "a/0/0", "put", "v0-0", "quorum", 0, 10, Outcome.OK),
-      op(0, "a/0/1", "put", "v0-1", "one", 0, 10, Outcome.OK),
-      op(1, "a/1/0", "put", "v1-0", "quorum", 0, 10, Outcome.INDETERMINATE),
-      op(1, "a/1/1", "put", "v1-1", "all", 0, 10, Outcome.FAIL));
+  private final List<Op> history =
+      List.of(
+          op(0, "a/0/0", "put", "v0-0", "quorum", 0, 10, Outcome.OK),
+          op(0, "a/0/1", "put", "v0-1", "one", 0, 10, Outcome.OK),
+          op(1, "a/1/0", "put", "v1-0", "quorum", 0, 10, Outcome.INDETERMINATE),
+          op(1, "a/1/1", "put", "v1-1", "all", 0, 10, Outcome.FAIL));
 
   private static CheckResult verdict(List<Op> history, List<Map<String, String>> replicas) {
     return ApWorkload.verdict(history, replicas, Map.of());

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
  * AP consistency levels on three real node processes (RF=3) with one of them SIGKILLed: {@code
  * quorum} writes and reads succeed, {@code all} answers 503 {@code consistency_unavailable} with
  * the required and alive counts, {@code one} succeeds. The survivors keep the writes for the dead
- * replica as hints; after it restarts on its data directory they are replayed, and a read at
- * {@code all} — and a read at {@code one} through the restarted node, which reads its own store
- * first — returns every write acknowledged while it was down.
+ * replica as hints; after it restarts on its data directory they are replayed, and a read at {@code
+ * all} — and a read at {@code one} through the restarted node, which reads its own store first —
+ * returns every write acknowledged while it was down.
  */
 @Tag("fault")
 class ApKillFaultTest {
@@ -28,18 +28,23 @@ class ApKillFaultTest {
 
   static Path root() {
     Path root = Path.of("").toAbsolutePath().getParent();
-    assertTrue(Files.isExecutable(root.resolve("cohort")), "the ./cohort launcher is not at " + root);
+    assertTrue(
+        Files.isExecutable(root.resolve("cohort")), "the ./cohort launcher is not at " + root);
     return root;
   }
 
   static Gateways gateways(ChaosCluster cluster) {
-    return new Gateways(cluster.gateways(),
+    return new Gateways(
+        cluster.gateways(),
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
         Duration.ofSeconds(10));
   }
 
   static Reply put(Gateways g, URI node, String key, String value, String consistency) {
-    return ChaosHttp.put(g, node, KvCalls.keyPath(KEYSPACE, key) + "?consistency=" + consistency,
+    return ChaosHttp.put(
+        g,
+        node,
+        KvCalls.keyPath(KEYSPACE, key) + "?consistency=" + consistency,
         ChaosHttp.object().put("value", value));
   }
 
@@ -48,9 +53,17 @@ class ApKillFaultTest {
   }
 
   static void createKeyspace(Gateways g) throws InterruptedException {
-    Reply created = SetUp.until("create " + KEYSPACE, SetUp.DEADLINE,
-        () -> ChaosHttp.put(g, g.nodes().getFirst(), "/v1/keyspaces/" + KEYSPACE,
-            ChaosHttp.object().put("mode", "ap").put("replicationFactor", 3)), Reply::ok);
+    Reply created =
+        SetUp.until(
+            "create " + KEYSPACE,
+            SetUp.DEADLINE,
+            () ->
+                ChaosHttp.put(
+                    g,
+                    g.nodes().getFirst(),
+                    "/v1/keyspaces/" + KEYSPACE,
+                    ChaosHttp.object().put("mode", "ap").put("replicationFactor", 3)),
+            Reply::ok);
     assertEquals(3, created.body().path("replicationFactor").asInt(), created.describe());
   }
 
@@ -65,8 +78,12 @@ class ApKillFaultTest {
       // may be on the node about to be killed; see kv/README-ap.md, limits).
       for (int i = 0; i < 9; i++) {
         URI node = nodes.get(i % 3);
-        Reply r = SetUp.until("put at all", SetUp.DEADLINE,
-            () -> put(g, node, "before/" + System.nanoTime(), "x", "all"), Reply::ok);
+        Reply r =
+            SetUp.until(
+                "put at all",
+                SetUp.DEADLINE,
+                () -> put(g, node, "before/" + System.nanoTime(), "x", "all"),
+                Reply::ok);
         assertTrue(r.ok());
       }
 
@@ -74,13 +91,17 @@ class ApKillFaultTest {
       victim.kill();
       // Until the survivors' failure detectors mark it unreachable, an `all` write times out
       // (also 503 consistency_unavailable); afterwards it is refused at once.
-      Reply all = SetUp.until("all refused", SetUp.DEADLINE,
-          () -> put(g, nodes.get(0), "all-write", "a", "all"),
-          r -> r.status() == 503 && r.body().path("error").path("message").asText()
-              .contains("alive=2"));
+      Reply all =
+          SetUp.until(
+              "all refused",
+              SetUp.DEADLINE,
+              () -> put(g, nodes.get(0), "all-write", "a", "all"),
+              r ->
+                  r.status() == 503
+                      && r.body().path("error").path("message").asText().contains("alive=2"));
       assertEquals("consistency_unavailable", all.code(), all.describe());
-      assertTrue(all.body().path("error").path("message").asText().contains("required=3"),
-          all.describe());
+      assertTrue(
+          all.body().path("error").path("message").asText().contains("required=3"), all.describe());
 
       Map<String, String> acked = new LinkedHashMap<>();
       for (int i = 0; i < 30; i++) {
@@ -103,8 +124,12 @@ class ApKillFaultTest {
       cluster.awaitHealthy(ChaosCluster.START);
       URI back = victim.gateway();
       for (Map.Entry<String, String> e : acked.entrySet()) {
-        Reply r = SetUp.until("hint of " + e.getKey() + " on the restarted node", SetUp.DEADLINE,
-            () -> get(g, back, e.getKey(), "one"), Reply::ok);
+        Reply r =
+            SetUp.until(
+                "hint of " + e.getKey() + " on the restarted node",
+                SetUp.DEADLINE,
+                () -> get(g, back, e.getKey(), "one"),
+                Reply::ok);
         assertEquals(e.getValue(), r.body().path("kv").path("value").asText(), e.getKey());
         Reply atAll = get(g, nodes.get(0), e.getKey(), "all");
         assertTrue(atAll.ok(), e.getKey() + ": " + atAll.describe());

@@ -30,7 +30,8 @@ class ApPartitionFaultTest {
 
   @Test
   void bothSidesTakeOneOnlyTheMajorityTakesQuorumAndRepairConverges() throws Exception {
-    assertNull(Firewall.unavailableReason(), "partitions need iptables as root (.ci/run installs it)");
+    assertNull(
+        Firewall.unavailableReason(), "partitions need iptables as root (.ci/run installs it)");
     Path work = Files.createTempDirectory("cohort-ap-partition");
     try (ChaosCluster cluster = ChaosCluster.start(ApKillFaultTest.root(), work, 3, true)) {
       Gateways g = ApKillFaultTest.gateways(cluster);
@@ -41,8 +42,12 @@ class ApPartitionFaultTest {
       // Through every node first: each caches the keyspace's registry entry, a CP entity whose
       // shard may be on the other side of the cut (kv/README-ap.md, limits).
       for (URI node : nodes) {
-        Reply warm = SetUp.until("put at all through " + node, SetUp.DEADLINE,
-            () -> put(g, node, "before/" + System.nanoTime(), "x", "all"), Reply::ok);
+        Reply warm =
+            SetUp.until(
+                "put at all through " + node,
+                SetUp.DEADLINE,
+                () -> put(g, node, "before/" + System.nanoTime(), "x", "all"),
+                Reply::ok);
         assertTrue(warm.ok(), warm.describe());
       }
 
@@ -53,7 +58,8 @@ class ApPartitionFaultTest {
         assertTrue(one.ok(), "minority one: " + one.describe());
         acked.put("minority/one", "m");
         Reply quorum = put(g, minority.gateway(), "minority/quorum", "q", "quorum");
-        assertTrue(quorum.status() == 503 || !quorum.answered(),
+        assertTrue(
+            quorum.status() == 503 || !quorum.answered(),
             "minority quorum must not succeed: " + quorum.describe());
         if (quorum.answered()) {
           assertEquals("consistency_unavailable", quorum.code(), quorum.describe());
@@ -72,11 +78,16 @@ class ApPartitionFaultTest {
       Reply repaired = ChaosHttp.post(g, nodes.get(0), "/v1/kv/" + KEYSPACE + "/repair", null);
       assertTrue(repaired.ok(), repaired.describe());
       for (Map.Entry<String, String> e : acked.entrySet()) {
-        Reply r = SetUp.until("read " + e.getKey() + " at all", SetUp.DEADLINE,
-            () -> get(g, nodes.get(1), e.getKey(), "all"), Reply::ok);
+        Reply r =
+            SetUp.until(
+                "read " + e.getKey() + " at all",
+                SetUp.DEADLINE,
+                () -> get(g, nodes.get(1), e.getKey(), "all"),
+                Reply::ok);
         assertEquals(e.getValue(), r.body().path("kv").path("value").asText(), e.getKey());
         Reply local = get(g, minority.gateway(), e.getKey(), "one");
-        assertTrue(local.ok(), "on the former minority's store: " + e.getKey() + " " + local.describe());
+        assertTrue(
+            local.ok(), "on the former minority's store: " + e.getKey() + " " + local.describe());
       }
     }
   }

@@ -20,10 +20,10 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 
 /**
- * An in-memory stand-in for a node's gateway with the request and answer shapes of the README,
- * for the workloads' own tests: CP keys and cas transactions, topics with produce and fetch, one
- * consumer group whose first member gets every partition. Everything happens under one lock, so
- * it is linearizable; {@code dropAnswers} makes some requests time out after they were applied
+ * An in-memory stand-in for a node's gateway with the request and answer shapes of the README, for
+ * the workloads' own tests: CP keys and cas transactions, topics with produce and fetch, one
+ * consumer group whose first member gets every partition. Everything happens under one lock, so it
+ * is linearizable; {@code dropAnswers} makes some requests time out after they were applied
  * (indeterminate, as a paused node's would be), and {@code loseEveryNthWrite} acknowledges a put
  * and forgets it (the fault the checkers must catch).
  */
@@ -48,11 +48,14 @@ final class FakeCohort implements AutoCloseable {
 
   FakeCohort() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(Executors.newFixedThreadPool(16, r -> {
-      Thread t = new Thread(r, "fake-cohort");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            16,
+            r -> {
+              Thread t = new Thread(r, "fake-cohort");
+              t.setDaemon(true);
+              return t;
+            }));
     server.createContext("/", this::handle);
     server.start();
   }
@@ -92,7 +95,8 @@ final class FakeCohort implements AutoCloseable {
     }
   }
 
-  private ObjectNode route(String method, String raw, Map<String, String> query, JsonNode body, int[] status) {
+  private ObjectNode route(
+      String method, String raw, Map<String, String> query, JsonNode body, int[] status) {
     String[] parts = raw.split("/", -1);
     if (raw.startsWith("/v1/keyspaces/") && method.equals("PUT")) {
       status[0] = 201;
@@ -102,19 +106,25 @@ final class FakeCohort implements AutoCloseable {
       // one store: nothing to reconcile
       return ChaosHttp.object().put("keyspace", parts[3]).put("repaired", 0);
     }
-    if (raw.startsWith("/v1/kv/") && parts[4].equals("keys") && parts.length == 5 && method.equals("GET")) {
+    if (raw.startsWith("/v1/kv/")
+        && parts[4].equals("keys")
+        && parts.length == 5
+        && method.equals("GET")) {
       ObjectNode node = ChaosHttp.object().put("more", false);
       ArrayNode kvs = node.putArray("kvs");
-      kv.forEach((k, v) -> {
-        if (k.startsWith(query.getOrDefault("prefix", ""))) {
-          kvs.addObject().put("key", k).put("value", v);
-        }
-      });
+      kv.forEach(
+          (k, v) -> {
+            if (k.startsWith(query.getOrDefault("prefix", ""))) {
+              kvs.addObject().put("key", k).put("value", v);
+            }
+          });
       return node;
     }
     if (raw.startsWith("/v1/kv/") && parts[4].equals("keys")) {
-      String key = URLDecoder.decode(raw.substring(("/v1/kv/" + parts[3] + "/keys/").length()).replace("+", "%2B"),
-          StandardCharsets.UTF_8);
+      String key =
+          URLDecoder.decode(
+              raw.substring(("/v1/kv/" + parts[3] + "/keys/").length()).replace("+", "%2B"),
+              StandardCharsets.UTF_8);
       if (method.equals("PUT")) {
         String value = body.path("value").asText();
         if (loseEveryNthWrite > 0 && ++writes % loseEveryNthWrite == 0) {
@@ -137,9 +147,10 @@ final class FakeCohort implements AutoCloseable {
       JsonNode compare = body.path("compare").get(0);
       String key = compare.path("key").asText();
       String current = kv.get(key);
-      boolean holds = compare.path("target").asText().equals("version")
-          ? current == null
-          : compare.path("value").asText().equals(current);
+      boolean holds =
+          compare.path("target").asText().equals("version")
+              ? current == null
+              : compare.path("value").asText().equals(current);
       if (holds) {
         JsonNode put = body.path("success").get(0).path("put");
         kv.put(put.path("key").asText(), put.path("value").asText());
@@ -170,9 +181,12 @@ final class FakeCohort implements AutoCloseable {
     if (raw.startsWith("/v1/topics/") && raw.contains("/partitions/")) {
       List<String> partition = log.get(Integer.parseInt(parts[5]));
       int from = Integer.parseInt(query.get("offset"));
-      ObjectNode node = ChaosHttp.object().put("highWatermark", partition.size()).put("logStartOffset", 0);
+      ObjectNode node =
+          ChaosHttp.object().put("highWatermark", partition.size()).put("logStartOffset", 0);
       ArrayNode records = node.putArray("records");
-      int to = Math.min(partition.size(), from + Integer.parseInt(query.getOrDefault("maxRecords", "500")));
+      int to =
+          Math.min(
+              partition.size(), from + Integer.parseInt(query.getOrDefault("maxRecords", "500")));
       for (int o = from; o < to; o++) {
         records.addObject().put("offset", o).put("value", partition.get(o));
       }
@@ -199,7 +213,11 @@ final class FakeCohort implements AutoCloseable {
         for (int p = 0; p < position.length; p++) {
           List<String> partition = log.get(p);
           for (int n = 0; n < 50 && position[p] < partition.size(); n++, position[p]++) {
-            records.addObject().put("topic", "chaos_log").put("partition", p).put("offset", position[p])
+            records
+                .addObject()
+                .put("topic", "chaos_log")
+                .put("partition", p)
+                .put("offset", position[p])
                 .put("value", partition.get((int) position[p]));
           }
         }
@@ -221,8 +239,13 @@ final class FakeCohort implements AutoCloseable {
     if (raw.matches("/v1/groups/[^/]+")) {
       ObjectNode node = ChaosHttp.object();
       ArrayNode offsets = node.putArray("offsets");
-      committed.forEach((p, o) -> offsets.addObject().put("topic", "chaos_log").put("partition", p)
-          .put("committedOffset", o));
+      committed.forEach(
+          (p, o) ->
+              offsets
+                  .addObject()
+                  .put("topic", "chaos_log")
+                  .put("partition", p)
+                  .put("committedOffset", o));
       return node;
     }
     status[0] = 404;
@@ -240,7 +263,8 @@ final class FakeCohort implements AutoCloseable {
     if (raw != null) {
       for (String pair : raw.split("&")) {
         int eq = pair.indexOf('=');
-        query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+        query.put(
+            URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
             URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
       }
     }

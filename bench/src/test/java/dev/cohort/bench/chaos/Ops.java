@@ -15,24 +15,58 @@ final class Ops {
   }
 
   static Op writeUnknown(int client, String key, String value, long invoke) {
-    return new Op(client, key, "write", value, null, "timeout", invoke, NEVER, Outcome.INDETERMINATE);
+    return new Op(
+        client, key, "write", value, null, "timeout", invoke, NEVER, Outcome.INDETERMINATE);
   }
 
   static Op writeFailed(int client, String key, String value, long invoke, long complete) {
-    return new Op(client, key, "write", value, null, "409 key_locked", invoke, complete, Outcome.FAIL);
+    return new Op(
+        client, key, "write", value, null, "409 key_locked", invoke, complete, Outcome.FAIL);
   }
 
-  static Op cas(int client, String key, String expected, String value, boolean succeeded, long invoke, long complete) {
-    return new Op(client, key, "cas", value, expected, Boolean.toString(succeeded), invoke, complete, Outcome.OK);
+  static Op cas(
+      int client,
+      String key,
+      String expected,
+      String value,
+      boolean succeeded,
+      long invoke,
+      long complete) {
+    return new Op(
+        client,
+        key,
+        "cas",
+        value,
+        expected,
+        Boolean.toString(succeeded),
+        invoke,
+        complete,
+        Outcome.OK);
   }
 
   static Op casUnknown(int client, String key, String expected, String value, long invoke) {
-    return new Op(client, key, "cas", value, expected, "timeout", invoke, NEVER, Outcome.INDETERMINATE);
+    return new Op(
+        client, key, "cas", value, expected, "timeout", invoke, NEVER, Outcome.INDETERMINATE);
   }
 
-  static Op op(int client, String key, String f, String value, String expected, long invoke, long complete,
+  static Op op(
+      int client,
+      String key,
+      String f,
+      String value,
+      String expected,
+      long invoke,
+      long complete,
       Outcome outcome) {
-    return new Op(client, key, f, value, expected, null, invoke,
-        outcome == Outcome.INDETERMINATE ? NEVER : complete, outcome);
+    return new Op(
+        client,
+        key,
+        f,
+        value,
+        expected,
+        null,
+        invoke,
+        outcome == Outcome.INDETERMINATE ? NEVER : complete,
+        outcome);
   }
 }

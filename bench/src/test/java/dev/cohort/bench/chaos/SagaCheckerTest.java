@@ -30,11 +30,14 @@ class SagaCheckerTest {
       e.put(saga + "|" + step + "|action", once(saga + ":" + step + ":action"));
       e.put(saga + "|" + step + "|compensation", once(saga + ":" + step + ":compensation"));
     }
-    e.put(saga + "|confirm|action", new SagaParticipant.Effects(0, 1, List.of(saga + ":confirm:action")));
+    e.put(
+        saga + "|confirm|action",
+        new SagaParticipant.Effects(0, 1, List.of(saga + ":confirm:action")));
     return e;
   }
 
-  private static CheckResult verdict(Map<String, String> states, Map<String, SagaParticipant.Effects> effects) {
+  private static CheckResult verdict(
+      Map<String, String> states, Map<String, SagaParticipant.Effects> effects) {
     return SagasWorkload.verdict(List.of(), states, states.keySet(), effects, 0);
   }
 
@@ -42,7 +45,8 @@ class SagaCheckerTest {
   void completedAndCompensatedSagasWithEffectsOnceAreValid() {
     Map<String, SagaParticipant.Effects> effects = new HashMap<>(completed("s1"));
     effects.putAll(compensated("s2"));
-    Map<String, String> states = new LinkedHashMap<>(Map.of("s1", "COMPLETED", "s2", "COMPENSATED"));
+    Map<String, String> states =
+        new LinkedHashMap<>(Map.of("s1", "COMPLETED", "s2", "COMPENSATED"));
     CheckResult r = verdict(states, effects);
     assertTrue(r.valid(), r.violations().toString());
     assertEquals("1", r.figures().get("compensated"));
@@ -77,6 +81,9 @@ class SagaCheckerTest {
 
   @Test
   void participantCallsWithoutAnIdempotencyKeyAreAViolation() {
-    assertFalse(SagasWorkload.verdict(List.of(), Map.of("s1", "COMPLETED"), Set.of("s1"), completed("s1"), 3).valid());
+    assertFalse(
+        SagasWorkload.verdict(
+                List.of(), Map.of("s1", "COMPLETED"), Set.of("s1"), completed("s1"), 3)
+            .valid());
   }
 }

@@ -14,8 +14,10 @@ class SagaParticipantTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private int call(URI participant, String key, String body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(participant.resolve("/effect"))
-        .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(participant.resolve("/effect"))
+            .timeout(Duration.ofSeconds(5))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) {
       request.header("Idempotency-Key", key);
     }
@@ -25,7 +27,8 @@ class SagaParticipantTest {
   @Test
   void appliesAnEffectOncePerIdempotencyKeyAndFailsWhenAsked() throws Exception {
     try (SagaParticipant participant = new SagaParticipant(0)) {
-      String action = "{\"saga\":\"s1\",\"step\":\"reserve\",\"phase\":\"action\",\"fail\":\"false\"}";
+      String action =
+          "{\"saga\":\"s1\",\"step\":\"reserve\",\"phase\":\"action\",\"fail\":\"false\"}";
       assertEquals(200, call(participant.uri(), "s1:reserve:action", action));
       assertEquals(200, call(participant.uri(), "s1:reserve:action", action));
       assertEquals(1, participant.effects().get("s1|reserve|action").applied());
@@ -34,7 +37,8 @@ class SagaParticipantTest {
       assertEquals(200, call(participant.uri(), "other-key", action));
       assertEquals(2, participant.effects().get("s1|reserve|action").applied());
 
-      String failing = "{\"saga\":\"s2\",\"step\":\"confirm\",\"phase\":\"action\",\"fail\":\"true\"}";
+      String failing =
+          "{\"saga\":\"s2\",\"step\":\"confirm\",\"phase\":\"action\",\"fail\":\"true\"}";
       assertEquals(422, call(participant.uri(), "s2:confirm:action", failing));
       assertEquals(0, participant.effects().get("s2|confirm|action").applied());
       call(participant.uri(), null, action.replace("s1", "s3"));

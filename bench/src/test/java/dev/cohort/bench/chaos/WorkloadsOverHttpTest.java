@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The workloads against {@link FakeCohort}: request and answer shapes, indeterminate answers, and
- * a store that loses acknowledged writes, end to end through the checkers.
+ * The workloads against {@link FakeCohort}: request and answer shapes, indeterminate answers, and a
+ * store that loses acknowledged writes, end to end through the checkers.
  */
 class WorkloadsOverHttpTest {
   private FakeCohort fake;
@@ -39,7 +39,8 @@ class WorkloadsOverHttpTest {
 
   /**
    * Until the fake has dropped {@code lost} acknowledged writes (or a generous deadline passes): a
-   * loaded machine may send few requests in any fixed time, and a run without a loss proves nothing.
+   * loaded machine may send few requests in any fixed time, and a run without a loss proves
+   * nothing.
    */
   private BooleanSupplier afterLosing(int lost) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -60,7 +61,9 @@ class WorkloadsOverHttpTest {
     assertValid(r);
     assertEquals("true", r.figures().get("linearizable"), r.line());
     assertTrue(r.indeterminate() > 0, r.line());
-    assertTrue(w.history().stream().anyMatch(o -> o.f().equals("cas") && "true".equals(o.observed())), r.line());
+    assertTrue(
+        w.history().stream().anyMatch(o -> o.f().equals("cas") && "true".equals(o.observed())),
+        r.line());
   }
 
   @Test
@@ -103,7 +106,8 @@ class WorkloadsOverHttpTest {
     fake.dropAnswers = 0;
     CheckResult r = w.check(gateways);
     assertValid(r);
-    assertEquals("false", r.figures().get("idempotent"), "the fake has no /v1/producers: AUTO falls back");
+    assertEquals(
+        "false", r.figures().get("idempotent"), "the fake has no /v1/producers: AUTO falls back");
     assertTrue(Long.parseLong(r.figures().get("acknowledged")) > 0, r.line());
     assertTrue(w.history().stream().anyMatch(o -> o.f().equals("commit") && o.ok()), r.line());
   }

@@ -23,7 +23,8 @@ public final class SharedJournalJoinCheck extends JoinConfigCompatChecker {
   }
 
   @Override
-  public ConfigValidation check(com.typesafe.config.Config toCheck, com.typesafe.config.Config actual) {
+  public ConfigValidation check(
+      com.typesafe.config.Config toCheck, com.typesafe.config.Config actual) {
     List<String> problems = SharedJournalRule.problems(toCheck, actual);
     if (problems.isEmpty()) {
       return Valid$.MODULE$;

@@ -44,13 +44,17 @@ public final class SharedJournalRule {
      */
     boolean nodeLocal() {
       return plugin.equals("cohort-file-journal")
-          || (plugin.equals("jdbc-journal") && !journal.equals("postgresql") && !journal.equals("postgres"));
+          || (plugin.equals("jdbc-journal")
+              && !journal.equals("postgresql")
+              && !journal.equals("postgres"));
     }
 
     String describe() {
       return nodeLocal()
           ? "the node-local \"" + journal + "\" journal"
-          : plugin.equals("jdbc-journal") ? "PostgreSQL at " + postgresUrl : "journal plugin " + plugin;
+          : plugin.equals("jdbc-journal")
+              ? "PostgreSQL at " + postgresUrl
+              : "journal plugin " + plugin;
     }
 
     static Placement of(Config config) {
@@ -93,7 +97,8 @@ public final class SharedJournalRule {
               + ". "
               + REMEDY);
     } else if (!Objects.equals(ours.plugin(), theirs.plugin())
-        || (ours.plugin().equals("jdbc-journal") && !ours.postgresUrl().equals(theirs.postgresUrl()))) {
+        || (ours.plugin().equals("jdbc-journal")
+            && !ours.postgresUrl().equals(theirs.postgresUrl()))) {
       problems.add(
           "the nodes use different journals: "
               + ours.describe()

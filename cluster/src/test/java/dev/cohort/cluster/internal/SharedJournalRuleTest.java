@@ -29,7 +29,10 @@ class SharedJournalRuleTest {
     for (String local : List.of("file", "h2")) {
       Config localNode = node("cohort.persistence.journal = " + local);
       for (List<Config> pair :
-          List.of(List.of(localNode, node(POSTGRES)), List.of(node(POSTGRES), localNode), List.of(localNode, localNode))) {
+          List.of(
+              List.of(localNode, node(POSTGRES)),
+              List.of(node(POSTGRES), localNode),
+              List.of(localNode, localNode))) {
         List<String> problems = SharedJournalRule.problems(pair.get(0), pair.get(1));
         assertEquals(1, problems.size(), local + ": " + problems);
         String message = problems.get(0);
@@ -44,8 +47,9 @@ class SharedJournalRuleTest {
   @Test
   void differentPostgresqlDatabasesAreRefused() {
     Config other =
-        node("cohort.persistence.journal = postgresql\n"
-            + "cohort.persistence.postgresql.url = \"jdbc:postgresql://other:5432/cohort\"");
+        node(
+            "cohort.persistence.journal = postgresql\n"
+                + "cohort.persistence.postgresql.url = \"jdbc:postgresql://other:5432/cohort\"");
     List<String> problems = SharedJournalRule.problems(other, node(POSTGRES));
     assertEquals(1, problems.size());
     assertTrue(problems.get(0).contains("jdbc:postgresql://other:5432/cohort"), problems.get(0));
@@ -59,7 +63,8 @@ class SharedJournalRuleTest {
 
   @Test
   void onlyBothSidesTogetherCanAllowASharedEmbeddedJournal() {
-    Config allowed = node("cohort.persistence.journal = h2\ncohort.node.allow-local-journal-in-cluster = on");
+    Config allowed =
+        node("cohort.persistence.journal = h2\ncohort.node.allow-local-journal-in-cluster = on");
     Config notAllowed = node("cohort.persistence.journal = h2");
     assertEquals(List.of(), SharedJournalRule.problems(allowed, allowed));
     assertEquals(1, SharedJournalRule.problems(allowed, notAllowed).size());
@@ -71,22 +76,27 @@ class SharedJournalRuleTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> node("cohort.node { remote-port = 2553, seeds = [\"127.0.0.1:2552\"] }"));
-    assertTrue(refused.getMessage().startsWith("cohort.persistence.journal is \"file\""), refused.getMessage());
+    assertTrue(
+        refused.getMessage().startsWith("cohort.persistence.journal is \"file\""),
+        refused.getMessage());
     assertTrue(refused.getMessage().contains("[127.0.0.1:2552]"), refused.getMessage());
     assertEquals(
         List.of("pekko://cohort@127.0.0.1:2552"),
         node("cohort.node { remote-port = 2552, seeds = [\"127.0.0.1:2552\"] }")
             .getStringList("pekko.cluster.seed-nodes"));
     assertEquals(
-        2, node(POSTGRES + "cohort.node.seeds = [\"10.0.0.1:2552\", \"10.0.0.2:2552\"]")
-            .getStringList("pekko.cluster.seed-nodes").size());
+        2,
+        node(POSTGRES + "cohort.node.seeds = [\"10.0.0.1:2552\", \"10.0.0.2:2552\"]")
+            .getStringList("pekko.cluster.seed-nodes")
+            .size());
   }
 
   @Test
   void theJoinCheckIsRegisteredWithPekko() {
     assertEquals(
         SharedJournalJoinCheck.class.getName(),
-        node("").getString(
-            "pekko.cluster.configuration-compatibility-check.checkers.cohort-shared-journal"));
+        node("")
+            .getString(
+                "pekko.cluster.configuration-compatibility-check.checkers.cohort-shared-journal"));
   }
 }

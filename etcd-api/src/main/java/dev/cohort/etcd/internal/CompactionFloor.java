@@ -11,9 +11,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * etcd's compaction point, which Cohort has no counterpart for: kv compacts each partition's
- * history by itself ({@code cohort.kv.history.*}). An etcd {@code Compact(rev)} records {@code
- * rev} here, and reads and watches below it are then refused as compacted, as etcd refuses them;
- * the history itself stays until kv drops it. The floor lives in the {@code default} keyspace under
+ * history by itself ({@code cohort.kv.history.*}). An etcd {@code Compact(rev)} records {@code rev}
+ * here, and reads and watches below it are then refused as compacted, as etcd refuses them; the
+ * history itself stays until kv drops it. The floor lives in the {@code default} keyspace under
  * {@code etcd-api/{<keyspace>}/compacted}, so every node sees the same one. It only rises (a
  * compare-and-swap on the key's mod revision). Thread-safe.
  */

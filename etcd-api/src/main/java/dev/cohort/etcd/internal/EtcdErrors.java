@@ -10,8 +10,8 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The gRPC statuses the etcd API answers with, with etcd's own messages where clients test them
- * (etcd's {@code api/v3rpc/rpctypes}), and the one mapping from kv's error codes to them. A
- * status built here is the only way an error leaves the listener. Stateless.
+ * (etcd's {@code api/v3rpc/rpctypes}), and the one mapping from kv's error codes to them. A status
+ * built here is the only way an error leaves the listener. Stateless.
  */
 public final class EtcdErrors {
   private EtcdErrors() {}
@@ -57,11 +57,15 @@ public final class EtcdErrors {
   }
 
   public static StatusRuntimeException leaseNotFound() {
-    return Status.NOT_FOUND.withDescription("etcdserver: requested lease not found").asRuntimeException();
+    return Status.NOT_FOUND
+        .withDescription("etcdserver: requested lease not found")
+        .asRuntimeException();
   }
 
   public static StatusRuntimeException leaseTtlTooLarge() {
-    return Status.OUT_OF_RANGE.withDescription("etcdserver: too large lease TTL").asRuntimeException();
+    return Status.OUT_OF_RANGE
+        .withDescription("etcdserver: too large lease TTL")
+        .asRuntimeException();
   }
 
   public static StatusRuntimeException timeout() {
@@ -96,8 +100,14 @@ public final class EtcdErrors {
         case DUPLICATE_KEY_IN_TXN -> duplicateKey();
         case VALUE_TOO_LARGE -> requestTooLarge();
         case TIMEOUT -> timeout();
-        case KEY_LOCKED, TXN_ABORTED, PARTICIPANT_UNAVAILABLE, UNAVAILABLE, STALE_OWNER,
-            JOURNAL_UNAVAILABLE, WATCH_OVERFLOW, KEYSPACE_NOT_FOUND ->
+        case KEY_LOCKED,
+            TXN_ABORTED,
+            PARTICIPANT_UNAVAILABLE,
+            UNAVAILABLE,
+            STALE_OWNER,
+            JOURNAL_UNAVAILABLE,
+            WATCH_OVERFLOW,
+            KEYSPACE_NOT_FOUND ->
             Status.UNAVAILABLE.withDescription("cohort: " + e.getMessage()).asRuntimeException();
         default -> invalid("cohort: " + e.getMessage() + " (" + e.code() + ")");
       };
@@ -111,7 +121,8 @@ public final class EtcdErrors {
   }
 
   static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;

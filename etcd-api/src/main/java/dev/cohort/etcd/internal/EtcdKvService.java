@@ -56,7 +56,8 @@ public final class EtcdKvService extends KVGrpc.KVImplBase {
   }
 
   @Override
-  public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
+  public void deleteRange(
+      DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
     Async.answer(observer, () -> deleteRange(request));
   }
 
@@ -83,61 +84,88 @@ public final class EtcdKvService extends KVGrpc.KVImplBase {
     if (request.getIgnoreValue()) {
       return putKeepingValue(key, options);
     }
-    return store.kv()
+    return store
+        .kv()
         .put(store.keyspaceName(), key, request.getValue().toByteArray(), options)
-        .thenApply(r -> {
-          PutResponse.Builder b = PutResponse.newBuilder().setHeader(store.header(r.header().revision()));
-          r.prevKv().ifPresent(prev -> b.setPrevKv(EtcdStore.toEtcd(prev, false)));
-          return b.build();
-        });
+        .thenApply(
+            r -> {
+              PutResponse.Builder b =
+                  PutResponse.newBuilder().setHeader(store.header(r.header().revision()));
+              r.prevKv().ifPresent(prev -> b.setPrevKv(EtcdStore.toEtcd(prev, false)));
+              return b.build();
+            });
   }
 
   /** {@code ignore_value}: rewrites the current value, compare-and-swap on its mod revision. */
   private CompletionStage<PutResponse> putKeepingValue(String key, PutOptions options) {
-    return store.kv().get(store.keyspaceName(), key)
-        .exceptionally(failure -> {
-          if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
-            throw EtcdErrors.keyNotFound();
-          }
-          throw EtcdErrors.of(failure);
-        })
-        .thenCompose(current -> {
-          KeyValue kv = current.kv();
-          TxnRequest swap = new TxnRequest(
-              List.of(Compare.modRevision(key, Compare.Op.EQUAL, kv.modRevision())),
-              List.of(new TxnOp.Put(key, kv.value(), options)),
-              List.of());
-          return store.kv().txn(store.keyspaceName(), swap).thenCompose(t -> {
-            if (!t.succeeded()) {
-              return putKeepingValue(key, options);
-            }
-            PutResponse.Builder b = PutResponse.newBuilder().setHeader(store.header(t.header().revision()));
-            if (options.prevKv()) {
-              b.setPrevKv(EtcdStore.toEtcd(kv, false));
-            }
-            return CompletableFuture.completedFuture(b.build());
-          });
-        });
+    return store
+        .kv()
+        .get(store.keyspaceName(), key)
+        .exceptionally(
+            failure -> {
+              if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
+                throw EtcdErrors.keyNotFound();
+              }
+              throw EtcdErrors.of(failure);
+            })
+        .thenCompose(
+            current -> {
+              KeyValue kv = current.kv();
+              TxnRequest swap =
+                  new TxnRequest(
+                      List.of(Compare.modRevision(key, Compare.Op.EQUAL, kv.modRevision())),
+                      List.of(new TxnOp.Put(key, kv.value(), options)),
+                      List.of());
+              return store
+                  .kv()
+                  .txn(store.keyspaceName(), swap)
+                  .thenCompose(
+                      t -> {
+                        if (!t.succeeded()) {
+                          return putKeepingValue(key, options);
+                        }
+                        PutResponse.Builder b =
+                            PutResponse.newBuilder().setHeader(store.header(t.header().revision()));
+                        if (options.prevKv()) {
+                          b.setPrevKv(EtcdStore.toEtcd(kv, false));
+                        }
+                        return CompletableFuture.completedFuture(b.build());
+                      });
+            });
   }
 
   CompletionStage<DeleteRangeResponse> deleteRange(DeleteRangeRequest request) {
     KeyRange range = KeyRange.of(request.getKey(), request.getRangeEnd());
     boolean prevKv = request.getPrevKv();
-    return store.keyspace().thenCompose(info -> switch (range.kind()) {
-      case SINGLE -> store.kv().delete(store.keyspaceName(), range.key(), prevKv)
-          .thenApply(d -> deleted(info, d, prevKv));
-      case PREFIX -> store.kv().deletePrefix(store.keyspaceName(), range.key(), prevKv)
-          .thenApply(d -> deleted(info, d, prevKv));
-      case ALL -> store.kv().deletePrefix(store.keyspaceName(), "", prevKv)
-          .thenApply(d -> deleted(info, d, prevKv));
-      case FROM, BETWEEN -> deleteInterval(request, prevKv);
-    });
+    return store
+        .keyspace()
+        .thenCompose(
+            info ->
+                switch (range.kind()) {
+                  case SINGLE ->
+                      store
+                          .kv()
+                          .delete(store.keyspaceName(), range.key(), prevKv)
+                          .thenApply(d -> deleted(info, d, prevKv));
+                  case PREFIX ->
+                      store
+                          .kv()
+                          .deletePrefix(store.keyspaceName(), range.key(), prevKv)
+                          .thenApply(d -> deleted(info, d, prevKv));
+                  case ALL ->
+                      store
+                          .kv()
+                          .deletePrefix(store.keyspaceName(), "", prevKv)
+                          .thenApply(d -> deleted(info, d, prevKv));
+                  case FROM, BETWEEN -> deleteInterval(request, prevKv);
+                });
   }
 
   private DeleteRangeResponse deleted(KeyspaceInfo info, DeleteResult d, boolean prevKv) {
-    long revision = d.headers().isEmpty()
-        ? store.revisionOf(info, d.token())
-        : EtcdStore.revisionOf(d.headers());
+    long revision =
+        d.headers().isEmpty()
+            ? store.revisionOf(info, d.token())
+            : EtcdStore.revisionOf(d.headers());
     DeleteRangeResponse.Builder b =
         DeleteRangeResponse.newBuilder().setHeader(store.header(revision)).setDeleted(d.deleted());
     if (prevKv) {
@@ -150,50 +178,64 @@ public final class EtcdKvService extends KVGrpc.KVImplBase {
    * A delete over an interval kv has no delete for: read the keys, then delete them in one
    * transaction that holds only if none of them changed meanwhile (else read again).
    */
-  private CompletionStage<DeleteRangeResponse> deleteInterval(DeleteRangeRequest request, boolean prevKv) {
-    RangeRequest read = RangeRequest.newBuilder()
-        .setKey(request.getKey())
-        .setRangeEnd(request.getRangeEnd())
-        .build();
-    return ranges.range(read).thenCompose(found -> {
-      if (found.getKvsCount() == 0) {
-        return CompletableFuture.completedFuture(
-            DeleteRangeResponse.newBuilder().setHeader(found.getHeader()).build());
-      }
-      List<Compare> unchanged = new ArrayList<>();
-      List<TxnOp> deletes = new ArrayList<>();
-      for (io.etcd.jetcd.api.KeyValue kv : found.getKvsList()) {
-        String key = EtcdStore.text(kv.getKey());
-        unchanged.add(Compare.modRevision(key, Compare.Op.EQUAL, kv.getModRevision()));
-        deletes.add(new TxnOp.Delete(key, prevKv));
-      }
-      return store.kv().txn(store.keyspaceName(), new TxnRequest(unchanged, deletes, List.of()))
-          .thenCompose(t -> {
-            if (!t.succeeded()) {
-              return deleteInterval(request, prevKv);
-            }
-            DeleteRangeResponse.Builder b = DeleteRangeResponse.newBuilder()
-                .setHeader(store.header(t.header().revision()));
-            long deleted = 0;
-            for (TxnOpResult r : t.responses()) {
-              TxnOpResult.Delete d = (TxnOpResult.Delete) r;
-              deleted += d.deleted();
-              if (prevKv) {
-                d.prevKvs().forEach(kv -> b.addPrevKvs(EtcdStore.toEtcd(kv, false)));
+  private CompletionStage<DeleteRangeResponse> deleteInterval(
+      DeleteRangeRequest request, boolean prevKv) {
+    RangeRequest read =
+        RangeRequest.newBuilder()
+            .setKey(request.getKey())
+            .setRangeEnd(request.getRangeEnd())
+            .build();
+    return ranges
+        .range(read)
+        .thenCompose(
+            found -> {
+              if (found.getKvsCount() == 0) {
+                return CompletableFuture.completedFuture(
+                    DeleteRangeResponse.newBuilder().setHeader(found.getHeader()).build());
               }
-            }
-            return CompletableFuture.completedFuture(b.setDeleted(deleted).build());
-          });
-    });
+              List<Compare> unchanged = new ArrayList<>();
+              List<TxnOp> deletes = new ArrayList<>();
+              for (io.etcd.jetcd.api.KeyValue kv : found.getKvsList()) {
+                String key = EtcdStore.text(kv.getKey());
+                unchanged.add(Compare.modRevision(key, Compare.Op.EQUAL, kv.getModRevision()));
+                deletes.add(new TxnOp.Delete(key, prevKv));
+              }
+              return store
+                  .kv()
+                  .txn(store.keyspaceName(), new TxnRequest(unchanged, deletes, List.of()))
+                  .thenCompose(
+                      t -> {
+                        if (!t.succeeded()) {
+                          return deleteInterval(request, prevKv);
+                        }
+                        DeleteRangeResponse.Builder b =
+                            DeleteRangeResponse.newBuilder()
+                                .setHeader(store.header(t.header().revision()));
+                        long deleted = 0;
+                        for (TxnOpResult r : t.responses()) {
+                          TxnOpResult.Delete d = (TxnOpResult.Delete) r;
+                          deleted += d.deleted();
+                          if (prevKv) {
+                            d.prevKvs().forEach(kv -> b.addPrevKvs(EtcdStore.toEtcd(kv, false)));
+                          }
+                        }
+                        return CompletableFuture.completedFuture(b.setDeleted(deleted).build());
+                      });
+            });
   }
 
   private CompletionStage<CompactionResponse> compact(long revision) {
-    return store.currentRevision().thenCompose(now -> {
-      if (revision > now) {
-        throw EtcdErrors.futureRevision();
-      }
-      return floor.raise(revision)
-          .thenApply(v -> CompactionResponse.newBuilder().setHeader(store.header(now)).build());
-    });
+    return store
+        .currentRevision()
+        .thenCompose(
+            now -> {
+              if (revision > now) {
+                throw EtcdErrors.futureRevision();
+              }
+              return floor
+                  .raise(revision)
+                  .thenApply(
+                      v -> CompactionResponse.newBuilder().setHeader(store.header(now)).build());
+            });
   }
 }

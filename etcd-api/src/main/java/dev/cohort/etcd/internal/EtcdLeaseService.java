@@ -45,43 +45,65 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
       throw EtcdErrors.leaseTtlTooLarge();
     }
     long ttl = Math.max(request.getTTL(), store.kvSettings().leaseMinTtl().toSeconds());
-    return store.kv().grantLease(Duration.ofSeconds(ttl))
-        .thenApply(grant -> LeaseGrantResponse.newBuilder()
-            .setHeader(store.header())
-            .setID(grant.id())
-            .setTTL(grant.ttlSeconds())
-            .build());
+    return store
+        .kv()
+        .grantLease(Duration.ofSeconds(ttl))
+        .thenApply(
+            grant ->
+                LeaseGrantResponse.newBuilder()
+                    .setHeader(store.header())
+                    .setID(grant.id())
+                    .setTTL(grant.ttlSeconds())
+                    .build());
   }
 
   @Override
-  public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> observer) {
-    Async.answer(observer, () -> store.kv().revokeLease(request.getID())
-        .thenApply(v -> LeaseRevokeResponse.newBuilder().setHeader(store.header()).build()));
+  public void leaseRevoke(
+      LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> observer) {
+    Async.answer(
+        observer,
+        () ->
+            store
+                .kv()
+                .revokeLease(request.getID())
+                .thenApply(
+                    v -> LeaseRevokeResponse.newBuilder().setHeader(store.header()).build()));
   }
 
   @Override
   public void leaseTimeToLive(
       LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> observer) {
-    Async.answer(observer, () -> store.kv().lease(request.getID())
-        .handle((info, failure) -> {
-          if (failure != null) {
-            if (EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
-              // etcd answers a missing lease with TTL -1, not an error (etcdctl: "already expired").
-              return LeaseTimeToLiveResponse.newBuilder()
-                  .setHeader(store.header()).setID(request.getID()).setTTL(-1).build();
-            }
-            throw EtcdErrors.of(failure);
-          }
-          return timeToLive(info, request.getKeys());
-        }));
+    Async.answer(
+        observer,
+        () ->
+            store
+                .kv()
+                .lease(request.getID())
+                .handle(
+                    (info, failure) -> {
+                      if (failure != null) {
+                        if (EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
+                          // etcd answers a missing lease with TTL -1, not an error (etcdctl:
+                          // "already expired").
+                          return LeaseTimeToLiveResponse.newBuilder()
+                              .setHeader(store.header())
+                              .setID(request.getID())
+                              .setTTL(-1)
+                              .build();
+                        }
+                        throw EtcdErrors.of(failure);
+                      }
+                      return timeToLive(info, request.getKeys());
+                    }));
   }
 
   private LeaseTimeToLiveResponse timeToLive(LeaseInfo info, boolean withKeys) {
-    LeaseTimeToLiveResponse.Builder b = LeaseTimeToLiveResponse.newBuilder()
-        .setHeader(store.header())
-        .setID(info.id())
-        .setTTL(info.remainingSeconds())
-        .setGrantedTTL(info.grantedTtlSeconds());
+    LeaseTimeToLiveResponse.Builder b =
+        LeaseTimeToLiveResponse.newBuilder()
+            .setHeader(store.header())
+            .setID(info.id())
+            .setTTL(info.remainingSeconds())
+            .setGrantedTTL(info.grantedTtlSeconds());
     if (withKeys) {
       for (LeaseInfo.LeaseKey key : info.keys()) {
         if (key.keyspace().equals(store.keyspaceName())) {
@@ -99,18 +121,24 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
     return new StreamObserver<>() {
       @Override
       public void onNext(LeaseKeepAliveRequest request) {
-        store.kv().keepAlive(request.getID()).whenComplete((info, failure) -> {
-          LeaseKeepAliveResponse.Builder b =
-              LeaseKeepAliveResponse.newBuilder().setHeader(store.header()).setID(request.getID());
-          if (failure == null) {
-            b.setTTL(info.remainingSeconds());
-          } else if (!EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
-            out.fail(failure);
-            return;
-          }
-          // etcd answers a keepalive of a missing lease with TTL 0.
-          out.send(b.build());
-        });
+        store
+            .kv()
+            .keepAlive(request.getID())
+            .whenComplete(
+                (info, failure) -> {
+                  LeaseKeepAliveResponse.Builder b =
+                      LeaseKeepAliveResponse.newBuilder()
+                          .setHeader(store.header())
+                          .setID(request.getID());
+                  if (failure == null) {
+                    b.setTTL(info.remainingSeconds());
+                  } else if (!EtcdErrors.is(failure, KvError.LEASE_NOT_FOUND)) {
+                    out.fail(failure);
+                    return;
+                  }
+                  // etcd answers a keepalive of a missing lease with TTL 0.
+                  out.send(b.build());
+                });
       }
 
       @Override

@@ -35,21 +35,35 @@ public final class EtcdLockService extends LockGrpc.LockImplBase {
       throw EtcdErrors.invalid("cohort: a lock needs the lease of the client's session");
     }
     String key = KeyQueue.keyOf(name, request.getLease());
-    return store.keyspace()
-        .thenCompose(info -> queue.acquire(name, key, new byte[0], request.getLease(), wait, e -> Async.done()))
+    return store
+        .keyspace()
+        .thenCompose(
+            info ->
+                queue.acquire(name, key, new byte[0], request.getLease(), wait, e -> Async.done()))
         .thenCompose(entry -> store.currentRevision())
-        .thenApply(now -> LockResponse.newBuilder()
-            .setHeader(store.header(now))
-            .setKey(EtcdStore.bytes(key))
-            .build());
+        .thenApply(
+            now ->
+                LockResponse.newBuilder()
+                    .setHeader(store.header(now))
+                    .setKey(EtcdStore.bytes(key))
+                    .build());
   }
 
   @Override
   public void unlock(UnlockRequest request, StreamObserver<UnlockResponse> observer) {
-    Async.answer(observer, () -> store.kv()
-        .delete(store.keyspaceName(), EtcdStore.key(request.getKey()), false)
-        .thenApply(d -> UnlockResponse.newBuilder()
-            .setHeader(d.headers().isEmpty() ? store.header() : store.header(EtcdStore.revisionOf(d.headers())))
-            .build()));
+    Async.answer(
+        observer,
+        () ->
+            store
+                .kv()
+                .delete(store.keyspaceName(), EtcdStore.key(request.getKey()), false)
+                .thenApply(
+                    d ->
+                        UnlockResponse.newBuilder()
+                            .setHeader(
+                                d.headers().isEmpty()
+                                    ? store.header()
+                                    : store.header(EtcdStore.revisionOf(d.headers())))
+                            .build()));
   }
 }

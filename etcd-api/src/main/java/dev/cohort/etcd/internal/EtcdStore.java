@@ -110,14 +110,17 @@ public final class EtcdStore {
   }
 
   /**
-   * Ends every open stream with UNAVAILABLE, as a stopping etcd member does: clients then
-   * reconnect (to this node once it is back, or another) and resume their watches and keepalives
-   * from where they were. A stream cancelled by the server's shutdown instead reads as CANCELLED,
-   * which clients such as jetcd take as final.
+   * Ends every open stream with UNAVAILABLE, as a stopping etcd member does: clients then reconnect
+   * (to this node once it is back, or another) and resume their watches and keepalives from where
+   * they were. A stream cancelled by the server's shutdown instead reads as CANCELLED, which
+   * clients such as jetcd take as final.
    */
   public void abortStreams() {
     for (SerializedObserver<?> s : List.copyOf(streams)) {
-      s.fail(io.grpc.Status.UNAVAILABLE.withDescription("cohort: the node is shutting down").asRuntimeException());
+      s.fail(
+          io.grpc.Status.UNAVAILABLE
+              .withDescription("cohort: the node is shutting down")
+              .asRuntimeException());
     }
   }
 
@@ -127,8 +130,8 @@ public final class EtcdStore {
   }
 
   /**
-   * The served keyspace, created with one partition on first use; fails when it exists with
-   * more partitions. A failed attempt is retried by the next call.
+   * The served keyspace, created with one partition on first use; fails when it exists with more
+   * partitions. A failed attempt is retried by the next call.
    */
   public CompletionStage<KeyspaceInfo> keyspace() {
     CompletableFuture<KeyspaceInfo> current = keyspace.get();
@@ -148,8 +151,12 @@ public final class EtcdStore {
                 next.completeExceptionally(
                     io.grpc.Status.FAILED_PRECONDITION
                         .withDescription(
-                            "cohort: keyspace '" + info.name() + "' (cohort.etcd.keyspace) has "
-                                + info.partitions() + " partitions in mode " + info.mode()
+                            "cohort: keyspace '"
+                                + info.name()
+                                + "' (cohort.etcd.keyspace) has "
+                                + info.partitions()
+                                + " partitions in mode "
+                                + info.mode()
                                 + "; the etcd API needs a cp keyspace of one partition")
                         .asRuntimeException());
               } else {
@@ -196,11 +203,12 @@ public final class EtcdStore {
         .thenCompose(
             info ->
                 kv.keyspaceStats(settings.keyspace())
-                    .thenApply(stats -> {
-                      long revision = revisionOf(info, stats.token());
-                      header(revision);
-                      return revision;
-                    }));
+                    .thenApply(
+                        stats -> {
+                          long revision = revisionOf(info, stats.token());
+                          header(revision);
+                          return revision;
+                        }));
   }
 
   /** A resume token that makes a watch start right after {@code revision}. */

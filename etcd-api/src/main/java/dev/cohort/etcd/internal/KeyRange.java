@@ -44,7 +44,9 @@ public record KeyRange(Kind kind, String key, String end) {
     return new KeyRange(Kind.BETWEEN, EtcdStore.text(key), EtcdStore.text(rangeEnd));
   }
 
-  /** etcd's prefix end: the last byte below 0xff incremented, the rest cut; {@code "\0"} if none. */
+  /**
+   * etcd's prefix end: the last byte below 0xff incremented, the rest cut; {@code "\0"} if none.
+   */
   static ByteString prefixEnd(ByteString prefix) {
     byte[] end = prefix.toByteArray();
     for (int i = end.length - 1; i >= 0; i--) {

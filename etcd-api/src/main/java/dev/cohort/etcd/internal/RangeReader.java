@@ -3,7 +3,6 @@ package dev.cohort.etcd.internal;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KvError;
-import dev.cohort.kv.RangeResult;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RangeResponse;
 import java.util.ArrayList;
@@ -39,37 +38,49 @@ final class RangeReader {
     if (request.getLimit() < 0) {
       throw EtcdErrors.invalid("cohort: limit must not be negative");
     }
-    return store.keyspace().thenCompose(info -> {
-      if (request.getRevision() > 0) {
-        return atRevision(info, range, request);
-      }
-      if (range.kind() == KeyRange.Kind.SINGLE) {
-        return single(range.key(), request);
-      }
-      return interval(info, range, request);
-    });
+    return store
+        .keyspace()
+        .thenCompose(
+            info -> {
+              if (request.getRevision() > 0) {
+                return atRevision(info, range, request);
+              }
+              if (range.kind() == KeyRange.Kind.SINGLE) {
+                return single(range.key(), request);
+              }
+              return interval(info, range, request);
+            });
   }
 
   private CompletionStage<RangeResponse> atRevision(
       KeyspaceInfo info, KeyRange range, RangeRequest request) {
     long revision = request.getRevision();
-    return floor.get().thenCompose(compacted -> {
-      if (revision < compacted) {
-        throw EtcdErrors.compacted();
-      }
-      if (range.kind() == KeyRange.Kind.SINGLE) {
-        return oneKey(store.kv().get(store.keyspaceName(), range.key(), revision), request);
-      }
-      return readAll(range.toRangeRequest().withLimit(store.kvSettings().rangeMaxLimit()),
-          new ArrayList<>(), 0, null).thenCompose(now -> {
-            long current = store.revisionOf(info, now.token);
-            if (revision > current) {
-              throw EtcdErrors.futureRevision();
-            }
-            return history.at(info, range, revision, now.kvs, current)
-                .thenApply(kvs -> sortedAndFiltered(kvs, kvs.size(), current, request));
-          });
-    });
+    return floor
+        .get()
+        .thenCompose(
+            compacted -> {
+              if (revision < compacted) {
+                throw EtcdErrors.compacted();
+              }
+              if (range.kind() == KeyRange.Kind.SINGLE) {
+                return oneKey(store.kv().get(store.keyspaceName(), range.key(), revision), request);
+              }
+              return readAll(
+                      range.toRangeRequest().withLimit(store.kvSettings().rangeMaxLimit()),
+                      new ArrayList<>(),
+                      0,
+                      null)
+                  .thenCompose(
+                      now -> {
+                        long current = store.revisionOf(info, now.token);
+                        if (revision > current) {
+                          throw EtcdErrors.futureRevision();
+                        }
+                        return history
+                            .at(info, range, revision, now.kvs, current)
+                            .thenApply(kvs -> sortedAndFiltered(kvs, kvs.size(), current, request));
+                      });
+            });
   }
 
   private CompletionStage<RangeResponse> single(String key, RangeRequest request) {
@@ -79,17 +90,19 @@ final class RangeReader {
   /** The answer for one key's read: the key, or none (a missing key is not an error in etcd). */
   private CompletionStage<RangeResponse> oneKey(
       CompletionStage<dev.cohort.kv.GetResult> read, RangeRequest request) {
-    return read
-        .handle((got, failure) -> {
-          if (failure == null) {
-            return CompletableFuture.completedFuture(
-                respond(List.of(got.kv()), 1, got.header().revision(), request, false));
-          }
-          if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
-            return store.currentRevision().thenApply(now -> respond(List.of(), 0, now, request, false));
-          }
-          return CompletableFuture.<RangeResponse>failedFuture(failure);
-        })
+    return read.handle(
+            (got, failure) -> {
+              if (failure == null) {
+                return CompletableFuture.completedFuture(
+                    respond(List.of(got.kv()), 1, got.header().revision(), request, false));
+              }
+              if (EtcdErrors.is(failure, KvError.KEY_NOT_FOUND)) {
+                return store
+                    .currentRevision()
+                    .thenApply(now -> respond(List.of(), 0, now, request, false));
+              }
+              return CompletableFuture.<RangeResponse>failedFuture(failure);
+            })
         .thenCompose(s -> s);
   }
 
@@ -103,24 +116,36 @@ final class RangeReader {
     int pageMax = store.kvSettings().rangeMaxLimit();
     dev.cohort.kv.RangeRequest base = range.toRangeRequest();
     if (request.getCountOnly() && !filtered) {
-      return store.kv().range(store.keyspaceName(), base.withCountOnly())
-          .thenApply(r -> respond(List.of(), r.count(), store.revisionOf(info, r.token()), request, false));
+      return store
+          .kv()
+          .range(store.keyspaceName(), base.withCountOnly())
+          .thenApply(
+              r ->
+                  respond(List.of(), r.count(), store.revisionOf(info, r.token()), request, false));
     }
     if (!filtered && !sorted && request.getLimit() > 0 && request.getLimit() <= pageMax) {
       dev.cohort.kv.RangeRequest page = base.withLimit((int) request.getLimit());
       if (request.getKeysOnly()) {
         page = page.withKeysOnly();
       }
-      return store.kv().range(store.keyspaceName(), page)
-          .thenApply(r -> respond(r.kvs(), r.count(), store.revisionOf(info, r.token()), request, r.more()));
+      return store
+          .kv()
+          .range(store.keyspaceName(), page)
+          .thenApply(
+              r ->
+                  respond(
+                      r.kvs(), r.count(), store.revisionOf(info, r.token()), request, r.more()));
     }
     dev.cohort.kv.RangeRequest all = request.getKeysOnly() ? base.withKeysOnly() : base;
     return readAll(all.withLimit(pageMax), new ArrayList<>(), 0, null)
-        .thenApply(acc -> sortedAndFiltered(acc.kvs, acc.count, store.revisionOf(info, acc.token), request));
+        .thenApply(
+            acc ->
+                sortedAndFiltered(acc.kvs, acc.count, store.revisionOf(info, acc.token), request));
   }
 
   /** etcd's filters and sort over every key of the interval, then the limit. */
-  private RangeResponse sortedAndFiltered(List<KeyValue> kvs, long count, long revision, RangeRequest request) {
+  private RangeResponse sortedAndFiltered(
+      List<KeyValue> kvs, long count, long revision, RangeRequest request) {
     if (filtered(request)) {
       kvs = kvs.stream().filter(kv -> passes(kv, request)).toList();
     }
@@ -131,8 +156,10 @@ final class RangeReader {
   }
 
   private static boolean filtered(RangeRequest r) {
-    return r.getMinModRevision() > 0 || r.getMaxModRevision() > 0
-        || r.getMinCreateRevision() > 0 || r.getMaxCreateRevision() > 0;
+    return r.getMinModRevision() > 0
+        || r.getMaxModRevision() > 0
+        || r.getMinCreateRevision() > 0
+        || r.getMaxCreateRevision() > 0;
   }
 
   private static boolean sorted(RangeRequest r) {
@@ -145,15 +172,19 @@ final class RangeReader {
   /** Every page of {@code page}'s interval; count and token are those of the first page. */
   private CompletionStage<Accumulated> readAll(
       dev.cohort.kv.RangeRequest page, List<KeyValue> acc, long count, String token) {
-    return store.kv().range(store.keyspaceName(), page).thenCompose(r -> {
-      acc.addAll(r.kvs());
-      long total = token == null ? r.count() : count;
-      String first = token == null ? r.token() : token;
-      if (!r.more()) {
-        return CompletableFuture.completedFuture(new Accumulated(acc, total, first));
-      }
-      return readAll(page.withPage(r.next()), acc, total, first);
-    });
+    return store
+        .kv()
+        .range(store.keyspaceName(), page)
+        .thenCompose(
+            r -> {
+              acc.addAll(r.kvs());
+              long total = token == null ? r.count() : count;
+              String first = token == null ? r.token() : token;
+              if (!r.more()) {
+                return CompletableFuture.completedFuture(new Accumulated(acc, total, first));
+              }
+              return readAll(page.withPage(r.next()), acc, total, first);
+            });
   }
 
   /** etcd's min/max mod and create revision filters. */
@@ -165,13 +196,14 @@ final class RangeReader {
   }
 
   private static List<KeyValue> sort(List<KeyValue> kvs, RangeRequest r) {
-    Comparator<KeyValue> by = switch (r.getSortTarget()) {
-      case VERSION -> Comparator.comparingLong(KeyValue::version);
-      case CREATE -> Comparator.comparingLong(KeyValue::createRevision);
-      case MOD -> Comparator.comparingLong(KeyValue::modRevision);
-      case VALUE -> (a, b) -> Arrays.compareUnsigned(a.value(), b.value());
-      default -> Comparator.comparing(KeyValue::key);
-    };
+    Comparator<KeyValue> by =
+        switch (r.getSortTarget()) {
+          case VERSION -> Comparator.comparingLong(KeyValue::version);
+          case CREATE -> Comparator.comparingLong(KeyValue::createRevision);
+          case MOD -> Comparator.comparingLong(KeyValue::modRevision);
+          case VALUE -> (a, b) -> Arrays.compareUnsigned(a.value(), b.value());
+          default -> Comparator.comparing(KeyValue::key);
+        };
     if (r.getSortOrder() == RangeRequest.SortOrder.DESCEND) {
       by = by.reversed();
     }
@@ -181,8 +213,8 @@ final class RangeReader {
   }
 
   /**
-   * The response: limit applied ({@code more} when it cut keys, or when {@code moreBeyond} says
-   * kv has keys past {@code kvs}), values left out for keys_only.
+   * The response: limit applied ({@code more} when it cut keys, or when {@code moreBeyond} says kv
+   * has keys past {@code kvs}), values left out for keys_only.
    */
   private RangeResponse respond(
       List<KeyValue> kvs, long count, long revision, RangeRequest r, boolean moreBeyond) {

@@ -4,8 +4,8 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * A response stream that callbacks of several threads may write to: gRPC's observers are not
- * thread-safe. Calls are serialized, and everything after the stream ended (completed, failed,
- * or cancelled by the client) is dropped instead of throwing.
+ * thread-safe. Calls are serialized, and everything after the stream ended (completed, failed, or
+ * cancelled by the client) is dropped instead of throwing.
  */
 final class SerializedObserver<T> {
   private final StreamObserver<T> delegate;
@@ -16,7 +16,8 @@ final class SerializedObserver<T> {
     this(delegate, s -> {});
   }
 
-  SerializedObserver(StreamObserver<T> delegate, java.util.function.Consumer<SerializedObserver<T>> onClose) {
+  SerializedObserver(
+      StreamObserver<T> delegate, java.util.function.Consumer<SerializedObserver<T>> onClose) {
     this.delegate = delegate;
     this.onClose = onClose;
   }

@@ -47,7 +47,8 @@ final class TxnRunner {
 
   CompletionStage<TxnResponse> run(io.etcd.jetcd.api.TxnRequest request) {
     int max = store.settings().maxTxnOps();
-    if (request.getCompareCount() > max || request.getSuccessCount() > max
+    if (request.getCompareCount() > max
+        || request.getSuccessCount() > max
         || request.getFailureCount() > max) {
       throw EtcdErrors.tooManyOps();
     }
@@ -58,10 +59,14 @@ final class TxnRunner {
     List<Planned> success = plan(request.getSuccessList());
     List<Planned> failure = plan(request.getFailureList());
     TxnRequest txn = new TxnRequest(compares, ops(success), ops(failure));
-    return store.kv().txn(store.keyspaceName(), txn).thenCompose(result -> {
-      List<Planned> branch = result.succeeded() ? success : failure;
-      return respond(result, branch);
-    });
+    return store
+        .kv()
+        .txn(store.keyspaceName(), txn)
+        .thenCompose(
+            result -> {
+              List<Planned> branch = result.succeeded() ? success : failure;
+              return respond(result, branch);
+            });
   }
 
   private CompletionStage<TxnResponse> respond(TxnResult result, List<Planned> branch) {
@@ -70,39 +75,55 @@ final class TxnRunner {
     int next = 0;
     for (Planned p : branch) {
       if (p.op() == null) {
-        answers.add(ranges.range(p.request().getRequestRange())
-            .thenApply(r -> ResponseOp.newBuilder().setResponseRange(inner(r)).build()));
+        answers.add(
+            ranges
+                .range(p.request().getRequestRange())
+                .thenApply(r -> ResponseOp.newBuilder().setResponseRange(inner(r)).build()));
       } else {
-        answers.add(CompletableFuture.completedFuture(
-            response(p.request(), result.responses().get(next++), revision)));
+        answers.add(
+            CompletableFuture.completedFuture(
+                response(p.request(), result.responses().get(next++), revision)));
       }
     }
     CompletableFuture<TxnResponse> all = new CompletableFuture<>();
-    collect(answers, 0, new ArrayList<>(), all, TxnResponse.newBuilder()
-        .setHeader(store.header(revision))
-        .setSucceeded(result.succeeded()));
+    collect(
+        answers,
+        0,
+        new ArrayList<>(),
+        all,
+        TxnResponse.newBuilder()
+            .setHeader(store.header(revision))
+            .setSucceeded(result.succeeded()));
     return all;
   }
 
   private static void collect(
-      List<CompletionStage<ResponseOp>> answers, int i, List<ResponseOp> done,
-      CompletableFuture<TxnResponse> all, TxnResponse.Builder b) {
+      List<CompletionStage<ResponseOp>> answers,
+      int i,
+      List<ResponseOp> done,
+      CompletableFuture<TxnResponse> all,
+      TxnResponse.Builder b) {
     if (i == answers.size()) {
       all.complete(b.addAllResponses(done).build());
       return;
     }
-    answers.get(i).whenComplete((op, failure) -> {
-      if (failure != null) {
-        all.completeExceptionally(failure);
-      } else {
-        done.add(op);
-        collect(answers, i + 1, done, all, b);
-      }
-    });
+    answers
+        .get(i)
+        .whenComplete(
+            (op, failure) -> {
+              if (failure != null) {
+                all.completeExceptionally(failure);
+              } else {
+                done.add(op);
+                collect(answers, i + 1, done, all, b);
+              }
+            });
   }
 
   private static RangeResponse inner(RangeResponse r) {
-    return r.toBuilder().setHeader(ResponseHeader.newBuilder().setRevision(r.getHeader().getRevision())).build();
+    return r.toBuilder()
+        .setHeader(ResponseHeader.newBuilder().setRevision(r.getHeader().getRevision()))
+        .build();
   }
 
   private static ResponseOp response(RequestOp request, TxnOpResult result, long revision) {
@@ -145,19 +166,22 @@ final class TxnRunner {
   private static List<Planned> plan(List<RequestOp> requests) {
     List<Planned> planned = new ArrayList<>();
     for (RequestOp r : requests) {
-      planned.add(switch (r.getRequestCase()) {
-        case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()));
-        case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()));
-        case REQUEST_RANGE -> {
-          RangeRequest range = r.getRequestRange();
-          KeyRange keys = KeyRange.of(range.getKey(), range.getRangeEnd());
-          boolean simple = keys.kind() == KeyRange.Kind.SINGLE && range.getRevision() == 0;
-          yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null);
-        }
-        case REQUEST_TXN -> throw EtcdErrors.unsupported(
-            "nested transactions are not supported; flatten the request");
-        default -> throw EtcdErrors.invalid("etcdserver: an operation of the txn request is empty");
-      });
+      planned.add(
+          switch (r.getRequestCase()) {
+            case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()));
+            case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()));
+            case REQUEST_RANGE -> {
+              RangeRequest range = r.getRequestRange();
+              KeyRange keys = KeyRange.of(range.getKey(), range.getRangeEnd());
+              boolean simple = keys.kind() == KeyRange.Kind.SINGLE && range.getRevision() == 0;
+              yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null);
+            }
+            case REQUEST_TXN ->
+                throw EtcdErrors.unsupported(
+                    "nested transactions are not supported; flatten the request");
+            default ->
+                throw EtcdErrors.invalid("etcdserver: an operation of the txn request is empty");
+          });
     }
     return planned;
   }
@@ -171,7 +195,9 @@ final class TxnRunner {
       throw EtcdErrors.leaseProvided();
     }
     return new TxnOp.Put(
-        key, p.getValue().toByteArray(), new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
+        key,
+        p.getValue().toByteArray(),
+        new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
   }
 
   private static TxnOp delete(DeleteRangeRequest d) {
@@ -185,16 +211,19 @@ final class TxnRunner {
 
   private static Compare compare(io.etcd.jetcd.api.Compare c) {
     if (!c.getRangeEnd().isEmpty()) {
-      throw EtcdErrors.unsupported("a compare over a key interval is not supported; compare single keys");
+      throw EtcdErrors.unsupported(
+          "a compare over a key interval is not supported; compare single keys");
     }
     String key = EtcdStore.key(c.getKey());
-    Compare.Op op = switch (c.getResult()) {
-      case EQUAL -> Compare.Op.EQUAL;
-      case NOT_EQUAL -> Compare.Op.NOT_EQUAL;
-      case LESS -> Compare.Op.LESS;
-      case GREATER -> Compare.Op.GREATER;
-      default -> throw EtcdErrors.invalid("cohort: unknown compare result " + c.getResultValue());
-    };
+    Compare.Op op =
+        switch (c.getResult()) {
+          case EQUAL -> Compare.Op.EQUAL;
+          case NOT_EQUAL -> Compare.Op.NOT_EQUAL;
+          case LESS -> Compare.Op.LESS;
+          case GREATER -> Compare.Op.GREATER;
+          default ->
+              throw EtcdErrors.invalid("cohort: unknown compare result " + c.getResultValue());
+        };
     return switch (c.getTarget()) {
       case VALUE -> Compare.value(key, op, c.getValue().toByteArray());
       case VERSION -> Compare.version(key, op, c.getVersion());

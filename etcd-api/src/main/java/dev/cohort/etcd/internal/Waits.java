@@ -18,15 +18,28 @@ final class Waits {
     KeyQueue.Wait wait = new KeyQueue.Wait();
     Context context = Context.current();
     Deadline deadline = context.getDeadline();
-    Duration bound = deadline == null
-        ? store.settings().maxWait()
-        : Duration.ofMillis(Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS)));
-    Cancellable timer = store.system().scheduler().scheduleOnce(bound,
-        () -> wait.giveUp(Status.DEADLINE_EXCEEDED
-            .withDescription("cohort: gave up waiting after " + bound).asRuntimeException()),
-        store.system().executionContext());
+    Duration bound =
+        deadline == null
+            ? store.settings().maxWait()
+            : Duration.ofMillis(Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS)));
+    Cancellable timer =
+        store
+            .system()
+            .scheduler()
+            .scheduleOnce(
+                bound,
+                () ->
+                    wait.giveUp(
+                        Status.DEADLINE_EXCEEDED
+                            .withDescription("cohort: gave up waiting after " + bound)
+                            .asRuntimeException()),
+                store.system().executionContext());
     context.addListener(
-        c -> wait.giveUp(Status.CANCELLED.withDescription("cohort: the client cancelled").asRuntimeException()),
+        c ->
+            wait.giveUp(
+                Status.CANCELLED
+                    .withDescription("cohort: the client cancelled")
+                    .asRuntimeException()),
         Runnable::run);
     wait.done.whenComplete((v, f) -> timer.cancel());
     return wait;

@@ -24,16 +24,17 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * One etcd watch stream: the watches a client created on it, each a kv watch of the served
- * keyspace started right after the requested revision.
+ * One etcd watch stream: the watches a client created on it, each a kv watch of the served keyspace
+ * started right after the requested revision.
  *
  * <p>Invariants: requests are handled one after another in arrival order (clients match {@code
  * created} answers to their create requests by order); a watch's {@code created} answer goes out
- * before any of its events; the events of one revision go out in one response; a progress answer names a revision up to which every watch of the
- * stream has sent everything (the lowest position of any watch, so possibly an older one); a
- * start revision below the etcd compaction floor, or below kv's own compacted history (kv then
- * begins with a snapshot), cancels the watch with etcd's {@code compact_revision} answer. Thread-safe:
- * responses go through one {@link SerializedObserver}.
+ * before any of its events; the events of one revision go out in one response; a progress answer
+ * names a revision up to which every watch of the stream has sent everything (the lowest position
+ * of any watch, so possibly an older one); a start revision below the etcd compaction floor, or
+ * below kv's own compacted history (kv then begins with a snapshot), cancels the watch with etcd's
+ * {@code compact_revision} answer. Thread-safe: responses go through one {@link
+ * SerializedObserver}.
  */
 final class WatchStream implements StreamObserver<WatchRequest> {
   private final EtcdStore store;
@@ -51,6 +52,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     volatile boolean cancelled;
     volatile long position;
     volatile boolean quiet = true;
+
     /** Events of the revision being delivered, sent together once its last event came. */
     final List<Event> batch = new ArrayList<>();
 
@@ -96,70 +98,119 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     try {
       range = KeyRange.of(c.getKey(), c.getRangeEnd());
     } catch (StatusRuntimeException e) {
-      out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(id)
-          .setCreated(true).setCanceled(true).setCancelReason(e.getStatus().getDescription()).build());
+      out.send(
+          WatchResponse.newBuilder()
+              .setHeader(store.header())
+              .setWatchId(id)
+              .setCreated(true)
+              .setCanceled(true)
+              .setCancelReason(e.getStatus().getDescription())
+              .build());
       return Async.done();
     }
     long start = c.getStartRevision();
-    return store.keyspace()
-        .thenCompose(info -> floor.get().thenCompose(compacted -> store.currentRevision().thenCompose(now -> {
-          WatchResponse created = WatchResponse.newBuilder()
-              .setHeader(store.header(now)).setWatchId(id).setCreated(true).build();
-          if (start > 0 && start < compacted) {
-            out.send(created);
-            out.send(WatchResponse.newBuilder().setHeader(store.header(now)).setWatchId(id)
-                .setCanceled(true).setCompactRevision(compacted)
-                .setCancelReason("etcdserver: mvcc: required revision has been compacted").build());
-            return Async.done();
-          }
-          long after = start > 0 ? start - 1 : now;
-          return store.tokenAfter(after).thenAccept(token -> {
-            Active w = new Active(id, Math.min(after, now));
-            watches.put(id, w);
-            out.send(created);
-            run(w, info, range, c, token);
-          });
-        })))
-        .exceptionally(failure -> {
-          StatusRuntimeException status = EtcdErrors.of(failure);
-          if (refusesRequest(status)) {
-            out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(id)
-                .setCreated(true).setCanceled(true)
-                .setCancelReason(status.getStatus().getDescription()).build());
-          } else {
-            abort(status);
-          }
-          return null;
-        });
+    return store
+        .keyspace()
+        .thenCompose(
+            info ->
+                floor
+                    .get()
+                    .thenCompose(
+                        compacted ->
+                            store
+                                .currentRevision()
+                                .thenCompose(
+                                    now -> {
+                                      WatchResponse created =
+                                          WatchResponse.newBuilder()
+                                              .setHeader(store.header(now))
+                                              .setWatchId(id)
+                                              .setCreated(true)
+                                              .build();
+                                      if (start > 0 && start < compacted) {
+                                        out.send(created);
+                                        out.send(
+                                            WatchResponse.newBuilder()
+                                                .setHeader(store.header(now))
+                                                .setWatchId(id)
+                                                .setCanceled(true)
+                                                .setCompactRevision(compacted)
+                                                .setCancelReason(
+                                                    "etcdserver: mvcc: required revision has been compacted")
+                                                .build());
+                                        return Async.done();
+                                      }
+                                      long after = start > 0 ? start - 1 : now;
+                                      return store
+                                          .tokenAfter(after)
+                                          .thenAccept(
+                                              token -> {
+                                                Active w = new Active(id, Math.min(after, now));
+                                                watches.put(id, w);
+                                                out.send(created);
+                                                run(w, info, range, c, token);
+                                              });
+                                    })))
+        .exceptionally(
+            failure -> {
+              StatusRuntimeException status = EtcdErrors.of(failure);
+              if (refusesRequest(status)) {
+                out.send(
+                    WatchResponse.newBuilder()
+                        .setHeader(store.header())
+                        .setWatchId(id)
+                        .setCreated(true)
+                        .setCanceled(true)
+                        .setCancelReason(status.getStatus().getDescription())
+                        .build());
+              } else {
+                abort(status);
+              }
+              return null;
+            });
   }
 
-  private void run(Active w, KeyspaceInfo info, KeyRange range, WatchCreateRequest c, String token) {
+  private void run(
+      Active w, KeyspaceInfo info, KeyRange range, WatchCreateRequest c, String token) {
     dev.cohort.kv.WatchRequest request = range.toWatchRequest().from(token);
     if (c.getPrevKv()) {
       request = request.withPrevKv();
     }
     boolean noPut = c.getFiltersList().contains(WatchCreateRequest.FilterType.NOPUT);
     boolean noDelete = c.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
-    var materialized = store.kv().watch(store.keyspaceName(), request)
-        .viaMat(KillSwitches.single(), Keep.right())
-        .toMat(Sink.foreach(e -> deliver(w, info, e, range, noPut, noDelete)), Keep.both())
-        .run(store.materializer());
+    var materialized =
+        store
+            .kv()
+            .watch(store.keyspaceName(), request)
+            .viaMat(KillSwitches.single(), Keep.right())
+            .toMat(Sink.foreach(e -> deliver(w, info, e, range, noPut, noDelete)), Keep.both())
+            .run(store.materializer());
     w.kill = materialized.first();
     if (w.cancelled) {
       w.kill.shutdown();
     }
-    materialized.second().whenComplete((done, failure) -> {
-      if (failure != null && watches.remove(w.id) != null) {
-        // kv's watch failed (overflow, partition unavailable): end the whole stream as
-        // unavailable, so that the client reconnects and resumes every watch from its revision
-        abort(EtcdErrors.of(failure));
-      }
-    });
+    materialized
+        .second()
+        .whenComplete(
+            (done, failure) -> {
+              if (failure != null && watches.remove(w.id) != null) {
+                // kv's watch failed (overflow, partition unavailable): end the whole stream as
+                // unavailable, so that the client reconnects and resumes every watch from its
+                // revision
+                abort(EtcdErrors.of(failure));
+              }
+            });
     if (c.getProgressNotify()) {
       long every = store.settings().watchProgressInterval().toMillis();
-      w.progress = store.system().scheduler().scheduleAtFixedRate(
-          java.time.Duration.ofMillis(every), java.time.Duration.ofMillis(every),
-          () -> progressTick(w), store.system().executionContext());
+      w.progress =
+          store
+              .system()
+              .scheduler()
+              .scheduleAtFixedRate(
+                  java.time.Duration.ofMillis(every),
+                  java.time.Duration.ofMillis(every),
+                  () -> progressTick(w),
+                  store.system().executionContext());
     }
   }
 
@@ -174,17 +225,23 @@ final class WatchStream implements StreamObserver<WatchRequest> {
       // kv no longer holds the history this watch starts from: etcd's answer is compact_revision.
       if (watches.remove(w.id) != null) {
         w.stop();
-        out.send(WatchResponse.newBuilder().setHeader(store.header(revision)).setWatchId(w.id)
-            .setCanceled(true).setCompactRevision(revision)
-            .setCancelReason("etcdserver: mvcc: required revision has been compacted").build());
+        out.send(
+            WatchResponse.newBuilder()
+                .setHeader(store.header(revision))
+                .setWatchId(w.id)
+                .setCanceled(true)
+                .setCompactRevision(revision)
+                .setCancelReason("etcdserver: mvcc: required revision has been compacted")
+                .build());
       }
       return;
     }
     boolean put = e.type() == WatchEvent.Type.PUT;
     if (range.contains(e.kv().key()) && !(put && noPut) && !(!put && noDelete)) {
-      Event.Builder event = Event.newBuilder()
-          .setType(put ? Event.EventType.PUT : Event.EventType.DELETE)
-          .setKv(EtcdStore.toEtcd(e.kv(), false));
+      Event.Builder event =
+          Event.newBuilder()
+              .setType(put ? Event.EventType.PUT : Event.EventType.DELETE)
+              .setKv(EtcdStore.toEtcd(e.kv(), false));
       if (e.prevKv() != null) {
         event.setPrevKv(EtcdStore.toEtcd(e.prevKv(), false));
       }
@@ -196,15 +253,20 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     w.position = Math.max(w.position, revision);
     if (!w.batch.isEmpty()) {
       w.quiet = false;
-      out.send(WatchResponse.newBuilder().setHeader(store.header(revision)).setWatchId(w.id)
-          .addAllEvents(w.batch).build());
+      out.send(
+          WatchResponse.newBuilder()
+              .setHeader(store.header(revision))
+              .setWatchId(w.id)
+              .addAllEvents(w.batch)
+              .build());
       w.batch.clear();
     }
   }
 
   private void progressTick(Active w) {
     if (w.quiet && !w.cancelled) {
-      out.send(WatchResponse.newBuilder().setHeader(store.header(w.position)).setWatchId(w.id).build());
+      out.send(
+          WatchResponse.newBuilder().setHeader(store.header(w.position)).setWatchId(w.id).build());
     }
     w.quiet = true;
   }
@@ -214,8 +276,12 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     if (w != null) {
       w.stop();
     }
-    out.send(WatchResponse.newBuilder().setHeader(store.header()).setWatchId(c.getWatchId())
-        .setCanceled(true).build());
+    out.send(
+        WatchResponse.newBuilder()
+            .setHeader(store.header())
+            .setWatchId(c.getWatchId())
+            .setCanceled(true)
+            .build());
     return Async.done();
   }
 
@@ -226,11 +292,20 @@ final class WatchStream implements StreamObserver<WatchRequest> {
       out.send(WatchResponse.newBuilder().setHeader(store.header(revision)).setWatchId(-1).build());
       return Async.done();
     }
-    return store.currentRevision().thenAccept(now ->
-        out.send(WatchResponse.newBuilder().setHeader(store.header(now)).setWatchId(-1).build()));
+    return store
+        .currentRevision()
+        .thenAccept(
+            now ->
+                out.send(
+                    WatchResponse.newBuilder()
+                        .setHeader(store.header(now))
+                        .setWatchId(-1)
+                        .build()));
   }
 
-  /** Whether a create failed on its request (answered as a cancelled watch) rather than on Cohort. */
+  /**
+   * Whether a create failed on its request (answered as a cancelled watch) rather than on Cohort.
+   */
   private static boolean refusesRequest(StatusRuntimeException status) {
     return switch (status.getStatus().getCode()) {
       case INVALID_ARGUMENT, OUT_OF_RANGE, UNIMPLEMENTED, FAILED_PRECONDITION -> true;
@@ -240,8 +315,10 @@ final class WatchStream implements StreamObserver<WatchRequest> {
 
   private void abort(StatusRuntimeException status) {
     stopAll();
-    out.fail(io.grpc.Status.UNAVAILABLE.withDescription(status.getStatus().getDescription())
-        .asRuntimeException());
+    out.fail(
+        io.grpc.Status.UNAVAILABLE
+            .withDescription(status.getStatus().getDescription())
+            .asRuntimeException());
   }
 
   @Override

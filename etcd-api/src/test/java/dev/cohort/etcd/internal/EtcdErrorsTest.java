@@ -22,20 +22,33 @@ class EtcdErrorsTest {
 
   @Test
   void etcdMessagesWhereClientsTestThem() {
-    assertStatus(Status.Code.NOT_FOUND, "etcdserver: requested lease not found", of(KvError.LEASE_NOT_FOUND));
-    assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted",
+    assertStatus(
+        Status.Code.NOT_FOUND,
+        "etcdserver: requested lease not found",
+        of(KvError.LEASE_NOT_FOUND));
+    assertStatus(
+        Status.Code.OUT_OF_RANGE,
+        "etcdserver: mvcc: required revision has been compacted",
         of(KvError.REVISION_COMPACTED));
-    assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision",
+    assertStatus(
+        Status.Code.OUT_OF_RANGE,
+        "etcdserver: mvcc: required revision is a future revision",
         of(KvError.FUTURE_REVISION));
-    assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request",
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: duplicate key given in txn request",
         of(KvError.DUPLICATE_KEY_IN_TXN));
-    assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: request is too large", of(KvError.VALUE_TOO_LARGE));
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: request is too large",
+        of(KvError.VALUE_TOO_LARGE));
     assertStatus(Status.Code.UNAVAILABLE, "etcdserver: request timed out", of(KvError.TIMEOUT));
   }
 
   @Test
   void retryableKvErrorsAreUnavailableAndTheRestInvalid() {
-    for (KvError retryable : new KvError[] {KvError.KEY_LOCKED, KvError.STALE_OWNER, KvError.JOURNAL_UNAVAILABLE}) {
+    for (KvError retryable :
+        new KvError[] {KvError.KEY_LOCKED, KvError.STALE_OWNER, KvError.JOURNAL_UNAVAILABLE}) {
       assertEquals(Status.Code.UNAVAILABLE, of(retryable).getStatus().getCode(), retryable.name());
     }
     StatusRuntimeException other = of(KvError.INVALID_KEY);
@@ -47,6 +60,8 @@ class EtcdErrorsTest {
   void statusesPassThroughAndOtherFailuresAreInternal() {
     StatusRuntimeException own = EtcdErrors.tooManyOps();
     assertEquals(own, EtcdErrors.of(new CompletionException(own)));
-    assertEquals(Status.Code.INTERNAL, EtcdErrors.of(new IllegalStateException("bug")).getStatus().getCode());
+    assertEquals(
+        Status.Code.INTERNAL,
+        EtcdErrors.of(new IllegalStateException("bug")).getStatus().getCode());
   }
 }

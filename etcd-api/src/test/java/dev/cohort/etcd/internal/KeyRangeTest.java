@@ -20,8 +20,10 @@ class KeyRangeTest {
 
   @Test
   void forms() {
-    assertEquals(new KeyRange(KeyRange.Kind.SINGLE, "a", null), KeyRange.of(b("a"), ByteString.EMPTY));
-    assertEquals(new KeyRange(KeyRange.Kind.PREFIX, "foo/", null), KeyRange.of(b("foo/"), b("foo0")));
+    assertEquals(
+        new KeyRange(KeyRange.Kind.SINGLE, "a", null), KeyRange.of(b("a"), ByteString.EMPTY));
+    assertEquals(
+        new KeyRange(KeyRange.Kind.PREFIX, "foo/", null), KeyRange.of(b("foo/"), b("foo0")));
     assertEquals(new KeyRange(KeyRange.Kind.FROM, "m", null), KeyRange.of(b("m"), ZERO));
     assertEquals(new KeyRange(KeyRange.Kind.ALL, "", null), KeyRange.of(ZERO, ZERO));
     assertEquals(new KeyRange(KeyRange.Kind.BETWEEN, "a", "c"), KeyRange.of(b("a"), b("c")));
@@ -46,12 +48,15 @@ class KeyRangeTest {
 
   @Test
   void emptyAndNonUtf8KeysAreRefused() {
-    StatusRuntimeException empty = assertThrows(StatusRuntimeException.class,
-        () -> KeyRange.of(ByteString.EMPTY, ByteString.EMPTY));
+    StatusRuntimeException empty =
+        assertThrows(
+            StatusRuntimeException.class, () -> KeyRange.of(ByteString.EMPTY, ByteString.EMPTY));
     assertEquals(Status.Code.INVALID_ARGUMENT, empty.getStatus().getCode());
     assertEquals("etcdserver: key is not provided", empty.getStatus().getDescription());
-    StatusRuntimeException binary = assertThrows(StatusRuntimeException.class,
-        () -> KeyRange.of(ByteString.copyFrom(new byte[] {(byte) 0xc3}), ByteString.EMPTY));
+    StatusRuntimeException binary =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> KeyRange.of(ByteString.copyFrom(new byte[] {(byte) 0xc3}), ByteString.EMPTY));
     assertEquals(Status.Code.INVALID_ARGUMENT, binary.getStatus().getCode());
   }
 }

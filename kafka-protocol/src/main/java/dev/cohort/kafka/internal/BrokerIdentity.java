@@ -17,7 +17,10 @@ record BrokerIdentity(int nodeId, String host, int port, String clusterId, Strin
         nodeIdOf(address), settings.advertisedHost(), settings.port(), system.name(), address);
   }
 
-  /** A non-negative id below 2^30 for a cluster address, so that Integer.MAX_VALUE − id stays above it. */
+  /**
+   * A non-negative id below 2^30 for a cluster address, so that Integer.MAX_VALUE − id stays above
+   * it.
+   */
   static int nodeIdOf(String clusterAddress) {
     return clusterAddress.hashCode() & 0x3fffffff;
   }

@@ -9,10 +9,10 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * The Kafka brokers of the cluster: every Up member whose roles carry a Kafka endpoint role
- * ({@code kafka-endpoint:host:port}, added to a node's roles when its listener is on), with the
- * broker id derived from the member's address ({@link BrokerIdentity#nodeIdOf}). Read from the
- * cluster state each time, so nodes that join or leave appear and disappear with their membership.
+ * The Kafka brokers of the cluster: every Up member whose roles carry a Kafka endpoint role ({@code
+ * kafka-endpoint:host:port}, added to a node's roles when its listener is on), with the broker id
+ * derived from the member's address ({@link BrokerIdentity#nodeIdOf}). Read from the cluster state
+ * each time, so nodes that join or leave appear and disappear with their membership.
  */
 final class ClusterBrokers {
   static final String ROLE_PREFIX = "kafka-endpoint:";
@@ -71,8 +71,11 @@ final class ClusterBrokers {
           try {
             String address = m.address().toString();
             return Optional.of(
-                new Broker(BrokerIdentity.nodeIdOf(address), hostPort.substring(0, colon),
-                    Integer.parseInt(hostPort.substring(colon + 1)), address));
+                new Broker(
+                    BrokerIdentity.nodeIdOf(address),
+                    hostPort.substring(0, colon),
+                    Integer.parseInt(hostPort.substring(colon + 1)),
+                    address));
           } catch (NumberFormatException e) {
             return Optional.empty();
           }

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * most {@link #MAX_IN_FLIGHT} requests of a connection are in progress (Kafka clients pipeline up
  * to five by default): a pipelining producer's next batch is decoded and on its way while the
  * previous one is being written to the journal. A frame larger than {@code
- * socket.request.max.bytes}, a negative size, or a request header that cannot be parsed closes
- * this connection only.
+ * socket.request.max.bytes}, a negative size, or a request header that cannot be parsed closes this
+ * connection only.
  */
 final class Connection {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -32,6 +32,7 @@ final class Connection {
   private final String name;
   private final KafkaSettings settings;
   private final KafkaApis apis;
+
   /** Requests of one connection in progress at once; a full queue stops reading. */
   static final int MAX_IN_FLIGHT = 5;
 
@@ -91,7 +92,10 @@ final class Connection {
         log.warn(
             "{} ({}): request of {} bytes is over socket.request.max.bytes ({}) or negative;"
                 + " closing the connection",
-            name, peer, size, settings.maxRequestBytes());
+            name,
+            peer,
+            size,
+            settings.maxRequestBytes());
         return;
       }
       ByteBuffer frame = ByteBuffer.allocate(size);

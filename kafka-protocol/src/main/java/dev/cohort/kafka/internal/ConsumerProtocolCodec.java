@@ -28,8 +28,7 @@ final class ConsumerProtocolCodec {
     try {
       ByteBuffer buffer = ByteBuffer.wrap(metadata);
       short version = buffer.getShort();
-      version =
-          (short) Math.min(version, ConsumerProtocolSubscription.HIGHEST_SUPPORTED_VERSION);
+      version = (short) Math.min(version, ConsumerProtocolSubscription.HIGHEST_SUPPORTED_VERSION);
       return new ConsumerProtocolSubscription(new ByteBufferAccessor(buffer), version).topics();
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("unreadable consumer subscription: " + e.getMessage(), e);
@@ -54,7 +53,8 @@ final class ConsumerProtocolCodec {
                 new ConsumerProtocolAssignment.TopicPartition()
                     .setTopic(topic)
                     .setPartitions(list.stream().sorted().toList())));
-    ConsumerProtocolAssignment a = new ConsumerProtocolAssignment().setAssignedPartitions(collection);
+    ConsumerProtocolAssignment a =
+        new ConsumerProtocolAssignment().setAssignedPartitions(collection);
     return MessageUtil.toVersionPrefixedBytes(ASSIGNMENT_VERSION, a);
   }
 }

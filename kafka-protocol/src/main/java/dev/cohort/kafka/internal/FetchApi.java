@@ -36,9 +36,9 @@ import org.apache.kafka.common.requests.ListOffsetsRequest;
  * partition at once and answers as soon as one of them has records (with whatever the others have
  * by then) or when the wait ends. Reads stay within {@code partition.max.bytes} per partition and
  * {@code max.bytes} overall, except that the first batch is always returned whole (as Kafka does).
- * Fetch sessions (KIP-227) are not kept: every answer has session id 0, so clients send full
- * fetch requests. Reads are read_uncommitted; there are no transactions, so the last stable offset
- * is the high watermark.
+ * Fetch sessions (KIP-227) are not kept: every answer has session id 0, so clients send full fetch
+ * requests. Reads are read_uncommitted; there are no transactions, so the last stable offset is the
+ * high watermark.
  */
 final class FetchApi {
   private static final int MAX_RECORDS_PER_READ = 100_000;
@@ -75,7 +75,9 @@ final class FetchApi {
             first -> {
               long bytes = first.values().stream().mapToLong(FetchApi::size).sum();
               long waitMs = Math.min(request.maxWaitMs(), maxFetchWait.toMillis());
-              if (bytes >= Math.max(1, request.minBytes()) || waitMs <= 0 || slots.isEmpty()
+              if (bytes >= Math.max(1, request.minBytes())
+                  || waitMs <= 0
+                  || slots.isEmpty()
                   || first.values().stream().allMatch(p -> p.errorCode() != 0)) {
                 return CompletableFuture.completedFuture(first);
               }
@@ -120,11 +122,16 @@ final class FetchApi {
     CompletableFuture.allOf(reads.values().toArray(CompletableFuture[]::new))
         .whenComplete((ignored, e) -> answer.run());
     if (firstWins) {
-      reads.values().forEach(f -> f.thenAccept(d -> {
-        if (size(d) > 0) {
-          answer.run();
-        }
-      }));
+      reads
+          .values()
+          .forEach(
+              f ->
+                  f.thenAccept(
+                      d -> {
+                        if (size(d) > 0) {
+                          answer.run();
+                        }
+                      }));
     }
     return result;
   }
@@ -151,15 +158,24 @@ final class FetchApi {
     FetchPartition p = slot.partition();
     ConsumerSettings settings =
         new ConsumerSettings(
-            partitionMaxBytes, MAX_RECORDS_PER_READ, wait, base.autoOffsetReset(),
-            false, base.autoCommitInterval(), base.sessionTimeout(), base.heartbeatInterval(),
-            base.assignor(), base.clientId());
-    return leadership.check(slot.topic(), p.partition())
+            partitionMaxBytes,
+            MAX_RECORDS_PER_READ,
+            wait,
+            base.autoOffsetReset(),
+            false,
+            base.autoCommitInterval(),
+            base.sessionTimeout(),
+            base.heartbeatInterval(),
+            base.assignor(),
+            base.clientId());
+    return leadership
+        .check(slot.topic(), p.partition())
         .thenCompose(
-            lead -> lead == Errors.NONE
-                ? log.fetch(slot.topic(), p.partition(), p.fetchOffset(), settings)
-                    .thenApply(result -> data(p.partition(), result))
-                : CompletableFuture.completedFuture(error(p.partition(), lead)))
+            lead ->
+                lead == Errors.NONE
+                    ? log.fetch(slot.topic(), p.partition(), p.fetchOffset(), settings)
+                        .thenApply(result -> data(p.partition(), result))
+                    : CompletableFuture.completedFuture(error(p.partition(), lead)))
         .exceptionally(e -> error(p.partition(), KafkaErrors.of(e)))
         .toCompletableFuture();
   }
@@ -237,8 +253,9 @@ final class FetchApi {
     List<CompletableFuture<ListOffsetsPartitionResponse>> partitions = new ArrayList<>();
     for (ListOffsetsPartition p : topic.partitions()) {
       if (p.partitionIndex() < 0 || p.partitionIndex() >= description.partitions().size()) {
-        partitions.add(CompletableFuture.completedFuture(
-            offsetError(p.partitionIndex(), Errors.UNKNOWN_TOPIC_OR_PARTITION)));
+        partitions.add(
+            CompletableFuture.completedFuture(
+                offsetError(p.partitionIndex(), Errors.UNKNOWN_TOPIC_OR_PARTITION)));
         continue;
       }
       TopicDescription.PartitionDescription d = description.partitions().get(p.partitionIndex());

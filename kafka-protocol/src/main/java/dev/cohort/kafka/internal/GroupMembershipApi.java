@@ -23,18 +23,18 @@ import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * JoinGroup, SyncGroup, Heartbeat and LeaveGroup of Kafka's classic group protocol, mapped onto
- * the stream-log's consumer groups, whose coordinator entity computes assignments itself.
+ * JoinGroup, SyncGroup, Heartbeat and LeaveGroup of Kafka's classic group protocol, mapped onto the
+ * stream-log's consumer groups, whose coordinator entity computes assignments itself.
  *
  * <p>JoinGroup joins the stream-log group (or re-joins it) and answers at once, without Kafka's
  * join barrier: the member is never the leader (the leader id names no member), so it sends an
  * empty SyncGroup and receives the assignment the coordinator entity gave it. A Heartbeat is a
  * stream-log heartbeat; when the generation or the member's assignment changed, the answer is
- * REBALANCE_IN_PROGRESS and the member rejoins. Until it does, its heartbeats are not passed on:
- * a stream-log heartbeat acknowledges the revocations of the previous answer, and the member has
- * not stopped consuming yet. Only eager assignors are offered to the coordinator ({@code range},
- * {@code roundrobin}): an eager member gives up all its partitions before it rejoins, so the
- * rejoin is a true acknowledgement. A member offering only {@code cooperative-sticky} gets
+ * REBALANCE_IN_PROGRESS and the member rejoins. Until it does, its heartbeats are not passed on: a
+ * stream-log heartbeat acknowledges the revocations of the previous answer, and the member has not
+ * stopped consuming yet. Only eager assignors are offered to the coordinator ({@code range}, {@code
+ * roundrobin}): an eager member gives up all its partitions before it rejoins, so the rejoin is a
+ * true acknowledgement. A member offering only {@code cooperative-sticky} gets
  * INCONSISTENT_GROUP_PROTOCOL.
  */
 final class GroupMembershipApi {
@@ -74,16 +74,21 @@ final class GroupMembershipApi {
     try {
       settings =
           new ConsumerSettings(
-              base.fetchMaxBytes(), base.maxPollRecords(), base.fetchMaxWait(),
-              base.autoOffsetReset(), false, base.autoCommitInterval(),
-              Duration.ofMillis(request.sessionTimeoutMs()), base.heartbeatInterval(),
+              base.fetchMaxBytes(),
+              base.maxPollRecords(),
+              base.fetchMaxWait(),
+              base.autoOffsetReset(),
+              false,
+              base.autoCommitInterval(),
+              Duration.ofMillis(request.sessionTimeoutMs()),
+              base.heartbeatInterval(),
               ConsumerSettings.Assignor.parse(chosen.name()),
               clientId == null || clientId.isEmpty() ? "kafka-client" : clientId);
     } catch (RuntimeException e) {
       return joinError(KafkaErrors.of(e));
     }
-    String memberId = request.memberId() == null || request.memberId().isEmpty()
-        ? null : request.memberId();
+    String memberId =
+        request.memberId() == null || request.memberId().isEmpty() ? null : request.memberId();
     String protocol = chosen.name();
     return log.joinGroup(request.groupId(), memberId, topics, settings)
         .thenApply(
@@ -127,9 +132,9 @@ final class GroupMembershipApi {
   CompletionStage<SyncGroupResponseData> sync(SyncGroupRequestData request) {
     MemberViews.View view = views.get(request.groupId(), request.memberId());
     Errors error =
-        view == null ? Errors.UNKNOWN_MEMBER_ID
-            : view.generation() != request.generationId() ? Errors.ILLEGAL_GENERATION
-            : Errors.NONE;
+        view == null
+            ? Errors.UNKNOWN_MEMBER_ID
+            : view.generation() != request.generationId() ? Errors.ILLEGAL_GENERATION : Errors.NONE;
     if (error != Errors.NONE) {
       return CompletableFuture.completedFuture(
           new SyncGroupResponseData().setErrorCode(error.code()).setAssignment(new byte[0]));
@@ -181,7 +186,8 @@ final class GroupMembershipApi {
   }
 
   private static CompletionStage<HeartbeatResponseData> heartbeatAnswer(Errors error) {
-    return CompletableFuture.completedFuture(new HeartbeatResponseData().setErrorCode(error.code()));
+    return CompletableFuture.completedFuture(
+        new HeartbeatResponseData().setErrorCode(error.code()));
   }
 
   CompletionStage<LeaveGroupResponseData> leave(LeaveGroupRequestData request, short version) {

@@ -32,13 +32,13 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * OffsetCommit, OffsetFetch, DeleteGroups, OffsetDelete, DescribeGroups and ListGroups over the
- * stream-log's consumer groups (deletions only while a group has no members, as in Kafka).
- * A commit from a member is checked by the group's coordinator entity (member and generation); a
- * member that was told to rejoin still commits what it consumed before rejoining (Kafka's eager
- * consumer commits before its JoinGroup), so when such a commit is refused for its old generation
- * it is retried in the current one if the member still owns every committed partition. A commit
- * with an empty member id and generation -1 (AdminClient, {@code kafka-consumer-groups
- * --reset-offsets}) is a standalone commit, accepted only while the group has no members.
+ * stream-log's consumer groups (deletions only while a group has no members, as in Kafka). A commit
+ * from a member is checked by the group's coordinator entity (member and generation); a member that
+ * was told to rejoin still commits what it consumed before rejoining (Kafka's eager consumer
+ * commits before its JoinGroup), so when such a commit is refused for its old generation it is
+ * retried in the current one if the member still owns every committed partition. A commit with an
+ * empty member id and generation -1 (AdminClient, {@code kafka-consumer-groups --reset-offsets}) is
+ * a standalone commit, accepted only while the group has no members.
  */
 final class GroupOffsetsApi {
   private final StreamLog log;
@@ -145,10 +145,12 @@ final class GroupOffsetsApi {
                             .setMetadata(o == null ? "" : o.metadata())
                             .setErrorCode(Errors.NONE.code()));
                   }
-                  response.topics().add(
-                      new OffsetFetchResponseData.OffsetFetchResponseTopic()
-                          .setName(t.getKey())
-                          .setPartitions(partitions));
+                  response
+                      .topics()
+                      .add(
+                          new OffsetFetchResponseData.OffsetFetchResponseTopic()
+                              .setName(t.getKey())
+                              .setPartitions(partitions));
                 }
                 return response;
               });
@@ -252,8 +254,13 @@ final class GroupOffsetsApi {
 
   CompletionStage<OffsetDeleteResponseData> deleteOffsets(OffsetDeleteRequestData request) {
     List<TopicPartition> partitions = new ArrayList<>();
-    request.topics().forEach(
-        t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(), p.partitionIndex()))));
+    request
+        .topics()
+        .forEach(
+            t ->
+                t.partitions()
+                    .forEach(
+                        p -> partitions.add(new TopicPartition(t.name(), p.partitionIndex()))));
     return log.deleteOffsets(request.groupId(), partitions)
         .thenApply(done -> Errors.NONE)
         .exceptionally(KafkaErrors::of)
@@ -264,12 +271,17 @@ final class GroupOffsetsApi {
               for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : request.topics()) {
                 OffsetDeleteResponseData.OffsetDeleteResponsePartitionCollection ps =
                     new OffsetDeleteResponseData.OffsetDeleteResponsePartitionCollection();
-                t.partitions().forEach(
-                    p -> ps.add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
-                        .setPartitionIndex(p.partitionIndex())
-                        .setErrorCode(Errors.NONE.code())));
-                topics.add(new OffsetDeleteResponseData.OffsetDeleteResponseTopic()
-                    .setName(t.name()).setPartitions(ps));
+                t.partitions()
+                    .forEach(
+                        p ->
+                            ps.add(
+                                new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
+                                    .setPartitionIndex(p.partitionIndex())
+                                    .setErrorCode(Errors.NONE.code())));
+                topics.add(
+                    new OffsetDeleteResponseData.OffsetDeleteResponseTopic()
+                        .setName(t.name())
+                        .setPartitions(ps));
               }
               return new OffsetDeleteResponseData().setErrorCode(error.code()).setTopics(topics);
             });
@@ -340,15 +352,17 @@ final class GroupOffsetsApi {
                           groups.stream()
                               .map(CompletableFuture::join)
                               .filter(
-                                  g -> request.statesFilter() == null
-                                      || request.statesFilter().isEmpty()
-                                      || request.statesFilter().stream()
-                                          .anyMatch(s -> s.equalsIgnoreCase(g.groupState())))
+                                  g ->
+                                      request.statesFilter() == null
+                                          || request.statesFilter().isEmpty()
+                                          || request.statesFilter().stream()
+                                              .anyMatch(s -> s.equalsIgnoreCase(g.groupState())))
                               .filter(
-                                  g -> request.typesFilter() == null
-                                      || request.typesFilter().isEmpty()
-                                      || request.typesFilter().stream()
-                                          .anyMatch(t -> t.equalsIgnoreCase("classic")))
+                                  g ->
+                                      request.typesFilter() == null
+                                          || request.typesFilter().isEmpty()
+                                          || request.typesFilter().stream()
+                                              .anyMatch(t -> t.equalsIgnoreCase("classic")))
                               .toList());
             })
         .thenApply(groups -> new ListGroupsResponseData().setGroups(new ArrayList<>(groups)));

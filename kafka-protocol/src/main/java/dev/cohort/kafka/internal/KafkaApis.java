@@ -52,12 +52,12 @@ public final class KafkaApis {
 
   public KafkaApis(ActorSystem<?> system, KafkaSettings settings, StreamLog log) {
     BrokerIdentity self = BrokerIdentity.of(system, settings);
-    Duration askTimeout =
-        system.settings().config().getDuration("cohort.log.ask-timeout");
+    Duration askTimeout = system.settings().config().getDuration("cohort.log.ask-timeout");
     this.answerTimeout = askTimeout.multipliedBy(3).plus(settings.maxFetchWait());
     ClusterBrokers brokers = new ClusterBrokers(system, self);
     Leadership leadership =
-        new Leadership(log, brokers, system.settings().config().getDuration("cohort.log.metadata-max-age"));
+        new Leadership(
+            log, brokers, system.settings().config().getDuration("cohort.log.metadata-max-age"));
     this.metadata = new MetadataApi(log, brokers, leadership);
     this.produce = new ProduceApi(log, leadership);
     this.fetch = new FetchApi(log, settings, leadership);
@@ -69,14 +69,16 @@ public final class KafkaApis {
 
   private static Map<String, String> topicDefaults(com.typesafe.config.Config config) {
     Map<String, String> defaults = new TreeMap<>();
-    config.getConfig("cohort.log.topic-defaults").entrySet()
+    config
+        .getConfig("cohort.log.topic-defaults")
+        .entrySet()
         .forEach(e -> defaults.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
     return defaults;
   }
 
   /**
-   * Decodes and starts one request; the answer completes when the stream-log answered (or after
-   * the answer timeout, as the API's error response). Decoding happens on the caller's thread, so
+   * Decodes and starts one request; the answer completes when the stream-log answered (or after the
+   * answer timeout, as the API's error response). Decoding happens on the caller's thread, so
    * requests of one connection reach the stream-log in the order they arrived.
    */
   CompletableFuture<Reply> handle(ByteBuffer frame, InetSocketAddress client) {
@@ -131,8 +133,12 @@ public final class KafkaApis {
     try {
       return new Reply.Send(serialize(header, response));
     } catch (RuntimeException e) {
-      log.error("cannot encode the {} v{} answer for {}", header.apiKey(), header.apiVersion(),
-          client, e);
+      log.error(
+          "cannot encode the {} v{} answer for {}",
+          header.apiKey(),
+          header.apiVersion(),
+          client,
+          e);
       return new Reply.Close("the answer could not be encoded: " + e.getMessage());
     }
   }
@@ -155,13 +161,16 @@ public final class KafkaApis {
       ResponseHeader header = new ResponseHeader(correlationId, (short) 0);
       return new Reply.Send(
           RequestUtils.serialize(
-              header.data(), (short) 0, SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION),
+              header.data(),
+              (short) 0,
+              SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION),
               (short) 0));
     }
     return new Reply.Close("unparsable request header: " + e.getMessage());
   }
 
-  private CompletionStage<? extends ApiMessage> route(RequestHeader header, AbstractRequest request) {
+  private CompletionStage<? extends ApiMessage> route(
+      RequestHeader header, AbstractRequest request) {
     short v = header.apiVersion();
     ApiMessage data = request.data();
     return switch (header.apiKey()) {

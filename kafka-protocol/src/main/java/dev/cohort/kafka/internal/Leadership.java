@@ -13,9 +13,9 @@ import org.apache.kafka.common.protocol.Errors;
  * Which node leads a partition, for Kafka clients: the node hosting the partition's entity (from
  * the stream-log's topic description). Produce and Fetch ask {@link #check}: on a node that does
  * not host the partition, and whose host runs a Kafka listener, the answer is
- * NOT_LEADER_OR_FOLLOWER, so the client refreshes its metadata and follows the partition. Hosts
- * are cached for {@code ttl}; a cached "elsewhere" is re-read before it is answered, so a
- * partition that moved here is served at once. In a one-node cluster nothing is looked up.
+ * NOT_LEADER_OR_FOLLOWER, so the client refreshes its metadata and follows the partition. Hosts are
+ * cached for {@code ttl}; a cached "elsewhere" is re-read before it is answered, so a partition
+ * that moved here is served at once. In a one-node cluster nothing is looked up.
  */
 final class Leadership {
   private record Host(String address, long readAtNanos) {}

@@ -5,15 +5,18 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * This node's view of the classic-protocol members it serves: per group and member, the
- * generation and the assignment it last handed the member (in SyncGroup), the protocol it chose
- * and whether the member was told to rejoin. A member keeps talking to the coordinator node it
- * found, so the view lives where the member's requests arrive. Entries go when the member leaves
- * or the stream-log group no longer knows it.
+ * This node's view of the classic-protocol members it serves: per group and member, the generation
+ * and the assignment it last handed the member (in SyncGroup), the protocol it chose and whether
+ * the member was told to rejoin. A member keeps talking to the coordinator node it found, so the
+ * view lives where the member's requests arrive. Entries go when the member leaves or the
+ * stream-log group no longer knows it.
  */
 final class MemberViews {
   record View(
-      int generation, List<TopicPartition> delivered, String protocol, List<String> topics,
+      int generation,
+      List<TopicPartition> delivered,
+      String protocol,
+      List<String> topics,
       boolean rejoinPending) {
 
     View rejoin() {

@@ -25,11 +25,10 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
  * Metadata, DescribeCluster and FindCoordinator. The brokers are the cluster's members that run a
- * Kafka listener; a partition's leader is the node hosting its entity (this node when the host
- * runs no listener, since any node reaches any entity through Cluster Sharding). This node
- * coordinates every group that asks it: the group's coordinator entity is reached through
- * sharding too. Topics come from the stream-log's registry; Kafka's automatic topic creation is
- * not done.
+ * Kafka listener; a partition's leader is the node hosting its entity (this node when the host runs
+ * no listener, since any node reaches any entity through Cluster Sharding). This node coordinates
+ * every group that asks it: the group's coordinator entity is reached through sharding too. Topics
+ * come from the stream-log's registry; Kafka's automatic topic creation is not done.
  */
 final class MetadataApi {
   private final StreamLog log;
@@ -49,24 +48,27 @@ final class MetadataApi {
         request.topics() == null
             ? log.listTopics()
             : CompletableFuture.completedFuture(
-                request.topics().stream().map(MetadataRequestData.MetadataRequestTopic::name)
+                request.topics().stream()
+                    .map(MetadataRequestData.MetadataRequestTopic::name)
                     .toList());
     return names.thenCompose(
         list -> {
           List<CompletableFuture<MetadataResponseTopic>> topics = new ArrayList<>();
           for (String name : list) {
             if (name == null) {
-              topics.add(CompletableFuture.completedFuture(
-                  new MetadataResponseTopic().setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
+              topics.add(
+                  CompletableFuture.completedFuture(
+                      new MetadataResponseTopic().setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
               continue;
             }
             topics.add(
                 log.describeTopic(name)
                     .thenApply(this::topic)
                     .exceptionally(
-                        e -> new MetadataResponseTopic()
-                            .setName(name)
-                            .setErrorCode(KafkaErrors.of(e).code()))
+                        e ->
+                            new MetadataResponseTopic()
+                                .setName(name)
+                                .setErrorCode(KafkaErrors.of(e).code()))
                     .toCompletableFuture());
           }
           return CompletableFuture.allOf(topics.toArray(CompletableFuture[]::new))
@@ -120,7 +122,8 @@ final class MetadataApi {
   private MetadataResponseBrokerCollection brokers() {
     MetadataResponseBrokerCollection out = new MetadataResponseBrokerCollection();
     for (ClusterBrokers.Broker b : brokers.brokers()) {
-      out.add(new MetadataResponseBroker().setNodeId(b.nodeId()).setHost(b.host()).setPort(b.port()));
+      out.add(
+          new MetadataResponseBroker().setNodeId(b.nodeId()).setHost(b.host()).setPort(b.port()));
     }
     return out;
   }
@@ -128,7 +131,8 @@ final class MetadataApi {
   DescribeClusterResponseData describeCluster() {
     DescribeClusterBrokerCollection out = new DescribeClusterBrokerCollection();
     for (ClusterBrokers.Broker b : brokers.brokers()) {
-      out.add(new DescribeClusterBroker().setBrokerId(b.nodeId()).setHost(b.host()).setPort(b.port()));
+      out.add(
+          new DescribeClusterBroker().setBrokerId(b.nodeId()).setHost(b.host()).setPort(b.port()));
     }
     return new DescribeClusterResponseData()
         .setClusterId(self.clusterId())

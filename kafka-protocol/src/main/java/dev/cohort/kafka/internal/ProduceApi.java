@@ -41,7 +41,9 @@ final class ProduceApi {
   CompletionStage<ProduceResponseData> produce(ProduceRequestData request) {
     if (request.transactionalId() != null) {
       return CompletableFuture.completedFuture(
-          errorForAll(request, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          errorForAll(
+              request,
+              Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
               "Cohort does not support Kafka transactions"));
     }
     ProducerSettings.Acks acks =
@@ -55,11 +57,14 @@ final class ProduceApi {
       List<CompletableFuture<PartitionProduceResponse>> partitions = new ArrayList<>();
       for (PartitionProduceData p : topic.partitionData()) {
         partitions.add(
-            leadership.check(topic.name(), p.index())
+            leadership
+                .check(topic.name(), p.index())
                 .thenCompose(
-                    lead -> lead == Errors.NONE ? partition(topic.name(), p, acks)
-                        : CompletableFuture.completedFuture(
-                            failed(p.index(), lead, "this node does not host the partition")))
+                    lead ->
+                        lead == Errors.NONE
+                            ? partition(topic.name(), p, acks)
+                            : CompletableFuture.completedFuture(
+                                failed(p.index(), lead, "this node does not host the partition")))
                 .toCompletableFuture());
       }
       topics.add(
@@ -94,14 +99,14 @@ final class ProduceApi {
         throw new InvalidBatch(Errors.INVALID_RECORD, "a produce request without record batches");
       }
     } catch (InvalidBatch e) {
-      return CompletableFuture.completedFuture(
-          failed(data.index(), e.error, e.getMessage()));
+      return CompletableFuture.completedFuture(failed(data.index(), e.error, e.getMessage()));
     }
     CompletionStage<List<RecordMetadata>> chain = CompletableFuture.completedFuture(List.of());
     List<RecordMetadata> first = new ArrayList<>();
     for (DecodedBatch batch : batches) {
       chain =
-          chain.thenCompose(ignored -> send(topic, data.index(), batch, acks))
+          chain
+              .thenCompose(ignored -> send(topic, data.index(), batch, acks))
               .thenApply(
                   written -> {
                     if (first.isEmpty() && !written.isEmpty()) {
@@ -129,8 +134,8 @@ final class ProduceApi {
     if (batch.producerId() >= 0) {
       if (acks == ProducerSettings.Acks.NONE) {
         return CompletableFuture.failedFuture(
-            new InvalidBatch(Errors.INVALID_REQUIRED_ACKS,
-                "idempotent batches need acks=1 or acks=all"));
+            new InvalidBatch(
+                Errors.INVALID_REQUIRED_ACKS, "idempotent batches need acks=1 or acks=all"));
       }
       return log.send(
           topic,
@@ -186,7 +191,8 @@ final class ProduceApi {
     return log.initProducerId(current)
         .thenCompose(
             next ->
-                next.epoch() >= Short.MAX_VALUE ? log.initProducerId(null)
+                next.epoch() >= Short.MAX_VALUE
+                    ? log.initProducerId(null)
                     : CompletableFuture.completedFuture(next))
         .thenApply(
             next ->

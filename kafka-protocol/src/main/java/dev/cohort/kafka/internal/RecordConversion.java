@@ -19,10 +19,10 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.utils.internals.CloseableIterator;
 
 /**
- * Converts between Kafka record batches and the stream-log's records (first phase: produced
- * batches are decoded into records, fetched records are encoded into uncompressed v2 batches).
- * Decoding checks each batch's CRC and magic; headers with a repeated key keep the last value,
- * because the stream-log's records hold headers as a map.
+ * Converts between Kafka record batches and the stream-log's records (first phase: produced batches
+ * are decoded into records, fetched records are encoded into uncompressed v2 batches). Decoding
+ * checks each batch's CRC and magic; headers with a repeated key keep the last value, because the
+ * stream-log's records hold headers as a map.
  */
 final class RecordConversion {
   private RecordConversion() {}
@@ -38,29 +38,33 @@ final class RecordConversion {
   }
 
   /** One produced batch, decoded: the producer fields (-1 when not idempotent) and its records. */
-  record DecodedBatch(long producerId, short producerEpoch, int baseSequence,
-      List<ProducerRecord> records) {}
+  record DecodedBatch(
+      long producerId, short producerEpoch, int baseSequence, List<ProducerRecord> records) {}
 
   static List<DecodedBatch> decode(MemoryRecords records, String topic, int partition) {
     List<DecodedBatch> batches = new ArrayList<>();
     for (RecordBatch batch : records.batches()) {
       if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
-        throw new InvalidBatch(org.apache.kafka.common.protocol.Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        throw new InvalidBatch(
+            org.apache.kafka.common.protocol.Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT,
             "record batches must be of magic 2, got " + batch.magic());
       }
       try {
         batch.ensureValid();
       } catch (RuntimeException e) {
-        throw new InvalidBatch(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
+        throw new InvalidBatch(
+            org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
             "record batch is corrupt: " + e.getMessage());
       }
       if (batch.isTransactional() || batch.isControlBatch()) {
-        throw new InvalidBatch(org.apache.kafka.common.protocol.Errors.INVALID_RECORD,
+        throw new InvalidBatch(
+            org.apache.kafka.common.protocol.Errors.INVALID_RECORD,
             "transactional and control batches are not supported");
       }
       List<ProducerRecord> decoded = new ArrayList<>();
       try (CloseableIterator<Record> it =
-          batch.streamingIterator(org.apache.kafka.common.utils.internals.BufferSupplier.NO_CACHING)) {
+          batch.streamingIterator(
+              org.apache.kafka.common.utils.internals.BufferSupplier.NO_CACHING)) {
         while (it.hasNext()) {
           Record r = it.next();
           decoded.add(
@@ -75,11 +79,13 @@ final class RecordConversion {
       } catch (InvalidBatch e) {
         throw e;
       } catch (RuntimeException e) {
-        throw new InvalidBatch(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
+        throw new InvalidBatch(
+            org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
             "records cannot be read: " + e.getMessage());
       }
       if (decoded.isEmpty()) {
-        throw new InvalidBatch(org.apache.kafka.common.protocol.Errors.INVALID_RECORD,
+        throw new InvalidBatch(
+            org.apache.kafka.common.protocol.Errors.INVALID_RECORD,
             "a record batch without records");
       }
       batches.add(
@@ -137,7 +143,11 @@ final class RecordConversion {
         TimestampType type = kafkaType(r.timestampType());
         builder =
             MemoryRecords.builder(
-                buffer, RecordBatch.MAGIC_VALUE_V2, Compression.NONE, type, r.offset(),
+                buffer,
+                RecordBatch.MAGIC_VALUE_V2,
+                Compression.NONE,
+                type,
+                r.offset(),
                 type == TimestampType.LOG_APPEND_TIME ? r.timestamp() : RecordBatch.NO_TIMESTAMP);
       }
       builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), kafkaHeaders(r));

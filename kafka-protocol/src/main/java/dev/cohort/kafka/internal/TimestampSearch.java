@@ -9,8 +9,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
-import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
  * ListOffsets by timestamp on one partition: reads the partition from its log start, 1 MiB at a
@@ -41,9 +41,16 @@ final class TimestampSearch {
     this.target = target;
     this.settings =
         new ConsumerSettings(
-            CHUNK_BYTES, 10_000, Duration.ZERO, base.autoOffsetReset(), false,
-            base.autoCommitInterval(), base.sessionTimeout(), base.heartbeatInterval(),
-            base.assignor(), base.clientId());
+            CHUNK_BYTES,
+            10_000,
+            Duration.ZERO,
+            base.autoOffsetReset(),
+            false,
+            base.autoCommitInterval(),
+            base.sessionTimeout(),
+            base.heartbeatInterval(),
+            base.assignor(),
+            base.clientId());
   }
 
   CompletionStage<ListOffsetsPartitionResponse> run() {

@@ -34,11 +34,11 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeConfigsResponse;
 
 /**
- * CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs and IncrementalAlterConfigs on
- * the stream-log's topics. Replication factors are accepted and answered as 1 (the journal is the
- * replication); manual replica assignments are refused. A config equal to the node's
- * {@code cohort.log.topic-defaults} is described as a default; deleting a config sets it back to
- * that default. Broker configs are described as empty and cannot be altered.
+ * CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs and IncrementalAlterConfigs on the
+ * stream-log's topics. Replication factors are accepted and answered as 1 (the journal is the
+ * replication); manual replica assignments are refused. A config equal to the node's {@code
+ * cohort.log.topic-defaults} is described as a default; deleting a config sets it back to that
+ * default. Broker configs are described as empty and cannot be altered.
  */
 final class TopicAdminApi {
   private final StreamLog log;
@@ -66,12 +66,16 @@ final class TopicAdminApi {
   private CompletionStage<CreatableTopicResult> create(CreatableTopic topic, boolean validateOnly) {
     if (!topic.assignments().isEmpty()) {
       return CompletableFuture.completedFuture(
-          createError(topic.name(), Errors.INVALID_REQUEST,
+          createError(
+              topic.name(),
+              Errors.INVALID_REQUEST,
               "manual replica assignment is not supported: partitions live where sharding puts them"));
     }
     if (topic.replicationFactor() == 0 || topic.replicationFactor() < -1) {
       return CompletableFuture.completedFuture(
-          createError(topic.name(), Errors.INVALID_REPLICATION_FACTOR,
+          createError(
+              topic.name(),
+              Errors.INVALID_REPLICATION_FACTOR,
               "replication factor must be -1 or at least 1"));
     }
     int partitions = topic.numPartitions() == -1 ? 1 : topic.numPartitions();
@@ -79,14 +83,20 @@ final class TopicAdminApi {
     topic.configs().forEach(c -> configs.put(c.name(), c.value()));
     if (validateOnly) {
       return log.describeTopic(topic.name())
-          .thenApply(d -> createError(topic.name(), Errors.TOPIC_ALREADY_EXISTS,
-              "topic '" + topic.name() + "' already exists"))
+          .thenApply(
+              d ->
+                  createError(
+                      topic.name(),
+                      Errors.TOPIC_ALREADY_EXISTS,
+                      "topic '" + topic.name() + "' already exists"))
           .exceptionally(
               e -> {
                 Errors error = KafkaErrors.of(e);
                 return error == Errors.UNKNOWN_TOPIC_OR_PARTITION
-                    ? new CreatableTopicResult().setName(topic.name())
-                        .setErrorCode(Errors.NONE.code()).setNumPartitions(partitions)
+                    ? new CreatableTopicResult()
+                        .setName(topic.name())
+                        .setErrorCode(Errors.NONE.code())
+                        .setNumPartitions(partitions)
                         .setReplicationFactor((short) 1)
                     : createError(topic.name(), error, KafkaErrors.message(e));
               });
@@ -98,15 +108,17 @@ final class TopicAdminApi {
 
   private CreatableTopicResult created(TopicDescription d) {
     List<CreatableTopicConfigs> configs = new ArrayList<>();
-    d.config().toMap().forEach(
-        (name, value) ->
-            configs.add(
-                new CreatableTopicConfigs()
-                    .setName(name)
-                    .setValue(value)
-                    .setReadOnly(false)
-                    .setConfigSource(source(name, value).id())
-                    .setIsSensitive(false)));
+    d.config()
+        .toMap()
+        .forEach(
+            (name, value) ->
+                configs.add(
+                    new CreatableTopicConfigs()
+                        .setName(name)
+                        .setValue(value)
+                        .setReadOnly(false)
+                        .setConfigSource(source(name, value).id())
+                        .setIsSensitive(false)));
     return new CreatableTopicResult()
         .setName(d.name())
         .setTopicId(MetadataApi.topicId(d.topicId()))
@@ -137,19 +149,23 @@ final class TopicAdminApi {
     List<CompletableFuture<DeletableTopicResult>> results = new ArrayList<>();
     for (String name : names) {
       if (name == null) {
-        results.add(CompletableFuture.completedFuture(
-            new DeletableTopicResult().setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())
-                .setErrorMessage("topics are deleted by name")));
+        results.add(
+            CompletableFuture.completedFuture(
+                new DeletableTopicResult()
+                    .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())
+                    .setErrorMessage("topics are deleted by name")));
         continue;
       }
       results.add(
           log.deleteTopic(name)
-              .thenApply(done -> new DeletableTopicResult().setName(name)
-                  .setErrorCode(Errors.NONE.code()))
+              .thenApply(
+                  done -> new DeletableTopicResult().setName(name).setErrorCode(Errors.NONE.code()))
               .exceptionally(
-                  e -> new DeletableTopicResult().setName(name)
-                      .setErrorCode(KafkaErrors.of(e).code())
-                      .setErrorMessage(KafkaErrors.message(e)))
+                  e ->
+                      new DeletableTopicResult()
+                          .setName(name)
+                          .setErrorCode(KafkaErrors.of(e).code())
+                          .setErrorMessage(KafkaErrors.message(e)))
               .toCompletableFuture());
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
@@ -166,22 +182,31 @@ final class TopicAdminApi {
     List<CompletableFuture<CreatePartitionsTopicResult>> results = new ArrayList<>();
     for (CreatePartitionsRequestData.CreatePartitionsTopic t : request.topics()) {
       if (t.assignments() != null && !t.assignments().isEmpty()) {
-        results.add(CompletableFuture.completedFuture(
-            new CreatePartitionsTopicResult().setName(t.name())
-                .setErrorCode(Errors.INVALID_REQUEST.code())
-                .setErrorMessage("manual replica assignment is not supported")));
+        results.add(
+            CompletableFuture.completedFuture(
+                new CreatePartitionsTopicResult()
+                    .setName(t.name())
+                    .setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage("manual replica assignment is not supported")));
         continue;
       }
       CompletionStage<TopicDescription> stage =
-          request.validateOnly() ? log.describeTopic(t.name())
+          request.validateOnly()
+              ? log.describeTopic(t.name())
               : log.createPartitions(t.name(), t.count());
       results.add(
-          stage.thenApply(d -> new CreatePartitionsTopicResult().setName(t.name())
-                  .setErrorCode(Errors.NONE.code()))
+          stage
+              .thenApply(
+                  d ->
+                      new CreatePartitionsTopicResult()
+                          .setName(t.name())
+                          .setErrorCode(Errors.NONE.code()))
               .exceptionally(
-                  e -> new CreatePartitionsTopicResult().setName(t.name())
-                      .setErrorCode(KafkaErrors.of(e).code())
-                      .setErrorMessage(KafkaErrors.message(e)))
+                  e ->
+                      new CreatePartitionsTopicResult()
+                          .setName(t.name())
+                          .setErrorCode(KafkaErrors.of(e).code())
+                          .setErrorMessage(KafkaErrors.message(e)))
               .toCompletableFuture());
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
@@ -199,8 +224,9 @@ final class TopicAdminApi {
               .setResourceType(r.resourceType())
               .setResourceName(r.resourceName());
       if (r.resourceType() != ConfigResource.Type.TOPIC.id()) {
-        results.add(CompletableFuture.completedFuture(
-            base.setErrorCode(Errors.NONE.code()).setConfigs(new ArrayList<>())));
+        results.add(
+            CompletableFuture.completedFuture(
+                base.setErrorCode(Errors.NONE.code()).setConfigs(new ArrayList<>())));
         continue;
       }
       results.add(
@@ -208,25 +234,28 @@ final class TopicAdminApi {
               .thenApply(
                   d -> {
                     List<DescribeConfigsResourceResult> configs = new ArrayList<>();
-                    d.config().toMap().forEach(
-                        (name, value) -> {
-                          if (r.configurationKeys() == null
-                              || r.configurationKeys().contains(name)) {
-                            configs.add(
-                                new DescribeConfigsResourceResult()
-                                    .setName(name)
-                                    .setValue(value)
-                                    .setReadOnly(false)
-                                    .setConfigSource(source(name, value).id())
-                                    .setIsSensitive(false));
-                          }
-                        });
+                    d.config()
+                        .toMap()
+                        .forEach(
+                            (name, value) -> {
+                              if (r.configurationKeys() == null
+                                  || r.configurationKeys().contains(name)) {
+                                configs.add(
+                                    new DescribeConfigsResourceResult()
+                                        .setName(name)
+                                        .setValue(value)
+                                        .setReadOnly(false)
+                                        .setConfigSource(source(name, value).id())
+                                        .setIsSensitive(false));
+                              }
+                            });
                     return base.setErrorCode(Errors.NONE.code()).setConfigs(configs);
                   })
               .exceptionally(
-                  e -> base.setErrorCode(KafkaErrors.of(e).code())
-                      .setErrorMessage(KafkaErrors.message(e))
-                      .setConfigs(new ArrayList<>()))
+                  e ->
+                      base.setErrorCode(KafkaErrors.of(e).code())
+                          .setErrorMessage(KafkaErrors.message(e))
+                          .setConfigs(new ArrayList<>()))
               .toCompletableFuture());
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
@@ -280,12 +309,14 @@ final class TopicAdminApi {
       }
     }
     CompletionStage<TopicDescription> stage =
-        validateOnly ? log.describeTopic(r.resourceName())
+        validateOnly
+            ? log.describeTopic(r.resourceName())
             : log.alterTopicConfigs(r.resourceName(), changes);
     return stage
         .thenApply(d -> base.setErrorCode(Errors.NONE.code()))
         .exceptionally(
-            e -> base.setErrorCode(KafkaErrors.of(e).code())
-                .setErrorMessage(KafkaErrors.message(e)));
+            e ->
+                base.setErrorCode(KafkaErrors.of(e).code())
+                    .setErrorMessage(KafkaErrors.message(e)));
   }
 }

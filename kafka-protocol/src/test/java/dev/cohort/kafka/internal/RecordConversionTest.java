@@ -35,14 +35,24 @@ class RecordConversionTest {
   void idempotentCompressedBatchDecodesWithProducerFieldsHeadersAndTombstones() {
     MemoryRecordsBuilder builder =
         MemoryRecords.builder(
-            ByteBuffer.allocate(1024), RecordBatch.MAGIC_VALUE_V2, Compression.zstd().build(),
-            TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, 42L, (short) 3, 7, false,
+            ByteBuffer.allocate(1024),
+            RecordBatch.MAGIC_VALUE_V2,
+            Compression.zstd().build(),
+            TimestampType.CREATE_TIME,
+            0L,
+            RecordBatch.NO_TIMESTAMP,
+            42L,
+            (short) 3,
+            7,
+            false,
             RecordBatch.NO_PARTITION_LEADER_EPOCH);
-    builder.append(1000L, ByteBuffer.wrap(utf8("k1")), ByteBuffer.wrap(utf8("v1")),
+    builder.append(
+        1000L,
+        ByteBuffer.wrap(utf8("k1")),
+        ByteBuffer.wrap(utf8("v1")),
         new RecordHeader[] {new RecordHeader("h", utf8("x"))});
     builder.append(1001L, ByteBuffer.wrap(utf8("k2")), null);
-    List<RecordConversion.DecodedBatch> batches =
-        RecordConversion.decode(builder.build(), "t", 2);
+    List<RecordConversion.DecodedBatch> batches = RecordConversion.decode(builder.build(), "t", 2);
 
     assertEquals(1, batches.size());
     RecordConversion.DecodedBatch batch = batches.getFirst();
@@ -95,7 +105,8 @@ class RecordConversionTest {
     assertEquals(List.of(10L, 13L, 14L), offsets, "compaction gaps are kept");
     assertEquals(List.of("a", "b", "c"), values);
     assertEquals(
-        List.of(TimestampType.CREATE_TIME, TimestampType.CREATE_TIME, TimestampType.LOG_APPEND_TIME),
+        List.of(
+            TimestampType.CREATE_TIME, TimestampType.CREATE_TIME, TimestampType.LOG_APPEND_TIME),
         types);
     assertEquals(0, RecordConversion.encode(List.of()).sizeInBytes());
   }

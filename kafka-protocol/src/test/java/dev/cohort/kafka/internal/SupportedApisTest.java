@@ -19,11 +19,23 @@ class SupportedApisTest {
     ApiVersionsResponseData answer = SupportedApis.apiVersions(Errors.NONE);
     Set<ApiKeys> keys =
         answer.apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey())).collect(Collectors.toSet());
-    assertTrue(keys.containsAll(Set.of(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP,
-        ApiKeys.INIT_PRODUCER_ID, ApiKeys.CREATE_TOPICS, ApiKeys.INCREMENTAL_ALTER_CONFIGS)));
-    for (ApiKeys absent : Set.of(ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.END_TXN,
-        ApiKeys.TXN_OFFSET_COMMIT, ApiKeys.CREATE_ACLS, ApiKeys.DESCRIBE_CLIENT_QUOTAS,
-        ApiKeys.CONSUMER_GROUP_HEARTBEAT)) {
+    assertTrue(
+        keys.containsAll(
+            Set.of(
+                ApiKeys.PRODUCE,
+                ApiKeys.FETCH,
+                ApiKeys.JOIN_GROUP,
+                ApiKeys.INIT_PRODUCER_ID,
+                ApiKeys.CREATE_TOPICS,
+                ApiKeys.INCREMENTAL_ALTER_CONFIGS)));
+    for (ApiKeys absent :
+        Set.of(
+            ApiKeys.ADD_PARTITIONS_TO_TXN,
+            ApiKeys.END_TXN,
+            ApiKeys.TXN_OFFSET_COMMIT,
+            ApiKeys.CREATE_ACLS,
+            ApiKeys.DESCRIBE_CLIENT_QUOTAS,
+            ApiKeys.CONSUMER_GROUP_HEARTBEAT)) {
       assertFalse(keys.contains(absent), absent + " must not be advertised");
     }
     assertEquals(12, answer.apiKeys().find(ApiKeys.PRODUCE.id).maxVersion());

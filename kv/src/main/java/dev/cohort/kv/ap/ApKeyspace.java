@@ -12,9 +12,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Every operation returns a stage that fails with a {@link dev.cohort.kv.KvException}: {@code
  * invalid_key}, {@code key_too_large}, {@code value_too_large}, {@code invalid_ttl}, {@code
  * invalid_request} (400/413, nothing stored); {@code key_not_found} (404); {@code
- * consistency_unavailable} (503) when too few replicas are alive for the level (nothing written)
- * or too few acknowledged in time. A write that timed out may have been applied on some replicas
- * and spreads from there (it is not rolled back, as with a Cassandra write timeout); it is never
+ * consistency_unavailable} (503) when too few replicas are alive for the level (nothing written) or
+ * too few acknowledged in time. A write that timed out may have been applied on some replicas and
+ * spreads from there (it is not rolled back, as with a Cassandra write timeout); it is never
  * reported as a success at a weaker level.
  *
  * <p>Thread-safe.
@@ -27,7 +27,8 @@ public interface ApKeyspace {
    * Writes {@code value} under {@code key}; {@code ttlSeconds > 0} makes the key expire (read as
    * absent, then purged) on every replica that long after the write.
    */
-  CompletionStage<ApWriteResult> put(String key, byte[] value, long ttlSeconds, Consistency consistency);
+  CompletionStage<ApWriteResult> put(
+      String key, byte[] value, long ttlSeconds, Consistency consistency);
 
   /** The key's value, or {@code key_not_found} (also when it was deleted or expired). */
   CompletionStage<ApValue> get(String key, Consistency consistency);

@@ -12,8 +12,8 @@ public interface ApKeyspaces {
 
   /**
    * The AP keyspace {@code name} in its incarnation {@code incarnation} (the number the keyspace
-   * registry gave it; data of other incarnations is separate). Keyspaces need no creation here:
-   * the kv service's registry decides which exist. Fails with {@code invalid_keyspace_name}.
+   * registry gave it; data of other incarnations is separate). Keyspaces need no creation here: the
+   * kv service's registry decides which exist. Fails with {@code invalid_keyspace_name}.
    */
   ApKeyspace keyspace(String name, long incarnation);
 

@@ -8,9 +8,13 @@ package dev.cohort.kv.ap;
  * @param leavesDiffering hash tree leaves that differed (each exchanged both ways)
  * @param entriesReceived entries fetched from other replicas that changed this node's store
  * @param entriesSent entries sent to other replicas
- * @param replicasSkipped range and replica pairs skipped because the replica was not alive or
- *     did not answer
+ * @param replicasSkipped range and replica pairs skipped because the replica was not alive or did
+ *     not answer
  */
 public record ApRepairResult(
-    int ranges, int rangesDiffering, int leavesDiffering, long entriesReceived, long entriesSent,
+    int ranges,
+    int rangesDiffering,
+    int leavesDiffering,
+    long entriesReceived,
+    long entriesSent,
     int replicasSkipped) {}

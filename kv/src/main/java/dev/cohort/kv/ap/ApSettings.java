@@ -9,8 +9,8 @@ import java.time.Duration;
  * module's {@code reference.conf}, with its unit, default and whether it must match across the
  * cluster).
  *
- * @param defaultReplicationFactor replicas per key of a keyspace created without one, capped by
- *     the cluster size at creation (cluster-wide)
+ * @param defaultReplicationFactor replicas per key of a keyspace created without one, capped by the
+ *     cluster size at creation (cluster-wide)
  * @param virtualNodes points per node on the placement ring (cluster-wide, fixed)
  * @param defaultConsistency the consistency of a request that names none
  * @param requestTimeout how long a coordinator waits for the replicas a level needs
@@ -85,13 +85,16 @@ public record ApSettings(
   }
 
   private void check() {
-    require(defaultReplicationFactor >= 1 && defaultReplicationFactor <= 15,
+    require(
+        defaultReplicationFactor >= 1 && defaultReplicationFactor <= 15,
         "default-replication-factor must be within 1..15");
     require(virtualNodes >= 1 && virtualNodes <= 1024, "virtual-nodes must be within 1..1024");
     require(defaultConsistency != null, "default-consistency must be one, quorum or all");
-    require(!requestTimeout.isNegative() && !requestTimeout.isZero(),
+    require(
+        !requestTimeout.isNegative() && !requestTimeout.isZero(),
         "request-timeout must be positive");
-    require(maxValueBytes >= 1 && maxValueBytes <= 1 << 20, "max-value-bytes must be within 1..1MiB");
+    require(
+        maxValueBytes >= 1 && maxValueBytes <= 1 << 20, "max-value-bytes must be within 1..1MiB");
     require(maxTtl.toSeconds() >= 1, "max-ttl must be at least 1s");
     require(tombstoneTtl.toMillis() >= 1, "tombstone-ttl must be positive");
     require(!maxClockOffset.isNegative(), "max-clock-offset must not be negative");
@@ -101,7 +104,8 @@ public record ApSettings(
     require(hintReplayInterval.toMillis() >= 1, "hints.replay-interval must be positive");
     require(gossipInterval.toMillis() >= 1, "gossip-interval must be positive");
     require(!repairInterval.isNegative(), "repair.interval must not be negative");
-    require(repairInterval.isZero() || tombstoneTtl.compareTo(repairInterval) > 0,
+    require(
+        repairInterval.isZero() || tombstoneTtl.compareTo(repairInterval) > 0,
         "tombstone-ttl must be longer than repair.interval (a tombstone must reach every replica"
             + " by repair before it is purged)");
     require(repairLeaves >= 2 && repairLeaves <= 4096, "repair.leaves must be within 2..4096");

@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * @param writer the address of the node that wrote it
  * @param expiresAtMillis when the key expires (wall-clock millis), 0 for no TTL
  */
-public record ApValue(String key, byte[] value, long timestamp, String writer, long expiresAtMillis) {
+public record ApValue(
+    String key, byte[] value, long timestamp, String writer, long expiresAtMillis) {
 
   public String valueUtf8() {
     return new String(value, StandardCharsets.UTF_8);

@@ -44,7 +44,8 @@ public enum Consistency {
       case "quorum" -> QUORUM;
       case "all" -> ALL;
       default ->
-          throw KvError.INVALID_CONSISTENCY.exception("consistency must be one, quorum or all (got '" + text + "')");
+          throw KvError.INVALID_CONSISTENCY.exception(
+              "consistency must be one, quorum or all (got '" + text + "')");
     };
   }
 }

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The service's checks of a request before anything is asked: values, put options, transactions
- * and ranges. Each throws the {@link KvException} the caller gets; the partition entity checks
- * writes again (a command may come from elsewhere), with the same rules.
+ * The service's checks of a request before anything is asked: values, put options, transactions and
+ * ranges. Each throws the {@link KvException} the caller gets; the partition entity checks writes
+ * again (a command may come from elsewhere), with the same rules.
  *
  * <p>Invariants: a request that fails a check has asked no entity and changed nothing; the checks
  * run in a fixed order, so that a request with several problems always gets the same error.
@@ -63,8 +63,8 @@ final class EdgeChecks {
   }
 
   /**
-   * Checks a range request (CP or AP); returns its page size: the request's limit, at most
-   * {@code range-max-limit}, which is also the size when the request sets none.
+   * Checks a range request (CP or AP); returns its page size: the request's limit, at most {@code
+   * range-max-limit}, which is also the size when the request sets none.
    */
   int rangeLimit(RangeRequest request) {
     if (request == null || (request.prefix() == null) == (request.from() == null)) {
@@ -73,7 +73,8 @@ final class EdgeChecks {
     if (request.limit() < 0) {
       throw KvError.INVALID_REQUEST.exception("limit must not be negative");
     }
-    return request.limit() == 0 ? settings.rangeMaxLimit()
+    return request.limit() == 0
+        ? settings.rangeMaxLimit()
         : Math.min(request.limit(), settings.rangeMaxLimit());
   }
 }

@@ -25,16 +25,16 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Elections ({@code campaign}, {@code proclaim}, {@code resign}, {@code leader}, {@code
- * observe}): an election is an {@link OwnerQueue} under {@code locks.election-prefix}; its leader
- * is the first key, the key's value is the leader's proclamation, and its create revision is the
- * leadership's term.
+ * Elections ({@code campaign}, {@code proclaim}, {@code resign}, {@code leader}, {@code observe}):
+ * an election is an {@link OwnerQueue} under {@code locks.election-prefix}; its leader is the first
+ * key, the key's value is the leader's proclamation, and its create revision is the leadership's
+ * term.
  *
  * <p>Invariants: {@code proclaim} changes the value only while the leadership's key still has the
- * term's create revision (a compare-and-swap), so a former leader cannot overwrite its
- * successor; {@code observe} emits the current leader first and then each change of leader or
- * value, never the same leader and value twice in a row, with no gap between its range read and
- * its watch (the watch resumes from the range's token). Holds no state. Thread-safe.
+ * term's create revision (a compare-and-swap), so a former leader cannot overwrite its successor;
+ * {@code observe} emits the current leader first and then each change of leader or value, never the
+ * same leader and value twice in a row, with no gap between its range read and its watch (the watch
+ * resumes from the range's token). Holds no state. Thread-safe.
  */
 final class Elections {
   private final Kv api;
@@ -56,12 +56,16 @@ final class Elections {
   }
 
   CompletionStage<Leader> campaign(String name, byte[] value, Duration ttl, Duration wait) {
-    return calls.call(settings.locksKeyspace(), "campaign", () -> {
-      OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
-      checks.value(value);
-      return queue.enqueue(electionPrefix(name), value, ttl, wait, KvError.ELECTION_TIMEOUT)
-          .thenApply(owner -> leaderOf(name, owner.kv()));
-    });
+    return calls.call(
+        settings.locksKeyspace(),
+        "campaign",
+        () -> {
+          OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
+          checks.value(value);
+          return queue
+              .enqueue(electionPrefix(name), value, ttl, wait, KvError.ELECTION_TIMEOUT)
+              .thenApply(owner -> leaderOf(name, owner.kv()));
+        });
   }
 
   private static Leader leaderOf(String name, KeyValue kv) {
@@ -69,39 +73,59 @@ final class Elections {
   }
 
   CompletionStage<Leader> proclaim(Leader leadership, byte[] value) {
-    return calls.call(settings.locksKeyspace(), "proclaim", () -> {
-      if (leadership == null) {
-        throw KvError.INVALID_REQUEST.exception("leadership is missing");
-      }
-      checks.value(value);
-      TxnRequest txn = new TxnRequest(
-          List.of(Compare.createRevision(leadership.key(), Compare.Op.EQUAL, leadership.term())),
-          List.of(new TxnOp.Put(leadership.key(), value, new PutOptions(0, false, true))),
-          List.of());
-      return api.txn(settings.locksKeyspace(), txn).thenApply(r -> {
-        if (!r.succeeded()) {
-          throw KvError.NOT_LEADER.exception("this campaign no longer leads election " + leadership.election());
-        }
-        return new Leader(leadership.election(), leadership.key(), value, leadership.lease(),
-            leadership.term());
-      });
-    });
+    return calls.call(
+        settings.locksKeyspace(),
+        "proclaim",
+        () -> {
+          if (leadership == null) {
+            throw KvError.INVALID_REQUEST.exception("leadership is missing");
+          }
+          checks.value(value);
+          TxnRequest txn =
+              new TxnRequest(
+                  List.of(
+                      Compare.createRevision(
+                          leadership.key(), Compare.Op.EQUAL, leadership.term())),
+                  List.of(new TxnOp.Put(leadership.key(), value, new PutOptions(0, false, true))),
+                  List.of());
+          return api.txn(settings.locksKeyspace(), txn)
+              .thenApply(
+                  r -> {
+                    if (!r.succeeded()) {
+                      throw KvError.NOT_LEADER.exception(
+                          "this campaign no longer leads election " + leadership.election());
+                    }
+                    return new Leader(
+                        leadership.election(),
+                        leadership.key(),
+                        value,
+                        leadership.lease(),
+                        leadership.term());
+                  });
+        });
   }
 
   CompletionStage<Void> resign(Leader leadership) {
-    return calls.call(settings.locksKeyspace(), "resign",
-        () -> queue.release(leadership.lease()));
+    return calls.call(settings.locksKeyspace(), "resign", () -> queue.release(leadership.lease()));
   }
 
   CompletionStage<Leader> leader(String name) {
-    return calls.call(settings.locksKeyspace(), "leader", () -> {
-      OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
-      return api.range(settings.locksKeyspace(), RangeRequest.prefix(electionPrefix(name)))
-          .thenApply(r -> r.kvs().stream()
-              .min(Comparator.comparingLong(KeyValue::createRevision))
-              .map(kv -> leaderOf(name, kv))
-              .orElseThrow(() -> KvError.NO_LEADER.exception("election " + name + " has no leader")));
-    });
+    return calls.call(
+        settings.locksKeyspace(),
+        "leader",
+        () -> {
+          OwnerQueue.checkName(name, KvError.INVALID_ELECTION_NAME);
+          return api.range(settings.locksKeyspace(), RangeRequest.prefix(electionPrefix(name)))
+              .thenApply(
+                  r ->
+                      r.kvs().stream()
+                          .min(Comparator.comparingLong(KeyValue::createRevision))
+                          .map(kv -> leaderOf(name, kv))
+                          .orElseThrow(
+                              () ->
+                                  KvError.NO_LEADER.exception(
+                                      "election " + name + " has no leader")));
+        });
   }
 
   Source<Leader, NotUsed> observe(String name) {
@@ -112,24 +136,28 @@ final class Elections {
     }
     String prefix = electionPrefix(name);
     CompletionStage<Source<Leader, NotUsed>> source =
-        api.range(settings.locksKeyspace(), RangeRequest.prefix(prefix)).thenApply(initial -> {
-          TreeMap<String, KeyValue> start = new TreeMap<>();
-          initial.kvs().forEach(kv -> start.put(kv.key(), kv));
-          Source<Optional<KeyValue>, NotUsed> changes =
-              api.watch(settings.locksKeyspace(), WatchRequest.prefix(prefix).from(initial.token()))
-                  .statefulMap(
-                      () -> start,
-                      (kvs, event) -> {
-                        if (event.type() == WatchEvent.Type.DELETE) {
-                          kvs.remove(event.kv().key());
-                        } else {
-                          kvs.put(event.kv().key(), event.kv());
-                        }
-                        return Pair.create(kvs, lowest(kvs));
-                      },
-                      kvs -> Optional.empty());
-          return leaderChanges(name, Source.single(lowest(start)).concat(changes));
-        });
+        api.range(settings.locksKeyspace(), RangeRequest.prefix(prefix))
+            .thenApply(
+                initial -> {
+                  TreeMap<String, KeyValue> start = new TreeMap<>();
+                  initial.kvs().forEach(kv -> start.put(kv.key(), kv));
+                  Source<Optional<KeyValue>, NotUsed> changes =
+                      api.watch(
+                              settings.locksKeyspace(),
+                              WatchRequest.prefix(prefix).from(initial.token()))
+                          .statefulMap(
+                              () -> start,
+                              (kvs, event) -> {
+                                if (event.type() == WatchEvent.Type.DELETE) {
+                                  kvs.remove(event.kv().key());
+                                } else {
+                                  kvs.put(event.kv().key(), event.kv());
+                                }
+                                return Pair.create(kvs, lowest(kvs));
+                              },
+                              kvs -> Optional.empty());
+                  return leaderChanges(name, Source.single(lowest(start)).concat(changes));
+                });
     return KvFailures.lazily(source);
   }
 
@@ -141,9 +169,11 @@ final class Elections {
             () -> new Leader[1],
             (last, candidate) -> {
               Leader now = candidate.map(kv -> leaderOf(name, kv)).orElse(null);
-              boolean changed = now != null && (last[0] == null
-                  || !last[0].key().equals(now.key())
-                  || !Arrays.equals(last[0].value(), now.value()));
+              boolean changed =
+                  now != null
+                      && (last[0] == null
+                          || !last[0].key().equals(now.key())
+                          || !Arrays.equals(last[0].value(), now.value()));
               last[0] = now;
               return Pair.create(last, changed ? Optional.of(now) : Optional.<Leader>empty());
             },

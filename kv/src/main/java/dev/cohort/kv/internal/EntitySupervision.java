@@ -14,7 +14,8 @@ final class EntitySupervision {
 
   static BackoffSupervisorStrategy restartWithBackoff(KvSettings settings) {
     return SupervisorStrategy.restartWithBackoff(
-        settings.restartBackoffMin(), settings.restartBackoffMax(),
+        settings.restartBackoffMin(),
+        settings.restartBackoffMax(),
         settings.restartBackoffRandomFactor());
   }
 }

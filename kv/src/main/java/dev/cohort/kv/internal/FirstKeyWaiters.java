@@ -7,15 +7,14 @@ import dev.cohort.kv.internal.KvPartition.Owner;
 import dev.cohort.kv.internal.KvPartition.Rejected;
 import dev.cohort.kv.internal.KvPartition.Reply;
 import dev.cohort.kv.internal.KvPartition.State;
-import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
 /**
- * The lock and election waiters of one kv partition: each waits until its key has the lowest
- * create revision among the keys of its queue's prefix ({@link Owner}), or until its key is gone
- * ({@code lock_not_found}).
+ * The lock and election waiters of one kv partition: each waits until its key has the lowest create
+ * revision among the keys of its queue's prefix ({@link Owner}), or until its key is gone ({@code
+ * lock_not_found}).
  *
  * <p>Invariants: a waiter is answered exactly once, after the journal write that made it first or
  * removed its key; waiters are checked in arrival order. Not persisted: after a restart waiters ask

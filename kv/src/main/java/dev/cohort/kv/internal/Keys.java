@@ -30,7 +30,8 @@ public final class Keys {
 
   public static void checkKeyspaceName(String name) {
     if (!validKeyspaceName(name)) {
-      throw KvError.INVALID_KEYSPACE_NAME.exception("keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      throw KvError.INVALID_KEYSPACE_NAME.exception(
+          "keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
   }
 
@@ -54,7 +55,10 @@ public final class Keys {
     }
     if (value.length > maxValueBytes) {
       return KvError.VALUE_TOO_LARGE.rejection(
-          "value is " + value.length + " bytes; the limit is " + maxValueBytes
+          "value is "
+              + value.length
+              + " bytes; the limit is "
+              + maxValueBytes
               + " (cohort.kv.max-value-bytes)");
     }
     return null;
@@ -73,8 +77,8 @@ public final class Keys {
   }
 
   /**
-   * The single partition every key with this prefix falls in, or -1 when they may be in any:
-   * a prefix that contains a complete hash tag pins its keys to the tag's partition.
+   * The single partition every key with this prefix falls in, or -1 when they may be in any: a
+   * prefix that contains a complete hash tag pins its keys to the tag's partition.
    */
   public static int partitionOfPrefix(String prefix, int partitions) {
     int open = prefix.indexOf('{');
@@ -122,7 +126,8 @@ public final class Keys {
         n += 1;
       } else if (c < 0x800) {
         n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         n += 4;
         i++;

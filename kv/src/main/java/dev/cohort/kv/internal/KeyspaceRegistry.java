@@ -83,7 +83,8 @@ public final class KeyspaceRegistry
   }
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
+    EntityTypes.init(
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
   public static Behavior<Command> create(String entityId, KvSettings settings) {
@@ -140,13 +141,23 @@ public final class KeyspaceRegistry
           .reply(
               create.replyTo(),
               new Rejected(
-                  KvError.KEYSPACE_EXISTS.rejection("keyspace '" + create.name() + "' exists with mode " + existing.mode()
-                          + " and " + existing.partitions() + " partitions")));
+                  KvError.KEYSPACE_EXISTS.rejection(
+                      "keyspace '"
+                          + create.name()
+                          + "' exists with mode "
+                          + existing.mode()
+                          + " and "
+                          + existing.partitions()
+                          + " partitions")));
     }
     KeyspaceInfo info =
         new KeyspaceInfo(
-            create.name(), create.mode(), create.partitions(), state.nextIncarnation(),
-            System.currentTimeMillis(), false);
+            create.name(),
+            create.mode(),
+            create.partitions(),
+            state.nextIncarnation(),
+            System.currentTimeMillis(),
+            false);
     return Effect()
         .persist(new KeyspaceCreated(info))
         .thenReply(
@@ -154,27 +165,37 @@ public final class KeyspaceRegistry
             s ->
                 new Found(
                     new KeyspaceInfo(
-                        info.name(), info.mode(), info.partitions(), info.incarnation(),
-                        info.createdAtMillis(), true)));
+                        info.name(),
+                        info.mode(),
+                        info.partitions(),
+                        info.incarnation(),
+                        info.createdAtMillis(),
+                        true)));
   }
 
   private Rejection check(Create create) {
     if (!Keys.validKeyspaceName(create.name())) {
-      return KvError.INVALID_KEYSPACE_NAME.rejection("keyspace name '" + create.name() + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      return KvError.INVALID_KEYSPACE_NAME.rejection(
+          "keyspace name '" + create.name() + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
     if (!"cp".equals(create.mode()) && !"ap".equals(create.mode())) {
-      return KvError.UNSUPPORTED_MODE.rejection("keyspace mode must be 'cp' or 'ap' (got '" + create.mode() + "')");
+      return KvError.UNSUPPORTED_MODE.rejection(
+          "keyspace mode must be 'cp' or 'ap' (got '" + create.mode() + "')");
     }
     if ("ap".equals(create.mode())) {
       // AP keyspaces live in Distributed Data buckets (cohort.kv.ap.buckets), not in partitions.
       return create.partitions() == 0
           ? null
-          : KvError.INVALID_PARTITIONS.rejection("an AP keyspace has no partitions (got "
-              + create.partitions() + ")");
+          : KvError.INVALID_PARTITIONS.rejection(
+              "an AP keyspace has no partitions (got " + create.partitions() + ")");
     }
     if (create.partitions() < 1 || create.partitions() > settings.maxPartitions()) {
-      return KvError.INVALID_PARTITIONS.rejection("partitions must be within 1.." + settings.maxPartitions() + " (got "
-              + create.partitions() + ")");
+      return KvError.INVALID_PARTITIONS.rejection(
+          "partitions must be within 1.."
+              + settings.maxPartitions()
+              + " (got "
+              + create.partitions()
+              + ")");
     }
     return null;
   }

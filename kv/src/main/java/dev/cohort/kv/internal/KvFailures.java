@@ -8,20 +8,18 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The CP service's use of the one ask-failure translation ({@link AskFailures}): every failed
- * stage leaves a {@code Kv} operation as a {@link KvException}.
+ * The CP service's use of the one ask-failure translation ({@link AskFailures}): every failed stage
+ * leaves a {@code Kv} operation as a {@link KvException}.
  *
- * <p>Invariants (those of {@link AskFailures}): a {@link KvException} passes through unchanged;
- * any other {@code CohortException} keeps its kind and code; an ask timeout becomes {@code timeout}
+ * <p>Invariants (those of {@link AskFailures}): a {@link KvException} passes through unchanged; any
+ * other {@code CohortException} keeps its kind and code; an ask timeout becomes {@code timeout}
  * (504, outcome unknown); anything else becomes {@code unavailable} (503). Stateless and
- * thread-safe. AP keyspaces still translate their replicator's failures in {@code
- * ApKeyspacesImpl}.
+ * thread-safe. AP keyspaces still translate their replicator's failures in {@code ApKeyspacesImpl}.
  */
 final class KvFailures {
   private static final AskFailures.Vocabulary<KvException> VOCABULARY =
       new AskFailures.Vocabulary<>(
-          KvException.class, KvException::new,
-          KvError.TIMEOUT, KvError.UNAVAILABLE);
+          KvException.class, KvException::new, KvError.TIMEOUT, KvError.UNAVAILABLE);
 
   private KvFailures() {}
 

@@ -47,7 +47,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * that attached just before the revocation but reached the partition after it is refused.
  */
 public final class KvLessor
-    extends EventSourcedBehaviorWithEnforcedReplies<KvLessor.Command, KvLessor.Event, KvLessor.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        KvLessor.Command, KvLessor.Event, KvLessor.State> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "kv-lessor");
@@ -154,7 +155,8 @@ public final class KvLessor
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
     KvMetrics metrics = KvMetrics.get(system);
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, metrics)));
+    EntityTypes.init(
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, metrics)));
   }
 
   public static Behavior<Command> create(String entityId, KvSettings settings, KvMetrics metrics) {
@@ -171,8 +173,10 @@ public final class KvLessor
   private final KvSettings settings;
   private final KvMetrics metrics;
   private final ClusterSharding sharding;
+
   /** Partition clears in flight or confirmed, per revoking lease; not persisted. */
   private final Map<Long, Set<String>> clearing = new HashMap<>();
+
   private final Map<Long, Set<String>> cleared = new HashMap<>();
 
   private KvLessor(
@@ -252,8 +256,12 @@ public final class KvLessor
           .reply(
               grant.replyTo(),
               new Rejected(
-                  KvError.INVALID_TTL.rejection("lease TTL must be within " + settings.leaseMinTtl().toSeconds() + ".."
-                          + settings.leaseMaxTtl().toSeconds() + " seconds")));
+                  KvError.INVALID_TTL.rejection(
+                      "lease TTL must be within "
+                          + settings.leaseMinTtl().toSeconds()
+                          + ".."
+                          + settings.leaseMaxTtl().toSeconds()
+                          + " seconds")));
     }
     long id = state.nextSeq() * settings.lessors() + index;
     long now = System.currentTimeMillis();
@@ -348,9 +356,11 @@ public final class KvLessor
               replyTo -> new KvPartition.RevokeLease(lease.id(), replyTo),
               (reply, failure) ->
                   new PartitionCleared(
-                      lease.id(), partition,
-                      failure == null && !(reply instanceof KvPartition.Rejected r
-                          && !r.rejection().is(KvError.KEYSPACE_NOT_FOUND))));
+                      lease.id(),
+                      partition,
+                      failure == null
+                          && !(reply instanceof KvPartition.Rejected r
+                              && !r.rejection().is(KvError.KEYSPACE_NOT_FOUND))));
         }
       }
     }

@@ -3,8 +3,8 @@ package dev.cohort.kv.internal;
 import dev.cohort.observability.Metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
-import java.util.HashMap;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * The kv metrics of one node. Gauges report what lives on this node (the partitions and lessors
- * it hosts, the watches its clients opened); Prometheus sums them over the cluster. Thread-safe:
+ * The kv metrics of one node. Gauges report what lives on this node (the partitions and lessors it
+ * hosts, the watches its clients opened); Prometheus sums them over the cluster. Thread-safe:
  * entities update their entries from their own threads, scrapes read them.
  */
 public final class KvMetrics {
@@ -33,13 +33,17 @@ public final class KvMetrics {
   private KvMetrics(Metrics metrics) {
     requests =
         metrics.counter(
-            "cohort_kv_requests", "kv requests by keyspace, operation and outcome (ok or error code)",
-            "keyspace", "op", "outcome");
+            "cohort_kv_requests",
+            "kv requests by keyspace, operation and outcome (ok or error code)",
+            "keyspace",
+            "op",
+            "outcome");
     requestSeconds =
         metrics.histogram("cohort_kv_request_seconds", "kv request latency by operation", "op");
     batchEvents =
         metrics.histogram(
-            "cohort_kv_journal_batch_events", "events written by one kv partition journal write",
+            "cohort_kv_journal_batch_events",
+            "events written by one kv partition journal write",
             BATCH_BUCKETS);
     lockWaitSeconds =
         metrics.histogram("cohort_kv_lock_wait_seconds", "time from lock request to acquisition");
@@ -50,7 +54,8 @@ public final class KvMetrics {
                 + " node, by outcome (committed or aborted)",
             "outcome");
     metrics.gauge(
-        "cohort_kv_keys", "keys held by the kv partitions on this node",
+        "cohort_kv_keys",
+        "keys held by the kv partitions on this node",
         sink -> {
           Map<String, Long> sums = new HashMap<>();
           keysByPartition.values().forEach(c -> sums.merge(c.keyspace(), c.keys(), Long::sum));
@@ -58,9 +63,11 @@ public final class KvMetrics {
         },
         "keyspace");
     metrics.gauge(
-        "cohort_kv_leases", "live leases held by the lessors on this node",
+        "cohort_kv_leases",
+        "live leases held by the lessors on this node",
         sink -> sink.set(leasesByLessor.values().stream().mapToInt(Integer::intValue).sum()));
-    metrics.gauge("cohort_kv_watchers", "open watches on this node", sink -> sink.set(watchers.get()));
+    metrics.gauge(
+        "cohort_kv_watchers", "open watches on this node", sink -> sink.set(watchers.get()));
   }
 
   // By identity: typed actor systems compare equal by path, and several systems of one name

@@ -42,9 +42,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * One partition of a CP keyspace: the single writer of its keys, event-sourced.
  *
- * <p>Invariants: the revision strictly increases with every write that changed a key (a write
- * that changes nothing keeps it); every reply to a write is sent after the journal write that holds
- * it completed (a reply sent first could acknowledge a write that a crash then loses); reads are
+ * <p>Invariants: the revision strictly increases with every write that changed a key (a write that
+ * changes nothing keeps it); every reply to a write is sent after the journal write that holds it
+ * completed (a reply sent first could acknowledge a write that a crash then loses); reads are
  * served from memory, and since Pekko stashes commands while a write is in flight, a read never
  * sees an unacknowledged write.
  *
@@ -52,8 +52,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * ({@link Live}, or {@link Gone} once the keyspace is deleted), to the collaborator that owns it:
  *
  * <ul>
- *   <li>{@link PartitionStore}: the keys and revision history (applying {@link Written},
- *       compaction by {@code cohort.kv.history.*}, reads now and at a past revision);
+ *   <li>{@link PartitionStore}: the keys and revision history (applying {@link Written}, compaction
+ *       by {@code cohort.kv.history.*}, reads now and at a past revision);
  *   <li>{@link TxnEvaluator} with its {@link Overlay}: deciding a {@link Batch} of writes in order
  *       (a node's {@link PartitionBatcher} sends the writes that queued up while the previous batch
  *       was in flight as one), whose events this class persists in one journal write before
@@ -63,8 +63,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *       TxnCoordinator} when a decision is due);
  *   <li>{@link WatchHub} (watches) and {@link FirstKeyWaiters} (lock and election queues), told
  *       after each journal write;
- *   <li>{@link ReadFence}: answers from memory wait until the shared journal confirms that no
- *       other node wrote the partition meanwhile.
+ *   <li>{@link ReadFence}: answers from memory wait until the shared journal confirms that no other
+ *       node wrote the partition meanwhile.
  * </ul>
  *
  * <p>The state's collections are mutable and only the event handler changes them; the snapshot
@@ -120,7 +120,11 @@ public final class KvPartition
 
   /** Reads keys in {@code [from, to)}, at most {@code limit} (0: all). */
   public record Range(
-      String from, String to, int limit, boolean keysOnly, boolean countOnly,
+      String from,
+      String to,
+      int limit,
+      boolean keysOnly,
+      boolean countOnly,
       ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -141,8 +145,8 @@ public final class KvPartition
 
   /**
    * Answers {@link Owner} once {@code key} has the lowest create revision of the keys with {@code
-   * prefix} (lock and election queues), or {@code lock_not_found} once the key is gone. With
-   * {@code waits} false it answers at once, {@code not_first} when another key is ahead.
+   * prefix} (lock and election queues), or {@code lock_not_found} once the key is gone. With {@code
+   * waits} false it answers at once, {@code not_first} when another key is ahead.
    */
   public record AwaitFirst(String prefix, String key, boolean waits, ActorRef<Reply> replyTo)
       implements Command {}
@@ -151,8 +155,8 @@ public final class KvPartition
   public record Drop(ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * Stops the entity through sharding's passivation; the next command recovers it from the
-   * journal. For operators and tests that exercise recovery.
+   * Stops the entity through sharding's passivation; the next command recovers it from the journal.
+   * For operators and tests that exercise recovery.
    */
   public enum Passivate implements Command {
     INSTANCE
@@ -258,14 +262,18 @@ public final class KvPartition
 
   /** A cross-partition transaction was prepared here: its keys are locked until it resolves. */
   public record TxnPrepared(
-      String txnId, TxnRequest txn, boolean comparesHold, Rejection successProblem,
-      Rejection failureProblem, long atMillis)
+      String txnId,
+      TxnRequest txn,
+      boolean comparesHold,
+      Rejection successProblem,
+      Rejection failureProblem,
+      long atMillis)
       implements Event {}
 
   /**
-   * A cross-partition transaction resolved here; a commit's {@link Written} is in the same
-   * journal write. The op results are not kept (they may hold whole values): a repeated commit
-   * learns the outcome only.
+   * A cross-partition transaction resolved here; a commit's {@link Written} is in the same journal
+   * write. The op results are not kept (they may hold whole values): a repeated commit learns the
+   * outcome only.
    */
   public record TxnResolved(String txnId, boolean committed, long atMillis) implements Event {}
 
@@ -321,24 +329,43 @@ public final class KvPartition
 
     public static State empty() {
       return new State(
-          0, 0, 0, false, new TreeMap<>(), new ArrayList<>(), new HashMap<>(), 0, 0, null, null,
+          0,
+          0,
+          0,
+          false,
+          new TreeMap<>(),
+          new ArrayList<>(),
+          new HashMap<>(),
+          0,
+          0,
+          null,
+          null,
           null);
     }
 
     /** A copy whose collections no later event changes, for snapshots. */
     State copy() {
       return new State(
-          revision, compactedRevision, lastAtMillis, dropped, new TreeMap<>(kvs),
-          new ArrayList<>(history), new HashMap<>(revokedLeases), bytes, historyBytes,
-          new HashMap<>(prepared), new HashMap<>(locks), new LinkedHashMap<>(outcomes));
+          revision,
+          compactedRevision,
+          lastAtMillis,
+          dropped,
+          new TreeMap<>(kvs),
+          new ArrayList<>(history),
+          new HashMap<>(revokedLeases),
+          bytes,
+          historyBytes,
+          new HashMap<>(prepared),
+          new HashMap<>(locks),
+          new LinkedHashMap<>(outcomes));
     }
   }
 
   /**
    * The partition's stage in its lifecycle, holding its {@link State}. The stage selects the
    * command handlers, so that a command that makes no sense once the keyspace is deleted has no
-   * handler that could run it. Not journaled: snapshots hold the {@link State}; registered with Kryo
-   * only so that test kits can verify the entity's state.
+   * handler that could run it. Not journaled: snapshots hold the {@link State}; registered with
+   * Kryo only so that test kits can verify the entity's state.
    */
   public sealed interface Stage extends CohortSerializable permits Live, Gone {
     State state();
@@ -371,14 +398,19 @@ public final class KvPartition
 
   public static void init(ActorSystem<?> system, KvSettings settings) {
     KvMetrics metrics = KvMetrics.get(system);
-    EntityTypes.init(system, Entity.of(
-                ENTITY_TYPE_KEY,
-                entityContext ->
-                    Behaviors.setup(
-                        context ->
-                            new KvPartition(
-                                context, entityContext.getEntityId(), settings, metrics,
-                                entityContext.getShard()))));
+    EntityTypes.init(
+        system,
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            entityContext ->
+                Behaviors.setup(
+                    context ->
+                        new KvPartition(
+                            context,
+                            entityContext.getEntityId(),
+                            settings,
+                            metrics,
+                            entityContext.getShard()))));
   }
 
   public static String entityId(String keyspace, long incarnation, int partitions, int partition) {
@@ -394,12 +426,16 @@ public final class KvPartition
   private final String keyspace;
   private final KvSettings settings;
   private final KvMetrics metrics;
+
   /** The shard hosting this entity (null outside sharding, as in unit tests). */
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+
   /** Answers given from memory wait for the journal to confirm no other node wrote meanwhile. */
   private final ReadFence readFence;
+
   /** The answer to what a partition of a deleted keyspace refuses. */
   private final Rejected dropped;
+
   private final PartitionStore store;
   private final TxnEvaluator evaluator;
   private final TxnParticipant participant;
@@ -408,7 +444,10 @@ public final class KvPartition
   private final Tracing tracing;
 
   private KvPartition(
-      ActorContext<Command> context, String entityId, KvSettings settings, KvMetrics metrics,
+      ActorContext<Command> context,
+      String entityId,
+      KvSettings settings,
+      KvMetrics metrics,
       ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
@@ -435,7 +474,13 @@ public final class KvPartition
     this.evaluator = new TxnEvaluator(settings, keyspace, partitions, partition);
     this.participant =
         new TxnParticipant(
-            context, Effect(), settings, entityId, partition, evaluator, dropped.rejection(),
+            context,
+            Effect(),
+            settings,
+            entityId,
+            partition,
+            evaluator,
+            dropped.rejection(),
             this::written);
     this.watches = new WatchHub(context, partition);
     this.waiters = new FirstKeyWaiters(store);
@@ -522,7 +567,8 @@ public final class KvPartition
         .onCommand(Stats.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(AwaitFirst.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(
-            Drop.class, (gone, c) -> Effect().reply(c.replyTo(), new Done(store.header(gone.state()))))
+            Drop.class,
+            (gone, c) -> Effect().reply(c.replyTo(), new Done(store.header(gone.state()))))
         .onCommand(Prepare.class, (gone, c) -> Effect().reply(c.replyTo(), dropped))
         .onCommand(Commit.class, (gone, c) -> participant.onCommit(gone, c))
         .onCommand(Abort.class, (gone, c) -> participant.onAbort(gone, c))
@@ -627,7 +673,9 @@ public final class KvPartition
     return answerBatch(effect, commands.size(), batcher);
   }
 
-  /** A write sent alone (not in a batch) is answered by {@code effect}; a batch's sender waits more. */
+  /**
+   * A write sent alone (not in a batch) is answered by {@code effect}; a batch's sender waits more.
+   */
   private static ReplyEffect<Event, Stage> answerBatch(
       EffectBuilder<Event, Stage> effect, int commands, ActorRef<BatchDone> batcher) {
     return batcher == null

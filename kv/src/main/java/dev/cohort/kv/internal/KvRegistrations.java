@@ -16,8 +16,8 @@ import dev.cohort.persistence.KryoRegistrations;
 /**
  * The kv module's serializable classes, ids 1000–1999. Ids are part of the journal format: never
  * reuse or renumber one; add new classes with new ids. Blocks: 1000 public API, 1100 partition
- * (1160 its cross-partition transaction messages), 1200 keyspace registry, 1300 lessor, 1400
- * watch, 1500 transaction coordinator; 1700–1799 belong to AP keyspaces ({@code ApRegistrations}).
+ * (1160 its cross-partition transaction messages), 1200 keyspace registry, 1300 lessor, 1400 watch,
+ * 1500 transaction coordinator; 1700–1799 belong to AP keyspaces ({@code ApRegistrations}).
  */
 public final class KvRegistrations implements KryoRegistrations {
   @Override

@@ -9,7 +9,6 @@ import dev.cohort.kv.KeyspaceStats;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvLock;
 import dev.cohort.kv.KvSettings;
-import dev.cohort.observability.Tracing;
 import dev.cohort.kv.Leader;
 import dev.cohort.kv.LeaseGrant;
 import dev.cohort.kv.LeaseInfo;
@@ -24,6 +23,7 @@ import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.ApService;
 import dev.cohort.kv.ap.Consistency;
 import dev.cohort.kv.ap.internal.ApKvRouter;
+import dev.cohort.observability.Tracing;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,10 +34,10 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The embedded API of one node, as a facade: starts the kv entity types and the node's batcher
- * and lease clock, sends each operation on an AP keyspace to {@link ApKvRouter}, and delegates
- * every CP operation to the class that owns its capability — {@link KeyspaceDirectory}, {@link
- * CpKeys}, {@link TxnRouter}, {@link Leases}, {@link Watches}, {@link Locks}, {@link Elections}
+ * The embedded API of one node, as a facade: starts the kv entity types and the node's batcher and
+ * lease clock, sends each operation on an AP keyspace to {@link ApKvRouter}, and delegates every CP
+ * operation to the class that owns its capability — {@link KeyspaceDirectory}, {@link CpKeys},
+ * {@link TxnRouter}, {@link Leases}, {@link Watches}, {@link Locks}, {@link Elections}
  * (kv/README.md, "Where things are: the service side").
  *
  * <p>Invariants: it decides nothing itself beyond the AP-or-CP choice, which the keyspace's mode
@@ -48,6 +48,7 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class KvServiceImpl implements Kv {
   /** Serves the operations on AP keyspaces (mode "ap"). */
   private final ApKvRouter ap;
+
   private final KeyspaceDirectory directory;
   private final EdgeChecks checks;
   private final CpKeys keys;
@@ -65,8 +66,11 @@ public final class KvServiceImpl implements Kv {
     KvLessor.init(system, settings);
     TxnCoordinator.init(system, settings);
     this.ap = new ApKvRouter(ApService.start(system));
-    EntityAsks asks = new EntityAsks(system, settings,
-        system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
+    EntityAsks asks =
+        new EntityAsks(
+            system,
+            settings,
+            system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
     this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
     this.checks = new EdgeChecks(settings);
@@ -122,9 +126,14 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<PutResult> put(
-      String keyspace, String key, byte[] value, PutOptions options, Consistency consistency,
+      String keyspace,
+      String key,
+      byte[] value,
+      PutOptions options,
+      Consistency consistency,
       long ttlSeconds) {
-    return directory.routed(keyspace,
+    return directory.routed(
+        keyspace,
         ks -> ap.put(ks, key, value, options, consistency, ttlSeconds),
         () -> keys.put(keyspace, key, value, options, ttlSeconds));
   }
@@ -136,14 +145,14 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, Consistency consistency) {
-    return directory.routed(keyspace,
-        ks -> ap.get(ks, key, 0, consistency), () -> keys.get(keyspace, key, 0));
+    return directory.routed(
+        keyspace, ks -> ap.get(ks, key, 0, consistency), () -> keys.get(keyspace, key, 0));
   }
 
   @Override
   public CompletionStage<GetResult> get(String keyspace, String key, long revision) {
-    return directory.routed(keyspace,
-        ks -> ap.get(ks, key, revision, null), () -> keys.get(keyspace, key, revision));
+    return directory.routed(
+        keyspace, ks -> ap.get(ks, key, revision, null), () -> keys.get(keyspace, key, revision));
   }
 
   @Override
@@ -154,15 +163,17 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<RangeResult> range(
       String keyspace, RangeRequest request, Consistency consistency) {
-    return directory.routed(keyspace,
-        ks -> apRange(ks, request, consistency), () -> keys.range(keyspace, request));
+    return directory.routed(
+        keyspace, ks -> apRange(ks, request, consistency), () -> keys.range(keyspace, request));
   }
 
   private CompletionStage<RangeResult> apRange(
       KeyspaceInfo ks, RangeRequest request, Consistency consistency) {
     int limit = checks.rangeLimit(request);
-    String after = request.page() == null || request.page().isEmpty()
-        ? null : Tokens.parsePage(request.page());
+    String after =
+        request.page() == null || request.page().isEmpty()
+            ? null
+            : Tokens.parsePage(request.page());
     return ap.range(ks, request, limit, after, Tokens::page, consistency);
   }
 
@@ -174,22 +185,31 @@ public final class KvServiceImpl implements Kv {
   @Override
   public CompletionStage<DeleteResult> delete(
       String keyspace, String key, boolean prevKv, Consistency consistency) {
-    return directory.routed(keyspace,
-        ks -> ap.delete(ks, key, prevKv, consistency), () -> keys.delete(keyspace, key, prevKv));
+    return directory.routed(
+        keyspace,
+        ks -> ap.delete(ks, key, prevKv, consistency),
+        () -> keys.delete(keyspace, key, prevKv));
   }
 
   @Override
   public CompletionStage<DeleteResult> deletePrefix(
       String keyspace, String prefix, boolean prevKv) {
-    return directory.routed(keyspace, ks -> ap.deletePrefix(ks, prefix, prevKv, null),
+    return directory.routed(
+        keyspace,
+        ks -> ap.deletePrefix(ks, prefix, prevKv, null),
         () -> keys.deletePrefix(keyspace, prefix, prevKv));
   }
 
   @Override
   public CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
-    return directory.routed(keyspace,
-        ks -> CompletableFuture.failedFuture(ApKvRouter.notSupported(ks.name(), "a transaction",
-            "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions")),
+    return directory.routed(
+        keyspace,
+        ks ->
+            CompletableFuture.failedFuture(
+                ApKvRouter.notSupported(
+                    ks.name(),
+                    "a transaction",
+                    "use a CP keyspace ({\"mode\":\"cp\"}) for compare-and-swap transactions")),
         () -> txns.txn(keyspace, txn));
   }
 

@@ -3,19 +3,17 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.Header;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KvError;
-import dev.cohort.kv.KvException;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -32,10 +30,10 @@ import org.apache.pekko.stream.QueueOfferResult;
  *
  * <p>Exactly once, in order per partition: the watcher keeps, per partition, the position of the
  * last change it emitted. When a partition stops (restart, passivation, shard move) the watcher
- * subscribes again from that position; the partition resends from its history and the watcher
- * drops what it already emitted. A subscription that gets no answer within the ask timeout is sent
- * again. A consumer slower than the queue fails the stream with {@code watch_overflow}; it resumes
- * from its last token without loss.
+ * subscribes again from that position; the partition resends from its history and the watcher drops
+ * what it already emitted. A subscription that gets no answer within the ask timeout is sent again.
+ * A consumer slower than the queue fails the stream with {@code watch_overflow}; it resumes from
+ * its last token without loss.
  *
  * <p>Local to the node that materialized the stream; only {@link Feed} crosses the wire.
  */
@@ -49,7 +47,10 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
    * revision when sent.
    */
   public record Feed(
-      int partition, ActorRef<KvPartition.Command> source, List<Change> changes, boolean snapshot,
+      int partition,
+      ActorRef<KvPartition.Command> source,
+      List<Change> changes,
+      boolean snapshot,
       long revision)
       implements Command, CohortSerializable {}
 
@@ -65,11 +66,18 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
 
   /** What to watch and where to put the events. */
   public record Spec(
-      String keyspace, long incarnation, int partitions, List<Integer> scope, Filter filter,
-      boolean prevKv, Map<Integer, Tokens.Position> from) {}
+      String keyspace,
+      long incarnation,
+      int partitions,
+      List<Integer> scope,
+      Filter filter,
+      boolean prevKv,
+      Map<Integer, Tokens.Position> from) {}
 
   public static Behavior<Command> create(
-      Spec spec, BoundedSourceQueue<WatchEvent> queue, Duration resubscribeAfter,
+      Spec spec,
+      BoundedSourceQueue<WatchEvent> queue,
+      Duration resubscribeAfter,
       KvMetrics metrics) {
     return Behaviors.setup(
         context ->
@@ -83,14 +91,20 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   private final Duration resubscribeAfter;
   private final KvMetrics metrics;
   private final ClusterSharding sharding;
+
   /** Per partition in scope: the position of the last emitted change (absent: from now). */
   private final TreeMap<Integer, Tokens.Position> positions = new TreeMap<>();
+
   /** Per partition: the entity actor feeding us, watched. */
   private final Map<Integer, ActorRef<KvPartition.Command>> sources = new HashMap<>();
 
   private KvWatcher(
-      ActorContext<Command> context, TimerScheduler<Command> timers, Spec spec,
-      BoundedSourceQueue<WatchEvent> queue, Duration resubscribeAfter, KvMetrics metrics) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      Spec spec,
+      BoundedSourceQueue<WatchEvent> queue,
+      Duration resubscribeAfter,
+      KvMetrics metrics) {
     super(context);
     this.timers = timers;
     this.spec = spec;
@@ -176,7 +190,8 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     int indexInRevision = 0;
     for (int i = 0; i < changes.size(); i++) {
       Change c = changes.get(i);
-      indexInRevision = i > 0 && changes.get(i - 1).revision() == c.revision() ? indexInRevision + 1 : 1;
+      indexInRevision =
+          i > 0 && changes.get(i - 1).revision() == c.revision() ? indexInRevision + 1 : 1;
       boolean seen =
           at != null
               && (c.revision() < at.revision()
@@ -185,8 +200,12 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
       if (seen) {
         continue;
       }
-      boolean lastOfRevision = i == changes.size() - 1 || changes.get(i + 1).revision() != c.revision();
-      at = lastOfRevision ? Tokens.Position.after(c.revision()) : new Tokens.Position(c.revision(), indexInRevision);
+      boolean lastOfRevision =
+          i == changes.size() - 1 || changes.get(i + 1).revision() != c.revision();
+      at =
+          lastOfRevision
+              ? Tokens.Position.after(c.revision())
+              : new Tokens.Position(c.revision(), indexInRevision);
       positions.put(p, at);
       if (!offer(toEvent(c, p, false, Tokens.resume(spec.incarnation(), positions)))) {
         return Behaviors.stopped();
@@ -199,12 +218,15 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   }
 
   private WatchEvent toEvent(Change c, int partition, boolean snapshot, String token) {
-    KeyValue kv =
-        c.isDelete() ? new KeyValue(c.key(), new byte[0], 0, c.revision(), 0, 0) : c.kv();
+    KeyValue kv = c.isDelete() ? new KeyValue(c.key(), new byte[0], 0, c.revision(), 0, 0) : c.kv();
     KeyValue prev = spec.prevKv() ? c.prev() : null;
     return new WatchEvent(
-        c.isDelete() ? WatchEvent.Type.DELETE : WatchEvent.Type.PUT, kv, prev,
-        new Header(partition, c.revision()), snapshot, token);
+        c.isDelete() ? WatchEvent.Type.DELETE : WatchEvent.Type.PUT,
+        kv,
+        prev,
+        new Header(partition, c.revision()),
+        snapshot,
+        token);
   }
 
   private boolean offer(WatchEvent event) {
@@ -214,7 +236,8 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     }
     if (result == QueueOfferResult.dropped()) {
       queue.fail(
-          KvError.WATCH_OVERFLOW.exception("the watch consumer fell more than the buffer behind; resume from the last token"));
+          KvError.WATCH_OVERFLOW.exception(
+              "the watch consumer fell more than the buffer behind; resume from the last token"));
     }
     return false;
   }
@@ -223,7 +246,8 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
     if (CoordinatedShutdown.get(getContext().getSystem()).getShutdownReason().isPresent()) {
       // Resubscribing would keep the node's shard regions from handing off; end the watch.
       queue.fail(
-          KvError.UNAVAILABLE.exception("the node is shutting down; resume the watch elsewhere from the last token"));
+          KvError.UNAVAILABLE.exception(
+              "the node is shutting down; resume the watch elsewhere from the last token"));
       return Behaviors.stopped();
     }
     if (stopped.source().equals(sources.get(stopped.partition()))) {

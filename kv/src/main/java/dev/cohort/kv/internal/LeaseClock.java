@@ -8,9 +8,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * Ticks every lessor each {@code cohort.kv.lease.check-interval}, so that leases expire on time
- * and lessors come back after a restart or a shard move without waiting for a request. One per
- * node; ticks from several nodes are harmless (a tick only expires what is due).
+ * Ticks every lessor each {@code cohort.kv.lease.check-interval}, so that leases expire on time and
+ * lessors come back after a restart or a shard move without waiting for a request. One per node;
+ * ticks from several nodes are harmless (a tick only expires what is due).
  */
 public final class LeaseClock {
   private LeaseClock() {}

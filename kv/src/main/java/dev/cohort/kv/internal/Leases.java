@@ -34,79 +34,115 @@ final class Leases {
   }
 
   CompletionStage<LeaseGrant> grant(Duration ttl) {
-    return calls.call("", "lease_grant", () -> {
-      if (ttl == null || ttl.toMillis() % 1000 != 0 || ttl.compareTo(settings.leaseMinTtl()) < 0
-          || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
-        throw KvError.INVALID_TTL.exception("lease TTL must be whole seconds within "
-            + settings.leaseMinTtl().toSeconds() + ".." + settings.leaseMaxTtl().toSeconds());
-      }
-      int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessor(Integer.toString(lessor)), r -> new KvLessor.Grant(ttl.toMillis(), r))
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = answer(reply);
-            return new LeaseGrant(s.id(), s.ttlMillis() / 1000);
-          });
-    });
+    return calls.call(
+        "",
+        "lease_grant",
+        () -> {
+          if (ttl == null
+              || ttl.toMillis() % 1000 != 0
+              || ttl.compareTo(settings.leaseMinTtl()) < 0
+              || ttl.compareTo(settings.leaseMaxTtl()) > 0) {
+            throw KvError.INVALID_TTL.exception(
+                "lease TTL must be whole seconds within "
+                    + settings.leaseMinTtl().toSeconds()
+                    + ".."
+                    + settings.leaseMaxTtl().toSeconds());
+          }
+          int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
+          return asks.<KvLessor.Command, KvLessor.Reply>ask(
+                  asks.lessor(Integer.toString(lessor)), r -> new KvLessor.Grant(ttl.toMillis(), r))
+              .thenApply(
+                  reply -> {
+                    KvLessor.LeaseState s = answer(reply);
+                    return new LeaseGrant(s.id(), s.ttlMillis() / 1000);
+                  });
+        });
   }
 
   CompletionStage<LeaseInfo> keepAlive(long leaseId) {
-    return calls.call("", "lease_keepalive", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.KeepAlive(leaseId, r))
-          .thenApply(reply -> {
-            KvLessor.LeaseState s = answer(reply);
-            return new LeaseInfo(s.id(), s.ttlMillis() / 1000, s.remainingMillis(), List.of());
-          });
-    });
+    return calls.call(
+        "",
+        "lease_keepalive",
+        () -> {
+          checkLeaseId(leaseId);
+          return asks.<KvLessor.Command, KvLessor.Reply>ask(
+                  asks.lessorOf(leaseId), r -> new KvLessor.KeepAlive(leaseId, r))
+              .thenApply(
+                  reply -> {
+                    KvLessor.LeaseState s = answer(reply);
+                    return new LeaseInfo(
+                        s.id(), s.ttlMillis() / 1000, s.remainingMillis(), List.of());
+                  });
+        });
   }
 
   /** The lease with the keys it holds now, asked of every partition it was attached to. */
   CompletionStage<LeaseInfo> lease(long leaseId) {
-    return calls.call("", "lease_get", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.GetLease(leaseId, r))
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = answer(reply);
-            List<CompletionStage<List<LeaseInfo.LeaseKey>>> parts = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              String ks = partition.substring(0, partition.indexOf(':'));
-              parts.add(asks.read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
-                  .thenApply(rep -> rep instanceof KvPartition.LeaseKeysReply keys
-                      ? keys.keys().stream().map(k -> new LeaseInfo.LeaseKey(ks, k)).toList()
-                      : List.<LeaseInfo.LeaseKey>of())); // a deleted keyspace holds no keys
-            }
-            return EntityAsks.all(parts).thenApply(lists -> new LeaseInfo(
-                s.id(), s.ttlMillis() / 1000, s.remainingMillis(),
-                lists.stream().flatMap(List::stream).toList()));
-          });
-    });
+    return calls.call(
+        "",
+        "lease_get",
+        () -> {
+          checkLeaseId(leaseId);
+          return asks.<KvLessor.Command, KvLessor.Reply>ask(
+                  asks.lessorOf(leaseId), r -> new KvLessor.GetLease(leaseId, r))
+              .thenCompose(
+                  reply -> {
+                    KvLessor.LeaseState s = answer(reply);
+                    List<CompletionStage<List<LeaseInfo.LeaseKey>>> parts = new ArrayList<>();
+                    for (String partition : s.partitions()) {
+                      String ks = partition.substring(0, partition.indexOf(':'));
+                      parts.add(
+                          asks.read(partition, r -> new KvPartition.LeaseKeys(leaseId, r))
+                              .thenApply(
+                                  rep ->
+                                      rep instanceof KvPartition.LeaseKeysReply keys
+                                          ? keys.keys().stream()
+                                              .map(k -> new LeaseInfo.LeaseKey(ks, k))
+                                              .toList()
+                                          : List
+                                              .<LeaseInfo.LeaseKey>
+                                                  of())); // a deleted keyspace holds no keys
+                    }
+                    return EntityAsks.all(parts)
+                        .thenApply(
+                            lists ->
+                                new LeaseInfo(
+                                    s.id(),
+                                    s.ttlMillis() / 1000,
+                                    s.remainingMillis(),
+                                    lists.stream().flatMap(List::stream).toList()));
+                  });
+        });
   }
 
   CompletionStage<Void> revoke(long leaseId) {
-    return calls.call("", "lease_revoke", () -> {
-      checkLeaseId(leaseId);
-      return asks.<KvLessor.Command, KvLessor.Reply>ask(
-              asks.lessorOf(leaseId), r -> new KvLessor.Revoke(leaseId, r))
-          .thenCompose(reply -> {
-            KvLessor.LeaseState s = answer(reply);
-            // The lessor clears the partitions too; clearing them here as well lets the revoke
-            // answer only once the keys are gone. Both are idempotent.
-            List<CompletionStage<KvPartition.Reply>> clears = new ArrayList<>();
-            for (String partition : s.partitions()) {
-              clears.add(asks.write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
-            }
-            return EntityAsks.all(clears).thenApply(x -> (Void) null);
-          });
-    });
+    return calls.call(
+        "",
+        "lease_revoke",
+        () -> {
+          checkLeaseId(leaseId);
+          return asks.<KvLessor.Command, KvLessor.Reply>ask(
+                  asks.lessorOf(leaseId), r -> new KvLessor.Revoke(leaseId, r))
+              .thenCompose(
+                  reply -> {
+                    KvLessor.LeaseState s = answer(reply);
+                    // The lessor clears the partitions too; clearing them here as well lets the
+                    // revoke
+                    // answer only once the keys are gone. Both are idempotent.
+                    List<CompletionStage<KvPartition.Reply>> clears = new ArrayList<>();
+                    for (String partition : s.partitions()) {
+                      clears.add(
+                          asks.write(partition, r -> new KvPartition.RevokeLease(leaseId, r)));
+                    }
+                    return EntityAsks.all(clears).thenApply(x -> (Void) null);
+                  });
+        });
   }
 
   /**
    * Records at the lease's lessor that partition {@code entityId} may hold keys of {@code lease};
-   * fails with {@code lease_not_found} for an unknown or expired lease. Not metered: it is part
-   * of the write that needs it.
+   * fails with {@code lease_not_found} for an unknown or expired lease. Not metered: it is part of
+   * the write that needs it.
    */
   CompletionStage<KvLessor.LeaseState> attach(long lease, String entityId) {
     return asks.<KvLessor.Command, KvLessor.Reply>ask(

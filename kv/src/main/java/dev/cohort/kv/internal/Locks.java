@@ -13,10 +13,10 @@ import java.util.concurrent.CompletionStage;
  * {@code Kv.lock} and {@code Kv.unlock}: a lock is an {@link OwnerQueue} under {@code
  * locks.prefix}; its holder is the first key, and its fencing token that key's create revision.
  *
- * <p>Invariants: a lock is held exactly as long as its key exists — unlocking, closing the
- * {@link KvLock} and the lease's expiry all end it by removing the key through its lease; {@code
- * unlock} touches only keys of the named lock ({@code lock_not_found} otherwise); the lock-wait
- * metric counts acquisitions only. Holds no state. Thread-safe.
+ * <p>Invariants: a lock is held exactly as long as its key exists — unlocking, closing the {@link
+ * KvLock} and the lease's expiry all end it by removing the key through its lease; {@code unlock}
+ * touches only keys of the named lock ({@code lock_not_found} otherwise); the lock-wait metric
+ * counts acquisitions only. Holds no state. Thread-safe.
  */
 final class Locks {
   private final Kv api;
@@ -39,35 +39,49 @@ final class Locks {
 
   CompletionStage<KvLock> lock(String name, Duration ttl, Duration wait) {
     long start = System.nanoTime();
-    return calls.call(settings.locksKeyspace(), "lock", () -> {
-      OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
-      return queue.enqueue(lockPrefix(name), new byte[0], ttl, wait, KvError.LOCK_TIMEOUT)
-          .thenApply(owner -> {
-            metrics.lockWait(start);
-            return (KvLock) new HeldLock(name, owner.kv().key(), owner.kv().lease(),
-                owner.kv().createRevision());
-          });
-    });
+    return calls.call(
+        settings.locksKeyspace(),
+        "lock",
+        () -> {
+          OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
+          return queue
+              .enqueue(lockPrefix(name), new byte[0], ttl, wait, KvError.LOCK_TIMEOUT)
+              .thenApply(
+                  owner -> {
+                    metrics.lockWait(start);
+                    return (KvLock)
+                        new HeldLock(
+                            name,
+                            owner.kv().key(),
+                            owner.kv().lease(),
+                            owner.kv().createRevision());
+                  });
+        });
   }
 
   CompletionStage<Void> unlock(String name, String key) {
-    return calls.call(settings.locksKeyspace(), "unlock", () -> {
-      OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
-      if (key == null || !key.startsWith(lockPrefix(name))) {
-        throw KvError.LOCK_NOT_FOUND.exception("'" + key + "' is not a key of lock " + name);
-      }
-      return api.get(settings.locksKeyspace(), key)
-          .handle((got, failure) -> {
-            if (failure != null) {
-              KvException e = KvFailures.toKvException(failure);
-              throw e.is(KvError.KEY_NOT_FOUND)
-                  ? KvError.LOCK_NOT_FOUND.exception("lock " + name + " is not held by " + key)
-                  : e;
-            }
-            return got.kv().lease();
-          })
-          .thenCompose(api::revokeLease);
-    });
+    return calls.call(
+        settings.locksKeyspace(),
+        "unlock",
+        () -> {
+          OwnerQueue.checkName(name, KvError.INVALID_LOCK_NAME);
+          if (key == null || !key.startsWith(lockPrefix(name))) {
+            throw KvError.LOCK_NOT_FOUND.exception("'" + key + "' is not a key of lock " + name);
+          }
+          return api.get(settings.locksKeyspace(), key)
+              .handle(
+                  (got, failure) -> {
+                    if (failure != null) {
+                      KvException e = KvFailures.toKvException(failure);
+                      throw e.is(KvError.KEY_NOT_FOUND)
+                          ? KvError.LOCK_NOT_FOUND.exception(
+                              "lock " + name + " is not held by " + key)
+                          : e;
+                    }
+                    return got.kv().lease();
+                  })
+              .thenCompose(api::revokeLease);
+        });
   }
 
   /** A held lock; closing it revokes its lease. */
@@ -84,19 +98,23 @@ final class Locks {
       this.fencingToken = fencingToken;
     }
 
-    @Override public String name() {
+    @Override
+    public String name() {
       return name;
     }
 
-    @Override public String key() {
+    @Override
+    public String key() {
       return key;
     }
 
-    @Override public long lease() {
+    @Override
+    public long lease() {
       return lease;
     }
 
-    @Override public long fencingToken() {
+    @Override
+    public long fencingToken() {
       return fencingToken;
     }
 

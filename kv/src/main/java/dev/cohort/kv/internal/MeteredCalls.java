@@ -8,14 +8,14 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Runs one {@code Kv} operation as a request: owns the {@code cohort_kv_requests_total} and
- * {@code cohort_kv_request_seconds} records of the CP service.
+ * Runs one {@code Kv} operation as a request: owns the {@code cohort_kv_requests_total} and {@code
+ * cohort_kv_request_seconds} records of the CP service.
  *
- * <p>Invariants: every operation it runs completes its stage — an exception thrown while
- * validating at the edge becomes a failed stage, never a throw to the caller; every failure leaves
- * as a {@link KvException} (through {@link KvFailures}); every outcome is counted once, as
- * {@code ok} or its error code; the keyspace label stays bounded, since a name that is not a
- * keyspace is counted as {@code _unknown}. Thread-safe.
+ * <p>Invariants: every operation it runs completes its stage — an exception thrown while validating
+ * at the edge becomes a failed stage, never a throw to the caller; every failure leaves as a {@link
+ * KvException} (through {@link KvFailures}); every outcome is counted once, as {@code ok} or its
+ * error code; the keyspace label stays bounded, since a name that is not a keyspace is counted as
+ * {@code _unknown}. Thread-safe.
  */
 final class MeteredCalls {
   private final KvMetrics metrics;
@@ -42,8 +42,8 @@ final class MeteredCalls {
               }
               KvException error = KvFailures.toKvException(failure);
               // A name that is not a keyspace must not become a label value: labels stay bounded.
-              boolean noSuchKeyspace = error.is(KvError.KEYSPACE_NOT_FOUND)
-                  || error.is(KvError.INVALID_KEYSPACE_NAME);
+              boolean noSuchKeyspace =
+                  error.is(KvError.KEYSPACE_NOT_FOUND) || error.is(KvError.INVALID_KEYSPACE_NAME);
               metrics.request(noSuchKeyspace ? "_unknown" : keyspace, op, error.code(), start);
               return CompletableFuture.<T>failedFuture(error);
             })

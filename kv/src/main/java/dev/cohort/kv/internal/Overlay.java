@@ -91,9 +91,11 @@ final class Overlay {
       parent.collectKeys(from, to, into);
     } else {
       into.addAll(
-          (to == null ? base.tailMap(from, true)
-                  : to.compareTo(from) <= 0 ? Collections.<String, KeyValue>emptyNavigableMap()
-                  : base.subMap(from, true, to, false))
+          (to == null
+                  ? base.tailMap(from, true)
+                  : to.compareTo(from) <= 0
+                      ? Collections.<String, KeyValue>emptyNavigableMap()
+                      : base.subMap(from, true, to, false))
               .keySet());
     }
   }

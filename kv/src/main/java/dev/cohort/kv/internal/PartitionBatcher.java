@@ -41,8 +41,10 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
 
   private final KvSettings settings;
   private final ClusterSharding sharding;
+
   /** Writes waiting per partition whose batch is in flight; a key present means in flight. */
   private final Map<String, ArrayDeque<Queued>> inFlight = new HashMap<>();
+
   private final Tracing tracing;
 
   /**
@@ -94,7 +96,9 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
     if (finished.failure() instanceof java.util.concurrent.TimeoutException) {
       getContext()
           .getLog()
-          .debug("kv batch to {} unanswered after release-after; sending the next", finished.entityId());
+          .debug(
+              "kv batch to {} unanswered after release-after; sending the next",
+              finished.entityId());
     } else if (finished.failure() != null) {
       getContext()
           .getLog()
@@ -127,7 +131,8 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
       }
       q.span().setAttribute("kv.batch.commands", queued.size());
       q.span().end();
-      writes.add(((KvPartition.Txn) q.write()).withTrace(tracing.capture(Context.root().with(q.span()))));
+      writes.add(
+          ((KvPartition.Txn) q.write()).withTrace(tracing.capture(Context.root().with(q.span()))));
     }
     getContext()
         .ask(

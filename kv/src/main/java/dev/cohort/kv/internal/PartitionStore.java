@@ -95,21 +95,40 @@ final class PartitionStore {
       removed.clear();
     }
     return new State(
-        newRevision, compacted, Math.max(s.lastAtMillis(), w.atMillis()), s.dropped(), s.kvs(),
-        s.history(), s.revokedLeases(), size, historySize, s.prepared(), s.locks(), s.outcomes());
+        newRevision,
+        compacted,
+        Math.max(s.lastAtMillis(), w.atMillis()),
+        s.dropped(),
+        s.kvs(),
+        s.history(),
+        s.revokedLeases(),
+        size,
+        historySize,
+        s.prepared(),
+        s.locks(),
+        s.outcomes());
   }
 
   static State drop(State s, Dropped d) {
     return new State(
-        s.revision(), s.compactedRevision(), Math.max(s.lastAtMillis(), d.atMillis()), true,
-        s.kvs(), s.history(), s.revokedLeases(), s.bytes(), s.historyBytes(), s.prepared(),
-        s.locks(), s.outcomes());
+        s.revision(),
+        s.compactedRevision(),
+        Math.max(s.lastAtMillis(), d.atMillis()),
+        true,
+        s.kvs(),
+        s.history(),
+        s.revokedLeases(),
+        s.bytes(),
+        s.historyBytes(),
+        s.prepared(),
+        s.locks(),
+        s.outcomes());
   }
 
   /**
    * How many of the oldest changes to compact: those older than keep-revisions or keep-duration,
-   * and as many more as bring the history under max-bytes. Removal is amortized: it waits until
-   * an eighth of the history (at least 64 changes) is removable, unless over max-bytes.
+   * and as many more as bring the history under max-bytes. Removal is amortized: it waits until an
+   * eighth of the history (at least 64 changes) is removable, unless over max-bytes.
    */
   private int compactionCut(
       List<Change> history, long newRevision, long nowMillis, long historySize) {
@@ -133,7 +152,8 @@ final class PartitionStore {
       cut = Math.max(cut, bySize);
     }
     // Never split one revision's changes: move the cut to a revision boundary.
-    while (cut > 0 && cut < history.size()
+    while (cut > 0
+        && cut < history.size()
         && history.get(cut).revision() == history.get(cut - 1).revision()) {
       cut++;
     }
@@ -172,10 +192,16 @@ final class PartitionStore {
     }
     long at = get.revision();
     if (at > state.revision()) {
-      return KvError.FUTURE_REVISION.rejection("revision " + at + " is ahead of partition " + partition + " at " + state.revision());
+      return KvError.FUTURE_REVISION.rejection(
+          "revision " + at + " is ahead of partition " + partition + " at " + state.revision());
     }
     if (at > 0 && at < state.compactedRevision()) {
-      return KvError.REVISION_COMPACTED.rejection("revision " + at + " of partition " + partition + " was compacted; history starts after "
+      return KvError.REVISION_COMPACTED.rejection(
+          "revision "
+              + at
+              + " of partition "
+              + partition
+              + " was compacted; history starts after "
               + state.compactedRevision());
     }
     return null;
@@ -235,7 +261,9 @@ final class PartitionStore {
     return new StatsReply(header(state), state.kvs().size(), state.bytes());
   }
 
-  /** The keys in {@code [from, to)}; {@code from} null: from the first, {@code to} null: to the end. */
+  /**
+   * The keys in {@code [from, to)}; {@code from} null: from the first, {@code to} null: to the end.
+   */
   static NavigableMap<String, KeyValue> select(
       TreeMap<String, KeyValue> kvs, String from, String to) {
     String start = from == null ? "" : from;

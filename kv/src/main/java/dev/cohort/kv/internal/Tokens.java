@@ -16,8 +16,8 @@ import java.util.TreeMap;
  *       the last revision seen completely, or with {@code .k} the first k matching changes of
  *       revision {@code rev} (one transaction may change several keys at one revision). A watch
  *       from it starts right after that position; partitions it does not name start at their
- *       current revision. The incarnation ties it to one keyspace
- *       instance: a token of a deleted and re-created keyspace is refused.
+ *       current revision. The incarnation ties it to one keyspace instance: a token of a deleted
+ *       and re-created keyspace is refused.
  *   <li>Page token: {@code p1;<last key>}: the next page starts after that key.
  * </ul>
  */
@@ -28,8 +28,8 @@ public final class Tokens {
   private Tokens() {}
 
   /**
-   * A position in one partition's change stream: every change up to {@code revision} was seen
-   * when {@code seen} is 0, else every change before {@code revision} and the first {@code seen}
+   * A position in one partition's change stream: every change up to {@code revision} was seen when
+   * {@code seen} is 0, else every change before {@code revision} and the first {@code seen}
    * matching changes at it.
    */
   public record Position(long revision, int seen) {

@@ -10,7 +10,6 @@ import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Traced;
 import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
 import java.time.Duration;
@@ -23,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -41,13 +39,13 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * The two-phase-commit coordinator of one cross-partition transaction; entity id: the
- * transaction id (a UUID chosen by the API edge).
+ * The two-phase-commit coordinator of one cross-partition transaction; entity id: the transaction
+ * id (a UUID chosen by the API edge).
  *
- * <p>Protocol: {@link TxnStarted} (the participants and their share of the ops) is journaled
- * before any {@link KvPartition.Prepare} is sent. Every partition votes: it locks its keys and
- * journals the prepared state, or refuses. When all voted yes the branch is chosen (success when
- * every partition's compares held) and {@link TxnDecided} is journaled before any {@link
+ * <p>Protocol: {@link TxnStarted} (the participants and their share of the ops) is journaled before
+ * any {@link KvPartition.Prepare} is sent. Every partition votes: it locks its keys and journals
+ * the prepared state, or refuses. When all voted yes the branch is chosen (success when every
+ * partition's compares held) and {@link TxnDecided} is journaled before any {@link
  * KvPartition.Commit} is sent; a refusal or a missing vote decides abort. The decision is then
  * re-sent every {@code cohort.kv.txn.retry-interval} until each partition confirmed it, and only
  * then does the caller get its answer (so its locks are gone when it does).
@@ -77,7 +75,10 @@ public final class TxnCoordinator
    * decision.
    */
   public record Start(
-      List<Participant> participants, int successOps, int failureOps, TraceContext trace,
+      List<Participant> participants,
+      int successOps,
+      int failureOps,
+      TraceContext trace,
       ActorRef<Reply> replyTo)
       implements Command, Traced {}
 
@@ -110,7 +111,10 @@ public final class TxnCoordinator
    * successSlots} and {@code failureSlots} give the position of each of its ops in the request.
    */
   public record Participant(
-      String entityId, int partition, TxnRequest txn, List<Integer> successSlots,
+      String entityId,
+      int partition,
+      TxnRequest txn,
+      List<Integer> successSlots,
       List<Integer> failureSlots)
       implements CohortSerializable {}
 
@@ -139,8 +143,13 @@ public final class TxnCoordinator
   }
 
   public record State(
-      Phase phase, List<Participant> participants, int successOps, int failureOps,
-      boolean commit, boolean succeeded, Rejection reason)
+      Phase phase,
+      List<Participant> participants,
+      int successOps,
+      int failureOps,
+      boolean commit,
+      boolean succeeded,
+      Rejection reason)
       implements CohortSerializable {
 
     static State empty() {
@@ -149,18 +158,29 @@ public final class TxnCoordinator
 
     State started(TxnStarted e) {
       return new State(
-          Phase.PREPARING, List.copyOf(e.participants()), e.successOps(), e.failureOps(), false,
-          false, null);
+          Phase.PREPARING,
+          List.copyOf(e.participants()),
+          e.successOps(),
+          e.failureOps(),
+          false,
+          false,
+          null);
     }
 
     State decided(TxnDecided e) {
       return new State(
-          Phase.DECIDED, participants, successOps, failureOps, e.commit(), e.succeeded(),
+          Phase.DECIDED,
+          participants,
+          successOps,
+          failureOps,
+          e.commit(),
+          e.succeeded(),
           e.reason());
     }
 
     State ended() {
-      return new State(Phase.ENDED, participants, successOps, failureOps, commit, succeeded, reason);
+      return new State(
+          Phase.ENDED, participants, successOps, failureOps, commit, succeeded, reason);
     }
   }
 
@@ -178,7 +198,11 @@ public final class TxnCoordinator
                         Behaviors.withTimers(
                             timers ->
                                 new TxnCoordinator(
-                                    context, timers, ctx.getEntityId(), settings, metrics,
+                                    context,
+                                    timers,
+                                    ctx.getEntityId(),
+                                    settings,
+                                    metrics,
                                     ctx.getShard())))));
   }
 
@@ -189,21 +213,31 @@ public final class TxnCoordinator
   private final KvMetrics metrics;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ClusterSharding sharding;
+
   /** The caller, when this incarnation was started by it; a recovered one answers nobody. */
   private ActorRef<Reply> caller;
+
   /** Votes received by this incarnation; not persisted: a recovered coordinator decides abort. */
   private final Map<String, KvPartition.Vote> votes = new HashMap<>();
+
   /** Partitions that confirmed the decision, with their result (commit). */
   private final Map<String, TxnResult> confirmed = new HashMap<>();
+
   /** Partitions a decision is in flight to. */
   private final Set<String> sending = new HashSet<>();
+
   private final Tracing tracing;
+
   /** This incarnation's phase and participant spans (none after a recovery). */
   private TwoPhaseSpans spans = TwoPhaseSpans.NONE;
 
   private TxnCoordinator(
-      ActorContext<Command> context, TimerScheduler<Command> timers, String txnId,
-      KvSettings settings, KvMetrics metrics, ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      String txnId,
+      KvSettings settings,
+      KvMetrics metrics,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), txnId),
         EntitySupervision.restartWithBackoff(settings));
@@ -272,7 +306,9 @@ public final class TxnCoordinator
     return Effect()
         .persist(
             new TxnStarted(
-                start.participants(), start.successOps(), start.failureOps(),
+                start.participants(),
+                start.successOps(),
+                start.failureOps(),
                 System.currentTimeMillis()))
         .thenRun(this::sendPrepares)
         .thenNoReply();
@@ -292,7 +328,8 @@ public final class TxnCoordinator
 
   private static KvPartition.Rejected lost(Participant p, Throwable failure) {
     return new KvPartition.Rejected(
-        KvError.PARTICIPANT_UNAVAILABLE.rejection("partition " + p.partition() + " did not answer: " + failure.getMessage()));
+        KvError.PARTICIPANT_UNAVAILABLE.rejection(
+            "partition " + p.partition() + " did not answer: " + failure.getMessage()));
   }
 
   private ReplyEffect<Event, State> onVoted(State state, Voted voted) {
@@ -308,7 +345,8 @@ public final class TxnCoordinator
       default -> {
         return decide(
             new TxnDecided(
-                false, false,
+                false,
+                false,
                 KvError.UNEXPECTED_REPLY.rejection("unexpected vote " + voted.reply()),
                 System.currentTimeMillis()));
       }
@@ -380,7 +418,8 @@ public final class TxnCoordinator
                 failure == null
                     ? reply
                     : new KvPartition.Rejected(
-                        KvError.PARTICIPANT_UNAVAILABLE.rejection(String.valueOf(failure.getMessage())))));
+                        KvError.PARTICIPANT_UNAVAILABLE.rejection(
+                            String.valueOf(failure.getMessage())))));
   }
 
   private ReplyEffect<Event, State> onAcknowledged(State state, Acknowledged ack) {
@@ -396,17 +435,20 @@ public final class TxnCoordinator
           confirmed.put(ack.partitionEntityId(), null);
       case KvPartition.Rejected r when r.rejection().is(KvError.TXN_NOT_PREPARED) -> {
         // Only after its outcome aged out of the partition's memory (remember-outcomes).
-        context.getLog().warn(
-            "partition {} no longer knows transaction {}: {}", ack.partitionEntityId(), txnId,
-            r.rejection().message());
+        context
+            .getLog()
+            .warn(
+                "partition {} no longer knows transaction {}: {}",
+                ack.partitionEntityId(),
+                txnId,
+                r.rejection().message());
         confirmed.put(ack.partitionEntityId(), null);
       }
       default -> {
         return Effect().noReply(); // retried on the next tick
       }
     }
-    boolean all =
-        state.participants().stream().allMatch(p -> confirmed.containsKey(p.entityId()));
+    boolean all = state.participants().stream().allMatch(p -> confirmed.containsKey(p.entityId()));
     if (!all) {
       return Effect().noReply();
     }
@@ -416,7 +458,9 @@ public final class TxnCoordinator
       caller.tell(state.commit() ? answer(state) : new Failed(state.reason()));
       caller = null;
     }
-    return Effect().persist(new TxnEnded(System.currentTimeMillis())).thenRun(this::ended)
+    return Effect()
+        .persist(new TxnEnded(System.currentTimeMillis()))
+        .thenRun(this::ended)
         .thenNoReply();
   }
 
@@ -439,8 +483,12 @@ public final class TxnCoordinator
         // The first commit's answer was lost (ask timeout) and a repeated one learns the outcome
         // only: the caller gets the same "outcome unknown" it would get from its own timeout.
         return new Failed(
-            KvError.TIMEOUT.rejection("transaction " + txnId + " committed, but the op results of partition "
-                    + p.partition() + " were lost with a retried commit; read the keys"));
+            KvError.TIMEOUT.rejection(
+                "transaction "
+                    + txnId
+                    + " committed, but the op results of partition "
+                    + p.partition()
+                    + " were lost with a retried commit; read the keys"));
       }
       List<Integer> slots = state.succeeded() ? p.successSlots() : p.failureSlots();
       for (int i = 0; i < slots.size(); i++) {
@@ -449,18 +497,25 @@ public final class TxnCoordinator
       headers.add(r.header());
     }
     headers.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
-    // An ArrayList, not Arrays.asList's view: the answer crosses nodes when the caller is on another
+    // An ArrayList, not Arrays.asList's view: the answer crosses nodes when the caller is on
+    // another
     // one, and Kryo knows ArrayList (found by ZipkinTraceTest's two-node transaction).
     return new Finished(
         new TxnResult(
-            headers.getFirst(), state.succeeded(), new ArrayList<>(Arrays.asList(responses)),
+            headers.getFirst(),
+            state.succeeded(),
+            new ArrayList<>(Arrays.asList(responses)),
             headers));
   }
 
   private ReplyEffect<Event, State> onResolve(State state, Resolve resolve) {
     return switch (state.phase()) {
-      case NEW, PREPARING -> presumeAbort("a partition asked for the decision of transaction "
-          + txnId + " before the coordinator decided", resolve.partitionEntityId());
+      case NEW, PREPARING ->
+          presumeAbort(
+              "a partition asked for the decision of transaction "
+                  + txnId
+                  + " before the coordinator decided",
+              resolve.partitionEntityId());
       case DECIDED -> {
         sendDecision(state);
         if (!sending.contains(resolve.partitionEntityId())
@@ -480,10 +535,11 @@ public final class TxnCoordinator
 
   private ReplyEffect<Event, State> onRetry(State state) {
     return switch (state.phase()) {
-      case PREPARING -> caller == null
-          ? presumeAbort(
-              "the coordinator of transaction " + txnId + " restarted before it decided", null)
-          : Effect().noReply();
+      case PREPARING ->
+          caller == null
+              ? presumeAbort(
+                  "the coordinator of transaction " + txnId + " restarted before it decided", null)
+              : Effect().noReply();
       case DECIDED -> {
         sendDecision(state);
         yield Effect().noReply();
@@ -499,8 +555,7 @@ public final class TxnCoordinator
     context.getLog().info("{}: deciding abort", why);
     return decide(
         new TxnDecided(
-            false, false, KvError.TXN_ABORTED.rejection(why),
-            System.currentTimeMillis()),
+            false, false, KvError.TXN_ABORTED.rejection(why), System.currentTimeMillis()),
         asker);
   }
 

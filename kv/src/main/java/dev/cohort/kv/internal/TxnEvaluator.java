@@ -123,14 +123,14 @@ final class TxnEvaluator {
     }
     List<TxnOpResult> answered = branch.results();
     return new Decision(
-        branch.mutations().isEmpty() ? null : branch.mutations(), 0,
+        branch.mutations().isEmpty() ? null : branch.mutations(),
+        0,
         h -> new TxnReply(new TxnResult(h, succeeded, answered)));
   }
 
   private static Decision decideDeleteRange(Overlay view, DeleteRange range) {
     if (range.from() == null) {
-      return Decision.reject(
-          KvError.INVALID_REQUEST.rejection("delete range needs a start key"));
+      return Decision.reject(KvError.INVALID_REQUEST.rejection("delete range needs a start key"));
     }
     List<Mutation> mutations = new ArrayList<>();
     List<KeyValue> prevKvs = new ArrayList<>();
@@ -144,7 +144,8 @@ final class TxnEvaluator {
     long deleted = mutations.size();
     List<KeyValue> answered = List.copyOf(prevKvs);
     return new Decision(
-        mutations.isEmpty() ? null : List.copyOf(mutations), 0,
+        mutations.isEmpty() ? null : List.copyOf(mutations),
+        0,
         h -> new DeleteReply(h, deleted, answered));
   }
 
@@ -177,18 +178,28 @@ final class TxnEvaluator {
           KeyValue prev = scratch.get(put.key());
           PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
           if (o.ignoreLease() && prev == null) {
-            return new Branch(List.of(), List.of(), KvError.KEY_NOT_FOUND.rejection("ignoreLease needs an existing key; '" + put.key() + "' has none"));
+            return new Branch(
+                List.of(),
+                List.of(),
+                KvError.KEY_NOT_FOUND.rejection(
+                    "ignoreLease needs an existing key; '" + put.key() + "' has none"));
           }
           long lease = o.ignoreLease() ? prev.lease() : o.lease();
           KeyValue kv =
               new KeyValue(
-                  put.key(), put.value(), prev == null ? revision : prev.createRevision(), revision,
-                  prev == null ? 1 : prev.version() + 1, lease);
+                  put.key(),
+                  put.value(),
+                  prev == null ? revision : prev.createRevision(),
+                  revision,
+                  prev == null ? 1 : prev.version() + 1,
+                  lease);
           scratch.put(kv);
           mutations.add(new PutKv(kv));
-          results.add(new TxnOpResult.Put(o.prevKv() ? Optional.ofNullable(prev) : Optional.empty()));
+          results.add(
+              new TxnOpResult.Put(o.prevKv() ? Optional.ofNullable(prev) : Optional.empty()));
         }
-        case TxnOp.Get get -> results.add(new TxnOpResult.Get(Optional.ofNullable(scratch.get(get.key()))));
+        case TxnOp.Get get ->
+            results.add(new TxnOpResult.Get(Optional.ofNullable(scratch.get(get.key()))));
         case TxnOp.Delete delete -> {
           KeyValue prev = scratch.get(delete.key());
           if (prev != null) {
@@ -220,15 +231,21 @@ final class TxnEvaluator {
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.
-      return KvError.WRONG_PARTITION.rejection("transaction keys of partitions " + foreign + " of keyspace '" + keyspace
-              + "' reached partition " + partition);
+      return KvError.WRONG_PARTITION.rejection(
+          "transaction keys of partitions "
+              + foreign
+              + " of keyspace '"
+              + keyspace
+              + "' reached partition "
+              + partition);
     }
     return null;
   }
 
   private static Rejection revokedLease(State state, Set<Long> revokedInBatch, TxnOp.Put put) {
     long lease = put.options() == null ? 0 : put.options().lease();
-    if (lease != 0 && (state.revokedLeases().containsKey(lease) || revokedInBatch.contains(lease))) {
+    if (lease != 0
+        && (state.revokedLeases().containsKey(lease) || revokedInBatch.contains(lease))) {
       return KvError.LEASE_NOT_FOUND.rejection("lease " + lease + " was revoked");
     }
     return null;

@@ -73,20 +73,29 @@ final class TxnParticipant {
   private final String entityId;
   private final int partition;
   private final TxnEvaluator evaluator;
+
   /** The answer to a decision for a transaction unknown here once the keyspace is gone. */
   private final Rejection dropped;
+
   /** Called once a commit's journal write completed, with the changes it made. */
   private final BiConsumer<Stage, List<Change>> written;
+
   /** Writes and prepares waiting for locked keys, in arrival order. */
   private final Map<Long, Parked> parked = new LinkedHashMap<>();
+
   private long lastParkedId;
 
   /** A command waiting for locked keys; answered {@code key_locked} after lock-wait. */
   private record Parked(Command command, ActorRef<Reply> replyTo, String key, String holder) {}
 
   TxnParticipant(
-      ActorContext<Command> context, EffectFactories<Event, Stage> effects, KvSettings settings,
-      String entityId, int partition, TxnEvaluator evaluator, Rejection dropped,
+      ActorContext<Command> context,
+      EffectFactories<Event, Stage> effects,
+      KvSettings settings,
+      String entityId,
+      int partition,
+      TxnEvaluator evaluator,
+      Rejection dropped,
       BiConsumer<Stage, List<Change>> written) {
     this.context = context;
     this.effects = effects;
@@ -126,9 +135,18 @@ final class TxnParticipant {
 
   private static State at(State s, long atMillis) {
     return new State(
-        s.revision(), s.compactedRevision(), Math.max(s.lastAtMillis(), atMillis), s.dropped(),
-        s.kvs(), s.history(), s.revokedLeases(), s.bytes(), s.historyBytes(), s.prepared(),
-        s.locks(), s.outcomes());
+        s.revision(),
+        s.compactedRevision(),
+        Math.max(s.lastAtMillis(), atMillis),
+        s.dropped(),
+        s.kvs(),
+        s.history(),
+        s.revokedLeases(),
+        s.bytes(),
+        s.historyBytes(),
+        s.prepared(),
+        s.locks(),
+        s.outcomes());
   }
 
   // ---------------------------------------------------------------------------------- locks
@@ -187,7 +205,8 @@ final class TxnParticipant {
       return null;
     }
     for (String key : state.locks().keySet()) {
-      if (key.compareTo(range.from()) >= 0 && (range.to() == null || key.compareTo(range.to()) < 0)) {
+      if (key.compareTo(range.from()) >= 0
+          && (range.to() == null || key.compareTo(range.to()) < 0)) {
         return key;
       }
     }
@@ -204,7 +223,8 @@ final class TxnParticipant {
     for (TxnPrepared p : state.prepared().values()) {
       for (List<TxnOp> branch : List.of(p.txn().success(), p.txn().failure())) {
         for (TxnOp op : branch) {
-          if (op instanceof TxnOp.Put put && put.options() != null
+          if (op instanceof TxnOp.Put put
+              && put.options() != null
               && put.options().lease() == lease) {
             return put.key();
           }
@@ -248,14 +268,19 @@ final class TxnParticipant {
 
   private Rejected keyLocked(Parked p) {
     return new Rejected(
-        KvError.KEY_LOCKED.rejection("key '" + p.key() + "' is locked by the prepared cross-partition transaction "
-                + p.holder() + "; waited at most cohort.kv.txn.lock-wait ("
-                + settings.txnLockWait().toMillis() + " ms)"));
+        KvError.KEY_LOCKED.rejection(
+            "key '"
+                + p.key()
+                + "' is locked by the prepared cross-partition transaction "
+                + p.holder()
+                + "; waited at most cohort.kv.txn.lock-wait ("
+                + settings.txnLockWait().toMillis()
+                + " ms)"));
   }
 
   /**
-   * The parked command {@code released} names, taken out of the parked ones, when its keys are
-   * free now; null when it is still blocked (it stays parked with its deadline) or was answered.
+   * The parked command {@code released} names, taken out of the parked ones, when its keys are free
+   * now; null when it is still blocked (it stays parked with its deadline) or was answered.
    */
   Command unpark(State state, LocksReleased released) {
     Parked p = parked.get(released.parkedId());
@@ -307,7 +332,8 @@ final class TxnParticipant {
       return effects.reply(
           prepare.replyTo(),
           new Rejected(
-              KvError.TXN_FINISHED.rejection("cross-partition transaction " + prepare.txnId() + " already finished")));
+              KvError.TXN_FINISHED.rejection(
+                  "cross-partition transaction " + prepare.txnId() + " already finished")));
     }
     Rejection problem = evaluator.checkTxn(state, Set.of(), prepare.txn());
     if (problem != null) {
@@ -325,7 +351,9 @@ final class TxnParticipant {
     // coordinator picks runs then exactly as it ran here, and the commit cannot fail.
     TxnPrepared prepared =
         new TxnPrepared(
-            prepare.txnId(), txn, TxnEvaluator.comparesHold(view, txn),
+            prepare.txnId(),
+            txn,
+            TxnEvaluator.comparesHold(view, txn),
             TxnEvaluator.runBranch(view, txn.success(), revision).problem(),
             TxnEvaluator.runBranch(view, txn.failure(), revision).problem(),
             Math.max(System.currentTimeMillis(), state.lastAtMillis()));
@@ -334,7 +362,8 @@ final class TxnParticipant {
         .thenRun(
             s ->
                 context.scheduleOnce(
-                    settings.txnPrepareTimeout(), context.getSelf(),
+                    settings.txnPrepareTimeout(),
+                    context.getSelf(),
                     new DecisionDue(prepare.txnId())))
         .thenReply(prepare.replyTo(), s -> vote(prepared));
   }
@@ -344,8 +373,8 @@ final class TxnParticipant {
   }
 
   /**
-   * Runs the chosen branch of a prepared transaction and releases its locks in one journal write;
-   * a transaction no longer prepared here is answered from the remembered outcomes.
+   * Runs the chosen branch of a prepared transaction and releases its locks in one journal write; a
+   * transaction no longer prepared here is answered from the remembered outcomes.
    */
   ReplyEffect<Event, Stage> onCommit(Live live, Commit commit) {
     TxnPrepared prepared = live.state().prepared().get(commit.txnId());
@@ -447,8 +476,12 @@ final class TxnParticipant {
 
   /** Why a decision for {@code txnId} finds nothing here, in a partition that is live. */
   private Rejection notPrepared(String txnId) {
-    return KvError.TXN_NOT_PREPARED.rejection("cross-partition transaction " + txnId + " is neither prepared nor remembered in"
-            + " partition " + partition);
+    return KvError.TXN_NOT_PREPARED.rejection(
+        "cross-partition transaction "
+            + txnId
+            + " is neither prepared nor remembered in"
+            + " partition "
+            + partition);
   }
 
   ReplyEffect<Event, Stage> onDecisionDue(Stage stage, DecisionDue due) {
@@ -457,9 +490,12 @@ final class TxnParticipant {
     }
     // Never abort on our own: the coordinator may have decided commit, and other partitions may
     // have applied it. Ask it; an undecided coordinator decides abort (presumed abort).
-    context.getLog().info(
-        "partition {} still holds prepared transaction {}; asking its coordinator",
-        entityId, due.txnId());
+    context
+        .getLog()
+        .info(
+            "partition {} still holds prepared transaction {}; asking its coordinator",
+            entityId,
+            due.txnId());
     ClusterSharding.get(context.getSystem())
         .entityRefFor(TxnCoordinator.ENTITY_TYPE_KEY, due.txnId())
         .tell(new TxnCoordinator.Resolve(entityId));

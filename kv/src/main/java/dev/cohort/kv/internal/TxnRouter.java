@@ -4,11 +4,11 @@ import dev.cohort.kv.Compare;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
-import dev.cohort.observability.TraceContext;
-import dev.cohort.observability.Tracing;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.TxnResult;
+import dev.cohort.observability.TraceContext;
+import dev.cohort.observability.Tracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +28,8 @@ import java.util.concurrent.CompletionStage;
  * <p>Invariants: every lease a put of either branch names is attached, at its lessor, to each
  * partition that may write it before that partition sees the transaction (an unknown lease fails
  * the transaction before anything is written); a share keeps its ops in request order and records
- * their slots, so the coordinator answers in request order; a transaction that names no key goes
- * to partition 0. Holds no state. Thread-safe.
+ * their slots, so the coordinator answers in request order; a transaction that names no key goes to
+ * partition 0. Holds no state. Thread-safe.
  */
 final class TxnRouter {
   private final KvSettings settings;
@@ -40,8 +40,14 @@ final class TxnRouter {
   private final Leases leases;
   private final Tracing tracing;
 
-  TxnRouter(KvSettings settings, EntityAsks asks, MeteredCalls calls, EdgeChecks checks,
-      KeyspaceDirectory directory, Leases leases, Tracing tracing) {
+  TxnRouter(
+      KvSettings settings,
+      EntityAsks asks,
+      MeteredCalls calls,
+      EdgeChecks checks,
+      KeyspaceDirectory directory,
+      Leases leases,
+      Tracing tracing) {
     this.tracing = tracing;
     this.settings = settings;
     this.asks = asks;
@@ -54,25 +60,30 @@ final class TxnRouter {
   /** {@code Kv.txn} on a CP keyspace. */
   CompletionStage<TxnResult> txn(String keyspace, TxnRequest txn) {
     TraceContext trace = tracing.capture();
-    return calls.call(keyspace, "txn", () -> {
-      List<String> keys = checks.txn(txn);
-      return directory.withKeyspace(keyspace, ks -> {
-        Set<Integer> partitions = new TreeSet<>();
-        for (String key : keys) {
-          partitions.add(Keys.partitionOf(key, ks.partitions()));
-        }
-        if (partitions.size() > 1) {
-          return twoPhase(ks, txn, trace);
-        }
-        int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
-        return onePartition(KeyspaceDirectory.entityId(ks, partition), txn, trace);
-      });
-    });
+    return calls.call(
+        keyspace,
+        "txn",
+        () -> {
+          List<String> keys = checks.txn(txn);
+          return directory.withKeyspace(
+              keyspace,
+              ks -> {
+                Set<Integer> partitions = new TreeSet<>();
+                for (String key : keys) {
+                  partitions.add(Keys.partitionOf(key, ks.partitions()));
+                }
+                if (partitions.size() > 1) {
+                  return twoPhase(ks, txn, trace);
+                }
+                int partition = partitions.isEmpty() ? 0 : partitions.iterator().next();
+                return onePartition(KeyspaceDirectory.entityId(ks, partition), txn, trace);
+              });
+        });
   }
 
   /**
-   * Attaches the txn's leases to the partition, then sends it through the batcher; {@code trace}
-   * is the caller's span, captured where the call entered kv (later stages run on other threads).
+   * Attaches the txn's leases to the partition, then sends it through the batcher; {@code trace} is
+   * the caller's span, captured where the call entered kv (later stages run on other threads).
    */
   CompletionStage<TxnResult> onePartition(String entityId, TxnRequest txn, TraceContext trace) {
     List<CompletionStage<KvLessor.LeaseState>> attaches =
@@ -84,18 +95,25 @@ final class TxnRouter {
 
   /** One partition's share of a cross-partition transaction, while it is being split. */
   private record Share(
-      List<Compare> compare, List<TxnOp> success, List<Integer> successSlots, List<TxnOp> failure,
+      List<Compare> compare,
+      List<TxnOp> success,
+      List<Integer> successSlots,
+      List<TxnOp> failure,
       List<Integer> failureSlots) {
     Share() {
-      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+      this(
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
           new ArrayList<>());
     }
   }
 
   /**
    * Runs a transaction whose keys span partitions through a new {@link TxnCoordinator} (two-phase
-   * commit). Leases are attached to every partition that may put a key with one before anything
-   * is prepared, as for a single partition.
+   * commit). Leases are attached to every partition that may put a key with one before anything is
+   * prepared, as for a single partition.
    */
   private CompletionStage<TxnResult> twoPhase(KeyspaceInfo ks, TxnRequest txn, TraceContext trace) {
     List<TxnCoordinator.Participant> participants = new ArrayList<>();
@@ -105,32 +123,45 @@ final class TxnRouter {
       String entityId = KeyspaceDirectory.entityId(ks, e.getKey());
       participants.add(
           new TxnCoordinator.Participant(
-              entityId, e.getKey(),
+              entityId,
+              e.getKey(),
               new TxnRequest(share.compare(), share.success(), share.failure()),
-              List.copyOf(share.successSlots()), List.copyOf(share.failureSlots())));
+              List.copyOf(share.successSlots()),
+              List.copyOf(share.failureSlots())));
       attaches.addAll(attachLeases(entityId, share.success(), share.failure()));
     }
     String txnId = UUID.randomUUID().toString();
     // Prepares may wait cohort.kv.txn.lock-wait and each phase may take up to an ask-timeout.
     Duration timeout = settings.askTimeout().multipliedBy(2);
     return EntityAsks.all(attaches)
-        .thenCompose(x -> asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
-            asks.coordinator(txnId),
-            r -> new TxnCoordinator.Start(
-                List.copyOf(participants), txn.success().size(), txn.failure().size(), trace, r),
-            timeout))
-        .thenApply(reply -> switch (reply) {
-          case TxnCoordinator.Finished f -> f.result();
-          case TxnCoordinator.Failed f -> throw KvException.of(f.rejection());
-        });
+        .thenCompose(
+            x ->
+                asks.<TxnCoordinator.Command, TxnCoordinator.Reply>ask(
+                    asks.coordinator(txnId),
+                    r ->
+                        new TxnCoordinator.Start(
+                            List.copyOf(participants),
+                            txn.success().size(),
+                            txn.failure().size(),
+                            trace,
+                            r),
+                    timeout))
+        .thenApply(
+            reply ->
+                switch (reply) {
+                  case TxnCoordinator.Finished f -> f.result();
+                  case TxnCoordinator.Failed f -> throw KvException.of(f.rejection());
+                });
   }
 
   /** The transaction's compares and ops by partition, each op with its slot in its branch. */
   private static TreeMap<Integer, Share> split(KeyspaceInfo ks, TxnRequest txn) {
     TreeMap<Integer, Share> shares = new TreeMap<>();
     for (Compare c : txn.compare()) {
-      shares.computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
-          .compare().add(c);
+      shares
+          .computeIfAbsent(Keys.partitionOf(c.key(), ks.partitions()), p -> new Share())
+          .compare()
+          .add(c);
     }
     place(shares, ks, txn.success(), true);
     place(shares, ks, txn.failure(), false);

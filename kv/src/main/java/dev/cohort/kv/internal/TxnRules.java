@@ -16,8 +16,8 @@ import java.util.function.Function;
  * them: the API edge ({@link EdgeChecks}), which throws the answer before asking any entity, and
  * the partition ({@link TxnEvaluator}), which replies with it (a command may come from elsewhere).
  *
- * <p>Invariants: the rules run in a fixed order, so a request with several problems always gets
- * the same answer at both places; a check changes nothing. Stateless.
+ * <p>Invariants: the rules run in a fixed order, so a request with several problems always gets the
+ * same answer at both places; a check changes nothing. Stateless.
  */
 final class TxnRules {
   private TxnRules() {}

@@ -17,11 +17,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * KvWatcher} from a revision (its backlog comes from the history, or a snapshot of the matching
  * keys when that history was compacted) and feeds it every later change its filter matches.
  *
- * <p>Invariants: a subscriber gets each change after its start revision once and in revision
- * order, because its backlog and every later feed are sent by the partition's actor, which applies
- * writes one at a time; changes are published only after their journal write completed. Not
- * persisted: watchers resubscribe from their last position after the partition restarts. Not
- * thread-safe; used by the partition's actor only.
+ * <p>Invariants: a subscriber gets each change after its start revision once and in revision order,
+ * because its backlog and every later feed are sent by the partition's actor, which applies writes
+ * one at a time; changes are published only after their journal write completed. Not persisted:
+ * watchers resubscribe from their last position after the partition restarts. Not thread-safe; used
+ * by the partition's actor only.
  */
 final class WatchHub {
   private final ActorContext<Command> context;

@@ -2,7 +2,6 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KvError;
-import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
@@ -18,15 +17,15 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * {@code Kv.watch}: checks a watch request, picks the partitions its key or prefix can touch,
- * keeps the part of a resume token that falls in them, and gives each materialization of the
- * returned source its own {@link KvWatcher} actor on this node (AP keyspaces are watched through
- * {@link ApKvRouter}).
+ * {@code Kv.watch}: checks a watch request, picks the partitions its key or prefix can touch, keeps
+ * the part of a resume token that falls in them, and gives each materialization of the returned
+ * source its own {@link KvWatcher} actor on this node (AP keyspaces are watched through {@link
+ * ApKvRouter}).
  *
  * <p>Invariants: a watcher lives exactly as long as its stream — it is started when the source is
- * materialized and told to stop when the stream ends, however it ends; each stream buffers at
- * most {@code watch.buffer-events} events; a bad request or keyspace fails the source with the
- * {@code KvException} instead of throwing. Thread-safe.
+ * materialized and told to stop when the stream ends, however it ends; each stream buffers at most
+ * {@code watch.buffer-events} events; a bad request or keyspace fails the source with the {@code
+ * KvException} instead of throwing. Thread-safe.
  */
 final class Watches {
   // Names the watcher actors; they must be unique per system, and one counter per JVM is enough.
@@ -39,8 +38,13 @@ final class Watches {
   private final KeyspaceDirectory directory;
   private final ApKvRouter ap;
 
-  Watches(ActorSystem<?> system, KvSettings settings, KvMetrics metrics, MeteredCalls calls,
-      KeyspaceDirectory directory, ApKvRouter ap) {
+  Watches(
+      ActorSystem<?> system,
+      KvSettings settings,
+      KvMetrics metrics,
+      MeteredCalls calls,
+      KeyspaceDirectory directory,
+      ApKvRouter ap) {
     this.system = system;
     this.settings = settings;
     this.metrics = metrics;
@@ -50,42 +54,56 @@ final class Watches {
   }
 
   Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
-    CompletionStage<Source<WatchEvent, NotUsed>> source = calls.call(keyspace, "watch", () -> {
-      if (request == null || (request.key() == null) == (request.prefix() == null)) {
-        throw KvError.INVALID_REQUEST.exception("a watch needs either a key or a prefix");
-      }
-      if (request.key() != null) {
-        Keys.checkKey(request.key());
-      }
-      return directory.resolve(keyspace).thenApply(
-          ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
-    });
+    CompletionStage<Source<WatchEvent, NotUsed>> source =
+        calls.call(
+            keyspace,
+            "watch",
+            () -> {
+              if (request == null || (request.key() == null) == (request.prefix() == null)) {
+                throw KvError.INVALID_REQUEST.exception("a watch needs either a key or a prefix");
+              }
+              if (request.key() != null) {
+                Keys.checkKey(request.key());
+              }
+              return directory
+                  .resolve(keyspace)
+                  .thenApply(
+                      ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
+            });
     return KvFailures.lazily(source);
   }
 
   private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
-    List<Integer> scope = request.key() != null
-        ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
-        : KeyspaceDirectory.scope(ks, request.prefix());
-    Map<Integer, Tokens.Position> from = request.from() == null || request.from().isEmpty()
-        ? Map.of()
-        : Tokens.parseResume(request.from(), ks.incarnation(), ks.partitions());
+    List<Integer> scope =
+        request.key() != null
+            ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
+            : KeyspaceDirectory.scope(ks, request.prefix());
+    Map<Integer, Tokens.Position> from =
+        request.from() == null || request.from().isEmpty()
+            ? Map.of()
+            : Tokens.parseResume(request.from(), ks.incarnation(), ks.partitions());
     TreeMap<Integer, Tokens.Position> inScope = new TreeMap<>();
-    from.forEach((p, pos) -> {
-      if (scope.contains(p)) {
-        inScope.put(p, pos);
-      }
-    });
-    Filter filter = new Filter(request.key(), request.prefix());
-    KvWatcher.Spec spec = new KvWatcher.Spec(ks.name(), ks.incarnation(), ks.partitions(), scope,
-        filter, request.prevKv(), inScope);
-    return Source.<WatchEvent>queue(settings.watchBufferEvents())
-        .mapMaterializedValue(queue -> system.systemActorOf(
-            KvWatcher.create(spec, queue, settings.askTimeout(), metrics),
-            "kv-watch-" + WATCH_IDS.incrementAndGet(), Props.empty()))
-        .watchTermination((watcher, done) -> {
-          done.whenComplete((d, e) -> watcher.tell(KvWatcher.Stop.INSTANCE));
-          return NotUsed.getInstance();
+    from.forEach(
+        (p, pos) -> {
+          if (scope.contains(p)) {
+            inScope.put(p, pos);
+          }
         });
+    Filter filter = new Filter(request.key(), request.prefix());
+    KvWatcher.Spec spec =
+        new KvWatcher.Spec(
+            ks.name(), ks.incarnation(), ks.partitions(), scope, filter, request.prevKv(), inScope);
+    return Source.<WatchEvent>queue(settings.watchBufferEvents())
+        .mapMaterializedValue(
+            queue ->
+                system.systemActorOf(
+                    KvWatcher.create(spec, queue, settings.askTimeout(), metrics),
+                    "kv-watch-" + WATCH_IDS.incrementAndGet(),
+                    Props.empty()))
+        .watchTermination(
+            (watcher, done) -> {
+              done.whenComplete((d, e) -> watcher.tell(KvWatcher.Stop.INSTANCE));
+              return NotUsed.getInstance();
+            });
   }
 }

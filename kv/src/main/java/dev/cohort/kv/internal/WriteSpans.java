@@ -17,15 +17,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The spans of one partition write batch, for the writes in it that carry a trace: per write, the
  * partition's command handling ({@code kv partition write}, child of the sender's span), under it
- * the journal write ({@code kv journal write}, with the batch's command and event counts: the
- * group commit of this partition) and the reply ({@code kv reply}). Writes without a trace (tracing
- * off, or an untraced caller) cost nothing: {@link #start} returns {@link #NONE}.
+ * the journal write ({@code kv journal write}, with the batch's command and event counts: the group
+ * commit of this partition) and the reply ({@code kv reply}). Writes without a trace (tracing off,
+ * or an untraced caller) cost nothing: {@link #start} returns {@link #NONE}.
  *
  * <p>Used from the partition's actor thread only: {@link #start} and {@link #persisting} in the
  * command handler, {@link #written} and {@link #reply} in the callback after the journal write.
  */
 final class WriteSpans {
   static final WriteSpans NONE = new WriteSpans(null, List.of(), Map.of());
+
   /** The partition's logger: its lines in a trace carry the trace's ids. */
   private static final Logger log = LoggerFactory.getLogger(KvPartition.class);
 

@@ -41,8 +41,12 @@ class ApKeyspacesClusterTest {
 
   @BeforeAll
   static void start() {
-    cluster = ApTestCluster.start("ApKeyspacesClusterTest", root, 3,
-        "cohort.kv.ap.tombstone-ttl = 2s\npekko.remote.artery.advanced.test-mode = on\n");
+    cluster =
+        ApTestCluster.start(
+            "ApKeyspacesClusterTest",
+            root,
+            3,
+            "cohort.kv.ap.tombstone-ttl = 2s\npekko.remote.artery.advanced.test-mode = on\n");
   }
 
   @AfterAll
@@ -98,11 +102,12 @@ class ApKeyspacesClusterTest {
       where.replicas().forEach(r -> expected.add(cluster.indexOf(r.node())));
       assertEquals(expected, holders, key);
       int outsider = 3 - expected.stream().mapToInt(Integer::intValue).sum();
-      assertEquals("v" + i, join(cluster.ks(outsider, "placed").get(key, Consistency.QUORUM))
-          .valueUtf8());
+      assertEquals(
+          "v" + i, join(cluster.ks(outsider, "placed").get(key, Consistency.QUORUM)).valueUtf8());
     }
     assertEquals(3, primaries.size(), "30 keys have primaries on all three nodes: " + primaries);
-    assertEquals("replication_factor_conflict",
+    assertEquals(
+        "replication_factor_conflict",
         error(cluster.nodes.get(1).configure("placed", 0, 3)).code());
     assertEquals(2, join(cluster.nodes.get(1).configure("placed", 0, 0)));
   }
@@ -110,8 +115,8 @@ class ApKeyspacesClusterTest {
   /**
    * Node 2 cut off: ONE still answers there while QUORUM fails with consistency_unavailable naming
    * required and alive counts; on the majority side QUORUM answers while ALL fails. The majority's
-   * writes for node 2 become hints, replayed when it is reachable again, after which ALL reads
-   * them on every node.
+   * writes for node 2 become hints, replayed when it is reachable again, after which ALL reads them
+   * on every node.
    */
   @Test
   void quorumNeedsAMajorityAndHintsCatchTheCutOffReplicaUp() throws Exception {
@@ -126,21 +131,25 @@ class ApKeyspacesClusterTest {
       cluster.awaitReachable(2, 1, false);
       join(cluster.ks(2, "quorum").put("alone", bytes("one"), 0, Consistency.ONE));
       assertEquals("q", join(cluster.ks(2, "quorum").get("k", Consistency.ONE)).valueUtf8());
-      KvException write = error(cluster.ks(2, "quorum").put("alone", bytes("q"), 0,
-          Consistency.QUORUM));
+      KvException write =
+          error(cluster.ks(2, "quorum").put("alone", bytes("q"), 0, Consistency.QUORUM));
       assertEquals("consistency_unavailable", write.code());
       assertTrue(write.getMessage().contains("needs 2 of 3 replicas"), write.getMessage());
       assertTrue(write.getMessage().contains("required=2, alive=1"), write.getMessage());
-      assertEquals("consistency_unavailable",
+      assertEquals(
+          "consistency_unavailable",
           error(cluster.ks(2, "quorum").get("k", Consistency.QUORUM)).code());
 
       for (int i = 0; i < 20; i++) {
-        join(cluster.ks(i % 2, "quorum").put("majority-" + i, bytes("m" + i), 0,
-            Consistency.QUORUM));
+        join(
+            cluster
+                .ks(i % 2, "quorum")
+                .put("majority-" + i, bytes("m" + i), 0, Consistency.QUORUM));
       }
-      assertEquals("m3", join(cluster.ks(1, "quorum").get("majority-3", Consistency.QUORUM))
-          .valueUtf8());
-      assertEquals("consistency_unavailable",
+      assertEquals(
+          "m3", join(cluster.ks(1, "quorum").get("majority-3", Consistency.QUORUM)).valueUtf8());
+      assertEquals(
+          "consistency_unavailable",
           error(cluster.ks(0, "quorum").put("majority-0", bytes("a"), 0, Consistency.ALL)).code());
       assertTrue(cluster.impl(0).hintsPending() + cluster.impl(1).hintsPending() >= 20);
       assertNull(local(2, "quorum", "majority-0"));
@@ -151,16 +160,21 @@ class ApKeyspacesClusterTest {
     cluster.awaitReachable(1, 2, true);
     cluster.awaitReachable(2, 0, true);
     cluster.awaitReachable(2, 1, true);
-    await(Duration.ofSeconds(30), () -> cluster.impl(0).hintsPending() == 0
-        && cluster.impl(1).hintsPending() == 0);
+    await(
+        Duration.ofSeconds(30),
+        () -> cluster.impl(0).hintsPending() == 0 && cluster.impl(1).hintsPending() == 0);
     for (int i = 0; i < 20; i++) {
-      assertEquals("m" + i, new String(local(2, "quorum", "majority-" + i).value(),
-          StandardCharsets.UTF_8), "hint replayed to node 2");
-      assertEquals("m" + i, join(cluster.ks(2, "quorum").get("majority-" + i, Consistency.ALL))
-          .valueUtf8());
+      assertEquals(
+          "m" + i,
+          new String(local(2, "quorum", "majority-" + i).value(), StandardCharsets.UTF_8),
+          "hint replayed to node 2");
+      assertEquals(
+          "m" + i, join(cluster.ks(2, "quorum").get("majority-" + i, Consistency.ALL)).valueUtf8());
     }
-    assertTrue(Metrics.get(cluster.kits.get(0).system()).scrape()
-        .contains("cohort_kv_ap_hints_total{outcome=\"replayed\"}"));
+    assertTrue(
+        Metrics.get(cluster.kits.get(0).system())
+            .scrape()
+            .contains("cohort_kv_ap_hints_total{outcome=\"replayed\"}"));
   }
 
   /** A replica broken on purpose (entries written straight into its store) is repaired. */
@@ -173,11 +187,16 @@ class ApKeyspacesClusterTest {
     long newer = HybridLogicalClock.pack(System.currentTimeMillis(), 7);
     String writer = cluster.impl(1).self();
     for (int i = 0; i < 200; i += 20) {
-      join(cluster.impl(1).writeLocal("merkle", 0, "m-" + i,
-          new ApEntry(bytes("broken-" + i), newer, writer, 0, 0)));
+      join(
+          cluster
+              .impl(1)
+              .writeLocal(
+                  "merkle", 0, "m-" + i, new ApEntry(bytes("broken-" + i), newer, writer, 0, 0)));
     }
-    join(cluster.impl(1).writeLocal("merkle", 0, "only-on-1",
-        new ApEntry(bytes("lost"), newer, writer, 0, 0)));
+    join(
+        cluster
+            .impl(1)
+            .writeLocal("merkle", 0, "only-on-1", new ApEntry(bytes("lost"), newer, writer, 0, 0)));
     assertNull(local(0, "merkle", "only-on-1"));
 
     ApRepairResult first = join(ks.repair());
@@ -191,8 +210,10 @@ class ApKeyspacesClusterTest {
     assertEquals(local(1, "merkle", "only-on-1"), local(2, "merkle", "only-on-1"));
     ApRepairResult again = join(cluster.ks(2, "merkle").repair());
     assertEquals(0, again.rangesDiffering(), again.toString());
-    assertTrue(Metrics.get(cluster.kits.get(0).system()).scrape()
-        .contains("cohort_kv_ap_streaming_bytes_total{direction=\"in\"}"));
+    assertTrue(
+        Metrics.get(cluster.kits.get(0).system())
+            .scrape()
+            .contains("cohort_kv_ap_streaming_bytes_total{direction=\"in\"}"));
   }
 
   /** A read at ALL that finds a stale replica returns the newest entry and repairs the others. */
@@ -201,13 +222,24 @@ class ApKeyspacesClusterTest {
     ApKeyspace ks = cluster.ks(0, "readrepair");
     join(ks.put("r", bytes("old"), 0, Consistency.ALL));
     long newer = HybridLogicalClock.pack(System.currentTimeMillis() + 5, 0);
-    join(cluster.impl(2).writeLocal("readrepair", 0, "r",
-        new ApEntry(bytes("new"), newer, cluster.impl(2).self(), 0, 0)));
+    join(
+        cluster
+            .impl(2)
+            .writeLocal(
+                "readrepair",
+                0,
+                "r",
+                new ApEntry(bytes("new"), newer, cluster.impl(2).self(), 0, 0)));
     assertEquals("new", join(ks.get("r", Consistency.ALL)).valueUtf8());
-    await(Duration.ofSeconds(5), () -> newer == local(0, "readrepair", "r").timestamp()
-        && newer == local(1, "readrepair", "r").timestamp());
-    assertTrue(Metrics.get(cluster.kits.get(0).system()).scrape()
-        .contains("cohort_kv_ap_read_repairs_total"));
+    await(
+        Duration.ofSeconds(5),
+        () ->
+            newer == local(0, "readrepair", "r").timestamp()
+                && newer == local(1, "readrepair", "r").timestamp());
+    assertTrue(
+        Metrics.get(cluster.kits.get(0).system())
+            .scrape()
+            .contains("cohort_kv_ap_read_repairs_total"));
   }
 
   /** Concurrent writes of one key on two coordinators end as the same value everywhere. */
@@ -216,21 +248,31 @@ class ApKeyspacesClusterTest {
     for (int round = 0; round < 5; round++) {
       String key = "race-" + round;
       CountDownLatch go = new CountDownLatch(1);
-      Thread a = Thread.ofVirtual().start(() -> {
-        awaitLatch(go);
-        join(cluster.ks(0, "race").put(key, bytes("from-0"), 0, Consistency.ONE));
-      });
-      Thread b = Thread.ofVirtual().start(() -> {
-        awaitLatch(go);
-        join(cluster.ks(1, "race").put(key, bytes("from-1"), 0, Consistency.ONE));
-      });
+      Thread a =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    awaitLatch(go);
+                    join(cluster.ks(0, "race").put(key, bytes("from-0"), 0, Consistency.ONE));
+                  });
+      Thread b =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    awaitLatch(go);
+                    join(cluster.ks(1, "race").put(key, bytes("from-1"), 0, Consistency.ONE));
+                  });
       go.countDown();
       a.join();
       b.join();
-      await(Duration.ofSeconds(5), () -> {
-        ApEntry e0 = local(0, "race", key);
-        return e0 != null && e0.equals(local(1, "race", key)) && e0.equals(local(2, "race", key));
-      });
+      await(
+          Duration.ofSeconds(5),
+          () -> {
+            ApEntry e0 = local(0, "race", key);
+            return e0 != null
+                && e0.equals(local(1, "race", key))
+                && e0.equals(local(2, "race", key));
+          });
     }
   }
 
@@ -291,18 +333,19 @@ class ApKeyspacesClusterTest {
     assertEquals("invalid_consistency", error(ks.put("a", bytes("v"), 0, null)).code());
     assertEquals("invalid_key", error(ks.put("", bytes("v"), 0, Consistency.ONE)).code());
     assertEquals("invalid_key", error(ks.get(null, Consistency.ONE)).code());
-    assertEquals("key_too_large",
-        error(ks.put("k".repeat(1025), bytes("v"), 0, Consistency.ONE)).code());
+    assertEquals(
+        "key_too_large", error(ks.put("k".repeat(1025), bytes("v"), 0, Consistency.ONE)).code());
     assertEquals("value_too_large", error(ks.put("b", new byte[65537], 0, Consistency.ONE)).code());
     assertEquals("invalid_request", error(ks.put("c", null, 0, Consistency.ONE)).code());
     assertEquals("invalid_ttl", error(ks.put("d", bytes("v"), -1, Consistency.ONE)).code());
-    assertEquals("invalid_keyspace_name",
+    assertEquals(
+        "invalid_keyspace_name",
         assertThrows(KvException.class, () -> cluster.nodes.get(0).keyspace("Bad Name")).code());
     assertEquals("invalid_key", assertThrows(KvException.class, () -> ks.endpoints("")).code());
-    assertEquals("invalid_replication_factor",
-        error(cluster.nodes.get(0).configure("bad", 0, 16)).code());
-    assertEquals("invalid_replication_factor",
-        error(cluster.nodes.get(0).configure("bad", 0, -1)).code());
+    assertEquals(
+        "invalid_replication_factor", error(cluster.nodes.get(0).configure("bad", 0, 16)).code());
+    assertEquals(
+        "invalid_replication_factor", error(cluster.nodes.get(0).configure("bad", 0, -1)).code());
     assertEquals(3, ks.replicationFactor(), "nothing was recorded");
     assertEquals(List.of(), join(ks.range("", 0, Consistency.ALL)).values());
   }
@@ -326,17 +369,25 @@ class ApKeyspacesClusterTest {
   void watchSeesChangesOfThisNodesReplica() {
     java.util.Queue<ApWatchEvent> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
     cluster.ks(2, "watch").watch("w/").runForeach(seen::add, cluster.kits.get(2).system());
-    await(Duration.ofSeconds(10), () -> {
-      join(cluster.ks(2, "watch").put("w/local", bytes("l"), 0, Consistency.ONE));
-      return !seen.isEmpty();
-    });
+    await(
+        Duration.ofSeconds(10),
+        () -> {
+          join(cluster.ks(2, "watch").put("w/local", bytes("l"), 0, Consistency.ONE));
+          return !seen.isEmpty();
+        });
     join(cluster.ks(0, "watch").put("w/1", bytes("a"), 0, Consistency.ALL));
     join(cluster.ks(1, "watch").put("other", bytes("c"), 0, Consistency.ALL));
-    await(Duration.ofSeconds(5), () -> seen.stream().anyMatch(
-        e -> e.type() == ApWatchEvent.Type.PUT && e.key().equals("w/1")));
+    await(
+        Duration.ofSeconds(5),
+        () ->
+            seen.stream()
+                .anyMatch(e -> e.type() == ApWatchEvent.Type.PUT && e.key().equals("w/1")));
     join(cluster.ks(1, "watch").delete("w/1", Consistency.ALL));
-    await(Duration.ofSeconds(5), () -> seen.stream().anyMatch(
-        e -> e.type() == ApWatchEvent.Type.DELETE && e.key().equals("w/1")));
+    await(
+        Duration.ofSeconds(5),
+        () ->
+            seen.stream()
+                .anyMatch(e -> e.type() == ApWatchEvent.Type.DELETE && e.key().equals("w/1")));
     assertTrue(seen.stream().allMatch(e -> e.key().startsWith("w/")), seen.toString());
     ApWatchEvent put = seen.stream().filter(e -> e.key().equals("w/1")).findFirst().orElseThrow();
     assertEquals("a", new String(put.value(), StandardCharsets.UTF_8));
@@ -347,27 +398,34 @@ class ApKeyspacesClusterTest {
     ApKeyspace ks = cluster.ks(0, "metrics");
     join(ks.put("m", bytes("v"), 0, Consistency.QUORUM));
     error(ks.get("missing", Consistency.ONE));
-    await(Duration.ofSeconds(5), () -> Metrics.get(cluster.kits.get(0).system()).scrape()
-        .contains("cohort_kv_ap_keys{keyspace=\"metrics\"} 1"));
+    await(
+        Duration.ofSeconds(5),
+        () ->
+            Metrics.get(cluster.kits.get(0).system())
+                .scrape()
+                .contains("cohort_kv_ap_keys{keyspace=\"metrics\"} 1"));
     String text = Metrics.get(cluster.kits.get(0).system()).scrape();
-    assertTrue(text.contains(
-        "cohort_kv_ap_requests_total{consistency=\"quorum\",keyspace=\"metrics\",op=\"put\",outcome=\"ok\"} 1"),
+    assertTrue(
+        text.contains(
+            "cohort_kv_ap_requests_total{consistency=\"quorum\",keyspace=\"metrics\",op=\"put\",outcome=\"ok\"} 1"),
         text);
-    assertTrue(text.contains(
-        "cohort_kv_ap_requests_total{consistency=\"one\",keyspace=\"metrics\",op=\"get\",outcome=\"key_not_found\"} 1"),
+    assertTrue(
+        text.contains(
+            "cohort_kv_ap_requests_total{consistency=\"one\",keyspace=\"metrics\",op=\"get\",outcome=\"key_not_found\"} 1"),
         text);
     assertTrue(text.contains("cohort_kv_ap_hints_pending"), text);
   }
 
   /**
-   * An entry stamped a minute ahead (planted straight into the replicas, as a node whose wall
-   * clock runs a minute fast would write it) is served, but a write over it fails with
+   * An entry stamped a minute ahead (planted straight into the replicas, as a node whose wall clock
+   * runs a minute fast would write it) is served, but a write over it fails with
    * clock_offset_exceeded instead of being silently lost, and this node's clock does not follow it.
    */
   @Test
   void entryStampedBeyondTheMaximumClockOffsetIsServedButNotFollowed() {
     long future = HybridLogicalClock.pack(System.currentTimeMillis() + 60_000, 0);
-    ApEntry planted = new ApEntry(bytes("from-the-future"), future, "pekko://fast@10.0.0.9:1", 0, 0);
+    ApEntry planted =
+        new ApEntry(bytes("from-the-future"), future, "pekko://fast@10.0.0.9:1", 0, 0);
     for (int n = 0; n < 3; n++) {
       join(cluster.impl(n).writeLocal("skew", 0, "ahead", planted));
     }
@@ -379,7 +437,8 @@ class ApKeyspacesClusterTest {
     assertEquals(future, local(0, "skew", "ahead").timestamp());
     long issued = join(ks.put("other", bytes("fine"), 0, Consistency.ONE)).timestamp();
     assertNotEquals(future, issued);
-    assertTrue(HybridLogicalClock.physicalMillis(issued) < System.currentTimeMillis() + 1_000,
+    assertTrue(
+        HybridLogicalClock.physicalMillis(issued) < System.currentTimeMillis() + 1_000,
         "the node's clock followed the runaway timestamp: " + HybridLogicalClock.format(issued));
   }
 }

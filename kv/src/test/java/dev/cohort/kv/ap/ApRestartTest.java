@@ -24,8 +24,9 @@ class ApRestartTest {
   void dataSurvivesAFullClusterRestart() throws Exception {
     try (ApTestCluster c = ApTestCluster.start("ApRestartTest", root, 3, "")) {
       for (int i = 0; i < 20; i++) {
-        join(c.ks(i % 3, "durable").put("k" + i, ("v" + i).getBytes(StandardCharsets.UTF_8), 0,
-            Consistency.ALL));
+        join(
+            c.ks(i % 3, "durable")
+                .put("k" + i, ("v" + i).getBytes(StandardCharsets.UTF_8), 0, Consistency.ALL));
       }
       join(c.ks(1, "durable").delete("k0", Consistency.ALL));
       // Acknowledged at one: on one replica's disk before the answer, on the others soon after.
@@ -33,7 +34,8 @@ class ApRestartTest {
     }
     for (int n = 0; n < 3; n++) {
       try (var files = Files.list(root.resolve("node-" + n).resolve("ap"))) {
-        assertTrue(files.anyMatch(f -> f.getFileName().toString().equals("CURRENT")),
+        assertTrue(
+            files.anyMatch(f -> f.getFileName().toString().equals("CURRENT")),
             "no RocksDB store on node " + n);
       }
     }

@@ -27,9 +27,9 @@ import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
 import org.apache.pekko.remote.transport.ThrottlerTransportAdapter$;
 
 /**
- * Several cluster nodes in one JVM for AP keyspace tests: Artery TCP on 127.0.0.1 with free
- * ports, the first node the seed, {@code serialize-messages = on} (so every replica message goes
- * through Kryo), each node with its own data directory, no downing, fast background work.
+ * Several cluster nodes in one JVM for AP keyspace tests: Artery TCP on 127.0.0.1 with free ports,
+ * the first node the seed, {@code serialize-messages = on} (so every replica message goes through
+ * Kryo), each node with its own data directory, no downing, fast background work.
  */
 final class ApTestCluster implements AutoCloseable {
   final List<ActorTestKit> kits = new ArrayList<>();
@@ -53,7 +53,9 @@ final class ApTestCluster implements AutoCloseable {
             cohort.kv.ap.repair.interval = 0s
             cohort.kv.ap.store.sync = off
             """
-                + "cohort.node.data-dir = \"" + dataDir.toString().replace("\\", "/") + "\"\n"
+                + "cohort.node.data-dir = \""
+                + dataDir.toString().replace("\\", "/")
+                + "\"\n"
                 + extra)
         .withFallback(ConfigFactory.load())
         .resolve();
@@ -70,24 +72,29 @@ final class ApTestCluster implements AutoCloseable {
       Cluster.get(kit.system()).manager().tell(Join.create(seed));
     }
     for (ActorTestKit kit : c.kits) {
-      await(Duration.ofSeconds(30), () -> {
-        var state = Cluster.get(kit.system()).state();
-        List<org.apache.pekko.cluster.Member> members = new ArrayList<>();
-        state.getMembers().forEach(members::add);
-        return members.size() == n && members.stream().allMatch(m -> m.status() == MemberStatus.up());
-      });
+      await(
+          Duration.ofSeconds(30),
+          () -> {
+            var state = Cluster.get(kit.system()).state();
+            List<org.apache.pekko.cluster.Member> members = new ArrayList<>();
+            state.getMembers().forEach(members::add);
+            return members.size() == n
+                && members.stream().allMatch(m -> m.status() == MemberStatus.up());
+          });
     }
     for (ActorTestKit kit : c.kits) {
       c.nodes.add(ApService.start(kit.system()));
     }
-    await(Duration.ofSeconds(20), () -> {
-      try {
-        join(c.ks(0, "ready").put("ready", new byte[] {1}, 0, Consistency.ALL));
-        return true;
-      } catch (KvException e) {
-        return false;
-      }
-    });
+    await(
+        Duration.ofSeconds(20),
+        () -> {
+          try {
+            join(c.ks(0, "ready").put("ready", new byte[] {1}, 0, Consistency.ALL));
+            return true;
+          } catch (KvException e) {
+            return false;
+          }
+        });
     return c;
   }
 
@@ -121,9 +128,10 @@ final class ApTestCluster implements AutoCloseable {
    */
   @SuppressWarnings("deprecation")
   void partition(int cut, boolean blackhole) throws Exception {
-    var mode = blackhole
-        ? ThrottlerTransportAdapter$.MODULE$.blackholeThrottleMode()
-        : ThrottlerTransportAdapter$.MODULE$.unthrottledThrottleMode();
+    var mode =
+        blackhole
+            ? ThrottlerTransportAdapter$.MODULE$.blackholeThrottleMode()
+            : ThrottlerTransportAdapter$.MODULE$.unthrottledThrottleMode();
     for (int other = 0; other < kits.size(); other++) {
       if (other == cut) {
         continue;
@@ -138,21 +146,25 @@ final class ApTestCluster implements AutoCloseable {
       throws Exception {
     var transport =
         ((RARP) RARP.get(Adapter.toClassic(kits.get(node).system()))).provider().transport();
-    var done = transport.managementCommand(new ThrottlerTransportAdapter.SetThrottle(
-        to, ThrottlerTransportAdapter$.MODULE$.bothDirection(), mode));
+    var done =
+        transport.managementCommand(
+            new ThrottlerTransportAdapter.SetThrottle(
+                to, ThrottlerTransportAdapter$.MODULE$.bothDirection(), mode));
     scala.concurrent.Await.result(done, scala.concurrent.duration.Duration.create(5, "s"));
   }
 
   /** Waits until {@code observer}'s failure detector marks {@code node} unreachable (or back). */
   void awaitReachable(int observer, int node, boolean reachable) {
-    await(Duration.ofSeconds(30), () -> {
-      var state = Cluster.get(kits.get(observer).system()).state();
-      boolean unreachable = false;
-      for (var m : state.getUnreachable()) {
-        unreachable |= m.address().equals(address(node));
-      }
-      return unreachable != reachable;
-    });
+    await(
+        Duration.ofSeconds(30),
+        () -> {
+          var state = Cluster.get(kits.get(observer).system()).state();
+          boolean unreachable = false;
+          for (var m : state.getUnreachable()) {
+            unreachable |= m.address().equals(address(node));
+          }
+          return unreachable != reachable;
+        });
   }
 
   @Override

@@ -46,11 +46,16 @@ class KvApModeTest {
 
   @BeforeAll
   static void start() {
-    kit = ActorTestKit.create("KvApModeTest", PersistenceTestKitPlugin.getInstance().config()
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseString("pekko.cluster.sharding.passivation.strategy = none"))
-        .withFallback(ApTestCluster.config(root, ""))
-        .resolve());
+    kit =
+        ActorTestKit.create(
+            "KvApModeTest",
+            PersistenceTestKitPlugin.getInstance()
+                .config()
+                .withFallback(PersistenceTestKitSnapshotPlugin.config())
+                .withFallback(
+                    ConfigFactory.parseString("pekko.cluster.sharding.passivation.strategy = none"))
+                .withFallback(ApTestCluster.config(root, ""))
+                .resolve());
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     await(Duration.ofSeconds(10), () -> cluster.selfMember().status() == MemberStatus.up());
@@ -75,10 +80,13 @@ class KvApModeTest {
   void createIsIdempotentAndListed() {
     KeyspaceInfo again = join(kv.createKeyspace("sessions", KeyspaceSpec.ap()));
     assertFalse(again.created());
-    assertTrue(join(kv.keyspaces()).stream().anyMatch(k -> k.name().equals("sessions")
-        && k.mode().equals("ap")));
-    assertEquals("unsupported_mode", error(kv.createKeyspace("weird", new KeyspaceSpec("xx", 4))).code());
-    assertEquals("keyspace_exists", error(kv.createKeyspace("sessions", KeyspaceSpec.cp(4))).code());
+    assertTrue(
+        join(kv.keyspaces()).stream()
+            .anyMatch(k -> k.name().equals("sessions") && k.mode().equals("ap")));
+    assertEquals(
+        "unsupported_mode", error(kv.createKeyspace("weird", new KeyspaceSpec("xx", 4))).code());
+    assertEquals(
+        "keyspace_exists", error(kv.createKeyspace("sessions", KeyspaceSpec.cp(4))).code());
   }
 
   @Test
@@ -89,11 +97,15 @@ class KvApModeTest {
     assertEquals("one", got.valueUtf8());
     assertTrue(got.modRevision() > 0, "modRevision carries the HLC timestamp");
     assertEquals("two", join(kv.get("sessions", "u/2")).kv().valueUtf8());
-    assertEquals(List.of("u/1", "u/2"), join(kv.range("sessions", RangeRequest.prefix("u/"),
-        Consistency.ONE)).kvs().stream().map(KeyValue::key).toList());
+    assertEquals(
+        List.of("u/1", "u/2"),
+        join(kv.range("sessions", RangeRequest.prefix("u/"), Consistency.ONE)).kvs().stream()
+            .map(KeyValue::key)
+            .toList());
     var page = join(kv.range("sessions", RangeRequest.prefix("u/").withLimit(1)));
     assertTrue(page.more());
-    var rest = join(kv.range("sessions", RangeRequest.prefix("u/").withLimit(1).withPage(page.next())));
+    var rest =
+        join(kv.range("sessions", RangeRequest.prefix("u/").withLimit(1).withPage(page.next())));
     assertEquals(List.of("u/2"), rest.kvs().stream().map(KeyValue::key).toList());
     var deleted = join(kv.delete("sessions", "u/1", true, Consistency.ALL));
     assertEquals(1, deleted.deleted());
@@ -106,31 +118,39 @@ class KvApModeTest {
   @Test
   void ttlExpiresApKeysAndIsRefusedOnCpKeyspaces() {
     join(kv.put("sessions", "t", bytes("x"), PutOptions.NONE, Consistency.ONE, 1));
-    await(Duration.ofSeconds(5), () -> {
-      try {
-        join(kv.get("sessions", "t", Consistency.ONE));
-        return false;
-      } catch (KvException e) {
-        return e.code().equals("key_not_found");
-      }
-    });
-    assertEquals("invalid_request",
+    await(
+        Duration.ofSeconds(5),
+        () -> {
+          try {
+            join(kv.get("sessions", "t", Consistency.ONE));
+            return false;
+          } catch (KvException e) {
+            return e.code().equals("key_not_found");
+          }
+        });
+    assertEquals(
+        "invalid_request",
         error(kv.put("default", "t", bytes("x"), PutOptions.NONE, null, 5)).code());
   }
 
   @Test
   void cpOnlyFeaturesFailWithNotSupportedInApMode() {
-    TxnRequest txn = new TxnRequest(List.of(Compare.version("k", Compare.Op.EQUAL, 0)),
-        List.of(new TxnOp.Put("k", bytes("v"), PutOptions.NONE)), List.of());
+    TxnRequest txn =
+        new TxnRequest(
+            List.of(Compare.version("k", Compare.Op.EQUAL, 0)),
+            List.of(new TxnOp.Put("k", bytes("v"), PutOptions.NONE)),
+            List.of());
     KvException e = error(kv.txn("sessions", txn));
     assertEquals("not_supported_in_ap_mode", e.code());
     assertEquals(400, e.kind().httpStatus());
     assertTrue(e.getMessage().contains("CP keyspace"), e.getMessage());
-    assertEquals("not_supported_in_ap_mode",
+    assertEquals(
+        "not_supported_in_ap_mode",
         error(kv.put("sessions", "k", bytes("v"), PutOptions.withLease(7))).code());
     assertEquals("not_supported_in_ap_mode", error(kv.get("sessions", "k", 3)).code());
     assertEquals("not_supported_in_ap_mode", error(kv.resumeToken("sessions", List.of())).code());
-    assertEquals("invalid_consistency",
+    assertEquals(
+        "invalid_consistency",
         assertThrowsKv(() -> Consistency.parse("most", Consistency.QUORUM)).code());
   }
 
@@ -147,12 +167,17 @@ class KvApModeTest {
   void watchOnAnApKeyspaceSeesChanges() {
     Queue<WatchEvent> seen = new ConcurrentLinkedQueue<>();
     kv.watch("sessions", WatchRequest.prefix("w/")).runForeach(seen::add, kit.system());
-    await(Duration.ofSeconds(10), () -> {
-      join(kv.put("sessions", "w/1", "a"));
-      return seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.PUT && e.kv().key().equals("w/1"));
-    });
+    await(
+        Duration.ofSeconds(10),
+        () -> {
+          join(kv.put("sessions", "w/1", "a"));
+          return seen.stream()
+              .anyMatch(e -> e.type() == WatchEvent.Type.PUT && e.kv().key().equals("w/1"));
+        });
     join(kv.delete("sessions", "w/1", false));
-    await(Duration.ofSeconds(5), () -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.DELETE));
+    await(
+        Duration.ofSeconds(5),
+        () -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.DELETE));
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.kv.KeyValue;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.persistence.internal.KryoSerializer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.cohort.persistence.internal.KryoSerializer;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Events and snapshots written by version 1 of this module (bytes kept in {@code
- * kv-journal-v1.txt}) still read, with the same content: the journal format is a promise.
- * When a record gains a component, this test must keep passing unchanged.
+ * kv-journal-v1.txt}) still read, with the same content: the journal format is a promise. When a
+ * record gains a component, this test must keep passing unchanged.
  */
 class KvJournalFormatTest {
   private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
@@ -46,10 +46,11 @@ class KvJournalFormatTest {
     ArrayList<Change> history = new ArrayList<>(List.of(new Change(5, 1_000, "k/a", a, null)));
     HashMap<Long, Long> revoked = new HashMap<>(Map.of(9L, 1_000L));
     HashMap<Long, KvLessor.Lease> live =
-        new HashMap<>(Map.of(17L, new KvLessor.Lease(17, 10_000, 99_000, List.of("default:0:64:3"))));
+        new HashMap<>(
+            Map.of(17L, new KvLessor.Lease(17, 10_000, 99_000, List.of("default:0:64:3"))));
     return List.of(
-        new KvPartition.Written(5, 1_000,
-            List.of(new KvPartition.PutKv(b), new KvPartition.DeleteKey("k/x")), 0),
+        new KvPartition.Written(
+            5, 1_000, List.of(new KvPartition.PutKv(b), new KvPartition.DeleteKey("k/x")), 0),
         new KvPartition.Written(6, 2_000, List.of(), 9),
         new KvPartition.Dropped(3_000),
         new KvPartition.State(6, 2, 2_000, false, kvs, history, revoked, 42, 0, null, null, null),
@@ -70,7 +71,8 @@ class KvJournalFormatTest {
       int i = 0;
       for (String line : text.split("\n")) {
         if (!line.isBlank() && !line.startsWith("#")) {
-          lines.put(i++ + " " + line.substring(0, line.indexOf(' ')),
+          lines.put(
+              i++ + " " + line.substring(0, line.indexOf(' ')),
               Base64.getDecoder().decode(line.substring(line.indexOf(' ') + 1)));
         }
       }
@@ -85,12 +87,15 @@ class KvJournalFormatTest {
     assertEquals(expected.size(), fixture.size());
     int i = 0;
     for (Map.Entry<String, byte[]> entry : fixture.entrySet()) {
-      Object back = serialization.deserialize(entry.getValue(), KryoSerializer.IDENTIFIER, "").get();
+      Object back =
+          serialization.deserialize(entry.getValue(), KryoSerializer.IDENTIFIER, "").get();
       Object want = expected.get(i++);
       assertEquals(want.getClass(), back.getClass(), entry.getKey());
       // equal bytes when written again: same content, byte[] components included
-      assertTrue(java.util.Arrays.equals(serialization.serialize(want).get(),
-          serialization.serialize(back).get()), entry.getKey());
+      assertTrue(
+          java.util.Arrays.equals(
+              serialization.serialize(want).get(), serialization.serialize(back).get()),
+          entry.getKey());
     }
   }
 
@@ -99,8 +104,8 @@ class KvJournalFormatTest {
     ActorTestKit printer = ActorTestKit.create(ConfigFactory.load());
     Serialization s = SerializationExtension.get(printer.system().classicSystem());
     for (Object o : version1Objects()) {
-      System.out.println(o.getClass().getName() + " "
-          + Base64.getEncoder().encodeToString(s.serialize(o).get()));
+      System.out.println(
+          o.getClass().getName() + " " + Base64.getEncoder().encodeToString(s.serialize(o).get()));
     }
     printer.shutdownTestKit();
     System.exit(0);

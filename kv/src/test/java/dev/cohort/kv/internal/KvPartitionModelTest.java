@@ -57,11 +57,13 @@ class KvPartitionModelTest {
 
   @BeforeEach
   void create() {
-    es = EventSourcedBehaviorTestKit.create(
-        testKit.system(),
-        KvPartition.create(
-            KvPartition.entityId("model", 1, PARTITIONS, 0), SETTINGS,
-            KvMetrics.get(testKit.system())));
+    es =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            KvPartition.create(
+                KvPartition.entityId("model", 1, PARTITIONS, 0),
+                SETTINGS,
+                KvMetrics.get(testKit.system())));
     es.clear();
   }
 
@@ -94,22 +96,27 @@ class KvPartitionModelTest {
   /** HistoryBoundedByBytes: large values compact history early, whole revisions at a time. */
   @Test
   void historyStaysUnderMaxBytes() {
-    KvSettings small = KvSettings.create(ConfigFactory.parseString(
-            "cohort.kv.history.max-bytes = 16KiB\ncohort.kv.max-value-bytes = 4KiB")
-        .withFallback(ConfigFactory.load()));
+    KvSettings small =
+        KvSettings.create(
+            ConfigFactory.parseString(
+                    "cohort.kv.history.max-bytes = 16KiB\ncohort.kv.max-value-bytes = 4KiB")
+                .withFallback(ConfigFactory.load()));
     PartitionStore store = new PartitionStore(0, small);
     KvPartition.State state = KvPartition.State.empty();
     for (long rev = 1; rev <= 200; rev++) {
       KeyValue kv = new KeyValue("k" + (rev % 5), new byte[1000], rev, rev, 1, 0);
-      state = store.applyWritten(
-          state, new KvPartition.Written(rev, rev, List.of(new KvPartition.PutKv(kv)), 0));
-      long counted = state.history().stream()
-          .mapToLong(c -> PartitionStore.sizeOf(c.kv()) + PartitionStore.sizeOf(c.prev()))
-          .sum();
+      state =
+          store.applyWritten(
+              state, new KvPartition.Written(rev, rev, List.of(new KvPartition.PutKv(kv)), 0));
+      long counted =
+          state.history().stream()
+              .mapToLong(c -> PartitionStore.sizeOf(c.kv()) + PartitionStore.sizeOf(c.prev()))
+              .sum();
       assertEquals(counted, state.historyBytes(), "historyBytes is the sum of the history");
       assertTrue(state.historyBytes() <= 16 * 1024 + 2 * 1002, "history " + state.historyBytes());
-      assertTrue(state.history().isEmpty()
-          || state.history().getFirst().revision() == state.compactedRevision() + 1);
+      assertTrue(
+          state.history().isEmpty()
+              || state.history().getFirst().revision() == state.compactedRevision() + 1);
     }
     assertTrue(state.compactedRevision() > 150, "compacted up to " + state.compactedRevision());
   }
@@ -122,28 +129,36 @@ class KvPartitionModelTest {
   @Test
   void droppedPartitionRefusesAlsoAfterRecovery() {
     for (int i = 0; i < 6; i++) {
-      TxnRequest put = new TxnRequest(List.of(), List.of(
-          new TxnOp.Put("k" + i, b("v"), PutOptions.withLease(i == 0 ? 5 : 0))), List.of());
-      assertInstanceOf(KvPartition.TxnReply.class,
+      TxnRequest put =
+          new TxnRequest(
+              List.of(),
+              List.of(new TxnOp.Put("k" + i, b("v"), PutOptions.withLease(i == 0 ? 5 : 0))),
+              List.of());
+      assertInstanceOf(
+          KvPartition.TxnReply.class,
           es.<KvPartition.Reply>runCommand(r -> new KvPartition.Txn(put, r)).reply());
     }
-    assertInstanceOf(KvPartition.Done.class,
-        es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
+    assertInstanceOf(
+        KvPartition.Done.class, es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
     assertInstanceOf(KvPartition.Gone.class, es.getState());
     es.restart();
     assertInstanceOf(KvPartition.Gone.class, es.getState(), "recovered from the drop's snapshot");
-    TxnRequest put = new TxnRequest(List.of(), List.of(new TxnOp.Put("k9", b("v"), PutOptions.NONE)), List.of());
-    List<java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<KvPartition.Reply>, KvPartition.Command>> refused =
-        List.of(
-            r -> new KvPartition.Get("k1", 0, r),
-            r -> new KvPartition.Txn(put, r),
-            r -> new KvPartition.DeleteRange("k", null, false, r),
-            r -> new KvPartition.Range("", null, 0, false, false, r),
-            KvPartition.Stats::new,
-            r -> new KvPartition.AwaitFirst("k", "k1", true, r),
-            r -> new KvPartition.Prepare("t1", put, r),
-            r -> new KvPartition.Commit("t1", true, r),
-            r -> new KvPartition.Abort("t1", r));
+    TxnRequest put =
+        new TxnRequest(List.of(), List.of(new TxnOp.Put("k9", b("v"), PutOptions.NONE)), List.of());
+    List<
+            java.util.function.Function<
+                org.apache.pekko.actor.typed.ActorRef<KvPartition.Reply>, KvPartition.Command>>
+        refused =
+            List.of(
+                r -> new KvPartition.Get("k1", 0, r),
+                r -> new KvPartition.Txn(put, r),
+                r -> new KvPartition.DeleteRange("k", null, false, r),
+                r -> new KvPartition.Range("", null, 0, false, false, r),
+                KvPartition.Stats::new,
+                r -> new KvPartition.AwaitFirst("k", "k1", true, r),
+                r -> new KvPartition.Prepare("t1", put, r),
+                r -> new KvPartition.Commit("t1", true, r),
+                r -> new KvPartition.Abort("t1", r));
     for (var command : refused) {
       var reply = es.<KvPartition.Reply>runCommand(command::apply).reply();
       KvPartition.Rejected rejected = assertInstanceOf(KvPartition.Rejected.class, reply);
@@ -151,8 +166,8 @@ class KvPartitionModelTest {
     }
     var keys = es.<KvPartition.Reply>runCommand(r -> new KvPartition.LeaseKeys(5, r)).reply();
     assertEquals(List.of("k0"), assertInstanceOf(KvPartition.LeaseKeysReply.class, keys).keys());
-    assertInstanceOf(KvPartition.Done.class,
-        es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
+    assertInstanceOf(
+        KvPartition.Done.class, es.<KvPartition.Reply>runCommand(KvPartition.Drop::new).reply());
   }
 
   private static byte[] b(String s) {
@@ -218,11 +233,13 @@ class KvPartitionModelTest {
         var reply = es.<KvPartition.Reply>runCommand(r -> new KvPartition.Get(key, rev, r)).reply();
         if (reply instanceof KvPartition.Rejected rejected) {
           assertEquals("revision_compacted", rejected.rejection().code(), where);
-          assertTrue(rev < model.revision - SETTINGS.historyKeepRevisions() + 1,
+          assertTrue(
+              rev < model.revision - SETTINGS.historyKeepRevisions() + 1,
               where + ": revision " + rev + " compacted too early (at " + model.revision + ")");
         } else {
           KvPartition.GetReply got = assertInstanceOf(KvPartition.GetReply.class, reply, where);
-          assertSameKv(model.at(key, rev), got.kv().orElse(null), where + " get " + key + "@" + rev);
+          assertSameKv(
+              model.at(key, rev), got.kv().orElse(null), where + " get " + key + "@" + rev);
         }
       }
     }
@@ -231,7 +248,9 @@ class KvPartitionModelTest {
   }
 
   private void verifyAll(Model model, String where) {
-    var reply = es.<KvPartition.Reply>runCommand(r -> new KvPartition.Range("", null, 0, false, false, r)).reply();
+    var reply =
+        es.<KvPartition.Reply>runCommand(r -> new KvPartition.Range("", null, 0, false, false, r))
+            .reply();
     KvPartition.RangeReply range = assertInstanceOf(KvPartition.RangeReply.class, reply, where);
     assertEquals(model.revision, range.header().revision(), where + " revision");
     assertEquals(model.kvs.size(), range.kvs().size(), where + " key count");
@@ -242,7 +261,9 @@ class KvPartitionModelTest {
   }
 
   private record WriteCase(
-      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<KvPartition.Reply>, KvPartition.WriteCommand> command,
+      java.util.function.Function<
+              org.apache.pekko.actor.typed.ActorRef<KvPartition.Reply>, KvPartition.WriteCommand>
+          command,
       java.util.function.BiConsumer<KvPartition.Reply, String> check) {}
 
   /** A random write; the model is advanced now (commands are decided in order). */
@@ -250,18 +271,20 @@ class KvPartitionModelTest {
     int kind = random.nextInt(100);
     if (kind < 10) {
       long lease = 1 + random.nextInt(3);
-      List<String> keys = model.kvs.values().stream().filter(kv -> kv.lease() == lease)
-          .map(KeyValue::key).toList();
+      List<String> keys =
+          model.kvs.values().stream().filter(kv -> kv.lease() == lease).map(KeyValue::key).toList();
       if (!keys.isEmpty()) {
         model.revision++;
         keys.forEach(k -> model.delete(k, model.revision));
       }
       model.revoked.add(lease);
       long expectRevision = model.revision;
-      return new WriteCase(r -> new KvPartition.RevokeLease(lease, r), (reply, where) -> {
-        KvPartition.Done done = assertInstanceOf(KvPartition.Done.class, reply, where);
-        assertEquals(expectRevision, done.header().revision(), where + " revoke");
-      });
+      return new WriteCase(
+          r -> new KvPartition.RevokeLease(lease, r),
+          (reply, where) -> {
+            KvPartition.Done done = assertInstanceOf(KvPartition.Done.class, reply, where);
+            assertEquals(expectRevision, done.header().revision(), where + " revoke");
+          });
     }
     if (kind < 18) {
       String from = "k" + random.nextInt(8);
@@ -273,39 +296,63 @@ class KvPartitionModelTest {
         keys.forEach(k -> model.delete(k, model.revision));
       }
       long expectRevision = model.revision;
-      return new WriteCase(r -> new KvPartition.DeleteRange(from, to, true, r), (reply, where) -> {
-        KvPartition.DeleteReply d = assertInstanceOf(KvPartition.DeleteReply.class, reply, where);
-        assertEquals(keys.size(), d.deleted(), where);
-        assertEquals(expectRevision, d.header().revision(), where);
-        for (int i = 0; i < prevs.size(); i++) {
-          assertSameKv(prevs.get(i), d.prevKvs().get(i), where);
-        }
-      });
+      return new WriteCase(
+          r -> new KvPartition.DeleteRange(from, to, true, r),
+          (reply, where) -> {
+            KvPartition.DeleteReply d =
+                assertInstanceOf(KvPartition.DeleteReply.class, reply, where);
+            assertEquals(keys.size(), d.deleted(), where);
+            assertEquals(expectRevision, d.header().revision(), where);
+            for (int i = 0; i < prevs.size(); i++) {
+              assertSameKv(prevs.get(i), d.prevKvs().get(i), where);
+            }
+          });
     }
     if (kind < 22) {
       // invalid: oversized value or revoked lease; must change nothing
       boolean tooLarge = model.revoked.isEmpty() || random.nextBoolean();
       long lease = tooLarge ? 0 : model.revoked.iterator().next();
       byte[] value = tooLarge ? new byte[65] : b("v");
-      TxnRequest txn = new TxnRequest(List.of(), List.of(
-          new TxnOp.Put("k1", b("ok"), PutOptions.NONE),
-          new TxnOp.Put("k2", value, PutOptions.withLease(lease))), List.of());
-      return new WriteCase(r -> new KvPartition.Txn(txn, r), (reply, where) -> {
-        KvPartition.Rejected rejected = assertInstanceOf(KvPartition.Rejected.class, reply, where);
-        assertEquals(tooLarge ? "value_too_large" : "lease_not_found", rejected.rejection().code());
-      });
+      TxnRequest txn =
+          new TxnRequest(
+              List.of(),
+              List.of(
+                  new TxnOp.Put("k1", b("ok"), PutOptions.NONE),
+                  new TxnOp.Put("k2", value, PutOptions.withLease(lease))),
+              List.of());
+      return new WriteCase(
+          r -> new KvPartition.Txn(txn, r),
+          (reply, where) -> {
+            KvPartition.Rejected rejected =
+                assertInstanceOf(KvPartition.Rejected.class, reply, where);
+            assertEquals(
+                tooLarge ? "value_too_large" : "lease_not_found", rejected.rejection().code());
+          });
     }
     // a transaction: compares on the model's current values, ops sequential
     String ck = "k" + random.nextInt(8);
     KeyValue current = model.kvs.get(ck);
     Compare.Op op = Compare.Op.values()[random.nextInt(4)];
-    Compare compare = switch (random.nextInt(5)) {
-      case 0 -> Compare.value(ck, op, current != null && random.nextBoolean() ? current.value() : b("x" + random.nextInt(3)));
-      case 1 -> Compare.version(ck, op, current == null ? random.nextInt(2) : current.version() + random.nextInt(3) - 1);
-      case 2 -> Compare.createRevision(ck, op, current == null ? 0 : current.createRevision());
-      case 3 -> Compare.modRevision(ck, op, current == null ? 0 : current.modRevision() + random.nextInt(3) - 1);
-      default -> Compare.lease(ck, op, random.nextInt(3));
-    };
+    Compare compare =
+        switch (random.nextInt(5)) {
+          case 0 ->
+              Compare.value(
+                  ck,
+                  op,
+                  current != null && random.nextBoolean()
+                      ? current.value()
+                      : b("x" + random.nextInt(3)));
+          case 1 ->
+              Compare.version(
+                  ck,
+                  op,
+                  current == null ? random.nextInt(2) : current.version() + random.nextInt(3) - 1);
+          case 2 -> Compare.createRevision(ck, op, current == null ? 0 : current.createRevision());
+          case 3 ->
+              Compare.modRevision(
+                  ck, op, current == null ? 0 : current.modRevision() + random.nextInt(3) - 1);
+          default -> Compare.lease(ck, op, random.nextInt(3));
+        };
     List<Compare> compares = random.nextInt(3) == 0 ? List.of() : List.of(compare);
     List<TxnOp> success = randomOps(random);
     List<TxnOp> failure = randomOps(random);
@@ -320,28 +367,45 @@ class KvPartitionModelTest {
         case TxnOp.Put put -> {
           KeyValue prev = model.kvs.get(put.key());
           long lease = put.options().lease();
-          model.put(new KeyValue(put.key(), put.value(), prev == null ? rev : prev.createRevision(),
-              rev, prev == null ? 1 : prev.version() + 1, lease));
+          model.put(
+              new KeyValue(
+                  put.key(),
+                  put.value(),
+                  prev == null ? rev : prev.createRevision(),
+                  rev,
+                  prev == null ? 1 : prev.version() + 1,
+                  lease));
           writes = true;
-          expected.add(new TxnOpResult.Put(put.options().prevKv() ? Optional.ofNullable(prev) : Optional.empty()));
+          expected.add(
+              new TxnOpResult.Put(
+                  put.options().prevKv() ? Optional.ofNullable(prev) : Optional.empty()));
         }
-        case TxnOp.Get get -> expected.add(new TxnOpResult.Get(Optional.ofNullable(model.kvs.get(get.key()))));
+        case TxnOp.Get get ->
+            expected.add(new TxnOpResult.Get(Optional.ofNullable(model.kvs.get(get.key()))));
         case TxnOp.Delete delete -> {
           KeyValue prev = model.kvs.get(delete.key());
           if (prev != null) {
             model.delete(delete.key(), rev);
             writes = true;
           }
-          expected.add(new TxnOpResult.Delete(prev == null ? 0 : 1,
-              delete.prevKv() && prev != null ? List.of(prev) : List.of()));
+          expected.add(
+              new TxnOpResult.Delete(
+                  prev == null ? 0 : 1,
+                  delete.prevKv() && prev != null ? List.of(prev) : List.of()));
         }
       }
     }
-    boolean rejectedLease = branch.stream().anyMatch(o -> o instanceof TxnOp.Put p
-        && model.revoked.contains(p.options().lease()));
-    boolean rejected = rejectedLease || success.stream().anyMatch(o -> o instanceof TxnOp.Put p
-        && model.revoked.contains(p.options().lease())) || failure.stream().anyMatch(o -> o instanceof TxnOp.Put p
-        && model.revoked.contains(p.options().lease()));
+    boolean rejectedLease =
+        branch.stream()
+            .anyMatch(o -> o instanceof TxnOp.Put p && model.revoked.contains(p.options().lease()));
+    boolean rejected =
+        rejectedLease
+            || success.stream()
+                .anyMatch(
+                    o -> o instanceof TxnOp.Put p && model.revoked.contains(p.options().lease()))
+            || failure.stream()
+                .anyMatch(
+                    o -> o instanceof TxnOp.Put p && model.revoked.contains(p.options().lease()));
     if (rejected) {
       // undo: a rejected transaction changes nothing
       model.kvs.clear();
@@ -354,28 +418,37 @@ class KvPartitionModelTest {
     }
     long expectRevision = model.revision;
     TxnRequest txn = new TxnRequest(compares, success, failure);
-    return new WriteCase(r -> new KvPartition.Txn(txn, r), (reply, where) -> {
-      if (rejected) {
-        KvPartition.Rejected r = assertInstanceOf(KvPartition.Rejected.class, reply, where);
-        assertEquals("lease_not_found", r.rejection().code(), where);
-        return;
-      }
-      KvPartition.TxnReply t = assertInstanceOf(KvPartition.TxnReply.class, reply, where + " " + txn);
-      assertEquals(succeeded, t.result().succeeded(), where + " succeeded");
-      assertEquals(expectRevision, t.result().header().revision(), where + " revision");
-      assertEquals(expected.size(), t.result().responses().size(), where);
-      for (int i = 0; i < expected.size(); i++) {
-        assertSameResult(expected.get(i), t.result().responses().get(i), where + " op " + i);
-      }
-    });
+    return new WriteCase(
+        r -> new KvPartition.Txn(txn, r),
+        (reply, where) -> {
+          if (rejected) {
+            KvPartition.Rejected r = assertInstanceOf(KvPartition.Rejected.class, reply, where);
+            assertEquals("lease_not_found", r.rejection().code(), where);
+            return;
+          }
+          KvPartition.TxnReply t =
+              assertInstanceOf(KvPartition.TxnReply.class, reply, where + " " + txn);
+          assertEquals(succeeded, t.result().succeeded(), where + " succeeded");
+          assertEquals(expectRevision, t.result().header().revision(), where + " revision");
+          assertEquals(expected.size(), t.result().responses().size(), where);
+          for (int i = 0; i < expected.size(); i++) {
+            assertSameResult(expected.get(i), t.result().responses().get(i), where + " op " + i);
+          }
+        });
   }
 
   private static void assertSameResult(TxnOpResult expected, TxnOpResult actual, String where) {
     switch (expected) {
-      case TxnOpResult.Put p -> assertSameKv(p.prevKv().orElse(null),
-          assertInstanceOf(TxnOpResult.Put.class, actual, where).prevKv().orElse(null), where);
-      case TxnOpResult.Get g -> assertSameKv(g.kv().orElse(null),
-          assertInstanceOf(TxnOpResult.Get.class, actual, where).kv().orElse(null), where);
+      case TxnOpResult.Put p ->
+          assertSameKv(
+              p.prevKv().orElse(null),
+              assertInstanceOf(TxnOpResult.Put.class, actual, where).prevKv().orElse(null),
+              where);
+      case TxnOpResult.Get g ->
+          assertSameKv(
+              g.kv().orElse(null),
+              assertInstanceOf(TxnOpResult.Get.class, actual, where).kv().orElse(null),
+              where);
       case TxnOpResult.Delete d -> {
         TxnOpResult.Delete a = assertInstanceOf(TxnOpResult.Delete.class, actual, where);
         assertEquals(d.deleted(), a.deleted(), where);
@@ -394,8 +467,11 @@ class KvPartitionModelTest {
         case 0 -> {
           if (written.add(key)) {
             long lease = random.nextInt(5) == 0 ? 1 + random.nextInt(3) : 0;
-            ops.add(new TxnOp.Put(key, b("v" + random.nextInt(1000)),
-                new PutOptions(lease, random.nextBoolean(), false)));
+            ops.add(
+                new TxnOp.Put(
+                    key,
+                    b("v" + random.nextInt(1000)),
+                    new PutOptions(lease, random.nextBoolean(), false)));
           }
         }
         case 1 -> ops.add(new TxnOp.Get(key));

@@ -21,8 +21,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 /**
  * Two incarnations of one kv partition on the shared PostgreSQL journal, in two actor systems: the
@@ -38,13 +38,20 @@ class KvReadFenceTest {
   private ActorTestKit second;
 
   private static Config node() throws Exception {
-    Config config = NodeConfig.assemble(ConfigFactory.parseString(
-        "cohort.persistence.journal = postgresql\n"
-            + "cohort.node { remote-port = 0, data-dir = \"" + Files.createTempDirectory("kv-fence") + "\" }\n"
-            + "pekko.actor.serialize-messages = on\n"));
+    Config config =
+        NodeConfig.assemble(
+            ConfigFactory.parseString(
+                "cohort.persistence.journal = postgresql\n"
+                    + "cohort.node { remote-port = 0, data-dir = \""
+                    + Files.createTempDirectory("kv-fence")
+                    + "\" }\n"
+                    + "pekko.actor.serialize-messages = on\n"));
     JournalProbe probe = new JournalProbe(PersistenceSettings.create(config));
-    assertTrue(probe.answers(), "PostgreSQL does not answer at " + probe.settings().jdbcUrl()
-        + " — start it as .ci/run does");
+    assertTrue(
+        probe.answers(),
+        "PostgreSQL does not answer at "
+            + probe.settings().jdbcUrl()
+            + " — start it as .ci/run does");
     probe.prepareSchema();
     return config;
   }
@@ -58,10 +65,13 @@ class KvReadFenceTest {
     }
   }
 
-  private static KvPartition.Reply put(ActorTestKit kit, ActorRef<KvPartition.Command> partition, String value) {
+  private static KvPartition.Reply put(
+      ActorTestKit kit, ActorRef<KvPartition.Command> partition, String value) {
     TestProbe<KvPartition.Reply> probe = kit.createTestProbe();
-    partition.tell(new KvPartition.Txn(
-        new TxnRequest(List.of(), List.of(new TxnOp.Put("k", value)), List.of()), probe.getRef()));
+    partition.tell(
+        new KvPartition.Txn(
+            new TxnRequest(List.of(), List.of(new TxnOp.Put("k", value)), List.of()),
+            probe.getRef()));
     return probe.receiveMessage(WAIT);
   }
 
@@ -72,7 +82,8 @@ class KvReadFenceTest {
   }
 
   private static String value(KvPartition.Reply reply) {
-    return new String(assertInstanceOf(KvPartition.GetReply.class, reply).kv().orElseThrow().value(),
+    return new String(
+        assertInstanceOf(KvPartition.GetReply.class, reply).kv().orElseThrow().value(),
         java.nio.charset.StandardCharsets.UTF_8);
   }
 
@@ -81,7 +92,8 @@ class KvReadFenceTest {
     first = ActorTestKit.create("cohort", node());
     second = ActorTestKit.create("cohort", node());
     KvSettings settings = KvSettings.create(first.system().settings().config());
-    String entityId = KvPartition.entityId("fence-" + UUID.randomUUID().toString().substring(0, 8), 1, 1, 0);
+    String entityId =
+        KvPartition.entityId("fence-" + UUID.randomUUID().toString().substring(0, 8), 1, 1, 0);
 
     ActorRef<KvPartition.Command> stale =
         first.spawn(KvPartition.create(entityId, settings, KvMetrics.get(first.system())));
@@ -96,8 +108,10 @@ class KvReadFenceTest {
 
     TestProbe<Object> watcher = first.createTestProbe();
     KvPartition.Reply refused = get(first, stale);
-    assertEquals(KvError.STALE_OWNER.code(),
-        assertInstanceOf(KvPartition.Rejected.class, refused).rejection().code(), refused.toString());
+    assertEquals(
+        KvError.STALE_OWNER.code(),
+        assertInstanceOf(KvPartition.Rejected.class, refused).rejection().code(),
+        refused.toString());
     watcher.expectTerminated(stale, WAIT);
 
     ActorRef<KvPartition.Command> reloaded =

@@ -21,9 +21,9 @@ import java.util.Set;
  *
  * <p>Format: {@code varint count}, then per component {@code int32 nameHash, int32 length, value}
  * where value is Kryo's class-and-object encoding and length its byte count. On read, a component
- * whose name hash is unknown is skipped by its length (the field was removed); a component the bytes
- * lack takes its type's default (null, zero, false, or an empty List, Set, Map or Optional: the
- * field was added). Changing a component's type is detected and reported, not coerced.
+ * whose name hash is unknown is skipped by its length (the field was removed); a component the
+ * bytes lack takes its type's default (null, zero, false, or an empty List, Set, Map or Optional:
+ * the field was added). Changing a component's type is detected and reported, not coerced.
  *
  * <p>Invariant: the {@link Output} is backed by a growable array (no stream), because lengths are
  * patched in place after each value is written. Immutable and thread-safe.
@@ -54,14 +54,19 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
             MethodHandles.lookup()
                 .unreflect(rc.getAccessor())
                 .asType(MethodType.methodType(Object.class, Object.class));
-        components[i] = new Component(rc.getName(), rc.getName().hashCode(), rc.getType(), accessor);
+        components[i] =
+            new Component(rc.getName(), rc.getName().hashCode(), rc.getType(), accessor);
         defaults[i] = defaultValue(rc.getType());
         parameterTypes[i] = rc.getType();
         for (int j = 0; j < i; j++) {
           if (components[j].nameHash == components[i].nameHash) {
             throw new IllegalArgumentException(
-                type.getName() + ": components '" + components[j].name + "' and '"
-                    + components[i].name + "' have the same name hash; rename one");
+                type.getName()
+                    + ": components '"
+                    + components[j].name
+                    + "' and '"
+                    + components[i].name
+                    + "' have the same name hash; rename one");
           }
         }
       }
@@ -116,9 +121,14 @@ final class CompatibleRecordSerializer<T> extends Serializer<T> {
       Object value = kryo.readClassAndObject(input);
       if (value != null && !fits(components[index].type, value)) {
         throw new KryoException(
-            type.getName() + "." + components[index].name + " is stored as "
-                + value.getClass().getName() + ", which does not fit "
-                + components[index].type.getName() + ": a component's type was changed");
+            type.getName()
+                + "."
+                + components[index].name
+                + " is stored as "
+                + value.getClass().getName()
+                + ", which does not fit "
+                + components[index].type.getName()
+                + ": a component's type was changed");
       }
       if (value != null || !components[index].type.isPrimitive()) {
         arguments[index] = value;

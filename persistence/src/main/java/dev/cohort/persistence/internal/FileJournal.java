@@ -41,8 +41,10 @@ public final class FileJournal extends AsyncWriteJournal {
   private final long segmentBytes;
   private final Serializer reprSerializer;
   private final Executor reads;
+
   /** Set in preStart; volatile because the metrics scrape reads it from another thread. */
   private volatile SegmentLog log;
+
   private Counter errors;
 
   public FileJournal(Config config) throws IOException {
@@ -150,8 +152,7 @@ public final class FileJournal extends AsyncWriteJournal {
           }
           events.add(reprSerializer.toBinary(stored));
         }
-        appends.add(
-            new SegmentLog.Append(write.persistenceId(), write.lowestSequenceNr(), events));
+        appends.add(new SegmentLog.Append(write.persistenceId(), write.lowestSequenceNr(), events));
         results.add(Optional.empty());
       } catch (RuntimeException e) {
         // Pekko's contract: a write that cannot be serialized is rejected alone (the entity gets

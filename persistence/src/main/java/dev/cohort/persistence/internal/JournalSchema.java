@@ -17,8 +17,8 @@ import java.util.stream.Stream;
 
 /**
  * Creates the journal, snapshot and durable-state tables when they are missing, using the DDL that
- * pekko-persistence-jdbc ships for the database (read from its jar at run time), so that the
- * schema always matches the plugin version on the classpath.
+ * pekko-persistence-jdbc ships for the database (read from its jar at run time), so that the schema
+ * always matches the plugin version on the classpath.
  *
  * <p>Idempotent and safe against two nodes creating at once: the DDL runs in one transaction and,
  * when it fails, the table check is repeated before the failure is reported.
@@ -65,8 +65,7 @@ public final class JournalSchema {
     }
     try (Connection connection = settings.openConnection();
         Statement statement = connection.createStatement();
-        ResultSet row =
-            statement.executeQuery("SELECT 1 FROM PUBLIC.\"event_journal\" LIMIT 1")) {
+        ResultSet row = statement.executeQuery("SELECT 1 FROM PUBLIC.\"event_journal\" LIMIT 1")) {
       if (row.next()) {
         throw new IllegalArgumentException(
             "cohort.persistence.journal is 'file' but the events of this data directory are in"

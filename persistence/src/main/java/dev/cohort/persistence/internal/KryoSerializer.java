@@ -19,8 +19,8 @@ import org.apache.pekko.serialization.JSerializer;
  * registered under its fixed id from {@link SerializationRegistry}, registration required (an
  * unregistered class fails instead of writing its name), references off.
  *
- * <p>Bytes: Kryo's class id followed by the object; records use {@link
- * CompatibleRecordSerializer}. No manifest is needed because the class id is in the bytes.
+ * <p>Bytes: Kryo's class id followed by the object; records use {@link CompatibleRecordSerializer}.
+ * No manifest is needed because the class id is in the bytes.
  *
  * <p>Thread-safe: Kryo instances and output buffers are pooled.
  */
@@ -101,8 +101,7 @@ public final class KryoSerializer extends JSerializer {
     return kryo;
   }
 
-  private static Serializer<?> serializerFor(
-      Kryo kryo, ExtendedActorSystem system, Class<?> type) {
+  private static Serializer<?> serializerFor(Kryo kryo, ExtendedActorSystem system, Class<?> type) {
     if (type == org.apache.pekko.actor.typed.ActorRef.class) {
       return new ActorRefSerializers.Typed(system);
     }
@@ -119,8 +118,8 @@ public final class KryoSerializer extends JSerializer {
   }
 
   /**
-   * Maps every actor reference implementation to the registration of its public interface, so
-   * that refs of any runtime class travel under one id.
+   * Maps every actor reference implementation to the registration of its public interface, so that
+   * refs of any runtime class travel under one id.
    */
   private static final class ActorRefClassResolver extends DefaultClassResolver {
     @Override

@@ -1,9 +1,9 @@
 package dev.cohort.persistence.internal;
 
+import dev.cohort.observability.TraceContext;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.KryoRegistrations;
 import dev.cohort.persistence.Rejection;
-import dev.cohort.observability.TraceContext;
 
 /** The persistence module's own serializable types and the observability carrier, ids 100–199. */
 public final class PersistenceRegistrations implements KryoRegistrations {

@@ -40,15 +40,16 @@ import java.util.zip.CRC32C;
  *
  * <p>The index holds, per persistence id, the highest sequence number ever written, the deletion
  * mark and the position of each of its live records (24 bytes per record, about 210 bytes per id).
- * It is rebuilt by reading the whole log at open: 2.1 s and 215 MB of heap for a million ids of
- * one record each (a 378 MB log) on the 2-core development machine ({@code ./cohort bench
- * journal-open}). Deleted events are skipped but their bytes stay on disk: no Cohort entity
- * deletes its events (they keep snapshots and events), so segments are never reclaimed.
+ * It is rebuilt by reading the whole log at open: 2.1 s and 215 MB of heap for a million ids of one
+ * record each (a 378 MB log) on the 2-core development machine ({@code ./cohort bench
+ * journal-open}). Deleted events are skipped but their bytes stay on disk: no Cohort entity deletes
+ * its events (they keep snapshots and events), so segments are never reclaimed.
  */
 final class SegmentLog implements AutoCloseable {
   static final int HEADER_BYTES = 8;
   private static final byte EVENTS = 1;
   private static final byte DELETE = 2;
+
   /** Smallest body: kind, an empty persistence id, and a count or a sequence number. */
   private static final int MIN_BODY_BYTES = 1 + 2 + 4;
 
@@ -70,8 +71,8 @@ final class SegmentLog implements AutoCloseable {
 
   /**
    * One segment file. Reads go through their own channel, reopened when closed: a thread
-   * interrupted in a {@link FileChannel} read closes that channel for everyone, and a replay
-   * thread interrupted at shutdown must not close the channel the writer appends to.
+   * interrupted in a {@link FileChannel} read closes that channel for everyone, and a replay thread
+   * interrupted at shutdown must not close the channel the writer appends to.
    */
   private static final class Segment {
     final long base;
@@ -127,16 +128,21 @@ final class SegmentLog implements AutoCloseable {
   private final Map<String, PersistenceIdIndex> index = new ConcurrentHashMap<>();
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
+
   /** The last segment's channel for appending; used only by the writer thread after the open. */
   private FileChannel appender;
+
   private final Recovery recovery;
   private volatile boolean closed;
+
   /** Set by the writer when the log's tail could not be restored after a failed write. */
   private volatile IOException broken;
+
   /** Stream position after the last durable record; written only by the writer thread. */
   private long end;
 
-  private SegmentLog(Path directory, long segmentBytes, CommitObserver observer) throws IOException {
+  private SegmentLog(Path directory, long segmentBytes, CommitObserver observer)
+      throws IOException {
     this.directory = directory;
     this.segmentBytes = segmentBytes;
     this.observer = observer;
@@ -183,8 +189,8 @@ final class SegmentLog implements AutoCloseable {
   }
 
   /**
-   * Queues atomic writes; the future completes once all of them are on disk and readable, or
-   * fails with the {@link IOException} that prevented it (then none of them is in the log).
+   * Queues atomic writes; the future completes once all of them are on disk and readable, or fails
+   * with the {@link IOException} that prevented it (then none of them is in the log).
    */
   CompletableFuture<Void> append(List<Append> appends) {
     List<Encoded> records = new ArrayList<>(appends.size());
@@ -194,7 +200,9 @@ final class SegmentLog implements AutoCloseable {
     return enqueue(records);
   }
 
-  /** Queues a deletion mark: events of {@code persistenceId} up to {@code toSequenceNr} are gone. */
+  /**
+   * Queues a deletion mark: events of {@code persistenceId} up to {@code toSequenceNr} are gone.
+   */
   CompletableFuture<Void> deleteTo(String persistenceId, long toSequenceNr) {
     byte[] id = persistenceIdBytes(persistenceId);
     ByteBuffer body = ByteBuffer.allocate(1 + 2 + id.length + 8);
@@ -257,7 +265,8 @@ final class SegmentLog implements AutoCloseable {
       return;
     }
     closed = true;
-    // A poison pill, not an interrupt: a thread interrupted in FileChannel.write closes the channel.
+    // A poison pill, not an interrupt: a thread interrupted in FileChannel.write closes the
+    // channel.
     queue.add(STOP);
     boolean interrupted = false;
     while (writer.isAlive()) {
@@ -431,15 +440,18 @@ final class SegmentLog implements AutoCloseable {
       boolean last = i == bases.size() - 1;
       if (i > 0 && base != end) {
         throw new IOException(
-            "journal segment " + segmentPath(base)
-                + " does not follow the previous one, which ends at stream position " + end);
+            "journal segment "
+                + segmentPath(base)
+                + " does not follow the previous one, which ends at stream position "
+                + end);
       }
       Segment segment = new Segment(base, segmentPath(base));
       segments.put(base, segment);
       long size = segment.reader().size();
       long offset = 0;
       try (DataInputStream in =
-          new DataInputStream(new BufferedInputStream(Files.newInputStream(segment.path), 1 << 16))) {
+          new DataInputStream(
+              new BufferedInputStream(Files.newInputStream(segment.path), 1 << 16))) {
         while (offset < size) {
           offset += scanRecord(in, base + offset, size - offset);
           records++;
@@ -447,7 +459,11 @@ final class SegmentLog implements AutoCloseable {
       } catch (DamagedRecord damage) {
         if (!last) {
           throw new IOException(
-              "journal segment " + segment.path + " is damaged at byte " + offset + ": "
+              "journal segment "
+                  + segment.path
+                  + " is damaged at byte "
+                  + offset
+                  + ": "
                   + damage.getMessage());
         }
         truncated = size - offset;
@@ -535,7 +551,10 @@ final class SegmentLog implements AutoCloseable {
     }
     if (length > Integer.MAX_VALUE - HEADER_BYTES) {
       throw new IllegalArgumentException(
-          "an atomic write of " + append.events().size() + " events takes " + length
+          "an atomic write of "
+              + append.events().size()
+              + " events takes "
+              + length
               + " bytes, more than one journal record holds");
     }
     ByteBuffer body = ByteBuffer.allocate((int) length);
@@ -590,9 +609,9 @@ final class SegmentLog implements AutoCloseable {
 
   /**
    * Per persistence id: highest sequence number, deletion mark and its live records, packed three
-   * longs per record (first sequence number, event count, stream position) in one array that
-   * starts with room for one record, because most ids (a transaction's coordinator, a saga) write a
-   * few records in their life. About 210 bytes of heap for an id with one record, key included.
+   * longs per record (first sequence number, event count, stream position) in one array that starts
+   * with room for one record, because most ids (a transaction's coordinator, a saga) write a few
+   * records in their life. About 210 bytes of heap for an id with one record, key included.
    */
   private static final class PersistenceIdIndex {
     private static final int STRIDE = 3;

@@ -119,8 +119,11 @@ class SegmentLogTest {
       CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       assertTrue(
           commits.get() < writers * eventsEach,
-          "expected writes to share fsyncs, got " + commits.get() + " commits for "
-              + writers * eventsEach + " writes");
+          "expected writes to share fsyncs, got "
+              + commits.get()
+              + " commits for "
+              + writers * eventsEach
+              + " writes");
     }
     try (SegmentLog log = SegmentLog.open(directory, 1 << 20, IGNORE)) {
       for (int w = 0; w < writers; w++) {
@@ -175,8 +178,7 @@ class SegmentLogTest {
     Files.write(last, content);
     try (SegmentLog log = SegmentLog.open(directory, 1 << 20, IGNORE)) {
       assertEquals(content.length - beforeDamage, log.recovery().truncatedBytes());
-      assertEquals(
-          List.of("1=one", "2=two", "3=three"), replay(log, "a", 1, Long.MAX_VALUE, 100));
+      assertEquals(List.of("1=one", "2=two", "3=three"), replay(log, "a", 1, Long.MAX_VALUE, 100));
     }
   }
 

@@ -40,13 +40,17 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--etcd-port", description = "etcd v3 gRPC port (default: 2379; 0: off)")
   Integer etcdPort;
 
-  @Option(names = "--kafka-port", description = "Kafka listener port; 0 turns it off (default: 9092)")
+  @Option(
+      names = "--kafka-port",
+      description = "Kafka listener port; 0 turns it off (default: 9092)")
   Integer kafkaPort;
 
   @Option(names = "--remote-port", description = "cluster remoting port (default: 2552)")
   Integer remotePort;
 
-  @Option(names = "--host", description = "address for remoting and the gateway (default: 127.0.0.1)")
+  @Option(
+      names = "--host",
+      description = "address for remoting and the gateway (default: 127.0.0.1)")
   String host;
 
   @Option(names = "--seed", description = "seed node host:port; repeat for several")
@@ -57,7 +61,9 @@ public final class RunCommand implements Callable<Integer> {
 
   /** True when the arguments start a long-running node, so main must not exit after parsing. */
   public static boolean keepsRunning(String[] args) {
-    return args.length > 0 && args[0].equals("run") && !List.of(args).contains("--help")
+    return args.length > 0
+        && args[0].equals("run")
+        && !List.of(args).contains("--help")
         && !List.of(args).contains("-h");
   }
 

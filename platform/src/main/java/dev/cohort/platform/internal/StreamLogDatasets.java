@@ -51,23 +51,40 @@ public final class StreamLogDatasets implements DatasetSource {
   }
 
   private CompletionStage<Void> readPartition(
-      String topic, TopicDescription.PartitionDescription partition, ConsumerSettings settings, List<byte[]> into) {
-    return fetchFrom(topic, partition.partition(), partition.logStartOffset(), partition.logEndOffset(), settings, into);
+      String topic,
+      TopicDescription.PartitionDescription partition,
+      ConsumerSettings settings,
+      List<byte[]> into) {
+    return fetchFrom(
+        topic,
+        partition.partition(),
+        partition.logStartOffset(),
+        partition.logEndOffset(),
+        settings,
+        into);
   }
 
   private CompletionStage<Void> fetchFrom(
-      String topic, int partition, long offset, long end, ConsumerSettings settings, List<byte[]> into) {
+      String topic,
+      int partition,
+      long offset,
+      long end,
+      ConsumerSettings settings,
+      List<byte[]> into) {
     if (offset >= end) {
       return CompletableFuture.completedFuture(null);
     }
     return log.fetch(topic, partition, offset, settings)
         .thenCompose(
             result -> {
-              result.records().forEach(r -> {
-                if (r.value() != null) {
-                  into.add(r.value());
-                }
-              });
+              result
+                  .records()
+                  .forEach(
+                      r -> {
+                        if (r.value() != null) {
+                          into.add(r.value());
+                        }
+                      });
               return result.nextOffset() <= offset
                   ? CompletableFuture.completedFuture(null)
                   : fetchFrom(topic, partition, result.nextOffset(), end, settings, into);
@@ -75,9 +92,11 @@ public final class StreamLogDatasets implements DatasetSource {
   }
 
   private static RuntimeException translate(String topic, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof LogException log && log.code().equals("unknown_topic_or_partition")) {
-      return TrainingError.DATASET_NOT_FOUND.exception("dataset topic '" + topic + "' does not exist");
+      return TrainingError.DATASET_NOT_FOUND.exception(
+          "dataset topic '" + topic + "' does not exist");
     }
     return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
   }

@@ -33,17 +33,17 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What a started saga instance knows, whatever its stage ({@link InstanceState} says which
- * commands the stage takes): its definition, status, input and context, and every step with its
- * attempts. Immutable; {@link #apply} is the one pure function from an event to the next data,
- * used by the entity's event handler and so also during replay.
+ * What a started saga instance knows, whatever its stage ({@link InstanceState} says which commands
+ * the stage takes): its definition, status, input and context, and every step with its attempts.
+ * Immutable; {@link #apply} is the one pure function from an event to the next data, used by the
+ * entity's event handler and so also during replay.
  *
- * <p>Invariants: {@code steps} has one record per step of {@code definition}, in order; the
- * context is a JSON object holding {@code sagaId}, {@code input} and each completed action's
- * output under {@code steps.<name>.output}. {@code budgetStep} and {@code attemptBase}: after an
- * operator's retry, the attempts of that step's compensation before it no longer count against
- * its retry budget. {@code trace} is the starter's context (null without one): every attempt is a
- * span of that trace, also after the instance recovered on another node.
+ * <p>Invariants: {@code steps} has one record per step of {@code definition}, in order; the context
+ * is a JSON object holding {@code sagaId}, {@code input} and each completed action's output under
+ * {@code steps.<name>.output}. {@code budgetStep} and {@code attemptBase}: after an operator's
+ * retry, the attempts of that step's compensation before it no longer count against its retry
+ * budget. {@code trace} is the starter's context (null without one): every attempt is a span of
+ * that trace, also after the instance recovered on another node.
  */
 public record InstanceData(
     String id,
@@ -73,8 +73,6 @@ public record InstanceData(
     resolution = resolution == null ? Optional.empty() : resolution;
   }
 
-
-
   /** The step whose action runs next (RUNNING), or {@code steps.size()} when all completed. */
   int nextAction() {
     for (int i = 0; i < steps.size(); i++) {
@@ -89,8 +87,10 @@ public record InstanceData(
   int nextCompensation() {
     for (int i = steps.size() - 1; i >= 0; i--) {
       StepStatus s = steps.get(i).status();
-      boolean completed = s == StepStatus.SUCCEEDED || s == StepStatus.COMPENSATING
-          || s == StepStatus.COMPENSATION_FAILED;
+      boolean completed =
+          s == StepStatus.SUCCEEDED
+              || s == StepStatus.COMPENSATING
+              || s == StepStatus.COMPENSATION_FAILED;
       if (completed && definition.steps().get(i).compensation().isPresent()) {
         return i;
       }
@@ -105,8 +105,19 @@ public record InstanceData(
   }
 
   SagaInstance view() {
-    return new SagaInstance(id, definition.name(), definition.version(), status, input, context,
-        steps, startedAt, updatedAt, deadline, error, resolution);
+    return new SagaInstance(
+        id,
+        definition.name(),
+        definition.version(),
+        status,
+        input,
+        context,
+        steps,
+        startedAt,
+        updatedAt,
+        deadline,
+        error,
+        resolution);
   }
 
   SagaSummary summary() {
@@ -123,7 +134,8 @@ public record InstanceData(
       case CompensationStarted e -> compensationStarted(e);
       case Completed e -> withStatus(SagaState.COMPLETED, e.at(), error);
       case Compensated e -> withStatus(SagaState.COMPENSATED, e.at(), error);
-      case CompensationFailed e -> withStatus(SagaState.COMPENSATION_FAILED, e.at(), Optional.of(e.error()));
+      case CompensationFailed e ->
+          withStatus(SagaState.COMPENSATION_FAILED, e.at(), Optional.of(e.error()));
       case RetryRequested e -> retried(e);
       case Resolved e -> resolved(e);
     };
@@ -138,25 +150,52 @@ public record InstanceData(
     ctx.put("sagaId", e.id());
     ctx.set("input", JsonValues.objectTree(e.input(), "invalid_input", "input"));
     ctx.putObject("steps");
-    Optional<Instant> due = e.definition().deadlineMs() > 0
-        ? Optional.of(e.at().plusMillis(e.definition().deadlineMs())) : Optional.empty();
-    return new InstanceData(e.id(), e.definition(), SagaState.RUNNING, e.input(), ctx.toString(),
-        records, -1, 0, Optional.empty(), e.at(), e.at(), due, Optional.empty(),
-        Optional.empty(), e.trace());
+    Optional<Instant> due =
+        e.definition().deadlineMs() > 0
+            ? Optional.of(e.at().plusMillis(e.definition().deadlineMs()))
+            : Optional.empty();
+    return new InstanceData(
+        e.id(),
+        e.definition(),
+        SagaState.RUNNING,
+        e.input(),
+        ctx.toString(),
+        records,
+        -1,
+        0,
+        Optional.empty(),
+        e.at(),
+        e.at(),
+        due,
+        Optional.empty(),
+        Optional.empty(),
+        e.trace());
   }
 
   private InstanceData attemptStarted(AttemptStarted e) {
-    StepRecord step = steps.get(e.step())
-        .withStatus(e.phase() == StepPhase.ACTION ? StepStatus.RUNNING : StepStatus.COMPENSATING)
-        .withAttempt(new Attempt(e.phase(), e.attempt(), e.at(), Optional.empty(),
-            Attempt.Outcome.RUNNING, Optional.empty(), false));
+    StepRecord step =
+        steps
+            .get(e.step())
+            .withStatus(
+                e.phase() == StepPhase.ACTION ? StepStatus.RUNNING : StepStatus.COMPENSATING)
+            .withAttempt(
+                new Attempt(
+                    e.phase(),
+                    e.attempt(),
+                    e.at(),
+                    Optional.empty(),
+                    Attempt.Outcome.RUNNING,
+                    Optional.empty(),
+                    false));
     return with(e.step(), step, Optional.empty(), e.at());
   }
 
   private InstanceData attemptSucceeded(AttemptSucceeded e) {
     StepRecord step = steps.get(e.step());
-    Attempt last = step.lastAttempt().orElseThrow()
-        .finish(e.at(), Attempt.Outcome.SUCCEEDED, Optional.empty(), false);
+    Attempt last =
+        step.lastAttempt()
+            .orElseThrow()
+            .finish(e.at(), Attempt.Outcome.SUCCEEDED, Optional.empty(), false);
     step = step.withLastAttempt(last).withError(Optional.empty());
     if (e.phase() == StepPhase.ACTION) {
       step = step.withStatus(StepStatus.SUCCEEDED).withOutput(Optional.of(e.output()));
@@ -168,12 +207,15 @@ public record InstanceData(
 
   private InstanceData attemptFailed(AttemptFailed e) {
     StepRecord step = steps.get(e.step());
-    Attempt last = step.lastAttempt().orElseThrow()
-        .finish(e.at(), Attempt.Outcome.FAILED, Optional.of(e.error()), e.retryable());
+    Attempt last =
+        step.lastAttempt()
+            .orElseThrow()
+            .finish(e.at(), Attempt.Outcome.FAILED, Optional.of(e.error()), e.retryable());
     step = step.withLastAttempt(last).withError(Optional.of(e.error()));
     if (e.nextAttemptAt().isEmpty()) {
-      step = step.withStatus(e.phase() == StepPhase.ACTION ? StepStatus.FAILED
-          : StepStatus.COMPENSATION_FAILED);
+      step =
+          step.withStatus(
+              e.phase() == StepPhase.ACTION ? StepStatus.FAILED : StepStatus.COMPENSATION_FAILED);
     }
     return with(e.step(), step, e.nextAttemptAt(), e.at());
   }
@@ -184,14 +226,41 @@ public record InstanceData(
       // an action still retrying never completed: it is not compensated
       records.add(r.status() == StepStatus.RUNNING ? r.withStatus(StepStatus.FAILED) : r);
     }
-    return new InstanceData(id, definition, SagaState.COMPENSATING, input, context, records, budgetStep,
-        attemptBase, Optional.empty(), startedAt, e.at(), deadline, Optional.of(e.reason()),
-        resolution, trace);
+    return new InstanceData(
+        id,
+        definition,
+        SagaState.COMPENSATING,
+        input,
+        context,
+        records,
+        budgetStep,
+        attemptBase,
+        Optional.empty(),
+        startedAt,
+        e.at(),
+        deadline,
+        Optional.of(e.reason()),
+        resolution,
+        trace);
   }
 
   private InstanceData withStatus(SagaState next, Instant at, Optional<String> newError) {
-    return new InstanceData(id, definition, next, input, context, steps, budgetStep, attemptBase,
-        Optional.empty(), startedAt, at, deadline, newError, resolution, trace);
+    return new InstanceData(
+        id,
+        definition,
+        next,
+        input,
+        context,
+        steps,
+        budgetStep,
+        attemptBase,
+        Optional.empty(),
+        startedAt,
+        at,
+        deadline,
+        newError,
+        resolution,
+        trace);
   }
 
   private InstanceData retried(RetryRequested e) {
@@ -202,26 +271,81 @@ public record InstanceData(
       records.set(target, records.get(target).withStatus(StepStatus.COMPENSATING));
       base = steps.get(target).attempts(StepPhase.COMPENSATION).size();
     }
-    return new InstanceData(id, definition, SagaState.COMPENSATING, input, context, records, target,
-        base, Optional.empty(), startedAt, e.at(), deadline, error, resolution, trace);
+    return new InstanceData(
+        id,
+        definition,
+        SagaState.COMPENSATING,
+        input,
+        context,
+        records,
+        target,
+        base,
+        Optional.empty(),
+        startedAt,
+        e.at(),
+        deadline,
+        error,
+        resolution,
+        trace);
   }
 
   private InstanceData resolved(Resolved e) {
-    return new InstanceData(id, definition, SagaState.RESOLVED, input, context, steps, budgetStep,
-        attemptBase, Optional.empty(), startedAt, e.at(), deadline, error,
-        Optional.of(e.reason()), trace);
+    return new InstanceData(
+        id,
+        definition,
+        SagaState.RESOLVED,
+        input,
+        context,
+        steps,
+        budgetStep,
+        attemptBase,
+        Optional.empty(),
+        startedAt,
+        e.at(),
+        deadline,
+        error,
+        Optional.of(e.reason()),
+        trace);
   }
 
   private InstanceData with(int index, StepRecord step, Optional<Instant> wake, Instant at) {
     List<StepRecord> records = new ArrayList<>(steps);
     records.set(index, step);
-    return new InstanceData(id, definition, status, input, context, records, budgetStep, attemptBase,
-        wake, startedAt, at, deadline, error, resolution, trace);
+    return new InstanceData(
+        id,
+        definition,
+        status,
+        input,
+        context,
+        records,
+        budgetStep,
+        attemptBase,
+        wake,
+        startedAt,
+        at,
+        deadline,
+        error,
+        resolution,
+        trace);
   }
 
   private InstanceData withContext(String newContext) {
-    return new InstanceData(id, definition, status, input, newContext, steps, budgetStep, attemptBase,
-        wakeAt, startedAt, updatedAt, deadline, error, resolution, trace);
+    return new InstanceData(
+        id,
+        definition,
+        status,
+        input,
+        newContext,
+        steps,
+        budgetStep,
+        attemptBase,
+        wakeAt,
+        startedAt,
+        updatedAt,
+        deadline,
+        error,
+        resolution,
+        trace);
   }
 
   /**

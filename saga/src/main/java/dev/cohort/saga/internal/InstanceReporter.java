@@ -30,8 +30,8 @@ import org.slf4j.Logger;
  *
  * <p>Invariants: every recorded event gives one {@link SagaUpdate} on the update stream, and all
  * but attempt starts one record on the events topic; the index and the state gauge are told of
- * every status change. All best effort: the instance journal stays the source of truth. Used
- * from the entity's actor thread only.
+ * every status change. All best effort: the instance journal stays the source of truth. Used from
+ * the entity's actor thread only.
  */
 final class InstanceReporter {
   private final String id;
@@ -48,8 +48,10 @@ final class InstanceReporter {
   void recorded(InstanceData data, List<Event> events) {
     boolean statusChanged = false;
     for (Event event : events) {
-      statusChanged |= !(event instanceof AttemptStarted || event instanceof AttemptSucceeded
-          || event instanceof AttemptFailed);
+      statusChanged |=
+          !(event instanceof AttemptStarted
+              || event instanceof AttemptSucceeded
+              || event instanceof AttemptFailed);
       SagaUpdate update = update(data, event);
       deps.updates().tell(Topic.publish(update));
       if (!(event instanceof AttemptStarted)) {
@@ -64,20 +66,38 @@ final class InstanceReporter {
   private SagaUpdate update(InstanceData data, Event event) {
     return switch (event) {
       case Started e -> update(data, "started", null, 0, null, e.at());
-      case AttemptStarted e -> update(data, e.phase() == StepPhase.ACTION ? "step_started"
-          : "compensation_step_started", e.step(), e.attempt(), null, e.at());
+      case AttemptStarted e ->
+          update(
+              data,
+              e.phase() == StepPhase.ACTION ? "step_started" : "compensation_step_started",
+              e.step(),
+              e.attempt(),
+              null,
+              e.at());
       case AttemptSucceeded e -> {
         boolean action = e.phase() == StepPhase.ACTION;
         observe(data, e.step(), action ? "succeeded" : "compensated");
-        yield update(data, action ? "step_succeeded" : "compensation_succeeded", e.step(),
-            e.attempt(), null, e.at());
+        yield update(
+            data,
+            action ? "step_succeeded" : "compensation_succeeded",
+            e.step(),
+            e.attempt(),
+            null,
+            e.at());
       }
       case AttemptFailed e -> {
         boolean action = e.phase() == StepPhase.ACTION;
         boolean again = e.nextAttemptAt().isPresent();
         observe(data, e.step(), (action ? "" : "compensation_") + (again ? "retry" : "failed"));
-        yield update(data, action ? (again ? "step_attempt_failed" : "step_failed")
-            : "compensation_attempt_failed", e.step(), e.attempt(), e.error(), e.at());
+        yield update(
+            data,
+            action
+                ? (again ? "step_attempt_failed" : "step_failed")
+                : "compensation_attempt_failed",
+            e.step(),
+            e.attempt(),
+            e.error(),
+            e.at());
       }
       case CompensationStarted e -> {
         deps.metrics().compensationStarted(data.definition().name());
@@ -99,7 +119,8 @@ final class InstanceReporter {
   void report(InstanceData data) {
     deps.metrics().instance(id, data.definition().name(), data.status());
     deps.sharding()
-        .entityRefFor(SagaIndexEntity.ENTITY_TYPE_KEY,
+        .entityRefFor(
+            SagaIndexEntity.ENTITY_TYPE_KEY,
             SagaIndexEntity.bucketOf(id, deps.settings().indexBuckets()))
         .tell(new SagaIndexEntity.Upsert(data.summary()));
   }
@@ -111,16 +132,25 @@ final class InstanceReporter {
 
   private void observe(InstanceData data, int step, String outcome) {
     Attempt last = data.steps().get(step).lastAttempt().orElseThrow();
-    double seconds = last.finishedAt()
-        .map(f -> Duration.between(last.startedAt(), f).toNanos() / 1e9).orElse(0.0);
-    deps.metrics().attempt(data.definition().name(), data.steps().get(step).name(), outcome,
-        seconds);
+    double seconds =
+        last.finishedAt()
+            .map(f -> Duration.between(last.startedAt(), f).toNanos() / 1e9)
+            .orElse(0.0);
+    deps.metrics()
+        .attempt(data.definition().name(), data.steps().get(step).name(), outcome, seconds);
   }
 
-  private SagaUpdate update(InstanceData data, String event, Integer step, int attempt,
-      String error, Instant at) {
-    return new SagaUpdate(id, data.definition().name(), data.definition().version(), event,
-        data.status(), step == null ? Optional.empty()
-            : Optional.of(data.steps().get(step).name()), attempt, Optional.ofNullable(error), at);
+  private SagaUpdate update(
+      InstanceData data, String event, Integer step, int attempt, String error, Instant at) {
+    return new SagaUpdate(
+        id,
+        data.definition().name(),
+        data.definition().version(),
+        event,
+        data.status(),
+        step == null ? Optional.empty() : Optional.of(data.steps().get(step).name()),
+        attempt,
+        Optional.ofNullable(error),
+        at);
   }
 }

@@ -9,12 +9,12 @@ import dev.cohort.saga.internal.SagaInstanceEntity.Started;
  * handlers by stage ({@code forStateType}) and a command that makes no sense in a stage has no
  * handler there: {@link NotStarted} (only a start changes it) → {@link Active} (RUNNING or
  * COMPENSATING: steps run by themselves) → {@link AwaitingOperator} (COMPENSATION_FAILED: only
- * retry or resolve move it) or {@link Ended} (COMPLETED, COMPENSATED, RESOLVED: nothing changes
- * any more).
+ * retry or resolve move it) or {@link Ended} (COMPLETED, COMPENSATED, RESOLVED: nothing changes any
+ * more).
  *
- * <p>Invariant: the stage always matches the data's status ({@link #of} is the only way from
- * {@link InstanceData} to a stage), so replaying events through {@link #apply} lands in the same
- * stage as the live entity did. Pure: no side effects, it runs during replay.
+ * <p>Invariant: the stage always matches the data's status ({@link #of} is the only way from {@link
+ * InstanceData} to a stage), so replaying events through {@link #apply} lands in the same stage as
+ * the live entity did. Pure: no side effects, it runs during replay.
  */
 public sealed interface InstanceState extends CohortSerializable
     permits InstanceState.NotStarted, InstanceState.Existing {

@@ -29,12 +29,12 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One projection (entity id = its name): its definition, state, generation and committed
- * offsets, and — while RUNNING or REBUILDING — its {@link ProjectionRunner} as a child, so the
- * runner lives on whichever node hosts the entity and moves with it. Every generation (creation,
- * each rebuild) starts by clearing the view keys it owns; offsets are committed only after the
- * clear is recorded, so a restart never resumes from offsets over a half-cleared view. Messages
- * from a runner of an older generation are ignored.
+ * One projection (entity id = its name): its definition, state, generation and committed offsets,
+ * and — while RUNNING or REBUILDING — its {@link ProjectionRunner} as a child, so the runner lives
+ * on whichever node hosts the entity and moves with it. Every generation (creation, each rebuild)
+ * starts by clearing the view keys it owns; offsets are committed only after the clear is recorded,
+ * so a restart never resumes from offsets over a half-cleared view. Messages from a runner of an
+ * older generation are ignored.
  *
  * <p>The runner's positions and the log end offsets it saw are kept in memory only (they change
  * with every fetch); committed offsets are journaled every {@code checkpoint-interval}.
@@ -63,7 +63,9 @@ public final class ProjectionEntity
   public record Delete(ActorRef<Reply> replyTo) implements Command {}
 
   /** Starts the runner if the projection should run and none does (sent by every node's waker). */
-  public enum Wake implements Command { INSTANCE }
+  public enum Wake implements Command {
+    INSTANCE
+  }
 
   /** From the runner: a partition's position and the log end offset it saw. */
   public record ReportProgress(long generation, int partition, long position, long highWatermark)
@@ -126,8 +128,13 @@ public final class ProjectionEntity
    * @param viewCleared whether this generation's clear is done (offsets are committed only then)
    * @param offsets committed offsets by source partition
    */
-  public record State(ProjectionDefinition definition, ProjectionState status, String reason,
-      long generation, boolean viewCleared, Map<Integer, Long> offsets)
+  public record State(
+      ProjectionDefinition definition,
+      ProjectionState status,
+      String reason,
+      long generation,
+      boolean viewCleared,
+      Map<Integer, Long> offsets)
       implements CohortSerializable {
     public State {
       offsets = offsets == null ? Map.of() : Map.copyOf(offsets);
@@ -138,18 +145,18 @@ public final class ProjectionEntity
     }
 
     boolean shouldRun() {
-      return exists() && (status == ProjectionState.RUNNING
-          || status == ProjectionState.REBUILDING);
+      return exists()
+          && (status == ProjectionState.RUNNING || status == ProjectionState.REBUILDING);
     }
 
     State defined(Defined e) {
-      return new State(e.definition(), ProjectionState.RUNNING, null, generation + 1, false,
-          Map.of());
+      return new State(
+          e.definition(), ProjectionState.RUNNING, null, generation + 1, false, Map.of());
     }
 
     State rebuildStarted(RebuildStarted e) {
-      return new State(definition, ProjectionState.REBUILDING, null, e.generation(), false,
-          Map.of());
+      return new State(
+          definition, ProjectionState.REBUILDING, null, e.generation(), false, Map.of());
     }
 
     State viewCleared(ViewCleared e) {
@@ -157,24 +164,22 @@ public final class ProjectionEntity
     }
 
     State committed(OffsetsCommitted e) {
-      ProjectionState next = e.caughtUp() && status == ProjectionState.REBUILDING
-          ? ProjectionState.RUNNING : status;
+      ProjectionState next =
+          e.caughtUp() && status == ProjectionState.REBUILDING ? ProjectionState.RUNNING : status;
       return new State(definition, next, reason, generation, viewCleared, e.offsets());
     }
 
     State failed(ProjectionFailed e) {
-      return new State(definition, ProjectionState.FAILED, e.reason(), generation, viewCleared,
-          offsets);
+      return new State(
+          definition, ProjectionState.FAILED, e.reason(), generation, viewCleared, offsets);
     }
 
     State stopped() {
-      return new State(definition, ProjectionState.STOPPED, null, generation, viewCleared,
-          offsets);
+      return new State(definition, ProjectionState.STOPPED, null, generation, viewCleared, offsets);
     }
 
     State resumed() {
-      return new State(definition, ProjectionState.RUNNING, null, generation, viewCleared,
-          offsets);
+      return new State(definition, ProjectionState.RUNNING, null, generation, viewCleared, offsets);
     }
 
     State deleted() {
@@ -203,8 +208,7 @@ public final class ProjectionEntity
     return Behaviors.setup(context -> new ProjectionEntity(name, context, deps));
   }
 
-  private ProjectionEntity(String name, ActorContext<Command> context,
-      ProjectionRunner.Deps deps) {
+  private ProjectionEntity(String name, ActorContext<Command> context, ProjectionRunner.Deps deps) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), name), deps.settings().restartStrategy());
     this.name = name;
     this.context = context;
@@ -252,9 +256,17 @@ public final class ProjectionEntity
       if (state.definition().equals(create.definition())) {
         return reply(state, create.replyTo(), false);
       }
-      return Effect().reply(create.replyTo(), new Refused(Rejection.conflict("projection_exists",
-          "projection '" + name + "' exists with another definition: "
-              + state.definition().toJson() + "; delete it first")));
+      return Effect()
+          .reply(
+              create.replyTo(),
+              new Refused(
+                  Rejection.conflict(
+                      "projection_exists",
+                      "projection '"
+                          + name
+                          + "' exists with another definition: "
+                          + state.definition().toJson()
+                          + "; delete it first")));
     }
     try {
       create.definition().validate();
@@ -371,9 +383,16 @@ public final class ProjectionEntity
     }
     if (state.shouldRun() && runner == null) {
       spawns++;
-      runner = context.spawn(ProjectionRunner.create(state.definition(), state.generation(),
-          state.offsets(), !state.viewCleared(), state.status() == ProjectionState.REBUILDING,
-          deps), "runner-" + spawns);
+      runner =
+          context.spawn(
+              ProjectionRunner.create(
+                  state.definition(),
+                  state.generation(),
+                  state.offsets(),
+                  !state.viewCleared(),
+                  state.status() == ProjectionState.REBUILDING,
+                  deps),
+              "runner-" + spawns);
       context.watchWith(runner, new RunnerTerminated(spawns));
       runnerGeneration = state.generation();
     }
@@ -400,18 +419,26 @@ public final class ProjectionEntity
       total += lag;
       list.add(new ProjectionStatus.PartitionStatus(p, committed, position, highWatermark, lag));
     }
-    return new ProjectionStatus(state.definition(), state.status(), state.reason(),
-        state.generation(), list, total, created);
+    return new ProjectionStatus(
+        state.definition(),
+        state.status(),
+        state.reason(),
+        state.generation(),
+        list,
+        total,
+        created);
   }
 
   private Refused notFound() {
-    return new Refused(Rejection.notFound("projection_not_found",
-        "projection '" + name + "' does not exist"));
+    return new Refused(
+        Rejection.notFound("projection_not_found", "projection '" + name + "' does not exist"));
   }
 
   private Refused invalidState(State state, String action) {
-    return new Refused(Rejection.conflict("invalid_state", "cannot " + action + " projection '"
-        + name + "' in state " + state.status()));
+    return new Refused(
+        Rejection.conflict(
+            "invalid_state",
+            "cannot " + action + " projection '" + name + "' in state " + state.status()));
   }
 
   @Override

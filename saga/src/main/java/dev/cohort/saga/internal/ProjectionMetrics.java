@@ -6,8 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * {@code cohort_saga_projection_lag{projection}}: records of the source topic not yet applied, for the
- * projections whose runner runs on this node (a projection runs on one node at a time). Thread-safe.
+ * {@code cohort_saga_projection_lag{projection}}: records of the source topic not yet applied, for
+ * the projections whose runner runs on this node (a projection runs on one node at a time).
+ * Thread-safe.
  */
 final class ProjectionMetrics {
   /** The lag a runner reported; keyed by projection, owned by the runner that set it. */
@@ -16,9 +17,12 @@ final class ProjectionMetrics {
   private final Map<String, Lag> lag = new ConcurrentHashMap<>();
 
   ProjectionMetrics(ActorSystem<?> system) {
-    Metrics.get(system).gauge("cohort_saga_projection_lag",
-        "Records of the source topic a projection running on this node has not applied yet",
-        sink -> lag.forEach((name, l) -> sink.set(l.value(), name)), "projection");
+    Metrics.get(system)
+        .gauge(
+            "cohort_saga_projection_lag",
+            "Records of the source topic a projection running on this node has not applied yet",
+            sink -> lag.forEach((name, l) -> sink.set(l.value(), name)),
+            "projection");
   }
 
   void lag(String projection, Object runner, long value) {

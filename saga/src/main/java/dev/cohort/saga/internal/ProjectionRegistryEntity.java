@@ -18,14 +18,15 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
- * The names of the cluster's projections (one entity, {@link #ENTITY_ID}): what {@code list}
- * reads and where every node's waker finds the projections to keep running. A name is registered
- * before its projection entity is created and removed after it was deleted, so a running
- * projection is always registered (a registered name may belong to no projection; list skips it).
+ * The names of the cluster's projections (one entity, {@link #ENTITY_ID}): what {@code list} reads
+ * and where every node's waker finds the projections to keep running. A name is registered before
+ * its projection entity is created and removed after it was deleted, so a running projection is
+ * always registered (a registered name may belong to no projection; list skips it).
  */
 public final class ProjectionRegistryEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
-        ProjectionRegistryEntity.Command, ProjectionRegistryEntity.Event,
+        ProjectionRegistryEntity.Command,
+        ProjectionRegistryEntity.Event,
         ProjectionRegistryEntity.State> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
@@ -81,11 +82,13 @@ public final class ProjectionRegistryEntity
   }
 
   static void init(ActorSystem<?> system, ProjectionSettings settings) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
+    EntityTypes.init(
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
   static Behavior<Command> create(String entityId, ProjectionSettings settings) {
-    return new ProjectionRegistryEntity(PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId), settings);
+    return new ProjectionRegistryEntity(
+        PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId), settings);
   }
 
   private final int snapshotEvery;

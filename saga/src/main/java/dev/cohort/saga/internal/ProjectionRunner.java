@@ -32,18 +32,22 @@ import org.slf4j.LoggerFactory;
  * Runs one generation of one projection, as a child of its {@link ProjectionEntity}: clears the
  * view first when the generation asks for it, then long-polls every partition of the source topic
  * from the committed offsets and applies each fetched batch through {@link ViewWriter} before it
- * fetches the next one. Reports each partition's position to the entity after every fetch and
- * asks it to commit offsets every {@code checkpoint-interval}; the view stays exact whatever was
+ * fetches the next one. Reports each partition's position to the entity after every fetch and asks
+ * it to commit offsets every {@code checkpoint-interval}; the view stays exact whatever was
  * committed (see {@link ViewWriter}). Transient failures (timeouts, unavailable entities) are
- * retried after {@code retry-backoff}; a failure retrying cannot fix fails the projection.
- * Messages to the entity go through Cluster Sharding, which also keeps the entity from being
- * passivated while its runner works.
+ * retried after {@code retry-backoff}; a failure retrying cannot fix fails the projection. Messages
+ * to the entity go through Cluster Sharding, which also keeps the entity from being passivated
+ * while its runner works.
  */
 final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> {
   private static final Logger LOG = LoggerFactory.getLogger(ProjectionRunner.class);
 
   /** What the runner needs from its node. */
-  record Deps(Kv kv, StreamLog log, ProjectionSettings settings, ProjectionMetrics metrics,
+  record Deps(
+      Kv kv,
+      StreamLog log,
+      ProjectionSettings settings,
+      ProjectionMetrics metrics,
       ClusterSharding sharding) {}
 
   // Messages only the runner sends itself (local, never serialized).
@@ -61,11 +65,17 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
 
   private record Refetch(int partition) implements Command {}
 
-  private enum Describe implements Command { INSTANCE }
+  private enum Describe implements Command {
+    INSTANCE
+  }
 
-  private enum Checkpoint implements Command { INSTANCE }
+  private enum Checkpoint implements Command {
+    INSTANCE
+  }
 
-  private enum ClearAgain implements Command { INSTANCE }
+  private enum ClearAgain implements Command {
+    INSTANCE
+  }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -79,26 +89,43 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   private final EntityRef<ProjectionEntity.Command> entity;
   private final Map<Integer, Long> positions = new TreeMap<>();
   private final Map<Integer, Long> highWatermarks = new HashMap<>();
+
   /** Partitions whose position fell below the log start; they resume after a describe. */
   private final Set<Integer> stalled = new HashSet<>();
+
   private Map<Integer, Long> lastCheckpoint = Map.of();
   private boolean caughtUpReported;
+
   /** False until the clear this generation asked for is done: nothing is fetched before. */
   private boolean cleared;
 
-  static Behavior<Command> create(ProjectionDefinition definition, long generation,
-      Map<Integer, Long> committed, boolean clearFirst, boolean rebuilding, Deps deps) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      ProjectionRunner runner = new ProjectionRunner(context, timers, definition, generation,
-          committed, rebuilding, deps);
-      runner.begin(clearFirst);
-      return runner;
-    }));
+  static Behavior<Command> create(
+      ProjectionDefinition definition,
+      long generation,
+      Map<Integer, Long> committed,
+      boolean clearFirst,
+      boolean rebuilding,
+      Deps deps) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  ProjectionRunner runner =
+                      new ProjectionRunner(
+                          context, timers, definition, generation, committed, rebuilding, deps);
+                  runner.begin(clearFirst);
+                  return runner;
+                }));
   }
 
-  private ProjectionRunner(ActorContext<Command> context, TimerScheduler<Command> timers,
-      ProjectionDefinition definition, long generation, Map<Integer, Long> committed,
-      boolean rebuilding, Deps deps) {
+  private ProjectionRunner(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ProjectionDefinition definition,
+      long generation,
+      Map<Integer, Long> committed,
+      boolean rebuilding,
+      Deps deps) {
     super(context);
     this.context = context;
     this.timers = timers;
@@ -108,11 +135,16 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     this.rebuilding = rebuilding;
     this.deps = deps;
     this.writer =
-        new ViewWriter(deps.kv(), definition, dev.cohort.observability.Tracing.get(context.getSystem()));
-    this.consumer = deps.log().consumerSettings().with(Map.of(
-        "max.poll.records", Integer.toString(deps.settings().maxPollRecords()),
-        "fetch.max.wait.ms", Long.toString(deps.settings().fetchMaxWait().toMillis()),
-        "auto.offset.reset", "earliest"));
+        new ViewWriter(
+            deps.kv(), definition, dev.cohort.observability.Tracing.get(context.getSystem()));
+    this.consumer =
+        deps.log()
+            .consumerSettings()
+            .with(
+                Map.of(
+                    "max.poll.records", Integer.toString(deps.settings().maxPollRecords()),
+                    "fetch.max.wait.ms", Long.toString(deps.settings().fetchMaxWait().toMillis()),
+                    "auto.offset.reset", "earliest"));
     this.entity = deps.sharding().entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, definition.name());
   }
 
@@ -126,13 +158,14 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     timers.startTimerWithFixedDelay(Checkpoint.INSTANCE, deps.settings().checkpointInterval());
     // partitions added to the topic later are found by describing it again now and then; a
     // deleted topic is noticed the same way and fails the projection
-    timers.startTimerWithFixedDelay("rediscover", Describe.INSTANCE,
-        deps.settings().wakeInterval());
+    timers.startTimerWithFixedDelay(
+        "rediscover", Describe.INSTANCE, deps.settings().wakeInterval());
   }
 
   private Behavior<Command> clear() {
-    context.pipeToSelf(writer.clear(), (ok, failure) ->
-        failure == null ? new Cleared() : new Failed("clear", -1, failure));
+    context.pipeToSelf(
+        writer.clear(),
+        (ok, failure) -> failure == null ? new Cleared() : new Failed("clear", -1, failure));
     return this;
   }
 
@@ -162,8 +195,10 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     if (!cleared) {
       return this;
     }
-    context.pipeToSelf(deps.log().describeTopic(definition.topic()), (topic, failure) ->
-        failure == null ? new Described(topic) : new Failed("describe", -1, failure));
+    context.pipeToSelf(
+        deps.log().describeTopic(definition.topic()),
+        (topic, failure) ->
+            failure == null ? new Described(topic) : new Failed("describe", -1, failure));
     return this;
   }
 
@@ -171,8 +206,8 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     for (TopicDescription.PartitionDescription p : described.topic().partitions()) {
       boolean known = positions.containsKey(p.partition());
       if (!known || stalled.remove(p.partition())) {
-        long from = known ? positions.get(p.partition())
-            : committed.getOrDefault(p.partition(), 0L);
+        long from =
+            known ? positions.get(p.partition()) : committed.getOrDefault(p.partition(), 0L);
         positions.put(p.partition(), Math.max(from, p.logStartOffset()));
         highWatermarks.putIfAbsent(p.partition(), p.logEndOffset());
         fetch(p.partition());
@@ -184,8 +219,10 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   private Behavior<Command> fetch(int partition) {
     context.pipeToSelf(
         deps.log().fetch(definition.topic(), partition, positions.get(partition), consumer),
-        (result, failure) -> failure == null
-            ? new Fetched(partition, result) : new Failed("fetch", partition, failure));
+        (result, failure) ->
+            failure == null
+                ? new Fetched(partition, result)
+                : new Failed("fetch", partition, failure));
     return this;
   }
 
@@ -193,12 +230,17 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     FetchResult result = fetched.result();
     highWatermarks.put(fetched.partition(), result.highWatermark());
     if (result.records().isEmpty()) {
-      return onApplied(new Applied(fetched.partition(),
-          Math.max(positions.get(fetched.partition()), result.nextOffset())));
+      return onApplied(
+          new Applied(
+              fetched.partition(),
+              Math.max(positions.get(fetched.partition()), result.nextOffset())));
     }
-    context.pipeToSelf(writer.apply(fetched.partition(), result.records()), (ok, failure) ->
-        failure == null ? new Applied(fetched.partition(), result.nextOffset())
-            : new Failed("apply", fetched.partition(), failure));
+    context.pipeToSelf(
+        writer.apply(fetched.partition(), result.records()),
+        (ok, failure) ->
+            failure == null
+                ? new Applied(fetched.partition(), result.nextOffset())
+                : new Failed("apply", fetched.partition(), failure));
     return this;
   }
 
@@ -237,8 +279,10 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
   }
 
   private Behavior<Command> onFailed(Failed failed) {
-    Throwable cause = failed.cause() instanceof CompletionException c && c.getCause() != null
-        ? c.getCause() : failed.cause();
+    Throwable cause =
+        failed.cause() instanceof CompletionException c && c.getCause() != null
+            ? c.getCause()
+            : failed.cause();
     String permanent = permanentProblem(cause);
     if (permanent != null) {
       LOG.warn("projection {} failed: {}", definition.name(), permanent);
@@ -247,7 +291,10 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
       timers.cancelAll();
       return this;
     }
-    LOG.debug("projection {}: {} failed, retrying: {}", definition.name(), failed.what(),
+    LOG.debug(
+        "projection {}: {} failed, retrying: {}",
+        definition.name(),
+        failed.what(),
         cause.toString());
     switch (failed.what()) {
       case "clear" -> timers.startSingleTimer(ClearAgain.INSTANCE, deps.settings().retryBackoff());
@@ -274,7 +321,8 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
     if (cause instanceof LogException e && e.kind() == ErrorKind.NOT_FOUND) {
       return "source topic '" + definition.topic() + "': " + e.getMessage();
     }
-    if (cause instanceof KvException e && e.kind() != ErrorKind.TIMEOUT
+    if (cause instanceof KvException e
+        && e.kind() != ErrorKind.TIMEOUT
         && e.kind() != ErrorKind.UNAVAILABLE) {
       return "sink keyspace '" + definition.keyspace() + "': " + e.code() + ": " + e.getMessage();
     }

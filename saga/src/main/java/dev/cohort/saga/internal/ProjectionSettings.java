@@ -21,17 +21,18 @@ public record ProjectionSettings(
   /** Reads {@code cohort.saga.projection}; wake, ask and restart settings are the module's. */
   public static ProjectionSettings create(Config root, SagaSettings saga) {
     Config c = root.getConfig("cohort.saga.projection");
-    ProjectionSettings s = new ProjectionSettings(
-        c.getDuration("checkpoint-interval"),
-        c.getDuration("fetch-max-wait"),
-        c.getInt("max-poll-records"),
-        c.getDuration("retry-backoff"),
-        c.getInt("sink-partitions"),
-        saga.wakeInterval(),
-        saga.askTimeout(),
-        saga.restartStrategy(),
-        c.getInt("snapshot-every"),
-        c.getInt("registry-snapshot-every"));
+    ProjectionSettings s =
+        new ProjectionSettings(
+            c.getDuration("checkpoint-interval"),
+            c.getDuration("fetch-max-wait"),
+            c.getInt("max-poll-records"),
+            c.getDuration("retry-backoff"),
+            c.getInt("sink-partitions"),
+            saga.wakeInterval(),
+            saga.askTimeout(),
+            saga.restartStrategy(),
+            c.getInt("snapshot-every"),
+            c.getInt("registry-snapshot-every"));
     require(s.checkpointInterval.toMillis() > 0, "checkpoint-interval must be positive");
     require(s.fetchMaxWait.toMillis() > 0, "fetch-max-wait must be positive");
     require(s.maxPollRecords >= 1, "max-poll-records must be at least 1");

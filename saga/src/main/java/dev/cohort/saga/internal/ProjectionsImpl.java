@@ -41,8 +41,8 @@ public final class ProjectionsImpl implements Projections {
   private final ProjectionSettings settings;
   private final ClusterSharding sharding;
 
-  private ProjectionsImpl(Kv kv, StreamLog log, ProjectionSettings settings,
-      ClusterSharding sharding) {
+  private ProjectionsImpl(
+      Kv kv, StreamLog log, ProjectionSettings settings, ClusterSharding sharding) {
     this.kv = kv;
     this.log = log;
     this.settings = settings;
@@ -57,10 +57,14 @@ public final class ProjectionsImpl implements Projections {
     ProjectionEntity.init(system, deps);
     ProjectionRegistryEntity.init(system, settings);
     ProjectionsImpl projections = new ProjectionsImpl(kv, log, settings, sharding);
-    Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
-        ? settings.wakeInterval() : Duration.ofSeconds(2);
-    system.scheduler().scheduleWithFixedDelay(first, settings.wakeInterval(),
-        projections::wakeAll, system.executionContext());
+    Duration first =
+        settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
+            ? settings.wakeInterval()
+            : Duration.ofSeconds(2);
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            first, settings.wakeInterval(), projections::wakeAll, system.executionContext());
     return projections;
   }
 
@@ -82,48 +86,63 @@ public final class ProjectionsImpl implements Projections {
     }
     return checkTopic(definition)
         .thenCompose(ignored -> ensureSink(definition))
-        .thenCompose(ignored -> askRegistry(replyTo ->
-            new ProjectionRegistryEntity.Register(definition.name(), replyTo)))
-        .thenCompose(ignored -> ask(definition.name(),
-            replyTo -> new ProjectionEntity.Create(definition, replyTo)))
+        .thenCompose(
+            ignored ->
+                askRegistry(
+                    replyTo -> new ProjectionRegistryEntity.Register(definition.name(), replyTo)))
+        .thenCompose(
+            ignored ->
+                ask(definition.name(), replyTo -> new ProjectionEntity.Create(definition, replyTo)))
         .thenApply(ProjectionsImpl::status);
   }
 
   private CompletionStage<Void> checkTopic(ProjectionDefinition d) {
-    return log.describeTopic(d.topic()).handle((topic, failure) -> {
-      if (failure != null) {
-        Throwable cause = unwrap(failure);
-        if (cause instanceof LogException e && e.kind() == ErrorKind.NOT_FOUND) {
-          throw SagaException.invalid("unknown_topic",
-              "source topic '" + d.topic() + "' does not exist");
-        }
-        throw unavailable(cause);
-      }
-      return null;
-    });
+    return log.describeTopic(d.topic())
+        .handle(
+            (topic, failure) -> {
+              if (failure != null) {
+                Throwable cause = unwrap(failure);
+                if (cause instanceof LogException e && e.kind() == ErrorKind.NOT_FOUND) {
+                  throw SagaException.invalid(
+                      "unknown_topic", "source topic '" + d.topic() + "' does not exist");
+                }
+                throw unavailable(cause);
+              }
+              return null;
+            });
   }
 
   /** The sink must be a CP keyspace (transactions); a missing one is created. */
   private CompletionStage<Void> ensureSink(ProjectionDefinition d) {
-    return kv.keyspace(d.keyspace()).handle((info, failure) -> {
-      if (failure == null) {
-        return CompletableFuture.completedFuture(info);
-      }
-      Throwable cause = unwrap(failure);
-      if (cause instanceof KvException e && e.kind() == ErrorKind.NOT_FOUND) {
-        return kv.createKeyspace(d.keyspace(), KeyspaceSpec.cp(settings.sinkPartitions()));
-      }
-      return CompletableFuture.<KeyspaceInfo>failedFuture(cause);
-    }).thenCompose(Function.identity()).handle((info, failure) -> {
-      if (failure != null) {
-        throw unavailable(unwrap(failure));
-      }
-      if (!"cp".equals(info.mode())) {
-        throw SagaException.invalid("invalid_sink", "sink keyspace '" + d.keyspace() + "' is "
-            + info.mode() + "; a projection needs a CP keyspace (its writes are transactions)");
-      }
-      return null;
-    });
+    return kv.keyspace(d.keyspace())
+        .handle(
+            (info, failure) -> {
+              if (failure == null) {
+                return CompletableFuture.completedFuture(info);
+              }
+              Throwable cause = unwrap(failure);
+              if (cause instanceof KvException e && e.kind() == ErrorKind.NOT_FOUND) {
+                return kv.createKeyspace(d.keyspace(), KeyspaceSpec.cp(settings.sinkPartitions()));
+              }
+              return CompletableFuture.<KeyspaceInfo>failedFuture(cause);
+            })
+        .thenCompose(Function.identity())
+        .handle(
+            (info, failure) -> {
+              if (failure != null) {
+                throw unavailable(unwrap(failure));
+              }
+              if (!"cp".equals(info.mode())) {
+                throw SagaException.invalid(
+                    "invalid_sink",
+                    "sink keyspace '"
+                        + d.keyspace()
+                        + "' is "
+                        + info.mode()
+                        + "; a projection needs a CP keyspace (its writes are transactions)");
+              }
+              return null;
+            });
   }
 
   @Override
@@ -133,22 +152,33 @@ public final class ProjectionsImpl implements Projections {
 
   @Override
   public CompletionStage<List<ProjectionStatus>> list() {
-    return askRegistry(ProjectionRegistryEntity.ListNames::new).thenCompose(names -> {
-      List<CompletableFuture<ProjectionStatus>> all = new ArrayList<>();
-      for (String name : names.names()) {
-        all.add(get(name).toCompletableFuture()
-            .exceptionally(failure -> {
-              if (unwrap(failure) instanceof SagaException e
-                  && e.code().equals("projection_not_found")) {
-                return null;
+    return askRegistry(ProjectionRegistryEntity.ListNames::new)
+        .thenCompose(
+            names -> {
+              List<CompletableFuture<ProjectionStatus>> all = new ArrayList<>();
+              for (String name : names.names()) {
+                all.add(
+                    get(name)
+                        .toCompletableFuture()
+                        .exceptionally(
+                            failure -> {
+                              if (unwrap(failure) instanceof SagaException e
+                                  && e.code().equals("projection_not_found")) {
+                                return null;
+                              }
+                              throw failure instanceof CompletionException c
+                                  ? c
+                                  : new CompletionException(failure);
+                            }));
               }
-              throw failure instanceof CompletionException c ? c : new CompletionException(failure);
-            }));
-      }
-      return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-          .thenApply(ignored -> all.stream().map(CompletableFuture::join)
-              .filter(s -> s != null).toList());
-    });
+              return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      ignored ->
+                          all.stream()
+                              .map(CompletableFuture::join)
+                              .filter(s -> s != null)
+                              .toList());
+            });
   }
 
   @Override
@@ -169,8 +199,9 @@ public final class ProjectionsImpl implements Projections {
   @Override
   public CompletionStage<Done> delete(String name) {
     return ask(name, ProjectionEntity.Delete::new)
-        .thenCompose(removed -> askRegistry(replyTo ->
-            new ProjectionRegistryEntity.Unregister(name, replyTo)))
+        .thenCompose(
+            removed ->
+                askRegistry(replyTo -> new ProjectionRegistryEntity.Unregister(name, replyTo)))
         .thenApply(ignored -> Done.getInstance());
   }
 
@@ -178,55 +209,63 @@ public final class ProjectionsImpl implements Projections {
     return ((ProjectionEntity.Status) reply).status();
   }
 
-  private CompletionStage<ProjectionEntity.Reply> ask(String name,
-      Function<ActorRef<ProjectionEntity.Reply>, ProjectionEntity.Command> message) {
+  private CompletionStage<ProjectionEntity.Reply> ask(
+      String name, Function<ActorRef<ProjectionEntity.Reply>, ProjectionEntity.Command> message) {
     if (name == null || !ProjectionDefinition.NAME.matcher(name).matches()) {
-      return CompletableFuture.failedFuture(SagaException.notFound("projection_not_found",
-          "projection '" + name + "' does not exist"));
+      return CompletableFuture.failedFuture(
+          SagaException.notFound(
+              "projection_not_found", "projection '" + name + "' does not exist"));
     }
-    return sharding.entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
+    return sharding
+        .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
         .ask(message::apply, settings.askTimeout())
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            throw unavailable(unwrap(failure));
-          }
-          if (reply instanceof ProjectionEntity.Refused refused) {
-            throw SagaException.of(refused.rejection());
-          }
-          return reply;
-        });
+        .handle(
+            (reply, failure) -> {
+              if (failure != null) {
+                throw unavailable(unwrap(failure));
+              }
+              if (reply instanceof ProjectionEntity.Refused refused) {
+                throw SagaException.of(refused.rejection());
+              }
+              return reply;
+            });
   }
 
   private CompletionStage<ProjectionRegistryEntity.Names> askRegistry(
       Function<ActorRef<ProjectionRegistryEntity.Reply>, ProjectionRegistryEntity.Command> m) {
-    return sharding.entityRefFor(ProjectionRegistryEntity.ENTITY_TYPE_KEY,
-            ProjectionRegistryEntity.ENTITY_ID)
+    return sharding
+        .entityRefFor(ProjectionRegistryEntity.ENTITY_TYPE_KEY, ProjectionRegistryEntity.ENTITY_ID)
         .ask(m::apply, settings.askTimeout())
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            throw unavailable(unwrap(failure));
-          }
-          return (ProjectionRegistryEntity.Names) reply;
-        });
+        .handle(
+            (reply, failure) -> {
+              if (failure != null) {
+                throw unavailable(unwrap(failure));
+              }
+              return (ProjectionRegistryEntity.Names) reply;
+            });
   }
 
   /** Wakes every registered projection, so one whose node stopped runs again elsewhere. */
   private void wakeAll() {
-    askRegistry(ProjectionRegistryEntity.ListNames::new).whenComplete((names, failure) -> {
-      if (failure != null) {
-        LOG.debug("projection waker: registry not reachable yet: {}", failure.toString());
-        return;
-      }
-      for (String name : names.names()) {
-        sharding.entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
-            .tell(ProjectionEntity.Wake.INSTANCE);
-      }
-    });
+    askRegistry(ProjectionRegistryEntity.ListNames::new)
+        .whenComplete(
+            (names, failure) -> {
+              if (failure != null) {
+                LOG.debug("projection waker: registry not reachable yet: {}", failure.toString());
+                return;
+              }
+              for (String name : names.names()) {
+                sharding
+                    .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
+                    .tell(ProjectionEntity.Wake.INSTANCE);
+              }
+            });
   }
 
   private static Throwable unwrap(Throwable failure) {
     return failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+        ? failure.getCause()
+        : failure;
   }
 
   private static RuntimeException unavailable(Throwable cause) {
@@ -234,8 +273,11 @@ public final class ProjectionsImpl implements Projections {
       return e;
     }
     if (cause instanceof TimeoutException) {
-      return new SagaException(ErrorKind.TIMEOUT, "timeout",
-          "no answer from the projection service in time; the outcome is unknown", cause);
+      return new SagaException(
+          ErrorKind.TIMEOUT,
+          "timeout",
+          "no answer from the projection service in time; the outcome is unknown",
+          cause);
     }
     if (cause instanceof CohortException e && e.kind() == ErrorKind.TIMEOUT) {
       return new SagaException(ErrorKind.TIMEOUT, "timeout", e.getMessage(), e);
@@ -243,7 +285,10 @@ public final class ProjectionsImpl implements Projections {
     if (cause instanceof CohortException e && e.kind() == ErrorKind.INVALID) {
       return new SagaException(ErrorKind.INVALID, e.code(), e.getMessage(), e);
     }
-    return new SagaException(ErrorKind.UNAVAILABLE, "unavailable",
-        "the projection service cannot answer: " + cause, cause);
+    return new SagaException(
+        ErrorKind.UNAVAILABLE,
+        "unavailable",
+        "the projection service cannot answer: " + cause,
+        cause);
   }
 }

@@ -25,8 +25,8 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 /**
  * The saga definitions of the cluster, every version of each name; one entity ({@link #ENTITY_ID})
  * because definitions are few and small and {@code definitions()} must see them all. Version
- * numbers only grow, also across a delete. Validates every definition again (the API did too):
- * a definition that is stored is a valid one.
+ * numbers only grow, also across a delete. Validates every definition again (the API did too): a
+ * definition that is stored is a valid one.
  */
 public final class SagaDefinitionsEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -102,7 +102,8 @@ public final class SagaDefinitionsEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, SagaSettings settings) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
+    EntityTypes.init(
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
   public static Behavior<Command> create(String entityId, SagaSettings settings) {
@@ -170,9 +171,17 @@ public final class SagaDefinitionsEntity
         }
       }
     }
-    return Effect().reply(get.replyTo(), new Refused(Rejection.notFound("definition_not_found",
-        "saga definition '" + get.name() + "'" + (get.version() == 0 ? "" : " version "
-            + get.version()) + " does not exist")));
+    return Effect()
+        .reply(
+            get.replyTo(),
+            new Refused(
+                Rejection.notFound(
+                    "definition_not_found",
+                    "saga definition '"
+                        + get.name()
+                        + "'"
+                        + (get.version() == 0 ? "" : " version " + get.version())
+                        + " does not exist")));
   }
 
   private ReplyEffect<Event, State> onList(State state, ListDefinitions list) {
@@ -187,8 +196,13 @@ public final class SagaDefinitionsEntity
 
   private ReplyEffect<Event, State> onDelete(State state, DeleteDefinition delete) {
     if (state.versions(delete.name()).isEmpty()) {
-      return Effect().reply(delete.replyTo(), new Refused(Rejection.notFound(
-          "definition_not_found", "saga definition '" + delete.name() + "' does not exist")));
+      return Effect()
+          .reply(
+              delete.replyTo(),
+              new Refused(
+                  Rejection.notFound(
+                      "definition_not_found",
+                      "saga definition '" + delete.name() + "' does not exist")));
     }
     return Effect()
         .persist(new DefinitionDeleted(delete.name()))

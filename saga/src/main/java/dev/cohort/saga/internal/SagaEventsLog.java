@@ -38,12 +38,14 @@ final class SagaEventsLog {
     }
     CompletableFuture<Void> next =
         log.createTopic(settings.eventsTopic(), settings.eventsTopicPartitions(), Map.of())
-            .<Void>handle((created, failure) -> {
-              if (failure == null || isExists(failure)) {
-                return null;
-              }
-              throw new IllegalStateException("cannot create " + settings.eventsTopic(), failure);
-            })
+            .<Void>handle(
+                (created, failure) -> {
+                  if (failure == null || isExists(failure)) {
+                    return null;
+                  }
+                  throw new IllegalStateException(
+                      "cannot create " + settings.eventsTopic(), failure);
+                })
             .toCompletableFuture();
     ready.set(next);
     return next;
@@ -58,15 +60,19 @@ final class SagaEventsLog {
     if (!settings.publishEvents()) {
       return;
     }
-    ProducerRecord record = ProducerRecord.of(settings.eventsTopic(), update.id(),
-        update.toJson());
+    ProducerRecord record = ProducerRecord.of(settings.eventsTopic(), update.id(), update.toJson());
     ensureTopic()
         .thenCompose(ignored -> log.send(settings.eventsTopic(), List.of(record)))
-        .whenComplete((done, failure) -> {
-          if (failure != null) {
-            LOG.warn("saga {}: could not publish {} to {}: {}", update.id(), update.event(),
-                settings.eventsTopic(), failure.toString());
-          }
-        });
+        .whenComplete(
+            (done, failure) -> {
+              if (failure != null) {
+                LOG.warn(
+                    "saga {}: could not publish {} to {}: {}",
+                    update.id(),
+                    update.event(),
+                    settings.eventsTopic(),
+                    failure.toString());
+              }
+            });
   }
 }

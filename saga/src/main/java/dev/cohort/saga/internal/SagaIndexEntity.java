@@ -50,8 +50,13 @@ public final class SagaIndexEntity
   public record Upsert(SagaSummary summary) implements Command {}
 
   /** Entries filtered by definition and states; placeholders only when asked. */
-  public record Query(Optional<String> definition, List<SagaState> states,
-      boolean withPlaceholders, int limit, ActorRef<Reply> replyTo) implements Command {}
+  public record Query(
+      Optional<String> definition,
+      List<SagaState> states,
+      boolean withPlaceholders,
+      int limit,
+      ActorRef<Reply> replyTo)
+      implements Command {}
 
   // Reply
   public sealed interface Reply extends CohortSerializable {}
@@ -83,7 +88,8 @@ public final class SagaIndexEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, SagaSettings settings) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
+    EntityTypes.init(
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings)));
   }
 
   public static Behavior<Command> create(String bucket, SagaSettings settings) {

@@ -5,8 +5,6 @@ import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Traced;
 import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.StatusCode;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.Attempt;
@@ -24,6 +22,8 @@ import dev.cohort.saga.internal.InstanceState.AwaitingOperator;
 import dev.cohort.saga.internal.InstanceState.Existing;
 import dev.cohort.saga.internal.InstanceState.NotStarted;
 import dev.cohort.sharding.EntityTypes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,8 +64,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * AttemptDone}. At most one attempt runs per incarnation ({@code inFlight}). A step whose action
  * never completed is never compensated.
  *
- * <p>The entity makes progress by sending itself {@link Wake}: after each persisted outcome, when
- * a backoff or the deadline timer fires, after recovery, and from the node's waker (which finds
+ * <p>The entity makes progress by sending itself {@link Wake}: after each persisted outcome, when a
+ * backoff or the deadline timer fires, after recovery, and from the node's waker (which finds
  * active instances through the index after a node restart).
  */
 public final class SagaInstanceEntity
@@ -108,19 +108,24 @@ public final class SagaInstanceEntity
   }
 
   /**
-   * Passivates the entity: it stops, and the next message recovers it from the journal. An
-   * attempt that runs meanwhile is abandoned and runs again after recovery.
+   * Passivates the entity: it stops, and the next message recovers it from the journal. An attempt
+   * that runs meanwhile is abandoned and runs again after recovery.
    */
   public enum Stop implements Command {
     INSTANCE
   }
 
   /**
-   * The outcome of an attempt, piped back by the entity itself (package-private rather than
-   * private so that {@link SagaRegistrations} can name it).
+   * The outcome of an attempt, piped back by the entity itself (package-private rather than private
+   * so that {@link SagaRegistrations} can name it).
    */
   record AttemptDone(
-      int step, StepPhase phase, int attempt, boolean succeeded, String output, String error,
+      int step,
+      StepPhase phase,
+      int attempt,
+      boolean succeeded,
+      String output,
+      String error,
       boolean retryable)
       implements Command {}
 
@@ -149,8 +154,13 @@ public final class SagaInstanceEntity
 
   /** {@code nextAttemptAt} empty: the phase failed for good. */
   public record AttemptFailed(
-      int step, StepPhase phase, int attempt, String error, boolean retryable,
-      Optional<Instant> nextAttemptAt, Instant at)
+      int step,
+      StepPhase phase,
+      int attempt,
+      String error,
+      boolean retryable,
+      Optional<Instant> nextAttemptAt,
+      Instant at)
       implements Event {
     public AttemptFailed {
       nextAttemptAt = nextAttemptAt == null ? Optional.empty() : nextAttemptAt;
@@ -179,25 +189,38 @@ public final class SagaInstanceEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Deps deps;
   private final InstanceReporter reporter;
+
   /** The attempt this incarnation runs ("step:phase:attempt"), or null. */
   private String inFlight;
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY,
-        ctx -> deps.tracing().traced("saga", ctx.getEntityId(),
-            create(ctx.getEntityId(), ctx.getShard(), deps))));
+    EntityTypes.init(
+        system,
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            ctx ->
+                deps.tracing()
+                    .traced(
+                        "saga",
+                        ctx.getEntityId(),
+                        create(ctx.getEntityId(), ctx.getShard(), deps))));
   }
 
   public static Behavior<Command> create(
       String id, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
     return Behaviors.setup(
-        context -> Behaviors.withTimers(
-            timers -> new SagaInstanceEntity(id, context, timers, shard, deps)));
+        context ->
+            Behaviors.withTimers(
+                timers -> new SagaInstanceEntity(id, context, timers, shard, deps)));
   }
 
-  private SagaInstanceEntity(String id, ActorContext<Command> context,
-      TimerScheduler<Command> timers, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
+  private SagaInstanceEntity(
+      String id,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Deps deps) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), id), deps.settings().restartStrategy());
     this.id = id;
     this.context = context;
@@ -219,28 +242,42 @@ public final class SagaInstanceEntity
   @Override
   public CommandHandlerWithReply<Command, Event, InstanceState> commandHandler() {
     var builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(NotStarted.class)
+    builder
+        .forStateType(NotStarted.class)
         .onCommand(Start.class, this::onStart)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), notFound()))
         .onCommand(Retry.class, (state, retry) -> Effect().reply(retry.replyTo(), notFound()))
         .onCommand(Resolve.class, (state, resolve) -> Effect().reply(resolve.replyTo(), notFound()))
         // woken for an index placeholder whose start never happened: do not stay in memory
         .onCommand(Wake.class, (state, wake) -> onStop());
-    builder.forStateType(Active.class)
+    builder
+        .forStateType(Active.class)
         .onCommand(Wake.class, (state, wake) -> onWake(state.data()))
         .onCommand(AttemptDone.class, (state, done) -> onAttemptDone(state.data(), done));
-    builder.forStateType(AwaitingOperator.class)
+    builder
+        .forStateType(AwaitingOperator.class)
         .onCommand(Retry.class, this::onRetry)
         .onCommand(Resolve.class, this::onResolve);
-    builder.forStateType(Existing.class)
+    builder
+        .forStateType(Existing.class)
         .onCommand(Start.class, this::onStartAgain)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(),
-            new Answer(state.data().view(), false)))
-        .onCommand(Retry.class, (state, retry) -> Effect().reply(retry.replyTo(),
-            invalidState(state.data(), "retry")))
-        .onCommand(Resolve.class, (state, resolve) -> Effect().reply(resolve.replyTo(),
-            blank(resolve.reason()) ? noReason() : invalidState(state.data(), "resolve")));
-    builder.forAnyState()
+        .onCommand(
+            Get.class,
+            (state, get) -> Effect().reply(get.replyTo(), new Answer(state.data().view(), false)))
+        .onCommand(
+            Retry.class,
+            (state, retry) -> Effect().reply(retry.replyTo(), invalidState(state.data(), "retry")))
+        .onCommand(
+            Resolve.class,
+            (state, resolve) ->
+                Effect()
+                    .reply(
+                        resolve.replyTo(),
+                        blank(resolve.reason())
+                            ? noReason()
+                            : invalidState(state.data(), "resolve")));
+    builder
+        .forAnyState()
         .onCommand(Stop.class, (state, stop) -> onStop())
         // a stray tick, or an attempt of an earlier incarnation: nothing to do in this stage
         .onAnyCommand((state, stray) -> Effect().noReply());
@@ -257,9 +294,17 @@ public final class SagaInstanceEntity
     }
     int bytes = start.input().getBytes(StandardCharsets.UTF_8).length;
     if (bytes > deps.settings().maxContextBytes()) {
-      return Effect().reply(start.replyTo(), new Refused(new Rejection(ErrorKind.TOO_LARGE,
-          "context_too_large", "input is " + bytes + " bytes; at most "
-              + deps.settings().maxContextBytes())));
+      return Effect()
+          .reply(
+              start.replyTo(),
+              new Refused(
+                  new Rejection(
+                      ErrorKind.TOO_LARGE,
+                      "context_too_large",
+                      "input is "
+                          + bytes
+                          + " bytes; at most "
+                          + deps.settings().maxContextBytes())));
     }
     Started started =
         new Started(id, start.definition(), start.input(), Instant.now(), start.trace());
@@ -269,13 +314,26 @@ public final class SagaInstanceEntity
         .thenReply(start.replyTo(), next -> new Answer(data(next).view(), true));
   }
 
-  /** A start of an existing instance is answered with it (idempotent) unless it names another definition. */
+  /**
+   * A start of an existing instance is answered with it (idempotent) unless it names another
+   * definition.
+   */
   private ReplyEffect<Event, InstanceState> onStartAgain(Existing state, Start start) {
     InstanceData data = state.data();
     if (!data.definition().name().equals(start.definition().name())) {
-      return Effect().reply(start.replyTo(), new Refused(Rejection.conflict("instance_exists",
-          "saga instance '" + id + "' exists with definition '" + data.definition().name()
-              + "', not '" + start.definition().name() + "'")));
+      return Effect()
+          .reply(
+              start.replyTo(),
+              new Refused(
+                  Rejection.conflict(
+                      "instance_exists",
+                      "saga instance '"
+                          + id
+                          + "' exists with definition '"
+                          + data.definition().name()
+                          + "', not '"
+                          + start.definition().name()
+                          + "'")));
     }
     return Effect().reply(start.replyTo(), new Answer(data.view(), false));
   }
@@ -316,8 +374,10 @@ public final class SagaInstanceEntity
       }
       // checked before any backoff wait: the deadline ends a retrying step at once
       if (state.deadline().isPresent() && !now.isBefore(state.deadline().get())) {
-        return persist(List.of(new CompensationStarted(
-            "saga deadline of " + state.definition().deadlineMs() + " ms exceeded", now)));
+        return persist(
+            List.of(
+                new CompensationStarted(
+                    "saga deadline of " + state.definition().deadlineMs() + " ms exceeded", now)));
       }
     }
     if (state.wakeAt().isPresent() && state.wakeAt().get().isAfter(now)) {
@@ -336,13 +396,23 @@ public final class SagaInstanceEntity
 
   private ReplyEffect<Event, InstanceState> attempt(
       InstanceData state, int step, StepPhase phase, Instant now) {
-    Optional<Attempt> last = state.steps().get(step).lastAttempt()
-        .filter(a -> a.phase() == phase && a.outcome() == Attempt.Outcome.RUNNING);
+    Optional<Attempt> last =
+        state
+            .steps()
+            .get(step)
+            .lastAttempt()
+            .filter(a -> a.phase() == phase && a.outcome() == Attempt.Outcome.RUNNING);
     if (last.isPresent()) {
       // Journaled as started but no outcome: this incarnation recovered after a crash or a stop.
       // Run it again; the idempotency key is the same, so the participant can tell.
-      context.getLog().info("saga {}: step {} {} attempt {} has no recorded outcome; running it "
-          + "again", id, state.steps().get(step).name(), phase.label(), last.get().number());
+      context
+          .getLog()
+          .info(
+              "saga {}: step {} {} attempt {} has no recorded outcome; running it " + "again",
+              id,
+              state.steps().get(step).name(),
+              phase.label(),
+              last.get().number());
       execute(state, step, phase, last.get().number());
       return Effect().noReply();
     }
@@ -350,10 +420,11 @@ public final class SagaInstanceEntity
     AttemptStarted started = new AttemptStarted(step, phase, number, now);
     return Effect()
         .persist(started)
-        .thenRun(next -> {
-          afterPersist(next, List.of(started));
-          execute(data(next), step, phase, number);
-        })
+        .thenRun(
+            next -> {
+              afterPersist(next, List.of(started));
+              execute(data(next), step, phase, number);
+            })
         .thenNoReply();
   }
 
@@ -367,8 +438,13 @@ public final class SagaInstanceEntity
     Span span =
         deps.tracing()
             .tracer()
-            .spanBuilder("saga " + state.definition().name() + " "
-                + state.steps().get(step).name() + " " + phase.label())
+            .spanBuilder(
+                "saga "
+                    + state.definition().name()
+                    + " "
+                    + state.steps().get(step).name()
+                    + " "
+                    + phase.label())
             .setParent(deps.tracing().contextOf(state.trace()))
             .setAttribute("saga.id", id)
             .setAttribute("saga.attempt", number)
@@ -380,16 +456,24 @@ public final class SagaInstanceEntity
     attempt.whenComplete(
         (result, failure) -> {
           if (failure != null || !result.succeeded()) {
-            span.setStatus(StatusCode.ERROR, failure != null ? String.valueOf(failure) : result.error());
+            span.setStatus(
+                StatusCode.ERROR, failure != null ? String.valueOf(failure) : result.error());
           }
           span.end();
         });
     context.pipeToSelf(
         attempt,
-        (result, failure) -> failure == null
-            ? new AttemptDone(step, phase, number, result.succeeded(), result.output(),
-                result.error(), result.retryable())
-            : new AttemptDone(step, phase, number, false, "", String.valueOf(failure), true));
+        (result, failure) ->
+            failure == null
+                ? new AttemptDone(
+                    step,
+                    phase,
+                    number,
+                    result.succeeded(),
+                    result.output(),
+                    result.error(),
+                    result.retryable())
+                : new AttemptDone(step, phase, number, false, "", String.valueOf(failure), true));
   }
 
   private ReplyEffect<Event, InstanceState> onAttemptDone(InstanceData state, AttemptDone done) {
@@ -404,12 +488,22 @@ public final class SagaInstanceEntity
         String merged = InstanceData.merge(state.context(), step.name(), done.output());
         int bytes = merged.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > deps.settings().maxContextBytes()) {
-          return failed(state, done, "output of step '" + step.name() + "' makes the context "
-              + bytes + " bytes; at most " + deps.settings().maxContextBytes(), false, now);
+          return failed(
+              state,
+              done,
+              "output of step '"
+                  + step.name()
+                  + "' makes the context "
+                  + bytes
+                  + " bytes; at most "
+                  + deps.settings().maxContextBytes(),
+              false,
+              now);
         }
       }
-      return persist(List.of(new AttemptSucceeded(done.step(), done.phase(), done.attempt(),
-          done.output(), now)));
+      return persist(
+          List.of(
+              new AttemptSucceeded(done.step(), done.phase(), done.attempt(), done.output(), now)));
     }
     return failed(state, done, done.error(), done.retryable(), now);
   }
@@ -424,15 +518,33 @@ public final class SagaInstanceEntity
     int used = state.attemptsUsed(done.step(), done.phase());
     if (retryable && used < policy.maxAttempts()) {
       Instant nextAt = now.plus(policy.backoffBefore(used + 1));
-      return persist(List.of(new AttemptFailed(done.step(), done.phase(), done.attempt(), error,
-          true, Optional.of(nextAt), now)));
+      return persist(
+          List.of(
+              new AttemptFailed(
+                  done.step(),
+                  done.phase(),
+                  done.attempt(),
+                  error,
+                  true,
+                  Optional.of(nextAt),
+                  now)));
     }
-    String why = "step '" + step.name() + "' " + done.phase().label() + " failed after " + used
-        + (used == 1 ? " attempt: " : " attempts: ") + error;
-    AttemptFailed last = new AttemptFailed(done.step(), done.phase(), done.attempt(), error,
-        retryable, Optional.empty(), now);
-    Event then = done.phase() == StepPhase.ACTION ? new CompensationStarted(why, now)
-        : new CompensationFailed(done.step(), why, now);
+    String why =
+        "step '"
+            + step.name()
+            + "' "
+            + done.phase().label()
+            + " failed after "
+            + used
+            + (used == 1 ? " attempt: " : " attempts: ")
+            + error;
+    AttemptFailed last =
+        new AttemptFailed(
+            done.step(), done.phase(), done.attempt(), error, retryable, Optional.empty(), now);
+    Event then =
+        done.phase() == StepPhase.ACTION
+            ? new CompensationStarted(why, now)
+            : new CompensationFailed(done.step(), why, now);
     return persist(List.of(last, then));
   }
 
@@ -440,10 +552,11 @@ public final class SagaInstanceEntity
   private ReplyEffect<Event, InstanceState> persist(List<Event> events) {
     return Effect()
         .persist(events)
-        .thenRun(next -> {
-          afterPersist(next, events);
-          context.getSelf().tell(Wake.INSTANCE);
-        })
+        .thenRun(
+            next -> {
+              afterPersist(next, events);
+              context.getSelf().tell(Wake.INSTANCE);
+            })
         .thenNoReply();
   }
 
@@ -462,8 +575,11 @@ public final class SagaInstanceEntity
   }
 
   private void armDeadline(InstanceData data) {
-    data.deadline().ifPresent(due -> timers.startSingleTimer("deadline", Wake.INSTANCE,
-        positive(Duration.between(Instant.now(), due))));
+    data.deadline()
+        .ifPresent(
+            due ->
+                timers.startSingleTimer(
+                    "deadline", Wake.INSTANCE, positive(Duration.between(Instant.now(), due))));
   }
 
   private static Duration positive(Duration d) {
@@ -480,8 +596,8 @@ public final class SagaInstanceEntity
   }
 
   private Refused notFound() {
-    return new Refused(Rejection.notFound("instance_not_found",
-        "saga instance '" + id + "' does not exist"));
+    return new Refused(
+        Rejection.notFound("instance_not_found", "saga instance '" + id + "' does not exist"));
   }
 
   private static Refused noReason() {
@@ -489,8 +605,16 @@ public final class SagaInstanceEntity
   }
 
   private Refused invalidState(InstanceData state, String what) {
-    return new Refused(Rejection.conflict("invalid_state", "cannot " + what + " saga instance '"
-        + id + "' in state " + state.status() + "; only in COMPENSATION_FAILED"));
+    return new Refused(
+        Rejection.conflict(
+            "invalid_state",
+            "cannot "
+                + what
+                + " saga instance '"
+                + id
+                + "' in state "
+                + state.status()
+                + "; only in COMPENSATION_FAILED"));
   }
 
   @Override
@@ -511,7 +635,9 @@ public final class SagaInstanceEntity
     }
   }
 
-  /** Events are applied by one pure function: no metrics or messages here, since replay runs it too. */
+  /**
+   * Events are applied by one pure function: no metrics or messages here, since replay runs it too.
+   */
   @Override
   public EventHandler<InstanceState, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(InstanceState::apply);

@@ -10,9 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * The saga metrics of one node. The gauges count the instances this node hosts (sum them over
- * nodes for the cluster): each live instance entity reports its state here and leaves when it
- * stops. Thread-safe.
+ * The saga metrics of one node. The gauges count the instances this node hosts (sum them over nodes
+ * for the cluster): each live instance entity reports its state here and leaves when it stops.
+ * Thread-safe.
  */
 public final class SagaMetrics {
   private record Live(String definition, SagaState state) {}
@@ -24,30 +24,45 @@ public final class SagaMetrics {
 
   public SagaMetrics(ActorSystem<?> system) {
     Metrics metrics = Metrics.get(system);
-    steps = metrics.counter("cohort_saga_steps",
-        "Step attempts by outcome: succeeded, retry, failed, compensated, compensation_retry, "
-            + "compensation_failed", "definition", "step", "outcome");
-    stepSeconds = metrics.histogram("cohort_saga_step_seconds",
-        "Duration of step attempts (actions and compensations) in seconds", "definition", "step");
-    compensations = metrics.counter("cohort_saga_compensations",
-        "Instances that started compensating", "definition");
-    metrics.gauge("cohort_saga_instances", "Saga instances hosted on this node by state",
+    steps =
+        metrics.counter(
+            "cohort_saga_steps",
+            "Step attempts by outcome: succeeded, retry, failed, compensated, compensation_retry, "
+                + "compensation_failed",
+            "definition",
+            "step",
+            "outcome");
+    stepSeconds =
+        metrics.histogram(
+            "cohort_saga_step_seconds",
+            "Duration of step attempts (actions and compensations) in seconds",
+            "definition",
+            "step");
+    compensations =
+        metrics.counter(
+            "cohort_saga_compensations", "Instances that started compensating", "definition");
+    metrics.gauge(
+        "cohort_saga_instances",
+        "Saga instances hosted on this node by state",
         sink -> counts().forEach((k, v) -> sink.set(v, k.split("\u0000"))),
-        "definition", "state");
-    metrics.gauge("cohort_saga_compensation_failed",
+        "definition",
+        "state");
+    metrics.gauge(
+        "cohort_saga_compensation_failed",
         "Instances hosted on this node waiting in COMPENSATION_FAILED for an operator",
         sink -> compensationFailed().forEach((definition, n) -> sink.set(n, definition)),
         "definition");
   }
 
   /**
-   * COMPENSATION_FAILED instances per definition hosted here, zero included: an alert on the
-   * series then has a value to compare before the first failure.
+   * COMPENSATION_FAILED instances per definition hosted here, zero included: an alert on the series
+   * then has a value to compare before the first failure.
    */
   private Map<String, Integer> compensationFailed() {
     Map<String, Integer> failed = new TreeMap<>();
     for (Live l : live.values()) {
-      failed.merge(l.definition(), l.state() == SagaState.COMPENSATION_FAILED ? 1 : 0, Integer::sum);
+      failed.merge(
+          l.definition(), l.state() == SagaState.COMPENSATION_FAILED ? 1 : 0, Integer::sum);
     }
     return failed;
   }

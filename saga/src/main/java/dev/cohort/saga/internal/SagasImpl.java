@@ -5,6 +5,7 @@ import dev.cohort.log.StreamLog;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.ErrorKind;
+import dev.cohort.saga.Projections;
 import dev.cohort.saga.SagaDefinition;
 import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaFunction;
@@ -14,7 +15,6 @@ import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaStep;
 import dev.cohort.saga.SagaSummary;
 import dev.cohort.saga.SagaUpdate;
-import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
 import dev.cohort.saga.StartResult;
 import dev.cohort.saga.StepAction;
@@ -63,8 +63,12 @@ public final class SagasImpl implements Sagas {
   private final ActorRef<Topic.Command<SagaUpdate>> updates;
   private final Projections projections;
 
-  private SagasImpl(ActorSystem<?> system, SagaSettings settings, StepExecutor executor,
-      ClusterSharding sharding, ActorRef<Topic.Command<SagaUpdate>> updates,
+  private SagasImpl(
+      ActorSystem<?> system,
+      SagaSettings settings,
+      StepExecutor executor,
+      ClusterSharding sharding,
+      ActorRef<Topic.Command<SagaUpdate>> updates,
       Projections projections) {
     this.system = system;
     this.settings = settings;
@@ -75,29 +79,46 @@ public final class SagasImpl implements Sagas {
   }
 
   public static Sagas start(ActorSystem<?> system, Kv kv, StreamLog log, SagaSettings settings) {
-    StepExecutor executor = new StepExecutor(kv, log,
-        system.dispatchers().lookup(DispatcherSelector.blocking()), settings, Tracing.get(system));
+    StepExecutor executor =
+        new StepExecutor(
+            kv,
+            log,
+            system.dispatchers().lookup(DispatcherSelector.blocking()),
+            settings,
+            Tracing.get(system));
     SagaMetrics metrics = new SagaMetrics(system);
     SagaEventsLog events = new SagaEventsLog(log, settings);
     if (settings.publishEvents()) {
       events.ensureTopic();
     }
-    ActorRef<Topic.Command<SagaUpdate>> updates = system.systemActorOf(
-        Topic.create(SagaUpdate.class, "cohort-saga-updates"), "cohort-saga-updates",
-        Props.empty());
+    ActorRef<Topic.Command<SagaUpdate>> updates =
+        system.systemActorOf(
+            Topic.create(SagaUpdate.class, "cohort-saga-updates"),
+            "cohort-saga-updates",
+            Props.empty());
     ClusterSharding sharding = ClusterSharding.get(system);
     SagaInstanceEntity.Deps deps =
-        new SagaInstanceEntity.Deps(executor, metrics, events, updates, sharding, settings,
-            Tracing.get(system));
+        new SagaInstanceEntity.Deps(
+            executor, metrics, events, updates, sharding, settings, Tracing.get(system));
     SagaInstanceEntity.init(system, deps);
     SagaDefinitionsEntity.init(system, settings);
     SagaIndexEntity.init(system, settings);
-    SagasImpl sagas = new SagasImpl(system, settings, executor, sharding, updates,
-        ProjectionsImpl.start(system, kv, log, settings));
-    Duration first = settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
-        ? settings.wakeInterval() : Duration.ofSeconds(2);
-    system.scheduler().scheduleWithFixedDelay(first, settings.wakeInterval(), sagas::wakeActive,
-        system.executionContext());
+    SagasImpl sagas =
+        new SagasImpl(
+            system,
+            settings,
+            executor,
+            sharding,
+            updates,
+            ProjectionsImpl.start(system, kv, log, settings));
+    Duration first =
+        settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
+            ? settings.wakeInterval()
+            : Duration.ofSeconds(2);
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            first, settings.wakeInterval(), sagas::wakeActive, system.executionContext());
     return sagas;
   }
 
@@ -109,8 +130,8 @@ public final class SagasImpl implements Sagas {
   }
 
   @Override
-  public void registerBlockingFunction(String name,
-      Function<StepContext, Map<String, Object>> function) {
+  public void registerBlockingFunction(
+      String name, Function<StepContext, Map<String, Object>> function) {
     executor.registerBlocking(name, function);
   }
 
@@ -122,15 +143,26 @@ public final class SagasImpl implements Sagas {
     try {
       definition.validate();
       if (definition.steps().size() > settings.maxSteps()) {
-        throw SagaException.invalidDefinition("definition '" + definition.name() + "' has "
-            + definition.steps().size() + " steps; at most " + settings.maxSteps());
+        throw SagaException.invalidDefinition(
+            "definition '"
+                + definition.name()
+                + "' has "
+                + definition.steps().size()
+                + " steps; at most "
+                + settings.maxSteps());
       }
       filled = withDefaults(definition);
       int bytes = filled.toJson().getBytes(StandardCharsets.UTF_8).length;
       if (bytes > settings.maxDefinitionBytes()) {
-        throw new SagaException(ErrorKind.TOO_LARGE, "invalid_definition", "definition '"
-            + definition.name() + "' is " + bytes + " bytes; at most "
-            + settings.maxDefinitionBytes());
+        throw new SagaException(
+            ErrorKind.TOO_LARGE,
+            "invalid_definition",
+            "definition '"
+                + definition.name()
+                + "' is "
+                + bytes
+                + " bytes; at most "
+                + settings.maxDefinitionBytes());
       }
     } catch (SagaException e) {
       return CompletableFuture.failedFuture(e);
@@ -143,7 +175,9 @@ public final class SagasImpl implements Sagas {
   public CompletionStage<SagaDefinition> defineJson(String name, String json) {
     try {
       if (json != null && json.length() > settings.maxDefinitionBytes()) {
-        throw new SagaException(ErrorKind.TOO_LARGE, "invalid_definition",
+        throw new SagaException(
+            ErrorKind.TOO_LARGE,
+            "invalid_definition",
             "definition is over " + settings.maxDefinitionBytes() + " bytes");
       }
       return define(SagaDefinition.fromJson(name, json));
@@ -174,8 +208,9 @@ public final class SagasImpl implements Sagas {
 
   @Override
   public CompletionStage<SagaDefinition> definition(String name, int version) {
-    return askDefinitions(replyTo -> new SagaDefinitionsEntity.GetDefinition(name, version,
-        replyTo)).thenApply(reply -> ((SagaDefinitionsEntity.Found) reply).definition());
+    return askDefinitions(
+            replyTo -> new SagaDefinitionsEntity.GetDefinition(name, version, replyTo))
+        .thenApply(reply -> ((SagaDefinitionsEntity.Found) reply).definition());
   }
 
   @Override
@@ -195,15 +230,16 @@ public final class SagasImpl implements Sagas {
     return sharding
         .entityRefFor(SagaDefinitionsEntity.ENTITY_TYPE_KEY, SagaDefinitionsEntity.ENTITY_ID)
         .ask(message::apply, settings.askTimeout())
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            throw timeout(failure);
-          }
-          if (reply instanceof SagaDefinitionsEntity.Refused refused) {
-            throw SagaException.of(refused.rejection());
-          }
-          return reply;
-        });
+        .handle(
+            (reply, failure) -> {
+              if (failure != null) {
+                throw timeout(failure);
+              }
+              if (reply instanceof SagaDefinitionsEntity.Refused refused) {
+                throw SagaException.of(refused.rejection());
+              }
+              return reply;
+            });
   }
 
   // ---- instances ----
@@ -214,55 +250,77 @@ public final class SagasImpl implements Sagas {
     try {
       json = JsonValues.write(input == null ? Map.of() : input);
     } catch (IllegalArgumentException e) {
-      return CompletableFuture.failedFuture(SagaException.invalid("invalid_input",
-          "input cannot be written as JSON: " + e.getMessage()));
+      return CompletableFuture.failedFuture(
+          SagaException.invalid(
+              "invalid_input", "input cannot be written as JSON: " + e.getMessage()));
     }
     return startJson(definition, id, json);
   }
 
   @Override
-  public CompletionStage<StartResult> startJson(String definitionName, String id,
-      String inputJson) {
+  public CompletionStage<StartResult> startJson(
+      String definitionName, String id, String inputJson) {
     // The caller's span, captured here: the rest runs on whichever thread completes each stage.
     TraceContext trace = Tracing.get(system).capture();
     String instanceId = id == null || id.isEmpty() ? UUID.randomUUID().toString() : id;
     String input;
     try {
       if (!ID.matcher(instanceId).matches()) {
-        throw SagaException.invalid("invalid_input", "instance id must be 1 to 128 letters, "
-            + "digits or '_', '.', ':', '-', not '" + instanceId + "'");
+        throw SagaException.invalid(
+            "invalid_input",
+            "instance id must be 1 to 128 letters, "
+                + "digits or '_', '.', ':', '-', not '"
+                + instanceId
+                + "'");
       }
       if (!SagaDefinition.isValidName(definitionName)) {
-        throw SagaException.notFound("definition_not_found",
-            "saga definition '" + definitionName + "' does not exist");
+        throw SagaException.notFound(
+            "definition_not_found", "saga definition '" + definitionName + "' does not exist");
       }
       String text = inputJson == null || inputJson.isBlank() ? "{}" : inputJson;
       int bytes = text.getBytes(StandardCharsets.UTF_8).length;
       if (bytes > settings.maxContextBytes()) {
-        throw new SagaException(ErrorKind.TOO_LARGE, "context_too_large", "input is " + bytes
-            + " bytes; the context may be at most " + settings.maxContextBytes());
+        throw new SagaException(
+            ErrorKind.TOO_LARGE,
+            "context_too_large",
+            "input is "
+                + bytes
+                + " bytes; the context may be at most "
+                + settings.maxContextBytes());
       }
       input = JsonValues.objectTree(text, "invalid_input", "input").toString();
     } catch (SagaException e) {
       return CompletableFuture.failedFuture(e);
     }
     return definition(definitionName)
-        .thenCompose(definition -> {
-          checkFunctions(definition);
-          SagaSummary placeholder = new SagaSummary(instanceId, definition.name(),
-              definition.version(), SagaState.RUNNING, Instant.EPOCH);
-          return sharding
-              .entityRefFor(SagaIndexEntity.ENTITY_TYPE_KEY,
-                  SagaIndexEntity.bucketOf(instanceId, settings.indexBuckets()))
-              .<SagaIndexEntity.Reply>ask(
-                  replyTo -> new SagaIndexEntity.Register(placeholder, replyTo),
-                  settings.askTimeout())
-              .exceptionally(failure -> {
-                throw timeout(failure);
-              })
-              .thenCompose(registered -> askInstance(instanceId,
-                  replyTo -> new SagaInstanceEntity.Start(definition, input, trace, replyTo)));
-        })
+        .thenCompose(
+            definition -> {
+              checkFunctions(definition);
+              SagaSummary placeholder =
+                  new SagaSummary(
+                      instanceId,
+                      definition.name(),
+                      definition.version(),
+                      SagaState.RUNNING,
+                      Instant.EPOCH);
+              return sharding
+                  .entityRefFor(
+                      SagaIndexEntity.ENTITY_TYPE_KEY,
+                      SagaIndexEntity.bucketOf(instanceId, settings.indexBuckets()))
+                  .<SagaIndexEntity.Reply>ask(
+                      replyTo -> new SagaIndexEntity.Register(placeholder, replyTo),
+                      settings.askTimeout())
+                  .exceptionally(
+                      failure -> {
+                        throw timeout(failure);
+                      })
+                  .thenCompose(
+                      registered ->
+                          askInstance(
+                              instanceId,
+                              replyTo ->
+                                  new SagaInstanceEntity.Start(definition, input, trace, replyTo)));
+            })
         .thenApply(answer -> new StartResult(answer.instance(), answer.created()));
   }
 
@@ -273,9 +331,13 @@ public final class SagasImpl implements Sagas {
       step.compensation().ifPresent(actions::add);
       for (StepAction action : actions) {
         if (action instanceof StepAction.Java java && !executor.hasFunction(java.function())) {
-          throw SagaException.invalid("unknown_function", "step '" + step.name()
-              + "' calls java function '" + java.function()
-              + "', which is not registered on this node");
+          throw SagaException.invalid(
+              "unknown_function",
+              "step '"
+                  + step.name()
+                  + "' calls java function '"
+                  + java.function()
+                  + "', which is not registered on this node");
         }
       }
     }
@@ -288,35 +350,41 @@ public final class SagasImpl implements Sagas {
   }
 
   @Override
-  public CompletionStage<List<SagaSummary>> list(Optional<String> definition,
-      Optional<SagaState> state) {
+  public CompletionStage<List<SagaSummary>> list(
+      Optional<String> definition, Optional<SagaState> state) {
     List<SagaState> states = state.map(List::of).orElse(List.of());
     return queryIndex(definition, states, false, settings.listMaxResults())
-        .thenApply(all -> all.stream()
-            .sorted(Comparator.comparing(SagaSummary::id))
-            .limit(settings.listMaxResults())
-            .toList());
+        .thenApply(
+            all ->
+                all.stream()
+                    .sorted(Comparator.comparing(SagaSummary::id))
+                    .limit(settings.listMaxResults())
+                    .toList());
   }
 
-  private CompletionStage<List<SagaSummary>> queryIndex(Optional<String> definition,
-      List<SagaState> states, boolean placeholders, int limit) {
+  private CompletionStage<List<SagaSummary>> queryIndex(
+      Optional<String> definition, List<SagaState> states, boolean placeholders, int limit) {
     List<CompletableFuture<SagaIndexEntity.Reply>> asks = new ArrayList<>();
     for (int bucket = 0; bucket < settings.indexBuckets(); bucket++) {
-      asks.add(sharding
-          .entityRefFor(SagaIndexEntity.ENTITY_TYPE_KEY, "bucket-" + bucket)
-          .<SagaIndexEntity.Reply>ask(replyTo -> new SagaIndexEntity.Query(definition, states,
-              placeholders, limit, replyTo), settings.askTimeout())
-          .toCompletableFuture());
+      asks.add(
+          sharding
+              .entityRefFor(SagaIndexEntity.ENTITY_TYPE_KEY, "bucket-" + bucket)
+              .<SagaIndexEntity.Reply>ask(
+                  replyTo ->
+                      new SagaIndexEntity.Query(definition, states, placeholders, limit, replyTo),
+                  settings.askTimeout())
+              .toCompletableFuture());
     }
     return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-        .handle((ignored, failure) -> {
-          if (failure != null) {
-            throw timeout(failure);
-          }
-          List<SagaSummary> all = new ArrayList<>();
-          asks.forEach(a -> all.addAll(((SagaIndexEntity.Listing) a.join()).entries()));
-          return all;
-        });
+        .handle(
+            (ignored, failure) -> {
+              if (failure != null) {
+                throw timeout(failure);
+              }
+              List<SagaSummary> all = new ArrayList<>();
+              asks.forEach(a -> all.addAll(((SagaIndexEntity.Listing) a.join()).entries()));
+              return all;
+            });
   }
 
   @Override
@@ -331,24 +399,26 @@ public final class SagasImpl implements Sagas {
         .thenApply(SagaInstanceEntity.Answer::instance);
   }
 
-  private CompletionStage<SagaInstanceEntity.Answer> askInstance(String id,
-      Function<ActorRef<SagaInstanceEntity.Reply>, SagaInstanceEntity.Command> message) {
+  private CompletionStage<SagaInstanceEntity.Answer> askInstance(
+      String id, Function<ActorRef<SagaInstanceEntity.Reply>, SagaInstanceEntity.Command> message) {
     if (id == null || !ID.matcher(id).matches()) {
-      return CompletableFuture.failedFuture(SagaException.notFound("instance_not_found",
-          "saga instance '" + id + "' does not exist"));
+      return CompletableFuture.failedFuture(
+          SagaException.notFound(
+              "instance_not_found", "saga instance '" + id + "' does not exist"));
     }
     return sharding
         .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
         .ask(message::apply, settings.askTimeout())
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            throw timeout(failure);
-          }
-          if (reply instanceof SagaInstanceEntity.Refused refused) {
-            throw SagaException.of(refused.rejection());
-          }
-          return (SagaInstanceEntity.Answer) reply;
-        });
+        .handle(
+            (reply, failure) -> {
+              if (failure != null) {
+                throw timeout(failure);
+              }
+              if (reply instanceof SagaInstanceEntity.Refused refused) {
+                throw SagaException.of(refused.rejection());
+              }
+              return (SagaInstanceEntity.Answer) reply;
+            });
   }
 
   @Override
@@ -358,10 +428,11 @@ public final class SagasImpl implements Sagas {
             update -> Optional.empty(),
             settings.updatesBufferSize(),
             OverflowStrategy.dropHead())
-        .mapMaterializedValue(ref -> {
-          updates.tell(Topic.subscribe(ref));
-          return NotUsed.getInstance();
-        });
+        .mapMaterializedValue(
+            ref -> {
+              updates.tell(Topic.subscribe(ref));
+              return NotUsed.getInstance();
+            });
   }
 
   @Override
@@ -374,31 +445,41 @@ public final class SagasImpl implements Sagas {
    * instances whose node stopped resume; an instance already running ignores the wake.
    */
   private void wakeActive() {
-    queryIndex(Optional.empty(), List.of(SagaState.RUNNING, SagaState.COMPENSATING), true,
-        Integer.MAX_VALUE)
-        .whenComplete((active, failure) -> {
-          if (failure != null) {
-            LOG.debug("saga waker: index not reachable yet: {}", failure.toString());
-            return;
-          }
-          for (SagaSummary s : active) {
-            sharding.entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, s.id())
-                .tell(SagaInstanceEntity.Wake.INSTANCE);
-          }
-        });
+    queryIndex(
+            Optional.empty(),
+            List.of(SagaState.RUNNING, SagaState.COMPENSATING),
+            true,
+            Integer.MAX_VALUE)
+        .whenComplete(
+            (active, failure) -> {
+              if (failure != null) {
+                LOG.debug("saga waker: index not reachable yet: {}", failure.toString());
+                return;
+              }
+              for (SagaSummary s : active) {
+                sharding
+                    .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, s.id())
+                    .tell(SagaInstanceEntity.Wake.INSTANCE);
+              }
+            });
   }
 
   private static RuntimeException timeout(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
     if (cause instanceof SagaException e) {
       return e;
     }
     if (cause instanceof TimeoutException) {
-      return new SagaException(ErrorKind.TIMEOUT, "timeout",
-          "no answer from the saga service in time; the outcome is unknown", cause);
+      return new SagaException(
+          ErrorKind.TIMEOUT,
+          "timeout",
+          "no answer from the saga service in time; the outcome is unknown",
+          cause);
     }
-    return new SagaException(ErrorKind.UNAVAILABLE, "unavailable",
-        "the saga service cannot answer: " + cause, cause);
+    return new SagaException(
+        ErrorKind.UNAVAILABLE, "unavailable", "the saga service cannot answer: " + cause, cause);
   }
 }

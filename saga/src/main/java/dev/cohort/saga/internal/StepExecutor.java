@@ -1,7 +1,5 @@
 package dev.cohort.saga.internal;
 
-import dev.cohort.observability.Tracing;
-import io.opentelemetry.context.Context;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.kv.Compare;
@@ -11,6 +9,7 @@ import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.StreamLog;
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.SagaDefinition;
@@ -21,6 +20,7 @@ import dev.cohort.saga.StepAction;
 import dev.cohort.saga.StepContext;
 import dev.cohort.saga.StepFailure;
 import dev.cohort.saga.StepPhase;
+import io.opentelemetry.context.Context;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,8 +37,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -102,11 +102,18 @@ public final class StepExecutor {
   }
 
   /** Runs attempt {@code attempt} of step {@code index}; the stage never fails. */
-  public CompletionStage<Result> run(String sagaId, SagaDefinition definition, int index,
-      StepPhase phase, int attempt, String contextJson) {
+  public CompletionStage<Result> run(
+      String sagaId,
+      SagaDefinition definition,
+      int index,
+      StepPhase phase,
+      int attempt,
+      String contextJson) {
     SagaStep step = definition.steps().get(index);
-    StepAction action = phase == StepPhase.ACTION ? step.action() : step.compensation().orElseThrow();
-    long timeoutMs = step.timeoutMs() > 0 ? step.timeoutMs() : settings.defaultStepTimeout().toMillis();
+    StepAction action =
+        phase == StepPhase.ACTION ? step.action() : step.compensation().orElseThrow();
+    long timeoutMs =
+        step.timeoutMs() > 0 ? step.timeoutMs() : settings.defaultStepTimeout().toMillis();
     String key = idempotencyKey(sagaId, step.name(), phase);
     CompletableFuture<Result> attemptFuture;
     try {
@@ -114,8 +121,16 @@ public final class StepExecutor {
       CompletionStage<Result> stage =
           switch (action) {
             case StepAction.Java java ->
-                runJava(java, new StepContext(sagaId, definition.name(), step.name(), phase, attempt,
-                    key, JsonValues.parseObject(contextJson)));
+                runJava(
+                    java,
+                    new StepContext(
+                        sagaId,
+                        definition.name(),
+                        step.name(),
+                        phase,
+                        attempt,
+                        key,
+                        JsonValues.parseObject(contextJson)));
             case StepAction.Http h -> runHttp(h, context, key, timeoutMs);
             case StepAction.Kv k -> runKv(k, context);
             case StepAction.Log l -> runLog(l, context, key);
@@ -133,15 +148,17 @@ public final class StepExecutor {
     SagaFunction function = functions.get(java.function());
     if (function == null) {
       // Retryable: the step may move to a node that has the function registered.
-      return CompletableFuture.completedFuture(Result.failed(
-          "java function '" + java.function() + "' is not registered on this node", true));
+      return CompletableFuture.completedFuture(
+          Result.failed(
+              "java function '" + java.function() + "' is not registered on this node", true));
     }
-    return function.apply(context).thenApply(out -> Result.ok(JsonValues.write(
-        out == null ? Map.of() : out)));
+    return function
+        .apply(context)
+        .thenApply(out -> Result.ok(JsonValues.write(out == null ? Map.of() : out)));
   }
 
-  private CompletionStage<Result> runHttp(StepAction.Http h, ObjectNode context, String key,
-      long timeoutMs) {
+  private CompletionStage<Result> runHttp(
+      StepAction.Http h, ObjectNode context, String key, long timeoutMs) {
     String url = Templates.fill(h.url(), context);
     HttpRequest.Builder request;
     try {
@@ -154,18 +171,21 @@ public final class StepExecutor {
       request.setHeader("Idempotency-Key", key);
       // The attempt's span (current while the request is built) reaches the participant as
       // W3C traceparent/tracestate, unless the definition sets its own.
-      tracing.headers(Context.current()).forEach((name, value) -> {
-        if (h.headers().keySet().stream().noneMatch(name::equalsIgnoreCase)) {
-          request.setHeader(name, value);
-        }
-      });
+      tracing
+          .headers(Context.current())
+          .forEach(
+              (name, value) -> {
+                if (h.headers().keySet().stream().noneMatch(name::equalsIgnoreCase)) {
+                  request.setHeader(name, value);
+                }
+              });
     } catch (IllegalArgumentException e) {
       throw StepFailure.permanent("invalid request header: " + e.getMessage());
     }
     HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
     if (!h.body().isEmpty()) {
-      JsonNode filled = Templates.fillJson(JsonValues.tree(h.body(), "invalid_definition", "body"),
-          context);
+      JsonNode filled =
+          Templates.fillJson(JsonValues.tree(h.body(), "invalid_definition", "body"), context);
       body = HttpRequest.BodyPublishers.ofString(filled.toString(), StandardCharsets.UTF_8);
       if (h.headers().keySet().stream().noneMatch(n -> n.equalsIgnoreCase("Content-Type"))) {
         request.header("Content-Type", "application/json");
@@ -178,8 +198,10 @@ public final class StepExecutor {
 
   private static Result httpResult(StepAction.Http h, String url, HttpResponse<String> response) {
     int status = response.statusCode();
-    boolean success = h.successStatus().isEmpty() ? status >= 200 && status < 300
-        : h.successStatus().contains(status);
+    boolean success =
+        h.successStatus().isEmpty()
+            ? status >= 200 && status < 300
+            : h.successStatus().contains(status);
     String text = response.body() == null ? "" : response.body();
     if (success) {
       Map<String, Object> output = new LinkedHashMap<>();
@@ -199,17 +221,28 @@ public final class StepExecutor {
     }
     boolean retryable = h.retryable(status);
     String snippet = text.length() > 200 ? text.substring(0, 200) + "…" : text;
-    return Result.failed("HTTP " + status + " from " + h.method() + " " + url
-        + (snippet.isBlank() ? "" : ": " + snippet), retryable);
+    return Result.failed(
+        "HTTP "
+            + status
+            + " from "
+            + h.method()
+            + " "
+            + url
+            + (snippet.isBlank() ? "" : ": " + snippet),
+        retryable);
   }
 
   private CompletionStage<Result> runKv(StepAction.Kv k, ObjectNode context) {
     String keyspace = k.keyspace();
     return switch (k.op()) {
       case PUT ->
-          kv.put(keyspace, Templates.fill(k.key(), context),
-                  Templates.fill(k.value(), context).getBytes(StandardCharsets.UTF_8), PutOptions.NONE)
-              .thenApply(r -> Result.ok(JsonValues.write(Map.of("revision", r.header().revision()))));
+          kv.put(
+                  keyspace,
+                  Templates.fill(k.key(), context),
+                  Templates.fill(k.value(), context).getBytes(StandardCharsets.UTF_8),
+                  PutOptions.NONE)
+              .thenApply(
+                  r -> Result.ok(JsonValues.write(Map.of("revision", r.header().revision()))));
       case DELETE ->
           kv.delete(keyspace, Templates.fill(k.key(), context), false)
               .thenApply(r -> Result.ok(JsonValues.write(Map.of("deleted", r.deleted()))));
@@ -230,12 +263,16 @@ public final class StepExecutor {
                 default -> throw StepFailure.permanent("unknown compare target " + c.target());
               });
         }
-        TxnRequest txn = new TxnRequest(compares, ops(spec.success(), context),
-            ops(spec.failure(), context));
-        yield kv.txn(keyspace, txn).thenApply(r -> r.succeeded()
-            ? Result.ok(JsonValues.write(Map.of("succeeded", true,
-                "revision", r.header().revision())))
-            : Result.failed("kv txn compares did not hold", false));
+        TxnRequest txn =
+            new TxnRequest(compares, ops(spec.success(), context), ops(spec.failure(), context));
+        yield kv.txn(keyspace, txn)
+            .thenApply(
+                r ->
+                    r.succeeded()
+                        ? Result.ok(
+                            JsonValues.write(
+                                Map.of("succeeded", true, "revision", r.header().revision())))
+                        : Result.failed("kv txn compares did not hold", false));
       }
     };
   }
@@ -252,25 +289,42 @@ public final class StepExecutor {
     List<TxnOp> ops = new ArrayList<>();
     for (StepAction.KvWrite w : writes) {
       String key = Templates.fill(w.key(), context);
-      ops.add("put".equals(w.op()) ? new TxnOp.Put(key, Templates.fill(w.value(), context))
-          : new TxnOp.Delete(key));
+      ops.add(
+          "put".equals(w.op())
+              ? new TxnOp.Put(key, Templates.fill(w.value(), context))
+              : new TxnOp.Delete(key));
     }
     return ops;
   }
 
   private CompletionStage<Result> runLog(StepAction.Log l, ObjectNode context, String key) {
     String topic = Templates.fill(l.topic(), context);
-    String recordKey = l.key() == null || l.key().isEmpty() ? null : Templates.fill(l.key(), context);
+    String recordKey =
+        l.key() == null || l.key().isEmpty() ? null : Templates.fill(l.key(), context);
     String value = Templates.fill(l.value(), context);
     Map<String, byte[]> headers = new LinkedHashMap<>();
-    l.headers().forEach((n, v) -> headers.put(n, Templates.fill(v, context)
-        .getBytes(StandardCharsets.UTF_8)));
+    l.headers()
+        .forEach(
+            (n, v) -> headers.put(n, Templates.fill(v, context).getBytes(StandardCharsets.UTF_8)));
     headers.put("idempotency-key", key.getBytes(StandardCharsets.UTF_8));
-    ProducerRecord record = new ProducerRecord(topic, null,
-        recordKey == null ? null : recordKey.getBytes(StandardCharsets.UTF_8),
-        value == null ? null : value.getBytes(StandardCharsets.UTF_8), headers, null);
-    return log.send(topic, List.of(record)).thenApply(written -> Result.ok(JsonValues.write(
-        Map.of("partition", written.get(0).partition(), "offset", written.get(0).offset()))));
+    ProducerRecord record =
+        new ProducerRecord(
+            topic,
+            null,
+            recordKey == null ? null : recordKey.getBytes(StandardCharsets.UTF_8),
+            value == null ? null : value.getBytes(StandardCharsets.UTF_8),
+            headers,
+            null);
+    return log.send(topic, List.of(record))
+        .thenApply(
+            written ->
+                Result.ok(
+                    JsonValues.write(
+                        Map.of(
+                            "partition",
+                            written.get(0).partition(),
+                            "offset",
+                            written.get(0).offset()))));
   }
 
   private static Result classify(Throwable failure, long timeoutMs) {
@@ -281,12 +335,15 @@ public final class StepExecutor {
     }
     return switch (cause) {
       case StepFailure f -> Result.failed(f.getMessage(), f.retryable());
-      case TimeoutException t -> Result.failed("attempt timed out after " + timeoutMs + " ms", true);
-      case HttpTimeoutException t -> Result.failed("HTTP request timed out after " + timeoutMs
-          + " ms", true);
+      case TimeoutException t ->
+          Result.failed("attempt timed out after " + timeoutMs + " ms", true);
+      case HttpTimeoutException t ->
+          Result.failed("HTTP request timed out after " + timeoutMs + " ms", true);
       case IOException io -> Result.failed("HTTP request failed: " + io, true);
-      case CohortException c -> Result.failed(c.code() + ": " + c.getMessage(),
-          c.kind() == ErrorKind.TIMEOUT || c.kind() == ErrorKind.UNAVAILABLE);
+      case CohortException c ->
+          Result.failed(
+              c.code() + ": " + c.getMessage(),
+              c.kind() == ErrorKind.TIMEOUT || c.kind() == ErrorKind.UNAVAILABLE);
       default -> Result.failed(String.valueOf(cause), true);
     };
   }

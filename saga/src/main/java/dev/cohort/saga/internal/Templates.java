@@ -43,8 +43,8 @@ public final class Templates {
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       JsonNode value = resolve(m.group(1).strip(), context);
-      m.appendReplacement(out, Matcher.quoteReplacement(value.isValueNode() ? value.asText()
-          : value.toString()));
+      m.appendReplacement(
+          out, Matcher.quoteReplacement(value.isValueNode() ? value.asText() : value.toString()));
     }
     m.appendTail(out);
     return out.toString();

@@ -11,14 +11,14 @@ import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.log.ConsumerRecord;
-import dev.cohort.saga.ProjectionDefinition;
-import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
+import dev.cohort.saga.ProjectionDefinition;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,14 +40,13 @@ import java.util.concurrent.Executor;
  * write both. Applying the records of {@code K} from one fetch is a read of {@code K} and the
  * marker, then a transaction that compares both against what was read (modRevision, or "absent")
  * and writes the folded value and the new marker together. Records at or below the marker are
- * skipped, so a record replayed after a crash between the view write and the offset commit
- * changes nothing; a lost compare (another partition's runner changed {@code K}) reads again.
- * Offsets the runner commits are therefore only a restart position, never a correctness
- * requirement.
+ * skipped, so a record replayed after a crash between the view write and the offset commit changes
+ * nothing; a lost compare (another partition's runner changed {@code K}) reads again. Offsets the
+ * runner commits are therefore only a restart position, never a correctness requirement.
  *
- * <p>Hazard: a key without a hash tag that contains '}' (or has an empty tag, {@code "{}x"}) has
- * no co-located marker; such a record fails the projection with a reason naming the key.
- * Stateless apart from its constructor arguments; thread-safe.
+ * <p>Hazard: a key without a hash tag that contains '}' (or has an empty tag, {@code "{}x"}) has no
+ * co-located marker; such a record fails the projection with a reason naming the key. Stateless
+ * apart from its constructor arguments; thread-safe.
  */
 public final class ViewWriter {
   static final String MARKER_INFIX = "}@projection/";
@@ -75,8 +74,11 @@ public final class ViewWriter {
   public static String markerKey(String projection, int partition, String viewKey) {
     String placement = KeyPlacement.placementText(viewKey);
     if (placement.indexOf('}') >= 0) {
-      throw new ViewFailure("view key '" + viewKey + "' has no hash tag and contains '}': its "
-          + "offset marker cannot be placed in its kv partition");
+      throw new ViewFailure(
+          "view key '"
+              + viewKey
+              + "' has no hash tag and contains '}': its "
+              + "offset marker cannot be placed in its kv partition");
     }
     return "{" + placement + MARKER_INFIX + projection + "/" + partition + "/" + viewKey;
   }
@@ -137,8 +139,9 @@ public final class ViewWriter {
         tracing
             .tracer()
             .spanBuilder("projection " + definition.name() + " apply")
-            .setParent(tracing.contextOf(
-                new TraceContext(new String(traceparent, StandardCharsets.US_ASCII), null)))
+            .setParent(
+                tracing.contextOf(
+                    new TraceContext(new String(traceparent, StandardCharsets.US_ASCII), null)))
             .setAttribute("cohort.projection", definition.name())
             .setAttribute("projection.changes", changes.size())
             .startSpan();
@@ -175,7 +178,8 @@ public final class ViewWriter {
         JsonNode value = json(r);
         JsonNode amount = value == null ? null : value.get(definition.field());
         yield amount != null && amount.isNumber()
-            ? new Change(r.offset(), null, amount.decimalValue()) : null;
+            ? new Change(r.offset(), null, amount.decimalValue())
+            : null;
       }
     };
   }
@@ -192,33 +196,51 @@ public final class ViewWriter {
     }
   }
 
-  private CompletionStage<Void> applyKey(String key, String marker, List<Change> changes,
-      int round, Executor continuation) {
+  private CompletionStage<Void> applyKey(
+      String key, String marker, List<Change> changes, int round, Executor continuation) {
     if (round >= MAX_CAS_ROUNDS) {
-      return CompletableFuture.failedFuture(new IllegalStateException("view key '" + key
-          + "' changed under " + MAX_CAS_ROUNDS + " consecutive transactions; will retry"));
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "view key '"
+                  + key
+                  + "' changed under "
+                  + MAX_CAS_ROUNDS
+                  + " consecutive transactions; will retry"));
     }
-    TxnRequest read = new TxnRequest(List.of(), List.of(new TxnOp.Get(key),
-        new TxnOp.Get(marker)), List.of());
-    return kv.txn(definition.keyspace(), read).thenComposeAsync(result -> {
-      Optional<KeyValue> current = ((TxnOpResult.Get) result.responses().get(0)).kv();
-      Optional<KeyValue> applied = ((TxnOpResult.Get) result.responses().get(1)).kv();
-      long appliedOffset = applied.map(m -> Long.parseLong(m.valueUtf8())).orElse(-1L);
-      List<Change> fresh = changes.stream().filter(c -> c.offset() > appliedOffset).toList();
-      if (fresh.isEmpty()) {
-        return CompletableFuture.<Void>completedFuture(null);
-      }
-      long last = fresh.get(fresh.size() - 1).offset();
-      List<TxnOp> writes = new ArrayList<>();
-      writes.add(viewWrite(key, current, fresh));
-      writes.add(new TxnOp.Put(marker, Long.toString(last).getBytes(StandardCharsets.UTF_8),
-          PutOptions.NONE));
-      TxnRequest write = new TxnRequest(
-          List.of(unchanged(key, current), unchanged(marker, applied)), writes, List.of());
-      return kv.txn(definition.keyspace(), write).thenCompose(done -> done.succeeded()
-          ? CompletableFuture.<Void>completedFuture(null)
-          : applyKey(key, marker, changes, round + 1, continuation));
-    }, continuation);
+    TxnRequest read =
+        new TxnRequest(List.of(), List.of(new TxnOp.Get(key), new TxnOp.Get(marker)), List.of());
+    return kv.txn(definition.keyspace(), read)
+        .thenComposeAsync(
+            result -> {
+              Optional<KeyValue> current = ((TxnOpResult.Get) result.responses().get(0)).kv();
+              Optional<KeyValue> applied = ((TxnOpResult.Get) result.responses().get(1)).kv();
+              long appliedOffset = applied.map(m -> Long.parseLong(m.valueUtf8())).orElse(-1L);
+              List<Change> fresh =
+                  changes.stream().filter(c -> c.offset() > appliedOffset).toList();
+              if (fresh.isEmpty()) {
+                return CompletableFuture.<Void>completedFuture(null);
+              }
+              long last = fresh.get(fresh.size() - 1).offset();
+              List<TxnOp> writes = new ArrayList<>();
+              writes.add(viewWrite(key, current, fresh));
+              writes.add(
+                  new TxnOp.Put(
+                      marker,
+                      Long.toString(last).getBytes(StandardCharsets.UTF_8),
+                      PutOptions.NONE));
+              TxnRequest write =
+                  new TxnRequest(
+                      List.of(unchanged(key, current), unchanged(marker, applied)),
+                      writes,
+                      List.of());
+              return kv.txn(definition.keyspace(), write)
+                  .thenCompose(
+                      done ->
+                          done.succeeded()
+                              ? CompletableFuture.<Void>completedFuture(null)
+                              : applyKey(key, marker, changes, round + 1, continuation));
+            },
+            continuation);
   }
 
   private static Compare unchanged(String key, Optional<KeyValue> seen) {
@@ -235,22 +257,26 @@ public final class ViewWriter {
     for (Change c : fresh) {
       total = total.add(c.amount());
     }
-    return new TxnOp.Put(key, total.toPlainString().getBytes(StandardCharsets.UTF_8),
-        PutOptions.NONE);
+    return new TxnOp.Put(
+        key, total.toPlainString().getBytes(StandardCharsets.UTF_8), PutOptions.NONE);
   }
 
   private static BigDecimal number(String key, KeyValue kv) {
     try {
       return new BigDecimal(kv.valueUtf8());
     } catch (NumberFormatException e) {
-      throw new ViewFailure("view key '" + key + "' holds '" + kv.valueUtf8()
-          + "', not a number: was it written by something other than this projection?");
+      throw new ViewFailure(
+          "view key '"
+              + key
+              + "' holds '"
+              + kv.valueUtf8()
+              + "', not a number: was it written by something other than this projection?");
     }
   }
 
   /**
-   * Deletes every view key this projection has a marker for, with the markers (each key and
-   * marker in one transaction, so a crash leaves no half-cleared pair).
+   * Deletes every view key this projection has a marker for, with the markers (each key and marker
+   * in one transaction, so a crash leaves no half-cleared pair).
    */
   CompletionStage<Void> clear() {
     return clearPage(null);
@@ -259,19 +285,28 @@ public final class ViewWriter {
   private CompletionStage<Void> clearPage(String page) {
     RangeRequest request = RangeRequest.prefix("{").withKeysOnly().withLimit(CLEAR_PAGE);
     return kv.range(definition.keyspace(), page == null ? request : request.withPage(page))
-        .thenCompose(result -> {
-          List<CompletableFuture<?>> deletes = new ArrayList<>();
-          for (KeyValue k : result.kvs()) {
-            String viewKey = viewKeyOf(definition.name(), k.key());
-            if (viewKey != null) {
-              deletes.add(kv.txn(definition.keyspace(), new TxnRequest(List.of(),
-                  List.of(new TxnOp.Delete(viewKey), new TxnOp.Delete(k.key())), List.of()))
-                  .toCompletableFuture());
-            }
-          }
-          return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new))
-              .thenCompose(ignored -> result.more()
-                  ? clearPage(result.next()) : CompletableFuture.<Void>completedFuture(null));
-        });
+        .thenCompose(
+            result -> {
+              List<CompletableFuture<?>> deletes = new ArrayList<>();
+              for (KeyValue k : result.kvs()) {
+                String viewKey = viewKeyOf(definition.name(), k.key());
+                if (viewKey != null) {
+                  deletes.add(
+                      kv.txn(
+                              definition.keyspace(),
+                              new TxnRequest(
+                                  List.of(),
+                                  List.of(new TxnOp.Delete(viewKey), new TxnOp.Delete(k.key())),
+                                  List.of()))
+                          .toCompletableFuture());
+                }
+              }
+              return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new))
+                  .thenCompose(
+                      ignored ->
+                          result.more()
+                              ? clearPage(result.next())
+                              : CompletableFuture.<Void>completedFuture(null));
+            });
   }
 }

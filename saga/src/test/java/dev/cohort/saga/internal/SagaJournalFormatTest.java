@@ -26,17 +26,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Journal format version 1 of a saga instance: the events of a compensated order saga, written
- * when the format was introduced (fixtures/saga-instance-events-v1.bin: a count, then each event
- * as length and Kryo bytes). Replaying them must still give the same instance; changing an event
- * or the state incompatibly fails here.
+ * Journal format version 1 of a saga instance: the events of a compensated order saga, written when
+ * the format was introduced (fixtures/saga-instance-events-v1.bin: a count, then each event as
+ * length and Kryo bytes). Replaying them must still give the same instance; changing an event or
+ * the state incompatibly fails here.
  */
 class SagaJournalFormatTest {
-  private static final ActorTestKit kit = ActorTestKit.create(
-      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final ActorTestKit kit =
+      ActorTestKit.create(
+          ConfigFactory.parseString("pekko.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
   private static final Serialization serialization =
       SerializationExtension.get(kit.system().classicSystem());
-  private static final Path FIXTURE = Path.of("src/test/resources/fixtures/saga-instance-events-v1.bin");
+  private static final Path FIXTURE =
+      Path.of("src/test/resources/fixtures/saga-instance-events-v1.bin");
 
   @AfterAll
   static void shutdown() {
@@ -52,14 +55,16 @@ class SagaJournalFormatTest {
       for (int i = 0; i < count; i++) {
         byte[] bytes = new byte[data.readInt()];
         data.readFully(bytes);
-        events.add((SagaInstanceEntity.Event) serialization
-            .deserialize(bytes, SagaInstanceEntity.Event.class).get());
+        events.add(
+            (SagaInstanceEntity.Event)
+                serialization.deserialize(bytes, SagaInstanceEntity.Event.class).get());
       }
     }
     InstanceData state = assertInstanceOf(InstanceState.Ended.class, replay(events)).data();
     assertEquals(versionOneEvents(), events);
     assertEquals(SagaState.COMPENSATED, state.status());
-    assertEquals(List.of(StepStatus.COMPENSATED, StepStatus.FAILED),
+    assertEquals(
+        List.of(StepStatus.COMPENSATED, StepStatus.FAILED),
         state.steps().stream().map(s -> s.status()).toList());
     assertEquals("ORD-001", state.view().contextMap().get("order_id"));
     assertEquals(Optional.of("declined"), state.steps().get(1).error());
@@ -76,7 +81,10 @@ class SagaJournalFormatTest {
 
   /** The fixture's content. */
   static List<SagaInstanceEntity.Event> versionOneEvents() {
-    SagaDefinition definition = SagaDefinition.fromJson("order", """
+    SagaDefinition definition =
+        SagaDefinition.fromJson(
+                "order",
+                """
         {"steps":[
           {"name":"create_order","action":{"java":"create_order"},
            "compensation":{"java":"cancel_order"},
@@ -88,21 +96,23 @@ class SagaJournalFormatTest {
            "compensation":{"http":{"method":"POST","url":"http://127.0.0.1:9000/refund"}},
            "retry":{"maxAttempts":1}, "timeoutMs":2000}
         ], "deadlineMs": 60000}
-        """).withVersion(1);
+        """)
+            .withVersion(1);
     Instant t = Instant.ofEpochSecond(1_764_400_000L);
     return List.of(
         // written before Started carried the starter's trace context: it reads as none
         new SagaInstanceEntity.Started("order-1", definition, "{\"amount\":50000}", t, null),
         new SagaInstanceEntity.AttemptStarted(0, StepPhase.ACTION, 1, t.plusMillis(1)),
-        new SagaInstanceEntity.AttemptSucceeded(0, StepPhase.ACTION, 1,
-            "{\"order_id\":\"ORD-001\"}", t.plusMillis(2)),
+        new SagaInstanceEntity.AttemptSucceeded(
+            0, StepPhase.ACTION, 1, "{\"order_id\":\"ORD-001\"}", t.plusMillis(2)),
         new SagaInstanceEntity.AttemptStarted(1, StepPhase.ACTION, 1, t.plusMillis(3)),
-        new SagaInstanceEntity.AttemptFailed(1, StepPhase.ACTION, 1, "declined", false,
-            Optional.empty(), t.plusMillis(4)),
-        new SagaInstanceEntity.CompensationStarted("step 'process_payment' failed", t.plusMillis(4)),
+        new SagaInstanceEntity.AttemptFailed(
+            1, StepPhase.ACTION, 1, "declined", false, Optional.empty(), t.plusMillis(4)),
+        new SagaInstanceEntity.CompensationStarted(
+            "step 'process_payment' failed", t.plusMillis(4)),
         new SagaInstanceEntity.AttemptStarted(0, StepPhase.COMPENSATION, 1, t.plusMillis(5)),
-        new SagaInstanceEntity.AttemptSucceeded(0, StepPhase.COMPENSATION, 1, "{}",
-            t.plusMillis(6)),
+        new SagaInstanceEntity.AttemptSucceeded(
+            0, StepPhase.COMPENSATION, 1, "{}", t.plusMillis(6)),
         new SagaInstanceEntity.Compensated(t.plusMillis(7)));
   }
 

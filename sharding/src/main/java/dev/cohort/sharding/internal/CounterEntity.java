@@ -63,7 +63,8 @@ public final class CounterEntity
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Increment.class, this::onIncrement)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Value(state.value())))
+        .onCommand(
+            Get.class, (state, get) -> Effect().reply(get.replyTo(), new Value(state.value())))
         .build();
   }
 

@@ -13,11 +13,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Kafka's partition assignors, computed by the group coordinator. Inputs are the members (sorted
- * by member id) with their subscriptions, the partition counts of the subscribed topics and, for
- * {@code cooperative-sticky}, the previous target assignment. Every partition of a subscribed
- * topic goes to exactly one member subscribed to it; members beyond the partition count stay idle
- * with an empty list. Pure functions.
+ * Kafka's partition assignors, computed by the group coordinator. Inputs are the members (sorted by
+ * member id) with their subscriptions, the partition counts of the subscribed topics and, for
+ * {@code cooperative-sticky}, the previous target assignment. Every partition of a subscribed topic
+ * goes to exactly one member subscribed to it; members beyond the partition count stay idle with an
+ * empty list. Pure functions.
  */
 public final class Assignors {
   private Assignors() {}
@@ -51,9 +51,12 @@ public final class Assignors {
 
   /** Per topic, consecutive ranges; the first {@code n % k} members get one more. */
   private static void range(
-      List<Subscriber> members, Map<String, Integer> counts, Map<String, List<TopicPartition>> out) {
+      List<Subscriber> members,
+      Map<String, Integer> counts,
+      Map<String, List<TopicPartition>> out) {
     for (String topic : topics(members)) {
-      List<Subscriber> subscribed = members.stream().filter(m -> m.topics().contains(topic)).toList();
+      List<Subscriber> subscribed =
+          members.stream().filter(m -> m.topics().contains(topic)).toList();
       int n = counts.getOrDefault(topic, 0);
       int k = subscribed.size();
       int at = 0;
@@ -68,7 +71,9 @@ public final class Assignors {
 
   /** All partitions in (topic, partition) order dealt to subscribed members in turn. */
   private static void roundRobin(
-      List<Subscriber> members, Map<String, Integer> counts, Map<String, List<TopicPartition>> out) {
+      List<Subscriber> members,
+      Map<String, Integer> counts,
+      Map<String, List<TopicPartition>> out) {
     int next = 0;
     for (TopicPartition tp : allPartitions(members, counts)) {
       for (int tries = 0; tries < members.size(); tries++) {
@@ -82,11 +87,13 @@ public final class Assignors {
   }
 
   /**
-   * Balanced like round robin, but each member first keeps what it had (up to its quota), so
-   * that only the partitions that must move do.
+   * Balanced like round robin, but each member first keeps what it had (up to its quota), so that
+   * only the partitions that must move do.
    */
   private static void sticky(
-      List<Subscriber> members, Map<String, Integer> counts, Map<String, List<TopicPartition>> out) {
+      List<Subscriber> members,
+      Map<String, Integer> counts,
+      Map<String, List<TopicPartition>> out) {
     List<TopicPartition> all = allPartitions(members, counts);
     int m = members.size();
     int base = all.size() / m;

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,9 +21,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * their entity refs, the ask, and the one translation of a failed ask into a {@link LogException}.
  *
  * <p>Invariants: every failure a client sees is a {@link LogException} — a refusal keeps its
- * entity's code, an ask without answer in time is {@code request_timeout}, anything else is
- * {@code not_ready}. Timeouts come from {@code cohort.log}, never literals. Stateless apart from
- * the sharding extension; thread-safe.
+ * entity's code, an ask without answer in time is {@code request_timeout}, anything else is {@code
+ * not_ready}. Timeouts come from {@code cohort.log}, never literals. Stateless apart from the
+ * sharding extension; thread-safe.
  */
 final class EntityAsks {
   private final ActorSystem<?> system;

@@ -7,8 +7,6 @@ import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.observability.Tracing;
-import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +22,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * starts ({@code auto.offset.reset}); and the backpressured {@link Source} of a partition.
  *
  * <p>Invariants: a fetch returns at most {@code max.poll.records} records, from the requested
- * offset on, and the offset to fetch next; its wait is capped by {@code max-fetch-wait} and its
- * ask waits that long plus {@code ask-timeout}. Batches stay compressed until decoded here, on the
+ * offset on, and the offset to fetch next; its wait is capped by {@code max-fetch-wait} and its ask
+ * waits that long plus {@code ask-timeout}. Batches stay compressed until decoded here, on the
  * caller's side. Thread-safe (no state of its own).
  */
 final class FetchClient {
@@ -53,8 +51,14 @@ final class FetchClient {
             meta -> {
               if (partition < 0 || partition >= meta.partitions()) {
                 return EntityAsks.failed(
-                    LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("topic '" + topic + "' has " + meta.partitions() + " partitions; partition "
-                            + partition + " does not exist"));
+                    LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
+                        "topic '"
+                            + topic
+                            + "' has "
+                            + meta.partitions()
+                            + " partitions; partition "
+                            + partition
+                            + " does not exist"));
               }
               TopicPartition tp = new TopicPartition(topic, partition);
               long wait = Math.min(maxWait.toMillis(), settings.maxFetchWait().toMillis());
@@ -62,7 +66,10 @@ final class FetchClient {
                       tp,
                       replyTo ->
                           new PartitionEntity.Fetch(
-                              offset, consumer.fetchMaxBytes(), consumer.maxPollRecords(), wait,
+                              offset,
+                              consumer.fetchMaxBytes(),
+                              consumer.maxPollRecords(),
+                              wait,
                               replyTo),
                       settings.askTimeout().plusMillis(wait))
                   .thenCompose(reply -> decode(tp, offset, consumer.maxPollRecords(), reply));
@@ -102,7 +109,8 @@ final class FetchClient {
       case LATEST -> admin.offsets(tp).thenApply(o -> o[1]);
       case NONE ->
           CompletableFuture.failedFuture(
-              LogError.OFFSET_OUT_OF_RANGE.exception("no valid position " + wanted + " for " + tp + " and auto.offset.reset = none"));
+              LogError.OFFSET_OUT_OF_RANGE.exception(
+                  "no valid position " + wanted + " for " + tp + " and auto.offset.reset = none"));
     };
   }
 

@@ -16,10 +16,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>Owns: the parked fetches and their expiry timers (transient: a restarted or moved partition
  * starts empty, and the callers' asks time out and retry).
  *
- * <p>Invariants: every parked fetch is answered exactly once — by {@link #answerReady} when the
- * log end (or the log start) passes its offset, by {@link #answerAll} on deletion, or by {@link
- * #expire} when its timer fires — and its timer is cancelled or has fired by then. The
- * caller decides each answer, so it reflects the state after the write that woke the fetch.
+ * <p>Invariants: every parked fetch is answered exactly once — by {@link #answerReady} when the log
+ * end (or the log start) passes its offset, by {@link #answerAll} on deletion, or by {@link
+ * #expire} when its timer fires — and its timer is cancelled or has fired by then. The caller
+ * decides each answer, so it reflects the state after the write that woke the fetch.
  *
  * <p>Thread-safety: confined to the partition entity's actor.
  */

@@ -11,8 +11,8 @@ import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.Rejection;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -126,7 +126,9 @@ final class GroupClient {
   }
 
   CompletionStage<Done> commitOffsets(
-      String groupId, String memberId, int generation,
+      String groupId,
+      String memberId,
+      int generation,
       Map<TopicPartition, OffsetAndMetadata> offsets) {
     Map<TopicPartition, OffsetAndMetadata> copy = Map.copyOf(offsets);
     if (memberId == null || memberId.isEmpty()) {
@@ -194,8 +196,12 @@ final class GroupClient {
                               new GroupDescription.Member(
                                   m.memberId(), m.clientId(), m.topics(), m.owned())));
               return new GroupDescription(
-                  groupId, d.state(), d.generation(), d.assignor(),
-                  List.copyOf(members), List.copyOf(offsets));
+                  groupId,
+                  d.state(),
+                  d.generation(),
+                  d.assignor(),
+                  List.copyOf(members),
+                  List.copyOf(offsets));
             });
   }
 

@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * the actor system's scheduler, follows assignment changes, and keeps one position per assigned
  * partition: the committed offset, else {@code auto.offset.reset}.
  *
- * <p>Thread-safety: shared state (membership, assignment, positions) is guarded by {@code this};
- * no lock is held while waiting for an answer. {@code poll} and the commits are meant for one
- * caller at a time, as with Kafka's consumer.
+ * <p>Thread-safety: shared state (membership, assignment, positions) is guarded by {@code this}; no
+ * lock is held while waiting for an answer. {@code poll} and the commits are meant for one caller
+ * at a time, as with Kafka's consumer.
  */
 final class GroupConsumerImpl implements GroupConsumer {
   private static final Logger log = LoggerFactory.getLogger(GroupConsumerImpl.class);
@@ -99,7 +99,8 @@ final class GroupConsumerImpl implements GroupConsumer {
   private synchronized CompletableFuture<Void> ensureJoined() {
     if (joined == null || joined.isCompletedExceptionally()) {
       joined =
-          streamLog.joinGroup(groupId, null, topics, settings)
+          streamLog
+              .joinGroup(groupId, null, topics, settings)
               .toCompletableFuture()
               .thenAccept(this::onAssignment);
     }
@@ -166,7 +167,8 @@ final class GroupConsumerImpl implements GroupConsumer {
       if (settings.enableAutoCommit() && !revoked.isEmpty()) {
         // Commit what was consumed from the partitions that move, before acknowledging them.
         pendingRevocation =
-            streamLog.commitOffsets(groupId, memberId, generation, revoked)
+            streamLog
+                .commitOffsets(groupId, memberId, generation, revoked)
                 .toCompletableFuture()
                 .handle((d, e) -> null);
       }
@@ -187,7 +189,10 @@ final class GroupConsumerImpl implements GroupConsumer {
         member = memberId;
       }
       ready =
-          streamLog.heartbeat(groupId, member, -1).toCompletableFuture().thenAccept(this::onAssignment);
+          streamLog
+              .heartbeat(groupId, member, -1)
+              .toCompletableFuture()
+              .thenAccept(this::onAssignment);
     } else {
       ready = ensureJoined();
     }
@@ -224,7 +229,8 @@ final class GroupConsumerImpl implements GroupConsumer {
     if (missing.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    return streamLog.committedOffsets(groupId)
+    return streamLog
+        .committedOffsets(groupId)
         .toCompletableFuture()
         .thenCompose(
             committed -> {
@@ -257,7 +263,8 @@ final class GroupConsumerImpl implements GroupConsumer {
         return CompletableFuture.completedFuture(List.of());
       }
       // Nothing assigned yet: wait (briefly) for the next heartbeat to bring an assignment.
-      Duration pause = wait.compareTo(settings.heartbeatInterval()) < 0 ? wait : settings.heartbeatInterval();
+      Duration pause =
+          wait.compareTo(settings.heartbeatInterval()) < 0 ? wait : settings.heartbeatInterval();
       String member;
       int gen;
       synchronized (this) {
@@ -281,12 +288,14 @@ final class GroupConsumerImpl implements GroupConsumer {
     for (TopicPartition tp : order) {
       long position = snapshot.get(tp);
       fetches.add(
-          streamLog.fetch(tp.topic(), tp.partition(), position, settings, wait)
+          streamLog
+              .fetch(tp.topic(), tp.partition(), position, settings, wait)
               .exceptionallyCompose(
                   failure -> {
                     if (cause(failure) instanceof LogException e
                         && e.is(LogError.OFFSET_OUT_OF_RANGE)) {
-                      return streamLog.resetOffset(tp, settings, position)
+                      return streamLog
+                          .resetOffset(tp, settings, position)
                           .thenApply(
                               reset -> {
                                 setPosition(tp, reset, false);
@@ -304,16 +313,21 @@ final class GroupConsumerImpl implements GroupConsumer {
                 for (int i = 0; i < order.size(); i++) {
                   TopicPartition tp = order.get(i);
                   FetchResult r = fetches.get(i).join();
-                  if (!positions.containsKey(tp) || positions.get(tp) != snapshot.get(tp).longValue()) {
+                  if (!positions.containsKey(tp)
+                      || positions.get(tp) != snapshot.get(tp).longValue()) {
                     continue; // revoked or reset meanwhile
                   }
                   int room = settings.maxPollRecords() - out.size();
                   if (room <= 0) {
                     continue;
                   }
-                  List<ConsumerRecord> taken = r.records().size() > room ? r.records().subList(0, room) : r.records();
+                  List<ConsumerRecord> taken =
+                      r.records().size() > room ? r.records().subList(0, room) : r.records();
                   out.addAll(taken);
-                  long next = taken.size() < r.records().size() ? taken.getLast().offset() + 1 : r.nextOffset();
+                  long next =
+                      taken.size() < r.records().size()
+                          ? taken.getLast().offset() + 1
+                          : r.nextOffset();
                   if (!taken.isEmpty() || r.records().isEmpty()) {
                     positions.put(tp, next);
                   }
@@ -343,12 +357,12 @@ final class GroupConsumerImpl implements GroupConsumer {
       member = memberId;
       gen = generation;
     }
-    return streamLog.commitOffsets(groupId, member, gen, offsets)
+    return streamLog
+        .commitOffsets(groupId, member, gen, offsets)
         .toCompletableFuture()
         .exceptionallyCompose(
             failure -> {
-              if (cause(failure) instanceof LogException e
-                  && e.is(LogError.ILLEGAL_GENERATION)) {
+              if (cause(failure) instanceof LogException e && e.is(LogError.ILLEGAL_GENERATION)) {
                 // The group moved on: learn the new generation, then commit what is still ours.
                 return heartbeat(member, gen)
                     .thenCompose(
@@ -414,7 +428,10 @@ final class GroupConsumerImpl implements GroupConsumer {
     }
     if (!member.isEmpty()) {
       try {
-        streamLog.leaveGroup(groupId, member).toCompletableFuture().get(askMillis(), TimeUnit.MILLISECONDS);
+        streamLog
+            .leaveGroup(groupId, member)
+            .toCompletableFuture()
+            .get(askMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         log.debug("leave of {} failed: {}", groupId, e.toString());
       }

@@ -5,7 +5,6 @@ import dev.cohort.log.LogError;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,8 +34,8 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * The coordinator of one consumer group: a sharded, event-sourced entity (id = group id) that
- * holds the members, the generation, the assignment and the committed offsets.
+ * The coordinator of one consumer group: a sharded, event-sourced entity (id = group id) that holds
+ * the members, the generation, the assignment and the committed offsets.
  *
  * <p>Protocol: the coordinator computes assignments itself (like Kafka's KIP-848 protocol) with the
  * group's assignor. A join, a leave, a member whose session timed out, or a subscribed topic that
@@ -114,7 +113,10 @@ public final class GroupCoordinator
   public record Offsets(Map<TopicPartition, OffsetAndMetadata> offsets) implements Reply {}
 
   public record Description(
-      String state, int generation, String assignor, List<Member> members,
+      String state,
+      int generation,
+      String assignor,
+      List<Member> members,
       Map<TopicPartition, OffsetAndMetadata> offsets)
       implements Reply {}
 
@@ -141,8 +143,7 @@ public final class GroupCoordinator
       String memberId, List<TopicPartition> owned, List<TopicPartition> revoking)
       implements Event {}
 
-  public record OffsetsCommitted(Map<TopicPartition, OffsetAndMetadata> offsets)
-      implements Event {}
+  public record OffsetsCommitted(Map<TopicPartition, OffsetAndMetadata> offsets) implements Event {}
 
   /** Committed offsets removed: these partitions, or all when the list is empty. */
   public record OffsetsDeleted(List<TopicPartition> partitions) implements Event {}
@@ -151,8 +152,8 @@ public final class GroupCoordinator
 
   /**
    * A member: {@code target} is what the assignor gave it in the current generation, {@code owned}
-   * what it was last told it may consume, {@code revoking} what it was told to give up and has
-   * not yet acknowledged (it may still be committing them).
+   * what it was last told it may consume, {@code revoking} what it was told to give up and has not
+   * yet acknowledged (it may still be committing them).
    */
   public record Member(
       String memberId,
@@ -187,8 +188,8 @@ public final class GroupCoordinator
     }
 
     /**
-     * What {@code memberId} may consume now: its target minus what others still own or have not
-     * yet acknowledged giving up.
+     * What {@code memberId} may consume now: its target minus what others still own or have not yet
+     * acknowledged giving up.
      */
     List<TopicPartition> deliverable(String memberId) {
       Set<TopicPartition> ownedByOthers = new HashSet<>();
@@ -264,11 +265,14 @@ public final class GroupCoordinator
   private final ActorContext<Command> context;
   private final LogSettings settings;
   private final LogMetrics metrics;
+
   /** Last time each member was heard from (System.nanoTime). Transient. */
   private final Map<String, Long> lastSeen = new HashMap<>();
 
   private GroupCoordinator(
-      PersistenceId persistenceId, String groupId, ActorContext<Command> context,
+      PersistenceId persistenceId,
+      String groupId,
+      ActorContext<Command> context,
       LogSettings settings) {
     super(persistenceId, settings.restartWithBackoff());
     this.groupId = groupId;
@@ -340,7 +344,8 @@ public final class GroupCoordinator
         .onCommand(Heartbeat.class, this::onHeartbeat)
         .onCommand(Leave.class, this::onLeave)
         .onCommand(Commit.class, this::onCommit)
-        .onCommand(GetOffsets.class, (s, c) -> Effect().reply(c.replyTo(), new Offsets(s.offsets())))
+        .onCommand(
+            GetOffsets.class, (s, c) -> Effect().reply(c.replyTo(), new Offsets(s.offsets())))
         .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), describe(s)))
         .onCommand(DeleteOffsets.class, this::onDeleteOffsets)
         .onCommand(Tick.class, this::onTick)
@@ -352,15 +357,33 @@ public final class GroupCoordinator
     long min = settings.minSessionTimeout().toMillis();
     long max = settings.maxSessionTimeout().toMillis();
     if (command.sessionTimeoutMs() < min || command.sessionTimeoutMs() > max) {
-      return reject(command.replyTo(), LogError.INVALID_SESSION_TIMEOUT, "session.timeout.ms must be from " + min + " to " + max + ", not "
+      return reject(
+          command.replyTo(),
+          LogError.INVALID_SESSION_TIMEOUT,
+          "session.timeout.ms must be from "
+              + min
+              + " to "
+              + max
+              + ", not "
               + command.sessionTimeoutMs());
     }
     if (command.topics().isEmpty()) {
-      return reject(command.replyTo(), LogError.INVALID_REQUEST, "a member must subscribe to at least one topic");
+      return reject(
+          command.replyTo(),
+          LogError.INVALID_REQUEST,
+          "a member must subscribe to at least one topic");
     }
-    if (state.assignor() != null && !state.members().isEmpty()
+    if (state.assignor() != null
+        && !state.members().isEmpty()
         && state.assignor() != command.assignor()) {
-      return reject(command.replyTo(), LogError.INCONSISTENT_GROUP_PROTOCOL, "group '" + groupId + "' uses " + state.assignor().kafkaName() + ", not "
+      return reject(
+          command.replyTo(),
+          LogError.INCONSISTENT_GROUP_PROTOCOL,
+          "group '"
+              + groupId
+              + "' uses "
+              + state.assignor().kafkaName()
+              + ", not "
               + command.assignor().kafkaName());
     }
     String memberId = command.memberId() == null ? "" : command.memberId();
@@ -423,8 +446,12 @@ public final class GroupCoordinator
       Map<String, Member> next = new TreeMap<>(state.members());
       next.put(memberId, member.withOwned(member.owned(), List.of()));
       acknowledged =
-          new State(state.generation(), state.assignor(), Map.copyOf(next),
-              state.partitionCounts(), state.offsets());
+          new State(
+              state.generation(),
+              state.assignor(),
+              Map.copyOf(next),
+              state.partitionCounts(),
+              state.offsets());
     }
     List<TopicPartition> deliver = acknowledged.deliverable(memberId);
     Set<TopicPartition> revoking = new java.util.TreeSet<>(member.owned());
@@ -462,7 +489,11 @@ public final class GroupCoordinator
     Map<String, Member> members = new TreeMap<>(state.members());
     members.remove(command.memberId());
     GroupRebalanced event =
-        rebalance(state, members, state.partitionCounts(), state.assignor(),
+        rebalance(
+            state,
+            members,
+            state.partitionCounts(),
+            state.assignor(),
             "member " + command.memberId() + " left");
     return Effect()
         .persist(event)
@@ -476,9 +507,17 @@ public final class GroupCoordinator
 
   private ReplyEffect<Event, State> onDeleteOffsets(State state, DeleteOffsets command) {
     if (!state.members().isEmpty()) {
-      return Effect().reply(command.replyTo(), new Rejected(LogError.NON_EMPTY_GROUP.rejection(
-          "group '" + groupId + "' has " + state.members().size() + " members; offsets are"
-              + " deleted only while it has none")));
+      return Effect()
+          .reply(
+              command.replyTo(),
+              new Rejected(
+                  LogError.NON_EMPTY_GROUP.rejection(
+                      "group '"
+                          + groupId
+                          + "' has "
+                          + state.members().size()
+                          + " members; offsets are"
+                          + " deleted only while it has none")));
     }
     return Effect()
         .persist(new OffsetsDeleted(List.copyOf(command.partitions())))
@@ -489,17 +528,30 @@ public final class GroupCoordinator
     String memberId = command.memberId() == null ? "" : command.memberId();
     if (memberId.isEmpty()) {
       if (!state.members().isEmpty()) {
-        return reject(command.replyTo(), LogError.ILLEGAL_GENERATION, "group '" + groupId + "' has members; commit as one of them");
+        return reject(
+            command.replyTo(),
+            LogError.ILLEGAL_GENERATION,
+            "group '" + groupId + "' has members; commit as one of them");
       }
     } else if (!state.members().containsKey(memberId)) {
       return unknownMember(command.replyTo(), memberId);
     } else if (command.generation() != state.generation()) {
-      return reject(command.replyTo(), LogError.ILLEGAL_GENERATION, "commit from generation " + command.generation() + " of group '" + groupId
-              + "', which is at generation " + state.generation());
+      return reject(
+          command.replyTo(),
+          LogError.ILLEGAL_GENERATION,
+          "commit from generation "
+              + command.generation()
+              + " of group '"
+              + groupId
+              + "', which is at generation "
+              + state.generation());
     }
     for (Map.Entry<TopicPartition, OffsetAndMetadata> e : command.offsets().entrySet()) {
       if (e.getValue().offset() < 0 || e.getKey().partition() < 0) {
-        return reject(command.replyTo(), LogError.INVALID_REQUEST, "offset " + e.getValue().offset() + " for " + e.getKey() + " is negative");
+        return reject(
+            command.replyTo(),
+            LogError.INVALID_REQUEST,
+            "offset " + e.getValue().offset() + " for " + e.getKey() + " is negative");
       }
     }
     if (!memberId.isEmpty()) {
@@ -518,15 +570,17 @@ public final class GroupCoordinator
     long now = System.nanoTime();
     Map<String, Member> alive = new TreeMap<>();
     List<String> expired = new ArrayList<>();
-    state.members().forEach(
-        (id, m) -> {
-          long seen = lastSeen.getOrDefault(id, now);
-          if (now - seen > m.sessionTimeoutMs() * 1_000_000L) {
-            expired.add(id);
-          } else {
-            alive.put(id, m);
-          }
-        });
+    state
+        .members()
+        .forEach(
+            (id, m) -> {
+              long seen = lastSeen.getOrDefault(id, now);
+              if (now - seen > m.sessionTimeoutMs() * 1_000_000L) {
+                expired.add(id);
+              } else {
+                alive.put(id, m);
+              }
+            });
     List<String> topics = List.copyOf(state.subscribedTopics());
     context.ask(
         TopicRegistry.Reply.class,
@@ -544,7 +598,11 @@ public final class GroupCoordinator
     expired.forEach(lastSeen::remove);
     context.getLog().info("group {}: session of {} timed out", groupId, expired);
     GroupRebalanced event =
-        rebalance(state, alive, state.partitionCounts(), state.assignor(),
+        rebalance(
+            state,
+            alive,
+            state.partitionCounts(),
+            state.assignor(),
             "session timeout of " + expired);
     return Effect()
         .persist(event)
@@ -579,22 +637,31 @@ public final class GroupCoordinator
 
   /** The next generation for {@code members}: targets from the assignor, ownership unchanged. */
   private static GroupRebalanced rebalance(
-      State state, Map<String, Member> members, Map<String, Integer> counts, Assignor assignor,
+      State state,
+      Map<String, Member> members,
+      Map<String, Integer> counts,
+      Assignor assignor,
       String reason) {
     List<Assignors.Subscriber> subscribers = new ArrayList<>();
-    members.values()
-        .forEach(m -> subscribers.add(new Assignors.Subscriber(m.memberId(), m.topics(), m.target())));
+    members
+        .values()
+        .forEach(
+            m -> subscribers.add(new Assignors.Subscriber(m.memberId(), m.topics(), m.target())));
     Map<String, List<TopicPartition>> targets =
         subscribers.isEmpty() ? Map.of() : Assignors.assign(assignor, subscribers, counts);
     List<Member> next = new ArrayList<>();
-    members.values().forEach(m -> next.add(m.withTarget(targets.getOrDefault(m.memberId(), List.of()))));
+    members
+        .values()
+        .forEach(m -> next.add(m.withTarget(targets.getOrDefault(m.memberId(), List.of()))));
     return new GroupRebalanced(
         state.generation() + 1, assignor, List.copyOf(next), Map.copyOf(counts), reason);
   }
 
   private Description describe(State state) {
     String groupState =
-        state.members().isEmpty() ? "Empty" : state.rebalancing() ? "CompletingRebalance" : "Stable";
+        state.members().isEmpty()
+            ? "Empty"
+            : state.rebalancing() ? "CompletingRebalance" : "Stable";
     return new Description(
         groupState,
         state.generation(),
@@ -610,11 +677,13 @@ public final class GroupCoordinator
   }
 
   private ReplyEffect<Event, State> unknownMember(ActorRef<Reply> replyTo, String memberId) {
-    return reject(replyTo, LogError.UNKNOWN_MEMBER_ID, "member '" + memberId + "' is not in group '" + groupId + "'");
+    return reject(
+        replyTo,
+        LogError.UNKNOWN_MEMBER_ID,
+        "member '" + memberId + "' is not in group '" + groupId + "'");
   }
 
-  private ReplyEffect<Event, State> reject(
-      ActorRef<Reply> replyTo, LogError code, String message) {
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, LogError code, String message) {
     return Effect().reply(replyTo, new Rejected(code.rejection(message)));
   }
 

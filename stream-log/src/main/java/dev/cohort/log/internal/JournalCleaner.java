@@ -25,7 +25,9 @@ final class JournalCleaner {
     var ignore = Adapter.toClassic(system.ignoreRef());
     persistence
         .journalFor("", ConfigFactory.empty())
-        .tell(new JournalProtocol.DeleteMessagesTo(persistenceId, snapshotSequenceNr, ignore), ignore);
+        .tell(
+            new JournalProtocol.DeleteMessagesTo(persistenceId, snapshotSequenceNr, ignore),
+            ignore);
     persistence
         .snapshotStoreFor("", ConfigFactory.empty())
         .tell(

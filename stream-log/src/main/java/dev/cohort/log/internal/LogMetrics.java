@@ -12,11 +12,11 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * The stream-log metrics of one node. Entities publish their live numbers into node-local maps
- * that the gauges read at scrape time: a partition's offsets and size (and whether its entity is
+ * The stream-log metrics of one node. Entities publish their live numbers into node-local maps that
+ * the gauges read at scrape time: a partition's offsets and size (and whether its entity is
  * serving), a group's member count and committed offsets. Lag is computed at scrape time from a
- * group's committed offsets and the log end offset of each partition: live for partitions hosted
- * on the same node, and for the others as last fetched by {@link StreamLogImpl} (every {@code
+ * group's committed offsets and the log end offset of each partition: live for partitions hosted on
+ * the same node, and for the others as last fetched by {@link StreamLogImpl} (every {@code
  * cohort.log.group.lag-refresh-interval}). Thread-safe.
  */
 public final class LogMetrics implements Extension {
@@ -26,6 +26,7 @@ public final class LogMetrics implements Extension {
     volatile long logStartOffset;
     volatile long logEndOffset;
     volatile long sizeBytes;
+
     /**
      * Whether the entity is not serving: from its start (or its restart with backoff after an
      * exception) until its recovery from the journal completes.
@@ -49,8 +50,10 @@ public final class LogMetrics implements Extension {
   private final Map<TopicPartition, PartitionStats> partitions = new ConcurrentHashMap<>();
   private final Map<String, Integer> groupMembers = new ConcurrentHashMap<>();
   private final Map<String, Map<TopicPartition, Long>> groupCommitted = new ConcurrentHashMap<>();
+
   /** Log end offsets of partitions hosted on other nodes, as last fetched. */
   private final Map<TopicPartition, Long> remoteLogEndOffsets = new ConcurrentHashMap<>();
+
   /** Partitions per topic this node knows, set by {@link StreamLogImpl}'s metadata cache. */
   private volatile Supplier<Map<String, Integer>> knownTopics = Map::of;
 
@@ -70,8 +73,7 @@ public final class LogMetrics implements Extension {
         metrics.histogram(
             "cohort_log_produce_seconds",
             "From a produce request reaching its partition to its journal write completing");
-    rebalances =
-        metrics.counter("cohort_log_rebalances", "Consumer group rebalances", "group");
+    rebalances = metrics.counter("cohort_log_rebalances", "Consumer group rebalances", "group");
     metrics.gauge(
         "cohort_log_partition_log_end_offset",
         "Log end offset of partitions hosted on this node",
@@ -138,7 +140,8 @@ public final class LogMetrics implements Extension {
         sink ->
             groupCommitted.forEach(
                 (group, offsets) ->
-                    offsets.forEach((tp, committed) -> sink.set(committed, group, tp.topic(), p(tp)))),
+                    offsets.forEach(
+                        (tp, committed) -> sink.set(committed, group, tp.topic(), p(tp)))),
         "consumergroup",
         "topic",
         "partition");
@@ -200,11 +203,18 @@ public final class LogMetrics implements Extension {
   /** Partitions with offsets committed by groups coordinated here that this node does not host. */
   java.util.Set<TopicPartition> committedPartitionsHostedElsewhere() {
     java.util.Set<TopicPartition> elsewhere = new java.util.HashSet<>();
-    groupCommitted.values().forEach(offsets -> offsets.keySet().forEach(tp -> {
-      if (!partitions.containsKey(tp)) {
-        elsewhere.add(tp);
-      }
-    }));
+    groupCommitted
+        .values()
+        .forEach(
+            offsets ->
+                offsets
+                    .keySet()
+                    .forEach(
+                        tp -> {
+                          if (!partitions.containsKey(tp)) {
+                            elsewhere.add(tp);
+                          }
+                        }));
     remoteLogEndOffsets.keySet().retainAll(elsewhere);
     return elsewhere;
   }

@@ -8,9 +8,9 @@ import dev.cohort.log.TopicConfig;
  * should start now.
  *
  * <p>Invariants: only whole batches are removed, oldest first, and only while the oldest batch is
- * older than {@code retention.ms} or the log holds more than {@code retention.bytes}; the log
- * start never moves back. A policy without {@code delete} never truncates. Pure and thread-safe;
- * the entity journals the answer as {@code LogTruncated}.
+ * older than {@code retention.ms} or the log holds more than {@code retention.bytes}; the log start
+ * never moves back. A policy without {@code delete} never truncates. Pure and thread-safe; the
+ * entity journals the answer as {@code LogTruncated}.
  */
 final class LogRetention {
   private LogRetention() {}

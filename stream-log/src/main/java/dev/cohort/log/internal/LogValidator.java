@@ -3,23 +3,22 @@ package dev.cohort.log.internal;
 import dev.cohort.log.LogError;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decides a produce request against one configured partition (Kafka's {@code LogValidator} with
- * the producer-state analysis of {@code UnifiedLog.append}): validates each batch, checks it
- * against its producer's idempotence state, and assigns offsets and the append time to the
- * batches it accepts.
+ * Decides a produce request against one configured partition (Kafka's {@code LogValidator} with the
+ * producer-state analysis of {@code UnifiedLog.append}): validates each batch, checks it against
+ * its producer's idempotence state, and assigns offsets and the append time to the batches it
+ * accepts.
  *
  * <p>Invariants: batches are decided in request order against the state plus the batches accepted
- * before them in the same request; accepted batches get contiguous offsets from the log end; once
- * a batch is refused the later ones are refused too, so a request never leaves a gap in a
- * producer's sequence; a duplicate is answered with its original offsets and writes nothing.
- * Nothing is changed here: the entity persists the returned events and then applies them.
- * Pure and thread-safe.
+ * before them in the same request; accepted batches get contiguous offsets from the log end; once a
+ * batch is refused the later ones are refused too, so a request never leaves a gap in a producer's
+ * sequence; a duplicate is answered with its original offsets and writes nothing. Nothing is
+ * changed here: the entity persists the returned events and then applies them. Pure and
+ * thread-safe.
  */
 final class LogValidator {
   private LogValidator() {}
@@ -37,9 +36,9 @@ final class LogValidator {
 
   /**
    * Decides {@code request} at time {@code now} for a partition whose log ends at {@code
-   * logEndOffset} and whose state for the request's producer is {@code entry} (null: none).
-   * Answers one {@link PartitionEntity.Appended} or {@link PartitionEntity.Rejected} per batch
-   * (wrapped in {@link PartitionEntity.AppendedBatches} when the request is {@code many}).
+   * logEndOffset} and whose state for the request's producer is {@code entry} (null: none). Answers
+   * one {@link PartitionEntity.Appended} or {@link PartitionEntity.Rejected} per batch (wrapped in
+   * {@link PartitionEntity.AppendedBatches} when the request is {@code many}).
    */
   static Decision validateAndAssignOffsets(
       TopicPartition tp,
@@ -112,18 +111,26 @@ final class LogValidator {
     }
     long size = batch.payload().length + (long) RecordBatches.BATCH_OVERHEAD_BYTES;
     if (size > config.maxMessageBytes()) {
-      return LogError.RECORD_TOO_LARGE.rejection("a batch of " + size + " bytes is over max.message.bytes = " + config.maxMessageBytes()
-              + " of topic '" + tp.topic() + "'");
+      return LogError.RECORD_TOO_LARGE.rejection(
+          "a batch of "
+              + size
+              + " bytes is over max.message.bytes = "
+              + config.maxMessageBytes()
+              + " of topic '"
+              + tp.topic()
+              + "'");
     }
     if (config.cleanupPolicy().compacts() && batch.anyNullKey()) {
-      return LogError.INVALID_RECORD.rejection("topic '" + tp.topic() + "' is compacted: every record needs a key");
+      return LogError.INVALID_RECORD.rejection(
+          "topic '" + tp.topic() + "' is compacted: every record needs a key");
     }
     return null;
   }
 
   private static PartitionEntity.Rejected afterRefusal(PartitionEntity.Rejected refused) {
     return new PartitionEntity.Rejected(
-        LogError.OUT_OF_ORDER_SEQUENCE.rejection("an earlier batch of the same request was refused: " + refused.rejection().message()));
+        LogError.OUT_OF_ORDER_SEQUENCE.rejection(
+            "an earlier batch of the same request was refused: " + refused.rejection().message()));
   }
 
   /** The batch as stored: its offsets from {@code baseOffset}, the partition's append time. */

@@ -36,8 +36,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * topic/partition}). This class holds the partition's protocol (commands, replies, events, the
  * snapshot records: their Kryo ids and journal format are fixed), its lifecycle stages ({@link
  * UnconfiguredPartition}, {@link ConfiguredPartition}, each with its own handlers), its sharding
- * and snapshot wiring, and handlers that route each command to the collaborator that decides it,
- * as Kafka's {@code UnifiedLog} does:
+ * and snapshot wiring, and handlers that route each command to the collaborator that decides it, as
+ * Kafka's {@code UnifiedLog} does:
  *
  * <ul>
  *   <li>{@link PartitionLog}: the retained batches and offsets, held in memory;
@@ -48,8 +48,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *   <li>{@link LogCleaner}: compaction, off the actor.
  * </ul>
  *
- * <p>Storage: each produced batch is one {@link BatchAppended} journal event holding the batch
- * as the producer compressed it (a request of several batches is one atomic write); offsets are
+ * <p>Storage: each produced batch is one {@link BatchAppended} journal event holding the batch as
+ * the producer compressed it (a request of several batches is one atomic write); offsets are
  * assigned here, contiguous from 0. The retained log is held in memory (recovered from the latest
  * snapshot plus later events); a snapshot is the retained log, saved after every truncation,
  * compaction or deletion and otherwise once at least {@code snapshot-every} events <em>and</em> at
@@ -63,8 +63,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>Invariants: a produce is answered only after its events are persisted ("acknowledged means
  * durable"); a duplicate from an idempotent producer (same producer id, epoch and sequence) is
  * answered with the original offsets without writing; event handlers only apply events (no clock,
- * metrics or messages), since they also run during recovery. The log's own invariants are in
- * {@link PartitionLog}.
+ * metrics or messages), since they also run during recovery. The log's own invariants are in {@link
+ * PartitionLog}.
  *
  * <p>Thread-safety: the mutable {@link State} is confined to the actor; batches are immutable and
  * shared with fetch replies and the cleaner.
@@ -95,9 +95,9 @@ public final class PartitionEntity
       implements Command {}
 
   /**
-   * Appends one batch. {@code producerId} -1 means a producer without idempotence; otherwise
-   * {@code baseSequence} numbers the batch's first record in this producer's sequence for this
-   * partition and epoch.
+   * Appends one batch. {@code producerId} -1 means a producer without idempotence; otherwise {@code
+   * baseSequence} numbers the batch's first record in this producer's sequence for this partition
+   * and epoch.
    */
   public record Produce(
       String topicId,
@@ -142,7 +142,10 @@ public final class PartitionEntity
 
   /** The compactor's result for the batches below {@code cleanedUpTo}. */
   private record CompactionDone(
-      long logVersion, long cleanedUpTo, List<StoredBatch> replacement, long tombstonesExpireAt,
+      long logVersion,
+      long cleanedUpTo,
+      List<StoredBatch> replacement,
+      long tombstonesExpireAt,
       String failure)
       implements Command {}
 
@@ -151,8 +154,7 @@ public final class PartitionEntity
   public sealed interface Reply extends CohortSerializable {}
 
   /** The batch's first offset (records follow contiguously) and its append time. */
-  public record Appended(long baseOffset, long logAppendTime, boolean duplicate)
-      implements Reply {}
+  public record Appended(long baseOffset, long logAppendTime, boolean duplicate) implements Reply {}
 
   /** One {@link Appended} or {@link Rejected} per batch of a {@link ProduceBatches}. */
   public record AppendedBatches(List<Reply> results) implements Reply {}
@@ -236,13 +238,16 @@ public final class PartitionEntity
   public abstract static sealed class State permits UnconfiguredPartition, ConfiguredPartition {
     /**
      * Rises on every truncation, compaction, deletion or re-creation; a compaction result must
-     * match it. Carried from stage to stage so that a compaction started before a deletion is
-     * never applied after the partition is configured again.
+     * match it. Carried from stage to stage so that a compaction started before a deletion is never
+     * applied after the partition is configured again.
      */
     long logVersion;
+
     /** Appended since the last snapshot (or since recovery started from it); not persisted. */
     long eventsSinceSnapshot;
+
     long bytesSinceSnapshot;
+
     /** Retained bytes when the last snapshot was taken or recovered. */
     long bytesAtSnapshot;
 
@@ -306,10 +311,10 @@ public final class PartitionEntity
   }
 
   /**
-   * The entity, restarted with backoff after a journal failure. The restart runs this factory
-   * again on purpose: Pekko keeps the {@code emptyState()} object of a behavior instance across
-   * its own persist-failure restarts, and this entity's state is mutable, so a restart inside the
-   * instance would replay the journal onto the half-updated state.
+   * The entity, restarted with backoff after a journal failure. The restart runs this factory again
+   * on purpose: Pekko keeps the {@code emptyState()} object of a behavior instance across its own
+   * persist-failure restarts, and this entity's state is mutable, so a restart inside the instance
+   * would replay the journal onto the half-updated state.
    */
   public static Behavior<Command> create(
       PersistenceId persistenceId, TopicPartition topicPartition, LogSettings settings) {
@@ -581,7 +586,8 @@ public final class PartitionEntity
     return switch (state) {
       case UnconfiguredPartition u ->
           new Rejected(
-              LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " was deleted"));
+              LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
+                  "partition " + topicPartition + " was deleted"));
       case ConfiguredPartition c ->
           c.log().inRange(fetch.offset())
               ? read(c, fetch)
@@ -595,13 +601,21 @@ public final class PartitionEntity
   }
 
   private Rejection outOfRange(State state, long offset) {
-    return LogError.OFFSET_OUT_OF_RANGE.rejection("offset " + offset + " is outside [" + state.log().logStartOffset() + ", "
-            + state.log().logEndOffset() + "] of " + topicPartition);
+    return LogError.OFFSET_OUT_OF_RANGE.rejection(
+        "offset "
+            + offset
+            + " is outside ["
+            + state.log().logStartOffset()
+            + ", "
+            + state.log().logEndOffset()
+            + "] of "
+            + topicPartition);
   }
 
   private Rejected doesNotExist() {
     return new Rejected(
-        LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("partition " + topicPartition + " does not exist"));
+        LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
+            "partition " + topicPartition + " does not exist"));
   }
 
   // ---- lifecycle ----

@@ -11,9 +11,9 @@ import java.util.List;
  * counts, and the compaction marks ({@code cleanedUpTo}, {@code tombstonesExpireAt}).
  *
  * <p>Invariants: {@code logStartOffset <= logEndOffset}; batches are ordered by offset, disjoint,
- * and lie in [logStartOffset, logEndOffset); offsets never change (compaction leaves gaps);
- * {@code sizeBytes} is the sum of the retained batches' sizes and {@code dirtyBytes} the part of it
- * at or after {@code cleanedUpTo}. Only the {@code append}, {@code truncate} and {@code compacted}
+ * and lie in [logStartOffset, logEndOffset); offsets never change (compaction leaves gaps); {@code
+ * sizeBytes} is the sum of the retained batches' sizes and {@code dirtyBytes} the part of it at or
+ * after {@code cleanedUpTo}. Only the {@code append}, {@code truncate} and {@code compacted}
  * methods change it, and only event handlers call them.
  *
  * <p>Thread-safety: mutable, confined to the partition entity's actor; the batches themselves are
@@ -26,11 +26,14 @@ final class PartitionLog {
   private long logStartOffset;
   private long logEndOffset;
   private long sizeBytes;
+
   /** Bytes of batches at or after {@link #cleanedUpTo}: written since the last compaction. */
   private long dirtyBytes;
+
   private long cleanedUpTo;
   private long tombstonesExpireAt = Long.MAX_VALUE;
   private final ArrayList<StoredBatch> batches = new ArrayList<>();
+
   /** Index of the first retained batch; slots before it were truncated and are null. */
   private int head;
 

@@ -40,10 +40,10 @@ public final class Partitioners {
     switch (length % 4) {
       case 3:
         h ^= (data[tail + 2] & 0xff) << 16;
-        // fall through
+      // fall through
       case 2:
         h ^= (data[tail + 1] & 0xff) << 8;
-        // fall through
+      // fall through
       case 1:
         h ^= data[tail] & 0xff;
         h *= M;

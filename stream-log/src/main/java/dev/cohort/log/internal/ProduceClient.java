@@ -9,7 +9,6 @@ import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicConfig;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.observability.Tracing;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,11 +27,11 @@ import org.apache.pekko.actor.typed.Props;
  * partition) and sequenced sends of an idempotent remote producer ({@code send(topic, partition,
  * producer, baseSequence, records)}).
  *
- * <p>Invariants: records are partitioned as Kafka's default partitioner does; a request is
- * refused whole, before anything is written, when a record names a missing partition or is over
- * {@code max.message.bytes}; with acks 1/all a send completes only after every partition's
- * journal write; a partition that does not know its topic yet (created while it was passivated)
- * is configured once and asked again. Thread-safe.
+ * <p>Invariants: records are partitioned as Kafka's default partitioner does; a request is refused
+ * whole, before anything is written, when a record names a missing partition or is over {@code
+ * max.message.bytes}; with acks 1/all a send completes only after every partition's journal write;
+ * a partition that does not know its topic yet (created while it was passivated) is configured once
+ * and asked again. Thread-safe.
  */
 final class ProduceClient {
   private final EntityAsks asks;
@@ -70,7 +69,8 @@ final class ProduceClient {
   CompletionStage<List<RecordMetadata>> send(
       String topic, List<ProducerRecord> records, ProducerSettings.Acks acks) {
     if (records == null || records.isEmpty()) {
-      return EntityAsks.failed(LogError.INVALID_REQUEST, "a produce request needs at least one record");
+      return EntityAsks.failed(
+          LogError.INVALID_REQUEST, "a produce request needs at least one record");
     }
     RecordTracing.Produce span = tracing.startProduce(topic, records.size());
     List<ProducerRecord> copy = RecordTracing.withHeaders(records, span);
@@ -85,7 +85,9 @@ final class ProduceClient {
     for (ProducerRecord r : copy) {
       unknown.add(
           new RecordMetadata(
-              topic, r.partition() == null ? -1 : r.partition(), -1,
+              topic,
+              r.partition() == null ? -1 : r.partition(),
+              -1,
               r.timestamp() == null ? now : r.timestamp()));
     }
     return CompletableFuture.completedFuture(List.copyOf(unknown));
@@ -145,23 +147,29 @@ final class ProduceClient {
     }
     RecordTracing.Produce span = tracing.startProduce(topic, records.size());
     List<ProducerRecord> copy = RecordTracing.withHeaders(records, span);
-    CompletionStage<List<RecordMetadata>> sent = metadata
-        .metadata(topic)
-        .thenCompose(
-            meta -> {
-              for (int i = 0; i < copy.size(); i++) {
-                Rejection bad = checkRecord(meta, partition, i, copy.get(i));
-                if (bad != null) {
-                  return EntityAsks.failed(bad);
-                }
-              }
-              long[] timestamps = timestamps(copy, System.currentTimeMillis());
-              TopicPartition tp = new TopicPartition(meta.name(), partition);
-              return produceRepairing(
-                      meta, tp, encode(meta, copy, timestamps), producer.producerId(),
-                      producer.epoch(), baseSequence, true)
-                  .thenApply(appended -> written(tp, appended, timestamps));
-            });
+    CompletionStage<List<RecordMetadata>> sent =
+        metadata
+            .metadata(topic)
+            .thenCompose(
+                meta -> {
+                  for (int i = 0; i < copy.size(); i++) {
+                    Rejection bad = checkRecord(meta, partition, i, copy.get(i));
+                    if (bad != null) {
+                      return EntityAsks.failed(bad);
+                    }
+                  }
+                  long[] timestamps = timestamps(copy, System.currentTimeMillis());
+                  TopicPartition tp = new TopicPartition(meta.name(), partition);
+                  return produceRepairing(
+                          meta,
+                          tp,
+                          encode(meta, copy, timestamps),
+                          producer.producerId(),
+                          producer.epoch(),
+                          baseSequence,
+                          true)
+                      .thenApply(appended -> written(tp, appended, timestamps));
+                });
     sent.whenComplete((done, failure) -> RecordTracing.end(span, failure));
     return sent;
   }
@@ -170,21 +178,35 @@ final class ProduceClient {
   private static <T> CompletableFuture<T> checkSequenced(
       int partition, ProducerIdAndEpoch producer, int baseSequence, List<ProducerRecord> records) {
     if (records == null || records.isEmpty()) {
-      return EntityAsks.failed(LogError.INVALID_REQUEST, "a produce request needs at least one record");
+      return EntityAsks.failed(
+          LogError.INVALID_REQUEST, "a produce request needs at least one record");
     }
     if (producer == null) {
-      return EntityAsks.failed(LogError.INVALID_REQUEST, "an idempotent batch needs a producer id and epoch");
+      return EntityAsks.failed(
+          LogError.INVALID_REQUEST, "an idempotent batch needs a producer id and epoch");
     }
     // The partition numbers the batch's last record baseSequence + count - 1 in an int.
     if (baseSequence < 0 || (long) baseSequence + records.size() - 1 > Integer.MAX_VALUE) {
-      return EntityAsks.failed(LogError.INVALID_REQUEST, "baseSequence must be at least 0 and leave room for " + records.size()
-              + " records below 2^31; got " + baseSequence + " (start a new epoch at 0)");
+      return EntityAsks.failed(
+          LogError.INVALID_REQUEST,
+          "baseSequence must be at least 0 and leave room for "
+              + records.size()
+              + " records below 2^31; got "
+              + baseSequence
+              + " (start a new epoch at 0)");
     }
     for (int i = 0; i < records.size(); i++) {
       Integer named = records.get(i).partition();
       if (named != null && named != partition) {
-        return EntityAsks.failed(LogError.INVALID_REQUEST, "record " + i + " names partition " + named + " but the batch goes to partition "
-                + partition + ": a sequenced batch has one partition");
+        return EntityAsks.failed(
+            LogError.INVALID_REQUEST,
+            "record "
+                + i
+                + " names partition "
+                + named
+                + " but the batch goes to partition "
+                + partition
+                + ": a sequenced batch has one partition");
       }
     }
     return null;
@@ -194,13 +216,25 @@ final class ProduceClient {
   private static Rejection checkRecord(
       TopicRegistry.TopicMetadata meta, int partition, int i, ProducerRecord r) {
     if (partition < 0 || partition >= meta.partitions()) {
-      return LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection("topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
-              + partition + " does not exist");
+      return LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
+          "topic '"
+              + meta.name()
+              + "' has "
+              + meta.partitions()
+              + " partitions; partition "
+              + partition
+              + " does not exist");
     }
     int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
     if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
-      return LogError.RECORD_TOO_LARGE.rejection("record " + i + " is over max.message.bytes = " + meta.config().maxMessageBytes()
-              + " of topic '" + meta.name() + "'");
+      return LogError.RECORD_TOO_LARGE.rejection(
+          "record "
+              + i
+              + " is over max.message.bytes = "
+              + meta.config().maxMessageBytes()
+              + " of topic '"
+              + meta.name()
+              + "'");
     }
     return null;
   }
@@ -242,12 +276,17 @@ final class ProduceClient {
 
   /**
    * Asks the partition to append one batch ({@code producerId} -1: without idempotence); a
-   * partition that does not know the topic yet (created while it was passivated) is configured
-   * once and asked again.
+   * partition that does not know the topic yet (created while it was passivated) is configured once
+   * and asked again.
    */
   private CompletableFuture<PartitionEntity.Appended> produceRepairing(
-      TopicRegistry.TopicMetadata meta, TopicPartition tp, RecordBatches.Encoded encoded,
-      long producerId, int producerEpoch, int baseSequence, boolean repair) {
+      TopicRegistry.TopicMetadata meta,
+      TopicPartition tp,
+      RecordBatches.Encoded encoded,
+      long producerId,
+      int producerEpoch,
+      int baseSequence,
+      boolean repair) {
     return asks.askPartition(
             tp,
             replyTo ->
@@ -265,7 +304,12 @@ final class ProduceClient {
                           .thenCompose(
                               s ->
                                   produceRepairing(
-                                      meta, tp, encoded, producerId, producerEpoch, baseSequence,
+                                      meta,
+                                      tp,
+                                      encoded,
+                                      producerId,
+                                      producerEpoch,
+                                      baseSequence,
                                       false));
                   case PartitionEntity.Rejected r -> EntityAsks.failed(r.rejection());
                   default ->

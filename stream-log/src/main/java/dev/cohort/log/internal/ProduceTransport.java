@@ -7,9 +7,9 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * How a producer reaches a partition entity: one request and its answer (or a failure after
- * {@code timeout}). The real transport asks through Cluster Sharding; tests wrap it to drop,
- * duplicate or reorder requests and answers. Implementations are thread-safe.
+ * How a producer reaches a partition entity: one request and its answer (or a failure after {@code
+ * timeout}). The real transport asks through Cluster Sharding; tests wrap it to drop, duplicate or
+ * reorder requests and answers. Implementations are thread-safe.
  */
 @FunctionalInterface
 public interface ProduceTransport {

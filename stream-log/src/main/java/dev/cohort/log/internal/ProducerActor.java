@@ -34,10 +34,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>Ordering with idempotence: each batch gets the partition's next sequence numbers when first
  * sent and keeps them across retries; the partition rejects a sequence that does not follow the
  * last written one ({@code out_of_order_sequence}) and answers a duplicate with its original
- * offsets. After any retriable failure the partition switches to one batch in flight, resending
- * in sequence order, so a lost, duplicated or reordered request never writes a record twice or out
- * of order. When a batch fails for good its sequence numbers are abandoned: the producer waits for
- * its in-flight batches, then starts a new epoch whose sequences restart at 0 (as Kafka does).
+ * offsets. After any retriable failure the partition switches to one batch in flight, resending in
+ * sequence order, so a lost, duplicated or reordered request never writes a record twice or out of
+ * order. When a batch fails for good its sequence numbers are abandoned: the producer waits for its
+ * in-flight batches, then starts a new epoch whose sequences restart at 0 (as Kafka does).
  *
  * <p>Local only: its messages carry futures and are never serialized. State is confined to the
  * actor.
@@ -60,7 +60,10 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
   private record RetryDue(TopicPartition tp) implements Command {}
 
   private record Answered(
-      TopicPartition tp, List<Batch> batches, List<Integer> attempts, PartitionEntity.Reply reply,
+      TopicPartition tp,
+      List<Batch> batches,
+      List<Integer> attempts,
+      PartitionEntity.Reply reply,
       Throwable failure)
       implements Command {}
 
@@ -81,7 +84,11 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     int epoch;
     int attempts;
 
-    Batch(long id, TopicPartition tp, String topicId, TopicConfig.CompressionType codec,
+    Batch(
+        long id,
+        TopicPartition tp,
+        String topicId,
+        TopicConfig.CompressionType codec,
         long deadlineNanos) {
       this.id = id;
       this.tp = tp;
@@ -96,8 +103,10 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     Batch open;
     final TreeMap<Long, Batch> ready = new TreeMap<>();
     final TreeMap<Long, Batch> inFlight = new TreeMap<>();
+
     /** Requests sent and not answered; each carries one or more batches. */
     int requestsInFlight;
+
     int nextSequence;
     int epoch;
     boolean retrying;
@@ -136,8 +145,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     this.transport = transport;
     this.metadataLoader = metadataLoader;
     this.metadataMaxAge = metadataMaxAge;
-    this.producerId =
-        settings.enableIdempotence() ? ProducerIds.newProducerId() : -1;
+    this.producerId = settings.enableIdempotence() ? ProducerIds.newProducerId() : -1;
   }
 
   static Behavior<Command> create(
@@ -169,13 +177,14 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
 
   private Behavior<Command> onSend(Send send) {
     if (closing != null) {
-      send.result().completeExceptionally(
-          LogError.PRODUCER_CLOSED.exception("the producer is closed"));
+      send.result()
+          .completeExceptionally(LogError.PRODUCER_CLOSED.exception("the producer is closed"));
       return this;
     }
     String topic = send.record().topic();
     Meta meta = metadata.get(topic);
-    boolean stale = meta != null && System.nanoTime() - meta.loadedNanos() > metadataMaxAge.toNanos();
+    boolean stale =
+        meta != null && System.nanoTime() - meta.loadedNanos() > metadataMaxAge.toNanos();
     if (meta == null || stale) {
       boolean loading = waitingForMetadata.containsKey(topic);
       if (meta == null) {
@@ -186,8 +195,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
       if (!loading) {
         getContext()
             .pipeToSelf(
-                metadataLoader.apply(topic),
-                (m, failure) -> new MetadataLoaded(topic, m, failure));
+                metadataLoader.apply(topic), (m, failure) -> new MetadataLoaded(topic, m, failure));
       }
       if (meta == null) {
         return this;
@@ -219,9 +227,16 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     if (record.partition() != null) {
       partition = record.partition();
       if (partition < 0 || partition >= meta.partitions()) {
-        send.result().completeExceptionally(
-            LogError.UNKNOWN_TOPIC_OR_PARTITION.exception("topic '" + meta.name() + "' has " + meta.partitions() + " partitions; partition "
-                    + partition + " does not exist"));
+        send.result()
+            .completeExceptionally(
+                LogError.UNKNOWN_TOPIC_OR_PARTITION.exception(
+                    "topic '"
+                        + meta.name()
+                        + "' has "
+                        + meta.partitions()
+                        + " partitions; partition "
+                        + partition
+                        + " does not exist"));
         return;
       }
     } else if (record.key() != null) {
@@ -232,14 +247,23 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
     int size = RecordBatches.estimateSize(record.key(), record.value(), record.headers());
     if (size > limit) {
-      send.result().completeExceptionally(
-          LogError.RECORD_TOO_LARGE.exception("a record of about " + size + " bytes is over max.message.bytes = "
-                  + meta.config().maxMessageBytes() + " of topic '" + meta.name() + "'"));
+      send.result()
+          .completeExceptionally(
+              LogError.RECORD_TOO_LARGE.exception(
+                  "a record of about "
+                      + size
+                      + " bytes is over max.message.bytes = "
+                      + meta.config().maxMessageBytes()
+                      + " of topic '"
+                      + meta.name()
+                      + "'"));
       return;
     }
     if (meta.config().cleanupPolicy().compacts() && record.key() == null) {
-      send.result().completeExceptionally(
-          LogError.INVALID_RECORD.exception("topic '" + meta.name() + "' is compacted: every record needs a key"));
+      send.result()
+          .completeExceptionally(
+              LogError.INVALID_RECORD.exception(
+                  "topic '" + meta.name() + "' is compacted: every record needs a key"));
       return;
     }
     TopicPartition tp = new TopicPartition(meta.name(), partition);
@@ -260,7 +284,11 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
         codec = TopicConfig.CompressionType.NONE;
       }
       queue.open =
-          new Batch(nextBatchId++, tp, meta.topicId(), codec,
+          new Batch(
+              nextBatchId++,
+              tp,
+              meta.topicId(),
+              codec,
               System.nanoTime() + settings.deliveryTimeout().toNanos());
       LingerExpired linger = new LingerExpired(tp, queue.open.id);
       if (settings.linger().isZero()) {
@@ -387,14 +415,22 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
         command =
             replyTo ->
                 new PartitionEntity.ProduceBatches(
-                    first.topicId, producerId, first.epoch, List.copyOf(sequences),
-                    List.copyOf(encoded), replyTo);
+                    first.topicId,
+                    producerId,
+                    first.epoch,
+                    List.copyOf(sequences),
+                    List.copyOf(encoded),
+                    replyTo);
     if (settings.acks() == ProducerSettings.Acks.NONE) {
       transport.produce(first.tp, command, settings.requestTimeout());
       for (Batch batch : request) {
         for (int i = 0; i < batch.futures.size(); i++) {
-          batch.futures.get(i).complete(
-              new RecordMetadata(batch.tp.topic(), batch.tp.partition(), -1, batch.timestamps.get(i)));
+          batch
+              .futures
+              .get(i)
+              .complete(
+                  new RecordMetadata(
+                      batch.tp.topic(), batch.tp.partition(), -1, batch.timestamps.get(i)));
         }
       }
       return;
@@ -433,12 +469,17 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
       PartitionQueue queue, Batch batch, PartitionEntity.Reply result, Throwable failure) {
     if (result instanceof PartitionEntity.Appended appended) {
       for (int i = 0; i < batch.futures.size(); i++) {
-        long ts = appended.logAppendTime() >= 0 ? appended.logAppendTime() : batch.timestamps.get(i);
-        batch.futures.get(i).complete(
-            new RecordMetadata(
-                batch.tp.topic(), batch.tp.partition(), appended.baseOffset() + i, ts));
+        long ts =
+            appended.logAppendTime() >= 0 ? appended.logAppendTime() : batch.timestamps.get(i);
+        batch
+            .futures
+            .get(i)
+            .complete(
+                new RecordMetadata(
+                    batch.tp.topic(), batch.tp.partition(), appended.baseOffset() + i, ts));
       }
-      if (queue.retrying && queue.inFlight.isEmpty()
+      if (queue.retrying
+          && queue.inFlight.isEmpty()
           && queue.ready.values().stream().noneMatch(b -> b.attempts > 0)) {
         queue.retrying = false;
       }
@@ -489,11 +530,16 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
   }
 
   private LogException deliveryTimeout(Batch batch, Throwable cause) {
-    if (cause instanceof LogException e && e.kind() != ErrorKind.TIMEOUT
+    if (cause instanceof LogException e
+        && e.kind() != ErrorKind.TIMEOUT
         && !e.is(LogError.OUT_OF_ORDER_SEQUENCE)) {
       return e;
     }
-    return LogError.DELIVERY_TIMEOUT.exception("batch for " + batch.tp + " not acknowledged after " + batch.attempts
+    return LogError.DELIVERY_TIMEOUT.exception(
+        "batch for "
+            + batch.tp
+            + " not acknowledged after "
+            + batch.attempts
             + " attempts within delivery.timeout.ms"
             + (cause == null ? "" : ": " + cause.getMessage()),
         cause);

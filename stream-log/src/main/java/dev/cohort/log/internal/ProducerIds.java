@@ -22,8 +22,8 @@ final class ProducerIds {
   }
 
   /**
-   * Kafka's InitProducerId: a new id with epoch 0, or given the caller's current identity the
-   * same id with the next epoch (KIP-360), and a new id once the epoch is exhausted.
+   * Kafka's InitProducerId: a new id with epoch 0, or given the caller's current identity the same
+   * id with the next epoch (KIP-360), and a new id once the epoch is exhausted.
    */
   static ProducerIdAndEpoch init(ProducerIdAndEpoch current) {
     if (current == null || current.epoch() == Integer.MAX_VALUE) {

@@ -1,12 +1,10 @@
 package dev.cohort.log.internal;
 
 import dev.cohort.log.LogError;
-import dev.cohort.log.LogException;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
-import dev.cohort.persistence.ErrorKind;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +25,7 @@ final class ProducerImpl implements Producer {
   public CompletionStage<RecordMetadata> send(ProducerRecord record) {
     CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
     if (record == null || record.topic() == null) {
-      result.completeExceptionally(
-          LogError.INVALID_REQUEST.exception("a record needs a topic"));
+      result.completeExceptionally(LogError.INVALID_REQUEST.exception("a record needs a topic"));
       return result;
     }
     actor.tell(new ProducerActor.Send(record, result));

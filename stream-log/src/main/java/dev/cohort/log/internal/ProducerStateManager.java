@@ -2,7 +2,6 @@ package dev.cohort.log.internal;
 
 import dev.cohort.log.LogError;
 import dev.cohort.log.TopicPartition;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,12 +13,12 @@ import java.util.Map;
  * producer id its epoch, its last {@link #PRODUCER_WINDOW} batches (sequence range, offset, append
  * time) and when it last appended.
  *
- * <p>Invariants: an entry changes only through an appended batch of its producer ({@link
- * #apply}), its expiry or a cleared log; a batch of a newer epoch starts the entry over; a batch is
- * accepted only at the next sequence of its producer's epoch (0 for a new epoch or an unknown
- * producer), a batch equal to one of the last {@link #PRODUCER_WINDOW} is a duplicate answered with
- * its original offsets, and an older epoch is fenced. The entries are journaled with every batch
- * ({@code BatchAppended}) and kept in snapshots as {@link PartitionEntity.ProducerEntry} records.
+ * <p>Invariants: an entry changes only through an appended batch of its producer ({@link #apply}),
+ * its expiry or a cleared log; a batch of a newer epoch starts the entry over; a batch is accepted
+ * only at the next sequence of its producer's epoch (0 for a new epoch or an unknown producer), a
+ * batch equal to one of the last {@link #PRODUCER_WINDOW} is a duplicate answered with its original
+ * offsets, and an older epoch is fenced. The entries are journaled with every batch ({@code
+ * BatchAppended}) and kept in snapshots as {@link PartitionEntity.ProducerEntry} records.
  *
  * <p>Thread-safety: mutable, confined to the partition entity's actor; entries are immutable.
  */
@@ -118,7 +117,12 @@ final class ProducerStateManager {
       int recordCount) {
     if (entry != null && producerEpoch < entry.epoch()) {
       return new Refuse(
-          LogError.INVALID_PRODUCER_EPOCH.rejection("producer " + producerId + " epoch " + producerEpoch + " is older than "
+          LogError.INVALID_PRODUCER_EPOCH.rejection(
+              "producer "
+                  + producerId
+                  + " epoch "
+                  + producerEpoch
+                  + " is older than "
                   + entry.epoch()));
     }
     boolean sameEpoch = entry != null && producerEpoch == entry.epoch();
@@ -131,13 +135,24 @@ final class ProducerStateManager {
     if (entry == null && baseSequence != 0) {
       // Its state expired (or was never here): the producer must start a new epoch.
       return new Refuse(
-          LogError.UNKNOWN_PRODUCER_ID.rejection("partition " + tp + " has no state for producer " + producerId
+          LogError.UNKNOWN_PRODUCER_ID.rejection(
+              "partition "
+                  + tp
+                  + " has no state for producer "
+                  + producerId
                   + "; start a new epoch at sequence 0"));
     }
     if (baseSequence != expected) {
       return new Refuse(
-          LogError.OUT_OF_ORDER_SEQUENCE.rejection("producer " + producerId + " sent sequence " + baseSequence + " to " + tp
-                  + "; expected " + expected));
+          LogError.OUT_OF_ORDER_SEQUENCE.rejection(
+              "producer "
+                  + producerId
+                  + " sent sequence "
+                  + baseSequence
+                  + " to "
+                  + tp
+                  + "; expected "
+                  + expected));
     }
     return Accept.INSTANCE;
   }

@@ -3,10 +3,8 @@ package dev.cohort.log.internal;
 import com.github.luben.zstd.Zstd;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.LogError;
-import dev.cohort.log.LogException;
 import dev.cohort.log.TopicConfig.CompressionType;
 import dev.cohort.log.TopicConfig.TimestampType;
-import dev.cohort.persistence.ErrorKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,8 +18,8 @@ import org.xerial.snappy.Snappy;
 /**
  * Encodes and decodes the payload of a {@link StoredBatch}.
  *
- * <p>Uncompressed payload format, one entry per record, all integers unsigned LEB128 varints
- * unless noted:
+ * <p>Uncompressed payload format, one entry per record, all integers unsigned LEB128 varints unless
+ * noted:
  *
  * <pre>
  *   offsetDelta            offset − baseOffset
@@ -143,8 +141,12 @@ public final class RecordBatches {
     }
     if (entries.size() != batch.recordCount()) {
       throw new CorruptBatchException(
-          "batch at offset " + batch.baseOffset() + " declares " + batch.recordCount()
-              + " records but holds " + entries.size());
+          "batch at offset "
+              + batch.baseOffset()
+              + " declares "
+              + batch.recordCount()
+              + " records but holds "
+              + entries.size());
     }
     return entries;
   }
@@ -168,7 +170,13 @@ public final class RecordBatches {
       long timestamp = batch.logAppendTime() >= 0 ? batch.logAppendTime() : entry.timestamp();
       records.add(
           new ConsumerRecord(
-              topic, partition, entry.offset(), timestamp, type, entry.key(), entry.value(),
+              topic,
+              partition,
+              entry.offset(),
+              timestamp,
+              type,
+              entry.key(),
+              entry.value(),
               entry.headers()));
       if (records.size() == max) {
         break;

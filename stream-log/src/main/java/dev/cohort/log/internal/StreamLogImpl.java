@@ -32,8 +32,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * The embedded {@link StreamLog}: initialises the three entity types on this node's Cluster
  * Sharding and hands each call to the client that owns it — {@link TopicAdmin} (topics), {@link
  * ProduceClient} (producers and sends), {@link FetchClient} (fetches and sources), {@link
- * GroupClient} (consumer groups) — which share this node's {@link TopicMetadataCache} and reach
- * the entities through {@link EntityAsks}. Also runs the node's periodic retention sweep and lag
+ * GroupClient} (consumer groups) — which share this node's {@link TopicMetadataCache} and reach the
+ * entities through {@link EntityAsks}. Also runs the node's periodic retention sweep and lag
  * refresh. Holds no state of its own besides them; thread-safe.
  */
 public final class StreamLogImpl implements StreamLog {
@@ -251,7 +251,9 @@ public final class StreamLogImpl implements StreamLog {
 
   @Override
   public CompletionStage<Done> commitOffsets(
-      String groupId, String memberId, int generation,
+      String groupId,
+      String memberId,
+      int generation,
       Map<TopicPartition, OffsetAndMetadata> offsets) {
     return groups.commitOffsets(groupId, memberId, generation, offsets);
   }

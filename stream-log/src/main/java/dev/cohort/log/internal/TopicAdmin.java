@@ -44,7 +44,9 @@ final class TopicAdmin {
       return EntityAsks.failed(bad);
     }
     if (partitions < 1 || partitions > settings.maxPartitions()) {
-      return EntityAsks.failed(LogError.INVALID_PARTITIONS, "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
+      return EntityAsks.failed(
+          LogError.INVALID_PARTITIONS,
+          "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
     }
     try {
       settings.topicDefaults().with(configs == null ? Map.of() : configs);

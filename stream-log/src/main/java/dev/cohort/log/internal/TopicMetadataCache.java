@@ -8,14 +8,14 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * This node's cache of topic metadata (topic id, partition count, configs) from the topic
- * registry, as a Kafka client's metadata: entries younger than {@code metadata-max-age} are used
- * as they are, older ones are still used while one background refresh per topic runs.
+ * This node's cache of topic metadata (topic id, partition count, configs) from the topic registry,
+ * as a Kafka client's metadata: entries younger than {@code metadata-max-age} are used as they are,
+ * older ones are still used while one background refresh per topic runs.
  *
- * <p>Invariants: an entry is replaced only by a newer answer of the registry and removed only
- * when the registry refused (the topic is gone) or a topic admin call changed the topic; a timeout
- * or an outage of the registry keeps the entry, so a produce never waits for a registry whose node
- * may just have died. Thread-safe (concurrent maps, no locks).
+ * <p>Invariants: an entry is replaced only by a newer answer of the registry and removed only when
+ * the registry refused (the topic is gone) or a topic admin call changed the topic; a timeout or an
+ * outage of the registry keeps the entry, so a produce never waits for a registry whose node may
+ * just have died. Thread-safe (concurrent maps, no locks).
  */
 final class TopicMetadataCache {
   private record Cached(TopicRegistry.TopicMetadata metadata, long loadedNanos) {}
@@ -41,8 +41,7 @@ final class TopicMetadataCache {
       // Refreshed in the background: a produce must not wait for the topic registry, whose node
       // may just have died (its ask would take the whole ask-timeout). A topic deleted meanwhile
       // shows as the partition's rejection, as a Kafka client's stale metadata does.
-      refreshing.computeIfAbsent(
-          topic, t -> fresh(t).whenComplete((m, e) -> refreshing.remove(t)));
+      refreshing.computeIfAbsent(topic, t -> fresh(t).whenComplete((m, e) -> refreshing.remove(t)));
     }
     return CompletableFuture.completedFuture(cached.metadata());
   }

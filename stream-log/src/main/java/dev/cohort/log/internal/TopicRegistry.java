@@ -160,9 +160,7 @@ public final class TopicRegistry
         system,
         Entity.of(
             ENTITY_TYPE_KEY,
-            ctx ->
-                create(
-                    PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()), settings)));
+            ctx -> create(PersistenceId.of(ENTITY_TYPE_KEY.name(), ctx.getEntityId()), settings)));
   }
 
   @Override
@@ -207,7 +205,8 @@ public final class TopicRegistry
           .reply(
               command.replyTo(),
               new Rejected(
-                  LogError.TOPIC_ALREADY_EXISTS.rejection("topic '" + command.name() + "' already exists")));
+                  LogError.TOPIC_ALREADY_EXISTS.rejection(
+                      "topic '" + command.name() + "' already exists")));
     }
     TopicConfig config;
     try {
@@ -218,9 +217,7 @@ public final class TopicRegistry
     TopicCreated event =
         new TopicCreated(
             command.name(), UUID.randomUUID().toString(), command.partitions(), config);
-    return Effect()
-        .persist(event)
-        .thenReply(command.replyTo(), s -> s.get(command.name()));
+    return Effect().persist(event).thenReply(command.replyTo(), s -> s.get(command.name()));
   }
 
   private ReplyEffect<Event, State> onDescribe(State state, DescribeTopic command) {
@@ -252,7 +249,11 @@ public final class TopicRegistry
     Rejection invalid = validatePartitions(command.totalPartitions());
     if (invalid == null && command.totalPartitions() < topic.partitions()) {
       invalid =
-          LogError.INVALID_PARTITIONS.rejection("topic '" + command.name() + "' has " + topic.partitions()
+          LogError.INVALID_PARTITIONS.rejection(
+              "topic '"
+                  + command.name()
+                  + "' has "
+                  + topic.partitions()
                   + " partitions; partitions can be added, never removed");
     }
     if (invalid != null) {
@@ -271,7 +272,9 @@ public final class TopicRegistry
     if (topic == null) {
       return Effect().reply(command.replyTo(), unknown(command.name()));
     }
-    return Effect().persist(new TopicDeleted(command.name())).thenReply(command.replyTo(), s -> topic);
+    return Effect()
+        .persist(new TopicDeleted(command.name()))
+        .thenReply(command.replyTo(), s -> topic);
   }
 
   private ReplyEffect<Event, State> onCounts(State state, GetPartitionCounts command) {
@@ -307,16 +310,20 @@ public final class TopicRegistry
 
   private Rejection validatePartitions(int partitions) {
     if (partitions < 1 || partitions > settings.maxPartitions()) {
-      return LogError.INVALID_PARTITIONS.rejection("partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
+      return LogError.INVALID_PARTITIONS.rejection(
+          "partitions must be from 1 to " + settings.maxPartitions() + ", not " + partitions);
     }
     return null;
   }
 
   /** Null when {@code name} is a legal topic name, else the rejection. */
   public static Rejection validateName(String name) {
-    if (name == null || !TOPIC_NAME.matcher(name).matches() || name.equals(".")
+    if (name == null
+        || !TOPIC_NAME.matcher(name).matches()
+        || name.equals(".")
         || name.equals("..")) {
-      return LogError.INVALID_TOPIC_NAME.rejection("topic name '" + name + "' is invalid: use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
+      return LogError.INVALID_TOPIC_NAME.rejection(
+          "topic name '" + name + "' is invalid: use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
     }
     return null;
   }
@@ -332,9 +339,11 @@ public final class TopicRegistry
         .forAnyState()
         .onEvent(
             TopicCreated.class,
-            (s, e) -> s.with(new TopicMetadata(e.name(), e.topicId(), e.partitions(), e.config(), 1)))
+            (s, e) ->
+                s.with(new TopicMetadata(e.name(), e.topicId(), e.partitions(), e.config(), 1)))
         .onEvent(TopicConfigAltered.class, (s, e) -> s.with(altered(s.get(e.name()), e.config())))
-        .onEvent(PartitionsAdded.class, (s, e) -> s.with(grown(s.get(e.name()), e.totalPartitions())))
+        .onEvent(
+            PartitionsAdded.class, (s, e) -> s.with(grown(s.get(e.name()), e.totalPartitions())))
         .onEvent(TopicDeleted.class, (s, e) -> s.without(e.name()))
         .onEvent(GroupRegistered.class, (s, e) -> s.withGroup(e.groupId()))
         .onEvent(GroupUnregistered.class, (s, e) -> s.withoutGroup(e.groupId()))

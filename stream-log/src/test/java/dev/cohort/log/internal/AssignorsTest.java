@@ -10,9 +10,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class AssignorsTest {
 
@@ -28,7 +28,9 @@ class AssignorsTest {
   private static void assertDisjointAndCovering(
       Map<String, List<TopicPartition>> assignment, int partitions) {
     Set<TopicPartition> seen = new HashSet<>();
-    assignment.values().forEach(list -> list.forEach(tp -> assertTrue(seen.add(tp), "twice: " + tp)));
+    assignment
+        .values()
+        .forEach(list -> list.forEach(tp -> assertTrue(seen.add(tp), "twice: " + tp)));
     assertEquals(partitions, seen.size());
   }
 
@@ -104,7 +106,8 @@ class AssignorsTest {
             new Assignors.Subscriber("b", List.of("x", "y"), List.of()));
     for (Assignor assignor : Assignor.values()) {
       var assignment = Assignors.assign(assignor, members, Map.of("x", 2, "y", 3));
-      assertTrue(assignment.get("a").stream().allMatch(tp -> tp.topic().equals("x")), assignor.name());
+      assertTrue(
+          assignment.get("a").stream().allMatch(tp -> tp.topic().equals("x")), assignor.name());
       assertEquals(5, assignment.get("a").size() + assignment.get("b").size(), assignor.name());
     }
   }

@@ -1,8 +1,8 @@
 package dev.cohort.log.internal;
 
 import static dev.cohort.log.internal.LogTestKit.assertCode;
-import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,9 +43,12 @@ class ConsumerGroupsTest {
     return log.consumerSettings()
         .with(
             Map.of(
-                "partition.assignment.strategy", assignor,
-                "session.timeout.ms", Long.toString(sessionTimeoutMs),
-                "auto.offset.reset", "earliest"));
+                "partition.assignment.strategy",
+                assignor,
+                "session.timeout.ms",
+                Long.toString(sessionTimeoutMs),
+                "auto.offset.reset",
+                "earliest"));
   }
 
   private static List<GroupAssignment> join(String group, String topic, int n, ConsumerSettings s) {
@@ -81,10 +84,13 @@ class ConsumerGroupsTest {
 
   private static void assertNoTwoOwners(Map<String, List<TopicPartition>> assignments) {
     Set<TopicPartition> seen = new HashSet<>();
-    assignments.values().forEach(l -> l.forEach(tp -> assertTrue(seen.add(tp), "two owners of " + tp)));
+    assignments
+        .values()
+        .forEach(l -> l.forEach(tp -> assertTrue(seen.add(tp), "two owners of " + tp)));
   }
 
-  private static void assertCovering(Map<String, List<TopicPartition>> assignments, String topic, int n) {
+  private static void assertCovering(
+      Map<String, List<TopicPartition>> assignments, String topic, int n) {
     Set<TopicPartition> all = new HashSet<>();
     assignments.values().forEach(all::addAll);
     Set<TopicPartition> expected = new HashSet<>();
@@ -106,7 +112,9 @@ class ConsumerGroupsTest {
       List<GroupAssignment> members = join(group, "g3", 3, settings(assignor, 10_000));
       Map<String, List<TopicPartition>> settled = stabilize(group, ids(members));
       assertCovering(settled, "g3", 4);
-      settled.values().forEach(l -> assertTrue(l.size() == 1 || l.size() == 2, assignor + ": " + settled));
+      settled
+          .values()
+          .forEach(l -> assertTrue(l.size() == 1 || l.size() == 2, assignor + ": " + settled));
       GroupDescription d = get(log.describeGroup(group));
       assertEquals("Stable", d.state());
       assertEquals(3, d.members().size());
@@ -138,29 +146,47 @@ class ConsumerGroupsTest {
     assertCode("unknown_member_id", log.heartbeat("timeout", silent, -1));
     assertCode(
         "unknown_member_id",
-        log.commitOffsets("timeout", silent, 99, Map.of(new TopicPartition("gt", 0), OffsetAndMetadata.of(1))));
+        log.commitOffsets(
+            "timeout", silent, 99, Map.of(new TopicPartition("gt", 0), OffsetAndMetadata.of(1))));
   }
 
   @Test
   void aCommitFromAStaleGenerationIsRejectedAndWritesNothing() {
     get(log.createTopic("gs", 2, Map.of()));
-    GroupAssignment first = get(log.joinGroup("stale", null, List.of("gs"), settings("range", 10_000)));
+    GroupAssignment first =
+        get(log.joinGroup("stale", null, List.of("gs"), settings("range", 10_000)));
     TopicPartition tp = new TopicPartition("gs", 0);
-    get(log.commitOffsets("stale", first.memberId(), first.generation(), Map.of(tp, new OffsetAndMetadata(3, "m1"))));
-    GroupAssignment second = get(log.joinGroup("stale", null, List.of("gs"), settings("range", 10_000)));
+    get(
+        log.commitOffsets(
+            "stale",
+            first.memberId(),
+            first.generation(),
+            Map.of(tp, new OffsetAndMetadata(3, "m1"))));
+    GroupAssignment second =
+        get(log.joinGroup("stale", null, List.of("gs"), settings("range", 10_000)));
     assertTrue(second.generation() > first.generation());
     assertCode(
         "illegal_generation",
-        log.commitOffsets("stale", first.memberId(), first.generation(), Map.of(tp, OffsetAndMetadata.of(7))));
+        log.commitOffsets(
+            "stale", first.memberId(), first.generation(), Map.of(tp, OffsetAndMetadata.of(7))));
     assertEquals(new OffsetAndMetadata(3, "m1"), get(log.committedOffsets("stale")).get(tp));
-    get(log.commitOffsets("stale", first.memberId(), second.generation(), Map.of(tp, OffsetAndMetadata.of(7))));
+    get(
+        log.commitOffsets(
+            "stale", first.memberId(), second.generation(), Map.of(tp, OffsetAndMetadata.of(7))));
     assertEquals(7, get(log.committedOffsets("stale")).get(tp).offset());
     assertCode("unknown_member_id", log.heartbeat("stale", "nobody", 1));
     assertCode("unknown_member_id", log.leaveGroup("stale", "nobody"));
-    assertCode("unknown_member_id", log.joinGroup("stale", "nobody", List.of("gs"), settings("range", 10_000)));
-    assertCode("inconsistent_group_protocol", log.joinGroup("stale", null, List.of("gs"), settings("roundrobin", 10_000)));
-    assertCode("invalid_session_timeout", log.joinGroup("stale", null, List.of("gs"), settings("range", 1)));
-    assertEquals(2, get(log.describeGroup("stale")).members().size(), "rejected joins added nobody");
+    assertCode(
+        "unknown_member_id",
+        log.joinGroup("stale", "nobody", List.of("gs"), settings("range", 10_000)));
+    assertCode(
+        "inconsistent_group_protocol",
+        log.joinGroup("stale", null, List.of("gs"), settings("roundrobin", 10_000)));
+    assertCode(
+        "invalid_session_timeout",
+        log.joinGroup("stale", null, List.of("gs"), settings("range", 1)));
+    assertEquals(
+        2, get(log.describeGroup("stale")).members().size(), "rejected joins added nobody");
   }
 
   @Test
@@ -211,19 +237,24 @@ class ConsumerGroupsTest {
   @Test
   void orderEventsWithAManualCommitGroupConsumer() {
     get(log.createTopic("orders", 4, Map.of("compression.type", "snappy")));
-    try (Producer producer = log.producer(log.producerSettings().with(Map.of("acks", "all", "enable.idempotence", "true")))) {
+    try (Producer producer =
+        log.producer(
+            log.producerSettings().with(Map.of("acks", "all", "enable.idempotence", "true")))) {
       for (int i = 0; i < 10; i++) {
         String userId = "user-" + (i % 5);
         String event =
-            "{\"order_id\":\"ORD-%04d\",\"user_id\":\"%s\",\"amount\":%d}".formatted(i, userId, 10000 * (i + 1));
+            "{\"order_id\":\"ORD-%04d\",\"user_id\":\"%s\",\"amount\":%d}"
+                .formatted(i, userId, 10000 * (i + 1));
         producer.send(ProducerRecord.of("orders", userId, event));
       }
       get(producer.flush());
     }
     ConsumerSettings manual =
-        log.consumerSettings().with(Map.of("auto.offset.reset", "earliest", "enable.auto.commit", "false"));
+        log.consumerSettings()
+            .with(Map.of("auto.offset.reset", "earliest", "enable.auto.commit", "false"));
     List<ConsumerRecord> processed = new ArrayList<>();
-    try (GroupConsumer consumer = log.groupConsumer("order-processor-group", List.of("orders"), manual)) {
+    try (GroupConsumer consumer =
+        log.groupConsumer("order-processor-group", List.of("orders"), manual)) {
       long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
       while (processed.size() < 10 && System.nanoTime() < deadline) {
         List<ConsumerRecord> batch = get(consumer.poll(Duration.ofMillis(200)));
@@ -248,20 +279,39 @@ class ConsumerGroupsTest {
         });
     GroupDescription d = get(log.describeGroup("order-processor-group"));
     assertEquals("Empty", d.state());
-    long committed = d.offsets().stream().mapToLong(GroupDescription.PartitionOffset::committedOffset).sum();
+    long committed =
+        d.offsets().stream().mapToLong(GroupDescription.PartitionOffset::committedOffset).sum();
     assertEquals(10, committed);
     assertTrue(d.offsets().stream().allMatch(o -> o.lag() == 0));
     assertTrue(get(log.listGroups()).contains("order-processor-group"));
     String scrape = dev.cohort.observability.Metrics.get(kit.system()).scrape();
-    assertTrue(scrape.contains("cohort_log_consumer_group_lag{group=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"), scrape);
-    assertTrue(scrape.contains("cohort_log_consumer_group_members{group=\"order-processor-group\"} 0.0"));
+    assertTrue(
+        scrape.contains(
+            "cohort_log_consumer_group_lag{group=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"),
+        scrape);
+    assertTrue(
+        scrape.contains("cohort_log_consumer_group_members{group=\"order-processor-group\"} 0.0"));
     // kafka_exporter's names and labels for the same numbers
-    assertTrue(scrape.contains("kafka_consumergroup_lag{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"), scrape);
-    long committedAt0 = d.offsets().stream().filter(o -> o.topicPartition().partition() == 0).findFirst().orElseThrow().committedOffset();
-    assertTrue(scrape.contains("kafka_consumergroup_current_offset{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} " + committedAt0 + ".0"), scrape);
+    assertTrue(
+        scrape.contains(
+            "kafka_consumergroup_lag{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} 0.0"),
+        scrape);
+    long committedAt0 =
+        d.offsets().stream()
+            .filter(o -> o.topicPartition().partition() == 0)
+            .findFirst()
+            .orElseThrow()
+            .committedOffset();
+    assertTrue(
+        scrape.contains(
+            "kafka_consumergroup_current_offset{consumergroup=\"order-processor-group\",partition=\"0\",topic=\"orders\"} "
+                + committedAt0
+                + ".0"),
+        scrape);
     assertTrue(scrape.contains("cohort_log_rebalances_total{group=\"order-processor-group\"}"));
     // A restarted consumer continues after the committed offsets: nothing is processed twice.
-    try (GroupConsumer again = log.groupConsumer("order-processor-group", List.of("orders"), manual)) {
+    try (GroupConsumer again =
+        log.groupConsumer("order-processor-group", List.of("orders"), manual)) {
       assertTrue(get(again.poll(Duration.ofMillis(300))).isEmpty());
     }
   }
@@ -277,7 +327,14 @@ class ConsumerGroupsTest {
     }
     ConsumerSettings auto =
         log.consumerSettings()
-            .with(Map.of("auto.offset.reset", "earliest", "enable.auto.commit", "true", "auto.commit.interval.ms", "100"));
+            .with(
+                Map.of(
+                    "auto.offset.reset",
+                    "earliest",
+                    "enable.auto.commit",
+                    "true",
+                    "auto.commit.interval.ms",
+                    "100"));
     Set<String> seen = new HashSet<>();
     GroupConsumer a = log.groupConsumer("sharing", List.of("shared"), auto);
     GroupConsumer b = log.groupConsumer("sharing", List.of("shared"), auto);
@@ -296,36 +353,53 @@ class ConsumerGroupsTest {
     a.close();
     b.close();
     GroupDescription d = get(log.describeGroup("sharing"));
-    assertEquals(200, d.offsets().stream().mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
+    assertEquals(
+        200,
+        d.offsets().stream().mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
   }
 
   /** The gateway's flow: join, then read and commit by member id, then leave. */
   @Test
   void membersPollByIdAsTheGatewayDoes() {
     get(log.createTopic("http", 2, Map.of()));
-    get(log.send("http", List.of(ProducerRecord.of("http", "a", "1"), ProducerRecord.of("http", "b", "2"),
-        ProducerRecord.of("http", "c", "3"))));
+    get(
+        log.send(
+            "http",
+            List.of(
+                ProducerRecord.of("http", "a", "1"),
+                ProducerRecord.of("http", "b", "2"),
+                ProducerRecord.of("http", "c", "3"))));
     ConsumerSettings s =
-        settings("range", 10_000).with(Map.of("enable.auto.commit", "false", "max.poll.records", "2"));
+        settings("range", 10_000)
+            .with(Map.of("enable.auto.commit", "false", "max.poll.records", "2"));
     GroupAssignment member = get(log.joinGroup("gateway", null, List.of("http"), s));
     List<ConsumerRecord> got = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (got.size() < 3 && System.nanoTime() < deadline) {
-      List<ConsumerRecord> batch = get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(100)));
+      List<ConsumerRecord> batch =
+          get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(100)));
       assertTrue(batch.size() <= 2);
       got.addAll(batch);
     }
     assertEquals(3, got.size());
-    assertTrue(get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(50))).isEmpty());
+    assertTrue(
+        get(log.pollMember("gateway", member.memberId(), s, Duration.ofMillis(50))).isEmpty());
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-    got.forEach(r -> commit.merge(r.topicPartition(), OffsetAndMetadata.of(r.offset() + 1),
-        (x, y) -> x.offset() > y.offset() ? x : y));
+    got.forEach(
+        r ->
+            commit.merge(
+                r.topicPartition(),
+                OffsetAndMetadata.of(r.offset() + 1),
+                (x, y) -> x.offset() > y.offset() ? x : y));
     GroupAssignment now = get(log.heartbeat("gateway", member.memberId(), member.generation()));
     get(log.commitOffsets("gateway", member.memberId(), now.generation(), commit));
     get(log.leaveGroup("gateway", member.memberId()));
     assertCode("unknown_member_id", log.pollMember("gateway", member.memberId(), s, Duration.ZERO));
-    assertEquals(3, get(log.describeGroup("gateway")).offsets().stream()
-        .mapToLong(GroupDescription.PartitionOffset::committedOffset).sum());
+    assertEquals(
+        3,
+        get(log.describeGroup("gateway")).offsets().stream()
+            .mapToLong(GroupDescription.PartitionOffset::committedOffset)
+            .sum());
   }
 
   @Test
@@ -333,12 +407,21 @@ class ConsumerGroupsTest {
     get(log.createTopic("solo", 1, Map.of()));
     TopicPartition tp = new TopicPartition("solo", 0);
     get(log.commitOffsets("standalone", null, -1, Map.of(tp, new OffsetAndMetadata(4, "manual"))));
-    assertEquals(new OffsetAndMetadata(4, "manual"), get(log.committedOffsets("standalone")).get(tp));
+    assertEquals(
+        new OffsetAndMetadata(4, "manual"), get(log.committedOffsets("standalone")).get(tp));
     assertTrue(get(log.listGroups()).contains("standalone"));
-    GroupAssignment member = get(log.joinGroup("standalone", null, List.of("solo"), settings("range", 10_000)));
-    assertCode("illegal_generation", log.commitOffsets("standalone", null, -1, Map.of(tp, OffsetAndMetadata.of(9))));
-    assertCode("invalid_request", log.commitOffsets("standalone", member.memberId(), member.generation(),
-        Map.of(tp, OffsetAndMetadata.of(-2))));
+    GroupAssignment member =
+        get(log.joinGroup("standalone", null, List.of("solo"), settings("range", 10_000)));
+    assertCode(
+        "illegal_generation",
+        log.commitOffsets("standalone", null, -1, Map.of(tp, OffsetAndMetadata.of(9))));
+    assertCode(
+        "invalid_request",
+        log.commitOffsets(
+            "standalone",
+            member.memberId(),
+            member.generation(),
+            Map.of(tp, OffsetAndMetadata.of(-2))));
     assertEquals(4, get(log.committedOffsets("standalone")).get(tp).offset());
   }
 
@@ -347,11 +430,15 @@ class ConsumerGroupsTest {
     get(log.createTopic("deletable", 2, Map.of()));
     TopicPartition p0 = new TopicPartition("deletable", 0);
     TopicPartition p1 = new TopicPartition("deletable", 1);
-    get(log.commitOffsets("doomed", null, -1, Map.of(p0, OffsetAndMetadata.of(3), p1, OffsetAndMetadata.of(5))));
-    GroupAssignment member = get(log.joinGroup("doomed", null, List.of("deletable"), settings("range", 10_000)));
+    get(
+        log.commitOffsets(
+            "doomed", null, -1, Map.of(p0, OffsetAndMetadata.of(3), p1, OffsetAndMetadata.of(5))));
+    GroupAssignment member =
+        get(log.joinGroup("doomed", null, List.of("deletable"), settings("range", 10_000)));
     assertCode("non_empty_group", log.deleteOffsets("doomed", List.of(p0)));
     assertCode("non_empty_group", log.deleteGroup("doomed"));
-    assertEquals(2, get(log.committedOffsets("doomed")).size(), "a refused deletion changes nothing");
+    assertEquals(
+        2, get(log.committedOffsets("doomed")).size(), "a refused deletion changes nothing");
     get(log.leaveGroup("doomed", member.memberId()));
 
     get(log.deleteOffsets("doomed", List.of(p0)));

@@ -1,18 +1,18 @@
 package dev.cohort.log.internal;
 
-import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.cluster.NodeConfig;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicPartition;
-import dev.cohort.cluster.NodeConfig;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
 import java.nio.file.Files;
@@ -34,9 +34,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stream log on the real embedded journal (pekko-persistence-jdbc over an H2 file): produce
- * and consume throughput, recovery after the node restarts, and retention freeing journal rows.
- * Prints one line of numbers.
+ * The stream log on the real embedded journal (pekko-persistence-jdbc over an H2 file): produce and
+ * consume throughput, recovery after the node restarts, and retention freeing journal rows. Prints
+ * one line of numbers.
  */
 @Tag("integration")
 class JdbcJournalTest {
@@ -69,10 +69,12 @@ class JdbcJournalTest {
     return kit;
   }
 
-  private static long journalRows(PersistenceSettings settings, String persistenceId) throws Exception {
+  private static long journalRows(PersistenceSettings settings, String persistenceId)
+      throws Exception {
     try (Connection c = settings.openConnection();
         PreparedStatement s =
-            c.prepareStatement("SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = ?")) {
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = ?")) {
       s.setString(1, persistenceId);
       try (ResultSet r = s.executeQuery()) {
         r.next();
@@ -105,7 +107,10 @@ class JdbcJournalTest {
       assertEquals(records - 1, get(acks.getLast()).offset());
       started = System.nanoTime();
       List<ConsumerRecord> read =
-          get(log.source("perf", 0, 0, log.consumerSettings()).take(records).runWith(Sink.seq(), first.system()));
+          get(
+              log.source("perf", 0, 0, log.consumerSettings())
+                  .take(records)
+                  .runWith(Sink.seq(), first.system()));
       double consumeSeconds = (System.nanoTime() - started) / 1e9;
       assertEquals(records - 1, read.getLast().offset());
       line =
@@ -120,27 +125,35 @@ class JdbcJournalTest {
     try {
       StreamLogImpl log = StreamLogImpl.start(second.system());
       var description = get(log.describeTopic("perf"));
-      assertEquals(records, description.partitions().getFirst().logEndOffset(), "recovered after restart");
       assertEquals(
-          records - 1,
-          get(log.fetch("perf", 0, records - 1)).records().getFirst().offset());
-      String pid = PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("perf", 0);
+          records, description.partitions().getFirst().logEndOffset(), "recovered after restart");
+      assertEquals(
+          records - 1, get(log.fetch("perf", 0, records - 1)).records().getFirst().offset());
+      String pid =
+          PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("perf", 0);
       long rowsBefore = journalRows(persistence, pid);
       get(log.alterTopicConfigs("perf", Map.of("retention.bytes", "20000")));
       var status =
           (PartitionEntity.Status)
-              get(log.partition(new TopicPartition("perf", 0))
-                  .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(10)));
+              get(
+                  log.partition(new TopicPartition("perf", 0))
+                      .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(10)));
       assertTrue(status.logStartOffset() > records / 2);
-      await(Duration.ofSeconds(20), () -> {
-        try {
-          return journalRows(persistence, pid) <= 2;
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      System.out.println("journal rows of the partition: " + rowsBefore + " before retention, "
-          + journalRows(persistence, pid) + " after");
+      await(
+          Duration.ofSeconds(20),
+          () -> {
+            try {
+              return journalRows(persistence, pid) <= 2;
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      System.out.println(
+          "journal rows of the partition: "
+              + rowsBefore
+              + " before retention, "
+              + journalRows(persistence, pid)
+              + " after");
     } finally {
       second.shutdownTestKit();
     }

@@ -15,8 +15,15 @@ import org.junit.jupiter.api.Test;
 class LogCleanerTest {
   private static final TopicConfig COMPACTED =
       new TopicConfig(
-          -1, -1, TopicConfig.CleanupPolicy.COMPACT, TopicConfig.CompressionType.PRODUCER,
-          1 << 20, TopicConfig.TimestampType.CREATE_TIME, 1, 1000, 0.5);
+          -1,
+          -1,
+          TopicConfig.CleanupPolicy.COMPACT,
+          TopicConfig.CompressionType.PRODUCER,
+          1 << 20,
+          TopicConfig.TimestampType.CREATE_TIME,
+          1,
+          1000,
+          0.5);
 
   private static List<String> offsetsAndKeys(List<StoredBatch> batches) {
     List<String> out = new ArrayList<>();

@@ -10,8 +10,15 @@ import org.junit.jupiter.api.Test;
 class LogRetentionTest {
   private static final TopicConfig DEFAULTS =
       new TopicConfig(
-          -1, -1, TopicConfig.CleanupPolicy.DELETE, TopicConfig.CompressionType.PRODUCER,
-          1 << 20, TopicConfig.TimestampType.CREATE_TIME, 1, 1000, 0.5);
+          -1,
+          -1,
+          TopicConfig.CleanupPolicy.DELETE,
+          TopicConfig.CompressionType.PRODUCER,
+          1 << 20,
+          TopicConfig.TimestampType.CREATE_TIME,
+          1,
+          1000,
+          0.5);
 
   /** Three batches of two records at times 100, 200 and 300, offsets 0..5. */
   private static PartitionLog log() {

@@ -16,8 +16,7 @@ class LogSettingsTest {
 
   @Test
   void everyKeyIsCommented() {
-    Config reference =
-        ConfigFactory.parseResources(getClass().getClassLoader(), "reference.conf");
+    Config reference = ConfigFactory.parseResources(getClass().getClassLoader(), "reference.conf");
     List<String> uncommented = new ArrayList<>();
     for (Map.Entry<String, ConfigValue> e : reference.getConfig("cohort.log").entrySet()) {
       if (e.getValue().origin().comments().isEmpty()) {

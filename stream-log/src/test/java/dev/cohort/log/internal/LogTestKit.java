@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -22,8 +21,8 @@ import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /**
  * A one-node cluster with Cohort's Pekko settings (Java serialization off), the in-memory journal
- * and snapshot store, every message serialized, and
- * stream-log settings tightened so that tests run fast. Helpers await with deadlines, never sleep.
+ * and snapshot store, every message serialized, and stream-log settings tightened so that tests run
+ * fast. Helpers await with deadlines, never sleep.
  */
 public final class LogTestKit {
   private LogTestKit() {}
@@ -63,7 +62,6 @@ public final class LogTestKit {
     return kit;
   }
 
-
   public static <T> T get(CompletionStage<T> stage) {
     try {
       return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -82,7 +80,8 @@ public final class LogTestKit {
       return null;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      while (cause instanceof java.util.concurrent.CompletionException
+          && cause.getCause() != null) {
         cause = cause.getCause();
       }
       return assertInstanceOf(LogException.class, cause, () -> "cause: " + e.getCause());

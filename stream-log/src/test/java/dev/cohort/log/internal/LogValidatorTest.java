@@ -15,8 +15,15 @@ class LogValidatorTest {
   private static final TopicPartition TP = new TopicPartition("t", 0);
   private static final TopicConfig CONFIG =
       new TopicConfig(
-          -1, -1, TopicConfig.CleanupPolicy.DELETE, TopicConfig.CompressionType.PRODUCER,
-          300, TopicConfig.TimestampType.CREATE_TIME, 1, 1000, 0.5);
+          -1,
+          -1,
+          TopicConfig.CleanupPolicy.DELETE,
+          TopicConfig.CompressionType.PRODUCER,
+          300,
+          TopicConfig.TimestampType.CREATE_TIME,
+          1,
+          1000,
+          0.5);
 
   private static LogValidator.Request request(
       long producerId, List<Integer> sequences, List<RecordBatches.Encoded> batches) {
@@ -39,7 +46,10 @@ class LogValidatorTest {
   void acceptedBatchesGetContiguousOffsetsFromTheLogEnd() {
     var decision =
         LogValidator.validateAndAssignOffsets(
-            TP, CONFIG, 10, null,
+            TP,
+            CONFIG,
+            10,
+            null,
             request(7, List.of(0, 2), List.of(encoded("a", "b"), encoded("c"))),
             5000);
     assertEquals(2, decision.events().size());
@@ -57,7 +67,10 @@ class LogValidatorTest {
     RecordBatches.Encoded tooLarge = encoded("x".repeat(400));
     var decision =
         LogValidator.validateAndAssignOffsets(
-            TP, CONFIG, 0, null,
+            TP,
+            CONFIG,
+            0,
+            null,
             request(7, List.of(0, 1, 2), List.of(encoded("a"), tooLarge, encoded("c"))),
             0);
     assertEquals(1, decision.events().size());

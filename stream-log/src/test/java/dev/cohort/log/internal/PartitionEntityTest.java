@@ -30,7 +30,9 @@ class PartitionEntityTest {
   private static final LogSettings settings = LogSettings.create(kit.system().settings().config());
   private static int counter;
 
-  private EventSourcedBehaviorTestKit<PartitionEntity.Command, PartitionEntity.Event, PartitionEntity.State> entity;
+  private EventSourcedBehaviorTestKit<
+          PartitionEntity.Command, PartitionEntity.Event, PartitionEntity.State>
+      entity;
   private TopicConfig config;
 
   @AfterAll
@@ -55,7 +57,9 @@ class PartitionEntityTest {
   }
 
   private void configure() {
-    var result = entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Configure("tid", config, r));
+    var result =
+        entity.<PartitionEntity.Reply>runCommand(
+            r -> new PartitionEntity.Configure("tid", config, r));
     assertEquals(1, result.events().size());
   }
 
@@ -70,7 +74,9 @@ class PartitionEntityTest {
   private PartitionEntity.Reply produce(long producerId, int epoch, int sequence, int records) {
     return entity
         .<PartitionEntity.Reply>runCommand(
-            r -> new PartitionEntity.Produce("tid", producerId, epoch, sequence, batch(records, 4), r))
+            r ->
+                new PartitionEntity.Produce(
+                    "tid", producerId, epoch, sequence, batch(records, 4), r))
         .reply();
   }
 
@@ -153,12 +159,16 @@ class PartitionEntityTest {
     }
     entity.restart();
     var status =
-        (PartitionEntity.Status) entity.<PartitionEntity.Reply>runCommand(PartitionEntity.GetStatus::new).reply();
+        (PartitionEntity.Status)
+            entity.<PartitionEntity.Reply>runCommand(PartitionEntity.GetStatus::new).reply();
     assertEquals(14, status.logEndOffset());
     assertEquals(7, status.batches());
     var fetched =
         (PartitionEntity.Fetched)
-            entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Fetch(4, 1 << 20, 100, 0, r)).reply();
+            entity
+                .<PartitionEntity.Reply>runCommand(
+                    r -> new PartitionEntity.Fetch(4, 1 << 20, 100, 0, r))
+                .reply();
     assertEquals(4, fetched.batches().getFirst().baseOffset());
     assertEquals(14, fetched.nextOffset());
     assertEquals(new TopicPartition("unit", 3), PartitionEntity.parseEntityId("unit/3"));
@@ -200,7 +210,9 @@ class PartitionEntityTest {
     configure();
     produce(-1, 0, 0, 2);
     var reply =
-        entity.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Fetch(3, 1000, 10, 0, r)).reply();
+        entity
+            .<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Fetch(3, 1000, 10, 0, r))
+            .reply();
     assertEquals("offset_out_of_range", code(reply));
   }
 
@@ -223,7 +235,8 @@ class PartitionEntityTest {
                 EventSourcedBehaviorTestKit.enabledSerializationSettings()
                     .withVerifyEquality(false)
                     .withVerifyState(false));
-    expiring.<PartitionEntity.Reply>runCommand(r -> new PartitionEntity.Configure("tid", config, r));
+    expiring.<PartitionEntity.Reply>runCommand(
+        r -> new PartitionEntity.Configure("tid", config, r));
     var first =
         expiring.<PartitionEntity.Reply>runCommand(
             r -> new PartitionEntity.Produce("tid", 7, 0, 0, batch(2, 1), r));

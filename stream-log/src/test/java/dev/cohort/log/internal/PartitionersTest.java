@@ -11,9 +11,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The default partitioner is bit-exact with Kafka's: murmur2 values published in Kafka's own
- * {@code UtilsTest}, and (when kafka-clients is on the test classpath) Kafka's
- * {@code Utils.murmur2} itself on random keys.
+ * The default partitioner is bit-exact with Kafka's: murmur2 values published in Kafka's own {@code
+ * UtilsTest}, and (when kafka-clients is on the test classpath) Kafka's {@code Utils.murmur2}
+ * itself on random keys.
  */
 class PartitionersTest {
 

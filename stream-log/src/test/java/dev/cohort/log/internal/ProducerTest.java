@@ -13,7 +13,6 @@ import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.testkit.Await;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,7 +45,13 @@ class ProducerTest {
     List<ConsumerRecord> out = new ArrayList<>();
     long offset = 0;
     while (true) {
-      FetchResult r = get(log.fetch(topic, partition, offset, log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0"))));
+      FetchResult r =
+          get(
+              log.fetch(
+                  topic,
+                  partition,
+                  offset,
+                  log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0"))));
       out.addAll(r.records());
       if (r.nextOffset() >= r.highWatermark()) {
         return out;
@@ -69,7 +74,11 @@ class ProducerTest {
    * appear in send order, and each acknowledged offset holds the acknowledged record.
    */
   private static void assertExactlyOnceInOrder(
-      String topic, int partitions, int records, int keys, List<CompletionStage<RecordMetadata>> acks) {
+      String topic,
+      int partitions,
+      int records,
+      int keys,
+      List<CompletionStage<RecordMetadata>> acks) {
     Map<String, Integer> lastIndexPerKey = new HashMap<>();
     Set<String> seen = new HashSet<>();
     Map<TopicPartition, List<ConsumerRecord>> logs = new HashMap<>();
@@ -107,8 +116,8 @@ class ProducerTest {
   }
 
   /**
-   * A transport that loses requests, loses answers, duplicates requests and delays (reorders)
-   * them, with a fixed seed.
+   * A transport that loses requests, loses answers, duplicates requests and delays (reorders) them,
+   * with a fixed seed.
    */
   private static ProduceTransport faulty(ProduceTransport real, long seed, AtomicInteger faults) {
     Random random = new Random(seed);
@@ -126,7 +135,8 @@ class ProducerTest {
       if (roll < 30) {
         faults.incrementAndGet();
         return real.produce(tp, command, timeout)
-            .thenCompose(reply -> CompletableFuture.failedFuture(new TimeoutException("answer lost")));
+            .thenCompose(
+                reply -> CompletableFuture.failedFuture(new TimeoutException("answer lost")));
       }
       if (roll < 45) {
         faults.incrementAndGet();
@@ -146,7 +156,8 @@ class ProducerTest {
 
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(longs = {11, 12, 13})
-  void idempotentProducerWritesEachRecordOnceInOrderDespiteLostDuplicatedAndReorderedRequests(long seed) {
+  void idempotentProducerWritesEachRecordOnceInOrderDespiteLostDuplicatedAndReorderedRequests(
+      long seed) {
     String topic = "faulty-" + seed;
     get(log.createTopic(topic, 3, Map.of()));
     ProducerSettings settings =
@@ -184,7 +195,8 @@ class ProducerTest {
     var acks = sendKeyed(producer, "faulty-plain", 300, 1);
     acks.forEach(LogTestKit::get);
     producer.close();
-    assertTrue(readAll("faulty-plain", 0).size() > 300, "lost answers were retried and written twice");
+    assertTrue(
+        readAll("faulty-plain", 0).size() > 300, "lost answers were retried and written twice");
   }
 
   @Test
@@ -203,8 +215,10 @@ class ProducerTest {
   void badRecordsFailAloneWithTypedErrors() {
     get(log.createTopic("strict", 2, Map.of("max.message.bytes", "1000")));
     try (Producer producer = log.producer()) {
-      var tooLarge = producer.send(new ProducerRecord("strict", null, null, new byte[5000], Map.of(), null));
-      var badPartition = producer.send(new ProducerRecord("strict", 9, null, new byte[1], Map.of(), null));
+      var tooLarge =
+          producer.send(new ProducerRecord("strict", null, null, new byte[5000], Map.of(), null));
+      var badPartition =
+          producer.send(new ProducerRecord("strict", 9, null, new byte[1], Map.of(), null));
       var unknown = producer.send(ProducerRecord.of("no-such-topic", "k", "v"));
       var fine = producer.send(ProducerRecord.of("strict", "k", "v"));
       assertCode("record_too_large", tooLarge);
@@ -224,7 +238,11 @@ class ProducerTest {
     Producer producer = log.producer(quick, down);
     assertCode("delivery_timeout", producer.send(ProducerRecord.of("unreachable", "k", "v")));
     producer.close();
-    assertTrue(get(log.fetch("unreachable", 0, 0, log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0")))).records().isEmpty());
+    assertTrue(
+        get(log.fetch(
+                "unreachable", 0, 0, log.consumerSettings().with(Map.of("fetch.max.wait.ms", "0"))))
+            .records()
+            .isEmpty());
   }
 
   @Test
@@ -233,7 +251,9 @@ class ProducerTest {
     try (Producer producer = log.producer(log.producerSettings().with(Map.of("linger.ms", "50")))) {
       List<CompletionStage<RecordMetadata>> acks = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        acks.add(producer.send(new ProducerRecord("sticky", null, null, new byte[] {(byte) i}, Map.of(), null)));
+        acks.add(
+            producer.send(
+                new ProducerRecord("sticky", null, null, new byte[] {(byte) i}, Map.of(), null)));
       }
       Set<Integer> partitions = new HashSet<>();
       acks.forEach(a -> partitions.add(get(a).partition()));
@@ -254,12 +274,15 @@ class ProducerTest {
       try (Producer producer = quickLog.producer()) {
         assertEquals(0, get(producer.send(ProducerRecord.of("forgetful", "k", "v0"))).offset());
         // Wait until the partition has journaled that it dropped the producer's state.
-        var journal = org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(quick.system());
-        String pid = PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("forgetful", 0);
+        var journal =
+            org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(quick.system());
+        String pid =
+            PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("forgetful", 0);
         Await.await(
             Duration.ofSeconds(10),
-            () -> journal.persistedInStorage(pid).stream()
-                .anyMatch(e -> e instanceof PartitionEntity.ProducersExpired));
+            () ->
+                journal.persistedInStorage(pid).stream()
+                    .anyMatch(e -> e instanceof PartitionEntity.ProducersExpired));
         long offset = 0;
         for (int i = 1; i <= 5; i++) {
           offset = get(producer.send(ProducerRecord.of("forgetful", "k", "v" + i))).offset();

@@ -20,12 +20,21 @@ class RecordBatchesTest {
 
   private static StoredBatch store(RecordBatches.Encoded e, long baseOffset) {
     return new StoredBatch(
-        baseOffset, baseOffset + e.recordCount() - 1, e.recordCount(), e.baseTimestamp(),
-        e.maxTimestamp(), -1, e.codec(), e.uncompressedBytes(), e.payload());
+        baseOffset,
+        baseOffset + e.recordCount() - 1,
+        e.recordCount(),
+        e.baseTimestamp(),
+        e.maxTimestamp(),
+        -1,
+        e.codec(),
+        e.uncompressedBytes(),
+        e.payload());
   }
 
   @ParameterizedTest
-  @EnumSource(value = CompressionType.class, names = {"NONE", "SNAPPY", "LZ4", "ZSTD"})
+  @EnumSource(
+      value = CompressionType.class,
+      names = {"NONE", "SNAPPY", "LZ4", "ZSTD"})
   void everyCodecReadsBackByteIdentical(CompressionType codec) {
     Random random = new Random(7);
     RecordBatches.Builder builder = new RecordBatches.Builder();
@@ -63,7 +72,9 @@ class RecordBatchesTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = CompressionType.class, names = {"SNAPPY", "LZ4", "ZSTD"})
+  @EnumSource(
+      value = CompressionType.class,
+      names = {"SNAPPY", "LZ4", "ZSTD"})
   void compressibleBatchesShrink(CompressionType codec) {
     RecordBatches.Builder builder = new RecordBatches.Builder();
     byte[] value = new byte[1000];
@@ -76,7 +87,9 @@ class RecordBatchesTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = CompressionType.class, names = {"NONE", "ZSTD"})
+  @EnumSource(
+      value = CompressionType.class,
+      names = {"NONE", "ZSTD"})
   void decodeStartsAtTheRequestedOffsetAndStopsAtMax(CompressionType codec) {
     RecordBatches.Builder builder = new RecordBatches.Builder();
     for (int i = 0; i < 10; i++) {
@@ -88,13 +101,23 @@ class RecordBatchesTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = CompressionType.class, names = {"NONE", "SNAPPY"})
+  @EnumSource(
+      value = CompressionType.class,
+      names = {"NONE", "SNAPPY"})
   void truncatedPayloadIsReportedAsCorrupt(CompressionType codec) {
     RecordBatches.Builder builder = new RecordBatches.Builder();
     builder.add(null, new byte[100], Map.of(), 1);
     StoredBatch batch = store(builder.build(codec), 0);
     StoredBatch broken =
-        new StoredBatch(0, 0, 1, 1, 1, -1, codec, batch.uncompressedBytes(),
+        new StoredBatch(
+            0,
+            0,
+            1,
+            1,
+            1,
+            -1,
+            codec,
+            batch.uncompressedBytes(),
             Arrays.copyOf(batch.payload(), batch.payload().length / 2));
     assertThrows(RecordBatches.CorruptBatchException.class, () -> RecordBatches.entries(broken));
   }

@@ -42,7 +42,9 @@ class RecordTracingTest {
   @Test
   void aProduceInATraceStampsItsSpanIntoRecordsWithoutOne() {
     ProducerRecord plain = ProducerRecord.of("t", "k", "v");
-    byte[] own = "00-11111111111111111111111111111111-2222222222222222-01".getBytes(StandardCharsets.US_ASCII);
+    byte[] own =
+        "00-11111111111111111111111111111111-2222222222222222-01"
+            .getBytes(StandardCharsets.US_ASCII);
     ProducerRecord stamped =
         new ProducerRecord("t", null, null, new byte[] {1}, Map.of("traceparent", own), null);
     Span caller = tracing.startSpan("caller", SpanKind.SERVER, Context.root());
@@ -57,9 +59,12 @@ class RecordTracingTest {
 
     String header = new String(out.get(0).headers().get("traceparent"), StandardCharsets.US_ASCII);
     assertEquals(caller.getSpanContext().getTraceId(), header.substring(3, 35));
-    assertEquals(produce.span().getSpanContext().getSpanId(), header.substring(36, 52),
+    assertEquals(
+        produce.span().getSpanContext().getSpanId(),
+        header.substring(36, 52),
         "the record carries the produce span, the consumer's link target");
-    assertArrayEquals(own, out.get(1).headers().get("traceparent"), "the producer's own header wins");
+    assertArrayEquals(
+        own, out.get(1).headers().get("traceparent"), "the producer's own header wins");
     assertArrayEquals(plain.value(), out.get(0).value());
   }
 

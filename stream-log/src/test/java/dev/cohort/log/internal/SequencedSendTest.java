@@ -19,9 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Batches numbered by their client ({@code StreamLog.send(topic, partition, producer,
- * baseSequence, records)}, the HTTP idempotent produce): the partition's own sequence and epoch
- * checks decide, so a retried batch is answered with its first offsets and written once.
+ * Batches numbered by their client ({@code StreamLog.send(topic, partition, producer, baseSequence,
+ * records)}, the HTTP idempotent produce): the partition's own sequence and epoch checks decide, so
+ * a retried batch is answered with its first offsets and written once.
  */
 class SequencedSendTest {
   private static final ActorTestKit kit = LogTestKit.cluster("");
@@ -37,7 +37,8 @@ class SequencedSendTest {
     List<ProducerRecord> out = new ArrayList<>();
     for (String v : values) {
       out.add(
-          new ProducerRecord("seq", partition, null, v.getBytes(StandardCharsets.UTF_8), Map.of(), null));
+          new ProducerRecord(
+              "seq", partition, null, v.getBytes(StandardCharsets.UTF_8), Map.of(), null));
     }
     return out;
   }
@@ -45,7 +46,9 @@ class SequencedSendTest {
   private static long events(int partition) {
     return journal
         .persistedInStorage(
-            PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("seq", partition))
+            PartitionEntity.ENTITY_TYPE_KEY.name()
+                + "|"
+                + PartitionEntity.entityId("seq", partition))
         .size();
   }
 
@@ -61,7 +64,8 @@ class SequencedSendTest {
     assertTrue(first.producerId() >= 0);
     assertNotEquals(first.producerId(), second.producerId());
     assertEquals(new ProducerIdAndEpoch(first.producerId(), 1), get(log.initProducerId(first)));
-    ProducerIdAndEpoch exhausted = get(log.initProducerId(new ProducerIdAndEpoch(7, Integer.MAX_VALUE)));
+    ProducerIdAndEpoch exhausted =
+        get(log.initProducerId(new ProducerIdAndEpoch(7, Integer.MAX_VALUE)));
     assertNotEquals(7, exhausted.producerId());
     assertEquals(0, exhausted.epoch());
   }
@@ -77,7 +81,8 @@ class SequencedSendTest {
     long written = events(1);
 
     // The same batch again (a retry after a lost answer): its offsets, nothing written.
-    assertEquals(List.of(0L, 1L), offsets(get(log.send("seq", 1, p, 0, records(null, "a0", "a1")))));
+    assertEquals(
+        List.of(0L, 1L), offsets(get(log.send("seq", 1, p, 0, records(null, "a0", "a1")))));
     assertEquals(List.of(2L), offsets(get(log.send("seq", 1, p, 2, records(null, "b0")))));
     assertEquals(written, events(1));
     assertEquals(3, get(log.fetch("seq", 1, 0)).highWatermark());
@@ -100,7 +105,8 @@ class SequencedSendTest {
         List.of(new ProducerRecord("seq-bad", 0, null, new byte[] {1}, Map.of(), null));
     assertCode("invalid_request", log.send("seq-bad", 1, p, 0, elsewhere));
     assertCode("invalid_request", log.send("seq-bad", 1, p, -1, records(null, "x")));
-    assertCode("invalid_request", log.send("seq-bad", 1, p, Integer.MAX_VALUE, records(null, "x", "y")));
+    assertCode(
+        "invalid_request", log.send("seq-bad", 1, p, Integer.MAX_VALUE, records(null, "x", "y")));
     assertCode("invalid_request", log.send("seq-bad", 1, p, 0, List.of()));
     assertCode("unknown_topic_or_partition", log.send("seq-bad", 2, p, 0, records(null, "x")));
     assertEquals(0, get(log.fetch("seq-bad", 1, 0)).highWatermark());

@@ -1,36 +1,20 @@
 package dev.cohort.log.internal;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.log.TopicConfig;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 import dev.cohort.persistence.SerializationRegistry;
-import dev.cohort.testkit.SerializationCoverage;
 import dev.cohort.persistence.internal.KryoSerializer;
+import dev.cohort.testkit.SerializationCoverage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Modifier;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.RecordComponent;
-import java.lang.reflect.Type;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -43,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * by version 1 of the format from a fixture.
  */
 class SerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(LogTestKit.config("pekko.actor.provider = local"));
+  private static final ActorTestKit kit =
+      ActorTestKit.create(LogTestKit.config("pekko.actor.provider = local"));
   private static final Serialization serialization =
       SerializationExtension.get(kit.system().classicSystem());
   private static final TestProbe<Object> probe = kit.createTestProbe();
@@ -137,8 +122,15 @@ class SerializationTest {
     return serialization
         .serialize(
             new PartitionEntity.Snapshot(
-                "tid-1", LogSettings.create(kit.system().settings().config()).topicDefaults(), 3, 6, List.of(first, second), Map.of(42L, entry), 4,
-                Long.MAX_VALUE, 9))
+                "tid-1",
+                LogSettings.create(kit.system().settings().config()).topicDefaults(),
+                3,
+                6,
+                List.of(first, second),
+                Map.of(42L, entry),
+                4,
+                Long.MAX_VALUE,
+                9))
         .get();
   }
 
@@ -148,12 +140,28 @@ class SerializationTest {
    */
   static byte[] versionOneFixture() {
     RecordBatches.Builder builder = new RecordBatches.Builder();
-    builder.add("user-1".getBytes(), "{\"order_id\":\"ORD-0000\"}".getBytes(), Map.of(), 1_700_000_000_000L);
-    builder.add("user-1".getBytes(), "{\"order_id\":\"ORD-0001\"}".getBytes(), Map.of("h", new byte[] {1}), 1_700_000_000_001L);
+    builder.add(
+        "user-1".getBytes(),
+        "{\"order_id\":\"ORD-0000\"}".getBytes(),
+        Map.of(),
+        1_700_000_000_000L);
+    builder.add(
+        "user-1".getBytes(),
+        "{\"order_id\":\"ORD-0001\"}".getBytes(),
+        Map.of("h", new byte[] {1}),
+        1_700_000_000_001L);
     RecordBatches.Encoded e = builder.build(TopicConfig.CompressionType.SNAPPY);
     StoredBatch batch =
-        new StoredBatch(7, 8, 2, e.baseTimestamp(), e.maxTimestamp(), -1, e.codec(),
-            e.uncompressedBytes(), e.payload());
+        new StoredBatch(
+            7,
+            8,
+            2,
+            e.baseTimestamp(),
+            e.maxTimestamp(),
+            -1,
+            e.codec(),
+            e.uncompressedBytes(),
+            e.payload());
     return serialization.serialize(new PartitionEntity.BatchAppended(batch, 42L, 0, 0, 0)).get();
   }
 }

@@ -1,8 +1,8 @@
 package dev.cohort.log.internal;
 
 import static dev.cohort.log.internal.LogTestKit.assertCode;
-import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,12 +39,18 @@ class TopicsAndPartitionsTest {
     kit.shutdownTestKit();
   }
 
-  private static List<ProducerRecord> records(String topic, Integer partition, int n, String prefix) {
+  private static List<ProducerRecord> records(
+      String topic, Integer partition, int n, String prefix) {
     List<ProducerRecord> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       out.add(
-          new ProducerRecord(topic, partition, ("k" + i).getBytes(StandardCharsets.UTF_8),
-              (prefix + i).getBytes(StandardCharsets.UTF_8), Map.of(), null));
+          new ProducerRecord(
+              topic,
+              partition,
+              ("k" + i).getBytes(StandardCharsets.UTF_8),
+              (prefix + i).getBytes(StandardCharsets.UTF_8),
+              Map.of(),
+              null));
     }
     return out;
   }
@@ -52,14 +58,18 @@ class TopicsAndPartitionsTest {
   private static long events(String topic, int partition) {
     return journal
         .persistedInStorage(
-            PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId(topic, partition))
+            PartitionEntity.ENTITY_TYPE_KEY.name()
+                + "|"
+                + PartitionEntity.entityId(topic, partition))
         .size();
   }
 
   @Test
   void createDescribeAlterGrowDelete() {
     TopicDescription created =
-        get(log.createTopic("life", 3, Map.of("retention.ms", "60000", "cleanup.policy", "compact")));
+        get(
+            log.createTopic(
+                "life", 3, Map.of("retention.ms", "60000", "cleanup.policy", "compact")));
     assertEquals(3, created.partitions().size());
     assertEquals(60000, created.config().retentionMs());
     assertEquals(TopicConfig.CleanupPolicy.COMPACT, created.config().cleanupPolicy());
@@ -68,7 +78,8 @@ class TopicsAndPartitionsTest {
     assertTrue(get(log.listTopics()).contains("life"));
     assertCode("topic_already_exists", log.createTopic("life", 1, Map.of()));
 
-    TopicDescription altered = get(log.alterTopicConfigs("life", Map.of("retention.bytes", "1000")));
+    TopicDescription altered =
+        get(log.alterTopicConfigs("life", Map.of("retention.bytes", "1000")));
     assertEquals(1000, altered.config().retentionBytes());
     assertEquals(60000, altered.config().retentionMs());
 
@@ -96,7 +107,8 @@ class TopicsAndPartitionsTest {
     assertCode("invalid_config", log.createTopic("cfg", 1, Map.of("retention.ms", "soon")));
     assertCode("invalid_config", log.createTopic("cfg", 1, Map.of("no.such.config", "1")));
     assertCode("invalid_config", log.createTopic("cfg", 1, Map.of("compression.type", "gzip2")));
-    assertTrue(get(log.listTopics()).stream().noneMatch(t -> List.of("zero", "many", "cfg").contains(t)));
+    assertTrue(
+        get(log.listTopics()).stream().noneMatch(t -> List.of("zero", "many", "cfg").contains(t)));
 
     assertCode("unknown_topic_or_partition", log.send("nope", records("nope", null, 1, "v")));
     assertCode("unknown_topic_or_partition", log.fetch("nope", 0, 0));
@@ -106,7 +118,8 @@ class TopicsAndPartitionsTest {
     assertCode("unknown_topic_or_partition", outOfRange);
     assertCode("unknown_topic_or_partition", log.fetch("small", 2, 0));
     var tooLarge =
-        log.send("small", List.of(new ProducerRecord("small", 0, null, new byte[500], Map.of(), null)));
+        log.send(
+            "small", List.of(new ProducerRecord("small", 0, null, new byte[500], Map.of(), null)));
     assertEquals(ErrorKind.TOO_LARGE, LogTestKit.failure(tooLarge).kind());
     assertEquals("record_too_large", LogTestKit.failure(tooLarge).code());
     TopicDescription after = get(log.describeTopic("small"));
@@ -130,7 +143,10 @@ class TopicsAndPartitionsTest {
     assertEquals("a0", all.records().get(0).valueString());
     assertEquals("b2", all.records().get(7).valueString());
     assertEquals(8, all.highWatermark());
-    FetchResult middle = get(log.fetch("contig", 0, 3, log.consumerSettings().with(Map.of("max.poll.records", "2"))));
+    FetchResult middle =
+        get(
+            log.fetch(
+                "contig", 0, 3, log.consumerSettings().with(Map.of("max.poll.records", "2"))));
     assertEquals(List.of(3L, 4L), middle.records().stream().map(ConsumerRecord::offset).toList());
     assertEquals(5, middle.nextOffset());
     assertCode("offset_out_of_range", log.fetch("contig", 0, 9));
@@ -141,7 +157,9 @@ class TopicsAndPartitionsTest {
   void sendWithAcksZeroAnswersBeforeTheWrite() {
     get(log.createTopic("acks0", 1, Map.of()));
     List<RecordMetadata> answered =
-        get(log.send("acks0", records("acks0", 0, 2, "x"), dev.cohort.log.ProducerSettings.Acks.NONE));
+        get(
+            log.send(
+                "acks0", records("acks0", 0, 2, "x"), dev.cohort.log.ProducerSettings.Acks.NONE));
     assertEquals(List.of(-1L, -1L), answered.stream().map(RecordMetadata::offset).toList());
     await(Duration.ofSeconds(10), () -> get(log.fetch("acks0", 0, 0)).records().size() == 2);
   }
@@ -158,7 +176,10 @@ class TopicsAndPartitionsTest {
     assertEquals("late0", result.records().getFirst().valueString());
     assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 15);
     // An empty long poll ends when its wait expires.
-    FetchResult empty = get(log.fetch("poll", 0, 1, log.consumerSettings().with(Map.of("fetch.max.wait.ms", "50"))));
+    FetchResult empty =
+        get(
+            log.fetch(
+                "poll", 0, 1, log.consumerSettings().with(Map.of("fetch.max.wait.ms", "50"))));
     assertTrue(empty.records().isEmpty());
     assertEquals(1, empty.highWatermark());
   }
@@ -176,8 +197,14 @@ class TopicsAndPartitionsTest {
         if (i % 3 == 0) {
           java.util.Arrays.fill(value, (byte) 'z');
         }
-        sent.add(new ProducerRecord(topic, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), value,
-            Map.of("trace", new byte[] {1, 2, (byte) i}), 1_700_000_000_000L + i));
+        sent.add(
+            new ProducerRecord(
+                topic,
+                0,
+                ("k" + i).getBytes(StandardCharsets.UTF_8),
+                value,
+                Map.of("trace", new byte[] {1, 2, (byte) i}),
+                1_700_000_000_000L + i));
       }
       get(log.send(topic, sent));
       FetchResult back = get(log.fetch(topic, 0, 0));
@@ -197,7 +224,9 @@ class TopicsAndPartitionsTest {
     get(log.createTopic("lat", 1, Map.of("message.timestamp.type", "LogAppendTime")));
     long before = System.currentTimeMillis();
     List<RecordMetadata> sent =
-        get(log.send("lat", List.of(new ProducerRecord("lat", 0, null, new byte[1], Map.of(), 5L))));
+        get(
+            log.send(
+                "lat", List.of(new ProducerRecord("lat", 0, null, new byte[1], Map.of(), 5L))));
     assertTrue(sent.getFirst().timestamp() >= before);
     ConsumerRecord read = get(log.fetch("lat", 0, 0)).records().getFirst();
     assertEquals(sent.getFirst().timestamp(), read.timestamp());
@@ -214,18 +243,22 @@ class TopicsAndPartitionsTest {
     long size = get(log.describeTopic("ret")).partitions().getFirst().sizeBytes();
     get(log.alterTopicConfigs("ret", Map.of("retention.bytes", Long.toString(size / 4))));
     PartitionEntity.Reply status =
-        get(log.partition(new dev.cohort.log.TopicPartition("ret", 0))
-            .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(5)));
+        get(
+            log.partition(new dev.cohort.log.TopicPartition("ret", 0))
+                .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(5)));
     PartitionEntity.Status s = (PartitionEntity.Status) status;
     assertTrue(s.logStartOffset() > 0 && s.logStartOffset() % 2 == 0, "whole batches: " + s);
     assertTrue(s.sizeBytes() <= size / 4);
     assertEquals(24, s.logEndOffset());
     assertCode("offset_out_of_range", log.fetch("ret", 0, 0));
-    assertEquals(s.logStartOffset(), get(log.fetch("ret", 0, s.logStartOffset())).records().getFirst().offset());
+    assertEquals(
+        s.logStartOffset(),
+        get(log.fetch("ret", 0, s.logStartOffset())).records().getFirst().offset());
     // The snapshot after truncation lets the journal drop the events of deleted batches.
     await(Duration.ofSeconds(10), () -> events("ret", 0) < eventsBefore);
     // Fetching from the beginning with auto.offset.reset = earliest resets to the log start.
-    ConsumerSettings earliest = log.consumerSettings().with(Map.of("auto.offset.reset", "earliest"));
+    ConsumerSettings earliest =
+        log.consumerSettings().with(Map.of("auto.offset.reset", "earliest"));
     List<ConsumerRecord> streamed =
         get(log.source("ret", 0, 0, earliest).take(2).runWith(Sink.seq(), kit.system()));
     assertEquals(s.logStartOffset(), streamed.getFirst().offset());
@@ -235,33 +268,64 @@ class TopicsAndPartitionsTest {
   void retentionByTimeDeletesExpiredBatches() {
     get(log.createTopic("old", 1, Map.of("retention.ms", "60000")));
     long now = System.currentTimeMillis();
-    get(log.send("old", List.of(new ProducerRecord("old", 0, null, new byte[1], Map.of(), now - 120_000))));
+    get(
+        log.send(
+            "old",
+            List.of(new ProducerRecord("old", 0, null, new byte[1], Map.of(), now - 120_000))));
     get(log.send("old", List.of(new ProducerRecord("old", 0, null, new byte[1], Map.of(), now))));
     PartitionEntity.Status s =
         (PartitionEntity.Status)
-            get(log.partition(new dev.cohort.log.TopicPartition("old", 0))
-                .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(5)));
+            get(
+                log.partition(new dev.cohort.log.TopicPartition("old", 0))
+                    .ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(5)));
     assertEquals(1, s.logStartOffset());
     assertEquals(2, s.logEndOffset());
   }
 
   @Test
   void compactionKeepsLatestPerKeyAndHonoursTombstones() {
-    get(log.createTopic("cmp", 1, Map.of("cleanup.policy", "compact", "min.cleanable.dirty.ratio", "0",
-        "delete.retention.ms", "600000")));
+    get(
+        log.createTopic(
+            "cmp",
+            1,
+            Map.of(
+                "cleanup.policy",
+                "compact",
+                "min.cleanable.dirty.ratio",
+                "0",
+                "delete.retention.ms",
+                "600000")));
     long now = System.currentTimeMillis();
     List<ProducerRecord> batch = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
-      batch.add(new ProducerRecord("cmp", 0, ("key" + (i % 5)).getBytes(StandardCharsets.UTF_8),
-          ("v" + i).getBytes(StandardCharsets.UTF_8), Map.of(), now));
+      batch.add(
+          new ProducerRecord(
+              "cmp",
+              0,
+              ("key" + (i % 5)).getBytes(StandardCharsets.UTF_8),
+              ("v" + i).getBytes(StandardCharsets.UTF_8),
+              Map.of(),
+              now));
     }
     get(log.send("cmp", batch.subList(0, 15)));
     get(log.send("cmp", batch.subList(15, 30)));
     // key0 deleted recently (kept), key1 deleted long ago (removed).
-    get(log.send("cmp", List.of(
-        new ProducerRecord("cmp", 0, "key0".getBytes(StandardCharsets.UTF_8), null, Map.of(), now),
-        new ProducerRecord("cmp", 0, "key1".getBytes(StandardCharsets.UTF_8), null, Map.of(), now - 3_600_000))));
-    assertCode("invalid_record", log.send("cmp", List.of(new ProducerRecord("cmp", 0, null, new byte[1], Map.of(), null))));
+    get(
+        log.send(
+            "cmp",
+            List.of(
+                new ProducerRecord(
+                    "cmp", 0, "key0".getBytes(StandardCharsets.UTF_8), null, Map.of(), now),
+                new ProducerRecord(
+                    "cmp",
+                    0,
+                    "key1".getBytes(StandardCharsets.UTF_8),
+                    null,
+                    Map.of(),
+                    now - 3_600_000))));
+    assertCode(
+        "invalid_record",
+        log.send("cmp", List.of(new ProducerRecord("cmp", 0, null, new byte[1], Map.of(), null))));
     var tp = new dev.cohort.log.TopicPartition("cmp", 0);
     get(log.partition(tp).ask(PartitionEntity.CheckRetention::new, Duration.ofSeconds(5)));
     await(Duration.ofSeconds(10), () -> get(log.fetch("cmp", 0, 0)).records().size() == 4);
@@ -275,7 +339,9 @@ class TopicsAndPartitionsTest {
     // Offsets below the first survivor are still in range (gaps are allowed).
     assertEquals(27, get(log.fetch("cmp", 0, 3)).records().getFirst().offset());
     // A produce after compaction continues at the log end.
-    assertEquals(32, get(log.send("cmp", List.of(ProducerRecord.of("cmp", "key9", "new")))).getFirst().offset());
+    assertEquals(
+        32,
+        get(log.send("cmp", List.of(ProducerRecord.of("cmp", "key9", "new")))).getFirst().offset());
   }
 
   @Test
@@ -285,7 +351,8 @@ class TopicsAndPartitionsTest {
       get(log.send("src", records("src", 0, 10, "r" + i + "-")));
     }
     ConsumerSettings small = log.consumerSettings().with(Map.of("max.poll.records", "7"));
-    List<ConsumerRecord> got = get(log.source("src", 0, 5, small).take(40).runWith(Sink.seq(), kit.system()));
+    List<ConsumerRecord> got =
+        get(log.source("src", 0, 5, small).take(40).runWith(Sink.seq(), kit.system()));
     for (int i = 0; i < 40; i++) {
       assertEquals(5 + i, got.get(i).offset());
     }
@@ -303,13 +370,23 @@ class TopicsAndPartitionsTest {
     assertTrue(scrape.contains("cohort_log_produced_records_total{topic=\"metered\"} 3.0"), scrape);
     assertTrue(scrape.contains("cohort_log_produced_bytes_total{topic=\"metered\"}"));
     assertTrue(scrape.contains("cohort_log_fetched_records_total{topic=\"metered\"} 3.0"));
-    assertTrue(scrape.contains("cohort_log_partition_log_end_offset{partition=\"1\",topic=\"metered\"} 3.0"));
-    assertTrue(scrape.contains("cohort_log_partition_log_start_offset{partition=\"1\",topic=\"metered\"} 0.0"));
-    assertTrue(scrape.contains("cohort_log_partition_size_bytes{partition=\"1\",topic=\"metered\"}"));
+    assertTrue(
+        scrape.contains(
+            "cohort_log_partition_log_end_offset{partition=\"1\",topic=\"metered\"} 3.0"));
+    assertTrue(
+        scrape.contains(
+            "cohort_log_partition_log_start_offset{partition=\"1\",topic=\"metered\"} 0.0"));
+    assertTrue(
+        scrape.contains("cohort_log_partition_size_bytes{partition=\"1\",topic=\"metered\"}"));
     assertTrue(scrape.contains("cohort_log_produce_seconds_count"));
     // kafka_exporter's names and labels for the same numbers
-    assertTrue(scrape.contains("kafka_topic_partition_current_offset{partition=\"1\",topic=\"metered\"} 3.0"), scrape);
-    assertTrue(scrape.contains("kafka_topic_partition_oldest_offset{partition=\"1\",topic=\"metered\"} 0.0"));
+    assertTrue(
+        scrape.contains(
+            "kafka_topic_partition_current_offset{partition=\"1\",topic=\"metered\"} 3.0"),
+        scrape);
+    assertTrue(
+        scrape.contains(
+            "kafka_topic_partition_oldest_offset{partition=\"1\",topic=\"metered\"} 0.0"));
     assertTrue(scrape.contains("kafka_topic_partitions{topic=\"metered\"} 2.0"), scrape);
     // Every partition has recovered (one still starting would count).
     await(Duration.ofSeconds(10), () -> unavailablePartitions() == 0);
@@ -317,10 +394,13 @@ class TopicsAndPartitionsTest {
 
   /** cohort_log_partitions_not_serving: partitions hosted on this node that are not serving. */
   private static double unavailablePartitions() {
-    return dev.cohort.observability.Metrics.get(kit.system()).scrape().lines()
+    return dev.cohort.observability.Metrics.get(kit.system())
+        .scrape()
+        .lines()
         .filter(l -> l.startsWith("cohort_log_partitions_not_serving "))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .findFirst().orElseThrow(() -> new AssertionError("no cohort_log_partitions_not_serving"));
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no cohort_log_partitions_not_serving"));
   }
 
   /**
@@ -331,20 +411,25 @@ class TopicsAndPartitionsTest {
   @Test
   void aPartitionStillRecoveringCountsAsUnavailableUntilItServes() throws Exception {
     await(Duration.ofSeconds(10), () -> unavailablePartitions() == 0);
-    String slow = PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("slow", 0);
+    String slow =
+        PartitionEntity.ENTITY_TYPE_KEY.name() + "|" + PartitionEntity.entityId("slow", 0);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
-    journal.withPolicy((persistenceId, operation) -> {
-      if (persistenceId.equals(slow) && !(operation instanceof org.apache.pekko.persistence.testkit.WriteEvents)
-          && held.compareAndSet(false, true)) {
-        try {
-          release.await(30, java.util.concurrent.TimeUnit.SECONDS); // the recovery's first read waits
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return org.apache.pekko.persistence.testkit.ProcessingSuccess$.MODULE$;
-    });
+    java.util.concurrent.atomic.AtomicBoolean held =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    journal.withPolicy(
+        (persistenceId, operation) -> {
+          if (persistenceId.equals(slow)
+              && !(operation instanceof org.apache.pekko.persistence.testkit.WriteEvents)
+              && held.compareAndSet(false, true)) {
+            try {
+              release.await(
+                  30, java.util.concurrent.TimeUnit.SECONDS); // the recovery's first read waits
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return org.apache.pekko.persistence.testkit.ProcessingSuccess$.MODULE$;
+        });
     try {
       // Creating the topic starts its partition; a produce would start it too.
       var created = log.createTopic("slow", 1, Map.of()).toCompletableFuture();
@@ -373,19 +458,24 @@ class TopicsAndPartitionsTest {
     var lost =
         log.partition(tp)
             .<PartitionEntity.Reply>ask(
-                r -> new PartitionEntity.Produce(topicId, -1, 0, 0, batch, r), Duration.ofSeconds(1));
+                r -> new PartitionEntity.Produce(topicId, -1, 0, 0, batch, r),
+                Duration.ofSeconds(1));
     assertTrue(
         assertThrowsCause(lost) instanceof java.util.concurrent.TimeoutException,
         "no acknowledgement for a write that failed");
-    await(Duration.ofSeconds(10), () -> {
-      try {
-        return get(log.send("fragile", records("fragile", 0, 1, "after"))).getFirst().offset() == 1;
-      } catch (RuntimeException e) {
-        return false;
-      }
-    });
+    await(
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            return get(log.send("fragile", records("fragile", 0, 1, "after"))).getFirst().offset()
+                == 1;
+          } catch (RuntimeException e) {
+            return false;
+          }
+        });
     List<ConsumerRecord> all = get(log.fetch("fragile", 0, 0)).records();
-    assertEquals(List.of("before0", "after0"), all.stream().map(ConsumerRecord::valueString).toList());
+    assertEquals(
+        List.of("before0", "after0"), all.stream().map(ConsumerRecord::valueString).toList());
   }
 
   private static Throwable assertThrowsCause(CompletionStage<?> stage) {

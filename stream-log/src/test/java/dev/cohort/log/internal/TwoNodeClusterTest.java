@@ -1,7 +1,7 @@
 package dev.cohort.log.internal;
 
-import static dev.cohort.testkit.Await.await;
 import static dev.cohort.log.internal.LogTestKit.get;
+import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,30 +28,37 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two nodes in one JVM: partitions spread over both, so produce, fetch and group requests and
- * their answers cross Artery serialized (each node keeps its in-memory journal; nothing moves
- * between nodes during the test).
+ * Two nodes in one JVM: partitions spread over both, so produce, fetch and group requests and their
+ * answers cross Artery serialized (each node keeps its in-memory journal; nothing moves between
+ * nodes during the test).
  */
 @Tag("integration")
 class TwoNodeClusterTest {
 
   @Test
   void produceAndConsumeAcrossNodes() {
-    String frame = "pekko.remote.artery.advanced.maximum-frame-size = 4MiB\n"
-        + "cohort.log.group.lag-refresh-interval = 200ms";
+    String frame =
+        "pekko.remote.artery.advanced.maximum-frame-size = 4MiB\n"
+            + "cohort.log.group.lag-refresh-interval = 200ms";
     ActorTestKit first = ActorTestKit.create("cohort", LogTestKit.config(frame));
     ActorTestKit second = ActorTestKit.create("cohort", LogTestKit.config(frame));
-    Cluster.get(first.system()).manager().tell(Join.create(Cluster.get(first.system()).selfMember().address()));
+    Cluster.get(first.system())
+        .manager()
+        .tell(Join.create(Cluster.get(first.system()).selfMember().address()));
     try {
-      Cluster.get(second.system()).manager().tell(Join.create(Cluster.get(first.system()).selfMember().address()));
+      Cluster.get(second.system())
+          .manager()
+          .tell(Join.create(Cluster.get(first.system()).selfMember().address()));
       await(
           Duration.ofSeconds(20),
-          () -> Cluster.get(first.system()).state().getMembers().spliterator().estimateSize() == 2
-              && Cluster.get(second.system()).selfMember().status() == MemberStatus.up());
+          () ->
+              Cluster.get(first.system()).state().getMembers().spliterator().estimateSize() == 2
+                  && Cluster.get(second.system()).selfMember().status() == MemberStatus.up());
       StreamLogImpl one = StreamLogImpl.start(first.system());
       StreamLogImpl two = StreamLogImpl.start(second.system());
 
-      TopicDescription topic = get(one.createTopic("spread", 8, Map.of("compression.type", "zstd")));
+      TopicDescription topic =
+          get(one.createTopic("spread", 8, Map.of("compression.type", "zstd")));
       Set<String> nodes = new HashSet<>();
       topic.partitions().forEach(p -> nodes.add(p.node()));
       assertEquals(2, nodes.size(), "partitions on both nodes: " + nodes);
@@ -59,12 +66,15 @@ class TwoNodeClusterTest {
       List<CompletionStage<RecordMetadata>> acks = new ArrayList<>();
       try (Producer producer = two.producer()) {
         for (int i = 0; i < 2000; i++) {
-          acks.add(producer.send(ProducerRecord.of("spread", "k" + (i % 50), "v" + i + "-" + "x".repeat(200))));
+          acks.add(
+              producer.send(
+                  ProducerRecord.of("spread", "k" + (i % 50), "v" + i + "-" + "x".repeat(200))));
         }
         get(producer.flush());
       }
       acks.forEach(LogTestKit::get);
-      ConsumerSettings earliest = one.consumerSettings().with(Map.of("auto.offset.reset", "earliest"));
+      ConsumerSettings earliest =
+          one.consumerSettings().with(Map.of("auto.offset.reset", "earliest"));
       int total = 0;
       for (int p = 0; p < 8; p++) {
         long end = get(one.describeTopic("spread")).partitions().get(p).logEndOffset();
@@ -101,18 +111,24 @@ class TwoNodeClusterTest {
         lagging = late.getFirst().partition();
       }
       int laggingPartition = lagging;
-      await(Duration.ofSeconds(20), () -> {
-        String scraped = dev.cohort.observability.Metrics.get(first.system()).scrape()
-            + dev.cohort.observability.Metrics.get(second.system()).scrape();
-        for (int p = 0; p < 8; p++) {
-          String line = "cohort_log_consumer_group_lag{group=\"spread-group\",partition=\"" + p
-              + "\",topic=\"spread\"} " + (p == laggingPartition ? "30.0" : "0.0");
-          if (!scraped.contains(line)) {
-            return false;
-          }
-        }
-        return true;
-      });
+      await(
+          Duration.ofSeconds(20),
+          () -> {
+            String scraped =
+                dev.cohort.observability.Metrics.get(first.system()).scrape()
+                    + dev.cohort.observability.Metrics.get(second.system()).scrape();
+            for (int p = 0; p < 8; p++) {
+              String line =
+                  "cohort_log_consumer_group_lag{group=\"spread-group\",partition=\""
+                      + p
+                      + "\",topic=\"spread\"} "
+                      + (p == laggingPartition ? "30.0" : "0.0");
+              if (!scraped.contains(line)) {
+                return false;
+              }
+            }
+            return true;
+          });
     } finally {
       second.shutdownTestKit();
       first.shutdownTestKit();

@@ -20,7 +20,8 @@ public enum Backend implements CohortSerializable {
       case "ring" -> RING;
       case "nccl" -> NCCL;
       default ->
-          throw TrainingError.UNKNOWN_BACKEND.exception("backend must be one of auto, ring, nccl, not '" + name + "'");
+          throw TrainingError.UNKNOWN_BACKEND.exception(
+              "backend must be one of auto, ring, nccl, not '" + name + "'");
     };
   }
 

@@ -12,8 +12,8 @@ import dev.cohort.training.TrainingException;
  * {@code peer_failed} (a connection to a neighbour broke), {@code communicator_closed} (closed or
  * aborted locally), {@code rendezvous_failed} (peers could not be reached or answered wrongly),
  * {@code nccl_error} and {@code cuda_error} (the native library reported an error), {@code
- * backend_unavailable} (the requested backend cannot run here), {@code invalid_buffer} (a buffer
- * of the wrong size or alignment).
+ * backend_unavailable} (the requested backend cannot run here), {@code invalid_buffer} (a buffer of
+ * the wrong size or alignment).
  */
 public class CollectiveException extends TrainingException {
 

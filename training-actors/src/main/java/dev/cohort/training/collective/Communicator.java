@@ -9,8 +9,8 @@ import java.util.concurrent.CompletionStage;
  * {@code ncclComm_t} or a {@code torch.distributed} process group.
  *
  * <p>Buffers are float32 values in native byte order in {@link MemorySegment}s (off-heap segments
- * avoid a copy on the ring backend; the nccl backend stages host segments through device memory).
- * A buffer's size must be a multiple of 4 bytes. Operations are asynchronous: each returns a stage
+ * avoid a copy on the ring backend; the nccl backend stages host segments through device memory). A
+ * buffer's size must be a multiple of 4 bytes. Operations are asynchronous: each returns a stage
  * that completes when the result is in place, and the caller must neither read nor write the
  * buffers before that.
  *
@@ -40,9 +40,9 @@ public interface Communicator extends AutoCloseable {
   CompletionStage<Void> allReduce(MemorySegment send, MemorySegment recv, ReduceOp op);
 
   /**
-   * Reduces every rank's {@code send} (count elements) and leaves this rank's {@link #shard} of
-   * the result in {@code recv}, whose size must equal that shard's. Counts that do not divide by
-   * the size are allowed: the first {@code count % size} ranks get one element more.
+   * Reduces every rank's {@code send} (count elements) and leaves this rank's {@link #shard} of the
+   * result in {@code recv}, whose size must equal that shard's. Counts that do not divide by the
+   * size are allowed: the first {@code count % size} ranks get one element more.
    */
   CompletionStage<Void> reduceScatter(MemorySegment send, MemorySegment recv, ReduceOp op);
 

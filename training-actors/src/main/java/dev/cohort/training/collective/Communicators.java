@@ -29,7 +29,9 @@ public final class Communicators {
       RingEndpoint endpoint = endpoints.get(i);
       RingRendezvous rendezvous = new RingRendezvous(token, i, peers);
       // Each rank joins on its own thread: joining blocks until the previous rank connects.
-      joins.add(CompletableFuture.supplyAsync(() -> endpoint.join(rendezvous), Thread::startVirtualThread));
+      joins.add(
+          CompletableFuture.supplyAsync(
+              () -> endpoint.join(rendezvous), Thread::startVirtualThread));
     }
     List<Communicator> result = new ArrayList<>();
     CollectiveException failure = null;
@@ -52,8 +54,8 @@ public final class Communicators {
   /**
    * Resolves {@code requested} against this machine: {@code auto} picks nccl when libcudart and
    * libnccl load and a GPU is visible, otherwise ring; {@code nccl} fails with code {@code
-   * backend_unavailable} (an invalid request, HTTP 400) when it cannot run, naming what is
-   * missing; {@code ring} always works.
+   * backend_unavailable} (an invalid request, HTTP 400) when it cannot run, naming what is missing;
+   * {@code ring} always works.
    */
   public static BackendChoice chooseBackend(Backend requested, TrainingSettings settings) {
     return switch (requested) {
@@ -82,8 +84,12 @@ public final class Communicators {
   public static byte[] ncclUniqueId(TrainingSettings settings) {
     NcclProbe probe = NcclProbe.run(settings);
     var nccl =
-        probe.nccl()
-            .orElseThrow(() -> new CollectiveException(ErrorKind.INVALID, "backend_unavailable", probe.reason()));
+        probe
+            .nccl()
+            .orElseThrow(
+                () ->
+                    new CollectiveException(
+                        ErrorKind.INVALID, "backend_unavailable", probe.reason()));
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
     int rc = nccl.getUniqueId(id);
     if (rc != 0) {
@@ -100,8 +106,10 @@ public final class Communicators {
   public static Communicator nccl(NcclRendezvous rendezvous, TrainingSettings settings) {
     NcclProbe probe = NcclProbe.run(settings);
     if (!probe.usable()) {
-      throw new CollectiveException(ErrorKind.INVALID, "backend_unavailable", "nccl: " + probe.reason());
+      throw new CollectiveException(
+          ErrorKind.INVALID, "backend_unavailable", "nccl: " + probe.reason());
     }
-    return NcclCommunicator.create(probe.nccl().orElseThrow(), probe.cudart().orElseThrow(), rendezvous, settings);
+    return NcclCommunicator.create(
+        probe.nccl().orElseThrow(), probe.cudart().orElseThrow(), rendezvous, settings);
   }
 }

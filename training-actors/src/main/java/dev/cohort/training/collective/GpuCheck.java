@@ -47,10 +47,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * CUDA runtime sees a GPU): a 1-rank allreduce on device buffers, verified; a 2-rank allreduce on
  * one GPU where NCCL ≥ 2.30 allows it ({@code NCCL_MULTI_RANK_GPU_ENABLE=1}); algbw and busbw
  * (nccl-tests definitions) for 1 MB to 1 GB; a short data-parallel run of {@link
- * DataParallelTrainer} on nccl communicators (identical replicas); and a short training job on
- * the nccl backend through the coordinator and worker actors (rendezvous of the NCCL unique id
- * through actor messages, one worker per rank on GPU 0). Exit status 0 when every check that
- * could run passed, 1 otherwise.
+ * DataParallelTrainer} on nccl communicators (identical replicas); and a short training job on the
+ * nccl backend through the coordinator and worker actors (rendezvous of the NCCL unique id through
+ * actor messages, one worker per rank on GPU 0). Exit status 0 when every check that could run
+ * passed, 1 otherwise.
  *
  * <p>The jobs run in an actor system of this process with Pekko's in-memory journal: nothing is
  * written to disk, and checkpoints are not what is checked here.
@@ -75,24 +75,41 @@ public final class GpuCheck {
       return false;
     }
     CudaRuntime cuda = probe.cudart().get();
-    System.out.println("check=cudart result=ok path=" + cuda.path() + " runtime_version=" + cuda.runtimeVersion()
-        + " driver_version=" + cuda.driverVersion());
+    System.out.println(
+        "check=cudart result=ok path="
+            + cuda.path()
+            + " runtime_version="
+            + cuda.runtimeVersion()
+            + " driver_version="
+            + cuda.driverVersion());
     if (probe.nccl().isEmpty()) {
       System.out.println("check=nccl_load result=FAIL reason=\"" + probe.reason() + "\"");
       return false;
     }
     Nccl nccl = probe.nccl().get();
     int version = nccl.version();
-    System.out.println("check=nccl_load result=ok path=" + nccl.path() + " version=" + Nccl.versionString(version)
-        + " code=" + version);
+    System.out.println(
+        "check=nccl_load result=ok path="
+            + nccl.path()
+            + " version="
+            + Nccl.versionString(version)
+            + " code="
+            + version);
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
     int rc = nccl.getUniqueId(id);
-    System.out.println("check=nccl_unique_id result=" + (rc == 0 ? "ok bytes=" + id.length : "FAIL " + nccl.describe(rc, 0)));
+    System.out.println(
+        "check=nccl_unique_id result="
+            + (rc == 0 ? "ok bytes=" + id.length : "FAIL " + nccl.describe(rc, 0)));
     if (rc != 0) {
       return false;
     }
     BackendChoice auto = Communicators.chooseBackend(Backend.AUTO, settings);
-    System.out.println("check=backend_auto result=ok chose=" + auto.backend().id() + " reason=\"" + auto.reason() + "\"");
+    System.out.println(
+        "check=backend_auto result=ok chose="
+            + auto.backend().id()
+            + " reason=\""
+            + auto.reason()
+            + "\"");
     if (!probe.usable()) {
       boolean failsClearly = ncclJobWithoutGpu(settings, probe);
       System.out.println("GPU checks SKIPPED: " + probe.reason());
@@ -105,8 +122,9 @@ public final class GpuCheck {
       if (multi) {
         ok &= twoRanksOneGpu(nccl, cuda, settings);
       } else {
-        System.out.println("check=nccl_allreduce_2ranks result=SKIPPED reason=\"needs NCCL >= 2.30 and "
-            + "NCCL_MULTI_RANK_GPU_ENABLE=1 to put two ranks on one GPU\"");
+        System.out.println(
+            "check=nccl_allreduce_2ranks result=SKIPPED reason=\"needs NCCL >= 2.30 and "
+                + "NCCL_MULTI_RANK_GPU_ENABLE=1 to put two ranks on one GPU\"");
       }
       ok &= training(nccl, cuda, settings, multi ? 2 : 1);
       ok &= trainingJob(settings, probe, multi ? 2 : 1);
@@ -117,7 +135,8 @@ public final class GpuCheck {
     return ok;
   }
 
-  private static List<NcclCommunicator> communicators(Nccl nccl, CudaRuntime cuda, TrainingSettings settings, int ranks) {
+  private static List<NcclCommunicator> communicators(
+      Nccl nccl, CudaRuntime cuda, TrainingSettings settings, int ranks) {
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
     if (nccl.getUniqueId(id) != 0) {
       throw new IllegalStateException("ncclGetUniqueId failed");
@@ -126,7 +145,10 @@ public final class GpuCheck {
     for (int r = 0; r < ranks; r++) {
       NcclRendezvous rendezvous = new NcclRendezvous(r, ranks, id, 0);
       // Every rank initialises concurrently: init completes only when all ranks joined.
-      joins.add(CompletableFuture.supplyAsync(() -> NcclCommunicator.create(nccl, cuda, rendezvous, settings), Thread::startVirtualThread));
+      joins.add(
+          CompletableFuture.supplyAsync(
+              () -> NcclCommunicator.create(nccl, cuda, rendezvous, settings),
+              Thread::startVirtualThread));
     }
     return joins.stream().map(CompletableFuture::join).toList();
   }
@@ -135,7 +157,8 @@ public final class GpuCheck {
     List<NcclCommunicator> comms = communicators(nccl, cuda, settings, 1);
     try {
       boolean ok = verifyAllReduce(comms, 1_000_003);
-      System.out.println("check=nccl_allreduce_1rank result=" + (ok ? "ok" : "FAIL") + " elements=1000003");
+      System.out.println(
+          "check=nccl_allreduce_1rank result=" + (ok ? "ok" : "FAIL") + " elements=1000003");
       ok &= bandwidth(comms);
       return ok;
     } finally {
@@ -147,7 +170,8 @@ public final class GpuCheck {
     List<NcclCommunicator> comms = communicators(nccl, cuda, settings, 2);
     try {
       boolean ok = verifyAllReduce(comms, 1_000_003);
-      System.out.println("check=nccl_allreduce_2ranks result=" + (ok ? "ok" : "FAIL") + " elements=1000003");
+      System.out.println(
+          "check=nccl_allreduce_2ranks result=" + (ok ? "ok" : "FAIL") + " elements=1000003");
       ok &= bandwidth(comms);
       return ok;
     } finally {
@@ -155,7 +179,9 @@ public final class GpuCheck {
     }
   }
 
-  /** Rank r contributes (r+1)·(i mod 7): the SUM is known exactly in float32; AVG on the host path. */
+  /**
+   * Rank r contributes (r+1)·(i mod 7): the SUM is known exactly in float32; AVG on the host path.
+   */
   private static boolean verifyAllReduce(List<NcclCommunicator> comms, int count) {
     int n = comms.size();
     try (Arena arena = Arena.ofShared()) {
@@ -177,7 +203,11 @@ public final class GpuCheck {
         devices.add(dev);
       }
       for (int r = 0; r < n; r++) {
-        runs.add(comms.get(r).allReduceDevice(devices.get(r), devices.get(r), count, ReduceOp.SUM).toCompletableFuture());
+        runs.add(
+            comms
+                .get(r)
+                .allReduceDevice(devices.get(r), devices.get(r), count, ReduceOp.SUM)
+                .toCompletableFuture());
         runs.add(comms.get(r).allReduce(avg.get(r), ReduceOp.AVG).toCompletableFuture());
       }
       runs.forEach(f -> f.orTimeout(120, TimeUnit.SECONDS).join());
@@ -189,8 +219,10 @@ public final class GpuCheck {
         for (int i = 0; i < count; i++) {
           float sum = hosts.get(r).getAtIndex(ValueLayout.JAVA_FLOAT, i);
           float mean = avg.get(r).getAtIndex(ValueLayout.JAVA_FLOAT, i);
-          if (sum != factor * (i % 7) || Math.abs(mean - factor * (i % 7) / n) > 1e-5f * (1 + Math.abs(mean))) {
-            System.out.println("mismatch rank=" + r + " index=" + i + " sum=" + sum + " avg=" + mean);
+          if (sum != factor * (i % 7)
+              || Math.abs(mean - factor * (i % 7) / n) > 1e-5f * (1 + Math.abs(mean))) {
+            System.out.println(
+                "mismatch rank=" + r + " index=" + i + " sum=" + sum + " avg=" + mean);
             ok = false;
             break;
           }
@@ -220,9 +252,15 @@ public final class GpuCheck {
         double seconds = (System.nanoTime() - start) / 1e9 / iterations;
         double algbw = bytes / seconds / 1e9;
         double busbw = algbw * 2.0 * (n - 1) / n;
-        System.out.println(String.format(Locale.ROOT,
-            "bench=nccl_allreduce ranks=%d bytes=%d time_us=%.1f algbw_gbps=%.2f busbw_gbps=%.2f",
-            n, bytes, seconds * 1e6, algbw, busbw));
+        System.out.println(
+            String.format(
+                Locale.ROOT,
+                "bench=nccl_allreduce ranks=%d bytes=%d time_us=%.1f algbw_gbps=%.2f busbw_gbps=%.2f",
+                n,
+                bytes,
+                seconds * 1e6,
+                algbw,
+                busbw));
       }
       return true;
     } finally {
@@ -233,44 +271,71 @@ public final class GpuCheck {
     }
   }
 
-  private static void timed(List<NcclCommunicator> comms, long[] send, long[] recv, long count, int iterations) {
+  private static void timed(
+      List<NcclCommunicator> comms, long[] send, long[] recv, long count, int iterations) {
     List<CompletableFuture<Void>> runs = new ArrayList<>();
     for (int r = 0; r < comms.size(); r++) {
-      runs.add(comms.get(r).allReduceDevice(send[r], recv[r], count, ReduceOp.SUM, iterations).toCompletableFuture());
+      runs.add(
+          comms
+              .get(r)
+              .allReduceDevice(send[r], recv[r], count, ReduceOp.SUM, iterations)
+              .toCompletableFuture());
     }
     runs.forEach(f -> f.orTimeout(120, TimeUnit.SECONDS).join());
   }
 
   /** A short data-parallel run on the nccl backend (host gradients staged through the GPU). */
-  private static boolean training(Nccl nccl, CudaRuntime cuda, TrainingSettings settings, int ranks) {
+  private static boolean training(
+      Nccl nccl, CudaRuntime cuda, TrainingSettings settings, int ranks) {
     MlpSpec spec = MlpSpec.of(16, 64, 4);
     TrainingData data = TrainingData.decode(SyntheticDataset.records(2048, 16, 4, 1), 16, 4);
     List<NcclCommunicator> comms = communicators(nccl, cuda, settings, ranks);
     try {
       List<CompletableFuture<double[]>> workers = new ArrayList<>();
       for (NcclCommunicator c : comms) {
-        workers.add(CompletableFuture.supplyAsync(() -> {
-          Mlp model = Mlp.create(spec, 5, 1);
-          try (DataParallelTrainer t =
-              DataParallelTrainer.create(c, model, Optimizer.adam(0.01f, spec.parameterCount()), data, 32, 2048, 5)) {
-            t.broadcastParameters();
-            double first = t.step().loss();
-            double last = first;
-            while (t.epoch() < 3) {
-              last = t.step().loss();
-            }
-            // The checksum's bits travel in a double unchanged (compared as bits below).
-            return new double[] {first, last, Double.longBitsToDouble(model.checksum())};
-          }
-        }, Thread::startVirtualThread));
+        workers.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  Mlp model = Mlp.create(spec, 5, 1);
+                  try (DataParallelTrainer t =
+                      DataParallelTrainer.create(
+                          c,
+                          model,
+                          Optimizer.adam(0.01f, spec.parameterCount()),
+                          data,
+                          32,
+                          2048,
+                          5)) {
+                    t.broadcastParameters();
+                    double first = t.step().loss();
+                    double last = first;
+                    while (t.epoch() < 3) {
+                      last = t.step().loss();
+                    }
+                    // The checksum's bits travel in a double unchanged (compared as bits below).
+                    return new double[] {first, last, Double.longBitsToDouble(model.checksum())};
+                  }
+                },
+                Thread::startVirtualThread));
       }
-      List<double[]> results = workers.stream().map(w -> w.orTimeout(240, TimeUnit.SECONDS).join()).toList();
-      boolean same = results.stream()
-          .allMatch(r -> Double.doubleToRawLongBits(r[2]) == Double.doubleToRawLongBits(results.getFirst()[2]));
+      List<double[]> results =
+          workers.stream().map(w -> w.orTimeout(240, TimeUnit.SECONDS).join()).toList();
+      boolean same =
+          results.stream()
+              .allMatch(
+                  r ->
+                      Double.doubleToRawLongBits(r[2])
+                          == Double.doubleToRawLongBits(results.getFirst()[2]));
       boolean learned = results.getFirst()[1] < results.getFirst()[0] / 2;
-      System.out.println(String.format(Locale.ROOT,
-          "check=nccl_training ranks=%d result=%s loss_start=%.4f loss_end=%.4f identical_replicas=%s",
-          ranks, same && learned ? "ok" : "FAIL", results.getFirst()[0], results.getFirst()[1], same));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "check=nccl_training ranks=%d result=%s loss_start=%.4f loss_end=%.4f identical_replicas=%s",
+              ranks,
+              same && learned ? "ok" : "FAIL",
+              results.getFirst()[0],
+              results.getFirst()[1],
+              same));
       return same && learned;
     } finally {
       comms.forEach(NcclCommunicator::close);
@@ -279,11 +344,23 @@ public final class GpuCheck {
 
   // The real worker path ------------------------------------------------------------------------
 
-  private static final DatasetSource SYNTHETIC = topic -> CompletableFuture.completedFuture(SyntheticDataset.records(2048, 16, 4, 1));
+  private static final DatasetSource SYNTHETIC =
+      topic -> CompletableFuture.completedFuture(SyntheticDataset.records(2048, 16, 4, 1));
 
   private static TrainingJobSpec jobSpec(String name, int ranks) {
-    return new TrainingJobSpec(name, MlpSpec.of(16, 64, 4), "synthetic", ranks, ranks, Backend.NCCL, 3, 32,
-        new OptimizerSpec("adam", 0.01f, 0f), 5, 1000, 1);
+    return new TrainingJobSpec(
+        name,
+        MlpSpec.of(16, 64, 4),
+        "synthetic",
+        ranks,
+        ranks,
+        Backend.NCCL,
+        3,
+        32,
+        new OptimizerSpec("adam", 0.01f, 0f),
+        5,
+        1000,
+        1);
   }
 
   /**
@@ -291,22 +368,34 @@ public final class GpuCheck {
    * job ended; {@code pool} first starts a worker pool there, {@code startWorkers} then spawns
    * workers for the coordinator.
    */
-  private static JobStatus runJob(TrainingSettings settings, TrainingJobSpec spec, Duration max, boolean pool,
-      BiConsumer<ActorSystem<Void>, ActorRef<TrainingCoordinator.Command>> startWorkers) throws Exception {
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "gpu-check", ConfigFactory.parseString(
-        "pekko.actor.provider = local\n"
-            + "pekko.loglevel = WARNING\n"
-            + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
-            + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
-            + "pekko.persistence.snapshot-store.local.dir = \"" + Files.createTempDirectory("gpu-check") + "\"\n")
-        .withFallback(ConfigFactory.load()));
+  private static JobStatus runJob(
+      TrainingSettings settings,
+      TrainingJobSpec spec,
+      Duration max,
+      boolean pool,
+      BiConsumer<ActorSystem<Void>, ActorRef<TrainingCoordinator.Command>> startWorkers)
+      throws Exception {
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "gpu-check",
+            ConfigFactory.parseString(
+                    "pekko.actor.provider = local\n"
+                        + "pekko.loglevel = WARNING\n"
+                        + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
+                        + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
+                        + "pekko.persistence.snapshot-store.local.dir = \""
+                        + Files.createTempDirectory("gpu-check")
+                        + "\"\n")
+                .withFallback(ConfigFactory.load()));
     try {
       if (pool) {
         // Before the coordinator: its first recruitment finds the pool (else the next, 5 s later).
         system.systemActorOf(WorkerPool.create(SYNTHETIC, settings), "pool", Props.empty());
       }
       ActorRef<TrainingCoordinator.Command> coordinator =
-          system.systemActorOf(TrainingCoordinator.create(spec.name(), settings), "coordinator", Props.empty());
+          system.systemActorOf(
+              TrainingCoordinator.create(spec.name(), settings), "coordinator", Props.empty());
       ask(system, coordinator, r -> new TrainingCoordinator.Submit(spec, r));
       startWorkers.accept(system, coordinator);
       long deadline = System.nanoTime() + max.toNanos();
@@ -323,11 +412,17 @@ public final class GpuCheck {
     }
   }
 
-  private static JobStatus ask(ActorSystem<Void> system, ActorRef<TrainingCoordinator.Command> coordinator,
-      org.apache.pekko.japi.function.Function<ActorRef<TrainingCoordinator.Reply>, TrainingCoordinator.Command> message)
+  private static JobStatus ask(
+      ActorSystem<Void> system,
+      ActorRef<TrainingCoordinator.Command> coordinator,
+      org.apache.pekko.japi.function.Function<
+              ActorRef<TrainingCoordinator.Reply>, TrainingCoordinator.Command>
+          message)
       throws Exception {
-    TrainingCoordinator.Reply reply = AskPattern.ask(coordinator, message, Duration.ofSeconds(10), system.scheduler())
-        .toCompletableFuture().get(15, TimeUnit.SECONDS);
+    TrainingCoordinator.Reply reply =
+        AskPattern.ask(coordinator, message, Duration.ofSeconds(10), system.scheduler())
+            .toCompletableFuture()
+            .get(15, TimeUnit.SECONDS);
     return switch (reply) {
       case TrainingCoordinator.Answer answer -> answer.status();
       case TrainingCoordinator.Rejected rejected -> throw rejected.rejection().toException();
@@ -340,8 +435,13 @@ public final class GpuCheck {
    */
   private static boolean ncclJobWithoutGpu(TrainingSettings settings, NcclProbe probe) {
     try {
-      JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-no-gpu", 1),
-          Duration.ofSeconds(60), true, (system, coordinator) -> { });
+      JobStatus s =
+          runJob(
+              settings.withRendezvousWait(Duration.ofMillis(300)),
+              jobSpec("gpu-check-no-gpu", 1),
+              Duration.ofSeconds(60),
+              true,
+              (system, coordinator) -> {});
       return ncclJobWithoutGpuResult(s, probe);
     } catch (Exception e) {
       System.out.println("check=nccl_job_without_gpu result=FAIL error=\"" + e + "\"");
@@ -351,36 +451,68 @@ public final class GpuCheck {
 
   private static boolean ncclJobWithoutGpuResult(JobStatus s, NcclProbe probe) {
     String reason = s.reason().orElse("");
-    boolean ok = s.phase() == dev.cohort.training.JobPhase.FAILED && reason.contains("backend_unavailable")
-        && reason.contains(probe.reason());
-    System.out.println("check=nccl_job_without_gpu result=" + (ok ? "ok" : "FAIL") + " state=" + s.phase()
-        + " reason=\"" + reason + "\"");
+    boolean ok =
+        s.phase() == dev.cohort.training.JobPhase.FAILED
+            && reason.contains("backend_unavailable")
+            && reason.contains(probe.reason());
+    System.out.println(
+        "check=nccl_job_without_gpu result="
+            + (ok ? "ok" : "FAIL")
+            + " state="
+            + s.phase()
+            + " reason=\""
+            + reason
+            + "\"");
     return ok;
   }
 
   /**
-   * A short job on the nccl backend through the coordinator and {@code ranks} worker actors on
-   * GPU 0: rank 0 creates the unique id, the coordinator hands it to every rank, each rank's
+   * A short job on the nccl backend through the coordinator and {@code ranks} worker actors on GPU
+   * 0: rank 0 creates the unique id, the coordinator hands it to every rank, each rank's
    * communicator stages the CPU model's gradient buckets through the GPU.
    */
   private static boolean trainingJob(TrainingSettings settings, NcclProbe probe, int ranks) {
     try {
-      JobStatus s = runJob(settings.withRendezvousWait(Duration.ofMillis(300)), jobSpec("gpu-check-job", ranks),
-          Duration.ofSeconds(120), false, (system, coordinator) -> {
-            for (int r = 0; r < ranks; r++) {
-              String id = "gpu-check-worker-" + r;
-              system.systemActorOf(TrainingWorker.create(id, coordinator, SYNTHETIC, settings, new WorkerDevice(0, probe.reason())),
-                  id, Props.empty());
-            }
-          });
-      boolean completed = s.phase() == dev.cohort.training.JobPhase.COMPLETED && !s.losses().isEmpty();
+      JobStatus s =
+          runJob(
+              settings.withRendezvousWait(Duration.ofMillis(300)),
+              jobSpec("gpu-check-job", ranks),
+              Duration.ofSeconds(120),
+              false,
+              (system, coordinator) -> {
+                for (int r = 0; r < ranks; r++) {
+                  String id = "gpu-check-worker-" + r;
+                  system.systemActorOf(
+                      TrainingWorker.create(
+                          id,
+                          coordinator,
+                          SYNTHETIC,
+                          settings,
+                          new WorkerDevice(0, probe.reason())),
+                      id,
+                      Props.empty());
+                }
+              });
+      boolean completed =
+          s.phase() == dev.cohort.training.JobPhase.COMPLETED && !s.losses().isEmpty();
       double first = completed ? s.losses().getFirst().loss() : Double.NaN;
       double last = completed ? s.losses().getLast().loss() : Double.NaN;
-      boolean onNccl = s.workers().size() == ranks && s.workers().stream().allMatch(w -> w.backend().equals("nccl"));
+      boolean onNccl =
+          s.workers().size() == ranks
+              && s.workers().stream().allMatch(w -> w.backend().equals("nccl"));
       boolean ok = completed && onNccl && last < first / 2;
-      System.out.println(String.format(Locale.ROOT,
-          "check=nccl_training_job ranks=%d result=%s state=%s steps=%d loss_start=%.4f loss_end=%.4f workers=%s reason=\"%s\"",
-          ranks, ok ? "ok" : "FAIL", s.phase(), s.step(), first, last, s.workers(), s.reason().orElse("")));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "check=nccl_training_job ranks=%d result=%s state=%s steps=%d loss_start=%.4f loss_end=%.4f workers=%s reason=\"%s\"",
+              ranks,
+              ok ? "ok" : "FAIL",
+              s.phase(),
+              s.step(),
+              first,
+              last,
+              s.workers(),
+              s.reason().orElse("")));
       return ok;
     } catch (Exception e) {
       System.out.println("check=nccl_training_job result=FAIL error=\"" + e + "\"");

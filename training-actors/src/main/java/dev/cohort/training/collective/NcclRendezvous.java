@@ -53,7 +53,14 @@ public record NcclRendezvous(int rank, int size, byte[] uniqueId, int device)
 
   @Override
   public String toString() {
-    return "NcclRendezvous[rank=" + rank + ", size=" + size + ", device=" + device + ", uniqueId="
-        + HexFormat.of().formatHex(uniqueId, 0, 8) + "…]";
+    return "NcclRendezvous[rank="
+        + rank
+        + ", size="
+        + size
+        + ", device="
+        + device
+        + ", uniqueId="
+        + HexFormat.of().formatHex(uniqueId, 0, 8)
+        + "…]";
   }
 }

@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * Ring allreduce bandwidth over loopback TCP, one line per size in nccl-tests terms (algbw = bytes
  * / time, busbw = algbw · 2(n−1)/n):
  *
- * <pre>bench=ring_allreduce mode=processes ranks=2 bytes=67108864 time_ms=… algbw_gbps=… busbw_gbps=… cpu_ms=…</pre>
+ * <pre>
+ * bench=ring_allreduce mode=processes ranks=2 bytes=67108864 time_ms=… algbw_gbps=… busbw_gbps=… cpu_ms=…
+ * </pre>
  *
  * <p>Usage: {@code RingBenchmark [--processes] [ranks] [sizeMB ...]} (defaults: 2 ranks, 1 4 16 64
  * 256 MB). With {@code --processes} every rank is its own JVM (started by this one, which only
@@ -32,11 +34,11 @@ import java.util.function.Consumer;
  *
  * <p>Method: first {@value #JIT_WARMUP_ITERATIONS} allreduces of 4 MB and 3 of up to 64 MB so that
  * the JIT has compiled the transfer and reduction loops (a JVM's one-time cost, not a per-operation
- * one, and its compiler threads' CPU time would otherwise land in the first size); then per size
- * 2 warm-up iterations (as the Gloo anchor script does), a barrier, and 5 (≥ 64 MB) or 20 timed
+ * one, and its compiler threads' CPU time would otherwise land in the first size); then per size 2
+ * warm-up iterations (as the Gloo anchor script does), a barrier, and 5 (≥ 64 MB) or 20 timed
  * iterations. {@code time_ms} is the mean per allreduce of the slowest rank; {@code cpu_ms} is the
- * CPU time per allreduce of all rank processes together (user + system, JIT and GC included),
- * which a loaded machine does not inflate as much as the wall time.
+ * CPU time per allreduce of all rank processes together (user + system, JIT and GC included), which
+ * a loaded machine does not inflate as much as the wall time.
  */
 public final class RingBenchmark {
   private static final String CHILD = "--rank-process";
@@ -57,10 +59,19 @@ public final class RingBenchmark {
 
     /** The result line; {@code cpu_ms} only where it was measured. */
     public String line() {
-      String line = String.format(Locale.ROOT,
-          "bench=ring_allreduce mode=%s ranks=%d bytes=%d time_ms=%.2f algbw_gbps=%.3f busbw_gbps=%.3f",
-          mode, ranks, bytes, seconds * 1e3, algbwGbps(), busbwGbps());
-      return Double.isNaN(cpuMillis) ? line : line + String.format(Locale.ROOT, " cpu_ms=%.1f", cpuMillis);
+      String line =
+          String.format(
+              Locale.ROOT,
+              "bench=ring_allreduce mode=%s ranks=%d bytes=%d time_ms=%.2f algbw_gbps=%.3f busbw_gbps=%.3f",
+              mode,
+              ranks,
+              bytes,
+              seconds * 1e3,
+              algbwGbps(),
+              busbwGbps());
+      return Double.isNaN(cpuMillis)
+          ? line
+          : line + String.format(Locale.ROOT, " cpu_ms=%.1f", cpuMillis);
     }
   }
 
@@ -113,7 +124,13 @@ public final class RingBenchmark {
         runAll(ring, buffers, bytes, 2);
         long start = System.nanoTime();
         runAll(ring, buffers, bytes, iterations);
-        Result r = new Result("threads", ranks, bytes, (System.nanoTime() - start) / 1e9 / iterations, Double.NaN);
+        Result r =
+            new Result(
+                "threads",
+                ranks,
+                bytes,
+                (System.nanoTime() - start) / 1e9 / iterations,
+                Double.NaN);
         results.add(r);
         each.accept(r);
       }
@@ -123,11 +140,15 @@ public final class RingBenchmark {
     return results;
   }
 
-  private static void runAll(List<Communicator> ring, List<MemorySegment> buffers, long bytes, int iterations) {
+  private static void runAll(
+      List<Communicator> ring, List<MemorySegment> buffers, long bytes, int iterations) {
     for (int i = 0; i < iterations; i++) {
       List<CompletableFuture<Void>> ops = new ArrayList<>();
       for (int r = 0; r < ring.size(); r++) {
-        ops.add(ring.get(r).allReduce(buffers.get(r).asSlice(0, bytes), ReduceOp.SUM).toCompletableFuture());
+        ops.add(
+            ring.get(r)
+                .allReduce(buffers.get(r).asSlice(0, bytes), ReduceOp.SUM)
+                .toCompletableFuture());
       }
       ops.forEach(CompletableFuture::join);
     }
@@ -146,14 +167,25 @@ public final class RingBenchmark {
     List<Result> results = new ArrayList<>();
     try {
       for (int r = 0; r < ranks; r++) {
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow", "-Xmx256m", "-XX:+UseParallelGC"));
+        List<String> cmd =
+            new ArrayList<>(
+                List.of(
+                    java,
+                    "--enable-native-access=ALL-UNNAMED",
+                    "--sun-misc-unsafe-memory-access=allow",
+                    "-Xmx256m",
+                    "-XX:+UseParallelGC"));
         // Settings given to this JVM (-Dcohort.training.collective.…) apply to the ranks too.
         System.getProperties().stringPropertyNames().stream()
             .filter(k -> k.startsWith("cohort.") || k.equals("logback.configurationFile"))
             .sorted()
             .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RingBenchmark.class.getName(), CHILD));
+        cmd.addAll(
+            List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                RingBenchmark.class.getName(),
+                CHILD));
         sizes.forEach(b -> cmd.add(Long.toString(b >> 20)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         children.add(p);
@@ -223,9 +255,12 @@ public final class RingBenchmark {
     System.out.flush();
     String[] line = new BufferedReader(new InputStreamReader(System.in)).readLine().split(" ");
     RingRendezvous rendezvous =
-        new RingRendezvous(Long.parseLong(line[0]), Integer.parseInt(line[1]), Arrays.asList(line[2].split(",")));
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    try (Communicator comm = endpoint.join(rendezvous); Arena arena = Arena.ofShared()) {
+        new RingRendezvous(
+            Long.parseLong(line[0]), Integer.parseInt(line[1]), Arrays.asList(line[2].split(",")));
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    try (Communicator comm = endpoint.join(rendezvous);
+        Arena arena = Arena.ofShared()) {
       long max = Math.max(4L << 20, sizes.stream().mapToLong(Long::longValue).max().orElseThrow());
       MemorySegment buffer = arena.allocate(max, 64);
       buffer.fill((byte) 0);
@@ -244,7 +279,8 @@ public final class RingBenchmark {
         }
         double seconds = (System.nanoTime() - start) / 1e9 / iterations;
         double cpuMillis = (os.getProcessCpuTime() - cpu) / 1e6 / iterations;
-        System.out.println(String.format(Locale.ROOT, "%s%d %.9f %.3f", RESULT, bytes, seconds, cpuMillis));
+        System.out.println(
+            String.format(Locale.ROOT, "%s%d %.9f %.3f", RESULT, bytes, seconds, cpuMillis));
         System.out.flush();
       }
     }

@@ -49,17 +49,21 @@ public final class RingEndpoint implements AutoCloseable {
   }
 
   /**
-   * Connects to the ring described by {@code rendezvous}; blocks until the neighbours are
-   * connected or {@code collective.connect-timeout} passes ({@link CollectiveException} with code
-   * {@code rendezvous_failed}). Run it off actor threads.
+   * Connects to the ring described by {@code rendezvous}; blocks until the neighbours are connected
+   * or {@code collective.connect-timeout} passes ({@link CollectiveException} with code {@code
+   * rendezvous_failed}). Run it off actor threads.
    */
   public Communicator join(RingRendezvous rendezvous) {
     if (!rendezvous.peers().get(rendezvous.rank()).equals(address)) {
       throw new CollectiveException(
           ErrorKind.INVALID,
           "rendezvous_failed",
-          "rendezvous gives rank " + rendezvous.rank() + " the address "
-              + rendezvous.peers().get(rendezvous.rank()) + ", but this endpoint is " + address);
+          "rendezvous gives rank "
+              + rendezvous.rank()
+              + " the address "
+              + rendezvous.peers().get(rendezvous.rank())
+              + ", but this endpoint is "
+              + address);
     }
     return RingConnector.join(listener, rendezvous, settings);
   }

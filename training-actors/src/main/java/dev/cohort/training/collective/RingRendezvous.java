@@ -12,7 +12,8 @@ import java.util.List;
  * @param rank the receiving rank
  * @param peers {@code host:port} of every rank's listener, index = rank
  */
-public record RingRendezvous(long token, int rank, List<String> peers) implements CohortSerializable {
+public record RingRendezvous(long token, int rank, List<String> peers)
+    implements CohortSerializable {
 
   public RingRendezvous {
     peers = List.copyOf(peers);

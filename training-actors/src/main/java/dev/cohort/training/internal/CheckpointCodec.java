@@ -39,10 +39,14 @@ final class CheckpointCodec {
       size += 4L * s.length;
     }
     if (size > Integer.MAX_VALUE - 16) {
-      throw TrainingError.CHECKPOINT_TOO_LARGE.exception("a checkpoint of " + size + " bytes does not fit one array");
+      throw TrainingError.CHECKPOINT_TOO_LARGE.exception(
+          "a checkpoint of " + size + " bytes does not fit one array");
     }
     ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-    b.putInt(MAGIC).putInt(position.epoch()).putInt(position.stepInEpoch()).putLong(position.globalStep());
+    b.putInt(MAGIC)
+        .putInt(position.epoch())
+        .putInt(position.stepInEpoch())
+        .putLong(position.globalStep());
     b.putLong(optimizer.steps()).putInt(params.length).putInt(state.length);
     for (float[] s : state) {
       b.putInt(s.length);
@@ -64,8 +68,11 @@ final class CheckpointCodec {
     require(bytes.length >= 36 && b.getInt() == MAGIC, "not a checkpoint (bad magic)");
     Position position = new Position(b.getInt(), b.getInt(), b.getLong());
     long steps = b.getLong();
-    require(b.getInt() == params.length, "parameter count differs from the model's " + params.length);
-    require(b.getInt() == state.length, "optimizer state arrays differ from the optimizer's " + state.length);
+    require(
+        b.getInt() == params.length, "parameter count differs from the model's " + params.length);
+    require(
+        b.getInt() == state.length,
+        "optimizer state arrays differ from the optimizer's " + state.length);
     for (float[] s : state) {
       require(b.getInt() == s.length, "optimizer state length differs");
     }
@@ -73,7 +80,9 @@ final class CheckpointCodec {
     for (float[] s : state) {
       expected += 4L * s.length;
     }
-    require(expected == bytes.length, "size " + bytes.length + " differs from the expected " + expected);
+    require(
+        expected == bytes.length,
+        "size " + bytes.length + " differs from the expected " + expected);
     b.asFloatBuffer().get(params);
     b.position(b.position() + 4 * params.length);
     for (float[] s : state) {
@@ -114,7 +123,8 @@ final class CheckpointCodec {
 
   private static void require(boolean ok, String what) {
     if (!ok) {
-      throw TrainingError.CHECKPOINT_MISMATCH.exception("checkpoint does not fit this job: " + what);
+      throw TrainingError.CHECKPOINT_MISMATCH.exception(
+          "checkpoint does not fit this job: " + what);
     }
   }
 }

@@ -19,16 +19,16 @@ import org.apache.pekko.persistence.RecoveryCompleted;
 /**
  * Checkpoint chunks in the journal: one persistence id per checkpoint ({@code
  * TrainingCheckpoint|<job>|g<generation>-s<step>}), one {@link ChunkWritten} event per chunk. The
- * chunks are written and read on the node that needs them (the chunk events never cross the
- * wire), by a short-lived persistent actor per operation, so any node sharing the journal can
- * read a checkpoint another node wrote.
+ * chunks are written and read on the node that needs them (the chunk events never cross the wire),
+ * by a short-lived persistent actor per operation, so any node sharing the journal can read a
+ * checkpoint another node wrote.
  *
  * <p>Why classic persistence: deleting a checkpoint deletes its events ({@code deleteMessages}),
  * which typed persistence offers only as a side effect of snapshot retention.
  *
  * <p>Invariants: a persistence id is written once, by one writer (the id names the generation, and
- * one rank 0 writes per generation and step); a write that finds events already there fails
- * instead of appending. A checkpoint is only read after its manifest ({@link
+ * one rank 0 writes per generation and step); a write that finds events already there fails instead
+ * of appending. A checkpoint is only read after its manifest ({@link
  * dev.cohort.training.CheckpointInfo}) was committed by the coordinator, which happens after every
  * chunk was durable; reading checks the chunk count. Thread-safe.
  */
@@ -70,7 +70,8 @@ final class CheckpointStore {
   }
 
   private void spawn(String persistenceId, Operation op) {
-    system.systemActorOf(Props.create(Chunks.class, () -> new Chunks(persistenceId, op)),
+    system.systemActorOf(
+        Props.create(Chunks.class, () -> new Chunks(persistenceId, op)),
         "cohort-training-checkpoint-" + NAMES.incrementAndGet());
   }
 
@@ -119,14 +120,24 @@ final class CheckpointStore {
           if (read.size() == r.chunks()) {
             r.done().complete(List.copyOf(read));
           } else {
-            r.done().completeExceptionally(new IllegalStateException(
-                "checkpoint " + persistenceId + " has " + read.size() + " chunks, its manifest says " + r.chunks()));
+            r.done()
+                .completeExceptionally(
+                    new IllegalStateException(
+                        "checkpoint "
+                            + persistenceId
+                            + " has "
+                            + read.size()
+                            + " chunks, its manifest says "
+                            + r.chunks()));
           }
           getContext().stop(getSelf());
         }
         case Write w -> {
           if (lastSequenceNr() > 0) {
-            w.done().completeExceptionally(new IllegalStateException("checkpoint " + persistenceId + " was already written"));
+            w.done()
+                .completeExceptionally(
+                    new IllegalStateException(
+                        "checkpoint " + persistenceId + " was already written"));
             getContext().stop(getSelf());
             return;
           }
@@ -134,12 +145,14 @@ final class CheckpointStore {
           for (int i = 0; i < w.chunks().size(); i++) {
             events.add(new ChunkWritten(i, w.chunks().get(i)));
           }
-          persistAll(events, e -> {
-            if (++persisted == events.size()) {
-              w.done().complete(null);
-              getContext().stop(getSelf());
-            }
-          });
+          persistAll(
+              events,
+              e -> {
+                if (++persisted == events.size()) {
+                  w.done().complete(null);
+                  getContext().stop(getSelf());
+                }
+              });
         }
         case Delete d -> {
           if (lastSequenceNr() == 0) {
@@ -193,7 +206,9 @@ final class CheckpointStore {
     public void postStop() throws Exception {
       super.postStop();
       // A no-op when the operation completed; otherwise (the system shut down) its caller learns.
-      fail(new IllegalStateException("checkpoint operation on " + persistenceId + " stopped before it completed"));
+      fail(
+          new IllegalStateException(
+              "checkpoint operation on " + persistenceId + " stopped before it completed"));
     }
 
     private void fail(Throwable cause) {

@@ -14,25 +14,28 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The part of the CUDA runtime API ({@code libcudart}) the nccl backend needs, bound through
- * {@code java.lang.foreign} at run time. Every method returns the raw {@code cudaError_t} (0 is
- * success) and writes outputs into caller-provided segments, so that callers decide how to report.
+ * The part of the CUDA runtime API ({@code libcudart}) the nccl backend needs, bound through {@code
+ * java.lang.foreign} at run time. Every method returns the raw {@code cudaError_t} (0 is success)
+ * and writes outputs into caller-provided segments, so that callers decide how to report.
  *
- * <p>Thread-safety: the runtime keeps the current device per OS thread; callers make every call
- * for one device from that device's dedicated thread ({@link DeviceThread}). Libraries are loaded
- * once per path into the global arena and never unloaded (unloading CUDA while a stream or a
+ * <p>Thread-safety: the runtime keeps the current device per OS thread; callers make every call for
+ * one device from that device's dedicated thread ({@link DeviceThread}). Libraries are loaded once
+ * per path into the global arena and never unloaded (unloading CUDA while a stream or a
  * communicator may still use it crashes the process).
  */
 public final class CudaRuntime {
   /** {@code cudaErrorInsufficientDriver}: the runtime found no usable driver (no GPU). */
   public static final int ERROR_INSUFFICIENT_DRIVER = 35;
+
   /** {@code cudaErrorNoDevice}. */
   public static final int ERROR_NO_DEVICE = 100;
+
   /** {@code cudaErrorNotReady}: work on the stream has not completed yet. */
   public static final int ERROR_NOT_READY = 600;
 
   /** {@code cudaMemcpyKind} values. */
   public static final int HOST_TO_DEVICE = 1;
+
   public static final int DEVICE_TO_HOST = 2;
   public static final int DEVICE_TO_DEVICE = 3;
 
@@ -67,7 +70,9 @@ public final class CudaRuntime {
     setDevice = b.bind("cudaSetDevice", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     malloc = b.bind("cudaMalloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     free = b.bind("cudaFree", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    memcpy = b.bind("cudaMemcpy", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    memcpy =
+        b.bind(
+            "cudaMemcpy", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     memcpyAsync =
         b.bind(
             "cudaMemcpyAsync",
@@ -174,7 +179,9 @@ public final class CudaRuntime {
   /** cudaMemcpy between raw addresses (host segments pass {@code segment.address()}). */
   public int memcpy(long dst, long src, long bytes, int kind) {
     try {
-      return (int) memcpy.invokeExact(MemorySegment.ofAddress(dst), MemorySegment.ofAddress(src), bytes, kind);
+      return (int)
+          memcpy.invokeExact(
+              MemorySegment.ofAddress(dst), MemorySegment.ofAddress(src), bytes, kind);
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }
@@ -184,7 +191,10 @@ public final class CudaRuntime {
     try {
       return (int)
           memcpyAsync.invokeExact(
-              MemorySegment.ofAddress(dst), MemorySegment.ofAddress(src), bytes, kind,
+              MemorySegment.ofAddress(dst),
+              MemorySegment.ofAddress(src),
+              bytes,
+              kind,
               MemorySegment.ofAddress(stream));
     } catch (Throwable t) {
       throw Binder.rethrow(t);

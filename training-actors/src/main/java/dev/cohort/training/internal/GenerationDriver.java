@@ -25,14 +25,14 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * The training coordinator's side effects towards its workers and the worker pools, run only from
  * command handlers after the events that decided them are persisted (never from event handlers,
- * which also run in replay): death watch of members, recruiting and its timer, the rendezvous
- * wait, assignments, nccl start messages and aborts, and the span of each generation (from its
+ * which also run in replay): death watch of members, recruiting and its timer, the rendezvous wait,
+ * assignments, nccl start messages and aborts, and the span of each generation (from its
  * assignments to its end).
  *
- * <p>Invariants: every member of a generation receives the same peer list and token, in rank
- * order; the rendezvous timer runs only while gathering with at least {@code workers.min} workers;
- * a generation's id or abort is only sent for the generation the caller's state names. Used from
- * the coordinator's actor thread only.
+ * <p>Invariants: every member of a generation receives the same peer list and token, in rank order;
+ * the rendezvous timer runs only while gathering with at least {@code workers.min} workers; a
+ * generation's id or abort is only sent for the generation the caller's state names. Used from the
+ * coordinator's actor thread only.
  */
 final class GenerationDriver {
   private static final String RENDEZVOUS_TIMER = "rendezvous";
@@ -44,10 +44,14 @@ final class GenerationDriver {
   private final ActorContext<Command> context;
   private final ActorRef<Recruiter.Msg> recruiter;
   private final Tracing tracing;
+
   /** The span of the generation whose assignments went out, until it ends; or null. */
   private Span generation;
 
-  GenerationDriver(String jobId, TrainingSettings settings, TimerScheduler<Command> timers,
+  GenerationDriver(
+      String jobId,
+      TrainingSettings settings,
+      TimerScheduler<Command> timers,
       ActorContext<Command> context) {
     this.jobId = jobId;
     this.settings = settings;
@@ -59,8 +63,8 @@ final class GenerationDriver {
 
   /**
    * Death watch: a worker whose actor stops (or whose node the cluster downs) becomes a {@link
-   * WorkerLost}. The message is a pure function of the worker id, so watching again on a re-join
-   * is allowed (Pekko refuses a second watch with a different message).
+   * WorkerLost}. The message is a pure function of the worker id, so watching again on a re-join is
+   * allowed (Pekko refuses a second watch with a different message).
    */
   void watch(Member m) {
     context.watchWith(m.worker(), new WorkerLost(m.workerId(), "worker actor stopped"));
@@ -82,7 +86,8 @@ final class GenerationDriver {
   }
 
   void armRecruitTimer() {
-    timers.startTimerWithFixedDelay(RECRUIT_TIMER, RecruitTick.INSTANCE, settings.recruitInterval());
+    timers.startTimerWithFixedDelay(
+        RECRUIT_TIMER, RecruitTick.INSTANCE, settings.recruitInterval());
   }
 
   void stopRecruiting() {
@@ -99,9 +104,12 @@ final class GenerationDriver {
   }
 
   void armRendezvousTimer(Job job) {
-    if (job.phase() == JobPhase.RENDEZVOUS && job.spec().isPresent()
-        && job.joined().size() >= job.spec().get().minWorkers() && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
-      timers.startSingleTimer(RENDEZVOUS_TIMER, new RendezvousDeadline(job.generation()), settings.rendezvousWait());
+    if (job.phase() == JobPhase.RENDEZVOUS
+        && job.spec().isPresent()
+        && job.joined().size() >= job.spec().get().minWorkers()
+        && !timers.isTimerActive(RENDEZVOUS_TIMER)) {
+      timers.startSingleTimer(
+          RENDEZVOUS_TIMER, new RendezvousDeadline(job.generation()), settings.rendezvousWait());
     }
   }
 
@@ -110,7 +118,14 @@ final class GenerationDriver {
     timers.cancel(RENDEZVOUS_TIMER);
     List<String> peers = job.joined().stream().map(Member::ringAddress).toList();
     Backend backend = job.backend();
-    context.getLog().info("job {} generation {}: {} ranks on {}", jobId, job.generation(), peers.size(), backend.id());
+    context
+        .getLog()
+        .info(
+            "job {} generation {}: {} ranks on {}",
+            jobId,
+            job.generation(),
+            peers.size(),
+            backend.id());
     endGeneration("superseded by generation " + job.generation(), false);
     // One trace per generation, sampled like any other (sampler-ratio): a long job's steps stay
     // out of the backend, its generations and their ends do not.
@@ -126,8 +141,16 @@ final class GenerationDriver {
             .startSpan();
     for (int rank = 0; rank < job.joined().size(); rank++) {
       Member m = job.joined().get(rank);
-      m.worker().tell(new Assignment(jobId, job.generation(), job.spec().orElseThrow(), backend,
-          new RingRendezvous(job.token(), rank, peers), job.resume(), context.getSelf()));
+      m.worker()
+          .tell(
+              new Assignment(
+                  jobId,
+                  job.generation(),
+                  job.spec().orElseThrow(),
+                  backend,
+                  new RingRendezvous(job.token(), rank, peers),
+                  job.resume(),
+                  context.getSelf()));
     }
   }
 
@@ -136,11 +159,16 @@ final class GenerationDriver {
     int size = job.joined().size();
     for (int rank = 0; rank < size; rank++) {
       Member m = job.joined().get(rank);
-      m.worker().tell(new NcclStart(jobId, job.generation(), new NcclRendezvous(rank, size, uniqueId, m.device())));
+      m.worker()
+          .tell(
+              new NcclStart(
+                  jobId, job.generation(), new NcclRendezvous(rank, size, uniqueId, m.device())));
     }
   }
 
-  /** Tells every member and waiting worker of {@code job} that its generation (or the job) ended. */
+  /**
+   * Tells every member and waiting worker of {@code job} that its generation (or the job) ended.
+   */
   void abortAll(Job job, String reason, boolean jobEnded) {
     endGeneration(reason, true);
     WorkerMessage abort = new Abort(jobId, job.generation(), reason, jobEnded, context.getSelf());

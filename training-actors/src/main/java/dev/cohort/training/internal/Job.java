@@ -39,8 +39,8 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * <p>Invariants: {@code joined} is in rank order once a generation formed (most advanced replica
  * first) and never changes while it runs (a loss ends the generation); {@code checkpoints} holds at
- * most {@code checkpoint.keep} manifests, oldest first; {@code recoveryLog} keeps the last
- * {@link #MAX_RECOVERIES_SHOWN} recoveries while {@code recoveries} counts them all.
+ * most {@code checkpoint.keep} manifests, oldest first; {@code recoveryLog} keeps the last {@link
+ * #MAX_RECOVERIES_SHOWN} recoveries while {@code recoveries} counts them all.
  *
  * @param joined workers gathered for the next generation (RENDEZVOUS) or its members (RUNNING)
  * @param waiting workers that joined while a generation ran; they are told to join again at the
@@ -49,21 +49,54 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param recoveryLog the most recent recoveries, oldest first
  * @param resume where the current (or last) generation started
  */
-public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generation, long token,
-    List<Job.Member> joined, List<Job.Member> waiting, int epoch, long step, List<LossPoint> losses,
-    double samplesPerSecond, int recoveries, Optional<String> reason, List<CheckpointInfo> checkpoints,
-    List<RecoveryInfo> recoveryLog, Resume resume) implements CohortSerializable {
+public record Job(
+    JobPhase phase,
+    Optional<TrainingJobSpec> spec,
+    long generation,
+    long token,
+    List<Job.Member> joined,
+    List<Job.Member> waiting,
+    int epoch,
+    long step,
+    List<LossPoint> losses,
+    double samplesPerSecond,
+    int recoveries,
+    Optional<String> reason,
+    List<CheckpointInfo> checkpoints,
+    List<RecoveryInfo> recoveryLog,
+    Resume resume)
+    implements CohortSerializable {
 
   /** Recoveries a job's status keeps; older ones are dropped first (the count stays exact). */
   static final int MAX_RECOVERIES_SHOWN = 100;
 
   /** A worker of the job: where its ring endpoint listens, its replica's step and its GPU. */
-  public record Member(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
-      ActorRef<WorkerMessage> worker) implements CohortSerializable {}
+  public record Member(
+      String workerId,
+      String ringAddress,
+      long replicaStep,
+      int device,
+      String deviceNote,
+      ActorRef<WorkerMessage> worker)
+      implements CohortSerializable {}
 
   static Job empty() {
-    return new Job(JobPhase.PENDING, Optional.empty(), 0, 0, List.of(), List.of(), 0, 0, List.of(), 0, 0,
-        Optional.empty(), List.of(), List.of(), Resume.START);
+    return new Job(
+        JobPhase.PENDING,
+        Optional.empty(),
+        0,
+        0,
+        List.of(),
+        List.of(),
+        0,
+        0,
+        List.of(),
+        0,
+        0,
+        Optional.empty(),
+        List.of(),
+        List.of(),
+        Resume.START);
   }
 
   /** The next job after {@code event}; pure (no metrics, no messages: it also runs in replay). */
@@ -71,7 +104,14 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     return switch (event) {
       case JobSubmitted e -> submitted(e.spec());
       case WorkerJoined e ->
-          withJoined(new Member(e.workerId(), e.ringAddress(), e.replicaStep(), e.device(), e.deviceNote(), e.worker()));
+          withJoined(
+              new Member(
+                  e.workerId(),
+                  e.ringAddress(),
+                  e.replicaStep(),
+                  e.device(),
+                  e.deviceNote(),
+                  e.worker()));
       case GenerationFormed e -> formed(e);
       case GenerationAborted e -> aborted(e);
       case ProgressReported e -> progressed(e, maxLossPoints);
@@ -87,16 +127,18 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
   }
 
   /**
-   * The backend of the current (or forming) generation, the same for all its ranks: ring or nccl
-   * as the spec says; auto is nccl only when every member has a GPU (all ranks must run one
-   * backend, and a CPU worker cannot join an NCCL communicator), otherwise ring.
+   * The backend of the current (or forming) generation, the same for all its ranks: ring or nccl as
+   * the spec says; auto is nccl only when every member has a GPU (all ranks must run one backend,
+   * and a CPU worker cannot join an NCCL communicator), otherwise ring.
    */
   Backend backend() {
     Backend requested = spec.map(TrainingJobSpec::backend).orElse(Backend.AUTO);
     if (requested != Backend.AUTO) {
       return requested;
     }
-    return !joined.isEmpty() && joined.stream().allMatch(m -> m.device() >= 0) ? Backend.NCCL : Backend.RING;
+    return !joined.isEmpty() && joined.stream().allMatch(m -> m.device() >= 0)
+        ? Backend.NCCL
+        : Backend.RING;
   }
 
   boolean isMember(String workerId) {
@@ -112,7 +154,9 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
   }
 
   Optional<RecoveryInfo> recoveryInProgress() {
-    return recoveryLog.isEmpty() || !recoveryLog.getLast().inProgress() ? Optional.empty() : Optional.of(recoveryLog.getLast());
+    return recoveryLog.isEmpty() || !recoveryLog.getLast().inProgress()
+        ? Optional.empty()
+        : Optional.of(recoveryLog.getLast());
   }
 
   /** The next generation's number and its ring token, unique per (job, generation). */
@@ -133,16 +177,34 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     if (preferReplicas && bestReplica > checkpoint.map(CheckpointInfo::step).orElse(0L)) {
       return new Resume(RecoveryInfo.FROM_REPLICA, bestReplica, Optional.empty());
     }
-    return checkpoint.map(c -> new Resume(RecoveryInfo.FROM_CHECKPOINT, c.step(), Optional.of(c))).orElse(Resume.START);
+    return checkpoint
+        .map(c -> new Resume(RecoveryInfo.FROM_CHECKPOINT, c.step(), Optional.of(c)))
+        .orElse(Resume.START);
   }
 
   JobStatus status(String jobId) {
     String backend = backend().id();
-    return new JobStatus(jobId, phase, spec, generation, joined.stream().map(Member::workerId).toList(),
-        joined.stream().map(m -> new JobStatus.Worker(m.workerId(), backend, m.device() >= 0 ? "cuda:" + m.device() : "cpu"))
+    return new JobStatus(
+        jobId,
+        phase,
+        spec,
+        generation,
+        joined.stream().map(Member::workerId).toList(),
+        joined.stream()
+            .map(
+                m ->
+                    new JobStatus.Worker(
+                        m.workerId(), backend, m.device() >= 0 ? "cuda:" + m.device() : "cpu"))
             .toList(),
-        waiting.stream().map(Member::workerId).toList(), epoch, step, losses, samplesPerSecond, recoveries, reason,
-        recoveryLog, latestCheckpoint());
+        waiting.stream().map(Member::workerId).toList(),
+        epoch,
+        step,
+        losses,
+        samplesPerSecond,
+        recoveries,
+        reason,
+        recoveryLog,
+        latestCheckpoint());
   }
 
   Job without(String workerId) {
@@ -155,30 +217,89 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     List<Member> next = new ArrayList<>(phase == JobPhase.RUNNING ? waiting : joined);
     next.removeIf(x -> x.workerId().equals(m.workerId())); // a re-join replaces the old address
     next.add(m);
-    return phase == JobPhase.RUNNING ? withMembers(joined, List.copyOf(next)) : withMembers(List.copyOf(next), waiting);
+    return phase == JobPhase.RUNNING
+        ? withMembers(joined, List.copyOf(next))
+        : withMembers(List.copyOf(next), waiting);
   }
 
   private Job submitted(TrainingJobSpec s) {
-    return new Job(JobPhase.RENDEZVOUS, Optional.of(s), generation, token, List.of(), List.of(), 0, 0, List.of(), 0, 0,
-        Optional.empty(), List.of(), List.of(), Resume.START);
+    return new Job(
+        JobPhase.RENDEZVOUS,
+        Optional.of(s),
+        generation,
+        token,
+        List.of(),
+        List.of(),
+        0,
+        0,
+        List.of(),
+        0,
+        0,
+        Optional.empty(),
+        List.of(),
+        List.of(),
+        Resume.START);
   }
 
   private Job withMembers(List<Member> j, List<Member> w) {
-    return new Job(phase, spec, generation, token, j, w, epoch, step, losses, samplesPerSecond, recoveries, reason,
-        checkpoints, recoveryLog, resume);
+    return new Job(
+        phase,
+        spec,
+        generation,
+        token,
+        j,
+        w,
+        epoch,
+        step,
+        losses,
+        samplesPerSecond,
+        recoveries,
+        reason,
+        checkpoints,
+        recoveryLog,
+        resume);
   }
 
   private Job formed(GenerationFormed e) {
     // Rank order: most advanced replica first (rank 0 is copied by all), then join order.
-    List<Member> ranked = joined.stream().sorted(Comparator.comparingLong(Member::replicaStep).reversed()).toList();
-    return new Job(JobPhase.RUNNING, spec, e.generation(), e.token(), ranked, waiting, epoch, step, losses,
-        samplesPerSecond, recoveries, reason, checkpoints, recoveryLog, resume);
+    List<Member> ranked =
+        joined.stream().sorted(Comparator.comparingLong(Member::replicaStep).reversed()).toList();
+    return new Job(
+        JobPhase.RUNNING,
+        spec,
+        e.generation(),
+        e.token(),
+        ranked,
+        waiting,
+        epoch,
+        step,
+        losses,
+        samplesPerSecond,
+        recoveries,
+        reason,
+        checkpoints,
+        recoveryLog,
+        resume);
   }
 
   private Job aborted(GenerationAborted e) {
     // Everyone gathers again with fresh endpoints: the old ring is gone.
-    return new Job(JobPhase.RENDEZVOUS, spec, generation, token, List.of(), List.of(), epoch, step, losses, 0,
-        recoveries + 1, Optional.of(e.reason()), checkpoints, recoveryLog, resume);
+    return new Job(
+        JobPhase.RENDEZVOUS,
+        spec,
+        generation,
+        token,
+        List.of(),
+        List.of(),
+        epoch,
+        step,
+        losses,
+        0,
+        recoveries + 1,
+        Optional.of(e.reason()),
+        checkpoints,
+        recoveryLog,
+        resume);
   }
 
   private Job progressed(ProgressReported e, int maxPoints) {
@@ -187,13 +308,41 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     if (next.size() > maxPoints) {
       next = next.subList(next.size() - maxPoints, next.size());
     }
-    return new Job(phase, spec, generation, token, joined, waiting, e.epoch(), e.step(), List.copyOf(next),
-        e.samplesPerSecond(), recoveries, reason, checkpoints, recoveryLog, resume);
+    return new Job(
+        phase,
+        spec,
+        generation,
+        token,
+        joined,
+        waiting,
+        e.epoch(),
+        e.step(),
+        List.copyOf(next),
+        e.samplesPerSecond(),
+        recoveries,
+        reason,
+        checkpoints,
+        recoveryLog,
+        resume);
   }
 
   private Job ended(JobPhase end, Optional<String> why) {
-    return new Job(end, spec, generation, token, joined, waiting, epoch, step, losses, 0, recoveries, why, checkpoints,
-        recoveryLog, resume);
+    return new Job(
+        end,
+        spec,
+        generation,
+        token,
+        joined,
+        waiting,
+        epoch,
+        step,
+        losses,
+        0,
+        recoveries,
+        why,
+        checkpoints,
+        recoveryLog,
+        resume);
   }
 
   private Job committed(CheckpointInfo c, int keep) {
@@ -202,15 +351,45 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     while (next.size() > keep) {
       next.removeFirst();
     }
-    return new Job(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries,
-        reason, List.copyOf(next), recoveryLog, resume);
+    return new Job(
+        phase,
+        spec,
+        generation,
+        token,
+        joined,
+        waiting,
+        epoch,
+        step,
+        losses,
+        samplesPerSecond,
+        recoveries,
+        reason,
+        List.copyOf(next),
+        recoveryLog,
+        resume);
   }
 
   private Job withRecoveries(List<RecoveryInfo> log, Resume r) {
     List<RecoveryInfo> next =
-        log.size() > MAX_RECOVERIES_SHOWN ? log.subList(log.size() - MAX_RECOVERIES_SHOWN, log.size()) : log;
-    return new Job(phase, spec, generation, token, joined, waiting, epoch, step, losses, samplesPerSecond, recoveries,
-        reason, checkpoints, List.copyOf(next), r);
+        log.size() > MAX_RECOVERIES_SHOWN
+            ? log.subList(log.size() - MAX_RECOVERIES_SHOWN, log.size())
+            : log;
+    return new Job(
+        phase,
+        spec,
+        generation,
+        token,
+        joined,
+        waiting,
+        epoch,
+        step,
+        losses,
+        samplesPerSecond,
+        recoveries,
+        reason,
+        checkpoints,
+        List.copyOf(next),
+        r);
   }
 
   private Job recoveryStarted(RecoveryStarted e) {
@@ -226,8 +405,10 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     }
     List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
     RecoveryInfo r = open.get();
-    next.set(next.size() - 1,
-        new RecoveryInfo(e.generation(), r.reason(), r.startedAt(), -1, e.resume().step(), e.resume().from()));
+    next.set(
+        next.size() - 1,
+        new RecoveryInfo(
+            e.generation(), r.reason(), r.startedAt(), -1, e.resume().step(), e.resume().from()));
     return withRecoveries(next, e.resume());
   }
 
@@ -239,8 +420,10 @@ public record Job(JobPhase phase, Optional<TrainingJobSpec> spec, long generatio
     List<RecoveryInfo> next = new ArrayList<>(recoveryLog);
     RecoveryInfo r = open.get();
     long ms = Math.max(0, Duration.between(r.startedAt(), e.at()).toMillis());
-    next.set(next.size() - 1,
-        new RecoveryInfo(r.generation(), r.reason(), r.startedAt(), ms, r.resumedFromStep(), r.resumedFrom()));
+    next.set(
+        next.size() - 1,
+        new RecoveryInfo(
+            r.generation(), r.reason(), r.startedAt(), ms, r.resumedFromStep(), r.resumedFrom()));
     return withRecoveries(next, resume);
   }
 }

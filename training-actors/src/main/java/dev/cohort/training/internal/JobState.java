@@ -6,9 +6,9 @@ import dev.cohort.training.internal.TrainingCoordinator.Event;
 
 /**
  * The stages of a training job's lifecycle as state types, so that the coordinator selects its
- * command handlers by stage ({@code forStateType}) and a command that makes no sense in a stage
- * has no handler there: {@link Pending} (no job submitted) → {@link Gathering} (rendezvous of the
- * next generation) ⇄ {@link Running} (a generation trains) → {@link Ended} (completed, failed or
+ * command handlers by stage ({@code forStateType}) and a command that makes no sense in a stage has
+ * no handler there: {@link Pending} (no job submitted) → {@link Gathering} (rendezvous of the next
+ * generation) ⇄ {@link Running} (a generation trains) → {@link Ended} (completed, failed or
  * cancelled; nothing changes any more).
  *
  * <p>Invariant: the stage always matches {@code job().phase()} ({@link #of} is the only way from a

@@ -19,32 +19,40 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class JobWaker {
   public sealed interface Msg extends NoSerializationVerificationNeeded {}
 
-  private enum Tick implements Msg { INSTANCE }
+  private enum Tick implements Msg {
+    INSTANCE
+  }
 
   private record Active(List<TrainingJobIndex.Entry> entries) implements Msg {}
 
   private JobWaker() {}
 
   public static Behavior<Msg> create(TrainingJobIndex.Client index, Duration interval) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
-      return Behaviors.receive(Msg.class)
-          .onMessage(Tick.class, t -> tick(ctx, index))
-          .onMessage(Active.class, a -> wake(ctx, a))
-          .build();
-    }));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+                  return Behaviors.receive(Msg.class)
+                      .onMessage(Tick.class, t -> tick(ctx, index))
+                      .onMessage(Active.class, a -> wake(ctx, a))
+                      .build();
+                }));
   }
 
   private static Behavior<Msg> tick(ActorContext<Msg> ctx, TrainingJobIndex.Client index) {
     // A failed query (the index's node is moving) is retried at the next tick.
-    ctx.pipeToSelf(index.list(true), (entries, error) -> new Active(entries == null ? List.of() : entries));
+    ctx.pipeToSelf(
+        index.list(true), (entries, error) -> new Active(entries == null ? List.of() : entries));
     return Behaviors.same();
   }
 
   private static Behavior<Msg> wake(ActorContext<Msg> ctx, Active active) {
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     for (TrainingJobIndex.Entry e : active.entries()) {
-      sharding.entityRefFor(TrainingCoordinator.ENTITY_TYPE_KEY, e.jobId()).tell(TrainingCoordinator.Wake.INSTANCE);
+      sharding
+          .entityRefFor(TrainingCoordinator.ENTITY_TYPE_KEY, e.jobId())
+          .tell(TrainingCoordinator.Wake.INSTANCE);
     }
     return Behaviors.same();
   }

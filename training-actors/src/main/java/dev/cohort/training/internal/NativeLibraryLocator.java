@@ -13,9 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Finds a native library file the way users expect: an explicit path first, then the JVM's and
- * the loader's library paths, the CUDA installation, the system directories, and Python
- * environments (PyTorch images ship NCCL and the CUDA runtime as pip wheels under {@code
+ * Finds a native library file the way users expect: an explicit path first, then the JVM's and the
+ * loader's library paths, the CUDA installation, the system directories, and Python environments
+ * (PyTorch images ship NCCL and the CUDA runtime as pip wheels under {@code
  * site-packages/nvidia/...}). Only looks at files; loading is the caller's business.
  *
  * <p>Stateless and thread-safe. The search reads environment variables and lists a handful of
@@ -99,7 +99,8 @@ public final class NativeLibraryLocator {
     children(Path.of("/usr/local"), "cuda-").stream()
         .sorted(Comparator.reverseOrder())
         .forEach(d -> dirs.add(d.resolve("lib64")));
-    for (String d : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu")) {
+    for (String d :
+        List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu")) {
       dirs.add(Path.of(d));
     }
     for (Path sitePackages : sitePackagesDirectories()) {
@@ -153,11 +154,12 @@ public final class NativeLibraryLocator {
       return result;
     }
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, prefix + "*")) {
-      stream.forEach(p -> {
-        if (Files.isDirectory(p)) {
-          result.add(p);
-        }
-      });
+      stream.forEach(
+          p -> {
+            if (Files.isDirectory(p)) {
+              result.add(p);
+            }
+          });
     } catch (IOException ignored) {
       // an unreadable directory holds nothing we can load
     }

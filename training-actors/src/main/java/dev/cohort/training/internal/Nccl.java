@@ -40,13 +40,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ul>
  *
  * <p>Versioning hazard: NCCL reads {@code size} and {@code version} to learn which attributes the
- * caller knows; attributes are only ever appended. We declare the 2.30 layout and version 23007;
- * an older library reads the prefix it knows and ignores the rest, and a newer one treats the
+ * caller knows; attributes are only ever appended. We declare the 2.30 layout and version 23007; an
+ * older library reads the prefix it knows and ignores the rest, and a newer one treats the
  * attributes we do not declare as undefined. We set only {@code blocking} (to 0).
  *
- * <p>Thread-safety: the methods are safe to call from any thread, but CUDA keeps the current
- * device per thread, so callers make every call for one communicator from its device thread.
- * Loaded once per path into the global arena; never unloaded.
+ * <p>Thread-safety: the methods are safe to call from any thread, but CUDA keeps the current device
+ * per thread, so callers make every call for one communicator from its device thread. Loaded once
+ * per path into the global arena; never unloaded.
  */
 public final class Nccl {
   public static final int SUCCESS = 0;
@@ -57,10 +57,13 @@ public final class Nccl {
 
   /** {@code NCCL_API_MAGIC}. */
   public static final int CONFIG_MAGIC = 0xcafebeef;
+
   /** The {@code NCCL_VERSION_CODE} of the header whose {@code ncclConfig_t} layout we declare. */
   public static final int CONFIG_VERSION = 23007;
+
   /** {@code NCCL_CONFIG_UNDEF_INT}. */
   public static final int CONFIG_UNDEF_INT = Integer.MIN_VALUE;
+
   /** {@code ncclFloat32}. */
   public static final int FLOAT32 = 7;
 
@@ -122,7 +125,8 @@ public final class Nccl {
     commInitRankConfig =
         b.bind(
             "ncclCommInitRankConfig",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, UNIQUE_ID_LAYOUT, JAVA_INT, ADDRESS));
+            FunctionDescriptor.of(
+                JAVA_INT, ADDRESS, JAVA_INT, UNIQUE_ID_LAYOUT, JAVA_INT, ADDRESS));
     commGetAsyncError =
         b.bind("ncclCommGetAsyncError", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     commAbort = b.bind("ncclCommAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -144,7 +148,8 @@ public final class Nccl {
     allGather =
         b.bind(
             "ncclAllGather",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+            FunctionDescriptor.of(
+                JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
     // (sendbuff, recvbuff, count, datatype, root, comm, stream)
     broadcast =
         b.bind(
@@ -203,10 +208,16 @@ public final class Nccl {
   /** "unhandled cuda error (1): <last error>", for exception messages. */
   public String describe(int result, long comm) {
     String last = lastError(comm);
-    return errorString(result) + " (ncclResult_t " + result + ")" + (last.isBlank() ? "" : ": " + last);
+    return errorString(result)
+        + " (ncclResult_t "
+        + result
+        + ")"
+        + (last.isBlank() ? "" : ": " + last);
   }
 
-  /** ncclGetUniqueId into {@code id} (128 bytes). Needs no GPU: it only opens a bootstrap socket. */
+  /**
+   * ncclGetUniqueId into {@code id} (128 bytes). Needs no GPU: it only opens a bootstrap socket.
+   */
   public int getUniqueId(byte[] id) {
     if (id.length != 128) {
       throw new IllegalArgumentException("an ncclUniqueId has 128 bytes");
@@ -248,7 +259,8 @@ public final class Nccl {
    * ncclCommInitRankConfig; the communicator handle goes to {@code comm[0]} (also on {@link
    * #IN_PROGRESS}, when the caller must poll {@link #commGetAsyncError}).
    */
-  public int commInitRankConfig(long[] comm, int nranks, byte[] uniqueId, int rank, MemorySegment config) {
+  public int commInitRankConfig(
+      long[] comm, int nranks, byte[] uniqueId, int rank, MemorySegment config) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(ADDRESS);
       MemorySegment id = a.allocate(UNIQUE_ID_LAYOUT);
@@ -310,19 +322,30 @@ public final class Nccl {
     try {
       return (int)
           allReduce.invokeExact(
-              MemorySegment.ofAddress(send), MemorySegment.ofAddress(recv), count, FLOAT32,
-              redOp(op), MemorySegment.ofAddress(comm), MemorySegment.ofAddress(stream));
+              MemorySegment.ofAddress(send),
+              MemorySegment.ofAddress(recv),
+              count,
+              FLOAT32,
+              redOp(op),
+              MemorySegment.ofAddress(comm),
+              MemorySegment.ofAddress(stream));
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }
   }
 
-  public int reduceScatter(long send, long recv, long recvCount, ReduceOp op, long comm, long stream) {
+  public int reduceScatter(
+      long send, long recv, long recvCount, ReduceOp op, long comm, long stream) {
     try {
       return (int)
           reduceScatter.invokeExact(
-              MemorySegment.ofAddress(send), MemorySegment.ofAddress(recv), recvCount, FLOAT32,
-              redOp(op), MemorySegment.ofAddress(comm), MemorySegment.ofAddress(stream));
+              MemorySegment.ofAddress(send),
+              MemorySegment.ofAddress(recv),
+              recvCount,
+              FLOAT32,
+              redOp(op),
+              MemorySegment.ofAddress(comm),
+              MemorySegment.ofAddress(stream));
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }
@@ -332,8 +355,12 @@ public final class Nccl {
     try {
       return (int)
           allGather.invokeExact(
-              MemorySegment.ofAddress(send), MemorySegment.ofAddress(recv), sendCount, FLOAT32,
-              MemorySegment.ofAddress(comm), MemorySegment.ofAddress(stream));
+              MemorySegment.ofAddress(send),
+              MemorySegment.ofAddress(recv),
+              sendCount,
+              FLOAT32,
+              MemorySegment.ofAddress(comm),
+              MemorySegment.ofAddress(stream));
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }
@@ -343,8 +370,13 @@ public final class Nccl {
     try {
       return (int)
           broadcast.invokeExact(
-              MemorySegment.ofAddress(send), MemorySegment.ofAddress(recv), count, FLOAT32, root,
-              MemorySegment.ofAddress(comm), MemorySegment.ofAddress(stream));
+              MemorySegment.ofAddress(send),
+              MemorySegment.ofAddress(recv),
+              count,
+              FLOAT32,
+              root,
+              MemorySegment.ofAddress(comm),
+              MemorySegment.ofAddress(stream));
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }

@@ -26,15 +26,15 @@ import org.slf4j.LoggerFactory;
  * The nccl backend: one NCCL communicator on one GPU, driven from one dedicated thread.
  *
  * <p>Every CUDA and NCCL call of this communicator runs on its device thread, which first calls
- * {@code cudaSetDevice}: the CUDA runtime keeps the current device per OS thread, and NCCL
- * requires its calls for one communicator not to race. One worker per GPU owns one communicator, so
- * this is one thread per GPU; two ranks on one GPU (a test set-up) get one thread each.
+ * {@code cudaSetDevice}: the CUDA runtime keeps the current device per OS thread, and NCCL requires
+ * its calls for one communicator not to race. One worker per GPU owns one communicator, so this is
+ * one thread per GPU; two ranks on one GPU (a test set-up) get one thread each.
  *
  * <p>Never blocking forever: the communicator is created non-blocking ({@code blocking = 0} in
  * {@code ncclConfig_t}); initialisation and every collective are awaited by polling {@code
- * ncclCommGetAsyncError} and {@code cudaStreamQuery} against the collective timeout, and on
- * timeout or error the communicator is aborted with {@code ncclCommAbort}, which releases peers
- * blocked in the same collective (they see a remote error), and the operation fails.
+ * ncclCommGetAsyncError} and {@code cudaStreamQuery} against the collective timeout, and on timeout
+ * or error the communicator is aborted with {@code ncclCommAbort}, which releases peers blocked in
+ * the same collective (they see a remote error), and the operation fails.
  *
  * <p>Host buffers: the {@link Communicator} methods take host segments (the CPU model's gradients)
  * and stage them through device buffers on the communicator's stream. {@link #allReduceDevice}
@@ -59,7 +59,8 @@ public final class NcclCommunicator implements Communicator {
   private long stagingBytes;
   private volatile CollectiveException failure;
 
-  private NcclCommunicator(Nccl nccl, CudaRuntime cuda, NcclRendezvous r, TrainingSettings settings) {
+  private NcclCommunicator(
+      Nccl nccl, CudaRuntime cuda, NcclRendezvous r, TrainingSettings settings) {
     this.nccl = nccl;
     this.cuda = cuda;
     this.rank = r.rank();
@@ -73,17 +74,21 @@ public final class NcclCommunicator implements Communicator {
   }
 
   /**
-   * Creates and initialises the communicator; blocks the caller up to the collective timeout.
-   * Every rank must call it concurrently with the same unique id.
+   * Creates and initialises the communicator; blocks the caller up to the collective timeout. Every
+   * rank must call it concurrently with the same unique id.
    */
   public static NcclCommunicator create(
       Nccl nccl, CudaRuntime cuda, NcclRendezvous rendezvous, TrainingSettings settings) {
     NcclCommunicator c = new NcclCommunicator(nccl, cuda, rendezvous, settings);
     try {
-      c.onDevice("init", () -> {
-        c.init(rendezvous.uniqueId());
-        return null;
-      }).toCompletableFuture().get(settings.collectiveTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      c.onDevice(
+              "init",
+              () -> {
+                c.init(rendezvous.uniqueId());
+                return null;
+              })
+          .toCompletableFuture()
+          .get(settings.collectiveTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
       return c;
     } catch (ExecutionException e) {
       c.close(); // frees the stream and aborts a half-made communicator on the device thread
@@ -107,7 +112,11 @@ public final class NcclCommunicator implements Communicator {
       }
     }
     awaitComm("ncclCommInitRankConfig", System.nanoTime() + timeout.toNanos());
-    log.info("nccl rank {} of {} ready on GPU {} (NCCL {})", rank, size, device,
+    log.info(
+        "nccl rank {} of {} ready on GPU {} (NCCL {})",
+        rank,
+        size,
+        device,
         Nccl.versionString(nccl.version()));
   }
 
@@ -143,15 +152,17 @@ public final class NcclCommunicator implements Communicator {
     long count = Communicator.elements(send);
     requireCount(send, count);
     requireCount(recv, count);
-    return onDevice("allreduce", () -> {
-      long bytes = count * 4;
-      long buf = staging(bytes);
-      copy(buf, send.address(), bytes, CudaRuntime.HOST_TO_DEVICE);
-      launch("ncclAllReduce", nccl.allReduce(buf, buf, count, op, comm, stream));
-      copy(recv.address(), buf, bytes, CudaRuntime.DEVICE_TO_HOST);
-      awaitStream("allreduce");
-      return null;
-    });
+    return onDevice(
+        "allreduce",
+        () -> {
+          long bytes = count * 4;
+          long buf = staging(bytes);
+          copy(buf, send.address(), bytes, CudaRuntime.HOST_TO_DEVICE);
+          launch("ncclAllReduce", nccl.allReduce(buf, buf, count, op, comm, stream));
+          copy(recv.address(), buf, bytes, CudaRuntime.DEVICE_TO_HOST);
+          awaitStream("allreduce");
+          return null;
+        });
   }
 
   @Override
@@ -161,20 +172,26 @@ public final class NcclCommunicator implements Communicator {
     requireCount(send, count);
     requireCount(recv, mine.count());
     long block = (count + size - 1) / size;
-    return onDevice("reducescatter", () -> {
-      // NCCL shares equally: lay rank r's shard into block r of a padded buffer.
-      long buf = staging(block * 4 * (size + 1));
-      long out = buf + block * 4 * size;
-      check("cudaMemset", cuda.memset(buf, 0, block * 4 * size));
-      for (int r = 0; r < size; r++) {
-        Shard s = Communicator.shard(count, size, r);
-        copy(buf + block * 4 * r, send.address() + s.offset() * 4, s.count() * 4, CudaRuntime.HOST_TO_DEVICE);
-      }
-      launch("ncclReduceScatter", nccl.reduceScatter(buf, out, block, op, comm, stream));
-      copy(recv.address(), out, mine.count() * 4, CudaRuntime.DEVICE_TO_HOST);
-      awaitStream("reducescatter");
-      return null;
-    });
+    return onDevice(
+        "reducescatter",
+        () -> {
+          // NCCL shares equally: lay rank r's shard into block r of a padded buffer.
+          long buf = staging(block * 4 * (size + 1));
+          long out = buf + block * 4 * size;
+          check("cudaMemset", cuda.memset(buf, 0, block * 4 * size));
+          for (int r = 0; r < size; r++) {
+            Shard s = Communicator.shard(count, size, r);
+            copy(
+                buf + block * 4 * r,
+                send.address() + s.offset() * 4,
+                s.count() * 4,
+                CudaRuntime.HOST_TO_DEVICE);
+          }
+          launch("ncclReduceScatter", nccl.reduceScatter(buf, out, block, op, comm, stream));
+          copy(recv.address(), out, mine.count() * 4, CudaRuntime.DEVICE_TO_HOST);
+          awaitStream("reducescatter");
+          return null;
+        });
   }
 
   @Override
@@ -184,43 +201,53 @@ public final class NcclCommunicator implements Communicator {
     requireCount(recv, count);
     requireCount(send, mine.count());
     long block = (count + size - 1) / size;
-    return onDevice("allgather", () -> {
-      long buf = staging(block * 4 * (size + 1));
-      long in = buf + block * 4 * size;
-      copy(in, send.address(), mine.count() * 4, CudaRuntime.HOST_TO_DEVICE);
-      launch("ncclAllGather", nccl.allGather(in, buf, block, comm, stream));
-      for (int r = 0; r < size; r++) {
-        Shard s = Communicator.shard(count, size, r);
-        copy(recv.address() + s.offset() * 4, buf + block * 4 * r, s.count() * 4, CudaRuntime.DEVICE_TO_HOST);
-      }
-      awaitStream("allgather");
-      return null;
-    });
+    return onDevice(
+        "allgather",
+        () -> {
+          long buf = staging(block * 4 * (size + 1));
+          long in = buf + block * 4 * size;
+          copy(in, send.address(), mine.count() * 4, CudaRuntime.HOST_TO_DEVICE);
+          launch("ncclAllGather", nccl.allGather(in, buf, block, comm, stream));
+          for (int r = 0; r < size; r++) {
+            Shard s = Communicator.shard(count, size, r);
+            copy(
+                recv.address() + s.offset() * 4,
+                buf + block * 4 * r,
+                s.count() * 4,
+                CudaRuntime.DEVICE_TO_HOST);
+          }
+          awaitStream("allgather");
+          return null;
+        });
   }
 
   @Override
   public CompletionStage<Void> broadcast(MemorySegment buffer, int root) {
     long count = Communicator.elements(buffer);
     requireCount(buffer, count);
-    return onDevice("broadcast", () -> {
-      long bytes = count * 4;
-      long buf = staging(bytes);
-      copy(buf, buffer.address(), bytes, CudaRuntime.HOST_TO_DEVICE);
-      launch("ncclBroadcast", nccl.broadcast(buf, buf, count, root, comm, stream));
-      copy(buffer.address(), buf, bytes, CudaRuntime.DEVICE_TO_HOST);
-      awaitStream("broadcast");
-      return null;
-    });
+    return onDevice(
+        "broadcast",
+        () -> {
+          long bytes = count * 4;
+          long buf = staging(bytes);
+          copy(buf, buffer.address(), bytes, CudaRuntime.HOST_TO_DEVICE);
+          launch("ncclBroadcast", nccl.broadcast(buf, buf, count, root, comm, stream));
+          copy(buffer.address(), buf, bytes, CudaRuntime.DEVICE_TO_HOST);
+          awaitStream("broadcast");
+          return null;
+        });
   }
 
   @Override
   public CompletionStage<Void> barrier() {
-    return onDevice("barrier", () -> {
-      long buf = staging(4);
-      launch("ncclAllReduce", nccl.allReduce(buf, buf, 1, ReduceOp.SUM, comm, stream));
-      awaitStream("barrier");
-      return null;
-    });
+    return onDevice(
+        "barrier",
+        () -> {
+          long buf = staging(4);
+          launch("ncclAllReduce", nccl.allReduce(buf, buf, 1, ReduceOp.SUM, comm, stream));
+          awaitStream("barrier");
+          return null;
+        });
   }
 
   /** Allreduce of device memory ({@code count} float32 at raw device addresses). */
@@ -232,51 +259,62 @@ public final class NcclCommunicator implements Communicator {
    * {@code iterations} allreduces of device memory queued back to back on the stream and awaited
    * once, as nccl-tests times them: the polling interval does not inflate the measured time.
    */
-  public CompletionStage<Void> allReduceDevice(long send, long recv, long count, ReduceOp op, int iterations) {
-    return onDevice("allreduce", () -> {
-      for (int i = 0; i < iterations; i++) {
-        launch("ncclAllReduce", nccl.allReduce(send, recv, count, op, comm, stream));
-      }
-      awaitStream("allreduce");
-      return null;
-    });
+  public CompletionStage<Void> allReduceDevice(
+      long send, long recv, long count, ReduceOp op, int iterations) {
+    return onDevice(
+        "allreduce",
+        () -> {
+          for (int i = 0; i < iterations; i++) {
+            launch("ncclAllReduce", nccl.allReduce(send, recv, count, op, comm, stream));
+          }
+          awaitStream("allreduce");
+          return null;
+        });
   }
 
   /** cudaMalloc on this communicator's GPU; returns the device address. */
   public CompletionStage<Long> allocateDevice(long bytes) {
-    return onDevice("cudaMalloc", () -> {
-      long[] out = new long[1];
-      check("cudaMalloc(" + bytes + ")", cuda.malloc(bytes, out));
-      return out[0];
-    });
+    return onDevice(
+        "cudaMalloc",
+        () -> {
+          long[] out = new long[1];
+          check("cudaMalloc(" + bytes + ")", cuda.malloc(bytes, out));
+          return out[0];
+        });
   }
 
   /** cudaFree of an address from {@link #allocateDevice}. */
   public CompletionStage<Void> freeDevice(long devicePtr) {
-    return onDevice("cudaFree", () -> {
-      check("cudaFree", cuda.free(devicePtr));
-      return null;
-    });
+    return onDevice(
+        "cudaFree",
+        () -> {
+          check("cudaFree", cuda.free(devicePtr));
+          return null;
+        });
   }
 
   /** Copies a host segment to device memory and waits for the copy. */
   public CompletionStage<Void> copyToDevice(MemorySegment host, long devicePtr) {
     requireCount(host, Communicator.elements(host));
-    return onDevice("copy", () -> {
-      copy(devicePtr, host.address(), host.byteSize(), CudaRuntime.HOST_TO_DEVICE);
-      awaitStream("copy to device");
-      return null;
-    });
+    return onDevice(
+        "copy",
+        () -> {
+          copy(devicePtr, host.address(), host.byteSize(), CudaRuntime.HOST_TO_DEVICE);
+          awaitStream("copy to device");
+          return null;
+        });
   }
 
   /** Copies device memory into a host segment and waits for the copy. */
   public CompletionStage<Void> copyToHost(long devicePtr, MemorySegment host) {
     requireCount(host, Communicator.elements(host));
-    return onDevice("copy", () -> {
-      copy(host.address(), devicePtr, host.byteSize(), CudaRuntime.DEVICE_TO_HOST);
-      awaitStream("copy to host");
-      return null;
-    });
+    return onDevice(
+        "copy",
+        () -> {
+          copy(host.address(), devicePtr, host.byteSize(), CudaRuntime.DEVICE_TO_HOST);
+          awaitStream("copy to host");
+          return null;
+        });
   }
 
   /** Runs {@code work} on this communicator's device thread (cudaMalloc, cudaMemcpy, ...). */
@@ -287,23 +325,25 @@ public final class NcclCommunicator implements Communicator {
       return CompletableFuture.failedFuture(failed);
     }
     try {
-      thread.execute(() -> {
-        CollectiveException f = failure;
-        if (f != null) {
-          result.completeExceptionally(f);
-          return;
-        }
-        try {
-          result.complete(work.call());
-        } catch (Throwable e) {
-          CollectiveException ce = e instanceof CollectiveException c ? c : error(name, e);
-          failed(ce);
-          result.completeExceptionally(ce);
-        }
-      });
+      thread.execute(
+          () -> {
+            CollectiveException f = failure;
+            if (f != null) {
+              result.completeExceptionally(f);
+              return;
+            }
+            try {
+              result.complete(work.call());
+            } catch (Throwable e) {
+              CollectiveException ce = e instanceof CollectiveException c ? c : error(name, e);
+              failed(ce);
+              result.completeExceptionally(ce);
+            }
+          });
     } catch (RejectedExecutionException closed) {
       result.completeExceptionally(
-          new CollectiveException(ErrorKind.CONFLICT, "communicator_closed", "nccl rank " + rank + " is closed"));
+          new CollectiveException(
+              ErrorKind.CONFLICT, "communicator_closed", "nccl rank " + rank + " is closed"));
     }
     return result;
   }
@@ -314,21 +354,28 @@ public final class NcclCommunicator implements Communicator {
 
   @Override
   public void abort(String reason) {
-    failed(new CollectiveException(ErrorKind.CONFLICT, "communicator_closed", "nccl rank " + rank + " aborted: " + reason));
+    failed(
+        new CollectiveException(
+            ErrorKind.CONFLICT,
+            "communicator_closed",
+            "nccl rank " + rank + " aborted: " + reason));
   }
 
   @Override
   public void close() {
-    // Abort rather than destroy: ncclCommDestroy waits for peers, and a closing worker must not hang.
+    // Abort rather than destroy: ncclCommDestroy waits for peers, and a closing worker must not
+    // hang.
     CollectiveException closed =
-        new CollectiveException(ErrorKind.CONFLICT, "communicator_closed", "nccl rank " + rank + " is closed");
+        new CollectiveException(
+            ErrorKind.CONFLICT, "communicator_closed", "nccl rank " + rank + " is closed");
     try {
-      thread.execute(() -> {
-        if (failure == null) {
-          failure = closed;
-        }
-        release();
-      });
+      thread.execute(
+          () -> {
+            if (failure == null) {
+              failure = closed;
+            }
+            release();
+          });
     } catch (RejectedExecutionException alreadyClosed) {
       return;
     }
@@ -457,21 +504,30 @@ public final class NcclCommunicator implements Communicator {
 
   private CollectiveException cudaError(String call, int rc) {
     return new CollectiveException(
-        ErrorKind.UNAVAILABLE, "cuda_error",
+        ErrorKind.UNAVAILABLE,
+        "cuda_error",
         call + " failed on nccl rank " + rank + " (GPU " + device + "): " + cuda.describe(rc));
   }
 
   private CollectiveException ncclError(String call, int rc) {
     return new CollectiveException(
-        ErrorKind.UNAVAILABLE, "nccl_error",
+        ErrorKind.UNAVAILABLE,
+        "nccl_error",
         call + " failed on nccl rank " + rank + " of " + size + ": " + nccl.describe(rc, comm));
   }
 
   private CollectiveException timedOut(String call) {
     return new CollectiveException(
-        ErrorKind.TIMEOUT, "collective_timeout",
-        call + " on nccl rank " + rank + " of " + size + " did not complete within "
-            + timeout.toMillis() + " ms; the communicator was aborted");
+        ErrorKind.TIMEOUT,
+        "collective_timeout",
+        call
+            + " on nccl rank "
+            + rank
+            + " of "
+            + size
+            + " did not complete within "
+            + timeout.toMillis()
+            + " ms; the communicator was aborted");
   }
 
   private CollectiveException error(String op, Throwable e) {
@@ -487,7 +543,8 @@ public final class NcclCommunicator implements Communicator {
     }
     if (Communicator.elements(s) != count) {
       throw new CollectiveException(
-          ErrorKind.INVALID, "invalid_buffer",
+          ErrorKind.INVALID,
+          "invalid_buffer",
           "buffer holds " + Communicator.elements(s) + " elements, expected " + count);
     }
   }

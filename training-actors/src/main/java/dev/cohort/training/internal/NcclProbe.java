@@ -27,13 +27,25 @@ public record NcclProbe(
   public static NcclProbe run(TrainingSettings settings) {
     NativeLibraryLocator.Search cudartSearch = NativeLibraryLocator.cudart(settings.cudartPath());
     if (cudartSearch.found().isEmpty()) {
-      return new NcclProbe(false, cudartSearch.notFoundMessage("libcudart"), Optional.empty(), Optional.empty(), 0, 0);
+      return new NcclProbe(
+          false,
+          cudartSearch.notFoundMessage("libcudart"),
+          Optional.empty(),
+          Optional.empty(),
+          0,
+          0);
     }
     CudaRuntime cuda;
     try {
       cuda = CudaRuntime.load(cudartSearch.found().get());
     } catch (RuntimeException | LinkageError e) {
-      return new NcclProbe(false, "cannot load " + cudartSearch.found().get() + ": " + e, Optional.empty(), Optional.empty(), 0, 0);
+      return new NcclProbe(
+          false,
+          "cannot load " + cudartSearch.found().get() + ": " + e,
+          Optional.empty(),
+          Optional.empty(),
+          0,
+          0);
     }
     Optional<Nccl> nccl = Optional.empty();
     int version = 0;
@@ -55,15 +67,28 @@ public record NcclProbe(
     int[] count = new int[1];
     int rc = cuda.getDeviceCount(count);
     if (rc != 0) {
-      return new NcclProbe(false, "no usable GPU: cudaGetDeviceCount returned " + cuda.describe(rc) + "; " + ncclNote,
-          Optional.of(cuda), nccl, 0, version);
+      return new NcclProbe(
+          false,
+          "no usable GPU: cudaGetDeviceCount returned " + cuda.describe(rc) + "; " + ncclNote,
+          Optional.of(cuda),
+          nccl,
+          0,
+          version);
     }
     if (count[0] == 0) {
-      return new NcclProbe(false, "no GPU visible to the CUDA runtime; " + ncclNote, Optional.of(cuda), nccl, 0, version);
+      return new NcclProbe(
+          false,
+          "no GPU visible to the CUDA runtime; " + ncclNote,
+          Optional.of(cuda),
+          nccl,
+          0,
+          version);
     }
     if (nccl.isEmpty()) {
-      return new NcclProbe(false, count[0] + " GPU(s) but " + ncclNote, Optional.of(cuda), nccl, count[0], 0);
+      return new NcclProbe(
+          false, count[0] + " GPU(s) but " + ncclNote, Optional.of(cuda), nccl, count[0], 0);
     }
-    return new NcclProbe(true, count[0] + " GPU(s), " + ncclNote, Optional.of(cuda), nccl, count[0], version);
+    return new NcclProbe(
+        true, count[0] + " GPU(s), " + ncclNote, Optional.of(cuda), nccl, count[0], version);
   }
 }

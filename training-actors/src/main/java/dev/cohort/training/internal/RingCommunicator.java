@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * <p>Allreduce is reduce-scatter followed by all-gather (Patarasuk and Yuan's bandwidth-optimal
  * ring). The buffer is cut into {@code size} chunks ({@link Communicator#shard}); in reduce-scatter
  * step {@code s} rank {@code i} sends chunk {@code i-s-1} and receives chunk {@code i-s-2}, adding
- * its own values, so after {@code n-1} steps it holds the complete reduction of chunk {@code i}; the
- * all-gather steps then pass the finished chunks around. Each rank sends {@code 2(n-1)/n} of the
- * buffer.
+ * its own values, so after {@code n-1} steps it holds the complete reduction of chunk {@code i};
+ * the all-gather steps then pass the finished chunks around. Each rank sends {@code 2(n-1)/n} of
+ * the buffer.
  *
  * <p>Determinism: a chunk's value is computed once, by its owner, always in the order rank {@code
  * c}, {@code c+1}, ... around the ring, and then copied verbatim to everyone, so every rank holds
@@ -145,8 +145,16 @@ public final class RingCommunicator implements Communicator {
       throw new CollectiveException(
           ErrorKind.INVALID,
           "invalid_buffer",
-          "reduceScatter of " + count + " elements over " + size + " ranks gives rank " + rank
-              + " " + mine.count() + " elements, but recv holds " + Communicator.elements(recv));
+          "reduceScatter of "
+              + count
+              + " elements over "
+              + size
+              + " ranks gives rank "
+              + rank
+              + " "
+              + mine.count()
+              + " elements, but recv holds "
+              + Communicator.elements(recv));
     }
     return submit(
         "reducescatter",
@@ -170,8 +178,16 @@ public final class RingCommunicator implements Communicator {
       throw new CollectiveException(
           ErrorKind.INVALID,
           "invalid_buffer",
-          "allGather into " + count + " elements over " + size + " ranks expects " + mine.count()
-              + " elements from rank " + rank + ", but send holds " + Communicator.elements(send));
+          "allGather into "
+              + count
+              + " elements over "
+              + size
+              + " ranks expects "
+              + mine.count()
+              + " elements from rank "
+              + rank
+              + ", but send holds "
+              + Communicator.elements(send));
     }
     return submit(
         "allgather",
@@ -269,8 +285,14 @@ public final class RingCommunicator implements Communicator {
                     new CollectiveException(
                         ErrorKind.TIMEOUT,
                         "collective_timeout",
-                        name + " on rank " + rank + " of " + size + " did not complete within "
-                            + timeout.toMillis() + " ms: a peer is gone or stopped taking part")),
+                        name
+                            + " on rank "
+                            + rank
+                            + " of "
+                            + size
+                            + " did not complete within "
+                            + timeout.toMillis()
+                            + " ms: a peer is gone or stopped taking part")),
             timeout.toMillis(),
             TimeUnit.MILLISECONDS);
     try {
@@ -357,9 +379,9 @@ public final class RingCommunicator implements Communicator {
    * on {@code buffer} in place. Reduce-scatter alone leaves chunk {@code rank} reduced; all-gather
    * alone expects chunk {@code rank} to hold this rank's values.
    *
-   * <p>Entry {@code t·segments + k} is segment {@code k} of step {@code t}. At step {@code t} a rank
-   * sends the chunk it received at step {@code t-1}, so sending segment {@code k} of step {@code t}
-   * waits only for receiving (and reducing) segment {@code k} of step {@code t-1}.
+   * <p>Entry {@code t·segments + k} is segment {@code k} of step {@code t}. At step {@code t} a
+   * rank sends the chunk it received at step {@code t-1}, so sending segment {@code k} of step
+   * {@code t} waits only for receiving (and reducing) segment {@code k} of step {@code t-1}.
    */
   private void ring(MemorySegment buffer, ReduceOp op, boolean reduce, boolean gather)
       throws IOException, InterruptedException {
@@ -383,7 +405,8 @@ public final class RingCommunicator implements Communicator {
           @Override
           MemorySegment send(int i) {
             int t = i / segments;
-            return segment(t < rsSteps ? mod(rank - t - 1) : mod(rank - (t - rsSteps)), i % segments);
+            return segment(
+                t < rsSteps ? mod(rank - t - 1) : mod(rank - (t - rsSteps)), i % segments);
           }
 
           @Override
@@ -482,8 +505,8 @@ public final class RingCommunicator implements Communicator {
   }
 
   /**
-   * What one operation sends to the next rank and receives from the previous one: numbered
-   * entries, each a slice of the caller's buffer (possibly empty), sent and received in order.
+   * What one operation sends to the next rank and receives from the previous one: numbered entries,
+   * each a slice of the caller's buffer (possibly empty), sent and received in order.
    */
   private abstract static class Plan {
     abstract int sends();
@@ -604,12 +627,14 @@ public final class RingCommunicator implements Communicator {
       }
       case MAX -> {
         for (long j = 0; j < len; j++) {
-          target.setAtIndex(F32, j, Math.max(received.getAtIndex(F32, j), target.getAtIndex(F32, j)));
+          target.setAtIndex(
+              F32, j, Math.max(received.getAtIndex(F32, j), target.getAtIndex(F32, j)));
         }
       }
       case MIN -> {
         for (long j = 0; j < len; j++) {
-          target.setAtIndex(F32, j, Math.min(received.getAtIndex(F32, j), target.getAtIndex(F32, j)));
+          target.setAtIndex(
+              F32, j, Math.min(received.getAtIndex(F32, j), target.getAtIndex(F32, j)));
         }
       }
     }
@@ -635,8 +660,8 @@ public final class RingCommunicator implements Communicator {
   }
 
   /**
-   * How many receives the receiver has finished in the current operation; the sender waits on it.
-   * A monitor is cheap at one wake-up per segment of about a megabyte.
+   * How many receives the receiver has finished in the current operation; the sender waits on it. A
+   * monitor is cheap at one wake-up per segment of about a megabyte.
    */
   private static final class Progress {
     private final long total;

@@ -102,7 +102,10 @@ public final class RingConnector {
   }
 
   private static SocketChannel accept(
-      ServerSocketChannel listener, RingRendezvous rendezvous, long deadline, TrainingSettings settings)
+      ServerSocketChannel listener,
+      RingRendezvous rendezvous,
+      long deadline,
+      TrainingSettings settings)
       throws IOException {
     int expected = Math.floorMod(rendezvous.rank() - 1, rendezvous.size());
     while (true) {
@@ -122,7 +125,10 @@ public final class RingConnector {
         int version = in.readInt();
         long token = in.readLong();
         int from = in.readInt();
-        if (magic == MAGIC && version == VERSION && token == rendezvous.token() && from == expected) {
+        if (magic == MAGIC
+            && version == VERSION
+            && token == rendezvous.token()
+            && from == expected) {
           socket.setSoTimeout(0);
           configure(channel, settings);
           return channel;

@@ -37,20 +37,21 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * The coordinator of one training job: a sharded, event-sourced entity that owns the job's
- * protocol and routes each command to the handler of the job's stage ({@link JobState}); the job's
- * data and its pure transitions live in {@link Job}, the messages to workers and pools in {@link
- * GenerationDriver}. It owns the job's lifecycle, its rendezvous and its checkpoint manifests:
- * job submission, worker rendezvous into numbered generations of a ring, loss of a worker (abort the generation, gather the survivors
- * again), checkpoint commits, recovery records, progress, completion and cancellation, and its
- * own restart (a RUNNING job resumes from the latest checkpoint, or a newer surviving replica).
+ * The coordinator of one training job: a sharded, event-sourced entity that owns the job's protocol
+ * and routes each command to the handler of the job's stage ({@link JobState}); the job's data and
+ * its pure transitions live in {@link Job}, the messages to workers and pools in {@link
+ * GenerationDriver}. It owns the job's lifecycle, its rendezvous and its checkpoint manifests: job
+ * submission, worker rendezvous into numbered generations of a ring, loss of a worker (abort the
+ * generation, gather the survivors again), checkpoint commits, recovery records, progress,
+ * completion and cancellation, and its own restart (a RUNNING job resumes from the latest
+ * checkpoint, or a newer surviving replica).
  *
- * <p>A growing job: a worker that joins while a generation runs waits and takes part from the
- * next generation (after a loss or a restart); a healthy generation is not ended to let it in.
+ * <p>A growing job: a worker that joins while a generation runs waits and takes part from the next
+ * generation (after a loss or a restart); a healthy generation is not ended to let it in.
  *
  * <p>States: {@code PENDING} (no job yet) → {@code RENDEZVOUS} (gathering workers) → {@code
- * RUNNING} (a generation is training) → {@code COMPLETED | FAILED | CANCELLED}; a lost worker
- * takes {@code RUNNING} back to {@code RENDEZVOUS} with the next generation number.
+ * RUNNING} (a generation is training) → {@code COMPLETED | FAILED | CANCELLED}; a lost worker takes
+ * {@code RUNNING} back to {@code RENDEZVOUS} with the next generation number.
  *
  * <p>Rendezvous: a worker binds a ring endpoint and sends {@link Join} with its address. The
  * generation forms as soon as {@code workers.max} joined, or {@code coordinator.rendezvous-wait}
@@ -88,25 +89,34 @@ public final class TrainingCoordinator
 
   /**
    * A worker offers itself for the next generation, listening on {@code ringAddress}; {@code
-   * replicaStep} is the global step of the model replica it holds (-1 for none), so that the
-   * most advanced replica becomes rank 0, the one every other rank copies. {@code device} is its
-   * GPU ({@link WorkerDevice#CPU} for none) and {@code deviceNote} its node's probe finding, which
+   * replicaStep} is the global step of the model replica it holds (-1 for none), so that the most
+   * advanced replica becomes rank 0, the one every other rank copies. {@code device} is its GPU
+   * ({@link WorkerDevice#CPU} for none) and {@code deviceNote} its node's probe finding, which
    * decide whether the job's generations can run on nccl.
    */
-  public record Join(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
-      ActorRef<WorkerMessage> worker, ActorRef<Reply> replyTo) implements Command {}
+  public record Join(
+      String workerId,
+      String ringAddress,
+      long replicaStep,
+      int device,
+      String deviceNote,
+      ActorRef<WorkerMessage> worker,
+      ActorRef<Reply> replyTo)
+      implements Command {}
 
   /** A worker died or left (its actor stopped, its node went down); ends its generation. */
   public record WorkerLost(String workerId, String reason) implements Command {}
 
   /**
-   * A member's communicator failed in {@code generation} (a peer vanished, a collective timed
-   * out); ends that generation only, so a late report cannot end a newer one.
+   * A member's communicator failed in {@code generation} (a peer vanished, a collective timed out);
+   * ends that generation only, so a late report cannot end a newer one.
    */
-  public record GenerationFailed(long generation, String workerId, String reason) implements Command {}
+  public record GenerationFailed(long generation, String workerId, String reason)
+      implements Command {}
 
   /** Rank 0's progress report after a step of {@code generation}. */
-  public record ReportProgress(long generation, int epoch, long step, double loss, double samplesPerSecond)
+  public record ReportProgress(
+      long generation, int epoch, long step, double loss, double samplesPerSecond)
       implements Command {}
 
   /** Rank 0 reports that {@code generation} finished every epoch. */
@@ -117,9 +127,9 @@ public final class TrainingCoordinator
 
   /**
    * Rank 0 of an nccl {@code generation} created the communicator's unique id ({@code
-   * ncclGetUniqueId}, which also starts NCCL's bootstrap root in rank 0's process); the
-   * coordinator hands it to every member in {@link NcclStart}. Not persisted: a restarted
-   * coordinator ends the generation anyway.
+   * ncclGetUniqueId}, which also starts NCCL's bootstrap root in rank 0's process); the coordinator
+   * hands it to every member in {@link NcclStart}. Not persisted: a restarted coordinator ends the
+   * generation anyway.
    */
   public record NcclIdCreated(long generation, NcclRendezvous rankZero) implements Command {}
 
@@ -129,8 +139,8 @@ public final class TrainingCoordinator
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * Rank 0 of {@code generation} wrote every chunk of a checkpoint durably; the coordinator
-   * commits its manifest (only then may it be loaded) and deletes checkpoints beyond {@code
+   * Rank 0 of {@code generation} wrote every chunk of a checkpoint durably; the coordinator commits
+   * its manifest (only then may it be loaded) and deletes checkpoints beyond {@code
    * checkpoint.keep}.
    */
   public record CheckpointSaved(long generation, CheckpointInfo checkpoint) implements Command {}
@@ -139,24 +149,35 @@ public final class TrainingCoordinator
    * Starts the entity if it is not running (the job index's waker sends it to unfinished jobs):
    * recovery then resumes the job. No reply.
    */
-  public enum Wake implements Command { INSTANCE }
+  public enum Wake implements Command {
+    INSTANCE
+  }
 
   /**
    * Sharding's hand-off message: stop once the events being persisted are written. The default
-   * (PoisonPill) waits behind a coordinator that persists progress every step, and hand-off
-   * then gives up after its timeout.
+   * (PoisonPill) waits behind a coordinator that persists progress every step, and hand-off then
+   * gives up after its timeout.
    */
-  public enum Passivate implements Command { INSTANCE }
+  public enum Passivate implements Command {
+    INSTANCE
+  }
 
-  /** The entity recovered in RUNNING: the generation it ran lost its coordinator. Package-private as above. */
+  /**
+   * The entity recovered in RUNNING: the generation it ran lost its coordinator. Package-private as
+   * above.
+   */
   record Restarted(long generation) implements Command {}
 
   /** The rendezvous wait after workers.min joined has passed (timer). */
   // Package-private, not private, only so that TrainingRegistrations can give it a Kryo id.
   record RendezvousDeadline(long generation) implements Command {}
 
-  /** Time to ask the worker pools again (periodic timer while gathering). Package-private as above. */
-  enum RecruitTick implements Command { INSTANCE }
+  /**
+   * Time to ask the worker pools again (periodic timer while gathering). Package-private as above.
+   */
+  enum RecruitTick implements Command {
+    INSTANCE
+  }
 
   // Messages to workers -------------------------------------------------------------------------
 
@@ -164,30 +185,42 @@ public final class TrainingCoordinator
 
   /**
    * You are {@code rendezvous.rank()} of {@code generation}: form the communicator of {@code
-   * backend} (ring: connect to the peers; nccl: rank 0 creates the unique id and sends it in
-   * {@link NcclIdCreated}, every rank then waits for {@link NcclStart}) and train, starting from
-   * {@code resume} (rank 0 loads it; every other rank copies rank 0). {@code coordinator} is the
+   * backend} (ring: connect to the peers; nccl: rank 0 creates the unique id and sends it in {@link
+   * NcclIdCreated}, every rank then waits for {@link NcclStart}) and train, starting from {@code
+   * resume} (rank 0 loads it; every other rank copies rank 0). {@code coordinator} is the
    * coordinator's current incarnation, the one to report to.
    */
-  public record Assignment(String jobId, long generation, TrainingJobSpec spec, Backend backend,
-      RingRendezvous rendezvous, Resume resume, ActorRef<Command> coordinator) implements WorkerMessage {}
+  public record Assignment(
+      String jobId,
+      long generation,
+      TrainingJobSpec spec,
+      Backend backend,
+      RingRendezvous rendezvous,
+      Resume resume,
+      ActorRef<Command> coordinator)
+      implements WorkerMessage {}
 
-  /** The nccl rendezvous of {@code generation} for the receiving rank (its rank, size, id and GPU). */
-  public record NcclStart(String jobId, long generation, NcclRendezvous rendezvous) implements WorkerMessage {}
+  /**
+   * The nccl rendezvous of {@code generation} for the receiving rank (its rank, size, id and GPU).
+   */
+  public record NcclStart(String jobId, long generation, NcclRendezvous rendezvous)
+      implements WorkerMessage {}
 
   /**
    * Stop {@code generation}: abort its communicator; join again (with {@code coordinator}, which
    * may be a new incarnation after a restart) unless the job ended.
    */
-  public record Abort(String jobId, long generation, String reason, boolean jobEnded, ActorRef<Command> coordinator)
+  public record Abort(
+      String jobId, long generation, String reason, boolean jobEnded, ActorRef<Command> coordinator)
       implements WorkerMessage {}
 
   /**
    * Where a generation starts: {@code from} is {@link RecoveryInfo#FROM_CHECKPOINT} (rank 0 loads
-   * {@code checkpoint}), {@link RecoveryInfo#FROM_REPLICA} (rank 0 keeps its in-memory replica,
-   * at {@code step}) or {@link RecoveryInfo#FROM_START} (rank 0 starts from the seed).
+   * {@code checkpoint}), {@link RecoveryInfo#FROM_REPLICA} (rank 0 keeps its in-memory replica, at
+   * {@code step}) or {@link RecoveryInfo#FROM_START} (rank 0 starts from the seed).
    */
-  public record Resume(String from, long step, Optional<CheckpointInfo> checkpoint) implements CohortSerializable {
+  public record Resume(String from, long step, Optional<CheckpointInfo> checkpoint)
+      implements CohortSerializable {
     static final Resume START = new Resume(RecoveryInfo.FROM_START, 0, Optional.empty());
   }
 
@@ -207,14 +240,22 @@ public final class TrainingCoordinator
 
   public record JobSubmitted(TrainingJobSpec spec) implements Event {}
 
-  public record WorkerJoined(String workerId, String ringAddress, long replicaStep, int device, String deviceNote,
-      ActorRef<WorkerMessage> worker) implements Event {}
+  public record WorkerJoined(
+      String workerId,
+      String ringAddress,
+      long replicaStep,
+      int device,
+      String deviceNote,
+      ActorRef<WorkerMessage> worker)
+      implements Event {}
 
   public record GenerationFormed(long generation, long token) implements Event {}
 
-  public record GenerationAborted(long generation, String workerId, String reason) implements Event {}
+  public record GenerationAborted(long generation, String workerId, String reason)
+      implements Event {}
 
-  public record ProgressReported(int epoch, long step, double loss, double samplesPerSecond) implements Event {}
+  public record ProgressReported(int epoch, long step, double loss, double samplesPerSecond)
+      implements Event {}
 
   public record JobCompleted(long generation) implements Event {}
 
@@ -247,9 +288,12 @@ public final class TrainingCoordinator
   private final TrainingJobIndex.Client index;
 
   /** Registers the entity type; coordinators report ended jobs to {@code index}. */
-  public static void init(ActorSystem<?> system, TrainingSettings settings, TrainingJobIndex.Client index) {
-    EntityTypes.init(system, Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings, index))
-        .withStopMessage(Passivate.INSTANCE));
+  public static void init(
+      ActorSystem<?> system, TrainingSettings settings, TrainingJobIndex.Client index) {
+    EntityTypes.init(
+        system,
+        Entity.of(ENTITY_TYPE_KEY, context -> create(context.getEntityId(), settings, index))
+            .withStopMessage(Passivate.INSTANCE));
   }
 
   /** A coordinator outside sharding and without a job index (tests of one job). */
@@ -257,13 +301,20 @@ public final class TrainingCoordinator
     return create(jobId, settings, TrainingJobIndex.Client.NONE);
   }
 
-  public static Behavior<Command> create(String jobId, TrainingSettings settings, TrainingJobIndex.Client index) {
-    return Behaviors.setup(context ->
-        Behaviors.withTimers(timers -> new TrainingCoordinator(jobId, settings, index, timers, context)));
+  public static Behavior<Command> create(
+      String jobId, TrainingSettings settings, TrainingJobIndex.Client index) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> new TrainingCoordinator(jobId, settings, index, timers, context)));
   }
 
-  private TrainingCoordinator(String jobId, TrainingSettings settings, TrainingJobIndex.Client index,
-      TimerScheduler<Command> timers, ActorContext<Command> context) {
+  private TrainingCoordinator(
+      String jobId,
+      TrainingSettings settings,
+      TrainingJobIndex.Client index,
+      TimerScheduler<Command> timers,
+      ActorContext<Command> context) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), jobId));
     this.jobId = jobId;
     this.settings = settings;
@@ -287,12 +338,16 @@ public final class TrainingCoordinator
         .build();
   }
 
-  /** Events are applied by one pure function: no metrics or messages here, since replay runs it too. */
+  /**
+   * Events are applied by one pure function: no metrics or messages here, since replay runs it too.
+   */
   @Override
   public EventHandler<JobState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onAnyEvent((state, event) -> state.apply(event, settings.maxLossPoints(), settings.checkpointsKept()));
+        .onAnyEvent(
+            (state, event) ->
+                state.apply(event, settings.maxLossPoints(), settings.checkpointsKept()));
   }
 
   // Command routing by stage: a stage lists what it takes; what falls through is answered or
@@ -301,18 +356,21 @@ public final class TrainingCoordinator
   @Override
   public CommandHandlerWithReply<Command, Event, JobState> commandHandler() {
     var builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(JobState.Pending.class)
+    builder
+        .forStateType(JobState.Pending.class)
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(Join.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notFound()))
         .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notFound()));
-    builder.forStateType(JobState.Gathering.class)
+    builder
+        .forStateType(JobState.Gathering.class)
         .onCommand(Join.class, this::onGatheringJoin)
         .onCommand(WorkerLost.class, (state, cmd) -> onUnassignedLost(state.job(), cmd))
         .onCommand(RendezvousDeadline.class, this::onDeadline)
         .onCommand(RecruitTick.class, this::onRecruitTick)
         .onCommand(Fail.class, (state, cmd) -> onFail(state.job(), cmd))
         .onCommand(Cancel.class, (state, cmd) -> onCancel(state.job(), cmd));
-    builder.forStateType(JobState.Running.class)
+    builder
+        .forStateType(JobState.Running.class)
         .onCommand(Join.class, this::onRunningJoin)
         .onCommand(WorkerLost.class, this::onRunningLost)
         .onCommand(GenerationFailed.class, this::onGenerationFailed)
@@ -323,15 +381,26 @@ public final class TrainingCoordinator
         .onCommand(Finish.class, this::onFinish)
         .onCommand(Fail.class, (state, cmd) -> onFail(state.job(), cmd))
         .onCommand(Cancel.class, (state, cmd) -> onCancel(state.job(), cmd));
-    builder.forStateType(JobState.Ended.class)
-        .onCommand(Join.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
-            new Rejected(TrainingError.JOB_ENDED.rejection("job '" + jobId + "' is " + state.job().phase()))))
+    builder
+        .forStateType(JobState.Ended.class)
+        .onCommand(
+            Join.class,
+            (state, cmd) ->
+                Effect()
+                    .reply(
+                        cmd.replyTo(),
+                        new Rejected(
+                            TrainingError.JOB_ENDED.rejection(
+                                "job '" + jobId + "' is " + state.job().phase()))))
         .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), answer(state)));
-    builder.forAnyState()
+    builder
+        .forAnyState()
         .onCommand(Submit.class, this::onSubmitAgain)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), answer(state)))
         .onCommand(CheckpointSaved.class, (state, cmd) -> discard(cmd.checkpoint()))
-        .onCommand(RecruitTick.class, (state, tick) -> Effect().none().thenRun(s -> driver.stopRecruiting()).thenNoReply())
+        .onCommand(
+            RecruitTick.class,
+            (state, tick) -> Effect().none().thenRun(s -> driver.stopRecruiting()).thenNoReply())
         .onCommand(Passivate.class, (state, stop) -> Effect().stop().thenNoReply())
         .onAnyCommand((state, stale) -> Effect().noReply());
     return builder.build();
@@ -347,8 +416,12 @@ public final class TrainingCoordinator
     if (state.job().spec().equals(Optional.of(cmd.spec()))) {
       return Effect().reply(cmd.replyTo(), answer(state));
     }
-    return Effect().reply(cmd.replyTo(),
-        new Rejected(TrainingError.JOB_EXISTS.rejection("job '" + jobId + "' already exists with another spec")));
+    return Effect()
+        .reply(
+            cmd.replyTo(),
+            new Rejected(
+                TrainingError.JOB_EXISTS.rejection(
+                    "job '" + jobId + "' already exists with another spec")));
   }
 
   private void onRecovered(JobState state) {
@@ -360,8 +433,9 @@ public final class TrainingCoordinator
       // The generation's members report to the incarnation that died: end it and gather again.
       case JobState.Running running -> context.getSelf().tell(new Restarted(job.generation()));
       // After a restart of the coordinator: gather again what the job misses.
-      case JobState.Gathering gathering -> driver.recruit(job.spec().orElseThrow().maxWorkers() - job.joined().size());
-      case JobState.Pending pending -> { }
+      case JobState.Gathering gathering ->
+          driver.recruit(job.spec().orElseThrow().maxWorkers() - job.joined().size());
+      case JobState.Pending pending -> {}
     }
     if (!(state instanceof JobState.Ended)) {
       driver.watchAll(job);
@@ -387,7 +461,9 @@ public final class TrainingCoordinator
     if (count == spec.maxWorkers()) {
       GenerationFormed formed = job.nextGeneration(jobId);
       events.add(formed);
-      events.add(new GenerationResumed(formed.generation(), job.withJoined(member).resumePlan(settings.preferReplicas())));
+      events.add(
+          new GenerationResumed(
+              formed.generation(), job.withJoined(member).resumePlan(settings.preferReplicas())));
     }
     return persist(events)
         .thenRun(next -> driver.watch(member))
@@ -416,33 +492,55 @@ public final class TrainingCoordinator
    * that may not exist would hang the job: fail it, naming what the worker's node lacks.
    */
   private ReplyEffect<Event, JobState> failForBackend(Job job, Join cmd) {
-    String why = "backend_unavailable: nccl requested but worker " + cmd.workerId() + " has no GPU: " + cmd.deviceNote();
+    String why =
+        "backend_unavailable: nccl requested but worker "
+            + cmd.workerId()
+            + " has no GPU: "
+            + cmd.deviceNote();
     return persist(List.of(new JobFailed(why)))
         .thenRun(next -> endJob(job, "job failed: " + why, JobPhase.FAILED))
-        .thenReply(cmd.replyTo(), next ->
-            new Rejected(TrainingError.BACKEND_UNAVAILABLE.rejection("job '" + jobId + "' failed: " + why)));
+        .thenReply(
+            cmd.replyTo(),
+            next ->
+                new Rejected(
+                    TrainingError.BACKEND_UNAVAILABLE.rejection(
+                        "job '" + jobId + "' failed: " + why)));
   }
 
   private static Member member(Join cmd) {
-    return new Member(cmd.workerId(), cmd.ringAddress(), cmd.replicaStep(), cmd.device(), cmd.deviceNote(), cmd.worker());
+    return new Member(
+        cmd.workerId(),
+        cmd.ringAddress(),
+        cmd.replicaStep(),
+        cmd.device(),
+        cmd.deviceNote(),
+        cmd.worker());
   }
 
   private static WorkerJoined joined(Member m) {
-    return new WorkerJoined(m.workerId(), m.ringAddress(), m.replicaStep(), m.device(), m.deviceNote(), m.worker());
+    return new WorkerJoined(
+        m.workerId(), m.ringAddress(), m.replicaStep(), m.device(), m.deviceNote(), m.worker());
   }
 
   private Rejected full(TrainingJobSpec spec) {
-    return new Rejected(TrainingError.JOB_FULL.rejection(
-        "job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
+    return new Rejected(
+        TrainingError.JOB_FULL.rejection(
+            "job '" + jobId + "' already has workers.max = " + spec.maxWorkers() + " workers"));
   }
 
-  private ReplyEffect<Event, JobState> onDeadline(JobState.Gathering state, RendezvousDeadline cmd) {
+  private ReplyEffect<Event, JobState> onDeadline(
+      JobState.Gathering state, RendezvousDeadline cmd) {
     Job job = state.job();
-    if (cmd.generation() != job.generation() || job.joined().size() < job.spec().orElseThrow().minWorkers()) {
+    if (cmd.generation() != job.generation()
+        || job.joined().size() < job.spec().orElseThrow().minWorkers()) {
       return Effect().noReply();
     }
     GenerationFormed formed = job.nextGeneration(jobId);
-    return persist(List.of(formed, new GenerationResumed(formed.generation(), job.resumePlan(settings.preferReplicas()))))
+    return persist(
+            List.of(
+                formed,
+                new GenerationResumed(
+                    formed.generation(), job.resumePlan(settings.preferReplicas()))))
         .thenRun(driver::afterRendezvousChange)
         .thenNoReply();
   }
@@ -474,7 +572,8 @@ public final class TrainingCoordinator
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, JobState> onGenerationFailed(JobState.Running state, GenerationFailed cmd) {
+  private ReplyEffect<Event, JobState> onGenerationFailed(
+      JobState.Running state, GenerationFailed cmd) {
     Job job = state.job();
     if (cmd.generation() != job.generation()) {
       return Effect().noReply(); // a report about an older generation
@@ -500,8 +599,10 @@ public final class TrainingCoordinator
 
   /** Records the end of the running generation and the start of a recovery. */
   private EffectBuilder<Event, JobState> endGeneration(Job job, String workerId, String reason) {
-    return persist(List.of(new GenerationAborted(job.generation(), workerId, reason),
-            new RecoveryStarted(reason, Instant.now())))
+    return persist(
+            List.of(
+                new GenerationAborted(job.generation(), workerId, reason),
+                new RecoveryStarted(reason, Instant.now())))
         .thenRun(next -> metrics.recovered(jobId));
   }
 
@@ -512,14 +613,17 @@ public final class TrainingCoordinator
     if (cmd.generation() != job.generation()) {
       return Effect().noReply(); // a report from an aborted generation
     }
-    ProgressReported progress = new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond());
+    ProgressReported progress =
+        new ProgressReported(cmd.epoch(), cmd.step(), cmd.loss(), cmd.samplesPerSecond());
     if (job.recoveryInProgress().map(r -> r.generation() == cmd.generation()).orElse(false)) {
-      return persist(List.of(progress, new TrainingResumed(cmd.generation(), Instant.now()))).thenNoReply();
+      return persist(List.of(progress, new TrainingResumed(cmd.generation(), Instant.now())))
+          .thenNoReply();
     }
     return persist(List.of(progress)).thenNoReply();
   }
 
-  private ReplyEffect<Event, JobState> onCheckpointSaved(JobState.Running state, CheckpointSaved cmd) {
+  private ReplyEffect<Event, JobState> onCheckpointSaved(
+      JobState.Running state, CheckpointSaved cmd) {
     Job job = state.job();
     CheckpointInfo c = cmd.checkpoint();
     boolean current = cmd.generation() == job.generation() && c.generation() == job.generation();
@@ -527,11 +631,18 @@ public final class TrainingCoordinator
       return discard(c);
     }
     return persist(List.of(new CheckpointCommitted(c)))
-        .thenRun(next -> job.checkpoints().stream()
-            .filter(old -> !next.job().checkpoints().contains(old))
-            // Deleted only after the newer manifest is durable: a crash in between leaves an
-            // extra checkpoint, never none.
-            .forEach(old -> checkpoints.delete(CheckpointStore.persistenceId(jobId, old.generation(), old.step()))))
+        .thenRun(
+            next ->
+                job.checkpoints().stream()
+                    .filter(old -> !next.job().checkpoints().contains(old))
+                    // Deleted only after the newer manifest is durable: a crash in between leaves
+                    // an
+                    // extra checkpoint, never none.
+                    .forEach(
+                        old ->
+                            checkpoints.delete(
+                                CheckpointStore.persistenceId(
+                                    jobId, old.generation(), old.step()))))
         .thenNoReply();
   }
 
@@ -601,6 +712,7 @@ public final class TrainingCoordinator
   }
 
   private Rejected notFound() {
-    return new Rejected(TrainingError.JOB_NOT_FOUND.rejection("job '" + jobId + "' does not exist"));
+    return new Rejected(
+        TrainingError.JOB_NOT_FOUND.rejection("job '" + jobId + "' does not exist"));
   }
 }

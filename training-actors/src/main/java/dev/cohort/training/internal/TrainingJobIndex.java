@@ -27,19 +27,21 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * The cluster's list of training jobs: one sharded, event-sourced entity (id {@code jobs}) that
- * knows every submitted job's id and name and whether it ended. {@code GET /v1/training/jobs}
- * lists from it, and every node's {@link JobWaker} wakes the coordinators of the jobs that have
- * not ended, so that a job resumes after its coordinator's node died or the cluster restarted.
+ * knows every submitted job's id and name and whether it ended. {@code GET /v1/training/jobs} lists
+ * from it, and every node's {@link JobWaker} wakes the coordinators of the jobs that have not
+ * ended, so that a job resumes after its coordinator's node died or the cluster restarted.
  *
- * <p>A job is registered before its submit reaches the coordinator (a job is never running
- * without an entry); an entry whose submit then failed belongs to no job, and listing skips it.
- * {@code MarkEnded} is sent without acknowledgement; a lost one is repeated when the ended
- * coordinator is woken again. Snapshots bound recovery.
+ * <p>A job is registered before its submit reaches the coordinator (a job is never running without
+ * an entry); an entry whose submit then failed belongs to no job, and listing skips it. {@code
+ * MarkEnded} is sent without acknowledgement; a lost one is repeated when the ended coordinator is
+ * woken again. Snapshots bound recovery.
  */
 public final class TrainingJobIndex
-    extends EventSourcedBehaviorWithEnforcedReplies<TrainingJobIndex.Command, TrainingJobIndex.Event, TrainingJobIndex.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        TrainingJobIndex.Command, TrainingJobIndex.Event, TrainingJobIndex.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "TrainingJobIndex");
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "TrainingJobIndex");
   static final String ENTITY_ID = "jobs";
 
   // Command ------------------------------------------------------------------------------------
@@ -47,7 +49,8 @@ public final class TrainingJobIndex
   public sealed interface Command extends CohortSerializable {}
 
   /** Adds job {@code jobId} unless it is known; answered once durable. */
-  public record Register(String jobId, String name, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Register(String jobId, String name, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
   /** Job {@code jobId} ended in {@code phase}; no reply. */
   public record MarkEnded(String jobId, JobPhase phase) implements Command {}
@@ -69,8 +72,11 @@ public final class TrainingJobIndex
 
   // State --------------------------------------------------------------------------------------
 
-  /** @param ended the phase the job ended in, empty while it has not */
-  public record Entry(String jobId, String name, Optional<JobPhase> ended) implements CohortSerializable {}
+  /**
+   * @param ended the phase the job ended in, empty while it has not
+   */
+  public record Entry(String jobId, String name, Optional<JobPhase> ended)
+      implements CohortSerializable {}
 
   /** Entries in registration order. */
   public record State(List<Entry> entries) implements CohortSerializable {
@@ -85,9 +91,14 @@ public final class TrainingJobIndex
     }
 
     State ended(JobEnded e) {
-      return new State(entries.stream()
-          .map(x -> x.jobId().equals(e.jobId()) ? new Entry(x.jobId(), x.name(), Optional.of(e.phase())) : x)
-          .toList());
+      return new State(
+          entries.stream()
+              .map(
+                  x ->
+                      x.jobId().equals(e.jobId())
+                          ? new Entry(x.jobId(), x.name(), Optional.of(e.phase()))
+                          : x)
+              .toList());
     }
   }
 
@@ -129,7 +140,8 @@ public final class TrainingJobIndex
       return Effect().reply(cmd.replyTo(), StatusReply.success(Done.getInstance()));
     }
     // Persist before replying: the submit that follows relies on the entry being durable.
-    return Effect().persist(new JobRegistered(cmd.jobId(), cmd.name()))
+    return Effect()
+        .persist(new JobRegistered(cmd.jobId(), cmd.name()))
         .thenReply(cmd.replyTo(), next -> StatusReply.success(Done.getInstance()));
   }
 
@@ -142,9 +154,10 @@ public final class TrainingJobIndex
   }
 
   private ReplyEffect<Event, State> onQuery(State state, Query cmd) {
-    List<Entry> entries = cmd.activeOnly()
-        ? state.entries().stream().filter(e -> e.ended().isEmpty()).toList()
-        : state.entries();
+    List<Entry> entries =
+        cmd.activeOnly()
+            ? state.entries().stream().filter(e -> e.ended().isEmpty()).toList()
+            : state.entries();
     return Effect().reply(cmd.replyTo(), new Listing(entries));
   }
 
@@ -161,20 +174,21 @@ public final class TrainingJobIndex
 
   /** How coordinators and the embedded API reach the index; {@link #NONE} where there is none. */
   public interface Client {
-    Client NONE = new Client() {
-      @Override
-      public CompletionStage<Done> register(String jobId, String name) {
-        return CompletableFuture.completedFuture(Done.getInstance());
-      }
+    Client NONE =
+        new Client() {
+          @Override
+          public CompletionStage<Done> register(String jobId, String name) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
 
-      @Override
-      public void ended(String jobId, JobPhase phase) {}
+          @Override
+          public void ended(String jobId, JobPhase phase) {}
 
-      @Override
-      public CompletionStage<List<Entry>> list(boolean activeOnly) {
-        return CompletableFuture.completedFuture(List.of());
-      }
-    };
+          @Override
+          public CompletionStage<List<Entry>> list(boolean activeOnly) {
+            return CompletableFuture.completedFuture(List.of());
+          }
+        };
 
     CompletionStage<Done> register(String jobId, String name);
 
@@ -183,7 +197,9 @@ public final class TrainingJobIndex
     CompletionStage<List<Entry>> list(boolean activeOnly);
   }
 
-  /** The sharded index of {@code system} (its entity type must be initialised, see {@link #init}). */
+  /**
+   * The sharded index of {@code system} (its entity type must be initialised, see {@link #init}).
+   */
   public static Client client(ActorSystem<?> system, Duration askTimeout) {
     EntityRef<Command> ref = ClusterSharding.get(system).entityRefFor(ENTITY_TYPE_KEY, ENTITY_ID);
     return new Client() {
@@ -199,7 +215,8 @@ public final class TrainingJobIndex
 
       @Override
       public CompletionStage<List<Entry>> list(boolean activeOnly) {
-        return ref.<Listing>ask(replyTo -> new Query(activeOnly, replyTo), askTimeout).thenApply(Listing::entries);
+        return ref.<Listing>ask(replyTo -> new Query(activeOnly, replyTo), askTimeout)
+            .thenApply(Listing::entries);
       }
     };
   }

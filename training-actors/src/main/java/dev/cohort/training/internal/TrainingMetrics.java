@@ -33,34 +33,71 @@ public final class TrainingMetrics {
   private final Map<String, dev.cohort.training.JobPhase> jobs = new ConcurrentHashMap<>();
 
   private TrainingMetrics(Metrics m) {
-    stepSeconds = m.histogram("cohort_training_step_seconds", "Time of one data-parallel training step on one worker.");
-    samples = m.counter("cohort_training_samples", "Samples processed by all ranks of a job, counted by rank 0.", "job");
-    allreduceSeconds = m.histogram("cohort_training_allreduce_seconds",
-        "Gradient allreduce time per step (first bucket launched to last completed).", "backend");
-    allreduceBytes = m.counter("cohort_training_allreduce_bytes", "Gradient bytes allreduced by this node's workers.", "backend");
-    recoveries = m.counter("cohort_training_recoveries", "Recoveries of a job: generations ended by a lost or failed worker or by a restart of its coordinator.", "job");
-    m.gauge("cohort_training_loss", "Latest global training loss of a job.", sink -> loss.forEach((job, v) -> sink.set(v, job)), "job");
-    m.gauge("cohort_training_busbw_bytes_per_second", "Allreduce bus bandwidth of a job's last step (nccl-tests definition).",
-        sink -> busbw.forEach((job, v) -> sink.set(v, job)), "job");
-    m.gauge("cohort_training_workers", "Members of a job's running generation.", sink -> workers.forEach((job, v) -> sink.set(v, job)), "job");
-    m.gauge("cohort_training_jobs", "Jobs whose coordinator runs on this node, by state.", sink -> {
-      Map<dev.cohort.training.JobPhase, Integer> counts = new java.util.EnumMap<>(dev.cohort.training.JobPhase.class);
-      jobs.values().forEach(p -> counts.merge(p, 1, Integer::sum));
-      for (dev.cohort.training.JobPhase p : dev.cohort.training.JobPhase.values()) {
-        sink.set(counts.getOrDefault(p, 0), p.name().toLowerCase(java.util.Locale.ROOT));
-      }
-    }, "state");
+    stepSeconds =
+        m.histogram(
+            "cohort_training_step_seconds",
+            "Time of one data-parallel training step on one worker.");
+    samples =
+        m.counter(
+            "cohort_training_samples",
+            "Samples processed by all ranks of a job, counted by rank 0.",
+            "job");
+    allreduceSeconds =
+        m.histogram(
+            "cohort_training_allreduce_seconds",
+            "Gradient allreduce time per step (first bucket launched to last completed).",
+            "backend");
+    allreduceBytes =
+        m.counter(
+            "cohort_training_allreduce_bytes",
+            "Gradient bytes allreduced by this node's workers.",
+            "backend");
+    recoveries =
+        m.counter(
+            "cohort_training_recoveries",
+            "Recoveries of a job: generations ended by a lost or failed worker or by a restart of its coordinator.",
+            "job");
+    m.gauge(
+        "cohort_training_loss",
+        "Latest global training loss of a job.",
+        sink -> loss.forEach((job, v) -> sink.set(v, job)),
+        "job");
+    m.gauge(
+        "cohort_training_busbw_bytes_per_second",
+        "Allreduce bus bandwidth of a job's last step (nccl-tests definition).",
+        sink -> busbw.forEach((job, v) -> sink.set(v, job)),
+        "job");
+    m.gauge(
+        "cohort_training_workers",
+        "Members of a job's running generation.",
+        sink -> workers.forEach((job, v) -> sink.set(v, job)),
+        "job");
+    m.gauge(
+        "cohort_training_jobs",
+        "Jobs whose coordinator runs on this node, by state.",
+        sink -> {
+          Map<dev.cohort.training.JobPhase, Integer> counts =
+              new java.util.EnumMap<>(dev.cohort.training.JobPhase.class);
+          jobs.values().forEach(p -> counts.merge(p, 1, Integer::sum));
+          for (dev.cohort.training.JobPhase p : dev.cohort.training.JobPhase.values()) {
+            sink.set(counts.getOrDefault(p, 0), p.name().toLowerCase(java.util.Locale.ROOT));
+          }
+        },
+        "state");
   }
 
   public static TrainingMetrics get(ActorSystem<?> system) {
-    return BY_SYSTEM.computeIfAbsent(system, s -> {
-      s.getWhenTerminated().thenRun(() -> BY_SYSTEM.remove(s));
-      return new TrainingMetrics(Metrics.get(s));
-    });
+    return BY_SYSTEM.computeIfAbsent(
+        system,
+        s -> {
+          s.getWhenTerminated().thenRun(() -> BY_SYSTEM.remove(s));
+          return new TrainingMetrics(Metrics.get(s));
+        });
   }
 
   /** One step of a job on one rank of {@code ranks}; rank 0 also records the job-wide values. */
-  public void step(String job, int rank, int ranks, Backend backend, DataParallelTrainer.StepResult r) {
+  public void step(
+      String job, int rank, int ranks, Backend backend, DataParallelTrainer.StepResult r) {
     stepSeconds.observe((r.computeNanos() + r.exposedCommNanos()) / 1e9);
     allreduceSeconds.labelValues(backend.id()).observe(r.allreduceNanos() / 1e9);
     allreduceBytes.labelValues(backend.id()).inc(r.allreduceBytes());

@@ -96,7 +96,8 @@ public final class TrainingRegistrations implements KryoRegistrations {
     return java.util.List.of(
         model,
         optimizer,
-        new TrainingJobSpec("sample", model, "dataset", 1, 2, Backend.RING, 1, 16, optimizer, 7, 10, 25),
+        new TrainingJobSpec(
+            "sample", model, "dataset", 1, 2, Backend.RING, 1, 16, optimizer, 7, 10, 25),
         new NcclRendezvous(0, 1, new byte[NcclRendezvous.UNIQUE_ID_BYTES], 0));
   }
 }

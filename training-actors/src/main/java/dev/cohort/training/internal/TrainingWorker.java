@@ -21,7 +21,6 @@ import dev.cohort.training.collective.RingEndpoint;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
-import dev.cohort.training.JobStatus;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,34 +43,33 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * generation was aborted.
  *
  * <p>Per generation: bind a ring endpoint, {@code Join} with its address, its device and the step
- * of the replica it holds; on {@code Assignment} form the communicator of the generation's
- * backend (below), read and decode the dataset; rank 0
- * prepares the state the coordinator chose ({@code Resume}: load the job's last checkpoint, keep
- * its own replica, or start from the seed); every rank copies rank 0's replica ({@link
- * DataParallelTrainer#synchronizeReplicas}) and trains to the last epoch. Rank 0 reports progress
- * after every step, writes a checkpoint every {@code checkpointEverySteps} steps (reported to the
- * coordinator once every chunk is durable) and sends {@code Finish} at the end. The model and
- * optimizer survive generations inside this actor (the replica), so survivors of a lost worker
- * can continue where they were.
+ * of the replica it holds; on {@code Assignment} form the communicator of the generation's backend
+ * (below), read and decode the dataset; rank 0 prepares the state the coordinator chose ({@code
+ * Resume}: load the job's last checkpoint, keep its own replica, or start from the seed); every
+ * rank copies rank 0's replica ({@link DataParallelTrainer#synchronizeReplicas}) and trains to the
+ * last epoch. Rank 0 reports progress after every step, writes a checkpoint every {@code
+ * checkpointEverySteps} steps (reported to the coordinator once every chunk is durable) and sends
+ * {@code Finish} at the end. The model and optimizer survive generations inside this actor (the
+ * replica), so survivors of a lost worker can continue where they were.
  *
- * <p>Threads: training never runs on the actor's thread (it blocks on sockets); the training
- * thread only tells messages (to the coordinator, and its result to this actor through {@code
- * pipeToSelf}) and reads the current communicator through a volatile field that {@code Abort}
- * uses to stop it.
+ * <p>Threads: training never runs on the actor's thread (it blocks on sockets); the training thread
+ * only tells messages (to the coordinator, and its result to this actor through {@code pipeToSelf})
+ * and reads the current communicator through a volatile field that {@code Abort} uses to stop it.
  *
- * <p>Backends: ring connects to the peers of the assignment's {@code RingRendezvous}. nccl
- * (the coordinator assigns it only to workers with a GPU): rank 0 calls {@code ncclGetUniqueId}
- * and sends the id to the coordinator ({@code NcclIdCreated}), which hands every rank its {@code
+ * <p>Backends: ring connects to the peers of the assignment's {@code RingRendezvous}. nccl (the
+ * coordinator assigns it only to workers with a GPU): rank 0 calls {@code ncclGetUniqueId} and
+ * sends the id to the coordinator ({@code NcclIdCreated}), which hands every rank its {@code
  * NcclRendezvous} ({@code NcclStart}); each rank waits for it at most {@code collective.timeout}
  * and then creates its {@link NcclCommunicator} (non-blocking init on that communicator's own
  * device thread, aborted at the deadline). The model stays on the CPU: the trainer's gradient
- * buckets are off-heap host segments, which the nccl communicator stages through device memory.
- * A worker whose node cannot run nccl fails the job ({@code backend_unavailable}) rather than
+ * buckets are off-heap host segments, which the nccl communicator stages through device memory. A
+ * worker whose node cannot run nccl fails the job ({@code backend_unavailable}) rather than
  * retrying. Hazard: nothing of the nccl path has run on a GPU in this project yet (see the README).
  */
 public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
   // The training thread logs here: an actor's own logger may only be used on its thread.
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingWorker.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(TrainingWorker.class);
 
   /**
    * The worker's own messages. Nothing outside sends them (the coordinator talks to the worker's
@@ -82,10 +80,12 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private record FromCoordinator(WorkerMessage message) implements Command {}
 
   /** The answer to join attempt {@code attempt} (an older attempt's answer is ignored). */
-  private record Joined(long attempt, TrainingCoordinator.Reply reply, Throwable failure) implements Command {}
+  private record Joined(long attempt, TrainingCoordinator.Reply reply, Throwable failure)
+      implements Command {}
 
   /** The training thread ended: completed, aborted, or failed with {@code error}. */
-  private record GenerationEnded(long generation, boolean completed, Throwable error) implements Command {}
+  private record GenerationEnded(long generation, boolean completed, Throwable error)
+      implements Command {}
 
   private final String workerId;
   // The coordinator's current incarnation: Assignment and Abort carry it (it changes when the
@@ -100,7 +100,8 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private final WorkerDevice device;
   private RingEndpoint endpoint;
   // An nccl generation's rendezvous: created by the actor on Assignment (so that an early
-  // NcclStart is not lost), completed by NcclStart or failed by Abort, awaited by the training thread.
+  // NcclStart is not lost), completed by NcclStart or failed by Abort, awaited by the training
+  // thread.
   private long ncclGeneration = -1;
   private CompletableFuture<NcclRendezvous> ncclStart = new CompletableFuture<>();
   // Written by the training thread, read by the actor after the thread's result arrived.
@@ -130,18 +131,35 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
 
   /** A CPU worker (ring only). */
   public static Behavior<Command> create(
-      String workerId, ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings) {
-    return create(workerId, coordinator, datasets, settings, WorkerDevice.cpu("a CPU worker (no GPU assigned)"));
+      String workerId,
+      ActorRef<TrainingCoordinator.Command> coordinator,
+      DatasetSource datasets,
+      TrainingSettings settings) {
+    return create(
+        workerId,
+        coordinator,
+        datasets,
+        settings,
+        WorkerDevice.cpu("a CPU worker (no GPU assigned)"));
   }
 
   /** A worker on {@code device} (its node's {@link WorkerPool} chose it). */
-  public static Behavior<Command> create(String workerId, ActorRef<TrainingCoordinator.Command> coordinator,
-      DatasetSource datasets, TrainingSettings settings, WorkerDevice device) {
-    return Behaviors.setup(context -> new TrainingWorker(context, workerId, coordinator, datasets, settings, device));
+  public static Behavior<Command> create(
+      String workerId,
+      ActorRef<TrainingCoordinator.Command> coordinator,
+      DatasetSource datasets,
+      TrainingSettings settings,
+      WorkerDevice device) {
+    return Behaviors.setup(
+        context -> new TrainingWorker(context, workerId, coordinator, datasets, settings, device));
   }
 
-  private TrainingWorker(ActorContext<Command> context, String workerId,
-      ActorRef<TrainingCoordinator.Command> coordinator, DatasetSource datasets, TrainingSettings settings,
+  private TrainingWorker(
+      ActorContext<Command> context,
+      String workerId,
+      ActorRef<TrainingCoordinator.Command> coordinator,
+      DatasetSource datasets,
+      TrainingSettings settings,
       WorkerDevice device) {
     super(context);
     this.workerId = workerId;
@@ -172,13 +190,15 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     endpoint = RingEndpoint.bind(settings);
     long step = replica == null ? -1 : replica.step();
     long attempt = ++joinAttempt;
-    getContext().ask(
-        TrainingCoordinator.Reply.class,
-        coordinator,
-        Duration.ofSeconds(30),
-        (ActorRef<TrainingCoordinator.Reply> replyTo) ->
-            new TrainingCoordinator.Join(workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
-        (reply, failure) -> new Joined(attempt, reply, failure));
+    getContext()
+        .ask(
+            TrainingCoordinator.Reply.class,
+            coordinator,
+            Duration.ofSeconds(30),
+            (ActorRef<TrainingCoordinator.Reply> replyTo) ->
+                new TrainingCoordinator.Join(
+                    workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
+            (reply, failure) -> new Joined(attempt, reply, failure));
   }
 
   private Behavior<Command> onJoined(Joined msg) {
@@ -190,7 +210,9 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       return Behaviors.stopped();
     }
     if (msg.reply() instanceof TrainingCoordinator.Rejected rejected) {
-      getContext().getLog().info("worker {} not taken: {}", workerId, rejected.rejection().message());
+      getContext()
+          .getLog()
+          .info("worker {} not taken: {}", workerId, rejected.rejection().message());
       return Behaviors.stopped();
     }
     return this;
@@ -213,7 +235,9 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
 
   private Behavior<Command> onAssignment(Assignment a) {
     if (running) {
-      getContext().getLog().warn("worker {} got generation {} while still running one", workerId, a.generation());
+      getContext()
+          .getLog()
+          .warn("worker {} got generation {} while still running one", workerId, a.generation());
       return this;
     }
     running = true;
@@ -223,16 +247,22 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     ncclGeneration = a.generation();
     ncclStart = nccl;
     CompletableFuture<Boolean> result = new CompletableFuture<>();
-    Thread.ofPlatform().daemon().name("cohort-train-" + workerId + "-g" + a.generation())
-        .start(() -> {
-          try {
-            result.complete(runGeneration(a, ep, nccl));
-          } catch (Throwable t) {
-            result.completeExceptionally(t);
-          }
-        });
-    getContext().pipeToSelf(result, (completed, error) ->
-        new GenerationEnded(a.generation(), completed != null && completed, unwrap(error)));
+    Thread.ofPlatform()
+        .daemon()
+        .name("cohort-train-" + workerId + "-g" + a.generation())
+        .start(
+            () -> {
+              try {
+                result.complete(runGeneration(a, ep, nccl));
+              } catch (Throwable t) {
+                result.completeExceptionally(t);
+              }
+            });
+    getContext()
+        .pipeToSelf(
+            result,
+            (completed, error) ->
+                new GenerationEnded(a.generation(), completed != null && completed, unwrap(error)));
     return this;
   }
 
@@ -248,8 +278,14 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       c.abort(a.reason()); // the training thread fails out of its next collective
     }
     if (a.generation() == ncclGeneration) {
-      ncclStart.completeExceptionally(new CollectiveException(ErrorKind.CONFLICT, "communicator_closed",
-          "generation " + a.generation() + " aborted before its nccl rendezvous: " + a.reason()));
+      ncclStart.completeExceptionally(
+          new CollectiveException(
+              ErrorKind.CONFLICT,
+              "communicator_closed",
+              "generation "
+                  + a.generation()
+                  + " aborted before its nccl rendezvous: "
+                  + a.reason()));
     }
     if (running) {
       return this; // onEnded decides once the training thread is out
@@ -283,7 +319,9 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     if (abortedGeneration != e.generation()) {
       // Our own communicator failed first (a peer vanished): tell the coordinator, which aborts
       // the generation and tells everyone to join again.
-      coordinator.tell(new TrainingCoordinator.GenerationFailed(e.generation(), workerId, String.valueOf(e.error())));
+      coordinator.tell(
+          new TrainingCoordinator.GenerationFailed(
+              e.generation(), workerId, String.valueOf(e.error())));
     }
     if (jobEnded) {
       return Behaviors.stopped();
@@ -306,14 +344,16 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
 
   // On the training thread ---------------------------------------------------------------------
 
-  private boolean runGeneration(Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl) throws Exception {
+  private boolean runGeneration(
+      Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl) throws Exception {
     TrainingJobSpec spec = a.spec();
     if (replica == null) {
       replica = freshReplica(spec);
     }
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
-    try (Communicator comm = a.backend() == Backend.NCCL ? ncclCommunicator(a, nccl) : ep.join(a.rendezvous())) {
+    try (Communicator comm =
+        a.backend() == Backend.NCCL ? ncclCommunicator(a, nccl) : ep.join(a.rendezvous())) {
       current = comm;
       if (abortedGeneration == a.generation()) {
         comm.abort("aborted before it started");
@@ -322,8 +362,15 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       if (comm.rank() == 0) {
         prepareResume(a);
       }
-      try (DataParallelTrainer trainer = DataParallelTrainer.create(comm, replica.model, replica.optimizer, data,
-          spec.batchSize(), (long) spec.bucketCapMb() << 20, spec.seed())) {
+      try (DataParallelTrainer trainer =
+          DataParallelTrainer.create(
+              comm,
+              replica.model,
+              replica.optimizer,
+              data,
+              spec.batchSize(),
+              (long) spec.bucketCapMb() << 20,
+              spec.seed())) {
         trainer.resumeFrom(replica.position);
         trainer.synchronizeReplicas();
         replica.position = trainer.position();
@@ -337,8 +384,12 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
           metrics.step(a.jobId(), comm.rank(), comm.size(), comm.backend(), r);
           if (comm.rank() == 0) {
             double perSecond = samples / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-            a.coordinator().tell(new TrainingCoordinator.ReportProgress(a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
-            if (r.globalStep() % spec.checkpointEverySteps() == 0 && trainer.epoch() < spec.epochs()) {
+            a.coordinator()
+                .tell(
+                    new TrainingCoordinator.ReportProgress(
+                        a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+            if (r.globalStep() % spec.checkpointEverySteps() == 0
+                && trainer.epoch() < spec.epochs()) {
               checkpointWrite = checkpoint(a, checkpointWrite);
             }
           }
@@ -355,26 +406,48 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
    * Rank 0 creates the generation's NCCL unique id and sends it to the coordinator; every rank
    * waits (at most collective.timeout) for its rendezvous and joins the communicator on its GPU.
    */
-  private Communicator ncclCommunicator(Assignment a, CompletableFuture<NcclRendezvous> start) throws Exception {
+  private Communicator ncclCommunicator(Assignment a, CompletableFuture<NcclRendezvous> start)
+      throws Exception {
     if (!device.hasGpu()) {
-      throw new CollectiveException(ErrorKind.INVALID, "backend_unavailable",
-          "generation " + a.generation() + " runs on nccl but worker " + workerId + " has no GPU: " + device.note());
+      throw new CollectiveException(
+          ErrorKind.INVALID,
+          "backend_unavailable",
+          "generation "
+              + a.generation()
+              + " runs on nccl but worker "
+              + workerId
+              + " has no GPU: "
+              + device.note());
     }
     int size = a.rendezvous().peers().size();
     if (a.rendezvous().rank() == 0) {
       byte[] id = Communicators.ncclUniqueId(settings);
-      a.coordinator().tell(new TrainingCoordinator.NcclIdCreated(a.generation(), new NcclRendezvous(0, size, id, device.gpu())));
+      a.coordinator()
+          .tell(
+              new TrainingCoordinator.NcclIdCreated(
+                  a.generation(), new NcclRendezvous(0, size, id, device.gpu())));
     }
     NcclRendezvous mine;
     try {
       mine = start.get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw new CollectiveException(ErrorKind.TIMEOUT, "rendezvous_failed", "no nccl unique id for generation "
-          + a.generation() + " within " + settings.collectiveTimeout().toMillis() + " ms");
+      throw new CollectiveException(
+          ErrorKind.TIMEOUT,
+          "rendezvous_failed",
+          "no nccl unique id for generation "
+              + a.generation()
+              + " within "
+              + settings.collectiveTimeout().toMillis()
+              + " ms");
     } catch (java.util.concurrent.ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
     }
-    LOG.info("worker {} joins nccl rank {} of {} on GPU {}", workerId, mine.rank(), mine.size(), mine.device());
+    LOG.info(
+        "worker {} joins nccl rank {} of {} on GPU {}",
+        workerId,
+        mine.rank(),
+        mine.size(),
+        mine.device());
     return Communicators.nccl(mine, settings);
   }
 
@@ -388,42 +461,55 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   }
 
   /**
-   * Rank 0 puts its replica where the coordinator said this generation starts; the others copy
-   * it in {@code synchronizeReplicas}, so only rank 0 reads a checkpoint.
+   * Rank 0 puts its replica where the coordinator said this generation starts; the others copy it
+   * in {@code synchronizeReplicas}, so only rank 0 reads a checkpoint.
    */
   private void prepareResume(Assignment a) throws Exception {
     TrainingCoordinator.Resume resume = a.resume();
     switch (resume.from()) {
       case RecoveryInfo.FROM_CHECKPOINT -> {
         CheckpointInfo c = resume.checkpoint().orElseThrow();
-        List<byte[]> chunks = await(checkpoints.read(
-            CheckpointStore.persistenceId(a.jobId(), c.generation(), c.step()), c.chunks()).toCompletableFuture());
+        List<byte[]> chunks =
+            await(
+                checkpoints
+                    .read(
+                        CheckpointStore.persistenceId(a.jobId(), c.generation(), c.step()),
+                        c.chunks())
+                    .toCompletableFuture());
         byte[] bytes = CheckpointCodec.join(chunks);
         if (bytes.length != c.bytes() || CheckpointCodec.crc32(bytes) != c.crc32()) {
-          throw new IllegalStateException("checkpoint at step " + c.step() + " is corrupt: size or CRC-32 differs from its manifest");
+          throw new IllegalStateException(
+              "checkpoint at step "
+                  + c.step()
+                  + " is corrupt: size or CRC-32 differs from its manifest");
         }
         replica.position = CheckpointCodec.decode(bytes, replica.model, replica.optimizer);
-        LOG.info("worker {} resumes job {} from the checkpoint at step {}", workerId, a.jobId(), c.step());
+        LOG.info(
+            "worker {} resumes job {} from the checkpoint at step {}",
+            workerId,
+            a.jobId(),
+            c.step());
       }
       case RecoveryInfo.FROM_START -> {
         if (replica.step() != 0) {
           replica = freshReplica(a.spec());
         }
       }
-      default -> { } // FROM_REPLICA: this rank holds the most advanced replica (ranked 0 for it)
+      default -> {} // FROM_REPLICA: this rank holds the most advanced replica (ranked 0 for it)
     }
   }
 
   /**
    * Rank 0 encodes a checkpoint of its replica now (a copy, so training goes on) and writes it in
-   * the background; the coordinator is told once every chunk is durable. A write still running
-   * from the previous checkpoint makes this one skip: checkpoints never queue up behind a slow
-   * journal.
+   * the background; the coordinator is told once every chunk is durable. A write still running from
+   * the previous checkpoint makes this one skip: checkpoints never queue up behind a slow journal.
    */
   private CompletableFuture<?> checkpoint(Assignment a, CompletableFuture<?> previous) {
     if (!previous.isDone()) {
-      LOG.warn("job {}: checkpoint at step {} skipped, the previous one is still being written",
-          a.jobId(), replica.step());
+      LOG.warn(
+          "job {}: checkpoint at step {} skipped, the previous one is still being written",
+          a.jobId(),
+          replica.step());
       return previous;
     }
     Position position = replica.position;
@@ -431,16 +517,33 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     List<byte[]> chunks = CheckpointCodec.split(bytes, settings.checkpointChunkBytes());
     long crc = CheckpointCodec.crc32(bytes);
     String id = CheckpointStore.persistenceId(a.jobId(), a.generation(), position.globalStep());
-    return checkpoints.write(id, chunks).toCompletableFuture()
+    return checkpoints
+        .write(id, chunks)
+        .toCompletableFuture()
         .orTimeout(settings.checkpointTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((ok, error) -> {
-          if (error != null) {
-            LOG.warn("job {}: checkpoint at step {} not written: {}", a.jobId(), position.globalStep(), error.toString());
-          } else {
-            a.coordinator().tell(new TrainingCoordinator.CheckpointSaved(a.generation(), new CheckpointInfo(
-                a.generation(), position.epoch(), position.globalStep(), chunks.size(), bytes.length, crc, Instant.now())));
-          }
-        });
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                LOG.warn(
+                    "job {}: checkpoint at step {} not written: {}",
+                    a.jobId(),
+                    position.globalStep(),
+                    error.toString());
+              } else {
+                a.coordinator()
+                    .tell(
+                        new TrainingCoordinator.CheckpointSaved(
+                            a.generation(),
+                            new CheckpointInfo(
+                                a.generation(),
+                                position.epoch(),
+                                position.globalStep(),
+                                chunks.size(),
+                                bytes.length,
+                                crc,
+                                Instant.now())));
+              }
+            });
   }
 
   private <T> T await(CompletableFuture<T> f) throws Exception {
@@ -455,9 +558,14 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private TrainingData data(TrainingJobSpec spec) throws Exception {
     if (replica.data == null) {
       try {
-        replica.data = TrainingData.decode(
-            datasets.read(spec.datasetTopic()).toCompletableFuture().get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS),
-            spec.model().inputs(), spec.model().classes());
+        replica.data =
+            TrainingData.decode(
+                datasets
+                    .read(spec.datasetTopic())
+                    .toCompletableFuture()
+                    .get(settings.collectiveTimeout().toMillis(), TimeUnit.MILLISECONDS),
+                spec.model().inputs(),
+                spec.model().classes());
       } catch (java.util.concurrent.ExecutionException e) {
         throw e.getCause() instanceof Exception cause ? cause : e;
       }

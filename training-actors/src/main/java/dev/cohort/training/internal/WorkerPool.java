@@ -20,11 +20,11 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * TrainingWorker} for a job when a coordinator recruits, as long as a slot is free, and frees the
  * slot when the worker stops.
  *
- * <p>Slots: unless {@code cohort.training.gpus} is 0, the pool probes once when it starts
- * ({@link NcclProbe}: libcudart, libnccl.so.2, {@code cudaGetDeviceCount}; loading the libraries
- * has no side effect on devices). Where nccl can run the node offers one worker per GPU (at most
- * {@code gpus}), each bound to its own device ordinal; otherwise {@code cohort.training.cpu-slots}
- * CPU workers, which carry the probe's reason so that a job asking for nccl fails naming what is
+ * <p>Slots: unless {@code cohort.training.gpus} is 0, the pool probes once when it starts ({@link
+ * NcclProbe}: libcudart, libnccl.so.2, {@code cudaGetDeviceCount}; loading the libraries has no
+ * side effect on devices). Where nccl can run the node offers one worker per GPU (at most {@code
+ * gpus}), each bound to its own device ordinal; otherwise {@code cohort.training.cpu-slots} CPU
+ * workers, which carry the probe's reason so that a job asking for nccl fails naming what is
  * missing.
  *
  * <p>Over-recruitment is harmless: coordinators ask every pool for the workers they still miss, and
@@ -32,7 +32,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  */
 public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
-  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "cohort-training-pool");
+  public static final ServiceKey<Command> KEY =
+      ServiceKey.create(Command.class, "cohort-training-pool");
 
   public sealed interface Command {}
 
@@ -41,7 +42,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       implements Command, CohortSerializable {}
 
   /** A worker of this pool stopped (watch); local only. */
-  private record WorkerStopped(String workerId) implements Command, NoSerializationVerificationNeeded {}
+  private record WorkerStopped(String workerId)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private final int slots;
   private final boolean gpuSlots;
@@ -57,7 +59,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return Behaviors.setup(context -> new WorkerPool(context, datasets, settings));
   }
 
-  private WorkerPool(ActorContext<Command> context, DatasetSource datasets, TrainingSettings settings) {
+  private WorkerPool(
+      ActorContext<Command> context, DatasetSource datasets, TrainingSettings settings) {
     super(context);
     int gpus = 0;
     String note = "cohort.training.gpus = 0 on this node";
@@ -65,13 +68,19 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       NcclProbe probe = NcclProbe.run(settings);
       note = probe.reason();
       if (probe.usable()) {
-        gpus = settings.gpus() < 0 ? probe.deviceCount() : Math.min(settings.gpus(), probe.deviceCount());
+        gpus =
+            settings.gpus() < 0
+                ? probe.deviceCount()
+                : Math.min(settings.gpus(), probe.deviceCount());
       }
     }
     this.gpuSlots = gpus > 0;
     this.slots = gpuSlots ? gpus : settings.cpuSlots();
     this.deviceNote = note;
-    context.getLog().info("training pool: {} {} worker slot(s); {}", slots, gpuSlots ? "GPU" : "CPU", deviceNote);
+    context
+        .getLog()
+        .info(
+            "training pool: {} {} worker slot(s); {}", slots, gpuSlots ? "GPU" : "CPU", deviceNote);
     this.datasets = datasets;
     this.settings = settings;
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
@@ -89,14 +98,25 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     int free = slots - workerJob.size();
     int n = Math.min(free, r.wanted());
     if (n < r.wanted()) {
-      getContext().getLog().info("job {} wants {} workers, {} of {} slots are free", r.jobId(), r.wanted(), free, slots);
+      getContext()
+          .getLog()
+          .info(
+              "job {} wants {} workers, {} of {} slots are free",
+              r.jobId(),
+              r.wanted(),
+              free,
+              slots);
     }
     for (int i = 0; i < n; i++) {
       spawned++;
       String workerId = getContext().getSystem().address() + "/" + r.jobId() + "-" + spawned;
-      WorkerDevice device = gpuSlots ? new WorkerDevice(freeGpu(), deviceNote) : WorkerDevice.cpu(deviceNote);
-      var worker = getContext().spawn(
-          TrainingWorker.create(workerId, r.coordinator(), datasets, settings, device), "worker-" + spawned);
+      WorkerDevice device =
+          gpuSlots ? new WorkerDevice(freeGpu(), deviceNote) : WorkerDevice.cpu(deviceNote);
+      var worker =
+          getContext()
+              .spawn(
+                  TrainingWorker.create(workerId, r.coordinator(), datasets, settings, device),
+                  "worker-" + spawned);
       getContext().watchWith(worker, new WorkerStopped(workerId));
       workerJob.put(workerId, r.jobId());
       if (device.hasGpu()) {

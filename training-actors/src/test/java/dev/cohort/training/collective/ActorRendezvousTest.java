@@ -25,15 +25,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The data plane takes its peers from an actor message: workers bind ring endpoints, register
- * their addresses with a (minimal, test-only) coordinator actor, receive a {@link RingRendezvous}
- * and form the ring. Messages are Kryo-serialized on every send ({@code serialize-messages = on}),
- * so the rendezvous record is proven to cross the wire.
+ * The data plane takes its peers from an actor message: workers bind ring endpoints, register their
+ * addresses with a (minimal, test-only) coordinator actor, receive a {@link RingRendezvous} and
+ * form the ring. Messages are Kryo-serialized on every send ({@code serialize-messages = on}), so
+ * the rendezvous record is proven to cross the wire.
  */
 class ActorRendezvousTest {
   static final ActorTestKit testKit =
       ActorTestKit.create(
-          ConfigFactory.parseString("pekko.actor.serialize-messages = on").withFallback(ConfigFactory.load()));
+          ConfigFactory.parseString("pekko.actor.serialize-messages = on")
+              .withFallback(ConfigFactory.load()));
 
   @AfterAll
   static void stop() {
@@ -48,18 +49,19 @@ class ActorRendezvousTest {
   }
 
   private static Behavior<Register> collecting(int size, long token, List<Register> registered) {
-    return Behaviors.receiveMessage(msg -> {
-      List<Register> now = new ArrayList<>(registered);
-      now.add(msg);
-      if (now.size() < size) {
-        return collecting(size, token, List.copyOf(now));
-      }
-      List<String> peers = now.stream().map(Register::address).toList();
-      for (int rank = 0; rank < size; rank++) {
-        now.get(rank).replyTo().tell(new RingRendezvous(token, rank, peers));
-      }
-      return Behaviors.stopped();
-    });
+    return Behaviors.receiveMessage(
+        msg -> {
+          List<Register> now = new ArrayList<>(registered);
+          now.add(msg);
+          if (now.size() < size) {
+            return collecting(size, token, List.copyOf(now));
+          }
+          List<String> peers = now.stream().map(Register::address).toList();
+          for (int rank = 0; rank < size; rank++) {
+            now.get(rank).replyTo().tell(new RingRendezvous(token, rank, peers));
+          }
+          return Behaviors.stopped();
+        });
   }
 
   @Test
@@ -81,7 +83,9 @@ class ActorRendezvousTest {
       workers.add(
           reply
               .toCompletableFuture()
-              .thenApplyAsync(rendezvous -> allReduceOnce(endpoint.join(rendezvous), value), Thread::startVirtualThread));
+              .thenApplyAsync(
+                  rendezvous -> allReduceOnce(endpoint.join(rendezvous), value),
+                  Thread::startVirtualThread));
     }
     for (CompletableFuture<float[]> w : workers) {
       assertArrayEquals(new float[] {6f, 6f, 6f, 6f, 6f}, w.orTimeout(30, TimeUnit.SECONDS).join());
@@ -89,7 +93,8 @@ class ActorRendezvousTest {
   }
 
   static float[] allReduceOnce(Communicator comm, float value) {
-    try (comm; Arena arena = Arena.ofShared()) {
+    try (comm;
+        Arena arena = Arena.ofShared()) {
       MemorySegment buffer = arena.allocate(5 * 4L);
       buffer.fill((byte) 0);
       for (int i = 0; i < 5; i++) {
@@ -107,10 +112,16 @@ class ActorRendezvousTest {
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
     id[0] = 9;
     NcclRendezvous nccl = new NcclRendezvous(1, 2, id, 0);
-    for (Object message : List.of(ring, nccl, Backend.NCCL, ReduceOp.AVG, dev.cohort.training.MlpSpec.SIMPLE_MODEL)) {
+    for (Object message :
+        List.of(ring, nccl, Backend.NCCL, ReduceOp.AVG, dev.cohort.training.MlpSpec.SIMPLE_MODEL)) {
       byte[] bytes = serialization.serialize(message).get();
       Object back =
-          serialization.deserialize(bytes, serialization.findSerializerFor(message).identifier(), message.getClass().getName()).get();
+          serialization
+              .deserialize(
+                  bytes,
+                  serialization.findSerializerFor(message).identifier(),
+                  message.getClass().getName())
+              .get();
       assertEquals(message, back);
     }
   }

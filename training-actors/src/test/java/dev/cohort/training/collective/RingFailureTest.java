@@ -35,8 +35,11 @@ class RingFailureTest {
 
   static CollectiveException failureOf(CompletableFuture<Void> f) {
     CompletionException e =
-        assertThrows(CompletionException.class, () -> f.orTimeout(DEADLINE_MS, TimeUnit.MILLISECONDS).join());
-    return assertInstanceOf(CollectiveException.class, e.getCause(), () -> "cause: " + e.getCause());
+        assertThrows(
+            CompletionException.class,
+            () -> f.orTimeout(DEADLINE_MS, TimeUnit.MILLISECONDS).join());
+    return assertInstanceOf(
+        CollectiveException.class, e.getCause(), () -> "cause: " + e.getCause());
   }
 
   @Test
@@ -75,17 +78,20 @@ class RingFailureTest {
       long start = System.nanoTime();
       List<CompletableFuture<Void>> running = new ArrayList<>();
       for (int r = 0; r < 2; r++) {
-        running.add(ring.get(r).allReduce(arena.allocate(1 << 20, 64), ReduceOp.SUM).toCompletableFuture());
+        running.add(
+            ring.get(r).allReduce(arena.allocate(1 << 20, 64), ReduceOp.SUM).toCompletableFuture());
       }
       for (CompletableFuture<Void> f : running) {
         CollectiveException e = failureOf(f);
         // The rank whose timeout fires first reports collective_timeout; its abort then reaches
         // the other as a broken connection.
         assertTrue(
-            e.code().equals("collective_timeout") || e.code().equals("peer_failed"), e.getMessage());
+            e.code().equals("collective_timeout") || e.code().equals("peer_failed"),
+            e.getMessage());
       }
       long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-      assertTrue(elapsedMs >= TIMEOUT.toMillis() - 100, "failed before the timeout: " + elapsedMs + " ms");
+      assertTrue(
+          elapsedMs >= TIMEOUT.toMillis() - 100, "failed before the timeout: " + elapsedMs + " ms");
       assertTrue(elapsedMs < DEADLINE_MS, "failed after " + elapsedMs + " ms");
     } finally {
       ring.forEach(Communicator::close);

@@ -23,8 +23,10 @@ public final class RingPeerProcess {
     System.out.flush();
     String[] line = new BufferedReader(new InputStreamReader(System.in)).readLine().split(" ");
     RingRendezvous rendezvous =
-        new RingRendezvous(Long.parseLong(line[0]), Integer.parseInt(line[1]), Arrays.asList(line[2].split(",")));
-    try (Communicator comm = endpoint.join(rendezvous); Arena arena = Arena.ofShared()) {
+        new RingRendezvous(
+            Long.parseLong(line[0]), Integer.parseInt(line[1]), Arrays.asList(line[2].split(",")));
+    try (Communicator comm = endpoint.join(rendezvous);
+        Arena arena = Arena.ofShared()) {
       MemorySegment buffer = arena.allocate(Long.parseLong(args[0]), 64);
       boolean announced = false;
       while (true) {

@@ -30,13 +30,18 @@ class RingProcessDeathTest {
 
   @Test
   void killedPeerProcessFailsTheSurvivorWithinTheTimeout() throws Exception {
-    TrainingSettings settings = TrainingSettings.create(ConfigFactory.load()).withCollectiveTimeout(TIMEOUT);
+    TrainingSettings settings =
+        TrainingSettings.create(ConfigFactory.load()).withCollectiveTimeout(TIMEOUT);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process peer =
         new ProcessBuilder(
-                java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"),
-                RingPeerProcess.class.getName(), Long.toString(BUFFER_BYTES))
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                RingPeerProcess.class.getName(),
+                Long.toString(BUFFER_BYTES))
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
     try (Arena arena = Arena.ofShared()) {
@@ -53,17 +58,29 @@ class RingProcessDeathTest {
         long killedAt = System.nanoTime();
         peer.destroyForcibly(); // SIGKILL: no close, no FIN from the application
         CompletionException e =
-            org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class, () -> {
-              first.join();
-              // The first allreduce may have finished before the kill; keep going until one fails.
-              while (true) {
-                comm.allReduce(buffer, ReduceOp.SUM).toCompletableFuture().orTimeout(TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS).join();
-              }
-            });
+            org.junit.jupiter.api.Assertions.assertThrows(
+                CompletionException.class,
+                () -> {
+                  first.join();
+                  // The first allreduce may have finished before the kill; keep going until one
+                  // fails.
+                  while (true) {
+                    comm.allReduce(buffer, ReduceOp.SUM)
+                        .toCompletableFuture()
+                        .orTimeout(TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS)
+                        .join();
+                  }
+                });
         long elapsedMs = (System.nanoTime() - killedAt) / 1_000_000;
-        CollectiveException cause = assertInstanceOf(CollectiveException.class, e.getCause(), () -> "cause " + e.getCause());
-        assertTrue(cause.code().equals("peer_failed") || cause.code().equals("collective_timeout"), cause.getMessage());
-        assertTrue(elapsedMs < TIMEOUT.toMillis() + 3_000, "survivor failed " + elapsedMs + " ms after the kill");
+        CollectiveException cause =
+            assertInstanceOf(
+                CollectiveException.class, e.getCause(), () -> "cause " + e.getCause());
+        assertTrue(
+            cause.code().equals("peer_failed") || cause.code().equals("collective_timeout"),
+            cause.getMessage());
+        assertTrue(
+            elapsedMs < TIMEOUT.toMillis() + 3_000,
+            "survivor failed " + elapsedMs + " ms after the kill");
       }
     } finally {
       peer.destroyForcibly();
@@ -73,19 +90,21 @@ class RingProcessDeathTest {
 
   /** The child's next line starting with {@code prefix}, waiting at most 60 s for it. */
   private static String readLine(BufferedReader out, String prefix) throws Exception {
-    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          try {
-            String line;
-            while ((line = out.readLine()) != null) {
-              if (line.startsWith(prefix)) {
-                return line;
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                  if (line.startsWith(prefix)) {
+                    return line;
+                  }
+                }
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
               }
-            }
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-          throw new AssertionError("peer process exited before printing " + prefix);
-        }, Thread::startVirtualThread)
+              throw new AssertionError("peer process exited before printing " + prefix);
+            },
+            Thread::startVirtualThread)
         .get(60, TimeUnit.SECONDS);
   }
 }

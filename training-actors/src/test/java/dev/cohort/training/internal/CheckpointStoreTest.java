@@ -58,8 +58,12 @@ class CheckpointStoreTest {
     assertEquals(2, otherAdam.steps());
 
     Mlp wider = Mlp.create(MlpSpec.of(6, 8, 3), 1, 1);
-    TrainingException e = assertThrows(TrainingException.class,
-        () -> CheckpointCodec.decode(bytes, wider, Optimizer.adam(0.01f, wider.parameters().length)));
+    TrainingException e =
+        assertThrows(
+            TrainingException.class,
+            () ->
+                CheckpointCodec.decode(
+                    bytes, wider, Optimizer.adam(0.01f, wider.parameters().length)));
     assertEquals("checkpoint_mismatch", e.code());
 
     List<byte[]> chunks = CheckpointCodec.split(bytes, 100);
@@ -79,14 +83,21 @@ class CheckpointStoreTest {
     await(store.write(id, chunks));
     assertArrayEquals(bytes, CheckpointCodec.join(await(store.read(id, 3))));
 
-    CompletionException twice = assertThrows(CompletionException.class, () -> await(store.write(id, chunks)));
-    assertTrue(twice.getCause().getMessage().contains("already written"), twice.getCause().getMessage());
-    CompletionException wrongCount = assertThrows(CompletionException.class, () -> await(store.read(id, 4)));
-    assertTrue(wrongCount.getCause().getMessage().contains("has 3 chunks"), wrongCount.getCause().getMessage());
+    CompletionException twice =
+        assertThrows(CompletionException.class, () -> await(store.write(id, chunks)));
+    assertTrue(
+        twice.getCause().getMessage().contains("already written"), twice.getCause().getMessage());
+    CompletionException wrongCount =
+        assertThrows(CompletionException.class, () -> await(store.read(id, 4)));
+    assertTrue(
+        wrongCount.getCause().getMessage().contains("has 3 chunks"),
+        wrongCount.getCause().getMessage());
 
     await(store.delete(id));
-    CompletionException gone = assertThrows(CompletionException.class, () -> await(store.read(id, 3)));
+    CompletionException gone =
+        assertThrows(CompletionException.class, () -> await(store.read(id, 3)));
     assertTrue(gone.getCause().getMessage().contains("has 0 chunks"), gone.getCause().getMessage());
-    await(store.delete(CheckpointStore.persistenceId("job", 9, 9))); // nothing stored: still success
+    await(
+        store.delete(CheckpointStore.persistenceId("job", 9, 9))); // nothing stored: still success
   }
 }

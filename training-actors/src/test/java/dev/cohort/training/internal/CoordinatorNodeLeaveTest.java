@@ -43,25 +43,40 @@ class CoordinatorNodeLeaveTest {
     try {
       Node first = nodes.getFirst();
       await(first.jobs().submit("node-leave", spec(3, 60)));
-      JobStatus before = awaitStatus(first, "node-leave", Duration.ofSeconds(60),
-          s -> s.phase() == JobPhase.RUNNING && s.checkpoint().map(c -> c.step() >= 20).orElse(false));
-      Node host = nodes.stream().filter(CoordinatorRestartTest::hostsCoordinator).findFirst().orElseThrow();
+      JobStatus before =
+          awaitStatus(
+              first,
+              "node-leave",
+              Duration.ofSeconds(60),
+              s ->
+                  s.phase() == JobPhase.RUNNING
+                      && s.checkpoint().map(c -> c.step() >= 20).orElse(false));
+      Node host =
+          nodes.stream().filter(CoordinatorRestartTest::hostsCoordinator).findFirst().orElseThrow();
       host.kit().shutdownTestKit();
       nodes.remove(host);
 
       Node survivor = nodes.getFirst();
-      JobStatus done = awaitStatus(survivor, "node-leave", Duration.ofSeconds(120), s -> s.phase().ended());
+      JobStatus done =
+          awaitStatus(survivor, "node-leave", Duration.ofSeconds(120), s -> s.phase().ended());
       assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason " + done.reason());
-      RecoveryInfo recovery = done.recoveryLog().stream()
-          .filter(r -> r.resumedFrom().equals(RecoveryInfo.FROM_CHECKPOINT)).findFirst()
-          .orElseThrow(() -> new AssertionError("NodeLeave: no recovery from a checkpoint in " + done.recoveryLog()));
-      assertTrue(recovery.resumedFromStep() >= before.checkpoint().orElseThrow().step(), "NodeLeave: " + recovery);
-      assertTrue(done.losses().stream().anyMatch(p -> p.step() == recovery.resumedFromStep() + 1),
+      RecoveryInfo recovery =
+          done.recoveryLog().stream()
+              .filter(r -> r.resumedFrom().equals(RecoveryInfo.FROM_CHECKPOINT))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new AssertionError(
+                          "NodeLeave: no recovery from a checkpoint in " + done.recoveryLog()));
+      assertTrue(
+          recovery.resumedFromStep() >= before.checkpoint().orElseThrow().step(),
+          "NodeLeave: " + recovery);
+      assertTrue(
+          done.losses().stream().anyMatch(p -> p.step() == recovery.resumedFromStep() + 1),
           "NodeLeave: training went on from the step after the checkpoint");
       assertTrue(done.step() > recovery.resumedFromStep());
     } finally {
       nodes.forEach(n -> n.kit().shutdownTestKit());
     }
   }
-
 }

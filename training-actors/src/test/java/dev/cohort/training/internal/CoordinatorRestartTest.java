@@ -24,7 +24,6 @@ import dev.cohort.training.collective.Backend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -39,11 +38,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Jobs outlive their node, on the real embedded journal (H2 files in a data directory): {@code
- * WholeRestart} (one node stopped mid-run and started again on the same data directory; nobody
- * asks for the job, the waker resumes it from its checkpoint and it completes), and checkpoint
- * chunks round-trip through H2. Runs with {@code recovery.prefer-replicas = off} so that the
- * checkpoint is what a job resumes from. {@link CoordinatorNodeLeaveTest} shares the set-up. Both stop
- * nodes gracefully; none of them kills a process.
+ * WholeRestart} (one node stopped mid-run and started again on the same data directory; nobody asks
+ * for the job, the waker resumes it from its checkpoint and it completes), and checkpoint chunks
+ * round-trip through H2. Runs with {@code recovery.prefer-replicas = off} so that the checkpoint is
+ * what a job resumes from. {@link CoordinatorNodeLeaveTest} shares the set-up. Both stop nodes
+ * gracefully; none of them kills a process.
  */
 @Tag("integration")
 class CoordinatorRestartTest {
@@ -51,7 +50,9 @@ class CoordinatorRestartTest {
   static final DatasetSource SOURCE = topic -> CompletableFuture.completedFuture(DATA);
 
   static Config config(Path dataDir) {
-    Config base = ConfigFactory.parseString("""
+    Config base =
+        ConfigFactory.parseString(
+                """
             pekko.actor.provider = cluster
             pekko.remote.artery.canonical.hostname = 127.0.0.1
             pekko.remote.artery.canonical.port = 0
@@ -67,8 +68,9 @@ class CoordinatorRestartTest {
             cohort.training.coordinator.max-loss-points = 100000
             cohort.training.collective.timeout = 10s
             cohort.training.recovery.prefer-replicas = off
-            """.formatted(dataDir.toString().replace("\\", "/")))
-        .withFallback(NodeConfig.pekkoDefaults());
+            """
+                    .formatted(dataDir.toString().replace("\\", "/")))
+            .withFallback(NodeConfig.pekkoDefaults());
     PersistenceSettings persistence = PersistenceSettings.create(base);
     new JournalProbe(persistence).prepareSchema();
     return persistence.pluginConfig().withFallback(base);
@@ -80,12 +82,20 @@ class CoordinatorRestartTest {
     Cluster cluster = Cluster.get(kit.system());
     ActorTestKit joinTo = seed == null ? kit : seed;
     cluster.manager().tell(Join.create(Cluster.get(joinTo.system()).selfMember().address()));
-    kit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-      assertEquals(MemberStatus.up(), cluster.selfMember().status());
-      return null;
-    });
-    TrainingJobs jobs = TrainingJobs.start(kit.system(), TrainingSettings.create(kit.system().settings().config()),
-        SOURCE, Duration.ofSeconds(10));
+    kit.createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(100),
+            () -> {
+              assertEquals(MemberStatus.up(), cluster.selfMember().status());
+              return null;
+            });
+    TrainingJobs jobs =
+        TrainingJobs.start(
+            kit.system(),
+            TrainingSettings.create(kit.system().settings().config()),
+            SOURCE,
+            Duration.ofSeconds(10));
     return new Node(kit, jobs);
   }
 
@@ -95,24 +105,53 @@ class CoordinatorRestartTest {
     return stage.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }
 
-  static JobStatus awaitStatus(Node node, String jobId, Duration max, java.util.function.Predicate<JobStatus> condition) {
+  static JobStatus awaitStatus(
+      Node node, String jobId, Duration max, java.util.function.Predicate<JobStatus> condition) {
     TestProbe<Object> probe = node.kit().createTestProbe();
-    return probe.awaitAssert(max, Duration.ofMillis(100), () -> {
-      JobStatus s = await(node.jobs().get(jobId));
-      assertTrue(condition.test(s), () -> "status " + s.phase() + " step " + s.step() + " checkpoint " + s.checkpoint()
-          + " reason " + s.reason());
-      return s;
-    });
+    return probe.awaitAssert(
+        max,
+        Duration.ofMillis(100),
+        () -> {
+          JobStatus s = await(node.jobs().get(jobId));
+          assertTrue(
+              condition.test(s),
+              () ->
+                  "status "
+                      + s.phase()
+                      + " step "
+                      + s.step()
+                      + " checkpoint "
+                      + s.checkpoint()
+                      + " reason "
+                      + s.reason());
+          return s;
+        });
   }
 
   static TrainingJobSpec spec(int maxWorkers, int epochs) {
-    return new TrainingJobSpec("restart", MlpSpec.of(16, 64, 4), "synthetic", 1, maxWorkers, Backend.RING, epochs, 16,
-        new OptimizerSpec("adam", 0.005f, 0f), 13, 10, 1);
+    return new TrainingJobSpec(
+        "restart",
+        MlpSpec.of(16, 64, 4),
+        "synthetic",
+        1,
+        maxWorkers,
+        Backend.RING,
+        epochs,
+        16,
+        new OptimizerSpec("adam", 0.005f, 0f),
+        13,
+        10,
+        1);
   }
 
-  /** Whether this node hosts {@code jobId}'s coordinator: coordinators publish their job's state on their node. */
+  /**
+   * Whether this node hosts {@code jobId}'s coordinator: coordinators publish their job's state on
+   * their node.
+   */
   static boolean hostsCoordinator(Node node) {
-    return Metrics.get(node.kit().system()).scrape().contains("cohort_training_jobs{state=\"running\"} 1.0");
+    return Metrics.get(node.kit().system())
+        .scrape()
+        .contains("cohort_training_jobs{state=\"running\"} 1.0");
   }
 
   @Test
@@ -138,8 +177,14 @@ class CoordinatorRestartTest {
     JobStatus before;
     try {
       await(node.jobs().submit("whole-restart", spec(2, 40)));
-      before = awaitStatus(node, "whole-restart", Duration.ofSeconds(60),
-          s -> s.phase() == JobPhase.RUNNING && s.checkpoint().map(c -> c.step() >= 20).orElse(false));
+      before =
+          awaitStatus(
+              node,
+              "whole-restart",
+              Duration.ofSeconds(60),
+              s ->
+                  s.phase() == JobPhase.RUNNING
+                      && s.checkpoint().map(c -> c.step() >= 20).orElse(false));
     } finally {
       node.kit().shutdownTestKit();
     }
@@ -149,22 +194,34 @@ class CoordinatorRestartTest {
       // The coordinator reports "running" as soon as it has recovered its state; the resume (and
       // its recovery-log entry) follows once the workers have rendezvoused, so wait for both.
       TestProbe<Object> probe = restarted.kit().createTestProbe();
-      probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
-        String scrape = Metrics.get(restarted.kit().system()).scrape();
-        assertTrue(scrape.contains("cohort_training_jobs{state=\"running\"} 1.0")
-            || scrape.contains("cohort_training_jobs{state=\"completed\"} 1.0"), "the job's coordinator is back");
-        JobStatus running = await(restarted.jobs().get("whole-restart"));
-        assertTrue(running.recoveryLog().size() >= 1, "WholeRestart: " + running.recoveryLog());
-        return running;
-      });
-      JobStatus done = awaitStatus(restarted, "whole-restart", Duration.ofSeconds(120), s -> s.phase().ended());
+      probe.awaitAssert(
+          Duration.ofSeconds(60),
+          Duration.ofMillis(200),
+          () -> {
+            String scrape = Metrics.get(restarted.kit().system()).scrape();
+            assertTrue(
+                scrape.contains("cohort_training_jobs{state=\"running\"} 1.0")
+                    || scrape.contains("cohort_training_jobs{state=\"completed\"} 1.0"),
+                "the job's coordinator is back");
+            JobStatus running = await(restarted.jobs().get("whole-restart"));
+            assertTrue(running.recoveryLog().size() >= 1, "WholeRestart: " + running.recoveryLog());
+            return running;
+          });
+      JobStatus done =
+          awaitStatus(restarted, "whole-restart", Duration.ofSeconds(120), s -> s.phase().ended());
       assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason " + done.reason());
       RecoveryInfo recovery = done.recoveryLog().getLast();
-      assertEquals(RecoveryInfo.FROM_CHECKPOINT, recovery.resumedFrom(), "WholeRestart: " + recovery);
-      assertTrue(recovery.resumedFromStep() >= before.checkpoint().orElseThrow().step(), "WholeRestart: " + recovery);
-      assertTrue(done.losses().stream().anyMatch(p -> p.step() == recovery.resumedFromStep() + 1),
+      assertEquals(
+          RecoveryInfo.FROM_CHECKPOINT, recovery.resumedFrom(), "WholeRestart: " + recovery);
+      assertTrue(
+          recovery.resumedFromStep() >= before.checkpoint().orElseThrow().step(),
+          "WholeRestart: " + recovery);
+      assertTrue(
+          done.losses().stream().anyMatch(p -> p.step() == recovery.resumedFromStep() + 1),
           "WholeRestart: training went on from the step after the checkpoint");
-      assertEquals(List.of("whole-restart"), await(restarted.jobs().list()).stream().map(JobStatus::jobId).toList());
+      assertEquals(
+          List.of("whole-restart"),
+          await(restarted.jobs().list()).stream().map(JobStatus::jobId).toList());
     } finally {
       restarted.kit().shutdownTestKit();
     }

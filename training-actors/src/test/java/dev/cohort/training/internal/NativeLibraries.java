@@ -40,9 +40,11 @@ final class NativeLibraries {
       if (!Files.isRegularFile(lib)) {
         fetch(lib);
       }
-      ncclSearch = Files.isRegularFile(lib)
-          ? new NativeLibraryLocator.Search(Optional.of(lib), List.of(lib.getParent().toString()))
-          : NativeLibraryLocator.nccl("");
+      ncclSearch =
+          Files.isRegularFile(lib)
+              ? new NativeLibraryLocator.Search(
+                  Optional.of(lib), List.of(lib.getParent().toString()))
+              : NativeLibraryLocator.nccl("");
     }
     return ncclSearch;
   }
@@ -51,7 +53,11 @@ final class NativeLibraries {
   static Nccl ncclOrSkip() {
     NativeLibraryLocator.Search s = ncclSearch();
     if (s.found().isEmpty()) {
-      Assumptions.abort(s.notFoundMessage("libnccl.so.2") + " (and `pip download " + NCCL_WHEEL + "` did not work)");
+      Assumptions.abort(
+          s.notFoundMessage("libnccl.so.2")
+              + " (and `pip download "
+              + NCCL_WHEEL
+              + "` did not work)");
     }
     return Nccl.load(s.found().get());
   }
@@ -61,7 +67,16 @@ final class NativeLibraries {
     try {
       Files.createDirectories(wheels);
       Process pip =
-          new ProcessBuilder("pip", "download", NCCL_WHEEL, "--no-deps", "-q", "--retries", "0", "-d", wheels.toString())
+          new ProcessBuilder(
+                  "pip",
+                  "download",
+                  NCCL_WHEEL,
+                  "--no-deps",
+                  "-q",
+                  "--retries",
+                  "0",
+                  "-d",
+                  wheels.toString())
               .redirectErrorStream(true)
               .redirectOutput(TARGET.resolve("nccl-pip.log").toFile())
               .start();

@@ -68,11 +68,14 @@ class NcclBindingTest {
       assertEquals("2.30.7", Nccl.versionString(version));
     }
     assertEquals("no error", nccl.errorString(Nccl.SUCCESS));
-    assertTrue(nccl.errorString(Nccl.UNHANDLED_CUDA_ERROR).toLowerCase().contains("cuda"),
+    assertTrue(
+        nccl.errorString(Nccl.UNHANDLED_CUDA_ERROR).toLowerCase().contains("cuda"),
         nccl.errorString(Nccl.UNHANDLED_CUDA_ERROR));
-    assertTrue(nccl.errorString(Nccl.INVALID_USAGE).toLowerCase().contains("usage"),
+    assertTrue(
+        nccl.errorString(Nccl.INVALID_USAGE).toLowerCase().contains("usage"),
         nccl.errorString(Nccl.INVALID_USAGE));
-    assertTrue(nccl.errorString(Nccl.IN_PROGRESS).toLowerCase().contains("progress"),
+    assertTrue(
+        nccl.errorString(Nccl.IN_PROGRESS).toLowerCase().contains("progress"),
         nccl.errorString(Nccl.IN_PROGRESS));
   }
 
@@ -94,8 +97,14 @@ class NcclBindingTest {
   void configStructMatchesTheHeadersInitializer() {
     // Layout of ncclConfig_v23000 on LP64: pointers 8-aligned after an even number of ints.
     assertEquals(96, Nccl.CONFIG_LAYOUT.byteSize());
-    assertEquals(32, Nccl.CONFIG_LAYOUT.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("netName")));
-    assertEquals(48, Nccl.CONFIG_LAYOUT.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("commName")));
+    assertEquals(
+        32,
+        Nccl.CONFIG_LAYOUT.byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("netName")));
+    assertEquals(
+        48,
+        Nccl.CONFIG_LAYOUT.byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("commName")));
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment c = Nccl.newConfig(arena, 0);
       assertEquals(96L, c.get(ValueLayout.JAVA_LONG, 0), "size");
@@ -103,7 +112,8 @@ class NcclBindingTest {
       assertEquals(23007, c.get(ValueLayout.JAVA_INT, 12), "version (NCCL_VERSION_CODE)");
       assertEquals(0, c.get(ValueLayout.JAVA_INT, 16), "blocking");
       for (long off : new long[] {20, 24, 28, 40, 44, 56, 60, 64, 68, 72, 76, 80, 84, 88, 92}) {
-        assertEquals(Integer.MIN_VALUE, c.get(ValueLayout.JAVA_INT, off), "NCCL_CONFIG_UNDEF_INT at " + off);
+        assertEquals(
+            Integer.MIN_VALUE, c.get(ValueLayout.JAVA_INT, off), "NCCL_CONFIG_UNDEF_INT at " + off);
       }
       assertEquals(0L, c.get(ValueLayout.JAVA_LONG, 32), "netName NULL");
       assertEquals(0L, c.get(ValueLayout.JAVA_LONG, 48), "commName NULL");
@@ -146,7 +156,8 @@ class NcclBindingTest {
     assertEquals(Backend.RING, auto.backend());
     assertTrue(auto.reason().contains("cudaGetDeviceCount"), auto.reason());
     CollectiveException e =
-        assertThrows(CollectiveException.class, () -> Communicators.chooseBackend(Backend.NCCL, settings));
+        assertThrows(
+            CollectiveException.class, () -> Communicators.chooseBackend(Backend.NCCL, settings));
     assertEquals("backend_unavailable", e.code());
     CollectiveException join =
         assertThrows(
@@ -165,7 +176,9 @@ class NcclBindingTest {
     CollectiveException e =
         assertThrows(
             CollectiveException.class,
-            () -> NcclCommunicator.create(nccl, cuda, new NcclRendezvous(0, 1, id, 0), settings(Duration.ofSeconds(10))));
+            () ->
+                NcclCommunicator.create(
+                    nccl, cuda, new NcclRendezvous(0, 1, id, 0), settings(Duration.ofSeconds(10))));
     assertEquals("cuda_error", e.code(), e.getMessage());
     assertTrue(e.getMessage().contains("cudaSetDevice"), e.getMessage());
   }

@@ -35,7 +35,8 @@ class NcclJobTest {
   static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
       TrainingSettings.create(testKit.system().settings().config())
-          .withNcclLibraryPath(NativeLibraries.ncclSearch().found().map(Object::toString).orElse(""))
+          .withNcclLibraryPath(
+              NativeLibraries.ncclSearch().found().map(Object::toString).orElse(""))
           .withRendezvousWait(Duration.ofMillis(300));
   static final List<byte[]> DATA = SyntheticDataset.records(600, 16, 4, 9);
   static final DatasetSource SOURCE = topic -> CompletableFuture.completedFuture(DATA);
@@ -46,18 +47,32 @@ class NcclJobTest {
   }
 
   static TrainingJobSpec spec(String name, Backend backend) {
-    return new TrainingJobSpec(name, MlpSpec.of(16, 32, 4), "synthetic", 1, 2, backend, 1, 16,
-        new OptimizerSpec("sgd", 0.05f, 0.9f), 3, 100, 1);
+    return new TrainingJobSpec(
+        name,
+        MlpSpec.of(16, 32, 4),
+        "synthetic",
+        1,
+        2,
+        backend,
+        1,
+        16,
+        new OptimizerSpec("sgd", 0.05f, 0.9f),
+        3,
+        100,
+        1);
   }
 
   static JobStatus awaitEnded(ActorRef<TrainingCoordinator.Command> coordinator, Duration max) {
     TestProbe<TrainingCoordinator.Reply> probe = testKit.createTestProbe();
-    return probe.awaitAssert(max, Duration.ofMillis(100), () -> {
-      coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
-      JobStatus s = TrainingTestKits.status(probe.receiveMessage());
-      assertTrue(s.phase().ended(), () -> "phase " + s.phase() + " members " + s.members());
-      return s;
-    });
+    return probe.awaitAssert(
+        max,
+        Duration.ofMillis(100),
+        () -> {
+          coordinator.tell(new TrainingCoordinator.Get(probe.ref()));
+          JobStatus s = TrainingTestKits.status(probe.receiveMessage());
+          assertTrue(s.phase().ended(), () -> "phase " + s.phase() + " members " + s.members());
+          return s;
+        });
   }
 
   @Test
@@ -66,24 +81,32 @@ class NcclJobTest {
     Assumptions.assumeFalse(probe.usable(), "a GPU is usable here: " + probe.reason());
     testKit.spawn(WorkerPool.create(SOURCE, SETTINGS), "pool");
 
-    ActorRef<TrainingCoordinator.Command> nccl = testKit.spawn(TrainingCoordinator.create("nccl-no-gpu", SETTINGS));
+    ActorRef<TrainingCoordinator.Command> nccl =
+        testKit.spawn(TrainingCoordinator.create("nccl-no-gpu", SETTINGS));
     TestProbe<TrainingCoordinator.Reply> submitted = testKit.createTestProbe();
     nccl.tell(new TrainingCoordinator.Submit(spec("nccl-no-gpu", Backend.NCCL), submitted.ref()));
     assertEquals(JobPhase.RENDEZVOUS, TrainingTestKits.status(submitted.receiveMessage()).phase());
     JobStatus failed = awaitEnded(nccl, Duration.ofSeconds(30));
     assertEquals(JobPhase.FAILED, failed.phase());
     String reason = failed.reason().orElseThrow();
-    assertTrue(reason.contains("backend_unavailable") && reason.contains("nccl requested")
-        && reason.contains(probe.reason()), reason);
+    assertTrue(
+        reason.contains("backend_unavailable")
+            && reason.contains("nccl requested")
+            && reason.contains(probe.reason()),
+        reason);
 
-    // The refused workers stopped and freed their slots: an auto job gets them and runs on the ring.
-    ActorRef<TrainingCoordinator.Command> auto = testKit.spawn(TrainingCoordinator.create("auto-no-gpu", SETTINGS));
+    // The refused workers stopped and freed their slots: an auto job gets them and runs on the
+    // ring.
+    ActorRef<TrainingCoordinator.Command> auto =
+        testKit.spawn(TrainingCoordinator.create("auto-no-gpu", SETTINGS));
     auto.tell(new TrainingCoordinator.Submit(spec("auto-no-gpu", Backend.AUTO), submitted.ref()));
     submitted.receiveMessage();
     JobStatus done = awaitEnded(auto, Duration.ofSeconds(60));
     assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason " + done.reason());
     assertEquals(2, done.workers().size());
-    assertTrue(done.workers().stream().allMatch(w -> w.backend().equals("ring") && w.device().equals("cpu")),
+    assertTrue(
+        done.workers().stream()
+            .allMatch(w -> w.backend().equals("ring") && w.device().equals("cpu")),
         () -> done.workers().toString());
   }
 }

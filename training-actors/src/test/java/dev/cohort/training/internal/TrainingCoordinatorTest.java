@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cohort.training.JobPhase;
+import dev.cohort.training.JobStatus;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
 import dev.cohort.training.TrainingException;
@@ -19,8 +21,6 @@ import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.Command;
 import dev.cohort.training.internal.TrainingCoordinator.Event;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
-import dev.cohort.training.JobStatus;
-import dev.cohort.training.JobPhase;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import java.time.Duration;
 import java.util.HashSet;
@@ -41,10 +41,12 @@ import org.junit.jupiter.api.Test;
 class TrainingCoordinatorTest {
   static final ActorTestKit testKit = TrainingTestKits.local("");
   static final TrainingSettings SETTINGS =
-      TrainingSettings.create(testKit.system().settings().config()).withRendezvousWait(Duration.ofMillis(200));
+      TrainingSettings.create(testKit.system().settings().config())
+          .withRendezvousWait(Duration.ofMillis(200));
 
   final EventSourcedBehaviorTestKit<Command, Event, JobState> kit =
-      EventSourcedBehaviorTestKit.create(testKit.system(), TrainingCoordinator.create("job-1", SETTINGS));
+      EventSourcedBehaviorTestKit.create(
+          testKit.system(), TrainingCoordinator.create("job-1", SETTINGS));
 
   @AfterAll
   static void stop() {
@@ -57,21 +59,44 @@ class TrainingCoordinatorTest {
   }
 
   static TrainingJobSpec spec(int min, int max) {
-    return new TrainingJobSpec("mnist-ish", MlpSpec.of(16, 32, 4), "synthetic", min, max, Backend.RING, 2, 32,
-        new OptimizerSpec("adam", 0.01f, 0f), 7, 100, 25);
+    return new TrainingJobSpec(
+        "mnist-ish",
+        MlpSpec.of(16, 32, 4),
+        "synthetic",
+        min,
+        max,
+        Backend.RING,
+        2,
+        32,
+        new OptimizerSpec("adam", 0.01f, 0f),
+        7,
+        100,
+        25);
   }
 
   JobStatus submit(TrainingJobSpec spec) {
-    return TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Submit(spec, r)).reply());
+    return TrainingTestKits.status(
+        kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Submit(spec, r))
+            .reply());
   }
 
   TrainingCoordinator.Reply join(String id, TestProbe<WorkerMessage> worker) {
     return kit.<TrainingCoordinator.Reply>runCommand(
-        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (5000 + id.hashCode() % 1000), -1, -1, "cpu", worker.ref(), r)).reply();
+            r ->
+                new TrainingCoordinator.Join(
+                    id,
+                    "127.0.0.1:" + (5000 + id.hashCode() % 1000),
+                    -1,
+                    -1,
+                    "cpu",
+                    worker.ref(),
+                    r))
+        .reply();
   }
 
   JobStatus status() {
-    return TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Get::new).reply());
+    return TrainingTestKits.status(
+        kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Get::new).reply());
   }
 
   static Assignment assignment(TestProbe<WorkerMessage> p) {
@@ -81,8 +106,14 @@ class TrainingCoordinatorTest {
   static void assertOneRing(List<Assignment> assignments) {
     Set<Integer> ranks = new HashSet<>();
     for (Assignment a : assignments) {
-      assertEquals(assignments.get(0).rendezvous().peers(), a.rendezvous().peers(), "OneRingPerGeneration: peers");
-      assertEquals(assignments.get(0).rendezvous().token(), a.rendezvous().token(), "OneRingPerGeneration: token");
+      assertEquals(
+          assignments.get(0).rendezvous().peers(),
+          a.rendezvous().peers(),
+          "OneRingPerGeneration: peers");
+      assertEquals(
+          assignments.get(0).rendezvous().token(),
+          a.rendezvous().token(),
+          "OneRingPerGeneration: token");
       assertEquals(assignments.get(0).generation(), a.generation());
       ranks.add(a.rendezvous().rank());
     }
@@ -93,14 +124,37 @@ class TrainingCoordinatorTest {
   }
 
   static TrainingJobSpec spec(int min, int max, Backend backend) {
-    return new TrainingJobSpec("gpu-ish", MlpSpec.of(16, 32, 4), "synthetic", min, max, backend, 2, 32,
-        new OptimizerSpec("adam", 0.01f, 0f), 7, 100, 25);
+    return new TrainingJobSpec(
+        "gpu-ish",
+        MlpSpec.of(16, 32, 4),
+        "synthetic",
+        min,
+        max,
+        backend,
+        2,
+        32,
+        new OptimizerSpec("adam", 0.01f, 0f),
+        7,
+        100,
+        25);
   }
 
   TrainingCoordinator.Reply joinOn(String id, int gpu, TestProbe<WorkerMessage> worker) {
-    String note = gpu >= 0 ? "1 GPU(s), NCCL 2.30.7" : "no usable GPU: cudaGetDeviceCount returned cudaErrorNoDevice (100)";
+    String note =
+        gpu >= 0
+            ? "1 GPU(s), NCCL 2.30.7"
+            : "no usable GPU: cudaGetDeviceCount returned cudaErrorNoDevice (100)";
     return kit.<TrainingCoordinator.Reply>runCommand(
-        r -> new TrainingCoordinator.Join(id, "127.0.0.1:" + (6000 + id.hashCode() % 1000), -1, gpu, note, worker.ref(), r)).reply();
+            r ->
+                new TrainingCoordinator.Join(
+                    id,
+                    "127.0.0.1:" + (6000 + id.hashCode() % 1000),
+                    -1,
+                    gpu,
+                    note,
+                    worker.ref(),
+                    r))
+        .reply();
   }
 
   /**
@@ -118,20 +172,26 @@ class TrainingCoordinatorTest {
     Assignment ab = assignment(b);
     assertEquals(Backend.NCCL, aa.backend());
     assertEquals(Backend.NCCL, ab.backend());
-    assertEquals(List.of(new JobStatus.Worker("a", "nccl", "cuda:0"), new JobStatus.Worker("b", "nccl", "cuda:1")),
+    assertEquals(
+        List.of(
+            new JobStatus.Worker("a", "nccl", "cuda:0"),
+            new JobStatus.Worker("b", "nccl", "cuda:1")),
         status().workers());
 
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
     id[0] = 42;
     id[127] = 7;
-    kit.runCommand(new TrainingCoordinator.NcclIdCreated(aa.generation(), new NcclRendezvous(0, 2, id, 0)));
+    kit.runCommand(
+        new TrainingCoordinator.NcclIdCreated(aa.generation(), new NcclRendezvous(0, 2, id, 0)));
     NcclStart sa = assertInstanceOf(NcclStart.class, a.receiveMessage(Duration.ofSeconds(5)));
     NcclStart sb = assertInstanceOf(NcclStart.class, b.receiveMessage(Duration.ofSeconds(5)));
     assertEquals(new NcclRendezvous(aa.rendezvous().rank(), 2, id, 0), sa.rendezvous());
     assertEquals(new NcclRendezvous(ab.rendezvous().rank(), 2, id, 1), sb.rendezvous());
 
     // An id from an older generation is not handed out.
-    kit.runCommand(new TrainingCoordinator.NcclIdCreated(aa.generation() - 1, new NcclRendezvous(0, 2, id, 0)));
+    kit.runCommand(
+        new TrainingCoordinator.NcclIdCreated(
+            aa.generation() - 1, new NcclRendezvous(0, 2, id, 0)));
     a.expectNoMessage(Duration.ofMillis(200));
   }
 
@@ -144,11 +204,15 @@ class TrainingCoordinatorTest {
     joinOn("b", -1, b);
     assertEquals(Backend.RING, assignment(a).backend());
     assertEquals(Backend.RING, assignment(b).backend());
-    assertEquals(List.of(new JobStatus.Worker("a", "ring", "cuda:0"), new JobStatus.Worker("b", "ring", "cpu")),
+    assertEquals(
+        List.of(
+            new JobStatus.Worker("a", "ring", "cuda:0"), new JobStatus.Worker("b", "ring", "cpu")),
         status().workers());
   }
 
-  /** NcclWithoutGpuFails: never a hang waiting for GPU workers; the reason names what is missing. */
+  /**
+   * NcclWithoutGpuFails: never a hang waiting for GPU workers; the reason names what is missing.
+   */
   @Test
   void ncclJobFailsWhenAWorkerWithoutAGpuJoins() {
     submit(spec(2, 2, Backend.NCCL));
@@ -160,8 +224,11 @@ class TrainingCoordinatorTest {
     JobStatus s = status();
     assertEquals(JobPhase.FAILED, s.phase());
     String reason = s.reason().orElseThrow();
-    assertTrue(reason.contains("backend_unavailable") && reason.contains("worker cpu")
-        && reason.contains("cudaErrorNoDevice"), reason);
+    assertTrue(
+        reason.contains("backend_unavailable")
+            && reason.contains("worker cpu")
+            && reason.contains("cudaErrorNoDevice"),
+        reason);
     Abort abort = assertInstanceOf(Abort.class, gpu.receiveMessage(Duration.ofSeconds(5)));
     assertTrue(abort.jobEnded(), "the GPU worker is told the job ended");
   }
@@ -171,7 +238,8 @@ class TrainingCoordinatorTest {
     TrainingException minMax = assertThrows(TrainingException.class, () -> spec(3, 2));
     assertEquals("invalid_workers", minMax.code());
     assertTrue(minMax.getMessage().contains("workers.min (3)"), minMax.getMessage());
-    TrainingException opt = assertThrows(TrainingException.class, () -> new OptimizerSpec("rmsprop", 0.1f, 0));
+    TrainingException opt =
+        assertThrows(TrainingException.class, () -> new OptimizerSpec("rmsprop", 0.1f, 0));
     assertEquals("invalid_optimizer", opt.code());
     TrainingException backend = assertThrows(TrainingException.class, () -> Backend.parse("tpu"));
     assertEquals("unknown_backend", backend.code());
@@ -185,12 +253,15 @@ class TrainingCoordinatorTest {
     TestProbe<WorkerMessage> c = testKit.createTestProbe();
     TrainingTestKits.status(join("a", a));
     TrainingTestKits.status(join("b", b));
-    var third = kit.<TrainingCoordinator.Reply>runCommand(
-        r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, -1, "cpu", c.ref(), r));
+    var third =
+        kit.<TrainingCoordinator.Reply>runCommand(
+            r -> new TrainingCoordinator.Join("c", "127.0.0.1:7003", -1, -1, "cpu", c.ref(), r));
     assertEquals(3, third.events().size(), "joined, then formed, with where it starts");
     assertInstanceOf(TrainingCoordinator.GenerationFormed.class, third.events().get(1));
-    assertEquals(TrainingCoordinator.Resume.START,
-        assertInstanceOf(TrainingCoordinator.GenerationResumed.class, third.events().get(2)).resume());
+    assertEquals(
+        TrainingCoordinator.Resume.START,
+        assertInstanceOf(TrainingCoordinator.GenerationResumed.class, third.events().get(2))
+            .resume());
     assertOneRing(List.of(assignment(a), assignment(b), assignment(c)));
     JobStatus s = status();
     assertEquals(JobPhase.RUNNING, s.phase());
@@ -263,7 +334,9 @@ class TrainingCoordinatorTest {
     assertFalse(abort.jobEnded());
     JobStatus recovered = status();
     assertEquals(JobPhase.RENDEZVOUS, recovered.phase());
-    assertEquals(List.of(new JobStatus.LossPoint(1, 1.25), new JobStatus.LossPoint(2, 0.75)), recovered.losses());
+    assertEquals(
+        List.of(new JobStatus.LossPoint(1, 1.25), new JobStatus.LossPoint(2, 0.75)),
+        recovered.losses());
     assertEquals("the coordinator restarted", recovered.recoveryLog().getFirst().reason());
     join("a", a);
     Assignment second = assignment(a);
@@ -276,7 +349,9 @@ class TrainingCoordinatorTest {
     assertEquals(second.generation(), recovery.generation());
     assertTrue(recovery.durationMs() >= 0, "the recovery ended with the first step: " + recovery);
     assertEquals(0, recovery.resumedFromStep(), "no checkpoint yet: from the start");
-    assertEquals("job_ended", TrainingTestKits.rejectedCode(join("late", testKit.createTestProbe())),
+    assertEquals(
+        "job_ended",
+        TrainingTestKits.rejectedCode(join("late", testKit.createTestProbe())),
         "a completed job takes no workers");
   }
 
@@ -285,7 +360,9 @@ class TrainingCoordinatorTest {
     TrainingJobSpec spec = spec(2, 2);
     submit(spec);
     assertEquals(JobPhase.RENDEZVOUS, submit(spec).phase(), "same spec: same answer");
-    var other = kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Submit(spec(1, 2), r));
+    var other =
+        kit.<TrainingCoordinator.Reply>runCommand(
+            r -> new TrainingCoordinator.Submit(spec(1, 2), r));
     assertEquals("job_exists", TrainingTestKits.rejectedCode(other.reply()));
     assertTrue(other.events().isEmpty());
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
@@ -295,7 +372,8 @@ class TrainingCoordinatorTest {
     assignment(a);
     assignment(b);
     JobStatus cancelled =
-        TrainingTestKits.status(kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Cancel::new).reply());
+        TrainingTestKits.status(
+            kit.<TrainingCoordinator.Reply>runCommand(TrainingCoordinator.Cancel::new).reply());
     assertEquals(JobPhase.CANCELLED, cancelled.phase());
     assertTrue(assertInstanceOf(Abort.class, a.receiveMessage(Duration.ofSeconds(5))).jobEnded());
     assertTrue(assertInstanceOf(Abort.class, b.receiveMessage(Duration.ofSeconds(5))).jobEnded());
@@ -307,7 +385,8 @@ class TrainingCoordinatorTest {
     TestProbe<WorkerMessage> a = testKit.createTestProbe();
     join("a", a);
     Assignment first = assignment(a);
-    kit.runCommand(new TrainingCoordinator.Fail(first.generation(), "record 7: label 9 is outside [0, 4)"));
+    kit.runCommand(
+        new TrainingCoordinator.Fail(first.generation(), "record 7: label 9 is outside [0, 4)"));
     JobStatus failed = status();
     assertEquals(JobPhase.FAILED, failed.phase());
     assertTrue(failed.reason().orElseThrow().contains("record 7"));
@@ -316,7 +395,8 @@ class TrainingCoordinatorTest {
 
   @Test
   void unknownJobRefusesWorkers() {
-    assertEquals("job_not_found", TrainingTestKits.rejectedCode(join("a", testKit.createTestProbe())));
+    assertEquals(
+        "job_not_found", TrainingTestKits.rejectedCode(join("a", testKit.createTestProbe())));
     assertEquals(JobPhase.PENDING, status().phase());
   }
 
@@ -325,14 +405,23 @@ class TrainingCoordinatorTest {
     submit(spec(2, 2));
     TestProbe<WorkerMessage> fresh = testKit.createTestProbe();
     TestProbe<WorkerMessage> survivor = testKit.createTestProbe();
-    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, -1, "cpu", fresh.ref(), r));
-    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("survivor", "127.0.0.1:7102", 40, -1, "cpu", survivor.ref(), r));
-    assertEquals(0, assignment(survivor).rendezvous().rank(), "the replica at step 40 is copied by all");
+    kit.<TrainingCoordinator.Reply>runCommand(
+        r ->
+            new TrainingCoordinator.Join("fresh", "127.0.0.1:7101", -1, -1, "cpu", fresh.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(
+        r ->
+            new TrainingCoordinator.Join(
+                "survivor", "127.0.0.1:7102", 40, -1, "cpu", survivor.ref(), r));
+    assertEquals(
+        0, assignment(survivor).rendezvous().rank(), "the replica at step 40 is copied by all");
     Assignment f = assignment(fresh);
     assertEquals(1, f.rendezvous().rank());
-    kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation() - 1, "fresh", "old news"));
-    assertEquals(JobPhase.RUNNING, status().phase(), "a failure of an older generation changes nothing");
-    kit.runCommand(new TrainingCoordinator.GenerationFailed(f.generation(), "fresh", "peer vanished"));
+    kit.runCommand(
+        new TrainingCoordinator.GenerationFailed(f.generation() - 1, "fresh", "old news"));
+    assertEquals(
+        JobPhase.RUNNING, status().phase(), "a failure of an older generation changes nothing");
+    kit.runCommand(
+        new TrainingCoordinator.GenerationFailed(f.generation(), "fresh", "peer vanished"));
     assertEquals(JobPhase.RENDEZVOUS, status().phase());
     assertInstanceOf(Abort.class, survivor.receiveMessage(Duration.ofSeconds(5)));
   }
@@ -370,28 +459,39 @@ class TrainingCoordinatorTest {
     kit.runCommand(new TrainingCoordinator.CheckpointSaved(g - 1, checkpoint(g - 1, 40)));
     assertEquals(30, status().checkpoint().orElseThrow().step());
     kit.restart();
-    assertEquals(List.of(checkpoint(g, 20), checkpoint(g, 30)), kit.getState().job().checkpoints(), "KeepsTwo, durable");
+    assertEquals(
+        List.of(checkpoint(g, 20), checkpoint(g, 30)),
+        kit.getState().job().checkpoints(),
+        "KeepsTwo, durable");
 
     // Restart ended generation g; both join again, one with a replica at step 35.
     a.receiveMessage(Duration.ofSeconds(5));
     b.receiveMessage(Duration.ofSeconds(5));
-    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, -1, "cpu", a.ref(), r));
-    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, -1, "cpu", b.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(
+        r -> new TrainingCoordinator.Join("a", "127.0.0.1:5001", 35, -1, "cpu", a.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(
+        r -> new TrainingCoordinator.Join("b", "127.0.0.1:5002", -1, -1, "cpu", b.ref(), r));
     Assignment resumed = assignment(a);
     assignment(b);
     assertEquals(0, resumed.rendezvous().rank(), "the most advanced replica is rank 0");
     // prefer-replicas is on by default: the replica at 35 is newer than the checkpoint at 30.
-    assertEquals(new TrainingCoordinator.Resume("replica", 35, java.util.Optional.empty()), resumed.resume());
+    assertEquals(
+        new TrainingCoordinator.Resume("replica", 35, java.util.Optional.empty()),
+        resumed.resume());
 
     kit.runCommand(new TrainingCoordinator.WorkerLost("a", "stopped"));
     b.receiveMessage(Duration.ofSeconds(5)); // Abort
-    kit.<TrainingCoordinator.Reply>runCommand(r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, -1, "cpu", b.ref(), r));
+    kit.<TrainingCoordinator.Reply>runCommand(
+        r -> new TrainingCoordinator.Join("b", "127.0.0.1:5003", -1, -1, "cpu", b.ref(), r));
     kit.runCommand(new TrainingCoordinator.RendezvousDeadline(status().generation()));
     Assignment fromCheckpoint = assignment(b);
-    assertEquals(new TrainingCoordinator.Resume("checkpoint", 30, java.util.Optional.of(checkpoint(g, 30))), fromCheckpoint.resume());
+    assertEquals(
+        new TrainingCoordinator.Resume("checkpoint", 30, java.util.Optional.of(checkpoint(g, 30))),
+        fromCheckpoint.resume());
   }
 
   static dev.cohort.training.CheckpointInfo checkpoint(long generation, long step) {
-    return new dev.cohort.training.CheckpointInfo(generation, 0, step, 1, 100, 7, java.time.Instant.EPOCH);
+    return new dev.cohort.training.CheckpointInfo(
+        generation, 0, step, 1, 100, 7, java.time.Instant.EPOCH);
   }
 }

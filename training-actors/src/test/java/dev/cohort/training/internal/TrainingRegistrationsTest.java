@@ -21,12 +21,18 @@ class TrainingRegistrationsTest {
   @Test
   void everySerializableTypeIsRegisteredInTheModuleRange() throws IOException, URISyntaxException {
     Path classes =
-        Path.of(TrainingRegistrations.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path.of(
+            TrainingRegistrations.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
     SerializationRegistry registry = SerializationRegistry.load();
     List<String> missing = new ArrayList<>();
     try (Stream<Path> files = Files.walk(classes)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-        String name = classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
+        String name =
+            classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
         Class<?> type;
         try {
           type = Class.forName(name, false, getClass().getClassLoader());
@@ -34,8 +40,12 @@ class TrainingRegistrationsTest {
           continue;
         }
         boolean concrete = !type.isInterface() && !Modifier.isAbstract(type.getModifiers());
-        if (CohortSerializable.class.isAssignableFrom(type) && concrete && !type.isAnonymousClass()
-            && !(type.isEnum() == false && type.getSuperclass() != null && type.getSuperclass().isEnum())
+        if (CohortSerializable.class.isAssignableFrom(type)
+            && concrete
+            && !type.isAnonymousClass()
+            && !(type.isEnum() == false
+                && type.getSuperclass() != null
+                && type.getSuperclass().isEnum())
             && !registry.isRegistered(type)) {
           missing.add(name);
         }

@@ -9,8 +9,8 @@ import java.util.TreeMap;
  * read those files (Kryo id 1701, field layout unchanged); nothing writes it any more.
  *
  * @param entries key to register
- * @param pending the entries that version had not yet replicated (ignored on import: they are
- *     also in {@code entries})
+ * @param pending the entries that version had not yet replicated (ignored on import: they are also
+ *     in {@code entries})
  */
 public record ApBucket(TreeMap<String, ApEntry> entries, TreeMap<String, ApEntry> pending)
     implements CohortSerializable {}

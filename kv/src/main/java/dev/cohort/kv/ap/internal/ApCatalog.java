@@ -7,11 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * This node's copy of the replication factor of every AP keyspace incarnation, kept in the
- * node's {@link ApStore} and spread by the coordinator that created the keyspace and by every
- * node's periodic exchange ({@link ApMaintenance}). An entry is fixed once written (a keyspace's
- * replication factor never changes), so merging copies is a union and every node converges to
- * the same catalog. Thread-safe.
+ * This node's copy of the replication factor of every AP keyspace incarnation, kept in the node's
+ * {@link ApStore} and spread by the coordinator that created the keyspace and by every node's
+ * periodic exchange ({@link ApMaintenance}). An entry is fixed once written (a keyspace's
+ * replication factor never changes), so merging copies is a union and every node converges to the
+ * same catalog. Thread-safe.
  */
 final class ApCatalog {
   private final ApStore store;
@@ -59,13 +59,15 @@ final class ApCatalog {
     }
     load();
     List<CompletableFuture<Void>> writes = new ArrayList<>();
-    entries.forEach((id, rf) -> {
-      if (factors.putIfAbsent(id, rf) == null) {
-        int colon = id.lastIndexOf(':');
-        writes.add(store.putCatalog(id.substring(0, colon),
-            Long.parseLong(id.substring(colon + 1)), rf));
-      }
-    });
+    entries.forEach(
+        (id, rf) -> {
+          if (factors.putIfAbsent(id, rf) == null) {
+            int colon = id.lastIndexOf(':');
+            writes.add(
+                store.putCatalog(
+                    id.substring(0, colon), Long.parseLong(id.substring(colon + 1)), rf));
+          }
+        });
     return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
   }
 }

@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>data: {@code 'd' | u8 keyspace length | keyspace | i64 incarnation | u64 token | key} →
  *       entry
- *   <li>hint: {@code 'h' | u16 target length | target | i64 sequence} → {@code u8 keyspace length
- *       | keyspace | i64 incarnation | u16 key length | key | entry}
+ *   <li>hint: {@code 'h' | u16 target length | target | i64 sequence} → {@code u8 keyspace length |
+ *       keyspace | i64 incarnation | u16 key length | key | entry}
  *   <li>catalog: {@code 'c' | keyspace | 0x00 | i64 incarnation} → {@code i32 replication factor}
  *   <li>entry: {@code u8 version (1) | u8 flags (1: tombstone) | i64 timestamp | i64 expires | i64
  *       purge | u16 writer length | writer | value bytes}
@@ -31,13 +31,21 @@ final class ApCodec {
   static byte[] keyspacePrefix(String keyspace, long incarnation) {
     byte[] ks = keyspace.getBytes(StandardCharsets.UTF_8);
     return ByteBuffer.allocate(2 + ks.length + 8)
-        .put(DATA).put((byte) ks.length).put(ks).putLong(incarnation).array();
+        .put(DATA)
+        .put((byte) ks.length)
+        .put(ks)
+        .putLong(incarnation)
+        .array();
   }
 
   static byte[] dataKey(String keyspace, long incarnation, long token, String key) {
     byte[] prefix = keyspacePrefix(keyspace, incarnation);
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(prefix.length + 8 + k.length).put(prefix).putLong(token).put(k).array();
+    return ByteBuffer.allocate(prefix.length + 8 + k.length)
+        .put(prefix)
+        .putLong(token)
+        .put(k)
+        .array();
   }
 
   /** The first data key of {@code keyspace} at or after {@code token}. */
@@ -82,8 +90,13 @@ final class ApCodec {
     byte[] k = hint.key().getBytes(StandardCharsets.UTF_8);
     byte[] e = entry(hint.entry());
     return ByteBuffer.allocate(1 + ks.length + 8 + 2 + k.length + e.length)
-        .put((byte) ks.length).put(ks).putLong(hint.incarnation())
-        .putShort((short) k.length).put(k).put(e).array();
+        .put((byte) ks.length)
+        .put(ks)
+        .putLong(hint.incarnation())
+        .putShort((short) k.length)
+        .put(k)
+        .put(e)
+        .array();
   }
 
   static ApHint parseHint(String target, byte[] raw) {
@@ -95,14 +108,22 @@ final class ApCodec {
     b.get(k);
     byte[] e = new byte[b.remaining()];
     b.get(e);
-    return new ApHint(target, new String(ks, StandardCharsets.UTF_8), incarnation,
-        new String(k, StandardCharsets.UTF_8), entry(e));
+    return new ApHint(
+        target,
+        new String(ks, StandardCharsets.UTF_8),
+        incarnation,
+        new String(k, StandardCharsets.UTF_8),
+        entry(e));
   }
 
   static byte[] catalogKey(String keyspace, long incarnation) {
     byte[] ks = keyspace.getBytes(StandardCharsets.UTF_8);
     return ByteBuffer.allocate(1 + ks.length + 1 + 8)
-        .put(CATALOG).put(ks).put((byte) 0).putLong(incarnation).array();
+        .put(CATALOG)
+        .put(ks)
+        .put((byte) 0)
+        .putLong(incarnation)
+        .array();
   }
 
   static String catalogId(byte[] rawKey) {
@@ -115,10 +136,15 @@ final class ApCodec {
   static byte[] entry(ApEntry e) {
     byte[] writer = e.writer().getBytes(StandardCharsets.UTF_8);
     int valueLength = e.value() == null ? 0 : e.value().length;
-    ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + writer.length + valueLength)
-        .put(VERSION).put((byte) (e.isTombstone() ? 1 : 0))
-        .putLong(e.timestamp()).putLong(e.expiresAtMillis()).putLong(e.purgeAtMillis())
-        .putShort((short) writer.length).put(writer);
+    ByteBuffer b =
+        ByteBuffer.allocate(2 + 24 + 2 + writer.length + valueLength)
+            .put(VERSION)
+            .put((byte) (e.isTombstone() ? 1 : 0))
+            .putLong(e.timestamp())
+            .putLong(e.expiresAtMillis())
+            .putLong(e.purgeAtMillis())
+            .putShort((short) writer.length)
+            .put(writer);
     if (e.value() != null) {
       b.put(e.value());
     }
@@ -142,6 +168,7 @@ final class ApCodec {
       value = new byte[b.remaining()];
       b.get(value);
     }
-    return new ApEntry(value, timestamp, new String(writer, StandardCharsets.UTF_8), expires, purge);
+    return new ApEntry(
+        value, timestamp, new String(writer, StandardCharsets.UTF_8), expires, purge);
   }
 }

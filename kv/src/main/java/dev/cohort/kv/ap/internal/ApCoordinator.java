@@ -20,15 +20,15 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * Coordinates one AP read or write on the key's replicas, on whichever node received it.
  *
  * <p><b>Writes</b> go to every replica of the key. If fewer replicas are alive than the level
- * requires, nothing is sent and the write fails with {@code consistency_unavailable}
- * (Cassandra's UnavailableException). Otherwise the write is acknowledged as soon as {@code
- * required} replicas report it on disk; a replica that is down, or does not answer within {@code
- * request-timeout}, gets a hint on this node's disk instead (within {@code hints.window}).
+ * requires, nothing is sent and the write fails with {@code consistency_unavailable} (Cassandra's
+ * UnavailableException). Otherwise the write is acknowledged as soon as {@code required} replicas
+ * report it on disk; a replica that is down, or does not answer within {@code request-timeout},
+ * gets a hint on this node's disk instead (within {@code hints.window}).
  *
- * <p><b>Reads</b> ask {@code required} live replicas, this node first when it is one: one full
- * read and digests from the others. The newest entry by {@link ApEntry#beats} wins (fetched in
- * full from its replica when it came as a digest); replicas that answered an older entry get the
- * newest one in the background (read repair).
+ * <p><b>Reads</b> ask {@code required} live replicas, this node first when it is one: one full read
+ * and digests from the others. The newest entry by {@link ApEntry#beats} wins (fetched in full from
+ * its replica when it came as a digest); replicas that answered an older entry get the newest one
+ * in the background (read repair).
  *
  * <p>Thread-safe; per-request state lives in {@link WriteRound} and the futures.
  */
@@ -44,8 +44,14 @@ final class ApCoordinator {
   private final ConcurrentHashMap<String, ActorRef<ApReplica.Command>> replicas =
       new ConcurrentHashMap<>();
 
-  ApCoordinator(ActorSystem<?> system, ApSettings settings, String self, ApRing ring,
-      ApStore store, HybridLogicalClock clock, ApMetrics metrics) {
+  ApCoordinator(
+      ActorSystem<?> system,
+      ApSettings settings,
+      String self,
+      ApRing ring,
+      ApStore store,
+      HybridLogicalClock clock,
+      ApMetrics metrics) {
     this.system = system;
     this.settings = settings;
     this.self = self;
@@ -62,13 +68,13 @@ final class ApCoordinator {
 
   /** The replica actor of {@code node} (an address), resolved without contacting it. */
   ActorRef<ApReplica.Command> replica(String node) {
-    return replicas.computeIfAbsent(node,
-        n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
+    return replicas.computeIfAbsent(
+        node, n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
   }
 
   <T> CompletionStage<T> ask(String node, Function<ActorRef<T>, ApReplica.Command> message) {
-    return AskPattern.ask(replica(node), message::apply, settings.requestTimeout(),
-        system.scheduler());
+    return AskPattern.ask(
+        replica(node), message::apply, settings.requestTimeout(), system.scheduler());
   }
 
   Duration timeout() {
@@ -88,11 +94,32 @@ final class ApCoordinator {
     return alive;
   }
 
-  static KvException unavailable(String what, Consistency c, int required, List<String> replicas,
-      int alive, int acknowledged, String why) {
-    return KvError.CONSISTENCY_UNAVAILABLE.exception(what + " at " + c.wireName() + " needs " + required + " of " + replicas.size()
-            + " replicas " + replicas + " (required=" + required + ", alive=" + alive
-            + ", acknowledged=" + acknowledged + "): " + why);
+  static KvException unavailable(
+      String what,
+      Consistency c,
+      int required,
+      List<String> replicas,
+      int alive,
+      int acknowledged,
+      String why) {
+    return KvError.CONSISTENCY_UNAVAILABLE.exception(
+        what
+            + " at "
+            + c.wireName()
+            + " needs "
+            + required
+            + " of "
+            + replicas.size()
+            + " replicas "
+            + replicas
+            + " (required="
+            + required
+            + ", alive="
+            + alive
+            + ", acknowledged="
+            + acknowledged
+            + "): "
+            + why);
   }
 
   // ---------------------------------------------------------------------------------- writes
@@ -101,13 +128,26 @@ final class ApCoordinator {
    * Writes {@code entry} at {@code c}; completes with the newest entry the acknowledging replicas
    * held before (null: none).
    */
-  CompletionStage<ApEntry> write(String keyspace, long incarnation, List<String> replicasOfKey,
-      String key, ApEntry entry, Consistency c, String what) {
+  CompletionStage<ApEntry> write(
+      String keyspace,
+      long incarnation,
+      List<String> replicasOfKey,
+      String key,
+      ApEntry entry,
+      Consistency c,
+      String what) {
     int required = c.required(replicasOfKey.size());
     List<String> alive = alive(replicasOfKey);
     if (alive.size() < required) {
-      return CompletableFuture.failedFuture(unavailable(what, c, required, replicasOfKey,
-          alive.size(), 0, "too few replicas are alive; nothing was written"));
+      return CompletableFuture.failedFuture(
+          unavailable(
+              what,
+              c,
+              required,
+              replicasOfKey,
+              alive.size(),
+              0,
+              "too few replicas are alive; nothing was written"));
     }
     WriteRound round = new WriteRound(what, c, required, replicasOfKey, alive.size(), entry);
     for (String node : replicasOfKey) {
@@ -115,20 +155,23 @@ final class ApCoordinator {
         hint(node, keyspace, incarnation, key, entry);
         continue;
       }
-      CompletionStage<ApReplica.WriteAck> ack = node.equals(self)
-          ? store.apply(keyspace, incarnation, key, entry)
-              .thenApply(a -> new ApReplica.WriteAck(self, a.previous(), a.current()))
-          : this.<ApReplica.WriteAck>ask(node,
-              r -> new ApReplica.Write(keyspace, incarnation, key, entry, r));
-      ack.whenComplete((a, failure) -> {
-        if (failure == null) {
-          observe(a.current().timestamp());
-          round.ack(a, this::offsetExceeded);
-        } else {
-          hint(node, keyspace, incarnation, key, entry);
-          round.fail();
-        }
-      });
+      CompletionStage<ApReplica.WriteAck> ack =
+          node.equals(self)
+              ? store
+                  .apply(keyspace, incarnation, key, entry)
+                  .thenApply(a -> new ApReplica.WriteAck(self, a.previous(), a.current()))
+              : this.<ApReplica.WriteAck>ask(
+                  node, r -> new ApReplica.Write(keyspace, incarnation, key, entry, r));
+      ack.whenComplete(
+          (a, failure) -> {
+            if (failure == null) {
+              observe(a.current().timestamp());
+              round.ack(a, this::offsetExceeded);
+            } else {
+              hint(node, keyspace, incarnation, key, entry);
+              round.fail();
+            }
+          });
     }
     return round.result();
   }
@@ -137,14 +180,20 @@ final class ApCoordinator {
     if (settings.maxClockOffset().isZero()) {
       return null;
     }
-    long ahead = HybridLogicalClock.physicalMillis(current.timestamp()) - System.currentTimeMillis();
+    long ahead =
+        HybridLogicalClock.physicalMillis(current.timestamp()) - System.currentTimeMillis();
     if (ahead <= settings.maxClockOffset().toMillis()) {
       return null;
     }
     metrics.clockOffsetRejected();
-    return KvError.CLOCK_OFFSET_EXCEEDED.exception("the key's current entry carries a timestamp " + ahead + " ms ahead of this node's clock"
+    return KvError.CLOCK_OFFSET_EXCEEDED.exception(
+        "the key's current entry carries a timestamp "
+            + ahead
+            + " ms ahead of this node's clock"
             + " (over cohort.kv.ap.max-clock-offset), which the write could not beat; the node that"
-            + " wrote it (" + current.writer() + ") has a clock running ahead: check its time"
+            + " wrote it ("
+            + current.writer()
+            + ") has a clock running ahead: check its time"
             + " synchronisation");
   }
 
@@ -154,7 +203,8 @@ final class ApCoordinator {
       metrics.hint("dropped");
       return;
     }
-    store.addHint(new ApHint(node, keyspace, incarnation, key, entry))
+    store
+        .addHint(new ApHint(node, keyspace, incarnation, key, entry))
         .thenRun(() -> metrics.hint("stored"));
   }
 
@@ -169,13 +219,19 @@ final class ApCoordinator {
   // ---------------------------------------------------------------------------------- reads
 
   /** The newest entry of {@code key} among {@code required} replicas (null: none holds one). */
-  CompletionStage<ApEntry> read(String keyspace, long incarnation, List<String> replicasOfKey,
-      String key, Consistency c, String what) {
+  CompletionStage<ApEntry> read(
+      String keyspace,
+      long incarnation,
+      List<String> replicasOfKey,
+      String key,
+      Consistency c,
+      String what) {
     int required = c.required(replicasOfKey.size());
     List<String> alive = alive(replicasOfKey);
     if (alive.size() < required) {
-      return CompletableFuture.failedFuture(unavailable(what, c, required, replicasOfKey,
-          alive.size(), 0, "too few replicas are alive"));
+      return CompletableFuture.failedFuture(
+          unavailable(
+              what, c, required, replicasOfKey, alive.size(), 0, "too few replicas are alive"));
     }
     List<String> asked = alive.subList(0, required);
     List<CompletableFuture<ApReplica.ReadReply>> replies = new ArrayList<>();
@@ -183,21 +239,31 @@ final class ApCoordinator {
       replies.add(readOne(keyspace, incarnation, asked.get(i), key, i > 0).toCompletableFuture());
     }
     return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
-        .handle((v, failure) -> {
-          if (failure != null) {
-            long answered = replies.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
-                .count();
-            throw unavailable(what, c, required, replicasOfKey, alive.size(), (int) answered,
-                "not every replica asked answered within " + settings.requestTimeout().toMillis()
-                    + " ms");
-          }
-          return replies.stream().map(CompletableFuture::join).toList();
-        })
+        .handle(
+            (v, failure) -> {
+              if (failure != null) {
+                long answered =
+                    replies.stream()
+                        .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+                        .count();
+                throw unavailable(
+                    what,
+                    c,
+                    required,
+                    replicasOfKey,
+                    alive.size(),
+                    (int) answered,
+                    "not every replica asked answered within "
+                        + settings.requestTimeout().toMillis()
+                        + " ms");
+              }
+              return replies.stream().map(CompletableFuture::join).toList();
+            })
         .thenCompose(answers -> resolve(keyspace, incarnation, key, answers));
   }
 
-  private CompletionStage<ApReplica.ReadReply> readOne(String keyspace, long incarnation,
-      String node, String key, boolean digest) {
+  private CompletionStage<ApReplica.ReadReply> readOne(
+      String keyspace, long incarnation, String node, String key, boolean digest) {
     if (node.equals(self)) {
       ApEntry e = store.get(keyspace, incarnation, key);
       return CompletableFuture.completedFuture(
@@ -207,12 +273,12 @@ final class ApCoordinator {
   }
 
   /** Picks the newest answer, fetches it in full if it was a digest, repairs stale replicas. */
-  private CompletionStage<ApEntry> resolve(String keyspace, long incarnation, String key,
-      List<ApReplica.ReadReply> answers) {
+  private CompletionStage<ApEntry> resolve(
+      String keyspace, long incarnation, String key, List<ApReplica.ReadReply> answers) {
     ApReplica.ReadReply newest = null;
     for (ApReplica.ReadReply a : answers) {
-      if (a.entry() != null && (newest == null || newest.entry() == null
-          || a.entry().beats(newest.entry()))) {
+      if (a.entry() != null
+          && (newest == null || newest.entry() == null || a.entry().beats(newest.entry()))) {
         newest = a;
       }
     }
@@ -221,24 +287,27 @@ final class ApCoordinator {
     }
     observe(newest.entry().timestamp());
     ApReplica.ReadReply winner = newest;
-    CompletionStage<ApEntry> full = !winner.digest() || winner.entry().isTombstone()
-        ? CompletableFuture.completedFuture(winner.entry())
-        : readOne(keyspace, incarnation, winner.node(), key, false).thenApply(r -> r.entry());
-    return full.thenApply(entry -> {
-      if (entry == null) {
-        return null;
-      }
-      for (ApReplica.ReadReply a : answers) {
-        if (a.entry() == null || !sameVersion(a.entry(), entry)) {
-          repair(a.node(), keyspace, incarnation, key, entry);
-        }
-      }
-      return entry;
-    });
+    CompletionStage<ApEntry> full =
+        !winner.digest() || winner.entry().isTombstone()
+            ? CompletableFuture.completedFuture(winner.entry())
+            : readOne(keyspace, incarnation, winner.node(), key, false).thenApply(r -> r.entry());
+    return full.thenApply(
+        entry -> {
+          if (entry == null) {
+            return null;
+          }
+          for (ApReplica.ReadReply a : answers) {
+            if (a.entry() == null || !sameVersion(a.entry(), entry)) {
+              repair(a.node(), keyspace, incarnation, key, entry);
+            }
+          }
+          return entry;
+        });
   }
 
   static boolean sameVersion(ApEntry a, ApEntry b) {
-    return a.timestamp() == b.timestamp() && a.writer().equals(b.writer())
+    return a.timestamp() == b.timestamp()
+        && a.writer().equals(b.writer())
         && a.isTombstone() == b.isTombstone();
   }
 
@@ -248,8 +317,8 @@ final class ApCoordinator {
     if (node.equals(self)) {
       store.apply(keyspace, incarnation, key, entry);
     } else {
-      replica(node).tell(new ApReplica.Write(keyspace, incarnation, key, entry,
-          system.ignoreRef()));
+      replica(node)
+          .tell(new ApReplica.Write(keyspace, incarnation, key, entry, system.ignoreRef()));
     }
   }
 }

@@ -9,15 +9,15 @@ import java.util.Arrays;
  *
  * <p>Order ({@link #beats}): the higher hybrid-logical-clock {@code timestamp} wins; on equal
  * timestamps the greater {@code writer} address wins; on equal timestamp and writer (only possible
- * if a node's clock went back across a restart) a tombstone beats a value and otherwise the
- * greater value bytes win. The order is total, so every replica that has seen the same writes picks
- * the same winner whatever order it saw them in.
+ * if a node's clock went back across a restart) a tombstone beats a value and otherwise the greater
+ * value bytes win. The order is total, so every replica that has seen the same writes picks the
+ * same winner whatever order it saw them in.
  *
  * <p>Expiry and purge are decided from the entry alone, never from the replica's state, so that
  * every replica reaches the same decision: a value with a TTL is absent from {@code
- * expiresAtMillis} on (it then acts as a tombstone); a tombstone or an expired value is removed from
- * the bucket at {@code purgeAtMillis} ({@code cohort.kv.ap.tombstone-ttl} after the delete or the
- * expiry). Until it is purged it keeps older writes that arrive late from resurrecting the key.
+ * expiresAtMillis} on (it then acts as a tombstone); a tombstone or an expired value is removed
+ * from the bucket at {@code purgeAtMillis} ({@code cohort.kv.ap.tombstone-ttl} after the delete or
+ * the expiry). Until it is purged it keeps older writes that arrive late from resurrecting the key.
  *
  * @param value the value bytes, or null for a tombstone; never mutated
  * @param timestamp the hybrid logical clock timestamp of the write
@@ -78,8 +78,13 @@ public record ApEntry(
 
   @Override
   public String toString() {
-    return "ApEntry[" + (value == null ? "tombstone" : value.length + " bytes") + " @"
-        + HybridLogicalClock.format(timestamp) + " by " + writer
-        + (expiresAtMillis == 0 ? "" : ", expires " + expiresAtMillis) + "]";
+    return "ApEntry["
+        + (value == null ? "tombstone" : value.length + " bytes")
+        + " @"
+        + HybridLogicalClock.format(timestamp)
+        + " by "
+        + writer
+        + (expiresAtMillis == 0 ? "" : ", expires " + expiresAtMillis)
+        + "]";
   }
 }

@@ -47,8 +47,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * version, {@link ApLegacyImport}), the catalog of replication factors, the replica actor and the
  * maintenance actor — and closes the store when the node shuts down.
  *
- * <p>Timestamps come from the node's {@link HybridLogicalClock}, which observes every timestamp
- * a replica answers (bounded by {@code max-clock-offset}). Thread-safe.
+ * <p>Timestamps come from the node's {@link HybridLogicalClock}, which observes every timestamp a
+ * replica answers (bounded by {@code max-clock-offset}). Thread-safe.
  */
 public final class ApKeyspacesImpl implements ApKeyspaces {
   private static final Pattern KEYSPACE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -73,32 +73,53 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     this.self = cluster.selfAddress().toString();
     Executor io = system.dispatchers().lookup(DispatcherSelector.blocking());
-    this.store = ApStore.open(settings.storeDirectory(), settings.sync(), system.executionContext());
-    CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(
-        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "kv-ap-store-close", () -> {
-          store.close();
-          return CompletableFuture.completedFuture(Done.getInstance());
-        });
+    this.store =
+        ApStore.open(settings.storeDirectory(), settings.sync(), system.executionContext());
+    CoordinatedShutdown.get(Adapter.toClassic(system))
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "kv-ap-store-close",
+            () -> {
+              store.close();
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
     ApLegacyImport.run(settings.legacyDirectory(), store, system);
-    this.metrics = new ApMetrics(Metrics.get(system), store::hintsPending, () -> {
-      try {
-        return store.diskBytes();
-      } catch (IllegalStateException closed) {
-        return 0;
-      }
-    });
+    this.metrics =
+        new ApMetrics(
+            Metrics.get(system),
+            store::hintsPending,
+            () -> {
+              try {
+                return store.diskBytes();
+              } catch (IllegalStateException closed) {
+                return 0;
+              }
+            });
     this.catalog = new ApCatalog(store);
-    this.ring = new ApRing(cluster, settings.virtualNodes(), settings.hintWindow().toMillis(),
-        System::currentTimeMillis);
+    this.ring =
+        new ApRing(
+            cluster,
+            settings.virtualNodes(),
+            settings.hintWindow().toMillis(),
+            System::currentTimeMillis);
     this.coordinator = new ApCoordinator(system, settings, self, ring, store, clock, metrics);
     this.ranges = new ApRangeReader(coordinator, ring, store, settings);
     this.repairs = new ApRepair(coordinator, ring, store, settings, metrics, io);
-    system.systemActorOf(ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME,
-        Props.empty());
     system.systemActorOf(
-        ApMaintenance.create(settings, store, catalog, ring, coordinator, repairs, metrics, io,
+        ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME, Props.empty());
+    system.systemActorOf(
+        ApMaintenance.create(
+            settings,
+            store,
+            catalog,
+            ring,
+            coordinator,
+            repairs,
+            metrics,
+            io,
             this::replicationFactor),
-        "kv-ap-maintenance", Props.empty());
+        "kv-ap-maintenance",
+        Props.empty());
   }
 
   public static ApKeyspaces start(ActorSystem<?> system, ApSettings settings) {
@@ -118,7 +139,8 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
 
   private static void checkName(String name) {
     if (name == null || !KEYSPACE_NAME.matcher(name).matches()) {
-      throw KvError.INVALID_KEYSPACE_NAME.exception("keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+      throw KvError.INVALID_KEYSPACE_NAME.exception(
+          "keyspace name '" + name + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
   }
 
@@ -134,8 +156,8 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
    * Merges {@code entry} into this node's store only, bypassing coordination and hints: for tests
    * that break a replica on purpose and for repair tooling. Completes once it is on disk.
    */
-  public CompletionStage<Boolean> writeLocal(String keyspace, long incarnation, String key,
-      ApEntry entry) {
+  public CompletionStage<Boolean> writeLocal(
+      String keyspace, long incarnation, String key, ApEntry entry) {
     return store.apply(keyspace, incarnation, key, entry).thenApply(ApStore.Applied::changed);
   }
 
@@ -160,9 +182,14 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     try {
       checkName(name);
       if (replicationFactor < 0 || replicationFactor > MAX_REPLICATION_FACTOR) {
-        throw KvError.INVALID_REPLICATION_FACTOR.exception("replicationFactor must be within"
-            + " 1.." + MAX_REPLICATION_FACTOR + " (0 or absent: min("
-            + settings.defaultReplicationFactor() + ", cluster size)), got " + replicationFactor);
+        throw KvError.INVALID_REPLICATION_FACTOR.exception(
+            "replicationFactor must be within"
+                + " 1.."
+                + MAX_REPLICATION_FACTOR
+                + " (0 or absent: min("
+                + settings.defaultReplicationFactor()
+                + ", cluster size)), got "
+                + replicationFactor);
       }
     } catch (KvException e) {
       return CompletableFuture.failedFuture(e);
@@ -170,26 +197,41 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     Integer known = catalog.replicationFactor(name, incarnation);
     if (known != null) {
       if (replicationFactor != 0 && replicationFactor != known) {
-        return CompletableFuture.failedFuture(KvError.REPLICATION_FACTOR_CONFLICT.exception("AP keyspace '" + name + "' has replicationFactor " + known + " (fixed at creation),"
-                + " not " + replicationFactor));
+        return CompletableFuture.failedFuture(
+            KvError.REPLICATION_FACTOR_CONFLICT.exception(
+                "AP keyspace '"
+                    + name
+                    + "' has replicationFactor "
+                    + known
+                    + " (fixed at creation),"
+                    + " not "
+                    + replicationFactor));
       }
       return CompletableFuture.completedFuture(known);
     }
-    int rf = replicationFactor != 0 ? replicationFactor
-        : Math.min(settings.defaultReplicationFactor(), servingMembers());
+    int rf =
+        replicationFactor != 0
+            ? replicationFactor
+            : Math.min(settings.defaultReplicationFactor(), servingMembers());
     Map<String, Integer> entry = Map.of(ApCatalog.id(name, incarnation), rf);
-    return catalog.merge(entry).thenCompose(v -> {
-      List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
-      for (String node : ring.placement().nodes()) {
-        if (!node.equals(self) && ring.alive(node)) {
-          spread.add(coordinator.<ApReplica.CatalogStored>ask(node,
-              r -> new ApReplica.CatalogPut(entry, Map.of(), r)).toCompletableFuture());
-        }
-      }
-      // Nodes that miss it now learn it from the periodic catalog exchange.
-      return CompletableFuture.allOf(spread.toArray(CompletableFuture[]::new))
-          .handle((x, failure) -> rf);
-    });
+    return catalog
+        .merge(entry)
+        .thenCompose(
+            v -> {
+              List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
+              for (String node : ring.placement().nodes()) {
+                if (!node.equals(self) && ring.alive(node)) {
+                  spread.add(
+                      coordinator
+                          .<ApReplica.CatalogStored>ask(
+                              node, r -> new ApReplica.CatalogPut(entry, Map.of(), r))
+                          .toCompletableFuture());
+                }
+              }
+              // Nodes that miss it now learn it from the periodic catalog exchange.
+              return CompletableFuture.allOf(spread.toArray(CompletableFuture[]::new))
+                  .handle((x, failure) -> rf);
+            });
   }
 
   private int servingMembers() {
@@ -229,7 +271,8 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     }
     int bytes = key.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > KvSettings.MAX_KEY_BYTES) {
-      throw KvError.KEY_TOO_LARGE.exception("key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
+      throw KvError.KEY_TOO_LARGE.exception(
+          "key of " + bytes + " bytes exceeds " + KvSettings.MAX_KEY_BYTES + " bytes");
     }
   }
 
@@ -258,7 +301,8 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       return ring.placement().replicas(key, replicationFactor());
     }
 
-    private <T> CompletionStage<T> call(String op, Consistency c, Supplier<CompletionStage<T>> body) {
+    private <T> CompletionStage<T> call(
+        String op, Consistency c, Supplier<CompletionStage<T>> body) {
       long start = System.nanoTime();
       CompletionStage<T> stage;
       try {
@@ -269,99 +313,161 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       } catch (RuntimeException e) {
         stage = CompletableFuture.failedFuture(e);
       }
-      return stage.handle((value, failure) -> {
-        if (failure == null) {
-          metrics.request(name, op, c, "ok", start);
-          return CompletableFuture.completedFuture(value);
-        }
-        KvException error = toKvException(failure);
-        metrics.request(name, op, c, error.code(), start);
-        return CompletableFuture.<T>failedFuture(error);
-      }).thenCompose(s -> s);
+      return stage
+          .handle(
+              (value, failure) -> {
+                if (failure == null) {
+                  metrics.request(name, op, c, "ok", start);
+                  return CompletableFuture.completedFuture(value);
+                }
+                KvException error = toKvException(failure);
+                metrics.request(name, op, c, error.code(), start);
+                return CompletableFuture.<T>failedFuture(error);
+              })
+          .thenCompose(s -> s);
     }
 
     @Override
     public CompletionStage<ApWriteResult> put(
         String key, byte[] value, long ttlSeconds, Consistency consistency) {
-      return call("put", consistency, () -> {
-        checkKey(key);
-        if (value == null) {
-          throw KvError.INVALID_REQUEST.exception("value is missing");
-        }
-        if (value.length > settings.maxValueBytes()) {
-          throw KvError.VALUE_TOO_LARGE.exception("value of " + value.length
-              + " bytes exceeds cohort.kv.ap.max-value-bytes = " + settings.maxValueBytes());
-        }
-        if (ttlSeconds < 0 || ttlSeconds > settings.maxTtl().toSeconds()) {
-          throw KvError.INVALID_TTL.exception("ttlSeconds must be within 0.."
-              + settings.maxTtl().toSeconds() + " (0: no TTL), got " + ttlSeconds);
-        }
-        byte[] copy = value.clone();
-        return write(key, consistency, "put", ts -> {
-          long expires = ttlSeconds == 0 ? 0 : HybridLogicalClock.physicalMillis(ts) + ttlSeconds * 1000;
-          long purge = ttlSeconds == 0 ? 0 : expires + settings.tombstoneTtl().toMillis();
-          return new ApEntry(copy, ts, self, expires, purge);
-        });
-      });
+      return call(
+          "put",
+          consistency,
+          () -> {
+            checkKey(key);
+            if (value == null) {
+              throw KvError.INVALID_REQUEST.exception("value is missing");
+            }
+            if (value.length > settings.maxValueBytes()) {
+              throw KvError.VALUE_TOO_LARGE.exception(
+                  "value of "
+                      + value.length
+                      + " bytes exceeds cohort.kv.ap.max-value-bytes = "
+                      + settings.maxValueBytes());
+            }
+            if (ttlSeconds < 0 || ttlSeconds > settings.maxTtl().toSeconds()) {
+              throw KvError.INVALID_TTL.exception(
+                  "ttlSeconds must be within 0.."
+                      + settings.maxTtl().toSeconds()
+                      + " (0: no TTL), got "
+                      + ttlSeconds);
+            }
+            byte[] copy = value.clone();
+            return write(
+                key,
+                consistency,
+                "put",
+                ts -> {
+                  long expires =
+                      ttlSeconds == 0
+                          ? 0
+                          : HybridLogicalClock.physicalMillis(ts) + ttlSeconds * 1000;
+                  long purge = ttlSeconds == 0 ? 0 : expires + settings.tombstoneTtl().toMillis();
+                  return new ApEntry(copy, ts, self, expires, purge);
+                });
+          });
     }
 
     @Override
     public CompletionStage<ApWriteResult> delete(String key, Consistency consistency) {
-      return call("delete", consistency, () -> {
-        checkKey(key);
-        return write(key, consistency, "delete", ts -> new ApEntry(null, ts, self, 0,
-            HybridLogicalClock.physicalMillis(ts) + settings.tombstoneTtl().toMillis()));
-      });
+      return call(
+          "delete",
+          consistency,
+          () -> {
+            checkKey(key);
+            return write(
+                key,
+                consistency,
+                "delete",
+                ts ->
+                    new ApEntry(
+                        null,
+                        ts,
+                        self,
+                        0,
+                        HybridLogicalClock.physicalMillis(ts)
+                            + settings.tombstoneTtl().toMillis()));
+          });
     }
 
-    private CompletionStage<ApWriteResult> write(String key, Consistency consistency, String what,
-        LongFunction<ApEntry> entryAt) {
+    private CompletionStage<ApWriteResult> write(
+        String key, Consistency consistency, String what, LongFunction<ApEntry> entryAt) {
       long ts = clock.now();
       ApEntry entry = entryAt.apply(ts);
-      return coordinator.write(name, incarnation, replicas(key), key, entry, consistency,
+      return coordinator
+          .write(
+              name,
+              incarnation,
+              replicas(key),
+              key,
+              entry,
+              consistency,
               what + " of key '" + key + "' in AP keyspace '" + name + "'")
-          .thenApply(previous -> new ApWriteResult(key, ts,
-              previous != null && previous.liveAt(System.currentTimeMillis())
-                  ? toValue(key, previous) : null));
+          .thenApply(
+              previous ->
+                  new ApWriteResult(
+                      key,
+                      ts,
+                      previous != null && previous.liveAt(System.currentTimeMillis())
+                          ? toValue(key, previous)
+                          : null));
     }
 
     @Override
     public CompletionStage<ApValue> get(String key, Consistency consistency) {
-      return call("get", consistency, () -> {
-        checkKey(key);
-        return coordinator.read(name, incarnation, replicas(key), key, consistency,
-                "read of key '" + key + "' in AP keyspace '" + name + "'")
-            .thenApply(e -> {
-              if (e == null || !e.liveAt(System.currentTimeMillis())) {
-                throw KvError.KEY_NOT_FOUND.exception("key '" + key + "' not found in AP keyspace '" + name + "'");
-              }
-              return toValue(key, e);
-            });
-      });
+      return call(
+          "get",
+          consistency,
+          () -> {
+            checkKey(key);
+            return coordinator
+                .read(
+                    name,
+                    incarnation,
+                    replicas(key),
+                    key,
+                    consistency,
+                    "read of key '" + key + "' in AP keyspace '" + name + "'")
+                .thenApply(
+                    e -> {
+                      if (e == null || !e.liveAt(System.currentTimeMillis())) {
+                        throw KvError.KEY_NOT_FOUND.exception(
+                            "key '" + key + "' not found in AP keyspace '" + name + "'");
+                      }
+                      return toValue(key, e);
+                    });
+          });
     }
 
     @Override
     public CompletionStage<ApRangeResult> range(String prefix, int limit, Consistency consistency) {
-      return call("range", consistency, () -> {
-        if (prefix == null) {
-          throw KvError.INVALID_REQUEST.exception("prefix is missing (use \"\" for all keys)");
-        }
-        if (limit < 0) {
-          throw KvError.INVALID_REQUEST.exception("limit must not be negative");
-        }
-        return ranges.read(name, incarnation, replicationFactor(), prefix, consistency)
-            .thenApply(all -> {
-              long now = System.currentTimeMillis();
-              List<ApValue> values = new ArrayList<>();
-              all.forEach((k, e) -> {
-                if (e.liveAt(now)) {
-                  values.add(toValue(k, e));
-                }
-              });
-              boolean more = limit > 0 && values.size() > limit;
-              return new ApRangeResult(List.copyOf(more ? values.subList(0, limit) : values), more);
-            });
-      });
+      return call(
+          "range",
+          consistency,
+          () -> {
+            if (prefix == null) {
+              throw KvError.INVALID_REQUEST.exception("prefix is missing (use \"\" for all keys)");
+            }
+            if (limit < 0) {
+              throw KvError.INVALID_REQUEST.exception("limit must not be negative");
+            }
+            return ranges
+                .read(name, incarnation, replicationFactor(), prefix, consistency)
+                .thenApply(
+                    all -> {
+                      long now = System.currentTimeMillis();
+                      List<ApValue> values = new ArrayList<>();
+                      all.forEach(
+                          (k, e) -> {
+                            if (e.liveAt(now)) {
+                              values.add(toValue(k, e));
+                            }
+                          });
+                      boolean more = limit > 0 && values.size() > limit;
+                      return new ApRangeResult(
+                          List.copyOf(more ? values.subList(0, limit) : values), more);
+                    });
+          });
     }
 
     @Override
@@ -370,24 +476,33 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
         return Source.failed(KvError.INVALID_REQUEST.exception("prefix is missing"));
       }
       return Source.<ApWatchEvent>queue(settings.watchBufferEvents())
-          .watchTermination((queue, done) -> {
-            ApStore.Listener listener = (ks, inc, key, entry) -> {
-              if (inc != incarnation || !ks.equals(name) || !key.startsWith(prefix)) {
-                return;
-              }
-              boolean live = entry.liveAt(System.currentTimeMillis());
-              QueueOfferResult offered = queue.offer(new ApWatchEvent(
-                  live ? ApWatchEvent.Type.PUT : ApWatchEvent.Type.DELETE, key,
-                  live ? entry.value() : null, entry.timestamp()));
-              if (offered == QueueOfferResult.dropped()) {
-                queue.fail(KvError.WATCH_OVERFLOW.exception("the watch consumer fell " + settings.watchBufferEvents()
-                        + " events behind (cohort.kv.ap.watch.buffer-events); watch again"));
-              }
-            };
-            store.addListener(listener);
-            done.whenComplete((d, failure) -> store.removeListener(listener));
-            return NotUsed.getInstance();
-          });
+          .watchTermination(
+              (queue, done) -> {
+                ApStore.Listener listener =
+                    (ks, inc, key, entry) -> {
+                      if (inc != incarnation || !ks.equals(name) || !key.startsWith(prefix)) {
+                        return;
+                      }
+                      boolean live = entry.liveAt(System.currentTimeMillis());
+                      QueueOfferResult offered =
+                          queue.offer(
+                              new ApWatchEvent(
+                                  live ? ApWatchEvent.Type.PUT : ApWatchEvent.Type.DELETE,
+                                  key,
+                                  live ? entry.value() : null,
+                                  entry.timestamp()));
+                      if (offered == QueueOfferResult.dropped()) {
+                        queue.fail(
+                            KvError.WATCH_OVERFLOW.exception(
+                                "the watch consumer fell "
+                                    + settings.watchBufferEvents()
+                                    + " events behind (cohort.kv.ap.watch.buffer-events); watch again"));
+                      }
+                    };
+                store.addListener(listener);
+                done.whenComplete((d, failure) -> store.removeListener(listener));
+                return NotUsed.getInstance();
+              });
     }
 
     @Override
@@ -397,8 +512,12 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
       for (String node : replicas(key)) {
         replicas.add(new ApEndpoints.Replica(node, node.equals(self) || ring.alive(node)));
       }
-      return new ApEndpoints(name, key, Long.toUnsignedString(ApPlacement.token(key)),
-          replicationFactor(), List.copyOf(replicas));
+      return new ApEndpoints(
+          name,
+          key,
+          Long.toUnsignedString(ApPlacement.token(key)),
+          replicationFactor(),
+          List.copyOf(replicas));
     }
 
     @Override
@@ -408,20 +527,25 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
 
     @Override
     public CompletionStage<Integer> drop() {
-      return call("drop", Consistency.ONE, () -> {
-        List<CompletableFuture<Boolean>> drops = new ArrayList<>();
-        for (String node : ring.placement().nodes()) {
-          if (node.equals(self)) {
-            drops.add(store.drop(name, incarnation).thenApply(v -> true));
-          } else if (ring.alive(node)) {
-            drops.add(coordinator.<ApReplica.Dropped>ask(node,
-                    r -> new ApReplica.Drop(name, incarnation, r))
-                .toCompletableFuture().handle((d, failure) -> failure == null));
-          }
-        }
-        return CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new))
-            .thenApply(v -> (int) drops.stream().filter(CompletableFuture::join).count());
-      });
+      return call(
+          "drop",
+          Consistency.ONE,
+          () -> {
+            List<CompletableFuture<Boolean>> drops = new ArrayList<>();
+            for (String node : ring.placement().nodes()) {
+              if (node.equals(self)) {
+                drops.add(store.drop(name, incarnation).thenApply(v -> true));
+              } else if (ring.alive(node)) {
+                drops.add(
+                    coordinator
+                        .<ApReplica.Dropped>ask(node, r -> new ApReplica.Drop(name, incarnation, r))
+                        .toCompletableFuture()
+                        .handle((d, failure) -> failure == null));
+              }
+            }
+            return CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new))
+                .thenApply(v -> (int) drops.stream().filter(CompletableFuture::join).count());
+          });
     }
   }
 }

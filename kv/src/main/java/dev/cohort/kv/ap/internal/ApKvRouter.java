@@ -37,8 +37,8 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * <p>AP keys have no revisions: in results, {@code modRevision} and the header's {@code revision}
  * carry the write's hybrid logical clock timestamp, the header's {@code partition} is 0 (AP keys
- * are placed on the ring: see {@code endpoints}), {@code createRevision}, {@code version} and {@code lease} are 0, and there are no resume
- * tokens. Thread-safe.
+ * are placed on the ring: see {@code endpoints}), {@code createRevision}, {@code version} and
+ * {@code lease} are 0, and there are no resume tokens. Thread-safe.
  */
 public final class ApKvRouter {
   public static final String MODE = "ap";
@@ -64,7 +64,8 @@ public final class ApKvRouter {
 
   /** The error for a CP-only feature used on an AP keyspace. */
   public static KvException notSupported(String keyspace, String what, String cpAlternative) {
-    return KvError.NOT_SUPPORTED_IN_AP_MODE.exception(what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
+    return KvError.NOT_SUPPORTED_IN_AP_MODE.exception(
+        what + " is not supported on AP keyspace '" + keyspace + "'; " + cpAlternative);
   }
 
   /** AP keys have no partition; the header's partition is 0 (use the endpoints for placement). */
@@ -76,32 +77,50 @@ public final class ApKvRouter {
     return new KeyValue(v.key(), keysOnly ? new byte[0] : v.value(), 0, v.timestamp(), 0, 0);
   }
 
-  public CompletionStage<PutResult> put(KeyspaceInfo info, String key, byte[] value,
-      PutOptions options, Consistency consistency, long ttlSeconds) {
+  public CompletionStage<PutResult> put(
+      KeyspaceInfo info,
+      String key,
+      byte[] value,
+      PutOptions options,
+      Consistency consistency,
+      long ttlSeconds) {
     PutOptions o = options == null ? PutOptions.NONE : options;
     if (o.lease() != 0 || o.ignoreLease()) {
-      return CompletableFuture.failedFuture(notSupported(info.name(), "a lease",
-          "use ttlSeconds for expiry, or a CP keyspace ({\"mode\":\"cp\"}) with leases"));
+      return CompletableFuture.failedFuture(
+          notSupported(
+              info.name(),
+              "a lease",
+              "use ttlSeconds for expiry, or a CP keyspace ({\"mode\":\"cp\"}) with leases"));
     }
-    return keyspace(info).put(key, value, ttlSeconds, consistency(consistency))
-        .thenApply(r -> new PutResult(header(r.timestamp()),
-            o.prevKv() && r.previous() != null ? Optional.of(kv(r.previous(), false))
-                : Optional.empty()));
+    return keyspace(info)
+        .put(key, value, ttlSeconds, consistency(consistency))
+        .thenApply(
+            r ->
+                new PutResult(
+                    header(r.timestamp()),
+                    o.prevKv() && r.previous() != null
+                        ? Optional.of(kv(r.previous(), false))
+                        : Optional.empty()));
   }
 
-  public CompletionStage<GetResult> get(KeyspaceInfo info, String key, long revision,
-      Consistency consistency) {
+  public CompletionStage<GetResult> get(
+      KeyspaceInfo info, String key, long revision, Consistency consistency) {
     if (revision != 0) {
-      return CompletableFuture.failedFuture(notSupported(info.name(), "reading at a revision",
-          "AP keys keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for revisions"));
+      return CompletableFuture.failedFuture(
+          notSupported(
+              info.name(),
+              "reading at a revision",
+              "AP keys keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for revisions"));
     }
-    return keyspace(info).get(key, consistency(consistency))
+    return keyspace(info)
+        .get(key, consistency(consistency))
         .thenApply(v -> new GetResult(header(v.timestamp()), kv(v, false)));
   }
 
-  public CompletionStage<DeleteResult> delete(KeyspaceInfo info, String key, boolean prevKv,
-      Consistency consistency) {
-    return keyspace(info).delete(key, consistency(consistency))
+  public CompletionStage<DeleteResult> delete(
+      KeyspaceInfo info, String key, boolean prevKv, Consistency consistency) {
+    return keyspace(info)
+        .delete(key, consistency(consistency))
         .thenApply(r -> deleteResult(List.of(r), prevKv));
   }
 
@@ -125,19 +144,23 @@ public final class ApKvRouter {
    * Deletes every live key with the prefix that a range read at {@code consistency} finds, each
    * with its own tombstone (not atomic: best effort, like the range).
    */
-  public CompletionStage<DeleteResult> deletePrefix(KeyspaceInfo info, String prefix,
-      boolean prevKv, Consistency consistency) {
+  public CompletionStage<DeleteResult> deletePrefix(
+      KeyspaceInfo info, String prefix, boolean prevKv, Consistency consistency) {
     Consistency c = consistency(consistency);
     ApKeyspace ks = keyspace(info);
-    return ks.range(prefix, 0, c).thenCompose(found -> {
-      List<CompletableFuture<ApWriteResult>> deletes = new ArrayList<>();
-      for (ApValue v : found.values()) {
-        deletes.add(ks.delete(v.key(), c).toCompletableFuture());
-      }
-      return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new))
-          .thenApply(x -> deleteResult(deletes.stream().map(CompletableFuture::join).toList(),
-              prevKv));
-    });
+    return ks.range(prefix, 0, c)
+        .thenCompose(
+            found -> {
+              List<CompletableFuture<ApWriteResult>> deletes = new ArrayList<>();
+              for (ApValue v : found.values()) {
+                deletes.add(ks.delete(v.key(), c).toCompletableFuture());
+              }
+              return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      x ->
+                          deleteResult(
+                              deletes.stream().map(CompletableFuture::join).toList(), prevKv));
+            });
   }
 
   /**
@@ -145,54 +168,82 @@ public final class ApKvRouter {
    * filtered), sorted, at most {@code limit} keys after {@code startAfter} (from a page token; null
    * for the first page). {@code pageToken} turns the last key of a page into the next token.
    */
-  public CompletionStage<RangeResult> range(KeyspaceInfo info, RangeRequest request, int limit,
-      String startAfter, Function<String, String> pageToken, Consistency consistency) {
+  public CompletionStage<RangeResult> range(
+      KeyspaceInfo info,
+      RangeRequest request,
+      int limit,
+      String startAfter,
+      Function<String, String> pageToken,
+      Consistency consistency) {
     String prefix = request.prefix() != null ? request.prefix() : "";
     String from = request.prefix() != null ? null : request.from();
-    String to = request.prefix() != null || request.to() == null || request.to().isEmpty()
-        ? null : request.to();
-    return keyspace(info).range(prefix, 0, consistency(consistency)).thenApply(all -> {
-      List<KeyValue> matching = new ArrayList<>();
-      for (ApValue v : all.values()) {
-        if ((from == null || v.key().compareTo(from) >= 0) && (to == null || v.key().compareTo(to) < 0)
-            && (startAfter == null || v.key().compareTo(startAfter) > 0)) {
-          matching.add(kv(v, request.keysOnly()));
-        }
-      }
-      long count = matching.size();
-      if (request.countOnly()) {
-        return new RangeResult(List.of(), count, false, null, null);
-      }
-      boolean more = matching.size() > limit;
-      List<KeyValue> page = more ? matching.subList(0, limit) : matching;
-      String next = more ? pageToken.apply(page.getLast().key()) : null;
-      return new RangeResult(List.copyOf(page), count, more, next, null);
-    });
+    String to =
+        request.prefix() != null || request.to() == null || request.to().isEmpty()
+            ? null
+            : request.to();
+    return keyspace(info)
+        .range(prefix, 0, consistency(consistency))
+        .thenApply(
+            all -> {
+              List<KeyValue> matching = new ArrayList<>();
+              for (ApValue v : all.values()) {
+                if ((from == null || v.key().compareTo(from) >= 0)
+                    && (to == null || v.key().compareTo(to) < 0)
+                    && (startAfter == null || v.key().compareTo(startAfter) > 0)) {
+                  matching.add(kv(v, request.keysOnly()));
+                }
+              }
+              long count = matching.size();
+              if (request.countOnly()) {
+                return new RangeResult(List.of(), count, false, null, null);
+              }
+              boolean more = matching.size() > limit;
+              List<KeyValue> page = more ? matching.subList(0, limit) : matching;
+              String next = more ? pageToken.apply(page.getLast().key()) : null;
+              return new RangeResult(List.copyOf(page), count, more, next, null);
+            });
   }
 
   /** Changes of this node's replica; resuming from a token is not supported (no history). */
   public Source<WatchEvent, NotUsed> watch(KeyspaceInfo info, WatchRequest request) {
     if (request.from() != null && !request.from().isEmpty()) {
-      return Source.failed(notSupported(info.name(), "resuming a watch from a token",
-          "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for resumable watches"));
+      return Source.failed(
+          notSupported(
+              info.name(),
+              "resuming a watch from a token",
+              "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for resumable watches"));
     }
     String key = request.key();
     String prefix = key != null ? key : request.prefix();
-    return keyspace(info).watch(prefix)
+    return keyspace(info)
+        .watch(prefix)
         .filter(e -> key == null || e.key().equals(key))
-        .map(e -> {
-          boolean put = e.type() == ApWatchEvent.Type.PUT;
-          KeyValue kv = new KeyValue(e.key(), put ? e.value() : new byte[0], 0, e.timestamp(), 0, 0);
-          return new WatchEvent(put ? WatchEvent.Type.PUT : WatchEvent.Type.DELETE, kv, null,
-              header(e.timestamp()), false, null);
-        });
+        .map(
+            e -> {
+              boolean put = e.type() == ApWatchEvent.Type.PUT;
+              KeyValue kv =
+                  new KeyValue(e.key(), put ? e.value() : new byte[0], 0, e.timestamp(), 0, 0);
+              return new WatchEvent(
+                  put ? WatchEvent.Type.PUT : WatchEvent.Type.DELETE,
+                  kv,
+                  null,
+                  header(e.timestamp()),
+                  false,
+                  null);
+            });
   }
 
   /** Key count and value bytes of the keyspace (a range read at one over the live nodes). */
   public CompletionStage<KeyspaceStats> stats(KeyspaceInfo info) {
-    return keyspace(info).range("", 0, Consistency.ONE).thenApply(all -> new KeyspaceStats(
-        info, all.values().size(),
-        all.values().stream().mapToLong(v -> v.key().length() + v.value().length).sum(), null));
+    return keyspace(info)
+        .range("", 0, Consistency.ONE)
+        .thenApply(
+            all ->
+                new KeyspaceStats(
+                    info,
+                    all.values().size(),
+                    all.values().stream().mapToLong(v -> v.key().length() + v.value().length).sum(),
+                    null));
   }
 
   /** Deletes the keyspace's data on every live node (after the registry deleted it). */

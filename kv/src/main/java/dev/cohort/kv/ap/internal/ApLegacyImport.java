@@ -25,8 +25,8 @@ import org.apache.pekko.serialization.SerializationExtension;
  * range reads and cost space until the keyspace is dropped, and nothing is lost.
  *
  * <p>File format (read-only here): int magic {@code 0x43444431}, UTF key id, int Pekko serializer
- * id, UTF manifest, int length, the serialized {@link ApBucket}, int CRC-32 of everything before.
- * A file that fails its checksum or does not parse stops the start-up with an error naming it:
+ * id, UTF manifest, int length, the serialized {@link ApBucket}, int CRC-32 of everything before. A
+ * file that fails its checksum or does not parse stops the start-up with an error naming it:
  * skipping it would lose its data silently. Runs once, before the node serves.
  */
 final class ApLegacyImport {
@@ -49,17 +49,32 @@ final class ApLegacyImport {
       CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new)).join();
       Path done = directory.resolveSibling(directory.getFileName() + ".imported");
       Files.move(directory, done);
-      system.log().info("AP keyspaces: imported {} entries of the Distributed Data version from {}"
-          + " (now {})", applied.size(), directory, done);
+      system
+          .log()
+          .info(
+              "AP keyspaces: imported {} entries of the Distributed Data version from {}"
+                  + " (now {})",
+              applied.size(),
+              directory,
+              done);
       return applied.size();
     } catch (IOException e) {
-      throw new IllegalStateException("AP keyspaces: cannot import the Distributed Data files in "
-          + directory + " (" + e.getMessage() + "); fix or move the file and start again", e);
+      throw new IllegalStateException(
+          "AP keyspaces: cannot import the Distributed Data files in "
+              + directory
+              + " ("
+              + e.getMessage()
+              + "); fix or move the file and start again",
+          e);
     }
   }
 
-  private static void importFile(Path file, Serialization serialization, ApStore store,
-      List<CompletableFuture<ApStore.Applied>> applied) throws IOException {
+  private static void importFile(
+      Path file,
+      Serialization serialization,
+      ApStore store,
+      List<CompletableFuture<ApStore.Applied>> applied)
+      throws IOException {
     byte[] all = Files.readAllBytes(file);
     if (all.length < 8) {
       throw new IOException("truncated file " + file);
@@ -86,7 +101,8 @@ final class ApLegacyImport {
     String keyspace = parts[1];
     long incarnation = Long.parseLong(parts[2]);
     Object data = serialization.deserialize(payload, serializerId, manifest).get();
-    ((ApBucket) data).entries().forEach((key, entry) ->
-        applied.add(store.apply(keyspace, incarnation, key, entry)));
+    ((ApBucket) data)
+        .entries()
+        .forEach((key, entry) -> applied.add(store.apply(keyspace, incarnation, key, entry)));
   }
 }

@@ -39,24 +39,53 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   /** Local only: its messages never leave this node, so they are not serialized. */
   sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  private enum Tick implements Command { HINTS, SWEEP, REPAIR, GOSSIP }
+  private enum Tick implements Command {
+    HINTS,
+    SWEEP,
+    REPAIR,
+    GOSSIP
+  }
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
   private record ReplayDone(String target) implements Command {}
 
-  private enum WorkDone implements Command { SWEEP, REPAIR }
+  private enum WorkDone implements Command {
+    SWEEP,
+    REPAIR
+  }
 
   /** Answers the replication factor of a keyspace incarnation. */
   interface Factors {
     int of(String keyspace, long incarnation);
   }
 
-  static Behavior<Command> create(ApSettings settings, ApStore store, ApCatalog catalog,
-      ApRing ring, ApCoordinator coordinator, ApRepair repairs, ApMetrics metrics, Executor io,
+  static Behavior<Command> create(
+      ApSettings settings,
+      ApStore store,
+      ApCatalog catalog,
+      ApRing ring,
+      ApCoordinator coordinator,
+      ApRepair repairs,
+      ApMetrics metrics,
+      Executor io,
       Factors factors) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ApMaintenance(ctx, timers,
-        settings, store, catalog, ring, coordinator, repairs, metrics, io, factors)));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new ApMaintenance(
+                        ctx,
+                        timers,
+                        settings,
+                        store,
+                        catalog,
+                        ring,
+                        coordinator,
+                        repairs,
+                        metrics,
+                        io,
+                        factors)));
   }
 
   private final ApSettings settings;
@@ -72,9 +101,17 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   private boolean sweeping;
   private boolean repairing;
 
-  private ApMaintenance(ActorContext<Command> context, TimerScheduler<Command> timers,
-      ApSettings settings, ApStore store, ApCatalog catalog, ApRing ring,
-      ApCoordinator coordinator, ApRepair repairs, ApMetrics metrics, Executor io,
+  private ApMaintenance(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ApSettings settings,
+      ApStore store,
+      ApCatalog catalog,
+      ApRing ring,
+      ApCoordinator coordinator,
+      ApRepair repairs,
+      ApMetrics metrics,
+      Executor io,
       Factors factors) {
     super(context);
     this.settings = settings;
@@ -92,9 +129,12 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     if (!settings.repairInterval().isZero()) {
       timers.startTimerWithFixedDelay(Tick.REPAIR, settings.repairInterval());
     }
-    Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(
-        context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
-        ClusterEvent.MemberEvent.class));
+    Cluster.get(context.getSystem())
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
+                ClusterEvent.MemberEvent.class));
   }
 
   @Override
@@ -105,39 +145,51 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
         .onMessageEquals(Tick.REPAIR, this::onRepairTick)
         .onMessageEquals(Tick.GOSSIP, this::onGossipTick)
         .onMessage(MemberChanged.class, this::onMemberChanged)
-        .onMessage(ReplayDone.class, done -> {
-          replaying.remove(done.target());
-          return this;
-        })
-        .onMessageEquals(WorkDone.SWEEP, () -> {
-          sweeping = false;
-          return this;
-        })
-        .onMessageEquals(WorkDone.REPAIR, () -> {
-          repairing = false;
-          return this;
-        })
+        .onMessage(
+            ReplayDone.class,
+            done -> {
+              replaying.remove(done.target());
+              return this;
+            })
+        .onMessageEquals(
+            WorkDone.SWEEP,
+            () -> {
+              sweeping = false;
+              return this;
+            })
+        .onMessageEquals(
+            WorkDone.REPAIR,
+            () -> {
+              repairing = false;
+              return this;
+            })
         .build();
   }
 
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
     String node = ApRing.address(changed.event().member());
     switch (changed.event()) {
-      case ClusterEvent.MemberRemoved removed when removed.previousStatus() == MemberStatus.down() -> {
-        getContext().getLog().info("AP ring: {} was downed and removed; it stays on the ring as"
-            + " departed for hints.window", node);
+      case ClusterEvent.MemberRemoved removed
+          when removed.previousStatus() == MemberStatus.down() -> {
+        getContext()
+            .getLog()
+            .info(
+                "AP ring: {} was downed and removed; it stays on the ring as"
+                    + " departed for hints.window",
+                node);
         ring.departed(node, System.currentTimeMillis());
       }
       case ClusterEvent.MemberRemoved removed -> {
-        getContext().getLog().info("AP ring: {} left ({}); off the ring", node,
-            removed.previousStatus());
+        getContext()
+            .getLog()
+            .info("AP ring: {} left ({}); off the ring", node, removed.previousStatus());
         ring.returned(node);
       }
       case ClusterEvent.MemberUp up -> {
         ring.returned(node);
         getContext().getSelf().tell(Tick.HINTS);
       }
-      default -> { }
+      default -> {}
     }
     return this;
   }
@@ -162,36 +214,55 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
 
   /** The target left the ring: its hints can never be delivered (repair covers its ranges). */
   private void dropHints(String target) {
-    getContext().getLog().warn("AP hints: {} is off the ring; dropping its hints (repair covers"
-        + " its ranges)", target);
-    store.hints(target, Integer.MAX_VALUE).keySet().forEach(k ->
-        store.removeHint(k).thenRun(() -> metrics.hint("dropped")));
+    getContext()
+        .getLog()
+        .warn(
+            "AP hints: {} is off the ring; dropping its hints (repair covers" + " its ranges)",
+            target);
+    store
+        .hints(target, Integer.MAX_VALUE)
+        .keySet()
+        .forEach(k -> store.removeHint(k).thenRun(() -> metrics.hint("dropped")));
   }
 
   private void replay(String target) {
     var self = getContext().getSelf();
     var log = getContext().getLog();
     CompletableFuture.supplyAsync(() -> store.hints(target, HINTS_PER_ROUND), io)
-        .thenCompose(hints -> {
-          List<CompletableFuture<Boolean>> sent = new ArrayList<>();
-          hints.forEach((key, hint) -> sent.add(coordinator.<ApReplica.WriteAck>ask(target,
-                  r -> new ApReplica.Write(hint.keyspace(), hint.incarnation(), hint.key(),
-                      hint.entry(), r))
-              .toCompletableFuture()
-              .thenCompose(ack -> store.removeHint(key))
-              .thenApply(removed -> {
-                metrics.hint("replayed");
-                log.debug("AP hints: replayed {} to {}", hint.key(), target);
-                return removed;
-              })));
-          return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
-        })
-        .whenComplete((v, failure) -> {
-          if (failure != null) {
-            log.info("AP hints: replay to {} incomplete ({}); retrying", target, failure.toString());
-          }
-          self.tell(new ReplayDone(target));
-        });
+        .thenCompose(
+            hints -> {
+              List<CompletableFuture<Boolean>> sent = new ArrayList<>();
+              hints.forEach(
+                  (key, hint) ->
+                      sent.add(
+                          coordinator
+                              .<ApReplica.WriteAck>ask(
+                                  target,
+                                  r ->
+                                      new ApReplica.Write(
+                                          hint.keyspace(),
+                                          hint.incarnation(),
+                                          hint.key(),
+                                          hint.entry(),
+                                          r))
+                              .toCompletableFuture()
+                              .thenCompose(ack -> store.removeHint(key))
+                              .thenApply(
+                                  removed -> {
+                                    metrics.hint("replayed");
+                                    log.debug("AP hints: replayed {} to {}", hint.key(), target);
+                                    return removed;
+                                  })));
+              return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
+            })
+        .whenComplete(
+            (v, failure) -> {
+              if (failure != null) {
+                log.info(
+                    "AP hints: replay to {} incomplete ({}); retrying", target, failure.toString());
+              }
+              self.tell(new ReplayDone(target));
+            });
   }
 
   // ---------------------------------------------------------------------------------- sweep
@@ -203,12 +274,13 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     sweeping = true;
     var self = getContext().getSelf();
     CompletableFuture.runAsync(this::sweep, io)
-        .whenComplete((v, failure) -> {
-          if (failure != null) {
-            getContext().getSystem().log().warn("AP sweep failed: {}", failure.toString());
-          }
-          self.tell(WorkDone.SWEEP);
-        });
+        .whenComplete(
+            (v, failure) -> {
+              if (failure != null) {
+                getContext().getSystem().log().warn("AP sweep failed: {}", failure.toString());
+              }
+              self.tell(WorkDone.SWEEP);
+            });
     return this;
   }
 
@@ -218,13 +290,16 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     Map<String, Long> live = new HashMap<>();
     for (ApCodec.DataKey ks : store.keyspaces()) {
       long[] count = {0};
-      store.scanAll(ks.keyspace(), ks.incarnation(), row -> {
-        if (row.entry().liveAt(now)) {
-          count[0]++;
-        } else if (row.entry().purgeableAt(now)) {
-          store.purge(ks.keyspace(), ks.incarnation(), row.key(), row.entry());
-        }
-      });
+      store.scanAll(
+          ks.keyspace(),
+          ks.incarnation(),
+          row -> {
+            if (row.entry().liveAt(now)) {
+              count[0]++;
+            } else if (row.entry().purgeableAt(now)) {
+              store.purge(ks.keyspace(), ks.incarnation(), row.key(), row.entry());
+            }
+          });
       live.merge(ks.keyspace(), count[0], Long::sum);
     }
     metrics.keys(live);
@@ -238,15 +313,25 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     }
     repairing = true;
     var self = getContext().getSelf();
-    CompletableFuture.supplyAsync(store::keyspaces, io).thenCompose(keyspaces -> {
-      CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-      for (ApCodec.DataKey ks : keyspaces) {
-        chain = chain.thenCompose(v -> repairs.repair(ks.keyspace(), ks.incarnation(),
-            factors.of(ks.keyspace(), ks.incarnation())).toCompletableFuture()
-            .handle((r, failure) -> null));
-      }
-      return chain;
-    }).whenComplete((v, failure) -> self.tell(WorkDone.REPAIR));
+    CompletableFuture.supplyAsync(store::keyspaces, io)
+        .thenCompose(
+            keyspaces -> {
+              CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+              for (ApCodec.DataKey ks : keyspaces) {
+                chain =
+                    chain.thenCompose(
+                        v ->
+                            repairs
+                                .repair(
+                                    ks.keyspace(),
+                                    ks.incarnation(),
+                                    factors.of(ks.keyspace(), ks.incarnation()))
+                                .toCompletableFuture()
+                                .handle((r, failure) -> null));
+              }
+              return chain;
+            })
+        .whenComplete((v, failure) -> self.tell(WorkDone.REPAIR));
     return this;
   }
 

@@ -18,14 +18,19 @@ final class ApMerkle {
   private ApMerkle() {}
 
   /** The leaf hashes of this store's entries in {@code (from, to]}. */
-  static long[] leaves(ApStore store, String keyspace, long incarnation, long from, long to,
-      int leaves) {
+  static long[] leaves(
+      ApStore store, String keyspace, long incarnation, long from, long to, int leaves) {
     long[] hashes = new long[leaves];
     long step = step(from, to, leaves);
-    store.scan(keyspace, incarnation, from, to, row -> {
-      int leaf = (int) Long.divideUnsigned(row.token() - from - 1, step);
-      hashes[leaf] += entryHash(row.key(), row.entry());
-    });
+    store.scan(
+        keyspace,
+        incarnation,
+        from,
+        to,
+        row -> {
+          int leaf = (int) Long.divideUnsigned(row.token() - from - 1, step);
+          hashes[leaf] += entryHash(row.key(), row.entry());
+        });
     return hashes;
   }
 
@@ -37,7 +42,9 @@ final class ApMerkle {
     return h;
   }
 
-  /** The token slice {@code (from, to]} of leaf {@code i}, as {@code [fromExclusive, toInclusive]}. */
+  /**
+   * The token slice {@code (from, to]} of leaf {@code i}, as {@code [fromExclusive, toInclusive]}.
+   */
   static long[] leafRange(long from, long to, int leaves, int i) {
     BigInteger width = width(from, to);
     BigInteger step = BigInteger.valueOf(step(from, to, leaves)).and(mask());
@@ -50,7 +57,10 @@ final class ApMerkle {
   /** Tokens per leaf (unsigned), so that {@code leaves} slices cover the range. */
   private static long step(long from, long to, int leaves) {
     BigInteger width = width(from, to);
-    return width.add(BigInteger.valueOf(leaves - 1L)).divide(BigInteger.valueOf(leaves)).longValue();
+    return width
+        .add(BigInteger.valueOf(leaves - 1L))
+        .divide(BigInteger.valueOf(leaves))
+        .longValue();
   }
 
   /** The number of tokens in {@code (from, to]}; the whole ring when {@code from == to}. */

@@ -6,10 +6,10 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Where AP keys live for one membership: sharding's consistent-hash ring over the nodes'
- * addresses with virtual nodes; a key's replicas are the first {@code rf} distinct nodes
- * clockwise from its token (Cassandra's SimpleStrategy). Immutable and thread-safe; every node
- * computes the same placement for the same membership.
+ * Where AP keys live for one membership: sharding's consistent-hash ring over the nodes' addresses
+ * with virtual nodes; a key's replicas are the first {@code rf} distinct nodes clockwise from its
+ * token (Cassandra's SimpleStrategy). Immutable and thread-safe; every node computes the same
+ * placement for the same membership.
  */
 final class ApPlacement {
   /** A token range {@code (fromExclusive, toInclusive]} of the ring and its replicas in order. */

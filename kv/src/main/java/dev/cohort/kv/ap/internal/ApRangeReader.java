@@ -31,47 +31,70 @@ final class ApRangeReader {
   }
 
   /** Every entry (tombstones included) whose key starts with {@code prefix}, newest per key. */
-  CompletionStage<TreeMap<String, ApEntry>> read(String keyspace, long incarnation, int rf,
-      String prefix, Consistency c) {
+  CompletionStage<TreeMap<String, ApEntry>> read(
+      String keyspace, long incarnation, int rf, String prefix, Consistency c) {
     ApPlacement placement = ring.placement();
     for (ApPlacement.Range range : placement.ranges(rf)) {
-      long alive = range.replicas().stream()
-          .filter(n -> n.equals(coordinator.self()) || ring.alive(n)).count();
+      long alive =
+          range.replicas().stream()
+              .filter(n -> n.equals(coordinator.self()) || ring.alive(n))
+              .count();
       int required = c.required(range.replicas().size());
       if (alive < required) {
-        return CompletableFuture.failedFuture(ApCoordinator.unavailable(
-            "range read of prefix '" + prefix + "' in AP keyspace '" + keyspace + "'", c, required,
-            range.replicas(), (int) alive, 0, "a token range has too few live replicas"));
+        return CompletableFuture.failedFuture(
+            ApCoordinator.unavailable(
+                "range read of prefix '" + prefix + "' in AP keyspace '" + keyspace + "'",
+                c,
+                required,
+                range.replicas(),
+                (int) alive,
+                0,
+                "a token range has too few live replicas"));
       }
     }
     TreeMap<String, ApEntry> merged = new TreeMap<>();
     List<CompletableFuture<Void>> scans = new ArrayList<>();
     for (String node : placement.nodes()) {
       if (node.equals(coordinator.self())) {
-        store.scanAll(keyspace, incarnation, row -> {
-          if (row.key().startsWith(prefix)) {
-            merge(merged, row.key(), row.entry());
-          }
-        });
+        store.scanAll(
+            keyspace,
+            incarnation,
+            row -> {
+              if (row.key().startsWith(prefix)) {
+                merge(merged, row.key(), row.entry());
+              }
+            });
       } else if (ring.alive(node)) {
-        scans.add(scan(node, keyspace, incarnation, prefix, true, 0L, merged).toCompletableFuture());
+        scans.add(
+            scan(node, keyspace, incarnation, prefix, true, 0L, merged).toCompletableFuture());
       }
     }
     return CompletableFuture.allOf(scans.toArray(CompletableFuture[]::new)).thenApply(v -> merged);
   }
 
-  private CompletionStage<Void> scan(String node, String keyspace, long incarnation, String prefix,
-      boolean first, long after, TreeMap<String, ApEntry> merged) {
-    return coordinator.<ApReplica.ScanReply>ask(node, r -> new ApReplica.Scan(keyspace,
-            incarnation, prefix, first, after, settings.scanPageKeys(), r))
-        .thenCompose(page -> {
-          for (ApReplica.KeyEntry e : page.entries()) {
-            merge(merged, e.key(), e.entry());
-          }
-          return page.more()
-              ? scan(node, keyspace, incarnation, prefix, false, page.lastToken(), merged)
-              : CompletableFuture.completedFuture(null);
-        });
+  private CompletionStage<Void> scan(
+      String node,
+      String keyspace,
+      long incarnation,
+      String prefix,
+      boolean first,
+      long after,
+      TreeMap<String, ApEntry> merged) {
+    return coordinator
+        .<ApReplica.ScanReply>ask(
+            node,
+            r ->
+                new ApReplica.Scan(
+                    keyspace, incarnation, prefix, first, after, settings.scanPageKeys(), r))
+        .thenCompose(
+            page -> {
+              for (ApReplica.KeyEntry e : page.entries()) {
+                merge(merged, e.key(), e.entry());
+              }
+              return page.more()
+                  ? scan(node, keyspace, incarnation, prefix, false, page.lastToken(), merged)
+                  : CompletableFuture.completedFuture(null);
+            });
   }
 
   private static void merge(TreeMap<String, ApEntry> merged, String key, ApEntry entry) {

@@ -35,10 +35,22 @@ public final class ApRegistrations implements KryoRegistrations {
   @Override
   public List<Object> samples() {
     TreeMap<String, ApEntry> entries = new TreeMap<>();
-    entries.put("a", new ApEntry(new byte[] {1, 2}, HybridLogicalClock.pack(1_700_000_000_000L, 3),
-        "pekko://cohort@127.0.0.1:2552", 0, 0));
-    entries.put("b", new ApEntry(null, HybridLogicalClock.pack(1_700_000_000_001L, 0),
-        "pekko://cohort@127.0.0.1:2553", 0, 1_700_086_400_001L));
+    entries.put(
+        "a",
+        new ApEntry(
+            new byte[] {1, 2},
+            HybridLogicalClock.pack(1_700_000_000_000L, 3),
+            "pekko://cohort@127.0.0.1:2552",
+            0,
+            0));
+    entries.put(
+        "b",
+        new ApEntry(
+            null,
+            HybridLogicalClock.pack(1_700_000_000_001L, 0),
+            "pekko://cohort@127.0.0.1:2553",
+            0,
+            1_700_086_400_001L));
     return List.of(new ApBucket(entries, null));
   }
 }

@@ -26,8 +26,13 @@ final class ApRepair {
   private final ApMetrics metrics;
   private final Executor io;
 
-  ApRepair(ApCoordinator coordinator, ApRing ring, ApStore store, ApSettings settings,
-      ApMetrics metrics, Executor io) {
+  ApRepair(
+      ApCoordinator coordinator,
+      ApRing ring,
+      ApStore store,
+      ApSettings settings,
+      ApMetrics metrics,
+      Executor io) {
     this.coordinator = coordinator;
     this.ring = ring;
     this.store = store;
@@ -58,29 +63,41 @@ final class ApRepair {
     for (int i = 0; i < mine.size(); i++) {
       ApPlacement.Range range = mine.get(i);
       int done = i + 1;
-      chain = chain.thenCompose(v -> repairRange(keyspace, incarnation, range, tally))
-          .thenRun(() -> metrics.repairProgress(keyspace, done, mine.size()));
+      chain =
+          chain
+              .thenCompose(v -> repairRange(keyspace, incarnation, range, tally))
+              .thenRun(() -> metrics.repairProgress(keyspace, done, mine.size()));
     }
     metrics.repairProgress(keyspace, 0, mine.size());
-    return chain.thenApply(v -> new ApRepairResult(mine.size(), tally.rangesDiffering.get(),
-        tally.leavesDiffering.get(), tally.received.get(), tally.sent.get(), tally.skipped.get()));
+    return chain.thenApply(
+        v ->
+            new ApRepairResult(
+                mine.size(),
+                tally.rangesDiffering.get(),
+                tally.leavesDiffering.get(),
+                tally.received.get(),
+                tally.sent.get(),
+                tally.skipped.get()));
   }
 
   /**
-   * Repairs one range with each other replica in turn. Entries this node received from a later
-   * peer must still reach the earlier ones, so when a pass received anything a second pass runs
-   * (its trees differ only where the first pass left news to spread).
+   * Repairs one range with each other replica in turn. Entries this node received from a later peer
+   * must still reach the earlier ones, so when a pass received anything a second pass runs (its
+   * trees differ only where the first pass left news to spread).
    */
-  private CompletableFuture<Void> repairRange(String keyspace, long incarnation,
-      ApPlacement.Range range, Tally tally) {
+  private CompletableFuture<Void> repairRange(
+      String keyspace, long incarnation, ApPlacement.Range range, Tally tally) {
     long before = tally.received.get();
-    return pass(keyspace, incarnation, range, tally).thenCompose(v -> tally.received.get() == before
-        ? CompletableFuture.completedFuture(null)
-        : pass(keyspace, incarnation, range, tally));
+    return pass(keyspace, incarnation, range, tally)
+        .thenCompose(
+            v ->
+                tally.received.get() == before
+                    ? CompletableFuture.completedFuture(null)
+                    : pass(keyspace, incarnation, range, tally));
   }
 
-  private CompletableFuture<Void> pass(String keyspace, long incarnation, ApPlacement.Range range,
-      Tally tally) {
+  private CompletableFuture<Void> pass(
+      String keyspace, long incarnation, ApPlacement.Range range, Tally tally) {
     CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
     for (String peer : range.replicas()) {
       if (peer.equals(coordinator.self())) {
@@ -90,76 +107,106 @@ final class ApRepair {
         tally.skipped.incrementAndGet();
         continue;
       }
-      chain = chain.thenCompose(v -> repairWith(peer, keyspace, incarnation, range, tally)
-          .exceptionally(failure -> {
-            tally.skipped.incrementAndGet();
-            return null;
-          }));
+      chain =
+          chain.thenCompose(
+              v ->
+                  repairWith(peer, keyspace, incarnation, range, tally)
+                      .exceptionally(
+                          failure -> {
+                            tally.skipped.incrementAndGet();
+                            return null;
+                          }));
     }
     return chain;
   }
 
-  private CompletableFuture<Void> repairWith(String peer, String keyspace, long incarnation,
-      ApPlacement.Range range, Tally tally) {
+  private CompletableFuture<Void> repairWith(
+      String peer, String keyspace, long incarnation, ApPlacement.Range range, Tally tally) {
     int leaves = settings.repairLeaves();
     long from = range.fromExclusive();
     long to = range.toInclusive();
-    CompletableFuture<long[]> local = CompletableFuture.supplyAsync(
-        () -> ApMerkle.leaves(store, keyspace, incarnation, from, to, leaves), io);
-    CompletableFuture<ApReplica.TreeReply> remote = coordinator.<ApReplica.TreeReply>ask(peer,
-        r -> new ApReplica.Tree(keyspace, incarnation, from, to, leaves, r)).toCompletableFuture();
-    return local.thenCombine(remote, (mineLeaves, theirs) -> {
-      if (ApMerkle.root(mineLeaves) == ApMerkle.root(theirs.leaves())) {
-        return List.<long[]>of();
-      }
-      tally.rangesDiffering.incrementAndGet();
-      List<long[]> differing = new ArrayList<>();
-      for (int i = 0; i < leaves; i++) {
-        if (mineLeaves[i] != theirs.leaves()[i]) {
-          differing.add(ApMerkle.leafRange(from, to, leaves, i));
-        }
-      }
-      tally.leavesDiffering.addAndGet(differing.size());
-      return differing;
-    }).thenCompose(differing -> {
-      CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-      for (long[] leaf : differing) {
-        chain = chain.thenCompose(v -> exchange(peer, keyspace, incarnation, leaf, tally));
-      }
-      return chain;
-    });
+    CompletableFuture<long[]> local =
+        CompletableFuture.supplyAsync(
+            () -> ApMerkle.leaves(store, keyspace, incarnation, from, to, leaves), io);
+    CompletableFuture<ApReplica.TreeReply> remote =
+        coordinator
+            .<ApReplica.TreeReply>ask(
+                peer, r -> new ApReplica.Tree(keyspace, incarnation, from, to, leaves, r))
+            .toCompletableFuture();
+    return local
+        .thenCombine(
+            remote,
+            (mineLeaves, theirs) -> {
+              if (ApMerkle.root(mineLeaves) == ApMerkle.root(theirs.leaves())) {
+                return List.<long[]>of();
+              }
+              tally.rangesDiffering.incrementAndGet();
+              List<long[]> differing = new ArrayList<>();
+              for (int i = 0; i < leaves; i++) {
+                if (mineLeaves[i] != theirs.leaves()[i]) {
+                  differing.add(ApMerkle.leafRange(from, to, leaves, i));
+                }
+              }
+              tally.leavesDiffering.addAndGet(differing.size());
+              return differing;
+            })
+        .thenCompose(
+            differing -> {
+              CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+              for (long[] leaf : differing) {
+                chain = chain.thenCompose(v -> exchange(peer, keyspace, incarnation, leaf, tally));
+              }
+              return chain;
+            });
   }
 
   /** Exchanges the entries of one leaf with {@code peer}, both ways. */
-  private CompletableFuture<Void> exchange(String peer, String keyspace, long incarnation,
-      long[] leaf, Tally tally) {
-    CompletableFuture<Void> pull = coordinator.<ApReplica.ScanReply>ask(peer,
-            r -> new ApReplica.Fetch(keyspace, incarnation, leaf[0], leaf[1], r))
-        .toCompletableFuture()
-        .thenCompose(reply -> {
-          List<CompletableFuture<ApStore.Applied>> applied = new ArrayList<>();
-          for (ApReplica.KeyEntry e : reply.entries()) {
-            metrics.streamed("in", ApCodec.entry(e.entry()).length + e.key().length());
-            applied.add(store.apply(keyspace, incarnation, e.key(), e.entry()));
-          }
-          return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
-              .thenRun(() -> tally.received.addAndGet(
-                  applied.stream().filter(f -> f.join().changed()).count()));
-        });
-    CompletableFuture<Void> push = CompletableFuture.supplyAsync(() -> {
-      List<ApReplica.KeyEntry> mine = new ArrayList<>();
-      store.scan(keyspace, incarnation, leaf[0], leaf[1],
-          row -> mine.add(new ApReplica.KeyEntry(row.key(), row.entry())));
-      return mine;
-    }, io).thenCompose(mine -> {
-      for (ApReplica.KeyEntry e : mine) {
-        metrics.streamed("out", ApCodec.entry(e.entry()).length + e.key().length());
-      }
-      tally.sent.addAndGet(mine.size());
-      return coordinator.<ApReplica.WriteManyAck>ask(peer,
-              r -> new ApReplica.WriteMany(keyspace, incarnation, List.copyOf(mine), r))
-          .toCompletableFuture().thenApply(ack -> (Void) null);
-    });
+  private CompletableFuture<Void> exchange(
+      String peer, String keyspace, long incarnation, long[] leaf, Tally tally) {
+    CompletableFuture<Void> pull =
+        coordinator
+            .<ApReplica.ScanReply>ask(
+                peer, r -> new ApReplica.Fetch(keyspace, incarnation, leaf[0], leaf[1], r))
+            .toCompletableFuture()
+            .thenCompose(
+                reply -> {
+                  List<CompletableFuture<ApStore.Applied>> applied = new ArrayList<>();
+                  for (ApReplica.KeyEntry e : reply.entries()) {
+                    metrics.streamed("in", ApCodec.entry(e.entry()).length + e.key().length());
+                    applied.add(store.apply(keyspace, incarnation, e.key(), e.entry()));
+                  }
+                  return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
+                      .thenRun(
+                          () ->
+                              tally.received.addAndGet(
+                                  applied.stream().filter(f -> f.join().changed()).count()));
+                });
+    CompletableFuture<Void> push =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  List<ApReplica.KeyEntry> mine = new ArrayList<>();
+                  store.scan(
+                      keyspace,
+                      incarnation,
+                      leaf[0],
+                      leaf[1],
+                      row -> mine.add(new ApReplica.KeyEntry(row.key(), row.entry())));
+                  return mine;
+                },
+                io)
+            .thenCompose(
+                mine -> {
+                  for (ApReplica.KeyEntry e : mine) {
+                    metrics.streamed("out", ApCodec.entry(e.entry()).length + e.key().length());
+                  }
+                  tally.sent.addAndGet(mine.size());
+                  return coordinator
+                      .<ApReplica.WriteManyAck>ask(
+                          peer,
+                          r -> new ApReplica.WriteMany(keyspace, incarnation, List.copyOf(mine), r))
+                      .toCompletableFuture()
+                      .thenApply(ack -> (Void) null);
+                });
     return pull.thenCombine(push, (a, b) -> (Void) null);
   }
 }

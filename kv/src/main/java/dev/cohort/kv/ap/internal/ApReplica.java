@@ -16,11 +16,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.slf4j.Logger;
 
 /**
- * The replica side of AP keyspaces on one node ({@code /system/kv-ap-replica}): applies the
- * writes coordinators send, answers full and digest reads, scans, hash trees and leaf fetches for
- * repair, drops, and keeps the replication-factor catalog. It owns no state of its own: the data
- * is the node's {@link ApStore}, whose writer thread orders the merges; store work runs on the
- * given executor, so the actor only routes and a slow disk never blocks its mailbox.
+ * The replica side of AP keyspaces on one node ({@code /system/kv-ap-replica}): applies the writes
+ * coordinators send, answers full and digest reads, scans, hash trees and leaf fetches for repair,
+ * drops, and keeps the replication-factor catalog. It owns no state of its own: the data is the
+ * node's {@link ApStore}, whose writer thread orders the merges; store work runs on the given
+ * executor, so the actor only routes and a slow disk never blocks its mailbox.
  *
  * <p>A write is acknowledged only after the store reports it on disk.
  */
@@ -31,8 +31,9 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
       permits Write, WriteMany, Read, Scan, Tree, Fetch, Drop, CatalogPut {}
 
   /** Merge {@code entry} into this replica (LWW); answers after it is on disk. */
-  public record Write(String keyspace, long incarnation, String key, ApEntry entry,
-      ActorRef<WriteAck> replyTo) implements Command {}
+  public record Write(
+      String keyspace, long incarnation, String key, ApEntry entry, ActorRef<WriteAck> replyTo)
+      implements Command {}
 
   /**
    * @param previous the entry this replica held before (null: none)
@@ -42,45 +43,67 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
       implements CohortSerializable {}
 
   /** Merge several entries (repair streams); answers with how many changed this replica. */
-  public record WriteMany(String keyspace, long incarnation, List<KeyEntry> entries,
-      ActorRef<WriteManyAck> replyTo) implements Command {}
+  public record WriteMany(
+      String keyspace, long incarnation, List<KeyEntry> entries, ActorRef<WriteManyAck> replyTo)
+      implements Command {}
 
   public record WriteManyAck(String node, int changed) implements CohortSerializable {}
 
   public record KeyEntry(String key, ApEntry entry) implements CohortSerializable {}
 
   /** A read; with {@code digest} the value is left out (its timestamp and writer decide). */
-  public record Read(String keyspace, long incarnation, String key, boolean digest,
-      ActorRef<ReadReply> replyTo) implements Command {}
+  public record Read(
+      String keyspace, long incarnation, String key, boolean digest, ActorRef<ReadReply> replyTo)
+      implements Command {}
 
   /**
-   * @param entry the stored entry, null when absent; for a digest its value is empty (a live
-   *     entry) or null (a tombstone)
+   * @param entry the stored entry, null when absent; for a digest its value is empty (a live entry)
+   *     or null (a tombstone)
    */
   public record ReadReply(String node, ApEntry entry, boolean digest)
       implements CohortSerializable {}
 
   /**
-   * Entries whose key starts with {@code prefix}, tombstones included, in token order from
-   * {@code afterToken} (exclusive; {@code first} to start at the ring's beginning), about {@code
-   * max} per page; a page ends only between two tokens.
+   * Entries whose key starts with {@code prefix}, tombstones included, in token order from {@code
+   * afterToken} (exclusive; {@code first} to start at the ring's beginning), about {@code max} per
+   * page; a page ends only between two tokens.
    */
-  public record Scan(String keyspace, long incarnation, String prefix, boolean first,
-      long afterToken, int max, ActorRef<ScanReply> replyTo) implements Command {}
+  public record Scan(
+      String keyspace,
+      long incarnation,
+      String prefix,
+      boolean first,
+      long afterToken,
+      int max,
+      ActorRef<ScanReply> replyTo)
+      implements Command {}
 
-  /** @param more whether entries after {@code lastToken} remain */
+  /**
+   * @param more whether entries after {@code lastToken} remain
+   */
   public record ScanReply(String node, List<KeyEntry> entries, boolean more, long lastToken)
       implements CohortSerializable {}
 
   /** The hash tree leaves of a token range (see {@link ApMerkle}). */
-  public record Tree(String keyspace, long incarnation, long fromExclusive, long toInclusive,
-      int leaves, ActorRef<TreeReply> replyTo) implements Command {}
+  public record Tree(
+      String keyspace,
+      long incarnation,
+      long fromExclusive,
+      long toInclusive,
+      int leaves,
+      ActorRef<TreeReply> replyTo)
+      implements Command {}
 
   public record TreeReply(String node, long[] leaves) implements CohortSerializable {}
 
   /** Every entry of a token range (one differing leaf), tombstones included. */
-  public record Fetch(String keyspace, long incarnation, long fromExclusive, long toInclusive,
-      ActorRef<ScanReply> replyTo) implements Command {}
+  public record Fetch(
+      String keyspace,
+      long incarnation,
+      long fromExclusive,
+      long toInclusive,
+      ActorRef<ScanReply> replyTo)
+      implements Command {}
 
   /** Removes this replica's data of a keyspace incarnation. */
   public record Drop(String keyspace, long incarnation, ActorRef<Dropped> replyTo)
@@ -93,13 +116,14 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
    * the sender keeps on the ring as departed, with when they departed ({@link ApRing}). {@code
    * replyTo} may be null.
    */
-  public record CatalogPut(Map<String, Integer> entries, Map<String, Long> departed,
-      ActorRef<CatalogStored> replyTo) implements Command {}
+  public record CatalogPut(
+      Map<String, Integer> entries, Map<String, Long> departed, ActorRef<CatalogStored> replyTo)
+      implements Command {}
 
   public record CatalogStored(String node) implements CohortSerializable {}
 
-  static Behavior<Command> create(ApStore store, ApCatalog catalog, ApRing ring, String self,
-      Executor io) {
+  static Behavior<Command> create(
+      ApStore store, ApCatalog catalog, ApRing ring, String self, Executor io) {
     return Behaviors.setup(ctx -> new ApReplica(ctx, store, catalog, ring, self, io));
   }
 
@@ -110,8 +134,13 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   private final Executor io;
   private final Logger log;
 
-  private ApReplica(ActorContext<Command> context, ApStore store, ApCatalog catalog, ApRing ring,
-      String self, Executor io) {
+  private ApReplica(
+      ActorContext<Command> context,
+      ApStore store,
+      ApCatalog catalog,
+      ApRing ring,
+      String self,
+      Executor io) {
     super(context);
     this.store = store;
     this.catalog = catalog;
@@ -136,7 +165,8 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   }
 
   private Behavior<Command> onWrite(Write w) {
-    store.apply(w.keyspace(), w.incarnation(), w.key(), w.entry())
+    store
+        .apply(w.keyspace(), w.incarnation(), w.key(), w.entry())
         .thenAccept(a -> w.replyTo().tell(new WriteAck(self, a.previous(), a.current())));
     return this;
   }
@@ -146,47 +176,61 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
     for (KeyEntry e : w.entries()) {
       applied.add(store.apply(w.keyspace(), w.incarnation(), e.key(), e.entry()));
     }
-    CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new)).thenRun(() ->
-        w.replyTo().tell(new WriteManyAck(self,
-            (int) applied.stream().filter(f -> f.join().changed()).count())));
+    CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
+        .thenRun(
+            () ->
+                w.replyTo()
+                    .tell(
+                        new WriteManyAck(
+                            self, (int) applied.stream().filter(f -> f.join().changed()).count())));
     return this;
   }
 
   private Behavior<Command> onRead(Read r) {
-    async(() -> {
-      ApEntry e = store.get(r.keyspace(), r.incarnation(), r.key());
-      return new ReadReply(self, r.digest() && e != null ? digestOf(e) : e, r.digest());
-    }, r.replyTo());
+    async(
+        () -> {
+          ApEntry e = store.get(r.keyspace(), r.incarnation(), r.key());
+          return new ReadReply(self, r.digest() && e != null ? digestOf(e) : e, r.digest());
+        },
+        r.replyTo());
     return this;
   }
 
   static ApEntry digestOf(ApEntry e) {
-    return new ApEntry(e.isTombstone() ? null : new byte[0], e.timestamp(), e.writer(),
-        e.expiresAtMillis(), e.purgeAtMillis());
+    return new ApEntry(
+        e.isTombstone() ? null : new byte[0],
+        e.timestamp(),
+        e.writer(),
+        e.expiresAtMillis(),
+        e.purgeAtMillis());
   }
 
   private Behavior<Command> onScan(Scan s) {
-    async(() -> {
-      List<KeyEntry> found = new ArrayList<>();
-      long[] last = {s.afterToken()};
-      boolean[] more = {false};
-      // A page ends only between tokens: stop at the first token past a full page.
-      try {
-        scanFrom(s, row -> {
-          if (found.size() >= s.max() && row.token() != last[0]) {
-            more[0] = true;
-            throw new PageFull();
+    async(
+        () -> {
+          List<KeyEntry> found = new ArrayList<>();
+          long[] last = {s.afterToken()};
+          boolean[] more = {false};
+          // A page ends only between tokens: stop at the first token past a full page.
+          try {
+            scanFrom(
+                s,
+                row -> {
+                  if (found.size() >= s.max() && row.token() != last[0]) {
+                    more[0] = true;
+                    throw new PageFull();
+                  }
+                  last[0] = row.token();
+                  if (row.key().startsWith(s.prefix())) {
+                    found.add(new KeyEntry(row.key(), row.entry()));
+                  }
+                });
+          } catch (PageFull full) {
+            // the page is complete
           }
-          last[0] = row.token();
-          if (row.key().startsWith(s.prefix())) {
-            found.add(new KeyEntry(row.key(), row.entry()));
-          }
-        });
-      } catch (PageFull full) {
-        // the page is complete
-      }
-      return new ScanReply(self, List.copyOf(found), more[0], last[0]);
-    }, s.replyTo());
+          return new ScanReply(self, List.copyOf(found), more[0], last[0]);
+        },
+        s.replyTo());
     return this;
   }
 
@@ -206,18 +250,34 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   }
 
   private Behavior<Command> onTree(Tree t) {
-    async(() -> new TreeReply(self, ApMerkle.leaves(store, t.keyspace(), t.incarnation(),
-        t.fromExclusive(), t.toInclusive(), t.leaves())), t.replyTo());
+    async(
+        () ->
+            new TreeReply(
+                self,
+                ApMerkle.leaves(
+                    store,
+                    t.keyspace(),
+                    t.incarnation(),
+                    t.fromExclusive(),
+                    t.toInclusive(),
+                    t.leaves())),
+        t.replyTo());
     return this;
   }
 
   private Behavior<Command> onFetch(Fetch f) {
-    async(() -> {
-      List<KeyEntry> found = new ArrayList<>();
-      store.scan(f.keyspace(), f.incarnation(), f.fromExclusive(), f.toInclusive(),
-          row -> found.add(new KeyEntry(row.key(), row.entry())));
-      return new ScanReply(self, List.copyOf(found), false, f.toInclusive());
-    }, f.replyTo());
+    async(
+        () -> {
+          List<KeyEntry> found = new ArrayList<>();
+          store.scan(
+              f.keyspace(),
+              f.incarnation(),
+              f.fromExclusive(),
+              f.toInclusive(),
+              row -> found.add(new KeyEntry(row.key(), row.entry())));
+          return new ScanReply(self, List.copyOf(found), false, f.toInclusive());
+        },
+        f.replyTo());
     return this;
   }
 
@@ -228,21 +288,26 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
 
   private Behavior<Command> onCatalogPut(CatalogPut c) {
     c.departed().forEach(ring::departed);
-    catalog.merge(c.entries()).thenRun(() -> {
-      if (c.replyTo() != null) {
-        c.replyTo().tell(new CatalogStored(self));
-      }
-    });
+    catalog
+        .merge(c.entries())
+        .thenRun(
+            () -> {
+              if (c.replyTo() != null) {
+                c.replyTo().tell(new CatalogStored(self));
+              }
+            });
     return this;
   }
 
   private <T> void async(Supplier<T> work, ActorRef<T> replyTo) {
-    CompletableFuture.supplyAsync(work, io).whenComplete((reply, failure) -> {
-      if (failure == null) {
-        replyTo.tell(reply);
-      } else {
-        log.error("AP replica: request failed", failure);
-      }
-    });
+    CompletableFuture.supplyAsync(work, io)
+        .whenComplete(
+            (reply, failure) -> {
+              if (failure == null) {
+                replyTo.tell(reply);
+              } else {
+                log.error("AP replica: request failed", failure);
+              }
+            });
   }
 }

@@ -12,16 +12,15 @@ import org.apache.pekko.cluster.MemberStatus;
 /**
  * Which nodes are on this node's placement ring, and which of them are alive. The ring holds the
  * cluster's members (joining, up, leaving, exiting, or down but not yet removed) and the
- * <em>departed</em>
- * nodes: members the cluster removed after downing them (a crash, the split-brain resolver),
- * kept on the ring for {@code hints.window} as Cassandra keeps a dead node's tokens, so that a
- * crash does not move keys (a write for a dead replica becomes a hint and {@code all} stays
- * unavailable). A node that leaves gracefully, or has been departed longer than the window, is
- * off the ring; repair then re-replicates its ranges. A node that comes back is a member again.
+ * <em>departed</em> nodes: members the cluster removed after downing them (a crash, the split-brain
+ * resolver), kept on the ring for {@code hints.window} as Cassandra keeps a dead node's tokens, so
+ * that a crash does not move keys (a write for a dead replica becomes a hint and {@code all} stays
+ * unavailable). A node that leaves gracefully, or has been departed longer than the window, is off
+ * the ring; repair then re-replicates its ranges. A node that comes back is a member again.
  *
- * <p>Departed nodes are exchanged between nodes with the catalog ({@link ApMaintenance}), so that
- * a node that started after the removal converges to the same ring. They are kept in memory only:
- * a node restarted while another is departed learns it from the others within a gossip interval.
+ * <p>Departed nodes are exchanged between nodes with the catalog ({@link ApMaintenance}), so that a
+ * node that started after the removal converges to the same ring. They are kept in memory only: a
+ * node restarted while another is departed learns it from the others within a gossip interval.
  * Thread-safe.
  */
 final class ApRing {
@@ -29,10 +28,13 @@ final class ApRing {
   private final int virtualNodes;
   private final long windowMillis;
   private final LongSupplier clock;
+
   /** Departed node address → when it was removed (wall-clock millis). */
   private final Map<String, Long> departed = new ConcurrentHashMap<>();
+
   /** Unreachable or departed node address → since when, for the hint window. */
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
+
   private volatile ApPlacement placement;
 
   ApRing(Cluster cluster, int virtualNodes, long windowMillis, LongSupplier clock) {
@@ -48,12 +50,18 @@ final class ApRing {
 
   /** Joining members are on the ring (writes for them become hints until they serve). */
   private static boolean onRing(MemberStatus s) {
-    return s == MemberStatus.joining() || s == MemberStatus.up() || s == MemberStatus.weaklyUp()
-        || s == MemberStatus.leaving() || s == MemberStatus.exiting() || s == MemberStatus.down();
+    return s == MemberStatus.joining()
+        || s == MemberStatus.up()
+        || s == MemberStatus.weaklyUp()
+        || s == MemberStatus.leaving()
+        || s == MemberStatus.exiting()
+        || s == MemberStatus.down();
   }
 
   private static boolean serving(MemberStatus s) {
-    return s == MemberStatus.up() || s == MemberStatus.weaklyUp() || s == MemberStatus.leaving()
+    return s == MemberStatus.up()
+        || s == MemberStatus.weaklyUp()
+        || s == MemberStatus.leaving()
         || s == MemberStatus.exiting();
   }
 
@@ -95,8 +103,8 @@ final class ApRing {
 
   /**
    * Records that the cluster removed {@code node} after downing it (or learnt so from a peer);
-   * ignored while it serves (it came back). A new incarnation that is still joining does not
-   * count: the removed one departed, and the node stays on the ring either way.
+   * ignored while it serves (it came back). A new incarnation that is still joining does not count:
+   * the removed one departed, and the node stays on the ring either way.
    */
   void departed(String node, long atMillis) {
     for (Member m : cluster.state().getMembers()) {
@@ -132,11 +140,12 @@ final class ApRing {
     }
     downSince.keySet().removeIf(n -> !unreachable.contains(n) && !departed.containsKey(n));
     Set<String> expired = new TreeSet<>();
-    departed.forEach((node, at) -> {
-      if (now - at >= windowMillis) {
-        expired.add(node);
-      }
-    });
+    departed.forEach(
+        (node, at) -> {
+          if (now - at >= windowMillis) {
+            expired.add(node);
+          }
+        });
     expired.forEach(this::returned);
     return expired;
   }

@@ -66,11 +66,18 @@ final class ApStore implements AutoCloseable {
 
   private sealed interface Op permits Apply, Delete, Put, DropKeyspace {}
 
-  private record Apply(byte[] key, String keyspace, long incarnation, String name, ApEntry entry,
-      CompletableFuture<Applied> done) implements Op {}
+  private record Apply(
+      byte[] key,
+      String keyspace,
+      long incarnation,
+      String name,
+      ApEntry entry,
+      CompletableFuture<Applied> done)
+      implements Op {}
 
   /** Deletes {@code key} if its value is still {@code expected} (null: unconditionally). */
-  private record Delete(byte[] key, byte[] expected, CompletableFuture<Boolean> done) implements Op {}
+  private record Delete(byte[] key, byte[] expected, CompletableFuture<Boolean> done)
+      implements Op {}
 
   private record Put(byte[] key, byte[] value, CompletableFuture<Void> done) implements Op {}
 
@@ -83,12 +90,15 @@ final class ApStore implements AutoCloseable {
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong hintSequence = new AtomicLong(System.currentTimeMillis() << 16);
   private final AtomicLong hintsPending = new AtomicLong();
+
   /** Set once, on first use, under {@code this}; null until then. */
   private volatile RocksDB db;
+
   private Options options;
   private WriteOptions writeOptions;
   private Thread writer;
   private volatile boolean closed;
+
   /** Reads hold it shared; close takes it exclusively, so no read touches a closed database. */
   private final ReentrantReadWriteLock readers = new ReentrantReadWriteLock();
 
@@ -102,9 +112,8 @@ final class ApStore implements AutoCloseable {
    * The store in {@code directory}: opened now if the directory exists (hints and data from before
    * a restart are served at once), else created on first use, so that a node that never serves an
    * AP keyspace never opens RocksDB (several nodes of one JVM in tests share a data directory).
-   * {@code sync}: force every batch to the device before its changes are
-   * reported done. {@code completions} runs the callbacks of completed futures, off the writer
-   * thread.
+   * {@code sync}: force every batch to the device before its changes are reported done. {@code
+   * completions} runs the callbacks of completed futures, off the writer thread.
    */
   static ApStore open(Path directory, boolean sync, Executor completions) {
     ApStore store = new ApStore(directory, sync, completions);
@@ -133,9 +142,11 @@ final class ApStore implements AutoCloseable {
     }
     try {
       Files.createDirectories(directory);
-      options = new Options()
-          .setCreateIfMissing(true)
-          .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
+      options =
+          new Options()
+              .setCreateIfMissing(true)
+              .setTableFormatConfig(
+                  new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
       RocksDB opened = RocksDB.open(options, directory.toString());
       writeOptions = new WriteOptions().setSync(sync);
       db = opened;
@@ -143,8 +154,13 @@ final class ApStore implements AutoCloseable {
       writer = Thread.ofPlatform().name("kv-ap-store-writer").daemon().start(this::writeLoop);
       return opened;
     } catch (RocksDBException | java.io.IOException e) {
-      throw new IllegalStateException("cannot open the AP store in " + directory + " (" + e
-          + "); is another node using the same cohort.node.data-dir?", e);
+      throw new IllegalStateException(
+          "cannot open the AP store in "
+              + directory
+              + " ("
+              + e
+              + "); is another node using the same cohort.node.data-dir?",
+          e);
     }
   }
 
@@ -166,7 +182,8 @@ final class ApStore implements AutoCloseable {
   }
 
   /** Removes the key's entry if it is still {@code expected} (a purge that lost no race). */
-  CompletableFuture<Boolean> purge(String keyspace, long incarnation, String key, ApEntry expected) {
+  CompletableFuture<Boolean> purge(
+      String keyspace, long incarnation, String key, ApEntry expected) {
     CompletableFuture<Boolean> done = new CompletableFuture<>();
     byte[] k = ApCodec.dataKey(keyspace, incarnation, ApPlacement.token(key), key);
     return enqueue(new Delete(k, ApCodec.entry(expected), done), done);
@@ -195,12 +212,14 @@ final class ApStore implements AutoCloseable {
 
   CompletableFuture<Boolean> removeHint(byte[] hintKey) {
     CompletableFuture<Boolean> done = new CompletableFuture<>();
-    return enqueue(new Delete(hintKey, null, done), done).thenApply(removed -> {
-      if (removed) {
-        hintsPending.decrementAndGet();
-      }
-      return removed;
-    });
+    return enqueue(new Delete(hintKey, null, done), done)
+        .thenApply(
+            removed -> {
+              if (removed) {
+                hintsPending.decrementAndGet();
+              }
+              return removed;
+            });
   }
 
   CompletableFuture<Void> putCatalog(String keyspace, long incarnation, int replicationFactor) {
@@ -271,8 +290,13 @@ final class ApStore implements AutoCloseable {
   }
 
   @SuppressWarnings("unchecked")
-  private void stage(Op op, WriteBatch wb, Map<ByteBuffer, byte[]> staged,
-      Map<CompletableFuture<Object>, Object> results, List<Apply> changes) throws RocksDBException {
+  private void stage(
+      Op op,
+      WriteBatch wb,
+      Map<ByteBuffer, byte[]> staged,
+      Map<CompletableFuture<Object>, Object> results,
+      List<Apply> changes)
+      throws RocksDBException {
     switch (op) {
       case Apply a -> {
         byte[] raw = current(a.key(), staged);
@@ -303,8 +327,12 @@ final class ApStore implements AutoCloseable {
       }
       case DropKeyspace d -> {
         wb.deleteRange(d.from(), d.to());
-        staged.keySet().removeIf(k -> Arrays.compare(k.array(), d.from()) >= 0
-            && Arrays.compare(k.array(), d.to()) < 0);
+        staged
+            .keySet()
+            .removeIf(
+                k ->
+                    Arrays.compare(k.array(), d.from()) >= 0
+                        && Arrays.compare(k.array(), d.to()) < 0);
         results.put((CompletableFuture<Object>) (Object) d.done(), null);
       }
     }
@@ -334,22 +362,24 @@ final class ApStore implements AutoCloseable {
   }
 
   ApEntry get(String keyspace, long incarnation, String key) {
-    return reading(() -> {
-      try {
-        byte[] raw = db().get(ApCodec.dataKey(keyspace, incarnation, ApPlacement.token(key), key));
-        return raw == null ? null : ApCodec.entry(raw);
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("AP store read failed: " + e, e);
-      }
-    });
+    return reading(
+        () -> {
+          try {
+            byte[] raw =
+                db().get(ApCodec.dataKey(keyspace, incarnation, ApPlacement.token(key), key));
+            return raw == null ? null : ApCodec.entry(raw);
+          } catch (RocksDBException e) {
+            throw new IllegalStateException("AP store read failed: " + e, e);
+          }
+        });
   }
 
   /**
-   * Every entry of the keyspace whose token is in {@code (fromExclusive, toInclusive]} (unsigned;
-   * a range with {@code from >= to} wraps around the ring), in token order from {@code from}.
+   * Every entry of the keyspace whose token is in {@code (fromExclusive, toInclusive]} (unsigned; a
+   * range with {@code from >= to} wraps around the ring), in token order from {@code from}.
    */
-  void scan(String keyspace, long incarnation, long fromExclusive, long toInclusive,
-      Consumer<Row> rows) {
+  void scan(
+      String keyspace, long incarnation, long fromExclusive, long toInclusive, Consumer<Row> rows) {
     if (Long.compareUnsigned(fromExclusive, toInclusive) < 0) {
       scanAt(keyspace, incarnation, fromExclusive + 1, toInclusive, rows);
       return;
@@ -366,19 +396,23 @@ final class ApStore implements AutoCloseable {
   }
 
   /** Entries with a token in {@code [fromInclusive, toInclusive]} (unsigned). */
-  private void scanAt(String keyspace, long incarnation, long fromInclusive, long toInclusive,
-      Consumer<Row> rows) {
-    reading(() -> {
-      scanLocked(keyspace, incarnation, fromInclusive, toInclusive, rows);
-      return null;
-    });
+  private void scanAt(
+      String keyspace, long incarnation, long fromInclusive, long toInclusive, Consumer<Row> rows) {
+    reading(
+        () -> {
+          scanLocked(keyspace, incarnation, fromInclusive, toInclusive, rows);
+          return null;
+        });
   }
 
-  private void scanLocked(String keyspace, long incarnation, long fromInclusive, long toInclusive,
-      Consumer<Row> rows) {
+  private void scanLocked(
+      String keyspace, long incarnation, long fromInclusive, long toInclusive, Consumer<Row> rows) {
     byte[] prefix = ApCodec.keyspacePrefix(keyspace, incarnation);
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
-      for (it.seek(ApCodec.tokenBound(keyspace, incarnation, fromInclusive)); it.isValid(); it.next()) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
+      for (it.seek(ApCodec.tokenBound(keyspace, incarnation, fromInclusive));
+          it.isValid();
+          it.next()) {
         byte[] k = it.key();
         if (!startsWith(k, prefix)) {
           return;
@@ -399,7 +433,8 @@ final class ApStore implements AutoCloseable {
 
   private List<ApCodec.DataKey> keyspacesLocked() {
     List<ApCodec.DataKey> found = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
       it.seek(new byte[] {ApCodec.DATA});
       while (it.isValid() && it.key()[0] == ApCodec.DATA) {
         ApCodec.DataKey dk = ApCodec.parseDataKey(it.key());
@@ -418,7 +453,8 @@ final class ApStore implements AutoCloseable {
   private Map<byte[], ApHint> hintsLocked(String target, int max) {
     Map<byte[], ApHint> found = new LinkedHashMap<>();
     byte[] prefix = ApCodec.hintPrefix(target);
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
       for (it.seek(prefix); it.isValid() && found.size() < max; it.next()) {
         if (!startsWith(it.key(), prefix)) {
           break;
@@ -436,7 +472,8 @@ final class ApStore implements AutoCloseable {
 
   private List<String> hintTargetsLocked() {
     List<String> targets = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
       it.seek(new byte[] {ApCodec.HINT});
       while (it.isValid() && it.key()[0] == ApCodec.HINT) {
         String target = ApCodec.hintTarget(it.key());
@@ -467,8 +504,10 @@ final class ApStore implements AutoCloseable {
 
   private Map<String, Integer> catalogLocked() {
     Map<String, Integer> found = new HashMap<>();
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
-      for (it.seek(new byte[] {ApCodec.CATALOG}); it.isValid() && it.key()[0] == ApCodec.CATALOG;
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
+      for (it.seek(new byte[] {ApCodec.CATALOG});
+          it.isValid() && it.key()[0] == ApCodec.CATALOG;
           it.next()) {
         found.put(ApCodec.catalogId(it.key()), ByteBuffer.wrap(it.value()).getInt());
       }
@@ -478,19 +517,23 @@ final class ApStore implements AutoCloseable {
 
   /** Approximate bytes on disk (SSTables and live WAL). */
   long diskBytes() {
-    return !isOpen() ? 0 : reading(() -> {
-      try {
-        return db().getLongProperty("rocksdb.total-sst-files-size")
-            + db().getLongProperty("rocksdb.cur-size-all-mem-tables");
-      } catch (RocksDBException e) {
-        return -1L;
-      }
-    });
+    return !isOpen()
+        ? 0
+        : reading(
+            () -> {
+              try {
+                return db().getLongProperty("rocksdb.total-sst-files-size")
+                    + db().getLongProperty("rocksdb.cur-size-all-mem-tables");
+              } catch (RocksDBException e) {
+                return -1L;
+              }
+            });
   }
 
   private long countPrefix(byte[] prefix) {
     long n = 0;
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db().newIterator(ro)) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db().newIterator(ro)) {
       for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
         n++;
       }

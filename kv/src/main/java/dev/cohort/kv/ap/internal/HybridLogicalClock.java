@@ -104,9 +104,17 @@ public final class HybridLogicalClock {
     private final long aheadMillis;
 
     OffsetExceeded(long timestamp, long aheadMillis, long maxOffsetMillis) {
-      super("timestamp " + format(timestamp) + " is " + aheadMillis
-          + " ms ahead of this node's wall clock, more than the maximum clock offset of "
-          + maxOffsetMillis + " ms", null, false, false);
+      super(
+          "timestamp "
+              + format(timestamp)
+              + " is "
+              + aheadMillis
+              + " ms ahead of this node's wall clock, more than the maximum clock offset of "
+              + maxOffsetMillis
+              + " ms",
+          null,
+          false,
+          false);
       this.timestamp = timestamp;
       this.aheadMillis = aheadMillis;
     }

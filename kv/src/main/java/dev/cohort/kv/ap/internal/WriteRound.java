@@ -9,8 +9,8 @@ import java.util.function.Function;
 /**
  * The acknowledgements of one coordinated write: completes with the newest previous entry once
  * {@code required} replicas acknowledged, or fails with {@code consistency_unavailable} as soon as
- * too many replicas failed for the level to be reached. Decides once; later answers change
- * nothing. Thread-safe (synchronized: answers arrive on several threads).
+ * too many replicas failed for the level to be reached. Decides once; later answers change nothing.
+ * Thread-safe (synchronized: answers arrive on several threads).
  */
 final class WriteRound {
   private final String what;
@@ -24,7 +24,12 @@ final class WriteRound {
   private int failures;
   private ApEntry previous;
 
-  WriteRound(String what, Consistency consistency, int required, List<String> replicas, int sent,
+  WriteRound(
+      String what,
+      Consistency consistency,
+      int required,
+      List<String> replicas,
+      int sent,
       ApEntry entry) {
     this.what = what;
     this.consistency = consistency;
@@ -65,9 +70,16 @@ final class WriteRound {
   synchronized void fail() {
     failures++;
     if (!result.isDone() && sent - failures < required) {
-      result.completeExceptionally(ApCoordinator.unavailable(what, consistency, required, replicas,
-          sent, acks, "replicas did not acknowledge in time (the write may have been applied on"
-              + " some of them and is not rolled back; hints keep it for the others)"));
+      result.completeExceptionally(
+          ApCoordinator.unavailable(
+              what,
+              consistency,
+              required,
+              replicas,
+              sent,
+              acks,
+              "replicas did not acknowledge in time (the write may have been applied on"
+                  + " some of them and is not rolled back; hints keep it for the others)"));
     }
   }
 }

@@ -22,8 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
  * keys {@code user/0..99}, every key ending in 7 deleted, writers alternating between two nodes).
  */
 class ApLegacyImportTest {
-  private static final ActorTestKit kit = ActorTestKit.create("ApLegacyImportTest",
-      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final ActorTestKit kit =
+      ActorTestKit.create(
+          "ApLegacyImportTest",
+          ConfigFactory.parseString("pekko.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
 
   @TempDir Path dir;
 
@@ -53,7 +56,8 @@ class ApLegacyImportTest {
         assertEquals(1_790_000_000_000L + k, HybridLogicalClock.physicalMillis(e.timestamp()));
         if (!e.isTombstone()) {
           assertEquals("value-" + k, new String(e.value(), StandardCharsets.UTF_8));
-          assertEquals(k % 2 == 0 ? "pekko://cohort@127.0.0.1:2552" : "pekko://cohort@127.0.0.1:2553",
+          assertEquals(
+              k % 2 == 0 ? "pekko://cohort@127.0.0.1:2552" : "pekko://cohort@127.0.0.1:2553",
               e.writer());
         }
       }
@@ -75,8 +79,9 @@ class ApLegacyImportTest {
     bytes[bytes.length / 2] ^= 0x5a;
     Files.write(victim, bytes);
     try (ApStore store = ApStore.open(dir.resolve("ap"), true, ForkJoinPool.commonPool())) {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> ApLegacyImport.run(ddata, store, kit.system()));
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class, () -> ApLegacyImport.run(ddata, store, kit.system()));
       assertTrue(e.getMessage().contains("checksum"), e.getMessage());
       assertTrue(Files.isDirectory(ddata));
     }

@@ -11,9 +11,11 @@ import org.junit.jupiter.api.Test;
 
 /** Replica placement on the ring: Cassandra's SimpleStrategy over sharding's ring. */
 class ApPlacementTest {
-  private static final List<String> THREE = List.of(
-      "pekko://cohort@127.0.0.1:2552", "pekko://cohort@127.0.0.2:2552",
-      "pekko://cohort@127.0.0.3:2552");
+  private static final List<String> THREE =
+      List.of(
+          "pekko://cohort@127.0.0.1:2552",
+          "pekko://cohort@127.0.0.2:2552",
+          "pekko://cohort@127.0.0.3:2552");
   private static final String FOURTH = "pekko://cohort@127.0.0.4:2552";
 
   /** The replicas of a key are the owners of the first distinct nodes' points after its token. */
@@ -30,8 +32,10 @@ class ApPlacementTest {
       assertEquals(rangeOf(ranges, ApPlacement.token(key)).replicas(), replicas, key);
       assertEquals(THREE.size(), p.replicas(key, 5).size(), "capped by the ring's size");
     }
-    assertEquals(p.replicas("x", 3), new ApPlacement(List.of(THREE.get(2), THREE.get(0),
-        THREE.get(1)), 16).replicas("x", 3), "placement depends on the node set only");
+    assertEquals(
+        p.replicas("x", 3),
+        new ApPlacement(List.of(THREE.get(2), THREE.get(0), THREE.get(1)), 16).replicas("x", 3),
+        "placement depends on the node set only");
   }
 
   /**
@@ -65,17 +69,19 @@ class ApPlacementTest {
       }
     }
     double share = moved / (double) keys;
-    assertTrue(share > 0.3 && share < 0.7, "share moved " + share + " (RF 2 of 4 nodes: about 0.5)");
+    assertTrue(
+        share > 0.3 && share < 0.7, "share moved " + share + " (RF 2 of 4 nodes: about 0.5)");
   }
 
   private static ApPlacement.Range rangeOf(List<ApPlacement.Range> ranges, long token) {
     for (ApPlacement.Range r : ranges) {
       boolean wraps = Long.compareUnsigned(r.fromExclusive(), r.toInclusive()) >= 0;
-      boolean inside = wraps
-          ? Long.compareUnsigned(token, r.fromExclusive()) > 0
-              || Long.compareUnsigned(token, r.toInclusive()) <= 0
-          : Long.compareUnsigned(token, r.fromExclusive()) > 0
-              && Long.compareUnsigned(token, r.toInclusive()) <= 0;
+      boolean inside =
+          wraps
+              ? Long.compareUnsigned(token, r.fromExclusive()) > 0
+                  || Long.compareUnsigned(token, r.toInclusive()) <= 0
+              : Long.compareUnsigned(token, r.fromExclusive()) > 0
+                  && Long.compareUnsigned(token, r.toInclusive()) <= 0;
       if (inside) {
         return r;
       }

@@ -17,8 +17,11 @@ import org.junit.jupiter.api.Test;
 
 /** The replica protocol and the legacy bucket through Cohort's Kryo serializer. */
 class ApSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create("ApSerializationTest",
-      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final ActorTestKit kit =
+      ActorTestKit.create(
+          "ApSerializationTest",
+          ConfigFactory.parseString("pekko.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
   private static final Serialization serialization =
       SerializationExtension.get(Adapter.toClassic(kit.system()));
 
@@ -30,8 +33,9 @@ class ApSerializationTest {
   private static Object roundTrip(Object o) {
     byte[] bytes = serialization.serialize(o).get();
     var serializer = serialization.findSerializerFor(o);
-    return serialization.deserialize(bytes, serializer.identifier(),
-        Serializers.manifestFor(serializer, o)).get();
+    return serialization
+        .deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, o))
+        .get();
   }
 
   @Test
@@ -49,23 +53,24 @@ class ApSerializationTest {
     ActorRef<Object> ref = kit.createTestProbe().ref();
     ApEntry e = new ApEntry(new byte[] {1, 2}, 77, "pekko://cohort@127.0.0.1:2552", 0, 0);
     ApEntry tomb = new ApEntry(null, 78, "w", 0, 1);
-    List<Object> messages = List.of(
-        new ApReplica.Write("ks", 1, "k", e, ref.narrow()),
-        new ApReplica.WriteAck("n", null, tomb),
-        new ApReplica.WriteMany("ks", 1, List.of(new ApReplica.KeyEntry("k", e)), ref.narrow()),
-        new ApReplica.Read("ks", 1, "k", true, ref.narrow()),
-        new ApReplica.ReadReply("n", ApReplica.digestOf(e), true),
-        new ApReplica.Scan("ks", 1, "p/", false, -3L, 10, ref.narrow()),
-        new ApReplica.ScanReply("n", List.of(new ApReplica.KeyEntry("k", tomb)), true, 5L),
-        new ApReplica.Tree("ks", 1, 4L, -4L, 64, ref.narrow()),
-        new ApReplica.Fetch("ks", 1, 4L, 9L, ref.narrow()),
-        new ApReplica.Drop("ks", 1, ref.narrow()),
-        new ApReplica.CatalogPut(Map.of("ks:1", 3), Map.of("pekko://c@h:1", 5L), null));
+    List<Object> messages =
+        List.of(
+            new ApReplica.Write("ks", 1, "k", e, ref.narrow()),
+            new ApReplica.WriteAck("n", null, tomb),
+            new ApReplica.WriteMany("ks", 1, List.of(new ApReplica.KeyEntry("k", e)), ref.narrow()),
+            new ApReplica.Read("ks", 1, "k", true, ref.narrow()),
+            new ApReplica.ReadReply("n", ApReplica.digestOf(e), true),
+            new ApReplica.Scan("ks", 1, "p/", false, -3L, 10, ref.narrow()),
+            new ApReplica.ScanReply("n", List.of(new ApReplica.KeyEntry("k", tomb)), true, 5L),
+            new ApReplica.Tree("ks", 1, 4L, -4L, 64, ref.narrow()),
+            new ApReplica.Fetch("ks", 1, 4L, 9L, ref.narrow()),
+            new ApReplica.Drop("ks", 1, ref.narrow()),
+            new ApReplica.CatalogPut(Map.of("ks:1", 3), Map.of("pekko://c@h:1", 5L), null));
     for (Object m : messages) {
       assertEquals(m.toString(), roundTrip(m).toString());
     }
     long[] leaves = {1, -2, 3};
-    assertArrayEquals(leaves, ((ApReplica.TreeReply) roundTrip(new ApReplica.TreeReply("n", leaves)))
-        .leaves());
+    assertArrayEquals(
+        leaves, ((ApReplica.TreeReply) roundTrip(new ApReplica.TreeReply("n", leaves))).leaves());
   }
 }

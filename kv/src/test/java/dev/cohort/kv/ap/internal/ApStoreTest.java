@@ -58,8 +58,8 @@ class ApStoreTest {
     try (ApStore store = open()) {
       for (int k = 0; k < 100; k++) {
         int last = 1_900 + k;
-        assertEquals("v" + last, new String(store.get("ks", 0, "k" + k).value(),
-            StandardCharsets.UTF_8));
+        assertEquals(
+            "v" + last, new String(store.get("ks", 0, "k" + k).value(), StandardCharsets.UTF_8));
       }
     }
   }
@@ -122,8 +122,11 @@ class ApStoreTest {
 
   @Test
   void entriesRoundTripThroughTheCodec() {
-    for (ApEntry e : List.of(value("v", 1, "pekko://x@h:1"), new ApEntry(null, 2, "w", 0, 9),
-        new ApEntry(new byte[0], 3, "w", 7, 8))) {
+    for (ApEntry e :
+        List.of(
+            value("v", 1, "pekko://x@h:1"),
+            new ApEntry(null, 2, "w", 0, 9),
+            new ApEntry(new byte[0], 3, "w", 7, 8))) {
       ApEntry back = ApCodec.entry(ApCodec.entry(e));
       assertEquals(e, back);
       assertEquals(e.isTombstone(), back.isTombstone());

@@ -87,9 +87,10 @@ class HybridLogicalClockTest {
     long before = bounded.now();
     long withinBound = bounded.observe(HybridLogicalClock.pack(1_000_500, 0));
     assertEquals(1_000_500, HybridLogicalClock.physicalMillis(withinBound));
-    HybridLogicalClock.OffsetExceeded refused = org.junit.jupiter.api.Assertions.assertThrows(
-        HybridLogicalClock.OffsetExceeded.class,
-        () -> bounded.observe(HybridLogicalClock.pack(1_000_501, 0)));
+    HybridLogicalClock.OffsetExceeded refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            HybridLogicalClock.OffsetExceeded.class,
+            () -> bounded.observe(HybridLogicalClock.pack(1_000_501, 0)));
     assertEquals(501, refused.aheadMillis());
     assertEquals(withinBound, bounded.current(), "a refused timestamp must leave the clock alone");
     assertTrue(bounded.now() > before);

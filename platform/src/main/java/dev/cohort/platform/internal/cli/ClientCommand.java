@@ -84,12 +84,15 @@ abstract class ClientCommand {
               ? HttpRequest.BodyPublishers.noBody()
               : HttpRequest.BodyPublishers.ofString(
                   body instanceof String s ? s : JSON.writeValueAsString(body)));
-      HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      JsonNode node = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+      HttpResponse<String> response =
+          client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode node =
+          response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
       if (response.statusCode() >= 400) {
         JsonNode error = node.path("error");
         throw new CliException(
-            error.path("code").asText("http_" + response.statusCode()) + ": "
+            error.path("code").asText("http_" + response.statusCode())
+                + ": "
                 + error.path("message").asText(response.body()));
       }
       return node;
@@ -108,7 +111,9 @@ abstract class ClientCommand {
     try {
       HttpResponse<InputStream> response =
           client.send(
-              HttpRequest.newBuilder(URI.create(endpoint + path)).header("Accept", "text/event-stream").build(),
+              HttpRequest.newBuilder(URI.create(endpoint + path))
+                  .header("Accept", "text/event-stream")
+                  .build(),
               HttpResponse.BodyHandlers.ofInputStream());
       if (response.statusCode() >= 400) {
         JsonNode error = JSON.readTree(response.body().readAllBytes()).path("error");
@@ -135,6 +140,8 @@ abstract class ClientCommand {
 
   private CliException unreachable() {
     return new CliException(
-        "no Cohort node answers at " + endpoint + " (start one with ./cohort run, or pass --endpoint)");
+        "no Cohort node answers at "
+            + endpoint
+            + " (start one with ./cohort run, or pass --endpoint)");
   }
 }

@@ -14,17 +14,25 @@ import picocli.CommandLine.Parameters;
  * {@code --group} it joins the group, reads its assignment and commits after printing
  * (at-least-once), and leaves the group at the end.
  */
-@Command(name = "consume", mixinStandardHelpOptions = true, description = "Print records of a topic.")
+@Command(
+    name = "consume",
+    mixinStandardHelpOptions = true,
+    description = "Print records of a topic.")
 public final class ConsumeCommand extends ClientCommand implements Runnable {
-  @Parameters(index = "0") String topic;
+  @Parameters(index = "0")
+  String topic;
 
-  @Option(names = "--group", description = "consume as a member of this consumer group") String group;
+  @Option(names = "--group", description = "consume as a member of this consumer group")
+  String group;
 
-  @Option(names = "--from-beginning", description = "start at the earliest offset") boolean fromBeginning;
+  @Option(names = "--from-beginning", description = "start at the earliest offset")
+  boolean fromBeginning;
 
-  @Option(names = "--max", defaultValue = "-1", description = "stop after this many records") long max;
+  @Option(names = "--max", defaultValue = "-1", description = "stop after this many records")
+  long max;
 
-  @Option(names = "--wait-ms", defaultValue = "1000", description = "long-poll wait per fetch") long waitMs;
+  @Option(names = "--wait-ms", defaultValue = "1000", description = "long-poll wait per fetch")
+  long waitMs;
 
   private long printed;
 
@@ -41,15 +49,23 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
     JsonNode description = get("/v1/topics/" + encode(topic));
     List<long[]> positions = new ArrayList<>();
     for (JsonNode p : description.path("partitions")) {
-      long start = fromBeginning ? p.path("logStartOffset").asLong() : p.path("logEndOffset").asLong();
+      long start =
+          fromBeginning ? p.path("logStartOffset").asLong() : p.path("logEndOffset").asLong();
       positions.add(new long[] {p.path("partition").asLong(), start});
     }
     long wait = Math.max(1, waitMs / Math.max(1, positions.size()));
     while (!done()) {
       for (long[] position : positions) {
         JsonNode fetched =
-            get("/v1/topics/" + encode(topic) + "/partitions/" + position[0] + "/records?offset="
-                + position[1] + "&maxWaitMs=" + wait);
+            get(
+                "/v1/topics/"
+                    + encode(topic)
+                    + "/partitions/"
+                    + position[0]
+                    + "/records?offset="
+                    + position[1]
+                    + "&maxWaitMs="
+                    + wait);
         for (JsonNode record : fetched.path("records")) {
           if (done()) {
             return;
@@ -64,12 +80,20 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
   private void consumeAsMember() {
     String reset = fromBeginning ? "earliest" : "latest";
     JsonNode joined =
-        post("/v1/groups/" + encode(group) + "/members", Map.of("topics", List.of(topic), "autoOffsetReset", reset));
+        post(
+            "/v1/groups/" + encode(group) + "/members",
+            Map.of("topics", List.of(topic), "autoOffsetReset", reset));
     String member = joined.path("memberId").asText();
     try {
       while (!done()) {
         JsonNode fetched =
-            get("/v1/groups/" + encode(group) + "/members/" + encode(member) + "/records?maxWaitMs=" + waitMs);
+            get(
+                "/v1/groups/"
+                    + encode(group)
+                    + "/members/"
+                    + encode(member)
+                    + "/records?maxWaitMs="
+                    + waitMs);
         List<Map<String, Object>> commits = new ArrayList<>();
         for (JsonNode record : fetched.path("records")) {
           if (done()) {
@@ -85,7 +109,13 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
         if (!commits.isEmpty()) {
           post(
               "/v1/groups/" + encode(group) + "/offsets",
-              Map.of("memberId", member, "generation", fetched.path("generation").asInt(), "offsets", commits));
+              Map.of(
+                  "memberId",
+                  member,
+                  "generation",
+                  fetched.path("generation").asInt(),
+                  "offsets",
+                  commits));
         }
       }
     } finally {
@@ -98,7 +128,10 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
   }
 
   private void show(JsonNode record) {
-    String value = record.path("value").isNull() ? "null" : record.path("value").asText(record.path("valueBase64").asText());
+    String value =
+        record.path("value").isNull()
+            ? "null"
+            : record.path("value").asText(record.path("valueBase64").asText());
     System.out.println(record.has("key") ? record.path("key").asText() + "\t" + value : value);
     printed++;
   }

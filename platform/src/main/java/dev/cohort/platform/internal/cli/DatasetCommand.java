@@ -13,23 +13,45 @@ import picocli.CommandLine.Option;
  * sample in the training format ({@code [int32 label][float32 × features]}, little-endian), labels
  * from a fixed random teacher network seeded by {@code --seed}.
  */
-@Command(name = "dataset", mixinStandardHelpOptions = true, description = "Training datasets.", subcommands = DatasetCommand.Synth.class)
+@Command(
+    name = "dataset",
+    mixinStandardHelpOptions = true,
+    description = "Training datasets.",
+    subcommands = DatasetCommand.Synth.class)
 public final class DatasetCommand {
   private static final int BATCH = 500;
 
-  @Command(name = "synth", mixinStandardHelpOptions = true, description = "Write a synthetic dataset to a topic.")
+  @Command(
+      name = "synth",
+      mixinStandardHelpOptions = true,
+      description = "Write a synthetic dataset to a topic.")
   static final class Synth extends ClientCommand implements Runnable {
-    @Option(names = "--topic", required = true) String topic;
-    @Option(names = "--samples", defaultValue = "10000") int samples;
-    @Option(names = "--features", defaultValue = "1024") int features;
-    @Option(names = "--classes", defaultValue = "10") int classes;
-    @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--partitions", defaultValue = "1", description = "partitions if the topic is created") int partitions;
+    @Option(names = "--topic", required = true)
+    String topic;
+
+    @Option(names = "--samples", defaultValue = "10000")
+    int samples;
+
+    @Option(names = "--features", defaultValue = "1024")
+    int features;
+
+    @Option(names = "--classes", defaultValue = "10")
+    int classes;
+
+    @Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    @Option(
+        names = "--partitions",
+        defaultValue = "1",
+        description = "partitions if the topic is created")
+    int partitions;
 
     @Override
     public void run() {
       if (samples < 1 || features < 1 || classes < 2) {
-        throw new CliException("--samples and --features must be positive and --classes at least 2");
+        throw new CliException(
+            "--samples and --features must be positive and --classes at least 2");
       }
       try {
         get("/v1/topics/" + encode(topic));
@@ -47,7 +69,14 @@ public final class DatasetCommand {
       if (!batch.isEmpty()) {
         post("/v1/topics/" + encode(topic) + "/records", Map.of("acks", "all", "records", batch));
       }
-      System.err.println(samples + " samples of " + features + " features, " + classes + " classes written to " + topic);
+      System.err.println(
+          samples
+              + " samples of "
+              + features
+              + " features, "
+              + classes
+              + " classes written to "
+              + topic);
     }
   }
 }

@@ -19,9 +19,13 @@ public final class GroupsCommand {
     }
   }
 
-  @Command(name = "describe", mixinStandardHelpOptions = true, description = "Members, assignment, offsets and lag.")
+  @Command(
+      name = "describe",
+      mixinStandardHelpOptions = true,
+      description = "Members, assignment, offsets and lag.")
   static final class Describe extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String group;
+    @Parameters(index = "0")
+    String group;
 
     @Override
     public void run() {

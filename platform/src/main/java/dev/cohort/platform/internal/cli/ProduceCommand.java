@@ -16,19 +16,26 @@ import picocli.CommandLine.Parameters;
  * {@code cohort produce TOPIC}: one record per stdin line, sent in batches with {@code acks=all};
  * with {@code --key-separator}, the text before the first separator is the key.
  */
-@Command(name = "produce", mixinStandardHelpOptions = true, description = "Produce stdin lines as records.")
+@Command(
+    name = "produce",
+    mixinStandardHelpOptions = true,
+    description = "Produce stdin lines as records.")
 public final class ProduceCommand extends ClientCommand implements Runnable {
   private static final int BATCH = 500;
 
-  @Parameters(index = "0") String topic;
+  @Parameters(index = "0")
+  String topic;
 
-  @Option(names = "--key-separator", description = "split each line into key and value at this text")
+  @Option(
+      names = "--key-separator",
+      description = "split each line into key and value at this text")
   String keySeparator;
 
   @Override
   public void run() {
     long sent = 0;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       List<Map<String, Object>> batch = new ArrayList<>();
       String line;
       while ((line = in.readLine()) != null) {

@@ -12,22 +12,40 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Build read models in kv keyspaces from topics.",
     subcommands = {
-      ProjectionCommand.Create.class, ProjectionCommand.Get.class, ProjectionCommand.ListAll.class,
-      ProjectionCommand.Rebuild.class, ProjectionCommand.Delete.class
+      ProjectionCommand.Create.class,
+      ProjectionCommand.Get.class,
+      ProjectionCommand.ListAll.class,
+      ProjectionCommand.Rebuild.class,
+      ProjectionCommand.Delete.class
     })
 public final class ProjectionCommand {
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
       description = "Create a projection (an equal one again changes nothing).")
   static final class Create extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
-    @Option(names = "--topic", required = true, description = "source topic") String topic;
-    @Option(names = "--keyspace", required = true,
-        description = "sink CP keyspace (created when missing)") String keyspace;
-    @Option(names = "--mode", required = true, description = "latest, count or sum") String mode;
+    @Parameters(index = "0")
+    String name;
+
+    @Option(names = "--topic", required = true, description = "source topic")
+    String topic;
+
+    @Option(
+        names = "--keyspace",
+        required = true,
+        description = "sink CP keyspace (created when missing)")
+    String keyspace;
+
+    @Option(names = "--mode", required = true, description = "latest, count or sum")
+    String mode;
+
     @Option(names = "--field", description = "the JSON numeric field summed (mode sum)")
     String field;
-    @Option(names = "--key-from", defaultValue = "key",
+
+    @Option(
+        names = "--key-from",
+        defaultValue = "key",
         description = "view key: key (the record key) or field:<name> of the JSON value")
     String keyFrom;
 
@@ -45,10 +63,13 @@ public final class ProjectionCommand {
     }
   }
 
-  @Command(name = "get", mixinStandardHelpOptions = true,
+  @Command(
+      name = "get",
+      mixinStandardHelpOptions = true,
       description = "A projection: state, offsets per source partition, lag.")
   static final class Get extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
+    @Parameters(index = "0")
+    String name;
 
     @Override
     public void run() {
@@ -64,10 +85,13 @@ public final class ProjectionCommand {
     }
   }
 
-  @Command(name = "rebuild", mixinStandardHelpOptions = true,
+  @Command(
+      name = "rebuild",
+      mixinStandardHelpOptions = true,
       description = "Clear the view and replay the topic from the beginning.")
   static final class Rebuild extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
+    @Parameters(index = "0")
+    String name;
 
     @Override
     public void run() {
@@ -75,10 +99,13 @@ public final class ProjectionCommand {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true,
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
       description = "Stop and forget a projection (its view keys stay).")
   static final class Delete extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
+    @Parameters(index = "0")
+    String name;
 
     @Override
     public void run() {

@@ -20,10 +20,16 @@ import picocli.CommandLine.Parameters;
     })
 public final class SagaCommand {
 
-  @Command(name = "define", mixinStandardHelpOptions = true, description = "Store a JSON definition (a new version).")
+  @Command(
+      name = "define",
+      mixinStandardHelpOptions = true,
+      description = "Store a JSON definition (a new version).")
   static final class Define extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
-    @Parameters(index = "1", description = "JSON definition file") Path file;
+    @Parameters(index = "0")
+    String name;
+
+    @Parameters(index = "1", description = "JSON definition file")
+    Path file;
 
     @Override
     public void run() {
@@ -35,11 +41,21 @@ public final class SagaCommand {
     }
   }
 
-  @Command(name = "start", mixinStandardHelpOptions = true, description = "Start an instance (idempotent by --id).")
+  @Command(
+      name = "start",
+      mixinStandardHelpOptions = true,
+      description = "Start an instance (idempotent by --id).")
   static final class Start extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String definition;
-    @Option(names = "--id", description = "instance id; starting the same id again returns the same instance") String id;
-    @Option(names = "--input", defaultValue = "{}", description = "input as a JSON object") String input;
+    @Parameters(index = "0")
+    String definition;
+
+    @Option(
+        names = "--id",
+        description = "instance id; starting the same id again returns the same instance")
+    String id;
+
+    @Option(names = "--input", defaultValue = "{}", description = "input as a JSON object")
+    String input;
 
     @Override
     public void run() {
@@ -56,9 +72,13 @@ public final class SagaCommand {
     }
   }
 
-  @Command(name = "get", mixinStandardHelpOptions = true, description = "An instance: state, context, step history.")
+  @Command(
+      name = "get",
+      mixinStandardHelpOptions = true,
+      description = "An instance: state, context, step history.")
   static final class Get extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String id;
+    @Parameters(index = "0")
+    String id;
 
     @Override
     public void run() {
@@ -68,8 +88,13 @@ public final class SagaCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List instances.")
   static final class ListInstances extends ClientCommand implements Runnable {
-    @Option(names = "--definition") String definition;
-    @Option(names = "--state", description = "running, compensating, completed, compensated, compensation_failed, resolved")
+    @Option(names = "--definition")
+    String definition;
+
+    @Option(
+        names = "--state",
+        description =
+            "running, compensating, completed, compensated, compensation_failed, resolved")
     String state;
 
     @Override
@@ -85,9 +110,13 @@ public final class SagaCommand {
     }
   }
 
-  @Command(name = "retry", mixinStandardHelpOptions = true, description = "Resume compensating a COMPENSATION_FAILED instance.")
+  @Command(
+      name = "retry",
+      mixinStandardHelpOptions = true,
+      description = "Resume compensating a COMPENSATION_FAILED instance.")
   static final class Retry extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String id;
+    @Parameters(index = "0")
+    String id;
 
     @Override
     public void run() {
@@ -95,10 +124,16 @@ public final class SagaCommand {
     }
   }
 
-  @Command(name = "resolve", mixinStandardHelpOptions = true, description = "Mark an instance resolved by hand.")
+  @Command(
+      name = "resolve",
+      mixinStandardHelpOptions = true,
+      description = "Mark an instance resolved by hand.")
   static final class Resolve extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String id;
-    @Option(names = "--reason", required = true) String reason;
+    @Parameters(index = "0")
+    String id;
+
+    @Option(names = "--reason", required = true)
+    String reason;
 
     @Override
     public void run() {

@@ -12,16 +12,25 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Manage stream-log topics.",
     subcommands = {
-      TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
-      TopicCommand.Alter.class, TopicCommand.Delete.class
+      TopicCommand.Create.class,
+      TopicCommand.ListTopics.class,
+      TopicCommand.Describe.class,
+      TopicCommand.Alter.class,
+      TopicCommand.Delete.class
     })
 public final class TopicCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
   static final class Create extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
-    @Option(names = "--partitions", defaultValue = "1") int partitions;
-    @Option(names = "--config", description = "Kafka topic config, e.g. retention.ms=60000; repeatable")
+    @Parameters(index = "0")
+    String name;
+
+    @Option(names = "--partitions", defaultValue = "1")
+    int partitions;
+
+    @Option(
+        names = "--config",
+        description = "Kafka topic config, e.g. retention.ms=60000; repeatable")
     Map<String, String> configs = new LinkedHashMap<>();
 
     @Override
@@ -38,9 +47,13 @@ public final class TopicCommand {
     }
   }
 
-  @Command(name = "describe", mixinStandardHelpOptions = true, description = "Configs and partition offsets.")
+  @Command(
+      name = "describe",
+      mixinStandardHelpOptions = true,
+      description = "Configs and partition offsets.")
   static final class Describe extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
+    @Parameters(index = "0")
+    String name;
 
     @Override
     public void run() {
@@ -48,10 +61,17 @@ public final class TopicCommand {
     }
   }
 
-  @Command(name = "alter", mixinStandardHelpOptions = true, description = "Change configs or add partitions.")
+  @Command(
+      name = "alter",
+      mixinStandardHelpOptions = true,
+      description = "Change configs or add partitions.")
   static final class Alter extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
-    @Option(names = "--partitions", description = "new total partition count") Integer partitions;
+    @Parameters(index = "0")
+    String name;
+
+    @Option(names = "--partitions", description = "new total partition count")
+    Integer partitions;
+
     @Option(names = "--config", description = "Kafka topic config key=value; repeatable")
     Map<String, String> configs = new LinkedHashMap<>();
 
@@ -66,9 +86,13 @@ public final class TopicCommand {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a topic and its records.")
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = "Delete a topic and its records.")
   static final class Delete extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String name;
+    @Parameters(index = "0")
+    String name;
 
     @Override
     public void run() {

@@ -11,12 +11,23 @@ import picocli.CommandLine.Parameters;
     name = "train",
     mixinStandardHelpOptions = true,
     description = "Submit and follow training jobs.",
-    subcommands = {TrainCommand.Submit.class, TrainCommand.Get.class, TrainCommand.List.class, TrainCommand.Cancel.class})
+    subcommands = {
+      TrainCommand.Submit.class,
+      TrainCommand.Get.class,
+      TrainCommand.List.class,
+      TrainCommand.Cancel.class
+    })
 public final class TrainCommand {
 
-  @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submit a job described in a JSON file.")
+  @Command(
+      name = "submit",
+      mixinStandardHelpOptions = true,
+      description = "Submit a job described in a JSON file.")
   static final class Submit extends ClientCommand implements Runnable {
-    @Parameters(index = "0", description = "job JSON (name, model, dataset, workers, backend, epochs, …)") Path file;
+    @Parameters(
+        index = "0",
+        description = "job JSON (name, model, dataset, workers, backend, epochs, …)")
+    Path file;
 
     @Override
     public void run() {
@@ -28,9 +39,13 @@ public final class TrainCommand {
     }
   }
 
-  @Command(name = "get", mixinStandardHelpOptions = true, description = "State, progress and losses of a job.")
+  @Command(
+      name = "get",
+      mixinStandardHelpOptions = true,
+      description = "State, progress and losses of a job.")
   static final class Get extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String id;
+    @Parameters(index = "0")
+    String id;
 
     @Override
     public void run() {
@@ -38,7 +53,10 @@ public final class TrainCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Every job: id, name, state, epoch, step, workers.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Every job: id, name, state, epoch, step, workers.")
   static final class List extends ClientCommand implements Runnable {
     @Override
     public void run() {
@@ -48,7 +66,8 @@ public final class TrainCommand {
 
   @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a job.")
   static final class Cancel extends ClientCommand implements Runnable {
-    @Parameters(index = "0") String id;
+    @Parameters(index = "0")
+    String id;
 
     @Override
     public void run() {
