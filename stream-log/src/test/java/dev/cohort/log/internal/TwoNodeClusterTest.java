@@ -19,10 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ClusterSharding;
+import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -56,6 +62,9 @@ class TwoNodeClusterTest {
                   && Cluster.get(second.system()).selfMember().status() == MemberStatus.up());
       StreamLogImpl one = StreamLogImpl.start(first.system());
       StreamLogImpl two = StreamLogImpl.start(second.system());
+      // Partitions spread only once the coordinator knows both nodes' regions; a topic created
+      // before the second region registered would put every partition on the first node.
+      await(Duration.ofSeconds(20), () -> coordinatorKnownRegions(first.system()) == 2);
 
       TopicDescription topic =
           get(one.createTopic("spread", 8, Map.of("compression.type", "zstd")));
@@ -133,5 +142,16 @@ class TwoNodeClusterTest {
       second.shutdownTestKit();
       first.shutdownTestKit();
     }
+  }
+
+  private static int coordinatorKnownRegions(ActorSystem<?> system) {
+    ActorRef region =
+        ClusterSharding.get(Adapter.toClassic(system))
+            .shardRegion(PartitionEntity.ENTITY_TYPE_KEY.name());
+    Object answer =
+        Patterns.ask(region, ShardRegion.getCurrentRegionsInstance(), Duration.ofSeconds(3))
+            .toCompletableFuture()
+            .join();
+    return ((ShardRegion.CurrentRegions) answer).getRegions().size();
   }
 }
