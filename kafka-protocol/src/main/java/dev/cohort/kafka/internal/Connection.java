@@ -36,11 +36,11 @@ final class Connection {
   /** Requests of one connection in progress at once; a full queue stops reading. */
   static final int MAX_IN_FLIGHT = 5;
 
-  private static final CompletableFuture<KafkaApis.Reply> END =
-      CompletableFuture.completedFuture(new KafkaApis.Reply.None());
+  private static final CompletableFuture<KafkaApis.Outcome> END =
+      CompletableFuture.completedFuture(new KafkaApis.Outcome.None());
 
   private final Consumer<Connection> onClosed;
-  private final BlockingQueue<CompletableFuture<KafkaApis.Reply>> inFlight =
+  private final BlockingQueue<CompletableFuture<KafkaApis.Outcome>> inFlight =
       new ArrayBlockingQueue<>(MAX_IN_FLIGHT);
   private volatile boolean closed;
   private volatile String peer = "?";
@@ -101,16 +101,16 @@ final class Connection {
       ByteBuffer frame = ByteBuffer.allocate(size);
       readFully(frame, false);
       frame.flip();
-      CompletableFuture<KafkaApis.Reply> reply = apis.handle(frame, remote);
+      CompletableFuture<KafkaApis.Outcome> reply = apis.handle(frame, remote);
       enqueue(reply);
-      if (reply.isDone() && reply.join() instanceof KafkaApis.Reply.Close) {
+      if (reply.isDone() && reply.join() instanceof KafkaApis.Outcome.Close) {
         return;
       }
     }
   }
 
   /** Waits for room among the requests in flight, unless the connection closed meanwhile. */
-  private void enqueue(CompletableFuture<KafkaApis.Reply> reply) {
+  private void enqueue(CompletableFuture<KafkaApis.Outcome> reply) {
     try {
       while (!inFlight.offer(reply, 100, TimeUnit.MILLISECONDS)) {
         if (closed) {
@@ -126,14 +126,14 @@ final class Connection {
   private void writeAnswers() {
     try {
       while (true) {
-        CompletableFuture<KafkaApis.Reply> next = inFlight.take();
+        CompletableFuture<KafkaApis.Outcome> next = inFlight.take();
         if (next == END) {
           return;
         }
         switch (next.join()) {
-          case KafkaApis.Reply.Send send -> write(send.bytes());
-          case KafkaApis.Reply.None none -> {}
-          case KafkaApis.Reply.Close close -> {
+          case KafkaApis.Outcome.Send send -> write(send.bytes());
+          case KafkaApis.Outcome.None none -> {}
+          case KafkaApis.Outcome.Close close -> {
             log.warn("{} ({}): {}; closing the connection", name, peer, close.reason());
             return;
           }

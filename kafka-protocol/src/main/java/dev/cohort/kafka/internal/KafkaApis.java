@@ -34,12 +34,12 @@ public final class KafkaApis {
   private static final Logger log = LoggerFactory.getLogger(KafkaApis.class);
 
   /** What a connection does with a request: send bytes, send nothing (acks=0), or close. */
-  sealed interface Reply {
-    record Send(ByteBuffer bytes) implements Reply {}
+  sealed interface Outcome {
+    record Send(ByteBuffer bytes) implements Outcome {}
 
-    record None() implements Reply {}
+    record None() implements Outcome {}
 
-    record Close(String reason) implements Reply {}
+    record Close(String reason) implements Outcome {}
   }
 
   private final Duration answerTimeout;
@@ -81,7 +81,7 @@ public final class KafkaApis {
    * answer timeout, as the API's error response). Decoding happens on the caller's thread, so
    * requests of one connection reach the stream-log in the order they arrived.
    */
-  CompletableFuture<Reply> handle(ByteBuffer frame, InetSocketAddress client) {
+  CompletableFuture<Outcome> handle(ByteBuffer frame, InetSocketAddress client) {
     RequestHeader header;
     try {
       header = RequestHeader.parse(frame);
@@ -95,7 +95,7 @@ public final class KafkaApis {
       request = AbstractRequest.parseRequest(key, version, new ByteBufferAccessor(frame)).request;
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(
-          new Reply.Close("malformed " + key + " v" + version + " request: " + e.getMessage()));
+          new Outcome.Close("malformed " + key + " v" + version + " request: " + e.getMessage()));
     }
     if (!SupportedApis.supports(key, version)) {
       ApiMessage unsupported =
@@ -126,12 +126,13 @@ public final class KafkaApis {
             });
   }
 
-  private static Reply encode(RequestHeader header, ApiMessage response, InetSocketAddress client) {
+  private static Outcome encode(
+      RequestHeader header, ApiMessage response, InetSocketAddress client) {
     if (response == null) {
-      return new Reply.None();
+      return new Outcome.None();
     }
     try {
-      return new Reply.Send(serialize(header, response));
+      return new Outcome.Send(serialize(header, response));
     } catch (RuntimeException e) {
       log.error(
           "cannot encode the {} v{} answer for {}",
@@ -139,7 +140,7 @@ public final class KafkaApis {
           header.apiVersion(),
           client,
           e);
-      return new Reply.Close("the answer could not be encoded: " + e.getMessage());
+      return new Outcome.Close("the answer could not be encoded: " + e.getMessage());
     }
   }
 
@@ -155,18 +156,18 @@ public final class KafkaApis {
    * version-0 answer with UNSUPPORTED_VERSION and the supported ranges, as Kafka answers it, so the
    * client retries with a version both know. Any other unparsable header closes the connection.
    */
-  private static Reply unparsableHeader(ByteBuffer frame, RuntimeException e) {
+  private static Outcome unparsableHeader(ByteBuffer frame, RuntimeException e) {
     if (frame.limit() >= 8 && frame.getShort(0) == ApiKeys.API_VERSIONS.id) {
       int correlationId = frame.getInt(4);
       ResponseHeader header = new ResponseHeader(correlationId, (short) 0);
-      return new Reply.Send(
+      return new Outcome.Send(
           RequestUtils.serialize(
               header.data(),
               (short) 0,
               SupportedApis.apiVersions(Errors.UNSUPPORTED_VERSION),
               (short) 0));
     }
-    return new Reply.Close("unparsable request header: " + e.getMessage());
+    return new Outcome.Close("unparsable request header: " + e.getMessage());
   }
 
   private CompletionStage<? extends ApiMessage> route(
