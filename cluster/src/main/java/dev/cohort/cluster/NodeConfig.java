@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.cohort.cluster.internal.SharedJournalRule;
+import dev.cohort.cluster.tls.NodeTlsSettings;
+import dev.cohort.cluster.tls.internal.ArteryTlsEngineProvider;
 import dev.cohort.persistence.PersistenceSettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,11 +43,29 @@ public final class NodeConfig {
             .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(node.roles()))
             .withValue(
                 "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses(node)))
+            .withFallback(remoteTransport(NodeTlsSettings.create(reference)))
             .withFallback(persistence.pluginConfig());
     Config assembled = user.withFallback(derived).withFallback(pekkoDefaults()).resolve();
     SharedJournalRule.refuseLocalJournalWithOtherSeeds(
         assembled, node.host() + ":" + node.remotePort(), node.seeds());
     return assembled;
+  }
+
+  /**
+   * Artery's transport: plain {@code tcp}, or {@code tls-tcp} through Cohort's PEM-file engine
+   * provider when {@code cohort.node.tls.enabled} (its files are checked here, so that a wrong path
+   * stops the node at start naming the key).
+   */
+  static Config remoteTransport(NodeTlsSettings tls) {
+    if (!tls.enabled()) {
+      return ConfigFactory.empty();
+    }
+    tls.check();
+    return ConfigFactory.empty()
+        .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
+        .withValue(
+            "pekko.remote.artery.ssl.ssl-engine-provider",
+            ConfigValueFactory.fromAnyRef(ArteryTlsEngineProvider.class.getName()));
   }
 
   /**
