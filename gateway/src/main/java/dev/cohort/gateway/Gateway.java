@@ -5,12 +5,15 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding takes
  * part in coordinated shutdown: it stops accepting, lets in-flight requests finish within {@link
- * GatewaySettings#shutdownDeadline()}, then closes.
+ * GatewaySettings#shutdownDeadline()}, then closes. With {@code cohort.gateway.tls.enabled} it
+ * serves HTTPS ({@link HttpsServer}) and keeps each request's TLS session as a request attribute,
+ * where {@link ClientCertificate} finds the client's verified certificate.
  */
 public final class Gateway {
   private Gateway() {}
@@ -18,8 +21,17 @@ public final class Gateway {
   public static CompletionStage<InetSocketAddress> bind(
       ActorSystem<?> system, GatewaySettings settings, List<Route> routes) {
     Route all = new HttpApi(system, settings).wrap(routes);
-    return Http.get(system)
-        .newServerAt(settings.host(), settings.port())
+    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
+    if (settings.tls().enabled()) {
+      server =
+          server
+              .enableHttps(HttpsServer.context(settings.tls()))
+              .adaptSettings(
+                  s ->
+                      s.withParserSettings(
+                          s.getParserSettings().withIncludeSslSessionAttribute(true)));
+    }
+    return server
         .bind(all)
         .thenApply(
             binding -> {

@@ -1,5 +1,6 @@
 package dev.cohort.platform;
 
+import dev.cohort.platform.internal.CertsCommand;
 import dev.cohort.platform.internal.RunCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      CertsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

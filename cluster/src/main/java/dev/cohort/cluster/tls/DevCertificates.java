@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -112,7 +111,7 @@ public final class DevCertificates {
    * and {@code client.crt}/{@code .key} for the user {@code clientName}.
    *
    * @return the files written
-   * @throws FileAlreadyExistsException (unchecked) when {@code dir} already holds a {@code ca.crt}
+   * @throws IllegalStateException when {@code dir} already holds a {@code ca.crt}
    */
   public static List<Path> writeDevSet(
       Path dir, int nodes, List<String> hosts, String clientName, Duration validity) {
@@ -122,9 +121,8 @@ public final class DevCertificates {
     try {
       Files.createDirectories(dir);
       if (Files.exists(dir.resolve("ca.crt"))) {
-        throw new UncheckedIOException(
-            new FileAlreadyExistsException(
-                dir.resolve("ca.crt").toString(), null, "a CA exists there already"));
+        throw new IllegalStateException(
+            dir.resolve("ca.crt") + " exists already: a development CA is never overwritten");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -56,7 +55,7 @@ class DevCertificatesTest {
     DevCertificates.writeDevSet(dir, 1, List.of(), "root", Duration.ofDays(1));
     String before = Files.readString(dir.resolve("ca.key"));
     assertThrows(
-        UncheckedIOException.class,
+        IllegalStateException.class,
         () -> DevCertificates.writeDevSet(dir, 1, List.of(), "root", Duration.ofDays(1)));
     assertEquals(before, Files.readString(dir.resolve("ca.key")));
   }
