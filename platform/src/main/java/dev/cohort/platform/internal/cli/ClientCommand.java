@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -33,8 +32,25 @@ abstract class ClientCommand {
       description = "gateway of a running node (default: ${DEFAULT-VALUE})")
   String endpoint;
 
-  private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  @Option(
+      names = "--cacert",
+      defaultValue = "${COHORT_CACERT:-}",
+      description = "PEM CA certificate of an https:// gateway (env COHORT_CACERT)")
+  String caCert;
+
+  @Option(
+      names = "--cert",
+      defaultValue = "${COHORT_CERT:-}",
+      description = "PEM client certificate for a gateway that asks for one (env COHORT_CERT)")
+  String cert;
+
+  @Option(
+      names = "--cert-key",
+      defaultValue = "${COHORT_CERT_KEY:-}",
+      description = "PEM private key of --cert (env COHORT_CERT_KEY)")
+  String certKey;
+
+  private final GatewayClient client = new GatewayClient(() -> caCert, () -> cert, () -> certKey);
 
   /** A failed request: the gateway's error code and message, or why the node was unreachable. */
   static final class CliException extends RuntimeException {
