@@ -101,7 +101,10 @@ public final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("TERM"), signal -> stop(node, stopRequested));
     Signal.handle(new Signal("INT"), signal -> stop(node, stopRequested));
     System.out.printf(
-        "Cohort node started%n  gateway: http://%s:%d%n  etcd:    %s%n  kafka:   %s%n  data:    %s%n  member:  %s%n",
+        "Cohort node started%n  gateway: %s://%s:%d%n  etcd:    %s%n  kafka:   %s%n  data:    %s%n  member:  %s%n",
+        node.system().settings().config().getBoolean("cohort.gateway.tls.enabled")
+            ? "https"
+            : "http",
         node.httpAddress().getHostString(),
         node.httpAddress().getPort(),
         node.etcdAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("off"),

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The CLI's HTTP client for the gateway, built on first use (after picocli has set the options):
@@ -35,7 +36,12 @@ final class GatewayClient {
       client =
           build(blankIfNull(caCert.get()), blankIfNull(cert.get()), blankIfNull(certKey.get()));
     }
-    return client.send(request, body);
+    try {
+      return client.send(request, body);
+    } catch (SSLHandshakeException e) {
+      throw new SSLHandshakeException(
+          e.getMessage() + " (--cacert must name the CA of the gateway's certificate)");
+    }
   }
 
   private static HttpClient build(String caCert, String cert, String certKey) {
