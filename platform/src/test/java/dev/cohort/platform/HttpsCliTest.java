@@ -68,40 +68,27 @@ class HttpsCliTest {
     }
   }
 
+  /** {@code kv get tls/k} against the HTTPS gateway with {@code tls} options. */
+  private static Run kvGet(String... tls) {
+    String[] args = new String[4 + tls.length];
+    System.arraycopy(new String[] {"kv", "get", "tls/k", "--endpoint=" + endpoint}, 0, args, 0, 4);
+    System.arraycopy(tls, 0, args, 4, tls.length);
+    return cli(args);
+  }
+
   @Test
   void theCliTalksToAnHttpsGatewayWithTheCaAndAClientCertificate() {
-    String ca = certs.resolve("ca.crt").toString();
-    Run put = cli("kv", "put", "tls/k", "over-https", "--endpoint", endpoint, "--cacert", ca);
+    String ca = "--cacert=" + certs.resolve("ca.crt");
+    String cert = "--cert=" + certs.resolve("client.crt");
+    Run put = cli("kv", "put", "tls/k", "over-https", "--endpoint", endpoint, ca);
     assertEquals(0, put.exit(), put.err());
-    Run get =
-        cli(
-            "kv",
-            "get",
-            "tls/k",
-            "--endpoint",
-            endpoint,
-            "--cacert",
-            ca,
-            "--cert",
-            certs.resolve("client.crt").toString(),
-            "--cert-key",
-            certs.resolve("client.key").toString());
+    Run get = kvGet(ca, cert, "--cert-key=" + certs.resolve("client.key"));
     assertEquals(0, get.exit(), get.err());
     assertTrue(get.out().contains("over-https"), get.out());
 
-    Run untrusted = cli("kv", "get", "tls/k", "--endpoint", endpoint);
+    Run untrusted = kvGet();
     assertEquals(1, untrusted.exit(), untrusted.out());
-    Run halfPair =
-        cli(
-            "kv",
-            "get",
-            "tls/k",
-            "--endpoint",
-            endpoint,
-            "--cacert",
-            ca,
-            "--cert",
-            certs.resolve("client.crt").toString());
+    Run halfPair = kvGet(ca, cert);
     assertEquals(1, halfPair.exit());
     assertTrue(halfPair.err().contains("--cert-key"), halfPair.err());
   }
