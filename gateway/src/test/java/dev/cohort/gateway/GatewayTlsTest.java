@@ -140,24 +140,31 @@ class GatewayTlsTest extends AllDirectives {
   }
 
   @Test
-  void wantAcceptsClientsWithoutACertificateAndNamesTheVerifiedSubject() throws Exception {
+  void wantAcceptsClientsWithoutACertificateRefusesUntrustedOnesAndNamesTheSubject()
+      throws Exception {
     String base = bind("want");
-    DevCertificates.client(ca, "alice", YEAR)
-        .write(dir.resolve("alice.crt"), dir.resolve("alice.key"));
+    writeClients();
     try (HttpClient anonymous = client(null, null);
-        HttpClient alice = client(dir.resolve("alice.crt"), dir.resolve("alice.key"))) {
+        HttpClient alice = client(dir.resolve("alice.crt"), dir.resolve("alice.key"));
+        HttpClient mallory = client(dir.resolve("mallory.crt"), dir.resolve("mallory.key"))) {
       assertEquals("anonymous / -", get(anonymous, base + "/whoami").body());
       assertEquals("CN=alice,O=Cohort development / alice", get(alice, base + "/whoami").body());
+      assertThrows(IOException.class, () -> get(mallory, base + "/whoami"), "another CA's client");
     }
+  }
+
+  /** alice's certificate from the test CA, mallory's from another CA. */
+  private void writeClients() {
+    DevCertificates.client(ca, "alice", YEAR)
+        .write(dir.resolve("alice.crt"), dir.resolve("alice.key"));
+    DevCertificates.client(DevCertificates.authority("other CA", YEAR), "mallory", YEAR)
+        .write(dir.resolve("mallory.crt"), dir.resolve("mallory.key"));
   }
 
   @Test
   void needRefusesClientsWithoutACertificateOrWithOneOfAnotherCa() throws Exception {
     String base = bind("need");
-    DevCertificates.client(ca, "alice", YEAR)
-        .write(dir.resolve("alice.crt"), dir.resolve("alice.key"));
-    DevCertificates.client(DevCertificates.authority("other CA", YEAR), "mallory", YEAR)
-        .write(dir.resolve("mallory.crt"), dir.resolve("mallory.key"));
+    writeClients();
     try (HttpClient anonymous = client(null, null);
         HttpClient mallory = client(dir.resolve("mallory.crt"), dir.resolve("mallory.key"));
         HttpClient alice = client(dir.resolve("alice.crt"), dir.resolve("alice.key"))) {
