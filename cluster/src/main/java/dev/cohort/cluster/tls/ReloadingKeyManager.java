@@ -64,12 +64,6 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
     return manager;
   }
 
-  /** The leaf certificate new handshakes present now. */
-  public X509Certificate certificate() {
-    refreshIfDue();
-    return current.chain()[0];
-  }
-
   private Generation parse(int number, byte[] certBytes, byte[] keyBytes) {
     List<X509Certificate> chain = Pem.certificates(certFile, certBytes);
     PrivateKey key = Pem.privateKey(keyFile, keyBytes);
