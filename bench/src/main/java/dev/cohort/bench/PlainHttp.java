@@ -8,6 +8,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A load generator's HTTP/1.1 client: one blocking keep-alive connection per calling thread, a
@@ -16,23 +18,39 @@ import java.nio.charset.StandardCharsets;
  * which shares the machine with the node under test, stays small; the JDK's HttpClient spends
  * several times the node's own CPU per request on futures and selector hand-offs.
  *
- * <p>Loopback benchmarks only: no TLS, no redirects, no proxies.
+ * <p>Loopback benchmarks only: no redirects, no proxies; TLS through an {@link SSLSocketFactory}
+ * when given one (no host name check).
  */
 final class PlainHttp {
   private final InetSocketAddress address;
   private final String hostHeader;
+  private final SocketFactory sockets;
   private final ThreadLocal<Connection> connections = new ThreadLocal<>();
 
   PlainHttp(String host, int port) {
+    this(host, port, SocketFactory.getDefault());
+  }
+
+  PlainHttp(String host, int port, SocketFactory sockets) {
     this.address = new InetSocketAddress(host, port);
     this.hostHeader = host + ":" + port;
+    this.sockets = sockets;
+  }
+
+  /** Closes the calling thread's connection; its next request opens (and handshakes) a new one. */
+  void disconnect() throws IOException {
+    Connection connection = connections.get();
+    if (connection != null) {
+      connections.remove();
+      connection.socket.close();
+    }
   }
 
   /** Sends a request and returns the reply body; a reply outside 2xx throws with its body. */
   String send(String method, String path, String jsonBody) throws IOException {
     Connection connection = connections.get();
     if (connection == null) {
-      connection = new Connection(new Socket());
+      connection = new Connection(sockets.createSocket());
       connection.socket.setTcpNoDelay(true);
       connection.socket.connect(address, 5_000);
       connection.socket.setSoTimeout(30_000);
