@@ -95,7 +95,7 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
       certBytes = Pem.read(certFile);
       keyBytes = Pem.read(keyFile);
     } catch (TlsFileException e) {
-      rejectOnce(e.hashCode(), e);
+      rejectOnce(e.getMessage().hashCode(), e);
       return;
     }
     if (Arrays.equals(certBytes, serving.certBytes())
@@ -106,6 +106,7 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
       Generation next = parse(serving.number() + 1, certBytes, keyBytes);
       previous = serving;
       current = next;
+      rejectedHash = 0;
       log.info(
           "TLS certificate reloaded from {}: subject {}, valid until {}",
           certFile,
