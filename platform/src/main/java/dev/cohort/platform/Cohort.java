@@ -13,6 +13,7 @@ import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.MemberRoutes;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
@@ -103,6 +104,7 @@ public final class Cohort {
       List<org.apache.pekko.http.javadsl.server.Route> routes =
           List.of(
               new NodeRoutes(system).route(),
+              new MemberRoutes(system).route(),
               new CounterRoutes(counters).route(),
               new ApRoutes(kv, ap).route(),
               new KvRoutes(kv, ap).route(),
