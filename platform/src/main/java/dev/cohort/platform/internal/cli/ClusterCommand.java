@@ -46,19 +46,29 @@ public final class ClusterCommand {
     }
   }
 
-  @Command(
-      name = "leave",
-      mixinStandardHelpOptions = true,
-      description = "Make a member leave gracefully (hand its shards off, then its node stops).")
-  static final class Leave extends ClientCommand implements Runnable {
+  /** A PUT of one operation on the member named by the argument; prints the node's message. */
+  abstract static class Operate extends ClientCommand implements Runnable {
     @Parameters(
         index = "0",
         description = "the member: pekko://cohort@host:port, cohort@host:port or host:port")
     String address;
 
+    abstract String operation();
+
     @Override
     public void run() {
-      print(put(member(address), Map.of("operation", "leave")).path("message"));
+      print(put(member(address), Map.of("operation", operation())).path("message"));
+    }
+  }
+
+  @Command(
+      name = "leave",
+      mixinStandardHelpOptions = true,
+      description = "Make a member leave gracefully (hand its shards off, then its node stops).")
+  static final class Leave extends Operate {
+    @Override
+    String operation() {
+      return "leave";
     }
   }
 
@@ -66,15 +76,10 @@ public final class ClusterCommand {
       name = "down",
       mixinStandardHelpOptions = true,
       description = "Mark a member down (for a node known to be dead; no hand-off).")
-  static final class Down extends ClientCommand implements Runnable {
-    @Parameters(
-        index = "0",
-        description = "the member: pekko://cohort@host:port, cohort@host:port or host:port")
-    String address;
-
+  static final class Down extends Operate {
     @Override
-    public void run() {
-      print(put(member(address), Map.of("operation", "down")).path("message"));
+    String operation() {
+      return "down";
     }
   }
 
