@@ -2,6 +2,7 @@ package dev.cohort.platform;
 
 import com.typesafe.config.Config;
 import dev.cohort.cluster.ClusterMetrics;
+import dev.cohort.cluster.CrashDetectionSettings;
 import dev.cohort.cluster.Membership;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
@@ -90,6 +91,7 @@ public final class Cohort {
       ShardMetrics.start(system, SHARD_METRICS_INTERVAL);
       Membership.explainRefusedJoin(system);
       Membership.joinIfAlone(system, node);
+      Membership.downCrashedMembers(system, CrashDetectionSettings.create(config));
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
