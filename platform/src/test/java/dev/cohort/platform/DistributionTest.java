@@ -40,6 +40,14 @@ class DistributionTest {
   @Test
   void tarballRunsANodeAndTheCliWithOnlyAJdk() throws Exception {
     Path work = Files.createTempDirectory("cohort-dist");
+    try {
+      unpackAndRun(work);
+    } finally {
+      TestFiles.deleteTree(work);
+    }
+  }
+
+  private static void unpackAndRun(Path work) throws Exception {
     String version = ConfigFactory.load().getString("cohort.observability.version");
     Path tarball = buildDistribution(work.resolve("out"));
     assertEquals("cohort-" + version + ".tar.gz", tarball.getFileName().toString());

@@ -51,6 +51,15 @@ class EmbeddedExampleTest {
         "the README's dependency is not cohort-platform " + version + ":\n" + dependency);
 
     Path work = Files.createTempDirectory("cohort-embedding");
+    try {
+      buildAndRun(root, work, dependency, program, version);
+    } finally {
+      TestFiles.deleteTree(work);
+    }
+  }
+
+  private static void buildAndRun(
+      Path root, Path work, String dependency, String program, String version) throws Exception {
     Path repository = seedRepository(root, work.resolve("repository"), version);
     Path project = Files.createDirectories(work.resolve("example"));
     Matcher mainClass = CLASS.matcher(program);
