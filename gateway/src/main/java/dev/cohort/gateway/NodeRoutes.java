@@ -55,6 +55,12 @@ public final class NodeRoutes extends AllDirectives {
           body.put("ready", readiness.ready());
           body.put("memberStatus", readiness.memberStatus());
           body.put("journal", readiness.journalAnswers() ? "ok" : "not answering");
+          body.put(
+              "journalWrites",
+              readiness
+                  .journalWriteFailure()
+                  .map(f -> "failing since " + f.since() + ": " + f.reason())
+                  .orElse("ok"));
           return complete(
               Json.response(
                   readiness.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));

@@ -12,8 +12,10 @@ import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.gateway.JournalWriteGuard;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.MemberRoutes;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
@@ -105,14 +107,18 @@ public final class Cohort {
       List<org.apache.pekko.http.javadsl.server.Route> routes =
           List.of(
               new NodeRoutes(system).route(),
-              new CounterRoutes(counters).route(),
-              new ApRoutes(kv, ap).route(),
-              new KvRoutes(kv, ap).route(),
-              new EtcdGatewayRoutes(etcd.json()).route(),
-              new LogRoutes(log).route(),
-              new SagaRoutes(sagas).route(),
-              new ProjectionRoutes(sagas.projections()).route(),
-              new TrainingRoutes(training).route());
+              new MemberRoutes(system).route(),
+              new JournalWriteGuard(system)
+                  .guard(
+                      List.of(
+                          new CounterRoutes(counters).route(),
+                          new ApRoutes(kv, ap).route(),
+                          new KvRoutes(kv, ap).route(),
+                          new EtcdGatewayRoutes(etcd.json()).route(),
+                          new LogRoutes(log).route(),
+                          new SagaRoutes(sagas).route(),
+                          new ProjectionRoutes(sagas.projections()).route(),
+                          new TrainingRoutes(training).route())));
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()

@@ -1,6 +1,7 @@
 package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.ClusterCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      ClusterCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
