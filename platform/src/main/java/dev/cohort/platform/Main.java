@@ -1,6 +1,8 @@
 package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.CliErrors;
+import dev.cohort.platform.internal.cli.CompletionCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
@@ -33,22 +35,23 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
 
   public static void main(String[] args) {
-    int exit =
-        new CommandLine(new Main())
-            .setExecutionExceptionHandler(
-                (error, command, parsed) -> {
-                  command.getErr().println("error: " + error.getMessage());
-                  return 1;
-                })
-            .execute(args);
+    int exit = commandLine().execute(args);
     if (exit != 0 || !RunCommand.keepsRunning(args)) {
       System.exit(exit);
     }
+  }
+
+  /** The command line as {@link #main} runs it; exit statuses are {@link CliErrors}'. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(new CliErrors());
   }
 
   /** The version from the build's configuration. */

@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 public final class ProduceCommand extends ClientCommand implements Runnable {
   private static final int BATCH = 500;
 
-  @Parameters(index = "0")
+  @Parameters(index = "0", description = "the topic to produce to")
   String topic;
 
   @Option(
