@@ -32,12 +32,7 @@ class CliTerminalTest {
 
   @Test
   void tablesAndProgressUnderATerminalPlainLinesWhenPiped() throws Exception {
-    try (NodeProcess node =
-        NodeProcess.start(
-            Files.createTempDirectory("cohort-cli-tty"),
-            NodeProcess.freePort(),
-            NodeProcess.freePort())) {
-      node.awaitReady(Duration.ofSeconds(60));
+    try (NodeProcess node = readyNode("cohort-cli-tty")) {
 
       String synthesized =
           terminal(
@@ -131,12 +126,7 @@ class CliTerminalTest {
 
   @Test
   void formatsAndExitCodes() throws Exception {
-    try (NodeProcess node =
-        NodeProcess.start(
-            Files.createTempDirectory("cohort-cli-codes"),
-            NodeProcess.freePort(),
-            NodeProcess.freePort())) {
-      node.awaitReady(Duration.ofSeconds(60));
+    try (NodeProcess node = readyNode("cohort-cli-codes")) {
       assertEquals("OK\n", node.cli(null, "kv", "put", "app/name", "cohort").out());
       assertEquals("OK\n", node.cli(null, "kv", "put", "app/port", "8080").out());
       assertEquals("app/name\ncohort\n", node.cli(null, "kv", "get", "app/name").out());
@@ -194,6 +184,19 @@ class CliTerminalTest {
       var two = node.cli(null, "consume", "clicks", "--from-beginning", "--max-messages", "2");
       assertEquals(2, two.out().lines().count(), two.out());
       assertEquals(2, node.cli(null, "consume", "clicks", "-o", "table").exit());
+    }
+  }
+
+  private static NodeProcess readyNode(String name) throws Exception {
+    NodeProcess node =
+        NodeProcess.start(
+            Files.createTempDirectory(name), NodeProcess.freePort(), NodeProcess.freePort());
+    try {
+      node.awaitReady(Duration.ofSeconds(60));
+      return node;
+    } catch (Exception | AssertionError e) {
+      node.close();
+      throw e;
     }
   }
 

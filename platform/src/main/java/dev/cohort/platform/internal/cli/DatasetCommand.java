@@ -77,7 +77,7 @@ public final class DatasetCommand {
       for (byte[] record : SyntheticDataset.records(samples, features, classes, seed)) {
         batch.add(Map.of("valueBase64", Base64.getEncoder().encodeToString(record)));
         if (batch.size() == BATCH) {
-          written += send(batch);
+          written += RecordBatches.send(this, topic, batch);
           progress.update(
               "writing "
                   + topic
@@ -90,7 +90,7 @@ public final class DatasetCommand {
                   + "%)");
         }
       }
-      written += send(batch);
+      written += RecordBatches.send(this, topic, batch);
       progress.finish(
           written
               + " samples of "
@@ -99,16 +99,6 @@ public final class DatasetCommand {
               + classes
               + " classes written to "
               + topic);
-    }
-
-    private int send(List<Map<String, Object>> batch) {
-      if (batch.isEmpty()) {
-        return 0;
-      }
-      post("/v1/topics/" + encode(topic) + "/records", Map.of("acks", "all", "records", batch));
-      int sent = batch.size();
-      batch.clear();
-      return sent;
     }
   }
 }
