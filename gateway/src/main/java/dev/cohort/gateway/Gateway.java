@@ -1,6 +1,7 @@
 package dev.cohort.gateway;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -8,16 +9,20 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding takes
- * part in coordinated shutdown: it stops accepting, lets in-flight requests finish within {@link
- * GatewaySettings#shutdownDeadline()}, then closes.
+ * Binds the HTTP gateway: every service's routes and the OpenAPI description ({@link
+ * OpenApiRoutes}) inside {@link HttpApi}'s layers, recording what it serves in {@link
+ * ServedEndpoints}. The binding takes part in coordinated shutdown: it stops accepting, lets
+ * in-flight requests finish within {@link GatewaySettings#shutdownDeadline()}, then closes.
  */
 public final class Gateway {
   private Gateway() {}
 
   public static CompletionStage<InetSocketAddress> bind(
       ActorSystem<?> system, GatewaySettings settings, List<Route> routes) {
-    Route all = new HttpApi(system, settings).wrap(routes);
+    List<Route> served = new ArrayList<>(routes);
+    served.add(new OpenApiRoutes().route());
+    ServedEndpoints.get(system).record(served);
+    Route all = new HttpApi(system, settings).wrap(served);
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .bind(all)

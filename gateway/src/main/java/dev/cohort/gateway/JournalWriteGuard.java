@@ -28,9 +28,21 @@ public final class JournalWriteGuard extends AllDirectives {
     this.writes = JournalWrites.get(system);
   }
 
-  /** {@code routes}, tried in order, behind the guard. */
-  public Route guard(List<Route> routes) {
+  /**
+   * {@code routes}, tried in order, behind the guard; the result still declares the endpoints of
+   * those that are {@link DeclaredRoute}s, so the gateway knows what it serves.
+   */
+  public DeclaredRoute guard(List<Route> routes) {
     Route inner = concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new));
+    List<Endpoint> endpoints =
+        routes.stream()
+            .filter(DeclaredRoute.class::isInstance)
+            .flatMap(r -> ((DeclaredRoute) r).endpoints().stream())
+            .toList();
+    return new DeclaredRoute(guarded(inner), endpoints);
+  }
+
+  private Route guarded(Route inner) {
     return extractMethod(
         method ->
             WRITES.contains(method)

@@ -25,24 +25,29 @@ public final class ClusterCommand {
   @Command(
       name = "members",
       mixinStandardHelpOptions = true,
-      description = "One line per member: address, status, reachability, roles.")
+      description = "A table of the members: address, status, reachability, roles, leader.")
   static final class Members extends ClientCommand implements Runnable {
     @Override
     public void run() {
       JsonNode cluster = get("/v1/cluster");
+      if (format(OutputFormat.TABLE) != OutputFormat.TABLE) {
+        show(cluster.path("members"), OutputFormat.TABLE);
+        return;
+      }
       String leader = cluster.path("leader").asText("");
+      Table table = Table.of("ADDRESS", "STATUS", "REACHABLE", "ROLES", "LEADER");
       for (JsonNode member : cluster.path("members")) {
         List<String> roles = new ArrayList<>();
         member.path("roles").forEach(r -> roles.add(r.asText()));
         String address = member.path("address").asText();
-        System.out.printf(
-            "%s %s %s roles=%s%s%n",
+        table.row(
             address,
             member.path("status").asText(),
-            member.path("reachable").asBoolean() ? "reachable" : "unreachable",
+            member.path("reachable").asBoolean(),
             String.join(",", roles),
-            address.equals(leader) ? " leader" : "");
+            address.equals(leader));
       }
+      table.print(Output.out());
     }
   }
 
@@ -57,7 +62,12 @@ public final class ClusterCommand {
 
     @Override
     public void run() {
-      print(put(member(address), Map.of("operation", operation())).path("message"));
+      JsonNode answer = put(member(address), Map.of("operation", operation()));
+      if (format(OutputFormat.SIMPLE) == OutputFormat.SIMPLE) {
+        Output.out().println(answer.path("message").asText());
+      } else {
+        show(answer, OutputFormat.SIMPLE);
+      }
     }
   }
 
