@@ -8,6 +8,7 @@ import dev.cohort.cluster.NodeSettings;
 import dev.cohort.etcd.EtcdServer;
 import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.CounterRoutes;
+import dev.cohort.gateway.Endpoint;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
@@ -15,6 +16,7 @@ import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
+import dev.cohort.gateway.RouteGroup;
 import dev.cohort.gateway.SagaRoutes;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kafka.KafkaListener;
@@ -100,19 +102,22 @@ public final class Cohort {
               TrainingSettings.create(config),
               new StreamLogDatasets(log),
               ShardingSettings.create(config).askTimeout());
-      List<org.apache.pekko.http.javadsl.server.Route> routes =
+      List<RouteGroup> groups =
           List.of(
-              new NodeRoutes(system).route(),
-              new CounterRoutes(counters).route(),
-              new ApRoutes(kv, ap).route(),
-              new KvRoutes(kv, ap).route(),
-              new EtcdGatewayRoutes(etcd.json()).route(),
-              new LogRoutes(log).route(),
-              new SagaRoutes(sagas).route(),
-              new ProjectionRoutes(sagas.projections()).route(),
-              new TrainingRoutes(training).route());
+              new NodeRoutes(system),
+              new CounterRoutes(counters),
+              new ApRoutes(kv, ap),
+              new KvRoutes(kv, ap),
+              new EtcdGatewayRoutes(etcd.json()),
+              new LogRoutes(log),
+              new SagaRoutes(sagas),
+              new ProjectionRoutes(sagas.projections()),
+              new TrainingRoutes(training));
       InetSocketAddress http =
-          Gateway.bind(system, GatewaySettings.create(config), routes)
+          Gateway.bind(
+                  system,
+                  GatewaySettings.create(config),
+                  groups.stream().map(RouteGroup::route).toList())
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       KafkaSettings kafkaSettings = KafkaSettings.create(config);
@@ -120,7 +125,10 @@ public final class Cohort {
           kafkaSettings.enabled()
               ? KafkaListener.start(system, kafkaSettings, log).address()
               : null;
-      return new CohortNode(system, http, etcd, kafka, dataDir, counters, kv, log, sagas, training);
+      List<Endpoint> endpoints =
+          groups.stream().flatMap(group -> group.endpoints().stream()).toList();
+      return new CohortNode(
+          system, http, endpoints, etcd, kafka, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(
