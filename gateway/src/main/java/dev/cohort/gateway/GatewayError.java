@@ -13,6 +13,11 @@ public enum GatewayError implements ErrorCode {
   NOT_FOUND(ErrorKind.NOT_FOUND),
   /** The path exists with other methods; the {@code Allow} header lists them. */
   METHOD_NOT_ALLOWED(ErrorKind.METHOD_NOT_ALLOWED),
+  /**
+   * The request line or headers could not be parsed, or are over a limit (the status says which:
+   * 400, 414 URI too long, 431 headers too large).
+   */
+  MALFORMED_REQUEST(ErrorKind.INVALID),
   /** The body is not JSON; the message names the line and column. */
   MALFORMED_JSON(ErrorKind.INVALID),
   /** A JSON field is missing or breaks its rule; the message names the field. */

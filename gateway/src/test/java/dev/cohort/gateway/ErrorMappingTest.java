@@ -30,6 +30,7 @@ class ErrorMappingTest extends AllDirectives {
       ActorTestKit.create(
           ConfigFactory.parseString(
                   "pekko.actor.provider = local\ncohort.gateway { port = 0, max-body-bytes = 1KiB }")
+              .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
               .withFallback(ConfigFactory.load()));
   private static final HttpClient client = HttpClient.newHttpClient();
   private static String base;
@@ -100,6 +101,47 @@ class ErrorMappingTest extends AllDirectives {
     JsonNode error = Json.MAPPER.readTree(response.body()).get("error");
     assertEquals(code, error.get("code").asText(), response.body());
     assertTrue(!error.get("message").asText().isBlank());
+  }
+
+  /** Sends {@code request} as raw bytes (no client would send it) and reads status and body. */
+  private static String[] raw(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String answer =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String[] headAndBody = answer.split("\r\n\r\n", 2);
+      return new String[] {headAndBody[0], headAndBody.length > 1 ? headAndBody[1] : ""};
+    }
+  }
+
+  private static void assertRawError(String[] answer, int status, String code) throws Exception {
+    assertTrue(answer[0].startsWith("HTTP/1.1 " + status + " "), answer[0]);
+    assertTrue(answer[0].contains("Content-Type: application/json"), answer[0]);
+    JsonNode error = Json.MAPPER.readTree(answer[1]).get("error");
+    assertEquals(code, error.get("code").asText(), answer[1]);
+    assertTrue(!error.get("message").asText().isBlank());
+  }
+
+  @Test
+  void requestsPekkoCannotParseGetTheJsonErrorShape() throws Exception {
+    String close = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assertRawError(raw("GET /test/x?a=%zz" + close), 400, "malformed_request");
+    assertRawError(raw("GET /test/x/\u00ff" + close), 400, "malformed_request");
+    assertRawError(raw("GET /test/" + "x".repeat(3_000) + close), 414, "malformed_request");
+    assertRawError(
+        raw("GET /test/x HTTP/1.1\r\nHost: x\r\nX-Big: " + "v".repeat(10_000) + "\r\n\r\n"),
+        431,
+        "malformed_request");
+    assertRawError(
+        raw("POST /test/x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+        400,
+        "malformed_request");
+    assertRawError(
+        raw("GET /test/x HTTP/1.1\r\nConnection: close\r\n\r\n"), 400, "malformed_request");
   }
 
   @Test
