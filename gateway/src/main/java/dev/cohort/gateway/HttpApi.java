@@ -5,6 +5,7 @@ import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -19,9 +20,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
- * metrics, the request's server span ({@link RequestTracing}), error handling, the request body
- * size limit. Routes name themselves with {@link #named} so that metrics carry a route template
- * ({@code /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
+ * metrics, the request's server span ({@link RequestTracing}), error handling, reading the whole
+ * request body (at most {@code max-body-bytes}, within Pekko's request timeout) before any route.
+ * Reading it first also means that a route which answers without looking at the body never closes
+ * the connection over unread bytes, which would reset it and lose the answer. Routes name
+ * themselves with {@link #named} so that metrics carry a route template ({@code
+ * /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -31,6 +35,7 @@ public final class HttpApi extends AllDirectives {
   private final Counter requests;
   private final Histogram latency;
   private final long maxBodyBytes;
+  private final Duration bodyTimeout;
   private final Tracing tracing;
 
   public HttpApi(ActorSystem<?> system, GatewaySettings settings) {
@@ -47,10 +52,11 @@ public final class HttpApi extends AllDirectives {
             "cohort_http_request_seconds", "HTTP request latency to the response head",
             "route", "status");
     this.maxBodyBytes = settings.maxBodyBytes();
+    this.bodyTimeout = system.settings().config().getDuration("pekko.http.server.request-timeout");
     this.tracing = Tracing.get(system);
   }
 
-  /** Wraps {@code routes} (tried in order) with access log, metrics, errors and size limit. */
+  /** Wraps {@code routes} (tried in order) with access log, metrics, errors and the body read. */
   public Route wrap(List<Route> routes) {
     return extractRequest(
         request -> {
@@ -71,12 +77,15 @@ public final class HttpApi extends AllDirectives {
                                               withSizeLimit(
                                                   maxBodyBytes,
                                                   () ->
-                                                      concat(
-                                                          routes.getFirst(),
-                                                          routes.stream()
-                                                              .skip(1)
-                                                              .toArray(Route[]::new)))))));
+                                                      toStrictEntity(
+                                                          bodyTimeout,
+                                                          Long.MAX_VALUE,
+                                                          () -> concat(routes)))))));
         });
+  }
+
+  private Route concat(List<Route> routes) {
+    return concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new));
   }
 
   /** Names the matched route for metrics and the access log; call inside the path match. */
