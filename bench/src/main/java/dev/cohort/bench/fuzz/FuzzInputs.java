@@ -235,7 +235,10 @@ final class FuzzInputs {
     }
     int dribble = 0;
     long pause = 0;
-    if (random.nextInt(100) < 2 && request.body.length > 0 && request.body.length < 400) {
+    if (random.nextInt(1000) < 1 && request.computedLength && request.body.length > 0) {
+      request.declaredExtra = 1 + random.nextInt(100);
+      kind = kind + "+stalled";
+    } else if (random.nextInt(100) < 2 && request.body.length > 0 && request.body.length < 400) {
       dribble = 1 + random.nextInt(4);
       pause = 5 + random.nextInt(10);
       kind = kind + "+slow";
@@ -367,7 +370,9 @@ final class FuzzInputs {
     StringBuilder json = new StringBuilder("{\"" + FIELDS[random.nextInt(FIELDS.length)] + "\":");
     json.append((objects ? "{\"a\":" : "[").repeat(depth)).append("1.5");
     if (closed) {
-      json.append((objects ? "}" : "]").repeat(depth)).append('}');
+      json.append((objects ? "}" : "]").repeat(depth))
+          .append(',')
+          .append(wrongTypes(random).substring(1));
     }
     return ascii(json.toString());
   }
@@ -431,7 +436,7 @@ final class FuzzInputs {
       case 2 -> "1e400";
       case 3 -> digits(random, 25 + random.nextInt(400));
       case 4 -> "[1.5,[2.5]]";
-      default -> "-0.0";
+      default -> "0.5";
     };
   }
 
@@ -452,7 +457,9 @@ final class FuzzInputs {
     final List<byte[]> headers = new ArrayList<>();
     byte[] body;
     boolean computedLength = true;
+    int declaredExtra;
     boolean host = true;
+    String version = "HTTP/1.1";
 
     Request(String method, String target, Body body) {
       this.method = method;
@@ -467,7 +474,7 @@ final class FuzzInputs {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       out.writeBytes(ascii(method + " "));
       out.writeBytes(target);
-      out.writeBytes(ascii(" HTTP/1.1\r\n"));
+      out.writeBytes(ascii(" " + version + "\r\n"));
       if (host) {
         out.writeBytes(ascii("Host: 127.0.0.1\r\n"));
       }
@@ -476,7 +483,7 @@ final class FuzzInputs {
         out.writeBytes(ascii("\r\n"));
       }
       if (computedLength) {
-        out.writeBytes(ascii("Content-Length: " + body.length + "\r\n"));
+        out.writeBytes(ascii("Content-Length: " + (body.length + declaredExtra) + "\r\n"));
       }
       out.writeBytes(ascii("Connection: close\r\n\r\n"));
       return out.toByteArray();
@@ -488,7 +495,15 @@ final class FuzzInputs {
     int slash = target.indexOf('/', 1);
     String prefix = slash < 0 ? target : target.substring(0, slash);
     String rest = slash < 0 ? "" : target.substring(slash);
-    switch (random.nextInt(6)) {
+    switch (random.nextInt(8)) {
+      case 6 -> {
+        request.method = random.nextBoolean() ? "FROB" : "GET\u0000";
+        return "unknown-method";
+      }
+      case 7 -> {
+        request.version = random.nextBoolean() ? "HTTP/9.9" : "HTTP/1.1x";
+        return "bad-version";
+      }
       case 0 -> {
         request.target =
             concat(ascii(prefix + "/"), new byte[] {(byte) 0xff, (byte) 0xfe}, ascii(rest));

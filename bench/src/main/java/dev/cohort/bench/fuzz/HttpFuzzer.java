@@ -25,6 +25,9 @@ public final class HttpFuzzer {
   /** The gateway's body limit in fuzz runs: small, so that bodies just over it stay cheap. */
   public static final long MAX_BODY_BYTES = 256 * 1024;
 
+  /** Pekko's request timeout in fuzz runs: short, so that stalled bodies stay cheap. */
+  private static final String REQUEST_TIMEOUT = "2s";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int READ_TIMEOUT_MS = 15_000;
   private static final String KEYSPACE = "fuzz-ks";
@@ -49,7 +52,8 @@ public final class HttpFuzzer {
         .etcdPort(0)
         .kafkaPort(0)
         .remotePort(0)
-        .override("cohort.gateway.max-body-bytes", MAX_BODY_BYTES);
+        .override("cohort.gateway.max-body-bytes", MAX_BODY_BYTES)
+        .override("pekko.http.server.request-timeout", REQUEST_TIMEOUT);
   }
 
   /**
@@ -110,7 +114,7 @@ public final class HttpFuzzer {
                 + " "
                 + input.method()
                 + " "
-                + input.kind().replace("+slow", "")
+                + input.kind().replace("+slow", "").replace("+stalled", " stalled")
                 + ": "
                 + problem,
             input.describe());
