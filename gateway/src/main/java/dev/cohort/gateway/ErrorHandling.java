@@ -58,12 +58,13 @@ final class ErrorHandling extends AllDirectives {
       return Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size));
     }
     if (e instanceof IllegalRequestException bad && bad.status().intValue() / 100 == 4) {
-      return bad.status().intValue() == 413
-          ? Json.error(GatewayError.BODY_TOO_LARGE, bad.info().formatPretty())
-          : Json.error(
-              bad.status().intValue(),
-              GatewayError.MALFORMED_REQUEST.code(),
-              bad.info().formatPretty());
+      int status = bad.status().intValue();
+      String message = bad.info().formatPretty();
+      return switch (status) {
+        case 413 -> Json.error(GatewayError.BODY_TOO_LARGE, message);
+        case 408 -> Json.error(status, GatewayError.BODY_TIMEOUT.code(), message);
+        default -> Json.error(status, GatewayError.MALFORMED_REQUEST.code(), message);
+      };
     }
     log.error("unexpected failure while handling a request", e);
     return Json.error(GatewayError.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName());

@@ -26,6 +26,8 @@ public enum GatewayError implements ErrorCode {
   MALFORMED_BODY(ErrorKind.INVALID),
   /** The body is over {@code cohort.gateway.max-body-bytes}. */
   BODY_TOO_LARGE(ErrorKind.TOO_LARGE),
+  /** The request body did not arrive within the deadline (HTTP 408); nothing was done. */
+  BODY_TIMEOUT(ErrorKind.INVALID),
   /** The body is not {@code application/json}. */
   UNSUPPORTED_MEDIA_TYPE(ErrorKind.UNSUPPORTED_MEDIA_TYPE),
   /** A required query parameter is absent. */

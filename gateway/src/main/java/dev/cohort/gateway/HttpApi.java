@@ -1,5 +1,6 @@
 package dev.cohort.gateway;
 
+import com.typesafe.config.Config;
 import dev.cohort.observability.Metrics;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
@@ -21,9 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
  * metrics, the request's server span ({@link RequestTracing}), error handling, reading the whole
- * request body (at most {@code max-body-bytes}, within Pekko's request timeout) before any route.
- * Reading it first also means that a route which answers without looking at the body never closes
- * the connection over unread bytes, which would reset it and lose the answer. Routes name
+ * request body (at most {@code max-body-bytes}, within most of Pekko's request timeout) before any
+ * route. Reading it first also means that a route which answers without looking at the body never
+ * closes the connection over unread bytes, which would reset it and lose the answer. Routes name
  * themselves with {@link #named} so that metrics carry a route template ({@code
  * /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
  */
@@ -52,7 +53,7 @@ public final class HttpApi extends AllDirectives {
             "cohort_http_request_seconds", "HTTP request latency to the response head",
             "route", "status");
     this.maxBodyBytes = settings.maxBodyBytes();
-    this.bodyTimeout = system.settings().config().getDuration("pekko.http.server.request-timeout");
+    this.bodyTimeout = bodyTimeout(system.settings().config());
     this.tracing = Tracing.get(system);
   }
 
@@ -82,6 +83,19 @@ public final class HttpApi extends AllDirectives {
                                                           Long.MAX_VALUE,
                                                           () -> concat(routes)))))));
         });
+  }
+
+  /**
+   * Three quarters of Pekko's request timeout: a body that has not arrived by then is the client's
+   * fault, 408 body_timeout, decided before Pekko's request timeout would answer 503. An infinite
+   * request timeout leaves the body a day.
+   */
+  private static Duration bodyTimeout(Config config) {
+    String path = "pekko.http.server.request-timeout";
+    if (config.getString(path).equals("infinite")) {
+      return Duration.ofDays(1);
+    }
+    return config.getDuration(path).multipliedBy(3).dividedBy(4);
   }
 
   private Route concat(List<Route> routes) {
