@@ -21,12 +21,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
- * metrics, the request's server span ({@link RequestTracing}), error handling, reading the whole
- * request body (at most {@code max-body-bytes}, within most of Pekko's request timeout) before any
- * route. Reading it first also means that a route which answers without looking at the body never
- * closes the connection over unread bytes, which would reset it and lose the answer. Routes name
- * themselves with {@link #named} so that metrics carry a route template ({@code
- * /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
+ * metrics, the request's server span ({@link RequestTracing}), Pekko's request timeout answered as
+ * 504 timeout, error handling, reading the whole request body (at most {@code max-body-bytes},
+ * within most of Pekko's request timeout) before any route. Reading it first also means that a
+ * route which answers without looking at the body never closes the connection over unread bytes,
+ * which would reset it and lose the answer. Routes name themselves with {@link #named} so that
+ * metrics carry a route template ({@code /v1/counters/{name}}) rather than raw paths, which would
+ * give every key its own series.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -72,23 +73,33 @@ public final class HttpApi extends AllDirectives {
                       () ->
                           trace.around(
                               () ->
-                                  new ErrorHandling()
-                                      .handle(
-                                          () ->
-                                              withSizeLimit(
-                                                  maxBodyBytes,
+                                  withRequestTimeoutResponse(
+                                      HttpApi::requestTimedOut,
+                                      () ->
+                                          new ErrorHandling()
+                                              .handle(
                                                   () ->
-                                                      toStrictEntity(
-                                                          bodyTimeout,
-                                                          Long.MAX_VALUE,
-                                                          () -> concat(routes)))))));
+                                                      withSizeLimit(
+                                                          maxBodyBytes,
+                                                          () ->
+                                                              toStrictEntity(
+                                                                  bodyTimeout,
+                                                                  Long.MAX_VALUE,
+                                                                  () -> concat(routes))))))));
         });
+  }
+
+  /** Pekko's request timeout fired before any answer: the one error shape, 504 timeout. */
+  private static HttpResponse requestTimedOut(HttpRequest request) {
+    return Json.error(
+        GatewayError.TIMEOUT,
+        "no answer within pekko.http.server.request-timeout; the outcome is unknown");
   }
 
   /**
    * Three quarters of Pekko's request timeout: a body that has not arrived by then is the client's
-   * fault, 408 body_timeout, decided before Pekko's request timeout would answer 503. An infinite
-   * request timeout leaves the body a day.
+   * fault, 408 body_timeout, decided before Pekko's request timeout answers 504 timeout (the
+   * server's fault). An infinite request timeout leaves the body a day.
    */
   private static Duration bodyTimeout(Config config) {
     String path = "pekko.http.server.request-timeout";

@@ -29,7 +29,9 @@ class ErrorMappingTest extends AllDirectives {
 
   @BeforeAll
   static void bind() throws Exception {
-    gateway = TestGateway.start("max-body-bytes = 1KiB", new ErrorMappingTest().testRoutes());
+    gateway =
+        TestGateway.start(
+            "cohort.gateway.max-body-bytes = 1KiB", new ErrorMappingTest().testRoutes());
     base = gateway.base();
   }
 

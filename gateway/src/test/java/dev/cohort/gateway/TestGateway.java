@@ -9,7 +9,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * A gateway bound on a free port over a test's routes, in a local actor system with the Pekko
- * settings a node applies ({@code cohort-pekko.conf}) and the test's {@code cohort.gateway} keys.
+ * settings a node applies ({@code cohort-pekko.conf}) and the test's settings.
  */
 final class TestGateway implements AutoCloseable {
   private final ActorTestKit testKit;
@@ -20,16 +20,12 @@ final class TestGateway implements AutoCloseable {
     this.port = port;
   }
 
-  /**
-   * {@code gatewayKeys}: HOCON inside {@code cohort.gateway}, e.g. {@code max-body-bytes = 1KiB}.
-   */
-  static TestGateway start(String gatewayKeys, Route route) throws Exception {
+  /** {@code config}: the test's HOCON, e.g. {@code cohort.gateway.max-body-bytes = 1KiB}. */
+  static TestGateway start(String config, Route route) throws Exception {
     ActorTestKit testKit =
         ActorTestKit.create(
             ConfigFactory.parseString(
-                    "pekko.actor.provider = local\ncohort.gateway { port = 0, "
-                        + gatewayKeys
-                        + " }")
+                    "pekko.actor.provider = local\ncohort.gateway.port = 0\n" + config)
                 .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
                 .withFallback(ConfigFactory.load()));
     GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());

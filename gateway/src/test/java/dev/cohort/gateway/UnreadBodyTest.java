@@ -24,7 +24,7 @@ class UnreadBodyTest extends AllDirectives {
   static void bind() throws Exception {
     gateway =
         TestGateway.start(
-            "max-body-bytes = 4MiB",
+            "cohort.gateway.max-body-bytes = 4MiB",
             Endpoints.route(
                 List.of(
                     Endpoint.get(
