@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sends generated bad requests ({@link FuzzInputs}) to every endpoint a running node declares and
@@ -25,8 +27,11 @@ public final class HttpFuzzer {
   /** The gateway's body limit in fuzz runs: small, so that bodies just over it stay cheap. */
   public static final long MAX_BODY_BYTES = 256 * 1024;
 
-  /** Pekko's request timeout in fuzz runs: short, so that stalled bodies stay cheap. */
-  private static final String REQUEST_TIMEOUT = "2s";
+  /**
+   * Pekko's request timeout in fuzz runs: short, so that stalled bodies stay cheap, but long enough
+   * for a loaded machine's slowest valid answer.
+   */
+  private static final String REQUEST_TIMEOUT = "5s";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int READ_TIMEOUT_MS = 15_000;
@@ -204,6 +209,7 @@ public final class HttpFuzzer {
    * keyspace (created on first use, by design: not a change a bad input may cause).
    */
   private void seedState() throws IOException {
+    awaitReady();
     send("POST", "/v3/kv/range", "{\"key\":\"Zm9v\"}");
     send("PUT", "/v1/keyspaces/" + KEYSPACE, "{\"partitions\":2}");
     for (int i = 0; i < 3; i++) {
@@ -220,6 +226,19 @@ public final class HttpFuzzer {
         "{\"steps\":[{\"name\":\"mark\",\"action\":{\"kv\":{\"op\":\"put\",\"keyspace\":\""
             + KEYSPACE
             + "\",\"key\":\"${sagaId}\",\"value\":\"done\"}}}]}");
+  }
+
+  /** Waits (60 s at most) until the node is Up with its journal answering. */
+  private void awaitReady() throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    RawHttp.Answer answer = http.exchange(get("/health/ready"), new byte[0], 0, 0);
+    while (answer.status() != 200 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      answer = http.exchange(get("/health/ready"), new byte[0], 0, 0);
+    }
+    if (answer.status() != 200) {
+      throw new IOException("the node did not get ready within 60 s: " + answer.body());
+    }
   }
 
   private List<String> liveness() {
