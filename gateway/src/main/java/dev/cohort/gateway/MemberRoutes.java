@@ -15,7 +15,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * unknown one is 404 {@code member_not_found}, an unknown operation 400 {@code unknown_operation}.
  * A PUT answers once the cluster manager has the request; the status changes when the leader acts.
  */
-public final class MemberRoutes extends JsonRoutes {
+public final class MemberRoutes extends JsonRoutes implements RouteGroup {
   private final ActorSystem<?> system;
   private final MemberOperations operations;
 
@@ -24,11 +24,11 @@ public final class MemberRoutes extends JsonRoutes {
     this.operations = new MemberOperations(system);
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/v1/cluster/members/{address*}", p -> describe(p.get("address"))),
-            Endpoint.put("/v1/cluster/members/{address*}", p -> operate(p.get("address")))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get("/v1/cluster/members/{address*}", p -> describe(p.get("address"))),
+        Endpoint.put("/v1/cluster/members/{address*}", p -> operate(p.get("address"))));
   }
 
   private Route describe(String address) {
