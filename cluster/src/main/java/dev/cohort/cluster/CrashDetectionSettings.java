@@ -8,7 +8,8 @@ import java.time.Duration;
  *
  * @param enabled whether this node watches the other members' processes
  * @param connectTimeout how long one connect to a member's remoting port may take
- * @param retryInterval the wait after a connect that neither succeeded nor was refused
+ * @param retryInterval the wait after a connect that neither succeeded nor was refused, and how
+ *     often the watches are matched to the membership
  */
 public record CrashDetectionSettings(
     boolean enabled, Duration connectTimeout, Duration retryInterval) {

@@ -83,6 +83,18 @@ public final class Membership {
   }
 
   /**
+   * Whether this node stopped because it left the cluster gracefully, as an operator asks with
+   * {@code PUT /v1/cluster/members/{address}} and {@code {"operation":"leave"}}: a deliberate stop,
+   * unlike being downed.
+   */
+  public static boolean leftOnRequest(ActorSystem<?> system) {
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .filter(reason -> reason == CoordinatedShutdown.clusterLeavingReason())
+        .isPresent();
+  }
+
+  /**
    * Why this node's membership ended, for a node that stopped without being asked to: the
    * split-brain resolver or an operator downed it, it could not join its seeds, or the cluster
    * refused its configuration (a node-local journal, see {@link SharedJournalRule}).

@@ -10,7 +10,6 @@ import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApRepairResult;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The HTTP routes only AP keyspaces have: where a key's replicas are ({@code GET
@@ -18,7 +17,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * repair run by the answering node ({@code POST /v1/kv/{ks}/repair}, as {@code nodetool repair}).
  * On a CP keyspace both answer 400 {@code not_supported_in_cp_mode}. Stateless.
  */
-public final class ApRoutes extends JsonRoutes {
+public final class ApRoutes extends JsonRoutes implements RouteGroup {
   private final Kv kv;
   private final ApKeyspaces ap;
 
@@ -27,25 +26,25 @@ public final class ApRoutes extends JsonRoutes {
     this.ap = ap;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get(
-                "/v1/kv/{ks}/endpoints",
-                p ->
-                    parameterOptional(
-                        "key",
-                        key ->
-                            onSuccess(
-                                apKeyspace(p.get("ks"))
-                                    .thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
-                                node -> complete(Json.ok(node))))),
-            Endpoint.post(
-                "/v1/kv/{ks}/repair",
-                p ->
-                    onSuccess(
-                        apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
-                        result -> complete(Json.ok(repair(p.get("ks"), result)))))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get(
+            "/v1/kv/{ks}/endpoints",
+            p ->
+                parameterOptional(
+                    "key",
+                    key ->
+                        onSuccess(
+                            apKeyspace(p.get("ks"))
+                                .thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
+                            node -> complete(Json.ok(node))))),
+        Endpoint.post(
+            "/v1/kv/{ks}/repair",
+            p ->
+                onSuccess(
+                    apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
+                    result -> complete(Json.ok(repair(p.get("ks"), result))))));
   }
 
   /** The AP keyspace named {@code name}; fails for a CP keyspace or one that does not exist. */

@@ -17,22 +17,22 @@ import org.apache.pekko.util.ByteString;
  * (a stream of JSON lines). Bodies and errors are etcd's ({@code {"error","message","code"}} with
  * the gRPC code), not Cohort's {@code /v1} error shape: these paths speak etcd's protocol.
  */
-public final class EtcdGatewayRoutes extends AllDirectives {
+public final class EtcdGatewayRoutes extends AllDirectives implements RouteGroup {
   private final EtcdJson etcd;
 
   public EtcdGatewayRoutes(EtcdJson etcd) {
     this.etcd = etcd;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
-            Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
-            Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
-            Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
-            Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
-            Endpoint.post("/v3/watch", p -> watch())));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
+        Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
+        Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
+        Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
+        Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
+        Endpoint.post("/v3/watch", p -> watch()));
   }
 
   private Route unary(String call) {

@@ -36,7 +36,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * is a resume token. Every error is a {@link KvException} rendered in the gateway's one error
  * shape.
  */
-public final class KvRoutes extends JsonRoutes {
+public final class KvRoutes extends JsonRoutes implements RouteGroup {
   private static final String AP = "ap";
 
   private final Kv kv;
@@ -48,35 +48,34 @@ public final class KvRoutes extends JsonRoutes {
     this.ap = ap;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/v1/keyspaces", p -> listKeyspaces()),
-            Endpoint.put(
-                "/v1/keyspaces/{ks}", p -> body(json -> createKeyspace(p.get("ks"), json))),
-            Endpoint.get("/v1/keyspaces/{ks}", p -> keyspaceStats(p.get("ks"))),
-            Endpoint.delete("/v1/keyspaces/{ks}", p -> deleteKeyspace(p.get("ks"))),
-            Endpoint.get("/v1/kv/{ks}/keys", p -> range(p.get("ks"))),
-            Endpoint.delete("/v1/kv/{ks}/keys", p -> deletePrefix(p.get("ks"))),
-            Endpoint.put("/v1/kv/{ks}/keys/{key*}", this::putKey),
-            Endpoint.get("/v1/kv/{ks}/keys/{key*}", this::getKey),
-            Endpoint.delete("/v1/kv/{ks}/keys/{key*}", this::deleteKey),
-            Endpoint.post("/v1/kv/{ks}/txn", p -> body(json -> txn(p.get("ks"), json))),
-            Endpoint.get("/v1/kv/{ks}/watch", p -> watch(p.get("ks"))),
-            Endpoint.post("/v1/leases", p -> body(this::grantLease)),
-            Endpoint.post("/v1/leases/{id:long}/keepalive", p -> keepAlive(p.getLong("id"))),
-            Endpoint.get("/v1/leases/{id:long}", p -> leaseInfo(p.getLong("id"))),
-            Endpoint.delete("/v1/leases/{id:long}", p -> revokeLease(p.getLong("id"))),
-            Endpoint.post("/v1/locks/{name}", p -> body(json -> lock(p.get("name"), json))),
-            Endpoint.delete("/v1/locks/{name}/{key*}", p -> unlock(p.get("name"), p.get("key"))),
-            Endpoint.post(
-                "/v1/elections/{name}/campaign", p -> body(json -> campaign(p.get("name"), json))),
-            Endpoint.post(
-                "/v1/elections/{name}/proclaim", p -> body(json -> proclaim(p.get("name"), json))),
-            Endpoint.post(
-                "/v1/elections/{name}/resign", p -> body(json -> resign(p.get("name"), json))),
-            Endpoint.get("/v1/elections/{name}/observe", p -> observe(p.get("name"))),
-            Endpoint.get("/v1/elections/{name}", p -> currentLeader(p.get("name")))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get("/v1/keyspaces", p -> listKeyspaces()),
+        Endpoint.put("/v1/keyspaces/{ks}", p -> body(json -> createKeyspace(p.get("ks"), json))),
+        Endpoint.get("/v1/keyspaces/{ks}", p -> keyspaceStats(p.get("ks"))),
+        Endpoint.delete("/v1/keyspaces/{ks}", p -> deleteKeyspace(p.get("ks"))),
+        Endpoint.get("/v1/kv/{ks}/keys", p -> range(p.get("ks"))),
+        Endpoint.delete("/v1/kv/{ks}/keys", p -> deletePrefix(p.get("ks"))),
+        Endpoint.put("/v1/kv/{ks}/keys/{key*}", this::putKey),
+        Endpoint.get("/v1/kv/{ks}/keys/{key*}", this::getKey),
+        Endpoint.delete("/v1/kv/{ks}/keys/{key*}", this::deleteKey),
+        Endpoint.post("/v1/kv/{ks}/txn", p -> body(json -> txn(p.get("ks"), json))),
+        Endpoint.get("/v1/kv/{ks}/watch", p -> watch(p.get("ks"))),
+        Endpoint.post("/v1/leases", p -> body(this::grantLease)),
+        Endpoint.post("/v1/leases/{id:long}/keepalive", p -> keepAlive(p.getLong("id"))),
+        Endpoint.get("/v1/leases/{id:long}", p -> leaseInfo(p.getLong("id"))),
+        Endpoint.delete("/v1/leases/{id:long}", p -> revokeLease(p.getLong("id"))),
+        Endpoint.post("/v1/locks/{name}", p -> body(json -> lock(p.get("name"), json))),
+        Endpoint.delete("/v1/locks/{name}/{key*}", p -> unlock(p.get("name"), p.get("key"))),
+        Endpoint.post(
+            "/v1/elections/{name}/campaign", p -> body(json -> campaign(p.get("name"), json))),
+        Endpoint.post(
+            "/v1/elections/{name}/proclaim", p -> body(json -> proclaim(p.get("name"), json))),
+        Endpoint.post(
+            "/v1/elections/{name}/resign", p -> body(json -> resign(p.get("name"), json))),
+        Endpoint.get("/v1/elections/{name}/observe", p -> observe(p.get("name"))),
+        Endpoint.get("/v1/elections/{name}", p -> currentLeader(p.get("name"))));
   }
 
   // Keyspaces

@@ -33,7 +33,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * them, as a Kafka client keeps its positions: a position starts at the group's committed offset
  * (or by {@code auto.offset.reset}) and advances with each fetch; only commits are durable.
  */
-public final class LogRoutes extends JsonRoutes {
+public final class LogRoutes extends JsonRoutes implements RouteGroup {
   private final StreamLog log;
 
   /** The consumer settings (offset reset, session timeout) each HTTP member joined with. */
@@ -43,35 +43,33 @@ public final class LogRoutes extends JsonRoutes {
     this.log = log;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.post("/v1/topics", p -> body(this::createTopic)),
-            Endpoint.get("/v1/topics", p -> listTopics()),
-            Endpoint.get("/v1/topics/{topic}", p -> describeTopic(p.get("topic"))),
-            Endpoint.patch(
-                "/v1/topics/{topic}", p -> body(json -> alterTopic(p.get("topic"), json))),
-            Endpoint.delete("/v1/topics/{topic}", p -> deleteTopic(p.get("topic"))),
-            Endpoint.post(
-                "/v1/topics/{topic}/records", p -> body(json -> produce(p.get("topic"), json))),
-            Endpoint.get(
-                "/v1/topics/{topic}/partitions/{partition:int}/records",
-                p -> fetch(p.get("topic"), p.getInt("partition"))),
-            Endpoint.post("/v1/producers", p -> body(this::initProducer)),
-            Endpoint.get("/v1/groups", p -> listGroups()),
-            Endpoint.get("/v1/groups/{group}", p -> describeGroup(p.get("group"))),
-            Endpoint.post(
-                "/v1/groups/{group}/members", p -> body(json -> join(p.get("group"), json))),
-            Endpoint.post(
-                "/v1/groups/{group}/members/{member}/heartbeat",
-                p -> body(json -> heartbeat(p.get("group"), p.get("member"), json))),
-            Endpoint.get(
-                "/v1/groups/{group}/members/{member}/records",
-                p -> memberFetch(p.get("group"), p.get("member"))),
-            Endpoint.delete(
-                "/v1/groups/{group}/members/{member}", p -> leave(p.get("group"), p.get("member"))),
-            Endpoint.post(
-                "/v1/groups/{group}/offsets", p -> body(json -> commit(p.get("group"), json)))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.post("/v1/topics", p -> body(this::createTopic)),
+        Endpoint.get("/v1/topics", p -> listTopics()),
+        Endpoint.get("/v1/topics/{topic}", p -> describeTopic(p.get("topic"))),
+        Endpoint.patch("/v1/topics/{topic}", p -> body(json -> alterTopic(p.get("topic"), json))),
+        Endpoint.delete("/v1/topics/{topic}", p -> deleteTopic(p.get("topic"))),
+        Endpoint.post(
+            "/v1/topics/{topic}/records", p -> body(json -> produce(p.get("topic"), json))),
+        Endpoint.get(
+            "/v1/topics/{topic}/partitions/{partition:int}/records",
+            p -> fetch(p.get("topic"), p.getInt("partition"))),
+        Endpoint.post("/v1/producers", p -> body(this::initProducer)),
+        Endpoint.get("/v1/groups", p -> listGroups()),
+        Endpoint.get("/v1/groups/{group}", p -> describeGroup(p.get("group"))),
+        Endpoint.post("/v1/groups/{group}/members", p -> body(json -> join(p.get("group"), json))),
+        Endpoint.post(
+            "/v1/groups/{group}/members/{member}/heartbeat",
+            p -> body(json -> heartbeat(p.get("group"), p.get("member"), json))),
+        Endpoint.get(
+            "/v1/groups/{group}/members/{member}/records",
+            p -> memberFetch(p.get("group"), p.get("member"))),
+        Endpoint.delete(
+            "/v1/groups/{group}/members/{member}", p -> leave(p.get("group"), p.get("member"))),
+        Endpoint.post(
+            "/v1/groups/{group}/offsets", p -> body(json -> commit(p.get("group"), json))));
   }
 
   // Topics

@@ -18,7 +18,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * The node's own endpoints: {@code GET /health/alive}, {@code GET /health/ready}, {@code GET
  * /v1/cluster} and {@code GET /metrics}.
  */
-public final class NodeRoutes extends AllDirectives {
+public final class NodeRoutes extends AllDirectives implements RouteGroup {
   private static final java.time.Duration SHARD_STATS_TIMEOUT = java.time.Duration.ofSeconds(5);
 
   private final ActorSystem<?> system;
@@ -31,14 +31,14 @@ public final class NodeRoutes extends AllDirectives {
     this.metrics = Metrics.get(system);
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/health/alive", p -> alive()),
-            Endpoint.get("/health/ready", p -> ready()),
-            Endpoint.get("/v1/cluster", p -> cluster()),
-            Endpoint.get("/v1/cluster/shards", p -> shards()),
-            Endpoint.get("/metrics", p -> metrics())));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get("/health/alive", p -> alive()),
+        Endpoint.get("/health/ready", p -> ready()),
+        Endpoint.get("/v1/cluster", p -> cluster()),
+        Endpoint.get("/v1/cluster/shards", p -> shards()),
+        Endpoint.get("/metrics", p -> metrics()));
   }
 
   private Route alive() {
@@ -55,6 +55,12 @@ public final class NodeRoutes extends AllDirectives {
           body.put("ready", readiness.ready());
           body.put("memberStatus", readiness.memberStatus());
           body.put("journal", readiness.journalAnswers() ? "ok" : "not answering");
+          body.put(
+              "journalWrites",
+              readiness
+                  .journalWriteFailure()
+                  .map(f -> "failing since " + f.since() + ": " + f.reason())
+                  .orElse("ok"));
           return complete(
               Json.response(
                   readiness.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));

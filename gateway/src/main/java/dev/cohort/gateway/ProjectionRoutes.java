@@ -18,30 +18,27 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * {@code POST /v1/projections/{name}/rebuild|stop|resume}. Errors are the {@code SagaException}
  * codes of {@link Projections}, in the gateway's error shape.
  */
-public final class ProjectionRoutes extends JsonRoutes {
+public final class ProjectionRoutes extends JsonRoutes implements RouteGroup {
   private final Projections projections;
 
   public ProjectionRoutes(Projections projections) {
     this.projections = projections;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/v1/projections", p -> list()),
-            Endpoint.post(
-                "/v1/projections/{name}/rebuild", p -> action(projections.rebuild(p.get("name")))),
-            Endpoint.post(
-                "/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
-            Endpoint.post(
-                "/v1/projections/{name}/resume", p -> action(projections.resume(p.get("name")))),
-            Endpoint.put("/v1/projections/{name}", p -> create(p.get("name"))),
-            Endpoint.get(
-                "/v1/projections/{name}",
-                p ->
-                    onSuccess(
-                        projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
-            Endpoint.delete("/v1/projections/{name}", p -> delete(p.get("name")))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get("/v1/projections", p -> list()),
+        Endpoint.post(
+            "/v1/projections/{name}/rebuild", p -> action(projections.rebuild(p.get("name")))),
+        Endpoint.post("/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
+        Endpoint.post(
+            "/v1/projections/{name}/resume", p -> action(projections.resume(p.get("name")))),
+        Endpoint.put("/v1/projections/{name}", p -> create(p.get("name"))),
+        Endpoint.get(
+            "/v1/projections/{name}",
+            p -> onSuccess(projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
+        Endpoint.delete("/v1/projections/{name}", p -> delete(p.get("name"))));
   }
 
   private Route list() {

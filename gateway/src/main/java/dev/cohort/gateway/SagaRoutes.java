@@ -28,37 +28,35 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * of instance updates ({@code GET /v1/sagas/updates}). Contexts, inputs and step outputs are JSON
  * documents and are returned as such.
  */
-public final class SagaRoutes extends JsonRoutes {
+public final class SagaRoutes extends JsonRoutes implements RouteGroup {
   private final Sagas sagas;
 
   public SagaRoutes(Sagas sagas) {
     this.sagas = sagas;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/v1/sagas/definitions", p -> listDefinitions()),
-            Endpoint.put("/v1/sagas/definitions/{name}", p -> define(p.get("name"))),
-            Endpoint.get(
-                "/v1/sagas/definitions/{name}",
-                p ->
-                    onSuccess(
-                        sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
-            Endpoint.delete("/v1/sagas/definitions/{name}", p -> deleteDefinition(p.get("name"))),
-            Endpoint.get("/v1/sagas/instances", p -> listInstances()),
-            Endpoint.post(
-                "/v1/sagas/instances/{id}/retry",
-                p -> onSuccess(sagas.retry(p.get("id")), i -> complete(Json.ok(instance(i))))),
-            Endpoint.post(
-                "/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
-            Endpoint.get(
-                "/v1/sagas/instances/{id}",
-                p -> onSuccess(sagas.get(p.get("id")), i -> complete(Json.ok(instance(i))))),
-            Endpoint.get("/v1/sagas/updates", p -> updates()),
-            Endpoint.post(
-                "/v1/sagas/{definition}/instances",
-                p -> body(json -> start(p.get("definition"), json)))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get("/v1/sagas/definitions", p -> listDefinitions()),
+        Endpoint.put("/v1/sagas/definitions/{name}", p -> define(p.get("name"))),
+        Endpoint.get(
+            "/v1/sagas/definitions/{name}",
+            p -> onSuccess(sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
+        Endpoint.delete("/v1/sagas/definitions/{name}", p -> deleteDefinition(p.get("name"))),
+        Endpoint.get("/v1/sagas/instances", p -> listInstances()),
+        Endpoint.post(
+            "/v1/sagas/instances/{id}/retry",
+            p -> onSuccess(sagas.retry(p.get("id")), i -> complete(Json.ok(instance(i))))),
+        Endpoint.post(
+            "/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
+        Endpoint.get(
+            "/v1/sagas/instances/{id}",
+            p -> onSuccess(sagas.get(p.get("id")), i -> complete(Json.ok(instance(i))))),
+        Endpoint.get("/v1/sagas/updates", p -> updates()),
+        Endpoint.post(
+            "/v1/sagas/{definition}/instances",
+            p -> body(json -> start(p.get("definition"), json))));
   }
 
   private Route updates() {

@@ -24,26 +24,26 @@ import org.apache.pekko.http.javadsl.server.Route;
  * recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET /v1/training/jobs} lists
  * every job (id, name, state, epoch, step, workers).
  */
-public final class TrainingRoutes extends JsonRoutes {
+public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
   private final TrainingJobs jobs;
 
   public TrainingRoutes(TrainingJobs jobs) {
     this.jobs = jobs;
   }
 
-  public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
-            Endpoint.get(
-                "/v1/training/jobs",
-                p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
-            Endpoint.get(
-                "/v1/training/jobs/{id}",
-                p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
-            Endpoint.delete(
-                "/v1/training/jobs/{id}",
-                p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s)))))));
+  @Override
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
+        Endpoint.get(
+            "/v1/training/jobs",
+            p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
+        Endpoint.get(
+            "/v1/training/jobs/{id}",
+            p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
+        Endpoint.delete(
+            "/v1/training/jobs/{id}",
+            p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s))))));
   }
 
   private Route submit(JsonNode json) {

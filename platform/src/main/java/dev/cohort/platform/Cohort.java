@@ -9,14 +9,18 @@ import dev.cohort.cluster.NodeSettings;
 import dev.cohort.etcd.EtcdServer;
 import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.CounterRoutes;
+import dev.cohort.gateway.Endpoint;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.gateway.JournalWriteGuard;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.MemberRoutes;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
+import dev.cohort.gateway.ServedEndpoints;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kafka.KafkaListener;
 import dev.cohort.kafka.KafkaSettings;
@@ -48,6 +52,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The embedded entry point: starts a Cohort node inside the caller's JVM.
@@ -102,17 +107,21 @@ public final class Cohort {
               TrainingSettings.create(config),
               new StreamLogDatasets(log),
               ShardingSettings.create(config).askTimeout());
-      List<org.apache.pekko.http.javadsl.server.Route> routes =
+      List<Route> routes =
           List.of(
               new NodeRoutes(system).route(),
-              new CounterRoutes(counters).route(),
-              new ApRoutes(kv, ap).route(),
-              new KvRoutes(kv, ap).route(),
-              new EtcdGatewayRoutes(etcd.json()).route(),
-              new LogRoutes(log).route(),
-              new SagaRoutes(sagas).route(),
-              new ProjectionRoutes(sagas.projections()).route(),
-              new TrainingRoutes(training).route());
+              new MemberRoutes(system).route(),
+              new JournalWriteGuard(system)
+                  .guard(
+                      List.of(
+                          new CounterRoutes(counters).route(),
+                          new ApRoutes(kv, ap).route(),
+                          new KvRoutes(kv, ap).route(),
+                          new EtcdGatewayRoutes(etcd.json()).route(),
+                          new LogRoutes(log).route(),
+                          new SagaRoutes(sagas).route(),
+                          new ProjectionRoutes(sagas.projections()).route(),
+                          new TrainingRoutes(training).route())));
       InetSocketAddress http =
           Gateway.bind(system, GatewaySettings.create(config), routes)
               .toCompletableFuture()
@@ -122,7 +131,9 @@ public final class Cohort {
           kafkaSettings.enabled()
               ? KafkaListener.start(system, kafkaSettings, log).address()
               : null;
-      return new CohortNode(system, http, etcd, kafka, dataDir, counters, kv, log, sagas, training);
+      List<Endpoint> endpoints = ServedEndpoints.get(system).all();
+      return new CohortNode(
+          system, http, endpoints, etcd, kafka, dataDir, counters, kv, log, sagas, training);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -1,6 +1,7 @@
 package dev.cohort.platform;
 
 import dev.cohort.etcd.EtcdServer;
+import dev.cohort.gateway.Endpoint;
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Projections;
@@ -10,6 +11,7 @@ import dev.cohort.training.TrainingJobs;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -25,6 +27,7 @@ public final class CohortNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final InetSocketAddress httpAddress;
+  private final List<Endpoint> httpEndpoints;
   private final EtcdServer etcd;
   private final InetSocketAddress kafkaAddress;
   private final Path dataDir;
@@ -37,6 +40,7 @@ public final class CohortNode implements AutoCloseable {
   CohortNode(
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
+      List<Endpoint> httpEndpoints,
       EtcdServer etcd,
       InetSocketAddress kafkaAddress,
       Path dataDir,
@@ -47,6 +51,7 @@ public final class CohortNode implements AutoCloseable {
       TrainingJobs training) {
     this.system = system;
     this.httpAddress = httpAddress;
+    this.httpEndpoints = List.copyOf(httpEndpoints);
     this.etcd = etcd;
     this.kafkaAddress = kafkaAddress;
     this.dataDir = dataDir;
@@ -93,6 +98,14 @@ public final class CohortNode implements AutoCloseable {
   /** Where the HTTP gateway listens. */
   public InetSocketAddress httpAddress() {
     return httpAddress;
+  }
+
+  /**
+   * Every endpoint the gateway serves, as its route classes declare them (method and path
+   * template), in matching order.
+   */
+  public List<Endpoint> httpEndpoints() {
+    return httpEndpoints;
   }
 
   /** Where the etcd v3 gRPC listener listens, or empty when {@code cohort.etcd.port} is 0. */

@@ -2,6 +2,9 @@ package dev.cohort.platform;
 
 import dev.cohort.platform.internal.CertsCommand;
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.CliErrors;
+import dev.cohort.platform.internal.cli.ClusterCommand;
+import dev.cohort.platform.internal.cli.CompletionCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
@@ -34,23 +37,25 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      ClusterCommand.class,
+      CompletionCommand.class,
       CertsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
 
   public static void main(String[] args) {
-    int exit =
-        new CommandLine(new Main())
-            .setExecutionExceptionHandler(
-                (error, command, parsed) -> {
-                  command.getErr().println("error: " + error.getMessage());
-                  return 1;
-                })
-            .execute(args);
+    int exit = commandLine().execute(args);
     if (exit != 0 || !RunCommand.keepsRunning(args)) {
       System.exit(exit);
     }
+  }
+
+  /** The command line as {@link #main} runs it; exit statuses are {@link CliErrors}'. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(new CliErrors());
   }
 
   /** The version from the build's configuration. */

@@ -46,7 +46,11 @@ public final class CrashDetector extends AbstractBehavior<CrashDetector.Command>
   /** The detector's protocol; only the cluster subscription and the watches send it. */
   public sealed interface Command {}
 
-  /** Membership changed: start and stop watches to match it. */
+  /**
+   * Membership changed, or the periodic check is due: start and stop watches to match this node's
+   * view of the membership. The view ({@code Cluster.state()}) is updated by another actor and may
+   * lag the event that announced the change, so the check also runs every {@code retry-interval}.
+   */
   record MembersChanged() implements Command {}
 
   /** A watched incarnation's remoting port refused a connection after its connection closed. */
@@ -58,7 +62,13 @@ public final class CrashDetector extends AbstractBehavior<CrashDetector.Command>
   private final Counter downs;
 
   public static Behavior<Command> create(CrashDetectionSettings settings) {
-    return Behaviors.setup(context -> new CrashDetector(context, settings));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(new MembersChanged(), settings.retryInterval());
+                  return new CrashDetector(context, settings);
+                }));
   }
 
   private CrashDetector(ActorContext<Command> context, CrashDetectionSettings settings) {
