@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.Communicators;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -148,7 +149,9 @@ class DataParallelTrainerTest {
       assertEquals(veteranAdam.steps(), newcomerAdam.steps());
       for (int k = 0; k < 2; k++) {
         org.junit.jupiter.api.Assertions.assertArrayEquals(
-            veteranAdam.state()[k], newcomerAdam.state()[k], "Adam moment " + k);
+            veteranAdam.state()[k].toArray(ValueLayout.JAVA_FLOAT),
+            newcomerAdam.state()[k].toArray(ValueLayout.JAVA_FLOAT),
+            "Adam moment " + k);
       }
     } finally {
       pair.forEach(Communicator::close);
