@@ -49,6 +49,19 @@ public final class NativeLibraryLocator {
         "nvidia/cuda_runtime/lib");
   }
 
+  /** OpenBLAS's CBLAS (Debian: libopenblas0-pthread); {@code configured} wins when set. */
+  public static Search openblas(String configured) {
+    return find(configured, List.of("libopenblas.so.0", "libopenblas.so"), "scipy_openblas32/lib");
+  }
+
+  /** cuBLAS (CUDA toolkit or the nvidia-cublas wheel); {@code configured} wins when set. */
+  public static Search cublas(String configured) {
+    return find(
+        configured,
+        List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so"),
+        "nvidia/cublas/lib");
+  }
+
   static Search find(String configured, List<String> names, String sitePackagesSubdir) {
     List<String> searched = new ArrayList<>();
     if (configured != null && !configured.isBlank()) {
