@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.Communicators;
+import dev.cohort.training.compute.Compute;
+import dev.cohort.training.compute.ComputeChoice;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
+import dev.cohort.training.internal.ComputeProbe;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * checksums equal across ranks after every step), {@code SameSeedSameCurve}.
  */
 class DataParallelTrainerTest {
+  static final TrainingSettings SETTINGS = TrainingSettings.create(ConfigFactory.load());
   static final MlpSpec SPEC = MlpSpec.of(16, 64, 4);
   // 2047: the shares differ by one sample and the last batch of an epoch is ragged.
   static final TrainingData DATA =
@@ -30,14 +37,18 @@ class DataParallelTrainerTest {
   record Step(double loss, long checksum) {}
 
   static Run train(long seed, int ranks) {
-    TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
-    List<Communicator> ring = Communicators.localRing(ranks, settings);
+    return train(seed, ranks, ComputeKind.JAVA);
+  }
+
+  static Run train(long seed, int ranks, ComputeKind compute) {
+    List<Communicator> ring = Communicators.localRing(ranks, SETTINGS);
     try {
       List<CompletableFuture<List<Step>>> workers = new ArrayList<>();
       for (int r = 0; r < ranks; r++) {
         Communicator comm = ring.get(r);
         workers.add(
-            CompletableFuture.supplyAsync(() -> worker(comm, seed), Thread::startVirtualThread));
+            CompletableFuture.supplyAsync(
+                () -> worker(comm, seed, compute), Thread::startVirtualThread));
       }
       List<List<Step>> perRank = new ArrayList<>();
       for (var w : workers) {
@@ -62,13 +73,15 @@ class DataParallelTrainerTest {
   }
 
   /** One rank's loop; returns the loss and the parameter checksum after every step. */
-  static List<Step> worker(Communicator comm, long seed) {
+  static List<Step> worker(Communicator comm, long seed, ComputeKind kind) {
     // Each rank initialises from its own seed on purpose: broadcastParameters must make them equal.
-    Mlp model = Mlp.create(SPEC, seed + comm.rank(), 1);
-    Optimizer adam = Optimizer.adam(0.01f, SPEC.parameterCount());
+    Compute compute = Computes.create(new ComputeChoice(kind, "test"), 1, -1, SETTINGS);
+    Mlp model = Mlp.create(SPEC, seed + comm.rank(), compute);
+    Optimizer adam = Optimizer.adam(0.01f, SPEC.parameterCount(), compute);
     // A 2 KB cap splits the model into several buckets, so the overlapped path is exercised.
-    try (DataParallelTrainer trainer =
-        DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
+    try (compute;
+        DataParallelTrainer trainer =
+            DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
       trainer.broadcastParameters();
       List<Step> out = new ArrayList<>();
       while (trainer.epoch() < EPOCHS) {
@@ -99,6 +112,25 @@ class DataParallelTrainerTest {
 
     Run again = train(5, 2);
     assertEquals(first.losses(), again.losses(), "SameSeedSameCurve");
+  }
+
+  @Test
+  void twoRanksOnOpenBlasKeepIdenticalReplicasAndLearn() {
+    ComputeProbe.Result probe = ComputeProbe.openblas(SETTINGS);
+    Assumptions.assumeTrue(probe.usable(), () -> "openblas cannot run here: " + probe.reason());
+    Run run = train(5, 2, ComputeKind.OPENBLAS);
+    int steps = run.losses().size();
+    for (int step = 0; step < steps; step++) {
+      long[] sums = run.checksums().get(step);
+      assertEquals(sums[0], sums[1], "IdenticalReplicas after step " + step);
+    }
+    double start = run.losses().getFirst();
+    double end =
+        run.losses().subList(steps - 8, steps).stream()
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElseThrow();
+    assertTrue(end < start / 4, "LossFalls on openblas: " + start + " -> " + end);
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.cohort.training.Mlp;
 import dev.cohort.training.Optimizer;
 import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingData;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingException;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
@@ -18,10 +19,15 @@ import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.Communicators;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingEndpoint;
+import dev.cohort.training.compute.Compute;
+import dev.cohort.training.compute.ComputeChoice;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -127,6 +133,39 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     long step() {
       return position.globalStep();
     }
+
+    /**
+     * This replica (parameters, optimizer state, position) on another compute, for a generation
+     * whose compute differs (a changed backend); releases this one.
+     */
+    Replica movedTo(Compute compute, TrainingJobSpec spec) {
+      Mlp moved = Mlp.create(spec.model(), spec.seed(), compute);
+      moved.loadParameters(model.copyParameters());
+      Optimizer next = spec.optimizer().create(spec.model().parameterCount(), compute);
+      MemorySegment[] from = optimizer.state();
+      MemorySegment[] to = next.state();
+      for (int i = 0; i < from.length; i++) {
+        float[] host = new float[Optimizer.length(from[i])];
+        model.compute().read(from[i], 0, host, 0, host.length);
+        compute.write(host, 0, to[i], 0, host.length);
+      }
+      next.restoreSteps(optimizer.steps());
+      Replica result = new Replica(moved, next);
+      result.position = position;
+      result.data = data;
+      close();
+      return result;
+    }
+
+    /** Frees the model's buffers and its compute (threads, device handles). */
+    void close() {
+      Compute compute = model.compute();
+      for (MemorySegment s : optimizer.state()) {
+        compute.free(s);
+      }
+      model.close();
+      compute.close();
+    }
   }
 
   /** A CPU worker (ring only). */
@@ -140,7 +179,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         coordinator,
         datasets,
         settings,
-        WorkerDevice.cpu("a CPU worker (no GPU assigned)"));
+        WorkerDevice.cpu("a CPU worker (no GPU assigned)").probed(settings));
   }
 
   /** A worker on {@code device} (its node's {@link WorkerPool} chose it). */
@@ -197,7 +236,15 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
             Duration.ofSeconds(30),
             (ActorRef<TrainingCoordinator.Reply> replyTo) ->
                 new TrainingCoordinator.Join(
-                    workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
+                    workerId,
+                    endpoint.address(),
+                    step,
+                    device.gpu(),
+                    device.note(),
+                    self,
+                    replyTo,
+                    device.computes().kinds(),
+                    device.computes().note()),
             (reply, failure) -> new Joined(attempt, reply, failure));
   }
 
@@ -347,8 +394,11 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private boolean runGeneration(
       Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl) throws Exception {
     TrainingJobSpec spec = a.spec();
+    ComputeKind compute = computeFor(a);
     if (replica == null) {
-      replica = freshReplica(spec);
+      replica = freshReplica(spec, compute);
+    } else if (replica.model.compute().kind() != compute) {
+      replica = replica.movedTo(openCompute(compute), spec);
     }
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
@@ -451,11 +501,49 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     return Communicators.nccl(mine, settings);
   }
 
-  private Replica freshReplica(TrainingJobSpec spec) {
-    Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
-    Replica fresh = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
+  /**
+   * The compute this worker uses in generation {@code a}: the job's request resolved against what
+   * this worker can run, by the rule the coordinator's status applies ({@link Computes#resolve}).
+   */
+  private ComputeKind computeFor(Assignment a) {
+    ComputeKind requested = a.spec().compute();
+    return Computes.resolve(requested, device.computes().kinds(), a.backend() == Backend.NCCL)
+        .orElseThrow(
+            () ->
+                TrainingError.COMPUTE_UNAVAILABLE.exception(
+                    requested.id()
+                        + " requested but worker "
+                        + workerId
+                        + " cannot run it on "
+                        + a.backend().id()
+                        + ": "
+                        + device.computes().note()));
+  }
+
+  private Compute openCompute(ComputeKind kind) {
+    Compute compute =
+        Computes.create(
+            new ComputeChoice(kind, device.computes().note()),
+            settings.computeThreads(),
+            device.gpu(),
+            settings);
+    LOG.info(
+        "worker {} computes on {} ({} thread(s){})",
+        workerId,
+        kind.id(),
+        compute.threads(),
+        device.hasGpu() ? ", GPU " + device.gpu() : "");
+    return compute;
+  }
+
+  private Replica freshReplica(TrainingJobSpec spec, ComputeKind kind) {
+    Compute compute = openCompute(kind);
+    Mlp model = Mlp.create(spec.model(), spec.seed(), compute);
+    Replica fresh =
+        new Replica(model, spec.optimizer().create(spec.model().parameterCount(), compute));
     if (replica != null) {
       fresh.data = replica.data;
+      replica.close();
     }
     return fresh;
   }
@@ -492,7 +580,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       }
       case RecoveryInfo.FROM_START -> {
         if (replica.step() != 0) {
-          replica = freshReplica(a.spec());
+          replica = freshReplica(a.spec(), replica.model.compute().kind());
         }
       }
       default -> {} // FROM_REPLICA: this rank holds the most advanced replica (ranked 0 for it)
