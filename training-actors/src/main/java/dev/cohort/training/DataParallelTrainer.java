@@ -64,12 +64,14 @@ public final class DataParallelTrainer implements AutoCloseable {
    * @param globalStep steps completed by this trainer, including this one
    * @param loss mean cross-entropy over all ranks' samples of this step (before the update)
    * @param samples samples all ranks processed in this step
+   * @param dataNanos this rank's time gathering its share of the batch (data loading)
    * @param computeNanos this rank's forward and backward time
    * @param exposedCommNanos time this rank waited for allreduces after its backward pass ended
    * @param allreduceOps gradient allreduces this step ran (one per bucket)
    * @param allreduceBytes bytes those allreduces reduced (the buffer sizes, not the wire bytes)
    * @param allreduceNanos from the first bucket's launch to the last bucket's completion (the
    *     buckets run one after another on the communicator, overlapping the backward pass)
+   * @param optimizerNanos this rank's optimizer step (and, for heap gradients, the copy back)
    */
   public record StepResult(
       int epoch,
@@ -77,11 +79,13 @@ public final class DataParallelTrainer implements AutoCloseable {
       long globalStep,
       double loss,
       int samples,
+      long dataNanos,
       long computeNanos,
       long exposedCommNanos,
       int allreduceOps,
       long allreduceBytes,
-      long allreduceNanos) {}
+      long allreduceNanos,
+      long optimizerNanos) {}
 
   private DataParallelTrainer(
       Communicator comm,
@@ -263,6 +267,7 @@ public final class DataParallelTrainer implements AutoCloseable {
     if (epochIndices == null) {
       epochIndices = sampler.indices(epoch);
     }
+    long loading = System.nanoTime();
     int local = sampler.localBatch(comm.rank(), stepInEpoch, batchSize);
     int global = sampler.globalBatch(stepInEpoch, batchSize);
     data.gather(epochIndices, stepInEpoch * batchSize, local, batchX, batchLabels);
@@ -315,6 +320,8 @@ public final class DataParallelTrainer implements AutoCloseable {
       }
     }
     optimizer.step(model.parameters(), grads);
+    model.compute().synchronize();
+    long stepped = System.nanoTime();
     double loss = lossBuffer.get(ValueLayout.JAVA_FLOAT, 0) / (double) global;
 
     StepResult result =
@@ -324,11 +331,13 @@ public final class DataParallelTrainer implements AutoCloseable {
             ++globalStep,
             loss,
             global,
+            start - loading,
             computed - start,
             communicated - computed,
             buckets.size(),
             (long) model.parameterCount() * Float.BYTES,
-            Math.max(0, lastDone.get() - firstLaunch));
+            Math.max(0, lastDone.get() - firstLaunch),
+            stepped - communicated);
     if (++stepInEpoch == stepsPerEpoch()) {
       stepInEpoch = 0;
       epoch++;
