@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One rank of synchronous data-parallel training, the loop PyTorch DDP runs: each step every rank
@@ -22,8 +23,9 @@ import java.util.concurrent.CompletionException;
  * as soon as the backward pass completes a {@link GradientBucket}, start its allreduce (buckets run
  * in order on the communicator while the backward pass goes on); allreduce the loss; wait for all;
  * step the optimizer. Where the model's compute keeps its gradients off-heap (openblas) the buckets
- * are reduced in place, with no copy; heap gradients (the java compute) are copied into off-heap
- * bucket buffers and back.
+ * are reduced in place, with no copy; in device memory (cublas) the communicator (nccl) reduces
+ * them in place on the GPU once the compute's stream has finished them; heap gradients (the java
+ * compute) are copied into off-heap bucket buffers and back.
  *
  * <p>Exact averaging with uneven shares: each rank scales its gradient by {@code 1 / global batch}
  * (the number of samples all ranks process in this step, which every rank computes from the
@@ -44,7 +46,8 @@ public final class DataParallelTrainer implements AutoCloseable {
   private final List<GradientBucket> buckets;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment[] bucketBuffers; // null where buckets are reduced in place
-  private final boolean inPlace; // gradients are off-heap host memory: allreduce them in place
+  private final boolean inPlace; // gradients are off-heap or device memory: reduce them in place
+  private final boolean onDevice; // device gradients (cublas), reduced by the communicator's GPU
   private final MemorySegment lossBuffer;
   private final float[] batchX;
   private final int[] batchLabels;
@@ -119,7 +122,15 @@ public final class DataParallelTrainer implements AutoCloseable {
     this.batchSize = batchSize;
     this.sampler = new DistributedSampler(data.size(), comm.size(), comm.rank(), seed);
     this.buckets = model.buckets(bucketCapBytes);
-    this.inPlace = model.compute().hostMemory() && model.gradients().isNative();
+    this.onDevice = !model.compute().hostMemory();
+    if (onDevice && !comm.reducesDeviceMemory()) {
+      throw TrainingError.COMPUTE_UNAVAILABLE.exception(
+          model.compute().kind().id()
+              + " keeps gradients in device memory, which the "
+              + comm.backend().id()
+              + " backend cannot reduce (use nccl)");
+    }
+    this.inPlace = onDevice || model.gradients().isNative();
     this.bucketBuffers = new MemorySegment[buckets.size()];
     for (GradientBucket b : buckets) {
       bucketBuffers[b.index()] =
@@ -356,7 +367,16 @@ public final class DataParallelTrainer implements AutoCloseable {
     if (firstLaunch == 0) {
       firstLaunch = System.nanoTime();
     }
-    return comm.allReduce(buffer, ReduceOp.SUM)
+    if (onDevice) {
+      // The bucket's gradients were queued on the compute's stream; the communicator runs on its
+      // own stream, so they must be final before it starts.
+      model.compute().synchronize();
+    }
+    CompletionStage<Void> reduced =
+        onDevice
+            ? comm.allReduceInDeviceMemory(buffer, ReduceOp.SUM)
+            : comm.allReduce(buffer, ReduceOp.SUM);
+    return reduced
         .toCompletableFuture()
         .whenComplete((ok, error) -> lastDone.accumulateAndGet(System.nanoTime(), Math::max));
   }

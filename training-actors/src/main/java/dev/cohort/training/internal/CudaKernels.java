@@ -28,6 +28,10 @@ final class CudaKernels {
   static final int BLOCK = 256;
   static final String PTX_RESOURCE = "kernels.ptx";
 
+  /** Each kernel's entry name and the number of arguments its launch passes. */
+  static final java.util.Map<String, Integer> ARGUMENTS =
+      java.util.Map.of("cohort_bias_relu", 5, "cohort_relu_backward", 3, "cohort_adam", 10);
+
   private final MethodHandle launch;
   private final MethodHandle errorName;
   private final MemorySegment biasRelu;
