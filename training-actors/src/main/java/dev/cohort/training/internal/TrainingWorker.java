@@ -6,7 +6,6 @@ import dev.cohort.training.DataParallelTrainer;
 import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.Mlp;
-import dev.cohort.training.Optimizer;
 import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingData;
 import dev.cohort.training.TrainingError;
@@ -27,7 +26,6 @@ import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
-import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -117,56 +115,6 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private boolean running;
   private boolean jobEnded;
   private long rejoinedAfter = -1;
-
-  /** The model replica and training position that outlive one generation. */
-  private static final class Replica {
-    final Mlp model;
-    final Optimizer optimizer;
-    Position position = Position.START;
-    TrainingData data;
-
-    Replica(Mlp model, Optimizer optimizer) {
-      this.model = model;
-      this.optimizer = optimizer;
-    }
-
-    long step() {
-      return position.globalStep();
-    }
-
-    /**
-     * This replica (parameters, optimizer state, position) on another compute, for a generation
-     * whose compute differs (a changed backend); releases this one.
-     */
-    Replica movedTo(Compute compute, TrainingJobSpec spec) {
-      Mlp moved = Mlp.create(spec.model(), spec.seed(), compute);
-      moved.loadParameters(model.copyParameters());
-      Optimizer next = spec.optimizer().create(spec.model().parameterCount(), compute);
-      MemorySegment[] from = optimizer.state();
-      MemorySegment[] to = next.state();
-      for (int i = 0; i < from.length; i++) {
-        float[] host = new float[Optimizer.length(from[i])];
-        model.compute().read(from[i], 0, host, 0, host.length);
-        compute.write(host, 0, to[i], 0, host.length);
-      }
-      next.restoreSteps(optimizer.steps());
-      Replica result = new Replica(moved, next);
-      result.position = position;
-      result.data = data;
-      close();
-      return result;
-    }
-
-    /** Frees the model's buffers and its compute (threads, device handles). */
-    void close() {
-      Compute compute = model.compute();
-      for (MemorySegment s : optimizer.state()) {
-        compute.free(s);
-      }
-      model.close();
-      compute.close();
-    }
-  }
 
   /** A CPU worker (ring only). */
   public static Behavior<Command> create(
