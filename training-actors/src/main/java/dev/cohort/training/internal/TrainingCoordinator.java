@@ -528,24 +528,22 @@ public final class TrainingCoordinator
    * that may not exist would hang the job: fail it, naming what the worker's node lacks.
    */
   private ReplyEffect<Event, JobState> failForBackend(Job job, Join cmd) {
-    String why =
+    return failOnJoin(
+        job,
+        cmd,
+        TrainingError.BACKEND_UNAVAILABLE,
         "backend_unavailable: nccl requested but worker "
             + cmd.workerId()
             + " has no GPU: "
-            + cmd.deviceNote();
-    return persist(List.of(new JobFailed(why)))
-        .thenRun(next -> endJob(job, "job failed: " + why, JobPhase.FAILED))
-        .thenReply(
-            cmd.replyTo(),
-            next ->
-                new Rejected(
-                    TrainingError.BACKEND_UNAVAILABLE.rejection(
-                        "job '" + jobId + "' failed: " + why)));
+            + cmd.deviceNote());
   }
 
   /** A worker that cannot run the compute the job asks for fails it, naming what it lacks. */
   private ReplyEffect<Event, JobState> failForCompute(Job job, Join cmd, TrainingJobSpec spec) {
-    String why =
+    return failOnJoin(
+        job,
+        cmd,
+        TrainingError.COMPUTE_UNAVAILABLE,
         "compute_unavailable: "
             + spec.compute().id()
             + " requested but worker "
@@ -553,15 +551,16 @@ public final class TrainingCoordinator
             + " can run "
             + cmd.computes()
             + ": "
-            + cmd.computeNote();
+            + cmd.computeNote());
+  }
+
+  private ReplyEffect<Event, JobState> failOnJoin(
+      Job job, Join cmd, TrainingError error, String why) {
     return persist(List.of(new JobFailed(why)))
         .thenRun(next -> endJob(job, "job failed: " + why, JobPhase.FAILED))
         .thenReply(
             cmd.replyTo(),
-            next ->
-                new Rejected(
-                    TrainingError.COMPUTE_UNAVAILABLE.rejection(
-                        "job '" + jobId + "' failed: " + why)));
+            next -> new Rejected(error.rejection("job '" + jobId + "' failed: " + why)));
   }
 
   private static Member member(Join cmd) {
