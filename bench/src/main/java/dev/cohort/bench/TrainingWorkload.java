@@ -30,10 +30,10 @@ import java.util.function.ToLongFunction;
  * openblas gradients are reduced in place). Workers share the machine's cores ({@code cores /
  * workers} compute threads each), so the figure is what one node gets, not a scaling ideal. The
  * optimizer is {@code adam} (default) or {@code sgd} (lr 0.01, as PyTorch's DDP anchor {@code
- * ddp_mlp.py}). Prints
+ * ddp_mlp.py}); {@code bucket_mb} is the gradient bucket cap (25, DDP's default). Prints
  *
  * <pre>
- * bench=training model=simple compute=C optimizer=O workers=N batch=B steps=S threads_per_worker=T samples_per_s=… step_ms_p50=… step_ms_max=… data_ms=… compute_ms=… comm_wait_ms=… allreduce_ms=… optimizer_ms=…
+ * bench=training model=simple compute=C optimizer=O bucket_mb=M workers=N batch=B steps=S threads_per_worker=T samples_per_s=… step_ms_p50=… step_ms_max=… data_ms=… compute_ms=… comm_wait_ms=… allreduce_ms=… optimizer_ms=…
  * </pre>
  *
  * where samples/s counts all workers' samples after {@code warmup} steps, step time is rank 0's
@@ -46,7 +46,7 @@ final class TrainingWorkload implements Bench.Workload {
 
   @Override
   public String description() {
-    return "data-parallel SimpleModel training on CPU ring workers; compute=java,openblas optimizer=adam|sgd workers=1,2,4 batch=32 (per worker) steps=5 warmup=1";
+    return "data-parallel SimpleModel training on CPU ring workers; compute=java,openblas optimizer=adam|sgd bucket_mb=25 workers=1,2,4 batch=32 (per worker) steps=5 warmup=1";
   }
 
   @Override
@@ -57,13 +57,14 @@ final class TrainingWorkload implements Bench.Workload {
     String workers = params.values().getOrDefault("workers", "1,2,4");
     String computes = params.values().getOrDefault("compute", "java,openblas");
     String optimizer = params.values().getOrDefault("optimizer", "adam");
+    long bucketBytes = (long) params.intValue("bucket_mb", 25) << 20;
     MlpSpec spec = MlpSpec.SIMPLE_MODEL;
     TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
     for (String c : computes.split(",")) {
       ComputeChoice choice = Computes.choose(ComputeKind.parse(c), -1, settings);
       for (String w : workers.split(",")) {
         int n = Integer.parseInt(w.trim());
-        run(settings, spec, choice, optimizer, n, batch, steps, warmup);
+        run(settings, spec, choice, optimizer, bucketBytes, n, batch, steps, warmup);
       }
     }
   }
@@ -73,6 +74,7 @@ final class TrainingWorkload implements Bench.Workload {
       MlpSpec spec,
       ComputeChoice choice,
       String optimizer,
+      long bucketBytes,
       int n,
       int batch,
       int steps,
@@ -93,7 +95,16 @@ final class TrainingWorkload implements Bench.Workload {
                 try {
                   result.complete(
                       train(
-                          comm, spec, choice, optimizer, data, batch, threads, warmup, steps,
+                          comm,
+                          spec,
+                          choice,
+                          optimizer,
+                          bucketBytes,
+                          data,
+                          batch,
+                          threads,
+                          warmup,
+                          steps,
                           settings));
                 } catch (Throwable t) {
                   result.completeExceptionally(t);
@@ -113,9 +124,10 @@ final class TrainingWorkload implements Bench.Workload {
     System.out.println(
         String.format(
             Locale.ROOT,
-            "bench=training model=simple compute=%s optimizer=%s workers=%d batch=%d steps=%d threads_per_worker=%d samples_per_s=%.1f step_ms_p50=%.1f step_ms_max=%.1f data_ms=%.2f compute_ms=%.2f comm_wait_ms=%.2f allreduce_ms=%.2f optimizer_ms=%.2f",
+            "bench=training model=simple compute=%s optimizer=%s bucket_mb=%d workers=%d batch=%d steps=%d threads_per_worker=%d samples_per_s=%.1f step_ms_p50=%.1f step_ms_max=%.1f data_ms=%.2f compute_ms=%.2f comm_wait_ms=%.2f allreduce_ms=%.2f optimizer_ms=%.2f",
             choice.kind().id(),
             optimizer,
+            bucketBytes >> 20,
             n,
             batch,
             steps,
@@ -143,6 +155,7 @@ final class TrainingWorkload implements Bench.Workload {
       MlpSpec spec,
       ComputeChoice choice,
       String optimizerType,
+      long bucketBytes,
       TrainingData data,
       int batch,
       int threads,
@@ -156,7 +169,7 @@ final class TrainingWorkload implements Bench.Workload {
       Optimizer optimizer =
           new OptimizerSpec(optimizerType, lr, 0f).create(spec.parameterCount(), compute);
       try (DataParallelTrainer trainer =
-          DataParallelTrainer.create(comm, model, optimizer, data, batch, 25L << 20, 3)) {
+          DataParallelTrainer.create(comm, model, optimizer, data, batch, bucketBytes, 3)) {
         trainer.broadcastParameters();
         for (int i = 0; i < warmup; i++) {
           trainer.step();
