@@ -65,10 +65,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * sends the id to the coordinator ({@code NcclIdCreated}), which hands every rank its {@code
  * NcclRendezvous} ({@code NcclStart}); each rank waits for it at most {@code collective.timeout}
  * and then creates its {@link NcclCommunicator} (non-blocking init on that communicator's own
- * device thread, aborted at the deadline). The model stays on the CPU: the trainer's gradient
- * buckets are off-heap host segments, which the nccl communicator stages through device memory. A
- * worker whose node cannot run nccl fails the job ({@code backend_unavailable}) rather than
- * retrying. Hazard: nothing of the nccl path has run on a GPU in this project yet (see the README).
+ * device thread, aborted at the deadline). Compute: the job's request resolved against what this
+ * worker can run ({@link Computes#resolve}); on cublas the model lives on the GPU and nccl reduces
+ * its gradients in device memory, on java or openblas it stays on the CPU and the nccl communicator
+ * stages the host gradient buckets through device memory. A worker whose node cannot run nccl fails
+ * the job ({@code backend_unavailable}) rather than retrying. Hazard: nothing of the nccl path has
+ * run on a GPU in this project yet (see the README).
  */
 public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
   // The training thread logs here: an actor's own logger may only be used on its thread.
