@@ -36,7 +36,6 @@ public final class Cublas {
   private final MethodHandle create;
   private final MethodHandle destroy;
   private final MethodHandle setStream;
-  private final MethodHandle getVersion;
   private final MethodHandle sgemm;
   private final MethodHandle sgemv;
   private final MethodHandle saxpy;
@@ -49,7 +48,6 @@ public final class Cublas {
     create = b.bind("cublasCreate_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     destroy = b.bind("cublasDestroy_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     setStream = b.bind("cublasSetStream_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    getVersion = b.bind("cublasGetVersion_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     sgemm =
         b.bind(
             "cublasSgemm_v2",
@@ -110,17 +108,6 @@ public final class Cublas {
     try {
       return (int)
           setStream.invokeExact(MemorySegment.ofAddress(handle), MemorySegment.ofAddress(stream));
-    } catch (Throwable t) {
-      throw Binder.rethrow(t);
-    }
-  }
-
-  /** cublasGetVersion_v2, e.g. 130101 for 13.1.1; -1 on error. */
-  public int version(long handle) {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment out = a.allocate(JAVA_INT);
-      int rc = (int) getVersion.invokeExact(MemorySegment.ofAddress(handle), out);
-      return rc == 0 ? out.get(JAVA_INT, 0) : -1;
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }

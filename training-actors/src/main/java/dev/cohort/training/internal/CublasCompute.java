@@ -14,10 +14,9 @@ import java.lang.foreign.MemorySegment;
  * MemorySegment} holding the device address and size, never dereferenced on the host), matrix
  * products {@code cublasSgemm}, bias gradients {@code cublasSgemv} against ones, SGD {@code
  * cublasSaxpy}/{@code cublasSscal}, and bias + ReLU, ReLU's backward and Adam as the PTX kernels of
- * {@link CudaKernels}. Everything is queued on one stream of the worker's device ({@link
- * #stream()}); a device communicator (NCCL) queues its allreduce on that same stream, so it sees
- * the gradients without a host round trip and without extra synchronisation. Host reads and writes
- * synchronise the stream.
+ * {@link CudaKernels}. Everything is queued on one stream of the worker's device; the trainer
+ * synchronises it before a device communicator (NCCL, on its own stream) reduces a gradient bucket
+ * in place, without a host round trip. Host reads and writes synchronise the stream.
  *
  * <p>Thread-safety: one worker thread at a time; the device is made current on whichever thread
  * calls (the CUDA runtime keeps the current device per thread).
@@ -75,16 +74,6 @@ public final class CublasCompute implements Compute {
   @Override
   public boolean hostMemory() {
     return false;
-  }
-
-  /** The device ordinal. */
-  public int device() {
-    return device;
-  }
-
-  /** The stream every operation is queued on ({@code cudaStream_t}). */
-  public long stream() {
-    return stream;
   }
 
   private void ensureDevice() {

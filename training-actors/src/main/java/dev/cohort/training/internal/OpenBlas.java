@@ -30,17 +30,14 @@ public final class OpenBlas {
 
   private static final Map<Path, OpenBlas> LOADED = new ConcurrentHashMap<>();
 
-  private final Path path;
   private final MethodHandle sgemm;
   private final MethodHandle sgemv;
   private final MethodHandle saxpy;
   private final MethodHandle sscal;
   private final MethodHandle setNumThreads;
-  private final MethodHandle getNumThreads;
   private final MethodHandle getConfig;
 
   private OpenBlas(Path path) {
-    this.path = path;
     Binder b = new Binder(SymbolLookup.libraryLookup(path, Arena.global()), path);
     sgemm =
         b.bind(
@@ -83,17 +80,12 @@ public final class OpenBlas {
     sscal =
         b.bind("cblas_sscal", FunctionDescriptor.ofVoid(JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT));
     setNumThreads = b.bind("openblas_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
-    getNumThreads = b.bind("openblas_get_num_threads", FunctionDescriptor.of(JAVA_INT));
     getConfig = b.bind("openblas_get_config", FunctionDescriptor.of(ADDRESS));
   }
 
   /** Binds the library at {@code path} (once per path). */
   public static OpenBlas load(Path path) {
     return LOADED.computeIfAbsent(path.toAbsolutePath(), OpenBlas::new);
-  }
-
-  public Path path() {
-    return path;
   }
 
   /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} on native segments (at their starts). */
@@ -172,14 +164,6 @@ public final class OpenBlas {
   public void setThreads(int threads) {
     try {
       setNumThreads.invokeExact(threads);
-    } catch (Throwable t) {
-      throw Binder.rethrow(t);
-    }
-  }
-
-  public int threads() {
-    try {
-      return (int) getNumThreads.invokeExact();
     } catch (Throwable t) {
       throw Binder.rethrow(t);
     }

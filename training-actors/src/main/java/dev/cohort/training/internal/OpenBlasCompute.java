@@ -49,11 +49,6 @@ public final class OpenBlasCompute implements Compute {
     return true;
   }
 
-  /** How the loops BLAS does not cover run: "vector" (JDK Vector API) or "scalar". */
-  public String loops() {
-    return loops.name();
-  }
-
   @Override
   public MemorySegment allocate(long floats) {
     return Arena.ofAuto().allocate(Math.max(1, floats) * Float.BYTES, 64);
