@@ -1,6 +1,7 @@
 package dev.cohort.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -11,7 +12,9 @@ import dev.cohort.training.compute.ComputeChoice;
 import dev.cohort.training.compute.ComputeKind;
 import dev.cohort.training.compute.Computes;
 import dev.cohort.training.internal.ComputeProbe;
+import dev.cohort.training.internal.JavaCompute;
 import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -131,6 +134,43 @@ class DataParallelTrainerTest {
             .average()
             .orElseThrow();
     assertTrue(end < start / 4, "LossFalls on openblas: " + start + " -> " + end);
+  }
+
+  /**
+   * Gradients in device memory (cublas) need a communicator that reduces device memory (nccl): on
+   * the ring the trainer refuses at once with compute_unavailable instead of handing device
+   * addresses to the ring's host code. The device compute is the java compute claiming device
+   * memory, so this runs without a GPU.
+   */
+  @Test
+  void deviceGradientsOnTheRingAreRefused() {
+    JavaCompute java = new JavaCompute(1);
+    Compute device =
+        (Compute)
+            Proxy.newProxyInstance(
+                Compute.class.getClassLoader(),
+                new Class<?>[] {Compute.class},
+                (proxy, method, args) ->
+                    method.getName().equals("hostMemory") ? false : method.invoke(java, args));
+    List<Communicator> solo = Communicators.localRing(1, SETTINGS);
+    try (Mlp model = Mlp.create(SPEC, 1, device)) {
+      TrainingException e =
+          assertThrows(
+              TrainingException.class,
+              () ->
+                  DataParallelTrainer.create(
+                      solo.getFirst(),
+                      model,
+                      Optimizer.adam(0.01f, SPEC.parameterCount(), device),
+                      DATA,
+                      32,
+                      2048,
+                      5));
+      assertEquals("compute_unavailable", e.code());
+      assertTrue(e.getMessage().contains("ring"), e.getMessage());
+    } finally {
+      solo.forEach(Communicator::close);
+    }
   }
 
   @Test
