@@ -8,6 +8,8 @@ import dev.cohort.kv.ap.ApEndpoints;
 import dev.cohort.kv.ap.ApKeyspace;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApRepairResult;
+import dev.cohort.security.Access;
+import dev.cohort.security.Resource;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -27,25 +29,32 @@ public final class ApRoutes extends JsonRoutes {
     this.ap = ap;
   }
 
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get(
+            "/v1/kv/{ks}/endpoints",
+            Guard.withQuery(
+                Access.READ,
+                (p, q) -> List.of(Resource.kv(p.get("ks"), q.getOrDefault("key", "")))),
+            p ->
+                parameterOptional(
+                    "key",
+                    key ->
+                        onSuccess(
+                            apKeyspace(p.get("ks"))
+                                .thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
+                            node -> complete(Json.ok(node))))),
+        Endpoint.post(
+            "/v1/kv/{ks}/repair",
+            Guard.admin(p -> Resource.keyspace(p.get("ks"))),
+            p ->
+                onSuccess(
+                    apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
+                    result -> complete(Json.ok(repair(p.get("ks"), result))))));
+  }
+
   public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get(
-                "/v1/kv/{ks}/endpoints",
-                p ->
-                    parameterOptional(
-                        "key",
-                        key ->
-                            onSuccess(
-                                apKeyspace(p.get("ks"))
-                                    .thenApply(ks -> endpoints(ks.endpoints(key.orElse(null)))),
-                                node -> complete(Json.ok(node))))),
-            Endpoint.post(
-                "/v1/kv/{ks}/repair",
-                p ->
-                    onSuccess(
-                        apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
-                        result -> complete(Json.ok(repair(p.get("ks"), result)))))));
+    return Endpoints.route(endpoints());
   }
 
   /** The AP keyspace named {@code name}; fails for a CP keyspace or one that does not exist. */

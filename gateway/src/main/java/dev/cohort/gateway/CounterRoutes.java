@@ -1,6 +1,7 @@
 package dev.cohort.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.security.Resource;
 import dev.cohort.sharding.Counters;
 import java.util.List;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -16,11 +17,16 @@ public final class CounterRoutes extends JsonRoutes {
     this.counters = counters;
   }
 
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.get(
+            "/v1/counters/{name}", Guard.read(p -> Resource.cluster()), p -> read(p.get("name"))),
+        Endpoint.post(
+            "/v1/counters/{name}", Guard.write(p -> Resource.cluster()), p -> add(p.get("name"))));
+  }
+
   public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.get("/v1/counters/{name}", p -> read(p.get("name"))),
-            Endpoint.post("/v1/counters/{name}", p -> add(p.get("name")))));
+    return Endpoints.route(endpoints());
   }
 
   private Route read(String name) {

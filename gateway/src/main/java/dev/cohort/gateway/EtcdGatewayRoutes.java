@@ -1,6 +1,8 @@
 package dev.cohort.gateway;
 
 import dev.cohort.etcd.EtcdJson;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -24,15 +26,24 @@ public final class EtcdGatewayRoutes extends AllDirectives {
     this.etcd = etcd;
   }
 
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.post(
+            "/v3/kv/range", Guard.read(p -> Resource.all(ResourceType.KV)), p -> unary("kv/range")),
+        Endpoint.post(
+            "/v3/kv/put", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/put")),
+        Endpoint.post(
+            "/v3/kv/deleterange",
+            Guard.write(p -> Resource.all(ResourceType.KV)),
+            p -> unary("kv/deleterange")),
+        Endpoint.post(
+            "/v3/kv/txn", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/txn")),
+        Endpoint.post("/v3/lease/grant", Guard.authenticated(), p -> unary("lease/grant")),
+        Endpoint.post("/v3/watch", Guard.read(p -> Resource.all(ResourceType.KV)), p -> watch()));
+  }
+
   public Route route() {
-    return Endpoints.route(
-        List.of(
-            Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
-            Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
-            Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
-            Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
-            Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
-            Endpoint.post("/v3/watch", p -> watch())));
+    return Endpoints.route(endpoints());
   }
 
   private Route unary(String call) {

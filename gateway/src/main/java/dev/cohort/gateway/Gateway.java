@@ -1,5 +1,6 @@
 package dev.cohort.gateway;
 
+import dev.cohort.security.Authorizer;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -8,16 +9,17 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers. The binding takes
- * part in coordinated shutdown: it stops accepting, lets in-flight requests finish within {@link
+ * Binds the HTTP gateway: every service's routes inside {@link HttpApi}'s layers, each endpoint's
+ * permission checked by {@code authorizer}. The binding takes part in coordinated shutdown: it
+ * stops accepting, lets in-flight requests finish within {@link
  * GatewaySettings#shutdownDeadline()}, then closes.
  */
 public final class Gateway {
   private Gateway() {}
 
   public static CompletionStage<InetSocketAddress> bind(
-      ActorSystem<?> system, GatewaySettings settings, List<Route> routes) {
-    Route all = new HttpApi(system, settings).wrap(routes);
+      ActorSystem<?> system, GatewaySettings settings, Authorizer authorizer, List<Route> routes) {
+    Route all = new HttpApi(system, settings, authorizer).wrap(routes);
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .bind(all)

@@ -3,6 +3,9 @@ package dev.cohort.gateway;
 import dev.cohort.observability.Metrics;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
+import dev.cohort.security.Audit;
+import dev.cohort.security.Authorizer;
+import dev.cohort.security.SecuritySettings;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
@@ -20,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
  * metrics, the request's server span ({@link RequestTracing}), error handling, the request body
- * size limit. Routes name themselves with {@link #named} so that metrics carry a route template
- * ({@code /v1/counters/{name}}) rather than raw paths, which would give every key its own series.
+ * size limit; it also hands every request the gateway's {@link Authorization}, which each matched
+ * endpoint's guard asks. Routes name themselves with {@link #named} so that metrics carry a route
+ * template ({@code /v1/counters/{name}}) rather than raw paths, which would give every key its own
+ * series.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -32,8 +37,10 @@ public final class HttpApi extends AllDirectives {
   private final Histogram latency;
   private final long maxBodyBytes;
   private final Tracing tracing;
+  private final Authorization authorization;
 
-  public HttpApi(ActorSystem<?> system, GatewaySettings settings) {
+  /** {@code authorizer}: the permission check every guarded endpoint asks. */
+  public HttpApi(ActorSystem<?> system, GatewaySettings settings, Authorizer authorizer) {
     Metrics metrics = Metrics.get(system);
     this.requests =
         metrics.counter(
@@ -48,6 +55,10 @@ public final class HttpApi extends AllDirectives {
             "route", "status");
     this.maxBodyBytes = settings.maxBodyBytes();
     this.tracing = Tracing.get(system);
+    SecuritySettings security = SecuritySettings.create(system.settings().config());
+    this.authorization =
+        new Authorization(
+            authorizer, Audit.create(system), security.realm(), security.streamCheckInterval());
   }
 
   /** Wraps {@code routes} (tried in order) with access log, metrics, errors and size limit. */
@@ -58,7 +69,9 @@ public final class HttpApi extends AllDirectives {
           AtomicReference<String> routeName = new AtomicReference<>("unmatched");
           RequestTracing trace = RequestTracing.start(tracing, request);
           return mapRequest(
-              r -> r.addAttribute(ROUTE_NAME, routeName),
+              r ->
+                  r.addAttribute(ROUTE_NAME, routeName)
+                      .addAttribute(Authorization.KEY, authorization),
               () ->
                   mapResponse(
                       response -> record(request, response, routeName.get(), start, trace),

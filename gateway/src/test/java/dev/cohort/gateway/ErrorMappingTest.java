@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
+import dev.cohort.security.AuthDecision;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -38,7 +39,12 @@ class ErrorMappingTest extends AllDirectives {
   static void bind() throws Exception {
     GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());
     InetSocketAddress address =
-        Gateway.bind(testKit.system(), settings, List.of(new ErrorMappingTest().testRoutes()))
+        Gateway.bind(
+                testKit.system(),
+                settings,
+                (token, access, resources) ->
+                    CompletableFuture.completedFuture(AuthDecision.allowed("")),
+                List.of(new ErrorMappingTest().testRoutes()))
             .toCompletableFuture()
             .get();
     base = "http://127.0.0.1:" + address.getPort();
@@ -49,15 +55,20 @@ class ErrorMappingTest extends AllDirectives {
     testKit.shutdownTestKit();
   }
 
+  private static final Guard OPEN = Guard.open("error mapping only");
+
   private Route testRoutes() {
     return Endpoints.route(
         List.of(
-            Endpoint.get("/test/{id}", p -> failWith(p.get("id"))),
+            Endpoint.get("/test/{id}", OPEN, p -> failWith(p.get("id"))),
             Endpoint.post(
                 "/test/{id}",
+                OPEN,
                 p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body)))),
             Endpoint.put(
-                "/test/special", p -> complete(Json.ok(Json.object().put("special", true))))));
+                "/test/special",
+                OPEN,
+                p -> complete(Json.ok(Json.object().put("special", true))))));
   }
 
   private Route failWith(String id) {

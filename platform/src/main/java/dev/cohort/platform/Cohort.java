@@ -7,7 +7,10 @@ import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
 import dev.cohort.etcd.EtcdServer;
 import dev.cohort.gateway.ApRoutes;
+import dev.cohort.gateway.AuthRoutes;
 import dev.cohort.gateway.CounterRoutes;
+import dev.cohort.gateway.Endpoint;
+import dev.cohort.gateway.Endpoints;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
@@ -31,6 +34,9 @@ import dev.cohort.persistence.PersistenceSettings;
 import dev.cohort.platform.internal.StreamLogDatasets;
 import dev.cohort.saga.SagaService;
 import dev.cohort.saga.Sagas;
+import dev.cohort.security.Audit;
+import dev.cohort.security.Security;
+import dev.cohort.security.SecurityService;
 import dev.cohort.sharding.Counters;
 import dev.cohort.sharding.ShardMetrics;
 import dev.cohort.sharding.ShardingSettings;
@@ -88,6 +94,11 @@ public final class Cohort {
       ShardMetrics.start(system, SHARD_METRICS_INTERVAL);
       Membership.explainRefusedJoin(system);
       Membership.joinIfAlone(system, node);
+      Security security = SecurityService.start(system);
+      GatewaySettings gateway = GatewaySettings.create(config);
+      KafkaSettings kafkaSettings = KafkaSettings.create(config);
+      SecurityService.checkExposure(
+          system, security, listenerHosts(config, gateway, kafkaSettings));
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
@@ -100,27 +111,39 @@ public final class Cohort {
               TrainingSettings.create(config),
               new StreamLogDatasets(log),
               ShardingSettings.create(config).askTimeout());
-      List<org.apache.pekko.http.javadsl.server.Route> routes =
+      List<List<Endpoint>> endpoints =
           List.of(
-              new NodeRoutes(system).route(),
-              new CounterRoutes(counters).route(),
-              new ApRoutes(kv, ap).route(),
-              new KvRoutes(kv, ap).route(),
-              new EtcdGatewayRoutes(etcd.json()).route(),
-              new LogRoutes(log).route(),
-              new SagaRoutes(sagas).route(),
-              new ProjectionRoutes(sagas.projections()).route(),
-              new TrainingRoutes(training).route());
+              new NodeRoutes(system).endpoints(),
+              new AuthRoutes(security, Audit.create(system)).endpoints(),
+              new CounterRoutes(counters).endpoints(),
+              new ApRoutes(kv, ap).endpoints(),
+              new KvRoutes(kv, ap).endpoints(),
+              new EtcdGatewayRoutes(etcd.json()).endpoints(),
+              new LogRoutes(log).endpoints(),
+              new SagaRoutes(sagas).endpoints(),
+              new ProjectionRoutes(sagas.projections()).endpoints(),
+              new TrainingRoutes(training).endpoints());
       InetSocketAddress http =
-          Gateway.bind(system, GatewaySettings.create(config), routes)
+          Gateway.bind(system, gateway, security, endpoints.stream().map(Endpoints::route).toList())
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      KafkaSettings kafkaSettings = KafkaSettings.create(config);
       InetSocketAddress kafka =
           kafkaSettings.enabled()
               ? KafkaListener.start(system, kafkaSettings, log).address()
               : null;
-      return new CohortNode(system, http, etcd, kafka, dataDir, counters, kv, log, sagas, training);
+      return new CohortNode(
+          system,
+          http,
+          etcd,
+          kafka,
+          dataDir,
+          counters,
+          kv,
+          log,
+          sagas,
+          training,
+          security,
+          endpoints.stream().flatMap(List::stream).toList());
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(
@@ -136,6 +159,19 @@ public final class Cohort {
       system.terminate();
       throw e;
     }
+  }
+
+  /** The hosts of the listeners this node opens: the gateway's, and Kafka's and etcd's when on. */
+  private static List<String> listenerHosts(
+      Config config, GatewaySettings gateway, KafkaSettings kafka) {
+    List<String> hosts = new java.util.ArrayList<>(List.of(gateway.host()));
+    if (kafka.enabled()) {
+      hosts.add(config.getString("cohort.kafka.host"));
+    }
+    if (config.getInt("cohort.etcd.port") != 0) {
+      hosts.add(config.getString("cohort.etcd.host"));
+    }
+    return hosts;
   }
 
   private static void createDirectories(Path dataDir) {

@@ -1,15 +1,18 @@
 package dev.cohort.platform;
 
 import dev.cohort.etcd.EtcdServer;
+import dev.cohort.gateway.Endpoint;
 import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
+import dev.cohort.security.Security;
 import dev.cohort.sharding.Counters;
 import dev.cohort.training.TrainingJobs;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -33,6 +36,8 @@ public final class CohortNode implements AutoCloseable {
   private final StreamLog log;
   private final Sagas sagas;
   private final TrainingJobs training;
+  private final Security security;
+  private final List<Endpoint> endpoints;
 
   CohortNode(
       ActorSystem<Void> system,
@@ -44,7 +49,9 @@ public final class CohortNode implements AutoCloseable {
       Kv kv,
       StreamLog log,
       Sagas sagas,
-      TrainingJobs training) {
+      TrainingJobs training,
+      Security security,
+      List<Endpoint> endpoints) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.etcd = etcd;
@@ -55,6 +62,21 @@ public final class CohortNode implements AutoCloseable {
     this.log = log;
     this.sagas = sagas;
     this.training = training;
+    this.security = security;
+    this.endpoints = endpoints;
+  }
+
+  /**
+   * Users, roles, tokens and the auth switch of the listeners (HTTP, Kafka, etcd). The embedded
+   * APIs themselves are never checked: they run as the embedding application, with full rights.
+   */
+  public Security security() {
+    return security;
+  }
+
+  /** Every endpoint the gateway serves, with the permission each requires (for tests). */
+  List<Endpoint> endpoints() {
+    return endpoints;
   }
 
   /** Data-parallel training jobs (submit, get, cancel). */

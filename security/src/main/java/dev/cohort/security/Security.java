@@ -16,7 +16,7 @@ import org.apache.pekko.Done;
  * hashed (PBKDF2-HMAC-SHA256, salted) on the node that receives them; tokens are stored as SHA-256
  * digests. Neither a password nor a token is ever logged or returned after it was issued.
  */
-public interface Security {
+public interface Security extends Authorizer {
 
   /** Whether requests must authenticate. */
   CompletionStage<Boolean> enabled();
@@ -82,6 +82,7 @@ public interface Security {
    * {@code resources}. Allowed without a token while auth is disabled. Refusals are counted and
    * audited by the caller ({@link Audit}), which knows the request.
    */
+  @Override
   CompletionStage<AuthDecision> decide(
       Optional<String> token, Access access, List<Resource> resources);
 

@@ -47,7 +47,10 @@ final class StateCache {
                     fetchedAtNanos = askedAt;
                   }
                 }
-                if (failure != null) {
+                SecurityState stale = staleDisabled();
+                if (failure != null && stale != null) {
+                  started.complete(stale);
+                } else if (failure != null) {
                   started.completeExceptionally(failure);
                 } else {
                   started.complete(fetched);
@@ -55,6 +58,15 @@ final class StateCache {
               });
     }
     return started;
+  }
+
+  /**
+   * The last copy when it says auth is disabled: a node with auth off keeps serving while the
+   * registry moves to another node, rather than failing every request. A copy that says auth is
+   * enabled is never served stale.
+   */
+  private synchronized SecurityState staleDisabled() {
+    return state != null && !state.enabled() ? state : null;
   }
 
   /** Makes {@code answered} (the registry's state after a change) the copy; returns it. */
