@@ -1,6 +1,7 @@
 package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.AuthCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
@@ -33,22 +34,26 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      AuthCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
 
   public static void main(String[] args) {
-    int exit =
-        new CommandLine(new Main())
-            .setExecutionExceptionHandler(
-                (error, command, parsed) -> {
-                  command.getErr().println("error: " + error.getMessage());
-                  return 1;
-                })
-            .execute(args);
+    int exit = commandLine().execute(args);
     if (exit != 0 || !RunCommand.keepsRunning(args)) {
       System.exit(exit);
     }
+  }
+
+  /** The command line, with its one way of reporting a failed command (exit status 1). */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler(
+            (error, command, parsed) -> {
+              command.getErr().println("error: " + error.getMessage());
+              return 1;
+            });
   }
 
   /** The version from the build's configuration. */

@@ -52,7 +52,8 @@ class LayeringTest {
           Map.entry("security", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry("kv", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry(
-              "etcd", Set.of("observability", "persistence", "cluster", "sharding", "security", "kv")),
+              "etcd",
+              Set.of("observability", "persistence", "cluster", "sharding", "security", "kv")),
           Map.entry("log", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry(
               "saga", Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
