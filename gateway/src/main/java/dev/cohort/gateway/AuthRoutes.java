@@ -121,7 +121,7 @@ public final class AuthRoutes extends JsonRoutes {
 
   private void auditIssue(String user, String source, IssuedToken token, Throwable failure) {
     if (token != null) {
-      audit.tokenIssued(user, source, Authorization.LISTENER);
+      audit.authenticated(user, source, Authorization.LISTENER);
       return;
     }
     Throwable cause = dev.cohort.persistence.AskFailures.unwrap(failure);

@@ -129,7 +129,7 @@ public final class Cohort {
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       InetSocketAddress kafka =
           kafkaSettings.enabled()
-              ? KafkaListener.start(system, kafkaSettings, log).address()
+              ? KafkaListener.start(system, kafkaSettings, log, security).address()
               : null;
       return new CohortNode(
           system,

@@ -54,9 +54,9 @@ public final class Audit {
     write("auth_change", action, user, source, listener, what);
   }
 
-  /** A successful password check that issued a token. */
-  public void tokenIssued(String user, String source, String listener) {
-    write("token_issued", "", user, source, listener, "");
+  /** A successful password check (a token issued, a SASL exchange). */
+  public void authenticated(String user, String source, String listener) {
+    write("authenticated", "", user, source, listener, "");
   }
 
   private static void write(

@@ -25,6 +25,9 @@ public record AuthDecision(Outcome outcome, String user, String reason) {
   public static final String BAD_PASSWORD = "bad_password";
   public static final String RATE_LIMITED = "rate_limited";
 
+  /** A request on a connection that never authenticated (Kafka without SASL). */
+  public static final String MISSING_CREDENTIALS = "missing_credentials";
+
   public static AuthDecision allowed(String user) {
     return new AuthDecision(Outcome.ALLOWED, user, "");
   }

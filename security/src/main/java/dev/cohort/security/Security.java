@@ -86,6 +86,10 @@ public interface Security extends Authorizer {
   CompletionStage<AuthDecision> decide(
       Optional<String> token, Access access, List<Resource> resources);
 
-  /** Whether {@code user} (already authenticated) may have {@code access} on {@code resource}. */
-  CompletionStage<Boolean> permits(String user, Access access, Resource resource);
+  /**
+   * Whether {@code user} (authenticated by a listener's own handshake, such as Kafka's SASL) may
+   * have {@code access} on every one of {@code resources} now: true for anyone while auth is
+   * disabled, false for a user since deleted.
+   */
+  CompletionStage<Boolean> permits(String user, Access access, List<Resource> resources);
 }

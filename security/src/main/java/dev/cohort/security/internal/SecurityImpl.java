@@ -316,9 +316,9 @@ public final class SecurityImpl implements Security {
   }
 
   @Override
-  public CompletionStage<Boolean> permits(String user, Access access, Resource resource) {
+  public CompletionStage<Boolean> permits(String user, Access access, List<Resource> resources) {
     return cache
         .fresh()
-        .thenApply(s -> !s.enabled() || Permissions.permits(s, user, access, List.of(resource)));
+        .thenApply(s -> !s.enabled() || Permissions.permits(s, user, access, resources));
   }
 }
