@@ -102,7 +102,7 @@ public final class Cohort {
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
-      EtcdServer etcd = EtcdServer.start(system, kv);
+      EtcdServer etcd = EtcdServer.start(system, kv, security);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
       TrainingJobs training =
