@@ -125,12 +125,9 @@ public final class AuthRoutes extends JsonRoutes {
       return;
     }
     Throwable cause = dev.cohort.persistence.AskFailures.unwrap(failure);
-    if (cause instanceof SecurityException e && e.is(SecurityError.AUTHENTICATION_FAILED)) {
-      audit.authFailure(
-          dev.cohort.security.AuthDecision.BAD_PASSWORD, user, source, Authorization.LISTENER, "");
-    } else if (cause instanceof SecurityException e && e.is(SecurityError.TOO_MANY_ATTEMPTS)) {
-      audit.authFailure(
-          dev.cohort.security.AuthDecision.RATE_LIMITED, user, source, Authorization.LISTENER, "");
+    if (cause instanceof SecurityException e
+        && (e.is(SecurityError.AUTHENTICATION_FAILED) || e.is(SecurityError.TOO_MANY_ATTEMPTS))) {
+      audit.passwordRefused(cause, user, source, Authorization.LISTENER, "POST /v1/auth/tokens");
     }
   }
 
@@ -175,12 +172,18 @@ public final class AuthRoutes extends JsonRoutes {
   // Users
 
   private Route users() {
+    return listed(security.users(), "users", AuthRoutes::user);
+  }
+
+  /** {@code {"<field>":[…]}}: the items of {@code all}, each rendered by {@code render}. */
+  private <T> Route listed(
+      CompletionStage<List<T>> all, String field, Function<T, ObjectNode> render) {
     return onSuccess(
-        security.users(),
-        all -> {
+        all,
+        items -> {
           ObjectNode body = Json.object();
-          ArrayNode list = body.putArray("users");
-          all.forEach(u -> list.add(user(u)));
+          ArrayNode list = body.putArray(field);
+          items.forEach(item -> list.add(render.apply(item)));
           return complete(Json.ok(body));
         });
   }
@@ -253,14 +256,7 @@ public final class AuthRoutes extends JsonRoutes {
   // Roles
 
   private Route roles() {
-    return onSuccess(
-        security.roles(),
-        all -> {
-          ObjectNode body = Json.object();
-          ArrayNode list = body.putArray("roles");
-          all.forEach(r -> list.add(role(r)));
-          return complete(Json.ok(body));
-        });
+    return listed(security.roles(), "roles", AuthRoutes::role);
   }
 
   private static ObjectNode role(Role role) {

@@ -128,6 +128,12 @@ class AuthHttpTest {
             "{\"password\":\"" + password + "\",\"roles\":" + roles + "}"));
   }
 
+  /** A role with one permission, added by root over HTTP. */
+  private static void addRole(String name, String permission) throws Exception {
+    ok(as(rootToken, "PUT", "/v1/auth/roles/" + name, null));
+    ok(as(rootToken, "POST", "/v1/auth/roles/" + name + "/grant", permission));
+  }
+
   private static String grant(String resource, String name, String keyPrefix, String access) {
     return "{\"resource\":\""
         + resource
@@ -173,13 +179,7 @@ class AuthHttpTest {
   void permissionEdgesAllowedDeniedRevokedExpired() throws Exception {
     ok(as(rootToken, "PUT", "/v1/kv/default/keys/app/x", "{\"value\":\"1\"}"));
     ok(as(rootToken, "PUT", "/v1/kv/default/keys/other/y", "{\"value\":\"2\"}"));
-    ok(as(rootToken, "PUT", "/v1/auth/roles/app-reader", null));
-    ok(
-        as(
-            rootToken,
-            "POST",
-            "/v1/auth/roles/app-reader/grant",
-            grant("kv", "default", "app/", "read")));
+    addRole("app-reader", grant("kv", "default", "app/", "read"));
     addUser("alice", ALICE_PASSWORD, "[\"app-reader\"]");
     String alice = token("alice", ALICE_PASSWORD, null);
 
@@ -244,13 +244,7 @@ class AuthHttpTest {
   @Test
   @Order(4)
   void aWatchClosesWhenItsTokenIsRevoked() throws Exception {
-    ok(as(rootToken, "PUT", "/v1/auth/roles/watcher", null));
-    ok(
-        as(
-            rootToken,
-            "POST",
-            "/v1/auth/roles/watcher/grant",
-            grant("kv", "default", "feed/", "read")));
+    addRole("watcher", grant("kv", "default", "feed/", "read"));
     addUser("walter", ALICE_PASSWORD, "[\"watcher\"]");
     String walter = token("walter", ALICE_PASSWORD, null);
     assertError(

@@ -3,6 +3,7 @@ package dev.cohort.security;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.observability.Metrics;
+import dev.cohort.persistence.AskFailures;
 import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Instant;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,6 +42,24 @@ public final class Audit {
   public void authFailure(String reason, String user, String source, String listener, String what) {
     failures.labelValues(reason).inc();
     write("auth_failure", reason, user, source, listener, what);
+  }
+
+  /**
+   * A refused password check, audited with its reason (rate limited, or a bad password: the
+   * listener's answer never says which part was wrong). Returns whether it was the rate limit.
+   */
+  public boolean passwordRefused(
+      Throwable failure, String user, String source, String listener, String what) {
+    boolean limited =
+        AskFailures.unwrap(failure) instanceof SecurityException e
+            && e.is(SecurityError.TOO_MANY_ATTEMPTS);
+    authFailure(
+        limited ? AuthDecision.RATE_LIMITED : AuthDecision.BAD_PASSWORD,
+        user,
+        source,
+        listener,
+        what);
+    return limited;
   }
 
   /** An authenticated request its roles do not permit. */

@@ -1,11 +1,7 @@
 package dev.cohort.etcd.internal;
 
-import dev.cohort.persistence.AskFailures;
 import dev.cohort.security.Audit;
-import dev.cohort.security.AuthDecision;
 import dev.cohort.security.Security;
-import dev.cohort.security.SecurityError;
-import dev.cohort.security.SecurityException;
 import io.etcd.jetcd.api.AuthGrpc;
 import io.etcd.jetcd.api.AuthenticateRequest;
 import io.etcd.jetcd.api.AuthenticateResponse;
@@ -53,14 +49,7 @@ public final class EtcdAuthService extends AuthGrpc.AuthImplBase {
                 return;
               }
               boolean limited =
-                  AskFailures.unwrap(failure) instanceof SecurityException e
-                      && e.is(SecurityError.TOO_MANY_ATTEMPTS);
-              audit.authFailure(
-                  limited ? AuthDecision.RATE_LIMITED : AuthDecision.BAD_PASSWORD,
-                  user,
-                  source,
-                  LISTENER,
-                  "Auth/Authenticate");
+                  audit.passwordRefused(failure, user, source, LISTENER, "Auth/Authenticate");
               observer.onError(
                   limited
                       ? Status.RESOURCE_EXHAUSTED

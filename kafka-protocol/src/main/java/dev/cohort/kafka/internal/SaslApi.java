@@ -1,11 +1,7 @@
 package dev.cohort.kafka.internal;
 
-import dev.cohort.persistence.AskFailures;
 import dev.cohort.security.Audit;
-import dev.cohort.security.AuthDecision;
 import dev.cohort.security.Security;
-import dev.cohort.security.SecurityError;
-import dev.cohort.security.SecurityException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -69,14 +65,8 @@ final class SaslApi {
                     .setAuthBytes(new byte[0]);
               }
               boolean limited =
-                  AskFailures.unwrap(thrown) instanceof SecurityException e
-                      && e.is(SecurityError.TOO_MANY_ATTEMPTS);
-              audit.authFailure(
-                  limited ? AuthDecision.RATE_LIMITED : AuthDecision.BAD_PASSWORD,
-                  user,
-                  session.source(),
-                  LISTENER,
-                  "SaslAuthenticate");
+                  audit.passwordRefused(
+                      thrown, user, session.source(), LISTENER, "SaslAuthenticate");
               return failure(
                   Errors.SASL_AUTHENTICATION_FAILED,
                   limited
