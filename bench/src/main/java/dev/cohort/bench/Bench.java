@@ -25,6 +25,7 @@ public final class Bench {
     WORKLOADS.put("ap-load", new ApLoadWorkload());
     WORKLOADS.put("chaos", new ChaosBench());
     WORKLOADS.put("counter", new CounterWorkload());
+    WORKLOADS.put("fuzz-http", new FuzzHttpWorkload());
     WORKLOADS.put("journal-open", new JournalOpenWorkload());
     WORKLOADS.put("kafka-listener", new KafkaListenerWorkload());
     WORKLOADS.put("kv-http", new KvHttpWorkload());

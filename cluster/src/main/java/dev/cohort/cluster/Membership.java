@@ -1,5 +1,6 @@
 package dev.cohort.cluster;
 
+import dev.cohort.cluster.internal.CrashDetector;
 import dev.cohort.cluster.internal.SharedJournalRule;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +29,17 @@ public final class Membership {
     if (settings.seeds().isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  /**
+   * Starts downing members whose process is gone as soon as their remoting port refuses
+   * connections, when {@code cohort.cluster.crash-detection.enabled} is on (see {@link
+   * CrashDetectionSettings}).
+   */
+  public static void downCrashedMembers(ActorSystem<?> system, CrashDetectionSettings settings) {
+    if (settings.enabled()) {
+      system.systemActorOf(CrashDetector.create(settings), "cohort-crash-detector", Props.empty());
     }
   }
 
@@ -68,6 +80,18 @@ public final class Membership {
           return java.util.concurrent.CompletableFuture.completedFuture(
               org.apache.pekko.Done.done());
         });
+  }
+
+  /**
+   * Whether this node stopped because it left the cluster gracefully, as an operator asks with
+   * {@code PUT /v1/cluster/members/{address}} and {@code {"operation":"leave"}}: a deliberate stop,
+   * unlike being downed.
+   */
+  public static boolean leftOnRequest(ActorSystem<?> system) {
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .filter(reason -> reason == CoordinatedShutdown.clusterLeavingReason())
+        .isPresent();
   }
 
   /**

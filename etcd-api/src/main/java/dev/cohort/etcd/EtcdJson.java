@@ -1,5 +1,7 @@
 package dev.cohort.etcd;
 
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
@@ -17,6 +19,8 @@ import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.StringReader;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -87,7 +91,7 @@ public final class EtcdJson {
     Message request;
     try {
       Message.Builder builder = u.prototype().clone();
-      PARSER.merge(body == null || body.isBlank() ? "{}" : body, builder);
+      parse(body, builder);
       request = builder.build();
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       return CompletableFuture.completedFuture(
@@ -124,7 +128,7 @@ public final class EtcdJson {
    */
   public Optional<Reply> watchRequestError(String body) {
     try {
-      PARSER.merge(body == null || body.isBlank() ? "{}" : body, WatchRequest.newBuilder());
+      parse(body, WatchRequest.newBuilder());
       return Optional.empty();
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       return Optional.of(error(Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
@@ -139,7 +143,7 @@ public final class EtcdJson {
   public Source<String, NotUsed> watch(String body) {
     WatchRequest.Builder b = WatchRequest.newBuilder();
     try {
-      PARSER.merge(body == null || body.isBlank() ? "{}" : body, b);
+      parse(body, b);
     } catch (InvalidProtocolBufferException e) {
       return Source.failed(e);
     }
@@ -189,6 +193,24 @@ public final class EtcdJson {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("cannot print " + m.getDescriptorForType().getFullName(), e);
     }
+  }
+
+  /**
+   * Merges a request body (blank: the empty message) into {@code builder}. protobuf's JSON parser
+   * is lenient (single quotes, {@code NaN}, unquoted names, comments); etcd's gateway reads strict
+   * JSON, so the body is checked as strict JSON first and anything else is an invalid argument.
+   */
+  static void parse(String body, Message.Builder builder) throws InvalidProtocolBufferException {
+    String json = body == null || body.isBlank() ? "{}" : body;
+    try (JsonReader reader = new JsonReader(new StringReader(json))) {
+      reader.skipValue();
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new InvalidProtocolBufferException("invalid JSON: data after the value");
+      }
+    } catch (IOException | IllegalStateException e) {
+      throw new InvalidProtocolBufferException("invalid JSON: " + e.getMessage());
+    }
+    PARSER.merge(json, builder);
   }
 
   private static Reply error(Status status) {

@@ -12,7 +12,6 @@ import dev.cohort.security.Access;
 import dev.cohort.security.Resource;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The HTTP routes only AP keyspaces have: where a key's replicas are ({@code GET
@@ -20,7 +19,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * repair run by the answering node ({@code POST /v1/kv/{ks}/repair}, as {@code nodetool repair}).
  * On a CP keyspace both answer 400 {@code not_supported_in_cp_mode}. Stateless.
  */
-public final class ApRoutes extends JsonRoutes {
+public final class ApRoutes extends JsonRoutes implements RouteGroup {
   private final Kv kv;
   private final ApKeyspaces ap;
 
@@ -29,6 +28,7 @@ public final class ApRoutes extends JsonRoutes {
     this.ap = ap;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get(
@@ -51,10 +51,6 @@ public final class ApRoutes extends JsonRoutes {
                 onSuccess(
                     apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),
                     result -> complete(Json.ok(repair(p.get("ks"), result))))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   /** The AP keyspace named {@code name}; fails for a CP keyspace or one that does not exist. */

@@ -32,7 +32,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * audited with who made it. A failed token exchange says only "wrong user name or password", and is
  * audited and counted with its reason.
  */
-public final class AuthRoutes extends JsonRoutes {
+public final class AuthRoutes extends JsonRoutes implements RouteGroup {
   private static final Guard CLUSTER_ADMIN = Guard.admin(p -> Resource.cluster());
 
   private final Security security;
@@ -43,6 +43,7 @@ public final class AuthRoutes extends JsonRoutes {
     this.audit = audit;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.post(
@@ -85,10 +86,6 @@ public final class AuthRoutes extends JsonRoutes {
             "/v1/auth/roles/{role}/revoke",
             CLUSTER_ADMIN,
             p -> body(j -> changeGrant(p.get("role"), j, false))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   // Tokens

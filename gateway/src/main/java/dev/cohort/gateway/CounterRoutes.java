@@ -10,23 +10,20 @@ import org.apache.pekko.http.javadsl.server.Route;
  * {@code GET /v1/counters/{name}} reads a durable counter; {@code POST /v1/counters/{name}} with
  * {@code {"delta":n}} (default 1) adds to it and answers once the increment is in the journal.
  */
-public final class CounterRoutes extends JsonRoutes {
+public final class CounterRoutes extends JsonRoutes implements RouteGroup {
   private final Counters counters;
 
   public CounterRoutes(Counters counters) {
     this.counters = counters;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get(
             "/v1/counters/{name}", Guard.read(p -> Resource.cluster()), p -> read(p.get("name"))),
         Endpoint.post(
             "/v1/counters/{name}", Guard.write(p -> Resource.cluster()), p -> add(p.get("name"))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   private Route read(String name) {

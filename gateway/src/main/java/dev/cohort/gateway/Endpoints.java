@@ -39,9 +39,12 @@ public final class Endpoints extends AllDirectives {
     this.byTemplate = List.copyOf(grouped.values());
   }
 
-  /** One route for {@code endpoints}; a template may appear once per method. */
-  public static Route route(List<Endpoint> endpoints) {
-    return new Endpoints(endpoints).route();
+  /**
+   * One route for {@code endpoints}; a template may appear once per method. The route lists its
+   * endpoints ({@link DeclaredRoute}) for {@link ServedEndpoints}.
+   */
+  public static DeclaredRoute route(List<Endpoint> endpoints) {
+    return new DeclaredRoute(new Endpoints(endpoints).route(), endpoints);
   }
 
   private Route route() {

@@ -21,15 +21,17 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
 import org.apache.pekko.http.javadsl.server.ValidationRejection;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.pattern.AskTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns every failure into the one JSON error shape with the right status: business errors ({@link
- * CohortException}) by their kind, timeouts as 504, oversized bodies as 413, Pekko HTTP's
- * rejections (no route, wrong method, bad query parameter) as 4xx, and anything unexpected as 500
- * with a log line — never an HTML page or a dropped connection.
+ * CohortException}) by their kind, timeouts as 504, oversized bodies as 413, requests Pekko HTTP
+ * found illegal while reading them by their 4xx status, Pekko HTTP's rejections (no route, wrong
+ * method, bad query parameter) as 4xx, and anything unexpected as 500 with a log line — never an
+ * HTML page or a dropped connection.
  */
 final class ErrorHandling extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ErrorHandling.class);
@@ -54,6 +56,15 @@ final class ErrorHandling extends AllDirectives {
     }
     if (e instanceof EntityStreamSizeException size) {
       return Json.error(GatewayError.BODY_TOO_LARGE, tooLarge(size));
+    }
+    if (e instanceof IllegalRequestException bad && bad.status().intValue() / 100 == 4) {
+      int status = bad.status().intValue();
+      String message = bad.info().formatPretty();
+      return switch (status) {
+        case 413 -> Json.error(GatewayError.BODY_TOO_LARGE, message);
+        case 408 -> Json.error(status, GatewayError.BODY_TIMEOUT.code(), message);
+        default -> Json.error(status, GatewayError.MALFORMED_REQUEST.code(), message);
+      };
     }
     log.error("unexpected failure while handling a request", e);
     return Json.error(GatewayError.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName());

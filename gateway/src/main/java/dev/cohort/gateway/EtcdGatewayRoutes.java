@@ -19,13 +19,14 @@ import org.apache.pekko.util.ByteString;
  * (a stream of JSON lines). Bodies and errors are etcd's ({@code {"error","message","code"}} with
  * the gRPC code), not Cohort's {@code /v1} error shape: these paths speak etcd's protocol.
  */
-public final class EtcdGatewayRoutes extends AllDirectives {
+public final class EtcdGatewayRoutes extends AllDirectives implements RouteGroup {
   private final EtcdJson etcd;
 
   public EtcdGatewayRoutes(EtcdJson etcd) {
     this.etcd = etcd;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.post(
@@ -40,10 +41,6 @@ public final class EtcdGatewayRoutes extends AllDirectives {
             "/v3/kv/txn", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/txn")),
         Endpoint.post("/v3/lease/grant", Guard.authenticated(), p -> unary("lease/grant")),
         Endpoint.post("/v3/watch", Guard.read(p -> Resource.all(ResourceType.KV)), p -> watch()));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   private Route unary(String call) {

@@ -13,6 +13,11 @@ public enum GatewayError implements ErrorCode {
   NOT_FOUND(ErrorKind.NOT_FOUND),
   /** The path exists with other methods; the {@code Allow} header lists them. */
   METHOD_NOT_ALLOWED(ErrorKind.METHOD_NOT_ALLOWED),
+  /**
+   * The request line or headers could not be parsed, or are over a limit (the status says which:
+   * 400, 414 URI too long, 431 headers too large).
+   */
+  MALFORMED_REQUEST(ErrorKind.INVALID),
   /** The body is not JSON; the message names the line and column. */
   MALFORMED_JSON(ErrorKind.INVALID),
   /** A JSON field is missing or breaks its rule; the message names the field. */
@@ -21,6 +26,8 @@ public enum GatewayError implements ErrorCode {
   MALFORMED_BODY(ErrorKind.INVALID),
   /** The body is over {@code cohort.gateway.max-body-bytes}. */
   BODY_TOO_LARGE(ErrorKind.TOO_LARGE),
+  /** The request body did not arrive within the deadline (HTTP 408); nothing was done. */
+  BODY_TIMEOUT(ErrorKind.INVALID),
   /** The body is not {@code application/json}. */
   UNSUPPORTED_MEDIA_TYPE(ErrorKind.UNSUPPORTED_MEDIA_TYPE),
   /** A required query parameter is absent. */

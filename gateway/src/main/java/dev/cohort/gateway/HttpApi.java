@@ -1,5 +1,6 @@
 package dev.cohort.gateway;
 
+import com.typesafe.config.Config;
 import dev.cohort.observability.Metrics;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
@@ -8,6 +9,7 @@ import dev.cohort.security.Authorizer;
 import dev.cohort.security.SecuritySettings;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -22,11 +24,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's outer layers around every service's routes, outermost first: access log and HTTP
- * metrics, the request's server span ({@link RequestTracing}), error handling, the request body
- * size limit; it also hands every request the gateway's {@link Authorization}, which each matched
- * endpoint's guard asks. Routes name themselves with {@link #named} so that metrics carry a route
- * template ({@code /v1/counters/{name}}) rather than raw paths, which would give every key its own
- * series.
+ * metrics, the request's server span ({@link RequestTracing}), Pekko's request timeout answered as
+ * 504 timeout, error handling, reading the whole request body (at most {@code max-body-bytes},
+ * within most of Pekko's request timeout) before any route. Reading it first also means that a
+ * route which answers without looking at the body never closes the connection over unread bytes,
+ * which would reset it and lose the answer. Routes name themselves with {@link #named} so that
+ * metrics carry a route template ({@code /v1/counters/{name}}) rather than raw paths, which would
+ * give every key its own series. It also hands every request the gateway's {@link Authorization},
+ * which each matched endpoint's guard asks.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -36,6 +41,7 @@ public final class HttpApi extends AllDirectives {
   private final Counter requests;
   private final Histogram latency;
   private final long maxBodyBytes;
+  private final Duration bodyTimeout;
   private final Tracing tracing;
   private final Authorization authorization;
 
@@ -54,6 +60,7 @@ public final class HttpApi extends AllDirectives {
             "cohort_http_request_seconds", "HTTP request latency to the response head",
             "route", "status");
     this.maxBodyBytes = settings.maxBodyBytes();
+    this.bodyTimeout = bodyTimeout(system.settings().config());
     this.tracing = Tracing.get(system);
     SecuritySettings security = SecuritySettings.create(system.settings().config());
     this.authorization =
@@ -61,7 +68,7 @@ public final class HttpApi extends AllDirectives {
             authorizer, Audit.create(system), security.realm(), security.streamCheckInterval());
   }
 
-  /** Wraps {@code routes} (tried in order) with access log, metrics, errors and size limit. */
+  /** Wraps {@code routes} (tried in order) with access log, metrics, errors and the body read. */
   public Route wrap(List<Route> routes) {
     return extractRequest(
         request -> {
@@ -78,18 +85,44 @@ public final class HttpApi extends AllDirectives {
                       () ->
                           trace.around(
                               () ->
-                                  new ErrorHandling()
-                                      .handle(
-                                          () ->
-                                              withSizeLimit(
-                                                  maxBodyBytes,
+                                  withRequestTimeoutResponse(
+                                      HttpApi::requestTimedOut,
+                                      () ->
+                                          new ErrorHandling()
+                                              .handle(
                                                   () ->
-                                                      concat(
-                                                          routes.getFirst(),
-                                                          routes.stream()
-                                                              .skip(1)
-                                                              .toArray(Route[]::new)))))));
+                                                      withSizeLimit(
+                                                          maxBodyBytes,
+                                                          () ->
+                                                              toStrictEntity(
+                                                                  bodyTimeout,
+                                                                  Long.MAX_VALUE,
+                                                                  () -> concat(routes))))))));
         });
+  }
+
+  /** Pekko's request timeout fired before any answer: the one error shape, 504 timeout. */
+  private static HttpResponse requestTimedOut(HttpRequest request) {
+    return Json.error(
+        GatewayError.TIMEOUT,
+        "no answer within pekko.http.server.request-timeout; the outcome is unknown");
+  }
+
+  /**
+   * Three quarters of Pekko's request timeout: a body that has not arrived by then is the client's
+   * fault, 408 body_timeout, decided before Pekko's request timeout answers 504 timeout (the
+   * server's fault). An infinite request timeout leaves the body a day.
+   */
+  private static Duration bodyTimeout(Config config) {
+    String path = "pekko.http.server.request-timeout";
+    if (config.getString(path).equals("infinite")) {
+      return Duration.ofDays(1);
+    }
+    return config.getDuration(path).multipliedBy(3).dividedBy(4);
+  }
+
+  private Route concat(List<Route> routes) {
+    return concat(routes.getFirst(), routes.stream().skip(1).toArray(Route[]::new));
   }
 
   /** Names the matched route for metrics and the access log; call inside the path match. */

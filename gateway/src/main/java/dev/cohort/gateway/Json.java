@@ -1,5 +1,6 @@
 package dev.cohort.gateway;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,18 +73,22 @@ public final class Json {
     } catch (JsonProcessingException e) {
       throw new CohortException(
           GatewayError.MALFORMED_JSON,
-          "request body is not valid JSON: "
-              + e.getOriginalMessage()
-              + " (line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ")");
+          "request body is not valid JSON: " + e.getOriginalMessage() + where(e.getLocation()));
     }
     if (!(node instanceof ObjectNode object)) {
       throw invalid("", "the request body must be a JSON object");
     }
     return object;
+  }
+
+  /**
+   * Where parsing stopped, when the parser knows: a limit such as the nesting depth is reported
+   * without a location.
+   */
+  private static String where(JsonLocation location) {
+    return location == null
+        ? ""
+        : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 
   /** A required string field. */

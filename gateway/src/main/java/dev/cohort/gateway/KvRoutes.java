@@ -39,7 +39,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * is a resume token. Every error is a {@link KvException} rendered in the gateway's one error
  * shape.
  */
-public final class KvRoutes extends JsonRoutes {
+public final class KvRoutes extends JsonRoutes implements RouteGroup {
   private static final String AP = "ap";
 
   private final Kv kv;
@@ -77,6 +77,7 @@ public final class KvRoutes extends JsonRoutes {
     return List.of(Resource.kv(p.get("ks"), key));
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get(
@@ -138,10 +139,6 @@ public final class KvRoutes extends JsonRoutes {
             p -> body(json -> resign(p.get("name"), json))),
         Endpoint.get("/v1/elections/{name}/observe", ALL_KV_READ, p -> observe(p.get("name"))),
         Endpoint.get("/v1/elections/{name}", ALL_KV_READ, p -> currentLeader(p.get("name"))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   // Keyspaces

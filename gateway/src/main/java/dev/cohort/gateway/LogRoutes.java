@@ -36,7 +36,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * them, as a Kafka client keeps its positions: a position starts at the group's committed offset
  * (or by {@code auto.offset.reset}) and advances with each fetch; only commits are durable.
  */
-public final class LogRoutes extends JsonRoutes {
+public final class LogRoutes extends JsonRoutes implements RouteGroup {
   private final StreamLog log;
 
   /** The consumer settings (offset reset, session timeout) each HTTP member joined with. */
@@ -55,6 +55,7 @@ public final class LogRoutes extends JsonRoutes {
           Access.READ,
           (p, q) -> List.of(Resource.group(p.get("group")), Resource.all(ResourceType.TOPIC)));
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.post(
@@ -113,10 +114,6 @@ public final class LogRoutes extends JsonRoutes {
             "/v1/groups/{group}/offsets",
             Guard.read(p -> Resource.group(p.get("group"))),
             p -> body(json -> commit(p.get("group"), json))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   // Topics

@@ -19,7 +19,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * The node's own endpoints: {@code GET /health/alive}, {@code GET /health/ready}, {@code GET
  * /v1/cluster} and {@code GET /metrics}.
  */
-public final class NodeRoutes extends AllDirectives {
+public final class NodeRoutes extends AllDirectives implements RouteGroup {
   private static final java.time.Duration SHARD_STATS_TIMEOUT = java.time.Duration.ofSeconds(5);
 
   private final ActorSystem<?> system;
@@ -32,6 +32,7 @@ public final class NodeRoutes extends AllDirectives {
     this.metrics = Metrics.get(system);
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get(
@@ -50,10 +51,6 @@ public final class NodeRoutes extends AllDirectives {
             p -> metrics()));
   }
 
-  public Route route() {
-    return Endpoints.route(endpoints());
-  }
-
   private Route alive() {
     ObjectNode body = Json.object();
     body.put("status", "alive");
@@ -68,6 +65,12 @@ public final class NodeRoutes extends AllDirectives {
           body.put("ready", readiness.ready());
           body.put("memberStatus", readiness.memberStatus());
           body.put("journal", readiness.journalAnswers() ? "ok" : "not answering");
+          body.put(
+              "journalWrites",
+              readiness
+                  .journalWriteFailure()
+                  .map(f -> "failing since " + f.since() + ": " + f.reason())
+                  .orElse("ok"));
           return complete(
               Json.response(
                   readiness.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));

@@ -19,13 +19,14 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * {@code POST /v1/projections/{name}/rebuild|stop|resume}. Errors are the {@code SagaException}
  * codes of {@link Projections}, in the gateway's error shape.
  */
-public final class ProjectionRoutes extends JsonRoutes {
+public final class ProjectionRoutes extends JsonRoutes implements RouteGroup {
   private final Projections projections;
 
   public ProjectionRoutes(Projections projections) {
     this.projections = projections;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get("/v1/projections", Guard.read(p -> Resource.cluster()), p -> list()),
@@ -53,10 +54,6 @@ public final class ProjectionRoutes extends JsonRoutes {
             "/v1/projections/{name}",
             Guard.admin(p -> Resource.cluster()),
             p -> delete(p.get("name"))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   private Route list() {

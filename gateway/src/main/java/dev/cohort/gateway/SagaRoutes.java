@@ -30,13 +30,14 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * of instance updates ({@code GET /v1/sagas/updates}). Contexts, inputs and step outputs are JSON
  * documents and are returned as such.
  */
-public final class SagaRoutes extends JsonRoutes {
+public final class SagaRoutes extends JsonRoutes implements RouteGroup {
   private final Sagas sagas;
 
   public SagaRoutes(Sagas sagas) {
     this.sagas = sagas;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.get(
@@ -77,10 +78,6 @@ public final class SagaRoutes extends JsonRoutes {
             "/v1/sagas/{definition}/instances",
             Guard.write(p -> Resource.saga(p.get("definition"))),
             p -> body(json -> start(p.get("definition"), json))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   private Route updates() {

@@ -26,13 +26,14 @@ import org.apache.pekko.http.javadsl.server.Route;
  * recoveries and latest checkpoint; {@code DELETE} cancels it; {@code GET /v1/training/jobs} lists
  * every job (id, name, state, epoch, step, workers).
  */
-public final class TrainingRoutes extends JsonRoutes {
+public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
   private final TrainingJobs jobs;
 
   public TrainingRoutes(TrainingJobs jobs) {
     this.jobs = jobs;
   }
 
+  @Override
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.post(
@@ -51,10 +52,6 @@ public final class TrainingRoutes extends JsonRoutes {
             "/v1/training/jobs/{id}",
             Guard.write(p -> Resource.training(p.get("id"))),
             p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s))))));
-  }
-
-  public Route route() {
-    return Endpoints.route(endpoints());
   }
 
   private Route submit(JsonNode json) {

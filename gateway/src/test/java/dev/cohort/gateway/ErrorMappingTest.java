@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.observability.Metrics;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.security.AuthDecision;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
@@ -27,32 +23,21 @@ import org.junit.jupiter.api.Test;
 
 /** Every kind of failure reaches the client as the one JSON error shape with the right status. */
 class ErrorMappingTest extends AllDirectives {
-  private static final ActorTestKit testKit =
-      ActorTestKit.create(
-          ConfigFactory.parseString(
-                  "pekko.actor.provider = local\ncohort.gateway { port = 0, max-body-bytes = 1KiB }")
-              .withFallback(ConfigFactory.load()));
   private static final HttpClient client = HttpClient.newHttpClient();
+  private static TestGateway gateway;
   private static String base;
 
   @BeforeAll
   static void bind() throws Exception {
-    GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());
-    InetSocketAddress address =
-        Gateway.bind(
-                testKit.system(),
-                settings,
-                (token, access, resources) ->
-                    CompletableFuture.completedFuture(AuthDecision.allowed("")),
-                List.of(new ErrorMappingTest().testRoutes()))
-            .toCompletableFuture()
-            .get();
-    base = "http://127.0.0.1:" + address.getPort();
+    gateway =
+        TestGateway.start(
+            "cohort.gateway.max-body-bytes = 1KiB", new ErrorMappingTest().testRoutes());
+    base = gateway.base();
   }
 
   @AfterAll
   static void shutdown() {
-    testKit.shutdownTestKit();
+    gateway.close();
   }
 
   private static final Guard OPEN = Guard.open("error mapping only");
@@ -111,6 +96,47 @@ class ErrorMappingTest extends AllDirectives {
     JsonNode error = Json.MAPPER.readTree(response.body()).get("error");
     assertEquals(code, error.get("code").asText(), response.body());
     assertTrue(!error.get("message").asText().isBlank());
+  }
+
+  /** Sends {@code request} as raw bytes (no client would send it) and reads status and body. */
+  private static String[] raw(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String answer =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String[] headAndBody = answer.split("\r\n\r\n", 2);
+      return new String[] {headAndBody[0], headAndBody.length > 1 ? headAndBody[1] : ""};
+    }
+  }
+
+  private static void assertRawError(String[] answer, int status, String code) throws Exception {
+    assertTrue(answer[0].startsWith("HTTP/1.1 " + status + " "), answer[0]);
+    assertTrue(answer[0].contains("Content-Type: application/json"), answer[0]);
+    JsonNode error = Json.MAPPER.readTree(answer[1]).get("error");
+    assertEquals(code, error.get("code").asText(), answer[1]);
+    assertTrue(!error.get("message").asText().isBlank());
+  }
+
+  @Test
+  void requestsPekkoCannotParseGetTheJsonErrorShape() throws Exception {
+    String close = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assertRawError(raw("GET /test/x?a=%zz" + close), 400, "malformed_request");
+    assertRawError(raw("GET /test/x/\u00ff" + close), 400, "malformed_request");
+    assertRawError(raw("GET /test/" + "x".repeat(3_000) + close), 414, "malformed_request");
+    assertRawError(
+        raw("GET /test/x HTTP/1.1\r\nHost: x\r\nX-Big: " + "v".repeat(10_000) + "\r\n\r\n"),
+        431,
+        "malformed_request");
+    assertRawError(
+        raw("POST /test/x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+        400,
+        "malformed_request");
+    assertRawError(
+        raw("GET /test/x HTTP/1.1\r\nConnection: close\r\n\r\n"), 400, "malformed_request");
   }
 
   @Test
@@ -175,7 +201,7 @@ class ErrorMappingTest extends AllDirectives {
   @Test
   void requestsAreCountedByRouteTemplateAndStatus() throws Exception {
     send("GET", "/test/invalid", null);
-    String scrape = Metrics.get(testKit.system()).scrape();
+    String scrape = Metrics.get(gateway.system()).scrape();
     assertTrue(
         scrape.contains(
             "cohort_http_requests_total{method=\"GET\",route=\"/test/{id}\",status=\"400\"}"),
@@ -183,7 +209,7 @@ class ErrorMappingTest extends AllDirectives {
     assertTrue(scrape.contains("cohort_http_request_seconds_bucket{route=\"/test/{id}\""));
     send("PUT", "/test/other", null);
     assertTrue(
-        Metrics.get(testKit.system())
+        Metrics.get(gateway.system())
             .scrape()
             .contains(
                 "cohort_http_requests_total{method=\"PUT\",route=\"/test/{id}\",status=\"405\"}"));

@@ -104,7 +104,12 @@ public enum KvError implements ErrorCode {
   /** AP keyspaces: another replication factor is recorded for the keyspace (fixed at creation). */
   REPLICATION_FACTOR_CONFLICT(ErrorKind.CONFLICT),
   /** An AP-only operation (endpoints, repair) on a CP keyspace. */
-  NOT_SUPPORTED_IN_CP_MODE(ErrorKind.INVALID);
+  NOT_SUPPORTED_IN_CP_MODE(ErrorKind.INVALID),
+  /**
+   * The node holding the partition is unreachable and a request to it is still unanswered: this one
+   * was not sent, nothing was written; retry (the partition moves once the node is downed).
+   */
+  PARTITION_UNREACHABLE(ErrorKind.UNAVAILABLE);
 
   private final ErrorKind kind;
 

@@ -57,7 +57,8 @@ class KvErrorTest {
           "clock_offset_exceeded 503",
           "invalid_replication_factor 400",
           "replication_factor_conflict 409",
-          "not_supported_in_cp_mode 400");
+          "not_supported_in_cp_mode 400",
+          "partition_unreachable 503");
 
   @Test
   void everyReleasedCodeKeepsItsSpellingAndStatus() {

@@ -2,6 +2,7 @@ package dev.cohort.platform;
 
 import com.typesafe.config.Config;
 import dev.cohort.cluster.ClusterMetrics;
+import dev.cohort.cluster.CrashDetectionSettings;
 import dev.cohort.cluster.Membership;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
@@ -10,15 +11,17 @@ import dev.cohort.gateway.ApRoutes;
 import dev.cohort.gateway.AuthRoutes;
 import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.Endpoint;
-import dev.cohort.gateway.Endpoints;
 import dev.cohort.gateway.EtcdGatewayRoutes;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.gateway.JournalWriteGuard;
 import dev.cohort.gateway.KvRoutes;
 import dev.cohort.gateway.LogRoutes;
+import dev.cohort.gateway.MemberRoutes;
 import dev.cohort.gateway.NodeRoutes;
 import dev.cohort.gateway.ProjectionRoutes;
 import dev.cohort.gateway.SagaRoutes;
+import dev.cohort.gateway.ServedEndpoints;
 import dev.cohort.gateway.TrainingRoutes;
 import dev.cohort.kafka.KafkaListener;
 import dev.cohort.kafka.KafkaSettings;
@@ -53,6 +56,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The embedded entry point: starts a Cohort node inside the caller's JVM.
@@ -99,6 +103,7 @@ public final class Cohort {
       KafkaSettings kafkaSettings = KafkaSettings.create(config);
       SecurityService.checkExposure(
           system, security, listenerHosts(config, gateway, kafkaSettings));
+      Membership.downCrashedMembers(system, CrashDetectionSettings.create(config));
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
@@ -111,39 +116,34 @@ public final class Cohort {
               TrainingSettings.create(config),
               new StreamLogDatasets(log),
               ShardingSettings.create(config).askTimeout());
-      List<List<Endpoint>> endpoints =
+      List<Route> routes =
           List.of(
-              new NodeRoutes(system).endpoints(),
-              new AuthRoutes(security, Audit.create(system)).endpoints(),
-              new CounterRoutes(counters).endpoints(),
-              new ApRoutes(kv, ap).endpoints(),
-              new KvRoutes(kv, ap).endpoints(),
-              new EtcdGatewayRoutes(etcd.json()).endpoints(),
-              new LogRoutes(log).endpoints(),
-              new SagaRoutes(sagas).endpoints(),
-              new ProjectionRoutes(sagas.projections()).endpoints(),
-              new TrainingRoutes(training).endpoints());
+              new NodeRoutes(system).route(),
+              new MemberRoutes(system).route(),
+              new JournalWriteGuard(system)
+                  .guard(
+                      List.of(
+                          new AuthRoutes(security, Audit.create(system)).route(),
+                          new CounterRoutes(counters).route(),
+                          new ApRoutes(kv, ap).route(),
+                          new KvRoutes(kv, ap).route(),
+                          new EtcdGatewayRoutes(etcd.json()).route(),
+                          new LogRoutes(log).route(),
+                          new SagaRoutes(sagas).route(),
+                          new ProjectionRoutes(sagas.projections()).route(),
+                          new TrainingRoutes(training).route())));
       InetSocketAddress http =
-          Gateway.bind(system, gateway, security, endpoints.stream().map(Endpoints::route).toList())
+          Gateway.bind(system, gateway, security, routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       InetSocketAddress kafka =
           kafkaSettings.enabled()
               ? KafkaListener.start(system, kafkaSettings, log, security).address()
               : null;
+      List<Endpoint> endpoints = ServedEndpoints.get(system).all();
       return new CohortNode(
-          system,
-          http,
-          etcd,
-          kafka,
-          dataDir,
-          counters,
-          kv,
-          log,
-          sagas,
-          training,
-          security,
-          endpoints.stream().flatMap(List::stream).toList());
+          system, http, endpoints, etcd, kafka, dataDir, counters, kv, log, sagas, training,
+          security);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(

@@ -28,6 +28,7 @@ public final class CohortNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final InetSocketAddress httpAddress;
+  private final List<Endpoint> httpEndpoints;
   private final EtcdServer etcd;
   private final InetSocketAddress kafkaAddress;
   private final Path dataDir;
@@ -37,11 +38,11 @@ public final class CohortNode implements AutoCloseable {
   private final Sagas sagas;
   private final TrainingJobs training;
   private final Security security;
-  private final List<Endpoint> endpoints;
 
   CohortNode(
       ActorSystem<Void> system,
       InetSocketAddress httpAddress,
+      List<Endpoint> httpEndpoints,
       EtcdServer etcd,
       InetSocketAddress kafkaAddress,
       Path dataDir,
@@ -50,10 +51,10 @@ public final class CohortNode implements AutoCloseable {
       StreamLog log,
       Sagas sagas,
       TrainingJobs training,
-      Security security,
-      List<Endpoint> endpoints) {
+      Security security) {
     this.system = system;
     this.httpAddress = httpAddress;
+    this.httpEndpoints = List.copyOf(httpEndpoints);
     this.etcd = etcd;
     this.kafkaAddress = kafkaAddress;
     this.dataDir = dataDir;
@@ -63,7 +64,6 @@ public final class CohortNode implements AutoCloseable {
     this.sagas = sagas;
     this.training = training;
     this.security = security;
-    this.endpoints = endpoints;
   }
 
   /**
@@ -72,11 +72,6 @@ public final class CohortNode implements AutoCloseable {
    */
   public Security security() {
     return security;
-  }
-
-  /** Every endpoint the gateway serves, with the permission each requires (for tests). */
-  List<Endpoint> endpoints() {
-    return endpoints;
   }
 
   /** Data-parallel training jobs (submit, get, cancel). */
@@ -115,6 +110,14 @@ public final class CohortNode implements AutoCloseable {
   /** Where the HTTP gateway listens. */
   public InetSocketAddress httpAddress() {
     return httpAddress;
+  }
+
+  /**
+   * Every endpoint the gateway serves, as its route classes declare them (method and path
+   * template), in matching order.
+   */
+  public List<Endpoint> httpEndpoints() {
+    return httpEndpoints;
   }
 
   /** Where the etcd v3 gRPC listener listens, or empty when {@code cohort.etcd.port} is 0. */

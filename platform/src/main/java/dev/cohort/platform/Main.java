@@ -2,6 +2,9 @@ package dev.cohort.platform;
 
 import dev.cohort.platform.internal.RunCommand;
 import dev.cohort.platform.internal.cli.AuthCommand;
+import dev.cohort.platform.internal.cli.CliErrors;
+import dev.cohort.platform.internal.cli.ClusterCommand;
+import dev.cohort.platform.internal.cli.CompletionCommand;
 import dev.cohort.platform.internal.cli.ConsumeCommand;
 import dev.cohort.platform.internal.cli.DatasetCommand;
 import dev.cohort.platform.internal.cli.GroupsCommand;
@@ -35,6 +38,8 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       DatasetCommand.class,
       AuthCommand.class,
+      ClusterCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
@@ -46,14 +51,11 @@ public final class Main {
     }
   }
 
-  /** The command line, with its one way of reporting a failed command (exit status 1). */
-  static CommandLine commandLine() {
+  /** The command line as {@link #main} runs it; exit statuses are {@link CliErrors}'. */
+  public static CommandLine commandLine() {
     return new CommandLine(new Main())
-        .setExecutionExceptionHandler(
-            (error, command, parsed) -> {
-              command.getErr().println("error: " + error.getMessage());
-              return 1;
-            });
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(new CliErrors());
   }
 
   /** The version from the build's configuration. */

@@ -73,7 +73,9 @@ public final class ChaosHttp {
     } catch (HttpConnectTimeoutException e) {
       return unanswered(node, "connect_timeout");
     } catch (HttpTimeoutException e) {
-      return unanswered(node, "timeout");
+      return timedOut(g, node);
+    } catch (java.net.ConnectException e) {
+      return unanswered(node, Reply.REFUSED);
     } catch (IOException e) {
       return unanswered(node, "io:" + e.getClass().getSimpleName());
     } catch (InterruptedException e) {
@@ -94,15 +96,18 @@ public final class ChaosHttp {
   }
 
   /**
-   * What a write's answer proves. 2xx: applied. No answer, 5xx other than the {@code definite}
-   * codes (504 timeout, a 503 that wraps an unknown failure, 500): it may have been applied, now or
-   * later. 4xx: refused before anything was written (the gateway's rule: 400 bad input, 404, 409
-   * conflict, 413). {@code definite} names the 503 codes the service documents as "nothing was
-   * written" (for example kv's {@code txn_aborted}).
+   * What a write's answer proves. 2xx: applied. A refused connection: never sent. No answer, 5xx
+   * other than the {@code definite} codes (504 timeout, a 503 that wraps an unknown failure, 500):
+   * it may have been applied, now or later. 4xx: refused before anything was written (the gateway's
+   * rule: 400 bad input, 404, 409 conflict, 413). {@code definite} names the 503 codes the service
+   * documents as "nothing was written" (for example kv's {@code txn_aborted}).
    */
   public static Outcome writeOutcome(Reply reply, Set<String> definite) {
     if (reply.ok()) {
       return Outcome.OK;
+    }
+    if (reply.refused()) {
+      return Outcome.FAIL;
     }
     if (!reply.answered() || reply.status() >= 500 && !definite.contains(reply.code())) {
       return Outcome.INDETERMINATE;
@@ -118,19 +123,53 @@ public final class ChaosHttp {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
-   * A gateway chosen at random among those that answered their last request (or whose last
-   * unanswered request is over {@link #UNANSWERED_AVOID_NANOS} old); any when none did. As etcd's
-   * client balancer skips an endpoint that failed, so a client does not keep sending to a node that
-   * is dead or paused: the harness then measures the cluster's failover, not client luck.
+   * A gateway chosen at random among those that answered their last request or health check (or
+   * whose last unanswered one is over {@link #UNANSWERED_AVOID_NANOS} old); any when none did. As
+   * etcd's client balancer skips an endpoint that failed, so a client does not keep sending to a
+   * node that is dead or paused: the harness then measures the cluster's failover, not client luck.
    */
   public static URI any(Gateways g) {
     long now = System.nanoTime();
     List<URI> answering =
         g.nodes().stream()
-            .filter(node -> avoidUntil.getOrDefault(node, Long.MIN_VALUE) - now < 0)
+            .filter(
+                node -> {
+                  Long until = avoidUntil.get(node);
+                  return until == null || until - now < 0;
+                })
             .toList();
     List<URI> from = answering.isEmpty() ? g.nodes() : answering;
     return from.get(ThreadLocalRandom.current().nextInt(from.size()));
+  }
+
+  /** How long the health check after a timed-out request may take. */
+  static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofMillis(500);
+
+  /**
+   * A request that timed out: the gateway is passed over only when its readiness check does not
+   * answer 200 either, as a load balancer's health check decides. A timeout alone may be one slow
+   * partition behind a healthy gateway (its node unreachable and not yet downed), and avoiding
+   * healthy gateways for it steers clients onto the faulty node.
+   */
+  private static Reply timedOut(Gateways g, URI node) {
+    try {
+      HttpResponse<Void> health =
+          g.http()
+              .send(
+                  HttpRequest.newBuilder(node.resolve("/health/ready"))
+                      .timeout(HEALTH_CHECK_TIMEOUT)
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding());
+      if (health.statusCode() == 200) {
+        return new Reply(0, MissingNode.getInstance(), null, "timeout");
+      }
+    } catch (IOException e) {
+      // no answer to the health check either: avoid the gateway
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return unanswered(node, "timeout");
   }
 
   private static Reply unanswered(URI node, String error) {

@@ -9,6 +9,8 @@ import java.util.Map;
  * @param figures named results for the bench line, e.g. {@code linearizable=true}, {@code lost=0},
  *     {@code duplicates=0}, {@code reordered=0}; insertion-ordered
  * @param violations one line per violation found (empty when {@code valid})
+ * @param indeterminateCauses what the indeterminate operations saw, most frequent first, as {@code
+ *     cause:count} joined by commas ({@code timeout:12,503_unavailable:3}); empty when none
  */
 public record CheckResult(
     String workload,
@@ -18,7 +20,11 @@ public record CheckResult(
     long indeterminate,
     boolean valid,
     Map<String, String> figures,
-    List<String> violations) {
+    List<String> violations,
+    String indeterminateCauses) {
+
+  /** The most causes {@link #line} names; the rest are left out. */
+  static final int CAUSES_SHOWN = 5;
 
   /** Counts the outcomes of {@code history} and wraps the checkers' verdict. */
   static CheckResult of(
@@ -38,7 +44,27 @@ public record CheckResult(
         indeterminate,
         valid,
         java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(figures)),
-        List.copyOf(violations));
+        List.copyOf(violations),
+        causes(history));
+  }
+
+  /**
+   * The answers indeterminate operations got (a status and error code, or why there was none), so
+   * that a run says why its operations were indeterminate, not only how many.
+   */
+  static String causes(List<Op> history) {
+    Map<String, Long> counts =
+        history.stream()
+            .filter(Op::indeterminate)
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    o -> o.observed() == null ? "unknown" : o.observed().replace(' ', '_'),
+                    java.util.stream.Collectors.counting()));
+    return counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(CAUSES_SHOWN)
+        .map(e -> e.getKey() + ":" + e.getValue())
+        .collect(java.util.stream.Collectors.joining(","));
   }
 
   /** {@code ops=… ok=… failed=… indeterminate=… valid=… k=v …} for a bench line. */
@@ -57,6 +83,9 @@ public record CheckResult(
             .append(indeterminate)
             .append(" valid=")
             .append(valid);
+    if (!indeterminateCauses.isEmpty()) {
+      b.append(" indeterminate_causes=").append(indeterminateCauses);
+    }
     figures.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
     return b.toString();
   }

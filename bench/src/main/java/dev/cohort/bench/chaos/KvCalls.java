@@ -12,10 +12,12 @@ import java.util.Set;
 final class KvCalls {
   /**
    * CP kv 503 codes that promise nothing was written: a cross-partition transaction that aborted
-   * ({@code txn_aborted}, {@code participant_unavailable}). A plain {@code unavailable} wraps an
-   * unknown failure of the ask and stays INDETERMINATE.
+   * ({@code txn_aborted}, {@code participant_unavailable}), and a request refused unsent because
+   * its partition's node is unreachable ({@code partition_unreachable}). A plain {@code
+   * unavailable} wraps an unknown failure of the ask and stays INDETERMINATE.
    */
-  static final Set<String> CP_DEFINITE_503 = Set.of("txn_aborted", "participant_unavailable");
+  static final Set<String> CP_DEFINITE_503 =
+      Set.of("txn_aborted", "participant_unavailable", "partition_unreachable");
 
   private KvCalls() {}
 

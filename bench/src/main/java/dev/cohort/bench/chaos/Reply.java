@@ -12,6 +12,17 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param failure what went wrong when there was no answer, for messages
  */
 public record Reply(int status, JsonNode body, String code, String failure) {
+  /**
+   * The failure of a request whose connection was refused: it was never sent (the JDK client
+   * retries no PUT, POST or DELETE on another connection), so a write that got it was not applied.
+   */
+  static final String REFUSED = "refused";
+
+  /** Whether the connection was refused: nothing was sent. */
+  public boolean refused() {
+    return !answered() && REFUSED.equals(failure);
+  }
+
   public boolean answered() {
     return status > 0;
   }

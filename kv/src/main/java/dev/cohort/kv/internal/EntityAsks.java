@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import java.time.Duration;
@@ -28,13 +29,18 @@ final class EntityAsks {
   private final KvSettings settings;
   private final ClusterSharding sharding;
   private final ActorRef<PartitionBatcher.Command> batcher;
+  private final PartitionHomes homes;
 
   EntityAsks(
-      ActorSystem<?> system, KvSettings settings, ActorRef<PartitionBatcher.Command> batcher) {
+      ActorSystem<?> system,
+      KvSettings settings,
+      ActorRef<PartitionBatcher.Command> batcher,
+      PartitionHomes homes) {
     this.system = system;
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.batcher = batcher;
+    this.homes = homes;
   }
 
   <Req, R> CompletionStage<R> ask(
@@ -74,9 +80,21 @@ final class EntityAsks {
     return ask(batcher, replyTo -> new PartitionBatcher.Submit(entityId, command.apply(replyTo)));
   }
 
-  /** Sends a command straight to the partition (reads, and commands the batcher does not take). */
+  /**
+   * Sends a command straight to the partition (reads, and commands the batcher does not take); when
+   * the partition's node is unreachable ({@link PartitionHomes}) it is refused at once with {@code
+   * partition_unreachable} instead of being sent there to be lost.
+   */
   CompletionStage<KvPartition.Reply> read(
       String entityId, Function<ActorRef<KvPartition.Reply>, KvPartition.Command> command) {
+    if (homes.unreachable(entityId)) {
+      return CompletableFuture.completedFuture(
+          new KvPartition.Rejected(
+              KvError.PARTITION_UNREACHABLE.rejection(
+                  "the node holding partition "
+                      + entityId
+                      + " is unreachable; retry (the partition moves once the node is downed)")));
+    }
     return ask(partition(entityId), command);
   }
 

@@ -243,8 +243,12 @@ public final class KvPartition
    */
   public record TxnDone(String txnId, boolean committed, TxnResult result) implements Reply {}
 
-  /** The answer to a {@link Batch}, once every command in it was answered. */
-  public record BatchDone(int commands, long revision) implements CohortSerializable {}
+  /**
+   * The answer to a {@link Batch}, once every command in it was answered. {@code node}: the address
+   * of the node the partition ran on, so that the sender learns where the partition lives (null
+   * from a node that predates the field).
+   */
+  public record BatchDone(int commands, long revision, String node) implements CohortSerializable {}
 
   // ---------------------------------------------------------------------------------- Event
 
@@ -443,6 +447,9 @@ public final class KvPartition
   private final FirstKeyWaiters waiters;
   private final Tracing tracing;
 
+  /** This node's address, named in every {@link BatchDone}. */
+  private final String node;
+
   private KvPartition(
       ActorContext<Command> context,
       String entityId,
@@ -471,6 +478,7 @@ public final class KvPartition
             KvError.KEYSPACE_NOT_FOUND.rejection("keyspace '" + keyspace + "' was deleted"));
     this.store = new PartitionStore(partition, settings);
     this.tracing = Tracing.get(context.getSystem());
+    this.node = context.getSystem().address().toString();
     this.evaluator = new TxnEvaluator(settings, keyspace, partitions, partition);
     this.participant =
         new TxnParticipant(
@@ -676,11 +684,11 @@ public final class KvPartition
   /**
    * A write sent alone (not in a batch) is answered by {@code effect}; a batch's sender waits more.
    */
-  private static ReplyEffect<Event, Stage> answerBatch(
+  private ReplyEffect<Event, Stage> answerBatch(
       EffectBuilder<Event, Stage> effect, int commands, ActorRef<BatchDone> batcher) {
     return batcher == null
         ? effect.thenNoReply()
-        : effect.thenReply(batcher, s -> new BatchDone(commands, s.state().revision()));
+        : effect.thenReply(batcher, s -> new BatchDone(commands, s.state().revision(), node));
   }
 
   /** After a journal write that changed keys: meter them, feed watches, answer waiters. */

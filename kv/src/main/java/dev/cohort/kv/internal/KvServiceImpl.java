@@ -66,11 +66,14 @@ public final class KvServiceImpl implements Kv {
     KvLessor.init(system, settings);
     TxnCoordinator.init(system, settings);
     this.ap = new ApKvRouter(ApService.start(system));
+    PartitionHomes homes = new PartitionHomes(system);
     EntityAsks asks =
         new EntityAsks(
             system,
             settings,
-            system.systemActorOf(PartitionBatcher.create(settings), "kv-batcher", Props.empty()));
+            system.systemActorOf(
+                PartitionBatcher.create(settings, homes), "kv-batcher", Props.empty()),
+            homes);
     system.systemActorOf(LeaseClock.create(settings), "kv-lease-clock", Props.empty());
     this.directory = new KeyspaceDirectory(settings, asks, calls, ap);
     this.checks = new EdgeChecks(settings);

@@ -1,5 +1,6 @@
 package dev.cohort.kv.internal;
 
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.observability.Tracing;
 import io.opentelemetry.api.trace.Span;
@@ -22,7 +23,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * in flight from this node; writes submitted meanwhile wait and go together in the next batch, so
  * that a partition under load writes many events per journal write. A batch that fails, or is not
  * answered within {@code batch.release-after}, releases the partition: its writers' own asks still
- * get the partition's answer, or time out and report {@code timeout}.
+ * get the partition's answer, or time out and report {@code timeout}. While a batch is in flight to
+ * a partition whose node this node sees unreachable ({@link PartitionHomes}), further writes to it
+ * are refused at once with {@code partition_unreachable} (nothing sent, nothing written) instead of
+ * being sent after it to be lost as well; once that node has left, the next batch goes at once.
  *
  * <p>One per node. Local only: its messages never cross the wire.
  */
@@ -33,10 +37,11 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   /** Sends {@code write} to partition entity {@code entityId} in its next batch. */
   public record Submit(String entityId, KvPartition.WriteCommand write) implements Command {}
 
-  private record Finished(String entityId, Throwable failure) implements Command {}
+  /** A batch's answer: the node the partition answered from, or why there was none. */
+  private record Finished(String entityId, String node, Throwable failure) implements Command {}
 
-  public static Behavior<Command> create(KvSettings settings) {
-    return Behaviors.setup(context -> new PartitionBatcher(context, settings));
+  public static Behavior<Command> create(KvSettings settings, PartitionHomes homes) {
+    return Behaviors.setup(context -> new PartitionBatcher(context, settings, homes));
   }
 
   private final KvSettings settings;
@@ -46,6 +51,7 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   private final Map<String, ArrayDeque<Queued>> inFlight = new HashMap<>();
 
   private final Tracing tracing;
+  private final PartitionHomes homes;
 
   /**
    * A write and, when it carries a trace, its {@code kv batcher} span: from submission to leaving
@@ -53,9 +59,11 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
    */
   private record Queued(KvPartition.WriteCommand write, Span span) {}
 
-  private PartitionBatcher(ActorContext<Command> context, KvSettings settings) {
+  private PartitionBatcher(
+      ActorContext<Command> context, KvSettings settings, PartitionHomes homes) {
     super(context);
     this.settings = settings;
+    this.homes = homes;
     this.sharding = ClusterSharding.get(context.getSystem());
     this.tracing = Tracing.get(context.getSystem());
   }
@@ -74,10 +82,35 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
     if (waiting == null) {
       inFlight.put(submit.entityId(), new ArrayDeque<>());
       send(submit.entityId(), List.of(queued));
-    } else {
-      waiting.add(queued);
+      return this;
+    }
+    if (homes.unreachable(submit.entityId())) {
+      // The batch in flight went to a node that stopped answering; this write would be lost too.
+      refuse(queued, submit.entityId());
+      return this;
+    }
+    waiting.add(queued);
+    if (homes.departed(submit.entityId())) {
+      // The batch in flight went to a node that has left: it is lost, do not wait release-after.
+      sendNext(submit.entityId());
     }
     return this;
+  }
+
+  private void refuse(Queued queued, String entityId) {
+    if (queued.span() != null) {
+      queued.span().end();
+    }
+    queued
+        .write()
+        .replyTo()
+        .tell(
+            new KvPartition.Rejected(
+                KvError.PARTITION_UNREACHABLE.rejection(
+                    "the node holding partition "
+                        + entityId
+                        + " is unreachable; nothing was written, retry (the partition moves once"
+                        + " the node is downed)")));
   }
 
   private Span batcherSpan(Submit submit) {
@@ -104,18 +137,24 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
           .getLog()
           .warn("kv batch to {} failed: {}", finished.entityId(), finished.failure().toString());
     }
-    ArrayDeque<Queued> waiting = inFlight.get(finished.entityId());
+    homes.answeredFrom(finished.entityId(), finished.node());
+    sendNext(finished.entityId());
+    return this;
+  }
+
+  /** Sends the partition's waiting writes as its next batch, or marks it idle when none wait. */
+  private void sendNext(String entityId) {
+    ArrayDeque<Queued> waiting = inFlight.get(entityId);
     if (waiting == null || waiting.isEmpty()) {
-      inFlight.remove(finished.entityId());
-      return this;
+      inFlight.remove(entityId);
+      return;
     }
     int n = Math.min(waiting.size(), settings.batchMaxCommands());
     List<Queued> next = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       next.add(waiting.poll());
     }
-    send(finished.entityId(), List.copyOf(next));
-    return this;
+    send(entityId, List.copyOf(next));
   }
 
   /**
@@ -140,6 +179,6 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
             sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId),
             settings.batchReleaseAfter(),
             replyTo -> new KvPartition.Batch(List.copyOf(writes), replyTo),
-            (done, failure) -> new Finished(entityId, failure));
+            (done, failure) -> new Finished(entityId, done == null ? null : done.node(), failure));
   }
 }

@@ -2,15 +2,16 @@ package dev.cohort.persistence.internal;
 
 import com.typesafe.config.Config;
 import dev.cohort.observability.Metrics;
+import dev.cohort.persistence.JournalWrites;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.dispatch.Futures;
@@ -20,6 +21,7 @@ import org.apache.pekko.persistence.journal.Tagged;
 import org.apache.pekko.persistence.journal.japi.AsyncWriteJournal;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
+import scala.concurrent.ExecutionContextExecutor;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.jdk.javaapi.FutureConverters;
@@ -40,12 +42,16 @@ public final class FileJournal extends AsyncWriteJournal {
   private final Path directory;
   private final long segmentBytes;
   private final Serializer reprSerializer;
-  private final Executor reads;
+  private final ExecutionContextExecutor reads;
+  private final Duration probeInterval;
 
   /** Set in preStart; volatile because the metrics scrape reads it from another thread. */
   private volatile SegmentLog log;
 
   private Counter errors;
+
+  /** Reports each write's outcome to {@link JournalWrites} and probes the disk after a failure. */
+  private WriteProbe probe;
 
   public FileJournal(Config config) throws IOException {
     String configured = config.getString("directory");
@@ -59,6 +65,12 @@ public final class FileJournal extends AsyncWriteJournal {
     reprSerializer =
         SerializationExtension.get(context().system()).serializerFor(PersistentRepr.class);
     reads = context().system().dispatchers().lookup(config.getString("replay-dispatcher"));
+    probeInterval =
+        context()
+            .system()
+            .settings()
+            .config()
+            .getDuration("cohort.persistence.file.write-probe-interval");
   }
 
   @Override
@@ -112,6 +124,15 @@ public final class FileJournal extends AsyncWriteJournal {
               records.observe(count);
               seconds.observe(nanos / 1e9);
             });
+    SegmentLog current = log;
+    probe =
+        new WriteProbe(
+            directory,
+            probeInterval,
+            JournalWrites.get(Adapter.toTyped(context().system())),
+            current::broken,
+            context().system().scheduler(),
+            reads);
     SegmentLog.Recovery recovery = log.recovery();
     if (recovery.truncatedBytes() > 0) {
       context()
@@ -129,6 +150,9 @@ public final class FileJournal extends AsyncWriteJournal {
 
   @Override
   public void postStop() throws Exception {
+    if (probe != null) {
+      probe.stop();
+    }
     if (log != null) {
       log.close();
     }
@@ -167,6 +191,9 @@ public final class FileJournal extends AsyncWriteJournal {
                 (ignored, failure) -> {
                   if (failure != null) {
                     errors.labelValues("write").inc();
+                    probe.writeFailed(failure);
+                  } else {
+                    probe.writeSucceeded();
                   }
                 })
             .thenApply(ignored -> answer));

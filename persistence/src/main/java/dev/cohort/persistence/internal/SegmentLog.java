@@ -252,6 +252,14 @@ final class SegmentLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the log refuses every write because its tail could not be restored after a failed
+   * write; only a restart (which cuts the torn tail off) cures it.
+   */
+  boolean broken() {
+    return broken != null;
+  }
+
   /** Bytes in all segment files: the log's size on disk, which only grows. */
   long sizeBytes() throws IOException {
     Segment last = segments.lastEntry().getValue();

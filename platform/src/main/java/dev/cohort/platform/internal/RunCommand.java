@@ -18,8 +18,9 @@ import sun.misc.Signal;
 /**
  * {@code cohort run}: starts one node and keeps it running until SIGTERM or Ctrl-C, which shut it
  * down gracefully (leave the cluster, hand shards off, close the gateway and the journal) and exit
- * with status 0. If the node stops for another reason (for example the split-brain resolver downed
- * it), the process exits with status 1.
+ * with status 0, as does a leave asked for through {@code PUT /v1/cluster/members/{address}}. If
+ * the node stops for another reason (for example the split-brain resolver downed it), the process
+ * exits with status 1.
  */
 @Command(
     name = "run",
@@ -110,6 +111,10 @@ public final class RunCommand implements Callable<Integer> {
         node.system().address());
     System.out.flush();
     node.whenTerminated().toCompletableFuture().join();
+    if (Membership.leftOnRequest(node.system())) {
+      log.info("the node left the cluster as an operator asked; exiting with 0");
+      System.exit(0);
+    }
     if (!stopRequested.get()) {
       log.error(
           "the node stopped without being asked to: {}; exiting with 1",

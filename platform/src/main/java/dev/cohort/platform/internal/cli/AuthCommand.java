@@ -64,7 +64,7 @@ public final class AuthCommand {
                 : newPassword;
         ObjectNode body = JSON.createObjectNode().put("password", secret);
         roles.forEach(body.putArray("roles")::add);
-        print(put("/v1/auth/users/" + encode(name), body));
+        show(put("/v1/auth/users/" + encode(name), body), OutputFormat.SIMPLE);
       }
     }
 
@@ -76,8 +76,8 @@ public final class AuthCommand {
             .path("users")
             .forEach(
                 u ->
-                    System.out.println(
-                        u.path("name").asText() + "\t" + String.join(",", roles(u))));
+                    Output.out()
+                        .println(u.path("name").asText() + "\t" + String.join(",", roles(u))));
       }
 
       private static List<String> roles(com.fasterxml.jackson.databind.JsonNode user) {
@@ -97,7 +97,7 @@ public final class AuthCommand {
 
       @Override
       public void run() {
-        print(delete("/v1/auth/users/" + encode(name)));
+        show(delete("/v1/auth/users/" + encode(name)), OutputFormat.SIMPLE);
       }
     }
 
@@ -111,10 +111,11 @@ public final class AuthCommand {
 
       @Override
       public void run() {
-        print(
+        show(
             post(
                 "/v1/auth/users/" + encode(name) + "/roles",
-                JSON.createObjectNode().put("role", role)));
+                JSON.createObjectNode().put("role", role)),
+            OutputFormat.SIMPLE);
       }
     }
 
@@ -128,7 +129,9 @@ public final class AuthCommand {
 
       @Override
       public void run() {
-        print(delete("/v1/auth/users/" + encode(name) + "/roles/" + encode(role)));
+        show(
+            delete("/v1/auth/users/" + encode(name) + "/roles/" + encode(role)),
+            OutputFormat.SIMPLE);
       }
     }
   }
@@ -153,7 +156,7 @@ public final class AuthCommand {
 
       @Override
       public void run() {
-        print(put("/v1/auth/roles/" + encode(name), null));
+        show(put("/v1/auth/roles/" + encode(name), null), OutputFormat.SIMPLE);
       }
     }
 
@@ -161,7 +164,7 @@ public final class AuthCommand {
     static final class ListRoles extends ClientCommand implements Runnable {
       @Override
       public void run() {
-        print(get("/v1/auth/roles"));
+        show(get("/v1/auth/roles"), OutputFormat.TABLE);
       }
     }
 
@@ -172,7 +175,7 @@ public final class AuthCommand {
 
       @Override
       public void run() {
-        print(delete("/v1/auth/roles/" + encode(name)));
+        show(delete("/v1/auth/roles/" + encode(name)), OutputFormat.SIMPLE);
       }
     }
 
@@ -219,7 +222,7 @@ public final class AuthCommand {
     static final class Grant extends PermissionArgs implements Runnable {
       @Override
       public void run() {
-        print(post("/v1/auth/roles/" + encode(role) + "/grant", permission()));
+        show(post("/v1/auth/roles/" + encode(role) + "/grant", permission()), OutputFormat.SIMPLE);
       }
     }
 
@@ -230,7 +233,7 @@ public final class AuthCommand {
     static final class Revoke extends PermissionArgs implements Runnable {
       @Override
       public void run() {
-        print(post("/v1/auth/roles/" + encode(role) + "/revoke", permission()));
+        show(post("/v1/auth/roles/" + encode(role) + "/revoke", permission()), OutputFormat.SIMPLE);
       }
     }
   }
@@ -242,7 +245,7 @@ public final class AuthCommand {
   static final class Enable extends ClientCommand implements Runnable {
     @Override
     public void run() {
-      print(post("/v1/auth/enable", null));
+      show(post("/v1/auth/enable", null), OutputFormat.SIMPLE);
     }
   }
 
@@ -253,7 +256,7 @@ public final class AuthCommand {
   static final class Disable extends ClientCommand implements Runnable {
     @Override
     public void run() {
-      print(post("/v1/auth/disable", null));
+      show(post("/v1/auth/disable", null), OutputFormat.SIMPLE);
     }
   }
 
@@ -264,7 +267,7 @@ public final class AuthCommand {
   static final class Status extends ClientCommand implements Runnable {
     @Override
     public void run() {
-      print(get("/v1/auth/status"));
+      show(get("/v1/auth/status"), OutputFormat.SIMPLE);
     }
   }
 
@@ -283,7 +286,7 @@ public final class AuthCommand {
 
     @Override
     public void run() {
-      System.out.println(exchangeToken(ttlSeconds).path("token").asText());
+      Output.out().println(exchangeToken(ttlSeconds).path("token").asText());
     }
   }
 }

@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
 /**
  * The base of every client subcommand: talks JSON to a running node's gateway at {@code
  * --endpoint}. A 4xx/5xx answer becomes a {@link CliException} with the gateway's error code and
- * message, which the CLI prints on stderr with exit status 1. Every request carries the token of
- * {@link Credentials} ({@code --token}, {@code --user}/{@code --password} or their variables).
+ * message, which the CLI prints on stderr with the exit status {@link CliErrors} documents. Answers
+ * print in the {@code -o/--output} format, or the subcommand's default. Every request carries the
+ * token of {@link Credentials} ({@code --token}, {@code --user}/{@code --password} or their
+ * variables).
  */
 abstract class ClientCommand {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -37,14 +39,46 @@ abstract class ClientCommand {
 
   @Mixin Credentials credentials = new Credentials();
 
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description =
+          "output format: simple, table or json (default: simple for values and kv, table for"
+              + " lists and describes)")
+  OutputFormat output;
+
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  /** A failed request: the gateway's error code and message, or why the node was unreachable. */
+  /**
+   * A failed request: the gateway's error code and message, or why the node was unreachable, with
+   * the exit status it ends the CLI with.
+   */
   static final class CliException extends RuntimeException {
+    private final int exitCode;
+
     CliException(String message) {
-      super(message);
+      this(CliErrors.FAILED, message);
     }
+
+    CliException(int exitCode, String message) {
+      super(message);
+      this.exitCode = exitCode;
+    }
+
+    int exitCode() {
+      return exitCode;
+    }
+  }
+
+  /** The format asked for with {@code -o}, or {@code whenUnset}, the subcommand's default. */
+  OutputFormat format(OutputFormat whenUnset) {
+    return output == null ? whenUnset : output;
+  }
+
+  /** Prints {@code answer} in the chosen format, {@code whenUnset} without {@code -o}. */
+  void show(JsonNode answer, OutputFormat whenUnset) {
+    Output.print(format(whenUnset), answer);
   }
 
   JsonNode get(String path) {
@@ -72,10 +106,6 @@ abstract class ClientCommand {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20").replace("%2F", "/");
   }
 
-  static void print(JsonNode node) {
-    System.out.println(node.isTextual() ? node.textValue() : node.toPrettyString());
-  }
-
   private JsonNode send(String method, String path, Object body) {
     try {
       HttpRequest.Builder request =
@@ -96,6 +126,7 @@ abstract class ClientCommand {
       if (response.statusCode() >= 400) {
         JsonNode error = node.path("error");
         throw new CliException(
+            CliErrors.forStatus(response.statusCode()),
             error.path("code").asText("http_" + response.statusCode())
                 + ": "
                 + error.path("message").asText(response.body()));
@@ -121,7 +152,9 @@ abstract class ClientCommand {
           client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
       if (response.statusCode() >= 400) {
         JsonNode error = JSON.readTree(response.body().readAllBytes()).path("error");
-        throw new CliException(error.path("code").asText() + ": " + error.path("message").asText());
+        throw new CliException(
+            CliErrors.forStatus(response.statusCode()),
+            error.path("code").asText() + ": " + error.path("message").asText());
       }
       try (BufferedReader reader =
           new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {

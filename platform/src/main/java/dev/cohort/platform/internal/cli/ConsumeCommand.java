@@ -9,17 +9,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cohort consume TOPIC}: prints record values (as {@code key<TAB>value} when keyed). Alone
- * it reads every partition from the end (or the beginning with {@code --from-beginning}); with
- * {@code --group} it joins the group, reads its assignment and commits after printing
- * (at-least-once), and leaves the group at the end.
+ * {@code cohort consume TOPIC}: prints record values (as {@code key<TAB>value} when keyed; with
+ * {@code -o json} each record's JSON on one line). It stops after {@code --max-messages} records,
+ * or when none arrived for {@code --timeout-ms} (Kafka's console consumer's names). Alone it reads
+ * every partition from the end (or the beginning with {@code --from-beginning}); with {@code
+ * --group} it joins the group, reads its assignment and commits after printing (at-least-once), and
+ * leaves the group at the end.
  */
 @Command(
     name = "consume",
     mixinStandardHelpOptions = true,
     description = "Print records of a topic.")
 public final class ConsumeCommand extends ClientCommand implements Runnable {
-  @Parameters(index = "0")
+  @Parameters(index = "0", description = "the topic to read")
   String topic;
 
   @Option(names = "--group", description = "consume as a member of this consumer group")
@@ -28,16 +30,36 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
   @Option(names = "--from-beginning", description = "start at the earliest offset")
   boolean fromBeginning;
 
-  @Option(names = "--max", defaultValue = "-1", description = "stop after this many records")
-  long max;
+  @Option(
+      names = "--max-messages",
+      defaultValue = "-1",
+      description = "stop after this many records (default: no limit)")
+  long maxMessages;
 
-  @Option(names = "--wait-ms", defaultValue = "1000", description = "long-poll wait per fetch")
+  @Option(
+      names = "--timeout-ms",
+      defaultValue = "-1",
+      description = "stop when no record arrived for this many milliseconds (default: never)")
+  long timeoutMs;
+
+  @Option(
+      names = "--wait-ms",
+      defaultValue = "1000",
+      description = "long-poll wait per fetch in milliseconds (default: 1000)")
   long waitMs;
 
   private long printed;
+  private long lastRecordNanos;
+  private OutputFormat format;
 
   @Override
   public void run() {
+    format = format(OutputFormat.SIMPLE);
+    if (format == OutputFormat.TABLE) {
+      throw new CliException(
+          CliErrors.USAGE, "records print as they arrive: use -o simple or -o json, not table");
+    }
+    lastRecordNanos = System.nanoTime();
     if (group != null) {
       consumeAsMember();
     } else {
@@ -53,7 +75,7 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
           fromBeginning ? p.path("logStartOffset").asLong() : p.path("logEndOffset").asLong();
       positions.add(new long[] {p.path("partition").asLong(), start});
     }
-    long wait = Math.max(1, waitMs / Math.max(1, positions.size()));
+    long perPartition = Math.max(1, waitMs / Math.max(1, positions.size()));
     while (!done()) {
       for (long[] position : positions) {
         JsonNode fetched =
@@ -65,7 +87,7 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
                     + "/records?offset="
                     + position[1]
                     + "&maxWaitMs="
-                    + wait);
+                    + pollWait(perPartition));
         for (JsonNode record : fetched.path("records")) {
           if (done()) {
             return;
@@ -93,7 +115,7 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
                     + "/members/"
                     + encode(member)
                     + "/records?maxWaitMs="
-                    + waitMs);
+                    + pollWait(waitMs));
         List<Map<String, Object>> commits = new ArrayList<>();
         for (JsonNode record : fetched.path("records")) {
           if (done()) {
@@ -123,16 +145,33 @@ public final class ConsumeCommand extends ClientCommand implements Runnable {
     }
   }
 
+  /** Enough records printed, or {@code --timeout-ms} passed since the last one arrived. */
   private boolean done() {
-    return max >= 0 && printed >= max;
+    return (maxMessages >= 0 && printed >= maxMessages)
+        || (timeoutMs >= 0 && System.nanoTime() - lastRecordNanos >= timeoutMs * 1_000_000);
+  }
+
+  /** A fetch's long-poll wait: {@code wanted}, cut to what is left of {@code --timeout-ms}. */
+  private long pollWait(long wanted) {
+    if (timeoutMs < 0) {
+      return wanted;
+    }
+    long left = timeoutMs - (System.nanoTime() - lastRecordNanos) / 1_000_000;
+    return Math.max(0, Math.min(wanted, left));
   }
 
   private void show(JsonNode record) {
+    lastRecordNanos = System.nanoTime();
+    if (format == OutputFormat.JSON) {
+      Output.jsonLine(record);
+      printed++;
+      return;
+    }
     String value =
         record.path("value").isNull()
             ? "null"
             : record.path("value").asText(record.path("valueBase64").asText());
-    System.out.println(record.has("key") ? record.path("key").asText() + "\t" + value : value);
+    Output.out().println(record.has("key") ? record.path("key").asText() + "\t" + value : value);
     printed++;
   }
 }

@@ -1,6 +1,7 @@
 package dev.cohort.platform.internal.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,10 +38,10 @@ public final class KvCommand {
 
   @Command(name = "put", mixinStandardHelpOptions = true, description = "Put a value under a key.")
   static final class Put extends KeyspaceCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the key")
     String key;
 
-    @Parameters(index = "1")
+    @Parameters(index = "1", description = "the value (UTF-8 text)")
     String value;
 
     @Option(names = "--lease", description = "attach to this lease id")
@@ -57,7 +58,15 @@ public final class KvCommand {
         body.put("lease", lease);
       }
       body.put("prevKv", prevKv);
-      print(put(keys(key), body));
+      JsonNode answer = put(keys(key), body);
+      if (format(OutputFormat.SIMPLE) != OutputFormat.SIMPLE) {
+        show(answer, OutputFormat.SIMPLE);
+        return;
+      }
+      Output.out().println("OK");
+      if (answer.has("prevKv")) {
+        Output.keyValue(answer.path("prevKv"), false);
+      }
     }
   }
 
@@ -66,7 +75,7 @@ public final class KvCommand {
       mixinStandardHelpOptions = true,
       description = "Get a key (optionally at a past revision).")
   static final class Get extends KeyspaceCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the key")
     String key;
 
     @Option(names = "--rev", description = "revision of the key's partition")
@@ -74,7 +83,12 @@ public final class KvCommand {
 
     @Override
     public void run() {
-      print(get(keys(key) + (revision == null ? "" : "?revision=" + revision)));
+      JsonNode answer = get(keys(key) + (revision == null ? "" : "?revision=" + revision));
+      if (format(OutputFormat.SIMPLE) == OutputFormat.SIMPLE) {
+        Output.keyValue(answer.path("kv"), false);
+      } else {
+        show(answer, OutputFormat.SIMPLE);
+      }
     }
   }
 
@@ -83,7 +97,7 @@ public final class KvCommand {
       mixinStandardHelpOptions = true,
       description = "Delete a key, or every key with a prefix.")
   static final class Del extends KeyspaceCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the key, or the prefix with --prefix")
     String key;
 
     @Option(names = "--prefix", description = "delete every key starting with KEY")
@@ -91,10 +105,15 @@ public final class KvCommand {
 
     @Override
     public void run() {
-      print(
+      JsonNode answer =
           prefix
               ? delete("/v1/kv/" + encode(keyspace) + "/keys?prefix=" + encode(key))
-              : delete(keys(key)));
+              : delete(keys(key));
+      if (format(OutputFormat.SIMPLE) == OutputFormat.SIMPLE) {
+        Output.out().println(answer.path("deleted").asLong());
+      } else {
+        show(answer, OutputFormat.SIMPLE);
+      }
     }
   }
 
@@ -106,18 +125,21 @@ public final class KvCommand {
     @Parameters(index = "0", defaultValue = "", description = "key prefix (default: all keys)")
     String prefix;
 
-    @Option(names = "--limit", defaultValue = "0")
+    @Option(
+        names = "--limit",
+        defaultValue = "0",
+        description = "at most this many keys; 0 for no limit (default: 0)")
     int limit;
 
-    @Option(names = "--keys-only")
+    @Option(names = "--keys-only", description = "print only the keys, without values")
     boolean keysOnly;
 
-    @Option(names = "--count-only")
+    @Option(names = "--count-only", description = "print only how many keys match")
     boolean countOnly;
 
     @Override
     public void run() {
-      print(
+      JsonNode answer =
           get(
               "/v1/kv/"
                   + encode(keyspace)
@@ -128,7 +150,21 @@ public final class KvCommand {
                   + "&keysOnly="
                   + keysOnly
                   + "&countOnly="
-                  + countOnly));
+                  + countOnly);
+      if (keysOnly) {
+        answer.path("kvs").forEach(kv -> ((ObjectNode) kv).retain("key"));
+      }
+      switch (format(OutputFormat.SIMPLE)) {
+        case SIMPLE -> {
+          if (countOnly) {
+            Output.out().println(answer.path("count").asLong());
+          } else {
+            answer.path("kvs").forEach(kv -> Output.keyValue(kv, keysOnly));
+          }
+        }
+        case TABLE -> Table.ofItems(answer.path("kvs"), "KEY").print(Output.out());
+        case JSON -> Output.json(answer);
+      }
     }
   }
 
@@ -148,9 +184,9 @@ public final class KvCommand {
             file.equals("-")
                 ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
                 : Files.readString(Path.of(file));
-        print(post("/v1/kv/" + encode(keyspace) + "/txn", body));
+        show(post("/v1/kv/" + encode(keyspace) + "/txn", body), OutputFormat.SIMPLE);
       } catch (IOException e) {
-        throw new CliException("cannot read the transaction: " + e.getMessage());
+        throw new CliException(CliErrors.USAGE, "cannot read the transaction: " + e.getMessage());
       }
     }
   }
@@ -160,20 +196,25 @@ public final class KvCommand {
       mixinStandardHelpOptions = true,
       description = "Print every change of a key or prefix until interrupted.")
   static final class Watch extends KeyspaceCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the key, or the prefix with --prefix")
     String key;
 
-    @Option(names = "--prefix")
+    @Option(names = "--prefix", description = "watch every key starting with KEY")
     boolean prefix;
 
     @Option(names = "--from", description = "resume token to continue after")
     String from;
 
-    @Option(names = "--prev-kv")
+    @Option(names = "--prev-kv", description = "include each change's previous value")
     boolean prevKv;
 
     @Override
     public void run() {
+      OutputFormat format = format(OutputFormat.SIMPLE);
+      if (format == OutputFormat.TABLE) {
+        throw new CliException(
+            CliErrors.USAGE, "a watch prints as it goes: use -o simple or -o json, not table");
+      }
       String path =
           "/v1/kv/"
               + encode(keyspace)
@@ -182,7 +223,22 @@ public final class KvCommand {
               + encode(key)
               + (from == null ? "" : "&from=" + encode(from))
               + (prevKv ? "&prevKv=true" : "");
-      stream(path, System.out::println, System.err);
+      stream(path, data -> event(format, data), System.err);
+    }
+
+    /** etcdctl's lines (PUT or DELETE, the key, the value) or the event's JSON on one line. */
+    private static void event(OutputFormat format, String data) {
+      try {
+        JsonNode event = JSON.readTree(data);
+        if (format == OutputFormat.JSON) {
+          Output.jsonLine(event);
+          return;
+        }
+        Output.out().println(event.path("type").asText().toUpperCase(java.util.Locale.ROOT));
+        Output.keyValue(event.path("kv"), false);
+      } catch (IOException e) {
+        throw new CliException("the watch sent an event that is not JSON: " + data);
+      }
     }
   }
 
@@ -191,12 +247,13 @@ public final class KvCommand {
       mixinStandardHelpOptions = true,
       description = "Show the replicas of a key of an AP keyspace (as nodetool getendpoints).")
   static final class Endpoints extends KeyspaceCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the key")
     String key;
 
     @Override
     public void run() {
-      print(get("/v1/kv/" + encode(keyspace) + "/endpoints?key=" + encode(key)));
+      show(
+          get("/v1/kv/" + encode(keyspace) + "/endpoints?key=" + encode(key)), OutputFormat.SIMPLE);
     }
   }
 
@@ -211,7 +268,7 @@ public final class KvCommand {
 
     @Override
     public void run() {
-      print(post("/v1/kv/" + encode(keyspace) + "/repair", null));
+      show(post("/v1/kv/" + encode(keyspace) + "/repair", null), OutputFormat.SIMPLE);
     }
   }
 
@@ -235,9 +292,20 @@ public final class KvCommand {
             case "get" -> get("/v1/leases/" + argument);
             case "revoke" -> delete("/v1/leases/" + argument);
             default ->
-                throw new CliException("lease action must be grant, keepalive, get or revoke");
+                throw new CliException(
+                    CliErrors.USAGE, "lease action must be grant, keepalive, get or revoke");
           };
-      print(answer);
+      if (action.equals("grant") && format(OutputFormat.SIMPLE) == OutputFormat.SIMPLE) {
+        Output.out()
+            .println(
+                "lease "
+                    + answer.path("id").asLong()
+                    + " granted with TTL("
+                    + answer.path("ttlSeconds").asLong()
+                    + "s)");
+      } else {
+        show(answer, OutputFormat.SIMPLE);
+      }
     }
   }
 
@@ -247,7 +315,7 @@ public final class KvCommand {
       description =
           "Acquire a lock and print its key and fencing token; release it with --release KEY.")
   static final class Lock extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the lock's name")
     String name;
 
     @Option(names = "--ttl", defaultValue = "30", description = "lease TTL in seconds")
@@ -264,10 +332,11 @@ public final class KvCommand {
 
     @Override
     public void run() {
-      print(
+      show(
           release != null
               ? delete("/v1/locks/" + encode(name) + "/" + encode(release))
-              : post("/v1/locks/" + encode(name), Map.of("ttlSeconds", ttl, "waitMs", waitMs)));
+              : post("/v1/locks/" + encode(name), Map.of("ttlSeconds", ttl, "waitMs", waitMs)),
+          OutputFormat.SIMPLE);
     }
   }
 }

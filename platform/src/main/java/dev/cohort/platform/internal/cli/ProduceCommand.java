@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 public final class ProduceCommand extends ClientCommand implements Runnable {
   private static final int BATCH = 500;
 
-  @Parameters(index = "0")
+  @Parameters(index = "0", description = "the topic to produce to")
   String topic;
 
   @Option(
@@ -41,10 +41,10 @@ public final class ProduceCommand extends ClientCommand implements Runnable {
       while ((line = in.readLine()) != null) {
         batch.add(record(line));
         if (batch.size() == BATCH) {
-          sent += send(batch);
+          sent += RecordBatches.send(this, topic, batch);
         }
       }
-      sent += send(batch);
+      sent += RecordBatches.send(this, topic, batch);
     } catch (IOException e) {
       throw new CliException("cannot read stdin: " + e.getMessage());
     }
@@ -61,15 +61,5 @@ public final class ProduceCommand extends ClientCommand implements Runnable {
       record.put("value", line);
     }
     return record;
-  }
-
-  private int send(List<Map<String, Object>> batch) {
-    if (batch.isEmpty()) {
-      return 0;
-    }
-    post("/v1/topics/" + encode(topic) + "/records", Map.of("acks", "all", "records", batch));
-    int size = batch.size();
-    batch.clear();
-    return size;
   }
 }

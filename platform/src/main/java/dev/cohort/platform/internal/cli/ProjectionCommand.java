@@ -25,7 +25,7 @@ public final class ProjectionCommand {
       mixinStandardHelpOptions = true,
       description = "Create a projection (an equal one again changes nothing).")
   static final class Create extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the projection's name")
     String name;
 
     @Option(names = "--topic", required = true, description = "source topic")
@@ -59,7 +59,7 @@ public final class ProjectionCommand {
         body.put("field", field);
       }
       body.put("keyFrom", keyFrom);
-      print(put("/v1/projections/" + encode(name), body));
+      show(put("/v1/projections/" + encode(name), body), OutputFormat.SIMPLE);
     }
   }
 
@@ -68,12 +68,12 @@ public final class ProjectionCommand {
       mixinStandardHelpOptions = true,
       description = "A projection: state, offsets per source partition, lag.")
   static final class Get extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the projection's name")
     String name;
 
     @Override
     public void run() {
-      print(get("/v1/projections/" + encode(name)));
+      show(get("/v1/projections/" + encode(name)), OutputFormat.TABLE);
     }
   }
 
@@ -81,7 +81,7 @@ public final class ProjectionCommand {
   static final class ListAll extends ClientCommand implements Runnable {
     @Override
     public void run() {
-      print(get("/v1/projections"));
+      show(get("/v1/projections"), OutputFormat.TABLE);
     }
   }
 
@@ -90,12 +90,12 @@ public final class ProjectionCommand {
       mixinStandardHelpOptions = true,
       description = "Clear the view and replay the topic from the beginning.")
   static final class Rebuild extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the projection's name")
     String name;
 
     @Override
     public void run() {
-      print(post("/v1/projections/" + encode(name) + "/rebuild", null));
+      show(post("/v1/projections/" + encode(name) + "/rebuild", null), OutputFormat.SIMPLE);
     }
   }
 
@@ -104,12 +104,12 @@ public final class ProjectionCommand {
       mixinStandardHelpOptions = true,
       description = "Stop and forget a projection (its view keys stay).")
   static final class Delete extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the projection's name")
     String name;
 
     @Override
     public void run() {
-      print(delete("/v1/projections/" + encode(name)));
+      show(delete("/v1/projections/" + encode(name)), OutputFormat.SIMPLE);
     }
   }
 }

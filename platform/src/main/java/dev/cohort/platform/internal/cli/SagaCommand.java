@@ -25,7 +25,7 @@ public final class SagaCommand {
       mixinStandardHelpOptions = true,
       description = "Store a JSON definition (a new version).")
   static final class Define extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the definition's name")
     String name;
 
     @Parameters(index = "1", description = "JSON definition file")
@@ -34,9 +34,11 @@ public final class SagaCommand {
     @Override
     public void run() {
       try {
-        print(put("/v1/sagas/definitions/" + encode(name), Files.readString(file)));
+        show(
+            put("/v1/sagas/definitions/" + encode(name), Files.readString(file)),
+            OutputFormat.SIMPLE);
       } catch (IOException e) {
-        throw new CliException("cannot read " + file + ": " + e.getMessage());
+        throw new CliException(CliErrors.USAGE, "cannot read " + file + ": " + e.getMessage());
       }
     }
   }
@@ -46,7 +48,7 @@ public final class SagaCommand {
       mixinStandardHelpOptions = true,
       description = "Start an instance (idempotent by --id).")
   static final class Start extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the definition to run")
     String definition;
 
     @Option(
@@ -65,9 +67,9 @@ public final class SagaCommand {
           body.put("id", id);
         }
         body.put("input", JSON.readTree(input));
-        print(post("/v1/sagas/" + encode(definition) + "/instances", body));
+        show(post("/v1/sagas/" + encode(definition) + "/instances", body), OutputFormat.SIMPLE);
       } catch (IOException e) {
-        throw new CliException("--input is not JSON: " + e.getMessage());
+        throw new CliException(CliErrors.USAGE, "--input is not JSON: " + e.getMessage());
       }
     }
   }
@@ -77,24 +79,25 @@ public final class SagaCommand {
       mixinStandardHelpOptions = true,
       description = "An instance: state, context, step history.")
   static final class Get extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the instance's id")
     String id;
 
     @Override
     public void run() {
-      print(get("/v1/sagas/instances/" + encode(id)));
+      show(get("/v1/sagas/instances/" + encode(id)), OutputFormat.TABLE);
     }
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List instances.")
   static final class ListInstances extends ClientCommand implements Runnable {
-    @Option(names = "--definition")
+    @Option(names = "--definition", description = "only instances of this definition")
     String definition;
 
     @Option(
         names = "--state",
         description =
-            "running, compensating, completed, compensated, compensation_failed, resolved")
+            "only instances in this state: running, compensating, completed, compensated,"
+                + " compensation_failed or resolved")
     String state;
 
     @Override
@@ -106,7 +109,7 @@ public final class SagaCommand {
       if (state != null) {
         query.append("state=").append(encode(state));
       }
-      print(get(query.toString()));
+      show(get(query.toString()), OutputFormat.TABLE);
     }
   }
 
@@ -115,12 +118,12 @@ public final class SagaCommand {
       mixinStandardHelpOptions = true,
       description = "Resume compensating a COMPENSATION_FAILED instance.")
   static final class Retry extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the instance's id")
     String id;
 
     @Override
     public void run() {
-      print(post("/v1/sagas/instances/" + encode(id) + "/retry", null));
+      show(post("/v1/sagas/instances/" + encode(id) + "/retry", null), OutputFormat.SIMPLE);
     }
   }
 
@@ -129,15 +132,17 @@ public final class SagaCommand {
       mixinStandardHelpOptions = true,
       description = "Mark an instance resolved by hand.")
   static final class Resolve extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the instance's id")
     String id;
 
-    @Option(names = "--reason", required = true)
+    @Option(names = "--reason", required = true, description = "why, kept with the instance")
     String reason;
 
     @Override
     public void run() {
-      print(post("/v1/sagas/instances/" + encode(id) + "/resolve", Map.of("reason", reason)));
+      show(
+          post("/v1/sagas/instances/" + encode(id) + "/resolve", Map.of("reason", reason)),
+          OutputFormat.SIMPLE);
     }
   }
 }

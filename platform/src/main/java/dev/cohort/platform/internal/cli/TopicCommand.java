@@ -1,5 +1,6 @@
 package dev.cohort.platform.internal.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -22,10 +23,10 @@ public final class TopicCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
   static final class Create extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the topic's name")
     String name;
 
-    @Option(names = "--partitions", defaultValue = "1")
+    @Option(names = "--partitions", defaultValue = "1", description = "partitions (default: 1)")
     int partitions;
 
     @Option(
@@ -35,7 +36,13 @@ public final class TopicCommand {
 
     @Override
     public void run() {
-      print(post("/v1/topics", Map.of("name", name, "partitions", partitions, "configs", configs)));
+      JsonNode created =
+          post("/v1/topics", Map.of("name", name, "partitions", partitions, "configs", configs));
+      if (format(OutputFormat.SIMPLE) == OutputFormat.SIMPLE) {
+        Output.out().println("Created topic " + created.path("name").asText(name) + ".");
+      } else {
+        show(created, OutputFormat.SIMPLE);
+      }
     }
   }
 
@@ -43,7 +50,7 @@ public final class TopicCommand {
   static final class ListTopics extends ClientCommand implements Runnable {
     @Override
     public void run() {
-      get("/v1/topics").path("topics").forEach(t -> System.out.println(t.asText()));
+      show(get("/v1/topics"), OutputFormat.TABLE);
     }
   }
 
@@ -52,12 +59,29 @@ public final class TopicCommand {
       mixinStandardHelpOptions = true,
       description = "Configs and partition offsets.")
   static final class Describe extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the topic's name")
     String name;
 
     @Override
     public void run() {
-      print(get("/v1/topics/" + encode(name)));
+      JsonNode topic = get("/v1/topics/" + encode(name));
+      if (format(OutputFormat.TABLE) != OutputFormat.TABLE) {
+        show(topic, OutputFormat.TABLE);
+        return;
+      }
+      Table table =
+          Table.of(
+              "TOPIC", "PARTITION", "LOG-START-OFFSET", "LOG-END-OFFSET", "SIZE-BYTES", "NODE");
+      for (JsonNode p : topic.path("partitions")) {
+        table.row(
+            topic.path("name").asText(),
+            p.path("partition").asInt(),
+            p.path("logStartOffset").asLong(),
+            p.path("logEndOffset").asLong(),
+            p.path("sizeBytes").asLong(),
+            p.path("node").asText());
+      }
+      table.print(Output.out());
     }
   }
 
@@ -66,7 +90,7 @@ public final class TopicCommand {
       mixinStandardHelpOptions = true,
       description = "Change configs or add partitions.")
   static final class Alter extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the topic's name")
     String name;
 
     @Option(names = "--partitions", description = "new total partition count")
@@ -82,7 +106,7 @@ public final class TopicCommand {
       if (partitions != null) {
         body.put("partitions", partitions);
       }
-      print(patch("/v1/topics/" + encode(name), body));
+      show(patch("/v1/topics/" + encode(name), body), OutputFormat.SIMPLE);
     }
   }
 
@@ -91,12 +115,12 @@ public final class TopicCommand {
       mixinStandardHelpOptions = true,
       description = "Delete a topic and its records.")
   static final class Delete extends ClientCommand implements Runnable {
-    @Parameters(index = "0")
+    @Parameters(index = "0", description = "the topic's name")
     String name;
 
     @Override
     public void run() {
-      print(delete("/v1/topics/" + encode(name)));
+      show(delete("/v1/topics/" + encode(name)), OutputFormat.SIMPLE);
     }
   }
 }
