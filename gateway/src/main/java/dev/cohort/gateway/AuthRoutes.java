@@ -50,11 +50,13 @@ public final class AuthRoutes extends JsonRoutes implements RouteGroup {
             "/v1/auth/tokens",
             Guard.open("exchanges a password for a token; rate limited per user and address"),
             p -> body(this::issueToken)),
-        Endpoint.delete("/v1/auth/tokens", Guard.authenticated(), p -> revokeOwnToken()),
+        Endpoint.delete(
+            "/v1/auth/tokens", Guard.authenticated(), p -> withoutFields(this::revokeOwnToken)),
         Endpoint.get(
             "/v1/auth/status", Guard.open("says only whether auth is enabled"), p -> status()),
-        Endpoint.post("/v1/auth/enable", CLUSTER_ADMIN, p -> setEnabled(true)),
-        Endpoint.post("/v1/auth/disable", CLUSTER_ADMIN, p -> setEnabled(false)),
+        Endpoint.post("/v1/auth/enable", CLUSTER_ADMIN, p -> withoutFields(() -> setEnabled(true))),
+        Endpoint.post(
+            "/v1/auth/disable", CLUSTER_ADMIN, p -> withoutFields(() -> setEnabled(false))),
         Endpoint.get("/v1/auth/users", CLUSTER_ADMIN, p -> users()),
         Endpoint.put(
             "/v1/auth/users/{user}", CLUSTER_ADMIN, p -> body(j -> addUser(p.get("user"), j))),
@@ -75,7 +77,10 @@ public final class AuthRoutes extends JsonRoutes implements RouteGroup {
         Endpoint.delete(
             "/v1/auth/users/{user}/tokens", CLUSTER_ADMIN, p -> revokeTokens(p.get("user"))),
         Endpoint.get("/v1/auth/roles", CLUSTER_ADMIN, p -> roles()),
-        Endpoint.put("/v1/auth/roles/{role}", CLUSTER_ADMIN, p -> addRole(p.get("role"))),
+        Endpoint.put(
+            "/v1/auth/roles/{role}",
+            CLUSTER_ADMIN,
+            p -> withoutFields(() -> addRole(p.get("role")))),
         Endpoint.get("/v1/auth/roles/{role}", CLUSTER_ADMIN, p -> role(p.get("role"))),
         Endpoint.delete("/v1/auth/roles/{role}", CLUSTER_ADMIN, p -> deleteRole(p.get("role"))),
         Endpoint.post(
@@ -86,6 +91,20 @@ public final class AuthRoutes extends JsonRoutes implements RouteGroup {
             "/v1/auth/roles/{role}/revoke",
             CLUSTER_ADMIN,
             p -> body(j -> changeGrant(p.get("role"), j, false))));
+  }
+
+  /**
+   * A request that takes no fields: an empty body or {@code {}}; anything else is refused (400)
+   * rather than ignored, so that a mistaken body never passes for a request it was not meant for.
+   */
+  private Route withoutFields(java.util.function.Supplier<Route> inner) {
+    return body(
+        json -> {
+          if (!json.isEmpty()) {
+            throw Json.invalid("", "this request takes no fields; send no body or {}");
+          }
+          return inner.get();
+        });
   }
 
   // Tokens
