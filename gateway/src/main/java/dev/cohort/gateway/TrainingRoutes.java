@@ -12,6 +12,7 @@ import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingJobs;
 import dev.cohort.training.collective.Backend;
+import dev.cohort.training.compute.ComputeKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -106,7 +107,8 @@ public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
             (float) number(optimizer, "momentum", 0.0)),
         Json.optionalLong(json, "seed").orElse(0L),
         integer(json, "checkpointEverySteps", 100),
-        integer(json, "bucketCapMb", 25));
+        integer(json, "bucketCapMb", 25),
+        ComputeKind.parse(Json.optionalText(json, "compute").orElse("auto")));
   }
 
   private static JsonNode object(JsonNode json, String field) {
@@ -163,7 +165,9 @@ public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
     s.spec()
         .ifPresent(
             spec ->
-                node.put("name", spec.name()).put("backend", spec.backend().name().toLowerCase()));
+                node.put("name", spec.name())
+                    .put("backend", spec.backend().name().toLowerCase())
+                    .put("compute", spec.compute().id()));
     s.reason().ifPresent(r -> node.put("reason", r));
     ArrayNode workers = node.putArray("workers");
     s.workers()
@@ -173,7 +177,8 @@ public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
                     .addObject()
                     .put("id", w.workerId())
                     .put("backend", w.backend())
-                    .put("device", w.device()));
+                    .put("device", w.device())
+                    .put("compute", w.compute()));
     ArrayNode losses = node.putArray("losses");
     s.losses().forEach(p -> losses.addObject().put("step", p.step()).put("loss", p.loss()));
     ArrayNode recoveries = node.putArray("recoveries");

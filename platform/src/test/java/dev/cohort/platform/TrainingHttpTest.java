@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.training.SyntheticDataset;
 import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.internal.ComputeProbe;
 import dev.cohort.training.internal.NcclProbe;
 import java.time.Duration;
 import java.util.List;
@@ -78,9 +79,15 @@ class TrainingHttpTest {
     assertTrue(
         status.get("recoveries").isArray() && status.get("recoveries").isEmpty(),
         status.toString());
+    // compute auto: openblas where the node loads it, else java
+    String compute =
+        ComputeProbe.openblas(TrainingSettings.create(ConfigFactory.load())).usable()
+            ? "openblas"
+            : "java";
     for (JsonNode w : status.get("workers")) {
       assertEquals("ring", w.get("backend").asText(), status.toString());
       assertEquals("cpu", w.get("device").asText(), status.toString());
+      assertEquals(compute, w.get("compute").asText(), status.toString());
     }
 
     JsonNode listed = ok(http.send("GET", "/v1/training/jobs", null)).get("jobs");
@@ -131,6 +138,14 @@ class TrainingHttpTest {
             job(",\"backend\":\"tpu\"").replace("\"backend\":\"ring\",", "")),
         400,
         "unknown_backend");
+    assertError(
+        http.send("POST", "/v1/training/jobs", job(",\"compute\":\"tpu\"")),
+        400,
+        "unknown_compute");
+    assertError(
+        http.send("POST", "/v1/training/jobs", job(",\"compute\":\"cublas\"")),
+        400,
+        "compute_unavailable");
     assertError(
         http.send("POST", "/v1/training/jobs", job("").replace("[8,16,3]", "[8,0,3]")),
         400,

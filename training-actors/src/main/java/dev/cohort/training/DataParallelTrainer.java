@@ -4,6 +4,7 @@ import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.collective.CollectiveException;
 import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.ReduceOp;
+import dev.cohort.training.compute.Compute;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One rank of synchronous data-parallel training, the loop PyTorch DDP runs: each step every rank
@@ -18,9 +20,12 @@ import java.util.concurrent.CompletionException;
  * every rank applies the same update, so the replicas stay identical.
  *
  * <p>Per step: take this rank's next {@link DistributedSampler} indices; run forward and backward;
- * as soon as the backward pass completes a {@link GradientBucket}, copy it off-heap and start its
- * allreduce (buckets run in order on the communicator while the backward pass goes on); allreduce
- * the loss; wait for all; copy the summed gradients back; step the optimizer.
+ * as soon as the backward pass completes a {@link GradientBucket}, start its allreduce (buckets run
+ * in order on the communicator while the backward pass goes on); allreduce the loss; wait for all;
+ * step the optimizer. Where the model's compute keeps its gradients off-heap (openblas) the buckets
+ * are reduced in place, with no copy; in device memory (cublas) the communicator (nccl) reduces
+ * them in place on the GPU once the compute's stream has finished them; heap gradients (the java
+ * compute) are copied into off-heap bucket buffers and back.
  *
  * <p>Exact averaging with uneven shares: each rank scales its gradient by {@code 1 / global batch}
  * (the number of samples all ranks process in this step, which every rank computes from the
@@ -40,7 +45,9 @@ public final class DataParallelTrainer implements AutoCloseable {
   private final DistributedSampler sampler;
   private final List<GradientBucket> buckets;
   private final Arena arena = Arena.ofShared();
-  private final MemorySegment[] bucketBuffers;
+  private final MemorySegment[] bucketBuffers; // null where buckets are reduced in place
+  private final boolean inPlace; // gradients are off-heap or device memory: reduce them in place
+  private final boolean onDevice; // device gradients (cublas), reduced by the communicator's GPU
   private final MemorySegment lossBuffer;
   private final float[] batchX;
   private final int[] batchLabels;
@@ -60,12 +67,14 @@ public final class DataParallelTrainer implements AutoCloseable {
    * @param globalStep steps completed by this trainer, including this one
    * @param loss mean cross-entropy over all ranks' samples of this step (before the update)
    * @param samples samples all ranks processed in this step
+   * @param dataNanos this rank's time gathering its share of the batch (data loading)
    * @param computeNanos this rank's forward and backward time
    * @param exposedCommNanos time this rank waited for allreduces after its backward pass ended
    * @param allreduceOps gradient allreduces this step ran (one per bucket)
    * @param allreduceBytes bytes those allreduces reduced (the buffer sizes, not the wire bytes)
    * @param allreduceNanos from the first bucket's launch to the last bucket's completion (the
    *     buckets run one after another on the communicator, overlapping the backward pass)
+   * @param optimizerNanos this rank's optimizer step (and, for heap gradients, the copy back)
    */
   public record StepResult(
       int epoch,
@@ -73,11 +82,13 @@ public final class DataParallelTrainer implements AutoCloseable {
       long globalStep,
       double loss,
       int samples,
+      long dataNanos,
       long computeNanos,
       long exposedCommNanos,
       int allreduceOps,
       long allreduceBytes,
-      long allreduceNanos) {}
+      long allreduceNanos,
+      long optimizerNanos) {}
 
   private DataParallelTrainer(
       Communicator comm,
@@ -111,9 +122,19 @@ public final class DataParallelTrainer implements AutoCloseable {
     this.batchSize = batchSize;
     this.sampler = new DistributedSampler(data.size(), comm.size(), comm.rank(), seed);
     this.buckets = model.buckets(bucketCapBytes);
+    this.onDevice = !model.compute().hostMemory();
+    if (onDevice && !comm.reducesDeviceMemory()) {
+      throw TrainingError.COMPUTE_UNAVAILABLE.exception(
+          model.compute().kind().id()
+              + " keeps gradients in device memory, which the "
+              + comm.backend().id()
+              + " backend cannot reduce (use nccl)");
+    }
+    this.inPlace = onDevice || model.gradients().isNative();
     this.bucketBuffers = new MemorySegment[buckets.size()];
     for (GradientBucket b : buckets) {
-      bucketBuffers[b.index()] = arena.allocate((long) b.length() * Float.BYTES, 64);
+      bucketBuffers[b.index()] =
+          inPlace ? null : arena.allocate((long) b.length() * Float.BYTES, 64);
     }
     this.lossBuffer = arena.allocate(Float.BYTES * 2L, 8);
     this.batchX = new float[batchSize * data.features()];
@@ -137,11 +158,17 @@ public final class DataParallelTrainer implements AutoCloseable {
 
   /** Copies rank 0's parameters to every rank (call once before the first step on every rank). */
   public void broadcastParameters() {
-    float[] p = model.parameters();
+    MemorySegment params = model.parameters();
+    if (inPlace) {
+      await(comm.broadcast(params, 0).toCompletableFuture());
+      return;
+    }
+    float[] p = model.copyParameters();
     MemorySegment buffer = arena.allocate((long) p.length * Float.BYTES, 64);
     MemorySegment.copy(p, 0, buffer, ValueLayout.JAVA_FLOAT, 0, p.length);
     await(comm.broadcast(buffer, 0).toCompletableFuture());
     MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, 0, p, 0, p.length);
+    model.loadParameters(p);
   }
 
   /**
@@ -149,22 +176,25 @@ public final class DataParallelTrainer implements AutoCloseable {
    * step in epoch, global step). A new generation calls it first, so that survivors of a lost
    * worker and newcomers continue from the most advanced replica (the coordinator ranks it 0). The
    * position travels as raw int bits inside the float buffer: broadcast copies bytes, so no
-   * rounding can touch it.
+   * rounding can touch it. Rare, so it goes through one host buffer whatever the compute.
    */
   public void synchronizeReplicas() {
-    float[] p = model.parameters();
-    float[][] state = optimizer.state();
+    Compute compute = model.compute();
+    float[] p = model.copyParameters();
+    MemorySegment[] state = optimizer.state();
     long total = p.length + 5L;
-    for (float[] s : state) {
-      total += s.length;
+    for (MemorySegment s : state) {
+      total += Optimizer.length(s);
     }
     MemorySegment buffer = arena.allocate(total * Float.BYTES, 64);
     long at = 0;
     MemorySegment.copy(p, 0, buffer, ValueLayout.JAVA_FLOAT, 0, p.length);
     at += p.length;
-    for (float[] s : state) {
-      MemorySegment.copy(s, 0, buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, s.length);
-      at += s.length;
+    for (MemorySegment s : state) {
+      float[] host = new float[Optimizer.length(s)];
+      compute.read(s, 0, host, 0, host.length);
+      MemorySegment.copy(host, 0, buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, host.length);
+      at += host.length;
     }
     long steps = optimizer.steps();
     int[] position = {epoch, stepInEpoch, (int) globalStep, (int) (steps >>> 32), (int) steps};
@@ -174,10 +204,13 @@ public final class DataParallelTrainer implements AutoCloseable {
     await(comm.broadcast(buffer, 0).toCompletableFuture());
     at = 0;
     MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, 0, p, 0, p.length);
+    model.loadParameters(p);
     at += p.length;
-    for (float[] s : state) {
-      MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, s, 0, s.length);
-      at += s.length;
+    for (MemorySegment s : state) {
+      float[] host = new float[Optimizer.length(s)];
+      MemorySegment.copy(buffer, ValueLayout.JAVA_FLOAT, at * Float.BYTES, host, 0, host.length);
+      compute.write(host, 0, s, 0, host.length);
+      at += host.length;
     }
     epoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at);
     stepInEpoch = buffer.getAtIndex(ValueLayout.JAVA_INT, at + 1);
@@ -245,11 +278,12 @@ public final class DataParallelTrainer implements AutoCloseable {
     if (epochIndices == null) {
       epochIndices = sampler.indices(epoch);
     }
+    long loading = System.nanoTime();
     int local = sampler.localBatch(comm.rank(), stepInEpoch, batchSize);
     int global = sampler.globalBatch(stepInEpoch, batchSize);
     data.gather(epochIndices, stepInEpoch * batchSize, local, batchX, batchLabels);
 
-    float[] grads = model.gradients();
+    MemorySegment grads = model.gradients();
     List<CompletableFuture<Void>> pending = new ArrayList<>(buckets.size() + 1);
     firstLaunch = 0;
     lastDone.set(0);
@@ -272,7 +306,7 @@ public final class DataParallelTrainer implements AutoCloseable {
     } else {
       // This rank's share ran out: it contributes zeros, but must still take part in every
       // collective, in the same order as the others.
-      java.util.Arrays.fill(grads, 0f);
+      model.compute().zero(grads, 0, model.parameterCount());
       lossSum = 0;
       for (GradientBucket b : buckets) {
         pending.add(launch(b, grads));
@@ -286,11 +320,19 @@ public final class DataParallelTrainer implements AutoCloseable {
       await(f);
     }
     long communicated = System.nanoTime();
-    for (GradientBucket b : buckets) {
-      MemorySegment.copy(
-          bucketBuffers[b.index()], ValueLayout.JAVA_FLOAT, 0, grads, b.offset(), b.length());
+    if (!inPlace) {
+      for (GradientBucket b : buckets) {
+        MemorySegment.copy(
+            bucketBuffers[b.index()],
+            0,
+            grads,
+            (long) b.offset() * Float.BYTES,
+            (long) b.length() * Float.BYTES);
+      }
     }
     optimizer.step(model.parameters(), grads);
+    model.compute().synchronize();
+    long stepped = System.nanoTime();
     double loss = lossBuffer.get(ValueLayout.JAVA_FLOAT, 0) / (double) global;
 
     StepResult result =
@@ -300,11 +342,13 @@ public final class DataParallelTrainer implements AutoCloseable {
             ++globalStep,
             loss,
             global,
+            start - loading,
             computed - start,
             communicated - computed,
             buckets.size(),
-            (long) model.gradients().length * Float.BYTES,
-            Math.max(0, lastDone.get() - firstLaunch));
+            (long) model.parameterCount() * Float.BYTES,
+            Math.max(0, lastDone.get() - firstLaunch),
+            stepped - communicated);
     if (++stepInEpoch == stepsPerEpoch()) {
       stepInEpoch = 0;
       epoch++;
@@ -313,13 +357,26 @@ public final class DataParallelTrainer implements AutoCloseable {
     return result;
   }
 
-  private CompletableFuture<Void> launch(GradientBucket b, float[] grads) {
-    MemorySegment buffer = bucketBuffers[b.index()];
-    MemorySegment.copy(grads, b.offset(), buffer, ValueLayout.JAVA_FLOAT, 0, b.length());
+  private CompletableFuture<Void> launch(GradientBucket b, MemorySegment grads) {
+    MemorySegment slice =
+        grads.asSlice((long) b.offset() * Float.BYTES, (long) b.length() * Float.BYTES);
+    MemorySegment buffer = inPlace ? slice : bucketBuffers[b.index()];
+    if (!inPlace) {
+      MemorySegment.copy(slice, 0, buffer, 0, slice.byteSize());
+    }
     if (firstLaunch == 0) {
       firstLaunch = System.nanoTime();
     }
-    return comm.allReduce(buffer, ReduceOp.SUM)
+    if (onDevice) {
+      // The bucket's gradients were queued on the compute's stream; the communicator runs on its
+      // own stream, so they must be final before it starts.
+      model.compute().synchronize();
+    }
+    CompletionStage<Void> reduced =
+        onDevice
+            ? comm.allReduceInDeviceMemory(buffer, ReduceOp.SUM)
+            : comm.allReduce(buffer, ReduceOp.SUM);
+    return reduced
         .toCompletableFuture()
         .whenComplete((ok, error) -> lastDone.accumulateAndGet(System.nanoTime(), Math::max));
   }

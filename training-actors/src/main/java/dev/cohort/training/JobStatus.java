@@ -42,8 +42,11 @@ public record JobStatus(
     Optional<CheckpointInfo> checkpoint)
     implements CohortSerializable {
 
-  /** A member of the job's current (or last) generation. */
-  public record Worker(String workerId, String backend, String device)
+  /**
+   * A member of the job's current (or last) generation: its backend (ring, nccl), device (cpu,
+   * cuda:N) and compute (java, openblas, cublas).
+   */
+  public record Worker(String workerId, String backend, String device, String compute)
       implements CohortSerializable {}
 
   /** One point of the loss curve. */

@@ -1,47 +1,50 @@
 package dev.cohort.training;
 
+import dev.cohort.training.compute.Compute;
+import dev.cohort.training.internal.JavaCompute;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * A multi-layer perceptron in float32: dense layers with ReLU between them, softmax cross-entropy
- * on the last layer's logits, forward and backward passes written as plain loops.
+ * on the last layer's logits, forward and backward passes as matrix multiplies on a {@link Compute}
+ * (plain Java loops, OpenBLAS or cuBLAS).
  *
- * <p>Flat layout: all parameters live in one {@code float[]}, and the gradients in another of the
- * same shape, <em>in reverse layer order</em>: the last layer's weights ({@code [out][in]}, row
+ * <p>Flat layout: all parameters live in one buffer of the compute, and the gradients in another of
+ * the same shape, <em>in reverse layer order</em>: the last layer's weights ({@code [out][in]}, row
  * major) and bias first, then the layer before it, down to layer 0. The backward pass produces
  * gradients in that order, so {@link #buckets} are contiguous ranges that become complete one after
  * the other, and a bucket's allreduce can start while the backward pass continues.
  *
- * <p>Performance: the loops keep one weight row in L1 while they sweep the batch (forward and
- * weight gradient), or a block of batch rows while they sweep the weights (input gradient), and use
- * several accumulators in dot products; rows are split over {@code threads} threads. Every output
- * element is computed by one thread in a fixed order, so results do not depend on the number of
- * threads or on scheduling: the same inputs give the same bits.
+ * <p>Per layer (batch rows B, in I, out O): forward {@code out = in·Wᵀ + b} then ReLU (except the
+ * last layer); backward {@code dW = δᵀ·in}, {@code db = Σ_rows δ}, {@code δ_in = (δ·W) ⊙ (in > 0)}.
+ * Parameters, gradients, activations and deltas all live in the compute's memory (off-heap for
+ * openblas, on the device for cublas); only the input batch is copied in and the logits out.
  *
  * <p>Thread-safety: not thread-safe; one worker owns one model.
  */
-public final class Mlp {
-  private static final int ROW_BLOCK = 8;
-
+public final class Mlp implements AutoCloseable {
   private final MlpSpec spec;
+  private final Compute compute;
+  private final boolean ownsCompute;
   private final int depth;
   private final int[] widths;
   private final int[] weightOffset;
   private final int[] biasOffset;
-  private final float[] params;
-  private final float[] grads;
-  private final ForkJoinPool pool;
+  private final int parameterCount;
+  private final MemorySegment params;
+  private final MemorySegment grads;
   private int capacity; // batch rows the activation buffers hold
-  private float[][] activations; // activations[l] = input of layer l; [depth] = logits
-  private float[][] deltas; // deltas[l] = dLoss/d(output of layer l)
+  private MemorySegment[] activations; // activations[l] = input of layer l; [depth] = logits
+  private MemorySegment[] deltas; // deltas[l] = dLoss/d(output of layer l)
 
-  private Mlp(MlpSpec spec, int threads) {
+  private Mlp(MlpSpec spec, Compute compute, boolean ownsCompute) {
     this.spec = spec;
+    this.compute = compute;
+    this.ownsCompute = ownsCompute;
     this.depth = spec.depth();
     this.widths = spec.layers().stream().mapToInt(Integer::intValue).toArray();
     this.weightOffset = new int[depth];
@@ -53,27 +56,39 @@ public final class Mlp {
       biasOffset[l] = offset;
       offset += widths[l + 1];
     }
-    this.params = new float[offset];
-    this.grads = new float[offset];
-    this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    this.parameterCount = offset;
+    this.params = compute.allocate(offset);
+    this.grads = compute.allocate(offset);
+  }
+
+  /**
+   * A model on the {@code java} compute with {@code threads} threads (1 runs everything on the
+   * caller's thread); the model owns that compute and closes it with itself.
+   */
+  public static Mlp create(MlpSpec spec, long seed, int threads) {
+    return init(new Mlp(spec, new JavaCompute(threads), true), seed);
   }
 
   /**
    * A model with He-initialised weights (normal, variance 2/fan-in) and zero biases, drawn from
-   * {@code seed}: the same seed gives the same parameters on every rank and every run.
-   *
-   * @param threads threads for the matrix loops; 1 runs everything on the caller's thread
+   * {@code seed}: the same seed gives the same parameters on every rank, run and compute. The
+   * caller keeps ownership of {@code compute}.
    */
-  public static Mlp create(MlpSpec spec, long seed, int threads) {
-    Mlp m = new Mlp(spec, threads);
+  public static Mlp create(MlpSpec spec, long seed, Compute compute) {
+    return init(new Mlp(spec, compute, false), seed);
+  }
+
+  private static Mlp init(Mlp m, long seed) {
+    float[] p = new float[m.parameterCount];
     SplittableRandom random = new SplittableRandom(seed);
     for (int l = 0; l < m.depth; l++) {
       double std = Math.sqrt(2.0 / m.widths[l]);
       int n = m.widths[l] * m.widths[l + 1];
       for (int i = 0; i < n; i++) {
-        m.params[m.weightOffset[l] + i] = (float) (gaussian(random) * std);
+        p[m.weightOffset[l] + i] = (float) (gaussian(random) * std);
       }
     }
+    m.loadParameters(p);
     return m;
   }
 
@@ -88,14 +103,45 @@ public final class Mlp {
     return spec;
   }
 
-  /** The flat parameters (see the class comment for the layout); callers may read and write. */
-  public float[] parameters() {
+  public Compute compute() {
+    return compute;
+  }
+
+  public int parameterCount() {
+    return parameterCount;
+  }
+
+  /** The flat parameters in the compute's memory (see the class comment for the layout). */
+  public MemorySegment parameters() {
     return params;
   }
 
   /** The flat gradients of the last {@link #forwardBackward}, same layout as the parameters. */
-  public float[] gradients() {
+  public MemorySegment gradients() {
     return grads;
+  }
+
+  /** A host copy of the parameters. */
+  public float[] copyParameters() {
+    float[] p = new float[parameterCount];
+    compute.read(params, 0, p, 0, parameterCount);
+    return p;
+  }
+
+  /** A host copy of the gradients. */
+  public float[] copyGradients() {
+    float[] g = new float[parameterCount];
+    compute.read(grads, 0, g, 0, parameterCount);
+    return g;
+  }
+
+  /** Overwrites the parameters with {@code values} (the flat layout, {@link #parameterCount()}). */
+  public void loadParameters(float[] values) {
+    if (values.length != parameterCount) {
+      throw new IllegalArgumentException(
+          values.length + " values for a model of " + parameterCount + " parameters");
+    }
+    compute.write(values, 0, params, 0, parameterCount);
   }
 
   public int weightOffset(int layer) {
@@ -131,13 +177,23 @@ public final class Mlp {
    * Forward and backward pass over {@code batch} samples: {@code x} holds {@code batch} rows of
    * {@code inputs} features, {@code labels} their classes. Fills {@link #gradients()} with the
    * gradient of {@code gradScale × Σ cross-entropy} (use {@code 1/batch} for the mean), calling
-   * {@code layerDone} with each layer index as soon as that layer's gradients are final (from the
-   * last layer down to 0). Returns the summed (not averaged) cross-entropy of the batch.
+   * {@code layerDone} with each layer index as soon as that layer's gradients are queued (from the
+   * last layer down to 0; on a device compute they may still be running on its stream). Returns the
+   * summed (not averaged) cross-entropy of the batch.
    */
   public double forwardBackward(
       float[] x, int[] labels, int batch, float gradScale, IntConsumer layerDone) {
+    int c = widths[depth];
+    for (int b = 0; b < batch; b++) {
+      if (labels[b] < 0 || labels[b] >= c) {
+        throw TrainingError.INVALID_LABEL.exception(
+            "label " + labels[b] + " is outside [0, " + c + ")");
+      }
+    }
     forward(x, batch);
-    double lossSum = softmaxCrossEntropy(labels, batch, gradScale);
+    double lossSum =
+        compute.softmaxCrossEntropy(
+            activations[depth], 0, batch, c, labels, gradScale, deltas[depth], 0);
     for (int l = depth - 1; l >= 0; l--) {
       backwardLayer(l, batch);
       layerDone.accept(l);
@@ -148,20 +204,16 @@ public final class Mlp {
   /** Summed cross-entropy of a batch, forward only. */
   public double loss(float[] x, int[] labels, int batch) {
     forward(x, batch);
-    float[] logits = activations[depth];
-    int c = widths[depth];
-    double sum = 0;
-    for (int b = 0; b < batch; b++) {
-      sum += crossEntropyRow(logits, b * c, c, labels[b], null, 0, 0);
-    }
-    return sum;
+    return compute.softmaxCrossEntropy(
+        activations[depth], 0, batch, widths[depth], labels, 1f, null, 0);
   }
 
   /** Fraction of {@code batch} samples whose largest logit is their label. */
   public double accuracy(float[] x, int[] labels, int batch) {
     forward(x, batch);
-    float[] logits = activations[depth];
     int c = widths[depth];
+    float[] logits = new float[batch * c];
+    compute.read(activations[depth], 0, logits, 0, logits.length);
     int correct = 0;
     for (int b = 0; b < batch; b++) {
       int best = 0;
@@ -178,7 +230,7 @@ public final class Mlp {
   /** A 64-bit digest of the exact parameter bits, to compare replicas. */
   public long checksum() {
     long h = 1125899906842597L;
-    for (float p : params) {
+    for (float p : copyParameters()) {
       h = 31 * h + Float.floatToRawIntBits(p);
     }
     return h;
@@ -190,13 +242,26 @@ public final class Mlp {
     if (batch <= capacity) {
       return;
     }
-    activations = new float[depth + 1][];
-    deltas = new float[depth + 1][];
+    freeActivations();
+    activations = new MemorySegment[depth + 1];
+    deltas = new MemorySegment[depth + 1];
     for (int l = 0; l <= depth; l++) {
-      activations[l] = new float[batch * widths[l]];
-      deltas[l] = new float[batch * widths[l]];
+      activations[l] = compute.allocate((long) batch * widths[l]);
+      deltas[l] = l == 0 ? null : compute.allocate((long) batch * widths[l]);
     }
     capacity = batch;
+  }
+
+  private void freeActivations() {
+    if (activations == null) {
+      return;
+    }
+    for (int l = 0; l <= depth; l++) {
+      compute.free(activations[l]);
+      if (deltas[l] != null) {
+        compute.free(deltas[l]);
+      }
+    }
   }
 
   private void forward(float[] x, int batch) {
@@ -205,159 +270,89 @@ public final class Mlp {
           "x holds " + x.length + " values, a batch of " + batch + " needs " + batch * widths[0]);
     }
     ensureCapacity(batch);
-    System.arraycopy(x, 0, activations[0], 0, batch * widths[0]);
+    compute.write(x, 0, activations[0], 0, batch * widths[0]);
     for (int l = 0; l < depth; l++) {
       int in = widths[l];
       int out = widths[l + 1];
-      float[] input = activations[l];
-      float[] output = activations[l + 1];
-      int wOff = weightOffset[l];
-      int bOff = biasOffset[l];
-      boolean relu = l < depth - 1;
-      parallel(
-          (out + ROW_BLOCK - 1) / ROW_BLOCK,
-          block -> {
-            int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
-            for (int o = block * ROW_BLOCK; o < oEnd; o++) {
-              int w = wOff + o * in;
-              float bias = params[bOff + o];
-              for (int b = 0; b < batch; b++) {
-                float z = dot(params, w, input, b * in, in) + bias;
-                output[b * out + o] = relu && z < 0 ? 0f : z;
-              }
-            }
-          });
+      // out[B][O] = in[B][I] · W[O][I]ᵀ, then + bias and ReLU
+      compute.gemm(
+          false,
+          true,
+          batch,
+          out,
+          in,
+          1f,
+          activations[l],
+          0,
+          in,
+          params,
+          weightOffset[l],
+          in,
+          0f,
+          activations[l + 1],
+          0,
+          out);
+      compute.addBias(activations[l + 1], 0, batch, out, params, biasOffset[l], l < depth - 1);
     }
-  }
-
-  /** Writes d(gradScale × Σ CE)/d(logits) into deltas[depth] and returns Σ CE. */
-  private double softmaxCrossEntropy(int[] labels, int batch, float gradScale) {
-    float[] logits = activations[depth];
-    float[] d = deltas[depth];
-    int c = widths[depth];
-    double sum = 0;
-    for (int b = 0; b < batch; b++) {
-      if (labels[b] < 0 || labels[b] >= c) {
-        throw TrainingError.INVALID_LABEL.exception(
-            "label " + labels[b] + " is outside [0, " + c + ")");
-      }
-      sum += crossEntropyRow(logits, b * c, c, labels[b], d, b * c, gradScale);
-    }
-    return sum;
-  }
-
-  /** Cross-entropy of one row with a max-shifted softmax; writes its scaled gradient if asked. */
-  private static double crossEntropyRow(
-      float[] logits, int off, int c, int label, float[] d, int dOff, float scale) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int k = 0; k < c; k++) {
-      max = Math.max(max, logits[off + k]);
-    }
-    double sumExp = 0;
-    for (int k = 0; k < c; k++) {
-      sumExp += Math.exp(logits[off + k] - max);
-    }
-    double logSum = Math.log(sumExp);
-    if (d != null) {
-      for (int k = 0; k < c; k++) {
-        double p = Math.exp(logits[off + k] - max - logSum);
-        d[dOff + k] = (float) ((p - (k == label ? 1 : 0)) * scale);
-      }
-    }
-    return logSum - (logits[off + label] - max);
   }
 
   private void backwardLayer(int l, int batch) {
     int in = widths[l];
     int out = widths[l + 1];
-    float[] input = activations[l];
-    float[] delta = deltas[l + 1];
-    int wOff = weightOffset[l];
-    int bOff = biasOffset[l];
-    // Weight and bias gradients: row o of dW is Σ_b delta[b][o] · input[b].
-    parallel(
-        (out + ROW_BLOCK - 1) / ROW_BLOCK,
-        block -> {
-          int oEnd = Math.min(out, (block + 1) * ROW_BLOCK);
-          for (int o = block * ROW_BLOCK; o < oEnd; o++) {
-            int g = wOff + o * in;
-            java.util.Arrays.fill(grads, g, g + in, 0f);
-            float bias = 0;
-            for (int b = 0; b < batch; b++) {
-              float s = delta[b * out + o];
-              bias += s;
-              if (s != 0f) {
-                axpy(s, input, b * in, grads, g, in);
-              }
-            }
-            grads[bOff + o] = bias;
-          }
-        });
+    MemorySegment delta = deltas[l + 1];
+    // dW[O][I] = δ[B][O]ᵀ · in[B][I];  db[O] = Σ_b δ[b][O]
+    compute.gemm(
+        true,
+        false,
+        out,
+        in,
+        batch,
+        1f,
+        delta,
+        0,
+        out,
+        activations[l],
+        0,
+        in,
+        0f,
+        grads,
+        weightOffset[l],
+        in);
+    compute.columnSums(delta, 0, batch, out, grads, biasOffset[l]);
     if (l == 0) {
       return; // nobody needs the gradient of the input data
     }
-    // Input gradient through ReLU: delta[l][b] = (Σ_o delta[b][o] · W[o]) ⊙ (input[b] > 0).
-    float[] prev = deltas[l];
-    parallel(
-        (batch + ROW_BLOCK - 1) / ROW_BLOCK,
-        block -> {
-          int bStart = block * ROW_BLOCK;
-          int bEnd = Math.min(batch, bStart + ROW_BLOCK);
-          java.util.Arrays.fill(prev, bStart * in, bEnd * in, 0f);
-          for (int o = 0; o < out; o++) {
-            int w = wOff + o * in;
-            for (int b = bStart; b < bEnd; b++) {
-              float s = delta[b * out + o];
-              if (s != 0f) {
-                axpy(s, params, w, prev, b * in, in);
-              }
-            }
-          }
-          for (int i = bStart * in; i < bEnd * in; i++) {
-            if (input[i] <= 0f) {
-              prev[i] = 0f;
-            }
-          }
-        });
+    // δ_in[B][I] = δ[B][O] · W[O][I], through ReLU: zero where the input was not positive
+    compute.gemm(
+        false,
+        false,
+        batch,
+        in,
+        out,
+        1f,
+        delta,
+        0,
+        out,
+        params,
+        weightOffset[l],
+        in,
+        0f,
+        deltas[l],
+        0,
+        in);
+    compute.reluBackward(deltas[l], 0, activations[l], 0, (long) batch * in);
   }
 
-  private void parallel(int blocks, IntConsumer body) {
-    if (pool == null || blocks < 2) {
-      for (int i = 0; i < blocks; i++) {
-        body.accept(i);
-      }
-    } else {
-      pool.submit(() -> IntStream.range(0, blocks).parallel().forEach(body)).join();
-    }
-  }
-
-  /** Dot product with four independent accumulators, so the JIT can keep several FMAs in flight. */
-  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      s0 += a[aOff + i] * b[bOff + i];
-      s1 += a[aOff + i + 1] * b[bOff + i + 1];
-      s2 += a[aOff + i + 2] * b[bOff + i + 2];
-      s3 += a[aOff + i + 3] * b[bOff + i + 3];
-    }
-    for (; i < n; i++) {
-      s0 += a[aOff + i] * b[bOff + i];
-    }
-    return (s0 + s1) + (s2 + s3);
-  }
-
-  /** y += s·x over n elements; a loop the JIT vectorises. */
-  static void axpy(float s, float[] x, int xOff, float[] y, int yOff, int n) {
-    for (int i = 0; i < n; i++) {
-      y[yOff + i] += s * x[xOff + i];
-    }
-  }
-
-  /** Releases the worker threads. */
+  /** Frees the model's buffers, and its compute if the model made it. */
+  @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdown();
+    freeActivations();
+    activations = null;
+    capacity = 0;
+    compute.free(params);
+    compute.free(grads);
+    if (ownsCompute) {
+      compute.close();
     }
   }
 }

@@ -28,10 +28,15 @@ public record OptimizerSpec(String type, float lr, float momentum) implements Co
     }
   }
 
-  /** A fresh optimizer for a model of {@code parameters} parameters. */
+  /** A fresh optimizer for a model of {@code parameters} parameters on the java compute. */
   public Optimizer create(int parameters) {
+    return create(parameters, dev.cohort.training.internal.JavaCompute.SHARED);
+  }
+
+  /** A fresh optimizer for a model of {@code parameters} parameters on {@code compute}. */
+  public Optimizer create(int parameters, dev.cohort.training.compute.Compute compute) {
     return type.equals("adam")
-        ? Optimizer.adam(lr, parameters)
-        : Optimizer.sgd(lr, momentum, parameters);
+        ? Optimizer.adam(lr, parameters, compute)
+        : Optimizer.sgd(lr, momentum, parameters, compute);
   }
 }

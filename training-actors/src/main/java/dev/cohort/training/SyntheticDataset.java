@@ -1,5 +1,6 @@
 package dev.cohort.training;
 
+import dev.cohort.training.internal.JavaCompute;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -39,12 +40,12 @@ public final class SyntheticDataset {
         x[i] = (float) Mlp.gaussian(random);
       }
       for (int j = 0; j < TEACHER_HIDDEN; j++) {
-        h[j] = Math.max(0f, Mlp.dot(w1, j * features, x, 0, features));
+        h[j] = Math.max(0f, JavaCompute.dot(w1, j * features, x, 0, features));
       }
       int label = 0;
       float best = Float.NEGATIVE_INFINITY;
       for (int c = 0; c < classes; c++) {
-        float logit = Mlp.dot(w2, c * TEACHER_HIDDEN, h, 0, TEACHER_HIDDEN);
+        float logit = JavaCompute.dot(w2, c * TEACHER_HIDDEN, h, 0, TEACHER_HIDDEN);
         if (logit > best) {
           best = logit;
           label = c;

@@ -44,7 +44,11 @@ public enum TrainingError implements ErrorCode {
   MALFORMED_RECORD(ErrorKind.INVALID),
   CHECKPOINT_TOO_LARGE(ErrorKind.INVALID),
   /** A stored checkpoint does not fit the job's model (sizes or CRC). */
-  CHECKPOINT_MISMATCH(ErrorKind.INVALID);
+  CHECKPOINT_MISMATCH(ErrorKind.INVALID),
+  /** A job's {@code compute} is none of auto, java, openblas, cublas. */
+  UNKNOWN_COMPUTE(ErrorKind.INVALID),
+  /** The job asks for a compute its workers cannot run (cublas without a GPU). */
+  COMPUTE_UNAVAILABLE(ErrorKind.INVALID);
 
   private final ErrorKind kind;
 

@@ -2,6 +2,8 @@ package dev.cohort.training;
 
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.training.collective.Backend;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
 
 /**
  * A training job as submitted ({@code POST /v1/training/jobs}). The constructor validates every
@@ -21,6 +23,8 @@ import dev.cohort.training.collective.Backend;
  * @param seed seeds initialisation and shuffling
  * @param checkpointEverySteps steps between checkpoints, at least 1
  * @param bucketCapMb gradient bucket size in MiB, at least 1
+ * @param compute auto, java, openblas or cublas (see {@link Computes}); null (a spec written before
+ *     the field existed) reads as auto; cublas needs a GPU backend (nccl or auto)
  */
 public record TrainingJobSpec(
     String name,
@@ -34,10 +38,16 @@ public record TrainingJobSpec(
     OptimizerSpec optimizer,
     long seed,
     int checkpointEverySteps,
-    int bucketCapMb)
+    int bucketCapMb,
+    ComputeKind compute)
     implements CohortSerializable {
 
   public TrainingJobSpec {
+    compute = compute == null ? ComputeKind.AUTO : compute;
+    require(
+        !(compute == ComputeKind.CUBLAS && backend == Backend.RING),
+        TrainingError.COMPUTE_UNAVAILABLE,
+        "compute cublas keeps gradients on the GPU and needs backend nccl or auto, not ring");
     require(
         name != null && !name.isBlank() && name.length() <= 200,
         TrainingError.INVALID_NAME,
@@ -70,6 +80,36 @@ public record TrainingJobSpec(
         bucketCapMb >= 1,
         TrainingError.INVALID_BUCKET_CAP,
         "bucketCapMb must be at least 1, not " + bucketCapMb);
+  }
+
+  /** A spec with {@code compute = auto}. */
+  public TrainingJobSpec(
+      String name,
+      MlpSpec model,
+      String datasetTopic,
+      int minWorkers,
+      int maxWorkers,
+      Backend backend,
+      int epochs,
+      int batchSize,
+      OptimizerSpec optimizer,
+      long seed,
+      int checkpointEverySteps,
+      int bucketCapMb) {
+    this(
+        name,
+        model,
+        datasetTopic,
+        minWorkers,
+        maxWorkers,
+        backend,
+        epochs,
+        batchSize,
+        optimizer,
+        seed,
+        checkpointEverySteps,
+        bucketCapMb,
+        ComputeKind.AUTO);
   }
 
   private static void require(boolean ok, TrainingError error, String message) {

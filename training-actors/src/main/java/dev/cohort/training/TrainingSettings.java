@@ -21,6 +21,8 @@ import java.time.Duration;
  * @param socketBufferBytes ring backend: socket buffer size, 0 for the OS default
  * @param ncclLibraryPath configured path of libnccl.so.2 or its directory, empty to search
  * @param cudartPath configured path of libcudart or its directory, empty to search
+ * @param openblasPath configured path of libopenblas.so.0 or its directory, empty to search
+ * @param cublasPath configured path of libcublas.so.* or its directory, empty to search
  * @param ncclPollInterval how often waiting NCCL calls poll for completion or errors
  * @param rendezvousWait how long a rendezvous with at least workers.min workers waits for more
  * @param maxLossPoints how many (step, loss) points a job's status keeps
@@ -45,6 +47,8 @@ public record TrainingSettings(
     int socketBufferBytes,
     String ncclLibraryPath,
     String cudartPath,
+    String openblasPath,
+    String cublasPath,
     Duration ncclPollInterval,
     Duration rendezvousWait,
     int maxLossPoints,
@@ -128,6 +132,8 @@ public record TrainingSettings(
         Math.toIntExact(c.getBytes("collective.socket-buffer-bytes")),
         c.getString("nccl.library-path"),
         c.getString("nccl.cudart-path"),
+        c.getString("openblas.library-path"),
+        c.getString("cublas.library-path"),
         c.getDuration("nccl.poll-interval"),
         c.getDuration("coordinator.rendezvous-wait"),
         c.getInt("coordinator.max-loss-points"),
@@ -155,6 +161,8 @@ public record TrainingSettings(
         socketBufferBytes,
         ncclLibraryPath,
         cudartPath,
+        openblasPath,
+        cublasPath,
         ncclPollInterval,
         rendezvousWait,
         maxLossPoints,
@@ -182,6 +190,8 @@ public record TrainingSettings(
         socketBufferBytes,
         ncclLibraryPath,
         cudartPath,
+        openblasPath,
+        cublasPath,
         ncclPollInterval,
         rendezvousWait,
         maxLossPoints,
@@ -209,6 +219,8 @@ public record TrainingSettings(
         socketBufferBytes,
         ncclLibraryPath,
         cudartPath,
+        openblasPath,
+        cublasPath,
         ncclPollInterval,
         wait,
         maxLossPoints,
@@ -236,6 +248,8 @@ public record TrainingSettings(
         socketBufferBytes,
         path,
         cudartPath,
+        openblasPath,
+        cublasPath,
         ncclPollInterval,
         rendezvousWait,
         maxLossPoints,
@@ -263,6 +277,8 @@ public record TrainingSettings(
         socketBufferBytes,
         ncclLibraryPath,
         cudartPath,
+        openblasPath,
+        cublasPath,
         ncclPollInterval,
         rendezvousWait,
         maxLossPoints,

@@ -1,15 +1,25 @@
 package dev.cohort.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.Communicators;
+import dev.cohort.training.compute.Compute;
+import dev.cohort.training.compute.ComputeChoice;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
+import dev.cohort.training.internal.ComputeProbe;
+import dev.cohort.training.internal.JavaCompute;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * checksums equal across ranks after every step), {@code SameSeedSameCurve}.
  */
 class DataParallelTrainerTest {
+  static final TrainingSettings SETTINGS = TrainingSettings.create(ConfigFactory.load());
   static final MlpSpec SPEC = MlpSpec.of(16, 64, 4);
   // 2047: the shares differ by one sample and the last batch of an epoch is ragged.
   static final TrainingData DATA =
@@ -29,14 +40,18 @@ class DataParallelTrainerTest {
   record Step(double loss, long checksum) {}
 
   static Run train(long seed, int ranks) {
-    TrainingSettings settings = TrainingSettings.create(ConfigFactory.load());
-    List<Communicator> ring = Communicators.localRing(ranks, settings);
+    return train(seed, ranks, ComputeKind.JAVA);
+  }
+
+  static Run train(long seed, int ranks, ComputeKind compute) {
+    List<Communicator> ring = Communicators.localRing(ranks, SETTINGS);
     try {
       List<CompletableFuture<List<Step>>> workers = new ArrayList<>();
       for (int r = 0; r < ranks; r++) {
         Communicator comm = ring.get(r);
         workers.add(
-            CompletableFuture.supplyAsync(() -> worker(comm, seed), Thread::startVirtualThread));
+            CompletableFuture.supplyAsync(
+                () -> worker(comm, seed, compute), Thread::startVirtualThread));
       }
       List<List<Step>> perRank = new ArrayList<>();
       for (var w : workers) {
@@ -61,13 +76,15 @@ class DataParallelTrainerTest {
   }
 
   /** One rank's loop; returns the loss and the parameter checksum after every step. */
-  static List<Step> worker(Communicator comm, long seed) {
+  static List<Step> worker(Communicator comm, long seed, ComputeKind kind) {
     // Each rank initialises from its own seed on purpose: broadcastParameters must make them equal.
-    Mlp model = Mlp.create(SPEC, seed + comm.rank(), 1);
-    Optimizer adam = Optimizer.adam(0.01f, SPEC.parameterCount());
+    Compute compute = Computes.create(new ComputeChoice(kind, "test"), 1, -1, SETTINGS);
+    Mlp model = Mlp.create(SPEC, seed + comm.rank(), compute);
+    Optimizer adam = Optimizer.adam(0.01f, SPEC.parameterCount(), compute);
     // A 2 KB cap splits the model into several buckets, so the overlapped path is exercised.
-    try (DataParallelTrainer trainer =
-        DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
+    try (compute;
+        DataParallelTrainer trainer =
+            DataParallelTrainer.create(comm, model, adam, DATA, 32, 2048, seed)) {
       trainer.broadcastParameters();
       List<Step> out = new ArrayList<>();
       while (trainer.epoch() < EPOCHS) {
@@ -98,6 +115,62 @@ class DataParallelTrainerTest {
 
     Run again = train(5, 2);
     assertEquals(first.losses(), again.losses(), "SameSeedSameCurve");
+  }
+
+  @Test
+  void twoRanksOnOpenBlasKeepIdenticalReplicasAndLearn() {
+    ComputeProbe.Result probe = ComputeProbe.openblas(SETTINGS);
+    Assumptions.assumeTrue(probe.usable(), () -> "openblas cannot run here: " + probe.reason());
+    Run run = train(5, 2, ComputeKind.OPENBLAS);
+    int steps = run.losses().size();
+    for (int step = 0; step < steps; step++) {
+      long[] sums = run.checksums().get(step);
+      assertEquals(sums[0], sums[1], "IdenticalReplicas after step " + step);
+    }
+    double start = run.losses().getFirst();
+    double end =
+        run.losses().subList(steps - 8, steps).stream()
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElseThrow();
+    assertTrue(end < start / 4, "LossFalls on openblas: " + start + " -> " + end);
+  }
+
+  /**
+   * Gradients in device memory (cublas) need a communicator that reduces device memory (nccl): on
+   * the ring the trainer refuses at once with compute_unavailable instead of handing device
+   * addresses to the ring's host code. The device compute is the java compute claiming device
+   * memory, so this runs without a GPU.
+   */
+  @Test
+  void deviceGradientsOnTheRingAreRefused() {
+    JavaCompute java = new JavaCompute(1);
+    Compute device =
+        (Compute)
+            Proxy.newProxyInstance(
+                Compute.class.getClassLoader(),
+                new Class<?>[] {Compute.class},
+                (proxy, method, args) ->
+                    method.getName().equals("hostMemory") ? false : method.invoke(java, args));
+    List<Communicator> solo = Communicators.localRing(1, SETTINGS);
+    try (Mlp model = Mlp.create(SPEC, 1, device)) {
+      TrainingException e =
+          assertThrows(
+              TrainingException.class,
+              () ->
+                  DataParallelTrainer.create(
+                      solo.getFirst(),
+                      model,
+                      Optimizer.adam(0.01f, SPEC.parameterCount(), device),
+                      DATA,
+                      32,
+                      2048,
+                      5));
+      assertEquals("compute_unavailable", e.code());
+      assertTrue(e.getMessage().contains("ring"), e.getMessage());
+    } finally {
+      solo.forEach(Communicator::close);
+    }
   }
 
   @Test
@@ -148,7 +221,9 @@ class DataParallelTrainerTest {
       assertEquals(veteranAdam.steps(), newcomerAdam.steps());
       for (int k = 0; k < 2; k++) {
         org.junit.jupiter.api.Assertions.assertArrayEquals(
-            veteranAdam.state()[k], newcomerAdam.state()[k], "Adam moment " + k);
+            veteranAdam.state()[k].toArray(ValueLayout.JAVA_FLOAT),
+            newcomerAdam.state()[k].toArray(ValueLayout.JAVA_FLOAT),
+            "Adam moment " + k);
       }
     } finally {
       pair.forEach(Communicator::close);

@@ -40,7 +40,9 @@ class TrainingErrorTest {
                 Map.entry("dataset_not_found", ErrorKind.NOT_FOUND),
                 Map.entry("malformed_record", ErrorKind.INVALID),
                 Map.entry("checkpoint_too_large", ErrorKind.INVALID),
-                Map.entry("checkpoint_mismatch", ErrorKind.INVALID)));
+                Map.entry("checkpoint_mismatch", ErrorKind.INVALID),
+                Map.entry("unknown_compute", ErrorKind.INVALID),
+                Map.entry("compute_unavailable", ErrorKind.INVALID)));
     Map<String, ErrorKind> declared =
         Arrays.stream(TrainingError.values())
             .collect(

@@ -59,6 +59,25 @@ public interface Communicator extends AutoCloseable {
   CompletionStage<Void> barrier();
 
   /**
+   * True where {@link #allReduceInDeviceMemory} works: the communicator runs on a GPU (nccl) and
+   * reduces device buffers in place, with no host round trip.
+   */
+  default boolean reducesDeviceMemory() {
+    return false;
+  }
+
+  /**
+   * In-place SUM/AVG/... allreduce of a device buffer: {@code buffer} holds a device address and
+   * size (as the cublas compute's buffers do), on this communicator's GPU. The caller makes sure
+   * the values are final on the device first. Fails with {@code invalid_buffer} where {@link
+   * #reducesDeviceMemory()} is false.
+   */
+  default CompletionStage<Void> allReduceInDeviceMemory(MemorySegment buffer, ReduceOp op) {
+    return java.util.concurrent.CompletableFuture.failedFuture(
+        CollectiveException.invalidBuffer(backend().id() + " cannot reduce device memory"));
+  }
+
+  /**
    * Fails every pending and later operation with {@code reason} and releases connections or the
    * native communicator without waiting for peers (what a coordinator does when a worker died).
    */

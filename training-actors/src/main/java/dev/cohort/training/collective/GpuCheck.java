@@ -49,8 +49,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * (nccl-tests definitions) for 1 MB to 1 GB; a short data-parallel run of {@link
  * DataParallelTrainer} on nccl communicators (identical replicas); and a short training job on the
  * nccl backend through the coordinator and worker actors (rendezvous of the NCCL unique id through
- * actor messages, one worker per rank on GPU 0). Exit status 0 when every check that could run
- * passed, 1 otherwise.
+ * actor messages, one worker per rank on GPU 0); then the cublas compute ({@link CublasGpuCheck}):
+ * agreement with the java reference and a SimpleModel job on cublas + nccl with its samples/s. Exit
+ * status 0 when every check that could run passed, 1 otherwise.
  *
  * <p>The jobs run in an actor system of this process with Pekko's in-memory journal: nothing is
  * written to disk, and checkpoints are not what is checked here.
@@ -128,6 +129,8 @@ public final class GpuCheck {
       }
       ok &= training(nccl, cuda, settings, multi ? 2 : 1);
       ok &= trainingJob(settings, probe, multi ? 2 : 1);
+      ok &= CublasGpuCheck.agreement(settings);
+      ok &= CublasGpuCheck.trainingJob(settings, probe, multi ? 2 : 1);
     } catch (RuntimeException e) {
       System.out.println("check=gpu result=FAIL error=\"" + e + "\"");
       return false;
@@ -368,7 +371,7 @@ public final class GpuCheck {
    * job ended; {@code pool} first starts a worker pool there, {@code startWorkers} then spawns
    * workers for the coordinator.
    */
-  private static JobStatus runJob(
+  static JobStatus runJob(
       TrainingSettings settings,
       TrainingJobSpec spec,
       Duration max,

@@ -4,6 +4,7 @@ import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.Mlp;
 import dev.cohort.training.Optimizer;
 import dev.cohort.training.TrainingError;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -32,8 +33,8 @@ final class CheckpointCodec {
   private CheckpointCodec() {}
 
   static byte[] encode(Mlp model, Optimizer optimizer, Position position) {
-    float[] params = model.parameters();
-    float[][] state = optimizer.state();
+    float[] params = model.copyParameters();
+    float[][] state = hostState(optimizer);
     long size = 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4L * state.length + 4L * params.length;
     for (float[] s : state) {
       size += 4L * s.length;
@@ -63,8 +64,8 @@ final class CheckpointCodec {
   /** Overwrites {@code model}'s parameters and {@code optimizer}'s state; returns the position. */
   static Position decode(byte[] bytes, Mlp model, Optimizer optimizer) {
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    float[] params = model.parameters();
-    float[][] state = optimizer.state();
+    float[] params = new float[model.parameterCount()];
+    float[][] state = hostState(optimizer);
     require(bytes.length >= 36 && b.getInt() == MAGIC, "not a checkpoint (bad magic)");
     Position position = new Position(b.getInt(), b.getInt(), b.getLong());
     long steps = b.getLong();
@@ -89,8 +90,24 @@ final class CheckpointCodec {
       b.asFloatBuffer().get(s);
       b.position(b.position() + 4 * s.length);
     }
+    model.loadParameters(params);
+    MemorySegment[] buffers = optimizer.state();
+    for (int i = 0; i < state.length; i++) {
+      optimizer.compute().write(state[i], 0, buffers[i], 0, state[i].length);
+    }
     optimizer.restoreSteps(steps);
     return position;
+  }
+
+  /** Host copies of the optimizer's state buffers. */
+  private static float[][] hostState(Optimizer optimizer) {
+    MemorySegment[] buffers = optimizer.state();
+    float[][] state = new float[buffers.length][];
+    for (int i = 0; i < buffers.length; i++) {
+      state[i] = new float[Optimizer.length(buffers[i])];
+      optimizer.compute().read(buffers[i], 0, state[i], 0, state[i].length);
+    }
+    return state;
   }
 
   static List<byte[]> split(byte[] bytes, int chunkBytes) {

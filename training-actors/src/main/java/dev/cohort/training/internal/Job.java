@@ -8,6 +8,8 @@ import dev.cohort.training.JobStatus.LossPoint;
 import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.collective.Backend;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
 import dev.cohort.training.internal.TrainingCoordinator.CheckpointCommitted;
 import dev.cohort.training.internal.TrainingCoordinator.Event;
 import dev.cohort.training.internal.TrainingCoordinator.GenerationAborted;
@@ -70,14 +72,19 @@ public record Job(
   /** Recoveries a job's status keeps; older ones are dropped first (the count stays exact). */
   static final int MAX_RECOVERIES_SHOWN = 100;
 
-  /** A worker of the job: where its ring endpoint listens, its replica's step and its GPU. */
+  /**
+   * A worker of the job: where its ring endpoint listens, its replica's step, its GPU and the
+   * computes it can run (empty, as in a journal written before computes existed: java only).
+   */
   public record Member(
       String workerId,
       String ringAddress,
       long replicaStep,
       int device,
       String deviceNote,
-      ActorRef<WorkerMessage> worker)
+      ActorRef<WorkerMessage> worker,
+      List<ComputeKind> computes,
+      String computeNote)
       implements CohortSerializable {}
 
   static Job empty() {
@@ -111,7 +118,9 @@ public record Job(
                   e.replicaStep(),
                   e.device(),
                   e.deviceNote(),
-                  e.worker()));
+                  e.worker(),
+                  e.computes(),
+                  e.computeNote()));
       case GenerationFormed e -> formed(e);
       case GenerationAborted e -> aborted(e);
       case ProgressReported e -> progressed(e, maxLossPoints);
@@ -184,6 +193,8 @@ public record Job(
 
   JobStatus status(String jobId) {
     String backend = backend().id();
+    boolean nccl = backend() == Backend.NCCL;
+    ComputeKind requested = spec.map(TrainingJobSpec::compute).orElse(ComputeKind.AUTO);
     return new JobStatus(
         jobId,
         phase,
@@ -194,7 +205,12 @@ public record Job(
             .map(
                 m ->
                     new JobStatus.Worker(
-                        m.workerId(), backend, m.device() >= 0 ? "cuda:" + m.device() : "cpu"))
+                        m.workerId(),
+                        backend,
+                        m.device() >= 0 ? "cuda:" + m.device() : "cpu",
+                        Computes.resolve(requested, m.computes(), nccl)
+                            .map(ComputeKind::id)
+                            .orElse("unavailable")))
             .toList(),
         waiting.stream().map(Member::workerId).toList(),
         epoch,

@@ -49,6 +49,27 @@ public final class NativeLibraryLocator {
         "nvidia/cuda_runtime/lib");
   }
 
+  /** OpenBLAS's CBLAS (Debian: libopenblas0-pthread); {@code configured} wins when set. */
+  public static Search openblas(String configured) {
+    return find(configured, List.of("libopenblas.so.0", "libopenblas.so"), "scipy_openblas32/lib");
+  }
+
+  /**
+   * cuBLAS (CUDA toolkit, or the nvidia-cublas wheel: {@code nvidia/cublas/lib} up to CUDA 12,
+   * {@code nvidia/cu13/lib} from 13); {@code configured} wins when set.
+   */
+  public static Search cublas(String configured) {
+    List<String> names = List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so");
+    Search first = find(configured, names, "nvidia/cublas/lib");
+    if (first.found().isPresent() || (configured != null && !configured.isBlank())) {
+      return first;
+    }
+    Search second = find(null, names, "nvidia/cu13/lib");
+    List<String> searched = new ArrayList<>(first.searched());
+    second.searched().stream().filter(d -> !searched.contains(d)).forEach(searched::add);
+    return new Search(second.found(), searched);
+  }
+
   static Search find(String configured, List<String> names, String sitePackagesSubdir) {
     List<String> searched = new ArrayList<>();
     if (configured != null && !configured.isBlank()) {

@@ -250,6 +250,16 @@ public final class NcclCommunicator implements Communicator {
         });
   }
 
+  @Override
+  public boolean reducesDeviceMemory() {
+    return true;
+  }
+
+  @Override
+  public CompletionStage<Void> allReduceInDeviceMemory(MemorySegment buffer, ReduceOp op) {
+    return allReduceDevice(buffer.address(), buffer.address(), Communicator.elements(buffer), op);
+  }
+
   /** Allreduce of device memory ({@code count} float32 at raw device addresses). */
   public CompletionStage<Void> allReduceDevice(long send, long recv, long count, ReduceOp op) {
     return allReduceDevice(send, recv, count, op, 1);

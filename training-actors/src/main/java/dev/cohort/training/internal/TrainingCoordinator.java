@@ -13,6 +13,8 @@ import dev.cohort.training.TrainingSettings;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingRendezvous;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
 import dev.cohort.training.internal.Job.Member;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,7 +94,9 @@ public final class TrainingCoordinator
    * replicaStep} is the global step of the model replica it holds (-1 for none), so that the most
    * advanced replica becomes rank 0, the one every other rank copies. {@code device} is its GPU
    * ({@link WorkerDevice#CPU} for none) and {@code deviceNote} its node's probe finding, which
-   * decide whether the job's generations can run on nccl.
+   * decide whether the job's generations can run on nccl. {@code computes} are the computes it can
+   * run (java always; empty reads as java only) and {@code computeNote} why, which decide the
+   * compute it uses ({@link Computes#resolve}).
    */
   public record Join(
       String workerId,
@@ -101,8 +105,32 @@ public final class TrainingCoordinator
       int device,
       String deviceNote,
       ActorRef<WorkerMessage> worker,
-      ActorRef<Reply> replyTo)
-      implements Command {}
+      ActorRef<Reply> replyTo,
+      List<ComputeKind> computes,
+      String computeNote)
+      implements Command {
+
+    /** A worker that runs the java compute only. */
+    public Join(
+        String workerId,
+        String ringAddress,
+        long replicaStep,
+        int device,
+        String deviceNote,
+        ActorRef<WorkerMessage> worker,
+        ActorRef<Reply> replyTo) {
+      this(
+          workerId,
+          ringAddress,
+          replicaStep,
+          device,
+          deviceNote,
+          worker,
+          replyTo,
+          List.of(ComputeKind.JAVA),
+          "java only");
+    }
+  }
 
   /** A worker died or left (its actor stopped, its node went down); ends its generation. */
   public record WorkerLost(String workerId, String reason) implements Command {}
@@ -246,7 +274,9 @@ public final class TrainingCoordinator
       long replicaStep,
       int device,
       String deviceNote,
-      ActorRef<WorkerMessage> worker)
+      ActorRef<WorkerMessage> worker,
+      List<ComputeKind> computes,
+      String computeNote)
       implements Event {}
 
   public record GenerationFormed(long generation, long token) implements Event {}
@@ -451,6 +481,9 @@ public final class TrainingCoordinator
     if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
       return failForBackend(job, cmd);
     }
+    if (Computes.resolve(spec.compute(), cmd.computes(), true).isEmpty()) {
+      return failForCompute(job, cmd, spec);
+    }
     Member member = member(cmd);
     int count = job.joined().size() + (job.isMember(cmd.workerId()) ? 0 : 1);
     if (count > spec.maxWorkers()) {
@@ -478,6 +511,9 @@ public final class TrainingCoordinator
     if (spec.backend() == Backend.NCCL && cmd.device() < 0) {
       return failForBackend(job, cmd);
     }
+    if (Computes.resolve(spec.compute(), cmd.computes(), true).isEmpty()) {
+      return failForCompute(job, cmd, spec);
+    }
     if (job.joined().size() + job.waiting().size() >= spec.maxWorkers()) {
       return Effect().reply(cmd.replyTo(), full(spec));
     }
@@ -492,19 +528,39 @@ public final class TrainingCoordinator
    * that may not exist would hang the job: fail it, naming what the worker's node lacks.
    */
   private ReplyEffect<Event, JobState> failForBackend(Job job, Join cmd) {
-    String why =
+    return failOnJoin(
+        job,
+        cmd,
+        TrainingError.BACKEND_UNAVAILABLE,
         "backend_unavailable: nccl requested but worker "
             + cmd.workerId()
             + " has no GPU: "
-            + cmd.deviceNote();
+            + cmd.deviceNote());
+  }
+
+  /** A worker that cannot run the compute the job asks for fails it, naming what it lacks. */
+  private ReplyEffect<Event, JobState> failForCompute(Job job, Join cmd, TrainingJobSpec spec) {
+    return failOnJoin(
+        job,
+        cmd,
+        TrainingError.COMPUTE_UNAVAILABLE,
+        "compute_unavailable: "
+            + spec.compute().id()
+            + " requested but worker "
+            + cmd.workerId()
+            + " can run "
+            + cmd.computes()
+            + ": "
+            + cmd.computeNote());
+  }
+
+  private ReplyEffect<Event, JobState> failOnJoin(
+      Job job, Join cmd, TrainingError error, String why) {
     return persist(List.of(new JobFailed(why)))
         .thenRun(next -> endJob(job, "job failed: " + why, JobPhase.FAILED))
         .thenReply(
             cmd.replyTo(),
-            next ->
-                new Rejected(
-                    TrainingError.BACKEND_UNAVAILABLE.rejection(
-                        "job '" + jobId + "' failed: " + why)));
+            next -> new Rejected(error.rejection("job '" + jobId + "' failed: " + why)));
   }
 
   private static Member member(Join cmd) {
@@ -514,12 +570,21 @@ public final class TrainingCoordinator
         cmd.replicaStep(),
         cmd.device(),
         cmd.deviceNote(),
-        cmd.worker());
+        cmd.worker(),
+        cmd.computes(),
+        cmd.computeNote());
   }
 
   private static WorkerJoined joined(Member m) {
     return new WorkerJoined(
-        m.workerId(), m.ringAddress(), m.replicaStep(), m.device(), m.deviceNote(), m.worker());
+        m.workerId(),
+        m.ringAddress(),
+        m.replicaStep(),
+        m.device(),
+        m.deviceNote(),
+        m.worker(),
+        m.computes(),
+        m.computeNote());
   }
 
   private Rejected full(TrainingJobSpec spec) {

@@ -10,6 +10,7 @@ import dev.cohort.training.collective.Backend;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.ReduceOp;
 import dev.cohort.training.collective.RingRendezvous;
+import dev.cohort.training.compute.ComputeKind;
 
 /**
  * Kryo ids of the training module, range 4000–4999. Ids are part of the wire and journal format:
@@ -25,6 +26,7 @@ public final class TrainingRegistrations implements KryoRegistrations {
     r.add(4004, MlpSpec.class);
     r.add(4005, OptimizerSpec.class);
     r.add(4006, TrainingJobSpec.class);
+    r.add(4007, ComputeKind.class);
     // TrainingCoordinator: commands 4010-4029, worker messages 4030-4039, replies 4040-4049,
     // events 4050-4069, state 4070-4079.
     r.add(4010, TrainingCoordinator.Submit.class);

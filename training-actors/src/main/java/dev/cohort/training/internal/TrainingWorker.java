@@ -6,9 +6,9 @@ import dev.cohort.training.DataParallelTrainer;
 import dev.cohort.training.DataParallelTrainer.Position;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.Mlp;
-import dev.cohort.training.Optimizer;
 import dev.cohort.training.RecoveryInfo;
 import dev.cohort.training.TrainingData;
+import dev.cohort.training.TrainingError;
 import dev.cohort.training.TrainingException;
 import dev.cohort.training.TrainingJobSpec;
 import dev.cohort.training.TrainingSettings;
@@ -18,6 +18,10 @@ import dev.cohort.training.collective.Communicator;
 import dev.cohort.training.collective.Communicators;
 import dev.cohort.training.collective.NcclRendezvous;
 import dev.cohort.training.collective.RingEndpoint;
+import dev.cohort.training.compute.Compute;
+import dev.cohort.training.compute.ComputeChoice;
+import dev.cohort.training.compute.ComputeKind;
+import dev.cohort.training.compute.Computes;
 import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
@@ -61,10 +65,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * sends the id to the coordinator ({@code NcclIdCreated}), which hands every rank its {@code
  * NcclRendezvous} ({@code NcclStart}); each rank waits for it at most {@code collective.timeout}
  * and then creates its {@link NcclCommunicator} (non-blocking init on that communicator's own
- * device thread, aborted at the deadline). The model stays on the CPU: the trainer's gradient
- * buckets are off-heap host segments, which the nccl communicator stages through device memory. A
- * worker whose node cannot run nccl fails the job ({@code backend_unavailable}) rather than
- * retrying. Hazard: nothing of the nccl path has run on a GPU in this project yet (see the README).
+ * device thread, aborted at the deadline). Compute: the job's request resolved against what this
+ * worker can run ({@link Computes#resolve}); on cublas the model lives on the GPU and nccl reduces
+ * its gradients in device memory, on java or openblas it stays on the CPU and the nccl communicator
+ * stages the host gradient buckets through device memory. A worker whose node cannot run nccl fails
+ * the job ({@code backend_unavailable}) rather than retrying. Hazard: nothing of the nccl path has
+ * run on a GPU in this project yet (see the README).
  */
 public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Command> {
   // The training thread logs here: an actor's own logger may only be used on its thread.
@@ -112,23 +118,6 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private boolean jobEnded;
   private long rejoinedAfter = -1;
 
-  /** The model replica and training position that outlive one generation. */
-  private static final class Replica {
-    final Mlp model;
-    final Optimizer optimizer;
-    Position position = Position.START;
-    TrainingData data;
-
-    Replica(Mlp model, Optimizer optimizer) {
-      this.model = model;
-      this.optimizer = optimizer;
-    }
-
-    long step() {
-      return position.globalStep();
-    }
-  }
-
   /** A CPU worker (ring only). */
   public static Behavior<Command> create(
       String workerId,
@@ -140,7 +129,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         coordinator,
         datasets,
         settings,
-        WorkerDevice.cpu("a CPU worker (no GPU assigned)"));
+        WorkerDevice.cpu("a CPU worker (no GPU assigned)").probed(settings));
   }
 
   /** A worker on {@code device} (its node's {@link WorkerPool} chose it). */
@@ -197,7 +186,15 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
             Duration.ofSeconds(30),
             (ActorRef<TrainingCoordinator.Reply> replyTo) ->
                 new TrainingCoordinator.Join(
-                    workerId, endpoint.address(), step, device.gpu(), device.note(), self, replyTo),
+                    workerId,
+                    endpoint.address(),
+                    step,
+                    device.gpu(),
+                    device.note(),
+                    self,
+                    replyTo,
+                    device.computes().kinds(),
+                    device.computes().note()),
             (reply, failure) -> new Joined(attempt, reply, failure));
   }
 
@@ -347,8 +344,11 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private boolean runGeneration(
       Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl) throws Exception {
     TrainingJobSpec spec = a.spec();
+    ComputeKind compute = computeFor(a);
     if (replica == null) {
-      replica = freshReplica(spec);
+      replica = freshReplica(spec, compute);
+    } else if (replica.model.compute().kind() != compute) {
+      replica = replica.movedTo(openCompute(compute), spec);
     }
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
@@ -451,11 +451,49 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     return Communicators.nccl(mine, settings);
   }
 
-  private Replica freshReplica(TrainingJobSpec spec) {
-    Mlp model = Mlp.create(spec.model(), spec.seed(), settings.computeThreads());
-    Replica fresh = new Replica(model, spec.optimizer().create(spec.model().parameterCount()));
+  /**
+   * The compute this worker uses in generation {@code a}: the job's request resolved against what
+   * this worker can run, by the rule the coordinator's status applies ({@link Computes#resolve}).
+   */
+  private ComputeKind computeFor(Assignment a) {
+    ComputeKind requested = a.spec().compute();
+    return Computes.resolve(requested, device.computes().kinds(), a.backend() == Backend.NCCL)
+        .orElseThrow(
+            () ->
+                TrainingError.COMPUTE_UNAVAILABLE.exception(
+                    requested.id()
+                        + " requested but worker "
+                        + workerId
+                        + " cannot run it on "
+                        + a.backend().id()
+                        + ": "
+                        + device.computes().note()));
+  }
+
+  private Compute openCompute(ComputeKind kind) {
+    Compute compute =
+        Computes.create(
+            new ComputeChoice(kind, device.computes().note()),
+            settings.computeThreads(),
+            device.gpu(),
+            settings);
+    LOG.info(
+        "worker {} computes on {} ({} thread(s){})",
+        workerId,
+        kind.id(),
+        compute.threads(),
+        device.hasGpu() ? ", GPU " + device.gpu() : "");
+    return compute;
+  }
+
+  private Replica freshReplica(TrainingJobSpec spec, ComputeKind kind) {
+    Compute compute = openCompute(kind);
+    Mlp model = Mlp.create(spec.model(), spec.seed(), compute);
+    Replica fresh =
+        new Replica(model, spec.optimizer().create(spec.model().parameterCount(), compute));
     if (replica != null) {
       fresh.data = replica.data;
+      replica.close();
     }
     return fresh;
   }
@@ -492,7 +530,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       }
       case RecoveryInfo.FROM_START -> {
         if (replica.step() != 0) {
-          replica = freshReplica(a.spec());
+          replica = freshReplica(a.spec(), replica.model.compute().kind());
         }
       }
       default -> {} // FROM_REPLICA: this rank holds the most advanced replica (ranked 0 for it)

@@ -3,6 +3,7 @@ package dev.cohort.training.internal;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.TrainingSettings;
+import dev.cohort.training.compute.Computes;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -48,6 +49,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private final int slots;
   private final boolean gpuSlots;
   private final String deviceNote;
+  private final Computes.Availability computes; // probed once, the same for every worker
   private final DatasetSource datasets;
   private final TrainingSettings settings;
   private final Map<String, String> workerJob = new HashMap<>();
@@ -77,10 +79,16 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     this.gpuSlots = gpus > 0;
     this.slots = gpuSlots ? gpus : settings.cpuSlots();
     this.deviceNote = note;
+    this.computes = Computes.available(gpuSlots ? 0 : WorkerDevice.CPU, settings);
     context
         .getLog()
         .info(
-            "training pool: {} {} worker slot(s); {}", slots, gpuSlots ? "GPU" : "CPU", deviceNote);
+            "training pool: {} {} worker slot(s); {}; computes {} ({})",
+            slots,
+            gpuSlots ? "GPU" : "CPU",
+            deviceNote,
+            computes.kinds(),
+            computes.note());
     this.datasets = datasets;
     this.settings = settings;
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
@@ -111,7 +119,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       spawned++;
       String workerId = getContext().getSystem().address() + "/" + r.jobId() + "-" + spawned;
       WorkerDevice device =
-          gpuSlots ? new WorkerDevice(freeGpu(), deviceNote) : WorkerDevice.cpu(deviceNote);
+          new WorkerDevice(gpuSlots ? freeGpu() : WorkerDevice.CPU, deviceNote, computes);
       var worker =
           getContext()
               .spawn(

@@ -174,8 +174,8 @@ class TrainingCoordinatorTest {
     assertEquals(Backend.NCCL, ab.backend());
     assertEquals(
         List.of(
-            new JobStatus.Worker("a", "nccl", "cuda:0"),
-            new JobStatus.Worker("b", "nccl", "cuda:1")),
+            new JobStatus.Worker("a", "nccl", "cuda:0", "java"),
+            new JobStatus.Worker("b", "nccl", "cuda:1", "java")),
         status().workers());
 
     byte[] id = new byte[NcclRendezvous.UNIQUE_ID_BYTES];
@@ -206,7 +206,8 @@ class TrainingCoordinatorTest {
     assertEquals(Backend.RING, assignment(b).backend());
     assertEquals(
         List.of(
-            new JobStatus.Worker("a", "ring", "cuda:0"), new JobStatus.Worker("b", "ring", "cpu")),
+            new JobStatus.Worker("a", "ring", "cuda:0", "java"),
+            new JobStatus.Worker("b", "ring", "cpu", "java")),
         status().workers());
   }
 
