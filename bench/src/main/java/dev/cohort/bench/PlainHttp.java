@@ -24,8 +24,17 @@ final class PlainHttp {
   private final ThreadLocal<Connection> connections = new ThreadLocal<>();
 
   PlainHttp(String host, int port) {
-    this.address = new InetSocketAddress(host, port);
-    this.hostHeader = host + ":" + port;
+    this(new InetSocketAddress(host, port), host + ":" + port);
+  }
+
+  private PlainHttp(InetSocketAddress address, String hostHeader) {
+    this.address = address;
+    this.hostHeader = hostHeader;
+  }
+
+  /** A client whose requests carry {@code Authorization: Bearer token} (own connections). */
+  PlainHttp withBearer(String token) {
+    return new PlainHttp(address, hostHeader + "\r\nAuthorization: Bearer " + token);
   }
 
   /** Sends a request and returns the reply body; a reply outside 2xx throws with its body. */
