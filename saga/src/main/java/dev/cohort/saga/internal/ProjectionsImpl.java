@@ -268,7 +268,7 @@ public final class ProjectionsImpl implements Projections {
    * topic was already answered with {@code unknown_topic}). {@link SagaException#from} alone would
    * pass the other service's codes through ({@code request_timeout}, {@code keyspace_exists}, …).
    */
-  private static SagaException dependencyFailure(Throwable failure, String what) {
+  static SagaException dependencyFailure(Throwable failure, String what) {
     Throwable cause = AskFailures.unwrap(failure);
     if (cause instanceof CohortException e
         && !(cause instanceof SagaException)
