@@ -4,10 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.SagaDefinition;
-import dev.cohort.saga.SagaException;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaSummary;
@@ -158,9 +157,7 @@ public final class SagaRoutes extends JsonRoutes implements RouteGroup {
     try {
       return SagaState.valueOf(text.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new SagaException(
-          ErrorKind.INVALID,
-          "invalid_request",
+      throw SagaError.INVALID_REQUEST.exception(
           "state must be one of running, compensating, completed, "
               + "compensated, compensation_failed, resolved; got '"
               + text
