@@ -28,7 +28,8 @@ final class KvHttpWorkload implements Bench.Workload {
 
   @Override
   public String description() {
-    return "kv over HTTP, closed loop; ops=put,get,txn,txn2pc clients=1,16,64 seconds=5 warmup=10";
+    return "kv over HTTP, closed loop; ops=put,get,txn,txn2pc clients=1,16,64 seconds=5 warmup=10"
+        + " auth=off (on: auth enabled, every request with a bearer token of a root user)";
   }
 
   @Override
@@ -49,22 +50,41 @@ final class KvHttpWorkload implements Bench.Workload {
             .kafkaPort(0)
             .remotePort(0)
             .build();
+    boolean auth = "on".equals(params.values().getOrDefault("auth", "off"));
     try (CohortNode node = Cohort.start(config)) {
       String base = "/v1/kv/default";
       PlainHttp client = new PlainHttp("127.0.0.1", node.httpAddress().getPort());
+      if (auth) {
+        client = client.withBearer(rootToken(node));
+      }
       for (int k = 0; k < KEYS; k++) {
         put(client, base, key(k));
       }
       for (String op : ops) {
         for (int clients : clientCounts) {
-          measure(client, base, op, clients, warmup, seconds);
+          measure(client, base, op, clients, warmup, seconds, auth ? "on" : "off");
         }
       }
     }
   }
 
+  /** Enables auth with a root user and returns a token of it. */
+  private static String rootToken(CohortNode node) {
+    String password = java.util.UUID.randomUUID().toString();
+    node.security()
+        .addUser("bench-root", password, List.of(dev.cohort.security.Role.ROOT))
+        .toCompletableFuture()
+        .join();
+    node.security().setEnabled(true).toCompletableFuture().join();
+    return node.security()
+        .issueToken("bench-root", password, java.util.Optional.empty(), "bench")
+        .toCompletableFuture()
+        .join()
+        .token();
+  }
+
   private static void measure(
-      PlainHttp client, String base, String op, int clients, int warmup, int seconds)
+      PlainHttp client, String base, String op, int clients, int warmup, int seconds, String auth)
       throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
@@ -122,9 +142,11 @@ final class KvHttpWorkload implements Bench.Workload {
                 " journal_writes_per_sync=%.1f", (commitsAfter[1] - commitsBefore[1]) / syncs)
             : "";
     System.out.printf(
-        "bench=kv_http op=%s clients=%d ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d errors=%d%s%n",
+        "bench=kv_http op=%s clients=%d auth=%s ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d"
+            + " errors=%d%s%n",
         op,
         clients,
+        auth,
         latencies.count() / (double) seconds,
         latencies.percentileMillis(50),
         latencies.percentileMillis(99),

@@ -32,9 +32,18 @@ final class PlainHttp {
   }
 
   PlainHttp(String host, int port, SocketFactory sockets) {
-    this.address = new InetSocketAddress(host, port);
-    this.hostHeader = host + ":" + port;
+    this(new InetSocketAddress(host, port), host + ":" + port, sockets);
+  }
+
+  private PlainHttp(InetSocketAddress address, String hostHeader, SocketFactory sockets) {
+    this.address = address;
+    this.hostHeader = hostHeader;
     this.sockets = sockets;
+  }
+
+  /** A client whose requests carry {@code Authorization: Bearer token} (own connections). */
+  PlainHttp withBearer(String token) {
+    return new PlainHttp(address, hostHeader + "\r\nAuthorization: Bearer " + token, sockets);
   }
 
   /** Closes the calling thread's connection; its next request opens (and handshakes) a new one. */

@@ -1,5 +1,7 @@
 package dev.cohort.etcd;
 
+import dev.cohort.etcd.internal.EtcdAuthInterceptor;
+import dev.cohort.etcd.internal.EtcdAuthService;
 import dev.cohort.etcd.internal.EtcdClusterService;
 import dev.cohort.etcd.internal.EtcdElectionService;
 import dev.cohort.etcd.internal.EtcdKvService;
@@ -9,6 +11,9 @@ import dev.cohort.etcd.internal.EtcdMaintenanceService;
 import dev.cohort.etcd.internal.EtcdStore;
 import dev.cohort.etcd.internal.EtcdWatchService;
 import dev.cohort.kv.Kv;
+import dev.cohort.security.Audit;
+import dev.cohort.security.Security;
+import dev.cohort.security.SecuritySettings;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -24,9 +29,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
 /**
  * A node's etcd v3 endpoint: the gRPC listener (grpc-java's Netty server with the generated service
  * bases of {@code io.etcd:jetcd-grpc}) and the JSON gateway calls ({@link #json()}) over the same
- * services, all serving the one-partition keyspace {@code cohort.etcd.keyspace}. The listener takes
- * part in coordinated shutdown (it stops accepting, lets calls finish within {@code
- * shutdown-deadline}, then closes). Thread-safe.
+ * services, all serving the one-partition keyspace {@code cohort.etcd.keyspace}. The gRPC listener
+ * authenticates and checks permissions as etcd does ({@code Auth/Authenticate}, the {@code token}
+ * metadata, key-range permissions) against the node's {@link Security}. The listener takes part in
+ * coordinated shutdown (it stops accepting, lets calls finish within {@code shutdown-deadline},
+ * then closes). Thread-safe.
  */
 public final class EtcdServer {
   private final EtcdStore store;
@@ -40,8 +47,8 @@ public final class EtcdServer {
   }
 
   /** Starts the endpoint with {@code cohort.etcd} of the system's configuration. */
-  public static EtcdServer start(ActorSystem<?> system, Kv kv) {
-    return start(system, kv, EtcdSettings.create(system.settings().config()));
+  public static EtcdServer start(ActorSystem<?> system, Kv kv, Security security) {
+    return start(system, kv, security, EtcdSettings.create(system.settings().config()));
   }
 
   /**
@@ -50,7 +57,8 @@ public final class EtcdServer {
    *
    * @throws UncheckedIOException when the port cannot be bound
    */
-  public static EtcdServer start(ActorSystem<?> system, Kv kv, EtcdSettings settings) {
+  public static EtcdServer start(
+      ActorSystem<?> system, Kv kv, Security security, EtcdSettings settings) {
     EtcdStore store = new EtcdStore(system, kv, settings);
     EtcdKvService kvService = new EtcdKvService(store);
     EtcdLeaseService leases = new EtcdLeaseService(store);
@@ -59,6 +67,7 @@ public final class EtcdServer {
     if (!settings.enabled()) {
       return new EtcdServer(store, json, null);
     }
+    Audit audit = Audit.create(system);
     Server server =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.host(), Math.max(settings.port(), 0)))
@@ -70,6 +79,13 @@ public final class EtcdServer {
             .addService(new EtcdElectionService(store))
             .addService(new EtcdClusterService(store))
             .addService(new EtcdMaintenanceService(store))
+            .addService(new EtcdAuthService(store, security, audit))
+            .intercept(
+                new EtcdAuthInterceptor(
+                    security,
+                    audit,
+                    settings.keyspace(),
+                    SecuritySettings.create(system.settings().config()).askTimeout()))
             .build();
     try {
       server.start();

@@ -8,6 +8,8 @@ import dev.cohort.kv.ap.ApEndpoints;
 import dev.cohort.kv.ap.ApKeyspace;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.ApRepairResult;
+import dev.cohort.security.Access;
+import dev.cohort.security.Resource;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -31,6 +33,9 @@ public final class ApRoutes extends JsonRoutes implements RouteGroup {
     return List.of(
         Endpoint.get(
             "/v1/kv/{ks}/endpoints",
+            Guard.withQuery(
+                Access.READ,
+                (p, q) -> List.of(Resource.kv(p.get("ks"), q.getOrDefault("key", "")))),
             p ->
                 parameterOptional(
                     "key",
@@ -41,6 +46,7 @@ public final class ApRoutes extends JsonRoutes implements RouteGroup {
                             node -> complete(Json.ok(node))))),
         Endpoint.post(
             "/v1/kv/{ks}/repair",
+            Guard.admin(p -> Resource.keyspace(p.get("ks"))),
             p ->
                 onSuccess(
                     apKeyspace(p.get("ks")).thenCompose(ApKeyspace::repair),

@@ -1,6 +1,7 @@
 package dev.cohort.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.security.Resource;
 import dev.cohort.sharding.Counters;
 import java.util.List;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -19,8 +20,10 @@ public final class CounterRoutes extends JsonRoutes implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/v1/counters/{name}", p -> read(p.get("name"))),
-        Endpoint.post("/v1/counters/{name}", p -> add(p.get("name"))));
+        Endpoint.get(
+            "/v1/counters/{name}", Guard.read(p -> Resource.cluster()), p -> read(p.get("name"))),
+        Endpoint.post(
+            "/v1/counters/{name}", Guard.write(p -> Resource.cluster()), p -> add(p.get("name"))));
   }
 
   private Route read(String name) {

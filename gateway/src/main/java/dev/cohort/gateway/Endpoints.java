@@ -18,7 +18,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * alternatives. When templates match but none with this method, the request is rejected with their
  * methods (405 with {@code Allow}), counted under the first matching template. A path no template
  * matches is rejected without a reason, so the next route class is tried and, when none matches,
- * the answer is 404.
+ * the answer is 404. A matched endpoint's {@link Guard} is checked ({@link Authorization}) before
+ * its handler runs.
  */
 public final class Endpoints extends AllDirectives {
   private final List<Map.Entry<PathTemplate, List<Endpoint>>> byTemplate;
@@ -60,7 +61,15 @@ public final class Endpoints extends AllDirectives {
       }
       for (Endpoint endpoint : group.getValue()) {
         if (endpoint.method().equals(request.method())) {
-          return HttpApi.named(group.getKey().text(), () -> endpoint.handler().apply(params.get()));
+          String template = group.getKey().text();
+          return HttpApi.named(
+              template,
+              () ->
+                  Authorization.check(
+                      template,
+                      endpoint.guard(),
+                      params.get(),
+                      () -> endpoint.handler().apply(params.get())));
         }
         wrongMethod.add(Rejections.method(endpoint.method()));
       }

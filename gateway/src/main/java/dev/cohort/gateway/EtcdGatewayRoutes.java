@@ -1,6 +1,8 @@
 package dev.cohort.gateway;
 
 import dev.cohort.etcd.EtcdJson;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -27,12 +29,18 @@ public final class EtcdGatewayRoutes extends AllDirectives implements RouteGroup
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.post("/v3/kv/range", p -> unary("kv/range")),
-        Endpoint.post("/v3/kv/put", p -> unary("kv/put")),
-        Endpoint.post("/v3/kv/deleterange", p -> unary("kv/deleterange")),
-        Endpoint.post("/v3/kv/txn", p -> unary("kv/txn")),
-        Endpoint.post("/v3/lease/grant", p -> unary("lease/grant")),
-        Endpoint.post("/v3/watch", p -> watch()));
+        Endpoint.post(
+            "/v3/kv/range", Guard.read(p -> Resource.all(ResourceType.KV)), p -> unary("kv/range")),
+        Endpoint.post(
+            "/v3/kv/put", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/put")),
+        Endpoint.post(
+            "/v3/kv/deleterange",
+            Guard.write(p -> Resource.all(ResourceType.KV)),
+            p -> unary("kv/deleterange")),
+        Endpoint.post(
+            "/v3/kv/txn", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/txn")),
+        Endpoint.post("/v3/lease/grant", Guard.authenticated(), p -> unary("lease/grant")),
+        Endpoint.post("/v3/watch", Guard.read(p -> Resource.all(ResourceType.KV)), p -> watch()));
   }
 
   private Route unary(String call) {

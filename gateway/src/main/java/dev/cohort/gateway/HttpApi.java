@@ -4,6 +4,9 @@ import com.typesafe.config.Config;
 import dev.cohort.observability.Metrics;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Tracing;
+import dev.cohort.security.Audit;
+import dev.cohort.security.Authorizer;
+import dev.cohort.security.SecuritySettings;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Duration;
@@ -27,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * route which answers without looking at the body never closes the connection over unread bytes,
  * which would reset it and lose the answer. Routes name themselves with {@link #named} so that
  * metrics carry a route template ({@code /v1/counters/{name}}) rather than raw paths, which would
- * give every key its own series.
+ * give every key its own series. It also hands every request the gateway's {@link Authorization},
+ * which each matched endpoint's guard asks.
  */
 public final class HttpApi extends AllDirectives {
   private static final Logger accessLog = LoggerFactory.getLogger("dev.cohort.gateway.access");
@@ -39,8 +43,10 @@ public final class HttpApi extends AllDirectives {
   private final long maxBodyBytes;
   private final Duration bodyTimeout;
   private final Tracing tracing;
+  private final Authorization authorization;
 
-  public HttpApi(ActorSystem<?> system, GatewaySettings settings) {
+  /** {@code authorizer}: the permission check every guarded endpoint asks. */
+  public HttpApi(ActorSystem<?> system, GatewaySettings settings, Authorizer authorizer) {
     Metrics metrics = Metrics.get(system);
     this.requests =
         metrics.counter(
@@ -56,6 +62,10 @@ public final class HttpApi extends AllDirectives {
     this.maxBodyBytes = settings.maxBodyBytes();
     this.bodyTimeout = bodyTimeout(system.settings().config());
     this.tracing = Tracing.get(system);
+    SecuritySettings security = SecuritySettings.create(system.settings().config());
+    this.authorization =
+        new Authorization(
+            authorizer, Audit.create(system), security.realm(), security.streamCheckInterval());
   }
 
   /** Wraps {@code routes} (tried in order) with access log, metrics, errors and the body read. */
@@ -66,7 +76,9 @@ public final class HttpApi extends AllDirectives {
           AtomicReference<String> routeName = new AtomicReference<>("unmatched");
           RequestTracing trace = RequestTracing.start(tracing, request);
           return mapRequest(
-              r -> r.addAttribute(ROUTE_NAME, routeName),
+              r ->
+                  r.addAttribute(ROUTE_NAME, routeName)
+                      .addAttribute(Authorization.KEY, authorization),
               () ->
                   mapResponse(
                       response -> record(request, response, routeName.get(), start, trace),

@@ -18,6 +18,9 @@ import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.Consistency;
+import dev.cohort.security.Access;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,34 +51,94 @@ public final class KvRoutes extends JsonRoutes implements RouteGroup {
     this.ap = ap;
   }
 
+  /**
+   * Locks, elections and lease revocation touch keys whose keyspace and names the kv service
+   * chooses (or, for a lease, every key attached to it): they need the access on every keyspace.
+   */
+  private static final Guard ALL_KV_WRITE = Guard.write(p -> Resource.all(ResourceType.KV));
+
+  private static final Guard ALL_KV_READ = Guard.read(p -> Resource.all(ResourceType.KV));
+
+  /** One key: the key is its own prefix. */
+  static Resource key(PathParams p) {
+    return Resource.kv(p.get("ks"), p.get("key"));
+  }
+
+  /** A range or prefix delete: its {@code prefix}, or every key when it is given by from/to. */
+  static List<Resource> rangeResources(PathParams p, Map<String, String> query) {
+    boolean bounded = query.containsKey("from") || query.containsKey("to");
+    String prefix = bounded ? "" : query.getOrDefault("prefix", "");
+    return List.of(Resource.kv(p.get("ks"), prefix));
+  }
+
+  /** A watch of one {@code key} or a {@code prefix}; every key when neither is given. */
+  static List<Resource> watchResources(PathParams p, Map<String, String> query) {
+    String key = query.getOrDefault("key", query.getOrDefault("prefix", ""));
+    return List.of(Resource.kv(p.get("ks"), key));
+  }
+
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/v1/keyspaces", p -> listKeyspaces()),
-        Endpoint.put("/v1/keyspaces/{ks}", p -> body(json -> createKeyspace(p.get("ks"), json))),
-        Endpoint.get("/v1/keyspaces/{ks}", p -> keyspaceStats(p.get("ks"))),
-        Endpoint.delete("/v1/keyspaces/{ks}", p -> deleteKeyspace(p.get("ks"))),
-        Endpoint.get("/v1/kv/{ks}/keys", p -> range(p.get("ks"))),
-        Endpoint.delete("/v1/kv/{ks}/keys", p -> deletePrefix(p.get("ks"))),
-        Endpoint.put("/v1/kv/{ks}/keys/{key*}", this::putKey),
-        Endpoint.get("/v1/kv/{ks}/keys/{key*}", this::getKey),
-        Endpoint.delete("/v1/kv/{ks}/keys/{key*}", this::deleteKey),
-        Endpoint.post("/v1/kv/{ks}/txn", p -> body(json -> txn(p.get("ks"), json))),
-        Endpoint.get("/v1/kv/{ks}/watch", p -> watch(p.get("ks"))),
-        Endpoint.post("/v1/leases", p -> body(this::grantLease)),
-        Endpoint.post("/v1/leases/{id:long}/keepalive", p -> keepAlive(p.getLong("id"))),
-        Endpoint.get("/v1/leases/{id:long}", p -> leaseInfo(p.getLong("id"))),
-        Endpoint.delete("/v1/leases/{id:long}", p -> revokeLease(p.getLong("id"))),
-        Endpoint.post("/v1/locks/{name}", p -> body(json -> lock(p.get("name"), json))),
-        Endpoint.delete("/v1/locks/{name}/{key*}", p -> unlock(p.get("name"), p.get("key"))),
+        Endpoint.get(
+            "/v1/keyspaces", Guard.read(p -> Resource.all(ResourceType.KV)), p -> listKeyspaces()),
+        Endpoint.put(
+            "/v1/keyspaces/{ks}",
+            Guard.admin(p -> Resource.keyspace(p.get("ks"))),
+            p -> body(json -> createKeyspace(p.get("ks"), json))),
+        Endpoint.get(
+            "/v1/keyspaces/{ks}",
+            Guard.read(p -> Resource.keyspace(p.get("ks"))),
+            p -> keyspaceStats(p.get("ks"))),
+        Endpoint.delete(
+            "/v1/keyspaces/{ks}",
+            Guard.admin(p -> Resource.keyspace(p.get("ks"))),
+            p -> deleteKeyspace(p.get("ks"))),
+        Endpoint.get(
+            "/v1/kv/{ks}/keys",
+            Guard.withQuery(Access.READ, KvRoutes::rangeResources),
+            p -> range(p.get("ks"))),
+        Endpoint.delete(
+            "/v1/kv/{ks}/keys",
+            Guard.withQuery(Access.WRITE, KvRoutes::rangeResources),
+            p -> deletePrefix(p.get("ks"))),
+        Endpoint.put("/v1/kv/{ks}/keys/{key*}", Guard.write(KvRoutes::key), this::putKey),
+        Endpoint.get("/v1/kv/{ks}/keys/{key*}", Guard.read(KvRoutes::key), this::getKey),
+        Endpoint.delete("/v1/kv/{ks}/keys/{key*}", Guard.write(KvRoutes::key), this::deleteKey),
         Endpoint.post(
-            "/v1/elections/{name}/campaign", p -> body(json -> campaign(p.get("name"), json))),
+            "/v1/kv/{ks}/txn",
+            Guard.write(p -> Resource.keyspace(p.get("ks"))),
+            p -> body(json -> txn(p.get("ks"), json))),
+        Endpoint.get(
+            "/v1/kv/{ks}/watch",
+            Guard.withQuery(Access.READ, KvRoutes::watchResources),
+            p -> watch(p.get("ks"))),
+        Endpoint.post("/v1/leases", Guard.authenticated(), p -> body(this::grantLease)),
         Endpoint.post(
-            "/v1/elections/{name}/proclaim", p -> body(json -> proclaim(p.get("name"), json))),
+            "/v1/leases/{id:long}/keepalive",
+            Guard.authenticated(),
+            p -> keepAlive(p.getLong("id"))),
+        Endpoint.get(
+            "/v1/leases/{id:long}", Guard.authenticated(), p -> leaseInfo(p.getLong("id"))),
+        Endpoint.delete("/v1/leases/{id:long}", ALL_KV_WRITE, p -> revokeLease(p.getLong("id"))),
         Endpoint.post(
-            "/v1/elections/{name}/resign", p -> body(json -> resign(p.get("name"), json))),
-        Endpoint.get("/v1/elections/{name}/observe", p -> observe(p.get("name"))),
-        Endpoint.get("/v1/elections/{name}", p -> currentLeader(p.get("name"))));
+            "/v1/locks/{name}", ALL_KV_WRITE, p -> body(json -> lock(p.get("name"), json))),
+        Endpoint.delete(
+            "/v1/locks/{name}/{key*}", ALL_KV_WRITE, p -> unlock(p.get("name"), p.get("key"))),
+        Endpoint.post(
+            "/v1/elections/{name}/campaign",
+            ALL_KV_WRITE,
+            p -> body(json -> campaign(p.get("name"), json))),
+        Endpoint.post(
+            "/v1/elections/{name}/proclaim",
+            ALL_KV_WRITE,
+            p -> body(json -> proclaim(p.get("name"), json))),
+        Endpoint.post(
+            "/v1/elections/{name}/resign",
+            ALL_KV_WRITE,
+            p -> body(json -> resign(p.get("name"), json))),
+        Endpoint.get("/v1/elections/{name}/observe", ALL_KV_READ, p -> observe(p.get("name"))),
+        Endpoint.get("/v1/elections/{name}", ALL_KV_READ, p -> currentLeader(p.get("name"))));
   }
 
   // Keyspaces

@@ -12,6 +12,9 @@ import dev.cohort.log.RecordMetadata;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.TopicDescription;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.security.Access;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -43,33 +46,74 @@ public final class LogRoutes extends JsonRoutes implements RouteGroup {
     this.log = log;
   }
 
+  /**
+   * Joining a group and fetching as its member: read on the group and, since the topics are named
+   * in the body or the group's subscription, read on every topic (as Kafka asks read on both).
+   */
+  private static final Guard GROUP_AND_TOPICS =
+      Guard.withQuery(
+          Access.READ,
+          (p, q) -> List.of(Resource.group(p.get("group")), Resource.all(ResourceType.TOPIC)));
+
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.post("/v1/topics", p -> body(this::createTopic)),
-        Endpoint.get("/v1/topics", p -> listTopics()),
-        Endpoint.get("/v1/topics/{topic}", p -> describeTopic(p.get("topic"))),
-        Endpoint.patch("/v1/topics/{topic}", p -> body(json -> alterTopic(p.get("topic"), json))),
-        Endpoint.delete("/v1/topics/{topic}", p -> deleteTopic(p.get("topic"))),
         Endpoint.post(
-            "/v1/topics/{topic}/records", p -> body(json -> produce(p.get("topic"), json))),
+            "/v1/topics",
+            Guard.admin(p -> Resource.all(ResourceType.TOPIC)),
+            p -> body(this::createTopic)),
+        Endpoint.get(
+            "/v1/topics", Guard.read(p -> Resource.all(ResourceType.TOPIC)), p -> listTopics()),
+        Endpoint.get(
+            "/v1/topics/{topic}",
+            Guard.read(p -> Resource.topic(p.get("topic"))),
+            p -> describeTopic(p.get("topic"))),
+        Endpoint.patch(
+            "/v1/topics/{topic}",
+            Guard.admin(p -> Resource.topic(p.get("topic"))),
+            p -> body(json -> alterTopic(p.get("topic"), json))),
+        Endpoint.delete(
+            "/v1/topics/{topic}",
+            Guard.admin(p -> Resource.topic(p.get("topic"))),
+            p -> deleteTopic(p.get("topic"))),
+        Endpoint.post(
+            "/v1/topics/{topic}/records",
+            Guard.write(p -> Resource.topic(p.get("topic"))),
+            p -> body(json -> produce(p.get("topic"), json))),
         Endpoint.get(
             "/v1/topics/{topic}/partitions/{partition:int}/records",
+            Guard.read(p -> Resource.topic(p.get("topic"))),
             p -> fetch(p.get("topic"), p.getInt("partition"))),
-        Endpoint.post("/v1/producers", p -> body(this::initProducer)),
-        Endpoint.get("/v1/groups", p -> listGroups()),
-        Endpoint.get("/v1/groups/{group}", p -> describeGroup(p.get("group"))),
-        Endpoint.post("/v1/groups/{group}/members", p -> body(json -> join(p.get("group"), json))),
+        Endpoint.post(
+            "/v1/producers",
+            Guard.write(p -> Resource.all(ResourceType.TOPIC)),
+            p -> body(this::initProducer)),
+        Endpoint.get(
+            "/v1/groups", Guard.read(p -> Resource.all(ResourceType.GROUP)), p -> listGroups()),
+        Endpoint.get(
+            "/v1/groups/{group}",
+            Guard.read(p -> Resource.group(p.get("group"))),
+            p -> describeGroup(p.get("group"))),
+        Endpoint.post(
+            "/v1/groups/{group}/members",
+            GROUP_AND_TOPICS,
+            p -> body(json -> join(p.get("group"), json))),
         Endpoint.post(
             "/v1/groups/{group}/members/{member}/heartbeat",
+            Guard.read(p -> Resource.group(p.get("group"))),
             p -> body(json -> heartbeat(p.get("group"), p.get("member"), json))),
         Endpoint.get(
             "/v1/groups/{group}/members/{member}/records",
+            GROUP_AND_TOPICS,
             p -> memberFetch(p.get("group"), p.get("member"))),
         Endpoint.delete(
-            "/v1/groups/{group}/members/{member}", p -> leave(p.get("group"), p.get("member"))),
+            "/v1/groups/{group}/members/{member}",
+            Guard.read(p -> Resource.group(p.get("group"))),
+            p -> leave(p.get("group"), p.get("member"))),
         Endpoint.post(
-            "/v1/groups/{group}/offsets", p -> body(json -> commit(p.get("group"), json))));
+            "/v1/groups/{group}/offsets",
+            Guard.read(p -> Resource.group(p.get("group"))),
+            p -> body(json -> commit(p.get("group"), json))));
   }
 
   // Topics

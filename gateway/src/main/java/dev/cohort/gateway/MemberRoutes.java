@@ -3,6 +3,7 @@ package dev.cohort.gateway;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.cluster.ClusterStatus;
 import dev.cohort.cluster.MemberOperations;
+import dev.cohort.security.Resource;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -27,8 +28,14 @@ public final class MemberRoutes extends JsonRoutes implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/v1/cluster/members/{address*}", p -> describe(p.get("address"))),
-        Endpoint.put("/v1/cluster/members/{address*}", p -> operate(p.get("address"))));
+        Endpoint.get(
+            "/v1/cluster/members/{address*}",
+            Guard.read(p -> Resource.cluster()),
+            p -> describe(p.get("address"))),
+        Endpoint.put(
+            "/v1/cluster/members/{address*}",
+            Guard.admin(p -> Resource.cluster()),
+            p -> operate(p.get("address"))));
   }
 
   private Route describe(String address) {

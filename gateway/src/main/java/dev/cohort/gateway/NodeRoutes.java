@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.cluster.ClusterStatus;
 import dev.cohort.cluster.NodeHealth;
 import dev.cohort.observability.Metrics;
+import dev.cohort.security.Resource;
 import dev.cohort.sharding.ShardPlacement;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,11 +35,20 @@ public final class NodeRoutes extends AllDirectives implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/health/alive", p -> alive()),
-        Endpoint.get("/health/ready", p -> ready()),
-        Endpoint.get("/v1/cluster", p -> cluster()),
-        Endpoint.get("/v1/cluster/shards", p -> shards()),
-        Endpoint.get("/metrics", p -> metrics()));
+        Endpoint.get(
+            "/health/alive",
+            Guard.open("liveness probe: says only that the process answers"),
+            p -> alive()),
+        Endpoint.get(
+            "/health/ready",
+            Guard.open("readiness probe for load balancers: membership and journal state"),
+            p -> ready()),
+        Endpoint.get("/v1/cluster", Guard.read(p -> Resource.cluster()), p -> cluster()),
+        Endpoint.get("/v1/cluster/shards", Guard.read(p -> Resource.cluster()), p -> shards()),
+        Endpoint.get(
+            "/metrics",
+            Guard.open("Prometheus scrapes without credentials; metrics carry no secrets"),
+            p -> metrics()));
   }
 
   private Route alive() {

@@ -45,6 +45,7 @@ public final class OpenApiRoutes extends AllDirectives {
         List.of(
             Endpoint.get(
                 PATH,
+                Guard.open("describes the routes, bodies and errors; holds no data"),
                 p ->
                     complete(
                         HttpResponse.create()

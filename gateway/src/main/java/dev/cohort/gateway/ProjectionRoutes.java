@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.Projections;
+import dev.cohort.security.Resource;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -28,17 +29,31 @@ public final class ProjectionRoutes extends JsonRoutes implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/v1/projections", p -> list()),
+        Endpoint.get("/v1/projections", Guard.read(p -> Resource.cluster()), p -> list()),
         Endpoint.post(
-            "/v1/projections/{name}/rebuild", p -> action(projections.rebuild(p.get("name")))),
-        Endpoint.post("/v1/projections/{name}/stop", p -> action(projections.stop(p.get("name")))),
+            "/v1/projections/{name}/rebuild",
+            Guard.admin(p -> Resource.cluster()),
+            p -> action(projections.rebuild(p.get("name")))),
         Endpoint.post(
-            "/v1/projections/{name}/resume", p -> action(projections.resume(p.get("name")))),
-        Endpoint.put("/v1/projections/{name}", p -> create(p.get("name"))),
+            "/v1/projections/{name}/stop",
+            Guard.admin(p -> Resource.cluster()),
+            p -> action(projections.stop(p.get("name")))),
+        Endpoint.post(
+            "/v1/projections/{name}/resume",
+            Guard.admin(p -> Resource.cluster()),
+            p -> action(projections.resume(p.get("name")))),
+        Endpoint.put(
+            "/v1/projections/{name}",
+            Guard.admin(p -> Resource.cluster()),
+            p -> create(p.get("name"))),
         Endpoint.get(
             "/v1/projections/{name}",
+            Guard.read(p -> Resource.cluster()),
             p -> onSuccess(projections.get(p.get("name")), s -> complete(Json.ok(s.toJsonTree())))),
-        Endpoint.delete("/v1/projections/{name}", p -> delete(p.get("name"))));
+        Endpoint.delete(
+            "/v1/projections/{name}",
+            Guard.admin(p -> Resource.cluster()),
+            p -> delete(p.get("name"))));
   }
 
   private Route list() {

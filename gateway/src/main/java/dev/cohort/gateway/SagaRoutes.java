@@ -4,15 +4,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.SagaDefinition;
-import dev.cohort.saga.SagaException;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaSummary;
 import dev.cohort.saga.Sagas;
 import dev.cohort.saga.StepRecord;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,24 +39,43 @@ public final class SagaRoutes extends JsonRoutes implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.get("/v1/sagas/definitions", p -> listDefinitions()),
-        Endpoint.put("/v1/sagas/definitions/{name}", p -> define(p.get("name"))),
+        Endpoint.get(
+            "/v1/sagas/definitions",
+            Guard.read(p -> Resource.all(ResourceType.SAGA)),
+            p -> listDefinitions()),
+        Endpoint.put(
+            "/v1/sagas/definitions/{name}",
+            Guard.admin(p -> Resource.saga(p.get("name"))),
+            p -> define(p.get("name"))),
         Endpoint.get(
             "/v1/sagas/definitions/{name}",
+            Guard.read(p -> Resource.saga(p.get("name"))),
             p -> onSuccess(sagas.definition(p.get("name")), d -> complete(Json.ok(definition(d))))),
-        Endpoint.delete("/v1/sagas/definitions/{name}", p -> deleteDefinition(p.get("name"))),
-        Endpoint.get("/v1/sagas/instances", p -> listInstances()),
+        Endpoint.delete(
+            "/v1/sagas/definitions/{name}",
+            Guard.admin(p -> Resource.saga(p.get("name"))),
+            p -> deleteDefinition(p.get("name"))),
+        Endpoint.get(
+            "/v1/sagas/instances",
+            Guard.read(p -> Resource.all(ResourceType.SAGA)),
+            p -> listInstances()),
         Endpoint.post(
             "/v1/sagas/instances/{id}/retry",
+            Guard.write(p -> Resource.all(ResourceType.SAGA)),
             p -> onSuccess(sagas.retry(p.get("id")), i -> complete(Json.ok(instance(i))))),
         Endpoint.post(
-            "/v1/sagas/instances/{id}/resolve", p -> body(json -> resolve(p.get("id"), json))),
+            "/v1/sagas/instances/{id}/resolve",
+            Guard.write(p -> Resource.all(ResourceType.SAGA)),
+            p -> body(json -> resolve(p.get("id"), json))),
         Endpoint.get(
             "/v1/sagas/instances/{id}",
+            Guard.read(p -> Resource.all(ResourceType.SAGA)),
             p -> onSuccess(sagas.get(p.get("id")), i -> complete(Json.ok(instance(i))))),
-        Endpoint.get("/v1/sagas/updates", p -> updates()),
+        Endpoint.get(
+            "/v1/sagas/updates", Guard.read(p -> Resource.all(ResourceType.SAGA)), p -> updates()),
         Endpoint.post(
             "/v1/sagas/{definition}/instances",
+            Guard.write(p -> Resource.saga(p.get("definition"))),
             p -> body(json -> start(p.get("definition"), json))));
   }
 
@@ -137,9 +157,7 @@ public final class SagaRoutes extends JsonRoutes implements RouteGroup {
     try {
       return SagaState.valueOf(text.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new SagaException(
-          ErrorKind.INVALID,
-          "invalid_request",
+      throw SagaError.INVALID_REQUEST.exception(
           "state must be one of running, compensating, completed, "
               + "compensated, compensation_failed, resolved; got '"
               + text

@@ -3,6 +3,8 @@ package dev.cohort.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.security.Resource;
+import dev.cohort.security.ResourceType;
 import dev.cohort.training.JobStatus;
 import dev.cohort.training.MlpSpec;
 import dev.cohort.training.OptimizerSpec;
@@ -35,15 +37,21 @@ public final class TrainingRoutes extends JsonRoutes implements RouteGroup {
   @Override
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.post("/v1/training/jobs", p -> body(this::submit)),
+        Endpoint.post(
+            "/v1/training/jobs",
+            Guard.write(p -> Resource.all(ResourceType.TRAINING)),
+            p -> body(this::submit)),
         Endpoint.get(
             "/v1/training/jobs",
+            Guard.read(p -> Resource.all(ResourceType.TRAINING)),
             p -> onSuccess(jobs.list(), list -> complete(Json.ok(list(list))))),
         Endpoint.get(
             "/v1/training/jobs/{id}",
+            Guard.read(p -> Resource.training(p.get("id"))),
             p -> onSuccess(jobs.get(p.get("id")), s -> complete(Json.ok(status(s))))),
         Endpoint.delete(
             "/v1/training/jobs/{id}",
+            Guard.write(p -> Resource.training(p.get("id"))),
             p -> onSuccess(jobs.cancel(p.get("id")), s -> complete(Json.ok(status(s))))));
   }
 

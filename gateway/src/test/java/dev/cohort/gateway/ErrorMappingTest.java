@@ -40,15 +40,20 @@ class ErrorMappingTest extends AllDirectives {
     gateway.close();
   }
 
+  private static final Guard OPEN = Guard.open("error mapping only");
+
   private Route testRoutes() {
     return Endpoints.route(
         List.of(
-            Endpoint.get("/test/{id}", p -> failWith(p.get("id"))),
+            Endpoint.get("/test/{id}", OPEN, p -> failWith(p.get("id"))),
             Endpoint.post(
                 "/test/{id}",
+                OPEN,
                 p -> entity(Unmarshaller.entityToString(), body -> echo(Json.parseObject(body)))),
             Endpoint.put(
-                "/test/special", p -> complete(Json.ok(Json.object().put("special", true))))));
+                "/test/special",
+                OPEN,
+                p -> complete(Json.ok(Json.object().put("special", true))))));
   }
 
   private Route failWith(String id) {

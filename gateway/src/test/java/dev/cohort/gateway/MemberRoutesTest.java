@@ -66,6 +66,7 @@ class MemberRoutesTest {
         Gateway.bind(
                 first,
                 GatewaySettings.create(first.settings().config()),
+                TestGateway.ALLOW_ALL,
                 List.of(new MemberRoutes(first).route()))
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);

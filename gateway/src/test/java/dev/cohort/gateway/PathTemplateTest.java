@@ -78,6 +78,7 @@ class PathTemplateTest {
         () ->
             Endpoints.route(
                 java.util.List.of(
-                    Endpoint.get("/a/{x}", p -> null), Endpoint.get("/a/{x}", p -> null))));
+                    Endpoint.get("/a/{x}", Guard.open("test"), p -> null),
+                    Endpoint.get("/a/{x}", Guard.open("test"), p -> null))));
   }
 }

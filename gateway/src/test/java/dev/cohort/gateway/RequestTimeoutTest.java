@@ -29,6 +29,7 @@ class RequestTimeoutTest extends AllDirectives {
                 List.of(
                     Endpoint.get(
                         "/never",
+                        Guard.open("test"),
                         p ->
                             new RequestTimeoutTest()
                                 .onSuccess(new CompletableFuture<String>(), v -> null)))));

@@ -1,6 +1,8 @@
 package dev.cohort.gateway;
 
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.security.AuthDecision;
+import dev.cohort.security.Authorizer;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -12,6 +14,11 @@ import org.apache.pekko.http.javadsl.server.Route;
  * settings a node applies ({@code cohort-pekko.conf}) and the test's settings.
  */
 final class TestGateway implements AutoCloseable {
+  /** The tests' routes are about HTTP, not permissions: every request is allowed. */
+  static final Authorizer ALLOW_ALL =
+      (token, access, resources) ->
+          java.util.concurrent.CompletableFuture.completedFuture(AuthDecision.allowed(""));
+
   private final ActorTestKit testKit;
   private final int port;
 
@@ -30,7 +37,9 @@ final class TestGateway implements AutoCloseable {
                 .withFallback(ConfigFactory.load()));
     GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());
     InetSocketAddress address =
-        Gateway.bind(testKit.system(), settings, List.of(route)).toCompletableFuture().get();
+        Gateway.bind(testKit.system(), settings, ALLOW_ALL, List.of(route))
+            .toCompletableFuture()
+            .get();
     return new TestGateway(testKit, address.getPort());
   }
 

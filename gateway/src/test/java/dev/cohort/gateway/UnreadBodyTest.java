@@ -29,6 +29,7 @@ class UnreadBodyTest extends AllDirectives {
                 List.of(
                     Endpoint.get(
                         "/big",
+                        Guard.open("test"),
                         p ->
                             new UnreadBodyTest()
                                 .complete(

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.cohort.kafka.internal.Acceptor;
 import dev.cohort.kafka.internal.KafkaApis;
 import dev.cohort.log.StreamLog;
+import dev.cohort.security.Security;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -17,9 +18,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * A node's Kafka wire-protocol listener: Kafka clients, Kafka's tools and kcat produce, fetch, form
- * consumer groups and administer topics over the node's {@link StreamLog}. It owns the listening
- * socket and every client connection; it stops accepting and closes them in the actor system's
- * coordinated shutdown (phase {@code service-unbind}), or on {@link #close()}.
+ * consumer groups and administer topics over the node's {@link StreamLog}, authenticated by
+ * SASL/PLAIN against the node's {@link Security} and checked against the same roles as HTTP. It
+ * owns the listening socket and every client connection; it stops accepting and closes them in the
+ * actor system's coordinated shutdown (phase {@code service-unbind}), or on {@link #close()}.
  */
 public final class KafkaListener implements AutoCloseable {
   private final Acceptor acceptor;
@@ -34,13 +36,14 @@ public final class KafkaListener implements AutoCloseable {
    *
    * @throws UncheckedIOException when the port cannot be bound
    */
-  public static KafkaListener start(ActorSystem<?> system, KafkaSettings settings, StreamLog log) {
+  public static KafkaListener start(
+      ActorSystem<?> system, KafkaSettings settings, StreamLog log, Security security) {
     if (!settings.enabled()) {
       throw new IllegalArgumentException("cohort.kafka.port is 0: the Kafka listener is off");
     }
     Acceptor acceptor;
     try {
-      acceptor = Acceptor.bind(settings, new KafkaApis(system, settings, log));
+      acceptor = Acceptor.bind(settings, new KafkaApis(system, settings, log, security));
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot bind the Kafka listener to " + settings.host() + ":" + settings.port(), e);

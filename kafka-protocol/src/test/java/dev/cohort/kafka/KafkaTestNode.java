@@ -7,6 +7,8 @@ import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
 import dev.cohort.persistence.JournalProbe;
 import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.security.Security;
+import dev.cohort.security.SecurityService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -28,11 +30,14 @@ final class KafkaTestNode implements AutoCloseable {
   private final ActorTestKit kit;
   private final StreamLog log;
   private final KafkaListener listener;
+  private final Security security;
 
-  private KafkaTestNode(ActorTestKit kit, StreamLog log, KafkaListener listener) {
+  private KafkaTestNode(
+      ActorTestKit kit, StreamLog log, KafkaListener listener, Security security) {
     this.kit = kit;
     this.log = log;
     this.listener = listener;
+    this.security = security;
   }
 
   static KafkaTestNode start(Path dataDir, int kafkaPort, String overrides) {
@@ -73,10 +78,11 @@ final class KafkaTestNode implements AutoCloseable {
         .tell(Join.create(seed == null ? cluster.selfMember().address() : seed.address()));
     await(Duration.ofSeconds(30), () -> cluster.selfMember().status() == MemberStatus.up());
     StreamLog log = StreamLogService.start(kit.system());
+    Security security = SecurityService.start(kit.system());
     KafkaListener listener =
         KafkaListener.start(
-            kit.system(), KafkaSettings.create(kit.system().settings().config()), log);
-    return new KafkaTestNode(kit, log, listener);
+            kit.system(), KafkaSettings.create(kit.system().settings().config()), log, security);
+    return new KafkaTestNode(kit, log, listener, security);
   }
 
   /** A port nothing listens on right now (the listener takes it a moment later). */
@@ -112,6 +118,11 @@ final class KafkaTestNode implements AutoCloseable {
 
   StreamLog log() {
     return log;
+  }
+
+  /** The node's users and roles (auth is off until a test enables it). */
+  Security security() {
+    return security;
   }
 
   static void await(Duration deadline, BooleanSupplier condition) {

@@ -1,5 +1,6 @@
 package dev.cohort.kv;
 
+import dev.cohort.persistence.AskFailures;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
@@ -25,23 +26,19 @@ public class KvException extends CohortException {
     super(kind, code, message, cause);
   }
 
+  private static final AskFailures.Vocabulary<KvException> FAILURES =
+      new AskFailures.Vocabulary<>(
+          KvException.class, KvException::new, KvError.TIMEOUT, KvError.UNAVAILABLE);
+
+  /**
+   * {@code failure} of an ask or a stage as a KvException ({@link AskFailures}' one translation);
+   * {@code what} names what did not answer, for the message.
+   */
+  public static KvException from(Throwable failure, String what) {
+    return FAILURES.translate(failure, what);
+  }
+
   public static KvException of(Rejection rejection) {
     return new KvException(rejection.kind(), rejection.code(), rejection.message());
-  }
-
-  public static KvException invalid(String code, String message) {
-    return new KvException(ErrorKind.INVALID, code, message);
-  }
-
-  public static KvException notFound(String code, String message) {
-    return new KvException(ErrorKind.NOT_FOUND, code, message);
-  }
-
-  public static KvException conflict(String code, String message) {
-    return new KvException(ErrorKind.CONFLICT, code, message);
-  }
-
-  public static KvException tooLarge(String code, String message) {
-    return new KvException(ErrorKind.TOO_LARGE, code, message);
   }
 }

@@ -23,7 +23,13 @@ public enum ErrorKind implements CohortSerializable {
   /** The request's body is in a media type the endpoint does not read (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE(415),
   /** A failure the service did not expect: a bug, never the caller's fault (HTTP 500). */
-  INTERNAL(500);
+  INTERNAL(500),
+  /** The request carries no valid credentials: none, unknown, expired or revoked (HTTP 401). */
+  UNAUTHENTICATED(401),
+  /** The caller is authenticated but its roles do not permit this request (HTTP 403). */
+  FORBIDDEN(403),
+  /** Too many failed attempts from this user or address; try again later (HTTP 429). */
+  TOO_MANY_REQUESTS(429);
 
   private final int httpStatus;
 

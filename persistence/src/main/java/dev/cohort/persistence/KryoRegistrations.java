@@ -14,6 +14,7 @@ package dev.cohort.persistence;
  *  200 –  299  cluster                          3000 – 3999  saga
  *  300 –  399  sharding                         4000 – 4999  training-actors
  *  400 –  499  gateway                          5000 – 5999  platform
+ *                                               6000 – 6999  security
  *  9000 – 9999 tests
  * </pre>
  */

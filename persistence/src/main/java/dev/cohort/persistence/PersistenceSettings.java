@@ -43,6 +43,20 @@ public record PersistenceSettings(
     Duration probeTimeout,
     Duration idleInTransactionTimeout) {
 
+  /** Without the password: settings may end up in a log line or an error message. */
+  @Override
+  public String toString() {
+    return "PersistenceSettings[journal="
+        + journal
+        + ", postgresUrl="
+        + postgresUrl
+        + ", user="
+        + user
+        + ", password=<hidden>, maxConnections="
+        + maxConnections
+        + "]";
+  }
+
   /** Where events can live. */
   public enum Journal {
     /** Cohort's append-only segment files; snapshots in H2. One node. */

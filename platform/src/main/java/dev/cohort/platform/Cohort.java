@@ -8,6 +8,7 @@ import dev.cohort.cluster.NodeConfig;
 import dev.cohort.cluster.NodeSettings;
 import dev.cohort.etcd.EtcdServer;
 import dev.cohort.gateway.ApRoutes;
+import dev.cohort.gateway.AuthRoutes;
 import dev.cohort.gateway.CounterRoutes;
 import dev.cohort.gateway.Endpoint;
 import dev.cohort.gateway.EtcdGatewayRoutes;
@@ -36,6 +37,9 @@ import dev.cohort.persistence.PersistenceSettings;
 import dev.cohort.platform.internal.StreamLogDatasets;
 import dev.cohort.saga.SagaService;
 import dev.cohort.saga.Sagas;
+import dev.cohort.security.Audit;
+import dev.cohort.security.Security;
+import dev.cohort.security.SecurityService;
 import dev.cohort.sharding.Counters;
 import dev.cohort.sharding.ShardMetrics;
 import dev.cohort.sharding.ShardingSettings;
@@ -94,11 +98,16 @@ public final class Cohort {
       ShardMetrics.start(system, SHARD_METRICS_INTERVAL);
       Membership.explainRefusedJoin(system);
       Membership.joinIfAlone(system, node);
+      Security security = SecurityService.start(system);
+      GatewaySettings gateway = GatewaySettings.create(config);
+      KafkaSettings kafkaSettings = KafkaSettings.create(config);
+      SecurityService.checkExposure(
+          system, security, listenerHosts(config, gateway, kafkaSettings));
       Membership.downCrashedMembers(system, CrashDetectionSettings.create(config));
       Counters counters = Counters.start(system);
       Kv kv = KvService.start(system);
       ApKeyspaces ap = ApService.start(system);
-      EtcdServer etcd = EtcdServer.start(system, kv);
+      EtcdServer etcd = EtcdServer.start(system, kv, security);
       StreamLog log = StreamLogService.start(system);
       Sagas sagas = SagaService.start(system, kv, log);
       TrainingJobs training =
@@ -114,6 +123,7 @@ public final class Cohort {
               new JournalWriteGuard(system)
                   .guard(
                       List.of(
+                          new AuthRoutes(security, Audit.create(system)).route(),
                           new CounterRoutes(counters).route(),
                           new ApRoutes(kv, ap).route(),
                           new KvRoutes(kv, ap).route(),
@@ -123,17 +133,17 @@ public final class Cohort {
                           new ProjectionRoutes(sagas.projections()).route(),
                           new TrainingRoutes(training).route())));
       InetSocketAddress http =
-          Gateway.bind(system, GatewaySettings.create(config), routes)
+          Gateway.bind(system, gateway, security, routes)
               .toCompletableFuture()
               .get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      KafkaSettings kafkaSettings = KafkaSettings.create(config);
       InetSocketAddress kafka =
           kafkaSettings.enabled()
-              ? KafkaListener.start(system, kafkaSettings, log).address()
+              ? KafkaListener.start(system, kafkaSettings, log, security).address()
               : null;
       List<Endpoint> endpoints = ServedEndpoints.get(system).all();
       return new CohortNode(
-          system, http, endpoints, etcd, kafka, dataDir, counters, kv, log, sagas, training);
+          system, http, endpoints, etcd, kafka, dataDir, counters, kv, log, sagas, training,
+          security);
     } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException(
@@ -149,6 +159,19 @@ public final class Cohort {
       system.terminate();
       throw e;
     }
+  }
+
+  /** The hosts of the listeners this node opens: the gateway's, and Kafka's and etcd's when on. */
+  private static List<String> listenerHosts(
+      Config config, GatewaySettings gateway, KafkaSettings kafka) {
+    List<String> hosts = new java.util.ArrayList<>(List.of(gateway.host()));
+    if (kafka.enabled()) {
+      hosts.add(config.getString("cohort.kafka.host"));
+    }
+    if (config.getInt("cohort.etcd.port") != 0) {
+      hosts.add(config.getString("cohort.etcd.host"));
+    }
+    return hosts;
   }
 
   private static void createDirectories(Path dataDir) {

@@ -6,6 +6,7 @@ import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.Sagas;
+import dev.cohort.security.Security;
 import dev.cohort.sharding.Counters;
 import dev.cohort.training.TrainingJobs;
 import java.net.InetSocketAddress;
@@ -36,6 +37,7 @@ public final class CohortNode implements AutoCloseable {
   private final StreamLog log;
   private final Sagas sagas;
   private final TrainingJobs training;
+  private final Security security;
 
   CohortNode(
       ActorSystem<Void> system,
@@ -48,7 +50,8 @@ public final class CohortNode implements AutoCloseable {
       Kv kv,
       StreamLog log,
       Sagas sagas,
-      TrainingJobs training) {
+      TrainingJobs training,
+      Security security) {
     this.system = system;
     this.httpAddress = httpAddress;
     this.httpEndpoints = List.copyOf(httpEndpoints);
@@ -60,6 +63,15 @@ public final class CohortNode implements AutoCloseable {
     this.log = log;
     this.sagas = sagas;
     this.training = training;
+    this.security = security;
+  }
+
+  /**
+   * Users, roles, tokens and the auth switch of the listeners (HTTP, Kafka, etcd). The embedded
+   * APIs themselves are never checked: they run as the embedding application, with full rights.
+   */
+  public Security security() {
+    return security;
   }
 
   /** Data-parallel training jobs (submit, get, cancel). */

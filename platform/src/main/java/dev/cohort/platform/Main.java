@@ -2,6 +2,7 @@ package dev.cohort.platform;
 
 import dev.cohort.platform.internal.CertsCommand;
 import dev.cohort.platform.internal.RunCommand;
+import dev.cohort.platform.internal.cli.AuthCommand;
 import dev.cohort.platform.internal.cli.CliErrors;
 import dev.cohort.platform.internal.cli.ClusterCommand;
 import dev.cohort.platform.internal.cli.CompletionCommand;
@@ -37,6 +38,7 @@ import picocli.CommandLine.Command;
       ProjectionCommand.class,
       TrainCommand.class,
       DatasetCommand.class,
+      AuthCommand.class,
       ClusterCommand.class,
       CompletionCommand.class,
       CertsCommand.class,

@@ -45,8 +45,18 @@ final class HttpTestClient {
   }
 
   HttpResponse<String> send(String method, String path, String body) throws Exception {
+    return send(method, path, body, null);
+  }
+
+  /** A request carrying {@code Authorization: Bearer token} when {@code token} is not null. */
+  HttpResponse<String> send(String method, String path, String body, String token)
+      throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     return client.send(
-        HttpRequest.newBuilder(URI.create(base + path))
+        request
             .timeout(Duration.ofSeconds(30))
             .method(
                 method,

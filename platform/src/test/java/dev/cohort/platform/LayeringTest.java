@@ -30,6 +30,7 @@ class LayeringTest {
           Map.entry("testkit", "testkit"),
           Map.entry("cluster", "cluster"),
           Map.entry("sharding", "sharding"),
+          Map.entry("security", "security"),
           Map.entry("kv", "kv"),
           Map.entry("etcd-api", "etcd"),
           Map.entry("stream-log", "log"),
@@ -48,15 +49,20 @@ class LayeringTest {
           Map.entry("testkit", Set.of("observability", "persistence")),
           Map.entry("cluster", Set.of("observability", "persistence")),
           Map.entry("sharding", Set.of("observability", "persistence", "cluster")),
+          Map.entry("security", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry("kv", Set.of("observability", "persistence", "cluster", "sharding")),
-          Map.entry("etcd", Set.of("observability", "persistence", "cluster", "sharding", "kv")),
+          Map.entry(
+              "etcd",
+              Set.of("observability", "persistence", "cluster", "sharding", "security", "kv")),
           Map.entry("log", Set.of("observability", "persistence", "cluster", "sharding")),
           Map.entry(
               "saga", Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
           Map.entry(
               "training",
               Set.of("observability", "persistence", "cluster", "sharding", "kv", "log")),
-          Map.entry("kafka", Set.of("observability", "persistence", "cluster", "sharding", "log")),
+          Map.entry(
+              "kafka",
+              Set.of("observability", "persistence", "cluster", "sharding", "security", "log")),
           Map.entry(
               "gateway",
               Set.of(
@@ -64,6 +70,7 @@ class LayeringTest {
                   "persistence",
                   "cluster",
                   "sharding",
+                  "security",
                   "kv",
                   "etcd",
                   "log",
@@ -76,6 +83,7 @@ class LayeringTest {
                   "persistence",
                   "cluster",
                   "sharding",
+                  "security",
                   "kv",
                   "etcd",
                   "log",
@@ -90,6 +98,7 @@ class LayeringTest {
                   "persistence",
                   "cluster",
                   "sharding",
+                  "security",
                   "kv",
                   "etcd",
                   "log",

@@ -121,10 +121,17 @@ final class NodeProcess implements AutoCloseable {
 
   /** Runs {@code ./cohort ARGS} as a client against this node; returns exit status and output. */
   CliResult cli(String stdin, String... args) throws IOException, InterruptedException {
+    return cliWithEnv(java.util.Map.of(), stdin, args);
+  }
+
+  /** As {@link #cli(String, String...)}, with {@code env} added to the CLI's environment. */
+  CliResult cliWithEnv(java.util.Map<String, String> env, String stdin, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(repositoryRoot().resolve("cohort").toString());
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(env);
     builder.environment().put("COHORT_SKIP_BUILD", "1");
     builder.environment().put("COHORT_ENDPOINT", "http://127.0.0.1:" + httpPort);
     Process cli = builder.start();

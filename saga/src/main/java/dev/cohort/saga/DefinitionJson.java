@@ -37,7 +37,7 @@ final class DefinitionJson {
     if (json == null) {
       throw bad("definition is empty");
     }
-    ObjectNode root = JsonValues.objectTree(json, "invalid_definition", "definition");
+    ObjectNode root = JsonValues.objectTree(json, SagaError.INVALID_DEFINITION, "definition");
     only(root, TOP, "definition");
     String declared = root.has("name") ? text(root.get("name"), "name") : null;
     if (name != null && declared != null && !name.equals(declared)) {
@@ -261,7 +261,7 @@ final class DefinitionJson {
           new java.util.TreeMap<>(http.headers()).forEach(headers::put);
         }
         if (!http.body().isEmpty()) {
-          o.set("body", JsonValues.tree(http.body(), "invalid_definition", "body"));
+          o.set("body", JsonValues.tree(http.body(), SagaError.INVALID_DEFINITION, "body"));
         }
         if (!http.successStatus().isEmpty()) {
           ArrayNode statuses = o.putArray("successStatus");
@@ -411,6 +411,6 @@ final class DefinitionJson {
   }
 
   private static SagaException bad(String message) {
-    return SagaException.invalidDefinition(message);
+    return SagaError.INVALID_DEFINITION.exception(message);
   }
 }

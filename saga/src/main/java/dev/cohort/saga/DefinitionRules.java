@@ -177,7 +177,7 @@ final class DefinitionRules {
       templates(where, visible, header.getValue());
     }
     if (!http.body().isEmpty()) {
-      JsonValues.tree(http.body(), "invalid_definition", where + " body");
+      JsonValues.tree(http.body(), SagaError.INVALID_DEFINITION, where + " body");
       templates(where, visible, http.body());
     }
     for (Integer status : http.retryableStatus()) {
@@ -301,6 +301,6 @@ final class DefinitionRules {
   }
 
   private static SagaException bad(String message) {
-    return SagaException.invalidDefinition(message);
+    return SagaError.INVALID_DEFINITION.exception(message);
   }
 }

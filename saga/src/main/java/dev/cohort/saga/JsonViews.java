@@ -18,15 +18,16 @@ final class JsonViews {
     o.put("definition", i.definition());
     o.put("version", i.version());
     o.put("state", i.state().name());
-    o.set("input", JsonValues.tree(i.input(), "invalid_input", "input"));
-    o.set("context", JsonValues.tree(i.context(), "invalid_input", "context"));
+    o.set("input", JsonValues.tree(i.input(), SagaError.INVALID_INPUT, "input"));
+    o.set("context", JsonValues.tree(i.context(), SagaError.INVALID_INPUT, "context"));
     ArrayNode steps = o.putArray("steps");
     for (StepRecord s : i.steps()) {
       ObjectNode step = steps.addObject();
       step.put("name", s.name());
       step.put("status", s.status().name());
       s.output()
-          .ifPresent(out -> step.set("output", JsonValues.tree(out, "invalid_input", "output")));
+          .ifPresent(
+              out -> step.set("output", JsonValues.tree(out, SagaError.INVALID_INPUT, "output")));
       s.error().ifPresent(e -> step.put("error", e));
       ArrayNode attempts = step.putArray("attempts");
       for (Attempt a : s.attempts()) {

@@ -53,8 +53,7 @@ public record ProjectionDefinition(
             && !topic.equals(".."),
         "source.topic '" + topic + "' is not a valid topic name");
     if (keyspace == null || !KEYSPACE.matcher(keyspace).matches()) {
-      throw SagaException.invalid(
-          "invalid_keyspace_name",
+      throw SagaError.INVALID_KEYSPACE_NAME.exception(
           "sink.keyspace '" + keyspace + "' must match [a-z0-9][a-z0-9._-]{0,63}");
     }
     require(mode != null, "mode must be one of latest, count, sum");
@@ -78,7 +77,7 @@ public record ProjectionDefinition(
    * Throws {@code invalid_projection} (or {@code invalid_keyspace_name}) naming the problem.
    */
   public static ProjectionDefinition fromJson(String name, String json) {
-    JsonNode root = JsonValues.objectTree(json, "invalid_projection", "projection");
+    JsonNode root = JsonValues.objectTree(json, SagaError.INVALID_PROJECTION, "projection");
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       require(FIELDS.contains(f), "unknown field \"" + f + "\"; expected " + FIELDS);
@@ -121,15 +120,14 @@ public record ProjectionDefinition(
     try {
       return Mode.valueOf(node.asText().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw SagaException.invalid(
-          "invalid_projection",
+      throw SagaError.INVALID_PROJECTION.exception(
           "unknown mode '" + node.asText() + "'; expected latest, count or sum");
     }
   }
 
   private static void require(boolean condition, String message) {
     if (!condition) {
-      throw SagaException.invalid("invalid_projection", message);
+      throw SagaError.INVALID_PROJECTION.exception(message);
     }
   }
 

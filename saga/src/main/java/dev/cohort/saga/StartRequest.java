@@ -21,22 +21,22 @@ public record StartRequest(String id, String input) {
     if (body == null || body.isBlank()) {
       return new StartRequest(null, "{}");
     }
-    ObjectNode root = JsonValues.objectTree(body, "invalid_input", "start request");
+    ObjectNode root = JsonValues.objectTree(body, SagaError.INVALID_INPUT, "start request");
     Iterator<String> fields = root.fieldNames();
     while (fields.hasNext()) {
       String field = fields.next();
       if (!field.equals("id") && !field.equals("input")) {
-        throw SagaException.invalid(
-            "invalid_input", "start request: unknown field '" + field + "' (allowed: id, input)");
+        throw SagaError.INVALID_INPUT.exception(
+            "start request: unknown field '" + field + "' (allowed: id, input)");
       }
     }
     JsonNode id = root.get("id");
     if (id != null && !id.isNull() && !id.isTextual()) {
-      throw SagaException.invalid("invalid_input", "start request: id must be a string");
+      throw SagaError.INVALID_INPUT.exception("start request: id must be a string");
     }
     JsonNode input = root.get("input");
     if (input != null && !input.isNull() && !input.isObject()) {
-      throw SagaException.invalid("invalid_input", "start request: input must be a JSON object");
+      throw SagaError.INVALID_INPUT.exception("start request: input must be a JSON object");
     }
     return new StartRequest(
         id == null || id.isNull() ? null : id.asText(),

@@ -58,7 +58,7 @@ class ProjectionRestartTest {
             join(log.createTopic("orders", 3, Map.of()));
             return true;
           } catch (dev.cohort.log.LogException e) {
-            return e.code().equals("topic_already_exists");
+            return e.is(dev.cohort.log.LogError.TOPIC_ALREADY_EXISTS);
           }
         });
     Projecting.produce(log, "orders", 0, 600);

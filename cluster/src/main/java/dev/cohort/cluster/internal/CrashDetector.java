@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -43,8 +44,8 @@ import scala.Option;
  */
 public final class CrashDetector extends AbstractBehavior<CrashDetector.Command> {
 
-  /** The detector's protocol; only the cluster subscription and the watches send it. */
-  public sealed interface Command {}
+  /** The detector's protocol; only the cluster subscription and the watches send it. Local only. */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
 
   /**
    * Membership changed, or the periodic check is due: start and stop watches to match this node's

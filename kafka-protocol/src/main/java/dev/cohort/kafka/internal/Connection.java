@@ -82,6 +82,7 @@ final class Connection {
   private void serve() throws IOException, InterruptedException {
     ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
     InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+    KafkaSession session = new KafkaSession(remote.getAddress().getHostAddress());
     while (!closed) {
       sizeBuffer.clear();
       if (!readFully(sizeBuffer, true)) {
@@ -101,7 +102,7 @@ final class Connection {
       ByteBuffer frame = ByteBuffer.allocate(size);
       readFully(frame, false);
       frame.flip();
-      CompletableFuture<KafkaApis.Outcome> reply = apis.handle(frame, remote);
+      CompletableFuture<KafkaApis.Outcome> reply = apis.handle(frame, remote, session);
       enqueue(reply);
       if (reply.isDone() && reply.join() instanceof KafkaApis.Outcome.Close) {
         return;

@@ -2,9 +2,16 @@ package dev.cohort.kafka.internal;
 
 import dev.cohort.kafka.KafkaSettings;
 import dev.cohort.log.StreamLog;
+import dev.cohort.persistence.AskFailures;
+import dev.cohort.security.Access;
+import dev.cohort.security.Audit;
+import dev.cohort.security.AuthDecision;
+import dev.cohort.security.Resource;
+import dev.cohort.security.Security;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -49,8 +56,19 @@ public final class KafkaApis {
   private final GroupMembershipApi membership;
   private final GroupOffsetsApi groupOffsets;
   private final TopicAdminApi admin;
+  private final Security security;
+  private final Audit audit;
+  private final SaslApi sasl;
 
-  public KafkaApis(ActorSystem<?> system, KafkaSettings settings, StreamLog log) {
+  /** A request on a connection that did not authenticate while auth is enabled. */
+  private static final class Unauthenticated extends RuntimeException {
+    Unauthenticated(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  public KafkaApis(
+      ActorSystem<?> system, KafkaSettings settings, StreamLog log, Security security) {
     BrokerIdentity self = BrokerIdentity.of(system, settings);
     Duration askTimeout = system.settings().config().getDuration("cohort.log.ask-timeout");
     this.answerTimeout = askTimeout.multipliedBy(3).plus(settings.maxFetchWait());
@@ -65,6 +83,9 @@ public final class KafkaApis {
     this.membership = new GroupMembershipApi(log, views);
     this.groupOffsets = new GroupOffsetsApi(log, views);
     this.admin = new TopicAdminApi(log, topicDefaults(system.settings().config()));
+    this.security = security;
+    this.audit = Audit.create(system);
+    this.sasl = new SaslApi(security, audit);
   }
 
   private static Map<String, String> topicDefaults(com.typesafe.config.Config config) {
@@ -81,7 +102,8 @@ public final class KafkaApis {
    * answer timeout, as the API's error response). Decoding happens on the caller's thread, so
    * requests of one connection reach the stream-log in the order they arrived.
    */
-  CompletableFuture<Outcome> handle(ByteBuffer frame, InetSocketAddress client) {
+  CompletableFuture<Outcome> handle(
+      ByteBuffer frame, InetSocketAddress client, KafkaSession session) {
     RequestHeader header;
     try {
       header = RequestHeader.parse(frame);
@@ -104,18 +126,17 @@ public final class KafkaApis {
               : request.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()).data();
       return CompletableFuture.completedFuture(encode(header, unsupported, client));
     }
-    CompletableFuture<? extends ApiMessage> answer;
-    try {
-      answer = route(header, request).toCompletableFuture();
-    } catch (RuntimeException e) {
-      answer = CompletableFuture.failedFuture(e);
-    }
+    CompletableFuture<? extends ApiMessage> answer =
+        session.inOrder(() -> authorized(header, request, session));
     return answer
         .orTimeout(answerTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (response, failure) -> {
               if (failure == null) {
                 return encode(header, response, client);
+              }
+              if (AskFailures.unwrap(failure) instanceof Unauthenticated refused) {
+                return new Outcome.Close(refused.getMessage());
               }
               log.debug("{} v{} from {} failed", key, version, client, failure);
               Errors error = KafkaErrors.of(failure);
@@ -170,12 +191,145 @@ public final class KafkaApis {
     return new Outcome.Close("unparsable request header: " + e.getMessage());
   }
 
+  /**
+   * Starts the request once its permission is known; completes when it started, with its answer.
+   * ApiVersions and the SASL exchange need no user; with auth enabled, anything else on a
+   * connection without one closes it (as a Kafka SASL listener does), and a request whose user's
+   * roles do not allow it gets its API's authorization error, audited and counted.
+   */
+  private CompletableFuture<CompletableFuture<ApiMessage>> authorized(
+      RequestHeader header, AbstractRequest request, KafkaSession session) {
+    ApiKeys key = header.apiKey();
+    ApiMessage data = request.data();
+    switch (key) {
+      case API_VERSIONS, SASL_HANDSHAKE -> {
+        return CompletableFuture.completedFuture(start(header, request, session));
+      }
+      case SASL_AUTHENTICATE -> {
+        // the next request is checked only after the user is known
+        return sasl.authenticate((SaslAuthenticateRequestData) data, session)
+            .thenApply(CompletableFuture::completedFuture);
+      }
+      default -> {}
+    }
+    return security
+        .enabled()
+        .toCompletableFuture()
+        .thenCompose(
+            on -> {
+              if (!on) {
+                return CompletableFuture.completedFuture(start(header, request, session));
+              }
+              String user = session.user();
+              if (user == null) {
+                audit.authFailure(
+                    AuthDecision.MISSING_CREDENTIALS,
+                    "",
+                    session.source(),
+                    SaslApi.LISTENER,
+                    key.name);
+                return CompletableFuture.completedFuture(
+                    CompletableFuture.failedFuture(
+                        new Unauthenticated(
+                            key.name + " before SASL authentication while auth is enabled")));
+              }
+              if (key == ApiKeys.METADATA) {
+                return CompletableFuture.completedFuture(
+                    start(header, request, session)
+                        .thenCompose(
+                            answer ->
+                                readableOnly(
+                                    user,
+                                    (MetadataResponseData) answer,
+                                    ((MetadataRequestData) data).topics() == null)));
+              }
+              return firstDenied(user, KafkaAcl.needs(key, data))
+                  .thenApply(
+                      denied -> {
+                        if (denied == null) {
+                          return start(header, request, session);
+                        }
+                        audit.denied(
+                            user, session.source(), SaslApi.LISTENER, key.name + " " + denied);
+                        Errors error = KafkaAcl.denial(denied);
+                        return CompletableFuture.completedFuture(
+                            request.getErrorResponse(0, error.exception()).data());
+                      });
+            });
+  }
+
+  /**
+   * A Metadata answer without the topics {@code user} may not read: dropped from a list of every
+   * topic, answered TOPIC_AUTHORIZATION_FAILED (without partitions) when asked for by name.
+   */
+  private CompletableFuture<ApiMessage> readableOnly(
+      String user, MetadataResponseData answer, boolean allTopics) {
+    List<MetadataResponseData.MetadataResponseTopic> topics = List.copyOf(answer.topics());
+    List<CompletableFuture<Boolean>> checks =
+        topics.stream()
+            .map(
+                t ->
+                    security
+                        .permits(user, Access.READ, List.of(Resource.topic(t.name())))
+                        .toCompletableFuture())
+            .toList();
+    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v -> {
+              for (int i = 0; i < topics.size(); i++) {
+                if (checks.get(i).join()) {
+                  continue;
+                }
+                MetadataResponseData.MetadataResponseTopic topic = topics.get(i);
+                if (allTopics) {
+                  answer.topics().remove(topic);
+                } else {
+                  topic
+                      .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                      .setPartitions(new java.util.ArrayList<>());
+                }
+              }
+              return answer;
+            });
+  }
+
+  /** The first resource {@code user} may not access as {@code needs} asks; null when none. */
+  private CompletableFuture<Resource> firstDenied(String user, List<KafkaAcl.Need> needs) {
+    CompletableFuture<Resource> denied = CompletableFuture.completedFuture(null);
+    for (KafkaAcl.Need need : needs) {
+      for (Resource resource : need.resources()) {
+        denied =
+            denied.thenCompose(
+                found ->
+                    found != null
+                        ? CompletableFuture.completedFuture(found)
+                        : security
+                            .permits(user, need.access(), List.of(resource))
+                            .toCompletableFuture()
+                            .thenApply(ok -> ok ? null : resource));
+      }
+    }
+    return denied;
+  }
+
+  /** Starts the request now; its handler's failure becomes a failed answer. */
+  @SuppressWarnings("unchecked")
+  private CompletableFuture<ApiMessage> start(
+      RequestHeader header, AbstractRequest request, KafkaSession session) {
+    try {
+      return (CompletableFuture<ApiMessage>) route(header, request, session).toCompletableFuture();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   private CompletionStage<? extends ApiMessage> route(
-      RequestHeader header, AbstractRequest request) {
+      RequestHeader header, AbstractRequest request, KafkaSession session) {
     short v = header.apiVersion();
     ApiMessage data = request.data();
     return switch (header.apiKey()) {
       case API_VERSIONS -> done(SupportedApis.apiVersions(Errors.NONE));
+      case SASL_HANDSHAKE -> done(sasl.handshake((SaslHandshakeRequestData) data, session));
       case METADATA -> metadata.metadata((MetadataRequestData) data, v);
       case DESCRIBE_CLUSTER -> done(metadata.describeCluster());
       case FIND_COORDINATOR -> done(metadata.findCoordinator((FindCoordinatorRequestData) data, v));

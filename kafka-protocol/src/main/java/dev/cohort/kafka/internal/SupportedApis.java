@@ -45,6 +45,9 @@ final class SupportedApis {
     m.put(ApiKeys.DESCRIBE_CONFIGS, (short) 4);
     m.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 1);
     m.put(ApiKeys.DESCRIBE_CLUSTER, (short) 1);
+    // SASL: handshake v1 wraps the mechanism's bytes in SaslAuthenticate (no raw v0 tokens).
+    m.put(ApiKeys.SASL_HANDSHAKE, (short) 1);
+    m.put(ApiKeys.SASL_AUTHENTICATE, (short) 2);
     return Map.copyOf(m);
   }
 

@@ -1,6 +1,5 @@
 package dev.cohort.kv.internal;
 
-import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.persistence.AskFailures;
 import java.util.concurrent.CompletionStage;
@@ -14,17 +13,14 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Invariants (those of {@link AskFailures}): a {@link KvException} passes through unchanged; any
  * other {@code CohortException} keeps its kind and code; an ask timeout becomes {@code timeout}
  * (504, outcome unknown); anything else becomes {@code unavailable} (503). Stateless and
- * thread-safe. AP keyspaces still translate their replicator's failures in {@code ApKeyspacesImpl}.
+ * thread-safe. AP keyspaces translate their replicator's failures with the same {@link
+ * KvException#from}.
  */
 final class KvFailures {
-  private static final AskFailures.Vocabulary<KvException> VOCABULARY =
-      new AskFailures.Vocabulary<>(
-          KvException.class, KvException::new, KvError.TIMEOUT, KvError.UNAVAILABLE);
-
   private KvFailures() {}
 
   static KvException toKvException(Throwable failure) {
-    return VOCABULARY.translate(failure, "the kv service");
+    return KvException.from(failure, "the kv service");
   }
 
   /** The source once {@code stage} completes; a failed stage fails it with the KvException. */

@@ -1,5 +1,7 @@
 package dev.cohort.kv.ap;
 
+import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
@@ -10,12 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -171,34 +168,6 @@ final class ApTestCluster implements AutoCloseable {
   public void close() {
     for (ActorTestKit kit : kits) {
       kit.shutdownTestKit();
-    }
-  }
-
-  static void await(Duration deadline, BooleanSupplier condition) {
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        fail("condition not met within " + deadline);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
-
-  static <T> T join(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new CompletionException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new AssertionError("no answer within 20 s", e);
     }
   }
 

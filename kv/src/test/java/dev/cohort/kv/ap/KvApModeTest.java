@@ -1,8 +1,8 @@
 package dev.cohort.kv.ap;
 
-import static dev.cohort.kv.ap.ApTestCluster.await;
 import static dev.cohort.kv.ap.ApTestCluster.error;
-import static dev.cohort.kv.ap.ApTestCluster.join;
+import static dev.cohort.testkit.Await.await;
+import static dev.cohort.testkit.Await.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

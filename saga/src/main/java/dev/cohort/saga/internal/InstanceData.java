@@ -6,6 +6,7 @@ import dev.cohort.observability.TraceContext;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaState;
 import dev.cohort.saga.SagaStep;
@@ -148,7 +149,7 @@ public record InstanceData(
     }
     ObjectNode ctx = JsonValues.MAPPER.createObjectNode();
     ctx.put("sagaId", e.id());
-    ctx.set("input", JsonValues.objectTree(e.input(), "invalid_input", "input"));
+    ctx.set("input", JsonValues.objectTree(e.input(), SagaError.INVALID_INPUT, "input"));
     ctx.putObject("steps");
     Optional<Instant> due =
         e.definition().deadlineMs() > 0
@@ -353,8 +354,8 @@ public record InstanceData(
    * merged in (except the reserved {@code sagaId}, {@code input}, {@code steps}).
    */
   static String merge(String context, String stepName, String output) {
-    ObjectNode ctx = JsonValues.objectTree(context, "invalid_input", "context");
-    ObjectNode out = JsonValues.objectTree(output, "invalid_input", "output");
+    ObjectNode ctx = JsonValues.objectTree(context, SagaError.INVALID_INPUT, "context");
+    ObjectNode out = JsonValues.objectTree(output, SagaError.INVALID_INPUT, "output");
     JsonNode steps = ctx.get("steps");
     ObjectNode stepsNode = steps instanceof ObjectNode o ? o : ctx.putObject("steps");
     stepsNode.putObject(stepName).set("output", out);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,23 +33,23 @@ public final class JsonValues {
   }
 
   /** JSON text as a tree; throws {@link SagaException} {@code code} when malformed. */
-  public static JsonNode tree(String json, String code, String what) {
+  public static JsonNode tree(String json, SagaError code, String what) {
     try {
       JsonNode node = MAPPER.readTree(json);
       if (node == null || node.isMissingNode()) {
-        throw SagaException.invalid(code, what + " is empty");
+        throw code.exception(what + " is empty");
       }
       return node;
     } catch (JsonProcessingException e) {
-      throw SagaException.invalid(code, what + " is not valid JSON: " + e.getOriginalMessage());
+      throw code.exception(what + " is not valid JSON: " + e.getOriginalMessage());
     }
   }
 
   /** JSON object text as an object tree; throws {@link SagaException} {@code code} otherwise. */
-  public static ObjectNode objectTree(String json, String code, String what) {
+  public static ObjectNode objectTree(String json, SagaError code, String what) {
     JsonNode node = tree(json, code, what);
     if (!(node instanceof ObjectNode object)) {
-      throw SagaException.invalid(code, what + " must be a JSON object, not " + node.getNodeType());
+      throw code.exception(what + " must be a JSON object, not " + node.getNodeType());
     }
     return object;
   }

@@ -5,6 +5,7 @@ import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.ProjectionDefinition;
 import dev.cohort.saga.ProjectionState;
 import dev.cohort.saga.ProjectionStatus;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import dev.cohort.sharding.EntityTypes;
 import java.util.ArrayList;
@@ -260,8 +261,7 @@ public final class ProjectionEntity
           .reply(
               create.replyTo(),
               new Refused(
-                  Rejection.conflict(
-                      "projection_exists",
+                  SagaError.PROJECTION_EXISTS.rejection(
                       "projection '"
                           + name
                           + "' exists with another definition: "
@@ -431,13 +431,12 @@ public final class ProjectionEntity
 
   private Refused notFound() {
     return new Refused(
-        Rejection.notFound("projection_not_found", "projection '" + name + "' does not exist"));
+        SagaError.PROJECTION_NOT_FOUND.rejection("projection '" + name + "' does not exist"));
   }
 
   private Refused invalidState(State state, String action) {
     return new Refused(
-        Rejection.conflict(
-            "invalid_state",
+        SagaError.INVALID_STATE.rejection(
             "cannot " + action + " projection '" + name + "' in state " + state.status()));
   }
 

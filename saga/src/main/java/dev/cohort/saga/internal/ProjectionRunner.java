@@ -4,6 +4,7 @@ import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvException;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.FetchResult;
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.TopicDescription;
@@ -300,7 +301,7 @@ final class ProjectionRunner extends AbstractBehavior<ProjectionRunner.Command> 
       case "clear" -> timers.startSingleTimer(ClearAgain.INSTANCE, deps.settings().retryBackoff());
       case "describe" -> timers.startSingleTimer(Describe.INSTANCE, deps.settings().retryBackoff());
       default -> {
-        if (cause instanceof LogException e && e.code().equals("offset_out_of_range")) {
+        if (cause instanceof LogException e && e.is(LogError.OFFSET_OUT_OF_RANGE)) {
           // retention removed records at our position: continue from the log start
           stalled.add(failed.partition());
           timers.startSingleTimer(Describe.INSTANCE, deps.settings().retryBackoff());

@@ -6,11 +6,13 @@ import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvException;
 import dev.cohort.log.LogException;
 import dev.cohort.log.StreamLog;
+import dev.cohort.persistence.AskFailures;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.ProjectionDefinition;
 import dev.cohort.saga.ProjectionStatus;
 import dev.cohort.saga.Projections;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaSettings;
 import java.time.Duration;
@@ -19,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -101,12 +102,12 @@ public final class ProjectionsImpl implements Projections {
         .handle(
             (topic, failure) -> {
               if (failure != null) {
-                Throwable cause = unwrap(failure);
+                Throwable cause = AskFailures.unwrap(failure);
                 if (cause instanceof LogException e && e.kind() == ErrorKind.NOT_FOUND) {
-                  throw SagaException.invalid(
-                      "unknown_topic", "source topic '" + d.topic() + "' does not exist");
+                  throw SagaError.UNKNOWN_TOPIC.exception(
+                      "source topic '" + d.topic() + "' does not exist");
                 }
-                throw unavailable(cause);
+                throw dependencyFailure(cause, "the log service");
               }
               return null;
             });
@@ -120,7 +121,7 @@ public final class ProjectionsImpl implements Projections {
               if (failure == null) {
                 return CompletableFuture.completedFuture(info);
               }
-              Throwable cause = unwrap(failure);
+              Throwable cause = AskFailures.unwrap(failure);
               if (cause instanceof KvException e && e.kind() == ErrorKind.NOT_FOUND) {
                 return kv.createKeyspace(d.keyspace(), KeyspaceSpec.cp(settings.sinkPartitions()));
               }
@@ -130,11 +131,10 @@ public final class ProjectionsImpl implements Projections {
         .handle(
             (info, failure) -> {
               if (failure != null) {
-                throw unavailable(unwrap(failure));
+                throw dependencyFailure(failure, "the kv service");
               }
               if (!"cp".equals(info.mode())) {
-                throw SagaException.invalid(
-                    "invalid_sink",
+                throw SagaError.INVALID_SINK.exception(
                     "sink keyspace '"
                         + d.keyspace()
                         + "' is "
@@ -162,8 +162,8 @@ public final class ProjectionsImpl implements Projections {
                         .toCompletableFuture()
                         .exceptionally(
                             failure -> {
-                              if (unwrap(failure) instanceof SagaException e
-                                  && e.code().equals("projection_not_found")) {
+                              if (AskFailures.unwrap(failure) instanceof SagaException e
+                                  && e.is(SagaError.PROJECTION_NOT_FOUND)) {
                                 return null;
                               }
                               throw failure instanceof CompletionException c
@@ -213,8 +213,7 @@ public final class ProjectionsImpl implements Projections {
       String name, Function<ActorRef<ProjectionEntity.Reply>, ProjectionEntity.Command> message) {
     if (name == null || !ProjectionDefinition.NAME.matcher(name).matches()) {
       return CompletableFuture.failedFuture(
-          SagaException.notFound(
-              "projection_not_found", "projection '" + name + "' does not exist"));
+          SagaError.PROJECTION_NOT_FOUND.exception("projection '" + name + "' does not exist"));
     }
     return sharding
         .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
@@ -222,7 +221,7 @@ public final class ProjectionsImpl implements Projections {
         .handle(
             (reply, failure) -> {
               if (failure != null) {
-                throw unavailable(unwrap(failure));
+                throw SagaException.from(failure, "the projection service");
               }
               if (reply instanceof ProjectionEntity.Refused refused) {
                 throw SagaException.of(refused.rejection());
@@ -239,7 +238,7 @@ public final class ProjectionsImpl implements Projections {
         .handle(
             (reply, failure) -> {
               if (failure != null) {
-                throw unavailable(unwrap(failure));
+                throw SagaException.from(failure, "the projection service");
               }
               return (ProjectionRegistryEntity.Names) reply;
             });
@@ -262,33 +261,22 @@ public final class ProjectionsImpl implements Projections {
             });
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    return failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause()
-        : failure;
-  }
-
-  private static RuntimeException unavailable(Throwable cause) {
-    if (cause instanceof SagaException e) {
-      return e;
-    }
-    if (cause instanceof TimeoutException) {
+  /**
+   * A failure of the log or kv service while a projection is created, as this API has always
+   * reported it (clients match on it): the other service's INVALID errors keep their code, its
+   * timeouts are {@code timeout} and every other error of it is {@code unavailable} (a missing
+   * topic was already answered with {@code unknown_topic}). {@link SagaException#from} alone would
+   * pass the other service's codes through ({@code request_timeout}, {@code keyspace_exists}, …).
+   */
+  static SagaException dependencyFailure(Throwable failure, String what) {
+    Throwable cause = AskFailures.unwrap(failure);
+    if (cause instanceof CohortException e
+        && !(cause instanceof SagaException)
+        && e.kind() != ErrorKind.INVALID) {
+      SagaError code = e.kind() == ErrorKind.TIMEOUT ? SagaError.TIMEOUT : SagaError.UNAVAILABLE;
       return new SagaException(
-          ErrorKind.TIMEOUT,
-          "timeout",
-          "no answer from the projection service in time; the outcome is unknown",
-          cause);
+          code.kind(), code.code(), what + " cannot answer: " + e.getMessage(), e);
     }
-    if (cause instanceof CohortException e && e.kind() == ErrorKind.TIMEOUT) {
-      return new SagaException(ErrorKind.TIMEOUT, "timeout", e.getMessage(), e);
-    }
-    if (cause instanceof CohortException e && e.kind() == ErrorKind.INVALID) {
-      return new SagaException(ErrorKind.INVALID, e.code(), e.getMessage(), e);
-    }
-    return new SagaException(
-        ErrorKind.UNAVAILABLE,
-        "unavailable",
-        "the projection service cannot answer: " + cause,
-        cause);
+    return SagaException.from(cause, what);
   }
 }

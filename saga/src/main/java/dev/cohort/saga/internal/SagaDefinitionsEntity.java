@@ -3,6 +3,7 @@ package dev.cohort.saga.internal;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaSettings;
 import dev.cohort.sharding.EntityTypes;
@@ -175,8 +176,7 @@ public final class SagaDefinitionsEntity
         .reply(
             get.replyTo(),
             new Refused(
-                Rejection.notFound(
-                    "definition_not_found",
+                SagaError.DEFINITION_NOT_FOUND.rejection(
                     "saga definition '"
                         + get.name()
                         + "'"
@@ -200,8 +200,7 @@ public final class SagaDefinitionsEntity
           .reply(
               delete.replyTo(),
               new Refused(
-                  Rejection.notFound(
-                      "definition_not_found",
+                  SagaError.DEFINITION_NOT_FOUND.rejection(
                       "saga definition '" + delete.name() + "' does not exist")));
     }
     return Effect()

@@ -1,5 +1,6 @@
 package dev.cohort.saga.internal;
 
+import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.StreamLog;
@@ -53,7 +54,7 @@ final class SagaEventsLog {
 
   private static boolean isExists(Throwable failure) {
     Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-    return cause instanceof LogException e && e.code().equals("topic_already_exists");
+    return cause instanceof LogException e && e.is(LogError.TOPIC_ALREADY_EXISTS);
   }
 
   void publish(SagaUpdate update) {

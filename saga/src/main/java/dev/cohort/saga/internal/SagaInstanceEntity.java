@@ -5,11 +5,11 @@ import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Traced;
 import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.RetryPolicy;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaInstance;
 import dev.cohort.saga.SagaSettings;
@@ -288,7 +288,7 @@ public final class SagaInstanceEntity
     // validated at the edge already; again here, so that no path stores a broken instance
     try {
       start.definition().validate();
-      JsonValues.objectTree(start.input(), "invalid_input", "input");
+      JsonValues.objectTree(start.input(), SagaError.INVALID_INPUT, "input");
     } catch (SagaException e) {
       return Effect().reply(start.replyTo(), new Refused(e.toRejection()));
     }
@@ -298,9 +298,7 @@ public final class SagaInstanceEntity
           .reply(
               start.replyTo(),
               new Refused(
-                  new Rejection(
-                      ErrorKind.TOO_LARGE,
-                      "context_too_large",
+                  SagaError.CONTEXT_TOO_LARGE.rejection(
                       "input is "
                           + bytes
                           + " bytes; at most "
@@ -325,8 +323,7 @@ public final class SagaInstanceEntity
           .reply(
               start.replyTo(),
               new Refused(
-                  Rejection.conflict(
-                      "instance_exists",
+                  SagaError.INSTANCE_EXISTS.rejection(
                       "saga instance '"
                           + id
                           + "' exists with definition '"
@@ -597,17 +594,16 @@ public final class SagaInstanceEntity
 
   private Refused notFound() {
     return new Refused(
-        Rejection.notFound("instance_not_found", "saga instance '" + id + "' does not exist"));
+        SagaError.INSTANCE_NOT_FOUND.rejection("saga instance '" + id + "' does not exist"));
   }
 
   private static Refused noReason() {
-    return new Refused(Rejection.invalid("invalid_input", "resolve needs a reason"));
+    return new Refused(SagaError.INVALID_INPUT.rejection("resolve needs a reason"));
   }
 
   private Refused invalidState(InstanceData state, String what) {
     return new Refused(
-        Rejection.conflict(
-            "invalid_state",
+        SagaError.INVALID_STATE.rejection(
             "cannot "
                 + what
                 + " saga instance '"

@@ -4,9 +4,9 @@ import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Tracing;
-import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaException;
 import dev.cohort.saga.SagaFunction;
 import dev.cohort.saga.SagaInstance;
@@ -29,9 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.Done;
@@ -143,7 +141,7 @@ public final class SagasImpl implements Sagas {
     try {
       definition.validate();
       if (definition.steps().size() > settings.maxSteps()) {
-        throw SagaException.invalidDefinition(
+        throw SagaError.INVALID_DEFINITION.exception(
             "definition '"
                 + definition.name()
                 + "' has "
@@ -154,9 +152,7 @@ public final class SagasImpl implements Sagas {
       filled = withDefaults(definition);
       int bytes = filled.toJson().getBytes(StandardCharsets.UTF_8).length;
       if (bytes > settings.maxDefinitionBytes()) {
-        throw new SagaException(
-            ErrorKind.TOO_LARGE,
-            "invalid_definition",
+        throw SagaError.DEFINITION_TOO_LARGE.exception(
             "definition '"
                 + definition.name()
                 + "' is "
@@ -175,9 +171,7 @@ public final class SagasImpl implements Sagas {
   public CompletionStage<SagaDefinition> defineJson(String name, String json) {
     try {
       if (json != null && json.length() > settings.maxDefinitionBytes()) {
-        throw new SagaException(
-            ErrorKind.TOO_LARGE,
-            "invalid_definition",
+        throw SagaError.DEFINITION_TOO_LARGE.exception(
             "definition is over " + settings.maxDefinitionBytes() + " bytes");
       }
       return define(SagaDefinition.fromJson(name, json));
@@ -233,7 +227,7 @@ public final class SagasImpl implements Sagas {
         .handle(
             (reply, failure) -> {
               if (failure != null) {
-                throw timeout(failure);
+                throw SagaException.from(failure, "the saga service");
               }
               if (reply instanceof SagaDefinitionsEntity.Refused refused) {
                 throw SagaException.of(refused.rejection());
@@ -251,8 +245,7 @@ public final class SagasImpl implements Sagas {
       json = JsonValues.write(input == null ? Map.of() : input);
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(
-          SagaException.invalid(
-              "invalid_input", "input cannot be written as JSON: " + e.getMessage()));
+          SagaError.INVALID_INPUT.exception("input cannot be written as JSON: " + e.getMessage()));
     }
     return startJson(definition, id, json);
   }
@@ -266,29 +259,26 @@ public final class SagasImpl implements Sagas {
     String input;
     try {
       if (!ID.matcher(instanceId).matches()) {
-        throw SagaException.invalid(
-            "invalid_input",
+        throw SagaError.INVALID_INPUT.exception(
             "instance id must be 1 to 128 letters, "
                 + "digits or '_', '.', ':', '-', not '"
                 + instanceId
                 + "'");
       }
       if (!SagaDefinition.isValidName(definitionName)) {
-        throw SagaException.notFound(
-            "definition_not_found", "saga definition '" + definitionName + "' does not exist");
+        throw SagaError.DEFINITION_NOT_FOUND.exception(
+            "saga definition '" + definitionName + "' does not exist");
       }
       String text = inputJson == null || inputJson.isBlank() ? "{}" : inputJson;
       int bytes = text.getBytes(StandardCharsets.UTF_8).length;
       if (bytes > settings.maxContextBytes()) {
-        throw new SagaException(
-            ErrorKind.TOO_LARGE,
-            "context_too_large",
+        throw SagaError.CONTEXT_TOO_LARGE.exception(
             "input is "
                 + bytes
                 + " bytes; the context may be at most "
                 + settings.maxContextBytes());
       }
-      input = JsonValues.objectTree(text, "invalid_input", "input").toString();
+      input = JsonValues.objectTree(text, SagaError.INVALID_INPUT, "input").toString();
     } catch (SagaException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -312,7 +302,7 @@ public final class SagasImpl implements Sagas {
                       settings.askTimeout())
                   .exceptionally(
                       failure -> {
-                        throw timeout(failure);
+                        throw SagaException.from(failure, "the saga service");
                       })
                   .thenCompose(
                       registered ->
@@ -331,8 +321,7 @@ public final class SagasImpl implements Sagas {
       step.compensation().ifPresent(actions::add);
       for (StepAction action : actions) {
         if (action instanceof StepAction.Java java && !executor.hasFunction(java.function())) {
-          throw SagaException.invalid(
-              "unknown_function",
+          throw SagaError.UNKNOWN_FUNCTION.exception(
               "step '"
                   + step.name()
                   + "' calls java function '"
@@ -379,7 +368,7 @@ public final class SagasImpl implements Sagas {
         .handle(
             (ignored, failure) -> {
               if (failure != null) {
-                throw timeout(failure);
+                throw SagaException.from(failure, "the saga service");
               }
               List<SagaSummary> all = new ArrayList<>();
               asks.forEach(a -> all.addAll(((SagaIndexEntity.Listing) a.join()).entries()));
@@ -403,8 +392,7 @@ public final class SagasImpl implements Sagas {
       String id, Function<ActorRef<SagaInstanceEntity.Reply>, SagaInstanceEntity.Command> message) {
     if (id == null || !ID.matcher(id).matches()) {
       return CompletableFuture.failedFuture(
-          SagaException.notFound(
-              "instance_not_found", "saga instance '" + id + "' does not exist"));
+          SagaError.INSTANCE_NOT_FOUND.exception("saga instance '" + id + "' does not exist"));
     }
     return sharding
         .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
@@ -412,7 +400,7 @@ public final class SagasImpl implements Sagas {
         .handle(
             (reply, failure) -> {
               if (failure != null) {
-                throw timeout(failure);
+                throw SagaException.from(failure, "the saga service");
               }
               if (reply instanceof SagaInstanceEntity.Refused refused) {
                 throw SagaException.of(refused.rejection());
@@ -462,24 +450,5 @@ public final class SagasImpl implements Sagas {
                     .tell(SagaInstanceEntity.Wake.INSTANCE);
               }
             });
-  }
-
-  private static RuntimeException timeout(Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
-    if (cause instanceof SagaException e) {
-      return e;
-    }
-    if (cause instanceof TimeoutException) {
-      return new SagaException(
-          ErrorKind.TIMEOUT,
-          "timeout",
-          "no answer from the saga service in time; the outcome is unknown",
-          cause);
-    }
-    return new SagaException(
-        ErrorKind.UNAVAILABLE, "unavailable", "the saga service cannot answer: " + cause, cause);
   }
 }

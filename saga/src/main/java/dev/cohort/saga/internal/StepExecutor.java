@@ -13,6 +13,7 @@ import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.SagaDefinition;
+import dev.cohort.saga.SagaError;
 import dev.cohort.saga.SagaFunction;
 import dev.cohort.saga.SagaSettings;
 import dev.cohort.saga.SagaStep;
@@ -117,7 +118,7 @@ public final class StepExecutor {
     String key = idempotencyKey(sagaId, step.name(), phase);
     CompletableFuture<Result> attemptFuture;
     try {
-      ObjectNode context = JsonValues.objectTree(contextJson, "invalid_input", "context");
+      ObjectNode context = JsonValues.objectTree(contextJson, SagaError.INVALID_INPUT, "context");
       CompletionStage<Result> stage =
           switch (action) {
             case StepAction.Java java ->
@@ -185,7 +186,8 @@ public final class StepExecutor {
     HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
     if (!h.body().isEmpty()) {
       JsonNode filled =
-          Templates.fillJson(JsonValues.tree(h.body(), "invalid_definition", "body"), context);
+          Templates.fillJson(
+              JsonValues.tree(h.body(), SagaError.INVALID_DEFINITION, "body"), context);
       body = HttpRequest.BodyPublishers.ofString(filled.toString(), StandardCharsets.UTF_8);
       if (h.headers().keySet().stream().noneMatch(n -> n.equalsIgnoreCase("Content-Type"))) {
         request.header("Content-Type", "application/json");

@@ -14,16 +14,13 @@ import dev.cohort.kv.ap.ApWatchEvent;
 import dev.cohort.kv.ap.ApWriteResult;
 import dev.cohort.kv.ap.Consistency;
 import dev.cohort.observability.Metrics;
-import dev.cohort.persistence.CohortException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -245,20 +242,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
   }
 
   static KvException toKvException(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof KvException e) {
-      return e;
-    }
-    if (cause instanceof CohortException e) {
-      return new KvException(e.kind(), e.code(), e.getMessage(), e);
-    }
-    if (cause instanceof TimeoutException) {
-      return KvError.TIMEOUT.exception("a replica did not answer", cause);
-    }
-    return KvError.UNAVAILABLE.exception(String.valueOf(cause), cause);
+    return KvException.from(failure, "a replica");
   }
 
   static ApValue toValue(String key, ApEntry e) {

@@ -16,13 +16,16 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Consumer;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The base of every client subcommand: talks JSON to a running node's gateway at {@code
  * --endpoint}. A 4xx/5xx answer becomes a {@link CliException} with the gateway's error code and
  * message, which the CLI prints on stderr with the exit status {@link CliErrors} documents. Answers
- * print in the {@code -o/--output} format, or the subcommand's default.
+ * print in the {@code -o/--output} format, or the subcommand's default. Every request carries the
+ * token of {@link Credentials} ({@code --token}, {@code --user}/{@code --password} or their
+ * variables).
  */
 abstract class ClientCommand {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -32,6 +35,8 @@ abstract class ClientCommand {
       defaultValue = "${COHORT_ENDPOINT:-http://127.0.0.1:8080}",
       description = "gateway of a running node (default: ${DEFAULT-VALUE})")
   String endpoint;
+
+  @Mixin Credentials credentials = new Credentials();
 
   @Option(
       names = "--cacert",
@@ -123,6 +128,7 @@ abstract class ClientCommand {
           HttpRequest.newBuilder(URI.create(endpoint + path))
               .timeout(Duration.ofMinutes(2))
               .header("Content-Type", "application/json");
+      authorize(request);
       request.method(
           method,
           body == null
@@ -155,12 +161,11 @@ abstract class ClientCommand {
   /** Follows a server-sent event stream, handing each event's data to {@code onData}. */
   void stream(String path, Consumer<String> onData, PrintStream err) {
     try {
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(endpoint + path)).header("Accept", "text/event-stream");
+      authorize(request);
       HttpResponse<InputStream> response =
-          client.send(
-              HttpRequest.newBuilder(URI.create(endpoint + path))
-                  .header("Accept", "text/event-stream")
-                  .build(),
-              HttpResponse.BodyHandlers.ofInputStream());
+          client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
       if (response.statusCode() >= 400) {
         JsonNode error = JSON.readTree(response.body().readAllBytes()).path("error");
         throw new CliException(
@@ -184,6 +189,18 @@ abstract class ClientCommand {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Adds the bearer token of {@link Credentials}, if any. */
+  private void authorize(HttpRequest.Builder request) {
+    credentials
+        .bearer(endpoint, client)
+        .ifPresent(token -> request.header("Authorization", "Bearer " + token));
+  }
+
+  /** The credentials' password exchanged for a token that lives {@code ttlSeconds}. */
+  JsonNode exchangeToken(long ttlSeconds) {
+    return credentials.exchange(endpoint, client, ttlSeconds);
   }
 
   private CliException unreachable() {

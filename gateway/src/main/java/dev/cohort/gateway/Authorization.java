@@ -1,0 +1,152 @@
+package dev.cohort.gateway;
+
+import dev.cohort.gateway.PathTemplate.PathParams;
+import dev.cohort.security.Audit;
+import dev.cohort.security.AuthDecision;
+import dev.cohort.security.Authorizer;
+import dev.cohort.security.Resource;
+import dev.cohort.security.SecurityError;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The gateway's permission check, run for every matched endpoint before its handler: the request's
+ * bearer token and the resources its {@link Guard} names go to the {@link Authorizer}; a refusal is
+ * 401 (with {@code WWW-Authenticate}) or 403, audited and counted, and never depends on whether the
+ * resource exists. An allowed streaming response (SSE watch, observer) is watched by {@link
+ * StreamCutoff}, which ends it when the token is revoked or expires or its permission goes.
+ *
+ * <p>One instance per gateway, put on each request as an attribute by {@link HttpApi}; a request
+ * without it (a route served outside {@link HttpApi}) is refused, never let through. Thread-safe.
+ */
+final class Authorization extends AllDirectives {
+  static final AttributeKey<Authorization> KEY =
+      AttributeKey.create("cohort-authorization", Authorization.class);
+
+  /** The authenticated user of an allowed request (empty while auth is disabled). */
+  static final AttributeKey<String> USER = AttributeKey.create("cohort-user", String.class);
+
+  static final String LISTENER = "http";
+
+  private final Authorizer authorizer;
+  private final Audit audit;
+  private final String realm;
+  private final Duration streamCheckInterval;
+
+  Authorization(Authorizer authorizer, Audit audit, String realm, Duration streamCheckInterval) {
+    this.authorizer = authorizer;
+    this.audit = audit;
+    this.realm = realm;
+    this.streamCheckInterval = streamCheckInterval;
+  }
+
+  /** Runs {@code inner} when {@code guard} allows the request; otherwise answers 401 or 403. */
+  static Route check(String template, Guard guard, PathParams params, Supplier<Route> inner) {
+    if (guard instanceof Guard.Open) {
+      return inner.get();
+    }
+    Guard.Check check = (Guard.Check) guard;
+    return new AllDirectives() {}.extractRequest(
+        request ->
+            request
+                .getAttribute(KEY)
+                .map(auth -> auth.decide(request, template, check, params, inner))
+                .orElseThrow(
+                    () -> new IllegalStateException("a guarded route is served outside HttpApi")));
+  }
+
+  private Route decide(
+      HttpRequest request,
+      String template,
+      Guard.Check check,
+      PathParams params,
+      Supplier<Route> inner) {
+    Map<String, String> query = request.getUri().query().toMap();
+    List<Resource> resources = check.resources().apply(params, query);
+    Optional<String> token = bearer(request);
+    return onSuccess(
+        authorizer.decide(token, check.access(), resources),
+        decision -> {
+          String what =
+              request.method().name()
+                  + " "
+                  + template
+                  + " "
+                  + check.access().text()
+                  + " "
+                  + resources;
+          return switch (decision.outcome()) {
+            case ALLOWED ->
+                mapRequest(
+                    r -> r.addAttribute(USER, decision.user()),
+                    () ->
+                        decision.user().isEmpty()
+                            ? inner.get()
+                            : mapResponse(
+                                response ->
+                                    StreamCutoff.apply(
+                                        response,
+                                        streamCheckInterval,
+                                        () -> authorizer.decide(token, check.access(), resources)),
+                                inner));
+            case UNAUTHENTICATED -> {
+              audit.authFailure(decision.reason(), "", source(request), LISTENER, what);
+              yield complete(unauthenticated(decision.reason()));
+            }
+            case DENIED -> {
+              audit.denied(decision.user(), source(request), LISTENER, what);
+              yield complete(
+                  Json.error(
+                      SecurityError.PERMISSION_DENIED,
+                      "user '" + decision.user() + "' is not permitted to do this"));
+            }
+          };
+        });
+  }
+
+  /** 401 with the challenge; the message says what to send, never what was wrong with a token. */
+  HttpResponse unauthenticated(String reason) {
+    String challenge =
+        AuthDecision.MISSING_TOKEN.equals(reason)
+            ? "Bearer realm=\"" + realm + "\""
+            : "Bearer realm=\"" + realm + "\", error=\"invalid_token\"";
+    return Json.error(
+            SecurityError.UNAUTHENTICATED,
+            AuthDecision.MISSING_TOKEN.equals(reason)
+                ? "authentication required: send Authorization: Bearer <token> (POST /v1/auth/tokens)"
+                : "the token is invalid, expired or revoked; get a new one (POST /v1/auth/tokens)")
+        .addHeader(RawHeader.create("WWW-Authenticate", challenge));
+  }
+
+  Audit audit() {
+    return audit;
+  }
+
+  /** The token of an {@code Authorization: Bearer} header. */
+  static Optional<String> bearer(HttpRequest request) {
+    return request
+        .getHeader("Authorization")
+        .map(h -> h.value().trim())
+        .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7))
+        .map(v -> v.substring(7).trim());
+  }
+
+  /** The peer's IP address, for rate limiting and audit lines. */
+  static String source(HttpRequest request) {
+    return request
+        .getAttribute(AttributeKeys.remoteAddress)
+        .flatMap(a -> a.getAddress())
+        .map(a -> a.getHostAddress())
+        .orElse("unknown");
+  }
+}
