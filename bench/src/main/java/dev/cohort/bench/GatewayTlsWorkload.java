@@ -7,6 +7,7 @@ import dev.cohort.cluster.tls.Pem;
 import dev.cohort.cluster.tls.SslContexts;
 import dev.cohort.gateway.Gateway;
 import dev.cohort.gateway.GatewaySettings;
+import dev.cohort.security.AuthDecision;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +78,12 @@ final class GatewayTlsWorkload implements Bench.Workload {
 
   private static int bind(ActorSystem<Void> system, Config config, Route route) throws Exception {
     InetSocketAddress address =
-        Gateway.bind(system, GatewaySettings.create(config), List.of(route))
+        Gateway.bind(
+                system,
+                GatewaySettings.create(config),
+                (token, access, resources) ->
+                    CompletableFuture.completedFuture(AuthDecision.allowed("")),
+                List.of(route))
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
     return address.getPort();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
@@ -21,10 +22,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The gateway's permission check, run for every matched endpoint before its handler: the request's
- * bearer token and the resources its {@link Guard} names go to the {@link Authorizer}; a refusal is
- * 401 (with {@code WWW-Authenticate}) or 403, audited and counted, and never depends on whether the
- * resource exists. An allowed streaming response (SSE watch, observer) is watched by {@link
- * StreamCutoff}, which ends it when the token is revoked or expires or its permission goes.
+ * bearer token (or, without one, the user its verified client certificate names) and the resources
+ * its {@link Guard} names go to the {@link Authorizer}; a refusal is 401 (with {@code
+ * WWW-Authenticate}) or 403, audited and counted, and never depends on whether the resource exists.
+ * An allowed streaming response (SSE watch, observer) is watched by {@link StreamCutoff}, which
+ * ends it when the token is revoked or expires or its permission goes.
  *
  * <p>One instance per gateway, put on each request as an attribute by {@link HttpApi}; a request
  * without it (a route served outside {@link HttpApi}) is refused, never let through. Thread-safe.
@@ -73,9 +75,9 @@ final class Authorization extends AllDirectives {
       Supplier<Route> inner) {
     Map<String, String> query = request.getUri().query().toMap();
     List<Resource> resources = check.resources().apply(params, query);
-    Optional<String> token = bearer(request);
+    Supplier<CompletionStage<AuthDecision>> ask = credentials(request, check, resources);
     return onSuccess(
-        authorizer.decide(token, check.access(), resources),
+        ask.get(),
         decision -> {
           String what =
               request.method().name()
@@ -93,11 +95,7 @@ final class Authorization extends AllDirectives {
                         decision.user().isEmpty()
                             ? inner.get()
                             : mapResponse(
-                                response ->
-                                    StreamCutoff.apply(
-                                        response,
-                                        streamCheckInterval,
-                                        () -> authorizer.decide(token, check.access(), resources)),
+                                response -> StreamCutoff.apply(response, streamCheckInterval, ask),
                                 inner));
             case UNAUTHENTICATED -> {
               audit.authFailure(decision.reason(), "", source(request), LISTENER, what);
@@ -114,17 +112,40 @@ final class Authorization extends AllDirectives {
         });
   }
 
+  /**
+   * How the request is checked: by its bearer token when it has one, else by the user its verified
+   * client certificate names (CN, {@link ClientCertificate}), else as a request without
+   * credentials. A token wins so that a client holding a certificate can still act as another user
+   * explicitly.
+   */
+  private Supplier<CompletionStage<AuthDecision>> credentials(
+      HttpRequest request, Guard.Check check, List<Resource> resources) {
+    Optional<String> token = bearer(request);
+    Optional<String> certificateUser =
+        token.isPresent() ? Optional.empty() : ClientCertificate.commonName(request);
+    return certificateUser
+        .<Supplier<CompletionStage<AuthDecision>>>map(
+            user -> () -> authorizer.decideForUser(user, check.access(), resources))
+        .orElse(() -> authorizer.decide(token, check.access(), resources));
+  }
+
   /** 401 with the challenge; the message says what to send, never what was wrong with a token. */
   HttpResponse unauthenticated(String reason) {
     String challenge =
         AuthDecision.MISSING_TOKEN.equals(reason)
+                || AuthDecision.UNKNOWN_CERTIFICATE_USER.equals(reason)
             ? "Bearer realm=\"" + realm + "\""
             : "Bearer realm=\"" + realm + "\", error=\"invalid_token\"";
     return Json.error(
             SecurityError.UNAUTHENTICATED,
-            AuthDecision.MISSING_TOKEN.equals(reason)
-                ? "authentication required: send Authorization: Bearer <token> (POST /v1/auth/tokens)"
-                : "the token is invalid, expired or revoked; get a new one (POST /v1/auth/tokens)")
+            switch (reason) {
+              case AuthDecision.MISSING_TOKEN ->
+                  "authentication required: send Authorization: Bearer <token> (POST /v1/auth/tokens)";
+              case AuthDecision.UNKNOWN_CERTIFICATE_USER ->
+                  "the client certificate names no user; send Authorization: Bearer <token>";
+              default ->
+                  "the token is invalid, expired or revoked; get a new one (POST /v1/auth/tokens)";
+            })
         .addHeader(RawHeader.create("WWW-Authenticate", challenge));
   }
 

@@ -9,6 +9,7 @@ import dev.cohort.cluster.tls.DevCertificates;
 import dev.cohort.cluster.tls.Pem;
 import dev.cohort.cluster.tls.ReloadingKeyManager;
 import dev.cohort.cluster.tls.SslContexts;
+import dev.cohort.security.AuthDecision;
 import dev.cohort.testkit.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,6 +23,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -85,7 +87,14 @@ class GatewayTlsTest extends AllDirectives {
                                 + " / "
                                 + ClientCertificate.commonName(request).orElse("-"))));
     InetSocketAddress address =
-        Gateway.bind(testKit.system(), settings, List.of(whoami)).toCompletableFuture().get();
+        Gateway.bind(
+                testKit.system(),
+                settings,
+                (token, access, resources) ->
+                    CompletableFuture.completedFuture(AuthDecision.allowed("")),
+                List.of(whoami))
+            .toCompletableFuture()
+            .get();
     return "https://localhost:" + address.getPort();
   }
 

@@ -24,6 +24,7 @@ public record AuthDecision(Outcome outcome, String user, String reason) {
   public static final String PERMISSION_DENIED = "permission_denied";
   public static final String BAD_PASSWORD = "bad_password";
   public static final String RATE_LIMITED = "rate_limited";
+  public static final String UNKNOWN_CERTIFICATE_USER = "unknown_certificate_user";
 
   /** A request on a connection that never authenticated (Kafka without SASL). */
   public static final String MISSING_CREDENTIALS = "missing_credentials";

@@ -42,6 +42,20 @@ final class Permissions {
         : AuthDecision.denied(stored.user());
   }
 
+  /** The decision for a request whose transport authenticated {@code user}. */
+  static AuthDecision decideForUser(
+      SecurityState state, String user, Access access, List<Resource> resources) {
+    if (!state.enabled()) {
+      return AuthDecision.allowed("");
+    }
+    if (!state.users().containsKey(user)) {
+      return AuthDecision.unauthenticated(AuthDecision.UNKNOWN_CERTIFICATE_USER);
+    }
+    return permits(state, user, access, resources)
+        ? AuthDecision.allowed(user)
+        : AuthDecision.denied(user);
+  }
+
   /** Whether {@code user} may have {@code access} on every one of {@code resources}. */
   static boolean permits(
       SecurityState state, String user, Access access, List<Resource> resources) {

@@ -316,6 +316,12 @@ public final class SecurityImpl implements Security {
   }
 
   @Override
+  public CompletionStage<AuthDecision> decideForUser(
+      String user, Access access, List<Resource> resources) {
+    return cache.fresh().thenApply(s -> Permissions.decideForUser(s, user, access, resources));
+  }
+
+  @Override
   public CompletionStage<Boolean> permits(String user, Access access, List<Resource> resources) {
     return cache
         .fresh()

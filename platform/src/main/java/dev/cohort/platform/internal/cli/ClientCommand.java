@@ -194,13 +194,13 @@ abstract class ClientCommand {
   /** Adds the bearer token of {@link Credentials}, if any. */
   private void authorize(HttpRequest.Builder request) {
     credentials
-        .bearer(endpoint, client)
+        .bearer(endpoint, client.http())
         .ifPresent(token -> request.header("Authorization", "Bearer " + token));
   }
 
   /** The credentials' password exchanged for a token that lives {@code ttlSeconds}. */
   JsonNode exchangeToken(long ttlSeconds) {
-    return credentials.exchange(endpoint, client, ttlSeconds);
+    return credentials.exchange(endpoint, client.http(), ttlSeconds);
   }
 
   private CliException unreachable() {

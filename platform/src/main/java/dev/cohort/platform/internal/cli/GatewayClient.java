@@ -32,16 +32,21 @@ final class GatewayClient {
 
   <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body)
       throws IOException, InterruptedException {
-    if (client == null) {
-      client =
-          build(blankIfNull(caCert.get()), blankIfNull(cert.get()), blankIfNull(certKey.get()));
-    }
     try {
-      return client.send(request, body);
+      return http().send(request, body);
     } catch (SSLHandshakeException e) {
       throw new SSLHandshakeException(
           e.getMessage() + " (--cacert must name the CA of the gateway's certificate)");
     }
+  }
+
+  /** The JDK client itself, for code that sends on its own (the token exchange). */
+  HttpClient http() {
+    if (client == null) {
+      client =
+          build(blankIfNull(caCert.get()), blankIfNull(cert.get()), blankIfNull(certKey.get()));
+    }
+    return client;
   }
 
   private static HttpClient build(String caCert, String cert, String certKey) {
