@@ -22,10 +22,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * Client-certificate authentication with auth enabled: the gateway maps a verified certificate's CN
@@ -120,6 +122,20 @@ class ClientCertificateAuthTest {
     HttpResponse<String> read = send("alice", null, "GET", key, null);
     assertEquals(200, read.statusCode(), read.body());
     assertTrue(read.body().contains("\"v\""), read.body());
+
+    String[] asAlice = {
+      "--endpoint=" + base,
+      "--cacert=" + certs.resolve("ca.crt"),
+      "--cert=" + certs.resolve("alice.crt"),
+      "--cert-key=" + certs.resolve("alice.key")
+    };
+    assertEquals(0, cli(asAlice, "kv", "get", "cert-auth"), "the CLI reads as alice");
+    assertEquals(1, cli(asAlice, "kv", "put", "cert-auth", "w"), "and may not write");
+  }
+
+  private static int cli(String[] options, String... command) {
+    return new CommandLine(new Main())
+        .execute(Stream.concat(Stream.of(command), Stream.of(options)).toArray(String[]::new));
   }
 
   @Test
