@@ -83,15 +83,23 @@ class CrashDowningFaultTest {
     return true;
   }
 
-  /** Whether {@code node} lists a member at {@code hostPort} in {@code /v1/cluster}. */
+  /**
+   * Whether {@code node} lists a member at {@code hostPort} in {@code /v1/cluster}; a node that
+   * does not answer in time counts as still listing it (the wait goes on until its deadline).
+   */
   private boolean listed(ChaosNode node, String hostPort) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(node.gateway().resolve("/v1/cluster"))
-                .timeout(Duration.ofSeconds(2))
-                .GET()
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response;
+    try {
+      response =
+          http.send(
+              HttpRequest.newBuilder(node.gateway().resolve("/v1/cluster"))
+                  .timeout(Duration.ofSeconds(2))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException noAnswer) {
+      return true;
+    }
     if (response.statusCode() != 200) {
       return true;
     }

@@ -23,40 +23,56 @@ final class StateCache {
     this.fetch = fetch;
   }
 
-  /** The copy, fetched anew when it is older than the maximum age. */
+  /**
+   * The copy, fetched anew when it is older than the maximum age. A copy that says auth is disabled
+   * is answered at once even when old, while a fetch renews it in the background: with auth off
+   * there is nothing to revoke, and no request on any node may wait for the registry's node (which
+   * may be dead or cut off until it is downed). A copy that says enabled is never served old.
+   */
   CompletableFuture<SecurityState> fresh() {
-    CompletableFuture<SecurityState> started;
     synchronized (this) {
-      if (state != null && System.nanoTime() - fetchedAtNanos < maxAgeNanos) {
+      boolean young = state != null && System.nanoTime() - fetchedAtNanos < maxAgeNanos;
+      if (young) {
         return CompletableFuture.completedFuture(state);
       }
-      if (inFlight != null) {
-        return inFlight;
+      if (state != null && !state.enabled()) {
+        if (inFlight == null) {
+          startFetch();
+        }
+        return CompletableFuture.completedFuture(state);
       }
-      long askedAt = System.nanoTime();
-      started = new CompletableFuture<>();
-      inFlight = started;
-      fetch
-          .get()
-          .whenComplete(
-              (fetched, failure) -> {
-                synchronized (this) {
-                  inFlight = null;
-                  if (fetched != null && (state == null || askedAt - fetchedAtNanos >= 0)) {
-                    state = fetched;
-                    fetchedAtNanos = askedAt;
-                  }
-                }
-                SecurityState stale = staleDisabled();
-                if (failure != null && stale != null) {
-                  started.complete(stale);
-                } else if (failure != null) {
-                  started.completeExceptionally(failure);
-                } else {
-                  started.complete(fetched);
-                }
-              });
+      return inFlight != null ? inFlight : startFetch();
     }
+  }
+
+  /**
+   * Starts one fetch, shared by its callers, as {@code inFlight}; called holding the lock. The
+   * fetch may complete inline, so {@code inFlight} is set before it starts.
+   */
+  private CompletableFuture<SecurityState> startFetch() {
+    long askedAt = System.nanoTime();
+    CompletableFuture<SecurityState> started = new CompletableFuture<>();
+    inFlight = started;
+    fetch
+        .get()
+        .whenComplete(
+            (fetched, failure) -> {
+              synchronized (this) {
+                inFlight = null;
+                if (fetched != null && (state == null || askedAt - fetchedAtNanos >= 0)) {
+                  state = fetched;
+                  fetchedAtNanos = askedAt;
+                }
+              }
+              SecurityState stale = staleDisabled();
+              if (failure != null && stale != null) {
+                started.complete(stale);
+              } else if (failure != null) {
+                started.completeExceptionally(failure);
+              } else {
+                started.complete(fetched);
+              }
+            });
     return started;
   }
 
