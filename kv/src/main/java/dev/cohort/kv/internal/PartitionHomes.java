@@ -1,12 +1,13 @@
 package dev.cohort.kv.internal;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
-import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -25,6 +26,15 @@ final class PartitionHomes {
   private final Map<String, Address> homes = new ConcurrentHashMap<>();
   private final Cluster cluster;
 
+  /**
+   * The members and unreachable members of the last cluster view seen, rebuilt only when the view
+   * changes: the batcher asks on every write to a partition with a batch in flight.
+   */
+  private volatile Membership membership = new Membership(null, Set.of(), Set.of());
+
+  private record Membership(
+      CurrentClusterState view, Set<Address> members, Set<Address> unreachable) {}
+
   PartitionHomes(ActorSystem<?> system) {
     this.cluster = Cluster.get(system);
   }
@@ -38,20 +48,8 @@ final class PartitionHomes {
 
   /** Whether {@code entityId}'s last known node is a member this node sees unreachable now. */
   boolean unreachable(String entityId) {
-    CurrentClusterState state = cluster.state();
-    if (state.unreachable().isEmpty()) {
-      return false;
-    }
     Address home = homes.get(entityId);
-    if (home == null) {
-      return false;
-    }
-    for (Member member : state.getUnreachable()) {
-      if (member.address().equals(home)) {
-        return true;
-      }
-    }
-    return false;
+    return home != null && membership().unreachable().contains(home);
   }
 
   /**
@@ -60,14 +58,21 @@ final class PartitionHomes {
    */
   boolean departed(String entityId) {
     Address home = homes.get(entityId);
-    if (home == null) {
-      return false;
+    return home != null && !membership().members().contains(home);
+  }
+
+  private Membership membership() {
+    CurrentClusterState view = cluster.state();
+    Membership known = membership;
+    if (known.view() == view) {
+      return known;
     }
-    for (Member member : cluster.state().getMembers()) {
-      if (member.address().equals(home)) {
-        return false;
-      }
-    }
-    return true;
+    Set<Address> members = new HashSet<>();
+    view.getMembers().forEach(m -> members.add(m.address()));
+    Set<Address> unreachable = new HashSet<>();
+    view.getUnreachable().forEach(m -> unreachable.add(m.address()));
+    Membership rebuilt = new Membership(view, Set.copyOf(members), Set.copyOf(unreachable));
+    membership = rebuilt;
+    return rebuilt;
   }
 }
