@@ -1,9 +1,8 @@
 package dev.cohort.kafka.internal;
 
 import dev.cohort.kafka.KafkaSettings;
-import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
-import dev.cohort.log.FetchResult;
+import dev.cohort.log.FetchedBatches;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.TopicDescription;
 import java.time.Duration;
@@ -31,18 +30,17 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
- * Fetch and ListOffsets. A fetch first reads every requested partition without waiting; if that
- * gives fewer than {@code min.bytes} and {@code max.wait.ms} is above 0, it long-polls every
- * partition at once and answers as soon as one of them has records (with whatever the others have
- * by then) or when the wait ends. Reads stay within {@code partition.max.bytes} per partition and
- * {@code max.bytes} overall, except that the first batch is always returned whole (as Kafka does).
- * Fetch sessions (KIP-227) are not kept: every answer has session id 0, so clients send full fetch
- * requests. Reads are read_uncommitted; there are no transactions, so the last stable offset is the
- * high watermark.
+ * Fetch and ListOffsets. A fetch answers with the partition's stored record batches as they are
+ * ({@code StreamLog.fetchBatches}: Kafka's v2 batches, never decoded and re-encoded). It first
+ * reads every requested partition without waiting; if that gives fewer than {@code min.bytes} and
+ * {@code max.wait.ms} is above 0, it long-polls every partition at once and answers as soon as one
+ * of them has records (with whatever the others have by then) or when the wait ends. Reads stay
+ * within {@code partition.max.bytes} per partition and {@code max.bytes} overall, except that the
+ * first batch is always returned whole (as Kafka does). Fetch sessions (KIP-227) are not kept:
+ * every answer has session id 0, so clients send full fetch requests. Reads are read_uncommitted;
+ * there are no transactions, so the last stable offset is the high watermark.
  */
 final class FetchApi {
-  private static final int MAX_RECORDS_PER_READ = 100_000;
-
   private final StreamLog log;
   private final Duration maxFetchWait;
   private final ConsumerSettings base;
@@ -156,24 +154,13 @@ final class FetchApi {
 
   private CompletableFuture<PartitionData> read(Slot slot, int partitionMaxBytes, Duration wait) {
     FetchPartition p = slot.partition();
-    ConsumerSettings settings =
-        new ConsumerSettings(
-            partitionMaxBytes,
-            MAX_RECORDS_PER_READ,
-            wait,
-            base.autoOffsetReset(),
-            false,
-            base.autoCommitInterval(),
-            base.sessionTimeout(),
-            base.heartbeatInterval(),
-            base.assignor(),
-            base.clientId());
     return leadership
         .check(slot.topic(), p.partition())
         .thenCompose(
             lead ->
                 lead == Errors.NONE
-                    ? log.fetch(slot.topic(), p.partition(), p.fetchOffset(), settings)
+                    ? log.fetchBatches(
+                            slot.topic(), p.partition(), p.fetchOffset(), partitionMaxBytes, wait)
                         .thenApply(result -> data(p.partition(), result))
                     : CompletableFuture.completedFuture(error(p.partition(), lead)))
         .exceptionally(e -> error(p.partition(), KafkaErrors.of(e)))
@@ -190,15 +177,14 @@ final class FetchApi {
         .setRecords(MemoryRecords.EMPTY);
   }
 
-  private static PartitionData data(int partition, FetchResult result) {
-    List<ConsumerRecord> records = result.records();
+  private static PartitionData data(int partition, FetchedBatches result) {
     return new PartitionData()
         .setPartitionIndex(partition)
         .setErrorCode(Errors.NONE.code())
         .setHighWatermark(result.highWatermark())
         .setLastStableOffset(result.highWatermark())
         .setLogStartOffset(result.logStartOffset())
-        .setRecords(RecordConversion.encode(records));
+        .setRecords(MemoryRecords.readableRecords(result.records()));
   }
 
   private static int size(PartitionData data) {

@@ -53,6 +53,9 @@ final class KafkaErrors {
       }
       return Errors.UNKNOWN_SERVER_ERROR;
     }
+    if (cause instanceof ProducedBatches.InvalidBatch invalid) {
+      return invalid.error;
+    }
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return Errors.REQUEST_TIMED_OUT;
     }

@@ -1,7 +1,7 @@
 package dev.cohort.kafka.internal;
 
-import dev.cohort.kafka.internal.RecordConversion.DecodedBatch;
-import dev.cohort.kafka.internal.RecordConversion.InvalidBatch;
+import dev.cohort.kafka.internal.ProducedBatches.Batch;
+import dev.cohort.kafka.internal.ProducedBatches.InvalidBatch;
 import dev.cohort.log.ProducerIdAndEpoch;
 import dev.cohort.log.ProducerSettings;
 import dev.cohort.log.RecordMetadata;
@@ -23,11 +23,12 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 
 /**
- * Produce and InitProducerId. A partition's batches are decoded (CRC checked) and sent to its
- * partition entity: an idempotent batch through the sequenced send, which applies the stream-log's
- * producer id, epoch and sequence checks (a retried batch is answered with its first offsets), any
- * other batch as a plain send with the request's acks. Partitions of one request are written in
- * parallel; acks=0 requests get no answer, as in Kafka.
+ * Produce and InitProducerId. A partition's batches are checked ({@link ProducedBatches}: magic,
+ * CRC, records) and appended to its partition entity as they are ({@code StreamLog.appendBatch}),
+ * never decoded: the partition assigns their offsets and stores the bytes, and for a batch with a
+ * producer id applies the stream-log's producer id, epoch and sequence checks (a retried batch is
+ * answered with its first offsets). Partitions of one request are written in parallel, the batches
+ * of one partition in order; acks=0 requests get no answer, as in Kafka.
  */
 final class ProduceApi {
   private final StreamLog log;
@@ -89,28 +90,28 @@ final class ProduceApi {
 
   private CompletionStage<PartitionProduceResponse> partition(
       String topic, PartitionProduceData data, ProducerSettings.Acks acks) {
-    List<DecodedBatch> batches;
+    List<Batch> batches;
     try {
       if (!(data.records() instanceof MemoryRecords records)) {
         throw new InvalidBatch(Errors.INVALID_RECORD, "records missing");
       }
-      batches = RecordConversion.decode(records, topic, data.index());
+      batches = ProducedBatches.check(records);
       if (batches.isEmpty()) {
         throw new InvalidBatch(Errors.INVALID_RECORD, "a produce request without record batches");
       }
     } catch (InvalidBatch e) {
       return CompletableFuture.completedFuture(failed(data.index(), e.error, e.getMessage()));
     }
-    CompletionStage<List<RecordMetadata>> chain = CompletableFuture.completedFuture(List.of());
+    CompletionStage<RecordMetadata> chain = CompletableFuture.completedFuture(null);
     List<RecordMetadata> first = new ArrayList<>();
-    for (DecodedBatch batch : batches) {
+    for (Batch batch : batches) {
       chain =
           chain
               .thenCompose(ignored -> send(topic, data.index(), batch, acks))
               .thenApply(
                   written -> {
-                    if (first.isEmpty() && !written.isEmpty()) {
-                      first.add(written.getFirst());
+                    if (first.isEmpty()) {
+                      first.add(written);
                     }
                     return written;
                   });
@@ -124,27 +125,19 @@ final class ProduceApi {
               .setIndex(data.index())
               .setErrorCode(Errors.NONE.code())
               .setBaseOffset(first.isEmpty() ? -1 : first.getFirst().offset())
-              .setLogAppendTimeMs(-1)
+              .setLogAppendTimeMs(first.isEmpty() ? -1 : first.getFirst().timestamp())
               .setLogStartOffset(-1);
         });
   }
 
-  private CompletionStage<List<RecordMetadata>> send(
-      String topic, int partition, DecodedBatch batch, ProducerSettings.Acks acks) {
-    if (batch.producerId() >= 0) {
-      if (acks == ProducerSettings.Acks.NONE) {
-        return CompletableFuture.failedFuture(
-            new InvalidBatch(
-                Errors.INVALID_REQUIRED_ACKS, "idempotent batches need acks=1 or acks=all"));
-      }
-      return log.send(
-          topic,
-          partition,
-          new ProducerIdAndEpoch(batch.producerId(), batch.producerEpoch()),
-          batch.baseSequence(),
-          batch.records());
+  private CompletionStage<RecordMetadata> send(
+      String topic, int partition, Batch batch, ProducerSettings.Acks acks) {
+    if (batch.idempotent() && acks == ProducerSettings.Acks.NONE) {
+      return CompletableFuture.failedFuture(
+          new InvalidBatch(
+              Errors.INVALID_REQUIRED_ACKS, "idempotent batches need acks=1 or acks=all"));
     }
-    return log.send(topic, batch.records(), acks);
+    return log.appendBatch(topic, partition, batch.bytes(), acks);
   }
 
   private static PartitionProduceResponse failed(int partition, Errors error, String message) {

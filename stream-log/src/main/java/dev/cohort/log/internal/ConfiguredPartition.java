@@ -28,7 +28,7 @@ public final class ConfiguredPartition extends PartitionEntity.State {
   }
 
   /** The stage a snapshot of a configured partition describes. */
-  static ConfiguredPartition restore(PartitionEntity.Snapshot s) {
+  static ConfiguredPartition restore(PartitionEntity.SnapshotV2 s) {
     return new ConfiguredPartition(
         s.topicId() == null ? "" : s.topicId(),
         s.config(),
@@ -72,7 +72,7 @@ public final class ConfiguredPartition extends PartitionEntity.State {
     return this;
   }
 
-  PartitionEntity.State applyAppended(PartitionEntity.BatchAppended e) {
+  PartitionEntity.State applyAppended(PartitionEntity.BatchAppendedV2 e) {
     log.append(e.batch());
     eventsSinceSnapshot++;
     bytesSinceSnapshot += e.batch().sizeBytes();
@@ -91,7 +91,7 @@ public final class ConfiguredPartition extends PartitionEntity.State {
     return this;
   }
 
-  PartitionEntity.State applyCompacted(PartitionEntity.LogCompacted e) {
+  PartitionEntity.State applyCompacted(PartitionEntity.LogCompactedV2 e) {
     log.compacted(e.cleanedUpTo(), e.replacement(), e.tombstonesExpireAt());
     logVersion++;
     return this;
@@ -103,8 +103,8 @@ public final class ConfiguredPartition extends PartitionEntity.State {
   }
 
   @Override
-  PartitionEntity.Snapshot toSnapshot() {
-    return new PartitionEntity.Snapshot(
+  PartitionEntity.SnapshotV2 toSnapshot() {
+    return new PartitionEntity.SnapshotV2(
         topicId,
         config,
         log.logStartOffset(),

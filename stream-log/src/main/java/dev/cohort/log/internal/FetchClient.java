@@ -3,10 +3,12 @@ package dev.cohort.log.internal;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.FetchResult;
+import dev.cohort.log.FetchedBatches;
 import dev.cohort.log.LogError;
 import dev.cohort.log.LogException;
 import dev.cohort.log.TopicPartition;
 import dev.cohort.observability.Tracing;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +26,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Invariants: a fetch returns at most {@code max.poll.records} records, from the requested
  * offset on, and the offset to fetch next; its wait is capped by {@code max-fetch-wait} and its ask
  * waits that long plus {@code ask-timeout}. Batches stay compressed until decoded here, on the
- * caller's side. Thread-safe (no state of its own).
+ * caller's side; {@link #fetchBatches} hands them over as stored, never decoded and re-encoded.
+ * Thread-safe (no state of its own).
  */
 final class FetchClient {
   private final EntityAsks asks;
@@ -45,34 +48,89 @@ final class FetchClient {
 
   CompletableFuture<FetchResult> fetch(
       String topic, int partition, long offset, ConsumerSettings consumer, Duration maxWait) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    return ask(tp, offset, consumer.fetchMaxBytes(), consumer.maxPollRecords(), maxWait)
+        .thenCompose(reply -> decode(tp, offset, consumer.maxPollRecords(), reply));
+  }
+
+  /**
+   * Whole stored batches from {@code offset}, not decoded (a single batch is handed over without a
+   * copy); records are decoded here only when tracing is on, for the fetch span's links.
+   */
+  CompletableFuture<FetchedBatches> fetchBatches(
+      String topic, int partition, long offset, int maxBytes, Duration maxWait) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    return ask(tp, offset, maxBytes, Integer.MAX_VALUE, maxWait)
+        .thenCompose(
+            reply -> {
+              if (reply instanceof PartitionEntity.Rejected r) {
+                return EntityAsks.failed(r.rejection());
+              }
+              PartitionEntity.Fetched fetched = (PartitionEntity.Fetched) reply;
+              List<KafkaBatch> batches = fetched.batches();
+              long records = 0;
+              for (KafkaBatch b : batches) {
+                long from = Math.max(offset, b.baseOffset());
+                records += Math.max(0, Math.min(b.recordCount(), b.lastOffset() - from + 1));
+              }
+              if (records > 0) {
+                metrics.fetchedRecords.labelValues(topic).inc(records);
+              }
+              if (tracing.enabled()) {
+                List<ConsumerRecord> decoded = new ArrayList<>();
+                for (KafkaBatch b : batches) {
+                  decoded.addAll(
+                      KafkaBatches.decode(topic, partition, b, offset, Integer.MAX_VALUE));
+                }
+                tracing.fetched(topic, decoded);
+              }
+              return CompletableFuture.completedFuture(
+                  new FetchedBatches(
+                      concatenate(batches),
+                      fetched.highWatermark(),
+                      fetched.logStartOffset(),
+                      fetched.nextOffset()));
+            });
+  }
+
+  private static ByteBuffer concatenate(List<KafkaBatch> batches) {
+    if (batches.size() == 1) {
+      return ByteBuffer.wrap(batches.getFirst().bytes()).asReadOnlyBuffer();
+    }
+    long size = 0;
+    for (KafkaBatch b : batches) {
+      size += b.sizeBytes();
+    }
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(size));
+    for (KafkaBatch b : batches) {
+      out.put(b.bytes());
+    }
+    return out.flip().asReadOnlyBuffer();
+  }
+
+  /** Asks the partition for batches from {@code offset}, once its topic and partition exist. */
+  private CompletableFuture<PartitionEntity.Reply> ask(
+      TopicPartition tp, long offset, int maxBytes, int maxRecords, Duration maxWait) {
     return metadata
-        .metadata(topic)
+        .metadata(tp.topic())
         .thenCompose(
             meta -> {
-              if (partition < 0 || partition >= meta.partitions()) {
+              if (tp.partition() < 0 || tp.partition() >= meta.partitions()) {
                 return EntityAsks.failed(
                     LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
                         "topic '"
-                            + topic
+                            + tp.topic()
                             + "' has "
                             + meta.partitions()
                             + " partitions; partition "
-                            + partition
+                            + tp.partition()
                             + " does not exist"));
               }
-              TopicPartition tp = new TopicPartition(topic, partition);
               long wait = Math.min(maxWait.toMillis(), settings.maxFetchWait().toMillis());
               return asks.askPartition(
-                      tp,
-                      replyTo ->
-                          new PartitionEntity.Fetch(
-                              offset,
-                              consumer.fetchMaxBytes(),
-                              consumer.maxPollRecords(),
-                              wait,
-                              replyTo),
-                      settings.askTimeout().plusMillis(wait))
-                  .thenCompose(reply -> decode(tp, offset, consumer.maxPollRecords(), reply));
+                  tp,
+                  replyTo -> new PartitionEntity.Fetch(offset, maxBytes, maxRecords, wait, replyTo),
+                  settings.askTimeout().plusMillis(wait));
             });
   }
 
@@ -84,9 +142,9 @@ final class FetchClient {
     PartitionEntity.Fetched fetched = (PartitionEntity.Fetched) reply;
     List<ConsumerRecord> records = new ArrayList<>();
     long next = fetched.nextOffset();
-    for (StoredBatch batch : fetched.batches()) {
+    for (KafkaBatch batch : fetched.batches()) {
       records.addAll(
-          RecordBatches.decode(
+          KafkaBatches.decode(
               tp.topic(), tp.partition(), batch, offset, maxRecords - records.size()));
       if (records.size() >= maxRecords) {
         next = records.getLast().offset() + 1;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.apache.kafka.common.record.internal.Record;
 
 /**
  * Compaction of one partition ({@code cleanup.policy=compact}; Kafka's {@code LogCleaner}): decides
@@ -27,7 +28,7 @@ import java.util.concurrent.Executor;
  */
 final class LogCleaner {
   /** The cleaner's output for the batches below {@code cleanedUpTo}. */
-  record Cleaned(long cleanedUpTo, List<StoredBatch> replacement, long tombstonesExpireAt) {}
+  record Cleaned(long cleanedUpTo, List<KafkaBatch> replacement, long tombstonesExpireAt) {}
 
   private final Executor blocking;
   private boolean running;
@@ -54,7 +55,7 @@ final class LogCleaner {
   /** Starts compacting every batch of {@code log}; the future completes off the actor. */
   CompletableFuture<Cleaned> start(PartitionLog log, TopicConfig config, long now) {
     running = true;
-    List<StoredBatch> view = log.batchesView();
+    List<KafkaBatch> view = log.batchesView();
     long cleanedUpTo = log.logEndOffset();
     long deleteRetentionMs = config.deleteRetentionMs();
     return CompletableFuture.supplyAsync(
@@ -72,46 +73,46 @@ final class LogCleaner {
    * drops batches left empty. Pure and thread-safe.
    */
   static Cleaned compact(
-      List<StoredBatch> batches, long cleanedUpTo, long deleteRetentionMs, long now) {
-    List<List<RecordBatches.Entry>> decoded = new ArrayList<>(batches.size());
+      List<KafkaBatch> batches, long cleanedUpTo, long deleteRetentionMs, long now) {
+    List<List<Record>> decoded = new ArrayList<>(batches.size());
     Map<ByteBuffer, Long> latest = new HashMap<>();
-    for (StoredBatch b : batches) {
-      List<RecordBatches.Entry> entries = RecordBatches.entries(b);
-      decoded.add(entries);
-      for (RecordBatches.Entry entry : entries) {
-        if (entry.key() != null) {
-          latest.put(ByteBuffer.wrap(entry.key()), entry.offset());
+    for (KafkaBatch b : batches) {
+      List<Record> records = KafkaBatches.records(b);
+      decoded.add(records);
+      for (Record r : records) {
+        if (r.hasKey()) {
+          latest.put(r.key(), r.offset());
         }
       }
     }
-    List<StoredBatch> replacement = new ArrayList<>();
+    List<KafkaBatch> replacement = new ArrayList<>();
     long tombstonesExpireAt = Long.MAX_VALUE;
-    ArrayDeque<RecordBatches.Entry> kept = new ArrayDeque<>();
+    ArrayDeque<Record> kept = new ArrayDeque<>();
     for (int i = 0; i < batches.size(); i++) {
-      StoredBatch b = batches.get(i);
+      KafkaBatch b = batches.get(i);
       kept.clear();
-      for (RecordBatches.Entry entry : decoded.get(i)) {
-        if (entry.key() == null) {
-          kept.add(entry);
+      for (Record r : decoded.get(i)) {
+        if (!r.hasKey()) {
+          kept.add(r);
           continue;
         }
-        if (latest.get(ByteBuffer.wrap(entry.key())) != entry.offset()) {
+        if (latest.get(r.key()) != r.offset()) {
           continue;
         }
-        if (entry.value() == null) {
-          long time = b.logAppendTime() >= 0 ? b.logAppendTime() : entry.timestamp();
-          long expiresAt = time + deleteRetentionMs;
+        if (!r.hasValue()) {
+          // A LogAppendTime batch's records carry the append time.
+          long expiresAt = r.timestamp() + deleteRetentionMs;
           if (expiresAt <= now) {
             continue;
           }
           tombstonesExpireAt = Math.min(tombstonesExpireAt, expiresAt);
         }
-        kept.add(entry);
+        kept.add(r);
       }
       if (kept.size() == b.recordCount()) {
         replacement.add(b);
       } else if (!kept.isEmpty()) {
-        replacement.add(RecordBatches.rewrite(b, List.copyOf(kept)));
+        replacement.add(KafkaBatches.rewrite(b, List.copyOf(kept)));
       }
     }
     return new Cleaned(cleanedUpTo, List.copyOf(replacement), tombstonesExpireAt);

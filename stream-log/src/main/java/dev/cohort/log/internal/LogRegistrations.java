@@ -29,7 +29,9 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2006, ConsumerSettings.Assignor.class);
 
     r.add(2020, StoredBatch.class);
-    r.add(2021, RecordBatches.Encoded.class);
+    // 2021 was RecordBatches.Encoded (Cohort's batch format on the wire, never journaled): retired.
+    r.add(2022, KafkaBatch.class);
+    r.add(2023, KafkaBatches.Encoded.class);
 
     r.add(2050, TopicRegistry.CreateTopic.class);
     r.add(2051, TopicRegistry.DescribeTopic.class);
@@ -71,9 +73,12 @@ public final class LogRegistrations implements KryoRegistrations {
     r.add(2128, PartitionEntity.LogCompacted.class);
     r.add(2129, PartitionEntity.PartitionDeleted.class);
     r.add(2130, PartitionEntity.ProducersExpired.class);
+    r.add(2131, PartitionEntity.BatchAppendedV2.class);
+    r.add(2132, PartitionEntity.LogCompactedV2.class);
     r.add(2135, PartitionEntity.Snapshot.class);
     r.add(2136, PartitionEntity.ProducerEntry.class);
     r.add(2137, PartitionEntity.ProducerBatch.class);
+    r.add(2138, PartitionEntity.SnapshotV2.class);
     PartitionEntity.registerPrivate(r);
 
     r.add(2200, GroupCoordinator.Join.class);

@@ -26,7 +26,7 @@ final class LogRetention {
     }
     long remaining = log.sizeBytes();
     for (int i = 0; i < log.batchCount(); i++) {
-      StoredBatch b = log.batch(i);
+      KafkaBatch b = log.batch(i);
       boolean expired =
           config.retentionMs() >= 0 && b.retentionTimestamp() < now - config.retentionMs();
       boolean oversize = config.retentionBytes() >= 0 && remaining > config.retentionBytes();

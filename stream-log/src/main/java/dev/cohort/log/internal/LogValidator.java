@@ -31,7 +31,7 @@ final class LogValidator {
       long producerId,
       int producerEpoch,
       List<Integer> baseSequences,
-      List<RecordBatches.Encoded> batches,
+      List<KafkaBatches.Encoded> batches,
       boolean many) {}
 
   /**
@@ -55,7 +55,7 @@ final class LogValidator {
     List<PartitionEntity.Reply> results = new ArrayList<>();
     PartitionEntity.Rejected refused = null;
     for (int i = 0; i < request.batches().size(); i++) {
-      RecordBatches.Encoded batch = request.batches().get(i);
+      KafkaBatches.Encoded batch = request.batches().get(i);
       int baseSequence = request.baseSequences().get(i);
       if (refused != null) {
         results.add(afterRefusal(refused));
@@ -79,9 +79,9 @@ final class LogValidator {
         results.add(refused);
         continue;
       }
-      PartitionEntity.BatchAppended event =
-          new PartitionEntity.BatchAppended(
-              stored(batch, nextOffset, appendTime),
+      PartitionEntity.BatchAppendedV2 event =
+          new PartitionEntity.BatchAppendedV2(
+              KafkaBatches.stored(batch, nextOffset, appendTime),
               producerId,
               request.producerEpoch(),
               baseSequence,
@@ -102,14 +102,12 @@ final class LogValidator {
 
   /** Why {@code batch} cannot be appended to the partition; null when it can. */
   static Rejection validateBatch(
-      TopicPartition tp, TopicConfig config, RecordBatches.Encoded batch) {
-    if (batch == null || batch.recordCount() < 1 || batch.payload() == null) {
-      return LogError.INVALID_REQUEST.rejection("a produce batch must hold records");
+      TopicPartition tp, TopicConfig config, KafkaBatches.Encoded batch) {
+    Rejection malformed = KafkaBatches.malformed(batch);
+    if (malformed != null) {
+      return malformed;
     }
-    if (batch.codec() == TopicConfig.CompressionType.PRODUCER) {
-      return LogError.INVALID_REQUEST.rejection("a batch needs a concrete codec");
-    }
-    long size = batch.payload().length + (long) RecordBatches.BATCH_OVERHEAD_BYTES;
+    long size = batch.sizeBytes();
     if (size > config.maxMessageBytes()) {
       return LogError.RECORD_TOO_LARGE.rejection(
           "a batch of "
@@ -131,19 +129,5 @@ final class LogValidator {
     return new PartitionEntity.Rejected(
         LogError.OUT_OF_ORDER_SEQUENCE.rejection(
             "an earlier batch of the same request was refused: " + refused.rejection().message()));
-  }
-
-  /** The batch as stored: its offsets from {@code baseOffset}, the partition's append time. */
-  static StoredBatch stored(RecordBatches.Encoded batch, long baseOffset, long appendTime) {
-    return new StoredBatch(
-        baseOffset,
-        baseOffset + batch.recordCount() - 1,
-        batch.recordCount(),
-        batch.baseTimestamp(),
-        batch.maxTimestamp(),
-        appendTime,
-        batch.codec(),
-        batch.uncompressedBytes(),
-        batch.payload());
   }
 }

@@ -48,17 +48,20 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *   <li>{@link LogCleaner}: compaction, off the actor.
  * </ul>
  *
- * <p>Storage: each produced batch is one {@link BatchAppended} journal event holding the batch as
- * the producer compressed it (a request of several batches is one atomic write); offsets are
- * assigned here, contiguous from 0. The retained log is held in memory (recovered from the latest
- * snapshot plus later events); a snapshot is the retained log, saved after every truncation,
- * compaction or deletion and otherwise once at least {@code snapshot-every} events <em>and</em> at
- * least as many bytes as the previous snapshot held have been appended since it. Events before a
- * snapshot are then deleted, so retention and compaction free journal rows. The byte rule keeps
- * snapshotting linear: a snapshot copies the whole retained log, so taking one every fixed number
- * of small batches would copy a growing log over and over (quadratic work); with it, snapshots
- * write at most about twice the bytes produced, and recovery reads one snapshot plus at most about
- * as many bytes of events as the log holds.
+ * <p>Storage: each produced batch is one {@link BatchAppendedV2} journal event holding the batch in
+ * Kafka's record-batch format v2 ({@link KafkaBatch}) as the producer compressed it (a request of
+ * several batches is one atomic write); offsets are assigned here, contiguous from 0, by rewriting
+ * the batch's base offset. Events and snapshots of the format before v2 ({@link BatchAppended},
+ * {@link LogCompacted}, {@link Snapshot}) are converted as recovery reads them ({@link
+ * KafkaBatches#fromLegacy}) and never written again. The retained log is held in memory (recovered
+ * from the latest snapshot plus later events); a snapshot is the retained log, saved after every
+ * truncation, compaction or deletion and otherwise once at least {@code snapshot-every} events
+ * <em>and</em> at least as many bytes as the previous snapshot held have been appended since it.
+ * Events before a snapshot are then deleted, so retention and compaction free journal rows. The
+ * byte rule keeps snapshotting linear: a snapshot copies the whole retained log, so taking one
+ * every fixed number of small batches would copy a growing log over and over (quadratic work); with
+ * it, snapshots write at most about twice the bytes produced, and recovery reads one snapshot plus
+ * at most about as many bytes of events as the log holds.
  *
  * <p>Invariants: a produce is answered only after its events are persisted ("acknowledged means
  * durable"); a duplicate from an idempotent producer (same producer id, epoch and sequence) is
@@ -104,7 +107,7 @@ public final class PartitionEntity
       long producerId,
       int producerEpoch,
       int baseSequence,
-      RecordBatches.Encoded batch,
+      KafkaBatches.Encoded batch,
       ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -117,7 +120,7 @@ public final class PartitionEntity
       long producerId,
       int producerEpoch,
       List<Integer> baseSequences,
-      List<RecordBatches.Encoded> batches,
+      List<KafkaBatches.Encoded> batches,
       ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -144,7 +147,7 @@ public final class PartitionEntity
   private record CompactionDone(
       long logVersion,
       long cleanedUpTo,
-      List<StoredBatch> replacement,
+      List<KafkaBatch> replacement,
       long tombstonesExpireAt,
       String failure)
       implements Command {}
@@ -160,7 +163,7 @@ public final class PartitionEntity
   public record AppendedBatches(List<Reply> results) implements Reply {}
 
   public record Fetched(
-      List<StoredBatch> batches, long highWatermark, long logStartOffset, long nextOffset)
+      List<KafkaBatch> batches, long highWatermark, long logStartOffset, long nextOffset)
       implements Reply {}
 
   /** The partition's numbers; {@code topicId} empty while the partition is not configured. */
@@ -183,11 +186,24 @@ public final class PartitionEntity
   public record PartitionConfigured(String topicId, TopicConfig config) implements Event {}
 
   /**
-   * One produce batch. {@code appendedAt} is the partition's clock at the append (0 in events
-   * written before it existed); it ages the producer's idempotence state.
+   * One produce batch in the format before v2: read from old journals and converted on recovery
+   * ({@link #toV2}), never written. {@code appendedAt} is 0 in events written before it existed.
    */
   public record BatchAppended(
       StoredBatch batch, long producerId, int producerEpoch, int baseSequence, long appendedAt)
+      implements Event {
+    BatchAppendedV2 toV2() {
+      return new BatchAppendedV2(
+          KafkaBatches.fromLegacy(batch), producerId, producerEpoch, baseSequence, appendedAt);
+    }
+  }
+
+  /**
+   * One produce batch, a Kafka v2 record batch with its offsets assigned. {@code appendedAt} is the
+   * partition's clock at the append; it ages the producer's idempotence state.
+   */
+  public record BatchAppendedV2(
+      KafkaBatch batch, long producerId, int producerEpoch, int baseSequence, long appendedAt)
       implements Event {}
 
   /** The idempotence state of producers silent for {@code producer-id-expiration} was dropped. */
@@ -196,9 +212,20 @@ public final class PartitionEntity
   /** Retention removed every batch wholly below {@code logStartOffset}. */
   public record LogTruncated(long logStartOffset) implements Event {}
 
-  /** Compaction replaced the batches below {@code cleanedUpTo} by {@code replacement}. */
+  /** {@link LogCompactedV2} in the format before v2: read from old journals, never written. */
   public record LogCompacted(
-      long cleanedUpTo, List<StoredBatch> replacement, long tombstonesExpireAt) implements Event {}
+      long cleanedUpTo, List<StoredBatch> replacement, long tombstonesExpireAt) implements Event {
+    LogCompactedV2 toV2() {
+      return new LogCompactedV2(
+          cleanedUpTo,
+          replacement.stream().map(KafkaBatches::fromLegacy).toList(),
+          tombstonesExpireAt);
+    }
+  }
+
+  /** Compaction replaced the batches below {@code cleanedUpTo} by {@code replacement}. */
+  public record LogCompactedV2(
+      long cleanedUpTo, List<KafkaBatch> replacement, long tombstonesExpireAt) implements Event {}
 
   public record PartitionDeleted() implements Event {}
 
@@ -212,16 +239,42 @@ public final class PartitionEntity
   public record ProducerEntry(int epoch, List<ProducerBatch> recent, long lastAppendedAt)
       implements CohortSerializable {}
 
-  /**
-   * The snapshot form of {@link State}: immutable, taken on the actor thread. An {@link
-   * UnconfiguredPartition} has an empty topic id, a null config and no batches or producers.
-   */
+  /** {@link SnapshotV2} in the format before v2: read from old snapshots, never written. */
   public record Snapshot(
       String topicId,
       TopicConfig config,
       long logStartOffset,
       long logEndOffset,
       List<StoredBatch> batches,
+      Map<Long, ProducerEntry> producers,
+      long cleanedUpTo,
+      long tombstonesExpireAt,
+      long logVersion)
+      implements CohortSerializable {
+    SnapshotV2 toV2() {
+      return new SnapshotV2(
+          topicId,
+          config,
+          logStartOffset,
+          logEndOffset,
+          batches.stream().map(KafkaBatches::fromLegacy).toList(),
+          producers,
+          cleanedUpTo,
+          tombstonesExpireAt,
+          logVersion);
+    }
+  }
+
+  /**
+   * The snapshot form of {@link State}: immutable, taken on the actor thread. An {@link
+   * UnconfiguredPartition} has an empty topic id, a null config and no batches or producers.
+   */
+  public record SnapshotV2(
+      String topicId,
+      TopicConfig config,
+      long logStartOffset,
+      long logEndOffset,
+      List<KafkaBatch> batches,
       Map<Long, ProducerEntry> producers,
       long cleanedUpTo,
       long tombstonesExpireAt,
@@ -259,7 +312,7 @@ public final class PartitionEntity
     /** The retained log; always empty while unconfigured. */
     abstract PartitionLog log();
 
-    abstract Snapshot toSnapshot();
+    abstract SnapshotV2 toSnapshot();
 
     /** {@code next} with this stage's snapshot counters and the next log version. */
     <S extends State> S handOver(S next) {
@@ -270,7 +323,7 @@ public final class PartitionEntity
       return next;
     }
 
-    static State fromSnapshot(Snapshot s) {
+    static State fromSnapshot(SnapshotV2 s) {
       State state =
           s.config() == null ? new UnconfiguredPartition() : ConfiguredPartition.restore(s);
       state.logVersion = s.logVersion();
@@ -371,6 +424,7 @@ public final class PartitionEntity
   public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
     boolean due =
         event instanceof LogTruncated
+            || event instanceof LogCompactedV2
             || event instanceof LogCompacted
             || event instanceof PartitionDeleted
             || (state.eventsSinceSnapshot >= settings.snapshotEvery()
@@ -393,7 +447,7 @@ public final class PartitionEntity
 
       @Override
       public State fromJournal(Object from) {
-        return State.fromSnapshot((Snapshot) from);
+        return State.fromSnapshot(from instanceof Snapshot old ? old.toV2() : (SnapshotV2) from);
       }
     };
   }
@@ -460,10 +514,12 @@ public final class PartitionEntity
     builder
         .forStateType(ConfiguredPartition.class)
         .onEvent(PartitionConfigured.class, ConfiguredPartition::applyConfigured)
-        .onEvent(BatchAppended.class, ConfiguredPartition::applyAppended)
+        .onEvent(BatchAppendedV2.class, ConfiguredPartition::applyAppended)
+        .onEvent(BatchAppended.class, (s, e) -> s.applyAppended(e.toV2()))
         .onEvent(LogTruncated.class, ConfiguredPartition::applyTruncated)
         .onEvent(ProducersExpired.class, ConfiguredPartition::applyProducersExpired)
-        .onEvent(LogCompacted.class, ConfiguredPartition::applyCompacted)
+        .onEvent(LogCompactedV2.class, ConfiguredPartition::applyCompacted)
+        .onEvent(LogCompacted.class, (s, e) -> s.applyCompacted(e.toV2()))
         .onEvent(PartitionDeleted.class, (s, e) -> s.applyDeleted());
     return builder.build();
   }
@@ -550,7 +606,7 @@ public final class PartitionEntity
     stats.unavailable = false;
     String topic = topicPartition.topic();
     for (Event e : events) {
-      StoredBatch b = ((BatchAppended) e).batch();
+      KafkaBatch b = ((BatchAppendedV2) e).batch();
       metrics.producedRecords.labelValues(topic).inc(b.recordCount());
       metrics.producedBytes.labelValues(topic).inc(b.sizeBytes());
     }
@@ -576,7 +632,7 @@ public final class PartitionEntity
 
   private Fetched read(ConfiguredPartition state, Fetch command) {
     long maxBytes = Math.min(command.maxBytes(), settings.maxFetchReplyBytes());
-    List<StoredBatch> out = state.log().read(command.offset(), maxBytes, command.maxRecords());
+    List<KafkaBatch> out = state.log().read(command.offset(), maxBytes, command.maxRecords());
     long next = out.isEmpty() ? state.log().logEndOffset() : out.getLast().lastOffset() + 1;
     return new Fetched(out, state.log().logEndOffset(), state.log().logStartOffset(), next);
   }
@@ -706,7 +762,7 @@ public final class PartitionEntity
     cleaner.finished();
     return Effect()
         .persist(
-            new LogCompacted(done.cleanedUpTo(), done.replacement(), done.tombstonesExpireAt()))
+            new LogCompactedV2(done.cleanedUpTo(), done.replacement(), done.tombstonesExpireAt()))
         .thenRun(this::published)
         .thenNoReply();
   }

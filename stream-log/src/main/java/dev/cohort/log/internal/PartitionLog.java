@@ -32,7 +32,7 @@ final class PartitionLog {
 
   private long cleanedUpTo;
   private long tombstonesExpireAt = Long.MAX_VALUE;
-  private final ArrayList<StoredBatch> batches = new ArrayList<>();
+  private final ArrayList<KafkaBatch> batches = new ArrayList<>();
 
   /** Index of the first retained batch; slots before it were truncated and are null. */
   private int head;
@@ -41,7 +41,7 @@ final class PartitionLog {
   static PartitionLog restore(
       long logStartOffset,
       long logEndOffset,
-      List<StoredBatch> batches,
+      List<KafkaBatch> batches,
       long cleanedUpTo,
       long tombstonesExpireAt) {
     PartitionLog log = new PartitionLog();
@@ -49,7 +49,7 @@ final class PartitionLog {
     log.logEndOffset = logEndOffset;
     log.cleanedUpTo = cleanedUpTo;
     log.tombstonesExpireAt = tombstonesExpireAt;
-    for (StoredBatch b : batches) {
+    for (KafkaBatch b : batches) {
       log.batches.add(b);
       log.sizeBytes += b.sizeBytes();
       if (b.baseOffset() >= cleanedUpTo) {
@@ -87,12 +87,12 @@ final class PartitionLog {
     return batches.size() - head;
   }
 
-  StoredBatch batch(int i) {
+  KafkaBatch batch(int i) {
     return batches.get(head + i);
   }
 
   /** An immutable copy of the retained batches (for a snapshot or the cleaner). */
-  List<StoredBatch> batchesView() {
+  List<KafkaBatch> batchesView() {
     return List.copyOf(batches.subList(head, batches.size()));
   }
 
@@ -120,12 +120,12 @@ final class PartitionLog {
    * The batches from the one holding {@code offset}: at least one when there is one, then more
    * while they fit in {@code maxBytes} and fewer than {@code maxRecords} records were taken.
    */
-  List<StoredBatch> read(long offset, long maxBytes, int maxRecords) {
-    List<StoredBatch> out = new ArrayList<>();
+  List<KafkaBatch> read(long offset, long maxBytes, int maxRecords) {
+    List<KafkaBatch> out = new ArrayList<>();
     long bytes = 0;
     long records = 0;
     for (int i = indexFor(offset); i < batchCount(); i++) {
-      StoredBatch b = batch(i);
+      KafkaBatch b = batch(i);
       if (!out.isEmpty() && (bytes + b.sizeBytes() > maxBytes || records >= maxRecords)) {
         break;
       }
@@ -137,7 +137,7 @@ final class PartitionLog {
   }
 
   /** Appends a batch whose offsets start at {@link #logEndOffset()}. */
-  void append(StoredBatch b) {
+  void append(KafkaBatch b) {
     batches.add(b);
     logEndOffset = b.lastOffset() + 1;
     sizeBytes += b.sizeBytes();
@@ -147,7 +147,7 @@ final class PartitionLog {
   /** Removes every batch wholly below {@code newStart}; the log start never moves back. */
   void truncate(long newStart) {
     while (head < batches.size() && batches.get(head).lastOffset() < newStart) {
-      StoredBatch removed = batches.get(head);
+      KafkaBatch removed = batches.get(head);
       sizeBytes -= removed.sizeBytes();
       if (removed.baseOffset() >= cleanedUpTo) {
         dirtyBytes -= removed.sizeBytes();
@@ -166,8 +166,8 @@ final class PartitionLog {
    * Replaces the batches below {@code newCleanedUpTo} by {@code replacement} (the cleaner's output
    * for them), dropping any that truncation removed meanwhile.
    */
-  void compacted(long newCleanedUpTo, List<StoredBatch> replacement, long newTombstonesExpireAt) {
-    List<StoredBatch> kept = new ArrayList<>(replacement);
+  void compacted(long newCleanedUpTo, List<KafkaBatch> replacement, long newTombstonesExpireAt) {
+    List<KafkaBatch> kept = new ArrayList<>(replacement);
     for (int i = 0; i < batchCount(); i++) {
       if (batch(i).lastOffset() >= newCleanedUpTo) {
         kept.add(batch(i));
@@ -177,7 +177,7 @@ final class PartitionLog {
     head = 0;
     sizeBytes = 0;
     dirtyBytes = 0;
-    for (StoredBatch b : kept) {
+    for (KafkaBatch b : kept) {
       if (b.lastOffset() >= logStartOffset) {
         batches.add(b);
         sizeBytes += b.sizeBytes();

@@ -25,7 +25,8 @@ import org.apache.pekko.actor.typed.Props;
  * Producing behind {@link dev.cohort.log.StreamLog}: the embedded {@link Producer}s (one local
  * {@link ProducerActor} each), one-request sends ({@code send(topic, records)}, one batch per
  * partition) and sequenced sends of an idempotent remote producer ({@code send(topic, partition,
- * producer, baseSequence, records)}).
+ * producer, baseSequence, records)}) and Kafka record batches appended as they are ({@code
+ * appendBatch}).
  *
  * <p>Invariants: records are partitioned as Kafka's default partitioner does; a request is refused
  * whole, before anything is written, when a record names a missing partition or is over {@code
@@ -130,6 +131,52 @@ final class ProduceClient {
         .thenApply(v -> List.of(out));
   }
 
+  /**
+   * Appends one Kafka record batch as it is (see {@link dev.cohort.log.StreamLog#appendBatch}): the
+   * batch is checked here, its producer fields read from its header; the partition checks them and
+   * assigns the offsets. Trace headers are not added (the bytes are the client's); the produce span
+   * still runs.
+   */
+  CompletionStage<RecordMetadata> appendBatch(
+      String topic, int partition, byte[] bytes, ProducerSettings.Acks acks) {
+    RecordTracing.Produce span = tracing.startProduce(topic, 1);
+    CompletableFuture<RecordMetadata> written =
+        metadata
+            .metadata(topic)
+            .thenCompose(
+                meta -> {
+                  if (partition < 0 || partition >= meta.partitions()) {
+                    return EntityAsks.failed(unknownPartition(meta, partition));
+                  }
+                  KafkaBatches.Encoded encoded =
+                      KafkaBatches.produced(bytes, meta.config().cleanupPolicy().compacts());
+                  var header = KafkaBatches.header(encoded);
+                  long producerId = header.hasProducerId() ? header.producerId() : -1;
+                  if (producerId >= 0 && acks == ProducerSettings.Acks.NONE) {
+                    return EntityAsks.failed(
+                        LogError.INVALID_REQUEST, "an idempotent batch needs acks=1 or acks=all");
+                  }
+                  TopicPartition tp = new TopicPartition(meta.name(), partition);
+                  return produceRepairing(
+                          meta,
+                          tp,
+                          encoded,
+                          producerId,
+                          header.producerEpoch(),
+                          header.baseSequence(),
+                          true)
+                      .thenApply(
+                          a ->
+                              new RecordMetadata(
+                                  topic, partition, a.baseOffset(), a.logAppendTime()));
+                });
+    written.whenComplete((done, failure) -> RecordTracing.end(span, failure));
+    if (acks != ProducerSettings.Acks.NONE) {
+      return written;
+    }
+    return CompletableFuture.completedFuture(new RecordMetadata(topic, partition, -1, -1));
+  }
+
   CompletionStage<ProducerIdAndEpoch> initProducerId(ProducerIdAndEpoch current) {
     return CompletableFuture.completedFuture(ProducerIds.init(current));
   }
@@ -216,17 +263,10 @@ final class ProduceClient {
   private static Rejection checkRecord(
       TopicRegistry.TopicMetadata meta, int partition, int i, ProducerRecord r) {
     if (partition < 0 || partition >= meta.partitions()) {
-      return LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
-          "topic '"
-              + meta.name()
-              + "' has "
-              + meta.partitions()
-              + " partitions; partition "
-              + partition
-              + " does not exist");
+      return unknownPartition(meta, partition);
     }
-    int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
-    if (RecordBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
+    int limit = meta.config().maxMessageBytes() - KafkaBatch.HEADER_BYTES;
+    if (KafkaBatches.estimateSize(r.key(), r.value(), r.headers()) > limit) {
       return LogError.RECORD_TOO_LARGE.rejection(
           "record "
               + i
@@ -239,6 +279,18 @@ final class ProduceClient {
     return null;
   }
 
+  /** The refusal of a send to a partition {@code meta}'s topic does not have. */
+  static Rejection unknownPartition(TopicRegistry.TopicMetadata meta, int partition) {
+    return LogError.UNKNOWN_TOPIC_OR_PARTITION.rejection(
+        "topic '"
+            + meta.name()
+            + "' has "
+            + meta.partitions()
+            + " partitions; partition "
+            + partition
+            + " does not exist");
+  }
+
   private static long[] timestamps(List<ProducerRecord> batch, long now) {
     long[] timestamps = new long[batch.size()];
     for (int k = 0; k < timestamps.length; k++) {
@@ -249,13 +301,13 @@ final class ProduceClient {
   }
 
   /** One batch in the topic's codec ("producer": the node's default producer codec). */
-  private RecordBatches.Encoded encode(
+  private KafkaBatches.Encoded encode(
       TopicRegistry.TopicMetadata meta, List<ProducerRecord> batch, long[] timestamps) {
     TopicConfig.CompressionType codec = meta.config().compressionType();
     if (codec == TopicConfig.CompressionType.PRODUCER) {
       codec = settings.producer().compressionType();
     }
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    KafkaBatches.Builder builder = new KafkaBatches.Builder();
     for (int k = 0; k < batch.size(); k++) {
       ProducerRecord r = batch.get(k);
       builder.add(r.key(), r.value(), r.headers(), timestamps[k]);
@@ -282,7 +334,7 @@ final class ProduceClient {
   private CompletableFuture<PartitionEntity.Appended> produceRepairing(
       TopicRegistry.TopicMetadata meta,
       TopicPartition tp,
-      RecordBatches.Encoded encoded,
+      KafkaBatches.Encoded encoded,
       long producerId,
       int producerEpoch,
       int baseSequence,

@@ -76,10 +76,10 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     final String topicId;
     final TopicConfig.CompressionType codec;
     final long deadlineNanos;
-    final RecordBatches.Builder builder = new RecordBatches.Builder();
+    final KafkaBatches.Builder builder = new KafkaBatches.Builder();
     final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
     final List<Long> timestamps = new ArrayList<>();
-    RecordBatches.Encoded encoded;
+    KafkaBatches.Encoded encoded;
     int baseSequence = -1;
     int epoch;
     int attempts;
@@ -229,14 +229,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
       if (partition < 0 || partition >= meta.partitions()) {
         send.result()
             .completeExceptionally(
-                LogError.UNKNOWN_TOPIC_OR_PARTITION.exception(
-                    "topic '"
-                        + meta.name()
-                        + "' has "
-                        + meta.partitions()
-                        + " partitions; partition "
-                        + partition
-                        + " does not exist"));
+                LogException.of(ProduceClient.unknownPartition(meta, partition)));
         return;
       }
     } else if (record.key() != null) {
@@ -244,8 +237,8 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     } else {
       partition = partitioners.stickyPartition(meta.name(), meta.partitions());
     }
-    int limit = meta.config().maxMessageBytes() - RecordBatches.BATCH_OVERHEAD_BYTES;
-    int size = RecordBatches.estimateSize(record.key(), record.value(), record.headers());
+    int limit = meta.config().maxMessageBytes() - KafkaBatch.HEADER_BYTES;
+    int size = KafkaBatches.estimateSize(record.key(), record.value(), record.headers());
     if (size > limit) {
       send.result()
           .completeExceptionally(
@@ -375,7 +368,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
         if (!request.isEmpty()
             && (queue.retrying
                 || request.size() >= room
-                || bytes + batch.encoded.payload().length > MAX_REQUEST_BYTES)) {
+                || bytes + batch.encoded.sizeBytes() > MAX_REQUEST_BYTES)) {
           break;
         }
         queue.ready.pollFirstEntry();
@@ -392,7 +385,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
           queue.nextSequence += batch.encoded.recordCount();
         }
         request.add(batch);
-        bytes += batch.encoded.payload().length;
+        bytes += batch.encoded.sizeBytes();
       }
       if (!request.isEmpty()) {
         send(queue, request);
@@ -404,7 +397,7 @@ final class ProducerActor extends AbstractBehavior<ProducerActor.Command> {
     Batch first = request.getFirst();
     List<Integer> attempts = new ArrayList<>();
     List<Integer> sequences = new ArrayList<>();
-    List<RecordBatches.Encoded> encoded = new ArrayList<>();
+    List<KafkaBatches.Encoded> encoded = new ArrayList<>();
     for (Batch batch : request) {
       batch.attempts++;
       attempts.add(batch.attempts);

@@ -18,7 +18,7 @@ import java.util.Map;
  * only at the next sequence of its producer's epoch (0 for a new epoch or an unknown producer), a
  * batch equal to one of the last {@link #PRODUCER_WINDOW} is a duplicate answered with its original
  * offsets, and an older epoch is fenced. The entries are journaled with every batch ({@code
- * BatchAppended}) and kept in snapshots as {@link PartitionEntity.ProducerEntry} records.
+ * BatchAppendedV2}) and kept in snapshots as {@link PartitionEntity.ProducerEntry} records.
  *
  * <p>Thread-safety: mutable, confined to the partition entity's actor; entries are immutable.
  */
@@ -60,7 +60,7 @@ final class ProducerStateManager {
   }
 
   /** Records an appended batch ({@code producerId} -1: a producer without idempotence). */
-  void apply(PartitionEntity.BatchAppended event) {
+  void apply(PartitionEntity.BatchAppendedV2 event) {
     if (event.producerId() >= 0) {
       producers.put(event.producerId(), after(producers.get(event.producerId()), event));
     }
@@ -85,8 +85,8 @@ final class ProducerStateManager {
 
   /** The entry after {@code event} (a batch of this producer) was appended to {@code entry}. */
   static PartitionEntity.ProducerEntry after(
-      PartitionEntity.ProducerEntry entry, PartitionEntity.BatchAppended event) {
-    StoredBatch b = event.batch();
+      PartitionEntity.ProducerEntry entry, PartitionEntity.BatchAppendedV2 event) {
+    KafkaBatch b = event.batch();
     List<PartitionEntity.ProducerBatch> recent =
         entry == null || entry.epoch() != event.producerEpoch()
             ? new ArrayList<>()

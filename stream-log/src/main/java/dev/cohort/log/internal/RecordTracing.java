@@ -91,6 +91,11 @@ final class RecordTracing {
     produce.span().end();
   }
 
+  /** Whether tracing is on (a fetch of stored batches decodes their headers only then). */
+  boolean enabled() {
+    return tracing.enabled();
+  }
+
   /** Records a fetch of {@code records} from {@code topic} as a span linking to their producers. */
   void fetched(String topic, List<ConsumerRecord> records) {
     if (!tracing.enabled() || records.isEmpty()) {

@@ -4,9 +4,10 @@ import dev.cohort.log.TopicConfig.CompressionType;
 import dev.cohort.persistence.CohortSerializable;
 
 /**
- * One batch of records as the journal stores it and as fetches return it: written once by the
- * producer (compressed there), given its offsets by the partition entity, never re-encoded on the
- * produce or fetch path. See {@link RecordBatches} for the payload format.
+ * One batch of records in Cohort's own format, as partitions journaled and snapshotted them before
+ * they stored Kafka's record batches ({@link KafkaBatch}): read only, from old journals and
+ * snapshots, and converted on recovery ({@link KafkaBatches#fromLegacy}). Its Kryo id and fields
+ * are fixed. See {@link RecordBatches} for the payload format.
  *
  * <p>Invariants: {@code baseOffset <= lastOffset}; every record's offset lies in [baseOffset,
  * lastOffset] and rises within the payload; after compaction records may be missing (gaps) but
@@ -33,15 +34,4 @@ public record StoredBatch(
     CompressionType codec,
     int uncompressedBytes,
     byte[] payload)
-    implements CohortSerializable {
-
-  /** Bytes this batch counts for in {@code retention.bytes} and {@code sizeBytes}. */
-  public long sizeBytes() {
-    return payload.length + RecordBatches.BATCH_OVERHEAD_BYTES;
-  }
-
-  /** The time retention by time compares with {@code retention.ms}. */
-  public long retentionTimestamp() {
-    return logAppendTime >= 0 ? logAppendTime : maxTimestamp;
-  }
-}
+    implements CohortSerializable {}

@@ -3,6 +3,7 @@ package dev.cohort.log.internal;
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.ConsumerSettings;
 import dev.cohort.log.FetchResult;
+import dev.cohort.log.FetchedBatches;
 import dev.cohort.log.GroupAssignment;
 import dev.cohort.log.GroupConsumer;
 import dev.cohort.log.GroupDescription;
@@ -191,6 +192,12 @@ public final class StreamLogImpl implements StreamLog {
     return produce.send(topic, partition, producer, baseSequence, records);
   }
 
+  @Override
+  public CompletionStage<RecordMetadata> appendBatch(
+      String topic, int partition, byte[] batch, ProducerSettings.Acks acks) {
+    return produce.appendBatch(topic, partition, batch, acks);
+  }
+
   // ---- consuming ----
 
   @Override
@@ -217,6 +224,12 @@ public final class StreamLogImpl implements StreamLog {
   CompletableFuture<FetchResult> fetch(
       String topic, int partition, long offset, ConsumerSettings consumer, Duration maxWait) {
     return fetch.fetch(topic, partition, offset, consumer, maxWait);
+  }
+
+  @Override
+  public CompletionStage<FetchedBatches> fetchBatches(
+      String topic, int partition, long offset, int maxBytes, Duration maxWait) {
+    return fetch.fetchBatches(topic, partition, offset, maxBytes, maxWait);
   }
 
   /** Where a consumer without a valid position starts, by {@code auto.offset.reset}. */

@@ -38,8 +38,8 @@ public final class UnconfiguredPartition extends PartitionEntity.State {
   }
 
   @Override
-  PartitionEntity.Snapshot toSnapshot() {
-    return new PartitionEntity.Snapshot(
+  PartitionEntity.SnapshotV2 toSnapshot() {
+    return new PartitionEntity.SnapshotV2(
         "", null, 0, 0, List.of(), Map.of(), 0, Long.MAX_VALUE, logVersion);
   }
 }

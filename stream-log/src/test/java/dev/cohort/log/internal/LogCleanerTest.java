@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.log.TopicConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +24,13 @@ class LogCleanerTest {
           1000,
           0.5);
 
-  private static List<String> offsetsAndKeys(List<StoredBatch> batches) {
+  private static List<String> offsetsAndKeys(List<KafkaBatch> batches) {
     List<String> out = new ArrayList<>();
-    for (StoredBatch b : batches) {
-      for (RecordBatches.Entry e : RecordBatches.entries(b)) {
-        String value = e.value() == null ? "null" : new String(e.value(), StandardCharsets.UTF_8);
-        out.add(e.offset() + ":" + new String(e.key(), StandardCharsets.UTF_8) + "=" + value);
+    for (KafkaBatch b : batches) {
+      b.view().ensureValid();
+      for (var r : KafkaBatches.decode("t", 0, b, 0, Integer.MAX_VALUE)) {
+        String value = r.value() == null ? "null" : r.valueString();
+        out.add(r.offset() + ":" + r.keyString() + "=" + value);
       }
     }
     return out;
@@ -38,7 +38,7 @@ class LogCleanerTest {
 
   @Test
   void keepsTheLatestRecordPerKeyAtItsOffset() {
-    List<StoredBatch> batches =
+    List<KafkaBatch> batches =
         List.of(
             TestBatches.stored(0, 100, "a", "1", "b", "1"),
             TestBatches.stored(2, 100, "a", "2", "c", "1"),
@@ -53,7 +53,7 @@ class LogCleanerTest {
 
   @Test
   void tombstonesStayUntilDeleteRetentionThenGo() {
-    List<StoredBatch> batches =
+    List<KafkaBatch> batches =
         List.of(TestBatches.stored(0, 100, "a", "1"), TestBatches.stored(1, 200, "a", null));
     LogCleaner.Cleaned young = LogCleaner.compact(batches, 2, 1000, 500);
     assertEquals(List.of("1:a=null"), offsetsAndKeys(young.replacement()));

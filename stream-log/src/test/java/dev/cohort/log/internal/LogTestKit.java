@@ -18,6 +18,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
 
 /**
  * A one-node cluster with Cohort's Pekko settings (Java serialization off), the in-memory journal
@@ -92,5 +94,20 @@ public final class LogTestKit {
 
   public static void assertCode(String code, CompletionStage<?> stage) {
     assertEquals(code, failure(stage).code());
+  }
+
+  /** The partition entity {@code id} under Pekko's behavior test kit (serialization checked). */
+  static EventSourcedBehaviorTestKit<
+          PartitionEntity.Command, PartitionEntity.Event, PartitionEntity.State>
+      partitionEntity(ActorTestKit kit, LogSettings settings, String id) {
+    return EventSourcedBehaviorTestKit.create(
+        kit.system(),
+        PartitionEntity.create(
+            PersistenceId.of(PartitionEntity.ENTITY_TYPE_KEY.name(), id),
+            PartitionEntity.parseEntityId(id),
+            settings),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings()
+            .withVerifyEquality(false)
+            .withVerifyState(false));
   }
 }

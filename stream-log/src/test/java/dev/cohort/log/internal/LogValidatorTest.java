@@ -26,11 +26,11 @@ class LogValidatorTest {
           0.5);
 
   private static LogValidator.Request request(
-      long producerId, List<Integer> sequences, List<RecordBatches.Encoded> batches) {
+      long producerId, List<Integer> sequences, List<KafkaBatches.Encoded> batches) {
     return new LogValidator.Request(producerId, 0, sequences, batches, true);
   }
 
-  private static RecordBatches.Encoded encoded(String... keys) {
+  private static KafkaBatches.Encoded encoded(String... keys) {
     return TestBatches.encoded(1, keys);
   }
 
@@ -57,14 +57,14 @@ class LogValidatorTest {
     var second = assertInstanceOf(PartitionEntity.Appended.class, results(decision).get(1));
     assertEquals(List.of(10L, 12L), List.of(first.baseOffset(), second.baseOffset()));
     assertEquals(-1, first.logAppendTime(), "CreateTime topics keep the producer's timestamps");
-    var event = (PartitionEntity.BatchAppended) decision.events().get(1);
+    var event = (PartitionEntity.BatchAppendedV2) decision.events().get(1);
     assertEquals(12, event.batch().baseOffset());
     assertEquals(5000, event.appendedAt());
   }
 
   @Test
   void afterARefusedBatchTheRestOfTheRequestIsRefusedAndNotWritten() {
-    RecordBatches.Encoded tooLarge = encoded("x".repeat(400));
+    KafkaBatches.Encoded tooLarge = encoded("x".repeat(400));
     var decision =
         LogValidator.validateAndAssignOffsets(
             TP,
@@ -80,7 +80,7 @@ class LogValidatorTest {
 
   @Test
   void aRetriedBatchInTheSameRequestIsADuplicate() {
-    RecordBatches.Encoded batch = encoded("a");
+    KafkaBatches.Encoded batch = encoded("a");
     var decision =
         LogValidator.validateAndAssignOffsets(
             TP, CONFIG, 0, null, request(7, List.of(0, 0), List.of(batch, batch)), 0);

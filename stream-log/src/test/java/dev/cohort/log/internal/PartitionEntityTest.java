@@ -43,16 +43,7 @@ class PartitionEntityTest {
   @BeforeEach
   void start() {
     String id = PartitionEntity.entityId("unit" + (counter++), 0);
-    entity =
-        EventSourcedBehaviorTestKit.create(
-            kit.system(),
-            PartitionEntity.create(
-                PersistenceId.of(PartitionEntity.ENTITY_TYPE_KEY.name(), id),
-                PartitionEntity.parseEntityId(id),
-                settings),
-            EventSourcedBehaviorTestKit.enabledSerializationSettings()
-                .withVerifyEquality(false)
-                .withVerifyState(false));
+    entity = LogTestKit.partitionEntity(kit, settings, id);
     config = settings.topicDefaults().with(Map.of("max.message.bytes", "300"));
   }
 
@@ -63,8 +54,8 @@ class PartitionEntityTest {
     assertEquals(1, result.events().size());
   }
 
-  private static RecordBatches.Encoded batch(int records, int valueBytes) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+  private static KafkaBatches.Encoded batch(int records, int valueBytes) {
+    KafkaBatches.Builder builder = new KafkaBatches.Builder();
     for (int i = 0; i < records; i++) {
       builder.add(null, new byte[valueBytes], Map.of(), 1000 + i);
     }

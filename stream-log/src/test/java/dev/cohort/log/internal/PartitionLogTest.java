@@ -61,7 +61,7 @@ class PartitionLogTest {
   @Test
   void aCompactionResultReplacesTheCleanedBatchesOnly() {
     PartitionLog log = log(3);
-    StoredBatch rewritten = TestBatches.stored(1, 100, "k0", "b");
+    KafkaBatch rewritten = TestBatches.stored(1, 100, "k0", "b");
     log.append(TestBatches.stored(6, 100, "k9", "c"));
     log.compacted(6, List.of(rewritten), 500);
     assertEquals(List.of(1L, 6L), List.of(log.batch(0).baseOffset(), log.batch(1).baseOffset()));

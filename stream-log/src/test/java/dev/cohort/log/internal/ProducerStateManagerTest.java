@@ -13,11 +13,11 @@ class ProducerStateManagerTest {
   private static final TopicPartition TP = new TopicPartition("t", 0);
   private static final ProducerStateManager.Check ACCEPTED = ProducerStateManager.Accept.INSTANCE;
 
-  private static PartitionEntity.BatchAppended appended(
+  private static PartitionEntity.BatchAppendedV2 appended(
       long producerId, int epoch, int baseSequence, long baseOffset, int records, long at) {
     String[] keys = new String[records];
-    StoredBatch batch = TestBatches.stored(TestBatches.encoded(1, keys), baseOffset);
-    return new PartitionEntity.BatchAppended(batch, producerId, epoch, baseSequence, at);
+    KafkaBatch batch = TestBatches.stored(TestBatches.encoded(1, keys), baseOffset);
+    return new PartitionEntity.BatchAppendedV2(batch, producerId, epoch, baseSequence, at);
   }
 
   private static ProducerStateManager.Check check(

@@ -2,9 +2,7 @@ package dev.cohort.log.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.TopicConfig.CompressionType;
@@ -16,9 +14,14 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+/**
+ * The format before v2 batches: what its writer (the code then, {@link LegacyBatchWriter}) wrote in
+ * every codec reads back through {@link RecordBatches} and {@link KafkaBatches#fromLegacy}
+ * unchanged; a broken payload is reported as corrupt.
+ */
 class RecordBatchesTest {
 
-  private static StoredBatch store(RecordBatches.Encoded e, long baseOffset) {
+  private static StoredBatch store(LegacyBatchWriter.Encoded e, long baseOffset) {
     return new StoredBatch(
         baseOffset,
         baseOffset + e.recordCount() - 1,
@@ -35,9 +38,9 @@ class RecordBatchesTest {
   @EnumSource(
       value = CompressionType.class,
       names = {"NONE", "SNAPPY", "LZ4", "ZSTD"})
-  void everyCodecReadsBackByteIdentical(CompressionType codec) {
+  void everyCodecReadsBackAndConvertsUnchanged(CompressionType codec) {
     Random random = new Random(7);
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
     byte[][] values = new byte[50][];
     for (int i = 0; i < values.length; i++) {
       values[i] = new byte[random.nextInt(300)];
@@ -51,39 +54,25 @@ class RecordBatchesTest {
     }
     StoredBatch batch = store(builder.build(codec), 100);
     assertEquals(codec, batch.codec());
-    List<ConsumerRecord> records = RecordBatches.decode("t", 0, batch, 0, Integer.MAX_VALUE);
+    List<RecordBatches.Entry> entries = RecordBatches.entries(batch);
+    KafkaBatch converted = KafkaBatches.fromLegacy(batch);
+    converted.view().ensureValid();
+    assertEquals(KafkaBatches.compression(codec).type(), converted.view().compressionType());
+    List<ConsumerRecord> records = KafkaBatches.decode("t", 0, converted, 0, Integer.MAX_VALUE);
+    assertEquals(values.length, entries.size());
     assertEquals(values.length, records.size());
     for (int i = 0; i < values.length; i++) {
+      RecordBatches.Entry e = entries.get(i);
       ConsumerRecord r = records.get(i);
-      assertEquals(100 + i, r.offset());
-      assertEquals(1_000_000L + i * 3L - (i % 4), r.timestamp());
-      if (values[i] == null) {
-        assertNull(r.value());
-      } else {
-        assertArrayEquals(values[i], r.value());
-      }
-      if (i % 7 == 0) {
-        assertNull(r.key());
-      } else {
-        assertEquals("key-" + i, r.keyString());
-      }
-      assertEquals(i % 2 == 0 ? 1 : 0, r.headers().size());
+      assertArrayEquals(values[i], e.value());
+      assertEquals(100 + i, e.offset());
+      assertEquals(e.offset(), r.offset());
+      assertEquals(e.timestamp(), r.timestamp());
+      assertArrayEquals(e.key(), r.key());
+      assertArrayEquals(e.value(), r.value());
+      assertEquals(e.headers().keySet(), r.headers().keySet());
+      e.headers().forEach((name, value) -> assertArrayEquals(value, r.headers().get(name)));
     }
-  }
-
-  @ParameterizedTest
-  @EnumSource(
-      value = CompressionType.class,
-      names = {"SNAPPY", "LZ4", "ZSTD"})
-  void compressibleBatchesShrink(CompressionType codec) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
-    byte[] value = new byte[1000];
-    Arrays.fill(value, (byte) 'x');
-    for (int i = 0; i < 20; i++) {
-      builder.add(null, value, Map.of(), 1);
-    }
-    RecordBatches.Encoded encoded = builder.build(codec);
-    assertTrue(encoded.payload().length < encoded.uncompressedBytes() / 4);
   }
 
   @ParameterizedTest
@@ -91,12 +80,13 @@ class RecordBatchesTest {
       value = CompressionType.class,
       names = {"NONE", "ZSTD"})
   void decodeStartsAtTheRequestedOffsetAndStopsAtMax(CompressionType codec) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
     for (int i = 0; i < 10; i++) {
       builder.add(null, new byte[] {(byte) i}, Map.of(), i);
     }
     StoredBatch batch = store(builder.build(codec), 20);
-    List<ConsumerRecord> records = RecordBatches.decode("t", 0, batch, 24, 3);
+    List<ConsumerRecord> records =
+        KafkaBatches.decode("t", 0, KafkaBatches.fromLegacy(batch), 24, 3);
     assertEquals(List.of(24L, 25L, 26L), records.stream().map(ConsumerRecord::offset).toList());
   }
 
@@ -105,7 +95,7 @@ class RecordBatchesTest {
       value = CompressionType.class,
       names = {"NONE", "SNAPPY"})
   void truncatedPayloadIsReportedAsCorrupt(CompressionType codec) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
     builder.add(null, new byte[100], Map.of(), 1);
     StoredBatch batch = store(builder.build(codec), 0);
     StoredBatch broken =

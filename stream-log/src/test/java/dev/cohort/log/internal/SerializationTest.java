@@ -1,7 +1,9 @@
 package dev.cohort.log.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.log.TopicConfig;
@@ -72,9 +74,15 @@ class SerializationTest {
     assertEquals(2, event.batch().recordCount());
     assertEquals(42L, event.producerId());
     assertEquals(0L, event.appendedAt(), "a field added after version 1 reads as its default");
-    var records = RecordBatches.decode("orders", 0, event.batch(), 0, 10);
+    var converted = event.toV2().batch();
+    converted.view().ensureValid();
+    assertEquals(7, converted.baseOffset());
+    assertEquals(8, converted.lastOffset());
+    var records = KafkaBatches.decode("orders", 0, converted, 0, 10);
     assertEquals("user-1", records.get(0).keyString());
     assertEquals("{\"order_id\":\"ORD-0001\"}", records.get(1).valueString());
+    assertArrayEquals(new byte[] {1}, records.get(1).headers().get("h"));
+    assertEquals(1_700_000_000_001L, records.get(1).timestamp());
   }
 
   /**
@@ -92,13 +100,19 @@ class SerializationTest {
         (PartitionEntity.Snapshot)
             serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
     var state =
-        assertInstanceOf(ConfiguredPartition.class, PartitionEntity.State.fromSnapshot(snapshot));
+        assertInstanceOf(
+            ConfiguredPartition.class, PartitionEntity.State.fromSnapshot(snapshot.toV2()));
     assertEquals("tid-1", state.topicId());
     assertEquals(3, state.log().logStartOffset());
     assertEquals(6, state.log().logEndOffset());
     assertEquals(2, state.log().batchCount());
     assertEquals(4, state.log().cleanedUpTo());
     assertEquals(9, state.logVersion);
+    var second = state.log().batch(1);
+    assertEquals(List.of(4L, 5L), List.of(second.baseOffset(), second.lastOffset()));
+    var records = KafkaBatches.decode("orders", 0, second, 0, 10);
+    assertEquals("user-3", records.get(1).keyString());
+    assertNull(records.get(1).value(), "a tombstone stays a tombstone");
     var entry = state.producers().entry(42L);
     assertEquals(1, entry.epoch());
     var tp = new dev.cohort.log.TopicPartition("orders", 0);
@@ -114,8 +128,10 @@ class SerializationTest {
    * build.
    */
   static byte[] partitionSnapshotFixture() {
-    StoredBatch first = TestBatches.stored(3, 1_700_000_000_000L, "user-1", "a");
-    StoredBatch second = TestBatches.stored(4, 1_700_000_000_001L, "user-2", "b", "user-3", null);
+    var none = TopicConfig.CompressionType.NONE;
+    StoredBatch first = TestBatches.legacy(none, 3, 1_700_000_000_000L, "user-1", "a");
+    StoredBatch second =
+        TestBatches.legacy(none, 4, 1_700_000_000_001L, "user-2", "b", "user-3", null);
     var entry =
         new PartitionEntity.ProducerEntry(
             1, List.of(new PartitionEntity.ProducerBatch(0, 1, 4, -1)), 1_700_000_000_002L);
@@ -139,7 +155,7 @@ class SerializationTest {
    * content, never run by the build.
    */
   static byte[] versionOneFixture() {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
     builder.add(
         "user-1".getBytes(),
         "{\"order_id\":\"ORD-0000\"}".getBytes(),
@@ -150,7 +166,7 @@ class SerializationTest {
         "{\"order_id\":\"ORD-0001\"}".getBytes(),
         Map.of("h", new byte[] {1}),
         1_700_000_000_001L);
-    RecordBatches.Encoded e = builder.build(TopicConfig.CompressionType.SNAPPY);
+    LegacyBatchWriter.Encoded e = builder.build(TopicConfig.CompressionType.SNAPPY);
     StoredBatch batch =
         new StoredBatch(
             7,

@@ -9,8 +9,8 @@ final class TestBatches {
   private TestBatches() {}
 
   /** An encoded batch of {@code keys} (null: a keyless record) with values "v" and timestamp ts. */
-  static RecordBatches.Encoded encoded(long timestamp, String... keys) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+  static KafkaBatches.Encoded encoded(long timestamp, String... keys) {
+    KafkaBatches.Builder builder = new KafkaBatches.Builder();
     for (String key : keys) {
       builder.add(bytes(key), bytes("v"), Map.of(), timestamp);
     }
@@ -18,8 +18,8 @@ final class TestBatches {
   }
 
   /** The records {@code key -> value} (value null: a tombstone) stored from {@code baseOffset}. */
-  static StoredBatch stored(long baseOffset, long timestamp, String... keyValues) {
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+  static KafkaBatch stored(long baseOffset, long timestamp, String... keyValues) {
+    KafkaBatches.Builder builder = new KafkaBatches.Builder();
     for (int i = 0; i < keyValues.length; i += 2) {
       builder.add(bytes(keyValues[i]), bytes(keyValues[i + 1]), Map.of(), timestamp);
     }
@@ -27,11 +27,21 @@ final class TestBatches {
   }
 
   /** {@code e} as a CreateTime partition stores it from {@code baseOffset}. */
-  static StoredBatch stored(RecordBatches.Encoded e, long baseOffset) {
-    return LogValidator.stored(e, baseOffset, -1);
+  static KafkaBatch stored(KafkaBatches.Encoded e, long baseOffset) {
+    return KafkaBatches.stored(e, baseOffset, -1);
   }
 
-  private static byte[] bytes(String s) {
+  /** The same records in the format before v2 ({@link StoredBatch}), as partitions stored them. */
+  static StoredBatch legacy(
+      TopicConfig.CompressionType codec, long baseOffset, long timestamp, String... keyValues) {
+    LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      builder.add(bytes(keyValues[i]), bytes(keyValues[i + 1]), Map.of(), timestamp);
+    }
+    return LegacyBatchWriter.stored(builder.build(codec), baseOffset, -1);
+  }
+
+  static byte[] bytes(String s) {
     return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
   }
 }

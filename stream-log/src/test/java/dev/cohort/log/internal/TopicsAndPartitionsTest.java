@@ -451,9 +451,9 @@ class TopicsAndPartitionsTest {
     get(log.send("fragile", records("fragile", 0, 1, "before")));
     journal.failNextPersisted();
     var tp = new dev.cohort.log.TopicPartition("fragile", 0);
-    RecordBatches.Builder builder = new RecordBatches.Builder();
+    KafkaBatches.Builder builder = new KafkaBatches.Builder();
     builder.add(null, new byte[] {1}, Map.of(), 1);
-    RecordBatches.Encoded batch = builder.build(TopicConfig.CompressionType.NONE);
+    KafkaBatches.Encoded batch = builder.build(TopicConfig.CompressionType.NONE);
     String topicId = get(log.describeTopic("fragile")).topicId();
     var lost =
         log.partition(tp)
