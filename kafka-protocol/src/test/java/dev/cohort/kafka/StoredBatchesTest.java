@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * Partitions store produced record batches as they arrive and fetch returns those bytes: a
  * compressed batch comes back byte for byte (only the base offset, which its CRC does not cover, is
  * the partition's), the same records read through the embedded API, and a LogAppendTime topic
- * stamps the batch with a CRC that still checks.
+ * stamps the batch with a CRC that still checks; a batch of magic 1 is refused and stores nothing.
  */
 @Tag("integration")
 class StoredBatchesTest {
@@ -147,6 +147,25 @@ class StoredBatchesTest {
       assertEquals("b-value-1".repeat(20), records.get(2).valueString());
       assertArrayEquals(new byte[] {3}, records.get(4).headers().get("h"));
     }
+  }
+
+  @Test
+  void anOldMagicIsRefusedWithTheProtocolsErrorAndStoresNothing() throws Exception {
+    node.log().createTopic("old-magic", 1, Map.of()).toCompletableFuture().get();
+    MemoryRecordsBuilder builder =
+        MemoryRecords.builder(
+            ByteBuffer.allocate(256),
+            RecordBatch.MAGIC_VALUE_V1,
+            Compression.NONE,
+            TimestampType.CREATE_TIME,
+            0L);
+    builder.append(1L, "k".getBytes(), "v".getBytes());
+    try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
+      var answer = produce(raw, "old-magic", builder.build());
+      assertEquals(Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT.code(), answer.errorCode());
+    }
+    var partition = node.log().describeTopic("old-magic").toCompletableFuture().get();
+    assertEquals(0, partition.partitions().getFirst().logEndOffset(), "nothing stored");
   }
 
   @Test

@@ -139,7 +139,9 @@ final class ProduceClient {
    */
   CompletionStage<RecordMetadata> appendBatch(
       String topic, int partition, byte[] bytes, ProducerSettings.Acks acks) {
-    RecordTracing.Produce span = tracing.startProduce(topic, 1);
+    boolean header = bytes != null && bytes.length >= KafkaBatch.HEADER_BYTES;
+    int declared = header ? new KafkaBatch(bytes).recordCount() : 0;
+    RecordTracing.Produce span = tracing.startProduce(topic, declared);
     CompletableFuture<RecordMetadata> written =
         metadata
             .metadata(topic)
@@ -150,8 +152,8 @@ final class ProduceClient {
                   }
                   KafkaBatches.Encoded encoded =
                       KafkaBatches.produced(bytes, meta.config().cleanupPolicy().compacts());
-                  var header = KafkaBatches.header(encoded);
-                  long producerId = header.hasProducerId() ? header.producerId() : -1;
+                  var fields = KafkaBatches.header(encoded);
+                  long producerId = fields.hasProducerId() ? fields.producerId() : -1;
                   if (producerId >= 0 && acks == ProducerSettings.Acks.NONE) {
                     return EntityAsks.failed(
                         LogError.INVALID_REQUEST, "an idempotent batch needs acks=1 or acks=all");
@@ -162,8 +164,8 @@ final class ProduceClient {
                           tp,
                           encoded,
                           producerId,
-                          header.producerEpoch(),
-                          header.baseSequence(),
+                          fields.producerEpoch(),
+                          fields.baseSequence(),
                           true)
                       .thenApply(
                           a ->
