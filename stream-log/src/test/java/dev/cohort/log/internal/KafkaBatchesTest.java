@@ -3,7 +3,6 @@ package dev.cohort.log.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -71,19 +69,9 @@ class KafkaBatchesTest {
       value = CompressionType.class,
       names = {"NONE", "SNAPPY", "LZ4", "ZSTD"})
   void everyCodecReadsBackAndStoringRewritesOnlyTheBaseOffset(CompressionType codec) {
-    Random random = new Random(7);
+    List<TestBatches.TestRecord> input = TestBatches.mixedRecords();
     KafkaBatches.Builder builder = new KafkaBatches.Builder();
-    byte[][] values = new byte[50][];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = new byte[random.nextInt(300)];
-      random.nextBytes(values[i]);
-      if (i % 10 == 3) {
-        values[i] = null;
-      }
-      byte[] key = i % 7 == 0 ? null : ("key-" + i).getBytes(StandardCharsets.UTF_8);
-      Map<String, byte[]> headers = i % 2 == 0 ? Map.of("h", new byte[] {(byte) i}) : Map.of();
-      builder.add(key, values[i], headers, 1_000_000L + i * 3L - (i % 4));
-    }
+    input.forEach(r -> builder.add(r.key(), r.value(), r.headers(), r.timestamp()));
     KafkaBatches.Encoded encoded = builder.build(codec);
     assertTrue(encoded.anyNullKey());
     byte[] sent = encoded.bytes().clone();
@@ -91,28 +79,22 @@ class KafkaBatchesTest {
     batch.view().ensureValid();
     assertArrayEquals(sent, encoded.bytes(), "the producer's bytes are never changed");
     assertEquals(100, batch.baseOffset());
-    assertEquals(149, batch.lastOffset());
+    assertEquals(100 + input.size() - 1, batch.lastOffset());
     assertEquals(-1, batch.logAppendTime());
     int n = sent.length;
     assertTrue(Arrays.equals(sent, 8, n, batch.bytes(), 8, n), "only the base offset differs");
     assertEquals(KafkaBatches.compression(codec).type(), batch.view().compressionType());
     List<ConsumerRecord> records = KafkaBatches.decode("t", 0, batch, 0, Integer.MAX_VALUE);
-    assertEquals(values.length, records.size());
-    for (int i = 0; i < values.length; i++) {
+    assertEquals(input.size(), records.size());
+    for (int i = 0; i < input.size(); i++) {
+      TestBatches.TestRecord in = input.get(i);
       ConsumerRecord r = records.get(i);
       assertEquals(100 + i, r.offset());
-      assertEquals(1_000_000L + i * 3L - (i % 4), r.timestamp());
-      if (values[i] == null) {
-        assertNull(r.value());
-      } else {
-        assertArrayEquals(values[i], r.value());
-      }
-      if (i % 7 == 0) {
-        assertNull(r.key());
-      } else {
-        assertEquals("key-" + i, r.keyString());
-      }
-      assertEquals(i % 2 == 0 ? 1 : 0, r.headers().size());
+      assertEquals(in.timestamp(), r.timestamp());
+      assertArrayEquals(in.key(), r.key());
+      assertArrayEquals(in.value(), r.value());
+      assertEquals(in.headers().keySet(), r.headers().keySet());
+      in.headers().forEach((name, value) -> assertArrayEquals(value, r.headers().get(name)));
     }
   }
 

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cohort.log.ConsumerRecord;
 import dev.cohort.log.TopicConfig.CompressionType;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -22,16 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RecordBatchesTest {
 
   private static StoredBatch store(LegacyBatchWriter.Encoded e, long baseOffset) {
-    return new StoredBatch(
-        baseOffset,
-        baseOffset + e.recordCount() - 1,
-        e.recordCount(),
-        e.baseTimestamp(),
-        e.maxTimestamp(),
-        -1,
-        e.codec(),
-        e.uncompressedBytes(),
-        e.payload());
+    return LegacyBatchWriter.stored(e, baseOffset, -1);
   }
 
   @ParameterizedTest
@@ -39,19 +28,9 @@ class RecordBatchesTest {
       value = CompressionType.class,
       names = {"NONE", "SNAPPY", "LZ4", "ZSTD"})
   void everyCodecReadsBackAndConvertsUnchanged(CompressionType codec) {
-    Random random = new Random(7);
+    List<TestBatches.TestRecord> input = TestBatches.mixedRecords();
     LegacyBatchWriter.Builder builder = new LegacyBatchWriter.Builder();
-    byte[][] values = new byte[50][];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = new byte[random.nextInt(300)];
-      random.nextBytes(values[i]);
-      if (i % 10 == 3) {
-        values[i] = null;
-      }
-      byte[] key = i % 7 == 0 ? null : ("key-" + i).getBytes(StandardCharsets.UTF_8);
-      Map<String, byte[]> headers = i % 2 == 0 ? Map.of("h", new byte[] {(byte) i}) : Map.of();
-      builder.add(key, values[i], headers, 1_000_000L + i * 3L - (i % 4));
-    }
+    input.forEach(r -> builder.add(r.key(), r.value(), r.headers(), r.timestamp()));
     StoredBatch batch = store(builder.build(codec), 100);
     assertEquals(codec, batch.codec());
     List<RecordBatches.Entry> entries = RecordBatches.entries(batch);
@@ -59,12 +38,14 @@ class RecordBatchesTest {
     converted.view().ensureValid();
     assertEquals(KafkaBatches.compression(codec).type(), converted.view().compressionType());
     List<ConsumerRecord> records = KafkaBatches.decode("t", 0, converted, 0, Integer.MAX_VALUE);
-    assertEquals(values.length, entries.size());
-    assertEquals(values.length, records.size());
-    for (int i = 0; i < values.length; i++) {
+    assertEquals(input.size(), entries.size());
+    assertEquals(input.size(), records.size());
+    for (int i = 0; i < input.size(); i++) {
       RecordBatches.Entry e = entries.get(i);
       ConsumerRecord r = records.get(i);
-      assertArrayEquals(values[i], e.value());
+      assertArrayEquals(input.get(i).value(), e.value());
+      assertArrayEquals(input.get(i).key(), e.key());
+      assertEquals(input.get(i).timestamp(), e.timestamp());
       assertEquals(100 + i, e.offset());
       assertEquals(e.offset(), r.offset());
       assertEquals(e.timestamp(), r.timestamp());

@@ -2,7 +2,10 @@ package dev.cohort.log.internal;
 
 import dev.cohort.log.TopicConfig;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /** Batches for the unit tests of the partition's collaborators, built with the real codec. */
 final class TestBatches {
@@ -39,6 +42,29 @@ final class TestBatches {
       builder.add(bytes(keyValues[i]), bytes(keyValues[i + 1]), Map.of(), timestamp);
     }
     return LegacyBatchWriter.stored(builder.build(codec), baseOffset, -1);
+  }
+
+  /** One record of {@link #mixedRecords}. */
+  record TestRecord(byte[] key, byte[] value, Map<String, byte[]> headers, long timestamp) {}
+
+  /**
+   * 50 records with random values of up to 300 bytes (seed 7): every 7th without a key, every 10th
+   * from the 4th a tombstone, the even ones with a header, timestamps not in order.
+   */
+  static List<TestRecord> mixedRecords() {
+    Random random = new Random(7);
+    List<TestRecord> out = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      byte[] value = new byte[random.nextInt(300)];
+      random.nextBytes(value);
+      out.add(
+          new TestRecord(
+              i % 7 == 0 ? null : bytes("key-" + i),
+              i % 10 == 3 ? null : value,
+              i % 2 == 0 ? Map.of("h", new byte[] {(byte) i}) : Map.of(),
+              1_000_000L + i * 3L - (i % 4)));
+    }
+    return out;
   }
 
   static byte[] bytes(String s) {
