@@ -12,6 +12,9 @@ import dev.cohort.security.Grant;
 import dev.cohort.security.ResourceType;
 import dev.cohort.security.Role;
 import dev.cohort.security.Security;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.api.AuthGrpc;
 import io.etcd.jetcd.api.AuthenticateRequest;
 import io.etcd.jetcd.api.KVGrpc;
@@ -25,12 +28,14 @@ import io.etcd.jetcd.api.WatchCreateRequest;
 import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
+import io.etcd.jetcd.options.WatchOption;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -47,7 +52,7 @@ import org.junit.jupiter.api.Test;
  * Open etcd streams (Watch, LeaseKeepAlive) are checked again while open, not only when created: a
  * revoked token, an expired token and a permission taken away each close the stream with etcd's
  * status ({@code etcdserver: invalid auth token}, {@code etcdserver: permission denied}). Generated
- * gRPC stubs with the {@code token} metadata, as etcd's clients send it.
+ * gRPC stubs with the {@code token} metadata, as etcd's clients send it, and jetcd's watcher.
  */
 @Tag("integration")
 class EtcdStreamRevocationTest {
@@ -241,6 +246,42 @@ class EtcdStreamRevocationTest {
     kept.deliversNow("ca/after");
     assertFalse(kept.ended.isDone(), "the stream without a cb/ watch stays open");
     kept.requests.onCompleted();
+  }
+
+  @Test
+  void aJetcdWatcherIsToldItsPermissionWent() throws Exception {
+    user("jade", "jet/", Access.READ);
+    List<String> keys = new CopyOnWriteArrayList<>();
+    CompletableFuture<Throwable> failed = new CompletableFuture<>();
+    try (Client jade =
+            Client.builder()
+                .endpoints("http://127.0.0.1:" + node.etcdAddress().orElseThrow().getPort())
+                .user(ByteSequence.from("jade", StandardCharsets.UTF_8))
+                .password(ByteSequence.from(PASSWORD, StandardCharsets.UTF_8))
+                .build();
+        Watch.Watcher watcher =
+            jade.getWatchClient()
+                .watch(
+                    ByteSequence.from("jet/", StandardCharsets.UTF_8),
+                    WatchOption.builder().isPrefix(true).build(),
+                    Watch.listener(
+                        r ->
+                            r.getEvents()
+                                .forEach(e -> keys.add(e.getKeyValue().getKey().toString())),
+                        failed::complete))) {
+      await(
+          Duration.ofSeconds(20),
+          () -> {
+            put("jet/" + keys.size(), "v");
+            return !keys.isEmpty() || failed.isDone();
+          });
+      assertFalse(failed.isDone(), "delivered while allowed: " + failed);
+      join(security.revoke("jade-role", grant("jet/", Access.READ)));
+      Throwable error = failed.get(20, TimeUnit.SECONDS);
+      assertTrue(
+          String.valueOf(error.getMessage()).contains("etcdserver: permission denied"),
+          String.valueOf(error));
+    }
   }
 
   @Test
