@@ -99,11 +99,16 @@ class LongPollCutoffTest extends AllDirectives {
     return body.path("error").path("code").asText();
   }
 
+  /** Admits a poll, turns the decision to {@code now}, and returns the poll's answer. */
+  private HttpResponse<String> cutBy(AuthDecision now) throws Exception {
+    CompletableFuture<HttpResponse<String>> poll = admittedPoll();
+    decision.set(now);
+    return poll.get(10, TimeUnit.SECONDS);
+  }
+
   @Test
   void aRevokedTokenEndsTheWaitWith401() throws Exception {
-    CompletableFuture<HttpResponse<String>> poll = admittedPoll();
-    decision.set(AuthDecision.unauthenticated(AuthDecision.INVALID_TOKEN));
-    HttpResponse<String> answer = poll.get(10, TimeUnit.SECONDS);
+    HttpResponse<String> answer = cutBy(AuthDecision.unauthenticated(AuthDecision.INVALID_TOKEN));
     assertEquals(401, answer.statusCode(), answer.body());
     assertEquals(SecurityError.UNAUTHENTICATED.code(), code(answer));
     assertTrue(
@@ -113,18 +118,14 @@ class LongPollCutoffTest extends AllDirectives {
 
   @Test
   void anExpiredTokenEndsTheWaitWith401() throws Exception {
-    CompletableFuture<HttpResponse<String>> poll = admittedPoll();
-    decision.set(AuthDecision.unauthenticated(AuthDecision.EXPIRED_TOKEN));
-    HttpResponse<String> answer = poll.get(10, TimeUnit.SECONDS);
+    HttpResponse<String> answer = cutBy(AuthDecision.unauthenticated(AuthDecision.EXPIRED_TOKEN));
     assertEquals(401, answer.statusCode(), answer.body());
     assertEquals(SecurityError.UNAUTHENTICATED.code(), code(answer));
   }
 
   @Test
   void aRemovedPermissionEndsTheWaitWith403() throws Exception {
-    CompletableFuture<HttpResponse<String>> poll = admittedPoll();
-    decision.set(AuthDecision.denied("alice"));
-    HttpResponse<String> answer = poll.get(10, TimeUnit.SECONDS);
+    HttpResponse<String> answer = cutBy(AuthDecision.denied("alice"));
     assertEquals(403, answer.statusCode(), answer.body());
     assertEquals(SecurityError.PERMISSION_DENIED.code(), code(answer));
   }

@@ -19,15 +19,12 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
@@ -36,7 +33,6 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.SaslAuthenticateResponse;
 import org.apache.kafka.common.requests.SaslHandshakeResponse;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -68,7 +64,7 @@ class KafkaSessionLifetimeTest {
                 + LIFETIME.toMillis()
                 + "ms");
     security = node.security();
-    KafkaTestNode.await(Duration.ofSeconds(60), KafkaSessionLifetimeTest::registryAnswers);
+    node.awaitSecurity();
     join(security.addUser("root", PASSWORD, List.of(Role.ROOT)));
     join(security.addRole("events-rw"));
     join(security.grant("events-rw", new Grant(ResourceType.TOPIC, "events", "", Access.WRITE)));
@@ -89,37 +85,12 @@ class KafkaSessionLifetimeTest {
     node.close();
   }
 
-  private static boolean registryAnswers() {
-    try {
-      join(security.enabled());
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
-
   private static <T> T join(java.util.concurrent.CompletionStage<T> stage) {
     return stage.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }
 
   private static Properties client(String user) {
-    Properties p = new Properties();
-    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, node.bootstrap());
-    p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-    p.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
-    p.put(
-        SaslConfigs.SASL_JAAS_CONFIG,
-        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-            + user
-            + "\" password=\""
-            + PASSWORD
-            + "\";");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    return p;
+    return node.client(user, PASSWORD);
   }
 
   private static double metric(Map<MetricName, ? extends Metric> metrics, String name) {
@@ -130,8 +101,8 @@ class KafkaSessionLifetimeTest {
         .sum();
   }
 
-  /** A raw connection that authenticated as {@code user}; returns the lifetime it was told. */
-  private static long authenticate(RawKafkaClient raw, String user) throws IOException {
+  /** One SASL/PLAIN exchange (handshake, then authenticate) as {@code user} on {@code raw}. */
+  private static SaslAuthenticateResponse sasl(RawKafkaClient raw, String user) throws IOException {
     SaslHandshakeResponse handshake =
         (SaslHandshakeResponse)
             raw.call(
@@ -139,14 +110,18 @@ class KafkaSessionLifetimeTest {
                 (short) 1,
                 new SaslHandshakeRequestData().setMechanism("PLAIN"));
     assertEquals(Errors.NONE, handshake.error());
-    SaslAuthenticateResponse answer =
-        (SaslAuthenticateResponse)
-            raw.call(
-                ApiKeys.SASL_AUTHENTICATE,
-                (short) 2,
-                new SaslAuthenticateRequestData()
-                    .setAuthBytes(
-                        ("\u0000" + user + "\u0000" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
+    return (SaslAuthenticateResponse)
+        raw.call(
+            ApiKeys.SASL_AUTHENTICATE,
+            (short) 2,
+            new SaslAuthenticateRequestData()
+                .setAuthBytes(
+                    ("\u0000" + user + "\u0000" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** A raw connection that authenticated as {@code user}; returns the lifetime it was told. */
+  private static long authenticate(RawKafkaClient raw, String user) throws IOException {
+    SaslAuthenticateResponse answer = sasl(raw, user);
     assertEquals(Errors.NONE, answer.error(), answer.errorMessage());
     return answer.data().sessionLifetimeMs();
   }
@@ -200,17 +175,7 @@ class KafkaSessionLifetimeTest {
   void reAuthenticationCannotChangeTheUser() throws Exception {
     try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
       authenticate(raw, "paul");
-      raw.call(
-          ApiKeys.SASL_HANDSHAKE, (short) 1, new SaslHandshakeRequestData().setMechanism("PLAIN"));
-      SaslAuthenticateResponse other =
-          (SaslAuthenticateResponse)
-              raw.call(
-                  ApiKeys.SASL_AUTHENTICATE,
-                  (short) 2,
-                  new SaslAuthenticateRequestData()
-                      .setAuthBytes(
-                          ("\u0000alice\u0000" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
-      assertEquals(Errors.SASL_AUTHENTICATION_FAILED, other.error());
+      assertEquals(Errors.SASL_AUTHENTICATION_FAILED, sasl(raw, "alice").error());
     }
   }
 

@@ -118,10 +118,33 @@ class EtcdStreamRevocationTest {
                 .build());
   }
 
-  /** One open watch stream: what it received, and how it ended. */
-  private static final class Watching implements StreamObserver<WatchResponse> {
-    final List<WatchResponse> received = new CopyOnWriteArrayList<>();
+  /** One open response stream: what it received, and how it ended. */
+  private static class Received<T> implements StreamObserver<T> {
+    final List<T> received = new CopyOnWriteArrayList<>();
     final CompletableFuture<Status> ended = new CompletableFuture<>();
+
+    Status endedWith() throws Exception {
+      return ended.get(20, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void onNext(T response) {
+      received.add(response);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      ended.complete(Status.OK);
+    }
+  }
+
+  /** One open watch stream. */
+  private static final class Watching extends Received<WatchResponse> {
     StreamObserver<WatchRequest> requests;
 
     static Watching open(String token) {
@@ -162,25 +185,6 @@ class EtcdStreamRevocationTest {
       put(key, "v");
       await(Duration.ofSeconds(20), () -> sawKey(key) || ended.isDone());
       assertTrue(sawKey(key), "delivered while allowed; ended: " + ended);
-    }
-
-    Status endedWith() throws Exception {
-      return ended.get(20, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void onNext(WatchResponse response) {
-      received.add(response);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      ended.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      ended.complete(Status.OK);
     }
   }
 
@@ -293,32 +297,15 @@ class EtcdStreamRevocationTest {
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
             .leaseGrant(LeaseGrantRequest.newBuilder().setTTL(30).build())
             .getID();
-    List<LeaseKeepAliveResponse> answers = new CopyOnWriteArrayList<>();
-    CompletableFuture<Status> ended = new CompletableFuture<>();
+    Received<LeaseKeepAliveResponse> answers = new Received<>();
     StreamObserver<LeaseKeepAliveRequest> keepAlive =
         LeaseGrpc.newStub(channel)
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
-            .leaseKeepAlive(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(LeaseKeepAliveResponse response) {
-                    answers.add(response);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    ended.complete(Status.fromThrowable(t));
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    ended.complete(Status.OK);
-                  }
-                });
+            .leaseKeepAlive(answers);
     keepAlive.onNext(LeaseKeepAliveRequest.newBuilder().setID(lease).build());
-    await(Duration.ofSeconds(20), () -> !answers.isEmpty() || ended.isDone());
-    assertTrue(answers.getFirst().getTTL() > 0, answers.toString());
+    await(Duration.ofSeconds(20), () -> !answers.received.isEmpty() || answers.ended.isDone());
+    assertTrue(answers.received.getFirst().getTTL() > 0, answers.received.toString());
     join(security.revokeTokens("lena"));
-    assertInvalidToken(ended.get(20, TimeUnit.SECONDS));
+    assertInvalidToken(answers.endedWith());
   }
 }
