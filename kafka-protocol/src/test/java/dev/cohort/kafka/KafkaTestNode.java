@@ -192,6 +192,21 @@ final class KafkaTestNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Leaves the cluster gracefully: sharding hands this node's entities to the others before its
+   * system terminates; then the listener closes.
+   */
+  void leave(Duration deadline) {
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Leave.create(address()));
+    kit.system()
+        .getWhenTerminated()
+        .toCompletableFuture()
+        .orTimeout(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .join();
+    listener.close();
+  }
+
   @Override
   public void close() {
     listener.close();
