@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * Partitions store produced record batches as they arrive and fetch returns those bytes: a
  * compressed batch comes back byte for byte (only the base offset, which its CRC does not cover, is
  * the partition's), the same records read through the embedded API, and a LogAppendTime topic
- * stamps the batch with a CRC that still checks; a batch of magic 1 is refused and stores nothing.
+ * stamps the batch with a CRC that still checks; a topic that names a codec stores batches in it; a
+ * batch of magic 1 is refused and stores nothing.
  */
 @Tag("integration")
 class StoredBatchesTest {
@@ -146,6 +147,22 @@ class StoredBatchesTest {
       assertEquals("b-key-0", records.get(1).keyString());
       assertEquals("b-value-1".repeat(20), records.get(2).valueString());
       assertArrayEquals(new byte[] {3}, records.get(4).headers().get("h"));
+    }
+  }
+
+  @Test
+  void aTopicThatNamesACodecStoresBatchesInIt() throws Exception {
+    node.log()
+        .createTopic("snappy", 1, Map.of("compression.type", "snappy"))
+        .toCompletableFuture()
+        .get();
+    try (RawKafkaClient raw = new RawKafkaClient(node.port())) {
+      assertEquals(Errors.NONE.code(), produce(raw, "snappy", zstdBatch("d", 3)).errorCode());
+      RecordBatch batch = fetch(raw, "snappy", 0).batches().iterator().next();
+      batch.ensureValid();
+      assertEquals(
+          org.apache.kafka.common.record.internal.CompressionType.SNAPPY, batch.compressionType());
+      assertEquals(2, batch.lastOffset());
     }
   }
 

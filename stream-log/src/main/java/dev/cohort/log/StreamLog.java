@@ -99,13 +99,14 @@ public interface StreamLog {
    * Appends one Kafka record batch (v2, magic 2, as a Kafka producer sends it) to one partition and
    * stores it as it is: its CRC is checked, the partition assigns its offsets (rewriting its base
    * offset, which the CRC does not cover) and, on {@code LogAppendTime} topics, its append time;
-   * its records are not decoded and its compression is kept. A batch with a producer id is checked
-   * as the sequenced {@link #send(String, int, ProducerIdAndEpoch, int, List)} checks its batches,
-   * with the id, epoch and base sequence of its header (a retry is answered with the first
-   * offsets). Answers the batch's first offset and, as the timestamp, its append time (-1 on {@code
-   * CreateTime} topics); with {@code acks} {@code NONE}, offset -1 at once. A batch that is not one
-   * valid v2 batch, is transactional or holds no records fails with {@code invalid_record} and
-   * writes nothing.
+   * its records are not decoded and its compression is kept (unless the topic's {@code
+   * compression.type} names another codec: then it is recompressed, as Kafka does). A batch with a
+   * producer id is checked as the sequenced {@link #send(String, int, ProducerIdAndEpoch, int,
+   * List)} checks its batches, with the id, epoch and base sequence of its header (a retry is
+   * answered with the first offsets). Answers the batch's first offset and, as the timestamp, its
+   * append time (-1 on {@code CreateTime} topics); with {@code acks} {@code NONE}, offset -1 at
+   * once. A batch that is not one valid v2 batch, is transactional or holds no records fails with
+   * {@code invalid_record} and writes nothing.
    */
   CompletionStage<RecordMetadata> appendBatch(
       String topic, int partition, byte[] batch, ProducerSettings.Acks acks);

@@ -31,8 +31,8 @@ import org.apache.kafka.common.utils.internals.CloseableIterator;
  *
  * <p>Invariants: every batch it returns is a valid v2 batch (its CRC matches); records keep their
  * offsets, timestamps, keys, values and headers through every conversion; compression is kept (a
- * produced batch is stored as it came, a rewritten one in its own codec). Stateless and
- * thread-safe.
+ * produced batch is stored as it came unless its topic names another codec, a rewritten one in its
+ * own codec). Stateless and thread-safe.
  */
 public final class KafkaBatches {
   /** What a record counts for besides key, value and headers when sizing batches. */
@@ -149,9 +149,50 @@ public final class KafkaBatches {
     return new Encoded(bytes, count, nullKey);
   }
 
+  /**
+   * {@code produced} in the topic's codec, as Kafka's broker does: unchanged when the topic keeps
+   * the producer's codec ({@code producer}) or the batch already uses the topic's; otherwise its
+   * records rebuilt in {@code topicCodec} with the same offsets, timestamps and producer fields.
+   */
+  public static Encoded inTopicCodec(Encoded produced, CompressionType topicCodec) {
+    MutableRecordBatch b = view(produced);
+    Compression target = compression(topicCodec);
+    if (topicCodec == CompressionType.PRODUCER || b.compressionType() == target.type()) {
+      return produced;
+    }
+    MemoryRecordsBuilder builder =
+        MemoryRecords.builder(
+            ByteBuffer.allocate(produced.sizeBytes() + KafkaBatch.HEADER_BYTES),
+            RecordBatch.MAGIC_VALUE_V2,
+            target,
+            b.timestampType(),
+            b.baseOffset(),
+            RecordBatch.NO_TIMESTAMP,
+            b.producerId(),
+            b.producerEpoch(),
+            b.baseSequence(),
+            false,
+            b.partitionLeaderEpoch());
+    try (CloseableIterator<Record> it = b.streamingIterator(BufferSupplier.NO_CACHING)) {
+      it.forEachRemaining(
+          r ->
+              builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), r.headers()));
+    } catch (RuntimeException e) {
+      throw LogError.INVALID_RECORD.exception("records cannot be read: " + e.getMessage(), e);
+    }
+    return new Encoded(bytesOf(builder.build()), produced.recordCount(), produced.anyNullKey());
+  }
+
+  private static MutableRecordBatch view(Encoded batch) {
+    return MemoryRecords.readableRecords(ByteBuffer.wrap(batch.bytes()))
+        .batches()
+        .iterator()
+        .next();
+  }
+
   /** Kafka's view of {@code batch}'s header (producer id, epoch, base sequence). */
   static RecordBatch header(Encoded batch) {
-    return MemoryRecords.readableRecords(ByteBuffer.wrap(batch.bytes())).firstBatch();
+    return view(batch);
   }
 
   /** Why {@code batch} is not a batch at all; null when it is one. */

@@ -151,7 +151,9 @@ final class ProduceClient {
                     return EntityAsks.failed(unknownPartition(meta, partition));
                   }
                   KafkaBatches.Encoded encoded =
-                      KafkaBatches.produced(bytes, meta.config().cleanupPolicy().compacts());
+                      KafkaBatches.inTopicCodec(
+                          KafkaBatches.produced(bytes, meta.config().cleanupPolicy().compacts()),
+                          meta.config().compressionType());
                   var fields = KafkaBatches.header(encoded);
                   long producerId = fields.hasProducerId() ? fields.producerId() : -1;
                   if (producerId >= 0 && acks == ProducerSettings.Acks.NONE) {

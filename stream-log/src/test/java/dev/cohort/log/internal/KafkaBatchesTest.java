@@ -3,6 +3,7 @@ package dev.cohort.log.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,6 +151,28 @@ class KafkaBatchesTest {
     assertInvalidRecord(kafkaBatch(RecordBatch.MAGIC_VALUE_V2, 42, true));
     assertInvalidRecord(Arrays.copyOf(good, good.length - 1));
     assertInvalidRecord(new byte[10]);
+  }
+
+  @Test
+  void aTopicThatNamesACodecGetsBatchesInItAndOthersStayUntouched() {
+    KafkaBatches.Encoded lz4 =
+        KafkaBatches.produced(kafkaBatch(RecordBatch.MAGIC_VALUE_V2, 42, false), false);
+    assertSame(lz4, KafkaBatches.inTopicCodec(lz4, CompressionType.PRODUCER));
+    assertSame(lz4, KafkaBatches.inTopicCodec(lz4, CompressionType.LZ4));
+    KafkaBatches.Encoded zstd = KafkaBatches.inTopicCodec(lz4, CompressionType.ZSTD);
+    var header = KafkaBatches.header(zstd);
+    header.ensureValid();
+    assertEquals(
+        org.apache.kafka.common.record.internal.CompressionType.ZSTD, header.compressionType());
+    assertEquals(
+        List.of(42L, 3L, 17L),
+        List.of(header.producerId(), (long) header.producerEpoch(), (long) header.baseSequence()));
+    KafkaBatch stored = KafkaBatches.stored(zstd, 0, -1);
+    List<ConsumerRecord> records = KafkaBatches.decode("t", 0, stored, 0, 10);
+    assertEquals(
+        List.of("key", "keyless"),
+        List.of(records.get(0).keyString(), records.get(1).valueString()));
+    assertEquals(List.of(1000L, 1001L), records.stream().map(ConsumerRecord::timestamp).toList());
   }
 
   private static void assertInvalidRecord(byte[] bytes) {
