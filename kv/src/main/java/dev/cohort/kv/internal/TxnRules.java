@@ -35,32 +35,93 @@ final class TxnRules {
 
   /**
    * The first problem of {@code txn}, or null. {@code keyProblem} sees every key in order of
-   * mention (compares, then each branch) and may collect them; {@code putProblem} adds what only
-   * the caller can know about a put (a lease revoked in the partition).
+   * mention (compares, then each branch, a nested transaction's where it stands) and may collect
+   * them; {@code putProblem} adds what only the caller can know about a put (a lease revoked in the
+   * partition). A key may be written once along any path through the transaction: a nested
+   * transaction's two branches may write the same key, as only one of them runs.
    */
   static Rejection problem(
       TxnRequest txn,
       int maxValueBytes,
       Function<String, Rejection> keyProblem,
       Function<TxnOp.Put, Rejection> putProblem) {
+    return txnProblem(txn, new Checks(maxValueBytes, keyProblem, putProblem), new HashSet<>());
+  }
+
+  /** Why a transaction with a compare over an interval is refused in a keyspace of partitions. */
+  static final String RANGE_COMPARE_ONE_PARTITION =
+      "a compare over a key interval needs a keyspace of one partition";
+
+  /** Why a transaction with a nested one is refused when its keys span partitions. */
+  static final String NESTED_ONE_PARTITION =
+      "a transaction with a nested one needs all its keys in one partition (use a hash tag)";
+
+  /** Whether a branch of {@code txn} holds a nested transaction. */
+  static boolean hasNested(TxnRequest txn) {
+    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
+      for (TxnOp op : branch) {
+        if (op instanceof TxnOp.Txn) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code txn} or a transaction nested in it compares over a key interval. */
+  static boolean hasRangeCompare(TxnRequest txn) {
+    for (Compare c : txn.compare()) {
+      if (c != null && c.isRange()) {
+        return true;
+      }
+    }
+    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
+      for (TxnOp op : branch) {
+        if (op instanceof TxnOp.Txn nested
+            && nested.txn() != null
+            && hasRangeCompare(nested.txn())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** What the caller checks besides the rules. */
+  private record Checks(
+      int maxValueBytes,
+      Function<String, Rejection> keyProblem,
+      Function<TxnOp.Put, Rejection> putProblem) {}
+
+  /** {@code written}: the keys written along the path so far; this txn's writes are added. */
+  private static Rejection txnProblem(TxnRequest txn, Checks checks, Set<String> written) {
     if (txn == null || txn.compare() == null || txn.success() == null || txn.failure() == null) {
       return KvError.MALFORMED_TXN.rejection("transaction is missing its compare or op lists");
     }
     for (Compare c : txn.compare()) {
       Rejection p = compareProblem(c);
       if (p == null) {
-        p = keyProblem.apply(c.key());
+        p = checks.keyProblem().apply(c.key());
+      }
+      if (p == null && c.isRange() && !c.rangeEnd().isEmpty()) {
+        p = Keys.keyProblem(c.rangeEnd());
       }
       if (p != null) {
         return p;
       }
     }
-    for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
-      Rejection p = branchProblem(branch, maxValueBytes, keyProblem, putProblem);
-      if (p != null) {
-        return p;
-      }
+    Set<String> then = new HashSet<>(written);
+    Rejection p = branchProblem(txn.success(), checks, then);
+    if (p != null) {
+      return p;
     }
+    Set<String> orElse = new HashSet<>(written);
+    p = branchProblem(txn.failure(), checks, orElse);
+    if (p != null) {
+      return p;
+    }
+    written.addAll(then);
+    written.addAll(orElse);
     return null;
   }
 
@@ -74,27 +135,38 @@ final class TxnRules {
     return null;
   }
 
-  private static Rejection branchProblem(
-      List<TxnOp> branch,
-      int maxValueBytes,
-      Function<String, Rejection> keyProblem,
-      Function<TxnOp.Put, Rejection> putProblem) {
-    Set<String> written = new HashSet<>();
+  private static Rejection branchProblem(List<TxnOp> branch, Checks checks, Set<String> written) {
     for (TxnOp op : branch) {
       if (op == null) {
         return KvError.MALFORMED_TXN.rejection("a transaction op is null");
       }
-      Rejection p = keyProblem.apply(op.key());
-      if (p == null && op instanceof TxnOp.Put put) {
-        p = putProblem(put, maxValueBytes, putProblem);
-      }
+      Rejection p =
+          switch (op) {
+            case TxnOp.Txn nested -> txnProblem(nested.txn(), checks, written);
+            case TxnOp.Get get -> checks.keyProblem().apply(get.key());
+            case TxnOp.Put put -> {
+              Rejection q = checks.keyProblem().apply(put.key());
+              if (q == null) {
+                q = putProblem(put, checks.maxValueBytes(), checks.putProblem());
+              }
+              yield q == null ? writeProblem(put.key(), written) : q;
+            }
+            case TxnOp.Delete delete -> {
+              Rejection q = checks.keyProblem().apply(delete.key());
+              yield q == null ? writeProblem(delete.key(), written) : q;
+            }
+          };
       if (p != null) {
         return p;
       }
-      if (!(op instanceof TxnOp.Get) && !written.add(op.key())) {
-        return KvError.DUPLICATE_KEY_IN_TXN.rejection(
-            "key '" + op.key() + "' is written twice in one branch");
-      }
+    }
+    return null;
+  }
+
+  private static Rejection writeProblem(String key, Set<String> written) {
+    if (!written.add(key)) {
+      return KvError.DUPLICATE_KEY_IN_TXN.rejection(
+          "key '" + key + "' is written twice in one branch");
     }
     return null;
   }

@@ -393,6 +393,8 @@ class KvPartitionModelTest {
                   prev == null ? 0 : 1,
                   delete.prevKv() && prev != null ? List.of(prev) : List.of()));
         }
+        case TxnOp.Txn nested ->
+            throw new AssertionError("randomOps makes no nested transactions (KvNestedTxnTest)");
       }
     }
     boolean rejectedLease =
@@ -453,6 +455,14 @@ class KvPartitionModelTest {
         TxnOpResult.Delete a = assertInstanceOf(TxnOpResult.Delete.class, actual, where);
         assertEquals(d.deleted(), a.deleted(), where);
         assertEquals(d.prevKvs().size(), a.prevKvs().size(), where);
+      }
+      case TxnOpResult.Txn t -> {
+        TxnOpResult.Txn a = assertInstanceOf(TxnOpResult.Txn.class, actual, where);
+        assertEquals(t.succeeded(), a.succeeded(), where);
+        assertEquals(t.responses().size(), a.responses().size(), where);
+        for (int i = 0; i < t.responses().size(); i++) {
+          assertSameResult(t.responses().get(i), a.responses().get(i), where);
+        }
       }
     }
   }
