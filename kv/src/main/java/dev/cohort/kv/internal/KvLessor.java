@@ -56,7 +56,8 @@ public final class KvLessor
   // Command
   public sealed interface Command extends CohortSerializable {}
 
-  public record Grant(long ttlMillis, ActorRef<Reply> replyTo) implements Command {}
+  /** Grants a lease: lease {@code id} (of this lessor), or the lessor's next id when it is 0. */
+  public record Grant(long ttlMillis, ActorRef<Reply> replyTo, long id) implements Command {}
 
   public record KeepAlive(long lease, ActorRef<Reply> replyTo) implements Command {}
 
@@ -89,7 +90,12 @@ public final class KvLessor
   // Event
   public sealed interface Event extends CohortSerializable {}
 
-  public record LeaseGranted(long id, long ttlMillis, long deadlineMillis) implements Event {}
+  /**
+   * A granted lease; {@code chosen}: its id was the client's, so it does not advance the lessor's
+   * sequence (absent, thus false, in events written before clients could choose).
+   */
+  public record LeaseGranted(long id, long ttlMillis, long deadlineMillis, boolean chosen)
+      implements Event {}
 
   public record LeaseKeptAlive(long id, long deadlineMillis) implements Event {}
 
@@ -124,7 +130,7 @@ public final class KvLessor
 
     State granted(LeaseGranted e, int lessors) {
       live.put(e.id(), new Lease(e.id(), e.ttlMillis(), e.deadlineMillis(), List.of()));
-      return new State(Math.max(nextSeq, e.id() / lessors + 1), live, revoking);
+      return e.chosen() ? this : new State(Math.max(nextSeq, e.id() / lessors + 1), live, revoking);
     }
 
     State keptAlive(LeaseKeptAlive e) {
@@ -263,12 +269,40 @@ public final class KvLessor
                           + settings.leaseMaxTtl().toSeconds()
                           + " seconds")));
     }
-    long id = state.nextSeq() * settings.lessors() + index;
+    boolean chosen = grant.id() != 0;
+    if (chosen
+        && (state.live().containsKey(grant.id()) || state.revoking().containsKey(grant.id()))) {
+      return Effect()
+          .reply(
+              grant.replyTo(),
+              new Rejected(
+                  KvError.LEASE_EXISTS.rejection("lease " + grant.id() + " already exists")));
+    }
+    if (chosen && !entityIdOf(grant.id(), settings.lessors()).equals(Integer.toString(index))) {
+      return Effect()
+          .reply(
+              grant.replyTo(),
+              new Rejected(
+                  KvError.INVALID_REQUEST.rejection(
+                      "lease " + grant.id() + " belongs to another lessor than " + index)));
+    }
+    long id = chosen ? grant.id() : nextFreeId(state);
     long now = System.currentTimeMillis();
     return Effect()
-        .persist(new LeaseGranted(id, grant.ttlMillis(), now + grant.ttlMillis()))
+        .persist(new LeaseGranted(id, grant.ttlMillis(), now + grant.ttlMillis(), chosen))
         .thenRun(s -> metrics.leases(index, s.live().size()))
         .thenReply(grant.replyTo(), s -> stateOf(s.live().get(id), now, false));
+  }
+
+  /** The lessor's next sequence id that no lease a client chose holds. */
+  private long nextFreeId(State state) {
+    long seq = state.nextSeq();
+    long id = seq * settings.lessors() + index;
+    while (state.live().containsKey(id) || state.revoking().containsKey(id)) {
+      seq++;
+      id = seq * settings.lessors() + index;
+    }
+    return id;
   }
 
   private ReplyEffect<Event, State> onKeepAlive(State state, KeepAlive keepAlive) {
