@@ -210,6 +210,13 @@ class EtcdTxnTest {
     assertStatus(
         Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided", () -> kv.txn(emptyKey));
 
+    TxnRequest emptyOp =
+        TxnRequest.newBuilder()
+            .addSuccess(putOp("t/bad/ok", "x"))
+            .addSuccess(txnOp(TxnRequest.newBuilder().addFailure(RequestOp.getDefaultInstance())))
+            .build();
+    assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found", () -> kv.txn(emptyOp));
+
     assertEquals(before, revision(), "no refused request spent a revision");
     assertEquals("0", get("t/bad/k").getValue().toStringUtf8());
     assertEquals(null, get("t/bad/out0"));

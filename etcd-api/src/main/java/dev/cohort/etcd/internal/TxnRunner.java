@@ -216,8 +216,8 @@ final class TxnRunner {
               Plan nested = plan(r.getRequestTxn());
               yield new Planned(r, new TxnOp.Txn(nested.kv()), nested);
             }
-            default ->
-                throw EtcdErrors.invalid("etcdserver: an operation of the txn request is empty");
+            // etcd's answer to an empty op (checkRequestOp)
+            default -> throw EtcdErrors.keyNotFound();
           });
     }
     return planned;
