@@ -222,7 +222,14 @@ class EtcdGrpcTest {
             kv.txn(
                 TxnRequest.newBuilder()
                     .addSuccess(
-                        RequestOp.newBuilder().setRequestTxn(TxnRequest.getDefaultInstance()))
+                        RequestOp.newBuilder()
+                            .setRequestPut(PutRequest.newBuilder().setKey(b("g/bad/z"))))
+                    .addSuccess(
+                        RequestOp.newBuilder()
+                            .setRequestDeleteRange(
+                                io.etcd.jetcd.api.DeleteRangeRequest.newBuilder()
+                                    .setKey(b("g/bad/"))
+                                    .setRangeEnd(b("g/bad0"))))
                     .build()));
     assertEquals(before, revision(), "nothing was written");
     RangeResponse none =
