@@ -10,21 +10,14 @@ import io.etcd.jetcd.api.ClusterGrpc;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.KeyValue;
 import io.etcd.jetcd.api.MemberListRequest;
-import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.WatchCreateRequest;
-import io.etcd.jetcd.api.WatchGrpc;
-import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,8 +60,8 @@ class EtcdTwoNodeTest {
             return false;
           }
         });
-    toA = channel(a);
-    toB = channel(b);
+    toA = EtcdStubs.channel(a);
+    toB = EtcdStubs.channel(b);
   }
 
   private static CohortConfig.Builder node(String name, int remotePort, int seedPort)
@@ -79,12 +72,6 @@ class EtcdTwoNodeTest {
         .seed("127.0.0.1:" + seedPort)
         .etcdPort(-1)
         .override("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
-  }
-
-  private static ManagedChannel channel(CohortNode node) {
-    return NettyChannelBuilder.forAddress("127.0.0.1", node.etcdAddress().orElseThrow().getPort())
-        .usePlaintext()
-        .build();
   }
 
   @AfterAll
@@ -103,18 +90,15 @@ class EtcdTwoNodeTest {
   }
 
   private static KVGrpc.KVBlockingStub kv(ManagedChannel c) {
-    return KVGrpc.newBlockingStub(c).withDeadlineAfter(60, TimeUnit.SECONDS);
+    return EtcdStubs.kv(c);
   }
 
   private static ByteString bytes(String s) {
-    return ByteString.copyFromUtf8(s);
+    return EtcdStubs.b(s);
   }
 
   private static long put(ManagedChannel c, String key, String value) {
-    return kv(c)
-        .put(PutRequest.newBuilder().setKey(bytes(PREFIX + key)).setValue(bytes(value)).build())
-        .getHeader()
-        .getRevision();
+    return EtcdStubs.put(kv(c), PREFIX + key, value);
   }
 
   private static KeyValue get(ManagedChannel c, String key) {
@@ -140,34 +124,14 @@ class EtcdTwoNodeTest {
 
   @Test
   void aWatchOnOneNodeSeesWritesThroughTheOther() throws Exception {
-    BlockingQueue<WatchResponse> answers = new LinkedBlockingQueue<>();
-    StreamObserver<WatchRequest> requests =
-        WatchGrpc.newStub(toB)
-            .watch(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(WatchResponse value) {
-                    answers.add(value);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {}
-
-                  @Override
-                  public void onCompleted() {}
-                });
+    EtcdStubs.WatchStream watch = new EtcdStubs.WatchStream(toB);
     String watched = PREFIX + "w/";
-    requests.onNext(
-        WatchRequest.newBuilder()
-            .setCreateRequest(
-                WatchCreateRequest.newBuilder()
-                    .setKey(bytes(watched))
-                    .setRangeEnd(bytes(PREFIX + "w0")))
-            .build());
-    assertTrue(next(answers).getCreated());
+    watch.create(
+        WatchCreateRequest.newBuilder().setKey(bytes(watched)).setRangeEnd(bytes(PREFIX + "w0")));
+    assertTrue(watch.next().getCreated());
 
     long revision = put(toA, "w/one", "1");
-    WatchResponse first = next(answers);
+    WatchResponse first = watch.next();
     assertEquals(PREFIX + "w/one", first.getEvents(0).getKv().getKey().toStringUtf8());
     assertEquals("1", first.getEvents(0).getKv().getValue().toStringUtf8());
     assertEquals(revision, first.getEvents(0).getKv().getModRevision());
@@ -176,24 +140,14 @@ class EtcdTwoNodeTest {
     kv(toA)
         .txn(
             TxnRequest.newBuilder()
-                .addSuccess(
-                    io.etcd.jetcd.api.RequestOp.newBuilder()
-                        .setRequestPut(
-                            PutRequest.newBuilder()
-                                .setKey(bytes(PREFIX + "w/two"))
-                                .setValue(bytes("2"))))
-                .addSuccess(
-                    io.etcd.jetcd.api.RequestOp.newBuilder()
-                        .setRequestPut(
-                            PutRequest.newBuilder()
-                                .setKey(bytes(PREFIX + "w/three"))
-                                .setValue(bytes("3"))))
+                .addSuccess(EtcdStubs.putOp(PREFIX + "w/two", "2"))
+                .addSuccess(EtcdStubs.putOp(PREFIX + "w/three", "3"))
                 .build());
-    WatchResponse txn = next(answers);
+    WatchResponse txn = watch.next();
     assertEquals(2, txn.getEventsCount(), txn.toString());
     assertEquals(
         txn.getEvents(0).getKv().getModRevision(), txn.getEvents(1).getKv().getModRevision());
-    requests.onCompleted();
+    watch.requests.onCompleted();
   }
 
   @Test
@@ -204,14 +158,5 @@ class EtcdTwoNodeTest {
             .memberList(MemberListRequest.getDefaultInstance())
             .getMembersList();
     assertEquals(2, members.size(), members.toString());
-  }
-
-  private static WatchResponse next(BlockingQueue<WatchResponse> answers)
-      throws InterruptedException {
-    WatchResponse r = answers.poll(30, TimeUnit.SECONDS);
-    if (r == null) {
-      throw new AssertionError("no watch answer in 30 s");
-    }
-    return r;
   }
 }

@@ -1,5 +1,9 @@
 package dev.cohort.platform;
 
+import static dev.cohort.platform.EtcdStubs.b;
+import static dev.cohort.platform.EtcdStubs.put;
+import static dev.cohort.platform.EtcdStubs.putOp;
+import static dev.cohort.platform.EtcdStubs.revision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,7 +28,6 @@ import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.http.HttpResponse;
 import java.util.Base64;
 import java.util.List;
@@ -42,57 +45,29 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class EtcdTxnTest {
-  private static CohortNode node;
+  private static EtcdStubs.Listener etcd;
   private static ManagedChannel channel;
   private static KVGrpc.KVBlockingStub kv;
   private static LeaseGrpc.LeaseBlockingStub leases;
 
   @BeforeAll
   static void start() throws Exception {
-    node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-txn").etcdPort(-1).build());
-    channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", node.etcdAddress().orElseThrow().getPort())
-            .usePlaintext()
-            .build();
-    kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    etcd = EtcdStubs.Listener.start("cohort-etcd-txn");
+    channel = etcd.channel();
+    kv = EtcdStubs.kv(channel);
     leases = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   @AfterAll
   static void stop() {
-    if (channel != null) {
-      channel.shutdownNow();
+    if (etcd != null) {
+      etcd.close();
     }
-    if (node != null) {
-      node.close();
-    }
-  }
-
-  private static ByteString b(String s) {
-    return ByteString.copyFromUtf8(s);
-  }
-
-  private static long put(String key, String value) {
-    return kv.put(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)).build())
-        .getHeader()
-        .getRevision();
   }
 
   private static KeyValue get(String key) {
     List<KeyValue> kvs = kv.range(RangeRequest.newBuilder().setKey(b(key)).build()).getKvsList();
     return kvs.isEmpty() ? null : kvs.get(0);
-  }
-
-  private static long revision() {
-    return kv.range(RangeRequest.newBuilder().setKey(b("t/none")).build())
-        .getHeader()
-        .getRevision();
-  }
-
-  private static RequestOp putOp(String key, String value) {
-    return RequestOp.newBuilder()
-        .setRequestPut(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)))
-        .build();
   }
 
   private static RequestOp rangeOp(String key, String rangeEnd) {
@@ -126,7 +101,7 @@ class EtcdTxnTest {
 
   @Test
   void nestedTransactionsRunAtomicallyWithEtcdsSemantics() {
-    put("t/n/a", "1");
+    put(kv, "t/n/a", "1");
     TxnResponse r =
         kv.txn(
             TxnRequest.newBuilder()
@@ -171,8 +146,8 @@ class EtcdTxnTest {
 
   @Test
   void badNestedTransactionsAnswerEtcdsErrorsAndChangeNothing() {
-    put("t/bad/k", "0");
-    long before = revision();
+    put(kv, "t/bad/k", "0");
+    long before = revision(kv);
     TxnRequest duplicate =
         TxnRequest.newBuilder()
             .addSuccess(putOp("t/bad/k", "1"))
@@ -217,7 +192,7 @@ class EtcdTxnTest {
             .build();
     assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found", () -> kv.txn(emptyOp));
 
-    assertEquals(before, revision(), "no refused request spent a revision");
+    assertEquals(before, revision(kv), "no refused request spent a revision");
     assertEquals("0", get("t/bad/k").getValue().toStringUtf8());
     assertEquals(null, get("t/bad/out0"));
     assertEquals(null, get("t/bad/ok"));
@@ -231,11 +206,11 @@ class EtcdTxnTest {
 
   @Test
   void comparesOverAKeyIntervalHoldForEveryKeyInIt() {
-    put("t/r/a", "x");
-    put("t/r/b", "x");
+    put(kv, "t/r/a", "x");
+    put(kv, "t/r/b", "x");
     Compare allX = value("t/r/", "t/r0", Compare.CompareResult.EQUAL, "x");
     assertTrue(kv.txn(TxnRequest.newBuilder().addCompare(allX).build()).getSucceeded());
-    put("t/r/c", "y");
+    put(kv, "t/r/c", "y");
     assertFalse(kv.txn(TxnRequest.newBuilder().addCompare(allX).build()).getSucceeded());
 
     // from a key on ("\0" range end), and the whole keyspace, with etcd's forms
@@ -254,7 +229,7 @@ class EtcdTxnTest {
             .setRangeEnd(ByteString.copyFrom(new byte[] {0}))
             .setTarget(Compare.CompareTarget.CREATE)
             .setResult(Compare.CompareResult.GREATER)
-            .setCreateRevision(revision())
+            .setCreateRevision(revision(kv))
             .build();
     assertFalse(kv.txn(TxnRequest.newBuilder().addCompare(everyKeyNew).build()).getSucceeded());
 
@@ -313,7 +288,8 @@ class EtcdTxnTest {
             + "\",\"value\":\""
             + value
             + "\"}}]}}]}";
-    HttpResponse<String> response = new HttpTestClient(node).send("POST", "/v3/kv/txn", body);
+    HttpResponse<String> response =
+        new HttpTestClient(etcd.node()).send("POST", "/v3/kv/txn", body);
     assertEquals(200, response.statusCode(), response.body());
     JsonNode json = new ObjectMapper().readTree(response.body());
     assertTrue(json.get("succeeded").asBoolean(), response.body());

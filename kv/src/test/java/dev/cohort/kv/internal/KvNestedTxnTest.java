@@ -29,11 +29,7 @@ import org.junit.jupiter.api.Test;
  * along a path, and bad requests changing nothing.
  */
 class KvNestedTxnTest {
-  private static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on"))
-              .withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = PartitionTestKits.serializing();
   private static final KvSettings SETTINGS = KvSettings.create(ConfigFactory.load());
 
   private EventSourcedBehaviorTestKit<KvPartition.Command, KvPartition.Event, KvPartition.Stage> es;
@@ -51,12 +47,7 @@ class KvNestedTxnTest {
 
   private EventSourcedBehaviorTestKit<KvPartition.Command, KvPartition.Event, KvPartition.Stage>
       partition(int partitions) {
-    return EventSourcedBehaviorTestKit.create(
-        testKit.system(),
-        KvPartition.create(
-            KvPartition.entityId("nested", 1, partitions, 0),
-            SETTINGS,
-            KvMetrics.get(testKit.system())));
+    return PartitionTestKits.partition(testKit, SETTINGS, "nested", partitions);
   }
 
   private static byte[] b(String s) {

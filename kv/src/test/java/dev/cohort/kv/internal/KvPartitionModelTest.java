@@ -34,11 +34,7 @@ import org.junit.jupiter.api.Test;
  * RevisionsMatchModel, VersionsMatchModel, RejectedChangesNothing, RecoveryRebuildsState.
  */
 class KvPartitionModelTest {
-  private static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on"))
-              .withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = PartitionTestKits.serializing();
   private static final KvSettings SETTINGS =
       KvSettings.create(
           ConfigFactory.parseString(
@@ -57,13 +53,7 @@ class KvPartitionModelTest {
 
   @BeforeEach
   void create() {
-    es =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            KvPartition.create(
-                KvPartition.entityId("model", 1, PARTITIONS, 0),
-                SETTINGS,
-                KvMetrics.get(testKit.system())));
+    es = PartitionTestKits.partition(testKit, SETTINGS, "model", PARTITIONS);
     es.clear();
   }
 
