@@ -17,11 +17,6 @@ public enum ClusterError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }

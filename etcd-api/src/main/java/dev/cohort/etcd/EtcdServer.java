@@ -68,6 +68,7 @@ public final class EtcdServer {
       return new EtcdServer(store, json, null);
     }
     Audit audit = Audit.create(system);
+    SecuritySettings securitySettings = SecuritySettings.create(system.settings().config());
     Server server =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.host(), Math.max(settings.port(), 0)))
@@ -85,7 +86,8 @@ public final class EtcdServer {
                     security,
                     audit,
                     settings.keyspace(),
-                    SecuritySettings.create(system.settings().config()).askTimeout()))
+                    securitySettings.askTimeout(),
+                    securitySettings.streamCheckInterval()))
             .build();
     try {
       server.start();

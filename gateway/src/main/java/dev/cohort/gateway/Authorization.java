@@ -4,29 +4,35 @@ import dev.cohort.gateway.PathTemplate.PathParams;
 import dev.cohort.security.Audit;
 import dev.cohort.security.AuthDecision;
 import dev.cohort.security.Authorizer;
+import dev.cohort.security.PermissionWatch;
 import dev.cohort.security.Resource;
 import dev.cohort.security.SecurityError;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.RouteResult;
+import org.apache.pekko.http.javadsl.server.RouteResults;
 
 /**
  * The gateway's permission check, run for every matched endpoint before its handler: the request's
  * bearer token (or, without one, the user its verified client certificate names) and the resources
  * its {@link Guard} names go to the {@link Authorizer}; a refusal is 401 (with {@code
  * WWW-Authenticate}) or 403, audited and counted, and never depends on whether the resource exists.
- * An allowed streaming response (SSE watch, observer) is watched by {@link StreamCutoff}, which
- * ends it when the token is revoked or expires or its permission goes.
+ * An allowed request that stays open is watched by a {@link PermissionWatch}: a streaming response
+ * (SSE watch, observer) ends through {@link StreamCutoff}, a read still waiting for its answer (a
+ * long poll) is answered 401 or 403, when the token is revoked or expires or its permission goes.
  *
  * <p>One instance per gateway, put on each request as an attribute by {@link HttpApi}; a request
  * without it (a route served outside {@link HttpApi}) is refused, never let through. Thread-safe.
@@ -76,40 +82,79 @@ final class Authorization extends AllDirectives {
     Map<String, String> query = request.getUri().query().toMap();
     List<Resource> resources = check.resources().apply(params, query);
     Supplier<CompletionStage<AuthDecision>> ask = credentials(request, check, resources);
+    Supplier<String> what =
+        () ->
+            request.method().name()
+                + " "
+                + template
+                + " "
+                + check.access().text()
+                + " "
+                + resources;
     return onSuccess(
         ask.get(),
-        decision -> {
-          String what =
-              request.method().name()
-                  + " "
-                  + template
-                  + " "
-                  + check.access().text()
-                  + " "
-                  + resources;
-          return switch (decision.outcome()) {
-            case ALLOWED ->
-                mapRequest(
+        decision ->
+            decision.allowed()
+                ? mapRequest(
                     r -> r.addAttribute(USER, decision.user()),
                     () ->
                         decision.user().isEmpty()
                             ? inner.get()
-                            : mapResponse(
-                                response -> StreamCutoff.apply(response, streamCheckInterval, ask),
-                                inner));
-            case UNAUTHENTICATED -> {
-              audit.authFailure(decision.reason(), "", source(request), LISTENER, what);
-              yield complete(unauthenticated(decision.reason()));
-            }
-            case DENIED -> {
-              audit.denied(decision.user(), source(request), LISTENER, what);
-              yield complete(
-                  Json.error(
-                      SecurityError.PERMISSION_DENIED,
-                      "user '" + decision.user() + "' is not permitted to do this"));
-            }
-          };
-        });
+                            : watched(request, what, ask, inner))
+                : complete(refusal(decision, request, what)));
+  }
+
+  /**
+   * An allowed request of an authenticated user, watched while it stays open: a streaming body
+   * through {@link StreamCutoff}; a GET that is still waiting for its answer (a long poll: a fetch
+   * with {@code maxWaitMs}, a group member's fetch) is answered 401 or 403 instead, as it would
+   * have been had it come in now. Only reads are cut while waiting: a write that waits (a lock, a
+   * campaign) may already have taken effect, and its answer must say so.
+   */
+  private Route watched(
+      HttpRequest request,
+      Supplier<String> what,
+      Supplier<CompletionStage<AuthDecision>> ask,
+      Supplier<Route> inner) {
+    Supplier<Route> streamed =
+        () ->
+            mapResponse(response -> StreamCutoff.apply(response, streamCheckInterval, ask), inner);
+    if (!request.method().equals(HttpMethods.GET)) {
+      return streamed.get();
+    }
+    return mapRouteResultFuture(
+        result -> {
+          PermissionWatch watch = PermissionWatch.start(streamCheckInterval, ask);
+          CompletableFuture<RouteResult> answer = new CompletableFuture<>();
+          result.whenComplete(
+              (r, failure) -> {
+                watch.stop();
+                if (failure != null) {
+                  answer.completeExceptionally(failure);
+                } else {
+                  answer.complete(r);
+                }
+              });
+          watch
+              .refused()
+              .thenAccept(
+                  decision ->
+                      answer.complete(RouteResults.complete(refusal(decision, request, what))));
+          return answer;
+        },
+        streamed);
+  }
+
+  /** The answer to a refused request, audited: 401 with the challenge, or 403. */
+  private HttpResponse refusal(AuthDecision decision, HttpRequest request, Supplier<String> what) {
+    if (decision.outcome() == AuthDecision.Outcome.DENIED) {
+      audit.denied(decision.user(), source(request), LISTENER, what.get());
+      return Json.error(
+          SecurityError.PERMISSION_DENIED,
+          "user '" + decision.user() + "' is not permitted to do this");
+    }
+    audit.authFailure(decision.reason(), "", source(request), LISTENER, what.get());
+    return unauthenticated(decision.reason());
   }
 
   /**

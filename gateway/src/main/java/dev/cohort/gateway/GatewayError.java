@@ -50,11 +50,6 @@ public enum GatewayError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }

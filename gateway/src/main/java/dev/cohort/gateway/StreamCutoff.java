@@ -2,6 +2,7 @@ package dev.cohort.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.security.AuthDecision;
+import dev.cohort.security.PermissionWatch;
 import dev.cohort.security.SecurityError;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,10 +17,11 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Ends an authorized streaming response (an SSE watch or observer) once its permission no longer
- * holds: every {@code interval} the request's decision is asked again, and when it is no longer
- * "allowed" (token revoked or expired, user deleted, grant revoked) the stream ends, an SSE stream
- * with a last {@code error} event carrying the gateway's error shape. Strict (non-streaming)
- * responses pass unchanged: they were checked when the request came in.
+ * holds: while the body streams, a {@link PermissionWatch} asks the request's decision again every
+ * {@code interval}, and when it is no longer "allowed" (token revoked or expired, user deleted,
+ * grant revoked) the stream ends, an SSE stream with a last {@code error} event carrying the
+ * gateway's error shape. The watch stops when the body ends. Strict (non-streaming) responses pass
+ * unchanged: they were checked when the request came in.
  */
 final class StreamCutoff {
   private StreamCutoff() {}
@@ -34,23 +36,25 @@ final class StreamCutoff {
       return response;
     }
     boolean sse = entity.getContentType().mediaType().equals(MediaTypes.TEXT_EVENT_STREAM);
-    Source<Piece, ?> data = entity.getDataBytes().map(bytes -> new Piece(bytes, false));
-    Source<Piece, ?> revoked =
-        Source.tick(interval, interval, Boolean.TRUE)
-            .mapAsync(1, tick -> recheck.get().exceptionally(StreamCutoff::failClosed))
-            .filter(decision -> !decision.allowed())
-            .map(decision -> new Piece(closing(decision, sse), true));
     Source<ByteString, ?> body =
-        data.merge(revoked, true)
-            .takeWhile(piece -> !piece.last(), true)
-            .map(Piece::bytes)
-            .filter(bytes -> !bytes.isEmpty());
+        Source.fromMaterializer(
+            (materializer, attributes) -> {
+              PermissionWatch watch = PermissionWatch.start(interval, recheck);
+              Source<Piece, ?> data = entity.getDataBytes().map(bytes -> new Piece(bytes, false));
+              Source<Piece, ?> revoked =
+                  Source.completionStage(watch.refused())
+                      .map(decision -> new Piece(closing(decision, sse), true));
+              return data.merge(revoked, true)
+                  .takeWhile(piece -> !piece.last(), true)
+                  .map(Piece::bytes)
+                  .filter(bytes -> !bytes.isEmpty())
+                  .watchTermination(
+                      (mat, done) -> {
+                        done.whenComplete((d, failure) -> watch.stop());
+                        return mat;
+                      });
+            });
     return response.withEntity(HttpEntities.createChunked(entity.getContentType(), body));
-  }
-
-  /** A check that cannot be answered ends the stream: it is never assumed still allowed. */
-  private static AuthDecision failClosed(Throwable failure) {
-    return AuthDecision.unauthenticated(AuthDecision.INVALID_TOKEN);
   }
 
   private static ByteString closing(AuthDecision decision, boolean sse) {

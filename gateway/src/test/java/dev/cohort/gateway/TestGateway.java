@@ -29,6 +29,11 @@ final class TestGateway implements AutoCloseable {
 
   /** {@code config}: the test's HOCON, e.g. {@code cohort.gateway.max-body-bytes = 1KiB}. */
   static TestGateway start(String config, Route route) throws Exception {
+    return start(config, ALLOW_ALL, route);
+  }
+
+  /** The same, with the permission checks answered by {@code authorizer}. */
+  static TestGateway start(String config, Authorizer authorizer, Route route) throws Exception {
     ActorTestKit testKit =
         ActorTestKit.create(
             ConfigFactory.parseString(
@@ -37,7 +42,7 @@ final class TestGateway implements AutoCloseable {
                 .withFallback(ConfigFactory.load()));
     GatewaySettings settings = GatewaySettings.create(testKit.system().settings().config());
     InetSocketAddress address =
-        Gateway.bind(testKit.system(), settings, ALLOW_ALL, List.of(route))
+        Gateway.bind(testKit.system(), settings, authorizer, List.of(route))
             .toCompletableFuture()
             .get();
     return new TestGateway(testKit, address.getPort());

@@ -18,22 +18,16 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -59,7 +53,7 @@ class KafkaSaslTest {
             KafkaTestNode.freePort(),
             "cohort.security.password-iterations = 1000");
     security = node.security();
-    KafkaTestNode.await(Duration.ofSeconds(60), KafkaSaslTest::registryAnswers);
+    node.awaitSecurity();
     join(security.addUser("root", ROOT_PASSWORD, List.of(Role.ROOT)));
     join(security.addRole("orders-rw"));
     join(security.grant("orders-rw", new Grant(ResourceType.TOPIC, "orders", "", Access.WRITE)));
@@ -75,15 +69,6 @@ class KafkaSaslTest {
     }
   }
 
-  private static boolean registryAnswers() {
-    try {
-      join(security.enabled());
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
-
   private static <T> T join(java.util.concurrent.CompletionStage<T> stage) {
     return stage.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }
@@ -94,28 +79,7 @@ class KafkaSaslTest {
   }
 
   private static Properties client(String user, String password) {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, node.bootstrap());
-    if (user != null) {
-      p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-      p.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
-      p.put(
-          SaslConfigs.SASL_JAAS_CONFIG,
-          "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-              + user
-              + "\" password=\""
-              + password
-              + "\";");
-    }
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
-    return p;
+    return node.client(user, password);
   }
 
   private static Throwable produceFailure(Properties p, String topic) {

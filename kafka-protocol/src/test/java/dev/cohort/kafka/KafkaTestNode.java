@@ -15,7 +15,16 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -125,6 +134,49 @@ final class KafkaTestNode implements AutoCloseable {
     return security;
   }
 
+  /** Waits until the security registry answers (it starts with the cluster). */
+  void awaitSecurity() {
+    await(
+        Duration.ofSeconds(60),
+        () -> {
+          try {
+            security.enabled().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            return true;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  /**
+   * Client settings for this node: SASL_PLAINTEXT with PLAIN as {@code user} (none when null),
+   * string serializers and short timeouts.
+   */
+  Properties client(String user, String password) {
+    Properties p = new Properties();
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    if (user != null) {
+      p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
+      p.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
+      p.put(
+          SaslConfigs.SASL_JAAS_CONFIG,
+          "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+              + user
+              + "\" password=\""
+              + password
+              + "\";");
+    }
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+    return p;
+  }
+
   static void await(Duration deadline, BooleanSupplier condition) {
     Instant end = Instant.now().plus(deadline);
     while (!condition.getAsBoolean()) {
@@ -138,6 +190,21 @@ final class KafkaTestNode implements AutoCloseable {
         throw new AssertionError("interrupted", e);
       }
     }
+  }
+
+  /**
+   * Leaves the cluster gracefully: sharding hands this node's entities to the others before its
+   * system terminates; then the listener closes.
+   */
+  void leave(Duration deadline) {
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Leave.create(address()));
+    kit.system()
+        .getWhenTerminated()
+        .toCompletableFuture()
+        .orTimeout(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .join();
+    listener.close();
   }
 
   @Override

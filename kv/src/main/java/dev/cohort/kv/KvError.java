@@ -2,7 +2,6 @@ package dev.cohort.kv;
 
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 
 /**
  * Every error code of the kv service, declared once with its kind (which decides the HTTP status).
@@ -120,11 +119,6 @@ public enum KvError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }
@@ -136,10 +130,5 @@ public enum KvError implements ErrorCode {
 
   public KvException exception(String message, Throwable cause) {
     return new KvException(kind, code(), message, cause);
-  }
-
-  /** The reply an entity refuses a command with. */
-  public Rejection rejection(String message) {
-    return Rejection.of(this, message);
   }
 }

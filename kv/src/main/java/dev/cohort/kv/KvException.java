@@ -14,10 +14,6 @@ import dev.cohort.persistence.Rejection;
  */
 public class KvException extends CohortException {
 
-  public KvException(ErrorKind kind, String code, String message) {
-    super(kind, code, message);
-  }
-
   public KvException(ErrorCode code, String message) {
     super(code, message);
   }
@@ -39,6 +35,6 @@ public class KvException extends CohortException {
   }
 
   public static KvException of(Rejection rejection) {
-    return new KvException(rejection.kind(), rejection.code(), rejection.message());
+    return FAILURES.of(rejection);
   }
 }

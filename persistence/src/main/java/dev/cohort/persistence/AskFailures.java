@@ -36,6 +36,11 @@ public final class AskFailures {
     public E translate(Throwable failure, String what) {
       return AskFailures.translate(failure, this, what);
     }
+
+    /** The service's exception for a rejection an entity answered with. */
+    public E of(Rejection rejection) {
+      return factory.create(rejection.kind(), rejection.code(), rejection.message(), null);
+    }
   }
 
   /**

@@ -1,13 +1,24 @@
 package dev.cohort.persistence;
 
+import java.util.Locale;
+
 /**
  * A stable error code and the kind that decides its HTTP status. Each module declares its codes
  * once, as an enum implementing this ({@code KvError}, {@code LogError}, …), so that a code is
  * never retyped as a string and a check names the constant, not its spelling.
  */
 public interface ErrorCode {
-  /** The snake_case code clients match on: the same over HTTP and in the embedded API. */
-  String code();
+  /** The enum constant's name: every implementation is an enum, which supplies it. */
+  String name();
+
+  /**
+   * The snake_case code clients match on, the same over HTTP and in the embedded API: the
+   * constant's name in lower case ({@code KEY_LOCKED} → {@code key_locked}). An enum overrides it
+   * only to keep a code that two constants share on the wire.
+   */
+  default String code() {
+    return name().toLowerCase(Locale.ROOT);
+  }
 
   /** The class of error: the HTTP status it maps to. */
   ErrorKind kind();
@@ -22,10 +33,8 @@ public interface ErrorCode {
     return rejection.code().equals(code());
   }
 
-  /**
-   * The snake_case spelling of an enum constant's name ({@code KEY_LOCKED} → {@code key_locked}).
-   */
-  static String snakeCase(Enum<?> constant) {
-    return constant.name().toLowerCase(java.util.Locale.ROOT);
+  /** The reply an entity refuses a command with. */
+  default Rejection rejection(String message) {
+    return Rejection.of(this, message);
   }
 }

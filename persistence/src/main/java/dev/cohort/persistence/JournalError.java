@@ -15,11 +15,6 @@ public enum JournalError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }

@@ -30,11 +30,6 @@ class AskFailuresTest {
     }
 
     @Override
-    public String code() {
-      return ErrorCode.snakeCase(this);
-    }
-
-    @Override
     public ErrorKind kind() {
       return kind;
     }

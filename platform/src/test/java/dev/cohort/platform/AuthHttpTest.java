@@ -283,6 +283,51 @@ class AuthHttpTest {
     assertTrue(all.stream().anyMatch(l -> l.contains("\"unauthenticated\"")), all.toString());
   }
 
+  /** A fetch long poll of {@code token}, waiting up to 15 s at offset {@code offset}. */
+  private static CompletableFuture<HttpResponse<String>> longPoll(String token, long offset) {
+    return http.client()
+        .sendAsync(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        http.base()
+                            + "/v1/topics/polled/partitions/0/records?offset="
+                            + offset
+                            + "&maxWaitMs=15000"))
+                .header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(30))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Order(4)
+  void aLongPollEndsWhenItsTokenIsRevokedOrItsGrantGoes() throws Exception {
+    assertEquals(
+        201,
+        as(rootToken, "POST", "/v1/topics", "{\"name\":\"polled\",\"partitions\":1}").statusCode());
+    addRole("poller", grant("topic", "polled", "", "read"));
+    addUser("polly", ALICE_PASSWORD, "[\"poller\"]");
+    String polly = token("polly", ALICE_PASSWORD, null);
+    // allowed: the poll waiting at the log end gets the record written meanwhile
+    CompletableFuture<HttpResponse<String>> waiting = longPoll(polly, 0);
+    ok(as(rootToken, "POST", "/v1/topics/polled/records", "{\"records\":[{\"value\":\"r0\"}]}"));
+    JsonNode fetched = ok(waiting.get(20, TimeUnit.SECONDS));
+    assertEquals("r0", fetched.at("/records/0/value").asText(), fetched.toString());
+
+    // revoked token: answered 401 long before the 15 s wait ends
+    CompletableFuture<HttpResponse<String>> revoked = longPoll(polly, 1);
+    ok(as(rootToken, "DELETE", "/v1/auth/users/polly/tokens", null));
+    HttpResponse<String> cut = revoked.get(12, TimeUnit.SECONDS);
+    assertError(cut, 401, "unauthenticated");
+    assertTrue(cut.headers().firstValue("WWW-Authenticate").isPresent());
+
+    // the grant taken away: 403
+    String again = token("polly", ALICE_PASSWORD, null);
+    CompletableFuture<HttpResponse<String>> denied = longPoll(again, 1);
+    ok(as(rootToken, "POST", "/v1/auth/roles/poller/revoke", grant("topic", "polled", "", "read")));
+    assertError(denied.get(12, TimeUnit.SECONDS), 403, "permission_denied");
+  }
+
   @Test
   @Order(5)
   void everyServedRouteChecksItsPermission() throws Exception {

@@ -2,7 +2,6 @@ package dev.cohort.saga;
 
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 
 /**
  * Every error code of the saga service (sagas and projections), declared once with its kind (which
@@ -63,7 +62,7 @@ public enum SagaError implements ErrorCode {
 
   @Override
   public String code() {
-    return this == DEFINITION_TOO_LARGE ? INVALID_DEFINITION.code() : ErrorCode.snakeCase(this);
+    return this == DEFINITION_TOO_LARGE ? INVALID_DEFINITION.code() : ErrorCode.super.code();
   }
 
   @Override
@@ -74,10 +73,5 @@ public enum SagaError implements ErrorCode {
   /** The typed exception of the embedded API. */
   public SagaException exception(String message) {
     return new SagaException(this, message);
-  }
-
-  /** The reply an entity refuses a command with. */
-  public Rejection rejection(String message) {
-    return Rejection.of(this, message);
   }
 }

@@ -16,10 +16,6 @@ import dev.cohort.persistence.Rejection;
  */
 public class SagaException extends CohortException {
 
-  public SagaException(ErrorKind kind, String code, String message) {
-    super(kind, code, message);
-  }
-
   public SagaException(ErrorCode code, String message) {
     super(code, message);
   }
@@ -41,6 +37,6 @@ public class SagaException extends CohortException {
   }
 
   public static SagaException of(Rejection rejection) {
-    return new SagaException(rejection.kind(), rejection.code(), rejection.message());
+    return FAILURES.of(rejection);
   }
 }

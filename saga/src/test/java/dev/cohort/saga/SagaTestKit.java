@@ -10,15 +10,11 @@ import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvService;
 import dev.cohort.log.StreamLog;
 import dev.cohort.log.StreamLogService;
+import dev.cohort.testkit.TestClusters;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /** A one-node cluster on the in-memory journal with kv, stream log and sagas started. */
 final class SagaTestKit implements AutoCloseable {
@@ -35,22 +31,15 @@ final class SagaTestKit implements AutoCloseable {
   }
 
   static Config config(String extra) {
-    return ConfigFactory.parseString(
-            """
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = 127.0.0.1
-            pekko.remote.artery.canonical.port = 0
-            pekko.actor.serialize-messages = on
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.cluster.sharding.passivation.strategy = none
-            pekko.loglevel = WARNING
-            cohort.kv.ask-timeout = 5s
-            cohort.saga.ask-timeout = 5s
-            cohort.saga.wake-interval = 500ms
-            """
-                + extra)
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+    return TestClusters.inMemoryJournal(
+            TestClusters.node(
+                """
+                pekko.cluster.sharding.passivation.strategy = none
+                cohort.kv.ask-timeout = 5s
+                cohort.saga.ask-timeout = 5s
+                cohort.saga.wake-interval = 500ms
+                """
+                    + extra))
         .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
         .withFallback(ConfigFactory.load());
   }
@@ -60,11 +49,8 @@ final class SagaTestKit implements AutoCloseable {
   }
 
   static SagaTestKit start(String name, String extra) {
-    ActorTestKit kit = ActorTestKit.create(name, config(extra));
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    await(Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
-    return new SagaTestKit(kit);
+    return new SagaTestKit(
+        TestClusters.join(ActorTestKit.create(name, config(extra)), null, Duration.ofSeconds(20)));
   }
 
   /** Polls the instance until {@code condition} holds; fails after {@code deadline}. */

@@ -26,6 +26,15 @@ public record AuthDecision(Outcome outcome, String user, String reason) {
   public static final String RATE_LIMITED = "rate_limited";
   public static final String UNKNOWN_CERTIFICATE_USER = "unknown_certificate_user";
 
+  /**
+   * A request on a session whose user was deleted or whose password changed since it authenticated
+   * (Kafka's SASL).
+   */
+  public static final String CREDENTIALS_CHANGED = "credentials_changed";
+
+  /** A request on a session past its lifetime that did not authenticate again (Kafka's SASL). */
+  public static final String SESSION_EXPIRED = "session_expired";
+
   /** A request on a connection that never authenticated (Kafka without SASL). */
   public static final String MISSING_CREDENTIALS = "missing_credentials";
 

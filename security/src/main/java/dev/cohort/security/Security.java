@@ -68,8 +68,11 @@ public interface Security extends Authorizer {
   CompletionStage<IssuedToken> issueToken(
       String user, String password, Optional<Duration> ttl, String source);
 
-  /** Checks a user's password without issuing a token (Kafka's SASL/PLAIN). */
-  CompletionStage<Done> checkPassword(String user, String password, String source);
+  /**
+   * Checks a user's password without issuing a token, for a listener's own handshake (Kafka's
+   * SASL/PLAIN); the answer is what {@link #decideForSession} checks that session's requests with.
+   */
+  CompletionStage<CheckedPassword> checkPassword(String user, String password, String source);
 
   /** Revokes one token; unknown tokens are ignored. */
   CompletionStage<Done> revokeToken(String token);
@@ -87,9 +90,12 @@ public interface Security extends Authorizer {
       Optional<String> token, Access access, List<Resource> resources);
 
   /**
-   * Whether {@code user} (authenticated by a listener's own handshake, such as Kafka's SASL) may
-   * have {@code access} on every one of {@code resources} now: true for anyone while auth is
-   * disabled, false for a user since deleted.
+   * Whether a request on a session that a listener's own handshake authenticated ({@code session},
+   * from {@link #checkPassword}) may have {@code access} on every one of {@code resources} now:
+   * allowed for anyone while auth is disabled; unauthenticated ({@link
+   * AuthDecision#CREDENTIALS_CHANGED}) once the user was deleted or its password changed since the
+   * check; denied when its roles do not allow it.
    */
-  CompletionStage<Boolean> permits(String user, Access access, List<Resource> resources);
+  CompletionStage<AuthDecision> decideForSession(
+      CheckedPassword session, Access access, List<Resource> resources);
 }

@@ -2,7 +2,6 @@ package dev.cohort.security;
 
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 
 /** The security service's error codes, the same over HTTP, Kafka, etcd and the embedded API. */
 public enum SecurityError implements ErrorCode {
@@ -42,20 +41,11 @@ public enum SecurityError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }
 
   public SecurityException exception(String message) {
     return new SecurityException(kind, code(), message);
-  }
-
-  public Rejection rejection(String message) {
-    return Rejection.of(this, message);
   }
 }

@@ -18,6 +18,7 @@ public record SecuritySettings(
     int maxPasswordLength,
     Duration viewMaxAge,
     Duration streamCheckInterval,
+    Duration kafkaSessionLifetime,
     int failedAttemptsMax,
     Duration failedAttemptsWindow,
     String realm,
@@ -41,6 +42,7 @@ public record SecuritySettings(
             c.getInt("max-password-length"),
             c.getDuration("view-max-age"),
             c.getDuration("stream-check-interval"),
+            c.getDuration("kafka-session-lifetime"),
             c.getInt("failed-attempts.max"),
             c.getDuration("failed-attempts.window"),
             c.getString("realm"),
@@ -61,6 +63,13 @@ public record SecuritySettings(
     if (minPasswordLength < 1 || maxPasswordLength < minPasswordLength) {
       throw new IllegalArgumentException(
           "cohort.security.min-password-length must be at least 1 and at most max-password-length");
+    }
+    if (streamCheckInterval.isNegative() || streamCheckInterval.isZero()) {
+      throw new IllegalArgumentException("cohort.security.stream-check-interval must be positive");
+    }
+    if (kafkaSessionLifetime.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "cohort.security.kafka-session-lifetime must be at least 1ms");
     }
     if (failedAttemptsMax < 1) {
       throw new IllegalArgumentException("cohort.security.failed-attempts.max must be at least 1");

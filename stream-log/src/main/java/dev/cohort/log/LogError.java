@@ -2,7 +2,6 @@ package dev.cohort.log;
 
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 
 /**
  * Every error code of the stream log, declared once with its kind (which decides the HTTP status).
@@ -65,11 +64,6 @@ public enum LogError implements ErrorCode {
   }
 
   @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  @Override
   public ErrorKind kind() {
     return kind;
   }
@@ -81,10 +75,5 @@ public enum LogError implements ErrorCode {
 
   public LogException exception(String message, Throwable cause) {
     return new LogException(kind, code(), message, cause);
-  }
-
-  /** The reply an entity refuses a command with. */
-  public Rejection rejection(String message) {
-    return Rejection.of(this, message);
   }
 }

@@ -113,6 +113,45 @@ public final class SerializationCoverage {
   }
 
   /**
+   * One line per problem with a module's Kryo ids: an id outside {@code [first, last]} (the
+   * module's range in {@link KryoRegistrations}' table) or an id used twice. Empty when fine.
+   */
+  public static List<String> idProblems(KryoRegistrations registrations, int first, int last) {
+    Map<Integer, Class<?>> byId = new HashMap<>();
+    List<String> problems = new ArrayList<>();
+    registrations.register(
+        (id, type) -> {
+          if (id < first || id > last) {
+            problems.add(type.getName() + " has id " + id + ", outside " + first + "-" + last);
+          }
+          Class<?> earlier = byId.put(id, type);
+          if (earlier != null) {
+            problems.add("id " + id + " used twice: " + earlier.getName() + ", " + type.getName());
+          }
+        });
+    return problems;
+  }
+
+  /**
+   * {@link #failures} for every serializable class under {@code packagePrefix}; finding fewer than
+   * {@code atLeast} classes is a failure too, so that a broken class scan cannot pass as "no
+   * failures".
+   */
+  public List<String> failuresUnder(String packagePrefix, int atLeast) throws IOException {
+    List<Class<?>> classes = serializable(classesUnder(packagePrefix));
+    if (classes.size() < atLeast) {
+      return List.of(
+          "found only "
+              + classes.size()
+              + " classes under "
+              + packagePrefix
+              + ", expected "
+              + atLeast);
+    }
+    return failures(classes);
+  }
+
+  /**
    * One line per problem: a class without a Kryo registration, or one that does not round-trip.
    * Empty when every class is covered.
    */

@@ -2,7 +2,6 @@ package dev.cohort.training;
 
 import dev.cohort.persistence.ErrorCode;
 import dev.cohort.persistence.ErrorKind;
-import dev.cohort.persistence.Rejection;
 
 /**
  * The error codes of training jobs, declared once with the kind (and so the HTTP status) each is
@@ -59,17 +58,6 @@ public enum TrainingError implements ErrorCode {
   @Override
   public ErrorKind kind() {
     return kind;
-  }
-
-  /** The constant's name in snake_case ({@code JOB_NOT_FOUND} → {@code job_not_found}). */
-  @Override
-  public String code() {
-    return ErrorCode.snakeCase(this);
-  }
-
-  /** The reply an entity answers with. */
-  public Rejection rejection(String message) {
-    return Rejection.of(this, message);
   }
 
   /** The exception the embedded API fails with. */

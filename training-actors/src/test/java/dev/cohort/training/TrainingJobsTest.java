@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
+import dev.cohort.testkit.TestClusters;
 import dev.cohort.training.collective.Backend;
 import dev.cohort.training.internal.WorkerPool;
 import java.time.Duration;
@@ -30,15 +31,7 @@ import org.junit.jupiter.api.Test;
 class TrainingJobsTest {
   static final ActorTestKit testKit =
       ActorTestKit.create(
-          ConfigFactory.parseString(
-                  """
-              pekko.actor.provider = cluster
-              pekko.remote.artery.canonical.port = 0
-              pekko.remote.artery.canonical.hostname = 127.0.0.1
-              pekko.actor.serialize-messages = on
-              pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-              cohort.training.coordinator.rendezvous-wait = 300ms
-              """)
+          TestClusters.node("cohort.training.coordinator.rendezvous-wait = 300ms")
               .withFallback(EventSourcedBehaviorTestKit.config())
               .withFallback(ConfigFactory.load()));
   static final List<byte[]> DATA = SyntheticDataset.records(1000, 16, 4, 9);

@@ -6,8 +6,10 @@ import dev.cohort.persistence.AskFailures;
 import dev.cohort.security.Access;
 import dev.cohort.security.Audit;
 import dev.cohort.security.AuthDecision;
+import dev.cohort.security.CheckedPassword;
 import dev.cohort.security.Resource;
 import dev.cohort.security.Security;
+import dev.cohort.security.SecuritySettings;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -85,7 +87,11 @@ public final class KafkaApis {
     this.admin = new TopicAdminApi(log, topicDefaults(system.settings().config()));
     this.security = security;
     this.audit = Audit.create(system);
-    this.sasl = new SaslApi(security, audit);
+    this.sasl =
+        new SaslApi(
+            security,
+            audit,
+            SecuritySettings.create(system.settings().config()).kafkaSessionLifetime());
   }
 
   private static Map<String, String> topicDefaults(com.typesafe.config.Config config) {
@@ -192,22 +198,32 @@ public final class KafkaApis {
   }
 
   /**
-   * Starts the request once its permission is known; completes when it started, with its answer.
-   * ApiVersions and the SASL exchange need no user; with auth enabled, anything else on a
-   * connection without one closes it (as a Kafka SASL listener does), and a request whose user's
-   * roles do not allow it gets its API's authorization error, audited and counted.
+   * Starts the request once its permission is known; completes when it started, with its answer. A
+   * request on a session past its lifetime closes the connection, whatever it asks (as Kafka's
+   * broker does: the client should have authenticated again before). ApiVersions and the SASL
+   * exchange need no user; with auth enabled, anything else on a connection without one closes it
+   * (as a Kafka SASL listener does), and so does a request whose user was deleted or whose password
+   * changed since it authenticated; a request whose user's roles do not allow it gets its API's
+   * authorization error. Refusals are audited and counted.
    */
   private CompletableFuture<CompletableFuture<ApiMessage>> authorized(
       RequestHeader header, AbstractRequest request, KafkaSession session) {
     ApiKeys key = header.apiKey();
     ApiMessage data = request.data();
+    if (session.expired()) {
+      return refused(
+          AuthDecision.SESSION_EXPIRED,
+          session,
+          key,
+          "the SASL session passed its lifetime without re-authenticating");
+    }
     switch (key) {
       case API_VERSIONS, SASL_HANDSHAKE -> {
         return CompletableFuture.completedFuture(start(header, request, session));
       }
       case SASL_AUTHENTICATE -> {
         // the next request is checked only after the user is known
-        return sasl.authenticate((SaslAuthenticateRequestData) data, session)
+        return sasl.authenticate((SaslAuthenticateRequestData) data, header.apiVersion(), session)
             .thenApply(CompletableFuture::completedFuture);
       }
       default -> {}
@@ -220,42 +236,69 @@ public final class KafkaApis {
               if (!on) {
                 return CompletableFuture.completedFuture(start(header, request, session));
               }
-              String user = session.user();
-              if (user == null) {
-                audit.authFailure(
+              CheckedPassword credentials = session.credentials();
+              if (credentials == null) {
+                return refused(
                     AuthDecision.MISSING_CREDENTIALS,
-                    "",
-                    session.source(),
-                    SaslApi.LISTENER,
-                    key.name);
-                return CompletableFuture.completedFuture(
-                    CompletableFuture.failedFuture(
-                        new Unauthenticated(
-                            key.name + " before SASL authentication while auth is enabled")));
+                    session,
+                    key,
+                    key.name + " before SASL authentication while auth is enabled");
               }
-              if (key == ApiKeys.METADATA) {
-                return CompletableFuture.completedFuture(
-                    start(header, request, session)
-                        .thenCompose(
-                            answer ->
-                                readableOnly(
-                                    user,
-                                    (MetadataResponseData) answer,
-                                    ((MetadataRequestData) data).topics() == null)));
-              }
-              return firstDenied(user, KafkaAcl.needs(key, data))
-                  .thenApply(
-                      denied -> {
-                        if (denied == null) {
-                          return start(header, request, session);
-                        }
-                        audit.denied(
-                            user, session.source(), SaslApi.LISTENER, key.name + " " + denied);
-                        Errors error = KafkaAcl.denial(denied);
-                        return CompletableFuture.completedFuture(
-                            request.getErrorResponse(0, error.exception()).data());
-                      });
+              return security
+                  .decideForSession(credentials, Access.READ, List.of())
+                  .toCompletableFuture()
+                  .thenCompose(
+                      valid ->
+                          valid.outcome() == AuthDecision.Outcome.UNAUTHENTICATED
+                              ? refused(
+                                  valid.reason(),
+                                  session,
+                                  key,
+                                  "the SASL user was deleted or its password changed")
+                              : permitted(header, request, session, credentials));
             });
+  }
+
+  /** The request of a valid session, started or answered with its authorization error. */
+  private CompletableFuture<CompletableFuture<ApiMessage>> permitted(
+      RequestHeader header,
+      AbstractRequest request,
+      KafkaSession session,
+      CheckedPassword credentials) {
+    ApiKeys key = header.apiKey();
+    ApiMessage data = request.data();
+    if (key == ApiKeys.METADATA) {
+      return CompletableFuture.completedFuture(
+          start(header, request, session)
+              .thenCompose(
+                  answer ->
+                      readableOnly(
+                          credentials,
+                          (MetadataResponseData) answer,
+                          ((MetadataRequestData) data).topics() == null)));
+    }
+    return firstDenied(credentials, KafkaAcl.needs(key, data))
+        .thenApply(
+            denied -> {
+              if (denied == null) {
+                return start(header, request, session);
+              }
+              audit.denied(
+                  credentials.user(), session.source(), SaslApi.LISTENER, key.name + " " + denied);
+              Errors error = KafkaAcl.denial(denied);
+              return CompletableFuture.completedFuture(
+                  request.getErrorResponse(0, error.exception()).data());
+            });
+  }
+
+  /** Closes the connection for a refused authentication, audited and counted. */
+  private CompletableFuture<CompletableFuture<ApiMessage>> refused(
+      String reason, KafkaSession session, ApiKeys key, String message) {
+    String user = session.user();
+    audit.authFailure(
+        reason, user == null ? "" : user, session.source(), SaslApi.LISTENER, key.name);
+    return CompletableFuture.completedFuture(
+        CompletableFuture.failedFuture(new Unauthenticated(message)));
   }
 
   /**
@@ -263,15 +306,17 @@ public final class KafkaApis {
    * topic, answered TOPIC_AUTHORIZATION_FAILED (without partitions) when asked for by name.
    */
   private CompletableFuture<ApiMessage> readableOnly(
-      String user, MetadataResponseData answer, boolean allTopics) {
+      CheckedPassword credentials, MetadataResponseData answer, boolean allTopics) {
     List<MetadataResponseData.MetadataResponseTopic> topics = List.copyOf(answer.topics());
     List<CompletableFuture<Boolean>> checks =
         topics.stream()
             .map(
                 t ->
                     security
-                        .permits(user, Access.READ, List.of(Resource.topic(t.name())))
-                        .toCompletableFuture())
+                        .decideForSession(
+                            credentials, Access.READ, List.of(Resource.topic(t.name())))
+                        .toCompletableFuture()
+                        .thenApply(AuthDecision::allowed))
             .toList();
     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -293,8 +338,9 @@ public final class KafkaApis {
             });
   }
 
-  /** The first resource {@code user} may not access as {@code needs} asks; null when none. */
-  private CompletableFuture<Resource> firstDenied(String user, List<KafkaAcl.Need> needs) {
+  /** The first resource the session may not access as {@code needs} asks; null when none. */
+  private CompletableFuture<Resource> firstDenied(
+      CheckedPassword credentials, List<KafkaAcl.Need> needs) {
     CompletableFuture<Resource> denied = CompletableFuture.completedFuture(null);
     for (KafkaAcl.Need need : needs) {
       for (Resource resource : need.resources()) {
@@ -304,9 +350,9 @@ public final class KafkaApis {
                     found != null
                         ? CompletableFuture.completedFuture(found)
                         : security
-                            .permits(user, need.access(), List.of(resource))
+                            .decideForSession(credentials, need.access(), List.of(resource))
                             .toCompletableFuture()
-                            .thenApply(ok -> ok ? null : resource));
+                            .thenApply(decision -> decision.allowed() ? null : resource));
       }
     }
     return denied;

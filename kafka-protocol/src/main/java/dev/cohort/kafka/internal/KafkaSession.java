@@ -1,11 +1,16 @@
 package dev.cohort.kafka.internal;
 
+import dev.cohort.security.CheckedPassword;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * One connection's authentication state and the order its requests start in. The user is set once
- * by a successful SASL/PLAIN exchange ({@link SaslApi}). {@link #inOrder} runs each request's
+ * One connection's authentication state and the order its requests start in. The user is set by a
+ * successful SASL/PLAIN exchange ({@link SaslApi}), with the session's lifetime (KIP-368): the
+ * client authenticates again on the same connection before it ends (a new SaslHandshake, then
+ * SaslAuthenticate as the same user), which starts a new lifetime; a request after it ended closes
+ * the connection. Each exchange needs its own handshake. {@link #inOrder} runs each request's
  * permission check and then starts it strictly after the previous request started, also when a
  * check has to wait for the node's security state: an idempotent producer's batches must reach
  * their partition in the order sent. When every check answers at once (the usual case), the request
@@ -13,7 +18,8 @@ import java.util.function.Supplier;
  */
 final class KafkaSession {
   private final String source;
-  private volatile String user;
+  private volatile CheckedPassword credentials;
+  private volatile long expiresAtNanos;
   private volatile boolean handshaken;
   private CompletableFuture<?> gate = CompletableFuture.completedFuture(null);
 
@@ -28,11 +34,25 @@ final class KafkaSession {
 
   /** The authenticated user; null before SASL succeeded. */
   String user() {
-    return user;
+    CheckedPassword c = credentials;
+    return c == null ? null : c.user();
   }
 
-  void authenticated(String name) {
-    this.user = name;
+  /** What the last SASL exchange checked; null before SASL succeeded. */
+  CheckedPassword credentials() {
+    return credentials;
+  }
+
+  /** A SASL exchange succeeded: the session lasts {@code lifetime} from now. */
+  void authenticated(CheckedPassword checked, Duration lifetime) {
+    this.expiresAtNanos = System.nanoTime() + lifetime.toNanos();
+    this.credentials = checked;
+    this.handshaken = false;
+  }
+
+  /** Whether the connection authenticated and its session has passed its lifetime. */
+  boolean expired() {
+    return credentials != null && System.nanoTime() - expiresAtNanos >= 0;
   }
 
   boolean handshaken() {

@@ -3,6 +3,7 @@ package dev.cohort.kafka.internal;
 import dev.cohort.security.Audit;
 import dev.cohort.security.Security;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
@@ -16,7 +17,10 @@ import org.apache.kafka.common.protocol.Errors;
  * carrying PLAIN's message ({@code [authzid] NUL user NUL password}, RFC 4616), checked against
  * Cohort's users with the same per-user and per-address rate limit as the HTTP token exchange. A
  * success sets the connection's user; a failure answers SASL_AUTHENTICATION_FAILED (the client then
- * closes) without saying whether the user exists, and is audited.
+ * closes) without saying whether the user exists, and is audited. The answer tells the client the
+ * session's lifetime ({@code cohort.security.kafka-session-lifetime}, KIP-368's {@code
+ * session_lifetime_ms}); kafka-clients then authenticate again on the same connection before it
+ * ends. A re-authentication must name the same user, as Kafka requires.
  */
 final class SaslApi {
   static final String PLAIN = "PLAIN";
@@ -24,10 +28,12 @@ final class SaslApi {
 
   private final Security security;
   private final Audit audit;
+  private final Duration sessionLifetime;
 
-  SaslApi(Security security, Audit audit) {
+  SaslApi(Security security, Audit audit, Duration sessionLifetime) {
     this.security = security;
     this.audit = audit;
+    this.sessionLifetime = sessionLifetime;
   }
 
   SaslHandshakeResponseData handshake(SaslHandshakeRequestData data, KafkaSession session) {
@@ -41,7 +47,7 @@ final class SaslApi {
   }
 
   CompletableFuture<SaslAuthenticateResponseData> authenticate(
-      SaslAuthenticateRequestData data, KafkaSession session) {
+      SaslAuthenticateRequestData data, short version, KafkaSession session) {
     if (!session.handshaken()) {
       return CompletableFuture.completedFuture(
           failure(Errors.ILLEGAL_SASL_STATE, "SaslAuthenticate before SaslHandshake"));
@@ -52,17 +58,27 @@ final class SaslApi {
           failure(Errors.SASL_AUTHENTICATION_FAILED, "malformed SASL/PLAIN message"));
     }
     String user = parts[1];
+    String previous = session.user();
+    if (previous != null && !previous.equals(user)) {
+      return CompletableFuture.completedFuture(
+          failure(
+              Errors.SASL_AUTHENTICATION_FAILED,
+              "Cannot change principals during re-authentication"));
+    }
     return security
         .checkPassword(user, parts[2], session.source())
         .toCompletableFuture()
         .handle(
-            (done, thrown) -> {
+            (checked, thrown) -> {
               if (thrown == null) {
-                session.authenticated(user);
+                session.authenticated(checked, sessionLifetime);
                 audit.authenticated(user, session.source(), LISTENER);
-                return new SaslAuthenticateResponseData()
-                    .setErrorCode(Errors.NONE.code())
-                    .setAuthBytes(new byte[0]);
+                SaslAuthenticateResponseData ok =
+                    new SaslAuthenticateResponseData()
+                        .setErrorCode(Errors.NONE.code())
+                        .setAuthBytes(new byte[0]);
+                // version 0 has no lifetime field: such a client is closed when the session ends
+                return version >= 1 ? ok.setSessionLifetimeMs(sessionLifetime.toMillis()) : ok;
               }
               boolean limited =
                   audit.passwordRefused(

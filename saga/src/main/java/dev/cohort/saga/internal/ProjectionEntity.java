@@ -96,7 +96,7 @@ public final class ProjectionEntity
 
   public record Removed(String name) implements Reply {}
 
-  public record Refused(Rejection rejection) implements Reply {}
+  public record Refused(Rejection rejection) implements Reply, EntityReplies.Refusal {}
 
   // Event
   public sealed interface Event extends CohortSerializable {}

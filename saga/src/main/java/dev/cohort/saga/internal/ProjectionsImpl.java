@@ -219,15 +219,7 @@ public final class ProjectionsImpl implements Projections {
         .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
         .ask(message::apply, settings.askTimeout())
         .handle(
-            (reply, failure) -> {
-              if (failure != null) {
-                throw SagaException.from(failure, "the projection service");
-              }
-              if (reply instanceof ProjectionEntity.Refused refused) {
-                throw SagaException.of(refused.rejection());
-              }
-              return reply;
-            });
+            (reply, failure) -> EntityReplies.orThrow(reply, failure, "the projection service"));
   }
 
   private CompletionStage<ProjectionRegistryEntity.Names> askRegistry(

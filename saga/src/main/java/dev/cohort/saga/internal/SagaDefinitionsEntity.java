@@ -60,7 +60,7 @@ public final class SagaDefinitionsEntity
 
   public record Deleted(String name) implements Reply {}
 
-  public record Refused(Rejection rejection) implements Reply {}
+  public record Refused(Rejection rejection) implements Reply, EntityReplies.Refusal {}
 
   // Event
   public sealed interface Event extends CohortSerializable {}

@@ -135,7 +135,7 @@ public final class SagaInstanceEntity
 
   public record Answer(SagaInstance instance, boolean created) implements Reply {}
 
-  public record Refused(Rejection rejection) implements Reply {}
+  public record Refused(Rejection rejection) implements Reply, EntityReplies.Refusal {}
 
   // ---- Event ----
 

@@ -224,16 +224,7 @@ public final class SagasImpl implements Sagas {
     return sharding
         .entityRefFor(SagaDefinitionsEntity.ENTITY_TYPE_KEY, SagaDefinitionsEntity.ENTITY_ID)
         .ask(message::apply, settings.askTimeout())
-        .handle(
-            (reply, failure) -> {
-              if (failure != null) {
-                throw SagaException.from(failure, "the saga service");
-              }
-              if (reply instanceof SagaDefinitionsEntity.Refused refused) {
-                throw SagaException.of(refused.rejection());
-              }
-              return reply;
-            });
+        .handle((reply, failure) -> EntityReplies.orThrow(reply, failure, "the saga service"));
   }
 
   // ---- instances ----
@@ -398,15 +389,9 @@ public final class SagasImpl implements Sagas {
         .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
         .ask(message::apply, settings.askTimeout())
         .handle(
-            (reply, failure) -> {
-              if (failure != null) {
-                throw SagaException.from(failure, "the saga service");
-              }
-              if (reply instanceof SagaInstanceEntity.Refused refused) {
-                throw SagaException.of(refused.rejection());
-              }
-              return (SagaInstanceEntity.Answer) reply;
-            });
+            (reply, failure) ->
+                (SagaInstanceEntity.Answer)
+                    EntityReplies.orThrow(reply, failure, "the saga service"));
   }
 
   @Override

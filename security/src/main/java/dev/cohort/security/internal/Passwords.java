@@ -73,6 +73,14 @@ public final class Passwords {
     }
   }
 
+  /**
+   * A session's stamp of a stored password hash (SHA-256 of it, base64): equal while the password
+   * is unchanged (a new password gets a new salt, so even the same password gets a new stamp).
+   */
+  public static String stamp(String storedHash) {
+    return tokenDigest(storedHash);
+  }
+
   /** A new opaque token: 32 random bytes, base64url. */
   public static String newToken() {
     byte[] bytes = new byte[32];

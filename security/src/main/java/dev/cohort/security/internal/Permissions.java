@@ -2,6 +2,7 @@ package dev.cohort.security.internal;
 
 import dev.cohort.security.Access;
 import dev.cohort.security.AuthDecision;
+import dev.cohort.security.CheckedPassword;
 import dev.cohort.security.Resource;
 import dev.cohort.security.Role;
 import dev.cohort.security.internal.SecurityState.StoredToken;
@@ -54,6 +55,24 @@ final class Permissions {
     return permits(state, user, access, resources)
         ? AuthDecision.allowed(user)
         : AuthDecision.denied(user);
+  }
+
+  /**
+   * The decision for a request on a session a listener's handshake authenticated: the user must
+   * still exist with the password hash the session's password matched.
+   */
+  static AuthDecision decideForSession(
+      SecurityState state, CheckedPassword session, Access access, List<Resource> resources) {
+    if (!state.enabled()) {
+      return AuthDecision.allowed("");
+    }
+    StoredUser stored = state.users().get(session.user());
+    if (stored == null || !Passwords.stamp(stored.passwordHash()).equals(session.stamp())) {
+      return AuthDecision.unauthenticated(AuthDecision.CREDENTIALS_CHANGED);
+    }
+    return permits(state, session.user(), access, resources)
+        ? AuthDecision.allowed(session.user())
+        : AuthDecision.denied(session.user());
   }
 
   /** Whether {@code user} may have {@code access} on every one of {@code resources}. */

@@ -3,6 +3,7 @@ package dev.cohort.security.internal;
 import dev.cohort.persistence.AskFailures;
 import dev.cohort.security.Access;
 import dev.cohort.security.AuthDecision;
+import dev.cohort.security.CheckedPassword;
 import dev.cohort.security.Grant;
 import dev.cohort.security.IssuedToken;
 import dev.cohort.security.Resource;
@@ -260,8 +261,10 @@ public final class SecurityImpl implements Security {
   }
 
   @Override
-  public CompletionStage<Done> checkPassword(String user, String password, String source) {
-    return verified(user, password, source).thenApply(hash -> Done.done());
+  public CompletionStage<CheckedPassword> checkPassword(
+      String user, String password, String source) {
+    return verified(user, password, source)
+        .thenApply(hash -> new CheckedPassword(user, Passwords.stamp(hash)));
   }
 
   /**
@@ -322,9 +325,10 @@ public final class SecurityImpl implements Security {
   }
 
   @Override
-  public CompletionStage<Boolean> permits(String user, Access access, List<Resource> resources) {
+  public CompletionStage<AuthDecision> decideForSession(
+      CheckedPassword session, Access access, List<Resource> resources) {
     return cache
         .fresh()
-        .thenApply(s -> !s.enabled() || Permissions.permits(s, user, access, resources));
+        .thenApply(s -> Permissions.decideForSession(s, session, access, resources));
   }
 }

@@ -1,6 +1,5 @@
 package dev.cohort.log.internal;
 
-import static dev.cohort.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -8,16 +7,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.cohort.log.LogException;
+import dev.cohort.testkit.TestClusters;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /**
  * A one-node cluster with Cohort's Pekko settings (Java serialization off), the in-memory journal
@@ -30,15 +25,10 @@ public final class LogTestKit {
   public static Config config(String overrides) {
     return ConfigFactory.parseString(overrides)
         .withFallback(
-            ConfigFactory.parseString(
-                """
-                pekko.actor.provider = cluster
-                pekko.remote.artery.canonical.hostname = 127.0.0.1
-                pekko.remote.artery.canonical.port = 0
-                pekko.actor.serialize-messages = on
-                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            TestClusters.inMemoryJournal(
+                TestClusters.node(
+                    """
                 pekko.coordinated-shutdown.terminate-actor-system = on
-                pekko.loglevel = WARNING
                 cohort.log.metadata-max-age = 200ms
                 cohort.log.group.check-interval = 100ms
                 cohort.log.group.min-session-timeout = 100ms
@@ -47,19 +37,13 @@ public final class LogTestKit {
                 cohort.log.consumer.heartbeat.interval.ms = 100
                 cohort.log.consumer.session.timeout.ms = 3000
                 cohort.log.consumer.fetch.max.wait.ms = 200
-                """))
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+                """)))
         .withFallback(dev.cohort.cluster.NodeConfig.pekkoDefaults());
   }
 
   /** An actor test kit whose system has joined itself as a one-node cluster. */
   public static ActorTestKit cluster(String overrides) {
-    ActorTestKit kit = ActorTestKit.create(config(overrides));
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    await(Duration.ofSeconds(20), () -> cluster.selfMember().status() == MemberStatus.up());
-    return kit;
+    return TestClusters.join(ActorTestKit.create(config(overrides)), null, Duration.ofSeconds(20));
   }
 
   public static <T> T get(CompletionStage<T> stage) {

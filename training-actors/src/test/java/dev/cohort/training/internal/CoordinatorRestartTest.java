@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.cohort.cluster.NodeConfig;
 import dev.cohort.observability.Metrics;
-import dev.cohort.persistence.JournalProbe;
-import dev.cohort.persistence.PersistenceSettings;
+import dev.cohort.testkit.TestClusters;
 import dev.cohort.training.DatasetSource;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.JobStatus;
@@ -30,9 +28,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -50,46 +45,25 @@ class CoordinatorRestartTest {
   static final DatasetSource SOURCE = topic -> CompletableFuture.completedFuture(DATA);
 
   static Config config(Path dataDir) {
-    Config base =
-        ConfigFactory.parseString(
+    return TestClusters.h2Journal(
+        dataDir,
+        TestClusters.node(
                 """
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = 127.0.0.1
-            pekko.remote.artery.canonical.port = 0
-            pekko.actor.serialize-messages = on
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loglevel = WARNING
-            cohort.node.data-dir = "%s"
-            cohort.persistence.journal = h2
-            cohort.training.cpu-slots = 2
-            cohort.training.coordinator.rendezvous-wait = 300ms
-            cohort.training.coordinator.recruit-interval = 500ms
-            cohort.training.coordinator.wake-interval = 500ms
-            cohort.training.coordinator.max-loss-points = 100000
-            cohort.training.collective.timeout = 10s
-            cohort.training.recovery.prefer-replicas = off
-            """
-                    .formatted(dataDir.toString().replace("\\", "/")))
-            .withFallback(NodeConfig.pekkoDefaults());
-    PersistenceSettings persistence = PersistenceSettings.create(base);
-    new JournalProbe(persistence).prepareSchema();
-    return persistence.pluginConfig().withFallback(base);
+                cohort.training.cpu-slots = 2
+                cohort.training.coordinator.rendezvous-wait = 300ms
+                cohort.training.coordinator.recruit-interval = 500ms
+                cohort.training.coordinator.wake-interval = 500ms
+                cohort.training.coordinator.max-loss-points = 100000
+                cohort.training.collective.timeout = 10s
+                cohort.training.recovery.prefer-replicas = off
+                """)
+            .withFallback(NodeConfig.pekkoDefaults()));
   }
 
   /** A node of the cluster {@code seed} started (itself when null), with training started. */
   static Node node(Config config, ActorTestKit seed) {
-    ActorTestKit kit = ActorTestKit.create("cohort", config);
-    Cluster cluster = Cluster.get(kit.system());
-    ActorTestKit joinTo = seed == null ? kit : seed;
-    cluster.manager().tell(Join.create(Cluster.get(joinTo.system()).selfMember().address()));
-    kit.createTestProbe()
-        .awaitAssert(
-            Duration.ofSeconds(30),
-            Duration.ofMillis(100),
-            () -> {
-              assertEquals(MemberStatus.up(), cluster.selfMember().status());
-              return null;
-            });
+    ActorTestKit kit =
+        TestClusters.join(ActorTestKit.create("cohort", config), seed, Duration.ofSeconds(30));
     TrainingJobs jobs =
         TrainingJobs.start(
             kit.system(),
