@@ -254,6 +254,14 @@ class EtcdTxnTest {
         "the interval has a key now");
     Compare noValue = value("t/void/", "t/void0", Compare.CompareResult.NOT_EQUAL, "z");
     assertFalse(kv.txn(TxnRequest.newBuilder().addCompare(noValue).build()).getSucceeded());
+
+    // as etcd: a compare's key is never empty, not even over every key ("" with range end "\0")
+    Compare emptyAll =
+        everyKeyNew.toBuilder().setKey(ByteString.EMPTY).setCreateRevision(0).build();
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: key is not provided",
+        () -> kv.txn(TxnRequest.newBuilder().addCompare(emptyAll).build()));
   }
 
   @Test

@@ -246,13 +246,20 @@ final class TxnRunner {
     return new TxnOp.Delete(keys.key(), d.getPrevKv());
   }
 
-  /** etcd's compare as kv's, over the compare's key interval when it has a range end. */
+  /**
+   * etcd's compare as kv's, over the compare's key interval when it has a range end. As etcd's
+   * {@code checkTxnRequest}, a compare's key is never empty, not even with range end {@code "\0"}.
+   */
   private static Compare compare(io.etcd.jetcd.api.Compare c) {
+    if (c.getKey().isEmpty()) {
+      throw EtcdErrors.emptyKey();
+    }
     return KeyRange.of(c.getKey(), c.getRangeEnd()).over(single(c));
   }
 
+  /** The compare on the request's key alone ({@link KeyRange#over} moves it onto the interval). */
   private static Compare single(io.etcd.jetcd.api.Compare c) {
-    String key = c.getKey().isEmpty() ? "" : EtcdStore.text(c.getKey());
+    String key = EtcdStore.text(c.getKey());
     Compare.Op op =
         switch (c.getResult()) {
           case EQUAL -> Compare.Op.EQUAL;
