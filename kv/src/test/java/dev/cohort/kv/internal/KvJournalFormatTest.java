@@ -61,7 +61,7 @@ class KvJournalFormatTest {
         new KvLessor.LeaseAttached(17, "default:0:64:3"),
         new KvLessor.LeaseRevoked(17, 110_000, true),
         new KvLessor.RevocationFinished(17),
-        new KvLessor.State(3, live, new HashMap<>()));
+        new KvLessor.State(3, live, new HashMap<>(), null));
   }
 
   private static Map<String, byte[]> fixture() throws IOException {
