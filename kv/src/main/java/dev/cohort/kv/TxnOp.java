@@ -27,6 +27,21 @@ public sealed interface TxnOp extends CohortSerializable {
   }
 
   /**
+   * Deletes every key in {@code [from, to)} ({@code to} {@code ""}: every key from {@code from} on)
+   * at the transaction's revision, as etcd's {@code DeleteRange} with a range end inside a
+   * transaction; answered by a {@link TxnOpResult.Delete} with the count, and the deleted keys when
+   * {@code prevKv}. Only keyspaces of one partition take it (an interval's keys are spread over
+   * every partition otherwise). No key of the interval may be put along the same path.
+   */
+  record DeleteRange(String from, String to, boolean prevKv) implements TxnOp {
+    /** The interval's first key. */
+    @Override
+    public String key() {
+      return from;
+    }
+  }
+
+  /**
    * A transaction nested in a branch, as etcd's {@code request_txn}: part of the enclosing
    * transaction (one revision, all or nothing). Its compares are evaluated against the keys as they
    * were before the outermost transaction ran, as etcd evaluates every compare of a transaction

@@ -62,8 +62,8 @@ class KvServiceTest {
 
   /**
    * Through the service's router: a nested transaction whose keys share a partition (a hash tag)
-   * runs in a keyspace of many; one whose keys span partitions, and a compare over an interval in a
-   * keyspace of many, are refused before anything is written.
+   * runs in a keyspace of many; one whose keys span partitions, and a compare over an interval or a
+   * delete of one in a keyspace of many, are refused before anything is written.
    */
   @Test
   void nestedTransactionsStayInOnePartitionAndIntervalComparesInOnePartitionKeyspaces() {
@@ -104,6 +104,10 @@ class KvServiceTest {
             List.of(new TxnOp.Put("{n}c", "3")),
             List.of());
     assertEquals("malformed_txn", errorCode(kv.txn("nest", interval)));
+    TxnRequest intervalDelete =
+        new TxnRequest(List.of(), List.of(new TxnOp.DeleteRange("{n}", "{n}~", false)), List.of());
+    assertEquals("malformed_txn", errorCode(kv.txn("nest", intervalDelete)));
+    assertEquals("1", join(kv.get("nest", "{n}a")).kv().valueUtf8());
     assertEquals("key_not_found", errorCode(kv.get("nest", "{n}c")));
     assertEquals("key_not_found", errorCode(kv.get("nest", spread)));
   }

@@ -243,6 +243,18 @@ final class TxnEvaluator {
           List<KeyValue> prevKvs = delete.prevKv() && prev != null ? List.of(prev) : List.of();
           results.add(new TxnOpResult.Delete(prev == null ? 0 : 1, prevKvs));
         }
+        case TxnOp.DeleteRange range -> {
+          List<KeyValue> prevKvs = new ArrayList<>();
+          Set<String> keys = scratch.keysIn(range.from(), range.to().isEmpty() ? null : range.to());
+          for (String key : keys) {
+            if (range.prevKv()) {
+              prevKvs.add(scratch.get(key));
+            }
+            scratch.delete(key);
+            mutations.add(new DeleteKey(key));
+          }
+          results.add(new TxnOpResult.Delete(keys.size(), List.copyOf(prevKvs)));
+        }
         case TxnOp.Txn nested -> {
           boolean held = comparesHold(before, nested.txn());
           List<TxnOpResult> inner = new ArrayList<>();
@@ -274,8 +286,8 @@ final class TxnEvaluator {
     if (p != null) {
       return p;
     }
-    if (partitions > 1 && TxnRules.hasRangeCompare(txn)) {
-      return KvError.MALFORMED_TXN.rejection(TxnRules.RANGE_COMPARE_ONE_PARTITION);
+    if (partitions > 1 && TxnRules.needsOnePartition(txn)) {
+      return KvError.MALFORMED_TXN.rejection(TxnRules.INTERVAL_ONE_PARTITION);
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.

@@ -153,8 +153,9 @@ final class TxnParticipant {
 
   /**
    * Every key {@code txn} names (compares and both branches, nested transactions' too); null
-   * entries are skipped. A compare over an interval counts its first key only: such compares run in
-   * keyspaces of one partition, where no transaction is ever prepared, so no key there is locked.
+   * entries are skipped. A compare over an interval and a delete of one count their first key only:
+   * they run in keyspaces of one partition, where no transaction is ever prepared, so no key there
+   * is locked.
    */
   private static Set<String> keysOf(TxnRequest txn) {
     Set<String> keys = new TreeSet<>();

@@ -73,8 +73,8 @@ final class TxnRouter {
                 for (String key : keys) {
                   partitions.add(Keys.partitionOf(key, ks.partitions()));
                 }
-                if (ks.partitions() > 1 && TxnRules.hasRangeCompare(txn)) {
-                  throw KvError.MALFORMED_TXN.exception(TxnRules.RANGE_COMPARE_ONE_PARTITION);
+                if (ks.partitions() > 1 && TxnRules.needsOnePartition(txn)) {
+                  throw KvError.MALFORMED_TXN.exception(TxnRules.INTERVAL_ONE_PARTITION);
                 }
                 if (partitions.size() > 1 && TxnRules.hasNested(txn)) {
                   throw KvError.MALFORMED_TXN.exception(TxnRules.NESTED_ONE_PARTITION);

@@ -222,6 +222,54 @@ class KvNestedTxnTest {
   }
 
   @Test
+  void aDeleteOfAnIntervalRemovesEveryKeyInItAtTheTransactionsRevision() {
+    ok(
+        new TxnRequest(
+            List.of(),
+            List.of(new TxnOp.Put("d/a", "1"), new TxnOp.Put("d/b", "2"), new TxnOp.Put("e", "3")),
+            List.of()));
+    TxnResult r =
+        ok(
+            new TxnRequest(
+                List.of(),
+                List.of(
+                    new TxnOp.Put("c", "0"),
+                    new TxnOp.DeleteRange("d/", "d0", true),
+                    new TxnOp.Get("d/a")),
+                List.of()));
+    TxnOpResult.Delete deleted = assertInstanceOf(TxnOpResult.Delete.class, r.responses().get(1));
+    assertEquals(2, deleted.deleted());
+    assertEquals(List.of("d/a", "d/b"), deleted.prevKvs().stream().map(KeyValue::key).toList());
+    assertFalse(((TxnOpResult.Get) r.responses().get(2)).kv().isPresent(), "deleted in the txn");
+    es.restart();
+    assertEquals(null, get("d/a"));
+    assertEquals(null, get("d/b"));
+    assertArrayEquals(b("3"), get("e").value());
+    assertEquals(get("c").modRevision(), r.header().revision(), "one revision for the whole txn");
+
+    // every key from "e" on ("" end); a put of a key in a deleted interval is a duplicate
+    TxnResult all =
+        ok(new TxnRequest(List.of(), List.of(new TxnOp.DeleteRange("e", "", false)), List.of()));
+    assertEquals(1, ((TxnOpResult.Delete) all.responses().get(0)).deleted());
+    for (TxnRequest bad :
+        List.of(
+            new TxnRequest(
+                List.of(),
+                List.of(new TxnOp.Put("c/x", "1"), new TxnOp.DeleteRange("c", "", false)),
+                List.of()),
+            new TxnRequest(
+                List.of(),
+                List.of(
+                    new TxnOp.DeleteRange("a", "d", false),
+                    nested(List.of(), List.of(new TxnOp.Put("c", "9")), List.of())),
+                List.of()))) {
+      KvPartition.Rejected rejected = assertInstanceOf(KvPartition.Rejected.class, txn(bad));
+      assertEquals("duplicate_key_in_txn", rejected.rejection().code());
+    }
+    assertArrayEquals(b("0"), get("c").value(), "the refused deletes changed nothing");
+  }
+
+  @Test
   void aCompareOverAnIntervalIsRefusedInAKeyspaceOfSeveralPartitions() {
     var multi = partition(4);
     // "a" lands in partition 0 of 4 (checked: a foreign key would be refused as a routing bug)

@@ -385,6 +385,8 @@ class KvPartitionModelTest {
         }
         case TxnOp.Txn nested ->
             throw new AssertionError("randomOps makes no nested transactions (KvNestedTxnTest)");
+        case TxnOp.DeleteRange range ->
+            throw new AssertionError("randomOps deletes no intervals (KvNestedTxnTest)");
       }
     }
     boolean rejectedLease =
