@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Compare;
+import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.KeyValue;
 import io.etcd.jetcd.api.LeaseGrantRequest;
@@ -39,9 +40,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What etcdctl cannot express, through the generated stubs: nested transactions (etcd 3.3+) with
- * etcd's semantics and limits, compares over a key interval, lease ids chosen by the client, and
- * the same nested request on the JSON gateway. Bad input answers etcd's messages and changes
- * nothing.
+ * etcd's semantics and limits, compares over a key interval and deletes of one inside transactions,
+ * lease ids chosen by the client, and the same nested request on the JSON gateway. Bad input
+ * answers etcd's messages and changes nothing.
  */
 @Tag("integration")
 class EtcdTxnTest {
@@ -202,6 +203,53 @@ class EtcdTxnTest {
     TxnResponse fits = kv.txn(outer.addSuccess(txnOp(inner)).build());
     assertTrue(fits.getResponses(99).getResponseTxn().getSucceeded());
     assertEquals("x", get("t/bad/in27").getValue().toStringUtf8());
+  }
+
+  private static RequestOp deleteOp(String key, ByteString rangeEnd) {
+    return RequestOp.newBuilder()
+        .setRequestDeleteRange(
+            DeleteRangeRequest.newBuilder().setKey(b(key)).setRangeEnd(rangeEnd).setPrevKv(true))
+        .build();
+  }
+
+  @Test
+  void deletesOfAnIntervalRunInsideTheTransaction() {
+    put(kv, "t/d/a", "1");
+    put(kv, "t/d/b", "2");
+    put(kv, "t/d/c/x", "3");
+    long before = revision(kv);
+    TxnResponse r =
+        kv.txn(
+            TxnRequest.newBuilder()
+                .addSuccess(putOp("t/d0", "after"))
+                .addSuccess(
+                    txnOp(
+                        TxnRequest.newBuilder()
+                            .addSuccess(deleteOp("t/d/", b("t/d0")))
+                            .addSuccess(rangeOp("t/d/", "t/d0"))))
+                .build());
+    var nested = r.getResponses(1).getResponseTxn();
+    var deleted = nested.getResponses(0).getResponseDeleteRange();
+    assertEquals(3, deleted.getDeleted());
+    assertEquals("1", deleted.getPrevKvs(0).getValue().toStringUtf8());
+    assertEquals(0, nested.getResponses(1).getResponseRange().getCount());
+    assertEquals(before + 1, r.getHeader().getRevision(), "one revision for the whole tree");
+    assertEquals("after", get("t/d0").getValue().toStringUtf8());
+
+    // a put of a key inside an interval the same branch deletes: etcd's duplicate key
+    put(kv, "t/d/a", "again");
+    long now = revision(kv);
+    TxnRequest overlapping =
+        TxnRequest.newBuilder()
+            .addSuccess(deleteOp("t/d/", b("t/d0")))
+            .addSuccess(putOp("t/d/new", "x"))
+            .build();
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "etcdserver: duplicate key given in txn request",
+        () -> kv.txn(overlapping));
+    assertEquals(now, revision(kv));
+    assertEquals("again", get("t/d/a").getValue().toStringUtf8());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.cohort.etcd.internal;
 import com.google.protobuf.ByteString;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.RangeRequest;
+import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.WatchRequest;
 
 /**
@@ -82,6 +83,17 @@ public record KeyRange(Kind kind, String key, String end) {
       case FROM -> at(single, key).overRange("");
       case ALL -> at(single, "\0").overRange("");
       case BETWEEN -> at(single, key).overRange(end);
+    };
+  }
+
+  /** A delete of this interval inside a kv transaction: one key's, or every key's in it. */
+  public TxnOp delete(boolean prevKv) {
+    return switch (kind) {
+      case SINGLE -> new TxnOp.Delete(key, prevKv);
+      case PREFIX -> new TxnOp.DeleteRange(key, prefixEnd(key), prevKv);
+      case FROM -> new TxnOp.DeleteRange(key, "", prevKv);
+      case ALL -> new TxnOp.DeleteRange("\0", "", prevKv);
+      case BETWEEN -> new TxnOp.DeleteRange(key, end, prevKv);
     };
   }
 

@@ -23,13 +23,13 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * etcd's {@code Txn} as one kv transaction. Compares map one to one (every target and result, over
- * one key or an interval); puts, single-key deletes, single-key reads and nested transactions run
- * inside the kv transaction, atomically at one revision, with etcd's semantics (kv's {@code
- * TxnOp.Txn}: every compare of the tree is evaluated against the keys before the transaction). A
- * read of a key interval inside a transaction (as etcd's lock and election recipes issue) runs
- * right after the kv transaction, so it sees the transaction's writes and possibly later ones; its
- * header says the revision it read at. What kv transactions cannot express is refused before
- * anything runs: a delete of an interval and {@code ignore_value}. Stateless; thread-safe.
+ * one key or an interval); puts, deletes (of one key or an interval), single-key reads and nested
+ * transactions run inside the kv transaction, atomically at one revision, with etcd's semantics
+ * (kv's {@code TxnOp.Txn}: every compare of the tree is evaluated against the keys before the
+ * transaction). A read of a key interval inside a transaction (as etcd's lock and election recipes
+ * issue) runs right after the kv transaction, so it sees the transaction's writes and possibly
+ * later ones; its header says the revision it read at. What kv transactions cannot express is
+ * refused before anything runs: {@code ignore_value}. Stateless; thread-safe.
  */
 final class TxnRunner {
   private static final int LEASE_TARGET = 4;
@@ -237,13 +237,12 @@ final class TxnRunner {
         new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
   }
 
+  /** A delete of one key or of an interval; its key is never empty, as etcd checks. */
   private static TxnOp delete(DeleteRangeRequest d) {
-    KeyRange keys = KeyRange.of(d.getKey(), d.getRangeEnd());
-    if (keys.kind() != KeyRange.Kind.SINGLE) {
-      throw EtcdErrors.unsupported(
-          "a delete of a key interval inside a transaction is not supported; delete single keys");
+    if (d.getKey().isEmpty()) {
+      throw EtcdErrors.emptyKey();
     }
-    return new TxnOp.Delete(keys.key(), d.getPrevKv());
+    return KeyRange.of(d.getKey(), d.getRangeEnd()).delete(d.getPrevKv());
   }
 
   /**

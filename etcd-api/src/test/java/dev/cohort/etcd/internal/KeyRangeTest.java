@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.cohort.kv.Compare;
+import dev.cohort.kv.TxnOp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,16 @@ class KeyRangeTest {
     assertEquals("c", between.rangeEnd());
     assertEquals(Compare.Target.VERSION, between.target());
     assertEquals(1, between.number());
+  }
+
+  @Test
+  void aDeleteOverEachFormCoversExactlyTheFormsKeys() {
+    assertEquals(new TxnOp.Delete("a", true), KeyRange.of(b("a"), ByteString.EMPTY).delete(true));
+    assertEquals(
+        new TxnOp.DeleteRange("p/", "p0", false), KeyRange.of(b("p/"), b("p0")).delete(false));
+    assertEquals(new TxnOp.DeleteRange("m", "", true), KeyRange.of(b("m"), ZERO).delete(true));
+    assertEquals(new TxnOp.DeleteRange("\0", "", false), KeyRange.of(ZERO, ZERO).delete(false));
+    assertEquals(new TxnOp.DeleteRange("a", "c", false), KeyRange.of(b("a"), b("c")).delete(false));
   }
 
   @Test
