@@ -309,6 +309,12 @@ final class KvJson {
           delete.prevKvs().forEach(k -> prev.add(keyValue(k)));
         }
       }
+      case TxnOpResult.Txn nested -> {
+        // Only the embedded API and the etcd listener build nested transactions.
+        ObjectNode body = node.putObject("txn").put("succeeded", nested.succeeded());
+        ArrayNode responses = body.putArray("responses");
+        nested.responses().forEach(r -> responses.add(txnOpResult(r)));
+      }
     }
     return node;
   }

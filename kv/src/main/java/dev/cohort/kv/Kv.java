@@ -121,6 +121,13 @@ public interface Kv {
   /** Grants a lease of {@code ttl} (whole seconds, at least 1). */
   CompletionStage<LeaseGrant> grantLease(Duration ttl);
 
+  /**
+   * Grants lease {@code id} (positive; 0 lets the service choose, as {@link
+   * #grantLease(Duration)}), as etcd's {@code LeaseGrant} with an {@code ID}; {@code lease_exists}
+   * when that lease is granted or its revocation is not finished.
+   */
+  CompletionStage<LeaseGrant> grantLease(long id, Duration ttl);
+
   /** Renews the lease to its full TTL; the answer carries the remaining TTL. */
   CompletionStage<LeaseInfo> keepAlive(long leaseId);
 

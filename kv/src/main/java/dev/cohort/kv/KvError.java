@@ -108,7 +108,9 @@ public enum KvError implements ErrorCode {
    * The node holding the partition is unreachable and a request to it is still unanswered: this one
    * was not sent, nothing was written; retry (the partition moves once the node is downed).
    */
-  PARTITION_UNREACHABLE(ErrorKind.UNAVAILABLE);
+  PARTITION_UNREACHABLE(ErrorKind.UNAVAILABLE),
+  /** A lease grant named an id that is granted (or still being revoked). */
+  LEASE_EXISTS(ErrorKind.CONFLICT);
 
   private final ErrorKind kind;
 

@@ -15,4 +15,11 @@ public sealed interface TxnOpResult extends CohortSerializable {
 
   /** A delete: 0 or 1, and the deleted key when requested. */
   record Delete(long deleted, List<KeyValue> prevKvs) implements TxnOpResult {}
+
+  /** A nested transaction: which of its branches ran and that branch's results, in order. */
+  record Txn(boolean succeeded, List<TxnOpResult> responses) implements TxnOpResult {
+    public Txn {
+      responses = responses == null ? List.of() : List.copyOf(responses);
+    }
+  }
 }

@@ -58,7 +58,8 @@ class KvErrorTest {
           "invalid_replication_factor 400",
           "replication_factor_conflict 409",
           "not_supported_in_cp_mode 400",
-          "partition_unreachable 503");
+          "partition_unreachable 503",
+          "lease_exists 409");
 
   @Test
   void everyReleasedCodeKeepsItsSpellingAndStatus() {

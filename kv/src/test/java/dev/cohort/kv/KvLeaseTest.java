@@ -54,6 +54,37 @@ class KvLeaseTest {
     }
   }
 
+  /**
+   * A lease id chosen by the client (etcd's LeaseGrant with an ID) is granted as asked, answered
+   * lease_exists while it lives and for lease.revoked-retention after its revocation, usable like
+   * any lease, and the lessor's own ids never land on it.
+   */
+  @Test
+  void aClientChosenLeaseIdIsGrantedOnceAndNeverReusedByTheLessor() {
+    int lessors = KvSettings.create(kit.system().settings().config()).lessors();
+    long chosen = 7_000_000_000L * lessors + 1;
+    LeaseGrant grant = join(kv.grantLease(chosen, Duration.ofSeconds(30)));
+    assertEquals(chosen, grant.id());
+    assertEquals(30, grant.ttlSeconds());
+    assertEquals("lease_exists", errorCode(kv.grantLease(chosen, Duration.ofSeconds(5))));
+    assertEquals(
+        30, join(kv.lease(chosen)).grantedTtlSeconds(), "the refused grant changed nothing");
+    assertEquals("invalid_request", errorCode(kv.grantLease(-5, Duration.ofSeconds(5))));
+    join(kv.put("default", "chosen/a", v("x"), lease(chosen)));
+    join(kv.keepAlive(chosen));
+    // the lessor's sequence is not moved by a chosen id: its next ids are small, none is ours
+    for (int i = 0; i < 8 * lessors; i++) {
+      long id = join(kv.grantLease(Duration.ofSeconds(5))).id();
+      assertTrue(id != chosen && id < 1_000_000, "lessor id " + id);
+    }
+    join(kv.revokeLease(chosen));
+    assertTrue(gone("chosen/a"));
+    // partitions refuse puts naming a revoked lease for lease.revoked-retention: no new grant yet
+    assertEquals("lease_exists", errorCode(kv.grantLease(chosen, Duration.ofSeconds(5))));
+    assertEquals(
+        "lease_not_found", errorCode(kv.put("default", "chosen/b", v("x"), lease(chosen))));
+  }
+
   @Test
   void expiryDeletesAttachedKeysWithinTtlPlusOneSecond() {
     ConcurrentLinkedQueue<WatchEvent> seen = new ConcurrentLinkedQueue<>();

@@ -60,6 +60,58 @@ class KvServiceTest {
         errorCode(kv.get("default", "svc/a", second.header().revision() + 1000)));
   }
 
+  /**
+   * Through the service's router: a nested transaction whose keys share a partition (a hash tag)
+   * runs in a keyspace of many; one whose keys span partitions, and a compare over an interval or a
+   * delete of one in a keyspace of many, are refused before anything is written.
+   */
+  @Test
+  void nestedTransactionsStayInOnePartitionAndIntervalComparesInOnePartitionKeyspaces() {
+    join(kv.createKeyspace("nest", KeyspaceSpec.cp(8)));
+    TxnResult r =
+        join(
+            kv.txn(
+                "nest",
+                new TxnRequest(
+                    List.of(),
+                    List.of(
+                        new TxnOp.Put("{n}a", "1"),
+                        new TxnOp.Txn(
+                            new TxnRequest(
+                                List.of(Compare.version("{n}a", Compare.Op.EQUAL, 0)),
+                                List.of(new TxnOp.Put("{n}b", "2")),
+                                List.of()))),
+                    List.of())));
+    assertTrue(((TxnOpResult.Txn) r.responses().get(1)).succeeded());
+    assertEquals("2", join(kv.get("nest", "{n}b")).kv().valueUtf8());
+
+    String spread = "x0";
+    for (int i = 1; Keys.partitionOf(spread, 8) == Keys.partitionOf("{n}a", 8); i++) {
+      spread = "x" + i;
+    }
+    TxnRequest across =
+        new TxnRequest(
+            List.of(),
+            List.of(
+                new TxnOp.Put("{n}c", "3"),
+                new TxnOp.Txn(
+                    new TxnRequest(List.of(), List.of(new TxnOp.Put(spread, "4")), List.of()))),
+            List.of());
+    assertEquals("malformed_txn", errorCode(kv.txn("nest", across)));
+    TxnRequest interval =
+        new TxnRequest(
+            List.of(Compare.version("{n}", Compare.Op.EQUAL, 0).overRange("{n}~")),
+            List.of(new TxnOp.Put("{n}c", "3")),
+            List.of());
+    assertEquals("malformed_txn", errorCode(kv.txn("nest", interval)));
+    TxnRequest intervalDelete =
+        new TxnRequest(List.of(), List.of(new TxnOp.DeleteRange("{n}", "{n}~", false)), List.of());
+    assertEquals("malformed_txn", errorCode(kv.txn("nest", intervalDelete)));
+    assertEquals("1", join(kv.get("nest", "{n}a")).kv().valueUtf8());
+    assertEquals("key_not_found", errorCode(kv.get("nest", "{n}c")));
+    assertEquals("key_not_found", errorCode(kv.get("nest", spread)));
+  }
+
   @Test
   void keyspacesAreCreatedOnceAndListed() {
     KeyspaceInfo created = join(kv.createKeyspace("orders", KeyspaceSpec.cp(4)));

@@ -1,11 +1,13 @@
 package dev.cohort.platform;
 
+import static dev.cohort.platform.EtcdStubs.b;
+import static dev.cohort.platform.EtcdStubs.put;
+import static dev.cohort.platform.EtcdStubs.revision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.PutRequest;
@@ -15,17 +17,12 @@ import io.etcd.jetcd.api.RequestOp;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.WatchCancelRequest;
 import io.etcd.jetcd.api.WatchCreateRequest;
-import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchProgressRequest;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,78 +36,27 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("integration")
 class EtcdGrpcTest {
-  private static CohortNode node;
+  private static EtcdStubs.Listener etcd;
   private static ManagedChannel channel;
   private static KVGrpc.KVBlockingStub kv;
 
   @BeforeAll
   static void start() throws Exception {
-    node = Cohort.start(HttpTestClient.embeddedNode("cohort-etcd-grpc").etcdPort(-1).build());
-    channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", node.etcdAddress().orElseThrow().getPort())
-            .usePlaintext()
-            .build();
-    kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    etcd = EtcdStubs.Listener.start("cohort-etcd-grpc");
+    channel = etcd.channel();
+    kv = EtcdStubs.kv(channel);
   }
 
   @AfterAll
   static void stop() {
-    if (channel != null) {
-      channel.shutdownNow();
+    if (etcd != null) {
+      etcd.close();
     }
-    if (node != null) {
-      node.close();
-    }
-  }
-
-  private static ByteString b(String s) {
-    return ByteString.copyFromUtf8(s);
-  }
-
-  private static long put(String key, String value) {
-    return kv.put(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)).build())
-        .getHeader()
-        .getRevision();
-  }
-
-  private static long revision() {
-    return kv.range(RangeRequest.newBuilder().setKey(b("g/none")).build())
-        .getHeader()
-        .getRevision();
-  }
-
-  /** A watch stream whose answers a test reads in order. */
-  private static final class Stream implements StreamObserver<WatchResponse> {
-    final BlockingQueue<WatchResponse> answers = new LinkedBlockingQueue<>();
-    final StreamObserver<WatchRequest> requests = WatchGrpc.newStub(channel).watch(this);
-
-    WatchResponse next() throws InterruptedException {
-      WatchResponse r = answers.poll(20, TimeUnit.SECONDS);
-      if (r == null) {
-        throw new AssertionError("no watch answer in 20 s");
-      }
-      return r;
-    }
-
-    void create(WatchCreateRequest.Builder c) {
-      requests.onNext(WatchRequest.newBuilder().setCreateRequest(c).build());
-    }
-
-    @Override
-    public void onNext(WatchResponse value) {
-      answers.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
   }
 
   @Test
   void watchCreateCancelProgressAndFilters() throws Exception {
-    Stream s = new Stream();
+    EtcdStubs.WatchStream s = new EtcdStubs.WatchStream(channel);
     s.create(
         WatchCreateRequest.newBuilder()
             .setKey(b("g/w/"))
@@ -120,9 +66,9 @@ class EtcdGrpcTest {
     WatchResponse created = s.next();
     assertTrue(created.getCreated());
     long id = created.getWatchId();
-    put("g/w/a", "1");
+    put(kv, "g/w/a", "1");
     kv.deleteRange(io.etcd.jetcd.api.DeleteRangeRequest.newBuilder().setKey(b("g/w/a")).build());
-    long last = put("g/w/a", "2");
+    long last = put(kv, "g/w/a", "2");
     WatchResponse first = s.next();
     assertEquals("1", first.getEvents(0).getKv().getValue().toStringUtf8());
     WatchResponse second = s.next(); // the delete was filtered out
@@ -148,18 +94,18 @@ class EtcdGrpcTest {
     WatchResponse cancelled = s.next();
     assertTrue(cancelled.getCanceled());
     assertEquals(id, cancelled.getWatchId());
-    put("g/w/b", "after cancel");
+    put(kv, "g/w/b", "after cancel");
     assertEquals(null, s.answers.poll(1, TimeUnit.SECONDS), "no event after the cancel");
     s.requests.onCompleted();
   }
 
   @Test
   void compactedStartRevisionGetsCompactRevision() throws Exception {
-    long old = put("g/c/k", "1");
-    put("g/c/k", "2");
-    long now = revision();
+    long old = put(kv, "g/c/k", "1");
+    put(kv, "g/c/k", "2");
+    long now = revision(kv);
     kv.compact(CompactionRequest.newBuilder().setRevision(now).build());
-    Stream s = new Stream();
+    EtcdStubs.WatchStream s = new EtcdStubs.WatchStream(channel);
     s.create(WatchCreateRequest.newBuilder().setKey(b("g/c/k")).setStartRevision(old));
     assertTrue(s.next().getCreated());
     WatchResponse compacted = s.next();
@@ -175,7 +121,7 @@ class EtcdGrpcTest {
 
   @Test
   void badInputIsRefusedAndChangesNothing() {
-    long before = revision();
+    long before = revision(kv);
     TxnRequest.Builder tooMany = TxnRequest.newBuilder();
     for (int i = 0; i < 129; i++) {
       tooMany.addSuccess(
@@ -222,9 +168,14 @@ class EtcdGrpcTest {
             kv.txn(
                 TxnRequest.newBuilder()
                     .addSuccess(
-                        RequestOp.newBuilder().setRequestTxn(TxnRequest.getDefaultInstance()))
+                        RequestOp.newBuilder()
+                            .setRequestPut(PutRequest.newBuilder().setKey(b("g/bad/z"))))
+                    .addSuccess(
+                        RequestOp.newBuilder()
+                            .setRequestPut(
+                                PutRequest.newBuilder().setKey(b("g/bad/x")).setIgnoreValue(true)))
                     .build()));
-    assertEquals(before, revision(), "nothing was written");
+    assertEquals(before, revision(kv), "nothing was written");
     RangeResponse none =
         kv.range(RangeRequest.newBuilder().setKey(b("g/bad/")).setRangeEnd(b("g/bad0")).build());
     assertEquals(0, none.getCount());
@@ -232,9 +183,9 @@ class EtcdGrpcTest {
 
   @Test
   void ignoreValueKeepsTheValueAndSortLimitCount() {
-    put("g/s/a", "3");
-    put("g/s/b", "1");
-    put("g/s/c", "2");
+    put(kv, "g/s/a", "3");
+    put(kv, "g/s/b", "1");
+    put(kv, "g/s/c", "2");
     kv.put(PutRequest.newBuilder().setKey(b("g/s/a")).setIgnoreValue(true).build());
     RangeResponse a = kv.range(RangeRequest.newBuilder().setKey(b("g/s/a")).build());
     assertEquals("3", a.getKvs(0).getValue().toStringUtf8());

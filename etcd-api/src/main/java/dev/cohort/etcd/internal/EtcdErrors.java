@@ -62,6 +62,12 @@ public final class EtcdErrors {
         .asRuntimeException();
   }
 
+  public static StatusRuntimeException leaseExists() {
+    return Status.FAILED_PRECONDITION
+        .withDescription("etcdserver: lease already exists")
+        .asRuntimeException();
+  }
+
   public static StatusRuntimeException leaseTtlTooLarge() {
     return Status.OUT_OF_RANGE
         .withDescription("etcdserver: too large lease TTL")
@@ -94,6 +100,7 @@ public final class EtcdErrors {
       }
       return switch (error) {
         case LEASE_NOT_FOUND -> leaseNotFound();
+        case LEASE_EXISTS -> leaseExists();
         case REVISION_COMPACTED -> compacted();
         case FUTURE_REVISION -> futureRevision();
         case KEY_NOT_FOUND -> keyNotFound();

@@ -37,9 +37,6 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
   }
 
   CompletionStage<LeaseGrantResponse> grant(LeaseGrantRequest request) {
-    if (request.getID() != 0) {
-      throw EtcdErrors.unsupported("a lease ID chosen by the client is not supported; send ID 0");
-    }
     Duration max = store.kvSettings().leaseMaxTtl();
     if (request.getTTL() > max.toSeconds()) {
       throw EtcdErrors.leaseTtlTooLarge();
@@ -47,7 +44,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
     long ttl = Math.max(request.getTTL(), store.kvSettings().leaseMinTtl().toSeconds());
     return store
         .kv()
-        .grantLease(Duration.ofSeconds(ttl))
+        .grantLease(request.getID(), Duration.ofSeconds(ttl))
         .thenApply(
             grant ->
                 LeaseGrantResponse.newBuilder()

@@ -1,7 +1,9 @@
 package dev.cohort.etcd.internal;
 
 import com.google.protobuf.ByteString;
+import dev.cohort.kv.Compare;
 import dev.cohort.kv.RangeRequest;
+import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.WatchRequest;
 
 /**
@@ -67,6 +69,51 @@ public record KeyRange(Kind kind, String key, String end) {
       case BETWEEN -> RangeRequest.between(key, end);
       case SINGLE -> RangeRequest.between(key, key + "\0");
     };
+  }
+
+  /**
+   * {@code single}, a compare made for this interval's key, over the whole interval: kv's compare
+   * with a range end ({@code ""}: no end). Every key is at least {@code "\0"}, so that is where
+   * {@link Kind#ALL} starts.
+   */
+  public Compare over(Compare single) {
+    return switch (kind) {
+      case SINGLE -> single;
+      case PREFIX -> at(single, key).overRange(prefixEnd(key));
+      case FROM -> at(single, key).overRange("");
+      case ALL -> at(single, "\0").overRange("");
+      case BETWEEN -> at(single, key).overRange(end);
+    };
+  }
+
+  /** A delete of this interval inside a kv transaction: one key's, or every key's in it. */
+  public TxnOp delete(boolean prevKv) {
+    return switch (kind) {
+      case SINGLE -> new TxnOp.Delete(key, prevKv);
+      case PREFIX -> new TxnOp.DeleteRange(key, prefixEnd(key), prevKv);
+      case FROM -> new TxnOp.DeleteRange(key, "", prevKv);
+      case ALL -> new TxnOp.DeleteRange("\0", "", prevKv);
+      case BETWEEN -> new TxnOp.DeleteRange(key, end, prevKv);
+    };
+  }
+
+  private static Compare at(Compare c, String key) {
+    return new Compare(key, c.target(), c.op(), c.value(), c.number());
+  }
+
+  /**
+   * The first text after every text that starts with {@code prefix}, in Java string order (kv's key
+   * order): the last char below {@code \uffff} incremented, the rest cut; {@code ""} (no end) if
+   * none.
+   */
+  static String prefixEnd(String prefix) {
+    for (int i = prefix.length() - 1; i >= 0; i--) {
+      char c = prefix.charAt(i);
+      if (c < Character.MAX_VALUE) {
+        return prefix.substring(0, i) + (char) (c + 1);
+      }
+    }
+    return "";
   }
 
   /**

@@ -6,7 +6,6 @@ import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
-import dev.cohort.kv.TxnResult;
 import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.DeleteRangeResponse;
 import io.etcd.jetcd.api.PutRequest;
@@ -23,13 +22,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * etcd's {@code Txn} as one kv transaction. Compares map one to one (every target and result);
- * puts, single-key deletes and single-key reads run inside the kv transaction, atomically at one
- * revision. A read of a key interval inside a transaction (as etcd's lock and election recipes
+ * etcd's {@code Txn} as one kv transaction. Compares map one to one (every target and result, over
+ * one key or an interval); puts, deletes (of one key or an interval), single-key reads and nested
+ * transactions run inside the kv transaction, atomically at one revision, with etcd's semantics
+ * (kv's {@code TxnOp.Txn}: every compare of the tree is evaluated against the keys before the
+ * transaction). A read of a key interval inside a transaction (as etcd's lock and election recipes
  * issue) runs right after the kv transaction, so it sees the transaction's writes and possibly
  * later ones; its header says the revision it read at. What kv transactions cannot express is
- * refused before anything runs: a compare over a key interval, a delete of an interval, {@code
- * ignore_value} and nested transactions. Stateless; thread-safe.
+ * refused before anything runs: {@code ignore_value}. Stateless; thread-safe.
  */
 final class TxnRunner {
   private static final int LEASE_TARGET = 4;
@@ -42,58 +42,92 @@ final class TxnRunner {
     this.ranges = ranges;
   }
 
-  /** One etcd op of a branch: its kv op (null for a deferred interval read) and its request. */
-  private record Planned(RequestOp request, TxnOp op) {}
+  /**
+   * One etcd op of a branch: its request, its kv op (null for a deferred interval read) and, for a
+   * nested transaction, that transaction's plan.
+   */
+  private record Planned(RequestOp request, TxnOp op, Plan nested) {}
+
+  /** A transaction as planned: the kv transaction and the etcd ops of each branch. */
+  private record Plan(TxnRequest kv, List<Planned> success, List<Planned> failure) {}
 
   CompletionStage<TxnResponse> run(io.etcd.jetcd.api.TxnRequest request) {
-    int max = store.settings().maxTxnOps();
-    if (request.getCompareCount() > max
-        || request.getSuccessCount() > max
-        || request.getFailureCount() > max) {
+    checkOps(request, store.settings().maxTxnOps());
+    Plan plan = plan(request);
+    return store
+        .kv()
+        .txn(store.keyspaceName(), plan.kv())
+        .thenCompose(
+            result -> {
+              long revision = result.header().revision();
+              return respond(plan, result.succeeded(), result.responses(), revision)
+                  .thenApply(b -> b.setHeader(store.header(revision)).build());
+            });
+  }
+
+  /**
+   * etcd's {@code --max-txn-ops} as etcd counts it: a transaction's count is the largest of its
+   * compares, success ops and failure ops; a nested transaction gets what its parent's count left.
+   */
+  private static void checkOps(io.etcd.jetcd.api.TxnRequest request, int max) {
+    int count =
+        Math.max(
+            request.getCompareCount(),
+            Math.max(request.getSuccessCount(), request.getFailureCount()));
+    if (count > max) {
       throw EtcdErrors.tooManyOps();
     }
+    for (List<RequestOp> branch : List.of(request.getSuccessList(), request.getFailureList())) {
+      for (RequestOp op : branch) {
+        if (op.hasRequestTxn()) {
+          checkOps(op.getRequestTxn(), max - count);
+        }
+      }
+    }
+  }
+
+  private static Plan plan(io.etcd.jetcd.api.TxnRequest request) {
     List<Compare> compares = new ArrayList<>();
     for (io.etcd.jetcd.api.Compare c : request.getCompareList()) {
       compares.add(compare(c));
     }
     List<Planned> success = plan(request.getSuccessList());
     List<Planned> failure = plan(request.getFailureList());
-    TxnRequest txn = new TxnRequest(compares, ops(success), ops(failure));
-    return store
-        .kv()
-        .txn(store.keyspaceName(), txn)
-        .thenCompose(
-            result -> {
-              List<Planned> branch = result.succeeded() ? success : failure;
-              return respond(result, branch);
-            });
+    return new Plan(new TxnRequest(compares, ops(success), ops(failure)), success, failure);
   }
 
-  private CompletionStage<TxnResponse> respond(TxnResult result, List<Planned> branch) {
-    long revision = result.header().revision();
+  /**
+   * The answer to the branch of {@code plan} that ran, from kv's {@code results} for it; deferred
+   * interval reads run now, nested transactions answer with their own branch's responses.
+   */
+  private CompletionStage<TxnResponse.Builder> respond(
+      Plan plan, boolean succeeded, List<TxnOpResult> results, long revision) {
     List<CompletionStage<ResponseOp>> answers = new ArrayList<>();
     int next = 0;
-    for (Planned p : branch) {
+    for (Planned p : succeeded ? plan.success() : plan.failure()) {
       if (p.op() == null) {
         answers.add(
             ranges
                 .range(p.request().getRequestRange())
                 .thenApply(r -> ResponseOp.newBuilder().setResponseRange(inner(r)).build()));
+      } else if (p.nested() != null) {
+        TxnOpResult.Txn nested = (TxnOpResult.Txn) results.get(next++);
+        answers.add(
+            respond(p.nested(), nested.succeeded(), nested.responses(), revision)
+                .thenApply(
+                    // etcd leaves a nested response's header empty.
+                    b ->
+                        ResponseOp.newBuilder()
+                            .setResponseTxn(b.setHeader(ResponseHeader.getDefaultInstance()))
+                            .build()));
       } else {
         answers.add(
             CompletableFuture.completedFuture(
-                response(p.request(), result.responses().get(next++), revision)));
+                response(p.request(), results.get(next++), revision)));
       }
     }
-    CompletableFuture<TxnResponse> all = new CompletableFuture<>();
-    collect(
-        answers,
-        0,
-        new ArrayList<>(),
-        all,
-        TxnResponse.newBuilder()
-            .setHeader(store.header(revision))
-            .setSucceeded(result.succeeded()));
+    CompletableFuture<TxnResponse.Builder> all = new CompletableFuture<>();
+    collect(answers, 0, new ArrayList<>(), all, TxnResponse.newBuilder().setSucceeded(succeeded));
     return all;
   }
 
@@ -101,10 +135,10 @@ final class TxnRunner {
       List<CompletionStage<ResponseOp>> answers,
       int i,
       List<ResponseOp> done,
-      CompletableFuture<TxnResponse> all,
+      CompletableFuture<TxnResponse.Builder> all,
       TxnResponse.Builder b) {
     if (i == answers.size()) {
-      all.complete(b.addAllResponses(done).build());
+      all.complete(b.addAllResponses(done));
       return;
     }
     answers
@@ -140,6 +174,8 @@ final class TxnRunner {
         delete.prevKvs().forEach(kv -> b.addPrevKvs(EtcdStore.toEtcd(kv, false)));
         yield ResponseOp.newBuilder().setResponseDeleteRange(b).build();
       }
+      case TxnOpResult.Txn nested ->
+          throw new IllegalStateException("a nested transaction's result is answered by respond");
       case TxnOpResult.Get get -> {
         RangeRequest r = request.getRequestRange();
         RangeResponse.Builder b = RangeResponse.newBuilder().setHeader(header);
@@ -168,19 +204,20 @@ final class TxnRunner {
     for (RequestOp r : requests) {
       planned.add(
           switch (r.getRequestCase()) {
-            case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()));
-            case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()));
+            case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()), null);
+            case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()), null);
             case REQUEST_RANGE -> {
               RangeRequest range = r.getRequestRange();
               KeyRange keys = KeyRange.of(range.getKey(), range.getRangeEnd());
               boolean simple = keys.kind() == KeyRange.Kind.SINGLE && range.getRevision() == 0;
-              yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null);
+              yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null, null);
             }
-            case REQUEST_TXN ->
-                throw EtcdErrors.unsupported(
-                    "nested transactions are not supported; flatten the request");
-            default ->
-                throw EtcdErrors.invalid("etcdserver: an operation of the txn request is empty");
+            case REQUEST_TXN -> {
+              Plan nested = plan(r.getRequestTxn());
+              yield new Planned(r, new TxnOp.Txn(nested.kv()), nested);
+            }
+            // etcd's answer to an empty op (checkRequestOp)
+            default -> throw EtcdErrors.keyNotFound();
           });
     }
     return planned;
@@ -200,21 +237,28 @@ final class TxnRunner {
         new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
   }
 
+  /** A delete of one key or of an interval; its key is never empty, as etcd checks. */
   private static TxnOp delete(DeleteRangeRequest d) {
-    KeyRange keys = KeyRange.of(d.getKey(), d.getRangeEnd());
-    if (keys.kind() != KeyRange.Kind.SINGLE) {
-      throw EtcdErrors.unsupported(
-          "a delete of a key interval inside a transaction is not supported; delete single keys");
+    if (d.getKey().isEmpty()) {
+      throw EtcdErrors.emptyKey();
     }
-    return new TxnOp.Delete(keys.key(), d.getPrevKv());
+    return KeyRange.of(d.getKey(), d.getRangeEnd()).delete(d.getPrevKv());
   }
 
+  /**
+   * etcd's compare as kv's, over the compare's key interval when it has a range end. As etcd's
+   * {@code checkTxnRequest}, a compare's key is never empty, not even with range end {@code "\0"}.
+   */
   private static Compare compare(io.etcd.jetcd.api.Compare c) {
-    if (!c.getRangeEnd().isEmpty()) {
-      throw EtcdErrors.unsupported(
-          "a compare over a key interval is not supported; compare single keys");
+    if (c.getKey().isEmpty()) {
+      throw EtcdErrors.emptyKey();
     }
-    String key = EtcdStore.key(c.getKey());
+    return KeyRange.of(c.getKey(), c.getRangeEnd()).over(single(c));
+  }
+
+  /** The compare on the request's key alone ({@link KeyRange#over} moves it onto the interval). */
+  private static Compare single(io.etcd.jetcd.api.Compare c) {
+    String key = EtcdStore.text(c.getKey());
     Compare.Op op =
         switch (c.getResult()) {
           case EQUAL -> Compare.Op.EQUAL;

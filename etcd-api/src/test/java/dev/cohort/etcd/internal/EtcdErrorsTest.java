@@ -43,6 +43,10 @@ class EtcdErrorsTest {
         "etcdserver: request is too large",
         of(KvError.VALUE_TOO_LARGE));
     assertStatus(Status.Code.UNAVAILABLE, "etcdserver: request timed out", of(KvError.TIMEOUT));
+    assertStatus(
+        Status.Code.FAILED_PRECONDITION,
+        "etcdserver: lease already exists",
+        of(KvError.LEASE_EXISTS));
   }
 
   @Test

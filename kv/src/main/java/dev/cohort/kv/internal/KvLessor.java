@@ -56,7 +56,8 @@ public final class KvLessor
   // Command
   public sealed interface Command extends CohortSerializable {}
 
-  public record Grant(long ttlMillis, ActorRef<Reply> replyTo) implements Command {}
+  /** Grants a lease: lease {@code id} (of this lessor), or the lessor's next id when it is 0. */
+  public record Grant(long ttlMillis, ActorRef<Reply> replyTo, long id) implements Command {}
 
   public record KeepAlive(long lease, ActorRef<Reply> replyTo) implements Command {}
 
@@ -89,7 +90,12 @@ public final class KvLessor
   // Event
   public sealed interface Event extends CohortSerializable {}
 
-  public record LeaseGranted(long id, long ttlMillis, long deadlineMillis) implements Event {}
+  /**
+   * A granted lease; {@code chosen}: its id was the client's, so it does not advance the lessor's
+   * sequence (absent, thus false, in events written before clients could choose).
+   */
+  public record LeaseGranted(long id, long ttlMillis, long deadlineMillis, boolean chosen)
+      implements Event {}
 
   public record LeaseKeptAlive(long id, long deadlineMillis) implements Event {}
 
@@ -114,17 +120,37 @@ public final class KvLessor
    * @param nextSeq the sequence of the next lease id
    * @param live leases granted and not revoked
    * @param revoking revoked leases whose partitions are not all cleared yet
+   * @param retired when each lease was revoked, for {@code lease.revoked-retention}: partitions
+   *     refuse puts naming it that long, so its id is not granted again meanwhile (absent in
+   *     snapshots taken before clients could choose ids: empty)
    */
-  public record State(long nextSeq, HashMap<Long, Lease> live, HashMap<Long, Lease> revoking)
+  public record State(
+      long nextSeq,
+      HashMap<Long, Lease> live,
+      HashMap<Long, Lease> revoking,
+      HashMap<Long, Long> retired)
       implements CohortSerializable {
 
+    public State {
+      retired = retired == null ? new HashMap<>() : retired;
+    }
+
     State copy() {
-      return new State(nextSeq, new HashMap<>(live), new HashMap<>(revoking));
+      return new State(
+          nextSeq, new HashMap<>(live), new HashMap<>(revoking), new HashMap<>(retired));
     }
 
     State granted(LeaseGranted e, int lessors) {
       live.put(e.id(), new Lease(e.id(), e.ttlMillis(), e.deadlineMillis(), List.of()));
-      return new State(Math.max(nextSeq, e.id() / lessors + 1), live, revoking);
+      return e.chosen()
+          ? this
+          : new State(Math.max(nextSeq, e.id() / lessors + 1), live, revoking, retired);
+    }
+
+    /** Whether {@code id} is granted, being revoked, or was revoked since {@code retiredSince}. */
+    boolean holds(long id, long retiredSince) {
+      Long at = retired.get(id);
+      return live.containsKey(id) || revoking.containsKey(id) || (at != null && at >= retiredSince);
     }
 
     State keptAlive(LeaseKeptAlive e) {
@@ -138,12 +164,17 @@ public final class KvLessor
       return this;
     }
 
-    /** A revoked lease waits in {@code revoking} until its partitions cleared its keys. */
-    State revoked(LeaseRevoked e) {
+    /**
+     * A revoked lease waits in {@code revoking} until its partitions cleared its keys, and in
+     * {@code retired} for {@code retentionMillis}.
+     */
+    State revoked(LeaseRevoked e, long retentionMillis) {
       Lease lease = live.remove(e.id());
       if (lease != null && !lease.partitions().isEmpty()) {
         revoking.put(e.id(), lease);
       }
+      retired.values().removeIf(at -> at < e.atMillis() - retentionMillis);
+      retired.put(e.id(), e.atMillis());
       return this;
     }
 
@@ -193,7 +224,7 @@ public final class KvLessor
 
   @Override
   public State emptyState() {
-    return new State(1, new HashMap<>(), new HashMap<>());
+    return new State(1, new HashMap<>(), new HashMap<>(), new HashMap<>());
   }
 
   @Override
@@ -263,12 +294,43 @@ public final class KvLessor
                           + settings.leaseMaxTtl().toSeconds()
                           + " seconds")));
     }
-    long id = state.nextSeq() * settings.lessors() + index;
+    boolean chosen = grant.id() != 0;
+    long retiredSince = System.currentTimeMillis() - settings.leaseRevokedRetention().toMillis();
+    if (chosen && state.holds(grant.id(), retiredSince)) {
+      return Effect()
+          .reply(
+              grant.replyTo(),
+              new Rejected(
+                  KvError.LEASE_EXISTS.rejection(
+                      "lease "
+                          + grant.id()
+                          + " exists, or was revoked less than lease.revoked-retention ago")));
+    }
+    if (chosen && !entityIdOf(grant.id(), settings.lessors()).equals(Integer.toString(index))) {
+      return Effect()
+          .reply(
+              grant.replyTo(),
+              new Rejected(
+                  KvError.INVALID_REQUEST.rejection(
+                      "lease " + grant.id() + " belongs to another lessor than " + index)));
+    }
+    long id = chosen ? grant.id() : nextFreeId(state, retiredSince);
     long now = System.currentTimeMillis();
     return Effect()
-        .persist(new LeaseGranted(id, grant.ttlMillis(), now + grant.ttlMillis()))
+        .persist(new LeaseGranted(id, grant.ttlMillis(), now + grant.ttlMillis(), chosen))
         .thenRun(s -> metrics.leases(index, s.live().size()))
         .thenReply(grant.replyTo(), s -> stateOf(s.live().get(id), now, false));
+  }
+
+  /** The lessor's next sequence id that no lease a client chose holds (or held recently). */
+  private long nextFreeId(State state, long retiredSince) {
+    long seq = state.nextSeq();
+    long id = seq * settings.lessors() + index;
+    while (state.holds(id, retiredSince)) {
+      seq++;
+      id = seq * settings.lessors() + index;
+    }
+    return id;
   }
 
   private ReplyEffect<Event, State> onKeepAlive(State state, KeepAlive keepAlive) {
@@ -392,7 +454,9 @@ public final class KvLessor
         .onEvent(LeaseGranted.class, (state, e) -> state.granted(e, settings.lessors()))
         .onEvent(LeaseKeptAlive.class, State::keptAlive)
         .onEvent(LeaseAttached.class, State::attached)
-        .onEvent(LeaseRevoked.class, State::revoked)
+        .onEvent(
+            LeaseRevoked.class,
+            (state, e) -> state.revoked(e, settings.leaseRevokedRetention().toMillis()))
         .onEvent(RevocationFinished.class, State::finished)
         .build();
   }

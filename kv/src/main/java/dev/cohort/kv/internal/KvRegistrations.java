@@ -42,6 +42,9 @@ public final class KvRegistrations implements KryoRegistrations {
     r.add(1016, KeyspaceInfo.class);
     r.add(1017, Change.class);
     r.add(1018, Filter.class);
+    r.add(1019, TxnOp.Txn.class);
+    r.add(1020, TxnOpResult.Txn.class);
+    r.add(1021, TxnOp.DeleteRange.class);
 
     // partition
     r.add(1100, KvPartition.Txn.class);

@@ -225,7 +225,12 @@ public final class KvServiceImpl implements Kv {
 
   @Override
   public CompletionStage<LeaseGrant> grantLease(Duration ttl) {
-    return leases.grant(ttl);
+    return leases.grant(0, ttl);
+  }
+
+  @Override
+  public CompletionStage<LeaseGrant> grantLease(long id, Duration ttl) {
+    return leases.grant(id, ttl);
   }
 
   @Override

@@ -33,7 +33,8 @@ final class Leases {
     this.calls = calls;
   }
 
-  CompletionStage<LeaseGrant> grant(Duration ttl) {
+  /** Grants lease {@code id} (at its lessor), or a new id at a lessor chosen at random if 0. */
+  CompletionStage<LeaseGrant> grant(long id, Duration ttl) {
     return calls.call(
         "",
         "lease_grant",
@@ -48,9 +49,15 @@ final class Leases {
                     + ".."
                     + settings.leaseMaxTtl().toSeconds());
           }
-          int lessor = ThreadLocalRandom.current().nextInt(settings.lessors());
+          if (id < 0) {
+            throw KvError.INVALID_REQUEST.exception("a lease id must not be negative");
+          }
+          String lessor =
+              id == 0
+                  ? Integer.toString(ThreadLocalRandom.current().nextInt(settings.lessors()))
+                  : KvLessor.entityIdOf(id, settings.lessors());
           return asks.<KvLessor.Command, KvLessor.Reply>ask(
-                  asks.lessor(Integer.toString(lessor)), r -> new KvLessor.Grant(ttl.toMillis(), r))
+                  asks.lessor(lessor), r -> new KvLessor.Grant(ttl.toMillis(), r, id))
               .thenApply(
                   reply -> {
                     KvLessor.LeaseState s = answer(reply);

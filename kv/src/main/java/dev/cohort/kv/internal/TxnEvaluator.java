@@ -158,31 +158,65 @@ final class TxnEvaluator {
     return new Decision(List.copyOf(mutations), revoke.lease(), Done::new);
   }
 
+  /** Whether every compare of {@code txn} holds in {@code view} (an interval: for each key). */
   static boolean comparesHold(Overlay view, TxnRequest txn) {
     for (Compare compare : txn.compare()) {
-      if (!compare.holds(view.get(compare.key()))) {
+      if (!holds(view, compare)) {
         return false;
       }
     }
     return true;
   }
 
-  /** Runs {@code ops} in order on a scratch view, so a get after a put sees the put. */
+  private static boolean holds(Overlay view, Compare compare) {
+    if (!compare.isRange()) {
+      return compare.holds(view.get(compare.key()));
+    }
+    String end = compare.rangeEnd().isEmpty() ? null : compare.rangeEnd();
+    Set<String> keys = view.keysIn(compare.key(), end);
+    if (keys.isEmpty()) {
+      return compare.holds(null);
+    }
+    for (String key : keys) {
+      if (!compare.holds(view.get(key))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Runs {@code ops} in order on a scratch view, so a get after a put sees the put. A nested
+   * transaction's compares are evaluated against {@code view}, the keys before the branch ran (etcd
+   * evaluates every compare of a transaction before any op), and its chosen branch's ops run in
+   * place, on the same scratch view.
+   */
   static Branch runBranch(Overlay view, List<TxnOp> ops, long revision) {
     Overlay scratch = view.child();
     List<Mutation> mutations = new ArrayList<>();
     List<TxnOpResult> results = new ArrayList<>(ops.size());
+    Rejection problem = run(view, scratch, ops, revision, mutations, results);
+    if (problem != null) {
+      return new Branch(List.of(), List.of(), problem);
+    }
+    return new Branch(List.copyOf(mutations), List.copyOf(results), null);
+  }
+
+  private static Rejection run(
+      Overlay before,
+      Overlay scratch,
+      List<TxnOp> ops,
+      long revision,
+      List<Mutation> mutations,
+      List<TxnOpResult> results) {
     for (TxnOp op : ops) {
       switch (op) {
         case TxnOp.Put put -> {
           KeyValue prev = scratch.get(put.key());
           PutOptions o = put.options() == null ? PutOptions.NONE : put.options();
           if (o.ignoreLease() && prev == null) {
-            return new Branch(
-                List.of(),
-                List.of(),
-                KvError.KEY_NOT_FOUND.rejection(
-                    "ignoreLease needs an existing key; '" + put.key() + "' has none"));
+            return KvError.KEY_NOT_FOUND.rejection(
+                "ignoreLease needs an existing key; '" + put.key() + "' has none");
           }
           long lease = o.ignoreLease() ? prev.lease() : o.lease();
           KeyValue kv =
@@ -209,9 +243,32 @@ final class TxnEvaluator {
           List<KeyValue> prevKvs = delete.prevKv() && prev != null ? List.of(prev) : List.of();
           results.add(new TxnOpResult.Delete(prev == null ? 0 : 1, prevKvs));
         }
+        case TxnOp.DeleteRange range -> {
+          List<KeyValue> prevKvs = new ArrayList<>();
+          Set<String> keys = scratch.keysIn(range.from(), range.to().isEmpty() ? null : range.to());
+          for (String key : keys) {
+            if (range.prevKv()) {
+              prevKvs.add(scratch.get(key));
+            }
+            scratch.delete(key);
+            mutations.add(new DeleteKey(key));
+          }
+          results.add(new TxnOpResult.Delete(keys.size(), List.copyOf(prevKvs)));
+        }
+        case TxnOp.Txn nested -> {
+          boolean held = comparesHold(before, nested.txn());
+          List<TxnOpResult> inner = new ArrayList<>();
+          TxnRequest t = nested.txn();
+          Rejection p =
+              run(before, scratch, held ? t.success() : t.failure(), revision, mutations, inner);
+          if (p != null) {
+            return p;
+          }
+          results.add(new TxnOpResult.Txn(held, inner));
+        }
       }
     }
-    return new Branch(List.copyOf(mutations), List.copyOf(results), null);
+    return null;
   }
 
   /**
@@ -228,6 +285,9 @@ final class TxnEvaluator {
             put -> revokedLease(state, revokedInBatch, put));
     if (p != null) {
       return p;
+    }
+    if (partitions > 1 && TxnRules.needsOnePartition(txn)) {
+      return KvError.MALFORMED_TXN.rejection(TxnRules.INTERVAL_ONE_PARTITION);
     }
     if (!foreign.isEmpty()) {
       // The edge splits a cross-partition transaction per partition; this is a routing bug.

@@ -151,11 +151,21 @@ final class TxnParticipant {
 
   // ---------------------------------------------------------------------------------- locks
 
-  /** Every key {@code txn} names (compares and both branches); null entries are skipped. */
+  /**
+   * Every key {@code txn} names (compares and both branches, nested transactions' too); null
+   * entries are skipped. A compare over an interval and a delete of one count their first key only:
+   * they run in keyspaces of one partition, where no transaction is ever prepared, so no key there
+   * is locked.
+   */
   private static Set<String> keysOf(TxnRequest txn) {
     Set<String> keys = new TreeSet<>();
+    addKeys(txn, keys);
+    return keys;
+  }
+
+  private static void addKeys(TxnRequest txn, Set<String> keys) {
     if (txn == null) {
-      return keys;
+      return;
     }
     for (Compare c : txn.compare()) {
       if (c != null && c.key() != null) {
@@ -164,12 +174,13 @@ final class TxnParticipant {
     }
     for (List<TxnOp> branch : List.of(txn.success(), txn.failure())) {
       for (TxnOp op : branch) {
-        if (op != null && op.key() != null) {
+        if (op instanceof TxnOp.Txn nested) {
+          addKeys(nested.txn(), keys);
+        } else if (op != null && op.key() != null) {
           keys.add(op.key());
         }
       }
     }
-    return keys;
   }
 
   /**
@@ -336,6 +347,10 @@ final class TxnParticipant {
                   "cross-partition transaction " + prepare.txnId() + " already finished")));
     }
     Rejection problem = evaluator.checkTxn(state, Set.of(), prepare.txn());
+    if (problem == null && TxnRules.hasNested(prepare.txn())) {
+      // The router runs a transaction with a nested one in one partition only.
+      problem = KvError.MALFORMED_TXN.rejection(TxnRules.NESTED_ONE_PARTITION);
+    }
     if (problem != null) {
       return effects.reply(prepare.replyTo(), new Rejected(problem));
     }

@@ -2,6 +2,7 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.KeyspaceInfo;
+import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.TxnOp;
@@ -71,6 +72,12 @@ final class TxnRouter {
                 Set<Integer> partitions = new TreeSet<>();
                 for (String key : keys) {
                   partitions.add(Keys.partitionOf(key, ks.partitions()));
+                }
+                if (ks.partitions() > 1 && TxnRules.needsOnePartition(txn)) {
+                  throw KvError.MALFORMED_TXN.exception(TxnRules.INTERVAL_ONE_PARTITION);
+                }
+                if (partitions.size() > 1 && TxnRules.hasNested(txn)) {
+                  throw KvError.MALFORMED_TXN.exception(TxnRules.NESTED_ONE_PARTITION);
                 }
                 if (partitions.size() > 1) {
                   return twoPhase(ks, txn, trace);
@@ -184,17 +191,24 @@ final class TxnRouter {
   private List<CompletionStage<KvLessor.LeaseState>> attachLeases(
       String entityId, List<TxnOp> success, List<TxnOp> failure) {
     Set<Long> used = new TreeSet<>();
-    for (List<TxnOp> branch : List.of(success, failure)) {
-      for (TxnOp op : branch) {
-        if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
-          used.add(put.options().lease());
-        }
-      }
-    }
+    addLeases(success, used);
+    addLeases(failure, used);
     List<CompletionStage<KvLessor.LeaseState>> attaches = new ArrayList<>();
     for (long lease : used) {
       attaches.add(leases.attach(lease, entityId));
     }
     return attaches;
+  }
+
+  /** The leases the puts of {@code ops} name, nested transactions' included. */
+  private static void addLeases(List<TxnOp> ops, Set<Long> into) {
+    for (TxnOp op : ops) {
+      if (op instanceof TxnOp.Put put && put.options() != null && put.options().lease() != 0) {
+        into.add(put.options().lease());
+      } else if (op instanceof TxnOp.Txn nested) {
+        addLeases(nested.txn().success(), into);
+        addLeases(nested.txn().failure(), into);
+      }
+    }
   }
 }

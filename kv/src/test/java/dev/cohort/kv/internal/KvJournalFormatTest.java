@@ -56,12 +56,12 @@ class KvJournalFormatTest {
         new KvPartition.State(6, 2, 2_000, false, kvs, history, revoked, 42, 0, null, null, null),
         new KeyspaceRegistry.KeyspaceCreated(new KeyspaceInfo("orders", "cp", 8, 4, 1_000, false)),
         new KeyspaceRegistry.KeyspaceDeleted("orders", 2_000),
-        new KvLessor.LeaseGranted(17, 10_000, 99_000),
+        new KvLessor.LeaseGranted(17, 10_000, 99_000, false),
         new KvLessor.LeaseKeptAlive(17, 109_000),
         new KvLessor.LeaseAttached(17, "default:0:64:3"),
         new KvLessor.LeaseRevoked(17, 110_000, true),
         new KvLessor.RevocationFinished(17),
-        new KvLessor.State(3, live, new HashMap<>()));
+        new KvLessor.State(3, live, new HashMap<>(), null));
   }
 
   private static Map<String, byte[]> fixture() throws IOException {

@@ -34,11 +34,7 @@ import org.junit.jupiter.api.Test;
  * RevisionsMatchModel, VersionsMatchModel, RejectedChangesNothing, RecoveryRebuildsState.
  */
 class KvPartitionModelTest {
-  private static final ActorTestKit testKit =
-      ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on"))
-              .withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = PartitionTestKits.serializing();
   private static final KvSettings SETTINGS =
       KvSettings.create(
           ConfigFactory.parseString(
@@ -57,13 +53,7 @@ class KvPartitionModelTest {
 
   @BeforeEach
   void create() {
-    es =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            KvPartition.create(
-                KvPartition.entityId("model", 1, PARTITIONS, 0),
-                SETTINGS,
-                KvMetrics.get(testKit.system())));
+    es = PartitionTestKits.partition(testKit, SETTINGS, "model", PARTITIONS);
     es.clear();
   }
 
@@ -393,6 +383,10 @@ class KvPartitionModelTest {
                   prev == null ? 0 : 1,
                   delete.prevKv() && prev != null ? List.of(prev) : List.of()));
         }
+        case TxnOp.Txn nested ->
+            throw new AssertionError("randomOps makes no nested transactions (KvNestedTxnTest)");
+        case TxnOp.DeleteRange range ->
+            throw new AssertionError("randomOps deletes no intervals (KvNestedTxnTest)");
       }
     }
     boolean rejectedLease =
@@ -453,6 +447,14 @@ class KvPartitionModelTest {
         TxnOpResult.Delete a = assertInstanceOf(TxnOpResult.Delete.class, actual, where);
         assertEquals(d.deleted(), a.deleted(), where);
         assertEquals(d.prevKvs().size(), a.prevKvs().size(), where);
+      }
+      case TxnOpResult.Txn t -> {
+        TxnOpResult.Txn a = assertInstanceOf(TxnOpResult.Txn.class, actual, where);
+        assertEquals(t.succeeded(), a.succeeded(), where);
+        assertEquals(t.responses().size(), a.responses().size(), where);
+        for (int i = 0; i < t.responses().size(); i++) {
+          assertSameResult(t.responses().get(i), a.responses().get(i), where);
+        }
       }
     }
   }
