@@ -210,10 +210,10 @@ class ApKeyspacesClusterTest {
     assertEquals(local(1, "merkle", "only-on-1"), local(2, "merkle", "only-on-1"));
     ApRepairResult again = join(cluster.ks(2, "merkle").repair());
     assertEquals(0, again.rangesDiffering(), again.toString());
+    String scrape = Metrics.get(cluster.kits.get(0).system()).scrape();
     assertTrue(
-        Metrics.get(cluster.kits.get(0).system())
-            .scrape()
-            .contains("cohort_kv_ap_streaming_bytes_total{direction=\"in\"}"));
+        scrape.contains("cohort_kv_ap_streaming_bytes_total{direction=\"in\",stream=\"repair\"}"),
+        scrape.lines().filter(l -> l.contains("streaming")).toList().toString());
   }
 
   /** A read at ALL that finds a stale replica returns the newest entry and repairs the others. */

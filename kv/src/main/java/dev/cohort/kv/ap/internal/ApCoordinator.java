@@ -125,18 +125,21 @@ final class ApCoordinator {
   // ---------------------------------------------------------------------------------- writes
 
   /**
-   * Writes {@code entry} at {@code c}; completes with the newest entry the acknowledging replicas
-   * held before (null: none).
+   * Writes {@code entry} at {@code c} to the key's write set: while ranges move, a replica beyond
+   * the natural ones needs one more acknowledgement each (Cassandra's pending endpoints). Completes
+   * with the newest entry the acknowledging replicas held before (null: none).
    */
   CompletionStage<ApEntry> write(
       String keyspace,
       long incarnation,
-      List<String> replicasOfKey,
+      ApRing.WriteSet writeSet,
       String key,
       ApEntry entry,
       Consistency c,
       String what) {
-    int required = c.required(replicasOfKey.size());
+    List<String> replicasOfKey = writeSet.all();
+    int required =
+        c.required(writeSet.natural().size()) + replicasOfKey.size() - writeSet.natural().size();
     List<String> alive = alive(replicasOfKey);
     if (alive.size() < required) {
       return CompletableFuture.failedFuture(

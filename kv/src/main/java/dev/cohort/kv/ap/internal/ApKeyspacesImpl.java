@@ -96,12 +96,17 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     this.ring =
         new ApRing(
             cluster,
+            catalog,
             settings.virtualNodes(),
             settings.hintWindow().toMillis(),
+            settings.streamingSettle().toMillis(),
             System::currentTimeMillis);
     this.coordinator = new ApCoordinator(system, settings, self, ring, store, clock, metrics);
     this.ranges = new ApRangeReader(coordinator, ring, store, settings);
     this.repairs = new ApRepair(coordinator, ring, store, settings, metrics, io);
+    ApStreaming streaming =
+        new ApStreaming(coordinator, ring, catalog, store, repairs, this::replicationFactor);
+    streaming.onDecommission(system);
     system.systemActorOf(
         ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME, Props.empty());
     system.systemActorOf(
@@ -112,6 +117,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
             ring,
             coordinator,
             repairs,
+            streaming,
             metrics,
             io,
             this::replicationFactor),
@@ -161,6 +167,11 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
   /** This node's address as the ring names it. */
   public String self() {
     return self;
+  }
+
+  /** Whether {@code node} has streamed its ranges, as this node knows (reads use it). */
+  public boolean streamed(String node) {
+    return catalog.ready(node);
   }
 
   /** Hints this node keeps for other replicas. */
@@ -216,7 +227,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
         .thenCompose(
             v -> {
               List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
-              for (String node : ring.placement().nodes()) {
+              for (String node : ring.nodes()) {
                 if (!node.equals(self) && ring.alive(node)) {
                   spread.add(
                       coordinator
@@ -382,7 +393,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
           .write(
               name,
               incarnation,
-              replicas(key),
+              ring.writeSet(key, replicationFactor()),
               key,
               entry,
               consistency,
@@ -516,7 +527,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
           Consistency.ONE,
           () -> {
             List<CompletableFuture<Boolean>> drops = new ArrayList<>();
-            for (String node : ring.placement().nodes()) {
+            for (String node : ring.nodes()) {
               if (node.equals(self)) {
                 drops.add(store.drop(name, incarnation).thenApply(v -> true));
               } else if (ring.alive(node)) {

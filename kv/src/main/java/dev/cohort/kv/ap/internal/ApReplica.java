@@ -289,7 +289,7 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   private Behavior<Command> onCatalogPut(CatalogPut c) {
     c.departed().forEach(ring::departed);
     catalog
-        .merge(c.entries())
+        .mergeFromPeer(c.entries())
         .thenRun(
             () -> {
               if (c.replyTo() != null) {
