@@ -20,6 +20,7 @@ final class ApCatalog {
   private final Map<String, Integer> factors = new ConcurrentHashMap<>();
   private volatile boolean loaded;
   private volatile boolean heardFromPeer;
+  private volatile boolean anyReady;
 
   /** Ids of ready marks: {@code ~ready/<node address>:0} (no keyspace name starts with '~'). */
   private static final String READY = "~ready/";
@@ -34,7 +35,7 @@ final class ApCatalog {
       synchronized (this) {
         if (!loaded) {
           Map<String, Integer> stored = store.catalog();
-          stored.forEach(factors::putIfAbsent);
+          stored.forEach(this::remember);
           loaded = true;
           factors.forEach(
               (id, value) -> {
@@ -93,12 +94,7 @@ final class ApCatalog {
     if (store.isOpen()) {
       load();
     }
-    for (String id : factors.keySet()) {
-      if (id.startsWith(READY)) {
-        return true;
-      }
-    }
-    return false;
+    return anyReady;
   }
 
   /** The catalog entry that marks {@code node} ready, as sent to other nodes. */
@@ -134,11 +130,22 @@ final class ApCatalog {
     List<CompletableFuture<Void>> writes = new ArrayList<>();
     entries.forEach(
         (id, rf) -> {
-          if (factors.putIfAbsent(id, rf) == null && loaded) {
+          if (remember(id, rf) && loaded) {
             writes.add(persist(id, rf));
           }
         });
     return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+  }
+
+  /** Adds an entry to memory; answers whether it was new. */
+  private boolean remember(String id, int value) {
+    if (factors.putIfAbsent(id, value) != null) {
+      return false;
+    }
+    if (id.startsWith(READY)) {
+      anyReady = true;
+    }
+    return true;
   }
 
   private CompletableFuture<Void> persist(String id, int value) {

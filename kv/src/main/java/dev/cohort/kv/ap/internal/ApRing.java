@@ -29,11 +29,11 @@ import org.apache.pekko.cluster.MemberStatus;
  * joining node is <em>pending</em> until {@link ApStreaming} marks it). The <em>target</em>
  * placement is where the ring is going: pending joiners in, leaving and exiting members out. A
  * write goes to the key's replicas in both, and for {@code settle} after the natural placement
- * changed also to its replicas in the previous one (nodes learn a change at slightly different
- * times), and needs one more acknowledgement per replica beyond the natural ones ({@link
- * WriteSet}), so that a level met on one placement is met on each. If no node of the ring is ready
- * (a new cluster, or one written before streaming existed), every node but a pending self is
- * natural. Thread-safe.
+ * changed also to its replicas in the previous one that are still on the ring (nodes learn a change
+ * at slightly different times), and needs one more acknowledgement per replica beyond the natural
+ * ones ({@link WriteSet}), so that a level met on one placement is met on each. If no node of the
+ * ring is ready (a new cluster, or one written before streaming existed), every node but a pending
+ * self is natural. Thread-safe.
  */
 final class ApRing {
   private final Cluster cluster;
@@ -140,9 +140,13 @@ final class ApRing {
     return current;
   }
 
-  /** The placement once pending joiners have streamed and leaving members have left. */
+  /**
+   * The placement once pending joiners have streamed and leaving members have left. A departed node
+   * that never finished streaming holds nothing worth waiting for: it is left out.
+   */
   ApPlacement target() {
     Set<String> nodes = ringNodes(true);
+    nodes.removeIf(n -> departed.containsKey(n) && pending(n));
     ApPlacement current = target;
     if (current == null || !current.nodes().equals(List.copyOf(nodes))) {
       current = new ApPlacement(nodes, virtualNodes);
@@ -158,7 +162,12 @@ final class ApRing {
     all.addAll(target().replicas(key, rf));
     ApPlacement before = previous;
     if (before != null && clock.getAsLong() - naturalSince < settleMillis) {
-      all.addAll(before.replicas(key, rf));
+      Set<String> onRing = ringNodes(false);
+      for (String node : before.replicas(key, rf)) {
+        if (onRing.contains(node)) {
+          all.add(node);
+        }
+      }
     }
     return new WriteSet(naturalReplicas, List.copyOf(all));
   }
