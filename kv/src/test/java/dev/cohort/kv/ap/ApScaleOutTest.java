@@ -126,7 +126,9 @@ class ApScaleOutTest {
       writer.join();
       reader.join();
 
-      assertTrue(stale.isEmpty(), "stale quorum reads: " + stale);
+      assertTrue(
+          stale.isEmpty(),
+          "stale quorum reads: " + stale + " (of " + reads + " reads; failed: " + readErrors + ")");
       assertTrue(readsDuringJoin > 0, "no read ran while the 4th node joined and streamed");
       String newcomer = cluster.impl(fourth).self();
       int onNewcomer = 0;
