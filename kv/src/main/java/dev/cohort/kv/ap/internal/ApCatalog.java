@@ -1,6 +1,7 @@
 package dev.cohort.kv.ap.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +69,7 @@ final class ApCatalog {
 
   /** The keyspace incarnations this node knows, by {@code name:incarnation}, with their factors. */
   Map<String, Integer> keyspaces() {
-    Map<String, Integer> keyspaces = new java.util.HashMap<>(snapshot());
+    Map<String, Integer> keyspaces = new HashMap<>(snapshot());
     keyspaces.keySet().removeIf(id -> id.startsWith(READY));
     return keyspaces;
   }

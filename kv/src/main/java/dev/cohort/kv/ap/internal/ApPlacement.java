@@ -4,6 +4,7 @@ import dev.cohort.sharding.ConsistentHashRing;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * Where AP keys live for one membership: sharding's consistent-hash ring over the nodes' addresses
@@ -62,7 +63,7 @@ final class ApPlacement {
    * the replicas of its upper bound on each ring.
    */
   List<Movement> movements(ApPlacement other, int rf) {
-    java.util.TreeSet<Long> cuts = new java.util.TreeSet<>(java.lang.Long::compareUnsigned);
+    TreeSet<Long> cuts = new TreeSet<>(Long::compareUnsigned);
     for (long p : ring.points()) {
       cuts.add(p);
     }
