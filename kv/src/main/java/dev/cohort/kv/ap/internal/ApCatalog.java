@@ -115,8 +115,11 @@ final class ApCatalog {
 
   /** Merges a catalog another node sent. */
   CompletableFuture<Void> mergeFromPeer(Map<String, Integer> entries) {
+    CompletableFuture<Void> stored = merge(entries);
+    // Only now: merge puts the entries in memory before it returns, and a node deciding what to
+    // stream must see them once it sees this flag.
     heardFromPeer = true;
-    return merge(entries);
+    return stored;
   }
 
   /** Adds the entries this node did not know; completes once they are on disk. */

@@ -7,6 +7,7 @@ import dev.cohort.kv.ap.Consistency;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,6 +76,24 @@ final class ApCoordinator {
   <T> CompletionStage<T> ask(String node, Function<ActorRef<T>, ApReplica.Command> message) {
     return AskPattern.ask(
         replica(node), message::apply, settings.requestTimeout(), system.scheduler());
+  }
+
+  /**
+   * Sends catalog entries to every other live node of the ring; completes when all answered or
+   * failed (the periodic exchange reaches the others later).
+   */
+  CompletableFuture<Void> spreadCatalog(Map<String, Integer> entries) {
+    List<CompletableFuture<ApReplica.CatalogStored>> sent = new ArrayList<>();
+    for (String node : ring.nodes()) {
+      if (!node.equals(self) && ring.alive(node)) {
+        sent.add(
+            this.<ApReplica.CatalogStored>ask(
+                    node, r -> new ApReplica.CatalogPut(entries, Map.of(), r))
+                .toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .handle((v, failure) -> null);
   }
 
   Duration timeout() {

@@ -222,24 +222,11 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
             ? replicationFactor
             : Math.min(settings.defaultReplicationFactor(), servingMembers());
     Map<String, Integer> entry = Map.of(ApCatalog.id(name, incarnation), rf);
+    // Nodes that miss it now learn it from the periodic catalog exchange.
     return catalog
         .merge(entry)
-        .thenCompose(
-            v -> {
-              List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
-              for (String node : ring.nodes()) {
-                if (!node.equals(self) && ring.alive(node)) {
-                  spread.add(
-                      coordinator
-                          .<ApReplica.CatalogStored>ask(
-                              node, r -> new ApReplica.CatalogPut(entry, Map.of(), r))
-                          .toCompletableFuture());
-                }
-              }
-              // Nodes that miss it now learn it from the periodic catalog exchange.
-              return CompletableFuture.allOf(spread.toArray(CompletableFuture[]::new))
-                  .handle((x, failure) -> rf);
-            });
+        .thenCompose(v -> coordinator.spreadCatalog(entry))
+        .thenApply(v -> rf);
   }
 
   private int servingMembers() {

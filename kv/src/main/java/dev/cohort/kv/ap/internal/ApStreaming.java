@@ -230,21 +230,6 @@ final class ApStreaming {
   private CompletableFuture<Void> announceReady() {
     return catalog
         .markReady(self)
-        .thenCompose(
-            v -> {
-              List<CompletableFuture<ApReplica.CatalogStored>> told = new ArrayList<>();
-              for (String node : ring.nodes()) {
-                if (!node.equals(self) && ring.alive(node)) {
-                  told.add(
-                      coordinator
-                          .<ApReplica.CatalogStored>ask(
-                              node,
-                              r -> new ApReplica.CatalogPut(ApCatalog.readyMark(self), Map.of(), r))
-                          .toCompletableFuture());
-                }
-              }
-              return CompletableFuture.allOf(told.toArray(CompletableFuture[]::new))
-                  .handle((x, failure) -> (Void) null);
-            });
+        .thenCompose(v -> coordinator.spreadCatalog(ApCatalog.readyMark(self)));
   }
 }

@@ -46,9 +46,7 @@ class ApPlacementTest {
   @Test
   void aFourthNodeMovesOnlyTheRangesTheRingGivesIt() {
     ApPlacement before = new ApPlacement(THREE, 16);
-    List<String> four = new ArrayList<>(THREE);
-    four.add(FOURTH);
-    ApPlacement after = new ApPlacement(four, 16);
+    ApPlacement after = new ApPlacement(withFourth(), 16);
     List<ApPlacement.Range> newRanges = after.ranges(2);
     int moved = 0;
     int keys = 20_000;
@@ -81,9 +79,7 @@ class ApPlacementTest {
   @Test
   void movementsCarryEachKeysReplicasOnBothRings() {
     ApPlacement before = new ApPlacement(THREE, 16);
-    List<String> four = new ArrayList<>(THREE);
-    four.add(FOURTH);
-    ApPlacement after = new ApPlacement(four, 16);
+    ApPlacement after = new ApPlacement(withFourth(), 16);
     List<ApPlacement.Movement> movements = before.movements(after, 3);
     assertEquals(64, movements.size(), "the union of both rings' points");
     List<ApPlacement.Range> asRanges = new ArrayList<>();
@@ -107,6 +103,12 @@ class ApPlacementTest {
       assertEquals(movements.get(i).from(), leaving.get(i).to(), "leaving mirrors joining");
       assertEquals(movements.get(i).to(), leaving.get(i).from(), "leaving mirrors joining");
     }
+  }
+
+  private static List<String> withFourth() {
+    List<String> four = new ArrayList<>(THREE);
+    four.add(FOURTH);
+    return four;
   }
 
   private static ApPlacement.Range rangeOf(List<ApPlacement.Range> ranges, long token) {
