@@ -37,7 +37,7 @@ final class ApStreaming {
   private final ApRepair repairs;
   private final ApMaintenance.Factors factors;
   private final String self;
-  private final boolean startedWithData;
+  private final boolean readyFromBefore;
 
   ApStreaming(
       ApCoordinator coordinator,
@@ -53,17 +53,19 @@ final class ApStreaming {
     this.repairs = repairs;
     this.factors = factors;
     this.self = coordinator.self();
-    // A node that already held AP data when it started was a replica before streaming existed
-    // (or before a restart): it is ready without streaming.
-    this.startedWithData = store.isOpen() && !store.keyspaces().isEmpty();
+    boolean hadData = store.isOpen() && !store.keyspaces().isEmpty();
     // Keyspaces written before the catalog existed use the default factor: record it, so that a
     // joining node learns them and streams them too.
-    for (ApCodec.DataKey ks : startedWithData ? store.keyspaces() : List.<ApCodec.DataKey>of()) {
+    for (ApCodec.DataKey ks : hadData ? store.keyspaces() : List.<ApCodec.DataKey>of()) {
       catalog.merge(
           Map.of(
               ApCatalog.id(ks.keyspace(), ks.incarnation()),
               factors.of(ks.keyspace(), ks.incarnation())));
     }
+    // Data but no ready mark of any node: written by a version without streaming, when every node
+    // was a replica from the start. (A node restarted in the middle of its join knows other nodes'
+    // marks, and streams again: the hash trees skip what it already holds.)
+    this.readyFromBefore = hadData && !catalog.anyReady();
   }
 
   /** Streams this node's ranges to their new replicas when it is asked to leave the cluster. */
@@ -108,7 +110,7 @@ final class ApStreaming {
    * nodes are ready and which keyspaces exist), or no other node of the ring is alive.
    */
   boolean canJoin() {
-    if (catalog.heardFromPeer() || startedWithData) {
+    if (catalog.heardFromPeer() || readyFromBefore) {
       return true;
     }
     for (String node : ring.nodes()) {
@@ -123,7 +125,7 @@ final class ApStreaming {
    * Fetches every range this node takes over, then marks it ready; completes with entries fetched.
    */
   CompletableFuture<Long> join() {
-    if (startedWithData) {
+    if (readyFromBefore) {
       return announceReady().thenApply(v -> 0L);
     }
     ApPlacement natural = ring.placement();
