@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.ap.internal.ApEntry;
+import dev.cohort.observability.Metrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -143,6 +144,10 @@ class ApScaleOutTest {
         }
       }
       assertTrue(onNewcomer > KEYS / 2, "the 4th node replicates about 3/4 of the keys");
+      String scrape = Metrics.get(cluster.kits.get(fourth).system()).scrape();
+      assertTrue(
+          scrape.contains("cohort_kv_ap_streaming_bytes_total{direction=\"in\",stream=\"join\"}"),
+          "join bytes counted: " + scrape.lines().filter(l -> l.contains("streaming")).toList());
 
       int leaving = 1;
       var leavingAddress = cluster.address(leaving);

@@ -67,10 +67,16 @@ final class ApCoordinator {
     return self;
   }
 
-  /** The replica actor of {@code node} (an address), resolved without contacting it. */
+  /**
+   * The replica actor of {@code node} (an address): the registered one, else resolved by its path
+   * (only for a node that is not alive, whose messages are lost either way).
+   */
   ActorRef<ApReplica.Command> replica(String node) {
-    return replicas.computeIfAbsent(
-        node, n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
+    ActorRef<ApReplica.Command> listed = ring.replicaOf(node);
+    return listed != null
+        ? listed
+        : replicas.computeIfAbsent(
+            node, n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
   }
 
   <T> CompletionStage<T> ask(String node, Function<ActorRef<T>, ApReplica.Command> message) {

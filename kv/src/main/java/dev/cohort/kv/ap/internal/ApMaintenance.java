@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -49,6 +50,8 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   }
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  private record ReplicasListed(Receptionist.Listing listing) implements Command {}
 
   private record ReplayDone(String target) implements Command {}
 
@@ -138,6 +141,13 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     if (!settings.repairInterval().isZero()) {
       timers.startTimerWithFixedDelay(Tick.REPAIR, settings.repairInterval());
     }
+    context
+        .getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                ApReplica.KEY,
+                context.messageAdapter(Receptionist.Listing.class, ReplicasListed::new)));
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -154,6 +164,13 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
         .onMessageEquals(Tick.REPAIR, this::onRepairTick)
         .onMessageEquals(Tick.GOSSIP, this::onGossipTick)
         .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessage(
+            ReplicasListed.class,
+            listed -> {
+              ring.listed(listed.listing().getServiceInstances(ApReplica.KEY));
+              getContext().getSelf().tell(Tick.HINTS);
+              return this;
+            })
         .onMessageEquals(
             WorkDone.JOIN,
             () -> {

@@ -1,5 +1,6 @@
 package dev.cohort.kv.ap.internal;
 
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -51,6 +53,11 @@ final class ApRing {
    * A key's replicas for a write: the natural ones first, then those only pending placements add.
    */
   record WriteSet(List<String> natural, List<String> all) {}
+
+  /**
+   * Node address → its replica, for the nodes whose replica is registered (listed) and reachable.
+   */
+  private volatile Map<String, ActorRef<ApReplica.Command>> listed = Map.of();
 
   private final ApCatalog catalog;
   private final String self;
@@ -172,8 +179,14 @@ final class ApRing {
     return new WriteSet(naturalReplicas, List.copyOf(all));
   }
 
-  /** Whether {@code node} is a member that serves and that this node's failure detector trusts. */
+  /**
+   * Whether {@code node} is a member that serves, that this node's failure detector trusts, and
+   * whose replica is registered (another node's replica starts a little after the node is up).
+   */
   boolean alive(String node) {
+    if (!node.equals(self) && !listed.containsKey(node)) {
+      return false;
+    }
     var state = cluster.state();
     for (Member m : state.getMembers()) {
       if (address(m).equals(node)) {
@@ -181,6 +194,20 @@ final class ApRing {
       }
     }
     return false;
+  }
+
+  /** Replaces the registered replicas with the receptionist's latest listing. */
+  void listed(Set<ActorRef<ApReplica.Command>> replicas) {
+    Map<String, ActorRef<ApReplica.Command>> byNode = new HashMap<>();
+    for (ActorRef<ApReplica.Command> r : replicas) {
+      byNode.put(r.path().address().toString(), r);
+    }
+    listed = Map.copyOf(byNode);
+  }
+
+  /** The registered replica of {@code node}, or null when none is listed. */
+  ActorRef<ApReplica.Command> replicaOf(String node) {
+    return listed.get(node);
   }
 
   /** Whether a write missed by {@code node} should still become a hint. */

@@ -107,18 +107,11 @@ final class ApStreaming {
 
   /**
    * Whether this node may decide what to stream: it has heard a peer's catalog (so it knows which
-   * nodes are ready and which keyspaces exist), or no other node of the ring is alive.
+   * nodes are ready and which keyspaces exist), or it is the ring's only node. Not merely "no other
+   * node is alive": the others' replicas are listed only a moment after this node is up.
    */
   boolean canJoin() {
-    if (catalog.heardFromPeer() || readyFromBefore) {
-      return true;
-    }
-    for (String node : ring.nodes()) {
-      if (!node.equals(self) && ring.alive(node)) {
-        return false;
-      }
-    }
-    return true;
+    return catalog.heardFromPeer() || readyFromBefore || ring.nodes().equals(List.of(self));
   }
 
   /**
