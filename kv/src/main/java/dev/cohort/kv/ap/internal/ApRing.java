@@ -14,7 +14,8 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 
 /**
- * Which nodes are on this node's placement ring, and which of them are alive. The ring holds the
+ * Which nodes are on this node's placement ring, and which of them are alive (serving, reachable,
+ * and with their replica listed by the receptionist: see {@link ApReplica#KEY}). The ring holds the
  * cluster's members (joining, up, leaving, exiting, or down but not yet removed) and the
  * <em>departed</em> nodes: members the cluster removed after downing them (a crash, the split-brain
  * resolver), kept on the ring for {@code hints.window} as Cassandra keeps a dead node's tokens, so
