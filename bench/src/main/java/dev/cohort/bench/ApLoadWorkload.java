@@ -23,19 +23,24 @@ import java.util.stream.Stream;
  * 10-second window (the rate must stay flat as the data grows) and overall; then how long until
  * every replica holds its share, whether sampled keys read back right through every node, the read
  * rate at {@code consistency} for {@code readSeconds}, and each node's heap after a full GC,
- * resident memory and store size per key it holds.
+ * resident memory and store size per key it holds. With {@code join=N}, N more nodes then join one
+ * at a time, and each reports how long from its start until it serves its ranges (it has streamed
+ * them), the bytes it fetched, and the keys it holds.
  */
 final class ApLoadWorkload implements Bench.Workload {
   private static final String KEYSPACE = "load";
   private static final Pattern AP_KEYS =
       Pattern.compile("cohort_kv_ap_keys\\{keyspace=\"" + KEYSPACE + "\"} ([0-9.eE+]+)");
+  private static final Pattern JOIN_BYTES =
+      Pattern.compile(
+          "cohort_kv_ap_streaming_bytes_total\\{direction=\"in\",stream=\"join\"} ([0-9.eE+]+)");
   private static final Pattern HEAP_USED =
       Pattern.compile("jvm_memory_used_bytes\\{area=\"heap\"} ([0-9.eE+]+)");
 
   @Override
   public String description() {
     return "AP keyspace load on real node processes over HTTP; nodes=3 rf=3 keys=1000000"
-        + " valueBytes=100 clients=48 consistency=one sample=2000 readSeconds=30 fsync=on";
+        + " valueBytes=100 clients=48 consistency=one sample=2000 readSeconds=30 fsync=on join=0";
   }
 
   @Override
@@ -49,6 +54,7 @@ final class ApLoadWorkload implements Bench.Workload {
     int readSeconds = params.intValue("readSeconds", 30);
     String consistency = params.values().getOrDefault("consistency", "one");
     String fsync = params.values().getOrDefault("fsync", "on");
+    int join = params.intValue("join", 0);
     Path launcher = Path.of(System.getProperty("cohort.root", ".")).resolve("cohort");
     Path root = Files.createTempDirectory("cohort-bench-ap");
     Path config = root.resolve("node.conf");
@@ -234,12 +240,66 @@ final class ApLoadWorkload implements Bench.Workload {
             store / (double) (1 << 20),
             store / Math.max(1, held));
       }
+      for (int j = 0; j < join; j++) {
+        joinOne(launcher, config, root, cluster, seedPort);
+      }
     } finally {
       for (Node n : cluster) {
         n.stop();
       }
       deleteTree(root);
     }
+  }
+
+  /**
+   * Starts one more node and reports how long from its start until it lists itself among a key's
+   * replicas (it serves reads only once it has streamed its ranges), the entry bytes it fetched,
+   * and the keys its store holds once its sweep count is steady.
+   */
+  private static void joinOne(
+      Path launcher, Path config, Path root, List<Node> cluster, int seedPort) throws Exception {
+    int remotePort = freePort();
+    long start = System.nanoTime();
+    Node n =
+        Node.start(
+            launcher,
+            config,
+            root.resolve("node-" + cluster.size()),
+            freePort(),
+            remotePort,
+            seedPort);
+    cluster.add(n);
+    PlainHttp http = new PlainHttp("127.0.0.1", n.httpPort);
+    String self = "127.0.0.1:" + remotePort;
+    awaitTrue(
+        Duration.ofMinutes(30),
+        () -> {
+          n.checkAlive();
+          for (int k = 0; k < 20; k++) {
+            try {
+              if (http.send("GET", "/v1/kv/" + KEYSPACE + "/endpoints?key=" + key(k), null)
+                  .contains(self)) {
+                return true;
+              }
+            } catch (IOException notYet) {
+              return false;
+            }
+          }
+          return false;
+        });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double[] held = {-1};
+    awaitTrue(
+        Duration.ofMinutes(10),
+        () -> {
+          double before = held[0];
+          Thread.sleep(6_000);
+          held[0] = metric(n, AP_KEYS);
+          return held[0] > 0 && held[0] == before;
+        });
+    System.out.printf(
+        "bench=ap_load_join nodes=%d seconds_to_serve=%.1f streamed_in_mb=%.1f keys_held=%.0f%n",
+        cluster.size(), seconds, metric(n, JOIN_BYTES) / (1 << 20), held[0]);
   }
 
   /** Random reads of loaded keys at {@code consistency} for {@code seconds}, all clients. */

@@ -31,6 +31,13 @@ public final class ChaosCluster implements AutoCloseable {
   static final Duration START = Duration.ofSeconds(180);
 
   private final List<ChaosNode> nodes = new ArrayList<>();
+
+  /** Nodes prepared (ports, configuration, in every seed list) but not started: {@link #join}. */
+  private final List<ChaosNode> spares = new ArrayList<>();
+
+  /** Nodes that left the cluster on request: no longer expected, killed on close if still up. */
+  private final List<ChaosNode> retired = new ArrayList<>();
+
   private final List<String> lateRestarts = new ArrayList<>();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -52,6 +59,15 @@ public final class ChaosCluster implements AutoCloseable {
    */
   public static ChaosCluster start(Path root, Path work, int count, boolean partitions)
       throws Exception {
+    return start(root, work, count, count, partitions);
+  }
+
+  /**
+   * Prepares {@code prepared} nodes and starts the first {@code count} of them; {@link #join}
+   * starts the others one at a time.
+   */
+  public static ChaosCluster start(
+      Path root, Path work, int count, int prepared, boolean partitions) throws Exception {
     PostgresAdmin postgres = PostgresAdmin.fromEnvironment();
     String database = "cohort_chaos_" + System.currentTimeMillis();
     postgres.createDatabase(database);
@@ -61,7 +77,7 @@ public final class ChaosCluster implements AutoCloseable {
       List<Integer> httpPorts = new ArrayList<>();
       List<Integer> remotePorts = new ArrayList<>();
       List<String> seeds = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
+      for (int i = 0; i < prepared; i++) {
         httpPorts.add(freePort());
         remotePorts.add(freePort());
         seeds.add("127.0.0." + (i + 1) + ":" + remotePorts.get(i));
@@ -69,7 +85,7 @@ public final class ChaosCluster implements AutoCloseable {
       if (partitions) {
         cluster.firewall = Firewall.open(work.resolve("net_cls"));
       }
-      for (int i = 0; i < count; i++) {
+      for (int i = 0; i < prepared; i++) {
         Path config = work.resolve("n" + (i + 1) + ".conf");
         Files.writeString(
             config,
@@ -90,7 +106,7 @@ public final class ChaosCluster implements AutoCloseable {
                 config,
                 root.resolve("cohort"),
                 seeds);
-        cluster.nodes.add(node);
+        (i < count ? cluster.nodes : cluster.spares).add(node);
       }
       // The first seed forms the cluster; the others join it.
       cluster.startNode(cluster.nodes.getFirst());
@@ -108,6 +124,21 @@ public final class ChaosCluster implements AutoCloseable {
 
   public List<ChaosNode> nodes() {
     return List.copyOf(nodes);
+  }
+
+  /** Starts the next prepared node, which joins the cluster, and waits until all are healthy. */
+  public ChaosNode join() throws Exception {
+    ChaosNode node = spares.removeFirst();
+    nodes.add(node);
+    startNode(node);
+    awaitHealthy(START);
+    return node;
+  }
+
+  /** Stops expecting {@code node}: it was asked to leave the cluster and exits by itself. */
+  public void retire(ChaosNode node) {
+    nodes.remove(node);
+    retired.add(node);
   }
 
   public List<URI> gateways() {
@@ -242,6 +273,7 @@ public final class ChaosCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    nodes.addAll(retired);
     for (ChaosNode node : nodes) {
       if (node.alive()) {
         node.resume();

@@ -30,6 +30,8 @@ import java.time.Duration;
  * @param repairLeaves hash tree leaves per token range
  * @param scanPageKeys entries per page of a range scan between nodes
  * @param legacyDirectory where the Distributed Data files of earlier versions are imported from
+ * @param streamingSettle how long after the read placement changed writes still also go to its
+ *     previous replicas
  */
 public record ApSettings(
     int defaultReplicationFactor,
@@ -50,7 +52,8 @@ public record ApSettings(
     Duration repairInterval,
     int repairLeaves,
     int scanPageKeys,
-    Path legacyDirectory) {
+    Path legacyDirectory,
+    Duration streamingSettle) {
 
   public static ApSettings create(Config config) {
     Config c = config.getConfig("cohort.kv.ap");
@@ -75,7 +78,8 @@ public record ApSettings(
             c.getDuration("repair.interval"),
             c.getInt("repair.leaves"),
             c.getInt("scan-page-keys"),
-            directory(dataDir, c.getString("legacy-ddata-directory"), "ddata"));
+            directory(dataDir, c.getString("legacy-ddata-directory"), "ddata"),
+            c.getDuration("streaming.settle"));
     s.check();
     return s;
   }
@@ -110,6 +114,7 @@ public record ApSettings(
             + " by repair before it is purged)");
     require(repairLeaves >= 2 && repairLeaves <= 4096, "repair.leaves must be within 2..4096");
     require(scanPageKeys >= 1, "scan-page-keys must be positive");
+    require(!streamingSettle.isNegative(), "streaming.settle must not be negative");
   }
 
   private static void require(boolean condition, String message) {

@@ -49,11 +49,15 @@ final class ApTestCluster implements AutoCloseable {
             cohort.kv.ap.hints.replay-interval = 200ms
             cohort.kv.ap.repair.interval = 0s
             cohort.kv.ap.store.sync = off
+            # No extra write replicas after the nodes' start-up joins (tests count copies);
+            # ApScaleOutTest sets it.
+            cohort.kv.ap.streaming.settle = 0s
             """
                 + "cohort.node.data-dir = \""
                 + dataDir.toString().replace("\\", "/")
                 + "\"\n"
                 + extra)
+        .withFallback(ConfigFactory.parseResources("cohort-pekko.conf"))
         .withFallback(ConfigFactory.load())
         .resolve();
   }
@@ -82,6 +86,7 @@ final class ApTestCluster implements AutoCloseable {
     for (ActorTestKit kit : c.kits) {
       c.nodes.add(ApService.start(kit.system()));
     }
+    c.awaitStreamed(Duration.ofSeconds(20));
     await(
         Duration.ofSeconds(20),
         () -> {
@@ -93,6 +98,49 @@ final class ApTestCluster implements AutoCloseable {
           }
         });
     return c;
+  }
+
+  /**
+   * Starts one more node on {@code root/node-i}, joins it to the first node, starts AP keyspaces on
+   * it and waits until it is Up (not until it has streamed); answers its index.
+   */
+  int add(String name, Path root, String extra) {
+    int i = kits.size();
+    ActorTestKit kit = ActorTestKit.create(name, config(root.resolve("node-" + i), extra));
+    kits.add(kit);
+    Cluster.get(kit.system()).manager().tell(Join.create(address(0)));
+    await(
+        Duration.ofSeconds(30),
+        () -> Cluster.get(kit.system()).selfMember().status() == MemberStatus.up());
+    nodes.add(ApService.start(kit.system()));
+    return i;
+  }
+
+  /** Waits until every node knows every node has streamed its ranges (serves reads). */
+  void awaitStreamed(Duration timeout) {
+    await(
+        timeout,
+        () -> {
+          for (int i : running()) {
+            for (int j : running()) {
+              if (!impl(i).streamed(impl(j).self())) {
+                return false;
+              }
+            }
+          }
+          return true;
+        });
+  }
+
+  /** The indexes of the nodes whose actor system still runs. */
+  List<Integer> running() {
+    List<Integer> running = new ArrayList<>();
+    for (int i = 0; i < kits.size(); i++) {
+      if (!kits.get(i).system().whenTerminated().isCompleted()) {
+        running.add(i);
+      }
+    }
+    return running;
   }
 
   ApKeyspace ks(int node, String name) {

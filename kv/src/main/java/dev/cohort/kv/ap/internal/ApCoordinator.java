@@ -7,6 +7,7 @@ import dev.cohort.kv.ap.Consistency;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,15 +67,39 @@ final class ApCoordinator {
     return self;
   }
 
-  /** The replica actor of {@code node} (an address), resolved without contacting it. */
+  /**
+   * The replica actor of {@code node} (an address): the registered one, else resolved by its path
+   * (only for a node that is not alive, whose messages are lost either way).
+   */
   ActorRef<ApReplica.Command> replica(String node) {
-    return replicas.computeIfAbsent(
-        node, n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
+    ActorRef<ApReplica.Command> listed = ring.replicaOf(node);
+    return listed != null
+        ? listed
+        : replicas.computeIfAbsent(
+            node, n -> resolver.resolveActorRef(n + "/system/" + ApReplica.NAME));
   }
 
   <T> CompletionStage<T> ask(String node, Function<ActorRef<T>, ApReplica.Command> message) {
     return AskPattern.ask(
         replica(node), message::apply, settings.requestTimeout(), system.scheduler());
+  }
+
+  /**
+   * Sends catalog entries to every other live node of the ring; completes when all answered or
+   * failed (the periodic exchange reaches the others later).
+   */
+  CompletableFuture<Void> spreadCatalog(Map<String, Integer> entries) {
+    List<CompletableFuture<ApReplica.CatalogStored>> sent = new ArrayList<>();
+    for (String node : ring.nodes()) {
+      if (!node.equals(self) && ring.alive(node)) {
+        sent.add(
+            this.<ApReplica.CatalogStored>ask(
+                    node, r -> new ApReplica.CatalogPut(entries, Map.of(), r))
+                .toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .handle((v, failure) -> null);
   }
 
   Duration timeout() {
@@ -125,18 +150,21 @@ final class ApCoordinator {
   // ---------------------------------------------------------------------------------- writes
 
   /**
-   * Writes {@code entry} at {@code c}; completes with the newest entry the acknowledging replicas
-   * held before (null: none).
+   * Writes {@code entry} at {@code c} to the key's write set: while ranges move, a replica beyond
+   * the natural ones needs one more acknowledgement each (Cassandra's pending endpoints). Completes
+   * with the newest entry the acknowledging replicas held before (null: none).
    */
   CompletionStage<ApEntry> write(
       String keyspace,
       long incarnation,
-      List<String> replicasOfKey,
+      ApRing.WriteSet writeSet,
       String key,
       ApEntry entry,
       Consistency c,
       String what) {
-    int required = c.required(replicasOfKey.size());
+    List<String> replicasOfKey = writeSet.all();
+    int required =
+        c.required(writeSet.natural().size()) + replicasOfKey.size() - writeSet.natural().size();
     List<String> alive = alive(replicasOfKey);
     if (alive.size() < required) {
       return CompletableFuture.failedFuture(

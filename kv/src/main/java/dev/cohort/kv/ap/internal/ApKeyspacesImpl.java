@@ -96,12 +96,17 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     this.ring =
         new ApRing(
             cluster,
+            catalog,
             settings.virtualNodes(),
             settings.hintWindow().toMillis(),
+            settings.streamingSettle().toMillis(),
             System::currentTimeMillis);
     this.coordinator = new ApCoordinator(system, settings, self, ring, store, clock, metrics);
     this.ranges = new ApRangeReader(coordinator, ring, store, settings);
     this.repairs = new ApRepair(coordinator, ring, store, settings, metrics, io);
+    ApStreaming streaming =
+        new ApStreaming(coordinator, ring, catalog, store, repairs, this::replicationFactor);
+    streaming.onDecommission(system);
     system.systemActorOf(
         ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME, Props.empty());
     system.systemActorOf(
@@ -112,6 +117,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
             ring,
             coordinator,
             repairs,
+            streaming,
             metrics,
             io,
             this::replicationFactor),
@@ -163,6 +169,11 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
     return self;
   }
 
+  /** Whether {@code node} has streamed its ranges, as this node knows (reads use it). */
+  public boolean streamed(String node) {
+    return catalog.ready(node);
+  }
+
   /** Hints this node keeps for other replicas. */
   public long hintsPending() {
     return store.hintsPending();
@@ -211,24 +222,11 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
             ? replicationFactor
             : Math.min(settings.defaultReplicationFactor(), servingMembers());
     Map<String, Integer> entry = Map.of(ApCatalog.id(name, incarnation), rf);
+    // Nodes that miss it now learn it from the periodic catalog exchange.
     return catalog
         .merge(entry)
-        .thenCompose(
-            v -> {
-              List<CompletableFuture<ApReplica.CatalogStored>> spread = new ArrayList<>();
-              for (String node : ring.placement().nodes()) {
-                if (!node.equals(self) && ring.alive(node)) {
-                  spread.add(
-                      coordinator
-                          .<ApReplica.CatalogStored>ask(
-                              node, r -> new ApReplica.CatalogPut(entry, Map.of(), r))
-                          .toCompletableFuture());
-                }
-              }
-              // Nodes that miss it now learn it from the periodic catalog exchange.
-              return CompletableFuture.allOf(spread.toArray(CompletableFuture[]::new))
-                  .handle((x, failure) -> rf);
-            });
+        .thenCompose(v -> coordinator.spreadCatalog(entry))
+        .thenApply(v -> rf);
   }
 
   private int servingMembers() {
@@ -382,7 +380,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
           .write(
               name,
               incarnation,
-              replicas(key),
+              ring.writeSet(key, replicationFactor()),
               key,
               entry,
               consistency,
@@ -516,7 +514,7 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
           Consistency.ONE,
           () -> {
             List<CompletableFuture<Boolean>> drops = new ArrayList<>();
-            for (String node : ring.placement().nodes()) {
+            for (String node : ring.nodes()) {
               if (node.equals(self)) {
                 drops.add(store.drop(name, incarnation).thenApply(v -> true));
               } else if (ring.alive(node)) {

@@ -16,22 +16,25 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * The background work of AP keyspaces on one node: replays hints to replicas that are reachable
- * again, sweeps the store (purges tombstones and expired values past their purge time, counts live
- * keys), runs the periodic anti-entropy repair of every keyspace it holds, and sends its catalog
- * and departed nodes to the others. It follows membership to keep {@link ApRing}'s departed nodes:
- * a member removed after being downed departs (stays on the ring for the hint window), one that
- * left gracefully or comes back up does not.
+ * The background work of AP keyspaces on one node: starts this node's join streams ({@link
+ * ApStreaming}) once it is up, replays hints to replicas that are reachable again, sweeps the store
+ * (purges tombstones and expired values past their purge time, counts live keys), runs the periodic
+ * anti-entropy repair of every keyspace it holds, and sends its catalog and departed nodes to the
+ * others. It follows membership to keep {@link ApRing}'s departed nodes: a member removed after
+ * being downed departs (stays on the ring for the hint window), one that left gracefully or comes
+ * back up does not.
  *
- * <p>Invariants: at most one replay per target, one sweep and one repair run at a time; a hint is
- * removed only after its replica acknowledged it. Long work runs on the {@code io} executor and
- * reports back with a message; the actor's own state is touched only in its handlers.
+ * <p>Invariants: at most one join run at a time, at most one replay per target, one sweep and one
+ * repair run at a time; a hint is removed only after its replica acknowledged it. Long work runs on
+ * the {@code io} executor and reports back with a message; the actor's own state is touched only in
+ * its handlers.
  */
 final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   private static final int HINTS_PER_ROUND = 256;
@@ -48,11 +51,14 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
+  private record ReplicasListed(Receptionist.Listing listing) implements Command {}
+
   private record ReplayDone(String target) implements Command {}
 
   private enum WorkDone implements Command {
     SWEEP,
-    REPAIR
+    REPAIR,
+    JOIN
   }
 
   /** Answers the replication factor of a keyspace incarnation. */
@@ -67,6 +73,7 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
       ApRing ring,
       ApCoordinator coordinator,
       ApRepair repairs,
+      ApStreaming streaming,
       ApMetrics metrics,
       Executor io,
       Factors factors) {
@@ -83,6 +90,7 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
                         ring,
                         coordinator,
                         repairs,
+                        streaming,
                         metrics,
                         io,
                         factors)));
@@ -94,12 +102,14 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
   private final ApRing ring;
   private final ApCoordinator coordinator;
   private final ApRepair repairs;
+  private final ApStreaming streaming;
   private final ApMetrics metrics;
   private final Executor io;
   private final Factors factors;
   private final Set<String> replaying = new HashSet<>();
   private boolean sweeping;
   private boolean repairing;
+  private boolean joining;
 
   private ApMaintenance(
       ActorContext<Command> context,
@@ -110,6 +120,7 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
       ApRing ring,
       ApCoordinator coordinator,
       ApRepair repairs,
+      ApStreaming streaming,
       ApMetrics metrics,
       Executor io,
       Factors factors) {
@@ -120,6 +131,7 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     this.ring = ring;
     this.coordinator = coordinator;
     this.repairs = repairs;
+    this.streaming = streaming;
     this.metrics = metrics;
     this.io = io;
     this.factors = factors;
@@ -129,6 +141,13 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
     if (!settings.repairInterval().isZero()) {
       timers.startTimerWithFixedDelay(Tick.REPAIR, settings.repairInterval());
     }
+    context
+        .getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                ApReplica.KEY,
+                context.messageAdapter(Receptionist.Listing.class, ReplicasListed::new)));
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -145,6 +164,19 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
         .onMessageEquals(Tick.REPAIR, this::onRepairTick)
         .onMessageEquals(Tick.GOSSIP, this::onGossipTick)
         .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessage(
+            ReplicasListed.class,
+            listed -> {
+              ring.listed(listed.listing().getServiceInstances(ApReplica.KEY));
+              getContext().getSelf().tell(Tick.HINTS);
+              return this;
+            })
+        .onMessageEquals(
+            WorkDone.JOIN,
+            () -> {
+              joining = false;
+              return this;
+            })
         .onMessage(
             ReplayDone.class,
             done -> {
@@ -187,11 +219,45 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
       }
       case ClusterEvent.MemberUp up -> {
         ring.returned(node);
+        maybeJoin();
         getContext().getSelf().tell(Tick.HINTS);
       }
       default -> {}
     }
     return this;
+  }
+
+  // ---------------------------------------------------------------------------------- join
+
+  /**
+   * Streams this node's ranges once it serves and knows the ring (see {@link ApStreaming}); retried
+   * every hint tick until it succeeds.
+   */
+  private void maybeJoin() {
+    if (joining
+        || !streaming.pending()
+        || !ring.alive(coordinator.self())
+        || !streaming.canJoin()) {
+      return;
+    }
+    joining = true;
+    var self = getContext().getSelf();
+    var log = getContext().getLog();
+    long start = System.nanoTime();
+    CompletableFuture.supplyAsync(streaming::join, io)
+        .thenCompose(f -> f)
+        .whenComplete(
+            (fetched, failure) -> {
+              if (failure != null) {
+                log.info("AP join: streaming incomplete ({}); retrying", failure.toString());
+              } else {
+                log.info(
+                    "AP join: fetched {} entries of this node's ranges in {} ms; serving reads",
+                    fetched,
+                    (System.nanoTime() - start) / 1_000_000);
+              }
+              self.tell(WorkDone.JOIN);
+            });
   }
 
   // ---------------------------------------------------------------------------------- hints
@@ -201,7 +267,8 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
       return Behaviors.stopped();
     }
     ring.refresh();
-    List<String> onRing = ring.placement().nodes();
+    maybeJoin();
+    List<String> onRing = ring.nodes();
     for (String target : store.hintTargets()) {
       if (!onRing.contains(target)) {
         dropHints(target);
@@ -339,7 +406,7 @@ final class ApMaintenance extends AbstractBehavior<ApMaintenance.Command> {
 
   private Behavior<Command> onGossipTick() {
     var message = new ApReplica.CatalogPut(catalog.snapshot(), ring.departedNodes(), null);
-    for (String node : ring.placement().nodes()) {
+    for (String node : ring.nodes()) {
       if (!node.equals(coordinator.self()) && ring.alive(node)) {
         coordinator.replica(node).tell(message);
       }

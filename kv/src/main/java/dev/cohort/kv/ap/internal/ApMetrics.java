@@ -58,7 +58,10 @@ final class ApMetrics {
     streamedBytes =
         metrics.counter(
             "cohort_kv_ap_streaming_bytes",
-            "entry bytes this node sent or received in repair streams",
+            "entry bytes this node sent or received in streams: repair (anti-entropy), join (a"
+                + " joining node fetching its ranges), leave (a decommissioned node handing its"
+                + " ranges over)",
+            "stream",
             "direction");
     metrics.gauge(
         "cohort_kv_ap_hints_pending",
@@ -105,8 +108,8 @@ final class ApMetrics {
     readRepairs.inc();
   }
 
-  void streamed(String direction, long bytes) {
-    streamedBytes.labelValues(direction).inc(bytes);
+  void streamed(String stream, String direction, long bytes) {
+    streamedBytes.labelValues(stream, direction).inc(bytes);
   }
 
   void repairProgress(String keyspace, long done, long total) {

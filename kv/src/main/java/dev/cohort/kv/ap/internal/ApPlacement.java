@@ -4,6 +4,7 @@ import dev.cohort.sharding.ConsistentHashRing;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * Where AP keys live for one membership: sharding's consistent-hash ring over the nodes' addresses
@@ -14,6 +15,11 @@ import java.util.List;
 final class ApPlacement {
   /** A token range {@code (fromExclusive, toInclusive]} of the ring and its replicas in order. */
   record Range(long fromExclusive, long toInclusive, List<String> replicas) {}
+
+  /**
+   * A token range with its replicas on this placement ({@code from}) and on another ({@code to}).
+   */
+  record Movement(long fromExclusive, long toInclusive, List<String> from, List<String> to) {}
 
   private final ConsistentHashRing ring;
   private final int virtualNodes;
@@ -49,5 +55,32 @@ final class ApPlacement {
       ranges.add(new Range(from, points[i], ring.nodesForToken(points[i], rf)));
     }
     return ranges;
+  }
+
+  /**
+   * The ranges cut by the points of both this ring and {@code other}, each with its replicas on
+   * both, in token order. Inside one such range neither ring has a point, so every token of it has
+   * the replicas of its upper bound on each ring.
+   */
+  List<Movement> movements(ApPlacement other, int rf) {
+    TreeSet<Long> cuts = new TreeSet<>(Long::compareUnsigned);
+    for (long p : ring.points()) {
+      cuts.add(p);
+    }
+    for (long p : other.ring.points()) {
+      cuts.add(p);
+    }
+    long[] points = cuts.stream().mapToLong(Long::longValue).toArray();
+    List<Movement> movements = new ArrayList<>(points.length);
+    for (int i = 0; i < points.length; i++) {
+      long from = points[(i + points.length - 1) % points.length];
+      movements.add(
+          new Movement(
+              from,
+              points[i],
+              ring.nodesForToken(points[i], rf),
+              other.ring.nodesForToken(points[i], rf)));
+    }
+    return movements;
   }
 }

@@ -122,9 +122,38 @@ final class ApRepair {
 
   private CompletableFuture<Void> repairWith(
       String peer, String keyspace, long incarnation, ApPlacement.Range range, Tally tally) {
+    return differingLeaves(peer, keyspace, incarnation, range.fromExclusive(), range.toInclusive())
+        .thenCompose(
+            differing -> {
+              if (!differing.isEmpty()) {
+                tally.rangesDiffering.incrementAndGet();
+                tally.leavesDiffering.addAndGet(differing.size());
+              }
+              CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+              for (long[] leaf : differing) {
+                chain =
+                    chain.thenCompose(
+                        v ->
+                            pull(peer, keyspace, incarnation, leaf, "repair")
+                                .thenCombine(
+                                    push(peer, keyspace, incarnation, leaf, "repair"),
+                                    (received, sent) -> {
+                                      tally.received.addAndGet(received);
+                                      tally.sent.addAndGet(sent);
+                                      return (Void) null;
+                                    }));
+              }
+              return chain;
+            });
+  }
+
+  /**
+   * The leaves of token range {@code (from, to]} whose hash differs between this node and {@code
+   * peer}, as {@code {fromExclusive, toInclusive}} slices; empty when the roots match.
+   */
+  CompletableFuture<List<long[]>> differingLeaves(
+      String peer, String keyspace, long incarnation, long from, long to) {
     int leaves = settings.repairLeaves();
-    long from = range.fromExclusive();
-    long to = range.toInclusive();
     CompletableFuture<long[]> local =
         CompletableFuture.supplyAsync(
             () -> ApMerkle.leaves(store, keyspace, incarnation, from, to, leaves), io);
@@ -133,80 +162,69 @@ final class ApRepair {
             .<ApReplica.TreeReply>ask(
                 peer, r -> new ApReplica.Tree(keyspace, incarnation, from, to, leaves, r))
             .toCompletableFuture();
-    return local
-        .thenCombine(
-            remote,
-            (mineLeaves, theirs) -> {
-              if (ApMerkle.root(mineLeaves) == ApMerkle.root(theirs.leaves())) {
-                return List.<long[]>of();
+    return local.thenCombine(
+        remote,
+        (mineLeaves, theirs) -> {
+          List<long[]> differing = new ArrayList<>();
+          if (ApMerkle.root(mineLeaves) != ApMerkle.root(theirs.leaves())) {
+            for (int i = 0; i < leaves; i++) {
+              if (mineLeaves[i] != theirs.leaves()[i]) {
+                differing.add(ApMerkle.leafRange(from, to, leaves, i));
               }
-              tally.rangesDiffering.incrementAndGet();
-              List<long[]> differing = new ArrayList<>();
-              for (int i = 0; i < leaves; i++) {
-                if (mineLeaves[i] != theirs.leaves()[i]) {
-                  differing.add(ApMerkle.leafRange(from, to, leaves, i));
-                }
-              }
-              tally.leavesDiffering.addAndGet(differing.size());
-              return differing;
-            })
+            }
+          }
+          return differing;
+        });
+  }
+
+  /**
+   * Fetches {@code peer}'s entries of one leaf into this node's store (LWW); completes with how
+   * many changed this store. {@code stream} labels the bytes in the metrics (repair, join, leave).
+   */
+  CompletableFuture<Long> pull(
+      String peer, String keyspace, long incarnation, long[] leaf, String stream) {
+    return coordinator
+        .<ApReplica.ScanReply>ask(
+            peer, r -> new ApReplica.Fetch(keyspace, incarnation, leaf[0], leaf[1], r))
+        .toCompletableFuture()
         .thenCompose(
-            differing -> {
-              CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-              for (long[] leaf : differing) {
-                chain = chain.thenCompose(v -> exchange(peer, keyspace, incarnation, leaf, tally));
+            reply -> {
+              List<CompletableFuture<ApStore.Applied>> applied = new ArrayList<>();
+              for (ApReplica.KeyEntry e : reply.entries()) {
+                metrics.streamed(stream, "in", ApCodec.entry(e.entry()).length + e.key().length());
+                applied.add(store.apply(keyspace, incarnation, e.key(), e.entry()));
               }
-              return chain;
+              return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
+                  .thenApply(v -> applied.stream().filter(f -> f.join().changed()).count());
             });
   }
 
-  /** Exchanges the entries of one leaf with {@code peer}, both ways. */
-  private CompletableFuture<Void> exchange(
-      String peer, String keyspace, long incarnation, long[] leaf, Tally tally) {
-    CompletableFuture<Void> pull =
-        coordinator
-            .<ApReplica.ScanReply>ask(
-                peer, r -> new ApReplica.Fetch(keyspace, incarnation, leaf[0], leaf[1], r))
-            .toCompletableFuture()
-            .thenCompose(
-                reply -> {
-                  List<CompletableFuture<ApStore.Applied>> applied = new ArrayList<>();
-                  for (ApReplica.KeyEntry e : reply.entries()) {
-                    metrics.streamed("in", ApCodec.entry(e.entry()).length + e.key().length());
-                    applied.add(store.apply(keyspace, incarnation, e.key(), e.entry()));
-                  }
-                  return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
-                      .thenRun(
-                          () ->
-                              tally.received.addAndGet(
-                                  applied.stream().filter(f -> f.join().changed()).count()));
-                });
-    CompletableFuture<Void> push =
-        CompletableFuture.supplyAsync(
-                () -> {
-                  List<ApReplica.KeyEntry> mine = new ArrayList<>();
-                  store.scan(
-                      keyspace,
-                      incarnation,
-                      leaf[0],
-                      leaf[1],
-                      row -> mine.add(new ApReplica.KeyEntry(row.key(), row.entry())));
-                  return mine;
-                },
-                io)
-            .thenCompose(
-                mine -> {
-                  for (ApReplica.KeyEntry e : mine) {
-                    metrics.streamed("out", ApCodec.entry(e.entry()).length + e.key().length());
-                  }
-                  tally.sent.addAndGet(mine.size());
-                  return coordinator
-                      .<ApReplica.WriteManyAck>ask(
-                          peer,
-                          r -> new ApReplica.WriteMany(keyspace, incarnation, List.copyOf(mine), r))
-                      .toCompletableFuture()
-                      .thenApply(ack -> (Void) null);
-                });
-    return pull.thenCombine(push, (a, b) -> (Void) null);
+  /** Sends this node's entries of one leaf to {@code peer}; completes with how many were sent. */
+  CompletableFuture<Long> push(
+      String peer, String keyspace, long incarnation, long[] leaf, String stream) {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              List<ApReplica.KeyEntry> mine = new ArrayList<>();
+              store.scan(
+                  keyspace,
+                  incarnation,
+                  leaf[0],
+                  leaf[1],
+                  row -> mine.add(new ApReplica.KeyEntry(row.key(), row.entry())));
+              return mine;
+            },
+            io)
+        .thenCompose(
+            mine -> {
+              for (ApReplica.KeyEntry e : mine) {
+                metrics.streamed(stream, "out", ApCodec.entry(e.entry()).length + e.key().length());
+              }
+              return coordinator
+                  .<ApReplica.WriteManyAck>ask(
+                      peer,
+                      r -> new ApReplica.WriteMany(keyspace, incarnation, List.copyOf(mine), r))
+                  .toCompletableFuture()
+                  .thenApply(ack -> (long) mine.size());
+            });
   }
 }

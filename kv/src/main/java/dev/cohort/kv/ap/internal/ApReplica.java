@@ -13,6 +13,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.slf4j.Logger;
 
 /**
@@ -26,6 +28,14 @@ import org.slf4j.Logger;
  */
 final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   static final String NAME = "kv-ap-replica";
+
+  /**
+   * Every node's replica registers under this key once it runs. Others send to a node only after
+   * its registration is listed ({@link ApRing#alive}): a message that reaches a node before its
+   * replica exists would not only be lost, Artery would also keep the dead-letter reference for
+   * that path in its compression table for the association, losing later messages too.
+   */
+  static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, NAME);
 
   public sealed interface Command extends CohortSerializable
       permits Write, WriteMany, Read, Scan, Tree, Fetch, Drop, CatalogPut {}
@@ -124,7 +134,11 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
 
   static Behavior<Command> create(
       ApStore store, ApCatalog catalog, ApRing ring, String self, Executor io) {
-    return Behaviors.setup(ctx -> new ApReplica(ctx, store, catalog, ring, self, io));
+    return Behaviors.setup(
+        ctx -> {
+          ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
+          return new ApReplica(ctx, store, catalog, ring, self, io);
+        });
   }
 
   private final ApStore store;
@@ -289,7 +303,7 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   private Behavior<Command> onCatalogPut(CatalogPut c) {
     c.departed().forEach(ring::departed);
     catalog
-        .merge(c.entries())
+        .mergeFromPeer(c.entries())
         .thenRun(
             () -> {
               if (c.replyTo() != null) {

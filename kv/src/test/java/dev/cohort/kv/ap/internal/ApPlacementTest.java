@@ -46,9 +46,7 @@ class ApPlacementTest {
   @Test
   void aFourthNodeMovesOnlyTheRangesTheRingGivesIt() {
     ApPlacement before = new ApPlacement(THREE, 16);
-    List<String> four = new ArrayList<>(THREE);
-    four.add(FOURTH);
-    ApPlacement after = new ApPlacement(four, 16);
+    ApPlacement after = new ApPlacement(withFourth(), 16);
     List<ApPlacement.Range> newRanges = after.ranges(2);
     int moved = 0;
     int keys = 20_000;
@@ -71,6 +69,46 @@ class ApPlacementTest {
     double share = moved / (double) keys;
     assertTrue(
         share > 0.3 && share < 0.7, "share moved " + share + " (RF 2 of 4 nodes: about 0.5)");
+  }
+
+  /**
+   * The movements between the 3-node ring and the 4-node ring cover the ring once, and every key
+   * has, on each side, the replicas of the movement that holds its token: what a joining node
+   * fetches (and a leaving node sends) per movement is exactly what changes owner.
+   */
+  @Test
+  void movementsCarryEachKeysReplicasOnBothRings() {
+    ApPlacement before = new ApPlacement(THREE, 16);
+    ApPlacement after = new ApPlacement(withFourth(), 16);
+    List<ApPlacement.Movement> movements = before.movements(after, 3);
+    assertEquals(64, movements.size(), "the union of both rings' points");
+    List<ApPlacement.Range> asRanges = new ArrayList<>();
+    for (ApPlacement.Movement m : movements) {
+      asRanges.add(new ApPlacement.Range(m.fromExclusive(), m.toInclusive(), List.of()));
+    }
+    int gained = 0;
+    for (int i = 0; i < 20_000; i++) {
+      String key = "k" + i;
+      long token = ApPlacement.token(key);
+      ApPlacement.Movement m = movements.get(asRanges.indexOf(rangeOf(asRanges, token)));
+      assertEquals(before.replicas(key, 3), m.from(), key);
+      assertEquals(after.replicas(key, 3), m.to(), key);
+      if (m.to().contains(FOURTH)) {
+        gained++;
+      }
+    }
+    assertTrue(gained > 10_000 && gained < 20_000, "RF 3 of 4: about 3/4 move, got " + gained);
+    List<ApPlacement.Movement> leaving = after.movements(before, 3);
+    for (int i = 0; i < movements.size(); i++) {
+      assertEquals(movements.get(i).from(), leaving.get(i).to(), "leaving mirrors joining");
+      assertEquals(movements.get(i).to(), leaving.get(i).from(), "leaving mirrors joining");
+    }
+  }
+
+  private static List<String> withFourth() {
+    List<String> four = new ArrayList<>(THREE);
+    four.add(FOURTH);
+    return four;
   }
 
   private static ApPlacement.Range rangeOf(List<ApPlacement.Range> ranges, long token) {
