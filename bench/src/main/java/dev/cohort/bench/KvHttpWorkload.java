@@ -29,7 +29,8 @@ final class KvHttpWorkload implements Bench.Workload {
   @Override
   public String description() {
     return "kv over HTTP, closed loop; ops=put,get,txn,txn2pc clients=1,16,64 seconds=5 warmup=10"
-        + " auth=off (on: auth enabled, every request with a bearer token of a root user)";
+        + " auth=off (on: auth enabled, every request with a bearer token of a root user)"
+        + " tracing=off (or a sampler ratio: spans exported to a discarding Zipkin sink)";
   }
 
   @Override
@@ -42,16 +43,19 @@ final class KvHttpWorkload implements Bench.Workload {
     for (String c : params.values().getOrDefault("clients", "1,16,64").split(",")) {
       clientCounts.add(Integer.parseInt(c));
     }
-    CohortConfig config =
-        CohortConfig.builder()
-            .dataDir(Files.createTempDirectory("cohort-bench-kv"))
-            .httpPort(0)
-            .etcdPort(0)
-            .kafkaPort(0)
-            .remotePort(0)
-            .build();
     boolean auth = "on".equals(params.values().getOrDefault("auth", "off"));
-    try (CohortNode node = Cohort.start(config)) {
+    try (BenchTracing tracing = BenchTracing.from(params);
+        CohortNode node =
+            Cohort.start(
+                tracing
+                    .configure(
+                        CohortConfig.builder()
+                            .dataDir(Files.createTempDirectory("cohort-bench-kv"))
+                            .httpPort(0)
+                            .etcdPort(0)
+                            .kafkaPort(0)
+                            .remotePort(0))
+                    .build())) {
       String base = "/v1/kv/default";
       PlainHttp client = new PlainHttp("127.0.0.1", node.httpAddress().getPort());
       if (auth) {
@@ -62,7 +66,7 @@ final class KvHttpWorkload implements Bench.Workload {
       }
       for (String op : ops) {
         for (int clients : clientCounts) {
-          measure(client, base, op, clients, warmup, seconds, auth ? "on" : "off");
+          measure(client, base, op, clients, warmup, seconds, auth ? "on" : "off", tracing);
         }
       }
     }
@@ -84,7 +88,14 @@ final class KvHttpWorkload implements Bench.Workload {
   }
 
   private static void measure(
-      PlainHttp client, String base, String op, int clients, int warmup, int seconds, String auth)
+      PlainHttp client,
+      String base,
+      String op,
+      int clients,
+      int warmup,
+      int seconds,
+      String auth,
+      BenchTracing tracing)
       throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
@@ -143,7 +154,7 @@ final class KvHttpWorkload implements Bench.Workload {
             : "";
     System.out.printf(
         "bench=kv_http op=%s clients=%d auth=%s ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d"
-            + " errors=%d%s%n",
+            + " errors=%d%s %s%n",
         op,
         clients,
         auth,
@@ -152,7 +163,8 @@ final class KvHttpWorkload implements Bench.Workload {
         latencies.percentileMillis(99),
         latencies.count(),
         errors.get(),
-        perSync);
+        perSync,
+        tracing.fields());
   }
 
   /**
