@@ -1,12 +1,15 @@
 package dev.cohort.bench;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.cohort.platform.Cohort;
 import dev.cohort.platform.CohortConfig;
+import dev.cohort.platform.CohortNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -59,17 +62,27 @@ final class BenchTracing implements AutoCloseable {
     return tracing;
   }
 
-  /** Sets the node's tracing keys for this setting (nothing when off). */
-  CohortConfig.Builder configure(CohortConfig.Builder builder) {
-    if (sink == null) {
-      return builder;
+  /**
+   * Starts a fresh one-node Cohort with this tracing setting: data in a new temporary directory
+   * named after {@code name}, every listener on an ephemeral port.
+   */
+  CohortNode startNode(String name) throws IOException {
+    CohortConfig.Builder builder =
+        CohortConfig.builder()
+            .dataDir(Files.createTempDirectory("cohort-bench-" + name))
+            .httpPort(0)
+            .etcdPort(0)
+            .kafkaPort(0)
+            .remotePort(0);
+    if (sink != null) {
+      builder
+          .override("cohort.observability.tracing.exporter", "zipkin")
+          .override(
+              "cohort.observability.tracing.endpoint",
+              "http://127.0.0.1:" + sink.getAddress().getPort() + "/api/v2/spans")
+          .override("cohort.observability.tracing.sampler-ratio", Double.parseDouble(label));
     }
-    return builder
-        .override("cohort.observability.tracing.exporter", "zipkin")
-        .override(
-            "cohort.observability.tracing.endpoint",
-            "http://127.0.0.1:" + sink.getAddress().getPort() + "/api/v2/spans")
-        .override("cohort.observability.tracing.sampler-ratio", Double.parseDouble(label));
+    return Cohort.start(builder.build());
   }
 
   /** {@code tracing=<setting>} plus, when on, what the sink has read so far. */

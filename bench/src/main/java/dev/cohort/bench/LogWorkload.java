@@ -4,12 +4,7 @@ import dev.cohort.log.FetchResult;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.StreamLog;
-import dev.cohort.platform.Cohort;
-import dev.cohort.platform.CohortConfig;
 import dev.cohort.platform.CohortNode;
-import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
@@ -45,17 +40,7 @@ final class LogWorkload implements Bench.Workload {
     int e2e = params.intValue("e2e", 10_000);
     String acks = params.values().getOrDefault("acks", "all");
     try (BenchTracing tracing = BenchTracing.from(params);
-        CohortNode node =
-            Cohort.start(
-                tracing
-                    .configure(
-                        CohortConfig.builder()
-                            .dataDir(Files.createTempDirectory("cohort-bench-log"))
-                            .httpPort(0)
-                            .etcdPort(0)
-                            .kafkaPort(0)
-                            .remotePort(0))
-                    .build())) {
+        CohortNode node = tracing.startNode("log")) {
       StreamLog log = node.log();
       String topic = "perf-" + partitions + "-" + bytes;
       log.createTopic(topic, partitions, Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -138,32 +123,15 @@ final class LogWorkload implements Bench.Workload {
     AtomicLong errors = new AtomicLong();
     long recordFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
     long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
-    List<Thread> threads = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      threads.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    while (System.nanoTime() < end) {
-                      long start = System.nanoTime();
-                      try {
-                        http.send("POST", path, json);
-                        if (start >= recordFrom) {
-                          latencies.record(System.nanoTime() - start);
-                        }
-                      } catch (Exception e) {
-                        errors.incrementAndGet();
-                      }
-                    }
-                  }));
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
+    ProcessCpu cpu = ProcessCpu.openingAt(recordFrom);
+    ClosedLoop.run(
+        clients, c -> () -> http.send("POST", path, json), recordFrom, end, latencies, errors);
+    double cpuPerRecord = cpu.microsPerOp((long) latencies.count() * batch);
     double requestsPerSecond = latencies.count() / (double) seconds;
     System.out.printf(
         "bench=log_produce_http clients=%d batch=%d bytes=%d partitions=%d acks=all"
-            + " records_per_s=%.0f requests_per_s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d %s%n",
+            + " records_per_s=%.0f requests_per_s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d"
+            + " cpu_us_per_record=%.1f %s%n",
         clients,
         batch,
         bytes,
@@ -173,6 +141,7 @@ final class LogWorkload implements Bench.Workload {
         latencies.percentileMillis(50),
         latencies.percentileMillis(99),
         errors.get(),
+        cpuPerRecord,
         tracing.fields());
   }
 
