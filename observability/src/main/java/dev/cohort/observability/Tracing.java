@@ -272,19 +272,14 @@ public final class Tracing implements Extension {
   /**
    * An executor that runs each task of {@code delegate} inside {@code context}, MDC included: for
    * continuations of asynchronous work (futures completing on other threads) that must stay in the
-   * trace. Returns {@code delegate} itself when tracing is off.
+   * trace. Returns {@code delegate} itself when tracing is off. A task a Pekko dispatcher would
+   * batch (run on the scheduling thread) stays batchable ({@link ContextTask}).
    */
   public Executor executor(Context context, Executor delegate) {
     if (!enabled()) {
       return delegate;
     }
-    return task ->
-        delegate.execute(
-            () -> {
-              try (TraceScope ignored = enter(context)) {
-                task.run();
-              }
-            });
+    return task -> delegate.execute(new ContextTask(this, context, task));
   }
 
   /**
