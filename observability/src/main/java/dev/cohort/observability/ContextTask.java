@@ -9,18 +9,9 @@ import org.apache.pekko.dispatch.Batchable;
  * callback is one) on the thread that scheduled it, right after the current task; a plain wrapping
  * {@code Runnable} is not batchable, so every continuation of a traced request would become a hand-
  * off to another worker thread (a queue push and a thread wake-up each), whatever the sampler
- * decided. Immutable.
+ * decided.
  */
-final class ContextTask implements Batchable {
-  private final Tracing tracing;
-  private final Context context;
-  private final Runnable task;
-
-  ContextTask(Tracing tracing, Context context, Runnable task) {
-    this.tracing = tracing;
-    this.context = context;
-    this.task = task;
-  }
+record ContextTask(Tracing tracing, Context context, Runnable task) implements Batchable {
 
   /** Batchable exactly when the task is, by the rule Pekko's dispatchers apply to it. */
   @Override
