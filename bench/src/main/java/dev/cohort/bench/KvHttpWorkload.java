@@ -1,9 +1,6 @@
 package dev.cohort.bench;
 
-import dev.cohort.platform.Cohort;
-import dev.cohort.platform.CohortConfig;
 import dev.cohort.platform.CohortNode;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +26,8 @@ final class KvHttpWorkload implements Bench.Workload {
   @Override
   public String description() {
     return "kv over HTTP, closed loop; ops=put,get,txn,txn2pc clients=1,16,64 seconds=5 warmup=10"
-        + " auth=off (on: auth enabled, every request with a bearer token of a root user)";
+        + " auth=off (on: auth enabled, every request with a bearer token of a root user)"
+        + " tracing=off (or a sampler ratio: spans exported to a discarding Zipkin sink)";
   }
 
   @Override
@@ -42,16 +40,9 @@ final class KvHttpWorkload implements Bench.Workload {
     for (String c : params.values().getOrDefault("clients", "1,16,64").split(",")) {
       clientCounts.add(Integer.parseInt(c));
     }
-    CohortConfig config =
-        CohortConfig.builder()
-            .dataDir(Files.createTempDirectory("cohort-bench-kv"))
-            .httpPort(0)
-            .etcdPort(0)
-            .kafkaPort(0)
-            .remotePort(0)
-            .build();
     boolean auth = "on".equals(params.values().getOrDefault("auth", "off"));
-    try (CohortNode node = Cohort.start(config)) {
+    try (BenchTracing tracing = BenchTracing.from(params);
+        CohortNode node = tracing.startNode("kv")) {
       String base = "/v1/kv/default";
       PlainHttp client = new PlainHttp("127.0.0.1", node.httpAddress().getPort());
       if (auth) {
@@ -62,7 +53,7 @@ final class KvHttpWorkload implements Bench.Workload {
       }
       for (String op : ops) {
         for (int clients : clientCounts) {
-          measure(client, base, op, clients, warmup, seconds, auth ? "on" : "off");
+          measure(client, base, op, clients, warmup, seconds, auth ? "on" : "off", tracing);
         }
       }
     }
@@ -84,7 +75,14 @@ final class KvHttpWorkload implements Bench.Workload {
   }
 
   private static void measure(
-      PlainHttp client, String base, String op, int clients, int warmup, int seconds, String auth)
+      PlainHttp client,
+      String base,
+      String op,
+      int clients,
+      int warmup,
+      int seconds,
+      String auth,
+      BenchTracing tracing)
       throws Exception {
     Latencies latencies = new Latencies();
     AtomicLong errors = new AtomicLong();
@@ -97,43 +95,15 @@ final class KvHttpWorkload implements Bench.Workload {
     double[] commitsBefore = journalCommits(client);
     long recordFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
     long end = recordFrom + Duration.ofSeconds(seconds).toNanos();
-    List<Thread> threads = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      int clientId = c;
-      threads.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    long modRevision = 0;
-                    long version = 0;
-                    String own = String.format("t%015d", clientId);
-                    while (System.nanoTime() < end) {
-                      long start = System.nanoTime();
-                      try {
-                        switch (op) {
-                          case "put" ->
-                              put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
-                          case "get" ->
-                              client.send(
-                                  "GET",
-                                  base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)),
-                                  null);
-                          case "txn2pc" ->
-                              version = cas2(client, base, pairs.get(clientId), version);
-                          default -> modRevision = cas(client, base, own, modRevision);
-                        }
-                        if (start >= recordFrom) {
-                          latencies.record(System.nanoTime() - start);
-                        }
-                      } catch (Exception e) {
-                        errors.incrementAndGet();
-                      }
-                    }
-                  }));
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
+    ProcessCpu cpu = ProcessCpu.openingAt(recordFrom);
+    ClosedLoop.run(
+        clients,
+        c -> client(client, base, op, c, op.equals("txn2pc") ? pairs.get(c) : null),
+        recordFrom,
+        end,
+        latencies,
+        errors);
+    double cpuPerOp = cpu.microsPerOp(latencies.count());
     double[] commitsAfter = journalCommits(client);
     double syncs = commitsAfter[0] - commitsBefore[0];
     String perSync =
@@ -143,7 +113,7 @@ final class KvHttpWorkload implements Bench.Workload {
             : "";
     System.out.printf(
         "bench=kv_http op=%s clients=%d auth=%s ops_per_s=%.0f p50_ms=%.3f p99_ms=%.3f ops=%d"
-            + " errors=%d%s%n",
+            + " errors=%d cpu_us_per_op=%.1f%s %s%n",
         op,
         clients,
         auth,
@@ -152,7 +122,28 @@ final class KvHttpWorkload implements Bench.Workload {
         latencies.percentileMillis(99),
         latencies.count(),
         errors.get(),
-        perSync);
+        cpuPerOp,
+        perSync,
+        tracing.fields());
+  }
+
+  /**
+   * Client {@code c} of {@code op}: put and get pick random keys; txn and txn2pc keep the revision
+   * or version their own keys are at between requests.
+   */
+  private static ClosedLoop.Client client(
+      PlainHttp client, String base, String op, int c, String[] pair) {
+    long[] at = {0}; // txn: the own key's modRevision; txn2pc: the pair's version
+    String own = String.format("t%015d", c);
+    return switch (op) {
+      case "put" -> () -> put(client, base, key(ThreadLocalRandom.current().nextInt(KEYS)));
+      case "get" ->
+          () ->
+              client.send(
+                  "GET", base + "/keys/" + key(ThreadLocalRandom.current().nextInt(KEYS)), null);
+      case "txn2pc" -> () -> at[0] = cas2(client, base, pair, at[0]);
+      default -> () -> at[0] = cas(client, base, own, at[0]);
+    };
   }
 
   /**

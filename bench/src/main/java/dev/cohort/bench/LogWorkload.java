@@ -4,10 +4,7 @@ import dev.cohort.log.FetchResult;
 import dev.cohort.log.Producer;
 import dev.cohort.log.ProducerRecord;
 import dev.cohort.log.StreamLog;
-import dev.cohort.platform.Cohort;
-import dev.cohort.platform.CohortConfig;
 import dev.cohort.platform.CohortNode;
-import java.nio.file.Files;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
@@ -19,12 +16,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * bytes}, {@code acks}, {@code linger.ms}=5, unkeyed), ConsumerPerformance (read them all back from
  * offset 0 of every partition) and EndToEndLatency (one record at a time: send, wait for the
  * acknowledgement, fetch it).
+ *
+ * <p>{@code via=http} measures produce as an HTTP client does it instead (and nothing else): closed
+ * loop clients, each POSTing {@code batch} records per request on its own keep-alive connection.
+ * Every request is a gateway span and a produce span whose traceparent each record gets, which is
+ * the path the tracing overhead figures use ({@code tracing=off|<ratio>}, see {@link
+ * BenchTracing}); the embedded {@code Producer} starts no span.
  */
 final class LogWorkload implements Bench.Workload {
 
   @Override
   public String description() {
-    return "Kafka-style produce/consume/e2e, embedded; records=1000000 bytes=100 partitions=1 acks=all e2e=10000";
+    return "Kafka-style produce/consume/e2e, embedded; records=1000000 bytes=100 partitions=1"
+        + " acks=all e2e=10000; via=http: produce over HTTP only, clients=16 batch=100 seconds=5"
+        + " warmup=10; tracing=off (or a sampler ratio: spans exported to a discarding Zipkin sink)";
   }
 
   @Override
@@ -34,18 +39,15 @@ final class LogWorkload implements Bench.Workload {
     int partitions = params.intValue("partitions", 1);
     int e2e = params.intValue("e2e", 10_000);
     String acks = params.values().getOrDefault("acks", "all");
-    CohortConfig config =
-        CohortConfig.builder()
-            .dataDir(Files.createTempDirectory("cohort-bench-log"))
-            .httpPort(0)
-            .etcdPort(0)
-            .kafkaPort(0)
-            .remotePort(0)
-            .build();
-    try (CohortNode node = Cohort.start(config)) {
+    try (BenchTracing tracing = BenchTracing.from(params);
+        CohortNode node = tracing.startNode("log")) {
       StreamLog log = node.log();
       String topic = "perf-" + partitions + "-" + bytes;
       log.createTopic(topic, partitions, Map.of()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      if (params.stringValue("via", "embedded").equals("http")) {
+        produceOverHttp(node.httpAddress().getPort(), topic, params, bytes, partitions, tracing);
+        return;
+      }
       produce(log, topic, records, bytes, partitions, acks);
       consume(log, topic, records, bytes, partitions);
       consumeOverHttp(node.httpAddress().getPort(), topic, records, bytes, partitions);
@@ -95,6 +97,52 @@ final class LogWorkload implements Bench.Workload {
           latencies.percentileMillis(99),
           failed.get());
     }
+  }
+
+  /**
+   * Closed-loop HTTP producers: {@code clients} threads, each POSTing {@code batch} records of
+   * {@code bytes} (text) per request and waiting for the answer (acks all); records counted after
+   * {@code warmup} seconds for {@code seconds}.
+   */
+  private static void produceOverHttp(
+      int port, String topic, Bench.Params params, int bytes, int partitions, BenchTracing tracing)
+      throws Exception {
+    int clients = params.intValue("clients", 16);
+    int batch = params.intValue("batch", 100);
+    int seconds = params.intValue("seconds", 5);
+    int warmup = params.intValue("warmup", 10);
+    StringBuilder body = new StringBuilder("{\"records\":[");
+    String record = "{\"value\":\"" + "v".repeat(bytes) + "\"}";
+    for (int i = 0; i < batch; i++) {
+      body.append(i == 0 ? "" : ",").append(record);
+    }
+    String json = body.append("]}").toString();
+    String path = "/v1/topics/" + topic + "/records";
+    PlainHttp http = new PlainHttp("127.0.0.1", port);
+    Latencies latencies = new Latencies();
+    AtomicLong errors = new AtomicLong();
+    long recordFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
+    long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
+    ProcessCpu cpu = ProcessCpu.openingAt(recordFrom);
+    ClosedLoop.run(
+        clients, c -> () -> http.send("POST", path, json), recordFrom, end, latencies, errors);
+    double cpuPerRecord = cpu.microsPerOp((long) latencies.count() * batch);
+    double requestsPerSecond = latencies.count() / (double) seconds;
+    System.out.printf(
+        "bench=log_produce_http clients=%d batch=%d bytes=%d partitions=%d acks=all"
+            + " records_per_s=%.0f requests_per_s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d"
+            + " cpu_us_per_record=%.1f %s%n",
+        clients,
+        batch,
+        bytes,
+        partitions,
+        requestsPerSecond * batch,
+        requestsPerSecond,
+        latencies.percentileMillis(50),
+        latencies.percentileMillis(99),
+        errors.get(),
+        cpuPerRecord,
+        tracing.fields());
   }
 
   private static void consume(StreamLog log, String topic, int records, int bytes, int partitions)

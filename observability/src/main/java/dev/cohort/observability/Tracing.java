@@ -20,6 +20,7 @@ import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.HashMap;
@@ -33,6 +34,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.ExtensionSetup;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
 
@@ -77,7 +79,7 @@ public final class Tracing implements Extension {
       new ExtensionId<>() {
         @Override
         public Tracing createExtension(ActorSystem<?> system) {
-          return new Tracing(system, TracingSettings.create(system.settings().config()));
+          return new Tracing(system, TracingSettings.create(system.settings().config()), null);
         }
       };
 
@@ -122,10 +124,10 @@ public final class Tracing implements Extension {
   private final Tracer tracer;
   private final TextMapPropagator propagator = W3CTraceContextPropagator.getInstance();
 
-  private Tracing(ActorSystem<?> system, TracingSettings settings) {
+  private Tracing(ActorSystem<?> system, TracingSettings settings, SpanExporter given) {
     this.settings = settings;
     this.node = system.address().toString();
-    if (settings.exporter() == TracingSettings.Exporter.NONE) {
+    if (given == null && settings.exporter() == TracingSettings.Exporter.NONE) {
       this.provider = null;
       this.tracer = io.opentelemetry.api.OpenTelemetry.noop().getTracer("cohort");
       return;
@@ -140,7 +142,10 @@ public final class Tracing implements Extension {
                                 SERVICE_NAME, settings.serviceName(), SERVICE_INSTANCE, node))))
             .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.samplerRatio())))
             .addSpanProcessor(new InstanceAttribute(node))
-            .addSpanProcessor(BatchSpanProcessor.builder(exporter(settings)).build())
+            .addSpanProcessor(
+                given != null
+                    ? SimpleSpanProcessor.create(given)
+                    : BatchSpanProcessor.builder(exporter(settings)).build())
             .build();
     this.tracer = provider.get("dev.cohort");
     CoordinatedShutdown.get(system.classicSystem())
@@ -152,6 +157,21 @@ public final class Tracing implements Extension {
               provider.shutdown().join(5, TimeUnit.SECONDS);
               return CompletableFuture.completedFuture(Done.getInstance());
             });
+  }
+
+  /**
+   * An {@link org.apache.pekko.actor.setup.ActorSystemSetup} part that turns tracing on with {@code
+   * exporter} in place of the configured one (sampler ratio and service name still come from the
+   * configuration): each span is handed to it as it ends, on the thread that ends it. For tests
+   * that assert span trees, and for embedders that collect spans themselves.
+   */
+  public static final class ExporterSetup extends ExtensionSetup<Tracing> {
+    public ExporterSetup(SpanExporter exporter) {
+      super(
+          ID,
+          system ->
+              new Tracing(system, TracingSettings.create(system.settings().config()), exporter));
+    }
   }
 
   public static Tracing get(ActorSystem<?> system) {
@@ -252,36 +272,55 @@ public final class Tracing implements Extension {
   /**
    * An executor that runs each task of {@code delegate} inside {@code context}, MDC included: for
    * continuations of asynchronous work (futures completing on other threads) that must stay in the
-   * trace. Returns {@code delegate} itself when tracing is off.
+   * trace. Returns {@code delegate} itself when tracing is off. A task a Pekko dispatcher would
+   * batch (run on the scheduling thread) stays batchable ({@link ContextTask}).
    */
   public Executor executor(Context context, Executor delegate) {
     if (!enabled()) {
       return delegate;
     }
-    return task ->
-        delegate.execute(
-            () -> {
-              try (TraceScope ignored = enter(context)) {
-                task.run();
-              }
-            });
+    return task -> delegate.execute(new ContextTask(this, context, task));
   }
 
   /**
    * Wraps {@code behavior} so that each {@link Traced} message carrying a context is handled in a
    * span named {@code "<module> <MessageType>"}, child of the sender's span, with the trace ids,
    * node, module and entity id in the MDC of every log line the handler writes. Returns {@code
-   * behavior} itself when tracing is off.
+   * behavior} itself when tracing is off. Each actor spawned from the result gets its own {@link
+   * MessageTracing}.
    *
    * <p>The span covers the handler's decision, not work the actor finishes later (a journal write
    * of an event-sourced entity completes after the handler returns): such work takes its own span
-   * from the context the message carried.
+   * from the context the message carried. An event-sourced entity also wraps its command handler
+   * (use {@link #traced(MessageTracing, Behavior)} to share the instance), for the commands Pekko
+   * stashes and hands over later.
    */
   public <T> Behavior<T> traced(String module, String entityId, Behavior<T> behavior) {
     if (!enabled()) {
       return behavior;
     }
-    return Behaviors.intercept(() -> new TracingInterceptor<>(this, module, entityId), behavior);
+    return Behaviors.intercept(
+        () -> new TracingInterceptor<>(messageTracing(module, entityId)), behavior);
+  }
+
+  /**
+   * {@link #traced(String, String, Behavior)} with a given {@link MessageTracing}, which the
+   * behavior's event-sourced command handler shares; spawn the result once (one instance per
+   * actor). Returns {@code behavior} itself when tracing is off.
+   */
+  public <T> Behavior<T> traced(MessageTracing messages, Behavior<T> behavior) {
+    if (!messages.enabled()) {
+      return behavior;
+    }
+    return Behaviors.intercept(() -> new TracingInterceptor<>(messages), behavior);
+  }
+
+  /**
+   * A new {@link MessageTracing} for one actor of {@code module} (and {@code entityId}, or null);
+   * one that only runs handlers when tracing is off.
+   */
+  public MessageTracing messageTracing(String module, String entityId) {
+    return enabled() ? new MessageTracing(this, module, entityId) : MessageTracing.OFF;
   }
 
   private static SpanExporter exporter(TracingSettings settings) {

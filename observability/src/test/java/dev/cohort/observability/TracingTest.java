@@ -162,4 +162,41 @@ class TracingTest {
                     .withFallback(ConfigFactory.defaultReference()),
                 Map.of()));
   }
+
+  /** A Scala future callback's marker: Pekko's dispatchers run such tasks batched. */
+  private static final class FutureCallback
+      implements Runnable, scala.concurrent.OnCompleteRunnable {
+    private final Runnable body;
+
+    FutureCallback(Runnable body) {
+      this.body = body;
+    }
+
+    @Override
+    public void run() {
+      body.run();
+    }
+  }
+
+  @Test
+  void executorKeepsFutureCallbacksBatchableAndRunsThemInTheContext() {
+    Tracing tracing = Tracing.get(on.system());
+    Span span = tracing.startSpan("request", SpanKind.SERVER, Context.root());
+    java.util.List<Runnable> submitted = new java.util.ArrayList<>();
+    java.util.concurrent.Executor executor =
+        tracing.executor(Context.root().with(span), submitted::add);
+    String[] seen = new String[1];
+    executor.execute(new FutureCallback(() -> seen[0] = MDC.get(Tracing.MDC_TRACE_ID)));
+    executor.execute(() -> {});
+    span.end();
+
+    assertTrue(
+        submitted.get(0) instanceof org.apache.pekko.dispatch.Batchable b && b.isBatchable(),
+        "a future callback stays batchable, so a dispatcher runs it without a thread hand-off");
+    assertTrue(
+        submitted.get(1) instanceof org.apache.pekko.dispatch.Batchable b && !b.isBatchable(),
+        "a plain task stays unbatched");
+    submitted.get(0).run();
+    assertEquals(span.getSpanContext().getTraceId(), seen[0], "and runs inside the context");
+  }
 }

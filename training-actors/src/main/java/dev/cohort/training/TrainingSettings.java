@@ -33,6 +33,9 @@ import java.time.Duration;
  * @param checkpointTimeout longest time writing or reading one checkpoint may take
  * @param preferReplicas whether a new generation continues from a survivor's in-memory replica when
  *     it is newer than the last checkpoint (otherwise always from the checkpoint)
+ * @param jobIndexSnapshotEvery events between snapshots of the job index
+ * @param traceAllreduceEverySteps allreduce calls are spans in every step whose number is a
+ *     multiple of this (0: never), so that a long job does not flood the tracing backend
  */
 public record TrainingSettings(
     Backend backend,
@@ -58,7 +61,8 @@ public record TrainingSettings(
     int checkpointsKept,
     Duration checkpointTimeout,
     boolean preferReplicas,
-    int jobIndexSnapshotEvery) {
+    int jobIndexSnapshotEvery,
+    int traceAllreduceEverySteps) {
 
   public TrainingSettings {
     if (cpuSlots < 1) {
@@ -110,6 +114,11 @@ public record TrainingSettings(
           "cohort.training.job-index.snapshot-every must be at least 1, not "
               + jobIndexSnapshotEvery);
     }
+    if (traceAllreduceEverySteps < 0) {
+      throw new IllegalArgumentException(
+          "cohort.training.tracing.allreduce-every-steps must be 0 (none) or a step interval, not "
+              + traceAllreduceEverySteps);
+    }
   }
 
   public static TrainingSettings create(Config config) {
@@ -143,7 +152,8 @@ public record TrainingSettings(
         c.getInt("checkpoint.keep"),
         c.getDuration("checkpoint.timeout"),
         c.getBoolean("recovery.prefer-replicas"),
-        c.getInt("job-index.snapshot-every"));
+        c.getInt("job-index.snapshot-every"),
+        c.getInt("tracing.allreduce-every-steps"));
   }
 
   /** A copy with another collective timeout (tests and callers that bound one job tighter). */
@@ -172,7 +182,8 @@ public record TrainingSettings(
         checkpointsKept,
         checkpointTimeout,
         preferReplicas,
-        jobIndexSnapshotEvery);
+        jobIndexSnapshotEvery,
+        traceAllreduceEverySteps);
   }
 
   /** A copy with another ring segment size. */
@@ -201,7 +212,8 @@ public record TrainingSettings(
         checkpointsKept,
         checkpointTimeout,
         preferReplicas,
-        jobIndexSnapshotEvery);
+        jobIndexSnapshotEvery,
+        traceAllreduceEverySteps);
   }
 
   /** A copy with another rendezvous wait. */
@@ -230,7 +242,8 @@ public record TrainingSettings(
         checkpointsKept,
         checkpointTimeout,
         preferReplicas,
-        jobIndexSnapshotEvery);
+        jobIndexSnapshotEvery,
+        traceAllreduceEverySteps);
   }
 
   /** A copy with another NCCL library path. */
@@ -259,7 +272,8 @@ public record TrainingSettings(
         checkpointsKept,
         checkpointTimeout,
         preferReplicas,
-        jobIndexSnapshotEvery);
+        jobIndexSnapshotEvery,
+        traceAllreduceEverySteps);
   }
 
   /** A copy that continues new generations from the last checkpoint only ({@code false}). */
@@ -288,6 +302,7 @@ public record TrainingSettings(
         checkpointsKept,
         checkpointTimeout,
         prefer,
-        jobIndexSnapshotEvery);
+        jobIndexSnapshotEvery,
+        traceAllreduceEverySteps);
   }
 }

@@ -1,11 +1,13 @@
 package dev.cohort.saga.internal;
 
+import dev.cohort.observability.MessageTracing;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.TraceScope;
 import dev.cohort.observability.Traced;
 import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
+import dev.cohort.persistence.TracedCommands;
 import dev.cohort.saga.Attempt;
 import dev.cohort.saga.RetryPolicy;
 import dev.cohort.saga.SagaDefinition;
@@ -189,6 +191,7 @@ public final class SagaInstanceEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Deps deps;
   private final InstanceReporter reporter;
+  private final MessageTracing messages;
 
   /** The attempt this incarnation runs ("step:phase:attempt"), or null. */
   private String inFlight;
@@ -196,23 +199,24 @@ public final class SagaInstanceEntity
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, Deps deps) {
     EntityTypes.init(
-        system,
-        Entity.of(
-            ENTITY_TYPE_KEY,
-            ctx ->
-                deps.tracing()
-                    .traced(
-                        "saga",
-                        ctx.getEntityId(),
-                        create(ctx.getEntityId(), ctx.getShard(), deps))));
+        system, Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), deps)));
   }
 
+  /**
+   * The entity, traced: its interceptor and its command handler share one {@link MessageTracing},
+   * so commands Pekko stashed while it persisted run in their own spans too.
+   */
   public static Behavior<Command> create(
       String id, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> new SagaInstanceEntity(id, context, timers, shard, deps)));
+    MessageTracing messages = deps.tracing().messageTracing("saga", id);
+    return deps.tracing()
+        .traced(
+            messages,
+            Behaviors.setup(
+                context ->
+                    Behaviors.withTimers(
+                        timers ->
+                            new SagaInstanceEntity(id, context, timers, shard, deps, messages))));
   }
 
   private SagaInstanceEntity(
@@ -220,8 +224,10 @@ public final class SagaInstanceEntity
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      Deps deps) {
+      Deps deps,
+      MessageTracing messages) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), id), deps.settings().restartStrategy());
+    this.messages = messages;
     this.id = id;
     this.context = context;
     this.timers = timers;
@@ -281,7 +287,7 @@ public final class SagaInstanceEntity
         .onCommand(Stop.class, (state, stop) -> onStop())
         // a stray tick, or an attempt of an earlier incarnation: nothing to do in this stage
         .onAnyCommand((state, stray) -> Effect().noReply());
-    return builder.build();
+    return TracedCommands.of(messages, builder.build());
   }
 
   private ReplyEffect<Event, InstanceState> onStart(NotStarted state, Start start) {

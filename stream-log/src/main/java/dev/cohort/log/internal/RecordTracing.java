@@ -63,16 +63,24 @@ final class RecordTracing {
     if (produce == null || produce.carrier() == null) {
       return List.copyOf(records);
     }
+    // The produce's headers, built once: most records have none of their own and share this
+    // map (immutable, like the records; the bytes are only read when the batch is encoded).
+    Map<String, byte[]> own = new HashMap<>(2);
+    own.put(TRACEPARENT, produce.carrier().traceparent().getBytes(StandardCharsets.US_ASCII));
+    if (produce.carrier().tracestate() != null && !produce.carrier().tracestate().isEmpty()) {
+      own.put(TRACESTATE, produce.carrier().tracestate().getBytes(StandardCharsets.US_ASCII));
+    }
+    Map<String, byte[]> shared = Map.copyOf(own);
     List<ProducerRecord> traced = new ArrayList<>(records.size());
     for (ProducerRecord r : records) {
       if (r.headers().containsKey(TRACEPARENT)) {
         traced.add(r);
         continue;
       }
-      Map<String, byte[]> headers = new HashMap<>(r.headers());
-      headers.put(TRACEPARENT, produce.carrier().traceparent().getBytes(StandardCharsets.US_ASCII));
-      if (produce.carrier().tracestate() != null && !produce.carrier().tracestate().isEmpty()) {
-        headers.put(TRACESTATE, produce.carrier().tracestate().getBytes(StandardCharsets.US_ASCII));
+      Map<String, byte[]> headers = shared;
+      if (!r.headers().isEmpty()) {
+        headers = new HashMap<>(r.headers());
+        headers.putAll(shared);
       }
       traced.add(
           new ProducerRecord(r.topic(), r.partition(), r.key(), r.value(), headers, r.timestamp()));

@@ -47,13 +47,15 @@ class RecordTracingTest {
             .getBytes(StandardCharsets.US_ASCII);
     ProducerRecord stamped =
         new ProducerRecord("t", null, null, new byte[] {1}, Map.of("traceparent", own), null);
+    ProducerRecord other =
+        new ProducerRecord("t", null, null, new byte[] {2}, Map.of("x", new byte[] {7}), null);
     Span caller = tracing.startSpan("caller", SpanKind.SERVER, Context.root());
     RecordTracing.Produce produce;
     try (TraceScope ignored = tracing.enter(caller)) {
       produce = records.startProduce("t", 2);
     }
     assertNotNull(produce);
-    List<ProducerRecord> out = RecordTracing.withHeaders(List.of(plain, stamped), produce);
+    List<ProducerRecord> out = RecordTracing.withHeaders(List.of(plain, stamped, other), produce);
     RecordTracing.end(produce, null);
     caller.end();
 
@@ -66,6 +68,11 @@ class RecordTracingTest {
     assertArrayEquals(
         own, out.get(1).headers().get("traceparent"), "the producer's own header wins");
     assertArrayEquals(plain.value(), out.get(0).value());
+    assertArrayEquals(new byte[] {7}, out.get(2).headers().get("x"), "the producer's headers stay");
+    assertArrayEquals(
+        out.get(0).headers().get("traceparent"),
+        out.get(2).headers().get("traceparent"),
+        "and the produce's traceparent joins them");
   }
 
   @Test

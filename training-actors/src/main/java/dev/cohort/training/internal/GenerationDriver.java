@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Tracing;
 import dev.cohort.training.JobPhase;
 import dev.cohort.training.TrainingSettings;
@@ -17,6 +18,7 @@ import dev.cohort.training.internal.TrainingCoordinator.WorkerLost;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -127,8 +129,8 @@ final class GenerationDriver {
             peers.size(),
             backend.id());
     endGeneration("superseded by generation " + job.generation(), false);
-    // One trace per generation, sampled like any other (sampler-ratio): a long job's steps stay
-    // out of the backend, its generations and their ends do not.
+    // One trace per generation, sampled like any other (sampler-ratio). Its context goes to every
+    // member, whose rendezvous, checkpoints and sampled allreduce calls are its children.
     generation =
         tracing
             .tracer()
@@ -139,6 +141,7 @@ final class GenerationDriver {
             .setAttribute("training.ranks", peers.size())
             .setAttribute("training.backend", backend.id())
             .startSpan();
+    TraceContext trace = tracing.capture(Context.root().with(generation));
     for (int rank = 0; rank < job.joined().size(); rank++) {
       Member m = job.joined().get(rank);
       m.worker()
@@ -150,7 +153,8 @@ final class GenerationDriver {
                   backend,
                   new RingRendezvous(job.token(), rank, peers),
                   job.resume(),
-                  context.getSelf()));
+                  context.getSelf(),
+                  trace));
     }
   }
 

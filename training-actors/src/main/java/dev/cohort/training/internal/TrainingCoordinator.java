@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.observability.TraceContext;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
@@ -216,7 +217,9 @@ public final class TrainingCoordinator
    * backend} (ring: connect to the peers; nccl: rank 0 creates the unique id and sends it in {@link
    * NcclIdCreated}, every rank then waits for {@link NcclStart}) and train, starting from {@code
    * resume} (rank 0 loads it; every other rank copies rank 0). {@code coordinator} is the
-   * coordinator's current incarnation, the one to report to.
+   * coordinator's current incarnation, the one to report to. {@code trace} is the generation's span
+   * (null when tracing is off): the worker's rendezvous, checkpoint and allreduce spans are its
+   * children.
    */
   public record Assignment(
       String jobId,
@@ -225,7 +228,8 @@ public final class TrainingCoordinator
       Backend backend,
       RingRendezvous rendezvous,
       Resume resume,
-      ActorRef<Command> coordinator)
+      ActorRef<Command> coordinator,
+      TraceContext trace)
       implements WorkerMessage {}
 
   /**

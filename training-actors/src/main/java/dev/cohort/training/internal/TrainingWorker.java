@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.observability.Tracing;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.DataParallelTrainer;
@@ -26,6 +27,7 @@ import dev.cohort.training.internal.TrainingCoordinator.Abort;
 import dev.cohort.training.internal.TrainingCoordinator.Assignment;
 import dev.cohort.training.internal.TrainingCoordinator.NcclStart;
 import dev.cohort.training.internal.TrainingCoordinator.WorkerMessage;
+import io.opentelemetry.api.trace.Span;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -104,6 +106,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
   private final ActorRef<WorkerMessage> self;
   private final TrainingMetrics metrics;
   private final WorkerDevice device;
+  private final Tracing tracing;
   private RingEndpoint endpoint;
   // An nccl generation's rendezvous: created by the actor on Assignment (so that an early
   // NcclStart is not lost), completed by NcclStart or failed by Abort, awaited by the training
@@ -159,6 +162,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     this.self = context.messageAdapter(WorkerMessage.class, FromCoordinator::new);
     this.checkpoints = new CheckpointStore(context.getSystem());
     this.metrics = TrainingMetrics.get(context.getSystem());
+    this.tracing = Tracing.get(context.getSystem());
     join();
   }
 
@@ -350,17 +354,17 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     } else if (replica.model.compute().kind() != compute) {
       replica = replica.movedTo(openCompute(compute), spec);
     }
+    GenerationSpans spans = GenerationSpans.of(tracing, a, settings.traceAllreduceEverySteps());
     // Connect first: the peers wait for this connection only connect-timeout, while the first
     // collective below waits the (longer) collective timeout for a rank still reading its data.
-    try (Communicator comm =
-        a.backend() == Backend.NCCL ? ncclCommunicator(a, nccl) : ep.join(a.rendezvous())) {
+    try (Communicator comm = spans.communicator(connect(a, ep, nccl, spans))) {
       current = comm;
       if (abortedGeneration == a.generation()) {
         comm.abort("aborted before it started");
       }
       TrainingData data = data(spec);
       if (comm.rank() == 0) {
-        prepareResume(a);
+        prepareResume(a, spans);
       }
       try (DataParallelTrainer trainer =
           DataParallelTrainer.create(
@@ -378,6 +382,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         long samples = 0;
         CompletableFuture<?> checkpointWrite = CompletableFuture.completedFuture(null);
         while (trainer.epoch() < spec.epochs()) {
+          spans.beginStep(trainer.globalStep() + 1);
           DataParallelTrainer.StepResult r = trainer.step();
           replica.position = trainer.position();
           samples += r.samples();
@@ -390,7 +395,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
                         a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
             if (r.globalStep() % spec.checkpointEverySteps() == 0
                 && trainer.epoch() < spec.epochs()) {
-              checkpointWrite = checkpoint(a, checkpointWrite);
+              checkpointWrite = checkpoint(a, checkpointWrite, spans);
             }
           }
         }
@@ -399,6 +404,22 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         }
         return true;
       }
+    }
+  }
+
+  /** Forms the generation's communicator of its backend, inside the rendezvous span. */
+  private Communicator connect(
+      Assignment a, RingEndpoint ep, CompletableFuture<NcclRendezvous> nccl, GenerationSpans spans)
+      throws Exception {
+    Span span = spans.rendezvous();
+    try {
+      Communicator comm =
+          a.backend() == Backend.NCCL ? ncclCommunicator(a, nccl) : ep.join(a.rendezvous());
+      GenerationSpans.end(span, null);
+      return comm;
+    } catch (Exception | Error e) {
+      GenerationSpans.end(span, e);
+      throw e;
     }
   }
 
@@ -502,31 +523,19 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
    * Rank 0 puts its replica where the coordinator said this generation starts; the others copy it
    * in {@code synchronizeReplicas}, so only rank 0 reads a checkpoint.
    */
-  private void prepareResume(Assignment a) throws Exception {
+  private void prepareResume(Assignment a, GenerationSpans spans) throws Exception {
     TrainingCoordinator.Resume resume = a.resume();
     switch (resume.from()) {
       case RecoveryInfo.FROM_CHECKPOINT -> {
         CheckpointInfo c = resume.checkpoint().orElseThrow();
-        List<byte[]> chunks =
-            await(
-                checkpoints
-                    .read(
-                        CheckpointStore.persistenceId(a.jobId(), c.generation(), c.step()),
-                        c.chunks())
-                    .toCompletableFuture());
-        byte[] bytes = CheckpointCodec.join(chunks);
-        if (bytes.length != c.bytes() || CheckpointCodec.crc32(bytes) != c.crc32()) {
-          throw new IllegalStateException(
-              "checkpoint at step "
-                  + c.step()
-                  + " is corrupt: size or CRC-32 differs from its manifest");
+        Span span = spans.checkpointRead(c.step());
+        try {
+          readCheckpoint(a, c);
+          GenerationSpans.end(span, null);
+        } catch (Exception | Error e) {
+          GenerationSpans.end(span, e);
+          throw e;
         }
-        replica.position = CheckpointCodec.decode(bytes, replica.model, replica.optimizer);
-        LOG.info(
-            "worker {} resumes job {} from the checkpoint at step {}",
-            workerId,
-            a.jobId(),
-            c.step());
       }
       case RecoveryInfo.FROM_START -> {
         if (replica.step() != 0) {
@@ -537,12 +546,33 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     }
   }
 
+  /** Loads the job's checkpoint {@code c} into this rank's replica, checking size and CRC-32. */
+  private void readCheckpoint(Assignment a, CheckpointInfo c) throws Exception {
+    List<byte[]> chunks =
+        await(
+            checkpoints
+                .read(
+                    CheckpointStore.persistenceId(a.jobId(), c.generation(), c.step()), c.chunks())
+                .toCompletableFuture());
+    byte[] bytes = CheckpointCodec.join(chunks);
+    if (bytes.length != c.bytes() || CheckpointCodec.crc32(bytes) != c.crc32()) {
+      throw new IllegalStateException(
+          "checkpoint at step "
+              + c.step()
+              + " is corrupt: size or CRC-32 differs from its manifest");
+    }
+    replica.position = CheckpointCodec.decode(bytes, replica.model, replica.optimizer);
+    LOG.info(
+        "worker {} resumes job {} from the checkpoint at step {}", workerId, a.jobId(), c.step());
+  }
+
   /**
    * Rank 0 encodes a checkpoint of its replica now (a copy, so training goes on) and writes it in
    * the background; the coordinator is told once every chunk is durable. A write still running from
    * the previous checkpoint makes this one skip: checkpoints never queue up behind a slow journal.
    */
-  private CompletableFuture<?> checkpoint(Assignment a, CompletableFuture<?> previous) {
+  private CompletableFuture<?> checkpoint(
+      Assignment a, CompletableFuture<?> previous, GenerationSpans spans) {
     if (!previous.isDone()) {
       LOG.warn(
           "job {}: checkpoint at step {} skipped, the previous one is still being written",
@@ -551,8 +581,11 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       return previous;
     }
     Position position = replica.position;
+    Span span = spans.checkpointWrite(position.globalStep());
     byte[] bytes = CheckpointCodec.encode(replica.model, replica.optimizer, position);
     List<byte[]> chunks = CheckpointCodec.split(bytes, settings.checkpointChunkBytes());
+    span.setAttribute("training.checkpoint.bytes", bytes.length);
+    span.setAttribute("training.checkpoint.chunks", chunks.size());
     long crc = CheckpointCodec.crc32(bytes);
     String id = CheckpointStore.persistenceId(a.jobId(), a.generation(), position.globalStep());
     return checkpoints
@@ -561,6 +594,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         .orTimeout(settings.checkpointTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .whenComplete(
             (ok, error) -> {
+              GenerationSpans.end(span, error);
               if (error != null) {
                 LOG.warn(
                     "job {}: checkpoint at step {} not written: {}",
