@@ -67,12 +67,33 @@ class ApKillFaultTest {
     assertEquals(3, created.body().path("replicationFactor").asInt(), created.describe());
   }
 
+  /**
+   * Waits until every node names all three nodes as a key's read replicas: each node's join stream
+   * has completed in every node's view. A node still joining is a pending replica, which a write
+   * counts only with one acknowledgement more, so a fault injected before then tests the join, not
+   * the steady ring.
+   */
+  static void awaitEveryReplicaReady(Gateways g, ChaosCluster cluster) throws Exception {
+    for (URI node : g.nodes()) {
+      ChaosCluster.awaitUntil(
+          SetUp.DEADLINE,
+          "all three replicas ready in the view of " + node,
+          () -> {
+            Reply where =
+                ChaosHttp.get(g, node, "/v1/kv/" + KEYSPACE + "/endpoints?key=ready-probe");
+            return where.ok() && where.body().path("endpoints").size() == 3;
+          },
+          cluster);
+    }
+  }
+
   @Test
   void quorumAndOneSurviveAKilledReplicaAndHintsCatchItUp() throws Exception {
     Path work = Files.createTempDirectory("cohort-ap-kill");
     try (ChaosCluster cluster = ChaosCluster.start(root(), work, 3, false)) {
       Gateways g = gateways(cluster);
       createKeyspace(g);
+      awaitEveryReplicaReady(g, cluster);
       List<URI> nodes = g.nodes();
       // Through every node: each caches the keyspace's registry entry (a CP entity, whose shard
       // may be on the node about to be killed; see kv/README-ap.md, limits).

@@ -36,6 +36,7 @@ class ApPartitionFaultTest {
     try (ChaosCluster cluster = ChaosCluster.start(ApKillFaultTest.root(), work, 3, true)) {
       Gateways g = ApKillFaultTest.gateways(cluster);
       ApKillFaultTest.createKeyspace(g);
+      ApKillFaultTest.awaitEveryReplicaReady(g, cluster);
       List<URI> nodes = g.nodes();
       ChaosNode minority = cluster.nodes().get(2);
       Map<String, String> acked = new LinkedHashMap<>();
