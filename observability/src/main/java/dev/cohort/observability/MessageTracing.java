@@ -5,13 +5,15 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.util.function.Supplier;
 
 /**
  * How one actor handles the {@link Traced} messages it receives: each one that carries a context is
  * handled in a span of its own named {@code "<module> <MessageType>"}, child of the sender's span,
  * current on the thread and with its trace and span ids, the node, the module and the entity id in
- * the logging MDC; other messages are handled as they are.
+ * the logging MDC; one whose context is unsampled is handled with that context current and nothing
+ * more (no span, no MDC); other messages are handled as they are.
  *
  * <p>Two callers share one instance per actor: the interceptor {@link Tracing#traced} installs
  * (every message as it arrives) and, in an event-sourced entity, its command handler ({@code
@@ -64,6 +66,9 @@ public final class MessageTracing {
         || traced.trace() == null) {
       return handler.get();
     }
+    if (!traced.trace().sampled()) {
+      return passOn(message, traced.trace(), handler);
+    }
     Span span =
         tracing
             .tracer()
@@ -84,6 +89,20 @@ public final class MessageTracing {
     } finally {
       current = outer;
       span.end();
+    }
+  }
+
+  /**
+   * Runs {@code handler} with an unsampled carrier current and nothing else: no span, no MDC, so
+   * that what the handler sends carries the caller's decision on at the cost of one context attach.
+   */
+  private <R> R passOn(Object message, TraceContext trace, Supplier<R> handler) {
+    Object outer = current;
+    current = message;
+    try (Scope ignored = tracing.contextOf(trace).makeCurrent()) {
+      return handler.get();
+    } finally {
+      current = outer;
     }
   }
 }

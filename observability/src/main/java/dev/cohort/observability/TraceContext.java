@@ -21,6 +21,20 @@ public record TraceContext(String traceparent, String tracestate) {
     return wellFormed() ? traceparent.substring(3, 35) : "";
   }
 
+  /** The parent span id (16 hex digits) of {@link #traceparent}, or empty when it is malformed. */
+  public String spanId() {
+    return wellFormed() ? traceparent.substring(36, 52) : "";
+  }
+
+  /**
+   * True when the sender recorded its span: the {@code sampled} bit of the trace flags is set. An
+   * unsampled context is still carried, so that every hop after it keeps the caller's decision (the
+   * sampler is parent-based), but nothing under it is recorded or exported.
+   */
+  public boolean sampled() {
+    return wellFormed() && (Character.digit(traceparent.charAt(54), 16) & 1) == 1;
+  }
+
   /** True when {@link #traceparent} has the W3C version-00 shape {@code 00-<32>-<16>-<2>}. */
   public boolean wellFormed() {
     return traceparent != null

@@ -4,10 +4,14 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.context.propagation.TextMapSetter;
@@ -51,7 +55,14 @@ import zipkin2.reporter.urlconnection.URLConnectionSender;
  *
  * <p>With the exporter {@code none} nothing is created: {@link #capture()} returns null, {@link
  * #traced} returns the behavior itself and {@link #enter} only restores what it found, which is the
- * near-zero cost the tracing-off path promises. Thread-safe.
+ * near-zero cost the tracing-off path promises.
+ *
+ * <p>An unsampled trace (the sampler said no at its root, or the caller's {@code traceparent} has
+ * the sampled flag clear) is carried from hop to hop as the carrier it arrived in, unparsed by the
+ * propagator and never re-encoded, so that every later hop keeps the decision; no span, no MDC
+ * entry and no record header is made for it. At a sampler ratio of 0.01 that is 99 % of the
+ * requests, and their per-hop cost was most of the tracing overhead (observability README).
+ * Thread-safe.
  */
 public final class Tracing implements Extension {
   /**
@@ -117,6 +128,14 @@ public final class Tracing implements Extension {
       };
 
   private static final TextMapSetter<Map<String, String>> MAP_SETTER = Map::put;
+
+  /**
+   * The carrier an unsampled context continues. Every context derived from it is unsampled too (the
+   * sampler is parent-based), so the carrier stands for all of them: the trace id and the cleared
+   * flag are what later hops need, and no span of the trace is ever exported, so which span id a
+   * later hop names as its parent does not matter.
+   */
+  private static final ContextKey<TraceContext> UNSAMPLED = ContextKey.named("cohort-unsampled");
 
   private final TracingSettings settings;
   private final String node;
@@ -207,7 +226,14 @@ public final class Tracing implements Extension {
 
   /** {@code context}'s span as a carrier; null when it has none or tracing is off. */
   public TraceContext capture(Context context) {
-    if (!enabled() || !Span.fromContext(context).getSpanContext().isValid()) {
+    if (!enabled()) {
+      return null;
+    }
+    TraceContext unsampled = context.get(UNSAMPLED);
+    if (unsampled != null) {
+      return unsampled;
+    }
+    if (!Span.fromContext(context).getSpanContext().isValid()) {
       return null;
     }
     Map<String, String> headers = new HashMap<>(2);
@@ -220,7 +246,30 @@ public final class Tracing implements Extension {
     if (!enabled() || carrier == null || !carrier.wellFormed()) {
       return Context.root();
     }
+    if (!carrier.sampled()) {
+      return unsampled(carrier);
+    }
     return propagator.extract(Context.root(), carrier, CARRIER_GETTER);
+  }
+
+  /**
+   * True when spans under {@code carrier} are recorded: tracing is on and the carrier names a
+   * sampled trace. Where this is false a module skips its spans for the message (the carrier is
+   * still passed on as it is).
+   */
+  public boolean recorded(TraceContext carrier) {
+    return enabled() && carrier != null && carrier.sampled();
+  }
+
+  /** An unsampled carrier's context: its span as a non-recording remote parent, and itself. */
+  private static Context unsampled(TraceContext carrier) {
+    SpanContext parent =
+        SpanContext.createFromRemoteParent(
+            carrier.traceId(), carrier.spanId(), TraceFlags.getDefault(), TraceState.getDefault());
+    if (!parent.isValid()) {
+      return Context.root();
+    }
+    return Context.root().with(Span.wrap(parent)).with(UNSAMPLED, carrier);
   }
 
   /**
@@ -236,8 +285,17 @@ public final class Tracing implements Extension {
   /** The W3C headers for {@code context}'s span; empty when it has none or tracing is off. */
   public Map<String, String> headers(Context context) {
     Map<String, String> headers = new HashMap<>(2);
-    if (enabled()) {
+    if (!enabled()) {
+      return headers;
+    }
+    TraceContext unsampled = context.get(UNSAMPLED);
+    if (unsampled == null) {
       propagator.inject(context, headers, MAP_SETTER);
+      return headers;
+    }
+    headers.put("traceparent", unsampled.traceparent());
+    if (unsampled.tracestate() != null && !unsampled.tracestate().isEmpty()) {
+      headers.put("tracestate", unsampled.tracestate());
     }
     return headers;
   }
@@ -248,9 +306,17 @@ public final class Tracing implements Extension {
     return builder.startSpan();
   }
 
-  /** Starts a span under the context a message carried (a new trace when it carried none). */
+  /**
+   * Starts a span under the context a message carried (a new trace when it carried none). Under an
+   * unsampled carrier the result is the carrier's own span, non-recording: nothing is built for a
+   * span that would be dropped.
+   */
   public Span startSpan(String name, SpanKind kind, TraceContext parent) {
-    return startSpan(name, kind, contextOf(parent));
+    Context context = contextOf(parent);
+    if (context.get(UNSAMPLED) != null) {
+      return Span.fromContext(context);
+    }
+    return startSpan(name, kind, context);
   }
 
   /**

@@ -109,6 +109,36 @@ class TracingTest {
   }
 
   @Test
+  void unsampledContextIsPassedOnAsItCameWithoutSpanOrMdc() {
+    Tracing tracing = Tracing.get(on.system());
+    ActorRef<Probe> actor = on.spawn(tracing.traced("test", "e-9", recorder(tracing)));
+    TestProbe<Seen> replies = on.createTestProbe();
+    TraceContext unsampled =
+        new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "vendor=2");
+    assertTrue(!unsampled.sampled() && !tracing.recorded(unsampled));
+    actor.tell(new Probe("k", unsampled, replies.getRef()));
+    Seen seen = replies.receiveMessage();
+    assertNull(seen.mdc().get(Tracing.MDC_TRACE_ID), "no MDC for a trace nobody records");
+    assertNull(seen.mdc().get(Tracing.MDC_MODULE));
+    assertSame(unsampled, seen.passedOn(), "the caller's decision is carried on unchanged");
+
+    Span child = tracing.startSpan("journal write", SpanKind.INTERNAL, unsampled);
+    assertTrue(!child.isRecording() && !child.getSpanContext().isSampled());
+    assertEquals("0af7651916cd43dd8448eb211c80319c", child.getSpanContext().getTraceId());
+    Map<String, String> out = tracing.headers(tracing.contextOf(unsampled));
+    assertEquals(unsampled.traceparent(), out.get("traceparent"));
+    assertEquals("vendor=2", out.get("tracestate"));
+
+    TraceContext sampled =
+        new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null);
+    assertTrue(sampled.sampled() && tracing.recorded(sampled));
+    actor.tell(new Probe("k", sampled, replies.getRef()));
+    Seen recorded = replies.receiveMessage();
+    assertEquals(sampled.traceId(), recorded.mdc().get(Tracing.MDC_TRACE_ID));
+    assertNotEquals(sampled, recorded.passedOn(), "a sampled hop passes on its own span");
+  }
+
+  @Test
   void incomingHeadersAreContinuedAndMalformedOnesIgnored() {
     Tracing tracing = Tracing.get(on.system());
     String parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

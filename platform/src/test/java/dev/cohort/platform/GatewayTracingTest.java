@@ -3,6 +3,7 @@ package dev.cohort.platform;
 import static dev.cohort.platform.HttpTestClient.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
@@ -156,6 +157,48 @@ class GatewayTracingTest {
     String plain = http.send("GET", "/metrics", null).body();
     assertTrue(
         plain.contains("cohort_http_request_seconds_bucket{") && !plain.contains("trace_id="));
+  }
+
+  @Test
+  void unsampledCallerIsAnsweredUnsampledAndNothingOfItsTraceIsExported() throws Exception {
+    String unsampledTrace = "5cf92f3577b34da6a3ce929d0e0e4737";
+    HttpResponse<String> unsampled =
+        putWithTraceparent("traced/c", "00-" + unsampledTrace + "-" + CALLER_SPAN + "-00");
+    ok(unsampled);
+    String answered = unsampled.headers().firstValue("traceparent").orElseThrow();
+    assertTrue(
+        answered.startsWith("00-" + unsampledTrace + "-") && answered.endsWith("-00"), answered);
+
+    // A sampled put after it: once its partition's reply span is exported, every span the
+    // unsampled put could have made (all ended before its answer) would have been exported too.
+    HttpResponse<String> sampled =
+        putWithTraceparent(
+            "traced/d", "00-" + CALLER_TRACE.replace('4', '6') + "-" + CALLER_SPAN + "-01");
+    ok(sampled);
+    awaitSpanNamed(CALLER_TRACE.replace('4', '6'), "kv reply");
+    assertTrue(
+        received.stream().noneMatch(s -> unsampledTrace.equals(s.path("traceId").asText())),
+        "spans of an unsampled trace were exported");
+    ILoggingEvent line =
+        accessLog.list.stream()
+            .filter(e -> e.getFormattedMessage().contains("/v1/kv/default/keys/traced/c"))
+            .findFirst()
+            .orElseThrow();
+    assertNull(line.getMDCPropertyMap().get("trace_id"), "an unsampled request logs no trace id");
+  }
+
+  private static void awaitSpanNamed(String traceId, String name) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      for (JsonNode span : received) {
+        if (traceId.equals(span.path("traceId").asText())
+            && name.equals(span.path("name").asText())) {
+          return;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no span '" + name + "' of trace " + traceId + "; got " + received);
   }
 
   /** The span with this id once the node's batch exporter sent it, within a deadline. */

@@ -114,8 +114,8 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
   }
 
   private Span batcherSpan(Submit submit) {
-    if (!(submit.write() instanceof KvPartition.Txn txn) || txn.trace() == null) {
-      return null;
+    if (!(submit.write() instanceof KvPartition.Txn txn) || !tracing.recorded(txn.trace())) {
+      return null; // an unsampled write leaves with its carrier as it came
     }
     return tracing
         .tracer()

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * The spans of one partition write batch, for the writes in it that carry a trace: per write, the
  * partition's command handling ({@code kv partition write}, child of the sender's span), under it
  * the journal write ({@code kv journal write}, with the batch's command and event counts: the group
- * commit of this partition) and the reply ({@code kv reply}). Writes without a trace (tracing off,
- * or an untraced caller) cost nothing: {@link #start} returns {@link #NONE}.
+ * commit of this partition) and the reply ({@code kv reply}). Writes without a recorded trace
+ * (tracing off, an untraced caller, or an unsampled trace) cost nothing: {@link #start} returns
+ * {@link #NONE}.
  *
  * <p>Used from the partition's actor thread only: {@link #start} and {@link #persisting} in the
  * command handler, {@link #written} and {@link #reply} in the callback after the journal write.
@@ -52,7 +53,7 @@ final class WriteSpans {
     Map<ActorRef<KvPartition.Reply>, Span> byReplyTo = null;
     for (KvPartition.WriteCommand command : commands) {
       TraceContext trace = command instanceof KvPartition.Txn txn ? txn.trace() : null;
-      if (trace == null) {
+      if (!tracing.recorded(trace)) {
         continue;
       }
       if (handling == null) {
