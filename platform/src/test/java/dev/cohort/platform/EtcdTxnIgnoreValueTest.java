@@ -1,13 +1,16 @@
 package dev.cohort.platform;
 
+import static dev.cohort.platform.EtcdStubs.assertStatus;
 import static dev.cohort.platform.EtcdStubs.b;
+import static dev.cohort.platform.EtcdStubs.get;
 import static dev.cohort.platform.EtcdStubs.put;
 import static dev.cohort.platform.EtcdStubs.putOp;
 import static dev.cohort.platform.EtcdStubs.revision;
+import static dev.cohort.platform.EtcdStubs.txnOp;
+import static dev.cohort.platform.EtcdStubs.version;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.api.Compare;
@@ -54,7 +57,7 @@ class EtcdTxnIgnoreValueTest {
     etcd = EtcdStubs.Listener.start("cohort-etcd-txn-iv");
     channel = etcd.channel();
     kv = EtcdStubs.kv(channel);
-    leases = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    leases = EtcdStubs.leases(channel);
   }
 
   @AfterAll
@@ -62,11 +65,6 @@ class EtcdTxnIgnoreValueTest {
     if (etcd != null) {
       etcd.close();
     }
-  }
-
-  private static KeyValue get(String key) {
-    List<KeyValue> kvs = kv.range(RangeRequest.newBuilder().setKey(b(key)).build()).getKvsList();
-    return kvs.isEmpty() ? null : kvs.get(0);
   }
 
   private static long lease() {
@@ -84,19 +82,6 @@ class EtcdTxnIgnoreValueTest {
     return keep(key, p -> p);
   }
 
-  private static RequestOp txnOp(TxnRequest.Builder txn) {
-    return RequestOp.newBuilder().setRequestTxn(txn).build();
-  }
-
-  private static Compare versionIs(String key, long version) {
-    return Compare.newBuilder()
-        .setKey(b(key))
-        .setTarget(Compare.CompareTarget.VERSION)
-        .setResult(Compare.CompareResult.EQUAL)
-        .setVersion(version)
-        .build();
-  }
-
   @Test
   void inTheBranchThatRunsTheValueIsKeptAndTheLeaseIsTheNamedOne() {
     long first = lease();
@@ -107,7 +92,7 @@ class EtcdTxnIgnoreValueTest {
     TxnResponse r =
         kv.txn(
             TxnRequest.newBuilder()
-                .addCompare(versionIs("iv/a", 1))
+                .addCompare(version("iv/a", Compare.CompareResult.EQUAL, 1))
                 .addSuccess(keep("iv/a", p -> p.setLease(second).setPrevKv(true)))
                 .addSuccess(keep("iv/b", p -> p.setIgnoreLease(true)))
                 .addSuccess(putOp("iv/c", "C"))
@@ -120,12 +105,12 @@ class EtcdTxnIgnoreValueTest {
     assertEquals(first, a.getPrevKv().getLease());
     assertEquals(r.getHeader().getRevision(), a.getHeader().getRevision());
 
-    KeyValue kept = get("iv/a");
+    KeyValue kept = get(kv, "iv/a");
     assertEquals("A", kept.getValue().toStringUtf8());
     assertEquals(second, kept.getLease(), "the put's lease replaces the key's");
     assertEquals(2, kept.getVersion());
     assertEquals(r.getHeader().getRevision(), kept.getModRevision());
-    KeyValue alsoKept = get("iv/b");
+    KeyValue alsoKept = get(kv, "iv/b");
     assertEquals("B", alsoKept.getValue().toStringUtf8());
     assertEquals(first, alsoKept.getLease(), "ignore_lease keeps the key's lease");
     assertEquals(r.getHeader().getRevision(), alsoKept.getModRevision());
@@ -138,18 +123,18 @@ class EtcdTxnIgnoreValueTest {
     TxnResponse r =
         kv.txn(
             TxnRequest.newBuilder()
-                .addCompare(versionIs("iv/f", 7))
+                .addCompare(version("iv/f", Compare.CompareResult.EQUAL, 7))
                 .addSuccess(putOp("iv/f-then", "x"))
                 .addFailure(keep("iv/f", p -> p.setPrevKv(true)))
                 .build());
     assertFalse(r.getSucceeded());
     assertEquals("F", r.getResponses(0).getResponsePut().getPrevKv().getValue().toStringUtf8());
-    KeyValue f = get("iv/f");
+    KeyValue f = get(kv, "iv/f");
     assertEquals("F", f.getValue().toStringUtf8());
     assertEquals(created, f.getCreateRevision());
     assertEquals(r.getHeader().getRevision(), f.getModRevision(), "the rewrite bumps it");
     assertEquals(2, f.getVersion());
-    assertNull(get("iv/f-then"));
+    assertNull(get(kv, "iv/f-then"));
   }
 
   @Test
@@ -163,7 +148,7 @@ class EtcdTxnIgnoreValueTest {
                 .addSuccess(
                     txnOp(
                         TxnRequest.newBuilder()
-                            .addCompare(versionIs("iv/n/a", 1))
+                            .addCompare(version("iv/n/a", Compare.CompareResult.EQUAL, 1))
                             .addSuccess(keep("iv/n/a", p -> p.setLease(owned)))
                             .addFailure(putOp("iv/n/a", "else"))))
                 .build());
@@ -172,11 +157,11 @@ class EtcdTxnIgnoreValueTest {
     assertTrue(nested.getSucceeded());
     assertEquals(1, nested.getResponsesCount());
     assertEquals(0, nested.getHeader().getRevision(), "etcd leaves a nested header empty");
-    KeyValue a = get("iv/n/a");
+    KeyValue a = get(kv, "iv/n/a");
     assertEquals("nested", a.getValue().toStringUtf8());
     assertEquals(owned, a.getLease());
     assertEquals(r.getHeader().getRevision(), a.getModRevision());
-    assertEquals(r.getHeader().getRevision(), get("iv/n/b").getModRevision(), "one revision");
+    assertEquals(r.getHeader().getRevision(), get(kv, "iv/n/b").getModRevision(), "one revision");
   }
 
   @Test
@@ -190,7 +175,7 @@ class EtcdTxnIgnoreValueTest {
             .build();
     TxnRequest inFailure =
         TxnRequest.newBuilder()
-            .addCompare(versionIs("iv/m/x", 5))
+            .addCompare(version("iv/m/x", Compare.CompareResult.EQUAL, 5))
             .addFailure(putOp("iv/m/x", "2"))
             .addFailure(keep("iv/m/missing"))
             .build();
@@ -200,7 +185,7 @@ class EtcdTxnIgnoreValueTest {
             .addSuccess(
                 txnOp(
                     TxnRequest.newBuilder()
-                        .addCompare(versionIs("iv/m/x", 1))
+                        .addCompare(version("iv/m/x", Compare.CompareResult.EQUAL, 1))
                         .addSuccess(putOp("iv/m/y", "3"))
                         .addSuccess(keep("iv/m/missing"))
                         .addFailure(putOp("iv/m/y", "4"))))
@@ -210,9 +195,9 @@ class EtcdTxnIgnoreValueTest {
           Status.Code.INVALID_ARGUMENT, "etcdserver: key not found", () -> kv.txn(request));
     }
     assertEquals(before, revision(kv), "no refused transaction spent a revision");
-    assertEquals("1", get("iv/m/x").getValue().toStringUtf8());
-    assertNull(get("iv/m/y"));
-    assertNull(get("iv/m/missing"));
+    assertEquals("1", get(kv, "iv/m/x").getValue().toStringUtf8());
+    assertNull(get(kv, "iv/m/y"));
+    assertNull(get(kv, "iv/m/missing"));
   }
 
   @Test
@@ -220,21 +205,21 @@ class EtcdTxnIgnoreValueTest {
     TxnResponse r =
         kv.txn(
             TxnRequest.newBuilder()
-                .addCompare(versionIs("iv/o/absent", 0))
+                .addCompare(version("iv/o/absent", Compare.CompareResult.EQUAL, 0))
                 .addSuccess(putOp("iv/o/x", "ran"))
                 .addSuccess(
                     txnOp(
                         TxnRequest.newBuilder()
-                            .addCompare(versionIs("iv/o/x", 9))
+                            .addCompare(version("iv/o/x", Compare.CompareResult.EQUAL, 9))
                             .addSuccess(keep("iv/o/absent"))
                             .addFailure(putOp("iv/o/y", "else"))))
                 .addFailure(keep("iv/o/absent"))
                 .build());
     assertTrue(r.getSucceeded());
     assertFalse(r.getResponses(1).getResponseTxn().getSucceeded());
-    assertEquals("ran", get("iv/o/x").getValue().toStringUtf8());
-    assertEquals("else", get("iv/o/y").getValue().toStringUtf8());
-    assertNull(get("iv/o/absent"));
+    assertEquals("ran", get(kv, "iv/o/x").getValue().toStringUtf8());
+    assertEquals("else", get(kv, "iv/o/y").getValue().toStringUtf8());
+    assertNull(get(kv, "iv/o/absent"));
   }
 
   @Test
@@ -257,8 +242,8 @@ class EtcdTxnIgnoreValueTest {
     assertStatus(
         Status.Code.INVALID_ARGUMENT, "etcdserver: lease is provided", () -> kv.txn(withLease));
     assertEquals(before, revision(kv), "nothing was written");
-    assertEquals("1", get("iv/v/a").getValue().toStringUtf8());
-    assertNull(get("iv/v/b"));
+    assertEquals("1", get(kv, "iv/v/a").getValue().toStringUtf8());
+    assertNull(get(kv, "iv/v/b"));
   }
 
   /**
@@ -309,12 +294,6 @@ class EtcdTxnIgnoreValueTest {
       writer.orTimeout(60, TimeUnit.SECONDS).join();
     }
     kv.txn(TxnRequest.newBuilder().addSuccess(keep("iv/c/k")).build());
-    assertEquals("v" + puts, get("iv/c/k").getValue().toStringUtf8());
-  }
-
-  private static void assertStatus(Status.Code code, String message, Runnable call) {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
-    assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-    assertEquals(message, e.getStatus().getDescription());
+    assertEquals("v" + puts, get(kv, "iv/c/k").getValue().toStringUtf8());
   }
 }
