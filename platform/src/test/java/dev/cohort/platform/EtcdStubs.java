@@ -1,24 +1,35 @@
 package dev.cohort.platform;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.google.protobuf.ByteString;
+import io.etcd.jetcd.api.Compare;
 import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.KeyValue;
+import io.etcd.jetcd.api.LeaseGrpc;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RequestOp;
+import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.WatchCreateRequest;
 import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What the etcd tests on the generated stubs share: a plaintext channel to a node's etcd listener,
- * a KV stub, keys as bytes, and a watch stream whose answers a test reads in order. Stateless.
+ * a KV stub, keys as bytes, reads, ops and status checks, and a watch stream whose answers a test
+ * reads in order. Stateless.
  */
 final class EtcdStubs {
   private EtcdStubs() {}
@@ -65,6 +76,39 @@ final class EtcdStubs {
     return RequestOp.newBuilder()
         .setRequestPut(PutRequest.newBuilder().setKey(b(key)).setValue(b(value)))
         .build();
+  }
+
+  /** A Lease stub whose calls must finish within 60 s of now. */
+  static LeaseGrpc.LeaseBlockingStub leases(ManagedChannel channel) {
+    return LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /** A compare of {@code key}'s version. */
+  static Compare version(String key, Compare.CompareResult result, long version) {
+    return Compare.newBuilder()
+        .setKey(b(key))
+        .setTarget(Compare.CompareTarget.VERSION)
+        .setResult(result)
+        .setVersion(version)
+        .build();
+  }
+
+  /** A nested transaction, as an op of a transaction's branch. */
+  static RequestOp txnOp(TxnRequest.Builder txn) {
+    return RequestOp.newBuilder().setRequestTxn(txn).build();
+  }
+
+  /** The key's current entry, or null when it is missing. */
+  static KeyValue get(KVGrpc.KVBlockingStub kv, String key) {
+    List<KeyValue> kvs = kv.range(RangeRequest.newBuilder().setKey(b(key)).build()).getKvsList();
+    return kvs.isEmpty() ? null : kvs.get(0);
+  }
+
+  /** Asserts that {@code call} is refused with {@code code} and etcd's {@code message}. */
+  static void assertStatus(Status.Code code, String message, Runnable call) {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+    assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+    assertEquals(message, e.getStatus().getDescription());
   }
 
   /** The store revision now (the header of a read of a key no test writes). */

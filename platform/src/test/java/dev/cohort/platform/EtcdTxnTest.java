@@ -1,12 +1,15 @@
 package dev.cohort.platform;
 
+import static dev.cohort.platform.EtcdStubs.assertStatus;
 import static dev.cohort.platform.EtcdStubs.b;
+import static dev.cohort.platform.EtcdStubs.get;
 import static dev.cohort.platform.EtcdStubs.put;
 import static dev.cohort.platform.EtcdStubs.putOp;
 import static dev.cohort.platform.EtcdStubs.revision;
+import static dev.cohort.platform.EtcdStubs.txnOp;
+import static dev.cohort.platform.EtcdStubs.version;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,7 +18,6 @@ import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Compare;
 import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.KVGrpc;
-import io.etcd.jetcd.api.KeyValue;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrpc;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
@@ -28,11 +30,9 @@ import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.net.http.HttpResponse;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -56,7 +56,7 @@ class EtcdTxnTest {
     etcd = EtcdStubs.Listener.start("cohort-etcd-txn");
     channel = etcd.channel();
     kv = EtcdStubs.kv(channel);
-    leases = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    leases = EtcdStubs.leases(channel);
   }
 
   @AfterAll
@@ -66,19 +66,10 @@ class EtcdTxnTest {
     }
   }
 
-  private static KeyValue get(String key) {
-    List<KeyValue> kvs = kv.range(RangeRequest.newBuilder().setKey(b(key)).build()).getKvsList();
-    return kvs.isEmpty() ? null : kvs.get(0);
-  }
-
   private static RequestOp rangeOp(String key, String rangeEnd) {
     return RequestOp.newBuilder()
         .setRequestRange(RangeRequest.newBuilder().setKey(b(key)).setRangeEnd(b(rangeEnd)))
         .build();
-  }
-
-  private static RequestOp txnOp(TxnRequest.Builder txn) {
-    return RequestOp.newBuilder().setRequestTxn(txn).build();
   }
 
   private static Compare value(String key, String rangeEnd, Compare.CompareResult r, String v) {
@@ -88,15 +79,6 @@ class EtcdTxnTest {
         .setTarget(Compare.CompareTarget.VALUE)
         .setResult(r)
         .setValue(b(v))
-        .build();
-  }
-
-  private static Compare version(String key, Compare.CompareResult r, long version) {
-    return Compare.newBuilder()
-        .setKey(b(key))
-        .setTarget(Compare.CompareTarget.VERSION)
-        .setResult(r)
-        .setVersion(version)
         .build();
   }
 
@@ -138,10 +120,10 @@ class EtcdTxnTest {
     assertEquals(3, second.getResponses(1).getResponseRange().getCount());
 
     long revision = r.getHeader().getRevision();
-    assertEquals("then", get("t/n/b").getValue().toStringUtf8());
-    assertEquals("else", get("t/n/c").getValue().toStringUtf8());
+    assertEquals("then", get(kv, "t/n/b").getValue().toStringUtf8());
+    assertEquals("else", get(kv, "t/n/c").getValue().toStringUtf8());
     for (String key : List.of("t/n/a", "t/n/b", "t/n/c")) {
-      assertEquals(revision, get(key).getModRevision(), key + ": the tree is one revision");
+      assertEquals(revision, get(kv, key).getModRevision(), key + ": the tree is one revision");
     }
   }
 
@@ -194,15 +176,15 @@ class EtcdTxnTest {
     assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found", () -> kv.txn(emptyOp));
 
     assertEquals(before, revision(kv), "no refused request spent a revision");
-    assertEquals("0", get("t/bad/k").getValue().toStringUtf8());
-    assertEquals(null, get("t/bad/out0"));
-    assertEquals(null, get("t/bad/ok"));
+    assertEquals("0", get(kv, "t/bad/k").getValue().toStringUtf8());
+    assertEquals(null, get(kv, "t/bad/out0"));
+    assertEquals(null, get(kv, "t/bad/ok"));
 
     // one op fewer in the nested transaction fits: 100 + 28 = 128
     inner.removeSuccess(28);
     TxnResponse fits = kv.txn(outer.addSuccess(txnOp(inner)).build());
     assertTrue(fits.getResponses(99).getResponseTxn().getSucceeded());
-    assertEquals("x", get("t/bad/in27").getValue().toStringUtf8());
+    assertEquals("x", get(kv, "t/bad/in27").getValue().toStringUtf8());
   }
 
   private static RequestOp deleteOp(String key, ByteString rangeEnd) {
@@ -234,7 +216,7 @@ class EtcdTxnTest {
     assertEquals("1", deleted.getPrevKvs(0).getValue().toStringUtf8());
     assertEquals(0, nested.getResponses(1).getResponseRange().getCount());
     assertEquals(before + 1, r.getHeader().getRevision(), "one revision for the whole tree");
-    assertEquals("after", get("t/d0").getValue().toStringUtf8());
+    assertEquals("after", get(kv, "t/d0").getValue().toStringUtf8());
 
     // a put of a key inside an interval the same branch deletes: etcd's duplicate key
     put(kv, "t/d/a", "again");
@@ -249,7 +231,7 @@ class EtcdTxnTest {
         "etcdserver: duplicate key given in txn request",
         () -> kv.txn(overlapping));
     assertEquals(now, revision(kv));
-    assertEquals("again", get("t/d/a").getValue().toStringUtf8());
+    assertEquals("again", get(kv, "t/d/a").getValue().toStringUtf8());
   }
 
   @Test
@@ -328,7 +310,7 @@ class EtcdTxnTest {
     assertEquals(30, ttl.getGrantedTTL(), "the refused grant changed nothing");
     assertEquals(List.of(b("t/l/a")), ttl.getKeysList());
     leases.leaseRevoke(LeaseRevokeRequest.newBuilder().setID(id).build());
-    assertEquals(null, get("t/l/a"));
+    assertEquals(null, get(kv, "t/l/a"));
   }
 
   @Test
@@ -352,12 +334,6 @@ class EtcdTxnTest {
     JsonNode nested = json.get("responses").get(0).get("response_txn");
     assertTrue(nested.get("succeeded").asBoolean(), response.body());
     assertTrue(nested.get("responses").get(0).has("response_put"), response.body());
-    assertEquals("json", get("t/j/a").getValue().toStringUtf8());
-  }
-
-  private static void assertStatus(Status.Code code, String message, Runnable call) {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
-    assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-    assertEquals(message, e.getStatus().getDescription());
+    assertEquals("json", get(kv, "t/j/a").getValue().toStringUtf8());
   }
 }

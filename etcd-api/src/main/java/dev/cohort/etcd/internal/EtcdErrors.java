@@ -78,9 +78,12 @@ public final class EtcdErrors {
     return Status.UNAVAILABLE.withDescription("etcdserver: request timed out").asRuntimeException();
   }
 
-  /** What this listener does not do (yet); the message says what instead. */
-  public static StatusRuntimeException unsupported(String what) {
-    return Status.UNIMPLEMENTED.withDescription("cohort: " + what).asRuntimeException();
+  /**
+   * An optimistic request given up after its reads kept going stale (etcd has no such answer);
+   * nothing of it was applied, so the client may send it again.
+   */
+  public static StatusRuntimeException contended(String what) {
+    return Status.ABORTED.withDescription("cohort: " + what).asRuntimeException();
   }
 
   public static StatusRuntimeException invalid(String message) {

@@ -18,6 +18,7 @@ import io.etcd.jetcd.api.ResponseOp;
 import io.etcd.jetcd.api.TxnResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -28,12 +29,18 @@ import java.util.concurrent.CompletionStage;
  * (kv's {@code TxnOp.Txn}: every compare of the tree is evaluated against the keys before the
  * transaction). A read of a key interval inside a transaction (as etcd's lock and election recipes
  * issue) runs right after the kv transaction, so it sees the transaction's writes and possibly
- * later ones; its header says the revision it read at. What kv transactions cannot express is
- * refused before anything runs: {@code ignore_value}. Stateless; thread-safe.
+ * later ones; its header says the revision it read at. A transaction with {@code ignore_value} puts
+ * reads their keys first and runs nested in a guard that pins them ({@link KeptValues}), read again
+ * while the guard fails, at most {@value #KEEPING_ATTEMPTS} times; the client sees the nested
+ * transaction's answer only. Stateless; thread-safe.
  */
 final class TxnRunner {
   private static final int LEASE_TARGET = 4;
   private static final int LEASE_FIELD = 8;
+
+  /** Reads and guarded runs of a transaction with {@code ignore_value} puts before giving up. */
+  static final int KEEPING_ATTEMPTS = 16;
+
   private final EtcdStore store;
   private final RangeReader ranges;
 
@@ -53,16 +60,55 @@ final class TxnRunner {
 
   CompletionStage<TxnResponse> run(io.etcd.jetcd.api.TxnRequest request) {
     checkOps(request, store.settings().maxTxnOps());
-    Plan plan = plan(request);
+    Set<String> kept = KeptValues.keysOf(request);
+    if (!kept.isEmpty()) {
+      return runKeeping(request, kept, 1);
+    }
+    Plan plan = plan(request, KeptValues.NONE);
     return store
         .kv()
         .txn(store.keyspaceName(), plan.kv())
         .thenCompose(
-            result -> {
-              long revision = result.header().revision();
-              return respond(plan, result.succeeded(), result.responses(), revision)
-                  .thenApply(b -> b.setHeader(store.header(revision)).build());
+            result ->
+                answer(plan, result.succeeded(), result.responses(), result.header().revision()));
+  }
+
+  /**
+   * A transaction with {@code ignore_value} puts of {@code keys}: read them, run it guarded, and
+   * answer with the nested transaction's outcome; read again when the guard failed (a key changed
+   * between the read and the run: nothing ran).
+   */
+  private CompletionStage<TxnResponse> runKeeping(
+      io.etcd.jetcd.api.TxnRequest request, Set<String> keys, int attempt) {
+    return KeptValues.read(store, keys)
+        .thenCompose(
+            kept -> {
+              Plan plan = plan(request, kept);
+              return store
+                  .kv()
+                  .txn(store.keyspaceName(), kept.guard(plan.kv()))
+                  .thenCompose(
+                      guarded -> {
+                        if (guarded.succeeded()) {
+                          TxnOpResult.Txn ran = (TxnOpResult.Txn) guarded.responses().get(0);
+                          return answer(
+                              plan, ran.succeeded(), ran.responses(), guarded.header().revision());
+                        }
+                        if (attempt == KEEPING_ATTEMPTS) {
+                          throw EtcdErrors.contended(
+                              "the keys of ignore_value puts changed before each of "
+                                  + KEEPING_ATTEMPTS
+                                  + " attempts; nothing was applied");
+                        }
+                        return runKeeping(request, keys, attempt + 1);
+                      });
             });
+  }
+
+  private CompletionStage<TxnResponse> answer(
+      Plan plan, boolean succeeded, List<TxnOpResult> results, long revision) {
+    return respond(plan, succeeded, results, revision)
+        .thenApply(b -> b.setHeader(store.header(revision)).build());
   }
 
   /**
@@ -86,13 +132,13 @@ final class TxnRunner {
     }
   }
 
-  private static Plan plan(io.etcd.jetcd.api.TxnRequest request) {
+  private static Plan plan(io.etcd.jetcd.api.TxnRequest request, KeptValues kept) {
     List<Compare> compares = new ArrayList<>();
     for (io.etcd.jetcd.api.Compare c : request.getCompareList()) {
       compares.add(compare(c));
     }
-    List<Planned> success = plan(request.getSuccessList());
-    List<Planned> failure = plan(request.getFailureList());
+    List<Planned> success = plan(request.getSuccessList(), kept);
+    List<Planned> failure = plan(request.getFailureList(), kept);
     return new Plan(new TxnRequest(compares, ops(success), ops(failure)), success, failure);
   }
 
@@ -199,12 +245,12 @@ final class TxnRunner {
     return ops;
   }
 
-  private static List<Planned> plan(List<RequestOp> requests) {
+  private static List<Planned> plan(List<RequestOp> requests, KeptValues kept) {
     List<Planned> planned = new ArrayList<>();
     for (RequestOp r : requests) {
       planned.add(
           switch (r.getRequestCase()) {
-            case REQUEST_PUT -> new Planned(r, put(r.getRequestPut()), null);
+            case REQUEST_PUT -> new Planned(r, put(r.getRequestPut(), kept), null);
             case REQUEST_DELETE_RANGE -> new Planned(r, delete(r.getRequestDeleteRange()), null);
             case REQUEST_RANGE -> {
               RangeRequest range = r.getRequestRange();
@@ -213,7 +259,7 @@ final class TxnRunner {
               yield new Planned(r, simple ? new TxnOp.Get(keys.key()) : null, null);
             }
             case REQUEST_TXN -> {
-              Plan nested = plan(r.getRequestTxn());
+              Plan nested = plan(r.getRequestTxn(), kept);
               yield new Planned(r, new TxnOp.Txn(nested.kv()), nested);
             }
             // etcd's answer to an empty op (checkRequestOp)
@@ -223,18 +269,16 @@ final class TxnRunner {
     return planned;
   }
 
-  private static TxnOp put(PutRequest p) {
+  /** etcd's put checks ({@code checkPutRequest}), then the kv put; see {@link KeptValues#put}. */
+  private static TxnOp put(PutRequest p, KeptValues kept) {
     String key = EtcdStore.key(p.getKey());
-    if (p.getIgnoreValue()) {
-      throw EtcdErrors.unsupported("ignore_value inside a transaction is not supported");
+    if (p.getIgnoreValue() && !p.getValue().isEmpty()) {
+      throw EtcdErrors.valueProvided();
     }
     if (p.getIgnoreLease() && p.getLease() != 0) {
       throw EtcdErrors.leaseProvided();
     }
-    return new TxnOp.Put(
-        key,
-        p.getValue().toByteArray(),
-        new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
+    return kept.put(key, p, new PutOptions(p.getLease(), p.getPrevKv(), p.getIgnoreLease()));
   }
 
   /** A delete of one key or of an interval; its key is never empty, as etcd checks. */
