@@ -193,21 +193,6 @@ class TracingTest {
                 Map.of()));
   }
 
-  /** A Scala future callback's marker: Pekko's dispatchers run such tasks batched. */
-  private static final class FutureCallback
-      implements Runnable, scala.concurrent.OnCompleteRunnable {
-    private final Runnable body;
-
-    FutureCallback(Runnable body) {
-      this.body = body;
-    }
-
-    @Override
-    public void run() {
-      body.run();
-    }
-  }
-
   @Test
   void executorKeepsFutureCallbacksBatchableAndRunsThemInTheContext() {
     Tracing tracing = Tracing.get(on.system());
@@ -216,7 +201,14 @@ class TracingTest {
     java.util.concurrent.Executor executor =
         tracing.executor(Context.root().with(span), submitted::add);
     String[] seen = new String[1];
-    executor.execute(new FutureCallback(() -> seen[0] = MDC.get(Tracing.MDC_TRACE_ID)));
+    // A real Scala future's callback, as the gateway's routes schedule them.
+    scala.concurrent.Promise<String> promise = scala.concurrent.Promise.apply();
+    promise
+        .future()
+        .onComplete(
+            result -> seen[0] = MDC.get(Tracing.MDC_TRACE_ID),
+            scala.concurrent.ExecutionContext.fromExecutor(executor));
+    promise.success("done");
     executor.execute(() -> {});
     span.end();
 
