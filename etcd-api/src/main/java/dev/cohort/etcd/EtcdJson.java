@@ -9,8 +9,11 @@ import dev.cohort.etcd.internal.EtcdKvService;
 import dev.cohort.etcd.internal.EtcdLeaseService;
 import dev.cohort.etcd.internal.EtcdStore;
 import dev.cohort.etcd.internal.EtcdWatchService;
+import dev.cohort.etcd.internal.rpc.LeaseGrantRequest;
+import dev.cohort.etcd.internal.rpc.LeaseLeasesRequest;
+import dev.cohort.etcd.internal.rpc.LeaseRevokeRequest;
+import dev.cohort.etcd.internal.rpc.LeaseTimeToLiveRequest;
 import io.etcd.jetcd.api.DeleteRangeRequest;
-import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.TxnRequest;
@@ -78,7 +81,20 @@ public final class EtcdJson {
             "lease/grant",
                 new Unary(
                     LeaseGrantRequest.newBuilder(),
-                    (m, o) -> leases.leaseGrant((LeaseGrantRequest) m, (StreamObserver) o)));
+                    (m, o) -> leases.leaseGrant((LeaseGrantRequest) m, (StreamObserver) o)),
+            "lease/revoke",
+                new Unary(
+                    LeaseRevokeRequest.newBuilder(),
+                    (m, o) -> leases.leaseRevoke((LeaseRevokeRequest) m, (StreamObserver) o)),
+            "lease/timetolive",
+                new Unary(
+                    LeaseTimeToLiveRequest.newBuilder(),
+                    (m, o) ->
+                        leases.leaseTimeToLive((LeaseTimeToLiveRequest) m, (StreamObserver) o)),
+            "lease/leases",
+                new Unary(
+                    LeaseLeasesRequest.newBuilder(),
+                    (m, o) -> leases.leaseLeases((LeaseLeasesRequest) m, (StreamObserver) o)));
   }
 
   /** Runs the unary call at {@code path} (after {@code /v3/}, e.g. {@code kv/put}). */

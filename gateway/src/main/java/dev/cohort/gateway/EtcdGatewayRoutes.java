@@ -15,9 +15,11 @@ import org.apache.pekko.util.ByteString;
 /**
  * etcd's gRPC-gateway paths on the HTTP port, so that curl recipes written for etcd work: {@code
  * POST /v3/kv/range}, {@code /v3/kv/put}, {@code /v3/kv/deleterange}, {@code /v3/kv/txn}, {@code
- * /v3/lease/grant} (one JSON request and answer, keys and values base64) and {@code POST /v3/watch}
- * (a stream of JSON lines). Bodies and errors are etcd's ({@code {"error","message","code"}} with
- * the gRPC code), not Cohort's {@code /v1} error shape: these paths speak etcd's protocol.
+ * /v3/lease/grant}, {@code /v3/lease/revoke}, {@code /v3/lease/timetolive}, {@code
+ * /v3/lease/leases} (one JSON request and answer, keys and values base64) and {@code POST
+ * /v3/watch} (a stream of JSON lines). Bodies and errors are etcd's ({@code
+ * {"error","message","code"}} with the gRPC code), not Cohort's {@code /v1} error shape: these
+ * paths speak etcd's protocol.
  */
 public final class EtcdGatewayRoutes extends AllDirectives implements RouteGroup {
   private final EtcdJson etcd;
@@ -40,6 +42,13 @@ public final class EtcdGatewayRoutes extends AllDirectives implements RouteGroup
         Endpoint.post(
             "/v3/kv/txn", Guard.write(p -> Resource.all(ResourceType.KV)), p -> unary("kv/txn")),
         Endpoint.post("/v3/lease/grant", Guard.authenticated(), p -> unary("lease/grant")),
+        Endpoint.post(
+            "/v3/lease/revoke",
+            Guard.write(p -> Resource.all(ResourceType.KV)),
+            p -> unary("lease/revoke")),
+        Endpoint.post(
+            "/v3/lease/timetolive", Guard.authenticated(), p -> unary("lease/timetolive")),
+        Endpoint.post("/v3/lease/leases", Guard.authenticated(), p -> unary("lease/leases")),
         Endpoint.post("/v3/watch", Guard.read(p -> Resource.all(ResourceType.KV)), p -> watch()));
   }
 

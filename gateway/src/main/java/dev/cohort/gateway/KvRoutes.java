@@ -8,6 +8,7 @@ import static dev.cohort.gateway.KvJson.lease;
 import static dev.cohort.gateway.KvJson.longParam;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cohort.gateway.PathTemplate.PathParams;
 import dev.cohort.kv.KeyspaceInfo;
@@ -114,6 +115,7 @@ public final class KvRoutes extends JsonRoutes implements RouteGroup {
             Guard.withQuery(Access.READ, KvRoutes::watchResources),
             p -> watch(p.get("ks"))),
         Endpoint.post("/v1/leases", Guard.authenticated(), p -> body(this::grantLease)),
+        Endpoint.get("/v1/leases", Guard.authenticated(), p -> listLeases()),
         Endpoint.post(
             "/v1/leases/{id:long}/keepalive",
             Guard.authenticated(),
@@ -329,6 +331,17 @@ public final class KvRoutes extends JsonRoutes implements RouteGroup {
 
   private Route leaseInfo(long id) {
     return onSuccess(kv.lease(id), info -> complete(Json.ok(lease(info))));
+  }
+
+  private Route listLeases() {
+    return onSuccess(
+        kv.leases(),
+        ids -> {
+          ObjectNode out = Json.object();
+          ArrayNode array = out.putArray("leases");
+          ids.forEach(array::add);
+          return complete(Json.ok(out));
+        });
   }
 
   private Route revokeLease(long id) {

@@ -137,6 +137,13 @@ public interface Kv {
   /** Revokes the lease and deletes its keys; completes once they are deleted. */
   CompletionStage<Void> revokeLease(long leaseId);
 
+  /**
+   * The ids of every lease granted and not yet expired or revoked, ascending, as etcd's {@code
+   * LeaseLeases}. Leases are cluster-wide, so this lists the leases of every keyspace and of every
+   * lock and election.
+   */
+  CompletionStage<List<Long>> leases();
+
   // Watches
 
   /**

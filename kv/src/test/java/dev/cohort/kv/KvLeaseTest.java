@@ -112,6 +112,38 @@ class KvLeaseTest {
         () -> seen.stream().filter(e -> e.type() == WatchEvent.Type.DELETE).count() == 3);
   }
 
+  /**
+   * The list (etcd's LeaseLeases) asks every lessor: one chosen lease on each lessor and some the
+   * service chose are all listed, ascending; a revoked and an expired lease are not.
+   */
+  @Test
+  void listNamesEveryLiveLeaseOfEveryLessorAndNoRevokedOrExpiredOne() {
+    int lessors = KvSettings.create(kit.system().settings().config()).lessors();
+    List<Long> granted = new java.util.ArrayList<>();
+    for (int lessor = 0; lessor < lessors; lessor++) {
+      granted.add(
+          join(kv.grantLease(9_000_000_000L * lessors + lessor, Duration.ofSeconds(60))).id());
+    }
+    for (int i = 0; i < 3; i++) {
+      granted.add(join(kv.grantLease(Duration.ofSeconds(60))).id());
+    }
+    long revoked = join(kv.grantLease(Duration.ofSeconds(60))).id();
+    long expiring = join(kv.grantLease(Duration.ofSeconds(1))).id();
+
+    List<Long> listed = join(kv.leases());
+    assertTrue(listed.containsAll(granted), listed + " lacks some of " + granted);
+    assertTrue(listed.contains(revoked) && listed.contains(expiring), listed.toString());
+    assertEquals(listed.stream().sorted().toList(), listed, "ascending");
+
+    join(kv.revokeLease(revoked));
+    assertTrue(!join(kv.leases()).contains(revoked), "a revoked lease is listed");
+    await(Duration.ofSeconds(5), () -> !join(kv.leases()).contains(expiring));
+    assertTrue(join(kv.leases()).containsAll(granted));
+    for (long id : granted) {
+      join(kv.revokeLease(id));
+    }
+  }
+
   @Test
   void revokeDeletesKeysBeforeItCompletes() {
     LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(60)));

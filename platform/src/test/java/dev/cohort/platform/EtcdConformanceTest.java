@@ -105,6 +105,8 @@ class EtcdConformanceTest {
               "json"),
           new Step("c(\"b\") < \"1\"\n\n\nput y 1\n\n", "txn"),
           $("lease", "grant", "100"),
+          $("lease", "list"),
+          $("lease", "list", "-w", "json"),
           $("put", "leased", "v", "--lease=$LEASE"),
           $("get", "leased", "-w", "json"),
           $("lease", "timetolive", "$LEASE", "--keys"),
@@ -113,6 +115,7 @@ class EtcdConformanceTest {
           $("get", "leased"),
           $("lease", "timetolive", "$LEASE"),
           $("lease", "revoke", "$LEASE"),
+          $("lease", "list"),
           $("put", "x", "1", "-w", "json"),
           $("put", "x", "2"),
           $("compact", "$REV"),
@@ -198,7 +201,7 @@ class EtcdConformanceTest {
     assertEquals(reference, cohort);
   }
 
-  /** One JSON gateway call: its path under /v3/ and its body. */
+  /** One JSON gateway call: its path under /v3/ and its body ({@code $LEASE}: the last granted). */
   private record Call(String path, String body) {}
 
   // keys under "j/" (base64 "ai8="); range end "j0" ("ajA=")
@@ -224,6 +227,11 @@ class EtcdConformanceTest {
                   + "\"success\":[{\"request_put\":{\"key\":\"ai9j\",\"value\":\"eQ==\"}},"
                   + "{\"request_delete_range\":{\"key\":\"ai9i\",\"prev_kv\":true}}]}"),
           new Call("lease/grant", "{\"TTL\":30}"),
+          new Call("lease/leases", "{}"),
+          new Call("lease/timetolive", "{\"ID\":\"$LEASE\",\"keys\":true}"),
+          new Call("lease/revoke", "{\"ID\":\"$LEASE\"}"),
+          new Call("lease/revoke", "{\"ID\":\"$LEASE\"}"),
+          new Call("lease/leases", "{}"),
           new Call("kv/deleterange", "{\"key\":\"ai8=\",\"range_end\":\"ajA=\",\"prev_kv\":true}"),
           new Call("kv/put", "{\"key\":\"\",\"value\":\"MQ==\"}"),
           new Call("kv/range", "not json"));
@@ -256,14 +264,20 @@ class EtcdConformanceTest {
     if (created == null || !parse(created).path("result").path("created").asBoolean()) {
       throw new AssertionError("no created answer from the watch: " + created);
     }
+    String lease = null;
     for (Call call : JSON_SESSION) {
       HttpResponse<String> r =
           http.send(
               HttpRequest.newBuilder(URI.create(base + "/v3/" + call.path()))
-                  .POST(HttpRequest.BodyPublishers.ofString(call.body()))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          call.body().replace("$LEASE", String.valueOf(lease))))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       String body = r.body();
+      if (call.path().equals("lease/grant")) {
+        lease = parse(body).path("ID").asText();
+      }
       if (call.body().equals("not json")) {
         body =
             body.replaceAll(
@@ -368,7 +382,12 @@ class EtcdConformanceTest {
     private static final Pattern HEADER_IDS =
         Pattern.compile("\"(cluster_id|member_id|raft_term)\":\"?\\d+\"?,?");
     private static final Pattern LEASE =
-        Pattern.compile("(lease )([0-9a-f]+)|(\"lease\":\"?|\"ID\":\")(\\d+)");
+        Pattern.compile("(lease )([0-9a-f]+)|(\"lease\":\"?|\"ID\":\"?|\"id\":)(\\d+)");
+
+    /** etcdctl's {@code lease list}: a count line, then one hex id per line. */
+    private static final Pattern LEASE_LIST =
+        Pattern.compile("(found \\d+ leases\n)((?:[0-9a-f]+\n)*)");
+
     private static final Pattern REMAINING =
         Pattern.compile("remaining\\(\\d+s\\)|\"TTL\":\"?\\d+\"?");
 
@@ -384,7 +403,19 @@ class EtcdConformanceTest {
         m.appendReplacement(out, Matcher.quoteReplacement(prefix + name));
       }
       m.appendTail(out);
-      Matcher l = LEASE.matcher(out.toString());
+      Matcher list = LEASE_LIST.matcher(out.toString());
+      StringBuilder listed = new StringBuilder();
+      while (list.find()) {
+        StringBuilder names = new StringBuilder(list.group(1));
+        for (String hex : list.group(2).split("\n")) {
+          if (!hex.isEmpty()) {
+            names.append(name(Long.parseUnsignedLong(hex, 16))).append('\n');
+          }
+        }
+        list.appendReplacement(listed, Matcher.quoteReplacement(names.toString()));
+      }
+      list.appendTail(listed);
+      Matcher l = LEASE.matcher(listed.toString());
       StringBuilder out2 = new StringBuilder();
       while (l.find()) {
         // etcdctl prints lease ids in hex, JSON in decimal: both name the same lease
@@ -392,12 +423,16 @@ class EtcdConformanceTest {
             l.group(2) != null
                 ? Long.parseUnsignedLong(l.group(2), 16)
                 : Long.parseLong(l.group(4));
-        String name = leases.computeIfAbsent(id, v -> "L" + (leases.size() + 1));
         l.appendReplacement(
-            out2, Matcher.quoteReplacement((l.group(1) != null ? l.group(1) : l.group(3)) + name));
+            out2,
+            Matcher.quoteReplacement((l.group(1) != null ? l.group(1) : l.group(3)) + name(id)));
       }
       l.appendTail(out2);
       return REMAINING.matcher(out2.toString()).replaceAll("<ttl>");
+    }
+
+    private String name(long lease) {
+      return leases.computeIfAbsent(lease, v -> "L" + (leases.size() + 1));
     }
   }
 }

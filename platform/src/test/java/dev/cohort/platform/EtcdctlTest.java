@@ -1,6 +1,7 @@
 package dev.cohort.platform;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,6 +133,8 @@ class EtcdctlTest {
     assertTrue(granted.find());
     String id = granted.group(1);
     assertEquals("60", granted.group(2));
+    // other tests of this node hold leases too (locks, elections): only this one is asserted on
+    assertTrue(listedLeases().contains(id));
     etcdctl.ok("put", "lease/k", "v", "--lease=" + id);
     assertEquals(
         "lease " + id + " keepalived with TTL(60)\n",
@@ -145,10 +148,18 @@ class EtcdctlTest {
         ttl);
     assertEquals("lease " + id + " revoked\n", etcdctl.ok("lease", "revoke", id));
     assertEquals("", etcdctl.ok("get", "lease/k"));
+    assertFalse(listedLeases().contains(id));
     assertEquals("lease " + id + " already expired\n", etcdctl.ok("lease", "timetolive", id));
     Etcdctl.Result missing = etcdctl.run(null, "lease", "revoke", id);
     assertNotEquals(0, missing.exit());
     assertTrue(missing.err().contains("requested lease not found"), missing.err());
+  }
+
+  /** The ids {@code etcdctl lease list} prints, after checking its count line against them. */
+  private List<String> listedLeases() throws Exception {
+    List<String> lines = List.of(etcdctl.ok("lease", "list").split("\n"));
+    assertEquals("found " + (lines.size() - 1) + " leases", lines.get(0), String.join("\n", lines));
+    return lines.subList(1, lines.size());
   }
 
   @Test

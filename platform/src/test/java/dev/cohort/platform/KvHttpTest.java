@@ -229,6 +229,11 @@ class KvHttpTest {
     ok(
         http.send(
             "PUT", "/v1/kv/default/keys/session/1", "{\"value\":\"alive\",\"lease\":" + id + "}"));
+    JsonNode listed = ok(http.send("GET", "/v1/leases", null)).get("leases");
+    assertTrue(
+        java.util.stream.StreamSupport.stream(listed.spliterator(), false)
+            .anyMatch(n -> n.asLong() == id),
+        listed.toString());
     JsonNode info = ok(http.send("GET", "/v1/leases/" + id, null));
     assertEquals("session/1", info.get("keys").get(0).get("key").asText());
     assertTrue(

@@ -1,28 +1,36 @@
 package dev.cohort.etcd.internal;
 
+import dev.cohort.etcd.internal.rpc.LeaseGrantRequest;
+import dev.cohort.etcd.internal.rpc.LeaseGrantResponse;
+import dev.cohort.etcd.internal.rpc.LeaseGrpc;
+import dev.cohort.etcd.internal.rpc.LeaseKeepAliveRequest;
+import dev.cohort.etcd.internal.rpc.LeaseKeepAliveResponse;
+import dev.cohort.etcd.internal.rpc.LeaseLeasesRequest;
+import dev.cohort.etcd.internal.rpc.LeaseLeasesResponse;
+import dev.cohort.etcd.internal.rpc.LeaseRevokeRequest;
+import dev.cohort.etcd.internal.rpc.LeaseRevokeResponse;
+import dev.cohort.etcd.internal.rpc.LeaseStatus;
+import dev.cohort.etcd.internal.rpc.LeaseTimeToLiveRequest;
+import dev.cohort.etcd.internal.rpc.LeaseTimeToLiveResponse;
+import dev.cohort.etcd.internal.rpc.ResponseHeader;
 import dev.cohort.kv.KvError;
 import dev.cohort.kv.LeaseInfo;
-import io.etcd.jetcd.api.LeaseGrantRequest;
-import io.etcd.jetcd.api.LeaseGrantResponse;
-import io.etcd.jetcd.api.LeaseGrpc;
-import io.etcd.jetcd.api.LeaseKeepAliveRequest;
-import io.etcd.jetcd.api.LeaseKeepAliveResponse;
-import io.etcd.jetcd.api.LeaseRevokeRequest;
-import io.etcd.jetcd.api.LeaseRevokeResponse;
-import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
-import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
 /**
  * etcd's {@code Lease} service over kv's leases, which are cluster-wide (not per keyspace): Grant,
- * Revoke, the KeepAlive stream and TimeToLive (with the lease's keys in the served keyspace).
- * Differences from etcd: the lease id is always chosen by Cohort (a request naming one is refused),
- * a TTL below {@code cohort.kv.lease.min-ttl} is raised to it as etcd raises it to its minimum, and
- * a lease keeps its remaining TTL across a node restart instead of being renewed. {@code
- * LeaseLeases} is not among the generated bases jetcd-grpc 0.8.7 ships, so it answers
- * UNIMPLEMENTED. Stateless; thread-safe.
+ * Revoke, the KeepAlive stream, TimeToLive (with the lease's keys in the served keyspace) and
+ * Leases (every lease of the cluster: leases are not per keyspace). Differences from etcd: the
+ * lease id is always chosen by Cohort (a request naming one is refused), a TTL below {@code
+ * cohort.kv.lease.min-ttl} is raised to it as etcd raises it to its minimum, and a lease keeps its
+ * remaining TTL across a node restart instead of being renewed.
+ *
+ * <p>Its messages and base are Cohort's own build of etcd's Lease service ({@code
+ * dev.cohort.etcd.internal.rpc}, generated from jetcd-grpc's proto with {@code LeaseLeases} added:
+ * etcd-api/pom.xml), not jetcd-grpc's classes, whose {@code LeaseGrpc} lacks {@code LeaseLeases}.
+ * The wire format is etcd's either way. Stateless; thread-safe.
  */
 public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
   private final EtcdStore store;
@@ -48,10 +56,28 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
         .thenApply(
             grant ->
                 LeaseGrantResponse.newBuilder()
-                    .setHeader(store.header())
+                    .setHeader(header())
                     .setID(grant.id())
                     .setTTL(grant.ttlSeconds())
                     .build());
+  }
+
+  @Override
+  public void leaseLeases(
+      LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> observer) {
+    Async.answer(
+        observer,
+        () ->
+            store
+                .kv()
+                .leases()
+                .thenApply(
+                    ids -> {
+                      LeaseLeasesResponse.Builder b =
+                          LeaseLeasesResponse.newBuilder().setHeader(header());
+                      ids.forEach(id -> b.addLeases(LeaseStatus.newBuilder().setID(id)));
+                      return b.build();
+                    }));
   }
 
   @Override
@@ -63,8 +89,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
             store
                 .kv()
                 .revokeLease(request.getID())
-                .thenApply(
-                    v -> LeaseRevokeResponse.newBuilder().setHeader(store.header()).build()));
+                .thenApply(v -> LeaseRevokeResponse.newBuilder().setHeader(header()).build()));
   }
 
   @Override
@@ -83,7 +108,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
                           // etcd answers a missing lease with TTL -1, not an error (etcdctl:
                           // "already expired").
                           return LeaseTimeToLiveResponse.newBuilder()
-                              .setHeader(store.header())
+                              .setHeader(header())
                               .setID(request.getID())
                               .setTTL(-1)
                               .build();
@@ -97,7 +122,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
   private LeaseTimeToLiveResponse timeToLive(LeaseInfo info, boolean withKeys) {
     LeaseTimeToLiveResponse.Builder b =
         LeaseTimeToLiveResponse.newBuilder()
-            .setHeader(store.header())
+            .setHeader(header())
             .setID(info.id())
             .setTTL(info.remainingSeconds())
             .setGrantedTTL(info.grantedTtlSeconds());
@@ -125,7 +150,7 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
                 (info, failure) -> {
                   LeaseKeepAliveResponse.Builder b =
                       LeaseKeepAliveResponse.newBuilder()
-                          .setHeader(store.header())
+                          .setHeader(header())
                           .setID(request.getID());
                   if (failure == null) {
                     b.setTTL(info.remainingSeconds());
@@ -148,5 +173,16 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
         out.complete();
       }
     };
+  }
+
+  /** The store's header as this service's message type (same fields, same wire format). */
+  private ResponseHeader header() {
+    io.etcd.jetcd.api.ResponseHeader h = store.header();
+    return ResponseHeader.newBuilder()
+        .setClusterId(h.getClusterId())
+        .setMemberId(h.getMemberId())
+        .setRevision(h.getRevision())
+        .setRaftTerm(h.getRaftTerm())
+        .build();
   }
 }

@@ -63,6 +63,9 @@ public final class KvLessor
 
   public record GetLease(long lease, ActorRef<Reply> replyTo) implements Command {}
 
+  /** Lists this lessor's leases that are granted and not expired. */
+  public record ListLeases(ActorRef<Reply> replyTo) implements Command {}
+
   /** Records that the lease has keys in partition {@code partitionEntityId}. */
   public record Attach(long lease, String partitionEntityId, ActorRef<Reply> replyTo)
       implements Command {}
@@ -84,6 +87,9 @@ public final class KvLessor
   public record LeaseState(
       long id, long ttlMillis, long remainingMillis, List<String> partitions, boolean revoked)
       implements Reply {}
+
+  /** The ids of this lessor's live leases, ascending. */
+  public record LeaseIds(List<Long> ids) implements Reply {}
 
   public record Rejected(Rejection rejection) implements Reply {}
 
@@ -264,6 +270,7 @@ public final class KvLessor
         .onCommand(Grant.class, this::onGrant)
         .onCommand(KeepAlive.class, this::onKeepAlive)
         .onCommand(GetLease.class, this::onGet)
+        .onCommand(ListLeases.class, this::onList)
         .onCommand(Attach.class, this::onAttach)
         .onCommand(Revoke.class, this::onRevoke)
         .onCommand(Tick.class, (state, tick) -> onTick(state))
@@ -351,6 +358,17 @@ public final class KvLessor
       return Effect().reply(get.replyTo(), stateOf(lease, now, false));
     }
     return Effect().reply(get.replyTo(), new Rejected(notFound(get.lease())));
+  }
+
+  private ReplyEffect<Event, State> onList(State state, ListLeases list) {
+    long now = System.currentTimeMillis();
+    List<Long> ids =
+        state.live().values().stream()
+            .filter(lease -> lease.deadlineMillis() > now)
+            .map(Lease::id)
+            .sorted()
+            .toList();
+    return Effect().reply(list.replyTo(), new LeaseIds(ids));
   }
 
   private ReplyEffect<Event, State> onAttach(State state, Attach attach) {

@@ -111,8 +111,10 @@ public final class KvRegistrations implements KryoRegistrations {
     r.add(1304, KvLessor.Revoke.class);
     r.add(1305, KvLessor.Tick.class);
     r.add(1306, KvLessor.PartitionCleared.class);
+    r.add(1307, KvLessor.ListLeases.class);
     r.add(1320, KvLessor.LeaseState.class);
     r.add(1321, KvLessor.Rejected.class);
+    r.add(1322, KvLessor.LeaseIds.class);
     r.add(1340, KvLessor.LeaseGranted.class);
     r.add(1341, KvLessor.LeaseKeptAlive.class);
     r.add(1342, KvLessor.LeaseAttached.class);

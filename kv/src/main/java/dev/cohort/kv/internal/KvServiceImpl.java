@@ -248,6 +248,11 @@ public final class KvServiceImpl implements Kv {
     return leases.revoke(leaseId);
   }
 
+  @Override
+  public CompletionStage<List<Long>> leases() {
+    return leases.list();
+  }
+
   // ------------------------------------------------------------------------------ watches
 
   @Override

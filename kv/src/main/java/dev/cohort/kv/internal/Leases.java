@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The lease operations of {@code Kv} (grant, keepalive, get, revoke) and the attachment of a lease
- * to a partition before a write uses it; the leases themselves live in the {@link KvLessor}
+ * The lease operations of {@code Kv} (grant, keepalive, get, list, revoke) and the attachment of a
+ * lease to a partition before a write uses it; the leases themselves live in the {@link KvLessor}
  * entities, a lease at lessor {@code id mod lease.lessors}.
  *
  * <p>Invariants: a TTL outside {@code lease.min-ttl..max-ttl} or not whole seconds, or an id that
@@ -122,6 +122,35 @@ final class Leases {
         });
   }
 
+  /**
+   * Every live lease of the cluster, ascending: each lessor is asked for its own; a lessor that
+   * does not answer fails the whole list rather than leaving its leases out silently.
+   */
+  CompletionStage<List<Long>> list() {
+    return calls.call(
+        "",
+        "lease_list",
+        () -> {
+          List<CompletionStage<List<Long>>> perLessor = new ArrayList<>();
+          for (int lessor = 0; lessor < settings.lessors(); lessor++) {
+            perLessor.add(
+                asks.<KvLessor.Command, KvLessor.Reply>ask(
+                        asks.lessor(Integer.toString(lessor)), KvLessor.ListLeases::new)
+                    .thenApply(
+                        reply ->
+                            switch (reply) {
+                              case KvLessor.LeaseIds ids -> ids.ids();
+                              case KvLessor.LeaseState s ->
+                                  throw new IllegalStateException(
+                                      "lessor answered a list with " + s);
+                              case KvLessor.Rejected r -> throw KvException.of(r.rejection());
+                            }));
+          }
+          return EntityAsks.all(perLessor)
+              .thenApply(lists -> lists.stream().flatMap(List::stream).sorted().toList());
+        });
+  }
+
   CompletionStage<Void> revoke(long leaseId) {
     return calls.call(
         "",
@@ -167,6 +196,8 @@ final class Leases {
     return switch (reply) {
       case KvLessor.LeaseState s -> s;
       case KvLessor.Rejected r -> throw KvException.of(r.rejection());
+      case KvLessor.LeaseIds ids ->
+          throw new IllegalStateException("lessor answered a lease request with " + ids);
     };
   }
 }
