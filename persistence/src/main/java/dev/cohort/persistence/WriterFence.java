@@ -65,12 +65,14 @@ public final class WriterFence {
     if (journal == null) {
       return CompletableFuture.completedFuture(after);
     }
-    return journal
-        .currentEventsByPersistenceId(persistenceId, after + 1, Long.MAX_VALUE)
-        .runWith(
-            Sink.fold(after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())),
-            system)
-        .toCompletableFuture()
+    return AskStages.on(
+            journal
+                .currentEventsByPersistenceId(persistenceId, after + 1, Long.MAX_VALUE)
+                .runWith(
+                    Sink.fold(
+                        after, (highest, envelope) -> Math.max(highest, envelope.sequenceNr())),
+                    system),
+            system.executionContext())
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

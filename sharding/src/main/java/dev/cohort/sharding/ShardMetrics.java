@@ -1,6 +1,7 @@
 package dev.cohort.sharding;
 
 import dev.cohort.observability.Metrics;
+import dev.cohort.persistence.AskStages;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,10 +35,12 @@ public final class ShardMetrics {
             interval,
             () -> {
               for (String type : sharding.getShardTypeNames()) {
-                Patterns.ask(
-                        sharding.shardRegion(type),
-                        ShardRegion.getShardRegionStateInstance(),
-                        interval)
+                AskStages.on(
+                        Patterns.ask(
+                            sharding.shardRegion(type),
+                            ShardRegion.getShardRegionStateInstance(),
+                            interval),
+                        system.executionContext())
                     .thenAccept(
                         state ->
                             shards.put(

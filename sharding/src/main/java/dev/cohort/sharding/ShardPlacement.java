@@ -1,5 +1,6 @@
 package dev.cohort.sharding;
 
+import dev.cohort.persistence.AskStages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,12 +37,13 @@ public record ShardPlacement(String entityType, List<NodeShards> nodes) {
     List<CompletableFuture<ShardPlacement>> types = new ArrayList<>();
     for (String type : new TreeSet<>(sharding.getShardTypeNames())) {
       types.add(
-          Patterns.ask(
-                  sharding.shardRegion(type),
-                  new ShardRegion.GetClusterShardingStats(within),
-                  timeout.plusSeconds(1))
-              .thenApply(stats -> of(type, (ShardRegion.ClusterShardingStats) stats))
-              .toCompletableFuture());
+          AskStages.on(
+                  Patterns.ask(
+                      sharding.shardRegion(type),
+                      new ShardRegion.GetClusterShardingStats(within),
+                      timeout.plusSeconds(1)),
+                  system.executionContext())
+              .thenApply(stats -> of(type, (ShardRegion.ClusterShardingStats) stats)));
     }
     return CompletableFuture.allOf(types.toArray(CompletableFuture[]::new))
         .thenApply(done -> types.stream().map(CompletableFuture::join).toList());

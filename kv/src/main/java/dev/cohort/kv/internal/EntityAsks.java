@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
+import dev.cohort.persistence.AskStages;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -45,7 +46,9 @@ final class EntityAsks {
 
   <Req, R> CompletionStage<R> ask(
       RecipientRef<Req> target, Function<ActorRef<R>, Req> message, Duration timeout) {
-    return AskPattern.ask(target, message::apply, timeout, system.scheduler());
+    return AskStages.on(
+        AskPattern.ask(target, message::apply, timeout, system.scheduler()),
+        system.executionContext());
   }
 
   /** Asks {@code target} within {@code cohort.kv.ask-timeout}. */

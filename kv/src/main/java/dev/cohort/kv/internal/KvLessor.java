@@ -2,6 +2,7 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
@@ -429,7 +430,8 @@ public final class KvLessor
       Set<String> done = cleared.computeIfAbsent(lease.id(), id -> new HashSet<>());
       for (String partition : lease.partitions()) {
         if (inFlight.add(partition) && !done.contains(partition)) {
-          context.ask(
+          AskStages.ask(
+              context,
               KvPartition.Reply.class,
               sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, partition),
               settings.askTimeout(),

@@ -3,6 +3,7 @@ package dev.cohort.kv.internal;
 import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.observability.Tracing;
+import dev.cohort.persistence.AskStages;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import java.util.ArrayDeque;
@@ -173,12 +174,12 @@ public final class PartitionBatcher extends AbstractBehavior<PartitionBatcher.Co
       writes.add(
           ((KvPartition.Txn) q.write()).withTrace(tracing.capture(Context.root().with(q.span()))));
     }
-    getContext()
-        .ask(
-            KvPartition.BatchDone.class,
-            sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId),
-            settings.batchReleaseAfter(),
-            replyTo -> new KvPartition.Batch(List.copyOf(writes), replyTo),
-            (done, failure) -> new Finished(entityId, done == null ? null : done.node(), failure));
+    AskStages.ask(
+        getContext(),
+        KvPartition.BatchDone.class,
+        sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, entityId),
+        settings.batchReleaseAfter(),
+        replyTo -> new KvPartition.Batch(List.copyOf(writes), replyTo),
+        (done, failure) -> new Finished(entityId, done == null ? null : done.node(), failure));
   }
 }

@@ -9,6 +9,7 @@ import dev.cohort.kv.TxnResult;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Traced;
 import dev.cohort.observability.Tracing;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import dev.cohort.sharding.EntityTypes;
@@ -317,7 +318,8 @@ public final class TxnCoordinator
   private void sendPrepares(State state) {
     spans.preparing(state.participants());
     for (Participant p : state.participants()) {
-      context.ask(
+      AskStages.ask(
+          context,
           KvPartition.Reply.class,
           sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, p.entityId()),
           settings.askTimeout(),
@@ -404,7 +406,8 @@ public final class TxnCoordinator
   private void tellDecision(State state, String partitionEntityId) {
     sending.add(partitionEntityId);
     spans.sending(partitionEntityId);
-    context.ask(
+    AskStages.ask(
+        context,
         KvPartition.Reply.class,
         sharding.entityRefFor(KvPartition.ENTITY_TYPE_KEY, partitionEntityId),
         settings.askTimeout(),

@@ -7,6 +7,7 @@ import dev.cohort.kv.KvException;
 import dev.cohort.log.LogException;
 import dev.cohort.log.StreamLog;
 import dev.cohort.persistence.AskFailures;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.CohortException;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.saga.ProjectionDefinition;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -42,12 +44,20 @@ public final class ProjectionsImpl implements Projections {
   private final ProjectionSettings settings;
   private final ClusterSharding sharding;
 
+  /** Where ask answers complete (see {@link AskStages}). */
+  private final Executor answers;
+
   private ProjectionsImpl(
-      Kv kv, StreamLog log, ProjectionSettings settings, ClusterSharding sharding) {
+      Kv kv,
+      StreamLog log,
+      ProjectionSettings settings,
+      ClusterSharding sharding,
+      Executor answers) {
     this.kv = kv;
     this.log = log;
     this.settings = settings;
     this.sharding = sharding;
+    this.answers = answers;
   }
 
   static Projections start(ActorSystem<?> system, Kv kv, StreamLog log, SagaSettings saga) {
@@ -57,7 +67,8 @@ public final class ProjectionsImpl implements Projections {
         new ProjectionRunner.Deps(kv, log, settings, new ProjectionMetrics(system), sharding);
     ProjectionEntity.init(system, deps);
     ProjectionRegistryEntity.init(system, settings);
-    ProjectionsImpl projections = new ProjectionsImpl(kv, log, settings, sharding);
+    ProjectionsImpl projections =
+        new ProjectionsImpl(kv, log, settings, sharding, system.executionContext());
     Duration first =
         settings.wakeInterval().compareTo(Duration.ofSeconds(2)) < 0
             ? settings.wakeInterval()
@@ -215,18 +226,23 @@ public final class ProjectionsImpl implements Projections {
       return CompletableFuture.failedFuture(
           SagaError.PROJECTION_NOT_FOUND.exception("projection '" + name + "' does not exist"));
     }
-    return sharding
-        .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
-        .ask(message::apply, settings.askTimeout())
+    return AskStages.on(
+            sharding
+                .entityRefFor(ProjectionEntity.ENTITY_TYPE_KEY, name)
+                .ask(message::apply, settings.askTimeout()),
+            answers)
         .handle(
             (reply, failure) -> EntityReplies.orThrow(reply, failure, "the projection service"));
   }
 
   private CompletionStage<ProjectionRegistryEntity.Names> askRegistry(
       Function<ActorRef<ProjectionRegistryEntity.Reply>, ProjectionRegistryEntity.Command> m) {
-    return sharding
-        .entityRefFor(ProjectionRegistryEntity.ENTITY_TYPE_KEY, ProjectionRegistryEntity.ENTITY_ID)
-        .ask(m::apply, settings.askTimeout())
+    return AskStages.on(
+            sharding
+                .entityRefFor(
+                    ProjectionRegistryEntity.ENTITY_TYPE_KEY, ProjectionRegistryEntity.ENTITY_ID)
+                .ask(m::apply, settings.askTimeout()),
+            answers)
         .handle(
             (reply, failure) -> {
               if (failure != null) {

@@ -4,6 +4,7 @@ import dev.cohort.kv.Kv;
 import dev.cohort.log.StreamLog;
 import dev.cohort.observability.TraceContext;
 import dev.cohort.observability.Tracing;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.saga.Projections;
 import dev.cohort.saga.SagaDefinition;
 import dev.cohort.saga.SagaError;
@@ -221,9 +222,12 @@ public final class SagasImpl implements Sagas {
 
   private CompletionStage<SagaDefinitionsEntity.Reply> askDefinitions(
       Function<ActorRef<SagaDefinitionsEntity.Reply>, SagaDefinitionsEntity.Command> message) {
-    return sharding
-        .entityRefFor(SagaDefinitionsEntity.ENTITY_TYPE_KEY, SagaDefinitionsEntity.ENTITY_ID)
-        .ask(message::apply, settings.askTimeout())
+    return AskStages.on(
+            sharding
+                .entityRefFor(
+                    SagaDefinitionsEntity.ENTITY_TYPE_KEY, SagaDefinitionsEntity.ENTITY_ID)
+                .ask(message::apply, settings.askTimeout()),
+            system.executionContext())
         .handle((reply, failure) -> EntityReplies.orThrow(reply, failure, "the saga service"));
   }
 
@@ -385,9 +389,11 @@ public final class SagasImpl implements Sagas {
       return CompletableFuture.failedFuture(
           SagaError.INSTANCE_NOT_FOUND.exception("saga instance '" + id + "' does not exist"));
     }
-    return sharding
-        .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
-        .ask(message::apply, settings.askTimeout())
+    return AskStages.on(
+            sharding
+                .entityRefFor(SagaInstanceEntity.ENTITY_TYPE_KEY, id)
+                .ask(message::apply, settings.askTimeout()),
+            system.executionContext())
         .handle(
             (reply, failure) ->
                 (SagaInstanceEntity.Answer)

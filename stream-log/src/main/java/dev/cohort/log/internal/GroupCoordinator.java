@@ -4,6 +4,7 @@ import dev.cohort.log.ConsumerSettings.Assignor;
 import dev.cohort.log.LogError;
 import dev.cohort.log.OffsetAndMetadata;
 import dev.cohort.log.TopicPartition;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.persistence.Rejection;
 import java.util.ArrayList;
@@ -582,7 +583,8 @@ public final class GroupCoordinator
               }
             });
     List<String> topics = List.copyOf(state.subscribedTopics());
-    context.ask(
+    AskStages.ask(
+        context,
         TopicRegistry.Reply.class,
         ClusterSharding.get(context.getSystem())
             .entityRefFor(TopicRegistry.ENTITY_TYPE_KEY, TopicRegistry.ENTITY_ID),

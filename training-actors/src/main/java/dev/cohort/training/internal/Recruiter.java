@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.persistence.AskStages;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -32,7 +33,8 @@ final class Recruiter {
 
   private static Behavior<Msg> find(
       org.apache.pekko.actor.typed.javadsl.ActorContext<Msg> ctx, Need need) {
-    ctx.ask(
+    AskStages.ask(
+        ctx,
         Receptionist.Listing.class,
         ctx.getSystem().receptionist(),
         java.time.Duration.ofSeconds(5),

@@ -1,5 +1,6 @@
 package dev.cohort.training.internal;
 
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.CohortSerializable;
 import dev.cohort.sharding.EntityTypes;
 import dev.cohort.training.JobPhase;
@@ -205,7 +206,9 @@ public final class TrainingJobIndex
     return new Client() {
       @Override
       public CompletionStage<Done> register(String jobId, String name) {
-        return ref.askWithStatus(replyTo -> new Register(jobId, name, replyTo), askTimeout);
+        return AskStages.on(
+            ref.askWithStatus(replyTo -> new Register(jobId, name, replyTo), askTimeout),
+            system.executionContext());
       }
 
       @Override
@@ -215,7 +218,9 @@ public final class TrainingJobIndex
 
       @Override
       public CompletionStage<List<Entry>> list(boolean activeOnly) {
-        return ref.<Listing>ask(replyTo -> new Query(activeOnly, replyTo), askTimeout)
+        return AskStages.on(
+                ref.<Listing>ask(replyTo -> new Query(activeOnly, replyTo), askTimeout),
+                system.executionContext())
             .thenApply(Listing::entries);
       }
     };

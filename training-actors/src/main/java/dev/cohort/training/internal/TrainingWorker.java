@@ -1,6 +1,7 @@
 package dev.cohort.training.internal;
 
 import dev.cohort.observability.Tracing;
+import dev.cohort.persistence.AskStages;
 import dev.cohort.persistence.ErrorKind;
 import dev.cohort.training.CheckpointInfo;
 import dev.cohort.training.DataParallelTrainer;
@@ -183,23 +184,23 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
     endpoint = RingEndpoint.bind(settings);
     long step = replica == null ? -1 : replica.step();
     long attempt = ++joinAttempt;
-    getContext()
-        .ask(
-            TrainingCoordinator.Reply.class,
-            coordinator,
-            Duration.ofSeconds(30),
-            (ActorRef<TrainingCoordinator.Reply> replyTo) ->
-                new TrainingCoordinator.Join(
-                    workerId,
-                    endpoint.address(),
-                    step,
-                    device.gpu(),
-                    device.note(),
-                    self,
-                    replyTo,
-                    device.computes().kinds(),
-                    device.computes().note()),
-            (reply, failure) -> new Joined(attempt, reply, failure));
+    AskStages.ask(
+        getContext(),
+        TrainingCoordinator.Reply.class,
+        coordinator,
+        Duration.ofSeconds(30),
+        (ActorRef<TrainingCoordinator.Reply> replyTo) ->
+            new TrainingCoordinator.Join(
+                workerId,
+                endpoint.address(),
+                step,
+                device.gpu(),
+                device.note(),
+                self,
+                replyTo,
+                device.computes().kinds(),
+                device.computes().note()),
+        (reply, failure) -> new Joined(attempt, reply, failure));
   }
 
   private Behavior<Command> onJoined(Joined msg) {

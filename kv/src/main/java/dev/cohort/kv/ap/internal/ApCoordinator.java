@@ -4,6 +4,7 @@ import dev.cohort.kv.KvError;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.ap.ApSettings;
 import dev.cohort.kv.ap.Consistency;
+import dev.cohort.persistence.AskStages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,8 +81,10 @@ final class ApCoordinator {
   }
 
   <T> CompletionStage<T> ask(String node, Function<ActorRef<T>, ApReplica.Command> message) {
-    return AskPattern.ask(
-        replica(node), message::apply, settings.requestTimeout(), system.scheduler());
+    return AskStages.on(
+        AskPattern.ask(
+            replica(node), message::apply, settings.requestTimeout(), system.scheduler()),
+        system.executionContext());
   }
 
   /**
