@@ -3,12 +3,20 @@ package dev.cohort.platform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
 import dev.cohort.kv.Compare;
 import dev.cohort.kv.PutOptions;
 import dev.cohort.kv.RangeRequest;
 import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.log.ProducerRecord;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.lock.LockGrpc;
+import io.etcd.jetcd.api.lock.LockRequest;
+import io.etcd.jetcd.api.lock.LockResponse;
+import io.etcd.jetcd.api.lock.UnlockRequest;
 import io.grpc.ManagedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -28,8 +36,8 @@ import org.junit.jupiter.api.Test;
  * plain continuation on the common pool, so an ask answer, a batch's completion or a read fence's
  * answer that went through it waited there: etcd puts to an embedded node hung until their ask
  * timeout while a client thread blocked on the common pool. With the answers taken off it ({@code
- * AskStages}), kv writes, reads and transactions, etcd calls, HTTP calls and log produce and fetch
- * all answer while the pool is held.
+ * AskStages}), kv writes, reads and transactions, etcd calls (a contended lock included), HTTP
+ * calls and log produce and fetch all answer while the pool is held.
  */
 @Tag("integration")
 class CommonPoolHeldTest {
@@ -55,6 +63,10 @@ class CommonPoolHeldTest {
     if (node != null) {
       node.close();
     }
+  }
+
+  private static LockGrpc.LockBlockingStub locks() {
+    return LockGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
   }
 
   private static <T> T await(CompletionStage<T> stage) throws Exception {
@@ -98,8 +110,32 @@ class CommonPoolHeldTest {
               .succeeded());
 
       EtcdStubs.put(EtcdStubs.kv(channel), "held/etcd", "2");
+      LeaseGrpc.LeaseBlockingStub leases = EtcdStubs.leases(channel);
       assertEquals(
           "2", EtcdStubs.get(EtcdStubs.kv(channel), "held/etcd").getValue().toStringUtf8());
+
+      // a contended etcd lock: the second holder is let in by a watch of the first one's key
+      long first = leases.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build()).getID();
+      long second = leases.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build()).getID();
+      ByteString held =
+          locks()
+              .lock(
+                  LockRequest.newBuilder()
+                      .setName(EtcdStubs.b("held-lock"))
+                      .setLease(first)
+                      .build())
+              .getKey();
+      ListenableFuture<LockResponse> waiting =
+          LockGrpc.newFutureStub(channel)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
+              .lock(
+                  LockRequest.newBuilder()
+                      .setName(EtcdStubs.b("held-lock"))
+                      .setLease(second)
+                      .build());
+      locks().unlock(UnlockRequest.newBuilder().setKey(held).build());
+      assertTrue(
+          waiting.get(20, TimeUnit.SECONDS).getKey().toStringUtf8().startsWith("held-lock/"));
 
       HttpTestClient http = new HttpTestClient(node);
       assertEquals(

@@ -7,6 +7,7 @@ import dev.cohort.kv.TxnOp;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.persistence.AskStages;
 import io.etcd.jetcd.api.CampaignRequest;
 import io.etcd.jetcd.api.CampaignResponse;
 import io.etcd.jetcd.api.ElectionGrpc;
@@ -214,7 +215,7 @@ public final class EtcdElectionService extends ElectionGrpc.ElectionImplBase {
                           Keep.both())
                       .run(store.materializer());
               context.addListener(c -> run.first().shutdown(), Runnable::run);
-              run.second()
+              AskStages.on(run.second(), store.materializer().executionContext())
                   .whenComplete(
                       (done, watchFailure) -> {
                         if (watchFailure != null) {

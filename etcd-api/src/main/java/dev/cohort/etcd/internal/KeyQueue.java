@@ -10,6 +10,7 @@ import dev.cohort.kv.TxnOpResult;
 import dev.cohort.kv.TxnRequest;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
+import dev.cohort.persistence.AskStages;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -155,7 +156,7 @@ final class KeyQueue {
                 run.first().shutdown();
                 return;
               }
-              run.second()
+              AskStages.on(run.second(), store.materializer().executionContext())
                   .whenComplete(
                       (deleted, watchFailure) -> {
                         if (watchFailure != null && !wait.done.isDone()) {

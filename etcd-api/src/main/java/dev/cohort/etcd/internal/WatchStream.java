@@ -3,6 +3,7 @@ package dev.cohort.etcd.internal;
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.ResumeTokens;
 import dev.cohort.kv.WatchEvent;
+import dev.cohort.persistence.AskStages;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.WatchCancelRequest;
 import io.etcd.jetcd.api.WatchCreateRequest;
@@ -189,8 +190,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     if (w.cancelled) {
       w.kill.shutdown();
     }
-    materialized
-        .second()
+    AskStages.on(materialized.second(), store.materializer().executionContext())
         .whenComplete(
             (done, failure) -> {
               if (failure != null && watches.remove(w.id) != null) {
