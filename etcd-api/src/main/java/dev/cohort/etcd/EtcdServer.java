@@ -1,5 +1,6 @@
 package dev.cohort.etcd;
 
+import dev.cohort.etcd.internal.CallExecutors;
 import dev.cohort.etcd.internal.EtcdAuthInterceptor;
 import dev.cohort.etcd.internal.EtcdAuthService;
 import dev.cohort.etcd.internal.EtcdClusterService;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /**
  * A node's etcd v3 endpoint: the gRPC listener (grpc-java's Netty server with the generated service
@@ -73,6 +75,11 @@ public final class EtcdServer {
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.host(), Math.max(settings.port(), 0)))
             .maxInboundMessageSize(settings.maxRequestBytes())
+            // calls run on the event loop unless auth may block them (CallExecutors)
+            .directExecutor()
+            .callExecutor(
+                new CallExecutors(
+                    security, system.dispatchers().lookup(DispatcherSelector.blocking())))
             .addService(kvService)
             .addService(watches)
             .addService(leases)
