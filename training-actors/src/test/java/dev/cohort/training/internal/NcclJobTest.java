@@ -47,11 +47,15 @@ class NcclJobTest {
   }
 
   static TrainingJobSpec spec(String name, Backend backend) {
+    return spec(name, backend, 1);
+  }
+
+  static TrainingJobSpec spec(String name, Backend backend, int minWorkers) {
     return new TrainingJobSpec(
         name,
         MlpSpec.of(16, 32, 4),
         "synthetic",
-        1,
+        minWorkers,
         2,
         backend,
         1,
@@ -95,11 +99,13 @@ class NcclJobTest {
             && reason.contains(probe.reason()),
         reason);
 
-    // The refused workers stopped and freed their slots: an auto job gets them and runs on the
-    // ring.
+    // The refused workers stopped and freed their slots: an auto job gets both and runs on the
+    // ring. It needs both (workers.min 2): the job may fail before its workers have stopped, so
+    // a first recruit can find one slot still held, and the job's recruit ticks ask again.
     ActorRef<TrainingCoordinator.Command> auto =
         testKit.spawn(TrainingCoordinator.create("auto-no-gpu", SETTINGS));
-    auto.tell(new TrainingCoordinator.Submit(spec("auto-no-gpu", Backend.AUTO), submitted.ref()));
+    auto.tell(
+        new TrainingCoordinator.Submit(spec("auto-no-gpu", Backend.AUTO, 2), submitted.ref()));
     submitted.receiveMessage();
     JobStatus done = awaitEnded(auto, Duration.ofSeconds(60));
     assertEquals(JobPhase.COMPLETED, done.phase(), () -> "reason " + done.reason());
