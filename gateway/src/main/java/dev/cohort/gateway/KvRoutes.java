@@ -16,6 +16,7 @@ import dev.cohort.kv.KeyspaceSpec;
 import dev.cohort.kv.Kv;
 import dev.cohort.kv.KvException;
 import dev.cohort.kv.TxnRequest;
+import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.ApKeyspaces;
 import dev.cohort.kv.ap.Consistency;
@@ -29,8 +30,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The kv service over HTTP: keyspaces ({@code /v1/keyspaces}), keys, ranges, transactions and
@@ -308,7 +314,26 @@ public final class KvRoutes extends JsonRoutes implements RouteGroup {
                 "Last-Event-ID",
                 lastEventId -> {
                   WatchRequest request = KvJson.watchRequest(params, lastEventId);
-                  return Sse.stream(kv.watch(keyspace, request).map(KvJson::watchEvent));
+                  return extractMaterializer(
+                      materializer -> {
+                        // Started before the response, which waits until the watch is established:
+                        // its 200 then means that a change the client makes after reading it is in
+                        // the stream, and a refused keyspace is a plain 404 instead of an event.
+                        Pair<CompletionStage<Done>, Source<WatchEvent, NotUsed>> started =
+                            kv.watch(keyspace, request).preMaterialize(materializer);
+                        CompletionStage<Done> established =
+                            started
+                                .first()
+                                .whenComplete(
+                                    (done, failure) -> {
+                                      if (failure != null) {
+                                        started.second().runWith(Sink.cancelled(), materializer);
+                                      }
+                                    });
+                        return onSuccess(
+                            established,
+                            done -> Sse.stream(started.second().map(KvJson::watchEvent)));
+                      });
                 }));
   }
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -150,8 +151,14 @@ public interface Kv {
    * The changes of a key or prefix, from {@code request.from()} or from now, as a stream that never
    * ends by itself. Fails with {@code watch_overflow} when the consumer falls behind by more than
    * {@code cohort.kv.watch.buffer-events}; resume from the last token.
+   *
+   * <p>The materialized value completes once the watch is established: every change committed after
+   * it completes reaches the stream (the point etcd marks with its {@code created} answer). It
+   * fails with the stream's {@code KvException} when the request or keyspace is refused, and with
+   * {@code timeout} when a partition does not answer within the ask timeout (the stream then keeps
+   * subscribing).
    */
-  Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request);
+  Source<WatchEvent, CompletionStage<Done>> watch(String keyspace, WatchRequest request);
 
   // Locks
 

@@ -15,9 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -226,11 +229,38 @@ class KvWatchTest {
   }
 
   @Test
+  void aWatchFromNowDeliversEveryChangeMadeOnceItIsEstablished() {
+    KeyspaceInfo ks = join(kv.createKeyspace("now", KeyspaceSpec.cp(8)));
+    for (int round = 0; round < 10; round++) {
+      String prefix = "r" + round + "/";
+      ConcurrentLinkedQueue<WatchEvent> events = new ConcurrentLinkedQueue<>();
+      Pair<CompletionStage<Done>, UniqueKillSwitch> watch =
+          kv.watch("now", WatchRequest.prefix(prefix))
+              .viaMat(KillSwitches.single(), Keep.both())
+              .toMat(Sink.foreach(events::add), Keep.left())
+              .run(kit.system());
+      join(watch.first());
+      // Written at once: every partition's first change follows its subscription's answer.
+      List<Seen> written = sentinels(ks, prefix, "round" + round);
+      await(
+          Duration.ofSeconds(10),
+          () -> events.stream().map(Seen::of).toList().containsAll(written));
+      watch.second().shutdown();
+    }
+  }
+
+  @Test
   void watchOfAMissingKeyspaceFailsWithItsCode() {
     assertEquals(
         "keyspace_not_found",
         errorCode(
             kv.watch("nosuch", WatchRequest.prefix("")).runWith(Sink.ignore(), kit.system())));
+    assertEquals(
+        "keyspace_not_found",
+        errorCode(
+            kv.watch("nosuch", WatchRequest.prefix(""))
+                .toMat(Sink.ignore(), Keep.left())
+                .run(kit.system())));
     assertEquals(
         "invalid_request",
         errorCode(

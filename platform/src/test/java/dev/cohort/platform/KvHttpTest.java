@@ -445,6 +445,11 @@ class KvHttpTest {
         lines.stream().anyMatch(l -> l.startsWith("id:") && l.length() > 10), lines.toString());
   }
 
+  @Test
+  void aWatchThatCannotBeEstablishedIsAnErrorResponseNotAStream() throws Exception {
+    assertError(http.send("GET", "/v1/kv/nosuch/watch?prefix=a/", null), 404, "keyspace_not_found");
+  }
+
   /**
    * The lines of the server-sent event stream up to its {@code events}-th {@code id:} line. A
    * reader thread does the blocking reads; this thread waits for them with a deadline and fails

@@ -155,7 +155,8 @@ final class Elections {
                                 }
                                 return Pair.create(kvs, lowest(kvs));
                               },
-                              kvs -> Optional.empty());
+                              kvs -> Optional.empty())
+                          .mapMaterializedValue(established -> NotUsed.getInstance());
                   return leaderChanges(name, Source.single(lowest(start)).concat(changes));
                 });
     return KvFailures.lazily(source);

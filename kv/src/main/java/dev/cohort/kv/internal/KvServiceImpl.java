@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -256,7 +257,7 @@ public final class KvServiceImpl implements Kv {
   // ------------------------------------------------------------------------------ watches
 
   @Override
-  public Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
+  public Source<WatchEvent, CompletionStage<Done>> watch(String keyspace, WatchRequest request) {
     return watches.watch(keyspace, request);
   }
 

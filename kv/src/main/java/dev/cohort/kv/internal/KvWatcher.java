@@ -7,9 +7,13 @@ import dev.cohort.kv.WatchEvent;
 import dev.cohort.persistence.CohortSerializable;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,6 +38,12 @@ import org.apache.pekko.stream.QueueOfferResult;
  * what it already emitted. A subscription that gets no answer within the ask timeout is sent again.
  * A consumer slower than the queue fails the stream with {@code watch_overflow}; it resumes from
  * its last token without loss.
+ *
+ * <p>Established: {@code established} completes once every partition in scope has answered its
+ * first subscription, so every change committed after that reaches the stream (a watch "from now"
+ * begins where each partition stood when it answered). It fails with {@code timeout} when a
+ * partition has not answered within the ask timeout (the watcher keeps subscribing), and with
+ * {@code unavailable} when the watch ends first.
  *
  * <p>Local to the node that materialized the stream; only {@link Feed} crosses the wire.
  */
@@ -77,17 +87,21 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   public static Behavior<Command> create(
       Spec spec,
       BoundedSourceQueue<WatchEvent> queue,
+      CompletableFuture<Done> established,
       Duration resubscribeAfter,
       KvMetrics metrics) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new KvWatcher(context, timers, spec, queue, resubscribeAfter, metrics)));
+                timers ->
+                    new KvWatcher(
+                        context, timers, spec, queue, established, resubscribeAfter, metrics)));
   }
 
   private final TimerScheduler<Command> timers;
   private final Spec spec;
   private final BoundedSourceQueue<WatchEvent> queue;
+  private final CompletableFuture<Done> established;
   private final Duration resubscribeAfter;
   private final KvMetrics metrics;
   private final ClusterSharding sharding;
@@ -98,22 +112,28 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   /** Per partition: the entity actor feeding us, watched. */
   private final Map<Integer, ActorRef<KvPartition.Command>> sources = new HashMap<>();
 
+  /** Partitions in scope that have not answered a subscription yet; empty once established. */
+  private final Set<Integer> unanswered = new HashSet<>();
+
   private KvWatcher(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       Spec spec,
       BoundedSourceQueue<WatchEvent> queue,
+      CompletableFuture<Done> established,
       Duration resubscribeAfter,
       KvMetrics metrics) {
     super(context);
     this.timers = timers;
     this.spec = spec;
     this.queue = queue;
+    this.established = established;
     this.resubscribeAfter = resubscribeAfter;
     this.metrics = metrics;
     this.sharding = ClusterSharding.get(context.getSystem());
     positions.putAll(spec.from());
     metrics.watcherOpened();
+    unanswered.addAll(spec.scope());
     for (int p : spec.scope()) {
       subscribe(p);
     }
@@ -145,6 +165,17 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   }
 
   private Behavior<Command> onResubscribe(Resubscribe resubscribe) {
+    if (unanswered.contains(resubscribe.partition())) {
+      established.completeExceptionally(
+          KvError.TIMEOUT.exception(
+              "partition "
+                  + resubscribe.partition()
+                  + " of keyspace "
+                  + spec.keyspace()
+                  + " did not answer the watch within "
+                  + resubscribeAfter
+                  + "; the watch keeps trying"));
+    }
     if (!CoordinatedShutdown.get(getContext().getSystem()).getShutdownReason().isPresent()) {
       subscribe(resubscribe.partition());
     }
@@ -154,6 +185,9 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   private Behavior<Command> onFeed(Feed feed) {
     int p = feed.partition();
     timers.cancel(p);
+    if (unanswered.remove(p) && unanswered.isEmpty()) {
+      established.complete(Done.getInstance());
+    }
     ActorRef<KvPartition.Command> known = sources.get(p);
     if (!feed.source().equals(known)) {
       if (known != null) {
@@ -258,6 +292,8 @@ public final class KvWatcher extends AbstractBehavior<KvWatcher.Command> {
   }
 
   private Behavior<Command> onPostStop() {
+    established.completeExceptionally(
+        KvError.UNAVAILABLE.exception("the watch ended before every partition answered it"));
     metrics.watcherClosed();
     return this;
   }

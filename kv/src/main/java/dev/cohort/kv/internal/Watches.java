@@ -2,25 +2,31 @@ package dev.cohort.kv.internal;
 
 import dev.cohort.kv.KeyspaceInfo;
 import dev.cohort.kv.KvError;
+import dev.cohort.kv.KvException;
 import dev.cohort.kv.KvSettings;
 import dev.cohort.kv.WatchEvent;
 import dev.cohort.kv.WatchRequest;
 import dev.cohort.kv.ap.internal.ApKvRouter;
+import dev.cohort.persistence.AskStages;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.NotUsed;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * {@code Kv.watch}: checks a watch request, picks the partitions its key or prefix can touch, keeps
  * the part of a resume token that falls in them, and gives each materialization of the returned
  * source its own {@link KvWatcher} actor on this node (AP keyspaces are watched through {@link
- * ApKvRouter}).
+ * ApKvRouter}). The source's materialized value completes once the watch is established (see {@link
+ * KvWatcher}); it fails as the source does when the request or keyspace is refused.
  *
  * <p>Invariants: a watcher lives exactly as long as its stream — it is started when the source is
  * materialized and told to stop when the stream ends, however it ends; each stream buffers at most
@@ -53,8 +59,8 @@ final class Watches {
     this.ap = ap;
   }
 
-  Source<WatchEvent, NotUsed> watch(String keyspace, WatchRequest request) {
-    CompletionStage<Source<WatchEvent, NotUsed>> source =
+  Source<WatchEvent, CompletionStage<Done>> watch(String keyspace, WatchRequest request) {
+    CompletionStage<Source<WatchEvent, CompletionStage<Done>>> source =
         calls.call(
             keyspace,
             "watch",
@@ -70,10 +76,25 @@ final class Watches {
                   .thenApply(
                       ks -> ApKvRouter.isAp(ks) ? ap.watch(ks, request) : watchSource(ks, request));
             });
-    return KvFailures.lazily(source);
+    CompletionStage<Source<WatchEvent, CompletionStage<Done>>> orFailed =
+        source.handle(
+            (s, failure) -> {
+              if (failure == null) {
+                return s;
+              }
+              KvException e = KvFailures.toKvException(failure);
+              return Source.<WatchEvent>failed(e)
+                  .mapMaterializedValue(m -> CompletableFuture.<Done>failedFuture(e));
+            });
+    return Source.completionStageSource(orFailed)
+        .mapMaterializedValue(
+            inner ->
+                AskStages.on(inner, system.executionContext())
+                    .thenCompose(established -> established));
   }
 
-  private Source<WatchEvent, NotUsed> watchSource(KeyspaceInfo ks, WatchRequest request) {
+  private Source<WatchEvent, CompletionStage<Done>> watchSource(
+      KeyspaceInfo ks, WatchRequest request) {
     List<Integer> scope =
         request.key() != null
             ? List.of(Keys.partitionOf(request.key(), ks.partitions()))
@@ -95,15 +116,20 @@ final class Watches {
             ks.name(), ks.incarnation(), ks.partitions(), scope, filter, request.prevKv(), inScope);
     return Source.<WatchEvent>queue(settings.watchBufferEvents())
         .mapMaterializedValue(
-            queue ->
-                system.systemActorOf(
-                    KvWatcher.create(spec, queue, settings.askTimeout(), metrics),
-                    "kv-watch-" + WATCH_IDS.incrementAndGet(),
-                    Props.empty()))
+            queue -> {
+              CompletableFuture<Done> established = new CompletableFuture<>();
+              ActorRef<KvWatcher.Command> watcher =
+                  system.systemActorOf(
+                      KvWatcher.create(spec, queue, established, settings.askTimeout(), metrics),
+                      "kv-watch-" + WATCH_IDS.incrementAndGet(),
+                      Props.empty());
+              return Pair.create(watcher, established);
+            })
         .watchTermination(
-            (watcher, done) -> {
-              done.whenComplete((d, e) -> watcher.tell(KvWatcher.Stop.INSTANCE));
-              return NotUsed.getInstance();
+            (started, done) -> {
+              done.whenComplete((d, e) -> started.first().tell(KvWatcher.Stop.INSTANCE));
+              // Completed by the watcher actor: callers continue on the dispatcher, not in it.
+              return AskStages.on(started.second(), system.executionContext());
             });
   }
 }

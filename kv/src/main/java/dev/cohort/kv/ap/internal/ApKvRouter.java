@@ -26,7 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import org.apache.pekko.NotUsed;
+import org.apache.pekko.Done;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -204,14 +204,19 @@ public final class ApKvRouter {
             });
   }
 
-  /** Changes of this node's replica; resuming from a token is not supported (no history). */
-  public Source<WatchEvent, NotUsed> watch(KeyspaceInfo info, WatchRequest request) {
+  /**
+   * Changes of this node's replica; resuming from a token is not supported (no history).
+   * Established when materialized: the replica's listener is registered then.
+   */
+  public Source<WatchEvent, CompletionStage<Done>> watch(KeyspaceInfo info, WatchRequest request) {
     if (request.from() != null && !request.from().isEmpty()) {
-      return Source.failed(
+      KvException refused =
           notSupported(
               info.name(),
               "resuming a watch from a token",
-              "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for resumable watches"));
+              "AP keyspaces keep no history; use a CP keyspace ({\"mode\":\"cp\"}) for resumable watches");
+      return Source.<WatchEvent>failed(refused)
+          .mapMaterializedValue(m -> CompletableFuture.failedFuture(refused));
     }
     String key = request.key();
     String prefix = key != null ? key : request.prefix();
@@ -230,7 +235,8 @@ public final class ApKvRouter {
                   header(e.timestamp()),
                   false,
                   null);
-            });
+            })
+        .mapMaterializedValue(m -> CompletableFuture.completedFuture(Done.getInstance()));
   }
 
   /** Key count and value bytes of the keyspace (a range read at one over the live nodes). */
