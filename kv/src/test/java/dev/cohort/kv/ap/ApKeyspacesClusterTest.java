@@ -306,6 +306,25 @@ class ApKeyspacesClusterTest {
   }
 
   @Test
+  void aReplicaObservesTheTimestampOfEveryWriteItStores() {
+    for (int i = 0; i < 5; i++) {
+      ApWriteResult first =
+          join(cluster.ks(0, "causal").put("k" + i, bytes("first"), 0, Consistency.ALL));
+      for (int n = 1; n < 3; n++) {
+        // Without it, a write node n coordinates in the same millisecond could be stamped earlier
+        // and lose to the write it follows.
+        assertTrue(
+            cluster.impl(n).clockTimestamp() >= first.timestamp(),
+            "node " + n + " round " + i + ": " + cluster.impl(n).clockTimestamp());
+      }
+      ApWriteResult second =
+          join(cluster.ks(1, "causal").put("k" + i, bytes("second"), 0, Consistency.ALL));
+      assertTrue(second.timestamp() > first.timestamp(), "round " + i);
+      assertEquals("second", valueAtOne(cluster.ks(2, "causal"), "k" + i), "round " + i);
+    }
+  }
+
+  @Test
   void deleteLeavesTombstonesThatArePurgedLater() {
     ApKeyspace ks0 = cluster.ks(0, "tomb");
     join(ks0.put("gone", bytes("v"), 0, Consistency.ALL));

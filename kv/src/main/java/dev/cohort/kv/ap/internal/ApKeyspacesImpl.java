@@ -108,7 +108,9 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
         new ApStreaming(coordinator, ring, catalog, store, repairs, this::replicationFactor);
     streaming.onDecommission(system);
     system.systemActorOf(
-        ApReplica.create(store, catalog, ring, self, io), ApReplica.NAME, Props.empty());
+        ApReplica.create(store, catalog, ring, self, io, coordinator::observe),
+        ApReplica.NAME,
+        Props.empty());
     system.systemActorOf(
         ApMaintenance.create(
             settings,
@@ -153,6 +155,14 @@ public final class ApKeyspacesImpl implements ApKeyspaces {
    */
   public ApEntry localEntry(String keyspace, long incarnation, String key) {
     return store.get(keyspace, incarnation, key);
+  }
+
+  /**
+   * The latest timestamp this node's clock issued or observed, without advancing it: for tests and
+   * diagnostics of timestamp order.
+   */
+  public long clockTimestamp() {
+    return clock.current();
   }
 
   /**

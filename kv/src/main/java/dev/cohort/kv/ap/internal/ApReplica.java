@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -24,7 +25,10 @@ import org.slf4j.Logger;
  * node's {@link ApStore}, whose writer thread orders the merges; store work runs on the given
  * executor, so the actor only routes and a slow disk never blocks its mailbox.
  *
- * <p>A write is acknowledged only after the store reports it on disk.
+ * <p>A write is acknowledged only after the store reports it on disk. Every written entry's
+ * timestamp is observed by this node's clock first, so that a write this node coordinates later is
+ * stamped after every write it has replicated (a put at ALL from one node, then a delete from
+ * another, deletes).
  */
 final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   static final String NAME = "kv-ap-replica";
@@ -132,12 +136,21 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
 
   public record CatalogStored(String node) implements CohortSerializable {}
 
+  /**
+   * @param observe this node's clock observing a timestamp ({@link ApCoordinator#observe}, which
+   *     counts one too far ahead instead of failing the write)
+   */
   static Behavior<Command> create(
-      ApStore store, ApCatalog catalog, ApRing ring, String self, Executor io) {
+      ApStore store,
+      ApCatalog catalog,
+      ApRing ring,
+      String self,
+      Executor io,
+      LongConsumer observe) {
     return Behaviors.setup(
         ctx -> {
           ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
-          return new ApReplica(ctx, store, catalog, ring, self, io);
+          return new ApReplica(ctx, store, catalog, ring, self, io, observe);
         });
   }
 
@@ -146,6 +159,7 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   private final ApRing ring;
   private final String self;
   private final Executor io;
+  private final LongConsumer observe;
   private final Logger log;
 
   private ApReplica(
@@ -154,13 +168,15 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
       ApCatalog catalog,
       ApRing ring,
       String self,
-      Executor io) {
+      Executor io,
+      LongConsumer observe) {
     super(context);
     this.store = store;
     this.catalog = catalog;
     this.ring = ring;
     this.self = self;
     this.io = io;
+    this.observe = observe;
     this.log = context.getLog();
   }
 
@@ -179,6 +195,7 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   }
 
   private Behavior<Command> onWrite(Write w) {
+    observe.accept(w.entry().timestamp());
     store
         .apply(w.keyspace(), w.incarnation(), w.key(), w.entry())
         .thenAccept(a -> w.replyTo().tell(new WriteAck(self, a.previous(), a.current())));
@@ -188,6 +205,7 @@ final class ApReplica extends AbstractBehavior<ApReplica.Command> {
   private Behavior<Command> onWriteMany(WriteMany w) {
     List<CompletableFuture<ApStore.Applied>> applied = new ArrayList<>();
     for (KeyEntry e : w.entries()) {
+      observe.accept(e.entry().timestamp());
       applied.add(store.apply(w.keyspace(), w.incarnation(), e.key(), e.entry()));
     }
     CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new))
