@@ -6,7 +6,8 @@
 #        ... loadgen_cores=.. server_cores=.. other_cores=..   (other_cores well above 0: a neighbour was busy)
 # usage: bench/etcd/side-by-side.sh [--kinds grpc,jetcd] [--no-etcd]
 # env:   DURATION (3 s per measurement), WARMUP (1 s), CLIENTS (1,16,64), CONNS (4),
-#        OPS (put,get-lin,get-ser,txn,txn-hot,watch,lease), ETCD_ANCHOR (../shared/bench/etcd)
+#        OPS (put,get-lin,get-ser,txn,txn-hot,watch,lease), ETCD_ANCHOR (../shared/bench/etcd),
+#        COHORT_EXTRA_OPTS (more JVM options for the node, e.g. -Dcohort.kv.batch.max-in-flight=1)
 # Cohort runs one node (./cohort run, default file journal, fsync on) on free loopback ports; etcd
 # runs with fsync on (perf.sh --modes fsync). Both are fresh for every client kind.
 set -euo pipefail
@@ -46,7 +47,7 @@ IFS=, read -ra _kinds <<<"$KINDS"
 for kind in "${_kinds[@]}"; do
   DATA=$(mktemp -d /tmp/cohort-etcd-bench.XXXXXX)
   ETCD_PORT=$(free_port); HTTP_PORT=$(free_port); REMOTE_PORT=$(free_port)
-  COHORT_JAVA_OPTS="-Xms1g -Xmx2g" "$ROOT/cohort" run --data-dir "$DATA/node" --http-port "$HTTP_PORT" \
+  COHORT_JAVA_OPTS="-Xms1g -Xmx2g ${COHORT_EXTRA_OPTS:-}" "$ROOT/cohort" run --data-dir "$DATA/node" --http-port "$HTTP_PORT" \
     --etcd-port "$ETCD_PORT" --remote-port "$REMOTE_PORT" >"$DATA/node.log" 2>&1 &
   NODE_PID=$!
   for _ in $(seq 1 180); do
