@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,7 +89,11 @@ class KvLeaseTest {
   @Test
   void expiryDeletesAttachedKeysWithinTtlPlusOneSecond() {
     ConcurrentLinkedQueue<WatchEvent> seen = new ConcurrentLinkedQueue<>();
-    kv.watch("default", WatchRequest.prefix("exp/")).runWith(Sink.foreach(seen::add), kit.system());
+    // Established before the keys exist: their expiry deletes are all in the stream.
+    join(
+        kv.watch("default", WatchRequest.prefix("exp/"))
+            .toMat(Sink.foreach(seen::add), Keep.left())
+            .run(kit.system()));
     long granted = System.nanoTime();
     LeaseGrant grant = join(kv.grantLease(Duration.ofSeconds(1)));
     for (String key : List.of("exp/a", "exp/b", "exp/c")) {
