@@ -81,6 +81,14 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
       org.slf4j.LoggerFactory.getLogger(TrainingWorker.class);
 
   /**
+   * Rank 0 reports progress at most this often, besides a generation's first and last step. The
+   * coordinator persists every report: a job whose steps take microseconds (a small model on one
+   * rank) sent thousands a second, overflowed the coordinator's stash while it persisted them, and
+   * the dropped messages included the generation's Finish, so the job never ended.
+   */
+  private static final long PROGRESS_REPORT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  /**
    * The worker's own messages. Nothing outside sends them (the coordinator talks to the worker's
    * {@link WorkerMessage} adapter), so they never cross the wire and need no serializer.
    */
@@ -380,6 +388,7 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
         trainer.synchronizeReplicas();
         replica.position = trainer.position();
         long start = System.nanoTime();
+        long nextReportAt = start;
         long samples = 0;
         CompletableFuture<?> checkpointWrite = CompletableFuture.completedFuture(null);
         while (trainer.epoch() < spec.epochs()) {
@@ -389,11 +398,16 @@ public final class TrainingWorker extends AbstractBehavior<TrainingWorker.Comman
           samples += r.samples();
           metrics.step(a.jobId(), comm.rank(), comm.size(), comm.backend(), r);
           if (comm.rank() == 0) {
-            double perSecond = samples / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-            a.coordinator()
-                .tell(
-                    new TrainingCoordinator.ReportProgress(
-                        a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+            long now = System.nanoTime();
+            // The generation's first step (which ends a recovery) and last step always go out.
+            if (now - nextReportAt >= 0 || trainer.epoch() >= spec.epochs()) {
+              double perSecond = samples / Math.max(1e-9, (now - start) / 1e9);
+              a.coordinator()
+                  .tell(
+                      new TrainingCoordinator.ReportProgress(
+                          a.generation(), r.epoch(), r.globalStep(), r.loss(), perSecond));
+              nextReportAt = now + PROGRESS_REPORT_INTERVAL_NANOS;
+            }
             if (r.globalStep() % spec.checkpointEverySteps() == 0
                 && trainer.epoch() < spec.epochs()) {
               checkpointWrite = checkpoint(a, checkpointWrite, spans);
